@@ -1,0 +1,63 @@
+// swift-tools-version: 6.2
+//
+// ChatKit: a pure-Swift, embeddable chat SDK.
+// Targets and their dependencies are described in Documentation/Architecture.md.
+
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "chatkit",
+    // ChatKitCore and ChatKitClient are also meant for Apple platforms; `Synchronization.Mutex` sets these minimums.
+    platforms: [.macOS(.v15), .iOS(.v18), .tvOS(.v18), .watchOS(.v11), .visionOS(.v2)],
+    products: [
+        .library(name: "ChatKitCore", targets: ["ChatKitCore"]),
+        .library(name: "ChatKitServer", targets: ["ChatKitServer"]),
+        .library(name: "ChatKitClient", targets: ["ChatKitClient"]),
+        .library(name: "ChatKitTesting", targets: ["ChatKitTesting"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2")
+    ],
+    targets: [
+        // Model, storage contract, errors and in-memory implementations. Depends on nothing heavier than swift-log.
+        .target(
+            name: "ChatKitCore",
+            dependencies: [.product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+        // The transport-agnostic engine and the network edge (issues 4 and 5).
+        .target(
+            name: "ChatKitServer",
+            dependencies: ["ChatKitCore", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+        // The client SDK (issues 4 and 5).
+        .target(
+            name: "ChatKitClient",
+            dependencies: ["ChatKitCore"],
+            swiftSettings: swiftSettings
+        ),
+        // Conformance suites that adapter authors run from their own tests.
+        .target(
+            name: "ChatKitTesting",
+            dependencies: ["ChatKitCore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ChatKitCoreTests",
+            dependencies: ["ChatKitCore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ChatKitTestingTests",
+            dependencies: ["ChatKitCore", "ChatKitTesting"],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

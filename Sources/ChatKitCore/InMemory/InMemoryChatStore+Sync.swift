@@ -1,0 +1,130 @@
+import Foundation
+
+extension InMemoryChatStore {
+    // MARK: MarkerStore
+
+    public func markDelivered(_ id: ConversationID, upTo seq: Int64, by user: UserID) async throws -> Marker {
+        try moveMarker(id, user, upTo: seq) { marker, seq in
+            marker.deliveredSeq = max(marker.deliveredSeq, seq)
+        }
+    }
+
+    public func markRead(_ id: ConversationID, upTo seq: Int64, by user: UserID) async throws -> Marker {
+        try moveMarker(id, user, upTo: seq) { marker, seq in
+            marker.readSeq = max(marker.readSeq, seq)
+            marker.deliveredSeq = max(marker.deliveredSeq, marker.readSeq)
+        }
+    }
+
+    private func moveMarker(
+        _ id: ConversationID,
+        _ user: UserID,
+        upTo seq: Int64,
+        _ move: (inout Marker, Int64) -> Void
+    ) throws -> Marker {
+        let now = now()
+        return try withState { state in
+            let record = try state.memberRecord(id, user)
+            let current = record.marker(of: user)
+            var marker = current
+            move(&marker, min(seq, Int64(record.messages.count)))
+            guard marker != current else { return current }
+            state.conversations[id]?.markers[user] = marker
+            state.recordEvent(
+                StoredEvent(
+                    position: state.nextPosition(), kind: .markerUpdated, conversationID: id, actorID: user,
+                    createdAt: now, marker: marker
+                ),
+                in: id
+            )
+            return marker
+        }
+    }
+
+    public func markers(of id: ConversationID, as user: UserID) async throws -> [Marker] {
+        try withState { state in
+            let record = try state.memberRecord(id, user)
+            return record.members.keys.sorted().map { record.marker(of: $0) }
+        }
+    }
+
+    // MARK: SyncStore
+
+    public func events(for user: UserID, after cursor: StreamPosition, limit: Int) async throws -> SyncPage {
+        try MembershipRules.validateLimit(limit)
+        return try withState { state in
+            // Take up to limit + 1 visible events from each source, so a surplus tells that more remain.
+            var candidates: [StoredEvent] = []
+            for id in state.conversationsEverJoined[user] ?? [] {
+                guard let record = state.conversations[id] else { continue }
+                var taken = 0
+                for event in record.events[record.events.firstIndex(after: cursor)...]
+                where record.wasMember(user, at: event.position.rawValue) {
+                    candidates.append(event)
+                    taken += 1
+                    if taken > limit { break }
+                }
+            }
+            let personal = state.userEvents[user] ?? []
+            candidates += personal[personal.firstIndex(after: cursor)...].prefix(limit + 1)
+            candidates.sort { $0.position < $1.position }
+            let events = Array(candidates.prefix(limit))
+            return SyncPage(
+                events: events,
+                cursor: events.last?.position ?? cursor,
+                hasMore: candidates.count > limit
+            )
+        }
+    }
+
+    public func latestPosition() async throws -> StreamPosition {
+        try withState { StreamPosition($0.lastPosition) }
+    }
+
+    // MARK: SearchStore
+
+    public func search(_ query: String, as user: UserID, in conversation: ConversationID?, limit: Int) async throws
+        -> [SearchHit]
+    {
+        try MembershipRules.validateLimit(limit)
+        let text = SearchText(query: query)
+        return try withState { state in
+            let ids: [ConversationID]
+            if let conversation {
+                _ = try state.memberRecord(conversation, user)
+                ids = [conversation]
+            } else {
+                ids = (state.conversationsEverJoined[user] ?? []).filter { state.conversations[$0]?.members[user] != nil }
+            }
+            guard !text.terms.isEmpty, limit > 0 else { return [] }
+            var found: [Message] = []
+            for id in ids {
+                guard let record = state.conversations[id] else { continue }
+                var taken = 0
+                for index in record.messages.indices.reversed()
+                where !record.messages[index].isDeleted && text.matches(record.words[index]) {
+                    found.append(record.messages[index])
+                    taken += 1
+                    if taken == limit { break }
+                }
+            }
+            // Newest first across conversations.
+            return found.sorted { ($0.createdAt, $0.id) > ($1.createdAt, $1.id) }.prefix(limit).map {
+                SearchHit(message: $0, snippet: text.snippet(of: $0.body))
+            }
+        }
+    }
+}
+
+extension Array where Element == StoredEvent {
+    /// The index of the first event with a position after `cursor` (events are in position order).
+    func firstIndex(after cursor: StreamPosition) -> Int {
+        var low = startIndex
+        var high = endIndex
+        while low < high {
+            let middle = (low + high) / 2
+            if self[middle].position <= cursor { low = middle + 1 } else { high = middle }
+        }
+        return low
+    }
+}

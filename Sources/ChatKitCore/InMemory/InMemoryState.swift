@@ -1,0 +1,134 @@
+import Foundation
+
+/// The whole state of an ``InMemoryChatStore``, mutated only under its lock.
+struct InMemoryState {
+    /// One conversation with everything that hangs off it.
+    struct ConversationRecord {
+        var conversation: Conversation
+        var members: [UserID: Member] = [:]
+        /// Messages by seq: `messages[seq - 1]`.
+        var messages: [Message] = []
+        /// Folded words of each message's current body, parallel to `messages`.
+        var words: [[String]] = []
+        var markers: [UserID: Marker] = [:]
+        /// Stored events of this conversation, in position order.
+        var events: [StoredEvent] = []
+        /// Positions from which (inclusive) to which (inclusive, `nil` while still a member) each user was a member.
+        var periods: [UserID: [(from: Int64, to: Int64?)]] = [:]
+        /// Position of the newest message, or of the creation: orders conversation lists.
+        var activityPosition: Int64
+
+        var ownerCount: Int { members.values.count { $0.role == .owner } }
+
+        func role(of user: UserID) -> MemberRole? { members[user]?.role }
+
+        func wasMember(_ user: UserID, at position: Int64) -> Bool {
+            periods[user]?.contains { $0.from <= position && ($0.to ?? .max) >= position } ?? false
+        }
+
+        func marker(of user: UserID) -> Marker {
+            markers[user] ?? Marker(conversationID: conversation.id, userID: user)
+        }
+
+        func unreadCount(for user: UserID) -> Int {
+            let readSeq = Int(marker(of: user).readSeq)
+            guard readSeq < messages.count else { return 0 }
+            return messages[readSeq...].count { $0.senderID != user && !$0.isDeleted }
+        }
+    }
+
+    struct ClientKey: Hashable {
+        var sender: UserID
+        var clientMessageID: ClientMessageID
+    }
+
+    struct UserPair: Hashable {
+        let low: UserID
+        let high: UserID
+        init(_ a: UserID, _ b: UserID) { (low, high) = a < b ? (a, b) : (b, a) }
+    }
+
+    var users: [UserID: User] = [:]
+    var userIDsByName: [String: UserID] = [:]
+    var credentials: [UserID: Credentials] = [:]
+    /// `contacts[a][b]`: the relation from `a`'s side.
+    var contacts: [UserID: [UserID: Contact]] = [:]
+    var conversations: [ConversationID: ConversationRecord] = [:]
+    var directConversations: [UserPair: ConversationID] = [:]
+    /// Where each message lives: its conversation and seq.
+    var messageLocations: [MessageID: (conversation: ConversationID, seq: Int64)] = [:]
+    var messagesByClientKey: [ClientKey: MessageID] = [:]
+    /// Conversations each user was ever a member of (sync must still deliver their removal).
+    var conversationsEverJoined: [UserID: Set<ConversationID>] = [:]
+    /// Conversation-less events (contacts, profiles) by user of their audience.
+    var userEvents: [UserID: [StoredEvent]] = [:]
+    var lastPosition: Int64 = 0
+
+    mutating func nextPosition() -> StreamPosition {
+        lastPosition += 1
+        return StreamPosition(lastPosition)
+    }
+
+    /// Records an event in a conversation and returns it.
+    @discardableResult
+    mutating func recordEvent(_ event: StoredEvent, in id: ConversationID) -> StoredEvent {
+        conversations[id]?.events.append(event)
+        return event
+    }
+
+    /// Records an event outside conversations for its audience.
+    mutating func recordUserEvent(_ event: StoredEvent) {
+        for user in event.audience ?? [] {
+            userEvents[user, default: []].append(event)
+        }
+    }
+
+    func record(_ id: ConversationID) throws -> ConversationRecord {
+        guard let record = conversations[id] else {
+            throw ChatError(.notFound, "No such conversation, or you are not a member of it.")
+        }
+        return record
+    }
+
+    /// The record of a conversation `user` is a member of.
+    func memberRecord(_ id: ConversationID, _ user: UserID) throws -> ConversationRecord {
+        let record = try record(id)
+        try MembershipRules.checkIsMember(record.role(of: user))
+        return record
+    }
+
+    /// The location of a message in a conversation `user` is a member of.
+    func visibleMessage(_ id: MessageID, _ user: UserID) throws -> (record: ConversationRecord, index: Int) {
+        guard let location = messageLocations[id], let record = conversations[location.conversation],
+            record.role(of: user) != nil
+        else {
+            throw ChatError(.notFound, "No such message, or you are not a member of its conversation.")
+        }
+        return (record, Int(location.seq) - 1)
+    }
+
+    func requireUser(_ id: UserID) throws {
+        guard users[id] != nil else { throw ChatError(.notFound, "No user with ID '\(id)'.") }
+    }
+
+    func contact(_ user: UserID, _ other: UserID) -> Contact? { contacts[user]?[other] }
+
+    mutating func setContact(_ user: UserID, _ other: UserID, _ contact: Contact?) {
+        contacts[user, default: [:]][other] = contact
+    }
+
+    /// Adds a membership period starting at `position` for a user who just joined.
+    mutating func startMembership(_ member: Member, at position: StreamPosition) {
+        conversations[member.conversationID]?.members[member.userID] = member
+        conversations[member.conversationID]?.periods[member.userID, default: []].append((position.rawValue, nil))
+        conversationsEverJoined[member.userID, default: []].insert(member.conversationID)
+    }
+
+    /// Closes the open membership period of a user who just left.
+    mutating func endMembership(of user: UserID, in id: ConversationID, at position: StreamPosition) {
+        conversations[id]?.members[user] = nil
+        guard var periods = conversations[id]?.periods[user], let last = periods.indices.last else { return }
+        periods[last].to = position.rawValue
+        conversations[id]?.periods[user] = periods
+    }
+}

@@ -1,0 +1,32 @@
+/// A row of a user's conversation list: the conversation, the user's place in it, and what is new.
+public struct ConversationSummary: Hashable, Sendable, Codable {
+    /// The conversation.
+    public var conversation: Conversation
+    /// The user's role in it.
+    public var role: MemberRole
+    /// The newest message (possibly a tombstone), or `nil` while there is none.
+    public var lastMessage: Message?
+    /// The user's delivered and read markers.
+    public var marker: Marker
+    /// Messages after the user's read marker that others sent and that are not deleted.
+    public var unreadCount: Int
+    /// How many members the conversation has.
+    public var memberCount: Int
+
+    /// Creates a summary value.
+    public init(
+        conversation: Conversation,
+        role: MemberRole,
+        lastMessage: Message?,
+        marker: Marker,
+        unreadCount: Int,
+        memberCount: Int
+    ) {
+        self.conversation = conversation
+        self.role = role
+        self.lastMessage = lastMessage
+        self.marker = marker
+        self.unreadCount = unreadCount
+        self.memberCount = memberCount
+    }
+}

@@ -1,0 +1,81 @@
+import Foundation
+
+/// A typed identifier: a string with a type of its own, so a ``UserID`` can never be passed where a
+/// ``ConversationID`` is expected.
+///
+/// Identifiers encode to JSON as a bare string and compare by their raw value. Stores generate them with
+/// ``random()``; tests may write them as string literals.
+public protocol ChatIdentifier: RawRepresentable, Hashable, Comparable, Sendable, Codable, CustomStringConvertible,
+    ExpressibleByStringLiteral where RawValue == String
+{
+    /// Creates an identifier from its raw string.
+    init(rawValue: String)
+}
+
+extension ChatIdentifier {
+    /// Creates an identifier from a string literal, as in `let alice: UserID = "alice-id"`.
+    public init(stringLiteral value: String) {
+        self.init(rawValue: value)
+    }
+
+    /// A new, random identifier (a lowercase UUID).
+    public static func random() -> Self {
+        Self(rawValue: UUID().uuidString.lowercased())
+    }
+
+    /// The raw string.
+    public var description: String { rawValue }
+
+    /// Orders identifiers by their raw strings.
+    public static func < (lhs: Self, rhs: Self) -> Bool { lhs.rawValue < rhs.rawValue }
+
+    /// Decodes the identifier from a single string.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        self.init(rawValue: try container.decode(String.self))
+    }
+
+    /// Encodes the identifier as a single string.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(rawValue)
+    }
+}
+
+/// Identifies a ``User``.
+public struct UserID: ChatIdentifier {
+    public let rawValue: String
+    /// Creates a user ID from its raw string.
+    public init(rawValue: String) { self.rawValue = rawValue }
+}
+
+/// Identifies a ``Conversation``.
+public struct ConversationID: ChatIdentifier {
+    public let rawValue: String
+    /// Creates a conversation ID from its raw string.
+    public init(rawValue: String) { self.rawValue = rawValue }
+}
+
+/// Identifies a stored ``Message``; assigned by the store.
+public struct MessageID: ChatIdentifier {
+    public let rawValue: String
+    /// Creates a message ID from its raw string.
+    public init(rawValue: String) { self.rawValue = rawValue }
+}
+
+/// The sender's own identifier for a message: the idempotency key of a send.
+///
+/// A client generates one per message it composes and keeps it across retries. The store never creates a
+/// second message for the same (sender, client message ID); see ``MessageStore/append(_:)``.
+public struct ClientMessageID: ChatIdentifier {
+    public let rawValue: String
+    /// Creates a client message ID from its raw string.
+    public init(rawValue: String) { self.rawValue = rawValue }
+}
+
+/// Identifies an ``Attachment`` (the blob it refers to is kept by a blob store, not the chat store).
+public struct AttachmentID: ChatIdentifier {
+    public let rawValue: String
+    /// Creates an attachment ID from its raw string.
+    public init(rawValue: String) { self.rawValue = rawValue }
+}

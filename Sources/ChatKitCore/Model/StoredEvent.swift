@@ -1,0 +1,143 @@
+public import Foundation
+
+/// What a ``StoredEvent`` records.
+public struct EventKind: NamedChoice {
+    public let rawValue: String
+    /// Creates a kind from its raw string.
+    public init(rawValue: String) { self.rawValue = rawValue }
+
+    /// A message was posted; ``StoredEvent/message`` holds it.
+    public static let messageCreated = EventKind(rawValue: "messageCreated")
+    /// A message's body was edited; ``StoredEvent/message`` holds the edited message.
+    public static let messageEdited = EventKind(rawValue: "messageEdited")
+    /// A message was deleted; ``StoredEvent/message`` holds the tombstone.
+    public static let messageDeleted = EventKind(rawValue: "messageDeleted")
+    /// A reaction was added; ``StoredEvent/message`` holds the message with its reactions, ``StoredEvent/reaction``
+    /// the new one.
+    public static let reactionAdded = EventKind(rawValue: "reactionAdded")
+    /// A reaction was removed; ``StoredEvent/message`` holds the message, ``StoredEvent/reaction`` the removed one.
+    public static let reactionRemoved = EventKind(rawValue: "reactionRemoved")
+    /// A member's delivered or read marker moved; ``StoredEvent/marker`` holds it.
+    public static let markerUpdated = EventKind(rawValue: "markerUpdated")
+    /// A conversation was created; ``StoredEvent/conversation`` holds it and ``StoredEvent/members`` its members.
+    public static let conversationCreated = EventKind(rawValue: "conversationCreated")
+    /// A conversation was renamed; ``StoredEvent/conversation`` holds it.
+    public static let conversationUpdated = EventKind(rawValue: "conversationUpdated")
+    /// Users joined or were added; ``StoredEvent/members`` holds them.
+    public static let membersAdded = EventKind(rawValue: "membersAdded")
+    /// A member left or was removed; ``StoredEvent/members`` holds the former membership. The removed user receives
+    /// this event, and nothing of the conversation after it.
+    public static let memberRemoved = EventKind(rawValue: "memberRemoved")
+    /// A member's role changed; ``StoredEvent/members`` holds the updated membership.
+    public static let memberRoleChanged = EventKind(rawValue: "memberRoleChanged")
+    /// A contact relation changed; ``StoredEvent/contactPair`` names the two users (sent to both).
+    public static let contactChanged = EventKind(rawValue: "contactChanged")
+    /// A user's profile changed; ``StoredEvent/user`` holds it (sent to the user and their contacts).
+    public static let profileUpdated = EventKind(rawValue: "profileUpdated")
+
+    public static var allKnown: [EventKind] {
+        [
+            .messageCreated, .messageEdited, .messageDeleted, .reactionAdded, .reactionRemoved, .markerUpdated,
+            .conversationCreated, .conversationUpdated, .membersAdded, .memberRemoved, .memberRoleChanged,
+            .contactChanged, .profileUpdated,
+        ]
+    }
+}
+
+/// Something that happened and was stored, at a ``StreamPosition`` in the store-wide event stream.
+///
+/// Events of a conversation (``conversationID`` set) are visible to the users who were members when the event
+/// happened; a removed member still sees their own ``EventKind/memberRemoved``. Events without a conversation
+/// (contacts, profiles) are visible to the users in ``audience``. Exactly the fields the ``kind`` names are set.
+public struct StoredEvent: Hashable, Sendable, Codable {
+    /// Where the event stands in the store-wide stream.
+    public var position: StreamPosition
+    /// What happened.
+    public var kind: EventKind
+    /// The conversation it happened in, for conversation events.
+    public var conversationID: ConversationID?
+    /// The user who caused it.
+    public var actorID: UserID
+    /// When it was stored.
+    public var createdAt: Date
+    /// The message, for message and reaction events.
+    public var message: Message?
+    /// The reaction added or removed.
+    public var reaction: Reaction?
+    /// The marker, for ``EventKind/markerUpdated``.
+    public var marker: Marker?
+    /// The conversation, for ``EventKind/conversationCreated`` and ``EventKind/conversationUpdated``.
+    public var conversation: Conversation?
+    /// The memberships added, removed or changed.
+    public var members: [Member]?
+    /// The two users of a ``EventKind/contactChanged``: the actor and the other user.
+    public var contactPair: [UserID]?
+    /// The profile, for ``EventKind/profileUpdated``.
+    public var user: User?
+    /// For events outside conversations: the users who may see the event.
+    public var audience: [UserID]?
+
+    /// Creates an event value. Stores create events; other code reads them.
+    public init(
+        position: StreamPosition,
+        kind: EventKind,
+        conversationID: ConversationID? = nil,
+        actorID: UserID,
+        createdAt: Date,
+        message: Message? = nil,
+        reaction: Reaction? = nil,
+        marker: Marker? = nil,
+        conversation: Conversation? = nil,
+        members: [Member]? = nil,
+        contactPair: [UserID]? = nil,
+        user: User? = nil,
+        audience: [UserID]? = nil
+    ) {
+        self.position = position
+        self.kind = kind
+        self.conversationID = conversationID
+        self.actorID = actorID
+        self.createdAt = createdAt
+        self.message = message
+        self.reaction = reaction
+        self.marker = marker
+        self.conversation = conversation
+        self.members = members
+        self.contactPair = contactPair
+        self.user = user
+        self.audience = audience
+    }
+}
+
+/// One page of a user's event stream (see ``SyncStore/events(for:after:limit:)``).
+public struct SyncPage: Hashable, Sendable, Codable {
+    /// The events, in ascending position order, all after the requested cursor.
+    public var events: [StoredEvent]
+    /// The cursor to pass next time: the position of the last event returned, or the requested cursor when the
+    /// page is empty.
+    public var cursor: StreamPosition
+    /// Whether more events are available after ``cursor`` right now.
+    public var hasMore: Bool
+
+    /// Creates a page value.
+    public init(events: [StoredEvent], cursor: StreamPosition, hasMore: Bool) {
+        self.events = events
+        self.cursor = cursor
+        self.hasMore = hasMore
+    }
+}
+
+/// A message found by a search, with a highlighted excerpt.
+public struct SearchHit: Hashable, Sendable, Codable {
+    /// The message found.
+    public var message: Message
+    /// An excerpt of the body with the matching words marked, if the store produces one. Stores mark matches
+    /// with `[` and `]` unless documented otherwise.
+    public var snippet: String?
+
+    /// Creates a hit value.
+    public init(message: Message, snippet: String? = nil) {
+        self.message = message
+        self.snippet = snippet
+    }
+}

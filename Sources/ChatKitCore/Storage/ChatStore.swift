@@ -1,0 +1,23 @@
+/// Everything ChatKit keeps persistently, in one protocol an adapter author implements once.
+///
+/// `ChatStore` composes focused protocols: ``UserStore``, ``ContactStore``, ``ConversationStore``,
+/// ``MessageStore``, ``MarkerStore``, ``SyncStore`` and ``SearchStore``. Each requirement's documentation says
+/// what it guarantees and which ``ChatError`` code each failure carries; ChatKitTesting's
+/// `ChatStoreConformance` checks every one of those promises.
+///
+/// The guarantees that delivery rests on:
+/// 1. ``MessageStore/append(_:)`` returns only after the message is committed, and assigns per-conversation
+///    seqs that are strictly increasing and gapless under any concurrency.
+/// 2. Appending with a (sender, client message ID) already used returns the first message; there is never a
+///    second.
+/// 3. Every stored change is an event with a store-wide ``StreamPosition``; ``SyncStore/events(for:after:limit:)``
+///    returns each event a user may see exactly once, in position order.
+/// 4. A user who is not a member of a conversation reads and writes nothing of it, and cannot tell it exists.
+///
+/// Implementations must be safe to call from many tasks at once. Backend failures are thrown as
+/// ``ChatError`` `.storageFailure` with the backend's error as ``ChatError/underlying``.
+///
+/// ChatKit ships ``InMemoryChatStore``; `ChatKitSQLite` and `ChatKitPostgres` add durable stores.
+public protocol ChatStore: UserStore, ContactStore, ConversationStore, MessageStore, MarkerStore, SyncStore,
+    SearchStore
+{}

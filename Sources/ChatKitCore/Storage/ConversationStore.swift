@@ -1,0 +1,78 @@
+/// Stores conversations and their members, and enforces who may change them. Part of ``ChatStore``.
+///
+/// Rules every store applies (``MembershipRules`` implements them, so adapters share one copy):
+/// - A user who is not a member of a group or direct conversation gets ``ChatError`` `.notFound` for it, never
+///   `.forbidden`: they cannot learn that it exists. Channels may be looked up and joined by anyone.
+/// - Owners and admins add and remove members and rename; only owners change roles; admins remove only members.
+/// - A group or channel always keeps an owner: the last owner can neither leave nor be demoted (`.conflict`).
+/// - A direct conversation has exactly two members, no title, and never changes membership.
+/// Every change records a stored event in the conversation.
+public protocol ConversationStore: Sendable {
+    /// Creates a conversation; the creator becomes its owner and the other named users members.
+    ///
+    /// Creating a direct conversation that already exists between the two users returns the existing one and
+    /// records nothing. Duplicate member IDs are ignored.
+    ///
+    /// - Returns: The conversation.
+    /// - Throws: ``ChatError`` `.notFound` if a named user does not exist; `.invalidArgument` for an unknown kind,
+    ///   a direct conversation that does not name exactly one other user, or a group or channel without a title.
+    func createConversation(_ conversation: NewConversation) async throws -> Conversation
+
+    /// The conversation, as `user` may see it.
+    ///
+    /// - Throws: ``ChatError`` `.notFound` if it does not exist, or it is not a channel and `user` is not a member.
+    func conversation(_ id: ConversationID, as user: UserID) async throws -> Conversation
+
+    /// The current members, ordered by user ID.
+    ///
+    /// - Throws: ``ChatError`` `.notFound` if the conversation does not exist or `user` is not a member.
+    func members(of id: ConversationID, as user: UserID) async throws -> [Member]
+
+    /// Adds users to a group or channel with the given role (``MemberRole/member`` or ``MemberRole/admin``).
+    ///
+    /// Users who are already members are left as they are. Records one ``EventKind/membersAdded`` event for the
+    /// users actually added (none if there were none).
+    ///
+    /// - Returns: The memberships of every named user.
+    /// - Throws: ``ChatError`` `.notFound` if the conversation or a user does not exist, or `actor` is not a
+    ///   member; `.forbidden` if `actor` is neither owner nor admin, or only an admin adding an admin;
+    ///   `.invalidArgument` for a direct conversation or the owner role.
+    func addMembers(_ users: [UserID], to id: ConversationID, role: MemberRole, by actor: UserID) async throws
+        -> [Member]
+
+    /// Lets `user` join a channel as a member. Joining a channel one already belongs to changes nothing.
+    ///
+    /// - Returns: The membership.
+    /// - Throws: ``ChatError`` `.notFound` if the conversation does not exist, or it is not a channel and `user`
+    ///   is not a member (a private group cannot be joined, nor detected, this way).
+    func joinChannel(_ id: ConversationID, user: UserID) async throws -> Member
+
+    /// Removes `user` from a group or channel; `actor == user` means leaving.
+    ///
+    /// From the removal on, `user` reads, posts and receives nothing of the conversation; they do receive the
+    /// ``EventKind/memberRemoved`` event itself.
+    ///
+    /// - Throws: ``ChatError`` `.notFound` if the conversation does not exist, or `actor` or `user` is not a
+    ///   member; `.forbidden` if `actor` may not remove `user`; `.conflict` if `user` is the last owner;
+    ///   `.invalidArgument` for a direct conversation.
+    func removeMember(_ user: UserID, from id: ConversationID, by actor: UserID) async throws
+
+    /// Changes a member's role. Only owners change roles.
+    ///
+    /// - Returns: The updated membership (unchanged, and no event, if the role was already `role`).
+    /// - Throws: ``ChatError`` `.notFound` as for ``removeMember(_:from:by:)``; `.forbidden` if `actor` is not an
+    ///   owner; `.conflict` when demoting the last owner; `.invalidArgument` for a direct conversation or an
+    ///   unknown role.
+    func setRole(_ role: MemberRole, of user: UserID, in id: ConversationID, by actor: UserID) async throws -> Member
+
+    /// Renames a group or channel. Owners and admins may rename.
+    ///
+    /// - Returns: The renamed conversation.
+    /// - Throws: ``ChatError`` `.notFound` if it does not exist or `actor` is not a member; `.forbidden` for a
+    ///   plain member; `.invalidArgument` for a direct conversation or an empty title.
+    func renameConversation(_ id: ConversationID, to title: String, by actor: UserID) async throws -> Conversation
+
+    /// The conversations `user` is a member of, most recently active first (newest message, or creation when
+    /// there is none; ties by ID), each with its last message, the user's marker and unread count.
+    func conversations(of user: UserID) async throws -> [ConversationSummary]
+}

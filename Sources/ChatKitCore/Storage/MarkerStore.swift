@@ -1,0 +1,23 @@
+/// Stores delivered and read markers. Part of ``ChatStore``.
+///
+/// Markers only move forward: a lower seq than the current one changes nothing. A seq past the conversation's
+/// last message is clamped to it. Reading implies delivery. Each move records one ``EventKind/markerUpdated``
+/// event, visible to all members (read receipts); a call that moves nothing records nothing.
+public protocol MarkerStore: Sendable {
+    /// Records that every message up to `seq` reached one of `user`'s devices.
+    ///
+    /// - Returns: The marker after the call.
+    /// - Throws: ``ChatError`` `.notFound` if the conversation does not exist or `user` is not a member.
+    func markDelivered(_ id: ConversationID, upTo seq: Int64, by user: UserID) async throws -> Marker
+
+    /// Records that `user` read every message up to `seq` (and so received them).
+    ///
+    /// - Returns: The marker after the call.
+    /// - Throws: ``ChatError`` `.notFound` if the conversation does not exist or `user` is not a member.
+    func markRead(_ id: ConversationID, upTo seq: Int64, by user: UserID) async throws -> Marker
+
+    /// The markers of every current member, ordered by user ID.
+    ///
+    /// - Throws: ``ChatError`` `.notFound` if the conversation does not exist or `user` is not a member.
+    func markers(of id: ConversationID, as user: UserID) async throws -> [Marker]
+}

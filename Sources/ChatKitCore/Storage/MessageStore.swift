@@ -1,0 +1,60 @@
+/// Stores messages, their edits, deletions and reactions. Part of ``ChatStore``.
+///
+/// Every change records a stored event in the message's conversation. A user who is not a member of the
+/// conversation gets ``ChatError`` `.notFound` for every call about it.
+public protocol MessageStore: Sendable {
+    /// Commits a message and assigns its seq: the conversation's previous last seq plus one.
+    ///
+    /// Seqs stay strictly increasing and gapless per conversation however many appends run concurrently. The
+    /// message is durable (as the store defines durability) when this returns.
+    ///
+    /// Idempotent: if `sender` already sent a message with this ``NewMessage/clientMessageID`` to this
+    /// conversation, no second message is created and the first message is returned as it is now, whatever
+    /// the new body says. Concurrent resends of one key create exactly one message.
+    ///
+    /// - Returns: The stored message.
+    /// - Throws: ``ChatError`` `.notFound` if the conversation does not exist or the sender is not a member;
+    ///   `.conflict` if the sender used the client message ID in another conversation; `.invalidArgument` for an
+    ///   empty body without attachments, an empty client message ID, or a `replyTo` that is not a message of the
+    ///   same conversation.
+    func append(_ message: NewMessage) async throws -> Message
+
+    /// The message, if `user` may see it.
+    ///
+    /// - Throws: ``ChatError`` `.notFound` if it does not exist or `user` is not a member of its conversation.
+    func message(_ id: MessageID, as user: UserID) async throws -> Message
+
+    /// A page of a conversation's history, in ascending seq order, tombstones included.
+    ///
+    /// - Throws: ``ChatError`` `.notFound` if the conversation does not exist or `user` is not a member;
+    ///   `.invalidArgument` for a negative limit.
+    func messages(in id: ConversationID, _ query: HistoryQuery, as user: UserID) async throws -> [Message]
+
+    /// Replaces the body of a message. Only its sender may edit it.
+    ///
+    /// - Returns: The edited message, with ``Message/editedAt`` set.
+    /// - Throws: ``ChatError`` `.notFound` as for ``message(_:as:)``; `.forbidden` if `user` is not the sender;
+    ///   `.conflict` if the message was deleted; `.invalidArgument` for an empty body on a message without
+    ///   attachments.
+    func editMessage(_ id: MessageID, body: String, by user: UserID) async throws -> Message
+
+    /// Deletes a message, leaving a tombstone with the same ID and seq. The sender, and the conversation's owners
+    /// and admins, may delete. Deleting a tombstone returns it and records nothing.
+    ///
+    /// - Returns: The tombstone.
+    /// - Throws: ``ChatError`` `.notFound` as for ``message(_:as:)``; `.forbidden` if `user` may not delete it.
+    func deleteMessage(_ id: MessageID, by user: UserID) async throws -> Message
+
+    /// Adds `user`'s reaction `emoji` to a message. Adding a reaction that exists changes nothing.
+    ///
+    /// - Returns: The message with its reactions.
+    /// - Throws: ``ChatError`` `.notFound` as for ``message(_:as:)``; `.conflict` if the message was deleted;
+    ///   `.invalidArgument` for an empty emoji.
+    func addReaction(_ emoji: String, to id: MessageID, by user: UserID) async throws -> Message
+
+    /// Removes `user`'s reaction `emoji` from a message. Removing a reaction that does not exist changes nothing.
+    ///
+    /// - Returns: The message with its reactions.
+    /// - Throws: ``ChatError`` `.notFound` as for ``message(_:as:)``.
+    func removeReaction(_ emoji: String, from id: MessageID, by user: UserID) async throws -> Message
+}

@@ -1,0 +1,19 @@
+/// Full-text search over messages. Part of ``ChatStore``.
+public protocol SearchStore: Sendable {
+    /// Messages `user` may read that contain every word of `query`.
+    ///
+    /// Words are compared ignoring case and diacritics ("cafe" finds "Café"); a word of the query matches a whole
+    /// word of the body or, when the query word ends with `*`, a word it begins. Only current members see a
+    /// conversation's messages; deleted messages are never found and edited ones are found by their new body.
+    /// Results come best match first as the store ranks them.
+    ///
+    /// - Parameters:
+    ///   - query: The words to find. A query without words finds nothing.
+    ///   - user: Who searches.
+    ///   - conversation: Restricts the search to one conversation, or `nil` for all of `user`'s conversations.
+    ///   - limit: At most this many hits.
+    /// - Throws: ``ChatError`` `.notFound` if `conversation` is given and `user` is not a member of it;
+    ///   `.invalidArgument` for a negative limit.
+    func search(_ query: String, as user: UserID, in conversation: ConversationID?, limit: Int) async throws
+        -> [SearchHit]
+}

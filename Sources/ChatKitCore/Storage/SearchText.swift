@@ -1,0 +1,107 @@
+import Foundation
+
+/// The word matching that ``SearchStore`` specifies, for stores without a full-text engine of their own.
+///
+/// Text is split into words of letters and digits, lowercased, and stripped of diacritics, so "Café" and
+/// "cafe" are the same word. ``InMemoryChatStore`` uses it; a custom adapter can too.
+public struct SearchText: Sendable {
+    /// One word of a query.
+    public struct Term: Hashable, Sendable {
+        /// The folded word.
+        public var word: String
+        /// Whether the term matches words that begin with ``word`` (the query word ended with `*`).
+        public var isPrefix: Bool
+    }
+
+    /// The query's terms; a query without words has none and finds nothing.
+    public let terms: [Term]
+
+    /// Parses a query: whitespace-separated words, each optionally ending with `*` for a prefix match.
+    public init(query: String) {
+        var terms: [Term] = []
+        for piece in query.split(whereSeparator: \.isWhitespace) {
+            let isPrefix = piece.hasSuffix("*")
+            let words = Self.words(in: String(piece))
+            for (index, word) in words.enumerated() {
+                let term = Term(word: word, isPrefix: isPrefix && index == words.count - 1)
+                if !terms.contains(term) { terms.append(term) }
+            }
+        }
+        self.terms = terms
+    }
+
+    /// Whether a text with the given folded words (from ``words(in:)``) contains every term.
+    public func matches(_ words: [String]) -> Bool {
+        guard !terms.isEmpty else { return false }
+        return terms.allSatisfy { term in words.contains { term.matches($0) } }
+    }
+
+    /// The folded words of a text.
+    public static func words(in text: String) -> [String] {
+        var words: [String] = []
+        var current = ""
+        for character in text {
+            if character.isLetter || character.isNumber {
+                current.append(character)
+            } else if !current.isEmpty {
+                words.append(fold(current))
+                current = ""
+            }
+        }
+        if !current.isEmpty { words.append(fold(current)) }
+        return words
+    }
+
+    /// The text with each matching word wrapped in `[` and `]`, cut to about `maxWords` words around the first
+    /// match (an ellipsis marks a cut).
+    public func snippet(of text: String, maxWords: Int = 12) -> String {
+        var pieces: [(text: String, isWord: Bool)] = []
+        var current = ""
+        var currentIsWord = false
+        for character in text {
+            let isWordCharacter = character.isLetter || character.isNumber
+            if isWordCharacter != currentIsWord && !current.isEmpty {
+                pieces.append((current, currentIsWord))
+                current = ""
+            }
+            currentIsWord = isWordCharacter
+            current.append(character)
+        }
+        if !current.isEmpty { pieces.append((current, currentIsWord)) }
+
+        let wordIndices = pieces.indices.filter { pieces[$0].isWord }
+        let firstMatch =
+            wordIndices.firstIndex { index in
+                let folded = Self.fold(pieces[index].text)
+                return terms.contains { $0.matches(folded) }
+            } ?? 0
+        let firstWord = max(0, firstMatch - maxWords / 3)
+        let lastWord = min(wordIndices.count, firstWord + maxWords) - 1
+        guard lastWord >= firstWord else { return text }
+        let startPiece = firstWord == 0 ? 0 : wordIndices[firstWord]
+        let endPiece = lastWord == wordIndices.count - 1 ? pieces.count - 1 : wordIndices[lastWord]
+
+        var result = startPiece > 0 ? "…" : ""
+        for piece in pieces[startPiece...endPiece] {
+            let folded = Self.fold(piece.text)
+            if piece.isWord && terms.contains(where: { $0.matches(folded) }) {
+                result += "[\(piece.text)]"
+            } else {
+                result += piece.text
+            }
+        }
+        if endPiece < pieces.count - 1 { result += "…" }
+        return result
+    }
+
+    static func fold(_ word: String) -> String {
+        word.folding(options: [.caseInsensitive, .diacriticInsensitive], locale: nil).lowercased()
+    }
+}
+
+extension SearchText.Term {
+    /// Whether a folded word matches this term.
+    public func matches(_ folded: String) -> Bool {
+        isPrefix ? folded.hasPrefix(word) : folded == word
+    }
+}

@@ -1,0 +1,20 @@
+/// Serves each user's stream of stored events, for catching up after being offline. Part of ``ChatStore``.
+public protocol SyncStore: Sendable {
+    /// The events `user` may see with a position after `cursor`, oldest first, at most `limit`.
+    ///
+    /// `user` sees an event of a conversation if they were a member when it was stored (their own
+    /// ``EventKind/memberRemoved`` included), and an event outside conversations if they are in its
+    /// ``StoredEvent/audience``. Events are as they were stored: a later edit or delete is its own event.
+    /// Paging with the returned ``SyncPage/cursor`` returns every visible event exactly once, in order.
+    ///
+    /// - Parameters:
+    ///   - user: Whose stream to read.
+    ///   - cursor: The position of the last event already processed; ``StreamPosition/start`` for everything.
+    ///   - limit: At most this many events; `0` returns an empty page.
+    /// - Throws: ``ChatError`` `.invalidArgument` for a negative limit.
+    func events(for user: UserID, after cursor: StreamPosition, limit: Int) async throws -> SyncPage
+
+    /// The position of the newest stored event, ``StreamPosition/start`` while there is none. A client that
+    /// loads current state directly may start syncing from here.
+    func latestPosition() async throws -> StreamPosition
+}

@@ -1,0 +1,7 @@
+import ChatKitCore
+
+extension ChatStoreConformance {
+    static var contactCases: [Case] {
+        []
+    }
+}
