@@ -68,7 +68,7 @@ extension InMemoryChatStore {
             let personal = state.userEvents[user] ?? []
             candidates += personal[personal.firstIndex(after: cursor)...].prefix(limit + 1)
             candidates.sort { $0.position < $1.position }
-            let events = Array(candidates.prefix(limit))
+            let events = candidates.prefix(limit).map { state.redactingDeletedMessage(in: $0) }
             return SyncPage(
                 events: events,
                 cursor: events.last?.position ?? cursor,
@@ -113,6 +113,18 @@ extension InMemoryChatStore {
                 SearchHit(message: $0, snippet: text.snippet(of: $0.body))
             }
         }
+    }
+}
+
+extension InMemoryState {
+    /// The event, with its message replaced by the tombstone if the message was deleted since.
+    func redactingDeletedMessage(in event: StoredEvent) -> StoredEvent {
+        guard let message = event.message, !message.isDeleted, let location = messageLocations[message.id],
+            let current = conversations[location.conversation]?.messages[Int(location.seq) - 1], current.isDeleted
+        else { return event }
+        var redacted = event
+        redacted.message = current
+        return redacted
     }
 }
 

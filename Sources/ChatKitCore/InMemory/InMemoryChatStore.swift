@@ -52,7 +52,7 @@ public final class InMemoryChatStore: ChatStore {
         guard !user.username.isEmpty else { throw ChatError(.invalidArgument, "A username must not be empty.") }
         let now = now()
         return try withState { state in
-            guard state.userIDsByName[user.username] == nil else {
+            guard state.userIDsByName[Array(user.username.utf8)] == nil else {
                 throw ChatError(.conflict, "The username is already taken.")
             }
             let created = User(
@@ -63,7 +63,7 @@ public final class InMemoryChatStore: ChatStore {
                 createdAt: now
             )
             state.users[created.id] = created
-            state.userIDsByName[created.username] = created.id
+            state.userIDsByName[Array(created.username.utf8)] = created.id
             if let passwordHash {
                 state.credentials[created.id] = Credentials(userID: created.id, passwordHash: passwordHash, updatedAt: now)
             }
@@ -76,7 +76,7 @@ public final class InMemoryChatStore: ChatStore {
     }
 
     public func user(username: String) async throws -> User? {
-        try withState { state in state.userIDsByName[username].flatMap { state.users[$0] } }
+        try withState { state in state.userIDsByName[Array(username.utf8)].flatMap { state.users[$0] } }
     }
 
     public func users(_ ids: [UserID]) async throws -> [User] {

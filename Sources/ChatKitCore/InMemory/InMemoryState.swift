@@ -49,7 +49,8 @@ struct InMemoryState {
     }
 
     var users: [UserID: User] = [:]
-    var userIDsByName: [String: UserID] = [:]
+    /// Usernames are compared byte for byte (Swift's `String` equality would merge canonically equal names).
+    var userIDsByName: [[UInt8]: UserID] = [:]
     var credentials: [UserID: Credentials] = [:]
     /// `contacts[a][b]`: the relation from `a`'s side.
     var contacts: [UserID: [UserID: Contact]] = [:]

@@ -7,14 +7,15 @@ public protocol UserStore: Sendable {
     ///   - passwordHash: The hash to store as version 1 of the user's ``Credentials``, or `nil` for a user who
     ///     authenticates elsewhere.
     /// - Returns: The stored profile, with its new ID and creation time.
-    /// - Throws: ``ChatError`` `.conflict` if the username is taken (compared exactly), `.invalidArgument` if it
-    ///   is empty.
+    /// - Throws: ``ChatError`` `.conflict` if the username is taken, `.invalidArgument` if it is empty. Usernames
+    ///   are compared byte for byte (UTF-8): callers that want case- or normalisation-insensitive names normalise
+    ///   them before calling.
     func createUser(_ user: NewUser, passwordHash: String?) async throws -> User
 
     /// The profile with the given ID, or `nil`.
     func user(_ id: UserID) async throws -> User?
 
-    /// The profile with the given username (compared exactly), or `nil`.
+    /// The profile with the given username (compared byte for byte), or `nil`.
     func user(username: String) async throws -> User?
 
     /// The profiles of the given IDs that exist, in no particular order; unknown IDs are skipped.

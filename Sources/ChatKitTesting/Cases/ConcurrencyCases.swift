@@ -2,6 +2,151 @@ import ChatKitCore
 
 extension ChatStoreConformance {
     static var concurrencyCases: [Case] {
-        []
+        [
+            Case("concurrency", "50 concurrent senders get gapless, unique seqs") { store in
+                let fixture = StoreFixture(store)
+                let senders = try await fixture.users(count: 50)
+                let group = try await fixture.group(senders[0], Array(senders.dropFirst()))
+                let messages = try await withThrowingTaskGroup(of: [Message].self) { tasks in
+                    for (index, sender) in senders.enumerated() {
+                        tasks.addTask {
+                            var sent: [Message] = []
+                            for number in 1...10 {
+                                sent.append(try await fixture.send("\(index)-\(number)", from: sender, to: group))
+                            }
+                            return sent
+                        }
+                    }
+                    return try await tasks.reduce(into: []) { $0 += $1 }
+                }
+                try checkEqual(messages.map(\.seq).sorted(), Array(1...500), "seqs of 500 concurrent appends")
+                try checkEqual(Set(messages.map(\.id)).count, 500, "distinct message IDs")
+                let history = try await store.messages(in: group, .after(0, limit: 1000), as: senders[0])
+                try checkEqual(history.map(\.seq), Array(1...500), "seqs in history")
+                try checkEqual(history, messages.sorted { $0.seq < $1.seq }, "history equals what the appends returned")
+                for (index, _) in senders.enumerated() {
+                    let own = history.filter { $0.body.hasPrefix("\(index)-") }.map(\.body)
+                    try checkEqual(own, (1...10).map { "\(index)-\($0)" }, "order of sender \(index)'s messages")
+                }
+            },
+            Case("concurrency", "50 concurrent resends of one client message ID make one message") { store in
+                let fixture = StoreFixture(store)
+                let (alice, bob) = try await fixture.pair()
+                let chat = try await fixture.direct(alice, bob)
+                let results = try await withThrowingTaskGroup(of: Message.self) { tasks in
+                    for attempt in 0..<50 {
+                        tasks.addTask {
+                            try await fixture.send("attempt \(attempt)", from: alice, to: chat, clientMessageID: "once")
+                        }
+                    }
+                    return try await tasks.reduce(into: []) { $0.append($1) }
+                }
+                try checkEqual(Set(results.map(\.id)).count, 1, "distinct messages from 50 resends")
+                try checkEqual(Set(results.map(\.body)).count, 1, "distinct bodies returned to the resends")
+                let history = try await store.messages(in: chat, .latest(), as: alice)
+                try checkEqual(history.count, 1, "messages in history after 50 resends")
+                try checkEqual(history.first?.seq, 1, "seq of the one message")
+            },
+            Case("concurrency", "concurrent appends to many conversations keep each one gapless") { store in
+                let fixture = StoreFixture(store)
+                let alice = try await fixture.user("alice")
+                var groups: [ConversationID] = []
+                for index in 0..<10 { groups.append(try await fixture.group(alice, [], title: "g\(index)")) }
+                let allGroups = groups
+                try await withThrowingTaskGroup(of: Void.self) { tasks in
+                    for group in allGroups {
+                        for _ in 0..<3 {
+                            tasks.addTask { try await fixture.send(count: 10, from: alice, to: group) }
+                        }
+                    }
+                    try await tasks.waitForAll()
+                }
+                for group in allGroups {
+                    let history = try await store.messages(in: group, .after(0, limit: 100), as: alice)
+                    try checkEqual(history.map(\.seq), Array(1...30), "seqs of one of ten conversations")
+                }
+            },
+            Case("concurrency", "concurrent creations of one direct conversation make one") { store in
+                let fixture = StoreFixture(store)
+                let (alice, bob) = try await fixture.pair()
+                let ids = try await withThrowingTaskGroup(of: ConversationID.self) { tasks in
+                    for attempt in 0..<20 {
+                        tasks.addTask {
+                            attempt.isMultiple(of: 2) ? try await fixture.direct(alice, bob) : try await fixture.direct(bob, alice)
+                        }
+                    }
+                    return try await tasks.reduce(into: Set()) { $0.insert($1) }
+                }
+                try checkEqual(ids.count, 1, "distinct direct conversations between two users")
+                try checkEqual(try await store.conversations(of: alice).count, 1, "alice's conversation list")
+            },
+            Case("concurrency", "concurrent marker moves end at the highest seq") { store in
+                let fixture = StoreFixture(store)
+                let (alice, bob) = try await fixture.pair()
+                let chat = try await fixture.direct(alice, bob)
+                try await fixture.send(count: 40, from: alice, to: chat)
+                try await withThrowingTaskGroup(of: Void.self) { tasks in
+                    for seq in Int64(1)...40 {
+                        tasks.addTask { _ = try await store.markRead(chat, upTo: seq, by: bob) }
+                        tasks.addTask { _ = try await store.markDelivered(chat, upTo: seq, by: bob) }
+                    }
+                    try await tasks.waitForAll()
+                }
+                let marker = try await store.markers(of: chat, as: alice).first { $0.userID == bob }
+                try checkEqual(marker?.readSeq, 40, "read marker after concurrent moves")
+                try checkEqual(marker?.deliveredSeq, 40, "delivered marker after concurrent moves")
+            },
+            Case("concurrency", "concurrent reactions from 20 users are all kept") { store in
+                let fixture = StoreFixture(store)
+                let users = try await fixture.users(count: 20)
+                let group = try await fixture.group(users[0], Array(users.dropFirst()))
+                let message = try await fixture.send("react!", from: users[0], to: group)
+                try await withThrowingTaskGroup(of: Void.self) { tasks in
+                    for user in users {
+                        tasks.addTask { _ = try await store.addReaction("❤️", to: message.id, by: user) }
+                    }
+                    try await tasks.waitForAll()
+                }
+                let reactions = try await store.message(message.id, as: users[0]).reactions
+                try checkEqual(Set(reactions.map(\.userID)), Set(users), "users who reacted")
+                try checkEqual(reactions.count, 20, "reaction count")
+            },
+            Case("concurrency", "syncing while others append sees every event once, in order") { store in
+                let fixture = StoreFixture(store)
+                let users = try await fixture.users(count: 4)
+                let group = try await fixture.group(users[0], Array(users.dropFirst()))
+                let reader = users[3]
+                let seen = try await withThrowingTaskGroup(of: [StoredEvent].self) { tasks in
+                    for sender in users.prefix(3) {
+                        tasks.addTask {
+                            try await fixture.send(count: 50, from: sender, to: group)
+                            return []
+                        }
+                    }
+                    tasks.addTask {
+                        // Poll while the writers run, then once more after they are done.
+                        var events: [StoredEvent] = []
+                        var cursor = StreamPosition.start
+                        for _ in 0..<200 {
+                            let page = try await store.events(for: reader, after: cursor, limit: 7)
+                            events += page.events
+                            cursor = page.cursor
+                            await Task.yield()
+                        }
+                        return events
+                    }
+                    var all: [StoredEvent] = []
+                    for try await events in tasks { all += events }
+                    return all
+                }
+                let rest = try await fixture.allEvents(for: reader, after: seen.last?.position ?? .start)
+                let events = seen + rest
+                let positions = events.map(\.position)
+                try checkEqual(positions, positions.sorted(), "event positions in sync order")
+                try checkEqual(Set(positions).count, positions.count, "distinct event positions")
+                let seqs = events.compactMap { $0.kind == .messageCreated ? $0.message?.seq : nil }
+                try checkEqual(seqs, Array(1...150), "message seqs in sync order")
+            },
+        ]
     }
 }

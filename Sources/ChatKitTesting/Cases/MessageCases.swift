@@ -2,6 +2,254 @@ import ChatKitCore
 
 extension ChatStoreConformance {
     static var messageCases: [Case] {
-        []
+        [
+            Case("messages", "append assigns seq 1, 2, 3 and keeps every field") { store in
+                let fixture = StoreFixture(store)
+                let (alice, bob) = try await fixture.pair()
+                let chat = try await fixture.direct(alice, bob)
+                let first = try await fixture.send("first", from: alice, to: chat)
+                let attachment = Attachment(
+                    id: "blob-1", fileName: "cat.png", contentType: "image/png", byteCount: 2048, width: 64, height: 48
+                )
+                let second = try await store.append(
+                    NewMessage(
+                        conversationID: chat, senderID: bob, clientMessageID: "bob-1", body: "second",
+                        replyTo: first.id, mentions: [alice], attachments: [attachment]
+                    )
+                )
+                let third = try await fixture.send("third", from: alice, to: chat)
+                try checkEqual([first.seq, second.seq, third.seq], [1, 2, 3], "seqs of three appends")
+                try checkEqual(second.conversationID, chat, "conversation ID")
+                try checkEqual(second.senderID, bob, "sender")
+                try checkEqual(second.clientMessageID, "bob-1", "client message ID")
+                try checkEqual(second.body, "second", "body")
+                try checkEqual(second.replyTo, first.id, "replyTo")
+                try checkEqual(second.mentions, [alice], "mentions")
+                try checkEqual(second.attachments, [attachment], "attachments")
+                try check(second.editedAt == nil && second.deletedAt == nil, "a new message is neither edited nor deleted")
+                try checkEqual(try await store.message(second.id, as: alice), second, "message(id) after append")
+                try checkEqual(Set([first.id, second.id, third.id]).count, 3, "distinct message IDs")
+            },
+            Case("messages", "a resend with the same client message ID returns the first message") { store in
+                let fixture = StoreFixture(store)
+                let (alice, bob) = try await fixture.pair()
+                let chat = try await fixture.direct(alice, bob)
+                let first = try await fixture.send("hello", from: alice, to: chat, clientMessageID: "c-1")
+                let before = try await store.latestPosition()
+                let again = try await fixture.send("hello, changed", from: alice, to: chat, clientMessageID: "c-1")
+                try checkEqual(again, first, "the resend's result")
+                try checkEqual(try await store.latestPosition(), before, "latest position after a resend (no new event)")
+                let history = try await store.messages(in: chat, .latest(), as: alice)
+                try checkEqual(history.map(\.body), ["hello"], "history after a resend")
+                let next = try await fixture.send("next", from: alice, to: chat)
+                try checkEqual(next.seq, 2, "seq of the message after a resend")
+            },
+            Case("messages", "a resend after an edit returns the message as it is now") { store in
+                let fixture = StoreFixture(store)
+                let (alice, bob) = try await fixture.pair()
+                let chat = try await fixture.direct(alice, bob)
+                let first = try await fixture.send("draft", from: alice, to: chat, clientMessageID: "c-1")
+                let edited = try await store.editMessage(first.id, body: "final", by: alice)
+                let again = try await fixture.send("draft", from: alice, to: chat, clientMessageID: "c-1")
+                try checkEqual(again, edited, "the resend's result")
+            },
+            Case("messages", "the same client message ID from two senders makes two messages") { store in
+                let fixture = StoreFixture(store)
+                let (alice, bob) = try await fixture.pair()
+                let chat = try await fixture.direct(alice, bob)
+                let fromAlice = try await fixture.send("a", from: alice, to: chat, clientMessageID: "same")
+                let fromBob = try await fixture.send("b", from: bob, to: chat, clientMessageID: "same")
+                try check(fromAlice.id != fromBob.id, "two senders' messages with one client ID got the same message")
+                try checkEqual(fromBob.seq, 2, "seq of the second sender's message")
+            },
+            Case("messages", "reusing a client message ID in another conversation is a conflict") { store in
+                let fixture = StoreFixture(store)
+                let (alice, bob) = try await fixture.pair()
+                let chat = try await fixture.direct(alice, bob)
+                let group = try await fixture.group(alice, [bob])
+                try await fixture.send("one", from: alice, to: chat, clientMessageID: "c-1")
+                try await checkThrows(.conflict, "append with a client ID used in another conversation") {
+                    try await fixture.send("two", from: alice, to: group, clientMessageID: "c-1")
+                }
+                try checkEqual(try await store.messages(in: group, .latest(), as: alice), [], "the other conversation")
+            },
+            Case("messages", "a message needs a body or an attachment, and a client message ID") { store in
+                let fixture = StoreFixture(store)
+                let (alice, bob) = try await fixture.pair()
+                let chat = try await fixture.direct(alice, bob)
+                try await checkThrows(.invalidArgument, "append with an empty body and no attachment") {
+                    try await fixture.send("", from: alice, to: chat)
+                }
+                try await checkThrows(.invalidArgument, "append with an empty client message ID") {
+                    try await fixture.send("hi", from: alice, to: chat, clientMessageID: "")
+                }
+                let file = Attachment(id: "f", fileName: "a.pdf", contentType: "application/pdf", byteCount: 1)
+                let onlyFile = try await store.append(
+                    NewMessage(conversationID: chat, senderID: alice, body: "", attachments: [file])
+                )
+                try checkEqual(onlyFile.seq, 1, "seq of an attachment-only message (rejected sends use no seq)")
+            },
+            Case("messages", "appending to an unknown conversation or as a non-member is not found") { store in
+                let fixture = StoreFixture(store)
+                let (alice, bob) = try await fixture.pair()
+                let mallory = try await fixture.user("mallory")
+                let chat = try await fixture.direct(alice, bob)
+                try await checkThrows(.notFound, "append to a conversation that does not exist") {
+                    try await fixture.send("hi", from: alice, to: "no-such-conversation")
+                }
+                try await checkThrows(.notFound, "append by a non-member") {
+                    try await fixture.send("let me in", from: mallory, to: chat)
+                }
+                try checkEqual(try await store.messages(in: chat, .latest(), as: alice), [], "history after refusals")
+            },
+            Case("messages", "a reply must refer to a message of the same conversation") { store in
+                let fixture = StoreFixture(store)
+                let (alice, bob) = try await fixture.pair()
+                let chat = try await fixture.direct(alice, bob)
+                let group = try await fixture.group(alice, [bob])
+                let elsewhere = try await fixture.send("elsewhere", from: alice, to: group)
+                try await checkThrows(.invalidArgument, "a reply to a message of another conversation") {
+                    try await fixture.send("re", from: alice, to: chat, replyTo: elsewhere.id)
+                }
+                try await checkThrows(.invalidArgument, "a reply to a message that does not exist") {
+                    try await fixture.send("re", from: alice, to: chat, replyTo: "no-such-message")
+                }
+            },
+            Case("messages", "message(id) is not found for non-members and unknown IDs") { store in
+                let fixture = StoreFixture(store)
+                let (alice, bob) = try await fixture.pair()
+                let mallory = try await fixture.user("mallory")
+                let chat = try await fixture.direct(alice, bob)
+                let message = try await fixture.send("secret", from: alice, to: chat)
+                try await checkThrows(.notFound, "message(id) as a non-member") {
+                    try await store.message(message.id, as: mallory)
+                }
+                try await checkThrows(.notFound, "message(id) of an unknown ID") {
+                    try await store.message("no-such-message", as: alice)
+                }
+            },
+            Case("messages", "an edit replaces the body, sets editedAt and keeps the seq") { store in
+                let fixture = StoreFixture(store)
+                let (alice, bob) = try await fixture.pair()
+                let chat = try await fixture.direct(alice, bob)
+                let original = try await fixture.send("teh typo", from: alice, to: chat)
+                let edited = try await store.editMessage(original.id, body: "the typo", by: alice)
+                try checkEqual(edited.body, "the typo", "edited body")
+                try checkEqual(edited.seq, original.seq, "seq after an edit")
+                try checkEqual(edited.id, original.id, "ID after an edit")
+                try check(edited.editedAt != nil, "editedAt is not set after an edit")
+                try checkEqual(try await store.message(original.id, as: bob), edited, "message(id) after an edit")
+            },
+            Case("messages", "only the sender may edit, and not a deleted message") { store in
+                let fixture = StoreFixture(store)
+                let (alice, bob) = try await fixture.pair()
+                let group = try await fixture.group(alice, [bob])
+                let message = try await fixture.send("mine", from: bob, to: group)
+                try await checkThrows(.forbidden, "an owner editing someone else's message") {
+                    try await store.editMessage(message.id, body: "yours", by: alice)
+                }
+                try await checkThrows(.invalidArgument, "an edit to an empty body") {
+                    try await store.editMessage(message.id, body: "", by: bob)
+                }
+                _ = try await store.deleteMessage(message.id, by: bob)
+                try await checkThrows(.conflict, "editing a deleted message") {
+                    try await store.editMessage(message.id, body: "back", by: bob)
+                }
+            },
+            Case("messages", "a delete leaves a tombstone with the same ID and seq") { store in
+                let fixture = StoreFixture(store)
+                let (alice, bob) = try await fixture.pair()
+                let chat = try await fixture.direct(alice, bob)
+                try await fixture.send("one", from: alice, to: chat)
+                let file = Attachment(id: "f", fileName: "a.txt", contentType: "text/plain", byteCount: 3)
+                let doomed = try await store.append(
+                    NewMessage(conversationID: chat, senderID: alice, body: "two", mentions: [bob], attachments: [file])
+                )
+                _ = try await store.addReaction("👍", to: doomed.id, by: bob)
+                try await fixture.send("three", from: alice, to: chat)
+                let tombstone = try await store.deleteMessage(doomed.id, by: alice)
+                try check(tombstone.isDeleted, "the deleted message is not marked deleted")
+                try checkEqual(tombstone.body, "", "body of a tombstone")
+                try checkEqual(tombstone.attachments, [], "attachments of a tombstone")
+                try checkEqual(tombstone.mentions, [], "mentions of a tombstone")
+                try checkEqual(tombstone.reactions, [], "reactions of a tombstone")
+                try checkEqual(tombstone.seq, doomed.seq, "seq of a tombstone")
+                let history = try await store.messages(in: chat, .latest(), as: bob)
+                try checkEqual(history.map(\.seq), [1, 2, 3], "seqs in history after a delete (no gap)")
+                try checkEqual(history[1], tombstone, "the tombstone in history")
+            },
+            Case("messages", "the sender, owners and admins may delete; other members may not") { store in
+                let fixture = StoreFixture(store)
+                let (owner, admin) = try await fixture.pair()
+                let (member, other) = (try await fixture.user("member"), try await fixture.user("other"))
+                let group = try await fixture.group(owner, [member, other])
+                _ = try await store.addMembers([admin], to: group, role: .admin, by: owner)
+                let first = try await fixture.send("1", from: member, to: group)
+                let second = try await fixture.send("2", from: member, to: group)
+                let third = try await fixture.send("3", from: member, to: group)
+                try await checkThrows(.forbidden, "a plain member deleting another member's message") {
+                    try await store.deleteMessage(first.id, by: other)
+                }
+                try check(try await store.deleteMessage(first.id, by: admin).isDeleted, "an admin's delete")
+                try check(try await store.deleteMessage(second.id, by: owner).isDeleted, "an owner's delete")
+                try check(try await store.deleteMessage(third.id, by: member).isDeleted, "the sender's delete")
+            },
+            Case("messages", "deleting a tombstone again returns it and records nothing") { store in
+                let fixture = StoreFixture(store)
+                let (alice, bob) = try await fixture.pair()
+                let chat = try await fixture.direct(alice, bob)
+                let message = try await fixture.send("oops", from: alice, to: chat)
+                let tombstone = try await store.deleteMessage(message.id, by: alice)
+                let position = try await store.latestPosition()
+                try checkEqual(try await store.deleteMessage(message.id, by: alice), tombstone, "the second delete")
+                try checkEqual(try await store.latestPosition(), position, "latest position after a second delete")
+            },
+            Case("messages", "reactions are added once per user and emoji, and removed") { store in
+                let fixture = StoreFixture(store)
+                let (alice, bob) = try await fixture.pair()
+                let chat = try await fixture.direct(alice, bob)
+                let message = try await fixture.send("party?", from: alice, to: chat)
+                _ = try await store.addReaction("🎉", to: message.id, by: bob)
+                _ = try await store.addReaction("👍", to: message.id, by: bob)
+                _ = try await store.addReaction("🎉", to: message.id, by: alice)
+                let position = try await store.latestPosition()
+                let same = try await store.addReaction("🎉", to: message.id, by: bob)
+                try checkEqual(try await store.latestPosition(), position, "latest position after a repeated reaction")
+                try checkEqual(same.reactions.count, 3, "reaction count after a repeated reaction")
+                try checkEqual(
+                    same.reactions.map { "\($0.userID == alice ? "alice" : "bob") \($0.emoji)" },
+                    ["bob 🎉", "bob 👍", "alice 🎉"], "reactions in the order they were added"
+                )
+                let removed = try await store.removeReaction("🎉", from: message.id, by: bob)
+                try checkEqual(removed.reactions.map(\.emoji), ["👍", "🎉"], "reactions after a removal")
+                let unchanged = try await store.removeReaction("😀", from: message.id, by: bob)
+                try checkEqual(unchanged.reactions, removed.reactions, "removing a reaction that does not exist")
+                try checkEqual(try await store.message(message.id, as: alice).reactions, removed.reactions, "stored")
+            },
+            Case("messages", "reactions need an emoji, a visible message that is not deleted") { store in
+                let fixture = StoreFixture(store)
+                let (alice, bob) = try await fixture.pair()
+                let mallory = try await fixture.user("mallory")
+                let chat = try await fixture.direct(alice, bob)
+                let message = try await fixture.send("hi", from: alice, to: chat)
+                try await checkThrows(.invalidArgument, "an empty reaction") {
+                    try await store.addReaction("", to: message.id, by: bob)
+                }
+                try await checkThrows(.notFound, "a reaction by a non-member") {
+                    try await store.addReaction("👀", to: message.id, by: mallory)
+                }
+                _ = try await store.deleteMessage(message.id, by: alice)
+                try await checkThrows(.conflict, "a reaction to a deleted message") {
+                    try await store.addReaction("👍", to: message.id, by: bob)
+                }
+            },
+        ]
+    }
+}
+
+extension StoreFixture {
+    /// Creates the users `alice` and `bob`.
+    func pair() async throws -> (UserID, UserID) {
+        (try await user("alice"), try await user("bob"))
     }
 }

@@ -2,6 +2,111 @@ import ChatKitCore
 
 extension ChatStoreConformance {
     static var searchCases: [Case] {
-        []
+        [
+            Case("search", "search finds messages containing every word of the query") { store in
+                let (fixture, alice, chat) = try await StoreFixture.conversationWithMessages(store, count: 0)
+                try await fixture.send("the quick brown fox", from: alice, to: chat)
+                try await fixture.send("a quick lunch", from: alice, to: chat)
+                try await fixture.send("brown bread", from: alice, to: chat)
+                try checkEqual(try await bodies(store, "quick", alice), ["a quick lunch", "the quick brown fox"], "quick")
+                try checkEqual(try await bodies(store, "quick brown", alice), ["the quick brown fox"], "quick brown")
+                try checkEqual(try await bodies(store, "quick bread", alice), [], "words in different messages")
+                try checkEqual(try await bodies(store, "qui", alice), [], "a partial word without *")
+            },
+            Case("search", "search ignores case and diacritics") { store in
+                let (fixture, alice, chat) = try await StoreFixture.conversationWithMessages(store, count: 0)
+                try await fixture.send("Meet at the Café Müller", from: alice, to: chat)
+                try await fixture.send("NAÏVE question", from: alice, to: chat)
+                try checkEqual(try await bodies(store, "cafe", alice), ["Meet at the Café Müller"], "cafe")
+                try checkEqual(try await bodies(store, "MULLER", alice), ["Meet at the Café Müller"], "MULLER")
+                try checkEqual(try await bodies(store, "naïve", alice), ["NAÏVE question"], "naïve")
+                try checkEqual(try await bodies(store, "Naive", alice), ["NAÏVE question"], "Naive")
+            },
+            Case("search", "a query word ending with * matches words it begins") { store in
+                let (fixture, alice, chat) = try await StoreFixture.conversationWithMessages(store, count: 0)
+                try await fixture.send("deployment finished", from: alice, to: chat)
+                try await fixture.send("deploying now", from: alice, to: chat)
+                try await fixture.send("redeploy later", from: alice, to: chat)
+                try checkEqual(
+                    try await bodies(store, "deploy*", alice), ["deploying now", "deployment finished"], "deploy*"
+                )
+            },
+            Case("search", "search sees only conversations the user is a member of") { store in
+                let fixture = StoreFixture(store)
+                let (alice, bob) = try await fixture.pair()
+                let carol = try await fixture.user("carol")
+                let ours = try await fixture.group(alice, [bob])
+                let theirs = try await fixture.group(carol, [bob])
+                try await fixture.send("budget for ours", from: alice, to: ours)
+                try await fixture.send("budget for theirs", from: carol, to: theirs)
+                try checkEqual(try await bodies(store, "budget", alice), ["budget for ours"], "alice's search")
+                try checkEqual(try await bodies(store, "budget", carol), ["budget for theirs"], "carol's search")
+                try checkEqual(try await bodies(store, "budget", bob).count, 2, "bob's search (member of both)")
+                try await checkThrows(.notFound, "search in a conversation the user is not in") {
+                    try await store.search("budget", as: alice, in: theirs, limit: 10)
+                }
+            },
+            Case("search", "a removed member no longer finds the conversation's messages") { store in
+                let fixture = StoreFixture(store)
+                let (alice, bob) = try await fixture.pair()
+                let group = try await fixture.group(alice, [bob])
+                try await fixture.send("roadmap draft", from: alice, to: group)
+                try checkEqual(try await bodies(store, "roadmap", bob).count, 1, "bob's search as a member")
+                try await store.removeMember(bob, from: group, by: alice)
+                try checkEqual(try await bodies(store, "roadmap", bob), [], "bob's search after removal")
+            },
+            Case("search", "deleted messages are never found and edited ones by their new text") { store in
+                let (fixture, alice, chat) = try await StoreFixture.conversationWithMessages(store, count: 0)
+                let deleted = try await fixture.send("password hint", from: alice, to: chat)
+                let edited = try await fixture.send("old wording", from: alice, to: chat)
+                _ = try await store.deleteMessage(deleted.id, by: alice)
+                _ = try await store.editMessage(edited.id, body: "new wording", by: alice)
+                try checkEqual(try await bodies(store, "password", alice), [], "search for a deleted message")
+                try checkEqual(try await bodies(store, "old", alice), [], "search for an edited message's old text")
+                try checkEqual(try await bodies(store, "new", alice), ["new wording"], "search for its new text")
+            },
+            Case("search", "search can be restricted to one conversation") { store in
+                let fixture = StoreFixture(store)
+                let (alice, bob) = try await fixture.pair()
+                let chat = try await fixture.direct(alice, bob)
+                let group = try await fixture.group(alice, [bob])
+                try await fixture.send("lunch here", from: alice, to: chat)
+                try await fixture.send("lunch there", from: alice, to: group)
+                let hits = try await store.search("lunch", as: bob, in: group, limit: 10)
+                try checkEqual(hits.map(\.message.body), ["lunch there"], "search in one conversation")
+                try check(hits.allSatisfy { $0.message.conversationID == group }, "a hit from another conversation")
+            },
+            Case("search", "a query without words, or limit 0, finds nothing; a negative limit is invalid") { store in
+                let (fixture, alice, chat) = try await StoreFixture.conversationWithMessages(store, count: 0)
+                try await fixture.send("anything at all", from: alice, to: chat)
+                try checkEqual(try await bodies(store, "", alice), [], "an empty query")
+                try checkEqual(try await bodies(store, "  ?! ", alice), [], "a query of punctuation")
+                try checkEqual(try await store.search("anything", as: alice, in: nil, limit: 0), [], "limit 0")
+                try await checkThrows(.invalidArgument, "search with a negative limit") {
+                    try await store.search("anything", as: alice, in: nil, limit: -1)
+                }
+            },
+            Case("search", "search returns at most limit hits") { store in
+                let (fixture, alice, chat) = try await StoreFixture.conversationWithMessages(store, count: 0)
+                try await fixture.send(count: 30, from: alice, to: chat, prefix: "status report")
+                let hits = try await store.search("report", as: alice, in: nil, limit: 7)
+                try checkEqual(hits.count, 7, "hits with limit 7 of 30 matches")
+                try checkEqual(Set(hits.map(\.message.id)).count, 7, "distinct hits")
+            },
+            Case("search", "a hit's snippet marks the matching words with brackets") { store in
+                let (fixture, alice, chat) = try await StoreFixture.conversationWithMessages(store, count: 0)
+                try await fixture.send("ship the release on Friday", from: alice, to: chat)
+                let hit = try checkNotNil(
+                    try await store.search("release", as: alice, in: nil, limit: 1).first, "the search hit"
+                )
+                let snippet = try checkNotNil(hit.snippet, "the hit's snippet")
+                try check(snippet.contains("[release]"), "snippet '\(snippet)' does not mark the match as [release]")
+            },
+        ]
+    }
+
+    /// The bodies of `user`'s search hits for `query`, sorted (ranking is the store's choice).
+    private static func bodies(_ store: any ChatStore, _ query: String, _ user: UserID) async throws -> [String] {
+        try await store.search(query, as: user, in: nil, limit: 100).map(\.message.body).sorted()
     }
 }

@@ -2,6 +2,189 @@ import ChatKitCore
 
 extension ChatStoreConformance {
     static var syncCases: [Case] {
-        []
+        [
+            Case("sync", "an empty store has no events and the start position") { store in
+                let alice = try await StoreFixture(store).user("alice")
+                let page = try await store.events(for: alice, after: .start, limit: 10)
+                try checkEqual(page.events, [], "events of an empty store")
+                try checkEqual(page.cursor, .start, "cursor of an empty page")
+                try check(!page.hasMore, "an empty page says hasMore")
+                try checkEqual(try await store.latestPosition(), .start, "latest position of an empty store")
+            },
+            Case("sync", "a conversation's events come in order: creation, then messages by seq") { store in
+                let fixture = StoreFixture(store)
+                let (alice, bob) = try await fixture.pair()
+                let chat = try await fixture.direct(alice, bob)
+                let sent = try await fixture.send(count: 5, from: alice, to: chat)
+                for user in [alice, bob] {
+                    let events = try await fixture.allEvents(for: user)
+                    try checkEqual(
+                        events.map(\.kind), [.conversationCreated] + Array(repeating: .messageCreated, count: 5),
+                        "kinds of events"
+                    )
+                    try checkEqual(events.compactMap(\.message), sent, "messages carried by the events")
+                    try checkEqual(events[0].conversation?.id, chat, "conversation of the creation event")
+                    try checkEqual(
+                        events[0].members?.map(\.userID).sorted(), [alice, bob].sorted(), "members of the creation event"
+                    )
+                    try check(events.allSatisfy { $0.conversationID == chat }, "an event lacks its conversation ID")
+                }
+            },
+            Case("sync", "positions strictly increase and the latest position is the last event's") { store in
+                let fixture = StoreFixture(store)
+                let (alice, bob) = try await fixture.pair()
+                let chat = try await fixture.direct(alice, bob)
+                let message = try await fixture.send("one", from: alice, to: chat)
+                _ = try await store.addReaction("👍", to: message.id, by: bob)
+                _ = try await store.markRead(chat, upTo: 1, by: bob)
+                let events = try await fixture.allEvents(for: alice)
+                let positions = events.map(\.position)
+                try check(zip(positions, positions.dropFirst()).allSatisfy { $0 < $1 }, "positions \(positions)")
+                try check(positions.first.map { $0 > .start } ?? false, "the first position is not after start")
+                try checkEqual(try await store.latestPosition(), positions.last, "latest position")
+            },
+            Case("sync", "a cursor returns exactly the events after it") { store in
+                let fixture = StoreFixture(store)
+                let (alice, bob) = try await fixture.pair()
+                let chat = try await fixture.direct(alice, bob)
+                try await fixture.send(count: 3, from: alice, to: chat)
+                let cursor = try await store.events(for: bob, after: .start, limit: 100).cursor
+                try checkEqual(cursor, try await store.latestPosition(), "cursor after reading everything")
+                try await fixture.send(count: 2, from: alice, to: chat, prefix: "later")
+                let page = try await store.events(for: bob, after: cursor, limit: 100)
+                try checkEqual(page.events.compactMap(\.message?.body), ["later 1", "later 2"], "events after the cursor")
+                try check(!page.hasMore, "the final page says hasMore")
+                try checkEqual(page.cursor, page.events.last?.position, "cursor of the final page")
+            },
+            Case("sync", "paging through many conversations returns every event exactly once, in order") { store in
+                let fixture = StoreFixture(store)
+                let users = try await fixture.users(count: 3)
+                var groups: [ConversationID] = []
+                for index in 0..<20 { groups.append(try await fixture.group(users[index % 3], users, title: "g\(index)")) }
+                for round in 0..<5 {
+                    for (index, group) in groups.enumerated() {
+                        try await fixture.send("r\(round) g\(index)", from: users[(round + index) % 3], to: group)
+                    }
+                }
+                let whole = try await store.events(for: users[1], after: .start, limit: 10_000)
+                try checkEqual(whole.events.count, 120, "events in one big page (20 creations + 100 messages)")
+                for pageSize in [1, 3, 7, 50] {
+                    let paged = try await fixture.allEvents(for: users[1], pageSize: pageSize)
+                    try checkEqual(paged, whole.events, "events read in pages of \(pageSize)")
+                }
+                for group in groups {
+                    let seqs = whole.events.filter { $0.conversationID == group }.compactMap(\.message?.seq)
+                    try checkEqual(seqs, [1, 2, 3, 4, 5], "seqs of one conversation in the stream")
+                }
+            },
+            Case("sync", "a user sees nothing of conversations they are not in") { store in
+                let fixture = StoreFixture(store)
+                let (alice, bob) = try await fixture.pair()
+                let carol = try await fixture.user("carol")
+                let private1 = try await fixture.direct(alice, bob)
+                let private2 = try await fixture.group(alice, [bob])
+                _ = try await fixture.channel(alice, [bob])
+                try await fixture.send("secret", from: alice, to: private1)
+                try await fixture.send("secret", from: bob, to: private2)
+                try checkEqual(try await fixture.allEvents(for: carol), [], "an outsider's events")
+            },
+            Case("sync", "a member added later sees events from their addition on") { store in
+                let fixture = StoreFixture(store)
+                let (alice, bob) = try await fixture.pair()
+                let group = try await fixture.group(alice, [])
+                try await fixture.send("before bob", from: alice, to: group)
+                _ = try await store.addMembers([bob], to: group, role: .member, by: alice)
+                try await fixture.send("after bob", from: alice, to: group)
+                let events = try await fixture.allEvents(for: bob)
+                try checkEqual(events.map(\.kind), [.membersAdded, .messageCreated], "kinds of bob's events")
+                try checkEqual(events[0].members?.map(\.userID), [bob], "members of the membersAdded event")
+                try checkEqual(events[1].message?.body, "after bob", "the message bob sees")
+                let history = try await store.messages(in: group, .latest(), as: bob)
+                try checkEqual(history.map(\.body), ["before bob", "after bob"], "history a new member may read")
+            },
+            Case("sync", "a removed member sees their removal and nothing after it") { store in
+                let fixture = StoreFixture(store)
+                let (alice, bob) = try await fixture.pair()
+                let group = try await fixture.group(alice, [bob])
+                try await fixture.send("while bob is in", from: alice, to: group)
+                try await store.removeMember(bob, from: group, by: alice)
+                try await fixture.send("after bob left", from: alice, to: group)
+                _ = try await store.renameConversation(group, to: "Without Bob", by: alice)
+                let events = try await fixture.allEvents(for: bob)
+                try checkEqual(
+                    events.map(\.kind), [.conversationCreated, .messageCreated, .memberRemoved], "kinds of bob's events"
+                )
+                try checkEqual(events.last?.members?.map(\.userID), [bob], "who the removal event removes")
+                try check(!events.contains { $0.message?.body == "after bob left" }, "bob saw a message after removal")
+            },
+            Case("sync", "rejoining a channel resumes events from the new membership") { store in
+                let fixture = StoreFixture(store)
+                let (alice, bob) = try await fixture.pair()
+                let channel = try await fixture.channel(alice, [bob])
+                try await fixture.send("1", from: alice, to: channel)
+                try await store.removeMember(bob, from: channel, by: bob)
+                try await fixture.send("2", from: alice, to: channel)
+                _ = try await store.joinChannel(channel, user: bob)
+                try await fixture.send("3", from: alice, to: channel)
+                let bodies = try await fixture.allEvents(for: bob).compactMap(\.message?.body)
+                try checkEqual(bodies, ["1", "3"], "messages bob saw across leaving and rejoining")
+            },
+            Case("sync", "edits, deletes and reactions are events of their own, and deleted content is gone") { store in
+                let fixture = StoreFixture(store)
+                let (alice, bob) = try await fixture.pair()
+                let chat = try await fixture.direct(alice, bob)
+                let kept = try await fixture.send("keep me", from: alice, to: chat)
+                let doomed = try await fixture.send("delete me", from: alice, to: chat)
+                let cursor = try await store.latestPosition()
+                _ = try await store.editMessage(kept.id, body: "kept and edited", by: alice)
+                _ = try await store.addReaction("👍", to: kept.id, by: bob)
+                _ = try await store.deleteMessage(doomed.id, by: alice)
+                let later = try await fixture.allEvents(for: bob, after: cursor)
+                try checkEqual(later.map(\.kind), [.messageEdited, .reactionAdded, .messageDeleted], "kinds after edits")
+                try checkEqual(later[0].message?.body, "kept and edited", "body in the edit event")
+                try checkEqual(later[1].reaction?.emoji, "👍", "reaction in the reaction event")
+                try checkEqual(later[1].reaction?.userID, bob, "who reacted, in the reaction event")
+                try check(later[2].message?.isDeleted == true, "the delete event does not carry a tombstone")
+                let all = try await fixture.allEvents(for: bob)
+                try checkEqual(
+                    all.filter { $0.message?.id == doomed.id }.map { $0.message?.body ?? "-" }, ["", ""],
+                    "bodies of the deleted message in every event that carries it"
+                )
+                let created = all.first { $0.kind == .messageCreated && $0.message?.id == kept.id }
+                try checkEqual(created?.message?.body, "keep me", "an edited message's creation event keeps its body")
+            },
+            Case("sync", "the sender's own messages are in their stream, for their other devices") { store in
+                let fixture = StoreFixture(store)
+                let (alice, bob) = try await fixture.pair()
+                let chat = try await fixture.direct(alice, bob)
+                let sent = try await fixture.send("from my phone", from: alice, to: chat)
+                let events = try await fixture.allEvents(for: alice)
+                try checkEqual(events.last?.message, sent, "the sender's own message in their stream")
+            },
+            Case("sync", "limit 0 returns an empty page and a negative limit is invalid") { store in
+                let fixture = StoreFixture(store)
+                let (alice, bob) = try await fixture.pair()
+                _ = try await fixture.direct(alice, bob)
+                let page = try await store.events(for: alice, after: .start, limit: 0)
+                try checkEqual(page.events, [], "events with limit 0")
+                try checkEqual(page.cursor, .start, "cursor with limit 0")
+                try check(page.hasMore, "a limit-0 page with events waiting says hasMore false")
+                try await checkThrows(.invalidArgument, "sync with a negative limit") {
+                    try await store.events(for: alice, after: .start, limit: -1)
+                }
+            },
+            Case("sync", "an unknown user or a cursor past the end has an empty stream") { store in
+                let fixture = StoreFixture(store)
+                let (alice, bob) = try await fixture.pair()
+                let chat = try await fixture.direct(alice, bob)
+                try await fixture.send("hi", from: alice, to: chat)
+                let unknown = try await store.events(for: "nobody", after: .start, limit: 10)
+                try checkEqual(unknown.events, [], "events of an unknown user")
+                let far = StreamPosition(1_000_000)
+                let page = try await store.events(for: alice, after: far, limit: 10)
+                try checkEqual(page.events, [], "events after a cursor past the end")
+                try checkEqual(page.cursor, far, "cursor after a cursor past the end")
+            },
+        ]
     }
 }

@@ -1,7 +1,72 @@
 import ChatKitCore
 
 extension ChatStoreConformance {
+    /// Bodies that stores must keep byte for byte: emoji sequences, right-to-left scripts, combining marks.
+    static let unicodeBodies = [
+        "👩‍👩‍👧‍👦 family, 🏳️‍🌈 flag, 👍🏽 tone",
+        "مرحبا بالعالم",
+        "שלום עולם",
+        "e\u{301} (combining) vs \u{E9} (precomposed)",
+        "Z\u{335}\u{30C}a\u{336}\u{31B}l\u{334}\u{35D}g\u{338}\u{306}o\u{337}\u{30A}",
+        "日本語のテキスト、中文，한국어",
+        "tab\tnew\nline \"quotes\" 'single' \\ backslash % _ ; -- /* */",
+    ]
+
     static var textCases: [Case] {
-        []
+        [
+            Case("text", "unicode bodies come back byte for byte from append, history and sync") { store in
+                let (fixture, alice, chat) = try await StoreFixture.conversationWithMessages(store, count: 0)
+                for body in unicodeBodies { try await fixture.send(body, from: alice, to: chat) }
+                let history = try await store.messages(in: chat, .latest(), as: alice)
+                try checkEqual(history.map { Array($0.body.utf8) }, unicodeBodies.map { Array($0.utf8) }, "history bytes")
+                let synced = try await fixture.allEvents(for: alice).compactMap(\.message?.body)
+                try checkEqual(synced.map { Array($0.utf8) }, unicodeBodies.map { Array($0.utf8) }, "sync bytes")
+            },
+            Case("text", "a 64 KiB body is stored whole and searchable") { store in
+                let (fixture, alice, chat) = try await StoreFixture.conversationWithMessages(store, count: 0)
+                let words = (0..<6554).map { $0 == 3000 ? "needle" : "hay\($0 % 10)" }
+                var body = words.joined(separator: " ")
+                body += String(repeating: "x", count: 65_536 - body.utf8.count)
+                try checkEqual(body.utf8.count, 65_536, "size of the test body")
+                let sent = try await fixture.send(body, from: alice, to: chat)
+                try checkEqual(sent.body, body, "returned body")
+                try checkEqual(try await store.message(sent.id, as: alice).body, body, "stored body")
+                let hits = try await store.search("needle", as: alice, in: nil, limit: 5)
+                try checkEqual(hits.map(\.message.id), [sent.id], "search for a word in the middle of 64 KiB")
+            },
+            Case("text", "unicode names, titles, status texts and reactions round-trip") { store in
+                let fixture = StoreFixture(store)
+                let user = try await store.createUser(
+                    NewUser(username: "zoë_ñ", displayName: "Zoë 🦊 زوي", statusText: "en vacances 🏖️"),
+                    passwordHash: nil
+                )
+                try checkEqual(try await store.user(username: "zoë_ñ")?.id, user.id, "lookup by a unicode username")
+                try checkEqual(try await store.user(user.id)?.displayName, "Zoë 🦊 زوي", "unicode display name")
+                try checkEqual(try await store.user(user.id)?.statusText, "en vacances 🏖️", "unicode status")
+                let group = try await fixture.group(user.id, [], title: "Équipe ✨ فريق")
+                try checkEqual(try await store.conversation(group, as: user.id).title, "Équipe ✨ فريق", "title")
+                let message = try await fixture.send("hi", from: user.id, to: group)
+                _ = try await store.addReaction("👨‍👩‍👧", to: message.id, by: user.id)
+                try checkEqual(
+                    try await store.message(message.id, as: user.id).reactions.map(\.emoji), ["👨‍👩‍👧"], "ZWJ reaction"
+                )
+            },
+            Case("text", "usernames that differ only in normalisation or case are different") { store in
+                let composed = try await store.createUser(NewUser(username: "jos\u{E9}"), passwordHash: nil)
+                let decomposed = try await store.createUser(NewUser(username: "jose\u{301}"), passwordHash: nil)
+                let upper = try await store.createUser(NewUser(username: "JOS\u{C9}"), passwordHash: nil)
+                try checkEqual(Set([composed.id, decomposed.id, upper.id]).count, 3, "distinct users")
+                try checkEqual(try await store.user(username: "jose\u{301}")?.id, decomposed.id, "decomposed lookup")
+            },
+            Case("text", "search finds words in right-to-left scripts") { store in
+                let (fixture, alice, chat) = try await StoreFixture.conversationWithMessages(store, count: 0)
+                try await fixture.send("مرحبا بالعالم", from: alice, to: chat)
+                try await fixture.send("שלום עולם", from: alice, to: chat)
+                let arabic = try await store.search("مرحبا", as: alice, in: nil, limit: 5)
+                try checkEqual(arabic.map(\.message.body), ["مرحبا بالعالم"], "Arabic search")
+                let hebrew = try await store.search("עולם", as: alice, in: nil, limit: 5)
+                try checkEqual(hebrew.map(\.message.body), ["שלום עולם"], "Hebrew search")
+            },
+        ]
     }
 }
