@@ -20,9 +20,11 @@ let package = Package(
         .library(name: "ChatKitServer", targets: ["ChatKitServer"]),
         .library(name: "ChatKitClient", targets: ["ChatKitClient"]),
         .library(name: "ChatKitTesting", targets: ["ChatKitTesting"]),
+        .library(name: "ChatKitSQLite", targets: ["ChatKitSQLite"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2")
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
     ],
     targets: [
         // Model, storage contract, errors and in-memory implementations. Depends on nothing heavier than swift-log.
@@ -43,6 +45,12 @@ let package = Package(
             dependencies: ["ChatKitCore"],
             swiftSettings: swiftSettings
         ),
+        // The SQLite ChatStore: the only target linking GRDB (issue 3).
+        .target(
+            name: "ChatKitSQLite",
+            dependencies: ["ChatKitCore", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: swiftSettings
+        ),
         // Conformance suites that adapter authors run from their own tests.
         .target(
             name: "ChatKitTesting",
@@ -52,6 +60,11 @@ let package = Package(
         .testTarget(
             name: "ChatKitCoreTests",
             dependencies: ["ChatKitCore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ChatKitSQLiteTests",
+            dependencies: ["ChatKitSQLite", "ChatKitCore", "ChatKitTesting"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
