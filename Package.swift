@@ -64,7 +64,18 @@ let package = Package(
         ),
         .testTarget(
             name: "ChatKitSQLiteTests",
-            dependencies: ["ChatKitSQLite", "ChatKitCore", "ChatKitTesting"],
+            dependencies: [
+                "ChatKitSQLite", "ChatKitCore", "ChatKitTesting",
+                // To build old-schema fixtures and inspect files directly.
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The child process of the SQLite crash-durability test: appends and prints each acknowledged seq.
+        .executableTarget(
+            name: "chatkit-sqlite-crash-writer",
+            dependencies: ["ChatKitSQLite", "ChatKitCore"],
+            path: "Tests/CrashWriter",
             swiftSettings: swiftSettings
         ),
         .testTarget(

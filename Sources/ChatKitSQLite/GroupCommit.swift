@@ -39,6 +39,9 @@ final class GroupCommit<Input: Sendable, Output: Sendable>: Sendable {
         self.commit = commit
     }
 
+    /// How many submissions wait for a leader to commit them (observed by tests).
+    var waitingCount: Int { state.withLock { $0.waiters.count } }
+
     /// Commits `input` (in a batch with other concurrent submissions) and returns its own result.
     func submit(_ input: Input) async throws -> Output {
         let turn: Turn = await withCheckedContinuation { continuation in

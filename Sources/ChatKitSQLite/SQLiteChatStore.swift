@@ -1,6 +1,7 @@
 public import ChatKitCore
 import Foundation
 import GRDB
+import Synchronization
 
 /// A durable ``ChatKitCore/ChatStore`` in one SQLite file: the embedded default of ChatKit.
 ///
@@ -27,13 +28,27 @@ public final class SQLiteChatStore: ChatStore {
     let configuration: Configuration
     let writer: any DatabaseWriter
     let appends: GroupCommit<NewMessage, Message>
+    /// Counters that tests observe.
+    let statistics = Statistics()
+
+    /// Counters that tests observe.
+    final class Statistics: Sendable {
+        /// How many group-commit transactions ran.
+        let appendCommits = Atomic<Int>(0)
+    }
 
     /// Opens (creating if needed) and migrates the database the configuration names.
     ///
     /// - Throws: ``ChatKitCore/ChatError`` `.storageFailure` if the file cannot be opened or created (read-only
     ///   location, missing directory), is not an SQLite database, is corrupt, or was written by a newer version
     ///   of ChatKit.
-    public init(configuration: Configuration) throws {
+    public convenience init(configuration: Configuration) throws {
+        try self.init(configuration: configuration, migratingUpTo: nil)
+    }
+
+    /// Opens the database and migrates it up to the named migration (`nil`: all of them). Tests use a partial
+    /// migration to write databases as an older version did.
+    init(configuration: Configuration, migratingUpTo lastMigration: String?) throws {
         self.configuration = configuration
         var grdb = GRDB.Configuration()
         grdb.foreignKeysEnabled = true
@@ -58,14 +73,16 @@ public final class SQLiteChatStore: ChatStore {
             } else {
                 writer = try DatabaseQueue(configuration: grdb)
             }
-            try Self.migrate(writer)
+            try Self.migrate(writer, upTo: lastMigration)
         } catch {
             throw ErrorMapping.chatError(error, "opening \(location)")
         }
         let writer = self.writer
         let now = configuration.now
+        let statistics = self.statistics
         appends = GroupCommit(maximumBatchSize: configuration.maximumBatchSize) { batch in
             try await writer.write { db in
+                statistics.appendCommits.add(1, ordering: .relaxed)
                 let context = try WriteContext(db, now: Self.truncated(now()))
                 return try batch.map { new in
                     do {
@@ -86,7 +103,7 @@ public final class SQLiteChatStore: ChatStore {
         try self.init(configuration: Configuration(path: path))
     }
 
-    private static func migrate(_ writer: any DatabaseWriter) throws {
+    private static func migrate(_ writer: any DatabaseWriter, upTo lastMigration: String?) throws {
         let migrator = Schema.migrator
         let superseded = try writer.read { db in try migrator.hasBeenSuperseded(db) }
         if superseded {
@@ -96,7 +113,29 @@ public final class SQLiteChatStore: ChatStore {
                     + "does not know); open it with that version or newer."
             )
         }
-        try migrator.migrate(writer)
+        if let lastMigration {
+            try migrator.migrate(writer, upTo: lastMigration)
+        } else {
+            try migrator.migrate(writer)
+        }
+    }
+
+    /// Closes the database connections. Every later call throws ``ChatKitCore/ChatError`` `.storageFailure`.
+    ///
+    /// Releasing the store closes them too; call this to close at a known moment, for example before replacing
+    /// the file with a backup.
+    ///
+    /// - Throws: ``ChatKitCore/ChatError`` `.storageFailure` if a connection cannot be closed.
+    public func close() throws {
+        do {
+            if let pool = writer as? DatabasePool {
+                try pool.close()
+            } else if let queue = writer as? DatabaseQueue {
+                try queue.close()
+            }
+        } catch {
+            throw ErrorMapping.chatError(error, "closing the database")
+        }
     }
 
     /// Time truncated to whole milliseconds, as it is stored.
