@@ -111,8 +111,7 @@ enum Schema {
                         body,
                         content='message',
                         content_rowid='rowNumber',
-                        tokenize='unicode61 remove_diacritics 2',
-                        prefix='2 3'
+                        tokenize='unicode61 remove_diacritics 2'
                     );
                     CREATE TRIGGER message_search_insert AFTER INSERT ON message BEGIN
                         INSERT INTO messageSearch(rowid, body) VALUES (new.rowNumber, new.body);

@@ -28,7 +28,8 @@ final class WriteContext {
 
     /// Stores an event of a conversation, or one outside conversations for its audience.
     func record(_ event: StoredEvent) throws {
-        let payload = try encoder.encode(event)
+        let payload =
+            event.kind == .messageCreated ? try EventPayload.messageCreated(event, encoder) : try encoder.encode(event)
         try db.cachedStatement(sql: "INSERT INTO event (position, kind, conversationID, payload) VALUES (?, ?, ?, ?)")
             .execute(arguments: [event.position.rawValue, event.kind.rawValue, event.conversationID?.rawValue, payload])
         for user in event.audience ?? [] {
