@@ -78,6 +78,13 @@ let package = Package(
             path: "Tests/CrashWriter",
             swiftSettings: swiftSettings
         ),
+        // Micro-benchmarks of the SQLite store (see Documentation/Performance.md). Run in release.
+        .executableTarget(
+            name: "chatkit-sqlite-bench",
+            dependencies: ["ChatKitSQLite", "ChatKitCore"],
+            path: "Benchmarks/chatkit-sqlite-bench",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "ChatKitTestingTests",
             dependencies: ["ChatKitCore", "ChatKitTesting"],
