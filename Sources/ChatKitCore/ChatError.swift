@@ -15,6 +15,7 @@ public struct ChatError: Error, Sendable, CustomStringConvertible {
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Base: String, Sendable {
             case notFound, conflict, unauthenticated, forbidden, invalidArgument, limitExceeded, storageFailure
+            case unavailable
         }
 
         private let base: Base
@@ -38,6 +39,9 @@ public struct ChatError: Error, Sendable, CustomStringConvertible {
         public static let limitExceeded = Code(.limitExceeded)
         /// The storage backend failed; ``ChatError/underlying`` holds the backend's error.
         public static let storageFailure = Code(.storageFailure)
+        /// The other side cannot be reached right now: not connected, the connection dropped, or the server is
+        /// shutting down. Retrying later may succeed.
+        public static let unavailable = Code(.unavailable)
 
         /// The stable string of this code, as used on the wire (for example `"notFound"`).
         public var description: String { base.rawValue }

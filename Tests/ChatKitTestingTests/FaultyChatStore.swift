@@ -69,6 +69,7 @@ final class FaultyChatStore: ChatStore {
     func members(of id: ConversationID, as user: UserID) async throws -> [Member] {
         try await revealing { try await base.members(of: id, as: user) }
     }
+    func memberIDs(of id: ConversationID) async throws -> [UserID] { try await base.memberIDs(of: id) }
     func addMembers(_ users: [UserID], to id: ConversationID, role: MemberRole, by actor: UserID) async throws
         -> [Member]
     {
@@ -133,6 +134,9 @@ final class FaultyChatStore: ChatStore {
 
     func events(for user: UserID, after cursor: StreamPosition, limit: Int) async throws -> SyncPage {
         try await base.events(for: user, after: fault == .ignoresSyncCursor ? .start : cursor, limit: limit)
+    }
+    func allEvents(after cursor: StreamPosition, limit: Int) async throws -> [StoredEvent] {
+        try await base.allEvents(after: cursor, limit: limit)
     }
     func latestPosition() async throws -> StreamPosition { try await base.latestPosition() }
 

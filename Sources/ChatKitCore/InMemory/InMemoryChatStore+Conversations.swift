@@ -61,6 +61,10 @@ extension InMemoryChatStore {
         }
     }
 
+    public func memberIDs(of id: ConversationID) async throws -> [UserID] {
+        try withState { state in (state.conversations[id]?.members.keys).map { $0.sorted() } ?? [] }
+    }
+
     public func addMembers(_ users: [UserID], to id: ConversationID, role: MemberRole, by actor: UserID)
         async throws -> [Member]
     {

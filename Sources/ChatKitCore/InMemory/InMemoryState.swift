@@ -63,6 +63,8 @@ struct InMemoryState {
     var conversationsEverJoined: [UserID: Set<ConversationID>] = [:]
     /// Conversation-less events (contacts, profiles) by user of their audience.
     var userEvents: [UserID: [StoredEvent]] = [:]
+    /// Every stored event in position order, for ``InMemoryChatStore/allEvents(after:limit:)``.
+    var log: [StoredEvent] = []
     var lastPosition: Int64 = 0
 
     mutating func nextPosition() -> StreamPosition {
@@ -74,11 +76,13 @@ struct InMemoryState {
     @discardableResult
     mutating func recordEvent(_ event: StoredEvent, in id: ConversationID) -> StoredEvent {
         conversations[id]?.events.append(event)
+        log.append(event)
         return event
     }
 
     /// Records an event outside conversations for its audience.
     mutating func recordUserEvent(_ event: StoredEvent) {
+        log.append(event)
         for user in event.audience ?? [] {
             userEvents[user, default: []].append(event)
         }

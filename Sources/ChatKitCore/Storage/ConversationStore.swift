@@ -28,6 +28,11 @@ public protocol ConversationStore: Sendable {
     /// - Throws: ``ChatError`` `.notFound` if the conversation does not exist or `user` is not a member.
     func members(of id: ConversationID, as user: UserID) async throws -> [Member]
 
+    /// The IDs of the current members, ordered; empty for a conversation that does not exist.
+    ///
+    /// For trusted server code only (routing events, presence): there is no access check.
+    func memberIDs(of id: ConversationID) async throws -> [UserID]
+
     /// Adds users to a group or channel with the given role (``MemberRole/member`` or ``MemberRole/admin``).
     ///
     /// Users who are already members are left as they are. Records one ``EventKind/membersAdded`` event for the
