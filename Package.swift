@@ -55,6 +55,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "ChatKitServerTests",
+            dependencies: ["ChatKitCore", "ChatKitServer", "ChatKitClient", "ChatKitTesting"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "ChatKitTestingTests",
             dependencies: ["ChatKitCore", "ChatKitTesting"],
             swiftSettings: swiftSettings

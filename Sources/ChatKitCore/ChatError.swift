@@ -45,6 +45,12 @@ public struct ChatError: Error, Sendable, CustomStringConvertible {
 
         /// The stable string of this code, as used on the wire (for example `"notFound"`).
         public var description: String { base.rawValue }
+
+        /// The code with the given wire string, or `nil` for a string this version does not know.
+        public init?(wireValue: String) {
+            guard let base = Base(rawValue: wireValue) else { return nil }
+            self.base = base
+        }
     }
 
     /// What kind of failure this is.
@@ -53,6 +59,8 @@ public struct ChatError: Error, Sendable, CustomStringConvertible {
     public var reason: String?
     /// The error that caused this one, if any (typically a backend's error for ``Code/storageFailure``).
     public var underlying: (any Error)?
+    /// For ``Code/limitExceeded`` by rate: how long to wait before retrying.
+    public var retryAfter: Duration?
 
     /// Creates an error.
     /// - Parameters:

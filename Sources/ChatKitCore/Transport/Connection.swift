@@ -76,9 +76,12 @@ public protocol ClientTransport: Sendable {
     func connect() async throws -> Connection
 }
 
-/// Thrown by a write to a connection that is already closed.
+/// Thrown by a write to a connection that is already closed, and by a connection's inbound stream when the
+/// other side closed it for a reason other than ``CloseReason/normal``.
 public struct ConnectionClosedError: Error, Sendable, CustomStringConvertible {
+    /// Why the connection was closed, when known.
+    public var reason: CloseReason?
     /// Creates the error.
-    public init() {}
-    public var description: String { "The connection is closed." }
+    public init(reason: CloseReason? = nil) { self.reason = reason }
+    public var description: String { "The connection is closed" + (reason.map { " (\($0))" } ?? "") + "." }
 }

@@ -63,8 +63,9 @@ public final class InProcessTransport: ServerTransport, ClientTransport {
                     throw ConnectionClosedError()
                 }
             },
-            close: { _ in
-                sending.finish()
+            close: { reason in
+                // The peer learns why, unless the close is normal.
+                sending.finish(throwing: reason == .normal ? nil : ConnectionClosedError(reason: reason))
                 closing.finish()
             }
         )

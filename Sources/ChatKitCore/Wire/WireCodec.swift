@@ -48,17 +48,18 @@ public struct WireCodec: Sendable {
     /// Decodes a client frame, or says why it cannot be read.
     public func decodeClientFrame(_ text: String) -> Result<ClientFrame, FrameDecodingFailure> {
         let size = text.utf8.count
+        let data = Data(text.utf8)
+        let decoder = Self.makeDecoder()
+        let envelope = try? decoder.decode(Envelope.self, from: data)
         guard size <= maxFrameBytes else {
+            // The transport already bounds frame size; reading the ID lets the client match the refusal.
             return .failure(
                 FrameDecodingFailure(
-                    id: nil,
+                    id: envelope?.id,
                     error: ChatError(.limitExceeded, "The frame has \(size) bytes; the limit is \(maxFrameBytes).")
                 )
             )
         }
-        let data = Data(text.utf8)
-        let decoder = Self.makeDecoder()
-        let envelope = try? decoder.decode(Envelope.self, from: data)
         guard let envelope else {
             return .failure(
                 FrameDecodingFailure(id: nil, error: ChatError(.invalidArgument, "The frame is not a JSON object."))
