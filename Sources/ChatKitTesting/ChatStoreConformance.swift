@@ -67,7 +67,7 @@ public enum ChatStoreConformance {
     /// Every case of the suite.
     public static var cases: [Case] {
         userCases + contactCases + conversationCases + membershipCases + messageCases + historyCases
-            + concurrencyCases + markerCases + syncCases + routingCases + searchCases + textCases
+            + concurrencyCases + markerCases + syncCases + routingCases + searchCases + textCases + sessionCases
     }
 
     /// Runs every case (or the given ones) and returns the failures; empty when the store conforms.

@@ -1,4 +1,5 @@
 import ChatKitCore
+import Foundation
 
 /// A deliberately broken ``ChatStore``: an ``InMemoryChatStore`` with one fault injected, to prove that the
 /// conformance suite notices when a store breaks a promise.
@@ -139,6 +140,16 @@ final class FaultyChatStore: ChatStore {
         try await base.allEvents(after: cursor, limit: limit)
     }
     func latestPosition() async throws -> StreamPosition { try await base.latestPosition() }
+
+    func createSession(_ session: AuthSession) async throws { try await base.createSession(session) }
+    func session(_ id: SessionID) async throws -> AuthSession? { try await base.session(id) }
+    func rotateRefreshToken(of id: SessionID, from oldHash: String, to newHash: String, expiresAt: Date) async throws
+        -> AuthSession
+    {
+        try await base.rotateRefreshToken(of: id, from: oldHash, to: newHash, expiresAt: expiresAt)
+    }
+    func revokeSession(_ id: SessionID) async throws { try await base.revokeSession(id) }
+    func revokeSessions(of user: UserID) async throws { try await base.revokeSessions(of: user) }
 
     func search(_ query: String, as user: UserID, in conversation: ConversationID?, limit: Int) async throws
         -> [SearchHit]

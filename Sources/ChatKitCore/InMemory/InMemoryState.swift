@@ -52,6 +52,7 @@ struct InMemoryState {
     /// Usernames are compared byte for byte (Swift's `String` equality would merge canonically equal names).
     var userIDsByName: [[UInt8]: UserID] = [:]
     var credentials: [UserID: Credentials] = [:]
+    var sessions: [SessionID: AuthSession] = [:]
     /// `contacts[a][b]`: the relation from `a`'s side.
     var contacts: [UserID: [UserID: Contact]] = [:]
     var conversations: [ConversationID: ConversationRecord] = [:]
