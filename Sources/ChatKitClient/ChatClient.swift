@@ -68,14 +68,26 @@ public final class ChatClient: Sendable {
     /// - Throws: ``ChatKitCore/ChatError`` when the server refuses the session (for example `.unauthenticated`),
     ///   or the transport's error when it cannot connect.
     public func run() async throws {
-        let connection: Connection
+        let connected = ManagedFlag()
         do {
-            connection = try await transport.connect()
+            try await transport.withConnection { connection in
+                connected.set()
+                try await self.serve(connection)
+            }
+        } catch let error as ChatError where connected.isSet {
+            throw error
         } catch {
-            let failure = ChatError(.unavailable, "Could not connect to the server.", underlying: error)
+            let failure =
+                connected.isSet
+                ? ChatError(.unavailable, "The connection failed.", underlying: error)
+                : ChatError(.unavailable, "Could not connect to the server.", underlying: error)
             finish(with: failure)
             throw failure
         }
+    }
+
+    /// Runs one session over an open connection until it closes.
+    private func serve(_ connection: Connection) async throws {
         let (outgoing, outgoingContinuation) = AsyncStream.makeStream(of: String.self)
         let helloID = state.withLock { state -> String in
             state.connectionState = .connecting
@@ -102,7 +114,6 @@ public final class ChatClient: Sendable {
             }
             outgoingContinuation.finish()
         }
-        await connection.outbound.close(.normal)
         let refusal = state.withLock { $0.refusal }
         let reason = (closeError as? ConnectionClosedError)?.reason.map { " (\($0))" } ?? ""
         finish(with: refusal ?? ChatError(.unavailable, "The connection closed\(reason).", underlying: closeError))
@@ -223,4 +234,11 @@ public final class ChatClient: Sendable {
         error.retryAfter = frame.retryAfterMilliseconds.map { .milliseconds($0) }
         return error
     }
+}
+
+/// A flag set once, read from any task.
+final class ManagedFlag: Sendable {
+    private let value = Atomic<Bool>(false)
+    func set() { value.store(true, ordering: .releasing) }
+    var isSet: Bool { value.load(ordering: .acquiring) }
 }

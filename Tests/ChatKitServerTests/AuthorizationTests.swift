@@ -73,7 +73,7 @@ struct AuthorizationTests {
             #expect(await code { _ = try await alice.client.send(String(repeating: "a", count: 2000), to: chat.id) } == .limitExceeded)
 
             // Raw frames: garbage, unknown types, missing fields.
-            let raw = try await harness.transport.connect()
+            let raw = harness.transport.connect()
             try await raw.outbound.write(#"{"type":"hello","id":"h","versions":[1],"token":"token-alice"}"#)
             var frames = raw.inbound.makeAsyncIterator()
             let codec = WireCodec()

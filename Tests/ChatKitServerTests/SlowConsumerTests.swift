@@ -70,7 +70,11 @@ final class StallingTransport: ServerTransport, ClientTransport {
         }
     }
 
-    func connect() async throws -> Connection { try await inner.connect() }
+    func withConnection<Result: Sendable>(_ body: @Sendable (Connection) async throws -> Result) async throws
+        -> Result
+    {
+        try await inner.withConnection(body)
+    }
 }
 
 @Suite("Slow consumers")

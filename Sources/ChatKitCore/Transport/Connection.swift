@@ -70,10 +70,14 @@ public protocol ServerTransport: Sendable {
 
 /// Opens connections from a client to a server.
 public protocol ClientTransport: Sendable {
-    /// Opens a new connection.
+    /// Opens a new connection, runs `body` with it, and closes the connection when `body` returns or throws.
     ///
-    /// - Throws: An error when the server cannot be reached.
-    func connect() async throws -> Connection
+    /// The connection lives exactly as long as `body`, so no socket outlives its owner.
+    ///
+    /// - Returns: What `body` returns.
+    /// - Throws: An error when the server cannot be reached, or what `body` throws.
+    func withConnection<Result: Sendable>(_ body: @Sendable (Connection) async throws -> Result) async throws
+        -> Result
 }
 
 /// Thrown by a write to a connection that is already closed, and by a connection's inbound stream when the

@@ -33,9 +33,24 @@ public final class InProcessTransport: ServerTransport, ClientTransport {
         }
     }
 
-    /// Opens a connection to the server that is serving this transport. Never fails: frames wait until the
-    /// server serves.
-    public func connect() async throws -> Connection {
+    /// Opens a connection, runs `body` with it, then closes it.
+    public func withConnection<Result: Sendable>(_ body: @Sendable (Connection) async throws -> Result)
+        async throws -> Result
+    {
+        let connection = connect()
+        do {
+            let result = try await body(connection)
+            await connection.outbound.close(.normal)
+            return result
+        } catch {
+            await connection.outbound.close(.normal)
+            throw error
+        }
+    }
+
+    /// Opens a connection to the server that is serving this transport; the caller closes it. Never fails:
+    /// frames wait until the server serves.
+    public func connect() -> Connection {
         let number = nextPeer.wrappingAdd(1, ordering: .relaxed).newValue
         let toServer = AsyncThrowingStream.makeStream(of: String.self, throwing: (any Error).self)
         let toClient = AsyncThrowingStream.makeStream(of: String.self, throwing: (any Error).self)
