@@ -59,6 +59,7 @@ struct Session: Sendable {
             )
             return nil
         }
+        var registered: UserID?
         do {
             let user = try await authenticate(hello.token)
             guard let profile = try await server.store.user(user) else {
@@ -68,6 +69,7 @@ struct Session: Sendable {
             let outbox = Outbox(capacity: server.configuration.limits.outboundQueueCapacity, floor: hello.cursor ?? position)
             // Register before catching up, so no live event falls between catch-up and live delivery.
             _ = server.registry.add(user, connection: connectionID, outbox: outbox)
+            registered = user
             if server.presence.connected(user) { await server.broadcastPresence(of: user, isOnline: true) }
             let welcome = Welcome(
                 id: frame.id, version: version, user: profile,
@@ -82,11 +84,14 @@ struct Session: Sendable {
             }
             logger.debug("Session opened", metadata: ["chatkit.user.id": "\(user)"])
             return (user, outbox)
-        } catch let error as ChatError {
-            await refuse(id: frame.id, error, reason: error.code == .unauthenticated ? "unauthenticated" : "error")
-            return nil
         } catch {
-            await refuse(id: frame.id, ChatError(.unavailable, "The session could not be opened."), reason: "error")
+            // Undo the registration of a session that failed while catching up.
+            if let registered { await close(user: registered, connectionID: connectionID) }
+            if let error = error as? ChatError {
+                await refuse(id: frame.id, error, reason: error.code == .unauthenticated ? "unauthenticated" : "error")
+            } else {
+                await refuse(id: frame.id, ChatError(.unavailable, "The session could not be opened."), reason: "error")
+            }
             return nil
         }
     }
