@@ -76,9 +76,11 @@ struct Session: Sendable {
                 limits: server.configuration.announcedLimits, position: position
             )
             try await connection.outbound.write(try codec.encode(ServerFrame.welcome(welcome)))
-            let cursor = try await catchUp(user, from: hello.cursor ?? position)
+            var cursor = try await catchUp(user, from: hello.cursor ?? position)
+            while !outbox.release(after: cursor) {
+                cursor = try await catchUp(user, from: cursor)
+            }
             try await connection.outbound.write(try codec.encode(ServerFrame.synced(Synced(cursor: cursor))))
-            outbox.release(after: cursor)
             for update in try await server.onlinePeers(of: user) {
                 outbox.enqueue(try codec.encode(ServerFrame.presence(update)))
             }
