@@ -88,7 +88,8 @@ struct MembershipCache {
     {
         if let cached = entries[conversation] { return cached }
         if event.kind == .conversationCreated, let members = event.members { return Set(members.map(\.userID)) }
-        return Set(try await store.memberIDs(of: conversation))
+        // Members as of this event, not as of now: the router may lag behind the store.
+        return Set(try await store.memberIDs(of: conversation, at: event.position))
     }
 
     mutating func store(_ members: Set<UserID>, for conversation: ConversationID) {

@@ -126,6 +126,24 @@ struct DeliveryTests {
         }
     }
 
+    @Test func eventsRoutedLateGoToWhoWereMembersWhenTheyWereStored() async throws {
+        try await ServerHarness.run { harness in
+            let alice = try await harness.user("alice")
+            let bob = try await harness.user("bob")
+            let bobClient = try await harness.connect("bob")
+            // Written straight to the store, so the router sees them only when told, after Bob's removal.
+            let group = try await harness.store.createConversation(.group("Team", createdBy: alice, members: [bob]))
+            _ = try await harness.store.append(NewMessage(conversationID: group.id, senderID: alice, body: "while bob is in"))
+            try await harness.store.removeMember(bob, from: group.id, by: alice)
+            _ = try await harness.store.append(NewMessage(conversationID: group.id, senderID: alice, body: "after bob left"))
+            harness.server.storeDidChange()
+            try await bobClient.waitFor("bob's removal") { events in
+                events.contains { if case .stored(let event) = $0 { event.kind == .memberRemoved } else { false } }
+            }
+            #expect(bobClient.receivedBodies(in: group.id) == ["while bob is in"])
+        }
+    }
+
     @Test func aResendAfterALostAckCreatesNoSecondMessage() async throws {
         try await ServerHarness.run { harness in
             _ = try await harness.user("alice")

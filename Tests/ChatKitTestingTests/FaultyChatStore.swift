@@ -70,7 +70,9 @@ final class FaultyChatStore: ChatStore {
     func members(of id: ConversationID, as user: UserID) async throws -> [Member] {
         try await revealing { try await base.members(of: id, as: user) }
     }
-    func memberIDs(of id: ConversationID) async throws -> [UserID] { try await base.memberIDs(of: id) }
+    func memberIDs(of id: ConversationID, at position: StreamPosition?) async throws -> [UserID] {
+        try await base.memberIDs(of: id, at: position)
+    }
     func addMembers(_ users: [UserID], to id: ConversationID, role: MemberRole, by actor: UserID) async throws
         -> [Member]
     {
