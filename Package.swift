@@ -25,6 +25,9 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.8.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", from: "2.5.0"),
     ],
     targets: [
         // Model, storage contract, errors and in-memory implementations. Depends on nothing heavier than swift-log.
@@ -36,7 +39,13 @@ let package = Package(
         // The transport-agnostic engine and the network edge (issues 4 and 5).
         .target(
             name: "ChatKitServer",
-            dependencies: ["ChatKitCore", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "ChatKitCore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+            ],
             swiftSettings: swiftSettings
         ),
         // The client SDK (issues 4 and 5).
@@ -83,6 +92,11 @@ let package = Package(
             name: "chatkit-sqlite-bench",
             dependencies: ["ChatKitSQLite", "ChatKitCore"],
             path: "Benchmarks/chatkit-sqlite-bench",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ChatKitServerTests",
+            dependencies: ["ChatKitCore", "ChatKitServer", "ChatKitClient", "ChatKitTesting"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -15,6 +15,7 @@ public struct ChatError: Error, Sendable, CustomStringConvertible {
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Base: String, Sendable {
             case notFound, conflict, unauthenticated, forbidden, invalidArgument, limitExceeded, storageFailure
+            case unavailable
         }
 
         private let base: Base
@@ -38,9 +39,18 @@ public struct ChatError: Error, Sendable, CustomStringConvertible {
         public static let limitExceeded = Code(.limitExceeded)
         /// The storage backend failed; ``ChatError/underlying`` holds the backend's error.
         public static let storageFailure = Code(.storageFailure)
+        /// The other side cannot be reached right now: not connected, the connection dropped, or the server is
+        /// shutting down. Retrying later may succeed.
+        public static let unavailable = Code(.unavailable)
 
         /// The stable string of this code, as used on the wire (for example `"notFound"`).
         public var description: String { base.rawValue }
+
+        /// The code with the given wire string, or `nil` for a string this version does not know.
+        public init?(wireValue: String) {
+            guard let base = Base(rawValue: wireValue) else { return nil }
+            self.base = base
+        }
     }
 
     /// What kind of failure this is.
@@ -49,6 +59,8 @@ public struct ChatError: Error, Sendable, CustomStringConvertible {
     public var reason: String?
     /// The error that caused this one, if any (typically a backend's error for ``Code/storageFailure``).
     public var underlying: (any Error)?
+    /// For ``Code/limitExceeded`` by rate: how long to wait before retrying.
+    public var retryAfter: Duration?
 
     /// Creates an error.
     /// - Parameters:

@@ -26,48 +26,13 @@ public enum ChatStoreConformance {
     /// Creates a fresh, empty store for one case.
     public typealias StoreFactory = @Sendable () async throws -> any ChatStore
 
-    /// One named check of the contract.
-    public struct Case: Sendable, CustomStringConvertible, Hashable {
-        /// The area of the contract (`"messages"`, `"sync"`, …).
-        public let area: String
-        /// What the case checks, as a sentence.
-        public let name: String
-        let body: @Sendable (any ChatStore) async throws -> Void
-
-        /// Creates a case; the suite's cases are in ``ChatStoreConformance/cases``.
-        public init(_ area: String, _ name: String, _ body: @escaping @Sendable (any ChatStore) async throws -> Void) {
-            self.area = area
-            self.name = name
-            self.body = body
-        }
-
-        /// `area: name`.
-        public var description: String { "\(area): \(name)" }
-
-        /// Runs the case against a fresh store from `makeStore`.
-        ///
-        /// - Throws: ``ConformanceFailure`` when the store breaks the contract; an unexpected error from the store
-        ///   is reported as a failure too, with the error in the message.
-        public func run(_ makeStore: StoreFactory) async throws {
-            let store = try await makeStore()
-            do {
-                try await body(store)
-            } catch var failure as ConformanceFailure {
-                failure.caseName = description
-                throw failure
-            } catch {
-                throw ConformanceFailure("unexpected error: \(error)", caseName: description)
-            }
-        }
-
-        public static func == (lhs: Case, rhs: Case) -> Bool { lhs.description == rhs.description }
-        public func hash(into hasher: inout Hasher) { hasher.combine(description) }
-    }
+    /// One named check of the contract, run against a fresh store.
+    public typealias Case = ConformanceCase<any ChatStore>
 
     /// Every case of the suite.
     public static var cases: [Case] {
         userCases + contactCases + conversationCases + membershipCases + messageCases + historyCases
-            + concurrencyCases + markerCases + syncCases + searchCases + textCases
+            + concurrencyCases + markerCases + syncCases + routingCases + searchCases + textCases + sessionCases
     }
 
     /// Runs every case (or the given ones) and returns the failures; empty when the store conforms.

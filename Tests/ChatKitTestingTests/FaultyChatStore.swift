@@ -1,4 +1,5 @@
 import ChatKitCore
+import Foundation
 
 /// A deliberately broken ``ChatStore``: an ``InMemoryChatStore`` with one fault injected, to prove that the
 /// conformance suite notices when a store breaks a promise.
@@ -69,6 +70,9 @@ final class FaultyChatStore: ChatStore {
     func members(of id: ConversationID, as user: UserID) async throws -> [Member] {
         try await revealing { try await base.members(of: id, as: user) }
     }
+    func memberIDs(of id: ConversationID, at position: StreamPosition?) async throws -> [UserID] {
+        try await base.memberIDs(of: id, at: position)
+    }
     func addMembers(_ users: [UserID], to id: ConversationID, role: MemberRole, by actor: UserID) async throws
         -> [Member]
     {
@@ -134,7 +138,20 @@ final class FaultyChatStore: ChatStore {
     func events(for user: UserID, after cursor: StreamPosition, limit: Int) async throws -> SyncPage {
         try await base.events(for: user, after: fault == .ignoresSyncCursor ? .start : cursor, limit: limit)
     }
+    func allEvents(after cursor: StreamPosition, limit: Int) async throws -> [StoredEvent] {
+        try await base.allEvents(after: cursor, limit: limit)
+    }
     func latestPosition() async throws -> StreamPosition { try await base.latestPosition() }
+
+    func createSession(_ session: AuthSession) async throws { try await base.createSession(session) }
+    func session(_ id: SessionID) async throws -> AuthSession? { try await base.session(id) }
+    func rotateRefreshToken(of id: SessionID, from oldHash: String, to newHash: String, expiresAt: Date) async throws
+        -> AuthSession
+    {
+        try await base.rotateRefreshToken(of: id, from: oldHash, to: newHash, expiresAt: expiresAt)
+    }
+    func revokeSession(_ id: SessionID) async throws { try await base.revokeSession(id) }
+    func revokeSessions(of user: UserID) async throws { try await base.revokeSessions(of: user) }
 
     func search(_ query: String, as user: UserID, in conversation: ConversationID?, limit: Int) async throws
         -> [SearchHit]

@@ -61,6 +61,14 @@ extension InMemoryChatStore {
         }
     }
 
+    public func memberIDs(of id: ConversationID, at position: StreamPosition?) async throws -> [UserID] {
+        try withState { state in
+            guard let record = state.conversations[id] else { return [] }
+            guard let position else { return record.members.keys.sorted() }
+            return record.periods.keys.filter { record.wasMember($0, at: position.rawValue) }.sorted()
+        }
+    }
+
     public func addMembers(_ users: [UserID], to id: ConversationID, role: MemberRole, by actor: UserID)
         async throws -> [Member]
     {

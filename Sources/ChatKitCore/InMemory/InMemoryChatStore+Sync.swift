@@ -77,6 +77,13 @@ extension InMemoryChatStore {
         }
     }
 
+    public func allEvents(after cursor: StreamPosition, limit: Int) async throws -> [StoredEvent] {
+        try MembershipRules.validateLimit(limit)
+        return try withState { state in
+            state.log[state.log.firstIndex(after: cursor)...].prefix(limit).map { state.redactingDeletedMessage(in: $0) }
+        }
+    }
+
     public func latestPosition() async throws -> StreamPosition {
         try withState { StreamPosition($0.lastPosition) }
     }

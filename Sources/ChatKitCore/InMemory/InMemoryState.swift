@@ -52,6 +52,7 @@ struct InMemoryState {
     /// Usernames are compared byte for byte (Swift's `String` equality would merge canonically equal names).
     var userIDsByName: [[UInt8]: UserID] = [:]
     var credentials: [UserID: Credentials] = [:]
+    var sessions: [SessionID: AuthSession] = [:]
     /// `contacts[a][b]`: the relation from `a`'s side.
     var contacts: [UserID: [UserID: Contact]] = [:]
     var conversations: [ConversationID: ConversationRecord] = [:]
@@ -63,6 +64,8 @@ struct InMemoryState {
     var conversationsEverJoined: [UserID: Set<ConversationID>] = [:]
     /// Conversation-less events (contacts, profiles) by user of their audience.
     var userEvents: [UserID: [StoredEvent]] = [:]
+    /// Every stored event in position order, for ``InMemoryChatStore/allEvents(after:limit:)``.
+    var log: [StoredEvent] = []
     var lastPosition: Int64 = 0
 
     mutating func nextPosition() -> StreamPosition {
@@ -74,11 +77,13 @@ struct InMemoryState {
     @discardableResult
     mutating func recordEvent(_ event: StoredEvent, in id: ConversationID) -> StoredEvent {
         conversations[id]?.events.append(event)
+        log.append(event)
         return event
     }
 
     /// Records an event outside conversations for its audience.
     mutating func recordUserEvent(_ event: StoredEvent) {
+        log.append(event)
         for user in event.audience ?? [] {
             userEvents[user, default: []].append(event)
         }

@@ -70,7 +70,7 @@ public struct StoredEvent: Hashable, Sendable, Codable {
     public var conversation: Conversation?
     /// The memberships added, removed or changed.
     public var members: [Member]?
-    /// The two users of a ``EventKind/contactChanged``: the actor and the other user.
+    /// The two users of a ``EventKind/contactChanged``: `[actor, other user]`, in that order.
     public var contactPair: [UserID]?
     /// The profile, for ``EventKind/profileUpdated``.
     public var user: User?

@@ -1,7 +1,7 @@
 /// Everything ChatKit keeps persistently, in one protocol an adapter author implements once.
 ///
 /// `ChatStore` composes focused protocols: ``UserStore``, ``ContactStore``, ``ConversationStore``,
-/// ``MessageStore``, ``MarkerStore``, ``SyncStore`` and ``SearchStore``. Each requirement's documentation says
+/// ``MessageStore``, ``MarkerStore``, ``SyncStore``, ``SearchStore`` and ``SessionStore``. Each requirement's documentation says
 /// what it guarantees and which ``ChatError`` code each failure carries; ChatKitTesting's
 /// `ChatStoreConformance` checks every one of those promises.
 ///
@@ -19,5 +19,5 @@
 ///
 /// ChatKit ships ``InMemoryChatStore``; `ChatKitSQLite` and `ChatKitPostgres` add durable stores.
 public protocol ChatStore: UserStore, ContactStore, ConversationStore, MessageStore, MarkerStore, SyncStore,
-    SearchStore
+    SearchStore, SessionStore
 {}

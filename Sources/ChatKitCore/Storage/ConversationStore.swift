@@ -8,7 +8,8 @@
 /// - A direct conversation has exactly two members, no title, and never changes membership.
 /// Every change records a stored event in the conversation.
 public protocol ConversationStore: Sendable {
-    /// Creates a conversation; the creator becomes its owner and the other named users members.
+    /// Creates a conversation; in a group or channel the creator becomes its owner and the other named users
+    /// members. Both users of a direct conversation are plain members.
     ///
     /// Creating a direct conversation that already exists between the two users returns the existing one and
     /// records nothing. Duplicate member IDs are ignored.
@@ -27,6 +28,15 @@ public protocol ConversationStore: Sendable {
     ///
     /// - Throws: ``ChatError`` `.notFound` if the conversation does not exist or `user` is not a member.
     func members(of id: ConversationID, as user: UserID) async throws -> [Member]
+
+    /// The IDs of the members, ordered; empty for a conversation that does not exist.
+    ///
+    /// With `position`, the users who may see the event stored at that position: those who were members then,
+    /// the user removed by a ``EventKind/memberRemoved`` at that position included (the rule of
+    /// ``SyncStore/events(for:after:limit:)``). Without it, the current members.
+    ///
+    /// For trusted server code only (routing events, presence): there is no access check.
+    func memberIDs(of id: ConversationID, at position: StreamPosition?) async throws -> [UserID]
 
     /// Adds users to a group or channel with the given role (``MemberRole/member`` or ``MemberRole/admin``).
     ///
@@ -72,7 +82,15 @@ public protocol ConversationStore: Sendable {
     ///   plain member; `.invalidArgument` for a direct conversation or an empty title.
     func renameConversation(_ id: ConversationID, to title: String, by actor: UserID) async throws -> Conversation
 
-    /// The conversations `user` is a member of, most recently active first (newest message, or creation when
-    /// there is none; ties by ID), each with its last message, the user's marker and unread count.
+    /// The conversations `user` is a member of, most recently active first, each with its last message, the
+    /// user's marker and unread count. Activity is commit order: the stream position of the newest message, or
+    /// of the conversation's creation while it has none.
     func conversations(of user: UserID) async throws -> [ConversationSummary]
+}
+
+extension ConversationStore {
+    /// The IDs of the current members, ordered; empty for a conversation that does not exist. No access check.
+    public func memberIDs(of id: ConversationID) async throws -> [UserID] {
+        try await memberIDs(of: id, at: nil)
+    }
 }

@@ -16,6 +16,15 @@ public protocol SyncStore: Sendable {
     /// - Throws: ``ChatError`` `.invalidArgument` for a negative limit.
     func events(for user: UserID, after cursor: StreamPosition, limit: Int) async throws -> SyncPage
 
+    /// Every stored event after `cursor`, whoever may see it, oldest first, at most `limit`.
+    ///
+    /// For trusted server code only (the engine routes live events with it): there is no visibility filter.
+    /// Deleted messages are redacted as in ``events(for:after:limit:)``. Positions are handed out in commit
+    /// order, so reading on from the last position returned never skips an event.
+    ///
+    /// - Throws: ``ChatError`` `.invalidArgument` for a negative limit.
+    func allEvents(after cursor: StreamPosition, limit: Int) async throws -> [StoredEvent]
+
     /// The position of the newest stored event, ``StreamPosition/start`` while there is none. A client that
     /// loads current state directly may start syncing from here.
     func latestPosition() async throws -> StreamPosition

@@ -30,7 +30,8 @@ public protocol UserStore: Sendable {
     /// The user's credentials, or `nil` if none were stored.
     func credentials(of user: UserID) async throws -> Credentials?
 
-    /// Replaces the user's password hash and increments the credentials' ``Credentials/version``.
+    /// Replaces the user's password hash and increments the credentials' ``Credentials/version`` (a user who had
+    /// no credentials gets version 1).
     ///
     /// - Returns: The new credentials.
     /// - Throws: ``ChatError`` `.notFound` for an unknown user.

@@ -2,6 +2,201 @@ import ChatKitCore
 
 extension ChatStoreConformance {
     static var conversationCases: [Case] {
-        []
+        [
+            Case("conversations", "a direct conversation is unique and the same from either side") { store in
+                let fixture = StoreFixture(store)
+                let ids = try await fixture.users("alice", "bob")
+                let (alice, bob) = (ids[0], ids[1])
+                let created = try await store.createConversation(.direct(between: alice, and: bob))
+                try checkEqual(created.kind, .direct, "kind")
+                try checkEqual(created.title, nil, "title of a direct conversation")
+                let before = try await store.latestPosition()
+                let again = try await store.createConversation(.direct(between: alice, and: bob))
+                let fromBob = try await store.createConversation(.direct(between: bob, and: alice))
+                try checkEqual(again.id, created.id, "ID when alice creates it again")
+                try checkEqual(fromBob.id, created.id, "ID when bob creates it")
+                try checkEqual(try await store.latestPosition(), before, "latest position after the repeats")
+                let members = try await store.members(of: created.id, as: bob)
+                try checkEqual(members.map(\.userID), ids.sorted(), "members of the direct conversation")
+                try checkEqual(try await store.conversations(of: alice).count, 1, "alice's conversation count")
+            },
+
+            Case("conversations", "a direct conversation must name exactly one other user") { store in
+                let ids = try await StoreFixture(store).users("alice", "bob", "carol")
+                let (alice, bob, carol) = (ids[0], ids[1], ids[2])
+                try await checkThrows(.invalidArgument, "a direct conversation with oneself") {
+                    try await store.createConversation(.direct(between: alice, and: alice))
+                }
+                try await checkThrows(.invalidArgument, "a direct conversation naming two others") {
+                    let new = NewConversation(kind: .direct, createdBy: alice, memberIDs: [bob, carol])
+                    return try await store.createConversation(new)
+                }
+                try await checkThrows(.invalidArgument, "a direct conversation naming no one") {
+                    try await store.createConversation(NewConversation(kind: .direct, createdBy: alice))
+                }
+                try checkEqual(try await store.conversations(of: alice), [], "alice's conversations after the refusals")
+            },
+
+            Case("conversations", "a group or channel needs a title and a known kind") { store in
+                let ids = try await StoreFixture(store).users("alice", "bob")
+                let (alice, bob) = (ids[0], ids[1])
+                try await checkThrows(.invalidArgument, "a group without a title") {
+                    let new = NewConversation(kind: .group, title: nil, createdBy: alice, memberIDs: [bob])
+                    return try await store.createConversation(new)
+                }
+                try await checkThrows(.invalidArgument, "a group with an empty title") {
+                    try await store.createConversation(.group("", createdBy: alice, members: [bob]))
+                }
+                try await checkThrows(.invalidArgument, "a channel without a title") {
+                    try await store.createConversation(NewConversation(kind: .channel, createdBy: alice))
+                }
+                try await checkThrows(.invalidArgument, "a conversation of an unknown kind") {
+                    let kind = ConversationKind(rawValue: "broadcast")
+                    let new = NewConversation(kind: kind, title: "News", createdBy: alice)
+                    return try await store.createConversation(new)
+                }
+                try checkEqual(try await store.conversations(of: alice), [], "alice's conversations after the refusals")
+            },
+
+            Case("conversations", "creating a conversation with an unknown user is not found") { store in
+                let alice = try await StoreFixture(store).user("alice")
+                try await checkThrows(.notFound, "a group with an unknown member") {
+                    try await store.createConversation(.group("Team", createdBy: alice, members: [.random()]))
+                }
+                try await checkThrows(.notFound, "a direct conversation with an unknown user") {
+                    try await store.createConversation(.direct(between: alice, and: .random()))
+                }
+                try await checkThrows(.notFound, "a channel created by an unknown user") {
+                    try await store.createConversation(.channel("News", createdBy: .random()))
+                }
+                try checkEqual(try await store.conversations(of: alice), [], "alice's conversations after the refusals")
+            },
+
+            Case("conversations", "the creator owns a new group and the members are listed by user ID") { store in
+                let ids = try await StoreFixture(store).users("u0", "u1", "u2").sorted()
+                let creator = ids[2]
+                // Name members in descending ID order (and one twice), so insertion order is not ID order.
+                let created = try await store.createConversation(
+                    .group("Team", createdBy: creator, members: [ids[1], ids[0], ids[1]])
+                )
+                try checkEqual(created.kind, .group, "kind")
+                try checkEqual(created.title, "Team", "title")
+                try checkEqual(created.createdBy, creator, "createdBy")
+                try checkEqual(created.lastSeq, 0, "lastSeq of a conversation without messages")
+                let members = try await store.members(of: created.id, as: ids[0])
+                try checkEqual(members.map(\.userID), ids, "members, ordered by user ID, duplicates ignored")
+                try checkEqual(members.map(\.role), [.member, .member, .owner], "roles (the creator is the owner)")
+                try check(members.allSatisfy { $0.conversationID == created.id }, "a member of another conversation")
+            },
+
+            Case("conversations", "groups and direct chats are hidden from non-members, channels are not") { store in
+                let fixture = StoreFixture(store)
+                let ids = try await fixture.users("alice", "bob", "stranger")
+                let (alice, bob, stranger) = (ids[0], ids[1], ids[2])
+                let group = try await fixture.group(alice, [bob], title: "Secret")
+                let direct = try await fixture.direct(alice, bob)
+                let channel = try await fixture.channel(alice, title: "News")
+
+                try checkEqual(try await store.conversation(group, as: bob).title, "Secret", "the group as a member")
+                try await checkThrows(.notFound, "a group as a non-member") {
+                    try await store.conversation(group, as: stranger)
+                }
+                try await checkThrows(.notFound, "a direct conversation as a third user") {
+                    try await store.conversation(direct, as: stranger)
+                }
+                try checkEqual(try await store.conversation(channel, as: stranger).title, "News", "a channel as anyone")
+                try await checkThrows(.notFound, "an unknown conversation") {
+                    try await store.conversation(.random(), as: alice)
+                }
+                for (id, name) in [(group, "group"), (direct, "direct conversation"), (channel, "channel")] {
+                    try await checkThrows(.notFound, "members of a \(name) as a non-member") {
+                        try await store.members(of: id, as: stranger)
+                    }
+                }
+                try await checkThrows(.notFound, "members of an unknown conversation") {
+                    try await store.members(of: .random(), as: alice)
+                }
+            },
+
+            Case("conversations", "only owners and admins rename, and never a direct conversation") { store in
+                let fixture = StoreFixture(store)
+                let ids = try await fixture.users("owner", "admin", "member", "stranger")
+                let (owner, admin, member, stranger) = (ids[0], ids[1], ids[2], ids[3])
+                let group = try await fixture.group(owner, [member], title: "Old")
+                let direct = try await fixture.direct(owner, member)
+                _ = try await store.addMembers([admin], to: group, role: .admin, by: owner)
+
+                let renamed = try await store.renameConversation(group, to: "New", by: owner)
+                try checkEqual(renamed.title, "New", "title returned by an owner's rename")
+                try checkEqual(try await store.conversation(group, as: member).title, "New", "title read back")
+                let byAdmin = try await store.renameConversation(group, to: "Newer", by: admin)
+                try checkEqual(byAdmin.title, "Newer", "title returned by an admin's rename")
+                try await checkThrows(.forbidden, "a plain member renaming") {
+                    try await store.renameConversation(group, to: "Mine", by: member)
+                }
+                try await checkThrows(.notFound, "a non-member renaming") {
+                    try await store.renameConversation(group, to: "Theirs", by: stranger)
+                }
+                try await checkThrows(.invalidArgument, "renaming to an empty title") {
+                    try await store.renameConversation(group, to: "", by: owner)
+                }
+                try await checkThrows(.invalidArgument, "renaming a direct conversation") {
+                    try await store.renameConversation(direct, to: "Us", by: owner)
+                }
+                try checkEqual(try await store.conversation(direct, as: member).title, nil, "direct title")
+                try checkEqual(try await store.conversation(group, as: owner).title, "Newer", "title after refusals")
+                let updates = try await fixture.allEvents(for: member).filter { $0.kind == .conversationUpdated }
+                try checkEqual(updates.map { $0.conversation?.title }, ["New", "Newer"], "conversationUpdated events")
+            },
+
+            Case("conversations", "the conversation list puts the most recently active first") { store in
+                let fixture = StoreFixture(store)
+                let ids = try await fixture.users("alice", "bob", "carol")
+                let (alice, bob, carol) = (ids[0], ids[1], ids[2])
+                let first = try await fixture.group(alice, [bob], title: "First")
+                let second = try await fixture.direct(alice, bob)
+                let third = try await fixture.channel(bob, [alice], title: "Third")
+                _ = try await fixture.group(bob, [carol], title: "Not alice's")
+                try checkEqual(try await listed(store, alice), [third, second, first], "newest creation first")
+                try await fixture.send("hello", from: bob, to: first)
+                try checkEqual(try await listed(store, alice), [first, third, second], "after a message in the first")
+                try await fixture.send("hi", from: alice, to: second)
+                try checkEqual(try await listed(store, alice), [second, first, third], "after a message in the second")
+            },
+
+            Case("conversations", "a conversation summary has the last message, unread and member counts") { store in
+                let fixture = StoreFixture(store)
+                let ids = try await fixture.users("alice", "bob", "carol")
+                let (alice, bob, carol) = (ids[0], ids[1], ids[2])
+                let group = try await fixture.group(alice, [bob, carol])
+                try await fixture.send("one", from: bob, to: group)
+                let two = try await fixture.send("two", from: bob, to: group)
+                try await fixture.send("three", from: carol, to: group)
+                let mine = try await fixture.send("mine", from: alice, to: group)
+                _ = try await store.deleteMessage(two.id, by: bob)
+
+                var summary = try checkNotNil(try await store.conversations(of: alice).first, "alice's summary")
+                try checkEqual(summary.conversation.id, group, "conversation of the summary")
+                try checkEqual(summary.conversation.lastSeq, 4, "lastSeq in the summary")
+                try checkEqual(summary.role, .owner, "alice's role")
+                try checkEqual(summary.lastMessage?.id, mine.id, "last message")
+                try checkEqual(summary.memberCount, 3, "member count")
+                try checkEqual(summary.marker.readSeq, 0, "alice's read marker")
+                try checkEqual(summary.unreadCount, 2, "unread count (her own and deleted messages not counted)")
+
+                _ = try await store.markRead(group, upTo: 1, by: alice)
+                summary = try checkNotNil(try await store.conversations(of: alice).first, "alice's summary")
+                try checkEqual(summary.marker.readSeq, 1, "alice's read marker after markRead")
+                try checkEqual(summary.unreadCount, 1, "unread count after reading the first message")
+                let bobs = try checkNotNil(try await store.conversations(of: bob).first, "bob's summary")
+                try checkEqual(bobs.role, .member, "bob's role")
+                try checkEqual(bobs.unreadCount, 2, "bob's unread count (carol's and alice's messages)")
+            },
+        ]
     }
+}
+
+/// The IDs of `user`'s conversation list, in its order.
+private func listed(_ store: any ChatStore, _ user: UserID) async throws -> [ConversationID] {
+    try await store.conversations(of: user).map(\.conversation.id)
 }

@@ -1,0 +1,208 @@
+public import ChatKitCore
+
+/// Typed shortcuts for every request. Each throws ``ChatKitCore/ChatError`` with the server's code when refused.
+extension ChatClient {
+    // MARK: Messages
+
+    /// Sends a message; resending with the same `clientMessageID` returns the first message.
+    public func send(
+        _ body: String,
+        to conversation: ConversationID,
+        clientMessageID: ClientMessageID = .random(),
+        replyTo: MessageID? = nil,
+        mentions: [UserID] = [],
+        attachments: [Attachment] = []
+    ) async throws -> Message {
+        let send = ClientRequest.Send(
+            conversationID: conversation, clientMessageID: clientMessageID, body: body, replyTo: replyTo,
+            mentions: mentions.isEmpty ? nil : mentions, attachments: attachments.isEmpty ? nil : attachments
+        )
+        return try required(\.message, of: try await request(.send(send)))
+    }
+
+    /// Replaces the body of one of your messages.
+    public func edit(_ message: MessageID, body: String) async throws -> Message {
+        try required(\.message, of: try await request(.edit(.init(messageID: message, body: body))))
+    }
+
+    /// Deletes a message, leaving a tombstone.
+    public func delete(_ message: MessageID) async throws -> Message {
+        try required(\.message, of: try await request(.delete(.init(messageID: message))))
+    }
+
+    /// Adds a reaction.
+    public func react(_ emoji: String, to message: MessageID) async throws -> Message {
+        try required(\.message, of: try await request(.react(.init(messageID: message, emoji: emoji))))
+    }
+
+    /// Removes a reaction.
+    public func unreact(_ emoji: String, from message: MessageID) async throws -> Message {
+        try required(\.message, of: try await request(.unreact(.init(messageID: message, emoji: emoji))))
+    }
+
+    /// Marks messages up to `seq` as delivered to this user.
+    public func markDelivered(_ conversation: ConversationID, upTo seq: Int64) async throws -> Marker {
+        try first(\.markers, of: try await request(.markDelivered(.init(conversationID: conversation, seq: seq))))
+    }
+
+    /// Marks messages up to `seq` as read.
+    public func markRead(_ conversation: ConversationID, upTo seq: Int64) async throws -> Marker {
+        try first(\.markers, of: try await request(.markRead(.init(conversationID: conversation, seq: seq))))
+    }
+
+    /// Starts (or refreshes) or stops this user's typing indicator.
+    public func setTyping(_ isTyping: Bool, in conversation: ConversationID) async throws {
+        _ = try await request(.typing(.init(conversationID: conversation, isTyping: isTyping)))
+    }
+
+    // MARK: Conversations
+
+    /// Creates (or finds) the direct conversation with `user`.
+    public func createDirectConversation(with user: UserID) async throws -> Conversation {
+        try required(\.conversation, of: try await request(.createConversation(.init(kind: .direct, memberIDs: [user]))))
+    }
+
+    /// Creates a group you own.
+    public func createGroup(_ title: String, members: [UserID] = []) async throws -> Conversation {
+        let create = ClientRequest.CreateConversation(kind: .group, title: title, memberIDs: members)
+        return try required(\.conversation, of: try await request(.createConversation(create)))
+    }
+
+    /// Creates a channel you own.
+    public func createChannel(_ title: String, members: [UserID] = []) async throws -> Conversation {
+        let create = ClientRequest.CreateConversation(kind: .channel, title: title, memberIDs: members)
+        return try required(\.conversation, of: try await request(.createConversation(create)))
+    }
+
+    /// Adds members to a group or channel.
+    public func addMembers(_ users: [UserID], to conversation: ConversationID, role: MemberRole = .member)
+        async throws -> [Member]
+    {
+        let add = ClientRequest.AddMembers(conversationID: conversation, userIDs: users, role: role)
+        return try required(\.members, of: try await request(.addMembers(add)))
+    }
+
+    /// Joins a channel.
+    public func join(_ channel: ConversationID) async throws -> Member {
+        try first(\.members, of: try await request(.join(.init(conversationID: channel))))
+    }
+
+    /// Leaves a group or channel.
+    public func leave(_ conversation: ConversationID) async throws {
+        _ = try await request(.leave(.init(conversationID: conversation)))
+    }
+
+    /// Removes a member.
+    public func removeMember(_ user: UserID, from conversation: ConversationID) async throws {
+        _ = try await request(.removeMember(.init(conversationID: conversation, userID: user)))
+    }
+
+    /// Changes a member's role.
+    public func setRole(_ role: MemberRole, of user: UserID, in conversation: ConversationID) async throws -> Member {
+        try first(\.members, of: try await request(.setRole(.init(conversationID: conversation, userID: user, role: role))))
+    }
+
+    /// Renames a group or channel.
+    public func rename(_ conversation: ConversationID, to title: String) async throws -> Conversation {
+        try required(\.conversation, of: try await request(.rename(.init(conversationID: conversation, title: title))))
+    }
+
+    /// A conversation's details.
+    public func conversation(_ id: ConversationID) async throws -> Conversation {
+        try required(\.conversation, of: try await request(.conversation(.init(conversationID: id))))
+    }
+
+    /// A conversation's members.
+    public func members(of conversation: ConversationID) async throws -> [Member] {
+        try required(\.members, of: try await request(.members(.init(conversationID: conversation))))
+    }
+
+    /// A conversation's markers (read receipts).
+    public func markers(of conversation: ConversationID) async throws -> [Marker] {
+        try required(\.markers, of: try await request(.markers(.init(conversationID: conversation))))
+    }
+
+    /// Your conversations with last message and unread count, most recently active first.
+    public func conversations() async throws -> [ConversationSummary] {
+        try required(\.conversations, of: try await request(.listConversations(.init())))
+    }
+
+    /// A page of history, ascending by seq.
+    public func history(of conversation: ConversationID, before: Int64? = nil, after: Int64? = nil, limit: Int? = nil)
+        async throws -> [Message]
+    {
+        let history = ClientRequest.History(conversationID: conversation, before: before, after: after, limit: limit)
+        return try required(\.messages, of: try await request(.history(history)))
+    }
+
+    /// Your events after `cursor`.
+    public func sync(after cursor: StreamPosition, limit: Int? = nil) async throws -> SyncPage {
+        try required(\.page, of: try await request(.sync(.init(cursor: cursor, limit: limit))))
+    }
+
+    /// Messages you may read that contain every word of `query`.
+    public func search(_ query: String, in conversation: ConversationID? = nil, limit: Int? = nil) async throws
+        -> [SearchHit]
+    {
+        let search = ClientRequest.Search(query: query, conversationID: conversation, limit: limit)
+        return try required(\.hits, of: try await request(.search(search)))
+    }
+
+    // MARK: Contacts and profiles
+
+    /// Asks `user` to become a contact.
+    public func requestContact(_ user: UserID) async throws -> Contact {
+        try first(\.contacts, of: try await request(.requestContact(.init(userID: user))))
+    }
+
+    /// Accepts `user`'s contact request.
+    public func acceptContact(_ user: UserID) async throws -> Contact {
+        try first(\.contacts, of: try await request(.acceptContact(.init(userID: user))))
+    }
+
+    /// Declines `user`'s contact request.
+    public func declineContact(_ user: UserID) async throws {
+        _ = try await request(.declineContact(.init(userID: user)))
+    }
+
+    /// Removes `user` from your contacts.
+    public func removeContact(_ user: UserID) async throws {
+        _ = try await request(.removeContact(.init(userID: user)))
+    }
+
+    /// Your contact list.
+    public func contacts() async throws -> [Contact] {
+        try required(\.contacts, of: try await request(.listContacts(.init())))
+    }
+
+    /// Profiles of the given users (yours when empty).
+    public func profiles(_ users: [UserID] = []) async throws -> [User] {
+        try required(\.users, of: try await request(.profiles(.init(userIDs: users))))
+    }
+
+    /// Changes your display name or status text.
+    public func updateProfile(_ update: ProfileUpdate) async throws -> User {
+        try first(\.users, of: try await request(.updateProfile(update)))
+    }
+
+    /// Checks the session is alive.
+    public func ping() async throws {
+        _ = try await request(.ping(.init()))
+    }
+
+    // MARK: Results
+
+    private func required<Value>(_ field: KeyPath<RequestResult, Value?>, of result: RequestResult) throws -> Value {
+        guard let value = result[keyPath: field] else {
+            throw ChatError(.invalidArgument, "The server's result lacks a field this request returns.")
+        }
+        return value
+    }
+
+    private func first<Value>(_ field: KeyPath<RequestResult, [Value]?>, of result: RequestResult) throws -> Value {
+        guard let value = try required(field, of: result).first else {
+            throw ChatError(.invalidArgument, "The server's result lacks a field this request returns.")
+        }
+        return value
+    }
+}

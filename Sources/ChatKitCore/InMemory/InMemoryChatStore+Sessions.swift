@@ -1,0 +1,53 @@
+public import Foundation
+
+extension InMemoryChatStore {
+    public func createSession(_ session: AuthSession) async throws {
+        try withState { state in
+            try state.requireUser(session.userID)
+            guard state.sessions[session.id] == nil else {
+                throw ChatError(.conflict, "A session with that ID exists.")
+            }
+            state.sessions[session.id] = session
+        }
+    }
+
+    public func session(_ id: SessionID) async throws -> AuthSession? {
+        try withState { $0.sessions[id] }
+    }
+
+    public func rotateRefreshToken(of id: SessionID, from oldHash: String, to newHash: String, expiresAt: Date)
+        async throws -> AuthSession
+    {
+        let now = now()
+        return try withState { state in
+            guard var session = state.sessions[id], session.revokedAt == nil else {
+                throw ChatError(.notFound, "No active session with that ID.")
+            }
+            guard session.refreshTokenHash == oldHash else {
+                session.revokedAt = now
+                state.sessions[id] = session
+                throw ChatError(.conflict, "The refresh token was already used; the session is revoked.")
+            }
+            session.refreshTokenHash = newHash
+            session.expiresAt = expiresAt
+            state.sessions[id] = session
+            return session
+        }
+    }
+
+    public func revokeSession(_ id: SessionID) async throws {
+        let now = now()
+        try withState { state in
+            if state.sessions[id]?.revokedAt == nil { state.sessions[id]?.revokedAt = now }
+        }
+    }
+
+    public func revokeSessions(of user: UserID) async throws {
+        let now = now()
+        try withState { state in
+            for (id, session) in state.sessions where session.userID == user && session.revokedAt == nil {
+                state.sessions[id]?.revokedAt = now
+            }
+        }
+    }
+}

@@ -1,0 +1,46 @@
+public import Foundation
+
+/// Identifies a login session (one device's sign-in).
+public struct SessionID: ChatIdentifier {
+    public let rawValue: String
+    /// Creates a session ID from its raw string.
+    public init(rawValue: String) { self.rawValue = rawValue }
+}
+
+/// A login session: what a refresh token renews and what logging out revokes.
+///
+/// The store keeps only a hash of the current refresh token; the token itself is never stored.
+public struct AuthSession: Hashable, Sendable, Codable {
+    /// The session's identifier (carried in its tokens).
+    public var id: SessionID
+    /// Who signed in.
+    public var userID: UserID
+    /// The hash of the session's current refresh token.
+    public var refreshTokenHash: String
+    /// When the user signed in.
+    public var createdAt: Date
+    /// When the current refresh token expires.
+    public var expiresAt: Date
+    /// When the session was revoked (logout, password change, refresh-token reuse), if it was.
+    public var revokedAt: Date?
+
+    /// Whether the session can still be used at `date`.
+    public func isActive(at date: Date) -> Bool { revokedAt == nil && date < expiresAt }
+
+    /// Creates a session value.
+    public init(
+        id: SessionID,
+        userID: UserID,
+        refreshTokenHash: String,
+        createdAt: Date,
+        expiresAt: Date,
+        revokedAt: Date? = nil
+    ) {
+        self.id = id
+        self.userID = userID
+        self.refreshTokenHash = refreshTokenHash
+        self.createdAt = createdAt
+        self.expiresAt = expiresAt
+        self.revokedAt = revokedAt
+    }
+}

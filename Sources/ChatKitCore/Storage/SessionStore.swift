@@ -1,0 +1,30 @@
+public import Foundation
+
+/// Stores login sessions for the built-in authentication: refresh-token rotation and revocation.
+/// Part of ``ChatStore``.
+public protocol SessionStore: Sendable {
+    /// Stores a new session.
+    ///
+    /// - Throws: ``ChatError`` `.notFound` if the user does not exist, `.conflict` if the ID is taken.
+    func createSession(_ session: AuthSession) async throws
+
+    /// The session with the given ID, revoked or not, or `nil`.
+    func session(_ id: SessionID) async throws -> AuthSession?
+
+    /// Replaces the session's refresh token, atomically: succeeds only if `oldHash` is the current hash.
+    ///
+    /// Presenting a refresh token that was already rotated away means it was copied: the store then revokes the
+    /// session (so both the thief's and the owner's tokens stop working) and throws `.conflict`.
+    ///
+    /// - Returns: The updated session.
+    /// - Throws: ``ChatError`` `.notFound` if there is no such session or it is revoked; `.conflict` on reuse of
+    ///   an old token (the session is revoked by then).
+    func rotateRefreshToken(of id: SessionID, from oldHash: String, to newHash: String, expiresAt: Date) async throws
+        -> AuthSession
+
+    /// Revokes a session (logout). Revoking a revoked or unknown session does nothing.
+    func revokeSession(_ id: SessionID) async throws
+
+    /// Revokes every session of a user (password change, "log out everywhere").
+    func revokeSessions(of user: UserID) async throws
+}

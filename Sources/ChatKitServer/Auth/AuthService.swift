@@ -1,0 +1,347 @@
+public import ChatKitCore
+public import Foundation
+import Crypto
+import JWTKit
+
+/// ChatKit's built-in accounts: sign-up and login with bcrypt-hashed passwords, short-lived signed access tokens,
+/// rotating refresh tokens, logout and password change.
+///
+/// Access tokens are HS256 JWTs (key ID `chatkit`) carrying the user ID (`sub`), the session ID (`sid`) and the
+/// credentials version (`ver`); pass ``authenticator`` to ``ChatServer`` so clients can open sessions with them.
+/// Refresh tokens are opaque and stored only as a SHA-256 hash; each works once. Presenting a used one again means
+/// it was copied, so the whole session is revoked.
+///
+/// ```swift
+/// let store = InMemoryChatStore()
+/// let auth = AuthService(store: store, secret: secretBytes)   // 32+ random bytes, kept out of source control
+/// let server = ChatServer(store: store, transports: [transport], authenticators: [auth.authenticator])
+///
+/// let tokens = try await auth.signUp(username: "alice", password: "correct horse battery")
+/// let client = ChatClient(transport: transport, token: tokens.accessToken)
+/// ```
+///
+/// Errors are ``ChatKitCore/ChatError``s whose reasons never contain passwords or tokens: `.invalidArgument` for a
+/// username or password that breaks the rules (the reason states the rule), `.conflict` for a taken username,
+/// `.unauthenticated` for bad credentials or a dead token, `.limitExceeded` (with `retryAfter`) for too many login
+/// attempts.
+///
+/// Bcrypt runs on a dispatch queue, never on the Swift concurrency pool. Sign-up is not rate-limited here: an
+/// internet-facing edge should limit it per client address, as each sign-up costs a bcrypt hash.
+public struct AuthService: Sendable {
+    /// Settings of an ``AuthService``.
+    public struct Configuration: Sendable {
+        /// Limits on login attempts.
+        public struct Limits: Sendable {
+            /// How many login attempts one username may make at once, before ``loginAttemptInterval`` applies.
+            /// Default 10.
+            public var loginAttemptBurst: Int
+            /// After the burst, one more login attempt per username is allowed each interval. Default 6 seconds.
+            public var loginAttemptInterval: Duration
+
+            /// Creates limits; every parameter has a safe default.
+            ///
+            /// - Parameters:
+            ///   - loginAttemptBurst: Attempts per username allowed at once (at least 1).
+            ///   - loginAttemptInterval: Time to regain one attempt (positive).
+            public init(loginAttemptBurst: Int = 10, loginAttemptInterval: Duration = .seconds(6)) {
+                self.loginAttemptBurst = loginAttemptBurst
+                self.loginAttemptInterval = loginAttemptInterval
+            }
+        }
+
+        /// How long an access token is accepted. Short, because a stolen one cannot be revoked before its session
+        /// is checked; the ``JWTAuthenticator`` also checks the session on every connection. Default 15 minutes.
+        public var accessTokenLifetime: Duration
+        /// How long a refresh token is accepted; each refresh issues a new one with a new lifetime, so a session
+        /// used at least this often lasts. Default 30 days.
+        public var refreshTokenLifetime: Duration
+        /// Bcrypt's cost (log2 of its rounds), 4 to 31. Each step doubles the time: 10 takes about 100 ms, 11 about
+        /// 190 ms. Tests use 4. Default 11.
+        public var bcryptCost: Int
+        /// Limits on login attempts.
+        public var limits: Limits
+
+        /// Creates a configuration; every parameter has a safe default.
+        ///
+        /// - Parameters:
+        ///   - accessTokenLifetime: How long an access token is accepted.
+        ///   - refreshTokenLifetime: How long a refresh token is accepted.
+        ///   - bcryptCost: Bcrypt's cost, 4 to 31.
+        ///   - limits: Limits on login attempts.
+        public init(
+            accessTokenLifetime: Duration = .seconds(15 * 60),
+            refreshTokenLifetime: Duration = .seconds(30 * 24 * 60 * 60),
+            bcryptCost: Int = 11,
+            limits: Limits = Limits()
+        ) {
+            self.accessTokenLifetime = accessTokenLifetime
+            self.refreshTokenLifetime = refreshTokenLifetime
+            self.bcryptCost = bcryptCost
+            self.limits = limits
+        }
+    }
+
+    /// The authenticator that accepts this service's access tokens; pass it to ``ChatServer``.
+    public let authenticator: JWTAuthenticator
+
+    private let store: any UserStore & SessionStore
+    private let configuration: Configuration
+    private let keys: AccessTokenKeys
+    private let refreshTokenKey: SymmetricKey
+    private let hasher: PasswordHasher
+    private let loginLimiter: KeyedRateLimiter<String>
+    private let clock: ServerClock
+    private let now: @Sendable () -> Date
+
+    /// Creates the service.
+    ///
+    /// - Parameters:
+    ///   - store: Where users, credentials and sessions are kept (any ``ChatKitCore/ChatStore`` will do).
+    ///   - secret: The HS256 signing secret: at least 32 random bytes, the same on every server that must accept
+    ///     the tokens. Changing it invalidates every access token (refresh tokens keep working).
+    ///   - configuration: Token lifetimes, bcrypt cost, login limits.
+    ///   - now: The time tokens are issued and checked at; tests inject their own.
+    ///   - clock: The clock the login-attempt limit is measured on; tests pass a manual clock.
+    /// - Precondition: `secret` has at least 32 bytes; `configuration.bcryptCost` is 4 to 31; the login limits are
+    ///   positive.
+    public init<C: Clock>(
+        store: any UserStore & SessionStore,
+        secret: some DataProtocol,
+        configuration: Configuration = Configuration(),
+        now: @escaping @Sendable () -> Date = { Date() },
+        clock: C = ContinuousClock()
+    ) where C.Duration == Duration {
+        let limits = configuration.limits
+        precondition(limits.loginAttemptBurst >= 1 && limits.loginAttemptInterval > .zero, "Invalid login limits")
+        self.store = store
+        self.configuration = configuration
+        self.keys = AccessTokenKeys(secret: secret)
+        self.refreshTokenKey = RefreshToken.key(fromSecret: secret)
+        self.hasher = PasswordHasher(cost: configuration.bcryptCost)
+        self.loginLimiter = KeyedRateLimiter(
+            ratePerSecond: 1 / (limits.loginAttemptInterval / .seconds(1)),
+            burst: Double(limits.loginAttemptBurst)
+        )
+        self.clock = ServerClock(clock)
+        self.now = now
+        self.authenticator = JWTAuthenticator(store: store, keys: keys, now: now)
+    }
+
+    // MARK: Accounts
+
+    /// Creates a user with a password and signs them in.
+    ///
+    /// - Parameters:
+    ///   - username: 3 to 32 characters of a-z, 0-9, '.', '_' and '-', starting with a letter. Uppercase letters
+    ///     are accepted and stored in lowercase; logins ignore case the same way.
+    ///   - password: 8 to 72 bytes in UTF-8 (bcrypt's limit), not only whitespace, no NUL character.
+    ///   - displayName: The name shown to others; `nil` or blank uses the username.
+    /// - Returns: Tokens for a new session.
+    /// - Throws: ``ChatKitCore/ChatError`` `.invalidArgument` for a username or password that breaks a rule (the
+    ///   reason says which), `.conflict` if the username is taken.
+    public func signUp(username: String, password: String, displayName: String? = nil) async throws -> AuthTokens {
+        let username = try CredentialRules.normalizedUsername(username)
+        try CredentialRules.validatePassword(password)
+        let displayName = displayName.flatMap { $0.allSatisfy(\.isWhitespace) ? nil : $0 } ?? ""
+        let hash = await hasher.hash(password)
+        let user = try await store.createUser(
+            NewUser(username: username, displayName: displayName),
+            passwordHash: hash
+        )
+        // `createUser` stores the hash as version 1 of the credentials.
+        return try await startSession(for: user, credentialsVersion: 1)
+    }
+
+    /// Checks a username and password and starts a new session.
+    ///
+    /// A wrong password and an unknown username fail alike, in about the same time, so neither the error nor the
+    /// response time tells whether a username exists. Attempts are limited per username (see
+    /// ``Configuration/Limits``), successful or not.
+    ///
+    /// - Parameters:
+    ///   - username: The username, in any case.
+    ///   - password: The password.
+    /// - Returns: Tokens for a new session.
+    /// - Throws: ``ChatKitCore/ChatError`` `.unauthenticated` for a wrong username or password, `.limitExceeded`
+    ///   with ``ChatKitCore/ChatError/retryAfter`` for too many attempts.
+    public func logIn(username: String, password: String) async throws -> AuthTokens {
+        let username = CredentialRules.lookupUsername(username)
+        try checkLoginLimit(for: username)
+        guard let user = try await store.user(username: username),
+            let credentials = try await store.credentials(of: user.id),
+            CredentialRules.isAcceptablePassword(password)
+        else {
+            await hasher.verifyNothing(password)
+            throw Self.badCredentials
+        }
+        guard await hasher.verify(password, hash: credentials.passwordHash) else { throw Self.badCredentials }
+        let (tokens, sessionID) = try await openSession(for: user, credentialsVersion: credentials.version)
+        // A password change that finished while this login was checking the old password revoked every session
+        // but this one: revoke it too.
+        if try await store.credentials(of: user.id)?.version != credentials.version {
+            try await store.revokeSession(sessionID)
+            throw Self.badCredentials
+        }
+        return tokens
+    }
+
+    /// Exchanges a refresh token for a new access token and a new refresh token; the presented one stops working.
+    ///
+    /// Presenting a refresh token that was already exchanged means two parties hold it (one of them stole it): the
+    /// session is then revoked, so neither the old nor the newest token of the session works any more.
+    ///
+    /// - Parameter refreshToken: The refresh token of the last ``AuthTokens``.
+    /// - Returns: Tokens for the same session.
+    /// - Throws: ``ChatKitCore/ChatError`` `.unauthenticated` for a malformed, expired, revoked or reused token.
+    public func refresh(_ refreshToken: String) async throws -> AuthTokens {
+        guard let token = RefreshToken(parsing: refreshToken, key: refreshTokenKey) else {
+            throw ChatError(.unauthenticated, "The refresh token is malformed.")
+        }
+        let now = now()
+        guard let session = try await store.session(token.sessionID), session.isActive(at: now) else {
+            throw Self.deadSession
+        }
+        let next = RefreshToken.generate(for: session.id, key: refreshTokenKey)
+        let expiresAt = now + configuration.refreshTokenLifetime
+        do {
+            _ = try await store.rotateRefreshToken(
+                of: session.id, from: token.hash, to: next.hash, expiresAt: expiresAt
+            )
+        } catch let error as ChatError where error.code == .conflict {
+            throw ChatError(
+                .unauthenticated, "The refresh token was already used; the session has been revoked, log in again."
+            )
+        } catch let error as ChatError where error.code == .notFound {
+            throw Self.deadSession
+        }
+        guard let user = try await store.user(session.userID),
+            let credentials = try await store.credentials(of: session.userID)
+        else {
+            try await store.revokeSession(session.id)
+            throw ChatError(.unauthenticated, "The session's user no longer exists.")
+        }
+        return try await tokens(
+            for: user, sessionID: session.id, credentialsVersion: credentials.version, refreshToken: next,
+            refreshTokenExpiresAt: expiresAt, now: now
+        )
+    }
+
+    /// Ends the session an access token belongs to: its refresh token and every access token of the session stop
+    /// working. Logging out of a session that is already revoked succeeds.
+    ///
+    /// - Parameter accessToken: An unexpired access token of the session.
+    /// - Throws: ``ChatKitCore/ChatError`` `.unauthenticated` if the token is not a valid, unexpired access token
+    ///   of this service.
+    public func logOut(accessToken: String) async throws {
+        let claims = try await authenticator.verifiedClaims(accessToken)
+        try await store.revokeSession(SessionID(rawValue: claims.sid))
+    }
+
+    /// Changes a user's password, revokes all their sessions (every device is logged out, and every access token
+    /// already issued is refused), and starts a new session for the caller.
+    ///
+    /// Attempts count against the user's login limit, as they check a password.
+    ///
+    /// - Parameters:
+    ///   - userID: The user, as authenticated (for example ``ChatKitCore/AuthenticatedUser/userID``).
+    ///   - currentPassword: The password now, proving the caller knows it.
+    ///   - newPassword: The new password, under the same rules as at ``signUp(username:password:displayName:)``.
+    /// - Returns: Tokens for a new session.
+    /// - Throws: ``ChatKitCore/ChatError`` `.invalidArgument` for a new password that breaks a rule,
+    ///   `.unauthenticated` for a wrong current password or a user without a password, `.limitExceeded` for too
+    ///   many attempts.
+    public func changePassword(userID: UserID, currentPassword: String, newPassword: String) async throws
+        -> AuthTokens
+    {
+        try CredentialRules.validatePassword(newPassword)
+        guard let user = try await store.user(userID), let credentials = try await store.credentials(of: userID) else {
+            throw ChatError(.unauthenticated, "The user does not exist or has no password.")
+        }
+        try checkLoginLimit(for: user.username)
+        guard CredentialRules.isAcceptablePassword(currentPassword),
+            await hasher.verify(currentPassword, hash: credentials.passwordHash)
+        else {
+            throw ChatError(.unauthenticated, "The current password is incorrect.")
+        }
+        let hash = await hasher.hash(newPassword)
+        let updated = try await store.setPasswordHash(hash, of: userID)
+        try await store.revokeSessions(of: userID)
+        return try await startSession(for: user, credentialsVersion: updated.version)
+    }
+
+    // MARK: Helpers
+
+    private static let badCredentials = ChatError(.unauthenticated, "The username or password is incorrect.")
+    private static let deadSession = ChatError(
+        .unauthenticated, "The session has expired or was revoked; log in again."
+    )
+
+    private func checkLoginLimit(for username: String) throws {
+        // Names longer than any valid username share buckets by prefix; they match nobody anyway.
+        if let wait = loginLimiter.acquire(String(decoding: username.utf8.prefix(64), as: UTF8.self), now: clock.now) {
+            let seconds = Int((wait / .seconds(1)).rounded(.up))
+            var error = ChatError(
+                .limitExceeded, "Too many login attempts for this username; try again in \(seconds) seconds."
+            )
+            error.retryAfter = wait
+            throw error
+        }
+    }
+
+    private func startSession(for user: User, credentialsVersion: Int64) async throws -> AuthTokens {
+        try await openSession(for: user, credentialsVersion: credentialsVersion).tokens
+    }
+
+    private func openSession(for user: User, credentialsVersion: Int64) async throws
+        -> (tokens: AuthTokens, sessionID: SessionID)
+    {
+        let now = now()
+        let sessionID = SessionID.random()
+        let refreshToken = RefreshToken.generate(for: sessionID, key: refreshTokenKey)
+        let expiresAt = now + configuration.refreshTokenLifetime
+        try await store.createSession(
+            AuthSession(
+                id: sessionID, userID: user.id, refreshTokenHash: refreshToken.hash, createdAt: now,
+                expiresAt: expiresAt
+            )
+        )
+        let tokens = try await tokens(
+            for: user, sessionID: sessionID, credentialsVersion: credentialsVersion, refreshToken: refreshToken,
+            refreshTokenExpiresAt: expiresAt, now: now
+        )
+        return (tokens, sessionID)
+    }
+
+    private func tokens(
+        for user: User,
+        sessionID: SessionID,
+        credentialsVersion: Int64,
+        refreshToken: RefreshToken,
+        refreshTokenExpiresAt: Date,
+        now: Date
+    ) async throws -> AuthTokens {
+        // JWT times are whole seconds.
+        let issuedAt = Date(timeIntervalSince1970: now.timeIntervalSince1970.rounded(.down))
+        let expiresAt = issuedAt + configuration.accessTokenLifetime
+        let claims = AccessTokenClaims(
+            sub: SubjectClaim(value: user.id.rawValue),
+            sid: sessionID.rawValue,
+            ver: credentialsVersion,
+            exp: ExpirationClaim(value: expiresAt),
+            iat: IssuedAtClaim(value: issuedAt)
+        )
+        return AuthTokens(
+            accessToken: try await keys.sign(claims),
+            refreshToken: refreshToken.value,
+            accessTokenExpiresAt: expiresAt,
+            refreshTokenExpiresAt: refreshTokenExpiresAt,
+            user: user
+        )
+    }
+}
+
+extension Date {
+    fileprivate static func + (date: Date, duration: Duration) -> Date {
+        date.addingTimeInterval(duration / .seconds(1))
+    }
+}

@@ -1,0 +1,108 @@
+public import ChatKitCore
+public import Foundation
+import JWTKit
+
+/// Accepts the access tokens of an ``AuthService``: checks the signature and expiry, then that the session is
+/// still active and the password has not changed since the token was issued.
+///
+/// Get one from ``AuthService/authenticator`` and pass it to ``ChatServer``; a server that only checks tokens
+/// (another process with the same store and secret) can create one with ``init(store:secret:now:)``.
+///
+/// Tokens that are not JWTs, and JWTs signed under another key ID than `chatkit`, are not this authenticator's:
+/// it answers `nil` so the next authenticator can try them. A ChatKit JWT that fails a check is rejected with
+/// `.unauthenticated`. Reasons and logs never contain the token.
+public struct JWTAuthenticator: Authenticator {
+    private let store: any UserStore & SessionStore
+    private let keys: AccessTokenKeys
+    private let now: @Sendable () -> Date
+
+    /// Creates an authenticator for tokens signed with `secret`.
+    ///
+    /// - Parameters:
+    ///   - store: Where sessions and credentials are looked up.
+    ///   - secret: The HS256 secret the tokens are signed with (at least 32 bytes), as given to ``AuthService``.
+    ///   - now: The time expiry is checked at.
+    public init(
+        store: any UserStore & SessionStore,
+        secret: some DataProtocol,
+        now: @escaping @Sendable () -> Date = { Date() }
+    ) {
+        self.init(store: store, keys: AccessTokenKeys(secret: secret), now: now)
+    }
+
+    init(store: any UserStore & SessionStore, keys: AccessTokenKeys, now: @escaping @Sendable () -> Date) {
+        self.store = store
+        self.keys = keys
+        self.now = now
+    }
+
+    /// The user and session of a valid access token.
+    ///
+    /// - Parameter token: The token of a `hello` frame.
+    /// - Returns: The token's user and session ID, or `nil` if the token is not a JWT signed under the `chatkit`
+    ///   key ID.
+    /// - Throws: ``ChatKitCore/ChatError`` `.unauthenticated` for a bad signature, an expired token, a revoked or
+    ///   expired session, or a password changed since the token was issued.
+    public func authenticate(token: String) async throws -> AuthenticatedUser? {
+        guard Self.isChatKitJWT(token) else { return nil }
+        let claims = try await verifiedClaims(token)
+        let userID = UserID(rawValue: claims.sub.value)
+        guard let session = try await store.session(SessionID(rawValue: claims.sid)), session.userID == userID,
+            session.revokedAt == nil
+        else {
+            throw ChatError(.unauthenticated, "The access token's session was logged out or revoked; log in again.")
+        }
+        guard session.isActive(at: now()) else {
+            throw ChatError(.unauthenticated, "The access token's session has expired; log in again.")
+        }
+        guard let credentials = try await store.credentials(of: userID), credentials.version == claims.ver else {
+            throw ChatError(.unauthenticated, "The password changed after the access token was issued; log in again.")
+        }
+        return AuthenticatedUser(userID: userID, sessionID: claims.sid)
+    }
+
+    /// The claims of a token whose signature and expiry check out; the session is not looked at.
+    func verifiedClaims(_ token: String) async throws -> AccessTokenClaims {
+        let claims: AccessTokenClaims
+        do {
+            claims = try await keys.verify(token)
+        } catch {
+            // JWTKit's errors may quote parts of the token: leave them out.
+            throw ChatError(.unauthenticated, "The access token is malformed or its signature is invalid.")
+        }
+        do {
+            try claims.exp.verifyNotExpired(currentDate: now())
+        } catch {
+            throw ChatError(.unauthenticated, "The access token has expired; refresh it.")
+        }
+        return claims
+    }
+
+    private struct Header: Decodable {
+        var alg: String
+        var kid: String?
+    }
+
+    /// Whether `token` has a JWT's shape (three base64url segments) and a header naming the ChatKit key ID.
+    static func isChatKitJWT(_ token: String) -> Bool {
+        let segments = token.utf8.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
+        guard segments.count == 3, token.utf8.count <= 8192,
+            segments.allSatisfy({ $0.allSatisfy(isBase64URLByte) }),
+            let headerData = base64URLDecode(segments[0]),
+            let header = try? JSONDecoder().decode(Header.self, from: headerData)
+        else { return false }
+        return header.kid == accessTokenKeyID.string
+    }
+
+    private static func isBase64URLByte(_ byte: UInt8) -> Bool {
+        (65...90).contains(byte) || (97...122).contains(byte) || (48...57).contains(byte) || byte == 45 || byte == 95
+    }
+
+    private static func base64URLDecode(_ segment: Substring.UTF8View.SubSequence) -> Data? {
+        var text = String(decoding: segment, as: UTF8.self)
+            .replacingOccurrences(of: "-", with: "+")
+            .replacingOccurrences(of: "_", with: "/")
+        text += String(repeating: "=", count: (4 - text.utf8.count % 4) % 4)
+        return Data(base64Encoded: text)
+    }
+}

@@ -1,0 +1,65 @@
+import ChatKitCore
+import Foundation
+
+extension ChatServer {
+    // MARK: Typing
+
+    /// Starts or stops `user`'s typing indicator in a conversation they belong to.
+    func setTyping(_ request: ClientRequest.Typing, by user: UserID) async throws {
+        let members = try await store.memberIDs(of: request.conversationID)
+        guard members.contains(user) else {
+            throw ChatError(.notFound, "No such conversation, or you are not a member of it.")
+        }
+        let key = TypingTracker.Key(conversation: request.conversationID, user: user)
+        let update = TypingUpdate(conversationID: request.conversationID, userID: user, isTyping: request.isTyping)
+        guard request.isTyping else {
+            if typing.stop(key) { deliver(.typing(update), to: members.filter { $0 != user }) }
+            return
+        }
+        let now = clock.now
+        let (broadcast, generation) = typing.start(key, now: now, refreshInterval: configuration.typingRefreshInterval)
+        if broadcast { deliver(.typing(update), to: members.filter { $0 != user }) }
+        timers.schedule(at: now + configuration.typingTimeout) { [self] in
+            guard typing.expire(key, generation: generation) else { return }
+            await broadcastTyping(TypingUpdate(conversationID: key.conversation, userID: user, isTyping: false))
+        }
+    }
+
+    /// Sends a typing update to the other members of its conversation.
+    func broadcastTyping(_ update: TypingUpdate) async {
+        guard let members = try? await store.memberIDs(of: update.conversationID) else { return }
+        deliver(.typing(update), to: members.filter { $0 != update.userID })
+    }
+
+    // MARK: Presence
+
+    /// The users who see `user`'s presence: accepted contacts, and members of the direct conversations and groups
+    /// `user` belongs to. (Channels can be large and public; their members do not get each other's presence.)
+    func presenceAudience(of user: UserID) async throws -> Set<UserID> {
+        var audience = Set(try await store.contacts(of: user).filter { $0.state == .accepted }.map(\.userID))
+        for summary in try await store.conversations(of: user) where summary.conversation.kind != .channel {
+            audience.formUnion(try await store.memberIDs(of: summary.conversation.id))
+        }
+        audience.remove(user)
+        return audience
+    }
+
+    /// Tells `user`'s audience that they came online or went offline.
+    func broadcastPresence(of user: UserID, isOnline: Bool) async {
+        guard let audience = try? await presenceAudience(of: user) else { return }
+        let update = PresenceUpdate(userID: user, isOnline: isOnline, lastSeenAt: isOnline ? nil : Date())
+        deliver(.presence(update), to: audience)
+    }
+
+    /// The presence of the online users `user` may see, sent when a session opens.
+    func onlinePeers(of user: UserID) async throws -> [PresenceUpdate] {
+        try await presenceAudience(of: user).filter { presence.isOnline($0) }.sorted().map {
+            PresenceUpdate(userID: $0, isOnline: true)
+        }
+    }
+
+    func deliver(_ frame: ServerFrame, to users: some Sequence<UserID>) {
+        guard let text = try? codec.encode(frame) else { return }
+        registry.deliver(text, to: users)
+    }
+}

@@ -1,0 +1,154 @@
+import ChatKitCore
+
+extension ChatServer {
+    /// Serves one request of an authenticated user and returns its result.
+    ///
+    /// The store enforces membership and roles; the server adds its limits, then nudges the router after
+    /// every write so the resulting events reach their receivers.
+    func perform(_ request: ClientRequest, for user: UserID, connectionID: Int) async throws -> RequestResult {
+        let limits = configuration.limits
+        func page(_ limit: Int?) throws -> Int {
+            let limit = limit ?? limits.defaultPageSize
+            try MembershipRules.validateLimit(limit)
+            return min(limit, limits.maxPageSize)
+        }
+        func written(_ result: RequestResult) -> RequestResult {
+            router.nudge()
+            return result
+        }
+
+        switch request {
+        case .hello:
+            throw ChatError(.invalidArgument, "The session is already open; 'hello' is only the first frame.")
+
+        case .send(let send):
+            try checkBody(send.body)
+            let message = try await store.append(
+                NewMessage(
+                    conversationID: send.conversationID,
+                    senderID: user,
+                    clientMessageID: send.clientMessageID,
+                    body: send.body,
+                    replyTo: send.replyTo,
+                    mentions: send.mentions ?? [],
+                    attachments: send.attachments ?? []
+                )
+            )
+            // Sending ends typing in that conversation.
+            if typing.stop(TypingTracker.Key(conversation: send.conversationID, user: user)) {
+                await broadcastTyping(TypingUpdate(conversationID: send.conversationID, userID: user, isTyping: false))
+            }
+            return written(RequestResult(message: message))
+        case .edit(let edit):
+            try checkBody(edit.body)
+            return written(RequestResult(message: try await store.editMessage(edit.messageID, body: edit.body, by: user)))
+        case .delete(let reference):
+            return written(RequestResult(message: try await store.deleteMessage(reference.messageID, by: user)))
+        case .react(let change):
+            return written(
+                RequestResult(message: try await store.addReaction(change.emoji, to: change.messageID, by: user))
+            )
+        case .unreact(let change):
+            return written(
+                RequestResult(message: try await store.removeReaction(change.emoji, from: change.messageID, by: user))
+            )
+        case .markDelivered(let move):
+            let marker = try await store.markDelivered(move.conversationID, upTo: move.seq, by: user)
+            return written(RequestResult(markers: [marker]))
+        case .markRead(let move):
+            let marker = try await store.markRead(move.conversationID, upTo: move.seq, by: user)
+            return written(RequestResult(markers: [marker]))
+        case .typing(let request):
+            try await setTyping(request, by: user)
+            return .empty
+
+        case .createConversation(let create):
+            guard create.memberIDs.count + 1 <= limits.maxMembers else {
+                throw ChatError(.limitExceeded, "A conversation has at most \(limits.maxMembers) members.")
+            }
+            let conversation = try await store.createConversation(
+                NewConversation(kind: create.kind, title: create.title, createdBy: user, memberIDs: create.memberIDs)
+            )
+            return written(RequestResult(conversation: conversation))
+        case .addMembers(let add):
+            let current = try await store.members(of: add.conversationID, as: user)
+            let newcomers = Set(add.userIDs).subtracting(current.map(\.userID))
+            guard current.count + newcomers.count <= limits.maxMembers else {
+                throw ChatError(.limitExceeded, "A conversation has at most \(limits.maxMembers) members.")
+            }
+            let members = try await store.addMembers(add.userIDs, to: add.conversationID, role: add.role ?? .member, by: user)
+            return written(RequestResult(members: members))
+        case .join(let reference):
+            let count = try await store.memberIDs(of: reference.conversationID).count
+            guard count < limits.maxMembers else {
+                throw ChatError(.limitExceeded, "The channel is full (\(limits.maxMembers) members).")
+            }
+            return written(RequestResult(members: [try await store.joinChannel(reference.conversationID, user: user)]))
+        case .leave(let reference):
+            try await store.removeMember(user, from: reference.conversationID, by: user)
+            return written(.empty)
+        case .removeMember(let reference):
+            try await store.removeMember(reference.userID, from: reference.conversationID, by: user)
+            return written(.empty)
+        case .setRole(let change):
+            let member = try await store.setRole(change.role, of: change.userID, in: change.conversationID, by: user)
+            return written(RequestResult(members: [member]))
+        case .rename(let rename):
+            let conversation = try await store.renameConversation(rename.conversationID, to: rename.title, by: user)
+            return written(RequestResult(conversation: conversation))
+
+        case .conversation(let reference):
+            return RequestResult(conversation: try await store.conversation(reference.conversationID, as: user))
+        case .members(let reference):
+            return RequestResult(members: try await store.members(of: reference.conversationID, as: user))
+        case .markers(let reference):
+            return RequestResult(markers: try await store.markers(of: reference.conversationID, as: user))
+        case .listConversations:
+            return RequestResult(conversations: try await store.conversations(of: user))
+        case .history(let history):
+            var query = history.query(defaultLimit: limits.defaultPageSize)
+            query.limit = try page(query.limit)
+            return RequestResult(messages: try await store.messages(in: history.conversationID, query, as: user))
+        case .sync(let sync):
+            return RequestResult(page: try await store.events(for: user, after: sync.cursor, limit: try page(sync.limit)))
+        case .search(let search):
+            let hits = try await store.search(
+                search.query, as: user, in: search.conversationID, limit: try page(search.limit)
+            )
+            return RequestResult(hits: hits)
+
+        case .requestContact(let reference):
+            return written(RequestResult(contacts: [try await store.requestContact(from: user, to: reference.userID)]))
+        case .acceptContact(let reference):
+            return written(RequestResult(contacts: [try await store.acceptContact(user, from: reference.userID)]))
+        case .declineContact(let reference):
+            try await store.declineContact(user, from: reference.userID)
+            return written(.empty)
+        case .removeContact(let reference):
+            try await store.removeContact(user, reference.userID)
+            return written(.empty)
+        case .listContacts:
+            return RequestResult(contacts: try await store.contacts(of: user))
+        case .profiles(let profiles):
+            let ids = profiles.userIDs.isEmpty ? [user] : profiles.userIDs
+            guard ids.count <= limits.maxPageSize else {
+                throw ChatError(.limitExceeded, "At most \(limits.maxPageSize) profiles per request.")
+            }
+            return RequestResult(users: try await store.users(ids))
+        case .updateProfile(let update):
+            return written(RequestResult(users: [try await store.updateProfile(of: user, update)]))
+        case .ping:
+            return .empty
+        }
+    }
+
+    private func checkBody(_ body: String) throws {
+        let size = body.utf8.count
+        guard size <= configuration.limits.maxBodyBytes else {
+            throw ChatError(
+                .limitExceeded,
+                "The message body has \(size) bytes; the limit is \(configuration.limits.maxBodyBytes)."
+            )
+        }
+    }
+}

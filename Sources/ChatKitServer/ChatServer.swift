@@ -1,0 +1,101 @@
+public import ChatKitCore
+public import Logging
+
+/// The ChatKit server engine: accepts connections from any transport, authenticates them, serves every
+/// request against a ``ChatKitCore/ChatStore``, and pushes stored events, presence and typing to the
+/// connections that may see them.
+///
+/// The engine knows no sockets: transports hand it ``ChatKitCore/Connection``s (WebSocket, or the
+/// ``ChatKitCore/InProcessTransport`` for tests and embedded use).
+///
+/// ```swift
+/// let transport = InProcessTransport()
+/// let server = ChatServer(store: InMemoryChatStore(), transports: [transport], authenticators: [auth])
+/// try await withThrowingDiscardingTaskGroup { group in
+///     group.addTask { try await server.run() }
+///     // clients connect through `transport`
+/// }
+/// ```
+///
+/// `run()` must be running for live events, presence and typing expiry; it returns when its task is cancelled.
+public final class ChatServer: Sendable {
+    let store: any ChatStore
+    let transports: [any ServerTransport]
+    let authenticators: [any Authenticator]
+    let configuration: ChatServerConfiguration
+    let logger: Logger
+    let clock: ServerClock
+    let codec: WireCodec
+    let registry = ConnectionRegistry()
+    let router: EventRouter
+    let presence = PresenceTracker()
+    let typing = TypingTracker()
+    let timers = TimerQueue()
+    let rateLimiter: RateLimiter
+
+    /// Creates a server.
+    ///
+    /// - Parameters:
+    ///   - store: Where everything is kept.
+    ///   - transports: Transports whose connections ``run()`` serves. Connections can also be passed to
+    ///     ``handle(_:)`` directly.
+    ///   - authenticators: Asked in order to turn a `hello` token into a user.
+    ///   - configuration: Limits and timings.
+    ///   - logger: Where the server logs; silent by default. Logs never contain tokens or message bodies.
+    ///   - clock: The clock for grace periods, typing expiry and rate limits; tests pass a manual clock.
+    public init<C: Clock>(
+        store: any ChatStore,
+        transports: [any ServerTransport] = [],
+        authenticators: [any Authenticator],
+        configuration: ChatServerConfiguration = ChatServerConfiguration(),
+        logger: Logger = Logger(label: "chatkit.server", factory: { _ in SwiftLogNoOpLogHandler() }),
+        clock: C = ContinuousClock()
+    ) where C.Duration == Duration {
+        self.store = store
+        self.transports = transports
+        self.authenticators = authenticators
+        self.configuration = configuration
+        self.logger = logger
+        self.clock = ServerClock(clock)
+        self.codec = WireCodec(maxFrameBytes: configuration.limits.maxFrameBytes)
+        self.router = EventRouter(
+            store: store,
+            registry: registry,
+            codec: codec,
+            batchSize: configuration.routingBatchSize,
+            logger: logger
+        )
+        self.rateLimiter = RateLimiter(requestsPerSecond: configuration.limits.requestsPerSecond)
+    }
+
+    /// Routes events, runs timers and serves the transports until the calling task is cancelled.
+    ///
+    /// - Throws: An error from a transport that fails to serve, or ``ChatKitCore/ChatError`` `.storageFailure`
+    ///   when the store cannot be read at start.
+    public func run() async throws {
+        let start = try await store.latestPosition()
+        try await withThrowingDiscardingTaskGroup { group in
+            group.addTask { await self.router.run(from: start) }
+            group.addTask { await self.timers.run(clock: self.clock) }
+            for transport in transports {
+                group.addTask { try await transport.serve { connection in await self.handle(connection) } }
+            }
+            // Route anything stored between reading the start position and now.
+            router.nudge()
+        }
+    }
+
+    /// Tells the server that something other than the server wrote to the store, so it routes the new events.
+    public func storeDidChange() {
+        router.nudge()
+    }
+
+    /// How many connections are open.
+    public var connectionCount: Int { registry.connectionCount }
+
+    /// Serves one connection until the peer closes it or the task is cancelled, then closes it.
+    public func handle(_ connection: Connection) async {
+        let session = Session(server: self, connection: connection)
+        await session.run()
+    }
+}

@@ -1,0 +1,81 @@
+import ChatKitCore
+
+/// Settings of a ``ChatServer``. Every value has a safe default; the configuration is fixed once the server
+/// runs.
+public struct ChatServerConfiguration: Sendable {
+    /// Limits on what clients may send.
+    public struct Limits: Sendable {
+        /// The largest frame accepted, in bytes; larger frames are answered with `limitExceeded`.
+        public var maxFrameBytes: Int
+        /// The longest message body, in UTF-8 bytes.
+        public var maxBodyBytes: Int
+        /// The most members a group or channel may have.
+        public var maxMembers: Int
+        /// The largest page of history, sync or search; larger requests are cut to it.
+        public var maxPageSize: Int
+        /// The page size when a request names none.
+        public var defaultPageSize: Int
+        /// Sustained requests per second per user; a burst of twice as many is allowed.
+        public var requestsPerSecond: Int
+        /// Frames queued for one connection before it counts as a slow consumer and is closed.
+        public var outboundQueueCapacity: Int
+
+        /// Creates limits; every parameter has a safe default.
+        public init(
+            maxFrameBytes: Int = 256 * 1024,
+            maxBodyBytes: Int = 64 * 1024,
+            maxMembers: Int = 10_000,
+            maxPageSize: Int = 500,
+            defaultPageSize: Int = 50,
+            requestsPerSecond: Int = 50,
+            outboundQueueCapacity: Int = 4096
+        ) {
+            self.maxFrameBytes = maxFrameBytes
+            self.maxBodyBytes = maxBodyBytes
+            self.maxMembers = maxMembers
+            self.maxPageSize = maxPageSize
+            self.defaultPageSize = defaultPageSize
+            self.requestsPerSecond = requestsPerSecond
+            self.outboundQueueCapacity = outboundQueueCapacity
+        }
+    }
+
+    /// Limits on what clients may send.
+    public var limits: Limits
+    /// How long a user stays online after their last device disconnects (so a quick reconnect shows no flicker).
+    public var presenceGracePeriod: Duration
+    /// How long a typing indicator lasts without a refresh.
+    public var typingTimeout: Duration
+    /// The shortest interval between two broadcast typing refreshes of one user in one conversation; refreshes
+    /// within it are accepted but not broadcast again.
+    public var typingRefreshInterval: Duration
+    /// Most events read from the store per routing round.
+    public var routingBatchSize: Int
+
+    /// Creates a configuration; every parameter has a safe default.
+    public init(
+        limits: Limits = Limits(),
+        presenceGracePeriod: Duration = .seconds(10),
+        typingTimeout: Duration = .seconds(5),
+        typingRefreshInterval: Duration = .seconds(1),
+        routingBatchSize: Int = 500
+    ) {
+        self.limits = limits
+        self.presenceGracePeriod = presenceGracePeriod
+        self.typingTimeout = typingTimeout
+        self.typingRefreshInterval = typingRefreshInterval
+        self.routingBatchSize = routingBatchSize
+    }
+
+    /// The limits as announced to clients in `welcome`.
+    var announcedLimits: ServerLimits {
+        ServerLimits(
+            maxFrameBytes: limits.maxFrameBytes,
+            maxBodyBytes: limits.maxBodyBytes,
+            maxMembers: limits.maxMembers,
+            maxPageSize: limits.maxPageSize,
+            requestsPerSecond: limits.requestsPerSecond,
+            typingTimeoutMilliseconds: Int(typingTimeout / .milliseconds(1))
+        )
+    }
+}

@@ -1,0 +1,77 @@
+import ChatKitCore
+import Synchronization
+
+/// Which connections each user has open, sharded by user so that routing does not contend on one lock.
+final class ConnectionRegistry: Sendable {
+    private final class Shard: Sendable {
+        let connections = Mutex<[UserID: [Int: Outbox]]>([:])
+    }
+
+    private let shards: [Shard]
+    private let nextConnectionID = Atomic<Int>(0)
+    private let openConnections = Atomic<Int>(0)
+
+    init(shardCount: Int = 16) {
+        shards = (0..<max(1, shardCount)).map { _ in Shard() }
+    }
+
+    private func shard(_ user: UserID) -> Shard {
+        var hasher = Hasher()
+        hasher.combine(user)
+        return shards[Int(UInt(bitPattern: hasher.finalize()) % UInt(shards.count))]
+    }
+
+    /// How many connections are open.
+    var connectionCount: Int { openConnections.load(ordering: .relaxed) }
+
+    /// A new connection ID, unique within the server.
+    func makeConnectionID() -> Int {
+        nextConnectionID.wrappingAdd(1, ordering: .relaxed).newValue
+    }
+
+    /// Registers a connection; returns how many the user has now.
+    func add(_ user: UserID, connection id: Int, outbox: Outbox) -> Int {
+        openConnections.wrappingAdd(1, ordering: .relaxed)
+        return shard(user).connections.withLock { connections in
+            connections[user, default: [:]][id] = outbox
+            return connections[user]!.count
+        }
+    }
+
+    /// Unregisters a connection; returns how many the user still has.
+    func remove(_ user: UserID, connection id: Int) -> Int {
+        openConnections.wrappingSubtract(1, ordering: .relaxed)
+        return shard(user).connections.withLock { connections in
+            connections[user]?[id] = nil
+            let remaining = connections[user]?.count ?? 0
+            if remaining == 0 { connections[user] = nil }
+            return remaining
+        }
+    }
+
+    /// Whether the user has any connection open.
+    func isConnected(_ user: UserID) -> Bool {
+        shard(user).connections.withLock { $0[user] != nil }
+    }
+
+    /// The outboxes of the user's connections, except `excluded`.
+    func outboxes(of user: UserID, except excluded: Int? = nil) -> [Outbox] {
+        shard(user).connections.withLock { connections in
+            (connections[user] ?? [:]).filter { $0.key != excluded }.map(\.value)
+        }
+    }
+
+    /// Queues an event frame for every connection of `users`.
+    func deliverEvent(_ frame: String, position: StreamPosition, to users: some Sequence<UserID>) {
+        for user in users {
+            for outbox in outboxes(of: user) { outbox.enqueueEvent(frame, position: position) }
+        }
+    }
+
+    /// Queues a frame (presence, typing) for every connection of `users`.
+    func deliver(_ frame: String, to users: some Sequence<UserID>) {
+        for user in users {
+            for outbox in outboxes(of: user) { outbox.enqueue(frame) }
+        }
+    }
+}

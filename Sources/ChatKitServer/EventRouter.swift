@@ -1,0 +1,99 @@
+import ChatKitCore
+import Logging
+
+/// Routes stored events to the connections of the users who may see them, in stream order.
+///
+/// The router tails the store's event log (``ChatKitCore/SyncStore/allEvents(after:limit:)``) whenever it is
+/// nudged after a write, so every event is routed exactly once and in commit order, whoever wrote it. Each
+/// event is encoded once and the same text is queued for every receiver. Membership is cached per
+/// conversation and kept current by the membership events the router itself routes.
+final class EventRouter: Sendable {
+    private let store: any ChatStore
+    private let registry: ConnectionRegistry
+    private let codec: WireCodec
+    private let batchSize: Int
+    private let logger: Logger
+    private let wakeUps: AsyncStream<Void>
+    private let wakeUp: AsyncStream<Void>.Continuation
+
+    init(store: any ChatStore, registry: ConnectionRegistry, codec: WireCodec, batchSize: Int, logger: Logger) {
+        self.store = store
+        self.registry = registry
+        self.codec = codec
+        self.batchSize = batchSize
+        self.logger = logger
+        (wakeUps, wakeUp) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+    }
+
+    /// Tells the router that the store may hold new events.
+    func nudge() {
+        wakeUp.yield()
+    }
+
+    /// Routes events after `start` until the task is cancelled.
+    func run(from start: StreamPosition) async {
+        var position = start
+        var members = MembershipCache()
+        for await _ in wakeUps {
+            do {
+                while true {
+                    let events = try await store.allEvents(after: position, limit: batchSize)
+                    for event in events {
+                        try await route(event, members: &members)
+                        position = event.position
+                    }
+                    if events.count < batchSize { break }
+                }
+            } catch {
+                // The events stay in the store: the next nudge retries, and clients resync from their cursors.
+                logger.error("Routing stopped at a store error; will retry", metadata: ["chatkit.error": "\(error)"])
+            }
+        }
+    }
+
+    private func route(_ event: StoredEvent, members: inout MembershipCache) async throws {
+        let recipients: Set<UserID>
+        if let audience = event.audience {
+            recipients = Set(audience)
+        } else if let conversation = event.conversationID {
+            var current = try await members.members(of: conversation, store: store, event: event)
+            let changed = Set(event.members?.map(\.userID) ?? [])
+            switch event.kind {
+            case .membersAdded:
+                current.formUnion(changed)
+                recipients = current
+            case .memberRemoved:
+                recipients = current.union(changed)
+                current.subtract(changed)
+            default:
+                recipients = current
+            }
+            members.store(current, for: conversation)
+        } else {
+            return
+        }
+        guard !recipients.isEmpty else { return }
+        let frame = try codec.encode(ServerFrame.event(event))
+        registry.deliverEvent(frame, position: event.position, to: recipients)
+    }
+}
+
+/// The members of recently active conversations, as of the last routed event.
+struct MembershipCache {
+    private var entries: [ConversationID: Set<UserID>] = [:]
+    private let capacity = 10_000
+
+    mutating func members(of conversation: ConversationID, store: any ChatStore, event: StoredEvent) async throws
+        -> Set<UserID>
+    {
+        if let cached = entries[conversation] { return cached }
+        if event.kind == .conversationCreated, let members = event.members { return Set(members.map(\.userID)) }
+        // Members as of this event, not as of now: the router may lag behind the store.
+        return Set(try await store.memberIDs(of: conversation, at: event.position))
+    }
+
+    mutating func store(_ members: Set<UserID>, for conversation: ConversationID) {
+        if entries.count >= capacity && entries[conversation] == nil { entries.removeAll(keepingCapacity: true) }
+        entries[conversation] = members
+    }
+}

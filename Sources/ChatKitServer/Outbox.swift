@@ -1,0 +1,159 @@
+import ChatKitCore
+import Synchronization
+
+/// The bounded queue of frames waiting to be written to one connection.
+///
+/// Everything bound for a connection (request results, routed events, presence, typing) goes through its
+/// outbox, and one writer task drains it, so frames keep their order and a slow peer never blocks whoever
+/// enqueues. When more than `capacity` frames wait, the outbox overflows: it closes, and the writer closes the
+/// connection as a slow consumer (the client then resyncs from its cursor).
+///
+/// Event frames carry their stream position. While the session catches up after `hello`, live events are
+/// held back; ``release(after:)`` then passes on those newer than the catch-up, so catch-up and live events
+/// never interleave out of order and none is sent twice. If more than `capacity` live events pile up during a
+/// long catch-up, the held ones are dropped and ``release(after:)`` asks the session to catch up again from
+/// the store, so a busy server never strands a resuming client.
+final class Outbox: Sendable {
+    /// Why ``next()`` returned `nil`.
+    enum Ending: Sendable {
+        case closed
+        case overflowed
+    }
+
+    private struct State {
+        var queue: [String] = []
+        var held: [(position: StreamPosition, frame: String)] = []
+        var isHolding = true
+        /// Held events were dropped: the session must read them from the store again.
+        var heldOverflowed = false
+        /// Events at or before this position were already sent (or predate the session).
+        var floor: StreamPosition
+        var ending: Ending?
+        var waiter: CheckedContinuation<[String]?, Never>?
+        var endingWaiters: [CheckedContinuation<Ending, Never>] = []
+    }
+
+    private let capacity: Int
+    private let state: Mutex<State>
+
+    /// Creates an outbox that holds events until ``release(after:)`` and drops events at or before `floor`.
+    init(capacity: Int, floor: StreamPosition) {
+        self.capacity = capacity
+        self.state = Mutex(State(floor: floor))
+    }
+
+    /// Why the outbox ended, once it has.
+    var ending: Ending? { state.withLock { $0.ending } }
+
+    /// Queues a frame that is not an event (a result, presence, typing).
+    func enqueue(_ frame: String) {
+        push { state in state.queue.append(frame) }
+    }
+
+    /// Queues an event frame, unless the session already has it; held while catching up.
+    func enqueueEvent(_ frame: String, position: StreamPosition) {
+        push { state in
+            guard position > state.floor else { return }
+            if state.isHolding {
+                state.held.append((position, frame))
+            } else {
+                state.floor = position
+                state.queue.append(frame)
+            }
+        }
+    }
+
+    /// Ends catch-up at `position`: held events after it are queued in order, the rest dropped. Returns `false`
+    /// (and keeps holding) when held events were dropped meanwhile: catch up again from `position`, then call
+    /// this again.
+    func release(after position: StreamPosition) -> Bool {
+        var released = true
+        push { state in
+            if state.heldOverflowed {
+                state.heldOverflowed = false
+                state.floor = max(state.floor, position)
+                released = false
+                return
+            }
+            state.isHolding = false
+            state.floor = max(state.floor, position)
+            for (eventPosition, frame) in state.held.sorted(by: { $0.position < $1.position })
+            where eventPosition > state.floor {
+                state.floor = eventPosition
+                state.queue.append(frame)
+            }
+            state.held = []
+        }
+        return released
+    }
+
+    /// Waits for frames and takes all that are queued; `nil` once the outbox is closed (see ``ending``).
+    func next() async -> [String]? {
+        await withCheckedContinuation { continuation in
+            let frames = state.withLock { state -> [String]?? in
+                if !state.queue.isEmpty {
+                    defer { state.queue = [] }
+                    return .some(state.queue)
+                }
+                if state.ending != nil { return .some(nil) }
+                state.waiter = continuation
+                return .none
+            }
+            if let frames { continuation.resume(returning: frames) }
+        }
+    }
+
+    /// Closes the outbox; the writer finishes what is queued, then stops.
+    func close() {
+        typealias Wakeups = (CheckedContinuation<[String]?, Never>?, [CheckedContinuation<Ending, Never>])
+        let (waiter, endingWaiters) = state.withLock { state -> Wakeups in
+            if state.ending == nil { state.ending = .closed }
+            defer { state.endingWaiters = [] }
+            guard state.queue.isEmpty else { return (nil, state.endingWaiters) }
+            defer { state.waiter = nil }
+            return (state.waiter, state.endingWaiters)
+        }
+        waiter?.resume(returning: nil)
+        for endingWaiter in endingWaiters { endingWaiter.resume(returning: .closed) }
+    }
+
+    /// Waits until the outbox is closed or overflows.
+    func waitUntilEnded() async -> Ending {
+        await withCheckedContinuation { continuation in
+            let ending = state.withLock { state -> Ending? in
+                if let ending = state.ending { return ending }
+                state.endingWaiters.append(continuation)
+                return nil
+            }
+            if let ending { continuation.resume(returning: ending) }
+        }
+    }
+
+    private func push(_ change: (inout State) -> Void) {
+        typealias Wakeups = (CheckedContinuation<[String]?, Never>?, [String]?, [CheckedContinuation<Ending, Never>])
+        let (waiter, frames, endingWaiters) = state.withLock { state -> Wakeups in
+            guard state.ending == nil else { return (nil, nil, []) }
+            change(&state)
+            if state.held.count > capacity {
+                state.held = []
+                state.heldOverflowed = true
+            }
+            if state.queue.count > capacity {
+                state.ending = .overflowed
+                state.queue = []
+                state.held = []
+                defer {
+                    state.waiter = nil
+                    state.endingWaiters = []
+                }
+                return (state.waiter, nil, state.endingWaiters)
+            }
+            guard let waiter = state.waiter, !state.queue.isEmpty else { return (nil, nil, []) }
+            state.waiter = nil
+            defer { state.queue = [] }
+            return (waiter, state.queue, [])
+        }
+        waiter?.resume(returning: frames)
+        for endingWaiter in endingWaiters { endingWaiter.resume(returning: .overflowed) }
+    }
+}

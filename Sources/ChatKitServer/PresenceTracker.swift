@@ -1,0 +1,57 @@
+import ChatKitCore
+import Foundation
+import Synchronization
+
+/// Whether each user is online: online while any device is connected, offline once the last one has been gone
+/// for the grace period.
+final class PresenceTracker: Sendable {
+    private struct Entry {
+        var connections = 0
+        var isOnline = false
+        /// Bumped on every change, so a pending offline timer can tell it is stale.
+        var generation = 0
+    }
+
+    private let entries = Mutex<[UserID: Entry]>([:])
+
+    /// Records a new connection; `true` if the user just came online (was offline).
+    func connected(_ user: UserID) -> Bool {
+        entries.withLock { entries in
+            var entry = entries[user] ?? Entry()
+            entry.connections += 1
+            entry.generation += 1
+            let cameOnline = !entry.isOnline
+            entry.isOnline = true
+            entries[user] = entry
+            return cameOnline
+        }
+    }
+
+    /// Records a closed connection; returns the generation to pass to ``expire(_:generation:)`` after the grace
+    /// period when it was the user's last connection.
+    func disconnected(_ user: UserID) -> Int? {
+        entries.withLock { entries in
+            guard var entry = entries[user] else { return nil }
+            entry.connections -= 1
+            entry.generation += 1
+            entries[user] = entry
+            return entry.connections == 0 ? entry.generation : nil
+        }
+    }
+
+    /// Marks the user offline if nothing changed since `generation`; `true` if they just went offline.
+    func expire(_ user: UserID, generation: Int) -> Bool {
+        entries.withLock { entries in
+            guard let entry = entries[user], entry.generation == generation, entry.connections == 0 else {
+                return false
+            }
+            entries[user] = nil
+            return true
+        }
+    }
+
+    /// Whether the user counts as online.
+    func isOnline(_ user: UserID) -> Bool {
+        entries.withLock { $0[user]?.isOnline ?? false }
+    }
+}

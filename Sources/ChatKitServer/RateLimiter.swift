@@ -1,0 +1,61 @@
+import ChatKitCore
+import Synchronization
+
+/// The per-user request limiter of ``ChatServer``.
+typealias RateLimiter = KeyedRateLimiter<UserID>
+
+/// A token bucket per key: `rate` tokens per second sustained, bursts up to `burst`.
+///
+/// Buckets that have refilled completely are dropped once there are many keys, so keys chosen by clients (login
+/// usernames) cannot grow the table without bound.
+final class KeyedRateLimiter<Key: Hashable & Sendable>: Sendable {
+    private struct Bucket {
+        var tokens: Double
+        var updatedAt: Duration
+    }
+
+    private let rate: Double
+    private let burst: Double
+    private let pruneThreshold: Int
+    private let buckets: Mutex<[Key: Bucket]>
+
+    /// `requestsPerSecond` sustained (at least 1), bursts of twice as many.
+    convenience init(requestsPerSecond: Int) {
+        let rate = Double(max(1, requestsPerSecond))
+        self.init(ratePerSecond: rate, burst: rate * 2)
+    }
+
+    /// `ratePerSecond` tokens regained per second (may be below 1), at most `burst` (at least 1) saved up.
+    init(ratePerSecond: Double, burst: Double, pruneThreshold: Int = 10_000) {
+        precondition(ratePerSecond > 0, "A rate limiter needs a positive rate")
+        self.rate = ratePerSecond
+        self.burst = max(1, burst)
+        self.pruneThreshold = pruneThreshold
+        self.buckets = Mutex([:])
+    }
+
+    /// Takes a token for `key` at `now`; returns `nil` if allowed, or how long to wait before retrying.
+    func acquire(_ key: Key, now: Duration) -> Duration? {
+        buckets.withLock { buckets in
+            if buckets.count >= pruneThreshold, buckets[key] == nil { prune(&buckets, now: now) }
+            var bucket = buckets[key] ?? Bucket(tokens: burst, updatedAt: now)
+            let elapsed = max(0, Double((now - bucket.updatedAt) / .seconds(1)))
+            bucket.tokens = min(burst, bucket.tokens + elapsed * rate)
+            bucket.updatedAt = now
+            defer { buckets[key] = bucket }
+            if bucket.tokens >= 1 {
+                bucket.tokens -= 1
+                return nil
+            }
+            return .seconds((1 - bucket.tokens) / rate)
+        }
+    }
+
+    /// Drops the buckets that are full again at `now`: forgetting them changes nothing.
+    private func prune(_ buckets: inout [Key: Bucket], now: Duration) {
+        buckets = buckets.filter { _, bucket in
+            let elapsed = max(0, Double((now - bucket.updatedAt) / .seconds(1)))
+            return bucket.tokens + elapsed * rate < burst
+        }
+    }
+}

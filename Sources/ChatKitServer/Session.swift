@@ -1,0 +1,202 @@
+import ChatKitCore
+import Logging
+
+/// One connection's session: the `hello` handshake, catch-up, then requests in order until the peer leaves.
+struct Session: Sendable {
+    let server: ChatServer
+    let connection: Connection
+
+    private var codec: WireCodec { server.codec }
+
+    func run() async {
+        let connectionID = server.registry.makeConnectionID()
+        var logger = server.logger
+        logger[metadataKey: "chatkit.connection.id"] = "\(connectionID)"
+        var opened: (user: UserID, outbox: Outbox)?
+        await withDiscardingTaskGroup { group in
+            do {
+                for try await text in connection.inbound {
+                    if let opened {
+                        await handleRequest(text, user: opened.user, connectionID: connectionID, outbox: opened.outbox)
+                        if opened.outbox.ending != nil { break }
+                    } else {
+                        guard let session = await open(text, connectionID: connectionID, logger: logger) else { break }
+                        opened = session
+                        group.addTask { await write(from: session.outbox) }
+                        group.addTask { await closeIfOverflowing(session.outbox) }
+                    }
+                }
+            } catch {
+                logger.debug("Connection failed", metadata: ["chatkit.error": "\(error)"])
+            }
+            opened?.outbox.close()
+        }
+        if let opened { await close(user: opened.user, connectionID: connectionID) }
+        await connection.outbound.close(.normal)
+    }
+
+    // MARK: Handshake
+
+    /// Answers the first frame, which must be `hello`; returns the open session, or `nil` after refusing.
+    private func open(_ text: String, connectionID: Int, logger: Logger) async -> (user: UserID, outbox: Outbox)? {
+        let frame: ClientFrame
+        switch codec.decodeClientFrame(text) {
+        case .success(let decoded): frame = decoded
+        case .failure(let failure):
+            await refuse(id: failure.id, failure.error, reason: "protocolError")
+            return nil
+        }
+        guard case .hello(let hello) = frame.request else {
+            await refuse(id: frame.id, ChatError(.unauthenticated, "The first frame must be 'hello'."), reason: "protocolError")
+            return nil
+        }
+        guard let version = WireProtocol.negotiate(hello.versions) else {
+            let supported = WireProtocol.supportedVersions.map(String.init).joined(separator: ", ")
+            await refuse(
+                id: frame.id,
+                ChatError(.invalidArgument, "No common protocol version; this server speaks \(supported)."),
+                reason: "protocolError"
+            )
+            return nil
+        }
+        var registered: UserID?
+        do {
+            let user = try await authenticate(hello.token)
+            guard let profile = try await server.store.user(user) else {
+                throw ChatError(.unauthenticated, "The token's user no longer exists.")
+            }
+            let position = try await server.store.latestPosition()
+            let outbox = Outbox(capacity: server.configuration.limits.outboundQueueCapacity, floor: hello.cursor ?? position)
+            // Register before catching up, so no live event falls between catch-up and live delivery.
+            _ = server.registry.add(user, connection: connectionID, outbox: outbox)
+            registered = user
+            if server.presence.connected(user) { await server.broadcastPresence(of: user, isOnline: true) }
+            let welcome = Welcome(
+                id: frame.id, version: version, user: profile,
+                limits: server.configuration.announcedLimits, position: position
+            )
+            try await connection.outbound.write(try codec.encode(ServerFrame.welcome(welcome)))
+            var cursor = try await catchUp(user, from: hello.cursor ?? position)
+            while !outbox.release(after: cursor) {
+                cursor = try await catchUp(user, from: cursor)
+            }
+            try await connection.outbound.write(try codec.encode(ServerFrame.synced(Synced(cursor: cursor))))
+            for update in try await server.onlinePeers(of: user) {
+                outbox.enqueue(try codec.encode(ServerFrame.presence(update)))
+            }
+            logger.debug("Session opened", metadata: ["chatkit.user.id": "\(user)"])
+            return (user, outbox)
+        } catch {
+            // Undo the registration of a session that failed while catching up.
+            if let registered { await close(user: registered, connectionID: connectionID) }
+            if let error = error as? ChatError {
+                await refuse(id: frame.id, error, reason: error.code == .unauthenticated ? "unauthenticated" : "error")
+            } else {
+                await refuse(id: frame.id, ChatError(.unavailable, "The session could not be opened."), reason: "error")
+            }
+            return nil
+        }
+    }
+
+    private func authenticate(_ token: String) async throws -> UserID {
+        for authenticator in server.authenticators {
+            if let user = try await authenticator.authenticate(token: token) { return user.userID }
+        }
+        throw ChatError(.unauthenticated, "No authenticator accepted the token.")
+    }
+
+    /// Sends every event after `cursor`, page by page; returns the position of the last one.
+    private func catchUp(_ user: UserID, from cursor: StreamPosition) async throws -> StreamPosition {
+        var cursor = cursor
+        while true {
+            let page = try await server.store.events(for: user, after: cursor, limit: server.configuration.routingBatchSize)
+            for event in page.events {
+                try await connection.outbound.write(try codec.encode(ServerFrame.event(event)))
+            }
+            cursor = page.cursor
+            if !page.hasMore { return cursor }
+        }
+    }
+
+    /// Answers with an error and a goodbye; the connection then closes.
+    private func refuse(id: String?, _ error: ChatError, reason: String) async {
+        let frames = [
+            ServerFrame.error(ErrorFrame(id: id, error: error)),
+            ServerFrame.goodbye(Goodbye(reason: reason, message: error.reason ?? "\(error.code)")),
+        ]
+        for frame in frames {
+            guard let text = try? codec.encode(frame) else { continue }
+            try? await connection.outbound.write(text)
+        }
+    }
+
+    // MARK: Requests
+
+    private func handleRequest(_ text: String, user: UserID, connectionID: Int, outbox: Outbox) async {
+        let frame: ClientFrame
+        switch codec.decodeClientFrame(text) {
+        case .success(let decoded): frame = decoded
+        case .failure(let failure):
+            enqueue(.error(ErrorFrame(id: failure.id, error: failure.error)), to: outbox)
+            return
+        }
+        if let wait = server.rateLimiter.acquire(user, now: server.clock.now) {
+            let error = ChatError(.limitExceeded, "Too many requests; retry later.")
+            let milliseconds = Int((wait / .milliseconds(1)).rounded(.up))
+            enqueue(.error(ErrorFrame(id: frame.id, error: error, retryAfterMilliseconds: milliseconds)), to: outbox)
+            return
+        }
+        do {
+            let result = try await server.perform(frame.request, for: user, connectionID: connectionID)
+            enqueue(.result(id: frame.id, result), to: outbox)
+        } catch let error as ChatError {
+            enqueue(.error(ErrorFrame(id: frame.id, error: error)), to: outbox)
+        } catch {
+            server.logger.error("Request failed unexpectedly", metadata: ["chatkit.error": "\(error)"])
+            let failure = ChatError(.storageFailure, "The server could not complete the request.")
+            enqueue(.error(ErrorFrame(id: frame.id, error: failure)), to: outbox)
+        }
+    }
+
+    private func enqueue(_ frame: ServerFrame, to outbox: Outbox) {
+        guard let text = try? codec.encode(frame) else { return }
+        outbox.enqueue(text)
+    }
+
+    // MARK: Writing and closing
+
+    /// Drains the outbox to the connection.
+    private func write(from outbox: Outbox) async {
+        do {
+            while let frames = await outbox.next() {
+                for frame in frames { try await connection.outbound.write(frame) }
+            }
+        } catch {
+            outbox.close()
+        }
+    }
+
+    /// Closes the connection as a slow consumer if its outbox overflows. The writer may be stuck writing to the
+    /// slow peer, so the close goes to the transport directly; the client resumes from its cursor.
+    private func closeIfOverflowing(_ outbox: Outbox) async {
+        guard await outbox.waitUntilEnded() == .overflowed else { return }
+        server.logger.info("Closing a slow consumer", metadata: ["chatkit.connection.peer": "\(connection.peer)"])
+        let reason = CloseReason(
+            code: "slowConsumer",
+            message: "The connection fell too far behind and was closed; reconnect and resume from your cursor."
+        )
+        await connection.outbound.close(reason)
+    }
+
+    private func close(user: UserID, connectionID: Int) async {
+        _ = server.registry.remove(user, connection: connectionID)
+        if let generation = server.presence.disconnected(user) {
+            let server = server
+            server.timers.schedule(at: server.clock.now + server.configuration.presenceGracePeriod) {
+                if server.presence.expire(user, generation: generation) {
+                    await server.broadcastPresence(of: user, isOnline: false)
+                }
+            }
+        }
+    }
+}

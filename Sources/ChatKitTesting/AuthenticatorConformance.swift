@@ -1,0 +1,92 @@
+public import ChatKitCore
+
+/// The conformance suite of ``ChatKitCore/Authenticator``: what the server relies on from any authenticator.
+///
+/// Describe your authenticator as a ``Subject``: how to create a user, issue a valid token and revoke it.
+///
+/// ```swift
+/// @Test(arguments: AuthenticatorConformance.cases)
+/// func conformance(_ check: AuthenticatorConformance.Case) async throws {
+///     try await check.run { try await MyAuthenticator.makeTestSubject() }
+/// }
+/// ```
+public enum AuthenticatorConformance {
+    /// An authenticator with the means to exercise it.
+    public struct Subject: Sendable {
+        /// The authenticator under test.
+        public var authenticator: any Authenticator
+        /// Creates a user with the given username and returns their ID.
+        public var makeUser: @Sendable (String) async throws -> UserID
+        /// Issues a valid token for a user created with ``makeUser``.
+        public var issueToken: @Sendable (UserID) async throws -> String
+        /// Revokes a token issued with ``issueToken``.
+        public var revokeToken: @Sendable (String) async throws -> Void
+
+        /// Creates a subject.
+        public init(
+            authenticator: any Authenticator,
+            makeUser: @escaping @Sendable (String) async throws -> UserID,
+            issueToken: @escaping @Sendable (UserID) async throws -> String,
+            revokeToken: @escaping @Sendable (String) async throws -> Void
+        ) {
+            self.authenticator = authenticator
+            self.makeUser = makeUser
+            self.issueToken = issueToken
+            self.revokeToken = revokeToken
+        }
+    }
+
+    /// One named check, run against a fresh subject.
+    public typealias Case = ConformanceCase<Subject>
+
+    /// Every case of the suite.
+    public static var cases: [Case] {
+        [
+            Case("authenticator", "an issued token proves its user") { subject in
+                let alice = try await subject.makeUser("alice")
+                let token = try await subject.issueToken(alice)
+                let user = try await subject.authenticator.authenticate(token: token)
+                try checkEqual(user?.userID, alice, "the user of an issued token")
+            },
+            Case("authenticator", "tokens of two users are not confused") { subject in
+                let alice = try await subject.makeUser("alice")
+                let bob = try await subject.makeUser("bob")
+                let aliceToken = try await subject.issueToken(alice)
+                let bobToken = try await subject.issueToken(bob)
+                try checkEqual(try await subject.authenticator.authenticate(token: bobToken)?.userID, bob, "bob")
+                try checkEqual(try await subject.authenticator.authenticate(token: aliceToken)?.userID, alice, "alice")
+            },
+            Case("authenticator", "a revoked token is rejected as unauthenticated") { subject in
+                let alice = try await subject.makeUser("alice")
+                let token = try await subject.issueToken(alice)
+                try await subject.revokeToken(token)
+                try await checkThrows(.unauthenticated, "authenticating a revoked token") {
+                    try await subject.authenticator.authenticate(token: token)
+                }
+            },
+            Case("authenticator", "a token it never issued proves nobody") { subject in
+                let alice = try await subject.makeUser("alice")
+                let token = try await subject.issueToken(alice)
+                for forged in ["", "garbage", token + "x", String(token.dropLast()), String(token.reversed())] {
+                    do {
+                        let user = try await subject.authenticator.authenticate(token: forged)
+                        try check(user == nil, "a forged token proved \(String(describing: user))")
+                    } catch let error as ChatError {
+                        try checkEqual(error.code, .unauthenticated, "the error for a forged token")
+                    }
+                }
+            },
+            Case("authenticator", "50 concurrent authentications all succeed") { subject in
+                let alice = try await subject.makeUser("alice")
+                let token = try await subject.issueToken(alice)
+                let users = try await withThrowingTaskGroup(of: UserID?.self) { group in
+                    for _ in 0..<50 {
+                        group.addTask { try await subject.authenticator.authenticate(token: token)?.userID }
+                    }
+                    return try await group.reduce(into: []) { $0.append($1) }
+                }
+                try checkEqual(users, Array(repeating: alice, count: 50), "users of 50 concurrent authentications")
+            },
+        ]
+    }
+}

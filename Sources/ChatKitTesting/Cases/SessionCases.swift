@@ -1,0 +1,78 @@
+import ChatKitCore
+import Foundation
+
+extension ChatStoreConformance {
+    static var sessionCases: [Case] {
+        [
+            Case("sessions", "a created session is stored as given") { store in
+                let alice = try await StoreFixture(store).user("alice")
+                let session = makeSession(for: alice)
+                try await store.createSession(session)
+                let stored = try checkNotNil(try await store.session(session.id), "the stored session")
+                try checkEqual(stored.userID, alice, "user")
+                try checkEqual(stored.refreshTokenHash, "hash-1", "refresh token hash")
+                try check(stored.revokedAt == nil, "a new session is revoked")
+                try checkEqual(try await store.session("no-such-session"), nil, "an unknown session")
+            },
+            Case("sessions", "sessions need an existing user and a fresh ID") { store in
+                let alice = try await StoreFixture(store).user("alice")
+                try await checkThrows(.notFound, "a session of an unknown user") {
+                    try await store.createSession(makeSession(for: "nobody"))
+                }
+                let session = makeSession(for: alice)
+                try await store.createSession(session)
+                try await checkThrows(.conflict, "a second session with the same ID") {
+                    try await store.createSession(session)
+                }
+            },
+            Case("sessions", "rotation replaces the refresh token only from the current one") { store in
+                let alice = try await StoreFixture(store).user("alice")
+                let session = makeSession(for: alice)
+                try await store.createSession(session)
+                let later = session.expiresAt.addingTimeInterval(3600)
+                let rotated = try await store.rotateRefreshToken(of: session.id, from: "hash-1", to: "hash-2", expiresAt: later)
+                try checkEqual(rotated.refreshTokenHash, "hash-2", "hash after rotation")
+                try check(abs(rotated.expiresAt.timeIntervalSince(later)) < 0.002, "expiry after rotation")
+                let again = try await store.rotateRefreshToken(of: session.id, from: "hash-2", to: "hash-3", expiresAt: later)
+                try checkEqual(again.refreshTokenHash, "hash-3", "hash after a second rotation")
+            },
+            Case("sessions", "reusing a rotated refresh token revokes the session") { store in
+                let alice = try await StoreFixture(store).user("alice")
+                let session = makeSession(for: alice)
+                try await store.createSession(session)
+                _ = try await store.rotateRefreshToken(of: session.id, from: "hash-1", to: "hash-2", expiresAt: session.expiresAt)
+                try await checkThrows(.conflict, "rotation from an already rotated token") {
+                    try await store.rotateRefreshToken(of: session.id, from: "hash-1", to: "evil", expiresAt: session.expiresAt)
+                }
+                try check(try await store.session(session.id)?.revokedAt != nil, "the session is not revoked after reuse")
+                try await checkThrows(.notFound, "rotation of a revoked session, even with the current token") {
+                    try await store.rotateRefreshToken(of: session.id, from: "hash-2", to: "hash-3", expiresAt: session.expiresAt)
+                }
+            },
+            Case("sessions", "logout revokes one session and a password change all of a user's") { store in
+                let fixture = StoreFixture(store)
+                let (alice, bob) = try await fixture.pair()
+                let phone = makeSession(for: alice, id: "phone")
+                let laptop = makeSession(for: alice, id: "laptop")
+                let bobs = makeSession(for: bob, id: "bobs")
+                for session in [phone, laptop, bobs] { try await store.createSession(session) }
+                try await store.revokeSession(phone.id)
+                try check(try await store.session(phone.id)?.revokedAt != nil, "the logged-out session is active")
+                try check(try await store.session(laptop.id)?.revokedAt == nil, "another session was revoked")
+                try await store.revokeSession(phone.id)
+                try await store.revokeSession("no-such-session")
+                try await store.revokeSessions(of: alice)
+                try check(try await store.session(laptop.id)?.revokedAt != nil, "a session survived revoking all")
+                try check(try await store.session(bobs.id)?.revokedAt == nil, "another user's session was revoked")
+            },
+        ]
+    }
+
+    private static func makeSession(for user: UserID, id: SessionID = "session-1") -> AuthSession {
+        let created = Date(timeIntervalSince1970: 1_800_000_000)
+        return AuthSession(
+            id: id, userID: user, refreshTokenHash: "hash-1", createdAt: created,
+            expiresAt: created.addingTimeInterval(30 * 86_400)
+        )
+    }
+}

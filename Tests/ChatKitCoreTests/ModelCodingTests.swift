@@ -1,0 +1,60 @@
+import ChatKitCore
+import Foundation
+import Testing
+
+@Suite("Model values encode as documented")
+struct ModelCodingTests {
+    private func roundTrip<Value: Codable & Equatable>(_ value: Value) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        encoder.dateEncodingStrategy = .millisecondsSince1970
+        let data = try encoder.encode(value)
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .millisecondsSince1970
+        #expect(try decoder.decode(Value.self, from: data) == value)
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    @Test func identifiersAndChoicesAreBareStrings() throws {
+        #expect(try roundTrip(UserID(rawValue: "u-1")) == #""u-1""#)
+        #expect(try roundTrip(ConversationKind.channel) == #""channel""#)
+        #expect(try roundTrip(StreamPosition(42)) == "42")
+    }
+
+    @Test func unknownChoicesSurviveDecoding() throws {
+        let kind = try JSONDecoder().decode(ConversationKind.self, from: Data(#""broadcast""#.utf8))
+        #expect(kind.rawValue == "broadcast")
+        #expect(!kind.isKnown)
+        #expect(ConversationKind.group.isKnown)
+    }
+
+    @Test func messagesAndEventsRoundTrip() throws {
+        let date = Date(timeIntervalSince1970: 1_700_000_000.123)
+        let message = Message(
+            id: "m", conversationID: "c", seq: 7, senderID: "u", clientMessageID: "k", body: "héllo 👋",
+            replyTo: "m0", mentions: ["v"],
+            attachments: [Attachment(id: "a", fileName: "f.png", contentType: "image/png", byteCount: 9)],
+            reactions: [Reaction(userID: "v", emoji: "👍", createdAt: date)], createdAt: date, editedAt: date
+        )
+        _ = try roundTrip(message)
+        let event = StoredEvent(position: StreamPosition(3), kind: .messageCreated, conversationID: "c", actorID: "u", createdAt: date,
+                                message: message)
+        let json = try roundTrip(event)
+        #expect(json.contains(#""kind":"messageCreated""#))
+        #expect(json.contains(#""position":3"#))
+    }
+
+    @Test func rolesAreOrdered() {
+        #expect(MemberRole.owner > .admin)
+        #expect(MemberRole.admin > .member)
+        #expect(MemberRole(rawValue: "guest") < .member)
+    }
+
+    @Test func errorsDescribeCodeAndReason() {
+        let error = ChatError(.notFound, "No such conversation.")
+        #expect(error.description == "ChatError.notFound: No such conversation.")
+        #expect(ChatError.Code.limitExceeded.description == "limitExceeded")
+        #expect(error.code == .notFound)
+        #expect(error.code != .forbidden)
+    }
+}

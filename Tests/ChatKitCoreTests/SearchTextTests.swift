@@ -1,0 +1,36 @@
+import ChatKitCore
+import Testing
+
+@Suite("SearchText word matching")
+struct SearchTextTests {
+    @Test func wordsAreFoldedForCaseAndDiacritics() {
+        #expect(SearchText.words(in: "Café MÜLLER, naïve-test 42!") == ["cafe", "muller", "naive", "test", "42"])
+    }
+
+    @Test func emojiAndPunctuationAreNotWords() {
+        #expect(SearchText.words(in: "🎉 -- ?! 👍🏽") == [])
+    }
+
+    @Test func queryTermsMayBePrefixes() {
+        let query = SearchText(query: "deploy* Prod")
+        #expect(query.terms.map(\.word) == ["deploy", "prod"])
+        #expect(query.terms.map(\.isPrefix) == [true, false])
+        #expect(query.matches(["deployment", "prod"]))
+        #expect(!query.matches(["deployment", "production"]))
+        #expect(!query.matches(["redeploy", "prod"]))
+    }
+
+    @Test func emptyQueryMatchesNothing() {
+        #expect(SearchText(query: "  ... ").terms.isEmpty)
+        #expect(!SearchText(query: "").matches(["anything"]))
+    }
+
+    @Test func snippetMarksMatchesAndCutsLongText() {
+        let text = (1...40).map { "word\($0)" }.joined(separator: " ") + " needle " + "tail end"
+        let snippet = SearchText(query: "needle").snippet(of: text, maxWords: 6)
+        #expect(snippet.contains("[needle]"))
+        #expect(snippet.hasPrefix("…"))
+        #expect(!snippet.contains("word1 "))
+        #expect(SearchText(query: "café").snippet(of: "Le Café est ouvert") == "Le [Café] est ouvert")
+    }
+}

@@ -1,0 +1,452 @@
+import ChatKitClient
+import ChatKitCore
+import ChatKitServer
+import ChatKitTesting
+import Foundation
+import Synchronization
+import Testing
+
+/// A settable wall clock for token times.
+private final class TestTime: Sendable {
+    private let date = Mutex(Date(timeIntervalSince1970: 1_700_000_000))
+
+    var now: @Sendable () -> Date { { self.date.withLock { $0 } } }
+
+    func advance(by seconds: TimeInterval) {
+        date.withLock { $0 += seconds }
+    }
+}
+
+/// An AuthService on an in-memory store, with bcrypt cost 4 and injected time.
+private struct AuthFixture {
+    static let secret = Array("test-secret-0123456789-abcdefghijklmnop".utf8)
+
+    let time = TestTime()
+    let clock = ManualClock()
+    let store: InMemoryChatStore
+    let auth: AuthService
+
+    init(limits: AuthService.Configuration.Limits = .init(), secret: [UInt8] = Self.secret) {
+        let time = time
+        store = InMemoryChatStore(configuration: .init(now: time.now))
+        auth = AuthService(
+            store: store,
+            secret: secret,
+            configuration: .init(bcryptCost: 4, limits: limits),
+            now: time.now,
+            clock: clock
+        )
+    }
+
+    /// The error `body` throws, as a ChatError (nil if it does not throw).
+    func error(_ body: () async throws -> Void) async -> ChatError? {
+        do {
+            try await body()
+            return nil
+        } catch let error as ChatError {
+            return error
+        } catch {
+            Issue.record("Unexpected error \(error)")
+            return nil
+        }
+    }
+}
+
+@Suite struct AuthServiceTests {
+    private let password = "correct horse battery"
+
+    @Test func signUpThenLogIn() async throws {
+        let fixture = AuthFixture()
+        let signedUp = try await fixture.auth.signUp(username: "Alice", password: password, displayName: "Alice A.")
+        #expect(signedUp.user.username == "alice")
+        #expect(signedUp.user.displayName == "Alice A.")
+        let start = fixture.time.now()
+        #expect(signedUp.accessTokenExpiresAt == start.addingTimeInterval(15 * 60))
+        #expect(signedUp.refreshTokenExpiresAt == start.addingTimeInterval(30 * 24 * 60 * 60))
+
+        let authenticated = try #require(try await fixture.auth.authenticator.authenticate(token: signedUp.accessToken))
+        #expect(authenticated.userID == signedUp.user.id)
+        let sessionID = try #require(authenticated.sessionID)
+        #expect(signedUp.refreshToken.hasPrefix(sessionID + "."))
+        #expect(signedUp.refreshToken.split(separator: ".").count == 2)
+
+        let loggedIn = try await fixture.auth.logIn(username: "ALICE", password: password)
+        #expect(loggedIn.user == signedUp.user)
+        let second = try #require(try await fixture.auth.authenticator.authenticate(token: loggedIn.accessToken))
+        #expect(second.userID == signedUp.user.id)
+        #expect(second.sessionID != authenticated.sessionID)
+
+        // Only a hash of the refresh token is stored, and no plain password.
+        let session = try #require(try await fixture.store.session(SessionID(rawValue: second.sessionID!)))
+        #expect(session.refreshTokenHash.count == 64)
+        #expect(session.refreshTokenHash != loggedIn.refreshToken)
+        let credentials = try #require(try await fixture.store.credentials(of: signedUp.user.id))
+        #expect(credentials.passwordHash.hasPrefix("$2"))
+        #expect(!credentials.passwordHash.contains(password))
+    }
+
+    @Test func aBlankDisplayNameBecomesTheUsername() async throws {
+        let fixture = AuthFixture()
+        let tokens = try await fixture.auth.signUp(username: "bob.b_c-d", password: password, displayName: "   ")
+        #expect(tokens.user.displayName == "bob.b_c-d")
+    }
+
+    @Test(arguments: [
+        ("ab", "too short"),
+        (String(repeating: "a", count: 33), "too long"),
+        ("", "too short"),
+        ("1alice", "start with a letter"),
+        ("_alice", "start with a letter"),
+        ("al ice", "not allowed"),
+        ("al@ice", "not allowed"),
+        ("alïce", "not allowed"),
+        ("\u{212A}ate", "not allowed"),  // the Kelvin sign is not a "k"
+    ])
+    func usernameRules(username: String, problem: String) async throws {
+        let fixture = AuthFixture()
+        let error = await fixture.error { _ = try await fixture.auth.signUp(username: username, password: password) }
+        #expect(error?.code == .invalidArgument)
+        #expect(error?.reason?.contains(problem) == true)
+        #expect(error?.reason?.contains("3 to 32 characters of a-z, 0-9") == true)
+    }
+
+    @Test func usernamesAtTheLimitsAreAccepted() async throws {
+        let fixture = AuthFixture()
+        _ = try await fixture.auth.signUp(username: "abc", password: password)
+        let long = try await fixture.auth.signUp(username: "Z" + String(repeating: "9", count: 31), password: password)
+        #expect(long.user.username == "z" + String(repeating: "9", count: 31))
+    }
+
+    @Test(arguments: [
+        ("seven77", "too short"),
+        (String(repeating: "é", count: 37), "72 bytes"),  // 74 bytes in UTF-8
+        ("         ", "only whitespace"),
+        ("\t\n  \t\n  ", "only whitespace"),
+        ("abcd\u{0}efgh", "NUL"),
+    ])
+    func passwordRules(password: String, problem: String) async throws {
+        let fixture = AuthFixture()
+        let error = await fixture.error { _ = try await fixture.auth.signUp(username: "alice", password: password) }
+        #expect(error?.code == .invalidArgument)
+        #expect(error?.reason?.contains(problem) == true)
+        #expect(error?.reason?.contains("bcrypt's limit") == true)
+        #expect(error?.reason?.contains(password) == false)
+        // Nothing was created.
+        #expect(try await fixture.store.user(username: "alice") == nil)
+    }
+
+    @Test func passwordsAtTheLimitsAreAccepted() async throws {
+        let fixture = AuthFixture()
+        _ = try await fixture.auth.signUp(username: "alice", password: "12345678")
+        let long = String(repeating: "é", count: 36)  // 72 bytes
+        _ = try await fixture.auth.signUp(username: "bob", password: long)
+        _ = try await fixture.auth.logIn(username: "bob", password: long)
+        // A longer password with the same first 72 bytes does not match, although bcrypt would ignore the rest.
+        let error = await fixture.error { _ = try await fixture.auth.logIn(username: "bob", password: long + "x") }
+        #expect(error?.code == .unauthenticated)
+    }
+
+    @Test func aTakenUsernameIsAConflict() async throws {
+        let fixture = AuthFixture()
+        _ = try await fixture.auth.signUp(username: "alice", password: password)
+        let error = await fixture.error {
+            _ = try await fixture.auth.signUp(username: "ALICE", password: "another one")
+        }
+        #expect(error?.code == .conflict)
+    }
+
+    @Test func wrongPasswordAndUnknownUserFailAlike() async throws {
+        let fixture = AuthFixture()
+        _ = try await fixture.auth.signUp(username: "alice", password: password)
+        let wrongPassword = await fixture.error {
+            _ = try await fixture.auth.logIn(username: "alice", password: "wrong one")
+        }
+        let unknownUser = await fixture.error {
+            _ = try await fixture.auth.logIn(username: "nobody", password: password)
+        }
+        let invalidName = await fixture.error { _ = try await fixture.auth.logIn(username: "1 x", password: password) }
+        #expect(wrongPassword?.code == .unauthenticated)
+        #expect(unknownUser?.code == .unauthenticated)
+        #expect(wrongPassword?.reason == unknownUser?.reason)
+        #expect(wrongPassword?.reason == invalidName?.reason)
+        #expect(String(describing: wrongPassword) == String(describing: unknownUser))
+    }
+
+    @Test func refreshRotatesAndReuseRevokesTheSession() async throws {
+        let fixture = AuthFixture()
+        let first = try await fixture.auth.signUp(username: "alice", password: password)
+        fixture.time.advance(by: 60)
+        let second = try await fixture.auth.refresh(first.refreshToken)
+        #expect(second.refreshToken != first.refreshToken)
+        #expect(second.accessToken != first.accessToken)
+        #expect(second.user == first.user)
+        #expect(second.refreshTokenExpiresAt == fixture.time.now().addingTimeInterval(30 * 24 * 60 * 60))
+        let before = try await fixture.auth.authenticator.authenticate(token: first.accessToken)
+        let after = try #require(try await fixture.auth.authenticator.authenticate(token: second.accessToken))
+        #expect(after.sessionID == before?.sessionID)
+
+        let third = try await fixture.auth.refresh(second.refreshToken)
+
+        // Presenting an already used token revokes the session: the newest tokens stop working too.
+        let reuse = await fixture.error { _ = try await fixture.auth.refresh(first.refreshToken) }
+        #expect(reuse?.code == .unauthenticated)
+        #expect(reuse?.reason?.contains("already used") == true)
+        let newest = await fixture.error { _ = try await fixture.auth.refresh(third.refreshToken) }
+        #expect(newest?.code == .unauthenticated)
+        let access = await fixture.error {
+            _ = try await fixture.auth.authenticator.authenticate(token: third.accessToken)
+        }
+        #expect(access?.code == .unauthenticated)
+
+        // Another session of the same user is untouched.
+        let other = try await fixture.auth.logIn(username: "alice", password: password)
+        _ = try await fixture.auth.refresh(other.refreshToken)
+    }
+
+    @Test(arguments: ["", "garbage", "no-such-session.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "a.b.c"])
+    func malformedOrUnknownRefreshTokensAreRefused(token: String) async throws {
+        let fixture = AuthFixture()
+        let error = await fixture.error { _ = try await fixture.auth.refresh(token) }
+        #expect(error?.code == .unauthenticated)
+    }
+
+    @Test func aForgedRefreshTokenForARealSessionDoesNotRevokeIt() async throws {
+        let fixture = AuthFixture()
+        let tokens = try await fixture.auth.signUp(username: "alice", password: password)
+        let sessionID = try #require(tokens.refreshToken.split(separator: ".").first)
+        let forged = "\(sessionID).\(String(repeating: "A", count: 43))"
+        let error = await fixture.error { _ = try await fixture.auth.refresh(forged) }
+        #expect(error?.code == .unauthenticated)
+        // The owner's tokens still work: the forgery never reached the store.
+        _ = try await fixture.auth.authenticator.authenticate(token: tokens.accessToken)
+        _ = try await fixture.auth.refresh(tokens.refreshToken)
+    }
+
+    @Test func anExpiredRefreshTokenIsRefused() async throws {
+        let fixture = AuthFixture()
+        let tokens = try await fixture.auth.signUp(username: "alice", password: password)
+        fixture.time.advance(by: 30 * 24 * 60 * 60 + 1)
+        let error = await fixture.error { _ = try await fixture.auth.refresh(tokens.refreshToken) }
+        #expect(error?.code == .unauthenticated)
+        #expect(error?.reason?.contains("expired") == true)
+    }
+
+    @Test func logOutRevokesTheSession() async throws {
+        let fixture = AuthFixture()
+        let tokens = try await fixture.auth.signUp(username: "alice", password: password)
+        let other = try await fixture.auth.logIn(username: "alice", password: password)
+        try await fixture.auth.logOut(accessToken: tokens.accessToken)
+
+        let access = await fixture.error {
+            _ = try await fixture.auth.authenticator.authenticate(token: tokens.accessToken)
+        }
+        #expect(access?.code == .unauthenticated)
+        #expect(access?.reason?.contains("revoked") == true)
+        let refresh = await fixture.error { _ = try await fixture.auth.refresh(tokens.refreshToken) }
+        #expect(refresh?.code == .unauthenticated)
+        // Logging out again is fine; the other device stays signed in.
+        try await fixture.auth.logOut(accessToken: tokens.accessToken)
+        #expect(try await fixture.auth.authenticator.authenticate(token: other.accessToken) != nil)
+
+        let forged = await fixture.error { try await fixture.auth.logOut(accessToken: "not a token") }
+        #expect(forged?.code == .unauthenticated)
+    }
+
+    @Test func changingThePasswordRevokesEverySession() async throws {
+        let fixture = AuthFixture()
+        let phone = try await fixture.auth.signUp(username: "alice", password: password)
+        let laptop = try await fixture.auth.logIn(username: "alice", password: password)
+        let userID = phone.user.id
+
+        let wrong = await fixture.error {
+            _ = try await fixture.auth.changePassword(
+                userID: userID, currentPassword: "not it!!", newPassword: "new password")
+        }
+        #expect(wrong?.code == .unauthenticated)
+        let weak = await fixture.error {
+            _ = try await fixture.auth.changePassword(userID: userID, currentPassword: password, newPassword: "short")
+        }
+        #expect(weak?.code == .invalidArgument)
+
+        let fresh = try await fixture.auth.changePassword(
+            userID: userID, currentPassword: password, newPassword: "new password"
+        )
+        #expect(try await fixture.store.credentials(of: userID)?.version == 2)
+        for old in [phone, laptop] {
+            let access = await fixture.error {
+                _ = try await fixture.auth.authenticator.authenticate(token: old.accessToken)
+            }
+            #expect(access?.code == .unauthenticated)
+            let refresh = await fixture.error { _ = try await fixture.auth.refresh(old.refreshToken) }
+            #expect(refresh?.code == .unauthenticated)
+        }
+        #expect(try await fixture.auth.authenticator.authenticate(token: fresh.accessToken)?.userID == userID)
+        _ = try await fixture.auth.refresh(fresh.refreshToken)
+
+        let oldPassword = await fixture.error {
+            _ = try await fixture.auth.logIn(username: "alice", password: password)
+        }
+        #expect(oldPassword?.code == .unauthenticated)
+        _ = try await fixture.auth.logIn(username: "alice", password: "new password")
+    }
+
+    @Test func anAccessTokenOfAnOlderCredentialsVersionIsRefused() async throws {
+        // A session that survived a password change (here: the store's hash changed behind the service's back)
+        // still cannot use tokens issued for the old credentials.
+        let fixture = AuthFixture()
+        let tokens = try await fixture.auth.signUp(username: "alice", password: password)
+        _ = try await fixture.store.setPasswordHash("elsewhere", of: tokens.user.id)
+        let error = await fixture.error {
+            _ = try await fixture.auth.authenticator.authenticate(token: tokens.accessToken)
+        }
+        #expect(error?.code == .unauthenticated)
+        #expect(error?.reason?.contains("password changed") == true)
+    }
+
+    @Test func anExpiredAccessTokenIsRefused() async throws {
+        let fixture = AuthFixture()
+        let tokens = try await fixture.auth.signUp(username: "alice", password: password)
+        fixture.time.advance(by: 15 * 60 - 1)
+        #expect(try await fixture.auth.authenticator.authenticate(token: tokens.accessToken) != nil)
+        fixture.time.advance(by: 1)
+        let error = await fixture.error {
+            _ = try await fixture.auth.authenticator.authenticate(token: tokens.accessToken)
+        }
+        #expect(error?.code == .unauthenticated)
+        #expect(error?.reason?.contains("expired") == true)
+        // The refresh token gets a working one.
+        let refreshed = try await fixture.auth.refresh(tokens.refreshToken)
+        #expect(try await fixture.auth.authenticator.authenticate(token: refreshed.accessToken) != nil)
+    }
+
+    @Test func loginAttemptsAreLimitedPerUsername() async throws {
+        let fixture = AuthFixture(limits: .init(loginAttemptBurst: 3, loginAttemptInterval: .seconds(6)))
+        _ = try await fixture.auth.signUp(username: "alice", password: password)
+        _ = try await fixture.auth.signUp(username: "bob", password: password)
+        for _ in 0..<3 {
+            let error = await fixture.error {
+                _ = try await fixture.auth.logIn(username: "alice", password: "guess it!")
+            }
+            #expect(error?.code == .unauthenticated)
+        }
+        // Even the right password is refused now, and the case of the name does not matter.
+        let limited = await fixture.error { _ = try await fixture.auth.logIn(username: "Alice", password: password) }
+        #expect(limited?.code == .limitExceeded)
+        let retryAfter = try #require(limited?.retryAfter)
+        #expect(retryAfter > .seconds(5) && retryAfter <= .seconds(6))
+        // Other usernames are not affected.
+        _ = try await fixture.auth.logIn(username: "bob", password: password)
+
+        fixture.clock.advance(by: .seconds(6))
+        _ = try await fixture.auth.logIn(username: "alice", password: password)
+        let again = await fixture.error { _ = try await fixture.auth.logIn(username: "alice", password: password) }
+        #expect(again?.code == .limitExceeded)
+    }
+
+    @Test func theAuthenticatorLeavesForeignTokensToOthers() async throws {
+        let fixture = AuthFixture()
+        let authenticator = fixture.auth.authenticator
+        #expect(try await authenticator.authenticate(token: "token-alice") == nil)
+        #expect(try await authenticator.authenticate(token: "a.b.c") == nil)
+        #expect(try await authenticator.authenticate(token: "") == nil)
+        // A JWT under another key ID.
+        let header = base64URL(#"{"alg":"HS256","kid":"someone-else","typ":"JWT"}"#)
+        let payload = base64URL(#"{"sub":"x"}"#)
+        #expect(try await authenticator.authenticate(token: "\(header).\(payload).c2ln") == nil)
+        // A refresh token is not an access token.
+        let tokens = try await fixture.auth.signUp(username: "alice", password: password)
+        #expect(try await authenticator.authenticate(token: tokens.refreshToken) == nil)
+    }
+
+    @Test func forgedAndTamperedTokensAreRejected() async throws {
+        let fixture = AuthFixture()
+        let tokens = try await fixture.auth.signUp(username: "alice", password: password)
+        let parts = tokens.accessToken.split(separator: ".").map(String.init)
+        #expect(parts.count == 3)
+
+        // Another user's ID in the payload, with the original signature.
+        let session = try await fixture.auth.authenticator.authenticate(token: tokens.accessToken)?.sessionID
+        let forgedPayload = base64URL(#"{"sub":"someone-else","sid":"\#(session!)","ver":1,"exp":9999999999,"iat":1}"#)
+        let tampered = "\(parts[0]).\(forgedPayload).\(parts[2])"
+        let error = await fixture.error { _ = try await fixture.auth.authenticator.authenticate(token: tampered) }
+        #expect(error?.code == .unauthenticated)
+        #expect(error.map { String(describing: $0) }?.contains(parts[2]) == false)
+
+        // A token from a service with another secret.
+        let other = AuthService(
+            store: fixture.store, secret: Array("a-different-secret-0123456789-abcdefgh".utf8),
+            configuration: .init(bcryptCost: 4)
+        )
+        let foreign = try await other.logIn(username: "alice", password: password)
+        let signature = await fixture.error {
+            _ = try await fixture.auth.authenticator.authenticate(token: foreign.accessToken)
+        }
+        #expect(signature?.code == .unauthenticated)
+        #expect(signature?.reason?.contains("signature") == true)
+
+        // A verifying-only authenticator with the right secret accepts the original.
+        let verifier = JWTAuthenticator(store: fixture.store, secret: AuthFixture.secret, now: fixture.time.now)
+        #expect(try await verifier.authenticate(token: tokens.accessToken)?.userID == tokens.user.id)
+    }
+
+    @Test func tokensAreNotPrintedAndRoundTripThroughJSON() async throws {
+        let fixture = AuthFixture()
+        let tokens = try await fixture.auth.signUp(username: "alice", password: password)
+        let text = String(describing: tokens)
+        #expect(!text.contains(tokens.accessToken))
+        #expect(!text.contains(tokens.refreshToken))
+        let decoded = try JSONDecoder().decode(AuthTokens.self, from: JSONEncoder().encode(tokens))
+        #expect(decoded == tokens)
+    }
+
+    @Test func concurrentLoginsAllSucceed() async throws {
+        let fixture = AuthFixture(limits: .init(loginAttemptBurst: 100))
+        _ = try await fixture.auth.signUp(username: "alice", password: password)
+        let auth = fixture.auth
+        let password = password
+        let sessions = try await withThrowingTaskGroup(of: String?.self) { group in
+            for _ in 0..<20 {
+                group.addTask {
+                    try await auth.authenticator.authenticate(
+                        token: auth.logIn(username: "alice", password: password).accessToken)?.sessionID
+                }
+            }
+            return try await group.reduce(into: Set<String>()) { if let id = $1 { $0.insert(id) } }
+        }
+        #expect(sessions.count == 20)
+    }
+
+    @Test func aChatServerAcceptsRealTokensAndRefusesRevokedOnes() async throws {
+        let fixture = AuthFixture()
+        let transport = InProcessTransport()
+        let server = ChatServer(
+            store: fixture.store, transports: [transport], authenticators: [fixture.auth.authenticator],
+            clock: ManualClock()
+        )
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await server.run() }
+            defer { group.cancelAll() }
+
+            let tokens = try await fixture.auth.signUp(username: "alice", password: password)
+            let client = TestClient(ChatClient(transport: transport, token: tokens.accessToken))
+            let welcome = try await client.client.connected()
+            #expect(welcome.user.id == tokens.user.id)
+            await client.disconnect()
+
+            try await fixture.auth.logOut(accessToken: tokens.accessToken)
+            let refused = ChatClient(transport: transport, token: tokens.accessToken)
+            await #expect {
+                try await refused.run()
+            } throws: { error in
+                (error as? ChatError)?.code == .unauthenticated
+            }
+        }
+    }
+}
+
+private func base64URL(_ text: String) -> String {
+    Data(text.utf8).base64EncodedString()
+        .replacingOccurrences(of: "+", with: "-")
+        .replacingOccurrences(of: "/", with: "_")
+        .replacingOccurrences(of: "=", with: "")
+}

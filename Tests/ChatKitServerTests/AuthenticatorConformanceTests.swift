@@ -1,0 +1,46 @@
+import ChatKitCore
+import ChatKitServer
+import ChatKitTesting
+import Foundation
+import Testing
+
+@Suite("Authenticator conformance")
+struct AuthenticatorConformanceTests {
+    @Test(arguments: AuthenticatorConformance.cases)
+    func inMemoryAuthenticator(_ check: AuthenticatorConformance.Case) async throws {
+        try await check.run {
+            let authenticator = InMemoryAuthenticator()
+            return AuthenticatorConformance.Subject(
+                authenticator: authenticator,
+                makeUser: { name in UserID(rawValue: name) },
+                issueToken: { user in
+                    let token = "token-\(user)-\(UUID().uuidString)"
+                    authenticator.register(token: token, for: user)
+                    return token
+                },
+                revokeToken: { token in authenticator.revoke(token: token) }
+            )
+        }
+    }
+
+    @Test(arguments: AuthenticatorConformance.cases)
+    func jwtAuthenticator(_ check: AuthenticatorConformance.Case) async throws {
+        try await check.run {
+            let store = InMemoryChatStore()
+            var configuration = AuthService.Configuration()
+            configuration.bcryptCost = 4
+            let auth = AuthService(
+                store: store, secret: Array(repeating: UInt8(7), count: 32), configuration: configuration
+            )
+            return AuthenticatorConformance.Subject(
+                authenticator: auth.authenticator,
+                makeUser: { name in try await auth.signUp(username: name, password: "correct horse").user.id },
+                issueToken: { user in
+                    let name = try await store.user(user)!.username
+                    return try await auth.logIn(username: name, password: "correct horse").accessToken
+                },
+                revokeToken: { token in try await auth.logOut(accessToken: token) }
+            )
+        }
+    }
+}

@@ -1,0 +1,122 @@
+import ChatKitClient
+import ChatKitCore
+import ChatKitServer
+import ChatKitTesting
+import Testing
+
+@Suite("Presence, typing and rate limits through ChatServer")
+struct EphemeralTests {
+    private static func presence(of user: UserID, online: Bool) -> @Sendable ([ClientEvent]) -> Bool {
+        { events in
+            events.contains { if case .presence(let update) = $0 { update.userID == user && update.isOnline == online } else { false } }
+        }
+    }
+
+    private static func presenceCount(_ events: [ClientEvent], of user: UserID, online: Bool) -> Int {
+        events.count { if case .presence(let update) = $0 { update.userID == user && update.isOnline == online } else { false } }
+    }
+
+    @Test func presenceGoesOfflineOnlyAfterTheGracePeriod() async throws {
+        var configuration = ChatServerConfiguration()
+        configuration.presenceGracePeriod = .seconds(10)
+        try await ServerHarness.run(configuration: configuration) { harness in
+            let alice = try await harness.user("alice")
+            let bob = try await harness.user("bob")
+            _ = try await harness.user("stranger")
+            _ = try await harness.store.requestContact(from: alice, to: bob)
+            _ = try await harness.store.acceptContact(bob, from: alice)
+            let bobClient = try await harness.connect("bob")
+            let stranger = try await harness.connect("stranger")
+
+            var aliceClient = try await harness.connect("alice")
+            try await bobClient.waitFor("alice online", Self.presence(of: alice, online: true))
+            // Alice sees Bob as online when her session opens.
+            try await aliceClient.waitFor("bob online", Self.presence(of: bob, online: true))
+
+            await aliceClient.disconnect()
+            await harness.clock.waitForSleepers(1)
+            harness.clock.advance(by: .seconds(9))
+            #expect(harness.clock.sleeperCount == 1, "the offline timer fired before the grace period ended")
+            #expect(Self.presenceCount(bobClient.events, of: alice, online: false) == 0)
+
+            // Reconnecting within the grace period shows no flicker.
+            aliceClient = try await harness.connect("alice")
+            harness.clock.advance(by: .seconds(5))
+            await aliceClient.disconnect()
+            await harness.clock.waitForSleepers(1)
+            harness.clock.advance(by: .seconds(10))
+            try await bobClient.waitFor("alice offline", Self.presence(of: alice, online: false))
+            #expect(Self.presenceCount(bobClient.events, of: alice, online: true) == 1)
+            #expect(Self.presenceCount(bobClient.events, of: alice, online: false) == 1)
+            let offline = bobClient.events.compactMap { if case .presence(let update) = $0, !update.isOnline { update } else { nil } }
+            #expect(offline.first?.lastSeenAt != nil)
+            // Presence goes to contacts and co-members only.
+            #expect(!stranger.events.contains { if case .presence = $0 { true } else { false } })
+        }
+    }
+
+    @Test func typingReachesOtherMembersAndExpires() async throws {
+        var configuration = ChatServerConfiguration()
+        configuration.typingTimeout = .seconds(5)
+        configuration.typingRefreshInterval = .seconds(1)
+        try await ServerHarness.run(configuration: configuration) { harness in
+            let alice = try await harness.user("alice")
+            let bob = try await harness.user("bob")
+            let aliceClient = try await harness.connect("alice")
+            let bobClient = try await harness.connect("bob")
+            let chat = try await aliceClient.client.createDirectConversation(with: bob)
+            func typing(_ isTyping: Bool) -> @Sendable ([ClientEvent]) -> Bool {
+                { events in
+                    events.contains {
+                        if case .typing(let update) = $0 { update.userID == alice && update.isTyping == isTyping } else { false }
+                    }
+                }
+            }
+
+            try await aliceClient.client.setTyping(true, in: chat.id)
+            try await aliceClient.client.setTyping(true, in: chat.id)  // a refresh within the interval
+            try await bobClient.waitFor("typing started", typing(true))
+            await harness.clock.waitForSleepers(2)
+            harness.clock.advance(by: .seconds(5))
+            try await bobClient.waitFor("typing expired", typing(false))
+            let started = bobClient.events.count { if case .typing(let update) = $0 { update.isTyping } else { false } }
+            #expect(started == 1, "a refresh within the interval was broadcast again")
+            // The typer's own devices do not get their own typing.
+            #expect(!aliceClient.events.contains { if case .typing = $0 { true } else { false } })
+        }
+    }
+
+    @Test func sendingAMessageEndsTyping() async throws {
+        try await ServerHarness.run { harness in
+            let alice = try await harness.user("alice")
+            let bob = try await harness.user("bob")
+            let aliceClient = try await harness.connect("alice")
+            let bobClient = try await harness.connect("bob")
+            let chat = try await aliceClient.client.createDirectConversation(with: bob)
+            try await aliceClient.client.setTyping(true, in: chat.id)
+            _ = try await aliceClient.client.send("done typing", to: chat.id)
+            try await bobClient.waitFor("typing stopped") { events in
+                events.contains { if case .typing(let update) = $0 { update.userID == alice && !update.isTyping } else { false } }
+            }
+        }
+    }
+
+    @Test func requestsOverTheRateLimitGetARetryAfterHint() async throws {
+        var configuration = ChatServerConfiguration()
+        configuration.limits.requestsPerSecond = 5
+        try await ServerHarness.run(configuration: configuration) { harness in
+            _ = try await harness.user("alice")
+            let alice = try await harness.connect("alice")
+            for _ in 0..<10 { try await alice.client.ping() }  // the burst: twice the rate
+            do {
+                try await alice.client.ping()
+                Issue.record("the request over the limit was served")
+            } catch let error as ChatError {
+                #expect(error.code == .limitExceeded)
+                #expect(error.retryAfter == .milliseconds(200))
+            }
+            harness.clock.advance(by: .seconds(1))
+            try await alice.client.ping()
+        }
+    }
+}

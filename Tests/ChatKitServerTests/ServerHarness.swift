@@ -1,0 +1,174 @@
+import ChatKitClient
+import ChatKitCore
+import ChatKitServer
+import ChatKitTesting
+import Foundation
+import Synchronization
+import Testing
+
+/// A running ChatServer on an in-memory store and an in-process transport, with a manual clock.
+struct ServerHarness: Sendable {
+    let store = InMemoryChatStore()
+    let transport = InProcessTransport()
+    let authenticator = InMemoryAuthenticator()
+    let clock = ManualClock()
+    let server: ChatServer
+
+    init(configuration: ChatServerConfiguration) {
+        server = ChatServer(
+            store: store, transports: [transport], authenticators: [authenticator], configuration: configuration,
+            clock: clock
+        )
+    }
+
+    /// Runs `body` while the server runs, then stops the server.
+    static func run(
+        configuration: ChatServerConfiguration = ChatServerConfiguration(),
+        _ body: @Sendable (ServerHarness) async throws -> Void
+    ) async throws {
+        let harness = ServerHarness(configuration: configuration)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await harness.server.run() }
+            defer { group.cancelAll() }
+            try await body(harness)
+        }
+    }
+
+    /// Creates a user whose token is `token-<name>`.
+    func user(_ name: String) async throws -> UserID {
+        let user = try await store.createUser(NewUser(username: name), passwordHash: nil).id
+        authenticator.register(token: "token-\(name)", for: user)
+        return user
+    }
+
+    /// Connects a client for `user`'s token and waits for the session to open.
+    func connect(_ name: String, cursor: StreamPosition? = nil) async throws -> TestClient {
+        let client = TestClient(ChatClient(transport: transport, token: "token-\(name)", cursor: cursor))
+        try await client.client.connected()
+        try await client.waitFor("synced") { events in events.contains { if case .synced = $0 { true } else { false } } }
+        return client
+    }
+}
+
+/// A ChatClient running in its own task, with every event it received recorded.
+final class TestClient: Sendable {
+    private struct Waiter {
+        var condition: @Sendable ([ClientEvent]) -> Bool
+        var continuation: CheckedContinuation<Bool, Never>
+    }
+
+    private struct State {
+        var events: [ClientEvent] = []
+        var waiters: [Int: Waiter] = [:]
+        var nextWaiter = 0
+    }
+
+    private final class Box: Sendable {
+        let state = Mutex(State())
+    }
+
+    let client: ChatClient
+    private let box = Box()
+    private let runTask: Task<Void, any Error>
+    private let eventTask: Task<Void, Never>
+
+    init(_ client: ChatClient) {
+        self.client = client
+        runTask = Task { try await client.run() }
+        let box = box
+        eventTask = Task {
+            for await event in client.events {
+                let satisfied = box.state.withLock { state -> [Waiter] in
+                    state.events.append(event)
+                    let events = state.events
+                    let ready = state.waiters.filter { $0.value.condition(events) }
+                    for key in ready.keys { state.waiters[key] = nil }
+                    return Array(ready.values)
+                }
+                for waiter in satisfied { waiter.continuation.resume(returning: true) }
+            }
+        }
+    }
+
+    deinit {
+        runTask.cancel()
+        eventTask.cancel()
+    }
+
+    /// Every event so far.
+    var events: [ClientEvent] { box.state.withLock { $0.events } }
+
+    /// The stored events so far.
+    var storedEvents: [StoredEvent] {
+        events.compactMap { if case .stored(let event) = $0 { event } else { nil } }
+    }
+
+    /// The bodies of received `messageCreated` events in `conversation`.
+    func receivedBodies(in conversation: ConversationID) -> [String] {
+        Self.bodies(in: conversation, events)
+    }
+
+    static func bodies(in conversation: ConversationID, _ events: [ClientEvent]) -> [String] {
+        events.compactMap { event -> String? in
+            guard case .stored(let stored) = event, stored.kind == .messageCreated,
+                stored.conversationID == conversation
+            else { return nil }
+            return stored.message?.body
+        }
+    }
+
+    /// Disconnects, as when the app closes or the network drops, and waits until the run loop ended.
+    func disconnect() async {
+        runTask.cancel()
+        _ = await runTask.result
+    }
+
+    /// How the client's run loop ended.
+    func runResult() async -> Result<Void, any Error> { await runTask.result }
+
+    /// Waits until `condition` holds for the recorded events, failing after `timeout` (real time).
+    func waitFor(
+        _ what: String,
+        timeout: Duration = .seconds(10),
+        _ condition: @escaping @Sendable ([ClientEvent]) -> Bool
+    ) async throws {
+        let id = box.state.withLock { state in
+            state.nextWaiter += 1
+            return state.nextWaiter
+        }
+        let met = await withTaskGroup(of: Bool.self) { group in
+            group.addTask { [box] in
+                await withCheckedContinuation { continuation in
+                    let already = box.state.withLock { state -> Bool in
+                        if condition(state.events) { return true }
+                        state.waiters[id] = Waiter(condition: condition, continuation: continuation)
+                        return false
+                    }
+                    if already { continuation.resume(returning: true) }
+                }
+            }
+            group.addTask { [box] in
+                try? await Task.sleep(for: timeout)
+                box.state.withLock { $0.waiters.removeValue(forKey: id) }?.continuation.resume(returning: false)
+                return false
+            }
+            let first = await group.next() ?? false
+            group.cancelAll()
+            return first
+        }
+        if !met { throw TimeoutError(what: what, events: events.count) }
+    }
+
+    /// Waits until `count` messages arrived in `conversation`.
+    func waitForMessages(_ count: Int, in conversation: ConversationID) async throws {
+        try await waitFor("\(count) messages in \(conversation)") { events in
+            Self.bodies(in: conversation, events).count >= count
+        }
+    }
+}
+
+struct TimeoutError: Error, CustomStringConvertible {
+    var what: String
+    var events: Int
+    var description: String { "Timed out waiting for \(what) (\(events) events received)." }
+}
