@@ -77,6 +77,27 @@ extension SQLiteChatStore {
         }
     }
 
+    public func memberIDs(of id: ConversationID, at position: StreamPosition?) async throws -> [UserID] {
+        try await read { db in
+            guard let position else {
+                return try String.fetchAll(
+                    db,
+                    sql: "SELECT userID FROM member WHERE conversationID = ? ORDER BY userID",
+                    arguments: [id.rawValue]
+                ).map(UserID.init(rawValue:))
+            }
+            return try String.fetchAll(
+                db,
+                sql: """
+                    SELECT DISTINCT userID FROM membershipPeriod
+                    WHERE conversationID = ? AND fromPosition <= ? AND (toPosition IS NULL OR toPosition >= ?)
+                    ORDER BY userID
+                    """,
+                arguments: [id.rawValue, position.rawValue, position.rawValue]
+            ).map(UserID.init(rawValue:))
+        }
+    }
+
     public func addMembers(_ users: [UserID], to id: ConversationID, role: MemberRole, by actor: UserID)
         async throws -> [Member]
     {

@@ -84,6 +84,19 @@ extension SQLiteChatStore {
         }
     }
 
+    public func allEvents(after cursor: StreamPosition, limit: Int) async throws -> [StoredEvent] {
+        try MembershipRules.validateLimit(limit)
+        return try await read { db in
+            let decoder = Codec.makeDecoder()
+            var events = try Data.fetchAll(
+                db.cachedStatement(sql: "SELECT payload FROM event WHERE position > ? ORDER BY position LIMIT ?"),
+                arguments: [cursor.rawValue, limit]
+            ).map { try decoder.decode(StoredEvent.self, from: $0) }
+            try Self.redactDeletedMessages(&events, db, decoder)
+            return events
+        }
+    }
+
     public func latestPosition() async throws -> StreamPosition {
         try await read { db in
             StreamPosition(try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(position), 0) FROM event") ?? 0)

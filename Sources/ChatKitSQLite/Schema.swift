@@ -2,7 +2,8 @@ import GRDB
 
 /// The database schema, as named migrations. A released migration is never edited: changes are new migrations.
 ///
-/// Conventions: IDs are the identifiers' raw strings; times are integer milliseconds since 1970; lists
+/// Conventions: IDs are the identifiers' raw strings; times are integer milliseconds since 1970 (session times,
+/// which callers supply, are exact `REAL` seconds); lists
 /// (mentions, attachments, reactions) are JSON arrays, `NULL` when empty; every stored event keeps its
 /// ``ChatKitCore/StoredEvent`` as JSON in `event.payload`.
 enum Schema {
@@ -62,6 +63,7 @@ enum Schema {
                         toPosition INTEGER,
                         PRIMARY KEY (userID, conversationID, fromPosition)
                     ) WITHOUT ROWID;
+                    CREATE INDEX membershipPeriod_conversation ON membershipPeriod(conversationID, fromPosition);
                     CREATE TABLE message (
                         rowNumber INTEGER PRIMARY KEY,
                         id TEXT NOT NULL UNIQUE,
@@ -94,6 +96,15 @@ enum Schema {
                         payload BLOB NOT NULL
                     );
                     CREATE INDEX event_conversation ON event(conversationID, position);
+                    CREATE TABLE session (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        userID TEXT NOT NULL REFERENCES user(id),
+                        refreshTokenHash TEXT NOT NULL,
+                        createdAt REAL NOT NULL,
+                        expiresAt REAL NOT NULL,
+                        revokedAt REAL
+                    );
+                    CREATE INDEX session_user ON session(userID);
                     CREATE TABLE eventAudience (
                         userID TEXT NOT NULL REFERENCES user(id),
                         position INTEGER NOT NULL REFERENCES event(position),
