@@ -65,6 +65,37 @@ struct GroupCommitTests {
         #expect(batches.last?.sorted() == Array(2...16))
     }
 
+    @Test("a cancelled leader fails alone; the inputs it held go to the next leader")
+    func cancelledLeaderHandsOver() async throws {
+        let log = BatchLog()
+        let gate = AsyncStream<Void>.makeStream()
+        let combiner = GroupCommit<Int, Int>(maximumBatchSize: 100) { batch in
+            let isFirst = log.batches.withLock { batches in
+                batches.append(batch)
+                return batches.count == 1
+            }
+            if isFirst {
+                for await _ in gate.stream { break }  // ends early when the leader's task is cancelled
+                try Task.checkCancellation()
+            }
+            return batch.map { .success($0 * 10) }
+        }
+        let leader = Task { try await combiner.submit(1) }
+        try await waitUntil { log.batches.withLock { $0.count } == 1 }
+        async let second = combiner.submit(2)
+        async let third = combiner.submit(3)
+        try await waitUntil { combiner.waitingCount == 2 }
+        leader.cancel()
+        await #expect(throws: CancellationError.self) { try await leader.value }
+        #expect(try await second == 20)
+        #expect(try await third == 30)
+        let batches = log.batches.withLock { $0 }
+        #expect(batches.first == [1])
+        #expect(batches.dropFirst().flatMap { $0 }.sorted() == [2, 3])
+        #expect(combiner.waitingCount == 0)
+        gate.continuation.finish()
+    }
+
     @Test("a batch never exceeds the maximum size, and the leadership passes on")
     func respectsMaximumBatchSize() async throws {
         let log = BatchLog()
