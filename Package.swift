@@ -20,6 +20,7 @@ let package = Package(
         .library(name: "ChatKitServer", targets: ["ChatKitServer"]),
         .library(name: "ChatKitClient", targets: ["ChatKitClient"]),
         .library(name: "ChatKitTesting", targets: ["ChatKitTesting"]),
+        .executable(name: "chatkit-server", targets: ["chatkit-server"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
@@ -30,6 +31,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird-websocket.git", from: "2.8.1"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
     ],
     targets: [
         // Model, storage contract, errors and in-memory implementations. Depends on nothing heavier than swift-log.
@@ -72,6 +74,18 @@ let package = Package(
         .target(
             name: "ChatKitTesting",
             dependencies: ["ChatKitCore"],
+            swiftSettings: swiftSettings
+        ),
+        // The bundled server: `swift run chatkit-server`.
+        .executableTarget(
+            name: "chatkit-server",
+            dependencies: [
+                "ChatKitCore",
+                "ChatKitServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Examples/chatkit-server",
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -243,7 +243,7 @@ public final class WebSocketServerTransport: ServerTransport {
             onServerRunning: { channel in
                 let host = channel.localAddress?.ipAddress ?? "?"
                 let port = channel.localAddress?.port ?? 0
-                logger.info("Listening", metadata: ["chatkit.address": "\(host):\(port)"])
+                logger.debug("Listening", metadata: ["chatkit.address": "\(host):\(port)"])
                 await onListening(host, port)
             },
             logger: logger

@@ -1,0 +1,73 @@
+import ArgumentParser
+import ChatKitCore
+import ChatKitServer
+import Logging
+
+/// `swift run chatkit-server`: ChatKit's bundled server, with accounts, the WebSocket protocol and health checks
+/// on one port.
+@main
+struct ChatKitServerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "chatkit-server",
+        abstract: "Runs a ChatKit chat server: HTTP accounts and the realtime WebSocket protocol on one port.",
+        discussion: """
+            Endpoints: POST /v1/auth/signup, /v1/auth/login, /v1/auth/refresh, /v1/auth/logout; GET /health, \
+            /ready; WebSocket /v1/ws.
+
+            Storage: for now the store is always in memory (--in-memory, the default): everything is lost when \
+            the server stops, and the token signing secret is generated at each start, so tokens from an earlier \
+            run are refused. A SQLite store (--database PATH, with its signing key kept beside the database) \
+            comes when the SQLite store is merged.
+            """
+    )
+
+    @Option(help: "The address to listen on; 0.0.0.0 accepts other hosts.")
+    var host = "127.0.0.1"
+
+    @Option(help: "The port to listen on; 0 picks a free one (the log says which).")
+    var port = 8080
+
+    @Flag(help: "Keep everything in memory (the only store for now, and the default).")
+    var inMemory = false
+
+    @Option(help: "trace, debug, info, notice, warning, error or critical.")
+    var logLevel = "info"
+
+    func validate() throws {
+        guard Logger.Level(rawValue: logLevel) != nil else {
+            throw ValidationError("Unknown log level '\(logLevel)'.")
+        }
+        guard (0...65535).contains(port) else { throw ValidationError("The port must be 0 to 65535.") }
+    }
+
+    func run() async throws {
+        let level = Logger.Level(rawValue: logLevel) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "chatkit")
+        let store = InMemoryChatStore()
+        // Per run: an in-memory store keeps no accounts across runs, so no token needs to outlive the process.
+        var generator = SystemRandomNumberGenerator()
+        let secret = (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
+        let auth = AuthService(store: store, secret: secret)
+        let transport = WebSocketServerTransport(
+            configuration: .init(host: host, port: port, serverName: "chatkit-server"),
+            httpRoutes: HTTPRoutes(auth: auth, store: store, logger: logger),
+            logger: logger,
+            onListening: { host, port in
+                logger.notice(
+                    "ChatKit server listening",
+                    metadata: ["chatkit.http": "http://\(host):\(port)", "chatkit.ws": "ws://\(host):\(port)/v1/ws"]
+                )
+            }
+        )
+        logger.notice("Using an in-memory store and a signing secret generated for this run")
+        let server = ChatServer(
+            store: store, transports: [transport], authenticators: [auth.authenticator], logger: logger
+        )
+        try await server.run()
+    }
+}
