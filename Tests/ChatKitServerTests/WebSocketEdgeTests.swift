@@ -115,6 +115,33 @@ struct WebSocketEdgeTests {
         }
     }
 
+    @Test func aClientWhoseSocketIsCutResumesFromItsCursorWithoutLossOrDuplicates() async throws {
+        try await LiveServer.run { live in
+            let aliceTokens = try await live.signUp("alice")
+            let bobTokens = try await live.signUp("bob")
+            let alice = try await live.connect(aliceTokens.accessToken)
+            try await TCPRelay.run(to: live.port) { relay in
+                let bob = try await live.connect(bobTokens.accessToken, port: relay.port)
+                let chat = try await alice.client.createDirectConversation(with: bobTokens.user.id)
+                _ = try await alice.client.send("before", to: chat.id)
+                try await bob.waitForMessages(1, in: chat.id)
+
+                relay.cutAll()
+                _ = try await withTimeout("bob's client to notice the cut") { await bob.runResult() }
+                #expect(bob.client.connectionState == .disconnected)
+                let cursor = try #require(bob.client.cursor)
+
+                for number in 1...20 { _ = try await alice.client.send("while cut \(number)", to: chat.id) }
+                let resumed = try await live.connect(bobTokens.accessToken, cursor: cursor, port: relay.port)
+                #expect(resumed.receivedBodies(in: chat.id) == (1...20).map { "while cut \($0)" })
+                _ = try await alice.client.send("live", to: chat.id)
+                try await resumed.waitForMessages(21, in: chat.id)
+                let seqs = resumed.storedEvents.compactMap { $0.kind == .messageCreated ? $0.message?.seq : nil }
+                #expect(seqs == Array(2...22))
+            }
+        }
+    }
+
     @Test func aClientCutOffByAServerRestartResumesFromItsCursorWithoutLossOrDuplicates() async throws {
         let store = InMemoryChatStore()
         let (aliceTokens, bobTokens, chat, cursor) = try await Self.firstRun(store: store)

@@ -93,9 +93,10 @@ struct LiveServer: Sendable {
         return try answer.decode(AuthTokens.self)
     }
 
-    /// A ChatClient over WebSocket, running in its own task, once its session is open and caught up.
-    func connect(_ token: String, cursor: StreamPosition? = nil) async throws -> TestClient {
-        let transport = WebSocketClientTransport(url: webSocketURL)
+    /// A ChatClient over WebSocket, running in its own task, once its session is open and caught up. `port`
+    /// connects through another port (a relay) instead of the server's.
+    func connect(_ token: String, cursor: StreamPosition? = nil, port: Int? = nil) async throws -> TestClient {
+        let transport = WebSocketClientTransport(url: "ws://127.0.0.1:\(port ?? self.port)/v1/ws")
         let client = TestClient(ChatClient(transport: transport, token: token, cursor: cursor))
         _ = try await withTimeout("the session to open") { try await client.client.connected() }
         try await client.waitFor("synced") { events in
