@@ -29,8 +29,9 @@ import Synchronization
 ///   ``ChatServer`` (see `Documentation/Embedding.md`).
 ///
 /// Upgrades are refused with `503 Service Unavailable` while ``serve(_:)`` is not running. When ``serve(_:)`` is
-/// cancelled, every open socket is closed with the reason `shutdown` (WebSocket code 1001), so clients reconnect
-/// and resume from their cursors.
+/// cancelled, every open socket is closed, so clients reconnect and resume from their cursors. Cancellation cannot
+/// write a close frame (NIO drops writes from cancelled tasks), so clients see the connection end rather than
+/// code 1001; a graceful shutdown that says `shutdown` first is still to come (swift-service-lifecycle).
 ///
 /// Inbound messages (text, or binary holding UTF-8 text) up to ``Configuration/maxMessageSize`` are handed to
 /// the engine, which answers frames above its own ``ChatServerConfiguration/Limits/maxFrameBytes`` with a
@@ -194,7 +195,7 @@ public final class WebSocketServerTransport: ServerTransport {
     // MARK: Serving
 
     /// Accepts WebSockets and hands each to `onConnection` until the calling task is cancelled; then closes every
-    /// open socket with the reason `shutdown`.
+    /// open socket.
     ///
     /// Standalone, this also runs the HTTP server on ``Configuration/host`` and ``Configuration/port``.
     ///
