@@ -86,6 +86,24 @@ struct WebSocketHTTPRoutesTests {
         }
     }
 
+    @Test func signUpsAreLimitedPerClientAddress() async throws {
+        try await LiveServer.run(httpConfiguration: .init(signUpBurst: 2, signUpInterval: .seconds(60))) { live in
+            _ = try await live.signUp("first")
+            _ = try await live.signUp("second")
+            let third = try await live.http(
+                "POST", "/v1/auth/signup", json: ["username": "third", "password": "correct horse battery"]
+            )
+            #expect(third.status == 429)
+            #expect(third.code == "limitExceeded")
+            #expect(third.retryAfter.flatMap(Int.init).map { $0 >= 1 } == true)
+            // Logins are not sign-ups.
+            let login = try await live.http(
+                "POST", "/v1/auth/login", json: ["username": "first", "password": "correct horse battery"]
+            )
+            #expect(login.status == 200)
+        }
+    }
+
     @Test func healthAndReadiness() async throws {
         try await LiveServer.run { live in
             let health = try await live.http("GET", "/health")

@@ -32,6 +32,7 @@ struct LiveServer: Sendable {
         configuration: ChatServerConfiguration = ChatServerConfiguration(),
         transportConfiguration: WebSocketServerTransport.Configuration = .init(),
         authConfiguration: AuthService.Configuration = .init(bcryptCost: 4),
+        httpConfiguration: HTTPRoutes.Configuration = .init(signUpBurst: 100),
         _ body: @Sendable (LiveServer) async throws -> Void
     ) async throws {
         let auth = AuthService(store: store, secret: secret, configuration: authConfiguration)
@@ -41,7 +42,7 @@ struct LiveServer: Sendable {
         let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
         let transport = WebSocketServerTransport(
             configuration: transportConfiguration,
-            httpRoutes: HTTPRoutes(auth: auth, store: store),
+            httpRoutes: HTTPRoutes(auth: auth, store: store, configuration: httpConfiguration),
             onListening: { _, port in portContinuation.yield(port) }
         )
         let server = ChatServer(

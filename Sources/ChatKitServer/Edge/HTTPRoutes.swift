@@ -12,7 +12,7 @@ import NIOCore
 ///
 /// | Method and path | Body | Answer |
 /// |---|---|---|
-/// | `POST /v1/auth/signup` | `{"username", "password", "displayName"?}` | `201` and ``AuthTokens`` |
+/// | `POST /v1/auth/signup` | `{"username", "password", "displayName"?}` | `201` and ``AuthTokens``; limited per address |
 /// | `POST /v1/auth/login` | `{"username", "password"}` | `200` and ``AuthTokens`` |
 /// | `POST /v1/auth/refresh` | `{"refreshToken"}` | `200` and ``AuthTokens`` |
 /// | `POST /v1/auth/logout` | none; `Authorization: Bearer <access token>` | `204` |
@@ -31,15 +31,32 @@ public struct HTTPRoutes: Sendable {
         public var authPath: String
         /// The largest request body accepted, in bytes; larger ones get `413`. Default 16 KiB.
         public var maxBodySize: Int
+        /// How many sign-ups one client address may make at once, before ``signUpInterval`` applies. Default 10.
+        ///
+        /// Sign-ups are limited per address only when the router's request context tells the address
+        /// (`RemoteAddressRequestContext`, as the standalone ``WebSocketServerTransport``'s does). Behind a proxy
+        /// every client has the proxy's address: limit sign-ups at the proxy instead.
+        public var signUpBurst: Int
+        /// After the burst, one more sign-up per address is allowed each interval. Default 6 seconds.
+        public var signUpInterval: Duration
 
         /// Creates a configuration; every parameter has a safe default.
         ///
         /// - Parameters:
         ///   - authPath: The path prefix of the account endpoints.
         ///   - maxBodySize: The largest request body accepted, in bytes.
-        public init(authPath: String = "/v1/auth", maxBodySize: Int = 16 * 1024) {
+        ///   - signUpBurst: Sign-ups per client address allowed at once (at least 1).
+        ///   - signUpInterval: Time to regain one sign-up (positive).
+        public init(
+            authPath: String = "/v1/auth",
+            maxBodySize: Int = 16 * 1024,
+            signUpBurst: Int = 10,
+            signUpInterval: Duration = .seconds(6)
+        ) {
             self.authPath = authPath
             self.maxBodySize = maxBodySize
+            self.signUpBurst = signUpBurst
+            self.signUpInterval = signUpInterval
         }
     }
 
@@ -47,6 +64,8 @@ public struct HTTPRoutes: Sendable {
     private let store: (any ChatStore)?
     private let configuration: Configuration
     private let logger: Logger
+    private let signUpLimiter: KeyedRateLimiter<String>
+    private let clock: ServerClock
 
     /// Creates the routes.
     ///
@@ -66,6 +85,12 @@ public struct HTTPRoutes: Sendable {
         self.store = store
         self.configuration = configuration
         self.logger = logger
+        precondition(configuration.signUpInterval > .zero, "The sign-up interval must be positive")
+        self.signUpLimiter = KeyedRateLimiter(
+            ratePerSecond: 1 / (configuration.signUpInterval / .seconds(1)),
+            burst: Double(configuration.signUpBurst)
+        )
+        self.clock = ServerClock(ContinuousClock())
     }
 
     /// Adds the endpoints to a router.
@@ -89,8 +114,9 @@ public struct HTTPRoutes: Sendable {
         }
         guard let auth else { return }
         let prefix = configuration.authPath
-        router.post(RouterPath("\(prefix)/signup")) { [self] request, _ -> Response in
+        router.post(RouterPath("\(prefix)/signup")) { [self] request, context -> Response in
             await respond(route: "signup") {
+                try checkSignUpLimit(context)
                 let body = try await decode(SignUpBody.self, from: request)
                 let tokens = try await auth.signUp(
                     username: body.username, password: body.password, displayName: body.displayName
@@ -160,6 +186,15 @@ public struct HTTPRoutes: Sendable {
             throw ChatError(.invalidArgument, "The field '\(field)' has the wrong type.")
         } catch {
             throw ChatError(.invalidArgument, "The body is not a JSON object.")
+        }
+    }
+
+    private func checkSignUpLimit(_ context: some RequestContext) throws {
+        guard let address = (context as? any RemoteAddressRequestContext)?.remoteAddress?.ipAddress else { return }
+        if let wait = signUpLimiter.acquire(address, now: clock.now) {
+            var error = ChatError(.limitExceeded, "Too many sign-ups from this address; try again later.")
+            error.retryAfter = wait
+            throw error
         }
     }
 

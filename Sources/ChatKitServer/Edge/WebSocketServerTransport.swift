@@ -225,9 +225,9 @@ public final class WebSocketServerTransport: ServerTransport {
 
     /// The standalone application: the WebSocket route and the HTTP routes on one port.
     private func makeApplication() -> some ApplicationProtocol {
-        let httpRouter = Router(context: BasicWebSocketRequestContext.self)
+        let httpRouter = Router(context: EdgeRequestContext.self)
         httpRoutes?.addRoutes(to: httpRouter)
-        let webSocketRouter = Router(context: BasicWebSocketRequestContext.self)
+        let webSocketRouter = Router(context: EdgeRequestContext.self)
         addRoutes(to: webSocketRouter)
         let onListening = onListening
         let logger = logger
