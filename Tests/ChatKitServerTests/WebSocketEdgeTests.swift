@@ -29,6 +29,22 @@ struct WebSocketEdgeTests {
         }
     }
 
+    @Test func aBadTokenIsRefusedAndAnUnreachableServerIsUnavailable() async throws {
+        try await LiveServer.run { live in
+            let refused = ChatClient(transport: WebSocketClientTransport(url: live.webSocketURL), token: "not a token")
+            let error = await #expect(throws: ChatError.self) {
+                try await withTimeout("the refusal") { try await refused.run() }
+            }
+            #expect(error?.code == .unauthenticated)
+        }
+        // Nothing listens on port 1.
+        let unreachable = ChatClient(transport: WebSocketClientTransport(url: "ws://127.0.0.1:1/v1/ws"), token: "t")
+        let error = await #expect(throws: ChatError.self) {
+            try await withTimeout("the connection failure") { try await unreachable.run() }
+        }
+        #expect(error?.code == .unavailable)
+    }
+
     @Test func aGroupMessageFansOutToTenClients() async throws {
         try await LiveServer.run { live in
             var tokens: [AuthTokens] = []
