@@ -4,6 +4,7 @@ public import HummingbirdWebSocket
 public import Logging
 import NIOCore
 import NIOWebSocket
+import ServiceLifecycle
 import Synchronization
 
 /// A ``ChatKitCore/ServerTransport`` that serves ChatKit's realtime protocol over WebSocket, on Hummingbird.
@@ -28,10 +29,10 @@ import Synchronization
 ///   route to your WebSocket router with ``addRoutes(to:)`` and run your application next to the
 ///   ``ChatServer`` (see `Documentation/Embedding.md`).
 ///
-/// Upgrades are refused with `503 Service Unavailable` while ``serve(_:)`` is not running. When ``serve(_:)`` is
-/// cancelled, every open socket is closed, so clients reconnect and resume from their cursors. Cancellation cannot
-/// write a close frame (NIO drops writes from cancelled tasks), so clients see the connection end rather than
-/// code 1001; a graceful shutdown that says `shutdown` first is still to come (swift-service-lifecycle).
+/// Upgrades are refused with `503 Service Unavailable` while ``serve(_:)`` is not running. On a graceful shutdown
+/// (run the ``ChatServer`` in a swift-service-lifecycle `ServiceGroup`), every socket is closed with the reason
+/// `shutdown` (WebSocket code 1001) so clients reconnect and resume from their cursors. When ``serve(_:)`` is
+/// cancelled instead, the sockets end without a close frame (NIO drops writes from cancelled tasks).
 ///
 /// Inbound messages (text, or binary holding UTF-8 text) up to ``Configuration/maxMessageSize`` are handed to
 /// the engine, which answers frames above its own ``ChatServerConfiguration/Limits/maxFrameBytes`` with a
@@ -109,6 +110,8 @@ public final class WebSocketServerTransport: ServerTransport {
         var handler: Handler?
         var live: [Int: OutboundWriter] = [:]
         var nextID = 0
+        /// Waiting for `live` to become empty.
+        var drainWaiters: [Int: CheckedContinuation<Void, Never>] = [:]
     }
 
     /// The transport's settings.
@@ -194,8 +197,13 @@ public final class WebSocketServerTransport: ServerTransport {
 
     // MARK: Serving
 
-    /// Accepts WebSockets and hands each to `onConnection` until the calling task is cancelled; then closes every
-    /// open socket.
+    /// Accepts WebSockets and hands each to `onConnection` until the calling task is cancelled or a graceful
+    /// shutdown (swift-service-lifecycle) begins.
+    ///
+    /// On a graceful shutdown it stops accepting upgrades, closes every socket with the reason `shutdown`
+    /// (WebSocket code 1001, so clients reconnect elsewhere or later and resume from their cursors), waits up to
+    /// ``Configuration/closeTimeout`` for the sessions to end, then, standalone, stops the HTTP server and returns.
+    /// On cancellation the sockets end without a close frame (NIO drops writes from cancelled tasks).
     ///
     /// Standalone, this also runs the HTTP server on ``Configuration/host`` and ``Configuration/port``.
     ///
@@ -203,24 +211,69 @@ public final class WebSocketServerTransport: ServerTransport {
     /// - Throws: An error when the server cannot listen (for example, the port is taken).
     public func serve(_ onConnection: @escaping @Sendable (Connection) async -> Void) async throws {
         state.withLock { $0.handler = onConnection }
-        let result: Result<Void, any Error>
-        do {
-            if isStandalone {
-                try await makeApplication().run()
-            } else {
-                await Self.waitUntilCancelled()
-            }
-            result = .success(())
-        } catch {
-            result = .failure(error)
+        defer { state.withLock { $0.handler = nil } }
+        guard isStandalone else {
+            // Graceful shutdown or cancellation: either way the sockets this transport serves must end with it.
+            _ = try? await gracefulShutdown()
+            await closeSockets()
+            return
         }
+        // The application runs in a service group of its own, so its graceful shutdown (which stops accepting and
+        // closes sockets with code 1000) starts only after every client was told `shutdown`.
+        let application = ServiceGroup(configuration: .init(services: [makeApplication()], logger: logger))
+        try await withThrowingTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                try await application.run()
+                return false
+            }
+            group.addTask { (try? await gracefulShutdown()) != nil }
+            // The application ended (it failed to listen) or a graceful shutdown began; cancellation ends both.
+            if try await group.next() == true {
+                await closeSockets()
+                await application.triggerGracefulShutdown()
+                _ = try await group.next()
+            }
+            group.cancelAll()
+        }
+    }
+
+    /// Stops accepting, closes every open socket with the reason `shutdown`, and waits (at most
+    /// ``Configuration/closeTimeout``) until their sessions ended.
+    private func closeSockets() async {
         let live = state.withLock { state in
             state.handler = nil
             return Array(state.live.values)
         }
-        let shutdown = CloseReason(code: "shutdown", message: "The server is shutting down; reconnect later.")
-        for writer in live { await writer.close(shutdown) }
-        if case .failure(let error) = result, !(error is CancellationError) { throw error }
+        for writer in live { await writer.close(Self.shutdown) }
+        let timeout = configuration.closeTimeout
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.waitUntilNoSockets() }
+            group.addTask { try? await Task.sleep(for: timeout) }
+            await group.next()
+            group.cancelAll()
+        }
+    }
+
+    private static let shutdown = CloseReason(code: "shutdown", message: "The server is shutting down; reconnect later.")
+
+    /// Returns once no socket is open, or when cancelled.
+    private func waitUntilNoSockets() async {
+        let id = state.withLock { state in
+            state.nextID += 1
+            return state.nextID
+        }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let done = state.withLock { state -> Bool in
+                    if state.live.isEmpty || Task.isCancelled { return true }
+                    state.drainWaiters[id] = continuation
+                    return false
+                }
+                if done { continuation.resume() }
+            }
+        } onCancel: {
+            state.withLock { $0.drainWaiters.removeValue(forKey: id) }?.resume()
+        }
     }
 
     /// The standalone application: the WebSocket route and the HTTP routes on one port.
@@ -264,17 +317,18 @@ public final class WebSocketServerTransport: ServerTransport {
             try await outbound.close(.goingAway, reason: "shutdown")
             return
         }
-        defer { _ = state.withLock { $0.live.removeValue(forKey: registered.id) } }
+        defer {
+            let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+                state.live.removeValue(forKey: registered.id)
+                guard state.live.isEmpty else { return [] }
+                defer { state.drainWaiters = [:] }
+                return Array(state.drainWaiters.values)
+            }
+            for waiter in waiters { waiter.resume() }
+        }
         try await registered.socket.run(
             inbound: inbound, maxMessageSize: configuration.maxMessageSize, handler: registered.handler
         )
     }
 
-    /// Suspends until the calling task is cancelled.
-    private static func waitUntilCancelled() async {
-        let (stream, continuation) = AsyncStream.makeStream(of: Never.self)
-        for await _ in stream {}
-        // Using the continuation after the loop keeps the stream open until cancellation ends it.
-        continuation.finish()
-    }
 }
