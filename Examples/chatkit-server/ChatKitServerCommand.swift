@@ -2,6 +2,8 @@ import ArgumentParser
 import ChatKitCore
 import ChatKitServer
 import Logging
+import ServiceLifecycle
+import UnixSignals
 
 /// `swift run chatkit-server`: ChatKit's bundled server, with accounts, the WebSocket protocol and health checks
 /// on one port.
@@ -68,6 +70,11 @@ struct ChatKitServerCommand: AsyncParsableCommand {
         let server = ChatServer(
             store: store, transports: [transport], authenticators: [auth.authenticator], logger: logger
         )
-        try await server.run()
+        // SIGINT (Ctrl-C) or SIGTERM: stop accepting, close every socket with `shutdown`, then exit.
+        let services = ServiceGroup(
+            configuration: .init(services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        )
+        try await services.run()
+        logger.notice("ChatKit server stopped")
     }
 }
