@@ -20,10 +20,12 @@ let package = Package(
         .library(name: "ChatKitServer", targets: ["ChatKitServer"]),
         .library(name: "ChatKitClient", targets: ["ChatKitClient"]),
         .library(name: "ChatKitTesting", targets: ["ChatKitTesting"]),
+        .library(name: "ChatKitSQLite", targets: ["ChatKitSQLite"]),
         .executable(name: "chatkit-server", targets: ["chatkit-server"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.8.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
         .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", from: "2.5.0"),
@@ -72,6 +74,12 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The SQLite ChatStore: the only target linking GRDB (issue 3).
+        .target(
+            name: "ChatKitSQLite",
+            dependencies: ["ChatKitCore", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: swiftSettings
+        ),
         // Conformance suites that adapter authors run from their own tests.
         .target(
             name: "ChatKitTesting",
@@ -95,6 +103,29 @@ let package = Package(
         .testTarget(
             name: "ChatKitCoreTests",
             dependencies: ["ChatKitCore"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ChatKitSQLiteTests",
+            dependencies: [
+                "ChatKitSQLite", "ChatKitCore", "ChatKitTesting",
+                // To build old-schema fixtures and inspect files directly.
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // The child process of the SQLite crash-durability test: appends and prints each acknowledged seq.
+        .executableTarget(
+            name: "chatkit-sqlite-crash-writer",
+            dependencies: ["ChatKitSQLite", "ChatKitCore"],
+            path: "Tests/CrashWriter",
+            swiftSettings: swiftSettings
+        ),
+        // Micro-benchmarks of the SQLite store (see Documentation/Performance.md). Run in release.
+        .executableTarget(
+            name: "chatkit-sqlite-bench",
+            dependencies: ["ChatKitSQLite", "ChatKitCore"],
+            path: "Benchmarks/chatkit-sqlite-bench",
             swiftSettings: swiftSettings
         ),
         .testTarget(

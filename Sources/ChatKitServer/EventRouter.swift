@@ -1,3 +1,14 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the ChatKit open source project
+//
+// Copyright (c) 2026 the ChatKit project authors
+// Licensed under Apache License v2.0 (see LICENSE)
+//
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
 import ChatKitCore
 import Logging
 
@@ -88,7 +99,8 @@ struct MembershipCache {
     {
         if let cached = entries[conversation] { return cached }
         if event.kind == .conversationCreated, let members = event.members { return Set(members.map(\.userID)) }
-        return Set(try await store.memberIDs(of: conversation))
+        // Members as of this event, not as of now: the router may lag behind the store.
+        return Set(try await store.memberIDs(of: conversation, at: event.position))
     }
 
     mutating func store(_ members: Set<UserID>, for conversation: ConversationID) {

@@ -1,3 +1,14 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the ChatKit open source project
+//
+// Copyright (c) 2026 the ChatKit project authors
+// Licensed under Apache License v2.0 (see LICENSE)
+//
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
 import ChatKitCore
 import Synchronization
 
@@ -10,7 +21,9 @@ import Synchronization
 ///
 /// Event frames carry their stream position. While the session catches up after `hello`, live events are
 /// held back; ``release(after:)`` then passes on those newer than the catch-up, so catch-up and live events
-/// never interleave out of order and none is sent twice.
+/// never interleave out of order and none is sent twice. If more than `capacity` live events pile up during a
+/// long catch-up, the held ones are dropped and ``release(after:)`` asks the session to catch up again from
+/// the store, so a busy server never strands a resuming client.
 final class Outbox: Sendable {
     /// Why ``next()`` returned `nil`.
     enum Ending: Sendable {
@@ -22,6 +35,8 @@ final class Outbox: Sendable {
         var queue: [String] = []
         var held: [(position: StreamPosition, frame: String)] = []
         var isHolding = true
+        /// Held events were dropped: the session must read them from the store again.
+        var heldOverflowed = false
         /// Events at or before this position were already sent (or predate the session).
         var floor: StreamPosition
         var ending: Ending?
@@ -59,9 +74,18 @@ final class Outbox: Sendable {
         }
     }
 
-    /// Ends catch-up at `position`: held events after it are queued in order, the rest dropped.
-    func release(after position: StreamPosition) {
+    /// Ends catch-up at `position`: held events after it are queued in order, the rest dropped. Returns `false`
+    /// (and keeps holding) when held events were dropped meanwhile: catch up again from `position`, then call
+    /// this again.
+    func release(after position: StreamPosition) -> Bool {
+        var released = true
         push { state in
+            if state.heldOverflowed {
+                state.heldOverflowed = false
+                state.floor = max(state.floor, position)
+                released = false
+                return
+            }
             state.isHolding = false
             state.floor = max(state.floor, position)
             for (eventPosition, frame) in state.held.sorted(by: { $0.position < $1.position })
@@ -71,6 +95,7 @@ final class Outbox: Sendable {
             }
             state.held = []
         }
+        return released
     }
 
     /// Waits for frames and takes all that are queued; `nil` once the outbox is closed (see ``ending``).
@@ -120,7 +145,11 @@ final class Outbox: Sendable {
         let (waiter, frames, endingWaiters) = state.withLock { state -> Wakeups in
             guard state.ending == nil else { return (nil, nil, []) }
             change(&state)
-            if state.queue.count + state.held.count > capacity {
+            if state.held.count > capacity {
+                state.held = []
+                state.heldOverflowed = true
+            }
+            if state.queue.count > capacity {
                 state.ending = .overflowed
                 state.queue = []
                 state.held = []

@@ -1,3 +1,14 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the ChatKit open source project
+//
+// Copyright (c) 2026 the ChatKit project authors
+// Licensed under Apache License v2.0 (see LICENSE)
+//
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
 import ChatKitCore
 import Logging
 
@@ -59,6 +70,7 @@ struct Session: Sendable {
             )
             return nil
         }
+        var registered: UserID?
         do {
             let user = try await authenticate(hello.token)
             guard let profile = try await server.store.user(user) else {
@@ -68,25 +80,31 @@ struct Session: Sendable {
             let outbox = Outbox(capacity: server.configuration.limits.outboundQueueCapacity, floor: hello.cursor ?? position)
             // Register before catching up, so no live event falls between catch-up and live delivery.
             _ = server.registry.add(user, connection: connectionID, outbox: outbox)
+            registered = user
             if server.presence.connected(user) { await server.broadcastPresence(of: user, isOnline: true) }
             let welcome = Welcome(
                 id: frame.id, version: version, user: profile,
                 limits: server.configuration.announcedLimits, position: position
             )
             try await connection.outbound.write(try codec.encode(ServerFrame.welcome(welcome)))
-            let cursor = try await catchUp(user, from: hello.cursor ?? position)
+            var cursor = try await catchUp(user, from: hello.cursor ?? position)
+            while !outbox.release(after: cursor) {
+                cursor = try await catchUp(user, from: cursor)
+            }
             try await connection.outbound.write(try codec.encode(ServerFrame.synced(Synced(cursor: cursor))))
-            outbox.release(after: cursor)
             for update in try await server.onlinePeers(of: user) {
                 outbox.enqueue(try codec.encode(ServerFrame.presence(update)))
             }
             logger.debug("Session opened", metadata: ["chatkit.user.id": "\(user)"])
             return (user, outbox)
-        } catch let error as ChatError {
-            await refuse(id: frame.id, error, reason: error.code == .unauthenticated ? "unauthenticated" : "error")
-            return nil
         } catch {
-            await refuse(id: frame.id, ChatError(.unavailable, "The session could not be opened."), reason: "error")
+            // Undo the registration of a session that failed while catching up.
+            if let registered { await close(user: registered, connectionID: connectionID) }
+            if let error = error as? ChatError {
+                await refuse(id: frame.id, error, reason: error.code == .unauthenticated ? "unauthenticated" : "error")
+            } else {
+                await refuse(id: frame.id, ChatError(.unavailable, "The session could not be opened."), reason: "error")
+            }
             return nil
         }
     }

@@ -1,3 +1,14 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the ChatKit open source project
+//
+// Copyright (c) 2026 the ChatKit project authors
+// Licensed under Apache License v2.0 (see LICENSE)
+//
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
 /// One named check of a contract, run against a fresh subject (a store, an authenticator, …).
 public struct ConformanceCase<Subject: Sendable>: Sendable, CustomStringConvertible, Hashable {
     /// The area of the contract (`"messages"`, `"sync"`, …).

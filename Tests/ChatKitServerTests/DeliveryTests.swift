@@ -1,3 +1,14 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the ChatKit open source project
+//
+// Copyright (c) 2026 the ChatKit project authors
+// Licensed under Apache License v2.0 (see LICENSE)
+//
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
 import ChatKitClient
 import ChatKitCore
 import ChatKitServer
@@ -100,6 +111,52 @@ struct DeliveryTests {
             try await bobClient.waitForMessages(250, in: chat.id)
             let seqs = bobClient.storedEvents.compactMap { $0.kind == .messageCreated ? $0.message?.seq : nil }
             #expect(seqs == Array(1...250))
+        }
+    }
+
+    @Test func aLongCatchUpUnderLiveTrafficCompletesWithoutClosingTheClient() async throws {
+        var configuration = ChatServerConfiguration()
+        configuration.limits.requestsPerSecond = 10_000
+        configuration.limits.outboundQueueCapacity = 16
+        configuration.routingBatchSize = 8
+        try await ServerHarness.run(configuration: configuration) { harness in
+            _ = try await harness.user("alice")
+            let bob = try await harness.user("bob")
+            let alice = try await harness.connect("alice")
+            let chat = try await alice.client.createDirectConversation(with: bob)
+            for number in 1...300 { _ = try await alice.client.send("old \(number)", to: chat.id) }
+            async let sending: Void = {
+                for number in 1...100 { _ = try await alice.client.send("new \(number)", to: chat.id) }
+            }()
+            let bobClient = TestClient(ChatClient(transport: harness.transport, token: "token-bob", cursor: .start))
+            try await sending
+            try await bobClient.waitForMessages(400, in: chat.id)
+            let seqs = bobClient.storedEvents.compactMap { $0.kind == .messageCreated ? $0.message?.seq : nil }
+            #expect(seqs == Array(1...400))
+            #expect(bobClient.client.connectionState == .connected)
+        }
+    }
+
+    @Test func eventsRoutedLateGoToWhoWereMembersWhenTheyWereStored() async throws {
+        // The group exists before the server starts, so the router first meets it at a later event and must ask
+        // the store who the members were then, not who they are now.
+        let harness = ServerHarness(configuration: ChatServerConfiguration())
+        let alice = try await harness.user("alice")
+        let bob = try await harness.user("bob")
+        let group = try await harness.store.createConversation(.group("Team", createdBy: alice, members: [bob]))
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await harness.server.run() }
+            defer { tasks.cancelAll() }
+            let bobClient = try await harness.connect("bob")
+            // Written straight to the store, so the router sees them only when told, after Bob's removal.
+            _ = try await harness.store.append(NewMessage(conversationID: group.id, senderID: alice, body: "while bob is in"))
+            try await harness.store.removeMember(bob, from: group.id, by: alice)
+            _ = try await harness.store.append(NewMessage(conversationID: group.id, senderID: alice, body: "after bob left"))
+            harness.server.storeDidChange()
+            try await bobClient.waitFor("bob's removal") { events in
+                events.contains { if case .stored(let event) = $0 { event.kind == .memberRemoved } else { false } }
+            }
+            #expect(bobClient.receivedBodies(in: group.id) == ["while bob is in"])
         }
     }
 

@@ -1,3 +1,14 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the ChatKit open source project
+//
+// Copyright (c) 2026 the ChatKit project authors
+// Licensed under Apache License v2.0 (see LICENSE)
+//
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
 import ChatKitCore
 import Foundation
 
@@ -70,7 +81,9 @@ final class FaultyChatStore: ChatStore {
     func members(of id: ConversationID, as user: UserID) async throws -> [Member] {
         try await revealing { try await base.members(of: id, as: user) }
     }
-    func memberIDs(of id: ConversationID) async throws -> [UserID] { try await base.memberIDs(of: id) }
+    func memberIDs(of id: ConversationID, at position: StreamPosition?) async throws -> [UserID] {
+        try await base.memberIDs(of: id, at: position)
+    }
     func addMembers(_ users: [UserID], to id: ConversationID, role: MemberRole, by actor: UserID) async throws
         -> [Member]
     {

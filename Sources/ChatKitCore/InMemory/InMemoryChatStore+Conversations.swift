@@ -1,3 +1,14 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the ChatKit open source project
+//
+// Copyright (c) 2026 the ChatKit project authors
+// Licensed under Apache License v2.0 (see LICENSE)
+//
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
 extension InMemoryChatStore {
     public func createConversation(_ new: NewConversation) async throws -> Conversation {
         try MembershipRules.validate(new)
@@ -61,8 +72,12 @@ extension InMemoryChatStore {
         }
     }
 
-    public func memberIDs(of id: ConversationID) async throws -> [UserID] {
-        try withState { state in (state.conversations[id]?.members.keys).map { $0.sorted() } ?? [] }
+    public func memberIDs(of id: ConversationID, at position: StreamPosition?) async throws -> [UserID] {
+        try withState { state in
+            guard let record = state.conversations[id] else { return [] }
+            guard let position else { return record.members.keys.sorted() }
+            return record.periods.keys.filter { record.wasMember($0, at: position.rawValue) }.sorted()
+        }
     }
 
     public func addMembers(_ users: [UserID], to id: ConversationID, role: MemberRole, by actor: UserID)

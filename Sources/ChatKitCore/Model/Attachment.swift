@@ -1,3 +1,14 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the ChatKit open source project
+//
+// Copyright (c) 2026 the ChatKit project authors
+// Licensed under Apache License v2.0 (see LICENSE)
+//
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
 /// Metadata of a file attached to a message. The bytes live in a blob store; the chat store keeps only this.
 public struct Attachment: Hashable, Sendable, Codable {
     /// Identifies the blob.

@@ -1,3 +1,14 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the ChatKit open source project
+//
+// Copyright (c) 2026 the ChatKit project authors
+// Licensed under Apache License v2.0 (see LICENSE)
+//
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
 /// Stores conversations and their members, and enforces who may change them. Part of ``ChatStore``.
 ///
 /// Rules every store applies (``MembershipRules`` implements them, so adapters share one copy):
@@ -29,10 +40,14 @@ public protocol ConversationStore: Sendable {
     /// - Throws: ``ChatError`` `.notFound` if the conversation does not exist or `user` is not a member.
     func members(of id: ConversationID, as user: UserID) async throws -> [Member]
 
-    /// The IDs of the current members, ordered; empty for a conversation that does not exist.
+    /// The IDs of the members, ordered; empty for a conversation that does not exist.
+    ///
+    /// With `position`, the users who may see the event stored at that position: those who were members then,
+    /// the user removed by a ``EventKind/memberRemoved`` at that position included (the rule of
+    /// ``SyncStore/events(for:after:limit:)``). Without it, the current members.
     ///
     /// For trusted server code only (routing events, presence): there is no access check.
-    func memberIDs(of id: ConversationID) async throws -> [UserID]
+    func memberIDs(of id: ConversationID, at position: StreamPosition?) async throws -> [UserID]
 
     /// Adds users to a group or channel with the given role (``MemberRole/member`` or ``MemberRole/admin``).
     ///
@@ -82,4 +97,11 @@ public protocol ConversationStore: Sendable {
     /// user's marker and unread count. Activity is commit order: the stream position of the newest message, or
     /// of the conversation's creation while it has none.
     func conversations(of user: UserID) async throws -> [ConversationSummary]
+}
+
+extension ConversationStore {
+    /// The IDs of the current members, ordered; empty for a conversation that does not exist. No access check.
+    public func memberIDs(of id: ConversationID) async throws -> [UserID] {
+        try await memberIDs(of: id, at: nil)
+    }
 }

@@ -1,3 +1,14 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the ChatKit open source project
+//
+// Copyright (c) 2026 the ChatKit project authors
+// Licensed under Apache License v2.0 (see LICENSE)
+//
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
 import ChatKitCore
 
 extension ChatStoreConformance {
@@ -52,6 +63,28 @@ extension ChatStoreConformance {
                 try await store.removeMember(bob, from: group, by: alice)
                 try checkEqual(try await store.memberIDs(of: group), [alice, carol].sorted(), "members after a removal")
                 try checkEqual(try await store.memberIDs(of: "no-such-conversation"), [], "members of nothing")
+            },
+            Case("routing", "memberIDs at a position lists who could see the event stored there") { store in
+                let fixture = StoreFixture(store)
+                let (alice, bob) = try await fixture.pair()
+                let carol = try await fixture.user("carol")
+                let channel = try await fixture.channel(alice, [bob])
+                let before = try await fixture.send("before", from: alice, to: channel)
+                try await store.removeMember(bob, from: channel, by: alice)
+                _ = try await store.joinChannel(channel, user: carol)
+                try await fixture.send("after", from: alice, to: channel)
+                let events = try await store.allEvents(after: .start, limit: 100)
+                func members(at kind: EventKind) async throws -> [UserID] {
+                    let event = try checkNotNil(events.first { $0.kind == kind }, "the \(kind) event")
+                    return try await store.memberIDs(of: channel, at: event.position)
+                }
+                let created = try checkNotNil(events.first, "the creation event")
+                try checkEqual(try await store.memberIDs(of: channel, at: created.position), [alice, bob].sorted(), "at creation")
+                let sent = try checkNotNil(events.first { $0.message?.id == before.id }, "the first message's event")
+                try checkEqual(try await store.memberIDs(of: channel, at: sent.position), [alice, bob].sorted(), "at the first message")
+                try checkEqual(try await members(at: .memberRemoved), [alice, bob].sorted(), "at bob's removal (he sees it)")
+                try checkEqual(try await members(at: .membersAdded), [alice, carol].sorted(), "at carol's joining")
+                try checkEqual(try await store.memberIDs(of: channel), [alice, carol].sorted(), "now")
             },
         ]
     }

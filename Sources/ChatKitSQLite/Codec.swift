@@ -1,0 +1,120 @@
+import ChatKitCore
+import Foundation
+import GRDB
+
+/// Conversions between model values and columns: times as integer milliseconds, lists and events as JSON.
+enum Codec {
+    /// Milliseconds since 1970 of a date (already truncated to milliseconds by the store's clock).
+    static func milliseconds(_ date: Date) -> Int64 {
+        Int64((date.timeIntervalSince1970 * 1000).rounded())
+    }
+
+    /// The date of a millisecond count, computed as the in-memory store computes it, so values compare equal.
+    static func date(_ milliseconds: Int64) -> Date {
+        Date(timeIntervalSince1970: Double(milliseconds) / 1000)
+    }
+
+    static func date(_ milliseconds: Int64?) -> Date? {
+        milliseconds.map(date)
+    }
+
+    static func makeEncoder() -> JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .custom { date, encoder in
+            var container = encoder.singleValueContainer()
+            try container.encode(milliseconds(date))
+        }
+        return encoder
+    }
+
+    static func makeDecoder() -> JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .custom { decoder in
+            date(try decoder.singleValueContainer().decode(Int64.self))
+        }
+        return decoder
+    }
+
+    /// A JSON array for a list column, `nil` (SQL `NULL`) when the list is empty.
+    static func list<Element: Encodable>(_ list: [Element], _ encoder: JSONEncoder) throws -> String? {
+        guard !list.isEmpty else { return nil }
+        return String(decoding: try encoder.encode(list), as: UTF8.self)
+    }
+
+    static func list<Element: Decodable>(_ json: String?, _ decoder: JSONDecoder) throws -> [Element] {
+        guard let json else { return [] }
+        return try decoder.decode([Element].self, from: Data(json.utf8))
+    }
+}
+
+/// The columns of `message` in the order ``Codec/message(_:_:)`` reads them.
+let messageColumns = """
+    id, conversationID, seq, senderID, clientMessageID, body, replyTo, mentions, attachments, reactions, \
+    createdAt, editedAt, deletedAt, rowNumber
+    """
+
+/// ``messageColumns`` qualified with the table alias `m`, for joins.
+let qualifiedMessageColumns = """
+    m.id, m.conversationID, m.seq, m.senderID, m.clientMessageID, m.body, m.replyTo, m.mentions, m.attachments, \
+    m.reactions, m.createdAt, m.editedAt, m.deletedAt, m.rowNumber
+    """
+
+extension Codec {
+    /// Decodes a message from a row selected with ``messageColumns`` (columns by index, for speed).
+    static func message(_ row: Row, _ decoder: JSONDecoder) throws -> Message {
+        Message(
+            id: MessageID(rawValue: row[0]),
+            conversationID: ConversationID(rawValue: row[1]),
+            seq: row[2],
+            senderID: UserID(rawValue: row[3]),
+            clientMessageID: ClientMessageID(rawValue: row[4]),
+            body: row[5],
+            replyTo: (row[6] as String?).map(MessageID.init(rawValue:)),
+            mentions: try list(row[7], decoder),
+            attachments: try list(row[8], decoder),
+            reactions: try list(row[9], decoder),
+            createdAt: date(row[10] as Int64),
+            editedAt: date(row[11] as Int64?),
+            deletedAt: date(row[12] as Int64?)
+        )
+    }
+
+    /// The columns of `user` in the order ``user(_:)`` reads them.
+    static let userColumns = "id, username, displayName, statusText, createdAt"
+
+    static func user(_ row: Row) -> User {
+        User(
+            id: UserID(rawValue: row[0]),
+            username: row[1],
+            displayName: row[2],
+            statusText: row[3],
+            createdAt: date(row[4] as Int64)
+        )
+    }
+
+    /// The columns of `conversation` in the order ``conversation(_:)`` reads them.
+    static let conversationColumns = "id, kind, title, createdBy, createdAt, lastSeq"
+
+    static func conversation(_ row: Row) -> Conversation {
+        Conversation(
+            id: ConversationID(rawValue: row[0]),
+            kind: ConversationKind(rawValue: row[1]),
+            title: row[2],
+            createdBy: UserID(rawValue: row[3]),
+            createdAt: date(row[4] as Int64),
+            lastSeq: row[5]
+        )
+    }
+
+    /// The columns of `member` in the order ``member(_:)`` reads them.
+    static let memberColumns = "conversationID, userID, role, joinedAt"
+
+    static func member(_ row: Row) -> Member {
+        Member(
+            conversationID: ConversationID(rawValue: row[0]),
+            userID: UserID(rawValue: row[1]),
+            role: MemberRole(rawValue: row[2]),
+            joinedAt: date(row[3] as Int64)
+        )
+    }
+}

@@ -1,0 +1,93 @@
+import ChatKitCore
+import Foundation
+import GRDB
+
+/// Lookups shared by the store's operations. They run inside a read or write transaction.
+enum Lookups {
+    static func notFound() -> ChatError {
+        ChatError(.notFound, "No such conversation, or you are not a member of it.")
+    }
+
+    static func requireUser(_ db: Database, _ id: UserID) throws {
+        let exists = try Bool.fetchOne(
+            db.cachedStatement(sql: "SELECT 1 FROM user WHERE id = ?"),
+            arguments: [id.rawValue]
+        )
+        guard exists == true else { throw ChatError(.notFound, "No user with ID '\(id)'.") }
+    }
+
+    static func user(_ db: Database, _ id: UserID) throws -> User? {
+        try Row.fetchOne(
+            db.cachedStatement(sql: "SELECT \(Codec.userColumns) FROM user WHERE id = ?"),
+            arguments: [id.rawValue]
+        ).map(Codec.user)
+    }
+
+    /// The conversation, or `.notFound`.
+    static func conversation(_ db: Database, _ id: ConversationID) throws -> Conversation {
+        guard
+            let row = try Row.fetchOne(
+                db.cachedStatement(sql: "SELECT \(Codec.conversationColumns) FROM conversation WHERE id = ?"),
+                arguments: [id.rawValue]
+            )
+        else { throw notFound() }
+        return Codec.conversation(row)
+    }
+
+    /// The current role of `user` in a conversation, `nil` for a non-member.
+    static func role(_ db: Database, _ id: ConversationID, _ user: UserID) throws -> MemberRole? {
+        try String.fetchOne(
+            db.cachedStatement(sql: "SELECT role FROM member WHERE conversationID = ? AND userID = ?"),
+            arguments: [id.rawValue, user.rawValue]
+        ).map(MemberRole.init(rawValue:))
+    }
+
+    static func member(_ db: Database, _ id: ConversationID, _ user: UserID) throws -> Member? {
+        try Row.fetchOne(
+            db.cachedStatement(
+                sql: "SELECT \(Codec.memberColumns) FROM member WHERE conversationID = ? AND userID = ?"
+            ),
+            arguments: [id.rawValue, user.rawValue]
+        ).map(Codec.member)
+    }
+
+    /// The conversation, if `user` is a member of it; `.notFound` otherwise.
+    static func memberConversation(_ db: Database, _ id: ConversationID, _ user: UserID) throws -> Conversation {
+        let conversation = try conversation(db, id)
+        try MembershipRules.checkIsMember(try role(db, id, user))
+        return conversation
+    }
+
+    static func ownerCount(_ db: Database, _ id: ConversationID) throws -> Int {
+        try Int.fetchOne(
+            db.cachedStatement(sql: "SELECT COUNT(*) FROM member WHERE conversationID = ? AND role = 'owner'"),
+            arguments: [id.rawValue]
+        ) ?? 0
+    }
+
+    static func message(_ db: Database, id: MessageID, _ decoder: JSONDecoder) throws -> Message? {
+        try Row.fetchOne(
+            db.cachedStatement(sql: "SELECT \(messageColumns) FROM message WHERE id = ?"),
+            arguments: [id.rawValue]
+        ).map { try Codec.message($0, decoder) }
+    }
+
+    static func message(_ db: Database, _ id: ConversationID, seq: Int64, _ decoder: JSONDecoder) throws -> Message? {
+        try Row.fetchOne(
+            db.cachedStatement(sql: "SELECT \(messageColumns) FROM message WHERE conversationID = ? AND seq = ?"),
+            arguments: [id.rawValue, seq]
+        ).map { try Codec.message($0, decoder) }
+    }
+
+    /// The message and `user`'s role in its conversation, if `user` is a member; `.notFound` otherwise.
+    static func visibleMessage(_ db: Database, _ id: MessageID, _ user: UserID, _ decoder: JSONDecoder) throws
+        -> (message: Message, role: MemberRole)
+    {
+        guard let message = try message(db, id: id, decoder),
+            let role = try role(db, message.conversationID, user)
+        else {
+            throw ChatError(.notFound, "No such message, or you are not a member of its conversation.")
+        }
+        return (message, role)
+    }
+}

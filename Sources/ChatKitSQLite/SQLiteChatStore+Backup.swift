@@ -1,0 +1,36 @@
+import GRDB
+
+extension SQLiteChatStore {
+    /// Copies the whole database to a new file at `path` while the store stays in use.
+    ///
+    /// It uses SQLite's online backup API from a reader connection: the copy is a consistent snapshot of the
+    /// moment the backup started, and appends and other writes continue meanwhile (WAL readers never block the
+    /// writer). An existing file at `path` is overwritten.
+    ///
+    /// To restore, stop every process using the database, copy the backup over the database file, delete the
+    /// database's `-wal` and `-shm` files if present, and open the store again:
+    ///
+    /// ```swift
+    /// try await store.backup(to: "/backups/chat-2026-11-29.sqlite")
+    /// // later, with the server stopped:
+    /// // cp /backups/chat-2026-11-29.sqlite chat.sqlite && rm -f chat.sqlite-wal chat.sqlite-shm
+    /// let restored = try SQLiteChatStore(path: "chat.sqlite")
+    /// ```
+    ///
+    /// - Parameter path: Where to write the copy.
+    /// - Throws: ``ChatKitCore/ChatError`` `.storageFailure` if the copy cannot be written (read-only location,
+    ///   full disk).
+    public func backup(to path: String) async throws {
+        do {
+            let destination = try DatabaseQueue(path: path)
+            try await writer.read { db in
+                try destination.writeWithoutTransaction { destinationDB in
+                    try db.backup(to: destinationDB)
+                }
+            }
+            try destination.close()
+        } catch {
+            throw ErrorMapping.chatError(error, "backing up to \(path)")
+        }
+    }
+}

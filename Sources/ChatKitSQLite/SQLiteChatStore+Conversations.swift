@@ -1,0 +1,297 @@
+public import ChatKitCore
+import GRDB
+
+extension SQLiteChatStore {
+    // MARK: ConversationStore
+
+    public func createConversation(_ new: NewConversation) async throws -> Conversation {
+        try MembershipRules.validate(new)
+        return try await write { context in
+            let db = context.db
+            var memberIDs: [UserID] = []
+            for user in [new.createdBy] + new.memberIDs where !memberIDs.contains(user) { memberIDs.append(user) }
+            for user in memberIDs { try Lookups.requireUser(db, user) }
+            var directKey: String?
+            if new.kind == .direct {
+                let pair = memberIDs.sorted()
+                let key = "\(pair[0].rawValue)\n\(pair[1].rawValue)"
+                if let row = try Row.fetchOne(
+                    db,
+                    sql: "SELECT \(Codec.conversationColumns) FROM conversation WHERE directKey = ?",
+                    arguments: [key]
+                ) {
+                    return Codec.conversation(row)
+                }
+                directKey = key
+            }
+            let position = context.nextPosition()
+            let conversation = Conversation(
+                id: .random(),
+                kind: new.kind,
+                title: new.kind == .direct ? nil : new.title,
+                createdBy: new.createdBy,
+                createdAt: context.now
+            )
+            try db.execute(
+                sql: """
+                    INSERT INTO conversation (id, kind, title, createdBy, createdAt, lastSeq, activityPosition, directKey)
+                    VALUES (?, ?, ?, ?, ?, 0, ?, ?)
+                    """,
+                arguments: [
+                    conversation.id.rawValue, conversation.kind.rawValue, conversation.title,
+                    conversation.createdBy.rawValue, context.nowMilliseconds, position.rawValue, directKey,
+                ]
+            )
+            let members = memberIDs.map { user in
+                Member(
+                    conversationID: conversation.id,
+                    userID: user,
+                    role: user == new.createdBy && new.kind != .direct ? .owner : .member,
+                    joinedAt: context.now
+                )
+            }
+            for member in members { try Self.startMembership(member, at: position, context) }
+            try context.record(
+                StoredEvent(
+                    position: position, kind: .conversationCreated, conversationID: conversation.id,
+                    actorID: new.createdBy, createdAt: context.now, conversation: conversation,
+                    members: members.sorted { $0.userID < $1.userID }
+                )
+            )
+            return conversation
+        }
+    }
+
+    public func conversation(_ id: ConversationID, as user: UserID) async throws -> Conversation {
+        try await read { db in
+            let conversation = try Lookups.conversation(db, id)
+            try MembershipRules.checkCanSee(conversation.kind, actorRole: try Lookups.role(db, id, user))
+            return conversation
+        }
+    }
+
+    public func members(of id: ConversationID, as user: UserID) async throws -> [Member] {
+        try await read { db in
+            _ = try Lookups.memberConversation(db, id, user)
+            return try Self.members(db, id)
+        }
+    }
+
+    public func memberIDs(of id: ConversationID, at position: StreamPosition?) async throws -> [UserID] {
+        try await read { db in
+            guard let position else {
+                return try String.fetchAll(
+                    db,
+                    sql: "SELECT userID FROM member WHERE conversationID = ? ORDER BY userID",
+                    arguments: [id.rawValue]
+                ).map(UserID.init(rawValue:))
+            }
+            return try String.fetchAll(
+                db,
+                sql: """
+                    SELECT DISTINCT userID FROM membershipPeriod
+                    WHERE conversationID = ? AND fromPosition <= ? AND (toPosition IS NULL OR toPosition >= ?)
+                    ORDER BY userID
+                    """,
+                arguments: [id.rawValue, position.rawValue, position.rawValue]
+            ).map(UserID.init(rawValue:))
+        }
+    }
+
+    public func addMembers(_ users: [UserID], to id: ConversationID, role: MemberRole, by actor: UserID)
+        async throws -> [Member]
+    {
+        try await write { context in
+            let db = context.db
+            let conversation = try Lookups.conversation(db, id)
+            try MembershipRules.checkCanAdd(role: role, to: conversation.kind, actorRole: try Lookups.role(db, id, actor))
+            var unique: [UserID] = []
+            for user in users where !unique.contains(user) { unique.append(user) }
+            for user in unique { try Lookups.requireUser(db, user) }
+            var added: [Member] = []
+            for user in unique where try Lookups.role(db, id, user) == nil {
+                added.append(Member(conversationID: id, userID: user, role: role, joinedAt: context.now))
+            }
+            if !added.isEmpty {
+                let position = context.nextPosition()
+                for member in added { try Self.startMembership(member, at: position, context) }
+                try context.record(
+                    StoredEvent(
+                        position: position, kind: .membersAdded, conversationID: id, actorID: actor,
+                        createdAt: context.now, members: added.sorted { $0.userID < $1.userID }
+                    )
+                )
+            }
+            return try unique.compactMap { try Lookups.member(db, id, $0) }
+        }
+    }
+
+    public func joinChannel(_ id: ConversationID, user: UserID) async throws -> Member {
+        try await write { context in
+            let db = context.db
+            let conversation = try Lookups.conversation(db, id)
+            if let member = try Lookups.member(db, id, user) { return member }
+            guard conversation.kind == .channel else { throw Lookups.notFound() }
+            try Lookups.requireUser(db, user)
+            let member = Member(conversationID: id, userID: user, role: .member, joinedAt: context.now)
+            let position = context.nextPosition()
+            try Self.startMembership(member, at: position, context)
+            try context.record(
+                StoredEvent(
+                    position: position, kind: .membersAdded, conversationID: id, actorID: user, createdAt: context.now,
+                    members: [member]
+                )
+            )
+            return member
+        }
+    }
+
+    public func removeMember(_ user: UserID, from id: ConversationID, by actor: UserID) async throws {
+        try await write { context in
+            let db = context.db
+            let conversation = try Lookups.conversation(db, id)
+            let member = try Lookups.member(db, id, user)
+            try MembershipRules.checkCanRemove(
+                targetRole: member?.role,
+                from: conversation.kind,
+                actorRole: try Lookups.role(db, id, actor),
+                isSelf: user == actor,
+                ownerCount: try Lookups.ownerCount(db, id)
+            )
+            guard let member else { return }
+            let position = context.nextPosition()
+            try context.record(
+                StoredEvent(
+                    position: position, kind: .memberRemoved, conversationID: id, actorID: actor,
+                    createdAt: context.now, members: [member]
+                )
+            )
+            try db.execute(
+                sql: "DELETE FROM member WHERE conversationID = ? AND userID = ?",
+                arguments: [id.rawValue, user.rawValue]
+            )
+            try db.execute(
+                sql: """
+                    UPDATE membershipPeriod SET toPosition = ?
+                    WHERE userID = ? AND conversationID = ? AND toPosition IS NULL
+                    """,
+                arguments: [position.rawValue, user.rawValue, id.rawValue]
+            )
+        }
+    }
+
+    public func setRole(_ role: MemberRole, of user: UserID, in id: ConversationID, by actor: UserID) async throws
+        -> Member
+    {
+        try await write { context in
+            let db = context.db
+            let conversation = try Lookups.conversation(db, id)
+            let current = try Lookups.member(db, id, user)
+            try MembershipRules.checkCanSetRole(
+                role,
+                targetRole: current?.role,
+                in: conversation.kind,
+                actorRole: try Lookups.role(db, id, actor),
+                ownerCount: try Lookups.ownerCount(db, id)
+            )
+            guard var member = current else {
+                throw ChatError(.notFound, "That user is not a member of the conversation.")
+            }
+            guard member.role != role else { return member }
+            member.role = role
+            try db.execute(
+                sql: "UPDATE member SET role = ? WHERE conversationID = ? AND userID = ?",
+                arguments: [role.rawValue, id.rawValue, user.rawValue]
+            )
+            try context.record(
+                StoredEvent(
+                    position: context.nextPosition(), kind: .memberRoleChanged, conversationID: id, actorID: actor,
+                    createdAt: context.now, members: [member]
+                )
+            )
+            return member
+        }
+    }
+
+    public func renameConversation(_ id: ConversationID, to title: String, by actor: UserID) async throws
+        -> Conversation
+    {
+        try await write { context in
+            let db = context.db
+            var conversation = try Lookups.conversation(db, id)
+            try MembershipRules.checkCanRename(conversation.kind, to: title, actorRole: try Lookups.role(db, id, actor))
+            conversation.title = title
+            try db.execute(sql: "UPDATE conversation SET title = ? WHERE id = ?", arguments: [title, id.rawValue])
+            try context.record(
+                StoredEvent(
+                    position: context.nextPosition(), kind: .conversationUpdated, conversationID: id, actorID: actor,
+                    createdAt: context.now, conversation: conversation
+                )
+            )
+            return conversation
+        }
+    }
+
+    public func conversations(of user: UserID) async throws -> [ConversationSummary] {
+        try await read { db in
+            let decoder = Codec.makeDecoder()
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT c.id, c.kind, c.title, c.createdBy, c.createdAt, c.lastSeq, m.role
+                    FROM member m JOIN conversation c ON c.id = m.conversationID
+                    WHERE m.userID = ?
+                    ORDER BY c.activityPosition DESC, c.id DESC
+                    """,
+                arguments: [user.rawValue]
+            )
+            return try rows.map { row in
+                let conversation = Codec.conversation(row)
+                let marker = try Self.marker(db, conversation.id, user)
+                return ConversationSummary(
+                    conversation: conversation,
+                    role: MemberRole(rawValue: row[6]),
+                    lastMessage: conversation.lastSeq == 0
+                        ? nil : try Lookups.message(db, conversation.id, seq: conversation.lastSeq, decoder),
+                    marker: marker,
+                    unreadCount: try Int.fetchOne(
+                        db.cachedStatement(
+                            sql: """
+                                SELECT COUNT(*) FROM message
+                                WHERE conversationID = ? AND seq > ? AND senderID != ? AND deletedAt IS NULL
+                                """
+                        ),
+                        arguments: [conversation.id.rawValue, marker.readSeq, user.rawValue]
+                    ) ?? 0,
+                    memberCount: try Int.fetchOne(
+                        db.cachedStatement(sql: "SELECT COUNT(*) FROM member WHERE conversationID = ?"),
+                        arguments: [conversation.id.rawValue]
+                    ) ?? 0
+                )
+            }
+        }
+    }
+
+    static func members(_ db: Database, _ id: ConversationID) throws -> [Member] {
+        try Row.fetchAll(
+            db,
+            sql: "SELECT \(Codec.memberColumns) FROM member WHERE conversationID = ? ORDER BY userID",
+            arguments: [id.rawValue]
+        ).map(Codec.member)
+    }
+
+    /// Adds a member and opens their membership period at `position` (sync shows them events from there on).
+    static func startMembership(_ member: Member, at position: StreamPosition, _ context: WriteContext) throws {
+        try context.db.execute(
+            sql: "INSERT INTO member (conversationID, userID, role, joinedAt) VALUES (?, ?, ?, ?)",
+            arguments: [
+                member.conversationID.rawValue, member.userID.rawValue, member.role.rawValue,
+                Codec.milliseconds(member.joinedAt),
+            ]
+        )
+        try context.db.execute(
+            sql: "INSERT INTO membershipPeriod (userID, conversationID, fromPosition) VALUES (?, ?, ?)",
+            arguments: [member.userID.rawValue, member.conversationID.rawValue, position.rawValue]
+        )
+    }
+}

@@ -1,0 +1,66 @@
+public import ChatKitCore
+import GRDB
+
+extension SQLiteChatStore {
+    // MARK: MarkerStore
+
+    public func markDelivered(_ id: ConversationID, upTo seq: Int64, by user: UserID) async throws -> Marker {
+        try await moveMarker(id, user, upTo: seq) { marker, seq in
+            marker.deliveredSeq = max(marker.deliveredSeq, seq)
+        }
+    }
+
+    public func markRead(_ id: ConversationID, upTo seq: Int64, by user: UserID) async throws -> Marker {
+        try await moveMarker(id, user, upTo: seq) { marker, seq in
+            marker.readSeq = max(marker.readSeq, seq)
+            marker.deliveredSeq = max(marker.deliveredSeq, marker.readSeq)
+        }
+    }
+
+    private func moveMarker(
+        _ id: ConversationID,
+        _ user: UserID,
+        upTo seq: Int64,
+        _ move: @escaping @Sendable (inout Marker, Int64) -> Void
+    ) async throws -> Marker {
+        try await write { context in
+            let db = context.db
+            let conversation = try Lookups.memberConversation(db, id, user)
+            let current = try Self.marker(db, id, user)
+            var marker = current
+            move(&marker, min(seq, conversation.lastSeq))
+            guard marker != current else { return current }
+            try db.execute(
+                sql: """
+                    INSERT INTO marker (conversationID, userID, deliveredSeq, readSeq) VALUES (?, ?, ?, ?)
+                    ON CONFLICT (conversationID, userID) DO UPDATE SET
+                        deliveredSeq = excluded.deliveredSeq, readSeq = excluded.readSeq
+                    """,
+                arguments: [id.rawValue, user.rawValue, marker.deliveredSeq, marker.readSeq]
+            )
+            try context.record(
+                StoredEvent(
+                    position: context.nextPosition(), kind: .markerUpdated, conversationID: id, actorID: user,
+                    createdAt: context.now, marker: marker
+                )
+            )
+            return marker
+        }
+    }
+
+    public func markers(of id: ConversationID, as user: UserID) async throws -> [Marker] {
+        try await read { db in
+            _ = try Lookups.memberConversation(db, id, user)
+            return try Self.members(db, id).map { try Self.marker(db, id, $0.userID) }
+        }
+    }
+
+    /// The marker of `user` in a conversation (zeros when none was stored).
+    static func marker(_ db: Database, _ id: ConversationID, _ user: UserID) throws -> Marker {
+        let row = try Row.fetchOne(
+            db.cachedStatement(sql: "SELECT deliveredSeq, readSeq FROM marker WHERE conversationID = ? AND userID = ?"),
+            arguments: [id.rawValue, user.rawValue]
+        )
+        return Marker(conversationID: id, userID: user, deliveredSeq: row?[0] ?? 0, readSeq: row?[1] ?? 0)
+    }
+}

@@ -1,0 +1,98 @@
+public import ChatKitCore
+public import Foundation
+import GRDB
+
+extension SQLiteChatStore {
+    // MARK: SessionStore
+
+    public func createSession(_ session: AuthSession) async throws {
+        try await write { context in
+            let db = context.db
+            try Lookups.requireUser(db, session.userID)
+            guard try Self.session(db, session.id) == nil else {
+                throw ChatError(.conflict, "A session with that ID exists.")
+            }
+            try db.execute(
+                sql: """
+                    INSERT INTO session (id, userID, refreshTokenHash, createdAt, expiresAt, revokedAt)
+                    VALUES (?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    session.id.rawValue, session.userID.rawValue, session.refreshTokenHash,
+                    session.createdAt.timeIntervalSince1970, session.expiresAt.timeIntervalSince1970,
+                    session.revokedAt?.timeIntervalSince1970,
+                ]
+            )
+        }
+    }
+
+    public func session(_ id: SessionID) async throws -> AuthSession? {
+        try await read { db in try Self.session(db, id) }
+    }
+
+    public func rotateRefreshToken(of id: SessionID, from oldHash: String, to newHash: String, expiresAt: Date)
+        async throws -> AuthSession
+    {
+        // A reused token revokes the session, and that revocation must commit although the call fails: the
+        // transaction returns the outcome and the error is thrown after the commit.
+        let rotated: AuthSession? = try await write { context in
+            let db = context.db
+            guard var session = try Self.session(db, id), session.revokedAt == nil else {
+                throw ChatError(.notFound, "No active session with that ID.")
+            }
+            guard session.refreshTokenHash == oldHash else {
+                try db.execute(
+                    sql: "UPDATE session SET revokedAt = ? WHERE id = ?",
+                    arguments: [context.now.timeIntervalSince1970, id.rawValue]
+                )
+                return nil
+            }
+            session.refreshTokenHash = newHash
+            session.expiresAt = expiresAt
+            try db.execute(
+                sql: "UPDATE session SET refreshTokenHash = ?, expiresAt = ? WHERE id = ?",
+                arguments: [newHash, expiresAt.timeIntervalSince1970, id.rawValue]
+            )
+            return session
+        }
+        guard let rotated else {
+            throw ChatError(.conflict, "The refresh token was already used; the session is revoked.")
+        }
+        return rotated
+    }
+
+    public func revokeSession(_ id: SessionID) async throws {
+        try await write { context in
+            try context.db.execute(
+                sql: "UPDATE session SET revokedAt = ? WHERE id = ? AND revokedAt IS NULL",
+                arguments: [context.now.timeIntervalSince1970, id.rawValue]
+            )
+        }
+    }
+
+    public func revokeSessions(of user: UserID) async throws {
+        try await write { context in
+            try context.db.execute(
+                sql: "UPDATE session SET revokedAt = ? WHERE userID = ? AND revokedAt IS NULL",
+                arguments: [context.now.timeIntervalSince1970, user.rawValue]
+            )
+        }
+    }
+
+    private static func session(_ db: Database, _ id: SessionID) throws -> AuthSession? {
+        try Row.fetchOne(
+            db,
+            sql: "SELECT userID, refreshTokenHash, createdAt, expiresAt, revokedAt FROM session WHERE id = ?",
+            arguments: [id.rawValue]
+        ).map { row in
+            AuthSession(
+                id: id,
+                userID: UserID(rawValue: row[0]),
+                refreshTokenHash: row[1],
+                createdAt: Date(timeIntervalSince1970: row[2]),
+                expiresAt: Date(timeIntervalSince1970: row[3]),
+                revokedAt: (row[4] as Double?).map(Date.init(timeIntervalSince1970:))
+            )
+        }
+    }
+}

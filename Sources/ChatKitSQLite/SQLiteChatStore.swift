@@ -1,0 +1,166 @@
+public import ChatKitCore
+import Foundation
+import GRDB
+import Synchronization
+
+/// A durable ``ChatKitCore/ChatStore`` in one SQLite file: the embedded default of ChatKit.
+///
+/// - **WAL and a reader pool.** A file database runs in write-ahead-log mode: reads (history, sync, search) run
+///   concurrently on ``Configuration/readerCount`` connections and never wait for the writer.
+/// - **Group commit.** Concurrent ``append(_:)`` calls are committed together in one transaction; each caller
+///   still returns only after its own message is committed, with its own result or error. Seqs stay gapless.
+/// - **Durability** is chosen with ``Configuration/synchronous``; the default, ``Synchronous/normal``, survives a
+///   crash or `kill -9` of the process.
+/// - **Search** uses an FTS5 index (unicode61 tokenizer, diacritics removed), ranked by bm25.
+/// - **Migrations.** Opening a database written by an older ChatKit migrates it; a database written by a newer
+///   one is refused with ``ChatKitCore/ChatError/Code/storageFailure``.
+/// - **Backup.** ``backup(to:)`` copies the live database while writes continue.
+///
+/// ```swift
+/// let store = try SQLiteChatStore(configuration: .init(path: "chat.sqlite"))
+/// let alice = try await store.createUser(NewUser(username: "alice"), passwordHash: nil)
+/// ```
+///
+/// Every failure is a ``ChatKitCore/ChatError``: the codes the protocols document, or `.storageFailure` with a
+/// readable reason and the SQLite error as ``ChatKitCore/ChatError/underlying`` (a corrupt file, a file that is
+/// not a database, a read-only location, a full disk).
+public final class SQLiteChatStore: ChatStore {
+    let configuration: Configuration
+    let writer: any DatabaseWriter
+    let appends: GroupCommit<NewMessage, Message>
+    /// Counters that tests observe.
+    let statistics = Statistics()
+
+    /// Counters that tests observe.
+    final class Statistics: Sendable {
+        /// How many group-commit transactions ran.
+        let appendCommits = Atomic<Int>(0)
+    }
+
+    /// Opens (creating if needed) and migrates the database the configuration names.
+    ///
+    /// - Throws: ``ChatKitCore/ChatError`` `.storageFailure` if the file cannot be opened or created (read-only
+    ///   location, missing directory), is not an SQLite database, is corrupt, or was written by a newer version
+    ///   of ChatKit.
+    public convenience init(configuration: Configuration) throws {
+        try self.init(configuration: configuration, migratingUpTo: nil)
+    }
+
+    /// Opens the database and migrates it up to the named migration (`nil`: all of them). Tests use a partial
+    /// migration to write databases as an older version did.
+    init(configuration: Configuration, migratingUpTo lastMigration: String?) throws {
+        self.configuration = configuration
+        var grdb = GRDB.Configuration()
+        grdb.foreignKeysEnabled = true
+        grdb.busyMode = .timeout(
+            Double(configuration.busyTimeout.components.seconds)
+                + Double(configuration.busyTimeout.components.attoseconds) / 1e18
+        )
+        grdb.maximumReaderCount = max(1, configuration.readerCount)
+        let synchronous = configuration.synchronous.pragma
+        let maximumSize = configuration.limits.maximumDatabaseSize
+        grdb.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = \(synchronous)")
+            if let maximumSize {
+                let pageSize = try Int64.fetchOne(db, sql: "PRAGMA page_size") ?? 4096
+                try db.execute(sql: "PRAGMA max_page_count = \(max(1, maximumSize / pageSize))")
+            }
+        }
+        let location = configuration.location
+        do {
+            if let path = location.path {
+                writer = try DatabasePool(path: path, configuration: grdb)
+            } else {
+                writer = try DatabaseQueue(configuration: grdb)
+            }
+            try Self.migrate(writer, upTo: lastMigration)
+        } catch {
+            throw ErrorMapping.chatError(error, "opening \(location)")
+        }
+        let writer = self.writer
+        let now = configuration.now
+        let statistics = self.statistics
+        appends = GroupCommit(maximumBatchSize: configuration.maximumBatchSize) { batch in
+            try await writer.write { db in
+                statistics.appendCommits.add(1, ordering: .relaxed)
+                let context = try WriteContext(db, now: Self.truncated(now()))
+                return try batch.map { new in
+                    do {
+                        return .success(try Self.append(new, context))
+                    } catch let error as ChatError {
+                        // Checks run before any write, so a refused message leaves nothing behind.
+                        return .failure(error)
+                    }
+                }
+            }
+        }
+    }
+
+    /// Opens (creating if needed) the database file at `path` with default settings.
+    ///
+    /// - Throws: ``ChatKitCore/ChatError`` `.storageFailure` as ``init(configuration:)`` does.
+    public convenience init(path: String) throws {
+        try self.init(configuration: Configuration(path: path))
+    }
+
+    private static func migrate(_ writer: any DatabaseWriter, upTo lastMigration: String?) throws {
+        let migrator = Schema.migrator
+        let superseded = try writer.read { db in try migrator.hasBeenSuperseded(db) }
+        if superseded {
+            throw ChatError(
+                .storageFailure,
+                "The database was written by a newer version of ChatKit (its schema has migrations this version "
+                    + "does not know); open it with that version or newer."
+            )
+        }
+        if let lastMigration {
+            try migrator.migrate(writer, upTo: lastMigration)
+        } else {
+            try migrator.migrate(writer)
+        }
+    }
+
+    /// Closes the database connections. Every later call throws ``ChatKitCore/ChatError`` `.storageFailure`.
+    ///
+    /// Releasing the store closes them too; call this to close at a known moment, for example before replacing
+    /// the file with a backup.
+    ///
+    /// - Throws: ``ChatKitCore/ChatError`` `.storageFailure` if a connection cannot be closed.
+    public func close() throws {
+        do {
+            if let pool = writer as? DatabasePool {
+                try pool.close()
+            } else if let queue = writer as? DatabaseQueue {
+                try queue.close()
+            }
+        } catch {
+            throw ErrorMapping.chatError(error, "closing the database")
+        }
+    }
+
+    /// Time truncated to whole milliseconds, as it is stored.
+    static func truncated(_ date: Date) -> Date {
+        Date(timeIntervalSince1970: (date.timeIntervalSince1970 * 1000).rounded(.down) / 1000)
+    }
+
+    func now() -> Date { Self.truncated(configuration.now()) }
+
+    /// Runs a read on a reader connection, mapping failures to ``ChatError``.
+    func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        do {
+            return try await writer.read(body)
+        } catch {
+            throw ErrorMapping.chatError(error)
+        }
+    }
+
+    /// Runs a write transaction, mapping failures to ``ChatError``.
+    func write<T: Sendable>(_ body: @escaping @Sendable (WriteContext) throws -> T) async throws -> T {
+        let now = now()
+        do {
+            return try await writer.write { db in try body(try WriteContext(db, now: now)) }
+        } catch {
+            throw ErrorMapping.chatError(error)
+        }
+    }
+}

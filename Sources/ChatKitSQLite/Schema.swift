@@ -1,0 +1,144 @@
+import GRDB
+
+/// The database schema, as named migrations. A released migration is never edited: changes are new migrations.
+///
+/// Conventions: IDs are the identifiers' raw strings; times are integer milliseconds since 1970 (session times,
+/// which callers supply, are exact `REAL` seconds); lists
+/// (mentions, attachments, reactions) are JSON arrays, `NULL` when empty; every stored event keeps its
+/// ``ChatKitCore/StoredEvent`` as JSON in `event.payload`.
+enum Schema {
+    /// The first released schema: users, contacts, conversations, members, messages, markers, events.
+    static let v1 = "v1-core"
+    /// Full-text search: an FTS5 index of message bodies kept in step by triggers, filled from existing messages.
+    static let v2 = "v2-search"
+
+    /// Every migration, in order.
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration(v1) { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE user (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        username TEXT NOT NULL UNIQUE,
+                        displayName TEXT NOT NULL,
+                        statusText TEXT,
+                        createdAt INTEGER NOT NULL
+                    );
+                    CREATE TABLE credentials (
+                        userID TEXT PRIMARY KEY NOT NULL REFERENCES user(id),
+                        passwordHash TEXT NOT NULL,
+                        version INTEGER NOT NULL,
+                        updatedAt INTEGER NOT NULL
+                    );
+                    CREATE TABLE contact (
+                        userID TEXT NOT NULL REFERENCES user(id),
+                        otherID TEXT NOT NULL REFERENCES user(id),
+                        state TEXT NOT NULL,
+                        since INTEGER NOT NULL,
+                        PRIMARY KEY (userID, otherID)
+                    ) WITHOUT ROWID;
+                    CREATE TABLE conversation (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        kind TEXT NOT NULL,
+                        title TEXT,
+                        createdBy TEXT NOT NULL REFERENCES user(id),
+                        createdAt INTEGER NOT NULL,
+                        lastSeq INTEGER NOT NULL DEFAULT 0,
+                        activityPosition INTEGER NOT NULL,
+                        directKey TEXT UNIQUE
+                    );
+                    CREATE TABLE member (
+                        conversationID TEXT NOT NULL REFERENCES conversation(id),
+                        userID TEXT NOT NULL REFERENCES user(id),
+                        role TEXT NOT NULL,
+                        joinedAt INTEGER NOT NULL,
+                        PRIMARY KEY (conversationID, userID)
+                    ) WITHOUT ROWID;
+                    CREATE INDEX member_user ON member(userID, conversationID);
+                    CREATE TABLE membershipPeriod (
+                        userID TEXT NOT NULL REFERENCES user(id),
+                        conversationID TEXT NOT NULL REFERENCES conversation(id),
+                        fromPosition INTEGER NOT NULL,
+                        toPosition INTEGER,
+                        PRIMARY KEY (userID, conversationID, fromPosition)
+                    ) WITHOUT ROWID;
+                    CREATE INDEX membershipPeriod_conversation ON membershipPeriod(conversationID, fromPosition);
+                    CREATE TABLE message (
+                        rowNumber INTEGER PRIMARY KEY,
+                        id TEXT NOT NULL UNIQUE,
+                        conversationID TEXT NOT NULL REFERENCES conversation(id),
+                        seq INTEGER NOT NULL,
+                        senderID TEXT NOT NULL REFERENCES user(id),
+                        clientMessageID TEXT NOT NULL,
+                        body TEXT NOT NULL,
+                        replyTo TEXT,
+                        mentions TEXT,
+                        attachments TEXT,
+                        reactions TEXT,
+                        createdAt INTEGER NOT NULL,
+                        editedAt INTEGER,
+                        deletedAt INTEGER,
+                        UNIQUE (conversationID, seq),
+                        UNIQUE (senderID, clientMessageID)
+                    );
+                    CREATE TABLE marker (
+                        conversationID TEXT NOT NULL REFERENCES conversation(id),
+                        userID TEXT NOT NULL REFERENCES user(id),
+                        deliveredSeq INTEGER NOT NULL,
+                        readSeq INTEGER NOT NULL,
+                        PRIMARY KEY (conversationID, userID)
+                    ) WITHOUT ROWID;
+                    CREATE TABLE event (
+                        position INTEGER PRIMARY KEY,
+                        kind TEXT NOT NULL,
+                        conversationID TEXT REFERENCES conversation(id),
+                        payload BLOB NOT NULL
+                    );
+                    CREATE INDEX event_conversation ON event(conversationID, position);
+                    CREATE TABLE session (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        userID TEXT NOT NULL REFERENCES user(id),
+                        refreshTokenHash TEXT NOT NULL,
+                        createdAt REAL NOT NULL,
+                        expiresAt REAL NOT NULL,
+                        revokedAt REAL
+                    );
+                    CREATE INDEX session_user ON session(userID);
+                    CREATE TABLE eventAudience (
+                        userID TEXT NOT NULL REFERENCES user(id),
+                        position INTEGER NOT NULL REFERENCES event(position),
+                        PRIMARY KEY (userID, position)
+                    ) WITHOUT ROWID;
+                    """
+            )
+        }
+        migrator.registerMigration(v2) { db in
+            // External-content FTS5 index over message.body; rowid = message.rowNumber. A tombstone's body is
+            // empty, so deleted messages have no terms and are never found.
+            try db.execute(
+                sql: """
+                    CREATE VIRTUAL TABLE messageSearch USING fts5(
+                        body,
+                        content='message',
+                        content_rowid='rowNumber',
+                        tokenize='unicode61 remove_diacritics 2'
+                    );
+                    CREATE TRIGGER message_search_insert AFTER INSERT ON message BEGIN
+                        INSERT INTO messageSearch(rowid, body) VALUES (new.rowNumber, new.body);
+                    END;
+                    CREATE TRIGGER message_search_update AFTER UPDATE OF body ON message
+                        WHEN old.body IS NOT new.body BEGIN
+                        INSERT INTO messageSearch(messageSearch, rowid, body) VALUES ('delete', old.rowNumber, old.body);
+                        INSERT INTO messageSearch(rowid, body) VALUES (new.rowNumber, new.body);
+                    END;
+                    CREATE TRIGGER message_search_delete AFTER DELETE ON message BEGIN
+                        INSERT INTO messageSearch(messageSearch, rowid, body) VALUES ('delete', old.rowNumber, old.body);
+                    END;
+                    INSERT INTO messageSearch(messageSearch) VALUES ('rebuild');
+                    """
+            )
+        }
+        return migrator
+    }
+}

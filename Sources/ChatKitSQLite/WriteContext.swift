@@ -1,0 +1,40 @@
+import ChatKitCore
+import Foundation
+import GRDB
+
+/// One write transaction: the connection, the time of the change, and the stream positions it hands out.
+///
+/// Writes are serialized by GRDB's writer, so reading the last position at the start of the transaction and
+/// counting up from there gives every event a position above all earlier ones.
+final class WriteContext {
+    let db: Database
+    let now: Date
+    let encoder = Codec.makeEncoder()
+    let decoder = Codec.makeDecoder()
+    private(set) var lastPosition: Int64
+
+    init(_ db: Database, now: Date) throws {
+        self.db = db
+        self.now = now
+        self.lastPosition = try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(position), 0) FROM event") ?? 0
+    }
+
+    var nowMilliseconds: Int64 { Codec.milliseconds(now) }
+
+    func nextPosition() -> StreamPosition {
+        lastPosition += 1
+        return StreamPosition(lastPosition)
+    }
+
+    /// Stores an event of a conversation, or one outside conversations for its audience.
+    func record(_ event: StoredEvent) throws {
+        let payload =
+            event.kind == .messageCreated ? try EventPayload.messageCreated(event, encoder) : try encoder.encode(event)
+        try db.cachedStatement(sql: "INSERT INTO event (position, kind, conversationID, payload) VALUES (?, ?, ?, ?)")
+            .execute(arguments: [event.position.rawValue, event.kind.rawValue, event.conversationID?.rawValue, payload])
+        for user in event.audience ?? [] {
+            try db.cachedStatement(sql: "INSERT OR IGNORE INTO eventAudience (userID, position) VALUES (?, ?)")
+                .execute(arguments: [user.rawValue, event.position.rawValue])
+        }
+    }
+}

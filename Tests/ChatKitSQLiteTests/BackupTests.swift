@@ -1,0 +1,88 @@
+import ChatKitCore
+import ChatKitSQLite
+import ChatKitTesting
+import Foundation
+import GRDB
+import Synchronization
+import Testing
+
+final class Counter: Sendable {
+    let value = Atomic<Int>(0)
+    let stop = Atomic<Bool>(false)
+}
+
+@Suite("Online backup")
+struct BackupTests {
+    @Test("a backup taken while appends continue opens as a consistent copy, and restores")
+    func backupUnderConcurrentWrites() async throws {
+        try await withTemporaryDirectory { directory in
+            let path = directory.appendingPathComponent("chat.sqlite").path
+            let backupPath = directory.appendingPathComponent("backup.sqlite").path
+            let store = try SQLiteChatStore(path: path)
+            let fixture = StoreFixture(store)
+            let alice = try await fixture.user("alice")
+            let group = try await fixture.group(alice, [])
+            let counter = Counter()
+            let (acknowledgedBefore, total) = try await withThrowingTaskGroup(of: Void.self) { tasks in
+                for writer in 0..<4 {
+                    tasks.addTask {
+                        var number = 0
+                        while !counter.stop.load(ordering: .relaxed) {
+                            try await fixture.send("writer \(writer) says hello \(number)", from: alice, to: group)
+                            counter.value.add(1, ordering: .relaxed)
+                            number += 1
+                        }
+                    }
+                }
+                try await waitUntil { counter.value.load(ordering: .relaxed) >= 300 }
+                let before = counter.value.load(ordering: .relaxed)
+                try await store.backup(to: backupPath)
+                // Writes went on during the backup and keep going after it.
+                let after = counter.value.load(ordering: .relaxed)
+                try await waitUntil { counter.value.load(ordering: .relaxed) >= after + 100 }
+                counter.stop.store(true, ordering: .relaxed)
+                try await tasks.waitForAll()
+                return (before, counter.value.load(ordering: .relaxed))
+            }
+
+            let copy = try DatabaseQueue(path: backupPath)
+            #expect(try await copy.read { try String.fetchOne($0, sql: "PRAGMA integrity_check") } == "ok")
+            try copy.close()
+            let backup = try SQLiteChatStore(path: backupPath)
+            let copied = try #require(try await backup.conversations(of: alice).first).conversation
+            let history = try await backup.messages(in: group, .after(0, limit: total), as: alice)
+            #expect(history.map(\.seq) == (0..<Int64(history.count)).map { $0 + 1 })
+            #expect(Int64(history.count) == copied.lastSeq)
+            #expect(history.count >= acknowledgedBefore && history.count < total)
+            #expect(try await backup.search("hello", as: alice, in: group, limit: 5).count == 5)
+            try backup.close()
+
+            // Restore as documented: stop the store, copy the backup over the file, remove the WAL files, open.
+            try store.close()
+            let files = FileManager.default
+            try files.removeItem(atPath: path)
+            for suffix in ["-wal", "-shm"] where files.fileExists(atPath: path + suffix) {
+                try files.removeItem(atPath: path + suffix)
+            }
+            try files.copyItem(atPath: backupPath, toPath: path)
+            let restored = try SQLiteChatStore(path: path)
+            defer { try? restored.close() }
+            #expect(try await restored.messages(in: group, .after(0, limit: total), as: alice) == history)
+            let appended = try await restored.append(NewMessage(conversationID: group, senderID: alice, body: "back"))
+            #expect(appended.seq == Int64(history.count) + 1)
+        }
+    }
+
+    @Test("an in-memory store can be backed up to a file")
+    func backupInMemory() async throws {
+        try await withTemporaryDirectory { directory in
+            let store = try SQLiteChatStore(configuration: .inMemory)
+            let alice = try await StoreFixture(store).user("alice")
+            let path = directory.appendingPathComponent("memory-backup.sqlite").path
+            try await store.backup(to: path)
+            let copy = try SQLiteChatStore(path: path)
+            defer { try? copy.close() }
+            #expect(try await copy.user(username: "alice")?.id == alice)
+        }
+    }
+}

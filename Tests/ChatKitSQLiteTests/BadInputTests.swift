@@ -1,0 +1,191 @@
+import ChatKitCore
+import ChatKitSQLite
+import ChatKitTesting
+import Foundation
+import GRDB
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+@Suite("Bad input")
+struct BadInputTests {
+    /// Expects a ``ChatError`` `.storageFailure` with a reason.
+    func expectStorageFailure(
+        _ what: String,
+        sourceLocation: SourceLocation = #_sourceLocation,
+        _ body: () async throws -> Void
+    ) async {
+        do {
+            try await body()
+            Issue.record("\(what): expected ChatError.storageFailure, but it succeeded", sourceLocation: sourceLocation)
+        } catch let error as ChatError {
+            #expect(error.code == .storageFailure, "\(what): \(error)", sourceLocation: sourceLocation)
+            #expect(error.reason != nil, sourceLocation: sourceLocation)
+        } catch {
+            Issue.record("\(what): expected a ChatError, got \(error)", sourceLocation: sourceLocation)
+        }
+    }
+
+    /// Creates a database with some content, closes it and checkpoints it, so that everything is in the main
+    /// file and no write-ahead log masks what the test does to the file.
+    func makeDatabase(at path: String, messages: Int) async throws {
+        let store = try SQLiteChatStore(path: path)
+        let fixture = StoreFixture(store)
+        let alice = try await fixture.user("alice")
+        let group = try await fixture.group(alice, [])
+        try await fixture.send(count: messages, from: alice, to: group, prefix: "some words to index")
+        try store.close()
+        let queue = try DatabaseQueue(path: path)
+        try await queue.writeWithoutTransaction { try $0.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)") }
+        try queue.close()
+        #expect(!FileManager.default.fileExists(atPath: path + "-wal"))
+    }
+
+    @Test("a file that is not an SQLite database")
+    func notADatabase() async throws {
+        try await withTemporaryDirectory { directory in
+            let path = directory.appendingPathComponent("notes.txt").path
+            try Data(String(repeating: "This is a text file, not a database.\n", count: 2000).utf8)
+                .write(to: URL(fileURLWithPath: path))
+            await expectStorageFailure("opening a text file") { _ = try SQLiteChatStore(path: path) }
+            #expect(try String(contentsOfFile: path, encoding: .utf8).hasPrefix("This is a text file"))
+        }
+    }
+
+    @Test("a database whose schema page is corrupt")
+    func corruptSchema() async throws {
+        try await withTemporaryDirectory { directory in
+            let path = directory.appendingPathComponent("chat.sqlite").path
+            try await makeDatabase(at: path, messages: 50)
+            try overwrite(path, at: 100, count: 3900)
+            await expectStorageFailure("opening a database with a corrupt first page") {
+                _ = try SQLiteChatStore(path: path)
+            }
+        }
+    }
+
+    @Test("a database whose data pages are corrupt fails on use, never crashes")
+    func corruptData() async throws {
+        try await withTemporaryDirectory { directory in
+            let path = directory.appendingPathComponent("chat.sqlite").path
+            try await makeDatabase(at: path, messages: 2000)
+            let size = try #require(try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int)
+            // Every page but the first (the schema) is garbage.
+            try overwrite(path, at: 4096, count: size - 4096)
+            await expectStorageFailure("using a database with corrupt data pages") {
+                let store = try SQLiteChatStore(path: path)
+                defer { try? store.close() }
+                let alice = try #require(try await store.user(username: "alice"))
+                let group = try #require(try await store.conversations(of: alice.id).first).conversation.id
+                _ = try await store.messages(in: group, .latest(), as: alice.id)
+                _ = try await store.append(NewMessage(conversationID: group, senderID: alice.id, body: "x"))
+                _ = try await store.search("words", as: alice.id, in: nil, limit: 10)
+            }
+        }
+    }
+
+    @Test("a location where the database cannot be created")
+    func readOnlyLocation() async throws {
+        try await withTemporaryDirectory { directory in
+            let path: String
+            if getuid() == 0 {
+                // Permissions do not stop root; /proc refuses new files to everyone.
+                path = "/proc/chatkit-\(UUID().uuidString).sqlite"
+            } else {
+                let readOnly = directory.appendingPathComponent("read-only")
+                try FileManager.default.createDirectory(at: readOnly, withIntermediateDirectories: false)
+                try FileManager.default.setAttributes([.posixPermissions: 0o555], ofItemAtPath: readOnly.path)
+                path = readOnly.appendingPathComponent("chat.sqlite").path
+            }
+            await expectStorageFailure("creating a database in a read-only location") {
+                _ = try SQLiteChatStore(path: path)
+            }
+            await expectStorageFailure("backing up to a read-only location") {
+                try await SQLiteChatStore(configuration: .inMemory).backup(to: path)
+            }
+        }
+    }
+
+    @Test("a database written by a newer schema version is refused, and left untouched")
+    func newerSchema() async throws {
+        try await withTemporaryDirectory { directory in
+            let path = directory.appendingPathComponent("chat.sqlite").path
+            try await makeDatabase(at: path, messages: 3)
+            let queue = try DatabaseQueue(path: path)
+            try await queue.write { db in
+                try db.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES ('v99-from-the-future')")
+            }
+            try queue.close()
+            do {
+                _ = try SQLiteChatStore(path: path)
+                Issue.record("opened a database of a newer schema")
+            } catch let error as ChatError {
+                #expect(error.code == .storageFailure)
+                #expect(error.reason?.contains("newer version") == true, "\(error)")
+            }
+            let check = try DatabaseQueue(path: path)
+            #expect(try await check.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM message") } == 3)
+            try check.close()
+        }
+    }
+
+    @Test("a full database refuses the append that does not fit and keeps every other one whole")
+    func fullDatabase() async throws {
+        try await withTemporaryDirectory { directory in
+            let path = directory.appendingPathComponent("chat.sqlite").path
+            let configuration = SQLiteChatStore.Configuration(
+                location: .file(path),
+                limits: .init(maximumDatabaseSize: 256 * 1024)
+            )
+            let store = try SQLiteChatStore(configuration: configuration)
+            defer { try? store.close() }
+            let fixture = StoreFixture(store)
+            let alice = try await fixture.user("alice")
+            let group = try await fixture.group(alice, [])
+            var stored = 0
+            var failure: ChatError?
+            for number in 0..<10_000 {
+                let body = "message \(number) " + String(repeating: "filler\(number) ", count: 200)
+                do {
+                    _ = try await fixture.send(body, from: alice, to: group)
+                    stored += 1
+                } catch let error as ChatError {
+                    failure = error
+                    break
+                }
+            }
+            let error = try #require(failure, "the database never filled up")
+            #expect(error.code == .storageFailure)
+            #expect(error.reason?.contains("full") == true, "\(error)")
+            #expect(!(error.reason ?? "").contains("filler"), "the reason must not quote the message")
+            // Nothing of the refused message is left, and what was acknowledged is whole and gapless.
+            let history = try await store.messages(in: group, .after(0, limit: stored + 10), as: alice)
+            #expect(history.count == stored)
+            #expect(history.map(\.seq) == (0..<Int64(stored)).map { $0 + 1 })
+            #expect(try await store.search("filler\(stored)", as: alice, in: nil, limit: 10).isEmpty)
+            #expect(try await store.search("filler\(stored - 1)", as: alice, in: nil, limit: 10).count == 1)
+            // Concurrent appends into the full database all fail cleanly.
+            try await withThrowingTaskGroup(of: Void.self) { tasks in
+                for writer in 0..<8 {
+                    tasks.addTask {
+                        await #expect(throws: ChatError.self) {
+                            try await fixture.send(String(repeating: "w\(writer) ", count: 2000), from: alice, to: group)
+                        }
+                    }
+                }
+                try await tasks.waitForAll()
+            }
+            #expect(try await store.messages(in: group, .latest(limit: 1), as: alice).first?.seq == Int64(stored))
+        }
+    }
+
+    /// Overwrites `count` bytes of a file at `offset` with a fixed garbage pattern.
+    func overwrite(_ path: String, at offset: Int, count: Int) throws {
+        let handle = try #require(FileHandle(forUpdatingAtPath: path))
+        defer { try? handle.close() }
+        try handle.seek(toOffset: UInt64(offset))
+        handle.write(Data((0..<count).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ 7) }))
+    }
+}
