@@ -11,7 +11,9 @@
 
 import ArgumentParser
 import ChatKitCore
+import ChatKitSQLite
 import ChatKitServer
+import Foundation
 import Logging
 import ServiceLifecycle
 import UnixSignals
@@ -27,10 +29,10 @@ struct ChatKitServerCommand: AsyncParsableCommand {
             Endpoints: POST /v1/auth/signup, /v1/auth/login, /v1/auth/refresh, /v1/auth/logout; GET /health, \
             /ready; WebSocket /v1/ws.
 
-            Storage: for now the store is always in memory (--in-memory, the default): everything is lost when \
-            the server stops, and the token signing secret is generated at each start, so tokens from an earlier \
-            run are refused. A SQLite store (--database PATH, with its signing key kept beside the database) \
-            comes when the SQLite store is merged.
+            Storage: a SQLite database (--database, default ./chatkit.sqlite). The token signing secret is \
+            generated on first start and kept beside it in PATH.secret (mode 0600): keep both, and keep the \
+            secret private. With --in-memory everything is lost when the server stops, and the secret is \
+            generated at each start, so tokens from an earlier run are refused.
             """
     )
 
@@ -40,7 +42,10 @@ struct ChatKitServerCommand: AsyncParsableCommand {
     @Option(help: "The port to listen on; 0 picks a free one (the log says which).")
     var port = 8080
 
-    @Flag(help: "Keep everything in memory (the only store for now, and the default).")
+    @Option(help: "The SQLite database file, created if missing.")
+    var database = "./chatkit.sqlite"
+
+    @Flag(help: "Keep everything in memory instead of in --database; lost when the server stops.")
     var inMemory = false
 
     @Option(help: "trace, debug, info, notice, warning, error or critical.")
@@ -61,10 +66,22 @@ struct ChatKitServerCommand: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "chatkit")
-        let store = InMemoryChatStore()
-        // Per run: an in-memory store keeps no accounts across runs, so no token needs to outlive the process.
-        var generator = SystemRandomNumberGenerator()
-        let secret = (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
+        let store: any ChatStore
+        let secret: [UInt8]
+        var sqlite: SQLiteChatStore?
+        if inMemory {
+            store = InMemoryChatStore()
+            // Per run: an in-memory store keeps no accounts across runs, so no token needs to outlive the process.
+            secret = Self.randomSecret()
+            logger.notice("Using an in-memory store and a signing secret generated for this run")
+        } else {
+            let opened = try SQLiteChatStore(path: database)
+            sqlite = opened
+            store = opened
+            secret = try Self.secret(beside: database, logger: logger)
+            logger.notice("Using the SQLite database", metadata: ["chatkit.database": "\(database)"])
+        }
+        defer { try? sqlite?.close() }
         let auth = AuthService(store: store, secret: secret)
         let transport = WebSocketServerTransport(
             configuration: .init(host: host, port: port, serverName: "chatkit-server"),
@@ -77,7 +94,6 @@ struct ChatKitServerCommand: AsyncParsableCommand {
                 )
             }
         )
-        logger.notice("Using an in-memory store and a signing secret generated for this run")
         let server = ChatServer(
             store: store, transports: [transport], authenticators: [auth.authenticator], logger: logger
         )
@@ -87,5 +103,27 @@ struct ChatKitServerCommand: AsyncParsableCommand {
         )
         try await services.run()
         logger.notice("ChatKit server stopped")
+    }
+
+    private static func randomSecret() -> [UInt8] {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
+    }
+
+    /// The signing secret kept in `<database>.secret`, created (readable by the owner only) on first start.
+    private static func secret(beside database: String, logger: Logger) throws -> [UInt8] {
+        let path = database + ".secret"
+        if let data = FileManager.default.contents(atPath: path) {
+            guard data.count >= 32 else { throw ValidationError("\(path) holds fewer than 32 bytes.") }
+            return Array(data)
+        }
+        let secret = randomSecret()
+        guard FileManager.default.createFile(
+            atPath: path, contents: Data(secret), attributes: [.posixPermissions: 0o600]
+        ) else {
+            throw ValidationError("Could not create the signing secret file \(path).")
+        }
+        logger.notice("Generated a signing secret", metadata: ["chatkit.secret.file": "\(path)"])
+        return secret
     }
 }
