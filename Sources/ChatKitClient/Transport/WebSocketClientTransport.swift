@@ -15,7 +15,6 @@ public import Logging
 import HTTPTypes
 import NIOCore
 import NIOWebSocket
-import Synchronization
 
 /// A ``ChatKitCore/ClientTransport`` that reaches a ChatKit server over WebSocket (`ws://` or `wss://`).
 ///
@@ -94,7 +93,6 @@ public struct WebSocketClientTransport: ClientTransport {
     public func withConnection<Result: Sendable>(_ body: @Sendable (Connection) async throws -> Result)
         async throws -> Result
     {
-        let outcome = OutcomeBox<Result>()
         let maxMessageSize = configuration.maxMessageSize
         var headers = HTTPFields()
         for (name, value) in configuration.additionalHeaders {
@@ -106,19 +104,41 @@ public struct WebSocketClientTransport: ClientTransport {
             autoPing: configuration.pingInterval.map { .enabled(timePeriod: $0) } ?? .disabled
         )
         let url = url
-        // `connect` returns only after the handler returned, so `body` does not outlive this call.
-        try await withoutActuallyEscaping(body) { body in
-            _ = try await WebSocketClient.connect(url: url, configuration: clientConfiguration, logger: logger) {
-                inbound, outbound, _ in
-                let socket = ClientSocket(outbound: outbound, peer: url)
-                let result = try await socket.run(inbound: inbound, maxMessageSize: maxMessageSize, body: body)
-                outcome.set(result)
+        let logger = logger
+        // The socket's handler hands the socket out and keeps it open until `body` is done; `body` runs here, in
+        // the caller's task (WSClient may keep its handler closure after `connect` returns, so it must not capture
+        // `body`).
+        let (sockets, socketContinuation) = AsyncStream.makeStream(of: ClientSocket.self)
+        let (done, doneContinuation) = AsyncStream.makeStream(of: Never.self)
+        return try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                defer { socketContinuation.finish() }
+                _ = try await WebSocketClient.connect(url: url, configuration: clientConfiguration, logger: logger) {
+                    inbound, outbound, _ in
+                    let socket = ClientSocket(outbound: outbound, peer: url)
+                    socketContinuation.yield(socket)
+                    await socket.serve(inbound: inbound, maxMessageSize: maxMessageSize, until: done)
+                }
+            }
+            guard let socket = await sockets.first(where: { _ in true }) else {
+                // The connection failed before the handler ran: report why.
+                try await group.next()
+                throw ConnectionClosedError(reason: CloseReason(code: "normal", message: "The socket closed at once."))
+            }
+            do {
+                let result = try await body(socket.connection)
+                await socket.connection.outbound.close(.normal)
+                doneContinuation.finish()
+                // The body's result stands, whatever closing the socket reports.
+                try? await group.waitForAll()
+                return result
+            } catch {
+                await socket.connection.outbound.close(.normal)
+                doneContinuation.finish()
+                try? await group.waitForAll()
+                throw error
             }
         }
-        guard let result = outcome.take() else {
-            throw ConnectionClosedError(reason: CloseReason(code: "upgradeFailed", message: "The socket closed early."))
-        }
-        return result
     }
 }
 
@@ -144,14 +164,11 @@ private struct ClientSocket: Sendable {
         )
     }
 
-    /// Feeds inbound messages to the connection while `body` runs; returns what `body` returns.
-    func run<Result: Sendable>(
-        inbound: WebSocketInboundStream,
-        maxMessageSize: Int,
-        body: (Connection) async throws -> Result
-    ) async throws -> Result {
+    /// Feeds inbound messages to the connection until `done` finishes (the caller's body returned) or the task is
+    /// cancelled. The connection's inbound stream finishes when the server closes the socket.
+    func serve(inbound: WebSocketInboundStream, maxMessageSize: Int, until done: AsyncStream<Never>) async {
         let continuation = continuation
-        return try await withThrowingTaskGroup(of: Void.self) { group in
+        await withTaskGroup(of: Void.self) { group in
             group.addTask {
                 do {
                     for try await message in inbound.messages(maxSize: maxMessageSize) {
@@ -165,23 +182,9 @@ private struct ClientSocket: Sendable {
                     continuation.finish(throwing: Task.isCancelled ? nil : error)
                 }
             }
-            do {
-                let result = try await body(connection)
-                group.cancelAll()
-                await connection.outbound.close(.normal)
-                return result
-            } catch {
-                group.cancelAll()
-                await connection.outbound.close(.normal)
-                throw error
-            }
+            for await _ in done {}
+            group.cancelAll()
         }
+        continuation.finish()
     }
-}
-
-/// The body's result, handed from the handler task to `withConnection`.
-private final class OutcomeBox<Value: Sendable>: Sendable {
-    private let storage = Mutex<Value?>(nil)
-    func set(_ value: Value) { storage.withLock { $0 = value } }
-    func take() -> Value? { storage.withLock { $0.take() } }
 }
