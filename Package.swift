@@ -21,6 +21,7 @@ let package = Package(
         .library(name: "ChatKitClient", targets: ["ChatKitClient"]),
         .library(name: "ChatKitTesting", targets: ["ChatKitTesting"]),
         .library(name: "ChatKitSQLite", targets: ["ChatKitSQLite"]),
+        .executable(name: "chatkit-server", targets: ["chatkit-server"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
@@ -28,6 +29,12 @@ let package = Package(
         .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.8.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
         .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", from: "2.5.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-websocket.git", from: "2.8.1"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
     targets: [
         // Model, storage contract, errors and in-memory implementations. Depends on nothing heavier than swift-log.
@@ -45,13 +52,26 @@ let package = Package(
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
         // The client SDK (issues 4 and 5).
         .target(
             name: "ChatKitClient",
-            dependencies: ["ChatKitCore"],
+            dependencies: [
+                "ChatKitCore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ],
             swiftSettings: swiftSettings
         ),
         // The SQLite ChatStore: the only target linking GRDB (issue 3).
@@ -64,6 +84,21 @@ let package = Package(
         .target(
             name: "ChatKitTesting",
             dependencies: ["ChatKitCore"],
+            swiftSettings: swiftSettings
+        ),
+        // The bundled server: `swift run chatkit-server`.
+        .executableTarget(
+            name: "chatkit-server",
+            dependencies: [
+                "ChatKitCore",
+                "ChatKitServer",
+                "ChatKitSQLite",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ],
+            path: "Examples/chatkit-server",
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -96,7 +131,16 @@ let package = Package(
         ),
         .testTarget(
             name: "ChatKitServerTests",
-            dependencies: ["ChatKitCore", "ChatKitServer", "ChatKitClient", "ChatKitTesting"],
+            dependencies: [
+                "ChatKitCore", "ChatKitServer", "ChatKitClient", "ChatKitTesting",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -11,6 +11,7 @@
 
 public import ChatKitCore
 public import Logging
+import ServiceLifecycle
 
 /// The ChatKit server engine: accepts connections from any transport, authenticates them, serves every
 /// request against a ``ChatKitCore/ChatStore``, and pushes stored events, presence and typing to the
@@ -79,20 +80,34 @@ public final class ChatServer: Sendable {
         self.rateLimiter = RateLimiter(requestsPerSecond: configuration.limits.requestsPerSecond)
     }
 
-    /// Routes events, runs timers and serves the transports until the calling task is cancelled.
+    /// Routes events, runs timers and serves the transports until the calling task is cancelled, or until a
+    /// graceful shutdown (swift-service-lifecycle) has stopped every transport.
+    ///
+    /// ``ChatServer`` is a `Service`: run it in a `ServiceGroup` and a graceful shutdown (SIGTERM, say) lets each
+    /// transport stop accepting and tell its clients before `run()` returns. ``ChatKitCore/InProcessTransport``
+    /// stops only when cancelled.
     ///
     /// - Throws: An error from a transport that fails to serve, or ``ChatKitCore/ChatError`` `.storageFailure`
     ///   when the store cannot be read at start.
     public func run() async throws {
         let start = try await store.latestPosition()
-        try await withThrowingDiscardingTaskGroup { group in
+        try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await self.router.run(from: start) }
             group.addTask { await self.timers.run(clock: self.clock) }
-            for transport in transports {
-                group.addTask { try await transport.serve { connection in await self.handle(connection) } }
+            group.addTask {
+                try await withThrowingDiscardingTaskGroup { servers in
+                    for transport in self.transports {
+                        servers.addTask { try await transport.serve { connection in await self.handle(connection) } }
+                    }
+                }
+                // Transports return on a graceful shutdown (or there are none): stop once the shutdown is under way.
+                do { try await gracefulShutdown() } catch { return }
             }
             // Route anything stored between reading the start position and now.
             router.nudge()
+            // Routing and timers end only when cancelled: the transports' task ends first.
+            try await group.next()
+            group.cancelAll()
         }
     }
 

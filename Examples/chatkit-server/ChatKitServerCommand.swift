@@ -1,0 +1,129 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the ChatKit open source project
+//
+// Copyright (c) 2026 the ChatKit project authors
+// Licensed under Apache License v2.0 (see LICENSE)
+//
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+import ArgumentParser
+import ChatKitCore
+import ChatKitSQLite
+import ChatKitServer
+import Foundation
+import Logging
+import ServiceLifecycle
+import UnixSignals
+
+/// `swift run chatkit-server`: ChatKit's bundled server, with accounts, the WebSocket protocol and health checks
+/// on one port.
+@main
+struct ChatKitServerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "chatkit-server",
+        abstract: "Runs a ChatKit chat server: HTTP accounts and the realtime WebSocket protocol on one port.",
+        discussion: """
+            Endpoints: POST /v1/auth/signup, /v1/auth/login, /v1/auth/refresh, /v1/auth/logout; GET /health, \
+            /ready; WebSocket /v1/ws.
+
+            Storage: a SQLite database (--database, default ./chatkit.sqlite). The token signing secret is \
+            generated on first start and kept beside it in PATH.secret (mode 0600): keep both, and keep the \
+            secret private. With --in-memory everything is lost when the server stops, and the secret is \
+            generated at each start, so tokens from an earlier run are refused.
+            """
+    )
+
+    @Option(help: "The address to listen on; 0.0.0.0 accepts other hosts.")
+    var host = "127.0.0.1"
+
+    @Option(help: "The port to listen on; 0 picks a free one (the log says which).")
+    var port = 8080
+
+    @Option(help: "The SQLite database file, created if missing.")
+    var database = "./chatkit.sqlite"
+
+    @Flag(help: "Keep everything in memory instead of in --database; lost when the server stops.")
+    var inMemory = false
+
+    @Option(help: "trace, debug, info, notice, warning, error or critical.")
+    var logLevel = "info"
+
+    func validate() throws {
+        guard Logger.Level(rawValue: logLevel) != nil else {
+            throw ValidationError("Unknown log level '\(logLevel)'.")
+        }
+        guard (0...65535).contains(port) else { throw ValidationError("The port must be 0 to 65535.") }
+    }
+
+    func run() async throws {
+        let level = Logger.Level(rawValue: logLevel) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "chatkit")
+        let store: any ChatStore
+        let secret: [UInt8]
+        var sqlite: SQLiteChatStore?
+        if inMemory {
+            store = InMemoryChatStore()
+            // Per run: an in-memory store keeps no accounts across runs, so no token needs to outlive the process.
+            secret = Self.randomSecret()
+            logger.notice("Using an in-memory store and a signing secret generated for this run")
+        } else {
+            let opened = try SQLiteChatStore(path: database)
+            sqlite = opened
+            store = opened
+            secret = try Self.secret(beside: database, logger: logger)
+            logger.notice("Using the SQLite database", metadata: ["chatkit.database": "\(database)"])
+        }
+        defer { try? sqlite?.close() }
+        let auth = AuthService(store: store, secret: secret)
+        let transport = WebSocketServerTransport(
+            configuration: .init(host: host, port: port, serverName: "chatkit-server"),
+            httpRoutes: HTTPRoutes(auth: auth, store: store, logger: logger),
+            logger: logger,
+            onListening: { host, port in
+                logger.notice(
+                    "ChatKit server listening",
+                    metadata: ["chatkit.http": "http://\(host):\(port)", "chatkit.ws": "ws://\(host):\(port)/v1/ws"]
+                )
+            }
+        )
+        let server = ChatServer(
+            store: store, transports: [transport], authenticators: [auth.authenticator], logger: logger
+        )
+        // SIGINT (Ctrl-C) or SIGTERM: stop accepting, close every socket with `shutdown`, then exit.
+        let services = ServiceGroup(
+            configuration: .init(services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        )
+        try await services.run()
+        logger.notice("ChatKit server stopped")
+    }
+
+    private static func randomSecret() -> [UInt8] {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
+    }
+
+    /// The signing secret kept in `<database>.secret`, created (readable by the owner only) on first start.
+    private static func secret(beside database: String, logger: Logger) throws -> [UInt8] {
+        let path = database + ".secret"
+        if let data = FileManager.default.contents(atPath: path) {
+            guard data.count >= 32 else { throw ValidationError("\(path) holds fewer than 32 bytes.") }
+            return Array(data)
+        }
+        let secret = randomSecret()
+        guard FileManager.default.createFile(
+            atPath: path, contents: Data(secret), attributes: [.posixPermissions: 0o600]
+        ) else {
+            throw ValidationError("Could not create the signing secret file \(path).")
+        }
+        logger.notice("Generated a signing secret", metadata: ["chatkit.secret.file": "\(path)"])
+        return secret
+    }
+}

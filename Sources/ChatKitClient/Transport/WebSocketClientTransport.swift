@@ -1,0 +1,190 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the ChatKit open source project
+//
+// Copyright (c) 2026 the ChatKit project authors
+// Licensed under Apache License v2.0 (see LICENSE)
+//
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+public import ChatKitCore
+import HummingbirdWSClient
+public import Logging
+import HTTPTypes
+import NIOCore
+import NIOWebSocket
+
+/// A ``ChatKitCore/ClientTransport`` that reaches a ChatKit server over WebSocket (`ws://` or `wss://`).
+///
+/// Each ``withConnection(_:)`` opens a new socket, runs the caller's body with it as a
+/// ``ChatKitCore/Connection``, and closes it when the body returns. The bearer token never goes in the URL: the
+/// ``ChatClient`` sends it in the `hello` frame, inside the connection.
+///
+/// ```swift
+/// let transport = WebSocketClientTransport(url: "ws://127.0.0.1:8080/v1/ws")
+/// let client = ChatClient(transport: transport, token: tokens.accessToken)
+/// try await client.run()
+/// ```
+public struct WebSocketClientTransport: ClientTransport {
+    /// Settings of a ``WebSocketClientTransport``. Every value has a safe default.
+    public struct Configuration: Sendable {
+        /// The largest WebSocket frame sent or received, in bytes. Default 1 MiB, as the server's default.
+        public var maxFrameSize: Int
+        /// The largest inbound message, in bytes; a larger one closes the socket. Default 16 MiB.
+        public var maxMessageSize: Int
+        /// How often the client pings the server; a server that does not answer within the next period is
+        /// disconnected. `nil` disables pings (the server pings by default). Default `nil`.
+        public var pingInterval: Duration?
+        /// Extra headers of the upgrade request (for example, for a proxy). Never put the access token here if
+        /// intermediaries log headers; the `hello` frame carries it.
+        public var additionalHeaders: [String: String]
+
+        /// Creates a configuration; every parameter has a safe default.
+        ///
+        /// - Parameters:
+        ///   - maxFrameSize: The largest WebSocket frame, in bytes.
+        ///   - maxMessageSize: The largest inbound message, in bytes.
+        ///   - pingInterval: How often to ping the server; `nil` disables pings.
+        ///   - additionalHeaders: Extra headers of the upgrade request.
+        public init(
+            maxFrameSize: Int = 1 << 20,
+            maxMessageSize: Int = 16 << 20,
+            pingInterval: Duration? = nil,
+            additionalHeaders: [String: String] = [:]
+        ) {
+            self.maxFrameSize = maxFrameSize
+            self.maxMessageSize = maxMessageSize
+            self.pingInterval = pingInterval
+            self.additionalHeaders = additionalHeaders
+        }
+    }
+
+    /// The server's WebSocket URL, such as `ws://127.0.0.1:8080/v1/ws`.
+    public let url: String
+    /// The transport's settings.
+    public let configuration: Configuration
+    private let logger: Logger
+
+    /// Creates a transport.
+    ///
+    /// - Parameters:
+    ///   - url: The server's WebSocket URL (`ws://` or `wss://`, host, port and path).
+    ///   - configuration: Frame sizes, keepalive and headers.
+    ///   - logger: Where the transport logs; silent by default.
+    public init(
+        url: String,
+        configuration: Configuration = Configuration(),
+        logger: Logger = Logger(label: "chatkit.client.ws", factory: { _ in SwiftLogNoOpLogHandler() })
+    ) {
+        self.url = url
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    /// Opens a socket, runs `body` with it, and closes it when `body` returns or throws.
+    ///
+    /// The connection's inbound stream finishes when the server closes the socket, and throws when the socket
+    /// fails.
+    ///
+    /// - Returns: What `body` returns.
+    /// - Throws: An error when the server cannot be reached or refuses the upgrade, or what `body` throws.
+    public func withConnection<Result: Sendable>(_ body: @Sendable (Connection) async throws -> Result)
+        async throws -> Result
+    {
+        let maxMessageSize = configuration.maxMessageSize
+        var headers = HTTPFields()
+        for (name, value) in configuration.additionalHeaders {
+            if let name = HTTPField.Name(name) { headers[name] = value }
+        }
+        let clientConfiguration = WebSocketClientConfiguration(
+            maxFrameSize: configuration.maxFrameSize,
+            additionalHeaders: headers,
+            autoPing: configuration.pingInterval.map { .enabled(timePeriod: $0) } ?? .disabled
+        )
+        let url = url
+        let logger = logger
+        // The socket's handler hands the socket out and keeps it open until `body` is done; `body` runs here, in
+        // the caller's task (WSClient may keep its handler closure after `connect` returns, so it must not capture
+        // `body`).
+        let (sockets, socketContinuation) = AsyncStream.makeStream(of: ClientSocket.self)
+        let (done, doneContinuation) = AsyncStream.makeStream(of: Never.self)
+        return try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                defer { socketContinuation.finish() }
+                _ = try await WebSocketClient.connect(url: url, configuration: clientConfiguration, logger: logger) {
+                    inbound, outbound, _ in
+                    let socket = ClientSocket(outbound: outbound, peer: url)
+                    socketContinuation.yield(socket)
+                    await socket.serve(inbound: inbound, maxMessageSize: maxMessageSize, until: done)
+                }
+            }
+            guard let socket = await sockets.first(where: { _ in true }) else {
+                // The connection failed before the handler ran: report why.
+                try await group.next()
+                throw ConnectionClosedError(reason: CloseReason(code: "normal", message: "The socket closed at once."))
+            }
+            do {
+                let result = try await body(socket.connection)
+                await socket.connection.outbound.close(.normal)
+                doneContinuation.finish()
+                // The body's result stands, whatever closing the socket reports.
+                try? await group.waitForAll()
+                return result
+            } catch {
+                await socket.connection.outbound.close(.normal)
+                doneContinuation.finish()
+                try? await group.waitForAll()
+                throw error
+            }
+        }
+    }
+}
+
+/// One client socket adapted to a ``ChatKitCore/Connection``.
+private struct ClientSocket: Sendable {
+    let connection: Connection
+    private let continuation: AsyncThrowingStream<String, any Error>.Continuation
+
+    init(outbound: WebSocketOutboundWriter, peer: String) {
+        let (stream, continuation) = AsyncThrowingStream.makeStream(of: String.self, throwing: (any Error).self)
+        self.continuation = continuation
+        connection = Connection(
+            inbound: stream,
+            outbound: OutboundWriter(
+                write: { text in try await outbound.write(.text(text)) },
+                close: { reason in
+                    continuation.finish()
+                    let code: WebSocketErrorCode = reason == .normal ? .normalClosure : .goingAway
+                    try? await outbound.close(code, reason: String(reason.code.prefix(120)))
+                }
+            ),
+            peer: peer
+        )
+    }
+
+    /// Feeds inbound messages to the connection until `done` finishes (the caller's body returned) or the task is
+    /// cancelled. The connection's inbound stream finishes when the server closes the socket.
+    func serve(inbound: WebSocketInboundStream, maxMessageSize: Int, until done: AsyncStream<Never>) async {
+        let continuation = continuation
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                do {
+                    for try await message in inbound.messages(maxSize: maxMessageSize) {
+                        switch message {
+                        case .text(let text): continuation.yield(text)
+                        case .binary(let buffer): continuation.yield(String(buffer: buffer))
+                        }
+                    }
+                    continuation.finish()
+                } catch {
+                    continuation.finish(throwing: Task.isCancelled ? nil : error)
+                }
+            }
+            for await _ in done {}
+            group.cancelAll()
+        }
+        continuation.finish()
+    }
+}

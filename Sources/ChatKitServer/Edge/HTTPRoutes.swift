@@ -1,0 +1,285 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the ChatKit open source project
+//
+// Copyright (c) 2026 the ChatKit project authors
+// Licensed under Apache License v2.0 (see LICENSE)
+//
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+public import ChatKitCore
+import Foundation
+public import Hummingbird
+import HTTPTypes
+public import Logging
+import NIOCore
+
+/// ChatKit's HTTP endpoints: accounts (sign-up, login, refresh, logout) and health checks.
+///
+/// Add them to your own Hummingbird router with ``addRoutes(to:)``, or pass them to a standalone
+/// ``WebSocketServerTransport``, which serves them on its port.
+///
+/// | Method and path | Body | Answer |
+/// |---|---|---|
+/// | `POST /v1/auth/signup` | `{"username", "password", "displayName"?}` | `201` and ``AuthTokens``; limited per address |
+/// | `POST /v1/auth/login` | `{"username", "password"}` | `200` and ``AuthTokens`` |
+/// | `POST /v1/auth/refresh` | `{"refreshToken"}` | `200` and ``AuthTokens`` |
+/// | `POST /v1/auth/logout` | none; `Authorization: Bearer <access token>` | `204` |
+/// | `GET /health` | | `200 {"status": "ok"}` while the process serves HTTP |
+/// | `GET /ready` | | `200 {"status": "ready"}` when the store answers, else `503` |
+///
+/// Bodies are JSON; dates are milliseconds since 1970, as on the WebSocket. A failure is answered with
+/// `{"code": ..., "message": ...}`, the code being a ``ChatKitCore/ChatError/Code`` string, and an HTTP status:
+/// 400 `invalidArgument`, 401 `unauthenticated`, 403 `forbidden`, 404 `notFound`, 409 `conflict`, 413 or 429
+/// `limitExceeded` (429 comes with `Retry-After` in seconds and `retryAfterMilliseconds`), 500 `storageFailure`,
+/// 503 `unavailable`. Logs name the route and status only: never tokens, passwords or bodies.
+public struct HTTPRoutes: Sendable {
+    /// Settings of ``HTTPRoutes``.
+    public struct Configuration: Sendable {
+        /// The path prefix of the account endpoints. Default `/v1/auth`.
+        public var authPath: String
+        /// The largest request body accepted, in bytes; larger ones get `413`. Default 16 KiB.
+        public var maxBodySize: Int
+        /// How many sign-ups one client address may make at once, before ``signUpInterval`` applies. Default 10.
+        ///
+        /// Sign-ups are limited per address only when the router's request context tells the address
+        /// (`RemoteAddressRequestContext`, as the standalone ``WebSocketServerTransport``'s does). Behind a proxy
+        /// every client has the proxy's address: limit sign-ups at the proxy instead.
+        public var signUpBurst: Int
+        /// After the burst, one more sign-up per address is allowed each interval. Default 6 seconds.
+        public var signUpInterval: Duration
+
+        /// Creates a configuration; every parameter has a safe default.
+        ///
+        /// - Parameters:
+        ///   - authPath: The path prefix of the account endpoints.
+        ///   - maxBodySize: The largest request body accepted, in bytes.
+        ///   - signUpBurst: Sign-ups per client address allowed at once (at least 1).
+        ///   - signUpInterval: Time to regain one sign-up (positive).
+        public init(
+            authPath: String = "/v1/auth",
+            maxBodySize: Int = 16 * 1024,
+            signUpBurst: Int = 10,
+            signUpInterval: Duration = .seconds(6)
+        ) {
+            self.authPath = authPath
+            self.maxBodySize = maxBodySize
+            self.signUpBurst = signUpBurst
+            self.signUpInterval = signUpInterval
+        }
+    }
+
+    private let auth: AuthService?
+    private let store: (any ChatStore)?
+    private let configuration: Configuration
+    private let logger: Logger
+    private let signUpLimiter: KeyedRateLimiter<String>
+    private let clock: ServerClock
+
+    /// Creates the routes.
+    ///
+    /// - Parameters:
+    ///   - auth: The account service; `nil` leaves the account endpoints out (for apps with their own accounts and
+    ///     an ``ChatKitCore/Authenticator`` of their own).
+    ///   - store: The store `/ready` checks; `nil` makes `/ready` answer like `/health`.
+    ///   - configuration: Paths and limits.
+    ///   - logger: Where failures are logged; silent by default.
+    public init(
+        auth: AuthService?,
+        store: (any ChatStore)? = nil,
+        configuration: Configuration = Configuration(),
+        logger: Logger = Logger(label: "chatkit.http", factory: { _ in SwiftLogNoOpLogHandler() })
+    ) {
+        self.auth = auth
+        self.store = store
+        self.configuration = configuration
+        self.logger = logger
+        precondition(configuration.signUpInterval > .zero, "The sign-up interval must be positive")
+        self.signUpLimiter = KeyedRateLimiter(
+            ratePerSecond: 1 / (configuration.signUpInterval / .seconds(1)),
+            burst: Double(configuration.signUpBurst)
+        )
+        self.clock = ServerClock(ContinuousClock())
+    }
+
+    /// Adds the endpoints to a router.
+    ///
+    /// - Parameter router: Your application's HTTP router.
+    public func addRoutes<Context: RequestContext>(to router: Router<Context>) {
+        router.get("/health") { _, _ -> Response in
+            Self.statusResponse("ok")
+        }
+        router.get("/ready") { [self] _, _ -> Response in
+            await respond(route: "ready") {
+                if let store {
+                    do {
+                        _ = try await store.latestPosition()
+                    } catch {
+                        throw ChatError(.unavailable, "The store is not answering.", underlying: error)
+                    }
+                }
+                return Self.statusResponse("ready")
+            }
+        }
+        guard let auth else { return }
+        let prefix = configuration.authPath
+        router.post(RouterPath("\(prefix)/signup")) { [self] request, context -> Response in
+            await respond(route: "signup") {
+                try checkSignUpLimit(context)
+                let body = try await decode(SignUpBody.self, from: request)
+                let tokens = try await auth.signUp(
+                    username: body.username, password: body.password, displayName: body.displayName
+                )
+                return try Self.json(tokens, status: .created)
+            }
+        }
+        router.post(RouterPath("\(prefix)/login")) { [self] request, _ -> Response in
+            await respond(route: "login") {
+                let body = try await decode(LogInBody.self, from: request)
+                return try Self.json(try await auth.logIn(username: body.username, password: body.password), status: .ok)
+            }
+        }
+        router.post(RouterPath("\(prefix)/refresh")) { [self] request, _ -> Response in
+            await respond(route: "refresh") {
+                let body = try await decode(RefreshBody.self, from: request)
+                return try Self.json(try await auth.refresh(body.refreshToken), status: .ok)
+            }
+        }
+        router.post(RouterPath("\(prefix)/logout")) { [self] request, _ -> Response in
+            await respond(route: "logout") {
+                guard let token = Self.bearerToken(request) else {
+                    throw ChatError(.unauthenticated, "Send the access token as 'Authorization: Bearer <token>'.")
+                }
+                try await auth.logOut(accessToken: token)
+                return Response(status: .noContent)
+            }
+        }
+    }
+
+    // MARK: Bodies
+
+    private struct SignUpBody: Decodable {
+        var username: String
+        var password: String
+        var displayName: String?
+    }
+
+    private struct LogInBody: Decodable {
+        var username: String
+        var password: String
+    }
+
+    private struct RefreshBody: Decodable {
+        var refreshToken: String
+    }
+
+    private struct ErrorBody: Encodable {
+        var code: String
+        var message: String
+        var retryAfterMilliseconds: Int?
+    }
+
+    private func decode<Body: Decodable>(_ type: Body.Type, from request: Request) async throws -> Body {
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.body.collect(upTo: configuration.maxBodySize)
+        } catch is NIOTooManyBytesError {
+            throw ChatError(.limitExceeded, "The body is larger than \(configuration.maxBodySize) bytes.")
+        }
+        do {
+            return try JSONDecoder().decode(Body.self, from: Data(buffer.readableBytesView))
+        } catch let DecodingError.keyNotFound(key, _) {
+            throw ChatError(.invalidArgument, "The body lacks the field '\(key.stringValue)'.")
+        } catch let DecodingError.typeMismatch(_, context) {
+            let field = context.codingPath.last?.stringValue ?? "body"
+            throw ChatError(.invalidArgument, "The field '\(field)' has the wrong type.")
+        } catch {
+            throw ChatError(.invalidArgument, "The body is not a JSON object.")
+        }
+    }
+
+    private func checkSignUpLimit(_ context: some RequestContext) throws {
+        guard let address = (context as? any RemoteAddressRequestContext)?.remoteAddress?.ipAddress else { return }
+        if let wait = signUpLimiter.acquire(address, now: clock.now) {
+            var error = ChatError(.limitExceeded, "Too many sign-ups from this address; try again later.")
+            error.retryAfter = wait
+            throw error
+        }
+    }
+
+    private static func bearerToken(_ request: Request) -> String? {
+        guard let value = request.headers[.authorization] else { return nil }
+        let parts = value.split(separator: " ", maxSplits: 1)
+        guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
+        let token = parts[1].trimmingCharacters(in: .whitespaces)
+        return token.isEmpty ? nil : token
+    }
+
+    // MARK: Answers
+
+    /// Runs a route, turning a thrown error into a JSON error answer. Logs the route and the outcome only.
+    private func respond(route: String, _ body: () async throws -> Response) async -> Response {
+        do {
+            return try await body()
+        } catch let error as ChatError {
+            let response = Self.errorResponse(error)
+            logger.debug(
+                "Request refused",
+                metadata: ["chatkit.route": "\(route)", "chatkit.error.code": "\(error.code)", "chatkit.status": "\(response.status.code)"]
+            )
+            return response
+        } catch {
+            // The error's type only: its description could carry request content.
+            logger.error(
+                "Request failed", metadata: ["chatkit.route": "\(route)", "chatkit.error.type": "\(type(of: error))"]
+            )
+            return Self.errorResponse(ChatError(.storageFailure, "The server could not complete the request."))
+        }
+    }
+
+    /// The JSON answer and status for an error.
+    static func errorResponse(_ error: ChatError) -> Response {
+        let status: HTTPResponse.Status =
+            switch error.code {
+            case .invalidArgument: .badRequest
+            case .unauthenticated: .unauthorized
+            case .forbidden: .forbidden
+            case .notFound: .notFound
+            case .conflict: .conflict
+            case .limitExceeded where error.retryAfter == nil: .contentTooLarge
+            case .limitExceeded: .tooManyRequests
+            case .unavailable: .serviceUnavailable
+            default: .internalServerError
+            }
+        let retryAfter = error.retryAfter.map { Int(($0 / .milliseconds(1)).rounded(.up)) }
+        let body = ErrorBody(
+            code: "\(error.code)", message: error.reason ?? "\(error.code)", retryAfterMilliseconds: retryAfter
+        )
+        var response = (try? json(body, status: status)) ?? Response(status: status)
+        if let retryAfter {
+            response.headers[.retryAfter] = "\(max(1, (retryAfter + 999) / 1000))"
+        }
+        return response
+    }
+
+    private static func json(_ value: some Encodable, status: HTTPResponse.Status) throws -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .custom { date, encoder in
+            var container = encoder.singleValueContainer()
+            try container.encode(Int64((date.timeIntervalSince1970 * 1000).rounded()))
+        }
+        let data = try encoder.encode(value)
+        return Response(
+            status: status,
+            headers: [.contentType: "application/json; charset=utf-8"],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: data))
+        )
+    }
+
+    private static func statusResponse(_ status: String) -> Response {
+        (try? json(["status": status], status: .ok)) ?? Response(status: .ok)
+    }
+}

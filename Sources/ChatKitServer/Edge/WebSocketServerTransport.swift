@@ -1,0 +1,345 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the ChatKit open source project
+//
+// Copyright (c) 2026 the ChatKit project authors
+// Licensed under Apache License v2.0 (see LICENSE)
+//
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+public import ChatKitCore
+public import Hummingbird
+public import HummingbirdWebSocket
+public import Logging
+import NIOCore
+import NIOWebSocket
+import ServiceLifecycle
+import Synchronization
+
+/// A ``ChatKitCore/ServerTransport`` that serves ChatKit's realtime protocol over WebSocket, on Hummingbird.
+///
+/// Each WebSocket becomes a ``ChatKitCore/Connection``: text frames in, text frames out, closed with a reason.
+/// Use it one of two ways:
+///
+/// - **Standalone**: ``init(configuration:httpRoutes:logger:onListening:)`` listens on its own host and port
+///   while ``serve(_:)`` runs, with the WebSocket at ``Configuration/path`` and, if given, ChatKit's HTTP routes
+///   (``HTTPRoutes``) on the same port.
+///
+///   ```swift
+///   let transport = WebSocketServerTransport(
+///       configuration: .init(host: "0.0.0.0", port: 8080),
+///       httpRoutes: HTTPRoutes(auth: auth, store: store)
+///   )
+///   let server = ChatServer(store: store, transports: [transport], authenticators: [auth.authenticator])
+///   try await server.run()
+///   ```
+///
+/// - **Mounted** in your own Hummingbird application: ``mounted(configuration:logger:)`` does not listen; add its
+///   route to your WebSocket router with ``addRoutes(to:)`` and run your application next to the
+///   ``ChatServer`` (see `Documentation/Embedding.md`).
+///
+/// Upgrades are refused with `503 Service Unavailable` while ``serve(_:)`` is not running. On a graceful shutdown
+/// (run the ``ChatServer`` in a swift-service-lifecycle `ServiceGroup`), every socket is closed with the reason
+/// `shutdown` (WebSocket code 1001) so clients reconnect and resume from their cursors. When ``serve(_:)`` is
+/// cancelled instead, the sockets end without a close frame (NIO drops writes from cancelled tasks).
+///
+/// Inbound messages (text, or binary holding UTF-8 text) up to ``Configuration/maxMessageSize`` are handed to
+/// the engine, which answers frames above its own ``ChatServerConfiguration/Limits/maxFrameBytes`` with a
+/// `limitExceeded` error frame and keeps the connection open. Keep ``Configuration/maxMessageSize`` above that
+/// limit: a message beyond it closes the socket with WebSocket code 1009 (message too big).
+public final class WebSocketServerTransport: ServerTransport {
+    /// Settings of a ``WebSocketServerTransport``. Every value has a safe default.
+    public struct Configuration: Sendable {
+        /// The address to listen on when standalone. Default `127.0.0.1`; use `0.0.0.0` to accept other hosts.
+        public var host: String
+        /// The port to listen on when standalone; `0` picks a free port, reported to `onListening`. Default 8080.
+        public var port: Int
+        /// The path of the WebSocket endpoint. Default `/v1/ws`.
+        public var path: String
+        /// The largest WebSocket frame accepted or sent, in bytes; a larger inbound frame closes the socket with
+        /// code 1009. Default 1 MiB.
+        public var maxFrameSize: Int
+        /// The largest inbound message (all fragments together), in bytes; a larger one closes the socket with
+        /// code 1009. Default 1 MiB, four times the engine's default frame limit, so oversized frames up to this
+        /// size are answered in-band with `limitExceeded`.
+        public var maxMessageSize: Int
+        /// How often the server pings an idle client; a client that does not answer within the next period is
+        /// disconnected. `nil` disables pings. Default 30 seconds.
+        public var pingInterval: Duration?
+        /// How long to wait for the client's close frame after sending ours. Default 5 seconds.
+        public var closeTimeout: Duration
+        /// The server name reported in the `Server` header when standalone; `nil` sends none. Default `nil`.
+        public var serverName: String?
+
+        /// Creates a configuration; every parameter has a safe default.
+        ///
+        /// - Parameters:
+        ///   - host: The address to listen on when standalone.
+        ///   - port: The port to listen on when standalone; `0` picks a free one.
+        ///   - path: The path of the WebSocket endpoint.
+        ///   - maxFrameSize: The largest WebSocket frame, in bytes.
+        ///   - maxMessageSize: The largest inbound message, in bytes.
+        ///   - pingInterval: How often to ping clients; `nil` disables pings.
+        ///   - closeTimeout: How long to wait for the client's close frame.
+        ///   - serverName: The `Server` header.
+        public init(
+            host: String = "127.0.0.1",
+            port: Int = 8080,
+            path: String = "/v1/ws",
+            maxFrameSize: Int = 1 << 20,
+            maxMessageSize: Int = 1 << 20,
+            pingInterval: Duration? = .seconds(30),
+            closeTimeout: Duration = .seconds(5),
+            serverName: String? = nil
+        ) {
+            self.host = host
+            self.port = port
+            self.path = path
+            self.maxFrameSize = maxFrameSize
+            self.maxMessageSize = maxMessageSize
+            self.pingInterval = pingInterval
+            self.closeTimeout = closeTimeout
+            self.serverName = serverName
+        }
+
+        /// The HummingbirdWebSocket settings these values stand for; pass them to
+        /// `.http1WebSocketUpgrade(webSocketRouter:configuration:)` when you mount the transport.
+        public var webSocketConfiguration: WebSocketServerConfiguration {
+            WebSocketServerConfiguration(
+                maxFrameSize: maxFrameSize,
+                autoPing: pingInterval.map { .enabled(timePeriod: $0) } ?? .disabled,
+                closeTimeout: closeTimeout
+            )
+        }
+    }
+
+    private typealias Handler = @Sendable (Connection) async -> Void
+
+    private struct State {
+        var handler: Handler?
+        var live: [Int: OutboundWriter] = [:]
+        var nextID = 0
+        /// Waiting for `live` to become empty.
+        var drainWaiters: [Int: CheckedContinuation<Void, Never>] = [:]
+    }
+
+    /// The transport's settings.
+    public let configuration: Configuration
+    private let httpRoutes: HTTPRoutes?
+    private let isStandalone: Bool
+    private let logger: Logger
+    private let onListening: @Sendable (_ host: String, _ port: Int) async -> Void
+    private let state = Mutex(State())
+
+    /// Creates a standalone transport that listens while ``serve(_:)`` runs.
+    ///
+    /// - Parameters:
+    ///   - configuration: Address, path, limits and keepalive.
+    ///   - httpRoutes: ChatKit's HTTP endpoints to serve on the same port (auth, health); `nil` for none.
+    ///   - logger: Where the transport and Hummingbird log; silent by default. Logs never contain tokens,
+    ///     passwords or message bodies.
+    ///   - onListening: Called with the bound host and port once the server listens (each time ``serve(_:)``
+    ///     starts); with port `0`, this is how to learn the port.
+    public init(
+        configuration: Configuration = Configuration(),
+        httpRoutes: HTTPRoutes? = nil,
+        logger: Logger = Logger(label: "chatkit.edge", factory: { _ in SwiftLogNoOpLogHandler() }),
+        onListening: @escaping @Sendable (_ host: String, _ port: Int) async -> Void = { _, _ in }
+    ) {
+        self.configuration = configuration
+        self.httpRoutes = httpRoutes
+        self.isStandalone = true
+        self.logger = logger
+        self.onListening = onListening
+    }
+
+    private init(mountedWith configuration: Configuration, logger: Logger) {
+        self.configuration = configuration
+        self.httpRoutes = nil
+        self.isStandalone = false
+        self.logger = logger
+        self.onListening = { _, _ in }
+    }
+
+    /// Creates a transport that does not listen: your Hummingbird application upgrades the sockets, after you add
+    /// the route with ``addRoutes(to:)``. ``Configuration/host``, ``Configuration/port`` and
+    /// ``Configuration/serverName`` are not used; pass ``Configuration/webSocketConfiguration`` to your
+    /// application's server so frame size and keepalive apply.
+    ///
+    /// - Parameters:
+    ///   - configuration: Path, limits and keepalive.
+    ///   - logger: Where the transport logs; silent by default.
+    /// - Returns: The transport; give it to ``ChatServer`` as one of its transports.
+    public static func mounted(
+        configuration: Configuration = Configuration(),
+        logger: Logger = Logger(label: "chatkit.edge", factory: { _ in SwiftLogNoOpLogHandler() })
+    ) -> WebSocketServerTransport {
+        WebSocketServerTransport(mountedWith: configuration, logger: logger)
+    }
+
+    /// How many sockets are open.
+    public var connectionCount: Int { state.withLock { $0.live.count } }
+
+    // MARK: Routes
+
+    /// Adds the WebSocket endpoint at ``Configuration/path`` to a router whose requests may upgrade.
+    ///
+    /// Use the router as the `webSocketRouter` of `.http1WebSocketUpgrade(webSocketRouter:configuration:)`.
+    ///
+    /// - Parameter router: Your WebSocket router.
+    public func addRoutes<Context: WebSocketRequestContext>(to router: Router<Context>) {
+        router.ws(
+            RouterPath(configuration.path),
+            shouldUpgrade: { [self] _, _ in
+                guard isServing else {
+                    throw HTTPError(.serviceUnavailable, message: "The chat server is not running.")
+                }
+                return .upgrade([:])
+            },
+            onUpgrade: { [self] inbound, outbound, context in
+                try await serveSocket(inbound: inbound, outbound: outbound)
+            }
+        )
+    }
+
+    private var isServing: Bool { state.withLock { $0.handler != nil } }
+
+    // MARK: Serving
+
+    /// Accepts WebSockets and hands each to `onConnection` until the calling task is cancelled or a graceful
+    /// shutdown (swift-service-lifecycle) begins.
+    ///
+    /// On a graceful shutdown it stops accepting upgrades, closes every socket with the reason `shutdown`
+    /// (WebSocket code 1001, so clients reconnect elsewhere or later and resume from their cursors), waits up to
+    /// ``Configuration/closeTimeout`` for the sessions to end, then, standalone, stops the HTTP server and returns.
+    /// On cancellation the sockets end without a close frame (NIO drops writes from cancelled tasks).
+    ///
+    /// Standalone, this also runs the HTTP server on ``Configuration/host`` and ``Configuration/port``.
+    ///
+    /// - Parameter onConnection: Serves one connection; ``ChatServer/run()`` passes ``ChatServer/handle(_:)``.
+    /// - Throws: An error when the server cannot listen (for example, the port is taken).
+    public func serve(_ onConnection: @escaping @Sendable (Connection) async -> Void) async throws {
+        state.withLock { $0.handler = onConnection }
+        defer { state.withLock { $0.handler = nil } }
+        guard isStandalone else {
+            // Graceful shutdown or cancellation: either way the sockets this transport serves must end with it.
+            _ = try? await gracefulShutdown()
+            await closeSockets()
+            return
+        }
+        // The application runs in a service group of its own, so its graceful shutdown (which stops accepting and
+        // closes sockets with code 1000) starts only after every client was told `shutdown`.
+        let application = ServiceGroup(configuration: .init(services: [makeApplication()], logger: logger))
+        try await withThrowingTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                try await application.run()
+                return false
+            }
+            group.addTask { (try? await gracefulShutdown()) != nil }
+            // The application ended (it failed to listen) or a graceful shutdown began; cancellation ends both.
+            if try await group.next() == true {
+                await closeSockets()
+                await application.triggerGracefulShutdown()
+                _ = try await group.next()
+            }
+            group.cancelAll()
+        }
+    }
+
+    /// Stops accepting, closes every open socket with the reason `shutdown`, and waits (at most
+    /// ``Configuration/closeTimeout``) until their sessions ended.
+    private func closeSockets() async {
+        let live = state.withLock { state in
+            state.handler = nil
+            return Array(state.live.values)
+        }
+        for writer in live { await writer.close(Self.shutdown) }
+        let timeout = configuration.closeTimeout
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.waitUntilNoSockets() }
+            group.addTask { try? await Task.sleep(for: timeout) }
+            await group.next()
+            group.cancelAll()
+        }
+    }
+
+    private static let shutdown = CloseReason(code: "shutdown", message: "The server is shutting down; reconnect later.")
+
+    /// Returns once no socket is open, or when cancelled.
+    private func waitUntilNoSockets() async {
+        let id = state.withLock { state in
+            state.nextID += 1
+            return state.nextID
+        }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let done = state.withLock { state -> Bool in
+                    if state.live.isEmpty || Task.isCancelled { return true }
+                    state.drainWaiters[id] = continuation
+                    return false
+                }
+                if done { continuation.resume() }
+            }
+        } onCancel: {
+            state.withLock { $0.drainWaiters.removeValue(forKey: id) }?.resume()
+        }
+    }
+
+    /// The standalone application: the WebSocket route and the HTTP routes on one port.
+    private func makeApplication() -> some ApplicationProtocol {
+        let httpRouter = Router(context: EdgeRequestContext.self)
+        httpRoutes?.addRoutes(to: httpRouter)
+        let webSocketRouter = Router(context: EdgeRequestContext.self)
+        addRoutes(to: webSocketRouter)
+        let onListening = onListening
+        let logger = logger
+        return Application(
+            router: httpRouter,
+            server: .http1WebSocketUpgrade(
+                webSocketRouter: webSocketRouter,
+                configuration: .init(ws: configuration.webSocketConfiguration)
+            ),
+            configuration: ApplicationConfiguration(
+                address: .hostname(configuration.host, port: configuration.port),
+                serverName: configuration.serverName
+            ),
+            onServerRunning: { channel in
+                let host = channel.localAddress?.ipAddress ?? "?"
+                let port = channel.localAddress?.port ?? 0
+                logger.debug("Listening", metadata: ["chatkit.address": "\(host):\(port)"])
+                await onListening(host, port)
+            },
+            logger: logger
+        )
+    }
+
+    /// Serves one upgraded socket as a ``ChatKitCore/Connection`` until the engine is done with it.
+    private func serveSocket(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async throws {
+        let registered = state.withLock { state -> (id: Int, handler: Handler, socket: WebSocketConnection)? in
+            guard let handler = state.handler else { return nil }
+            state.nextID += 1
+            let socket = WebSocketConnection(outbound: outbound, peer: "websocket \(state.nextID)")
+            state.live[state.nextID] = socket.connection.outbound
+            return (state.nextID, handler, socket)
+        }
+        guard let registered else {
+            try await outbound.close(.goingAway, reason: "shutdown")
+            return
+        }
+        defer {
+            let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+                state.live.removeValue(forKey: registered.id)
+                guard state.live.isEmpty else { return [] }
+                defer { state.drainWaiters = [:] }
+                return Array(state.drainWaiters.values)
+            }
+            for waiter in waiters { waiter.resume() }
+        }
+        try await registered.socket.run(
+            inbound: inbound, maxMessageSize: configuration.maxMessageSize, handler: registered.handler
+        )
+    }
+
+}

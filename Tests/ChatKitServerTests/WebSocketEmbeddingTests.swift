@@ -1,0 +1,64 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the ChatKit open source project
+//
+// Copyright (c) 2026 the ChatKit project authors
+// Licensed under Apache License v2.0 (see LICENSE)
+//
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+import ChatKitClient
+import ChatKitCore
+import ChatKitServer
+import Hummingbird
+import HummingbirdWebSocket
+import Logging
+import NIOCore
+import Testing
+
+@Suite("WebSocket transport mounted in a user's own Hummingbird application")
+struct WebSocketEmbeddingTests {
+    @Test func theRoutesMountIntoAnApplicationThatServesItsOwnRoutesToo() async throws {
+        let store = InMemoryChatStore()
+        let auth = AuthService(store: store, secret: LiveServer.secret, configuration: .init(bcryptCost: 4))
+        let chat = WebSocketServerTransport.mounted()
+        let engine = ChatServer(store: store, transports: [chat], authenticators: [auth.authenticator])
+
+        let router = Router(context: BasicWebSocketRequestContext.self)
+        router.get("/hello") { _, _ in "the app's own route" }
+        HTTPRoutes(auth: auth, store: store).addRoutes(to: router)
+        let wsRouter = Router(context: BasicWebSocketRequestContext.self)
+        chat.addRoutes(to: wsRouter)
+        let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
+        let app = Application(
+            router: router,
+            server: .http1WebSocketUpgrade(
+                webSocketRouter: wsRouter, configuration: .init(ws: chat.configuration.webSocketConfiguration)
+            ),
+            configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+            onServerRunning: { channel in portContinuation.yield(channel.localAddress?.port ?? 0) },
+            logger: Logger(label: "test-app", factory: { _ in SwiftLogNoOpLogHandler() })
+        )
+
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await engine.run() }
+            group.addTask { try await app.runService(gracefulShutdownSignals: []) }
+            defer { group.cancelAll() }
+            let port = try #require(try await withTimeout("the app to listen") { await ports.first { _ in true } })
+            let live = LiveServer(store: store, auth: auth, server: engine, transport: chat, port: port)
+
+            let own = try await live.http("GET", "/hello")
+            #expect(own.status == 200)
+            let alice = try await live.signUp("alice")
+            let bob = try await live.signUp("bob")
+            let aliceClient = try await live.connect(alice.accessToken)
+            let bobClient = try await live.connect(bob.accessToken)
+            let conversation = try await aliceClient.client.createDirectConversation(with: bob.user.id)
+            _ = try await aliceClient.client.send("mounted", to: conversation.id)
+            try await bobClient.waitForMessages(1, in: conversation.id)
+            #expect(chat.connectionCount == 2)
+        }
+    }
+}

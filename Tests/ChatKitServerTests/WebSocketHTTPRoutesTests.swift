@@ -1,0 +1,128 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the ChatKit open source project
+//
+// Copyright (c) 2026 the ChatKit project authors
+// Licensed under Apache License v2.0 (see LICENSE)
+//
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+import ChatKitCore
+import ChatKitServer
+import Foundation
+import Testing
+
+@Suite("HTTP routes beside the WebSocket")
+struct WebSocketHTTPRoutesTests {
+    @Test func signUpLogInRefreshAndLogOut() async throws {
+        try await LiveServer.run { live in
+            let signedUp = try await live.http(
+                "POST", "/v1/auth/signup",
+                json: ["username": "Alice", "password": "correct horse battery", "displayName": "Alice A."]
+            )
+            #expect(signedUp.status == 201)
+            let first = try signedUp.decode(AuthTokens.self)
+            #expect(first.user.username == "alice")
+
+            let login = try await live.http(
+                "POST", "/v1/auth/login", json: ["username": "alice", "password": "correct horse battery"]
+            )
+            #expect(login.status == 200)
+            let tokens = try login.decode(AuthTokens.self)
+
+            let refreshed = try await live.http("POST", "/v1/auth/refresh", json: ["refreshToken": tokens.refreshToken])
+            #expect(refreshed.status == 200)
+            let next = try refreshed.decode(AuthTokens.self)
+            #expect(next.refreshToken != tokens.refreshToken)
+
+            let logout = try await live.http("POST", "/v1/auth/logout", bearer: next.accessToken)
+            #expect(logout.status == 204)
+            let afterLogout = try await live.http("POST", "/v1/auth/refresh", json: ["refreshToken": next.refreshToken])
+            #expect(afterLogout.status == 401)
+            #expect(afterLogout.code == "unauthenticated")
+            // The other session still works.
+            let other = try await live.http("POST", "/v1/auth/refresh", json: ["refreshToken": first.refreshToken])
+            #expect(other.status == 200)
+        }
+    }
+
+    @Test func failuresAreJSONWithAStatusPerCode() async throws {
+        try await LiveServer.run(
+            authConfiguration: .init(bcryptCost: 4, limits: .init(loginAttemptBurst: 2, loginAttemptInterval: .seconds(60)))
+        ) { live in
+            _ = try await live.signUp("bob")
+
+            let notJSON = try await live.http("POST", "/v1/auth/signup", rawBody: "username=bob")
+            #expect(notJSON.status == 400)
+            #expect(notJSON.code == "invalidArgument")
+            #expect((notJSON.json["message"] as? String)?.isEmpty == false)
+
+            let missing = try await live.http("POST", "/v1/auth/login", json: ["username": "bob"])
+            #expect(missing.status == 400)
+            #expect(missing.code == "invalidArgument")
+
+            let weak = try await live.http("POST", "/v1/auth/signup", json: ["username": "carol", "password": "short"])
+            #expect(weak.status == 400)
+
+            let taken = try await live.http(
+                "POST", "/v1/auth/signup", json: ["username": "bob", "password": "correct horse battery"]
+            )
+            #expect(taken.status == 409)
+            #expect(taken.code == "conflict")
+
+            let wrong = try await live.http("POST", "/v1/auth/login", json: ["username": "bob", "password": "wrong password"])
+            #expect(wrong.status == 401)
+            #expect(wrong.code == "unauthenticated")
+            #expect(!String(decoding: wrong.data, as: UTF8.self).contains("wrong password"))
+
+            // The burst of two is spent: the third attempt is limited, with a hint.
+            _ = try await live.http("POST", "/v1/auth/login", json: ["username": "bob", "password": "wrong again"])
+            let limited = try await live.http("POST", "/v1/auth/login", json: ["username": "bob", "password": "x"])
+            #expect(limited.status == 429)
+            #expect(limited.code == "limitExceeded")
+            #expect(limited.retryAfter.flatMap(Int.init).map { $0 >= 1 } == true)
+            #expect((limited.json["retryAfterMilliseconds"] as? Int).map { $0 > 0 } == true)
+
+            let noToken = try await live.http("POST", "/v1/auth/logout")
+            #expect(noToken.status == 401)
+
+            let huge = try await live.http(
+                "POST", "/v1/auth/login",
+                json: ["username": "bob", "password": String(repeating: "p", count: 64 * 1024)]
+            )
+            #expect(huge.status == 413)
+            #expect(huge.code == "limitExceeded")
+        }
+    }
+
+    @Test func signUpsAreLimitedPerClientAddress() async throws {
+        try await LiveServer.run(httpConfiguration: .init(signUpBurst: 2, signUpInterval: .seconds(60))) { live in
+            _ = try await live.signUp("first")
+            _ = try await live.signUp("second")
+            let third = try await live.http(
+                "POST", "/v1/auth/signup", json: ["username": "third", "password": "correct horse battery"]
+            )
+            #expect(third.status == 429)
+            #expect(third.code == "limitExceeded")
+            #expect(third.retryAfter.flatMap(Int.init).map { $0 >= 1 } == true)
+            // Logins are not sign-ups.
+            let login = try await live.http(
+                "POST", "/v1/auth/login", json: ["username": "first", "password": "correct horse battery"]
+            )
+            #expect(login.status == 200)
+        }
+    }
+
+    @Test func healthAndReadiness() async throws {
+        try await LiveServer.run { live in
+            let health = try await live.http("GET", "/health")
+            #expect(health.status == 200)
+            #expect(health.json["status"] as? String == "ok")
+            let ready = try await live.http("GET", "/ready")
+            #expect(ready.status == 200)
+            #expect(ready.json["status"] as? String == "ready")
+        }
+    }
+}

@@ -1,0 +1,86 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the ChatKit open source project
+//
+// Copyright (c) 2026 the ChatKit project authors
+// Licensed under Apache License v2.0 (see LICENSE)
+//
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+import NIOCore
+import NIOPosix
+import Synchronization
+
+/// A TCP relay on 127.0.0.1 in front of a server, whose sockets a test can cut: both sides see the TCP connection
+/// end without a WebSocket close, as when a network drops.
+final class TCPRelay: Sendable {
+    let port: Int
+    private let upstreamPort: Int
+    private let channels = Mutex<[any Channel]>([])
+
+    private init(port: Int, upstreamPort: Int) {
+        self.port = port
+        self.upstreamPort = upstreamPort
+    }
+
+    /// Runs a relay to `upstreamPort` while `body` runs, then closes it.
+    static func run(to upstreamPort: Int, _ body: @Sendable (TCPRelay) async throws -> Void) async throws {
+        let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .bind(host: "127.0.0.1", port: 0) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                }
+            }
+        let relay = TCPRelay(port: server.channel.localAddress?.port ?? 0, upstreamPort: upstreamPort)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                try await server.executeThenClose { inbound in
+                    try await withThrowingDiscardingTaskGroup { connections in
+                        for try await client in inbound {
+                            connections.addTask { try? await relay.pipe(client) }
+                        }
+                    }
+                }
+            }
+            defer {
+                relay.cutAll()
+                server.channel.close(promise: nil)
+                group.cancelAll()
+            }
+            try await body(relay)
+        }
+    }
+
+    /// Closes every relayed connection abruptly, on both sides.
+    func cutAll() {
+        let open = channels.withLock { channels in
+            defer { channels = [] }
+            return channels
+        }
+        for channel in open { channel.close(promise: nil) }
+    }
+
+    private func pipe(_ client: NIOAsyncChannel<ByteBuffer, ByteBuffer>) async throws {
+        let upstream = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .connect(host: "127.0.0.1", port: upstreamPort) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                }
+            }
+        channels.withLock { $0 += [client.channel, upstream.channel] }
+        try await client.executeThenClose { clientIn, clientOut in
+            try await upstream.executeThenClose { upstreamIn, upstreamOut in
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask { for try await bytes in clientIn { try await upstreamOut.write(bytes) } }
+                    group.addTask { for try await bytes in upstreamIn { try await clientOut.write(bytes) } }
+                    // When either direction ends, the relayed connection is over.
+                    try await group.next()
+                    group.cancelAll()
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,61 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the ChatKit open source project
+//
+// Copyright (c) 2026 the ChatKit project authors
+// Licensed under Apache License v2.0 (see LICENSE)
+//
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+import ChatKitCore
+import ChatKitServer
+import HummingbirdWSClient
+import Logging
+import NIOWebSocket
+import ServiceLifecycle
+import Testing
+
+@Suite("WebSocket edge shutdown")
+struct WebSocketShutdownTests {
+    @Test func aGracefulShutdownTellsEveryClientAndThenTheServerStops() async throws {
+        let store = InMemoryChatStore()
+        let auth = AuthService(store: store, secret: LiveServer.secret, configuration: .init(bcryptCost: 4))
+        let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
+        let transport = WebSocketServerTransport(
+            configuration: .init(host: "127.0.0.1", port: 0),
+            httpRoutes: HTTPRoutes(auth: auth, store: store),
+            onListening: { _, port in portContinuation.yield(port) }
+        )
+        let server = ChatServer(store: store, transports: [transport], authenticators: [auth.authenticator])
+        let services = ServiceGroup(
+            configuration: .init(
+                services: [server], logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+            )
+        )
+        let (finished, finishedContinuation) = AsyncStream.makeStream(of: Bool.self)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                try await services.run()
+                finishedContinuation.yield(true)
+            }
+            defer { group.cancelAll() }
+            let port = try #require(try await withTimeout("the server to listen") { await ports.first { _ in true } })
+            let live = LiveServer(store: store, auth: auth, server: server, transport: transport, port: port)
+            let tokens = try await live.signUp("alice")
+            let close = try await RawSocket.run(url: live.webSocketURL) { socket, outbound in
+                let hello = ClientFrame(id: "h", .hello(.init(token: tokens.accessToken)))
+                try await outbound.write(.text(try socket.codec.encode(hello)))
+                _ = try await socket.waitFor("welcome") { if case .welcome = $0 { true } else { false } }
+                await services.triggerGracefulShutdown()
+            }
+            #expect(close?.closeCode == .goingAway)
+            #expect(close?.reason?.hasPrefix("shutdown") == true)
+            // The server stops by itself, without being cancelled.
+            let stopped = try await withTimeout("the server to stop") { await finished.first { _ in true } }
+            #expect(stopped == true)
+            #expect(transport.connectionCount == 0)
+        }
+    }
+}
