@@ -119,6 +119,15 @@ public final class ChatServer: Sendable {
     /// How many connections are open.
     public var connectionCount: Int { registry.connectionCount }
 
+    /// Closes the user's open connections because their login was revoked: those opened with login session
+    /// `sessionID`, or all of them when `nil`. Each closes with the reason `unauthenticated`.
+    ///
+    /// Tokens are checked when a session opens; call this when you revoke them (``AuthService`` does through
+    /// ``AuthService/whenSessionsRevoked(_:)``), so that open connections end too.
+    public func closeSessions(of user: UserID, sessionID: String? = nil) {
+        for outbox in registry.outboxes(of: user, session: sessionID) { outbox.revoke() }
+    }
+
     /// Serves one connection until the peer closes it or the task is cancelled, then closes it.
     public func handle(_ connection: Connection) async {
         let session = Session(server: self, connection: connection)

@@ -15,7 +15,14 @@ import Synchronization
 /// Which connections each user has open, sharded by user so that routing does not contend on one lock.
 final class ConnectionRegistry: Sendable {
     private final class Shard: Sendable {
-        let connections = Mutex<[UserID: [Int: Outbox]]>([:])
+        let connections = Mutex<[UserID: [Int: Entry]]>([:])
+    }
+
+    /// One open connection.
+    struct Entry: Sendable {
+        var outbox: Outbox
+        /// The login session the connection was opened with, if the authenticator tracks sessions.
+        var sessionID: String?
     }
 
     private let shards: [Shard]
@@ -41,10 +48,10 @@ final class ConnectionRegistry: Sendable {
     }
 
     /// Registers a connection; returns how many the user has now.
-    func add(_ user: UserID, connection id: Int, outbox: Outbox) -> Int {
+    func add(_ user: UserID, connection id: Int, outbox: Outbox, sessionID: String?) -> Int {
         openConnections.wrappingAdd(1, ordering: .relaxed)
         return shard(user).connections.withLock { connections in
-            connections[user, default: [:]][id] = outbox
+            connections[user, default: [:]][id] = Entry(outbox: outbox, sessionID: sessionID)
             return connections[user]!.count
         }
     }
@@ -68,7 +75,14 @@ final class ConnectionRegistry: Sendable {
     /// The outboxes of the user's connections, except `excluded`.
     func outboxes(of user: UserID, except excluded: Int? = nil) -> [Outbox] {
         shard(user).connections.withLock { connections in
-            (connections[user] ?? [:]).filter { $0.key != excluded }.map(\.value)
+            (connections[user] ?? [:]).filter { $0.key != excluded }.map(\.value.outbox)
+        }
+    }
+
+    /// The outboxes of the user's connections opened with login session `sessionID` (all when `nil`).
+    func outboxes(of user: UserID, session sessionID: String?) -> [Outbox] {
+        shard(user).connections.withLock { connections in
+            (connections[user] ?? [:]).values.filter { sessionID == nil || $0.sessionID == sessionID }.map(\.outbox)
         }
     }
 

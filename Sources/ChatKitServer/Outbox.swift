@@ -29,6 +29,8 @@ final class Outbox: Sendable {
     enum Ending: Sendable {
         case closed
         case overflowed
+        /// The login session was revoked (logout, password change): the connection must close.
+        case revoked
     }
 
     private struct State {
@@ -126,6 +128,24 @@ final class Outbox: Sendable {
         }
         waiter?.resume(returning: nil)
         for endingWaiter in endingWaiters { endingWaiter.resume(returning: .closed) }
+    }
+
+    /// Ends the outbox because the session's login was revoked; what is queued is dropped.
+    func revoke() {
+        typealias Wakeups = (CheckedContinuation<[String]?, Never>?, [CheckedContinuation<Ending, Never>])
+        let (waiter, endingWaiters) = state.withLock { state -> Wakeups in
+            guard state.ending == nil else { return (nil, []) }
+            state.ending = .revoked
+            state.queue = []
+            state.held = []
+            defer {
+                state.waiter = nil
+                state.endingWaiters = []
+            }
+            return (state.waiter, state.endingWaiters)
+        }
+        waiter?.resume(returning: nil)
+        for endingWaiter in endingWaiters { endingWaiter.resume(returning: .revoked) }
     }
 
     /// Waits until the outbox is closed or overflows.

@@ -34,7 +34,7 @@ struct Session: Sendable {
                         guard let session = await open(text, connectionID: connectionID, logger: logger) else { break }
                         opened = session
                         group.addTask { await write(from: session.outbox) }
-                        group.addTask { await closeIfOverflowing(session.outbox) }
+                        group.addTask { await closeWhenEnded(session.outbox) }
                     }
                 }
             } catch {
@@ -72,14 +72,15 @@ struct Session: Sendable {
         }
         var registered: UserID?
         do {
-            let user = try await authenticate(hello.token)
+            let authenticated = try await authenticate(hello.token)
+            let user = authenticated.userID
             guard let profile = try await server.store.user(user) else {
                 throw ChatError(.unauthenticated, "The token's user no longer exists.")
             }
             let position = try await server.store.latestPosition()
             let outbox = Outbox(capacity: server.configuration.limits.outboundQueueCapacity, floor: hello.cursor ?? position)
             // Register before catching up, so no live event falls between catch-up and live delivery.
-            _ = server.registry.add(user, connection: connectionID, outbox: outbox)
+            _ = server.registry.add(user, connection: connectionID, outbox: outbox, sessionID: authenticated.sessionID)
             registered = user
             if server.presence.connected(user) { await server.broadcastPresence(of: user, isOnline: true) }
             let welcome = Welcome(
@@ -109,9 +110,9 @@ struct Session: Sendable {
         }
     }
 
-    private func authenticate(_ token: String) async throws -> UserID {
+    private func authenticate(_ token: String) async throws -> AuthenticatedUser {
         for authenticator in server.authenticators {
-            if let user = try await authenticator.authenticate(token: token) { return user.userID }
+            if let user = try await authenticator.authenticate(token: token) { return user }
         }
         throw ChatError(.unauthenticated, "No authenticator accepted the token.")
     }
@@ -187,15 +188,26 @@ struct Session: Sendable {
         }
     }
 
-    /// Closes the connection as a slow consumer if its outbox overflows. The writer may be stuck writing to the
-    /// slow peer, so the close goes to the transport directly; the client resumes from its cursor.
-    private func closeIfOverflowing(_ outbox: Outbox) async {
-        guard await outbox.waitUntilEnded() == .overflowed else { return }
-        server.logger.info("Closing a slow consumer", metadata: ["chatkit.connection.peer": "\(connection.peer)"])
-        let reason = CloseReason(
-            code: "slowConsumer",
-            message: "The connection fell too far behind and was closed; reconnect and resume from your cursor."
-        )
+    /// Closes the connection when its outbox overflows (a slow consumer) or its login session is revoked. The
+    /// writer may be stuck writing to a slow peer, so the close goes to the transport directly, with a reason
+    /// the client can act on.
+    private func closeWhenEnded(_ outbox: Outbox) async {
+        let reason: CloseReason
+        switch await outbox.waitUntilEnded() {
+        case .closed:
+            return
+        case .overflowed:
+            server.logger.info("Closing a slow consumer", metadata: ["chatkit.connection.peer": "\(connection.peer)"])
+            reason = CloseReason(
+                code: "slowConsumer",
+                message: "The connection fell too far behind and was closed; reconnect and resume from your cursor."
+            )
+        case .revoked:
+            reason = CloseReason(
+                code: "unauthenticated",
+                message: "The login session was revoked (logout or password change); log in again."
+            )
+        }
         await connection.outbound.close(reason)
     }
 

@@ -103,6 +103,7 @@ public struct AuthService: Sendable {
     private let loginLimiter: KeyedRateLimiter<String>
     private let clock: ServerClock
     private let now: @Sendable () -> Date
+    private let revocationHandlers = RevocationHandlers()
 
     /// Creates the service.
     ///
@@ -219,6 +220,7 @@ public struct AuthService: Sendable {
                 of: session.id, from: token.hash, to: next.hash, expiresAt: expiresAt
             )
         } catch let error as ChatError where error.code == .conflict {
+            revocationHandlers.notify(SessionRevocation(userID: session.userID, sessionID: session.id))
             throw ChatError(
                 .unauthenticated, "The refresh token was already used; the session has been revoked, log in again."
             )
@@ -246,6 +248,23 @@ public struct AuthService: Sendable {
     public func logOut(accessToken: String) async throws {
         let claims = try await authenticator.verifiedClaims(accessToken)
         try await store.revokeSession(SessionID(rawValue: claims.sid))
+        revocationHandlers.notify(
+            SessionRevocation(userID: UserID(rawValue: claims.sub.value), sessionID: SessionID(rawValue: claims.sid))
+        )
+    }
+
+    /// Calls `handler` whenever sessions are revoked (logout, password change, refresh-token reuse), so that
+    /// connections opened with them can be closed too:
+    ///
+    /// ```swift
+    /// auth.whenSessionsRevoked { revocation in
+    ///     server.closeSessions(of: revocation.userID, sessionID: revocation.sessionID?.rawValue)
+    /// }
+    /// ```
+    ///
+    /// Handlers run on the revoking task and must return quickly.
+    public func whenSessionsRevoked(_ handler: @escaping @Sendable (SessionRevocation) -> Void) {
+        revocationHandlers.add(handler)
     }
 
     /// Changes a user's password, revokes all their sessions (every device is logged out, and every access token
@@ -277,6 +296,7 @@ public struct AuthService: Sendable {
         let hash = await hasher.hash(newPassword)
         let updated = try await store.setPasswordHash(hash, of: userID)
         try await store.revokeSessions(of: userID)
+        revocationHandlers.notify(SessionRevocation(userID: userID, sessionID: nil))
         return try await startSession(for: user, credentialsVersion: updated.version)
     }
 
