@@ -55,18 +55,18 @@ extension ChatServer {
         return audience
     }
 
-    /// Tells `user`'s audience that they came online or went offline.
-    func broadcastPresence(of user: UserID, isOnline: Bool) async {
-        guard let audience = try? await presenceAudience(of: user) else { return }
+    /// Tells `user`'s audience (computed when not given) that they came online or went offline.
+    func broadcastPresence(of user: UserID, isOnline: Bool, to audience: Set<UserID>? = nil) async {
+        var audience = audience
+        if audience == nil { audience = try? await presenceAudience(of: user) }
+        guard let audience else { return }
         let update = PresenceUpdate(userID: user, isOnline: isOnline, lastSeenAt: isOnline ? nil : Date())
         deliver(.presence(update), to: audience)
     }
 
-    /// The presence of the online users `user` may see, sent when a session opens.
-    func onlinePeers(of user: UserID) async throws -> [PresenceUpdate] {
-        try await presenceAudience(of: user).filter { presence.isOnline($0) }.sorted().map {
-            PresenceUpdate(userID: $0, isOnline: true)
-        }
+    /// The presence of the online users of an audience, sent when a session opens.
+    func onlinePeers(in audience: Set<UserID>) -> [PresenceUpdate] {
+        audience.filter { presence.isOnline($0) }.sorted().map { PresenceUpdate(userID: $0, isOnline: true) }
     }
 
     func deliver(_ frame: ServerFrame, to users: some Sequence<UserID>) {

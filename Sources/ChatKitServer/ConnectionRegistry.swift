@@ -47,40 +47,25 @@ final class ConnectionRegistry: Sendable {
         nextConnectionID.wrappingAdd(1, ordering: .relaxed).newValue
     }
 
-    /// Registers a connection; returns how many the user has now.
-    func add(_ user: UserID, connection id: Int, outbox: Outbox, sessionID: String?) -> Int {
+    /// Registers a connection.
+    func add(_ user: UserID, connection id: Int, outbox: Outbox, sessionID: String?) {
         openConnections.wrappingAdd(1, ordering: .relaxed)
-        return shard(user).connections.withLock { connections in
-            connections[user, default: [:]][id] = Entry(outbox: outbox, sessionID: sessionID)
-            return connections[user]!.count
-        }
-    }
-
-    /// Unregisters a connection; returns how many the user still has.
-    func remove(_ user: UserID, connection id: Int) -> Int {
-        openConnections.wrappingSubtract(1, ordering: .relaxed)
-        return shard(user).connections.withLock { connections in
-            connections[user]?[id] = nil
-            let remaining = connections[user]?.count ?? 0
-            if remaining == 0 { connections[user] = nil }
-            return remaining
-        }
-    }
-
-    /// Whether the user has any connection open.
-    func isConnected(_ user: UserID) -> Bool {
-        shard(user).connections.withLock { $0[user] != nil }
-    }
-
-    /// The outboxes of the user's connections, except `excluded`.
-    func outboxes(of user: UserID, except excluded: Int? = nil) -> [Outbox] {
         shard(user).connections.withLock { connections in
-            (connections[user] ?? [:]).filter { $0.key != excluded }.map(\.value.outbox)
+            connections[user, default: [:]][id] = Entry(outbox: outbox, sessionID: sessionID)
+        }
+    }
+
+    /// Unregisters a connection.
+    func remove(_ user: UserID, connection id: Int) {
+        openConnections.wrappingSubtract(1, ordering: .relaxed)
+        shard(user).connections.withLock { connections in
+            connections[user]?[id] = nil
+            if connections[user]?.isEmpty == true { connections[user] = nil }
         }
     }
 
     /// The outboxes of the user's connections opened with login session `sessionID` (all when `nil`).
-    func outboxes(of user: UserID, session sessionID: String?) -> [Outbox] {
+    func outboxes(of user: UserID, session sessionID: String? = nil) -> [Outbox] {
         shard(user).connections.withLock { connections in
             (connections[user] ?? [:]).values.filter { sessionID == nil || $0.sessionID == sessionID }.map(\.outbox)
         }

@@ -16,9 +16,10 @@ import Synchronization
 /// Whether each user is online: online while any device is connected, offline once the last one has been gone
 /// for the grace period.
 final class PresenceTracker: Sendable {
+    /// A user counts as online while they have an entry: from their first connection until the grace period
+    /// after their last one ends.
     private struct Entry {
         var connections = 0
-        var isOnline = false
         /// Bumped on every change, so a pending offline timer can tell it is stale.
         var generation = 0
     }
@@ -28,11 +29,10 @@ final class PresenceTracker: Sendable {
     /// Records a new connection; `true` if the user just came online (was offline).
     func connected(_ user: UserID) -> Bool {
         entries.withLock { entries in
+            let cameOnline = entries[user] == nil
             var entry = entries[user] ?? Entry()
             entry.connections += 1
             entry.generation += 1
-            let cameOnline = !entry.isOnline
-            entry.isOnline = true
             entries[user] = entry
             return cameOnline
         }
@@ -63,6 +63,6 @@ final class PresenceTracker: Sendable {
 
     /// Whether the user counts as online.
     func isOnline(_ user: UserID) -> Bool {
-        entries.withLock { $0[user]?.isOnline ?? false }
+        entries.withLock { $0[user] != nil }
     }
 }

@@ -80,9 +80,12 @@ struct Session: Sendable {
             let position = try await server.store.latestPosition()
             let outbox = Outbox(capacity: server.configuration.limits.outboundQueueCapacity, floor: hello.cursor ?? position)
             // Register before catching up, so no live event falls between catch-up and live delivery.
-            _ = server.registry.add(user, connection: connectionID, outbox: outbox, sessionID: authenticated.sessionID)
+            server.registry.add(user, connection: connectionID, outbox: outbox, sessionID: authenticated.sessionID)
             registered = user
-            if server.presence.connected(user) { await server.broadcastPresence(of: user, isOnline: true) }
+            let cameOnline = server.presence.connected(user)
+            // The same users see this user's presence and are shown to them: read the audience once.
+            let audience = try await server.presenceAudience(of: user)
+            if cameOnline { await server.broadcastPresence(of: user, isOnline: true, to: audience) }
             let welcome = Welcome(
                 id: frame.id, version: version, user: profile,
                 limits: server.configuration.announcedLimits, position: position
@@ -93,7 +96,7 @@ struct Session: Sendable {
                 cursor = try await catchUp(user, from: cursor)
             }
             try await connection.outbound.write(try codec.encode(ServerFrame.synced(Synced(cursor: cursor))))
-            for update in try await server.onlinePeers(of: user) {
+            for update in server.onlinePeers(in: audience) {
                 outbox.enqueue(try codec.encode(ServerFrame.presence(update)))
             }
             logger.debug("Session opened", metadata: ["chatkit.user.id": "\(user)"])
@@ -212,7 +215,7 @@ struct Session: Sendable {
     }
 
     private func close(user: UserID, connectionID: Int) async {
-        _ = server.registry.remove(user, connection: connectionID)
+        server.registry.remove(user, connection: connectionID)
         if let generation = server.presence.disconnected(user) {
             let server = server
             server.timers.schedule(at: server.clock.now + server.configuration.presenceGracePeriod) {

@@ -114,29 +114,6 @@ struct DeliveryTests {
         }
     }
 
-    @Test func aLongCatchUpUnderLiveTrafficCompletesWithoutClosingTheClient() async throws {
-        var configuration = ChatServerConfiguration()
-        configuration.limits.requestsPerSecond = 10_000
-        configuration.limits.outboundQueueCapacity = 16
-        configuration.routingBatchSize = 8
-        try await ServerHarness.run(configuration: configuration) { harness in
-            _ = try await harness.user("alice")
-            let bob = try await harness.user("bob")
-            let alice = try await harness.connect("alice")
-            let chat = try await alice.client.createDirectConversation(with: bob)
-            for number in 1...300 { _ = try await alice.client.send("old \(number)", to: chat.id) }
-            async let sending: Void = {
-                for number in 1...100 { _ = try await alice.client.send("new \(number)", to: chat.id) }
-            }()
-            let bobClient = TestClient(ChatClient(transport: harness.transport, token: "token-bob", cursor: .start))
-            try await sending
-            try await bobClient.waitForMessages(400, in: chat.id)
-            let seqs = bobClient.storedEvents.compactMap { $0.kind == .messageCreated ? $0.message?.seq : nil }
-            #expect(seqs == Array(1...400))
-            #expect(bobClient.client.connectionState == .connected)
-        }
-    }
-
     @Test func eventsRoutedLateGoToWhoWereMembersWhenTheyWereStored() async throws {
         // The group exists before the server starts, so the router first meets it at a later event and must ask
         // the store who the members were then, not who they are now.

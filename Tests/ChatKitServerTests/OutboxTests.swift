@@ -1,0 +1,64 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the ChatKit open source project
+//
+// Copyright (c) 2026 the ChatKit project authors
+// Licensed under Apache License v2.0 (see LICENSE)
+//
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+@testable import ChatKitServer
+import ChatKitCore
+import Testing
+
+/// The outbox's catch-up hand-over, driven directly: deterministic where an end-to-end test would depend on
+/// scheduling.
+@Suite("Outbox")
+struct OutboxTests {
+    private func drain(_ outbox: Outbox) async -> [String] {
+        outbox.close()
+        var frames: [String] = []
+        while let batch = await outbox.next() { frames += batch }
+        return frames
+    }
+
+    @Test func heldEventsAfterTheCatchUpAreReleasedInOrderAndOlderOnesDropped() async {
+        let outbox = Outbox(capacity: 10, floor: StreamPosition(2))
+        outbox.enqueueEvent("e2", position: StreamPosition(2))  // before the session's cursor
+        outbox.enqueueEvent("e5", position: StreamPosition(5))
+        outbox.enqueueEvent("e4", position: StreamPosition(4))
+        outbox.enqueueEvent("e7", position: StreamPosition(7))
+        outbox.enqueue("result")
+        #expect(outbox.release(after: StreamPosition(5)))  // catch-up sent up to 5
+        outbox.enqueueEvent("e6", position: StreamPosition(6))  // late duplicate of what was released
+        outbox.enqueueEvent("e8", position: StreamPosition(8))
+        #expect(await drain(outbox) == ["result", "e7", "e8"])
+    }
+
+    @Test func heldEventsThatOverflowAskForAnotherCatchUpInsteadOfClosing() async {
+        let outbox = Outbox(capacity: 3, floor: .start)
+        for position in 1...5 { outbox.enqueueEvent("e\(position)", position: StreamPosition(Int64(position))) }
+        #expect(outbox.ending == nil, "held events overflowing closed the connection")
+        #expect(!outbox.release(after: StreamPosition(2)), "the dropped events 3...5 must be caught up again")
+        outbox.enqueueEvent("e6", position: StreamPosition(6))
+        #expect(outbox.release(after: StreamPosition(5)))  // the second catch-up sent 3...5
+        #expect(await drain(outbox) == ["e6"])
+    }
+
+    @Test func queuedFramesOverCapacityEndTheOutboxAsASlowConsumer() async {
+        let outbox = Outbox(capacity: 2, floor: .start)
+        #expect(outbox.release(after: .start))
+        for index in 0..<3 { outbox.enqueue("r\(index)") }
+        #expect(outbox.ending == .overflowed)
+        #expect(await outbox.waitUntilEnded() == .overflowed)
+    }
+
+    @Test func revokingEndsTheOutbox() async {
+        let outbox = Outbox(capacity: 2, floor: .start)
+        outbox.revoke()
+        #expect(await outbox.waitUntilEnded() == .revoked)
+        #expect(await outbox.next() == nil)
+    }
+}
