@@ -182,6 +182,11 @@ public final class WebSocketServerTransport: ServerTransport {
     /// How many sockets are open.
     public var connectionCount: Int { state.withLock { $0.live.count } }
 
+    /// Lets the HTTP routes served with this transport answer the chat API with `server`.
+    func attach(_ server: ChatServer) {
+        httpRoutes?.attach(server)
+    }
+
     // MARK: Routes
 
     /// Adds the WebSocket endpoint at ``Configuration/path`` to a router whose requests may upgrade.
