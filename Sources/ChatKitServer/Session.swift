@@ -24,6 +24,14 @@ struct Session: Sendable {
         var logger = server.logger
         logger[metadataKey: "chatkit.connection.id"] = "\(connectionID)"
         var opened: (user: UserID, outbox: Outbox)?
+        let saidHello = SetOnceFlag()
+        let connection = connection
+        server.timers.schedule(at: server.clock.now + server.configuration.helloTimeout) {
+            guard !saidHello.isSet else { return }
+            await connection.outbound.close(
+                CloseReason(code: "timeout", message: "No 'hello' arrived in time; open the session with 'hello' first.")
+            )
+        }
         await withDiscardingTaskGroup { group in
             do {
                 for try await text in connection.inbound {
@@ -31,6 +39,7 @@ struct Session: Sendable {
                         await handleRequest(text, user: opened.user, outbox: opened.outbox)
                         if opened.outbox.ending != nil { break }
                     } else {
+                        saidHello.set()
                         guard let session = await open(text, connectionID: connectionID, logger: logger) else { break }
                         opened = session
                         group.addTask { await write(from: session.outbox) }
