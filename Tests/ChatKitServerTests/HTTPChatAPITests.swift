@@ -200,11 +200,12 @@ struct HTTPChatAPITests {
 }
 
 extension LiveServer {
-    /// Waits until `count` connections are registered with the server: WebSocket sessions and waiting long polls.
+    /// Waits until exactly `count` connections are registered with the server: WebSocket sessions and waiting
+    /// long polls.
     func waitUntilConnections(_ count: Int) async throws {
         let server = server
         try await withTimeout("\(count) connections") {
-            while server.connectionCount < count { try await Task.sleep(for: .milliseconds(5)) }
+            while server.connectionCount != count { try await Task.sleep(for: .milliseconds(5)) }
         }
     }
 }
