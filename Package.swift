@@ -160,6 +160,19 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Examples/CustomStore: a storage adapter of your own, proven by the conformance suite.
+        .target(
+            name: "AuditedChatStore",
+            dependencies: ["ChatKitCore"],
+            path: "Examples/CustomStore/AuditedChatStore",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "AuditedChatStoreTests",
+            dependencies: ["AuditedChatStore", "ChatKitCore", "ChatKitSQLite", "ChatKitTesting"],
+            path: "Examples/CustomStore/Tests",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "ChatKitTestingTests",
             dependencies: ["ChatKitCore", "ChatKitTesting"],
