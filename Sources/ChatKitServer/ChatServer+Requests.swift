@@ -156,6 +156,13 @@ extension ChatServer {
                 throw ChatError(.limitExceeded, "At most \(limits.maxPageSize) profiles per request.")
             }
             return RequestResult(users: try await store.users(ids))
+        case .findUser(let find):
+            // Looked up as a login looks it up, so any spelling that logs in finds the user.
+            guard !find.username.allSatisfy(\.isWhitespace) else {
+                throw ChatError(.invalidArgument, "Give the username to find.")
+            }
+            let username = CredentialRules.lookupUsername(find.username)
+            return RequestResult(users: try await store.user(username: username).map { [$0] } ?? [])
         case .updateProfile(let update):
             return written(RequestResult(users: [try await store.updateProfile(of: user, update)]))
         case .ping:
@@ -183,7 +190,7 @@ extension ClientRequest {
         case .send:
             .append
         case .conversation, .members, .markers, .listConversations, .history, .sync, .search, .listContacts,
-            .profiles:
+            .profiles, .findUser:
             .read
         case .edit, .delete, .react, .unreact, .markDelivered, .markRead, .createConversation, .addMembers, .join,
             .leave, .removeMember, .setRole, .rename, .requestContact, .acceptContact, .declineContact,

@@ -81,6 +81,25 @@ struct HTTPChatAPITests {
         }
     }
 
+    @Test func findUserByUsernameOverTheWebSocketAndHTTP() async throws {
+        try await LiveServer.run { live in
+            let alice = try await live.signUp("alice")
+            let bob = try await live.signUp("Bob")
+            let client = try await live.connect(alice.accessToken)
+            #expect(try await client.client.findUser(username: "BOB")?.id == bob.user.id)
+            #expect(try await client.client.findUser(username: "nobody") == nil)
+            let empty = await #expect(throws: ChatError.self) { try await client.client.findUser(username: " ") }
+            #expect(empty?.code == .invalidArgument)
+            await client.disconnect()
+
+            let found = try await live.http(
+                "POST", "/v1/requests", rawBody: try json(["type": "findUser", "id": "1", "username": "bob"]),
+                bearer: alice.accessToken
+            )
+            #expect(try found.decode(RequestResult.self).users?.map(\.id) == [bob.user.id])
+        }
+    }
+
     @Test func apiFailuresAreClear() async throws {
         try await LiveServer.run { live in
             let alice = try await live.signUp("alice")
