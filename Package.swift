@@ -22,6 +22,7 @@ let package = Package(
         .library(name: "ChatKitTesting", targets: ["ChatKitTesting"]),
         .library(name: "ChatKitSQLite", targets: ["ChatKitSQLite"]),
         .executable(name: "chatkit-server", targets: ["chatkit-server"]),
+        .executable(name: "chatkit-cli", targets: ["chatkit-cli"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
@@ -111,6 +112,16 @@ let package = Package(
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             path: "Examples/chatkit-server",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "chatkit-cli",
+            dependencies: [
+                "ChatKitCore",
+                "ChatKitClient",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Examples/chatkit-cli",
             swiftSettings: swiftSettings
         ),
         .testTarget(
