@@ -152,6 +152,12 @@ let package = Package(
             path: "Benchmarks/chatkit-sqlite-bench",
             swiftSettings: swiftSettings
         ),
+        .executableTarget(
+            name: "chatkit-microbench",
+            dependencies: ["ChatKitCore", "ChatKitServer", "ChatKitSQLite", "ChatKitTesting"],
+            path: "Benchmarks/chatkit-microbench",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "ChatKitServerTests",
             dependencies: [

@@ -1,0 +1,66 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the ChatKit open source project
+//
+// Copyright (c) 2026 the ChatKit project authors
+// Licensed under Apache License v2.0 (see LICENSE)
+//
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+import Foundation
+
+/// One measured figure.
+struct Measurement {
+    var name: String
+    var operations: Int
+    var elapsed: Duration
+    /// What the operations are, plural, for the table (`ops`, `deliveries`...).
+    var unit = "ops"
+
+    var nanosecondsPerOperation: Double {
+        Double(elapsed.components.seconds) * 1e9 / Double(operations)
+            + Double(elapsed.components.attoseconds) / 1e9 / Double(operations)
+    }
+
+    var operationsPerSecond: Double { 1e9 / nanosecondsPerOperation }
+}
+
+/// Runs `body` `runs` times after one warm-up run and keeps the fastest run: the figure least disturbed by
+/// whatever else the machine was doing.
+func measure(
+    _ name: String, operations: Int, unit: String = "ops", runs: Int = 5, _ body: () async throws -> Void
+) async rethrows -> Measurement {
+    try await body()
+    var best = Duration.seconds(Int64.max)
+    for _ in 0..<runs {
+        let start = ContinuousClock.now
+        try await body()
+        best = min(best, ContinuousClock.now - start)
+    }
+    return Measurement(name: name, operations: operations, elapsed: best, unit: unit)
+}
+
+/// Prints the table, one row per measurement.
+func report(_ measurements: [Measurement]) {
+    let width = max(10, measurements.map(\.name.count).max() ?? 0)
+    say("\("benchmark".padding(toLength: width, withPad: " ", startingAt: 0))  \("ns per op".leftPadded(12))  \("per second".leftPadded(14))")
+    for measurement in measurements {
+        let name = measurement.name.padding(toLength: width, withPad: " ", startingAt: 0)
+        let perOperation = String(format: "%.0f", measurement.nanosecondsPerOperation).leftPadded(12)
+        let perSecond = String(format: "%.0f", measurement.operationsPerSecond).leftPadded(14)
+        say("\(name)  \(perOperation)  \(perSecond) \(measurement.unit)/s")
+    }
+}
+
+/// Prints a line at once, also when the output goes to a file.
+func say(_ line: String) {
+    FileHandle.standardOutput.write(Data((line + "\n").utf8))
+}
+
+extension String {
+    func leftPadded(_ width: Int) -> String {
+        count >= width ? self : String(repeating: " ", count: width - count) + self
+    }
+}
