@@ -132,7 +132,7 @@ let package = Package(
         .testTarget(
             name: "ChatKitServerTests",
             dependencies: [
-                "ChatKitCore", "ChatKitServer", "ChatKitClient", "ChatKitTesting",
+                "ChatKitCore", "ChatKitServer", "ChatKitClient", "ChatKitTesting", "ChatKitSQLite",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
