@@ -15,7 +15,35 @@ public import ChatKitCore
 extension ChatClient {
     // MARK: Messages
 
-    /// Sends a message; resending with the same `clientMessageID` returns the first message.
+    /// Sends a message through the outbox and waits until the server stores it.
+    ///
+    /// The message is queued as ``OutgoingMessage/State/pending`` (see ``outbox`` and ``outboxUpdates()``) and sent
+    /// as soon as the client is connected, after the messages queued before it in the same conversation. If the
+    /// connection drops before the answer, the client sends it again after reconnecting, with the same
+    /// `clientMessageID`: the server stores a message once per sender and client message ID, so a resend returns
+    /// the first message. What the caller sees:
+    ///
+    /// - Returns the stored message, however many reconnections it took.
+    /// - Throws the server's ``ChatKitCore/ChatError`` when it refuses the message for good (`forbidden`,
+    ///   `notFound`, `invalidArgument`, `conflict`, `limitExceeded` without a retry-after, or `storageFailure`
+    ///   ``Configuration/maximumSendAttempts`` times); the message stays in the outbox as
+    ///   ``OutgoingMessage/State/failed``. A rate limit (`limitExceeded` with a retry-after) only delays it.
+    /// - Throws `.unavailable` when ``run()`` ends (or has ended) before the message is stored: it stays pending
+    ///   and is sent when ``run()`` runs again.
+    /// - Throws `CancellationError` when the calling task is cancelled; the message stays queued all the same
+    ///   (it may already be on the wire).
+    ///
+    /// Calling `send` again with the `clientMessageID` of a queued message waits for that message; with that of a
+    /// failed message, queues it again (a retry you can await).
+    ///
+    /// - Parameters:
+    ///   - body: The text.
+    ///   - conversation: Where to post.
+    ///   - clientMessageID: The idempotency key; a new random one by default.
+    ///   - replyTo: The message replied to.
+    ///   - mentions: Mentioned users.
+    ///   - attachments: Attachment metadata.
+    /// - Returns: The stored message.
     public func send(
         _ body: String,
         to conversation: ConversationID,
@@ -28,7 +56,7 @@ extension ChatClient {
             conversationID: conversation, clientMessageID: clientMessageID, body: body, replyTo: replyTo,
             mentions: mentions.isEmpty ? nil : mentions, attachments: attachments.isEmpty ? nil : attachments
         )
-        return try required(\.message, of: try await request(.send(send)))
+        return try await enqueue(send)
     }
 
     /// Replaces the body of one of your messages.

@@ -9,13 +9,16 @@
 //
 //===----------------------------------------------------------------------===//
 
+
 public import ChatKitCore
 import Synchronization
 
-/// A ChatKit client: opens a session over any ``ChatKitCore/ClientTransport``, sends requests, and delivers
-/// what the server pushes as ``events``.
+/// A ChatKit client that stays connected: it opens sessions over any ``ChatKitCore/ClientTransport``, reconnects
+/// when the network drops, resumes from its cursor, keeps unsent messages in an outbox, and delivers what the
+/// server pushes as ``events``.
 ///
-/// Run it in a task you own; requests made from other tasks wait for their answers:
+/// Run it in a task you own; ``run()`` keeps the client connected until that task is cancelled. Requests made
+/// from other tasks wait for their answers:
 ///
 /// ```swift
 /// let client = ChatClient(transport: transport, token: token)
@@ -28,119 +31,331 @@ import Synchronization
 /// }
 /// ```
 ///
+/// - Reconnection: after a dropped connection the client waits (``ReconnectionPolicy``: exponential backoff with
+///   full jitter, at least the server's retry-after) and connects again, sending its ``cursor`` in `hello`. The
+///   server replays every stored event after the cursor; the client drops any event at or below its cursor, so
+///   ``events`` has no gaps and no duplicates across reconnections.
+/// - Outbox: ``send(_:to:clientMessageID:replyTo:mentions:attachments:)`` queues the message and sends it whenever
+///   the client is connected, again after a reconnection if the answer was lost, in order within each
+///   conversation. ``outbox`` and ``outboxUpdates()`` show each message's ``OutgoingMessage/State``.
+/// - Connection state: ``connectionState``, and ``connectionStateUpdates()`` to observe it.
+///
 /// Errors are ``ChatKitCore/ChatError``s carrying the server's error code; `.unavailable` means the connection
 /// is not open (or dropped before the answer came).
 public final class ChatClient: Sendable {
-    private struct State {
+    enum RunPhase {
+        /// ``run()`` has not been called yet.
+        case idle
+        case running
+        /// ``run()`` returned (`nil`) or threw.
+        case ended(ChatError?)
+    }
+
+    struct OutboxEntry {
+        var message: OutgoingMessage
+        /// Sent on the current connection, awaiting the answer (or waiting out a retry-after).
+        var inFlight = false
+        /// Refusals that are retried later (`storageFailure`), counted to give up eventually.
+        var failedAttempts = 0
+        /// Tasks awaiting `send`, by waiter ID.
+        var waiters: [Int: CheckedContinuation<Message, any Error>] = [:]
+    }
+
+    struct State {
         var connectionState = ConnectionState.disconnected
+        var stateObservers = Observers<ConnectionState>()
+        var phase = RunPhase.idle
         var outgoing: AsyncStream<String>.Continuation?
         var pending: [String: CheckedContinuation<RequestResult, any Error>] = [:]
         var welcome: Welcome?
         var welcomeWaiters: [CheckedContinuation<Welcome, any Error>] = []
         var refusal: ChatError?
-        /// Why the last connection ended, until the next one starts.
+        /// Why the last connection ended, until the next one opens.
         var lastFailure: ChatError?
         var cursor: StreamPosition?
         var nextRequestID = 0
+        var nextWaiterID = 0
+        /// The token from the provider, once asked.
+        var providedToken: String?
+        var outbox: [OutboxEntry] = []
+        var outboxObservers = Observers<OutgoingMessage>()
+        /// Wakes the outbox sender of the open session; `nil` between sessions.
+        var outboxSignal: AsyncStream<Void>.Continuation?
+
+        mutating func setConnectionState(_ new: ConnectionState) {
+            guard new != connectionState else { return }
+            connectionState = new
+            stateObservers.yield(new)
+        }
     }
 
-    private let transport: any ClientTransport
-    private let token: String
-    private let codec = WireCodec()
-    private let state: Mutex<State>
-    private let eventContinuation: AsyncStream<ClientEvent>.Continuation
+    enum TokenSource: Sendable {
+        case fixed(String)
+        case provider(@Sendable (_ refresh: Bool) async throws -> String)
+    }
 
-    /// Everything the server pushes, in the order it arrived. The stream buffers without limit: consume it.
+    /// How one connection attempt ended.
+    enum SessionOutcome: Sendable {
+        /// The server refused `hello`.
+        case refused(ChatError)
+        /// The transport could not reach the server.
+        case unreachable(ChatError)
+        /// The connection closed; `opened` when the session had opened, `uptime` how long it was open.
+        case ended(opened: Bool, uptime: Duration, ChatError)
+    }
+
+    let transportForSessions: any ClientTransport
+    private let tokenSource: TokenSource
+    /// The client's settings, fixed at creation.
+    public let configuration: Configuration
+    let codec = WireCodec()
+    let state: Mutex<State>
+    let eventContinuation: AsyncStream<ClientEvent>.Continuation
+
+    /// Everything the server pushes, in the order it arrived, across reconnections: stored events once each (none
+    /// at or below the cursor), presence, typing, `synced` after each catch-up, `goodbye`. The stream buffers
+    /// without limit: consume it.
     public let events: AsyncStream<ClientEvent>
 
-    /// Creates a client.
+    /// Creates a client that sends a fixed token.
+    ///
+    /// When the server refuses the token (`unauthenticated`), ``run()`` throws: a fixed token cannot be refreshed.
+    /// Use ``init(transport:cursor:configuration:tokenProvider:)`` to refresh tokens.
     ///
     /// - Parameters:
     ///   - transport: How to reach the server.
     ///   - token: The bearer token sent in `hello`.
     ///   - cursor: The position of the last event this client processed before, to catch up from; `nil` to
     ///     start from now.
-    public init(transport: any ClientTransport, token: String, cursor: StreamPosition? = nil) {
-        self.transport = transport
-        self.token = token
+    ///   - configuration: Reconnection and timing; the defaults reconnect with backoff.
+    public convenience init(
+        transport: any ClientTransport,
+        token: String,
+        cursor: StreamPosition? = nil,
+        configuration: Configuration = Configuration()
+    ) {
+        self.init(transport: transport, tokenSource: .fixed(token), cursor: cursor, configuration: configuration)
+    }
+
+    /// Creates a client that asks `tokenProvider` for its token.
+    ///
+    /// The client asks once before its first connection (`refresh` is `false`) and keeps the token. When the
+    /// server refuses it (`unauthenticated`), the client asks again with `refresh` set to `true` (fetch a new
+    /// access token, for example from `POST /v1/auth/refresh`) and reconnects at once; if the new token is refused
+    /// too, ``run()`` throws. A provider that throws a ``ChatKitCore/ChatError`` `.unauthenticated` or
+    /// `.forbidden` stops the client (log in again); any other error counts as a failed connection attempt and is
+    /// retried with backoff.
+    ///
+    /// ```swift
+    /// let client = ChatClient(transport: transport) { refresh in
+    ///     refresh ? try await api.refresh().accessToken : tokens.accessToken
+    /// }
+    /// ```
+    ///
+    /// - Parameters:
+    ///   - transport: How to reach the server.
+    ///   - cursor: The position of the last event this client processed before; `nil` to start from now.
+    ///   - configuration: Reconnection and timing; the defaults reconnect with backoff.
+    ///   - tokenProvider: Returns the bearer token to send in `hello`; `refresh` asks for a new one.
+    public convenience init(
+        transport: any ClientTransport,
+        cursor: StreamPosition? = nil,
+        configuration: Configuration = Configuration(),
+        tokenProvider: @escaping @Sendable (_ refresh: Bool) async throws -> String
+    ) {
+        self.init(transport: transport, tokenSource: .provider(tokenProvider), cursor: cursor, configuration: configuration)
+    }
+
+    private init(
+        transport: any ClientTransport,
+        tokenSource: TokenSource,
+        cursor: StreamPosition?,
+        configuration: Configuration
+    ) {
+        self.transportForSessions = transport
+        self.tokenSource = tokenSource
+        self.configuration = configuration
         self.state = Mutex(State(cursor: cursor))
         (events, eventContinuation) = AsyncStream.makeStream(of: ClientEvent.self)
+    }
+
+    deinit {
+        let observers = state.withLock { state in (state.stateObservers, state.outboxObservers) }
+        observers.0.finishAll()
+        observers.1.finishAll()
+        eventContinuation.finish()
     }
 
     /// Where the connection stands.
     public var connectionState: ConnectionState { state.withLock { $0.connectionState } }
 
+    /// The connection state now, then every change, until the consumer stops iterating or the client is released.
+    ///
+    /// A typical sequence: `connecting`, `connected`, then after a drop `waitingToReconnect(after: 0.2 s)`,
+    /// `connecting`, `connected`; `disconnected` when ``run()`` returns. Each call returns a new stream; a stream
+    /// buffers without limit, so consume it.
+    ///
+    /// - Returns: A stream of states.
+    public func connectionStateUpdates() -> AsyncStream<ConnectionState> {
+        let (stream, continuation) = AsyncStream.makeStream(of: ConnectionState.self)
+        let id = state.withLock { state in
+            continuation.yield(state.connectionState)
+            return state.stateObservers.add(continuation)
+        }
+        continuation.onTermination = { [weak self] _ in
+            self?.state.withLock { $0.stateObservers.remove(id) }
+        }
+        return stream
+    }
+
     /// The position of the last stored event received: pass it to a new client to resume where this one was.
     public var cursor: StreamPosition? { state.withLock { $0.cursor } }
 
-    /// Connects, opens the session and processes what the server sends until the connection closes or the task
-    /// is cancelled.
+    /// Connects, opens a session and processes what the server sends; when the connection ends, waits as the
+    /// ``Configuration/reconnection`` policy says and connects again, until the calling task is cancelled.
     ///
-    /// - Throws: ``ChatKitCore/ChatError`` when the server refuses the session (for example `.unauthenticated`),
-    ///   or the transport's error when it cannot connect.
+    /// Each new session sends the ``cursor`` in `hello`, so the server replays what happened meanwhile. Returns
+    /// when the task is cancelled. With ``ReconnectionPolicy/disabled``, returns when the first session closes.
+    ///
+    /// - Throws: ``ChatKitCore/ChatError`` when the server refuses the session for good: `unauthenticated` (after
+    ///   one token refresh when there is a token provider), `invalidArgument` (no shared protocol version),
+    ///   `forbidden`, `notFound`. Refusals the server may lift (`unavailable`, `storageFailure`, `limitExceeded`)
+    ///   are retried, waiting at least their retry-after. With ``ReconnectionPolicy/disabled``, also `.unavailable`
+    ///   when the server cannot be reached or any refusal. `.conflict` when `run()` is already running.
     public func run() async throws {
-        let connected = ManagedFlag()
+        let alreadyRunning = state.withLock { state -> Bool in
+            if case .running = state.phase { return true }
+            state.phase = .running
+            return false
+        }
+        if alreadyRunning {
+            throw ChatError(.conflict, "run() is already running on this client; run it from one task only.")
+        }
         do {
-            try await transport.withConnection { connection in
-                connected.set()
-                try await self.serve(connection)
-            }
-        } catch let error as ChatError where connected.isSet {
-            throw error
+            try await reconnect()
+            end(with: nil)
         } catch {
-            let failure =
-                connected.isSet
-                ? ChatError(.unavailable, "The connection failed.", underlying: error)
-                : ChatError(.unavailable, "Could not connect to the server.", underlying: error)
-            finish(with: failure)
+            let failure = error as? ChatError ?? ChatError(.unavailable, "The client stopped.", underlying: error)
+            end(with: failure)
             throw failure
         }
     }
 
-    /// Runs one session over an open connection until it closes.
-    private func serve(_ connection: Connection) async throws {
-        let (outgoing, outgoingContinuation) = AsyncStream.makeStream(of: String.self)
-        let helloID = state.withLock { state -> String in
-            state.connectionState = .connecting
-            state.outgoing = outgoingContinuation
-            state.refusal = nil
-            state.lastFailure = nil
-            state.nextRequestID += 1
-            return "hello-\(state.nextRequestID)"
-        }
-        let hello = ClientRequest.Hello(token: token, cursor: cursor)
-        outgoingContinuation.yield(try codec.encode(ClientFrame(id: helloID, .hello(hello))))
-
-        var closeError: (any Error)?
-        await withDiscardingTaskGroup { group in
-            group.addTask {
-                for await text in outgoing {
-                    do { try await connection.outbound.write(text) } catch { break }
-                }
-            }
+    /// Runs sessions until cancelled or refused for good.
+    private func reconnect() async throws {
+        let policy = configuration.reconnection
+        var generator = SystemRandomNumberGenerator()
+        var failedAttempts = 0
+        var refreshedToken = false
+        var needsFreshToken = false
+        while !Task.isCancelled {
+            state.withLock { $0.setConnectionState(.connecting) }
+            let outcome: SessionOutcome
             do {
-                for try await text in connection.inbound { receive(text, helloID: helloID) }
+                let token = try await accessToken(refresh: needsFreshToken)
+                outcome = await session(token: token)
+            } catch is CancellationError {
+                return
+            } catch let error as ChatError where error.code == .unauthenticated || error.code == .forbidden {
+                throw error
             } catch {
-                closeError = error
+                outcome = .unreachable(ChatError(.unavailable, "The token provider failed.", underlying: error))
             }
-            outgoingContinuation.finish()
+            needsFreshToken = false
+            if Task.isCancelled { return }
+            var retryAfter: Duration?
+            switch outcome {
+            case .refused(let refusal):
+                if refusal.code == .unauthenticated, case .provider = tokenSource, !refreshedToken {
+                    refreshedToken = true
+                    needsFreshToken = true
+                    continue
+                }
+                guard policy.isEnabled, Self.mayRetry(refusal) else { throw Self.finalRefusal(refusal) }
+                retryAfter = refusal.retryAfter
+            case .unreachable(let failure):
+                guard policy.isEnabled else { throw failure }
+            case .ended(let opened, let uptime, _):
+                guard policy.isEnabled else { return }
+                if opened { refreshedToken = false }
+                if uptime >= policy.resetAfter { failedAttempts = 0 }
+            }
+            let delay = policy.delay(forAttempt: failedAttempts, retryAfter: retryAfter, using: &generator)
+            failedAttempts += 1
+            state.withLock { $0.setConnectionState(.waitingToReconnect(after: delay)) }
+            do {
+                try await configuration.clock.sleep(delay)
+            } catch {
+                return
+            }
         }
-        let refusal = state.withLock { $0.refusal }
-        let reason = (closeError as? ConnectionClosedError)?.reason.map { " (\($0))" } ?? ""
-        finish(with: refusal ?? ChatError(.unavailable, "The connection closed\(reason).", underlying: closeError))
-        if let refusal { throw refusal }
     }
 
-    /// Waits until the session is open and returns the server's welcome.
+    /// Whether a refused `hello` may succeed later.
+    static func mayRetry(_ refusal: ChatError) -> Bool {
+        refusal.code == .unavailable || refusal.code == .storageFailure || refusal.code == .limitExceeded
+    }
+
+    /// The error ``run()`` throws for a refusal it gives up on.
+    private static func finalRefusal(_ refusal: ChatError) -> ChatError {
+        var error = ChatError(
+            refusal.code,
+            "The server refused the session (\(refusal.code)): \(refusal.reason ?? "no reason given")"
+        )
+        error.retryAfter = refusal.retryAfter
+        return error
+    }
+
+    private func accessToken(refresh: Bool) async throws -> String {
+        switch tokenSource {
+        case .fixed(let token):
+            return token
+        case .provider(let provide):
+            if !refresh, let token = state.withLock({ $0.providedToken }) { return token }
+            let token = try await provide(refresh)
+            state.withLock { $0.providedToken = token }
+            return token
+        }
+    }
+
+    /// Stops: fails everyone waiting for a session or a send, and records why.
+    private func end(with failure: ChatError?) {
+        let (welcomeWaiters, sendWaiters, error) = state.withLock { state in
+            state.phase = .ended(failure)
+            state.setConnectionState(.disconnected)
+            let error = failure ?? state.lastFailure ?? ChatError(.unavailable, "The client stopped.")
+            var sendWaiters: [CheckedContinuation<Message, any Error>] = []
+            for index in state.outbox.indices {
+                sendWaiters += state.outbox[index].waiters.values
+                state.outbox[index].waiters = [:]
+                state.outbox[index].inFlight = false
+            }
+            defer { state.welcomeWaiters = [] }
+            return (state.welcomeWaiters, sendWaiters, error)
+        }
+        for waiter in welcomeWaiters { waiter.resume(throwing: error) }
+        let stopped = ChatError(
+            .unavailable,
+            "The client stopped before the message was sent; it stays in the outbox and is sent when run() runs again."
+        )
+        for waiter in sendWaiters { waiter.resume(throwing: stopped) }
+    }
+
+    /// Waits until a session is open and returns the server's welcome.
     ///
-    /// - Throws: The refusal when the server refused the session, `.unavailable` when the connection closed
-    ///   first.
+    /// While the client reconnects this waits for the next session. Called before ``run()`` starts, it waits for
+    /// the first one.
+    ///
+    /// - Throws: Once ``run()`` has ended: what it threw (such as the refusal), or, when it returned, why the last
+    ///   connection ended (`.unavailable`).
     @discardableResult
     public func connected() async throws -> Welcome {
         try await withCheckedThrowingContinuation { continuation in
             let outcome = state.withLock { state -> Result<Welcome, ChatError>? in
                 if let welcome = state.welcome, state.connectionState == .connected { return .success(welcome) }
-                if let failure = state.lastFailure { return .failure(failure) }
+                if case .ended(let failure) = state.phase {
+                    return .failure(failure ?? state.lastFailure ?? ChatError(.unavailable, "The client stopped."))
+                }
                 state.welcomeWaiters.append(continuation)
                 return nil
             }
@@ -150,8 +365,12 @@ public final class ChatClient: Sendable {
 
     /// Sends a request and waits for its result.
     ///
+    /// Requests other than `send` are not queued: they fail while the client is disconnected. To post messages,
+    /// use ``send(_:to:clientMessageID:replyTo:mentions:attachments:)``, which goes through the outbox.
+    ///
     /// - Throws: ``ChatKitCore/ChatError`` with the server's code when refused; `.unavailable` when not connected
-    ///   or when the connection closes before the answer.
+    ///   or when the connection closes before the answer; `.limitExceeded` when the frame is larger than the
+    ///   server accepts.
     public func request(_ request: ClientRequest) async throws -> RequestResult {
         let id = state.withLock { state -> String in
             state.nextRequestID += 1
@@ -163,7 +382,8 @@ public final class ChatClient: Sendable {
         }
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
-                let failure = state.withLock { state -> ChatError? in
+                let failure = state.withLock { state -> (any Error)? in
+                    if Task.isCancelled { return CancellationError() }
                     guard state.connectionState == .connected, let outgoing = state.outgoing else {
                         return ChatError(.unavailable, "The client is not connected.")
                     }
@@ -177,67 +397,6 @@ public final class ChatClient: Sendable {
             let continuation = state.withLock { $0.pending.removeValue(forKey: id) }
             continuation?.resume(throwing: CancellationError())
         }
-    }
-
-    // MARK: Receiving
-
-    private func receive(_ text: String, helloID: String) {
-        let frame: ServerFrame
-        do {
-            frame = try codec.decodeServerFrame(text)
-        } catch {
-            return
-        }
-        switch frame {
-        case .welcome(let welcome):
-            let waiters = state.withLock { state in
-                state.welcome = welcome
-                state.connectionState = .connected
-                if state.cursor == nil { state.cursor = welcome.position }
-                defer { state.welcomeWaiters = [] }
-                return state.welcomeWaiters
-            }
-            for waiter in waiters { waiter.resume(returning: welcome) }
-        case .result(let id, let result):
-            state.withLock { $0.pending.removeValue(forKey: id) }?.resume(returning: result)
-        case .error(let error):
-            let failure = Self.chatError(error)
-            if error.id == helloID {
-                state.withLock { $0.refusal = failure }
-            } else if let id = error.id {
-                state.withLock { $0.pending.removeValue(forKey: id) }?.resume(throwing: failure)
-            }
-        case .event(let event):
-            state.withLock { state in state.cursor = max(state.cursor ?? .start, event.position) }
-            eventContinuation.yield(.stored(event))
-        case .synced(let synced):
-            state.withLock { state in state.cursor = max(state.cursor ?? .start, synced.cursor) }
-            eventContinuation.yield(.synced(synced.cursor))
-        case .presence(let update):
-            eventContinuation.yield(.presence(update))
-        case .typing(let update):
-            eventContinuation.yield(.typing(update))
-        case .goodbye(let goodbye):
-            eventContinuation.yield(.goodbye(goodbye))
-        }
-    }
-
-    /// Fails every waiter once the connection is gone.
-    private func finish(with error: ChatError) {
-        let (pending, waiters) = state.withLock { state in
-            state.connectionState = .disconnected
-            state.outgoing = nil
-            state.welcome = nil
-            state.lastFailure = error
-            defer {
-                state.pending = [:]
-                state.welcomeWaiters = []
-            }
-            return (Array(state.pending.values), state.welcomeWaiters)
-        }
-        let dropped = ChatError(.unavailable, "The connection closed before the answer arrived.")
-        for continuation in pending { continuation.resume(throwing: dropped) }
-        for waiter in waiters { waiter.resume(throwing: error) }
     }
 
     static func chatError(_ frame: ErrorFrame) -> ChatError {

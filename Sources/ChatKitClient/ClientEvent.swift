@@ -26,19 +26,43 @@ public enum ClientEvent: Sendable, Hashable {
 }
 
 /// Where a ``ChatClient``'s connection stands.
+///
+/// Observe it with ``ChatClient/connectionStateUpdates()``, or read ``ChatClient/connectionState``.
 public struct ConnectionState: Sendable, Hashable, CustomStringConvertible {
     private enum Base: String, Sendable {
-        case disconnected, connecting, connected
+        case disconnected, connecting, connected, waitingToReconnect
     }
 
     private let base: Base
 
-    /// No connection.
+    /// How long the client waits before its next attempt, for ``waitingToReconnect(after:)``; `nil` otherwise.
+    public let reconnectDelay: Duration?
+
+    private init(base: Base, reconnectDelay: Duration? = nil) {
+        self.base = base
+        self.reconnectDelay = reconnectDelay
+    }
+
+    /// No connection, and none under way: the client is not running, or gave up.
     public static let disconnected = ConnectionState(base: .disconnected)
     /// Connecting or waiting for the server's `welcome`.
     public static let connecting = ConnectionState(base: .connecting)
     /// The session is open.
     public static let connected = ConnectionState(base: .connected)
 
-    public var description: String { base.rawValue }
+    /// The connection ended and the client tries again after `delay`.
+    ///
+    /// - Parameter delay: How long the client waits before connecting again.
+    /// - Returns: The state.
+    public static func waitingToReconnect(after delay: Duration) -> ConnectionState {
+        ConnectionState(base: .waitingToReconnect, reconnectDelay: delay)
+    }
+
+    /// Whether this is ``waitingToReconnect(after:)``, whatever the delay.
+    public var isWaitingToReconnect: Bool { base == .waitingToReconnect }
+
+    public var description: String {
+        if let reconnectDelay { return "\(base.rawValue) (\(reconnectDelay))" }
+        return base.rawValue
+    }
 }

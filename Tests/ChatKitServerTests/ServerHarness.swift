@@ -52,9 +52,16 @@ struct ServerHarness: Sendable {
         return user
     }
 
-    /// Connects a client for `user`'s token and waits for the session to open.
-    func connect(_ name: String, cursor: StreamPosition? = nil) async throws -> TestClient {
-        let client = TestClient(ChatClient(transport: transport, token: "token-\(name)", cursor: cursor))
+    /// Connects a client for `user`'s token and waits for the session to open. By default the client runs one
+    /// session and does not reconnect.
+    func connect(
+        _ name: String,
+        cursor: StreamPosition? = nil,
+        configuration: ChatClient.Configuration = .singleSession
+    ) async throws -> TestClient {
+        let client = TestClient(
+            ChatClient(transport: transport, token: "token-\(name)", cursor: cursor, configuration: configuration)
+        )
         try await client.client.connected()
         try await client.waitFor("synced") { events in events.contains { if case .synced = $0 { true } else { false } } }
         return client

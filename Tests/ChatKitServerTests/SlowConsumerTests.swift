@@ -112,7 +112,7 @@ struct SlowConsumerTests {
                 authenticator.register(token: name, for: ids[name]!)
             }
             func connect(_ name: String) async throws -> TestClient {
-                let client = TestClient(ChatClient(transport: transport, token: name))
+                let client = TestClient(ChatClient(transport: transport, token: name, configuration: .singleSession))
                 try await client.client.connected()
                 return client
             }

@@ -49,7 +49,9 @@ struct WebSocketEdgeTests {
             #expect(error?.code == .unauthenticated)
         }
         // Nothing listens on port 1.
-        let unreachable = ChatClient(transport: WebSocketClientTransport(url: "ws://127.0.0.1:1/v1/ws"), token: "t")
+        let unreachable = ChatClient(
+            transport: WebSocketClientTransport(url: "ws://127.0.0.1:1/v1/ws"), token: "t", configuration: .singleSession
+        )
         let error = await #expect(throws: ChatError.self) {
             try await withTimeout("the connection failure") { try await unreachable.run() }
         }

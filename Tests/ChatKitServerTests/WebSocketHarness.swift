@@ -124,10 +124,18 @@ struct LiveServer: Sendable {
     }
 
     /// A ChatClient over WebSocket, running in its own task, once its session is open and caught up. `port`
-    /// connects through another port (a relay) instead of the server's.
-    func connect(_ token: String, cursor: StreamPosition? = nil, port: Int? = nil) async throws -> TestClient {
+    /// connects through another port (a relay) instead of the server's. By default the client runs one session
+    /// and does not reconnect.
+    func connect(
+        _ token: String,
+        cursor: StreamPosition? = nil,
+        port: Int? = nil,
+        configuration: ChatClient.Configuration = .singleSession
+    ) async throws -> TestClient {
         let transport = WebSocketClientTransport(url: "ws://127.0.0.1:\(port ?? self.port)/v1/ws")
-        let client = TestClient(ChatClient(transport: transport, token: token, cursor: cursor))
+        let client = TestClient(
+            ChatClient(transport: transport, token: token, cursor: cursor, configuration: configuration)
+        )
         _ = try await withTimeout("the session to open") { try await client.client.connected() }
         try await client.waitFor("synced") { events in
             events.contains { if case .synced = $0 { true } else { false } }

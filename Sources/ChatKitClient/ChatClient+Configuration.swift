@@ -1,0 +1,53 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the ChatKit open source project
+//
+// Copyright (c) 2026 the ChatKit project authors
+// Licensed under Apache License v2.0 (see LICENSE)
+//
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+
+extension ChatClient {
+    /// Settings of a ``ChatClient``, fixed when it is created. Every value has a default.
+    ///
+    /// ```swift
+    /// var configuration = ChatClient.Configuration()
+    /// configuration.reconnection = .exponentialBackoff(initialDelay: .milliseconds(500), maximumDelay: .seconds(60))
+    /// let client = ChatClient(transport: transport, token: token, configuration: configuration)
+    /// ```
+    public struct Configuration: Sendable {
+        /// How the client reconnects after its connection ends. Default ``ReconnectionPolicy/default``: backoff
+        /// from 250 ms doubling to 30 s, with full jitter.
+        public var reconnection: ReconnectionPolicy
+        /// How often the client sends a message the server refused with `storageFailure` (a fault it may recover
+        /// from) before marking it failed. Default 5.
+        public var maximumSendAttempts: Int
+        /// The clock backoff and retry-after waits run on.
+        let clock: ClientClock
+
+        /// Creates a configuration.
+        ///
+        /// - Parameters:
+        ///   - reconnection: How the client reconnects; ``ReconnectionPolicy/disabled`` makes ``ChatClient/run()``
+        ///     return when its first session ends.
+        ///   - maximumSendAttempts: Sends of a message refused with `storageFailure` before it is marked failed.
+        ///   - clock: The clock the client waits on (backoff, retry-after); tests pass one that does not really
+        ///     wait.
+        public init(
+            reconnection: ReconnectionPolicy = .default,
+            maximumSendAttempts: Int = 5,
+            clock: some Clock<Duration> = ContinuousClock()
+        ) {
+            self.reconnection = reconnection
+            self.maximumSendAttempts = max(maximumSendAttempts, 1)
+            self.clock = ClientClock(clock)
+        }
+
+        /// One session and no reconnection: ``ChatClient/run()`` returns (or throws) when the first connection
+        /// ends, and the caller reconnects with a new client and the old one's ``ChatClient/cursor``.
+        public static var singleSession: Configuration { Configuration(reconnection: .disabled) }
+    }
+}

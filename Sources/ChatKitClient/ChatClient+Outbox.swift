@@ -1,0 +1,233 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the ChatKit open source project
+//
+// Copyright (c) 2026 the ChatKit project authors
+// Licensed under Apache License v2.0 (see LICENSE)
+//
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+
+public import ChatKitCore
+import Synchronization
+
+/// The outbox: messages sent with ``ChatClient/send(_:to:clientMessageID:replyTo:mentions:attachments:)`` until
+/// the server stores (or refuses) them.
+extension ChatClient {
+    /// The messages not yet stored, pending or failed, in the order they were queued (or retried).
+    ///
+    /// A message leaves the outbox once the server stores it; a failed one stays until ``retry(_:)`` or
+    /// ``discard(_:)``. The outbox lives in memory, across reconnections and across calls to ``run()``.
+    public var outbox: [OutgoingMessage] { state.withLock { $0.outbox.map(\.message) } }
+
+    /// Every change of an outgoing message's state, until the consumer stops iterating or the client is released:
+    /// a message queued (``OutgoingMessage/State/pending``), stored (``OutgoingMessage/State/sent``, with
+    /// ``OutgoingMessage/message``), refused (``OutgoingMessage/State/failed``), or retried (pending again).
+    ///
+    /// Read ``outbox`` for the messages queued before you subscribed. Each call returns a new stream; a stream
+    /// buffers without limit, so consume it.
+    ///
+    /// - Returns: A stream of changed messages.
+    public func outboxUpdates() -> AsyncStream<OutgoingMessage> {
+        let (stream, continuation) = AsyncStream.makeStream(of: OutgoingMessage.self)
+        let id = state.withLock { $0.outboxObservers.add(continuation) }
+        continuation.onTermination = { [weak self] _ in
+            self?.state.withLock { $0.outboxObservers.remove(id) }
+        }
+        return stream
+    }
+
+    /// Queues a failed message again, at the end of the outbox; the client sends it when connected.
+    ///
+    /// To retry and await the result, call ``send(_:to:clientMessageID:replyTo:mentions:attachments:)`` with the
+    /// failed message's client message ID instead.
+    ///
+    /// - Parameter clientMessageID: The failed message's ID.
+    /// - Throws: ``ChatKitCore/ChatError`` `.notFound` when no failed message has this ID.
+    public func retry(_ clientMessageID: ClientMessageID) throws {
+        let found = state.withLock { state -> Bool in
+            guard let index = state.outbox.firstIndex(where: { $0.message.id == clientMessageID }),
+                state.outbox[index].message.state == .failed
+            else { return false }
+            state.requeue(at: index)
+            return true
+        }
+        if !found { throw ChatError(.notFound, "No failed message in the outbox has this client message ID.") }
+    }
+
+    /// Removes a failed message from the outbox.
+    ///
+    /// - Parameter clientMessageID: The failed message's ID.
+    /// - Returns: The removed message.
+    /// - Throws: ``ChatKitCore/ChatError`` `.notFound` when no failed message has this ID (pending messages cannot
+    ///   be discarded: they may already be on the wire).
+    @discardableResult
+    public func discard(_ clientMessageID: ClientMessageID) throws -> OutgoingMessage {
+        let removed = state.withLock { state -> OutgoingMessage? in
+            guard let index = state.outbox.firstIndex(where: { $0.message.id == clientMessageID }),
+                state.outbox[index].message.state == .failed
+            else { return nil }
+            return state.outbox.remove(at: index).message
+        }
+        guard let removed else {
+            throw ChatError(.notFound, "No failed message in the outbox has this client message ID.")
+        }
+        return removed
+    }
+
+    /// Queues `send` (or joins the queued message with the same client message ID) and waits until it is stored.
+    func enqueue(_ send: ClientRequest.Send) async throws -> Message {
+        let waiterID = state.withLock { state in
+            state.nextWaiterID += 1
+            return state.nextWaiterID
+        }
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                let failure = state.withLock { state -> (any Error)? in
+                    if let existing = state.outbox.firstIndex(where: { $0.message.id == send.clientMessageID }) {
+                        if state.outbox[existing].message.state == .failed { state.requeue(at: existing) }
+                    } else {
+                        state.outbox.append(OutboxEntry(message: OutgoingMessage(request: send)))
+                        state.outboxObservers.yield(state.outbox[state.outbox.count - 1].message)
+                        state.outboxSignal?.yield()
+                    }
+                    if Task.isCancelled { return CancellationError() }
+                    if case .ended = state.phase {
+                        return ChatError(
+                            .unavailable,
+                            "The client is not running; the message stays in the outbox and is sent when run() runs again."
+                        )
+                    }
+                    // The message is in the outbox (requeueing moves it to the end).
+                    let entry = state.outbox.firstIndex(where: { $0.message.id == send.clientMessageID })
+                    if let entry { state.outbox[entry].waiters[waiterID] = continuation }
+                    return nil
+                }
+                if let failure { continuation.resume(throwing: failure) }
+            }
+        } onCancel: {
+            let waiter = state.withLock { state -> CheckedContinuation<Message, any Error>? in
+                for index in state.outbox.indices {
+                    if let waiter = state.outbox[index].waiters.removeValue(forKey: waiterID) { return waiter }
+                }
+                return nil
+            }
+            waiter?.resume(throwing: CancellationError())
+        }
+    }
+
+    /// Sends the outbox over the open session: the oldest pending message of each conversation, one at a time per
+    /// conversation (so a refused or delayed message never lets a later one overtake it), until the session ends.
+    func sendOutbox(_ signals: AsyncStream<Void>) async {
+        await withDiscardingTaskGroup { group in
+            for await _ in signals {
+                let ready = state.withLock { state -> [ClientRequest.Send] in
+                    guard state.outboxSignal != nil else { return [] }
+                    var busy = Set(state.outbox.filter(\.inFlight).map(\.message.conversationID))
+                    var ready: [ClientRequest.Send] = []
+                    for index in state.outbox.indices where state.outbox[index].message.state == .pending {
+                        let conversation = state.outbox[index].message.conversationID
+                        guard !busy.contains(conversation) else { continue }
+                        busy.insert(conversation)
+                        state.outbox[index].inFlight = true
+                        ready.append(state.outbox[index].message.request)
+                    }
+                    return ready
+                }
+                for send in ready { group.addTask { await self.deliver(send) } }
+            }
+        }
+    }
+
+    /// Sends one message and records the outcome.
+    private func deliver(_ send: ClientRequest.Send) async {
+        let id = send.clientMessageID
+        do {
+            guard let message = try await request(.send(send)).message else {
+                throw ChatError(.invalidArgument, "The server's result lacks the stored message.")
+            }
+            complete(id, with: .success(message))
+        } catch let error as ChatError {
+            switch error.code {
+            case .unavailable:
+                // The connection dropped before the answer: the next session sends it again.
+                release(id)
+            case .limitExceeded where error.retryAfter != nil:
+                await wait(error.retryAfter ?? .zero, thenRelease: id)
+            case .storageFailure:
+                let attempt = state.withLock { state -> Int? in
+                    guard let index = state.outbox.firstIndex(where: { $0.message.id == id }) else { return nil }
+                    state.outbox[index].failedAttempts += 1
+                    return state.outbox[index].failedAttempts
+                }
+                if let attempt, attempt < configuration.maximumSendAttempts {
+                    let delay = max(configuration.reconnection.ceiling(forAttempt: attempt - 1), .milliseconds(100))
+                    await wait(delay, thenRelease: id)
+                } else {
+                    complete(id, with: .failure(error))
+                }
+            default:
+                complete(id, with: .failure(error))
+            }
+        } catch {
+            // Cancelled with the session: the next session sends it again.
+            release(id)
+        }
+    }
+
+    private func wait(_ delay: Duration, thenRelease id: ClientMessageID) async {
+        try? await configuration.clock.sleep(delay)
+        release(id)
+    }
+
+    /// Makes a message eligible for sending again.
+    private func release(_ id: ClientMessageID) {
+        state.withLock { state in
+            guard let index = state.outbox.firstIndex(where: { $0.message.id == id }) else { return }
+            state.outbox[index].inFlight = false
+            state.outboxSignal?.yield()
+        }
+    }
+
+    /// Records that the server stored or refused a message, and answers its waiters.
+    private func complete(_ id: ClientMessageID, with result: Result<Message, ChatError>) {
+        let waiters = state.withLock { state -> [CheckedContinuation<Message, any Error>] in
+            guard let index = state.outbox.firstIndex(where: { $0.message.id == id }) else { return [] }
+            var entry = state.outbox[index]
+            switch result {
+            case .success(let message):
+                entry.message.state = .sent
+                entry.message.message = message
+                state.outbox.remove(at: index)
+            case .failure(let error):
+                entry.message.state = .failed
+                entry.message.failureCode = error.code
+                entry.message.failureReason = error.reason
+                state.outbox[index].message = entry.message
+                state.outbox[index].inFlight = false
+                state.outbox[index].waiters = [:]
+            }
+            state.outboxObservers.yield(entry.message)
+            state.outboxSignal?.yield()
+            return Array(entry.waiters.values)
+        }
+        for waiter in waiters { waiter.resume(with: result.mapError { $0 as any Error }) }
+    }
+}
+
+extension ChatClient.State {
+    /// Makes the failed message at `index` pending again, at the end of the outbox.
+    mutating func requeue(at index: Int) {
+        var entry = outbox.remove(at: index)
+        entry.message.state = .pending
+        entry.message.failureCode = nil
+        entry.message.failureReason = nil
+        entry.failedAttempts = 0
+        entry.inFlight = false
+        outbox.append(entry)
+        outboxObservers.yield(entry.message)
+        outboxSignal?.yield()
+    }
+}

@@ -1,0 +1,163 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the ChatKit open source project
+//
+// Copyright (c) 2026 the ChatKit project authors
+// Licensed under Apache License v2.0 (see LICENSE)
+//
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+
+import ChatKitCore
+import Synchronization
+
+/// One session: a connection from `hello` until it closes.
+extension ChatClient {
+    /// Opens a connection and runs one session over it.
+    func session(token: String) async -> SessionOutcome {
+        let reached = ManagedFlag()
+        do {
+            return try await transport(reached: reached, token: token)
+        } catch {
+            let failure =
+                reached.isSet
+                ? ChatError(.unavailable, "The connection failed.", underlying: error)
+                : ChatError(.unavailable, "Could not connect to the server.", underlying: error)
+            finishSession(with: failure)
+            return reached.isSet ? .ended(opened: false, uptime: .zero, failure) : .unreachable(failure)
+        }
+    }
+
+    private func transport(reached: ManagedFlag, token: String) async throws -> SessionOutcome {
+        try await transportForSessions.withConnection { connection in
+            reached.set()
+            return await self.serve(connection, token: token)
+        }
+    }
+
+    /// Runs one session over an open connection until it closes.
+    private func serve(_ connection: Connection, token: String) async -> SessionOutcome {
+        let (outgoing, outgoingContinuation) = AsyncStream.makeStream(of: String.self)
+        let (signals, signalContinuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        let helloID = state.withLock { state -> String in
+            state.outgoing = outgoingContinuation
+            state.refusal = nil
+            state.nextRequestID += 1
+            return "hello-\(state.nextRequestID)"
+        }
+        let hello = ClientRequest.Hello(token: token, cursor: cursor)
+        do {
+            outgoingContinuation.yield(try codec.encode(ClientFrame(id: helloID, .hello(hello))))
+        } catch {
+            let failure = ChatError(.invalidArgument, "The hello frame could not be encoded.", underlying: error)
+            finishSession(with: failure)
+            return .refused(failure)
+        }
+
+        var closeError: (any Error)?
+        var openedAt: Duration?
+        await withDiscardingTaskGroup { group in
+            group.addTask {
+                for await text in outgoing {
+                    do { try await connection.outbound.write(text) } catch { break }
+                }
+            }
+            do {
+                for try await text in connection.inbound {
+                    if receive(text, helloID: helloID, outboxSignal: signalContinuation) {
+                        openedAt = configuration.clock.elapsed()
+                        group.addTask { await self.sendOutbox(signals) }
+                    }
+                }
+            } catch {
+                closeError = error
+            }
+            outgoingContinuation.finish()
+            signalContinuation.finish()
+            let refusal = state.withLock { $0.refusal }
+            let reason = (closeError as? ConnectionClosedError)?.reason.map { " (\($0))" } ?? ""
+            // Fails the requests awaiting answers, so the outbox's sends end and the group can finish.
+            finishSession(
+                with: refusal ?? ChatError(.unavailable, "The connection closed\(reason).", underlying: closeError)
+            )
+            group.cancelAll()
+        }
+        let (refusal, failure) = state.withLock { ($0.refusal, $0.lastFailure) }
+        if let refusal { return .refused(refusal) }
+        let uptime = openedAt.map { configuration.clock.elapsed() - $0 } ?? .zero
+        return .ended(
+            opened: openedAt != nil,
+            uptime: uptime,
+            failure ?? ChatError(.unavailable, "The connection closed.")
+        )
+    }
+
+    /// Handles one frame; returns `true` when it opened the session.
+    private func receive(_ text: String, helloID: String, outboxSignal: AsyncStream<Void>.Continuation) -> Bool {
+        let frame: ServerFrame
+        do {
+            frame = try codec.decodeServerFrame(text)
+        } catch {
+            return false
+        }
+        switch frame {
+        case .welcome(let welcome):
+            let waiters = state.withLock { state in
+                state.welcome = welcome
+                state.lastFailure = nil
+                state.setConnectionState(.connected)
+                if state.cursor == nil { state.cursor = welcome.position }
+                state.outboxSignal = outboxSignal
+                outboxSignal.yield()
+                defer { state.welcomeWaiters = [] }
+                return state.welcomeWaiters
+            }
+            for waiter in waiters { waiter.resume(returning: welcome) }
+            return true
+        case .result(let id, let result):
+            state.withLock { $0.pending.removeValue(forKey: id) }?.resume(returning: result)
+        case .error(let error):
+            let failure = Self.chatError(error)
+            if error.id == helloID {
+                state.withLock { $0.refusal = failure }
+            } else if let id = error.id {
+                state.withLock { $0.pending.removeValue(forKey: id) }?.resume(throwing: failure)
+            }
+        case .event(let event):
+            // Catch-up after a reconnection may repeat what arrived before the drop: deliver each event once.
+            let isNew = state.withLock { state -> Bool in
+                if let cursor = state.cursor, event.position <= cursor { return false }
+                state.cursor = event.position
+                return true
+            }
+            if isNew { eventContinuation.yield(.stored(event)) }
+        case .synced(let synced):
+            state.withLock { state in state.cursor = max(state.cursor ?? .start, synced.cursor) }
+            eventContinuation.yield(.synced(synced.cursor))
+        case .presence(let update):
+            eventContinuation.yield(.presence(update))
+        case .typing(let update):
+            eventContinuation.yield(.typing(update))
+        case .goodbye(let goodbye):
+            eventContinuation.yield(.goodbye(goodbye))
+        }
+        return false
+    }
+
+    /// Ends the session's state: fails the requests awaiting answers and records why the connection ended.
+    func finishSession(with error: ChatError) {
+        let pending = state.withLock { state in
+            state.outgoing = nil
+            state.welcome = nil
+            state.lastFailure = error
+            state.outboxSignal = nil
+            for index in state.outbox.indices { state.outbox[index].inFlight = false }
+            defer { state.pending = [:] }
+            return Array(state.pending.values)
+        }
+        let dropped = ChatError(.unavailable, "The connection closed before the answer arrived.")
+        for continuation in pending { continuation.resume(throwing: dropped) }
+    }
+}

@@ -1,0 +1,240 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the ChatKit open source project
+//
+// Copyright (c) 2026 the ChatKit project authors
+// Licensed under Apache License v2.0 (see LICENSE)
+//
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+
+import ChatKitClient
+import ChatKitCore
+import Foundation
+import Synchronization
+import Testing
+
+/// The reconnection policy, and the client's reconnect loop against scripted servers (no sockets, no real waiting).
+@Suite("Reconnecting client: policy and scripted servers")
+struct ReconnectionPolicyTests {
+    // MARK: Policy
+
+    @Test func theBackoffCeilingDoublesFromItsInitialDelayAndIsCapped() {
+        let policy = ReconnectionPolicy.default
+        let ceilings = (0..<10).map { policy.ceiling(forAttempt: $0) }
+        #expect(
+            ceilings == [
+                .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2), .seconds(4), .seconds(8),
+                .seconds(16), .seconds(30), .seconds(30), .seconds(30),
+            ]
+        )
+        #expect(policy.ceiling(forAttempt: 10_000) == .seconds(30))
+        let custom = ReconnectionPolicy.exponentialBackoff(
+            initialDelay: .milliseconds(100), maximumDelay: .seconds(1), multiplier: 3
+        )
+        let milliseconds = (0..<5).map { (custom.ceiling(forAttempt: $0) / .milliseconds(1)).rounded() }
+        #expect(milliseconds == [100, 300, 900, 1000, 1000])
+    }
+
+    @Test func delaysAreFullyJitteredBelowTheCeilingAndNeverShorterThanRetryAfter() {
+        let policy = ReconnectionPolicy.default
+        var generator = SplitMix64(seed: 42)
+        for attempt in 0..<12 {
+            var delays: [Duration] = []
+            for _ in 0..<200 { delays.append(policy.delay(forAttempt: attempt, using: &generator)) }
+            let ceiling = policy.ceiling(forAttempt: attempt)
+            #expect(delays.allSatisfy { $0 >= .zero && $0 <= ceiling })
+            // Full jitter spreads over the whole range, not just near the ceiling.
+            #expect(delays.contains { $0 < ceiling / 4 })
+            #expect(delays.contains { $0 > ceiling * 3 / 4 })
+        }
+        for _ in 0..<100 {
+            #expect(policy.delay(forAttempt: 0, retryAfter: .seconds(3), using: &generator) >= .seconds(3))
+        }
+        #expect(!ReconnectionPolicy.disabled.isEnabled)
+        #expect(ReconnectionPolicy.default.isEnabled)
+    }
+
+    // MARK: Scripted servers
+
+    @Test func aRefusalWithRetryAfterIsWaitedOutBeforeReconnecting() async throws {
+        let transport = ScriptedTransport { connection, frame, peer in
+            guard case .hello = frame.request else { return }
+            if connection == 0 {
+                let refusal = ErrorFrame(id: frame.id, code: "limitExceeded", message: "Busy.", retryAfterMilliseconds: 1500)
+                peer.send(.error(refusal))
+                peer.send(.goodbye(Goodbye(reason: "error", message: "Busy.")))
+                peer.close()
+            } else {
+                peer.open(frame, position: StreamPosition(1))
+            }
+        }
+        let clock = RecordingClock()
+        let client = ChatClient(transport: transport, token: "t", configuration: .init(clock: clock))
+        let states = Recorder(client.connectionStateUpdates())
+        let run = Task { try await client.run() }
+        defer { run.cancel() }
+        _ = try await withTimeout("the second session") { try await client.connected() }
+        #expect(transport.connectionCount == 2)
+        #expect(clock.sleeps.count == 1)
+        #expect(try #require(clock.sleeps.first) >= .milliseconds(1500))
+        let waits = states.recorded.compactMap(\.reconnectDelay)
+        #expect(waits.count == 1 && waits[0] >= .milliseconds(1500), "\(states.recorded)")
+    }
+
+    @Test func failedAttemptsBackOffUpToTheCeilingThenTheBackoffCarriesOn() async throws {
+        // The first six connections close before welcome, as a server that is not ready yet.
+        let transport = ScriptedTransport { connection, frame, peer in
+            guard case .hello = frame.request else { return }
+            if connection < 6 { peer.close() } else { peer.open(frame, position: StreamPosition(1)) }
+        }
+        let clock = RecordingClock()
+        let policy = ReconnectionPolicy.exponentialBackoff(initialDelay: .seconds(1), maximumDelay: .seconds(4))
+        let client = ChatClient(
+            transport: transport, token: "t", configuration: .init(reconnection: policy, clock: clock)
+        )
+        let run = Task { try await client.run() }
+        defer { run.cancel() }
+        _ = try await withTimeout("the seventh session") { try await client.connected() }
+        #expect(transport.connectionCount == 7)
+        let sleeps = clock.sleeps
+        #expect(sleeps.count == 6)
+        for (attempt, sleep) in sleeps.enumerated() {
+            #expect(sleep <= policy.ceiling(forAttempt: attempt), "attempt \(attempt) waited \(sleep)")
+        }
+        #expect(sleeps.allSatisfy { $0 <= .seconds(4) })
+    }
+
+    @Test func aReconnectionSendsTheCursorAndEventsAtOrBelowItAreDeliveredOnce() async throws {
+        let cursors = Locked<[StreamPosition?]>([])
+        let transport = ScriptedTransport { connection, frame, peer in
+            guard case .hello(let hello) = frame.request else { return }
+            cursors.withLock { $0.append(hello.cursor) }
+            if connection == 0 {
+                peer.open(frame, position: StreamPosition(10))
+                peer.send(.event(ScriptedPeer.event(11)))
+                peer.send(.event(ScriptedPeer.event(12)))
+                peer.close()
+            } else {
+                // A careless server replays from before the cursor: the client must not deliver 11 and 12 again.
+                peer.open(frame, position: StreamPosition(13), catchUp: [10, 11, 12, 13].map(ScriptedPeer.event))
+                peer.send(.event(ScriptedPeer.event(14)))
+            }
+        }
+        let client = ChatClient(transport: transport, token: "t", configuration: .init(clock: RecordingClock()))
+        let events = Recorder(client.events)
+        let run = Task { try await client.run() }
+        defer { run.cancel() }
+        try await events.waitFor("event 14") { events in
+            events.contains { if case .stored(let event) = $0 { event.position.rawValue == 14 } else { false } }
+        }
+        let positions = events.recorded.compactMap { event -> Int64? in
+            if case .stored(let stored) = event { stored.position.rawValue } else { nil }
+        }
+        #expect(positions == [11, 12, 13, 14])
+        #expect(cursors.withLock { $0 } == [nil, StreamPosition(12)])
+        #expect(client.cursor == StreamPosition(14))
+    }
+
+    @Test func aSendWhoseAnswerWasLostIsResentWithTheSameClientMessageID() async throws {
+        let received = Locked<[(connection: Int, id: ClientMessageID)]>([])
+        let transport = ScriptedTransport { connection, frame, peer in
+            switch frame.request {
+            case .hello:
+                peer.open(frame, position: StreamPosition(1))
+            case .send(let send):
+                received.withLock { $0.append((connection, send.clientMessageID)) }
+                if connection == 0 {
+                    peer.close()  // the connection drops before the answer
+                } else {
+                    let message = Message(
+                        id: MessageID(rawValue: "m-1"), conversationID: send.conversationID, seq: 1,
+                        senderID: ScriptedPeer.user.id, clientMessageID: send.clientMessageID, body: send.body,
+                        createdAt: Date()
+                    )
+                    peer.send(.result(id: frame.id, RequestResult(message: message)))
+                }
+            default:
+                break
+            }
+        }
+        let client = ChatClient(transport: transport, token: "t", configuration: .init(clock: RecordingClock()))
+        let updates = Recorder(client.outboxUpdates())
+        let run = Task { try await client.run() }
+        defer { run.cancel() }
+        let message = try await withTimeout("the send") {
+            try await client.send("hello", to: ConversationID(rawValue: "c"), clientMessageID: ClientMessageID(rawValue: "k-1"))
+        }
+        #expect(message.id == MessageID(rawValue: "m-1"))
+        #expect(received.withLock { $0.map(\.connection) } == [0, 1])
+        #expect(received.withLock { $0.map(\.id.rawValue) } == ["k-1", "k-1"])
+        #expect(updates.recorded.map(\.state) == [.pending, .sent])
+        #expect(updates.recorded.last?.message?.id == MessageID(rawValue: "m-1"))
+        #expect(client.outbox.isEmpty)
+    }
+
+    @Test func aSendQueuedBeforeRunWaitsForTheSessionAndOneCutOffByTheEndOfRunThrowsUnavailable() async throws {
+        let answer = Locked(true)
+        let transport = ScriptedTransport { _, frame, peer in
+            switch frame.request {
+            case .hello:
+                peer.open(frame, position: StreamPosition(1))
+            case .send(let send) where answer.value:
+                let message = Message(
+                    id: MessageID(rawValue: "m-\(send.clientMessageID.rawValue)"), conversationID: send.conversationID, seq: 1,
+                    senderID: ScriptedPeer.user.id, clientMessageID: send.clientMessageID, body: send.body,
+                    createdAt: Date()
+                )
+                peer.send(.result(id: frame.id, RequestResult(message: message)))
+            default:
+                break  // no answer
+            }
+        }
+        let client = ChatClient(transport: transport, token: "t", configuration: .init(clock: RecordingClock()))
+        let updates = Recorder(client.outboxUpdates())
+        let chat = ConversationID(rawValue: "c")
+        // Queued before run() starts: waits, then is sent.
+        let early = Task { try await client.send("early", to: chat, clientMessageID: ClientMessageID(rawValue: "k-early")) }
+        try await updates.waitFor("the early message queued") { $0.count == 1 }
+        #expect(client.outbox.map(\.state) == [.pending])
+        let run = Task { try await client.run() }
+        let sent = try await withTimeout("the early send") { try await early.value }
+        #expect(sent.body == "early")
+
+        // The server stops answering; run() is cancelled while a send waits: it throws unavailable, and the
+        // message stays pending for the next run().
+        answer.withLock { $0 = false }
+        let late = Task { try await client.send("late", to: chat, clientMessageID: ClientMessageID(rawValue: "k-late")) }
+        try await updates.waitFor("the late message queued") { $0.contains { $0.body == "late" } }
+        run.cancel()
+        let error = await #expect(throws: ChatError.self) { try await withTimeout("the late send") { try await late.value } }
+        #expect(error?.code == .unavailable)
+        #expect(client.outbox.map(\.body) == ["late"])
+        #expect(client.outbox.map(\.state) == [.pending])
+        #expect(client.connectionState == .disconnected)
+
+        // run() again: the queued message goes out.
+        answer.withLock { $0 = true }
+        let rerun = Task { try await client.run() }
+        defer { rerun.cancel() }
+        try await updates.waitFor("the late message sent") { updates in
+            updates.contains { $0.body == "late" && $0.state == .sent }
+        }
+        #expect(client.outbox.isEmpty)
+    }
+}
+
+/// A seeded random number generator (SplitMix64), so jitter tests are repeatable.
+struct SplitMix64: RandomNumberGenerator {
+    private var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
