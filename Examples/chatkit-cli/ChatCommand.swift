@@ -29,13 +29,14 @@ struct Chat: AsyncParsableCommand {
 
     func run() async throws {
         let target = conversation
-        try await LoggedInClient(options: options).withClient { client, login in
+        try await LoggedInClient(options: options).withClient(reconnecting: true) { client, login in
             let me = UserID(rawValue: login.userID)
             let session = ChatSession(client: client, me: me, names: try await UserNames(client: client))
             say("Connected as \(login.username). Type a message and press Enter; /help lists commands.")
             if let target { try await session.open(target) }
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { await session.printEvents() }
+                group.addTask { await session.printConnectionChanges() }
                 for await line in StandardInput.lines() {
                     guard try await session.handle(line) else { break }
                 }
@@ -133,6 +134,20 @@ actor ChatSession {
         let title = try await names.title(of: conversation, me: me)
         titles[conversation.id] = title
         return title
+    }
+
+    /// Says when the connection drops and comes back (the client reconnects by itself and catches up).
+    func printConnectionChanges() async {
+        var wasConnected = true
+        for await state in client.connectionStateUpdates() {
+            if let delay = state.reconnectDelay {
+                say("! Connection lost; reconnecting in \(delay.formatted(.units(allowed: [.seconds], fractionalPart: .show(length: 1)))).")
+                wasConnected = false
+            } else if state == .connected, !wasConnected {
+                say("! Reconnected.")
+                wasConnected = true
+            }
+        }
     }
 
     /// Prints what the server pushes until the client's event stream ends.

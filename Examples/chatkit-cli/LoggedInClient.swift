@@ -18,14 +18,14 @@ import Foundation
 struct LoggedInClient {
     let options: GlobalOptions
 
-    /// The stored login, with a fresh access token.
-    func login() async throws -> StoredLogin {
+    /// The stored login, with a fresh access token (refreshed when it is about to expire, or when `forceRefresh`).
+    func login(forceRefresh: Bool = false) async throws -> StoredLogin {
         let file = options.sessionFile
         var login = try file.load()
         guard login.server == options.baseURL else {
             throw ValidationError("You are logged in to \(login.server), not \(options.baseURL): log in again.")
         }
-        if login.accessTokenExpiresAt.timeIntervalSinceNow < 30 {
+        if forceRefresh || login.accessTokenExpiresAt.timeIntervalSinceNow < 30 {
             let tokens: AccountAPI.Tokens
             do {
                 tokens = try await AccountAPI(baseURL: options.baseURL).refresh(login.refreshToken)
@@ -42,13 +42,25 @@ struct LoggedInClient {
     }
 
     /// Runs `body` with a connected client; the session closes when `body` returns.
+    ///
+    /// - Parameter reconnecting: Whether the client reconnects when the connection drops (for the live chat), asking
+    ///   for a refreshed token when the server refuses the old one. Without it, a dropped connection fails the
+    ///   command.
     func withClient<Result: Sendable>(
+        reconnecting: Bool = false,
         _ body: @Sendable (ChatClient, StoredLogin) async throws -> Result
     ) async throws -> Result {
         let login = try await login()
-        let client = ChatClient(
-            transport: WebSocketClientTransport(url: options.webSocketURL), token: login.accessToken
-        )
+        let transport = WebSocketClientTransport(url: options.webSocketURL)
+        let client: ChatClient
+        if reconnecting {
+            let session = self
+            client = ChatClient(transport: transport) { refresh in
+                try await session.login(forceRefresh: refresh).accessToken
+            }
+        } else {
+            client = ChatClient(transport: transport, token: login.accessToken, configuration: .singleSession)
+        }
         return try await withThrowingTaskGroup(of: Result?.self) { group in
             group.addTask {
                 try await client.run()

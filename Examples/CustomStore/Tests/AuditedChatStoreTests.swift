@@ -19,7 +19,7 @@ import Testing
 
 /// An adapter's own test: ChatKit's conformance suite, run against the adapter over two different base stores,
 /// plus the tests of what the adapter adds.
-@Suite("AuditedChatStore (the custom storage adapter example)")
+@Suite("AuditedChatStore (the custom storage adapter example)", .serialized)
 struct AuditedChatStoreTests {
     @Test("conformance over an in-memory store", arguments: ChatStoreConformance.cases)
     func conformanceInMemory(_ check: ChatStoreConformance.Case) async throws {
