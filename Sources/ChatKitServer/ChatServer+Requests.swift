@@ -137,7 +137,7 @@ extension ChatServer {
             query.limit = try page(query.limit)
             return RequestResult(messages: try await store.messages(in: history.conversationID, query, as: user))
         case .sync(let sync):
-            return RequestResult(page: try await store.events(for: user, after: sync.cursor, limit: try page(sync.limit)))
+            return RequestResult(page: try await store.events(for: user, after: sync.cursor, limit: try page(sync.limit)).forClients)
         case .search(let search):
             let hits = try await store.search(
                 search.query, as: user, in: search.conversationID, limit: try page(search.limit)

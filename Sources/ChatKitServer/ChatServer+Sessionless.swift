@@ -84,7 +84,7 @@ extension ChatServer {
             if outbox.ending == .revoked {
                 throw ChatError(.unauthenticated, "The login session was revoked (logout or password change).")
             }
-            return page
+            return page.forClients
         } catch {
             throw answerable(error)
         }

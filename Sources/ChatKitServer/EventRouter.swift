@@ -84,7 +84,7 @@ final class EventRouter: Sendable {
             return
         }
         guard !recipients.isEmpty else { return }
-        let frame = try codec.encode(ServerFrame.event(event))
+        let frame = try codec.encode(ServerFrame.event(event.forClients))
         registry.deliverEvent(frame, position: event.position, to: recipients)
     }
 }

@@ -129,7 +129,7 @@ struct Session: Sendable {
         while true {
             let page = try await server.store.events(for: user, after: cursor, limit: server.configuration.routingBatchSize)
             for event in page.events {
-                try await connection.outbound.write(try codec.encode(ServerFrame.event(event)))
+                try await connection.outbound.write(try codec.encode(ServerFrame.event(event.forClients)))
             }
             cursor = page.cursor
             if !page.hasMore { return cursor }
