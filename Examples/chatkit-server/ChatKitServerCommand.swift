@@ -27,7 +27,7 @@ struct ChatKitServerCommand: AsyncParsableCommand {
         abstract: "Runs a ChatKit chat server: HTTP accounts and the realtime WebSocket protocol on one port.",
         discussion: """
             Endpoints: POST /v1/auth/signup, /v1/auth/login, /v1/auth/refresh, /v1/auth/logout; GET /health, \
-            /ready; WebSocket /v1/ws.
+            /ready; WebSocket /v1/ws; the web chat at / (open http://HOST:PORT/ in a browser).
 
             Storage: a SQLite database (--database, default ./chatkit.sqlite). The token signing secret is \
             generated on first start and kept beside it in PATH.secret (mode 0600): keep both, and keep the \
@@ -50,6 +50,9 @@ struct ChatKitServerCommand: AsyncParsableCommand {
 
     @Option(help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel = "info"
+
+    @Option(help: "Serve the web chat from this folder instead of the copy built in (for working on it).")
+    var webRoot: String?
 
     func validate() throws {
         guard Logger.Level(rawValue: logLevel) != nil else {
@@ -86,6 +89,7 @@ struct ChatKitServerCommand: AsyncParsableCommand {
         let transport = WebSocketServerTransport(
             configuration: .init(host: host, port: port, serverName: "chatkit-server"),
             httpRoutes: HTTPRoutes(auth: auth, store: store, logger: logger),
+            webFiles: WebFiles(directory: webRoot ?? Self.bundledWebRoot),
             logger: logger,
             onListening: { host, port in
                 logger.notice(
@@ -107,6 +111,11 @@ struct ChatKitServerCommand: AsyncParsableCommand {
         )
         try await services.run()
         logger.notice("ChatKit server stopped")
+    }
+
+    /// The web chat's files, copied into the executable's resource bundle at build time.
+    private static var bundledWebRoot: String {
+        Bundle.module.resourceURL?.appendingPathComponent("Web").path ?? "Web"
     }
 
     private static func randomSecret() -> [UInt8] {
