@@ -22,6 +22,7 @@ let package = Package(
         .library(name: "ChatKitTesting", targets: ["ChatKitTesting"]),
         .library(name: "ChatKitSQLite", targets: ["ChatKitSQLite"]),
         .executable(name: "chatkit-server", targets: ["chatkit-server"]),
+        .executable(name: "chatkit-cli", targets: ["chatkit-cli"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
@@ -35,6 +36,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
     ],
     targets: [
         // Model, storage contract, errors and in-memory implementations. Depends on nothing heavier than swift-log.
@@ -53,10 +57,16 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+                .product(name: "HummingbirdWSCompression", package: "hummingbird-websocket"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOWebSocket", package: "swift-nio"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
@@ -95,11 +105,24 @@ let package = Package(
                 "ChatKitSQLite",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             path: "Examples/chatkit-server",
             resources: [.copy("Web")],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "chatkit-cli",
+            dependencies: [
+                "ChatKitCore",
+                "ChatKitClient",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Examples/chatkit-cli",
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -133,15 +156,33 @@ let package = Package(
         .testTarget(
             name: "ChatKitServerTests",
             dependencies: [
-                "ChatKitCore", "ChatKitServer", "ChatKitClient", "ChatKitTesting",
+                "ChatKitCore", "ChatKitServer", "ChatKitClient", "ChatKitTesting", "ChatKitSQLite",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+                .product(name: "HummingbirdWSCompression", package: "hummingbird-websocket"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOWebSocket", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        // Examples/CustomStore: a storage adapter of your own, proven by the conformance suite.
+        .target(
+            name: "AuditedChatStore",
+            dependencies: ["ChatKitCore"],
+            path: "Examples/CustomStore/AuditedChatStore",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "AuditedChatStoreTests",
+            dependencies: ["AuditedChatStore", "ChatKitCore", "ChatKitSQLite", "ChatKitTesting"],
+            path: "Examples/CustomStore/Tests",
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -15,8 +15,14 @@ import ChatKitSQLite
 import ChatKitServer
 import Foundation
 import Logging
+import Metrics
+import Prometheus
 import ServiceLifecycle
 import UnixSignals
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// `swift run chatkit-server`: ChatKit's bundled server, with accounts, the WebSocket protocol and health checks
 /// on one port.
@@ -26,8 +32,12 @@ struct ChatKitServerCommand: AsyncParsableCommand {
         commandName: "chatkit-server",
         abstract: "Runs a ChatKit chat server: HTTP accounts and the realtime WebSocket protocol on one port.",
         discussion: """
-            Endpoints: POST /v1/auth/signup, /v1/auth/login, /v1/auth/refresh, /v1/auth/logout; GET /health, \
-            /ready; WebSocket /v1/ws; the web chat at / (open http://HOST:PORT/ in a browser).
+            Endpoints: POST /v1/auth/signup, /v1/auth/login, /v1/auth/refresh, /v1/auth/logout; GET \
+            /v1/conversations, /v1/conversations/{id}/messages, /v1/search, /v1/sync (long poll); POST \
+            /v1/requests; GET /health, /ready, /metrics (Prometheus); WebSocket /v1/ws; the web chat at / \
+            (open http://HOST:PORT/ in a browser).
+
+            TLS: pass --tls-cert and --tls-key (PEM files) to serve https and wss instead of http and ws.
 
             Storage: a SQLite database (--database, default ./chatkit.sqlite). The token signing secret is \
             generated on first start and kept beside it in PATH.secret (mode 0600): keep both, and keep the \
@@ -51,6 +61,15 @@ struct ChatKitServerCommand: AsyncParsableCommand {
     @Option(help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel = "info"
 
+    @Option(help: "A PEM certificate chain for TLS (https and wss); needs --tls-key.")
+    var tlsCert: String?
+
+    @Option(help: "The PEM private key of --tls-cert.")
+    var tlsKey: String?
+
+    @Flag(help: "Offer permessage-deflate compression to WebSocket clients (saves bandwidth, costs CPU).")
+    var compression = false
+
     @Option(help: "Serve the web chat from this folder instead of the copy built in (for working on it).")
     var webRoot: String?
 
@@ -59,6 +78,9 @@ struct ChatKitServerCommand: AsyncParsableCommand {
             throw ValidationError("Unknown log level '\(logLevel)'.")
         }
         guard (0...65535).contains(port) else { throw ValidationError("The port must be 0 to 65535.") }
+        guard (tlsCert == nil) == (tlsKey == nil) else {
+            throw ValidationError("TLS needs both --tls-cert and --tls-key.")
+        }
     }
 
     func run() async throws {
@@ -69,6 +91,22 @@ struct ChatKitServerCommand: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "chatkit")
+        let metrics = PrometheusCollectorRegistry()
+        var metricsFactory = PrometheusMetricsFactory(registry: metrics)
+        // Store and delivery latencies are mostly well under the default buckets' first 5 ms.
+        metricsFactory.defaultDurationHistogramBuckets = [
+            .microseconds(100), .microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2),
+            .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100),
+            .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(5),
+        ]
+        MetricsSystem.bootstrap(metricsFactory)
+        Self.raiseOpenFileLimit(logger: logger)
+        let tls = try tlsCert.flatMap { certificate in
+            try tlsKey.map { key in
+                try WebSocketServerTransport.tlsConfiguration(certificateFile: certificate, privateKeyFile: key)
+            }
+        }
+        let scheme = tls == nil ? (http: "http", ws: "ws") : (http: "https", ws: "wss")
         let store: any ChatStore
         let secret: [UInt8]
         var sqlite: SQLiteChatStore?
@@ -87,14 +125,19 @@ struct ChatKitServerCommand: AsyncParsableCommand {
         defer { try? sqlite?.close() }
         let auth = AuthService(store: store, secret: secret)
         let transport = WebSocketServerTransport(
-            configuration: .init(host: host, port: port, serverName: "chatkit-server"),
-            httpRoutes: HTTPRoutes(auth: auth, store: store, logger: logger),
+            configuration: .init(
+                host: host, port: port, serverName: "chatkit-server", compression: compression, tls: tls
+            ),
+            httpRoutes: HTTPRoutes(auth: auth, store: store, metrics: metrics, logger: logger),
             webFiles: WebFiles(directory: webRoot ?? Self.bundledWebRoot),
             logger: logger,
             onListening: { host, port in
                 logger.notice(
                     "ChatKit server listening",
-                    metadata: ["chatkit.http": "http://\(host):\(port)", "chatkit.ws": "ws://\(host):\(port)/v1/ws"]
+                    metadata: [
+                        "chatkit.http": "\(scheme.http)://\(host):\(port)",
+                        "chatkit.ws": "\(scheme.ws)://\(host):\(port)/v1/ws",
+                    ]
                 )
             }
         )
@@ -111,6 +154,22 @@ struct ChatKitServerCommand: AsyncParsableCommand {
         )
         try await services.run()
         logger.notice("ChatKit server stopped")
+    }
+
+    /// Raises the soft limit on open files to the hard limit: each connection holds one.
+    private static func raiseOpenFileLimit(logger: Logger) {
+        #if canImport(Glibc)
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < limit.rlim_max else { return }
+        let previous = limit.rlim_cur
+        limit.rlim_cur = limit.rlim_max
+        if setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 {
+            logger.notice(
+                "Raised the open-file limit to the hard limit",
+                metadata: ["chatkit.files.before": "\(previous)", "chatkit.files.now": "\(limit.rlim_max)"]
+            )
+        }
+        #endif
     }
 
     /// The web chat's files, copied into the executable's resource bundle at build time.

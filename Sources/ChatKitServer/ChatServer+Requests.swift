@@ -12,11 +12,21 @@
 import ChatKitCore
 
 extension ChatServer {
+    /// Serves one request of an authenticated user and returns its result, timing it in the store metrics.
+    func perform(_ request: ClientRequest, for user: UserID) async throws -> RequestResult {
+        guard let operation = request.storeOperation else { return try await serve(request, for: user) }
+        let started = ContinuousClock.now
+        defer { metrics.storeTook(ContinuousClock.now - started, operation) }
+        let result = try await serve(request, for: user)
+        if operation == .append { metrics.messageAccepted() }
+        return result
+    }
+
     /// Serves one request of an authenticated user and returns its result.
     ///
     /// The store enforces membership and roles; the server adds its limits, then nudges the router after
     /// every write so the resulting events reach their receivers.
-    func perform(_ request: ClientRequest, for user: UserID, connectionID: Int) async throws -> RequestResult {
+    private func serve(_ request: ClientRequest, for user: UserID) async throws -> RequestResult {
         let limits = configuration.limits
         func page(_ limit: Int?) throws -> Int {
             let limit = limit ?? limits.defaultPageSize
@@ -146,6 +156,13 @@ extension ChatServer {
                 throw ChatError(.limitExceeded, "At most \(limits.maxPageSize) profiles per request.")
             }
             return RequestResult(users: try await store.users(ids))
+        case .findUser(let find):
+            // Looked up as a login looks it up, so any spelling that logs in finds the user.
+            guard !find.username.allSatisfy(\.isWhitespace) else {
+                throw ChatError(.invalidArgument, "Give the username to find.")
+            }
+            let username = CredentialRules.lookupUsername(find.username)
+            return RequestResult(users: try await store.user(username: username).map { [$0] } ?? [])
         case .updateProfile(let update):
             return written(RequestResult(users: [try await store.updateProfile(of: user, update)]))
         case .ping:
@@ -160,6 +177,25 @@ extension ChatServer {
                 .limitExceeded,
                 "The message body has \(size) bytes; the limit is \(configuration.limits.maxBodyBytes)."
             )
+        }
+    }
+}
+
+extension ClientRequest {
+    /// What the request asks of the store, for the metrics; `nil` for requests that do not reach it.
+    fileprivate var storeOperation: ServerMetrics.StoreOperation? {
+        switch self {
+        case .hello, .typing, .ping:
+            nil
+        case .send:
+            .append
+        case .conversation, .members, .markers, .listConversations, .history, .sync, .search, .listContacts,
+            .profiles, .findUser:
+            .read
+        case .edit, .delete, .react, .unreact, .markDelivered, .markRead, .createConversation, .addMembers, .join,
+            .leave, .removeMember, .setRole, .rename, .requestContact, .acceptContact, .declineContact,
+            .removeContact, .updateProfile:
+            .write
         }
     }
 }

@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 public import ChatKitCore
+public import CoreMetrics
 public import Logging
 import ServiceLifecycle
 
@@ -38,7 +39,8 @@ public final class ChatServer: Sendable {
     let logger: Logger
     let clock: ServerClock
     let codec: WireCodec
-    let registry = ConnectionRegistry()
+    let registry: ConnectionRegistry
+    let metrics: ServerMetrics
     let router: EventRouter
     let presence = PresenceTracker()
     let typing = TypingTracker()
@@ -55,15 +57,20 @@ public final class ChatServer: Sendable {
     ///   - configuration: Limits and timings.
     ///   - logger: Where the server logs; silent by default. Logs never contain tokens or message bodies.
     ///   - clock: The clock for grace periods, typing expiry and rate limits; tests pass a manual clock.
+    ///   - metricsFactory: Where the server reports its metrics (see `Documentation/Operations.md`); `nil`, the
+    ///     default, uses the process-wide swift-metrics `MetricsSystem`.
     public init<C: Clock>(
         store: any ChatStore,
         transports: [any ServerTransport] = [],
         authenticators: [any Authenticator],
         configuration: ChatServerConfiguration = ChatServerConfiguration(),
         logger: Logger = Logger(label: "chatkit.server", factory: { _ in SwiftLogNoOpLogHandler() }),
-        clock: C = ContinuousClock()
+        clock: C = ContinuousClock(),
+        metricsFactory: (any MetricsFactory)? = nil
     ) where C.Duration == Duration {
         self.store = store
+        self.metrics = ServerMetrics(factory: metricsFactory)
+        self.registry = ConnectionRegistry(metrics: metrics)
         self.transports = transports
         self.authenticators = authenticators
         self.configuration = configuration
@@ -91,6 +98,7 @@ public final class ChatServer: Sendable {
     ///   when the store cannot be read at start.
     public func run() async throws {
         let start = try await store.latestPosition()
+        for case let transport as WebSocketServerTransport in transports { transport.attach(self) }
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await self.router.run(from: start) }
             group.addTask { await self.timers.run(clock: self.clock) }

@@ -62,6 +62,9 @@ public struct ChatServerConfiguration: Sendable {
     public var typingRefreshInterval: Duration
     /// Most events read from the store per routing round.
     public var routingBatchSize: Int
+    /// How long a new connection may take to send `hello`; after that it is closed with the reason `timeout`, so
+    /// that sockets opened and left silent do not hold server resources. Default 10 seconds.
+    public var helloTimeout: Duration
 
     /// Creates a configuration; every parameter has a safe default.
     public init(
@@ -69,8 +72,10 @@ public struct ChatServerConfiguration: Sendable {
         presenceGracePeriod: Duration = .seconds(10),
         typingTimeout: Duration = .seconds(5),
         typingRefreshInterval: Duration = .seconds(1),
-        routingBatchSize: Int = 500
+        routingBatchSize: Int = 500,
+        helloTimeout: Duration = .seconds(10)
     ) {
+        self.helloTimeout = helloTimeout
         self.limits = limits
         self.presenceGracePeriod = presenceGracePeriod
         self.typingTimeout = typingTimeout

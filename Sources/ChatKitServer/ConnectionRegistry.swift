@@ -28,9 +28,11 @@ final class ConnectionRegistry: Sendable {
     private let shards: [Shard]
     private let nextConnectionID = Atomic<Int>(0)
     private let openConnections = Atomic<Int>(0)
+    private let metrics: ServerMetrics
 
-    init(shardCount: Int = 16) {
+    init(shardCount: Int = 16, metrics: ServerMetrics) {
         shards = (0..<max(1, shardCount)).map { _ in Shard() }
+        self.metrics = metrics
     }
 
     private func shard(_ user: UserID) -> Shard {
@@ -49,7 +51,7 @@ final class ConnectionRegistry: Sendable {
 
     /// Registers a connection.
     func add(_ user: UserID, connection id: Int, outbox: Outbox, sessionID: String?) {
-        openConnections.wrappingAdd(1, ordering: .relaxed)
+        metrics.connectionsChanged(to: openConnections.wrappingAdd(1, ordering: .relaxed).newValue)
         shard(user).connections.withLock { connections in
             connections[user, default: [:]][id] = Entry(outbox: outbox, sessionID: sessionID)
         }
@@ -57,7 +59,7 @@ final class ConnectionRegistry: Sendable {
 
     /// Unregisters a connection.
     func remove(_ user: UserID, connection id: Int) {
-        openConnections.wrappingSubtract(1, ordering: .relaxed)
+        metrics.connectionsChanged(to: openConnections.wrappingSubtract(1, ordering: .relaxed).newValue)
         shard(user).connections.withLock { connections in
             connections[user]?[id] = nil
             if connections[user]?.isEmpty == true { connections[user] = nil }
@@ -73,9 +75,14 @@ final class ConnectionRegistry: Sendable {
 
     /// Queues an event frame for every connection of `users`.
     func deliverEvent(_ frame: String, position: StreamPosition, to users: some Sequence<UserID>) {
+        var deliveries = 0
         for user in users {
-            for outbox in outboxes(of: user) { outbox.enqueueEvent(frame, position: position) }
+            for outbox in outboxes(of: user) {
+                outbox.enqueueEvent(frame, position: position)
+                deliveries += 1
+            }
         }
+        metrics.delivered(deliveries)
     }
 
     /// Queues a frame (presence, typing) for every connection of `users`.

@@ -24,13 +24,22 @@ struct Session: Sendable {
         var logger = server.logger
         logger[metadataKey: "chatkit.connection.id"] = "\(connectionID)"
         var opened: (user: UserID, outbox: Outbox)?
+        let saidHello = SetOnceFlag()
+        let connection = connection
+        server.timers.schedule(at: server.clock.now + server.configuration.helloTimeout) {
+            guard !saidHello.isSet else { return }
+            await connection.outbound.close(
+                CloseReason(code: "timeout", message: "No 'hello' arrived in time; open the session with 'hello' first.")
+            )
+        }
         await withDiscardingTaskGroup { group in
             do {
                 for try await text in connection.inbound {
                     if let opened {
-                        await handleRequest(text, user: opened.user, connectionID: connectionID, outbox: opened.outbox)
+                        await handleRequest(text, user: opened.user, outbox: opened.outbox)
                         if opened.outbox.ending != nil { break }
                     } else {
+                        saidHello.set()
                         guard let session = await open(text, connectionID: connectionID, logger: logger) else { break }
                         opened = session
                         group.addTask { await write(from: session.outbox) }
@@ -72,7 +81,7 @@ struct Session: Sendable {
         }
         var registered: UserID?
         do {
-            let authenticated = try await authenticate(hello.token)
+            let authenticated = try await server.authenticate(hello.token)
             let user = authenticated.userID
             guard let profile = try await server.store.user(user) else {
                 throw ChatError(.unauthenticated, "The token's user no longer exists.")
@@ -113,14 +122,6 @@ struct Session: Sendable {
         }
     }
 
-    private func authenticate(_ token: String) async throws -> AuthenticatedUser {
-        for authenticator in server.authenticators {
-            if let user = try await authenticator.authenticate(token: token) { return user }
-        }
-        throw ChatError(.unauthenticated, "No authenticator accepted the token.")
-    }
-
-    /// Sends every event after `cursor`, page by page; returns the position of the last one.
     private func catchUp(_ user: UserID, from cursor: StreamPosition) async throws -> StreamPosition {
         var cursor = cursor
         while true {
@@ -135,6 +136,7 @@ struct Session: Sendable {
 
     /// Answers with an error and a goodbye; the connection then closes.
     private func refuse(id: String?, _ error: ChatError, reason: String) async {
+        server.metrics.errorAnswered(error.code)
         let frames = [
             ServerFrame.error(ErrorFrame(id: id, error: error)),
             ServerFrame.goodbye(Goodbye(reason: reason, message: error.reason ?? "\(error.code)")),
@@ -147,29 +149,23 @@ struct Session: Sendable {
 
     // MARK: Requests
 
-    private func handleRequest(_ text: String, user: UserID, connectionID: Int, outbox: Outbox) async {
+    private func handleRequest(_ text: String, user: UserID, outbox: Outbox) async {
         let frame: ClientFrame
         switch codec.decodeClientFrame(text) {
         case .success(let decoded): frame = decoded
         case .failure(let failure):
+            server.metrics.errorAnswered(failure.error.code)
             enqueue(.error(ErrorFrame(id: failure.id, error: failure.error)), to: outbox)
             return
         }
-        if let wait = server.rateLimiter.acquire(user, now: server.clock.now) {
-            let error = ChatError(.limitExceeded, "Too many requests; retry later.")
-            let milliseconds = Int((wait / .milliseconds(1)).rounded(.up))
-            enqueue(.error(ErrorFrame(id: frame.id, error: error, retryAfterMilliseconds: milliseconds)), to: outbox)
-            return
-        }
+        let received = ContinuousClock.now
         do {
-            let result = try await server.perform(frame.request, for: user, connectionID: connectionID)
+            try server.checkRateLimit(of: user)
+            let result = try await server.perform(frame.request, for: user)
             enqueue(.result(id: frame.id, result), to: outbox)
-        } catch let error as ChatError {
-            enqueue(.error(ErrorFrame(id: frame.id, error: error)), to: outbox)
+            if case .send = frame.request { server.metrics.sendAcknowledged(after: ContinuousClock.now - received) }
         } catch {
-            server.logger.error("Request failed unexpectedly", metadata: ["chatkit.error": "\(error)"])
-            let failure = ChatError(.storageFailure, "The server could not complete the request.")
-            enqueue(.error(ErrorFrame(id: frame.id, error: failure)), to: outbox)
+            enqueue(.error(ErrorFrame(id: frame.id, error: server.answerable(error))), to: outbox)
         }
     }
 

@@ -278,10 +278,13 @@ def run(args, artifacts):
         bob.sign_up("bob", "staple battery horse", "Bob")
         shots("signed-up")
 
-        # Alice starts a direct chat with Bob, by his user ID (the protocol has no lookup by username).
-        bob_id = bob.find("#my-id").text
+        # Alice starts a direct chat with Bob, by his username; a name nobody has is refused.
         alice.find("#new-direct summary").click()
-        alice.visible("#direct-user-id").send_keys(bob_id)
+        alice.visible("#direct-username").send_keys("nobody")
+        alice.find("#direct-form button[type=submit]").click()
+        alice.wait(lambda: "nobody" in alice.find("#direct-error").text, "the error about an unknown username")
+        alice.find("#direct-username").clear()
+        alice.find("#direct-username").send_keys("Bob")
         alice.find("#direct-form button[type=submit]").click()
         alice.wait(lambda: alice.find("#conversation-title").text == "Bob", "the direct chat with Bob to open")
         bob.open_conversation("Alice")
@@ -337,7 +340,7 @@ def run(args, artifacts):
         # Alice creates a group with Bob and writes in it: Bob, in the direct chat, sees its unread count.
         alice.find("#new-group summary").click()
         alice.visible("#group-title").send_keys("Launch")
-        alice.find("#group-members").send_keys(bob_id)
+        alice.find("#group-members").send_keys("bob")
         alice.find("#group-form button[type=submit]").click()
         alice.wait(lambda: alice.find("#conversation-title").text == "Launch", "the group to open")
         alice.send("Group hello")

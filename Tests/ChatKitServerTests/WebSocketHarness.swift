@@ -15,6 +15,7 @@ import ChatKitServer
 import Foundation
 import HummingbirdWSClient
 import Logging
+import Prometheus
 import Synchronization
 import Testing
 
@@ -44,6 +45,8 @@ struct LiveServer: Sendable {
         transportConfiguration: WebSocketServerTransport.Configuration = .init(),
         authConfiguration: AuthService.Configuration = .init(bcryptCost: 4),
         httpConfiguration: HTTPRoutes.Configuration = .init(signUpBurst: 100),
+        metrics: PrometheusCollectorRegistry? = nil,
+        logger: Logger = Logger(label: "chatkit.test", factory: { _ in SwiftLogNoOpLogHandler() }),
         _ body: @Sendable (LiveServer) async throws -> Void
     ) async throws {
         let auth = AuthService(store: store, secret: secret, configuration: authConfiguration)
@@ -53,11 +56,15 @@ struct LiveServer: Sendable {
         let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
         let transport = WebSocketServerTransport(
             configuration: transportConfiguration,
-            httpRoutes: HTTPRoutes(auth: auth, store: store, configuration: httpConfiguration),
+            httpRoutes: HTTPRoutes(
+                auth: auth, store: store, metrics: metrics, configuration: httpConfiguration, logger: logger
+            ),
+            logger: logger,
             onListening: { _, port in portContinuation.yield(port) }
         )
         let server = ChatServer(
-            store: store, transports: [transport], authenticators: [auth.authenticator], configuration: configuration
+            store: store, transports: [transport], authenticators: [auth.authenticator], configuration: configuration,
+            logger: logger, metricsFactory: metrics.map { PrometheusMetricsFactory(registry: $0) }
         )
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await server.run() }

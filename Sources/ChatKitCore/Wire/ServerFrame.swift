@@ -175,13 +175,15 @@ public struct ErrorFrame: Sendable, Hashable, Codable {
         self.retryAfterMilliseconds = retryAfterMilliseconds
     }
 
-    /// The frame for a ``ChatError`` answering request `id`.
+    /// The frame for a ``ChatError`` answering request `id`; the retry-after hint defaults to the error's
+    /// ``ChatError/retryAfter``, rounded up to whole milliseconds.
     public init(id: String?, error: ChatError, retryAfterMilliseconds: Int? = nil) {
         self.init(
             id: id,
             code: error.code.description,
             message: error.reason ?? "The request failed (\(error.code)).",
             retryAfterMilliseconds: retryAfterMilliseconds
+                ?? error.retryAfter.map { Int(($0 / .milliseconds(1)).rounded(.up)) }
         )
     }
 }

@@ -15,8 +15,11 @@ public import Hummingbird
 import HTTPTypes
 public import Logging
 import NIOCore
+public import Prometheus
+import Synchronization
 
-/// ChatKit's HTTP endpoints: accounts (sign-up, login, refresh, logout) and health checks.
+/// ChatKit's HTTP endpoints: accounts, the chat API for clients without a WebSocket (including a long poll),
+/// health checks and metrics.
 ///
 /// Add them to your own Hummingbird router with ``addRoutes(to:)``, or pass them to a standalone
 /// ``WebSocketServerTransport``, which serves them on its port.
@@ -27,8 +30,19 @@ import NIOCore
 /// | `POST /v1/auth/login` | `{"username", "password"}` | `200` and ``AuthTokens`` |
 /// | `POST /v1/auth/refresh` | `{"refreshToken"}` | `200` and ``AuthTokens`` |
 /// | `POST /v1/auth/logout` | none; `Authorization: Bearer <access token>` | `204` |
+/// | `GET /v1/conversations` | | the `listConversations` result: `{"conversations": [...]}` |
+/// | `GET /v1/conversations/{id}/messages?before=&after=&limit=` | | the `history` result: `{"messages": [...]}` |
+/// | `GET /v1/search?q=&conversationID=&limit=` | | the `search` result: `{"hits": [...]}` |
+/// | `GET /v1/sync?cursor=&limit=&wait=` | | long poll: the `sync` result `{"page": ...}`, waiting up to `wait` seconds (default 25, at most 55) for an event |
+/// | `POST /v1/requests` | any request frame but `hello`, as on the WebSocket | its result, without the frame's `type` and `id` |
 /// | `GET /health` | | `200 {"status": "ok"}` while the process serves HTTP |
 /// | `GET /ready` | | `200 {"status": "ready"}` when the store answers, else `503` |
+/// | `GET /metrics` | | Prometheus text format, when a registry is given |
+///
+/// The chat API (`/v1/conversations`, `/v1/search`, `/v1/sync`, `/v1/requests`) takes
+/// `Authorization: Bearer <access token>` and is served by a ``ChatServer``: the one whose transport serves these
+/// routes, or the one passed to the initializer; until it runs, the API answers `503`. Requests count against the
+/// same per-user rate limit as WebSocket requests.
 ///
 /// Bodies are JSON; dates are milliseconds since 1970, as on the WebSocket. A failure is answered with
 /// `{"code": ..., "message": ...}`, the code being a ``ChatKitCore/ChatError/Code`` string, and an HTTP status:
@@ -40,6 +54,8 @@ public struct HTTPRoutes: Sendable {
     public struct Configuration: Sendable {
         /// The path prefix of the account endpoints. Default `/v1/auth`.
         public var authPath: String
+        /// The path prefix of the chat API (`conversations`, `search`, `sync`, `requests`). Default `/v1`.
+        public var apiPath: String
         /// The largest request body accepted, in bytes; larger ones get `413`. Default 16 KiB.
         public var maxBodySize: Int
         /// How many sign-ups one client address may make at once, before ``signUpInterval`` applies. Default 10.
@@ -55,16 +71,19 @@ public struct HTTPRoutes: Sendable {
         ///
         /// - Parameters:
         ///   - authPath: The path prefix of the account endpoints.
+        ///   - apiPath: The path prefix of the chat API.
         ///   - maxBodySize: The largest request body accepted, in bytes.
         ///   - signUpBurst: Sign-ups per client address allowed at once (at least 1).
         ///   - signUpInterval: Time to regain one sign-up (positive).
         public init(
             authPath: String = "/v1/auth",
+            apiPath: String = "/v1",
             maxBodySize: Int = 16 * 1024,
             signUpBurst: Int = 10,
             signUpInterval: Duration = .seconds(6)
         ) {
             self.authPath = authPath
+            self.apiPath = apiPath
             self.maxBodySize = maxBodySize
             self.signUpBurst = signUpBurst
             self.signUpInterval = signUpInterval
@@ -73,7 +92,10 @@ public struct HTTPRoutes: Sendable {
 
     private let auth: AuthService?
     private let store: (any ChatStore)?
-    private let configuration: Configuration
+    let server: ServerSlot
+    private let metrics: PrometheusCollectorRegistry?
+    let codec = WireCodec()
+    let configuration: Configuration
     private let logger: Logger
     private let signUpLimiter: KeyedRateLimiter<String>
     private let clock: ServerClock
@@ -84,16 +106,24 @@ public struct HTTPRoutes: Sendable {
     ///   - auth: The account service; `nil` leaves the account endpoints out (for apps with their own accounts and
     ///     an ``ChatKitCore/Authenticator`` of their own).
     ///   - store: The store `/ready` checks; `nil` makes `/ready` answer like `/health`.
+    ///   - server: The server that answers the chat API; `nil` (the default) means the ``ChatServer`` whose
+    ///     ``WebSocketServerTransport`` serves these routes, once it runs. Pass it when you mount the routes yourself.
+    ///   - metrics: The registry `/metrics` shows (bootstrap swift-metrics with a `PrometheusMetricsFactory` on it);
+    ///     `nil` leaves `/metrics` out.
     ///   - configuration: Paths and limits.
     ///   - logger: Where failures are logged; silent by default.
     public init(
         auth: AuthService?,
         store: (any ChatStore)? = nil,
+        server: ChatServer? = nil,
+        metrics: PrometheusCollectorRegistry? = nil,
         configuration: Configuration = Configuration(),
         logger: Logger = Logger(label: "chatkit.http", factory: { _ in SwiftLogNoOpLogHandler() })
     ) {
         self.auth = auth
         self.store = store
+        self.server = ServerSlot(server)
+        self.metrics = metrics
         self.configuration = configuration
         self.logger = logger
         precondition(configuration.signUpInterval > .zero, "The sign-up interval must be positive")
@@ -123,6 +153,18 @@ public struct HTTPRoutes: Sendable {
                 return Self.statusResponse("ready")
             }
         }
+        if let metrics {
+            router.get("/metrics") { _, _ -> Response in
+                var text: [UInt8] = []
+                metrics.emit(into: &text)
+                return Response(
+                    status: .ok,
+                    headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                    body: ResponseBody(byteBuffer: ByteBuffer(bytes: text))
+                )
+            }
+        }
+        addAPIRoutes(to: router)
         guard let auth else { return }
         let prefix = configuration.authPath
         router.post(RouterPath("\(prefix)/signup")) { [self] request, context -> Response in
@@ -181,13 +223,30 @@ public struct HTTPRoutes: Sendable {
         var retryAfterMilliseconds: Int?
     }
 
-    private func decode<Body: Decodable>(_ type: Body.Type, from request: Request) async throws -> Body {
-        let buffer: ByteBuffer
+    /// Attaches the server that answers the chat API, unless one was given at creation.
+    func attach(_ server: ChatServer) {
+        self.server.attach(server)
+    }
+
+    /// The request's body, at most ``Configuration/maxBodySize`` bytes.
+    func body(of request: Request) async throws -> ByteBuffer {
         do {
-            buffer = try await request.body.collect(upTo: configuration.maxBodySize)
+            return try await request.body.collect(upTo: configuration.maxBodySize)
         } catch is NIOTooManyBytesError {
             throw ChatError(.limitExceeded, "The body is larger than \(configuration.maxBodySize) bytes.")
         }
+    }
+
+    /// The request's body as UTF-8 text.
+    func bodyText(of request: Request) async throws -> String {
+        guard let text = String(validating: try await body(of: request).readableBytesView, as: UTF8.self) else {
+            throw ChatError(.invalidArgument, "The body is not UTF-8 text.")
+        }
+        return text
+    }
+
+    private func decode<Body: Decodable>(_ type: Body.Type, from request: Request) async throws -> Body {
+        let buffer = try await body(of: request)
         do {
             return try JSONDecoder().decode(Body.self, from: Data(buffer.readableBytesView))
         } catch let DecodingError.keyNotFound(key, _) {
@@ -209,7 +268,7 @@ public struct HTTPRoutes: Sendable {
         }
     }
 
-    private static func bearerToken(_ request: Request) -> String? {
+    static func bearerToken(_ request: Request) -> String? {
         guard let value = request.headers[.authorization] else { return nil }
         let parts = value.split(separator: " ", maxSplits: 1)
         guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
@@ -220,7 +279,7 @@ public struct HTTPRoutes: Sendable {
     // MARK: Answers
 
     /// Runs a route, turning a thrown error into a JSON error answer. Logs the route and the outcome only.
-    private func respond(route: String, _ body: () async throws -> Response) async -> Response {
+    func respond(route: String, _ body: () async throws -> Response) async -> Response {
         do {
             return try await body()
         } catch let error as ChatError {
@@ -264,7 +323,7 @@ public struct HTTPRoutes: Sendable {
         return response
     }
 
-    private static func json(_ value: some Encodable, status: HTTPResponse.Status) throws -> Response {
+    static func json(_ value: some Encodable, status: HTTPResponse.Status) throws -> Response {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         encoder.dateEncodingStrategy = .custom { date, encoder in

@@ -49,7 +49,6 @@ export class ChatApp {
         on(c, "signedout", () => this.#signedOut("Your session ended. Log in again."));
 
         on($("logout-button"), "click", () => this.#logOut());
-        on($("copy-id"), "click", () => this.#copyID());
         on($("direct-form"), "submit", (e) => this.#startDirect(e));
         on($("group-form"), "submit", (e) => this.#createGroup(e));
         on($("composer"), "submit", (e) => {
@@ -76,8 +75,7 @@ export class ChatApp {
         on(document, "visibilitychange", () => this.#markOpenRead());
         on(window, "hashchange", () => this.#openFromHash());
 
-        $("my-name").textContent = this.me.displayName || this.me.username;
-        $("my-id").textContent = this.me.id;
+        this.#showMe();
         this.connection.start();
         this.render();
     }
@@ -103,27 +101,6 @@ export class ChatApp {
         this.onSignedOut(message);
     }
 
-    #copyID() {
-        const id = this.me.id;
-        const done = () => {
-            $("copy-id").textContent = "Copied";
-            setTimeout(() => ($("copy-id").textContent = "Copy ID"), 1500);
-        };
-        if (navigator.clipboard?.writeText) {
-            navigator.clipboard.writeText(id).then(done, () => this.#selectID());
-        } else {
-            this.#selectID();
-        }
-    }
-
-    #selectID() {
-        const range = document.createRange();
-        range.selectNodeContents($("my-id"));
-        const selection = getSelection();
-        selection.removeAllRanges();
-        selection.addRange(range);
-    }
-
     // MARK: Connection
 
     #showStatus({ state, retryInMs }) {
@@ -142,9 +119,15 @@ export class ChatApp {
         }[state];
     }
 
+    #showMe() {
+        $("my-name").textContent = this.me.displayName || this.me.username;
+        $("my-username").textContent = `@${this.me.username}`;
+    }
+
     #onWelcome(welcome) {
         this.me = welcome.user;
         this.users.set(this.me.id, this.me);
+        this.#showMe();
         this.typingLimit = welcome.limits?.typingTimeoutMilliseconds ?? this.typingLimit;
         // The server sends the presence of everyone online after each hello; forget the old picture.
         this.presence.clear();
@@ -278,46 +261,50 @@ export class ChatApp {
         return state.conversation.title || "Untitled group";
     }
 
+    /** The user with this username (`findUser`); throws a RequestError `notFound` naming it when there is none. */
+    async #findUser(username) {
+        const { users = [] } = await this.connection.request("findUser", { username });
+        if (users.length === 0) throw new RequestError("notFound", `Nobody has the username "${username}".`);
+        this.users.set(users[0].id, users[0]);
+        return users[0];
+    }
+
     async #startDirect(event) {
         event.preventDefault();
-        const input = $("direct-user-id");
+        const input = $("direct-username");
         const error = $("direct-error");
-        const userID = input.value.trim();
+        const username = input.value.trim().replace(/^@/, "");
         error.textContent = "";
-        if (!userID) {
-            error.textContent = "Enter their user ID.";
-            return input.focus();
-        }
-        if (userID === this.me.id) {
-            error.textContent = "That is your own ID: enter theirs.";
+        if (!username) {
+            error.textContent = "Enter their username.";
             return input.focus();
         }
         try {
-            // There is no lookup by username in the protocol: a direct chat starts from the other user's ID.
-            const { users = [] } = await this.connection.request("profiles", { userIDs: [userID] });
-            if (users.length === 0) throw new RequestError("notFound", "No user has that ID.");
-            for (const user of users) this.users.set(user.id, user);
+            const user = await this.#findUser(username);
+            if (user.id === this.me.id) throw new RequestError("invalidArgument", "That is you: enter their username.");
+            // Creating a direct conversation again returns the existing one.
             const { conversation } = await this.connection.request("createConversation", {
                 kind: "direct",
-                memberIDs: [userID],
+                memberIDs: [user.id],
             });
             const state = this.#conversationState(conversation);
-            state.memberIDs = [this.me.id, userID];
+            state.memberIDs = [this.me.id, user.id];
             input.value = "";
             $("new-direct").open = false;
             this.#open(conversation.id);
         } catch (failure) {
             error.textContent = this.#explain(failure);
+            input.focus();
         }
     }
 
     async #createGroup(event) {
         event.preventDefault();
         const title = $("group-title").value.trim();
-        const memberIDs = $("group-members")
+        const usernames = $("group-members")
             .value.split(/[\s,]+/)
-            .map((id) => id.trim())
-            .filter((id) => id && id !== this.me.id);
+            .map((name) => name.trim().replace(/^@/, "").toLowerCase())
+            .filter((name) => name && name !== this.me.username);
         const error = $("group-error");
         error.textContent = "";
         if (!title) {
@@ -325,13 +312,15 @@ export class ChatApp {
             return $("group-title").focus();
         }
         try {
+            const members = [];
+            for (const username of new Set(usernames)) members.push(await this.#findUser(username));
+            const memberIDs = members.map((user) => user.id).filter((id) => id !== this.me.id);
             const { conversation } = await this.connection.request("createConversation", {
                 kind: "group",
                 title,
                 memberIDs,
             });
             this.#conversationState(conversation).memberIDs = [this.me.id, ...memberIDs];
-            await this.#loadProfiles(memberIDs).catch(() => {});
             $("group-title").value = "";
             $("group-members").value = "";
             $("new-group").open = false;
@@ -342,7 +331,6 @@ export class ChatApp {
     }
 
     #explain(error) {
-        if (error.code === "notFound") return "No user has that ID.";
         if (error.code === "unavailable") return "Not connected. Try again in a moment.";
         return error.message || "That did not work.";
     }
@@ -518,7 +506,7 @@ export class ChatApp {
                     this.users.set(event.user.id, event.user);
                     if (event.user.id === this.me.id) {
                         this.me = event.user;
-                        $("my-name").textContent = this.me.displayName || this.me.username;
+                        this.#showMe();
                     }
                 }
                 break;

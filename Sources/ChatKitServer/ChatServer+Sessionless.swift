@@ -1,0 +1,139 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the ChatKit open source project
+//
+// Copyright (c) 2026 the ChatKit project authors
+// Licensed under Apache License v2.0 (see LICENSE)
+//
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+public import ChatKitCore
+import Logging
+
+/// Serving clients that hold no realtime session: HTTP requests and long polls (``HTTPRoutes`` uses these).
+extension ChatServer {
+    /// The longest a long poll may wait: proxies and clients commonly give up on idle requests after a minute.
+    public static let maxLongPollWait: Duration = .seconds(55)
+
+    /// Serves one request with a bearer token instead of a session, with the same rules, limits and rate limit as
+    /// a request over a realtime connection.
+    ///
+    /// Events caused by the request reach the user's realtime connections as usual.
+    ///
+    /// - Parameters:
+    ///   - request: Any request but `hello`.
+    ///   - token: The access token, as sent in `hello`.
+    /// - Returns: The request's result.
+    /// - Throws: ``ChatKitCore/ChatError``: `.unauthenticated` for a token no authenticator accepts, `.limitExceeded`
+    ///   with a retry-after over the rate limit, or what the request itself fails with.
+    public func perform(_ request: ClientRequest, token: String) async throws -> RequestResult {
+        do {
+            let user = try await authenticate(token).userID
+            try checkRateLimit(of: user)
+            return try await perform(request, for: user)
+        } catch {
+            throw answerable(error)
+        }
+    }
+
+    /// Returns the user's stored events after `cursor`, waiting up to `timeout` for one when there are none yet:
+    /// a long poll, for clients that cannot hold a WebSocket.
+    ///
+    /// The answer is a page of at most `limit` events (``ChatServerConfiguration/Limits/defaultPageSize`` when
+    /// `nil`); pass its cursor to the next call. An empty page with the same cursor means the wait timed out. Long
+    /// polls do not make the user appear online and receive no presence or typing updates.
+    ///
+    /// - Parameters:
+    ///   - token: The access token.
+    ///   - cursor: The position of the last event the client processed.
+    ///   - limit: The most events to return.
+    ///   - timeout: How long to wait for an event, at most ``maxLongPollWait``; zero answers at once.
+    /// - Throws: ``ChatKitCore/ChatError``: as ``perform(_:token:)``, and `.unauthenticated` when the login session
+    ///   is revoked while waiting.
+    public func events(
+        token: String, after cursor: StreamPosition, limit: Int?, waitingUpTo timeout: Duration
+    ) async throws -> SyncPage {
+        do {
+            let authenticated = try await authenticate(token)
+            let user = authenticated.userID
+            try checkRateLimit(of: user)
+            let limit = limit ?? configuration.limits.defaultPageSize
+            try MembershipRules.validateLimit(limit)
+            let pageSize = min(limit, configuration.limits.maxPageSize)
+            let deadline = ContinuousClock.now + min(max(timeout, .zero), Self.maxLongPollWait)
+
+            // Listen before reading, so that nothing stored between the read and the wait is missed.
+            let outbox = Outbox(capacity: configuration.limits.outboundQueueCapacity, floor: cursor)
+            let connectionID = registry.makeConnectionID()
+            registry.add(user, connection: connectionID, outbox: outbox, sessionID: authenticated.sessionID)
+            defer { registry.remove(user, connection: connectionID) }
+            var page = try await store.events(for: user, after: cursor, limit: pageSize)
+            _ = outbox.release(after: page.cursor)
+            while page.events.isEmpty, await Self.wait(for: outbox, until: deadline) {
+                page = try await store.events(for: user, after: cursor, limit: pageSize)
+            }
+            if outbox.ending == .revoked {
+                throw ChatError(.unauthenticated, "The login session was revoked (logout or password change).")
+            }
+            return page
+        } catch {
+            throw answerable(error)
+        }
+    }
+
+    /// Waits until the outbox receives something (`true`), or the deadline passes, the task is cancelled or the
+    /// outbox ends (`false`).
+    private static func wait(for outbox: Outbox, until deadline: ContinuousClock.Instant) async -> Bool {
+        guard outbox.ending == nil, deadline > .now else { return false }
+        return await withTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                await withTaskCancellationHandler {
+                    await outbox.next() != nil
+                } onCancel: {
+                    outbox.close()
+                }
+            }
+            group.addTask {
+                try? await Task.sleep(until: deadline, clock: .continuous)
+                return false
+            }
+            let received = await group.next() ?? false
+            group.cancelAll()
+            return received
+        }
+    }
+
+    // MARK: Shared by sessions and sessionless requests
+
+    /// Turns a bearer token into a user, asking each authenticator in order.
+    func authenticate(_ token: String) async throws -> AuthenticatedUser {
+        for authenticator in authenticators {
+            if let user = try await authenticator.authenticate(token: token) { return user }
+        }
+        throw ChatError(.unauthenticated, "No authenticator accepted the token.")
+    }
+
+    /// Takes one request from the user's rate limit, or throws `.limitExceeded` with the time to wait.
+    func checkRateLimit(of user: UserID) throws {
+        guard let wait = rateLimiter.acquire(user, now: clock.now) else { return }
+        var error = ChatError(.limitExceeded, "Too many requests; retry later.")
+        error.retryAfter = wait
+        throw error
+    }
+
+    /// The error to answer a client with, counted in the metrics: a ``ChatKitCore/ChatError`` as it is, anything
+    /// else as `.storageFailure` (logged by type only: its description could carry request content).
+    func answerable(_ error: any Error) -> ChatError {
+        let answer: ChatError
+        if let error = error as? ChatError {
+            answer = error
+        } else {
+            logger.error("Request failed unexpectedly", metadata: ["chatkit.error.type": "\(type(of: error))"])
+            answer = ChatError(.storageFailure, "The server could not complete the request.")
+        }
+        metrics.errorAnswered(answer.code)
+        return answer
+    }
+}

@@ -1,0 +1,161 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the ChatKit open source project
+//
+// Copyright (c) 2026 the ChatKit project authors
+// Licensed under Apache License v2.0 (see LICENSE)
+//
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+import ChatKitCore
+import Foundation
+import Hummingbird
+import NIOCore
+import Synchronization
+
+/// The chat API over HTTP: conversations, history, search, the long poll, and any request as on the WebSocket.
+extension HTTPRoutes {
+    func addAPIRoutes<Context: RequestContext>(to router: Router<Context>) {
+        let prefix = configuration.apiPath
+        router.get(RouterPath("\(prefix)/conversations")) { [self] request, _ -> Response in
+            await respondToAPI(request, route: "conversations") { _ in .listConversations(ClientRequest.Empty()) }
+        }
+        router.get(RouterPath("\(prefix)/conversations/:conversationID/messages")) {
+            [self] request, context -> Response in
+            await respondToAPI(request, route: "history") { query in
+                guard let id = context.parameters.get("conversationID") else {
+                    throw ChatError(.invalidArgument, "The path lacks the conversation ID.")
+                }
+                return .history(
+                    ClientRequest.History(
+                        conversationID: ConversationID(rawValue: id),
+                        before: try query.integer("before"),
+                        after: try query.integer("after"),
+                        limit: try query.integer("limit").map(Int.init)
+                    )
+                )
+            }
+        }
+        router.get(RouterPath("\(prefix)/search")) { [self] request, _ -> Response in
+            await respondToAPI(request, route: "search") { query in
+                guard let text = query.string("q"), !text.isEmpty else {
+                    throw ChatError(.invalidArgument, "Give the search text as the query parameter 'q'.")
+                }
+                return .search(
+                    ClientRequest.Search(
+                        query: text,
+                        conversationID: query.string("conversationID").map { ConversationID(rawValue: $0) },
+                        limit: try query.integer("limit").map(Int.init)
+                    )
+                )
+            }
+        }
+        router.get(RouterPath("\(prefix)/sync")) { [self] request, _ -> Response in
+            await respond(route: "sync") {
+                let (server, token) = try apiCaller(request)
+                let query = QueryParameters(request)
+                let cursor = try query.integer("cursor").map { StreamPosition($0) } ?? .start
+                let wait = try query.number("wait") ?? Self.defaultLongPollWait
+                guard wait >= 0 else { throw ChatError(.invalidArgument, "'wait' is a number of seconds, 0 or more.") }
+                let page = try await server.events(
+                    token: token, after: cursor, limit: try query.integer("limit").map(Int.init),
+                    waitingUpTo: .milliseconds(Int64(min(wait, 3600) * 1000))
+                )
+                return try Self.json(RequestResult(page: page), status: .ok)
+            }
+        }
+        router.post(RouterPath("\(prefix)/requests")) { [self] request, _ -> Response in
+            await respond(route: "requests") {
+                let (server, token) = try apiCaller(request)
+                let text = try await bodyText(of: request)
+                let frame: ClientFrame
+                switch codec.decodeClientFrame(text) {
+                case .success(let decoded): frame = decoded
+                case .failure(let failure): throw failure.error
+                }
+                if case .hello = frame.request {
+                    throw ChatError(.invalidArgument, "'hello' opens a WebSocket session; HTTP requests carry a bearer token.")
+                }
+                return try Self.json(try await server.perform(frame.request, token: token), status: .ok)
+            }
+        }
+    }
+
+    /// How long `GET /v1/sync` waits for an event when the request does not say, in seconds.
+    static let defaultLongPollWait = 25.0
+
+    /// Answers a GET of the chat API: builds the request from the query, performs it as the token's user.
+    private func respondToAPI(
+        _ request: Request, route: String, _ makeRequest: (QueryParameters) throws -> ClientRequest
+    ) async -> Response {
+        await respond(route: route) {
+            let (server, token) = try apiCaller(request)
+            let result = try await server.perform(try makeRequest(QueryParameters(request)), token: token)
+            return try Self.json(result, status: .ok)
+        }
+    }
+
+    /// The server that answers the API and the caller's access token, or the error to answer.
+    private func apiCaller(_ request: Request) throws -> (ChatServer, String) {
+        guard let token = Self.bearerToken(request) else {
+            throw ChatError(.unauthenticated, "Send the access token as 'Authorization: Bearer <token>'.")
+        }
+        guard let server = server.current else {
+            throw ChatError(.unavailable, "The chat server is not running.")
+        }
+        return (server, token)
+    }
+}
+
+/// A request's query parameters, read with clear errors.
+private struct QueryParameters {
+    private let parameters: Hummingbird.Parameters
+
+    init(_ request: Request) {
+        parameters = request.uri.queryParameters
+    }
+
+    func string(_ name: String) -> String? {
+        parameters[name[...]].map(String.init)
+    }
+
+    func integer(_ name: String) throws -> Int64? {
+        guard let text = string(name) else { return nil }
+        guard let value = Int64(text) else {
+            throw ChatError(.invalidArgument, "The query parameter '\(name)' must be an integer.")
+        }
+        return value
+    }
+
+    func number(_ name: String) throws -> Double? {
+        guard let text = string(name) else { return nil }
+        guard let value = Double(text), value.isFinite else {
+            throw ChatError(.invalidArgument, "The query parameter '\(name)' must be a number.")
+        }
+        return value
+    }
+}
+
+/// The ``ChatServer`` that answers ``HTTPRoutes``' chat API: given at creation, or attached when the server starts
+/// running the transport that serves the routes. Held weakly: the server owns its transports, which own the routes.
+final class ServerSlot: Sendable {
+    private let server: Mutex<WeakServer>
+
+    private struct WeakServer: @unchecked Sendable {
+        // ChatServer is Sendable; the wrapper exists only because `weak` stored properties cannot be `let`.
+        weak var server: ChatServer?
+    }
+
+    init(_ server: ChatServer?) {
+        self.server = Mutex(WeakServer(server: server))
+    }
+
+    var current: ChatServer? { server.withLock { $0.server } }
+
+    /// Sets the server unless one is set already.
+    func attach(_ candidate: ChatServer) {
+        server.withLock { if $0.server == nil { $0.server = candidate } }
+    }
+}

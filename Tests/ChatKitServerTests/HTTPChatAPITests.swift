@@ -1,0 +1,230 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the ChatKit open source project
+//
+// Copyright (c) 2026 the ChatKit project authors
+// Licensed under Apache License v2.0 (see LICENSE)
+//
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+import ChatKitClient
+import ChatKitCore
+import ChatKitServer
+import Foundation
+import Testing
+
+@Suite("The chat API over HTTP, and the long poll")
+struct HTTPChatAPITests {
+    /// A JSON body from any JSON-compatible value.
+    private func json(_ object: [String: Any]) throws -> String {
+        String(decoding: try JSONSerialization.data(withJSONObject: object), as: UTF8.self)
+    }
+
+    @Test func conversationsHistorySearchAndAnyRequest() async throws {
+        try await LiveServer.run { live in
+            let alice = try await live.signUp("alice")
+            let bob = try await live.signUp("bob")
+            let created = try await live.http(
+                "POST", "/v1/requests",
+                rawBody: try json(["type": "createConversation", "id": "1", "kind": "direct", "memberIDs": [bob.user.id.rawValue]]),
+                bearer: alice.accessToken
+            )
+            #expect(created.status == 200)
+            let conversation = try #require(try created.decode(RequestResult.self).conversation)
+            for (index, body) in ["first plan", "second plan", "third idea"].enumerated() {
+                let sent = try await live.http(
+                    "POST", "/v1/requests",
+                    rawBody: try json([
+                        "type": "send", "id": "s\(index)", "conversationID": conversation.id.rawValue,
+                        "clientMessageID": "k-\(index)", "body": body,
+                    ]),
+                    bearer: alice.accessToken
+                )
+                #expect(sent.status == 200)
+                #expect(try sent.decode(RequestResult.self).message?.seq == Int64(index + 1))
+            }
+
+            let list = try await live.http("GET", "/v1/conversations", bearer: bob.accessToken)
+            #expect(list.status == 200)
+            let summaries = try #require(try list.decode(RequestResult.self).conversations)
+            #expect(summaries.map(\.conversation.id) == [conversation.id])
+            #expect(summaries.first?.unreadCount == 3)
+            #expect(summaries.first?.lastMessage?.body == "third idea")
+
+            let history = try await live.http(
+                "GET", "/v1/conversations/\(conversation.id.rawValue)/messages?limit=2", bearer: bob.accessToken
+            )
+            #expect(history.status == 200)
+            #expect(try history.decode(RequestResult.self).messages?.map(\.body) == ["second plan", "third idea"])
+            let older = try await live.http(
+                "GET", "/v1/conversations/\(conversation.id.rawValue)/messages?before=2", bearer: bob.accessToken
+            )
+            #expect(try older.decode(RequestResult.self).messages?.map(\.body) == ["first plan"])
+
+            let search = try await live.http("GET", "/v1/search?q=plan", bearer: bob.accessToken)
+            #expect(search.status == 200)
+            let hits = try #require(try search.decode(RequestResult.self).hits)
+            #expect(Set(hits.map(\.message.body)) == ["first plan", "second plan"])
+
+            // A resend with the same client message ID is the same message, over HTTP as over the WebSocket.
+            let resent = try await live.http(
+                "POST", "/v1/requests",
+                rawBody: try json([
+                    "type": "send", "id": "again", "conversationID": conversation.id.rawValue,
+                    "clientMessageID": "k-0", "body": "first plan",
+                ]),
+                bearer: alice.accessToken
+            )
+            #expect(try resent.decode(RequestResult.self).message?.seq == 1)
+        }
+    }
+
+    @Test func findUserByUsernameOverTheWebSocketAndHTTP() async throws {
+        try await LiveServer.run { live in
+            let alice = try await live.signUp("alice")
+            let bob = try await live.signUp("Bob")
+            let client = try await live.connect(alice.accessToken)
+            #expect(try await client.client.findUser(username: "BOB")?.id == bob.user.id)
+            #expect(try await client.client.findUser(username: "nobody") == nil)
+            let empty = await #expect(throws: ChatError.self) { try await client.client.findUser(username: " ") }
+            #expect(empty?.code == .invalidArgument)
+            await client.disconnect()
+
+            let found = try await live.http(
+                "POST", "/v1/requests", rawBody: try json(["type": "findUser", "id": "1", "username": "bob"]),
+                bearer: alice.accessToken
+            )
+            #expect(try found.decode(RequestResult.self).users?.map(\.id) == [bob.user.id])
+        }
+    }
+
+    @Test func apiFailuresAreClear() async throws {
+        try await LiveServer.run { live in
+            let alice = try await live.signUp("alice")
+            let carol = try await live.signUp("carol")
+            let created = try await live.http(
+                "POST", "/v1/requests",
+                rawBody: try json(["type": "createConversation", "id": "1", "kind": "group", "title": "Team", "memberIDs": []]),
+                bearer: alice.accessToken
+            )
+            #expect(created.status == 200, "\(String(decoding: created.data, as: UTF8.self))")
+            let group = try #require(try created.decode(RequestResult.self).conversation)
+
+            let noToken = try await live.http("GET", "/v1/conversations")
+            #expect(noToken.status == 401)
+            #expect(noToken.code == "unauthenticated")
+            let badToken = try await live.http("GET", "/v1/conversations", bearer: "not-a-token")
+            #expect(badToken.status == 401)
+
+            let notMember = try await live.http(
+                "GET", "/v1/conversations/\(group.id.rawValue)/messages", bearer: carol.accessToken
+            )
+            #expect(notMember.status == 404)
+            #expect(notMember.code == "notFound")
+
+            let badLimit = try await live.http(
+                "GET", "/v1/conversations/\(group.id.rawValue)/messages?limit=many", bearer: alice.accessToken
+            )
+            #expect(badLimit.status == 400)
+            #expect((badLimit.json["message"] as? String)?.contains("limit") == true)
+
+            let noQuery = try await live.http("GET", "/v1/search", bearer: alice.accessToken)
+            #expect(noQuery.status == 400)
+
+            let hello = try await live.http(
+                "POST", "/v1/requests", rawBody: try json(["type": "hello", "id": "1", "token": alice.accessToken]),
+                bearer: alice.accessToken
+            )
+            #expect(hello.status == 400)
+            let garbage = try await live.http("POST", "/v1/requests", rawBody: "{not json", bearer: alice.accessToken)
+            #expect(garbage.status == 400)
+            #expect(garbage.code == "invalidArgument")
+            let unknown = try await live.http(
+                "POST", "/v1/requests", rawBody: try json(["type": "teleport", "id": "2"]), bearer: alice.accessToken
+            )
+            #expect(unknown.status == 400)
+        }
+    }
+
+    @Test func httpRequestsShareTheRateLimit() async throws {
+        try await LiveServer.run(configuration: ChatServerConfiguration(limits: .init(requestsPerSecond: 2))) { live in
+            let alice = try await live.signUp("alice")
+            var statuses: [Int] = []
+            for _ in 0..<6 {
+                statuses.append(try await live.http("GET", "/v1/conversations", bearer: alice.accessToken).status)
+            }
+            #expect(statuses.first == 200)
+            #expect(statuses.contains(429))
+            let limited = try await live.http("GET", "/v1/conversations", bearer: alice.accessToken)
+            if limited.status == 429 {
+                #expect(limited.retryAfter != nil)
+                #expect((limited.json["retryAfterMilliseconds"] as? Int).map { $0 > 0 } == true)
+            }
+        }
+    }
+
+    @Test func longPollAnswersWhenAnEventArrives() async throws {
+        try await LiveServer.run { live in
+            let alice = try await live.signUp("alice")
+            let bob = try await live.signUp("bob")
+            let sender = try await live.connect(alice.accessToken)
+            let chat = try await sender.client.createDirectConversation(with: bob.user.id)
+
+            // Catch up first: the conversation's creation is already there, so the poll answers at once.
+            let first = try await live.http("GET", "/v1/sync?cursor=0&wait=10", bearer: bob.accessToken)
+            #expect(first.status == 200)
+            let caughtUp = try #require(try first.decode(RequestResult.self).page)
+            #expect(caughtUp.events.contains { $0.kind == .conversationCreated && $0.conversationID == chat.id })
+
+            // Nothing new: the poll waits until Alice sends, then answers with her message.
+            let cursor = caughtUp.cursor.rawValue
+            let waiting = Task { try await live.http("GET", "/v1/sync?cursor=\(cursor)&wait=30", bearer: bob.accessToken) }
+            try await live.waitUntilConnections(2)  // Alice's WebSocket and Bob's poll
+            _ = try await sender.client.send("are you there?", to: chat.id)
+            let answer = try await withTimeout("the long poll to answer") { try await waiting.value }
+            #expect(answer.status == 200)
+            let page = try #require(try answer.decode(RequestResult.self).page)
+            #expect(page.events.compactMap(\.message?.body) == ["are you there?"])
+            #expect(page.cursor.rawValue > cursor)
+
+            // A poll that times out answers with an empty page and the same cursor.
+            let quiet = try await live.http(
+                "GET", "/v1/sync?cursor=\(page.cursor.rawValue)&wait=0.2", bearer: bob.accessToken
+            )
+            let empty = try #require(try quiet.decode(RequestResult.self).page)
+            #expect(empty.events.isEmpty)
+            #expect(empty.cursor == page.cursor)
+            await sender.disconnect()
+        }
+    }
+
+    @Test func longPollEndsWithUnauthenticatedWhenTheSessionIsRevoked() async throws {
+        try await LiveServer.run { live in
+            let bob = try await live.signUp("bob")
+            live.auth.whenSessionsRevoked { revocation in
+                live.server.closeSessions(of: revocation.userID, sessionID: revocation.sessionID?.rawValue)
+            }
+            let start = try await live.store.latestPosition().rawValue
+            let waiting = Task { try await live.http("GET", "/v1/sync?cursor=\(start)&wait=30", bearer: bob.accessToken) }
+            try await live.waitUntilConnections(1)
+            let logout = try await live.http("POST", "/v1/auth/logout", bearer: bob.accessToken)
+            #expect(logout.status == 204)
+            let answer = try await withTimeout("the long poll to end") { try await waiting.value }
+            #expect(answer.status == 401)
+            #expect(answer.code == "unauthenticated")
+        }
+    }
+}
+
+extension LiveServer {
+    /// Waits until exactly `count` connections are registered with the server: WebSocket sessions and waiting
+    /// long polls.
+    func waitUntilConnections(_ count: Int) async throws {
+        let server = server
+        try await withTimeout("\(count) connections") {
+            while server.connectionCount != count { try await Task.sleep(for: .milliseconds(5)) }
+        }
+    }
+}

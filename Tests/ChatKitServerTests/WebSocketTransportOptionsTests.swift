@@ -1,0 +1,193 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the ChatKit open source project
+//
+// Copyright (c) 2026 the ChatKit project authors
+// Licensed under Apache License v2.0 (see LICENSE)
+//
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+import ChatKitClient
+import ChatKitCore
+import ChatKitServer
+import Foundation
+import HummingbirdWSClient
+import HummingbirdWSCompression
+import Logging
+import NIOSSL
+import NIOWebSocket
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+@Suite("WebSocket transport options: hello timeout, compression, TLS")
+struct WebSocketTransportOptionsTests {
+    @Test func aSilentSocketIsClosedAfterTheHelloTimeout() async throws {
+        try await LiveServer.run(configuration: ChatServerConfiguration(helloTimeout: .milliseconds(200))) { live in
+            let close = try await withTimeout("the server to close the silent socket") {
+                try await RawSocket.run(url: live.webSocketURL) { _, _ in }
+            }
+            #expect(close?.reason?.hasPrefix("timeout") == true)
+            // A socket that says hello in time stays open.
+            let tokens = try await live.signUp("alice")
+            let client = try await live.connect(tokens.accessToken)
+            #expect(client.client.connectionState == .connected)
+            await client.disconnect()
+        }
+    }
+
+    @Test func compressionIsNegotiatedOnlyWhenEnabled() async throws {
+        let offer = "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits"
+        try await LiveServer.run(transportConfiguration: .init(compression: true)) { live in
+            let answer = try await Self.upgradeResponse(port: live.port, extraHeader: offer)
+            #expect(answer.hasPrefix("HTTP/1.1 101"))
+            #expect(answer.lowercased().contains("sec-websocket-extensions: permessage-deflate"))
+
+            // A compressing client holds a whole session: hello, welcome, a request and its answer.
+            let tokens = try await live.signUp("alice")
+            let welcome = try await Self.helloRoundTrip(
+                url: live.webSocketURL, token: tokens.accessToken,
+                configuration: .init(maxFrameSize: 1 << 20, extensions: [.perMessageDeflate()])
+            )
+            #expect(welcome.user.username == "alice")
+        }
+        try await LiveServer.run { live in
+            let answer = try await Self.upgradeResponse(port: live.port, extraHeader: offer)
+            #expect(answer.hasPrefix("HTTP/1.1 101"))
+            #expect(!answer.lowercased().contains("permessage-deflate"))
+        }
+    }
+
+    @Test func tlsServesTheRealtimeProtocolOverWSS() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("chatkit-tls-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let certificate = folder.appendingPathComponent("cert.pem").path
+        let key = folder.appendingPathComponent("key.pem").path
+        try Self.makeSelfSignedCertificate(certificate: certificate, key: key)
+
+        let tls = try WebSocketServerTransport.tlsConfiguration(certificateFile: certificate, privateKeyFile: key)
+        try await LiveServer.run(transportConfiguration: .init(tls: tls)) { live in
+            let tokens = try await live.auth.signUp(username: "alice", password: "correct horse battery", displayName: nil)
+            var clientTLS = TLSConfiguration.makeClientConfiguration()
+            clientTLS.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(certificate))
+            let welcome = try await Self.helloRoundTrip(
+                url: "wss://localhost:\(live.port)/v1/ws", token: tokens.accessToken,
+                configuration: .init(maxFrameSize: 1 << 20), tls: clientTLS
+            )
+            #expect(welcome.user.username == "alice")
+        }
+
+        #expect(throws: ChatError.self) {
+            try WebSocketServerTransport.tlsConfiguration(certificateFile: folder.path + "/missing.pem", privateKeyFile: key)
+        }
+        #expect(throws: ChatError.self) {
+            try WebSocketServerTransport.tlsConfiguration(certificateFile: certificate, privateKeyFile: certificate)
+        }
+    }
+
+    // MARK: Helpers
+
+    /// Opens a WebSocket with WSClient, says hello, and returns the welcome after one more request succeeded.
+    private static func helloRoundTrip(
+        url: String, token: String, configuration: WebSocketClientConfiguration, tls: TLSConfiguration? = nil
+    ) async throws -> Welcome {
+        let codec = WireCodec()
+        let hello = try codec.encode(ClientFrame(id: "h", .hello(ClientRequest.Hello(token: token))))
+        let ping = try codec.encode(ClientFrame(id: "p", .ping(ClientRequest.Empty())))
+        let welcome = WelcomeBox()
+        _ = try await withTimeout("a session over the WebSocket") {
+            try await WebSocketClient.connect(
+                url: url, configuration: configuration, tlsConfiguration: tls, logger: Logger(label: "test")
+            ) { inbound, outbound, _ in
+                try await outbound.write(.text(hello))
+                for try await message in inbound.messages(maxSize: 1 << 20) {
+                    guard case .text(let text) = message else { continue }
+                    switch try codec.decodeServerFrame(text) {
+                    case .welcome(let received):
+                        welcome.set(received)
+                        try await outbound.write(.text(ping))
+                    case .result(id: "p", _):
+                        try await outbound.close(.normalClosure, reason: nil)
+                        return
+                    default:
+                        continue
+                    }
+                }
+            }
+        }
+        return try #require(welcome.value)
+    }
+
+    /// Sends a WebSocket upgrade request over a plain TCP socket and returns the response head.
+    private static func upgradeResponse(port: Int, extraHeader: String) async throws -> String {
+        let request = [
+            "GET /v1/ws HTTP/1.1", "Host: 127.0.0.1:\(port)", "Upgrade: websocket", "Connection: Upgrade",
+            "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==", "Sec-WebSocket-Version: 13", extraHeader, "", "",
+        ].joined(separator: "\r\n")
+        return try await withTimeout("the upgrade response") {
+            try await Task.detached { try BlockingTCP.exchange(port: port, send: request, until: "\r\n\r\n") }.value
+        }
+    }
+
+    private static func makeSelfSignedCertificate(certificate: String, key: String) throws {
+        let openssl = Process()
+        openssl.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        openssl.arguments = [
+            "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+            "-keyout", key, "-out", certificate, "-days", "1", "-subj", "/CN=localhost",
+            "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
+        ]
+        openssl.standardOutput = FileHandle.nullDevice
+        openssl.standardError = FileHandle.nullDevice
+        try openssl.run()
+        openssl.waitUntilExit()
+        try #require(openssl.terminationStatus == 0, "openssl could not make a test certificate")
+    }
+}
+
+/// A welcome frame handed out of a WebSocket handler.
+private final class WelcomeBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: Welcome?
+    func set(_ welcome: Welcome) { lock.withLock { stored = welcome } }
+    var value: Welcome? { lock.withLock { stored } }
+}
+
+/// A blocking TCP exchange on 127.0.0.1, for requests that no HTTP client here sends (a WebSocket upgrade).
+enum BlockingTCP {
+    struct Failure: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    /// Connects, sends `text`, and reads until the answer contains `terminator` or the peer closes.
+    static func exchange(port: Int, send text: String, until terminator: String) throws -> String {
+        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard socket >= 0 else { throw Failure(description: "socket() failed") }
+        defer { close(socket) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        guard connected == 0 else { throw Failure(description: "connect() failed") }
+        let bytes = Array(text.utf8)
+        guard Glibc.send(socket, bytes, bytes.count, 0) == bytes.count else { throw Failure(description: "send() failed") }
+        var answer: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while !String(decoding: answer, as: UTF8.self).contains(terminator) {
+            let count = recv(socket, &buffer, buffer.count, 0)
+            guard count > 0 else { break }
+            answer += buffer[0..<count]
+        }
+        return String(decoding: answer, as: UTF8.self)
+    }
+}
