@@ -344,8 +344,8 @@ def run(args, artifacts):
         alice.find("#group-form button[type=submit]").click()
         alice.wait(lambda: alice.find("#conversation-title").text == "Launch", "the group to open")
         alice.send("Group hello")
-        bob.wait(lambda: bob.js("return arguments[0]?.querySelector('.badge')?.textContent", bob.conversation_item("Launch"))
-                 == "1", "the unread count of the group in Bob's list")
+        bob.wait(lambda: bob.js("return arguments[0]?.querySelector('.badge')?.textContent",
+                                bob.conversation_item("Launch")) == "1", "the unread count of the group in Bob's list")
         shots("group-unread")
         bob.open_conversation("Launch")
         bob.wait_for_message("Group hello")
@@ -364,8 +364,8 @@ def run(args, artifacts):
             bob.wait_for_message(text)
         # A new session is told who is online: Bob sees Alice's presence dot (presence comes when a session opens
         # and when it changes, so before the reload neither knew the other's).
-        bob.wait(lambda: bob.js("return document.querySelector('#conversation-presence')?.classList.contains('online')"),
-                 "Alice's presence dot to be online")
+        bob.wait(lambda: bob.js("return document.querySelector('#conversation-presence')"
+                                "?.classList.contains('online')"), "Alice's presence dot to be online")
         shots("bob-reloaded")
 
         # The server restarts. Alice writes while it is down; the message waits, then goes out on reconnect.

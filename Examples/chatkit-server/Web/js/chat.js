@@ -20,7 +20,7 @@ export class ChatApp {
         this.users = new Map([[this.me.id, this.me]]);
         this.conversations = new Map(); // id -> Conversation state (see #conversationState)
         this.presence = new Map(); // userID -> {isOnline, lastSeenAt}
-        this.pending = new Map(); // clientMessageID -> {clientMessageID, conversationID, body, status, error, createdAt}
+        this.pending = new Map(); // clientMessageID -> {clientMessageID, conversationID, body, status, error, …}
         this.openID = null;
         this.typingLimit = 5_000;
         this.ownTyping = { conversationID: null, sentAt: 0, idleTimer: null };
@@ -976,7 +976,11 @@ export class ChatApp {
                 },
                 input,
                 h("button", { type: "submit", class: "small primary" }, "Save"),
-                h("button", { type: "button", class: "small", onclick: () => this.#finishEdit(message, null) }, "Cancel"),
+                h(
+                    "button",
+                    { type: "button", class: "small", onclick: () => this.#finishEdit(message, null) },
+                    "Cancel",
+                ),
             );
         } else {
             body = h("p", { class: "body" }, message.body);
@@ -1116,13 +1120,23 @@ export class ChatApp {
                       `Not sent${message.error ? `: ${message.error}` : ""} `,
                       h(
                           "button",
-                          { type: "button", class: "small", dataset: { action: "retry" }, onclick: () => this.#retry(message) },
+                          {
+                              type: "button",
+                              class: "small",
+                              dataset: { action: "retry" },
+                              onclick: () => this.#retry(message),
+                          },
                           "Retry",
                       ),
                       " ",
                       h(
                           "button",
-                          { type: "button", class: "small", dataset: { action: "discard" }, onclick: () => this.#discard(message) },
+                          {
+                              type: "button",
+                              class: "small",
+                              dataset: { action: "discard" },
+                              onclick: () => this.#discard(message),
+                          },
                           "Discard",
                       ),
                   )

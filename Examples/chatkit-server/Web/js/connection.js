@@ -82,7 +82,7 @@ export class ChatConnection extends EventTarget {
      */
     request(type, fields = {}) {
         if (this.state !== "online" || !this.socket) {
-            return Promise.reject(new RequestError("unavailable", "Not connected; the message will be sent on reconnect."));
+            return Promise.reject(new RequestError("unavailable", "Not connected."));
         }
         const id = String(this.nextID++);
         return this.#send({ type, id, ...fields });
