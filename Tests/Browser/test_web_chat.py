@@ -24,7 +24,11 @@ import traceback
 import urllib.request
 
 from selenium import webdriver
-from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
+from selenium.common.exceptions import (
+    ElementNotInteractableException,
+    StaleElementReferenceException,
+    TimeoutException,
+)
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
@@ -149,7 +153,8 @@ class Page:
     def wait(self, condition, what, timeout=TIMEOUT):
         try:
             return WebDriverWait(self.driver, timeout, poll_frequency=0.1,
-                                 ignored_exceptions=[StaleElementReferenceException]).until(
+                                 ignored_exceptions=[StaleElementReferenceException,
+                                                     ElementNotInteractableException]).until(
                 lambda driver: condition())
         except TimeoutException:
             raise Failure(f"{self.name}: timed out after {timeout} s waiting for {what}") from None
@@ -175,11 +180,34 @@ class Page:
                   timeout)
 
     def message_item(self, text):
-        """The <li> of the message whose body is `text`."""
-        return self.wait(lambda: self.js(
+        """The <li> of the message whose body is `text`, or None."""
+        return self.js(
             "return [...document.querySelectorAll('#messages li.message')]"
-            ".find((li) => li.querySelector('.body')?.textContent === arguments[0]) ?? null", text),
-            f"the message item {text!r}")
+            ".find((li) => li.querySelector('.body')?.textContent === arguments[0]) ?? null", text)
+
+    def message_action(self, text, css):
+        """Clicks the control `css` of the message `text` (found afresh if the message was redrawn meanwhile)."""
+        def click():
+            item = self.message_item(text)
+            if item is None:
+                return False
+            item.find_element(By.CSS_SELECTOR, css).click()
+            return True
+        self.wait(click, f"{css} of the message {text!r}")
+
+    def react(self, text, emoji):
+        """Opens the reaction picker of the message `text` and picks `emoji`."""
+        def pick():
+            item = self.message_item(text)
+            if item is None:
+                return False
+            choice = item.find_element(By.CSS_SELECTOR, f"[data-action='pick-{emoji}']")
+            if not choice.is_displayed():
+                item.find_element(By.CSS_SELECTOR, "[data-action=react]").click()
+                return False
+            choice.click()
+            return True
+        self.wait(pick, f"the reaction {emoji} on {text!r}")
 
     def connection_state(self):
         return self.find("#connection-status").get_attribute("data-state")
@@ -211,12 +239,14 @@ class Page:
         self.wait_for_message(text)
 
     def open_conversation(self, title):
-        def item():
+        def click_item():
+            # A list item is redrawn when what it shows changes: find and click it in one go, again if it went stale.
             for button in self.driver.find_elements(By.CSS_SELECTOR, "#conversation-list .conversation-item"):
                 if button.find_element(By.CSS_SELECTOR, ".item-title").text == title:
-                    return button
-            return None
-        self.wait(item, f"the conversation {title!r} in the list").click()
+                    button.click()
+                    return True
+            return False
+        self.wait(click_item, f"the conversation {title!r} in the list")
         self.wait(lambda: self.find("#conversation-title").text == title, f"the conversation {title!r} to open")
 
     def conversation_item(self, title):
@@ -315,23 +345,18 @@ def run(args, artifacts):
         shots("bob-sent-read")
 
         # Alice reacts to Bob's message; Bob edits it; Alice deletes a message of hers.
-        item = alice.message_item("Hello Alice")
-        item.find_element(By.CSS_SELECTOR, "[data-action=react]").click()
-        alice.wait(lambda: item.find_element(By.CSS_SELECTOR, "[data-action='pick-👍']").is_displayed(),
-                   "the reaction picker")
-        item.find_element(By.CSS_SELECTOR, "[data-action='pick-👍']").click()
+        alice.react("Hello Alice", "👍")
         bob.wait(lambda: bob.js("return document.querySelector('#messages .reaction')?.textContent") == "👍 1",
                  "Alice's 👍 on Bob's message")
-        bob.message_item("Hello Alice").find_element(By.CSS_SELECTOR, "[data-action=edit]").click()
-        editor = bob.visible("#messages .edit-form input")
-        editor.send_keys(Keys.END, "!")
-        editor.send_keys(Keys.ENTER)
+        bob.message_action("Hello Alice", "[data-action=edit]")
+        bob.wait(lambda: bob.visible("#messages .edit-form input").send_keys(Keys.END, "!", Keys.ENTER) or True,
+                 "the edit box")
         alice.wait_for_message("Hello Alice!")
         alice.wait(lambda: alice.js("return document.querySelector('#messages .edited') !== null"),
                    "the edited mark")
         alice.send("Oops, wrong chat")
         bob.wait_for_message("Oops, wrong chat")
-        alice.message_item("Oops, wrong chat").find_element(By.CSS_SELECTOR, "[data-action=delete]").click()
+        alice.message_action("Oops, wrong chat", "[data-action=delete]")
         bob.wait(lambda: "Oops, wrong chat" not in bob.message_bodies()
                  and bob.js("return document.querySelector('#messages li.deleted') !== null"),
                  "the deleted message's tombstone")
@@ -396,8 +421,12 @@ def run(args, artifacts):
         shots("after-restart")
 
         if args.readme_screenshot:
-            alice.driver.set_window_size(900, 600)
+            alice.driver.set_window_size(900, 640)
             alice.wait(lambda: alice.js("return innerWidth") <= 900, "the smaller window")
+            alice.wait(lambda: alice.js("const s = document.getElementById('message-scroller');"
+                                        "s.scrollTop = s.scrollHeight; document.activeElement.blur();"
+                                        "return s.scrollHeight - s.scrollTop - s.clientHeight < 2"),
+                       "the messages scrolled to the end")
             alice.driver.save_screenshot(args.readme_screenshot)
             print(f"  README screenshot: {args.readme_screenshot}")
 

@@ -26,6 +26,8 @@ export class ChatApp {
         this.ownTyping = { conversationID: null, sentAt: 0, idleTimer: null };
         this.listeners = new AbortController();
         this.renderQueued = false;
+        this.listNodes = new Map(); // conversation id -> its <li> in the list
+        this.messageNodes = new Map(); // "m:<id>" or "p:<clientMessageID>" -> its <li> in the open conversation
 
         const scheme = location.protocol === "https:" ? "wss:" : "ws:";
         this.connection = new ChatConnection({
@@ -705,7 +707,9 @@ export class ChatApp {
 
     #autosize(textarea) {
         textarea.style.height = "auto";
-        textarea.style.height = `${Math.min(textarea.scrollHeight, 160)}px`;
+        const borders = textarea.offsetHeight - textarea.clientHeight;
+        textarea.style.height = `${Math.min(textarea.scrollHeight + borders, 160)}px`;
+        textarea.style.overflowY = textarea.scrollHeight + borders > 160 ? "auto" : "hidden";
     }
 
     // MARK: Message actions
@@ -792,7 +796,12 @@ export class ChatApp {
                       : `${state.lastMessage.senderID === this.me.id ? "You: " : ""}${state.lastMessage.body}`
                   : "No messages yet";
             const unread = id === this.openID ? 0 : state.unreadCount;
-            return h(
+            const online = other ? this.presence.get(other)?.isOnline === true : null;
+            // Redraw an item only when what it shows changed, so focus, hover and references to it survive.
+            const signature = JSON.stringify([this.#title(state), preview, unread, id === this.openID, online]);
+            const known = this.listNodes.get(id);
+            if (known?.dataset.signature === signature) return known;
+            const item = h(
                 "li",
                 {},
                 h(
@@ -820,11 +829,18 @@ export class ChatApp {
                         : null,
                 ),
             );
+            item.dataset.signature = signature;
+            this.listNodes.set(id, item);
+            return item;
         });
-        // Keep keyboard focus on the same conversation across the rebuild.
-        const focusedID = document.activeElement?.dataset?.conversationId;
-        list.replaceChildren(...items);
-        if (focusedID) list.querySelector(`[data-conversation-id="${CSS.escape(focusedID)}"]`)?.focus();
+        for (const id of this.listNodes.keys()) if (!this.conversations.has(id)) this.listNodes.delete(id);
+        const current = [...list.children];
+        if (current.length !== items.length || current.some((node, index) => node !== items[index])) {
+            // Keep keyboard focus on the same conversation when its item was redrawn.
+            const focusedID = document.activeElement?.dataset?.conversationId;
+            list.replaceChildren(...items);
+            if (focusedID) list.querySelector(`[data-conversation-id="${CSS.escape(focusedID)}"]`)?.focus();
+        }
         $("empty-list").hidden = items.length > 0;
     }
 
