@@ -420,6 +420,16 @@ def run(args, artifacts):
             raise Failure(f"the resent message arrived more than once: {bob.message_bodies()}")
         shots("after-restart")
 
+        # A message the server refuses (over its 64 KiB body limit) is marked failed, and can be discarded.
+        alice.js("const box = document.getElementById('composer-input'); box.value = 'é'.repeat(40000);")
+        alice.find("#composer-input").send_keys(Keys.ENTER)
+        alice.wait(lambda: alice.js("return document.querySelector('#messages li.failed .receipt')?.textContent"
+                                    " ?? ''").startswith("Not sent"), "the failed message")
+        shots("send-failed")
+        alice.wait(lambda: alice.find("#messages li.failed [data-action=discard]").click() or True, "Discard")
+        alice.wait(lambda: alice.js("return document.querySelector('#messages li.failed')") is None,
+                   "the failed message to go away")
+
         if args.readme_screenshot:
             alice.driver.set_window_size(900, 640)
             alice.wait(lambda: alice.js("return innerWidth") <= 900, "the smaller window")
@@ -437,6 +447,19 @@ def run(args, artifacts):
         bob.find("#back-button").click()
         bob.wait(lambda: bob.find("#sidebar").is_displayed(), "the list on the phone layout")
         shots("phone")
+
+        # Bob logs out and in again: his conversations are there.
+        bob.find("#logout-button").click()
+        bob.visible("#auth-form")
+        for field in ("#username", "#password"):
+            bob.find(field).clear()
+        bob.find("#username").send_keys("bob")
+        bob.find("#password").send_keys("staple battery horse", Keys.ENTER)
+        bob.visible("#chat-view")
+        bob.wait_online()
+        bob.wait(lambda: bob.conversation_item("Alice") is not None and bob.conversation_item("Launch") is not None,
+                 "Bob's conversations after logging in")
+        shots("logged-in-again")
 
         # The policy held: no Content-Security-Policy violation in either console.
         for page in pages:
