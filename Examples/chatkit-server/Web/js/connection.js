@@ -15,7 +15,7 @@ const BACKOFF_FIRST_MS = 500;
 const BACKOFF_MAX_MS = 15_000;
 // A request not answered within this is failed with `unavailable` (the socket is probably dead).
 const REQUEST_TIMEOUT_MS = 15_000;
-// The server pings every 30 s; if nothing at all arrived for this long, assume the socket is gone.
+// Browsers do not expose WebSocket pings: a `ping` request this often finds a dead socket (its answer times out).
 const PING_INTERVAL_MS = 25_000;
 
 /** A refused request: `code` is one of the protocol's error codes (`unavailable` when the socket dropped). */
@@ -155,7 +155,6 @@ export class ChatConnection extends EventTarget {
 
         socket.addEventListener("message", (message) => {
             if (socket !== this.socket) return;
-            this.lastHeard = Date.now();
             let frame;
             try {
                 frame = JSON.parse(typeof message.data === "string" ? message.data : "");
