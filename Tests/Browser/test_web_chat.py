@@ -494,6 +494,8 @@ def main():
     artifacts = args.artifacts or tempfile.mkdtemp(prefix="chatkit-browser-")
     os.makedirs(artifacts, exist_ok=True)
     print(f"Browser test: screenshots and logs in {artifacts}")
+    # Stopped from outside (a CI timeout): still close the browsers and stop the server, in run()'s `finally`.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     started = time.monotonic()
     try:
         run(args, artifacts)
