@@ -84,7 +84,7 @@ struct CLIRun: Sendable {
 
     static func run(_ executable: URL, _ arguments: [String], input: String?) async throws -> CLIRun {
         try await withTimeout("chatkit-cli \(arguments.first ?? "")", .seconds(30)) {
-            try await Task.detached {
+            try await onDedicatedThread {
                 let process = Process()
                 process.executableURL = executable
                 process.arguments = arguments
@@ -105,7 +105,7 @@ struct CLIRun: Sendable {
                     output: String(decoding: output, as: UTF8.self),
                     errors: String(decoding: errors, as: UTF8.self)
                 )
-            }.value
+            }
         }
     }
 }
