@@ -318,6 +318,10 @@ def run(args, artifacts):
         alice.find("#direct-form button[type=submit]").click()
         alice.wait(lambda: alice.find("#conversation-title").text == "Bob", "the direct chat with Bob to open")
         bob.open_conversation("Alice")
+        # Both were online when the chat began: the server introduces them, so each sees the other's dot.
+        for page in (alice, bob):
+            page.wait(lambda page=page: page.js("return document.querySelector('#conversation-presence')"
+                                                "?.classList.contains('online')"), "the other's presence dot")
         shots("direct-chat")
 
         # Alice types: Bob sees it; she sends: Bob sees the message and the indicator goes away.
@@ -387,8 +391,7 @@ def run(args, artifacts):
         bob.wait(lambda: bob.find("#conversation-title").text == "Alice", "the chat to reopen after the reload")
         for text in ("Hi Bob", "Hello Alice!"):
             bob.wait_for_message(text)
-        # A new session is told who is online: Bob sees Alice's presence dot (presence comes when a session opens
-        # and when it changes, so before the reload neither knew the other's).
+        # A new session is told who is online: Bob sees Alice's presence dot.
         bob.wait(lambda: bob.js("return document.querySelector('#conversation-presence')"
                                 "?.classList.contains('online')"), "Alice's presence dot to be online")
         shots("bob-reloaded")
