@@ -112,6 +112,7 @@ let package = Package(
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             path: "Examples/chatkit-server",
+            resources: [.copy("Web")],
             swiftSettings: swiftSettings
         ),
         .executableTarget(

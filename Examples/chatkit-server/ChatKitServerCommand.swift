@@ -34,7 +34,8 @@ struct ChatKitServerCommand: AsyncParsableCommand {
         discussion: """
             Endpoints: POST /v1/auth/signup, /v1/auth/login, /v1/auth/refresh, /v1/auth/logout; GET \
             /v1/conversations, /v1/conversations/{id}/messages, /v1/search, /v1/sync (long poll); POST \
-            /v1/requests; GET /health, /ready, /metrics (Prometheus); WebSocket /v1/ws.
+            /v1/requests; GET /health, /ready, /metrics (Prometheus); WebSocket /v1/ws; the web chat at / \
+            (open http://HOST:PORT/ in a browser).
 
             TLS: pass --tls-cert and --tls-key (PEM files) to serve https and wss instead of http and ws.
 
@@ -68,6 +69,9 @@ struct ChatKitServerCommand: AsyncParsableCommand {
 
     @Flag(help: "Offer permessage-deflate compression to WebSocket clients (saves bandwidth, costs CPU).")
     var compression = false
+
+    @Option(help: "Serve the web chat from this folder instead of the copy built in (for working on it).")
+    var webRoot: String?
 
     func validate() throws {
         guard Logger.Level(rawValue: logLevel) != nil else {
@@ -125,6 +129,7 @@ struct ChatKitServerCommand: AsyncParsableCommand {
                 host: host, port: port, serverName: "chatkit-server", compression: compression, tls: tls
             ),
             httpRoutes: HTTPRoutes(auth: auth, store: store, metrics: metrics, logger: logger),
+            webFiles: WebFiles(directory: webRoot ?? Self.bundledWebRoot),
             logger: logger,
             onListening: { host, port in
                 logger.notice(
@@ -165,6 +170,11 @@ struct ChatKitServerCommand: AsyncParsableCommand {
             )
         }
         #endif
+    }
+
+    /// The web chat's files, copied into the executable's resource bundle at build time.
+    private static var bundledWebRoot: String {
+        Bundle.module.resourceURL?.appendingPathComponent("Web").path ?? "Web"
     }
 
     private static func randomSecret() -> [UInt8] {

@@ -27,7 +27,7 @@ import Synchronization
 /// Each WebSocket becomes a ``ChatKitCore/Connection``: text frames in, text frames out, closed with a reason.
 /// Use it one of two ways:
 ///
-/// - **Standalone**: ``init(configuration:httpRoutes:logger:onListening:)`` listens on its own host and port
+/// - **Standalone**: ``init(configuration:httpRoutes:webFiles:logger:onListening:)`` listens on its own host and port
 ///   while ``serve(_:)`` runs, with the WebSocket at ``Configuration/path`` and, if given, ChatKit's HTTP routes
 ///   (``HTTPRoutes``) on the same port.
 ///
@@ -177,6 +177,7 @@ public final class WebSocketServerTransport: ServerTransport {
     /// The transport's settings.
     public let configuration: Configuration
     private let httpRoutes: HTTPRoutes?
+    private let webFiles: WebFiles?
     private let isStandalone: Bool
     private let logger: Logger
     private let onListening: @Sendable (_ host: String, _ port: Int) async -> Void
@@ -187,6 +188,7 @@ public final class WebSocketServerTransport: ServerTransport {
     /// - Parameters:
     ///   - configuration: Address, path, limits and keepalive.
     ///   - httpRoutes: ChatKit's HTTP endpoints to serve on the same port (auth, health); `nil` for none.
+    ///   - webFiles: Static files (a web client) to serve at `/` on the same port; `nil` for none.
     ///   - logger: Where the transport and Hummingbird log; silent by default. Logs never contain tokens,
     ///     passwords or message bodies.
     ///   - onListening: Called with the bound host and port once the server listens (each time ``serve(_:)``
@@ -194,11 +196,13 @@ public final class WebSocketServerTransport: ServerTransport {
     public init(
         configuration: Configuration = Configuration(),
         httpRoutes: HTTPRoutes? = nil,
+        webFiles: WebFiles? = nil,
         logger: Logger = Logger(label: "chatkit.edge", factory: { _ in SwiftLogNoOpLogHandler() }),
         onListening: @escaping @Sendable (_ host: String, _ port: Int) async -> Void = { _, _ in }
     ) {
         self.configuration = configuration
         self.httpRoutes = httpRoutes
+        self.webFiles = webFiles
         self.isStandalone = true
         self.logger = logger
         self.onListening = onListening
@@ -207,6 +211,7 @@ public final class WebSocketServerTransport: ServerTransport {
     private init(mountedWith configuration: Configuration, logger: Logger) {
         self.configuration = configuration
         self.httpRoutes = nil
+        self.webFiles = nil
         self.isStandalone = false
         self.logger = logger
         self.onListening = { _, _ in }
@@ -344,6 +349,7 @@ public final class WebSocketServerTransport: ServerTransport {
     /// The standalone application: the WebSocket route and the HTTP routes on one port, with TLS if configured.
     private func makeApplication() throws -> some ApplicationProtocol {
         let httpRouter = Router(context: EdgeRequestContext.self)
+        webFiles?.addMiddleware(to: httpRouter)  // before the routes, so their answers get its headers too
         httpRoutes?.addRoutes(to: httpRouter)
         let webSocketRouter = Router(context: EdgeRequestContext.self)
         addRoutes(to: webSocketRouter)

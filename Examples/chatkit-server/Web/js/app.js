@@ -1,0 +1,65 @@
+// ChatKit web chat: start-up, and the log-in / sign-up form.
+
+import { ChatApp } from "./chat.js";
+import { Session } from "./session.js";
+
+const $ = (id) => document.getElementById(id);
+
+let app = null;
+
+function showAuth(message = "") {
+    app = null;
+    document.body.classList.remove("conversation-open", "signed-in");
+    $("chat-view").hidden = true;
+    $("auth-view").hidden = false;
+    $("auth-error").textContent = message;
+    $("username").focus();
+}
+
+function showChat(session) {
+    $("auth-view").hidden = true;
+    $("chat-view").hidden = false;
+    document.body.classList.add("signed-in");
+    app = new ChatApp(session, showAuth);
+    app.start();
+}
+
+async function submitAuth(event) {
+    event.preventDefault();
+    const form = event.currentTarget;
+    const action = event.submitter?.value ?? "login";
+    const username = $("username").value.trim();
+    const password = $("password").value;
+    const displayName = $("display-name").value.trim();
+    const error = $("auth-error");
+    error.textContent = "";
+    if (!username || !password) {
+        error.textContent = "Enter a username and a password.";
+        (username ? $("password") : $("username")).focus();
+        return;
+    }
+    for (const button of form.querySelectorAll("button")) button.disabled = true;
+    try {
+        const session =
+            action === "signup"
+                ? await Session.signUp(username, password, displayName)
+                : await Session.logIn(username, password);
+        $("password").value = "";
+        showChat(session);
+    } catch (failure) {
+        error.textContent =
+            failure.code === "unauthenticated" && action === "login"
+                ? "Wrong username or password."
+                : failure.code === "conflict"
+                  ? "That username is taken. Pick another, or log in."
+                  : failure.message;
+    } finally {
+        for (const button of form.querySelectorAll("button")) button.disabled = false;
+    }
+}
+
+$("auth-form").addEventListener("submit", submitAuth);
+
+const session = Session.load();
+if (session) showChat(session);
+else showAuth();

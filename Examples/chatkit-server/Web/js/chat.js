@@ -1,0 +1,1162 @@
+// ChatKit web chat: the signed-in view. State lives in plain objects; render functions rebuild the
+// conversation list and update the message list in place (keyed by message), so focus and scroll survive.
+
+import { ChatConnection, RequestError } from "./connection.js";
+import { h, isAtBottom, randomID, timeElement } from "./dom.js";
+
+const PAGE_SIZE = Number(new URLSearchParams(location.search).get("pageSize")) || 50;
+const TYPING_REFRESH_MS = 3_000; // refresh our typing indicator this often while typing
+const TYPING_IDLE_MS = 4_000; // stop it after this long without a keystroke
+const REACTIONS = ["👍", "❤️", "😂", "🎉", "😮", "😢"];
+
+const $ = (id) => document.getElementById(id);
+
+/** The view once signed in. `onSignedOut(message)` is called when the login ends. */
+export class ChatApp {
+    constructor(session, onSignedOut) {
+        this.session = session;
+        this.onSignedOut = onSignedOut;
+        this.me = session.user;
+        this.users = new Map([[this.me.id, this.me]]);
+        this.conversations = new Map(); // id -> Conversation state (see #conversationState)
+        this.presence = new Map(); // userID -> {isOnline, lastSeenAt}
+        this.pending = new Map(); // clientMessageID -> {clientMessageID, conversationID, body, status, error, …}
+        this.openID = null;
+        this.typingLimit = 5_000;
+        this.ownTyping = { conversationID: null, sentAt: 0, idleTimer: null };
+        this.listeners = new AbortController();
+        this.renderQueued = false;
+        this.listNodes = new Map(); // conversation id -> its <li> in the list
+        this.messageNodes = new Map(); // "m:<id>" or "p:<clientMessageID>" -> its <li> in the open conversation
+
+        const scheme = location.protocol === "https:" ? "wss:" : "ws:";
+        this.connection = new ChatConnection({
+            url: `${scheme}//${location.host}/v1/ws`,
+            accessToken: (force) => this.session.accessToken({ force }),
+        });
+    }
+
+    // MARK: Lifecycle
+
+    start() {
+        const signal = this.listeners.signal;
+        const on = (target, type, handler) => target.addEventListener(type, handler, { signal });
+        const c = this.connection;
+        on(c, "status", (e) => this.#showStatus(e.detail));
+        on(c, "welcome", (e) => this.#onWelcome(e.detail));
+        on(c, "synced", (e) => this.#onSynced(e.detail));
+        on(c, "event", (e) => this.#apply(e.detail));
+        on(c, "presence", (e) => this.#onPresence(e.detail));
+        on(c, "typing", (e) => this.#onTyping(e.detail));
+        on(c, "signedout", () => this.#signedOut("Your session ended. Log in again."));
+
+        on($("logout-button"), "click", () => this.#logOut());
+        on($("direct-form"), "submit", (e) => this.#startDirect(e));
+        on($("group-form"), "submit", (e) => this.#createGroup(e));
+        on($("composer"), "submit", (e) => {
+            e.preventDefault();
+            this.#sendFromComposer();
+        });
+        const input = $("composer-input");
+        on(input, "keydown", (e) => {
+            if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
+                e.preventDefault();
+                this.#sendFromComposer();
+            }
+        });
+        on(input, "input", () => {
+            this.#autosize(input);
+            this.#typed();
+        });
+        on(input, "blur", () => this.#stopTyping());
+        on($("message-scroller"), "scroll", () => {
+            if ($("message-scroller").scrollTop < 60) this.#loadOlder();
+        });
+        on($("load-older"), "click", () => this.#loadOlder());
+        on($("back-button"), "click", () => this.#closeConversation());
+        on(document, "visibilitychange", () => this.#markOpenRead());
+        on(window, "hashchange", () => this.#openFromHash());
+
+        this.#showMe();
+        this.connection.start();
+        this.render();
+    }
+
+    stop() {
+        this.listeners.abort();
+        this.connection.stop();
+        for (const conversation of this.conversations.values()) {
+            for (const timer of conversation.typing.values()) clearTimeout(timer);
+        }
+        clearTimeout(this.ownTyping.idleTimer);
+    }
+
+    async #logOut() {
+        this.stop();
+        await this.session.logOut();
+        this.onSignedOut("You are logged out.");
+    }
+
+    #signedOut(message) {
+        this.stop();
+        this.session.forget();
+        this.onSignedOut(message);
+    }
+
+    // MARK: Connection
+
+    #showStatus({ state, retryInMs }) {
+        if (state === "offline" && this.presence.size > 0) {
+            // Unknown until the next session, which sends the presence of everyone online.
+            this.presence.clear();
+            this.render();
+        }
+        const element = $("connection-status");
+        element.dataset.state = state;
+        element.textContent = {
+            connecting: "Connecting…",
+            syncing: "Catching up…",
+            online: "Online",
+            offline: retryInMs ? `Offline: reconnecting in ${Math.ceil(retryInMs / 1000)} s` : "Offline",
+        }[state];
+    }
+
+    #showMe() {
+        $("my-name").textContent = this.me.displayName || this.me.username;
+        $("my-username").textContent = `@${this.me.username}`;
+    }
+
+    #onWelcome(welcome) {
+        this.me = welcome.user;
+        this.users.set(this.me.id, this.me);
+        this.#showMe();
+        this.typingLimit = welcome.limits?.typingTimeoutMilliseconds ?? this.typingLimit;
+        // The server sends the presence of everyone online after each hello; forget the old picture.
+        this.presence.clear();
+        for (const conversation of this.conversations.values()) this.#clearTyping(conversation);
+        this.render();
+    }
+
+    async #onSynced({ resumed }) {
+        try {
+            await this.#refreshConversations();
+            if (resumed) {
+                // Catch-up brought the events we missed; markers are refreshed in case a page was skipped.
+                if (this.openID) await this.#loadMarkers(this.openID);
+            } else {
+                this.#openFromHash();
+            }
+            this.#markOpenRead();
+        } catch (error) {
+            console.warn("ChatKit: loading after sync failed", error);
+        }
+        // Messages typed while offline go out now, with their original client message IDs.
+        for (const message of this.pending.values()) {
+            if (message.status === "pending") this.#trySend(message);
+        }
+    }
+
+    // MARK: Conversations
+
+    #conversationState(conversation) {
+        let state = this.conversations.get(conversation.id);
+        if (!state) {
+            state = {
+                conversation,
+                unreadCount: 0,
+                lastMessage: null,
+                myMarker: { readSeq: 0, deliveredSeq: 0 },
+                memberIDs: null,
+                markers: new Map(), // userID -> Marker
+                messages: new Map(), // message id -> Message, only once history is loaded
+                loaded: false,
+                loading: null,
+                hasOlder: false,
+                loadingOlder: false,
+                typing: new Map(), // userID -> timer
+                markingRead: false,
+                deliverTimer: null,
+            };
+            this.conversations.set(conversation.id, state);
+        } else {
+            state.conversation = conversation;
+        }
+        return state;
+    }
+
+    async #refreshConversations() {
+        const { conversations = [] } = await this.connection.request("listConversations");
+        const seen = new Set();
+        for (const summary of conversations) {
+            const state = this.#conversationState(summary.conversation);
+            seen.add(summary.conversation.id);
+            state.unreadCount = summary.unreadCount;
+            state.lastMessage = summary.lastMessage ?? null;
+            state.myMarker = summary.marker;
+            state.markers.set(this.me.id, summary.marker);
+        }
+        for (const id of this.conversations.keys()) {
+            if (!seen.has(id)) this.#forget(id);
+        }
+        this.render();
+        // Direct conversations are named after the other member: learn who that is.
+        await Promise.all(
+            [...this.conversations.values()]
+                .filter((state) => state.memberIDs === null)
+                .map((state) => this.#loadMembers(state.conversation.id).catch(() => {})),
+        );
+    }
+
+    #refreshSoon() {
+        clearTimeout(this.refreshTimer);
+        this.refreshTimer = setTimeout(() => {
+            if (this.connection.isOnline) this.#refreshConversations().catch(() => {});
+        }, 300);
+    }
+
+    async #loadMembers(conversationID) {
+        const { members = [] } = await this.connection.request("members", { conversationID });
+        const state = this.conversations.get(conversationID);
+        if (!state) return;
+        state.memberIDs = members.map((member) => member.userID);
+        await this.#loadProfiles(state.memberIDs);
+        this.render();
+    }
+
+    async #loadProfiles(userIDs) {
+        const unknown = [...new Set(userIDs)].filter((id) => !this.users.has(id));
+        if (unknown.length === 0) return;
+        const { users = [] } = await this.connection.request("profiles", { userIDs: unknown });
+        for (const user of users) this.users.set(user.id, user);
+        this.render();
+    }
+
+    async #loadMarkers(conversationID) {
+        const { markers = [] } = await this.connection.request("markers", { conversationID });
+        const state = this.conversations.get(conversationID);
+        if (!state) return;
+        for (const marker of markers) this.#setMarker(state, marker);
+        this.render();
+    }
+
+    #forget(id) {
+        const state = this.conversations.get(id);
+        if (state) this.#clearTyping(state);
+        this.conversations.delete(id);
+        if (this.openID === id) this.#closeConversation();
+    }
+
+    #otherMember(state) {
+        return state.memberIDs?.find((id) => id !== this.me.id) ?? null;
+    }
+
+    #name(userID) {
+        const user = this.users.get(userID);
+        return user ? user.displayName || user.username : "Someone";
+    }
+
+    #title(state) {
+        if (state.conversation.kind === "direct") {
+            const other = this.#otherMember(state);
+            return other ? this.#name(other) : "Direct chat";
+        }
+        return state.conversation.title || "Untitled group";
+    }
+
+    /** The user with this username (`findUser`); throws a RequestError `notFound` naming it when there is none. */
+    async #findUser(username) {
+        const { users = [] } = await this.connection.request("findUser", { username });
+        if (users.length === 0) throw new RequestError("notFound", `Nobody has the username "${username}".`);
+        this.users.set(users[0].id, users[0]);
+        return users[0];
+    }
+
+    async #startDirect(event) {
+        event.preventDefault();
+        const input = $("direct-username");
+        const error = $("direct-error");
+        const username = input.value.trim().replace(/^@/, "");
+        error.textContent = "";
+        if (!username) {
+            error.textContent = "Enter their username.";
+            return input.focus();
+        }
+        try {
+            const user = await this.#findUser(username);
+            if (user.id === this.me.id) throw new RequestError("invalidArgument", "That is you: enter their username.");
+            // Creating a direct conversation again returns the existing one.
+            const { conversation } = await this.connection.request("createConversation", {
+                kind: "direct",
+                memberIDs: [user.id],
+            });
+            const state = this.#conversationState(conversation);
+            state.memberIDs = [this.me.id, user.id];
+            input.value = "";
+            $("new-direct").open = false;
+            this.#open(conversation.id);
+        } catch (failure) {
+            error.textContent = this.#explain(failure);
+            input.focus();
+        }
+    }
+
+    async #createGroup(event) {
+        event.preventDefault();
+        const title = $("group-title").value.trim();
+        const usernames = $("group-members")
+            .value.split(/[\s,]+/)
+            .map((name) => name.trim().replace(/^@/, "").toLowerCase())
+            .filter((name) => name && name !== this.me.username);
+        const error = $("group-error");
+        error.textContent = "";
+        if (!title) {
+            error.textContent = "Give the group a name.";
+            return $("group-title").focus();
+        }
+        try {
+            const members = [];
+            for (const username of new Set(usernames)) members.push(await this.#findUser(username));
+            const memberIDs = members.map((user) => user.id).filter((id) => id !== this.me.id);
+            const { conversation } = await this.connection.request("createConversation", {
+                kind: "group",
+                title,
+                memberIDs,
+            });
+            this.#conversationState(conversation).memberIDs = [this.me.id, ...memberIDs];
+            $("group-title").value = "";
+            $("group-members").value = "";
+            $("new-group").open = false;
+            this.#open(conversation.id);
+        } catch (failure) {
+            error.textContent = this.#explain(failure);
+        }
+    }
+
+    #explain(error) {
+        if (error.code === "unavailable") return "Not connected. Try again in a moment.";
+        return error.message || "That did not work.";
+    }
+
+    // MARK: Opening a conversation and history
+
+    #openFromHash() {
+        const id = new URLSearchParams(location.hash.slice(1)).get("c");
+        if (id && this.conversations.has(id) && id !== this.openID) this.#open(id, { focus: false });
+    }
+
+    #open(id, { focus = true } = {}) {
+        if (this.openID !== id) this.#stopTyping();
+        this.openID = id;
+        history.replaceState(null, "", `#c=${encodeURIComponent(id)}`);
+        document.body.classList.add("conversation-open");
+        $("composer").hidden = false;
+        $("messages").replaceChildren();
+        this.messageNodes = new Map();
+        this.render();
+        const state = this.conversations.get(id);
+        if (state && !state.loaded) this.#loadLatest(state);
+        else this.#scrollToBottom();
+        if (state && state.memberIDs === null) this.#loadMembers(id).catch(() => {});
+        if (state) this.#loadMarkers(id).catch(() => {});
+        this.#markOpenRead();
+        if (focus) $("composer-input").focus();
+    }
+
+    #closeConversation() {
+        this.#stopTyping();
+        this.openID = null;
+        history.replaceState(null, "", location.pathname + location.search);
+        document.body.classList.remove("conversation-open");
+        $("composer").hidden = true;
+        $("messages").replaceChildren();
+        this.messageNodes = new Map();
+        this.render();
+        $("conversation-list").querySelector("button")?.focus();
+    }
+
+    async #loadLatest(state) {
+        if (state.loading) return state.loading;
+        state.loading = (async () => {
+            try {
+                const { messages = [] } = await this.connection.request("history", {
+                    conversationID: state.conversation.id,
+                    limit: PAGE_SIZE,
+                });
+                for (const message of messages) this.#storeMessage(state, message);
+                state.loaded = true;
+                state.hasOlder = messages.length === PAGE_SIZE && messages[0].seq > 1;
+                await this.#loadProfiles(messages.map((message) => message.senderID)).catch(() => {});
+                this.render();
+                this.#scrollToBottom();
+                this.#fillViewport();
+                this.#markOpenRead();
+            } catch (error) {
+                console.warn("ChatKit: history failed", error);
+            } finally {
+                state.loading = null;
+            }
+        })();
+        return state.loading;
+    }
+
+    async #loadOlder() {
+        const state = this.conversations.get(this.openID);
+        if (!state || !state.loaded || !state.hasOlder || state.loadingOlder) return;
+        const oldest = Math.min(...[...state.messages.values()].map((message) => message.seq));
+        state.loadingOlder = true;
+        const scroller = $("message-scroller");
+        try {
+            const { messages = [] } = await this.connection.request("history", {
+                conversationID: state.conversation.id,
+                before: oldest,
+                limit: PAGE_SIZE,
+            });
+            await this.#loadProfiles(messages.map((message) => message.senderID)).catch(() => {});
+            // Keep the messages on screen where they are while older ones appear above them.
+            const fromBottom = scroller.scrollHeight - scroller.scrollTop;
+            for (const message of messages) this.#storeMessage(state, message);
+            state.hasOlder = messages.length === PAGE_SIZE && messages[0].seq > 1;
+            this.#renderNow();
+            scroller.scrollTop = scroller.scrollHeight - fromBottom;
+        } catch (error) {
+            console.warn("ChatKit: older history failed", error);
+        } finally {
+            state.loadingOlder = false;
+        }
+        this.#fillViewport();
+    }
+
+    /** Loads older pages while the messages do not fill the view (there is nothing to scroll up yet). */
+    #fillViewport() {
+        requestAnimationFrame(() => {
+            const scroller = $("message-scroller");
+            const state = this.conversations.get(this.openID);
+            if (state?.hasOlder && scroller.scrollHeight <= scroller.clientHeight + 60) this.#loadOlder();
+        });
+    }
+
+    #scrollToBottom() {
+        requestAnimationFrame(() => {
+            const scroller = $("message-scroller");
+            scroller.scrollTop = scroller.scrollHeight;
+        });
+    }
+
+    // MARK: Events from the server
+
+    #storeMessage(state, message) {
+        // The socket keeps order: answers in request order, events in stream order, so the last copy is newest.
+        state.messages.set(message.id, message);
+        if (!state.lastMessage || message.seq >= state.lastMessage.seq) state.lastMessage = message;
+        if (message.seq > (state.conversation.lastSeq ?? 0)) state.conversation.lastSeq = message.seq;
+        if (message.senderID === this.me.id) this.pending.delete(message.clientMessageID);
+    }
+
+    #apply(event) {
+        const state = event.conversationID ? this.conversations.get(event.conversationID) : null;
+        switch (event.kind) {
+            case "messageCreated": {
+                if (!state) return this.#refreshSoon();
+                const message = event.message;
+                const isNew = !state.messages.has(message.id) && message.seq > (state.conversation.lastSeq ?? 0);
+                this.#storeMessage(state, message);
+                if (message.senderID !== this.me.id) {
+                    this.#stopTypingOf(state, message.senderID);
+                    if (isNew && message.seq > state.myMarker.readSeq) {
+                        state.unreadCount += 1;
+                        this.#announce(state, message);
+                    }
+                    this.#markDelivered(state, message.seq);
+                    this.#markOpenRead();
+                }
+                break;
+            }
+            case "messageEdited":
+            case "messageDeleted":
+            case "reactionAdded":
+            case "reactionRemoved":
+                if (state && state.messages.has(event.message.id)) this.#storeMessage(state, event.message);
+                else if (state && state.lastMessage?.id === event.message.id) state.lastMessage = event.message;
+                break;
+            case "markerUpdated":
+                if (state) this.#setMarker(state, event.marker);
+                break;
+            case "conversationCreated": {
+                const created = this.#conversationState(event.conversation);
+                created.memberIDs = (event.members ?? []).map((member) => member.userID);
+                this.#loadProfiles(created.memberIDs).catch(() => {});
+                break;
+            }
+            case "conversationUpdated":
+                if (state) state.conversation = { ...state.conversation, ...event.conversation };
+                break;
+            case "membersAdded": {
+                const added = (event.members ?? []).map((member) => member.userID);
+                if (!state || added.includes(this.me.id)) return this.#refreshSoon();
+                if (state.memberIDs) state.memberIDs = [...new Set([...state.memberIDs, ...added])];
+                this.#loadProfiles(added).catch(() => {});
+                break;
+            }
+            case "memberRemoved": {
+                const removed = (event.members ?? []).map((member) => member.userID);
+                if (removed.includes(this.me.id)) this.#forget(event.conversationID);
+                else if (state?.memberIDs) state.memberIDs = state.memberIDs.filter((id) => !removed.includes(id));
+                break;
+            }
+            case "profileUpdated":
+                if (event.user) {
+                    this.users.set(event.user.id, event.user);
+                    if (event.user.id === this.me.id) {
+                        this.me = event.user;
+                        this.#showMe();
+                    }
+                }
+                break;
+            default:
+                break; // contactChanged, memberRoleChanged and unknown kinds change nothing on screen
+        }
+        this.render();
+    }
+
+    #setMarker(state, marker) {
+        const known = state.markers.get(marker.userID);
+        if (known && known.readSeq >= marker.readSeq && known.deliveredSeq >= marker.deliveredSeq) return;
+        state.markers.set(marker.userID, marker);
+        if (marker.userID === this.me.id) {
+            const readBefore = state.myMarker.readSeq;
+            state.myMarker = marker;
+            if (marker.readSeq >= (state.conversation.lastSeq ?? 0)) state.unreadCount = 0;
+            // Read part of it elsewhere (another tab): the server counts what is left.
+            else if (marker.readSeq > readBefore) this.#refreshSoon();
+        }
+    }
+
+    #onPresence(frame) {
+        this.presence.set(frame.userID, { isOnline: frame.isOnline, lastSeenAt: frame.lastSeenAt });
+        this.render();
+    }
+
+    #onTyping({ conversationID, userID, isTyping }) {
+        const state = this.conversations.get(conversationID);
+        if (!state || userID === this.me.id) return;
+        clearTimeout(state.typing.get(userID));
+        if (isTyping) {
+            // The server stops it after the timeout; stop it here too in case that frame is lost.
+            state.typing.set(
+                userID,
+                setTimeout(() => this.#stopTypingOf(state, userID), this.typingLimit + 1_000),
+            );
+        } else {
+            state.typing.delete(userID);
+        }
+        this.render();
+    }
+
+    #stopTypingOf(state, userID) {
+        clearTimeout(state.typing.get(userID));
+        if (state.typing.delete(userID)) this.render();
+    }
+
+    #clearTyping(state) {
+        for (const timer of state.typing.values()) clearTimeout(timer);
+        state.typing.clear();
+    }
+
+    #announce(state, message) {
+        const where = state.conversation.kind === "direct" ? "" : ` in ${this.#title(state)}`;
+        const body = message.body.length > 140 ? message.body.slice(0, 140) + "…" : message.body;
+        $("announcer").textContent = `${this.#name(message.senderID)}${where}: ${body}`;
+    }
+
+    // MARK: Markers
+
+    #markDelivered(state, seq) {
+        if (state.myMarker.deliveredSeq >= seq) return;
+        clearTimeout(state.deliverTimer);
+        state.deliverTimer = setTimeout(() => {
+            const upTo = state.conversation.lastSeq;
+            if (state.myMarker.deliveredSeq >= upTo || !this.connection.isOnline) return;
+            this.connection
+                .request("markDelivered", { conversationID: state.conversation.id, seq: upTo })
+                .then(({ markers = [] }) => markers.forEach((marker) => this.#setMarker(state, marker)))
+                .catch(() => {});
+        }, 250);
+    }
+
+    /** Marks the open conversation read up to its newest message when the page is visible. */
+    async #markOpenRead() {
+        const state = this.conversations.get(this.openID);
+        if (!state || !state.loaded || document.visibilityState !== "visible") return;
+        if (state.markingRead || !this.connection.isOnline) return;
+        const upTo = state.conversation.lastSeq ?? 0;
+        if (upTo <= state.myMarker.readSeq) {
+            if (state.unreadCount !== 0) {
+                state.unreadCount = 0;
+                this.render();
+            }
+            return;
+        }
+        state.markingRead = true;
+        try {
+            const { markers = [] } = await this.connection.request("markRead", {
+                conversationID: state.conversation.id,
+                seq: upTo,
+            });
+            for (const marker of markers) this.#setMarker(state, marker);
+            state.unreadCount = 0;
+            this.render();
+        } catch (error) {
+            console.warn("ChatKit: markRead failed", error);
+        } finally {
+            state.markingRead = false;
+        }
+        // More arrived meanwhile?
+        if ((state.conversation.lastSeq ?? 0) > state.myMarker.readSeq) this.#markOpenRead();
+    }
+
+    // MARK: Sending
+
+    #sendFromComposer() {
+        const input = $("composer-input");
+        const body = input.value.trim();
+        if (!body || !this.openID) return;
+        input.value = "";
+        this.#autosize(input);
+        // Sending ends typing on the server.
+        this.ownTyping.conversationID = null;
+        clearTimeout(this.ownTyping.idleTimer);
+        const message = {
+            clientMessageID: randomID(),
+            conversationID: this.openID,
+            body,
+            status: "pending",
+            error: null,
+            createdAt: Date.now(),
+        };
+        this.pending.set(message.clientMessageID, message);
+        this.render();
+        this.#scrollToBottom();
+        this.#trySend(message);
+    }
+
+    async #trySend(message) {
+        if (message.inFlight) return;
+        if (!this.connection.isOnline) return; // sent on the next `synced`
+        message.inFlight = true;
+        try {
+            const { message: stored } = await this.connection.request("send", {
+                conversationID: message.conversationID,
+                clientMessageID: message.clientMessageID,
+                body: message.body,
+            });
+            const state = this.conversations.get(stored.conversationID);
+            if (state) this.#storeMessage(state, stored);
+            this.pending.delete(message.clientMessageID);
+        } catch (error) {
+            if (error.code === "unavailable") {
+                message.status = "pending"; // resent with the same ID once reconnected
+            } else if (error.code === "limitExceeded" && error.retryAfterMilliseconds) {
+                setTimeout(() => this.#trySend(message), error.retryAfterMilliseconds);
+            } else {
+                message.status = "failed";
+                message.error = error.message;
+            }
+        } finally {
+            message.inFlight = false;
+        }
+        this.render();
+    }
+
+    #retry(message) {
+        message.status = "pending";
+        message.error = null;
+        this.render();
+        this.#trySend(message);
+    }
+
+    #discard(message) {
+        this.pending.delete(message.clientMessageID);
+        this.render();
+    }
+
+    // MARK: Typing
+
+    #typed() {
+        const conversationID = this.openID;
+        if (!conversationID || !this.connection.isOnline) return;
+        if ($("composer-input").value.trim() === "") return this.#stopTyping();
+        const now = Date.now();
+        if (this.ownTyping.conversationID !== conversationID || now - this.ownTyping.sentAt > TYPING_REFRESH_MS) {
+            this.ownTyping.conversationID = conversationID;
+            this.ownTyping.sentAt = now;
+            this.connection.request("typing", { conversationID, isTyping: true }).catch(() => {});
+        }
+        clearTimeout(this.ownTyping.idleTimer);
+        this.ownTyping.idleTimer = setTimeout(() => this.#stopTyping(), TYPING_IDLE_MS);
+    }
+
+    #stopTyping() {
+        const conversationID = this.ownTyping.conversationID;
+        clearTimeout(this.ownTyping.idleTimer);
+        if (!conversationID) return;
+        this.ownTyping.conversationID = null;
+        if (this.connection.isOnline) {
+            this.connection.request("typing", { conversationID, isTyping: false }).catch(() => {});
+        }
+    }
+
+    #autosize(textarea) {
+        textarea.style.height = "auto";
+        const borders = textarea.offsetHeight - textarea.clientHeight;
+        textarea.style.height = `${Math.min(textarea.scrollHeight + borders, 160)}px`;
+        textarea.style.overflowY = textarea.scrollHeight + borders > 160 ? "auto" : "hidden";
+    }
+
+    // MARK: Message actions
+
+    async #act(type, fields) {
+        try {
+            const { message } = await this.connection.request(type, fields);
+            const state = message && this.conversations.get(message.conversationID);
+            if (state) this.#storeMessage(state, message);
+            this.render();
+        } catch (error) {
+            $("announcer").textContent = `That did not work: ${this.#explain(error)}`;
+        }
+    }
+
+    #toggleReaction(message, emoji) {
+        const mine = message.reactions.some((r) => r.emoji === emoji && r.userID === this.me.id);
+        this.#act(mine ? "unreact" : "react", { messageID: message.id, emoji });
+    }
+
+    #startEdit(message) {
+        this.editingID = message.id;
+        this.editDraft = message.body;
+        this.render();
+        requestAnimationFrame(() => {
+            const input = document.querySelector(`#messages .edit-form input`);
+            input?.focus();
+            input?.select();
+        });
+    }
+
+    #finishEdit(message, body) {
+        this.editingID = null;
+        this.editDraft = null;
+        const trimmed = body?.trim();
+        if (trimmed && trimmed !== message.body) this.#act("edit", { messageID: message.id, body: trimmed });
+        this.render();
+        $("composer-input").focus();
+    }
+
+    // MARK: Rendering
+
+    render() {
+        if (this.renderQueued) return;
+        this.renderQueued = true;
+        queueMicrotask(() => this.#renderNow());
+    }
+
+    #renderNow() {
+        this.renderQueued = false;
+        this.#renderList();
+        this.#renderConversation();
+    }
+
+    #sortedConversations() {
+        const activity = (state) => state.lastMessage?.createdAt ?? state.conversation.createdAt ?? 0;
+        return [...this.conversations.values()].sort((a, b) => activity(b) - activity(a));
+    }
+
+    #presenceDot(userID, { withLabel = true } = {}) {
+        const online = this.presence.get(userID)?.isOnline === true;
+        const label = online ? "online" : "offline";
+        return h("span", {
+            class: `presence ${label}`,
+            role: withLabel ? "img" : null,
+            "aria-label": withLabel ? label : null,
+            "aria-hidden": withLabel ? null : "true",
+            title: label,
+            dataset: { userId: userID },
+        });
+    }
+
+    #renderList() {
+        const list = $("conversation-list");
+        const items = this.#sortedConversations().map((state) => {
+            const id = state.conversation.id;
+            const other = state.conversation.kind === "direct" ? this.#otherMember(state) : null;
+            const typingNames = [...state.typing.keys()].map((userID) => this.#name(userID));
+            const preview = typingNames.length
+                ? `${typingNames.join(", ")} typing…`
+                : state.lastMessage
+                  ? state.lastMessage.deletedAt
+                      ? "Message deleted"
+                      : `${state.lastMessage.senderID === this.me.id ? "You: " : ""}${state.lastMessage.body}`
+                  : "No messages yet";
+            const unread = id === this.openID ? 0 : state.unreadCount;
+            const online = other ? this.presence.get(other)?.isOnline === true : null;
+            // Redraw an item only when what it shows changed, so focus, hover and references to it survive.
+            const signature = JSON.stringify([this.#title(state), preview, unread, id === this.openID, online]);
+            const known = this.listNodes.get(id);
+            if (known?.dataset.signature === signature) return known;
+            const item = h(
+                "li",
+                {},
+                h(
+                    "button",
+                    {
+                        type: "button",
+                        class: "conversation-item",
+                        "aria-current": id === this.openID ? "true" : null,
+                        dataset: { conversationId: id, kind: state.conversation.kind },
+                        onclick: () => this.#open(id),
+                    },
+                    other ? this.#presenceDot(other) : h("span", { class: "presence group", "aria-hidden": "true" }),
+                    h(
+                        "span",
+                        { class: "item-text" },
+                        h("span", { class: "item-title" }, this.#title(state)),
+                        h("span", { class: `item-preview${typingNames.length ? " typing" : ""}` }, preview),
+                    ),
+                    unread > 0
+                        ? h(
+                              "span",
+                              { class: "badge", "aria-label": `${unread} unread` },
+                              unread > 99 ? "99+" : unread,
+                          )
+                        : null,
+                ),
+            );
+            item.dataset.signature = signature;
+            this.listNodes.set(id, item);
+            return item;
+        });
+        for (const id of this.listNodes.keys()) if (!this.conversations.has(id)) this.listNodes.delete(id);
+        const current = [...list.children];
+        if (current.length !== items.length || current.some((node, index) => node !== items[index])) {
+            // Keep keyboard focus on the same conversation when its item was redrawn.
+            const focusedID = document.activeElement?.dataset?.conversationId;
+            list.replaceChildren(...items);
+            if (focusedID) list.querySelector(`[data-conversation-id="${CSS.escape(focusedID)}"]`)?.focus();
+        }
+        $("empty-list").hidden = items.length > 0;
+    }
+
+    #renderConversation() {
+        const state = this.conversations.get(this.openID);
+        const title = $("conversation-title");
+        const presence = $("conversation-presence");
+        if (!state) {
+            title.textContent = this.openID ? "Loading…" : "Pick a conversation";
+            presence.hidden = true;
+            $("typing-indicator").textContent = "";
+            $("load-older").hidden = true;
+            return;
+        }
+        title.textContent = this.#title(state);
+        const other = state.conversation.kind === "direct" ? this.#otherMember(state) : null;
+        if (other) {
+            const online = this.presence.get(other)?.isOnline === true;
+            presence.hidden = false;
+            presence.className = `presence ${online ? "online" : "offline"}`;
+            presence.setAttribute("role", "img");
+            presence.setAttribute("aria-label", online ? "online" : "offline");
+            presence.title = online ? "online" : "offline";
+        } else {
+            presence.hidden = true;
+        }
+        const typingNames = [...state.typing.keys()].map((userID) => this.#name(userID));
+        const typingText =
+            typingNames.length === 0
+                ? ""
+                : typingNames.length === 1
+                  ? `${typingNames[0]} is typing…`
+                  : `${typingNames.join(", ")} are typing…`;
+        if ($("typing-indicator").textContent !== typingText) $("typing-indicator").textContent = typingText;
+        $("load-older").hidden = !state.hasOlder;
+        this.#renderMessages(state);
+    }
+
+    #renderMessages(state) {
+        const scroller = $("message-scroller");
+        const stick = isAtBottom(scroller);
+        const list = $("messages");
+        this.messageNodes ??= new Map();
+        const messages = [...state.messages.values()].sort((a, b) => a.seq - b.seq);
+        const pending = [...this.pending.values()]
+            .filter((message) => message.conversationID === state.conversation.id)
+            .sort((a, b) => a.createdAt - b.createdAt);
+        const lastMine = messages.findLast((message) => message.senderID === this.me.id && !message.deletedAt);
+        const nodes = [];
+        const keep = new Set();
+        let previousSender = null;
+        for (const message of messages) {
+            const receipt = message === lastMine ? this.#receipt(state, message) : "";
+            const continued = previousSender === message.senderID;
+            previousSender = message.senderID;
+            const editing = this.editingID === message.id;
+            const key = `m:${message.id}`;
+            const signature = JSON.stringify([
+                message.body,
+                message.editedAt,
+                message.deletedAt,
+                (message.reactions ?? []).map((reaction) => [reaction.emoji, reaction.userID]),
+                receipt,
+                continued,
+                editing,
+                this.#name(message.senderID),
+            ]);
+            keep.add(key);
+            let node = this.messageNodes.get(key);
+            if (!node || node.dataset.signature !== signature) {
+                node = this.#messageNode(state, message, { receipt, continued, editing });
+                node.dataset.signature = signature;
+                this.messageNodes.set(key, node);
+            }
+            nodes.push(node);
+        }
+        for (const message of pending) {
+            const key = `p:${message.clientMessageID}`;
+            const signature = JSON.stringify([message.status, message.error]);
+            keep.add(key);
+            let node = this.messageNodes.get(key);
+            if (!node || node.dataset.signature !== signature) {
+                node = this.#pendingNode(message);
+                node.dataset.signature = signature;
+                this.messageNodes.set(key, node);
+            }
+            nodes.push(node);
+        }
+        for (const key of this.messageNodes.keys()) if (!keep.has(key)) this.messageNodes.delete(key);
+        // Replace only what changed, so focus inside an unchanged message survives.
+        const current = [...list.children];
+        if (current.length !== nodes.length || current.some((node, index) => node !== nodes[index])) {
+            const focused = document.activeElement;
+            list.replaceChildren(...nodes);
+            if (focused && focused !== document.body && !document.contains(focused)) {
+                // The focused control's message was redrawn: return focus to the same control if it still exists.
+                const owner = focused.closest?.("li.message");
+                const replacement = owner?.id ? document.getElementById(owner.id) : null;
+                const same = focused.id
+                    ? document.getElementById(focused.id)
+                    : replacement?.querySelector(`[data-action="${CSS.escape(focused.dataset?.action ?? "")}"]`);
+                (same ?? replacement?.querySelector("button"))?.focus();
+            }
+        }
+        if (stick) scroller.scrollTop = scroller.scrollHeight;
+    }
+
+    #receipt(state, message) {
+        const others = (state.memberIDs ?? []).filter((id) => id !== this.me.id);
+        const markers = others.map((id) => state.markers.get(id)).filter(Boolean);
+        const read = markers.filter((marker) => marker.readSeq >= message.seq).length;
+        const delivered = markers.filter((marker) => marker.deliveredSeq >= message.seq).length;
+        if (state.conversation.kind === "direct" || others.length <= 1) {
+            if (read > 0) return "Read";
+            if (delivered > 0) return "Delivered";
+            return "Sent";
+        }
+        if (read > 0) return read === others.length ? "Read by everyone" : `Read by ${read} of ${others.length}`;
+        return delivered > 0 ? "Delivered" : "Sent";
+    }
+
+    #messageNode(state, message, { receipt, continued, editing }) {
+        const mine = message.senderID === this.me.id;
+        const deleted = Boolean(message.deletedAt);
+        const classes = ["message", mine ? "mine" : "theirs", deleted ? "deleted" : "", continued ? "continued" : ""];
+        const sender = this.#name(message.senderID);
+        let body;
+        if (deleted) {
+            body = h("p", { class: "body" }, h("em", {}, "Message deleted"));
+        } else if (editing) {
+            const input = h("input", {
+                value: this.editDraft ?? message.body,
+                id: `edit-${message.id}`,
+                "aria-label": "Edit message",
+                maxlength: 65536,
+                oninput: () => (this.editDraft = input.value),
+                onkeydown: (event) => {
+                    if (event.key === "Escape") this.#finishEdit(message, null);
+                },
+            });
+            body = h(
+                "form",
+                {
+                    class: "edit-form",
+                    onsubmit: (event) => {
+                        event.preventDefault();
+                        this.#finishEdit(message, input.value);
+                    },
+                },
+                input,
+                h("button", { type: "submit", class: "small primary" }, "Save"),
+                h(
+                    "button",
+                    { type: "button", class: "small", onclick: () => this.#finishEdit(message, null) },
+                    "Cancel",
+                ),
+            );
+        } else {
+            body = h("p", { class: "body" }, message.body);
+        }
+        const groups = new Map();
+        for (const reaction of message.reactions ?? []) {
+            const group = groups.get(reaction.emoji) ?? { count: 0, mine: false };
+            group.count += 1;
+            group.mine ||= reaction.userID === this.me.id;
+            groups.set(reaction.emoji, group);
+        }
+        const reactions =
+            groups.size && !deleted
+                ? h(
+                      "div",
+                      { class: "reactions", role: "group", "aria-label": "Reactions" },
+                      [...groups].map(([emoji, group]) =>
+                          h(
+                              "button",
+                              {
+                                  type: "button",
+                                  class: "reaction small",
+                                  "aria-pressed": group.mine ? "true" : "false",
+                                  "aria-label": `${emoji} ${group.count}${group.mine ? ", including you" : ""}`,
+                                  dataset: { action: `reaction-${emoji}`, emoji },
+                                  onclick: () => this.#toggleReaction(message, emoji),
+                              },
+                              `${emoji} ${group.count}`,
+                          ),
+                      ),
+                  )
+                : null;
+        const picker = h(
+            "div",
+            { class: "picker", role: "group", "aria-label": "Add a reaction", hidden: true },
+            REACTIONS.map((emoji) =>
+                h(
+                    "button",
+                    {
+                        type: "button",
+                        class: "small",
+                        "aria-label": `React with ${emoji}`,
+                        dataset: { action: `pick-${emoji}`, emoji },
+                        onclick: () => {
+                            picker.hidden = true;
+                            this.#toggleReaction(message, emoji);
+                        },
+                    },
+                    emoji,
+                ),
+            ),
+        );
+        const actions =
+            deleted || editing
+                ? null
+                : h(
+                      "div",
+                      { class: "actions" },
+                      h(
+                          "button",
+                          {
+                              type: "button",
+                              class: "small link",
+                              "aria-expanded": "false",
+                              "aria-label": `React to ${mine ? "your" : `${sender}'s`} message`,
+                              dataset: { action: "react" },
+                              onclick: (event) => {
+                                  picker.hidden = !picker.hidden;
+                                  event.currentTarget.setAttribute("aria-expanded", String(!picker.hidden));
+                                  if (!picker.hidden) picker.querySelector("button").focus();
+                              },
+                          },
+                          "React",
+                      ),
+                      mine
+                          ? h(
+                                "button",
+                                {
+                                    type: "button",
+                                    class: "small link",
+                                    dataset: { action: "edit" },
+                                    onclick: () => this.#startEdit(message),
+                                },
+                                "Edit",
+                            )
+                          : null,
+                      mine
+                          ? h(
+                                "button",
+                                {
+                                    type: "button",
+                                    class: "small link danger",
+                                    dataset: { action: "delete" },
+                                    onclick: () => this.#act("delete", { messageID: message.id }),
+                                },
+                                "Delete",
+                            )
+                          : null,
+                  );
+        return h(
+            "li",
+            {
+                class: classes.filter(Boolean).join(" "),
+                id: `message-${message.id}`,
+                dataset: { seq: message.seq, sender: message.senderID, clientMessageId: message.clientMessageID },
+            },
+            h(
+                "div",
+                { class: "meta" },
+                h("span", { class: "sender" }, mine ? "You" : sender),
+                " ",
+                timeElement(message.createdAt),
+                message.editedAt && !deleted ? h("span", { class: "edited" }, " (edited)") : null,
+            ),
+            body,
+            reactions,
+            actions,
+            picker,
+            receipt ? h("p", { class: "receipt", dataset: { receipt } }, receipt) : null,
+        );
+    }
+
+    #pendingNode(message) {
+        const failed = message.status === "failed";
+        return h(
+            "li",
+            {
+                class: `message mine ${failed ? "failed" : "pending"}`,
+                dataset: { clientMessageId: message.clientMessageID, status: message.status },
+            },
+            h("div", { class: "meta" }, h("span", { class: "sender" }, "You"), " ", timeElement(message.createdAt)),
+            h("p", { class: "body" }, message.body),
+            failed
+                ? h(
+                      "p",
+                      { class: "receipt failed", role: "alert" },
+                      `Not sent${message.error ? `: ${message.error}` : ""} `,
+                      h(
+                          "button",
+                          {
+                              type: "button",
+                              class: "small",
+                              dataset: { action: "retry" },
+                              onclick: () => this.#retry(message),
+                          },
+                          "Retry",
+                      ),
+                      " ",
+                      h(
+                          "button",
+                          {
+                              type: "button",
+                              class: "small",
+                              dataset: { action: "discard" },
+                              onclick: () => this.#discard(message),
+                          },
+                          "Discard",
+                      ),
+                  )
+                : h("p", { class: "receipt pending", dataset: { receipt: "Sending" } }, "Sending…"),
+        );
+    }
+}

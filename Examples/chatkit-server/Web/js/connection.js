@@ -1,0 +1,272 @@
+// ChatKit web chat: the realtime protocol over WebSocket (Documentation/Protocol.md).
+//
+// A ChatConnection keeps one socket open: it says `hello` with an access token (and, after the first session,
+// the cursor of the last event it processed), reconnects by itself with exponential backoff, and answers each
+// request's promise with its `result` or `error`. It dispatches:
+//   "status"   detail: {state: "connecting" | "syncing" | "online" | "offline", retryInMs?}
+//   "welcome"  detail: the welcome frame (user, limits, position)
+//   "event"    detail: a stored event (live, or from catch-up)
+//   "synced"   detail: {cursor, resumed}: catch-up is over; `resumed` is false on the first session
+//   "presence", "typing": detail: the frame
+//   "signedout": the login has ended (refresh refused); the connection stops.
+
+const PROTOCOL_VERSION = 1;
+const BACKOFF_FIRST_MS = 500;
+const BACKOFF_MAX_MS = 15_000;
+// A request not answered within this is failed with `unavailable` (the socket is probably dead).
+const REQUEST_TIMEOUT_MS = 15_000;
+// Browsers do not expose WebSocket pings: a `ping` request this often finds a dead socket (its answer times out).
+const PING_INTERVAL_MS = 25_000;
+
+/** A refused request: `code` is one of the protocol's error codes (`unavailable` when the socket dropped). */
+export class RequestError extends Error {
+    constructor(code, message, retryAfterMilliseconds) {
+        super(message || code);
+        this.code = code;
+        this.retryAfterMilliseconds = retryAfterMilliseconds;
+    }
+}
+
+export class ChatConnection extends EventTarget {
+    /**
+     * @param {object} options
+     * @param {string} options.url  the WebSocket URL, e.g. ws://host/v1/ws
+     * @param {(force: boolean) => Promise<string>} options.accessToken  returns a valid access token
+     */
+    constructor({ url, accessToken }) {
+        super();
+        this.url = url;
+        this.getAccessToken = accessToken;
+        this.socket = null;
+        this.state = "offline";
+        this.cursor = null; // the position of the last event processed; null before the first welcome
+        this.limits = null;
+        this.nextID = 1;
+        this.pending = new Map(); // request id -> {resolve, reject, timer}
+        this.attempt = 0;
+        this.retryTimer = null;
+        this.pingTimer = null;
+        this.stopped = true;
+        this.forceRefresh = false;
+        this.hadSession = false;
+    }
+
+    /** Starts connecting; reconnects by itself until `stop()`. */
+    start() {
+        if (!this.stopped) return;
+        this.stopped = false;
+        window.addEventListener("online", this.#onBrowserOnline);
+        this.#connect();
+    }
+
+    /** Closes the socket and stops reconnecting. */
+    stop() {
+        this.stopped = true;
+        window.removeEventListener("online", this.#onBrowserOnline);
+        clearTimeout(this.retryTimer);
+        clearInterval(this.pingTimer);
+        const socket = this.socket;
+        this.socket = null;
+        if (socket) socket.close(1000, "bye");
+        this.#failPending("The connection was closed.");
+        this.#setState("offline");
+    }
+
+    get isOnline() {
+        return this.state === "online";
+    }
+
+    /**
+     * Sends a request and resolves with its `result` frame; rejects with a RequestError.
+     * Requests are refused with `unavailable` while the session is not online (after `synced`).
+     */
+    request(type, fields = {}) {
+        if (this.state !== "online" || !this.socket) {
+            return Promise.reject(new RequestError("unavailable", "Not connected."));
+        }
+        const id = String(this.nextID++);
+        return this.#send({ type, id, ...fields });
+    }
+
+    #send(frame) {
+        return new Promise((resolve, reject) => {
+            const timer = setTimeout(() => {
+                this.pending.delete(frame.id);
+                reject(new RequestError("unavailable", "The server did not answer in time."));
+                // A silent socket: start over.
+                this.socket?.close(4000, "timeout");
+            }, REQUEST_TIMEOUT_MS);
+            this.pending.set(frame.id, { resolve, reject, timer });
+            try {
+                this.socket.send(JSON.stringify(frame));
+            } catch {
+                clearTimeout(timer);
+                this.pending.delete(frame.id);
+                reject(new RequestError("unavailable", "Not connected."));
+            }
+        });
+    }
+
+    #onBrowserOnline = () => {
+        // The network is back: try now instead of waiting out the backoff.
+        if (!this.stopped && this.state === "offline") {
+            clearTimeout(this.retryTimer);
+            this.#connect();
+        }
+    };
+
+    #setState(state, extra = {}) {
+        this.state = state;
+        this.dispatchEvent(new CustomEvent("status", { detail: { state, ...extra } }));
+    }
+
+    async #connect() {
+        if (this.stopped) return;
+        this.#setState("connecting");
+        let token;
+        try {
+            token = await this.getAccessToken(this.forceRefresh);
+            this.forceRefresh = false;
+        } catch (error) {
+            if (error.code === "unauthenticated" || error.code === "notFound") {
+                this.#signedOut();
+            } else {
+                this.#scheduleReconnect();
+            }
+            return;
+        }
+        if (this.stopped) return;
+        let socket;
+        try {
+            socket = new WebSocket(this.url);
+        } catch {
+            this.#scheduleReconnect();
+            return;
+        }
+        this.socket = socket;
+        const helloID = `hello-${this.nextID++}`;
+        let helloRefused = null;
+
+        socket.addEventListener("open", () => {
+            const hello = { type: "hello", id: helloID, versions: [PROTOCOL_VERSION], token };
+            if (this.cursor !== null) hello.cursor = this.cursor;
+            socket.send(JSON.stringify(hello));
+        });
+
+        socket.addEventListener("message", (message) => {
+            if (socket !== this.socket) return;
+            let frame;
+            try {
+                frame = JSON.parse(typeof message.data === "string" ? message.data : "");
+            } catch {
+                console.warn("ChatKit: an unreadable frame from the server");
+                return;
+            }
+            if (frame.type === "error" && frame.id === helloID) {
+                helloRefused = frame.code;
+                return;
+            }
+            this.#handle(frame);
+        });
+
+        socket.addEventListener("close", () => {
+            if (socket !== this.socket) return;
+            this.socket = null;
+            clearInterval(this.pingTimer);
+            this.#failPending("The connection closed before the server answered.");
+            if (this.stopped) return;
+            if (helloRefused === "unauthenticated") {
+                // The access token was refused (expired or revoked): refresh it once, then try again.
+                if (this.refusedOnce) {
+                    this.#signedOut();
+                    return;
+                }
+                this.refusedOnce = true;
+                this.forceRefresh = true;
+            }
+            this.#scheduleReconnect();
+        });
+    }
+
+    #handle(frame) {
+        switch (frame.type) {
+            case "welcome":
+                this.limits = frame.limits;
+                this.refusedOnce = false;
+                this.resuming = this.hadSession && this.cursor !== null;
+                if (this.cursor === null) this.cursor = frame.position;
+                this.#setState("syncing");
+                this.dispatchEvent(new CustomEvent("welcome", { detail: frame }));
+                break;
+            case "synced": {
+                this.cursor = Math.max(this.cursor ?? 0, frame.cursor);
+                this.attempt = 0;
+                const resumed = this.resuming;
+                this.hadSession = true;
+                this.#startPings();
+                this.#setState("online");
+                this.dispatchEvent(new CustomEvent("synced", { detail: { cursor: this.cursor, resumed } }));
+                break;
+            }
+            case "event":
+                if (frame.event) {
+                    if (this.cursor === null || frame.event.position > this.cursor) this.cursor = frame.event.position;
+                    this.dispatchEvent(new CustomEvent("event", { detail: frame.event }));
+                }
+                break;
+            case "result":
+            case "error": {
+                const waiter = frame.id === undefined ? undefined : this.pending.get(frame.id);
+                if (!waiter) {
+                    if (frame.type === "error") console.warn("ChatKit: server error", frame.code, frame.message);
+                    return;
+                }
+                this.pending.delete(frame.id);
+                clearTimeout(waiter.timer);
+                if (frame.type === "result") waiter.resolve(frame);
+                else waiter.reject(new RequestError(frame.code, frame.message, frame.retryAfterMilliseconds));
+                break;
+            }
+            case "presence":
+            case "typing":
+                this.dispatchEvent(new CustomEvent(frame.type, { detail: frame }));
+                break;
+            case "goodbye":
+                // The server closes next; the close handler reconnects (or signs out after a refused token).
+                break;
+            default:
+                // Unknown frame types are ignored, as the protocol asks.
+                break;
+        }
+    }
+
+    #startPings() {
+        clearInterval(this.pingTimer);
+        this.pingTimer = setInterval(() => {
+            if (this.state === "online") this.request("ping").catch(() => {});
+        }, PING_INTERVAL_MS);
+    }
+
+    #failPending(message) {
+        for (const [id, waiter] of this.pending) {
+            clearTimeout(waiter.timer);
+            waiter.reject(new RequestError("unavailable", message));
+            this.pending.delete(id);
+        }
+    }
+
+    #scheduleReconnect() {
+        if (this.stopped) return;
+        const base = Math.min(BACKOFF_MAX_MS, BACKOFF_FIRST_MS * 2 ** this.attempt);
+        const delay = Math.round(base / 2 + Math.random() * (base / 2));
+        this.attempt += 1;
+        this.#setState("offline", { retryInMs: delay });
+        clearTimeout(this.retryTimer);
+        this.retryTimer = setTimeout(() => this.#connect(), delay);
+    }
+
+    #signedOut() {
+        this.stop();
+        this.dispatchEvent(new CustomEvent("signedout"));
+    }
+}

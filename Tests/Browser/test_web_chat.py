@@ -1,0 +1,516 @@
+#!/usr/bin/env python3
+"""The web chat in a real browser: two headless Chromium sessions chat through a real chatkit-server.
+
+Run it with scripts/test-browser, which installs what it needs and builds the server. It starts
+chatkit-server on a free loopback port with a fresh database, and drives Alice's and Bob's pages: both sign
+up, Alice starts a direct chat with Bob, they exchange messages, each sees the other's typing indicator and
+read receipt, they react, edit and delete, Alice creates a group and Bob sees its unread count, Bob reloads
+and sees the history, the server restarts (same database and port) while Alice has a message waiting, and
+both pages reconnect by themselves and keep chatting.
+
+Every wait is an explicit wait on a condition with a timeout. Screenshots of both windows at each step, the
+server's log and the browsers' console logs go to a folder printed at the start; it is kept.
+"""
+
+import argparse
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+import urllib.request
+
+from selenium import webdriver
+from selenium.common.exceptions import (
+    ElementNotInteractableException,
+    StaleElementReferenceException,
+    TimeoutException,
+)
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support.ui import WebDriverWait
+
+TIMEOUT = 20  # seconds, for anything the page should do promptly
+RECONNECT_TIMEOUT = 45  # seconds, for a reconnect (the page backs off up to 15 s between attempts)
+
+
+class Failure(Exception):
+    pass
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_for(condition, timeout, what):
+    """Polls `condition` until it returns something truthy; fails with `what` after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    last_error = None
+    while time.monotonic() < deadline:
+        try:
+            value = condition()
+            if value:
+                return value
+        except (OSError, StaleElementReferenceException) as error:
+            last_error = error
+        time.sleep(0.1)
+    raise Failure(f"Timed out after {timeout} s waiting for {what}" + (f" ({last_error})" if last_error else ""))
+
+
+class Server:
+    """chatkit-server as a child process, stopped by its PID."""
+
+    def __init__(self, binary, database, port, log_path, web_root=None):
+        self.binary = binary
+        self.web_root = web_root
+        self.database = database
+        self.port = port
+        self.log_path = log_path
+        self.process = None
+        self.url = f"http://127.0.0.1:{port}"
+
+    def start(self):
+        log = open(self.log_path, "a")
+        log.write(f"--- starting {self.binary} on port {self.port}\n")
+        log.flush()
+        self.process = subprocess.Popen(
+            [self.binary, "--host", "127.0.0.1", "--port", str(self.port), "--database", self.database,
+             "--log-level", "info"] + (["--web-root", self.web_root] if self.web_root else []),
+            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+        )
+        log.close()
+        print(f"  server started, pid {self.process.pid}, {self.url}")
+
+        def healthy():
+            if self.process.poll() is not None:
+                raise Failure(f"chatkit-server exited with status {self.process.returncode}; see {self.log_path}")
+            with urllib.request.urlopen(self.url + "/health", timeout=2) as response:
+                return response.status == 200
+
+        wait_for(healthy, 60, "the server's /health")
+
+    def stop(self):
+        process, self.process = self.process, None
+        if process is None or process.poll() is not None:
+            return
+        print(f"  stopping server pid {process.pid}")
+        os.kill(process.pid, signal.SIGTERM)  # graceful: closes every socket with `shutdown`
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.kill(process.pid, signal.SIGKILL)
+            process.wait(timeout=15)
+
+
+class Page:
+    """One user's browser window."""
+
+    def __init__(self, name, base_url, artifacts):
+        self.name = name
+        self.base_url = base_url
+        self.artifacts = artifacts
+        options = webdriver.ChromeOptions()
+        options.binary_location = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+        options.add_argument("--headless=new")
+        options.add_argument("--window-size=1000,700")
+        options.add_argument("--disable-dev-shm-usage")
+        options.add_argument("--disable-gpu")
+        if os.geteuid() == 0:
+            options.add_argument("--no-sandbox")  # Chromium refuses to run as root with its sandbox
+        options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+        service = Service(os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver"))
+        self.driver = webdriver.Chrome(service=service, options=options)
+        self.console = []
+
+    def quit(self):
+        try:
+            self.save_console()
+        finally:
+            self.driver.quit()
+
+    def save_console(self):
+        try:
+            self.console += self.driver.get_log("browser")
+        except Exception:  # the browser may be gone already
+            pass
+        with open(os.path.join(self.artifacts, f"console-{self.name}.log"), "w") as file:
+            for entry in self.console:
+                file.write(f"{entry.get('level')} {entry.get('message')}\n")
+
+    def screenshot(self, step):
+        path = os.path.join(self.artifacts, f"{step}-{self.name}.png")
+        self.driver.save_screenshot(path)
+        return path
+
+    # Finding and waiting
+
+    def wait(self, condition, what, timeout=TIMEOUT):
+        try:
+            return WebDriverWait(self.driver, timeout, poll_frequency=0.1,
+                                 ignored_exceptions=[StaleElementReferenceException,
+                                                     ElementNotInteractableException]).until(
+                lambda driver: condition())
+        except TimeoutException:
+            raise Failure(f"{self.name}: timed out after {timeout} s waiting for {what}") from None
+
+    def find(self, css):
+        return self.driver.find_element(By.CSS_SELECTOR, css)
+
+    def visible(self, css):
+        def check():
+            elements = [e for e in self.driver.find_elements(By.CSS_SELECTOR, css) if e.is_displayed()]
+            return elements[0] if elements else None
+        return self.wait(check, f"a visible {css}")
+
+    def js(self, script, *args):
+        return self.driver.execute_script(script, *args)
+
+    def message_bodies(self):
+        return self.js("return [...document.querySelectorAll('#messages li.message .body')]"
+                       ".map((e) => e.textContent)")
+
+    def wait_for_message(self, text, timeout=TIMEOUT):
+        self.wait(lambda: text in self.message_bodies(), f"the message {text!r} (have {self.message_bodies()})",
+                  timeout)
+
+    def message_item(self, text):
+        """The <li> of the message whose body is `text`, or None."""
+        return self.js(
+            "return [...document.querySelectorAll('#messages li.message')]"
+            ".find((li) => li.querySelector('.body')?.textContent === arguments[0]) ?? null", text)
+
+    def message_action(self, text, css):
+        """Clicks the control `css` of the message `text` (found afresh if the message was redrawn meanwhile)."""
+        def click():
+            item = self.message_item(text)
+            if item is None:
+                return False
+            item.find_element(By.CSS_SELECTOR, css).click()
+            return True
+        self.wait(click, f"{css} of the message {text!r}")
+
+    def react(self, text, emoji):
+        """Opens the reaction picker of the message `text` and picks `emoji`."""
+        def pick():
+            item = self.message_item(text)
+            if item is None:
+                return False
+            choice = item.find_element(By.CSS_SELECTOR, f"[data-action='pick-{emoji}']")
+            if not choice.is_displayed():
+                item.find_element(By.CSS_SELECTOR, "[data-action=react]").click()
+                return False
+            choice.click()
+            return True
+        self.wait(pick, f"the reaction {emoji} on {text!r}")
+
+    def connection_state(self):
+        return self.find("#connection-status").get_attribute("data-state")
+
+    def wait_online(self, timeout=TIMEOUT):
+        self.wait(lambda: self.connection_state() == "online", "the connection to be online", timeout)
+
+    # Actions
+
+    def open(self):
+        self.driver.get(self.base_url + "/")
+        self.visible("#auth-form")
+
+    def sign_up(self, username, password, display_name):
+        self.visible("#username").send_keys(username)
+        self.find("#password").send_keys(password)
+        self.find("#display-name").send_keys(display_name)
+        self.find("#signup-button").click()
+        self.visible("#chat-view")
+        self.wait_online()
+
+    def type(self, text):
+        box = self.visible("#composer-input")
+        box.send_keys(text)
+
+    def send(self, text):
+        self.type(text)
+        self.find("#composer-input").send_keys(Keys.ENTER)
+        self.wait_for_message(text)
+
+    def open_conversation(self, title):
+        def click_item():
+            # A list item is redrawn when what it shows changes: find and click it in one go, again if it went stale.
+            for button in self.driver.find_elements(By.CSS_SELECTOR, "#conversation-list .conversation-item"):
+                if button.find_element(By.CSS_SELECTOR, ".item-title").text == title:
+                    button.click()
+                    return True
+            return False
+        self.wait(click_item, f"the conversation {title!r} in the list")
+        self.wait(lambda: self.find("#conversation-title").text == title, f"the conversation {title!r} to open")
+
+    def conversation_item(self, title):
+        return self.js(
+            "return [...document.querySelectorAll('#conversation-list .conversation-item')]"
+            ".find((b) => b.querySelector('.item-title')?.textContent === arguments[0]) ?? null", title)
+
+
+def check_http(base_url):
+    """Content types and the Content-Security-Policy of the served files."""
+    expected = {"/": "text/html", "/js/app.js": "text/javascript", "/app.css": "text/css",
+                "/icon.svg": "image/svg+xml"}
+    for path, content_type in expected.items():
+        with urllib.request.urlopen(base_url + path, timeout=5) as response:
+            got = response.headers.get("Content-Type", "")
+            if not got.startswith(content_type):
+                raise Failure(f"GET {path}: Content-Type {got!r}, expected {content_type}")
+            policy = response.headers.get("Content-Security-Policy", "")
+            for directive in ("default-src 'none'", "script-src 'self'", "connect-src 'self' ws://127.0.0.1:"):
+                if directive not in policy:
+                    raise Failure(f"GET {path}: the Content-Security-Policy {policy!r} lacks {directive!r}")
+            if response.headers.get("X-Content-Type-Options") != "nosniff":
+                raise Failure(f"GET {path}: no X-Content-Type-Options: nosniff")
+    try:
+        urllib.request.urlopen(base_url + "/../Package.swift", timeout=5)
+        raise Failure("a path with '..' was served")
+    except urllib.error.HTTPError as error:
+        if error.code not in (400, 404):
+            raise Failure(f"a path with '..' answered {error.code}") from None
+
+
+def run(args, artifacts):
+    port = args.port or free_port()
+    database = os.path.join(artifacts, "chat.sqlite")
+    server = Server(os.path.abspath(args.server), database, port, os.path.join(artifacts, "server.log"),
+                    os.path.abspath(args.web_root) if args.web_root else None)
+    pages = []
+    step_number = [0]
+
+    def shots(step):
+        step_number[0] += 1
+        name = f"{step_number[0]:02d}-{step}"
+        for page in pages:
+            page.screenshot(name)
+        print(f"  step {name}")
+
+    try:
+        server.start()
+        check_http(server.url)
+        alice = Page("alice", server.url, artifacts)
+        pages.append(alice)
+        bob = Page("bob", server.url, artifacts)
+        pages.append(bob)
+
+        # Both sign up.
+        alice.open()
+        bob.open()
+        alice.sign_up("alice", "correct horse battery", "Alice")
+        bob.sign_up("bob", "staple battery horse", "Bob")
+        shots("signed-up")
+
+        # Alice starts a direct chat with Bob, by his username; a name nobody has is refused.
+        alice.find("#new-direct summary").click()
+        alice.visible("#direct-username").send_keys("nobody")
+        alice.find("#direct-form button[type=submit]").click()
+        alice.wait(lambda: "nobody" in alice.find("#direct-error").text, "the error about an unknown username")
+        alice.find("#direct-username").clear()
+        alice.find("#direct-username").send_keys("Bob")
+        alice.find("#direct-form button[type=submit]").click()
+        alice.wait(lambda: alice.find("#conversation-title").text == "Bob", "the direct chat with Bob to open")
+        bob.open_conversation("Alice")
+        # Both were online when the chat began: the server introduces them, so each sees the other's dot.
+        for page in (alice, bob):
+            page.wait(lambda page=page: page.js("return document.querySelector('#conversation-presence')"
+                                                "?.classList.contains('online')"), "the other's presence dot")
+        shots("direct-chat")
+
+        # Alice types: Bob sees it; she sends: Bob sees the message and the indicator goes away.
+        alice.type("Hi Bob")
+        bob.wait(lambda: bob.find("#typing-indicator").text == "Alice is typing…", "Alice's typing indicator")
+        shots("alice-typing")
+        alice.find("#composer-input").send_keys(Keys.ENTER)
+        alice.wait_for_message("Hi Bob")
+        bob.wait_for_message("Hi Bob")
+        bob.wait(lambda: bob.find("#typing-indicator").text == "", "Alice's typing indicator to go away")
+        # Bob has the chat open, so he read it: Alice sees the read receipt.
+        alice.wait(lambda: alice.js("return document.querySelector('#messages .receipt')?.textContent") == "Read",
+                   "the read receipt on Alice's message")
+        shots("alice-sent-read")
+
+        # And the other way round.
+        bob.type("Hello Alice")
+        alice.wait(lambda: alice.find("#typing-indicator").text == "Bob is typing…", "Bob's typing indicator")
+        shots("bob-typing")
+        bob.find("#composer-input").send_keys(Keys.ENTER)
+        bob.wait_for_message("Hello Alice")
+        alice.wait_for_message("Hello Alice")
+        bob.wait(lambda: bob.js("return document.querySelector('#messages li.mine .receipt')?.textContent") == "Read",
+                 "the read receipt on Bob's message")
+        shots("bob-sent-read")
+
+        # Alice reacts to Bob's message; Bob edits it; Alice deletes a message of hers.
+        alice.react("Hello Alice", "👍")
+        bob.wait(lambda: bob.js("return document.querySelector('#messages .reaction')?.textContent") == "👍 1",
+                 "Alice's 👍 on Bob's message")
+        bob.message_action("Hello Alice", "[data-action=edit]")
+        bob.wait(lambda: bob.visible("#messages .edit-form input").send_keys(Keys.END, "!", Keys.ENTER) or True,
+                 "the edit box")
+        alice.wait_for_message("Hello Alice!")
+        alice.wait(lambda: alice.js("return document.querySelector('#messages .edited') !== null"),
+                   "the edited mark")
+        alice.send("Oops, wrong chat")
+        bob.wait_for_message("Oops, wrong chat")
+        alice.message_action("Oops, wrong chat", "[data-action=delete]")
+        bob.wait(lambda: "Oops, wrong chat" not in bob.message_bodies()
+                 and bob.js("return document.querySelector('#messages li.deleted') !== null"),
+                 "the deleted message's tombstone")
+        shots("react-edit-delete")
+
+        # Alice creates a group with Bob and writes in it: Bob, in the direct chat, sees its unread count.
+        alice.find("#new-group summary").click()
+        alice.visible("#group-title").send_keys("Launch")
+        alice.find("#group-members").send_keys("bob")
+        alice.find("#group-form button[type=submit]").click()
+        alice.wait(lambda: alice.find("#conversation-title").text == "Launch", "the group to open")
+        alice.send("Group hello")
+        bob.wait(lambda: bob.js("return arguments[0]?.querySelector('.badge')?.textContent",
+                                bob.conversation_item("Launch")) == "1", "the unread count of the group in Bob's list")
+        shots("group-unread")
+        bob.open_conversation("Launch")
+        bob.wait_for_message("Group hello")
+        bob.wait(lambda: bob.js("return arguments[0]?.querySelector('.badge')", bob.conversation_item("Launch"))
+                 is None, "the unread count to clear")
+        bob.open_conversation("Alice")
+        alice.open_conversation("Bob")
+
+        # Bob reloads: he is still signed in, the chat reopens and the history is there. Pages of two messages
+        # make the page fetch the history in several pages.
+        fragment = bob.driver.current_url.partition("#")[2]
+        bob.driver.get(f"{server.url}/?pageSize=2#{fragment}")
+        bob.wait_online()
+        bob.wait(lambda: bob.find("#conversation-title").text == "Alice", "the chat to reopen after the reload")
+        for text in ("Hi Bob", "Hello Alice!"):
+            bob.wait_for_message(text)
+        # A new session is told who is online: Bob sees Alice's presence dot.
+        bob.wait(lambda: bob.js("return document.querySelector('#conversation-presence')"
+                                "?.classList.contains('online')"), "Alice's presence dot to be online")
+        shots("bob-reloaded")
+
+        # The server restarts. Alice writes while it is down; the message waits, then goes out on reconnect.
+        server.stop()
+        for page in pages:
+            page.wait(lambda page=page: page.connection_state() in ("offline", "connecting"), "the page to notice")
+        alice.type("Sent while you were away")
+        alice.find("#composer-input").send_keys(Keys.ENTER)
+        alice.wait(lambda: alice.js("return document.querySelector('#messages li.pending .body')?.textContent")
+                   == "Sent while you were away", "the pending message")
+        shots("server-down")
+        server.start()
+        for page in pages:
+            page.wait_online(RECONNECT_TIMEOUT)
+        for page in pages:
+            page.wait(lambda page=page: page.js("return document.querySelector('#conversation-presence')"
+                                                "?.classList.contains('online')"), "the other's presence dot")
+        bob.wait_for_message("Sent while you were away")
+        alice.wait(lambda: alice.js("return document.querySelector('#messages li.pending, #messages li.failed')")
+                   is None, "the pending message to be sent")
+        alice.wait_for_message("Sent while you were away")
+        bob.send("Welcome back")
+        alice.wait_for_message("Welcome back")
+        alice.send("Still chatting")
+        bob.wait_for_message("Still chatting")
+        if bob.message_bodies().count("Sent while you were away") != 1:
+            raise Failure(f"the resent message arrived more than once: {bob.message_bodies()}")
+        shots("after-restart")
+
+        # A message the server refuses (over its 64 KiB body limit) is marked failed, and can be discarded.
+        alice.js("const box = document.getElementById('composer-input'); box.value = 'é'.repeat(40000);")
+        alice.find("#composer-input").send_keys(Keys.ENTER)
+        alice.wait(lambda: alice.js("return document.querySelector('#messages li.failed .receipt')?.textContent"
+                                    " ?? ''").startswith("Not sent"), "the failed message")
+        shots("send-failed")
+        alice.wait(lambda: alice.find("#messages li.failed [data-action=discard]").click() or True, "Discard")
+        alice.wait(lambda: alice.js("return document.querySelector('#messages li.failed')") is None,
+                   "the failed message to go away")
+
+        if args.readme_screenshot:
+            alice.driver.set_window_size(900, 640)
+            alice.wait(lambda: alice.js("return innerWidth") <= 900, "the smaller window")
+            alice.wait(lambda: alice.js("const s = document.getElementById('message-scroller');"
+                                        "s.scrollTop = s.scrollHeight; document.activeElement.blur();"
+                                        "return s.scrollHeight - s.scrollTop - s.clientHeight < 2"),
+                       "the messages scrolled to the end")
+            alice.driver.save_screenshot(args.readme_screenshot)
+            print(f"  README screenshot: {args.readme_screenshot}")
+
+        # Phone width: one pane at a time.
+        bob.driver.set_window_size(390, 800)
+        bob.wait(lambda: not bob.find("#sidebar").is_displayed() and bob.find("#back-button").is_displayed(),
+                 "the phone layout")
+        bob.find("#back-button").click()
+        bob.wait(lambda: bob.find("#sidebar").is_displayed(), "the list on the phone layout")
+        shots("phone")
+
+        # Bob logs out and in again: his conversations are there.
+        bob.find("#logout-button").click()
+        bob.visible("#auth-form")
+        for field in ("#username", "#password"):
+            bob.find(field).clear()
+        bob.find("#username").send_keys("bob")
+        bob.find("#password").send_keys("staple battery horse", Keys.ENTER)
+        bob.visible("#chat-view")
+        bob.wait_online()
+        bob.wait(lambda: bob.conversation_item("Alice") is not None and bob.conversation_item("Launch") is not None,
+                 "Bob's conversations after logging in")
+        shots("logged-in-again")
+
+        # The policy held: no Content-Security-Policy violation in either console.
+        for page in pages:
+            page.save_console()
+            violations = [e["message"] for e in page.console if "Content Security Policy" in e.get("message", "")]
+            if violations:
+                raise Failure(f"{page.name}: Content-Security-Policy violations: {violations}")
+    except BaseException:
+        for page in pages:
+            try:
+                page.screenshot("failure")
+            except Exception:
+                pass
+        raise
+    finally:
+        for page in pages:
+            try:
+                page.quit()
+            except Exception:
+                pass
+        server.stop()
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--server", required=True, help="the chatkit-server binary")
+    parser.add_argument("--port", type=int, default=0, help="the port to use (default: a free one)")
+    parser.add_argument("--artifacts", help="where screenshots and logs go (default: a new temporary folder)")
+    parser.add_argument("--web-root", help="serve the web chat from this folder (default: the server's own copy)")
+    parser.add_argument("--readme-screenshot", help="also save a screenshot of Alice's page here")
+    args = parser.parse_args()
+    artifacts = args.artifacts or tempfile.mkdtemp(prefix="chatkit-browser-")
+    os.makedirs(artifacts, exist_ok=True)
+    print(f"Browser test: screenshots and logs in {artifacts}")
+    # Stopped from outside (a CI timeout): still close the browsers and stop the server, in run()'s `finally`.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    started = time.monotonic()
+    try:
+        run(args, artifacts)
+    except Failure as failure:
+        print(f"FAILED: {failure}\nScreenshots and logs: {artifacts}", file=sys.stderr)
+        sys.exit(1)
+    except Exception:
+        traceback.print_exc()
+        print(f"FAILED with an error. Screenshots and logs: {artifacts}", file=sys.stderr)
+        sys.exit(1)
+    print(f"Browser test passed in {time.monotonic() - started:.1f} s. Screenshots and logs: {artifacts}")
+
+
+if __name__ == "__main__":
+    main()
