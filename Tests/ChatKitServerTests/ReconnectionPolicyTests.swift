@@ -9,7 +9,6 @@
 //
 //===----------------------------------------------------------------------===//
 
-
 import ChatKitClient
 import ChatKitCore
 import Foundation
@@ -63,7 +62,8 @@ struct ReconnectionPolicyTests {
         let transport = ScriptedTransport { connection, frame, peer in
             guard case .hello = frame.request else { return }
             if connection == 0 {
-                let refusal = ErrorFrame(id: frame.id, code: "limitExceeded", message: "Busy.", retryAfterMilliseconds: 1500)
+                let refusal = ErrorFrame(
+                    id: frame.id, code: "limitExceeded", message: "Busy.", retryAfterMilliseconds: 1500)
                 peer.send(.error(refusal))
                 peer.send(.goodbye(Goodbye(reason: "error", message: "Busy.")))
                 peer.close()
@@ -165,7 +165,8 @@ struct ReconnectionPolicyTests {
         let run = Task { try await client.run() }
         defer { run.cancel() }
         let message = try await withTimeout("the send") {
-            try await client.send("hello", to: ConversationID(rawValue: "c"), clientMessageID: ClientMessageID(rawValue: "k-1"))
+            try await client.send(
+                "hello", to: ConversationID(rawValue: "c"), clientMessageID: ClientMessageID(rawValue: "k-1"))
         }
         #expect(message.id == MessageID(rawValue: "m-1"))
         #expect(received.withLock { $0.map(\.connection) } == [0, 1])
@@ -183,7 +184,8 @@ struct ReconnectionPolicyTests {
                 peer.open(frame, position: StreamPosition(1))
             case .send(let send) where answer.value:
                 let message = Message(
-                    id: MessageID(rawValue: "m-\(send.clientMessageID.rawValue)"), conversationID: send.conversationID, seq: 1,
+                    id: MessageID(rawValue: "m-\(send.clientMessageID.rawValue)"), conversationID: send.conversationID,
+                    seq: 1,
                     senderID: ScriptedPeer.user.id, clientMessageID: send.clientMessageID, body: send.body,
                     createdAt: Date()
                 )
@@ -196,7 +198,9 @@ struct ReconnectionPolicyTests {
         let updates = Recorder(client.outboxUpdates())
         let chat = ConversationID(rawValue: "c")
         // Queued before run() starts: waits, then is sent.
-        let early = Task { try await client.send("early", to: chat, clientMessageID: ClientMessageID(rawValue: "k-early")) }
+        let early = Task {
+            try await client.send("early", to: chat, clientMessageID: ClientMessageID(rawValue: "k-early"))
+        }
         try await updates.waitFor("the early message queued") { $0.count == 1 }
         #expect(client.outbox.map(\.state) == [.pending])
         let run = Task { try await client.run() }
@@ -206,10 +210,14 @@ struct ReconnectionPolicyTests {
         // The server stops answering; run() is cancelled while a send waits: it throws unavailable, and the
         // message stays pending for the next run().
         answer.withLock { $0 = false }
-        let late = Task { try await client.send("late", to: chat, clientMessageID: ClientMessageID(rawValue: "k-late")) }
+        let late = Task {
+            try await client.send("late", to: chat, clientMessageID: ClientMessageID(rawValue: "k-late"))
+        }
         try await updates.waitFor("the late message queued") { $0.contains { $0.body == "late" } }
         run.cancel()
-        let error = await #expect(throws: ChatError.self) { try await withTimeout("the late send") { try await late.value } }
+        let error = await #expect(throws: ChatError.self) {
+            try await withTimeout("the late send") { try await late.value }
+        }
         #expect(error?.code == .unavailable)
         #expect(client.outbox.map(\.body) == ["late"])
         #expect(client.outbox.map(\.state) == [.pending])
