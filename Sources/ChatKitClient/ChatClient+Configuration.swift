@@ -9,7 +9,6 @@
 //
 //===----------------------------------------------------------------------===//
 
-
 extension ChatClient {
     /// Settings of a ``ChatClient``, fixed when it is created. Every value has a default.
     ///

@@ -9,7 +9,6 @@
 //
 //===----------------------------------------------------------------------===//
 
-
 public import ChatKitCore
 import Synchronization
 
@@ -97,7 +96,8 @@ extension ChatClient {
                     if case .ended = state.phase {
                         return ChatError(
                             .unavailable,
-                            "The client is not running; the message stays in the outbox and is sent when run() runs again."
+                            "The client is not running; the message stays in the outbox and is sent when run() runs "
+                                + "again."
                         )
                     }
                     // The message is in the outbox (requeueing moves it to the end).

@@ -9,7 +9,6 @@
 //
 //===----------------------------------------------------------------------===//
 
-
 public import ChatKitCore
 import Synchronization
 
@@ -163,7 +162,8 @@ public final class ChatClient: Sendable {
         configuration: Configuration = Configuration(),
         tokenProvider: @escaping @Sendable (_ refresh: Bool) async throws -> String
     ) {
-        self.init(transport: transport, tokenSource: .provider(tokenProvider), cursor: cursor, configuration: configuration)
+        self.init(
+            transport: transport, tokenSource: .provider(tokenProvider), cursor: cursor, configuration: configuration)
     }
 
     private init(

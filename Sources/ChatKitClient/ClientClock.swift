@@ -9,7 +9,6 @@
 //
 //===----------------------------------------------------------------------===//
 
-
 /// The clock a ``ChatClient`` waits on, type-erased: backoff waits, retry-after waits and session uptimes.
 struct ClientClock: Sendable {
     let sleep: @Sendable (Duration) async throws -> Void

@@ -9,7 +9,6 @@
 //
 //===----------------------------------------------------------------------===//
 
-
 /// The registered observers of one kind of change: each gets its own `AsyncStream`.
 ///
 /// Kept inside the client's lock: yielding to an `AsyncStream` continuation does not run the consumer

@@ -9,11 +9,11 @@
 //
 //===----------------------------------------------------------------------===//
 
-
 public import ChatKitCore
 
-/// A message in a ``ChatClient``'s outbox: sent with ``ChatClient/send(_:to:clientMessageID:replyTo:mentions:attachments:)``
-/// and not yet acknowledged by the server, or refused by it.
+/// A message in a ``ChatClient``'s outbox: sent with
+/// ``ChatClient/send(_:to:clientMessageID:replyTo:mentions:attachments:)`` and not yet acknowledged by the server,
+/// or refused by it.
 ///
 /// The client keeps pending messages across reconnections and sends them again, in order within each
 /// conversation, with the same ``clientMessageID``; the server stores a message once per sender and client message

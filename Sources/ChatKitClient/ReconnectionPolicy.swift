@@ -9,7 +9,6 @@
 //
 //===----------------------------------------------------------------------===//
 
-
 /// How a ``ChatClient`` reconnects after its connection ends: exponential backoff with full jitter.
 ///
 /// The *n*th consecutive failed attempt (counting from 0) waits a random duration between zero and

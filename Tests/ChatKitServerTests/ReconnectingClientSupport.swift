@@ -9,11 +9,10 @@
 //
 //===----------------------------------------------------------------------===//
 
-
 import ChatKitClient
 import ChatKitCore
-import ChatKitServer
 import ChatKitSQLite
+import ChatKitServer
 import Foundation
 import Synchronization
 import Testing
@@ -133,7 +132,8 @@ struct ScriptedTransport: ClientTransport {
             defer { count += 1 }
             return count
         }
-        let (toClient, toClientContinuation) = AsyncThrowingStream.makeStream(of: String.self, throwing: (any Error).self)
+        let (toClient, toClientContinuation) = AsyncThrowingStream.makeStream(
+            of: String.self, throwing: (any Error).self)
         let (fromClient, fromClientContinuation) = AsyncStream.makeStream(of: String.self)
         let connection = Connection(
             inbound: toClient,

@@ -9,7 +9,6 @@
 //
 //===----------------------------------------------------------------------===//
 
-
 import ChatKitClient
 import ChatKitCore
 import ChatKitServer
@@ -77,7 +76,8 @@ struct ReconnectingClientTests {
                 try await withTimeout("bob's client to wait for its reconnection") { await clock.waitForSleepers(1) }
                 var sends: [Task<Message, any Error>] = []
                 for number in 1...3 {
-                    sends.append(try await Self.queue("offline \(number)", id: "k-\(number)", from: bob, to: chat.id, updates))
+                    sends.append(
+                        try await Self.queue("offline \(number)", id: "k-\(number)", from: bob, to: chat.id, updates))
                 }
                 #expect(bob.client.outbox.map(\.body) == ["offline 1", "offline 2", "offline 3"])
                 #expect(bob.client.outbox.map(\.state) == [.pending, .pending, .pending])
@@ -131,8 +131,10 @@ struct ReconnectingClientTests {
             bobTransport.url.withLock { $0 = url }
             let aliceTokens = try await auth.signUp(username: "alice", password: "correct horse battery")
             let bobTokens = try await auth.signUp(username: "bob", password: "correct horse battery")
-            let alice = TestClient(ChatClient(transport: aliceTransport, token: aliceTokens.accessToken, configuration: Self.fast))
-            let bob = TestClient(ChatClient(transport: bobTransport, token: bobTokens.accessToken, configuration: Self.fast))
+            let alice = TestClient(
+                ChatClient(transport: aliceTransport, token: aliceTokens.accessToken, configuration: Self.fast))
+            let bob = TestClient(
+                ChatClient(transport: bobTransport, token: bobTokens.accessToken, configuration: Self.fast))
             try await withTimeout("both sessions") {
                 try await alice.client.connected()
                 try await bob.client.connected()
@@ -153,10 +155,12 @@ struct ReconnectingClientTests {
         let bobUpdates = Recorder(bob.client.outboxUpdates())
         var queued: [Task<Message, any Error>] = []
         for number in 1...3 {
-            queued.append(try await Self.queue("alice away \(number)", id: "a-\(number)", from: alice, to: chat, aliceUpdates))
+            queued.append(
+                try await Self.queue("alice away \(number)", id: "a-\(number)", from: alice, to: chat, aliceUpdates))
         }
         for number in 1...2 {
-            queued.append(try await Self.queue("bob away \(number)", id: "b-\(number)", from: bob, to: chat, bobUpdates))
+            queued.append(
+                try await Self.queue("bob away \(number)", id: "b-\(number)", from: bob, to: chat, bobUpdates))
         }
         #expect(alice.client.outbox.map(\.state) == [.pending, .pending, .pending])
         #expect(bob.client.outbox.map(\.state) == [.pending, .pending])

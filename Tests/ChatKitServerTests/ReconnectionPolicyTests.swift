@@ -9,7 +9,6 @@
 //
 //===----------------------------------------------------------------------===//
 
-
 import ChatKitClient
 import ChatKitCore
 import Foundation
@@ -19,6 +18,11 @@ import Testing
 /// The reconnection policy, and the client's reconnect loop against scripted servers (no sockets, no real waiting).
 @Suite("Reconnecting client: policy and scripted servers")
 struct ReconnectionPolicyTests {
+    /// How long a scripted exchange may take. Nothing here really waits, but in a full parallel `swift test` on two
+    /// busy cores the cooperative pool can be starved by other suites for many seconds (one run took 20 s to
+    /// open seven scripted sessions); the bound only catches a hang.
+    static let patience = Duration.seconds(60)
+
     // MARK: Policy
 
     @Test func theBackoffCeilingDoublesFromItsInitialDelayAndIsCapped() {
@@ -63,7 +67,8 @@ struct ReconnectionPolicyTests {
         let transport = ScriptedTransport { connection, frame, peer in
             guard case .hello = frame.request else { return }
             if connection == 0 {
-                let refusal = ErrorFrame(id: frame.id, code: "limitExceeded", message: "Busy.", retryAfterMilliseconds: 1500)
+                let refusal = ErrorFrame(
+                    id: frame.id, code: "limitExceeded", message: "Busy.", retryAfterMilliseconds: 1500)
                 peer.send(.error(refusal))
                 peer.send(.goodbye(Goodbye(reason: "error", message: "Busy.")))
                 peer.close()
@@ -76,7 +81,7 @@ struct ReconnectionPolicyTests {
         let states = Recorder(client.connectionStateUpdates())
         let run = Task { try await client.run() }
         defer { run.cancel() }
-        _ = try await withTimeout("the second session") { try await client.connected() }
+        _ = try await withTimeout("the second session", Self.patience) { try await client.connected() }
         #expect(transport.connectionCount == 2)
         #expect(clock.sleeps.count == 1)
         #expect(try #require(clock.sleeps.first) >= .milliseconds(1500))
@@ -97,7 +102,7 @@ struct ReconnectionPolicyTests {
         )
         let run = Task { try await client.run() }
         defer { run.cancel() }
-        _ = try await withTimeout("the seventh session") { try await client.connected() }
+        _ = try await withTimeout("the seventh session", Self.patience) { try await client.connected() }
         #expect(transport.connectionCount == 7)
         let sleeps = clock.sleeps
         #expect(sleeps.count == 6)
@@ -127,7 +132,7 @@ struct ReconnectionPolicyTests {
         let events = Recorder(client.events)
         let run = Task { try await client.run() }
         defer { run.cancel() }
-        try await events.waitFor("event 14") { events in
+        try await events.waitFor("event 14", timeout: Self.patience) { events in
             events.contains { if case .stored(let event) = $0 { event.position.rawValue == 14 } else { false } }
         }
         let positions = events.recorded.compactMap { event -> Int64? in
@@ -164,8 +169,9 @@ struct ReconnectionPolicyTests {
         let updates = Recorder(client.outboxUpdates())
         let run = Task { try await client.run() }
         defer { run.cancel() }
-        let message = try await withTimeout("the send") {
-            try await client.send("hello", to: ConversationID(rawValue: "c"), clientMessageID: ClientMessageID(rawValue: "k-1"))
+        let message = try await withTimeout("the send", Self.patience) {
+            try await client.send(
+                "hello", to: ConversationID(rawValue: "c"), clientMessageID: ClientMessageID(rawValue: "k-1"))
         }
         #expect(message.id == MessageID(rawValue: "m-1"))
         #expect(received.withLock { $0.map(\.connection) } == [0, 1])
@@ -183,7 +189,8 @@ struct ReconnectionPolicyTests {
                 peer.open(frame, position: StreamPosition(1))
             case .send(let send) where answer.value:
                 let message = Message(
-                    id: MessageID(rawValue: "m-\(send.clientMessageID.rawValue)"), conversationID: send.conversationID, seq: 1,
+                    id: MessageID(rawValue: "m-\(send.clientMessageID.rawValue)"), conversationID: send.conversationID,
+                    seq: 1,
                     senderID: ScriptedPeer.user.id, clientMessageID: send.clientMessageID, body: send.body,
                     createdAt: Date()
                 )
@@ -196,20 +203,28 @@ struct ReconnectionPolicyTests {
         let updates = Recorder(client.outboxUpdates())
         let chat = ConversationID(rawValue: "c")
         // Queued before run() starts: waits, then is sent.
-        let early = Task { try await client.send("early", to: chat, clientMessageID: ClientMessageID(rawValue: "k-early")) }
-        try await updates.waitFor("the early message queued") { $0.count == 1 }
+        let early = Task {
+            try await client.send("early", to: chat, clientMessageID: ClientMessageID(rawValue: "k-early"))
+        }
+        try await updates.waitFor("the early message queued", timeout: Self.patience) { $0.count == 1 }
         #expect(client.outbox.map(\.state) == [.pending])
         let run = Task { try await client.run() }
-        let sent = try await withTimeout("the early send") { try await early.value }
+        let sent = try await withTimeout("the early send", Self.patience) { try await early.value }
         #expect(sent.body == "early")
 
         // The server stops answering; run() is cancelled while a send waits: it throws unavailable, and the
         // message stays pending for the next run().
         answer.withLock { $0 = false }
-        let late = Task { try await client.send("late", to: chat, clientMessageID: ClientMessageID(rawValue: "k-late")) }
-        try await updates.waitFor("the late message queued") { $0.contains { $0.body == "late" } }
+        let late = Task {
+            try await client.send("late", to: chat, clientMessageID: ClientMessageID(rawValue: "k-late"))
+        }
+        try await updates.waitFor("the late message queued", timeout: Self.patience) { updates in
+            updates.contains { $0.body == "late" }
+        }
         run.cancel()
-        let error = await #expect(throws: ChatError.self) { try await withTimeout("the late send") { try await late.value } }
+        let error = await #expect(throws: ChatError.self) {
+            try await withTimeout("the late send", Self.patience) { try await late.value }
+        }
         #expect(error?.code == .unavailable)
         #expect(client.outbox.map(\.body) == ["late"])
         #expect(client.outbox.map(\.state) == [.pending])
@@ -219,7 +234,7 @@ struct ReconnectionPolicyTests {
         answer.withLock { $0 = true }
         let rerun = Task { try await client.run() }
         defer { rerun.cancel() }
-        try await updates.waitFor("the late message sent") { updates in
+        try await updates.waitFor("the late message sent", timeout: Self.patience) { updates in
             updates.contains { $0.body == "late" && $0.state == .sent }
         }
         #expect(client.outbox.isEmpty)
