@@ -84,8 +84,16 @@ final class RecordingClock: Clock, Sendable {
     typealias Instant = ManualInstant
     private let state = Mutex<(now: ManualInstant, sleeps: [Duration])>((ManualInstant(offset: .zero), []))
     private let realTime: Bool
+    private let onSleep: (@Sendable (Duration) -> Void)?
 
-    init(realTime: Bool = false) { self.realTime = realTime }
+    /// - Parameters:
+    ///   - realTime: Whether sleeps really wait.
+    ///   - onSleep: Called with each sleep's duration, for example to move a server's manual clock along, so that
+    ///     client and server share one virtual time.
+    init(realTime: Bool = false, onSleep: (@Sendable (Duration) -> Void)? = nil) {
+        self.realTime = realTime
+        self.onSleep = onSleep
+    }
 
     var now: ManualInstant { state.withLock { $0.now } }
     var minimumResolution: Duration { .zero }
@@ -100,6 +108,7 @@ final class RecordingClock: Clock, Sendable {
             state.now = max(state.now, deadline)
             return duration
         }
+        onSleep?(duration)
         if realTime { try await Task.sleep(for: duration) } else { await Task.yield() }
     }
 }

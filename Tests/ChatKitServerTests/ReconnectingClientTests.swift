@@ -233,10 +233,13 @@ struct ReconnectingClientTests {
     @Test func rateLimitedSendsWaitOutTheRetryAfterAndAllArriveInOrder() async throws {
         var limits = ChatServerConfiguration.Limits()
         limits.requestsPerSecond = 2
-        try await LiveServer.run(configuration: ChatServerConfiguration(limits: limits)) { live in
+        // Virtual time shared by client and server: the server's rate limiter refills only when the client waits
+        // out a retry-after, so the refusals happen however slow the machine is.
+        let serverClock = ManualClock()
+        try await LiveServer.run(configuration: ChatServerConfiguration(limits: limits), clock: serverClock) { live in
             let aliceTokens = try await live.signUp("alice")
             let bobTokens = try await live.signUp("bob")
-            let clock = RecordingClock(realTime: true)
+            let clock = RecordingClock(onSleep: { serverClock.advance(by: $0) })
             let alice = try await live.connect(aliceTokens.accessToken, configuration: .init(clock: clock))
             let updates = Recorder(alice.client.outboxUpdates())
             let chat = try await alice.client.createDirectConversation(with: bobTokens.user.id)
@@ -249,8 +252,8 @@ struct ReconnectingClientTests {
             #expect(stored.map(\.body) == (1...10).map { "m\($0)" })
             #expect(stored.map(\.seq) == Array(1...10))
             #expect(!updates.recorded.contains { $0.state == .failed })
-            // Eleven requests at 2 per second with a burst of 4 take at least 3.5 s: the client was refused and
-            // waited the server's retry-after (about half a second) at least once.
+            // Eleven requests at 2 per second with a burst of 4, on a clock that moves only when the client waits: the
+            // client was refused and waited the server's retry-after (about half a second) several times.
             #expect(!clock.sleeps.isEmpty)
             #expect(clock.sleeps.allSatisfy { $0 > .zero && $0 <= .seconds(1) }, "\(clock.sleeps)")
         }
