@@ -43,6 +43,7 @@ struct Serve: AsyncParsableCommand, Sendable {
             let arguments = server.webSocketURLs.map { "--url \($0)" }.joined(separator: " ")
             print("chatkit-bench serve: pid \(getpid()), \(server.label), open files limit raised to \(limit.soft) (hard \(limit.hard))")
             print("chatkit-bench serve: \(arguments) --server-pid \(getpid())")
+            fflush(stdout)
             if let urlFile {
                 try "\(arguments) --server-pid \(getpid())\n".write(toFile: urlFile, atomically: true, encoding: .utf8)
             }
