@@ -22,6 +22,7 @@ let package = Package(
         .library(name: "ChatKitTesting", targets: ["ChatKitTesting"]),
         .library(name: "ChatKitSQLite", targets: ["ChatKitSQLite"]),
         .executable(name: "chatkit-server", targets: ["chatkit-server"]),
+        .executable(name: "chatkit-cli", targets: ["chatkit-cli"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
@@ -114,6 +115,16 @@ let package = Package(
             path: "Examples/chatkit-server",
             swiftSettings: swiftSettings
         ),
+        .executableTarget(
+            name: "chatkit-cli",
+            dependencies: [
+                "ChatKitCore",
+                "ChatKitClient",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Examples/chatkit-cli",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "ChatKitCoreTests",
             dependencies: ["ChatKitCore"],
@@ -181,6 +192,19 @@ let package = Package(
                 .product(name: "NIOWebSocket", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        // Examples/CustomStore: a storage adapter of your own, proven by the conformance suite.
+        .target(
+            name: "AuditedChatStore",
+            dependencies: ["ChatKitCore"],
+            path: "Examples/CustomStore/AuditedChatStore",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "AuditedChatStoreTests",
+            dependencies: ["AuditedChatStore", "ChatKitCore", "ChatKitSQLite", "ChatKitTesting"],
+            path: "Examples/CustomStore/Tests",
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -186,6 +186,11 @@ extension ChatClient {
         try required(\.contacts, of: try await request(.listContacts(.init())))
     }
 
+    /// The user with this username, or `nil` when there is none.
+    public func findUser(username: String) async throws -> User? {
+        try required(\.users, of: try await request(.findUser(.init(username: username)))).first
+    }
+
     /// Profiles of the given users (yours when empty).
     public func profiles(_ users: [UserID] = []) async throws -> [User] {
         try required(\.users, of: try await request(.profiles(.init(userIDs: users))))

@@ -64,6 +64,20 @@ extension ChatServer {
         deliver(.presence(update), to: audience)
     }
 
+    /// Tells users who just became contacts or co-members (of a direct conversation or group) which of each other
+    /// are online, so they need not wait for a change: everyone in `newcomers` learns about the online users of
+    /// `existing`, and the reverse.
+    func introducePresence(of newcomers: Set<UserID>, and existing: Set<UserID>) {
+        let onlineNewcomers = newcomers.filter { presence.isOnline($0) }
+        let onlineExisting = existing.subtracting(newcomers).filter { presence.isOnline($0) }
+        for user in onlineExisting.sorted() {
+            deliver(.presence(PresenceUpdate(userID: user, isOnline: true)), to: newcomers.subtracting([user]))
+        }
+        for user in onlineNewcomers.sorted() {
+            deliver(.presence(PresenceUpdate(userID: user, isOnline: true)), to: existing.union(newcomers).subtracting([user]))
+        }
+    }
+
     /// The presence of the online users of an audience, sent when a session opens.
     func onlinePeers(in audience: Set<UserID>) -> [PresenceUpdate] {
         audience.filter { presence.isOnline($0) }.sorted().map { PresenceUpdate(userID: $0, isOnline: true) }

@@ -90,6 +90,9 @@ extension ChatServer {
             let conversation = try await store.createConversation(
                 NewConversation(kind: create.kind, title: create.title, createdBy: user, memberIDs: create.memberIDs)
             )
+            if conversation.kind != .channel {
+                introducePresence(of: Set(create.memberIDs), and: [user])
+            }
             return written(RequestResult(conversation: conversation))
         case .addMembers(let add):
             let current = try await store.members(of: add.conversationID, as: user)
@@ -98,6 +101,9 @@ extension ChatServer {
                 throw ChatError(.limitExceeded, "A conversation has at most \(limits.maxMembers) members.")
             }
             let members = try await store.addMembers(add.userIDs, to: add.conversationID, role: add.role ?? .member, by: user)
+            if try await store.conversation(add.conversationID, as: user).kind != .channel {
+                introducePresence(of: newcomers, and: Set(current.map(\.userID)))
+            }
             return written(RequestResult(members: members))
         case .join(let reference):
             let count = try await store.memberIDs(of: reference.conversationID).count
@@ -141,7 +147,9 @@ extension ChatServer {
         case .requestContact(let reference):
             return written(RequestResult(contacts: [try await store.requestContact(from: user, to: reference.userID)]))
         case .acceptContact(let reference):
-            return written(RequestResult(contacts: [try await store.acceptContact(user, from: reference.userID)]))
+            let contact = try await store.acceptContact(user, from: reference.userID)
+            introducePresence(of: [user], and: [reference.userID])
+            return written(RequestResult(contacts: [contact]))
         case .declineContact(let reference):
             try await store.declineContact(user, from: reference.userID)
             return written(.empty)
@@ -156,6 +164,13 @@ extension ChatServer {
                 throw ChatError(.limitExceeded, "At most \(limits.maxPageSize) profiles per request.")
             }
             return RequestResult(users: try await store.users(ids))
+        case .findUser(let find):
+            // Looked up as a login looks it up, so any spelling that logs in finds the user.
+            guard !find.username.allSatisfy(\.isWhitespace) else {
+                throw ChatError(.invalidArgument, "Give the username to find.")
+            }
+            let username = CredentialRules.lookupUsername(find.username)
+            return RequestResult(users: try await store.user(username: username).map { [$0] } ?? [])
         case .updateProfile(let update):
             return written(RequestResult(users: [try await store.updateProfile(of: user, update)]))
         case .ping:
@@ -183,7 +198,7 @@ extension ClientRequest {
         case .send:
             .append
         case .conversation, .members, .markers, .listConversations, .history, .sync, .search, .listContacts,
-            .profiles:
+            .profiles, .findUser:
             .read
         case .edit, .delete, .react, .unreact, .markDelivered, .markRead, .createConversation, .addMembers, .join,
             .leave, .removeMember, .setRole, .rename, .requestContact, .acceptContact, .declineContact,

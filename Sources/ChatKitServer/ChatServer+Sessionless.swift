@@ -41,6 +41,9 @@ extension ChatServer {
     /// Returns the user's stored events after `cursor`, waiting up to `timeout` for one when there are none yet:
     /// a long poll, for clients that cannot hold a WebSocket.
     ///
+    /// When a graceful shutdown begins, waiting polls answer at once with what they have, so that the HTTP server
+    /// need not wait for them.
+    ///
     /// The answer is a page of at most `limit` events (``ChatServerConfiguration/Limits/defaultPageSize`` when
     /// `nil`); pass its cursor to the next call. An empty page with the same cursor means the wait timed out. Long
     /// polls do not make the user appear online and receive no presence or typing updates.
@@ -67,8 +70,12 @@ extension ChatServer {
             // Listen before reading, so that nothing stored between the read and the wait is missed.
             let outbox = Outbox(capacity: configuration.limits.outboundQueueCapacity, floor: cursor)
             let connectionID = registry.makeConnectionID()
-            registry.add(user, connection: connectionID, outbox: outbox, sessionID: authenticated.sessionID)
+            registry.add(
+                user, connection: connectionID, outbox: outbox, sessionID: authenticated.sessionID, isLongPoll: true
+            )
             defer { registry.remove(user, connection: connectionID) }
+            // A poll that arrives during a graceful shutdown answers at once.
+            if isShuttingDown { outbox.close() }
             var page = try await store.events(for: user, after: cursor, limit: pageSize)
             _ = outbox.release(after: page.cursor)
             while page.events.isEmpty, await Self.wait(for: outbox, until: deadline) {
@@ -104,6 +111,14 @@ extension ChatServer {
             return received
         }
     }
+
+    /// Ends every waiting long poll (they answer with an empty page) and makes new ones answer at once.
+    func endLongPolls() {
+        shuttingDown.set()
+        for outbox in registry.longPollOutboxes() { outbox.close() }
+    }
+
+    private var isShuttingDown: Bool { shuttingDown.isSet }
 
     // MARK: Shared by sessions and sessionless requests
 

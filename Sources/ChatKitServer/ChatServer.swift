@@ -46,6 +46,8 @@ public final class ChatServer: Sendable {
     let typing = TypingTracker()
     let timers = TimerQueue()
     let rateLimiter: RateLimiter
+    /// Set when a graceful shutdown begins.
+    let shuttingDown = SetOnceFlag()
 
     /// Creates a server.
     ///
@@ -103,10 +105,17 @@ public final class ChatServer: Sendable {
             group.addTask { await self.router.run(from: start) }
             group.addTask { await self.timers.run(clock: self.clock) }
             group.addTask {
-                try await withThrowingDiscardingTaskGroup { servers in
-                    for transport in self.transports {
-                        servers.addTask { try await transport.serve { connection in await self.handle(connection) } }
+                try await withGracefulShutdownHandler {
+                    try await withThrowingDiscardingTaskGroup { servers in
+                        for transport in self.transports {
+                            servers.addTask {
+                                try await transport.serve { connection in await self.handle(connection) }
+                            }
+                        }
                     }
+                } onGracefulShutdown: {
+                    // Long polls are plain HTTP requests: the HTTP server's shutdown would wait for them.
+                    self.endLongPolls()
                 }
                 // Transports return on a graceful shutdown (or there are none): stop once the shutdown is under way.
                 do { try await gracefulShutdown() } catch { return }

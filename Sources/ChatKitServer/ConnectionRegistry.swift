@@ -23,6 +23,8 @@ final class ConnectionRegistry: Sendable {
         var outbox: Outbox
         /// The login session the connection was opened with, if the authenticator tracks sessions.
         var sessionID: String?
+        /// Whether this is a waiting long poll rather than a realtime session.
+        var isLongPoll = false
     }
 
     private let shards: [Shard]
@@ -50,10 +52,10 @@ final class ConnectionRegistry: Sendable {
     }
 
     /// Registers a connection.
-    func add(_ user: UserID, connection id: Int, outbox: Outbox, sessionID: String?) {
+    func add(_ user: UserID, connection id: Int, outbox: Outbox, sessionID: String?, isLongPoll: Bool = false) {
         metrics.connectionsChanged(to: openConnections.wrappingAdd(1, ordering: .relaxed).newValue)
         shard(user).connections.withLock { connections in
-            connections[user, default: [:]][id] = Entry(outbox: outbox, sessionID: sessionID)
+            connections[user, default: [:]][id] = Entry(outbox: outbox, sessionID: sessionID, isLongPoll: isLongPoll)
         }
     }
 
@@ -70,6 +72,15 @@ final class ConnectionRegistry: Sendable {
     func outboxes(of user: UserID, session sessionID: String? = nil) -> [Outbox] {
         shard(user).connections.withLock { connections in
             (connections[user] ?? [:]).values.filter { sessionID == nil || $0.sessionID == sessionID }.map(\.outbox)
+        }
+    }
+
+    /// The outboxes of every waiting long poll.
+    func longPollOutboxes() -> [Outbox] {
+        shards.flatMap { shard in
+            shard.connections.withLock { connections in
+                connections.values.flatMap { $0.values.filter(\.isLongPoll).map(\.outbox) }
+            }
         }
     }
 

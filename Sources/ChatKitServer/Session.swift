@@ -24,14 +24,16 @@ struct Session: Sendable {
         var logger = server.logger
         logger[metadataKey: "chatkit.connection.id"] = "\(connectionID)"
         var opened: (user: UserID, outbox: Outbox)?
-        let saidHello = SetOnceFlag()
+        // A socket that never says hello is closed. Real time, not the server's clock: this guards resources.
         let connection = connection
-        server.timers.schedule(at: server.clock.now + server.configuration.helloTimeout) {
-            guard !saidHello.isSet else { return }
+        let helloTimeout = server.configuration.helloTimeout
+        let helloDeadline = Task {
+            guard (try? await Task.sleep(for: helloTimeout)) != nil else { return }
             await connection.outbound.close(
                 CloseReason(code: "timeout", message: "No 'hello' arrived in time; open the session with 'hello' first.")
             )
         }
+        defer { helloDeadline.cancel() }
         await withDiscardingTaskGroup { group in
             do {
                 for try await text in connection.inbound {
@@ -39,7 +41,7 @@ struct Session: Sendable {
                         await handleRequest(text, user: opened.user, outbox: opened.outbox)
                         if opened.outbox.ending != nil { break }
                     } else {
-                        saidHello.set()
+                        helloDeadline.cancel()
                         guard let session = await open(text, connectionID: connectionID, logger: logger) else { break }
                         opened = session
                         group.addTask { await write(from: session.outbox) }

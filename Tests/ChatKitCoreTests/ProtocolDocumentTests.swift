@@ -65,7 +65,7 @@ struct ProtocolDocumentTests {
         let serverTypes = Set(Self.examples.filter { $0.side == "server" }.compactMap {
             try? codec.decodeServerFrame($0.json).type
         })
-        #expect(clientTypes.count == 31, "request types with an example: \(clientTypes.sorted())")
+        #expect(clientTypes.count == 32, "request types with an example: \(clientTypes.sorted())")
         #expect(serverTypes == ["welcome", "result", "error", "event", "presence", "typing", "synced", "goodbye"])
     }
 

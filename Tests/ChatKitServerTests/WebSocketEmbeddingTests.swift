@@ -28,7 +28,7 @@ struct WebSocketEmbeddingTests {
 
         let router = Router(context: BasicWebSocketRequestContext.self)
         router.get("/hello") { _, _ in "the app's own route" }
-        HTTPRoutes(auth: auth, store: store).addRoutes(to: router)
+        HTTPRoutes(auth: auth, store: store, server: engine).addRoutes(to: router)
         let wsRouter = Router(context: BasicWebSocketRequestContext.self)
         chat.addRoutes(to: wsRouter)
         let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
@@ -59,6 +59,12 @@ struct WebSocketEmbeddingTests {
             _ = try await aliceClient.client.send("mounted", to: conversation.id)
             try await bobClient.waitForMessages(1, in: conversation.id)
             #expect(chat.connectionCount == 2)
+            // The chat API answers through the engine passed to the routes.
+            let history = try await live.http(
+                "GET", "/v1/conversations/\(conversation.id.rawValue)/messages", bearer: bob.accessToken
+            )
+            #expect(history.status == 200)
+            #expect(try history.decode(RequestResult.self).messages?.map(\.body) == ["mounted"])
         }
     }
 }

@@ -12,6 +12,7 @@
 import ChatKitClient
 import ChatKitCore
 import ChatKitServer
+import ChatKitTesting
 import Foundation
 import HummingbirdWSClient
 import Logging
@@ -47,6 +48,7 @@ struct LiveServer: Sendable {
         httpConfiguration: HTTPRoutes.Configuration = .init(signUpBurst: 100),
         metrics: PrometheusCollectorRegistry? = nil,
         logger: Logger = Logger(label: "chatkit.test", factory: { _ in SwiftLogNoOpLogHandler() }),
+        clock: ManualClock? = nil,
         _ body: @Sendable (LiveServer) async throws -> Void
     ) async throws {
         let auth = AuthService(store: store, secret: secret, configuration: authConfiguration)
@@ -62,10 +64,19 @@ struct LiveServer: Sendable {
             logger: logger,
             onListening: { _, port in portContinuation.yield(port) }
         )
-        let server = ChatServer(
-            store: store, transports: [transport], authenticators: [auth.authenticator], configuration: configuration,
-            logger: logger, metricsFactory: metrics.map { PrometheusMetricsFactory(registry: $0) }
-        )
+        let metricsFactory = metrics.map { PrometheusMetricsFactory(registry: $0) }
+        let server =
+            if let clock {
+                ChatServer(
+                    store: store, transports: [transport], authenticators: [auth.authenticator],
+                    configuration: configuration, logger: logger, clock: clock, metricsFactory: metricsFactory
+                )
+            } else {
+                ChatServer(
+                    store: store, transports: [transport], authenticators: [auth.authenticator],
+                    configuration: configuration, logger: logger, metricsFactory: metricsFactory
+                )
+            }
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await server.run() }
             defer { group.cancelAll() }

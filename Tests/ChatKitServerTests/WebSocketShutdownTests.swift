@@ -58,4 +58,36 @@ struct WebSocketShutdownTests {
             #expect(transport.connectionCount == 0)
         }
     }
+
+    @Test func aGracefulShutdownAnswersWaitingLongPollsAtOnce() async throws {
+        let store = InMemoryChatStore()
+        let auth = AuthService(store: store, secret: LiveServer.secret, configuration: .init(bcryptCost: 4))
+        let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
+        let transport = WebSocketServerTransport(
+            configuration: .init(host: "127.0.0.1", port: 0),
+            httpRoutes: HTTPRoutes(auth: auth, store: store),
+            onListening: { _, port in portContinuation.yield(port) }
+        )
+        let server = ChatServer(store: store, transports: [transport], authenticators: [auth.authenticator])
+        let services = ServiceGroup(
+            configuration: .init(
+                services: [server], logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+            )
+        )
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await services.run() }
+            defer { group.cancelAll() }
+            let port = try #require(try await withTimeout("the server to listen") { await ports.first { _ in true } })
+            let live = LiveServer(store: store, auth: auth, server: server, transport: transport, port: port)
+            let tokens = try await live.signUp("alice")
+            let start = try await store.latestPosition().rawValue
+            let poll = Task { try await live.http("GET", "/v1/sync?cursor=\(start)&wait=50", bearer: tokens.accessToken) }
+            try await live.waitUntilConnections(1)
+            await services.triggerGracefulShutdown()
+            // Well before its 50 seconds: the shutdown ended the wait.
+            let answer = try await withTimeout("the long poll to answer at shutdown") { try await poll.value }
+            #expect(answer.status == 200)
+            #expect(try answer.decode(RequestResult.self).page?.events.isEmpty == true)
+        }
+    }
 }

@@ -130,7 +130,7 @@ struct WebSocketTransportOptionsTests {
             "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==", "Sec-WebSocket-Version: 13", extraHeader, "", "",
         ].joined(separator: "\r\n")
         return try await withTimeout("the upgrade response") {
-            try await Task.detached { try BlockingTCP.exchange(port: port, send: request, until: "\r\n\r\n") }.value
+            try await onDedicatedThread { try BlockingTCP.exchange(port: port, send: request, until: "\r\n\r\n") }
         }
     }
 

@@ -275,6 +275,14 @@ extension ClientRequest {
         public init(userIDs: [UserID] = []) { self.userIDs = userIDs }
     }
 
+    /// Finds a user by username.
+    public struct FindUser: Sendable, Hashable, Codable {
+        /// The username, matched as usernames are stored: case-insensitively.
+        public var username: String
+        /// Creates a find-user request.
+        public init(username: String) { self.username = username }
+    }
+
     /// A payload without fields.
     public struct Empty: Sendable, Hashable, Codable {
         /// Creates an empty payload.

@@ -74,6 +74,8 @@ public enum ClientRequest: Sendable, Hashable {
     case listContacts(Empty)
     /// Reads profiles.
     case profiles(Profiles)
+    /// Finds a user by username, to start a conversation or ask for contact.
+    case findUser(FindUser)
     /// Changes the caller's profile (display name, status text).
     case updateProfile(ProfileUpdate)
     /// Checks the session is alive; answered with an empty result.
@@ -111,6 +113,7 @@ public enum ClientRequest: Sendable, Hashable {
         case .removeContact: "removeContact"
         case .listContacts: "listContacts"
         case .profiles: "profiles"
+        case .findUser: "findUser"
         case .updateProfile: "updateProfile"
         case .ping: "ping"
         }
@@ -141,6 +144,7 @@ public enum ClientRequest: Sendable, Hashable {
             .removeContact(let value):
             value
         case .profiles(let value): value
+        case .findUser(let value): value
         case .updateProfile(let value): value
         case .listConversations(let value), .listContacts(let value), .ping(let value): value
         }
@@ -178,6 +182,7 @@ public enum ClientRequest: Sendable, Hashable {
         case "removeContact": .removeContact(try UserReference(from: decoder))
         case "listContacts": .listContacts(Empty())
         case "profiles": .profiles(try Profiles(from: decoder))
+        case "findUser": .findUser(try FindUser(from: decoder))
         case "updateProfile": .updateProfile(try ProfileUpdate(from: decoder))
         case "ping": .ping(Empty())
         default: nil

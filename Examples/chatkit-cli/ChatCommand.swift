@@ -1,0 +1,196 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the ChatKit open source project
+//
+// Copyright (c) 2026 the ChatKit project authors
+// Licensed under Apache License v2.0 (see LICENSE)
+//
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+import ArgumentParser
+import ChatKitClient
+import ChatKitCore
+import Foundation
+
+/// The interactive session: live messages, presence and typing, and a line editor that sends.
+struct Chat: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Chat live: messages, presence and typing as they happen.",
+        discussion: """
+            Type a message and press Enter to send it to the open conversation. Commands: /list, /open USER-OR-ID, \
+            /group TITLE USER..., /history, /help, /quit (or end of input).
+            """
+    )
+
+    @OptionGroup var options: GlobalOptions
+    @Argument(help: "A username or conversation ID to open at start.") var conversation: String?
+
+    func run() async throws {
+        let target = conversation
+        try await LoggedInClient(options: options).withClient { client, login in
+            let me = UserID(rawValue: login.userID)
+            let session = ChatSession(client: client, me: me, names: try await UserNames(client: client))
+            say("Connected as \(login.username). Type a message and press Enter; /help lists commands.")
+            if let target { try await session.open(target) }
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { await session.printEvents() }
+                for await line in StandardInput.lines() {
+                    guard try await session.handle(line) else { break }
+                }
+                group.cancelAll()
+            }
+            say("Bye.")
+        }
+    }
+}
+
+/// What the interactive session knows: the open conversation, and how to show what arrives.
+actor ChatSession {
+    private let client: ChatClient
+    private let me: UserID
+    private let names: UserNames
+    private var open: Conversation?
+    private var titles: [ConversationID: String] = [:]
+
+    init(client: ChatClient, me: UserID, names: UserNames) {
+        self.client = client
+        self.me = me
+        self.names = names
+    }
+
+    /// Handles one typed line; `false` ends the session.
+    func handle(_ line: String) async throws -> Bool {
+        let trimmed = line.trimmingCharacters(in: .whitespaces)
+        guard !trimmed.isEmpty else { return true }
+        do {
+            if trimmed.hasPrefix("/") { return try await command(trimmed) }
+            guard let open else {
+                say("! Open a conversation first: /open USERNAME, or /list.")
+                return true
+            }
+            _ = try await client.send(trimmed, to: open.id)
+        } catch let error as ChatError {
+            say("! \(error.reason ?? "\(error.code)")")
+        } catch let error as ValidationError {
+            say("! \(error.message)")
+        }
+        return true
+    }
+
+    private func command(_ line: String) async throws -> Bool {
+        let words = line.split(separator: " ").map(String.init)
+        switch words[0] {
+        case "/quit", "/exit":
+            return false
+        case "/list":
+            for summary in try await client.conversations() {
+                let unread = summary.unreadCount > 0 ? " (\(summary.unreadCount) unread)" : ""
+                say("  \(try await title(of: summary.conversation))\(unread)  [\(summary.conversation.id.rawValue)]")
+            }
+        case "/open" where words.count == 2:
+            try await open(words[1])
+        case "/group" where words.count >= 3:
+            var members: [UserID] = []
+            for username in words.dropFirst(2) {
+                guard let user = try await client.findUser(username: username) else {
+                    say("! Nobody is called \(username).")
+                    return true
+                }
+                members.append(user.id)
+            }
+            let group = try await client.createGroup(words[1], members: members)
+            try await open(group.id.rawValue)
+        case "/history":
+            guard let open else {
+                say("! Open a conversation first.")
+                return true
+            }
+            try await showHistory(of: open)
+        default:
+            say("Commands: /list, /open USER-OR-ID, /group TITLE USER..., /history, /quit. Anything else is sent.")
+        }
+        return true
+    }
+
+    /// Opens a conversation by username or ID and shows its latest messages.
+    func open(_ target: String) async throws {
+        let conversation = try await client.conversation(named: target)
+        open = conversation
+        say("== \(try await title(of: conversation)) ==")
+        try await showHistory(of: conversation)
+    }
+
+    private func showHistory(of conversation: Conversation) async throws {
+        let messages = try await client.history(of: conversation.id, limit: 10)
+        for message in messages { say(try await Transcript.line(for: message, names: names)) }
+        if let last = messages.last { _ = try await client.markRead(conversation.id, upTo: last.seq) }
+    }
+
+    private func title(of conversation: Conversation) async throws -> String {
+        if let known = titles[conversation.id] { return known }
+        let title = try await names.title(of: conversation, me: me)
+        titles[conversation.id] = title
+        return title
+    }
+
+    /// Prints what the server pushes until the client's event stream ends.
+    func printEvents() async {
+        for await event in client.events {
+            do {
+                try await show(event)
+            } catch is CancellationError {
+                return
+            } catch {
+                say("! \(error)")
+            }
+        }
+    }
+
+    private func show(_ event: ClientEvent) async throws {
+        switch event {
+        case .stored(let stored):
+            guard stored.kind == .messageCreated, let message = stored.message else { return }
+            let line = try await Transcript.line(for: message, names: names)
+            if message.conversationID == open?.id {
+                say(line)
+                if message.senderID != me { _ = try await client.markRead(message.conversationID, upTo: message.seq) }
+            } else if message.senderID != me {
+                let conversation = try await client.conversation(message.conversationID)
+                say("[\(try await title(of: conversation))] \(line)")
+            }
+        case .presence(let update):
+            guard update.userID != me else { return }
+            say("* \(try await names.name(of: update.userID)) is \(update.isOnline ? "online" : "offline")")
+        case .typing(let update):
+            guard update.isTyping, update.userID != me, update.conversationID == open?.id else { return }
+            say("* \(try await names.name(of: update.userID)) is typing…")
+        case .goodbye(let goodbye):
+            say("! The server closed the session: \(goodbye.message)")
+        case .synced:
+            return
+        }
+    }
+}
+
+/// Lines typed on standard input, read on a thread of their own so that the session keeps printing.
+enum StandardInput {
+    static func lines() -> AsyncStream<String> {
+        AsyncStream { continuation in
+            let thread = Thread {
+                while let line = readLine(strippingNewline: true) { continuation.yield(line) }
+                continuation.finish()
+            }
+            thread.start()
+        }
+    }
+}
+
+/// Writes a line to standard output at once (unbuffered), also when it is a pipe.
+///
+/// Not `print` plus `fflush(nil)`: that flush also waits for standard input's lock, which the reading thread holds
+/// while it waits for a line.
+func say(_ line: String) {
+    FileHandle.standardOutput.write(Data((line + "\n").utf8))
+}

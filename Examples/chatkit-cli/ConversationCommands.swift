@@ -1,0 +1,80 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the ChatKit open source project
+//
+// Copyright (c) 2026 the ChatKit project authors
+// Licensed under Apache License v2.0 (see LICENSE)
+//
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+import ArgumentParser
+import ChatKitClient
+import ChatKitCore
+import Foundation
+
+struct Conversations: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "conversations", abstract: "List your conversations with their unread counts."
+    )
+
+    @OptionGroup var options: GlobalOptions
+
+    func run() async throws {
+        let lines = try await LoggedInClient(options: options).withClient { client, login in
+            let summaries = try await client.conversations()
+            let names = try await UserNames(client: client)
+            var lines: [String] = []
+            for summary in summaries {
+                let title = try await names.title(of: summary.conversation, me: UserID(rawValue: login.userID))
+                let unread = summary.unreadCount > 0 ? "  (\(summary.unreadCount) unread)" : ""
+                let last = summary.lastMessage.map { "  \(Transcript.preview($0.body))" } ?? ""
+                lines.append("\(title)\(unread)\(last)  [\(summary.conversation.id.rawValue)]")
+            }
+            return lines
+        }
+        print(lines.isEmpty ? "No conversations yet: 'chatkit-cli send USERNAME TEXT' starts one." : lines.joined(separator: "\n"))
+    }
+}
+
+struct Send: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Send a message to a user (their direct chat) or to a conversation ID."
+    )
+
+    @OptionGroup var options: GlobalOptions
+    @Argument(help: "A username or a conversation ID.") var to: String
+    @Argument(parsing: .remaining, help: "The message.") var words: [String]
+
+    func run() async throws {
+        let text = words.joined(separator: " ")
+        guard !text.isEmpty else { throw ValidationError("Give the message after the recipient.") }
+        let message = try await LoggedInClient(options: options).withClient { client, _ in
+            let conversation = try await client.conversation(named: to)
+            return try await client.send(text, to: conversation.id)
+        }
+        print("Sent (#\(message.seq)).")
+    }
+}
+
+struct History: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Show the latest messages of a conversation.")
+
+    @OptionGroup var options: GlobalOptions
+    @Argument(help: "A username or a conversation ID.") var conversation: String
+    @Option(help: "How many messages.") var limit = 20
+
+    func run() async throws {
+        let lines = try await LoggedInClient(options: options).withClient { client, _ in
+            let found = try await client.conversation(named: conversation)
+            let messages = try await client.history(of: found.id, limit: limit)
+            let names = try await UserNames(client: client)
+            var lines: [String] = []
+            for message in messages { lines.append(try await Transcript.line(for: message, names: names)) }
+            if let last = messages.last { _ = try await client.markRead(found.id, upTo: last.seq) }
+            return lines
+        }
+        print(lines.isEmpty ? "No messages yet." : lines.joined(separator: "\n"))
+    }
+}

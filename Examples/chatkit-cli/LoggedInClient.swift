@@ -1,0 +1,78 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the ChatKit open source project
+//
+// Copyright (c) 2026 the ChatKit project authors
+// Licensed under Apache License v2.0 (see LICENSE)
+//
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+import ArgumentParser
+import ChatKitClient
+import ChatKitCore
+import Foundation
+
+/// Opens a ChatKit session with the stored login, refreshing the access token first when it is about to expire.
+struct LoggedInClient {
+    let options: GlobalOptions
+
+    /// The stored login, with a fresh access token.
+    func login() async throws -> StoredLogin {
+        let file = options.sessionFile
+        var login = try file.load()
+        guard login.server == options.baseURL else {
+            throw ValidationError("You are logged in to \(login.server), not \(options.baseURL): log in again.")
+        }
+        if login.accessTokenExpiresAt.timeIntervalSinceNow < 30 {
+            let tokens: AccountAPI.Tokens
+            do {
+                tokens = try await AccountAPI(baseURL: options.baseURL).refresh(login.refreshToken)
+            } catch let error as ChatError where error.code == .unauthenticated {
+                file.remove()
+                throw ValidationError("Your login has ended (\(error.reason ?? "expired")): log in again.")
+            }
+            login.accessToken = tokens.accessToken
+            login.accessTokenExpiresAt = tokens.accessTokenExpiresAt
+            login.refreshToken = tokens.refreshToken
+            try file.save(login)
+        }
+        return login
+    }
+
+    /// Runs `body` with a connected client; the session closes when `body` returns.
+    func withClient<Result: Sendable>(
+        _ body: @Sendable (ChatClient, StoredLogin) async throws -> Result
+    ) async throws -> Result {
+        let login = try await login()
+        let client = ChatClient(
+            transport: WebSocketClientTransport(url: options.webSocketURL), token: login.accessToken
+        )
+        return try await withThrowingTaskGroup(of: Result?.self) { group in
+            group.addTask {
+                try await client.run()
+                return nil
+            }
+            try await client.connected()
+            let result = try await body(client, login)
+            group.cancelAll()
+            return result
+        }
+    }
+}
+
+extension ChatClient {
+    /// The conversation a command names: a conversation ID, or a username for the direct chat with that user
+    /// (created if needed).
+    func conversation(named target: String) async throws -> Conversation {
+        if let user = try await findUser(username: target) {
+            return try await createDirectConversation(with: user.id)
+        }
+        do {
+            return try await conversation(ConversationID(rawValue: target))
+        } catch let error as ChatError where error.code == .notFound {
+            throw ValidationError("'\(target)' is neither a username nor one of your conversations.")
+        }
+    }
+}

@@ -1,0 +1,51 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the ChatKit open source project
+//
+// Copyright (c) 2026 the ChatKit project authors
+// Licensed under Apache License v2.0 (see LICENSE)
+//
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+import ArgumentParser
+import Foundation
+
+/// The tokens of the logged-in user, kept in a file only its owner can read.
+struct StoredLogin: Codable {
+    var server: String
+    var accessToken: String
+    var accessTokenExpiresAt: Date
+    var refreshToken: String
+    var userID: String
+    var username: String
+}
+
+/// Where StoredLogin lives: `login.json` in the CLI's folder, mode 0600.
+struct SessionFile {
+    let folder: String
+
+    private var path: String { folder + "/login.json" }
+
+    func load() throws -> StoredLogin {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ValidationError("Not logged in: run 'chatkit-cli login USERNAME' (or 'signup') first.")
+        }
+        return try JSONDecoder().decode(StoredLogin.self, from: data)
+    }
+
+    func save(_ login: StoredLogin) throws {
+        try FileManager.default.createDirectory(
+            atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700]
+        )
+        let data = try JSONEncoder().encode(login)
+        guard FileManager.default.createFile(atPath: path, contents: data, attributes: [.posixPermissions: 0o600]) else {
+            throw ValidationError("Could not write \(path).")
+        }
+    }
+
+    func remove() {
+        try? FileManager.default.removeItem(atPath: path)
+    }
+}

@@ -1,0 +1,62 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the ChatKit open source project
+//
+// Copyright (c) 2026 the ChatKit project authors
+// Licensed under Apache License v2.0 (see LICENSE)
+//
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+import ChatKitClient
+import ChatKitCore
+import Foundation
+
+/// Usernames by user ID, looked up once each.
+actor UserNames {
+    private let client: ChatClient
+    private var known: [UserID: String] = [:]
+
+    init(client: ChatClient) async throws {
+        self.client = client
+    }
+
+    func name(of user: UserID) async throws -> String {
+        if let name = known[user] { return name }
+        let name = try await client.profiles([user]).first?.username ?? user.rawValue
+        known[user] = name
+        return name
+    }
+
+    /// A conversation's title, or for a direct chat the other person's name.
+    func title(of conversation: Conversation, me: UserID) async throws -> String {
+        if let title = conversation.title, !title.isEmpty { return "#\(title)" }
+        let others = try await client.members(of: conversation.id).map(\.userID).filter { $0 != me }
+        var names: [String] = []
+        for other in others { names.append(try await name(of: other)) }
+        return names.isEmpty ? "(just you)" : names.joined(separator: ", ")
+    }
+}
+
+/// How messages are printed.
+enum Transcript {
+    private static let time: DateFormatter = {
+        let formatter = DateFormatter()
+        formatter.dateFormat = "HH:mm"
+        return formatter
+    }()
+
+    static func line(for message: Message, names: UserNames) async throws -> String {
+        let sender = try await names.name(of: message.senderID)
+        let body = message.deletedAt == nil ? message.body : "(deleted)"
+        let edited = message.editedAt != nil && message.deletedAt == nil ? " (edited)" : ""
+        return "\(time.string(from: message.createdAt)) \(sender): \(body)\(edited)"
+    }
+
+    /// The first line of a body, cut to 40 characters.
+    static func preview(_ body: String) -> String {
+        let line = body.split(separator: "\n", maxSplits: 1).first.map(String.init) ?? ""
+        return line.count > 40 ? String(line.prefix(39)) + "…" : line
+    }
+}

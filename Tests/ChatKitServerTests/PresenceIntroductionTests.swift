@@ -1,0 +1,74 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the ChatKit open source project
+//
+// Copyright (c) 2026 the ChatKit project authors
+// Licensed under Apache License v2.0 (see LICENSE)
+//
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+import ChatKitClient
+import ChatKitCore
+import Testing
+
+@Suite("Presence between users who just met")
+struct PresenceIntroductionTests {
+    private static func sawOnline(_ user: UserID) -> @Sendable ([ClientEvent]) -> Bool {
+        { events in
+            events.contains { if case .presence(let update) = $0 { update.userID == user && update.isOnline } else { false } }
+        }
+    }
+
+    @Test func aNewDirectConversationOrGroupIntroducesOnlineMembers() async throws {
+        try await ServerHarness.run { harness in
+            let alice = try await harness.user("alice")
+            let bob = try await harness.user("bob")
+            let carol = try await harness.user("carol")
+            let aliceClient = try await harness.connect("alice")
+            let bobClient = try await harness.connect("bob")
+            let carolClient = try await harness.connect("carol")
+            // Strangers: nobody was told about anybody at connect.
+            #expect(!Self.sawOnline(bob)(aliceClient.events))
+
+            _ = try await aliceClient.client.createDirectConversation(with: bob)
+            try await aliceClient.waitFor("bob online", Self.sawOnline(bob))
+            try await bobClient.waitFor("alice online", Self.sawOnline(alice))
+
+            let group = try await aliceClient.client.createGroup("Later", members: [])
+            _ = try await aliceClient.client.addMembers([carol], to: group.id)
+            try await carolClient.waitFor("alice online", Self.sawOnline(alice))
+            try await aliceClient.waitFor("carol online", Self.sawOnline(carol))
+            // Bob is not in the group: he hears nothing of Carol.
+            #expect(!Self.sawOnline(carol)(bobClient.events))
+        }
+    }
+
+    @Test func anAcceptedContactIntroducesBothWays() async throws {
+        try await ServerHarness.run { harness in
+            let alice = try await harness.user("alice")
+            let bob = try await harness.user("bob")
+            let aliceClient = try await harness.connect("alice")
+            let bobClient = try await harness.connect("bob")
+            _ = try await aliceClient.client.requestContact(bob)
+            _ = try await bobClient.client.acceptContact(alice)
+            try await aliceClient.waitFor("bob online", Self.sawOnline(bob))
+            try await bobClient.waitFor("alice online", Self.sawOnline(alice))
+        }
+    }
+
+    @Test func channelsIntroduceNobody() async throws {
+        try await ServerHarness.run { harness in
+            _ = try await harness.user("alice")
+            let bob = try await harness.user("bob")
+            let aliceClient = try await harness.connect("alice")
+            let bobClient = try await harness.connect("bob")
+            let channel = try await aliceClient.client.createChannel("Public", members: [bob])
+            // A message after the channel's creation proves its events were routed before we look.
+            _ = try await aliceClient.client.send("hello", to: channel.id)
+            try await bobClient.waitForMessages(1, in: channel.id)
+            #expect(!Self.sawOnline(bob)(aliceClient.events))
+        }
+    }
+}

@@ -1,0 +1,170 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the ChatKit open source project
+//
+// Copyright (c) 2026 the ChatKit project authors
+// Licensed under Apache License v2.0 (see LICENSE)
+//
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+import ChatKitClient
+import ChatKitCore
+import ChatKitServer
+import Foundation
+import Testing
+
+@Suite("chatkit-cli, the terminal client, against a live server")
+struct TerminalClientTests {
+    /// The chatkit-cli built next to the test bundle by `swift build --build-tests`.
+    static var executable: URL? {
+        let directory = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()
+        let candidate = directory.appendingPathComponent("chatkit-cli")
+        return FileManager.default.isExecutableFile(atPath: candidate.path) ? candidate : nil
+    }
+
+    @Test func signUpSendListReadAndChatLive() async throws {
+        let executable = try #require(Self.executable, "build the chatkit-cli product first (swift build --build-tests)")
+        let home = FileManager.default.temporaryDirectory.appendingPathComponent("chatkit-cli-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: home) }
+        try await LiveServer.run { live in
+            func cli(_ user: String, _ arguments: String..., input: String? = nil) async throws -> CLIRun {
+                try await CLIRun.run(
+                    executable,
+                    arguments + ["--server", live.baseURL, "--home", home.appendingPathComponent(user).path],
+                    input: input
+                )
+            }
+            let password = "correct horse battery\n"
+            #expect(try await cli("alice", "signup", "alice", "--password-stdin", input: password).output.contains("alice"))
+            #expect(try await cli("bob", "signup", "bob", "--password-stdin", input: password).status == 0)
+            let wrong = try await cli("carol", "login", "bob", "--password-stdin", input: "not the password\n")
+            #expect(wrong.status != 0)
+            #expect(wrong.errors.contains("username or password is incorrect"), "\(wrong.errors)")
+
+            let sent = try await cli("alice", "send", "bob", "hello", "from", "the", "terminal")
+            #expect(sent.output.contains("Sent (#1)"))
+            let list = try await cli("bob", "conversations")
+            #expect(list.output.contains("alice  (1 unread)  hello from the terminal"))
+            let history = try await cli("bob", "history", "alice")
+            #expect(history.output.contains("alice: hello from the terminal"))
+            #expect(!(try await cli("bob", "conversations")).output.contains("unread"))
+
+            // Live: Bob chats in the terminal while Alice uses the SDK.
+            let chat = try CLISession(
+                executable, ["chat", "alice", "--server", live.baseURL, "--home", home.appendingPathComponent("bob").path]
+            )
+            defer { chat.terminate() }
+            try await chat.waitFor("== alice ==")
+            try await chat.waitFor("alice: hello from the terminal")
+            let aliceTokens = try await live.auth.logIn(username: "alice", password: "correct horse battery")
+            let alice = try await live.connect(aliceTokens.accessToken)
+            let conversation = try #require(try await alice.client.conversations().first?.conversation)
+            try await alice.client.setTyping(true, in: conversation.id)
+            try await chat.waitFor("alice is typing")
+            _ = try await alice.client.send("are you there?", to: conversation.id)
+            try await chat.waitFor("alice: are you there?")
+            chat.type("yes, in the terminal")
+            try await alice.waitFor("Bob's reply") { events in
+                TestClient.bodies(in: conversation.id, events).contains("yes, in the terminal")
+            }
+            chat.type("/quit")
+            try await chat.waitFor("Bye.")
+            await alice.disconnect()
+        }
+    }
+}
+
+/// A finished run of the CLI: its exit status and what it printed.
+struct CLIRun: Sendable {
+    var status: Int32
+    var output: String
+    var errors: String
+
+    static func run(_ executable: URL, _ arguments: [String], input: String?) async throws -> CLIRun {
+        try await withTimeout("chatkit-cli \(arguments.first ?? "")", .seconds(30)) {
+            try await onDedicatedThread {
+                let process = Process()
+                process.executableURL = executable
+                process.arguments = arguments
+                let stdin = Pipe()
+                let stdout = Pipe()
+                let stderr = Pipe()
+                process.standardInput = stdin
+                process.standardOutput = stdout
+                process.standardError = stderr
+                try process.run()
+                if let input { stdin.fileHandleForWriting.write(Data(input.utf8)) }
+                try stdin.fileHandleForWriting.close()
+                let output = stdout.fileHandleForReading.readDataToEndOfFile()
+                let errors = stderr.fileHandleForReading.readDataToEndOfFile()
+                process.waitUntilExit()
+                return CLIRun(
+                    status: process.terminationStatus,
+                    output: String(decoding: output, as: UTF8.self),
+                    errors: String(decoding: errors, as: UTF8.self)
+                )
+            }
+        }
+    }
+}
+
+/// A running interactive CLI: type lines into it, await lines it prints.
+final class CLISession: Sendable {
+    private let process: Process
+    private let input = Pipe()
+    private let output = Pipe()
+    private let printed = StringCollector()
+    private let arrivals: AsyncStream<Void>
+    private let arrived: AsyncStream<Void>.Continuation
+
+    init(_ executable: URL, _ arguments: [String]) throws {
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        process.standardInput = input
+        process.standardOutput = output
+        self.process = process
+        (arrivals, arrived) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        output.fileHandleForReading.readabilityHandler = { [printed, arrived] handle in
+            let data = handle.availableData
+            guard !data.isEmpty else {
+                handle.readabilityHandler = nil
+                arrived.finish()
+                return
+            }
+            printed.append(String(decoding: data, as: UTF8.self))
+            arrived.yield()
+        }
+        try process.run()
+    }
+
+    func type(_ line: String) {
+        input.fileHandleForWriting.write(Data((line + "\n").utf8))
+    }
+
+    /// Waits until the CLI has printed `text`.
+    func waitFor(_ text: String) async throws {
+        do {
+            try await waitFor(text, printed: printed, arrivals: arrivals)
+        } catch is TimeoutError {
+            throw TimeoutError(what: "chatkit-cli to print '\(text)'; it printed:\n\(printed.all.joined())", events: 0)
+        }
+    }
+
+    private func waitFor(_ text: String, printed: StringCollector, arrivals: AsyncStream<Void>) async throws {
+        try await withTimeout("chatkit-cli to print '\(text)'") {
+            var iterator = arrivals.makeAsyncIterator()
+            while !printed.all.joined().contains(text) {
+                guard await iterator.next() != nil else {
+                    throw TimeoutError(what: "'\(text)' (the CLI ended): \(printed.all.joined())", events: 0)
+                }
+            }
+        }
+    }
+
+    func terminate() {
+        if process.isRunning { process.terminate() }
+    }
+}
