@@ -43,7 +43,7 @@ struct Serve: AsyncParsableCommand, Sendable {
             let arguments = server.webSocketURLs.map { "--url \($0)" }.joined(separator: " ")
             print("chatkit-bench serve: pid \(getpid()), \(server.label), open files limit raised to \(limit.soft) (hard \(limit.hard))")
             print("chatkit-bench serve: \(arguments) --server-pid \(getpid())")
-            fflush(stdout)
+            fflush(nil)  // all streams: the lines above reach a file or pipe at once
             if let urlFile {
                 try "\(arguments) --server-pid \(getpid())\n".write(toFile: urlFile, atomically: true, encoding: .utf8)
             }
