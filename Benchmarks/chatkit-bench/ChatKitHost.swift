@@ -68,7 +68,7 @@ enum ChatKitHost {
             store: store, secret: secret,
             configuration: .init(accessTokenLifetime: .seconds(24 * 3600), bcryptCost: 4)
         )
-        let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
+        let (ports, portContinuation) = AsyncStream.makeStream(of: (index: Int, port: Int).self)
         let transports = (0..<max(1, options.ports)).map { index in
             WebSocketServerTransport(
                 configuration: .init(host: "127.0.0.1", port: 0, maxFrameSize: 1 << 22, maxMessageSize: 1 << 22),
@@ -78,7 +78,7 @@ enum ChatKitHost {
                         configuration: .init(signUpBurst: 1_000_000, signUpInterval: .milliseconds(1)), logger: logger
                     ) : nil,
                 logger: logger,
-                onListening: { _, port in portContinuation.yield(port) }
+                onListening: { _, port in portContinuation.yield((index, port)) }
             )
         }
         let server = ChatServer(
@@ -90,10 +90,13 @@ enum ChatKitHost {
                 try await server.run()
                 return nil
             }
-            var bound: [Int] = []
-            for await port in ports {
-                bound.append(port)
-                if bound.count == transports.count { break }
+            // Listening order is not creation order; the first URL must be the port with the HTTP routes.
+            var bound = [Int](repeating: 0, count: transports.count)
+            var listening = 0
+            for await (index, port) in ports {
+                bound[index] = port
+                listening += 1
+                if listening == transports.count { break }
             }
             let target = ChatKitTarget(
                 label: "chatkit-\(options.store.rawValue)",

@@ -77,7 +77,7 @@ struct ScenarioReport: Sendable, Codable {
             )
         }
         lines.append(
-            "  messages: expected \(delivery.expected), delivered \(delivery.delivered), LOST \(delivery.lost), "
+            "  messages: expected \(delivery.expected), delivered \(delivery.delivered), LOST (not delivered in time) \(delivery.lost), "
                 + "DUPLICATED \(delivery.duplicates), out of order \(delivery.outOfOrder), error frames \(errors)"
         )
         if let lastError { lines.append("  last error frame: \(lastError)") }
