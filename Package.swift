@@ -39,6 +39,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
     ],
     targets: [
         // Model, storage contract, errors and in-memory implementations. Depends on nothing heavier than swift-log.
@@ -157,6 +158,28 @@ let package = Package(
             name: "chatkit-microbench",
             dependencies: ["ChatKitCore", "ChatKitServer", "ChatKitSQLite", "ChatKitTesting"],
             path: "Benchmarks/chatkit-microbench",
+            swiftSettings: swiftSettings
+        ),
+        // The WebSocket load generator and its raw relay baseline (see Documentation/Performance.md). Run in release.
+        .executableTarget(
+            name: "chatkit-bench",
+            dependencies: [
+                "ChatKitCore",
+                "ChatKitServer",
+                "ChatKitSQLite",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ],
+            path: "Benchmarks/chatkit-bench",
             swiftSettings: swiftSettings
         ),
         .testTarget(

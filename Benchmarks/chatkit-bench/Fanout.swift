@@ -1,0 +1,140 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the ChatKit open source project
+//
+// Copyright (c) 2026 the ChatKit project authors
+// Licensed under Apache License v2.0 (see LICENSE)
+//
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+import ArgumentParser
+import ChatKitCore
+import ChatKitServer
+import Foundation
+import Synchronization
+
+/// One group of G members and one sender: deliveries/s and the time for a broadcast to reach the last member.
+struct Fanout: AsyncParsableCommand, Sendable {
+    static let configuration = CommandConfiguration(
+        abstract: "One sender broadcasting into a group of G members."
+    )
+
+    @OptionGroup var target: TargetOptions
+
+    @Option(help: "Group members (each one connection), besides the sender.")
+    var members = 1000
+
+    @Option(help: "Broadcasts to send (at most).")
+    var messages = 200
+
+    @Option(help: "Seconds of sending (at most).")
+    var seconds = 10.0
+
+    @Option(help: "Broadcasts in flight (sent, not yet at every member).")
+    var window = 2
+
+    @Option(help: "Message body size in bytes.")
+    var size = 100
+
+    @Option(help: "Seconds to wait for deliveries still in flight after sending stops.")
+    var drain = 10.0
+
+    func run() async throws {
+        ProcessStats.raiseOpenFilesLimit()
+        guard target.server == .chatkit, !target.baseline else {
+            throw ValidationError("fanout has no raw baseline; run it against chatkit")
+        }
+        let report = try await target.withChatKit { try await runChatKit($0) }
+        try target.finish([report])
+    }
+
+    /// Counts, per broadcast, the members it reached; the last one's arrival gives the fan-out latency.
+    private final class Arrivals: Sendable {
+        let members: Int
+        let counts = Mutex<[Int]>([])
+        let toLast = LatencyRecorder()
+        let completions: AsyncStream<Void>
+        let completed: AsyncStream<Void>.Continuation
+
+        init(members: Int, window: Int) {
+            self.members = members
+            (completions, completed) = AsyncStream.makeStream(of: Void.self)
+            for _ in 0..<window { completed.yield() }
+        }
+
+        func arrived(_ stamp: MessageStamp, now: UInt64) {
+            let complete = counts.withLock { counts in
+                if stamp.number >= counts.count { counts.append(contentsOf: repeatElement(0, count: stamp.number + 1 - counts.count)) }
+                counts[stamp.number] += 1
+                return counts[stamp.number] == members
+            }
+            if complete {
+                toLast.record(since: stamp.sentAt, now: now)
+                completed.yield()
+            }
+        }
+    }
+
+    func runChatKit(_ server: ChatKitTarget) async throws -> ScenarioReport {
+        let users = try await server.makeUsers(members + 1, prefix: "f")
+        let arrivals = Arrivals(members: members, window: window)
+        let trackers = (0..<members).map { _ in DeliveryTracker() }
+        let every = LatencyRecorder()
+        let delivered = SharedCounter()
+        let lastDelivery = SharedLatestTime()
+        let sender = try await ChatConnection.open(url: server.url(0), token: users[0].accessToken)
+        let receivers = try await concurrentMap(members, limit: 256) { index in
+            try await ChatConnection.open(url: server.url(index + 1), token: users[index + 1].accessToken) { text in
+                guard let stamp = MessageStamp.find(in: text) else { return }
+                if trackers[index].record(stamp.number) {
+                    let now = monotonicNanoseconds()
+                    every.record(since: stamp.sentAt, now: now)
+                    delivered.add()
+                    lastDelivery.record(now)
+                    arrivals.arrived(stamp, now: now)
+                }
+            }
+        }
+        let group = try await createGroup(owner: sender, title: "fanout", members: users.dropFirst().map(\.user.id))
+
+        let meter = ResourceMeter(serverPID: server.serverPID)
+        let start = monotonicNanoseconds()
+        let deadline = start + UInt64(seconds * 1e9)
+        var slots = arrivals.completions.makeAsyncIterator()
+        var sent = 0
+        while sent < messages, monotonicNanoseconds() < deadline {
+            guard await slots.next() != nil else { break }
+            sent += 1
+            let stamp = MessageStamp(number: sent, sentAt: monotonicNanoseconds())
+            try await sender.sendMessage(stamp.body(size: size), to: group, key: "b\(sent)")
+        }
+        let drainEnd = monotonicNanoseconds() + UInt64(drain * 1e9)
+        while delivered.value < sent * members, monotonicNanoseconds() < drainEnd {
+            try await Task.sleep(nanoseconds: 5_000_000)
+        }
+        let usage = meter.finish()
+
+        var report = ScenarioReport(
+            scenario: "fanout", target: server.label,
+            parameters: ["members": "\(members)", "window": "\(window)", "size": "\(size)", "broadcasts": "\(sent)"]
+        )
+        let end = max(lastDelivery.value, start + 1)
+        let seconds = Double(end - start) / 1e9
+        report.add("deliveries/s", Double(delivered.value) / seconds, "msg/s")
+        report.add("broadcasts/s", Double(sent) / seconds, "msg/s")
+        if let all = every.summary {
+            report.notes.append(String(format: "latency of every delivery ms: p50 %.2f  p99 %.2f  max %.2f", all.p50, all.p99, all.max))
+        }
+        report.latency = arrivals.toLast.summary
+        report.latencyMeaning = "send-to-last-member"
+        report.delivery = trackers.reduce(DeliveryTally()) { $0 + $1.tally(expected: sent) }
+        report.errors = receivers.reduce(sender.unansweredErrors) { $0 + $1.unansweredErrors }
+        report.lastError = ([sender] + receivers).lazy.compactMap(\.lastError).first
+        report.usage = usage
+        await sender.close()
+        for receiver in receivers { await receiver.close() }
+        return report
+    }
+}

@@ -1,0 +1,97 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the ChatKit open source project
+//
+// Copyright (c) 2026 the ChatKit project authors
+// Licensed under Apache License v2.0 (see LICENSE)
+//
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// What the generator puts in each message body: a number (per stream: pair, broadcast sender) and the time it was
+/// meant to be sent, `"<n> <nanoseconds> <padding>"`. Receivers find it by scanning the frame's text for
+/// `"body":"` instead of decoding the JSON, so that the generator stays cheap (a real client decodes fully).
+struct MessageStamp: Sendable, Equatable {
+    var number: Int
+    var sentAt: UInt64
+
+    /// The body: the stamp, padded with `x` to `size` bytes.
+    func body(size: Int) -> String {
+        var body = "\(number) \(sentAt) "
+        if body.utf8.count < size { body += String(repeating: "x", count: size - body.utf8.count) }
+        return body
+    }
+
+    /// A raw relay frame: the body in the same envelope, so that one scanner reads both.
+    func rawFrame(size: Int) -> String {
+        "{\"body\":\"" + body(size: size) + "\"}"
+    }
+
+    /// The stamp in the first `"body":"` of `text`, or `nil` if there is none.
+    static func find(in text: String) -> MessageStamp? {
+        var text = text
+        return text.withUTF8 { bytes -> MessageStamp? in
+            guard let start = FrameScan.index(of: FrameScan.bodyKey, in: bytes) else { return nil }
+            var index = start + FrameScan.bodyKey.count
+            func readNumber() -> UInt64? {
+                var value: UInt64 = 0
+                var digits = 0
+                while index < bytes.count, bytes[index] >= 48, bytes[index] <= 57 {
+                    value = value &* 10 &+ UInt64(bytes[index] - 48)
+                    index += 1
+                    digits += 1
+                }
+                return digits > 0 ? value : nil
+            }
+            guard let number = readNumber(), index < bytes.count, bytes[index] == 32 else { return nil }
+            index += 1
+            guard let sentAt = readNumber() else { return nil }
+            return MessageStamp(number: Int(number), sentAt: sentAt)
+        }
+    }
+}
+
+/// Substring checks on frame text, without decoding it.
+enum FrameScan {
+    static let bodyKey = Array("\"body\":\"".utf8)
+    static let eventType = Array("\"type\":\"event\"".utf8)
+    static let errorType = Array("\"type\":\"error\"".utf8)
+    static let syncedType = Array("\"type\":\"synced\"".utf8)
+    static let resultType = Array("\"type\":\"result\"".utf8)
+
+    /// Whether `text` contains `needle`.
+    static func contains(_ text: String, _ needle: [UInt8]) -> Bool {
+        var text = text
+        return text.withUTF8 { index(of: needle, in: $0) != nil }
+    }
+
+    /// The offset of the first `needle` in `bytes`.
+    static func index(of needle: [UInt8], in bytes: UnsafeBufferPointer<UInt8>) -> Int? {
+        guard needle.count <= bytes.count, let first = needle.first else { return nil }
+        var index = 0
+        let last = bytes.count - needle.count
+        while index <= last {
+            if bytes[index] == first {
+                var matched = 1
+                while matched < needle.count, bytes[index + matched] == needle[matched] { matched += 1 }
+                if matched == needle.count { return index }
+            }
+            index += 1
+        }
+        return nil
+    }
+}
+
+/// Nanoseconds on the monotonic clock (the generator both sends and receives, so one clock serves).
+func monotonicNanoseconds() -> UInt64 {
+    var time = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &time)
+    return UInt64(time.tv_sec) * 1_000_000_000 + UInt64(time.tv_nsec)
+}

@@ -1,0 +1,69 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the ChatKit open source project
+//
+// Copyright (c) 2026 the ChatKit project authors
+// Licensed under Apache License v2.0 (see LICENSE)
+//
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+import ArgumentParser
+import Foundation
+
+/// Which server a scenario drives, and how results are printed.
+struct TargetOptions: ParsableArguments, Sendable {
+    enum ServerKind: String, ExpressibleByArgument, CaseIterable {
+        case chatkit, raw
+    }
+
+    @Option(help: "Which server: chatkit, or raw (the minimal relay baseline; pairs only).")
+    var server: ServerKind = .chatkit
+
+    @Flag(help: "Also run the raw relay with the same scenario and print each ChatKit figure as a ratio to it.")
+    var baseline = false
+
+    @Option(help: "The store of the in-process ChatKit server: memory or sqlite (a temporary file).")
+    var store: StoreKind = .memory
+
+    @Option(help: "SQLite's synchronous pragma for --store sqlite: normal (the store's default) or full.")
+    var synchronous: String = "normal"
+
+    @Option(help: "Drive a running ChatKit server at this WebSocket URL (ws://127.0.0.1:PORT/v1/ws) instead; repeat for several ports.")
+    var url: [String] = []
+
+    @Option(help: "With --url: the server's process ID, to report its CPU time and RSS.")
+    var serverPID: Int32?
+
+    @Option(help: "Listening ports of the in-process server (connections are spread over them).")
+    var ports = 1
+
+    @Flag(help: "Print JSON instead of the table.")
+    var json = false
+
+    /// Runs `body` against the ChatKit server these options name.
+    func withChatKit<T: Sendable>(_ body: @Sendable (ChatKitTarget) async throws -> T) async throws -> T {
+        if !url.isEmpty { return try await body(.remote(urls: url, pid: serverPID)) }
+        return try await ChatKitHost.run(
+            .init(store: store, ports: ports, synchronousFull: synchronous == "full"), body
+        )
+    }
+
+    /// Prints the reports and fails if any lost or duplicated a message.
+    func finish(_ reports: [ScenarioReport]) throws {
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            print(String(decoding: try encoder.encode(reports), as: UTF8.self))
+        } else {
+            for report in reports { print(report.text) }
+        }
+        if reports.contains(where: { !$0.isClean }) {
+            FileHandle.standardError.write(Data("chatkit-bench: messages were lost or duplicated\n".utf8))
+            throw ExitCode(1)
+        }
+    }
+}
+
+extension StoreKind: ExpressibleByArgument {}
