@@ -83,6 +83,10 @@ public final class WebSocketServerTransport: ServerTransport {
         /// standalone; `nil` keeps idle connections. WebSocket connections are kept alive by pings instead (see
         /// ``pingInterval``). Default 60 seconds.
         public var idleTimeout: Duration?
+        /// How many connections may wait to be accepted, when standalone. A reconnect storm (every client of a
+        /// restarted server at once) overflows a short queue, and the kernel then drops connection attempts that
+        /// clients retry only seconds later. The kernel caps it (`net.core.somaxconn`). Default 4,096.
+        public var listenBacklog: Int
         /// TLS for the standalone server (`https` and `wss`); `nil` serves plain text. Make one from PEM files with
         /// ``WebSocketServerTransport/tlsConfiguration(certificateFile:privateKeyFile:)``. Default `nil`.
         public var tls: TLSConfiguration?
@@ -101,6 +105,7 @@ public final class WebSocketServerTransport: ServerTransport {
         ///   - compression: Whether to offer permessage-deflate.
         ///   - idleTimeout: How long an idle HTTP connection is kept.
         ///   - tls: TLS settings; `nil` for plain text.
+        ///   - listenBacklog: How many connections may wait to be accepted.
         public init(
             host: String = "127.0.0.1",
             port: Int = 8080,
@@ -112,8 +117,10 @@ public final class WebSocketServerTransport: ServerTransport {
             serverName: String? = nil,
             compression: Bool = false,
             idleTimeout: Duration? = .seconds(60),
-            tls: TLSConfiguration? = nil
+            tls: TLSConfiguration? = nil,
+            listenBacklog: Int = 4096
         ) {
+            self.listenBacklog = listenBacklog
             self.compression = compression
             self.idleTimeout = idleTimeout
             self.tls = tls
@@ -367,7 +374,8 @@ public final class WebSocketServerTransport: ServerTransport {
             server: try configuration.tls.map { try .tls(plain, tlsConfiguration: $0) } ?? plain,
             configuration: ApplicationConfiguration(
                 address: .hostname(configuration.host, port: configuration.port),
-                serverName: configuration.serverName
+                serverName: configuration.serverName,
+                backlog: configuration.listenBacklog
             ),
             onServerRunning: { channel in
                 let host = channel.localAddress?.ipAddress ?? "?"
