@@ -20,20 +20,8 @@ import Testing
 @Suite("WebSocket edge shutdown")
 struct WebSocketShutdownTests {
     @Test func aGracefulShutdownTellsEveryClientAndThenTheServerStops() async throws {
-        let store = InMemoryChatStore()
-        let auth = AuthService(store: store, secret: LiveServer.secret, configuration: .init(bcryptCost: 4))
-        let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
-        let transport = WebSocketServerTransport(
-            configuration: .init(host: "127.0.0.1", port: 0),
-            httpRoutes: HTTPRoutes(auth: auth, store: store),
-            onListening: { _, port in portContinuation.yield(port) }
-        )
-        let server = ChatServer(store: store, transports: [transport], authenticators: [auth.authenticator])
-        let services = ServiceGroup(
-            configuration: .init(
-                services: [server], logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
-            )
-        )
+        let standalone = StandaloneServer()
+        let services = standalone.services
         let (finished, finishedContinuation) = AsyncStream.makeStream(of: Bool.self)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
@@ -41,8 +29,7 @@ struct WebSocketShutdownTests {
                 finishedContinuation.yield(true)
             }
             defer { group.cancelAll() }
-            let port = try #require(try await withTimeout("the server to listen") { await ports.first { _ in true } })
-            let live = LiveServer(store: store, auth: auth, server: server, transport: transport, port: port)
+            let live = try await standalone.live()
             let tokens = try await live.signUp("alice")
             let close = try await RawSocket.run(url: live.webSocketURL) { socket, outbound in
                 let hello = ClientFrame(id: "h", .hello(.init(token: tokens.accessToken)))
@@ -55,32 +42,19 @@ struct WebSocketShutdownTests {
             // The server stops by itself, without being cancelled.
             let stopped = try await withTimeout("the server to stop") { await finished.first { _ in true } }
             #expect(stopped == true)
-            #expect(transport.connectionCount == 0)
+            #expect(live.transport.connectionCount == 0)
         }
     }
 
     @Test func aGracefulShutdownAnswersWaitingLongPollsAtOnce() async throws {
-        let store = InMemoryChatStore()
-        let auth = AuthService(store: store, secret: LiveServer.secret, configuration: .init(bcryptCost: 4))
-        let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
-        let transport = WebSocketServerTransport(
-            configuration: .init(host: "127.0.0.1", port: 0),
-            httpRoutes: HTTPRoutes(auth: auth, store: store),
-            onListening: { _, port in portContinuation.yield(port) }
-        )
-        let server = ChatServer(store: store, transports: [transport], authenticators: [auth.authenticator])
-        let services = ServiceGroup(
-            configuration: .init(
-                services: [server], logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
-            )
-        )
+        let standalone = StandaloneServer()
+        let services = standalone.services
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await services.run() }
             defer { group.cancelAll() }
-            let port = try #require(try await withTimeout("the server to listen") { await ports.first { _ in true } })
-            let live = LiveServer(store: store, auth: auth, server: server, transport: transport, port: port)
+            let live = try await standalone.live()
             let tokens = try await live.signUp("alice")
-            let start = try await store.latestPosition().rawValue
+            let start = try await live.store.latestPosition().rawValue
             let poll = Task { try await live.http("GET", "/v1/sync?cursor=\(start)&wait=50", bearer: tokens.accessToken) }
             try await live.waitUntilConnections(1)
             await services.triggerGracefulShutdown()
@@ -89,5 +63,39 @@ struct WebSocketShutdownTests {
             #expect(answer.status == 200)
             #expect(try answer.decode(RequestResult.self).page?.events.isEmpty == true)
         }
+    }
+}
+
+/// A standalone server (its own port, HTTP routes beside the WebSocket) in a service group, not yet running.
+private struct StandaloneServer {
+    let services: ServiceGroup
+    private let store = InMemoryChatStore()
+    private let auth: AuthService
+    private let server: ChatServer
+    private let transport: WebSocketServerTransport
+    private let ports: AsyncStream<Int>
+
+    init() {
+        auth = AuthService(store: store, secret: LiveServer.secret, configuration: .init(bcryptCost: 4))
+        let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
+        self.ports = ports
+        transport = WebSocketServerTransport(
+            configuration: .init(host: "127.0.0.1", port: 0),
+            httpRoutes: HTTPRoutes(auth: auth, store: store),
+            onListening: { _, port in portContinuation.yield(port) }
+        )
+        server = ChatServer(store: store, transports: [transport], authenticators: [auth.authenticator])
+        services = ServiceGroup(
+            configuration: .init(
+                services: [server], logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+            )
+        )
+    }
+
+    /// Once the server listens (run `services` first): the handle the tests' helpers work with.
+    func live() async throws -> LiveServer {
+        let ports = ports
+        let port = try #require(try await withTimeout("the server to listen") { await ports.first { _ in true } })
+        return LiveServer(store: store, auth: auth, server: server, transport: transport, port: port)
     }
 }
