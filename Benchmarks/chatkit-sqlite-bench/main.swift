@@ -286,7 +286,7 @@ func readBenchmarks() async throws {
         let words = (0..<2).map { _ in vocabulary[Int.random(in: 0..<500, using: &generator)] }
         _ = try await store.search(words.joined(separator: " "), as: alice, in: nil, limit: 20)
     }
-    try await measure("search, prefix word12*, limit 20", count: 500) {
+    try await measure("search, prefix word12*, limit 20", count: 50) {
         _ = try await store.search("word12*", as: alice, in: nil, limit: 20)
     }
     try store.close()

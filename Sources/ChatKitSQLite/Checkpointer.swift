@@ -9,7 +9,6 @@
 //
 //===----------------------------------------------------------------------===//
 
-import Foundation
 import GRDB
 import Synchronization
 
@@ -29,8 +28,10 @@ import Synchronization
 final class Checkpointer: Sendable {
     /// How long after a commit the background checkpoint runs.
     static let interval = Duration.milliseconds(100)
-    /// The log size (in pages) at which the writer checkpoints itself.
-    static let writerCheckpointPages = Int(ProcessInfo.processInfo.environment["CHATKIT_CKPT_PAGES"] ?? "") ?? 8192
+    /// The log size (in pages, 128 MiB at SQLite's default 4 KiB) at which the writer checkpoints itself. Under
+    /// constant appends the log grows to this size before it restarts; 8,192 pages measured 10–20 % fewer appends
+    /// per second, SQLite's default of 1,000 about half.
+    static let writerCheckpointPages = 32768
 
     private struct State {
         var isScheduled = false
@@ -49,7 +50,6 @@ final class Checkpointer: Sendable {
 
     /// Notes a commit: schedules a checkpoint unless one is on its way.
     func noteCommit() {
-        if ProcessInfo.processInfo.environment["CHATKIT_CKPT_BG"] == "0" { return }
         let schedule = state.withLock { state in
             guard !state.isScheduled, !state.isClosed else { return false }
             state.isScheduled = true

@@ -160,9 +160,6 @@ public final class SQLiteChatStore: ChatStore {
     ///
     /// - Throws: ``ChatKitCore/ChatError`` `.storageFailure` if a connection cannot be closed.
     public func close() throws {
-        if ProcessInfo.processInfo.environment["CHATKIT_DEBUG_BATCHES"] != nil {
-            print("DEBUG batches", statistics.appendCommits.load(ordering: .relaxed), "messages", statistics.appendedMessages.load(ordering: .relaxed))
-        }
         searchIndex.close()
         do {
             try? checkpointer?.close()
