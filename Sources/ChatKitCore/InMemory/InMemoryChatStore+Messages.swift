@@ -16,7 +16,9 @@ extension InMemoryChatStore {
         try MembershipRules.validate(new)
         let now = now()
         return try withState { state in
-            let record = try state.memberRecord(new.conversationID, new.senderID)
+            // Reads only what it needs of the record: a copy of it held while the record is mutated below would
+            // make every append copy the conversation's whole history.
+            let messageCount = try state.memberRecord(new.conversationID, new.senderID).messages.count
             let key = InMemoryState.ClientKey(sender: new.senderID, clientMessageID: new.clientMessageID)
             if let existingID = state.messagesByClientKey[key], let location = state.messageLocations[existingID] {
                 guard location.conversation == new.conversationID else {
@@ -25,7 +27,7 @@ extension InMemoryChatStore {
                         "Client message ID '\(new.clientMessageID)' was already used in another conversation."
                     )
                 }
-                return record.messages[Int(location.seq) - 1]
+                return try state.record(new.conversationID).messages[Int(location.seq) - 1]
             }
             if let replyTo = new.replyTo, state.messageLocations[replyTo]?.conversation != new.conversationID {
                 throw ChatError(.invalidArgument, "A reply must refer to a message of the same conversation.")
@@ -34,7 +36,7 @@ extension InMemoryChatStore {
             let message = Message(
                 id: .random(),
                 conversationID: new.conversationID,
-                seq: Int64(record.messages.count) + 1,
+                seq: Int64(messageCount) + 1,
                 senderID: new.senderID,
                 clientMessageID: new.clientMessageID,
                 body: new.body,
@@ -64,8 +66,7 @@ extension InMemoryChatStore {
 
     public func message(_ id: MessageID, as user: UserID) async throws -> Message {
         try withState { state in
-            let (record, index) = try state.visibleMessage(id, user)
-            return record.messages[index]
+            try state.visibleMessage(id, user).message
         }
     }
 
@@ -81,28 +82,28 @@ extension InMemoryChatStore {
     public func editMessage(_ id: MessageID, body: String, by user: UserID) async throws -> Message {
         let now = now()
         return try withState { state in
-            let (record, index) = try state.visibleMessage(id, user)
-            var message = record.messages[index]
+            let found = try state.visibleMessage(id, user)
+            var message = found.message
             try MembershipRules.checkCanEdit(message, body: body, actor: user)
             message.body = body
             message.editedAt = now
-            return state.replace(message, at: index, kind: .messageEdited, actor: user, at: now)
+            return state.replace(message, at: found.index, kind: .messageEdited, actor: user, at: now)
         }
     }
 
     public func deleteMessage(_ id: MessageID, by user: UserID) async throws -> Message {
         let now = now()
         return try withState { state in
-            let (record, index) = try state.visibleMessage(id, user)
-            var message = record.messages[index]
-            try MembershipRules.checkCanDelete(message, actor: user, actorRole: record.role(of: user)!)
+            let found = try state.visibleMessage(id, user)
+            var message = found.message
+            try MembershipRules.checkCanDelete(message, actor: user, actorRole: found.role)
             guard !message.isDeleted else { return message }
             message.body = ""
             message.mentions = []
             message.attachments = []
             message.reactions = []
             message.deletedAt = now
-            return state.replace(message, at: index, kind: .messageDeleted, actor: user, at: now)
+            return state.replace(message, at: found.index, kind: .messageDeleted, actor: user, at: now)
         }
     }
 
@@ -110,36 +111,35 @@ extension InMemoryChatStore {
         try MembershipRules.validateReaction(emoji)
         let now = now()
         return try withState { state in
-            let (record, index) = try state.visibleMessage(id, user)
-            var message = record.messages[index]
+            let found = try state.visibleMessage(id, user)
+            var message = found.message
             guard !message.isDeleted else { throw ChatError(.conflict, "A deleted message cannot get reactions.") }
             guard !message.reactions.contains(where: { $0.userID == user && $0.emoji == emoji }) else {
                 return message
             }
             let reaction = Reaction(userID: user, emoji: emoji, createdAt: now)
             message.reactions.append(reaction)
-            return state.replace(message, at: index, kind: .reactionAdded, actor: user, at: now, reaction: reaction)
+            return state.replace(message, at: found.index, kind: .reactionAdded, actor: user, at: now, reaction: reaction)
         }
     }
 
     public func removeReaction(_ emoji: String, from id: MessageID, by user: UserID) async throws -> Message {
         let now = now()
         return try withState { state in
-            let (record, index) = try state.visibleMessage(id, user)
-            var message = record.messages[index]
+            let found = try state.visibleMessage(id, user)
+            var message = found.message
             guard let reactionIndex = message.reactions.firstIndex(where: { $0.userID == user && $0.emoji == emoji })
             else { return message }
             let reaction = message.reactions.remove(at: reactionIndex)
-            return state.replace(message, at: index, kind: .reactionRemoved, actor: user, at: now, reaction: reaction)
+            return state.replace(message, at: found.index, kind: .reactionRemoved, actor: user, at: now, reaction: reaction)
         }
     }
 }
 
 extension InMemoryState {
-    mutating func updateRecord(_ id: ConversationID, _ change: (inout ConversationRecord) -> Void) {
-        guard var record = conversations.removeValue(forKey: id) else { return }
-        change(&record)
-        conversations[id] = record
+    mutating func updateRecord(_ id: ConversationID, _ change: (ConversationRecord) -> Void) {
+        guard let record = conversations[id] else { return }
+        change(record)
     }
 
     /// Stores a changed message and records the event describing the change.

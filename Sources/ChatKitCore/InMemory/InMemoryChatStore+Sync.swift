@@ -35,10 +35,12 @@ extension InMemoryChatStore {
     ) throws -> Marker {
         let now = now()
         return try withState { state in
-            let record = try state.memberRecord(id, user)
-            let current = record.marker(of: user)
+            let (current, messageCount) = try {
+                let record = try state.memberRecord(id, user)
+                return (record.marker(of: user), record.messages.count)
+            }()
             var marker = current
-            move(&marker, min(seq, Int64(record.messages.count)))
+            move(&marker, min(seq, Int64(messageCount)))
             guard marker != current else { return current }
             state.conversations[id]?.markers[user] = marker
             state.recordEvent(

@@ -14,7 +14,11 @@ import Foundation
 /// The whole state of an ``InMemoryChatStore``, mutated only under its lock.
 struct InMemoryState {
     /// One conversation with everything that hangs off it.
-    struct ConversationRecord {
+    ///
+    /// A class, changed in place under the store's lock: as a struct in a dictionary, any copy of it alive while
+    /// it changed (a `let record = ...` read before a write) made the change copy the conversation's whole
+    /// history, so each append cost time in proportion to the messages before it.
+    final class ConversationRecord {
         var conversation: Conversation
         var members: [UserID: Member] = [:]
         /// Messages by seq: `messages[seq - 1]`.
@@ -28,6 +32,11 @@ struct InMemoryState {
         var periods: [UserID: [(from: Int64, to: Int64?)]] = [:]
         /// Position of the newest message, or of the creation: orders conversation lists.
         var activityPosition: Int64
+
+        init(conversation: Conversation, activityPosition: Int64) {
+            self.conversation = conversation
+            self.activityPosition = activityPosition
+        }
 
         var ownerCount: Int { members.values.count { $0.role == .owner } }
 
@@ -114,14 +123,19 @@ struct InMemoryState {
         return record
     }
 
-    /// The location of a message in a conversation `user` is a member of.
-    func visibleMessage(_ id: MessageID, _ user: UserID) throws -> (record: ConversationRecord, index: Int) {
+    /// A message of a conversation `user` is a member of, its index in the conversation's messages, and the
+    /// user's role there.
+    ///
+    /// Returns values rather than the conversation's record: a caller holding a copy of the record while it
+    /// changes the record would copy the conversation's whole history.
+    func visibleMessage(_ id: MessageID, _ user: UserID) throws -> (message: Message, index: Int, role: MemberRole) {
         guard let location = messageLocations[id], let record = conversations[location.conversation],
-            record.role(of: user) != nil
+            let role = record.role(of: user)
         else {
             throw ChatError(.notFound, "No such message, or you are not a member of its conversation.")
         }
-        return (record, Int(location.seq) - 1)
+        let index = Int(location.seq) - 1
+        return (record.messages[index], index, role)
     }
 
     func requireUser(_ id: UserID) throws {

@@ -37,7 +37,7 @@ public struct WireCodec: Sendable {
 
     /// Encodes a frame as JSON text.
     public func encode(_ frame: ServerFrame) throws -> String {
-        String(decoding: try Self.makeEncoder().encode(frame), as: UTF8.self)
+        try frame.jsonText()
     }
 
     /// Encodes a frame as JSON text.
@@ -61,6 +61,11 @@ public struct WireCodec: Sendable {
         let size = text.utf8.count
         let data = Data(text.utf8)
         let decoder = Self.makeDecoder()
+        // The common case, a well-formed request within the limit, decodes once; the envelope is read only to
+        // explain a refusal.
+        if size <= maxFrameBytes, let frame = try? decoder.decode(ClientFrame.self, from: data), !frame.id.isEmpty {
+            return .success(frame)
+        }
         let envelope = try? decoder.decode(Envelope.self, from: data)
         guard size <= maxFrameBytes else {
             // The transport already bounds frame size; reading the ID lets the client match the refusal.
