@@ -11,7 +11,7 @@
 
 // Micro-benchmarks of ChatKit's hot paths. Not tests: run a release build and read the numbers.
 //
-//   swift build -c release --product chatkit-microbench && .build/release/chatkit-microbench [--quick]
+//   swift build -c release --product chatkit-microbench && .build/release/chatkit-microbench [--quick] [--only NAME]
 //
 // 1. The wire codec: encoding an event frame (once per broadcast), decoding a request (once per request), decoding
 //    an event frame (the client's side).
@@ -30,7 +30,7 @@ import Foundation
 let quick = CommandLine.arguments.contains("--quick")
 let scale = quick ? 10 : 1
 
-var results: [Measurement] = []
+var results: [Measurement?] = []
 
 // MARK: Codec
 
@@ -86,7 +86,7 @@ results.append(
 for receivers in quick ? [10, 100] : [10, 100, 1_000] {
     let events = (quick ? 20 : 200)
     results.append(
-        try await measure(
+        try await measurePhase(
             "route: 1 event to \(receivers) connections", operations: events * receivers, unit: "deliveries", runs: 3
         ) {
             try await RoutingBenchmark.run(receivers: receivers, events: events)

@@ -18,6 +18,17 @@ struct SearchTextTests {
         #expect(SearchText.words(in: "Café MÜLLER, naïve-test 42!") == ["cafe", "muller", "naive", "test", "42"])
     }
 
+    @Test func asciiTextSplitsAsTheGeneralPathSplitsIt() {
+        // ASCII text takes a byte-level path; a trailing "é" sends the same text down the general one.
+        var everyASCII = ""
+        for code in 0..<128 { everyASCII.unicodeScalars.append(Unicode.Scalar(UInt8(code))) }
+        for text in [everyASCII, "Hello, World! x86_64 v2.0 \r\n CamelCase", "", "a", "...", "MIXED case 123abc"] {
+            #expect(SearchText.words(in: text) == Array(SearchText.words(in: text + " é").dropLast()))
+            #expect(SearchText.words(in: text + " é").last == "e")
+        }
+        #expect(SearchText.words(in: "Hello, World! x86_64") == ["hello", "world", "x86", "64"])
+    }
+
     @Test func emojiAndPunctuationAreNotWords() {
         #expect(SearchText.words(in: "🎉 -- ?! 👍🏽") == [])
     }
