@@ -265,7 +265,14 @@ public final class WebSocketServerTransport: ServerTransport {
                 return .upgrade([:])
             },
             onUpgrade: { [self] inbound, outbound, context in
-                try await serveSocket(inbound: inbound, outbound: outbound)
+                // Standalone, the session runs on its channel's event loop (see `EventLoopTaskExecutor`).
+                if let eventLoop = (context.requestContext as? EdgeRequestContext)?.eventLoop {
+                    try await withTaskExecutorPreference(EventLoopTaskExecutor(eventLoop)) {
+                        try await serveSocket(inbound: inbound, outbound: outbound)
+                    }
+                } else {
+                    try await serveSocket(inbound: inbound, outbound: outbound)
+                }
             }
         )
     }
