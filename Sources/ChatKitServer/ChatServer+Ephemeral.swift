@@ -48,11 +48,25 @@ extension ChatServer {
     /// `user` belongs to. (Channels can be large and public; their members do not get each other's presence.)
     func presenceAudience(of user: UserID) async throws -> Set<UserID> {
         var audience = Set(try await store.contacts(of: user).filter { $0.state == .accepted }.map(\.userID))
-        for summary in try await store.conversations(of: user) where summary.conversation.kind != .channel {
+        for summary in try await store.conversations(of: user) where sharesPresence(summary) {
             audience.formUnion(try await store.memberIDs(of: summary.conversation.id))
         }
         audience.remove(user)
         return audience
+    }
+
+    /// Whether the members of a conversation see each other's presence: in direct conversations and in groups of
+    /// at most ``ChatServerConfiguration/presenceMaxGroupSize`` members, not in channels.
+    func sharesPresence(_ summary: ConversationSummary) -> Bool {
+        sharesPresence(kind: summary.conversation.kind, memberCount: summary.memberCount)
+    }
+
+    func sharesPresence(kind: ConversationKind, memberCount: Int) -> Bool {
+        switch kind {
+        case .direct: true
+        case .group: memberCount <= configuration.presenceMaxGroupSize
+        default: false
+        }
     }
 
     /// Tells `user`'s audience (computed when not given) that they came online or went offline.

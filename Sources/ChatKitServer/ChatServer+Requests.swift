@@ -90,7 +90,8 @@ extension ChatServer {
             let conversation = try await store.createConversation(
                 NewConversation(kind: create.kind, title: create.title, createdBy: user, memberIDs: create.memberIDs)
             )
-            if conversation.kind != .channel {
+            let memberCount = Set(create.memberIDs).union([user]).count
+            if sharesPresence(kind: conversation.kind, memberCount: memberCount) {
                 introducePresence(of: Set(create.memberIDs), and: [user])
             }
             return written(RequestResult(conversation: conversation))
@@ -101,7 +102,8 @@ extension ChatServer {
                 throw ChatError(.limitExceeded, "A conversation has at most \(limits.maxMembers) members.")
             }
             let members = try await store.addMembers(add.userIDs, to: add.conversationID, role: add.role ?? .member, by: user)
-            if try await store.conversation(add.conversationID, as: user).kind != .channel {
+            let kind = try await store.conversation(add.conversationID, as: user).kind
+            if sharesPresence(kind: kind, memberCount: current.count + newcomers.count) {
                 introducePresence(of: newcomers, and: Set(current.map(\.userID)))
             }
             return written(RequestResult(members: members))

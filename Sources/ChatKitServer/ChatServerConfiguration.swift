@@ -65,6 +65,11 @@ public struct ChatServerConfiguration: Sendable {
     /// How long a new connection may take to send `hello`; after that it is closed with the reason `timeout`, so
     /// that sockets opened and left silent do not hold server resources. Default 10 seconds.
     public var helloTimeout: Duration
+    /// The largest group whose members share presence with each other (default 100). Members of larger groups, as
+    /// of channels, do not: every connect in a group of N members would otherwise send N presence frames and
+    /// read N, so a reconnect storm of a whole group would cost N² frames. Contacts and direct conversations
+    /// always share presence.
+    public var presenceMaxGroupSize: Int
 
     /// Creates a configuration; every parameter has a safe default.
     public init(
@@ -73,9 +78,11 @@ public struct ChatServerConfiguration: Sendable {
         typingTimeout: Duration = .seconds(5),
         typingRefreshInterval: Duration = .seconds(1),
         routingBatchSize: Int = 500,
-        helloTimeout: Duration = .seconds(10)
+        helloTimeout: Duration = .seconds(10),
+        presenceMaxGroupSize: Int = 100
     ) {
         self.helloTimeout = helloTimeout
+        self.presenceMaxGroupSize = presenceMaxGroupSize
         self.limits = limits
         self.presenceGracePeriod = presenceGracePeriod
         self.typingTimeout = typingTimeout

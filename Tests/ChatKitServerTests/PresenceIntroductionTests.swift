@@ -11,6 +11,7 @@
 
 import ChatKitClient
 import ChatKitCore
+import ChatKitServer
 import Testing
 
 @Suite("Presence between users who just met")
@@ -42,6 +43,38 @@ struct PresenceIntroductionTests {
             try await aliceClient.waitFor("carol online", Self.sawOnline(carol))
             // Bob is not in the group: he hears nothing of Carol.
             #expect(!Self.sawOnline(carol)(bobClient.events))
+        }
+    }
+
+    @Test func membersOfGroupsOverTheLimitDoNotShareEachOthersPresence() async throws {
+        var configuration = ChatServerConfiguration()
+        configuration.presenceMaxGroupSize = 3
+        try await ServerHarness.run(configuration: configuration) { harness in
+            let alice = try await harness.user("alice")
+            let bob = try await harness.user("bob")
+            let carol = try await harness.user("carol")
+            let dave = try await harness.user("dave")
+            let aliceClient = try await harness.connect("alice")
+            let bobClient = try await harness.connect("bob")
+            let carolClient = try await harness.connect("carol")
+            var daveClient = try await harness.connect("dave")
+
+            // Three members, at the limit: introduced.
+            _ = try await aliceClient.client.createGroup("Small", members: [bob, carol])
+            try await bobClient.waitFor("alice online", Self.sawOnline(alice))
+            try await carolClient.waitFor("bob online", Self.sawOnline(bob))
+
+            // Four members, over it: nobody hears of Dave nor Dave of anybody, at creation or when he reconnects.
+            let large = try await aliceClient.client.createGroup("Large", members: [bob, carol, dave])
+            await daveClient.disconnect()
+            daveClient = try await harness.connect("dave")
+            // Presence frames would be queued before this message on every connection (outboxes are in order).
+            _ = try await aliceClient.client.send("barrier", to: large.id)
+            try await daveClient.waitForMessages(1, in: large.id)
+            try await carolClient.waitForMessages(1, in: large.id)
+            #expect(!daveClient.events.contains { if case .presence = $0 { true } else { false } })
+            #expect(!Self.sawOnline(dave)(carolClient.events))
+            #expect(!Self.sawOnline(dave)(aliceClient.events))
         }
     }
 
