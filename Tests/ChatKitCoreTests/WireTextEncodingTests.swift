@@ -13,9 +13,9 @@ import ChatKitCore
 import Foundation
 import Testing
 
-/// The server writes its frequent frames by hand instead of through `JSONEncoder`; these tests hold the hand-written
+/// Both ends write their frequent frames by hand instead of through `JSONEncoder`; these tests hold the hand-written
 /// text to exactly the bytes `JSONEncoder` (sorted keys, unescaped slashes, dates as integer milliseconds) writes.
-@Suite("Server frames are written exactly as JSONEncoder writes them")
+@Suite("Frames are written exactly as JSONEncoder writes them")
 struct WireTextEncodingTests {
     /// The reference: Foundation's encoder with the settings the wire protocol documents.
     private static func reference(_ frame: ServerFrame) throws -> String {
@@ -190,6 +190,31 @@ struct WireTextEncodingTests {
         ]
         for frame in frames {
             try Self.expectSameText(frame)
+        }
+    }
+
+    @Test func sendRequestsAndOtherClientFrames() throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let codec = WireCodec()
+        let attachment = Attachment(id: "a-1", fileName: "x.png", contentType: "image/png", byteCount: 5, width: 1)
+        var frames: [ClientFrame] = []
+        for body in Self.awkwardStrings {
+            frames.append(ClientFrame(id: "r" + body, .send(.init(conversationID: "c-1", clientMessageID: "k", body: body))))
+        }
+        frames += [
+            ClientFrame(id: "1", .send(.init(
+                conversationID: "c/1", clientMessageID: "k\"1", body: "all", replyTo: "m-0", mentions: ["u-2", "u-3"],
+                attachments: [attachment, attachment]
+            ))),
+            ClientFrame(id: "2", .send(.init(conversationID: "c", clientMessageID: "k", body: "", mentions: [], attachments: []))),
+            ClientFrame(id: "3", .hello(.init(token: "t", cursor: StreamPosition(5)))),
+            ClientFrame(id: "4", .markRead(.init(conversationID: "c", seq: 9))),
+        ]
+        for frame in frames {
+            let text = try codec.encode(frame)
+            #expect(text == String(decoding: try encoder.encode(frame), as: UTF8.self))
+            #expect(try codec.decodeClientFrame(text).get() == frame)
         }
     }
 

@@ -150,7 +150,7 @@ extension Message {
 }
 
 extension Attachment {
-    fileprivate func write(to writer: inout JSONTextWriter) {
+    func write(to writer: inout JSONTextWriter) {
         writer.object { writer in
             writer.field("byteCount", byteCount)
             writer.field("contentType", contentType)

@@ -42,7 +42,7 @@ public struct WireCodec: Sendable {
 
     /// Encodes a frame as JSON text.
     public func encode(_ frame: ClientFrame) throws -> String {
-        String(decoding: try Self.makeEncoder().encode(frame), as: UTF8.self)
+        try frame.jsonText()
     }
 
     /// Decodes a server frame.
