@@ -18,13 +18,23 @@ import GRDBSQLite
 /// argument as a `DatabaseValue`, a cursor object per query, checks), several times what SQLite spends on a
 /// small insert; an append runs four statements. The statement itself is one of GRDB's cached statements of
 /// the connection, so GRDB still owns it and finalizes it when the connection closes. Use it only inside one
-/// database access, and reset it (``step()`` leaves a finished statement reset) before the access ends.
+/// database access (GRDB's queue serializes those, so only one thread uses the connection and its statements),
+/// and reset it (``step()`` leaves a finished statement reset) before the access ends.
+///
+/// It keeps GRDB's `Statement` object, not only its handle: the handle is finalized when that object is
+/// released, and GRDB releases cached statements whenever it empties its statement cache (a schema change
+/// through GRDB, `Database.clearSchemaCache()`, `releaseMemory()`, a failed GRDB statement of the same SQL). Held
+/// here, the handle stays valid until this value is gone, whatever the cache does meanwhile.
 struct RawStatement {
+    /// Owns `handle`.
+    private let statement: Statement
     let handle: OpaquePointer
     let connection: OpaquePointer
 
     init(_ db: Database, _ sql: String) throws {
-        handle = try db.cachedStatement(sql: sql).sqliteStatement
+        statement = try db.cachedStatement(sql: sql)
+        handle = statement.sqliteStatement
+        // Not nil: preparing the statement just succeeded on it.
         connection = db.sqliteConnection!
         sqlite3_reset(handle)
         sqlite3_clear_bindings(handle)
