@@ -67,7 +67,9 @@ struct CheckpointerTests {
                         tasks.addTask {
                             for index in 0..<25 {
                                 // Appends after the close fail with `.storageFailure`; that is expected here.
-                                _ = try? await fixture.send("round \(round): \(sender).\(index)", from: alice, to: group)
+                                _ = try? await fixture.send(
+                                    "round \(round): \(sender).\(index)", from: alice, to: group
+                                )
                             }
                         }
                     }
