@@ -11,17 +11,24 @@
 
 // Micro-benchmarks of SQLiteChatStore. Not tests: run in release and read the numbers.
 //
-//   swift run -c release chatkit-sqlite-bench [--appends N] [--messages N] [--synchronous normal|full|off]
-//       [--directory DIR]
+//   swift build -c release --product chatkit-sqlite-bench
+//   .build/release/chatkit-sqlite-bench [--appends N] [--messages N] [--synchronous normal|full|off]
+//       [--directory DIR] [--phases single,own,shared] [--database PATH]
 //
 // --messages 0 runs only the append benchmarks. Files go to a fresh directory under DIR (default: the temporary
 // directory), removed at the end.
 //
-// 1. Appends/s with 1 and 16 concurrent writers (each writer to its own conversation, then all 16 to one).
+// 1. Appends/s with 1 and 16 concurrent writers (each writer to its own conversation, then all 16 to one). Each
+//    writer awaits its own append before sending the next, as a connection does.
 // 2. Loads a conversation with --messages messages (default 1,000,000), then measures history pages of 50,
-//    sync pages of 100, and searches, reporting p50/p99 latencies.
+//    sync pages of 100, and searches, reporting p50/p99 latencies. With --database PATH the loaded database is
+//    kept at PATH, and a later run with the same PATH measures it again without loading.
+//
+// The program has a synchronous main (it blocks on a semaphore while the benchmark runs in a task) so that it
+// also runs under valgrind, which crashes on the way an async main parks the main thread.
 import ChatKitCore
 import ChatKitSQLite
+import Dispatch
 import Foundation
 
 struct Options {
@@ -29,6 +36,8 @@ struct Options {
     var messages = 1_000_000
     var synchronous = SQLiteChatStore.Synchronous.normal
     var directory: String?
+    var phases: Set<String> = ["single", "own", "shared"]
+    var database: String?
 
     init(_ arguments: [String]) {
         var iterator = arguments.dropFirst().makeIterator()
@@ -37,14 +46,31 @@ struct Options {
             case "--appends": appends = Int(iterator.next() ?? "") ?? appends
             case "--messages": messages = Int(iterator.next() ?? "") ?? messages
             case "--directory": directory = iterator.next()
+            case "--database": database = iterator.next()
+            case "--phases": phases = Set((iterator.next() ?? "").split(separator: ",").map(String.init))
             case "--synchronous":
                 switch iterator.next() {
                 case "full": synchronous = .full
                 case "off": synchronous = .off
                 default: synchronous = .normal
                 }
+            case "--help", "-h":
+                say(
+                    """
+                    usage: chatkit-sqlite-bench [--appends N] [--messages N] [--synchronous normal|full|off]
+                                                [--directory DIR] [--phases single,own,shared] [--database PATH]
+                      --appends N      appends of the 16-writer phases (the 1-writer phase does N/4); default 100000
+                      --messages N     messages of the read benchmarks; 0 skips them; default 1000000
+                      --synchronous    durability of the stores; default normal (the store's default)
+                      --directory DIR  where the append databases go (a fresh subdirectory, removed at the end)
+                      --phases LIST    which append phases run: single (1 writer), own (16 writers, own
+                                       conversations), shared (16 writers, one conversation); default all
+                      --database PATH  keep the read-benchmark database at PATH; reuse it if already loaded
+                    """
+                )
+                exit(0)
             default:
-                say("unknown argument \(argument)")
+                say("unknown argument \(argument) (see --help)")
                 exit(2)
             }
         }
@@ -59,13 +85,15 @@ func say(_ line: String) {
 let options = Options(CommandLine.arguments)
 let directory = URL(fileURLWithPath: options.directory ?? NSTemporaryDirectory())
     .appendingPathComponent("chatkit-sqlite-bench-\(UUID().uuidString)")
-try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-defer { try? FileManager.default.removeItem(at: directory) }
 
-func openStore(_ name: String) throws -> SQLiteChatStore {
-    var configuration = SQLiteChatStore.Configuration(path: directory.appendingPathComponent(name).path)
+func openStore(path: String) throws -> SQLiteChatStore {
+    var configuration = SQLiteChatStore.Configuration(path: path)
     configuration.synchronous = options.synchronous
     return try SQLiteChatStore(configuration: configuration)
+}
+
+func openStore(_ name: String) throws -> SQLiteChatStore {
+    try openStore(path: directory.appendingPathComponent(name).path)
 }
 
 func seconds(_ duration: Duration) -> Double {
@@ -82,6 +110,27 @@ func report(_ name: String, _ samples: [Duration]) {
             name, sorted.count, percentile(0.5), percentile(0.99), sorted.last! * 1000
         )
     )
+}
+
+/// Random client message IDs, as random as the UUIDs clients send (so the store's index of them sees the same
+/// spread), without the `/dev/urandom` read per ID that `ClientMessageID.random()` costs: that is the client's
+/// work, and would otherwise take a tenth of the CPU this benchmark measures.
+struct ClientIDs {
+    private var state = UInt64.random(in: .min ... .max)
+
+    mutating func next() -> ClientMessageID {
+        func word() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+        let (high, low) = (String(word(), radix: 16), String(word(), radix: 16))
+        return ClientMessageID(
+            rawValue: String(repeating: "0", count: 16 - high.count) + high + String(repeating: "0", count: 16 - low.count) + low
+        )
+    }
 }
 
 /// Appends `total` messages from `writers` concurrent tasks; `shared` puts them all in one conversation.
@@ -107,10 +156,11 @@ func appendThroughput(writers: Int, total: Int, shared: Bool) async throws {
         for writer in 0..<writers {
             let (user, conversation) = (users[writer], conversations[writer])
             tasks.addTask {
+                var random = ClientIDs()
                 for number in 0..<perWriter {
                     _ = try await store.append(
                         NewMessage(
-                            conversationID: conversation, senderID: user,
+                            conversationID: conversation, senderID: user, clientMessageID: random.next(),
                             body: "writer \(writer) sends message number \(number) with a few more words"
                         )
                     )
@@ -120,65 +170,19 @@ func appendThroughput(writers: Int, total: Int, shared: Bool) async throws {
         try await tasks.waitForAll()
     }
     let elapsed = seconds(ContinuousClock.now - start)
+    // New messages are indexed for search in the background, in batches; a search indexes what is left first.
+    // Timing the first search shows the indexing work the append figure does not include.
+    let searchStart = ContinuousClock.now
+    _ = try await store.search("sends", as: users[0], in: nil, limit: 1)
+    let search = seconds(ContinuousClock.now - searchStart)
     say(
         String(
-            format: "appends, %2d writer(s), %@: %d in %.2f s = %.0f appends/s",
+            format: "appends, %2d writer(s), %@: %d in %.2f s = %.0f appends/s (first search after: %.1f ms)",
             writers, shared ? "one conversation " : "own conversations", perWriter * writers, elapsed,
-            Double(perWriter * writers) / elapsed
+            Double(perWriter * writers) / elapsed, search * 1000
         )
     )
 }
-
-say("synchronous = \(options.synchronous)")
-try await appendThroughput(writers: 1, total: options.appends / 4, shared: false)
-try await appendThroughput(writers: 16, total: options.appends, shared: false)
-try await appendThroughput(writers: 16, total: options.appends, shared: true)
-
-if options.messages == 0 {
-    try? FileManager.default.removeItem(at: directory)
-    exit(0)
-}
-
-// A store with one big conversation among a few others, and words to search for.
-let vocabulary = (0..<5000).map { "word\($0)" }
-var generator = SystemRandomNumberGenerator()
-let store = try openStore("big.sqlite")
-let alice = try await store.createUser(NewUser(username: "alice"), passwordHash: nil).id
-let bob = try await store.createUser(NewUser(username: "bob"), passwordHash: nil).id
-let big = try await store.createConversation(.group("big", createdBy: alice, members: [bob])).id
-var small: [ConversationID] = []
-for index in 0..<20 {
-    small.append(try await store.createConversation(.group("small \(index)", createdBy: bob, members: [alice])).id)
-}
-let loadStart = ContinuousClock.now
-let loaders = 32
-let perLoader = options.messages / loaders
-try await withThrowingTaskGroup(of: Void.self) { tasks in
-    for loader in 0..<loaders {
-        tasks.addTask { [vocabulary, small] in
-            var generator = SystemRandomNumberGenerator()
-            for number in 0..<perLoader {
-                // Zipf-like word choice: low word numbers are common, high ones rare.
-                let words = (0..<8).map { _ in
-                    vocabulary[Int(pow(Double.random(in: 0..<1, using: &generator), 3) * Double(vocabulary.count))]
-                }
-                let conversation = number % 50 == 0 ? small[number % small.count] : big
-                _ = try await store.append(
-                    NewMessage(
-                        conversationID: conversation, senderID: loader.isMultiple(of: 2) ? alice : bob,
-                        body: words.joined(separator: " ") + (number % 1000 == 0 ? " needle" : "")
-                    )
-                )
-            }
-        }
-    }
-    try await tasks.waitForAll()
-}
-let loaded = try await store.conversation(big, as: alice).lastSeq
-say(
-    String(format: "loaded %d messages (%d in the big conversation) in %.1f s", options.messages, loaded,
-        seconds(ContinuousClock.now - loadStart))
-)
 
 func measure(_ name: String, count: Int, _ body: () async throws -> Void) async throws {
     for _ in 0..<20 { try await body() }  // warm up caches and statements
@@ -191,31 +195,128 @@ func measure(_ name: String, count: Int, _ body: () async throws -> Void) async 
     report(name, samples)
 }
 
-try await measure("history page of 50, latest", count: 2000) {
-    _ = try await store.messages(in: big, .latest(limit: 50), as: alice)
+/// A store with one big conversation among 20 small ones, loaded with `messages` messages by 32 concurrent
+/// writers, or the one kept at `--database` by an earlier run.
+func readStore() async throws -> (store: SQLiteChatStore, alice: UserID, bob: UserID, big: ConversationID) {
+    let path = options.database ?? directory.appendingPathComponent("big.sqlite").path
+    let openStart = ContinuousClock.now
+    let store = try openStore(path: path)
+    if let alice = try await store.user(username: "alice"),
+        let big = try await store.conversations(of: alice.id).first(where: { $0.conversation.title == "big" }),
+        let bob = try await store.user(username: "bob")
+    {
+        say(
+            String(
+                format: "reusing %@ (%d messages in the big conversation), opened in %.2f s", path,
+                big.conversation.lastSeq, seconds(ContinuousClock.now - openStart)
+            )
+        )
+        return (store, alice.id, bob.id, big.conversation.id)
+    }
+    let alice = try await store.createUser(NewUser(username: "alice"), passwordHash: nil).id
+    let bob = try await store.createUser(NewUser(username: "bob"), passwordHash: nil).id
+    let big = try await store.createConversation(.group("big", createdBy: alice, members: [bob])).id
+    var small: [ConversationID] = []
+    for index in 0..<20 {
+        small.append(try await store.createConversation(.group("small \(index)", createdBy: bob, members: [alice])).id)
+    }
+    let loadStart = ContinuousClock.now
+    let loaders = 32
+    let perLoader = options.messages / loaders
+    try await withThrowingTaskGroup(of: Void.self) { tasks in
+        for loader in 0..<loaders {
+            tasks.addTask { [vocabulary, small] in
+                var generator = SystemRandomNumberGenerator()
+                for number in 0..<perLoader {
+                    // Zipf-like word choice: low word numbers are common, high ones rare.
+                    let words = (0..<8).map { _ in
+                        vocabulary[Int(pow(Double.random(in: 0..<1, using: &generator), 3) * Double(vocabulary.count))]
+                    }
+                    let conversation = number % 50 == 0 ? small[number % small.count] : big
+                    _ = try await store.append(
+                        NewMessage(
+                            conversationID: conversation, senderID: loader.isMultiple(of: 2) ? alice : bob,
+                            body: words.joined(separator: " ") + (number % 1000 == 0 ? " needle" : "")
+                        )
+                    )
+                }
+            }
+        }
+        try await tasks.waitForAll()
+    }
+    let loaded = try await store.conversation(big, as: alice).lastSeq
+    say(
+        String(
+            format: "loaded %d messages (%d in the big conversation) in %.1f s", options.messages, loaded,
+            seconds(ContinuousClock.now - loadStart)
+        )
+    )
+    return (store, alice, bob, big)
 }
-try await measure("history page of 50, random position", count: 2000) {
-    _ = try await store.messages(in: big, .before(Int64.random(in: 51...loaded, using: &generator), limit: 50), as: alice)
+
+let vocabulary = (0..<5000).map { "word\($0)" }
+
+func readBenchmarks() async throws {
+    var generator = SystemRandomNumberGenerator()
+    let (store, alice, bob, big) = try await readStore()
+    let loaded = try await store.conversation(big, as: alice).lastSeq
+    try await measure("history page of 50, latest", count: 2000) {
+        _ = try await store.messages(in: big, .latest(limit: 50), as: alice)
+    }
+    try await measure("history page of 50, random position", count: 2000) {
+        _ = try await store.messages(
+            in: big, .before(Int64.random(in: 51...loaded, using: &generator), limit: 50), as: alice
+        )
+    }
+    let latest = try await store.latestPosition().rawValue
+    try await measure("sync page of 100, random cursor", count: 2000) {
+        let cursor = StreamPosition(Int64.random(in: 0..<(latest - 100), using: &generator))
+        _ = try await store.events(for: bob, after: cursor, limit: 100)
+    }
+    try await measure("search, rare word (~1k hits), limit 20", count: 500) {
+        _ = try await store.search("needle", as: alice, in: nil, limit: 20)
+    }
+    try await measure("search, random word, limit 20", count: 500) {
+        _ = try await store.search(vocabulary.randomElement(using: &generator)!, as: alice, in: nil, limit: 20)
+    }
+    try await measure("search, common word (most messages), limit 20", count: 500) {
+        _ = try await store.search("word0", as: alice, in: nil, limit: 20)
+    }
+    try await measure("search, two words, limit 20", count: 500) {
+        let words = (0..<2).map { _ in vocabulary[Int.random(in: 0..<500, using: &generator)] }
+        _ = try await store.search(words.joined(separator: " "), as: alice, in: nil, limit: 20)
+    }
+    try await measure("search, prefix word12*, limit 20", count: 50) {
+        _ = try await store.search("word12*", as: alice, in: nil, limit: 20)
+    }
+    try store.close()
 }
-let latest = try await store.latestPosition().rawValue
-try await measure("sync page of 100, random cursor", count: 2000) {
-    let cursor = StreamPosition(Int64.random(in: 0..<(latest - 100), using: &generator))
-    _ = try await store.events(for: bob, after: cursor, limit: 100)
+
+func run() async throws {
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: directory) }
+    say("synchronous = \(options.synchronous)")
+    if options.phases.contains("single") {
+        try await appendThroughput(writers: 1, total: options.appends / 4, shared: false)
+    }
+    if options.phases.contains("own") {
+        try await appendThroughput(writers: 16, total: options.appends, shared: false)
+    }
+    if options.phases.contains("shared") {
+        try await appendThroughput(writers: 16, total: options.appends, shared: true)
+    }
+    if options.messages > 0 { try await readBenchmarks() }
 }
-try await measure("search, rare word (~1k hits), limit 20", count: 500) {
-    _ = try await store.search("needle", as: alice, in: nil, limit: 20)
+
+// Detached: a plain `Task` here would inherit the main actor, whose thread is the one blocked on the semaphore.
+let finished = DispatchSemaphore(value: 0)
+Task.detached {
+    do {
+        try await run()
+    } catch {
+        say("failed: \(error)")
+        exit(1)
+    }
+    finished.signal()
 }
-try await measure("search, random word, limit 20", count: 500) {
-    _ = try await store.search(vocabulary.randomElement(using: &generator)!, as: alice, in: nil, limit: 20)
-}
-try await measure("search, common word (most messages), limit 20", count: 500) {
-    _ = try await store.search("word0", as: alice, in: nil, limit: 20)
-}
-try await measure("search, two words, limit 20", count: 500) {
-    let words = (0..<2).map { _ in vocabulary[Int.random(in: 0..<500, using: &generator)] }
-    _ = try await store.search(words.joined(separator: " "), as: alice, in: nil, limit: 20)
-}
-try await measure("search, prefix word12*, limit 20", count: 500) {
-    _ = try await store.search("word12*", as: alice, in: nil, limit: 20)
-}
-try store.close()
+finished.wait()

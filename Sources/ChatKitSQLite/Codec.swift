@@ -38,6 +38,9 @@ enum Codec {
         return encoder
     }
 
+    /// A decoder shared by reads (`JSONDecoder` is `Sendable`: decoding does not change it).
+    static let sharedDecoder = makeDecoder()
+
     static func makeDecoder() -> JSONDecoder {
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .custom { decoder in
@@ -72,7 +75,7 @@ let qualifiedMessageColumns = """
 
 extension Codec {
     /// Decodes a message from a row selected with ``messageColumns`` (columns by index, for speed).
-    static func message(_ row: Row, _ decoder: JSONDecoder) throws -> Message {
+    static func message(_ row: Row, _ decoder: JSONDecoder = sharedDecoder) throws -> Message {
         Message(
             id: MessageID(rawValue: row[0]),
             conversationID: ConversationID(rawValue: row[1]),

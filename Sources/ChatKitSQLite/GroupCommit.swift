@@ -76,6 +76,9 @@ final class GroupCommit<Input: Sendable, Output: Sendable>: Sendable {
 
     /// Commits one batch headed by the leader's own input, then hands the leadership on.
     private func lead(with input: Input) async -> Result<Output, any Error> {
+        // Let the tasks that are ready to run (typically the submitters the previous batch just resumed) submit
+        // their next input before the batch is taken, so that it carries them.
+        await Task.yield()
         let batch = state.withLock { state in
             let count = min(state.waiters.count, maximumBatchSize - 1)
             let batch = Array(state.waiters.prefix(count))

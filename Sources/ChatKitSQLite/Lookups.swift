@@ -69,6 +69,22 @@ enum Lookups {
         return conversation
     }
 
+    /// The last seq of the conversation, if `user` is a member of it; `.notFound` otherwise. One query, for the
+    /// history read path.
+    static func memberLastSeq(_ db: Database, _ id: ConversationID, _ user: UserID) throws -> Int64 {
+        let statement = try db.cachedStatement(
+            sql: """
+                SELECT c.lastSeq, m.role FROM conversation c
+                LEFT JOIN member m ON m.conversationID = c.id AND m.userID = ?
+                WHERE c.id = ?
+                """
+        )
+        statement.setUncheckedArguments([user.rawValue, id.rawValue])
+        guard let row = try Row.fetchOne(statement) else { throw notFound() }
+        try MembershipRules.checkIsMember((row[1] as String?).map(MemberRole.init(rawValue:)))
+        return row[0]
+    }
+
     static func ownerCount(_ db: Database, _ id: ConversationID) throws -> Int {
         try Int.fetchOne(
             db.cachedStatement(sql: "SELECT COUNT(*) FROM member WHERE conversationID = ? AND role = 'owner'"),

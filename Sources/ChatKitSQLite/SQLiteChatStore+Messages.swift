@@ -32,28 +32,135 @@ extension SQLiteChatStore {
         }
     }
 
-    /// Appends one message inside a group-commit transaction. Every check runs before the first write, so a
-    /// refused message (a thrown ``ChatError``) changes nothing.
-    static func append(_ new: NewMessage, _ context: WriteContext) throws -> Message {
-        let db = context.db
-        guard
-            let row = try Row.fetchOne(
-                db.cachedStatement(
-                    sql: """
-                        SELECT c.lastSeq, m.role FROM conversation c
-                        LEFT JOIN member m ON m.conversationID = c.id AND m.userID = ?
-                        WHERE c.id = ?
-                        """
-                ),
-                arguments: [new.senderID.rawValue, new.conversationID.rawValue]
-            ), row[1] as String? != nil
-        else { throw Lookups.notFound() }
-        let lastSeq: Int64 = row[0]
-        if let existing = try Row.fetchOne(
-            db.cachedStatement(sql: "SELECT \(messageColumns) FROM message WHERE senderID = ? AND clientMessageID = ?"),
-            arguments: [new.senderID.rawValue, new.clientMessageID.rawValue]
-        ) {
-            let message = try Codec.message(existing, context.decoder)
+    /// Appends the messages of one group-commit batch inside its transaction and returns one result per message.
+    ///
+    /// Every check of a message runs before its first write, so a refused message (a thrown ``ChatError``)
+    /// changes nothing and the others go on; any other error fails the transaction, and so the whole batch. What
+    /// the batch learns about a conversation (its last seq, who may post) is kept for the rest of the batch, and
+    /// each conversation row is updated once, at the end.
+    static func appendBatch(_ batch: [NewMessage], _ context: WriteContext) throws -> [Result<Message, any Error>] {
+        var appender = try BatchAppender(context)
+        let results = try batch.map { new -> Result<Message, any Error> in
+            do {
+                return .success(try appender.append(new))
+            } catch let error as ChatError {
+                return .failure(error)
+            }
+        }
+        try appender.finish()
+        return results
+    }
+
+    /// The state of one batch of appends. Its statements run through ``RawStatement``.
+    struct BatchAppender {
+        let context: WriteContext
+        /// The row, last seq and (if the batch appended to it) new activity position of each conversation the
+        /// batch looked at.
+        var conversations: [String: (row: Int64, lastSeq: Int64, activity: Int64?)] = [:]
+        /// The (conversation, sender) pairs whose membership the batch has checked.
+        var members: Set<MemberKey> = []
+        let membership: RawStatement
+        let dedupe: RawStatement
+        let insertMessage: RawStatement
+
+        struct MemberKey: Hashable {
+            let conversationID: String
+            let senderID: String
+        }
+
+        init(_ context: WriteContext) throws {
+            self.context = context
+            let db = context.db
+            membership = try RawStatement(
+                db,
+                """
+                SELECT c.rowid, c.lastSeq, m.role IS NOT NULL FROM conversation c
+                LEFT JOIN member m ON m.conversationID = c.id AND m.userID = ?1
+                WHERE c.id = ?2
+                """
+            )
+            dedupe = try RawStatement(db, "SELECT rowNumber FROM message WHERE senderID = ?1 AND clientMessageID = ?2")
+            insertMessage = try RawStatement(
+                db,
+                """
+                INSERT INTO message (id, conversationID, seq, senderID, clientMessageID, body, replyTo, mentions,
+                    attachments, createdAt, createdPosition)
+                VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+                """
+            )
+        }
+
+        mutating func append(_ new: NewMessage) throws -> Message {
+            let conversationID = new.conversationID.rawValue
+            let senderID = new.senderID.rawValue
+            let key = MemberKey(conversationID: conversationID, senderID: senderID)
+            if !members.contains(key) {
+                membership.bind(1, senderID)
+                membership.bind(2, conversationID)
+                guard try membership.step() else { throw Lookups.notFound() }
+                let (row, lastSeq, isMember) = (membership.int64(0), membership.int64(1), membership.int64(2) != 0)
+                membership.reset()
+                guard isMember else { throw Lookups.notFound() }
+                if conversations[conversationID] == nil { conversations[conversationID] = (row, lastSeq, nil) }
+                members.insert(key)
+            }
+            dedupe.bind(1, senderID)
+            dedupe.bind(2, new.clientMessageID.rawValue)
+            if try dedupe.step() {
+                let rowNumber = dedupe.int64(0)
+                dedupe.reset()
+                return try existing(rowNumber, new)
+            }
+            if let replyTo = new.replyTo {
+                let conversation = try String.fetchOne(
+                    context.db.cachedStatement(sql: "SELECT conversationID FROM message WHERE id = ?"),
+                    arguments: [replyTo.rawValue]
+                )
+                guard conversation == conversationID else {
+                    throw ChatError(.invalidArgument, "A reply must refer to a message of the same conversation.")
+                }
+            }
+            let position = context.nextPosition().rawValue
+            let conversation = conversations[conversationID]!
+            let seq = conversation.lastSeq + 1
+            let id = context.messageIDs.next(at: context.now)
+            insertMessage.bind(1, id.rawValue)
+            insertMessage.bind(2, conversationID)
+            insertMessage.bind(3, seq)
+            insertMessage.bind(4, senderID)
+            insertMessage.bind(5, new.clientMessageID.rawValue)
+            insertMessage.bind(6, new.body)
+            insertMessage.bind(7, new.replyTo?.rawValue)
+            insertMessage.bind(8, try Codec.list(new.mentions, context.encoder))
+            insertMessage.bind(9, try Codec.list(new.attachments, context.encoder))
+            insertMessage.bind(10, context.nowMilliseconds)
+            insertMessage.bind(11, position)
+            // The row is also the message's `messageCreated` event, at `createdPosition` (see `Schema.v3`).
+            try insertMessage.execute()
+            conversations[conversationID] = (conversation.row, seq, position)
+            return Message(
+                id: id,
+                conversationID: new.conversationID,
+                seq: seq,
+                senderID: new.senderID,
+                clientMessageID: new.clientMessageID,
+                body: new.body,
+                replyTo: new.replyTo,
+                mentions: new.mentions,
+                attachments: new.attachments,
+                createdAt: context.now
+            )
+        }
+
+        /// The message an earlier append with the same client message ID stored (a retry), or `.conflict`.
+        func existing(_ rowNumber: Int64, _ new: NewMessage) throws -> Message {
+            guard
+                let row = try Row.fetchOne(
+                    context.db.cachedStatement(sql: "SELECT \(messageColumns) FROM message WHERE rowNumber = ?"),
+                    arguments: [rowNumber]
+                )
+            else { throw ChatError(.storageFailure, "A message vanished during its transaction.") }
+            let message = try Codec.message(row)
             guard message.conversationID == new.conversationID else {
                 throw ChatError(
                     .conflict,
@@ -62,49 +169,21 @@ extension SQLiteChatStore {
             }
             return message
         }
-        if let replyTo = new.replyTo {
-            let conversation = try String.fetchOne(
-                db.cachedStatement(sql: "SELECT conversationID FROM message WHERE id = ?"),
-                arguments: [replyTo.rawValue]
+
+        /// Stores each touched conversation's new last seq and activity.
+        func finish() throws {
+            let update = try RawStatement(
+                context.db,
+                "UPDATE conversation SET lastSeq = ?1, activityPosition = ?2 WHERE rowid = ?3"
             )
-            guard conversation == new.conversationID.rawValue else {
-                throw ChatError(.invalidArgument, "A reply must refer to a message of the same conversation.")
+            for state in conversations.values {
+                guard let activity = state.activity else { continue }
+                update.bind(1, state.lastSeq)
+                update.bind(2, activity)
+                update.bind(3, state.row)
+                try update.execute()
             }
         }
-        let position = context.nextPosition()
-        let message = Message(
-            id: .random(),
-            conversationID: new.conversationID,
-            seq: lastSeq + 1,
-            senderID: new.senderID,
-            clientMessageID: new.clientMessageID,
-            body: new.body,
-            replyTo: new.replyTo,
-            mentions: new.mentions,
-            attachments: new.attachments,
-            createdAt: context.now
-        )
-        try db.cachedStatement(
-            sql: """
-                INSERT INTO message (id, conversationID, seq, senderID, clientMessageID, body, replyTo, mentions,
-                    attachments, createdAt)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """
-        ).execute(arguments: [
-            message.id.rawValue, message.conversationID.rawValue, message.seq, message.senderID.rawValue,
-            message.clientMessageID.rawValue, message.body, message.replyTo?.rawValue,
-            try Codec.list(message.mentions, context.encoder), try Codec.list(message.attachments, context.encoder),
-            context.nowMilliseconds,
-        ])
-        try db.cachedStatement(sql: "UPDATE conversation SET lastSeq = ?, activityPosition = ? WHERE id = ?")
-            .execute(arguments: [message.seq, position.rawValue, message.conversationID.rawValue])
-        try context.record(
-            StoredEvent(
-                position: position, kind: .messageCreated, conversationID: message.conversationID,
-                actorID: message.senderID, createdAt: context.now, message: message
-            )
-        )
-        return message
     }
 
     public func message(_ id: MessageID, as user: UserID) async throws -> Message {
@@ -116,80 +195,124 @@ extension SQLiteChatStore {
     public func messages(in id: ConversationID, _ query: HistoryQuery, as user: UserID) async throws -> [Message] {
         try MembershipRules.validateLimit(query.limit)
         return try await read { db in
-            let conversation = try Lookups.memberConversation(db, id, user)
-            guard let (range, _) = query.seqRange(lastSeq: conversation.lastSeq) else { return [] }
-            let decoder = Codec.makeDecoder()
-            return try Row.fetchAll(
-                db.cachedStatement(
-                    sql: """
-                        SELECT \(messageColumns) FROM message
-                        WHERE conversationID = ? AND seq BETWEEN ? AND ? ORDER BY seq
-                        """
-                ),
-                arguments: [id.rawValue, range.lowerBound, range.upperBound]
-            ).map { try Codec.message($0, decoder) }
+            let lastSeq = try Lookups.memberLastSeq(db, id, user)
+            guard let (range, _) = query.seqRange(lastSeq: lastSeq) else { return [] }
+            let statement = try db.cachedStatement(
+                sql: """
+                    SELECT \(messageColumns) FROM message
+                    WHERE conversationID = ? AND seq BETWEEN ? AND ? ORDER BY seq
+                    """
+            )
+            statement.setUncheckedArguments([id.rawValue, range.lowerBound, range.upperBound])
+            var messages: [Message] = []
+            messages.reserveCapacity(Int(min(range.upperBound - range.lowerBound + 1, 1000)))
+            // A cursor's rows read the statement's columns in place; nothing is copied before decoding.
+            let rows = try Row.fetchCursor(statement)
+            while let row = try rows.next() { messages.append(try Codec.message(row)) }
+            return messages
         }
     }
 
     public func editMessage(_ id: MessageID, body: String, by user: UserID) async throws -> Message {
         try await write { context in
-            var message = try Lookups.visibleMessage(context.db, id, user, context.decoder).message
-            try MembershipRules.checkCanEdit(message, body: body, actor: user)
+            let original = try Lookups.visibleMessage(context.db, id, user, context.decoder).message
+            try MembershipRules.checkCanEdit(original, body: body, actor: user)
+            var message = original
             message.body = body
             message.editedAt = context.now
-            return try Self.replace(message, kind: .messageEdited, actor: user, context)
+            return try Self.replace(original, with: message, kind: .messageEdited, actor: user, context)
         }
     }
 
     public func deleteMessage(_ id: MessageID, by user: UserID) async throws -> Message {
         try await write { context in
-            let (found, role) = try Lookups.visibleMessage(context.db, id, user, context.decoder)
-            var message = found
-            try MembershipRules.checkCanDelete(message, actor: user, actorRole: role)
-            guard !message.isDeleted else { return message }
+            let (original, role) = try Lookups.visibleMessage(context.db, id, user, context.decoder)
+            try MembershipRules.checkCanDelete(original, actor: user, actorRole: role)
+            guard !original.isDeleted else { return original }
+            var message = original
             message.body = ""
             message.mentions = []
             message.attachments = []
             message.reactions = []
             message.deletedAt = context.now
-            return try Self.replace(message, kind: .messageDeleted, actor: user, context)
+            return try Self.replace(original, with: message, kind: .messageDeleted, actor: user, context)
         }
     }
 
     public func addReaction(_ emoji: String, to id: MessageID, by user: UserID) async throws -> Message {
         try MembershipRules.validateReaction(emoji)
         return try await write { context in
-            var message = try Lookups.visibleMessage(context.db, id, user, context.decoder).message
-            guard !message.isDeleted else { throw ChatError(.conflict, "A deleted message cannot get reactions.") }
-            guard !message.reactions.contains(where: { $0.userID == user && $0.emoji == emoji }) else {
-                return message
+            let original = try Lookups.visibleMessage(context.db, id, user, context.decoder).message
+            guard !original.isDeleted else { throw ChatError(.conflict, "A deleted message cannot get reactions.") }
+            guard !original.reactions.contains(where: { $0.userID == user && $0.emoji == emoji }) else {
+                return original
             }
             let reaction = Reaction(userID: user, emoji: emoji, createdAt: context.now)
+            var message = original
             message.reactions.append(reaction)
-            return try Self.replace(message, kind: .reactionAdded, actor: user, context, reaction: reaction)
+            return try Self.replace(original, with: message, kind: .reactionAdded, actor: user, context, reaction: reaction)
         }
     }
 
     public func removeReaction(_ emoji: String, from id: MessageID, by user: UserID) async throws -> Message {
         try await write { context in
-            var message = try Lookups.visibleMessage(context.db, id, user, context.decoder).message
-            guard let index = message.reactions.firstIndex(where: { $0.userID == user && $0.emoji == emoji }) else {
-                return message
+            let original = try Lookups.visibleMessage(context.db, id, user, context.decoder).message
+            guard let index = original.reactions.firstIndex(where: { $0.userID == user && $0.emoji == emoji }) else {
+                return original
             }
+            var message = original
             let reaction = message.reactions.remove(at: index)
-            return try Self.replace(message, kind: .reactionRemoved, actor: user, context, reaction: reaction)
+            return try Self.replace(original, with: message, kind: .reactionRemoved, actor: user, context, reaction: reaction)
         }
     }
 
     /// Stores a changed message (the search index follows by trigger) and records the event describing it.
+    ///
+    /// A message appended since `Schema.v3` is its own `messageCreated` event, which must keep showing the
+    /// message as it was created: the first change stores a copy of `original` in `event` at the event's
+    /// position. A deletion removes that copy again, so the deleted text leaves the `messageCreated` event too
+    /// (readers show the tombstone there either way).
     private static func replace(
-        _ message: Message,
+        _ original: Message,
+        with message: Message,
         kind: EventKind,
         actor: UserID,
         _ context: WriteContext,
         reaction: Reaction? = nil
     ) throws -> Message {
-        try context.db.execute(
+        let db = context.db
+        if let row = try Row.fetchOne(
+            db.cachedStatement(sql: "SELECT createdPosition, createdEventCopied FROM message WHERE id = ?"),
+            arguments: [message.id.rawValue]
+        ), let createdPosition = row[0] as Int64? {
+            let isCopied: Bool = row[1]
+            if message.isDeleted, isCopied {
+                try db.execute(
+                    sql: """
+                        DELETE FROM event WHERE position = ?;
+                        UPDATE message SET createdEventCopied = 0 WHERE id = ?;
+                        """,
+                    arguments: [createdPosition, message.id.rawValue]
+                )
+            } else if !message.isDeleted, !isCopied {
+                let created = StoredEvent(
+                    position: StreamPosition(createdPosition), kind: .messageCreated,
+                    conversationID: original.conversationID, actorID: original.senderID,
+                    createdAt: original.createdAt, message: original
+                )
+                try db.execute(
+                    sql: """
+                        INSERT INTO event (position, kind, conversationID, payload) VALUES (?, 'messageCreated', ?, ?);
+                        UPDATE message SET createdEventCopied = 1 WHERE id = ?;
+                        """,
+                    arguments: [
+                        createdPosition, original.conversationID.rawValue,
+                        try EventPayload.messageCreated(created, context.encoder), message.id.rawValue,
+                    ]
+                )
+            }
+        }
+        try db.execute(
             sql: """
                 UPDATE message SET body = ?, mentions = ?, attachments = ?, reactions = ?, editedAt = ?, deletedAt = ?
                 WHERE id = ?

@@ -26,53 +26,116 @@ extension SQLiteChatStore {
     /// query word ending in `*` matches as a prefix. Only messages of conversations `user` is a member of now
     /// are found; tombstones have no words. Among the newest 2000 matches, hits come best first by bm25 (ties
     /// newest first), each with a snippet of about 12 words around the matches, marked with `[` and `]`.
+    ///
+    /// New messages are indexed in batches shortly after they are appended (see ``SearchIndex``); a search that
+    /// finds messages not indexed yet indexes them first, so it sees every message whose append returned before
+    /// it began. Only if that fails (a full disk) are those messages matched by scanning them with the word rules
+    /// of ``ChatKitCore/SearchText``; they come after the ranked hits, newest first.
     public func search(_ query: String, as user: UserID, in conversation: ConversationID?, limit: Int) async throws
         -> [SearchHit]
     {
         try MembershipRules.validateLimit(limit)
-        let terms = SearchText(query: query).terms
-        let pattern = terms.map { term in
+        let text = SearchText(query: query)
+        let pattern = text.terms.map { term in
             "\"" + term.word.replacing("\"", with: "\"\"") + "\"" + (term.isPrefix ? " *" : "")
         }.joined(separator: " ")
-        return try await read { db in
+        let first = try await read { db -> (hits: [SearchHit], unindexed: ClosedRange<Int64>?) in
             if let conversation { _ = try Lookups.memberConversation(db, conversation, user) }
-            guard !terms.isEmpty, limit > 0 else { return [] }
-            var arguments: StatementArguments = [pattern, user.rawValue]
-            var restriction = ""
-            if let conversation {
-                restriction = "AND m.conversationID = ?"
-                arguments += [conversation.rawValue]
+            guard !text.terms.isEmpty, limit > 0 else { return ([], nil) }
+            let progress = try SearchIndex.progress(db)
+            if progress.lastRow > progress.indexedUpTo {
+                return ([], (progress.indexedUpTo + 1)...progress.lastRow)
             }
-            arguments += [Self.searchCandidateLimit]
-            let candidates = try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT messageSearch.rowid, bm25(messageSearch) FROM messageSearch
-                    JOIN message m ON m.rowNumber = messageSearch.rowid
-                    WHERE messageSearch MATCH ?
-                        AND m.conversationID IN (SELECT conversationID FROM member WHERE userID = ?)
-                        AND m.deletedAt IS NULL \(restriction)
-                    ORDER BY messageSearch.rowid DESC LIMIT ?
-                    """,
-                arguments: arguments
-            ).map { (rowNumber: $0[0] as Int64, score: $0[1] as Double) }
-            let best = candidates.sorted { ($0.score, -$0.rowNumber) < ($1.score, -$1.rowNumber) }.prefix(limit)
-            let decoder = Codec.makeDecoder()
-            return try best.compactMap { candidate in
-                guard
-                    let row = try Row.fetchOne(
-                        db.cachedStatement(
-                            sql: """
-                                SELECT \(qualifiedMessageColumns), snippet(messageSearch, 0, '[', ']', '…', 12)
-                                FROM messageSearch JOIN message m ON m.rowNumber = messageSearch.rowid
-                                WHERE messageSearch MATCH ? AND messageSearch.rowid = ?
-                                """
-                        ),
-                        arguments: [pattern, candidate.rowNumber]
-                    )
-                else { return nil }
-                return SearchHit(message: try Codec.message(row, decoder), snippet: row[14])
+            return (try Self.searchIndex(db, pattern, user, conversation, limit), nil)
+        }
+        guard let unindexed = first.unindexed else { return first.hits }
+        try? await searchIndex.catchUp()
+        return try await read { db in
+            var hits = try Self.searchIndex(db, pattern, user, conversation, limit)
+            let indexedUpTo = try SearchIndex.progress(db).indexedUpTo
+            if hits.count < limit, indexedUpTo < unindexed.upperBound {
+                let range = max(indexedUpTo + 1, unindexed.lowerBound)...unindexed.upperBound
+                hits += try Self.scan(db, range, text, user, conversation, limit - hits.count)
+            }
+            return hits
+        }
+    }
+
+    /// The ranked hits of the FTS5 index.
+    private static func searchIndex(
+        _ db: Database,
+        _ pattern: String,
+        _ user: UserID,
+        _ conversation: ConversationID?,
+        _ limit: Int
+    ) throws -> [SearchHit] {
+        var arguments: StatementArguments = [pattern, user.rawValue]
+        var restriction = ""
+        if let conversation {
+            restriction = "AND m.conversationID = ?"
+            arguments += [conversation.rawValue]
+        }
+        arguments += [Self.searchCandidateLimit]
+        let candidates = try Row.fetchAll(
+            db,
+            sql: """
+                SELECT messageSearch.rowid, bm25(messageSearch) FROM messageSearch
+                JOIN message m ON m.rowNumber = messageSearch.rowid
+                WHERE messageSearch MATCH ?
+                    AND m.conversationID IN (SELECT conversationID FROM member WHERE userID = ?)
+                    AND m.deletedAt IS NULL \(restriction)
+                ORDER BY messageSearch.rowid DESC LIMIT ?
+                """,
+            arguments: arguments
+        ).map { (rowNumber: $0[0] as Int64, score: $0[1] as Double) }
+        let best = candidates.sorted { ($0.score, -$0.rowNumber) < ($1.score, -$1.rowNumber) }.prefix(limit)
+        return try best.compactMap { candidate in
+            guard
+                let row = try Row.fetchOne(
+                    db.cachedStatement(
+                        sql: """
+                            SELECT \(qualifiedMessageColumns), snippet(messageSearch, 0, '[', ']', '…', 12)
+                            FROM messageSearch JOIN message m ON m.rowNumber = messageSearch.rowid
+                            WHERE messageSearch MATCH ? AND messageSearch.rowid = ?
+                            """
+                    ),
+                    arguments: [pattern, candidate.rowNumber]
+                )
+            else { return nil }
+            return SearchHit(message: try Codec.message(row), snippet: row[14])
+        }
+    }
+
+    /// Hits among unindexed message rows, found by reading them: only when the index could not be brought up to
+    /// date.
+    private static func scan(
+        _ db: Database,
+        _ rows: ClosedRange<Int64>,
+        _ text: SearchText,
+        _ user: UserID,
+        _ conversation: ConversationID?,
+        _ limit: Int
+    ) throws -> [SearchHit] {
+        let statement = try db.cachedStatement(
+            sql: """
+                SELECT \(qualifiedMessageColumns) FROM message m
+                WHERE m.rowNumber BETWEEN ? AND ? AND m.deletedAt IS NULL
+                    AND m.conversationID IN (SELECT conversationID FROM member WHERE userID = ?)
+                    AND (? IS NULL OR m.conversationID = ?)
+                ORDER BY m.rowNumber DESC
+                """
+        )
+        statement.setUncheckedArguments([
+            rows.lowerBound, rows.upperBound, user.rawValue, conversation?.rawValue, conversation?.rawValue,
+        ])
+        var hits: [SearchHit] = []
+        let cursor = try Row.fetchCursor(statement)
+        while hits.count < limit, let row = try cursor.next() {
+            let message = try Codec.message(row)
+            if text.matches(SearchText.words(in: message.body)) {
+                hits.append(SearchHit(message: message, snippet: text.snippet(of: message.body)))
             }
         }
+        return hits
     }
 }

@@ -20,48 +20,37 @@ extension SQLiteChatStore {
     ///
     /// Visibility comes from membership periods: each time a user joins, a period opens at the event that added
     /// them; their removal closes it at the removal event (included). Each period reads at most `limit + 1`
-    /// events through the `(conversationID, position)` index, so a page costs the same however long the
-    /// conversations are.
+    /// positions from each place events live (``MessageEvents``) through indexes, so a page costs the same
+    /// however long the conversations are; only the page's events are then read and decoded.
     public func events(for user: UserID, after cursor: StreamPosition, limit: Int) async throws -> SyncPage {
         try MembershipRules.validateLimit(limit)
         return try await read { db in
             let after = cursor.rawValue
             let periods = try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT conversationID, fromPosition, toPosition FROM membershipPeriod
-                    WHERE userID = ? AND (toPosition IS NULL OR toPosition > ?)
-                    """,
-                arguments: [user.rawValue, after]
-            )
-            var candidates: [(position: Int64, payload: Data)] = []
-            for period in periods {
-                let from: Int64 = period[1]
-                let to: Int64 = period[2] ?? .max
-                candidates += try Row.fetchAll(
-                    db.cachedStatement(
-                        sql: """
-                            SELECT position, payload FROM event
-                            WHERE conversationID = ? AND position > ? AND position <= ?
-                            ORDER BY position LIMIT ?
-                            """
-                    ),
-                    arguments: [period[0] as String, max(after, from - 1), to, limit + 1]
-                ).map { ($0[0], $0[1]) }
-            }
-            candidates += try Row.fetchAll(
                 db.cachedStatement(
                     sql: """
-                        SELECT e.position, e.payload FROM eventAudience a JOIN event e ON e.position = a.position
-                        WHERE a.userID = ? AND a.position > ? ORDER BY a.position LIMIT ?
+                        SELECT conversationID, fromPosition, toPosition FROM membershipPeriod
+                        WHERE userID = ? AND (toPosition IS NULL OR toPosition > ?)
                         """
                 ),
+                arguments: [user.rawValue, after]
+            )
+            var candidates: [MessageEvents.Candidate] = []
+            for period in periods {
+                let from: Int64 = period[1]
+                candidates += try MessageEvents.conversationCandidates(
+                    db, period[0], after: max(after, from - 1), upTo: period[2] ?? .max, limit: limit
+                )
+            }
+            candidates += try Int64.fetchAll(
+                db.cachedStatement(
+                    sql: "SELECT position FROM eventAudience WHERE userID = ? AND position > ? ORDER BY position LIMIT ?"
+                ),
                 arguments: [user.rawValue, after, limit + 1]
-            ).map { ($0[0], $0[1]) }
+            ).map { MessageEvents.Candidate(position: $0, source: .stored) }
             candidates.sort { $0.position < $1.position }
-            let decoder = Codec.makeDecoder()
-            var events = try candidates.prefix(limit).map { try decoder.decode(StoredEvent.self, from: $0.payload) }
-            try Self.redactDeletedMessages(&events, db, decoder)
+            var (events, isCurrent) = try MessageEvents.events(candidates.prefix(limit), db)
+            try Self.redactDeletedMessages(&events, db, Codec.sharedDecoder, current: isCurrent)
             return SyncPage(
                 events: events,
                 cursor: events.last?.position ?? cursor,
@@ -71,11 +60,19 @@ extension SQLiteChatStore {
     }
 
     /// Replaces each event's message by its tombstone when the message was deleted since, so that deleted
-    /// content is gone from every event too.
-    private static func redactDeletedMessages(_ events: inout [StoredEvent], _ db: Database, _ decoder: JSONDecoder)
-        throws
-    {
-        let ids = Set(events.compactMap { event in event.message.flatMap { $0.isDeleted ? nil : $0.id } })
+    /// content is gone from every event too. `current[i]` tells that event `i` was read from its message row as
+    /// it is now, which already shows a deletion.
+    private static func redactDeletedMessages(
+        _ events: inout [StoredEvent],
+        _ db: Database,
+        _ decoder: JSONDecoder,
+        current: [Bool]
+    ) throws {
+        let ids = Set(
+            zip(events, current).compactMap { event, isCurrent in
+                isCurrent ? nil : event.message.flatMap { $0.isDeleted ? nil : $0.id }
+            }
+        )
         guard !ids.isEmpty else { return }
         var tombstones: [MessageID: Message] = [:]
         for id in ids {
@@ -98,19 +95,14 @@ extension SQLiteChatStore {
     public func allEvents(after cursor: StreamPosition, limit: Int) async throws -> [StoredEvent] {
         try MembershipRules.validateLimit(limit)
         return try await read { db in
-            let decoder = Codec.makeDecoder()
-            var events = try Data.fetchAll(
-                db.cachedStatement(sql: "SELECT payload FROM event WHERE position > ? ORDER BY position LIMIT ?"),
-                arguments: [cursor.rawValue, limit]
-            ).map { try decoder.decode(StoredEvent.self, from: $0) }
-            try Self.redactDeletedMessages(&events, db, decoder)
+            let candidates = try MessageEvents.allCandidates(db, after: cursor.rawValue, limit: limit)
+            var (events, isCurrent) = try MessageEvents.events(candidates.prefix(limit), db)
+            try Self.redactDeletedMessages(&events, db, Codec.sharedDecoder, current: isCurrent)
             return events
         }
     }
 
     public func latestPosition() async throws -> StreamPosition {
-        try await read { db in
-            StreamPosition(try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(position), 0) FROM event") ?? 0)
-        }
+        try await read { db in StreamPosition(try MessageEvents.latestPosition(db)) }
     }
 }

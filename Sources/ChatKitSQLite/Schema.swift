@@ -16,12 +16,16 @@ import GRDB
 /// Conventions: IDs are the identifiers' raw strings; times are integer milliseconds since 1970 (session times,
 /// which callers supply, are exact `REAL` seconds); lists
 /// (mentions, attachments, reactions) are JSON arrays, `NULL` when empty; every stored event keeps its
-/// ``ChatKitCore/StoredEvent`` as JSON in `event.payload`.
+/// ``ChatKitCore/StoredEvent`` as JSON in `event.payload`, except the `messageCreated` events of messages appended
+/// since ``v3``, which are the message rows themselves.
 enum Schema {
     /// The first released schema: users, contacts, conversations, members, messages, markers, events.
     static let v1 = "v1-core"
     /// Full-text search: an FTS5 index of message bodies kept in step by triggers, filled from existing messages.
     static let v2 = "v2-search"
+    /// A lighter append path: new messages are indexed for search in batches (``SearchIndex``) instead of by an
+    /// insert trigger, and a new message is its own `messageCreated` event instead of a JSON copy in `event`.
+    static let v3 = "v3-append-path"
 
     /// Every migration, in order.
     static var migrator: DatabaseMigrator {
@@ -147,6 +151,43 @@ enum Schema {
                         INSERT INTO messageSearch(messageSearch, rowid, body) VALUES ('delete', old.rowNumber, old.body);
                     END;
                     INSERT INTO messageSearch(messageSearch) VALUES ('rebuild');
+                    """
+            )
+        }
+        migrator.registerMigration(v3) { db in
+            // Search: the insert trigger goes; `searchProgress.indexedUpTo` is the highest message row the index
+            // holds (every row up to it is indexed, none above). Rows above it are indexed in batches by
+            // `SearchIndex`; until then edits and deletes of such a row have nothing to update in the index, so
+            // the triggers skip them (the batch indexes the body current at that time). Every existing row was
+            // indexed by the v2 trigger or rebuild.
+            //
+            // Events: a message appended from now on is its own `messageCreated` event, at stream position
+            // `message.createdPosition`, with no row in `event` (see `MessageEvents`). When such a message is
+            // first edited or reacted to, a copy of the original goes into `event` at that position and
+            // `createdEventCopied` becomes 1; deleting it removes the copy again (the event then shows the
+            // tombstone). Messages from before have `createdPosition` NULL: their events are rows of `event`.
+            try db.execute(
+                sql: """
+                    DROP TRIGGER message_search_insert;
+                    DROP TRIGGER message_search_update;
+                    DROP TRIGGER message_search_delete;
+                    CREATE TABLE searchProgress (
+                        id INTEGER PRIMARY KEY CHECK (id = 1),
+                        indexedUpTo INTEGER NOT NULL
+                    );
+                    INSERT INTO searchProgress (id, indexedUpTo) VALUES (1, (SELECT COALESCE(MAX(rowNumber), 0) FROM message));
+                    CREATE TRIGGER message_search_update AFTER UPDATE OF body ON message
+                        WHEN old.body IS NOT new.body
+                            AND old.rowNumber <= (SELECT indexedUpTo FROM searchProgress WHERE id = 1) BEGIN
+                        INSERT INTO messageSearch(messageSearch, rowid, body) VALUES ('delete', old.rowNumber, old.body);
+                        INSERT INTO messageSearch(rowid, body) VALUES (new.rowNumber, new.body);
+                    END;
+                    CREATE TRIGGER message_search_delete AFTER DELETE ON message
+                        WHEN old.rowNumber <= (SELECT indexedUpTo FROM searchProgress WHERE id = 1) BEGIN
+                        INSERT INTO messageSearch(messageSearch, rowid, body) VALUES ('delete', old.rowNumber, old.body);
+                    END;
+                    ALTER TABLE message ADD COLUMN createdPosition INTEGER;
+                    ALTER TABLE message ADD COLUMN createdEventCopied INTEGER NOT NULL DEFAULT 0;
                     """
             )
         }

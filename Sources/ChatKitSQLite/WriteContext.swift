@@ -16,18 +16,21 @@ import GRDB
 /// One write transaction: the connection, the time of the change, and the stream positions it hands out.
 ///
 /// Writes are serialized by GRDB's writer, so reading the last position at the start of the transaction and
-/// counting up from there gives every event a position above all earlier ones.
+/// counting up from there gives every event a position above all earlier ones (events in `event` and messages,
+/// which are their own `messageCreated` events; see ``MessageEvents``).
 final class WriteContext {
     let db: Database
     let now: Date
-    let encoder = Codec.makeEncoder()
-    let decoder = Codec.makeDecoder()
+    let messageIDs: MessageIDGenerator
+    private(set) lazy var encoder = Codec.makeEncoder()
+    var decoder: JSONDecoder { Codec.sharedDecoder }
     private(set) var lastPosition: Int64
 
-    init(_ db: Database, now: Date) throws {
+    init(_ db: Database, now: Date, messageIDs: MessageIDGenerator) throws {
         self.db = db
         self.now = now
-        self.lastPosition = try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(position), 0) FROM event") ?? 0
+        self.messageIDs = messageIDs
+        self.lastPosition = try MessageEvents.latestPosition(db)
     }
 
     var nowMilliseconds: Int64 { Codec.milliseconds(now) }
@@ -37,7 +40,8 @@ final class WriteContext {
         return StreamPosition(lastPosition)
     }
 
-    /// Stores an event of a conversation, or one outside conversations for its audience.
+    /// Stores an event of a conversation, or one outside conversations for its audience. (A message appended
+    /// since `Schema.v3` is its own `messageCreated` event; see ``MessageEvents``.)
     func record(_ event: StoredEvent) throws {
         let payload =
             event.kind == .messageCreated ? try EventPayload.messageCreated(event, encoder) : try encoder.encode(event)

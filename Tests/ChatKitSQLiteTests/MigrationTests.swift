@@ -22,33 +22,116 @@ struct MigrationTests {
     func migratesFirstVersion() async throws {
         try await withTemporaryDirectory { directory in
             let path = directory.appendingPathComponent("v1.sqlite").path
-            let old = try await writeFirstVersion(path)
+            try Fixtures.restore(Fixtures.firstVersion, to: path)
             let before = try DatabaseQueue(path: path)
             #expect(try await before.read { try Schema.migrator.appliedMigrations($0) } == [Schema.v1])
             #expect(try await before.read { try $0.tableExists("messageSearch") } == false)
             try before.close()
 
+            let alice: UserID = "e5168e21-b0c4-41c8-8553-691758b06299"
+            let bob: UserID = "18d5136d-dd01-414b-a9da-76d8c84995d0"
+            let group: ConversationID = "11a1cb44-03c0-4db4-acc1-f7535fe8b06c"
+            let written = [
+                ("018f67ba-da74-4145-a534-d9348c0ca0ef", "fe3eae17-3072-4055-bbf7-8c8d66416e58",
+                    "Un café, s'il vous plaît", 1_764_000_004_000),
+                ("fe96cdea-92ab-4911-9851-43237429ad19", "cab9a2c2-0ce6-4d89-9107-33cc739e3645", "Crème brûlée",
+                    1_764_000_005_000),
+                ("ffa18780-5656-4535-8a2f-499a2d3bc413", "0b8d4b74-5aa3-4563-8f9e-244421c26b46", "See you at the cafe",
+                    1_764_000_006_000),
+            ].enumerated().map { index, fields in
+                Message(
+                    id: MessageID(rawValue: fields.0), conversationID: group, seq: Int64(index + 1), senderID: alice,
+                    clientMessageID: ClientMessageID(rawValue: fields.1), body: fields.2,
+                    createdAt: Codec.date(Int64(fields.3))
+                )
+            }
+
             let store = try SQLiteChatStore(path: path)
             defer { try? store.close() }
-            #expect(try await store.user(username: "alice")?.id == old.alice)
-            #expect(try await store.credentials(of: old.alice)?.passwordHash == "hash")
-            #expect(try await store.messages(in: old.group, .latest(), as: old.bob) == old.written)
-            #expect(try await store.markers(of: old.group, as: old.alice).first { $0.userID == old.bob }?.readSeq == 2)
-            let events = try await store.events(for: old.bob, after: .start, limit: 100).events
+            #expect(try await store.user(username: "alice")?.id == alice)
+            #expect(try await store.credentials(of: alice)?.passwordHash == "hash")
+            #expect(try await store.messages(in: group, .latest(), as: bob) == written)
+            #expect(try await store.markers(of: group, as: alice).first { $0.userID == bob }?.readSeq == 2)
+            let events = try await store.events(for: bob, after: .start, limit: 100).events
             #expect(
                 events.map(\.kind) == [
                     .conversationCreated, .messageCreated, .messageCreated, .messageCreated, .markerUpdated,
                 ]
             )
-            // The new search index was filled from the messages already there.
-            let hits = try await store.search("cafe", as: old.bob, in: nil, limit: 10)
-            #expect(Set(hits.map(\.message.id)) == [old.written[0].id, old.written[2].id])
+            #expect(events.compactMap(\.message) == written)
+            // The search index was filled from the messages already there.
+            let hits = try await store.search("cafe", as: bob, in: nil, limit: 10)
+            #expect(Set(hits.map(\.message.id)) == [written[0].id, written[2].id])
             // And the store carries on where the old version stopped.
-            let next = try await store.append(
-                NewMessage(conversationID: old.group, senderID: old.bob, body: "Un autre café")
-            )
+            let next = try await store.append(NewMessage(conversationID: group, senderID: bob, body: "Un autre café"))
             #expect(next.seq == 4)
-            #expect(try await store.search("cafe", as: old.bob, in: old.group, limit: 10).count == 3)
+            #expect(try await store.search("cafe", as: bob, in: group, limit: 10).count == 3)
+            let later = try await store.events(for: bob, after: events.last!.position, limit: 10).events
+            #expect(later.map(\.kind) == [.messageCreated] && later.first?.message == next)
+        }
+    }
+
+    @Test("a database written before v3 migrates; its old messages are found, synced and edited as before")
+    func migratesSecondVersion() async throws {
+        try await withTemporaryDirectory { directory in
+            let path = directory.appendingPathComponent("v2.sqlite").path
+            try Fixtures.restore(Fixtures.secondVersion, to: path)
+            let alice: UserID = "a5f8b60a-80b4-447a-a20f-fa7670d9b13f"
+            let bob: UserID = "ae069514-9e14-4b31-a531-854b013ae8d4"
+            let group: ConversationID = "d37d59c1-fbc9-4dc1-a635-3e5d94b83fa8"
+            let direct: ConversationID = "a12860ee-1776-49a7-bb20-562fe70d88cb"
+            let (cafe, seeYou, reply, edited, deleted, privateChat): (MessageID, MessageID, MessageID, MessageID, MessageID, MessageID) = (
+                "4079bef9-5e3a-45f6-82d2-e4b0fd850c4d", "f7c7782e-4934-4ead-9ab1-73896e561340",
+                "a69ecf98-5a6d-4ffe-b048-08a44a242ec9", "43db1c70-f992-481e-a4d1-22a52ad5204f",
+                "bb6993e7-dfdc-45f3-956f-aa5b119799a5", "ac25cb90-aac0-40f2-8379-6a3e1b04a3ee"
+            )
+
+            let store = try SQLiteChatStore(path: path)
+            defer { try? store.close() }
+            #expect(try await store.writer.read { try Schema.migrator.appliedMigrations($0) } == [Schema.v1, Schema.v2, Schema.v3])
+
+            // Search finds the old messages by their current text, never a deleted one.
+            func found(_ query: String, _ user: UserID = alice) async throws -> Set<MessageID> {
+                Set(try await store.search(query, as: user, in: nil, limit: 10).map(\.message.id))
+            }
+            #expect(try await found("cafe") == [cafe, seeYou, reply, privateChat])
+            #expect(try await found("wording") == [edited])
+            #expect(try await found("draft").isEmpty)
+            #expect(try await found("secret").isEmpty)
+            #expect(try await found("4711").isEmpty)
+
+            // The old events read as before: the created event of the edited message shows the original, the
+            // deleted message shows as a tombstone everywhere.
+            let events = try await store.events(for: bob, after: .start, limit: 100).events
+            #expect(events.map(\.position.rawValue) == Array(1...13))
+            #expect(
+                events.map(\.kind) == [
+                    .conversationCreated, .messageCreated, .messageCreated, .messageCreated, .markerUpdated,
+                    .messageCreated, .messageCreated, .messageEdited, .messageCreated, .messageDeleted, .reactionAdded,
+                    .conversationCreated, .messageCreated,
+                ]
+            )
+            #expect(events[5].message?.replyTo == cafe && events[5].message?.mentions == [alice])
+            #expect(events[6].message?.body == "draft wording of the agenda")
+            #expect(events[7].message?.body == "final wording of the agenda")
+            #expect(events[8].message?.id == deleted && events[8].message?.isDeleted == true)
+            #expect(events[8].message?.body == "")
+            #expect(events[10].message?.reactions.map(\.emoji) == ["👍"])
+            #expect(try await store.allEvents(after: .start, limit: 100) == events)
+
+            // Old messages are edited like new ones, and the index follows.
+            _ = try await store.editMessage(seeYou, body: "See you at the bistro", by: alice)
+            #expect(try await found("bistro") == [seeYou])
+            #expect(try await found("cafe") == [cafe, reply, privateChat])
+            // The store carries on where the old version stopped.
+            let next = try await store.append(NewMessage(conversationID: group, senderID: bob, body: "Un autre café"))
+            #expect(next.seq == 7)
+            #expect(try await found("cafe", bob) == [cafe, reply, privateChat, next.id])
+            let later = try await store.events(for: bob, after: StreamPosition(13), limit: 10).events
+            #expect(later.map(\.kind) == [.messageEdited, .messageCreated])
+            #expect(later.last?.message == next && later.last?.position == StreamPosition(15))
+            #expect(try await store.latestPosition() == StreamPosition(15))
+            #expect(try await store.messages(in: direct, .latest(), as: bob).map(\.id) == [privateChat])
         }
     }
 
@@ -56,23 +139,6 @@ struct MigrationTests {
     func newDatabaseIsCurrent() async throws {
         let store = try SQLiteChatStore(configuration: .inMemory)
         let applied = try await store.writer.read { try Schema.migrator.appliedMigrations($0) }
-        #expect(applied == [Schema.v1, Schema.v2])
-    }
-
-    /// Writes a database with only the first migration applied, through the store on that schema.
-    private func writeFirstVersion(_ path: String) async throws
-        -> (alice: UserID, bob: UserID, group: ConversationID, written: [Message])
-    {
-        let v1 = try SQLiteChatStore(configuration: .init(path: path), migratingUpTo: Schema.v1)
-        defer { try? v1.close() }
-        let alice = try await v1.createUser(NewUser(username: "alice"), passwordHash: "hash")
-        let bob = try await v1.createUser(NewUser(username: "bob"), passwordHash: nil)
-        let group = try await v1.createConversation(.group("Café", createdBy: alice.id, members: [bob.id]))
-        var written: [Message] = []
-        for body in ["Un café, s'il vous plaît", "Crème brûlée", "See you at the cafe"] {
-            written.append(try await v1.append(NewMessage(conversationID: group.id, senderID: alice.id, body: body)))
-        }
-        _ = try await v1.markRead(group.id, upTo: 2, by: bob.id)
-        return (alice.id, bob.id, group.id, written)
+        #expect(applied == [Schema.v1, Schema.v2, Schema.v3])
     }
 }

@@ -1,0 +1,86 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the ChatKit open source project
+//
+// Copyright (c) 2026 the ChatKit project authors
+// Licensed under Apache License v2.0 (see LICENSE)
+//
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+import ChatKitCore
+import ChatKitTesting
+import Foundation
+import GRDB
+import Testing
+
+@testable import ChatKitSQLite
+
+/// The background checkpoints of the write-ahead log, and closing while they run.
+@Suite("Background checkpoints")
+struct CheckpointerTests {
+    /// SQLite's checkpoint function crashes on a closed (`NULL`) connection, so a checkpoint that ran after
+    /// `close()` would end the process; with no delay, checkpoint tasks race with `close()` at every step.
+    @Test("closing while checkpoints are scheduled and running never checkpoints the closed connection")
+    func closeRacesWithCheckpoints() async throws {
+        try await withTemporaryDirectory { directory in
+            let path = directory.appendingPathComponent("chat.sqlite").path
+            let pool = try DatabasePool(path: path)
+            defer { try? pool.close() }
+            try await pool.write { db in try db.execute(sql: "CREATE TABLE t (x); INSERT INTO t VALUES (1)") }
+            for _ in 0..<100 {
+                let checkpointer = try Checkpointer(path: path, configuration: GRDB.Configuration(), delay: .zero)
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    for _ in 0..<3 {
+                        group.addTask {
+                            for _ in 0..<20 {
+                                checkpointer.noteCommit()
+                                await Task.yield()
+                            }
+                        }
+                    }
+                    group.addTask {
+                        await Task.yield()
+                        try checkpointer.close()
+                    }
+                    try await group.waitForAll()
+                }
+                await checkpointer.finished()
+                checkpointer.noteCommit()  // ignored once closed
+                await checkpointer.finished()
+            }
+        }
+    }
+
+    @Test("a store closed while appends commit and checkpoints are due closes cleanly")
+    func storeClosesDuringAppends() async throws {
+        try await withTemporaryDirectory { directory in
+            let path = directory.appendingPathComponent("chat.sqlite").path
+            for round in 0..<5 {
+                let store = try SQLiteChatStore(path: path)
+                let fixture = StoreFixture(store)
+                let alice = try await fixture.user("alice\(round)")
+                let group = try await fixture.group(alice, [])
+                try await withThrowingTaskGroup(of: Void.self) { tasks in
+                    for sender in 0..<4 {
+                        tasks.addTask {
+                            for index in 0..<25 {
+                                // Appends after the close fail with `.storageFailure`; that is expected here.
+                                _ = try? await fixture.send(
+                                    "round \(round): \(sender).\(index)", from: alice, to: group
+                                )
+                            }
+                        }
+                    }
+                    tasks.addTask {
+                        await Task.yield()
+                        try store.close()
+                    }
+                    try await tasks.waitForAll()
+                }
+                await store.checkpointer?.finished()
+            }
+        }
+    }
+}
