@@ -110,13 +110,17 @@ public final class SQLiteChatStore: ChatStore {
             // when the writer is free (and waits for it when busy), instead of hopping to the writer's dispatch
             // queue and back, two thread wake-ups per batch during which the writer idles. The thread is busy
             // with the transaction, not parked; the other submitters run on the other threads meanwhile.
+            // It runs on Swift's global executor even when the submitter prefers another (ChatKitServer runs each
+            // WebSocket session on its socket's event loop, which must never wait for a disk).
             try Task.checkCancellation()
-            let results = try writer.writeWithoutTransaction { db in
-                try RawStatement.transaction(db) {
-                    statistics.appendCommits.add(1, ordering: .relaxed)
-                    statistics.appendedMessages.add(batch.count, ordering: .relaxed)
-                    let context = try WriteContext(db, now: Self.truncated(now()), messageIDs: messageIDs)
-                    return try Self.appendBatch(batch, context)
+            let results = try await withTaskExecutorPreference(globalConcurrentExecutor) {
+                try writer.writeWithoutTransaction { db in
+                    try RawStatement.transaction(db) {
+                        statistics.appendCommits.add(1, ordering: .relaxed)
+                        statistics.appendedMessages.add(batch.count, ordering: .relaxed)
+                        let context = try WriteContext(db, now: Self.truncated(now()), messageIDs: messageIDs)
+                        return try Self.appendBatch(batch, context)
+                    }
                 }
             }
             searchIndex.noteAppends()
