@@ -17,8 +17,7 @@ import NIOCore
 /// answer then happen on one thread, instead of each frame crossing from the event loop to Swift's global
 /// executor and back (two thread wake-ups per frame, about a third of the server's time in chatkit-bench's
 /// pairs). Code on such a task must not block: it holds up every socket of the loop.
-final class EventLoopTaskExecutor: TaskExecutor, @unchecked Sendable {
-    // @unchecked: `EventLoop` is Sendable; the class has no other state.
+final class EventLoopTaskExecutor: TaskExecutor, Sendable {
     private let eventLoop: any EventLoop
 
     init(_ eventLoop: any EventLoop) {
