@@ -78,6 +78,19 @@ extension ChatServer {
         deliver(.presence(update), to: audience)
     }
 
+    /// Tells the members of a group that just grew past ``ChatServerConfiguration/presenceMaxGroupSize`` that the
+    /// online members they no longer share presence with (through a contact, a direct conversation or another
+    /// small group) are offline, with no `lastSeenAt`: they will hear nothing more of them, so they must not go on
+    /// showing them online.
+    func withdrawPresence(among members: Set<UserID>) async {
+        for member in members.sorted() where presence.isOnline(member) {
+            guard let audience = try? await presenceAudience(of: member) else { continue }
+            let noLongerSharing = members.subtracting(audience).subtracting([member])
+            guard !noLongerSharing.isEmpty else { continue }
+            deliver(.presence(PresenceUpdate(userID: member, isOnline: false)), to: noLongerSharing)
+        }
+    }
+
     /// Tells users who just became contacts or co-members (of a direct conversation or group) which of each other
     /// are online, so they need not wait for a change: everyone in `newcomers` learns about the online users of
     /// `existing`, and the reverse.

@@ -103,8 +103,13 @@ extension ChatServer {
             }
             let members = try await store.addMembers(add.userIDs, to: add.conversationID, role: add.role ?? .member, by: user)
             let kind = try await store.conversation(add.conversationID, as: user).kind
-            if sharesPresence(kind: kind, memberCount: current.count + newcomers.count) {
+            // The size after the add as stored (concurrent adds may have added others meanwhile).
+            let memberCount = try await store.memberIDs(of: add.conversationID).count
+            if sharesPresence(kind: kind, memberCount: memberCount) {
                 introducePresence(of: newcomers, and: Set(current.map(\.userID)))
+            } else if sharesPresence(kind: kind, memberCount: current.count) {
+                // The group just grew past presenceMaxGroupSize: its members stop seeing each other's presence.
+                await withdrawPresence(among: Set(current.map(\.userID)))
             }
             return written(RequestResult(members: members))
         case .join(let reference):

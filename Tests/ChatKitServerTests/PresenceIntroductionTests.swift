@@ -16,6 +16,12 @@ import Testing
 
 @Suite("Presence between users who just met")
 struct PresenceIntroductionTests {
+    private static func sawOffline(_ user: UserID) -> @Sendable ([ClientEvent]) -> Bool {
+        { events in
+            events.contains { if case .presence(let update) = $0 { update.userID == user && !update.isOnline } else { false } }
+        }
+    }
+
     private static func sawOnline(_ user: UserID) -> @Sendable ([ClientEvent]) -> Bool {
         { events in
             events.contains { if case .presence(let update) = $0 { update.userID == user && update.isOnline } else { false } }
@@ -75,6 +81,37 @@ struct PresenceIntroductionTests {
             #expect(!daveClient.events.contains { if case .presence = $0 { true } else { false } })
             #expect(!Self.sawOnline(dave)(carolClient.events))
             #expect(!Self.sawOnline(dave)(aliceClient.events))
+        }
+    }
+
+    @Test func aGroupGrowingPastTheLimitWithdrawsPresenceItNoLongerShares() async throws {
+        var configuration = ChatServerConfiguration()
+        configuration.presenceMaxGroupSize = 3
+        try await ServerHarness.run(configuration: configuration) { harness in
+            let alice = try await harness.user("alice")
+            let bob = try await harness.user("bob")
+            let carol = try await harness.user("carol")
+            let dave = try await harness.user("dave")
+            // Alice and Carol are contacts as well: they go on sharing presence.
+            _ = try await harness.store.requestContact(from: alice, to: carol)
+            _ = try await harness.store.acceptContact(carol, from: alice)
+            let aliceClient = try await harness.connect("alice")
+            let bobClient = try await harness.connect("bob")
+            let carolClient = try await harness.connect("carol")
+            let group = try await aliceClient.client.createGroup("Growing", members: [bob, carol])
+            try await bobClient.waitFor("alice online", Self.sawOnline(alice))
+            try await bobClient.waitFor("carol online", Self.sawOnline(carol))
+
+            _ = try await aliceClient.client.addMembers([dave], to: group.id)
+            try await bobClient.waitFor("alice offline", Self.sawOffline(alice))
+            try await bobClient.waitFor("carol offline", Self.sawOffline(carol))
+            try await aliceClient.waitFor("bob offline", Self.sawOffline(bob))
+            // Presence frames would be queued before this message on every connection (outboxes are in order).
+            _ = try await bobClient.client.send("barrier", to: group.id)
+            try await aliceClient.waitForMessages(1, in: group.id)
+            try await carolClient.waitForMessages(1, in: group.id)
+            #expect(!Self.sawOffline(carol)(aliceClient.events), "contacts still share presence")
+            #expect(!Self.sawOffline(alice)(carolClient.events), "contacts still share presence")
         }
     }
 

@@ -19,13 +19,10 @@ struct EdgeRequestContext: RequestContext, WebSocketRequestContext, RemoteAddres
     var coreContext: CoreRequestContextStorage
     let webSocket: WebSocketHandlerReference<Self>
     let remoteAddress: SocketAddress?
-    /// The event loop of the request's channel: an upgraded socket's session runs its tasks there.
-    let eventLoop: any EventLoop
 
     init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
         self.webSocket = .init()
         self.remoteAddress = source.channel.remoteAddress
-        self.eventLoop = source.channel.eventLoop
     }
 }

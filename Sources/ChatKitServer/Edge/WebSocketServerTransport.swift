@@ -265,14 +265,7 @@ public final class WebSocketServerTransport: ServerTransport {
                 return .upgrade([:])
             },
             onUpgrade: { [self] inbound, outbound, context in
-                // Standalone, the session runs on its channel's event loop (see `EventLoopTaskExecutor`).
-                if let eventLoop = (context.requestContext as? EdgeRequestContext)?.eventLoop {
-                    try await withTaskExecutorPreference(EventLoopTaskExecutor(eventLoop)) {
-                        try await serveSocket(inbound: inbound, outbound: outbound)
-                    }
-                } else {
-                    try await serveSocket(inbound: inbound, outbound: outbound)
-                }
+                try await serveSocket(inbound: inbound, outbound: outbound)
             }
         )
     }
