@@ -24,8 +24,9 @@ extension SQLiteChatStore {
     ///
     /// Words are tokenized by FTS5's `unicode61` tokenizer with diacritics removed, so "cafe" finds "Café"; a
     /// query word ending in `*` matches as a prefix. Only messages of conversations `user` is a member of now
-    /// are found; tombstones have no words. Among the newest 2000 matches, hits come best first by bm25 (ties
-    /// newest first), each with a snippet of about 12 words around the matches, marked with `[` and `]`.
+    /// are found; tombstones have no words. Among the newest 2000 matches, hits come best first by BM25 (ties
+    /// newest first; see `SearchRanking` for how it is computed), each with a snippet of about 12 words around
+    /// the first match, marked with `[` and `]`.
     ///
     /// New messages are indexed in batches shortly after they are appended (see ``SearchIndex``); a search that
     /// finds messages not indexed yet indexes them first, so it sees every message whose append returned before
@@ -36,9 +37,7 @@ extension SQLiteChatStore {
     {
         try MembershipRules.validateLimit(limit)
         let text = SearchText(query: query)
-        let pattern = text.terms.map { term in
-            "\"" + term.word.replacing("\"", with: "\"\"") + "\"" + (term.isPrefix ? " *" : "")
-        }.joined(separator: " ")
+        let pattern = text.terms.map(SearchRanking.pattern).joined(separator: " ")
         let first = try await read { db -> (hits: [SearchHit], unindexed: ClosedRange<Int64>?) in
             if let conversation { _ = try Lookups.memberConversation(db, conversation, user) }
             guard !text.terms.isEmpty, limit > 0 else { return ([], nil) }
@@ -46,12 +45,12 @@ extension SQLiteChatStore {
             if progress.lastRow > progress.indexedUpTo {
                 return ([], (progress.indexedUpTo + 1)...progress.lastRow)
             }
-            return (try Self.searchIndex(db, pattern, user, conversation, limit), nil)
+            return (try Self.searchIndex(db, text, pattern, user, conversation, limit), nil)
         }
         guard let unindexed = first.unindexed else { return first.hits }
         try? await searchIndex.catchUp()
         return try await read { db in
-            var hits = try Self.searchIndex(db, pattern, user, conversation, limit)
+            var hits = try Self.searchIndex(db, text, pattern, user, conversation, limit)
             let indexedUpTo = try SearchIndex.progress(db).indexedUpTo
             if hits.count < limit, indexedUpTo < unindexed.upperBound {
                 let range = max(indexedUpTo + 1, unindexed.lowerBound)...unindexed.upperBound
@@ -62,8 +61,14 @@ extension SQLiteChatStore {
     }
 
     /// The ranked hits of the FTS5 index.
+    ///
+    /// FTS5 finds the newest ``searchCandidateLimit`` matches the user may see; ``SearchRanking`` scores them
+    /// from their bodies (BM25) and ``ChatKitCore/SearchText`` marks the snippets of the best `limit`. FTS5's own
+    /// `bm25()` and `snippet()` cost a pass over each term's whole posting list (per hit, for `snippet()` of a
+    /// prefix query): 20–40 ms for a common word at a million messages, against a few for this.
     private static func searchIndex(
         _ db: Database,
+        _ text: SearchText,
         _ pattern: String,
         _ user: UserID,
         _ conversation: ConversationID?,
@@ -76,33 +81,31 @@ extension SQLiteChatStore {
             arguments += [conversation.rawValue]
         }
         arguments += [Self.searchCandidateLimit]
-        let candidates = try Row.fetchAll(
-            db,
+        let statement = try db.cachedStatement(
             sql: """
-                SELECT messageSearch.rowid, bm25(messageSearch) FROM messageSearch
+                SELECT m.rowNumber, m.body FROM messageSearch
                 JOIN message m ON m.rowNumber = messageSearch.rowid
                 WHERE messageSearch MATCH ?
                     AND m.conversationID IN (SELECT conversationID FROM member WHERE userID = ?)
                     AND m.deletedAt IS NULL \(restriction)
                 ORDER BY messageSearch.rowid DESC LIMIT ?
-                """,
-            arguments: arguments
-        ).map { (rowNumber: $0[0] as Int64, score: $0[1] as Double) }
-        let best = candidates.sorted { ($0.score, -$0.rowNumber) < ($1.score, -$1.rowNumber) }.prefix(limit)
+                """
+        )
+        statement.setUncheckedArguments(arguments)
+        var candidates: [(rowNumber: Int64, body: String)] = []
+        let rows = try Row.fetchCursor(statement)
+        while let row = try rows.next() { candidates.append((row[0], row[1])) }
+        guard !candidates.isEmpty else { return [] }
+        let ranking = try SearchRanking(db, text: text, candidateBodies: candidates.map(\.body))
+        let best = candidates
+            .map { (rowNumber: $0.rowNumber, score: ranking.score($0.body)) }
+            .sorted { ($0.score, $0.rowNumber) > ($1.score, $1.rowNumber) }
+            .prefix(limit)
+        let fetch = try db.cachedStatement(sql: "SELECT \(messageColumns) FROM message WHERE rowNumber = ?")
         return try best.compactMap { candidate in
-            guard
-                let row = try Row.fetchOne(
-                    db.cachedStatement(
-                        sql: """
-                            SELECT \(qualifiedMessageColumns), snippet(messageSearch, 0, '[', ']', '…', 12)
-                            FROM messageSearch JOIN message m ON m.rowNumber = messageSearch.rowid
-                            WHERE messageSearch MATCH ? AND messageSearch.rowid = ?
-                            """
-                    ),
-                    arguments: [pattern, candidate.rowNumber]
-                )
-            else { return nil }
-            return SearchHit(message: try Codec.message(row), snippet: row[14])
+            guard let row = try Row.fetchOne(fetch, arguments: [candidate.rowNumber]) else { return nil }
+            let message = try Codec.message(row)
+            return SearchHit(message: message, snippet: text.snippet(of: message.body))
         }
     }
 

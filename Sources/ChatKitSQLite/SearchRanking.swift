@@ -1,0 +1,205 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the ChatKit open source project
+//
+// Copyright (c) 2026 the ChatKit project authors
+// Licensed under Apache License v2.0 (see LICENSE)
+//
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+import ChatKitCore
+import Foundation
+import GRDB
+
+/// Scores search candidates by BM25, the formula of FTS5's `bm25()`, computed here from their bodies.
+///
+/// FTS5's `bm25()` costs a pass over the whole posting list of every query term, to count the messages holding
+/// it (20 ms for a word in most of a million messages, most of a search), and a read of each candidate's length.
+/// This is the same formula — `k1` = 1.2, `b` = 0.75, FTS5's inverse document frequency — fed from cheaper
+/// sources:
+/// - the number of indexed messages and their average length: FTS5's own totals record (one row);
+/// - a term's document frequency: counted exactly up to ``exactCountLimit`` matches; a term with more is
+///   estimated from the density of its newest ``exactCountLimit`` matches among the indexed rows. A query of one
+///   term needs none: its IDF is a constant factor, which does not change the order;
+/// - a candidate's term frequencies and length: its body split into words by ``ChatKitCore/SearchText``, whose
+///   words are those of FTS5's `unicode61` tokenizer for ASCII text.
+///
+/// So the order is FTS5's `bm25()` order whenever every term has at most ``exactCountLimit`` matches and the
+/// text is ASCII (a test compares them), and close to it otherwise.
+struct SearchRanking {
+    /// How many matches of a term are counted before its document frequency is estimated instead.
+    static let exactCountLimit = 10_000
+    /// BM25's term-frequency saturation, FTS5's default.
+    static let k1 = 1.2
+    /// BM25's length normalization, FTS5's default.
+    static let b = 0.75
+
+    private let terms: [SearchText.Term]
+    private let asciiTerms: [ASCIITerm]
+    /// One weight (IDF) per term.
+    private let weights: [Double]
+    /// The average length in words of an indexed message.
+    private let averageLength: Double
+
+    /// Gathers the statistics of `text`'s terms. `candidateBodies` stand in for FTS5's totals if those cannot be
+    /// read (an index that has never held a row).
+    init(_ db: Database, text: SearchText, candidateBodies: [String]) throws {
+        terms = text.terms
+        asciiTerms = text.terms.map(ASCIITerm.init)
+        let totals = try Self.totals(db)
+        let rowCount = max(1, totals?.rows ?? Double(candidateBodies.count))
+        if let totals, totals.rows > 0 {
+            averageLength = max(1, totals.words / totals.rows)
+        } else {
+            let words = candidateBodies.reduce(0) { $0 + SearchText.words(in: $1).count }
+            averageLength = max(1, Double(words) / Double(max(1, candidateBodies.count)))
+        }
+        if terms.count < 2 {
+            weights = Array(repeating: 1, count: terms.count)
+        } else {
+            weights = try terms.map { term in
+                let matches = try Self.documentFrequency(db, of: term, rowCount: rowCount)
+                // FTS5's IDF, floored as FTS5 floors it.
+                let idf = log((rowCount - matches + 0.5) / (matches + 0.5))
+                return idf > 0 ? idf : 1e-6
+            }
+        }
+    }
+
+    /// The BM25 score of a message body: higher is better.
+    func score(_ body: String) -> Double {
+        var frequencies = [Int](repeating: 0, count: terms.count)
+        var body = body
+        let length =
+            body.withUTF8 { countASCIIWords(in: $0, frequencies: &frequencies) }
+            ?? countWords(in: body, frequencies: &frequencies)
+        let lengthFactor = Self.k1 * (1 - Self.b + Self.b * Double(length) / averageLength)
+        var score = 0.0
+        for (frequency, weight) in zip(frequencies, weights) where frequency > 0 {
+            let tf = Double(frequency)
+            score += weight * (tf * (Self.k1 + 1)) / (tf + lengthFactor)
+        }
+        return score
+    }
+
+    /// Counts the words of `text` and each term's matches among them; returns the number of words.
+    private func countWords(in text: String, frequencies: inout [Int]) -> Int {
+        let words = SearchText.words(in: text)
+        for (index, term) in terms.enumerated() {
+            for word in words where term.matches(word) { frequencies[index] += 1 }
+        }
+        return words.count
+    }
+
+    /// ``countWords(in:frequencies:)`` for ASCII text (most messages) without building its words: the words are
+    /// the runs of ASCII letters and digits, compared with the terms case-insensitively. `nil` (and
+    /// `frequencies` untouched) for text with any other character.
+    private func countASCIIWords(in text: UnsafeBufferPointer<UInt8>, frequencies: inout [Int]) -> Int? {
+        if text.contains(where: { $0 >= 0x80 }) { return nil }
+        var length = 0
+        var start = 0
+        for index in 0...text.count {
+            if index < text.count, Self.isASCIIWordByte(text[index]) { continue }
+            if index > start {
+                length += 1
+                let word = UnsafeBufferPointer(rebasing: text[start..<index])
+                for (termIndex, term) in asciiTerms.enumerated() where term.matches(word) {
+                    frequencies[termIndex] += 1
+                }
+            }
+            start = index + 1
+        }
+        return length
+    }
+
+    private static func isASCIIWordByte(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+            UInt8(ascii: "0")...UInt8(ascii: "9"):
+            true
+        default:
+            false
+        }
+    }
+
+    /// A term as bytes, for ``countASCIIWords(in:frequencies:)``. A term that is not ASCII matches no ASCII word.
+    private struct ASCIITerm {
+        let bytes: [UInt8]
+        let isPrefix: Bool
+        let isASCII: Bool
+
+        init(_ term: SearchText.Term) {
+            bytes = Array(term.word.utf8)
+            isPrefix = term.isPrefix
+            isASCII = bytes.allSatisfy { $0 < 0x80 }
+        }
+
+        /// Whether an ASCII word (any case) matches; the term's own bytes are folded, so lowercase.
+        func matches(_ word: UnsafeBufferPointer<UInt8>) -> Bool {
+            guard isASCII, isPrefix ? word.count >= bytes.count : word.count == bytes.count else { return false }
+            for index in bytes.indices {
+                let byte = word[index]
+                let lowered = byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte + 32 : byte
+                if lowered != bytes[index] { return false }
+            }
+            return true
+        }
+    }
+
+    /// The FTS5 match pattern of one term.
+    static func pattern(_ term: SearchText.Term) -> String {
+        "\"" + term.word.replacing("\"", with: "\"\"") + "\"" + (term.isPrefix ? " *" : "")
+    }
+
+    /// How many indexed messages hold `term`: counted up to `exactCountLimit`, estimated above.
+    static func documentFrequency(
+        _ db: Database,
+        of term: SearchText.Term,
+        rowCount: Double,
+        exactCountLimit: Int = Self.exactCountLimit
+    ) throws -> Double {
+        guard let row = try Row.fetchOne(
+            db.cachedStatement(
+                sql: """
+                    SELECT count(*), min(rowid), (SELECT max(rowid) FROM messageSearch) FROM (
+                        SELECT rowid FROM messageSearch WHERE messageSearch MATCH ? ORDER BY rowid DESC LIMIT ?
+                    )
+                    """
+            ),
+            arguments: [pattern(term), exactCountLimit]
+        ) else { return 0 }
+        let count: Int = row[0]
+        guard count >= exactCountLimit, let oldest = row[1] as Int64?, let newest = row[2] as Int64? else {
+            return Double(count)
+        }
+        // The newest matches cover the rows from `oldest` up: assume the term is as dense among all rows.
+        let density = Double(count) / Double(max(1, newest - oldest + 1))
+        return min(rowCount, density * rowCount)
+    }
+
+    /// FTS5's totals record (row 1 of `messageSearch_data`): the number of indexed rows, then the number of
+    /// words in each column, as SQLite varints. `nil` if there is none.
+    static func totals(_ db: Database) throws -> (rows: Double, words: Double)? {
+        guard let blob = try Data.fetchOne(db, sql: "SELECT block FROM messageSearch_data WHERE id = 1") else {
+            return nil
+        }
+        var bytes = blob[...]
+        guard let rows = readVarint(&bytes), let words = readVarint(&bytes) else { return nil }
+        return (Double(rows), Double(words))
+    }
+
+    /// Reads one SQLite varint (big-endian, seven bits a byte with the high bit set on all but the last; a
+    /// ninth byte gives all eight bits) from the front of `bytes`.
+    static func readVarint(_ bytes: inout Data.SubSequence) -> UInt64? {
+        var value: UInt64 = 0
+        for index in 0..<9 {
+            guard let byte = bytes.popFirst() else { return nil }
+            if index == 8 { return (value << 8) | UInt64(byte) }
+            value = (value << 7) | UInt64(byte & 0x7F)
+            if byte & 0x80 == 0 { return value }
+        }
+        return value
+    }
+}
