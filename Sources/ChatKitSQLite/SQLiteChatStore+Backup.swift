@@ -34,9 +34,11 @@ extension SQLiteChatStore {
     public func backup(to path: String) async throws {
         do {
             let destination = try DatabaseQueue(path: path)
-            try await writer.read { db in
-                try destination.writeWithoutTransaction { destinationDB in
-                    try db.backup(to: destinationDB)
+            try await longReads.pass {
+                try await writer.read { db in
+                    try destination.writeWithoutTransaction { destinationDB in
+                        try db.backup(to: destinationDB)
+                    }
                 }
             }
             try destination.close()

@@ -38,7 +38,7 @@ extension SQLiteChatStore {
         try MembershipRules.validateLimit(limit)
         let text = SearchText(query: query)
         let pattern = text.terms.map(SearchRanking.pattern).joined(separator: " ")
-        let first = try await read { db -> (hits: [SearchHit], unindexed: ClosedRange<Int64>?) in
+        let first = try await readInBackground { db -> (hits: [SearchHit], unindexed: ClosedRange<Int64>?) in
             if let conversation { _ = try Lookups.memberConversation(db, conversation, user) }
             guard !text.terms.isEmpty, limit > 0 else { return ([], nil) }
             let progress = try SearchIndex.progress(db)
@@ -49,7 +49,7 @@ extension SQLiteChatStore {
         }
         guard let unindexed = first.unindexed else { return first.hits }
         try? await searchIndex.catchUp()
-        return try await read { db in
+        return try await readInBackground { db in
             var hits = try Self.searchIndex(db, text, pattern, user, conversation, limit)
             let indexedUpTo = try SearchIndex.progress(db).indexedUpTo
             if hits.count < limit, indexedUpTo < unindexed.upperBound {

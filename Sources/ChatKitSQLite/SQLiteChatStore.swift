@@ -44,6 +44,8 @@ public final class SQLiteChatStore: ChatStore {
     let searchIndex: SearchIndex
     /// Background checkpoints of the write-ahead log (file databases only).
     let checkpointer: Checkpointer?
+    /// Bounds the long reads that hold a reader connection at once (see ``readInBackground(_:)``).
+    let longReads: ReadGate
     /// Counters that tests observe.
     let statistics = Statistics()
 
@@ -68,6 +70,7 @@ public final class SQLiteChatStore: ChatStore {
     /// migration to write databases as an older version did.
     init(configuration: Configuration, migratingUpTo lastMigration: String?) throws {
         self.configuration = configuration
+        longReads = ReadGate(width: configuration.readerCount - 2)
         var grdb = GRDB.Configuration()
         grdb.foreignKeysEnabled = true
         grdb.busyMode = .timeout(
@@ -184,10 +187,32 @@ public final class SQLiteChatStore: ChatStore {
 
     func now() -> Date { Self.truncated(configuration.now()) }
 
-    /// Runs a read on a reader connection, mapping failures to ``ChatError``.
+    /// Runs a short read on a reader connection, on the calling task's thread, mapping failures to ``ChatError``.
+    ///
+    /// GRDB's asynchronous read hops to the reader's dispatch queue and back: two thread wake-ups, which were
+    /// 150 of the 350 µs of a history page at p50 (chatkit-sqlite-bench, 1M messages). Here the read runs on the
+    /// caller's thread, which it occupies meanwhile as CPU work would; it runs on Swift's global executor even
+    /// when the caller prefers another (such as an event loop, which must never wait for a disk). Every read but
+    /// searches and backups is short: an index lookup, or a page or list bounded by a request's limit or by a
+    /// user's own data. Searches and backups take ``readInBackground(_:)``, which keeps reader connections free
+    /// for these.
     func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
         do {
-            return try await writer.read(body)
+            return try await withTaskExecutorPreference(globalConcurrentExecutor) {
+                try writer.read(body)
+            }
+        } catch {
+            throw ErrorMapping.chatError(error)
+        }
+    }
+
+    /// Runs a long read (a search, a backup) on GRDB's reader queue, mapping failures to ``ChatError``.
+    ///
+    /// At most ``Configuration/readerCount`` minus two (at least one) long reads hold a connection at once; the
+    /// others wait their turn, so that ``read(_:)`` always finds a connection without waiting for a long read.
+    func readInBackground<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        do {
+            return try await longReads.pass { try await writer.read(body) }
         } catch {
             throw ErrorMapping.chatError(error)
         }
