@@ -43,8 +43,11 @@ final class Outbox: Sendable {
         var floor: StreamPosition
         var ending: Ending?
         var waiter: CheckedContinuation<[String]?, Never>?
-        var endingWaiters: [CheckedContinuation<Ending, Never>] = []
+        /// Called once, with the ending, when the outbox ends (see ``whenEnded(_:)``).
+        var endingWaiters: [EndingHandler] = []
     }
+
+    typealias EndingHandler = @Sendable (Ending) -> Void
 
     private let capacity: Int
     private let state: Mutex<State>
@@ -118,7 +121,7 @@ final class Outbox: Sendable {
 
     /// Closes the outbox; the writer finishes what is queued, then stops.
     func close() {
-        typealias Wakeups = (CheckedContinuation<[String]?, Never>?, [CheckedContinuation<Ending, Never>])
+        typealias Wakeups = (CheckedContinuation<[String]?, Never>?, [EndingHandler])
         let (waiter, endingWaiters) = state.withLock { state -> Wakeups in
             if state.ending == nil { state.ending = .closed }
             defer { state.endingWaiters = [] }
@@ -127,12 +130,12 @@ final class Outbox: Sendable {
             return (state.waiter, state.endingWaiters)
         }
         waiter?.resume(returning: nil)
-        for endingWaiter in endingWaiters { endingWaiter.resume(returning: .closed) }
+        for endingWaiter in endingWaiters { endingWaiter(.closed) }
     }
 
     /// Ends the outbox because the session's login was revoked; what is queued is dropped.
     func revoke() {
-        typealias Wakeups = (CheckedContinuation<[String]?, Never>?, [CheckedContinuation<Ending, Never>])
+        typealias Wakeups = (CheckedContinuation<[String]?, Never>?, [EndingHandler])
         let (waiter, endingWaiters) = state.withLock { state -> Wakeups in
             guard state.ending == nil else { return (nil, []) }
             state.ending = .revoked
@@ -145,23 +148,30 @@ final class Outbox: Sendable {
             return (state.waiter, state.endingWaiters)
         }
         waiter?.resume(returning: nil)
-        for endingWaiter in endingWaiters { endingWaiter.resume(returning: .revoked) }
+        for endingWaiter in endingWaiters { endingWaiter(.revoked) }
     }
 
-    /// Waits until the outbox is closed or overflows.
+    /// Waits until the outbox is closed, overflows or is revoked.
     func waitUntilEnded() async -> Ending {
         await withCheckedContinuation { continuation in
-            let ending = state.withLock { state -> Ending? in
-                if let ending = state.ending { return ending }
-                state.endingWaiters.append(continuation)
-                return nil
-            }
-            if let ending { continuation.resume(returning: ending) }
+            whenEnded { continuation.resume(returning: $0) }
         }
     }
 
+    /// Calls `handler` once, with the ending, when the outbox ends (at once if it has): on the thread that ends
+    /// it, so the handler must be quick. Unlike a task waiting in ``waitUntilEnded()``, it costs no memory of a
+    /// task per connection.
+    func whenEnded(_ handler: @escaping EndingHandler) {
+        let ending = state.withLock { state -> Ending? in
+            if let ending = state.ending { return ending }
+            state.endingWaiters.append(handler)
+            return nil
+        }
+        if let ending { handler(ending) }
+    }
+
     private func push(_ change: (inout State) -> Void) {
-        typealias Wakeups = (CheckedContinuation<[String]?, Never>?, [String]?, [CheckedContinuation<Ending, Never>])
+        typealias Wakeups = (CheckedContinuation<[String]?, Never>?, [String]?, [EndingHandler])
         let (waiter, frames, endingWaiters) = state.withLock { state -> Wakeups in
             guard state.ending == nil else { return (nil, nil, []) }
             change(&state)
@@ -185,6 +195,6 @@ final class Outbox: Sendable {
             return (waiter, state.queue, [])
         }
         waiter?.resume(returning: frames)
-        for endingWaiter in endingWaiters { endingWaiter.resume(returning: .overflowed) }
+        for endingWaiter in endingWaiters { endingWaiter(.overflowed) }
     }
 }

@@ -22,18 +22,19 @@ struct Session: Sendable {
     func run() async {
         let connectionID = server.registry.makeConnectionID()
         var logger = server.logger
-        logger[metadataKey: "chatkit.connection.id"] = "\(connectionID)"
-        var opened: (user: UserID, outbox: Outbox)?
+        if logger.logLevel <= .debug { logger[metadataKey: "chatkit.connection.id"] = "\(connectionID)" }
+        var opened: Opened?
         // A socket that never says hello is closed. Real time, not the server's clock: this guards resources.
+        // The task is let go of as soon as hello arrives: a task's memory lives as long as the last reference to it.
         let connection = connection
         let helloTimeout = server.configuration.helloTimeout
-        let helloDeadline = Task {
+        var helloDeadline: Task<Void, Never>? = Task {
             guard (try? await Task.sleep(for: helloTimeout)) != nil else { return }
             await connection.outbound.close(
                 CloseReason(code: "timeout", message: "No 'hello' arrived in time; open the session with 'hello' first.")
             )
         }
-        defer { helloDeadline.cancel() }
+        defer { helloDeadline?.cancel() }
         await withDiscardingTaskGroup { group in
             do {
                 for try await text in connection.inbound {
@@ -41,11 +42,13 @@ struct Session: Sendable {
                         await handleRequest(text, user: opened.user, outbox: opened.outbox)
                         if opened.outbox.ending != nil { break }
                     } else {
-                        helloDeadline.cancel()
-                        guard let session = await open(text, connectionID: connectionID, logger: logger) else { break }
+                        helloDeadline?.cancel()
+                        helloDeadline = nil
+                        guard let session = await openInChildTask(text, connectionID: connectionID, logger: logger)
+                        else { break }
                         opened = session
                         group.addTask { await write(from: session.outbox) }
-                        group.addTask { await closeWhenEnded(session.outbox) }
+                        closeWhenEnded(session.outbox)
                     }
                 }
             } catch {
@@ -54,13 +57,29 @@ struct Session: Sendable {
             opened?.outbox.close()
         }
         if let opened { await close(user: opened.user, connectionID: connectionID) }
-        await connection.outbound.close(.normal)
+        // The same reason as `closeWhenEnded`'s, whichever close comes first.
+        await connection.outbound.close(opened?.outbox.ending.flatMap(Self.closeReason) ?? .normal)
+    }
+
+    /// An open session: its user and the outbox its writer drains.
+    private typealias Opened = (user: UserID, outbox: Outbox)
+
+    /// Runs ``open(_:connectionID:logger:)`` in a child task, which ends with it.
+    ///
+    /// The handshake and catch-up have the deepest frames of a session (12 KB of them), and a task keeps the
+    /// memory its deepest frames took until the task itself goes: run in the session's own task, they would stay
+    /// for as long as the connection, idle or not.
+    private func openInChildTask(_ text: String, connectionID: Int, logger: Logger) async -> Opened? {
+        await withTaskGroup(of: Opened?.self) { group in
+            group.addTask { await open(text, connectionID: connectionID, logger: logger) }
+            return await group.next() ?? nil
+        }
     }
 
     // MARK: Handshake
 
     /// Answers the first frame, which must be `hello`; returns the open session, or `nil` after refusing.
-    private func open(_ text: String, connectionID: Int, logger: Logger) async -> (user: UserID, outbox: Outbox)? {
+    private func open(_ text: String, connectionID: Int, logger: Logger) async -> Opened? {
         let frame: ClientFrame
         switch codec.decodeClientFrame(text) {
         case .success(let decoded): frame = decoded
@@ -191,25 +210,35 @@ struct Session: Sendable {
 
     /// Closes the connection when its outbox overflows (a slow consumer) or its login session is revoked. The
     /// writer may be stuck writing to a slow peer, so the close goes to the transport directly, with a reason
-    /// the client can act on.
-    private func closeWhenEnded(_ outbox: Outbox) async {
-        let reason: CloseReason
-        switch await outbox.waitUntilEnded() {
+    /// the client can act on. A task is started only then: no task waits for it per connection.
+    private func closeWhenEnded(_ outbox: Outbox) {
+        let connection = connection
+        let logger = server.logger
+        outbox.whenEnded { ending in
+            guard let reason = Self.closeReason(for: ending) else { return }
+            if ending == .overflowed {
+                logger.info("Closing a slow consumer", metadata: ["chatkit.connection.peer": "\(connection.peer)"])
+            }
+            Task { await connection.outbound.close(reason) }
+        }
+    }
+
+    /// Why the connection closes when its outbox ended this way; `nil` when the session simply ended.
+    private static func closeReason(for ending: Outbox.Ending) -> CloseReason? {
+        switch ending {
         case .closed:
-            return
+            nil
         case .overflowed:
-            server.logger.info("Closing a slow consumer", metadata: ["chatkit.connection.peer": "\(connection.peer)"])
-            reason = CloseReason(
+            CloseReason(
                 code: "slowConsumer",
                 message: "The connection fell too far behind and was closed; reconnect and resume from your cursor."
             )
         case .revoked:
-            reason = CloseReason(
+            CloseReason(
                 code: "unauthenticated",
                 message: "The login session was revoked (logout or password change); log in again."
             )
         }
-        await connection.outbound.close(reason)
     }
 
     private func close(user: UserID, connectionID: Int) async {
