@@ -362,13 +362,21 @@ public final class WebSocketServerTransport: ServerTransport {
         addRoutes(to: webSocketRouter)
         let onListening = onListening
         let logger = logger
-        let plain = HTTPServerBuilder.http1WebSocketUpgrade(
-            webSocketRouter: webSocketRouter,
-            configuration: .init(
-                http1: .init(idleTimeout: configuration.idleTimeout.map { TimeAmount($0) }),
-                ws: configuration.webSocketConfiguration
-            )
+        let webSocketResponder = webSocketRouter.buildResponder()
+        let channelConfiguration = HTTP1WebSocketUpgradeChannel.Configuration(
+            http1: .init(idleTimeout: configuration.idleTimeout.map { TimeAmount($0) }),
+            ws: configuration.webSocketConfiguration
         )
+        // Hummingbird's `.http1WebSocketUpgrade(webSocketRouter:configuration:)`, with small read buffers.
+        let plain = HTTPServerBuilder { responder in
+            SmallReadBufferChannel(
+                base: HTTP1WebSocketUpgradeChannel(
+                    responder: responder,
+                    webSocketResponder: webSocketResponder,
+                    configuration: channelConfiguration
+                )
+            )
+        }
         return Application(
             router: httpRouter,
             server: try configuration.tls.map { try .tls(plain, tlsConfiguration: $0) } ?? plain,
