@@ -59,6 +59,8 @@ public struct WireCodec: Sendable {
     /// Decodes a client frame, or says why it cannot be read.
     public func decodeClientFrame(_ text: String) -> Result<ClientFrame, FrameDecodingFailure> {
         let size = text.utf8.count
+        // The requests clients send most, read without JSONDecoder when they are plain (see `parseCommon`).
+        if size <= maxFrameBytes, let frame = ClientFrame.parseCommon(text) { return .success(frame) }
         let data = Data(text.utf8)
         let decoder = Self.makeDecoder()
         // The common case, a well-formed request within the limit, decodes once; the envelope is read only to
