@@ -178,6 +178,12 @@ struct WireTextEncodingTests {
                                      requestsPerSecond: 5, typingTimeoutMilliseconds: 6),
                 position: StreamPosition(8)
             )),
+            .welcome(Welcome(
+                id: "h\u{1}", version: 12, user: User(id: "u-\"2\"", username: "b/b", displayName: "", createdAt: Self.date),
+                limits: ServerLimits(maxFrameBytes: 65_536, maxBodyBytes: 0, maxMembers: -1, maxPageSize: Int.max,
+                                     requestsPerSecond: 100, typingTimeoutMilliseconds: 5_000),
+                position: StreamPosition(.max)
+            )),
             .error(ErrorFrame(id: nil, code: "protocolError", message: "no id")),
             .error(ErrorFrame(id: "r", code: "limitExceeded", message: "slow down", retryAfterMilliseconds: 250)),
             .presence(PresenceUpdate(userID: "u-2", isOnline: true)),

@@ -369,6 +369,24 @@ private struct AuthFixture {
         #expect(try await authenticator.authenticate(token: tokens.refreshToken) == nil)
     }
 
+    @Test func aKnownHeaderStillNeedsAWellFormedToken() async throws {
+        let fixture = AuthFixture()
+        let authenticator = fixture.auth.authenticator
+        let tokens = try await fixture.auth.signUp(username: "alice", password: password)
+        // The header of ChatKit's tokens is known from now on ...
+        #expect(try await authenticator.authenticate(token: tokens.accessToken)?.userID == tokens.user.id)
+        #expect(try await authenticator.authenticate(token: tokens.accessToken)?.userID == tokens.user.id)
+        // ... but a token is only taken for ChatKit's (and then refused, not passed on) if it is a JWT.
+        let header = tokens.accessToken.split(separator: ".")[0]
+        #expect(try await authenticator.authenticate(token: "\(header).pay+load.c2ln") == nil)
+        #expect(try await authenticator.authenticate(token: "\(header).payload") == nil)
+        let forged = await fixture.error { _ = try await authenticator.authenticate(token: "\(header).e30.c2ln") }
+        #expect(forged?.code == .unauthenticated)
+        let foreignHeader = base64URL(#"{"alg":"HS256","kid":"someone-else","typ":"JWT"}"#)
+        #expect(try await authenticator.authenticate(token: "\(foreignHeader).e30.c2ln") == nil)
+        #expect(try await authenticator.authenticate(token: "\(foreignHeader).e30.c2ln") == nil)
+    }
+
     @Test func forgedAndTamperedTokensAreRejected() async throws {
         let fixture = AuthFixture()
         let tokens = try await fixture.auth.signUp(username: "alice", password: password)

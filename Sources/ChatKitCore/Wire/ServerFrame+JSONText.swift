@@ -13,7 +13,7 @@ import Foundation
 
 // The server's frames written with `JSONTextWriter`: fields in sorted key order (byte order, as `JSONEncoder`'s
 // `.sortedKeys` sorts them), optional fields left out when `nil`. Frames and values the server sends rarely
-// (welcome, conversations, members, profiles) are spliced in from `JSONEncoder`.
+// (goodbye, conversations, members, profiles in results) are spliced in from `JSONEncoder`.
 
 extension ServerFrame {
     /// The frame as JSON text, the same bytes as `JSONEncoder` with ``WireCodec``'s settings writes.
@@ -55,7 +55,18 @@ extension ServerFrame {
                 writer.field("cursor", synced.cursor.rawValue)
                 writer.field("type", "synced")
             }
-        case .welcome, .goodbye:
+        case .welcome(let welcome):
+            writer.object { writer in
+                writer.field("id", welcome.id)
+                writer.key("limits")
+                welcome.limits.write(to: &writer)
+                writer.field("position", welcome.position.rawValue)
+                writer.field("type", "welcome")
+                writer.key("user")
+                welcome.user.write(to: &writer)
+                writer.field("version", welcome.version)
+            }
+        case .goodbye:
             return String(decoding: try WireCodec.makeEncoder().encode(self), as: UTF8.self)
         }
         return writer.text
@@ -179,6 +190,31 @@ extension Marker {
             writer.field("deliveredSeq", deliveredSeq)
             writer.field("readSeq", readSeq)
             writer.field("userID", userID)
+        }
+    }
+}
+
+extension ServerLimits {
+    fileprivate func write(to writer: inout JSONTextWriter) {
+        writer.object { writer in
+            writer.field("maxBodyBytes", maxBodyBytes)
+            writer.field("maxFrameBytes", maxFrameBytes)
+            writer.field("maxMembers", maxMembers)
+            writer.field("maxPageSize", maxPageSize)
+            writer.field("requestsPerSecond", requestsPerSecond)
+            writer.field("typingTimeoutMilliseconds", typingTimeoutMilliseconds)
+        }
+    }
+}
+
+extension User {
+    fileprivate func write(to writer: inout JSONTextWriter) {
+        writer.object { writer in
+            writer.field("createdAt", createdAt)
+            writer.field("displayName", displayName)
+            writer.field("id", id)
+            writer.field("statusText", statusText)
+            writer.field("username", username)
         }
     }
 }
