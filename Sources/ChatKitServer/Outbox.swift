@@ -43,11 +43,8 @@ final class Outbox: Sendable {
         var floor: StreamPosition
         var ending: Ending?
         var waiter: CheckedContinuation<[String]?, Never>?
-        /// Called once, with the ending, when the outbox ends (see ``whenEnded(_:)``).
-        var endingWaiters: [EndingHandler] = []
+        var endingWaiters: [CheckedContinuation<Ending, Never>] = []
     }
-
-    typealias EndingHandler = @Sendable (Ending) -> Void
 
     private let capacity: Int
     private let state: Mutex<State>
@@ -121,7 +118,7 @@ final class Outbox: Sendable {
 
     /// Closes the outbox; the writer finishes what is queued, then stops.
     func close() {
-        typealias Wakeups = (CheckedContinuation<[String]?, Never>?, [EndingHandler])
+        typealias Wakeups = (CheckedContinuation<[String]?, Never>?, [CheckedContinuation<Ending, Never>])
         let (waiter, endingWaiters) = state.withLock { state -> Wakeups in
             if state.ending == nil { state.ending = .closed }
             defer { state.endingWaiters = [] }
@@ -130,12 +127,12 @@ final class Outbox: Sendable {
             return (state.waiter, state.endingWaiters)
         }
         waiter?.resume(returning: nil)
-        for endingWaiter in endingWaiters { endingWaiter(.closed) }
+        for endingWaiter in endingWaiters { endingWaiter.resume(returning: .closed) }
     }
 
     /// Ends the outbox because the session's login was revoked; what is queued is dropped.
     func revoke() {
-        typealias Wakeups = (CheckedContinuation<[String]?, Never>?, [EndingHandler])
+        typealias Wakeups = (CheckedContinuation<[String]?, Never>?, [CheckedContinuation<Ending, Never>])
         let (waiter, endingWaiters) = state.withLock { state -> Wakeups in
             guard state.ending == nil else { return (nil, []) }
             state.ending = .revoked
@@ -148,30 +145,23 @@ final class Outbox: Sendable {
             return (state.waiter, state.endingWaiters)
         }
         waiter?.resume(returning: nil)
-        for endingWaiter in endingWaiters { endingWaiter(.revoked) }
+        for endingWaiter in endingWaiters { endingWaiter.resume(returning: .revoked) }
     }
 
-    /// Waits until the outbox is closed, overflows or is revoked.
+    /// Waits until the outbox is closed or overflows.
     func waitUntilEnded() async -> Ending {
         await withCheckedContinuation { continuation in
-            whenEnded { continuation.resume(returning: $0) }
+            let ending = state.withLock { state -> Ending? in
+                if let ending = state.ending { return ending }
+                state.endingWaiters.append(continuation)
+                return nil
+            }
+            if let ending { continuation.resume(returning: ending) }
         }
-    }
-
-    /// Calls `handler` once, with the ending, when the outbox ends (at once if it has): on the thread that ends
-    /// it, so the handler must be quick. Unlike a task waiting in ``waitUntilEnded()``, it costs no memory of a
-    /// task per connection.
-    func whenEnded(_ handler: @escaping EndingHandler) {
-        let ending = state.withLock { state -> Ending? in
-            if let ending = state.ending { return ending }
-            state.endingWaiters.append(handler)
-            return nil
-        }
-        if let ending { handler(ending) }
     }
 
     private func push(_ change: (inout State) -> Void) {
-        typealias Wakeups = (CheckedContinuation<[String]?, Never>?, [String]?, [EndingHandler])
+        typealias Wakeups = (CheckedContinuation<[String]?, Never>?, [String]?, [CheckedContinuation<Ending, Never>])
         let (waiter, frames, endingWaiters) = state.withLock { state -> Wakeups in
             guard state.ending == nil else { return (nil, nil, []) }
             change(&state)
@@ -195,6 +185,6 @@ final class Outbox: Sendable {
             return (waiter, state.queue, [])
         }
         waiter?.resume(returning: frames)
-        for endingWaiter in endingWaiters { endingWaiter(.overflowed) }
+        for endingWaiter in endingWaiters { endingWaiter.resume(returning: .overflowed) }
     }
 }

@@ -48,7 +48,7 @@ struct Session: Sendable {
                         else { break }
                         opened = session
                         group.addTask { await write(from: session.outbox) }
-                        closeWhenEnded(session.outbox)
+                        group.addTask { await closeWhenEnded(session.outbox) }
                     }
                 }
             } catch {
@@ -210,17 +210,14 @@ struct Session: Sendable {
 
     /// Closes the connection when its outbox overflows (a slow consumer) or its login session is revoked. The
     /// writer may be stuck writing to a slow peer, so the close goes to the transport directly, with a reason
-    /// the client can act on. A task is started only then: no task waits for it per connection.
-    private func closeWhenEnded(_ outbox: Outbox) {
-        let connection = connection
-        let logger = server.logger
-        outbox.whenEnded { ending in
-            guard let reason = Self.closeReason(for: ending) else { return }
-            if ending == .overflowed {
-                logger.info("Closing a slow consumer", metadata: ["chatkit.connection.peer": "\(connection.peer)"])
-            }
-            Task { await connection.outbound.close(reason) }
+    /// the client can act on.
+    private func closeWhenEnded(_ outbox: Outbox) async {
+        let ending = await outbox.waitUntilEnded()
+        guard let reason = Self.closeReason(for: ending) else { return }
+        if ending == .overflowed {
+            server.logger.info("Closing a slow consumer", metadata: ["chatkit.connection.peer": "\(connection.peer)"])
         }
+        await connection.outbound.close(reason)
     }
 
     /// Why the connection closes when its outbox ended this way; `nil` when the session simply ended.

@@ -11,7 +11,6 @@
 
 @testable import ChatKitServer
 import ChatKitCore
-import Synchronization
 import Testing
 
 /// The outbox's catch-up hand-over, driven directly: deterministic where an end-to-end test would depend on
@@ -62,25 +61,4 @@ struct OutboxTests {
         #expect(await outbox.waitUntilEnded() == .revoked)
         #expect(await outbox.next() == nil)
     }
-
-    @Test func endingHandlersRunOnceWithTheEndingAndAtOnceWhenAlreadyEnded() {
-        let outbox = Outbox(capacity: 2, floor: .start)
-        let endings = EndingLog()
-        outbox.whenEnded { endings.append($0) }
-        #expect(endings.all.isEmpty)
-        #expect(outbox.release(after: .start))
-        for index in 0..<3 { outbox.enqueue("r\(index)") }
-        #expect(endings.all == [.overflowed])
-        outbox.close()
-        outbox.revoke()
-        #expect(endings.all == [.overflowed], "a handler runs once")
-        outbox.whenEnded { endings.append($0) }
-        #expect(endings.all == [.overflowed, .overflowed], "registered after the end: runs at once")
-    }
-}
-
-private final class EndingLog: Sendable {
-    private let endings = Mutex<[Outbox.Ending]>([])
-    func append(_ ending: Outbox.Ending) { endings.withLock { $0.append(ending) } }
-    var all: [Outbox.Ending] { endings.withLock { $0 } }
 }
