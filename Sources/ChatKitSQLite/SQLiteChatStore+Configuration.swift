@@ -27,8 +27,8 @@ extension SQLiteChatStore {
         /// How long a connection waits for a lock held by another process before failing with
         /// ``ChatKitCore/ChatError/Code/storageFailure``. Defaults to 5 seconds.
         public var busyTimeout: Duration
-        /// How many connections read concurrently (file databases only). Defaults to 4. Searches and backups hold
-        /// at most this many minus two (at least one) at once, so that short reads always find one free.
+        /// How many connections read concurrently (file databases only). Defaults to 4. Searches, backups and
+        /// member lists hold at most this many minus two (at least one) at once, so that short reads find one free.
         public var readerCount: Int
         /// The most appends committed together in one transaction by group commit. Defaults to 1024.
         public var maximumBatchSize: Int

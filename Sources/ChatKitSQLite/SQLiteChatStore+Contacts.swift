@@ -70,7 +70,7 @@ extension SQLiteChatStore {
     }
 
     public func contacts(of user: UserID) async throws -> [Contact] {
-        try await read { db in
+        try await readInBackground { db in
             try Row.fetchAll(
                 db,
                 sql: "SELECT otherID, state, since FROM contact WHERE userID = ? ORDER BY otherID",

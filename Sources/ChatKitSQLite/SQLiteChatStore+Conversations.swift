@@ -82,14 +82,14 @@ extension SQLiteChatStore {
     }
 
     public func members(of id: ConversationID, as user: UserID) async throws -> [Member] {
-        try await read { db in
+        try await readInBackground { db in
             _ = try Lookups.memberConversation(db, id, user)
             return try Self.members(db, id)
         }
     }
 
     public func memberIDs(of id: ConversationID, at position: StreamPosition?) async throws -> [UserID] {
-        try await read { db in
+        try await readInBackground { db in
             guard let position else {
                 return try String.fetchAll(
                     db,
@@ -244,7 +244,7 @@ extension SQLiteChatStore {
     }
 
     public func conversations(of user: UserID) async throws -> [ConversationSummary] {
-        try await read { db in
+        try await readInBackground { db in
             let decoder = Codec.makeDecoder()
             let rows = try Row.fetchAll(
                 db,

@@ -61,7 +61,7 @@ extension SQLiteChatStore {
 
     public func users(_ ids: [UserID]) async throws -> [User] {
         let ids = Array(Set(ids))
-        return try await read { db in
+        return try await readInBackground { db in
             try ids.compactMap { try Lookups.user(db, $0) }
         }
     }

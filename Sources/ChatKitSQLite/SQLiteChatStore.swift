@@ -46,6 +46,8 @@ public final class SQLiteChatStore: ChatStore {
     let checkpointer: Checkpointer?
     /// Bounds the long reads that hold a reader connection at once (see ``readInBackground(_:)``).
     let longReads: ReadGate
+    /// Whether short reads run on the caller's thread (see ``read(_:)``).
+    let readsOnCaller: Bool
     /// Counters that tests observe.
     let statistics = Statistics()
 
@@ -98,6 +100,7 @@ public final class SQLiteChatStore: ChatStore {
             }
             try Self.migrate(writer, upTo: lastMigration)
             checkpointer = try location.path.map { try Checkpointer(path: $0, configuration: grdb) }
+            readsOnCaller = writer is DatabasePool && grdb.maximumReaderCount >= 2
         } catch {
             throw ErrorMapping.chatError(error, "opening \(location)")
         }
@@ -192,11 +195,17 @@ public final class SQLiteChatStore: ChatStore {
     /// GRDB's asynchronous read hops to the reader's dispatch queue and back: two thread wake-ups, which were
     /// 150 of the 350 µs of a history page at p50 (chatkit-sqlite-bench, 1M messages). Here the read runs on the
     /// caller's thread, which it occupies meanwhile as CPU work would; it runs on Swift's global executor even
-    /// when the caller prefers another (such as an event loop, which must never wait for a disk). Every read but
-    /// searches and backups is short: an index lookup, or a page or list bounded by a request's limit or by a
-    /// user's own data. Searches and backups take ``readInBackground(_:)``, which keeps reader connections free
+    /// when the caller prefers another (such as an event loop, which must never wait for a disk). Short reads
+    /// are index lookups and pages bounded by a request's limit (a sync page of 100 events is the longest:
+    /// ~4 ms at 1M messages); searches, backups and lists that grow with a conversation or a user (members,
+    /// conversations, contacts, profiles) take ``readInBackground(_:)``, which keeps reader connections free
     /// for these.
+    ///
+    /// Only a file database with at least two readers reads here: an in-memory database has one connection,
+    /// which a long read or a write would hold while this thread waits, and with one reader a long read could
+    /// hold it while every thread of the global executor waits here for it.
     func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        guard readsOnCaller else { return try await readInBackground(body) }
         do {
             return try await withTaskExecutorPreference(globalConcurrentExecutor) {
                 try writer.read(body)
@@ -209,7 +218,8 @@ public final class SQLiteChatStore: ChatStore {
     /// Runs a long read (a search, a backup) on GRDB's reader queue, mapping failures to ``ChatError``.
     ///
     /// At most ``Configuration/readerCount`` minus two (at least one) long reads hold a connection at once; the
-    /// others wait their turn, so that ``read(_:)`` always finds a connection without waiting for a long read.
+    /// others wait their turn, so that ``read(_:)`` finds a connection without waiting for a long read (with three
+    /// readers or more; with two, it may wait for one long read; with one, it does not run on the caller).
     func readInBackground<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
         do {
             return try await longReads.pass { try await writer.read(body) }

@@ -50,8 +50,9 @@ struct SearchRanking {
         asciiTerms = text.terms.map(ASCIITerm.init)
         let totals = try Self.totals(db)
         let rowCount = max(1, totals?.rows ?? Double(candidateBodies.count))
-        if let totals, totals.rows > 0 {
-            averageLength = max(1, totals.words / totals.rows)
+        if let totals, totals.rows > 0, totals.words > 0 {
+            // As FTS5 computes it (messages without words, such as attachments alone, count as rows).
+            averageLength = totals.words / totals.rows
         } else {
             let words = candidateBodies.reduce(0) { $0 + SearchText.words(in: $1).count }
             averageLength = max(1, Double(words) / Double(max(1, candidateBodies.count)))

@@ -148,7 +148,7 @@ final class Outbox: Sendable {
         for endingWaiter in endingWaiters { endingWaiter.resume(returning: .revoked) }
     }
 
-    /// Waits until the outbox is closed or overflows.
+    /// Waits until the outbox is closed, overflows or is revoked.
     func waitUntilEnded() async -> Ending {
         await withCheckedContinuation { continuation in
             let ending = state.withLock { state -> Ending? in

@@ -65,6 +65,10 @@ struct ClientFrameParsingTests {
         #"{"type":"hello","id":"h","versions":1,"token":"t"}"#,
         #"["type","send"]"#,
         "",
+        #"{"a":["#,  // ends inside an array
+        #"{"a":[ "#,
+        #"{"type":"typing","id":"t","conversationID":"c","isTyping":true,"x":["#,
+        #"{"type":"send","id":"1","conversationID":"c","clientMessageID":"k","body":"x","b\u006fdy":"y"}"#,  // repeated once unescaped
     ]
 
     @Test("plain common frames are read here, exactly as JSONDecoder reads them")

@@ -97,7 +97,52 @@ struct ReadGateTests {
             #expect(try await search.value.count == 5)
         }
     }
+
+    @Test("short reads run on the caller only for a file database with two readers or more")
+    func whereShortReadsRun() async throws {
+        try await withTemporaryDirectory { directory in
+            let path = directory.appendingPathComponent("chat.sqlite").path
+            let pooled = try SQLiteChatStore(path: path)
+            #expect(pooled.readsOnCaller)
+            try pooled.close()
+            let single = try SQLiteChatStore(configuration: .init(location: .file(path), readerCount: 1))
+            #expect(!single.readsOnCaller)
+            try single.close()
+        }
+        #expect(try !SQLiteChatStore(configuration: .inMemory).readsOnCaller)
+    }
+
+    @Test("with one reader, short reads wait for a long one without holding threads")
+    func oneReaderDoesNotDeadlock() async throws {
+        try await withTemporaryDirectory { directory in
+            let path = directory.appendingPathComponent("chat.sqlite").path
+            let store = try SQLiteChatStore(configuration: .init(location: .file(path), readerCount: 1))
+            defer { try? store.close() }
+            let fixture = StoreFixture(store)
+            let (alice, bob) = (try await fixture.user("alice"), try await fixture.user("bob"))
+            let chat = try await fixture.direct(alice, bob)
+            try await fixture.send(count: 3, from: alice, to: chat)
+            let release = DispatchSemaphore(value: 0)
+            let holding = SharedValue<Int>(0)
+            let long = Task {
+                try await store.readInBackground { _ in
+                    holding.value.withLock { $0 += 1 }
+                    release.wait()
+                }
+            }
+            defer { release.signal() }
+            try await waitUntil { holding.value.withLock { $0 } == 1 }
+            // More short reads than the global executor has threads: were they to block their threads waiting
+            // for the one reader, nothing could run this test's next line.
+            let reads = (0..<8).map { _ in Task { try await store.messages(in: chat, .latest(limit: 50), as: bob).count } }
+            try await waitUntil { store.longReads.waitingCount == 8 }
+            release.signal()
+            try await long.value
+            for read in reads { #expect(try await read.value == 3) }
+        }
+    }
 }
+
 
 /// A value shared by the tasks of a test.
 private final class SharedValue<Value: Sendable>: Sendable {

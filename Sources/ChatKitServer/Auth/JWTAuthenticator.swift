@@ -58,6 +58,7 @@ public struct JWTAuthenticator: Authenticator {
     public func authenticate(token: String) async throws -> AuthenticatedUser? {
         guard Self.isChatKitJWT(token) else { return nil }
         let claims = try await verifiedClaims(token)
+        Self.noteVerified(token)
         let userID = UserID(rawValue: claims.sub.value)
         guard let session = try await store.session(SessionID(rawValue: claims.sid)), session.userID == userID,
             session.revokedAt == nil
@@ -101,22 +102,28 @@ public struct JWTAuthenticator: Authenticator {
         guard segments.count == 3, token.utf8.count <= 8192,
             segments.allSatisfy({ $0.allSatisfy(isBase64URLByte) })
         else { return false }
-        // Every token ChatKit issues has the same header: once one header is known to name the ChatKit key, the
-        // same bytes need not be decoded again (base64 and JSONDecoder: a few microseconds per connect).
-        let headerSegment = String(decoding: segments[0], as: UTF8.self)
-        if knownHeaders.withLock({ $0.contains(headerSegment) }) { return true }
-        guard let headerData = base64URLDecode(segments[0]),
-            let header = try? JSONDecoder().decode(Header.self, from: headerData),
-            header.kid == accessTokenKeyID.string
-        else { return false }
-        knownHeaders.withLock { known in
-            if known.count < 8, !known.contains(headerSegment) { known.append(headerSegment) }
+        // Every token ChatKit issues has the same header: once a token with it has verified, the same bytes need
+        // not be decoded again (base64 and JSONDecoder: a few microseconds per connect).
+        let header = segments[0]
+        if lastVerifiedHeader.withLock({ known in known.map { header.elementsEqual($0.utf8) } ?? false }) {
+            return true
         }
-        return true
+        guard let headerData = base64URLDecode(header),
+            let decoded = try? JSONDecoder().decode(Header.self, from: headerData)
+        else { return false }
+        return decoded.kid == accessTokenKeyID.string
     }
 
-    /// Header segments found to name the ChatKit key (a few at most: each signing setup writes one).
-    private static let knownHeaders = Mutex<[String]>([])
+    /// The header segment of the last token that verified. Only verified tokens set it, so forged headers cannot
+    /// crowd it out for good; one place is enough, since ChatKit writes one header.
+    private static let lastVerifiedHeader = Mutex<String?>(nil)
+
+    /// Notes that `token`, a ChatKit JWT, verified.
+    private static func noteVerified(_ token: String) {
+        guard let end = token.utf8.firstIndex(of: UInt8(ascii: ".")) else { return }
+        let header = String(token[..<end])
+        lastVerifiedHeader.withLock { if $0 != header { $0 = header } }
+    }
 
     private static func isBase64URLByte(_ byte: UInt8) -> Bool {
         (65...90).contains(byte) || (97...122).contains(byte) || (48...57).contains(byte) || byte == 45 || byte == 95
