@@ -39,7 +39,7 @@ let accessTokenKeyID: JWKIdentifier = "chatkit"
 /// `JWTKeyCollection` is an actor whose `add` must be awaited, so the key is added on first use; the flag is set
 /// only after the key is in, so a concurrent first use at worst adds the same key twice.
 final class AccessTokenKeys: Sendable {
-    private let keys = JWTKeyCollection()
+    private let keys = JWTKeyCollection(defaultJWTParser: DefaultJWTParser(jsonDecoder: AccessTokenJSONDecoder()))
     private let key: HMACKey
     private let ready = Mutex(false)
 
