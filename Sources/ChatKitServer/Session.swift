@@ -23,42 +23,54 @@ struct Session: Sendable {
         let connectionID = server.registry.makeConnectionID()
         var logger = server.logger
         if logger.logLevel <= .debug { logger[metadataKey: "chatkit.connection.id"] = "\(connectionID)" }
-        var opened: Opened?
-        // A socket that never says hello is closed. Real time, not the server's clock: this guards resources.
-        // The task is let go of as soon as hello arrives: a task's memory lives as long as the last reference to it.
-        let connection = connection
-        let helloTimeout = server.configuration.helloTimeout
-        var helloDeadline: Task<Void, Never>? = Task {
-            guard (try? await Task.sleep(for: helloTimeout)) != nil else { return }
-            await connection.outbound.close(
-                CloseReason(code: "timeout", message: "No 'hello' arrived in time; open the session with 'hello' first.")
-            )
+        var inbound = connection.inbound.makeAsyncIterator()
+        let hello: String?
+        do {
+            hello = try await firstFrame(&inbound)
+        } catch {
+            logger.debug("Connection failed", metadata: ["chatkit.error": "\(error)"])
+            hello = nil
         }
-        defer { helloDeadline?.cancel() }
+        guard let hello, let opened = await openInChildTask(hello, connectionID: connectionID, logger: logger) else {
+            await connection.outbound.close(.normal)
+            return
+        }
         await withDiscardingTaskGroup { group in
+            group.addTask { await write(from: opened.outbox) }
+            group.addTask { await closeWhenEnded(opened.outbox) }
             do {
-                for try await text in connection.inbound {
-                    if let opened {
-                        await handleRequest(text, user: opened.user, outbox: opened.outbox)
-                        if opened.outbox.ending != nil { break }
-                    } else {
-                        helloDeadline?.cancel()
-                        helloDeadline = nil
-                        guard let session = await openInChildTask(text, connectionID: connectionID, logger: logger)
-                        else { break }
-                        opened = session
-                        group.addTask { await write(from: session.outbox) }
-                        group.addTask { await closeWhenEnded(session.outbox) }
-                    }
+                while let text = try await inbound.next() {
+                    await handleRequest(text, user: opened.user, outbox: opened.outbox)
+                    if opened.outbox.ending != nil { break }
                 }
             } catch {
                 logger.debug("Connection failed", metadata: ["chatkit.error": "\(error)"])
             }
-            opened?.outbox.close()
+            opened.outbox.close()
         }
-        if let opened { await close(user: opened.user, connectionID: connectionID) }
+        await close(user: opened.user, connectionID: connectionID)
         // The same reason as `closeWhenEnded`'s, whichever close comes first.
-        await connection.outbound.close(opened?.outbox.ending.flatMap(Self.closeReason) ?? .normal)
+        await connection.outbound.close(opened.outbox.ending.flatMap(Self.closeReason) ?? .normal)
+    }
+
+    /// The peer's first frame, or `nil` if it left before sending one.
+    ///
+    /// A socket that never says hello is closed after ``ChatServerConfiguration/helloTimeout`` (real time, not the
+    /// server's clock: this guards resources). The deadline is a child task, cancelled as soon as the frame
+    /// arrives, so it neither outlives the handshake nor keeps memory for the connection's life.
+    private func firstFrame(_ inbound: inout AsyncThrowingStream<String, any Error>.Iterator) async throws -> String? {
+        let connection = connection
+        let helloTimeout = server.configuration.helloTimeout
+        return try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                guard (try? await Task.sleep(for: helloTimeout)) != nil else { return }
+                await connection.outbound.close(
+                    CloseReason(code: "timeout", message: "No 'hello' arrived in time; open the session with 'hello' first.")
+                )
+            }
+            defer { group.cancelAll() }
+            return try await inbound.next()
+        }
     }
 
     /// An open session: its user and the outbox its writer drains.
