@@ -96,7 +96,7 @@ extension SQLiteChatStore {
         let rows = try Row.fetchCursor(statement)
         while let row = try rows.next() { candidates.append((row[0], row[1])) }
         guard !candidates.isEmpty else { return [] }
-        let ranking = try SearchRanking(db, text: text, candidateBodies: candidates.map(\.body))
+        let ranking = try SearchRanking(db, text: text, candidateCount: candidates.count)
         let best = candidates
             .map { (rowNumber: $0.rowNumber, score: ranking.score($0.body)) }
             .sorted { ($0.score, $0.rowNumber) > ($1.score, $1.rowNumber) }

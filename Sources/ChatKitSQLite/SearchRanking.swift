@@ -43,19 +43,19 @@ struct SearchRanking {
     /// The average length in words of an indexed message.
     private let averageLength: Double
 
-    /// Gathers the statistics of `text`'s terms. `candidateBodies` stand in for FTS5's totals if those cannot be
-    /// read (an index that has never held a row).
-    init(_ db: Database, text: SearchText, candidateBodies: [String]) throws {
+    /// Gathers the statistics of `text`'s terms. If FTS5's totals cannot be read (they exist once the index
+    /// holds a row, so never when there are candidates), the `candidateCount` candidates stand for the rows, of
+    /// one word each.
+    init(_ db: Database, text: SearchText, candidateCount: Int) throws {
         terms = text.terms
         asciiTerms = text.terms.map(ASCIITerm.init)
         let totals = try Self.totals(db)
-        let rowCount = max(1, totals?.rows ?? Double(candidateBodies.count))
+        let rowCount = max(1, totals?.rows ?? Double(candidateCount))
+        // As FTS5 computes it (messages without words, such as attachments alone, count as rows).
         if let totals, totals.rows > 0, totals.words > 0 {
-            // As FTS5 computes it (messages without words, such as attachments alone, count as rows).
             averageLength = totals.words / totals.rows
         } else {
-            let words = candidateBodies.reduce(0) { $0 + SearchText.words(in: $1).count }
-            averageLength = max(1, Double(words) / Double(max(1, candidateBodies.count)))
+            averageLength = 1
         }
         if terms.count < 2 {
             weights = Array(repeating: 1, count: terms.count)

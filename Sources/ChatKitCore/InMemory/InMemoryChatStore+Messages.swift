@@ -16,9 +16,7 @@ extension InMemoryChatStore {
         try MembershipRules.validate(new)
         let now = now()
         return try withState { state in
-            // Reads only what it needs of the record: a copy of it held while the record is mutated below would
-            // make every append copy the conversation's whole history.
-            let messageCount = try state.memberRecord(new.conversationID, new.senderID).messages.count
+            let record = try state.memberRecord(new.conversationID, new.senderID)
             let key = InMemoryState.ClientKey(sender: new.senderID, clientMessageID: new.clientMessageID)
             if let existingID = state.messagesByClientKey[key], let location = state.messageLocations[existingID] {
                 guard location.conversation == new.conversationID else {
@@ -27,7 +25,7 @@ extension InMemoryChatStore {
                         "Client message ID '\(new.clientMessageID)' was already used in another conversation."
                     )
                 }
-                return try state.record(new.conversationID).messages[Int(location.seq) - 1]
+                return record.messages[Int(location.seq) - 1]
             }
             if let replyTo = new.replyTo, state.messageLocations[replyTo]?.conversation != new.conversationID {
                 throw ChatError(.invalidArgument, "A reply must refer to a message of the same conversation.")
@@ -36,7 +34,7 @@ extension InMemoryChatStore {
             let message = Message(
                 id: .random(),
                 conversationID: new.conversationID,
-                seq: Int64(messageCount) + 1,
+                seq: Int64(record.messages.count) + 1,
                 senderID: new.senderID,
                 clientMessageID: new.clientMessageID,
                 body: new.body,

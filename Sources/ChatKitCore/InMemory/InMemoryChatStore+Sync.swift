@@ -35,12 +35,10 @@ extension InMemoryChatStore {
     ) throws -> Marker {
         let now = now()
         return try withState { state in
-            let (current, messageCount) = try {
-                let record = try state.memberRecord(id, user)
-                return (record.marker(of: user), record.messages.count)
-            }()
+            let record = try state.memberRecord(id, user)
+            let current = record.marker(of: user)
             var marker = current
-            move(&marker, min(seq, Int64(messageCount)))
+            move(&marker, min(seq, Int64(record.messages.count)))
             guard marker != current else { return current }
             state.conversations[id]?.markers[user] = marker
             state.recordEvent(

@@ -125,9 +125,6 @@ struct InMemoryState {
 
     /// A message of a conversation `user` is a member of, its index in the conversation's messages, and the
     /// user's role there.
-    ///
-    /// Returns values rather than the conversation's record: a caller holding a copy of the record while it
-    /// changes the record would copy the conversation's whole history.
     func visibleMessage(_ id: MessageID, _ user: UserID) throws -> (message: Message, index: Int, role: MemberRole) {
         guard let location = messageLocations[id], let record = conversations[location.conversation],
             let role = record.role(of: user)

@@ -13,7 +13,7 @@ import Foundation
 
 // The server's frames written with `JSONTextWriter`: fields in sorted key order (byte order, as `JSONEncoder`'s
 // `.sortedKeys` sorts them), optional fields left out when `nil`. Frames and values the server sends rarely
-// (goodbye, conversations, members, profiles in results) are spliced in from `JSONEncoder`.
+// (goodbye, conversations, members, contacts) are spliced in from `JSONEncoder`.
 
 extension ServerFrame {
     /// The frame as JSON text, the same bytes as `JSONEncoder` with ``WireCodec``'s settings writes.
@@ -93,7 +93,9 @@ extension RequestResult {
         }
         try writer.field("page", page) { writer, page in try page.write(to: &writer) }
         writer.field("type", "result")
-        try writer.encodableField("users", users)
+        writer.field("users", users) { writer, users in
+            writer.array(users) { writer, user in user.write(to: &writer) }
+        }
     }
 }
 
@@ -112,7 +114,7 @@ extension StoredEvent {
             writer.field("message", message) { writer, message in message.write(to: &writer) }
             writer.field("position", position.rawValue)
             writer.field("reaction", reaction) { writer, reaction in reaction.write(to: &writer) }
-            try writer.encodableField("user", user)
+            writer.field("user", user) { writer, user in user.write(to: &writer) }
         }
     }
 }
