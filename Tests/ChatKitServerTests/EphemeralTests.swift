@@ -11,7 +11,7 @@
 
 import ChatKitClient
 import ChatKitCore
-import ChatKitServer
+@testable import ChatKitServer
 import ChatKitTesting
 import Testing
 
@@ -87,7 +87,8 @@ struct EphemeralTests {
             try await aliceClient.client.setTyping(true, in: chat.id)
             try await aliceClient.client.setTyping(true, in: chat.id)  // a refresh within the interval
             try await bobClient.waitFor("typing started", typing(true))
-            await harness.clock.waitForSleepers(2)
+            // Both requests scheduled their expiry (one timer loop sleeps for both).
+            try await waitUntil("both typing timers") { harness.server.timers.pendingCount == 2 }
             harness.clock.advance(by: .seconds(5))
             try await bobClient.waitFor("typing expired", typing(false))
             let started = bobClient.events.count { if case .typing(let update) = $0 { update.isTyping } else { false } }

@@ -180,6 +180,16 @@ func withTimeout<T: Sendable>(
     }
 }
 
+/// Waits (yielding, never sleeping a fixed time) until `condition` holds, failing with a `TimeoutError` after
+/// `timeout`. For state that no event announces.
+func waitUntil(_ what: String, timeout: Duration = .seconds(10), _ condition: () -> Bool) async throws {
+    let deadline = ContinuousClock.now + timeout
+    while !condition() {
+        guard ContinuousClock.now < deadline else { throw TimeoutError(what: what, events: 0) }
+        await Task.yield()
+    }
+}
+
 /// A raw WebSocket to the server, for frames a ChatClient never sends. Received frames are decoded as server
 /// frames and can be awaited.
 final class RawSocket: Sendable {
