@@ -297,7 +297,11 @@ public final class WebSocketServerTransport: ServerTransport {
         }
         // The application runs in a service group of its own, so its graceful shutdown (which stops accepting and
         // closes sockets with code 1000) starts only after every client was told `shutdown`.
-        let application = ServiceGroup(configuration: .init(services: [try makeApplication()], logger: logger))
+        // Listed first, the shards shut down after the application (see `ConnectionShards`).
+        let shards = ConnectionShards()
+        let application = ServiceGroup(
+            configuration: .init(services: [shards, try makeApplication(shards: shards)], logger: logger)
+        )
         try await withThrowingTaskGroup(of: Bool.self) { group in
             group.addTask {
                 try await application.run()
@@ -353,8 +357,9 @@ public final class WebSocketServerTransport: ServerTransport {
         }
     }
 
-    /// The standalone application: the WebSocket route and the HTTP routes on one port, with TLS if configured.
-    private func makeApplication() throws -> some ApplicationProtocol {
+    /// The standalone application: the WebSocket route and the HTTP routes on one port, with TLS if configured,
+    /// its connections served by `shards`.
+    private func makeApplication(shards: ConnectionShards) throws -> some ApplicationProtocol {
         let httpRouter = Router(context: EdgeRequestContext.self)
         webFiles?.addMiddleware(to: httpRouter)  // before the routes, so their answers get its headers too
         httpRoutes?.addRoutes(to: httpRouter)
@@ -367,14 +372,18 @@ public final class WebSocketServerTransport: ServerTransport {
             http1: .init(idleTimeout: configuration.idleTimeout.map { TimeAmount($0) }),
             ws: configuration.webSocketConfiguration
         )
-        // Hummingbird's `.http1WebSocketUpgrade(webSocketRouter:configuration:)`, with small read buffers.
+        // Hummingbird's `.http1WebSocketUpgrade(webSocketRouter:configuration:)`, with small read buffers, each
+        // connection served in one of the shards' task groups.
         let plain = HTTPServerBuilder { responder in
-            SmallReadBufferChannel(
-                base: HTTP1WebSocketUpgradeChannel(
-                    responder: responder,
-                    webSocketResponder: webSocketResponder,
-                    configuration: channelConfiguration
-                )
+            ShardedChildChannel(
+                base: SmallReadBufferChannel(
+                    base: HTTP1WebSocketUpgradeChannel(
+                        responder: responder,
+                        webSocketResponder: webSocketResponder,
+                        configuration: channelConfiguration
+                    )
+                ),
+                shards: shards
             )
         }
         return Application(

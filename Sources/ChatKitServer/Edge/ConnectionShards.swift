@@ -1,0 +1,139 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the ChatKit open source project
+//
+// Copyright (c) 2026 the ChatKit project authors
+// Licensed under Apache License v2.0 (see LICENSE)
+//
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+import HummingbirdCore
+import Logging
+import NIOCore
+import ServiceLifecycle
+import Synchronization
+
+/// Runs the tasks that serve connections in many small task groups instead of one large one.
+///
+/// Hummingbird serves every accepted socket in a child task of one task group per listening port. Swift's
+/// runtime (6.3 and earlier) keeps a group's children in a singly linked list and, when a child ends, walks the
+/// list to unlink it (swiftlang/swift#71212): with N open connections, each connection that closes costs a walk
+/// over up to N tasks. In a reconnect storm of 10,000 clients over four ports that walk was 16 % of the
+/// server's CPU. Here the server's child task hands its connection to one of ``count`` shards, round robin,
+/// and ends at once; each shard serves its connections in a group of its own, so a close walks about
+/// N / ``count`` tasks.
+///
+/// It is a `Service` of the standalone server's service group, listed before the HTTP application so that it
+/// shuts down after it: the application stops accepting first, then the shards stop taking connections and
+/// wait for the ones they serve, which see the graceful shutdown (and cancellation) as they did before. A
+/// connection handed over while the shards are not running is served in the caller's task, as before.
+final class ConnectionShards: Service, Sendable {
+    /// Serves one connection.
+    typealias Work = @Sendable () async -> Void
+
+    /// How many shards (task groups) share the connections.
+    let count: Int
+    private let shards: [Shard]
+    private let nextShard = Atomic<Int>(0)
+
+    /// - Parameter count: How many task groups share the connections; at least one.
+    init(count: Int = 256) {
+        self.count = max(1, count)
+        shards = (0..<self.count).map { _ in Shard() }
+    }
+
+    /// Serves a connection in the next shard and returns at once, or serves it here (returning when it is
+    /// done) once the shards have stopped.
+    func serve(_ work: @escaping Work) async {
+        let index = (nextShard.wrappingAdd(1, ordering: .relaxed).oldValue & Int.max) % count
+        if !shards[index].add(work) { await work() }
+    }
+
+    /// Runs the shards until a graceful shutdown or cancellation, then stops taking connections and returns once
+    /// every connection it took is done.
+    ///
+    /// A connection taken is always served, also on cancellation (it then sees the cancellation and closes):
+    /// a shard waits for its next connection without observing cancellation and ends only when it is stopped
+    /// and has none left.
+    func run() async throws {
+        await withDiscardingTaskGroup { group in
+            for shard in shards {
+                group.addTask {
+                    await withDiscardingTaskGroup { connections in
+                        while let work = await shard.next() {
+                            connections.addTask { await work() }
+                        }
+                    }
+                }
+            }
+            try? await gracefulShutdown()
+            for shard in shards { shard.stop() }
+        }
+    }
+
+    /// The connections waiting for one shard's task to start them.
+    private final class Shard: Sendable {
+        private struct State {
+            var waiting: [Work] = []
+            var next: CheckedContinuation<Work?, Never>?
+            var isStopped = false
+        }
+
+        private let state = Mutex(State())
+
+        /// Queues a connection; `false` if the shard has stopped.
+        func add(_ work: @escaping Work) -> Bool {
+            let (added, next) = state.withLock { state -> (Bool, CheckedContinuation<Work?, Never>?) in
+                guard !state.isStopped else { return (false, nil) }
+                if let next = state.next {
+                    state.next = nil
+                    return (true, next)
+                }
+                state.waiting.append(work)
+                return (true, nil)
+            }
+            next?.resume(returning: work)
+            return added
+        }
+
+        /// Stops taking connections; the shard ends once those already taken have started.
+        func stop() {
+            let next = state.withLock { state in
+                state.isStopped = true
+                defer { state.next = nil }
+                return state.next
+            }
+            next?.resume(returning: nil)
+        }
+
+        /// The next connection, waiting for one (without observing cancellation); `nil` once stopped and empty.
+        func next() async -> Work? {
+            await withCheckedContinuation { continuation in
+                let ready = state.withLock { state -> Work?? in
+                    if !state.waiting.isEmpty { return .some(state.waiting.removeFirst()) }
+                    if state.isStopped { return .some(nil) }
+                    state.next = continuation
+                    return nil
+                }
+                if let ready { continuation.resume(returning: ready) }
+            }
+        }
+    }
+}
+
+/// A server child channel whose connections are served by ``ConnectionShards`` instead of the server's task group.
+struct ShardedChildChannel<Base: ServerChildChannel>: ServerChildChannel {
+    let base: Base
+    let shards: ConnectionShards
+
+    func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Base.Value> {
+        base.setup(channel: channel, logger: logger)
+    }
+
+    func handle(value: Base.Value, logger: Logger) async {
+        let base = base
+        await shards.serve { await base.handle(value: value, logger: logger) }
+    }
+}

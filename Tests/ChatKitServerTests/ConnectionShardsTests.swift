@@ -1,0 +1,130 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the ChatKit open source project
+//
+// Copyright (c) 2026 the ChatKit project authors
+// Licensed under Apache License v2.0 (see LICENSE)
+//
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+import Logging
+import ServiceLifecycle
+import Synchronization
+import Testing
+
+@testable import ChatKitServer
+
+@Suite("Connection shards")
+struct ConnectionShardsTests {
+    /// A latch that connections wait on until the test opens it.
+    final class Gate: Sendable {
+        private let state = Mutex<(isOpen: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
+
+        func wait() async {
+            await withCheckedContinuation { continuation in
+                let isOpen = state.withLock { state in
+                    if !state.isOpen { state.waiters.append(continuation) }
+                    return state.isOpen
+                }
+                if isOpen { continuation.resume() }
+            }
+        }
+
+        func open() {
+            let waiters = state.withLock { state in
+                state.isOpen = true
+                defer { state.waiters = [] }
+                return state.waiters
+            }
+            for waiter in waiters { waiter.resume() }
+        }
+    }
+
+    /// Counts connections as they start and end.
+    final class Counter: Sendable {
+        let started = Atomic<Int>(0)
+        let ended = Atomic<Int>(0)
+        let stopped = Atomic<Bool>(false)
+    }
+
+    @Test func connectionsAreServedByTheShardsAndHandingOverReturnsAtOnce() async throws {
+        let shards = ConnectionShards(count: 4)
+        let group = ServiceGroup(services: [shards], gracefulShutdownSignals: [], logger: Logger(label: "test"))
+        let gate = Gate()
+        let counter = Counter()
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            for _ in 0..<10 {
+                // Returns although the connection waits for the gate: a shard serves it.
+                try await withTimeout("handing over a connection") {
+                    await shards.serve {
+                        counter.started.add(1, ordering: .relaxed)
+                        await gate.wait()
+                        counter.ended.add(1, ordering: .relaxed)
+                    }
+                }
+            }
+            try await waitUntil("every connection to start") { counter.started.load(ordering: .relaxed) == 10 }
+            gate.open()
+            try await waitUntil("every connection to end") { counter.ended.load(ordering: .relaxed) == 10 }
+            await group.triggerGracefulShutdown()
+            try await tasks.next()
+        }
+    }
+
+    @Test func aShutdownWaitsForTakenConnectionsAndLaterOnesRunInTheCaller() async throws {
+        let shards = ConnectionShards(count: 2)
+        let group = ServiceGroup(services: [shards], gracefulShutdownSignals: [], logger: Logger(label: "test"))
+        let gate = Gate()
+        let counter = Counter()
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask {
+                try await group.run()
+                counter.stopped.store(true, ordering: .relaxed)
+            }
+            await shards.serve {
+                counter.started.add(1, ordering: .relaxed)
+                await gate.wait()
+                counter.ended.add(1, ordering: .relaxed)
+            }
+            try await waitUntil("the connection to start") { counter.started.load(ordering: .relaxed) == 1 }
+            await group.triggerGracefulShutdown()
+            // Once stopped, a shard refuses connections: the caller serves them itself, to the end.
+            try await withTimeout("the shards to stop taking connections") {
+                var servedHere = false
+                while !servedHere {
+                    let before = counter.ended.load(ordering: .relaxed)
+                    await shards.serve { counter.ended.add(100, ordering: .relaxed) }
+                    servedHere = counter.ended.load(ordering: .relaxed) >= before + 100
+                    await Task.yield()
+                }
+            }
+            let stoppedEarly = counter.stopped.load(ordering: .relaxed)
+            #expect(!stoppedEarly, "the shards stopped before the connection they took ended")
+            gate.open()
+            try await tasks.next()
+            let (stopped, ended) = (counter.stopped.load(ordering: .relaxed), counter.ended.load(ordering: .relaxed))
+            #expect(stopped)
+            #expect(ended % 100 == 1, "the taken connection did not end")
+        }
+    }
+
+    @Test func cancellationStillServesEveryTakenConnection() async throws {
+        let shards = ConnectionShards(count: 3)
+        let counter = Counter()
+        let running = Task { try await shards.run() }
+        for _ in 0..<30 {
+            await shards.serve {
+                counter.started.add(1, ordering: .relaxed)
+                if Task.isCancelled { counter.ended.add(1, ordering: .relaxed) }
+            }
+        }
+        running.cancel()
+        try await running.value
+        // Each taken connection ran (and saw the cancellation, as a socket's task does when the server stops).
+        let started = counter.started.load(ordering: .relaxed)
+        #expect(started == 30)
+    }
+}
