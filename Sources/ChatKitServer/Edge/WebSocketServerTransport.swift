@@ -372,11 +372,11 @@ public final class WebSocketServerTransport: ServerTransport {
             http1: .init(idleTimeout: configuration.idleTimeout.map { TimeAmount($0) }),
             ws: configuration.webSocketConfiguration
         )
-        // Hummingbird's `.http1WebSocketUpgrade(webSocketRouter:configuration:)`, with small read buffers, each
-        // connection served in one of the shards' task groups.
+        // Hummingbird's `.http1WebSocketUpgrade(webSocketRouter:configuration:)` tuned for chat sockets (small
+        // read buffers, coalesced flushes), each connection served in one of the shards' task groups.
         let plain = HTTPServerBuilder { responder in
             ShardedChildChannel(
-                base: SmallReadBufferChannel(
+                base: ChatSocketChannel(
                     base: HTTP1WebSocketUpgradeChannel(
                         responder: responder,
                         webSocketResponder: webSocketResponder,
