@@ -12,6 +12,7 @@
 @testable import ChatKitServer
 import Foundation
 import JWTKit
+import Synchronization
 import Testing
 
 @Suite("Reading access tokens' JSON")
@@ -38,6 +39,22 @@ struct AccessTokenJSONDecoderTests {
             let ours = try? decoder.decode(AccessTokenClaims.self, from: data)
             #expect(ours == (try? Self.reference.decode(AccessTokenClaims.self, from: data)), "\(other)")
         }
+    }
+
+    @Test("verifying an issued token reads its claims without JSONDecoder")
+    func verificationUsesTheFastPath() async throws {
+        let keys = AccessTokenKeys(secret: Data(repeating: 7, count: 32))
+        let issued = AccessTokenClaims(
+            sub: SubjectClaim(value: "u-1"), sid: "s-1", ver: 2,
+            exp: ExpirationClaim(value: Date(timeIntervalSince1970: 1_764_489_600)),
+            iat: IssuedAtClaim(value: Date(timeIntervalSince1970: 1_764_488_700))
+        )
+        let token = try await keys.sign(issued)
+        #expect(try await keys.verify(token) == issued)
+        #expect(try await keys.verify(token) == issued)
+        // JWTKit decodes the claims with the key's own parser: it must be ours, not JWTKit's plain one.
+        let direct = keys.decoder.claimsReadDirectly.load(ordering: .relaxed)
+        #expect(direct == 2)
     }
 
     @Test("headers decode as JSONDecoder decodes them, remembered or not")

@@ -39,7 +39,10 @@ let accessTokenKeyID: JWKIdentifier = "chatkit"
 /// `JWTKeyCollection` is an actor whose `add` must be awaited, so the key is added on first use; the flag is set
 /// only after the key is in, so a concurrent first use at worst adds the same key twice.
 final class AccessTokenKeys: Sendable {
-    private let keys = JWTKeyCollection(defaultJWTParser: DefaultJWTParser(jsonDecoder: AccessTokenJSONDecoder()))
+    /// Reads the tokens' headers and claims; observed by tests.
+    let decoder = AccessTokenJSONDecoder()
+    private let keys: JWTKeyCollection
+    private let parser: DefaultJWTParser
     private let key: HMACKey
     private let ready = Mutex(false)
 
@@ -47,18 +50,21 @@ final class AccessTokenKeys: Sendable {
     init(secret: some DataProtocol) {
         precondition(secret.count >= 32, "The access-token secret must be at least 32 bytes")
         key = HMACKey(from: secret)
+        parser = DefaultJWTParser(jsonDecoder: decoder)
+        keys = JWTKeyCollection(defaultJWTParser: parser)
     }
 
     private func collection() async -> JWTKeyCollection {
         if ready.withLock({ $0 }) { return keys }
-        await keys.add(hmac: key, digestAlgorithm: .sha256, kid: accessTokenKeyID)
+        // The collection's parser reads the header; the key's parser (JWTKit's plain one unless given) the claims.
+        await keys.add(hmac: key, digestAlgorithm: .sha256, kid: accessTokenKeyID, parser: parser)
         ready.withLock { $0 = true }
         return keys
     }
 
     /// Signs `claims` with the ChatKit key.
     func sign(_ claims: AccessTokenClaims) async throws -> String {
-        try await collection().sign(claims, kid: accessTokenKeyID)
+        try await collection().sign(claims, kid: accessTokenKeyID, parser: parser)
     }
 
     /// Verifies the signature of `token` and decodes its claims.

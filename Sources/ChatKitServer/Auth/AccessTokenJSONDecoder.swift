@@ -30,9 +30,12 @@ final class AccessTokenJSONDecoder: JWTJSONDecoder {
     }()
     /// The last header decoded, with its bytes.
     private let lastHeader = Mutex<(bytes: Data, header: JWTHeader)?>(nil)
+    /// How many claims were read without `JSONDecoder` (observed by tests).
+    let claimsReadDirectly = Atomic<Int>(0)
 
     func decode<T: Decodable>(_ type: T.Type, from data: Data) throws -> T {
         if T.self == AccessTokenClaims.self, let claims = Self.claims(from: data) {
+            claimsReadDirectly.add(1, ordering: .relaxed)
             return claims as! T  // T is AccessTokenClaims
         }
         if T.self == JWTHeader.self {
