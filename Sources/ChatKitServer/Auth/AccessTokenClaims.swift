@@ -64,7 +64,7 @@ final class AccessTokenKeys: Sendable {
 
     /// Signs `claims` with the ChatKit key.
     func sign(_ claims: AccessTokenClaims) async throws -> String {
-        try await collection().sign(claims, kid: accessTokenKeyID, parser: parser)
+        try await collection().sign(claims, kid: accessTokenKeyID)
     }
 
     /// Verifies the signature of `token` and decodes its claims.
