@@ -14,8 +14,9 @@ import Synchronization
 /// Runs delayed actions (presence grace periods, typing expiry) on the server's clock, from the server's `run()`.
 ///
 /// Pending timers wait in a heap ordered by deadline (then by scheduling order); one loop sleeps until the
-/// earliest deadline, or until an earlier timer is scheduled, and then runs the due actions one after another in
-/// a child task of their own. A task per timer, as before, cost a sleeping task's memory per pending timer (a
+/// earliest deadline, or until an earlier timer is scheduled, and then runs the due actions in child tasks, up
+/// to ``actionsPerTask`` one after another in each (a slow action delays only those behind it in its task, and a
+/// storm's thousands of due timers make dozens of tasks, not thousands). A task per timer, as before, cost a sleeping task's memory per pending timer (a
 /// reconnect storm of 10,000 clients leaves 10,000 presence timers), and Swift's task groups unlink a finished
 /// child by walking their list of children (swiftlang/swift#71212): 20 % of the server's CPU in that storm.
 final class TimerQueue: Sendable {
@@ -31,7 +32,11 @@ final class TimerQueue: Sendable {
 
     private let state = Mutex(State())
 
-    /// Runs `action` once the clock reaches `deadline`. Actions check themselves whether they are still wanted.
+    /// How many due actions run one after another in one child task.
+    static let actionsPerTask = 64
+
+    /// Runs `action` once the clock reaches `deadline`. Actions check themselves whether they are still wanted,
+    /// and should be quick: one that waits long delays the due actions that share its task.
     func schedule(at deadline: Duration, _ action: @escaping @Sendable () async -> Void) {
         let wakeUp = state.withLock { state -> CheckedContinuation<Void, Never>? in
             state.timers.insert(deadline: deadline, action: action)
@@ -58,9 +63,13 @@ final class TimerQueue: Sendable {
                     state.isWoken = false
                     return (due, state.sleepingUntil)
                 }
-                if !due.isEmpty {
+                for start in stride(from: 0, to: due.count, by: Self.actionsPerTask) {
+                    let actions = due[start..<min(start + Self.actionsPerTask, due.count)]
                     group.addTask {
-                        for action in due { await action() }
+                        for action in actions {
+                            if Task.isCancelled { return }
+                            await action()
+                        }
                     }
                 }
                 await waitForTimers(until: next, clock: clock)

@@ -25,8 +25,10 @@ struct ChatSocketChannel: ServerChildChannel {
     /// The receive allocator of every accepted socket.
     static let allocator = AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 512, maximum: 65_536)
 
+    /// Hummingbird's HTTP/1 channel with the WebSocket upgrade, which this one sets up and serves.
     let base: HTTP1WebSocketUpgradeChannel
 
+    /// Sets the read allocator and adds the flush coalescing next to the socket, then Hummingbird's handlers.
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<HTTP1WebSocketUpgradeChannel.Value> {
         channel.setOption(ChannelOptions.recvAllocator, value: Self.allocator).flatMapThrowing {
             // Next to the socket, so that it sees every flush and close of the handlers added after it.
@@ -36,6 +38,7 @@ struct ChatSocketChannel: ServerChildChannel {
         }
     }
 
+    /// Serves the connection as Hummingbird's channel does.
     func handle(value: HTTP1WebSocketUpgradeChannel.Value, logger: Logger) async {
         await base.handle(value: value, logger: logger)
     }

@@ -27,8 +27,13 @@ import Synchronization
 ///
 /// It is a `Service` of the standalone server's service group, listed before the HTTP application so that it
 /// shuts down after it: the application stops accepting first, then the shards stop taking connections and
-/// wait for the ones they serve, which see the graceful shutdown (and cancellation) as they did before. A
-/// connection handed over while the shards are not running is served in the caller's task, as before.
+/// wait for the ones they serve. Connections see the graceful shutdown of the shards' service (no longer the
+/// application's), once the application has returned, and its cancellation; their tasks inherit the task-local
+/// values of the shards' task, not of Hummingbird's server task. A connection handed over before ``run()``
+/// starts waits for it; one handed over after the shards stopped is served in the caller's task.
+///
+/// Hummingbird's server now returns as soon as its listener is closed (its child tasks end at once), and with
+/// it its date cache: responses written while connections drain carry the date it last had.
 final class ConnectionShards: Service, Sendable {
     /// Serves one connection.
     typealias Work = @Sendable () async -> Void
@@ -76,7 +81,9 @@ final class ConnectionShards: Service, Sendable {
     /// The connections waiting for one shard's task to start them.
     private final class Shard: Sendable {
         private struct State {
+            /// Connections not yet started, from `head` on (taken ones are dropped when the queue empties).
             var waiting: [Work] = []
+            var head = 0
             var next: CheckedContinuation<Work?, Never>?
             var isStopped = false
         }
@@ -112,7 +119,15 @@ final class ConnectionShards: Service, Sendable {
         func next() async -> Work? {
             await withCheckedContinuation { continuation in
                 let ready = state.withLock { state -> Work?? in
-                    if !state.waiting.isEmpty { return .some(state.waiting.removeFirst()) }
+                    if state.head < state.waiting.count {
+                        let work = state.waiting[state.head]
+                        state.head += 1
+                        if state.head == state.waiting.count {
+                            state.waiting.removeAll(keepingCapacity: true)
+                            state.head = 0
+                        }
+                        return .some(work)
+                    }
                     if state.isStopped { return .some(nil) }
                     state.next = continuation
                     return nil
@@ -125,13 +140,17 @@ final class ConnectionShards: Service, Sendable {
 
 /// A server child channel whose connections are served by ``ConnectionShards`` instead of the server's task group.
 struct ShardedChildChannel<Base: ServerChildChannel>: ServerChildChannel {
+    /// The channel that sets up and serves each connection.
     let base: Base
+    /// Where connections are served.
     let shards: ConnectionShards
 
+    /// Sets the connection up as `base` does.
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Base.Value> {
         base.setup(channel: channel, logger: logger)
     }
 
+    /// Hands the connection to a shard, which serves it as `base` does.
     func handle(value: Base.Value, logger: Logger) async {
         let base = base
         await shards.serve { await base.handle(value: value, logger: logger) }

@@ -29,6 +29,7 @@ final class FlushCoalescingHandler: ChannelOutboundHandler {
     /// Flushes absorbed since the last real one; `nil` when no flush is queued.
     private var absorbed: Int?
 
+    /// Queues one real flush behind the writes queued on the event loop, or absorbs this one if one is queued.
     func flush(context: ChannelHandlerContext) {
         guard let count = absorbed else {
             absorbed = 0
@@ -47,11 +48,21 @@ final class FlushCoalescingHandler: ChannelOutboundHandler {
         }
     }
 
+    /// Flushes what is written (a queued flush would come too late) and passes the close on.
     func close(context: ChannelHandlerContext, mode: CloseMode, promise: EventLoopPromise<Void>?) {
         if absorbed != nil {
             absorbed = nil
             context.flush()
         }
         context.close(mode: mode, promise: promise)
+    }
+
+    /// Flushes what is written if a flush is queued: once the handler is out of the pipeline, the queued flush
+    /// would reach nothing.
+    func handlerRemoved(context: ChannelHandlerContext) {
+        if absorbed != nil {
+            absorbed = nil
+            context.flush()
+        }
     }
 }
