@@ -27,12 +27,13 @@ final class GroupCommit<Input: Sendable, Output: Sendable>: Sendable {
     typealias Commit = @Sendable ([Input]) async throws -> [Result<Output, any Error>]
 
     private enum Turn: Sendable {
-        case done(Result<Output, any Error>)
+        case done([Result<Output, any Error>])
         case lead
     }
 
+    /// One submission: its inputs (committed in order, in one batch) and the submitter waiting for its turn.
     private struct Waiter: Sendable {
-        let input: Input
+        let inputs: [Input]
         let continuation: CheckedContinuation<Turn, Never>
     }
 
@@ -55,10 +56,17 @@ final class GroupCommit<Input: Sendable, Output: Sendable>: Sendable {
 
     /// Commits `input` (in a batch with other concurrent submissions) and returns its own result.
     func submit(_ input: Input) async throws -> Output {
+        try await submit(contentsOf: [input])[0].get()
+    }
+
+    /// Commits `inputs`, in order and in one batch (with other concurrent submissions), and returns their
+    /// results in the same order. More inputs than the maximum batch size make a batch of their own.
+    func submit(contentsOf inputs: [Input]) async -> [Result<Output, any Error>] {
+        guard !inputs.isEmpty else { return [] }
         let turn: Turn = await withCheckedContinuation { continuation in
             let leads = state.withLock { state in
                 if state.isLeading {
-                    state.waiters.append(Waiter(input: input, continuation: continuation))
+                    state.waiters.append(Waiter(inputs: inputs, continuation: continuation))
                     return false
                 }
                 state.isLeading = true
@@ -67,41 +75,49 @@ final class GroupCommit<Input: Sendable, Output: Sendable>: Sendable {
             if leads { continuation.resume(returning: .lead) }
         }
         switch turn {
-        case .done(let result):
-            return try result.get()
+        case .done(let results):
+            return results
         case .lead:
-            return try await lead(with: input).get()
+            return await lead(with: inputs)
         }
     }
 
-    /// Commits one batch headed by the leader's own input, then hands the leadership on.
-    private func lead(with input: Input) async -> Result<Output, any Error> {
+    /// Commits one batch headed by the leader's own inputs, then hands the leadership on.
+    private func lead(with inputs: [Input]) async -> [Result<Output, any Error>] {
         // Let the tasks that are ready to run (typically the submitters the previous batch just resumed) submit
         // their next input before the batch is taken, so that it carries them.
         await Task.yield()
         let batch = state.withLock { state in
-            let count = min(state.waiters.count, maximumBatchSize - 1)
-            let batch = Array(state.waiters.prefix(count))
-            state.waiters.removeFirst(count)
+            var count = inputs.count
+            var taken = 0
+            while taken < state.waiters.count, count + state.waiters[taken].inputs.count <= maximumBatchSize {
+                count += state.waiters[taken].inputs.count
+                taken += 1
+            }
+            let batch = Array(state.waiters.prefix(taken))
+            state.waiters.removeFirst(taken)
             return batch
         }
-        let inputs = [input] + batch.map(\.input)
+        let all = inputs + batch.flatMap(\.inputs)
         var results: [Result<Output, any Error>]
         do {
-            results = try await commit(inputs)
-            precondition(results.count == inputs.count, "a group commit returned the wrong number of results")
+            results = try await commit(all)
+            precondition(results.count == all.count, "a group commit returned the wrong number of results")
         } catch is CancellationError where Task.isCancelled {
             state.withLock { $0.waiters.insert(contentsOf: batch, at: 0) }
             handOver()
-            return .failure(CancellationError())
+            return Array(repeating: .failure(CancellationError()), count: inputs.count)
         } catch {
-            results = Array(repeating: .failure(error), count: inputs.count)
+            results = Array(repeating: .failure(error), count: all.count)
         }
-        for (waiter, result) in zip(batch, results.dropFirst()) {
-            waiter.continuation.resume(returning: .done(result))
+        var offset = inputs.count
+        for waiter in batch {
+            let own = Array(results[offset..<offset + waiter.inputs.count])
+            offset += waiter.inputs.count
+            waiter.continuation.resume(returning: .done(own))
         }
         handOver()
-        return results[0]
+        return Array(results[..<inputs.count])
     }
 
     /// Makes the oldest waiter the next leader, or marks the queue idle.

@@ -32,6 +32,30 @@ extension SQLiteChatStore {
         }
     }
 
+    /// Commits messages in order, together with any concurrent appends; see
+    /// ``ChatKitCore/MessageStore/append(contentsOf:)``. Each gets the result ``append(_:)`` would give it.
+    public func append(contentsOf messages: [NewMessage]) async -> [Result<Message, any Error>] {
+        var outcomes = [Result<Message, any Error>?](repeating: nil, count: messages.count)
+        var valid: [NewMessage] = []
+        var positions: [Int] = []
+        for (position, message) in messages.enumerated() {
+            do {
+                try MembershipRules.validate(message)
+                valid.append(message)
+                positions.append(position)
+            } catch {
+                outcomes[position] = .failure(error)
+            }
+        }
+        let committed = await appends.submit(contentsOf: valid)
+        for (position, outcome) in zip(positions, committed) {
+            outcomes[position] = outcome.mapError { error in
+                error is CancellationError ? error : ErrorMapping.chatError(error)
+            }
+        }
+        return outcomes.map { $0! }  // every position got its outcome above
+    }
+
     /// Appends the messages of one group-commit batch inside its transaction and returns one result per message.
     ///
     /// Every check of a message runs before its first write, so a refused message (a thrown ``ChatError``)

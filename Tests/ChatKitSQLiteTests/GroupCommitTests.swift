@@ -76,6 +76,40 @@ struct GroupCommitTests {
         #expect(batches.last?.sorted() == Array(2...16))
     }
 
+    @Test("several inputs submitted at once stay together and in order; too many make a batch of their own")
+    func submissionsOfSeveralInputs() async throws {
+        let log = BatchLog()
+        let gate = AsyncStream<Void>.makeStream()
+        let combiner = GroupCommit<Int, Int>(maximumBatchSize: 8) { batch in
+            let isFirst = log.batches.withLock { batches in
+                batches.append(batch)
+                return batches.count == 1
+            }
+            if isFirst {
+                for await _ in gate.stream { break }
+            }
+            return batch.map { .success($0 * 10) }
+        }
+        try await withThrowingTaskGroup(of: (Int, [Int]).self) { tasks in
+            tasks.addTask { (0, try await combiner.submit(contentsOf: [0]).map { try $0.get() }) }
+            try await waitUntil { log.batches.withLock { $0.count } == 1 }
+            // Queued in this order while the first commit is held: 3 inputs, 4 inputs, 12 inputs, 1 input.
+            let submissions = [Array(1...3), Array(11...14), Array(21...32), [41]]
+            for (number, inputs) in submissions.enumerated() {
+                tasks.addTask { (number + 1, try await combiner.submit(contentsOf: inputs).map { try $0.get() }) }
+                try await waitUntil { combiner.waitingCount == number + 1 }
+            }
+            gate.continuation.yield()
+            for try await (number, results) in tasks {
+                let inputs = number == 0 ? [0] : submissions[number - 1]
+                #expect(results == inputs.map { $0 * 10 }, "submission \(number)'s results, in its order")
+            }
+        }
+        let batches = log.batches.withLock { $0 }
+        // 3 + 4 fit in 8; the next 12 do not, so they lead a batch of their own; the last follows.
+        #expect(batches == [[0], Array(1...3) + Array(11...14), Array(21...32), [41]])
+    }
+
     @Test("a cancelled leader fails alone; the inputs it held go to the next leader")
     func cancelledLeaderHandsOver() async throws {
         let log = BatchLog()

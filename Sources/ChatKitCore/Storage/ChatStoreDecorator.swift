@@ -31,6 +31,10 @@ public import Foundation
 /// }
 /// ```
 ///
+/// ``MessageStore/append(contentsOf:)`` is the exception: its default calls your ``MessageStore/append(_:)`` for
+/// each message in turn, so that an `append(_:)` of yours sees every message the server appends. Implement it to
+/// pass batches on to ``base`` (and keep the base store's batched commits).
+///
 /// A decorator must keep the base store's promises: run the conformance suite (`ChatKitTesting`'s
 /// `ChatStoreConformance`) against it, as `Examples/CustomStore` does.
 public protocol ChatStoreDecorator: ChatStore {

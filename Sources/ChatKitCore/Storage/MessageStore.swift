@@ -30,6 +30,15 @@ public protocol MessageStore: Sendable {
     ///   same conversation.
     func append(_ message: NewMessage) async throws -> Message
 
+    /// Appends messages in order, as consecutive calls of ``append(_:)`` would, and returns each one's outcome in
+    /// the same order: the stored message, or the error its own call would have thrown. One message's failure
+    /// does not stop the others.
+    ///
+    /// A store may commit them together (ChatKitSQLite does, in one transaction); the default implementation
+    /// calls ``append(_:)`` for each in turn. The server uses it for the `send`s a client pipelines on one
+    /// connection, so that they keep their order and share commits.
+    func append(contentsOf messages: [NewMessage]) async -> [Result<Message, any Error>]
+
     /// The message, if `user` may see it.
     ///
     /// - Throws: ``ChatError`` `.notFound` if it does not exist or `user` is not a member of its conversation.
@@ -68,4 +77,20 @@ public protocol MessageStore: Sendable {
     /// - Returns: The message with its reactions.
     /// - Throws: ``ChatError`` `.notFound` as for ``message(_:as:)``.
     func removeReaction(_ emoji: String, from id: MessageID, by user: UserID) async throws -> Message
+}
+
+extension MessageStore {
+    /// Calls ``append(_:)`` for each message in turn.
+    public func append(contentsOf messages: [NewMessage]) async -> [Result<Message, any Error>] {
+        var outcomes: [Result<Message, any Error>] = []
+        outcomes.reserveCapacity(messages.count)
+        for message in messages {
+            do {
+                outcomes.append(.success(try await append(message)))
+            } catch {
+                outcomes.append(.failure(error))
+            }
+        }
+        return outcomes
+    }
 }

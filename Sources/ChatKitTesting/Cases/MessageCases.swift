@@ -55,6 +55,41 @@ extension ChatStoreConformance {
                 let next = try await fixture.send("next", from: alice, to: chat)
                 try checkEqual(next.seq, 2, "seq of the message after a resend")
             },
+            Case("messages", "append(contentsOf:) appends in order with each message's own outcome") { store in
+                let fixture = StoreFixture(store)
+                let (alice, bob) = try await fixture.pair()
+                let chat = try await fixture.direct(alice, bob)
+                let carol = try await fixture.user("carol")
+                let elsewhere = try await fixture.direct(bob, carol)
+                func new(_ body: String, _ key: String, to conversation: ConversationID? = nil) -> NewMessage {
+                    NewMessage(
+                        conversationID: conversation ?? chat, senderID: alice, clientMessageID: ClientMessageID(rawValue: key),
+                        body: body
+                    )
+                }
+                let outcomes = await store.append(contentsOf: [
+                    new("one", "k-1"),
+                    new("", "k-2"),  // no body and no attachment
+                    new("two", "k-3"),
+                    new("one, resent", "k-1"),  // a resend within the same call
+                    new("not a member", "k-4", to: elsewhere),
+                    new("three", "k-5"),
+                ])
+                try checkEqual(outcomes.count, 6, "one outcome per message")
+                let stored = outcomes.compactMap { try? $0.get() }
+                try checkEqual(stored.map(\.body), ["one", "two", "one", "three"], "the stored messages, in order")
+                try checkEqual(stored.map(\.seq), [1, 2, 1, 3], "their seqs (the resend returns the first)")
+                try checkEqual(stored[2], stored[0], "the resend's outcome")
+                func code(_ outcome: Result<Message, any Error>) -> ChatError.Code? {
+                    guard case .failure(let error) = outcome else { return nil }
+                    return (error as? ChatError)?.code
+                }
+                try checkEqual(code(outcomes[1]), .invalidArgument, "the empty message's outcome")
+                try checkEqual(code(outcomes[4]), .notFound, "the outcome of a message to a conversation not joined")
+                let history = try await store.messages(in: chat, .latest(), as: alice)
+                try checkEqual(history.map(\.body), ["one", "two", "three"], "history")
+                try checkEqual(await store.append(contentsOf: []).count, 0, "nothing appended for no messages")
+            },
             Case("messages", "a resend after an edit returns the message as it is now") { store in
                 let fixture = StoreFixture(store)
                 let (alice, bob) = try await fixture.pair()
