@@ -22,6 +22,51 @@ extension ChatServer {
         return result
     }
 
+    /// Serves `send` requests of one user, in order, with one ``ChatKitCore/MessageStore/append(contentsOf:)``;
+    /// each gets the outcome ``perform(_:for:)`` would give it alone.
+    func performSends(_ sends: [ClientRequest.Send], for user: UserID) async -> [Result<RequestResult, any Error>] {
+        var outcomes = [Result<RequestResult, any Error>?](repeating: nil, count: sends.count)
+        var messages: [NewMessage] = []
+        var positions: [Int] = []
+        for (position, send) in sends.enumerated() {
+            do {
+                try checkBody(send.body)
+                messages.append(
+                    NewMessage(
+                        conversationID: send.conversationID,
+                        senderID: user,
+                        clientMessageID: send.clientMessageID,
+                        body: send.body,
+                        replyTo: send.replyTo,
+                        mentions: send.mentions ?? [],
+                        attachments: send.attachments ?? []
+                    )
+                )
+                positions.append(position)
+            } catch {
+                outcomes[position] = .failure(error)
+            }
+        }
+        let started = ContinuousClock.now
+        let appended = await store.append(contentsOf: messages)
+        let took = ContinuousClock.now - started
+        var conversations: [ConversationID] = []
+        for (position, outcome) in zip(positions, appended) {
+            metrics.storeTook(took, .append)
+            outcomes[position] = outcome.map { message in
+                metrics.messageAccepted()
+                if !conversations.contains(message.conversationID) { conversations.append(message.conversationID) }
+                return RequestResult(message: message)
+            }
+        }
+        // Sending ends typing in that conversation.
+        for conversation in conversations where typing.stop(TypingTracker.Key(conversation: conversation, user: user)) {
+            await broadcastTyping(TypingUpdate(conversationID: conversation, userID: user, isTyping: false))
+        }
+        if !conversations.isEmpty { router.nudge() }
+        return outcomes.map { $0! }  // every position got its outcome above
+    }
+
     /// Serves one request of an authenticated user and returns its result.
     ///
     /// The store enforces membership and roles; the server adds its limits, then nudges the router after

@@ -38,14 +38,17 @@ struct Session: Sendable {
         await withDiscardingTaskGroup { group in
             group.addTask { await write(from: opened.outbox) }
             group.addTask { await closeWhenEnded(opened.outbox) }
+            let sends = SendPipeline()
             do {
                 while let text = try await inbound.next() {
-                    await handleRequest(text, user: opened.user, outbox: opened.outbox)
+                    await handleRequest(text, user: opened.user, outbox: opened.outbox, sends: sends, group: &group)
                     if opened.outbox.ending != nil { break }
                 }
             } catch {
                 logger.debug("Connection failed", metadata: ["chatkit.error": "\(error)"])
             }
+            // Sends read before the peer left are still appended.
+            await sends.waitUntilIdle()
             opened.outbox.close()
         }
         await close(user: opened.user, connectionID: connectionID)
@@ -182,7 +185,15 @@ struct Session: Sendable {
 
     // MARK: Requests
 
-    private func handleRequest(_ text: String, user: UserID, outbox: Outbox) async {
+    /// Answers one request. A `send` is queued in `sends` (and a worker started in `group` if none runs); any
+    /// other request is served once the sends read before it are answered (see ``SendPipeline``).
+    private func handleRequest(
+        _ text: String,
+        user: UserID,
+        outbox: Outbox,
+        sends: SendPipeline,
+        group: inout DiscardingTaskGroup
+    ) async {
         let frame: ClientFrame
         switch codec.decodeClientFrame(text) {
         case .success(let decoded): frame = decoded
@@ -194,11 +205,38 @@ struct Session: Sendable {
         let received = ContinuousClock.now
         do {
             try server.checkRateLimit(of: user)
-            let result = try await server.perform(frame.request, for: user)
-            enqueue(.result(id: frame.id, result), to: outbox)
-            if case .send = frame.request { server.metrics.sendAcknowledged(after: ContinuousClock.now - received) }
         } catch {
             enqueue(.error(ErrorFrame(id: frame.id, error: server.answerable(error))), to: outbox)
+            return
+        }
+        if case .send(let send) = frame.request {
+            if await sends.push(SendPipeline.PendingSend(id: frame.id, request: send, received: received)) {
+                group.addTask { await appendSends(from: sends, user: user, outbox: outbox) }
+            }
+            return
+        }
+        await sends.waitUntilIdle()
+        do {
+            let result = try await server.perform(frame.request, for: user)
+            enqueue(.result(id: frame.id, result), to: outbox)
+        } catch {
+            enqueue(.error(ErrorFrame(id: frame.id, error: server.answerable(error))), to: outbox)
+        }
+    }
+
+    /// The send worker: appends the queued sends in batches, in order, and answers each, until none is left.
+    private func appendSends(from sends: SendPipeline, user: UserID, outbox: Outbox) async {
+        while let batch = sends.next() {
+            let outcomes = await server.performSends(batch.map(\.request), for: user)
+            for (send, outcome) in zip(batch, outcomes) {
+                switch outcome {
+                case .success(let result):
+                    enqueue(.result(id: send.id, result), to: outbox)
+                    server.metrics.sendAcknowledged(after: ContinuousClock.now - send.received)
+                case .failure(let error):
+                    enqueue(.error(ErrorFrame(id: send.id, error: server.answerable(error))), to: outbox)
+                }
+            }
         }
     }
 

@@ -49,9 +49,12 @@ struct LiveServer: Sendable {
         metrics: PrometheusCollectorRegistry? = nil,
         logger: Logger = Logger(label: "chatkit.test", factory: { _ in SwiftLogNoOpLogHandler() }),
         clock: ManualClock? = nil,
+        serverStore: (any ChatStore)? = nil,
         _ body: @Sendable (LiveServer) async throws -> Void
     ) async throws {
         let auth = AuthService(store: store, secret: secret, configuration: authConfiguration)
+        // The chat server's store: `store`, or a decorator of it that a test passes.
+        let chatStore = serverStore ?? store
         var transportConfiguration = transportConfiguration
         transportConfiguration.host = "127.0.0.1"
         transportConfiguration.port = 0
@@ -68,12 +71,12 @@ struct LiveServer: Sendable {
         let server =
             if let clock {
                 ChatServer(
-                    store: store, transports: [transport], authenticators: [auth.authenticator],
+                    store: chatStore, transports: [transport], authenticators: [auth.authenticator],
                     configuration: configuration, logger: logger, clock: clock, metricsFactory: metricsFactory
                 )
             } else {
                 ChatServer(
-                    store: store, transports: [transport], authenticators: [auth.authenticator],
+                    store: chatStore, transports: [transport], authenticators: [auth.authenticator],
                     configuration: configuration, logger: logger, metricsFactory: metricsFactory
                 )
             }

@@ -1,0 +1,115 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the ChatKit open source project
+//
+// Copyright (c) 2026 the ChatKit project authors
+// Licensed under Apache License v2.0 (see LICENSE)
+//
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+import ChatKitCore
+import Synchronization
+
+/// The `send` requests a session has read and not yet answered, appended in batches, in order.
+///
+/// A session used to serve one request at a time, so a connection had one append in flight however many sends
+/// its client pipelined, and a group commit carried at most one message per connection. Now the session queues
+/// each `send` here and reads on; a worker task (started when the first send arrives, ending when the queue is
+/// empty, so an idle connection has none) takes everything queued and appends it with one
+/// ``ChatKitCore/MessageStore/append(contentsOf:)`` call, which keeps the order. Any other request waits until
+/// the queue is empty and the worker is done (``waitUntilIdle()``), so requests still take effect in the order
+/// they were sent. At most ``capacity`` sends wait; the reader then waits for room, which stops it reading the
+/// socket.
+final class SendPipeline: Sendable {
+    /// A `send` read from the connection.
+    struct PendingSend: Sendable {
+        /// The request's ID, for its answer.
+        let id: String
+        let request: ClientRequest.Send
+        /// When it was read, for the acknowledgement-time metric.
+        let received: ContinuousClock.Instant
+    }
+
+    /// How many sends may wait (not counting the batch being appended).
+    let capacity: Int
+
+    private enum Push {
+        case queued(startWorker: Bool)
+        case full
+    }
+
+    private struct State {
+        var queue: [PendingSend] = []
+        /// Whether a worker is taking batches (set by the push that must start one, cleared by ``next()``).
+        var isWorking = false
+        /// Readers waiting for room.
+        var roomWaiters: [CheckedContinuation<Void, Never>] = []
+        /// Callers of ``waitUntilIdle()``.
+        var idleWaiters: [CheckedContinuation<Void, Never>] = []
+    }
+
+    private let state = Mutex(State())
+
+    /// - Parameter capacity: How many sends may wait; at least one.
+    init(capacity: Int = 64) {
+        self.capacity = max(1, capacity)
+    }
+
+    /// Queues a send, waiting for room if the queue is full. Returns `true` when the caller must start a worker
+    /// (a task that calls ``next()`` until it returns `nil`).
+    func push(_ send: PendingSend) async -> Bool {
+        while true {
+            let push = state.withLock { state -> Push in
+                guard state.queue.count < capacity else { return .full }
+                state.queue.append(send)
+                if state.isWorking { return .queued(startWorker: false) }
+                state.isWorking = true
+                return .queued(startWorker: true)
+            }
+            switch push {
+            case .queued(let startWorker):
+                return startWorker
+            case .full:
+                await withCheckedContinuation { continuation in
+                    let hasRoom = state.withLock { state in
+                        if state.queue.count < capacity { return true }
+                        state.roomWaiters.append(continuation)
+                        return false
+                    }
+                    if hasRoom { continuation.resume() }
+                }
+            }
+        }
+    }
+
+    /// The worker's next batch: everything queued, in order; `nil` when the queue is empty, which ends the worker.
+    func next() -> [PendingSend]? {
+        let (batch, waiters) = state.withLock { state -> ([PendingSend]?, [CheckedContinuation<Void, Never>]) in
+            guard !state.queue.isEmpty else {
+                state.isWorking = false
+                defer { state.idleWaiters = [] }
+                return (nil, state.idleWaiters)
+            }
+            let batch = state.queue
+            state.queue = []
+            defer { state.roomWaiters = [] }
+            return (batch, state.roomWaiters)
+        }
+        for waiter in waiters { waiter.resume() }
+        return batch
+    }
+
+    /// Returns once no send waits and no worker is appending.
+    func waitUntilIdle() async {
+        await withCheckedContinuation { continuation in
+            let isIdle = state.withLock { state in
+                if state.queue.isEmpty && !state.isWorking { return true }
+                state.idleWaiters.append(continuation)
+                return false
+            }
+            if isIdle { continuation.resume() }
+        }
+    }
+}

@@ -1,0 +1,131 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the ChatKit open source project
+//
+// Copyright (c) 2026 the ChatKit project authors
+// Licensed under Apache License v2.0 (see LICENSE)
+//
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+import ChatKitCore
+import ChatKitTesting
+import HummingbirdWSClient
+import NIOWebSocket
+import Synchronization
+import Testing
+
+@testable import ChatKitServer
+
+/// A client that writes many `send`s without waiting for their answers, over a real WebSocket.
+@Suite("Pipelined sends")
+struct PipelinedSendTests {
+    /// The in-memory store, recording the batches the server appends; the first waits for `firstBatch`.
+    final class BatchRecordingStore: ChatStoreDecorator {
+        let base: any ChatStore
+        let batches = Mutex<[Int]>([])
+        let firstBatch = ConnectionShardsTests.Gate()
+
+        init(_ base: any ChatStore) { self.base = base }
+
+        func append(contentsOf messages: [NewMessage]) async -> [Result<Message, any Error>] {
+            let isFirst = batches.withLock { batches in
+                batches.append(messages.count)
+                return batches.count == 1
+            }
+            if isFirst { await firstBatch.wait() }
+            return await base.append(contentsOf: messages)
+        }
+    }
+
+    func sendFrame(_ number: Int, to chat: ConversationID, codec: WireCodec) throws -> String {
+        try codec.encode(
+            ClientFrame(
+                id: "s\(number)",
+                .send(.init(conversationID: chat, clientMessageID: ClientMessageID(rawValue: "k\(number)"), body: "m\(number)"))
+            )
+        )
+    }
+
+    /// The seq of each send's answer, by send number.
+    func answeredSeqs(_ frames: [ServerFrame]) -> [Int: Int64] {
+        var seqs: [Int: Int64] = [:]
+        for frame in frames {
+            if case .result(let id, let result) = frame, id.hasPrefix("s"), let number = Int(id.dropFirst()),
+                let message = result.message
+            {
+                seqs[number] = message.seq
+            }
+        }
+        return seqs
+    }
+
+    @Test func pipelinedSendsAreAppendedTogetherInTheirOrder() async throws {
+        var configuration = ChatServerConfiguration()
+        configuration.limits.requestsPerSecond = 20  // a burst of 40, and the manual clock never refills it
+        let inMemory = InMemoryChatStore()
+        let recording = BatchRecordingStore(inMemory)
+        try await LiveServer.run(store: inMemory, configuration: configuration, clock: ManualClock(), serverStore: recording) {
+            live in
+            let carol = try await live.signUp("carol")
+            let bobTokens = try await live.signUp("bob")
+            let bob = try await live.connect(bobTokens.accessToken)
+            let chat = try await live.store.createConversation(
+                .group("pipeline", createdBy: carol.user.id, members: [bobTokens.user.id])
+            ).id
+            try await RawSocket.run(url: live.webSocketURL) { socket, outbound in
+                try await outbound.write(.text(try socket.codec.encode(ClientFrame(id: "h", .hello(.init(token: carol.accessToken))))))
+                _ = try await socket.waitFor("welcome") { if case .welcome = $0 { true } else { false } }
+                // 40 sends and a 41st over the burst, written back to back. The server reads them in order: once
+                // the 41st is refused, all 40 are queued, while the first batch waits.
+                for number in 0...40 {
+                    try await outbound.write(.text(try sendFrame(number, to: chat, codec: socket.codec)))
+                }
+                _ = try await socket.waitFor("the 41st send refused") { frame in
+                    if case .error(let error) = frame { error.id == "s40" && error.code == "limitExceeded" } else { false }
+                }
+                recording.firstBatch.open()
+                _ = try await socket.waitFor("every send answered") { [self] _ in
+                    answeredSeqs(socket.frames).count == 40
+                }
+                let seqs = answeredSeqs(socket.frames)
+                #expect((0..<40).map { seqs[$0] } == (1...40).map { Int64($0) }, "each send's seq follows its order")
+                try await outbound.close(.normalClosure, reason: nil)
+            }
+            let batches = recording.batches.withLock { $0 }
+            #expect(batches.reduce(0, +) == 40)
+            #expect(batches.count <= 2, "the sends queued behind the first batch were not appended together: \(batches)")
+            try await bob.waitForMessages(40, in: chat)
+            #expect(bob.receivedBodies(in: chat) == (0..<40).map { "m\($0)" })
+        }
+    }
+
+    @Test func aRequestAfterPipelinedSendsSeesThemAll() async throws {
+        try await LiveServer.run { live in
+            let carol = try await live.signUp("carol")
+            let bob = try await live.signUp("bob")
+            let chat = try await live.store.createConversation(
+                .group("pipeline", createdBy: carol.user.id, members: [bob.user.id])
+            ).id
+            try await RawSocket.run(url: live.webSocketURL) { socket, outbound in
+                try await outbound.write(.text(try socket.codec.encode(ClientFrame(id: "h", .hello(.init(token: carol.accessToken))))))
+                _ = try await socket.waitFor("welcome") { if case .welcome = $0 { true } else { false } }
+                for number in 0..<30 {
+                    try await outbound.write(.text(try sendFrame(number, to: chat, codec: socket.codec)))
+                }
+                let history = ClientFrame(id: "history", .history(.init(conversationID: chat, limit: 100)))
+                try await outbound.write(.text(try socket.codec.encode(history)))
+                let answer = try await socket.waitFor("the history") { frame in
+                    if case .result(let id, _) = frame { id == "history" } else { false }
+                }
+                guard case .result(_, let result) = answer else { return }
+                // Served after every send read before it: all 30, in order.
+                #expect(result.messages?.map(\.body) == (0..<30).map { "m\($0)" })
+                let seqs = answeredSeqs(socket.frames)
+                #expect(seqs.count == 30, "every send was answered before the history")
+                try await outbound.close(.normalClosure, reason: nil)
+            }
+        }
+    }
+}
