@@ -33,7 +33,8 @@ extension SQLiteChatStore {
     }
 
     /// Commits messages in order, together with any concurrent appends; see
-    /// ``ChatKitCore/MessageStore/append(contentsOf:)``. Each gets the result ``append(_:)`` would give it.
+    /// ``ChatKitCore/MessageStore/append(contentsOf:)``. Each gets the result ``append(_:)`` would give it. More
+    /// than ``Configuration/maximumBatchSize`` messages are committed in several batches, one after another.
     public func append(contentsOf messages: [NewMessage]) async -> [Result<Message, any Error>] {
         var outcomes = [Result<Message, any Error>?](repeating: nil, count: messages.count)
         var valid: [NewMessage] = []
@@ -47,7 +48,11 @@ extension SQLiteChatStore {
                 outcomes[position] = .failure(error)
             }
         }
-        let committed = await appends.submit(contentsOf: valid)
+        var committed: [Result<Message, any Error>] = []
+        let batchSize = max(1, configuration.maximumBatchSize)
+        for start in stride(from: 0, to: valid.count, by: batchSize) {
+            committed += await appends.submit(contentsOf: Array(valid[start..<min(start + batchSize, valid.count)]))
+        }
         for (position, outcome) in zip(positions, committed) {
             outcomes[position] = outcome.mapError { error in
                 error is CancellationError ? error : ErrorMapping.chatError(error)

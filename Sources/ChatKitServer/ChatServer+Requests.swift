@@ -23,7 +23,8 @@ extension ChatServer {
     }
 
     /// Serves `send` requests of one user, in order, with one ``ChatKitCore/MessageStore/append(contentsOf:)``;
-    /// each gets the outcome ``perform(_:for:)`` would give it alone.
+    /// each gets the outcome ``perform(_:for:)`` would give it alone. The store metric records the batch's time
+    /// for each message in it.
     func performSends(_ sends: [ClientRequest.Send], for user: UserID) async -> [Result<RequestResult, any Error>] {
         var outcomes = [Result<RequestResult, any Error>?](repeating: nil, count: sends.count)
         var messages: [NewMessage] = []
@@ -31,25 +32,20 @@ extension ChatServer {
         for (position, send) in sends.enumerated() {
             do {
                 try checkBody(send.body)
-                messages.append(
-                    NewMessage(
-                        conversationID: send.conversationID,
-                        senderID: user,
-                        clientMessageID: send.clientMessageID,
-                        body: send.body,
-                        replyTo: send.replyTo,
-                        mentions: send.mentions ?? [],
-                        attachments: send.attachments ?? []
-                    )
-                )
+                messages.append(send.message(from: user))
                 positions.append(position)
             } catch {
                 outcomes[position] = .failure(error)
             }
         }
+        guard !messages.isEmpty else { return outcomes.map { $0! } }  // every send was refused above
         let started = ContinuousClock.now
         let appended = await store.append(contentsOf: messages)
         let took = ContinuousClock.now - started
+        precondition(
+            appended.count == messages.count,
+            "\(type(of: store)).append(contentsOf:) returned \(appended.count) outcomes for \(messages.count) messages"
+        )
         var conversations: [ConversationID] = []
         for (position, outcome) in zip(positions, appended) {
             metrics.storeTook(took, .append)
@@ -89,17 +85,7 @@ extension ChatServer {
 
         case .send(let send):
             try checkBody(send.body)
-            let message = try await store.append(
-                NewMessage(
-                    conversationID: send.conversationID,
-                    senderID: user,
-                    clientMessageID: send.clientMessageID,
-                    body: send.body,
-                    replyTo: send.replyTo,
-                    mentions: send.mentions ?? [],
-                    attachments: send.attachments ?? []
-                )
-            )
+            let message = try await store.append(send.message(from: user))
             // Sending ends typing in that conversation.
             if typing.stop(TypingTracker.Key(conversation: send.conversationID, user: user)) {
                 await broadcastTyping(TypingUpdate(conversationID: send.conversationID, userID: user, isTyping: false))
@@ -257,5 +243,20 @@ extension ClientRequest {
             .removeContact, .updateProfile:
             .write
         }
+    }
+}
+
+extension ClientRequest.Send {
+    /// The message this request asks the store to append, from `user`.
+    fileprivate func message(from user: UserID) -> NewMessage {
+        NewMessage(
+            conversationID: conversationID,
+            senderID: user,
+            clientMessageID: clientMessageID,
+            body: body,
+            replyTo: replyTo,
+            mentions: mentions ?? [],
+            attachments: attachments ?? []
+        )
     }
 }

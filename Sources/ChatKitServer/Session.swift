@@ -225,8 +225,14 @@ struct Session: Sendable {
     }
 
     /// The send worker: appends the queued sends in batches, in order, and answers each, until none is left.
+    /// Once the login session is revoked, the sends still queued are refused, not stored.
     private func appendSends(from sends: SendPipeline, user: UserID, outbox: Outbox) async {
         while let batch = sends.next() {
+            if case .revoked = outbox.ending {
+                let revoked = ChatError(.unauthenticated, "The login session was revoked; log in again.")
+                for send in batch { enqueue(.error(ErrorFrame(id: send.id, error: revoked)), to: outbox) }
+                continue
+            }
             let outcomes = await server.performSends(batch.map(\.request), for: user)
             for (send, outcome) in zip(batch, outcomes) {
                 switch outcome {

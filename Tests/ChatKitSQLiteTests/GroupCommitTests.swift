@@ -204,4 +204,29 @@ struct GroupCommitTests {
             #expect(commits < total, "\(commits) transactions for \(total) concurrent appends: no batching")
         }
     }
+
+    @Test("append(contentsOf:) commits in order, in batches of at most the configured size")
+    func storeAppendsSeveralAtOnce() async throws {
+        try await withTemporaryDirectory { directory in
+            var configuration = SQLiteChatStore.Configuration(path: directory.appendingPathComponent("chat.sqlite").path)
+            configuration.maximumBatchSize = 4
+            let store = try SQLiteChatStore(configuration: configuration)
+            defer { try? store.close() }
+            let fixture = StoreFixture(store)
+            let (alice, bob) = (try await fixture.user("alice"), try await fixture.user("bob"))
+            let chat = try await fixture.direct(alice, bob)
+            let before = store.statistics.appendCommits.load(ordering: .relaxed)
+            let messages = (0..<10).map { number in
+                NewMessage(
+                    conversationID: chat, senderID: alice, clientMessageID: ClientMessageID(rawValue: "k\(number)"),
+                    body: "m\(number)"
+                )
+            }
+            let stored = try await store.append(contentsOf: messages).map { try $0.get() }
+            #expect(stored.map(\.body) == (0..<10).map { "m\($0)" })
+            #expect(stored.map(\.seq) == (1...10).map { Int64($0) })
+            let commits = store.statistics.appendCommits.load(ordering: .relaxed) - before
+            #expect(commits == 3, "10 messages in batches of at most 4 take 3 transactions, not \(commits)")
+        }
+    }
 }

@@ -128,4 +128,37 @@ struct PipelinedSendTests {
             }
         }
     }
+
+    @Test func sendsReadBeforeThePeerLeavesAreStillStored() async throws {
+        try await LiveServer.run { live in
+            let carol = try await live.signUp("carol")
+            let bob = try await live.signUp("bob")
+            let chat = try await live.store.createConversation(
+                .group("pipeline", createdBy: carol.user.id, members: [bob.user.id])
+            ).id
+            try await RawSocket.run(url: live.webSocketURL) { socket, outbound in
+                try await outbound.write(.text(try socket.codec.encode(ClientFrame(id: "h", .hello(.init(token: carol.accessToken))))))
+                _ = try await socket.waitFor("welcome") { if case .welcome = $0 { true } else { false } }
+                for number in 0..<20 {
+                    try await outbound.write(.text(try sendFrame(number, to: chat, codec: socket.codec)))
+                }
+                // Leaves at once, without waiting for a single answer.
+                try await outbound.close(.normalClosure, reason: nil)
+            }
+            // Polls the store (bounded): there is no event to await once the peer has gone.
+            let deadline = ContinuousClock.now + .seconds(10)
+            while true {
+                let stored = try await live.store.messages(in: chat, .latest(limit: 100), as: bob.user.id)
+                if stored.count == 20 {
+                    #expect(stored.map(\.body) == (0..<20).map { "m\($0)" })
+                    break
+                }
+                guard ContinuousClock.now < deadline else {
+                    Issue.record("only \(stored.count) of the 20 sends were stored")
+                    break
+                }
+                await Task.yield()
+            }
+        }
+    }
 }
