@@ -230,7 +230,7 @@ struct Session: Sendable {
         while let batch = sends.next() {
             if case .revoked = outbox.ending {
                 let revoked = ChatError(.unauthenticated, "The login session was revoked; log in again.")
-                for send in batch { enqueue(.error(ErrorFrame(id: send.id, error: revoked)), to: outbox) }
+                for send in batch { enqueue(.error(ErrorFrame(id: send.id, error: server.answerable(revoked))), to: outbox) }
                 continue
             }
             let outcomes = await server.performSends(batch.map(\.request), for: user)
