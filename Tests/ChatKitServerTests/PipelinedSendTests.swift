@@ -161,4 +161,38 @@ struct PipelinedSendTests {
             }
         }
     }
+
+    @Test func sendsQueuedWhenTheLoginIsRevokedAreNotStored() async throws {
+        var configuration = ChatServerConfiguration()
+        configuration.limits.requestsPerSecond = 5  // a burst of 10, and the manual clock never refills it
+        let inMemory = InMemoryChatStore()
+        let recording = BatchRecordingStore(inMemory)
+        try await LiveServer.run(store: inMemory, configuration: configuration, clock: ManualClock(), serverStore: recording) {
+            live in
+            let carol = try await live.signUp("carol")
+            let bob = try await live.signUp("bob")
+            let chat = try await live.store.createConversation(
+                .group("pipeline", createdBy: carol.user.id, members: [bob.user.id])
+            ).id
+            try await RawSocket.run(url: live.webSocketURL) { socket, outbound in
+                try await outbound.write(.text(try socket.codec.encode(ClientFrame(id: "h", .hello(.init(token: carol.accessToken))))))
+                _ = try await socket.waitFor("welcome") { if case .welcome = $0 { true } else { false } }
+                for number in 0...10 {
+                    try await outbound.write(.text(try sendFrame(number, to: chat, codec: socket.codec)))
+                }
+                // Once the 11th is refused, all 10 are read: the first batch waits, the rest are queued.
+                _ = try await socket.waitFor("the 11th send refused") { frame in
+                    if case .error(let error) = frame { error.id == "s10" && error.code == "limitExceeded" } else { false }
+                }
+                live.server.closeSessions(of: carol.user.id)
+                recording.firstBatch.open()
+                _ = try? await socket.waitFor("the socket closed") { _ in false }
+            }
+            // Only the batch already being stored at the revocation was stored; the sends queued behind it were not.
+            let batches = recording.batches.withLock { $0 }
+            #expect(batches.count == 1, "sends queued at the revocation were stored: \(batches)")
+            let stored = try await live.store.messages(in: chat, .latest(limit: 100), as: bob.user.id)
+            #expect(stored.map(\.body) == (0..<batches[0]).map { "m\($0)" })
+        }
+    }
 }
