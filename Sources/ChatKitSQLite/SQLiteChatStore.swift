@@ -175,26 +175,12 @@ public final class SQLiteChatStore: ChatStore {
             try? checkpointer?.close()
             if let pool = writer as? DatabasePool {
                 try pool.close()
-                if let path = configuration.location.path { Self.removeLog(of: path) }
             } else if let queue = writer as? DatabaseQueue {
                 try queue.close()
             }
         } catch {
             throw ErrorMapping.chatError(error, "closing the database")
         }
-    }
-
-    /// Folds the write-ahead log into the database file and deletes it (with the `-shm` index), as SQLite does when
-    /// the last connection closes, if that connection can write.
-    ///
-    /// GRDB's pool closes its writer first and its read-only readers last (GRDB's own TODO, issue #739), so the
-    /// last connection to close cannot checkpoint, and `-wal` and `-shm` stayed beside a cleanly closed database.
-    /// Nothing was lost (the next open recovers the log), but a closed database should be one file. A short-lived
-    /// writable connection, closed at once, is the last one. If another process still has the file open, SQLite
-    /// leaves the log to it; failures here change nothing and are ignored.
-    private static func removeLog(of path: String) {
-        guard let connection = try? DatabaseQueue(path: path) else { return }
-        try? connection.close()
     }
 
     /// Time truncated to whole milliseconds, as it is stored.
