@@ -77,6 +77,23 @@ struct Fanout: AsyncParsableCommand, Sendable {
         }
     }
 
+    private static let warmUpMarker = Array("fanout-warm-up".utf8)
+
+    /// Sends one unmeasured broadcast and waits until every member has it. Creating the group routes its membership
+    /// events (up to 500 member entries each) to every member already added; the server is still writing those
+    /// when `createGroup` returns, and a connection's frames arrive in order, so once the warm-up broadcast has
+    /// reached everyone the measurement starts on an idle server.
+    private func warmUp(sender: ChatConnection, group: ConversationID, warmedUp: SharedCounter) async throws {
+        try await sender.sendMessage("fanout-warm-up", to: group, key: "warm-up")
+        let deadline = monotonicNanoseconds() + UInt64(max(drain, 60) * 1e9)
+        while warmedUp.value < members {
+            guard monotonicNanoseconds() < deadline else {
+                throw BenchError("only \(warmedUp.value) of \(members) members got the warm-up broadcast in time")
+            }
+            try await Task.sleep(nanoseconds: 5_000_000)
+        }
+    }
+
     func runChatKit(_ server: ChatKitTarget) async throws -> ScenarioReport {
         let users = try await server.makeUsers(members + 1, prefix: "f")
         let arrivals = Arrivals(members: members, window: window)
@@ -84,10 +101,14 @@ struct Fanout: AsyncParsableCommand, Sendable {
         let every = LatencyRecorder()
         let delivered = SharedCounter()
         let lastDelivery = SharedLatestTime()
+        let warmedUp = SharedCounter()
         let sender = try await ChatConnection.open(url: server.url(0), token: users[0].accessToken)
         let receivers = try await concurrentMap(members, limit: 256) { index in
             try await ChatConnection.open(url: server.url(index + 1), token: users[index + 1].accessToken) { text in
-                guard let stamp = MessageStamp.find(in: text) else { return }
+                guard let stamp = MessageStamp.find(in: text) else {
+                    if FrameScan.contains(text, Self.warmUpMarker) { warmedUp.add() }
+                    return
+                }
                 if trackers[index].record(stamp.number) {
                     let now = monotonicNanoseconds()
                     every.record(since: stamp.sentAt, now: now)
@@ -98,6 +119,7 @@ struct Fanout: AsyncParsableCommand, Sendable {
             }
         }
         let group = try await createGroup(owner: sender, title: "fanout", members: users.dropFirst().map(\.user.id))
+        try await warmUp(sender: sender, group: group, warmedUp: warmedUp)
 
         let meter = ResourceMeter(serverPID: server.serverPID)
         let start = monotonicNanoseconds()
