@@ -45,6 +45,8 @@ public final class ChatServer: Sendable {
     let presence = PresenceTracker()
     let typing = TypingTracker()
     let timers = TimerQueue()
+    /// Closes of connections that must not wait on the session asking for them.
+    let background = BackgroundActions()
     let rateLimiter: RateLimiter
     /// Set when a graceful shutdown begins.
     let shuttingDown = SetOnceFlag()
@@ -104,6 +106,7 @@ public final class ChatServer: Sendable {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await self.router.run(from: start) }
             group.addTask { await self.timers.run(clock: self.clock) }
+            group.addTask { await self.background.run() }
             group.addTask {
                 try await withGracefulShutdownHandler {
                     try await withThrowingDiscardingTaskGroup { servers in

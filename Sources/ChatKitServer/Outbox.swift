@@ -16,8 +16,8 @@ import Synchronization
 ///
 /// Everything bound for a connection (request results, routed events, presence, typing) goes through its
 /// outbox, and one writer task drains it, so frames keep their order and a slow peer never blocks whoever
-/// enqueues. When more than `capacity` frames wait, the outbox overflows: it closes, and the writer closes the
-/// connection as a slow consumer (the client then resyncs from its cursor).
+/// enqueues. When more than `capacity` frames wait, the outbox overflows: it ends, drops what waits, and tells its
+/// owner (`onEnded`), who closes the connection as a slow consumer (the client then resyncs from its cursor).
 ///
 /// Event frames carry their stream position. While the session catches up after `hello`, live events are
 /// held back; ``release(after:)`` then passes on those newer than the catch-up, so catch-up and live events
@@ -43,16 +43,20 @@ final class Outbox: Sendable {
         var floor: StreamPosition
         var ending: Ending?
         var waiter: CheckedContinuation<[String]?, Never>?
-        var endingWaiters: [CheckedContinuation<Ending, Never>] = []
     }
 
     private let capacity: Int
     private let state: Mutex<State>
+    private let onEnded: (@Sendable (Ending) -> Void)?
 
     /// Creates an outbox that holds events until ``release(after:)`` and drops events at or before `floor`.
-    init(capacity: Int, floor: StreamPosition) {
+    ///
+    /// `onEnded` is called once if the outbox overflows or is revoked (not when it is closed), outside its lock,
+    /// from whoever caused it: it must not wait.
+    init(capacity: Int, floor: StreamPosition, onEnded: (@Sendable (Ending) -> Void)? = nil) {
         self.capacity = capacity
         self.state = Mutex(State(floor: floor))
+        self.onEnded = onEnded
     }
 
     /// Why the outbox ended, once it has.
@@ -118,52 +122,34 @@ final class Outbox: Sendable {
 
     /// Closes the outbox; the writer finishes what is queued, then stops.
     func close() {
-        typealias Wakeups = (CheckedContinuation<[String]?, Never>?, [CheckedContinuation<Ending, Never>])
-        let (waiter, endingWaiters) = state.withLock { state -> Wakeups in
+        let waiter = state.withLock { state -> CheckedContinuation<[String]?, Never>? in
             if state.ending == nil { state.ending = .closed }
-            defer { state.endingWaiters = [] }
-            guard state.queue.isEmpty else { return (nil, state.endingWaiters) }
+            guard state.queue.isEmpty else { return nil }
             defer { state.waiter = nil }
-            return (state.waiter, state.endingWaiters)
+            return state.waiter
         }
         waiter?.resume(returning: nil)
-        for endingWaiter in endingWaiters { endingWaiter.resume(returning: .closed) }
     }
 
     /// Ends the outbox because the session's login was revoked; what is queued is dropped.
     func revoke() {
-        typealias Wakeups = (CheckedContinuation<[String]?, Never>?, [CheckedContinuation<Ending, Never>])
-        let (waiter, endingWaiters) = state.withLock { state -> Wakeups in
-            guard state.ending == nil else { return (nil, []) }
+        typealias Wakeup = (waiter: CheckedContinuation<[String]?, Never>?, ended: Bool)
+        let (waiter, ended) = state.withLock { state -> Wakeup in
+            guard state.ending == nil else { return (nil, false) }
             state.ending = .revoked
             state.queue = []
             state.held = []
-            defer {
-                state.waiter = nil
-                state.endingWaiters = []
-            }
-            return (state.waiter, state.endingWaiters)
+            defer { state.waiter = nil }
+            return (state.waiter, true)
         }
         waiter?.resume(returning: nil)
-        for endingWaiter in endingWaiters { endingWaiter.resume(returning: .revoked) }
-    }
-
-    /// Waits until the outbox is closed, overflows or is revoked.
-    func waitUntilEnded() async -> Ending {
-        await withCheckedContinuation { continuation in
-            let ending = state.withLock { state -> Ending? in
-                if let ending = state.ending { return ending }
-                state.endingWaiters.append(continuation)
-                return nil
-            }
-            if let ending { continuation.resume(returning: ending) }
-        }
+        if ended { onEnded?(.revoked) }
     }
 
     private func push(_ change: (inout State) -> Void) {
-        typealias Wakeups = (CheckedContinuation<[String]?, Never>?, [String]?, [CheckedContinuation<Ending, Never>])
-        let (waiter, frames, endingWaiters) = state.withLock { state -> Wakeups in
-            guard state.ending == nil else { return (nil, nil, []) }
+        typealias Wakeup = (waiter: CheckedContinuation<[String]?, Never>?, frames: [String]?, overflowed: Bool)
+        let (waiter, frames, overflowed) = state.withLock { state -> Wakeup in
+            guard state.ending == nil else { return (nil, nil, false) }
             change(&state)
             if state.held.count > capacity {
                 state.held = []
@@ -173,18 +159,15 @@ final class Outbox: Sendable {
                 state.ending = .overflowed
                 state.queue = []
                 state.held = []
-                defer {
-                    state.waiter = nil
-                    state.endingWaiters = []
-                }
-                return (state.waiter, nil, state.endingWaiters)
+                defer { state.waiter = nil }
+                return (state.waiter, nil, true)
             }
-            guard let waiter = state.waiter, !state.queue.isEmpty else { return (nil, nil, []) }
+            guard let waiter = state.waiter, !state.queue.isEmpty else { return (nil, nil, false) }
             state.waiter = nil
             defer { state.queue = [] }
-            return (waiter, state.queue, [])
+            return (waiter, state.queue, false)
         }
         waiter?.resume(returning: frames)
-        for endingWaiter in endingWaiters { endingWaiter.resume(returning: .overflowed) }
+        if overflowed { onEnded?(.overflowed) }
     }
 }

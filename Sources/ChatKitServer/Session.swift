@@ -37,7 +37,6 @@ struct Session: Sendable {
         }
         await withDiscardingTaskGroup { group in
             group.addTask { await write(from: opened.outbox) }
-            group.addTask { await closeWhenEnded(opened.outbox) }
             let sends = SendPipeline()
             do {
                 while let text = try await inbound.next() {
@@ -52,28 +51,29 @@ struct Session: Sendable {
             opened.outbox.close()
         }
         await close(user: opened.user, connectionID: connectionID)
-        // The same reason as `closeWhenEnded`'s, whichever close comes first.
+        // The same reason as `closeWhenEnded(_:)`'s, whichever close comes first.
         await connection.outbound.close(opened.outbox.ending.flatMap(Self.closeReason) ?? .normal)
     }
 
     /// The peer's first frame, or `nil` if it left before sending one.
     ///
-    /// A socket that never says hello is closed after ``ChatServerConfiguration/helloTimeout`` (real time, not the
-    /// server's clock: this guards resources). The deadline is a child task, cancelled as soon as the frame
-    /// arrives, so it neither outlives the handshake nor keeps memory for the connection's life.
+    /// A socket that never says hello is closed after ``ChatServerConfiguration/helloTimeout`` on the server's
+    /// clock. The deadline is a timer of the server's ``TimerQueue``, not a sleeping task: a task would cost each
+    /// connection about 2 KB until its sleep ended, even after `hello` arrived.
     private func firstFrame(_ inbound: inout AsyncThrowingStream<String, any Error>.Iterator) async throws -> String? {
+        let answered = SetOnceFlag()
+        defer { answered.set() }
+        let server = server
         let connection = connection
-        let helloTimeout = server.configuration.helloTimeout
-        return try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask {
-                guard (try? await Task.sleep(for: helloTimeout)) != nil else { return }
+        server.timers.schedule(at: server.clock.now + server.configuration.helloTimeout) {
+            guard !answered.isSet else { return }
+            server.background.run {
                 await connection.outbound.close(
                     CloseReason(code: "timeout", message: "No 'hello' arrived in time; open the session with 'hello' first.")
                 )
             }
-            defer { group.cancelAll() }
-            return try await inbound.next()
         }
+        return try await inbound.next()
     }
 
     /// An open session: its user and the outbox its writer drains.
@@ -123,7 +123,10 @@ struct Session: Sendable {
                 throw ChatError(.unauthenticated, "The token's user no longer exists.")
             }
             let position = try await server.store.latestPosition()
-            let outbox = Outbox(capacity: server.configuration.limits.outboundQueueCapacity, floor: hello.cursor ?? position)
+            let outbox = Outbox(
+                capacity: server.configuration.limits.outboundQueueCapacity, floor: hello.cursor ?? position,
+                onEnded: closeWhenEnded
+            )
             // Register before catching up, so no live event falls between catch-up and live delivery.
             server.registry.add(user, connection: connectionID, outbox: outbox, sessionID: authenticated.sessionID)
             registered = user
@@ -187,6 +190,10 @@ struct Session: Sendable {
 
     /// Answers one request. A `send` is queued in `sends` (and a worker started in `group` if none runs); any
     /// other request is served once the sends read before it are answered (see ``SendPipeline``).
+    ///
+    /// Never inlined: inlined, its frames (and those of ``ChatServer/perform(_:for:)``) made ``run()``'s own frame
+    /// 7.7 KB, which every connection holds for its whole life, idle or not.
+    @inline(never)
     private func handleRequest(
         _ text: String,
         user: UserID,
@@ -264,16 +271,16 @@ struct Session: Sendable {
         }
     }
 
-    /// Closes the connection when its outbox overflows (a slow consumer) or its login session is revoked. The
-    /// writer may be stuck writing to a slow peer, so the close goes to the transport directly, with a reason
-    /// the client can act on.
-    private func closeWhenEnded(_ outbox: Outbox) async {
-        let ending = await outbox.waitUntilEnded()
+    /// Closes the connection when its outbox overflows (a slow consumer) or its login session is revoked, with a
+    /// reason the client can act on. The writer may be stuck writing to a slow peer, so the close goes to the
+    /// transport directly, from a task of its own (``BackgroundActions``).
+    @Sendable private func closeWhenEnded(_ ending: Outbox.Ending) {
         guard let reason = Self.closeReason(for: ending) else { return }
         if ending == .overflowed {
             server.logger.info("Closing a slow consumer", metadata: ["chatkit.connection.peer": "\(connection.peer)"])
         }
-        await connection.outbound.close(reason)
+        let connection = connection
+        server.background.run { await connection.outbound.close(reason) }
     }
 
     /// Why the connection closes when its outbox ended this way; `nil` when the session simply ended.

@@ -84,11 +84,13 @@ struct EphemeralTests {
                 }
             }
 
+            // The connections' hello deadlines (10 s, not reached here) are timers too.
+            let timersBefore = harness.server.timers.pendingCount
             try await aliceClient.client.setTyping(true, in: chat.id)
             try await aliceClient.client.setTyping(true, in: chat.id)  // a refresh within the interval
             try await bobClient.waitFor("typing started", typing(true))
             // Both requests scheduled their expiry (one timer loop sleeps for both).
-            try await waitUntil("both typing timers") { harness.server.timers.pendingCount == 2 }
+            try await waitUntil("both typing timers") { harness.server.timers.pendingCount == timersBefore + 2 }
             harness.clock.advance(by: .seconds(5))
             try await bobClient.waitFor("typing expired", typing(false))
             let started = bobClient.events.count { if case .typing(let update) = $0 { update.isTyping } else { false } }

@@ -11,6 +11,7 @@
 
 @testable import ChatKitServer
 import ChatKitCore
+import Synchronization
 import Testing
 
 /// The outbox's catch-up hand-over, driven directly: deterministic where an end-to-end test would depend on
@@ -48,17 +49,32 @@ struct OutboxTests {
     }
 
     @Test func queuedFramesOverCapacityEndTheOutboxAsASlowConsumer() async {
-        let outbox = Outbox(capacity: 2, floor: .start)
+        let endings = Mutex<[Outbox.Ending]>([])
+        let outbox = Outbox(capacity: 2, floor: .start) { ending in endings.withLock { $0.append(ending) } }
         #expect(outbox.release(after: .start))
         for index in 0..<3 { outbox.enqueue("r\(index)") }
         #expect(outbox.ending == .overflowed)
-        #expect(await outbox.waitUntilEnded() == .overflowed)
+        outbox.enqueue("r3")
+        outbox.revoke()
+        #expect(endings.withLock { $0 } == [.overflowed], "the ending was not reported exactly once")
     }
 
     @Test func revokingEndsTheOutbox() async {
-        let outbox = Outbox(capacity: 2, floor: .start)
+        let endings = Mutex<[Outbox.Ending]>([])
+        let outbox = Outbox(capacity: 2, floor: .start) { ending in endings.withLock { $0.append(ending) } }
+        outbox.enqueue("r0")
         outbox.revoke()
-        #expect(await outbox.waitUntilEnded() == .revoked)
-        #expect(await outbox.next() == nil)
+        outbox.revoke()
+        #expect(endings.withLock { $0 } == [.revoked])
+        #expect(await outbox.next() == nil, "frames queued before the revocation were still handed out")
+    }
+
+    @Test func closingIsNotReportedAsAnEnding() async {
+        let endings = Mutex<[Outbox.Ending]>([])
+        let outbox = Outbox(capacity: 2, floor: .start) { ending in endings.withLock { $0.append(ending) } }
+        outbox.close()
+        outbox.revoke()
+        #expect(outbox.ending == .closed)
+        #expect(endings.withLock { $0 }.isEmpty)
     }
 }
