@@ -46,6 +46,46 @@ struct WebSocketShutdownTests {
         }
     }
 
+    /// Every client hears `shutdown` (1001), none Hummingbird's own graceful close (1000): the sockets are closed
+    /// before the HTTP server begins its shutdown, not alongside it.
+    @Test func everyClientHearsShutdownBeforeTheHTTPServerStops() async throws {
+        let standalone = StandaloneServer()
+        let services = standalone.services
+        let sockets = 24
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await services.run() }
+            defer { group.cancelAll() }
+            let live = try await standalone.live()
+            let tokens = try await live.signUp("alice")
+            let (welcomed, welcome) = AsyncStream.makeStream(of: Void.self)
+            let closes = try await withThrowingTaskGroup(of: WebSocketCloseFrame?.self) { clients in
+                for _ in 0..<sockets {
+                    clients.addTask {
+                        try await RawSocket.run(url: live.webSocketURL) { socket, outbound in
+                            let hello = ClientFrame(id: "h", .hello(.init(token: tokens.accessToken)))
+                            try await outbound.write(.text(try socket.codec.encode(hello)))
+                            _ = try await socket.waitFor("welcome") { if case .welcome = $0 { true } else { false } }
+                            // `run` then reads until the server closes the socket.
+                            welcome.yield()
+                        }
+                    }
+                }
+                _ = try await withTimeout("every socket to be welcomed") {
+                    await welcomed.prefix(sockets).reduce(0) { count, _ in count + 1 }
+                }
+                await services.triggerGracefulShutdown()
+                var closes: [WebSocketCloseFrame?] = []
+                for try await close in clients { closes.append(close) }
+                return closes
+            }
+            #expect(closes.count == sockets)
+            for close in closes {
+                #expect(close?.closeCode == .goingAway, "\(String(describing: close))")
+                #expect(close?.reason?.hasPrefix("shutdown") == true)
+            }
+        }
+    }
+
     @Test func aGracefulShutdownAnswersWaitingLongPollsAtOnce() async throws {
         let standalone = StandaloneServer()
         let services = standalone.services

@@ -295,26 +295,28 @@ public final class WebSocketServerTransport: ServerTransport {
             await closeSockets()
             return
         }
-        // The application runs in a service group of its own, so its graceful shutdown (which stops accepting and
-        // closes sockets with code 1000) starts only after every client was told `shutdown`.
-        // Listed first, the shards shut down after the application (see `ConnectionShards`).
+        // A service group shuts its services down in reverse order, each after the one listed after it has
+        // returned: the socket closer tells every client `shutdown` (and waits for the sessions to end) before
+        // the application stops accepting and closes what is left with code 1000, and the shards go last (see
+        // `ConnectionShards`). The group follows the graceful shutdown of the service group `serve` runs in.
         let shards = ConnectionShards()
         let application = ServiceGroup(
-            configuration: .init(services: [shards, try makeApplication(shards: shards)], logger: logger)
+            configuration: .init(
+                services: [shards, try makeApplication(shards: shards), SocketCloser(transport: self)],
+                logger: logger
+            )
         )
-        try await withThrowingTaskGroup(of: Bool.self) { group in
-            group.addTask {
-                try await application.run()
-                return false
-            }
-            group.addTask { (try? await gracefulShutdown()) != nil }
-            // The application ended (it failed to listen) or a graceful shutdown began; cancellation ends both.
-            if try await group.next() == true {
-                await closeSockets()
-                await application.triggerGracefulShutdown()
-                _ = try await group.next()
-            }
-            group.cancelAll()
+        try await application.run()
+    }
+
+    /// Closes every socket with the reason `shutdown` once a graceful shutdown begins, and returns when the
+    /// sessions have ended (or ``Configuration/closeTimeout`` passed). Cancelled, it returns without closing.
+    private struct SocketCloser: Service {
+        let transport: WebSocketServerTransport
+
+        func run() async throws {
+            do { try await gracefulShutdown() } catch { return }
+            await transport.closeSockets()
         }
     }
 
