@@ -39,6 +39,22 @@ struct PipelinedSendTests {
         }
     }
 
+    /// Signs up carol and bob and makes a group of the two, owned by carol.
+    func carolAndBobInAGroup(_ live: LiveServer) async throws -> (carol: AuthTokens, bob: AuthTokens, chat: ConversationID) {
+        let carol = try await live.signUp("carol")
+        let bob = try await live.signUp("bob")
+        let chat = try await live.store.createConversation(
+            .group("pipeline", createdBy: carol.user.id, members: [bob.user.id])
+        ).id
+        return (carol, bob, chat)
+    }
+
+    /// Opens the session on a raw socket: `hello` with `token`, then waits for `welcome`.
+    func sayHello(_ socket: RawSocket, _ outbound: WebSocketOutboundWriter, token: String) async throws {
+        try await outbound.write(.text(try socket.codec.encode(ClientFrame(id: "h", .hello(.init(token: token))))))
+        _ = try await socket.waitFor("welcome") { if case .welcome = $0 { true } else { false } }
+    }
+
     func sendFrame(_ number: Int, to chat: ConversationID, codec: WireCodec) throws -> String {
         try codec.encode(
             ClientFrame(
@@ -68,15 +84,10 @@ struct PipelinedSendTests {
         let recording = BatchRecordingStore(inMemory)
         try await LiveServer.run(store: inMemory, configuration: configuration, clock: ManualClock(), serverStore: recording) {
             live in
-            let carol = try await live.signUp("carol")
-            let bobTokens = try await live.signUp("bob")
+            let (carol, bobTokens, chat) = try await carolAndBobInAGroup(live)
             let bob = try await live.connect(bobTokens.accessToken)
-            let chat = try await live.store.createConversation(
-                .group("pipeline", createdBy: carol.user.id, members: [bobTokens.user.id])
-            ).id
             try await RawSocket.run(url: live.webSocketURL) { socket, outbound in
-                try await outbound.write(.text(try socket.codec.encode(ClientFrame(id: "h", .hello(.init(token: carol.accessToken))))))
-                _ = try await socket.waitFor("welcome") { if case .welcome = $0 { true } else { false } }
+                try await sayHello(socket, outbound, token: carol.accessToken)
                 // 40 sends and a 41st over the burst, written back to back. The server reads them in order: once
                 // the 41st is refused, all 40 are queued, while the first batch waits.
                 for number in 0...40 {
@@ -103,14 +114,9 @@ struct PipelinedSendTests {
 
     @Test func aRequestAfterPipelinedSendsSeesThemAll() async throws {
         try await LiveServer.run { live in
-            let carol = try await live.signUp("carol")
-            let bob = try await live.signUp("bob")
-            let chat = try await live.store.createConversation(
-                .group("pipeline", createdBy: carol.user.id, members: [bob.user.id])
-            ).id
+            let (carol, _, chat) = try await carolAndBobInAGroup(live)
             try await RawSocket.run(url: live.webSocketURL) { socket, outbound in
-                try await outbound.write(.text(try socket.codec.encode(ClientFrame(id: "h", .hello(.init(token: carol.accessToken))))))
-                _ = try await socket.waitFor("welcome") { if case .welcome = $0 { true } else { false } }
+                try await sayHello(socket, outbound, token: carol.accessToken)
                 for number in 0..<30 {
                     try await outbound.write(.text(try sendFrame(number, to: chat, codec: socket.codec)))
                 }
@@ -131,14 +137,9 @@ struct PipelinedSendTests {
 
     @Test func sendsReadBeforeThePeerLeavesAreStillStored() async throws {
         try await LiveServer.run { live in
-            let carol = try await live.signUp("carol")
-            let bob = try await live.signUp("bob")
-            let chat = try await live.store.createConversation(
-                .group("pipeline", createdBy: carol.user.id, members: [bob.user.id])
-            ).id
+            let (carol, bob, chat) = try await carolAndBobInAGroup(live)
             try await RawSocket.run(url: live.webSocketURL) { socket, outbound in
-                try await outbound.write(.text(try socket.codec.encode(ClientFrame(id: "h", .hello(.init(token: carol.accessToken))))))
-                _ = try await socket.waitFor("welcome") { if case .welcome = $0 { true } else { false } }
+                try await sayHello(socket, outbound, token: carol.accessToken)
                 for number in 0..<20 {
                     try await outbound.write(.text(try sendFrame(number, to: chat, codec: socket.codec)))
                 }
@@ -169,14 +170,9 @@ struct PipelinedSendTests {
         let recording = BatchRecordingStore(inMemory)
         try await LiveServer.run(store: inMemory, configuration: configuration, clock: ManualClock(), serverStore: recording) {
             live in
-            let carol = try await live.signUp("carol")
-            let bob = try await live.signUp("bob")
-            let chat = try await live.store.createConversation(
-                .group("pipeline", createdBy: carol.user.id, members: [bob.user.id])
-            ).id
+            let (carol, bob, chat) = try await carolAndBobInAGroup(live)
             try await RawSocket.run(url: live.webSocketURL) { socket, outbound in
-                try await outbound.write(.text(try socket.codec.encode(ClientFrame(id: "h", .hello(.init(token: carol.accessToken))))))
-                _ = try await socket.waitFor("welcome") { if case .welcome = $0 { true } else { false } }
+                try await sayHello(socket, outbound, token: carol.accessToken)
                 for number in 0...10 {
                     try await outbound.write(.text(try sendFrame(number, to: chat, codec: socket.codec)))
                 }
