@@ -60,7 +60,8 @@ public final class ChatServer: Sendable {
     ///   - authenticators: Asked in order to turn a `hello` token into a user.
     ///   - configuration: Limits and timings.
     ///   - logger: Where the server logs; silent by default. Logs never contain tokens or message bodies.
-    ///   - clock: The clock for grace periods, typing expiry and rate limits; tests pass a manual clock.
+    ///   - clock: The clock for grace periods, typing expiry, rate limits and the hello deadline; tests pass a
+    ///     manual clock.
     ///   - metricsFactory: Where the server reports its metrics (see `Documentation/Operations.md`); `nil`, the
     ///     default, uses the process-wide swift-metrics `MetricsSystem`.
     public init<C: Clock>(

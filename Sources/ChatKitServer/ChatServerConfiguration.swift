@@ -63,7 +63,8 @@ public struct ChatServerConfiguration: Sendable {
     /// Most events read from the store per routing round.
     public var routingBatchSize: Int
     /// How long a new connection may take to send `hello`; after that it is closed with the reason `timeout`, so
-    /// that sockets opened and left silent do not hold server resources. Default 10 seconds.
+    /// that sockets opened and left silent do not hold server resources. Measured on the server's clock (the
+    /// `clock` given to ``ChatServer``), like presence and typing. Default 10 seconds.
     public var helloTimeout: Duration
     /// The largest group whose members share presence with each other (default 100). Members of larger groups, as
     /// of channels, do not: every connect in a group of N members would otherwise send N presence frames and
