@@ -102,11 +102,12 @@ struct Fanout: AsyncParsableCommand, Sendable {
         let delivered = SharedCounter()
         let lastDelivery = SharedLatestTime()
         let warmedUp = SharedCounter()
+        let warmedMembers = (0..<members).map { _ in SharedFlag() }
         let sender = try await ChatConnection.open(url: server.url(0), token: users[0].accessToken)
         let receivers = try await concurrentMap(members, limit: 256) { index in
             try await ChatConnection.open(url: server.url(index + 1), token: users[index + 1].accessToken) { text in
                 guard let stamp = MessageStamp.find(in: text) else {
-                    if FrameScan.contains(text, Self.warmUpMarker) { warmedUp.add() }
+                    if FrameScan.contains(text, Self.warmUpMarker), warmedMembers[index].set() { warmedUp.add() }
                     return
                 }
                 if trackers[index].record(stamp.number) {

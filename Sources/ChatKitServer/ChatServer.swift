@@ -150,6 +150,10 @@ public final class ChatServer: Sendable {
     }
 
     /// Serves one connection until the peer closes it or the task is cancelled, then closes it.
+    ///
+    /// ``run()`` must be running: it routes the events the connection receives, runs the timers (presence, typing,
+    /// the `hello` deadline) and closes connections that fall too far behind or whose login is revoked.
+    /// ``run()`` calls this for every connection its transports accept.
     public func handle(_ connection: Connection) async {
         let session = Session(server: self, connection: connection)
         await session.run()

@@ -24,15 +24,17 @@ struct Session: Sendable {
         var logger = server.logger
         if logger.logLevel <= .debug { logger[metadataKey: "chatkit.connection.id"] = "\(connectionID)" }
         var inbound = connection.inbound.makeAsyncIterator()
-        let hello: String?
+        let deadline = startHelloDeadline()
+        var hello: String?
         do {
-            hello = try await firstFrame(&inbound)
+            hello = try await inbound.next()
         } catch {
             logger.debug("Connection failed", metadata: ["chatkit.error": "\(error)"])
-            hello = nil
         }
+        if !deadline.stopWaiting() { hello = nil }
         guard let hello, let opened = await openInChildTask(hello, connectionID: connectionID, logger: logger) else {
-            await connection.outbound.close(.normal)
+            // The same reason as the deadline's own close, whichever comes first.
+            await connection.outbound.close(deadline.hasExpired ? HelloDeadline.reason : .normal)
             return
         }
         await withDiscardingTaskGroup { group in
@@ -55,25 +57,20 @@ struct Session: Sendable {
         await connection.outbound.close(opened.outbox.ending.flatMap(Self.closeReason) ?? .normal)
     }
 
-    /// The peer's first frame, or `nil` if it left before sending one.
+    /// Closes the connection with the reason `timeout` unless its first frame arrives within
+    /// ``ChatServerConfiguration/helloTimeout`` on the server's clock.
     ///
-    /// A socket that never says hello is closed after ``ChatServerConfiguration/helloTimeout`` on the server's
-    /// clock. The deadline is a timer of the server's ``TimerQueue``, not a sleeping task: a task would cost each
-    /// connection about 2 KB until its sleep ended, even after `hello` arrived.
-    private func firstFrame(_ inbound: inout AsyncThrowingStream<String, any Error>.Iterator) async throws -> String? {
-        let answered = SetOnceFlag()
-        defer { answered.set() }
-        let server = server
-        let connection = connection
+    /// The deadline is a timer of the server's ``TimerQueue``, not a sleeping child task: such a task kept its
+    /// memory (a task, a 1 KB slab and a sleep record) until its sleep ended, 10 s after every connect, `hello` or
+    /// not. The close runs as a background action: the peer may not be reading.
+    private func startHelloDeadline() -> HelloDeadline {
+        let deadline = HelloDeadline(writer: connection.outbound)
+        let background = server.background
         server.timers.schedule(at: server.clock.now + server.configuration.helloTimeout) {
-            guard !answered.isSet else { return }
-            server.background.run {
-                await connection.outbound.close(
-                    CloseReason(code: "timeout", message: "No 'hello' arrived in time; open the session with 'hello' first.")
-                )
-            }
+            guard let writer = deadline.expire() else { return }
+            background.run { await writer.close(HelloDeadline.reason) }
         }
-        return try await inbound.next()
+        return deadline
     }
 
     /// An open session: its user and the outbox its writer drains.

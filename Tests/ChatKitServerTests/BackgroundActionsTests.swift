@@ -32,34 +32,35 @@ struct BackgroundActionsTests {
 
     @Test func anActionThatWaitsDoesNotHoldUpTheOthers() async throws {
         let actions = BackgroundActions()
-        let released = SetOnceFlag()
+        let (release, released) = AsyncStream.makeStream(of: Void.self)
         let ran = Mutex<[String]>([])
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await actions.run() }
             defer { group.cancelAll() }
             actions.run {
                 // Like the close of a socket whose peer stopped reading.
-                while !released.isSet && !Task.isCancelled { await Task.yield() }
+                for await _ in release { break }
                 ran.withLock { $0.append("stuck") }
             }
             actions.run { ran.withLock { $0.append("quick") } }
             try await waitUntil("the quick action") { ran.withLock { $0 } == ["quick"] }
-            released.set()
+            released.yield()
             try await waitUntil("the stuck action") { ran.withLock { $0.count } == 2 }
         }
     }
 
     @Test func cancellingTheRunnerEndsItAndItsActions() async throws {
         let actions = BackgroundActions()
-        let started = SetOnceFlag()
+        let (started, start) = AsyncStream.makeStream(of: Void.self)
+        let (never, _) = AsyncStream.makeStream(of: Void.self)
         actions.run {
-            started.set()
-            while !Task.isCancelled { await Task.yield() }
+            start.yield()
+            for await _ in never {}  // ends only when cancelled
         }
         try await withTimeout("the cancelled runner to return") {
             await withTaskGroup(of: Void.self) { group in
                 group.addTask { await actions.run() }
-                try? await waitUntil("the action to start") { started.isSet }
+                for await _ in started { break }
                 group.cancelAll()
             }
         }

@@ -61,12 +61,14 @@ struct WebSocketShutdownTests {
             let closes = try await withThrowingTaskGroup(of: WebSocketCloseFrame?.self) { clients in
                 for _ in 0..<sockets {
                     clients.addTask {
-                        try await RawSocket.run(url: live.webSocketURL) { socket, outbound in
-                            let hello = ClientFrame(id: "h", .hello(.init(token: tokens.accessToken)))
-                            try await outbound.write(.text(try socket.codec.encode(hello)))
-                            _ = try await socket.waitFor("welcome") { if case .welcome = $0 { true } else { false } }
-                            // `run` then reads until the server closes the socket.
-                            welcome.yield()
+                        try await withTimeout("the socket to be closed", .seconds(30)) {
+                            try await RawSocket.run(url: live.webSocketURL) { socket, outbound in
+                                let hello = ClientFrame(id: "h", .hello(.init(token: tokens.accessToken)))
+                                try await outbound.write(.text(try socket.codec.encode(hello)))
+                                _ = try await socket.waitFor("welcome") { if case .welcome = $0 { true } else { false } }
+                                // `run` then reads until the server closes the socket.
+                                welcome.yield()
+                            }
                         }
                     }
                 }
