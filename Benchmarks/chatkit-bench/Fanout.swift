@@ -43,11 +43,7 @@ struct Fanout: AsyncParsableCommand, Sendable {
 
     func run() async throws {
         ProcessStats.raiseOpenFilesLimit()
-        guard target.server == .chatkit, !target.baseline else {
-            throw ValidationError("fanout has no raw baseline; run it against chatkit")
-        }
-        let report = try await target.withChatKit { try await runChatKit($0) }
-        try target.finish([report])
+        try target.finish(try await target.runScenario(raw: runRaw, chatKit: runChatKit))
     }
 
     /// Counts, per broadcast, the members it reached; the last one's arrival gives the fan-out latency.
@@ -77,7 +73,7 @@ struct Fanout: AsyncParsableCommand, Sendable {
         }
     }
 
-    private static let warmUpMarker = Array("fanout-warm-up".utf8)
+    fileprivate static let warmUpMarker = Array("fanout-warm-up".utf8)
 
     /// Sends one unmeasured broadcast and waits until every member has it. Creating the group routes its membership
     /// events (up to 500 member entries each) to every member already added; the server is still writing those
@@ -94,70 +90,118 @@ struct Fanout: AsyncParsableCommand, Sendable {
         }
     }
 
-    func runChatKit(_ server: ChatKitTarget) async throws -> ScenarioReport {
-        let users = try await server.makeUsers(members + 1, prefix: "f")
-        let arrivals = Arrivals(members: members, window: window)
-        let trackers = (0..<members).map { _ in DeliveryTracker() }
+    /// What the members received: per-member trackers, latencies, and the warm-up count.
+    private final class Receipts: Sendable {
+        let arrivals: Arrivals
+        let trackers: [DeliveryTracker]
         let every = LatencyRecorder()
         let delivered = SharedCounter()
         let lastDelivery = SharedLatestTime()
         let warmedUp = SharedCounter()
-        let warmedMembers = (0..<members).map { _ in SharedFlag() }
+        let warmedMembers: [SharedFlag]
+
+        init(members: Int, window: Int) {
+            arrivals = Arrivals(members: members, window: window)
+            trackers = (0..<members).map { _ in DeliveryTracker() }
+            warmedMembers = (0..<members).map { _ in SharedFlag() }
+        }
+
+        /// A frame that member `index` received.
+        func received(_ text: String, member index: Int) {
+            guard let stamp = MessageStamp.find(in: text) else {
+                if FrameScan.contains(text, Fanout.warmUpMarker), warmedMembers[index].set() { warmedUp.add() }
+                return
+            }
+            if trackers[index].record(stamp.number) {
+                let now = monotonicNanoseconds()
+                every.record(since: stamp.sentAt, now: now)
+                delivered.add()
+                lastDelivery.record(now)
+                arrivals.arrived(stamp, now: now)
+            }
+        }
+    }
+
+    /// The fan-out scenario over the raw relay: the same members and broadcasts, no accounts and no group set-up.
+    func runRaw(_ relay: RawTarget) async throws -> ScenarioReport {
+        let receipts = Receipts(members: members, window: window)
+        let sender = try await WireSocket.open(url: relay.url("group=fanout&role=sender"), firstFrame: nil) { _ in }
+        let receivers = try await concurrentMap(members, limit: 256) { index in
+            try await WireSocket.open(url: relay.url("group=fanout&role=member"), firstFrame: nil) {
+                receipts.received($0, member: index)
+            }
+        }
+        let size = size
+        var report = try await measure(receipts, label: relay.label, serverPID: relay.serverPID) { stamp in
+            try await sender.write(stamp.rawFrame(size: size))
+        }
+        report.notes.append("raw relay: no auth, no storage, no JSON; one write to each member after another")
+        await sender.close()
+        for receiver in receivers { await receiver.close() }
+        return report
+    }
+
+    func runChatKit(_ server: ChatKitTarget) async throws -> ScenarioReport {
+        let users = try await server.makeUsers(members + 1, prefix: "f")
+        let receipts = Receipts(members: members, window: window)
         let sender = try await ChatConnection.open(url: server.url(0), token: users[0].accessToken)
         let receivers = try await concurrentMap(members, limit: 256) { index in
             try await ChatConnection.open(url: server.url(index + 1), token: users[index + 1].accessToken) { text in
-                guard let stamp = MessageStamp.find(in: text) else {
-                    if FrameScan.contains(text, Self.warmUpMarker), warmedMembers[index].set() { warmedUp.add() }
-                    return
-                }
-                if trackers[index].record(stamp.number) {
-                    let now = monotonicNanoseconds()
-                    every.record(since: stamp.sentAt, now: now)
-                    delivered.add()
-                    lastDelivery.record(now)
-                    arrivals.arrived(stamp, now: now)
-                }
+                receipts.received(text, member: index)
             }
         }
         let group = try await createGroup(owner: sender, title: "fanout", members: users.dropFirst().map(\.user.id))
-        try await warmUp(sender: sender, group: group, warmedUp: warmedUp)
+        try await warmUp(sender: sender, group: group, warmedUp: receipts.warmedUp)
+        let size = size
+        var report = try await measure(receipts, label: server.label, serverPID: server.serverPID) { stamp in
+            try await sender.sendMessage(stamp.body(size: size), to: group, key: "b\(stamp.number)")
+        }
+        report.errors = receivers.reduce(sender.unansweredErrors) { $0 + $1.unansweredErrors }
+        report.lastError = ([sender] + receivers).lazy.compactMap(\.lastError).first
+        await sender.close()
+        for receiver in receivers { await receiver.close() }
+        return report
+    }
 
-        let meter = ResourceMeter(serverPID: server.serverPID)
+    /// Sends broadcasts (at most `window` in flight) until `messages` or `seconds`, waits for them to arrive, and
+    /// reports.
+    private func measure(
+        _ receipts: Receipts,
+        label: String,
+        serverPID: Int32,
+        send: (MessageStamp) async throws -> Void
+    ) async throws -> ScenarioReport {
+        let meter = ResourceMeter(serverPID: serverPID)
         let start = monotonicNanoseconds()
         let deadline = start + UInt64(seconds * 1e9)
-        var slots = arrivals.completions.makeAsyncIterator()
+        var slots = receipts.arrivals.completions.makeAsyncIterator()
         var sent = 0
         while sent < messages, monotonicNanoseconds() < deadline {
             guard await slots.next() != nil else { break }
             sent += 1
-            let stamp = MessageStamp(number: sent, sentAt: monotonicNanoseconds())
-            try await sender.sendMessage(stamp.body(size: size), to: group, key: "b\(sent)")
+            try await send(MessageStamp(number: sent, sentAt: monotonicNanoseconds()))
         }
         let drainEnd = monotonicNanoseconds() + UInt64(drain * 1e9)
-        while delivered.value < sent * members, monotonicNanoseconds() < drainEnd {
+        while receipts.delivered.value < sent * members, monotonicNanoseconds() < drainEnd {
             try await Task.sleep(nanoseconds: 5_000_000)
         }
         let usage = meter.finish()
 
         var report = ScenarioReport(
-            scenario: "fanout", target: server.label,
+            scenario: "fanout", target: label,
             parameters: ["members": "\(members)", "window": "\(window)", "size": "\(size)", "broadcasts": "\(sent)"]
         )
-        let end = max(lastDelivery.value, start + 1)
+        let end = max(receipts.lastDelivery.value, start + 1)
         let seconds = Double(end - start) / 1e9
-        report.add("deliveries/s", Double(delivered.value) / seconds, "msg/s")
+        report.add("deliveries/s", Double(receipts.delivered.value) / seconds, "msg/s")
         report.add("broadcasts/s", Double(sent) / seconds, "msg/s")
-        if let all = every.summary {
+        if let all = receipts.every.summary {
             report.notes.append(String(format: "latency of every delivery ms: p50 %.2f  p99 %.2f  max %.2f", all.p50, all.p99, all.max))
         }
-        report.latency = arrivals.toLast.summary
+        report.latency = receipts.arrivals.toLast.summary
         report.latencyMeaning = "send-to-last-member"
-        report.delivery = trackers.reduce(DeliveryTally()) { $0 + $1.tally(expected: sent) }
-        report.errors = receivers.reduce(sender.unansweredErrors) { $0 + $1.unansweredErrors }
-        report.lastError = ([sender] + receivers).lazy.compactMap(\.lastError).first
+        report.delivery = receipts.trackers.reduce(DeliveryTally()) { $0 + $1.tally(expected: sent) }
         report.usage = usage
-        await sender.close()
-        for receiver in receivers { await receiver.close() }
         return report
     }
 }

@@ -40,54 +40,75 @@ struct Idle: AsyncParsableCommand, Sendable {
 
     func run() async throws {
         let limit = ProcessStats.raiseOpenFilesLimit()
-        guard target.server == .chatkit, !target.baseline else { throw ValidationError("idle runs against chatkit only") }
-        // In process, each connection costs two descriptors (both ends).
+        // In process, each connection costs two descriptors (both ends); with --baseline, both servers' sockets
+        // are open one after the other, not together.
         let perConnection: UInt64 = target.url.isEmpty ? 2 : 1
         if UInt64(connections) * perConnection + 200 > limit.soft {
             throw ValidationError(
                 "\(connections) connections need about \(UInt64(connections) * perConnection + 200) open files; the limit is \(limit.soft). "
-                    + "Run the server in its own process (chatkit-bench serve) and pass --url and --server-pid."
+                    + "Run the server in its own process (chatkit-bench serve [--raw]) and pass --url and --server-pid."
             )
         }
-        var report = try await target.withChatKit { try await runChatKit($0) }
-        report.notes.append("open files: soft limit raised to the hard limit, \(limit.soft) (hard \(limit.hard))")
-        try target.finish([report])
+        var reports = try await target.runScenario(raw: runRaw, chatKit: runChatKit)
+        for index in reports.indices {
+            reports[index].notes.append("open files: soft limit raised to the hard limit, \(limit.soft) (hard \(limit.hard))")
+        }
+        try target.finish(reports)
+    }
+
+    /// The idle scenario over the raw relay: the same connections, each registered as a group member, with no
+    /// `hello`, token or session.
+    func runRaw(_ relay: RawTarget) async throws -> ScenarioReport {
+        try await hold(label: relay.label, serverPID: relay.serverPID, parameters: ["ports": "1"]) { _ in
+            let socket = try await WireSocket.open(url: relay.url("group=idle&role=member"), firstFrame: nil) { _ in }
+            return ({ 0 }, { await socket.close() })
+        }
     }
 
     func runChatKit(_ server: ChatKitTarget) async throws -> ScenarioReport {
         let tokens = try await server.makeUsers(min(users, connections), prefix: "i").map(\.accessToken)
-        try await Task.sleep(for: .milliseconds(500))
-        let rssBefore = ProcessStats.residentKiB(of: server.serverPID)
-        let meter = ResourceMeter(serverPID: server.serverPID)
-        let start = monotonicNanoseconds()
-        let sessions = try await concurrentMap(connections, limit: concurrency) { index in
-            try await ChatConnection.open(url: server.url(index), token: tokens[index % tokens.count])
+        let parameters = ["users": "\(tokens.count)", "ports": "\(server.webSocketURLs.count)"]
+        return try await hold(label: server.label, serverPID: server.serverPID, parameters: parameters) { index in
+            let session = try await ChatConnection.open(url: server.url(index), token: tokens[index % tokens.count])
+            return ({ session.unansweredErrors }, { await session.close() })
         }
+    }
+
+    /// Opens the connections (`concurrency` at a time), holds them, measures, and closes them. `open` returns a
+    /// connection's count of unanswered error frames and how to close it.
+    private func hold(
+        label: String,
+        serverPID: Int32,
+        parameters: [String: String],
+        open: @escaping @Sendable (Int) async throws -> (errors: @Sendable () -> Int, close: @Sendable () async -> Void)
+    ) async throws -> ScenarioReport {
+        try await Task.sleep(for: .milliseconds(500))
+        let rssBefore = ProcessStats.residentKiB(of: serverPID)
+        let meter = ResourceMeter(serverPID: serverPID)
+        let start = monotonicNanoseconds()
+        let opened = try await concurrentMap(connections, limit: concurrency) { try await open($0) }
         let connectSeconds = Double(monotonicNanoseconds() - start) / 1e9
         let connectUsage = meter.finish()
         try await Task.sleep(for: .seconds(max(hold, 0.5)))
-        let rssAfter = ProcessStats.residentKiB(of: server.serverPID)
+        let rssAfter = ProcessStats.residentKiB(of: serverPID)
 
         var report = ScenarioReport(
-            scenario: "idle", target: server.label,
-            parameters: [
-                "connections": "\(connections)", "users": "\(tokens.count)", "concurrency": "\(concurrency)",
-                "ports": "\(server.webSocketURLs.count)",
-            ]
+            scenario: "idle", target: label,
+            parameters: parameters.merging(["connections": "\(connections)", "concurrency": "\(concurrency)"]) { $1 }
         )
-        report.add("authenticated connects/s", Double(connections) / connectSeconds, "conn/s")
+        report.add("connects/s", Double(connections) / connectSeconds, "conn/s")
         if let rssBefore, let rssAfter {
             report.add("server RSS before", Double(rssBefore) / 1024, "MiB")
             report.add("server RSS holding", Double(rssAfter) / 1024, "MiB")
             report.add("RSS per connection", Double(rssAfter - rssBefore) * 1024 / Double(connections), "bytes")
-            if server.serverPID == getpid() {
+            if serverPID == getpid() {
                 report.notes.append("in process: the RSS is server and generator together (both ends of each socket)")
             }
         }
-        report.errors = sessions.reduce(0) { $0 + $1.unansweredErrors }
+        report.errors = opened.reduce(0) { $0 + $1.errors() }
         report.usage = connectUsage
-        report.notes.append("CPU figures cover the connect phase")
-        for session in sessions { await session.close() }
+        report.notes.append("CPU figures cover the connect phase; ChatKit's connects are authenticated (hello, token, welcome)")
+        for connection in opened { await connection.close() }
         return report
     }
 }

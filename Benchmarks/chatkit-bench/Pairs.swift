@@ -47,19 +47,7 @@ struct Pairs: AsyncParsableCommand, Sendable {
 
     func run() async throws {
         ProcessStats.raiseOpenFilesLimit()
-        var reports: [ScenarioReport] = []
-        var raw: ScenarioReport?
-        if target.server == .raw || target.baseline {
-            let report = try await runRaw()
-            raw = report
-            reports.append(report)
-        }
-        if target.server == .chatkit {
-            var report = try await target.withChatKit { try await runChatKit($0) }
-            if let raw { report.compare(to: raw) }
-            reports.append(report)
-        }
-        try target.finish(reports)
+        try target.finish(try await target.runScenario(raw: runRaw, chatKit: runChatKit))
     }
 
     private var parameters: [String: String] {
@@ -70,31 +58,21 @@ struct Pairs: AsyncParsableCommand, Sendable {
     }
 
     /// The pairs scenario over the raw relay.
-    func runRaw() async throws -> ScenarioReport {
-        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
-        return try await withThrowingTaskGroup(of: ScenarioReport?.self) { group in
-            group.addTask {
-                try await RawRelay.run { continuation.yield($0) }
-                return nil
-            }
-            defer { group.cancelAll() }
-            guard let port = await ports.first(where: { _ in true }) else { throw BenchError("The relay did not start.") }
-            let url = "ws://127.0.0.1:\(port)/raw"
-            let streams = MessageStreams(count: pairs, window: window)
-            let receivers = try await concurrentMap(pairs) { index in
-                try await WireSocket.open(url: url + "?pair=\(index)&side=b", firstFrame: nil) { streams.receive(index, $0) }
-            }
-            let senders = try await concurrentMap(pairs) { index in
-                try await WireSocket.open(url: url + "?pair=\(index)&side=a", firstFrame: nil) { _ in }
-            }
-            let size = size
-            var report = try await measure(streams, target: "raw", serverPID: getpid()) { index, stamp in
-                try await senders[index].write(stamp.rawFrame(size: size))
-            }
-            for socket in senders + receivers { await socket.close() }
-            report.notes.append("raw relay: no auth, no storage, no JSON; the sender gets no acknowledgement")
-            return report
+    func runRaw(_ relay: RawTarget) async throws -> ScenarioReport {
+        let streams = MessageStreams(count: pairs, window: window)
+        let receivers = try await concurrentMap(pairs) { index in
+            try await WireSocket.open(url: relay.url("pair=\(index)&side=b"), firstFrame: nil) { streams.receive(index, $0) }
         }
+        let senders = try await concurrentMap(pairs) { index in
+            try await WireSocket.open(url: relay.url("pair=\(index)&side=a"), firstFrame: nil) { _ in }
+        }
+        let size = size
+        var report = try await measure(streams, target: relay.label, serverPID: relay.serverPID) { index, stamp in
+            try await senders[index].write(stamp.rawFrame(size: size))
+        }
+        for socket in senders + receivers { await socket.close() }
+        report.notes.append("raw relay: no auth, no storage, no JSON; the sender gets no acknowledgement")
+        return report
     }
 
     /// The pairs scenario over ChatKit.

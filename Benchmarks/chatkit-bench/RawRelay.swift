@@ -16,23 +16,53 @@ import NIOCore
 import ServiceLifecycle
 import Synchronization
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// The baseline: a minimal WebSocket relay on the same stack as ChatKit's edge (Hummingbird WebSocket), with no
-/// auth, no storage and no JSON. A socket opened at `/raw?pair=N&side=a` is paired with `side=b` of the same N;
-/// every text frame is forwarded unchanged to the peer. The relay sends `ready` once the socket is registered.
+/// auth, no storage and no JSON. The relay sends `ready` once a socket is registered, then:
+/// - `/raw?pair=N&side=a` is paired with `side=b` of the same N: every text frame is forwarded unchanged to the peer;
+/// - `/raw?group=G&role=member` joins group G and `/raw?group=G&role=sender` broadcasts every text frame it sends to
+///   every member of G, one write after another (fan-out);
+/// - a member that never sends anything is an idle connection.
 enum RawRelay {
     private final class Registry: Sendable {
-        private let sides = Mutex<[String: WebSocketOutboundWriter]>([:])
+        private struct State {
+            var sides: [String: WebSocketOutboundWriter] = [:]
+            var groups: [String: [Int: WebSocketOutboundWriter]] = [:]
+            var nextMember = 0
+        }
+
+        private let state = Mutex(State())
 
         func register(_ key: String, _ writer: WebSocketOutboundWriter) {
-            sides.withLock { $0[key] = writer }
+            state.withLock { $0.sides[key] = writer }
         }
 
         func remove(_ key: String) {
-            sides.withLock { _ = $0.removeValue(forKey: key) }
+            state.withLock { _ = $0.sides.removeValue(forKey: key) }
         }
 
         func writer(_ key: String) -> WebSocketOutboundWriter? {
-            sides.withLock { $0[key] }
+            state.withLock { $0.sides[key] }
+        }
+
+        /// Adds a member to `group`; returns its number for ``leave(_:member:)``.
+        func join(_ group: String, _ writer: WebSocketOutboundWriter) -> Int {
+            state.withLock { state in
+                state.nextMember += 1
+                state.groups[group, default: [:]][state.nextMember] = writer
+                return state.nextMember
+            }
+        }
+
+        func leave(_ group: String, member: Int) {
+            state.withLock { _ = $0.groups[group]?.removeValue(forKey: member) }
+        }
+
+        func members(of group: String) -> [WebSocketOutboundWriter] {
+            state.withLock { $0.groups[group].map { Array($0.values) } ?? [] }
         }
     }
 
@@ -42,6 +72,10 @@ enum RawRelay {
         let router = Router(context: BasicWebSocketRequestContext.self)
         router.ws("/raw") { inbound, outbound, context in
             let query = context.request.uri.queryParameters
+            if let group = query["group"].map(String.init) {
+                try await serveGroup(group, isSender: query["role"] == "sender", inbound, outbound, registry)
+                return
+            }
             guard let pair = query["pair"].map(String.init), let side = query["side"].map(String.init) else { return }
             let me = pair + "/" + side
             let peer = pair + "/" + (side == "a" ? "b" : "a")
@@ -58,10 +92,61 @@ enum RawRelay {
         let app = Application(
             router: Router(context: BasicRequestContext.self),
             server: .http1WebSocketUpgrade(webSocketRouter: router, configuration: .init(ws: .init(maxFrameSize: 1 << 22))),
-            configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+            configuration: .init(address: .hostname("127.0.0.1", port: 0), backlog: 4096),
             onServerRunning: { channel in await onListening(channel.localAddress?.port ?? 0) },
             logger: Logger(label: "chatkit-bench.raw", factory: { _ in SwiftLogNoOpLogHandler() })
         )
         try await ServiceGroup(services: [app], logger: app.logger).run()
+    }
+
+    /// A member waits (reading, to see the close); the sender's frames go to every member, in turn.
+    private static func serveGroup(
+        _ group: String,
+        isSender: Bool,
+        _ inbound: WebSocketInboundStream,
+        _ outbound: WebSocketOutboundWriter,
+        _ registry: Registry
+    ) async throws {
+        if !isSender {
+            let member = registry.join(group, outbound)
+            defer { registry.leave(group, member: member) }
+            try await outbound.write(.text("ready"))
+            for try await _ in inbound.messages(maxSize: 1 << 24) {}
+            return
+        }
+        try await outbound.write(.text("ready"))
+        for try await message in inbound.messages(maxSize: 1 << 24) {
+            guard case .text(let text) = message else { continue }
+            for member in registry.members(of: group) { try? await member.write(.text(text)) }
+        }
+    }
+}
+
+/// A raw relay to drive: where it listens, and the process it runs in.
+struct RawTarget: Sendable {
+    /// `ws://127.0.0.1:PORT/raw`.
+    var url: String
+    /// The process the relay runs in (for its CPU time and RSS).
+    var serverPID: Int32
+    /// `raw`, or `raw-url` for a relay in another process.
+    var label: String
+
+    /// The URL with `query` (`pair=…&side=…`, `group=…&role=…`).
+    func url(_ query: String) -> String { url + "?" + query }
+}
+
+extension RawTarget {
+    /// Starts a raw relay in this process, runs `body` with it, then stops it.
+    static func runInProcess<T: Sendable>(_ body: @escaping @Sendable (RawTarget) async throws -> T) async throws -> T {
+        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
+        return try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask {
+                try await RawRelay.run { continuation.yield($0) }
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard let port = await ports.first(where: { _ in true }) else { throw BenchError("The relay did not start.") }
+            return try await body(RawTarget(url: "ws://127.0.0.1:\(port)/raw", serverPID: getpid(), label: "raw"))
+        }
     }
 }

@@ -35,26 +35,45 @@ struct Serve: AsyncParsableCommand, Sendable {
     @Option(help: "Write the --url arguments for the generator to this file once listening.")
     var urlFile: String?
 
+    @Flag(help: "Run the raw relay (the baseline) instead of ChatKit, on one port; drive it with --server raw.")
+    var raw = false
+
     func run() async throws {
         let limit = ProcessStats.raiseOpenFilesLimit()
-        let urlFile = urlFile
-        let seconds = seconds
+        if raw {
+            try await RawTarget.runInProcess { relay in
+                try announce(urls: [relay.url], label: "raw relay", limit: limit)
+                await waitForStop()
+            }
+            return
+        }
         try await ChatKitHost.run(.init(store: store, ports: ports, synchronousFull: synchronous == "full")) { server in
-            let arguments = server.webSocketURLs.map { "--url \($0)" }.joined(separator: " ")
-            print("chatkit-bench serve: pid \(getpid()), \(server.label), open files limit raised to \(limit.soft) (hard \(limit.hard))")
-            print("chatkit-bench serve: \(arguments) --server-pid \(getpid())")
-            fflush(nil)  // all streams: the lines above reach a file or pipe at once
-            if let urlFile {
-                try "\(arguments) --server-pid \(getpid())\n".write(toFile: urlFile, atomically: true, encoding: .utf8)
+            try announce(urls: server.webSocketURLs, label: server.label, limit: limit)
+            await waitForStop()
+        }
+    }
+
+    /// Prints (and writes to `--url-file`) the arguments that point the generator at this process.
+    private func announce(urls: [String], label: String, limit: (soft: UInt64, hard: UInt64)) throws {
+        let arguments = urls.map { "--url \($0)" }.joined(separator: " ")
+        print("chatkit-bench serve: pid \(getpid()), \(label), open files limit raised to \(limit.soft) (hard \(limit.hard))")
+        print("chatkit-bench serve: \(arguments) --server-pid \(getpid())")
+        fflush(nil)  // all streams: the lines above reach a file or pipe at once
+        if let urlFile {
+            try "\(arguments) --server-pid \(getpid())\n".write(toFile: urlFile, atomically: true, encoding: .utf8)
+        }
+    }
+
+    /// Returns after `--seconds`, or at SIGINT or SIGTERM.
+    private func waitForStop() async {
+        let seconds = seconds
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { try? await Task.sleep(for: .seconds(seconds)) }
+            group.addTask {
+                for await _ in await UnixSignalsSequence(trapping: .sigint, .sigterm) { break }
             }
-            await withTaskGroup(of: Void.self) { group in
-                group.addTask { try? await Task.sleep(for: .seconds(seconds)) }
-                group.addTask {
-                    for await _ in await UnixSignalsSequence(trapping: .sigint, .sigterm) { break }
-                }
-                _ = await group.next()
-                group.cancelAll()
-            }
+            _ = await group.next()
+            group.cancelAll()
         }
     }
 }

@@ -18,7 +18,7 @@ struct TargetOptions: ParsableArguments, Sendable {
         case chatkit, raw
     }
 
-    @Option(help: "Which server: chatkit, or raw (the minimal relay baseline; pairs only).")
+    @Option(help: "Which server: chatkit, or raw (the minimal relay baseline; not for backlog and storm).")
     var server: ServerKind = .chatkit
 
     @Flag(help: "Also run the raw relay with the same scenario and print each ChatKit figure as a ratio to it.")
@@ -30,7 +30,7 @@ struct TargetOptions: ParsableArguments, Sendable {
     @Option(help: "SQLite's synchronous pragma for --store sqlite: normal (the store's default) or full.")
     var synchronous: String = "normal"
 
-    @Option(help: "Drive a running ChatKit server at this WebSocket URL (ws://127.0.0.1:PORT/v1/ws) instead; repeat for several ports.")
+    @Option(help: "Drive a running server at this WebSocket URL instead: ChatKit (ws://127.0.0.1:PORT/v1/ws; repeat for several ports), or with --server raw a raw relay (ws://127.0.0.1:PORT/raw, from chatkit-bench serve --raw).")
     var url: [String] = []
 
     @Option(help: "With --url: the server's process ID, to report its CPU time and RSS.")
@@ -48,6 +48,36 @@ struct TargetOptions: ParsableArguments, Sendable {
         return try await ChatKitHost.run(
             .init(store: store, ports: ports, synchronousFull: synchronous == "full"), body
         )
+    }
+
+    /// Runs `body` against the raw relay: the one at `--url` with `--server raw`, else one started in this process.
+    func withRaw<T: Sendable>(_ body: @escaping @Sendable (RawTarget) async throws -> T) async throws -> T {
+        if server == .raw, let first = url.first {
+            guard !baseline else { throw ValidationError("--baseline runs both servers in this process; drop --url") }
+            return try await body(RawTarget(url: first, serverPID: serverPID ?? 0, label: "raw-url"))
+        }
+        return try await RawTarget.runInProcess(body)
+    }
+
+    /// Runs the scenario on the raw relay (`--server raw`, or first with `--baseline`) and on ChatKit, giving each
+    /// ChatKit figure its ratio to the relay's.
+    func runScenario(
+        raw: @escaping @Sendable (RawTarget) async throws -> ScenarioReport,
+        chatKit: @escaping @Sendable (ChatKitTarget) async throws -> ScenarioReport
+    ) async throws -> [ScenarioReport] {
+        var reports: [ScenarioReport] = []
+        var baselineReport: ScenarioReport?
+        if server == .raw || baseline {
+            let report = try await withRaw(raw)
+            baselineReport = report
+            reports.append(report)
+        }
+        if server == .chatkit {
+            var report = try await withChatKit(chatKit)
+            if let baselineReport { report.compare(to: baselineReport) }
+            reports.append(report)
+        }
+        return reports
     }
 
     /// Prints the reports and fails if any lost or duplicated a message.
