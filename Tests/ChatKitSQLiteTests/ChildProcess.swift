@@ -10,65 +10,60 @@
 //===----------------------------------------------------------------------===//
 
 import Foundation
-import Synchronization
 
 #if canImport(Glibc)
 import Glibc
 #endif
 
 /// A child process whose standard output is read line by line.
+///
+/// The output is read with blocking reads on a thread of its own. `FileHandle.readabilityHandler` (used before)
+/// now and then never reported the end of the output on Linux, and the crash-durability test then waited for it
+/// until its timeout, with the child long gone.
 final class ChildProcess: Sendable {
     private let process: Process
-    private let pipe = Pipe()
-    private let buffer = LineBuffer()
-    private let exited = AsyncStream<Void>.makeStream()
-    /// The child's output lines, finished at end of file.
+    /// The child's output lines, finished at end of file: once the child has exited (or was killed) and its
+    /// descriptors are closed, with them its locks on the database.
     let lines: AsyncStream<String>
 
     init(executable: URL, arguments: [String]) throws {
         let process = Process()
+        let pipe = Pipe()
         process.executableURL = executable
         process.arguments = arguments
         process.standardOutput = pipe
         self.process = process
         let (lines, continuation) = AsyncStream<String>.makeStream()
         self.lines = lines
-        let exited = exited.continuation
-        process.terminationHandler = { _ in
-            exited.yield()
-            exited.finish()
-        }
-        pipe.fileHandleForReading.readabilityHandler = { [buffer] handle in
-            let data = handle.availableData
-            guard !data.isEmpty else {
-                handle.readabilityHandler = nil
-                continuation.finish()
-                return
-            }
-            let complete = buffer.data.withLock { buffer -> [String] in
-                buffer.append(data)
-                guard let end = buffer.lastIndex(of: UInt8(ascii: "\n")) else { return [] }
+        try process.run()
+        // The end of file comes only once no process holds the write end: close ours (Foundation may have already).
+        try? pipe.fileHandleForWriting.close()
+        let output = pipe.fileHandleForReading
+        Thread.detachNewThread {
+            // read(2) itself: it returns what has arrived, where FileHandle.read(upToCount:) waits for the count.
+            let descriptor = output.fileDescriptor
+            var chunk = [UInt8](repeating: 0, count: 1 << 16)
+            var buffer = Data()
+            while true {
+                let count = chunk.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress, $0.count) }
+                if count < 0 && errno == EINTR { continue }
+                guard count > 0 else { break }
+                buffer.append(contentsOf: chunk[0..<count])
+                guard let end = buffer.lastIndex(of: UInt8(ascii: "\n")) else { continue }
                 let text = String(decoding: buffer[buffer.startIndex..<end], as: UTF8.self)
                 buffer.removeSubrange(buffer.startIndex...end)
-                return text.split(separator: "\n").map(String.init)
+                for line in text.split(separator: "\n") { continuation.yield(String(line)) }
             }
-            for line in complete { continuation.yield(line) }
+            try? output.close()
+            continuation.finish()
         }
-        try process.run()
     }
 
-    /// Kills the child with SIGKILL and waits until it is gone; its output lines written before then stay
-    /// readable from ``lines``.
-    func kill() async throws {
+    /// Kills the child with SIGKILL. Its output lines written before then stay readable from ``lines``, which
+    /// ends once the child is gone.
+    func kill() {
         _ = Glibc.kill(process.processIdentifier, SIGKILL)
-        for await _ in exited.stream { break }
-        try pipe.fileHandleForWriting.close()
     }
-}
-
-/// Bytes read but not yet split into lines.
-final class LineBuffer: Sendable {
-    let data = Mutex(Data())
 }
 
 /// The first value of `body`, or a failure after `timeout`.

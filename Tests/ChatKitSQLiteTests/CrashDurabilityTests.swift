@@ -40,7 +40,7 @@ struct CrashDurabilityTests {
                     for await line in child.lines {
                         if let seq = Int64(line) { acknowledged.append(seq) }
                         if !killed && (line.hasPrefix("ready") ? count == 0 : acknowledged.count >= count) {
-                            try await child.kill()
+                            child.kill()
                             killed = true
                         }
                     }
