@@ -174,6 +174,12 @@ public final class SQLiteChatStore: ChatStore {
         do {
             try? checkpointer?.close()
             if let pool = writer as? DatabasePool {
+                // GRDB's pool closes its writer before its readers (GRDB's own TODO about issue #739), so the last
+                // connection to close would be a read-only one, which cannot fold the log into the database:
+                // `-wal` and `-shm` would stay beside a cleanly closed database (nothing lost; the next open
+                // recovers the log). Closing the idle readers first leaves the writer last, and SQLite then
+                // checkpoints and deletes both files, unless another process still has the database open.
+                pool.releaseMemory()
                 try pool.close()
             } else if let queue = writer as? DatabaseQueue {
                 try queue.close()

@@ -20,6 +20,25 @@ import Testing
 /// The background checkpoints of the write-ahead log, and closing while they run.
 @Suite("Background checkpoints")
 struct CheckpointerTests {
+    @Test("a closed store is one file: the log is folded in and removed, and the data is there")
+    func closingLeavesNoLog() async throws {
+        try await withTemporaryDirectory { directory in
+            let path = directory.appendingPathComponent("chat.sqlite").path
+            let store = try SQLiteChatStore(path: path)
+            let fixture = StoreFixture(store)
+            let (alice, bob) = (try await fixture.user("alice"), try await fixture.user("bob"))
+            let chat = try await fixture.direct(alice, bob)
+            _ = try await fixture.send("kept", from: alice, to: chat)
+            _ = try await store.messages(in: chat, .latest(), as: bob)  // a reader connection opened too
+            try store.close()
+            let files = try FileManager.default.contentsOfDirectory(atPath: directory.path).sorted()
+            #expect(files == ["chat.sqlite"], "left beside the closed database: \(files)")
+            let reopened = try SQLiteChatStore(path: path)
+            defer { try? reopened.close() }
+            #expect(try await reopened.messages(in: chat, .latest(), as: bob).map(\.body) == ["kept"])
+        }
+    }
+
     /// SQLite's checkpoint function crashes on a closed (`NULL`) connection, so a checkpoint that ran after
     /// `close()` would end the process; with no delay, checkpoint tasks race with `close()` at every step.
     @Test("closing while checkpoints are scheduled and running never checkpoints the closed connection")
