@@ -166,7 +166,8 @@ public final class SQLiteChatStore: ChatStore {
     /// Closes the database connections. Every later call throws ``ChatKitCore/ChatError`` `.storageFailure`.
     ///
     /// Releasing the store closes them too; call this to close at a known moment, for example before replacing
-    /// the file with a backup.
+    /// the file with a backup. Once closed, the database is one file again: the write-ahead log is folded in and
+    /// its `-wal` and `-shm` files are removed (unless another process still has the database open).
     ///
     /// - Throws: ``ChatKitCore/ChatError`` `.storageFailure` if a connection cannot be closed.
     public func close() throws {
