@@ -166,8 +166,10 @@ public final class SQLiteChatStore: ChatStore {
     /// Closes the database connections. Every later call throws ``ChatKitCore/ChatError`` `.storageFailure`.
     ///
     /// Releasing the store closes them too; call this to close at a known moment, for example before replacing
-    /// the file with a backup. Once closed, the database is one file again: the write-ahead log is folded in and
-    /// its `-wal` and `-shm` files are removed (unless another process still has the database open).
+    /// the file with a backup. Closed with no read under way (after the server has stopped), the database is one
+    /// file again: the write-ahead log is folded in and its `-wal` and `-shm` files are removed, unless another
+    /// process still has the database open. That final checkpoint runs on the calling thread, and takes as long as
+    /// writing the log's pages into the database file (at most the last 100 ms of writes, usually).
     ///
     /// - Throws: ``ChatKitCore/ChatError`` `.storageFailure` if a connection cannot be closed.
     public func close() throws {

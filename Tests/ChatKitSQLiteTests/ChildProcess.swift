@@ -22,8 +22,9 @@ import Glibc
 /// until its timeout, with the child long gone.
 final class ChildProcess: Sendable {
     private let process: Process
-    /// The child's output lines, finished at end of file: once the child has exited (or was killed) and its
-    /// descriptors are closed, with them its locks on the database.
+    /// The child's output lines, finished once the output ended and the child is gone (a zombie or reaped: its
+    /// descriptors, and with them its locks on the database, are all closed; the end of the output alone closes
+    /// only its standard output).
     let lines: AsyncStream<String>
 
     init(executable: URL, arguments: [String]) throws {
@@ -39,6 +40,7 @@ final class ChildProcess: Sendable {
         // The end of file comes only once no process holds the write end: close ours (Foundation may have already).
         try? pipe.fileHandleForWriting.close()
         let output = pipe.fileHandleForReading
+        let pid = process.processIdentifier
         Thread.detachNewThread {
             // read(2) itself: it returns what has arrived, where FileHandle.read(upToCount:) waits for the count.
             let descriptor = output.fileDescriptor
@@ -55,14 +57,26 @@ final class ChildProcess: Sendable {
                 for line in text.split(separator: "\n") { continuation.yield(String(line)) }
             }
             try? output.close()
+            Self.waitUntilGone(pid)
             continuation.finish()
         }
     }
 
-    /// Kills the child with SIGKILL. Its output lines written before then stay readable from ``lines``, which
-    /// ends once the child is gone.
+    /// Returns once process `pid` has exited (`/proc` shows it as a zombie, or not at all), or after 10 seconds.
+    private static func waitUntilGone(_ pid: Int32) {
+        for _ in 0..<10_000 {
+            guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+                let state = stat.split(separator: ")").last?.split(separator: " ").first
+            else { return }
+            if state == "Z" || state == "X" { return }
+            usleep(1_000)  // bounded polling of the kernel's process table; no event announces the exit
+        }
+    }
+
+    /// Kills the child with SIGKILL (if it still runs). Its output lines written before then stay readable from
+    /// ``lines``, which ends once the child is gone.
     func kill() {
-        _ = Glibc.kill(process.processIdentifier, SIGKILL)
+        if process.isRunning { _ = Glibc.kill(process.processIdentifier, SIGKILL) }
     }
 }
 

@@ -34,6 +34,7 @@ struct CrashDurabilityTests {
             var everAcknowledged: Set<Int64> = []
             for (round, count) in killAfter.enumerated() {
                 let child = try ChildProcess(executable: executable, arguments: [path, "8"])
+                defer { child.kill() }  // when the round fails before its kill moment
                 let acknowledged = try await withTimeout(.seconds(120)) {
                     var acknowledged: [Int64] = []
                     var killed = false

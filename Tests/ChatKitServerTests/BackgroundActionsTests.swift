@@ -57,12 +57,15 @@ struct BackgroundActionsTests {
             start.yield()
             for await _ in never {}  // ends only when cancelled
         }
-        try await withTimeout("the cancelled runner to return") {
-            await withTaskGroup(of: Void.self) { group in
-                group.addTask { await actions.run() }
-                for await _ in started { break }
-                group.cancelAll()
-            }
+        // An unstructured task, so that a runner that ignored cancellation fails the wait below instead of
+        // hanging the test in a task group that waits for its children.
+        let returned = SetOnceFlag()
+        let runner = Task {
+            await actions.run()
+            returned.set()
         }
+        for await _ in started { break }
+        runner.cancel()
+        try await waitUntil("the cancelled runner to return") { returned.isSet }
     }
 }

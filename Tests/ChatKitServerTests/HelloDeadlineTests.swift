@@ -10,7 +10,9 @@
 //===----------------------------------------------------------------------===//
 
 
+import ChatKitClient
 import ChatKitCore
+import ChatKitTesting
 import Testing
 
 @testable import ChatKitServer
@@ -37,6 +39,46 @@ struct HelloDeadlineTests {
         #expect(held == nil, "a decided deadline still held the connection")
         #expect(deadline.expire() == nil, "the deadline closed a connection whose first frame arrived in time")
         #expect(!deadline.hasExpired)
+    }
+
+    /// What a raw in-process connection ends with: `nil` when closed normally, else the close reason's text.
+    func ending(of connection: Connection) async -> String? {
+        do {
+            for try await _ in connection.inbound {}
+            return nil
+        } catch {
+            return "\(error)"
+        }
+    }
+
+    @Test func aSilentConnectionIsClosedWithTimeoutOnTheServersClock() async throws {
+        var configuration = ChatServerConfiguration()
+        configuration.helloTimeout = .seconds(10)
+        try await ServerHarness.run(configuration: configuration) { harness in
+            try await harness.transport.withConnection { connection in
+                // The deadline is a timer: wait until it is scheduled, then move the clock past it.
+                try await waitUntil("the hello deadline") { harness.server.timers.pendingCount == 1 }
+                harness.clock.advance(by: .seconds(10))
+                let reason: String = try await withTimeout("the silent connection to close") {
+                    await ending(of: connection) ?? "closed normally"
+                }
+                #expect(reason.contains("timeout"), "\(reason)")
+            }
+        }
+    }
+
+    @Test func aConnectionThatSaidHelloInTimeOutlivesItsDeadline() async throws {
+        var configuration = ChatServerConfiguration()
+        configuration.helloTimeout = .seconds(10)
+        try await ServerHarness.run(configuration: configuration) { harness in
+            _ = try await harness.user("alice")
+            let alice = try await harness.connect("alice")
+            harness.clock.advance(by: .seconds(30))
+            // Still open: a request after the deadline is answered.
+            try await alice.client.ping()
+            #expect(alice.client.connectionState == .connected)
+            await alice.disconnect()
+        }
     }
 
     @Test func anExpiredDeadlineClosesOnceAndALateFrameIsRefused() {
