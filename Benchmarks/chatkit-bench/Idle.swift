@@ -102,7 +102,10 @@ struct Idle: AsyncParsableCommand, Sendable {
             report.add("server RSS holding", Double(rssAfter) / 1024, "MiB")
             report.add("RSS per connection", Double(rssAfter - rssBefore) * 1024 / Double(connections), "bytes")
             if serverPID == getpid() {
-                report.notes.append("in process: the RSS is server and generator together (both ends of each socket)")
+                report.notes.append(
+                    "in process: the RSS is server and generator together (both ends of each socket), and a second "
+                        + "run reuses memory the first freed; compare servers in their own processes (serve [--raw])"
+                )
             }
         }
         report.errors = opened.reduce(0) { $0 + $1.errors() }

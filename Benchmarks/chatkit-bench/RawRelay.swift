@@ -24,13 +24,14 @@ import Glibc
 /// auth, no storage and no JSON. The relay sends `ready` once a socket is registered, then:
 /// - `/raw?pair=N&side=a` is paired with `side=b` of the same N: every text frame is forwarded unchanged to the peer;
 /// - `/raw?group=G&role=member` joins group G and `/raw?group=G&role=sender` broadcasts every text frame it sends to
-///   every member of G, one write after another (fan-out);
+///   every member of G: the frame is queued for each member, and each member's own writer task drains its queue
+///   (as ChatKit's outboxes and writers do), so members are written to concurrently (fan-out);
 /// - a member that never sends anything is an idle connection.
 enum RawRelay {
     private final class Registry: Sendable {
         private struct State {
             var sides: [String: WebSocketOutboundWriter] = [:]
-            var groups: [String: [Int: WebSocketOutboundWriter]] = [:]
+            var groups: [String: [Int: AsyncStream<String>.Continuation]] = [:]
             var nextMember = 0
         }
 
@@ -49,10 +50,10 @@ enum RawRelay {
         }
 
         /// Adds a member to `group`; returns its number for ``leave(_:member:)``.
-        func join(_ group: String, _ writer: WebSocketOutboundWriter) -> Int {
+        func join(_ group: String, _ queue: AsyncStream<String>.Continuation) -> Int {
             state.withLock { state in
                 state.nextMember += 1
-                state.groups[group, default: [:]][state.nextMember] = writer
+                state.groups[group, default: [:]][state.nextMember] = queue
                 return state.nextMember
             }
         }
@@ -61,7 +62,7 @@ enum RawRelay {
             state.withLock { _ = $0.groups[group]?.removeValue(forKey: member) }
         }
 
-        func members(of group: String) -> [WebSocketOutboundWriter] {
+        func members(of group: String) -> [AsyncStream<String>.Continuation] {
             state.withLock { $0.groups[group].map { Array($0.values) } ?? [] }
         }
     }
@@ -99,7 +100,8 @@ enum RawRelay {
         try await ServiceGroup(services: [app], logger: app.logger).run()
     }
 
-    /// A member waits (reading, to see the close); the sender's frames go to every member, in turn.
+    /// A member's writer task drains its queue while it reads (to see the close); the sender's frames are queued
+    /// for every member.
     private static func serveGroup(
         _ group: String,
         isSender: Bool,
@@ -108,16 +110,24 @@ enum RawRelay {
         _ registry: Registry
     ) async throws {
         if !isSender {
-            let member = registry.join(group, outbound)
+            let (frames, queue) = AsyncStream.makeStream(of: String.self)
+            let member = registry.join(group, queue)
             defer { registry.leave(group, member: member) }
             try await outbound.write(.text("ready"))
-            for try await _ in inbound.messages(maxSize: 1 << 24) {}
+            try await withThrowingTaskGroup(of: Void.self) { tasks in
+                tasks.addTask {
+                    for await frame in frames { try await outbound.write(.text(frame)) }
+                }
+                for try await _ in inbound.messages(maxSize: 1 << 24) {}
+                queue.finish()
+                tasks.cancelAll()
+            }
             return
         }
         try await outbound.write(.text("ready"))
         for try await message in inbound.messages(maxSize: 1 << 24) {
             guard case .text(let text) = message else { continue }
-            for member in registry.members(of: group) { try? await member.write(.text(text)) }
+            for member in registry.members(of: group) { member.yield(text) }
         }
     }
 }

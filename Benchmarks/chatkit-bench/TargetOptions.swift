@@ -65,6 +65,11 @@ struct TargetOptions: ParsableArguments, Sendable {
         raw: @escaping @Sendable (RawTarget) async throws -> ScenarioReport,
         chatKit: @escaping @Sendable (ChatKitTarget) async throws -> ScenarioReport
     ) async throws -> [ScenarioReport] {
+        if baseline && !url.isEmpty {
+            throw ValidationError(
+                "--baseline runs both servers in this process; against a server in another process, run the relay with chatkit-bench serve --raw and --server raw"
+            )
+        }
         var reports: [ScenarioReport] = []
         var baselineReport: ScenarioReport?
         if server == .raw || baseline {
