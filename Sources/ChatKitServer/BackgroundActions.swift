@@ -9,7 +9,6 @@
 //
 //===----------------------------------------------------------------------===//
 
-
 /// Runs actions that must not wait on whoever asks for them, each in a child task of the server's `run()`.
 ///
 /// A connection is closed this way when its outbox overflows or its login is revoked, and when no `hello` arrived
