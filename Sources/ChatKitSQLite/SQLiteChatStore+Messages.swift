@@ -36,29 +36,19 @@ extension SQLiteChatStore {
     /// ``ChatKitCore/MessageStore/append(contentsOf:)``. Each gets the result ``append(_:)`` would give it. More
     /// than ``Configuration/maximumBatchSize`` messages are committed in several batches, one after another.
     public func append(contentsOf messages: [NewMessage]) async -> [Result<Message, any Error>] {
-        var outcomes = [Result<Message, any Error>?](repeating: nil, count: messages.count)
-        var valid: [NewMessage] = []
-        var positions: [Int] = []
-        for (position, message) in messages.enumerated() {
-            do {
-                try MembershipRules.validate(message)
-                valid.append(message)
-                positions.append(position)
-            } catch {
-                outcomes[position] = .failure(error)
+        await outcomesOfCheckedBatch(messages) { message in
+            try MembershipRules.validate(message)
+            return message
+        } process: { valid in
+            var committed: [Result<Message, any Error>] = []
+            let batchSize = max(1, configuration.maximumBatchSize)
+            for start in stride(from: 0, to: valid.count, by: batchSize) {
+                committed += await appends.submit(contentsOf: Array(valid[start..<min(start + batchSize, valid.count)]))
+            }
+            return committed.map { outcome in
+                outcome.mapError { error in error is CancellationError ? error : ErrorMapping.chatError(error) }
             }
         }
-        var committed: [Result<Message, any Error>] = []
-        let batchSize = max(1, configuration.maximumBatchSize)
-        for start in stride(from: 0, to: valid.count, by: batchSize) {
-            committed += await appends.submit(contentsOf: Array(valid[start..<min(start + batchSize, valid.count)]))
-        }
-        for (position, outcome) in zip(positions, committed) {
-            outcomes[position] = outcome.mapError { error in
-                error is CancellationError ? error : ErrorMapping.chatError(error)
-            }
-        }
-        return outcomes.map { $0! }  // every position got its outcome above
     }
 
     /// Appends the messages of one group-commit batch inside its transaction and returns one result per message.

@@ -26,33 +26,25 @@ extension ChatServer {
     /// each gets the outcome ``perform(_:for:)`` would give it alone. The store metric records the batch's time
     /// for each message in it.
     func performSends(_ sends: [ClientRequest.Send], for user: UserID) async -> [Result<RequestResult, any Error>] {
-        var outcomes = [Result<RequestResult, any Error>?](repeating: nil, count: sends.count)
-        var messages: [NewMessage] = []
-        var positions: [Int] = []
-        for (position, send) in sends.enumerated() {
-            do {
-                try checkBody(send.body)
-                messages.append(send.message(from: user))
-                positions.append(position)
-            } catch {
-                outcomes[position] = .failure(error)
-            }
-        }
-        guard !messages.isEmpty else { return outcomes.map { $0! } }  // every send was refused above
-        let started = ContinuousClock.now
-        let appended = await store.append(contentsOf: messages)
-        let took = ContinuousClock.now - started
-        precondition(
-            appended.count == messages.count,
-            "\(type(of: store)).append(contentsOf:) returned \(appended.count) outcomes for \(messages.count) messages"
-        )
         var conversations: [ConversationID] = []
-        for (position, outcome) in zip(positions, appended) {
-            metrics.storeTook(took, .append)
-            outcomes[position] = outcome.map { message in
-                metrics.messageAccepted()
-                if !conversations.contains(message.conversationID) { conversations.append(message.conversationID) }
-                return RequestResult(message: message)
+        let outcomes = await outcomesOfCheckedBatch(sends) { send in
+            try checkBody(send.body)
+            return send.message(from: user)
+        } process: { messages in
+            let started = ContinuousClock.now
+            let appended = await store.append(contentsOf: messages)
+            let took = ContinuousClock.now - started
+            precondition(
+                appended.count == messages.count,
+                "\(type(of: store)).append(contentsOf:) returned \(appended.count) outcomes for \(messages.count) messages"
+            )
+            return appended.map { outcome in
+                metrics.storeTook(took, .append)
+                return outcome.map { message in
+                    metrics.messageAccepted()
+                    if !conversations.contains(message.conversationID) { conversations.append(message.conversationID) }
+                    return RequestResult(message: message)
+                }
             }
         }
         // Sending ends typing in that conversation.
@@ -60,7 +52,7 @@ extension ChatServer {
             await broadcastTyping(TypingUpdate(conversationID: conversation, userID: user, isTyping: false))
         }
         if !conversations.isEmpty { router.nudge() }
-        return outcomes.map { $0! }  // every position got its outcome above
+        return outcomes
     }
 
     /// Serves one request of an authenticated user and returns its result.

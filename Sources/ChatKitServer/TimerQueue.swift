@@ -13,12 +13,13 @@ import Synchronization
 
 /// Runs delayed actions (presence grace periods, typing expiry) on the server's clock, from the server's `run()`.
 ///
-/// Pending timers wait in a heap ordered by deadline (then by scheduling order); one loop sleeps until the
-/// earliest deadline, or until an earlier timer is scheduled, and then runs the due actions in child tasks, up
-/// to ``actionsPerTask`` one after another in each (a slow action delays only those behind it in its task, and a
-/// storm's thousands of due timers make dozens of tasks, not thousands). A task per timer, as before, cost a sleeping task's memory per pending timer (a
-/// reconnect storm of 10,000 clients leaves 10,000 presence timers), and Swift's task groups unlink a finished
-/// child by walking their list of children (swiftlang/swift#71212): 20 % of the server's CPU in that storm.
+/// Pending timers wait in a heap ordered by deadline (then by scheduling order); one loop sleeps until the earliest
+/// deadline, or until an earlier timer is scheduled, and then runs the due actions in child tasks, up to
+/// ``actionsPerTask`` one after another in each (a slow action delays only those behind it in its task, and a storm's
+/// thousands of due timers make dozens of tasks, not thousands). A task per timer, as before, cost a sleeping task's
+/// memory per pending timer (a reconnect storm of 10,000 clients leaves 10,000 presence timers), and Swift's task
+/// groups unlink a finished child by walking their list of children (swiftlang/swift#71212): 20 % of the server's CPU
+/// in that storm.
 final class TimerQueue: Sendable {
     private struct State {
         var timers = TimerHeap()

@@ -55,6 +55,19 @@ struct PipelinedSendTests {
         _ = try await socket.waitFor("welcome") { if case .welcome = $0 { true } else { false } }
     }
 
+    /// Writes sends `0...last` back to back, then waits until the last is refused by the rate limit: the server
+    /// reads in order, so by then it has read (and queued) all the others.
+    func writeSendsUntilRefused(
+        _ last: Int, to chat: ConversationID, _ socket: RawSocket, _ outbound: WebSocketOutboundWriter
+    ) async throws {
+        for number in 0...last {
+            try await outbound.write(.text(try sendFrame(number, to: chat, codec: socket.codec)))
+        }
+        _ = try await socket.waitFor("send \(last) refused") { frame in
+            if case .error(let error) = frame { error.id == "s\(last)" && error.code == "limitExceeded" } else { false }
+        }
+    }
+
     func sendFrame(_ number: Int, to chat: ConversationID, codec: WireCodec) throws -> String {
         try codec.encode(
             ClientFrame(
@@ -88,14 +101,9 @@ struct PipelinedSendTests {
             let bob = try await live.connect(bobTokens.accessToken)
             try await RawSocket.run(url: live.webSocketURL) { socket, outbound in
                 try await sayHello(socket, outbound, token: carol.accessToken)
-                // 40 sends and a 41st over the burst, written back to back. The server reads them in order: once
-                // the 41st is refused, all 40 are queued, while the first batch waits.
-                for number in 0...40 {
-                    try await outbound.write(.text(try sendFrame(number, to: chat, codec: socket.codec)))
-                }
-                _ = try await socket.waitFor("the 41st send refused") { frame in
-                    if case .error(let error) = frame { error.id == "s40" && error.code == "limitExceeded" } else { false }
-                }
+                // 40 sends and a 41st over the burst: once the 41st is refused, all 40 are queued, while the first
+                // batch waits.
+                try await writeSendsUntilRefused(40, to: chat, socket, outbound)
                 recording.firstBatch.open()
                 _ = try await socket.waitFor("every send answered") { [self] _ in
                     answeredSeqs(socket.frames).count == 40
@@ -173,13 +181,8 @@ struct PipelinedSendTests {
             let (carol, bob, chat) = try await carolAndBobInAGroup(live)
             try await RawSocket.run(url: live.webSocketURL) { socket, outbound in
                 try await sayHello(socket, outbound, token: carol.accessToken)
-                for number in 0...10 {
-                    try await outbound.write(.text(try sendFrame(number, to: chat, codec: socket.codec)))
-                }
                 // Once the 11th is refused, all 10 are read: the first batch waits, the rest are queued.
-                _ = try await socket.waitFor("the 11th send refused") { frame in
-                    if case .error(let error) = frame { error.id == "s10" && error.code == "limitExceeded" } else { false }
-                }
+                try await writeSendsUntilRefused(10, to: chat, socket, outbound)
                 live.server.closeSessions(of: carol.user.id)
                 recording.firstBatch.open()
                 _ = try? await socket.waitFor("the socket closed") { _ in false }
