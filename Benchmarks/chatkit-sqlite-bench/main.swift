@@ -13,13 +13,14 @@
 //
 //   swift build -c release --product chatkit-sqlite-bench
 //   .build/release/chatkit-sqlite-bench [--appends N] [--messages N] [--synchronous normal|full|off]
-//       [--directory DIR] [--phases single,own,shared] [--database PATH]
+//       [--directory DIR] [--phases single,own,shared] [--database PATH] [--client-ids time|random]
 //
 // --messages 0 runs only the append benchmarks. Files go to a fresh directory under DIR (default: the temporary
 // directory), removed at the end.
 //
 // 1. Appends/s with 1 and 16 concurrent writers (each writer to its own conversation, then all 16 to one). Each
-//    writer awaits its own append before sending the next, as a connection does.
+//    writer awaits its own append before sending the next, as a connection does. Client message IDs grow with
+//    time, as ChatKit's clients make them (`--client-ids random` sends random ones, as some other client might).
 // 2. Loads a conversation with --messages messages (default 1,000,000), then measures history pages of 50,
 //    sync pages of 100, and searches, reporting p50/p99 latencies. With --database PATH the loaded database is
 //    kept at PATH, and a later run with the same PATH measures it again without loading.
@@ -38,6 +39,7 @@ struct Options {
     var directory: String?
     var phases: Set<String> = ["single", "own", "shared"]
     var database: String?
+    var randomClientIDs = false
 
     init(_ arguments: [String]) {
         var iterator = arguments.dropFirst().makeIterator()
@@ -47,6 +49,7 @@ struct Options {
             case "--messages": messages = Int(iterator.next() ?? "") ?? messages
             case "--directory": directory = iterator.next()
             case "--database": database = iterator.next()
+            case "--client-ids": randomClientIDs = iterator.next() == "random"
             case "--phases": phases = Set((iterator.next() ?? "").split(separator: ",").map(String.init))
             case "--synchronous":
                 switch iterator.next() {
@@ -59,6 +62,7 @@ struct Options {
                     """
                     usage: chatkit-sqlite-bench [--appends N] [--messages N] [--synchronous normal|full|off]
                                                 [--directory DIR] [--phases single,own,shared] [--database PATH]
+                                                [--client-ids time|random]
                       --appends N      appends of the 16-writer phases (the 1-writer phase does N/4); default 100000
                       --messages N     messages of the read benchmarks; 0 skips them; default 1000000
                       --synchronous    durability of the stores; default normal (the store's default)
@@ -66,6 +70,8 @@ struct Options {
                       --phases LIST    which append phases run: single (1 writer), own (16 writers, own
                                        conversations), shared (16 writers, one conversation); default all
                       --database PATH  keep the read-benchmark database at PATH; reuse it if already loaded
+                      --client-ids     time: client message IDs grow with time, as ChatKit's clients make them
+                                       (ClientMessageID.timeOrdered()); random: 128 random bits; default time
                     """
                 )
                 exit(0)
@@ -112,29 +118,26 @@ func report(_ name: String, _ samples: [Duration]) {
     )
 }
 
-/// Random client message IDs, as random as the UUIDs clients send (so the store's index of them sees the same
-/// spread), without the `/dev/urandom` read per ID that `ClientMessageID.random()` costs: that is the client's
-/// work, and would otherwise take a tenth of the CPU this benchmark measures.
+/// Client message IDs as the writers' clients would make them: time-ordered, as `ClientMessageID.timeOrdered()`
+/// makes them (the default), or 128 random bits, as random as UUIDs, for clients that send those. The random ones
+/// come from a seeded generator, without the system call per ID that `ClientMessageID.random()` costs: that is
+/// the client's work, and would otherwise take a tenth of the CPU this benchmark measures.
 struct ClientIDs {
-    private var state = UInt64.random(in: .min ... .max)
+    let isRandom: Bool
+    private var random = SplitMix64(seed: UInt64.random(in: .min ... .max))
+    private let timeOrdered = TimeOrderedUUIDGenerator()
+
+    init(isRandom: Bool) { self.isRandom = isRandom }
 
     mutating func next() -> ClientMessageID {
-        func word() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        let (high, low) = (String(word(), radix: 16), String(word(), radix: 16))
-        return ClientMessageID(
-            rawValue: String(repeating: "0", count: 16 - high.count) + high + String(repeating: "0", count: 16 - low.count) + low
-        )
+        guard isRandom else { return ClientMessageID(rawValue: timeOrdered.next()) }
+        return ClientMessageID(rawValue: TimeOrderedUUIDGenerator.format(random.next(), random.next()))
     }
 }
 
 /// Appends `total` messages from `writers` concurrent tasks; `shared` puts them all in one conversation.
 func appendThroughput(writers: Int, total: Int, shared: Bool) async throws {
+    let randomClientIDs = options.randomClientIDs
     let store = try openStore("appends-\(writers)-\(shared).sqlite")
     defer { try? store.close() }
     var users: [UserID] = []
@@ -156,11 +159,11 @@ func appendThroughput(writers: Int, total: Int, shared: Bool) async throws {
         for writer in 0..<writers {
             let (user, conversation) = (users[writer], conversations[writer])
             tasks.addTask {
-                var random = ClientIDs()
+                var clientIDs = ClientIDs(isRandom: randomClientIDs)
                 for number in 0..<perWriter {
                     _ = try await store.append(
                         NewMessage(
-                            conversationID: conversation, senderID: user, clientMessageID: random.next(),
+                            conversationID: conversation, senderID: user, clientMessageID: clientIDs.next(),
                             body: "writer \(writer) sends message number \(number) with a few more words"
                         )
                     )
@@ -295,7 +298,7 @@ func readBenchmarks() async throws {
 func run() async throws {
     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: directory) }
-    say("synchronous = \(options.synchronous)")
+    say("synchronous = \(options.synchronous), client message IDs: \(options.randomClientIDs ? "random" : "time-ordered")")
     if options.phases.contains("single") {
         try await appendThroughput(writers: 1, total: options.appends / 4, shared: false)
     }

@@ -39,7 +39,8 @@ extension ChatClient {
     /// - Parameters:
     ///   - body: The text.
     ///   - conversation: Where to post.
-    ///   - clientMessageID: The idempotency key; a new random one by default.
+    ///   - clientMessageID: The idempotency key; by default a new one that grows with time
+    ///     (``ChatKitCore/ClientMessageID/timeOrdered()``).
     ///   - replyTo: The message replied to.
     ///   - mentions: Mentioned users.
     ///   - attachments: Attachment metadata.
@@ -47,7 +48,7 @@ extension ChatClient {
     public func send(
         _ body: String,
         to conversation: ConversationID,
-        clientMessageID: ClientMessageID = .random(),
+        clientMessageID: ClientMessageID = .timeOrdered(),
         replyTo: MessageID? = nil,
         mentions: [UserID] = [],
         attachments: [Attachment] = []

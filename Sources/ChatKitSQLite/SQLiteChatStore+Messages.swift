@@ -98,7 +98,7 @@ extension SQLiteChatStore {
                 WHERE c.id = ?2
                 """
             )
-            dedupe = try RawStatement(db, "SELECT rowNumber FROM message WHERE senderID = ?1 AND clientMessageID = ?2")
+            dedupe = try RawStatement(db, "SELECT rowNumber FROM message WHERE clientMessageID = ?2 AND senderID = ?1")
             insertMessage = try RawStatement(
                 db,
                 """

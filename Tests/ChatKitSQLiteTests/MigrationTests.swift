@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 import ChatKitCore
+import ChatKitTesting
 import Foundation
 import GRDB
 import Testing
@@ -88,7 +89,10 @@ struct MigrationTests {
 
             let store = try SQLiteChatStore(path: path)
             defer { try? store.close() }
-            #expect(try await store.writer.read { try Schema.migrator.appliedMigrations($0) } == [Schema.v1, Schema.v2, Schema.v3])
+            #expect(
+                try await store.writer.read { try Schema.migrator.appliedMigrations($0) }
+                    == [Schema.v1, Schema.v2, Schema.v3, Schema.v4]
+            )
 
             // Search finds the old messages by their current text, never a deleted one.
             func found(_ query: String, _ user: UserID = alice) async throws -> Set<MessageID> {
@@ -135,10 +139,68 @@ struct MigrationTests {
         }
     }
 
+    @Test("a v3 database migrates to the client-ID-first index; messages, events, search and resends carry on")
+    func migratesThirdVersion() async throws {
+        try await withTemporaryDirectory { directory in
+            let path = directory.appendingPathComponent("v3.sqlite").path
+            let old = try SQLiteChatStore(configuration: .init(path: path), migratingUpTo: Schema.v3)
+            let fixture = StoreFixture(old)
+            let (alice, bob) = (try await fixture.user("alice"), try await fixture.user("bob"))
+            let group = try await fixture.group(alice, [bob])
+            var sent: [Message] = []
+            for index in 0..<40 {
+                sent.append(
+                    try await old.append(
+                        NewMessage(
+                            conversationID: group, senderID: index.isMultiple(of: 2) ? alice : bob,
+                            clientMessageID: ClientMessageID(rawValue: "client-\(index)"), body: "harbour note \(index)"
+                        )
+                    )
+                )
+            }
+            _ = try await old.editMessage(sent[3].id, body: "lighthouse note", by: bob)
+            _ = try await old.addReaction("👍", to: sent[4].id, by: bob)
+            _ = try await old.deleteMessage(sent[5].id, by: bob)
+            let eventsBefore = try await old.allEvents(after: .start, limit: 1000)
+            let historyBefore = try await old.messages(in: group, .latest(limit: 100), as: bob)
+            try old.close()
+
+            let store = try SQLiteChatStore(configuration: .init(path: path))
+            defer { try? store.close() }
+            #expect(
+                try await store.writer.read { try Schema.migrator.appliedMigrations($0) }
+                    == [Schema.v1, Schema.v2, Schema.v3, Schema.v4]
+            )
+            let uniqueIndexes = try await store.writer.read { db in
+                try db.indexes(on: "message").filter(\.isUnique).map(\.columns)
+            }
+            #expect(Set(uniqueIndexes) == [["id"], ["conversationID", "seq"], ["clientMessageID", "senderID"]])
+            #expect(try await store.writer.read { try $0.foreignKeys(on: "message").count } == 2)
+            #expect(try await store.allEvents(after: .start, limit: 1000) == eventsBefore)
+            #expect(try await store.messages(in: group, .latest(limit: 100), as: bob) == historyBefore)
+
+            // A resend of a message from before the migration returns it; a client ID used by another sender is
+            // still that sender's own.
+            let resent = try await store.append(
+                NewMessage(conversationID: group, senderID: alice, clientMessageID: "client-10", body: "harbour note 10")
+            )
+            #expect(resent == sent[10])
+            let bobsOwn = try await store.append(
+                NewMessage(conversationID: group, senderID: bob, clientMessageID: "client-10", body: "bob's own")
+            )
+            #expect(bobsOwn.seq == 41)
+            // The search triggers were made again: edits of migrated (indexed) rows reach the index.
+            #expect(try await store.search("lighthouse", as: alice, in: nil, limit: 10).map(\.message.id) == [sent[3].id])
+            _ = try await store.editMessage(sent[7].id, body: "lighthouse again", by: bob)
+            #expect(Set(try await store.search("lighthouse", as: alice, in: nil, limit: 10).map(\.message.id)) == [sent[3].id, sent[7].id])
+            #expect(try await store.search("harbour", as: alice, in: nil, limit: 100).count == 37)
+        }
+    }
+
     @Test("every migration is applied to a new database")
     func newDatabaseIsCurrent() async throws {
         let store = try SQLiteChatStore(configuration: .inMemory)
         let applied = try await store.writer.read { try Schema.migrator.appliedMigrations($0) }
-        #expect(applied == [Schema.v1, Schema.v2, Schema.v3])
+        #expect(applied == [Schema.v1, Schema.v2, Schema.v3, Schema.v4])
     }
 }

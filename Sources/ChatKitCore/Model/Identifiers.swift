@@ -84,6 +84,18 @@ public struct ClientMessageID: ChatIdentifier {
     public init(rawValue: String) { self.rawValue = rawValue }
 }
 
+extension ClientMessageID {
+    /// A new client message ID that grows with time: a lowercase UUID in the version 7 layout of RFC 9562.
+    ///
+    /// Prefer it to ``ChatIdentifier/random()``. A store indexes each message's client message ID (with its
+    /// sender) to keep sends idempotent; IDs that grow with time add to the end of that index, so a commit of many
+    /// sends writes one page of it instead of one page per send (on SQLite, about twice the append rate). Any
+    /// unique string still works: the order only makes the index cheaper.
+    public static func timeOrdered() -> ClientMessageID {
+        ClientMessageID(rawValue: TimeOrderedUUIDGenerator.shared.next())
+    }
+}
+
 /// Identifies an ``Attachment`` (the blob it refers to is kept by a blob store, not the chat store).
 public struct AttachmentID: ChatIdentifier {
     public let rawValue: String

@@ -99,7 +99,7 @@ public struct NewMessage: Hashable, Sendable, Codable {
     public init(
         conversationID: ConversationID,
         senderID: UserID,
-        clientMessageID: ClientMessageID = .random(),
+        clientMessageID: ClientMessageID = .timeOrdered(),
         body: String,
         replyTo: MessageID? = nil,
         mentions: [UserID] = [],

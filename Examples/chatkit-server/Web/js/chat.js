@@ -2,7 +2,7 @@
 // conversation list and update the message list in place (keyed by message), so focus and scroll survive.
 
 import { ChatConnection, RequestError } from "./connection.js";
-import { h, isAtBottom, randomID, timeElement } from "./dom.js";
+import { h, isAtBottom, timeElement, timeOrderedID } from "./dom.js";
 
 const PAGE_SIZE = Number(new URLSearchParams(location.search).get("pageSize")) || 50;
 const TYPING_REFRESH_MS = 3_000; // refresh our typing indicator this often while typing
@@ -626,7 +626,7 @@ export class ChatApp {
         this.ownTyping.conversationID = null;
         clearTimeout(this.ownTyping.idleTimer);
         const message = {
-            clientMessageID: randomID(),
+            clientMessageID: timeOrderedID(),
             conversationID: this.openID,
             body,
             status: "pending",

@@ -42,10 +42,25 @@ export function timeElement(milliseconds) {
     );
 }
 
-/** A random client message ID (crypto.randomUUID needs a secure context; getRandomValues does not). */
-export function randomID() {
-    const bytes = crypto.getRandomValues(new Uint8Array(16));
-    return "web-" + Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("");
+let lastMillisecond = 0;
+let sameMillisecond = 0;
+
+/**
+ * A new client message ID that grows with time, as ChatKit's Swift client makes them: the server's index of
+ * client message IDs then grows at its end, which is cheaper for the store. Its random part comes from
+ * getRandomValues (crypto.randomUUID needs a secure context).
+ */
+export function timeOrderedID() {
+    const now = Date.now();
+    if (now > lastMillisecond) {
+        lastMillisecond = now;
+        sameMillisecond = 0;
+    } else {
+        sameMillisecond += 1;
+    }
+    const random = Array.from(crypto.getRandomValues(new Uint8Array(8)), (byte) => byte.toString(16).padStart(2, "0"));
+    const time = lastMillisecond.toString(16).padStart(12, "0");
+    return `web-${time}-${sameMillisecond.toString(16).padStart(4, "0")}-${random.join("")}`;
 }
 
 /** Whether a scrollable element is scrolled (nearly) to its bottom. */
