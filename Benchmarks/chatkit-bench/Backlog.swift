@@ -52,7 +52,7 @@ struct Backlog: AsyncParsableCommand, Sendable {
         let sendStart = monotonicNanoseconds()
         try await acks.pipeline(messages, timeout: UInt64(timeout * 1e9)) { index in
             let stamp = MessageStamp(number: index + 1, sentAt: monotonicNanoseconds())
-            try await sender.sendMessage(stamp.body(size: size), to: conversation, key: "q\(index)")
+            try await sender.sendMessage(stamp.body(size: size), to: conversation)
         }
         let sendSeconds = Double(monotonicNanoseconds() - sendStart) / 1e9
 

@@ -131,9 +131,10 @@ final class ChatConnection: Sendable {
         try await socket.write(try Self.codec.encode(ClientFrame(id: id, request)))
     }
 
-    /// Sends a message with `body` to `conversation` without waiting for the answer.
-    func sendMessage(_ body: String, to conversation: ConversationID, key: String) async throws {
-        try await send(.send(.init(conversationID: conversation, clientMessageID: ClientMessageID(rawValue: key), body: body)))
+    /// Sends a message with `body` to `conversation` without waiting for the answer, with a new time-ordered client
+    /// message ID, as ChatKit's clients make them.
+    func sendMessage(_ body: String, to conversation: ConversationID) async throws {
+        try await send(.send(.init(conversationID: conversation, clientMessageID: .timeOrdered(), body: body)))
     }
 
     /// Error frames no request waited for (rate limits, refused sends).

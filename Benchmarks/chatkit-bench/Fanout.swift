@@ -80,7 +80,7 @@ struct Fanout: AsyncParsableCommand, Sendable {
     /// when `createGroup` returns, and a connection's frames arrive in order, so once the warm-up broadcast has
     /// reached everyone the measurement starts on an idle server.
     private func warmUp(sender: ChatConnection, group: ConversationID, warmedUp: SharedCounter) async throws {
-        try await sender.sendMessage("fanout-warm-up", to: group, key: "warm-up")
+        try await sender.sendMessage("fanout-warm-up", to: group)
         let deadline = monotonicNanoseconds() + UInt64(max(drain, 60) * 1e9)
         while warmedUp.value < members {
             guard monotonicNanoseconds() < deadline else {
@@ -154,7 +154,7 @@ struct Fanout: AsyncParsableCommand, Sendable {
         try await warmUp(sender: sender, group: group, warmedUp: receipts.warmedUp)
         let size = size
         var report = try await measure(receipts, label: server.label, serverPID: server.serverPID) { stamp in
-            try await sender.sendMessage(stamp.body(size: size), to: group, key: "b\(stamp.number)")
+            try await sender.sendMessage(stamp.body(size: size), to: group)
         }
         report.errors = receivers.reduce(sender.unansweredErrors) { $0 + $1.unansweredErrors }
         report.lastError = ([sender] + receivers).lazy.compactMap(\.lastError).first

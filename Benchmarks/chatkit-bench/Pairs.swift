@@ -96,9 +96,7 @@ struct Pairs: AsyncParsableCommand, Sendable {
         }
         let size = size
         var report = try await measure(streams, target: server.label, serverPID: server.serverPID) { index, stamp in
-            try await senders[index].sendMessage(
-                stamp.body(size: size), to: conversations[index], key: "k\(stamp.number)"
-            )
+            try await senders[index].sendMessage(stamp.body(size: size), to: conversations[index])
         }
         report.errors = (senders + receivers).reduce(0) { $0 + $1.unansweredErrors }
         report.lastError = (senders + receivers).lazy.compactMap(\.lastError).first

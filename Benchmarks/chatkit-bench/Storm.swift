@@ -56,7 +56,7 @@ struct Storm: AsyncParsableCommand, Sendable {
 
         try await acks.pipeline(messages, timeout: UInt64(timeout * 1e9)) { index in
             let stamp = MessageStamp(number: index + 1, sentAt: monotonicNanoseconds())
-            try await sender.sendMessage(stamp.body(size: size), to: group, key: "m\(index)")
+            try await sender.sendMessage(stamp.body(size: size), to: group)
         }
 
         let trackers = (0..<clients).map { _ in DeliveryTracker() }

@@ -133,8 +133,8 @@ public final class SQLiteChatStore: ChatStore {
             checkpointer?.noteCommit()
             return results
         }
-        if lastMigration == nil || lastMigration == Schema.v3 {
-            // Rows a crashed process appended but did not index yet.
+        if lastMigration != Schema.v1 && lastMigration != Schema.v2 {
+            // Rows a crashed process appended but did not index yet (the schema has `searchProgress` since v3).
             searchIndex.noteAppends()
         }
     }
