@@ -93,6 +93,25 @@ extension Codec {
         )
     }
 
+    /// Decodes a message from the current row of a statement that selected ``messageColumns`` first.
+    static func message(_ statement: RawStatement, _ decoder: JSONDecoder = sharedDecoder) throws -> Message {
+        Message(
+            id: MessageID(rawValue: statement.string(0)),
+            conversationID: ConversationID(rawValue: statement.string(1)),
+            seq: statement.int64(2),
+            senderID: UserID(rawValue: statement.string(3)),
+            clientMessageID: ClientMessageID(rawValue: statement.string(4)),
+            body: statement.string(5),
+            replyTo: statement.optionalString(6).map(MessageID.init(rawValue:)),
+            mentions: try list(statement.optionalString(7), decoder),
+            attachments: try list(statement.optionalString(8), decoder),
+            reactions: try list(statement.optionalString(9), decoder),
+            createdAt: date(statement.int64(10)),
+            editedAt: date(statement.optionalInt64(11)),
+            deletedAt: date(statement.optionalInt64(12))
+        )
+    }
+
     /// The columns of `user` in the order ``user(_:)`` reads them.
     static let userColumns = "id, username, displayName, statusText, createdAt"
 

@@ -49,22 +49,31 @@ enum MessageEvents {
 
     /// The events after `cursor` up to `limit`, for `allEvents(after:limit:)`: `limit + 1` candidates at most
     /// from each place, in position order.
+    ///
+    /// The event router calls this after every commit, so it reads through ``RawStatement`` (as do
+    /// ``events(_:_:)`` and the conversation reads of sync).
     static func allCandidates(_ db: Database, after cursor: Int64, limit: Int) throws -> [Candidate] {
-        var candidates = try Int64.fetchAll(
-            db.cachedStatement(sql: "SELECT position FROM event WHERE position > ? ORDER BY position LIMIT ?"),
-            arguments: [cursor, limit + 1]
-        ).map { Candidate(position: $0, source: .stored) }
+        let stored = try RawStatement(db, "SELECT position FROM event WHERE position > ?1 ORDER BY position LIMIT ?2")
+        stored.bind(1, cursor)
+        stored.bind(2, Int64(limit) + 1)
+        var candidates: [Candidate] = []
+        while try stored.step() {
+            candidates.append(Candidate(position: stored.int64(0), source: .stored))
+        }
         if let first = try firstRow(after: cursor, db) {
-            candidates += try Row.fetchAll(
-                db.cachedStatement(
-                    sql: """
-                        SELECT createdPosition, rowNumber FROM message
-                        WHERE rowNumber >= ? AND createdPosition IS NOT NULL AND createdEventCopied = 0
-                        ORDER BY rowNumber LIMIT ?
-                        """
-                ),
-                arguments: [first, limit + 1]
-            ).map { Candidate(position: $0[0], source: .message(rowNumber: $0[1])) }
+            let messages = try RawStatement(
+                db,
+                """
+                SELECT createdPosition, rowNumber FROM message
+                WHERE rowNumber >= ?1 AND createdPosition IS NOT NULL AND createdEventCopied = 0
+                ORDER BY rowNumber LIMIT ?2
+                """
+            )
+            messages.bind(1, first)
+            messages.bind(2, Int64(limit) + 1)
+            while try messages.step() {
+                candidates.append(Candidate(position: messages.int64(0), source: .message(rowNumber: messages.int64(1))))
+            }
         }
         candidates.sort { $0.position < $1.position }
         return candidates
@@ -79,36 +88,45 @@ enum MessageEvents {
         limit: Int
     ) throws -> [Candidate] {
         // Index only: (conversationID, position).
-        var candidates = try Int64.fetchAll(
-            db.cachedStatement(
-                sql: """
-                    SELECT position FROM event WHERE conversationID = ? AND position > ? AND position <= ?
-                    ORDER BY position LIMIT ?
-                    """
-            ),
-            arguments: [conversationID, after, upTo, limit + 1]
-        ).map { Candidate(position: $0, source: .stored) }
-        guard
-            let row = try Row.fetchOne(
-                db.cachedStatement(sql: "SELECT lastSeq, activityPosition FROM conversation WHERE id = ?"),
-                arguments: [conversationID]
-            )
-        else { return candidates }
+        let stored = try RawStatement(
+            db,
+            """
+            SELECT position FROM event WHERE conversationID = ?1 AND position > ?2 AND position <= ?3
+            ORDER BY position LIMIT ?4
+            """
+        )
+        stored.bind(1, conversationID)
+        stored.bind(2, after)
+        stored.bind(3, upTo)
+        stored.bind(4, Int64(limit) + 1)
+        var candidates: [Candidate] = []
+        while try stored.step() {
+            candidates.append(Candidate(position: stored.int64(0), source: .stored))
+        }
+        let conversation = try RawStatement(db, "SELECT lastSeq, activityPosition FROM conversation WHERE id = ?1")
+        conversation.bind(1, conversationID)
+        guard try conversation.step() else { return candidates }
         // `activityPosition` is the position of the conversation's last message (or of its creation).
-        let (lastSeq, activity): (Int64, Int64) = (row[0], row[1])
+        let (lastSeq, activity) = (conversation.int64(0), conversation.int64(1))
+        conversation.reset()
         guard activity > after, let first = try firstSeq(after: after, conversationID, lastSeq: lastSeq, db) else {
             return candidates
         }
-        candidates += try Row.fetchAll(
-            db.cachedStatement(
-                sql: """
-                    SELECT createdPosition, rowNumber FROM message
-                    WHERE conversationID = ? AND seq >= ? AND createdPosition <= ? AND createdEventCopied = 0
-                    ORDER BY seq LIMIT ?
-                    """
-            ),
-            arguments: [conversationID, first, upTo, limit + 1]
-        ).map { Candidate(position: $0[0], source: .message(rowNumber: $0[1])) }
+        let messages = try RawStatement(
+            db,
+            """
+            SELECT createdPosition, rowNumber FROM message
+            WHERE conversationID = ?1 AND seq >= ?2 AND createdPosition <= ?3 AND createdEventCopied = 0
+            ORDER BY seq LIMIT ?4
+            """
+        )
+        messages.bind(1, conversationID)
+        messages.bind(2, first)
+        messages.bind(3, upTo)
+        messages.bind(4, Int64(limit) + 1)
+        while try messages.step() {
+            candidates.append(Candidate(position: messages.int64(0), source: .message(rowNumber: messages.int64(1))))
+        }
         return candidates
     }
 
@@ -122,25 +140,22 @@ enum MessageEvents {
         var isCurrent: [Bool] = []
         events.reserveCapacity(candidates.count)
         isCurrent.reserveCapacity(candidates.count)
+        let payload = try RawStatement(db, "SELECT payload FROM event WHERE position = ?1")
+        let messageRow = try RawStatement(db, "SELECT \(messageColumns) FROM message WHERE rowNumber = ?1")
         for candidate in candidates {
             switch candidate.source {
             case .stored:
-                guard
-                    let payload = try Data.fetchOne(
-                        db.cachedStatement(sql: "SELECT payload FROM event WHERE position = ?"),
-                        arguments: [candidate.position]
-                    )
-                else { throw damaged(candidate.position) }
-                events.append(try decoder.decode(StoredEvent.self, from: payload))
+                payload.bind(1, candidate.position)
+                guard try payload.step() else { throw damaged(candidate.position) }
+                let json = payload.data(0)
+                payload.reset()
+                events.append(try decoder.decode(StoredEvent.self, from: json))
                 isCurrent.append(false)
             case .message(let rowNumber):
-                guard
-                    let row = try Row.fetchOne(
-                        db.cachedStatement(sql: "SELECT \(messageColumns) FROM message WHERE rowNumber = ?"),
-                        arguments: [rowNumber]
-                    )
-                else { throw damaged(candidate.position) }
-                let message = try Codec.message(row, decoder)
+                messageRow.bind(1, rowNumber)
+                guard try messageRow.step() else { throw damaged(candidate.position) }
+                defer { messageRow.reset() }
+                let message = try Codec.message(messageRow, decoder)
                 events.append(
                     StoredEvent(
                         position: StreamPosition(candidate.position), kind: .messageCreated,
@@ -163,24 +178,27 @@ enum MessageEvents {
     static func firstSeq(after position: Int64, _ conversationID: String, lastSeq: Int64, _ db: Database) throws
         -> Int64?
     {
-        let statement = try db.cachedStatement(
-            sql: "SELECT COALESCE(createdPosition, 0) FROM message WHERE conversationID = ? AND seq = ?"
+        let statement = try RawStatement(
+            db,
+            "SELECT COALESCE(createdPosition, 0) FROM message WHERE conversationID = ?1 AND seq = ?2"
         )
+        statement.bind(1, conversationID)
         return try gallop(upTo: lastSeq) { seq in
-            try Int64.fetchOne(statement, arguments: [conversationID, seq]) ?? 0 > position
+            statement.bind(2, seq)
+            return try statement.firstInt64() ?? 0 > position
         }
     }
 
     /// The smallest message row created after `position`, or `nil`.
     static func firstRow(after position: Int64, _ db: Database) throws -> Int64? {
-        guard
-            let last = try Int64.fetchOne(db.cachedStatement(sql: "SELECT MAX(rowNumber) FROM message"))
-        else { return nil }
-        let statement = try db.cachedStatement(
-            sql: "SELECT COALESCE(createdPosition, 0) FROM message WHERE rowNumber >= ? ORDER BY rowNumber LIMIT 1"
+        guard let last = try RawStatement(db, "SELECT MAX(rowNumber) FROM message").firstInt64() else { return nil }
+        let statement = try RawStatement(
+            db,
+            "SELECT COALESCE(createdPosition, 0) FROM message WHERE rowNumber >= ?1 ORDER BY rowNumber LIMIT 1"
         )
         return try gallop(upTo: last) { rowNumber in
-            try Int64.fetchOne(statement, arguments: [rowNumber]) ?? 0 > position
+            statement.bind(1, rowNumber)
+            return try statement.firstInt64() ?? 0 > position
         }
     }
 

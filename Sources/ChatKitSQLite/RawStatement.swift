@@ -9,14 +9,17 @@
 //
 //===----------------------------------------------------------------------===//
 
+import Foundation
 import GRDB
 import GRDBSQLite
 
-/// A prepared statement of the append path, bound and stepped through SQLite's C interface.
+/// A prepared statement of a hot path (appends, and reading events back for routing and sync), bound, stepped
+/// and read through SQLite's C interface.
 ///
 /// GRDB's convenience costs about 20,000 instructions per statement execution on the append path (boxing each
 /// argument as a `DatabaseValue`, a cursor object per query, checks), several times what SQLite spends on a
-/// small insert; an append runs four statements. The statement itself is one of GRDB's cached statements of
+/// small insert; an append runs four statements. Reading a row through GRDB's `Row` costs as much again (a row
+/// object with a lowercased column-name table per row, and a generic decode per value). The statement itself is one of GRDB's cached statements of
 /// the connection, so GRDB still owns it and finalizes it when the connection closes. Use it only inside one
 /// database access (GRDB's queue serializes those, so only one thread uses the connection and its statements),
 /// and reset it (``step()`` leaves a finished statement reset) before the access ends.
@@ -78,6 +81,13 @@ struct RawStatement {
         while try step() {}
     }
 
+    /// The first column of the first row, `nil` if there is no row or the value is `NULL`; the statement is reset.
+    func firstInt64() throws -> Int64? {
+        guard try step() else { return nil }
+        defer { reset() }
+        return optionalInt64(0)
+    }
+
     /// Ends reading rows early.
     func reset() {
         sqlite3_reset(handle)
@@ -85,6 +95,29 @@ struct RawStatement {
 
     func int64(_ column: Int32) -> Int64 {
         sqlite3_column_int64(handle, column)
+    }
+
+    func optionalInt64(_ column: Int32) -> Int64? {
+        isNull(column) ? nil : int64(column)
+    }
+
+    /// A text column as a string (the empty string for `NULL`); text with invalid UTF-8 is repaired, as
+    /// `String(decoding:as:)` does.
+    func string(_ column: Int32) -> String {
+        // `sqlite3_column_text` first: it may convert the value, and `sqlite3_column_bytes` then counts the text.
+        guard let text = sqlite3_column_text(handle, column) else { return "" }
+        let count = Int(sqlite3_column_bytes(handle, column))
+        return String(decoding: UnsafeBufferPointer(start: text, count: count), as: UTF8.self)
+    }
+
+    func optionalString(_ column: Int32) -> String? {
+        isNull(column) ? nil : string(column)
+    }
+
+    /// A blob column's bytes (empty for `NULL`).
+    func data(_ column: Int32) -> Data {
+        guard let bytes = sqlite3_column_blob(handle, column) else { return Data() }
+        return Data(bytes: bytes, count: Int(sqlite3_column_bytes(handle, column)))
     }
 
     func isNull(_ column: Int32) -> Bool {
