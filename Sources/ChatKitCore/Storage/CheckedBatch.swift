@@ -15,6 +15,10 @@
 /// outcome `process` returns for it, at its own place. `process` is not called when every element was refused,
 /// and must return one outcome per element it was given. Batched appends use it: a `send` or a message that
 /// fails its own checks is answered on its own while the rest are stored together.
+///
+/// Inlinable, so that callers in other modules get a copy specialized for their types: unspecialized, its
+/// generic iteration looked up type metadata at run time, 1.5 % of a server's CPU in SQLite pairs.
+@inlinable
 package func outcomesOfCheckedBatch<Element, Checked, Output>(
     _ elements: [Element],
     check: (Element) throws -> Checked,
