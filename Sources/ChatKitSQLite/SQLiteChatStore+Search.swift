@@ -37,7 +37,6 @@ extension SQLiteChatStore {
     {
         try MembershipRules.validateLimit(limit)
         let text = SearchText(query: query)
-        let pattern = text.terms.map(SearchRanking.pattern).joined(separator: " ")
         let first = try await readInBackground { db -> (hits: [SearchHit], unindexed: ClosedRange<Int64>?) in
             if let conversation { _ = try Lookups.memberConversation(db, conversation, user) }
             guard !text.terms.isEmpty, limit > 0 else { return ([], nil) }
@@ -45,12 +44,12 @@ extension SQLiteChatStore {
             if progress.lastRow > progress.indexedUpTo {
                 return ([], (progress.indexedUpTo + 1)...progress.lastRow)
             }
-            return (try Self.searchIndex(db, text, pattern, user, conversation, limit), nil)
+            return (try Self.searchIndex(db, text, user, conversation, limit), nil)
         }
         guard let unindexed = first.unindexed else { return first.hits }
         try? await searchIndex.catchUp()
         return try await readInBackground { db in
-            var hits = try Self.searchIndex(db, text, pattern, user, conversation, limit)
+            var hits = try Self.searchIndex(db, text, user, conversation, limit)
             let indexedUpTo = try SearchIndex.progress(db).indexedUpTo
             if hits.count < limit, indexedUpTo < unindexed.upperBound {
                 let range = max(indexedUpTo + 1, unindexed.lowerBound)...unindexed.upperBound
@@ -69,11 +68,11 @@ extension SQLiteChatStore {
     private static func searchIndex(
         _ db: Database,
         _ text: SearchText,
-        _ pattern: String,
         _ user: UserID,
         _ conversation: ConversationID?,
         _ limit: Int
     ) throws -> [SearchHit] {
+        let pattern = try text.terms.map { try PrefixExpansion.pattern($0, db) }.joined(separator: " AND ")
         var arguments: StatementArguments = [pattern, user.rawValue]
         var restriction = ""
         if let conversation {

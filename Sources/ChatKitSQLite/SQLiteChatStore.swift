@@ -84,6 +84,7 @@ public final class SQLiteChatStore: ChatStore {
         let maximumSize = configuration.limits.maximumDatabaseSize
         grdb.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = \(synchronous)")
+            try PrefixExpansion.createWordsTable(db)
             // Checkpoints run in the background (see `Checkpointer`); this is the writer's backstop.
             try db.execute(sql: "PRAGMA wal_autocheckpoint = \(Checkpointer.writerCheckpointPages)")
             if let maximumSize {

@@ -149,11 +149,6 @@ struct SearchRanking {
         }
     }
 
-    /// The FTS5 match pattern of one term.
-    static func pattern(_ term: SearchText.Term) -> String {
-        "\"" + term.word.replacing("\"", with: "\"\"") + "\"" + (term.isPrefix ? " *" : "")
-    }
-
     /// How many indexed messages hold `term`: counted up to `exactCountLimit`, estimated above.
     static func documentFrequency(
         _ db: Database,
@@ -169,7 +164,7 @@ struct SearchRanking {
                     )
                     """
             ),
-            arguments: [pattern(term), exactCountLimit]
+            arguments: [try PrefixExpansion.pattern(term, db), exactCountLimit]
         ) else { return 0 }
         let count: Int = row[0]
         guard count >= exactCountLimit, let oldest = row[1] as Int64?, let newest = row[2] as Int64? else {
