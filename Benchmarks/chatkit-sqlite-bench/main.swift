@@ -13,14 +13,16 @@
 //
 //   swift build -c release --product chatkit-sqlite-bench
 //   .build/release/chatkit-sqlite-bench [--appends N] [--messages N] [--synchronous normal|full|off]
-//       [--directory DIR] [--phases single,own,shared] [--database PATH] [--client-ids time|random]
+//       [--directory DIR] [--phases single,own,shared] [--database PATH]
+//       [--client-ids time|skewed|random]
 //
 // --messages 0 runs only the append benchmarks. Files go to a fresh directory under DIR (default: the temporary
 // directory), removed at the end.
 //
 // 1. Appends/s with 1 and 16 concurrent writers (each writer to its own conversation, then all 16 to one). Each
 //    writer awaits its own append before sending the next, as a connection does. Client message IDs grow with
-//    time, as ChatKit's clients make them (`--client-ids random` sends random ones, as some other client might).
+//    time, as ChatKit's clients make them, from one clock (`--client-ids skewed`: each writer's clock off by up to
+//    ±100 ms, as devices' clocks are; `--client-ids random`: random IDs, as some other client might send).
 // 2. Loads a conversation with --messages messages (default 1,000,000), then measures history pages of 50,
 //    sync pages of 100, and searches, reporting p50/p99 latencies. With --database PATH the loaded database is
 //    kept at PATH, and a later run with the same PATH measures it again without loading.
@@ -39,7 +41,7 @@ struct Options {
     var directory: String?
     var phases: Set<String> = ["single", "own", "shared"]
     var database: String?
-    var randomClientIDs = false
+    var clientIDs = ClientIDs.Kind.timeOrdered
 
     init(_ arguments: [String]) {
         var iterator = arguments.dropFirst().makeIterator()
@@ -49,7 +51,12 @@ struct Options {
             case "--messages": messages = Int(iterator.next() ?? "") ?? messages
             case "--directory": directory = iterator.next()
             case "--database": database = iterator.next()
-            case "--client-ids": randomClientIDs = iterator.next() == "random"
+            case "--client-ids":
+                switch iterator.next() {
+                case "random": clientIDs = .random
+                case "skewed": clientIDs = .skewed
+                default: clientIDs = .timeOrdered
+                }
             case "--phases": phases = Set((iterator.next() ?? "").split(separator: ",").map(String.init))
             case "--synchronous":
                 switch iterator.next() {
@@ -62,7 +69,7 @@ struct Options {
                     """
                     usage: chatkit-sqlite-bench [--appends N] [--messages N] [--synchronous normal|full|off]
                                                 [--directory DIR] [--phases single,own,shared] [--database PATH]
-                                                [--client-ids time|random]
+                                                [--client-ids time|skewed|random]
                       --appends N      appends of the 16-writer phases (the 1-writer phase does N/4); default 100000
                       --messages N     messages of the read benchmarks; 0 skips them; default 1000000
                       --synchronous    durability of the stores; default normal (the store's default)
@@ -71,7 +78,9 @@ struct Options {
                                        conversations), shared (16 writers, one conversation); default all
                       --database PATH  keep the read-benchmark database at PATH; reuse it if already loaded
                       --client-ids     time: client message IDs grow with time, as ChatKit's clients make them
-                                       (ClientMessageID.timeOrdered()); random: 128 random bits; default time
+                                       (ClientMessageID.timeOrdered()), all from this machine's clock; skewed:
+                                       the same, each writer's clock off by a random offset within ±100 ms;
+                                       random: 128 random bits; default time
                     """
                 )
                 exit(0)
@@ -119,25 +128,37 @@ func report(_ name: String, _ samples: [Duration]) {
 }
 
 /// Client message IDs as the writers' clients would make them: time-ordered, as `ClientMessageID.timeOrdered()`
-/// makes them (the default), or 128 random bits, as random as UUIDs, for clients that send those. The random ones
-/// come from a seeded generator, without the system call per ID that `ClientMessageID.random()` costs: that is
-/// the client's work, and would otherwise take a tenth of the CPU this benchmark measures.
+/// makes them (the default), from this machine's clock or from clocks that are off by up to ±100 ms (devices'
+/// clocks differ), or 128 random bits, as random as UUIDs, for clients that send those. The random ones come
+/// from a seeded generator, without the system call per ID that `ClientMessageID.random()` costs: that is the
+/// client's work, and would otherwise take a tenth of the CPU this benchmark measures.
 struct ClientIDs {
-    let isRandom: Bool
+    enum Kind: String {
+        case timeOrdered = "time-ordered"
+        case skewed = "time-ordered, clocks off by up to ±100 ms"
+        case random
+    }
+
+    let kind: Kind
     private var random = SplitMix64(seed: UInt64.random(in: .min ... .max))
     private let timeOrdered = TimeOrderedUUIDGenerator()
+    /// This writer's clock error, for `.skewed`.
+    private let offset = Double.random(in: -0.1...0.1)
 
-    init(isRandom: Bool) { self.isRandom = isRandom }
+    init(_ kind: Kind) { self.kind = kind }
 
     mutating func next() -> ClientMessageID {
-        guard isRandom else { return ClientMessageID(rawValue: timeOrdered.next()) }
-        return ClientMessageID(rawValue: TimeOrderedUUIDGenerator.format(random.next(), random.next()))
+        switch kind {
+        case .timeOrdered: ClientMessageID(rawValue: timeOrdered.next())
+        case .skewed: ClientMessageID(rawValue: timeOrdered.next(at: Date().addingTimeInterval(offset)))
+        case .random: ClientMessageID(rawValue: TimeOrderedUUIDGenerator.format(random.next(), random.next()))
+        }
     }
 }
 
 /// Appends `total` messages from `writers` concurrent tasks; `shared` puts them all in one conversation.
 func appendThroughput(writers: Int, total: Int, shared: Bool) async throws {
-    let randomClientIDs = options.randomClientIDs
+    let clientIDKind = options.clientIDs
     let store = try openStore("appends-\(writers)-\(shared).sqlite")
     defer { try? store.close() }
     var users: [UserID] = []
@@ -159,7 +180,7 @@ func appendThroughput(writers: Int, total: Int, shared: Bool) async throws {
         for writer in 0..<writers {
             let (user, conversation) = (users[writer], conversations[writer])
             tasks.addTask {
-                var clientIDs = ClientIDs(isRandom: randomClientIDs)
+                var clientIDs = ClientIDs(clientIDKind)
                 for number in 0..<perWriter {
                     _ = try await store.append(
                         NewMessage(
@@ -298,7 +319,7 @@ func readBenchmarks() async throws {
 func run() async throws {
     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: directory) }
-    say("synchronous = \(options.synchronous), client message IDs: \(options.randomClientIDs ? "random" : "time-ordered")")
+    say("synchronous = \(options.synchronous), client message IDs: \(options.clientIDs.rawValue)")
     if options.phases.contains("single") {
         try await appendThroughput(writers: 1, total: options.appends / 4, shared: false)
     }

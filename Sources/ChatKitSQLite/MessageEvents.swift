@@ -72,7 +72,8 @@ enum MessageEvents {
             messages.bind(1, first)
             messages.bind(2, Int64(limit) + 1)
             while try messages.step() {
-                candidates.append(Candidate(position: messages.int64(0), source: .message(rowNumber: messages.int64(1))))
+                let rowNumber = messages.int64(1)
+                candidates.append(Candidate(position: messages.int64(0), source: .message(rowNumber: rowNumber)))
             }
         }
         candidates.sort { $0.position < $1.position }
@@ -125,7 +126,8 @@ enum MessageEvents {
         messages.bind(3, upTo)
         messages.bind(4, Int64(limit) + 1)
         while try messages.step() {
-            candidates.append(Candidate(position: messages.int64(0), source: .message(rowNumber: messages.int64(1))))
+            let rowNumber = messages.int64(1)
+            candidates.append(Candidate(position: messages.int64(0), source: .message(rowNumber: rowNumber)))
         }
         return candidates
     }

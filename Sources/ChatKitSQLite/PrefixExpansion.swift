@@ -9,7 +9,6 @@
 //
 //===----------------------------------------------------------------------===//
 
-
 import ChatKitCore
 import GRDB
 
@@ -33,7 +32,10 @@ enum PrefixExpansion {
     /// only names the index, so a connection may create it before the migrations make the index.
     static func createWordsTable(_ db: Database) throws {
         try db.execute(
-            sql: "CREATE VIRTUAL TABLE IF NOT EXISTS temp.messageSearchWords USING fts5vocab(main, messageSearch, 'row')"
+            sql: """
+                CREATE VIRTUAL TABLE IF NOT EXISTS temp.messageSearchWords
+                USING fts5vocab(main, messageSearch, 'row')
+                """
         )
     }
 

@@ -19,8 +19,9 @@ import GRDBSQLite
 /// GRDB's convenience costs about 20,000 instructions per statement execution on the append path (boxing each
 /// argument as a `DatabaseValue`, a cursor object per query, checks), several times what SQLite spends on a
 /// small insert; an append runs four statements. Reading a row through GRDB's `Row` costs as much again (a row
-/// object with a lowercased column-name table per row, and a generic decode per value). The statement itself is one of GRDB's cached statements of
-/// the connection, so GRDB still owns it and finalizes it when the connection closes. Use it only inside one
+/// object with a lowercased column-name table per row, and a generic decode per value). The statement itself is
+/// one of GRDB's cached statements of the connection, so GRDB still owns it and finalizes it when the connection
+/// closes. Use it only inside one
 /// database access (GRDB's queue serializes those, so only one thread uses the connection and its statements),
 /// and reset it (``step()`` leaves a finished statement reset) before the access ends.
 ///

@@ -27,10 +27,12 @@ enum Schema {
     /// insert trigger, and a new message is its own `messageCreated` event instead of a JSON copy in `event`.
     static let v3 = "v3-append-path"
     /// The idempotency key's index leads with the client message ID: `UNIQUE (clientMessageID, senderID)` instead
-    /// of `(senderID, clientMessageID)`. Clients make time-ordered IDs (``ChatKitCore/ClientMessageID/timeOrdered()``),
-    /// so a batch of appends from many senders adds to the end of the index, one or two leaf pages, instead of one
-    /// leaf page per sender; that index was half the cost of an append. The message table is rebuilt, since an
-    /// inline `UNIQUE` constraint cannot be dropped.
+    /// of `(senderID, clientMessageID)`. Clients make time-ordered IDs
+    /// (``ChatKitCore/ClientMessageID/timeOrdered()``), so a batch of appends from senders whose clocks agree adds
+    /// to the end of the index, one or two leaf pages, instead of one leaf page per sender; that index was half the
+    /// cost of an append. The message table is rebuilt, since an inline `UNIQUE` constraint cannot be dropped: the
+    /// migration takes time and disk space in proportion to the messages (at a million, about what the table
+    /// takes), once.
     static let v4 = "v4-client-id-index"
 
     /// Every migration, in order.
@@ -202,6 +204,14 @@ enum Schema {
             // so the search index's rowids stay valid), drop the old one and rename. The triggers refer to the
             // table and are made again; the external-content search table names it and needs nothing. Foreign
             // keys are off during a migration and checked before it commits (GRDB's deferred checks).
+            //
+            // Until the old table is dropped the file holds both copies. A size limit (`Limits`, SQLite's
+            // `max_page_count`) must not stop the rebuild, or a database over half its limit could never open
+            // again: the limit is lifted for the migration and restored after it. The old table's pages stay in the
+            // file, free, and new messages reuse them.
+            let pageLimit = try Int64.fetchOne(db, sql: "PRAGMA max_page_count") ?? 0
+            try db.execute(sql: "PRAGMA max_page_count = 4294967294")
+            defer { _ = try? Int64.fetchOne(db, sql: "PRAGMA max_page_count = \(pageLimit)") }
             try db.execute(
                 sql: """
                     DROP TRIGGER message_search_update;
@@ -226,8 +236,8 @@ enum Schema {
                         UNIQUE (conversationID, seq),
                         UNIQUE (clientMessageID, senderID)
                     );
-                    INSERT INTO message_v4 (rowNumber, id, conversationID, seq, senderID, clientMessageID, body, replyTo,
-                        mentions, attachments, reactions, createdAt, editedAt, deletedAt, createdPosition,
+                    INSERT INTO message_v4 (rowNumber, id, conversationID, seq, senderID, clientMessageID, body,
+                        replyTo, mentions, attachments, reactions, createdAt, editedAt, deletedAt, createdPosition,
                         createdEventCopied)
                     SELECT rowNumber, id, conversationID, seq, senderID, clientMessageID, body, replyTo,
                         mentions, attachments, reactions, createdAt, editedAt, deletedAt, createdPosition,
@@ -238,12 +248,14 @@ enum Schema {
                     CREATE TRIGGER message_search_update AFTER UPDATE OF body ON message
                         WHEN old.body IS NOT new.body
                             AND old.rowNumber <= (SELECT indexedUpTo FROM searchProgress WHERE id = 1) BEGIN
-                        INSERT INTO messageSearch(messageSearch, rowid, body) VALUES ('delete', old.rowNumber, old.body);
+                        INSERT INTO messageSearch(messageSearch, rowid, body)
+                            VALUES ('delete', old.rowNumber, old.body);
                         INSERT INTO messageSearch(rowid, body) VALUES (new.rowNumber, new.body);
                     END;
                     CREATE TRIGGER message_search_delete AFTER DELETE ON message
                         WHEN old.rowNumber <= (SELECT indexedUpTo FROM searchProgress WHERE id = 1) BEGIN
-                        INSERT INTO messageSearch(messageSearch, rowid, body) VALUES ('delete', old.rowNumber, old.body);
+                        INSERT INTO messageSearch(messageSearch, rowid, body)
+                            VALUES ('delete', old.rowNumber, old.body);
                     END;
                     """
             )

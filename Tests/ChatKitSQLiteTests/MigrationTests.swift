@@ -153,16 +153,25 @@ struct MigrationTests {
                     try await old.append(
                         NewMessage(
                             conversationID: group, senderID: index.isMultiple(of: 2) ? alice : bob,
-                            clientMessageID: ClientMessageID(rawValue: "client-\(index)"), body: "harbour note \(index)"
+                            clientMessageID: ClientMessageID(rawValue: "client-\(index)"),
+                            body: "harbour note \(index)"
                         )
                     )
                 )
             }
+            // Index every row for search, so that the rebuild must keep the row numbers the index refers to; a
+            // row removed from the middle leaves a gap in them.
+            #expect(try await old.search("harbour", as: alice, in: nil, limit: 100).count == 40)
+            let removed = sent[20].id.rawValue
+            try await old.writer.write { try $0.execute(sql: "DELETE FROM message WHERE id = ?", arguments: [removed]) }
             _ = try await old.editMessage(sent[3].id, body: "lighthouse note", by: bob)
             _ = try await old.addReaction("👍", to: sent[4].id, by: bob)
             _ = try await old.deleteMessage(sent[5].id, by: bob)
             let eventsBefore = try await old.allEvents(after: .start, limit: 1000)
             let historyBefore = try await old.messages(in: group, .latest(limit: 100), as: bob)
+            let rowsBefore = try await old.writer.read { db in
+                try String.fetchAll(db, sql: "SELECT rowNumber || ' ' || id FROM message ORDER BY rowNumber")
+            }
             try old.close()
 
             let store = try SQLiteChatStore(configuration: .init(path: path))
@@ -175,7 +184,12 @@ struct MigrationTests {
                 try db.indexes(on: "message").filter(\.isUnique).map(\.columns)
             }
             #expect(Set(uniqueIndexes) == [["id"], ["conversationID", "seq"], ["clientMessageID", "senderID"]])
-            #expect(try await store.writer.read { try $0.foreignKeys(on: "message").count } == 2)
+            let foreignKeys = try await store.writer.read { try $0.foreignKeys(on: "message") }
+            #expect(Set(foreignKeys.map { "\($0.originColumns)→\($0.destinationTable)" }) == ["[\"conversationID\"]→conversation", "[\"senderID\"]→user"])
+            let rowsAfter = try await store.writer.read { db in
+                try String.fetchAll(db, sql: "SELECT rowNumber || ' ' || id FROM message ORDER BY rowNumber")
+            }
+            #expect(rowsAfter == rowsBefore)
             #expect(try await store.allEvents(after: .start, limit: 1000) == eventsBefore)
             #expect(try await store.messages(in: group, .latest(limit: 100), as: bob) == historyBefore)
 
@@ -190,10 +204,42 @@ struct MigrationTests {
             )
             #expect(bobsOwn.seq == 41)
             // The search triggers were made again: edits of migrated (indexed) rows reach the index.
-            #expect(try await store.search("lighthouse", as: alice, in: nil, limit: 10).map(\.message.id) == [sent[3].id])
+            func found(_ query: String) async throws -> Set<MessageID> {
+                Set(try await store.search(query, as: alice, in: nil, limit: 100).map(\.message.id))
+            }
+            #expect(try await found("lighthouse") == [sent[3].id])
             _ = try await store.editMessage(sent[7].id, body: "lighthouse again", by: bob)
-            #expect(Set(try await store.search("lighthouse", as: alice, in: nil, limit: 10).map(\.message.id)) == [sent[3].id, sent[7].id])
-            #expect(try await store.search("harbour", as: alice, in: nil, limit: 100).count == 37)
+            #expect(try await found("lighthouse") == [sent[3].id, sent[7].id])
+            #expect(try await found("harbour").count == 36)
+            #expect(try await found("harbour note 20").isEmpty)
+        }
+    }
+
+    @Test("a v3 database over half its size limit still migrates, and keeps its limit")
+    func migratesUnderSizeLimit() async throws {
+        try await withTemporaryDirectory { directory in
+            let path = directory.appendingPathComponent("limited.sqlite").path
+            let old = try SQLiteChatStore(configuration: .init(path: path), migratingUpTo: Schema.v3)
+            let fixture = StoreFixture(old)
+            let alice = try await fixture.user("alice")
+            let group = try await fixture.group(alice, [])
+            let body = String(repeating: "a long message body ", count: 20)
+            _ = await old.append(contentsOf: (0..<1000).map { NewMessage(conversationID: group, senderID: alice, body: "\($0) " + body) })
+            try old.close()
+            let size = try #require(try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int64)
+
+            // The rebuild copies the message table (most of the file) before it drops the old one.
+            var configuration = SQLiteChatStore.Configuration(path: path)
+            configuration.limits = .init(maximumDatabaseSize: size + 64 * 1024)
+            let store = try SQLiteChatStore(configuration: configuration)
+            defer { try? store.close() }
+            #expect(try await store.writer.read { try Schema.migrator.appliedMigrations($0) }.last == Schema.v4)
+            let next = try await store.append(NewMessage(conversationID: group, senderID: alice, body: "after"))
+            #expect(next.seq == 1001)
+            let pageLimit = try await store.writer.write { try Int64.fetchOne($0, sql: "PRAGMA max_page_count") }
+            let pageCount = try await store.writer.read { try Int64.fetchOne($0, sql: "PRAGMA page_count") }
+            #expect(try #require(pageLimit) < 4_294_967_294, "the limit is back")
+            #expect(try #require(pageLimit) <= max(try #require(pageCount), (size + 64 * 1024) / 4096 + 1))
         }
     }
 

@@ -9,7 +9,6 @@
 //
 //===----------------------------------------------------------------------===//
 
-
 package import Foundation
 import Synchronization
 

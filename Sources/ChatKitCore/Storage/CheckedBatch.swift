@@ -37,7 +37,10 @@ package func outcomesOfCheckedBatch<Element, Checked, Output>(
     }
     if !checked.isEmpty {
         let processed = await process(checked)
-        precondition(processed.count == checked.count, "a batch returned \(processed.count) outcomes for \(checked.count) elements")
+        precondition(
+            processed.count == checked.count,
+            "a batch returned \(processed.count) outcomes for \(checked.count) elements"
+        )
         for (position, outcome) in zip(positions, processed) { outcomes[position] = outcome }
     }
     return outcomes.map { $0! }  // every position got its outcome above
