@@ -151,7 +151,7 @@ struct ClientIDs {
         switch kind {
         case .timeOrdered: ClientMessageID(rawValue: timeOrdered.next())
         case .skewed: ClientMessageID(rawValue: timeOrdered.next(at: Date().addingTimeInterval(offset)))
-        case .random: ClientMessageID(rawValue: TimeOrderedUUIDGenerator.format(random.next(), random.next()))
+        case .random: ClientMessageID(rawValue: UUIDText.lowercase(random.next(), random.next()))
         }
     }
 }

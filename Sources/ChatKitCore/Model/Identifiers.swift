@@ -29,9 +29,9 @@ extension ChatIdentifier {
         self.init(rawValue: value)
     }
 
-    /// A new, random identifier (a lowercase UUID).
+    /// A new, random identifier: a lowercase version 4 UUID from the system's secure random number generator.
     public static func random() -> Self {
-        Self(rawValue: UUID().uuidString.lowercased())
+        Self(rawValue: UUIDText.random())
     }
 
     /// The raw string.

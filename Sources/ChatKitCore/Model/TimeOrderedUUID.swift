@@ -54,35 +54,7 @@ package final class TimeOrderedUUIDGenerator: Sendable {
         }
         let high = (milliseconds & 0xFFFF_FFFF_FFFF) << 16 | 0x7000 | counter
         let low = 0x8000_0000_0000_0000 | (random >> 2)
-        return Self.format(high, low)
-    }
-
-    /// The 36-character lowercase form `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx` of a 128-bit value.
-    package static func format(_ high: UInt64, _ low: UInt64) -> String {
-        let digits: StaticString = "0123456789abcdef"
-        return String(unsafeUninitializedCapacity: 36) { buffer in
-            var index = 0
-            func put(_ value: UInt64, nibbles: Int) {
-                for shift in stride(from: (nibbles - 1) * 4, through: 0, by: -4) {
-                    buffer[index] = digits.utf8Start[Int((value >> UInt64(shift)) & 0xF)]
-                    index += 1
-                }
-            }
-            func dash() {
-                buffer[index] = UInt8(ascii: "-")
-                index += 1
-            }
-            put(high >> 32, nibbles: 8)
-            dash()
-            put(high >> 16, nibbles: 4)
-            dash()
-            put(high, nibbles: 4)
-            dash()
-            put(low >> 48, nibbles: 4)
-            dash()
-            put(low, nibbles: 12)
-            return index
-        }
+        return UUIDText.lowercase(high, low)
     }
 }
 

@@ -13,8 +13,18 @@ import ChatKitCore
 import Foundation
 import Testing
 
-@Suite("Time-ordered IDs")
-struct TimeOrderedIDTests {
+@Suite("Generated IDs")
+struct GeneratedIDTests {
+    @Test("random identifiers are distinct lowercase version 4 UUIDs")
+    func randomIdentifiers() {
+        let ids = (0..<5000).map { _ in MessageID.random().rawValue }
+        #expect(Set(ids).count == ids.count)
+        #expect(ids.allSatisfy { UUID(uuidString: $0) != nil && $0 == $0.lowercased() && $0.count == 36 })
+        #expect(ids.allSatisfy { Array($0)[14] == "4" && "89ab".contains(Array($0)[19]) }, "version 4, RFC variant")
+        #expect(Set(ids.map { $0.prefix(2) }).count > 200, "the leading digits vary")
+    }
+
+
     @Test("client message IDs are lowercase version 7 UUIDs that grow with time, unique within a millisecond")
     func clientMessageIDs() {
         let ids = (0..<5000).map { _ in ClientMessageID.timeOrdered().rawValue }
