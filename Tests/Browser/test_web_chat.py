@@ -14,8 +14,10 @@ server's log and the browsers' console logs go to a folder printed at the start;
 
 import argparse
 import os
+import re
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -347,6 +349,16 @@ def run(args, artifacts):
         bob.wait(lambda: bob.js("return document.querySelector('#messages li.mine .receipt')?.textContent") == "Read",
                  "the read receipt on Bob's message")
         shots("bob-sent-read")
+
+        # The pages made the client message IDs, growing with time (the server's index of them is cheapest so).
+        reader = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
+        try:
+            ids = [row[0] for row in reader.execute("SELECT clientMessageID FROM message ORDER BY rowNumber")]
+        finally:
+            reader.close()
+        assert len(ids) == 2, ids
+        assert all(re.fullmatch(r"web-[0-9a-f]{12}-[0-9a-f]{4}-[0-9a-f]{16}", key) for key in ids), ids
+        assert ids == sorted(ids), ids
 
         # Alice reacts to Bob's message; Bob edits it; Alice deletes a message of hers.
         alice.react("Hello Alice", "👍")
