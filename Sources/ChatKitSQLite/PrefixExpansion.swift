@@ -41,9 +41,14 @@ enum PrefixExpansion {
 
     /// The FTS5 match pattern of `term`: a prefix term as the `OR` of its words (FTS5's prefix query when there
     /// are none or more than ``maximumWords``), any other term as a quoted word.
+    ///
+    /// Only an ASCII prefix is rewritten. FTS5 folds the prefix of its own query with its tokenizer, while the
+    /// words are looked up here by the prefix as ``ChatKitCore/SearchText`` folded it; the two fold ASCII alike
+    /// (lowercase letters and digits stay as they are), other scripts not always.
     static func pattern(_ term: SearchText.Term, _ db: Database) throws -> String {
         guard term.isPrefix else { return quoted(term.word) }
         let native = quoted(term.word) + " *"
+        guard term.word.utf8.allSatisfy({ $0 < 0x80 }) else { return native }
         // Every word with the prefix compares at least equal to the prefix and below the prefix followed by the
         // highest code point (SQLite compares text bytewise, and UTF-8 keeps code point order).
         let words = try String.fetchAll(

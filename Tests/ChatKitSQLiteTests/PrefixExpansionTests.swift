@@ -41,6 +41,7 @@ struct PrefixExpansionTests {
         #expect(try await pattern("harbour") == #""harbour""#)
         #expect(try await pattern("zebra*") == #""zebra" *"#)
         #expect(try await pattern("w0*") == #""w0" *"#, "more words than the limit")
+        #expect(try await pattern("日本*") == #""日本" *"#, "not ASCII: FTS5 folds the prefix itself")
         #expect(try await pattern("w000*") == "(" + many.prefix(9).map { "\"\($0)\"" }.joined(separator: " OR ") + ")")
     }
 
