@@ -51,9 +51,8 @@ struct TargetOptions: ParsableArguments, Sendable {
     }
 
     /// Runs `body` against the raw relay: the one at `--url` with `--server raw`, else one started in this process.
-    func withRaw<T: Sendable>(_ body: @escaping @Sendable (RawTarget) async throws -> T) async throws -> T {
+    private func withRaw<T: Sendable>(_ body: @escaping @Sendable (RawTarget) async throws -> T) async throws -> T {
         if server == .raw, let first = url.first {
-            guard !baseline else { throw ValidationError("--baseline runs both servers in this process; drop --url") }
             return try await body(RawTarget(url: first, serverPID: serverPID ?? 0, label: "raw-url"))
         }
         return try await RawTarget.runInProcess(body)

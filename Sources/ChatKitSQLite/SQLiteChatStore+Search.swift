@@ -72,8 +72,8 @@ extension SQLiteChatStore {
         _ conversation: ConversationID?,
         _ limit: Int
     ) throws -> [SearchHit] {
-        let pattern = try text.terms.map { try PrefixExpansion.pattern($0, db) }.joined(separator: " AND ")
-        var arguments: StatementArguments = [pattern, user.rawValue]
+        let patterns = try text.terms.map { try PrefixExpansion.pattern($0, db) }
+        var arguments: StatementArguments = [patterns.joined(separator: " AND "), user.rawValue]
         var restriction = ""
         if let conversation {
             restriction = "AND m.conversationID = ?"
@@ -95,7 +95,7 @@ extension SQLiteChatStore {
         let rows = try Row.fetchCursor(statement)
         while let row = try rows.next() { candidates.append((row[0], row[1])) }
         guard !candidates.isEmpty else { return [] }
-        let ranking = try SearchRanking(db, text: text, candidateCount: candidates.count)
+        let ranking = try SearchRanking(db, text: text, patterns: patterns, candidateCount: candidates.count)
         let best = candidates
             .map { (rowNumber: $0.rowNumber, score: ranking.score($0.body)) }
             .sorted { ($0.score, $0.rowNumber) > ($1.score, $1.rowNumber) }

@@ -43,10 +43,10 @@ struct SearchRanking {
     /// The average length in words of an indexed message.
     private let averageLength: Double
 
-    /// Gathers the statistics of `text`'s terms. If FTS5's totals cannot be read (they exist once the index
-    /// holds a row, so never when there are candidates), the `candidateCount` candidates stand for the rows, of
-    /// one word each.
-    init(_ db: Database, text: SearchText, candidateCount: Int) throws {
+    /// Gathers the statistics of `text`'s terms, whose FTS5 patterns (``PrefixExpansion``) are `patterns`, one
+    /// per term. If FTS5's totals cannot be read (they exist once the index holds a row, so never when there are
+    /// candidates), the `candidateCount` candidates stand for the rows, of one word each.
+    init(_ db: Database, text: SearchText, patterns: [String], candidateCount: Int) throws {
         terms = text.terms
         asciiTerms = text.terms.map(ASCIITerm.init)
         let totals = try Self.totals(db)
@@ -60,8 +60,8 @@ struct SearchRanking {
         if terms.count < 2 {
             weights = Array(repeating: 1, count: terms.count)
         } else {
-            weights = try terms.map { term in
-                let matches = try Self.documentFrequency(db, of: term, rowCount: rowCount)
+            weights = try patterns.map { pattern in
+                let matches = try Self.documentFrequency(db, matching: pattern, rowCount: rowCount)
                 // FTS5's IDF, floored as FTS5 floors it.
                 let idf = log((rowCount - matches + 0.5) / (matches + 0.5))
                 return idf > 0 ? idf : 1e-6
@@ -149,10 +149,10 @@ struct SearchRanking {
         }
     }
 
-    /// How many indexed messages hold `term`: counted up to `exactCountLimit`, estimated above.
+    /// How many indexed messages match a term's FTS5 `pattern`: counted up to `exactCountLimit`, estimated above.
     static func documentFrequency(
         _ db: Database,
-        of term: SearchText.Term,
+        matching pattern: String,
         rowCount: Double,
         exactCountLimit: Int = Self.exactCountLimit
     ) throws -> Double {
@@ -164,7 +164,7 @@ struct SearchRanking {
                     )
                     """
             ),
-            arguments: [try PrefixExpansion.pattern(term, db), exactCountLimit]
+            arguments: [pattern, exactCountLimit]
         ) else { return 0 }
         let count: Int = row[0]
         guard count >= exactCountLimit, let oldest = row[1] as Int64?, let newest = row[2] as Int64? else {

@@ -90,11 +90,11 @@ struct SearchRankingTests {
             let totals = try #require(try SearchRanking.totals(db))
             #expect(totals.rows == 400)
             #expect(totals.words == 800)
-            let even = SearchText(query: "even").terms[0]
-            let rare = SearchText(query: "rare").terms[0]
-            #expect(try SearchRanking.documentFrequency(db, of: rare, rowCount: 400, exactCountLimit: 100) == 40)
-            #expect(try SearchRanking.documentFrequency(db, of: even, rowCount: 400, exactCountLimit: 1000) == 200)
-            let estimate = try SearchRanking.documentFrequency(db, of: even, rowCount: 400, exactCountLimit: 50)
+            let even = try PrefixExpansion.pattern(SearchText(query: "even").terms[0], db)
+            let rare = try PrefixExpansion.pattern(SearchText(query: "rare").terms[0], db)
+            #expect(try SearchRanking.documentFrequency(db, matching: rare, rowCount: 400, exactCountLimit: 100) == 40)
+            #expect(try SearchRanking.documentFrequency(db, matching: even, rowCount: 400, exactCountLimit: 1000) == 200)
+            let estimate = try SearchRanking.documentFrequency(db, matching: even, rowCount: 400, exactCountLimit: 50)
             #expect(abs(estimate - 200) <= 5, "estimated \(estimate) of 200")
         }
     }
