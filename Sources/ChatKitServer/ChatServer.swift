@@ -113,7 +113,11 @@ public final class ChatServer: Sendable {
                     try await withThrowingDiscardingTaskGroup { servers in
                         for transport in self.transports {
                             servers.addTask {
-                                try await transport.serve { connection in await self.handle(connection) }
+                                if let webSocket = transport as? WebSocketServerTransport {
+                                    try await webSocket.serve(for: self)
+                                } else {
+                                    try await transport.serve { connection in await self.handle(connection) }
+                                }
                             }
                         }
                     }
@@ -155,7 +159,7 @@ public final class ChatServer: Sendable {
     /// the `hello` deadline) and closes connections that fall too far behind or whose login is revoked.
     /// ``run()`` calls this for every connection its transports accept.
     public func handle(_ connection: Connection) async {
-        let session = Session(server: self, connection: connection)
-        await session.run()
+        let session = Session(server: self, outbound: connection.outbound, peer: connection.peer)
+        await session.run(inbound: connection.inbound)
     }
 }

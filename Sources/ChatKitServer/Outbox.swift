@@ -15,8 +15,9 @@ import Synchronization
 /// The bounded queue of frames waiting to be written to one connection.
 ///
 /// Everything bound for a connection (request results, routed events, presence, typing) goes through its
-/// outbox, and one writer task drains it, so frames keep their order and a slow peer never blocks whoever
-/// enqueues. When more than `capacity` frames wait, the outbox overflows: it ends, drops what waits, and tells its
+/// outbox, and one writer drains it, so frames keep their order and a slow peer never blocks whoever enqueues.
+/// The writer is either a task awaiting ``next()`` or, for sockets served from NIO handlers, the socket's event
+/// loop, called back through ``whenReady(_:)`` and taking frames with ``take()`` while the peer keeps up. When more than `capacity` frames wait, the outbox overflows: it ends, drops what waits, and tells its
 /// owner (`onEnded`), who closes the connection as a slow consumer (the client then resyncs from its cursor).
 ///
 /// Event frames carry their stream position. While the session catches up after `hello`, live events are
@@ -43,6 +44,8 @@ final class Outbox: Sendable {
         var floor: StreamPosition
         var ending: Ending?
         var waiter: CheckedContinuation<[String]?, Never>?
+        /// Called once frames are queued or the outbox ends (see ``whenReady(_:)``).
+        var ready: (@Sendable () -> Void)?
     }
 
     private let capacity: Int
@@ -120,36 +123,73 @@ final class Outbox: Sendable {
         }
     }
 
+    /// Takes every queued frame without waiting: `[]` when none is queued, `nil` once the outbox has ended and
+    /// nothing is left to write.
+    func take() -> [String]? {
+        state.withLock { state in
+            if !state.queue.isEmpty {
+                defer { state.queue = [] }
+                return state.queue
+            }
+            return state.ending == nil ? [] : nil
+        }
+    }
+
+    /// Calls `ready` once, when frames are queued or the outbox ends; at once (on this thread) if either holds
+    /// already. It is called outside the outbox's lock, from whoever queued the frame: it must not wait.
+    ///
+    /// A writer that is not a task uses this with ``take()``: take what is queued, write it, and ask again.
+    func whenReady(_ ready: @escaping @Sendable () -> Void) {
+        let now = state.withLock { state -> Bool in
+            if !state.queue.isEmpty || state.ending != nil { return true }
+            state.ready = ready
+            return false
+        }
+        if now { ready() }
+    }
+
     /// Closes the outbox; the writer finishes what is queued, then stops.
     func close() {
-        let waiter = state.withLock { state -> CheckedContinuation<[String]?, Never>? in
+        typealias Wakeup = (waiter: CheckedContinuation<[String]?, Never>?, ready: (@Sendable () -> Void)?)
+        let (waiter, ready) = state.withLock { state -> Wakeup in
             if state.ending == nil { state.ending = .closed }
-            guard state.queue.isEmpty else { return nil }
+            defer { state.ready = nil }
+            guard state.queue.isEmpty else { return (nil, state.ready) }
             defer { state.waiter = nil }
-            return state.waiter
+            return (state.waiter, state.ready)
         }
         waiter?.resume(returning: nil)
+        ready?()
     }
 
     /// Ends the outbox because the session's login was revoked; what is queued is dropped.
     func revoke() {
-        typealias Wakeup = (waiter: CheckedContinuation<[String]?, Never>?, ended: Bool)
-        let (waiter, ended) = state.withLock { state -> Wakeup in
-            guard state.ending == nil else { return (nil, false) }
+        typealias Wakeup = (
+            waiter: CheckedContinuation<[String]?, Never>?, ready: (@Sendable () -> Void)?, ended: Bool
+        )
+        let (waiter, ready, ended) = state.withLock { state -> Wakeup in
+            guard state.ending == nil else { return (nil, nil, false) }
             state.ending = .revoked
             state.queue = []
             state.held = []
-            defer { state.waiter = nil }
-            return (state.waiter, true)
+            defer {
+                state.waiter = nil
+                state.ready = nil
+            }
+            return (state.waiter, state.ready, true)
         }
         waiter?.resume(returning: nil)
+        ready?()
         if ended { onEnded?(.revoked) }
     }
 
     private func push(_ change: (inout State) -> Void) {
-        typealias Wakeup = (waiter: CheckedContinuation<[String]?, Never>?, frames: [String]?, overflowed: Bool)
-        let (waiter, frames, overflowed) = state.withLock { state -> Wakeup in
-            guard state.ending == nil else { return (nil, nil, false) }
+        typealias Wakeup = (
+            waiter: CheckedContinuation<[String]?, Never>?, frames: [String]?, ready: (@Sendable () -> Void)?,
+            overflowed: Bool
+        )
+        let (waiter, frames, ready, overflowed) = state.withLock { state -> Wakeup in
+            guard state.ending == nil else { return (nil, nil, nil, false) }
             change(&state)
             if state.held.count > capacity {
                 state.held = []
@@ -159,15 +199,24 @@ final class Outbox: Sendable {
                 state.ending = .overflowed
                 state.queue = []
                 state.held = []
-                defer { state.waiter = nil }
-                return (state.waiter, nil, true)
+                defer {
+                    state.waiter = nil
+                    state.ready = nil
+                }
+                return (state.waiter, nil, state.ready, true)
             }
-            guard let waiter = state.waiter, !state.queue.isEmpty else { return (nil, nil, false) }
+            guard !state.queue.isEmpty else { return (nil, nil, nil, false) }
+            if let ready = state.ready {
+                state.ready = nil
+                return (nil, nil, ready, false)
+            }
+            guard let waiter = state.waiter else { return (nil, nil, nil, false) }
             state.waiter = nil
             defer { state.queue = [] }
-            return (waiter, state.queue, false)
+            return (waiter, state.queue, nil, false)
         }
         waiter?.resume(returning: frames)
+        ready?()
         if overflowed { onEnded?(.overflowed) }
     }
 }

@@ -13,17 +13,30 @@ import ChatKitCore
 import Logging
 
 /// One connection's session: the `hello` handshake, catch-up, then requests in order until the peer leaves.
+///
+/// ``run(inbound:)`` serves a connection whose frames a task reads (a ``ChatKitCore/Connection``); a socket that
+/// pushes its frames (``ChatSocketHandler``) is served by a ``PushedSession`` with the same operations.
 struct Session: Sendable {
     let server: ChatServer
-    let connection: Connection
+    /// Writes to the peer and closes the connection.
+    let outbound: OutboundWriter
+    /// The peer, for logs.
+    let peer: String
 
     private var codec: WireCodec { server.codec }
 
-    func run() async {
-        let connectionID = server.registry.makeConnectionID()
+    /// The server's logger, with the connection's ID when debugging.
+    func logger(connectionID: Int) -> Logger {
         var logger = server.logger
         if logger.logLevel <= .debug { logger[metadataKey: "chatkit.connection.id"] = "\(connectionID)" }
-        var inbound = connection.inbound.makeAsyncIterator()
+        return logger
+    }
+
+    /// Serves the connection whose frames `inbound` yields until the peer leaves, then closes it.
+    func run(inbound: AsyncThrowingStream<String, any Error>) async {
+        let connectionID = server.registry.makeConnectionID()
+        let logger = logger(connectionID: connectionID)
+        var inbound = inbound.makeAsyncIterator()
         let deadline = startHelloDeadline()
         var hello: String?
         do {
@@ -34,7 +47,7 @@ struct Session: Sendable {
         if !deadline.stopWaiting() { hello = nil }
         guard let hello, let opened = await openInChildTask(hello, connectionID: connectionID, logger: logger) else {
             // The same reason as the deadline's own close, whichever comes first.
-            await connection.outbound.close(deadline.hasExpired ? HelloDeadline.reason : .normal)
+            await outbound.close(deadline.hasExpired ? HelloDeadline.reason : .normal)
             return
         }
         await withDiscardingTaskGroup { group in
@@ -42,7 +55,9 @@ struct Session: Sendable {
             let sends = SendPipeline()
             do {
                 while let text = try await inbound.next() {
-                    await handleRequest(text, user: opened.user, outbox: opened.outbox, sends: sends, group: &group)
+                    if await handleRequest(text, user: opened.user, outbox: opened.outbox, sends: sends) {
+                        group.addTask { await appendSends(from: sends, user: opened.user, outbox: opened.outbox) }
+                    }
                     if opened.outbox.ending != nil { break }
                 }
             } catch {
@@ -54,7 +69,7 @@ struct Session: Sendable {
         }
         await close(user: opened.user, connectionID: connectionID)
         // The same reason as `closeWhenEnded(_:)`'s, whichever close comes first.
-        await connection.outbound.close(opened.outbox.ending.flatMap(Self.closeReason) ?? .normal)
+        await outbound.close(opened.outbox.ending.flatMap(Self.closeReason) ?? .normal)
     }
 
     /// Closes the connection with the reason `timeout` unless its first frame arrives within
@@ -63,8 +78,8 @@ struct Session: Sendable {
     /// The deadline is a timer of the server's ``TimerQueue``, not a sleeping child task: such a task kept its
     /// memory (a task, a 1 KB slab and a sleep record) until its sleep ended, 10 s after every connect, `hello` or
     /// not. The close runs as a background action: the peer may not be reading.
-    private func startHelloDeadline() -> HelloDeadline {
-        let deadline = HelloDeadline(writer: connection.outbound)
+    func startHelloDeadline() -> HelloDeadline {
+        let deadline = HelloDeadline(writer: outbound)
         let background = server.background
         server.timers.schedule(at: server.clock.now + server.configuration.helloTimeout) {
             guard let writer = deadline.expire() else { return }
@@ -74,7 +89,7 @@ struct Session: Sendable {
     }
 
     /// An open session: its user and the outbox its writer drains.
-    private typealias Opened = (user: UserID, outbox: Outbox)
+    typealias Opened = (user: UserID, outbox: Outbox)
 
     /// Runs ``open(_:connectionID:logger:)`` in a child task, which ends with it.
     ///
@@ -91,7 +106,7 @@ struct Session: Sendable {
     // MARK: Handshake
 
     /// Answers the first frame, which must be `hello`; returns the open session, or `nil` after refusing.
-    private func open(_ text: String, connectionID: Int, logger: Logger) async -> Opened? {
+    func open(_ text: String, connectionID: Int, logger: Logger) async -> Opened? {
         let frame: ClientFrame
         switch codec.decodeClientFrame(text) {
         case .success(let decoded): frame = decoded
@@ -112,7 +127,7 @@ struct Session: Sendable {
             )
             return nil
         }
-        var registered: UserID?
+        var registered: Opened?
         do {
             let authenticated = try await server.authenticate(hello.token)
             let user = authenticated.userID
@@ -126,7 +141,7 @@ struct Session: Sendable {
             )
             // Register before catching up, so no live event falls between catch-up and live delivery.
             server.registry.add(user, connection: connectionID, outbox: outbox, sessionID: authenticated.sessionID)
-            registered = user
+            registered = (user, outbox)
             let cameOnline = server.presence.connected(user)
             // The same users see this user's presence and are shown to them: read the audience once.
             let audience = try await server.presenceAudience(of: user)
@@ -135,20 +150,25 @@ struct Session: Sendable {
                 id: frame.id, version: version, user: profile,
                 limits: server.configuration.announcedLimits, position: position
             )
-            try await connection.outbound.write(try codec.encode(ServerFrame.welcome(welcome)))
+            try await outbound.write(try codec.encode(ServerFrame.welcome(welcome)))
             var cursor = try await catchUp(user, from: hello.cursor ?? position)
             while !outbox.release(after: cursor) {
                 cursor = try await catchUp(user, from: cursor)
             }
-            try await connection.outbound.write(try codec.encode(ServerFrame.synced(Synced(cursor: cursor))))
+            try await outbound.write(try codec.encode(ServerFrame.synced(Synced(cursor: cursor))))
             for update in server.onlinePeers(in: audience) {
                 outbox.enqueue(try codec.encode(ServerFrame.presence(update)))
             }
             logger.debug("Session opened", metadata: ["chatkit.user.id": "\(user)"])
             return (user, outbox)
+        } catch let error as ConnectionClosedError where registered != nil {
+            // The peer left during the handshake. It may have sent requests after `welcome`, before leaving:
+            // they are still answered (sends stored, as for any peer that leaves), then the session ends.
+            logger.debug("Connection closed during the handshake", metadata: ["chatkit.error": "\(error)"])
+            return registered
         } catch {
             // Undo the registration of a session that failed while catching up.
-            if let registered { await close(user: registered, connectionID: connectionID) }
+            if let registered { await close(user: registered.user, connectionID: connectionID) }
             if let error = error as? ChatError {
                 await refuse(id: frame.id, error, reason: error.code == .unauthenticated ? "unauthenticated" : "error")
             } else {
@@ -163,7 +183,7 @@ struct Session: Sendable {
         while true {
             let page = try await server.store.events(for: user, after: cursor, limit: server.configuration.routingBatchSize)
             for event in page.events {
-                try await connection.outbound.write(try codec.encode(ServerFrame.event(event.forClients)))
+                try await outbound.write(try codec.encode(ServerFrame.event(event.forClients)))
             }
             cursor = page.cursor
             if !page.hasMore { return cursor }
@@ -179,45 +199,44 @@ struct Session: Sendable {
         ]
         for frame in frames {
             guard let text = try? codec.encode(frame) else { continue }
-            try? await connection.outbound.write(text)
+            try? await outbound.write(text)
         }
     }
 
     // MARK: Requests
 
-    /// Answers one request. A `send` is queued in `sends` (and a worker started in `group` if none runs); any
-    /// other request is served once the sends read before it are answered (see ``SendPipeline``).
+    /// Answers one request. A `send` is queued in `sends`; any other request is served once the sends read before
+    /// it are answered (see ``SendPipeline``).
+    ///
+    /// - Returns: Whether the caller must start a send worker (``appendSends(from:user:outbox:)``), in a task of
+    ///   its own: none is running.
     ///
     /// Never inlined: inlined, its frames (and those of ``ChatServer/perform(_:for:)``) made ``run()``'s own frame
     /// 7.7 KB, which every connection holds for its whole life, idle or not.
     @inline(never)
-    private func handleRequest(
+    func handleRequest(
         _ text: String,
         user: UserID,
         outbox: Outbox,
-        sends: SendPipeline,
-        group: inout DiscardingTaskGroup
-    ) async {
+        sends: SendPipeline
+    ) async -> Bool {
         let frame: ClientFrame
         switch codec.decodeClientFrame(text) {
         case .success(let decoded): frame = decoded
         case .failure(let failure):
             server.metrics.errorAnswered(failure.error.code)
             enqueue(.error(ErrorFrame(id: failure.id, error: failure.error)), to: outbox)
-            return
+            return false
         }
         let received = ContinuousClock.now
         do {
             try server.checkRateLimit(of: user)
         } catch {
             enqueue(.error(ErrorFrame(id: frame.id, error: server.answerable(error))), to: outbox)
-            return
+            return false
         }
         if case .send(let send) = frame.request {
-            if await sends.push(SendPipeline.PendingSend(id: frame.id, request: send, received: received)) {
-                group.addTask { await appendSends(from: sends, user: user, outbox: outbox) }
-            }
-            return
+            return await sends.push(SendPipeline.PendingSend(id: frame.id, request: send, received: received))
         }
         await sends.waitUntilIdle()
         do {
@@ -226,11 +245,12 @@ struct Session: Sendable {
         } catch {
             enqueue(.error(ErrorFrame(id: frame.id, error: server.answerable(error))), to: outbox)
         }
+        return false
     }
 
     /// The send worker: appends the queued sends in batches, in order, and answers each, until none is left.
     /// Once the login session is revoked, the sends still queued are refused, not stored.
-    private func appendSends(from sends: SendPipeline, user: UserID, outbox: Outbox) async {
+    func appendSends(from sends: SendPipeline, user: UserID, outbox: Outbox) async {
         while let batch = sends.next() {
             if case .revoked = outbox.ending {
                 let revoked = ChatError(.unauthenticated, "The login session was revoked; log in again.")
@@ -261,7 +281,7 @@ struct Session: Sendable {
     private func write(from outbox: Outbox) async {
         do {
             while let frames = await outbox.next() {
-                for frame in frames { try await connection.outbound.write(frame) }
+                for frame in frames { try await outbound.write(frame) }
             }
         } catch {
             outbox.close()
@@ -274,14 +294,14 @@ struct Session: Sendable {
     @Sendable private func closeWhenEnded(_ ending: Outbox.Ending) {
         guard let reason = Self.closeReason(for: ending) else { return }
         if ending == .overflowed {
-            server.logger.info("Closing a slow consumer", metadata: ["chatkit.connection.peer": "\(connection.peer)"])
+            server.logger.info("Closing a slow consumer", metadata: ["chatkit.connection.peer": "\(peer)"])
         }
-        let connection = connection
-        server.background.run { await connection.outbound.close(reason) }
+        let outbound = outbound
+        server.background.run { await outbound.close(reason) }
     }
 
     /// Why the connection closes when its outbox ended this way; `nil` when the session simply ended.
-    private static func closeReason(for ending: Outbox.Ending) -> CloseReason? {
+    static func closeReason(for ending: Outbox.Ending) -> CloseReason? {
         switch ending {
         case .closed:
             nil
@@ -298,7 +318,7 @@ struct Session: Sendable {
         }
     }
 
-    private func close(user: UserID, connectionID: Int) async {
+    func close(user: UserID, connectionID: Int) async {
         server.registry.remove(user, connection: connectionID)
         if let generation = server.presence.disconnected(user) {
             let server = server

@@ -287,6 +287,19 @@ public final class WebSocketServerTransport: ServerTransport {
     /// - Parameter onConnection: Serves one connection; ``ChatServer/run()`` passes ``ChatServer/handle(_:)``.
     /// - Throws: An error when the server cannot listen (for example, the port is taken).
     public func serve(_ onConnection: @escaping @Sendable (Connection) async -> Void) async throws {
+        try await serve(onConnection, server: nil)
+    }
+
+    /// Serves `server`'s sessions, as ``ChatServer/run()`` does.
+    ///
+    /// Standalone and without compression, each socket is then served from its event loop by a
+    /// ``ChatSocketHandler`` and a ``PushedSession``, with no task while it is idle; otherwise as
+    /// ``serve(_:)`` does. On cancellation, such sockets are closed with the reason `shutdown`.
+    func serve(for server: ChatServer) async throws {
+        try await serve({ connection in await server.handle(connection) }, server: server)
+    }
+
+    private func serve(_ onConnection: @escaping Handler, server: ChatServer?) async throws {
         state.withLock { $0.handler = onConnection }
         defer { state.withLock { $0.handler = nil } }
         guard isStandalone else {
@@ -300,13 +313,27 @@ public final class WebSocketServerTransport: ServerTransport {
         // the application stops accepting and closes what is left with code 1000, and the shards go last (see
         // `ConnectionShards`). The group follows the graceful shutdown of the service group `serve` runs in.
         let shards = ConnectionShards()
+        let pushingTo = configuration.compression ? nil : server
         let application = ServiceGroup(
             configuration: .init(
-                services: [shards, try makeApplication(shards: shards), SocketCloser(transport: self)],
+                services: [shards, try makeApplication(shards: shards, pushingTo: pushingTo), SocketCloser(transport: self)],
                 logger: logger
             )
         )
-        try await application.run()
+        do {
+            try await application.run()
+        } catch {
+            await closePushedSockets()
+            throw error
+        }
+        await closePushedSockets()
+    }
+
+    /// Closes the sockets still open once the application has stopped: those served from event loops have no task
+    /// that would see the cancellation.
+    private func closePushedSockets() async {
+        let live = state.withLock { Array($0.live.values) }
+        for writer in live { await writer.close(Self.shutdown) }
     }
 
     /// Closes every socket with the reason `shutdown` once a graceful shutdown begins, and returns when the
@@ -361,7 +388,9 @@ public final class WebSocketServerTransport: ServerTransport {
 
     /// The standalone application: the WebSocket route and the HTTP routes on one port, with TLS if configured,
     /// its connections served by `shards`.
-    private func makeApplication(shards: ConnectionShards) throws -> some ApplicationProtocol {
+    private func makeApplication(shards: ConnectionShards, pushingTo server: ChatServer?) throws
+        -> some ApplicationProtocol
+    {
         let httpRouter = Router(context: EdgeRequestContext.self)
         webFiles?.addMiddleware(to: httpRouter)  // before the routes, so their answers get its headers too
         httpRoutes?.addRoutes(to: httpRouter)
@@ -374,19 +403,40 @@ public final class WebSocketServerTransport: ServerTransport {
             http1: .init(idleTimeout: configuration.idleTimeout.map { TimeAmount($0) }),
             ws: configuration.webSocketConfiguration
         )
-        // Hummingbird's `.http1WebSocketUpgrade(webSocketRouter:configuration:)` tuned for chat sockets (small
-        // read buffers, coalesced flushes), each connection served in one of the shards' task groups.
-        let plain = HTTPServerBuilder { responder in
-            ShardedChildChannel(
-                base: ChatSocketChannel(
-                    base: HTTP1WebSocketUpgradeChannel(
+        let plain: HTTPServerBuilder
+        if let server {
+            // Sockets served from their event loops (`ChatEdgeChannel`), HTTP by the same router.
+            let path = configuration.path
+            let maxFrameSize = configuration.maxFrameSize
+            let http1 = channelConfiguration.http1
+            plain = HTTPServerBuilder { responder in
+                ShardedChildChannel(
+                    base: ChatEdgeChannel(
                         responder: responder,
-                        webSocketResponder: webSocketResponder,
-                        configuration: channelConfiguration
-                    )
-                ),
-                shards: shards
-            )
+                        http1: http1,
+                        path: path,
+                        maxFrameSize: maxFrameSize,
+                        isServing: { [self] in isServing },
+                        makeHandler: { [self] in makeSocketHandler(server: server) }
+                    ),
+                    shards: shards
+                )
+            }
+        } else {
+            // Hummingbird's `.http1WebSocketUpgrade(webSocketRouter:configuration:)` tuned for chat sockets (small
+            // read buffers, coalesced flushes), each connection served in one of the shards' task groups.
+            plain = HTTPServerBuilder { responder in
+                ShardedChildChannel(
+                    base: ChatSocketChannel(
+                        base: HTTP1WebSocketUpgradeChannel(
+                            responder: responder,
+                            webSocketResponder: webSocketResponder,
+                            configuration: channelConfiguration
+                        )
+                    ),
+                    shards: shards
+                )
+            }
         }
         return Application(
             router: httpRouter,
@@ -419,17 +469,50 @@ public final class WebSocketServerTransport: ServerTransport {
             try await outbound.close(.goingAway, reason: "shutdown")
             return
         }
-        defer {
-            let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
-                state.live.removeValue(forKey: registered.id)
-                guard state.live.isEmpty else { return [] }
-                defer { state.drainWaiters = [:] }
-                return Array(state.drainWaiters.values)
-            }
-            for waiter in waiters { waiter.resume() }
-        }
+        defer { removeLive(registered.id) }
         try await registered.socket.run(
             inbound: inbound, maxMessageSize: configuration.maxMessageSize, handler: registered.handler
+        )
+    }
+
+    /// Forgets a socket that closed; the shutdown waits for none to be left.
+    private func removeLive(_ id: Int) {
+        let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+            state.live.removeValue(forKey: id)
+            guard state.live.isEmpty else { return [] }
+            defer { state.drainWaiters = [:] }
+            return Array(state.drainWaiters.values)
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+
+    /// The handler of an upgraded socket of `server`'s, or `nil` when the transport no longer takes sockets.
+    private func makeSocketHandler(server: ChatServer) -> ChatSocketHandler? {
+        let id = state.withLock { state -> Int? in
+            guard state.handler != nil else { return nil }
+            state.nextID += 1
+            return state.nextID
+        }
+        guard let id else { return nil }
+        let settings = ChatSocketHandler.Settings(
+            maxMessageSize: configuration.maxMessageSize,
+            pingInterval: configuration.pingInterval.map { TimeAmount($0) },
+            closeTimeout: TimeAmount(configuration.closeTimeout)
+        )
+        return ChatSocketHandler(
+            settings: settings,
+            makeSession: { [self] writer, onOpened, onRoom in
+                let isServing = state.withLock { state in
+                    state.live[id] = writer
+                    return state.handler != nil
+                }
+                // A shutdown that began meanwhile did not see this socket.
+                if !isServing { Task { await writer.close(Self.shutdown) } }
+                return PushedSession(
+                    server: server, outbound: writer, peer: "websocket \(id)", onOpened: onOpened, onRoom: onRoom
+                )
+            },
+            onClosed: { [self] in removeLive(id) }
         )
     }
 

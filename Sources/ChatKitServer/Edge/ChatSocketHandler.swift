@@ -1,0 +1,354 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the ChatKit open source project
+//
+// Copyright (c) 2026 the ChatKit project authors
+// Licensed under Apache License v2.0 (see LICENSE)
+//
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+import ChatKitCore
+import NIOCore
+import NIOWebSocket
+
+/// One upgraded WebSocket served from its channel's event loop, with no task of its own.
+///
+/// NIO's frame decoder and encoder sit before it. Inbound text (or UTF-8 binary) messages, fragmented or not, go
+/// to a ``PushedSession``; pings are answered, pongs noted, and a close frame answered before the socket closes.
+/// Outbound, the handler writes the session's outbox whenever it has frames and the socket is writable, so a
+/// slow peer leaves frames in the outbox, where its capacity bounds them, not in the socket's buffer. While the
+/// session has many frames waiting to be answered, the handler stops reading from the socket.
+///
+/// Other threads reach it through the ``OutboundWriter`` it makes (``makeWriter(context:)``), whose calls hop to
+/// its event loop.
+final class ChatSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = WebSocketFrame
+    typealias OutboundIn = WebSocketFrame
+    typealias OutboundOut = WebSocketFrame
+
+    /// The socket's limits and timings.
+    struct Settings: Sendable {
+        /// The largest inbound message, all fragments together; a larger one closes the socket with code 1009.
+        var maxMessageSize: Int
+        /// How often to ping; a peer that sent nothing since the last ping (not even the pong) is disconnected.
+        var pingInterval: TimeAmount?
+        /// How long to wait for the peer's close frame after sending ours.
+        var closeTimeout: TimeAmount
+    }
+
+    /// Makes the session a socket serves, given the writer to the socket and the socket's callbacks.
+    typealias SessionMaker = @Sendable (
+        _ writer: OutboundWriter, _ onOpened: @escaping @Sendable (Outbox) -> Void,
+        _ onRoom: @escaping @Sendable () -> Void
+    ) -> PushedSession
+
+    /// Room left before the payload of each frame written, for the frame header (at most 10 bytes from a server),
+    /// so the encoder writes header and payload as one buffer.
+    private static let headerRoom = 10
+
+    private let settings: Settings
+    private let makeSession: SessionMaker
+    private let onClosed: @Sendable () -> Void
+    private var context: ChannelHandlerContext?
+    private var session: PushedSession?
+    private var outbox: Outbox?
+    /// The fragments of a message still arriving.
+    private var fragments: ByteBuffer?
+    /// The session has too many frames to answer: reads wait.
+    private var isReadingPaused = false
+    private var hasPendingRead = false
+    private var isFlushScheduled = false
+    /// A close frame was sent: nothing more is written.
+    private var isCloseSent = false
+    private var isClosed = false
+    private var closeTimeout: Scheduled<Void>?
+    private var pinger: RepeatedTask?
+    /// Nothing arrived since the last ping.
+    private var isAwaitingPeer = false
+
+    /// - Parameters:
+    ///   - settings: Limits and timings.
+    ///   - makeSession: Makes the session, once the handler is in the pipeline.
+    ///   - onClosed: Called once when the socket has closed.
+    init(settings: Settings, makeSession: @escaping SessionMaker, onClosed: @escaping @Sendable () -> Void) {
+        self.settings = settings
+        self.makeSession = makeSession
+        self.onClosed = onClosed
+    }
+
+    // MARK: Lifecycle
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
+        let eventLoop = context.eventLoop
+        session = makeSession(
+            makeWriter(context: context),
+            { outbox in eventLoop.execute { handler.value.attach(outbox) } },
+            { eventLoop.execute { handler.value.resumeReading() } }
+        )
+        if let interval = settings.pingInterval {
+            pinger = eventLoop.scheduleRepeatedTask(initialDelay: interval, delay: interval) { _ in
+                handler.value.ping()
+            }
+        }
+        if !context.channel.isActive { closed() }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        closed()
+        context.fireChannelInactive()
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        closed()
+        self.context = nil
+    }
+
+    /// The socket is gone: the session finishes and the timers stop.
+    private func closed() {
+        guard !isClosed else { return }
+        isClosed = true
+        pinger?.cancel()
+        pinger = nil
+        closeTimeout?.cancel()
+        closeTimeout = nil
+        fragments = nil
+        // The session holds this handler through its callbacks until it finishes; let go of it here.
+        session?.inboundEnded()
+        session = nil
+        onClosed()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        // Protocol errors were answered with a close frame by NIO's handler before this one; anything else is the
+        // connection failing.
+        context.close(promise: nil)
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let event = event as? ChannelEvent, event == .inputClosed {
+            // The peer will send nothing more.
+            session?.inboundEnded()
+            context.close(promise: nil)
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    // MARK: Reading
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let frame = unwrapInboundIn(data)
+        isAwaitingPeer = false
+        switch frame.opcode {
+        case .text, .binary:
+            guard fragments == nil else {
+                return fail(code: .protocolError, "A new message began before the last one ended.")
+            }
+            if frame.fin {
+                deliver(frame.unmaskedData)
+            } else {
+                fragments = frame.unmaskedData
+                checkMessageSize(fragments?.readableBytes ?? 0)
+            }
+        case .continuation:
+            guard var buffer = fragments else {
+                return fail(code: .protocolError, "A continuation frame arrived without a message to continue.")
+            }
+            fragments = nil
+            var data = frame.unmaskedData
+            buffer.writeBuffer(&data)
+            guard checkMessageSize(buffer.readableBytes) else { return }
+            if frame.fin { deliver(buffer) } else { fragments = buffer }
+        case .ping:
+            guard !isCloseSent else { return }
+            var payload = frame.unmaskedData
+            var pong = context.channel.allocator.buffer(capacity: Self.headerRoom + payload.readableBytes)
+            pong.moveWriterIndex(forwardBy: Self.headerRoom)
+            pong.moveReaderIndex(forwardBy: Self.headerRoom)
+            pong.writeBuffer(&payload)
+            context.write(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .pong, data: pong)), promise: nil)
+            scheduleFlush(context: context)
+        case .pong:
+            break
+        case .connectionClose:
+            session?.inboundEnded()
+            if isCloseSent {
+                context.close(promise: nil)
+            } else {
+                // Answer with the peer's own code, then close.
+                var payload = frame.unmaskedData
+                let code = payload.readInteger(as: UInt16.self) ?? 1000
+                isCloseSent = true
+                var data = context.channel.allocator.buffer(capacity: 2)
+                data.writeInteger(code)
+                let channel = context.channel
+                context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .connectionClose, data: data)))
+                    .whenComplete { _ in channel.close(promise: nil) }
+            }
+        default:
+            fail(code: .protocolError, "Unknown frame type.")
+        }
+    }
+
+    /// Closes with code 1009 when a message is over ``Settings/maxMessageSize``; `false` if it was.
+    @discardableResult
+    private func checkMessageSize(_ size: Int) -> Bool {
+        guard size > settings.maxMessageSize else { return true }
+        fragments = nil
+        fail(code: .messageTooLarge, "The message is larger than \(settings.maxMessageSize) bytes.")
+        return false
+    }
+
+    private func deliver(_ buffer: ByteBuffer) {
+        guard checkMessageSize(buffer.readableBytes), !isCloseSent, let session else { return }
+        if !session.received(String(buffer: buffer)) { isReadingPaused = true }
+    }
+
+    /// Closes the socket after a protocol error of the peer's.
+    private func fail(code: WebSocketErrorCode, _ text: String) {
+        session?.inboundEnded()
+        sendClose(code: code, text: text)
+    }
+
+    func read(context: ChannelHandlerContext) {
+        if isReadingPaused {
+            hasPendingRead = true
+        } else {
+            context.read()
+        }
+    }
+
+    /// The session caught up: reads go on.
+    private func resumeReading() {
+        isReadingPaused = false
+        guard hasPendingRead, let context else { return }
+        hasPendingRead = false
+        context.read()
+    }
+
+    // MARK: Writing
+
+    /// Writes the session's outbox from now on.
+    private func attach(_ outbox: Outbox) {
+        self.outbox = outbox
+        writeOutbox()
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable { writeOutbox() }
+        context.fireChannelWritabilityChanged()
+    }
+
+    /// Writes what the outbox holds while the socket is writable, then asks the outbox to call back when it has
+    /// more; while the socket is not writable, its writability change calls this again.
+    private func writeOutbox() {
+        guard let context, let outbox, !isCloseSent else { return }
+        var wrote = false
+        while context.channel.isWritable {
+            guard let frames = outbox.take() else { break }
+            guard !frames.isEmpty else {
+                let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
+                let eventLoop = context.eventLoop
+                outbox.whenReady { eventLoop.execute { handler.value.writeOutbox() } }
+                break
+            }
+            for frame in frames { write(frame, context: context) }
+            wrote = true
+        }
+        if wrote { context.flush() }
+    }
+
+    private func write(_ text: String, context: ChannelHandlerContext, promise: EventLoopPromise<Void>? = nil) {
+        var buffer = context.channel.allocator.buffer(capacity: Self.headerRoom + text.utf8.count)
+        buffer.moveWriterIndex(forwardBy: Self.headerRoom)
+        buffer.moveReaderIndex(forwardBy: Self.headerRoom)
+        buffer.writeString(text)
+        context.write(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .text, data: buffer)), promise: promise)
+    }
+
+    /// Flushes once the event loop has run what is queued on it, so frames written meanwhile share a system call.
+    private func scheduleFlush(context: ChannelHandlerContext) {
+        guard !isFlushScheduled else { return }
+        isFlushScheduled = true
+        let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
+        context.eventLoop.execute {
+            let handler = handler.value
+            handler.isFlushScheduled = false
+            handler.context?.flush()
+        }
+    }
+
+    /// Writes one frame for the session (handshake, catch-up, refusals). The returned future succeeds once the
+    /// frame is queued if the socket is writable, and once it is written if not, so a writer that awaits it
+    /// waits for a slow peer; `nil` once the socket is closing.
+    private func writeForSession(_ text: String) -> EventLoopFuture<Void>? {
+        guard let context, !isCloseSent, !isClosed else { return nil }
+        let isWritable = context.channel.isWritable
+        let promise: EventLoopPromise<Void>? = isWritable ? nil : context.eventLoop.makePromise()
+        write(text, context: context, promise: promise)
+        scheduleFlush(context: context)
+        return promise?.futureResult ?? context.eventLoop.makeSucceededVoidFuture()
+    }
+
+    /// Writes what the outbox still holds, then the close frame; the socket closes when the peer answers it or
+    /// after ``Settings/closeTimeout``.
+    private func closeForSession(_ reason: CloseReason) {
+        guard let context, !isCloseSent else { return }
+        if let outbox {
+            while let frames = outbox.take(), !frames.isEmpty {
+                for frame in frames { write(frame, context: context) }
+            }
+        }
+        sendClose(code: WebSocketCloseCodes.code(for: reason), text: WebSocketCloseCodes.text(for: reason))
+    }
+
+    private func sendClose(code: WebSocketErrorCode, text: String) {
+        guard let context, !isCloseSent else { return }
+        isCloseSent = true
+        var data = context.channel.allocator.buffer(capacity: 2 + text.utf8.count)
+        data.write(webSocketErrorCode: code)
+        data.writeString(text)
+        let channel = context.channel
+        context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .connectionClose, data: data)))
+            .whenFailure { _ in channel.close(promise: nil) }
+        closeTimeout = context.eventLoop.scheduleTask(in: settings.closeTimeout) { channel.close(promise: nil) }
+    }
+
+    /// Pings the peer, or closes the socket if nothing arrived since the last ping.
+    private func ping() {
+        guard let context, !isCloseSent else { return }
+        if isAwaitingPeer {
+            let reason = CloseReason(code: "idle", message: "No answer to the server's pings; reconnect.")
+            session?.inboundEnded()
+            sendClose(code: WebSocketCloseCodes.code(for: reason), text: WebSocketCloseCodes.text(for: reason))
+            return
+        }
+        isAwaitingPeer = true
+        var data = context.channel.allocator.buffer(capacity: Self.headerRoom + 4)
+        data.moveWriterIndex(forwardBy: Self.headerRoom)
+        data.moveReaderIndex(forwardBy: Self.headerRoom)
+        data.writeString("ping")
+        context.write(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .ping, data: data)), promise: nil)
+        scheduleFlush(context: context)
+    }
+
+    /// The writer the session uses: each call hops to the socket's event loop.
+    private func makeWriter(context: ChannelHandlerContext) -> OutboundWriter {
+        let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
+        let eventLoop = context.eventLoop
+        return OutboundWriter(
+            write: { text in
+                try await eventLoop.flatSubmit {
+                    handler.value.writeForSession(text) ?? eventLoop.makeFailedFuture(ConnectionClosedError())
+                }.get()
+            },
+            close: { reason in
+                try? await eventLoop.submit { handler.value.closeForSession(reason) }.get()
+            }
+        )
+    }
+}
