@@ -17,8 +17,9 @@ import Synchronization
 /// Everything bound for a connection (request results, routed events, presence, typing) goes through its
 /// outbox, and one writer drains it, so frames keep their order and a slow peer never blocks whoever enqueues.
 /// The writer is either a task awaiting ``next()`` or, for sockets served from NIO handlers, the socket's event
-/// loop, called back through ``whenReady(_:)`` and taking frames with ``take()`` while the peer keeps up. When more than `capacity` frames wait, the outbox overflows: it ends, drops what waits, and tells its
-/// owner (`onEnded`), who closes the connection as a slow consumer (the client then resyncs from its cursor).
+/// loop, called back through ``whenReady(_:)`` and taking frames with ``take()`` while the peer keeps up.
+/// When more than `capacity` frames wait, the outbox overflows: it ends, drops what waits, and tells its owner
+/// (`onEnded`), who closes the connection as a slow consumer (the client then resyncs from its cursor).
 ///
 /// Event frames carry their stream position. While the session catches up after `hello`, live events are
 /// held back; ``release(after:)`` then passes on those newer than the catch-up, so catch-up and live events

@@ -77,4 +77,38 @@ struct OutboxTests {
         #expect(outbox.ending == .closed)
         #expect(endings.withLock { $0 }.isEmpty)
     }
+
+    @Test func aWriterWithoutATaskIsCalledBackOnceFramesAreQueuedAndWhenTheOutboxEnds() {
+        let outbox = Outbox(capacity: 10, floor: .start)
+        #expect(outbox.release(after: .start))
+        let calls = Mutex(0)
+        #expect(outbox.take() == [])
+        outbox.whenReady { calls.withLock { $0 += 1 } }
+        #expect(calls.withLock { $0 } == 0, "called back with nothing queued")
+        outbox.enqueue("r1")
+        outbox.enqueue("r2")
+        #expect(calls.withLock { $0 } == 1, "not called back exactly once for the frames queued")
+        #expect(outbox.take() == ["r1", "r2"])
+        outbox.enqueue("r3")
+        outbox.whenReady { calls.withLock { $0 += 1 } }
+        #expect(calls.withLock { $0 } == 2, "frames already queued must call back at once")
+        #expect(outbox.take() == ["r3"])
+        outbox.whenReady { calls.withLock { $0 += 1 } }
+        outbox.close()
+        #expect(calls.withLock { $0 } == 3, "the close must call the writer back")
+        #expect(outbox.take() == nil)
+    }
+
+    @Test func aWriterWithoutATaskLearnsOfAnOverflow() {
+        let outbox = Outbox(capacity: 1, floor: .start)
+        #expect(outbox.release(after: .start))
+        let calls = Mutex(0)
+        outbox.whenReady { calls.withLock { $0 += 1 } }
+        outbox.enqueue("r1")
+        outbox.whenReady { calls.withLock { $0 += 1 } }  // the writer has not taken r1 yet: at once
+        outbox.enqueue("r2")  // over capacity: ended, what waited is dropped
+        #expect(outbox.ending == .overflowed)
+        #expect(calls.withLock { $0 } == 2)
+        #expect(outbox.take() == nil)
+    }
 }

@@ -1,0 +1,138 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the ChatKit open source project
+//
+// Copyright (c) 2026 the ChatKit project authors
+// Licensed under Apache License v2.0 (see LICENSE)
+//
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+import ChatKitCore
+import ChatKitServer
+import Testing
+
+/// The WebSocket protocol as the standalone server's sockets speak it (`ChatSocketHandler`, served from event
+/// loops): what ordinary clients never exercise. Each test drives a raw peer that writes and reads single frames.
+@Suite("WebSocket sockets served from event loops")
+struct EventLoopSocketTests {
+    /// The `hello` frame for `token`, as bytes.
+    func hello(_ token: String) throws -> [UInt8] {
+        Array(try WireCodec().encode(ClientFrame(id: "h", .hello(.init(token: token)))).utf8)
+    }
+
+    @Test func aPeerThatLeavesPingsUnansweredIsClosedAsIdle() async throws {
+        try await LiveServer.run(transportConfiguration: .init(pingInterval: .milliseconds(100))) { live in
+            let port = live.port
+            let (ping, close) = try await withTimeout("a ping, then the close") {
+                try await onDedicatedThread { () throws -> (RawWebSocketPeer.Frame?, RawWebSocketPeer.Frame?) in
+                    let peer = try RawWebSocketPeer(port: port)
+                    _ = try peer.upgrade()
+                    return (try peer.readFrame(opcode: RawWebSocketPeer.ping), try peer.readFrame())
+                }
+            }
+            #expect(ping != nil, "the server never pinged")
+            let frame = try #require(close, "the socket ended without a close frame")
+            #expect(frame.opcode == RawWebSocketPeer.close)
+            #expect(frame.closeCode == 1008)
+            #expect(frame.closeReason.hasPrefix("idle:"), "\(frame.closeReason)")
+        }
+    }
+
+    @Test func aPeerThatAnswersPingsStaysOpen() async throws {
+        try await LiveServer.run(transportConfiguration: .init(pingInterval: .milliseconds(50))) { live in
+            let tokens = try await live.signUp("alice")
+            let hello = try hello(tokens.accessToken)
+            let port = live.port
+            let answered = try await withTimeout("five pings answered") {
+                try await onDedicatedThread { () throws -> Int in
+                    let peer = try RawWebSocketPeer(port: port)
+                    _ = try peer.upgrade()
+                    try peer.write(opcode: RawWebSocketPeer.text, hello)
+                    var answered = 0
+                    // Five intervals with nothing but pongs from the peer: still open.
+                    while answered < 5, let ping = try peer.readFrame(opcode: RawWebSocketPeer.ping) {
+                        try peer.write(opcode: 0xA, ping.payload)
+                        answered += 1
+                    }
+                    return answered
+                }
+            }
+            #expect(answered == 5, "the socket closed after \(answered) pongs")
+        }
+    }
+
+    @Test func aFragmentedMessageIsReassembled() async throws {
+        try await LiveServer.run { live in
+            let tokens = try await live.signUp("alice")
+            let hello = try hello(tokens.accessToken)
+            let port = live.port
+            let welcome = try await withTimeout("the welcome") {
+                try await onDedicatedThread { () throws -> String? in
+                    let peer = try RawWebSocketPeer(port: port)
+                    _ = try peer.upgrade()
+                    let half = hello.count / 2
+                    try peer.write(opcode: RawWebSocketPeer.text, Array(hello[..<half]), isFinal: false)
+                    try peer.write(opcode: RawWebSocketPeer.continuation, Array(hello[half...]))
+                    return try peer.readFrame(opcode: RawWebSocketPeer.text)?.text
+                }
+            }
+            let text = try #require(welcome, "no answer to the fragmented hello")
+            guard case .welcome(let answer) = try WireCodec().decodeServerFrame(text) else {
+                Issue.record("expected a welcome, got \(text)")
+                return
+            }
+            #expect(answer.user.username == "alice")
+        }
+    }
+
+    @Test func aMessageOverTheLimitInFragmentsIsClosedAsTooBig() async throws {
+        let limits = WebSocketServerTransport.Configuration(maxFrameSize: 1024, maxMessageSize: 1024)
+        try await LiveServer.run(transportConfiguration: limits) { live in
+            let port = live.port
+            let close = try await withTimeout("the close") {
+                try await onDedicatedThread { () throws -> RawWebSocketPeer.Frame? in
+                    let peer = try RawWebSocketPeer(port: port)
+                    _ = try peer.upgrade()
+                    // Two fragments each under the frame limit, together over the message limit.
+                    let fragment = [UInt8](repeating: UInt8(ascii: "x"), count: 800)
+                    try peer.write(opcode: RawWebSocketPeer.text, fragment, isFinal: false)
+                    try peer.write(opcode: RawWebSocketPeer.continuation, fragment)
+                    return try peer.readFrame(opcode: RawWebSocketPeer.close)
+                }
+            }
+            #expect(try #require(close).closeCode == 1009)
+        }
+    }
+
+    @Test func aCloseFromThePeerIsAnsweredWithItsCode() async throws {
+        try await LiveServer.run { live in
+            let tokens = try await live.signUp("alice")
+            let hello = try hello(tokens.accessToken)
+            let port = live.port
+            let answer = try await withTimeout("the close answered") {
+                try await onDedicatedThread { () throws -> (RawWebSocketPeer.Frame?, RawWebSocketPeer.Frame?) in
+                    let peer = try RawWebSocketPeer(port: port)
+                    _ = try peer.upgrade()
+                    try peer.write(opcode: RawWebSocketPeer.text, hello)
+                    let synced = try peer.readFrame(opcode: RawWebSocketPeer.text)
+                    try peer.write(opcode: RawWebSocketPeer.close, [0x03, 0xE9])  // 1001, going away
+                    return (synced, try peer.readFrame(opcode: RawWebSocketPeer.close))
+                }
+            }
+            #expect(answer.0 != nil)
+            #expect(try #require(answer.1, "the close was not answered").closeCode == 1001)
+        }
+    }
+
+    @Test func anUpgradeElsewhereThanTheEndpointIsNotFound() async throws {
+        try await LiveServer.run { live in
+            let port = live.port
+            let head = try await withTimeout("the answer") {
+                try await onDedicatedThread { try RawWebSocketPeer(port: port).upgrade(path: "/v1/elsewhere") }
+            }
+            #expect(head.hasPrefix("HTTP/1.1 404"), "\(head)")
+        }
+    }
+}
