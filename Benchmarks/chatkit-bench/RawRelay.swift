@@ -9,125 +9,184 @@
 //
 //===----------------------------------------------------------------------===//
 
-import Hummingbird
-import HummingbirdWebSocket
-import Logging
 import NIOCore
-import ServiceLifecycle
+import NIOHTTP1
+import NIOPosix
+import NIOWebSocket
 import Synchronization
 
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// The baseline: a minimal WebSocket relay on the same stack as ChatKit's edge (Hummingbird WebSocket), with no
-/// auth, no storage and no JSON. The relay sends `ready` once a socket is registered, then:
+/// The baseline: a minimal WebSocket relay on the same stack as ChatKit's edge (SwiftNIO with NIOWebSocket's
+/// upgrade, frame decoder and encoder, each socket served by a handler on its event loop with no task; the same
+/// read allocator), with no auth, no storage and no JSON. The relay sends `ready` once a socket is registered,
+/// then:
 /// - `/raw?pair=N&side=a` is paired with `side=b` of the same N: every text frame is forwarded unchanged to the peer;
 /// - `/raw?group=G&role=member` joins group G and `/raw?group=G&role=sender` broadcasts every text frame it sends to
-///   every member of G: the frame is queued for each member, and each member's own writer task drains its queue
-///   (as ChatKit's outboxes and writers do), so members are written to concurrently (fan-out);
+///   every member of G, written to each member's channel (on the member's event loop, as ChatKit writes a
+///   member's outbox);
 /// - a member that never sends anything is an idle connection.
+///
+/// Before the eighth session the relay ran on HummingbirdWebSocket, with a reader and a writer task per socket,
+/// as ChatKit's edge then did.
 enum RawRelay {
     private final class Registry: Sendable {
         private struct State {
-            var sides: [String: WebSocketOutboundWriter] = [:]
-            var groups: [String: [Int: AsyncStream<String>.Continuation]] = [:]
-            var nextMember = 0
+            var sides: [String: any Channel] = [:]
+            var groups: [String: [ObjectIdentifier: any Channel]] = [:]
         }
 
         private let state = Mutex(State())
 
-        func register(_ key: String, _ writer: WebSocketOutboundWriter) {
-            state.withLock { $0.sides[key] = writer }
+        func register(_ key: String, _ channel: any Channel) {
+            state.withLock { $0.sides[key] = channel }
         }
 
         func remove(_ key: String) {
             state.withLock { _ = $0.sides.removeValue(forKey: key) }
         }
 
-        func writer(_ key: String) -> WebSocketOutboundWriter? {
+        func channel(_ key: String) -> (any Channel)? {
             state.withLock { $0.sides[key] }
         }
 
-        /// Adds a member to `group`; returns its number for ``leave(_:member:)``.
-        func join(_ group: String, _ queue: AsyncStream<String>.Continuation) -> Int {
-            state.withLock { state in
-                state.nextMember += 1
-                state.groups[group, default: [:]][state.nextMember] = queue
-                return state.nextMember
+        func join(_ group: String, _ channel: any Channel) {
+            state.withLock { $0.groups[group, default: [:]][ObjectIdentifier(channel)] = channel }
+        }
+
+        func leave(_ group: String, _ channel: any Channel) {
+            state.withLock { _ = $0.groups[group]?.removeValue(forKey: ObjectIdentifier(channel)) }
+        }
+
+        func members(of group: String) -> [any Channel] {
+            state.withLock { $0.groups[group].map { Array($0.values) } ?? [] }
+        }
+    }
+
+    /// What a socket is to the relay, from its URL's query.
+    private enum Role {
+        case side(me: String, peer: String)
+        case member(group: String)
+        case sender(group: String)
+
+        init?(uri: String) {
+            var query: [String: String] = [:]
+            for item in uri.split(separator: "?", maxSplits: 1).dropFirst().first?.split(separator: "&") ?? [] {
+                let parts = item.split(separator: "=", maxSplits: 1)
+                if parts.count == 2 { query[String(parts[0])] = String(parts[1]) }
+            }
+            if let group = query["group"] {
+                self = query["role"] == "sender" ? .sender(group: group) : .member(group: group)
+            } else if let pair = query["pair"], let side = query["side"] {
+                self = .side(me: pair + "/" + side, peer: pair + "/" + (side == "a" ? "b" : "a"))
+            } else {
+                return nil
+            }
+        }
+    }
+
+    /// One socket: registers it, answers pings and closes, and relays its text frames.
+    private final class RelayHandler: ChannelInboundHandler {
+        typealias InboundIn = WebSocketFrame
+        typealias OutboundOut = WebSocketFrame
+
+        private let role: Role
+        private let registry: Registry
+        private var peer: (any Channel)?
+
+        init(role: Role, registry: Registry) {
+            self.role = role
+            self.registry = registry
+        }
+
+        func handlerAdded(context: ChannelHandlerContext) {
+            switch role {
+            case .side(let me, _): registry.register(me, context.channel)
+            case .member(let group): registry.join(group, context.channel)
+            case .sender: break
+            }
+            let ready = context.channel.allocator.buffer(string: "ready")
+            context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .text, data: ready)), promise: nil)
+        }
+
+        func channelInactive(context: ChannelHandlerContext) {
+            switch role {
+            case .side(let me, _): registry.remove(me)
+            case .member(let group): registry.leave(group, context.channel)
+            case .sender: break
+            }
+            context.fireChannelInactive()
+        }
+
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            let frame = unwrapInboundIn(data)
+            switch frame.opcode {
+            case .text:
+                let text = WebSocketFrame(fin: true, opcode: .text, data: frame.unmaskedData)
+                switch role {
+                case .side(_, let peerKey):
+                    if peer == nil { peer = registry.channel(peerKey) }
+                    peer?.writeAndFlush(text, promise: nil)
+                case .sender(let group):
+                    for member in registry.members(of: group) { member.writeAndFlush(text, promise: nil) }
+                case .member:
+                    break
+                }
+            case .ping:
+                let pong = WebSocketFrame(fin: true, opcode: .pong, data: frame.unmaskedData)
+                context.writeAndFlush(wrapOutboundOut(pong), promise: nil)
+            case .connectionClose:
+                let close = WebSocketFrame(fin: true, opcode: .connectionClose, data: frame.unmaskedData)
+                let channel = context.channel
+                context.writeAndFlush(wrapOutboundOut(close)).whenComplete { _ in channel.close(promise: nil) }
+            default:
+                break
             }
         }
 
-        func leave(_ group: String, member: Int) {
-            state.withLock { _ = $0.groups[group]?.removeValue(forKey: member) }
-        }
-
-        func members(of group: String) -> [AsyncStream<String>.Continuation] {
-            state.withLock { $0.groups[group].map { Array($0.values) } ?? [] }
+        func errorCaught(context: ChannelHandlerContext, error: any Error) {
+            context.close(promise: nil)
         }
     }
 
     /// Runs the relay on 127.0.0.1 with a free port until the calling task is cancelled; `onListening` gets the port.
     static func run(onListening: @escaping @Sendable (Int) async -> Void) async throws {
         let registry = Registry()
-        let router = Router(context: BasicWebSocketRequestContext.self)
-        router.ws("/raw") { inbound, outbound, context in
-            let query = context.request.uri.queryParameters
-            if let group = query["group"].map(String.init) {
-                try await serveGroup(group, isSender: query["role"] == "sender", inbound, outbound, registry)
-                return
-            }
-            guard let pair = query["pair"].map(String.init), let side = query["side"].map(String.init) else { return }
-            let me = pair + "/" + side
-            let peer = pair + "/" + (side == "a" ? "b" : "a")
-            registry.register(me, outbound)
-            defer { registry.remove(me) }
-            try await outbound.write(.text("ready"))
-            var peerWriter: WebSocketOutboundWriter?
-            for try await message in inbound.messages(maxSize: 1 << 24) {
-                if peerWriter == nil { peerWriter = registry.writer(peer) }
-                guard case .text(let text) = message, let peerWriter else { continue }
-                try? await peerWriter.write(.text(text))
-            }
-        }
-        let app = Application(
-            router: Router(context: BasicRequestContext.self),
-            server: .http1WebSocketUpgrade(webSocketRouter: router, configuration: .init(ws: .init(maxFrameSize: 1 << 22))),
-            configuration: .init(address: .hostname("127.0.0.1", port: 0), backlog: 4096),
-            onServerRunning: { channel in await onListening(channel.localAddress?.port ?? 0) },
-            logger: Logger(label: "chatkit-bench.raw", factory: { _ in SwiftLogNoOpLogHandler() })
-        )
-        try await ServiceGroup(services: [app], logger: app.logger).run()
-    }
-
-    /// A member's writer task drains its queue while it reads (to see the close); the sender's frames are queued
-    /// for every member.
-    private static func serveGroup(
-        _ group: String,
-        isSender: Bool,
-        _ inbound: WebSocketInboundStream,
-        _ outbound: WebSocketOutboundWriter,
-        _ registry: Registry
-    ) async throws {
-        if !isSender {
-            let (frames, queue) = AsyncStream.makeStream(of: String.self)
-            let member = registry.join(group, queue)
-            defer { registry.leave(group, member: member) }
-            try await outbound.write(.text("ready"))
-            try await withThrowingTaskGroup(of: Void.self) { tasks in
-                tasks.addTask {
-                    for await frame in frames { try await outbound.write(.text(frame)) }
+        let upgrader = NIOWebSocketServerUpgrader(
+            maxFrameSize: 1 << 22,
+            shouldUpgrade: { channel, head in
+                channel.eventLoop.makeSucceededFuture(Role(uri: head.uri) == nil ? nil : HTTPHeaders())
+            },
+            upgradePipelineHandler: { channel, head in
+                channel.eventLoop.makeCompletedFuture {
+                    guard let role = Role(uri: head.uri) else { throw BenchError("No role in \(head.uri).") }
+                    try channel.pipeline.syncOperations.addHandler(RelayHandler(role: role, registry: registry))
                 }
-                for try await _ in inbound.messages(maxSize: 1 << 24) {}
-                queue.finish()
-                tasks.cancelAll()
             }
-            return
-        }
-        try await outbound.write(.text("ready"))
-        for try await message in inbound.messages(maxSize: 1 << 24) {
-            guard case .text(let text) = message else { continue }
-            for member in registry.members(of: group) { member.yield(text) }
+        )
+        let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(ChannelOptions.backlog, value: 4096)
+            .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(
+                ChannelOptions.recvAllocator,
+                value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 512, maximum: 65_536)
+            )
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(
+                        withServerUpgrade: (upgraders: [upgrader], completionHandler: { _ in })
+                    )
+                }
+            }
+            .bind(host: "127.0.0.1", port: 0)
+            .get()
+        await onListening(server.localAddress?.port ?? 0)
+        await withTaskCancellationHandler {
+            try? await server.closeFuture.get()
+        } onCancel: {
+            server.close(promise: nil)
         }
     }
 }

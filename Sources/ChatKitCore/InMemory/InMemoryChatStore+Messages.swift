@@ -15,6 +15,9 @@ extension InMemoryChatStore {
     public func append(_ new: NewMessage) async throws -> Message {
         try MembershipRules.validate(new)
         let now = now()
+        // Made before taking the lock, to hold it for less (unused when this is a resend).
+        let id = MessageID(rawValue: messageIDs.next(at: now))
+        let words = SearchText.words(in: new.body)
         return try withState { state in
             let record = try state.memberRecord(new.conversationID, new.senderID)
             let key = InMemoryState.ClientKey(sender: new.senderID, clientMessageID: new.clientMessageID)
@@ -32,7 +35,7 @@ extension InMemoryChatStore {
             }
             let position = state.nextPosition()
             let message = Message(
-                id: .random(),
+                id: id,
                 conversationID: new.conversationID,
                 seq: Int64(record.messages.count) + 1,
                 senderID: new.senderID,
@@ -45,7 +48,7 @@ extension InMemoryChatStore {
             )
             state.updateRecord(new.conversationID) { record in
                 record.messages.append(message)
-                record.words.append(SearchText.words(in: message.body))
+                record.words.append(words)
                 record.conversation.lastSeq = message.seq
                 record.activityPosition = position.rawValue
             }
