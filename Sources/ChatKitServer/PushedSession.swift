@@ -19,7 +19,9 @@ import Synchronization
 /// for the next outgoing one: about 5 KB of task memory per connection, idle or not. Here the socket hands each
 /// frame to ``received(_:)``; a worker task starts when a frame arrives and none is running, answers the frames
 /// in order with ``Session``'s operations (the handshake first), and ends when none is left. The open session's
-/// outbox is handed to the socket (`onOpened`), which writes it from its event loop.
+/// outbox is handed to the socket (`onOpened`), which writes it from its event loop. Workers (and the send
+/// workers they start) are child tasks of the server's task tree, started through `spawn` (the transport's
+/// ``ConnectionShards``), not unstructured tasks.
 ///
 /// A socket that sends faster than it is answered is told to stop reading: ``received(_:)`` returns `false` once
 /// ``pauseThreshold`` frames wait, and `onRoom` asks it to read again when the worker has caught up.
@@ -72,6 +74,10 @@ final class PushedSession: Sendable {
     private let state = Mutex(State())
     private let onOpened: @Sendable (Outbox) -> Void
     private let onRoom: @Sendable () -> Void
+    private let spawn: Spawn
+
+    /// Starts a task, as a child of a task group the server runs.
+    typealias Spawn = @Sendable (_ work: @escaping @Sendable () async -> Void) -> Void
 
     /// Starts the session's `hello` deadline.
     ///
@@ -81,12 +87,14 @@ final class PushedSession: Sendable {
     ///   - peer: The peer, for logs.
     ///   - onOpened: Called once the session is open with the outbox the socket must drain from then on.
     ///   - onRoom: Called when the socket may read again after ``received(_:)`` returned `false`.
+    ///   - spawn: Starts the session's worker tasks.
     init(
         server: ChatServer,
         outbound: OutboundWriter,
         peer: String,
         onOpened: @escaping @Sendable (Outbox) -> Void,
-        onRoom: @escaping @Sendable () -> Void
+        onRoom: @escaping @Sendable () -> Void,
+        spawn: @escaping Spawn
     ) {
         session = Session(server: server, outbound: outbound, peer: peer)
         connectionID = server.registry.makeConnectionID()
@@ -94,6 +102,7 @@ final class PushedSession: Sendable {
         deadline = session.startHelloDeadline()
         self.onOpened = onOpened
         self.onRoom = onRoom
+        self.spawn = spawn
     }
 
     /// Queues a frame from the peer, starting a worker if none runs. Returns `false` when the socket should stop
@@ -122,7 +131,7 @@ final class PushedSession: Sendable {
     }
 
     private func startWorker() {
-        Task { await work() }
+        spawn { await self.work() }
     }
 
     /// Answers frames until none is left, then ends; finishes the session once the peer has left.
@@ -187,7 +196,7 @@ final class PushedSession: Sendable {
         while let frame = takeFrame() {
             if await session.handleRequest(frame, user: opened.user, outbox: opened.outbox, sends: sends) {
                 let (session, sends) = (session, sends)
-                Task { await session.appendSends(from: sends, user: opened.user, outbox: opened.outbox) }
+                spawn { await session.appendSends(from: sends, user: opened.user, outbox: opened.outbox) }
             }
             if opened.outbox.ending != nil { break }
         }

@@ -51,23 +51,29 @@ struct PushedSessionTests {
         let alice = try await store.createUser(NewUser(username: "alice"), passwordHash: nil).id
         authenticator.register(token: "token-alice", for: alice)
         let server = ChatServer(store: gated, authenticators: [authenticator])
-        let codec = WireCodec()
-        let socket = Socket()
-        let room = ConnectionShardsTests.Gate()
-        let session = PushedSession(
-            server: server, outbound: socket.writer, peer: "test", onOpened: { _ in }, onRoom: { room.open() }
-        )
-        #expect(session.received(try codec.encode(ClientFrame(id: "h", .hello(.init(token: "token-alice"))))))
-        // The handshake waits on the store, so the pings pile up: the socket must be told to stop reading.
-        var accepted = 0
-        let ping = try codec.encode(ClientFrame(id: "p", .ping(ClientRequest.Empty())))
-        while accepted <= PushedSession.pauseThreshold, session.received(ping) { accepted += 1 }
-        #expect(accepted < PushedSession.pauseThreshold, "\(accepted) frames were taken without a pause")
-        gated.gate.open()
-        try await withTimeout("the socket told to read again") { await room.wait() }
-        session.inboundEnded()
-        try await waitUntil("the session closed") { socket.closed.withLock { $0 } != nil }
-        #expect(socket.closed.withLock { $0 } == .normal)
-        #expect(socket.written.withLock { $0.first?.contains("welcome") } == true)
+        // The session's workers run as the server's background actions.
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await server.background.run() }
+            defer { group.cancelAll() }
+            let codec = WireCodec()
+            let socket = Socket()
+            let room = ConnectionShardsTests.Gate()
+            let session = PushedSession(
+                server: server, outbound: socket.writer, peer: "test", onOpened: { _ in }, onRoom: { room.open() },
+                spawn: { work in server.background.run(work) }
+            )
+            #expect(session.received(try codec.encode(ClientFrame(id: "h", .hello(.init(token: "token-alice"))))))
+            // The handshake waits on the store, so the pings pile up: the socket must be told to stop reading.
+            var accepted = 0
+            let ping = try codec.encode(ClientFrame(id: "p", .ping(ClientRequest.Empty())))
+            while accepted <= PushedSession.pauseThreshold, session.received(ping) { accepted += 1 }
+            #expect(accepted < PushedSession.pauseThreshold, "\(accepted) frames were taken without a pause")
+            gated.gate.open()
+            try await withTimeout("the socket told to read again") { await room.wait() }
+            session.inboundEnded()
+            try await waitUntil("the session closed") { socket.closed.withLock { $0 } != nil }
+            #expect(socket.closed.withLock { $0 } == .normal)
+            #expect(socket.written.withLock { $0.first?.contains("welcome") } == true)
+        }
     }
 }

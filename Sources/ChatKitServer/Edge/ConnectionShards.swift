@@ -52,8 +52,14 @@ final class ConnectionShards: Service, Sendable {
     /// Serves a connection in the next shard and returns at once, or serves it here (returning when it is
     /// done) once the shards have stopped.
     func serve(_ work: @escaping Work) async {
+        if !start(work) { await work() }
+    }
+
+    /// Starts `work` in the next shard and returns at once; `false` (and `work` is not run) once the shards have
+    /// stopped. Sockets served from event loops start their sessions' short-lived workers this way.
+    func start(_ work: @escaping Work) -> Bool {
         let index = (nextShard.wrappingAdd(1, ordering: .relaxed).oldValue & Int.max) % count
-        if !shards[index].add(work) { await work() }
+        return shards[index].add(work)
     }
 
     /// Runs the shards until a graceful shutdown or cancellation, then stops taking connections and returns once

@@ -426,7 +426,7 @@ public final class WebSocketServerTransport: ServerTransport {
                         path: path,
                         maxFrameSize: maxFrameSize,
                         isServing: { [self] in isServing },
-                        makeHandler: { [self] in makeSocketHandler(server: server) }
+                        makeHandler: { [self] in makeSocketHandler(server: server, shards: shards) }
                     ),
                     shards: shards
                 )
@@ -495,8 +495,9 @@ public final class WebSocketServerTransport: ServerTransport {
         for waiter in waiters { waiter.resume() }
     }
 
-    /// The handler of an upgraded socket of `server`'s, or `nil` when the transport no longer takes sockets.
-    private func makeSocketHandler(server: ChatServer) -> ChatSocketHandler? {
+    /// The handler of an upgraded socket of `server`'s, or `nil` when the transport no longer takes sockets. Its
+    /// session's workers run in `shards` (in the server's background actions once the shards have stopped).
+    private func makeSocketHandler(server: ChatServer, shards: ConnectionShards) -> ChatSocketHandler? {
         let id = state.withLock { state -> Int? in
             guard state.handler != nil else { return nil }
             state.nextID += 1
@@ -516,9 +517,10 @@ public final class WebSocketServerTransport: ServerTransport {
                     return state.handler != nil
                 }
                 // A shutdown that began meanwhile did not see this socket.
-                if !isServing { Task { await writer.close(Self.shutdown) } }
+                if !isServing { server.background.run { await writer.close(Self.shutdown) } }
                 return PushedSession(
-                    server: server, outbound: writer, peer: "websocket \(id)", onOpened: onOpened, onRoom: onRoom
+                    server: server, outbound: writer, peer: "websocket \(id)", onOpened: onOpened, onRoom: onRoom,
+                    spawn: { work in if !shards.start(work) { server.background.run(work) } }
                 )
             },
             onClosed: { [self] in removeLive(id) }
