@@ -30,6 +30,12 @@ final class BackgroundActions: Sendable {
         continuation.yield(action)
     }
 
+    /// Runs `action` soon, in a task of its own; `false` once ``run()`` has ended (`action` is then not run).
+    func start(_ action: @escaping Action) -> Bool {
+        if case .terminated = continuation.yield(action) { return false }
+        return true
+    }
+
     /// Runs the actions pushed with ``run(_:)`` until the task is cancelled.
     func run() async {
         await withDiscardingTaskGroup { group in
@@ -37,5 +43,6 @@ final class BackgroundActions: Sendable {
                 group.addTask(operation: action)
             }
         }
+        continuation.finish()
     }
 }

@@ -139,7 +139,8 @@ final class Outbox: Sendable {
     /// Calls `ready` once, when frames are queued or the outbox ends; at once (on this thread) if either holds
     /// already. It is called outside the outbox's lock, from whoever queued the frame: it must not wait.
     ///
-    /// A writer that is not a task uses this with ``take()``: take what is queued, write it, and ask again.
+    /// A writer that is not a task uses this with ``take()``: take what is queued, write it, and ask again. A
+    /// second call before the first callback ran replaces it.
     func whenReady(_ ready: @escaping @Sendable () -> Void) {
         let now = state.withLock { state -> Bool in
             if !state.queue.isEmpty || state.ending != nil { return true }

@@ -76,8 +76,9 @@ final class PushedSession: Sendable {
     private let onRoom: @Sendable () -> Void
     private let spawn: Spawn
 
-    /// Starts a task, as a child of a task group the server runs.
-    typealias Spawn = @Sendable (_ work: @escaping @Sendable () async -> Void) -> Void
+    /// Starts a task, as a child of a task group the server runs; `false` (and `work` is not run) once the server
+    /// has stopped running such tasks.
+    typealias Spawn = @Sendable (_ work: @escaping @Sendable () async -> Void) -> Bool
 
     /// Starts the session's `hello` deadline.
     ///
@@ -130,8 +131,9 @@ final class PushedSession: Sendable {
         if start { startWorker() }
     }
 
+    /// Starts the worker. Only a server that has stopped (cancelled) refuses it; its sockets are being closed.
     private func startWorker() {
-        spawn { await self.work() }
+        _ = spawn { await self.work() }
     }
 
     /// Answers frames until none is left, then ends; finishes the session once the peer has left.
@@ -196,7 +198,12 @@ final class PushedSession: Sendable {
         while let frame = takeFrame() {
             if await session.handleRequest(frame, user: opened.user, outbox: opened.outbox, sends: sends) {
                 let (session, sends) = (session, sends)
-                spawn { await session.appendSends(from: sends, user: opened.user, outbox: opened.outbox) }
+                let appendSends: @Sendable () async -> Void = {
+                    await session.appendSends(from: sends, user: opened.user, outbox: opened.outbox)
+                }
+                // A server that is stopping takes no new task: the sends are stored here, not dropped, so the
+                // session (and whoever waits for it) can still finish.
+                if !spawn(appendSends) { await appendSends() }
             }
             if opened.outbox.ending != nil { break }
         }

@@ -211,8 +211,9 @@ struct Session: Sendable {
     /// - Returns: Whether the caller must start a send worker (``appendSends(from:user:outbox:)``), in a task of
     ///   its own: none is running.
     ///
-    /// Never inlined: inlined, its frames (and those of ``ChatServer/perform(_:for:)``) made ``run()``'s own frame
-    /// 7.7 KB, which every connection holds for its whole life, idle or not.
+    /// Never inlined: inlined, its frames (and those of ``ChatServer/perform(_:for:)``) made
+    /// ``run(inbound:)``'s own frame 7.7 KB, which every connection served by a task holds for its whole life,
+    /// idle or not.
     @inline(never)
     func handleRequest(
         _ text: String,

@@ -42,25 +42,25 @@ struct EventLoopSocketTests {
 
     @Test func aPeerThatAnswersPingsStaysOpen() async throws {
         // Long enough for a pong from a busy test machine: the peer has a whole interval to answer.
-        try await LiveServer.run(transportConfiguration: .init(pingInterval: .milliseconds(300))) { live in
+        try await LiveServer.run(transportConfiguration: .init(pingInterval: .milliseconds(500))) { live in
             let tokens = try await live.signUp("alice")
             let hello = try hello(tokens.accessToken)
             let port = live.port
-            let answered = try await withTimeout("three pings answered") {
+            let answered = try await withTimeout("two pings answered") {
                 try await onDedicatedThread { () throws -> Int in
                     let peer = try RawWebSocketPeer(port: port)
                     _ = try peer.upgrade()
                     try peer.write(opcode: RawWebSocketPeer.text, hello)
                     var answered = 0
-                    // Three intervals with nothing but pongs from the peer: still open.
-                    while answered < 3, let ping = try peer.readFrame(opcode: RawWebSocketPeer.ping) {
+                    // Two intervals with nothing but pongs from the peer: still open.
+                    while answered < 2, let ping = try peer.readFrame(opcode: RawWebSocketPeer.ping) {
                         try peer.write(opcode: 0xA, ping.payload)
                         answered += 1
                     }
                     return answered
                 }
             }
-            #expect(answered == 3, "the socket closed after \(answered) pongs")
+            #expect(answered == 2, "the socket closed after \(answered) pongs")
         }
     }
 
@@ -117,13 +117,40 @@ struct EventLoopSocketTests {
                     let peer = try RawWebSocketPeer(port: port)
                     _ = try peer.upgrade()
                     try peer.write(opcode: RawWebSocketPeer.text, hello)
-                    let synced = try peer.readFrame(opcode: RawWebSocketPeer.text)
+                    let welcome = try peer.readFrame(opcode: RawWebSocketPeer.text)
                     try peer.write(opcode: RawWebSocketPeer.close, [0x03, 0xE9])  // 1001, going away
-                    return (synced, try peer.readFrame(opcode: RawWebSocketPeer.close))
+                    return (welcome, try peer.readFrame(opcode: RawWebSocketPeer.close))
                 }
             }
             #expect(answer.0 != nil)
             #expect(try #require(answer.1, "the close was not answered").closeCode == 1001)
+        }
+    }
+
+    /// Opens a socket, writes one frame, and returns the close frame the server answers with.
+    func closeAfter(
+        port: Int, opcode: UInt8, _ payload: [UInt8], isMasked: Bool = true
+    ) async throws -> RawWebSocketPeer.Frame? {
+        try await withTimeout("the close") {
+            try await onDedicatedThread { () throws -> RawWebSocketPeer.Frame? in
+                let peer = try RawWebSocketPeer(port: port)
+                _ = try peer.upgrade()
+                try peer.write(opcode: opcode, payload, isMasked: isMasked)
+                return try peer.readFrame(opcode: RawWebSocketPeer.close)
+            }
+        }
+    }
+
+    @Test func frameErrorsOfThePeerCloseWithTheirCodes() async throws {
+        try await LiveServer.run { live in
+            let text = Array("{}".utf8)
+            let unmasked = try await closeAfter(port: live.port, opcode: RawWebSocketPeer.text, text, isMasked: false)
+            #expect(try #require(unmasked, "an unmasked frame was not refused").closeCode == 1002)
+            let notUTF8 = try await closeAfter(port: live.port, opcode: RawWebSocketPeer.text, [0x7B, 0xFF, 0x7D])
+            #expect(try #require(notUTF8, "invalid UTF-8 was not refused").closeCode == 1007)
+            // 1005 stands for "no code" and must never be sent: answered as a protocol error.
+            let badCode = try await closeAfter(port: live.port, opcode: RawWebSocketPeer.close, [0x03, 0xED])
+            #expect(try #require(badCode, "the close was not answered").closeCode == 1002)
         }
     }
 

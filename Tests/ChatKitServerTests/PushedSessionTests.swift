@@ -60,7 +60,7 @@ struct PushedSessionTests {
             let room = ConnectionShardsTests.Gate()
             let session = PushedSession(
                 server: server, outbound: socket.writer, peer: "test", onOpened: { _ in }, onRoom: { room.open() },
-                spawn: { work in server.background.run(work) }
+                spawn: { work in server.background.start(work) }
             )
             #expect(session.received(try codec.encode(ClientFrame(id: "h", .hello(.init(token: "token-alice"))))))
             // The handshake waits on the store, so the pings pile up: the socket must be told to stop reading.

@@ -84,21 +84,22 @@ final class RawWebSocketPeer {
         }
     }
 
-    /// Writes one masked frame.
-    func write(opcode: UInt8, _ payload: [UInt8], isFinal: Bool = true) throws {
+    /// Writes one frame, masked as a client must unless `isMasked` is `false`.
+    func write(opcode: UInt8, _ payload: [UInt8], isFinal: Bool = true, isMasked: Bool = true) throws {
         var frame: [UInt8] = [(isFinal ? 0x80 : 0) | opcode]
-        let mask: [UInt8] = [0x37, 0xFA, 0x21, 0x3D]
+        let maskBit: UInt8 = isMasked ? 0x80 : 0
+        let mask: [UInt8] = isMasked ? [0x37, 0xFA, 0x21, 0x3D] : [0, 0, 0, 0]
         switch payload.count {
         case ..<126:
-            frame.append(0x80 | UInt8(payload.count))
+            frame.append(maskBit | UInt8(payload.count))
         case ..<65_536:
-            frame.append(0x80 | 126)
+            frame.append(maskBit | 126)
             frame += [UInt8(payload.count >> 8), UInt8(payload.count & 0xFF)]
         default:
-            frame.append(0x80 | 127)
+            frame.append(maskBit | 127)
             frame += (0..<8).reversed().map { UInt8((payload.count >> ($0 * 8)) & 0xFF) }
         }
-        frame += mask
+        if isMasked { frame += mask }
         frame += payload.enumerated().map { $0.element ^ mask[$0.offset % 4] }
         try send(frame)
     }

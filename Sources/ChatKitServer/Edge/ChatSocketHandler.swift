@@ -39,11 +39,18 @@ final class ChatSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
         var closeTimeout: TimeAmount
     }
 
-    /// Makes the session a socket serves, given the writer to the socket and the socket's callbacks.
+    /// Makes the session a socket serves, given the writer to the socket and the socket's callbacks; `nil` when
+    /// the server no longer takes sockets (shutting down): the socket is then closed with the reason `shutdown`.
     typealias SessionMaker = @Sendable (
         _ writer: OutboundWriter, _ onOpened: @escaping @Sendable (Outbox) -> Void,
         _ onRoom: @escaping @Sendable () -> Void
-    ) -> PushedSession
+    ) -> PushedSession?
+
+    /// Why a socket that arrives while the server is shutting down is closed.
+    static let shutdown = CloseReason(code: "shutdown", message: "The server is shutting down; reconnect later.")
+
+    /// Writes handed to the event loop and not yet run, above which a session's write waits for the loop.
+    static let maximumWritesInFlight = 256
 
     /// Room left before the payload of each frame written, for the frame header (at most 10 bytes from a server),
     /// so the encoder writes header and payload as one buffer.
@@ -55,6 +62,8 @@ final class ChatSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
         let isWritable = Atomic<Bool>(true)
         /// A close frame was sent, or the socket closed: writes fail.
         let isClosing = Atomic<Bool>(false)
+        /// Writes handed to the event loop without waiting, not yet run.
+        let writesInFlight = Atomic<Int>(0)
     }
 
     private let settings: Settings
@@ -66,6 +75,8 @@ final class ChatSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var outbox: Outbox?
     /// The fragments of a message still arriving.
     private var fragments: ByteBuffer?
+    /// Whether the message arriving in fragments is text (else binary).
+    private var fragmentsAreText = false
     /// The session has too many frames to answer: reads wait.
     private var isReadingPaused = false
     private var hasPendingRead = false
@@ -99,6 +110,9 @@ final class ChatSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
             { outbox in eventLoop.execute { handler.value.attach(outbox) } },
             { eventLoop.execute { handler.value.resumeReading() } }
         )
+        guard session != nil else {
+            return closeForSession(Self.shutdown)
+        }
         if let interval = settings.pingInterval {
             pinger = eventLoop.scheduleRepeatedTask(initialDelay: interval, delay: interval) { _ in
                 handler.value.ping()
@@ -127,9 +141,11 @@ final class ChatSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
         closeTimeout?.cancel()
         closeTimeout = nil
         fragments = nil
-        // The session holds this handler through its callbacks until it finishes; let go of it here.
+        // The session (and the outbox, through the session's writer) hold this handler until the session
+        // finishes; let go of both here, or neither would ever be freed.
         session?.inboundEnded()
         session = nil
+        outbox = nil
         onClosed()
     }
 
@@ -154,15 +170,23 @@ final class ChatSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let frame = unwrapInboundIn(data)
         isAwaitingPeer = false
+        guard !isClosed else { return }
+        guard frame.maskKey != nil else {
+            return fail(code: .protocolError, "Frames from a client must be masked.")
+        }
+        guard !frame.rsv1, !frame.rsv2, !frame.rsv3 else {
+            return fail(code: .protocolError, "No extension was negotiated; the reserved bits must be clear.")
+        }
         switch frame.opcode {
         case .text, .binary:
             guard fragments == nil else {
                 return fail(code: .protocolError, "A new message began before the last one ended.")
             }
             if frame.fin {
-                deliver(frame.unmaskedData)
+                deliver(frame.unmaskedData, isText: frame.opcode == .text)
             } else {
                 fragments = frame.unmaskedData
+                fragmentsAreText = frame.opcode == .text
                 checkMessageSize(fragments?.readableBytes ?? 0)
             }
         case .continuation:
@@ -173,7 +197,7 @@ final class ChatSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
             var data = frame.unmaskedData
             buffer.writeBuffer(&data)
             guard checkMessageSize(buffer.readableBytes) else { return }
-            if frame.fin { deliver(buffer) } else { fragments = buffer }
+            if frame.fin { deliver(buffer, isText: fragmentsAreText) } else { fragments = buffer }
         case .ping:
             guard !isCloseSent else { return }
             var payload = frame.unmaskedData
@@ -190,16 +214,16 @@ final class ChatSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
             if isCloseSent {
                 context.close(promise: nil)
             } else {
-                // Answer with the peer's own code, then close.
+                // Answer with the peer's own code when it is one a peer may send (RFC 6455 7.4), then close.
                 var payload = frame.unmaskedData
-                let code = payload.readInteger(as: UInt16.self) ?? 1000
-                isCloseSent = true
-                flags.isClosing.store(true, ordering: .relaxed)
-                var data = context.channel.allocator.buffer(capacity: 2)
-                data.writeInteger(code)
-                let channel = context.channel
-                context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .connectionClose, data: data)))
-                    .whenComplete { _ in channel.close(promise: nil) }
+                switch (payload.readableBytes, payload.readInteger(as: UInt16.self)) {
+                case (0, _):
+                    sendClose(code: .normalClosure, text: "", isAnswer: true)
+                case (_, let code?) where Self.isSendable(closeCode: code):
+                    sendClose(code: WebSocketErrorCode(codeNumber: Int(code)), text: "", isAnswer: true)
+                default:
+                    sendClose(code: .protocolError, text: "Invalid close frame.", isAnswer: true)
+                }
             }
         default:
             fail(code: .protocolError, "Unknown frame type.")
@@ -215,9 +239,28 @@ final class ChatSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
         return false
     }
 
-    private func deliver(_ buffer: ByteBuffer) {
+    /// Hands a whole message to the session. A text message must be UTF-8 (RFC 6455 8.1); a binary one is read
+    /// as UTF-8 text, invalid bytes replaced, so that it fails to decode and is answered in-band.
+    private func deliver(_ buffer: ByteBuffer, isText: Bool) {
         guard checkMessageSize(buffer.readableBytes), !isCloseSent, let session else { return }
-        if !session.received(String(buffer: buffer)) { isReadingPaused = true }
+        let text: String
+        if isText {
+            guard let valid = String(validating: buffer.readableBytesView, as: UTF8.self) else {
+                return fail(code: .dataInconsistentWithMessage, "A text message must be UTF-8.")
+            }
+            text = valid
+        } else {
+            text = String(buffer: buffer)
+        }
+        if !session.received(text) { isReadingPaused = true }
+    }
+
+    /// Whether a peer may send `code` in a close frame (RFC 6455 7.4.1 and 7.4.2).
+    private static func isSendable(closeCode code: UInt16) -> Bool {
+        switch code {
+        case 1000...1003, 1007...1011, 3000...4999: true
+        default: false
+        }
     }
 
     /// Closes the socket after a protocol error of the peer's.
@@ -319,7 +362,9 @@ final class ChatSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
         sendClose(code: WebSocketCloseCodes.code(for: reason), text: WebSocketCloseCodes.text(for: reason))
     }
 
-    private func sendClose(code: WebSocketErrorCode, text: String) {
+    /// Sends a close frame. The socket closes when the peer answers it, or once it is written if it is the answer
+    /// (`isAnswer`) to the peer's, and after ``Settings/closeTimeout`` in any case. Reads go on, to see the answer.
+    private func sendClose(code: WebSocketErrorCode, text: String, isAnswer: Bool = false) {
         guard let context, !isCloseSent else { return }
         isCloseSent = true
         flags.isClosing.store(true, ordering: .relaxed)
@@ -328,14 +373,22 @@ final class ChatSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
         data.writeString(text)
         let channel = context.channel
         context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .connectionClose, data: data)))
-            .whenFailure { _ in channel.close(promise: nil) }
+            .whenComplete { result in
+                if case .failure = result {
+                    channel.close(promise: nil)
+                } else if isAnswer {
+                    channel.close(promise: nil)
+                }
+            }
         closeTimeout = context.eventLoop.scheduleTask(in: settings.closeTimeout) { channel.close(promise: nil) }
+        resumeReading()
     }
 
-    /// Pings the peer, or closes the socket if nothing arrived since the last ping.
+    /// Pings the peer, or closes the socket if nothing arrived since the last ping (unless this server paused the
+    /// reads: the peer's answer may be waiting unread).
     private func ping() {
         guard let context, !isCloseSent else { return }
-        if isAwaitingPeer {
+        if isAwaitingPeer, !isReadingPaused {
             let reason = CloseReason(code: "idle", message: "No answer to the server's pings; reconnect.")
             session?.inboundEnded()
             sendClose(code: WebSocketCloseCodes.code(for: reason), text: WebSocketCloseCodes.text(for: reason))
@@ -361,12 +414,22 @@ final class ChatSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
         return OutboundWriter(
             write: { text in
                 guard !flags.isClosing.load(ordering: .relaxed) else { throw ConnectionClosedError() }
-                guard flags.isWritable.load(ordering: .relaxed) else {
-                    return try await eventLoop.flatSubmit {
-                        handler.value.writeForSession(text) ?? eventLoop.makeFailedFuture(ConnectionClosedError())
-                    }.get()
+                let inFlight = flags.writesInFlight.wrappingAdd(1, ordering: .relaxed).newValue
+                guard flags.isWritable.load(ordering: .relaxed), inFlight <= Self.maximumWritesInFlight else {
+                    // Waits for the writes handed over before this one, and for the peer if it is slow.
+                    flags.writesInFlight.wrappingSubtract(1, ordering: .relaxed)
+                    do {
+                        return try await eventLoop.flatSubmit {
+                            handler.value.writeForSession(text) ?? eventLoop.makeFailedFuture(ConnectionClosedError())
+                        }.get()
+                    } catch {
+                        throw ConnectionClosedError()
+                    }
                 }
-                eventLoop.execute { _ = handler.value.writeForSession(text) }
+                eventLoop.execute {
+                    flags.writesInFlight.wrappingSubtract(1, ordering: .relaxed)
+                    _ = handler.value.writeForSession(text)
+                }
             },
             close: { reason in
                 try? await eventLoop.submit { handler.value.closeForSession(reason) }.get()

@@ -22,9 +22,11 @@ import NIOWebSocket
 import ServiceLifecycle
 import Synchronization
 
-/// A ``ChatKitCore/ServerTransport`` that serves ChatKit's realtime protocol over WebSocket, on Hummingbird.
+/// A ``ChatKitCore/ServerTransport`` that serves ChatKit's realtime protocol over WebSocket, with HTTP on
+/// Hummingbird.
 ///
-/// Each WebSocket becomes a ``ChatKitCore/Connection``: text frames in, text frames out, closed with a reason.
+/// Each WebSocket carries one session: text frames in, text frames out, closed with a reason (a
+/// ``ChatKitCore/Connection``, or pushed frames for the sockets served from event loops; see below).
 /// Use it one of two ways:
 ///
 /// - **Standalone**: ``init(configuration:httpRoutes:webFiles:logger:onListening:)`` listens on its own host and port
@@ -80,7 +82,8 @@ public final class WebSocketServerTransport: ServerTransport {
         /// How often the server pings an idle client; a client that does not answer within the next period is
         /// disconnected. `nil` disables pings. Default 30 seconds.
         public var pingInterval: Duration?
-        /// How long to wait for the client's close frame after sending ours. Default 5 seconds.
+        /// How long to wait for the client's close frame after sending ours (and, for sockets served from event
+        /// loops, for our answer to the client's to be written) before the socket is closed. Default 5 seconds.
         public var closeTimeout: Duration
         /// The server name reported in the `Server` header when standalone; `nil` sends none. Default `nil`.
         public var serverName: String?
@@ -341,7 +344,11 @@ public final class WebSocketServerTransport: ServerTransport {
     /// Closes the sockets still open once the application has stopped: those served from event loops have no task
     /// that would see the cancellation.
     private func closePushedSockets() async {
-        let live = state.withLock { Array($0.live.values) }
+        let live = state.withLock { state in
+            // No socket is taken from now on (`makeSocketHandler`), so none is missed.
+            state.handler = nil
+            return Array(state.live.values)
+        }
         for writer in live { await writer.close(Self.shutdown) }
     }
 
@@ -512,15 +519,16 @@ public final class WebSocketServerTransport: ServerTransport {
         return ChatSocketHandler(
             settings: settings,
             makeSession: { [self] writer, onOpened, onRoom in
+                // A shutdown that began since the upgrade did not see this socket: the handler closes it.
                 let isServing = state.withLock { state in
+                    guard state.handler != nil else { return false }
                     state.live[id] = writer
-                    return state.handler != nil
+                    return true
                 }
-                // A shutdown that began meanwhile did not see this socket.
-                if !isServing { server.background.run { await writer.close(Self.shutdown) } }
+                guard isServing else { return nil }
                 return PushedSession(
                     server: server, outbound: writer, peer: "websocket \(id)", onOpened: onOpened, onRoom: onRoom,
-                    spawn: { work in if !shards.start(work) { server.background.run(work) } }
+                    spawn: { work in shards.start(work) || server.background.start(work) }
                 )
             },
             onClosed: { [self] in removeLive(id) }
