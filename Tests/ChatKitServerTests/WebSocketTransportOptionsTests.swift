@@ -164,21 +164,30 @@ enum BlockingTCP {
         var description: String
     }
 
-    /// Connects, sends `text`, and reads until the answer contains `terminator` or the peer closes.
-    static func exchange(port: Int, send text: String, until terminator: String) throws -> String {
+    /// A blocking socket connected to 127.0.0.1:`port`; the caller closes it.
+    static func connect(port: Int) throws -> Int32 {
         let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard socket >= 0 else { throw Failure(description: "socket() failed") }
-        defer { close(socket) }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = in_port_t(UInt16(port).bigEndian)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         let connected = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                Glibc.connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
             }
         }
-        guard connected == 0 else { throw Failure(description: "connect() failed") }
+        guard connected == 0 else {
+            close(socket)
+            throw Failure(description: "connect() failed")
+        }
+        return socket
+    }
+
+    /// Connects, sends `text`, and reads until the answer contains `terminator` or the peer closes.
+    static func exchange(port: Int, send text: String, until terminator: String) throws -> String {
+        let socket = try connect(port: port)
+        defer { close(socket) }
         let bytes = Array(text.utf8)
         guard Glibc.send(socket, bytes, bytes.count, 0) == bytes.count else { throw Failure(description: "send() failed") }
         var answer: [UInt8] = []
