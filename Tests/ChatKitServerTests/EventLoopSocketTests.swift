@@ -10,7 +10,8 @@
 //===----------------------------------------------------------------------===//
 
 import ChatKitCore
-import ChatKitServer
+@testable import ChatKitServer
+import Synchronization
 import Testing
 
 /// The WebSocket protocol as the standalone server's sockets speak it (`ChatSocketHandler`, served from event
@@ -151,6 +152,35 @@ struct EventLoopSocketTests {
             // 1005 stands for "no code" and must never be sent: answered as a protocol error.
             let badCode = try await closeAfter(port: live.port, opcode: RawWebSocketPeer.close, [0x03, 0xED])
             #expect(try #require(badCode, "the close was not answered").closeCode == 1002)
+        }
+    }
+
+    @Test func closedSocketsFreeTheirHandlers() async throws {
+        try await LiveServer.run { live in
+            let tokens = try await live.signUp("alice")
+            let hello = try hello(tokens.accessToken)
+            let port = live.port
+            // Sessions ended by the peer's close, by a protocol error of the peer's, and by the peer dropping the
+            // connection.
+            try await withTimeout("three sockets opened and closed") {
+                try await onDedicatedThread {
+                    for ending in 0..<3 {
+                        let peer = try RawWebSocketPeer(port: port)
+                        _ = try peer.upgrade()
+                        try peer.write(opcode: RawWebSocketPeer.text, hello)
+                        _ = try peer.readFrame(opcode: RawWebSocketPeer.text)
+                        switch ending {
+                        case 0: try peer.write(opcode: RawWebSocketPeer.close, [0x03, 0xE8])
+                        case 1: try peer.write(opcode: RawWebSocketPeer.text, Array("{}".utf8), isMasked: false)
+                        default: continue  // the peer goes out of scope: its socket closes
+                        }
+                        _ = try peer.readFrame(opcode: RawWebSocketPeer.close)
+                    }
+                }
+            }
+            try await waitUntil("every handler freed") {
+                live.transport.socketHandlerCount.load(ordering: .relaxed) == 0
+            }
         }
     }
 

@@ -70,6 +70,7 @@ final class ChatSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private let flags = Flags()
     private let makeSession: SessionMaker
     private let onClosed: @Sendable () -> Void
+    private let onFreed: @Sendable () -> Void
     private var context: ChannelHandlerContext?
     private var session: PushedSession?
     private var outbox: Outbox?
@@ -93,11 +94,20 @@ final class ChatSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
     ///   - settings: Limits and timings.
     ///   - makeSession: Makes the session, once the handler is in the pipeline.
     ///   - onClosed: Called once when the socket has closed.
-    init(settings: Settings, makeSession: @escaping SessionMaker, onClosed: @escaping @Sendable () -> Void) {
+    ///   - onFreed: Called when the handler is freed (a transport counts its handlers, to show none leaks).
+    init(
+        settings: Settings,
+        makeSession: @escaping SessionMaker,
+        onClosed: @escaping @Sendable () -> Void,
+        onFreed: @escaping @Sendable () -> Void = {}
+    ) {
         self.settings = settings
         self.makeSession = makeSession
         self.onClosed = onClosed
+        self.onFreed = onFreed
     }
+
+    deinit { onFreed() }
 
     // MARK: Lifecycle
 

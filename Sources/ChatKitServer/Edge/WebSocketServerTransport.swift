@@ -200,6 +200,9 @@ public final class WebSocketServerTransport: ServerTransport {
     private let logger: Logger
     private let onListening: @Sendable (_ host: String, _ port: Int) async -> Void
     private let state = Mutex(State())
+    /// Socket handlers (``ChatSocketHandler``) made and not yet freed: 0 once every socket closed, unless one
+    /// leaks.
+    let socketHandlerCount = Atomic<Int>(0)
 
     /// Creates a standalone transport that listens while ``serve(_:)`` runs.
     ///
@@ -511,6 +514,7 @@ public final class WebSocketServerTransport: ServerTransport {
             return state.nextID
         }
         guard let id else { return nil }
+        socketHandlerCount.wrappingAdd(1, ordering: .relaxed)
         let settings = ChatSocketHandler.Settings(
             maxMessageSize: configuration.maxMessageSize,
             pingInterval: configuration.pingInterval.map { TimeAmount($0) },
@@ -531,7 +535,8 @@ public final class WebSocketServerTransport: ServerTransport {
                     spawn: { work in shards.start(work) || server.background.start(work) }
                 )
             },
-            onClosed: { [self] in removeLive(id) }
+            onClosed: { [self] in removeLive(id) },
+            onFreed: { [self] in socketHandlerCount.wrappingSubtract(1, ordering: .relaxed) }
         )
     }
 
