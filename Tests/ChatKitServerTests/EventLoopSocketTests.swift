@@ -9,8 +9,10 @@
 //
 //===----------------------------------------------------------------------===//
 
+import ChatKitClient
 import ChatKitCore
 @testable import ChatKitServer
+import Dispatch
 import Synchronization
 import Testing
 
@@ -181,6 +183,46 @@ struct EventLoopSocketTests {
             try await waitUntil("every handler freed") {
                 live.transport.socketHandlerCount.load(ordering: .relaxed) == 0
             }
+        }
+    }
+
+    @Test func aPeerThatStopsReadingGetsEverythingInOrderOnceItReadsAgain() async throws {
+        try await LiveServer.run { live in
+            let aliceTokens = try await live.signUp("alice")
+            let bobTokens = try await live.signUp("bob")
+            let alice = try await live.connect(aliceTokens.accessToken)
+            let chat = try await alice.client.createDirectConversation(with: bobTokens.user.id)
+            let hello = try hello(bobTokens.accessToken)
+            let port = live.port
+            let count = 200
+            let isOpen = ConnectionShardsTests.Gate()
+            let sent = DispatchSemaphore(value: 0)
+            // Bob's socket takes 4 KB at a time and is not read while 6.4 MB are sent to it: the server's socket
+            // stops being writable and the events wait in bob's outbox until he reads again.
+            async let read = onDedicatedThread { () throws -> [String] in
+                let bob = try RawWebSocketPeer(port: port, receiveBufferSize: 4096)
+                _ = try bob.upgrade()
+                try bob.write(opcode: RawWebSocketPeer.text, hello)
+                while let frame = try bob.readFrame(opcode: RawWebSocketPeer.text), !frame.text.contains("synced") {}
+                isOpen.open()
+                guard sent.wait(timeout: .now() + 60) == .success else { return [] }
+                var bodies: [String] = []
+                let codec = WireCodec()
+                while bodies.count < count, let frame = try bob.readFrame(opcode: RawWebSocketPeer.text) {
+                    guard case .event(let event) = try codec.decodeServerFrame(frame.text),
+                        let body = event.message?.body
+                    else { continue }
+                    bodies.append(String(body.prefix { $0 != " " }))
+                }
+                return bodies
+            }
+            try await withTimeout("bob's session to open") { await isOpen.wait() }
+            let padding = String(repeating: "x", count: 32 * 1024)
+            for number in 0..<count { _ = try await alice.client.send("\(number) \(padding)", to: chat.id) }
+            sent.signal()
+            // Bounded by the reader itself: each read gives up after 5 s without data.
+            let bodies = try await read
+            #expect(bodies == (0..<count).map { "\($0)" }, "\(bodies.count) of \(count) messages, or out of order")
         }
     }
 

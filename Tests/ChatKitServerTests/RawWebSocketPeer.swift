@@ -44,9 +44,10 @@ final class RawWebSocketPeer {
     private let socket: Int32
     private var received: [UInt8] = []
 
-    /// Connects to 127.0.0.1:`port` and sends an HTTP request; ``upgrade(path:)`` or ``response()`` reads the answer.
-    init(port: Int) throws {
-        socket = try BlockingTCP.connect(port: port)
+    /// Connects to 127.0.0.1:`port` (with a small receive buffer, to play a slow peer, if `receiveBufferSize` is
+    /// given); ``upgrade(path:)`` then opens the WebSocket.
+    init(port: Int, receiveBufferSize: Int32? = nil) throws {
+        socket = try BlockingTCP.connect(port: port, receiveBufferSize: receiveBufferSize)
         var timeout = timeval(tv_sec: 5, tv_usec: 0)
         setsockopt(socket, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
     }

@@ -164,10 +164,14 @@ enum BlockingTCP {
         var description: String
     }
 
-    /// A blocking socket connected to 127.0.0.1:`port`; the caller closes it.
-    static func connect(port: Int) throws -> Int32 {
+    /// A blocking socket connected to 127.0.0.1:`port`, with a receive buffer of `receiveBufferSize` bytes if
+    /// given (a small one makes the peer slow to take data); the caller closes it.
+    static func connect(port: Int, receiveBufferSize: Int32? = nil) throws -> Int32 {
         let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard socket >= 0 else { throw Failure(description: "socket() failed") }
+        if var size = receiveBufferSize {
+            setsockopt(socket, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+        }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = in_port_t(UInt16(port).bigEndian)
