@@ -131,9 +131,10 @@ final class PushedSession: Sendable {
         if start { startWorker() }
     }
 
-    /// Starts the worker. Only a server that has stopped (cancelled) refuses it; its sockets are being closed.
+    /// Starts the worker. Only a server that was cancelled refuses it: the session then does not finish (its
+    /// registry entry and presence go with the server), and a later frame may try again.
     private func startWorker() {
-        _ = spawn { await self.work() }
+        if !spawn({ await self.work() }) { state.withLock { $0.isWorking = false } }
     }
 
     /// Answers frames until none is left, then ends; finishes the session once the peer has left.

@@ -200,6 +200,7 @@ struct EventLoopSocketTests {
             // Bob's socket takes 4 KB at a time and is not read while 6.4 MB are sent to it: the server's socket
             // stops being writable and the events wait in bob's outbox until he reads again.
             async let read = onDedicatedThread { () throws -> [String] in
+                defer { isOpen.open() }  // also when the peer fails, so that the test does not wait forever
                 let bob = try RawWebSocketPeer(port: port, receiveBufferSize: 4096)
                 _ = try bob.upgrade()
                 try bob.write(opcode: RawWebSocketPeer.text, hello)
@@ -217,9 +218,13 @@ struct EventLoopSocketTests {
                 return bodies
             }
             try await withTimeout("bob's session to open") { await isOpen.wait() }
-            let padding = String(repeating: "x", count: 32 * 1024)
-            for number in 0..<count { _ = try await alice.client.send("\(number) \(padding)", to: chat.id) }
-            sent.signal()
+            do {
+                defer { sent.signal() }
+                let padding = String(repeating: "x", count: 32 * 1024)
+                try await withTimeout("the sends", .seconds(60)) {
+                    for number in 0..<count { _ = try await alice.client.send("\(number) \(padding)", to: chat.id) }
+                }
+            }
             // Bounded by the reader itself: each read gives up after 5 s without data.
             let bodies = try await read
             #expect(bodies == (0..<count).map { "\($0)" }, "\(bodies.count) of \(count) messages, or out of order")

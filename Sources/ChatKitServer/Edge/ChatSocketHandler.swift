@@ -89,6 +89,8 @@ final class ChatSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var pinger: RepeatedTask?
     /// Nothing arrived since the last ping.
     private var isAwaitingPeer = false
+    /// Reads were paused at some time since the last ping: the peer's answer may have waited unread.
+    private var wasPausedSinceLastPing = false
 
     /// - Parameters:
     ///   - settings: Limits and timings.
@@ -123,6 +125,7 @@ final class ChatSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
         guard session != nil else {
             return closeForSession(Self.shutdown)
         }
+        flags.isWritable.store(context.channel.isWritable, ordering: .relaxed)
         if let interval = settings.pingInterval {
             pinger = eventLoop.scheduleRepeatedTask(initialDelay: interval, delay: interval) { _ in
                 handler.value.ping()
@@ -262,13 +265,16 @@ final class ChatSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
         } else {
             text = String(buffer: buffer)
         }
-        if !session.received(text) { isReadingPaused = true }
+        if !session.received(text) {
+            isReadingPaused = true
+            wasPausedSinceLastPing = true
+        }
     }
 
     /// Whether a peer may send `code` in a close frame (RFC 6455 7.4.1 and 7.4.2).
     private static func isSendable(closeCode code: UInt16) -> Bool {
         switch code {
-        case 1000...1003, 1007...1011, 3000...4999: true
+        case 1000...1003, 1007...1014, 3000...4999: true
         default: false
         }
     }
@@ -299,6 +305,8 @@ final class ChatSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// Writes the session's outbox from now on.
     private func attach(_ outbox: Outbox) {
+        // Once closed, holding the outbox would keep the handler alive through it (see `closed()`).
+        guard !isClosed else { return }
         self.outbox = outbox
         writeOutbox()
     }
@@ -363,7 +371,7 @@ final class ChatSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// Writes what the outbox still holds, then the close frame; the socket closes when the peer answers it or
     /// after ``Settings/closeTimeout``.
     private func closeForSession(_ reason: CloseReason) {
-        guard let context, !isCloseSent else { return }
+        guard let context, !isCloseSent, !isClosed else { return }
         if let outbox {
             while let frames = outbox.take(), !frames.isEmpty {
                 for frame in frames { write(frame, context: context) }
@@ -375,7 +383,7 @@ final class ChatSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// Sends a close frame. The socket closes when the peer answers it, or once it is written if it is the answer
     /// (`isAnswer`) to the peer's, and after ``Settings/closeTimeout`` in any case. Reads go on, to see the answer.
     private func sendClose(code: WebSocketErrorCode, text: String, isAnswer: Bool = false) {
-        guard let context, !isCloseSent else { return }
+        guard let context, !isCloseSent, !isClosed else { return }
         isCloseSent = true
         flags.isClosing.store(true, ordering: .relaxed)
         var data = context.channel.allocator.buffer(capacity: 2 + text.utf8.count)
@@ -395,10 +403,12 @@ final class ChatSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     /// Pings the peer, or closes the socket if nothing arrived since the last ping (unless this server paused the
-    /// reads: the peer's answer may be waiting unread).
+    /// reads meanwhile: the peer's answer may have waited unread).
     private func ping() {
         guard let context, !isCloseSent else { return }
-        if isAwaitingPeer, !isReadingPaused {
+        let wasPaused = isReadingPaused || wasPausedSinceLastPing
+        wasPausedSinceLastPing = false
+        if isAwaitingPeer, !wasPaused {
             let reason = CloseReason(code: "idle", message: "No answer to the server's pings; reconnect.")
             session?.inboundEnded()
             sendClose(code: WebSocketCloseCodes.code(for: reason), text: WebSocketCloseCodes.text(for: reason))
