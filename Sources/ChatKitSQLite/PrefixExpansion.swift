@@ -17,9 +17,8 @@ import GRDB
 /// FTS5 answers a prefix query (`"word12" *`) by merging the posting lists of every indexed word with that
 /// prefix into one list before it returns the first row, whatever the query's `LIMIT`: 35–50 ms for a prefix of
 /// 111 words at a million messages. An `OR` of the same words is read lazily, newest first, so a search that
-/// wants the newest 2,000 matches reads about that many postings: 9 ms for the same query, plus 8 ms to list the
-/// words. The words come from an `fts5vocab` table over the index, `temp.messageSearchWords`, which every
-/// connection creates when it opens (``createWordsTable(_:)``; a temporary table, not part of the schema).
+/// wants the newest 2,000 matches reads about that many postings: 5–10 ms for the same query. The words come from
+/// the `searchWord` table (``SearchWords``), one range scan.
 ///
 /// A prefix of more than ``maximumWords`` words keeps FTS5's own prefix query: an `OR` of thousands of words
 /// would cost more than the merge. Terms are joined with an explicit `AND`: FTS5 joins adjacent phrases
@@ -28,38 +27,18 @@ enum PrefixExpansion {
     /// The most words a prefix is rewritten into.
     static let maximumWords = 256
 
-    /// Creates the connection's `temp.messageSearchWords` (the words of the search index, one row each). It
-    /// only names the index, so a connection may create it before the migrations make the index.
-    static func createWordsTable(_ db: Database) throws {
-        try db.execute(
-            sql: """
-                CREATE VIRTUAL TABLE IF NOT EXISTS temp.messageSearchWords
-                USING fts5vocab(main, messageSearch, 'row')
-                """
-        )
-    }
-
     /// The FTS5 match pattern of `term`: a prefix term as the `OR` of its words (FTS5's prefix query when there
-    /// are none or more than ``maximumWords``), any other term as a quoted word.
+    /// are none, more than ``maximumWords``, or no `searchWord` table: a database migrated only up to an older
+    /// schema), any other term as a quoted word.
     ///
     /// Only an ASCII prefix is rewritten. FTS5 folds the prefix of its own query with its tokenizer, while the
     /// words are looked up here by the prefix as ``ChatKitCore/SearchText`` folded it; the two fold ASCII alike
     /// (lowercase letters and digits stay as they are), other scripts not always.
-    static func pattern(_ term: SearchText.Term, _ db: Database) throws -> String {
+    static func pattern(_ term: SearchText.Term, hasWordTable: Bool, _ db: Database) throws -> String {
         guard term.isPrefix else { return quoted(term.word) }
         let native = quoted(term.word) + " *"
-        guard term.word.utf8.allSatisfy({ $0 < 0x80 }) else { return native }
-        // Every word with the prefix compares at least equal to the prefix and below the prefix followed by the
-        // highest code point (SQLite compares text bytewise, and UTF-8 keeps code point order).
-        let words = try String.fetchAll(
-            db.cachedStatement(
-                sql: """
-                    SELECT term FROM temp.messageSearchWords
-                    WHERE term >= ?1 AND term < ?1 || char(1114111) ORDER BY term LIMIT ?2
-                    """
-            ),
-            arguments: [term.word, maximumWords + 1]
-        )
+        guard hasWordTable, term.word.utf8.allSatisfy({ $0 < 0x80 }) else { return native }
+        let words = try SearchWords.words(withPrefix: term.word, limit: maximumWords + 1, db)
         guard !words.isEmpty, words.count <= maximumWords else { return native }
         return "(" + words.map(quoted).joined(separator: " OR ") + ")"
     }

@@ -233,9 +233,12 @@ extension SQLiteChatStore {
     }
 
     public func editMessage(_ id: MessageID, body: String, by user: UserID) async throws -> Message {
-        try await write { context in
+        let addsWords = searchIndex.addsWords
+        return try await write { context in
             let original = try Lookups.visibleMessage(context.db, id, user, context.decoder).message
             try MembershipRules.checkCanEdit(original, body: body, actor: user)
+            // The update trigger indexes the new body of an indexed row; prefix searches must list its words.
+            if addsWords { try SearchWords.add(wordsOf: [body], context.db) }
             var message = original
             message.body = body
             message.editedAt = context.now

@@ -37,6 +37,7 @@ extension SQLiteChatStore {
     {
         try MembershipRules.validateLimit(limit)
         let text = SearchText(query: query)
+        let hasWordTable = searchIndex.addsWords
         let first = try await readInBackground { db -> (hits: [SearchHit], unindexed: ClosedRange<Int64>?) in
             if let conversation { _ = try Lookups.memberConversation(db, conversation, user) }
             guard !text.terms.isEmpty, limit > 0 else { return ([], nil) }
@@ -44,12 +45,12 @@ extension SQLiteChatStore {
             if progress.lastRow > progress.indexedUpTo {
                 return ([], (progress.indexedUpTo + 1)...progress.lastRow)
             }
-            return (try Self.searchIndex(db, text, user, conversation, limit), nil)
+            return (try Self.searchIndex(db, text, hasWordTable, user, conversation, limit), nil)
         }
         guard let unindexed = first.unindexed else { return first.hits }
         try? await searchIndex.catchUp()
         return try await readInBackground { db in
-            var hits = try Self.searchIndex(db, text, user, conversation, limit)
+            var hits = try Self.searchIndex(db, text, hasWordTable, user, conversation, limit)
             let indexedUpTo = try SearchIndex.progress(db).indexedUpTo
             if hits.count < limit, indexedUpTo < unindexed.upperBound {
                 let range = max(indexedUpTo + 1, unindexed.lowerBound)...unindexed.upperBound
@@ -68,11 +69,12 @@ extension SQLiteChatStore {
     private static func searchIndex(
         _ db: Database,
         _ text: SearchText,
+        _ hasWordTable: Bool,
         _ user: UserID,
         _ conversation: ConversationID?,
         _ limit: Int
     ) throws -> [SearchHit] {
-        let patterns = try text.terms.map { try PrefixExpansion.pattern($0, db) }
+        let patterns = try text.terms.map { try PrefixExpansion.pattern($0, hasWordTable: hasWordTable, db) }
         var arguments: StatementArguments = [patterns.joined(separator: " AND "), user.rawValue]
         var restriction = ""
         if let conversation {

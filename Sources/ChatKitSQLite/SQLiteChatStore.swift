@@ -84,7 +84,6 @@ public final class SQLiteChatStore: ChatStore {
         let maximumSize = configuration.limits.maximumDatabaseSize
         grdb.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = \(synchronous)")
-            try PrefixExpansion.createWordsTable(db)
             // Checkpoints run in the background (see `Checkpointer`); this is the writer's backstop.
             try db.execute(sql: "PRAGMA wal_autocheckpoint = \(Checkpointer.writerCheckpointPages)")
             if let maximumSize {
@@ -109,7 +108,10 @@ public final class SQLiteChatStore: ChatStore {
         let now = configuration.now
         let statistics = self.statistics
         let messageIDs = self.messageIDs
-        let searchIndex = SearchIndex(writer: writer)
+        let searchIndex = SearchIndex(
+            writer: writer,
+            addsWords: Schema.includes(Schema.v5, upTo: lastMigration)
+        )
         self.searchIndex = searchIndex
         let checkpointer = self.checkpointer
         appends = GroupCommit(maximumBatchSize: configuration.maximumBatchSize) { batch in
@@ -134,7 +136,7 @@ public final class SQLiteChatStore: ChatStore {
             checkpointer?.noteCommit()
             return results
         }
-        if lastMigration != Schema.v1 && lastMigration != Schema.v2 {
+        if Schema.includes(Schema.v3, upTo: lastMigration) {
             // Rows a crashed process appended but did not index yet (the schema has `searchProgress` since v3).
             searchIndex.noteAppends()
         }

@@ -16,7 +16,7 @@ import Synchronization
 ///
 /// Indexing a message in the transaction that appends it made FTS5 write a new index segment per group commit:
 /// about half of an append's work. Since `Schema.v3` appends do not touch the index. Every message row up to
-/// `searchProgress.indexedUpTo` is indexed, none above it; ``indexPending(_:)`` indexes the rows above it in
+/// `searchProgress.indexedUpTo` is indexed, none above it; ``indexPending(_:addingWords:)`` indexes the rows above it in
 /// one statement (a few microseconds a row in batches of thousands, against about 50 in batches of 16).
 ///
 /// It runs
@@ -41,16 +41,20 @@ final class SearchIndex: Sendable {
     }
 
     private let writer: any DatabaseWriter
+    /// Whether the database has `searchWord` (`Schema.v5`), which each batch's words go into.
+    let addsWords: Bool
     private let state = Mutex(State())
 
-    init(writer: any DatabaseWriter) {
+    init(writer: any DatabaseWriter, addsWords: Bool) {
         self.writer = writer
+        self.addsWords = addsWords
     }
 
     /// Indexes every message row above the high-water mark inside the current write transaction, and moves the
-    /// mark. Returns how many rows it indexed.
+    /// mark; adds the rows' words to `searchWord` if `addingWords` (a database at `Schema.v5` or later). Returns
+    /// how many rows it indexed.
     @discardableResult
-    static func indexPending(_ db: Database) throws -> Int {
+    static func indexPending(_ db: Database, addingWords: Bool) throws -> Int {
         guard let row = try Row.fetchOne(
             db.cachedStatement(
                 sql: """
@@ -60,6 +64,13 @@ final class SearchIndex: Sendable {
         ) else { return 0 }
         let indexedUpTo: Int64 = row[0]
         guard let last = row[1] as Int64?, last > indexedUpTo else { return 0 }
+        if addingWords {
+            let bodies = try String.fetchAll(
+                db.cachedStatement(sql: "SELECT body FROM message WHERE rowNumber > ? AND rowNumber <= ?"),
+                arguments: [indexedUpTo, last]
+            )
+            try SearchWords.add(wordsOf: bodies, db)
+        }
         try db.cachedStatement(
             sql: """
                 INSERT INTO messageSearch (rowid, body)
@@ -86,7 +97,7 @@ final class SearchIndex: Sendable {
 
     /// Indexes every unindexed row now, in a write transaction of its own.
     func catchUp() async throws {
-        _ = try await writer.write { db in try Self.indexPending(db) }
+        _ = try await writer.write { db in try Self.indexPending(db, addingWords: addsWords) }
     }
 
     /// Notes that messages were appended: schedules a background catch-up unless one is on its way.
@@ -107,7 +118,7 @@ final class SearchIndex: Sendable {
                 try? await Task.sleep(for: Self.delay)
                 if Task.isCancelled { return }
                 // Failures (a full disk) leave the rows for the next attempt or for a search to deal with.
-                _ = try? await writer.write { db in try Self.indexPending(db) }
+                _ = try? await writer.write { db in try Self.indexPending(db, addingWords: addsWords) }
                 let again = state.withLock { state in
                     guard state.hasMore, !state.isClosed else {
                         state.isScheduled = false

@@ -91,7 +91,7 @@ struct MigrationTests {
             defer { try? store.close() }
             #expect(
                 try await store.writer.read { try Schema.migrator.appliedMigrations($0) }
-                    == [Schema.v1, Schema.v2, Schema.v3, Schema.v4]
+                    == Schema.all
             )
 
             // Search finds the old messages by their current text, never a deleted one.
@@ -178,7 +178,7 @@ struct MigrationTests {
             defer { try? store.close() }
             #expect(
                 try await store.writer.read { try Schema.migrator.appliedMigrations($0) }
-                    == [Schema.v1, Schema.v2, Schema.v3, Schema.v4]
+                    == Schema.all
             )
             let uniqueIndexes = try await store.writer.read { db in
                 try db.indexes(on: "message").filter(\.isUnique).map(\.columns)
@@ -233,7 +233,7 @@ struct MigrationTests {
             configuration.limits = .init(maximumDatabaseSize: size + 64 * 1024)
             let store = try SQLiteChatStore(configuration: configuration)
             defer { try? store.close() }
-            #expect(try await store.writer.read { try Schema.migrator.appliedMigrations($0) }.last == Schema.v4)
+            #expect(try await store.writer.read { try Schema.migrator.appliedMigrations($0) }.last == Schema.all.last)
             let next = try await store.append(NewMessage(conversationID: group, senderID: alice, body: "after"))
             #expect(next.seq == 1001)
             let pageLimit = try await store.writer.write { try Int64.fetchOne($0, sql: "PRAGMA max_page_count") }
@@ -247,6 +247,6 @@ struct MigrationTests {
     func newDatabaseIsCurrent() async throws {
         let store = try SQLiteChatStore(configuration: .inMemory)
         let applied = try await store.writer.read { try Schema.migrator.appliedMigrations($0) }
-        #expect(applied == [Schema.v1, Schema.v2, Schema.v3, Schema.v4])
+        #expect(applied == Schema.all)
     }
 }

@@ -34,7 +34,7 @@ struct PrefixExpansionTests {
 
         func pattern(_ query: String) async throws -> String {
             let term = try #require(SearchText(query: query).terms.first)
-            return try await store.writer.read { try PrefixExpansion.pattern(term, $0) }
+            return try await store.writer.read { try PrefixExpansion.pattern(term, hasWordTable: true, $0) }
         }
         #expect(try await pattern("harb*") == #"("harb" OR "harbinger" OR "harbour" OR "harbours")"#)
         #expect(try await pattern("HARBO*") == #"("harbour" OR "harbours")"#)

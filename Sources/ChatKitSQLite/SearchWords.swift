@@ -1,0 +1,112 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the ChatKit open source project
+//
+// Copyright (c) 2026 the ChatKit project authors
+// Licensed under Apache License v2.0 (see LICENSE)
+//
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+import GRDB
+
+/// The `searchWord` table: every word the search index holds, for ``PrefixExpansion`` to list the words of a
+/// prefix with one range scan.
+///
+/// FTS5 can list its words itself (an `fts5vocab` table), but it counts each word's messages as it lists it, by
+/// reading the word's whole posting list: 15 ms for the 111 words of a prefix at a million messages, half of a
+/// prefix search. This table holds the words alone (`Schema.v5`), filled from the index once, then kept a superset
+/// of it:
+/// - ``SearchIndex/indexPending(_:addingWords:)`` adds the words of each batch of messages it indexes;
+/// - an edit adds the words of the new body (the update trigger re-indexes an indexed row);
+/// - nothing removes words: a word whose messages are all edited or deleted stays, and a prefix listing it gets
+///   an `OR` branch that matches nothing.
+///
+/// The words are FTS5's own tokens. ASCII text (most messages) is split here, by the rules `unicode61` gives
+/// ASCII: runs of letters and digits, lowercased. Other text goes through the index's tokenizer itself,
+/// `unicode61 remove_diacritics 2`, so that folded and non-Latin words are exactly the index's.
+enum SearchWords {
+    /// The tokenizer of the `messageSearch` index (`Schema.v2`), as FTS5 describes it.
+    static let indexTokenizer = FTS5TokenizerDescriptor(components: ["unicode61", "remove_diacritics", "2"])
+    /// FTS5 stores at most this many bytes of a token (`FTS5_MAX_TOKEN_SIZE`).
+    static let maximumTokenBytes = 32768
+
+    /// Adds the words of `bodies` to `searchWord`, inside the current write transaction.
+    static func add(wordsOf bodies: some Sequence<String>, _ db: Database) throws {
+        var words = Set<String>()
+        var tokenizer: (any FTS5Tokenizer)?
+        for body in bodies {
+            var body = body
+            let isASCII = body.withUTF8 { bytes in
+                guard !bytes.contains(where: { $0 >= 0x80 }) else { return false }
+                insertASCIIWords(of: bytes, into: &words)
+                return true
+            }
+            if isASCII { continue }
+            let bodyTokenizer = try tokenizer ?? db.makeTokenizer(indexTokenizer)
+            tokenizer = bodyTokenizer
+            for (token, _) in try bodyTokenizer.tokenize(document: body) { words.insert(token) }
+        }
+        guard !words.isEmpty else { return }
+        let insert = try db.cachedStatement(sql: "INSERT OR IGNORE INTO searchWord (word) VALUES (?)")
+        for word in words { try insert.execute(arguments: [word]) }
+    }
+
+    /// The indexed words that begin with `prefix`, in order, at most `limit` of them.
+    static func words(withPrefix prefix: String, limit: Int, _ db: Database) throws -> [String] {
+        // Every word with the prefix compares at least equal to the prefix and below the prefix followed by the
+        // highest code point (SQLite compares text bytewise, and UTF-8 keeps code point order).
+        try String.fetchAll(
+            db.cachedStatement(
+                sql: """
+                    SELECT word FROM searchWord WHERE word >= ?1 AND word < ?1 || char(1114111)
+                    ORDER BY word LIMIT ?2
+                    """
+            ),
+            arguments: [prefix, limit]
+        )
+    }
+
+    /// Fills `searchWord` from the index's own word list: once, when the table is made (`Schema.v5`).
+    static func fillFromIndex(_ db: Database) throws {
+        try db.execute(
+            sql: """
+                CREATE VIRTUAL TABLE temp.messageSearchVocabulary USING fts5vocab(main, messageSearch, 'row');
+                INSERT OR IGNORE INTO searchWord (word) SELECT term FROM temp.messageSearchVocabulary;
+                DROP TABLE temp.messageSearchVocabulary;
+                """
+        )
+    }
+
+    /// Inserts the words of ASCII text: its runs of ASCII letters and digits, lowercased, as `unicode61` splits
+    /// and folds them (and cut as FTS5 stores them).
+    private static func insertASCIIWords(of text: UnsafeBufferPointer<UInt8>, into words: inout Set<String>) {
+        var start = 0
+        for index in 0...text.count {
+            if index < text.count, isWordByte(text[index]) { continue }
+            if index > start {
+                let word = UnsafeBufferPointer(rebasing: text[start..<min(index, start + maximumTokenBytes)])
+                words.insert(
+                    String(unsafeUninitializedCapacity: word.count) { buffer in
+                        for (offset, byte) in word.enumerated() {
+                            buffer[offset] = byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte + 32 : byte
+                        }
+                        return word.count
+                    }
+                )
+            }
+            start = index + 1
+        }
+    }
+
+    private static func isWordByte(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+            UInt8(ascii: "0")...UInt8(ascii: "9"):
+            true
+        default:
+            false
+        }
+    }
+}

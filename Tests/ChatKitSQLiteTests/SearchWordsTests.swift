@@ -1,0 +1,129 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the ChatKit open source project
+//
+// Copyright (c) 2026 the ChatKit project authors
+// Licensed under Apache License v2.0 (see LICENSE)
+//
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+import ChatKitCore
+import ChatKitTesting
+import Foundation
+import GRDB
+import Testing
+
+@testable import ChatKitSQLite
+
+/// The `searchWord` table (`SearchWords`): the words prefix searches are expanded into must be exactly the search
+/// index's, or a prefix search misses messages.
+@Suite("Search words")
+struct SearchWordsTests {
+    /// Bodies whose words the ASCII path and FTS5's tokenizer must agree on, and some only the tokenizer splits.
+    static let bodies = [
+        "Meet at the Harbour, 10:30 sharp; bring snake_case & CamelCase2 notes!",
+        "x42y... e-mail: someone@example.org #tag (parenthesized) [brackets] 'quoted'",
+        "Un café, s'il vous plaît; crème brûlée à volonté",
+        "Ünïcödé NAÏVE Straße ﬁne",
+        "日本語のテキスト and Привет мир, Ελληνικά",
+        "emoji 🎉 between🙂words and tabs\tand\nnewlines",
+        String(repeating: "a", count: 40) + " " + String(repeating: "Z9", count: 30),
+    ]
+
+    /// The index's own words, as FTS5 lists them.
+    static func indexWords(_ db: Database) throws -> Set<String> {
+        try db.execute(
+            sql: "CREATE VIRTUAL TABLE IF NOT EXISTS temp.vocabulary USING fts5vocab(main, messageSearch, 'row')"
+        )
+        return Set(try String.fetchAll(db, sql: "SELECT term FROM temp.vocabulary"))
+    }
+
+    static func tableWords(_ db: Database) throws -> Set<String> {
+        Set(try String.fetchAll(db, sql: "SELECT word FROM searchWord"))
+    }
+
+    @Test("the table holds exactly the index's words, ASCII or not, once new messages are indexed")
+    func holdsTheIndexWords() async throws {
+        try await withTemporaryDirectory { directory in
+            let store = try SQLiteChatStore(path: directory.appendingPathComponent("words.sqlite").path)
+            defer { try? store.close() }
+            let fixture = StoreFixture(store)
+            let (alice, bob) = (try await fixture.user("alice"), try await fixture.user("bob"))
+            let chat = try await fixture.direct(alice, bob)
+            for body in Self.bodies { _ = try await fixture.send(body, from: alice, to: chat) }
+            try await store.searchIndex.catchUp()
+            let (index, table) = try await store.writer.read { db in (try Self.indexWords(db), try Self.tableWords(db)) }
+            #expect(index.contains("cafe") && index.contains("日本語のテキスト") && index.contains("snake"))
+            #expect(table == index)
+        }
+    }
+
+    @Test("an edited message's new words are listed for prefix searches; words that left the index stay")
+    func followsEdits() async throws {
+        try await withTemporaryDirectory { directory in
+            let store = try SQLiteChatStore(path: directory.appendingPathComponent("edits.sqlite").path)
+            defer { try? store.close() }
+            let fixture = StoreFixture(store)
+            let (alice, bob) = (try await fixture.user("alice"), try await fixture.user("bob"))
+            let chat = try await fixture.direct(alice, bob)
+            let zebra = try await fixture.send("a zebra crossing", from: alice, to: chat)
+            let edited = try await fixture.send("nothing much", from: alice, to: chat)
+            let unindexed = try await fixture.send("still quiet", from: alice, to: chat)
+            try await store.searchIndex.catchUp()
+            // An indexed row: the update trigger re-indexes it. With "ze*" listing only "zebra", the edit's new
+            // word would be missed.
+            _ = try await store.editMessage(edited.id, body: "the Zeppelin has landed", by: alice)
+            func found(_ query: String) async throws -> Set<MessageID> {
+                Set(try await store.search(query, as: bob, in: nil, limit: 10).map(\.message.id))
+            }
+            #expect(try await found("ze*") == [zebra.id, edited.id])
+            #expect(try await found("not*").isEmpty)
+
+            // A row appended and edited before its batch: the batch indexes (and lists) the current body.
+            let late = try await fixture.send("draft", from: alice, to: chat)
+            _ = try await store.editMessage(late.id, body: "zenith reached", by: alice)
+            _ = try await store.deleteMessage(unindexed.id, by: alice)
+            #expect(try await found("ze*") == [zebra.id, edited.id, late.id])
+            let (index, table) = try await store.writer.read { db in (try Self.indexWords(db), try Self.tableWords(db)) }
+            #expect(index.isSubset(of: table))
+            // "draft" is listed only if the background batch ran before the edit.
+            #expect(table.subtracting(index).subtracting(["draft"]) == ["nothing", "much", "still", "quiet"])
+        }
+    }
+
+    @Test("a v4 database gets the table, filled from its index; unindexed rows are added by their batch")
+    func migratesFourthVersion() async throws {
+        try await withTemporaryDirectory { directory in
+            let path = directory.appendingPathComponent("v4.sqlite").path
+            let old = try SQLiteChatStore(configuration: .init(path: path), migratingUpTo: Schema.v4)
+            let fixture = StoreFixture(old)
+            let (alice, bob) = (try await fixture.user("alice"), try await fixture.user("bob"))
+            let chat = try await fixture.direct(alice, bob)
+            for body in Self.bodies { _ = try await fixture.send(body, from: alice, to: chat) }
+            // Without the table, prefix searches keep FTS5's own prefix query.
+            #expect(try await old.search("harb*", as: bob, in: nil, limit: 10).count == 1)
+            // One row the old version appended but did not index before it stopped.
+            try await old.writer.write { db in
+                try db.execute(
+                    sql: """
+                        INSERT INTO message (id, conversationID, seq, senderID, clientMessageID, body, createdAt)
+                        VALUES ('late', ?, 100, ?, 'late-client', 'Harbinger of spring', 1)
+                        """,
+                    arguments: [chat.rawValue, alice.rawValue]
+                )
+            }
+            try old.close()
+
+            let store = try SQLiteChatStore(configuration: .init(path: path))
+            defer { try? store.close() }
+            #expect(try await store.writer.read { try Schema.migrator.appliedMigrations($0) } == Schema.all)
+            let hits = try await store.search("harb*", as: bob, in: nil, limit: 10)
+            #expect(Set(hits.map(\.message.body.first)) == ["M", "H"])
+            let (index, table) = try await store.writer.read { db in (try Self.indexWords(db), try Self.tableWords(db)) }
+            #expect(table == index)
+            #expect(table.contains("harbinger"))
+        }
+    }
+}
