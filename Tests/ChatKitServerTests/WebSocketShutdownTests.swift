@@ -9,8 +9,10 @@
 //
 //===----------------------------------------------------------------------===//
 
+import ChatKitClient
 import ChatKitCore
 import ChatKitServer
+import Dispatch
 import HummingbirdWSClient
 import Logging
 import NIOWebSocket
@@ -104,6 +106,67 @@ struct WebSocketShutdownTests {
             let answer = try await withTimeout("the long poll to answer at shutdown") { try await poll.value }
             #expect(answer.status == 200)
             #expect(try answer.decode(RequestResult.self).page?.events.isEmpty == true)
+        }
+    }
+
+    /// A slow reader's waiting frames are written before the shutdown's close frame, in order, none dropped.
+    @Test func aGracefulShutdownWritesTheFramesStillWaitingBeforeItsClose() async throws {
+        let standalone = StandaloneServer()
+        let services = standalone.services
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await services.run() }
+            defer { group.cancelAll() }
+            let live = try await standalone.live()
+            let aliceTokens = try await live.signUp("alice")
+            let bobTokens = try await live.signUp("bob")
+            let alice = try await live.connect(aliceTokens.accessToken)
+            let chat = try await alice.client.createDirectConversation(with: bobTokens.user.id)
+            let hello = Array(
+                try WireCodec().encode(ClientFrame(id: "h", .hello(.init(token: bobTokens.accessToken)))).utf8
+            )
+            let port = live.port
+            let count = 200
+            let isOpen = ConnectionShardsTests.Gate()
+            let shutdownBegan = DispatchSemaphore(value: 0)
+            // Bob's socket takes 4 KB at a time and is not read until the shutdown began, while 6.4 MB are sent to
+            // it: most of the events wait in the server's outbox or socket when the shutdown closes the socket.
+            async let read = onDedicatedThread { () throws -> (bodies: [String], close: RawWebSocketPeer.Frame?) in
+                defer { isOpen.open() }  // also when the peer fails, so that the test does not wait forever
+                let bob = try RawWebSocketPeer(port: port, receiveBufferSize: 4096)
+                _ = try bob.upgrade()
+                try bob.write(opcode: RawWebSocketPeer.text, hello)
+                while let frame = try bob.readFrame(opcode: RawWebSocketPeer.text), !frame.text.contains("synced") {}
+                isOpen.open()
+                guard shutdownBegan.wait(timeout: .now() + 60) == .success else { return ([], nil) }
+                var bodies: [String] = []
+                let codec = WireCodec()
+                while let frame = try bob.readFrame() {
+                    if frame.opcode == RawWebSocketPeer.close { return (bodies, frame) }
+                    guard frame.opcode == RawWebSocketPeer.text,
+                        case .event(let event) = try codec.decodeServerFrame(frame.text),
+                        let body = event.message?.body
+                    else { continue }
+                    bodies.append(String(body.prefix { $0 != " " }))
+                }
+                return (bodies, nil)
+            }
+            try await withTimeout("bob's session to open") { await isOpen.wait() }
+            do {
+                defer { shutdownBegan.signal() }
+                let padding = String(repeating: "x", count: 32 * 1024)
+                try await withTimeout("the sends", .seconds(60)) {
+                    for number in 0..<count { _ = try await alice.client.send("\(number) \(padding)", to: chat.id) }
+                }
+                // Alice's echo of the last message is routed in the same step as bob's copy: every event is in
+                // bob's outbox (or written) before the shutdown begins.
+                try await alice.waitForMessages(count, in: chat.id)
+                await services.triggerGracefulShutdown()
+            }
+            // Bounded by the reader itself: each read gives up after 5 s without data.
+            let (bodies, close) = try await read
+            #expect(bodies == (0..<count).map { "\($0)" }, "\(bodies.count) of \(count) messages, or out of order")
+            #expect(close?.closeCode == 1001)
+            #expect(close?.closeReason.hasPrefix("shutdown") == true)
         }
     }
 }
