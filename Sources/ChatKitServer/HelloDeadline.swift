@@ -59,4 +59,10 @@ final class HelloDeadline: Sendable {
     var hasExpired: Bool {
         state.withLock { if case .expired = $0 { true } else { false } }
     }
+
+    /// The reason to close a connection whose session did not open with: the deadline's own, if it passed first
+    /// (so that the peer sees one reason whichever close comes first), `normal` otherwise.
+    var closeReasonWithoutSession: CloseReason {
+        hasExpired ? Self.reason : .normal
+    }
 }

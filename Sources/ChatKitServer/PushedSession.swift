@@ -226,7 +226,7 @@ final class PushedSession: Sendable {
     private func finish(_ opened: Session.Opened?) async {
         guard let opened else {
             _ = deadline.stopWaiting()
-            await session.outbound.close(deadline.hasExpired ? HelloDeadline.reason : .normal)
+            await session.outbound.close(deadline.closeReasonWithoutSession)
             return
         }
         await sends.waitUntilIdle()

@@ -46,8 +46,7 @@ struct Session: Sendable {
         }
         if !deadline.stopWaiting() { hello = nil }
         guard let hello, let opened = await openInChildTask(hello, connectionID: connectionID, logger: logger) else {
-            // The same reason as the deadline's own close, whichever comes first.
-            await outbound.close(deadline.hasExpired ? HelloDeadline.reason : .normal)
+            await outbound.close(deadline.closeReasonWithoutSession)
             return
         }
         await withDiscardingTaskGroup { group in

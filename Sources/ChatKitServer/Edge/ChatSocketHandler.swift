@@ -56,6 +56,14 @@ final class ChatSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// so the encoder writes header and payload as one buffer.
     private static let headerRoom = 10
 
+    /// An empty buffer for a frame's payload of up to `capacity` bytes, with ``headerRoom`` before it.
+    private static func payloadBuffer(capacity: Int, context: ChannelHandlerContext) -> ByteBuffer {
+        var buffer = context.channel.allocator.buffer(capacity: headerRoom + capacity)
+        buffer.moveWriterIndex(forwardBy: headerRoom)
+        buffer.moveReaderIndex(forwardBy: headerRoom)
+        return buffer
+    }
+
     /// What the session's writer reads without hopping to the event loop.
     private final class Flags: Sendable {
         /// The socket takes more writes without queueing them (NIO's writability).
@@ -214,9 +222,7 @@ final class ChatSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
         case .ping:
             guard !isCloseSent else { return }
             var payload = frame.unmaskedData
-            var pong = context.channel.allocator.buffer(capacity: Self.headerRoom + payload.readableBytes)
-            pong.moveWriterIndex(forwardBy: Self.headerRoom)
-            pong.moveReaderIndex(forwardBy: Self.headerRoom)
+            var pong = Self.payloadBuffer(capacity: payload.readableBytes, context: context)
             pong.writeBuffer(&payload)
             context.write(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .pong, data: pong)), promise: nil)
             scheduleFlush(context: context)
@@ -337,9 +343,7 @@ final class ChatSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     private func write(_ text: String, context: ChannelHandlerContext, promise: EventLoopPromise<Void>? = nil) {
-        var buffer = context.channel.allocator.buffer(capacity: Self.headerRoom + text.utf8.count)
-        buffer.moveWriterIndex(forwardBy: Self.headerRoom)
-        buffer.moveReaderIndex(forwardBy: Self.headerRoom)
+        var buffer = Self.payloadBuffer(capacity: text.utf8.count, context: context)
         buffer.writeString(text)
         context.write(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .text, data: buffer)), promise: promise)
     }
@@ -415,9 +419,7 @@ final class ChatSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
             return
         }
         isAwaitingPeer = true
-        var data = context.channel.allocator.buffer(capacity: Self.headerRoom + 4)
-        data.moveWriterIndex(forwardBy: Self.headerRoom)
-        data.moveReaderIndex(forwardBy: Self.headerRoom)
+        var data = Self.payloadBuffer(capacity: 4, context: context)
         data.writeString("ping")
         context.write(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .ping, data: data)), promise: nil)
         scheduleFlush(context: context)

@@ -338,21 +338,12 @@ public final class WebSocketServerTransport: ServerTransport {
         do {
             try await application.run()
         } catch {
-            await closePushedSockets()
+            await stopTakingSocketsAndCloseThem()
             throw error
         }
-        await closePushedSockets()
-    }
-
-    /// Closes the sockets still open once the application has stopped: those served from event loops have no task
-    /// that would see the cancellation.
-    private func closePushedSockets() async {
-        let live = state.withLock { state in
-            // No socket is taken from now on (`makeSocketHandler`), so none is missed.
-            state.handler = nil
-            return Array(state.live.values)
-        }
-        for writer in live { await writer.close(Self.shutdown) }
+        // The sockets still open once the application has stopped are served from event loops: no task of theirs
+        // would see the cancellation.
+        await stopTakingSocketsAndCloseThem()
     }
 
     /// Closes every socket with the reason `shutdown` once a graceful shutdown begins, and returns when the
@@ -369,11 +360,7 @@ public final class WebSocketServerTransport: ServerTransport {
     /// Stops accepting, closes every open socket with the reason `shutdown`, and waits (at most
     /// ``Configuration/closeTimeout``) until their sessions ended.
     private func closeSockets() async {
-        let live = state.withLock { state in
-            state.handler = nil
-            return Array(state.live.values)
-        }
-        for writer in live { await writer.close(Self.shutdown) }
+        await stopTakingSocketsAndCloseThem()
         let timeout = configuration.closeTimeout
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await self.waitUntilNoSockets() }
@@ -381,6 +368,16 @@ public final class WebSocketServerTransport: ServerTransport {
             await group.next()
             group.cancelAll()
         }
+    }
+
+    /// Stops taking sockets and closes the open ones with the reason `shutdown`.
+    private func stopTakingSocketsAndCloseThem() async {
+        let live = state.withLock { state in
+            // No socket is taken from now on (`makeSocketHandler`), so none is missed.
+            state.handler = nil
+            return Array(state.live.values)
+        }
+        for writer in live { await writer.close(Self.shutdown) }
     }
 
     private static let shutdown = CloseReason(code: "shutdown", message: "The server is shutting down; reconnect later.")
