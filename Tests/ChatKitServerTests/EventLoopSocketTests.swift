@@ -240,4 +240,30 @@ struct EventLoopSocketTests {
             #expect(head.hasPrefix("HTTP/1.1 404"), "\(head)")
         }
     }
+
+    /// NIO upgrades only a connection's first request: a later upgrade is sent to a new connection, as
+    /// HummingbirdWebSocket does, instead of reaching the HTTP routes.
+    @Test func anUpgradeAfterAPlainRequestIsRedirectedToANewConnection() async throws {
+        try await LiveServer.run { live in
+            let port = live.port
+            let (plain, upgrade, closed) = try await withTimeout("the answers") {
+                try await onDedicatedThread { () throws -> (String, String, Bool) in
+                    let peer = try RawWebSocketPeer(port: port)
+                    let plain = try peer.get(path: "/health")
+                    let upgrade = try peer.upgrade(path: "/v1/ws?x=1")
+                    return (plain, upgrade, try peer.readFrame() == nil)
+                }
+            }
+            #expect(plain.hasPrefix("HTTP/1.1 200"), "\(plain)")
+            #expect(upgrade.hasPrefix("HTTP/1.1 307"), "\(upgrade)")
+            #expect(upgrade.lowercased().contains("location: /v1/ws?x=1"), "\(upgrade)")
+            #expect(upgrade.lowercased().contains("connection: close"), "\(upgrade)")
+            #expect(closed, "the server ends the connection")
+            // A new connection upgrades.
+            let fresh = try await withTimeout("a new connection's upgrade") {
+                try await onDedicatedThread { try RawWebSocketPeer(port: port).upgrade() }
+            }
+            #expect(fresh.hasPrefix("HTTP/1.1 101"), "\(fresh)")
+        }
+    }
 }

@@ -61,6 +61,26 @@ final class RawWebSocketPeer {
             "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==", "Sec-WebSocket-Version: 13", "", "",
         ].joined(separator: "\r\n")
         try send(Array(request.utf8))
+        return try readHead()
+    }
+
+    /// Sends a plain `GET` of `path` on the connection, keeping it open, and returns the response head; its body
+    /// (by `Content-Length`) is read and dropped.
+    func get(path: String) throws -> String {
+        try send(Array("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".utf8))
+        let head = try readHead()
+        let length = head.split(separator: "\r\n")
+            .first { $0.lowercased().hasPrefix("content-length:") }
+            .flatMap { Int(String($0.split(separator: ":")[1].filter { $0 != " " })) } ?? 0
+        while received.count < length {
+            guard try readMore() else { throw Failure(description: "closed before the response body") }
+        }
+        received.removeFirst(length)
+        return head
+    }
+
+    /// Reads a response head, up to its blank line.
+    private func readHead() throws -> String {
         while true {
             if let end = headEnd() {
                 let head = String(decoding: received[..<end], as: UTF8.self)

@@ -55,6 +55,24 @@ struct ChatEdgeChannel: ServerChildChannel, HTTPChannelHandler {
     /// Makes the handler for an upgraded socket; `nil` when the server stopped taking sockets meanwhile.
     let makeHandler: @Sendable () -> ChatSocketHandler?
 
+    /// - Parameter responder: Hummingbird's responder. A WebSocket upgrade that arrives after a plain request on
+    ///   the same connection is answered by ``redirectingUpgrades(_:)`` instead.
+    init(
+        responder: @escaping HTTPChannelHandler.Responder,
+        http1: HTTP1Channel.Configuration,
+        path: String,
+        maxFrameSize: Int,
+        isServing: @escaping @Sendable () -> Bool,
+        makeHandler: @escaping @Sendable () -> ChatSocketHandler?
+    ) {
+        self.responder = Self.redirectingUpgrades(responder)
+        self.http1 = http1
+        self.path = path
+        self.maxFrameSize = maxFrameSize
+        self.isServing = isServing
+        self.makeHandler = makeHandler
+    }
+
     /// Sets the read allocator and the HTTP pipeline with the WebSocket upgrade.
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         channel.setOption(ChannelOptions.recvAllocator, value: ChatSocketChannel.allocator).flatMapThrowing {
@@ -136,6 +154,28 @@ struct ChatEdgeChannel: ServerChildChannel, HTTPChannelHandler {
             }
         } catch {
             logger.debug("Connection ended before it was served", metadata: ["chatkit.error": "\(error)"])
+        }
+    }
+
+    /// Answers a WebSocket upgrade that arrives after a plain request on the same connection with
+    /// `307 Temporary Redirect` to the same target and closes the connection, so that the client upgrades on a
+    /// new connection; any other request goes to `responder`.
+    ///
+    /// NIO's upgrade handler only looks at a connection's first request, after which the connection is plain HTTP.
+    /// Without this the upgrade would reach the HTTP routes and get `404 Not Found`. HummingbirdWebSocket answers
+    /// the same way.
+    static func redirectingUpgrades(
+        _ responder: @escaping HTTPChannelHandler.Responder
+    ) -> HTTPChannelHandler.Responder {
+        struct RedirectedUpgrade: Error {}
+        return { request, responseWriter, channel in
+            guard request.headers[.upgrade]?.lowercased() == "websocket" else {
+                return try await responder(request, responseWriter, channel)
+            }
+            let headers: HTTPFields = [.connection: "close", .location: request.uri.string, .contentLength: "0"]
+            try await responseWriter.writeResponse(HTTPResponse(status: .temporaryRedirect, headerFields: headers))
+            // Ends the connection once the response is written.
+            throw RedirectedUpgrade()
         }
     }
 
