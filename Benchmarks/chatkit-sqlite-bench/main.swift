@@ -310,6 +310,12 @@ func readBenchmarks() async throws {
         let words = (0..<2).map { _ in vocabulary[Int.random(in: 0..<500, using: &generator)] }
         _ = try await store.search(words.joined(separator: " "), as: alice, in: nil, limit: 20)
     }
+    try await measure("search, prefix wo* (every word: a prefix index), limit 20", count: 50) {
+        _ = try await store.search("wo*", as: alice, in: nil, limit: 20)
+    }
+    try await measure("search, prefix word1* (1,111 words: more than 256), limit 20", count: 20) {
+        _ = try await store.search("word1*", as: alice, in: nil, limit: 20)
+    }
     try await measure("search, prefix word12*, limit 20", count: 50) {
         _ = try await store.search("word12*", as: alice, in: nil, limit: 20)
     }

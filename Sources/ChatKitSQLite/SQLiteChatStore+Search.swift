@@ -37,7 +37,9 @@ extension SQLiteChatStore {
     {
         try MembershipRules.validateLimit(limit)
         let text = SearchText(query: query)
-        let hasWordTable = searchIndex.addsWords
+        let capabilities = PrefixExpansion.Capabilities(
+            hasWordTable: searchIndex.addsWords, hasPrefixIndex: searchIndex.hasPrefixIndex
+        )
         let first = try await readInBackground { db -> (hits: [SearchHit], unindexed: ClosedRange<Int64>?) in
             if let conversation { _ = try Lookups.memberConversation(db, conversation, user) }
             guard !text.terms.isEmpty, limit > 0 else { return ([], nil) }
@@ -45,12 +47,12 @@ extension SQLiteChatStore {
             if progress.lastRow > progress.indexedUpTo {
                 return ([], (progress.indexedUpTo + 1)...progress.lastRow)
             }
-            return (try Self.searchIndex(db, text, hasWordTable, user, conversation, limit), nil)
+            return (try Self.searchIndex(db, text, capabilities, user, conversation, limit), nil)
         }
         guard let unindexed = first.unindexed else { return first.hits }
         try? await searchIndex.catchUp()
         return try await readInBackground { db in
-            var hits = try Self.searchIndex(db, text, hasWordTable, user, conversation, limit)
+            var hits = try Self.searchIndex(db, text, capabilities, user, conversation, limit)
             let indexedUpTo = try SearchIndex.progress(db).indexedUpTo
             if hits.count < limit, indexedUpTo < unindexed.upperBound {
                 let range = max(indexedUpTo + 1, unindexed.lowerBound)...unindexed.upperBound
@@ -69,12 +71,12 @@ extension SQLiteChatStore {
     private static func searchIndex(
         _ db: Database,
         _ text: SearchText,
-        _ hasWordTable: Bool,
+        _ capabilities: PrefixExpansion.Capabilities,
         _ user: UserID,
         _ conversation: ConversationID?,
         _ limit: Int
     ) throws -> [SearchHit] {
-        let patterns = try text.terms.map { try PrefixExpansion.pattern($0, hasWordTable: hasWordTable, db) }
+        let patterns = try text.terms.map { try PrefixExpansion.pattern($0, capabilities, db) }
         var arguments: StatementArguments = [patterns.joined(separator: " AND "), user.rawValue]
         var restriction = ""
         if let conversation {

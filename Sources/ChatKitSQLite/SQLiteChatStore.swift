@@ -110,7 +110,8 @@ public final class SQLiteChatStore: ChatStore {
         let messageIDs = self.messageIDs
         let searchIndex = SearchIndex(
             writer: writer,
-            addsWords: Schema.includes(Schema.v5, upTo: lastMigration)
+            addsWords: Schema.includes(Schema.v5, upTo: lastMigration),
+            hasPrefixIndex: Schema.includes(Schema.v6, upTo: lastMigration)
         )
         self.searchIndex = searchIndex
         let checkpointer = self.checkpointer

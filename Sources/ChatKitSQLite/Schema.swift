@@ -39,8 +39,18 @@ enum Schema {
     /// Filled from the index when made: at a million messages, about a second.
     static let v5 = "v5-search-words"
 
+    /// The search index keeps prefix indexes of its words' first 1 to 4 characters (FTS5's `prefix` option), so
+    /// that a search for a short prefix (`wo*`, typing as one searches) reads one posting list instead of merging
+    /// those of every word it begins: at a million messages, 1.5 ms instead of about 1.8 s. The index is made again
+    /// from the messages, in the migration: about 10 seconds at a million messages, and 2.4 times the index's size
+    /// on disk.
+    static let v6 = "v6-prefix-index"
+
+    /// The character counts of the prefixes the search index holds (`v6`).
+    static let indexedPrefixLengths = 1...4
+
     /// The migrations in the order they apply.
-    static let all = [v1, v2, v3, v4, v5]
+    static let all = [v1, v2, v3, v4, v5, v6]
 
     /// Whether a database migrated up to `lastMigration` (`nil`: every migration) has `migration` applied.
     static func includes(_ migration: String, upTo lastMigration: String?) -> Bool {
@@ -276,6 +286,33 @@ enum Schema {
         migrator.registerMigration(v5) { db in
             try db.execute(sql: "CREATE TABLE searchWord (word TEXT PRIMARY KEY) WITHOUT ROWID")
             // Rows above `searchProgress.indexedUpTo` are not in the index yet; their batch adds their words.
+            try SearchWords.fillFromIndex(db)
+        }
+        migrator.registerMigration(v6) { db in
+            // FTS5 cannot add prefix indexes to an index: it is made again, from every message row's current body.
+            // Rows above `searchProgress.indexedUpTo` are indexed too, so the mark moves to the last row (a batch
+            // indexing them again would index them twice). The triggers name the table and need nothing.
+            //
+            // The new index is about twice the old one's size; as in v4, a size limit must not stop the migration.
+            let pageLimit = try Int64.fetchOne(db, sql: "PRAGMA max_page_count") ?? 0
+            try db.execute(sql: "PRAGMA max_page_count = 4294967294")
+            defer { _ = try? Int64.fetchOne(db, sql: "PRAGMA max_page_count = \(pageLimit)") }
+            try db.execute(
+                sql: """
+                    DROP TABLE messageSearch;
+                    CREATE VIRTUAL TABLE messageSearch USING fts5(
+                        body,
+                        content='message',
+                        content_rowid='rowNumber',
+                        tokenize='unicode61 remove_diacritics 2',
+                        prefix='\(indexedPrefixLengths.map(String.init).joined(separator: " "))'
+                    );
+                    INSERT INTO messageSearch(messageSearch) VALUES ('rebuild');
+                    UPDATE searchProgress SET indexedUpTo = (SELECT COALESCE(MAX(rowNumber), 0) FROM message)
+                    WHERE id = 1;
+                    """
+            )
+            // The rows the old index lacked were not in `searchWord` either.
             try SearchWords.fillFromIndex(db)
         }
         return migrator

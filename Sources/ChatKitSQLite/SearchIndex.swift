@@ -16,8 +16,8 @@ import Synchronization
 ///
 /// Indexing a message in the transaction that appends it made FTS5 write a new index segment per group commit:
 /// about half of an append's work. Since `Schema.v3` appends do not touch the index. Every message row up to
-/// `searchProgress.indexedUpTo` is indexed, none above it; ``indexPending(_:addingWords:)`` indexes the rows above it in
-/// one statement (a few microseconds a row in batches of thousands, against about 50 in batches of 16).
+/// `searchProgress.indexedUpTo` is indexed, none above it; ``indexPending(_:addingWords:)`` indexes the rows above
+/// it in one statement (a few microseconds a row in batches of thousands, against about 50 in batches of 16).
 ///
 /// It runs
 /// - in the background, ``delay`` after an append finds no catch-up scheduled, so the index trails new messages
@@ -43,11 +43,14 @@ final class SearchIndex: Sendable {
     private let writer: any DatabaseWriter
     /// Whether the database has `searchWord` (`Schema.v5`), which each batch's words go into.
     let addsWords: Bool
+    /// Whether the index has prefix indexes (`Schema.v6`).
+    let hasPrefixIndex: Bool
     private let state = Mutex(State())
 
-    init(writer: any DatabaseWriter, addsWords: Bool) {
+    init(writer: any DatabaseWriter, addsWords: Bool, hasPrefixIndex: Bool) {
         self.writer = writer
         self.addsWords = addsWords
+        self.hasPrefixIndex = hasPrefixIndex
     }
 
     /// Indexes every message row above the high-water mark inside the current write transaction, and moves the

@@ -17,32 +17,44 @@ import Testing
 
 @testable import ChatKitSQLite
 
-/// Prefix terms rewritten as the `OR` of their indexed words (`PrefixExpansion`). That searches rank as FTS5
-/// does with its own prefix queries is checked by `SearchRankingTests`.
+/// Prefix terms as FTS5 prefix queries or rewritten as the `OR` of their indexed words (`PrefixExpansion`). That
+/// searches rank as FTS5 does with its own prefix queries is checked by `SearchRankingTests`.
 @Suite("Prefix expansion")
 struct PrefixExpansionTests {
-    @Test("a prefix becomes the OR of its indexed words; none, or too many, keep FTS5's prefix query")
+    @Test("a prefix of 1 to 4 characters is FTS5's; a longer one becomes the OR of its words, unless too many")
     func rewritesPrefixes() async throws {
         let store = try SQLiteChatStore(configuration: .inMemory)
         let fixture = StoreFixture(store)
         let (alice, bob) = (try await fixture.user("alice"), try await fixture.user("bob"))
         let chat = try await fixture.direct(alice, bob)
         _ = try await fixture.send("The harbour, two harbours and a harbinger; \"harb\"quoted", from: alice, to: chat)
-        let many = (1...(PrefixExpansion.maximumWords + 1)).map { String(format: "w%04d", $0) }
+        let many = (1...(PrefixExpansion.maximumWords + 1)).map { String(format: "quayx%04d", $0) }
         _ = try await fixture.send(many.joined(separator: " "), from: alice, to: chat)
         _ = try await store.search("harbour", as: bob, in: nil, limit: 1)  // brings the index up to date
 
-        func pattern(_ query: String) async throws -> String {
+        func pattern(_ query: String, _ capabilities: PrefixExpansion.Capabilities = .current) async throws -> String {
             let term = try #require(SearchText(query: query).terms.first)
-            return try await store.writer.read { try PrefixExpansion.pattern(term, hasWordTable: true, $0) }
+            return try await store.writer.read { try PrefixExpansion.pattern(term, capabilities, $0) }
         }
-        #expect(try await pattern("harb*") == #"("harb" OR "harbinger" OR "harbour" OR "harbours")"#)
+        // Prefixes the index holds (Schema.indexedPrefixLengths).
+        #expect(try await pattern("h*") == #""h" *"#)
+        #expect(try await pattern("ha*") == #""ha" *"#)
+        #expect(try await pattern("harb*") == #""harb" *"#)
+        #expect(try await pattern("日本*") == #""日本" *"#)
+        // Longer ones.
         #expect(try await pattern("HARBO*") == #"("harbour" OR "harbours")"#)
         #expect(try await pattern("harbour") == #""harbour""#)
-        #expect(try await pattern("zebra*") == #""zebra" *"#)
-        #expect(try await pattern("w0*") == #""w0" *"#, "more words than the limit")
-        #expect(try await pattern("日本*") == #""日本" *"#, "not ASCII: FTS5 folds the prefix itself")
-        #expect(try await pattern("w000*") == "(" + many.prefix(9).map { "\"\($0)\"" }.joined(separator: " OR ") + ")")
+        #expect(try await pattern("zebra*") == #""zebra" *"#, "no such word")
+        #expect(try await pattern("quayx*") == #""quayx" *"#, "more words than the limit")
+        #expect(try await pattern("日本語の*") == #""日本語の" *"#, "not ASCII: FTS5 folds the prefix itself")
+        #expect(
+            try await pattern("quayx000*") == "(" + many.prefix(9).map { "\"\($0)\"" }.joined(separator: " OR ") + ")"
+        )
+        // A database without prefix indexes (migrated up to v5) expands short prefixes too.
+        let withoutPrefixIndex = PrefixExpansion.Capabilities(hasWordTable: true, hasPrefixIndex: false)
+        #expect(
+            try await pattern("harb*", withoutPrefixIndex) == #"("harb" OR "harbinger" OR "harbour" OR "harbours")"#
+        )
     }
 
     @Test("prefix searches find the same messages on a file database, whose readers open read-only")
@@ -55,18 +67,63 @@ struct PrefixExpansionTests {
             let chat = try await fixture.direct(alice, bob)
             let harbour = try await fixture.send("meet at the harbour", from: alice, to: chat)
             let harbinger = try await fixture.send("a harbinger of spring", from: bob, to: chat)
-            _ = try await fixture.send("nothing to see", from: bob, to: chat)
+            let nothing = try await fixture.send("nothing to see", from: bob, to: chat)
             let many = (1...(PrefixExpansion.maximumWords + 1)).map { String(format: "w%04d", $0) }
             let crowded = try await fixture.send(many.joined(separator: " "), from: alice, to: chat)
             func found(_ query: String) async throws -> Set<MessageID> {
                 Set(try await store.search(query, as: bob, in: nil, limit: 10).map(\.message.id))
             }
+            #expect(try await found("ha*") == [harbour.id, harbinger.id])
             #expect(try await found("harb*") == [harbour.id, harbinger.id])
             #expect(try await found("harbo*") == [harbour.id])
             #expect(try await found("spring harb*") == [harbinger.id])
+            #expect(try await found("spring harbi*") == [harbinger.id])
             #expect(try await found("w02*") == [crowded.id])
-            #expect(try await found("w*") == [crowded.id], "more words than the limit: FTS5's own prefix query")
+            #expect(try await found("w0002*") == [crowded.id])
+            #expect(try await found("w*") == [crowded.id])
+            #expect(try await found("s*") == [harbinger.id, nothing.id])
             #expect(try await found("zebra*").isEmpty)
+        }
+    }
+
+    @Test("a v5 database gets the prefix indexes; its unindexed messages are indexed once, and edits follow")
+    func migratesFifthVersion() async throws {
+        try await withTemporaryDirectory { directory in
+            let path = directory.appendingPathComponent("v5.sqlite").path
+            let old = try SQLiteChatStore(configuration: .init(path: path), migratingUpTo: Schema.v5)
+            let fixture = StoreFixture(old)
+            let (alice, bob) = (try await fixture.user("alice"), try await fixture.user("bob"))
+            let chat = try await fixture.direct(alice, bob)
+            let harbour = try await fixture.send("harbour lights", from: alice, to: chat)
+            #expect(try await old.search("harbo*", as: bob, in: nil, limit: 10).map(\.message.id) == [harbour.id])
+            // A row the old version appended but did not index before it stopped.
+            try await old.writer.write { db in
+                try db.execute(
+                    sql: """
+                        INSERT INTO message (id, conversationID, seq, senderID, clientMessageID, body, createdAt)
+                        VALUES ('late', ?, 100, ?, 'late-client', 'Harbinger of spring', 1)
+                        """,
+                    arguments: [chat.rawValue, alice.rawValue]
+                )
+            }
+            try old.close()
+
+            let store = try SQLiteChatStore(configuration: .init(path: path))
+            defer { try? store.close() }
+            #expect(try await store.writer.read { try Schema.migrator.appliedMigrations($0) } == Schema.all)
+            func found(_ query: String) async throws -> [MessageID] {
+                try await store.search(query, as: bob, in: nil, limit: 10).map(\.message.id)
+                    .sorted { $0.rawValue < $1.rawValue }
+            }
+            let late = MessageID(rawValue: "late")
+            let both = [harbour.id, late].sorted { $0.rawValue < $1.rawValue }
+            // Once each: the migration indexed the late row and moved the mark past it.
+            #expect(try await found("harb*") == both)
+            #expect(try await found("ha*") == both)
+            #expect(try await found("harbinger") == [late])
+            _ = try await store.editMessage(late, body: "nothing here", by: alice)
+            #expect(try await found("harb*") == [harbour.id])
+            #expect(try await found("nothing") == [late])
         }
     }
 }
