@@ -16,8 +16,8 @@ import GRDB
 ///
 /// FTS5 can list its words itself (an `fts5vocab` table), but it counts each word's messages as it lists it, by
 /// reading the word's whole posting list: 15 ms for the 111 words of a prefix at a million messages, half of a
-/// prefix search. This table holds the words alone (`Schema.v5`), filled from the index once, then kept a superset
-/// of it:
+/// prefix search. This table holds the words alone (`Schema.v5`), filled from the index by the migrations that
+/// make it and the index (`v5`, `v6`), then kept a superset of it:
 /// - ``SearchIndex/indexPending(_:addingWords:)`` adds the words of each batch of messages it indexes;
 /// - an edit adds the words of the new body (the update trigger re-indexes an indexed row);
 /// - nothing removes words: a word whose messages are all edited or deleted stays, and a prefix listing it gets
@@ -25,7 +25,9 @@ import GRDB
 ///
 /// The words are FTS5's own tokens. ASCII text (most messages) is split here, by the rules `unicode61` gives
 /// ASCII: runs of letters and digits, lowercased. Other text goes through the index's tokenizer itself,
-/// `unicode61 remove_diacritics 2`, so that folded and non-Latin words are exactly the index's.
+/// `unicode61 remove_diacritics 2`, so that folded and non-Latin words are the index's. (One difference: FTS5
+/// stores at most 32,768 bytes of a token, and a longer token that is not ASCII is listed here whole. FTS5 cuts
+/// the query's token the same way, so a prefix search still finds it.)
 enum SearchWords {
     /// The tokenizer of the `messageSearch` index (`Schema.v2`), as FTS5 describes it.
     static let indexTokenizer = FTS5TokenizerDescriptor(components: ["unicode61", "remove_diacritics", "2"])
@@ -65,17 +67,6 @@ enum SearchWords {
                     """
             ),
             arguments: [prefix, limit]
-        )
-    }
-
-    /// Fills `searchWord` from the index's own word list: once, when the table is made (`Schema.v5`).
-    static func fillFromIndex(_ db: Database) throws {
-        try db.execute(
-            sql: """
-                CREATE VIRTUAL TABLE temp.messageSearchVocabulary USING fts5vocab(main, messageSearch, 'row');
-                INSERT OR IGNORE INTO searchWord (word) SELECT term FROM temp.messageSearchVocabulary;
-                DROP TABLE temp.messageSearchVocabulary;
-                """
         )
     }
 

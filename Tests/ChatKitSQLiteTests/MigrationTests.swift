@@ -243,6 +243,39 @@ struct MigrationTests {
         }
     }
 
+    @Test("a v5 database near its size limit still gets its prefix indexes, and keeps its limit")
+    func migratesToPrefixIndexesUnderSizeLimit() async throws {
+        try await withTemporaryDirectory { directory in
+            let path = directory.appendingPathComponent("limited-v5.sqlite").path
+            let old = try SQLiteChatStore(configuration: .init(path: path), migratingUpTo: Schema.v5)
+            let fixture = StoreFixture(old)
+            let alice = try await fixture.user("alice")
+            let group = try await fixture.group(alice, [])
+            // Many distinct words, so that the search index is a good part of the file.
+            let messages = (0..<1000).map { number in
+                NewMessage(
+                    conversationID: group, senderID: alice,
+                    body: (0..<20).map { "w\(number * 20 + $0)x\($0)" }.joined(separator: " ")
+                )
+            }
+            _ = await old.append(contentsOf: messages)
+            try await old.searchIndex.catchUp()
+            try old.close()
+            let size = try #require(try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int64)
+
+            // The new index, with its prefixes, is larger than the old one whose pages it reuses.
+            var configuration = SQLiteChatStore.Configuration(path: path)
+            configuration.limits = .init(maximumDatabaseSize: size + 16 * 1024)
+            let store = try SQLiteChatStore(configuration: configuration)
+            defer { try? store.close() }
+            #expect(try await store.writer.read { try Schema.migrator.appliedMigrations($0) }.last == Schema.v6)
+            #expect(try await store.search("w12345x*", as: alice, in: nil, limit: 5).count == 1)
+            #expect(try await store.search("w1*", as: alice, in: nil, limit: 5).count == 5)
+            let pageLimit = try await store.writer.write { try Int64.fetchOne($0, sql: "PRAGMA max_page_count") }
+            #expect(try #require(pageLimit) < 4_294_967_294, "the limit is back")
+        }
+    }
+
     @Test("every migration is applied to a new database")
     func newDatabaseIsCurrent() async throws {
         let store = try SQLiteChatStore(configuration: .inMemory)

@@ -64,6 +64,12 @@ final class RawWebSocketPeer {
         return try readHead()
     }
 
+    /// Sends a request of the given header lines (no body) and returns the response head.
+    func request(_ lines: [String]) throws -> String {
+        try send(Array((lines + ["", ""]).joined(separator: "\r\n").utf8))
+        return try readHead()
+    }
+
     /// Sends a plain `GET` of `path` on the connection, keeping it open, and returns the response head; its body
     /// (by `Content-Length`) is read and dropped.
     func get(path: String) throws -> String {
@@ -77,6 +83,20 @@ final class RawWebSocketPeer {
         }
         received.removeFirst(length)
         return head
+    }
+
+    /// Returns once the server ends the connection (anything it sends before is dropped); throws if the connection
+    /// is still open after the read timeout (5 seconds without data).
+    func waitForEnd() throws {
+        var buffer = [UInt8](repeating: 0, count: 65_536)
+        while true {
+            let count = recv(socket, &buffer, buffer.count, 0)
+            if count > 0 { continue }
+            if count < 0, errno == EAGAIN || errno == EWOULDBLOCK {
+                throw Failure(description: "the server kept the connection open")
+            }
+            return  // closed, or reset
+        }
     }
 
     /// Reads a response head, up to its blank line.

@@ -111,7 +111,8 @@ struct WebSocketShutdownTests {
 
     /// A slow reader's waiting frames are written before the shutdown's close frame, in order, none dropped.
     @Test func aGracefulShutdownWritesTheFramesStillWaitingBeforeItsClose() async throws {
-        let standalone = StandaloneServer()
+        // Time for the slow reader to drain 6.4 MB before the socket's close timeout, on a loaded machine too.
+        let standalone = StandaloneServer(closeTimeout: .seconds(60))
         let services = standalone.services
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await services.run() }
@@ -180,12 +181,12 @@ private struct StandaloneServer {
     private let transport: WebSocketServerTransport
     private let ports: AsyncStream<Int>
 
-    init() {
+    init(closeTimeout: Duration = .seconds(5)) {
         auth = AuthService(store: store, secret: LiveServer.secret, configuration: .init(bcryptCost: 4))
         let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
         self.ports = ports
         transport = WebSocketServerTransport(
-            configuration: .init(host: "127.0.0.1", port: 0),
+            configuration: .init(host: "127.0.0.1", port: 0, closeTimeout: closeTimeout),
             httpRoutes: HTTPRoutes(auth: auth, store: store),
             onListening: { _, port in portContinuation.yield(port) }
         )

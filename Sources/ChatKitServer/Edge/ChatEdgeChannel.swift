@@ -17,6 +17,7 @@ import NIOHTTP1
 import NIOHTTPTypes
 import NIOHTTPTypesHTTP1
 import NIOWebSocket
+import Synchronization
 
 /// HTTP/1 with the upgrade to ChatKit's WebSocket served by a ``ChatSocketHandler``: once upgraded, a socket has
 /// no task; HTTP requests are served by Hummingbird's responder as usual.
@@ -42,8 +43,9 @@ struct ChatEdgeChannel: ServerChildChannel, HTTPChannelHandler {
         let channel: any Channel
     }
 
-    /// Hummingbird's responder for HTTP requests.
-    let responder: HTTPChannelHandler.Responder
+    /// Hummingbird's responder for HTTP requests; for a connection being served, the one
+    /// ``answeringUpgrades(_:)`` makes.
+    private(set) var responder: HTTPChannelHandler.Responder
     /// HTTP settings (idle timeout, header limits).
     let http1: HTTP1Channel.Configuration
     /// The path of the WebSocket endpoint.
@@ -55,8 +57,8 @@ struct ChatEdgeChannel: ServerChildChannel, HTTPChannelHandler {
     /// Makes the handler for an upgraded socket; `nil` when the server stopped taking sockets meanwhile.
     let makeHandler: @Sendable () -> ChatSocketHandler?
 
-    /// - Parameter responder: Hummingbird's responder. A WebSocket upgrade that arrives after a plain request on
-    ///   the same connection is answered by ``redirectingUpgrades(_:)`` instead.
+    /// - Parameter responder: Hummingbird's responder. WebSocket upgrades that reach it are answered by
+    ///   ``answeringUpgrades(_:)`` instead.
     init(
         responder: @escaping HTTPChannelHandler.Responder,
         http1: HTTP1Channel.Configuration,
@@ -65,7 +67,7 @@ struct ChatEdgeChannel: ServerChildChannel, HTTPChannelHandler {
         isServing: @escaping @Sendable () -> Bool,
         makeHandler: @escaping @Sendable () -> ChatSocketHandler?
     ) {
-        self.responder = Self.redirectingUpgrades(responder)
+        self.responder = responder
         self.http1 = http1
         self.path = path
         self.maxFrameSize = maxFrameSize
@@ -144,7 +146,9 @@ struct ChatEdgeChannel: ServerChildChannel, HTTPChannelHandler {
             case .webSocket:
                 return
             case .notUpgraded(let http1):
-                await handleHTTP(asyncChannel: http1, logger: logger)
+                var connection = self
+                connection.responder = Self.answeringUpgrades(responder)
+                await connection.handleHTTP(asyncChannel: http1, logger: logger)
             case .refusedUpgrade(let http1, let status):
                 try await http1.executeThenClose { _, outbound in
                     let headers: HTTPFields = [.connection: "close", .contentLength: "0"]
@@ -157,25 +161,31 @@ struct ChatEdgeChannel: ServerChildChannel, HTTPChannelHandler {
         }
     }
 
-    /// Answers a WebSocket upgrade that arrives after a plain request on the same connection with
-    /// `307 Temporary Redirect` to the same target and closes the connection, so that the client upgrades on a
-    /// new connection; any other request goes to `responder`.
+    /// The responder of one plain HTTP connection: a WebSocket upgrade that arrives after a plain request gets
+    /// `307 Temporary Redirect` to the same target and ends the connection, so that the client upgrades on a new
+    /// connection (HummingbirdWebSocket answers the same way); any other request goes to `responder`.
     ///
-    /// NIO's upgrade handler only looks at a connection's first request, after which the connection is plain HTTP.
-    /// Without this the upgrade would reach the HTTP routes and get `404 Not Found`. HummingbirdWebSocket answers
-    /// the same way.
-    static func redirectingUpgrades(
+    /// NIO's upgrade handler only looks at a connection's first request, after which the connection is plain HTTP:
+    /// without this, such an upgrade would reach the HTTP routes and get `404 Not Found`. A first request is never
+    /// redirected: NIO declined to upgrade it, and a redirect would send the client back to the same refusal on
+    /// every new connection.
+    static func answeringUpgrades(
         _ responder: @escaping HTTPChannelHandler.Responder
     ) -> HTTPChannelHandler.Responder {
-        struct RedirectedUpgrade: Error {}
+        struct AnsweredUpgrade: Error {}
+        final class Requests: Sendable {
+            let isFirst = Atomic<Bool>(true)
+        }
+        let requests = Requests()
         return { request, responseWriter, channel in
-            guard request.headers[.upgrade]?.lowercased() == "websocket" else {
+            let isFirst = requests.isFirst.exchange(false, ordering: .relaxed)
+            guard !isFirst, request.headers[.upgrade]?.lowercased() == "websocket" else {
                 return try await responder(request, responseWriter, channel)
             }
             let headers: HTTPFields = [.connection: "close", .location: request.uri.string, .contentLength: "0"]
             try await responseWriter.writeResponse(HTTPResponse(status: .temporaryRedirect, headerFields: headers))
             // Ends the connection once the response is written.
-            throw RedirectedUpgrade()
+            throw AnsweredUpgrade()
         }
     }
 
