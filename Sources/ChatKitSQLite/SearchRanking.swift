@@ -102,7 +102,7 @@ struct SearchRanking {
         var length = 0
         var start = 0
         for index in 0...text.count {
-            if index < text.count, Self.isASCIIWordByte(text[index]) { continue }
+            if index < text.count, SearchWords.isWordByte(text[index]) { continue }
             if index > start {
                 length += 1
                 let word = UnsafeBufferPointer(rebasing: text[start..<index])
@@ -115,15 +115,6 @@ struct SearchRanking {
         return length
     }
 
-    private static func isASCIIWordByte(_ byte: UInt8) -> Bool {
-        switch byte {
-        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
-            UInt8(ascii: "0")...UInt8(ascii: "9"):
-            true
-        default:
-            false
-        }
-    }
 
     /// A term as bytes, for ``countASCIIWords(in:frequencies:)``. A term that is not ASCII matches no ASCII word.
     private struct ASCIITerm {

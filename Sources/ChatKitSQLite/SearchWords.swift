@@ -91,7 +91,8 @@ enum SearchWords {
         }
     }
 
-    private static func isWordByte(_ byte: UInt8) -> Bool {
+    /// Whether an ASCII byte belongs to a word for `unicode61`: a letter or a digit.
+    static func isWordByte(_ byte: UInt8) -> Bool {
         switch byte {
         case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
             UInt8(ascii: "0")...UInt8(ascii: "9"):

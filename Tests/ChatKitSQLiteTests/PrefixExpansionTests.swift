@@ -98,15 +98,7 @@ struct PrefixExpansionTests {
             #expect(try await old.search("harbo*", as: bob, in: nil, limit: 10).map(\.message.id) == [harbour.id])
             // A row the old version appended but did not index before it stopped (no background batch either).
             old.searchIndex.close()
-            try await old.writer.write { db in
-                try db.execute(
-                    sql: """
-                        INSERT INTO message (id, conversationID, seq, senderID, clientMessageID, body, createdAt)
-                        VALUES ('late', ?, 100, ?, 'late-client', 'Harbinger of spring', 1)
-                        """,
-                    arguments: [chat.rawValue, alice.rawValue]
-                )
-            }
+            try await old.insertUnindexedMessage(id: "late", body: "Harbinger of spring", in: chat, from: alice)
             try old.close()
 
             let store = try SQLiteChatStore(configuration: .init(path: path))

@@ -106,15 +106,7 @@ struct SearchWordsTests {
             #expect(try await old.search("harbo*", as: bob, in: nil, limit: 10).count == 1)
             // One row the old version appended but did not index before it stopped (no background batch either).
             old.searchIndex.close()
-            try await old.writer.write { db in
-                try db.execute(
-                    sql: """
-                        INSERT INTO message (id, conversationID, seq, senderID, clientMessageID, body, createdAt)
-                        VALUES ('late', ?, 100, ?, 'late-client', 'Harbinger of spring', 1)
-                        """,
-                    arguments: [chat.rawValue, alice.rawValue]
-                )
-            }
+            try await old.insertUnindexedMessage(id: "late", body: "Harbinger of spring", in: chat, from: alice)
             try old.close()
 
             // Up to v5 only: v6 makes the index (and the table) again from every row, late ones too.
@@ -128,6 +120,24 @@ struct SearchWordsTests {
             let (index, table) = try await store.writer.read { db in (try Self.indexWords(db), try Self.tableWords(db)) }
             #expect(table == index)
             #expect(table.contains("harbinger"))
+        }
+    }
+}
+
+extension SQLiteChatStore {
+    /// Inserts a message row as a store that stopped before indexing it left it: no search index entry, no words,
+    /// no event. Close the store's ``SearchIndex`` first, so that no background batch indexes it.
+    func insertUnindexedMessage(id: String, body: String, in conversation: ConversationID, from sender: UserID)
+        async throws
+    {
+        try await writer.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO message (id, conversationID, seq, senderID, clientMessageID, body, createdAt)
+                    VALUES (?, ?, 100, ?, ?, ?, 1)
+                    """,
+                arguments: [id, conversation.rawValue, sender.rawValue, id + "-client", body]
+            )
         }
     }
 }
