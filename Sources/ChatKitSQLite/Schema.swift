@@ -301,7 +301,7 @@ enum Schema {
             // Rows above `searchProgress.indexedUpTo` are indexed too, so the mark moves to the last row (a batch
             // indexing them again would index them twice). The triggers name the table and need nothing.
             //
-            // The new index is about twice the old one's size; as in v4, a size limit must not stop the migration.
+            // The new index is more than twice the old one's size; as in v4, a size limit must not stop the migration.
             let pageLimit = try Int64.fetchOne(db, sql: "PRAGMA max_page_count") ?? 0
             try db.execute(sql: "PRAGMA max_page_count = 4294967294")
             defer { _ = try? Int64.fetchOne(db, sql: "PRAGMA max_page_count = \(pageLimit)") }

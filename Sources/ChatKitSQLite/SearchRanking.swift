@@ -115,7 +115,6 @@ struct SearchRanking {
         return length
     }
 
-
     /// A term as bytes, for ``countASCIIWords(in:frequencies:)``. A term that is not ASCII matches no ASCII word.
     private struct ASCIITerm {
         let bytes: [UInt8]
