@@ -76,4 +76,53 @@ struct PushedSessionTests {
             #expect(socket.written.withLock { $0.first?.contains("welcome") } == true)
         }
     }
+
+    /// A server that is stopping takes no new task: a send worker it refuses runs in the session's own worker, so
+    /// the send is stored and answered, and the session still finishes (it waits for its sends).
+    @Test func aSendWorkerTheServerRefusesRunsInline() async throws {
+        let store = InMemoryChatStore()
+        let gated = GatedUserStore(store)
+        let authenticator = InMemoryAuthenticator()
+        let alice = try await store.createUser(NewUser(username: "alice"), passwordHash: nil).id
+        let bob = try await store.createUser(NewUser(username: "bob"), passwordHash: nil).id
+        let chat = try await store.createConversation(.direct(between: alice, and: bob)).id
+        authenticator.register(token: "token-alice", for: alice)
+        let server = ChatServer(store: gated, authenticators: [authenticator])
+        // Not a task group: were the send dropped, the session's worker would wait for it for ever and a group
+        // would never end. This way the test fails at its timeout instead of hanging.
+        let background = Task { await server.background.run() }
+        defer { background.cancel() }
+        let codec = WireCodec()
+        let socket = Socket()
+        // The first task (the session's worker) starts; every later one is refused, as by stopped shards.
+        let spawned = Mutex(0)
+        let opened = Mutex<Outbox?>(nil)
+        let session = PushedSession(
+            server: server, outbound: socket.writer, peer: "test",
+            onOpened: { outbox in opened.withLock { $0 = outbox } }, onRoom: {},
+            spawn: { work in
+                let isFirst = spawned.withLock { count in
+                    count += 1
+                    return count == 1
+                }
+                return isFirst && server.background.start(work)
+            }
+        )
+        // All frames arrive while the handshake waits on the store, so one worker answers them all.
+        #expect(session.received(try codec.encode(ClientFrame(id: "h", .hello(.init(token: "token-alice"))))))
+        let send = ClientFrame(id: "s", .send(.init(conversationID: chat, clientMessageID: "k-1", body: "stored")))
+        #expect(session.received(try codec.encode(send)))
+        session.inboundEnded()
+        gated.gate.open()
+        try await waitUntil("the session closed") { socket.closed.withLock { $0 } != nil }
+        #expect(socket.closed.withLock { $0 } == .normal)
+        #expect(spawned.withLock { $0 } == 2, "the send worker was offered to the server and refused")
+        let stored = try await store.messages(in: chat, .latest(limit: 10), as: alice)
+        #expect(stored.map(\.body) == ["stored"])
+        // The socket's handler writes the outbox; here it is read directly.
+        let outbox = try #require(opened.withLock { $0 })
+        var frames: [String] = []
+        while let taken = outbox.take(), !taken.isEmpty { frames += taken }
+        #expect(frames.contains { $0.contains(#""id":"s""#) && $0.contains("result") }, "\(frames)")
+    }
 }
