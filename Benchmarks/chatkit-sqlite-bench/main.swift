@@ -313,8 +313,14 @@ func readBenchmarks() async throws {
     try await measure("search, prefix wo* (every word: a prefix index), limit 20", count: 50) {
         _ = try await store.search("wo*", as: alice, in: nil, limit: 20)
     }
-    try await measure("search, prefix word1* (1,111 words: more than 256), limit 20", count: 20) {
+    try await measure("search, prefix word1* (1,111 words: more than 256), limit 20", count: 50) {
         _ = try await store.search("word1*", as: alice, in: nil, limit: 20)
+    }
+    try await measure("search, word and prefix: needle word1*, limit 20", count: 50) {
+        _ = try await store.search("needle word1*", as: alice, in: nil, limit: 20)
+    }
+    try await measure("search, prefix word1* in the big conversation, limit 20", count: 50) {
+        _ = try await store.search("word1*", as: alice, in: big, limit: 20)
     }
     try await measure("search, prefix word12*, limit 20", count: 50) {
         _ = try await store.search("word12*", as: alice, in: nil, limit: 20)

@@ -43,25 +43,36 @@ enum PrefixExpansion {
         static let current = Capabilities(hasWordTable: true, hasPrefixIndex: true)
     }
 
+    /// A term's FTS5 match pattern.
+    struct Pattern: Equatable {
+        /// The FTS5 query text.
+        var text: String
+        /// Whether the term is a prefix of more than ``maximumWords`` indexed words that FTS5 has no prefix index
+        /// for: FTS5 merges the posting lists of all those words for it, which at a million messages costs
+        /// hundreds of milliseconds (``BroadPrefixScan`` finds its newest matches another way).
+        var isBroad = false
+    }
+
     /// The FTS5 match pattern of `term`: a prefix term as FTS5's prefix query when the index has a prefix index
     /// of its length, otherwise as the `OR` of its words (FTS5's prefix query again when there are none, more than
-    /// ``maximumWords``, or no `searchWord` table: a database migrated only up to an older schema); any other term
-    /// as a quoted word.
+    /// ``maximumWords`` (a broad prefix), or no `searchWord` table: a database migrated only up to an older
+    /// schema); any other term as a quoted word.
     ///
     /// Only an ASCII prefix is rewritten. FTS5 folds the prefix of its own query with its tokenizer, while the
     /// words are looked up here by the prefix as ``ChatKitCore/SearchText`` folded it; the two fold ASCII alike
     /// (lowercase letters and digits stay as they are), other scripts not always.
-    static func pattern(_ term: SearchText.Term, _ capabilities: Capabilities, _ db: Database) throws -> String {
-        guard term.isPrefix else { return quoted(term.word) }
-        let native = quoted(term.word) + " *"
+    static func pattern(_ term: SearchText.Term, _ capabilities: Capabilities, _ db: Database) throws -> Pattern {
+        guard term.isPrefix else { return Pattern(text: quoted(term.word)) }
+        let native = Pattern(text: quoted(term.word) + " *")
         // FTS5 counts a prefix's length in characters.
         if capabilities.hasPrefixIndex, Schema.indexedPrefixLengths.contains(term.word.unicodeScalars.count) {
             return native
         }
         guard capabilities.hasWordTable, term.word.utf8.allSatisfy({ $0 < 0x80 }) else { return native }
         let words = try SearchWords.words(withPrefix: term.word, limit: maximumWords + 1, db)
-        guard !words.isEmpty, words.count <= maximumWords else { return native }
-        return "(" + words.map(quoted).joined(separator: " OR ") + ")"
+        guard !words.isEmpty else { return native }
+        guard words.count <= maximumWords else { return Pattern(text: native.text, isBroad: true) }
+        return Pattern(text: "(" + words.map(quoted).joined(separator: " OR ") + ")")
     }
 
     /// A word as an FTS5 string: in double quotes, its own double quotes doubled.

@@ -64,7 +64,8 @@ extension SQLiteChatStore {
 
     /// The ranked hits of the FTS5 index.
     ///
-    /// FTS5 finds the newest ``searchCandidateLimit`` matches the user may see; ``SearchRanking`` scores them
+    /// FTS5 finds the newest ``searchCandidateLimit`` matches the user may see (``BroadPrefixScan`` does, for a
+    /// query with a prefix of hundreds of words, when one bounded read tells them); ``SearchRanking`` scores them
     /// from their bodies (BM25) and ``ChatKitCore/SearchText`` marks the snippets of the best `limit`. FTS5's own
     /// `bm25()` and `snippet()` cost a pass over each term's whole posting list (per hit, for `snippet()` of a
     /// prefix query): 20–40 ms for a common word at a million messages, against a few for this.
@@ -77,6 +78,39 @@ extension SQLiteChatStore {
         _ limit: Int
     ) throws -> [SearchHit] {
         let patterns = try text.terms.map { try PrefixExpansion.pattern($0, capabilities, db) }
+        let candidates: [(rowNumber: Int64, body: String)]
+        var densities: [Double?] = []
+        if patterns.contains(where: \.isBroad),
+            let found = try BroadPrefixScan.newestMatches(
+                db, text, patterns: patterns, user: user, conversation: conversation,
+                candidateLimit: Self.searchCandidateLimit
+            )
+        {
+            candidates = found.candidates
+            densities = found.densities
+        } else {
+            candidates = try newestMatches(db, patterns.map(\.text), user, conversation)
+        }
+        guard !candidates.isEmpty else { return [] }
+        let ranking = try SearchRanking(
+            db, text: text, patterns: patterns.map(\.text), candidateCount: candidates.count, densities: densities
+        )
+        let best = candidates
+            .map { (rowNumber: $0.rowNumber, score: ranking.score($0.body)) }
+            .sorted { ($0.score, $0.rowNumber) > ($1.score, $1.rowNumber) }
+            .prefix(limit)
+        let fetch = try db.cachedStatement(sql: "SELECT \(messageColumns) FROM message WHERE rowNumber = ?")
+        return try best.compactMap { candidate in
+            guard let row = try Row.fetchOne(fetch, arguments: [candidate.rowNumber]) else { return nil }
+            let message = try Codec.message(row)
+            return SearchHit(message: message, snippet: text.snippet(of: message.body))
+        }
+    }
+
+    /// The newest ``searchCandidateLimit`` messages FTS5 finds for `patterns` (all of them) that `user` may see.
+    private static func newestMatches(
+        _ db: Database, _ patterns: [String], _ user: UserID, _ conversation: ConversationID?
+    ) throws -> [(rowNumber: Int64, body: String)] {
         var arguments: StatementArguments = [patterns.joined(separator: " AND "), user.rawValue]
         var restriction = ""
         if let conversation {
@@ -98,18 +132,7 @@ extension SQLiteChatStore {
         var candidates: [(rowNumber: Int64, body: String)] = []
         let rows = try Row.fetchCursor(statement)
         while let row = try rows.next() { candidates.append((row[0], row[1])) }
-        guard !candidates.isEmpty else { return [] }
-        let ranking = try SearchRanking(db, text: text, patterns: patterns, candidateCount: candidates.count)
-        let best = candidates
-            .map { (rowNumber: $0.rowNumber, score: ranking.score($0.body)) }
-            .sorted { ($0.score, $0.rowNumber) > ($1.score, $1.rowNumber) }
-            .prefix(limit)
-        let fetch = try db.cachedStatement(sql: "SELECT \(messageColumns) FROM message WHERE rowNumber = ?")
-        return try best.compactMap { candidate in
-            guard let row = try Row.fetchOne(fetch, arguments: [candidate.rowNumber]) else { return nil }
-            let message = try Codec.message(row)
-            return SearchHit(message: message, snippet: text.snippet(of: message.body))
-        }
+        return candidates
     }
 
     /// Hits among unindexed message rows, found by reading them: only when the index could not be brought up to

@@ -36,8 +36,8 @@ struct SearchRanking {
     /// BM25's length normalization, FTS5's default.
     static let b = 0.75
 
-    private let terms: [SearchText.Term]
-    private let asciiTerms: [ASCIITerm]
+    private let counter: SearchTermCounter
+    private let termCount: Int
     /// One weight (IDF) per term.
     private let weights: [Double]
     /// The average length in words of an indexed message.
@@ -46,9 +46,14 @@ struct SearchRanking {
     /// Gathers the statistics of `text`'s terms, whose FTS5 patterns (``PrefixExpansion``) are `patterns`, one
     /// per term. If FTS5's totals cannot be read (they exist once the index holds a row, so never when there are
     /// candidates), the `candidateCount` candidates stand for the rows, of one word each.
-    init(_ db: Database, text: SearchText, patterns: [String], candidateCount: Int) throws {
-        terms = text.terms
-        asciiTerms = text.terms.map(ASCIITerm.init)
+    ///
+    /// `densities` gives, for terms whose document frequency is known without asking FTS5 (``BroadPrefixScan``
+    /// measured it), the share of messages that hold them; `nil` entries, or none at all, are counted.
+    init(
+        _ db: Database, text: SearchText, patterns: [String], candidateCount: Int, densities: [Double?] = []
+    ) throws {
+        counter = SearchTermCounter(text.terms)
+        termCount = text.terms.count
         let totals = try Self.totals(db)
         let rowCount = max(1, totals?.rows ?? Double(candidateCount))
         // As FTS5 computes it (messages without words, such as attachments alone, count as rows).
@@ -57,11 +62,16 @@ struct SearchRanking {
         } else {
             averageLength = 1
         }
-        if terms.count < 2 {
-            weights = Array(repeating: 1, count: terms.count)
+        if termCount < 2 {
+            weights = Array(repeating: 1, count: termCount)
         } else {
-            weights = try patterns.map { pattern in
-                let matches = try Self.documentFrequency(db, matching: pattern, rowCount: rowCount)
+            weights = try patterns.enumerated().map { index, pattern in
+                let matches =
+                    if index < densities.count, let density = densities[index] {
+                        density * rowCount
+                    } else {
+                        try Self.documentFrequency(db, matching: pattern, rowCount: rowCount)
+                    }
                 // FTS5's IDF, floored as FTS5 floors it.
                 let idf = log((rowCount - matches + 0.5) / (matches + 0.5))
                 return idf > 0 ? idf : 1e-6
@@ -71,11 +81,8 @@ struct SearchRanking {
 
     /// The BM25 score of a message body: higher is better.
     func score(_ body: String) -> Double {
-        var frequencies = [Int](repeating: 0, count: terms.count)
-        var body = body
-        let length =
-            body.withUTF8 { countASCIIWords(in: $0, frequencies: &frequencies) }
-            ?? countWords(in: body, frequencies: &frequencies)
+        var frequencies = [Int](repeating: 0, count: termCount)
+        let length = counter.count(body, into: &frequencies)
         let lengthFactor = Self.k1 * (1 - Self.b + Self.b * Double(length) / averageLength)
         var score = 0.0
         for (frequency, weight) in zip(frequencies, weights) where frequency > 0 {
@@ -83,60 +90,6 @@ struct SearchRanking {
             score += weight * (tf * (Self.k1 + 1)) / (tf + lengthFactor)
         }
         return score
-    }
-
-    /// Counts the words of `text` and each term's matches among them; returns the number of words.
-    private func countWords(in text: String, frequencies: inout [Int]) -> Int {
-        let words = SearchText.words(in: text)
-        for (index, term) in terms.enumerated() {
-            for word in words where term.matches(word) { frequencies[index] += 1 }
-        }
-        return words.count
-    }
-
-    /// ``countWords(in:frequencies:)`` for ASCII text (most messages) without building its words: the words are
-    /// the runs of ASCII letters and digits, compared with the terms case-insensitively. `nil` (and
-    /// `frequencies` untouched) for text with any other character.
-    private func countASCIIWords(in text: UnsafeBufferPointer<UInt8>, frequencies: inout [Int]) -> Int? {
-        if text.contains(where: { $0 >= 0x80 }) { return nil }
-        var length = 0
-        var start = 0
-        for index in 0...text.count {
-            if index < text.count, SearchWords.isWordByte(text[index]) { continue }
-            if index > start {
-                length += 1
-                let word = UnsafeBufferPointer(rebasing: text[start..<index])
-                for (termIndex, term) in asciiTerms.enumerated() where term.matches(word) {
-                    frequencies[termIndex] += 1
-                }
-            }
-            start = index + 1
-        }
-        return length
-    }
-
-    /// A term as bytes, for ``countASCIIWords(in:frequencies:)``. A term that is not ASCII matches no ASCII word.
-    private struct ASCIITerm {
-        let bytes: [UInt8]
-        let isPrefix: Bool
-        let isASCII: Bool
-
-        init(_ term: SearchText.Term) {
-            bytes = Array(term.word.utf8)
-            isPrefix = term.isPrefix
-            isASCII = bytes.allSatisfy { $0 < 0x80 }
-        }
-
-        /// Whether an ASCII word (any case) matches; the term's own bytes are folded, so lowercase.
-        func matches(_ word: UnsafeBufferPointer<UInt8>) -> Bool {
-            guard isASCII, isPrefix ? word.count >= bytes.count : word.count == bytes.count else { return false }
-            for index in bytes.indices {
-                let byte = word[index]
-                let lowered = byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte + 32 : byte
-                if lowered != bytes[index] { return false }
-            }
-            return true
-        }
     }
 
     /// How many indexed messages match a term's FTS5 `pattern`: counted up to `exactCountLimit`, estimated above.

@@ -34,7 +34,7 @@ struct PrefixExpansionTests {
 
         func pattern(_ query: String, _ capabilities: PrefixExpansion.Capabilities = .current) async throws -> String {
             let term = try #require(SearchText(query: query).terms.first)
-            return try await store.writer.read { try PrefixExpansion.pattern(term, capabilities, $0) }
+            return try await store.writer.read { try PrefixExpansion.pattern(term, capabilities, $0).text }
         }
         // Prefixes the index holds (Schema.indexedPrefixLengths).
         #expect(try await pattern("h*") == #""h" *"#)
@@ -46,6 +46,10 @@ struct PrefixExpansionTests {
         #expect(try await pattern("harbour") == #""harbour""#)
         #expect(try await pattern("zebra*") == #""zebra" *"#, "no such word")
         #expect(try await pattern("quayx*") == #""quayx" *"#, "more words than the limit")
+        let broad = try await store.writer.read {
+            try PrefixExpansion.pattern(SearchText(query: "quayx*").terms[0], .current, $0)
+        }
+        #expect(broad.isBroad, "a prefix of more words than the limit is broad")
         #expect(try await pattern("日本語のテ*") == #""日本語のテ" *"#, "not ASCII: FTS5 folds the prefix itself")
         #expect(
             try await pattern("quayx000*") == "(" + many.prefix(9).map { "\"\($0)\"" }.joined(separator: " OR ") + ")"

@@ -90,8 +90,8 @@ struct SearchRankingTests {
             let totals = try #require(try SearchRanking.totals(db))
             #expect(totals.rows == 400)
             #expect(totals.words == 800)
-            let even = try PrefixExpansion.pattern(SearchText(query: "even").terms[0], .current, db)
-            let rare = try PrefixExpansion.pattern(SearchText(query: "rare").terms[0], .current, db)
+            let even = try PrefixExpansion.pattern(SearchText(query: "even").terms[0], .current, db).text
+            let rare = try PrefixExpansion.pattern(SearchText(query: "rare").terms[0], .current, db).text
             #expect(try SearchRanking.documentFrequency(db, matching: rare, rowCount: 400, exactCountLimit: 100) == 40)
             #expect(try SearchRanking.documentFrequency(db, matching: even, rowCount: 400, exactCountLimit: 1000) == 200)
             let estimate = try SearchRanking.documentFrequency(db, matching: even, rowCount: 400, exactCountLimit: 50)
