@@ -14,55 +14,31 @@ import Foundation
 extension InMemoryChatStore {
     public func append(_ new: NewMessage) async throws -> Message {
         try MembershipRules.validate(new)
-        let now = now()
-        // Made before taking the lock, to hold it for less (unused when this is a resend).
-        let id = MessageID(rawValue: messageIDs.next(at: now))
-        let words = SearchText.words(in: new.body)
-        return try withState { state in
-            let record = try state.memberRecord(new.conversationID, new.senderID)
-            let key = InMemoryState.ClientKey(sender: new.senderID, clientMessageID: new.clientMessageID)
-            if let existingID = state.messagesByClientKey[key], let location = state.messageLocations[existingID] {
-                guard location.conversation == new.conversationID else {
-                    throw ChatError(
-                        .conflict,
-                        "Client message ID '\(new.clientMessageID)' was already used in another conversation."
-                    )
+        let prepared = prepare(new)
+        return try withState { state in try state.append(new, prepared) }
+    }
+
+    /// Appends a batch under one hold of the lock (the server appends each session's waiting sends together).
+    public func append(contentsOf messages: [NewMessage]) async -> [Result<Message, any Error>] {
+        let prepared = messages.map { new in Result { try MembershipRules.validate(new) }.map { prepare(new) } }
+        do {
+            return try withState { state in
+                zip(messages, prepared).map { new, prepared in
+                    prepared.flatMap { prepared in Result { try state.append(new, prepared) } }
                 }
-                return record.messages[Int(location.seq) - 1]
             }
-            if let replyTo = new.replyTo, state.messageLocations[replyTo]?.conversation != new.conversationID {
-                throw ChatError(.invalidArgument, "A reply must refer to a message of the same conversation.")
-            }
-            let position = state.nextPosition()
-            let message = Message(
-                id: id,
-                conversationID: new.conversationID,
-                seq: Int64(record.messages.count) + 1,
-                senderID: new.senderID,
-                clientMessageID: new.clientMessageID,
-                body: new.body,
-                replyTo: new.replyTo,
-                mentions: new.mentions,
-                attachments: new.attachments,
-                createdAt: now
-            )
-            state.updateRecord(new.conversationID) { record in
-                record.messages.append(message)
-                record.words.append(words)
-                record.conversation.lastSeq = message.seq
-                record.activityPosition = position.rawValue
-            }
-            state.messageLocations[message.id] = (new.conversationID, message.seq)
-            state.messagesByClientKey[key] = message.id
-            state.recordEvent(
-                StoredEvent(
-                    position: position, kind: .messageCreated, conversationID: new.conversationID,
-                    actorID: new.senderID, createdAt: now, message: message
-                ),
-                in: new.conversationID
-            )
-            return message
+        } catch {
+            return Array(repeating: .failure(error), count: messages.count)
         }
+    }
+
+    /// What an append needs that can be made before taking the lock, to hold it for less: the time, a message ID
+    /// (unused when the append is a resend) and the body's words.
+    private func prepare(_ new: NewMessage) -> InMemoryState.PreparedAppend {
+        let now = now()
+        return InMemoryState.PreparedAppend(
+            now: now, id: MessageID(rawValue: messageIDs.next(at: now)), words: SearchText.words(in: new.body)
+        )
     }
 
     public func message(_ id: MessageID, as user: UserID) async throws -> Message {
@@ -138,6 +114,57 @@ extension InMemoryChatStore {
 }
 
 extension InMemoryState {
+    /// See ``InMemoryChatStore/prepare(_:)``.
+    struct PreparedAppend {
+        var now: Date
+        var id: MessageID
+        var words: [String]
+    }
+
+    /// Appends a validated message, or returns the stored one if it is a resend.
+    mutating func append(_ new: NewMessage, _ prepared: PreparedAppend) throws -> Message {
+        let record = try memberRecord(new.conversationID, new.senderID)
+        let key = ClientKey(sender: new.senderID, clientMessageID: new.clientMessageID)
+        if let existingID = messagesByClientKey[key], let location = messageLocations[existingID] {
+            guard location.conversation == new.conversationID else {
+                throw ChatError(
+                    .conflict, "Client message ID '\(new.clientMessageID)' was already used in another conversation."
+                )
+            }
+            return record.messages[Int(location.seq) - 1]
+        }
+        if let replyTo = new.replyTo, messageLocations[replyTo]?.conversation != new.conversationID {
+            throw ChatError(.invalidArgument, "A reply must refer to a message of the same conversation.")
+        }
+        let position = nextPosition()
+        let message = Message(
+            id: prepared.id,
+            conversationID: new.conversationID,
+            seq: Int64(record.messages.count) + 1,
+            senderID: new.senderID,
+            clientMessageID: new.clientMessageID,
+            body: new.body,
+            replyTo: new.replyTo,
+            mentions: new.mentions,
+            attachments: new.attachments,
+            createdAt: prepared.now
+        )
+        // The record is a class: changed in place, without looking the conversation up again.
+        record.messages.append(message)
+        record.words.append(prepared.words)
+        record.conversation.lastSeq = message.seq
+        record.activityPosition = position.rawValue
+        messageLocations[message.id] = (new.conversationID, message.seq)
+        messagesByClientKey[key] = message.id
+        let event = StoredEvent(
+            position: position, kind: .messageCreated, conversationID: new.conversationID, actorID: new.senderID,
+            createdAt: prepared.now, message: message
+        )
+        record.events.append(event)
+        log.append(event)
+        return message
+    }
+
     mutating func updateRecord(_ id: ConversationID, _ change: (ConversationRecord) -> Void) {
         guard let record = conversations[id] else { return }
         change(record)
