@@ -25,7 +25,7 @@ final class AckWindow: Sendable {
 
     /// Counts a `result` or `error` frame as an answer.
     func receive(_ text: String) {
-        if FrameScan.contains(text, FrameScan.resultType) || FrameScan.contains(text, FrameScan.errorType) {
+        if [.result, .error].contains(FrameScan.type(of: text)) {
             answers.add(1, ordering: .relaxed)
             freed.yield()
         }

@@ -63,7 +63,7 @@ struct Backlog: AsyncParsableCommand, Sendable {
         let receiver = try await ChatConnection.open(url: server.url(1), token: users[1].accessToken, cursor: cursor) { text in
             if let stamp = MessageStamp.find(in: text) {
                 tracker.record(stamp.number)
-            } else if FrameScan.contains(text, FrameScan.syncedType) {
+            } else if FrameScan.type(of: text) == .synced {
                 syncedAt.record()
             }
         }

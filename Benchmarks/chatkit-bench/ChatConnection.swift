@@ -35,7 +35,7 @@ final class ChatConnection: Sendable {
         init(onFrame: @escaping @Sendable (String) -> Void) { self.onFrame = onFrame }
 
         func handle(_ text: String) {
-            if hasPending.load(ordering: .acquiring) > 0, !FrameScan.contains(text, FrameScan.eventType),
+            if hasPending.load(ordering: .acquiring) > 0, FrameScan.type(of: text) != .event,
                 let frame = try? ChatConnection.codec.decodeServerFrame(text)
             {
                 switch frame {
@@ -52,7 +52,7 @@ final class ChatConnection: Sendable {
                 default: break
                 }
             }
-            if FrameScan.contains(text, FrameScan.errorType) {
+            if FrameScan.type(of: text) == .error {
                 errors.add(1, ordering: .relaxed)
                 lastError.withLock { $0 = String(text.prefix(300)) }
             }

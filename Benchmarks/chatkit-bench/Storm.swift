@@ -71,7 +71,7 @@ struct Storm: AsyncParsableCommand, Sendable {
             ) { text in
                 if let stamp = MessageStamp.find(in: text) {
                     trackers[index].record(stamp.number)
-                } else if FrameScan.contains(text, FrameScan.syncedType),
+                } else if FrameScan.type(of: text) == .synced,
                     seenSynced.set()
                 {
                     lastSynced.record()
