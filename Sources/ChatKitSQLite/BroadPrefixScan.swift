@@ -21,8 +21,9 @@ import GRDB
 /// usually matches a large share of messages, so its newest matches are among the newest few thousand messages.
 /// This reads messages newest first — those FTS5 finds for the query's other terms, or, when every term is broad,
 /// the user's newest messages — and keeps those whose bodies also hold the broad terms (``SearchTermCounter``:
-/// the word rules FTS5's tokenizer follows). It reads at most ``examinedRowLimit`` messages; when they hold too
-/// few matches and older messages remain, it gives up (`nil`) and FTS5 answers the query as before.
+/// the word rules FTS5's tokenizer follows). It keeps at most ``examinedRowLimit`` messages (those it skips as
+/// hidden from the user are not counted); when they hold too few matches and older messages remain, it gives up
+/// (`nil`) and FTS5 answers the query as before.
 enum BroadPrefixScan {
     /// The most messages one scan reads (about 15–30 ms of reading at most).
     static let examinedRowLimit = 20_000
@@ -32,7 +33,9 @@ enum BroadPrefixScan {
         /// At most `candidateLimit` matches, newest first.
         var candidates: [(rowNumber: Int64, body: String)]
         /// One entry per term: for a broad term, the share of examined messages that held it (the estimate of
-        /// its document frequency among all messages, ``SearchRanking``); `nil` for the others.
+        /// its document frequency among all messages, ``SearchRanking``); `nil` for the others. When the query
+        /// has other words, the examined messages are those holding them, so a broad term that tends to come with
+        /// them is estimated as more common than it is, and weighs less in the ranking than in FTS5's `bm25()`.
         var densities: [Double?]
     }
 
@@ -68,15 +71,16 @@ enum BroadPrefixScan {
             statement.setUncheckedArguments(arguments + [examinedRowLimit])
             reading = .limited
         } else if let conversation {
-            // Membership was checked by the caller; the (conversationID, seq) index gives the newest first.
+            // The (conversationID, seq) index gives the newest first; nothing if `user` is not a member (now).
             statement = try db.cachedStatement(
                 sql: """
                     SELECT rowNumber, body FROM message
-                    WHERE conversationID = ? AND rowNumber <= ? AND deletedAt IS NULL
-                    ORDER BY seq DESC LIMIT ?
+                    WHERE conversationID = ?1 AND rowNumber <= ?2 AND deletedAt IS NULL
+                        AND EXISTS (SELECT 1 FROM member WHERE conversationID = ?1 AND userID = ?3)
+                    ORDER BY seq DESC LIMIT ?4
                     """
             )
-            statement.setUncheckedArguments([conversation.rawValue, indexedUpTo, examinedRowLimit])
+            statement.setUncheckedArguments([conversation.rawValue, indexedUpTo, user.rawValue, examinedRowLimit])
             reading = .limited
         } else {
             // A range of the newest rows, not a LIMIT: a user of few conversations on a busy server must not make

@@ -52,6 +52,8 @@ extension SQLiteChatStore {
         guard let unindexed = first.unindexed else { return first.hits }
         try? await searchIndex.catchUp()
         return try await readInBackground { db in
+            // Again: the membership may have ended since the first read.
+            if let conversation { _ = try Lookups.memberConversation(db, conversation, user) }
             var hits = try Self.searchIndex(db, text, capabilities, user, conversation, limit)
             let indexedUpTo = try SearchIndex.progress(db).indexedUpTo
             if hits.count < limit, indexedUpTo < unindexed.upperBound {

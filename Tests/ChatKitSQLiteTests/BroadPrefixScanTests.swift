@@ -72,6 +72,7 @@ struct BroadPrefixScanTests {
         let store = try SQLiteChatStore(configuration: .inMemory)
         let fixture = StoreFixture(store)
         let (alice, bob) = (try await fixture.user("alice"), try await fixture.user("bob"))
+        let carol = try await fixture.user("carol")
         let chat = try await fixture.direct(alice, bob)
         _ = try await fixture.send(Self.crowd.joined(separator: " "), from: alice, to: chat)
         var matching: [Int64] = []
@@ -82,14 +83,17 @@ struct BroadPrefixScanTests {
         }
         _ = try await store.search("plain", as: alice, in: nil, limit: 1)  // brings the index up to date
         let text = SearchText(query: "quayx*")
-        func scan(in conversation: ConversationID?, candidates: Int, rows: Int) async throws -> [Int64]? {
+        func scan(
+            in conversation: ConversationID?, candidates: Int, rows: Int, as user: UserID? = nil
+        ) async throws -> [Int64]? {
             try await store.writer.read { db in
                 let patterns = try text.terms.map { try PrefixExpansion.pattern($0, .current, db) }
                 let outcome = try BroadPrefixScan.newestMatches(
-                    db, text, patterns: patterns, user: alice, conversation: conversation,
+                    db, text, patterns: patterns, user: user ?? alice, conversation: conversation,
                     candidateLimit: candidates, examinedRowLimit: rows
                 )
                 guard let outcome else { return nil }
+                if outcome.candidates.isEmpty { return [] }
                 let density = try #require(outcome.densities[0])
                 #expect(density > 0 && density <= 1)
                 let seqs = try outcome.candidates.map { candidate in
@@ -110,6 +114,9 @@ struct BroadPrefixScanTests {
             // The newest 25 rows hold 2 matches of the 3 asked for, and older rows remain: FTS5 must answer.
             #expect(try await scan(in: conversation, candidates: 3, rows: 25) == nil)
         }
+        // Someone who is not a member finds nothing, in the conversation or anywhere.
+        #expect(try await scan(in: chat, candidates: 2, rows: 100, as: carol) == [])
+        #expect(try await scan(in: nil, candidates: 2, rows: 100, as: carol) == [])
         // The store's search finds them all either way.
         #expect(try await store.search("quayx*", as: alice, in: nil, limit: 10).count == matching.count + 1)
     }
