@@ -32,13 +32,11 @@ extension InMemoryChatStore {
         }
     }
 
-    /// What an append needs that can be made before taking the lock, to hold it for less: the time, a message ID
-    /// (unused when the append is a resend) and the body's words.
+    /// What an append needs that can be made before taking the lock, to hold it for less: the time and a message
+    /// ID (unused when the append is a resend).
     private func prepare(_ new: NewMessage) -> InMemoryState.PreparedAppend {
         let now = now()
-        return InMemoryState.PreparedAppend(
-            now: now, id: MessageID(rawValue: messageIDs.next(at: now)), words: SearchText.words(in: new.body)
-        )
+        return InMemoryState.PreparedAppend(now: now, id: MessageID(rawValue: messageIDs.next(at: now)))
     }
 
     public func message(_ id: MessageID, as user: UserID) async throws -> Message {
@@ -118,7 +116,6 @@ extension InMemoryState {
     struct PreparedAppend {
         var now: Date
         var id: MessageID
-        var words: [String]
     }
 
     /// Appends a validated message, or returns the stored one if it is a resend.
@@ -151,7 +148,7 @@ extension InMemoryState {
         )
         // The record is a class: changed in place, without looking the conversation up again.
         record.messages.append(message)
-        record.words.append(prepared.words)
+        record.words.append(nil)
         record.conversation.lastSeq = message.seq
         record.activityPosition = position.rawValue
         messageLocations[message.id] = (new.conversationID, message.seq)
@@ -181,7 +178,7 @@ extension InMemoryState {
     ) -> Message {
         updateRecord(message.conversationID) { record in
             record.messages[index] = message
-            record.words[index] = SearchText.words(in: message.body)
+            record.words[index] = nil
         }
         recordEvent(
             StoredEvent(

@@ -120,7 +120,7 @@ extension InMemoryChatStore {
                 guard let record = state.conversations[id] else { continue }
                 var taken = 0
                 for index in record.messages.indices.reversed()
-                where !record.messages[index].isDeleted && text.matches(record.words[index]) {
+                where !record.messages[index].isDeleted && text.matches(record.words(at: index)) {
                     found.append(record.messages[index])
                     taken += 1
                     if taken == limit { break }
