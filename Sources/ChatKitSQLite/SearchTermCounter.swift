@@ -20,6 +20,7 @@ struct SearchTermCounter {
     private let terms: [SearchText.Term]
     private let asciiTerms: [ASCIITerm]
 
+    /// A counter for a query's terms, in order: ``count(_:into:)`` fills one frequency per term.
     init(_ terms: [SearchText.Term]) {
         self.terms = terms
         asciiTerms = terms.map(ASCIITerm.init)

@@ -114,7 +114,9 @@ extension InMemoryChatStore {
 extension InMemoryState {
     /// See ``InMemoryChatStore/prepare(_:)``.
     struct PreparedAppend {
+        /// The message's creation time.
         var now: Date
+        /// The ID the message gets if it is not a resend.
         var id: MessageID
     }
 

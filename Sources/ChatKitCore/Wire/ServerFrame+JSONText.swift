@@ -15,6 +15,8 @@ import Foundation
 // `.sortedKeys` sorts them), optional fields left out when `nil`. Frames and values the server sends rarely
 // (goodbye, conversations, members, contacts) are spliced in from `JSONEncoder`.
 
+// chatkit-bench tells a frame's type from its last `"type"` key (`FrameScan.type(of:)`): keep `type` the only
+// key of that name in a frame, with nothing nested after it that has one.
 extension ServerFrame {
     /// The frame as JSON text, the same bytes as `JSONEncoder` with ``WireCodec``'s settings writes.
     func jsonText() throws -> String {
