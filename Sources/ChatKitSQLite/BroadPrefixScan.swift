@@ -56,19 +56,9 @@ enum BroadPrefixScan {
         let statement: Statement
         let reading: Reading
         if !narrow.isEmpty {
-            statement = try db.cachedStatement(
-                sql: """
-                    SELECT m.rowNumber, m.body FROM messageSearch
-                    JOIN message m ON m.rowNumber = messageSearch.rowid
-                    WHERE messageSearch MATCH ? AND messageSearch.rowid <= ?
-                        AND m.conversationID IN (SELECT conversationID FROM member WHERE userID = ?)
-                        AND m.deletedAt IS NULL \(conversation == nil ? "" : "AND m.conversationID = ?")
-                    ORDER BY messageSearch.rowid DESC LIMIT ?
-                    """
+            statement = try SQLiteChatStore.newestMatchesStatement(
+                db, narrow, user, conversation, limit: examinedRowLimit
             )
-            var arguments: StatementArguments = [narrow.joined(separator: " AND "), indexedUpTo, user.rawValue]
-            if let conversation { arguments += [conversation.rawValue] }
-            statement.setUncheckedArguments(arguments + [examinedRowLimit])
             reading = .limited
         } else if let conversation {
             // The (conversationID, seq) index gives the newest first; nothing if `user` is not a member (now).

@@ -113,13 +113,26 @@ extension SQLiteChatStore {
     private static func newestMatches(
         _ db: Database, _ patterns: [String], _ user: UserID, _ conversation: ConversationID?
     ) throws -> [(rowNumber: Int64, body: String)] {
+        let statement = try newestMatchesStatement(db, patterns, user, conversation, limit: searchCandidateLimit)
+        var candidates: [(rowNumber: Int64, body: String)] = []
+        let rows = try Row.fetchCursor(statement)
+        while let row = try rows.next() { candidates.append((row[0], row[1])) }
+        return candidates
+    }
+
+    /// The statement that reads, newest first, at most `limit` messages FTS5 finds for `patterns` (all of them)
+    /// that `user` may see (in `conversation`, if given): their row numbers and bodies. The index holds only rows
+    /// up to its mark.
+    static func newestMatchesStatement(
+        _ db: Database, _ patterns: [String], _ user: UserID, _ conversation: ConversationID?, limit: Int
+    ) throws -> Statement {
         var arguments: StatementArguments = [patterns.joined(separator: " AND "), user.rawValue]
         var restriction = ""
         if let conversation {
             restriction = "AND m.conversationID = ?"
             arguments += [conversation.rawValue]
         }
-        arguments += [Self.searchCandidateLimit]
+        arguments += [limit]
         let statement = try db.cachedStatement(
             sql: """
                 SELECT m.rowNumber, m.body FROM messageSearch
@@ -131,10 +144,7 @@ extension SQLiteChatStore {
                 """
         )
         statement.setUncheckedArguments(arguments)
-        var candidates: [(rowNumber: Int64, body: String)] = []
-        let rows = try Row.fetchCursor(statement)
-        while let row = try rows.next() { candidates.append((row[0], row[1])) }
-        return candidates
+        return statement
     }
 
     /// Hits among unindexed message rows, found by reading them: only when the index could not be brought up to
