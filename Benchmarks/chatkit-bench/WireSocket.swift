@@ -9,97 +9,303 @@
 //
 //===----------------------------------------------------------------------===//
 
-import HummingbirdWSClient
-import Logging
 import NIOCore
+import NIOHTTP1
+import NIOPosix
 import NIOWebSocket
+import Synchronization
 
-/// One client WebSocket, as cheap as the stack allows: text frames in (handed to a closure on the reading task),
-/// text frames out. No protocol logic.
+/// One client WebSocket, as cheap as the stack allows: text frames in (handed to a closure on the socket's event
+/// loop), text frames out. No protocol logic.
+///
+/// The socket is a NIO channel with NIOWebSocket's client upgrade, frame decoder and encoder, and a
+/// `WireSocketHandler`: no task per connection and no async sequence per frame, so that the generator spends as
+/// little of the two shared cores as it can on each frame it reads (a fan-out member reads every broadcast).
 ///
 /// `open(url:firstFrame:onText:onClose:)` returns once the server's first frame arrived (ChatKit's `welcome`, the raw
 /// relay's `ready`), so the connection is known to be registered before anything is sent.
 final class WireSocket: Sendable {
     /// The server's first frame.
     let firstFrame: String
-    private let outbound: WebSocketOutboundWriter
-    private let task: Task<Void, Never>
+    private let channel: any Channel
 
-    private init(firstFrame: String, outbound: WebSocketOutboundWriter, task: Task<Void, Never>) {
+    private init(firstFrame: String, channel: any Channel) {
         self.firstFrame = firstFrame
-        self.outbound = outbound
-        self.task = task
+        self.channel = channel
     }
 
     /// The connection closed before the server's first frame.
     struct ClosedEarly: Error, CustomStringConvertible {
         var underlying: (any Error)?
-        var description: String { "The WebSocket closed before the server's first frame (\(underlying.map { "\($0)" } ?? "no error"))." }
+        var description: String {
+            "The WebSocket closed before the server's first frame (\(underlying.map { "\($0)" } ?? "no error"))."
+        }
     }
 
-    static let logger = Logger(label: "chatkit-bench.client", factory: { _ in SwiftLogNoOpLogHandler() })
+    /// The server answered the upgrade request with something other than `101 Switching Protocols`.
+    struct UpgradeRefused: Error, CustomStringConvertible {
+        var url: String
+        var description: String { "The server at \(url) did not upgrade the connection to a WebSocket." }
+    }
+
+    /// What the HTTP upgrade came to.
+    private enum Upgrade: Sendable {
+        case upgraded(firstFrame: EventLoopFuture<String>)
+        case refused
+    }
 
     /// Connects, sends `firstFrame` (if any), and returns once the server's first frame arrived. Every later text
-    /// frame goes to `onText`; `onClose` runs once the socket has closed.
+    /// frame goes to `onText`, on the socket's event loop; `onClose` runs once the socket has closed.
     static func open(
         url: String,
         firstFrame: String?,
         onText: @escaping @Sendable (String) -> Void,
         onClose: @escaping @Sendable () -> Void = {}
     ) async throws -> WireSocket {
-        let (opened, openedContinuation) = AsyncThrowingStream.makeStream(of: (WebSocketOutboundWriter, String).self)
-        let task = Task {
-            do {
-                try await WebSocketClient.connect(
-                    url: url,
-                    configuration: .init(maxFrameSize: 1 << 22),
-                    logger: logger
-                ) { inbound, outbound, _ in
-                    if let firstFrame { try await outbound.write(.text(firstFrame)) }
-                    var iterator = inbound.messages(maxSize: 1 << 24).makeAsyncIterator()
-                    guard case .text(let first) = try await iterator.next() else {
-                        throw ClosedEarly()
-                    }
-                    openedContinuation.yield((outbound, first))
-                    while let message = try await iterator.next() {
-                        if case .text(let text) = message { onText(text) }
-                    }
-                }
-                openedContinuation.finish(throwing: ClosedEarly())
-            } catch {
-                openedContinuation.finish(throwing: ClosedEarly(underlying: error))
-            }
-            onClose()
+        let address = try WebSocketAddress(url)
+        var bootstrap = ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .channelOption(ChannelOptions.tcpOption(.tcp_nodelay), value: 1)
+            .channelOption(
+                ChannelOptions.recvAllocator,
+                value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 512, maximum: 65_536)
+            )
+            .connectTimeout(.seconds(30))
+        if let source = try SourceAddresses.next(toward: address.host) {
+            // The port is chosen at connect, for the whole address pair (IP_BIND_ADDRESS_NO_PORT), not at bind.
+            bootstrap = bootstrap.channelOption(SourceAddresses.bindAddressNoPort, value: 1).bind(to: source)
         }
-        do {
-            for try await (outbound, first) in opened {
-                return WireSocket(firstFrame: first, outbound: outbound, task: task)
+        let (channel, upgrade) = try await bootstrap
+            .connect(to: try SocketAddress(ipAddress: address.host, port: address.port)) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let upgrader = NIOTypedWebSocketClientUpgrader<Upgrade>(maxFrameSize: 1 << 24) { channel, _ in
+                        channel.eventLoop.makeCompletedFuture {
+                            let handler = WireSocketHandler(onText: onText, firstFrame: channel.eventLoop.makePromise())
+                            try channel.pipeline.syncOperations.addHandler(handler)
+                            return .upgraded(firstFrame: handler.firstFrame.futureResult)
+                        }
+                    }
+                    var headers = HTTPHeaders()
+                    headers.add(name: "Host", value: "\(address.host):\(address.port)")
+                    headers.add(name: "Content-Length", value: "0")
+                    let configuration = NIOTypedHTTPClientUpgradeConfiguration<Upgrade>(
+                        upgradeRequestHead: HTTPRequestHead(
+                            version: .http1_1, method: .GET, uri: address.path, headers: headers
+                        ),
+                        upgraders: [upgrader],
+                        notUpgradingCompletionHandler: { channel in channel.eventLoop.makeSucceededFuture(.refused) }
+                    )
+                    // A server may send its first frame right behind the 101 response (the raw relay does): the HTTP
+                    // decoder hands those bytes on to the WebSocket decoder instead of dropping them.
+                    var pipeline = NIOUpgradableHTTPClientPipelineConfiguration(upgradeConfiguration: configuration)
+                    pipeline.leftOverBytesStrategy = .forwardBytes
+                    let upgrade = try channel.pipeline.syncOperations.configureUpgradableHTTPClientPipeline(
+                        configuration: pipeline
+                    )
+                    return (channel, upgrade)
+                }
             }
+        channel.closeFuture.whenComplete { _ in onClose() }
+        do {
+            guard case .upgraded(let firstFrameArrived) = try await upgrade.get() else {
+                throw UpgradeRefused(url: url)
+            }
+            if let firstFrame { try await channel.writeAndFlush(WireSocketHandler.textFrame(firstFrame)).get() }
+            return WireSocket(firstFrame: try await firstFrameArrived.get(), channel: channel)
         } catch {
-            task.cancel()
+            channel.close(promise: nil)
             throw error
         }
-        task.cancel()
-        throw ClosedEarly()
     }
 
-    /// Sends one text frame.
+    /// Text frames waiting for the event loop, and whether a hand-over to it is scheduled.
+    private struct Waiting {
+        var frames: [String] = []
+        var scheduled = false
+    }
+
+    private let waiting = Mutex(Waiting())
+
+    /// The socket has closed; nothing more can be sent.
+    struct Closed: Error, CustomStringConvertible {
+        var description: String { "The WebSocket is closed." }
+    }
+
+    /// Sends one text frame. It returns once the frame is queued: frames queued together reach the event loop in one
+    /// hand-over and leave in one flush, as NIO's async writer would hand them over (waiting for each write's
+    /// completion instead halved the pairs figures of both servers).
     func write(_ text: String) async throws {
-        try await outbound.write(.text(text))
+        guard channel.isActive else { throw Closed() }
+        let schedule = waiting.withLock { waiting in
+            waiting.frames.append(text)
+            defer { waiting.scheduled = true }
+            return !waiting.scheduled
+        }
+        if schedule { channel.eventLoop.execute { self.writeWaiting() } }
+    }
+
+    /// Writes the waiting frames and flushes once (on the event loop).
+    private func writeWaiting() {
+        let frames = waiting.withLock { waiting in
+            defer { waiting = Waiting() }
+            return waiting.frames
+        }
+        for text in frames { channel.write(WireSocketHandler.textFrame(text), promise: nil) }
+        channel.flush()
     }
 
     /// Sends a close frame; the socket ends when the server answers it.
     func close() async {
-        try? await outbound.close(.normalClosure, reason: nil)
+        var code = channel.allocator.buffer(capacity: 2)
+        code.write(webSocketErrorCode: .normalClosure)
+        let frame = WebSocketFrame(fin: true, opcode: .connectionClose, maskKey: .random(), data: code)
+        try? await channel.writeAndFlush(frame).get()
     }
 
     /// Waits until the socket has ended.
     func closed() async {
-        await task.value
+        try? await channel.closeFuture.get()
     }
 
     /// Drops the connection without a close handshake.
     func cancel() {
-        task.cancel()
+        channel.close(promise: nil)
+    }
+}
+
+/// Loopback source addresses for the generator's connections, taken in turn.
+///
+/// Connecting many sockets from 127.0.0.1 to one listening port makes the kernel search the one address's
+/// ephemeral ports for a free pair at every connect: with 19,000 connections to the raw relay's single port, that
+/// search (`__inet_hash_connect`, `__inet_check_established`) was half the generator's CPU. Spreading connections
+/// over 64 addresses of 127.0.1.0/24 (all of 127/8 is loopback on Linux) keeps each address's share small.
+enum SourceAddresses {
+    /// How many addresses: 127.0.1.1 to 127.0.1.64.
+    static let count = 64
+    private static let nextIndex = Atomic<Int>(0)
+
+    /// `IP_BIND_ADDRESS_NO_PORT`: a bind to port 0 leaves the port to `connect`.
+    static let bindAddressNoPort = ChannelOptions.Types.SocketOption(level: .ip, name: .init(rawValue: 24))
+
+    /// The next source address for a connection to `host`, or `nil` (the kernel chooses) when `host` is not
+    /// 127.0.0.1 or the system is not Linux.
+    static func next(toward host: String) throws -> SocketAddress? {
+        #if os(Linux)
+        guard host == "127.0.0.1" else { return nil }
+        let index = nextIndex.add(1, ordering: .relaxed).oldValue % count
+        return try SocketAddress(ipAddress: "127.0.1.\(index + 1)", port: 0)
+        #else
+        return nil
+        #endif
+    }
+}
+
+/// Where a `ws://HOST:PORT/PATH?QUERY` URL points.
+private struct WebSocketAddress {
+    var host: String
+    var port: Int
+    /// The path with its query.
+    var path: String
+
+    init(_ url: String) throws {
+        // An IP address, not a name: the generator connects to it without a resolver (getaddrinfo on every connect
+        // was 15 % of the generator's time in `idle`).
+        guard url.hasPrefix("ws://") else { throw BenchError("Only ws:// URLs are supported, not \(url).") }
+        let rest = url.dropFirst("ws://".count)
+        let authority = rest.prefix { $0 != "/" && $0 != "?" }
+        let path = rest.dropFirst(authority.count)
+        guard let colon = authority.lastIndex(of: ":"), let port = Int(authority[authority.index(after: colon)...])
+        else {
+            throw BenchError("\(url) has no port.")
+        }
+        host = String(authority[..<colon])
+        self.port = port
+        self.path = path.isEmpty ? "/" : (path.hasPrefix("?") ? "/" + path : String(path))
+    }
+}
+
+/// Serves one client WebSocket on its event loop: hands each text message (reassembled from fragments) to
+/// `onText` (the first one to `firstFrame`), answers pings, and answers a close frame (or takes the answer to its own)
+/// and closes.
+private final class WireSocketHandler: ChannelDuplexHandler {
+    typealias InboundIn = WebSocketFrame
+    typealias OutboundIn = WebSocketFrame
+    typealias OutboundOut = WebSocketFrame
+
+    let firstFrame: EventLoopPromise<String>
+    private let onText: @Sendable (String) -> Void
+    private var firstFrameArrived = false
+    private var fragments: ByteBuffer?
+    private var closing = false
+
+    init(onText: @escaping @Sendable (String) -> Void, firstFrame: EventLoopPromise<String>) {
+        self.onText = onText
+        self.firstFrame = firstFrame
+    }
+
+    /// A masked text frame, as a client sends them.
+    static func textFrame(_ text: String) -> WebSocketFrame {
+        WebSocketFrame(fin: true, opcode: .text, maskKey: .random(), data: ByteBuffer(string: text))
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let frame = unwrapInboundIn(data)
+        switch frame.opcode {
+        case .text:
+            if frame.fin { deliver(frame.unmaskedData) } else { fragments = frame.unmaskedData }
+        case .continuation:
+            guard var buffer = fragments else { return }
+            var data = frame.unmaskedData
+            buffer.writeBuffer(&data)
+            if frame.fin {
+                fragments = nil
+                deliver(buffer)
+            } else {
+                fragments = buffer
+            }
+        case .ping:
+            let pong = WebSocketFrame(fin: true, opcode: .pong, maskKey: .random(), data: frame.unmaskedData)
+            context.writeAndFlush(wrapOutboundOut(pong), promise: nil)
+        case .connectionClose:
+            if !closing {
+                closing = true
+                let answer = WebSocketFrame(
+                    fin: true, opcode: .connectionClose, maskKey: .random(), data: frame.unmaskedData
+                )
+                let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
+                context.writeAndFlush(wrapOutboundOut(answer)).whenComplete { _ in bound.value.close(promise: nil) }
+            } else {
+                context.close(promise: nil)
+            }
+        default:
+            break
+        }
+    }
+
+    private func deliver(_ buffer: ByteBuffer) {
+        let text = String(buffer: buffer)
+        if firstFrameArrived {
+            onText(text)
+        } else {
+            firstFrameArrived = true
+            firstFrame.succeed(text)
+        }
+    }
+
+    /// Notes a close frame this side sends, so that the server's answer to it is not answered again.
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        if unwrapOutboundIn(data).opcode == .connectionClose { closing = true }
+        context.write(data, promise: promise)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        if !firstFrameArrived { firstFrame.fail(WireSocket.ClosedEarly()) }
+        firstFrameArrived = true
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if !firstFrameArrived { firstFrame.fail(WireSocket.ClosedEarly(underlying: error)) }
+        firstFrameArrived = true
+        context.close(promise: nil)
     }
 }
