@@ -123,8 +123,8 @@ extension InMemoryState {
     /// Appends a validated message, or returns the stored one if it is a resend.
     mutating func append(_ new: NewMessage, _ prepared: PreparedAppend) throws -> Message {
         let record = try memberRecord(new.conversationID, new.senderID)
-        let key = ClientKey(sender: new.senderID, clientMessageID: new.clientMessageID)
-        if let existingID = messagesByClientKey[key], let location = messageLocations[existingID] {
+        let key = PrehashedKey(ClientKey(sender: new.senderID, clientMessageID: new.clientMessageID))
+        if let existingID = messagesByClientKey[key], let location = messageLocations[PrehashedKey(existingID)] {
             guard location.conversation == new.conversationID else {
                 throw ChatError(
                     .conflict, "Client message ID '\(new.clientMessageID)' was already used in another conversation."
@@ -132,7 +132,7 @@ extension InMemoryState {
             }
             return record.messages[Int(location.seq) - 1]
         }
-        if let replyTo = new.replyTo, messageLocations[replyTo]?.conversation != new.conversationID {
+        if let replyTo = new.replyTo, messageLocations[PrehashedKey(replyTo)]?.conversation != new.conversationID {
             throw ChatError(.invalidArgument, "A reply must refer to a message of the same conversation.")
         }
         let position = nextPosition()
@@ -153,7 +153,7 @@ extension InMemoryState {
         record.words.append(nil)
         record.conversation.lastSeq = message.seq
         record.activityPosition = position.rawValue
-        messageLocations[message.id] = (new.conversationID, message.seq)
+        messageLocations[PrehashedKey(message.id)] = (new.conversationID, message.seq)
         messagesByClientKey[key] = message.id
         let event = StoredEvent(
             position: position, kind: .messageCreated, conversationID: new.conversationID, actorID: new.senderID,

@@ -137,8 +137,9 @@ extension InMemoryChatStore {
 extension InMemoryState {
     /// The event, with its message replaced by the tombstone if the message was deleted since.
     func redactingDeletedMessage(in event: StoredEvent) -> StoredEvent {
-        guard let message = event.message, !message.isDeleted, let location = messageLocations[message.id],
-            let current = conversations[location.conversation]?.messages[Int(location.seq) - 1], current.isDeleted
+        // The message's own conversation and seq say where its current version is (no look-up by ID).
+        guard let message = event.message, !message.isDeleted,
+            let current = conversations[message.conversationID]?.messages[Int(message.seq) - 1], current.isDeleted
         else { return event }
         var redacted = event
         redacted.message = current
