@@ -159,7 +159,7 @@ extension InMemoryState {
             position: position, kind: .messageCreated, conversationID: new.conversationID, actorID: new.senderID,
             createdAt: prepared.now, message: message
         )
-        record.events.append(event)
+        record.eventIndices.append(log.count)
         log.append(event)
         return message
     }

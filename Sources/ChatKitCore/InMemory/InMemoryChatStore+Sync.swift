@@ -69,7 +69,7 @@ extension InMemoryChatStore {
             for id in state.conversationsEverJoined[user] ?? [] {
                 guard let record = state.conversations[id] else { continue }
                 var taken = 0
-                for event in record.events[record.events.firstIndex(after: cursor)...]
+                for event in state.events(of: record, after: cursor)
                 where record.wasMember(user, at: event.position.rawValue) {
                     candidates.append(event)
                     taken += 1

@@ -28,8 +28,10 @@ struct InMemoryState {
         /// benchmark).
         var words: [[String]?] = []
         var markers: [UserID: Marker] = [:]
-        /// Stored events of this conversation, in position order.
-        var events: [StoredEvent] = []
+        /// Where this conversation's events are in the store's `log`, in position order. Indices, not copies: a
+        /// stored event is about 550 bytes inline, and keeping each twice made every append write (and, as the
+        /// arrays doubled, copy) twice as much fresh memory.
+        var eventIndices: [Int] = []
         /// Positions from which (inclusive) to which (inclusive, `nil` while still a member) each user was a member.
         var periods: [UserID: [(from: Int64, to: Int64?)]] = [:]
         /// Position of the newest message, or of the creation: orders conversation lists.
@@ -106,9 +108,20 @@ struct InMemoryState {
     /// Records an event in a conversation and returns it.
     @discardableResult
     mutating func recordEvent(_ event: StoredEvent, in id: ConversationID) -> StoredEvent {
-        conversations[id]?.events.append(event)
+        conversations[id]?.eventIndices.append(log.count)
         log.append(event)
         return event
+    }
+
+    /// The events of `record` after `cursor`, in position order.
+    func events(of record: ConversationRecord, after cursor: StreamPosition) -> some Sequence<StoredEvent> {
+        var low = 0
+        var high = record.eventIndices.count
+        while low < high {
+            let middle = (low + high) / 2
+            if log[record.eventIndices[middle]].position <= cursor { low = middle + 1 } else { high = middle }
+        }
+        return record.eventIndices[low...].lazy.map { log[$0] }
     }
 
     /// Records an event outside conversations for its audience.
