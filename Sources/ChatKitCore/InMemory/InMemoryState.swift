@@ -121,6 +121,7 @@ struct InMemoryState {
             let middle = (low + high) / 2
             if log[record.eventIndices[middle]].position <= cursor { low = middle + 1 } else { high = middle }
         }
+        let log = log
         return record.eventIndices[low...].lazy.map { log[$0] }
     }
 
