@@ -48,6 +48,11 @@ final class WireSocket: Sendable {
         var description: String { "The server at \(url) did not upgrade the connection to a WebSocket." }
     }
 
+    /// A fragmented message grew past `WireSocketHandler.maxMessageSize`.
+    struct MessageTooLarge: Error, CustomStringConvertible {
+        var description: String { "A WebSocket message was larger than \(WireSocketHandler.maxMessageSize) bytes." }
+    }
+
     /// What the HTTP upgrade came to.
     private enum Upgrade: Sendable {
         case upgraded(firstFrame: EventLoopFuture<String>)
@@ -117,25 +122,32 @@ final class WireSocket: Sendable {
         }
     }
 
-    /// Text frames waiting for the event loop, and whether a hand-over to it is scheduled.
+    /// Text frames waiting for the event loop, whether a hand-over to it is scheduled, and whether a close frame
+    /// follows them.
     private struct Waiting {
         var frames: [String] = []
         var scheduled = false
+        var closeRequested = false
     }
 
     private let waiting = Mutex(Waiting())
 
-    /// The socket has closed; nothing more can be sent.
+    /// The socket has closed, or `close()` was called; nothing more can be sent.
     struct Closed: Error, CustomStringConvertible {
         var description: String { "The WebSocket is closed." }
     }
 
+    /// How long `close()` waits for the server's answer to its close frame before dropping the connection.
+    static let closeTimeout = TimeAmount.seconds(15)
+
     /// Sends one text frame. It returns once the frame is queued: frames queued together reach the event loop in one
     /// hand-over and leave in one flush, as NIO's async writer would hand them over (waiting for each write's
-    /// completion instead halved the pairs figures of both servers).
+    /// completion instead halved the pairs figures of both servers). A frame queued as the connection drops is
+    /// lost without an error here; the scenarios count lost messages, and requests fail when the socket closes.
     func write(_ text: String) async throws {
         guard channel.isActive else { throw Closed() }
-        let schedule = waiting.withLock { waiting in
+        let schedule = try waiting.withLock { waiting in
+            guard !waiting.closeRequested else { throw Closed() }
             waiting.frames.append(text)
             defer { waiting.scheduled = true }
             return !waiting.scheduled
@@ -143,22 +155,37 @@ final class WireSocket: Sendable {
         if schedule { channel.eventLoop.execute { self.writeWaiting() } }
     }
 
-    /// Writes the waiting frames and flushes once (on the event loop).
+    /// Writes the waiting frames, then the close frame if one was asked for, and flushes once (on the event loop).
     private func writeWaiting() {
-        let frames = waiting.withLock { waiting in
-            defer { waiting = Waiting() }
-            return waiting.frames
+        let (frames, close) = waiting.withLock { waiting in
+            defer {
+                waiting.frames = []
+                waiting.scheduled = false
+            }
+            return (waiting.frames, waiting.closeRequested)
         }
         for text in frames { channel.write(WireSocketHandler.textFrame(text), promise: nil) }
+        if close {
+            var code = channel.allocator.buffer(capacity: 2)
+            code.write(webSocketErrorCode: .normalClosure)
+            let frame = WebSocketFrame(fin: true, opcode: .connectionClose, maskKey: .random(), data: code)
+            channel.write(frame, promise: nil)
+            let channel = channel
+            channel.eventLoop.scheduleTask(in: Self.closeTimeout) { channel.close(promise: nil) }
+        }
         channel.flush()
     }
 
-    /// Sends a close frame; the socket ends when the server answers it.
+    /// Sends a close frame after the frames already queued; the socket ends when the server answers it, or after
+    /// `closeTimeout` if it does not. Later writes throw ``Closed``.
     func close() async {
-        var code = channel.allocator.buffer(capacity: 2)
-        code.write(webSocketErrorCode: .normalClosure)
-        let frame = WebSocketFrame(fin: true, opcode: .connectionClose, maskKey: .random(), data: code)
-        try? await channel.writeAndFlush(frame).get()
+        let schedule = waiting.withLock { waiting in
+            guard !waiting.closeRequested else { return false }
+            waiting.closeRequested = true
+            defer { waiting.scheduled = true }
+            return !waiting.scheduled
+        }
+        if schedule { channel.eventLoop.execute { self.writeWaiting() } }
     }
 
     /// Waits until the socket has ended.
@@ -218,6 +245,9 @@ private struct WebSocketAddress {
             throw BenchError("\(url) has no port.")
         }
         host = String(authority[..<colon])
+        guard (try? SocketAddress(ipAddress: host, port: port)) != nil else {
+            throw BenchError("\(url) names a host, not an IP address: the generator connects to an IP address only.")
+        }
         self.port = port
         self.path = path.isEmpty ? "/" : (path.hasPrefix("?") ? "/" + path : String(path))
     }
@@ -230,6 +260,9 @@ private final class WireSocketHandler: ChannelDuplexHandler {
     typealias InboundIn = WebSocketFrame
     typealias OutboundIn = WebSocketFrame
     typealias OutboundOut = WebSocketFrame
+
+    /// The largest message reassembled from fragments (a single frame is capped by the decoder's `maxFrameSize`).
+    static let maxMessageSize = 1 << 24
 
     let firstFrame: EventLoopPromise<String>
     private let onText: @Sendable (String) -> Void
@@ -255,6 +288,12 @@ private final class WireSocketHandler: ChannelDuplexHandler {
         case .continuation:
             guard var buffer = fragments else { return }
             var data = frame.unmaskedData
+            guard buffer.readableBytes + data.readableBytes <= Self.maxMessageSize else {
+                fragments = nil
+                context.fireErrorCaught(WireSocket.MessageTooLarge())
+                context.close(promise: nil)
+                return
+            }
             buffer.writeBuffer(&data)
             if frame.fin {
                 fragments = nil
@@ -306,6 +345,8 @@ private final class WireSocketHandler: ChannelDuplexHandler {
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         if !firstFrameArrived { firstFrame.fail(WireSocket.ClosedEarly(underlying: error)) }
         firstFrameArrived = true
-        context.close(promise: nil)
+        // NIOWebSocket's protocol error handler answers a malformed frame with a close frame and closes the channel
+        // after writing it; closing here at once could cut that frame off.
+        if !(error is NIOWebSocketError) { context.close(promise: nil) }
     }
 }

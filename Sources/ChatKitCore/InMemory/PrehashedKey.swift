@@ -19,18 +19,18 @@
 /// were about 8 % of the server's CPU.
 struct PrehashedKey<Key: Hashable>: Hashable {
     let key: Key
-    private let hash: Int
+    private let storedHash: Int
 
     init(_ key: Key) {
         self.key = key
-        hash = key.hashValue
+        storedHash = key.hashValue
     }
 
     static func == (lhs: Self, rhs: Self) -> Bool {
-        lhs.hash == rhs.hash && lhs.key == rhs.key
+        lhs.storedHash == rhs.storedHash && lhs.key == rhs.key
     }
 
     func hash(into hasher: inout Hasher) {
-        hasher.combine(hash)
+        hasher.combine(storedHash)
     }
 }
