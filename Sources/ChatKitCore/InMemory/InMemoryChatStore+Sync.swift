@@ -147,15 +147,23 @@ extension InMemoryState {
     }
 }
 
-extension Array where Element == StoredEvent {
-    /// The index of the first event with a position after `cursor` (events are in position order).
-    func firstIndex(after cursor: StreamPosition) -> Int {
+extension Array {
+    /// The index of the first element whose position (`position`) is after `cursor`; the elements are in position
+    /// order.
+    func firstIndex(after cursor: StreamPosition, position: (Element) -> StreamPosition) -> Int {
         var low = startIndex
         var high = endIndex
         while low < high {
             let middle = (low + high) / 2
-            if self[middle].position <= cursor { low = middle + 1 } else { high = middle }
+            if position(self[middle]) <= cursor { low = middle + 1 } else { high = middle }
         }
         return low
+    }
+}
+
+extension Array where Element == StoredEvent {
+    /// The index of the first event with a position after `cursor` (events are in position order).
+    func firstIndex(after cursor: StreamPosition) -> Int {
+        firstIndex(after: cursor) { $0.position }
     }
 }

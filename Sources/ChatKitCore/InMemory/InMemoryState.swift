@@ -115,14 +115,9 @@ struct InMemoryState {
 
     /// The events of `record` after `cursor`, in position order.
     func events(of record: ConversationRecord, after cursor: StreamPosition) -> some Sequence<StoredEvent> {
-        var low = 0
-        var high = record.eventIndices.count
-        while low < high {
-            let middle = (low + high) / 2
-            if log[record.eventIndices[middle]].position <= cursor { low = middle + 1 } else { high = middle }
-        }
         let log = log
-        return record.eventIndices[low...].lazy.map { log[$0] }
+        let first = record.eventIndices.firstIndex(after: cursor) { log[$0].position }
+        return record.eventIndices[first...].lazy.map { log[$0] }
     }
 
     /// Records an event outside conversations for its audience.
