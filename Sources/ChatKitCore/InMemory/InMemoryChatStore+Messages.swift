@@ -155,18 +155,11 @@ extension InMemoryState {
         record.activityPosition = position.rawValue
         messageLocations[PrehashedKey(message.id)] = (new.conversationID, message.seq)
         messagesByClientKey[key] = message.id
-        let event = StoredEvent(
-            position: position, kind: .messageCreated, conversationID: new.conversationID, actorID: new.senderID,
-            createdAt: prepared.now, message: message
-        )
+        // The event refers to the message (`InMemoryLogEntry`); it is made when read.
         record.eventIndices.append(log.count)
-        log.append(event)
+        record.creationIndices.append(log.count)
+        log.append(.messageCreated(record, index: record.messages.count - 1, position: position))
         return message
-    }
-
-    mutating func updateRecord(_ id: ConversationID, _ change: (ConversationRecord) -> Void) {
-        guard let record = conversations[id] else { return }
-        change(record)
     }
 
     /// Stores a changed message and records the event describing the change.
@@ -178,7 +171,10 @@ extension InMemoryState {
         at date: Date,
         reaction: Reaction? = nil
     ) -> Message {
-        updateRecord(message.conversationID) { record in
+        if let record = conversations[message.conversationID] {
+            // The message's `messageCreated` event keeps showing it as created (`InMemoryLogEntry`).
+            let creation = record.creationIndices[index]
+            if case .messageCreated = log[creation] { log[creation] = .keeping(log[creation].event) }
             record.messages[index] = message
             record.words[index] = nil
         }

@@ -91,7 +91,8 @@ extension InMemoryChatStore {
     public func allEvents(after cursor: StreamPosition, limit: Int) async throws -> [StoredEvent] {
         try MembershipRules.validateLimit(limit)
         return try withState { state in
-            state.log[state.log.firstIndex(after: cursor)...].prefix(limit).map { state.redactingDeletedMessage(in: $0) }
+            let first = state.log.firstIndex(after: cursor) { $0.position }
+            return state.log[first...].prefix(limit).map { state.redactingDeletedMessage(in: $0.event) }
         }
     }
 
@@ -147,7 +148,7 @@ extension InMemoryState {
     }
 }
 
-extension Array {
+extension RandomAccessCollection where Index == Int {
     /// The index of the first element whose position (`position`) is after `cursor`; the elements are in position
     /// order.
     func firstIndex(after cursor: StreamPosition, position: (Element) -> StreamPosition) -> Int {
@@ -161,7 +162,7 @@ extension Array {
     }
 }
 
-extension Array where Element == StoredEvent {
+extension RandomAccessCollection where Index == Int, Element == StoredEvent {
     /// The index of the first event with a position after `cursor` (events are in position order).
     func firstIndex(after cursor: StreamPosition) -> Int {
         firstIndex(after: cursor) { $0.position }

@@ -22,7 +22,7 @@ struct InMemoryState {
         var conversation: Conversation
         var members: [UserID: Member] = [:]
         /// Messages by seq: `messages[seq - 1]`.
-        var messages: [Message] = []
+        var messages = ChunkedArray<Message>()
         /// Folded words of each message's current body, parallel to `messages`: `nil` until a search needs them
         /// (most messages are never searched; splitting each body as it was appended was 2 % of the CPU of the pairs
         /// benchmark).
@@ -32,6 +32,8 @@ struct InMemoryState {
         /// stored event is about 550 bytes inline, and keeping each twice made every append write (and, as the
         /// arrays doubled, copy) twice as much fresh memory.
         var eventIndices: [Int] = []
+        /// Where each message's `messageCreated` event is in the store's `log`, parallel to `messages`.
+        var creationIndices: [Int] = []
         /// Positions from which (inclusive) to which (inclusive, `nil` while still a member) each user was a member.
         var periods: [UserID: [(from: Int64, to: Int64?)]] = [:]
         /// Position of the newest message, or of the creation: orders conversation lists.
@@ -97,7 +99,7 @@ struct InMemoryState {
     /// Conversation-less events (contacts, profiles) by user of their audience.
     var userEvents: [UserID: [StoredEvent]] = [:]
     /// Every stored event in position order, for ``InMemoryChatStore/allEvents(after:limit:)``.
-    var log: [StoredEvent] = []
+    var log = ChunkedArray<InMemoryLogEntry>()
     var lastPosition: Int64 = 0
 
     mutating func nextPosition() -> StreamPosition {
@@ -109,7 +111,7 @@ struct InMemoryState {
     @discardableResult
     mutating func recordEvent(_ event: StoredEvent, in id: ConversationID) -> StoredEvent {
         conversations[id]?.eventIndices.append(log.count)
-        log.append(event)
+        log.append(.keeping(event))
         return event
     }
 
@@ -117,12 +119,12 @@ struct InMemoryState {
     func events(of record: ConversationRecord, after cursor: StreamPosition) -> some Sequence<StoredEvent> {
         let log = log
         let first = record.eventIndices.firstIndex(after: cursor) { log[$0].position }
-        return record.eventIndices[first...].lazy.map { log[$0] }
+        return record.eventIndices[first...].lazy.map { log[$0].event }
     }
 
     /// Records an event outside conversations for its audience.
     mutating func recordUserEvent(_ event: StoredEvent) {
-        log.append(event)
+        log.append(.keeping(event))
         for user in event.audience ?? [] {
             userEvents[user, default: []].append(event)
         }

@@ -163,6 +163,10 @@ extension ChatStoreConformance {
                 )
                 let created = all.first { $0.kind == .messageCreated && $0.message?.id == kept.id }
                 try checkEqual(created?.message?.body, "keep me", "an edited message's creation event keeps its body")
+                try checkEqual(created?.message, kept, "an edited, reacted-to message's creation event (sync)")
+                let logged = try await store.allEvents(after: .start, limit: 1000)
+                    .first { $0.kind == .messageCreated && $0.message?.id == kept.id }
+                try checkEqual(logged?.message, kept, "an edited, reacted-to message's creation event (allEvents)")
             },
             Case("sync", "the sender's own messages are in their stream, for their other devices") { store in
                 let fixture = StoreFixture(store)
