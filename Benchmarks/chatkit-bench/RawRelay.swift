@@ -9,6 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+import ChatKitServer
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -29,38 +30,64 @@ import Glibc
 ///   member's outbox);
 /// - a member that never sends anything is an idle connection.
 ///
+/// Text frames are written framed, past NIO's frame encoder, by the same `FramedTextWriter` as ChatKit's edge
+/// uses (since the twelfth session; before, both wrote each frame's header as a buffer of its own).
+///
 /// Before the eighth session the relay ran on HummingbirdWebSocket, with a reader and a writer task per socket,
 /// as ChatKit's edge then did.
 enum RawRelay {
+    /// A socket the relay writes text frames to, from any thread: the write runs on the socket's event loop.
+    private final class Sink: Sendable {
+        let channel: any Channel
+        private let writer: NIOLoopBound<(FramedTextWriter, ChannelHandlerContext)>
+
+        init(context: ChannelHandlerContext) {
+            channel = context.channel
+            writer = NIOLoopBound((FramedTextWriter(context: context), context), eventLoop: context.eventLoop)
+        }
+
+        /// Writes and flushes `payload` as a text frame.
+        func send(_ payload: ByteBuffer) {
+            if channel.eventLoop.inEventLoop { return write(payload) }
+            channel.eventLoop.execute { self.write(payload) }
+        }
+
+        private func write(_ payload: ByteBuffer) {
+            let (writer, context) = self.writer.value
+            writer.write(textPayload: payload, context: context, promise: nil)
+            writer.flush(context: context)
+        }
+    }
+
     private final class Registry: Sendable {
         private struct State {
-            var sides: [String: any Channel] = [:]
-            var groups: [String: [ObjectIdentifier: any Channel]] = [:]
+            var sides: [String: Sink] = [:]
+            var groups: [String: [ObjectIdentifier: Sink]] = [:]
         }
 
         private let state = Mutex(State())
 
-        func register(_ key: String, _ channel: any Channel) {
-            state.withLock { $0.sides[key] = channel }
+        func register(_ key: String, _ sink: Sink) {
+            state.withLock { $0.sides[key] = sink }
         }
 
         func remove(_ key: String) {
             state.withLock { _ = $0.sides.removeValue(forKey: key) }
         }
 
-        func channel(_ key: String) -> (any Channel)? {
+        func sink(_ key: String) -> Sink? {
             state.withLock { $0.sides[key] }
         }
 
-        func join(_ group: String, _ channel: any Channel) {
-            state.withLock { $0.groups[group, default: [:]][ObjectIdentifier(channel)] = channel }
+        func join(_ group: String, _ sink: Sink) {
+            state.withLock { $0.groups[group, default: [:]][ObjectIdentifier(sink.channel)] = sink }
         }
 
         func leave(_ group: String, _ channel: any Channel) {
             state.withLock { _ = $0.groups[group]?.removeValue(forKey: ObjectIdentifier(channel)) }
         }
 
-        func members(of group: String) -> [any Channel] {
+        func members(of group: String) -> [Sink] {
             state.withLock { $0.groups[group].map { Array($0.values) } ?? [] }
         }
     }
@@ -94,7 +121,7 @@ enum RawRelay {
 
         private let role: Role
         private let registry: Registry
-        private var peer: (any Channel)?
+        private var peer: Sink?
 
         init(role: Role, registry: Registry) {
             self.role = role
@@ -102,13 +129,13 @@ enum RawRelay {
         }
 
         func handlerAdded(context: ChannelHandlerContext) {
+            let sink = Sink(context: context)
             switch role {
-            case .side(let me, _): registry.register(me, context.channel)
-            case .member(let group): registry.join(group, context.channel)
+            case .side(let me, _): registry.register(me, sink)
+            case .member(let group): registry.join(group, sink)
             case .sender: break
             }
-            let ready = context.channel.allocator.buffer(string: "ready")
-            context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .text, data: ready)), promise: nil)
+            sink.send(context.channel.allocator.buffer(string: "ready"))
         }
 
         func channelInactive(context: ChannelHandlerContext) {
@@ -124,13 +151,13 @@ enum RawRelay {
             let frame = unwrapInboundIn(data)
             switch frame.opcode {
             case .text:
-                let text = WebSocketFrame(fin: true, opcode: .text, data: frame.unmaskedData)
+                let text = frame.unmaskedData
                 switch role {
                 case .side(_, let peerKey):
-                    if peer == nil { peer = registry.channel(peerKey) }
-                    peer?.writeAndFlush(text, promise: nil)
+                    if peer == nil { peer = registry.sink(peerKey) }
+                    peer?.send(text)
                 case .sender(let group):
-                    for member in registry.members(of: group) { member.writeAndFlush(text, promise: nil) }
+                    for member in registry.members(of: group) { member.send(text) }
                 case .member:
                     break
                 }

@@ -52,18 +52,6 @@ final class ChatSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// Writes handed to the event loop and not yet run, above which a session's write waits for the loop.
     static let maximumWritesInFlight = 256
 
-    /// Room left before the payload of each frame written, for the frame header (at most 10 bytes from a server),
-    /// so the encoder writes header and payload as one buffer.
-    private static let headerRoom = 10
-
-    /// An empty buffer for a frame's payload of up to `capacity` bytes, with ``headerRoom`` before it.
-    private static func payloadBuffer(capacity: Int, context: ChannelHandlerContext) -> ByteBuffer {
-        var buffer = context.channel.allocator.buffer(capacity: headerRoom + capacity)
-        buffer.moveWriterIndex(forwardBy: headerRoom)
-        buffer.moveReaderIndex(forwardBy: headerRoom)
-        return buffer
-    }
-
     /// What the session's writer reads without hopping to the event loop.
     private final class Flags: Sendable {
         /// The socket takes more writes without queueing them (NIO's writability).
@@ -80,6 +68,8 @@ final class ChatSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private let onClosed: @Sendable () -> Void
     private let onFreed: @Sendable () -> Void
     private var context: ChannelHandlerContext?
+    /// Writes text frames framed, past NIO's encoder.
+    private var textWriter: FramedTextWriter?
     private var session: PushedSession?
     private var outbox: Outbox?
     /// The fragments of a message still arriving.
@@ -123,6 +113,7 @@ final class ChatSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        textWriter = FramedTextWriter(context: context)
         let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
         let eventLoop = context.eventLoop
         session = makeSession(
@@ -221,10 +212,8 @@ final class ChatSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
             if frame.fin { deliver(buffer, isText: fragmentsAreText) } else { fragments = buffer }
         case .ping:
             guard !isCloseSent else { return }
-            var payload = frame.unmaskedData
-            var pong = Self.payloadBuffer(capacity: payload.readableBytes, context: context)
-            pong.writeBuffer(&payload)
-            context.write(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .pong, data: pong)), promise: nil)
+            let pong = WebSocketFrame(fin: true, opcode: .pong, data: frame.unmaskedData)
+            context.write(wrapOutboundOut(pong), promise: nil)
             scheduleFlush(context: context)
         case .pong:
             break
@@ -343,9 +332,7 @@ final class ChatSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     private func write(_ text: String, context: ChannelHandlerContext, promise: EventLoopPromise<Void>? = nil) {
-        var buffer = Self.payloadBuffer(capacity: text.utf8.count, context: context)
-        buffer.writeString(text)
-        context.write(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .text, data: buffer)), promise: promise)
+        (textWriter ?? FramedTextWriter(context: context)).write(text, context: context, promise: promise)
     }
 
     /// Flushes once the event loop has run what is queued on it, so frames written meanwhile share a system call.
@@ -419,7 +406,7 @@ final class ChatSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
             return
         }
         isAwaitingPeer = true
-        var data = Self.payloadBuffer(capacity: 4, context: context)
+        var data = context.channel.allocator.buffer(capacity: 4)
         data.writeString("ping")
         context.write(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .ping, data: data)), promise: nil)
         scheduleFlush(context: context)
