@@ -84,13 +84,14 @@ final class ConnectionRegistry: Sendable {
         }
     }
 
-    /// Queues an event frame for every connection of `users`.
-    func deliverEvent(_ frame: String, position: StreamPosition, to users: some Sequence<UserID>) {
+    /// Queues event frames, in position order, for every connection of `users`: each connection gets them in one
+    /// hand-over (one wake-up of its writer).
+    func deliverEvents(_ events: [RoutedEvent], to users: some Sequence<UserID>) {
         var deliveries = 0
         for user in users {
             for outbox in outboxes(of: user) {
-                outbox.enqueueEvent(frame, position: position)
-                deliveries += 1
+                outbox.enqueueEvents(events)
+                deliveries += events.count
             }
         }
         metrics.delivered(deliveries)

@@ -47,6 +47,17 @@ final class Outbox: Sendable {
         var waiter: CheckedContinuation<[String]?, Never>?
         /// Called once frames are queued or the outbox ends (see ``whenReady(_:)``).
         var ready: (@Sendable () -> Void)?
+
+        /// Queues (or holds, while catching up) an event frame the session does not have yet.
+        mutating func add(_ frame: String, at position: StreamPosition) {
+            guard position > floor else { return }
+            if isHolding {
+                held.append((position, frame))
+            } else {
+                floor = position
+                queue.append(frame)
+            }
+        }
     }
 
     private let capacity: Int
@@ -73,14 +84,14 @@ final class Outbox: Sendable {
 
     /// Queues an event frame, unless the session already has it; held while catching up.
     func enqueueEvent(_ frame: String, position: StreamPosition) {
+        push { state in state.add(frame, at: position) }
+    }
+
+    /// Queues event frames, in position order, as ``enqueueEvent(_:position:)`` does each, with one wake-up of
+    /// the writer for all of them.
+    func enqueueEvents(_ events: [RoutedEvent]) {
         push { state in
-            guard position > state.floor else { return }
-            if state.isHolding {
-                state.held.append((position, frame))
-            } else {
-                state.floor = position
-                state.queue.append(frame)
-            }
+            for event in events { state.add(event.frame, at: event.position) }
         }
     }
 

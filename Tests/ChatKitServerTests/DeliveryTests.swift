@@ -137,6 +137,40 @@ struct DeliveryTests {
         }
     }
 
+    @Test func aBurstRoutedAtOnceAcrossMembershipChangesReachesExactlyTheMembersOfTheTime() async throws {
+        // The router hands a conversation's consecutive events to each connection together; a membership change
+        // in the middle of a burst must end that group, so each event goes to who were members when it was stored.
+        let harness = ServerHarness(configuration: ChatServerConfiguration())
+        let alice = try await harness.user("alice")
+        let bob = try await harness.user("bob")
+        let carol = try await harness.user("carol")
+        let group = try await harness.store.createConversation(.group("Team", createdBy: alice, members: [bob]))
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await harness.server.run() }
+            defer { tasks.cancelAll() }
+            let bobClient = try await harness.connect("bob")
+            let carolClient = try await harness.connect("carol")
+            // Written straight to the store, so the router routes them all in one pass when told.
+            for index in 1...3 {
+                _ = try await harness.store.append(NewMessage(conversationID: group.id, senderID: alice, body: "before \(index)"))
+            }
+            _ = try await harness.store.addMembers([carol], to: group.id, role: .member, by: alice)
+            for index in 1...3 {
+                _ = try await harness.store.append(NewMessage(conversationID: group.id, senderID: alice, body: "with carol \(index)"))
+            }
+            try await harness.store.removeMember(bob, from: group.id, by: alice)
+            _ = try await harness.store.append(NewMessage(conversationID: group.id, senderID: alice, body: "without bob"))
+            harness.server.storeDidChange()
+            try await carolClient.waitForMessages(4, in: group.id)
+            try await bobClient.waitFor("bob's removal") { events in
+                events.contains { if case .stored(let event) = $0 { event.kind == .memberRemoved } else { false } }
+            }
+            let withCarol = (1...3).map { "with carol \($0)" }
+            #expect(bobClient.receivedBodies(in: group.id) == (1...3).map { "before \($0)" } + withCarol)
+            #expect(carolClient.receivedBodies(in: group.id) == withCarol + ["without bob"])
+        }
+    }
+
     @Test func aResendAfterALostAckCreatesNoSecondMessage() async throws {
         try await ServerHarness.run { harness in
             _ = try await harness.user("alice")
