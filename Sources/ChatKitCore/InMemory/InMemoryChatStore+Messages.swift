@@ -124,7 +124,7 @@ extension InMemoryState {
     mutating func append(_ new: NewMessage, _ prepared: PreparedAppend) throws -> Message {
         let record = try memberRecord(new.conversationID, new.senderID)
         let key = PrehashedKey(ClientKey(sender: new.senderID, clientMessageID: new.clientMessageID))
-        if let existingID = messagesByClientKey[key], let location = messageLocations[PrehashedKey(existingID)] {
+        if let existingID = messagesByClientKey[prehashed: key], let location = messageLocations[existingID] {
             guard location.conversation == new.conversationID else {
                 throw ChatError(
                     .conflict, "Client message ID '\(new.clientMessageID)' was already used in another conversation."
@@ -132,7 +132,7 @@ extension InMemoryState {
             }
             return record.messages[Int(location.seq) - 1]
         }
-        if let replyTo = new.replyTo, messageLocations[PrehashedKey(replyTo)]?.conversation != new.conversationID {
+        if let replyTo = new.replyTo, messageLocations[replyTo]?.conversation != new.conversationID {
             throw ChatError(.invalidArgument, "A reply must refer to a message of the same conversation.")
         }
         let position = nextPosition()
@@ -153,8 +153,8 @@ extension InMemoryState {
         record.words.append(nil)
         record.conversation.lastSeq = message.seq
         record.activityPosition = position.rawValue
-        messageLocations[PrehashedKey(message.id)] = (new.conversationID, message.seq)
-        messagesByClientKey[key] = message.id
+        messageLocations[message.id] = (new.conversationID, message.seq)
+        messagesByClientKey[prehashed: key] = message.id
         // The event refers to the message (`InMemoryLogEntry`); it is made when read.
         record.eventIndices.append(log.count)
         record.creationIndices.append(log.count)

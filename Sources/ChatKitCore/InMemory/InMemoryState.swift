@@ -92,8 +92,8 @@ struct InMemoryState {
     var conversations: [ConversationID: ConversationRecord] = [:]
     var directConversations: [UserPair: ConversationID] = [:]
     /// Where each message lives: its conversation and seq.
-    var messageLocations: [PrehashedKey<MessageID>: (conversation: ConversationID, seq: Int64)] = [:]
-    var messagesByClientKey: [PrehashedKey<ClientKey>: MessageID] = [:]
+    var messageLocations = ShardedDictionary<MessageID, (conversation: ConversationID, seq: Int64)>()
+    var messagesByClientKey = ShardedDictionary<ClientKey, MessageID>()
     /// Conversations each user was ever a member of (sync must still deliver their removal).
     var conversationsEverJoined: [UserID: Set<ConversationID>] = [:]
     /// Conversation-less events (contacts, profiles) by user of their audience.
@@ -147,7 +147,7 @@ struct InMemoryState {
     /// A message of a conversation `user` is a member of, its index in the conversation's messages, and the
     /// user's role there.
     func visibleMessage(_ id: MessageID, _ user: UserID) throws -> (message: Message, index: Int, role: MemberRole) {
-        guard let location = messageLocations[PrehashedKey(id)], let record = conversations[location.conversation],
+        guard let location = messageLocations[id], let record = conversations[location.conversation],
             let role = record.role(of: user)
         else {
             throw ChatError(.notFound, "No such message, or you are not a member of its conversation.")

@@ -19,7 +19,8 @@
 /// were about 8 % of the server's CPU.
 struct PrehashedKey<Key: Hashable>: Hashable {
     let key: Key
-    private let storedHash: Int
+    /// The key's `hashValue`, computed once.
+    let storedHash: Int
 
     init(_ key: Key) {
         self.key = key
