@@ -144,6 +144,8 @@ enum RawRelay {
             case .member(let group): registry.leave(group, context.channel)
             case .sender: break
             }
+            // The peer's sink holds the peer's context and so its handler, whose sink holds this one's: let go.
+            peer = nil
             context.fireChannelInactive()
         }
 

@@ -55,6 +55,8 @@ final class EventRouter: Sendable {
                         try await route(event, members: &members, group: &group)
                         position = event.position
                     }
+                    // A group never waits for the store: it goes out before the next batch is read.
+                    deliver(&group)
                     if events.count < batchSize { break }
                 }
             } catch {
@@ -71,6 +73,9 @@ final class EventRouter: Sendable {
     /// Each delivery wakes a connection's writer. With one delivery per event, a busy conversation's members
     /// got its events one at a time, each in a system call of its own (into 10,000 members with 128 broadcasts
     /// in flight, a `writev` carried 5 frames on average); a group hands each connection all of them at once.
+    /// A group spans one batch read from the store at most, and goes out before anything that may wait for the
+    /// store (the next batch, an event of another conversation), so its first event waits only for the others
+    /// to be encoded.
     private struct DeliveryGroup {
         let conversation: ConversationID
         let recipients: Set<UserID>
@@ -81,6 +86,10 @@ final class EventRouter: Sendable {
     private static let groupCapacity = 64
 
     private func route(_ event: StoredEvent, members: inout MembershipCache, group: inout DeliveryGroup?) async throws {
+        // An event that cannot join the group sends it first: finding its recipients may read the store.
+        if let conversation = group?.conversation, event.audience != nil || event.conversationID != conversation {
+            deliver(&group)
+        }
         let recipients: Set<UserID>
         // A membership change changes the recipients: such an event is delivered on its own.
         var changesMembers = false

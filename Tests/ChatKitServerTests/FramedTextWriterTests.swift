@@ -70,6 +70,27 @@ struct FramedTextWriterTests {
         _ = try channel.finish()
     }
 
+    @Test("Frames written past the encoder and through it leave in the order they were written")
+    func orderWithEncodedFrames() throws {
+        let (channel, writing) = try Self.channel(withEncoder: true)
+        let context = try #require(writing.context)
+        let writer = FramedTextWriter(context: context)
+        writer.write("first", context: context, promise: nil)
+        let ping = WebSocketFrame(fin: true, opcode: .ping, data: ByteBuffer(string: "ping"))
+        context.write(NIOAny(ping), promise: nil)
+        writer.write("second", context: context, promise: nil)
+        var close = ByteBuffer()
+        close.write(webSocketErrorCode: .normalClosure)
+        context.write(NIOAny(WebSocketFrame(fin: true, opcode: .connectionClose, data: close)), promise: nil)
+        writer.flush(context: context)
+        var bytes = ByteBuffer()
+        while var buffer = try channel.readOutbound(as: ByteBuffer.self) { bytes.writeBuffer(&buffer) }
+        let frames = try Self.decode(bytes)
+        #expect(frames.map(\.opcode) == [.text, .ping, .text, .connectionClose])
+        #expect(frames.filter { $0.opcode == .text }.map { String(buffer: $0.data) } == ["first", "second"])
+        _ = try channel.finish()
+    }
+
     @Test("Without NIO's encoder in the pipeline, frames go on as WebSocketFrame values")
     func withoutEncoder() throws {
         let (channel, writing) = try Self.channel(withEncoder: false)

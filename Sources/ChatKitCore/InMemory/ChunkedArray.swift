@@ -17,7 +17,8 @@
 /// a quarter of the server's CPU in the pairs benchmark, and each doubling of a large log held the store's lock
 /// for as long as it took to copy the whole history. Here only the first chunk grows by doubling, up to
 /// ``chunkCapacity``; each later chunk is allocated once at full size and never moves, so an element is written
-/// once and a page is cleared once. Small arrays (a conversation of a few messages) cost what an `Array` costs.
+/// once and a page is cleared once. Small arrays (a conversation of a few messages) cost about what an `Array`
+/// costs: one more allocation, for the list of chunks.
 ///
 /// Copies share their chunks as arrays do; appending to a copy copies at most its last chunk.
 struct ChunkedArray<Element> {

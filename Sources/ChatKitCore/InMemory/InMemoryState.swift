@@ -115,7 +115,8 @@ struct InMemoryState {
         return event
     }
 
-    /// The events of `record` after `cursor`, in position order.
+    /// The events of `record` after `cursor`, in position order. The sequence is lazy and reads the records (classes)
+    /// as it goes: iterate it under the store's lock only.
     func events(of record: ConversationRecord, after cursor: StreamPosition) -> some Sequence<StoredEvent> {
         let log = log
         let first = record.eventIndices.firstIndex(after: cursor) { log[$0].position }

@@ -141,6 +141,7 @@ final class ChatSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
     func handlerRemoved(context: ChannelHandlerContext) {
         closed()
         self.context = nil
+        textWriter = nil
     }
 
     /// The socket is gone: the session finishes and the timers stop.
