@@ -17,7 +17,8 @@
 //    an event frame (the client's side).
 // 2. Store appends, one writer awaiting each: InMemoryChatStore, and SQLiteChatStore on a file in the temporary
 //    directory at the default durability (chatkit-sqlite-bench has the full SQLite figures).
-// 3. Routing one stored event to many connections: a ChatServer on an in-memory store with N in-process
+// 3. The longest single append while an in-memory store grows to 1,000,000 messages (a pause, not a rate).
+// 4. Routing one stored event to many connections: a ChatServer on an in-memory store with N in-process
 //    connections in one group; the time from the append to the last connection reading the event.
 //
 // Each figure is the fastest of 5 runs after a warm-up. --quick runs small sizes (a smoke run, seconds).
@@ -80,6 +81,31 @@ results.append(
         try await SampleTraffic.appendToNewSQLiteFile(sqliteOperations, body: sample.body)
     }
 )
+
+// MARK: The longest append of a large in-memory store
+
+// Not a rate: the in-memory store's structures that grow with every message (its log, a conversation's messages,
+// its ID indexes) must not stop the store for long while they grow. One writer appends to one store and the
+// longest single append is printed (a Swift array or dictionary that grows all at once shows up here).
+let growthAppends = quick ? 50_000 : 1_000_000
+if isSelected("append: in-memory, longest") {
+    let store = InMemoryChatStore()
+    let conversation = try await SampleTraffic.conversation(in: store)
+    var longest = Duration.zero
+    let start = ContinuousClock.now
+    for index in 0..<growthAppends {
+        let before = ContinuousClock.now
+        _ = try await store.append(conversation.message(index, body: sample.body))
+        longest = max(longest, ContinuousClock.now - before)
+    }
+    let total = ContinuousClock.now - start
+    let mean = total / growthAppends
+    say(
+        "append: in-memory, \(growthAppends) appends to one store: longest single append "
+            + "\(longest.formatted(.units(allowed: [.milliseconds], fractionalPart: .show(length: 1)))), "
+            + "mean \(mean.formatted(.units(allowed: [.microseconds], fractionalPart: .show(length: 1))))"
+    )
+}
 
 // MARK: Routing
 

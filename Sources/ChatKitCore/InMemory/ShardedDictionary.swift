@@ -13,11 +13,10 @@
 /// indexes that grow with every message (message locations, client keys).
 ///
 /// A Swift `Dictionary` that is full moves every entry into a table twice its size, at once, under the store's
-/// lock, and every move is a cache miss into a table larger than the caches. Inserting 4 million message IDs
-/// into one dictionary (release build, this project's 2-vCPU machine) took 3.6–4.4 s, and its longest insert,
-/// the last resize, 1.3–1.7 s; into 64 shards, 2.4 s, and no insert longer than 10 ms. Each shard grows on its
-/// own, so a resize moves a sixty-fourth of the entries. Keys carry their hash (``PrehashedKey``), which also
-/// picks the shard.
+/// lock, and every move is a cache miss into a table larger than the caches. With one dictionary per index, the
+/// longest of 1,000,000 appends to one store took 453–457 ms (`chatkit-microbench --only longest`, release
+/// build, this project's 2-vCPU machine); with 64 shards, 7–10 ms. Each shard grows on its own, so a resize
+/// moves a sixty-fourth of the entries. Keys carry their hash (``PrehashedKey``), which also picks the shard.
 struct ShardedDictionary<Key: Hashable, Value> {
     /// How many dictionaries the entries are split into (a power of two).
     static var shardCount: Int { 64 }
