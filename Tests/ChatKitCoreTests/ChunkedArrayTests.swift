@@ -23,7 +23,10 @@ struct ChunkedArrayTests {
         return array
     }
 
-    @Test("Elements stay in order and in place across chunk boundaries", arguments: [0, 1, chunk - 1, chunk, chunk + 1, 3 * chunk + 7])
+    @Test(
+        "Elements stay in order and in place across chunk boundaries",
+        arguments: [0, 1, chunk - 1, chunk, chunk + 1, 3 * chunk + 7]
+    )
     func order(count: Int) {
         let array = Self.numbers(count)
         #expect(array.count == count)
@@ -42,7 +45,8 @@ struct ChunkedArrayTests {
         #expect(Array(array[range]) == Array(range))
         #expect(array[(2 * Self.chunk)...].count { $0 % 2 == 0 } == 5)
         #expect(array.indices.reversed().first == 2 * Self.chunk + 9)
-        #expect(array.firstIndex(after: StreamPosition(Int64(Self.chunk))) { StreamPosition(Int64($0)) } == Self.chunk + 1)
+        let cursor = StreamPosition(Int64(Self.chunk))
+        #expect(array.firstIndex(after: cursor) { StreamPosition(Int64($0)) } == Self.chunk + 1)
     }
 
     @Test("An element can be replaced in any chunk")

@@ -151,15 +151,14 @@ struct DeliveryTests {
             let bobClient = try await harness.connect("bob")
             let carolClient = try await harness.connect("carol")
             // Written straight to the store, so the router routes them all in one pass when told.
-            for index in 1...3 {
-                _ = try await harness.store.append(NewMessage(conversationID: group.id, senderID: alice, body: "before \(index)"))
+            func post(_ body: String) async throws {
+                _ = try await harness.store.append(NewMessage(conversationID: group.id, senderID: alice, body: body))
             }
+            for index in 1...3 { try await post("before \(index)") }
             _ = try await harness.store.addMembers([carol], to: group.id, role: .member, by: alice)
-            for index in 1...3 {
-                _ = try await harness.store.append(NewMessage(conversationID: group.id, senderID: alice, body: "with carol \(index)"))
-            }
+            for index in 1...3 { try await post("with carol \(index)") }
             try await harness.store.removeMember(bob, from: group.id, by: alice)
-            _ = try await harness.store.append(NewMessage(conversationID: group.id, senderID: alice, body: "without bob"))
+            try await post("without bob")
             harness.server.storeDidChange()
             try await carolClient.waitForMessages(4, in: group.id)
             try await bobClient.waitFor("bob's removal") { events in

@@ -15,9 +15,10 @@
 /// holds anyway: a ``StoredEvent`` is about 550 bytes inline, written to fresh memory for every message (in the
 /// pairs benchmark, clearing and filling those pages was about 5 % of the server's CPU). An entry for a message
 /// that has not changed since refers to it in its conversation instead, and the event is made when it is read.
-/// Before the message changes (an edit, a reaction, a deletion), ``InMemoryState/replace(_:at:kind:actor:at:reaction:)``
-/// replaces the entry with the event as it was, so the event keeps showing the message as created. Other events
-/// are kept whole, in a box, so that every entry is small.
+/// Before the message changes (an edit, a reaction, a deletion),
+/// ``InMemoryState/replace(_:at:kind:actor:at:reaction:)`` replaces the entry with the event as it was, so the
+/// event keeps showing the message as created. Other events are kept whole, in a box, so that every entry is
+/// small.
 enum InMemoryLogEntry {
     /// A `messageCreated` event whose message is still `record.messages[index]` unchanged.
     case messageCreated(InMemoryState.ConversationRecord, index: Int, position: StreamPosition)

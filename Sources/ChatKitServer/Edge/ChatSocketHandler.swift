@@ -333,7 +333,9 @@ final class ChatSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     private func write(_ text: String, context: ChannelHandlerContext, promise: EventLoopPromise<Void>? = nil) {
-        (textWriter ?? FramedTextWriter(context: context)).write(text, context: context, promise: promise)
+        // Set with the context in `handlerAdded` and cleared with it in `handlerRemoved`.
+        guard let textWriter else { return promise?.fail(ChannelError.ioOnClosedChannel) ?? () }
+        textWriter.write(text, context: context, promise: promise)
     }
 
     /// Flushes once the event loop has run what is queued on it, so frames written meanwhile share a system call.

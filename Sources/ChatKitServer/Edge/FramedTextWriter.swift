@@ -43,7 +43,9 @@ package struct FramedTextWriter {
     }
 
     /// Writes the readable bytes of `payload` as one text frame (not flushed).
-    package func write(textPayload payload: ByteBuffer, context: ChannelHandlerContext, promise: EventLoopPromise<Void>?) {
+    package func write(
+        textPayload payload: ByteBuffer, context: ChannelHandlerContext, promise: EventLoopPromise<Void>?
+    ) {
         guard encoderContext != nil else { return send(payload, context: context, promise: promise) }
         let length = payload.readableBytes
         var buffer = context.channel.allocator.buffer(capacity: Self.headerSize(length) + length)
