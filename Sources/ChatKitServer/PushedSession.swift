@@ -19,9 +19,9 @@ import Synchronization
 /// for the next outgoing one: about 5 KB of task memory per connection, idle or not. Here the socket hands each
 /// frame to ``received(_:)``; a worker task starts when a frame arrives and none is running, answers the frames
 /// in order with ``Session``'s operations (the handshake first), and ends when none is left. The open session's
-/// outbox is handed to the socket (`onOpened`), which writes it from its event loop. Workers (and the send
-/// workers they start) are child tasks of the server's task tree, started through `spawn` (the transport's
-/// ``ConnectionShards``), not unstructured tasks.
+/// outbox is handed to the socket (`onOpened`), which writes it from its event loop. The worker appends the
+/// sends it reads itself, in batches (``SendPipeline``). Workers are child tasks of the server's task tree,
+/// started through `spawn` (the transport's ``ConnectionShards``), not unstructured tasks.
 ///
 /// A socket that sends faster than it is answered is told to stop reading: ``received(_:)`` returns `false` once
 /// ``pauseThreshold`` frames wait, and `onRoom` asks it to read again when the worker has caught up.
@@ -193,21 +193,28 @@ final class PushedSession: Sendable {
         onOpened(opened.outbox)
     }
 
-    /// Answers the frames waiting, in order, and returns once none is left. Sends are appended by a worker task
-    /// of their own, which ends when the sends queued are answered, so requests go on being read meanwhile.
+    /// Answers the frames waiting, in order, and returns once none is left. Sends are queued as they are read and
+    /// appended together, in one batch, when no frame is left to read (or before any other request, or when the
+    /// queue is full), by this worker itself: a task of their own cost a task switch per batch.
     private func answerRequests(_ opened: Session.Opened) async {
         while let frame = takeFrame() {
-            if await session.handleRequest(frame, user: opened.user, outbox: opened.outbox, sends: sends) {
-                let (session, sends) = (session, sends)
-                let appendSends: @Sendable () async -> Void = {
-                    await session.appendSends(from: sends, user: opened.user, outbox: opened.outbox)
-                }
-                // A server that is stopping takes no new task: the sends are stored here, not dropped, so the
-                // session (and whoever waits for it) can still finish.
-                if !spawn(appendSends) { await appendSends() }
+            switch session.admit(frame, user: opened.user, outbox: opened.outbox) {
+            case nil:
+                break
+            case .send(let send):
+                while !sends.pushUnlessFull(send) { await appendSends(opened) }
+            case .other(let request):
+                await appendSends(opened)
+                await session.perform(request, user: opened.user, outbox: opened.outbox)
             }
             if opened.outbox.ending != nil { break }
         }
+        await appendSends(opened)
+    }
+
+    /// Appends the sends queued, if any.
+    private func appendSends(_ opened: Session.Opened) async {
+        await session.appendSends(from: sends, user: opened.user, outbox: opened.outbox)
     }
 
     /// The next frame to answer; tells the socket to read again once few are left.

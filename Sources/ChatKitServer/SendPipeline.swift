@@ -16,12 +16,15 @@ import Synchronization
 ///
 /// A session used to serve one request at a time, so a connection had one append in flight however many sends
 /// its client pipelined, and a group commit carried at most one message per connection. Now the session queues
-/// each `send` here and reads on; a worker task (started when the first send arrives, ending when the queue is
-/// empty, so an idle connection has none) takes everything queued and appends it with one
+/// each `send` here and reads on; a worker takes everything queued and appends it with one
 /// ``ChatKitCore/MessageStore/append(contentsOf:)`` call, which keeps the order. Any other request waits until
-/// the queue is empty and the worker is done (``waitUntilIdle()``), so requests still take effect in the order
-/// they were sent. At most ``capacity`` sends wait; the reader then waits for room, which stops it reading the
-/// socket.
+/// the queue is empty and the worker is done, so requests still take effect in the order they were sent.
+///
+/// Two ways to work it: a session whose frames a task reads (``Session/run(inbound:)``) queues with ``push(_:)``,
+/// which waits for room when ``capacity`` sends wait (so the reader stops reading the socket), and starts a worker
+/// task that calls ``next()`` until it returns `nil`; other requests wait for ``waitUntilIdle()``. A session whose
+/// socket pushes frames (``PushedSession``) queues with ``pushUnlessFull(_:)`` and appends the queue itself, with
+/// no task of its own: once no frame is left to read, before any other request, and when the queue is full.
 final class SendPipeline: Sendable {
     /// A `send` read from the connection.
     struct PendingSend: Sendable {
@@ -81,6 +84,17 @@ final class SendPipeline: Sendable {
                     if hasRoom { continuation.resume() }
                 }
             }
+        }
+    }
+
+    /// Queues a send unless the queue is full; never waits. For a caller that appends the queue itself (calling
+    /// ``next()`` until it returns `nil`) when this returns `false`, and once it has read what there is to read.
+    func pushUnlessFull(_ send: PendingSend) -> Bool {
+        state.withLock { state in
+            guard state.queue.count < capacity else { return false }
+            state.queue.append(send)
+            state.isWorking = true
+            return true
         }
     }
 

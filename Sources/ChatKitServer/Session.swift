@@ -204,6 +204,48 @@ struct Session: Sendable {
 
     // MARK: Requests
 
+    /// A request read from the connection and admitted (decoded, within the rate limit).
+    enum AdmittedRequest: Sendable {
+        /// A `send`, to queue in the session's ``SendPipeline``.
+        case send(SendPipeline.PendingSend)
+        /// Any other request, served once the sends read before it are answered.
+        case other(ClientFrame)
+    }
+
+    /// Decodes a request and checks the user's rate limit; `nil` when it was answered with an error already.
+    func admit(_ text: String, user: UserID, outbox: Outbox) -> AdmittedRequest? {
+        let frame: ClientFrame
+        switch codec.decodeClientFrame(text) {
+        case .success(let decoded): frame = decoded
+        case .failure(let failure):
+            server.metrics.errorAnswered(failure.error.code)
+            enqueue(.error(ErrorFrame(id: failure.id, error: failure.error)), to: outbox)
+            return nil
+        }
+        let received = ContinuousClock.now
+        do {
+            try server.checkRateLimit(of: user)
+        } catch {
+            enqueue(.error(ErrorFrame(id: frame.id, error: server.answerable(error))), to: outbox)
+            return nil
+        }
+        if case .send(let send) = frame.request {
+            return .send(SendPipeline.PendingSend(id: frame.id, request: send, received: received))
+        }
+        return .other(frame)
+    }
+
+    /// Serves a request other than `send` and queues its answer. The caller makes sure the sends read before it
+    /// were answered first.
+    func perform(_ frame: ClientFrame, user: UserID, outbox: Outbox) async {
+        do {
+            let result = try await server.perform(frame.request, for: user)
+            enqueue(.result(id: frame.id, result), to: outbox)
+        } catch {
+            enqueue(.error(ErrorFrame(id: frame.id, error: server.answerable(error))), to: outbox)
+        }
+    }
+
     /// Answers one request. A `send` is queued in `sends`; any other request is served once the sends read before
     /// it are answered (see ``SendPipeline``).
     ///
@@ -220,32 +262,16 @@ struct Session: Sendable {
         outbox: Outbox,
         sends: SendPipeline
     ) async -> Bool {
-        let frame: ClientFrame
-        switch codec.decodeClientFrame(text) {
-        case .success(let decoded): frame = decoded
-        case .failure(let failure):
-            server.metrics.errorAnswered(failure.error.code)
-            enqueue(.error(ErrorFrame(id: failure.id, error: failure.error)), to: outbox)
+        switch admit(text, user: user, outbox: outbox) {
+        case nil:
+            return false
+        case .send(let send):
+            return await sends.push(send)
+        case .other(let frame):
+            await sends.waitUntilIdle()
+            await perform(frame, user: user, outbox: outbox)
             return false
         }
-        let received = ContinuousClock.now
-        do {
-            try server.checkRateLimit(of: user)
-        } catch {
-            enqueue(.error(ErrorFrame(id: frame.id, error: server.answerable(error))), to: outbox)
-            return false
-        }
-        if case .send(let send) = frame.request {
-            return await sends.push(SendPipeline.PendingSend(id: frame.id, request: send, received: received))
-        }
-        await sends.waitUntilIdle()
-        do {
-            let result = try await server.perform(frame.request, for: user)
-            enqueue(.result(id: frame.id, result), to: outbox)
-        } catch {
-            enqueue(.error(ErrorFrame(id: frame.id, error: server.answerable(error))), to: outbox)
-        }
-        return false
     }
 
     /// The send worker: appends the queued sends in batches, in order, and answers each, until none is left.
