@@ -16,32 +16,75 @@ public import Foundation
 /// `seq` numbers a conversation's messages 1, 2, 3, … in commit order with no gaps. A deleted message stays as
 /// a *tombstone*: its seq and IDs remain, while its body, mentions, attachments and reactions are gone.
 public struct Message: Hashable, Sendable, Codable {
+    /// The fields, in one immutable box that copies share: copying a value (into an array, an event, an answer)
+    /// is one reference count, not one per string and array. A change makes a new box (copy on write).
+    private var storage: MessageStorage
+
     /// The store's identifier of the message.
-    public var id: MessageID
+    public var id: MessageID {
+        _read { yield storage.fields.id }
+        set { update { $0.id = newValue } }
+    }
     /// The conversation it belongs to.
-    public var conversationID: ConversationID
+    public var conversationID: ConversationID {
+        _read { yield storage.fields.conversationID }
+        set { update { $0.conversationID = newValue } }
+    }
     /// Its position in the conversation: strictly increasing and gapless, starting at 1.
-    public var seq: Int64
+    public var seq: Int64 {
+        _read { yield storage.fields.seq }
+        set { update { $0.seq = newValue } }
+    }
     /// Who sent it.
-    public var senderID: UserID
+    public var senderID: UserID {
+        _read { yield storage.fields.senderID }
+        set { update { $0.senderID = newValue } }
+    }
     /// The sender's idempotency key (see ``MessageStore/append(_:)``).
-    public var clientMessageID: ClientMessageID
+    public var clientMessageID: ClientMessageID {
+        _read { yield storage.fields.clientMessageID }
+        set { update { $0.clientMessageID = newValue } }
+    }
     /// The text; empty once deleted.
-    public var body: String
+    public var body: String {
+        _read { yield storage.fields.body }
+        set { update { $0.body = newValue } }
+    }
     /// The message this one replies to, in the same conversation.
-    public var replyTo: MessageID?
+    public var replyTo: MessageID? {
+        _read { yield storage.fields.replyTo }
+        set { update { $0.replyTo = newValue } }
+    }
     /// Users mentioned in the body.
-    public var mentions: [UserID]
+    public var mentions: [UserID] {
+        _read { yield storage.fields.mentions }
+        set { update { $0.mentions = newValue } }
+    }
     /// Attached files.
-    public var attachments: [Attachment]
+    public var attachments: [Attachment] {
+        _read { yield storage.fields.attachments }
+        set { update { $0.attachments = newValue } }
+    }
     /// Reactions, in the order they were added.
-    public var reactions: [Reaction]
+    public var reactions: [Reaction] {
+        _read { yield storage.fields.reactions }
+        set { update { $0.reactions = newValue } }
+    }
     /// When the store committed it.
-    public var createdAt: Date
+    public var createdAt: Date {
+        _read { yield storage.fields.createdAt }
+        set { update { $0.createdAt = newValue } }
+    }
     /// When the body was last edited, if ever.
-    public var editedAt: Date?
+    public var editedAt: Date? {
+        _read { yield storage.fields.editedAt }
+        set { update { $0.editedAt = newValue } }
+    }
     /// When it was deleted, if it was: the message is then a tombstone.
-    public var deletedAt: Date?
+    public var deletedAt: Date? {
+        _read { yield storage.fields.deletedAt }
+        set { update { $0.deletedAt = newValue } }
+    }
 
     /// Whether the message was deleted (is a tombstone).
     public var isDeleted: Bool { deletedAt != nil }
@@ -62,19 +105,66 @@ public struct Message: Hashable, Sendable, Codable {
         editedAt: Date? = nil,
         deletedAt: Date? = nil
     ) {
-        self.id = id
-        self.conversationID = conversationID
-        self.seq = seq
-        self.senderID = senderID
-        self.clientMessageID = clientMessageID
-        self.body = body
-        self.replyTo = replyTo
-        self.mentions = mentions
-        self.attachments = attachments
-        self.reactions = reactions
-        self.createdAt = createdAt
-        self.editedAt = editedAt
-        self.deletedAt = deletedAt
+        storage = MessageStorage(
+            MessageFields(
+                id: id, conversationID: conversationID, seq: seq, senderID: senderID,
+                clientMessageID: clientMessageID, body: body, replyTo: replyTo, mentions: mentions,
+                attachments: attachments, reactions: reactions, createdAt: createdAt, editedAt: editedAt,
+                deletedAt: deletedAt
+            )
+        )
+    }
+
+    private mutating func update(_ change: (inout MessageFields) -> Void) {
+        var fields = storage.fields
+        change(&fields)
+        storage = MessageStorage(fields)
+    }
+
+    /// Decodes the fields under their names.
+    public init(from decoder: any Decoder) throws {
+        storage = MessageStorage(try MessageFields(from: decoder))
+    }
+
+    /// Encodes the fields under their names.
+    public func encode(to encoder: any Encoder) throws {
+        try storage.fields.encode(to: encoder)
+    }
+
+    /// Whether every field is equal.
+    public static func == (lhs: Self, rhs: Self) -> Bool {
+        lhs.storage === rhs.storage || lhs.storage.fields == rhs.storage.fields
+    }
+
+    /// Hashes every field.
+    public func hash(into hasher: inout Hasher) {
+        storage.fields.hash(into: &hasher)
+    }
+}
+
+/// ``Message``'s stored fields; their names are its coding keys.
+private struct MessageFields: Hashable, Sendable, Codable {
+    var id: MessageID
+    var conversationID: ConversationID
+    var seq: Int64
+    var senderID: UserID
+    var clientMessageID: ClientMessageID
+    var body: String
+    var replyTo: MessageID?
+    var mentions: [UserID]
+    var attachments: [Attachment]
+    var reactions: [Reaction]
+    var createdAt: Date
+    var editedAt: Date?
+    var deletedAt: Date?
+}
+
+/// The box ``Message`` keeps its fields in; never changed once made.
+private final class MessageStorage: Sendable {
+    let fields: MessageFields
+
+    init(_ fields: MessageFields) {
+        self.fields = fields
     }
 }
 

@@ -61,32 +61,75 @@ public struct EventKind: NamedChoice {
 /// happened; a removed member still sees their own ``EventKind/memberRemoved``. Events without a conversation
 /// (contacts, profiles) are visible to the users in ``audience``. Exactly the fields the ``kind`` names are set.
 public struct StoredEvent: Hashable, Sendable, Codable {
+    /// The fields, in one immutable box that copies share: copying a value (into an array, an event, an answer)
+    /// is one reference count, not one per string and array. A change makes a new box (copy on write).
+    private var storage: StoredEventStorage
+
     /// Where the event stands in the store-wide stream.
-    public var position: StreamPosition
+    public var position: StreamPosition {
+        _read { yield storage.fields.position }
+        set { update { $0.position = newValue } }
+    }
     /// What happened.
-    public var kind: EventKind
+    public var kind: EventKind {
+        _read { yield storage.fields.kind }
+        set { update { $0.kind = newValue } }
+    }
     /// The conversation it happened in, for conversation events.
-    public var conversationID: ConversationID?
+    public var conversationID: ConversationID? {
+        _read { yield storage.fields.conversationID }
+        set { update { $0.conversationID = newValue } }
+    }
     /// The user who caused it.
-    public var actorID: UserID
+    public var actorID: UserID {
+        _read { yield storage.fields.actorID }
+        set { update { $0.actorID = newValue } }
+    }
     /// When it was stored.
-    public var createdAt: Date
+    public var createdAt: Date {
+        _read { yield storage.fields.createdAt }
+        set { update { $0.createdAt = newValue } }
+    }
     /// The message, for message and reaction events.
-    public var message: Message?
+    public var message: Message? {
+        _read { yield storage.fields.message }
+        set { update { $0.message = newValue } }
+    }
     /// The reaction added or removed.
-    public var reaction: Reaction?
+    public var reaction: Reaction? {
+        _read { yield storage.fields.reaction }
+        set { update { $0.reaction = newValue } }
+    }
     /// The marker, for ``EventKind/markerUpdated``.
-    public var marker: Marker?
+    public var marker: Marker? {
+        _read { yield storage.fields.marker }
+        set { update { $0.marker = newValue } }
+    }
     /// The conversation, for ``EventKind/conversationCreated`` and ``EventKind/conversationUpdated``.
-    public var conversation: Conversation?
+    public var conversation: Conversation? {
+        _read { yield storage.fields.conversation }
+        set { update { $0.conversation = newValue } }
+    }
     /// The memberships added, removed or changed.
-    public var members: [Member]?
+    public var members: [Member]? {
+        _read { yield storage.fields.members }
+        set { update { $0.members = newValue } }
+    }
     /// The two users of a ``EventKind/contactChanged``: `[actor, other user]`, in that order.
-    public var contactPair: [UserID]?
+    public var contactPair: [UserID]? {
+        _read { yield storage.fields.contactPair }
+        set { update { $0.contactPair = newValue } }
+    }
     /// The profile, for ``EventKind/profileUpdated``.
-    public var user: User?
+    public var user: User? {
+        _read { yield storage.fields.user }
+        set { update { $0.user = newValue } }
+    }
     /// For events outside conversations: the users who may see the event.
-    public var audience: [UserID]?
+    public var audience: [UserID]? {
+        _read { yield storage.fields.audience }
+        set { update { $0.audience = newValue } }
+    }
 
     /// Creates an event value. Stores create events; other code reads them.
     public init(
@@ -104,19 +147,66 @@ public struct StoredEvent: Hashable, Sendable, Codable {
         user: User? = nil,
         audience: [UserID]? = nil
     ) {
-        self.position = position
-        self.kind = kind
-        self.conversationID = conversationID
-        self.actorID = actorID
-        self.createdAt = createdAt
-        self.message = message
-        self.reaction = reaction
-        self.marker = marker
-        self.conversation = conversation
-        self.members = members
-        self.contactPair = contactPair
-        self.user = user
-        self.audience = audience
+        storage = StoredEventStorage(
+            StoredEventFields(
+                position: position, kind: kind, conversationID: conversationID, actorID: actorID,
+                createdAt: createdAt, message: message, reaction: reaction, marker: marker,
+                conversation: conversation, members: members, contactPair: contactPair, user: user,
+                audience: audience
+            )
+        )
+    }
+
+    private mutating func update(_ change: (inout StoredEventFields) -> Void) {
+        var fields = storage.fields
+        change(&fields)
+        storage = StoredEventStorage(fields)
+    }
+
+    /// Decodes the fields under their names.
+    public init(from decoder: any Decoder) throws {
+        storage = StoredEventStorage(try StoredEventFields(from: decoder))
+    }
+
+    /// Encodes the fields under their names.
+    public func encode(to encoder: any Encoder) throws {
+        try storage.fields.encode(to: encoder)
+    }
+
+    /// Whether every field is equal.
+    public static func == (lhs: Self, rhs: Self) -> Bool {
+        lhs.storage === rhs.storage || lhs.storage.fields == rhs.storage.fields
+    }
+
+    /// Hashes every field.
+    public func hash(into hasher: inout Hasher) {
+        storage.fields.hash(into: &hasher)
+    }
+}
+
+/// ``StoredEvent``'s stored fields; their names are its coding keys.
+private struct StoredEventFields: Hashable, Sendable, Codable {
+    var position: StreamPosition
+    var kind: EventKind
+    var conversationID: ConversationID?
+    var actorID: UserID
+    var createdAt: Date
+    var message: Message?
+    var reaction: Reaction?
+    var marker: Marker?
+    var conversation: Conversation?
+    var members: [Member]?
+    var contactPair: [UserID]?
+    var user: User?
+    var audience: [UserID]?
+}
+
+/// The box ``StoredEvent`` keeps its fields in; never changed once made.
+private final class StoredEventStorage: Sendable {
+    let fields: StoredEventFields
+
+    init(_ fields: StoredEventFields) {
+        self.fields = fields
     }
 }
 
