@@ -30,10 +30,13 @@ extension InMemoryChatStore {
                 createdBy: new.createdBy,
                 createdAt: now
             )
-            state.conversations[conversation.id] = InMemoryState.ConversationRecord(
+            let record = InMemoryState.ConversationRecord(
+                number: state.records.count,
                 conversation: conversation,
                 activityPosition: position.rawValue
             )
+            state.conversations[conversation.id] = record
+            state.records.append(record)
             if new.kind == .direct {
                 state.directConversations[InMemoryState.UserPair(memberIDs[0], memberIDs[1])] = conversation.id
             }

@@ -123,16 +123,20 @@ extension InMemoryState {
     /// Appends a validated message, or returns the stored one if it is a resend.
     mutating func append(_ new: NewMessage, _ prepared: PreparedAppend) throws -> Message {
         let record = try memberRecord(new.conversationID, new.senderID)
-        let key = PrehashedKey(ClientKey(sender: new.senderID, clientMessageID: new.clientMessageID))
-        if let existingID = messagesByClientKey[prehashed: key], let location = messageLocations[existingID] {
-            guard location.conversation == new.conversationID else {
+        let key = ClientKey(sender: new.senderID, clientMessageID: new.clientMessageID)
+        let resent = messagesByClientKey.location(of: key) { location in
+            let stored = self.message(at: location)
+            return stored.senderID == key.sender && stored.clientMessageID == key.clientMessageID
+        }
+        if let resent {
+            guard resent.conversation == record.number else {
                 throw ChatError(
                     .conflict, "Client message ID '\(new.clientMessageID)' was already used in another conversation."
                 )
             }
-            return record.messages[Int(location.seq) - 1]
+            return self.message(at: resent)
         }
-        if let replyTo = new.replyTo, messageLocations[replyTo]?.conversation != new.conversationID {
+        if let replyTo = new.replyTo, location(of: replyTo)?.conversation != record.number {
             throw ChatError(.invalidArgument, "A reply must refer to a message of the same conversation.")
         }
         let position = nextPosition()
@@ -153,8 +157,9 @@ extension InMemoryState {
         record.words.append(nil)
         record.conversation.lastSeq = message.seq
         record.activityPosition = position.rawValue
-        messageLocations[message.id] = (new.conversationID, message.seq)
-        messagesByClientKey[prehashed: key] = message.id
+        let location = MessageLocation(conversation: record.number, seq: message.seq)
+        messageLocations.insert(message.id, at: location)
+        messagesByClientKey.insert(key, at: location)
         // The event refers to the message (`InMemoryLogEntry`); it is made when read.
         record.eventIndices.append(log.count)
         record.creationIndices.append(log.count)

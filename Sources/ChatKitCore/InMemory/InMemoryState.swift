@@ -19,6 +19,8 @@ struct InMemoryState {
     /// it changed (a `let record = ...` read before a write) made the change copy the conversation's whole
     /// history, so each append cost time in proportion to the messages before it.
     final class ConversationRecord {
+        /// Its place in ``InMemoryState/records``: conversations are numbered 0, 1, 2, … as they are created.
+        let number: Int
         var conversation: Conversation
         var members: [UserID: Member] = [:]
         /// Messages by seq: `messages[seq - 1]`.
@@ -39,7 +41,8 @@ struct InMemoryState {
         /// Position of the newest message, or of the creation: orders conversation lists.
         var activityPosition: Int64
 
-        init(conversation: Conversation, activityPosition: Int64) {
+        init(number: Int, conversation: Conversation, activityPosition: Int64) {
+            self.number = number
             self.conversation = conversation
             self.activityPosition = activityPosition
         }
@@ -90,10 +93,13 @@ struct InMemoryState {
     /// `contacts[a][b]`: the relation from `a`'s side.
     var contacts: [UserID: [UserID: Contact]] = [:]
     var conversations: [ConversationID: ConversationRecord] = [:]
+    /// The same records by number (``ConversationRecord/number``), for ``MessageIndex``'s locations.
+    var records: [ConversationRecord] = []
     var directConversations: [UserPair: ConversationID] = [:]
-    /// Where each message lives: its conversation and seq.
-    var messageLocations = ShardedDictionary<MessageID, (conversation: ConversationID, seq: Int64)>()
-    var messagesByClientKey = ShardedDictionary<ClientKey, MessageID>()
+    /// Where each message lives, by its ID.
+    var messageLocations = MessageIndex<MessageID>()
+    /// Where each message lives, by its sender and client message ID (idempotent resends).
+    var messagesByClientKey = MessageIndex<ClientKey>()
     /// Conversations each user was ever a member of (sync must still deliver their removal).
     var conversationsEverJoined: [UserID: Set<ConversationID>] = [:]
     /// Conversation-less events (contacts, profiles) by user of their audience.
@@ -148,13 +154,23 @@ struct InMemoryState {
     /// A message of a conversation `user` is a member of, its index in the conversation's messages, and the
     /// user's role there.
     func visibleMessage(_ id: MessageID, _ user: UserID) throws -> (message: Message, index: Int, role: MemberRole) {
-        guard let location = messageLocations[id], let record = conversations[location.conversation],
+        guard let location = location(of: id), case let record = records[location.conversation],
             let role = record.role(of: user)
         else {
             throw ChatError(.notFound, "No such message, or you are not a member of its conversation.")
         }
         let index = Int(location.seq) - 1
         return (record.messages[index], index, role)
+    }
+
+    /// Where the message with this ID is, if there is one.
+    func location(of id: MessageID) -> MessageLocation? {
+        messageLocations.location(of: id) { message(at: $0).id == id }
+    }
+
+    /// The message at a location of ``messageLocations`` or ``messagesByClientKey``.
+    func message(at location: MessageLocation) -> Message {
+        records[location.conversation].messages[Int(location.seq) - 1]
     }
 
     func requireUser(_ id: UserID) throws {
