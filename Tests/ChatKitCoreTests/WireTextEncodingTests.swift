@@ -46,8 +46,16 @@ struct WireTextEncodingTests {
         return [
             "", "plain", controls, #"quote " backslash \ slash / end"#, "héllo 👋 \u{7F} \u{2028} \u{FEFF}",
             "line\nbreak\ttab", String(repeating: "long ", count: 300), "\\\"\\",
-        ]
+        ] + wordBoundaryStrings
     }()
+
+    /// Strings with one character to escape at each place around the writer's eight-byte steps, among ASCII and
+    /// among two-byte characters.
+    static let wordBoundaryStrings: [String] = ["\"", "\\", "\u{1F}", "\n"].flatMap { escaped in
+        ["0123456789abcdefgh", "ééééééééé"].flatMap { plain in
+            (0...plain.count).map { place in String(plain.prefix(place)) + escaped + String(plain.dropFirst(place)) }
+        }
+    }
 
     static func message(body: String, full: Bool) -> Message {
         Message(
