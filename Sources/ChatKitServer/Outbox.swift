@@ -77,6 +77,12 @@ final class Outbox: Sendable {
     /// Why the outbox ended, once it has.
     var ending: Ending? { state.withLock { $0.ending } }
 
+    /// Queues frames that are not events (the answers to a batch of sends) in one hand-over.
+    func enqueue(contentsOf frames: [String]) {
+        guard !frames.isEmpty else { return }
+        push { state in state.queue.append(contentsOf: frames) }
+    }
+
     /// Queues a frame that is not an event (a result, presence, typing).
     func enqueue(_ frame: String) {
         push { state in state.queue.append(frame) }

@@ -284,15 +284,21 @@ struct Session: Sendable {
                 continue
             }
             let outcomes = await server.performSends(batch.map(\.request), for: user)
-            for (send, outcome) in zip(batch, outcomes) {
-                switch outcome {
+            // By index: `zip` copied each send and outcome it passed. The answers reach the outbox together.
+            var answers: [String] = []
+            answers.reserveCapacity(batch.count)
+            for index in batch.indices {
+                let answer: ServerFrame
+                switch outcomes[index] {
                 case .success(let result):
-                    enqueue(.result(id: send.id, result), to: outbox)
-                    server.metrics.sendAcknowledged(after: ContinuousClock.now - send.received)
+                    answer = .result(id: batch[index].id, result)
+                    server.metrics.sendAcknowledged(after: ContinuousClock.now - batch[index].received)
                 case .failure(let error):
-                    enqueue(.error(ErrorFrame(id: send.id, error: server.answerable(error))), to: outbox)
+                    answer = .error(ErrorFrame(id: batch[index].id, error: server.answerable(error)))
                 }
+                if let text = try? codec.encode(answer) { answers.append(text) }
             }
+            outbox.enqueue(contentsOf: answers)
         }
     }
 

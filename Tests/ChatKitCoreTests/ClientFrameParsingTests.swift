@@ -37,7 +37,17 @@ struct ClientFrameParsingTests {
         #"{"type":"markDelivered","id":"m","conversationID":"c","seq":-0}"#,
         #"{"type":"typing","id":"t","conversationID":"c","isTyping":true}"#,
         #"{"type":"typing","id":"t","conversationID":"c","isTyping":false}"#,
-    ]
+    ] + escapesAtWordBoundaries
+
+    /// Bodies with an escape at each place around the reader's eight-byte steps, among ASCII and two-byte text.
+    static let escapesAtWordBoundaries: [String] = [#"\""#, #"\\"#, #"\n"#, #"\u0041"#].flatMap { escape in
+        ["0123456789abcdefgh", "ééééééééé"].flatMap { plain in
+            (0...plain.count).map { place in
+                let body = String(plain.prefix(place)) + escape + String(plain.dropFirst(place))
+                return #"{"type":"send","id":"w","conversationID":"c","clientMessageID":"k","body":"\#(body)"}"#
+            }
+        }
+    }
 
     static let left: [String] = [
         #"{"type":"edit","id":"1","messageID":"m","body":"b"}"#,  // another request type

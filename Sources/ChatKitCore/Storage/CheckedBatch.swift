@@ -24,24 +24,33 @@ package func outcomesOfCheckedBatch<Element, Checked, Output>(
     check: (Element) throws -> Checked,
     process: ([Checked]) async -> [Result<Output, any Error>]
 ) async -> [Result<Output, any Error>] {
-    var outcomes = [Result<Output, any Error>?](repeating: nil, count: elements.count)
+    // By index, not `enumerated()` or `zip`, which copy each element and outcome they pass.
+    var outcomes = [Result<Output, any Error>](repeating: .failure(UnprocessedElement()), count: elements.count)
     var checked: [Checked] = []
     var positions: [Int] = []
-    for (position, element) in elements.enumerated() {
+    for position in elements.indices {
         do {
-            checked.append(try check(element))
+            checked.append(try check(elements[position]))
             positions.append(position)
         } catch {
             outcomes[position] = .failure(error)
         }
     }
     if !checked.isEmpty {
-        let processed = await process(checked)
+        var processed = await process(checked)
         precondition(
             processed.count == checked.count,
             "a batch returned \(processed.count) outcomes for \(checked.count) elements"
         )
-        for (position, outcome) in zip(positions, processed) { outcomes[position] = outcome }
+        // Every position not refused gets its outcome here; the placeholder above never remains.
+        for index in processed.indices.reversed() { outcomes[positions[index]] = processed.removeLast() }
     }
-    return outcomes.map { $0! }  // every position got its outcome above
+    return outcomes
+}
+
+/// The placeholder outcome of an element of ``outcomesOfCheckedBatch(_:check:process:)`` until its own is known;
+/// never returned.
+@usableFromInline
+struct UnprocessedElement: Error {
+    @usableFromInline init() {}
 }

@@ -29,13 +29,14 @@ package struct FlatJSONObject {
 
     /// The value at `key`, if present.
     package subscript(key: String) -> FlatJSONValue? {
-        for field in fields where field.key == key { return field.value }
+        // By index: `for field in fields` copied every field it passed, value and all.
+        for index in fields.indices where fields[index].key == key { return fields[index].value }
         return nil
     }
 
     /// Whether every key is one of `keys`.
     package func hasOnlyKeys(in keys: [String]) -> Bool {
-        fields.allSatisfy { keys.contains($0.key) }
+        fields.indices.allSatisfy { keys.contains(fields[$0].key) }
     }
 }
 
@@ -212,6 +213,8 @@ package struct FlatJSONReader {
         let start = index
         // Most strings have no escape: take their bytes as they are.
         while index < bytes.count {
+            index = JSONStringScan.plainPrefixEnd(of: bytes, from: index)
+            guard index < bytes.count else { break }
             let byte = bytes[index]
             if byte == UInt8(ascii: "\"") {
                 let string = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)

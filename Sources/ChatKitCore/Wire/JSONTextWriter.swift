@@ -80,17 +80,11 @@ struct JSONTextWriter: ~Copyable {
         append(UInt8(ascii: "\""))
         var value = value
         value.withUTF8 { utf8 in
-            guard let base = utf8.baseAddress else { return }
             var start = 0
             var index = 0
             while index < utf8.count {
-                // Eight bytes at a time while none of them needs escaping (most strings: IDs, plain text).
-                if index + 8 <= utf8.count,
-                    !Self.mayNeedEscaping(UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self))
-                {
-                    index += 8
-                    continue
-                }
+                index = JSONStringScan.plainPrefixEnd(of: utf8, from: index)
+                guard index < utf8.count else { break }
                 let byte = utf8[index]
                 if byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
                     append(UnsafeBufferPointer(rebasing: utf8[start..<index]))
@@ -103,16 +97,6 @@ struct JSONTextWriter: ~Copyable {
         }
         append(UInt8(ascii: "\""))
         needsComma = true
-    }
-
-    /// Whether any of the eight bytes of `word` may need escaping: a control character, `"` or `\`. Never
-    /// `false` when one does; may be `true` when none does (the bytes are then looked at one by one).
-    private static func mayNeedEscaping(_ word: UInt64) -> Bool {
-        let ones: UInt64 = 0x0101_0101_0101_0101
-        let highBits: UInt64 = 0x8080_8080_8080_8080
-        func hasZeroByte(_ value: UInt64) -> Bool { (value &- ones) & ~value & highBits != 0 }
-        let hasControl = (word &- ones &* 0x20) & ~word & highBits != 0
-        return hasControl || hasZeroByte(word ^ (ones &* 0x22)) || hasZeroByte(word ^ (ones &* 0x5C))
     }
 
     mutating func int(_ value: Int64) {
