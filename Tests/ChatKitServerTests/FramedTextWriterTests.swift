@@ -91,6 +91,44 @@ struct FramedTextWriterTests {
         _ = try channel.finish()
     }
 
+    @Test("Frames written together share buffers of at most batchBufferSize bytes; a larger one goes alone")
+    func framesWrittenTogether() throws {
+        let (channel, writing) = try Self.channel(withEncoder: true)
+        let context = try #require(writing.context)
+        let writer = FramedTextWriter(context: context)
+        let fiveThousand = (0..<3).map { String(repeating: Character(UnicodeScalar(UInt8(97 + $0))), count: 5_000) }
+        let texts = ["a"] + fiveThousand + [String(repeating: "z", count: 20_000), "b", "é"]
+        writer.write(texts, context: context)
+        writer.flush(context: context)
+        var bytes = ByteBuffer()
+        var sizes: [Int] = []
+        while var buffer = try channel.readOutbound(as: ByteBuffer.self) {
+            sizes.append(buffer.readableBytes)
+            bytes.writeBuffer(&buffer)
+        }
+        // "a" and the three of 5,000 (3 + 3 × 5,004 bytes) fit one buffer; 20,000 does not fit with them and goes
+        // alone; "b" and "é" share the last.
+        #expect(sizes == [15_015, 20_004, 3 + 4])
+        #expect(sizes.dropLast().allSatisfy { $0 <= FramedTextWriter.batchBufferSize || $0 == 20_004 })
+        let frames = try Self.decode(bytes)
+        #expect(frames.allSatisfy { $0.fin && $0.opcode == .text && $0.maskKey == nil })
+        #expect(frames.map { String(buffer: $0.data) } == texts)
+        _ = try channel.finish()
+    }
+
+    @Test("Frames written together without NIO's encoder go on one by one as WebSocketFrame values")
+    func framesWrittenTogetherWithoutEncoder() throws {
+        let (channel, writing) = try Self.channel(withEncoder: false)
+        let context = try #require(writing.context)
+        let writer = FramedTextWriter(context: context)
+        writer.write(["one", "two"], context: context)
+        writer.flush(context: context)
+        var texts: [String] = []
+        while let frame = try channel.readOutbound(as: WebSocketFrame.self) { texts.append(String(buffer: frame.data)) }
+        #expect(texts == ["one", "two"])
+        _ = try channel.finish()
+    }
+
     @Test("Without NIO's encoder in the pipeline, frames go on as WebSocketFrame values")
     func withoutEncoder() throws {
         let (channel, writing) = try Self.channel(withEncoder: false)

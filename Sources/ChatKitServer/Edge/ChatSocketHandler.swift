@@ -326,7 +326,7 @@ final class ChatSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 outbox.whenReady { eventLoop.execute { handler.value.writeOutbox() } }
                 break
             }
-            for frame in frames { write(frame, context: context) }
+            textWriter?.write(frames, context: context)
             wrote = true
         }
         if wrote { context.flush() }
