@@ -236,6 +236,7 @@ final class PushedSession: Sendable {
             await session.outbound.close(deadline.closeReasonWithoutSession)
             return
         }
+        // Returns at once: the worker appends what it queues before it takes the next step.
         await sends.waitUntilIdle()
         opened.outbox.close()
         await session.close(user: opened.user, connectionID: connectionID)

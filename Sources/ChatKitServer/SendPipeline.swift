@@ -45,7 +45,10 @@ final class SendPipeline: Sendable {
 
     private struct State {
         var queue: [PendingSend] = []
-        /// Whether a worker is taking batches (set by the push that must start one, cleared by ``next()``).
+        /// Whether sends are queued or being appended: set by the push that must start a worker (or by any
+        /// ``pushUnlessFull(_:)``, whose caller appends the queue itself), cleared by ``next()`` once the queue is
+        /// empty. ``waitUntilIdle()`` waits for it to clear, so a caller that appends the queue itself must not
+        /// wait for it while sends are queued.
         var isWorking = false
         /// Readers waiting for room.
         var roomWaiters: [CheckedContinuation<Void, Never>] = []

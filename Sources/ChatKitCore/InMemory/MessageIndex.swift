@@ -15,7 +15,7 @@
 /// An entry is two integers: the key's hash value (Swift's, seeded per process, so clients cannot aim keys at
 /// one slot) and the message's ``Location``. The keys themselves stay in the messages: an index of strings
 /// retained every key and value it stored and hashed each key twice, 9 % of the server's CPU in the pairs
-/// benchmark. Two keys may share a hash value (about one pair in 10¹⁰ at a million messages): a look-up checks
+/// benchmark. Two keys may share a hash value (at a million messages, a chance of about 3 in 10⁸): a look-up checks
 /// the message an entry leads to against the key (`isMatch`), and the later key of such a pair is kept, key and
 /// all, in a small dictionary of its own.
 ///

@@ -16,73 +16,72 @@ public import Foundation
 /// `seq` numbers a conversation's messages 1, 2, 3, … in commit order with no gaps. A deleted message stays as
 /// a *tombstone*: its seq and IDs remain, while its body, mentions, attachments and reactions are gone.
 public struct Message: Hashable, Sendable, Codable {
-    /// The fields, in one immutable box that copies share: copying a value (into an array, an event, an answer)
-    /// is one reference count, not one per string and array. A change makes a new box (copy on write).
-    private var storage: MessageStorage
+    /// The fields, in a box that copies share (copy on write; see ``ImmutableBox``).
+    private var storage: ImmutableBox<MessageFields>
 
     /// The store's identifier of the message.
     public var id: MessageID {
-        _read { yield storage.fields.id }
+        _read { yield storage.value.id }
         set { update { $0.id = newValue } }
     }
     /// The conversation it belongs to.
     public var conversationID: ConversationID {
-        _read { yield storage.fields.conversationID }
+        _read { yield storage.value.conversationID }
         set { update { $0.conversationID = newValue } }
     }
     /// Its position in the conversation: strictly increasing and gapless, starting at 1.
     public var seq: Int64 {
-        _read { yield storage.fields.seq }
+        _read { yield storage.value.seq }
         set { update { $0.seq = newValue } }
     }
     /// Who sent it.
     public var senderID: UserID {
-        _read { yield storage.fields.senderID }
+        _read { yield storage.value.senderID }
         set { update { $0.senderID = newValue } }
     }
     /// The sender's idempotency key (see ``MessageStore/append(_:)``).
     public var clientMessageID: ClientMessageID {
-        _read { yield storage.fields.clientMessageID }
+        _read { yield storage.value.clientMessageID }
         set { update { $0.clientMessageID = newValue } }
     }
     /// The text; empty once deleted.
     public var body: String {
-        _read { yield storage.fields.body }
+        _read { yield storage.value.body }
         set { update { $0.body = newValue } }
     }
     /// The message this one replies to, in the same conversation.
     public var replyTo: MessageID? {
-        _read { yield storage.fields.replyTo }
+        _read { yield storage.value.replyTo }
         set { update { $0.replyTo = newValue } }
     }
     /// Users mentioned in the body.
     public var mentions: [UserID] {
-        _read { yield storage.fields.mentions }
+        _read { yield storage.value.mentions }
         set { update { $0.mentions = newValue } }
     }
     /// Attached files.
     public var attachments: [Attachment] {
-        _read { yield storage.fields.attachments }
+        _read { yield storage.value.attachments }
         set { update { $0.attachments = newValue } }
     }
     /// Reactions, in the order they were added.
     public var reactions: [Reaction] {
-        _read { yield storage.fields.reactions }
+        _read { yield storage.value.reactions }
         set { update { $0.reactions = newValue } }
     }
     /// When the store committed it.
     public var createdAt: Date {
-        _read { yield storage.fields.createdAt }
+        _read { yield storage.value.createdAt }
         set { update { $0.createdAt = newValue } }
     }
     /// When the body was last edited, if ever.
     public var editedAt: Date? {
-        _read { yield storage.fields.editedAt }
+        _read { yield storage.value.editedAt }
         set { update { $0.editedAt = newValue } }
     }
     /// When it was deleted, if it was: the message is then a tombstone.
     public var deletedAt: Date? {
-        _read { yield storage.fields.deletedAt }
+        _read { yield storage.value.deletedAt }
         set { update { $0.deletedAt = newValue } }
     }
 
@@ -105,7 +104,7 @@ public struct Message: Hashable, Sendable, Codable {
         editedAt: Date? = nil,
         deletedAt: Date? = nil
     ) {
-        storage = MessageStorage(
+        storage = ImmutableBox(
             MessageFields(
                 id: id, conversationID: conversationID, seq: seq, senderID: senderID,
                 clientMessageID: clientMessageID, body: body, replyTo: replyTo, mentions: mentions,
@@ -116,29 +115,29 @@ public struct Message: Hashable, Sendable, Codable {
     }
 
     private mutating func update(_ change: (inout MessageFields) -> Void) {
-        var fields = storage.fields
+        var fields = storage.value
         change(&fields)
-        storage = MessageStorage(fields)
+        storage = ImmutableBox(fields)
     }
 
     /// Decodes the fields under their names.
     public init(from decoder: any Decoder) throws {
-        storage = MessageStorage(try MessageFields(from: decoder))
+        storage = ImmutableBox(try MessageFields(from: decoder))
     }
 
     /// Encodes the fields under their names.
     public func encode(to encoder: any Encoder) throws {
-        try storage.fields.encode(to: encoder)
+        try storage.value.encode(to: encoder)
     }
 
     /// Whether every field is equal.
     public static func == (lhs: Self, rhs: Self) -> Bool {
-        lhs.storage === rhs.storage || lhs.storage.fields == rhs.storage.fields
+        lhs.storage === rhs.storage || lhs.storage.value == rhs.storage.value
     }
 
     /// Hashes every field.
     public func hash(into hasher: inout Hasher) {
-        storage.fields.hash(into: &hasher)
+        storage.value.hash(into: &hasher)
     }
 }
 
@@ -157,15 +156,6 @@ private struct MessageFields: Hashable, Sendable, Codable {
     var createdAt: Date
     var editedAt: Date?
     var deletedAt: Date?
-}
-
-/// The box ``Message`` keeps its fields in; never changed once made.
-private final class MessageStorage: Sendable {
-    let fields: MessageFields
-
-    init(_ fields: MessageFields) {
-        self.fields = fields
-    }
 }
 
 /// What a sender supplies to send a message; the store assigns ID, seq and creation time.

@@ -61,73 +61,72 @@ public struct EventKind: NamedChoice {
 /// happened; a removed member still sees their own ``EventKind/memberRemoved``. Events without a conversation
 /// (contacts, profiles) are visible to the users in ``audience``. Exactly the fields the ``kind`` names are set.
 public struct StoredEvent: Hashable, Sendable, Codable {
-    /// The fields, in one immutable box that copies share: copying a value (into an array, an event, an answer)
-    /// is one reference count, not one per string and array. A change makes a new box (copy on write).
-    private var storage: StoredEventStorage
+    /// The fields, in a box that copies share (copy on write; see ``ImmutableBox``).
+    private var storage: ImmutableBox<StoredEventFields>
 
     /// Where the event stands in the store-wide stream.
     public var position: StreamPosition {
-        _read { yield storage.fields.position }
+        _read { yield storage.value.position }
         set { update { $0.position = newValue } }
     }
     /// What happened.
     public var kind: EventKind {
-        _read { yield storage.fields.kind }
+        _read { yield storage.value.kind }
         set { update { $0.kind = newValue } }
     }
     /// The conversation it happened in, for conversation events.
     public var conversationID: ConversationID? {
-        _read { yield storage.fields.conversationID }
+        _read { yield storage.value.conversationID }
         set { update { $0.conversationID = newValue } }
     }
     /// The user who caused it.
     public var actorID: UserID {
-        _read { yield storage.fields.actorID }
+        _read { yield storage.value.actorID }
         set { update { $0.actorID = newValue } }
     }
     /// When it was stored.
     public var createdAt: Date {
-        _read { yield storage.fields.createdAt }
+        _read { yield storage.value.createdAt }
         set { update { $0.createdAt = newValue } }
     }
     /// The message, for message and reaction events.
     public var message: Message? {
-        _read { yield storage.fields.message }
+        _read { yield storage.value.message }
         set { update { $0.message = newValue } }
     }
     /// The reaction added or removed.
     public var reaction: Reaction? {
-        _read { yield storage.fields.reaction }
+        _read { yield storage.value.reaction }
         set { update { $0.reaction = newValue } }
     }
     /// The marker, for ``EventKind/markerUpdated``.
     public var marker: Marker? {
-        _read { yield storage.fields.marker }
+        _read { yield storage.value.marker }
         set { update { $0.marker = newValue } }
     }
     /// The conversation, for ``EventKind/conversationCreated`` and ``EventKind/conversationUpdated``.
     public var conversation: Conversation? {
-        _read { yield storage.fields.conversation }
+        _read { yield storage.value.conversation }
         set { update { $0.conversation = newValue } }
     }
     /// The memberships added, removed or changed.
     public var members: [Member]? {
-        _read { yield storage.fields.members }
+        _read { yield storage.value.members }
         set { update { $0.members = newValue } }
     }
     /// The two users of a ``EventKind/contactChanged``: `[actor, other user]`, in that order.
     public var contactPair: [UserID]? {
-        _read { yield storage.fields.contactPair }
+        _read { yield storage.value.contactPair }
         set { update { $0.contactPair = newValue } }
     }
     /// The profile, for ``EventKind/profileUpdated``.
     public var user: User? {
-        _read { yield storage.fields.user }
+        _read { yield storage.value.user }
         set { update { $0.user = newValue } }
     }
     /// For events outside conversations: the users who may see the event.
     public var audience: [UserID]? {
-        _read { yield storage.fields.audience }
+        _read { yield storage.value.audience }
         set { update { $0.audience = newValue } }
     }
 
@@ -147,7 +146,7 @@ public struct StoredEvent: Hashable, Sendable, Codable {
         user: User? = nil,
         audience: [UserID]? = nil
     ) {
-        storage = StoredEventStorage(
+        storage = ImmutableBox(
             StoredEventFields(
                 position: position, kind: kind, conversationID: conversationID, actorID: actorID,
                 createdAt: createdAt, message: message, reaction: reaction, marker: marker,
@@ -158,29 +157,29 @@ public struct StoredEvent: Hashable, Sendable, Codable {
     }
 
     private mutating func update(_ change: (inout StoredEventFields) -> Void) {
-        var fields = storage.fields
+        var fields = storage.value
         change(&fields)
-        storage = StoredEventStorage(fields)
+        storage = ImmutableBox(fields)
     }
 
     /// Decodes the fields under their names.
     public init(from decoder: any Decoder) throws {
-        storage = StoredEventStorage(try StoredEventFields(from: decoder))
+        storage = ImmutableBox(try StoredEventFields(from: decoder))
     }
 
     /// Encodes the fields under their names.
     public func encode(to encoder: any Encoder) throws {
-        try storage.fields.encode(to: encoder)
+        try storage.value.encode(to: encoder)
     }
 
     /// Whether every field is equal.
     public static func == (lhs: Self, rhs: Self) -> Bool {
-        lhs.storage === rhs.storage || lhs.storage.fields == rhs.storage.fields
+        lhs.storage === rhs.storage || lhs.storage.value == rhs.storage.value
     }
 
     /// Hashes every field.
     public func hash(into hasher: inout Hasher) {
-        storage.fields.hash(into: &hasher)
+        storage.value.hash(into: &hasher)
     }
 }
 
@@ -199,15 +198,6 @@ private struct StoredEventFields: Hashable, Sendable, Codable {
     var contactPair: [UserID]?
     var user: User?
     var audience: [UserID]?
-}
-
-/// The box ``StoredEvent`` keeps its fields in; never changed once made.
-private final class StoredEventStorage: Sendable {
-    let fields: StoredEventFields
-
-    init(_ fields: StoredEventFields) {
-        self.fields = fields
-    }
 }
 
 /// One page of a user's event stream (see ``SyncStore/events(for:after:limit:)``).

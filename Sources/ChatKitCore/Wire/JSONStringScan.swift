@@ -14,21 +14,21 @@
 /// text) have none, and looking at one byte at a time was the larger part of writing or reading them.
 enum JSONStringScan {
     /// The first index at or after `start` from which the bytes must be looked at one by one: the start of the
-    /// first eight bytes that may hold a control character, `"` or `\`, or of the last seven or fewer bytes.
+    /// first eight bytes that hold a control character, `"` or `\`, or of the last seven or fewer bytes.
     static func plainPrefixEnd(of bytes: UnsafeBufferPointer<UInt8>, from start: Int) -> Int {
         guard let base = bytes.baseAddress else { return start }
         var index = start
         while index + 8 <= bytes.count,
-            !mayHoldSpecialByte(UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self))
+            !holdsSpecialByte(UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self))
         {
             index += 8
         }
         return index
     }
 
-    /// Whether any of the eight bytes of `word` may be a control character, `"` or `\`: never `false` when one is;
-    /// `true` now and then when none is (a borrow across bytes), which only costs a look at each byte.
-    static func mayHoldSpecialByte(_ word: UInt64) -> Bool {
+    /// Whether any of the eight bytes of `word` is a control character, `"` or `\`. (A borrow between bytes can
+    /// mark a byte above a special one too, never a word without one; the caller looks at its bytes one by one.)
+    static func holdsSpecialByte(_ word: UInt64) -> Bool {
         let ones: UInt64 = 0x0101_0101_0101_0101
         let highBits: UInt64 = 0x8080_8080_8080_8080
         func hasZeroByte(_ value: UInt64) -> Bool { (value &- ones) & ~value & highBits != 0 }
