@@ -11,6 +11,7 @@
 
 import ChatKitCore
 import ChatKitTesting
+import Dispatch
 import HummingbirdWSClient
 import NIOWebSocket
 import Synchronization
@@ -21,11 +22,13 @@ import Testing
 /// A client that writes many `send`s without waiting for their answers, over a real WebSocket.
 @Suite("Pipelined sends")
 struct PipelinedSendTests {
-    /// The in-memory store, recording the batches the server appends; the first waits for `firstBatch`.
+    /// The in-memory store, recording the batches the server appends; the first signals `firstBatchEntered`,
+    /// then waits for `firstBatch`.
     final class BatchRecordingStore: ChatStoreDecorator {
         let base: any ChatStore
         let batches = Mutex<[Int]>([])
         let firstBatch = ConnectionShardsTests.Gate()
+        let firstBatchEntered = DispatchSemaphore(value: 0)
 
         init(_ base: any ChatStore) { self.base = base }
 
@@ -34,7 +37,10 @@ struct PipelinedSendTests {
                 batches.append(messages.count)
                 return batches.count == 1
             }
-            if isFirst { await firstBatch.wait() }
+            if isFirst {
+                firstBatchEntered.signal()
+                await firstBatch.wait()
+            }
             return await base.append(contentsOf: messages)
         }
     }
@@ -53,19 +59,6 @@ struct PipelinedSendTests {
     func sayHello(_ socket: RawSocket, _ outbound: WebSocketOutboundWriter, token: String) async throws {
         try await outbound.write(.text(try socket.codec.encode(ClientFrame(id: "h", .hello(.init(token: token))))))
         _ = try await socket.waitFor("welcome") { if case .welcome = $0 { true } else { false } }
-    }
-
-    /// Writes sends `0...last` back to back, then waits until the last is refused by the rate limit: the server
-    /// reads in order, so by then it has read (and queued) all the others.
-    func writeSendsUntilRefused(
-        _ last: Int, to chat: ConversationID, _ socket: RawSocket, _ outbound: WebSocketOutboundWriter
-    ) async throws {
-        for number in 0...last {
-            try await outbound.write(.text(try sendFrame(number, to: chat, codec: socket.codec)))
-        }
-        _ = try await socket.waitFor("send \(last) refused") { frame in
-            if case .error(let error) = frame { error.id == "s\(last)" && error.code == "limitExceeded" } else { false }
-        }
     }
 
     func sendFrame(_ number: Int, to chat: ConversationID, codec: WireCodec) throws -> String {
@@ -90,33 +83,45 @@ struct PipelinedSendTests {
         return seqs
     }
 
-    @Test func pipelinedSendsAreAppendedTogetherInTheirOrder() async throws {
-        var configuration = ChatServerConfiguration()
-        configuration.limits.requestsPerSecond = 20  // a burst of 40, and the manual clock never refills it
+    /// The sends that arrive while a batch is being stored are stored together, next, in their order. The first
+    /// send's batch is held in the store; 29 more are written, then a ping: the pong comes once the socket has read
+    /// every frame before it (29 wait: fewer than the 32 at which a session stops reading), so the second batch
+    /// holds all of them.
+    @Test func sendsReadWhileABatchIsStoredAreStoredTogetherInTheirOrder() async throws {
         let inMemory = InMemoryChatStore()
         let recording = BatchRecordingStore(inMemory)
-        try await LiveServer.run(store: inMemory, configuration: configuration, clock: ManualClock(), serverStore: recording) {
-            live in
+        try await LiveServer.run(store: inMemory, serverStore: recording) { live in
             let (carol, bobTokens, chat) = try await carolAndBobInAGroup(live)
             let bob = try await live.connect(bobTokens.accessToken)
-            try await RawSocket.run(url: live.webSocketURL) { socket, outbound in
-                try await sayHello(socket, outbound, token: carol.accessToken)
-                // 40 sends and a 41st over the burst: once the 41st is refused, all 40 are queued, while the first
-                // batch waits.
-                try await writeSendsUntilRefused(40, to: chat, socket, outbound)
-                recording.firstBatch.open()
-                _ = try await socket.waitFor("every send answered") { [self] _ in
-                    answeredSeqs(socket.frames).count == 40
+            let codec = WireCodec()
+            let hello = Array(try codec.encode(ClientFrame(id: "h", .hello(.init(token: carol.accessToken)))).utf8)
+            let sends = try (0..<30).map { Array(try sendFrame($0, to: chat, codec: codec).utf8) }
+            let port = live.port
+            let answers = try await withTimeout("the sends' answers", .seconds(60)) {
+                try await onDedicatedThread { () throws -> [Int: Int64] in
+                    // Opened whatever happens, so that the server can stop at the end of the test.
+                    defer { recording.firstBatch.open() }
+                    let peer = try RawWebSocketPeer(port: port)
+                    _ = try peer.upgrade()
+                    try peer.write(opcode: RawWebSocketPeer.text, hello)
+                    while let frame = try peer.readFrame(opcode: RawWebSocketPeer.text), !frame.text.contains("synced") {}
+                    try peer.write(opcode: RawWebSocketPeer.text, sends[0])
+                    guard recording.firstBatchEntered.wait(timeout: .now() + 30) == .success else { return [:] }
+                    for send in sends.dropFirst() { try peer.write(opcode: RawWebSocketPeer.text, send) }
+                    try peer.write(opcode: RawWebSocketPeer.ping, Array("read?".utf8))
+                    guard try peer.readFrame(opcode: RawWebSocketPeer.pong) != nil else { return [:] }
+                    recording.firstBatch.open()
+                    var frames: [ServerFrame] = []
+                    while answeredSeqs(frames).count < sends.count, let frame = try peer.readFrame(opcode: RawWebSocketPeer.text) {
+                        frames.append(try codec.decodeServerFrame(frame.text))
+                    }
+                    return answeredSeqs(frames)
                 }
-                let seqs = answeredSeqs(socket.frames)
-                #expect((0..<40).map { seqs[$0] } == (1...40).map { Int64($0) }, "each send's seq follows its order")
-                try await outbound.close(.normalClosure, reason: nil)
             }
-            let batches = recording.batches.withLock { $0 }
-            #expect(batches.reduce(0, +) == 40)
-            #expect(batches.count <= 2, "the sends queued behind the first batch were not appended together: \(batches)")
-            try await bob.waitForMessages(40, in: chat)
-            #expect(bob.receivedBodies(in: chat) == (0..<40).map { "m\($0)" })
+            #expect((0..<30).map { answers[$0] } == (1...30).map { Int64($0) }, "each send's seq follows its order")
+            #expect(recording.batches.withLock { $0 } == [1, 29], "the sends read meanwhile were stored together")
+            try await bob.waitForMessages(30, in: chat)
+            #expect(bob.receivedBodies(in: chat) == (0..<30).map { "m\($0)" })
         }
     }
 
@@ -171,27 +176,40 @@ struct PipelinedSendTests {
         }
     }
 
-    @Test func sendsQueuedWhenTheLoginIsRevokedAreNotStored() async throws {
-        var configuration = ChatServerConfiguration()
-        configuration.limits.requestsPerSecond = 5  // a burst of 10, and the manual clock never refills it
+    /// The first send's batch is held in the store while 9 more arrive; the login is then revoked and the batch
+    /// let go: only the batch already being stored at the revocation is stored, not the sends read behind it.
+    @Test func sendsReadWhenTheLoginIsRevokedAreNotStored() async throws {
         let inMemory = InMemoryChatStore()
         let recording = BatchRecordingStore(inMemory)
-        try await LiveServer.run(store: inMemory, configuration: configuration, clock: ManualClock(), serverStore: recording) {
-            live in
+        try await LiveServer.run(store: inMemory, serverStore: recording) { live in
             let (carol, bob, chat) = try await carolAndBobInAGroup(live)
-            try await RawSocket.run(url: live.webSocketURL) { socket, outbound in
-                try await sayHello(socket, outbound, token: carol.accessToken)
-                // Once the 11th is refused, all 10 are read: the first batch waits, the rest are queued.
-                try await writeSendsUntilRefused(10, to: chat, socket, outbound)
-                live.server.closeSessions(of: carol.user.id)
-                recording.firstBatch.open()
-                _ = try? await socket.waitFor("the socket closed") { _ in false }
+            let codec = WireCodec()
+            let hello = Array(try codec.encode(ClientFrame(id: "h", .hello(.init(token: carol.accessToken)))).utf8)
+            let sends = try (0..<10).map { Array(try sendFrame($0, to: chat, codec: codec).utf8) }
+            let port = live.port
+            let server = live.server
+            try await withTimeout("the socket to close", .seconds(60)) {
+                try await onDedicatedThread {
+                    defer { recording.firstBatch.open() }
+                    let peer = try RawWebSocketPeer(port: port)
+                    _ = try peer.upgrade()
+                    try peer.write(opcode: RawWebSocketPeer.text, hello)
+                    while let frame = try peer.readFrame(opcode: RawWebSocketPeer.text), !frame.text.contains("synced") {}
+                    try peer.write(opcode: RawWebSocketPeer.text, sends[0])
+                    guard recording.firstBatchEntered.wait(timeout: .now() + 30) == .success else { return }
+                    for send in sends.dropFirst() { try peer.write(opcode: RawWebSocketPeer.text, send) }
+                    try peer.write(opcode: RawWebSocketPeer.ping, Array("read?".utf8))
+                    // Every send has been read once the pong comes.
+                    guard try peer.readFrame(opcode: RawWebSocketPeer.pong) != nil else { return }
+                    server.closeSessions(of: carol.user.id)
+                    recording.firstBatch.open()
+                    _ = try peer.readFrame(opcode: RawWebSocketPeer.close)
+                }
             }
-            // Only the batch already being stored at the revocation was stored; the sends queued behind it were not.
             let batches = recording.batches.withLock { $0 }
-            #expect(batches.count == 1, "sends queued at the revocation were stored: \(batches)")
+            #expect(batches == [1], "sends read behind the batch being stored at the revocation were stored: \(batches)")
             let stored = try await live.store.messages(in: chat, .latest(limit: 100), as: bob.user.id)
-            #expect(stored.map(\.body) == (0..<batches[0]).map { "m\($0)" })
+            #expect(stored.map(\.body) == ["m0"])
         }
     }
 }

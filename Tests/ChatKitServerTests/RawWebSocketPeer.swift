@@ -40,6 +40,7 @@ final class RawWebSocketPeer {
     static let continuation: UInt8 = 0x0
     static let close: UInt8 = 0x8
     static let ping: UInt8 = 0x9
+    static let pong: UInt8 = 0xA
 
     private let socket: Int32
     private var received: [UInt8] = []
