@@ -30,13 +30,19 @@ package struct FlatJSONObject {
     /// The value at `key`, if present.
     package subscript(key: String) -> FlatJSONValue? {
         // By index: `for field in fields` copied every field it passed, value and all.
-        for index in fields.indices where fields[index].key == key { return fields[index].value }
+        for index in fields.indices where Self.same(fields[index].key, key) { return fields[index].value }
         return nil
     }
 
     /// Whether every key is one of `keys`.
     package func hasOnlyKeys(in keys: [String]) -> Bool {
-        fields.indices.allSatisfy { keys.contains(fields[$0].key) }
+        fields.indices.allSatisfy { index in keys.contains { Self.same(fields[index].key, $0) } }
+    }
+
+    /// Whether two keys are equal, looking at their lengths first: most keys compared differ, and two short strings
+    /// that differ took `String`'s slower comparison path (a look-up compares the key with every field's).
+    private static func same(_ key: String, _ other: String) -> Bool {
+        key.utf8.count == other.utf8.count && key == other
     }
 }
 
