@@ -61,6 +61,24 @@ struct PipelinedSendTests {
         _ = try await socket.waitFor("welcome") { if case .welcome = $0 { true } else { false } }
     }
 
+    /// On a raw socket (call it on a thread of its own): opens a session with `hello`, writes the first send, waits
+    /// until its batch is held in `recording`, then writes the other sends and a ping. Returns the socket once the
+    /// pong shows that the server has read every frame before it (fewer than the 32 at which a session stops
+    /// reading), the first batch still held; `nil` if the batch or the pong never came.
+    func sendsBehindAHeldBatch(
+        port: Int, hello: [UInt8], sends: [[UInt8]], _ recording: BatchRecordingStore
+    ) throws -> RawWebSocketPeer? {
+        let peer = try RawWebSocketPeer(port: port)
+        _ = try peer.upgrade()
+        try peer.write(opcode: RawWebSocketPeer.text, hello)
+        while let frame = try peer.readFrame(opcode: RawWebSocketPeer.text), !frame.text.contains("synced") {}
+        try peer.write(opcode: RawWebSocketPeer.text, sends[0])
+        guard recording.firstBatchEntered.wait(timeout: .now() + 30) == .success else { return nil }
+        for send in sends.dropFirst() { try peer.write(opcode: RawWebSocketPeer.text, send) }
+        try peer.write(opcode: RawWebSocketPeer.ping, Array("read?".utf8))
+        return try peer.readFrame(opcode: RawWebSocketPeer.pong) == nil ? nil : peer
+    }
+
     func sendFrame(_ number: Int, to chat: ConversationID, codec: WireCodec) throws -> String {
         try codec.encode(
             ClientFrame(
@@ -101,18 +119,13 @@ struct PipelinedSendTests {
                 try await onDedicatedThread { () throws -> [Int: Int64] in
                     // Opened whatever happens, so that the server can stop at the end of the test.
                     defer { recording.firstBatch.open() }
-                    let peer = try RawWebSocketPeer(port: port)
-                    _ = try peer.upgrade()
-                    try peer.write(opcode: RawWebSocketPeer.text, hello)
-                    while let frame = try peer.readFrame(opcode: RawWebSocketPeer.text), !frame.text.contains("synced") {}
-                    try peer.write(opcode: RawWebSocketPeer.text, sends[0])
-                    guard recording.firstBatchEntered.wait(timeout: .now() + 30) == .success else { return [:] }
-                    for send in sends.dropFirst() { try peer.write(opcode: RawWebSocketPeer.text, send) }
-                    try peer.write(opcode: RawWebSocketPeer.ping, Array("read?".utf8))
-                    guard try peer.readFrame(opcode: RawWebSocketPeer.pong) != nil else { return [:] }
+                    guard let peer = try sendsBehindAHeldBatch(port: port, hello: hello, sends: sends, recording)
+                    else { return [:] }
                     recording.firstBatch.open()
                     var frames: [ServerFrame] = []
-                    while answeredSeqs(frames).count < sends.count, let frame = try peer.readFrame(opcode: RawWebSocketPeer.text) {
+                    while answeredSeqs(frames).count < sends.count,
+                        let frame = try peer.readFrame(opcode: RawWebSocketPeer.text)
+                    {
                         frames.append(try codec.decodeServerFrame(frame.text))
                     }
                     return answeredSeqs(frames)
@@ -191,23 +204,17 @@ struct PipelinedSendTests {
             try await withTimeout("the socket to close", .seconds(60)) {
                 try await onDedicatedThread {
                     defer { recording.firstBatch.open() }
-                    let peer = try RawWebSocketPeer(port: port)
-                    _ = try peer.upgrade()
-                    try peer.write(opcode: RawWebSocketPeer.text, hello)
-                    while let frame = try peer.readFrame(opcode: RawWebSocketPeer.text), !frame.text.contains("synced") {}
-                    try peer.write(opcode: RawWebSocketPeer.text, sends[0])
-                    guard recording.firstBatchEntered.wait(timeout: .now() + 30) == .success else { return }
-                    for send in sends.dropFirst() { try peer.write(opcode: RawWebSocketPeer.text, send) }
-                    try peer.write(opcode: RawWebSocketPeer.ping, Array("read?".utf8))
-                    // Every send has been read once the pong comes.
-                    guard try peer.readFrame(opcode: RawWebSocketPeer.pong) != nil else { return }
+                    guard let peer = try sendsBehindAHeldBatch(port: port, hello: hello, sends: sends, recording)
+                    else { return }
                     server.closeSessions(of: carol.user.id)
                     recording.firstBatch.open()
                     _ = try peer.readFrame(opcode: RawWebSocketPeer.close)
                 }
             }
             let batches = recording.batches.withLock { $0 }
-            #expect(batches == [1], "sends read behind the batch being stored at the revocation were stored: \(batches)")
+            #expect(
+                batches == [1], "sends read behind the batch being stored at the revocation were stored: \(batches)"
+            )
             let stored = try await live.store.messages(in: chat, .latest(limit: 100), as: bob.user.id)
             #expect(stored.map(\.body) == ["m0"])
         }

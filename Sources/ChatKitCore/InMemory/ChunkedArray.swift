@@ -13,7 +13,7 @@
 /// arrays that grow with every message (its event log, each conversation's messages).
 ///
 /// A Swift `Array` that is full allocates one twice its size and copies every element into it. For the store's
-/// log of events (about 550 bytes each, inline) that copy, and the fresh pages the kernel must clear for it, were
+/// log of events (then about 550 bytes each, inline) that copy, and the fresh pages the kernel must clear for it, were
 /// a quarter of the server's CPU in the pairs benchmark, and each doubling of a large log held the store's lock
 /// for as long as it took to copy the whole history. Here only the first chunk grows by doubling, up to
 /// ``chunkCapacity``; each later chunk is allocated once at full size and never moves, so an element is written

@@ -179,7 +179,7 @@ extension InMemoryState {
         if let record = conversations[message.conversationID] {
             // The message's `messageCreated` event keeps showing it as created (`InMemoryLogEntry`).
             let creation = record.creationIndices[index]
-            if case .messageCreated = log[creation] { log[creation] = .keeping(log[creation].event) }
+            if case .messageCreated = log[creation] { log[creation] = .stored(log[creation].event) }
             record.messages[index] = message
             record.words[index] = nil
         }

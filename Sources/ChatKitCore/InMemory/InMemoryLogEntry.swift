@@ -12,38 +12,23 @@
 /// One event of the in-memory store's log (``InMemoryState/log``).
 ///
 /// Most events are messages being created, and such an event repeats its message, which the conversation's record
-/// holds anyway: a ``StoredEvent`` is about 550 bytes inline, written to fresh memory for every message (in the
-/// pairs benchmark, clearing and filling those pages was about 5 % of the server's CPU). An entry for a message
+/// holds anyway: making a ``StoredEvent`` for every message (when it was about 550 bytes inline, written to fresh
+/// memory; since, one allocation) cost about 5 % of the server's CPU in the pairs benchmark. An entry for a message
 /// that has not changed since refers to it in its conversation instead, and the event is made when it is read.
 /// Before the message changes (an edit, a reaction, a deletion),
 /// ``InMemoryState/replace(_:at:kind:actor:at:reaction:)`` replaces the entry with the event as it was, so the
-/// event keeps showing the message as created. Other events are kept whole, in a box, so that every entry is
-/// small.
+/// event keeps showing the message as created. Other events are kept whole (a `StoredEvent` is one reference).
 enum InMemoryLogEntry {
     /// A `messageCreated` event whose message is still `record.messages[index]` unchanged.
     case messageCreated(InMemoryState.ConversationRecord, index: Int, position: StreamPosition)
     /// Any other event, or a message's creation after the message changed.
-    case stored(Box)
-
-    /// An event kept whole.
-    final class Box {
-        let event: StoredEvent
-
-        init(_ event: StoredEvent) {
-            self.event = event
-        }
-    }
-
-    /// An entry that keeps `event` whole.
-    static func keeping(_ event: StoredEvent) -> InMemoryLogEntry {
-        .stored(Box(event))
-    }
+    case stored(StoredEvent)
 
     /// The event's position in the log.
     var position: StreamPosition {
         switch self {
         case .messageCreated(_, _, let position): position
-        case .stored(let box): box.event.position
+        case .stored(let event): event.position
         }
     }
 
@@ -56,8 +41,8 @@ enum InMemoryLogEntry {
                 position: position, kind: .messageCreated, conversationID: message.conversationID,
                 actorID: message.senderID, createdAt: message.createdAt, message: message
             )
-        case .stored(let box):
-            return box.event
+        case .stored(let event):
+            return event
         }
     }
 }

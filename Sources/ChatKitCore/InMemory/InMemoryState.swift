@@ -30,8 +30,8 @@ struct InMemoryState {
         /// benchmark).
         var words: [[String]?] = []
         var markers: [UserID: Marker] = [:]
-        /// Where this conversation's events are in the store's `log`, in position order. Indices, not copies: a
-        /// stored event is about 550 bytes inline, and keeping each twice made every append write (and, as the
+        /// Where this conversation's events are in the store's `log`, in position order. Indices, not copies: when
+        /// a stored event was about 550 bytes inline, keeping each twice made every append write (and, as the
         /// arrays doubled, copy) twice as much fresh memory.
         var eventIndices: [Int] = []
         /// Where each message's `messageCreated` event is in the store's `log`, parallel to `messages`.
@@ -117,7 +117,7 @@ struct InMemoryState {
     @discardableResult
     mutating func recordEvent(_ event: StoredEvent, in id: ConversationID) -> StoredEvent {
         conversations[id]?.eventIndices.append(log.count)
-        log.append(.keeping(event))
+        log.append(.stored(event))
         return event
     }
 
@@ -131,7 +131,7 @@ struct InMemoryState {
 
     /// Records an event outside conversations for its audience.
     mutating func recordUserEvent(_ event: StoredEvent) {
-        log.append(.keeping(event))
+        log.append(.stored(event))
         for user in event.audience ?? [] {
             userEvents[user, default: []].append(event)
         }

@@ -367,9 +367,7 @@ final class ChatSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private func closeForSession(_ reason: CloseReason) {
         guard let context, !isCloseSent, !isClosed else { return }
         if let outbox {
-            while let frames = outbox.take(), !frames.isEmpty {
-                for frame in frames { write(frame, context: context) }
-            }
+            while let frames = outbox.take(), !frames.isEmpty { textWriter?.write(frames, context: context) }
         }
         sendClose(code: WebSocketCloseCodes.code(for: reason), text: WebSocketCloseCodes.text(for: reason))
     }
