@@ -237,7 +237,15 @@ struct Session: Sendable {
 
     /// Serves a request other than `send` and queues its answer. The caller makes sure the sends read before it
     /// were answered first.
+    ///
+    /// Once the login session is revoked, a request still read behind the revocation (while the sends before it
+    /// were being stored, say) is refused, not served, as ``appendSends(from:user:outbox:)`` refuses sends.
     func perform(_ frame: ClientFrame, user: UserID, outbox: Outbox) async {
+        if case .revoked = outbox.ending {
+            let revoked = ChatError(.unauthenticated, "The login session was revoked; log in again.")
+            enqueue(.error(ErrorFrame(id: frame.id, error: server.answerable(revoked))), to: outbox)
+            return
+        }
         do {
             let result = try await server.perform(frame.request, for: user)
             enqueue(.result(id: frame.id, result), to: outbox)

@@ -22,26 +22,37 @@ import Testing
 /// A client that writes many `send`s without waiting for their answers, over a real WebSocket.
 @Suite("Pipelined sends")
 struct PipelinedSendTests {
-    /// The in-memory store, recording the batches the server appends; the first signals `firstBatchEntered`,
-    /// then waits for `firstBatch`.
+    /// The in-memory store, recording the batches the server appends; each of the first `held` batches signals
+    /// its semaphore of `batchEntered`, then waits for its gate of `batchGates`.
     final class BatchRecordingStore: ChatStoreDecorator {
         let base: any ChatStore
         let batches = Mutex<[Int]>([])
-        let firstBatch = ConnectionShardsTests.Gate()
-        let firstBatchEntered = DispatchSemaphore(value: 0)
+        let batchGates: [ConnectionShardsTests.Gate]
+        let batchEntered: [DispatchSemaphore]
+        var firstBatch: ConnectionShardsTests.Gate { batchGates[0] }
+        var firstBatchEntered: DispatchSemaphore { batchEntered[0] }
 
-        init(_ base: any ChatStore) { self.base = base }
+        init(_ base: any ChatStore, held: Int = 1) {
+            self.base = base
+            batchGates = (0..<held).map { _ in ConnectionShardsTests.Gate() }
+            batchEntered = (0..<held).map { _ in DispatchSemaphore(value: 0) }
+        }
 
         func append(contentsOf messages: [NewMessage]) async -> [Result<Message, any Error>] {
-            let isFirst = batches.withLock { batches in
+            let index = batches.withLock { batches in
                 batches.append(messages.count)
-                return batches.count == 1
+                return batches.count - 1
             }
-            if isFirst {
-                firstBatchEntered.signal()
-                await firstBatch.wait()
+            if index < batchGates.count {
+                batchEntered[index].signal()
+                await batchGates[index].wait()
             }
             return await base.append(contentsOf: messages)
+        }
+
+        /// Opens every gate, so that no append waits any longer.
+        func openAll() {
+            for gate in batchGates { gate.open() }
         }
     }
 
@@ -217,6 +228,39 @@ struct PipelinedSendTests {
             )
             let stored = try await live.store.messages(in: chat, .latest(limit: 100), as: bob.user.id)
             #expect(stored.map(\.body) == ["m0"])
+        }
+    }
+    /// A request other than `send`, read together with a send and served once the send's batch is stored, is not
+    /// served if the login is revoked while that batch is stored: the conversation keeps its title. The first
+    /// batch (m0) is held while the send m1 and the rename arrive, so that the session takes both in one pass; the
+    /// second batch (m1, stored before the rename is served) is held while the login is revoked.
+    @Test func aRequestReadWhenTheLoginIsRevokedIsNotServed() async throws {
+        let inMemory = InMemoryChatStore()
+        let recording = BatchRecordingStore(inMemory, held: 2)
+        try await LiveServer.run(store: inMemory, serverStore: recording) { live in
+            let (carol, bob, chat) = try await carolAndBobInAGroup(live)
+            let codec = WireCodec()
+            let hello = Array(try codec.encode(ClientFrame(id: "h", .hello(.init(token: carol.accessToken)))).utf8)
+            let rename = try codec.encode(ClientFrame(id: "rename", .rename(.init(conversationID: chat, title: "renamed"))))
+            let frames = try [sendFrame(0, to: chat, codec: codec), sendFrame(1, to: chat, codec: codec), rename]
+                .map { Array($0.utf8) }
+            let port = live.port
+            let server = live.server
+            try await withTimeout("the socket to close", .seconds(60)) {
+                try await onDedicatedThread {
+                    defer { recording.openAll() }
+                    guard let peer = try sendsBehindAHeldBatch(port: port, hello: hello, sends: frames, recording)
+                    else { return }
+                    recording.batchGates[0].open()
+                    guard recording.batchEntered[1].wait(timeout: .now() + 30) == .success else { return }
+                    server.closeSessions(of: carol.user.id)
+                    recording.batchGates[1].open()
+                    _ = try peer.readFrame(opcode: RawWebSocketPeer.close)
+                }
+            }
+            #expect(recording.batches.withLock { $0 } == [1, 1])
+            let conversation = try await live.store.conversation(chat, as: bob.user.id)
+            #expect(conversation.title == "pipeline", "the rename read behind the revocation was served")
         }
     }
 }
