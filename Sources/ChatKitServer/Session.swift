@@ -155,8 +155,10 @@ struct Session: Sendable {
                 cursor = try await catchUp(user, from: cursor)
             }
             try await outbound.write(try codec.encode(ServerFrame.synced(Synced(cursor: cursor))))
+            // Written, not queued: the audience has no bound, and more peers online than the outbox holds would
+            // close the new session as a slow consumer, again at every reconnect.
             for update in server.onlinePeers(in: audience) {
-                outbox.enqueue(try codec.encode(ServerFrame.presence(update)))
+                try await outbound.write(try codec.encode(ServerFrame.presence(update)))
             }
             logger.debug("Session opened", metadata: ["chatkit.user.id": "\(user)"])
             return (user, outbox)

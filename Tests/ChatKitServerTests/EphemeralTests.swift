@@ -66,6 +66,31 @@ struct EphemeralTests {
         }
     }
 
+    /// A session opens with the presence of everyone online in its audience, however many they are: more than
+    /// the outbound queue holds must not close it as a slow consumer.
+    @Test func aSessionSeesMoreOnlinePeersThanItsOutboundQueueHolds() async throws {
+        var configuration = ChatServerConfiguration()
+        configuration.limits.outboundQueueCapacity = 4
+        try await ServerHarness.run(configuration: configuration) { harness in
+            let alice = try await harness.user("alice")
+            var peers: [UserID] = []
+            var peerClients: [TestClient] = []
+            for index in 0..<6 {
+                let peer = try await harness.user("peer\(index)")
+                _ = try await harness.store.requestContact(from: alice, to: peer)
+                _ = try await harness.store.acceptContact(peer, from: alice)
+                peers.append(peer)
+                peerClients.append(try await harness.connect("peer\(index)"))
+            }
+            let aliceClient = try await harness.connect("alice")
+            for peer in peers { try await aliceClient.waitFor("\(peer) online", Self.presence(of: peer, online: true)) }
+            // Still open: a request is answered.
+            try await aliceClient.client.ping()
+            #expect(aliceClient.client.connectionState == .connected)
+            _ = peerClients
+        }
+    }
+
     @Test func typingReachesOtherMembersAndExpires() async throws {
         var configuration = ChatServerConfiguration()
         configuration.typingTimeout = .seconds(5)
