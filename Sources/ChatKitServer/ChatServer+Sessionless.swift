@@ -58,6 +58,10 @@ extension ChatServer {
     public func events(
         token: String, after cursor: StreamPosition, limit: Int?, waitingUpTo timeout: Duration
     ) async throws -> SyncPage {
+        // From before the token is checked until the poll is registered: a revocation meanwhile refuses it.
+        let admission = registry.beginAdmission()
+        var isAdmitted = false
+        defer { if !isAdmitted { registry.endAdmission(admission) } }
         do {
             let authenticated = try await authenticate(token)
             let user = authenticated.userID
@@ -70,9 +74,13 @@ extension ChatServer {
             // Listen before reading, so that nothing stored between the read and the wait is missed.
             let outbox = Outbox(capacity: configuration.limits.outboundQueueCapacity, floor: cursor)
             let connectionID = registry.makeConnectionID()
-            registry.add(
-                user, connection: connectionID, outbox: outbox, sessionID: authenticated.sessionID, isLongPoll: true
-            )
+            isAdmitted = true
+            guard
+                registry.add(
+                    user, connection: connectionID, outbox: outbox, sessionID: authenticated.sessionID,
+                    isLongPoll: true, admission: admission
+                )
+            else { throw ChatError(.unauthenticated, "The login session was revoked (logout or password change).") }
             defer { registry.remove(user, connection: connectionID) }
             // A poll that arrives during a graceful shutdown answers at once.
             if isShuttingDown { outbox.close() }

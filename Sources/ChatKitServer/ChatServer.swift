@@ -145,12 +145,13 @@ public final class ChatServer: Sendable {
     public var connectionCount: Int { registry.connectionCount }
 
     /// Closes the user's open connections because their login was revoked: those opened with login session
-    /// `sessionID`, or all of them when `nil`. Each closes with the reason `unauthenticated`.
+    /// `sessionID`, or all of them when `nil`. Each closes with the reason `unauthenticated`; a session whose token
+    /// was accepted just before the revocation, and that is still opening, is refused with the same reason.
     ///
     /// Tokens are checked when a session opens; call this when you revoke them (``AuthService`` does through
     /// ``AuthService/whenSessionsRevoked(_:)``), so that open connections end too.
     public func closeSessions(of user: UserID, sessionID: String? = nil) {
-        for outbox in registry.outboxes(of: user, session: sessionID) { outbox.revoke() }
+        registry.revoke(user, sessionID: sessionID)
     }
 
     /// Serves one connection until the peer closes it or the task is cancelled, then closes it.

@@ -27,7 +27,42 @@ final class ConnectionRegistry: Sendable {
         var isLongPoll = false
     }
 
+    /// A connection being admitted: its token was (or is being) checked, and it is not registered yet. A login
+    /// session revoked meanwhile finds no connection to close, so ``add(_:connection:outbox:sessionID:isLongPoll:admission:)``
+    /// checks the revocations made since ``beginAdmission()``.
+    struct Admission: Sendable {
+        fileprivate let generation: UInt64
+    }
+
+    /// The revocations that connections still being admitted must check.
+    private struct Revocations {
+        /// Counts revocations.
+        var generation: UInt64 = 0
+        /// The admissions in flight, by the generation they began at.
+        var admitting: [UInt64: Int] = [:]
+        /// The revocations newer than the oldest admission in flight (none when none is in flight).
+        var recent: [(generation: UInt64, user: UserID, sessionID: String?)] = []
+
+        mutating func end(_ admission: Admission) {
+            let left = (admitting[admission.generation] ?? 1) - 1
+            admitting[admission.generation] = left > 0 ? left : nil
+            guard let oldest = admitting.keys.min() else {
+                recent = []
+                return
+            }
+            recent.removeAll { $0.generation <= oldest }
+        }
+
+        func isRevoked(_ user: UserID, sessionID: String?, since admission: Admission) -> Bool {
+            recent.contains { revocation in
+                revocation.generation > admission.generation && revocation.user == user
+                    && (revocation.sessionID == nil || revocation.sessionID == sessionID)
+            }
+        }
+    }
+
     private let shards: [Shard]
+    private let revocations = Mutex(Revocations())
     private let nextConnectionID = Atomic<Int>(0)
     private let openConnections = Atomic<Int>(0)
     private let metrics: ServerMetrics
@@ -51,12 +86,51 @@ final class ConnectionRegistry: Sendable {
         nextConnectionID.wrappingAdd(1, ordering: .relaxed).newValue
     }
 
-    /// Registers a connection.
-    func add(_ user: UserID, connection id: Int, outbox: Outbox, sessionID: String?, isLongPoll: Bool = false) {
-        metrics.connectionsChanged(to: openConnections.wrappingAdd(1, ordering: .relaxed).newValue)
-        shard(user).connections.withLock { connections in
-            connections[user, default: [:]][id] = Entry(outbox: outbox, sessionID: sessionID, isLongPoll: isLongPoll)
+    /// Begins admitting a connection: call it before checking its token, then end it with
+    /// ``add(_:connection:outbox:sessionID:isLongPoll:admission:)`` or ``endAdmission(_:)``.
+    func beginAdmission() -> Admission {
+        revocations.withLock { revocations in
+            let admission = Admission(generation: revocations.generation)
+            revocations.admitting[admission.generation, default: 0] += 1
+            return admission
         }
+    }
+
+    /// Ends an admission that registers no connection (its token was refused, the handshake failed).
+    func endAdmission(_ admission: Admission) {
+        revocations.withLock { $0.end(admission) }
+    }
+
+    /// Registers a connection and ends its admission; returns `false`, registering nothing, if the login session
+    /// it was opened with was revoked since the admission began (``revoke(_:sessionID:)``).
+    func add(
+        _ user: UserID, connection id: Int, outbox: Outbox, sessionID: String?, isLongPoll: Bool = false,
+        admission: Admission
+    ) -> Bool {
+        // Registered under the revocations' lock: a revocation either comes before, and is seen here, or after,
+        // and finds the connection.
+        let added = revocations.withLock { revocations in
+            defer { revocations.end(admission) }
+            guard !revocations.isRevoked(user, sessionID: sessionID, since: admission) else { return false }
+            shard(user).connections.withLock { connections in
+                connections[user, default: [:]][id] = Entry(outbox: outbox, sessionID: sessionID, isLongPoll: isLongPoll)
+            }
+            return true
+        }
+        if added { metrics.connectionsChanged(to: openConnections.wrappingAdd(1, ordering: .relaxed).newValue) }
+        return added
+    }
+
+    /// Revokes the outboxes of the user's connections opened with login session `sessionID` (all when `nil`),
+    /// and refuses the connections of that session still being admitted.
+    func revoke(_ user: UserID, sessionID: String?) {
+        revocations.withLock { revocations in
+            revocations.generation += 1
+            if !revocations.admitting.isEmpty {
+                revocations.recent.append((revocations.generation, user, sessionID))
+            }
+        }
+        for outbox in outboxes(of: user, session: sessionID) { outbox.revoke() }
     }
 
     /// Unregisters a connection.

@@ -127,6 +127,10 @@ struct Session: Sendable {
             return nil
         }
         var registered: Opened?
+        // From before the token is checked until the connection is registered: a revocation meanwhile refuses it.
+        let admission = server.registry.beginAdmission()
+        var isAdmitted = false
+        defer { if !isAdmitted { server.registry.endAdmission(admission) } }
         do {
             let authenticated = try await server.authenticate(hello.token)
             let user = authenticated.userID
@@ -139,7 +143,13 @@ struct Session: Sendable {
                 onEnded: closeWhenEnded
             )
             // Register before catching up, so no live event falls between catch-up and live delivery.
-            server.registry.add(user, connection: connectionID, outbox: outbox, sessionID: authenticated.sessionID)
+            isAdmitted = true
+            guard
+                server.registry.add(
+                    user, connection: connectionID, outbox: outbox, sessionID: authenticated.sessionID,
+                    admission: admission
+                )
+            else { throw ChatError(.unauthenticated, "The login session was revoked; log in again.") }
             registered = (user, outbox)
             let cameOnline = server.presence.connected(user)
             // The same users see this user's presence and are shown to them: read the audience once.

@@ -13,6 +13,7 @@ import ChatKitClient
 import ChatKitCore
 import ChatKitServer
 import ChatKitTesting
+import Synchronization
 import Testing
 
 @Suite("Revoked logins close their connections")
@@ -52,6 +53,126 @@ struct RevocationTests {
             )
             _ = await laptop.runResult()
             #expect(laptop.client.connectionState == .disconnected)
+        }
+    }
+
+    /// The store, holding one call of `latestPosition()` once armed: a session opening then waits in its handshake
+    /// with its token already accepted.
+    final class HandshakeHoldingStore: ChatStoreDecorator {
+        let base: any ChatStore
+        let isArmed = Atomic<Bool>(false)
+        let entered = AsyncStream<Void>.makeStream()
+        let gate = ConnectionShardsTests.Gate()
+
+        init(_ base: any ChatStore) { self.base = base }
+
+        func latestPosition() async throws -> StreamPosition {
+            if isArmed.exchange(false, ordering: .relaxed) {
+                entered.continuation.yield()
+                await gate.wait()
+            }
+            return try await base.latestPosition()
+        }
+    }
+
+    /// A login revoked while a session opened with it is in its handshake (its token accepted, the connection not
+    /// registered yet) still ends that session: it is refused with `unauthenticated`, not opened.
+    @Test func aSessionStillOpeningWhenItsLoginIsRevokedIsRefused() async throws {
+        let store = InMemoryChatStore()
+        let holding = HandshakeHoldingStore(store)
+        let transport = InProcessTransport()
+        var configuration = AuthService.Configuration()
+        configuration.bcryptCost = 4
+        let auth = AuthService(store: store, secret: Array(repeating: UInt8(3), count: 32), configuration: configuration)
+        let server = ChatServer(store: holding, transports: [transport], authenticators: [auth.authenticator])
+        auth.whenSessionsRevoked { revocation in
+            server.closeSessions(of: revocation.userID, sessionID: revocation.sessionID?.rawValue)
+        }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await server.run() }
+            defer {
+                holding.gate.open()
+                group.cancelAll()
+            }
+            let bobTokens = try await auth.signUp(username: "bob", password: "correct horse")
+            let bob = TestClient(ChatClient(transport: transport, token: bobTokens.accessToken))
+            try await bob.client.connected()
+            let aliceTokens = try await auth.signUp(username: "alice", password: "correct horse")
+
+            holding.isArmed.store(true, ordering: .relaxed)
+            let alice = TestClient(ChatClient(transport: transport, token: aliceTokens.accessToken))
+            try await withTimeout("alice's handshake to reach the store") {
+                var entered = holding.entered.stream.makeAsyncIterator()
+                _ = await entered.next()
+            }
+            try await auth.logOut(accessToken: aliceTokens.accessToken)
+            holding.gate.open()
+
+            _ = try await withTimeout("alice's session to end") { await alice.runResult() }
+            do {
+                try await alice.client.connected()
+                Issue.record("the session opened after its login was revoked")
+            } catch let error as ChatError {
+                #expect(error.reason?.contains("unauthenticated") == true, "\(error)")
+            }
+            #expect(!alice.events.contains { if case .synced = $0 { true } else { false } })
+            try await bob.client.ping()
+        }
+    }
+
+    /// An authenticator that, once armed, holds one accepted token before answering.
+    final class HoldingAuthenticator: Authenticator {
+        let inner: any Authenticator
+        let isArmed = Atomic<Bool>(false)
+        let entered = AsyncStream<Void>.makeStream()
+        let gate = ConnectionShardsTests.Gate()
+
+        init(_ inner: any Authenticator) { self.inner = inner }
+
+        func authenticate(token: String) async throws -> AuthenticatedUser? {
+            let user = try await inner.authenticate(token: token)
+            if isArmed.exchange(false, ordering: .relaxed) {
+                entered.continuation.yield()
+                await gate.wait()
+            }
+            return user
+        }
+    }
+
+    /// A long poll whose token was accepted just before its login was revoked is refused with `unauthenticated`
+    /// instead of waiting for events.
+    @Test func aLongPollStillStartingWhenItsLoginIsRevokedIsRefused() async throws {
+        let store = InMemoryChatStore()
+        var configuration = AuthService.Configuration()
+        configuration.bcryptCost = 4
+        let auth = AuthService(store: store, secret: Array(repeating: UInt8(3), count: 32), configuration: configuration)
+        let holding = HoldingAuthenticator(auth.authenticator)
+        let server = ChatServer(store: store, transports: [], authenticators: [holding])
+        auth.whenSessionsRevoked { revocation in
+            server.closeSessions(of: revocation.userID, sessionID: revocation.sessionID?.rawValue)
+        }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await server.run() }
+            defer {
+                holding.gate.open()
+                group.cancelAll()
+            }
+            let tokens = try await auth.signUp(username: "alice", password: "correct horse")
+            holding.isArmed.store(true, ordering: .relaxed)
+            let poll = Task {
+                try await server.events(token: tokens.accessToken, after: .start, limit: nil, waitingUpTo: .seconds(25))
+            }
+            try await withTimeout("the poll's token check") {
+                var entered = holding.entered.stream.makeAsyncIterator()
+                _ = await entered.next()
+            }
+            try await auth.logOut(accessToken: tokens.accessToken)
+            holding.gate.open()
+            let result = try await withTimeout("the poll's answer") { await poll.result }
+            #expect(throws: ChatError.self, "the poll waited for events after its login was revoked") {
+                try result.get()
+            }
+            if case .failure(let error as ChatError) = result { #expect(error.code == .unauthenticated) }
         }
     }
 }
