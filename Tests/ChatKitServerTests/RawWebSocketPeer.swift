@@ -55,6 +55,13 @@ final class RawWebSocketPeer {
 
     deinit { Glibc.close(socket) }
 
+    /// Makes a write that cannot go on for `seconds` (the server has stopped reading, and the socket buffers are
+    /// full) fail instead of waiting.
+    func setSendTimeout(seconds: Int) {
+        var timeout = timeval(tv_sec: seconds, tv_usec: 0)
+        setsockopt(socket, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+    }
+
     /// Sends a WebSocket upgrade request for `path` and returns the response head.
     func upgrade(path: String = "/v1/ws") throws -> String {
         let request = [
@@ -114,6 +121,17 @@ final class RawWebSocketPeer {
 
     /// Writes one frame, masked as a client must unless `isMasked` is `false`.
     func write(opcode: UInt8, _ payload: [UInt8], isFinal: Bool = true, isMasked: Bool = true) throws {
+        try send(Self.frame(opcode: opcode, payload, isFinal: isFinal, isMasked: isMasked))
+    }
+
+    /// Writes a frame made by ``frame(opcode:_:isFinal:isMasked:)`` (masking is slow in a debug build: make a frame
+    /// written many times once).
+    func write(frame: [UInt8]) throws {
+        try send(frame)
+    }
+
+    /// One frame's bytes, masked as a client must unless `isMasked` is `false`.
+    static func frame(opcode: UInt8, _ payload: [UInt8], isFinal: Bool = true, isMasked: Bool = true) -> [UInt8] {
         var frame: [UInt8] = [(isFinal ? 0x80 : 0) | opcode]
         let maskBit: UInt8 = isMasked ? 0x80 : 0
         let mask: [UInt8] = isMasked ? [0x37, 0xFA, 0x21, 0x3D] : [0, 0, 0, 0]
@@ -129,7 +147,7 @@ final class RawWebSocketPeer {
         }
         if isMasked { frame += mask }
         frame += payload.enumerated().map { $0.element ^ mask[$0.offset % 4] }
-        try send(frame)
+        return frame
     }
 
     /// Reads the next frame; `nil` when the server closed the connection (or sent nothing for 5 seconds).

@@ -18,23 +18,26 @@ import Synchronization
 /// One server-side WebSocket adapted to a ``ChatKitCore/Connection``: inbound messages become text frames of the
 /// connection's inbound stream, and the connection's writer writes text frames and closes the socket with a reason.
 struct WebSocketConnection: Sendable {
+    /// How many inbound messages wait for the session at most; the socket is not read while they do.
+    static let inboundCapacity = 16
+
     /// The connection the engine serves.
     let connection: Connection
-    private let continuation: AsyncThrowingStream<String, any Error>.Continuation
+    private let inbound: BoundedInbound
     /// The error that ended the inbound side, if any; the socket is then closed with the error's code.
     private let failure: FailureBox
 
     init(outbound: WebSocketOutboundWriter, peer: String) {
-        let (stream, continuation) = AsyncThrowingStream.makeStream(of: String.self, throwing: (any Error).self)
+        let inbound = BoundedInbound(capacity: Self.inboundCapacity)
         let failure = FailureBox()
-        self.continuation = continuation
+        self.inbound = inbound
         self.failure = failure
         connection = Connection(
-            inbound: stream,
+            inbound: inbound.stream,
             outbound: OutboundWriter(
                 write: { text in try await outbound.write(.text(text)) },
                 close: { reason in
-                    continuation.finish()
+                    inbound.finish()
                     // After an inbound failure, the WebSocket handler closes with the failure's code.
                     guard !failure.isSet else { return }
                     try? await outbound.close(WebSocketCloseCodes.code(for: reason), reason: WebSocketCloseCodes.text(for: reason))
@@ -53,27 +56,31 @@ struct WebSocketConnection: Sendable {
         maxMessageSize: Int,
         handler: @escaping @Sendable (Connection) async -> Void
     ) async throws {
-        let continuation = continuation
+        let handOver = self.inbound
         let failure = failure
         await withDiscardingTaskGroup { group in
             group.addTask {
                 do {
+                    // Waits while the session has `inboundCapacity` messages to answer: the socket is not read
+                    // meanwhile, so a peer cannot write into the server's memory faster than it is answered.
                     for try await message in inbound.messages(maxSize: maxMessageSize) {
                         switch message {
-                        case .text(let text): continuation.yield(text)
+                        case .text(let text): await handOver.push(text)
                         // Binary frames are read as UTF-8 text; anything else fails to decode and is answered.
-                        case .binary(let buffer): continuation.yield(String(buffer: buffer))
+                        case .binary(let buffer): await handOver.push(String(buffer: buffer))
                         }
                     }
-                    continuation.finish()
+                    handOver.finish()
                 } catch {
                     // Cancelled because the handler returned: nothing went wrong.
-                    if Task.isCancelled { return continuation.finish() }
+                    if Task.isCancelled { return handOver.finish() }
                     failure.set(error)
-                    continuation.finish(throwing: error)
+                    handOver.finish(throwing: error)
                 }
             }
             await handler(connection)
+            // A reader waiting for room returns, and stops at the cancellation.
+            handOver.finish()
             group.cancelAll()
         }
         await connection.outbound.close(.normal)

@@ -51,7 +51,8 @@ import Synchronization
 /// connection instead of 40 KB (see `Documentation/Performance.md`). It answers pings, pings idle peers every
 /// ``Configuration/pingInterval``, reassembles fragmented messages, and stops reading from a peer that sends
 /// faster than its requests are answered. Mounted, with compression, or served with your own ``serve(_:)``
-/// closure, each socket is served by HummingbirdWebSocket's handler in a task.
+/// closure, each socket is served by HummingbirdWebSocket's handler in a task, which stops reading too while 16
+/// messages wait for the session.
 ///
 /// Upgrades are refused with `503 Service Unavailable` while ``serve(_:)`` is not running. On a graceful shutdown
 /// (run the ``ChatServer`` in a swift-service-lifecycle `ServiceGroup`), every socket is closed with the reason
