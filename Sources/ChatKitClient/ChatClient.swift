@@ -253,6 +253,9 @@ public final class ChatClient: Sendable {
             let outcome: SessionOutcome
             do {
                 let token = try await accessToken(refresh: needsFreshToken)
+                // Only once a fresh token came: a refresh that failed (offline) is asked for again next time,
+                // rather than the refused token sent again.
+                needsFreshToken = false
                 outcome = await session(token: token)
             } catch is CancellationError {
                 return
@@ -261,7 +264,6 @@ public final class ChatClient: Sendable {
             } catch {
                 outcome = .unreachable(ChatError(.unavailable, "The token provider failed.", underlying: error))
             }
-            needsFreshToken = false
             if Task.isCancelled { return }
             var retryAfter: Duration?
             switch outcome {

@@ -89,6 +89,45 @@ struct ReconnectionPolicyTests {
         #expect(waits.count == 1 && waits[0] >= .milliseconds(1500), "\(states.recorded)")
     }
 
+    /// A token refresh that fails for a passing reason (offline) is a failed attempt: the next attempt asks for a
+    /// fresh token again, rather than retrying the refused one and giving up.
+    @Test func aRefreshThatFailsOnceIsTriedAgainAtTheNextAttempt() async throws {
+        struct Offline: Error {}
+        let transport = ScriptedTransport { _, frame, peer in
+            guard case .hello(let hello) = frame.request else { return }
+            if hello.token == "old" {
+                peer.send(.error(ErrorFrame(id: frame.id, code: "unauthenticated", message: "Expired.")))
+                peer.send(.goodbye(Goodbye(reason: "unauthenticated", message: "Expired.")))
+                peer.close()
+            } else {
+                peer.open(frame, position: StreamPosition(1))
+            }
+        }
+        let refreshes = Locked(0)
+        let tokensSent = Locked<[String]>([])
+        let clock = RecordingClock()
+        let client = ChatClient(transport: transport, configuration: .init(clock: clock)) { refresh in
+            let token: String
+            if !refresh {
+                token = "old"
+            } else {
+                let attempt = refreshes.withLock { count in
+                    count += 1
+                    return count
+                }
+                if attempt == 1 { throw Offline() }
+                token = "new"
+            }
+            tokensSent.withLock { $0.append(token) }
+            return token
+        }
+        let run = Task { try await client.run() }
+        defer { run.cancel() }
+        _ = try await withTimeout("a session with the refreshed token", Self.patience) { try await client.connected() }
+        #expect(tokensSent.value == ["old", "new"])
+        #expect(refreshes.value == 2)
+    }
+
     @Test func failedAttemptsBackOffUpToTheCeilingThenTheBackoffCarriesOn() async throws {
         // The first six connections close before welcome, as a server that is not ready yet.
         let transport = ScriptedTransport { connection, frame, peer in
