@@ -110,8 +110,8 @@ extension ChatClient {
                 if state.cursor == nil { state.cursor = welcome.position }
                 state.outboxSignal = outboxSignal
                 outboxSignal.yield()
-                defer { state.welcomeWaiters = [] }
-                return state.welcomeWaiters
+                defer { state.welcomeWaiters = [:] }
+                return state.welcomeWaiters.values
             }
             for waiter in waiters { waiter.resume(returning: welcome) }
             return true

@@ -67,7 +67,8 @@ public final class ChatClient: Sendable {
         var outgoing: AsyncStream<String>.Continuation?
         var pending: [String: CheckedContinuation<RequestResult, any Error>] = [:]
         var welcome: Welcome?
-        var welcomeWaiters: [CheckedContinuation<Welcome, any Error>] = []
+        /// Callers of ``ChatClient/connected()`` waiting for a session, by waiter ID (`nextWaiterID`).
+        var welcomeWaiters: [Int: CheckedContinuation<Welcome, any Error>] = [:]
         var refusal: ChatError?
         /// Why the last connection ended, until the next one opens.
         var lastFailure: ChatError?
@@ -332,8 +333,8 @@ public final class ChatClient: Sendable {
                 state.outbox[index].waiters = [:]
                 state.outbox[index].inFlight = false
             }
-            defer { state.welcomeWaiters = [] }
-            return (state.welcomeWaiters, sendWaiters, error)
+            defer { state.welcomeWaiters = [:] }
+            return (state.welcomeWaiters.values, sendWaiters, error)
         }
         for waiter in welcomeWaiters { waiter.resume(throwing: error) }
         let stopped = ChatError(
@@ -349,19 +350,28 @@ public final class ChatClient: Sendable {
     /// the first one.
     ///
     /// - Throws: Once ``run()`` has ended: what it threw (such as the refusal), or, when it returned, why the last
-    ///   connection ended (`.unavailable`).
+    ///   connection ended (`.unavailable`); `CancellationError` when the calling task is cancelled while waiting.
     @discardableResult
     public func connected() async throws -> Welcome {
-        try await withCheckedThrowingContinuation { continuation in
-            let outcome = state.withLock { state -> Result<Welcome, ChatError>? in
-                if let welcome = state.welcome, state.connectionState == .connected { return .success(welcome) }
-                if case .ended(let failure) = state.phase {
-                    return .failure(failure ?? state.lastFailure ?? ChatError(.unavailable, "The client stopped."))
+        let id = state.withLock { state -> Int in
+            state.nextWaiterID += 1
+            return state.nextWaiterID
+        }
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                let outcome = state.withLock { state -> Result<Welcome, any Error>? in
+                    if let welcome = state.welcome, state.connectionState == .connected { return .success(welcome) }
+                    if case .ended(let failure) = state.phase {
+                        return .failure(failure ?? state.lastFailure ?? ChatError(.unavailable, "The client stopped."))
+                    }
+                    if Task.isCancelled { return .failure(CancellationError()) }
+                    state.welcomeWaiters[id] = continuation
+                    return nil
                 }
-                state.welcomeWaiters.append(continuation)
-                return nil
+                if let outcome { continuation.resume(with: outcome) }
             }
-            if let outcome { continuation.resume(with: outcome) }
+        } onCancel: {
+            state.withLock { $0.welcomeWaiters.removeValue(forKey: id) }?.resume(throwing: CancellationError())
         }
     }
 

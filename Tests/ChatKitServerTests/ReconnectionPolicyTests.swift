@@ -128,6 +128,26 @@ struct ReconnectionPolicyTests {
         #expect(refreshes.value == 2)
     }
 
+    /// Waiting for a session ends when the waiting task is cancelled, though no session opens (the server never
+    /// answers `hello`), so that `connected()` can be raced against a timeout.
+    @Test func waitingForASessionEndsWhenTheWaiterIsCancelled() async throws {
+        let transport = ScriptedTransport { _, _, _ in }
+        let client = ChatClient(transport: transport, token: "t", configuration: .init(clock: RecordingClock()))
+        let run = Task { try await client.run() }
+        defer { run.cancel() }
+        let waiter = Task { try await client.connected() }
+        waiter.cancel()
+        // A watchdog, not a wait for the event: should the wait ignore its cancellation, stopping the client ends
+        // it (with another error), so the test fails instead of hanging.
+        let watchdog = Task {
+            try await Task.sleep(for: Self.patience)
+            run.cancel()
+        }
+        defer { watchdog.cancel() }
+        let result = await waiter.result
+        #expect(throws: CancellationError.self) { try result.get() }
+    }
+
     @Test func failedAttemptsBackOffUpToTheCeilingThenTheBackoffCarriesOn() async throws {
         // The first six connections close before welcome, as a server that is not ready yet.
         let transport = ScriptedTransport { connection, frame, peer in
