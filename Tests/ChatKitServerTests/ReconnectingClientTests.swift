@@ -58,6 +58,35 @@ struct ReconnectingClientTests {
         }
     }
 
+    /// A connection whose path dies without a reset (nothing arrives, nothing fails) is noticed by the client's
+    /// pings: the client leaves `connected`, reconnects (over a new path), and a message sent meanwhile is
+    /// delivered. Clients ping by default.
+    @Test func aConnectionThatDiesSilentlyIsNoticedByPingsAndResumed() async throws {
+        #expect(WebSocketClientTransport.Configuration().pingInterval == .seconds(30))
+        try await LiveServer.run { live in
+            let aliceTokens = try await live.signUp("alice")
+            let bobTokens = try await live.signUp("bob")
+            let alice = try await live.connect(aliceTokens.accessToken)
+            try await TCPRelay.run(to: live.port) { relay in
+                let bob = try await live.connect(
+                    bobTokens.accessToken, port: relay.port, configuration: Self.fast,
+                    transportConfiguration: .init(pingInterval: .milliseconds(200))
+                )
+                let states = Recorder(bob.client.connectionStateUpdates())
+                let chat = try await alice.client.createDirectConversation(with: bobTokens.user.id)
+                _ = try await alice.client.send("before", to: chat.id)
+                try await bob.waitForMessages(1, in: chat.id)
+
+                relay.freezeAll()
+                try await states.waitFor("bob's client to notice the dead connection") { $0.contains { $0 != .connected } }
+                _ = try await alice.client.send("after", to: chat.id)
+                try await bob.waitForMessages(2, in: chat.id)
+                #expect(bob.receivedBodies(in: chat.id) == ["before", "after"])
+                #expect(bob.client.connectionState == .connected)
+            }
+        }
+    }
+
     @Test func messagesSentWhileDisconnectedWaitInTheOutboxAndAreDeliveredOnceAfterReconnecting() async throws {
         try await LiveServer.run { live in
             let aliceTokens = try await live.signUp("alice")

@@ -133,9 +133,12 @@ struct LiveServer: Sendable {
         _ token: String,
         cursor: StreamPosition? = nil,
         port: Int? = nil,
-        configuration: ChatClient.Configuration = .singleSession
+        configuration: ChatClient.Configuration = .singleSession,
+        transportConfiguration: WebSocketClientTransport.Configuration = .init()
     ) async throws -> TestClient {
-        let transport = WebSocketClientTransport(url: "ws://127.0.0.1:\(port ?? self.port)/v1/ws")
+        let transport = WebSocketClientTransport(
+            url: "ws://127.0.0.1:\(port ?? self.port)/v1/ws", configuration: transportConfiguration
+        )
         let client = TestClient(
             ChatClient(transport: transport, token: token, cursor: cursor, configuration: configuration)
         )

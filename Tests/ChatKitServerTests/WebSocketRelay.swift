@@ -19,6 +19,12 @@ final class TCPRelay: Sendable {
     let port: Int
     private let upstreamPort: Int
     private let channels = Mutex<[any Channel]>([])
+    /// One flag per relayed connection: while set, its bytes are read and dropped in both directions (the path
+    /// is dead, the sockets open).
+    private final class Frozen: Sendable {
+        let isSet = Atomic<Bool>(false)
+    }
+    private let frozenFlags = Mutex<[Frozen]>([])
 
     private init(port: Int, upstreamPort: Int) {
         self.port = port
@@ -63,6 +69,13 @@ final class TCPRelay: Sendable {
         for channel in open { channel.close(promise: nil) }
     }
 
+    /// Stops forwarding anything on the connections relayed now, in both directions, without closing a socket:
+    /// as a network path that dies without a reset (a Wi-Fi roam, a NAT that forgot the connection). Only pings
+    /// can tell. Connections made later are relayed as usual.
+    func freezeAll() {
+        for flag in frozenFlags.withLock({ $0 }) { flag.isSet.store(true, ordering: .relaxed) }
+    }
+
     private func pipe(_ client: NIOAsyncChannel<ByteBuffer, ByteBuffer>) async throws {
         let upstream = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .connect(host: "127.0.0.1", port: upstreamPort) { channel in
@@ -71,11 +84,21 @@ final class TCPRelay: Sendable {
                 }
             }
         channels.withLock { $0 += [client.channel, upstream.channel] }
+        let frozen = Frozen()
+        frozenFlags.withLock { $0.append(frozen) }
         try await client.executeThenClose { clientIn, clientOut in
             try await upstream.executeThenClose { upstreamIn, upstreamOut in
                 try await withThrowingTaskGroup(of: Void.self) { group in
-                    group.addTask { for try await bytes in clientIn { try await upstreamOut.write(bytes) } }
-                    group.addTask { for try await bytes in upstreamIn { try await clientOut.write(bytes) } }
+                    group.addTask {
+                        for try await bytes in clientIn where !frozen.isSet.load(ordering: .relaxed) {
+                            try await upstreamOut.write(bytes)
+                        }
+                    }
+                    group.addTask {
+                        for try await bytes in upstreamIn where !frozen.isSet.load(ordering: .relaxed) {
+                            try await clientOut.write(bytes)
+                        }
+                    }
                     // When either direction ends, the relayed connection is over.
                     try await group.next()
                     group.cancelAll()

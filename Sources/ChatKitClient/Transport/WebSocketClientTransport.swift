@@ -35,7 +35,12 @@ public struct WebSocketClientTransport: ClientTransport {
         /// The largest inbound message, in bytes; a larger one closes the socket. Default 16 MiB.
         public var maxMessageSize: Int
         /// How often the client pings the server; a server that does not answer within the next period is
-        /// disconnected. `nil` disables pings (the server pings by default). Default `nil`.
+        /// disconnected, and the ``ChatClient`` reconnects. `nil` disables pings. Default 30 seconds.
+        ///
+        /// The server's own pings keep idle connections open, but only the client's tell it that a connection
+        /// died without a reset (a network change, a NAT that forgot it, a laptop waking up): without them the
+        /// client sees nothing until the system gives up on the socket, which can take many minutes, and sends
+        /// meanwhile wait unanswered.
         public var pingInterval: Duration?
         /// Extra headers of the upgrade request (for example, for a proxy). Never put the access token here if
         /// intermediaries log headers; the `hello` frame carries it.
@@ -51,7 +56,7 @@ public struct WebSocketClientTransport: ClientTransport {
         public init(
             maxFrameSize: Int = 1 << 20,
             maxMessageSize: Int = 16 << 20,
-            pingInterval: Duration? = nil,
+            pingInterval: Duration? = .seconds(30),
             additionalHeaders: [String: String] = [:]
         ) {
             self.maxFrameSize = maxFrameSize
