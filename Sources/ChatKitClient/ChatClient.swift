@@ -16,17 +16,21 @@ import Synchronization
 /// when the network drops, resumes from its cursor, keeps unsent messages in an outbox, and delivers what the
 /// server pushes as ``events``.
 ///
-/// Run it in a task you own; ``run()`` keeps the client connected until that task is cancelled. Requests made
-/// from other tasks wait for their answers:
+/// Run it in a task you own; ``run()`` keeps the client connected until that task is cancelled, and throws when
+/// the server refuses the session for good (log in again). Requests made from other tasks wait for their answers.
+/// ``events`` and the update streams do not end when ``run()`` does (it may run again), so let ``run()``'s end
+/// end the tasks that consume them:
 ///
 /// ```swift
 /// let client = ChatClient(transport: transport, token: token)
 /// try await withThrowingTaskGroup(of: Void.self) { group in
 ///     group.addTask { try await client.run() }
+///     group.addTask { for await event in client.events { ... } }
 ///     try await client.connected()
 ///     let chat = try await client.createDirectConversation(with: bob)
 ///     let message = try await client.send("Hi Bob", to: chat.id)
-///     for await event in client.events { ... }
+///     try await group.next()  // run() ended: rethrows its refusal
+///     group.cancelAll()       // stops the event loop, whose stream stays open
 /// }
 /// ```
 ///
@@ -209,7 +213,11 @@ public final class ChatClient: Sendable {
         return stream
     }
 
-    /// The position of the last stored event received: pass it to a new client to resume where this one was.
+    /// The position of the last stored event received and put into ``events``.
+    ///
+    /// It runs ahead of what the app has taken from ``events`` when the app lags behind: to resume across app
+    /// launches, save the position of the last event the app processed (``ChatKitCore/StoredEvent/position``),
+    /// and pass that to the next client.
     public var cursor: StreamPosition? { state.withLock { $0.cursor } }
 
     /// Connects, opens a session and processes what the server sends; when the connection ends, waits as the
