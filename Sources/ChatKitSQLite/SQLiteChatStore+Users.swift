@@ -16,7 +16,7 @@ extension SQLiteChatStore {
     // MARK: UserStore
 
     public func createUser(_ user: NewUser, passwordHash: String?) async throws -> User {
-        guard !user.username.isEmpty else { throw ChatError(.invalidArgument, "A username must not be empty.") }
+        try TextRules.validate(user)
         return try await write { context in
             let db = context.db
             let taken = try Bool.fetchOne(db, sql: "SELECT 1 FROM user WHERE username = ?", arguments: [user.username])
@@ -67,9 +67,7 @@ extension SQLiteChatStore {
     }
 
     public func updateProfile(of user: UserID, _ update: ProfileUpdate) async throws -> User {
-        if let displayName = update.displayName, displayName.allSatisfy(\.isWhitespace) {
-            throw ChatError(.invalidArgument, "A display name must not be empty.")
-        }
+        try TextRules.validate(update)
         return try await write { context in
             let db = context.db
             guard var profile = try Lookups.user(db, user) else {

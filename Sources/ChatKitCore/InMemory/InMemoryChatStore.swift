@@ -63,7 +63,7 @@ public final class InMemoryChatStore: ChatStore {
     // MARK: UserStore
 
     public func createUser(_ user: NewUser, passwordHash: String?) async throws -> User {
-        guard !user.username.isEmpty else { throw ChatError(.invalidArgument, "A username must not be empty.") }
+        try TextRules.validate(user)
         let now = now()
         return try withState { state in
             guard state.userIDsByName[Array(user.username.utf8)] == nil else {
@@ -98,9 +98,7 @@ public final class InMemoryChatStore: ChatStore {
     }
 
     public func updateProfile(of user: UserID, _ update: ProfileUpdate) async throws -> User {
-        if let displayName = update.displayName, displayName.trimmingWhitespace().isEmpty {
-            throw ChatError(.invalidArgument, "A display name must not be empty.")
-        }
+        try TextRules.validate(update)
         let now = now()
         return try withState { state in
             guard var profile = state.users[user] else { throw ChatError(.notFound, "No user with ID '\(user)'.") }

@@ -47,6 +47,7 @@ public enum MembershipRules {
         } else if (conversation.title ?? "").trimmingWhitespace().isEmpty {
             throw ChatError(.invalidArgument, "A \(conversation.kind) needs a non-empty title.")
         }
+        if let title = conversation.title { try TextRules.checkStorable(title, "A title") }
     }
 
     /// Checks that a caller with `actorRole` may add users with `role` to a conversation of `kind`.
@@ -130,6 +131,7 @@ public enum MembershipRules {
         guard !title.trimmingWhitespace().isEmpty else {
             throw ChatError(.invalidArgument, "A title must not be empty.")
         }
+        try TextRules.checkStorable(title, "A title")
         guard let actorRole, actorRole >= .admin else {
             throw ChatError(.forbidden, "Only owners and admins may rename a conversation.")
         }
@@ -138,13 +140,14 @@ public enum MembershipRules {
     /// Checks that a member may edit a message.
     ///
     /// - Throws: `.forbidden` unless the caller sent it; `.conflict` if it was deleted; `.invalidArgument` for an
-    ///   empty body on a message without attachments.
+    ///   empty body on a message without attachments, or a body that contains U+0000 (``TextRules``).
     public static func checkCanEdit(_ message: Message, body: String, actor: UserID) throws {
         guard message.senderID == actor else { throw ChatError(.forbidden, "Only the sender may edit a message.") }
         guard !message.isDeleted else { throw ChatError(.conflict, "A deleted message cannot be edited.") }
         if body.isEmpty && message.attachments.isEmpty {
             throw ChatError(.invalidArgument, "A message needs a body or an attachment.")
         }
+        try TextRules.checkStorable(body, "A message body")
     }
 
     /// Checks that a member with `actorRole` may delete a message.
@@ -158,7 +161,8 @@ public enum MembershipRules {
 
     /// Validates a message before it is appended (membership is checked separately).
     ///
-    /// - Throws: `.invalidArgument` for an empty client message ID or an empty body without attachments.
+    /// - Throws: `.invalidArgument` for an empty client message ID, an empty body without attachments, or text that
+    ///   contains U+0000 (``TextRules``).
     public static func validate(_ message: NewMessage) throws {
         guard !message.clientMessageID.rawValue.isEmpty else {
             throw ChatError(.invalidArgument, "A message needs a non-empty client message ID.")
@@ -166,6 +170,8 @@ public enum MembershipRules {
         if message.body.isEmpty && message.attachments.isEmpty {
             throw ChatError(.invalidArgument, "A message needs a body or an attachment.")
         }
+        try TextRules.checkStorable(message.clientMessageID.rawValue, "A client message ID")
+        try TextRules.checkStorable(message.body, "A message body")
     }
 
     /// Validates a reaction.
@@ -175,6 +181,7 @@ public enum MembershipRules {
         guard !emoji.trimmingWhitespace().isEmpty else {
             throw ChatError(.invalidArgument, "A reaction must not be empty.")
         }
+        try TextRules.checkStorable(emoji, "A reaction")
     }
 
     /// Validates a page size.

@@ -25,6 +25,51 @@ extension ChatStoreConformance {
 
     static var textCases: [Case] {
         [
+            Case("text", "text containing U+0000 is refused with invalidArgument and nothing is stored") { store in
+                let (fixture, alice, chat) = try await StoreFixture.conversationWithMessages(store, count: 0)
+                let nul = "k\u{0}1"
+                try await checkThrows(.invalidArgument, "a client message ID with NUL") {
+                    try await fixture.send(
+                        "body", from: alice, to: chat, clientMessageID: ClientMessageID(rawValue: nul)
+                    )
+                }
+                try await checkThrows(.invalidArgument, "a body with NUL") {
+                    try await fixture.send("hi\u{0}there", from: alice, to: chat)
+                }
+                let batch = await store.append(contentsOf: [
+                    NewMessage(conversationID: chat, senderID: alice, clientMessageID: .random(), body: "a\u{0}"),
+                    NewMessage(conversationID: chat, senderID: alice, clientMessageID: .random(), body: "fine"),
+                ])
+                try await checkThrows(.invalidArgument, "a body with NUL in a batch") { try batch[0].get() }
+                try checkEqual(try batch[1].get().body, "fine", "the batch's other message")
+                try checkEqual(
+                    try await store.messages(in: chat, .latest(), as: alice).map(\.body), ["fine"], "stored messages"
+                )
+                let sent = try batch[1].get()
+                try await checkThrows(.invalidArgument, "an edit with NUL") {
+                    try await store.editMessage(sent.id, body: "x\u{0}y", by: alice)
+                }
+                try await checkThrows(.invalidArgument, "a reaction with NUL") {
+                    try await store.addReaction("👍\u{0}", to: sent.id, by: alice)
+                }
+                try await checkThrows(.invalidArgument, "a title with NUL") {
+                    try await fixture.group(alice, [], title: "Team\u{0}")
+                }
+                let group = try await fixture.group(alice, [], title: "Team")
+                try await checkThrows(.invalidArgument, "a rename with NUL") {
+                    try await store.renameConversation(group, to: "New\u{0}", by: alice)
+                }
+                try await checkThrows(.invalidArgument, "a username with NUL") {
+                    try await store.createUser(NewUser(username: "eve\u{0}x"), passwordHash: nil)
+                }
+                try checkEqual(try await store.user(username: "eve"), nil, "a user cut at the NUL")
+                try await checkThrows(.invalidArgument, "a display name with NUL") {
+                    try await store.updateProfile(of: alice, ProfileUpdate(displayName: "Al\u{0}ice"))
+                }
+                try await checkThrows(.invalidArgument, "a status text with NUL") {
+                    try await store.updateProfile(of: alice, ProfileUpdate(statusText: "away\u{0}"))
+                }
+            },
             Case("text", "unicode bodies come back byte for byte from append, history and sync") { store in
                 let (fixture, alice, chat) = try await StoreFixture.conversationWithMessages(store, count: 0)
                 for body in unicodeBodies { try await fixture.send(body, from: alice, to: chat) }
