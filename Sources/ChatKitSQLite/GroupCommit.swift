@@ -17,8 +17,8 @@ import Synchronization
 /// leader and commits its own input together with everything queued (up to `maximumBatchSize`), then resumes
 /// each waiter with its own result. Inputs that arrive meanwhile queue up; when the leader is done it hands the
 /// leadership to the oldest waiter, which commits the next batch (its own input first). So while commits run
-/// back to back, each one carries all the work that piled up during the previous one, and no submitter waits for
-/// more than the batch in flight plus its own.
+/// back to back, each one carries the work that piled up during the previous one, up to `maximumBatchSize`
+/// inputs (more wait for the next commits, oldest first), and a submitter waits for the batches ahead of its own.
 ///
 /// If the leader's task is cancelled and its commit throws `CancellationError`, nothing was committed: the
 /// leader returns that error and the other inputs of the batch go back to the front of the queue.

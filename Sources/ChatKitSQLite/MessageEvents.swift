@@ -52,10 +52,16 @@ enum MessageEvents {
     ///
     /// The event router calls this after every commit, so it reads through ``RawStatement`` (as do
     /// ``events(_:_:)`` and the conversation reads of sync).
+    /// `limit + 1`, the candidates to read from each place to tell whether more than `limit` remain; `Int64.max` for
+    /// a limit of `Int.max` ("everything"), where adding one would overflow.
+    static func candidateLimit(_ limit: Int) -> Int64 {
+        limit == .max ? .max : Int64(limit) + 1
+    }
+
     static func allCandidates(_ db: Database, after cursor: Int64, limit: Int) throws -> [Candidate] {
         let stored = try RawStatement(db, "SELECT position FROM event WHERE position > ?1 ORDER BY position LIMIT ?2")
         stored.bind(1, cursor)
-        stored.bind(2, Int64(limit) + 1)
+        stored.bind(2, candidateLimit(limit))
         var candidates: [Candidate] = []
         while try stored.step() {
             candidates.append(Candidate(position: stored.int64(0), source: .stored))
@@ -70,7 +76,7 @@ enum MessageEvents {
                 """
             )
             messages.bind(1, first)
-            messages.bind(2, Int64(limit) + 1)
+            messages.bind(2, candidateLimit(limit))
             while try messages.step() {
                 let rowNumber = messages.int64(1)
                 candidates.append(Candidate(position: messages.int64(0), source: .message(rowNumber: rowNumber)))
@@ -99,7 +105,7 @@ enum MessageEvents {
         stored.bind(1, conversationID)
         stored.bind(2, after)
         stored.bind(3, upTo)
-        stored.bind(4, Int64(limit) + 1)
+        stored.bind(4, candidateLimit(limit))
         var candidates: [Candidate] = []
         while try stored.step() {
             candidates.append(Candidate(position: stored.int64(0), source: .stored))
@@ -124,7 +130,7 @@ enum MessageEvents {
         messages.bind(1, conversationID)
         messages.bind(2, first)
         messages.bind(3, upTo)
-        messages.bind(4, Int64(limit) + 1)
+        messages.bind(4, candidateLimit(limit))
         while try messages.step() {
             let rowNumber = messages.int64(1)
             candidates.append(Candidate(position: messages.int64(0), source: .message(rowNumber: rowNumber)))

@@ -60,7 +60,8 @@ extension SQLiteChatStore {
     }
 
     public func markers(of id: ConversationID, as user: UserID) async throws -> [Marker] {
-        try await read { db in
+        // One marker per member: a list that grows with the conversation (see `read(_:)`).
+        try await readInBackground { db in
             _ = try Lookups.memberConversation(db, id, user)
             return try Self.members(db, id).map { try Self.marker(db, id, $0.userID) }
         }

@@ -46,7 +46,7 @@ extension SQLiteChatStore {
                 db.cachedStatement(
                     sql: "SELECT position FROM eventAudience WHERE userID = ? AND position > ? ORDER BY position LIMIT ?"
                 ),
-                arguments: [user.rawValue, after, limit + 1]
+                arguments: [user.rawValue, after, MessageEvents.candidateLimit(limit)]
             ).map { MessageEvents.Candidate(position: $0, source: .stored) }
             candidates.sort { $0.position < $1.position }
             var (events, isCurrent) = try MessageEvents.events(candidates.prefix(limit), db)

@@ -211,7 +211,7 @@ public final class SQLiteChatStore: ChatStore {
     /// when the caller prefers another (such as an event loop, which must never wait for a disk). Short reads
     /// are index lookups and pages bounded by a request's limit (a sync page of 100 events is the longest:
     /// ~4 ms at 1M messages); searches, backups and lists that grow with a conversation or a user (members,
-    /// conversations, contacts, profiles) take ``readInBackground(_:)``, which keeps reader connections free
+    /// conversations, contacts, profiles, markers) take ``readInBackground(_:)``, which keeps reader connections free
     /// for these.
     ///
     /// Only a file database with at least two readers reads here: an in-memory database has one connection,

@@ -28,8 +28,9 @@ final class ConnectionRegistry: Sendable {
     }
 
     /// A connection being admitted: its token was (or is being) checked, and it is not registered yet. A login
-    /// session revoked meanwhile finds no connection to close, so ``add(_:connection:outbox:sessionID:isLongPoll:admission:)``
-    /// checks the revocations made since ``beginAdmission()``.
+    /// session revoked meanwhile finds no connection to close, so
+    /// ``add(_:connection:outbox:sessionID:isLongPoll:admission:)`` checks the revocations made since
+    /// ``beginAdmission()``.
     struct Admission: Sendable {
         fileprivate let generation: UInt64
     }
@@ -113,7 +114,9 @@ final class ConnectionRegistry: Sendable {
             defer { revocations.end(admission) }
             guard !revocations.isRevoked(user, sessionID: sessionID, since: admission) else { return false }
             shard(user).connections.withLock { connections in
-                connections[user, default: [:]][id] = Entry(outbox: outbox, sessionID: sessionID, isLongPoll: isLongPoll)
+                connections[user, default: [:]][id] = Entry(
+                    outbox: outbox, sessionID: sessionID, isLongPoll: isLongPoll
+                )
             }
             return true
         }

@@ -67,7 +67,9 @@ struct InboundBackPressureTests {
                     let peer = try RawWebSocketPeer(port: port)
                     _ = try peer.upgrade()
                     try peer.write(opcode: RawWebSocketPeer.text, hello)
-                    while let frame = try peer.readFrame(opcode: RawWebSocketPeer.text), !frame.text.contains("synced") {}
+                    while let frame = try peer.readFrame(opcode: RawWebSocketPeer.text),
+                        !frame.text.contains("synced")
+                    {}
                     held.isArmed.store(true, ordering: .relaxed)
                     try peer.write(opcode: RawWebSocketPeer.text, list)
                     guard held.entered.wait(timeout: .now() + 30) == .success else { return -1 }
@@ -85,7 +87,10 @@ struct InboundBackPressureTests {
                 }
             }
             #expect(written >= 0, "the session never asked the store")
-            #expect(written < chunks / 2, "the server read \(written) of \(chunks) messages of 256 KiB while its session waited")
+            #expect(
+                written < chunks / 2,
+                "the server read \(written) of \(chunks) messages of 256 KiB while its session waited"
+            )
         }
     }
 }

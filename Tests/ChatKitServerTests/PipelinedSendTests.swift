@@ -241,7 +241,9 @@ struct PipelinedSendTests {
             let (carol, bob, chat) = try await carolAndBobInAGroup(live)
             let codec = WireCodec()
             let hello = Array(try codec.encode(ClientFrame(id: "h", .hello(.init(token: carol.accessToken)))).utf8)
-            let rename = try codec.encode(ClientFrame(id: "rename", .rename(.init(conversationID: chat, title: "renamed"))))
+            let rename = try codec.encode(
+                ClientFrame(id: "rename", .rename(.init(conversationID: chat, title: "renamed")))
+            )
             let frames = try [sendFrame(0, to: chat, codec: codec), sendFrame(1, to: chat, codec: codec), rename]
                 .map { Array($0.utf8) }
             let port = live.port

@@ -78,7 +78,9 @@ struct ReconnectingClientTests {
                 try await bob.waitForMessages(1, in: chat.id)
 
                 relay.freezeAll()
-                try await states.waitFor("bob's client to notice the dead connection") { $0.contains { $0 != .connected } }
+                try await states.waitFor("bob's client to notice the dead connection") {
+                    $0.contains { $0 != .connected }
+                }
                 _ = try await alice.client.send("after", to: chat.id)
                 try await bob.waitForMessages(2, in: chat.id)
                 #expect(bob.receivedBodies(in: chat.id) == ["before", "after"])

@@ -83,7 +83,9 @@ struct RevocationTests {
         let transport = InProcessTransport()
         var configuration = AuthService.Configuration()
         configuration.bcryptCost = 4
-        let auth = AuthService(store: store, secret: Array(repeating: UInt8(3), count: 32), configuration: configuration)
+        let auth = AuthService(
+            store: store, secret: Array(repeating: UInt8(3), count: 32), configuration: configuration
+        )
         let server = ChatServer(store: holding, transports: [transport], authenticators: [auth.authenticator])
         auth.whenSessionsRevoked { revocation in
             server.closeSessions(of: revocation.userID, sessionID: revocation.sessionID?.rawValue)
@@ -145,7 +147,9 @@ struct RevocationTests {
         let store = InMemoryChatStore()
         var configuration = AuthService.Configuration()
         configuration.bcryptCost = 4
-        let auth = AuthService(store: store, secret: Array(repeating: UInt8(3), count: 32), configuration: configuration)
+        let auth = AuthService(
+            store: store, secret: Array(repeating: UInt8(3), count: 32), configuration: configuration
+        )
         let holding = HoldingAuthenticator(auth.authenticator)
         let server = ChatServer(store: store, transports: [], authenticators: [holding])
         auth.whenSessionsRevoked { revocation in

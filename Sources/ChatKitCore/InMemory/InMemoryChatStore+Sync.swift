@@ -77,7 +77,7 @@ extension InMemoryChatStore {
                 }
             }
             let personal = state.userEvents[user] ?? []
-            candidates += personal[personal.firstIndex(after: cursor)...].prefix(limit + 1)
+            candidates += personal[personal.firstIndex(after: cursor)...].prefix(limit == .max ? limit : limit + 1)
             candidates.sort { $0.position < $1.position }
             let events = candidates.prefix(limit).map { state.redactingDeletedMessage(in: $0) }
             return SyncPage(

@@ -22,6 +22,18 @@ extension ChatStoreConformance {
                 try check(!page.hasMore, "an empty page says hasMore")
                 try checkEqual(try await store.latestPosition(), .start, "latest position of an empty store")
             },
+            Case("sync", "a limit of Int.max reads every event") { store in
+                let fixture = StoreFixture(store)
+                let (alice, bob) = try await fixture.pair()
+                let chat = try await fixture.direct(alice, bob)
+                try await fixture.send(count: 3, from: alice, to: chat)
+                _ = try await store.requestContact(from: alice, to: bob)
+                let page = try await store.events(for: bob, after: .start, limit: .max)
+                try checkEqual(page.events.count, 5, "events of bob: the creation, 3 messages, the contact request")
+                try check(!page.hasMore, "a page of every event says hasMore")
+                let all = try await store.allEvents(after: .start, limit: .max)
+                try checkEqual(all.map(\.position), page.events.map(\.position), "every event, in order")
+            },
             Case("sync", "a conversation's events come in order: creation, then messages by seq") { store in
                 let fixture = StoreFixture(store)
                 let (alice, bob) = try await fixture.pair()
