@@ -75,7 +75,10 @@ enum ChatKitHost {
                 httpRoutes: index == 0
                     ? HTTPRoutes(
                         auth: auth, store: store,
-                        configuration: .init(signUpBurst: 1_000_000, signUpInterval: .milliseconds(1)), logger: logger
+                        configuration: .init(
+                            signUpBurst: 1_000_000, signUpInterval: .milliseconds(1), logInBurst: 1_000_000,
+                            logInInterval: .milliseconds(1)
+                        ), logger: logger
                     ) : nil,
                 logger: logger,
                 onListening: { _, port in portContinuation.yield((index, port)) }

@@ -144,10 +144,8 @@ struct ChatKitServerCommand: AsyncParsableCommand {
         let server = ChatServer(
             store: store, transports: [transport], authenticators: [auth.authenticator], logger: logger
         )
-        // Logging out or changing the password also closes the connections opened with the revoked sessions.
-        auth.whenSessionsRevoked { revocation in
-            server.closeSessions(of: revocation.userID, sessionID: revocation.sessionID?.rawValue)
-        }
+        // Logging out or changing the password also closes the connections opened with the revoked sessions:
+        // HTTPRoutes asks the server it serves to (AuthService.whenSessionsRevoked).
         // SIGINT (Ctrl-C) or SIGTERM: stop accepting, close every socket with `shutdown`, then exit.
         let services = ServiceGroup(
             configuration: .init(services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)

@@ -115,6 +115,40 @@ struct WebSocketHTTPRoutesTests {
         }
     }
 
+    /// Every login attempt costs a bcrypt hash, unknown usernames included: attempts are limited per client
+    /// address, so trying new usernames cannot keep the server hashing.
+    @Test func loginAttemptsAreLimitedPerClientAddress() async throws {
+        let configuration = HTTPRoutes.Configuration(signUpBurst: 100, logInBurst: 3, logInInterval: .seconds(60))
+        try await LiveServer.run(httpConfiguration: configuration) { live in
+            for number in 0..<3 {
+                let attempt = try await live.http(
+                    "POST", "/v1/auth/login", json: ["username": "nobody\(number)", "password": "correct horse battery"]
+                )
+                #expect(attempt.status == 401)
+            }
+            let fourth = try await live.http(
+                "POST", "/v1/auth/login", json: ["username": "nobody3", "password": "correct horse battery"]
+            )
+            #expect(fourth.status == 429)
+            #expect(fourth.code == "limitExceeded")
+            #expect(fourth.retryAfter.flatMap(Int.init).map { $0 >= 1 } == true)
+        }
+    }
+
+    /// Logging out over HTTP closes the connections opened with that login session, with no wiring by the app:
+    /// the routes ask the server they serve to.
+    @Test func loggingOutOverHTTPClosesTheSessionsConnections() async throws {
+        try await LiveServer.run { live in
+            let tokens = try await live.signUp("alice")
+            let alice = try await live.connect(tokens.accessToken)
+            let logout = try await live.http("POST", "/v1/auth/logout", bearer: tokens.accessToken)
+            #expect(logout.status == 204)
+            // The connection closes (it would stay open, receiving events, until the peer left).
+            _ = try await withTimeout("the logged-out session to close") { await alice.runResult() }
+            try await waitUntil("the server to let the connection go") { live.server.connectionCount == 0 }
+        }
+    }
+
     @Test func healthAndReadiness() async throws {
         try await LiveServer.run { live in
             let health = try await live.http("GET", "/health")

@@ -45,7 +45,7 @@ struct LiveServer: Sendable {
         configuration: ChatServerConfiguration = ChatServerConfiguration(),
         transportConfiguration: WebSocketServerTransport.Configuration = .init(),
         authConfiguration: AuthService.Configuration = .init(bcryptCost: 4),
-        httpConfiguration: HTTPRoutes.Configuration = .init(signUpBurst: 100),
+        httpConfiguration: HTTPRoutes.Configuration = .init(signUpBurst: 100, logInBurst: 100),
         metrics: PrometheusCollectorRegistry? = nil,
         logger: Logger = Logger(label: "chatkit.test", factory: { _ in SwiftLogNoOpLogHandler() }),
         clock: ManualClock? = nil,

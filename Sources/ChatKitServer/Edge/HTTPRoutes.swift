@@ -66,6 +66,15 @@ public struct HTTPRoutes: Sendable {
         public var signUpBurst: Int
         /// After the burst, one more sign-up per address is allowed each interval. Default 6 seconds.
         public var signUpInterval: Duration
+        /// How many logins one client address may attempt at once, before ``logInInterval`` applies. Default 20.
+        ///
+        /// Every attempt costs a bcrypt hash, for an unknown username too (so that the time taken tells nothing):
+        /// without a limit per address, anyone could keep the server's cores hashing by trying new usernames
+        /// (each username's own limit never fills). Limited only when the router's request context tells the
+        /// address, as for sign-ups.
+        public var logInBurst: Int
+        /// After the burst, one more login attempt per address is allowed each interval. Default 1 second.
+        public var logInInterval: Duration
 
         /// Creates a configuration; every parameter has a safe default.
         ///
@@ -75,18 +84,24 @@ public struct HTTPRoutes: Sendable {
         ///   - maxBodySize: The largest request body accepted, in bytes.
         ///   - signUpBurst: Sign-ups per client address allowed at once (at least 1).
         ///   - signUpInterval: Time to regain one sign-up (positive).
+        ///   - logInBurst: Login attempts per client address allowed at once (at least 1).
+        ///   - logInInterval: Time to regain one login attempt (positive).
         public init(
             authPath: String = "/v1/auth",
             apiPath: String = "/v1",
             maxBodySize: Int = 16 * 1024,
             signUpBurst: Int = 10,
-            signUpInterval: Duration = .seconds(6)
+            signUpInterval: Duration = .seconds(6),
+            logInBurst: Int = 20,
+            logInInterval: Duration = .seconds(1)
         ) {
             self.authPath = authPath
             self.apiPath = apiPath
             self.maxBodySize = maxBodySize
             self.signUpBurst = signUpBurst
             self.signUpInterval = signUpInterval
+            self.logInBurst = logInBurst
+            self.logInInterval = logInInterval
         }
     }
 
@@ -98,6 +113,7 @@ public struct HTTPRoutes: Sendable {
     let configuration: Configuration
     private let logger: Logger
     private let signUpLimiter: KeyedRateLimiter<String>
+    private let logInLimiter: KeyedRateLimiter<String>
     private let clock: ServerClock
 
     /// Creates the routes.
@@ -108,6 +124,8 @@ public struct HTTPRoutes: Sendable {
     ///   - store: The store `/ready` checks; `nil` makes `/ready` answer like `/health`.
     ///   - server: The server that answers the chat API; `nil` (the default) means the ``ChatServer`` whose
     ///     ``WebSocketServerTransport`` serves these routes, once it runs. Pass it when you mount the routes yourself.
+    ///     The sessions `auth` revokes (logout, password change, refresh-token reuse) have their connections on
+    ///     that server closed (``ChatServer/closeSessions(of:sessionID:)``).
     ///   - metrics: The registry `/metrics` shows (bootstrap swift-metrics with a `PrometheusMetricsFactory` on it);
     ///     `nil` leaves `/metrics` out.
     ///   - configuration: Paths and limits.
@@ -131,7 +149,19 @@ public struct HTTPRoutes: Sendable {
             ratePerSecond: 1 / (configuration.signUpInterval / .seconds(1)),
             burst: Double(configuration.signUpBurst)
         )
+        precondition(configuration.logInInterval > .zero, "The login interval must be positive")
+        self.logInLimiter = KeyedRateLimiter(
+            ratePerSecond: 1 / (configuration.logInInterval / .seconds(1)),
+            burst: Double(configuration.logInBurst)
+        )
         self.clock = ServerClock(ContinuousClock())
+        if let auth {
+            // A logout over these routes must end the session's open connections too (HTTP.md promises it).
+            let slot = self.server
+            auth.whenSessionsRevoked { revocation in
+                slot.current?.closeSessions(of: revocation.userID, sessionID: revocation.sessionID?.rawValue)
+            }
+        }
     }
 
     /// Adds the endpoints to a router.
@@ -169,7 +199,7 @@ public struct HTTPRoutes: Sendable {
         let prefix = configuration.authPath
         router.post(RouterPath("\(prefix)/signup")) { [self] request, context -> Response in
             await respond(route: "signup") {
-                try checkSignUpLimit(context)
+                try checkLimit(signUpLimiter, context, "Too many sign-ups from this address; try again later.")
                 let body = try await decode(SignUpBody.self, from: request)
                 let tokens = try await auth.signUp(
                     username: body.username, password: body.password, displayName: body.displayName
@@ -177,8 +207,9 @@ public struct HTTPRoutes: Sendable {
                 return try Self.json(tokens, status: .created)
             }
         }
-        router.post(RouterPath("\(prefix)/login")) { [self] request, _ -> Response in
+        router.post(RouterPath("\(prefix)/login")) { [self] request, context -> Response in
             await respond(route: "login") {
+                try checkLimit(logInLimiter, context, "Too many login attempts from this address; try again later.")
                 let body = try await decode(LogInBody.self, from: request)
                 return try Self.json(try await auth.logIn(username: body.username, password: body.password), status: .ok)
             }
@@ -259,10 +290,14 @@ public struct HTTPRoutes: Sendable {
         }
     }
 
-    private func checkSignUpLimit(_ context: some RequestContext) throws {
+    /// Takes one request from `limiter`'s bucket for the client's address, or throws `.limitExceeded` with the time
+    /// to wait. Nothing is limited when the request context does not tell the address.
+    private func checkLimit(
+        _ limiter: KeyedRateLimiter<String>, _ context: some RequestContext, _ refusal: String
+    ) throws {
         guard let address = (context as? any RemoteAddressRequestContext)?.remoteAddress?.ipAddress else { return }
-        if let wait = signUpLimiter.acquire(address, now: clock.now) {
-            var error = ChatError(.limitExceeded, "Too many sign-ups from this address; try again later.")
+        if let wait = limiter.acquire(address, now: clock.now) {
+            var error = ChatError(.limitExceeded, refusal)
             error.retryAfter = wait
             throw error
         }
