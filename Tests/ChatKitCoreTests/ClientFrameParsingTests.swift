@@ -89,6 +89,20 @@ struct ClientFrameParsingTests {
         }
     }
 
+    @Test("an object of more fields than a frame has is left to JSONDecoder, which reads it in linear time")
+    func manyFieldsAreLeftToJSONDecoder() throws {
+        let most = (0..<FlatJSONReader.maximumFields).map { "\"k\($0)\":1" }.joined(separator: ",")
+        #expect(FlatJSONReader.object(in: Array("{\(most)}".utf8))?.fields.count == FlatJSONReader.maximumFields)
+        #expect(FlatJSONReader.object(in: Array("{\(most),\"one\":1}".utf8)) == nil)
+        // A hello of 20,000 keys is still answered (refused: unknown keys are not the request's).
+        let keys = (0..<20_000).map { "\"x\($0)\":1" }.joined(separator: ",")
+        let frame = "{\"id\":\"h\",\"type\":\"hello\",\"token\":\"t\",\(keys)}"
+        switch WireCodec(maxFrameBytes: 1 << 20).decodeClientFrame(frame) {
+        case .success(let decoded): #expect(decoded.id == "h")
+        case .failure(let failure): #expect(failure.id == "h")
+        }
+    }
+
     @Test("everything else is left to JSONDecoder")
     func leavesTheRest() {
         for text in Self.left {

@@ -103,6 +103,11 @@ extension FlatJSONObject {
 
 /// Reads one flat JSON object from UTF-8 bytes; see ``ClientFrame/parseCommon(_:)`` for what "flat" allows.
 package struct FlatJSONReader {
+    /// The most fields an object may have. Common frames have a dozen at most; each new key is compared with every
+    /// field read before it, so an object of thousands of keys (a frame anyone may send before logging in) would
+    /// cost time quadratic in its size. Larger objects are left to `JSONDecoder`.
+    package static let maximumFields = 32
+
     private let bytes: UnsafeBufferPointer<UInt8>
     private var index = 0
 
@@ -132,7 +137,9 @@ package struct FlatJSONReader {
                 skipWhitespace()
                 guard take(UInt8(ascii: ":")) else { return nil }
                 skipWhitespace()
-                guard let value = readValue(), object[key] == nil else { return nil }
+                guard object.fields.count < Self.maximumFields, let value = readValue(), object[key] == nil else {
+                    return nil
+                }
                 object.fields.append((key, value))
                 skipWhitespace()
                 if take(UInt8(ascii: ",")) { continue }
