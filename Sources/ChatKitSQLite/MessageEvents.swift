@@ -47,17 +47,17 @@ enum MessageEvents {
         ) ?? 0
     }
 
-    /// The events after `cursor` up to `limit`, for `allEvents(after:limit:)`: `limit + 1` candidates at most
-    /// from each place, in position order.
-    ///
-    /// The event router calls this after every commit, so it reads through ``RawStatement`` (as do
-    /// ``events(_:_:)`` and the conversation reads of sync).
     /// `limit + 1`, the candidates to read from each place to tell whether more than `limit` remain; `Int64.max` for
     /// a limit of `Int.max` ("everything"), where adding one would overflow.
     static func candidateLimit(_ limit: Int) -> Int64 {
         limit == .max ? .max : Int64(limit) + 1
     }
 
+    /// The events after `cursor` up to `limit`, for `allEvents(after:limit:)`: `limit + 1` candidates at most
+    /// from each place, in position order.
+    ///
+    /// The event router calls this after every commit, so it reads through ``RawStatement`` (as do
+    /// ``events(_:_:)`` and the conversation reads of sync).
     static func allCandidates(_ db: Database, after cursor: Int64, limit: Int) throws -> [Candidate] {
         let stored = try RawStatement(db, "SELECT position FROM event WHERE position > ?1 ORDER BY position LIMIT ?2")
         stored.bind(1, cursor)

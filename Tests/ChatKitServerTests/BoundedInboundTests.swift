@@ -61,16 +61,18 @@ struct BoundedInboundTests {
             var messages = empty.stream.makeAsyncIterator()
             return try await messages.next()
         }
+        try await waitUntil("the reader to wait") { empty.isReaderWaiting }
         empty.finish()
         #expect(try await reader.value == nil)
     }
 
-    @Test func cancellingTheReaderEndsItsMessages() async throws {
+    @Test func cancellingAWaitingReaderEndsItsMessages() async throws {
         let inbound = BoundedInbound(capacity: 1)
         let reader = Task { () -> String? in
             var messages = inbound.stream.makeAsyncIterator()
             return try await messages.next()
         }
+        try await waitUntil("the reader to wait") { inbound.isReaderWaiting }
         reader.cancel()
         #expect(try await reader.value == nil)
     }

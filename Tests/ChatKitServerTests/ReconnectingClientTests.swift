@@ -70,7 +70,7 @@ struct ReconnectingClientTests {
             try await TCPRelay.run(to: live.port) { relay in
                 let bob = try await live.connect(
                     bobTokens.accessToken, port: relay.port, configuration: Self.fast,
-                    transportConfiguration: .init(pingInterval: .milliseconds(200))
+                    transportConfiguration: .init(pingInterval: .seconds(1))
                 )
                 let states = Recorder(bob.client.connectionStateUpdates())
                 let chat = try await alice.client.createDirectConversation(with: bobTokens.user.id)
@@ -84,7 +84,6 @@ struct ReconnectingClientTests {
                 _ = try await alice.client.send("after", to: chat.id)
                 try await bob.waitForMessages(2, in: chat.id)
                 #expect(bob.receivedBodies(in: chat.id) == ["before", "after"])
-                #expect(bob.client.connectionState == .connected)
             }
         }
     }

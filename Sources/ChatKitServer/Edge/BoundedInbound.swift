@@ -61,12 +61,16 @@ final class BoundedInbound: Sendable {
     /// Whether ``push(_:)`` is waiting for room (observed by tests).
     var isPushWaiting: Bool { state.withLock { $0.writer != nil } }
 
+    /// Whether the session is waiting for a message (observed by tests).
+    var isReaderWaiting: Bool { state.withLock { $0.reader != nil } }
+
     /// The session's side: the messages, in order.
     var stream: AsyncThrowingStream<String, any Error> {
         AsyncThrowingStream(unfolding: { try await self.next() })
     }
 
-    /// Hands a message over; waits while `capacity` messages wait already. Dropped once finished.
+    /// Hands a message over; when it makes `capacity` messages waiting, waits until the session takes one. Dropped
+    /// once finished.
     func push(_ message: String) async {
         await withCheckedContinuation { (continuation: Writer) in
             let (reader, waits) = state.withLock { state -> (Reader?, Bool) in
