@@ -12,6 +12,7 @@
 import ChatKitClient
 import ChatKitCore
 import ChatKitServer
+import ChatKitTesting
 import Foundation
 import HummingbirdWSClient
 import HummingbirdWSCompression
@@ -26,10 +27,18 @@ import Glibc
 
 @Suite("WebSocket transport options: hello timeout, compression, TLS")
 struct WebSocketTransportOptionsTests {
+    /// The deadline runs on the server's clock, a manual one here: the silent socket's deadline passes when the
+    /// test moves the clock, and alice's hello, however long it takes on a busy machine, comes in time.
     @Test func aSilentSocketIsClosedAfterTheHelloTimeout() async throws {
-        try await LiveServer.run(configuration: ChatServerConfiguration(helloTimeout: .milliseconds(200))) { live in
+        let clock = ManualClock()
+        try await LiveServer.run(configuration: ChatServerConfiguration(helloTimeout: .seconds(10)), clock: clock) {
+            live in
             let close = try await withTimeout("the server to close the silent socket") {
-                try await RawSocket.run(url: live.webSocketURL) { _, _ in }
+                try await RawSocket.run(url: live.webSocketURL) { _, _ in
+                    // The server's timers wait for the socket's deadline, then it passes.
+                    await clock.waitForSleepers(1)
+                    clock.advance(by: .seconds(10))
+                }
             }
             #expect(close?.reason?.hasPrefix("timeout") == true)
             // A socket that says hello in time stays open.
