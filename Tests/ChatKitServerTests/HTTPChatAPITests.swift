@@ -23,6 +23,25 @@ struct HTTPChatAPITests {
         String(decoding: try JSONSerialization.data(withJSONObject: object), as: UTF8.self)
     }
 
+    /// Only a body over the size limit answers `413`; any other limit (here a full channel) answers `400`, so a
+    /// client does not shrink a body that was never the problem.
+    @Test func aFullChannelIsNotABodyTooLarge() async throws {
+        var configuration = ChatServerConfiguration()
+        configuration.limits.maxMembers = 1
+        try await LiveServer.run(configuration: configuration) { live in
+            let alice = try await live.signUp("alice")
+            let bob = try await live.signUp("bob")
+            let channel = try await live.store.createConversation(.channel("News", createdBy: alice.user.id))
+            let join = try await live.http(
+                "POST", "/v1/requests",
+                rawBody: try json(["type": "join", "id": "1", "conversationID": channel.id.rawValue]),
+                bearer: bob.accessToken
+            )
+            #expect(join.status == 400)
+            #expect(join.code == "limitExceeded")
+        }
+    }
+
     @Test func conversationsHistorySearchAndAnyRequest() async throws {
         try await LiveServer.run { live in
             let alice = try await live.signUp("alice")

@@ -110,7 +110,8 @@ public struct AuthService: Sendable {
     /// - Parameters:
     ///   - store: Where users, credentials and sessions are kept (any ``ChatKitCore/ChatStore`` will do).
     ///   - secret: The HS256 signing secret: at least 32 random bytes, the same on every server that must accept
-    ///     the tokens. Changing it invalidates every access token (refresh tokens keep working).
+    ///     the tokens. Changing it invalidates every access token and every refresh token (their MACs are keyed by
+    ///     it): every user logs in again.
     ///   - configuration: Token lifetimes, bcrypt cost, login limits.
     ///   - now: The time tokens are issued and checked at; tests inject their own.
     ///   - clock: The clock the login-attempt limit is measured on; tests pass a manual clock.

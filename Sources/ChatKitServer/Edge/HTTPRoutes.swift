@@ -259,12 +259,18 @@ public struct HTTPRoutes: Sendable {
         self.server.attach(server)
     }
 
+    /// A request body over ``Configuration/maxBodySize``: answered `413`, the only `limitExceeded` that is about
+    /// the body's size (the others, such as a full channel, answer `400`, and rate limits `429`).
+    struct BodyTooLarge: Error {
+        var limit: Int
+    }
+
     /// The request's body, at most ``Configuration/maxBodySize`` bytes.
     func body(of request: Request) async throws -> ByteBuffer {
         do {
             return try await request.body.collect(upTo: configuration.maxBodySize)
         } catch is NIOTooManyBytesError {
-            throw ChatError(.limitExceeded, "The body is larger than \(configuration.maxBodySize) bytes.")
+            throw BodyTooLarge(limit: configuration.maxBodySize)
         }
     }
 
@@ -317,6 +323,12 @@ public struct HTTPRoutes: Sendable {
     func respond(route: String, _ body: () async throws -> Response) async -> Response {
         do {
             return try await body()
+        } catch let tooLarge as BodyTooLarge {
+            let error = ChatError(.limitExceeded, "The body is larger than \(tooLarge.limit) bytes.")
+            var response = Self.errorResponse(error)
+            response.status = .contentTooLarge
+            logger.debug("Request refused", metadata: ["chatkit.route": "\(route)", "chatkit.status": "413"])
+            return response
         } catch let error as ChatError {
             let response = Self.errorResponse(error)
             logger.debug(
@@ -342,7 +354,7 @@ public struct HTTPRoutes: Sendable {
             case .forbidden: .forbidden
             case .notFound: .notFound
             case .conflict: .conflict
-            case .limitExceeded where error.retryAfter == nil: .contentTooLarge
+            case .limitExceeded where error.retryAfter == nil: .badRequest
             case .limitExceeded: .tooManyRequests
             case .unavailable: .serviceUnavailable
             default: .internalServerError
