@@ -79,7 +79,7 @@ extension ChatStoreConformance {
         ]
     }
 
-    private static func makeSession(for user: UserID, id: SessionID = "session-1") -> AuthSession {
+    static func makeSession(for user: UserID, id: SessionID = "session-1") -> AuthSession {
         let created = Date(timeIntervalSince1970: 1_800_000_000)
         return AuthSession(
             id: id, userID: user, refreshTokenHash: "hash-1", createdAt: created,
