@@ -62,17 +62,29 @@ enum PrefixExpansion {
     /// words are looked up here by the prefix as ``ChatKitCore/SearchText`` folded it; the two fold ASCII alike
     /// (lowercase letters and digits stay as they are), other scripts not always.
     static func pattern(_ term: SearchText.Term, _ capabilities: Capabilities, _ db: Database) throws -> Pattern {
-        guard term.isPrefix else { return Pattern(text: quoted(term.word)) }
-        let native = Pattern(text: quoted(term.word) + " *")
+        let word = try indexedForm(of: term, db)
+        guard term.isPrefix else { return Pattern(text: quoted(word)) }
+        let native = Pattern(text: quoted(word) + " *")
         // FTS5 counts a prefix's length in characters.
-        if capabilities.hasPrefixIndex, Schema.indexedPrefixLengths.contains(term.word.unicodeScalars.count) {
+        if capabilities.hasPrefixIndex, Schema.indexedPrefixLengths.contains(word.unicodeScalars.count) {
             return native
         }
-        guard capabilities.hasWordTable, term.word.utf8.allSatisfy({ $0 < 0x80 }) else { return native }
+        guard capabilities.hasWordTable, word == term.word, word.utf8.allSatisfy({ $0 < 0x80 }) else { return native }
         let words = try SearchWords.words(withPrefix: term.word, limit: maximumWords + 1, db)
         guard !words.isEmpty else { return native }
         guard words.count <= maximumWords else { return Pattern(text: native.text, isBroad: true) }
         return Pattern(text: "(" + words.map(quoted).joined(separator: " OR ") + ")")
+    }
+
+    /// The term's word as the index holds it. `SearchText` folds words with full case folding ("Straße" becomes
+    /// "strasse", "ﬁne" "fine"), FTS5's tokenizer with simple folding (it keeps "straße", "ﬁne"): a query word that
+    /// is not ASCII is folded by the index's own tokenizer, so that every word finds the messages it is in. ASCII
+    /// words fold alike in both.
+    static func indexedForm(of term: SearchText.Term, _ db: Database) throws -> String {
+        // "Straße" folds to ASCII here: it is the written word that tells.
+        guard !term.written.isEmpty, !term.written.utf8.allSatisfy({ $0 < 0x80 }) else { return term.word }
+        let tokens = try db.makeTokenizer(SearchWords.indexTokenizer).tokenize(query: term.written)
+        return tokens.count == 1 ? tokens[0].token : term.word
     }
 
     /// A word as an FTS5 string: in double quotes, its own double quotes doubled.

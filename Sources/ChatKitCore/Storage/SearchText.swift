@@ -22,6 +22,9 @@ public struct SearchText: Sendable {
         public var word: String
         /// Whether the term matches words that begin with ``word`` (the query word ended with `*`).
         public var isPrefix: Bool
+        /// The word as the query wrote it, before folding. A full-text engine that folds words its own way (FTS5
+        /// keeps "ß", which this folding makes "ss") must fold this one, not ``word``, to find what it indexed.
+        public var written: String = ""
     }
 
     /// The query's terms; a query without words has none and finds nothing.
@@ -32,10 +35,12 @@ public struct SearchText: Sendable {
         var terms: [Term] = []
         for piece in query.split(whereSeparator: \.isWhitespace) {
             let isPrefix = piece.hasSuffix("*")
-            let words = Self.words(in: String(piece))
-            for (index, word) in words.enumerated() {
-                let term = Term(word: word, isPrefix: isPrefix && index == words.count - 1)
-                if !terms.contains(term) { terms.append(term) }
+            let written = Self.unfoldedWords(in: String(piece))
+            for (index, word) in written.enumerated() {
+                let term = Term(word: Self.fold(word), isPrefix: isPrefix && index == written.count - 1, written: word)
+                if !terms.contains(where: { $0.word == term.word && $0.isPrefix == term.isPrefix }) {
+                    terms.append(term)
+                }
             }
         }
         self.terms = terms
@@ -128,6 +133,22 @@ public struct SearchText: Sendable {
             }
         }
         if !current.isEmpty { words.append(String(decoding: current, as: UTF8.self)) }
+        return words
+    }
+
+    /// The runs of letters and digits of a text, as written.
+    private static func unfoldedWords(in text: String) -> [String] {
+        var words: [String] = []
+        var current = ""
+        for character in text {
+            if character.isLetter || character.isNumber {
+                current.append(character)
+            } else if !current.isEmpty {
+                words.append(current)
+                current = ""
+            }
+        }
+        if !current.isEmpty { words.append(current) }
         return words
     }
 

@@ -33,6 +33,15 @@ extension ChatStoreConformance {
                 try checkEqual(try await bodies(store, "naïve", alice), ["NAÏVE question"], "naïve")
                 try checkEqual(try await bodies(store, "Naive", alice), ["NAÏVE question"], "Naive")
             },
+            Case("search", "every word finds the message it is in: sharp s, ligatures, dotted capitals") { store in
+                let (fixture, alice, chat) = try await StoreFixture.conversationWithMessages(store, count: 0)
+                let words = ["Straße", "ﬁne", "İstanbul", "ǅemal"]
+                for word in words { try await fixture.send("at \(word) today", from: alice, to: chat) }
+                for word in words {
+                    try checkEqual(try await bodies(store, word, alice), ["at \(word) today"], "a search for \(word)")
+                }
+                try checkEqual(try await bodies(store, "straß*", alice), ["at Straße today"], "a search for straß*")
+            },
             Case("search", "a query word ending with * matches words it begins") { store in
                 let (fixture, alice, chat) = try await StoreFixture.conversationWithMessages(store, count: 0)
                 try await fixture.send("deployment finished", from: alice, to: chat)
