@@ -27,7 +27,8 @@ public protocol SyncStore: Sendable {
     /// - Throws: ``ChatError`` `.invalidArgument` for a negative limit.
     func events(for user: UserID, after cursor: StreamPosition, limit: Int) async throws -> SyncPage
 
-    /// Every stored event after `cursor`, whoever may see it, oldest first, at most `limit`.
+    /// Every stored event after `cursor`, whoever may see it, oldest first: `limit` of them when at least that many
+    /// follow `cursor` (the engine reads on only after a full page), fewer only at the end.
     ///
     /// For trusted server code only (the engine routes live events with it): there is no visibility filter.
     /// Deleted messages are redacted as in ``events(for:after:limit:)``. Positions are handed out in commit

@@ -90,6 +90,22 @@ extension ChatStoreConformance {
                 }
                 try check(joined, "joining a channel recorded no membersAdded event")
             },
+            Case("routing", "allEvents returns full pages until the end") { store in
+                // The router reads on only after a full page: a short one would leave events unrouted.
+                let (_, _, _) = try await StoreFixture.conversationWithMessages(store, count: 6)
+                let all = try await store.allEvents(after: .start, limit: 1000)
+                var cursor = StreamPosition.start
+                var read: [StreamPosition] = []
+                while true {
+                    let page = try await store.allEvents(after: cursor, limit: 3)
+                    read += page.map(\.position)
+                    if page.count < 3 {
+                        try checkEqual(read, all.map(\.position), "events read in pages of 3 before a short page")
+                        break
+                    }
+                    cursor = page[2].position
+                }
+            },
             Case("sync", "a deleted message is a tombstone in every event that carries it") { store in
                 let fixture = StoreFixture(store)
                 let (alice, bob) = try await fixture.pair()
