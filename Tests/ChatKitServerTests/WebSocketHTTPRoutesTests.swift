@@ -10,8 +10,9 @@
 //===----------------------------------------------------------------------===//
 
 import ChatKitCore
-import ChatKitServer
+@testable import ChatKitServer
 import Foundation
+import NIOCore
 import Testing
 
 @Suite("HTTP routes beside the WebSocket")
@@ -147,6 +148,19 @@ struct WebSocketHTTPRoutesTests {
             _ = try await withTimeout("the logged-out session to close") { await alice.runResult() }
             try await waitUntil("the server to let the connection go") { live.server.connectionCount == 0 }
         }
+    }
+
+    /// Sign-ups and logins are limited per IPv4 address, and per /64 for IPv6 (a client usually holds a whole
+    /// /64); IPv4 clients reaching an IPv6 socket keep their own addresses.
+    @Test func requestsAreLimitedPerIPv4AddressAndPerIPv6Prefix() throws {
+        func key(_ address: String) throws -> String? {
+            HTTPRoutes.limitKey(for: try SocketAddress(ipAddress: address, port: 0))
+        }
+        #expect(try key("10.0.0.1") != key("10.0.0.2"))
+        #expect(try key("2001:db8:1:2::1") == key("2001:db8:1:2:ffff:abcd:1:2"))
+        #expect(try key("2001:db8:1:2::1") != key("2001:db8:1:3::1"))
+        #expect(try key("::ffff:10.0.0.1") == key("10.0.0.1"))
+        #expect(try key("::ffff:10.0.0.1") != key("::ffff:10.0.0.2"))
     }
 
     @Test func healthAndReadiness() async throws {

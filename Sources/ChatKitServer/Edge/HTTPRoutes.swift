@@ -60,7 +60,8 @@ public struct HTTPRoutes: Sendable {
         public var maxBodySize: Int
         /// How many sign-ups one client address may make at once, before ``signUpInterval`` applies. Default 10.
         ///
-        /// Sign-ups are limited per address only when the router's request context tells the address
+        /// An IPv6 client is limited per /64 prefix, as one usually holds a whole /64. Sign-ups are limited per
+        /// address only when the router's request context tells the address
         /// (`RemoteAddressRequestContext`, as the standalone ``WebSocketServerTransport``'s does). Behind a proxy
         /// every client has the proxy's address: limit sign-ups at the proxy instead.
         public var signUpBurst: Int
@@ -301,12 +302,25 @@ public struct HTTPRoutes: Sendable {
     private func checkLimit(
         _ limiter: KeyedRateLimiter<String>, _ context: some RequestContext, _ refusal: String
     ) throws {
-        guard let address = (context as? any RemoteAddressRequestContext)?.remoteAddress?.ipAddress else { return }
-        if let wait = limiter.acquire(address, now: clock.now) {
+        guard let address = (context as? any RemoteAddressRequestContext)?.remoteAddress,
+            let key = Self.limitKey(for: address)
+        else { return }
+        if let wait = limiter.acquire(key, now: clock.now) {
             var error = ChatError(.limitExceeded, refusal)
             error.retryAfter = wait
             throw error
         }
+    }
+
+    /// The key an address's requests are limited under: an IPv4 address itself (also when it reaches an IPv6
+    /// socket as `::ffff:a.b.c.d`), an IPv6 address's /64 prefix, since one client usually holds a whole /64 and
+    /// could otherwise pick a fresh address for every request.
+    static func limitKey(for address: SocketAddress) -> String? {
+        guard case .v6(let v6) = address else { return address.ipAddress }
+        let bytes = withUnsafeBytes(of: v6.address.sin6_addr) { Array($0) }
+        let isIPv4Mapped = bytes[0..<10].allSatisfy { $0 == 0 } && bytes[10] == 0xFF && bytes[11] == 0xFF
+        if isIPv4Mapped { return bytes[12...].map(String.init).joined(separator: ".") }
+        return bytes[0..<8].map { String($0, radix: 16) }.joined(separator: ":") + "/64"
     }
 
     static func bearerToken(_ request: Request) -> String? {
