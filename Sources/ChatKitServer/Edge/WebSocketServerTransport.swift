@@ -52,7 +52,9 @@ import Synchronization
 /// ``Configuration/pingInterval``, reassembles fragmented messages, and stops reading from a peer that sends
 /// faster than its requests are answered. Mounted, with compression, or served with your own ``serve(_:)``
 /// closure, each socket is served by HummingbirdWebSocket's handler in a task, which stops reading too while 16
-/// messages wait for the session.
+/// messages wait for the session. A socket that is not read does not answer pings either: should the store stall
+/// for longer than about two ping intervals, the peer's pings (or, for sockets served in tasks, the server's own)
+/// end the connection, and the client resumes from its cursor once the server reads again.
 ///
 /// Upgrades are refused with `503 Service Unavailable` while ``serve(_:)`` is not running. On a graceful shutdown
 /// (run the ``ChatServer`` in a swift-service-lifecycle `ServiceGroup`), every socket is closed with the reason
