@@ -463,9 +463,28 @@ def run(args, artifacts):
         bob.wait(lambda: bob.find("#sidebar").is_displayed(), "the list on the phone layout")
         shots("phone")
 
-        # Bob logs out and in again: his conversations are there.
+        # Bob logs out with a conversation open and a draft typed; Carol signs in on the same page and sees
+        # nothing of his: no messages, no draft, no conversation in the address.
+        bob.driver.set_window_size(1200, 800)
+        bob.open_conversation("Alice")
+        bob.wait(lambda: len(bob.message_bodies()) > 0, "Alice's conversation open for Bob")
+        bob.type("an unsent draft")
         bob.find("#logout-button").click()
         bob.visible("#auth-form")
+        for field in ("#username", "#password", "#display-name"):
+            bob.find(field).clear()
+        bob.sign_up("carol", "carol's long password", "Carol")
+        if bob.message_bodies():
+            raise Failure(f"Carol sees the previous user's messages: {bob.message_bodies()}")
+        if bob.find("#composer-input").get_attribute("value"):
+            raise Failure("Carol's message box holds the previous user's draft")
+        if "c=" in bob.js("return location.hash"):
+            raise Failure("the address still names the previous user's conversation")
+        shots("next-user-signed-in")
+        bob.find("#logout-button").click()
+        bob.visible("#auth-form")
+
+        # Bob logs in again: his conversations are there.
         for field in ("#username", "#password"):
             bob.find(field).clear()
         bob.find("#username").send_keys("bob")

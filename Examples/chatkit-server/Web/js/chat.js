@@ -93,14 +93,31 @@ export class ChatApp {
 
     async #logOut() {
         this.stop();
+        this.#clearView();
         await this.session.logOut();
         this.onSignedOut("You are logged out.");
     }
 
     #signedOut(message) {
         this.stop();
+        this.#clearView();
         this.session.forget();
         this.onSignedOut(message);
+    }
+
+    /** Leaves nothing of this login on the page for whoever signs in next: messages, draft, list, address. */
+    #clearView() {
+        $("messages").replaceChildren();
+        $("conversation-list").replaceChildren();
+        $("composer-input").value = "";
+        $("composer").hidden = true;
+        $("conversation-title").textContent = "Pick a conversation";
+        $("conversation-presence").hidden = true;
+        $("typing-indicator").textContent = "";
+        $("load-older").hidden = true;
+        $("my-name").textContent = "";
+        $("my-username").textContent = "";
+        if (location.hash) history.replaceState(null, "", location.pathname + location.search);
     }
 
     // MARK: Connection
@@ -138,10 +155,18 @@ export class ChatApp {
     }
 
     async #onSynced({ resumed }) {
+        // Messages typed while offline go out first, with their original client message IDs: the server stores a
+        // connection's sends in order, so one typed after reconnecting cannot overtake them.
+        for (const message of this.pending.values()) {
+            if (message.status === "pending") this.#trySend(message);
+        }
         try {
             await this.#refreshConversations();
             if (resumed) {
-                // Catch-up brought the events we missed; markers are refreshed in case a page was skipped.
+                // Catch-up brought the events we missed; markers are refreshed in case a page was skipped, and a
+                // history that failed to load while offline is loaded now.
+                const open = this.conversations.get(this.openID);
+                if (open && !open.loaded) await this.#loadLatest(open);
                 if (this.openID) await this.#loadMarkers(this.openID);
             } else {
                 this.#openFromHash();
@@ -149,10 +174,6 @@ export class ChatApp {
             this.#markOpenRead();
         } catch (error) {
             console.warn("ChatKit: loading after sync failed", error);
-        }
-        // Messages typed while offline go out now, with their original client message IDs.
-        for (const message of this.pending.values()) {
-            if (message.status === "pending") this.#trySend(message);
         }
     }
 
