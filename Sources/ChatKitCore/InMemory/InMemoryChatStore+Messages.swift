@@ -126,7 +126,7 @@ extension InMemoryState {
         let key = ClientKey(sender: new.senderID, clientMessageID: new.clientMessageID)
         let resent = messagesByClientKey.location(of: key) { location in
             let stored = self.message(at: location)
-            return stored.senderID == key.sender && stored.clientMessageID == key.clientMessageID
+            return stored.senderID == key.sender && ClientKey.sameBytes(stored.clientMessageID, key.clientMessageID)
         }
         if let resent {
             guard resent.conversation == record.number else {

@@ -74,9 +74,27 @@ struct InMemoryState {
         }
     }
 
+    /// A sender's client message ID. The ID is compared and hashed byte for byte, as a database compares it:
+    /// Swift's `String` equality would take "\u{C5}" and "A\u{30A}" for one ID, and the second message for a
+    /// resend of the first.
     struct ClientKey: Hashable {
         var sender: UserID
         var clientMessageID: ClientMessageID
+
+        static func == (lhs: ClientKey, rhs: ClientKey) -> Bool {
+            lhs.sender == rhs.sender && Self.sameBytes(lhs.clientMessageID, rhs.clientMessageID)
+        }
+
+        func hash(into hasher: inout Hasher) {
+            hasher.combine(sender)
+            var bytes = clientMessageID.rawValue
+            bytes.withUTF8 { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
+        }
+
+        /// Whether two client message IDs have the same UTF-8 bytes.
+        static func sameBytes(_ a: ClientMessageID, _ b: ClientMessageID) -> Bool {
+            a.rawValue.utf8.elementsEqual(b.rawValue.utf8)
+        }
     }
 
     struct UserPair: Hashable {

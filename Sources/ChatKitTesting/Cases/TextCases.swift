@@ -25,6 +25,20 @@ extension ChatStoreConformance {
 
     static var textCases: [Case] {
         [
+            Case("text", "client message IDs are compared byte for byte, not as canonically equal text") { store in
+                let (fixture, alice, chat) = try await StoreFixture.conversationWithMessages(store, count: 0)
+                let precomposed = try await fixture.send(
+                    "one", from: alice, to: chat, clientMessageID: ClientMessageID(rawValue: "\u{C5}")
+                )
+                let decomposed = try await fixture.send(
+                    "two", from: alice, to: chat, clientMessageID: ClientMessageID(rawValue: "A\u{30A}")
+                )
+                try check(decomposed.id != precomposed.id, "an ID that only looks the same was taken for a resend")
+                try checkEqual(decomposed.body, "two", "body of the second message")
+                try checkEqual(
+                    Array(decomposed.clientMessageID.rawValue.utf8), Array("A\u{30A}".utf8), "its client message ID"
+                )
+            },
             Case("text", "text containing U+0000 is refused with invalidArgument and nothing is stored") { store in
                 let (fixture, alice, chat) = try await StoreFixture.conversationWithMessages(store, count: 0)
                 let nul = "k\u{0}1"
