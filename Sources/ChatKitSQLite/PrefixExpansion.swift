@@ -63,13 +63,18 @@ enum PrefixExpansion {
     /// (lowercase letters and digits stay as they are), other scripts not always.
     static func pattern(_ term: SearchText.Term, _ capabilities: Capabilities, _ db: Database) throws -> Pattern {
         let word = try indexedForm(of: term, db)
+        if word != term.word {
+            // Both forms: "Straße" finds "straße" as the index holds it, and "strasse" written with "ss".
+            let suffix = term.isPrefix ? " *" : ""
+            return Pattern(text: "(" + quoted(word) + suffix + " OR " + quoted(term.word) + suffix + ")")
+        }
         guard term.isPrefix else { return Pattern(text: quoted(word)) }
         let native = Pattern(text: quoted(word) + " *")
         // FTS5 counts a prefix's length in characters.
         if capabilities.hasPrefixIndex, Schema.indexedPrefixLengths.contains(word.unicodeScalars.count) {
             return native
         }
-        guard capabilities.hasWordTable, word == term.word, word.utf8.allSatisfy({ $0 < 0x80 }) else { return native }
+        guard capabilities.hasWordTable, word.utf8.allSatisfy({ $0 < 0x80 }) else { return native }
         let words = try SearchWords.words(withPrefix: term.word, limit: maximumWords + 1, db)
         guard !words.isEmpty else { return native }
         guard words.count <= maximumWords else { return Pattern(text: native.text, isBroad: true) }
@@ -78,8 +83,9 @@ enum PrefixExpansion {
 
     /// The term's word as the index holds it. `SearchText` folds words with full case folding ("Straße" becomes
     /// "strasse", "ﬁne" "fine"), FTS5's tokenizer with simple folding (it keeps "straße", "ﬁne"): a query word that
-    /// is not ASCII is folded by the index's own tokenizer, so that every word finds the messages it is in. ASCII
-    /// words fold alike in both.
+    /// is not ASCII is folded by the index's own tokenizer, so that every word finds the messages it is in (and
+    /// ``pattern(_:_:_:)`` asks for both forms when they differ). ASCII words fold alike in both. An ASCII query
+    /// word ("strasse") does not find the other spelling ("Straße") here, as it does in the in-memory store.
     static func indexedForm(of term: SearchText.Term, _ db: Database) throws -> String {
         // "Straße" folds to ASCII here: it is the written word that tells.
         guard !term.written.isEmpty, !term.written.utf8.allSatisfy({ $0 < 0x80 }) else { return term.word }

@@ -38,7 +38,11 @@ public struct SearchText: Sendable {
             let written = Self.unfoldedWords(in: String(piece))
             for (index, word) in written.enumerated() {
                 let term = Term(word: Self.fold(word), isPrefix: isPrefix && index == written.count - 1, written: word)
-                if !terms.contains(where: { $0.word == term.word && $0.isPrefix == term.isPrefix }) {
+                if let same = terms.firstIndex(where: { $0.word == term.word && $0.isPrefix == term.isPrefix }) {
+                    // One term per folded word; a spelling that is not ASCII ("Straße" after "strasse") tells more
+                    // (an engine that folds it otherwise looks for both).
+                    if terms[same].written.utf8.allSatisfy({ $0 < 0x80 }) { terms[same].written = term.written }
+                } else {
                     terms.append(term)
                 }
             }

@@ -41,6 +41,14 @@ extension ChatStoreConformance {
                     try checkEqual(try await bodies(store, word, alice), ["at \(word) today"], "a search for \(word)")
                 }
                 try checkEqual(try await bodies(store, "straß*", alice), ["at Straße today"], "a search for straß*")
+                // The word as written, and as folded ("strasse"): both spellings are found, in either query order.
+                try await fixture.send("STRASSE closed", from: alice, to: chat)
+                for query in ["Straße", "Straße strasse", "strasse Straße"] {
+                    try checkEqual(
+                        Set(try await bodies(store, query, alice)), ["at Straße today", "STRASSE closed"],
+                        "a search for \(query)"
+                    )
+                }
             },
             Case("search", "a query word ending with * matches words it begins") { store in
                 let (fixture, alice, chat) = try await StoreFixture.conversationWithMessages(store, count: 0)
