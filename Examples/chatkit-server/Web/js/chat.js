@@ -83,6 +83,9 @@ export class ChatApp {
     }
 
     stop() {
+        // Nothing renders any more: an answer that arrives after this (a send failed by the stop) must not draw
+        // this login's conversations back onto the page.
+        this.stopped = true;
         this.listeners.abort();
         this.connection.stop();
         for (const conversation of this.conversations.values()) {
@@ -117,6 +120,9 @@ export class ChatApp {
         $("load-older").hidden = true;
         $("my-name").textContent = "";
         $("my-username").textContent = "";
+        $("announcer").textContent = "";
+        for (const id of ["direct-username", "group-title", "group-members"]) $(id).value = "";
+        for (const id of ["direct-error", "group-error"]) $(id).textContent = "";
         if (location.hash) history.replaceState(null, "", location.pathname + location.search);
     }
 
@@ -774,13 +780,14 @@ export class ChatApp {
     // MARK: Rendering
 
     render() {
-        if (this.renderQueued) return;
+        if (this.renderQueued || this.stopped) return;
         this.renderQueued = true;
         queueMicrotask(() => this.#renderNow());
     }
 
     #renderNow() {
         this.renderQueued = false;
+        if (this.stopped) return;
         this.#renderList();
         this.#renderConversation();
     }
@@ -870,6 +877,7 @@ export class ChatApp {
         const title = $("conversation-title");
         const presence = $("conversation-presence");
         if (!state) {
+            if (!this.openID) $("messages").replaceChildren();
             title.textContent = this.openID ? "Loading…" : "Pick a conversation";
             presence.hidden = true;
             $("typing-indicator").textContent = "";
