@@ -81,15 +81,9 @@ struct RevocationTests {
         let store = InMemoryChatStore()
         let holding = HandshakeHoldingStore(store)
         let transport = InProcessTransport()
-        var configuration = AuthService.Configuration()
-        configuration.bcryptCost = 4
-        let auth = AuthService(
-            store: store, secret: Array(repeating: UInt8(3), count: 32), configuration: configuration
-        )
+        let auth = Self.auth(store)
         let server = ChatServer(store: holding, transports: [transport], authenticators: [auth.authenticator])
-        auth.whenSessionsRevoked { revocation in
-            server.closeSessions(of: revocation.userID, sessionID: revocation.sessionID?.rawValue)
-        }
+        Self.closeRevokedSessions(auth, server)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await server.run() }
             defer {
@@ -145,16 +139,10 @@ struct RevocationTests {
     /// instead of waiting for events.
     @Test func aLongPollStillStartingWhenItsLoginIsRevokedIsRefused() async throws {
         let store = InMemoryChatStore()
-        var configuration = AuthService.Configuration()
-        configuration.bcryptCost = 4
-        let auth = AuthService(
-            store: store, secret: Array(repeating: UInt8(3), count: 32), configuration: configuration
-        )
+        let auth = Self.auth(store)
         let holding = HoldingAuthenticator(auth.authenticator)
         let server = ChatServer(store: store, transports: [], authenticators: [holding])
-        auth.whenSessionsRevoked { revocation in
-            server.closeSessions(of: revocation.userID, sessionID: revocation.sessionID?.rawValue)
-        }
+        Self.closeRevokedSessions(auth, server)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await server.run() }
             defer {
@@ -177,6 +165,20 @@ struct RevocationTests {
                 try result.get()
             }
             if case .failure(let error as ChatError) = result { #expect(error.code == .unauthenticated) }
+        }
+    }
+
+    /// Accounts on `store`, bcrypt at its lowest cost.
+    static func auth(_ store: InMemoryChatStore) -> AuthService {
+        var configuration = AuthService.Configuration()
+        configuration.bcryptCost = 4
+        return AuthService(store: store, secret: Array(repeating: UInt8(3), count: 32), configuration: configuration)
+    }
+
+    /// Closes the server's connections of every login session `auth` revokes.
+    static func closeRevokedSessions(_ auth: AuthService, _ server: ChatServer) {
+        auth.whenSessionsRevoked { revocation in
+            server.closeSessions(of: revocation.userID, sessionID: revocation.sessionID?.rawValue)
         }
     }
 }

@@ -58,19 +58,7 @@ public struct SearchText: Sendable {
 
     /// The folded words of a text.
     public static func words(in text: String) -> [String] {
-        if let words = asciiWords(in: text) { return words }
-        var words: [String] = []
-        var current = ""
-        for character in text {
-            if character.isLetter || character.isNumber {
-                current.append(character)
-            } else if !current.isEmpty {
-                words.append(fold(current))
-                current = ""
-            }
-        }
-        if !current.isEmpty { words.append(fold(current)) }
-        return words
+        asciiWords(in: text) ?? unfoldedWords(in: text).map(fold)
     }
 
     /// The text with each matching word wrapped in `[` and `]`, cut to about `maxWords` words around the first
