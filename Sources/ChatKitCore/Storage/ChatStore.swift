@@ -28,7 +28,7 @@
 /// Implementations must be safe to call from many tasks at once. Backend failures are thrown as
 /// ``ChatError`` `.storageFailure` with the backend's error as ``ChatError/underlying``.
 ///
-/// ChatKit ships ``InMemoryChatStore``; `ChatKitSQLite` and `ChatKitPostgres` add durable stores.
+/// ChatKit ships ``InMemoryChatStore``; `ChatKitSQLite` adds a durable one, `SQLiteChatStore`.
 public protocol ChatStore: UserStore, ContactStore, ConversationStore, MessageStore, MarkerStore, SyncStore,
     SearchStore, SessionStore
 {}
