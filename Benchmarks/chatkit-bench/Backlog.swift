@@ -83,7 +83,7 @@ struct Backlog: AsyncParsableCommand, Sendable {
             report.add("connect + sync time", seconds * 1000, "ms")
             report.add("catch-up msgs/s", Double(messages) / seconds, "msg/s")
         } else {
-            report.notes.append("not synced within \(timeout) s")
+            report.problems.append("not synced within \(timeout) s")
         }
         report.add("connect (to welcome)", Double(connectedAt - start) / 1e6, "ms")
         report.add("sending the backlog (acked)", Double(messages) / sendSeconds, "msg/s")

@@ -175,6 +175,14 @@ struct Fanout: AsyncParsableCommand, Sendable {
         let start = monotonicNanoseconds()
         let deadline = start + UInt64(seconds * 1e9)
         var slots = receipts.arrivals.completions.makeAsyncIterator()
+        // A broadcast that never reaches every member never frees its slot: at the deadline the wait for a slot
+        // ends anyway, and the drain below counts what is missing as lost.
+        let stopper = Task {
+            let now = monotonicNanoseconds()
+            if deadline > now { try? await Task.sleep(nanoseconds: deadline - now) }
+            receipts.arrivals.completed.finish()
+        }
+        defer { stopper.cancel() }
         var sent = 0
         while sent < messages, monotonicNanoseconds() < deadline {
             guard await slots.next() != nil else { break }

@@ -34,9 +34,11 @@ struct ScenarioReport: Sendable, Codable {
     var lastError: String?
     var usage: ResourceUsage?
     var notes: [String] = []
+    /// What kept the scenario from completing (a client that never synced, say): the run fails, as for a loss.
+    var problems: [String] = []
 
-    /// Whether every message arrived exactly once.
-    var isClean: Bool { delivery.lost == 0 && delivery.duplicates == 0 }
+    /// Whether every message arrived exactly once and the scenario completed.
+    var isClean: Bool { delivery.lost == 0 && delivery.duplicates == 0 && problems.isEmpty }
 
     mutating func add(_ name: String, _ value: Double, _ unit: String) {
         figures.append(Figure(name: name, value: value, unit: unit))
@@ -83,7 +85,12 @@ struct ScenarioReport: Sendable, Codable {
         if let lastError { lines.append("  last error frame: \(lastError)") }
         if let usage { lines.append("  " + usage.summary) }
         for note in notes { lines.append("  note: " + note) }
-        lines.append(isClean ? "  OK: no message lost or duplicated" : "  FAIL: messages lost or duplicated")
+        for problem in problems { lines.append("  PROBLEM: " + problem) }
+        lines.append(
+            isClean
+                ? "  OK: no message lost or duplicated"
+                : problems.isEmpty ? "  FAIL: messages lost or duplicated" : "  FAIL: the scenario did not complete"
+        )
         return lines.joined(separator: "\n")
     }
 }

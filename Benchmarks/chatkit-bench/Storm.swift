@@ -94,7 +94,7 @@ struct Storm: AsyncParsableCommand, Sendable {
         if syncedCount == clients {
             report.add("time until all resynced", Double(lastSynced.value - start) / 1e6, "ms")
         } else {
-            report.notes.append("only \(syncedCount) of \(clients) clients resynced within \(timeout) s")
+            report.problems.append("only \(syncedCount) of \(clients) clients resynced within \(timeout) s")
         }
         report.add("time until all welcomed", Double(connectedAt - start) / 1e6, "ms")
         report.add("reconnects/s", Double(clients) / (Double(connectedAt - start) / 1e9), "conn/s")

@@ -94,7 +94,9 @@ struct TargetOptions: ParsableArguments, Sendable {
             for report in reports { print(report.text) }
         }
         if reports.contains(where: { !$0.isClean }) {
-            FileHandle.standardError.write(Data("chatkit-bench: messages were lost or duplicated\n".utf8))
+            FileHandle.standardError.write(
+                Data("chatkit-bench: messages were lost or duplicated, or a scenario did not complete\n".utf8)
+            )
             throw ExitCode(1)
         }
     }
