@@ -20,6 +20,8 @@ final class MessageStreams: Sendable {
     let latency = LatencyRecorder()
     let delivered = Atomic<Int>(0)
     let lastDelivery = Atomic<UInt64>(0)
+    /// Open-loop: the most a send went out after its scheduled time, in ns (the sender falling behind).
+    let largestSendLag = Atomic<UInt64>(0)
     private let sent: [Counter]
 
     private final class Counter: Sendable {
@@ -72,19 +74,19 @@ final class MessageStreams: Sendable {
         let start = monotonicNanoseconds() + (interval > 0 ? UInt64.random(in: 0..<interval) : 0)
         var number = 0
         while number < limit {
-            var now = monotonicNanoseconds()
-            guard now < deadline else { break }
+            let now = monotonicNanoseconds()
             var stamp = now
             if interval > 0 {
+                // Every message due before the deadline is sent, also when the sender has fallen behind (those are
+                // the ones with the worst latency); how far behind it fell is reported.
                 let due = start + UInt64(number) * interval
-                if due > now {
-                    try await Task.sleep(nanoseconds: due - now)
-                    now = monotonicNanoseconds()
-                    guard now < deadline else { break }
-                }
+                guard due < deadline else { break }
+                if due > now { try await Task.sleep(nanoseconds: due - now) }
+                let sending = monotonicNanoseconds()
+                if sending > due { largestSendLag.max(sending - due, ordering: .relaxed) }
                 stamp = due
             } else {
-                guard await window.next() != nil else { break }
+                guard now < deadline, await window.next() != nil else { break }
                 stamp = monotonicNanoseconds()
             }
             number += 1

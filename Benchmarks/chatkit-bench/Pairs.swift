@@ -141,6 +141,15 @@ struct Pairs: AsyncParsableCommand, Sendable {
         report.add("delivered msgs/s", Double(delivered) / (Double(end - start) / 1e9), "msg/s")
         report.latency = streams.latency.summary
         report.latencyMeaning = rate > 0 ? "send-to-receive (from scheduled send)" : "send-to-receive"
+        if rate > 0 {
+            let lag = Double(streams.largestSendLag.load(ordering: .relaxed)) / 1e6
+            report.notes.append(
+                String(
+                    format: "open-loop: %d messages sent as scheduled; the sender was at most %.2f ms late",
+                    streams.totalSent, lag
+                )
+            )
+        }
         report.delivery = streams.tally()
         report.usage = usage
         return report
