@@ -35,8 +35,9 @@ struct SampleTraffic {
         return SampleConversation(id: conversation.id, sender: alice.id)
     }
 
-    /// Appends `count` messages, one at a time, to a SQLite store on a new file, removed afterwards.
-    static func appendToNewSQLiteFile(_ count: Int, body: String) async throws {
+    /// Appends `count` messages, one at a time, to a SQLite store on a new file, removed afterwards, and returns
+    /// how long the appends took (opening the file, creating the schema and closing the store are not counted).
+    static func appendToNewSQLiteFile(_ count: Int, body: String) async throws -> Duration {
         let path = NSTemporaryDirectory() + "chatkit-microbench-\(UUID().uuidString).sqlite"
         defer {
             for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
@@ -44,9 +45,11 @@ struct SampleTraffic {
         let store = try SQLiteChatStore(path: path)
         defer { try? store.close() }
         let conversation = try await conversation(in: store)
+        let start = ContinuousClock.now
         for index in 0..<count {
             _ = try await store.append(conversation.message(index, body: body))
         }
+        return ContinuousClock.now - start
     }
 }
 

@@ -67,17 +67,19 @@ say("event frame: \(eventText.utf8.count) bytes; send request: \(sendText.utf8.c
 
 let appendOperations = 20_000 / scale
 results.append(
-    try await measure("append: in-memory, 1 writer", operations: appendOperations, runs: 3) {
+    try await measurePhase("append: in-memory, 1 writer", operations: appendOperations, runs: 3) {
         let store = InMemoryChatStore()
         let conversation = try await SampleTraffic.conversation(in: store)
+        let start = ContinuousClock.now
         for index in 0..<appendOperations {
             _ = try await store.append(conversation.message(index, body: sample.body))
         }
+        return ContinuousClock.now - start
     }
 )
 let sqliteOperations = 2_000 / scale
 results.append(
-    try await measure("append: SQLite file, 1 writer", operations: sqliteOperations, runs: 3) {
+    try await measurePhase("append: SQLite file, 1 writer", operations: sqliteOperations, runs: 3) {
         try await SampleTraffic.appendToNewSQLiteFile(sqliteOperations, body: sample.body)
     }
 )
