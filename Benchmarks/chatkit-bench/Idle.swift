@@ -59,8 +59,10 @@ struct Idle: AsyncParsableCommand, Sendable {
     /// The idle scenario over the raw relay: the same connections, each registered as a group member, with no
     /// `hello`, token or session.
     func runRaw(_ relay: RawTarget) async throws -> ScenarioReport {
-        try await hold(label: relay.label, serverPID: relay.serverPID, parameters: ["ports": "1"]) { _ in
-            let socket = try await WireSocket.open(url: relay.url("group=idle&role=member"), firstFrame: nil) { _ in }
+        try await hold(label: relay.label, serverPID: relay.serverPID, parameters: ["ports": "1"]) { _, onClose in
+            let socket = try await WireSocket.open(
+                url: relay.url("group=idle&role=member"), firstFrame: nil, onText: { _ in }, onClose: onClose
+            )
             return ({ 0 }, { await socket.close() })
         }
     }
@@ -68,29 +70,39 @@ struct Idle: AsyncParsableCommand, Sendable {
     func runChatKit(_ server: ChatKitTarget) async throws -> ScenarioReport {
         let tokens = try await server.makeUsers(min(users, connections), prefix: "i").map(\.accessToken)
         let parameters = ["users": "\(tokens.count)", "ports": "\(server.webSocketURLs.count)"]
-        return try await hold(label: server.label, serverPID: server.serverPID, parameters: parameters) { index in
-            let session = try await ChatConnection.open(url: server.url(index), token: tokens[index % tokens.count])
+        return try await hold(label: server.label, serverPID: server.serverPID, parameters: parameters) {
+            index, onClose in
+            let session = try await ChatConnection.open(
+                url: server.url(index), token: tokens[index % tokens.count], onClose: onClose
+            )
             return ({ session.unansweredErrors }, { await session.close() })
         }
     }
 
-    /// Opens the connections (`concurrency` at a time), holds them, measures, and closes them. `open` returns a
-    /// connection's count of unanswered error frames and how to close it.
+    /// Opens the connections (`concurrency` at a time), holds them, measures, and closes them. `open` opens
+    /// connection `index`, calling `onClose` once it closes, and returns its count of unanswered error frames and how
+    /// to close it. A connection the server closed during the hold makes the run fail: the RSS per connection would
+    /// then be understated.
     private func hold(
         label: String,
         serverPID: Int32,
         parameters: [String: String],
-        open: @escaping @Sendable (Int) async throws -> (errors: @Sendable () -> Int, close: @Sendable () async -> Void)
+        open: @escaping @Sendable (_ index: Int, _ onClose: @escaping @Sendable () -> Void) async throws
+            -> (errors: @Sendable () -> Int, close: @Sendable () async -> Void)
     ) async throws -> ScenarioReport {
+        let closedEarly = SharedCounter()
         try await Task.sleep(for: .milliseconds(500))
         let rssBefore = ProcessStats.residentKiB(of: serverPID)
         let meter = ResourceMeter(serverPID: serverPID)
         let start = monotonicNanoseconds()
-        let opened = try await concurrentMap(connections, limit: concurrency) { try await open($0) }
+        let opened = try await concurrentMap(connections, limit: concurrency) { index in
+            try await open(index) { closedEarly.add() }
+        }
         let connectSeconds = Double(monotonicNanoseconds() - start) / 1e9
         let connectUsage = meter.finish()
         try await Task.sleep(for: .seconds(max(hold, 0.5)))
         let rssAfter = ProcessStats.residentKiB(of: serverPID)
+        let closedDuringHold = closedEarly.value
 
         var report = ScenarioReport(
             scenario: "idle", target: label,
@@ -107,6 +119,9 @@ struct Idle: AsyncParsableCommand, Sendable {
                         + "run reuses memory the first freed; compare servers in their own processes (serve [--raw])"
                 )
             }
+        }
+        if closedDuringHold > 0 {
+            report.problems.append("\(closedDuringHold) of \(connections) connections closed before the end of the hold")
         }
         report.errors = opened.reduce(0) { $0 + $1.errors() }
         report.usage = connectUsage
