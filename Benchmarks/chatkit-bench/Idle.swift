@@ -121,7 +121,9 @@ struct Idle: AsyncParsableCommand, Sendable {
             }
         }
         if closedDuringHold > 0 {
-            report.problems.append("\(closedDuringHold) of \(connections) connections closed before the end of the hold")
+            report.problems.append(
+                "\(closedDuringHold) of \(connections) connections closed before the end of the hold"
+            )
         }
         report.errors = opened.reduce(0) { $0 + $1.errors() }
         report.usage = connectUsage
