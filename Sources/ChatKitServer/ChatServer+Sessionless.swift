@@ -38,6 +38,11 @@ extension ChatServer {
         }
     }
 
+    /// The refusal of a long poll whose login session is revoked.
+    private static let revokedLongPoll = ChatError(
+        .unauthenticated, "The login session was revoked (logout or password change)."
+    )
+
     /// Returns the user's stored events after `cursor`, waiting up to `timeout` for one when there are none yet:
     /// a long poll, for clients that cannot hold a WebSocket.
     ///
@@ -60,8 +65,7 @@ extension ChatServer {
     ) async throws -> SyncPage {
         // From before the token is checked until the poll is registered: a revocation meanwhile refuses it.
         let admission = registry.beginAdmission()
-        var isAdmitted = false
-        defer { if !isAdmitted { registry.endAdmission(admission) } }
+        defer { registry.endAdmission(admission) }
         do {
             let authenticated = try await authenticate(token)
             let user = authenticated.userID
@@ -74,13 +78,12 @@ extension ChatServer {
             // Listen before reading, so that nothing stored between the read and the wait is missed.
             let outbox = Outbox(capacity: configuration.limits.outboundQueueCapacity, floor: cursor)
             let connectionID = registry.makeConnectionID()
-            isAdmitted = true
             guard
                 registry.add(
                     user, connection: connectionID, outbox: outbox, sessionID: authenticated.sessionID,
                     isLongPoll: true, admission: admission
                 )
-            else { throw ChatError(.unauthenticated, "The login session was revoked (logout or password change).") }
+            else { throw Self.revokedLongPoll }
             defer { registry.remove(user, connection: connectionID) }
             // A poll that arrives during a graceful shutdown answers at once.
             if isShuttingDown { outbox.close() }
@@ -90,7 +93,7 @@ extension ChatServer {
                 page = try await store.events(for: user, after: cursor, limit: pageSize)
             }
             if outbox.ending == .revoked {
-                throw ChatError(.unauthenticated, "The login session was revoked (logout or password change).")
+                throw Self.revokedLongPoll
             }
             return page.forClients
         } catch {

@@ -31,8 +31,14 @@ final class ConnectionRegistry: Sendable {
     /// session revoked meanwhile finds no connection to close, so
     /// ``add(_:connection:outbox:sessionID:isLongPoll:admission:)`` checks the revocations made since
     /// ``beginAdmission()``.
-    struct Admission: Sendable {
+    final class Admission: Sendable {
         fileprivate let generation: UInt64
+        /// Set once the admission ended: ending it again does nothing.
+        fileprivate let isEnded = Atomic<Bool>(false)
+
+        fileprivate init(generation: UInt64) {
+            self.generation = generation
+        }
     }
 
     /// The revocations that connections still being admitted must check.
@@ -45,6 +51,7 @@ final class ConnectionRegistry: Sendable {
         var recent: [(generation: UInt64, user: UserID, sessionID: String?)] = []
 
         mutating func end(_ admission: Admission) {
+            guard !admission.isEnded.exchange(true, ordering: .relaxed) else { return }
             let left = (admitting[admission.generation] ?? 1) - 1
             admitting[admission.generation] = left > 0 ? left : nil
             guard let oldest = admitting.keys.min() else {
@@ -87,8 +94,10 @@ final class ConnectionRegistry: Sendable {
         nextConnectionID.wrappingAdd(1, ordering: .relaxed).newValue
     }
 
-    /// Begins admitting a connection: call it before checking its token, then end it with
-    /// ``add(_:connection:outbox:sessionID:isLongPoll:admission:)`` or ``endAdmission(_:)``.
+    /// Begins admitting a connection: call it before checking its token. Registering the connection
+    /// (``add(_:connection:outbox:sessionID:isLongPoll:admission:)``) ends the admission; ``endAdmission(_:)`` ends
+    /// one that registers nothing (a refused token, a failed handshake), and does nothing after `add`, so a caller
+    /// may defer it.
     func beginAdmission() -> Admission {
         revocations.withLock { revocations in
             let admission = Admission(generation: revocations.generation)
@@ -97,7 +106,7 @@ final class ConnectionRegistry: Sendable {
         }
     }
 
-    /// Ends an admission that registers no connection (its token was refused, the handshake failed).
+    /// Ends an admission, unless it has ended (its connection was registered).
     func endAdmission(_ admission: Admission) {
         revocations.withLock { $0.end(admission) }
     }

@@ -129,8 +129,7 @@ struct Session: Sendable {
         var registered: Opened?
         // From before the token is checked until the connection is registered: a revocation meanwhile refuses it.
         let admission = server.registry.beginAdmission()
-        var isAdmitted = false
-        defer { if !isAdmitted { server.registry.endAdmission(admission) } }
+        defer { server.registry.endAdmission(admission) }
         do {
             let authenticated = try await server.authenticate(hello.token)
             let user = authenticated.userID
@@ -143,13 +142,12 @@ struct Session: Sendable {
                 onEnded: closeWhenEnded
             )
             // Register before catching up, so no live event falls between catch-up and live delivery.
-            isAdmitted = true
             guard
                 server.registry.add(
                     user, connection: connectionID, outbox: outbox, sessionID: authenticated.sessionID,
                     admission: admission
                 )
-            else { throw ChatError(.unauthenticated, "The login session was revoked; log in again.") }
+            else { throw Self.revokedLogin }
             registered = (user, outbox)
             let cameOnline = server.presence.connected(user)
             // The same users see this user's presence and are shown to them: read the audience once.
@@ -247,6 +245,9 @@ struct Session: Sendable {
         return .other(frame)
     }
 
+    /// The refusal of a request, or of a session still opening, once its login session is revoked.
+    static let revokedLogin = ChatError(.unauthenticated, "The login session was revoked; log in again.")
+
     /// Serves a request other than `send` and queues its answer. The caller makes sure the sends read before it
     /// were answered first.
     ///
@@ -254,8 +255,7 @@ struct Session: Sendable {
     /// were being stored, say) is refused, not served, as ``appendSends(from:user:outbox:)`` refuses sends.
     func perform(_ frame: ClientFrame, user: UserID, outbox: Outbox) async {
         if case .revoked = outbox.ending {
-            let revoked = ChatError(.unauthenticated, "The login session was revoked; log in again.")
-            enqueue(.error(ErrorFrame(id: frame.id, error: server.answerable(revoked))), to: outbox)
+            enqueue(.error(ErrorFrame(id: frame.id, error: server.answerable(Self.revokedLogin))), to: outbox)
             return
         }
         do {
@@ -299,8 +299,9 @@ struct Session: Sendable {
     func appendSends(from sends: SendPipeline, user: UserID, outbox: Outbox) async {
         while let batch = sends.next() {
             if case .revoked = outbox.ending {
-                let revoked = ChatError(.unauthenticated, "The login session was revoked; log in again.")
-                for send in batch { enqueue(.error(ErrorFrame(id: send.id, error: server.answerable(revoked))), to: outbox) }
+                for send in batch {
+                    enqueue(.error(ErrorFrame(id: send.id, error: server.answerable(Self.revokedLogin))), to: outbox)
+                }
                 continue
             }
             let outcomes = await server.performSends(batch.map(\.request), for: user)

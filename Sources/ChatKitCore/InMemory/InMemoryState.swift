@@ -87,8 +87,8 @@ struct InMemoryState {
 
         func hash(into hasher: inout Hasher) {
             hasher.combine(sender)
-            var bytes = clientMessageID.rawValue
-            bytes.withUTF8 { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
+            var id = clientMessageID.rawValue
+            id.withUTF8 { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
         }
 
         /// Whether two client message IDs have the same UTF-8 bytes.

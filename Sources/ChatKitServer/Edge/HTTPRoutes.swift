@@ -145,16 +145,8 @@ public struct HTTPRoutes: Sendable {
         self.metrics = metrics
         self.configuration = configuration
         self.logger = logger
-        precondition(configuration.signUpInterval > .zero, "The sign-up interval must be positive")
-        self.signUpLimiter = KeyedRateLimiter(
-            ratePerSecond: 1 / (configuration.signUpInterval / .seconds(1)),
-            burst: Double(configuration.signUpBurst)
-        )
-        precondition(configuration.logInInterval > .zero, "The login interval must be positive")
-        self.logInLimiter = KeyedRateLimiter(
-            ratePerSecond: 1 / (configuration.logInInterval / .seconds(1)),
-            burst: Double(configuration.logInBurst)
-        )
+        self.signUpLimiter = Self.addressLimiter(configuration.signUpBurst, configuration.signUpInterval, "sign-up")
+        self.logInLimiter = Self.addressLimiter(configuration.logInBurst, configuration.logInInterval, "login")
         self.clock = ServerClock(ContinuousClock())
         if let auth {
             // A logout over these routes must end the session's open connections too (HTTP.md promises it).
@@ -295,6 +287,12 @@ public struct HTTPRoutes: Sendable {
         } catch {
             throw ChatError(.invalidArgument, "The body is not a JSON object.")
         }
+    }
+
+    /// A limit per client address: `burst` requests at once, then one each `interval` (positive).
+    private static func addressLimiter(_ burst: Int, _ interval: Duration, _ what: String) -> KeyedRateLimiter<String> {
+        precondition(interval > .zero, "The \(what) interval must be positive")
+        return KeyedRateLimiter(ratePerSecond: 1 / (interval / .seconds(1)), burst: Double(burst))
     }
 
     /// Takes one request from `limiter`'s bucket for the client's address, or throws `.limitExceeded` with the time
