@@ -24,9 +24,32 @@ public enum TextRules {
     /// - Parameter what: What the text is, for the error message ("A message body").
     /// - Throws: `.invalidArgument` if it contains U+0000 (NUL).
     public static func checkStorable(_ text: String, _ what: String) throws {
-        if text.utf8.contains(0) {
+        if containsNUL(text) {
             throw ChatError(.invalidArgument, "\(what) must not contain the character U+0000 (NUL).")
         }
+    }
+
+    /// Whether `text` holds U+0000: its UTF-8 bytes looked at eight at a time (every message body and client
+    /// message ID is checked, and a byte at a time was a visible part of an in-memory append).
+    static func containsNUL(_ text: String) -> Bool {
+        let found = text.utf8.withContiguousStorageIfAvailable { bytes -> Bool in
+            guard let base = bytes.baseAddress else { return false }
+            let ones: UInt64 = 0x0101_0101_0101_0101
+            let highBits: UInt64 = 0x8080_8080_8080_8080
+            var index = 0
+            while index + 8 <= bytes.count {
+                let word = UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self)
+                // Non-zero exactly when one of the eight bytes is zero.
+                if (word &- ones) & ~word & highBits != 0 { return true }
+                index += 8
+            }
+            while index < bytes.count {
+                if bytes[index] == 0 { return true }
+                index += 1
+            }
+            return false
+        }
+        return found ?? text.utf8.contains(0)
     }
 
     /// Checks the text of a new user: username, display name and status text.

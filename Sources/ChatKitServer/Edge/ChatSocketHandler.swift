@@ -195,7 +195,14 @@ final class ChatSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
             guard fragments == nil else {
                 return fail(code: .protocolError, "A new message began before the last one ended.")
             }
-            if frame.fin {
+            if frame.fin, frame.opcode == .text, let maskKey = frame.maskKey {
+                // The common case, a whole text message in one frame: unmasked straight into its text.
+                guard checkMessageSize(frame.data.readableBytes), !isCloseSent, session != nil else { return }
+                guard let text = MaskedText.string(frame.data, maskKey: maskKey) else {
+                    return fail(code: .dataInconsistentWithMessage, "A text message must be UTF-8.")
+                }
+                deliver(text)
+            } else if frame.fin {
                 deliver(frame.unmaskedData, isText: frame.opcode == .text)
             } else {
                 fragments = frame.unmaskedData
@@ -251,7 +258,7 @@ final class ChatSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// Hands a whole message to the session. A text message must be UTF-8 (RFC 6455 8.1); a binary one is read
     /// as UTF-8 text, invalid bytes replaced, so that it fails to decode and is answered in-band.
     private func deliver(_ buffer: ByteBuffer, isText: Bool) {
-        guard checkMessageSize(buffer.readableBytes), !isCloseSent, let session else { return }
+        guard checkMessageSize(buffer.readableBytes), !isCloseSent, session != nil else { return }
         let text: String
         if isText {
             guard let valid = String(validating: buffer.readableBytesView, as: UTF8.self) else {
@@ -261,6 +268,12 @@ final class ChatSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
         } else {
             text = String(buffer: buffer)
         }
+        deliver(text)
+    }
+
+    /// Hands a whole text message to the session; stops reading while the session has too many waiting.
+    private func deliver(_ text: String) {
+        guard !isCloseSent, let session else { return }
         if !session.received(text) {
             isReadingPaused = true
             wasPausedSinceLastPing = true
