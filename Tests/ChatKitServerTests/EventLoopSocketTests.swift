@@ -67,6 +67,36 @@ struct EventLoopSocketTests {
         }
     }
 
+    @Test func pingsFromAPeerThatDoesNotReadLeaveOnlyTheLatestPongWaiting() async throws {
+        // Every ping used to be answered with a write, writable socket or not: a peer sending pings and reading
+        // nothing made the server keep a pong per ping in memory. Now only the latest one waits.
+        try await LiveServer.run { live in
+            let tokens = try await live.signUp("alice")
+            let hello = try hello(tokens.accessToken)
+            let port = live.port
+            let pingCount = 60_000
+            let pongs = try await withTimeout("the last ping's pong") {
+                try await onDedicatedThread { () throws -> (answered: Int, sawLast: Bool) in
+                    let peer = try RawWebSocketPeer(port: port, receiveBufferSize: 4096)
+                    _ = try peer.upgrade()
+                    try peer.write(opcode: RawWebSocketPeer.text, hello)
+                    // 125-byte payloads: 7.6 MB of pongs, far more than the socket buffers hold unread.
+                    let ping = RawWebSocketPeer.frame(opcode: RawWebSocketPeer.ping, [UInt8](repeating: 0x70, count: 125))
+                    for _ in 0..<pingCount { try peer.write(frame: ping) }
+                    try peer.write(opcode: RawWebSocketPeer.ping, Array("last".utf8))
+                    var answered = 0
+                    while let pong = try peer.readFrame(opcode: RawWebSocketPeer.pong) {
+                        answered += 1
+                        if pong.payload == Array("last".utf8) { return (answered, true) }
+                    }
+                    return (answered, false)
+                }
+            }
+            #expect(pongs.sawLast, "the latest ping was never answered")
+            #expect(pongs.answered < pingCount / 2, "\(pongs.answered) pongs for \(pingCount + 1) pings")
+        }
+    }
+
     @Test func aFragmentedMessageIsReassembled() async throws {
         try await LiveServer.run { live in
             let tokens = try await live.signUp("alice")

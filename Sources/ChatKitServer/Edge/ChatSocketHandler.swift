@@ -80,6 +80,8 @@ final class ChatSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var isReadingPaused = false
     private var hasPendingRead = false
     private var isFlushScheduled = false
+    /// The payload of the latest ping not answered yet, kept while the socket is not writable.
+    private var pendingPong: ByteBuffer?
     /// A close frame was sent: nothing more is written.
     private var isCloseSent = false
     private var isClosed = false
@@ -154,6 +156,7 @@ final class ChatSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
         closeTimeout?.cancel()
         closeTimeout = nil
         fragments = nil
+        pendingPong = nil
         // The session (and the outbox, through the session's writer) hold this handler until the session
         // finishes; let go of both here, or neither would ever be freed.
         session?.inboundEnded()
@@ -220,9 +223,11 @@ final class ChatSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
             if frame.fin { deliver(buffer, isText: fragmentsAreText) } else { fragments = buffer }
         case .ping:
             guard !isCloseSent else { return }
-            let pong = WebSocketFrame(fin: true, opcode: .pong, data: frame.unmaskedData)
-            context.write(wrapOutboundOut(pong), promise: nil)
-            scheduleFlush(context: context)
+            // A peer may be answered for the latest of several pings only (RFC 6455 5.5.3). While the peer does not
+            // read (the socket is not writable), only the latest one waits for its answer: a flood of pings from a
+            // peer that reads nothing must not pile up pongs in memory.
+            pendingPong = frame.unmaskedData
+            if context.channel.isWritable { writePendingPong(context: context) }
         case .pong:
             break
         case .connectionClose:
@@ -322,7 +327,10 @@ final class ChatSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
         flags.isWritable.store(context.channel.isWritable, ordering: .relaxed)
-        if context.channel.isWritable { writeOutbox() }
+        if context.channel.isWritable {
+            writePendingPong(context: context)
+            writeOutbox()
+        }
         context.fireChannelWritabilityChanged()
     }
 
@@ -343,6 +351,14 @@ final class ChatSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
             wrote = true
         }
         if wrote { context.flush() }
+    }
+
+    /// Answers the latest ping not answered yet, if any.
+    private func writePendingPong(context: ChannelHandlerContext) {
+        guard let payload = pendingPong, !isCloseSent else { return }
+        pendingPong = nil
+        context.write(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .pong, data: payload)), promise: nil)
+        scheduleFlush(context: context)
     }
 
     private func write(_ text: String, context: ChannelHandlerContext, promise: EventLoopPromise<Void>? = nil) {
