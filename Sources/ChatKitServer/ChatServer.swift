@@ -87,7 +87,8 @@ public final class ChatServer: Sendable {
             registry: registry,
             codec: codec,
             batchSize: configuration.routingBatchSize,
-            logger: logger
+            logger: logger,
+            clock: self.clock
         )
         self.rateLimiter = RateLimiter(requestsPerSecond: configuration.limits.requestsPerSecond)
     }

@@ -25,11 +25,21 @@ final class EventRouter: Sendable {
     private let codec: WireCodec
     private let batchSize: Int
     private let logger: Logger
+    private let clock: ServerClock
     private let wakeUps: AsyncStream<Void>
     private let wakeUp: AsyncStream<Void>.Continuation
 
-    init(store: any ChatStore, registry: ConnectionRegistry, codec: WireCodec, batchSize: Int, logger: Logger) {
+    /// The first wait before reading the store again after it failed; each failure in a row doubles it, up to
+    /// ``longestRetryDelay``.
+    static let firstRetryDelay = Duration.milliseconds(100)
+    static let longestRetryDelay = Duration.seconds(5)
+
+    init(
+        store: any ChatStore, registry: ConnectionRegistry, codec: WireCodec, batchSize: Int, logger: Logger,
+        clock: ServerClock
+    ) {
         self.store = store
+        self.clock = clock
         self.registry = registry
         self.codec = codec
         self.batchSize = batchSize
@@ -46,8 +56,10 @@ final class EventRouter: Sendable {
     func run(from start: StreamPosition) async {
         var position = start
         var members = MembershipCache()
+        var retryDelay = Self.firstRetryDelay
         for await _ in wakeUps {
             var group: DeliveryGroup?
+            var failed = false
             do {
                 while true {
                     let events = try await store.allEvents(after: position, limit: batchSize)
@@ -60,11 +72,28 @@ final class EventRouter: Sendable {
                     if events.count < batchSize { break }
                 }
             } catch {
-                // The events stay in the store: the next nudge retries, and clients resync from their cursors.
-                logger.error("Routing stopped at a store error; will retry", metadata: ["chatkit.error": "\(error)"])
+                failed = true
+                logger.error(
+                    "Routing stopped at a store error; will retry",
+                    metadata: ["chatkit.error": "\(error)", "chatkit.retry_in": "\(retryDelay)"]
+                )
             }
             // Events routed before an error are delivered too: `position` is past them.
             deliver(&group)
+            if failed {
+                // The events stay in the store; read them again after a while, whether or not anything else is
+                // written meanwhile (nudges only come with writes: on a quiet server, waiting for one would hold
+                // the events back from the connected clients for as long as nobody writes).
+                do {
+                    try await clock.sleep(until: clock.now + retryDelay)
+                } catch {
+                    return
+                }
+                retryDelay = min(retryDelay * 2, Self.longestRetryDelay)
+                wakeUp.yield()
+            } else {
+                retryDelay = Self.firstRetryDelay
+            }
         }
     }
 
