@@ -185,6 +185,8 @@ actor ChatSession {
             say("! The server closed the session: \(goodbye.message)")
         case .synced:
             return
+        case .rewound:
+            say("! The server's history went back (a restored database): messages shown above may be gone.")
         }
     }
 }

@@ -103,16 +103,25 @@ extension ChatClient {
         }
         switch frame {
         case .welcome(let welcome):
-            let waiters = state.withLock { state in
+            let (waiters, rewound) = state.withLock { state in
                 state.welcome = welcome
                 state.lastFailure = nil
                 state.setConnectionState(.connected)
+                // The server's stream ends before this client's cursor (its database was restored, or lost its
+                // newest commits): go on from its position, or the events it stores next, at positions the
+                // cursor covers, would be taken for ones already seen.
+                var rewound = false
+                if let cursor = state.cursor, cursor > welcome.position {
+                    state.cursor = welcome.position
+                    rewound = true
+                }
                 if state.cursor == nil { state.cursor = welcome.position }
                 state.outboxSignal = outboxSignal
                 outboxSignal.yield()
                 defer { state.welcomeWaiters = [:] }
-                return state.welcomeWaiters.values
+                return (state.welcomeWaiters.values, rewound)
             }
+            if rewound { eventContinuation.yield(.rewound(welcome.position)) }
             for waiter in waiters { waiter.resume(returning: welcome) }
             return true
         case .result(let id, let result):

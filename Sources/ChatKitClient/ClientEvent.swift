@@ -23,6 +23,12 @@ public enum ClientEvent: Sendable, Hashable {
     case synced(StreamPosition)
     /// The server said why it is closing the connection.
     case goodbye(Goodbye)
+    /// The server's event stream ends before this client's cursor: its database was restored from a backup or lost
+    /// its newest commits (a power loss with SQLite's `synchronous = normal`). Events this client received after
+    /// the position may be gone from the server, and new ones will reuse their positions. The client goes on from
+    /// the server's position (catch-up follows, then ``synced(_:)``); reload what the app shows from the server
+    /// (conversations, history, markers) rather than trusting what it kept.
+    case rewound(StreamPosition)
 }
 
 /// Where a ``ChatClient``'s connection stands.

@@ -74,6 +74,10 @@ extension ChatServer {
             try MembershipRules.validateLimit(limit)
             let pageSize = min(limit, configuration.limits.maxPageSize)
             let deadline = ContinuousClock.now + min(max(timeout, .zero), Self.maxLongPollWait)
+            // A cursor past the store's last event (a restored database) would skip the events stored next at
+            // the positions it covers: poll from the store's position; the page's cursor, below the one sent,
+            // tells the client.
+            let cursor = min(cursor, try await store.latestPosition())
 
             // Listen before reading, so that nothing stored between the read and the wait is missed.
             let outbox = Outbox(capacity: configuration.limits.outboundQueueCapacity, floor: cursor)

@@ -137,9 +137,13 @@ struct Session: Sendable {
                 throw ChatError(.unauthenticated, "The token's user no longer exists.")
             }
             let position = try await server.store.latestPosition()
+            // A cursor past the store's last event (a database restored from a backup, or one that lost its newest
+            // commits in a power loss) would hide the events stored from now on at the positions it covers: the
+            // session starts at the store's position instead, and the client, seeing `welcome.position` below its
+            // cursor, starts again from there.
+            let start = min(hello.cursor ?? position, position)
             let outbox = Outbox(
-                capacity: server.configuration.limits.outboundQueueCapacity, floor: hello.cursor ?? position,
-                onEnded: closeWhenEnded
+                capacity: server.configuration.limits.outboundQueueCapacity, floor: start, onEnded: closeWhenEnded
             )
             // Register before catching up, so no live event falls between catch-up and live delivery.
             guard
@@ -158,7 +162,7 @@ struct Session: Sendable {
                 limits: server.configuration.announcedLimits, position: position
             )
             try await outbound.write(try codec.encode(ServerFrame.welcome(welcome)))
-            var cursor = try await catchUp(user, from: hello.cursor ?? position)
+            var cursor = try await catchUp(user, from: start)
             while !outbox.release(after: cursor) {
                 cursor = try await catchUp(user, from: cursor)
             }

@@ -223,6 +223,27 @@ struct HTTPChatAPITests {
         }
     }
 
+    @Test func aLongPollWithACursorPastTheStreamWaitsFromTheServersPosition() async throws {
+        // A cursor past the store's last event (a restored database) used to be kept: the events stored next, at
+        // positions it covered, were never returned.
+        try await LiveServer.run { live in
+            let alice = try await live.signUp("alice")
+            let bob = try await live.signUp("bob")
+            let sender = try await live.connect(alice.accessToken)
+            let chat = try await sender.client.createDirectConversation(with: bob.user.id)
+            let latest = try await live.store.latestPosition().rawValue
+            let stale = latest + 1_000
+            let waiting = Task { try await live.http("GET", "/v1/sync?cursor=\(stale)&wait=30", bearer: bob.accessToken) }
+            try await live.waitUntilConnections(2)  // Alice's WebSocket and Bob's poll
+            _ = try await sender.client.send("stored after the restore", to: chat.id)
+            let answer = try await withTimeout("the long poll to answer") { try await waiting.value }
+            let page = try #require(try answer.decode(RequestResult.self).page)
+            #expect(page.events.compactMap(\.message?.body) == ["stored after the restore"])
+            #expect(page.cursor.rawValue < stale)
+            await sender.disconnect()
+        }
+    }
+
     @Test func longPollEndsWithUnauthenticatedWhenTheSessionIsRevoked() async throws {
         try await LiveServer.run { live in
             let bob = try await live.signUp("bob")

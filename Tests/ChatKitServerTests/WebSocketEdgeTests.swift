@@ -144,6 +144,25 @@ struct WebSocketEdgeTests {
         }
     }
 
+    @Test func aCursorPastTheServersStreamStartsAgainFromTheServersPosition() async throws {
+        // A client whose cursor is ahead of the store (the database was restored from a backup, or lost its newest
+        // commits) used to keep it: the server skipped the events stored next at the positions it covered, and
+        // the client would have dropped them as seen. Both now go on from the store's position.
+        try await LiveServer.run { live in
+            let aliceTokens = try await live.signUp("alice")
+            let bobTokens = try await live.signUp("bob")
+            let alice = try await live.connect(aliceTokens.accessToken)
+            let chat = try await alice.client.createDirectConversation(with: bobTokens.user.id)
+            let latest = try await live.store.latestPosition()
+            let aheadOfTheStore = StreamPosition(latest.rawValue + 1_000)
+            let bob = try await live.connect(bobTokens.accessToken, cursor: aheadOfTheStore)
+            #expect(bob.events.contains(.rewound(latest)), "\(bob.events)")
+            _ = try await alice.client.send("after the restore", to: chat.id)
+            try await bob.waitForMessages(1, in: chat.id)
+            #expect(bob.receivedBodies(in: chat.id) == ["after the restore"])
+        }
+    }
+
     @Test func aClientWhoseSocketIsCutResumesFromItsCursorWithoutLossOrDuplicates() async throws {
         try await LiveServer.run { live in
             let aliceTokens = try await live.signUp("alice")

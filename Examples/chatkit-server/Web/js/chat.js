@@ -45,6 +45,7 @@ export class ChatApp {
         on(c, "status", (e) => this.#showStatus(e.detail));
         on(c, "welcome", (e) => this.#onWelcome(e.detail));
         on(c, "synced", (e) => this.#onSynced(e.detail));
+        on(c, "rewound", () => this.#onRewound());
         on(c, "event", (e) => this.#apply(e.detail));
         on(c, "presence", (e) => this.#onPresence(e.detail));
         on(c, "typing", (e) => this.#onTyping(e.detail));
@@ -158,6 +159,14 @@ export class ChatApp {
         this.presence.clear();
         for (const conversation of this.conversations.values()) this.#clearTyping(conversation);
         this.render();
+    }
+
+    /** The server's stream went back (a restored database): forget what is shown; the sync after reloads it. */
+    #onRewound() {
+        this.conversations.clear();
+        this.openID = null;
+        this.messageNodes = new Map();
+        $("messages").replaceChildren();
     }
 
     async #onSynced({ resumed }) {
