@@ -69,20 +69,23 @@ struct EventLoopSocketTests {
 
     @Test func pingsFromAPeerThatDoesNotReadLeaveOnlyTheLatestPongWaiting() async throws {
         // Every ping used to be answered with a write, writable socket or not: a peer sending pings and reading
-        // nothing made the server keep a pong per ping in memory. Now only the latest one waits.
+        // nothing made the server keep a pong per ping in memory. Now only the latest one waits. The kernel takes
+        // pongs while the server's send buffer has room (at most 4 MiB here: about 33,000 to 45,000 pongs of 127
+        // bytes, seen in runs), so the flood is three times that, and the bound is well above it.
         try await LiveServer.run { live in
             let tokens = try await live.signUp("alice")
             let hello = try hello(tokens.accessToken)
             let port = live.port
-            let pingCount = 60_000
-            let pongs = try await withTimeout("the last ping's pong") {
+            let pingCount = 100_000
+            let pongs = try await withTimeout("the last ping's pong", .seconds(120)) {
                 try await onDedicatedThread { () throws -> (answered: Int, sawLast: Bool) in
                     let peer = try RawWebSocketPeer(port: port, receiveBufferSize: 4096)
                     _ = try peer.upgrade()
                     try peer.write(opcode: RawWebSocketPeer.text, hello)
-                    // 125-byte payloads: 7.6 MB of pongs, far more than the socket buffers hold unread.
+                    // 125-byte payloads (the most a ping may carry), 500 frames to a write.
                     let ping = RawWebSocketPeer.frame(opcode: RawWebSocketPeer.ping, [UInt8](repeating: 0x70, count: 125))
-                    for _ in 0..<pingCount { try peer.write(frame: ping) }
+                    let pings = Array([[UInt8]](repeating: ping, count: 500).joined())
+                    for _ in 0..<pingCount / 500 { try peer.write(frame: pings) }
                     try peer.write(opcode: RawWebSocketPeer.ping, Array("last".utf8))
                     var answered = 0
                     while let pong = try peer.readFrame(opcode: RawWebSocketPeer.pong) {
@@ -93,7 +96,7 @@ struct EventLoopSocketTests {
                 }
             }
             #expect(pongs.sawLast, "the latest ping was never answered")
-            #expect(pongs.answered < pingCount / 2, "\(pongs.answered) pongs for \(pingCount + 1) pings")
+            #expect(pongs.answered < pingCount * 3 / 4, "\(pongs.answered) pongs for \(pingCount + 1) pings")
         }
     }
 
