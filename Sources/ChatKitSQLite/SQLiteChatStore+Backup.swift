@@ -28,6 +28,11 @@ extension SQLiteChatStore {
     /// let restored = try SQLiteChatStore(path: "chat.sqlite")
     /// ```
     ///
+    /// What was stored after the backup is gone, but clients have seen its stream positions. The restored store
+    /// hands out new positions above them (each opening starts counting at its `PositionFloor`), so clients that
+    /// resume from their cursors receive every new event; a client that reconnects before anything new is stored
+    /// finds the server's position below its cursor and starts again from it (`ClientEvent.rewound`).
+    ///
     /// - Parameter path: Where to write the copy.
     /// - Throws: ``ChatKitCore/ChatError`` `.storageFailure` if the copy cannot be written (read-only location,
     ///   full disk).

@@ -50,6 +50,8 @@ public final class SQLiteChatStore: ChatStore {
     let readsOnCaller: Bool
     /// Counters that tests observe.
     let statistics = Statistics()
+    /// The lowest position this store hands out (see ``PositionFloor``).
+    let positionFloor: Int64
 
     /// Counters that tests observe.
     final class Statistics: Sendable {
@@ -72,6 +74,7 @@ public final class SQLiteChatStore: ChatStore {
     /// migration to write databases as an older version did.
     init(configuration: Configuration, migratingUpTo lastMigration: String?) throws {
         self.configuration = configuration
+        positionFloor = PositionFloor.at(configuration.now())
         longReads = ReadGate(width: configuration.readerCount - 2)
         var grdb = GRDB.Configuration()
         grdb.foreignKeysEnabled = true
@@ -108,6 +111,7 @@ public final class SQLiteChatStore: ChatStore {
         let now = configuration.now
         let statistics = self.statistics
         let messageIDs = self.messageIDs
+        let positionFloor = self.positionFloor
         let searchIndex = SearchIndex(
             writer: writer,
             addsWords: Schema.includes(Schema.v5, upTo: lastMigration),
@@ -128,7 +132,9 @@ public final class SQLiteChatStore: ChatStore {
                     try RawStatement.transaction(db) {
                         statistics.appendCommits.add(1, ordering: .relaxed)
                         statistics.appendedMessages.add(batch.count, ordering: .relaxed)
-                        let context = try WriteContext(db, now: Self.truncated(now()), messageIDs: messageIDs)
+                        let context = try WriteContext(
+                            db, now: Self.truncated(now()), messageIDs: messageIDs, positionFloor: positionFloor
+                        )
                         return try Self.appendBatch(batch, context)
                     }
                 }
@@ -246,8 +252,9 @@ public final class SQLiteChatStore: ChatStore {
         let now = now()
         do {
             let messageIDs = self.messageIDs
+            let positionFloor = self.positionFloor
             let result = try await writer.write { db in
-                try body(try WriteContext(db, now: now, messageIDs: messageIDs))
+                try body(try WriteContext(db, now: now, messageIDs: messageIDs, positionFloor: positionFloor))
             }
             checkpointer?.noteCommit()
             return result

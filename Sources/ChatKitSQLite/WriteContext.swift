@@ -17,7 +17,8 @@ import GRDB
 ///
 /// Writes are serialized by GRDB's writer, so reading the last position at the start of the transaction and
 /// counting up from there gives every event a position above all earlier ones (events in `event` and messages,
-/// which are their own `messageCreated` events; see ``MessageEvents``).
+/// which are their own `messageCreated` events; see ``MessageEvents``). The count starts at the store's
+/// ``PositionFloor`` at least, so that positions handed out before a restore are not handed out again.
 final class WriteContext {
     let db: Database
     let now: Date
@@ -26,11 +27,11 @@ final class WriteContext {
     var decoder: JSONDecoder { Codec.sharedDecoder }
     private(set) var lastPosition: Int64
 
-    init(_ db: Database, now: Date, messageIDs: MessageIDGenerator) throws {
+    init(_ db: Database, now: Date, messageIDs: MessageIDGenerator, positionFloor: Int64) throws {
         self.db = db
         self.now = now
         self.messageIDs = messageIDs
-        self.lastPosition = try MessageEvents.latestPosition(db)
+        self.lastPosition = max(try MessageEvents.latestPosition(db), positionFloor)
     }
 
     var nowMilliseconds: Int64 { Codec.milliseconds(now) }

@@ -84,6 +84,36 @@ struct BackupTests {
         }
     }
 
+    @Test("a store restored from a backup hands out positions above those handed out before the restore")
+    func positionsAfterARestore() async throws {
+        // Clients have seen the positions handed out after the backup; had the restored store counted on from the
+        // backup's last position, a client resuming from such a cursor would skip the new events as seen.
+        try await withTemporaryDirectory { directory in
+            let path = directory.appendingPathComponent("chat.sqlite").path
+            let backup = directory.appendingPathComponent("backup.sqlite").path
+            let opened = Date(timeIntervalSince1970: 1_800_000_000)
+            let store = try SQLiteChatStore(configuration: .init(location: .file(path), now: { opened }))
+            let fixture = StoreFixture(store)
+            let (alice, bob) = (try await fixture.user("alice"), try await fixture.user("bob"))
+            let chat = try await fixture.direct(alice, bob)
+            try await store.backup(to: backup)
+            for number in 0..<20 { try await fixture.send("after the backup \(number)", from: alice, to: chat) }
+            let seen = try await store.latestPosition()
+            try store.close()
+
+            try FileManager.default.removeItem(atPath: path)
+            try FileManager.default.copyItem(atPath: backup, toPath: path)
+            let restored = try SQLiteChatStore(
+                configuration: .init(location: .file(path), now: { opened.addingTimeInterval(1) })
+            )
+            defer { try? restored.close() }
+            #expect(try await restored.latestPosition() < seen)
+            let next = try await StoreFixture(restored).send("after the restore", from: alice, to: chat)
+            let events = try await restored.events(for: bob, after: seen, limit: 10).events
+            #expect(events.map(\.message?.id) == [next.id])
+        }
+    }
+
     @Test("an in-memory store can be backed up to a file")
     func backupInMemory() async throws {
         try await withTemporaryDirectory { directory in

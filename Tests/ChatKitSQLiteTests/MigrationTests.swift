@@ -131,10 +131,13 @@ struct MigrationTests {
             let next = try await store.append(NewMessage(conversationID: group, senderID: bob, body: "Un autre café"))
             #expect(next.seq == 7)
             #expect(try await found("cafe", bob) == [cafe, reply, privateChat, next.id])
+            // Positions go on above the old ones (from this opening's `PositionFloor`).
             let later = try await store.events(for: bob, after: StreamPosition(13), limit: 10).events
             #expect(later.map(\.kind) == [.messageEdited, .messageCreated])
-            #expect(later.last?.message == next && later.last?.position == StreamPosition(15))
-            #expect(try await store.latestPosition() == StreamPosition(15))
+            #expect(later.last?.message == next)
+            #expect(later.last?.position == (later.first?.position).map { StreamPosition($0.rawValue + 1) })
+            #expect(try #require(later.first).position > StreamPosition(13))
+            #expect(try await store.latestPosition() == later.last?.position)
             #expect(try await store.messages(in: direct, .latest(), as: bob).map(\.id) == [privateChat])
         }
     }
