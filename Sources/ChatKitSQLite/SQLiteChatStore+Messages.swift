@@ -269,6 +269,7 @@ extension SQLiteChatStore {
             guard !original.reactions.contains(where: { $0.userID == user && $0.emoji == emoji }) else {
                 return original
             }
+            try MembershipRules.checkRoom(forReaction: emoji, on: original)
             let reaction = Reaction(userID: user, emoji: emoji, createdAt: context.now)
             var message = original
             message.reactions.append(reaction)

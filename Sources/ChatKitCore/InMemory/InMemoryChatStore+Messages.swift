@@ -92,6 +92,7 @@ extension InMemoryChatStore {
             guard !message.reactions.contains(where: { $0.userID == user && $0.emoji == emoji }) else {
                 return message
             }
+            try MembershipRules.checkRoom(forReaction: emoji, on: message)
             let reaction = Reaction(userID: user, emoji: emoji, createdAt: now)
             message.reactions.append(reaction)
             return state.replace(message, at: found.index, kind: .reactionAdded, actor: user, at: now, reaction: reaction)

@@ -174,14 +174,45 @@ public enum MembershipRules {
         try TextRules.checkStorable(message.body, "A message body")
     }
 
+    /// The longest reaction, in UTF-8 bytes: room for any emoji (the longest, family and flag sequences, take
+    /// 25–35 bytes) or a short word.
+    public static let maxReactionBytes = 64
+    /// The most different reactions (emoji) one message holds.
+    public static let maxDistinctReactions = 50
+    /// The most reactions one message holds, all users and emoji together. Every reaction event carries the
+    /// whole message to every member, so this bounds what each one costs.
+    public static let maxReactions = 500
+
     /// Validates a reaction.
     ///
-    /// - Throws: `.invalidArgument` for an empty emoji.
+    /// - Throws: `.invalidArgument` for an empty emoji, one longer than ``maxReactionBytes``, or one that contains
+    ///   U+0000.
     public static func validateReaction(_ emoji: String) throws {
         guard !emoji.trimmingWhitespace().isEmpty else {
             throw ChatError(.invalidArgument, "A reaction must not be empty.")
         }
+        guard emoji.utf8.count <= maxReactionBytes else {
+            throw ChatError(
+                .invalidArgument, "A reaction has at most \(maxReactionBytes) bytes (got \(emoji.utf8.count))."
+            )
+        }
         try TextRules.checkStorable(emoji, "A reaction")
+    }
+
+    /// Checks that `message` can take one more reaction, `emoji` (a reaction it does not hold yet).
+    ///
+    /// - Throws: `.limitExceeded` if the message holds ``maxReactions`` reactions, or ``maxDistinctReactions``
+    ///   different ones and not `emoji`.
+    public static func checkRoom(forReaction emoji: String, on message: Message) throws {
+        guard message.reactions.count < maxReactions else {
+            throw ChatError(.limitExceeded, "A message holds at most \(maxReactions) reactions.")
+        }
+        guard !message.reactions.contains(where: { $0.emoji == emoji }) else { return }
+        var kinds = Set<String>()
+        for reaction in message.reactions { kinds.insert(reaction.emoji) }
+        guard kinds.count < maxDistinctReactions else {
+            throw ChatError(.limitExceeded, "A message holds at most \(maxDistinctReactions) different reactions.")
+        }
     }
 
     /// Validates a page size.

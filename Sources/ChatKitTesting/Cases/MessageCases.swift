@@ -289,6 +289,44 @@ extension ChatStoreConformance {
                     try await store.addReaction("👍", to: message.id, by: bob)
                 }
             },
+            Case("messages", "a message holds reactions of at most 64 bytes, 50 kinds and 500 in all") { store in
+                // Every reaction event carries the whole message to every member: its reactions must stay bounded.
+                let fixture = StoreFixture(store)
+                let (alice, bob) = try await fixture.pair()
+                let chat = try await fixture.direct(alice, bob)
+                let message = try await fixture.send("react to me", from: alice, to: chat)
+                let longest = String(repeating: "x", count: MembershipRules.maxReactionBytes)
+                _ = try await store.addReaction(longest, to: message.id, by: bob)
+                try await checkThrows(.invalidArgument, "a reaction of 65 bytes") {
+                    try await store.addReaction(longest + "x", to: message.id, by: bob)
+                }
+                for kind in 1..<MembershipRules.maxDistinctReactions {
+                    _ = try await store.addReaction("r\(kind)", to: message.id, by: alice)
+                }
+                try await checkThrows(.limitExceeded, "a 51st kind of reaction") {
+                    try await store.addReaction("one more kind", to: message.id, by: bob)
+                }
+                // A kind the message holds is still taken, and adding a reaction again changes nothing.
+                let again = try await store.addReaction("r1", to: message.id, by: bob)
+                try checkEqual(again.reactions.count, MembershipRules.maxDistinctReactions + 1, "reactions")
+                try checkEqual(
+                    try await store.addReaction("r1", to: message.id, by: bob).reactions, again.reactions, "a repeat"
+                )
+                // Up to 500 in all: members beyond that cannot add any.
+                let others = try await fixture.users(count: MembershipRules.maxReactions, prefix: "reactor")
+                let group = try await fixture.group(alice, others)
+                let popular = try await fixture.send("popular", from: alice, to: group)
+                for user in others.prefix(MembershipRules.maxReactions) {
+                    _ = try await store.addReaction("👍", to: popular.id, by: user)
+                }
+                try await checkThrows(.limitExceeded, "reaction 501") {
+                    try await store.addReaction("👍", to: popular.id, by: alice)
+                }
+                try checkEqual(
+                    try await store.message(popular.id, as: alice).reactions.count, MembershipRules.maxReactions,
+                    "reactions kept"
+                )
+            },
         ]
     }
 }
