@@ -27,8 +27,9 @@ extension ChatServer {
     /// for each message in it.
     func performSends(_ sends: [ClientRequest.Send], for user: UserID) async -> [Result<RequestResult, any Error>] {
         var conversations: [ConversationID] = []
+        let content = ContentLimits(limits: configuration.limits)
         let outcomes = await outcomesOfCheckedBatch(sends) { send in
-            try checkBody(send.body)
+            try content.check(send)
             return send.message(from: user)
         } process: { messages in
             let started = ContinuousClock.now
@@ -61,6 +62,7 @@ extension ChatServer {
     /// every write so the resulting events reach their receivers.
     private func serve(_ request: ClientRequest, for user: UserID) async throws -> RequestResult {
         let limits = configuration.limits
+        let content = ContentLimits(limits: limits)
         func page(_ limit: Int?) throws -> Int {
             let limit = limit ?? limits.defaultPageSize
             try MembershipRules.validateLimit(limit)
@@ -76,7 +78,7 @@ extension ChatServer {
             throw ChatError(.invalidArgument, "The session is already open; 'hello' is only the first frame.")
 
         case .send(let send):
-            try checkBody(send.body)
+            try content.check(send)
             let message = try await store.append(send.message(from: user))
             // Sending ends typing in that conversation.
             if typing.stop(TypingTracker.Key(conversation: send.conversationID, user: user)) {
@@ -84,7 +86,7 @@ extension ChatServer {
             }
             return written(RequestResult(message: message))
         case .edit(let edit):
-            try checkBody(edit.body)
+            try content.checkBody(edit.body)
             return written(RequestResult(message: try await store.editMessage(edit.messageID, body: edit.body, by: user)))
         case .delete(let reference):
             return written(RequestResult(message: try await store.deleteMessage(reference.messageID, by: user)))
@@ -107,6 +109,7 @@ extension ChatServer {
             return .empty
 
         case .createConversation(let create):
+            try content.checkTitle(create.title)
             guard create.memberIDs.count + 1 <= limits.maxMembers else {
                 throw ChatError(.limitExceeded, "A conversation has at most \(limits.maxMembers) members.")
             }
@@ -151,6 +154,7 @@ extension ChatServer {
             let member = try await store.setRole(change.role, of: change.userID, in: change.conversationID, by: user)
             return written(RequestResult(members: [member]))
         case .rename(let rename):
+            try content.checkTitle(rename.title)
             let conversation = try await store.renameConversation(rename.conversationID, to: rename.title, by: user)
             return written(RequestResult(conversation: conversation))
 
@@ -169,6 +173,7 @@ extension ChatServer {
         case .sync(let sync):
             return RequestResult(page: try await store.events(for: user, after: sync.cursor, limit: try page(sync.limit)).forClients)
         case .search(let search):
+            try content.checkSearch(search.query)
             let hits = try await store.search(
                 search.query, as: user, in: search.conversationID, limit: try page(search.limit)
             )
@@ -202,19 +207,10 @@ extension ChatServer {
             let username = CredentialRules.lookupUsername(find.username)
             return RequestResult(users: try await store.user(username: username).map { [$0] } ?? [])
         case .updateProfile(let update):
+            try content.check(update)
             return written(RequestResult(users: [try await store.updateProfile(of: user, update)]))
         case .ping:
             return .empty
-        }
-    }
-
-    private func checkBody(_ body: String) throws {
-        let size = body.utf8.count
-        guard size <= configuration.limits.maxBodyBytes else {
-            throw ChatError(
-                .limitExceeded,
-                "The message body has \(size) bytes; the limit is \(configuration.limits.maxBodyBytes)."
-            )
         }
     }
 }

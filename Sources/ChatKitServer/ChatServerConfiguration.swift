@@ -30,6 +30,16 @@ public struct ChatServerConfiguration: Sendable {
         public var requestsPerSecond: Int
         /// Frames queued for one connection before it counts as a slow consumer and is closed.
         public var outboundQueueCapacity: Int
+        /// The most users one message may mention.
+        public var maxMentions: Int
+        /// The most attachments one message may have.
+        public var maxAttachments: Int
+        /// The longest conversation title, in UTF-8 bytes.
+        public var maxTitleBytes: Int
+        /// The longest search query, in UTF-8 bytes.
+        public var maxSearchQueryBytes: Int
+        /// The most words a search query may have (each costs the store a look-up).
+        public var maxSearchTerms: Int
 
         /// Creates limits; every parameter has a safe default.
         public init(
@@ -39,7 +49,12 @@ public struct ChatServerConfiguration: Sendable {
             maxPageSize: Int = 500,
             defaultPageSize: Int = 50,
             requestsPerSecond: Int = 50,
-            outboundQueueCapacity: Int = 4096
+            outboundQueueCapacity: Int = 4096,
+            maxMentions: Int = 50,
+            maxAttachments: Int = 10,
+            maxTitleBytes: Int = 256,
+            maxSearchQueryBytes: Int = 1024,
+            maxSearchTerms: Int = 16
         ) {
             self.maxFrameBytes = maxFrameBytes
             self.maxBodyBytes = maxBodyBytes
@@ -48,6 +63,11 @@ public struct ChatServerConfiguration: Sendable {
             self.defaultPageSize = defaultPageSize
             self.requestsPerSecond = requestsPerSecond
             self.outboundQueueCapacity = outboundQueueCapacity
+            self.maxMentions = maxMentions
+            self.maxAttachments = maxAttachments
+            self.maxTitleBytes = maxTitleBytes
+            self.maxSearchQueryBytes = maxSearchQueryBytes
+            self.maxSearchTerms = maxSearchTerms
         }
     }
 

@@ -33,21 +33,30 @@ public struct SearchText: Sendable {
     /// Parses a query: whitespace-separated words, each optionally ending with `*` for a prefix match.
     public init(query: String) {
         var terms: [Term] = []
+        // Where each (folded word, prefix or not) is in `terms`: a query of many words is parsed in linear time.
+        var places: [TermKey: Int] = [:]
         for piece in query.split(whereSeparator: \.isWhitespace) {
             let isPrefix = piece.hasSuffix("*")
             let written = Self.unfoldedWords(in: String(piece))
             for (index, word) in written.enumerated() {
                 let term = Term(word: Self.fold(word), isPrefix: isPrefix && index == written.count - 1, written: word)
-                if let same = terms.firstIndex(where: { $0.word == term.word && $0.isPrefix == term.isPrefix }) {
+                let key = TermKey(word: term.word, isPrefix: term.isPrefix)
+                if let same = places[key] {
                     // One term per folded word; a spelling that is not ASCII ("Straße" after "strasse") tells more
                     // (an engine that folds it otherwise looks for both).
                     if terms[same].written.utf8.allSatisfy({ $0 < 0x80 }) { terms[same].written = term.written }
                 } else {
+                    places[key] = terms.count
                     terms.append(term)
                 }
             }
         }
         self.terms = terms
+    }
+
+    private struct TermKey: Hashable {
+        var word: String
+        var isPrefix: Bool
     }
 
     /// Whether a text with the given folded words (from ``words(in:)``) contains every term.

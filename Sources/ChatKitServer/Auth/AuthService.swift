@@ -148,14 +148,19 @@ public struct AuthService: Sendable {
     ///   - username: 3 to 32 characters of a-z, 0-9, '.', '_' and '-', starting with a letter. Uppercase letters
     ///     are accepted and stored in lowercase; logins ignore case the same way.
     ///   - password: 8 to 72 bytes in UTF-8 (bcrypt's limit), not only whitespace, no NUL character.
-    ///   - displayName: The name shown to others; `nil` or blank uses the username.
+    ///   - displayName: The name shown to others, at most 128 bytes in UTF-8; `nil` or blank uses the username.
     /// - Returns: Tokens for a new session.
     /// - Throws: ``ChatKitCore/ChatError`` `.invalidArgument` for a username or password that breaks a rule (the
-    ///   reason says which), `.conflict` if the username is taken.
+    ///   reason says which), `.limitExceeded` for a longer display name, `.conflict` if the username is taken.
     public func signUp(username: String, password: String, displayName: String? = nil) async throws -> AuthTokens {
         let username = try CredentialRules.normalizedUsername(username)
         try CredentialRules.validatePassword(password)
         let displayName = displayName.flatMap { $0.allSatisfy(\.isWhitespace) ? nil : $0 } ?? ""
+        guard displayName.utf8.count <= ContentLimits.maxDisplayNameBytes else {
+            throw ChatError(
+                .limitExceeded, "A display name has at most \(ContentLimits.maxDisplayNameBytes) bytes."
+            )
+        }
         let hash = await hasher.hash(password)
         let user = try await store.createUser(
             NewUser(username: username, displayName: displayName),
