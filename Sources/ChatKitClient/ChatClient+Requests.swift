@@ -168,6 +168,9 @@ extension ChatClient {
     }
 
     /// A page of history, ascending by seq.
+    ///
+    /// The server cuts a page of large messages to about half a megabyte, so a page may hold fewer than `limit`
+    /// messages. Seqs have no gaps: older messages exist while the first one's seq is above 1.
     public func history(of conversation: ConversationID, before: Int64? = nil, after: Int64? = nil, limit: Int? = nil)
         async throws -> [Message]
     {

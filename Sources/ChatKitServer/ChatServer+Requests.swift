@@ -169,15 +169,17 @@ extension ChatServer {
         case .history(let history):
             var query = history.query(defaultLimit: limits.defaultPageSize)
             query.limit = try page(query.limit)
-            return RequestResult(messages: try await store.messages(in: history.conversationID, query, as: user))
+            let messages = try await store.messages(in: history.conversationID, query, as: user)
+            return RequestResult(messages: resultBudget.history(messages, query))
         case .sync(let sync):
-            return RequestResult(page: try await store.events(for: user, after: sync.cursor, limit: try page(sync.limit)).forClients)
+            let events = try await store.events(for: user, after: sync.cursor, limit: try page(sync.limit))
+            return RequestResult(page: resultBudget.sync(events).forClients)
         case .search(let search):
             try content.checkSearch(search.query)
             let hits = try await store.search(
                 search.query, as: user, in: search.conversationID, limit: try page(search.limit)
             )
-            return RequestResult(hits: hits)
+            return RequestResult(hits: resultBudget.search(hits))
 
         case .requestContact(let reference):
             return written(RequestResult(contacts: [try await store.requestContact(from: user, to: reference.userID)]))

@@ -80,7 +80,10 @@ extension ChatServer {
             let cursor = min(cursor, try await store.latestPosition())
 
             // Listen before reading, so that nothing stored between the read and the wait is missed.
-            let outbox = Outbox(capacity: configuration.limits.outboundQueueCapacity, floor: cursor)
+            let outbox = Outbox(
+                capacity: configuration.limits.outboundQueueCapacity,
+                byteCapacity: configuration.limits.outboundQueueBytes, floor: cursor
+            )
             let connectionID = registry.makeConnectionID()
             guard
                 registry.add(
@@ -99,7 +102,7 @@ extension ChatServer {
             if outbox.ending == .revoked {
                 throw Self.revokedLongPoll
             }
-            return page.forClients
+            return resultBudget.sync(page).forClients
         } catch {
             throw answerable(error)
         }

@@ -39,6 +39,8 @@ public final class ChatServer: Sendable {
     let logger: Logger
     let clock: ServerClock
     let codec: WireCodec
+    /// Cuts pages of history, sync and search to what a client takes in one frame.
+    let resultBudget: ResultBudget
     let registry: ConnectionRegistry
     let metrics: ServerMetrics
     let router: EventRouter
@@ -82,6 +84,7 @@ public final class ChatServer: Sendable {
         self.logger = logger
         self.clock = ServerClock(clock)
         self.codec = WireCodec(maxFrameBytes: configuration.limits.maxFrameBytes)
+        self.resultBudget = ResultBudget(maxBytes: configuration.limits.maxResultBytes, codec: codec)
         self.router = EventRouter(
             store: store,
             registry: registry,

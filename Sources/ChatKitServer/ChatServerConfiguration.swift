@@ -30,6 +30,8 @@ public struct ChatServerConfiguration: Sendable {
         public var requestsPerSecond: Int
         /// Frames queued for one connection before it counts as a slow consumer and is closed.
         public var outboundQueueCapacity: Int
+        /// Bytes of frames queued for one connection before it counts as a slow consumer and is closed.
+        public var outboundQueueBytes: Int
         /// The most users one message may mention.
         public var maxMentions: Int
         /// The most attachments one message may have.
@@ -40,6 +42,9 @@ public struct ChatServerConfiguration: Sendable {
         public var maxSearchQueryBytes: Int
         /// The most words a search query may have (each costs the store a look-up).
         public var maxSearchTerms: Int
+        /// About the most bytes of messages one history, sync or search page carries; a larger page is cut (at
+        /// least one item is kept). Keep it well under what clients take in one frame (`ChatClient`: 1 MiB).
+        public var maxResultBytes: Int
 
         /// Creates limits; every parameter has a safe default.
         public init(
@@ -50,11 +55,13 @@ public struct ChatServerConfiguration: Sendable {
             defaultPageSize: Int = 50,
             requestsPerSecond: Int = 50,
             outboundQueueCapacity: Int = 4096,
+            outboundQueueBytes: Int = 16 * 1024 * 1024,
             maxMentions: Int = 50,
             maxAttachments: Int = 10,
             maxTitleBytes: Int = 256,
             maxSearchQueryBytes: Int = 1024,
-            maxSearchTerms: Int = 16
+            maxSearchTerms: Int = 16,
+            maxResultBytes: Int = 512 * 1024
         ) {
             self.maxFrameBytes = maxFrameBytes
             self.maxBodyBytes = maxBodyBytes
@@ -63,11 +70,13 @@ public struct ChatServerConfiguration: Sendable {
             self.defaultPageSize = defaultPageSize
             self.requestsPerSecond = requestsPerSecond
             self.outboundQueueCapacity = outboundQueueCapacity
+            self.outboundQueueBytes = outboundQueueBytes
             self.maxMentions = maxMentions
             self.maxAttachments = maxAttachments
             self.maxTitleBytes = maxTitleBytes
             self.maxSearchQueryBytes = maxSearchQueryBytes
             self.maxSearchTerms = maxSearchTerms
+            self.maxResultBytes = maxResultBytes
         }
     }
 

@@ -18,8 +18,10 @@ import Synchronization
 /// outbox, and one writer drains it, so frames keep their order and a slow peer never blocks whoever enqueues.
 /// The writer is either a task awaiting ``next()`` or, for sockets served from NIO handlers, the socket's event
 /// loop, called back through ``whenReady(_:)`` and taking frames with ``take()`` while the peer keeps up.
-/// When more than `capacity` frames wait, the outbox overflows: it ends, drops what waits, and tells its owner
-/// (`onEnded`), who closes the connection as a slow consumer (the client then resyncs from its cursor).
+/// When more than `capacity` frames, or more than `byteCapacity` bytes of them, wait, the outbox overflows: it
+/// ends, drops what waits, and tells its owner (`onEnded`), who closes the connection as a slow consumer (the
+/// client then resyncs from its cursor). Frames vary in size (an event with a 64 KiB message, a page of history
+/// of half a megabyte), so a count alone would let a peer that reads nothing hold gigabytes.
 ///
 /// Event frames carry their stream position. While the session catches up after `hello`, live events are
 /// held back; ``release(after:)`` then passes on those newer than the catch-up, so catch-up and live events
@@ -37,7 +39,11 @@ final class Outbox: Sendable {
 
     private struct State {
         var queue: [String] = []
+        /// The UTF-8 bytes of `queue`'s frames.
+        var queuedBytes = 0
         var held: [(position: StreamPosition, frame: String)] = []
+        /// The UTF-8 bytes of `held`'s frames.
+        var heldBytes = 0
         var isHolding = true
         /// Held events were dropped: the session must read them from the store again.
         var heldOverflowed = false
@@ -53,14 +59,57 @@ final class Outbox: Sendable {
             guard position > floor else { return }
             if isHolding {
                 held.append((position, frame))
+                heldBytes += frame.utf8.count
             } else {
                 floor = position
-                queue.append(frame)
+                append(frame)
             }
+        }
+
+        /// Queues a frame.
+        mutating func append(_ frame: String) {
+            queue.append(frame)
+            queuedBytes += frame.utf8.count
+        }
+
+        /// Takes every queued frame.
+        mutating func takeQueue() -> [String] {
+            defer {
+                queue = []
+                queuedBytes = 0
+            }
+            return queue
+        }
+
+        /// Takes queued frames from the front while they add up to at most `maxBytes` (always at least one).
+        mutating func takeQueue(upToBytes maxBytes: Int) -> [String] {
+            guard queuedBytes > maxBytes else { return takeQueue() }
+            var count = 0
+            var bytes = 0
+            for frame in queue {
+                let size = frame.utf8.count
+                if count > 0, bytes + size > maxBytes { break }
+                bytes += size
+                count += 1
+            }
+            defer {
+                queue.removeFirst(count)
+                queuedBytes -= bytes
+            }
+            return Array(queue.prefix(count))
+        }
+
+        /// Drops everything queued and held.
+        mutating func dropAll() {
+            queue = []
+            queuedBytes = 0
+            held = []
+            heldBytes = 0
         }
     }
 
     private let capacity: Int
+    private let byteCapacity: Int
     private let state: Mutex<State>
     private let onEnded: (@Sendable (Ending) -> Void)?
 
@@ -68,8 +117,11 @@ final class Outbox: Sendable {
     ///
     /// `onEnded` is called once if the outbox overflows or is revoked (not when it is closed), outside its lock,
     /// from whoever caused it: it must not wait.
-    init(capacity: Int, floor: StreamPosition, onEnded: (@Sendable (Ending) -> Void)? = nil) {
+    init(
+        capacity: Int, byteCapacity: Int = .max, floor: StreamPosition, onEnded: (@Sendable (Ending) -> Void)? = nil
+    ) {
         self.capacity = capacity
+        self.byteCapacity = byteCapacity
         self.state = Mutex(State(floor: floor))
         self.onEnded = onEnded
     }
@@ -80,12 +132,14 @@ final class Outbox: Sendable {
     /// Queues frames that are not events (the answers to a batch of sends) in one hand-over.
     func enqueue(contentsOf frames: [String]) {
         guard !frames.isEmpty else { return }
-        push { state in state.queue.append(contentsOf: frames) }
+        push { state in
+            for frame in frames { state.append(frame) }
+        }
     }
 
     /// Queues a frame that is not an event (a result, presence, typing).
     func enqueue(_ frame: String) {
-        push { state in state.queue.append(frame) }
+        push { state in state.append(frame) }
     }
 
     /// Queues an event frame, unless the session already has it; held while catching up.
@@ -118,9 +172,10 @@ final class Outbox: Sendable {
             for (eventPosition, frame) in state.held.sorted(by: { $0.position < $1.position })
             where eventPosition > state.floor {
                 state.floor = eventPosition
-                state.queue.append(frame)
+                state.append(frame)
             }
             state.held = []
+            state.heldBytes = 0
         }
         return released
     }
@@ -129,10 +184,7 @@ final class Outbox: Sendable {
     func next() async -> [String]? {
         await withCheckedContinuation { continuation in
             let frames = state.withLock { state -> [String]?? in
-                if !state.queue.isEmpty {
-                    defer { state.queue = [] }
-                    return .some(state.queue)
-                }
+                if !state.queue.isEmpty { return .some(state.takeQueue()) }
                 if state.ending != nil { return .some(nil) }
                 state.waiter = continuation
                 return .none
@@ -141,14 +193,15 @@ final class Outbox: Sendable {
         }
     }
 
-    /// Takes every queued frame without waiting: `[]` when none is queued, `nil` once the outbox has ended and
-    /// nothing is left to write.
-    func take() -> [String]? {
+    /// Takes queued frames without waiting, from the oldest, while they add up to at most `maxBytes` (at least one):
+    /// `[]` when none is queued, `nil` once the outbox has ended and nothing is left to write.
+    ///
+    /// A socket's writer takes a bounded amount at a time, and more only while the socket is writable: what it
+    /// took leaves the outbox's byte count, so taking everything at once would move any amount into the socket's
+    /// own buffer, where no bound applies.
+    func take(upToBytes maxBytes: Int = .max) -> [String]? {
         state.withLock { state in
-            if !state.queue.isEmpty {
-                defer { state.queue = [] }
-                return state.queue
-            }
+            if !state.queue.isEmpty { return state.takeQueue(upToBytes: maxBytes) }
             return state.ending == nil ? [] : nil
         }
     }
@@ -189,8 +242,7 @@ final class Outbox: Sendable {
         let (waiter, ready, ended) = state.withLock { state -> Wakeup in
             guard state.ending == nil else { return (nil, nil, false) }
             state.ending = .revoked
-            state.queue = []
-            state.held = []
+            state.dropAll()
             defer {
                 state.waiter = nil
                 state.ready = nil
@@ -210,14 +262,14 @@ final class Outbox: Sendable {
         let (waiter, frames, ready, overflowed) = state.withLock { state -> Wakeup in
             guard state.ending == nil else { return (nil, nil, nil, false) }
             change(&state)
-            if state.held.count > capacity {
+            if state.held.count > capacity || state.heldBytes > byteCapacity {
                 state.held = []
+                state.heldBytes = 0
                 state.heldOverflowed = true
             }
-            if state.queue.count > capacity {
+            if state.queue.count > capacity || state.queuedBytes > byteCapacity {
                 state.ending = .overflowed
-                state.queue = []
-                state.held = []
+                state.dropAll()
                 defer {
                     state.waiter = nil
                     state.ready = nil
@@ -231,8 +283,7 @@ final class Outbox: Sendable {
             }
             guard let waiter = state.waiter else { return (nil, nil, nil, false) }
             state.waiter = nil
-            defer { state.queue = [] }
-            return (waiter, state.queue, nil, false)
+            return (waiter, state.takeQueue(), nil, false)
         }
         waiter?.resume(returning: frames)
         ready?()

@@ -143,7 +143,8 @@ struct Session: Sendable {
             // cursor, starts again from there.
             let start = min(hello.cursor ?? position, position)
             let outbox = Outbox(
-                capacity: server.configuration.limits.outboundQueueCapacity, floor: start, onEnded: closeWhenEnded
+                capacity: server.configuration.limits.outboundQueueCapacity,
+                byteCapacity: server.configuration.limits.outboundQueueBytes, floor: start, onEnded: closeWhenEnded
             )
             // Register before catching up, so no live event falls between catch-up and live delivery.
             guard

@@ -59,6 +59,37 @@ struct OutboxTests {
         #expect(endings.withLock { $0 } == [.overflowed], "the ending was not reported exactly once")
     }
 
+    @Test func queuedBytesOverTheByteCapacityEndTheOutboxAsASlowConsumer() async {
+        // Few frames, but large ones: a count alone would let a peer that reads nothing hold gigabytes.
+        let endings = Mutex<[Outbox.Ending]>([])
+        let outbox = Outbox(capacity: 100, byteCapacity: 1000, floor: .start) { ending in
+            endings.withLock { $0.append(ending) }
+        }
+        #expect(outbox.release(after: .start))
+        let large = String(repeating: "x", count: 400)
+        outbox.enqueue(large)
+        outbox.enqueue(large)
+        // What the writer takes no longer counts.
+        #expect(outbox.take() == [large, large])
+        outbox.enqueue(contentsOf: [large, large])
+        #expect(outbox.ending == nil)
+        outbox.enqueueEvent(large, position: StreamPosition(1))
+        #expect(outbox.ending == .overflowed)
+        #expect(endings.withLock { $0 } == [.overflowed])
+        #expect(outbox.take() == nil, "what waited was not dropped")
+    }
+
+    @Test func heldBytesOverTheByteCapacityAskForAnotherCatchUp() async {
+        let outbox = Outbox(capacity: 100, byteCapacity: 1000, floor: .start)
+        let large = String(repeating: "x", count: 400)
+        for position in 1...3 { outbox.enqueueEvent(large, position: StreamPosition(Int64(position))) }
+        #expect(outbox.ending == nil, "held events overflowing closed the connection")
+        #expect(!outbox.release(after: .start), "the dropped events must be caught up again")
+        outbox.enqueueEvent("e4", position: StreamPosition(4))
+        #expect(outbox.release(after: StreamPosition(3)))
+        #expect(await drain(outbox) == ["e4"])
+    }
+
     @Test func revokingEndsTheOutbox() async {
         let endings = Mutex<[Outbox.Ending]>([])
         let outbox = Outbox(capacity: 2, floor: .start) { ending in endings.withLock { $0.append(ending) } }

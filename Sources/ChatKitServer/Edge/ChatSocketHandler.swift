@@ -52,6 +52,10 @@ final class ChatSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// Writes handed to the event loop and not yet run, above which a session's write waits for the loop.
     static let maximumWritesInFlight = 256
 
+    /// The most bytes of frames taken from the outbox at a time; more are taken only while the socket stays
+    /// writable, so that what a slow peer has not read stays in the outbox, under its byte bound.
+    static let writeChunkBytes = 256 * 1024
+
     /// What the session's writer reads without hopping to the event loop.
     private final class Flags: Sendable {
         /// The socket takes more writes without queueing them (NIO's writability).
@@ -340,7 +344,7 @@ final class ChatSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
         guard let context, let outbox, !isCloseSent else { return }
         var wrote = false
         while context.channel.isWritable {
-            guard let frames = outbox.take() else { break }
+            guard let frames = outbox.take(upToBytes: Self.writeChunkBytes) else { break }
             guard !frames.isEmpty else {
                 let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
                 let eventLoop = context.eventLoop

@@ -420,7 +420,9 @@ export class ChatApp {
                 });
                 for (const message of messages) this.#storeMessage(state, message);
                 state.loaded = true;
-                state.hasOlder = messages.length === PAGE_SIZE && messages[0].seq > 1;
+                // Seqs have no gaps: older messages exist while the first one's is above 1 (a page of large
+                // messages may hold fewer than PAGE_SIZE).
+                state.hasOlder = messages.length > 0 && messages[0].seq > 1;
                 await this.#loadProfiles(messages.map((message) => message.senderID)).catch(() => {});
                 this.render();
                 this.#scrollToBottom();
@@ -451,7 +453,7 @@ export class ChatApp {
             // Keep the messages on screen where they are while older ones appear above them.
             const fromBottom = scroller.scrollHeight - scroller.scrollTop;
             for (const message of messages) this.#storeMessage(state, message);
-            state.hasOlder = messages.length === PAGE_SIZE && messages[0].seq > 1;
+            state.hasOlder = messages.length > 0 && messages[0].seq > 1;
             this.#renderNow();
             scroller.scrollTop = scroller.scrollHeight - fromBottom;
         } catch (error) {
