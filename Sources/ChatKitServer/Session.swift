@@ -235,6 +235,10 @@ struct Session: Sendable {
         case .failure(let failure):
             server.metrics.errorAnswered(failure.error.code)
             enqueue(.error(ErrorFrame(id: failure.id, error: failure.error)), to: outbox)
+            // A frame that cannot be read counts against the rate limit as any request does (reading it cost as
+            // much, or more); past the limit the connection is closed: a client whose frames cannot be read does
+            // not get better by being told so faster than requests are allowed.
+            if (try? server.checkRateLimit(of: user)) == nil { closeForUnreadableFrames() }
             return nil
         }
         let received = ContinuousClock.now
@@ -344,6 +348,20 @@ struct Session: Sendable {
         } catch {
             outbox.close()
         }
+    }
+
+    /// Why a connection sending unreadable frames past the rate limit is closed.
+    static let unreadableFrames = CloseReason(
+        code: "protocolError", message: "Too many frames that could not be read, faster than requests are allowed."
+    )
+
+    /// Closes the connection of a peer that sends unreadable frames past the rate limit.
+    private func closeForUnreadableFrames() {
+        server.logger.info(
+            "Closing a connection sending unreadable frames", metadata: ["chatkit.connection.peer": "\(peer)"]
+        )
+        let outbound = outbound
+        server.background.run { await outbound.close(Self.unreadableFrames) }
     }
 
     /// Closes the connection when its outbox overflows (a slow consumer) or its login session is revoked, with a

@@ -11,6 +11,7 @@
 
 import ChatKitClient
 import ChatKitCore
+import ChatKitTesting
 @testable import ChatKitServer
 import Dispatch
 import Synchronization
@@ -97,6 +98,37 @@ struct EventLoopSocketTests {
             }
             #expect(pongs.sawLast, "the latest ping was never answered")
             #expect(pongs.answered < pingCount * 3 / 4, "\(pongs.answered) pongs for \(pingCount + 1) pings")
+        }
+    }
+
+    @Test func unreadableFramesPastTheRateLimitCloseTheConnection() async throws {
+        // Frames that could not be read were answered one by one, without counting against the rate limit: a peer
+        // could make the server parse (three times each) as many as it could send.
+        var configuration = ChatServerConfiguration()
+        configuration.limits.requestsPerSecond = 10  // bursts of 20; the manual clock never refills them
+        try await LiveServer.run(configuration: configuration, clock: ManualClock()) { live in
+            let tokens = try await live.signUp("alice")
+            let hello = try hello(tokens.accessToken)
+            let port = live.port
+            let outcome = try await withTimeout("the close", .seconds(60)) {
+                try await onDedicatedThread { () throws -> (errors: Int, close: RawWebSocketPeer.Frame?) in
+                    let peer = try RawWebSocketPeer(port: port)
+                    _ = try peer.upgrade()
+                    try peer.write(opcode: RawWebSocketPeer.text, hello)
+                    let garbage = RawWebSocketPeer.frame(opcode: RawWebSocketPeer.text, Array("not json".utf8))
+                    for _ in 0..<300 { try peer.write(frame: garbage) }
+                    var errors = 0
+                    while let frame = try peer.readFrame() {
+                        if frame.opcode == RawWebSocketPeer.close { return (errors, frame) }
+                        if frame.text.contains(#""type":"error""#) { errors += 1 }
+                    }
+                    return (errors, nil)
+                }
+            }
+            let close = try #require(outcome.close, "the connection was not closed")
+            #expect(close.closeReason.hasPrefix("protocolError"), "\(close.closeReason)")
+            // Each frame read before the close is still answered, and the close comes once the burst is spent.
+            #expect(outcome.errors >= 20 && outcome.errors < 300, "\(outcome.errors) errors")
         }
     }
 

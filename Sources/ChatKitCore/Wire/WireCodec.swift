@@ -64,9 +64,15 @@ public struct WireCodec: Sendable {
         let data = Data(text.utf8)
         let decoder = Self.makeDecoder()
         // The common case, a well-formed request within the limit, decodes once; the envelope is read only to
-        // explain a refusal.
-        if size <= maxFrameBytes, let frame = try? decoder.decode(ClientFrame.self, from: data), !frame.id.isEmpty {
-            return .success(frame)
+        // explain a refusal, with the error of this first try (a malformed frame is read twice, not three times).
+        var requestError: (any Error)?
+        if size <= maxFrameBytes {
+            do {
+                let frame = try decoder.decode(ClientFrame.self, from: data)
+                if !frame.id.isEmpty { return .success(frame) }
+            } catch {
+                requestError = error
+            }
         }
         let envelope = try? decoder.decode(Envelope.self, from: data)
         guard size <= maxFrameBytes else {
@@ -96,6 +102,7 @@ public struct WireCodec: Sendable {
             )
         }
         do {
+            if let requestError { throw requestError }
             return .success(try decoder.decode(ClientFrame.self, from: data))
         } catch {
             return .failure(
