@@ -23,15 +23,18 @@ extension ChatServer {
         }
         let key = TypingTracker.Key(conversation: request.conversationID, user: user)
         let update = TypingUpdate(conversationID: request.conversationID, userID: user, isTyping: request.isTyping)
+        let now = clock.now
+        let interval = configuration.typingRefreshInterval
         guard request.isTyping else {
-            if typing.stop(key) { deliver(.typing(update), to: members.filter { $0 != user }) }
+            if typing.stop(key, now: now, refreshInterval: interval) {
+                deliver(.typing(update), to: members.filter { $0 != user })
+            }
             return
         }
-        let now = clock.now
-        let (broadcast, generation) = typing.start(key, now: now, refreshInterval: configuration.typingRefreshInterval)
+        let (broadcast, generation) = typing.start(key, now: now, refreshInterval: interval)
         if broadcast { deliver(.typing(update), to: members.filter { $0 != user }) }
         timers.schedule(at: now + configuration.typingTimeout) { [self] in
-            guard typing.expire(key, generation: generation) else { return }
+            guard typing.expire(key, generation: generation, now: clock.now, refreshInterval: interval) else { return }
             await broadcastTyping(TypingUpdate(conversationID: key.conversation, userID: user, isTyping: false))
         }
     }

@@ -49,7 +49,12 @@ extension ChatServer {
             }
         }
         // Sending ends typing in that conversation.
-        for conversation in conversations where typing.stop(TypingTracker.Key(conversation: conversation, user: user)) {
+        let now = clock.now
+        for conversation in conversations
+        where typing.stop(
+            TypingTracker.Key(conversation: conversation, user: user), now: now,
+            refreshInterval: configuration.typingRefreshInterval
+        ) {
             await broadcastTyping(TypingUpdate(conversationID: conversation, userID: user, isTyping: false))
         }
         if !conversations.isEmpty { router.nudge() }
@@ -81,7 +86,8 @@ extension ChatServer {
             try content.check(send)
             let message = try await store.append(send.message(from: user))
             // Sending ends typing in that conversation.
-            if typing.stop(TypingTracker.Key(conversation: send.conversationID, user: user)) {
+            let key = TypingTracker.Key(conversation: send.conversationID, user: user)
+            if typing.stop(key, now: clock.now, refreshInterval: configuration.typingRefreshInterval) {
                 await broadcastTyping(TypingUpdate(conversationID: send.conversationID, userID: user, isTyping: false))
             }
             return written(RequestResult(message: message))

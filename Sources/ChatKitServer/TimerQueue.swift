@@ -53,6 +53,9 @@ final class TimerQueue: Sendable {
     /// How many timers wait for their deadline (observed by tests).
     var pendingCount: Int { state.withLock { $0.timers.count } }
 
+    /// Whether a timer waits for exactly `deadline` (observed by tests).
+    func hasTimer(at deadline: Duration) -> Bool { state.withLock { $0.timers.hasEntry(at: deadline) } }
+
     /// Runs scheduled timers until the task is cancelled; pending timers are then dropped.
     func run(clock: ServerClock) async {
         await withDiscardingTaskGroup { group in
@@ -130,6 +133,8 @@ private struct TimerHeap {
 
     var count: Int { entries.count }
     var earliestDeadline: Duration? { entries.first?.deadline }
+
+    func hasEntry(at deadline: Duration) -> Bool { entries.contains { $0.deadline == deadline } }
 
     mutating func insert(deadline: Duration, action: @escaping Action) {
         entries.append(Entry(deadline: deadline, order: nextOrder, action: action))

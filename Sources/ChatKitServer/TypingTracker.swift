@@ -13,43 +13,83 @@ import ChatKitCore
 import Synchronization
 
 /// Who is typing where. Typing is never stored: it lives here until stopped or expired.
+///
+/// Broadcasts are bounded per user and conversation: a start is broadcast at most once per refresh interval,
+/// counting the starts before a stop (so toggling typing off and on cannot send a broadcast to every member per
+/// request), and a stop or expiry is broadcast only if the start it ends was.
 final class TypingTracker: Sendable {
     struct Key: Hashable, Sendable {
         var conversation: ConversationID
         var user: UserID
     }
 
-    private struct Entry {
+    fileprivate struct Entry {
         var generation: Int
+        /// When this typing's start was last broadcast (or the one before a stop, for a start that was not).
         var lastBroadcast: Duration
+        /// Whether the other members were told that the user is typing.
+        var isShown: Bool
     }
 
-    private let entries = Mutex<[Key: Entry]>([:])
+    fileprivate struct State {
+        var entries: [Key: Entry] = [:]
+        /// When the starts of typing that has stopped were last broadcast, while that still holds back a new start.
+        var recentStarts: [Key: Duration] = [:]
+        /// `recentStarts` is pruned when it grows past this.
+        var pruneAt = 1024
+    }
+
+    private let state = Mutex(State())
     private let generations = Atomic<Int>(0)
 
-    /// Records typing at `now`. Returns whether to broadcast (a start, or a refresh after `refreshInterval`) and
-    /// the generation the expiry timer must present.
+    /// Records typing at `now`. Returns whether to broadcast (a start, or a refresh after `refreshInterval`, since
+    /// the last broadcast start) and the generation the expiry timer must present.
     func start(_ key: Key, now: Duration, refreshInterval: Duration) -> (broadcast: Bool, generation: Int) {
         let generation = generations.wrappingAdd(1, ordering: .relaxed).newValue
-        return entries.withLock { entries in
-            let broadcast = entries[key].map { now - $0.lastBroadcast >= refreshInterval } ?? true
-            let lastBroadcast = broadcast ? now : entries[key]!.lastBroadcast
-            entries[key] = Entry(generation: generation, lastBroadcast: lastBroadcast)
+        return state.withLock { state in
+            let last = state.entries[key]?.lastBroadcast ?? state.recentStarts.removeValue(forKey: key)
+            let broadcast = last.map { now - $0 >= refreshInterval } ?? true
+            let isShown = broadcast || (state.entries[key]?.isShown ?? false)
+            state.entries[key] = Entry(
+                generation: generation, lastBroadcast: broadcast ? now : last ?? now, isShown: isShown
+            )
             return (broadcast, generation)
         }
     }
 
-    /// Records an explicit stop; `true` if the user was typing.
-    func stop(_ key: Key) -> Bool {
-        entries.withLock { $0.removeValue(forKey: key) != nil }
+    /// Records an explicit stop at `now`; `true` if the other members were shown the user typing (the stop is
+    /// to be broadcast).
+    func stop(_ key: Key, now: Duration, refreshInterval: Duration) -> Bool {
+        state.withLock { state in
+            guard let entry = state.entries.removeValue(forKey: key) else { return false }
+            state.remember(key, entry, now: now, refreshInterval: refreshInterval)
+            return entry.isShown
+        }
     }
 
-    /// Expires typing that was not refreshed since `generation`; `true` if it expired now.
-    func expire(_ key: Key, generation: Int) -> Bool {
-        entries.withLock { entries in
-            guard entries[key]?.generation == generation else { return false }
-            entries[key] = nil
-            return true
+    /// Expires typing that was not refreshed since `generation`; `true` if it expired now and the other members
+    /// were shown the user typing.
+    func expire(_ key: Key, generation: Int, now: Duration, refreshInterval: Duration) -> Bool {
+        state.withLock { state in
+            guard let entry = state.entries[key], entry.generation == generation else { return false }
+            state.entries[key] = nil
+            state.remember(key, entry, now: now, refreshInterval: refreshInterval)
+            return entry.isShown
+        }
+    }
+}
+
+extension TypingTracker.State {
+    /// Keeps a stopped typing's last start broadcast while it holds back a new one; drops those that no longer do
+    /// once there are many.
+    fileprivate mutating func remember(
+        _ key: TypingTracker.Key, _ entry: TypingTracker.Entry, now: Duration, refreshInterval: Duration
+    ) {
+        guard now - entry.lastBroadcast < refreshInterval else { return }
+        recentStarts[key] = entry.lastBroadcast
+        if recentStarts.count > pruneAt {
+            recentStarts = recentStarts.filter { now - $0.value < refreshInterval }
+            pruneAt = max(1024, 2 * recentStarts.count)
         }
     }
 }

@@ -44,7 +44,12 @@ struct EphemeralTests {
             // Alice sees Bob as online when her session opens.
             try await aliceClient.waitFor("bob online", Self.presence(of: bob, online: true))
 
+            // Each disconnect schedules the offline timer once the server has seen it: wait for that, or the clock
+            // could move on before the timer is set (it would then be set from the later time).
+            let (timers, serverClock) = (harness.server.timers, harness.server.clock)
+            var offlineAt = serverClock.now + .seconds(10)
             await aliceClient.disconnect()
+            try await waitUntil("the offline timer") { timers.hasTimer(at: offlineAt) }
             await harness.clock.waitForSleepers(1)
             harness.clock.advance(by: .seconds(9))
             #expect(harness.clock.sleeperCount == 1, "the offline timer fired before the grace period ended")
@@ -53,7 +58,9 @@ struct EphemeralTests {
             // Reconnecting within the grace period shows no flicker.
             aliceClient = try await harness.connect("alice")
             harness.clock.advance(by: .seconds(5))
+            offlineAt = serverClock.now + .seconds(10)
             await aliceClient.disconnect()
+            try await waitUntil("the second offline timer") { timers.hasTimer(at: offlineAt) }
             await harness.clock.waitForSleepers(1)
             harness.clock.advance(by: .seconds(10))
             try await bobClient.waitFor("alice offline", Self.presence(of: alice, online: false))
@@ -122,6 +129,32 @@ struct EphemeralTests {
             #expect(started == 1, "a refresh within the interval was broadcast again")
             // The typer's own devices do not get their own typing.
             #expect(!aliceClient.events.contains { if case .typing = $0 { true } else { false } })
+        }
+    }
+
+    @Test func togglingTypingOffAndOnIsBroadcastAtMostOncePerRefreshInterval() async throws {
+        // A stop forgot when the start was broadcast: toggling typing off and on sent a broadcast to every member
+        // per request (50 a second per user, into a channel of 10,000).
+        var configuration = ChatServerConfiguration()
+        configuration.typingRefreshInterval = .seconds(1)
+        try await ServerHarness.run(configuration: configuration) { harness in
+            let alice = try await harness.user("alice")
+            let bob = try await harness.user("bob")
+            let aliceClient = try await harness.connect("alice")
+            let bobClient = try await harness.connect("bob")
+            let chat = try await aliceClient.client.createDirectConversation(with: bob)
+            @Sendable func updates(_ events: [ClientEvent]) -> [Bool] {
+                events.compactMap { if case .typing(let update) = $0, update.userID == alice { update.isTyping } else { nil } }
+            }
+            for _ in 0..<20 {
+                try await aliceClient.client.setTyping(true, in: chat.id)
+                try await aliceClient.client.setTyping(false, in: chat.id)
+            }
+            // A start after the interval is broadcast again: once Bob has it, he has everything sent before it.
+            harness.clock.advance(by: .seconds(1))
+            try await aliceClient.client.setTyping(true, in: chat.id)
+            try await bobClient.waitFor("typing after the interval") { updates($0).count >= 3 }
+            #expect(updates(bobClient.events) == [true, false, true], "\(updates(bobClient.events))")
         }
     }
 
