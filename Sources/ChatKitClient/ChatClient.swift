@@ -284,11 +284,15 @@ public final class ChatClient: Sendable {
                 }
                 guard policy.isEnabled, Self.mayRetry(refusal) else { throw Self.finalRefusal(refusal) }
                 retryAfter = refusal.retryAfter
+                // Below, the token was not judged (or was accepted): a later refusal of it is news, and worth a
+                // refresh; only a refusal right after a refresh means the provider's tokens are refused.
+                refreshedToken = false
             case .unreachable(let failure):
                 guard policy.isEnabled else { throw failure }
-            case .ended(let opened, let uptime, _):
+                refreshedToken = false
+            case .ended(_, let uptime, _):
                 guard policy.isEnabled else { return }
-                if opened { refreshedToken = false }
+                refreshedToken = false
                 if uptime >= policy.resetAfter { failedAttempts = 0 }
             }
             let delay = policy.delay(forAttempt: failedAttempts, retryAfter: retryAfter, using: &generator)

@@ -128,6 +128,42 @@ struct ReconnectionPolicyTests {
         #expect(refreshes.value == 2)
     }
 
+    /// A refreshed token that no server judged (the connection ended before `welcome`) may expire before one
+    /// does: its refusal then asks for a fresh token again. The client used to remember the refresh until a
+    /// session opened, so it gave up with `unauthenticated` while the refresh token was still good.
+    @Test func aRefreshedTokenThatExpiredBeforeAnyServerJudgedItIsRefreshedAgain() async throws {
+        let hellos = Locked<[String]>([])
+        let transport = ScriptedTransport { connection, frame, peer in
+            guard case .hello(let hello) = frame.request else { return }
+            hellos.withLock { $0.append(hello.token) }
+            switch (connection, hello.token) {
+            case (1, _):
+                // The connection ends before the server answers: the token was never judged.
+                peer.close()
+            case (_, "t2"):
+                peer.open(frame, position: StreamPosition(1))
+            default:
+                peer.send(.error(ErrorFrame(id: frame.id, code: "unauthenticated", message: "Expired.")))
+                peer.send(.goodbye(Goodbye(reason: "unauthenticated", message: "Expired.")))
+                peer.close()
+            }
+        }
+        let provided = Locked(0)
+        let client = ChatClient(transport: transport, configuration: .init(clock: RecordingClock())) { refresh in
+            provided.withLock { count in
+                defer { count += 1 }
+                return "t\(count)"
+            }
+        }
+        let run = Task { try await client.run() }
+        defer { run.cancel() }
+        _ = try await withTimeout("a session with the second refreshed token", Self.patience) {
+            try await client.connected()
+        }
+        // t0 refused; refreshed to t1; t1's connection ended unjudged; t1 refused; refreshed to t2; opened.
+        #expect(hellos.value == ["t0", "t1", "t1", "t2"])
+    }
+
     /// Waiting for a session ends when the waiting task is cancelled, though no session opens (the server never
     /// answers `hello`), so that `connected()` can be raced against a timeout.
     @Test func waitingForASessionEndsWhenTheWaiterIsCancelled() async throws {
