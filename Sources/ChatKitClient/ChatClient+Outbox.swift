@@ -119,7 +119,8 @@ extension ChatClient {
     }
 
     /// Sends the outbox over the open session: the oldest pending message of each conversation, one at a time per
-    /// conversation (so a refused or delayed message never lets a later one overtake it), until the session ends.
+    /// conversation (so a delayed message, rate-limited or being retried, never lets a later one overtake it; one
+    /// that failed for good no longer holds the later ones back), until the session ends.
     func sendOutbox(_ signals: AsyncStream<Void>) async {
         await withDiscardingTaskGroup { group in
             for await _ in signals {
