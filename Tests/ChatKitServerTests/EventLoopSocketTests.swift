@@ -132,6 +132,28 @@ struct EventLoopSocketTests {
         }
     }
 
+    @Test func aConnectionThatSendsNoFirstRequestIsClosedAfterTheHandshakeTimeout() async throws {
+        // Hummingbird's idle timeout starts with the first request: a connection that sent nothing, or the start
+        // of a request head and then nothing, held its descriptor for good.
+        let quick = WebSocketServerTransport.Configuration(handshakeTimeout: .milliseconds(200))
+        try await LiveServer.run(transportConfiguration: quick) { live in
+            let port = live.port
+            try await withTimeout("both connections to be closed") {
+                try await onDedicatedThread {
+                    let silent = try RawWebSocketPeer(port: port)
+                    let trickling = try RawWebSocketPeer(port: port)
+                    try trickling.write(frame: Array("GET /v1/ws HTTP/1.1\r\nHost: 127.0.0.1\r\n".utf8))
+                    // Each returns once the server ends the connection, and throws after 5 s without that.
+                    try silent.waitForEnd()
+                    try trickling.waitForEnd()
+                }
+            }
+            // A connection that sends its request in time is served as before.
+            let answer = try await live.http("GET", "/health")
+            #expect(answer.status == 200)
+        }
+    }
+
     @Test func aFragmentedMessageIsReassembled() async throws {
         try await LiveServer.run { live in
             let tokens = try await live.signUp("alice")

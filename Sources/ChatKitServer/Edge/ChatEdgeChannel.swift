@@ -52,6 +52,10 @@ struct ChatEdgeChannel: ServerChildChannel, HTTPChannelHandler {
     let path: String
     /// The largest WebSocket frame accepted.
     let maxFrameSize: Int
+    /// How long a new connection may take to send its first request head (its TLS handshake included); after that
+    /// it is closed. Hummingbird's idle timeout only starts with the first request, so without it a connection
+    /// that sends nothing, or its head a byte at a time, would hold a descriptor for as long as it likes.
+    let handshakeTimeout: TimeAmount
     /// Whether the server takes sockets now; an upgrade is refused with `503 Service Unavailable` when not.
     let isServing: @Sendable () -> Bool
     /// Makes the handler for an upgraded socket; `nil` when the server stopped taking sockets meanwhile.
@@ -64,6 +68,7 @@ struct ChatEdgeChannel: ServerChildChannel, HTTPChannelHandler {
         http1: HTTP1Channel.Configuration,
         path: String,
         maxFrameSize: Int,
+        handshakeTimeout: TimeAmount,
         isServing: @escaping @Sendable () -> Bool,
         makeHandler: @escaping @Sendable () -> ChatSocketHandler?
     ) {
@@ -71,6 +76,7 @@ struct ChatEdgeChannel: ServerChildChannel, HTTPChannelHandler {
         self.http1 = http1
         self.path = path
         self.maxFrameSize = maxFrameSize
+        self.handshakeTimeout = handshakeTimeout
         self.isServing = isServing
         self.makeHandler = makeHandler
     }
@@ -79,6 +85,13 @@ struct ChatEdgeChannel: ServerChildChannel, HTTPChannelHandler {
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         channel.setOption(ChannelOptions.recvAllocator, value: ChatSocketChannel.allocator).flatMapThrowing {
             let refusal = NIOLoopBoundBox<HTTPResponse.Status?>(nil, eventLoop: channel.eventLoop)
+            // Set once the first request head has arrived (upgraded or not): from then on the socket's pings or
+            // Hummingbird's idle timeout look after the connection.
+            let hasFirstRequest = NIOLoopBoundBox(false, eventLoop: channel.eventLoop)
+            let deadline = channel.eventLoop.scheduleTask(in: handshakeTimeout) {
+                if !hasFirstRequest.value { channel.close(promise: nil) }
+            }
+            channel.closeFuture.whenComplete { _ in deadline.cancel() }
             let upgrader = NIOTypedWebSocketServerUpgrader<UpgradeResult>(
                 maxFrameSize: maxFrameSize,
                 shouldUpgrade: { channel, head in
@@ -94,6 +107,7 @@ struct ChatEdgeChannel: ServerChildChannel, HTTPChannelHandler {
                 },
                 upgradePipelineHandler: { channel, _ in
                     channel.eventLoop.makeCompletedFuture {
+                        hasFirstRequest.value = true
                         guard let handler = makeHandler() else {
                             // Not serving: close at once (a client sees the socket end and retries later).
                             channel.close(promise: nil)
@@ -108,6 +122,7 @@ struct ChatEdgeChannel: ServerChildChannel, HTTPChannelHandler {
                 upgraders: [upgrader],
                 notUpgradingCompletionHandler: { channel in
                     channel.eventLoop.makeCompletedFuture {
+                        hasFirstRequest.value = true
                         try channel.pipeline.syncOperations.addHandler(HTTP1ToHTTPServerCodec(secure: false))
                         try channel.pipeline.syncOperations.addHandlers(http1.additionalChannelHandlers())
                         let idleTimeout = http1.idleTimeout.map { Duration($0) }

@@ -97,6 +97,11 @@ public final class WebSocketServerTransport: ServerTransport {
         /// standalone; `nil` keeps idle connections. WebSocket connections are kept alive by pings instead (see
         /// ``pingInterval``). Default 60 seconds.
         public var idleTimeout: Duration?
+        /// How long a new connection may take, when standalone, to send its first request (the WebSocket upgrade
+        /// or an HTTP request), TLS handshake included, before the server closes it; afterwards pings (WebSocket)
+        /// or ``idleTimeout`` (HTTP) take over. Connections that send nothing would otherwise hold a descriptor
+        /// each for as long as they like. Default 10 seconds.
+        public var handshakeTimeout: Duration
         /// How many connections may wait to be accepted, when standalone. A reconnect storm (every client of a
         /// restarted server at once) overflows a short queue, and the kernel then drops connection attempts that
         /// clients retry only seconds later. The kernel caps it (`net.core.somaxconn`). Default 4,096.
@@ -120,6 +125,7 @@ public final class WebSocketServerTransport: ServerTransport {
         ///   - idleTimeout: How long an idle HTTP connection is kept.
         ///   - tls: TLS settings; `nil` for plain text.
         ///   - listenBacklog: How many connections may wait to be accepted.
+        ///   - handshakeTimeout: How long a new connection may take to send its first request.
         public init(
             host: String = "127.0.0.1",
             port: Int = 8080,
@@ -132,9 +138,11 @@ public final class WebSocketServerTransport: ServerTransport {
             compression: Bool = false,
             idleTimeout: Duration? = .seconds(60),
             tls: TLSConfiguration? = nil,
-            listenBacklog: Int = 4096
+            listenBacklog: Int = 4096,
+            handshakeTimeout: Duration = .seconds(10)
         ) {
             self.listenBacklog = listenBacklog
+            self.handshakeTimeout = handshakeTimeout
             self.compression = compression
             self.idleTimeout = idleTimeout
             self.tls = tls
@@ -427,6 +435,7 @@ public final class WebSocketServerTransport: ServerTransport {
             // Sockets served from their event loops (`ChatEdgeChannel`), HTTP by the same router.
             let path = configuration.path
             let maxFrameSize = configuration.maxFrameSize
+            let handshakeTimeout = TimeAmount(configuration.handshakeTimeout)
             let http1 = channelConfiguration.http1
             plain = HTTPServerBuilder { responder in
                 ShardedChildChannel(
@@ -435,6 +444,7 @@ public final class WebSocketServerTransport: ServerTransport {
                         http1: http1,
                         path: path,
                         maxFrameSize: maxFrameSize,
+                        handshakeTimeout: handshakeTimeout,
                         isServing: { [self] in isServing },
                         makeHandler: { [self] in makeSocketHandler(server: server, shards: shards) }
                     ),
