@@ -127,8 +127,9 @@ struct EventLoopSocketTests {
             }
             let close = try #require(outcome.close, "the connection was not closed")
             #expect(close.closeReason.hasPrefix("protocolError"), "\(close.closeReason)")
-            // Each frame read before the close is still answered, and the close comes once the burst is spent.
-            #expect(outcome.errors >= 20 && outcome.errors < 300, "\(outcome.errors) errors")
+            // Each frame read before the close is still answered (on a busy machine the close, which another task
+            // sends, may come after all 300 answers).
+            #expect(outcome.errors >= 20, "\(outcome.errors) errors")
         }
     }
 
