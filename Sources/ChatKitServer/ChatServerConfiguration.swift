@@ -43,7 +43,7 @@ public struct ChatServerConfiguration: Sendable {
         /// The most words a search query may have (each costs the store a look-up).
         public var maxSearchTerms: Int
         /// About the most bytes of messages one history, sync or search page carries; a larger page is cut (at
-        /// least one item is kept). Keep it well under what clients take in one frame (`ChatClient`: 1 MiB).
+        /// least one item is kept). Keep it well under what clients take in one frame (`ChatClient`: 16 MiB).
         public var maxResultBytes: Int
 
         /// Creates limits; every parameter has a safe default.

@@ -13,10 +13,10 @@ import ChatKitCore
 
 /// Keeps a page of history, sync or search within what a client takes in one frame.
 ///
-/// `ChatClient` takes frames of up to 1 MiB (`WebSocketClientTransport.Configuration.maxFrameSize`), and a page of
-/// ``ChatServerConfiguration/Limits/maxPageSize`` (500) messages with 64 KiB bodies would be over 32 MB: the
-/// client's transport would close the connection at it, every time it asked again, and the server would hold it
-/// in memory meanwhile. So a page whose messages take more than ``ChatServerConfiguration/Limits/maxResultBytes``
+/// Clients bound the frames they take (`ChatClient`: 16 MiB, `WebSocketClientTransport.Configuration.maxFrameSize`;
+/// it was 1 MiB), and a page of ``ChatServerConfiguration/Limits/maxPageSize`` (500) messages with 64 KiB bodies
+/// would be over 32 MB: the client's transport would close the connection at it, every time it asked again, and
+/// the server would hold it in memory meanwhile. So a page whose messages take more than ``ChatServerConfiguration/Limits/maxResultBytes``
 /// as JSON is cut, keeping at least one item: history keeps the messages nearest its anchor (the newest for the
 /// latest messages or those before a seq, the oldest for those after one), sync the oldest events (the page then
 /// says `hasMore`, its cursor at the last kept), search the best hits. A short page is therefore not the end of a

@@ -72,6 +72,25 @@ struct LargeResultsTests {
         }
     }
 
+    /// The members of a full channel (10,000) are about 1.3 MB in one frame: over the 1 MiB ChatClient took, so it
+    /// could not list them (its connection closed at the answer, at every try).
+    @Test func theMembersOfAFullChannelReachAChatClient() async throws {
+        try await LiveServer.run { live in
+            let owner = try await live.signUp("owner")
+            var members: [UserID] = []
+            for number in 1..<ChatServerConfiguration.Limits().maxMembers {
+                members.append(try await live.store.createUser(NewUser(username: "m\(number)"), passwordHash: nil).id)
+            }
+            let channel = try await live.store.createConversation(
+                .channel("full", createdBy: owner.user.id, members: members)
+            ).id
+            let session = try await live.connect(owner.accessToken)
+            let listed = try await session.client.members(of: channel)
+            #expect(listed.count == ChatServerConfiguration.Limits().maxMembers)
+            await session.disconnect()
+        }
+    }
+
     /// The outbox counted frames only: 40 half-megabyte pages were 40 frames, far under 4,096, so a peer that
     /// asked for them and read nothing made the server hold 20 MB. Bytes count now too.
     @Test func aPeerThatAsksForLargePagesAndReadsNothingIsClosedAsASlowConsumer() async throws {

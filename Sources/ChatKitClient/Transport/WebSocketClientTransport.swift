@@ -30,7 +30,11 @@ import NIOWebSocket
 public struct WebSocketClientTransport: ClientTransport {
     /// Settings of a ``WebSocketClientTransport``. Every value has a safe default.
     public struct Configuration: Sendable {
-        /// The largest WebSocket frame sent or received, in bytes. Default 1 MiB, as the server's default.
+        /// The largest WebSocket frame sent or received, in bytes; a larger one closes the socket. Default 16 MiB.
+        ///
+        /// The server sends each answer and event in one frame, and some are large: the members of a channel of
+        /// 10,000 are about 1.3 MB (pages of history, sync and search are cut to about 512 KiB). A frame over this
+        /// limit closes the connection, and the client would meet it again after reconnecting.
         public var maxFrameSize: Int
         /// The largest inbound message, in bytes; a larger one closes the socket. Default 16 MiB.
         public var maxMessageSize: Int
@@ -54,7 +58,7 @@ public struct WebSocketClientTransport: ClientTransport {
         ///   - pingInterval: How often to ping the server; `nil` disables pings.
         ///   - additionalHeaders: Extra headers of the upgrade request.
         public init(
-            maxFrameSize: Int = 1 << 20,
+            maxFrameSize: Int = 16 << 20,
             maxMessageSize: Int = 16 << 20,
             pingInterval: Duration? = .seconds(30),
             additionalHeaders: [String: String] = [:]
