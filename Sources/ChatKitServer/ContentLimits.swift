@@ -20,6 +20,9 @@ import ChatKitCore
 struct ContentLimits: Sendable {
     /// The longest client message ID, in UTF-8 bytes (``ChatKitCore/ClientMessageID/timeOrdered()`` makes 36).
     static let maxClientMessageIDBytes = 128
+    /// The longest ID a message names (a mentioned user, the message replied to), in UTF-8 bytes. The store
+    /// keeps mentions as given, so their length must be bounded like the rest of a message.
+    static let maxReferenceBytes = 128
     /// The longest text of an attachment's ID, file name or media type, in UTF-8 bytes (a file name's usual bound).
     static let maxAttachmentFieldBytes = 255
     /// The longest display name, in UTF-8 bytes.
@@ -33,8 +36,14 @@ struct ContentLimits: Sendable {
     func check(_ send: ClientRequest.Send) throws {
         try checkBody(send.body)
         try checkSize(send.clientMessageID.rawValue, Self.maxClientMessageIDBytes, "A client message ID")
-        if let mentions = send.mentions, mentions.count > limits.maxMentions {
-            throw ChatError(.limitExceeded, "A message mentions at most \(limits.maxMentions) users.")
+        if let mentions = send.mentions {
+            guard mentions.count <= limits.maxMentions else {
+                throw ChatError(.limitExceeded, "A message mentions at most \(limits.maxMentions) users.")
+            }
+            for mention in mentions { try checkSize(mention.rawValue, Self.maxReferenceBytes, "A mentioned user's ID") }
+        }
+        if let replyTo = send.replyTo {
+            try checkSize(replyTo.rawValue, Self.maxReferenceBytes, "The ID of the message replied to")
         }
         if let attachments = send.attachments {
             guard attachments.count <= limits.maxAttachments else {

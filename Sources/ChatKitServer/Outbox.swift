@@ -35,6 +35,8 @@ final class Outbox: Sendable {
         case overflowed
         /// The login session was revoked (logout, password change): the connection must close.
         case revoked
+        /// The peer sent unreadable frames past its rate limit: the connection must close.
+        case unreadableFrames
     }
 
     private struct State {
@@ -236,12 +238,22 @@ final class Outbox: Sendable {
 
     /// Ends the outbox because the session's login was revoked; what is queued is dropped.
     func revoke() {
+        end(.revoked)
+    }
+
+    /// Ends the outbox because the peer sends unreadable frames past its rate limit; what is queued is dropped.
+    func endForUnreadableFrames() {
+        end(.unreadableFrames)
+    }
+
+    /// Ends the outbox for `ending`, unless it has ended already, dropping what is queued; tells the owner.
+    private func end(_ ending: Ending) {
         typealias Wakeup = (
             waiter: CheckedContinuation<[String]?, Never>?, ready: (@Sendable () -> Void)?, ended: Bool
         )
         let (waiter, ready, ended) = state.withLock { state -> Wakeup in
             guard state.ending == nil else { return (nil, nil, false) }
-            state.ending = .revoked
+            state.ending = ending
             state.dropAll()
             defer {
                 state.waiter = nil
@@ -251,7 +263,7 @@ final class Outbox: Sendable {
         }
         waiter?.resume(returning: nil)
         ready?()
-        if ended { onEnded?(.revoked) }
+        if ended { onEnded?(ending) }
     }
 
     private func push(_ change: (inout State) -> Void) {
@@ -262,12 +274,14 @@ final class Outbox: Sendable {
         let (waiter, frames, ready, overflowed) = state.withLock { state -> Wakeup in
             guard state.ending == nil else { return (nil, nil, nil, false) }
             change(&state)
-            if state.held.count > capacity || state.heldBytes > byteCapacity {
+            // One frame waits whatever its size (an answer larger than the bound, such as a long conversation list,
+            // is sent, not taken for a slow consumer); more than one may not exceed the bound together.
+            if state.held.count > capacity || (state.held.count > 1 && state.heldBytes > byteCapacity) {
                 state.held = []
                 state.heldBytes = 0
                 state.heldOverflowed = true
             }
-            if state.queue.count > capacity || state.queuedBytes > byteCapacity {
+            if state.queue.count > capacity || (state.queue.count > 1 && state.queuedBytes > byteCapacity) {
                 state.ending = .overflowed
                 state.dropAll()
                 defer {

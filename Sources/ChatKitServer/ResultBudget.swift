@@ -36,12 +36,16 @@ struct ResultBudget: Sendable {
 
     /// The first events of `page` that fit; a cut page has more and ends at its last event.
     func sync(_ page: SyncPage) -> SyncPage {
-        let messages = page.events.compactMap(\.message)
-        guard !fits(messages) else { return page }
+        var bound = 0
+        for event in page.events {
+            bound += Self.bound(of: event)
+            if bound > maxBytes { break }
+        }
+        guard bound > maxBytes else { return page }
         var kept = 0
         var bytes = 0
         for event in page.events {
-            bytes += event.message.map(size(of:)) ?? 512
+            bytes += size(of: event)
             if kept > 0, bytes > maxBytes { break }
             kept += 1
         }
@@ -57,16 +61,49 @@ struct ResultBudget: Sendable {
         return Array(hits.prefix(fittingCount(messages)))
     }
 
-    /// Whether `messages` surely fit: their text, counted six times over (the most JSON escaping can grow it),
-    /// with room for their other fields. Most pages pass here without encoding anything.
+    /// Whether `messages` surely fit: at most ``bound(of:)-(Message)`` each. Most pages pass here without encoding
+    /// anything.
     private func fits(_ messages: [Message]) -> Bool {
         var bound = 0
         for message in messages {
-            bound += 6 * (message.body.utf8.count + 64 * message.reactions.count) + 512
-            bound += 6 * 800 * message.attachments.count + 64 * message.mentions.count + 128 * message.reactions.count
+            bound += Self.bound(of: message)
             if bound > maxBytes { return false }
         }
         return true
+    }
+
+    /// More bytes than `message` can take in JSON: its text counted six times over (the most escaping can grow
+    /// it, `\u001f` for one byte), with room for the names of its fields and its numbers.
+    static func bound(of message: Message) -> Int {
+        var text = message.body.utf8.count + message.id.rawValue.utf8.count + message.senderID.rawValue.utf8.count
+        text += message.conversationID.rawValue.utf8.count + message.clientMessageID.rawValue.utf8.count
+        text += message.replyTo?.rawValue.utf8.count ?? 0
+        var items = 0
+        for mention in message.mentions {
+            text += mention.rawValue.utf8.count
+            items += 1
+        }
+        for attachment in message.attachments {
+            text += attachment.id.rawValue.utf8.count + attachment.fileName.utf8.count + attachment.contentType.utf8.count
+            items += 1
+        }
+        for reaction in message.reactions {
+            text += reaction.emoji.utf8.count + reaction.userID.rawValue.utf8.count
+            items += 1
+        }
+        return 6 * text + 128 * items + 512
+    }
+
+    /// More bytes than `event` can take in JSON: its message's bound, and its members and audience.
+    static func bound(of event: StoredEvent) -> Int {
+        var bound = event.message.map(Self.bound(of:)) ?? 512
+        for member in event.members ?? [] {
+            bound += 6 * member.userID.rawValue.utf8.count + 256
+        }
+        for user in event.audience ?? [] {
+            bound += 6 * user.rawValue.utf8.count + 8
+        }
+        return bound + 6 * ((event.conversationID?.rawValue.utf8.count ?? 0) + event.actorID.rawValue.utf8.count)
     }
 
     /// How many of `messages`, in order, fit (at least one, if any).
@@ -84,5 +121,10 @@ struct ResultBudget: Sendable {
     /// The size of `message` in a result, as JSON.
     private func size(of message: Message) -> Int {
         (try? codec.encode(ServerFrame.result(id: "", RequestResult(messages: [message]))).utf8.count) ?? maxBytes
+    }
+
+    /// The size of `event` in a sync page, as JSON.
+    private func size(of event: StoredEvent) -> Int {
+        (try? codec.encode(ServerFrame.event(event)).utf8.count) ?? maxBytes
     }
 }

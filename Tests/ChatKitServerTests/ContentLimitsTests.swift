@@ -78,6 +78,16 @@ struct ContentLimitsTests {
                     _ = try await alice.send("many attachments", to: chat, attachments: many)
                 } == .limitExceeded
             )
+            #expect(
+                await code {
+                    _ = try await alice.send("long mention", to: chat, mentions: [UserID(rawValue: bytes(129))])
+                } == .limitExceeded
+            )
+            #expect(
+                await code {
+                    _ = try await alice.send("long reply", to: chat, replyTo: MessageID(rawValue: bytes(129)))
+                } == .limitExceeded
+            )
             for tooLong in [
                 attachment(id: bytes(256)), attachment(fileName: bytes(256)), attachment(contentType: bytes(256)),
             ] {

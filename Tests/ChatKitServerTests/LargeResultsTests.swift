@@ -91,6 +91,36 @@ struct LargeResultsTests {
         }
     }
 
+    /// Events other than messages can be large too: a group created with 2,000 members is an event of about 260 KB.
+    /// A sync page counted them at a fixed size, so 20 of them went out as one 5 MB page.
+    @Test func syncPagesOfLargeMembershipEventsAreCut() async throws {
+        try await LiveServer.run { live in
+            let owner = try await live.signUp("owner")
+            var members: [UserID] = []
+            for number in 1...2000 {
+                members.append(try await live.store.createUser(NewUser(username: "m\(number)"), passwordHash: nil).id)
+            }
+            for number in 1...20 {
+                _ = try await live.store.createConversation(
+                    .group("group \(number)", createdBy: owner.user.id, members: members)
+                )
+            }
+            let session = try await live.connect(owner.accessToken)
+            let first = try await session.client.sync(after: .start, limit: 100)
+            #expect(first.hasMore && first.events.count < 20, "\(first.events.count) events")
+            var created = first.events.filter { $0.kind == .conversationCreated }.count
+            var cursor = first.cursor
+            while true {
+                let page = try await session.client.sync(after: cursor, limit: 100)
+                created += page.events.filter { $0.kind == .conversationCreated }.count
+                cursor = page.cursor
+                if !page.hasMore { break }
+            }
+            #expect(created == 20)
+            await session.disconnect()
+        }
+    }
+
     /// The outbox counted frames only: 40 half-megabyte pages were 40 frames, far under 4,096, so a peer that
     /// asked for them and read nothing made the server hold 20 MB. Bytes count now too.
     @Test func aPeerThatAsksForLargePagesAndReadsNothingIsClosedAsASlowConsumer() async throws {

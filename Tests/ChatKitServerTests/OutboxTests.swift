@@ -77,6 +77,14 @@ struct OutboxTests {
         #expect(outbox.ending == .overflowed)
         #expect(endings.withLock { $0 } == [.overflowed])
         #expect(outbox.take() == nil, "what waited was not dropped")
+
+        // One frame larger than the bound waits on its own (it is an answer the server chose to send).
+        let single = Outbox(capacity: 100, byteCapacity: 1000, floor: .start)
+        #expect(single.release(after: .start))
+        single.enqueue(String(repeating: "y", count: 5000))
+        #expect(single.ending == nil)
+        single.enqueue("one more")
+        #expect(single.ending == .overflowed)
     }
 
     @Test func heldBytesOverTheByteCapacityAskForAnotherCatchUp() async {
