@@ -238,7 +238,7 @@ struct Session: Sendable {
             // A frame that cannot be read counts against the rate limit as any request does (reading it cost as
             // much, or more); past the limit the connection is closed: a client whose frames cannot be read does
             // not get better by being told so faster than requests are allowed.
-            if (try? server.checkRateLimit(of: user)) == nil { closeForUnreadableFrames() }
+            if outbox.ending == nil, (try? server.checkRateLimit(of: user)) == nil { outbox.endForUnreadableFrames() }
             return nil
         }
         let received = ContinuousClock.now
@@ -350,20 +350,6 @@ struct Session: Sendable {
         }
     }
 
-    /// Why a connection sending unreadable frames past the rate limit is closed.
-    static let unreadableFrames = CloseReason(
-        code: "protocolError", message: "Too many frames that could not be read, faster than requests are allowed."
-    )
-
-    /// Closes the connection of a peer that sends unreadable frames past the rate limit.
-    private func closeForUnreadableFrames() {
-        server.logger.info(
-            "Closing a connection sending unreadable frames", metadata: ["chatkit.connection.peer": "\(peer)"]
-        )
-        let outbound = outbound
-        server.background.run { await outbound.close(Self.unreadableFrames) }
-    }
-
     /// Closes the connection when its outbox overflows (a slow consumer) or its login session is revoked, with a
     /// reason the client can act on. The writer may be stuck writing to a slow peer, so the close goes to the
     /// transport directly, from a task of its own (``BackgroundActions``).
@@ -371,6 +357,10 @@ struct Session: Sendable {
         guard let reason = Self.closeReason(for: ending) else { return }
         if ending == .overflowed {
             server.logger.info("Closing a slow consumer", metadata: ["chatkit.connection.peer": "\(peer)"])
+        } else if ending == .unreadableFrames {
+            server.logger.info(
+                "Closing a connection sending unreadable frames", metadata: ["chatkit.connection.peer": "\(peer)"]
+            )
         }
         let outbound = outbound
         server.background.run { await outbound.close(reason) }
@@ -390,6 +380,11 @@ struct Session: Sendable {
             CloseReason(
                 code: "unauthenticated",
                 message: "The login session was revoked (logout or password change); log in again."
+            )
+        case .unreadableFrames:
+            CloseReason(
+                code: "protocolError",
+                message: "Too many frames that could not be read, faster than requests are allowed."
             )
         }
     }
