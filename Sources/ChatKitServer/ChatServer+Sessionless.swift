@@ -38,6 +38,28 @@ extension ChatServer {
         }
     }
 
+    /// Checks `token` and takes one request from its user's rate limit, before the request is read: a caller with
+    /// a bad token, or over the limit, does not get its body decoded. Pass the user to
+    /// ``perform(_:asAdmitted:)``.
+    func admit(token: String) async throws -> UserID {
+        do {
+            let user = try await authenticate(token).userID
+            try checkRateLimit(of: user)
+            return user
+        } catch {
+            throw answerable(error)
+        }
+    }
+
+    /// Performs a request of a user ``admit(token:)`` returned.
+    func perform(_ request: ClientRequest, asAdmitted user: UserID) async throws -> RequestResult {
+        do {
+            return try await perform(request, for: user)
+        } catch {
+            throw answerable(error)
+        }
+    }
+
     /// The refusal of a long poll whose login session is revoked.
     private static let revokedLongPoll = ChatError(
         .unauthenticated, "The login session was revoked (logout or password change)."

@@ -58,11 +58,12 @@ final class TypingTracker: Sendable {
     }
 
     /// Records an explicit stop at `now`; `true` if the other members were shown the user typing (the stop is
-    /// to be broadcast).
-    func stop(_ key: Key, now: Duration, refreshInterval: Duration) -> Bool {
+    /// to be broadcast). A stop by a sent message (`bySending`) lets the next start be broadcast at once: a
+    /// message is a natural end, and the indicator for the next one should not wait for a refresh.
+    func stop(_ key: Key, now: Duration, refreshInterval: Duration, bySending: Bool = false) -> Bool {
         state.withLock { state in
             guard let entry = state.entries.removeValue(forKey: key) else { return false }
-            state.remember(key, entry, now: now, refreshInterval: refreshInterval)
+            if !bySending { state.remember(key, entry, now: now, refreshInterval: refreshInterval) }
             return entry.isShown
         }
     }

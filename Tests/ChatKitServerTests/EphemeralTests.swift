@@ -155,6 +155,13 @@ struct EphemeralTests {
             try await aliceClient.client.setTyping(true, in: chat.id)
             try await bobClient.waitFor("typing after the interval") { updates($0).count >= 3 }
             #expect(updates(bobClient.events) == [true, false, true], "\(updates(bobClient.events))")
+
+            // A sent message ends typing without holding back the next start: the indicator for the next message
+            // shows at once.
+            _ = try await aliceClient.client.send("done", to: chat.id)
+            try await aliceClient.client.setTyping(true, in: chat.id)
+            try await bobClient.waitFor("typing after a message") { updates($0).count >= 5 }
+            #expect(updates(bobClient.events) == [true, false, true, false, true], "\(updates(bobClient.events))")
         }
     }
 

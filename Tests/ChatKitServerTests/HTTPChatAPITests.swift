@@ -223,6 +223,27 @@ struct HTTPChatAPITests {
         }
     }
 
+    @Test func aRequestBodyIsReadOnlyForACallerWithAGoodTokenWithinTheRateLimit() async throws {
+        // The body was decoded (up to twice, when malformed) before the token was checked: anyone could make the
+        // server parse JSON as fast as they could send it.
+        var configuration = ChatServerConfiguration()
+        configuration.limits.requestsPerSecond = 1  // a burst of 2; the manual clock never refills it
+        try await LiveServer.run(configuration: configuration, clock: ManualClock()) { live in
+            let alice = try await live.signUp("alice")
+            let forged = try await live.http("POST", "/v1/requests", rawBody: "not json", bearer: "forged")
+            #expect(forged.status == 401 && forged.code == "unauthenticated", "\(forged.status) \(forged.json)")
+            let unreadable = try await live.http("POST", "/v1/requests", rawBody: "not json", bearer: alice.accessToken)
+            #expect(unreadable.code == "invalidArgument", "\(unreadable.json)")
+            let ping = try await live.http(
+                "POST", "/v1/requests", rawBody: #"{"type":"ping","id":"1"}"#, bearer: alice.accessToken
+            )
+            #expect(ping.status == 200)
+            // Over the limit, the body is not read: a throttled caller learns that, not what its body lacks.
+            let throttled = try await live.http("POST", "/v1/requests", rawBody: "not json", bearer: alice.accessToken)
+            #expect(throttled.code == "limitExceeded", "\(throttled.json)")
+        }
+    }
+
     @Test func aLongPollWithACursorPastTheStreamWaitsFromTheServersPosition() async throws {
         // A cursor past the store's last event (a restored database) used to be kept: the events stored next, at
         // positions it covered, were never returned.

@@ -69,6 +69,8 @@ extension HTTPRoutes {
         router.post(RouterPath("\(prefix)/requests")) { [self] request, _ -> Response in
             await respond(route: "requests") {
                 let (server, token) = try apiCaller(request)
+                // The token and the rate limit first: the body is decoded only for a caller who may send it.
+                let user = try await server.admit(token: token)
                 let text = try await bodyText(of: request)
                 let frame: ClientFrame
                 switch codec.decodeClientFrame(text) {
@@ -78,7 +80,7 @@ extension HTTPRoutes {
                 if case .hello = frame.request {
                     throw ChatError(.invalidArgument, "'hello' opens a WebSocket session; HTTP requests carry a bearer token.")
                 }
-                return try Self.json(try await server.perform(frame.request, token: token), status: .ok)
+                return try Self.json(try await server.perform(frame.request, asAdmitted: user), status: .ok)
             }
         }
     }

@@ -100,7 +100,8 @@ public final class WebSocketServerTransport: ServerTransport {
         /// How long a new connection may take, when standalone, to send its first request (the WebSocket upgrade
         /// or an HTTP request), TLS handshake included, before the server closes it; afterwards pings (WebSocket)
         /// or ``idleTimeout`` (HTTP) take over. Connections that send nothing would otherwise hold a descriptor
-        /// each for as long as they like. Default 10 seconds.
+        /// each for as long as they like. Default 10 seconds. Not applied with ``compression`` on (those sockets
+        /// are served by Hummingbird's channel, which has no such deadline).
         public var handshakeTimeout: Duration
         /// How many connections may wait to be accepted, when standalone. A reconnect storm (every client of a
         /// restarted server at once) overflows a short queue, and the kernel then drops connection attempts that
