@@ -315,7 +315,10 @@ public struct HTTPRoutes: Sendable {
     /// could otherwise pick a fresh address for every request.
     static func limitKey(for address: SocketAddress) -> String? {
         guard case .v6(let v6) = address else { return address.ipAddress }
-        let bytes = withUnsafeBytes(of: v6.address.sin6_addr) { Array($0) }
+        // The 16 address bytes of the `sockaddr_in6`, after its family, port and flow information (offset 8 on
+        // Linux and Darwin alike). Read by offset: naming `sin6_addr` makes the compiler want the C module NIO
+        // declares the type through, which it attributes differently from build to build.
+        let bytes = withUnsafeBytes(of: v6.address) { Array($0[8..<24]) }
         let isIPv4Mapped = bytes[0..<10].allSatisfy { $0 == 0 } && bytes[10] == 0xFF && bytes[11] == 0xFF
         if isIPv4Mapped { return bytes[12...].map(String.init).joined(separator: ".") }
         return bytes[0..<8].map { String($0, radix: 16) }.joined(separator: ":") + "/64"
