@@ -283,6 +283,26 @@ extension SQLiteChatStore {
         }
     }
 
+    public func memberships(of user: UserID) async throws -> [ConversationMembership] {
+        try await read { db in
+            try Row.fetchAll(
+                db.cachedStatement(
+                    sql: """
+                        SELECT c.id, c.kind, (SELECT COUNT(*) FROM member n WHERE n.conversationID = c.id)
+                        FROM member m JOIN conversation c ON c.id = m.conversationID
+                        WHERE m.userID = ?
+                        """
+                ),
+                arguments: [user.rawValue]
+            ).map { row in
+                ConversationMembership(
+                    conversationID: ConversationID(rawValue: row[0]), kind: ConversationKind(rawValue: row[1]),
+                    memberCount: row[2]
+                )
+            }
+        }
+    }
+
     static func members(_ db: Database, _ id: ConversationID) throws -> [Member] {
         try Row.fetchAll(
             db,

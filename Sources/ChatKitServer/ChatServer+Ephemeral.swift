@@ -51,8 +51,11 @@ extension ChatServer {
     /// `user` belongs to. (Channels can be large and public; their members do not get each other's presence.)
     func presenceAudience(of user: UserID) async throws -> Set<UserID> {
         var audience = Set(try await store.contacts(of: user).filter { $0.state == .accepted }.map(\.userID))
-        for summary in try await store.conversations(of: user) where sharesPresence(summary) {
-            audience.formUnion(try await store.memberIDs(of: summary.conversation.id))
+        // Memberships, not conversation summaries: a session's start need not read every conversation's last
+        // message and unread count.
+        for membership in try await store.memberships(of: user)
+        where sharesPresence(kind: membership.kind, memberCount: membership.memberCount) {
+            audience.formUnion(try await store.memberIDs(of: membership.conversationID))
         }
         audience.remove(user)
         return audience
@@ -60,10 +63,6 @@ extension ChatServer {
 
     /// Whether the members of a conversation see each other's presence: in direct conversations and in groups of
     /// at most ``ChatServerConfiguration/presenceMaxGroupSize`` members, not in channels.
-    func sharesPresence(_ summary: ConversationSummary) -> Bool {
-        sharesPresence(kind: summary.conversation.kind, memberCount: summary.memberCount)
-    }
-
     func sharesPresence(kind: ConversationKind, memberCount: Int) -> Bool {
         switch kind {
         case .direct: true

@@ -232,6 +232,19 @@ extension InMemoryChatStore {
     }
 }
 
+extension InMemoryChatStore {
+    public func memberships(of user: UserID) async throws -> [ConversationMembership] {
+        try withState { state in
+            (state.conversationsEverJoined[user] ?? []).compactMap { id in
+                guard let record = state.conversations[id], record.members[user] != nil else { return nil }
+                return ConversationMembership(
+                    conversationID: id, kind: record.conversation.kind, memberCount: record.members.count
+                )
+            }
+        }
+    }
+}
+
 extension Array where Element: Hashable {
     /// The elements in their order, each once.
     func uniqued() -> [Element] {

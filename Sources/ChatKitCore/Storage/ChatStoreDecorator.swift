@@ -101,6 +101,9 @@ extension ChatStoreDecorator {
     public func conversations(of user: UserID) async throws -> [ConversationSummary] {
         try await base.conversations(of: user)
     }
+    public func memberships(of user: UserID) async throws -> [ConversationMembership] {
+        try await base.memberships(of: user)
+    }
 
     public func append(_ message: NewMessage) async throws -> Message { try await base.append(message) }
     public func message(_ id: MessageID, as user: UserID) async throws -> Message { try await base.message(id, as: user) }

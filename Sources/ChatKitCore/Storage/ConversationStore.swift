@@ -97,9 +97,27 @@ public protocol ConversationStore: Sendable {
     /// user's marker and unread count. Activity is commit order: the stream position of the newest message, or
     /// of the conversation's creation while it has none.
     func conversations(of user: UserID) async throws -> [ConversationSummary]
+
+    /// The conversations `user` is a member of, in no particular order, each with its kind and member count:
+    /// what ``conversations(of:)`` says of them without their last messages, markers and unread counts, which
+    /// cost a store far more. The server asks at the start of every session (to find who shares presence with
+    /// the user).
+    ///
+    /// A default implementation derives it from ``conversations(of:)``; implement it to answer more cheaply.
+    func memberships(of user: UserID) async throws -> [ConversationMembership]
 }
 
 extension ConversationStore {
+    /// Derived from ``conversations(of:)``: correct, as costly as that.
+    public func memberships(of user: UserID) async throws -> [ConversationMembership] {
+        try await conversations(of: user).map { summary in
+            ConversationMembership(
+                conversationID: summary.conversation.id, kind: summary.conversation.kind,
+                memberCount: summary.memberCount
+            )
+        }
+    }
+
     /// The IDs of the current members, ordered; empty for a conversation that does not exist. No access check.
     public func memberIDs(of id: ConversationID) async throws -> [UserID] {
         try await memberIDs(of: id, at: nil)

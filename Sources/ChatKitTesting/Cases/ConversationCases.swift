@@ -203,6 +203,31 @@ extension ChatStoreConformance {
                 try checkEqual(bobs.role, .member, "bob's role")
                 try checkEqual(bobs.unreadCount, 2, "bob's unread count (carol's and alice's messages)")
             },
+            Case("conversations", "memberships name the conversations the list has, with kinds and member counts") { store in
+                // The server reads memberships at every session's start (who shares presence): they must agree
+                // with the conversation list, left conversations excluded.
+                let fixture = StoreFixture(store)
+                let (alice, bob) = try await fixture.pair()
+                let carol = try await fixture.user("carol")
+                let direct = try await fixture.direct(alice, bob)
+                let group = try await fixture.group(alice, [bob, carol])
+                let channel = try await fixture.channel(carol, [alice])
+                let left = try await fixture.group(bob, [alice])
+                try await store.removeMember(alice, from: left, by: alice)
+                let expected: Set<ConversationMembership> = [
+                    ConversationMembership(conversationID: direct, kind: .direct, memberCount: 2),
+                    ConversationMembership(conversationID: group, kind: .group, memberCount: 3),
+                    ConversationMembership(conversationID: channel, kind: .channel, memberCount: 2),
+                ]
+                try checkEqual(Set(try await store.memberships(of: alice)), expected, "alice's memberships")
+                let fromList = try await store.conversations(of: alice).map {
+                    ConversationMembership(
+                        conversationID: $0.conversation.id, kind: $0.conversation.kind, memberCount: $0.memberCount
+                    )
+                }
+                try checkEqual(Set(fromList), expected, "alice's conversation list")
+                try checkEqual(try await store.memberships(of: "nobody"), [], "memberships of an unknown user")
+            },
         ]
     }
 }
