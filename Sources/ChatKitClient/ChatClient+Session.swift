@@ -107,13 +107,15 @@ extension ChatClient {
                 state.welcome = welcome
                 state.lastFailure = nil
                 state.setConnectionState(.connected)
-                // The server's stream ends before this client's cursor (its database was restored, or lost its
-                // newest commits): go on from its position, or the events it stores next, at positions the
-                // cursor covers, would be taken for ones already seen.
-                var rewound = false
-                if let cursor = state.cursor, cursor > welcome.position {
-                    state.cursor = welcome.position
-                    rewound = true
+                // The server no longer has the events up to this client's cursor (its database was restored, or
+                // lost its newest commits): go on from where it says (`rewoundTo`; from an older server, a
+                // position below the cursor), or the events it stores, at positions the cursor covers, would be
+                // taken for ones already seen.
+                var rewound: StreamPosition?
+                let serverStart = welcome.rewoundTo ?? welcome.position
+                if let cursor = state.cursor, serverStart < cursor {
+                    state.cursor = serverStart
+                    rewound = serverStart
                 }
                 if state.cursor == nil { state.cursor = welcome.position }
                 state.outboxSignal = outboxSignal
@@ -121,7 +123,7 @@ extension ChatClient {
                 defer { state.welcomeWaiters = [:] }
                 return (state.welcomeWaiters.values, rewound)
             }
-            if rewound { eventContinuation.yield(.rewound(welcome.position)) }
+            if let rewound { eventContinuation.yield(.rewound(rewound)) }
             for waiter in waiters { waiter.resume(returning: welcome) }
             return true
         case .result(let id, let result):

@@ -23,11 +23,11 @@ public enum ClientEvent: Sendable, Hashable {
     case synced(StreamPosition)
     /// The server said why it is closing the connection.
     case goodbye(Goodbye)
-    /// The server's event stream ends before this client's cursor: its database was restored from a backup or lost
-    /// its newest commits (a power loss with SQLite's `synchronous = normal`). Events this client received after
-    /// the position may be gone from the server, and new ones will reuse their positions. The client goes on from
-    /// the server's position (catch-up follows, then ``synced(_:)``); reload what the app shows from the server
-    /// (conversations, history, markers) rather than trusting what it kept.
+    /// The server no longer has the events up to this client's cursor: its database was restored from a backup or
+    /// lost its newest commits (a power loss with SQLite's `synchronous = normal`). Events this client received
+    /// after the position may be gone from the server, and a conversation may give their seqs to new messages. The
+    /// client goes on from the position (catch-up follows, then ``synced(_:)``); reload what the app shows from the
+    /// server (conversations, history, markers) rather than trusting what it kept.
     case rewound(StreamPosition)
 }
 

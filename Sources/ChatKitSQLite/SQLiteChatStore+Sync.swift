@@ -105,4 +105,20 @@ extension SQLiteChatStore {
     public func latestPosition() async throws -> StreamPosition {
         try await read { db in StreamPosition(try MessageEvents.latestPosition(db)) }
     }
+
+    /// `cursor`, unless it falls in positions an opening of this store skipped (`Schema.v7`): a client holding
+    /// such a cursor received events this database no longer has, and resumes from the start of the earliest such
+    /// gap; or unless it is past every stored event.
+    public func resumePosition(after cursor: StreamPosition) async throws -> StreamPosition {
+        try await read { db in
+            let latest = try MessageEvents.latestPosition(db)
+            let gapStart = try Int64.fetchOne(
+                db.cachedStatement(
+                    sql: "SELECT MIN(afterPosition) FROM streamGap WHERE afterPosition < ?1 AND ?1 <= throughPosition"
+                ),
+                arguments: [cursor.rawValue]
+            )
+            return StreamPosition(min(gapStart ?? cursor.rawValue, latest))
+        }
+    }
 }

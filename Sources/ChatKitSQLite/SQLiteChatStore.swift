@@ -147,6 +147,20 @@ public final class SQLiteChatStore: ChatStore {
             // Rows a crashed process appended but did not index yet (the schema has `searchProgress` since v3).
             searchIndex.noteAppends()
         }
+        if Schema.includes(Schema.v7, upTo: lastMigration) {
+            // The positions this opening skips. Without the record (a full disk, say) the store still opens: a
+            // client resuming from a lost position is then told only if its cursor is past every stored event.
+            let floor = positionFloor
+            _ = try? writer.write { db in
+                try db.execute(
+                    sql: """
+                        INSERT INTO streamGap (afterPosition, throughPosition)
+                        SELECT latest, ? FROM (SELECT ? AS latest) WHERE latest < ?
+                        """,
+                    arguments: [floor, try MessageEvents.latestPosition(db), floor]
+                )
+            }
+        }
     }
 
     /// Opens (creating if needed) the database file at `path` with default settings.

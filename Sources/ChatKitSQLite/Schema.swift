@@ -46,12 +46,18 @@ enum Schema {
     /// on disk.
     static let v6 = "v6-prefix-index"
 
+    /// The stream positions each opening of the store skips (`streamGap`): from the last stored event's to its
+    /// ``PositionFloor``. A client whose cursor falls in one received events the database no longer has (it was
+    /// restored from a backup, or lost its newest commits), and resumes from the gap's start (see
+    /// ``SQLiteChatStore/resumePosition(after:)``).
+    static let v7 = "v7-stream-gaps"
+
     /// The character counts of the prefixes the search index holds: those of `v6`'s `prefix` option, written
     /// there literally (a released migration never changes).
     static let indexedPrefixLengths = 1...4
 
     /// The migrations in the order they apply.
-    static let all = [v1, v2, v3, v4, v5, v6]
+    static let all = [v1, v2, v3, v4, v5, v6, v7]
 
     /// Whether a database migrated up to `lastMigration` (`nil`: every migration) has `migration` applied.
     static func includes(_ migration: String, upTo lastMigration: String?) -> Bool {
@@ -322,6 +328,20 @@ enum Schema {
                     CREATE VIRTUAL TABLE temp.messageSearchVocabulary USING fts5vocab(main, messageSearch, 'row');
                     INSERT OR IGNORE INTO searchWord (word) SELECT term FROM temp.messageSearchVocabulary;
                     DROP TABLE temp.messageSearchVocabulary;
+                    """
+            )
+        }
+        migrator.registerMigration(v7, foreignKeyChecks: .immediate) { db in
+            // A new table takes a page: as in v4 and v6, a size limit must not stop the migration.
+            let pageLimit = try Int64.fetchOne(db, sql: "PRAGMA max_page_count") ?? 0
+            try db.execute(sql: "PRAGMA max_page_count = 4294967294")
+            defer { _ = try? Int64.fetchOne(db, sql: "PRAGMA max_page_count = \(pageLimit)") }
+            try db.execute(
+                sql: """
+                    CREATE TABLE streamGap (
+                        afterPosition INTEGER NOT NULL,
+                        throughPosition INTEGER NOT NULL
+                    );
                     """
             )
         }

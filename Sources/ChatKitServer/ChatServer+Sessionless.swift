@@ -96,10 +96,10 @@ extension ChatServer {
             try MembershipRules.validateLimit(limit)
             let pageSize = min(limit, configuration.limits.maxPageSize)
             let deadline = ContinuousClock.now + min(max(timeout, .zero), Self.maxLongPollWait)
-            // A cursor past the store's last event (a restored database) would skip the events stored next at
-            // the positions it covers: poll from the store's position; the page's cursor, below the one sent,
-            // tells the client.
-            let cursor = min(cursor, try await store.latestPosition())
+            // A cursor naming events the store no longer has (a restored database) would skip the events stored
+            // since at the positions it covers: poll from where the store says; the page's cursor, below the one
+            // sent, tells the client.
+            let cursor = try await store.resumePosition(after: cursor)
 
             // Listen before reading, so that nothing stored between the read and the wait is missed.
             let outbox = Outbox(

@@ -16,7 +16,8 @@ import ChatKitCore
 /// Clients bound the frames they take (`ChatClient`: 16 MiB, `WebSocketClientTransport.Configuration.maxFrameSize`;
 /// it was 1 MiB), and a page of ``ChatServerConfiguration/Limits/maxPageSize`` (500) messages with 64 KiB bodies
 /// would be over 32 MB: the client's transport would close the connection at it, every time it asked again, and
-/// the server would hold it in memory meanwhile. So a page whose messages take more than ``ChatServerConfiguration/Limits/maxResultBytes``
+/// the server would hold it in memory meanwhile. So a page whose messages take more than
+/// ``ChatServerConfiguration/Limits/maxResultBytes``
 /// as JSON is cut, keeping at least one item: history keeps the messages nearest its anchor (the newest for the
 /// latest messages or those before a seq, the oldest for those after one), sync the oldest events (the page then
 /// says `hasMore`, its cursor at the last kept), search the best hits. A short page is therefore not the end of a
@@ -84,7 +85,8 @@ struct ResultBudget: Sendable {
             items += 1
         }
         for attachment in message.attachments {
-            text += attachment.id.rawValue.utf8.count + attachment.fileName.utf8.count + attachment.contentType.utf8.count
+            text += attachment.id.rawValue.utf8.count + attachment.fileName.utf8.count
+            text += attachment.contentType.utf8.count
             items += 1
         }
         for reaction in message.reactions {

@@ -137,11 +137,13 @@ struct Session: Sendable {
                 throw ChatError(.unauthenticated, "The token's user no longer exists.")
             }
             let position = try await server.store.latestPosition()
-            // A cursor past the store's last event (a database restored from a backup, or one that lost its newest
-            // commits in a power loss) would hide the events stored from now on at the positions it covers: the
-            // session starts at the store's position instead, and the client, seeing `welcome.position` below its
-            // cursor, starts again from there.
-            let start = min(hello.cursor ?? position, position)
+            // A cursor naming events the store no longer has (a database restored from a backup, or one that lost
+            // its newest commits in a power loss) would hide the events stored since at the positions it covers,
+            // or hold ones the store lost: the session starts where the store says, and `welcome.rewoundTo` tells
+            // the client to go on from there.
+            var start = position
+            if let cursor = hello.cursor { start = try await server.store.resumePosition(after: cursor) }
+            let rewoundTo = hello.cursor.flatMap { start < $0 ? start : nil }
             let outbox = Outbox(
                 capacity: server.configuration.limits.outboundQueueCapacity,
                 byteCapacity: server.configuration.limits.outboundQueueBytes, floor: start, onEnded: closeWhenEnded
@@ -160,7 +162,7 @@ struct Session: Sendable {
             if cameOnline { await server.broadcastPresence(of: user, isOnline: true, to: audience) }
             let welcome = Welcome(
                 id: frame.id, version: version, user: profile,
-                limits: server.configuration.announcedLimits, position: position
+                limits: server.configuration.announcedLimits, position: position, rewoundTo: rewoundTo
             )
             try await outbound.write(try codec.encode(ServerFrame.welcome(welcome)))
             var cursor = try await catchUp(user, from: start)

@@ -97,6 +97,7 @@ struct BackupTests {
             let (alice, bob) = (try await fixture.user("alice"), try await fixture.user("bob"))
             let chat = try await fixture.direct(alice, bob)
             try await store.backup(to: backup)
+            let backedUp = try await store.latestPosition()
             for number in 0..<20 { try await fixture.send("after the backup \(number)", from: alice, to: chat) }
             let seen = try await store.latestPosition()
             try store.close()
@@ -111,6 +112,14 @@ struct BackupTests {
             let next = try await StoreFixture(restored).send("after the restore", from: alice, to: chat)
             let events = try await restored.events(for: bob, after: seen, limit: 10).events
             #expect(events.map(\.message?.id) == [next.id])
+            // A client holding `seen` received events the restored database does not have, and something was
+            // stored since (its position is past `seen`): the store still tells it to resume from the backup's
+            // last position (the server then says `rewoundTo`).
+            #expect(try await restored.latestPosition() > seen)
+            #expect(try await restored.resumePosition(after: seen) == backedUp)
+            #expect(try await restored.resumePosition(after: backedUp) == backedUp)
+            let current = try await restored.latestPosition()
+            #expect(try await restored.resumePosition(after: current) == current)
         }
     }
 

@@ -55,7 +55,9 @@ struct SessionStartCostTests {
             }
             for session in [bobSession, carolSession] {
                 try await session.waitFor("alice online") { events in
-                    events.contains { if case .presence(let update) = $0 { update.userID == alice.user.id } else { false } }
+                    events.contains {
+                        if case .presence(let update) = $0 { update.userID == alice.user.id } else { false }
+                    }
                 }
             }
             #expect(counting.listReads.withLock { $0 } == 0, "a session's start read a conversation list")

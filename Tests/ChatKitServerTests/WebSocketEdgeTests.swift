@@ -11,6 +11,7 @@
 
 import ChatKitClient
 import ChatKitCore
+import ChatKitTesting
 import ChatKitServer
 import Foundation
 import HummingbirdWSClient
@@ -160,6 +161,48 @@ struct WebSocketEdgeTests {
             _ = try await alice.client.send("after the restore", to: chat.id)
             try await bob.waitForMessages(1, in: chat.id)
             #expect(bob.receivedBodies(in: chat.id) == ["after the restore"])
+        }
+    }
+
+    /// A store that says a cursor at or past `lost.from` names events it no longer has: resume from `lost.resume`.
+    final class RestoredStore: ChatStoreDecorator {
+        let base: any ChatStore
+        let lost = Mutex<(from: StreamPosition, resume: StreamPosition)?>(nil)
+
+        init(_ base: any ChatStore) { self.base = base }
+
+        func resumePosition(after cursor: StreamPosition) async throws -> StreamPosition {
+            guard let lost = lost.withLock({ $0 }), cursor >= lost.from else { return cursor }
+            return lost.resume
+        }
+    }
+
+    @Test func aCursorNamingEventsTheStoreLostIsRewoundThoughLaterEventsPassedIt() async throws {
+        // After a restore, anything stored before a client reconnects puts the store's position past the client's
+        // cursor: only the store can tell that the cursor names lost events. The welcome says where to resume.
+        let store = InMemoryChatStore()
+        let restored = RestoredStore(store)
+        try await LiveServer.run(store: store, serverStore: restored) { live in
+            let aliceTokens = try await live.signUp("alice")
+            let bobTokens = try await live.signUp("bob")
+            let fixture = StoreFixture(store)
+            let chat = try await fixture.direct(aliceTokens.user.id, bobTokens.user.id)
+            _ = try await fixture.send("kept", from: aliceTokens.user.id, to: chat)
+            let keptPosition = try await store.latestPosition()
+            _ = try await fixture.send("lost in the restore", from: aliceTokens.user.id, to: chat)
+            let lostPosition = try await store.latestPosition()
+            restored.lost.withLock { $0 = (lostPosition, keptPosition) }
+
+            let aliceSession = try await live.connect(aliceTokens.accessToken)
+            _ = try await aliceSession.client.send("after the restore", to: chat)
+            #expect(try await store.latestPosition() > lostPosition)
+            let bobSession = try await live.connect(bobTokens.accessToken, cursor: lostPosition)
+            #expect(bobSession.events.contains(.rewound(keptPosition)), "\(bobSession.events)")
+            // Everything after the position resumed from arrives, including what the old cursor covered.
+            try await bobSession.waitForMessages(2, in: chat)
+            #expect(bobSession.receivedBodies(in: chat) == ["lost in the restore", "after the restore"])
+            await aliceSession.disconnect()
+            await bobSession.disconnect()
         }
     }
 

@@ -140,6 +140,9 @@ extension ChatStoreDecorator {
         try await base.allEvents(after: cursor, limit: limit)
     }
     public func latestPosition() async throws -> StreamPosition { try await base.latestPosition() }
+    public func resumePosition(after cursor: StreamPosition) async throws -> StreamPosition {
+        try await base.resumePosition(after: cursor)
+    }
 
     public func search(_ query: String, as user: UserID, in conversation: ConversationID?, limit: Int) async throws
         -> [SearchHit]

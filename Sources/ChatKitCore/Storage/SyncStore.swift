@@ -40,4 +40,20 @@ public protocol SyncStore: Sendable {
     /// The position of the newest stored event, ``StreamPosition/start`` while there is none. A client that
     /// loads current state directly may start syncing from here.
     func latestPosition() async throws -> StreamPosition
+
+    /// Where a client whose cursor is `cursor` resumes: `cursor` itself, or, when the store no longer holds events
+    /// it handed out up to `cursor` (a database restored from a backup, or one that lost its newest commits), the
+    /// last position it holds before them. The client then loads again what it shows.
+    ///
+    /// A default implementation answers `min(cursor, latestPosition())`: it sees a cursor past every stored
+    /// event, not one that later events have passed. A store that can tell should: `SQLiteChatStore` records the
+    /// positions each opening skips.
+    func resumePosition(after cursor: StreamPosition) async throws -> StreamPosition
+}
+
+extension SyncStore {
+    /// `min(cursor, latestPosition())`.
+    public func resumePosition(after cursor: StreamPosition) async throws -> StreamPosition {
+        min(cursor, try await latestPosition())
+    }
 }

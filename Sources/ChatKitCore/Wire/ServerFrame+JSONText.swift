@@ -63,6 +63,7 @@ extension ServerFrame {
                 writer.key("limits")
                 welcome.limits.write(to: &writer)
                 writer.field("position", welcome.position.rawValue)
+                if let rewoundTo = welcome.rewoundTo { writer.field("rewoundTo", rewoundTo.rawValue) }
                 writer.field("type", "welcome")
                 writer.key("user")
                 welcome.user.write(to: &writer)

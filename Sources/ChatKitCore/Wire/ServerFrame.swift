@@ -60,14 +60,22 @@ public struct Welcome: Sendable, Hashable, Codable {
     public var limits: ServerLimits
     /// The position of the newest stored event when the session opened: a client without a cursor starts here.
     public var position: StreamPosition
+    /// Set when the hello's cursor names events the server no longer has (its database was restored from a
+    /// backup, or lost its newest commits): the catch-up starts after this position instead, and the client goes on
+    /// from it, loading again what it shows. `nil` otherwise.
+    public var rewoundTo: StreamPosition?
 
     /// Creates a welcome.
-    public init(id: String, version: Int, user: User, limits: ServerLimits, position: StreamPosition) {
+    public init(
+        id: String, version: Int, user: User, limits: ServerLimits, position: StreamPosition,
+        rewoundTo: StreamPosition? = nil
+    ) {
         self.id = id
         self.version = version
         self.user = user
         self.limits = limits
         self.position = position
+        self.rewoundTo = rewoundTo
     }
 }
 

@@ -7,8 +7,8 @@
 //   "welcome"  detail: the welcome frame (user, limits, position)
 //   "event"    detail: a stored event (live, or from catch-up)
 //   "synced"   detail: {cursor, resumed}: catch-up is over; `resumed` is false on the first session
-//   "rewound"  detail: the welcome frame: the server's stream ends before our cursor (a restored database);
-//              what the page shows must be loaded again (`synced` follows with `resumed` false)
+//   "rewound"  detail: the welcome frame: the server no longer has the events up to our cursor (a restored
+//              database); what the page shows must be loaded again (`synced` follows with `resumed` false)
 //   "presence", "typing": detail: the frame
 //   "signedout": the login has ended (refresh refused); the connection stops.
 
@@ -196,10 +196,12 @@ export class ChatConnection extends EventTarget {
                 this.limits = frame.limits;
                 this.refusedOnce = false;
                 this.resuming = this.hadSession && this.cursor !== null;
-                if (this.cursor !== null && frame.position < this.cursor) {
-                    // The server's stream ends before our cursor (a restored database): go on from its position, or
-                    // the events it stores next would be taken for ones already seen; the page reloads what it shows.
-                    this.cursor = frame.position;
+                const rewoundTo = frame.rewoundTo ?? (this.cursor !== null && frame.position < this.cursor ? frame.position : null);
+                if (this.cursor !== null && rewoundTo !== null && rewoundTo < this.cursor) {
+                    // The server no longer has the events up to our cursor (a restored database): go on from where it
+                    // says, or the events it stores would be taken for ones already seen; the page reloads what it
+                    // shows.
+                    this.cursor = rewoundTo;
                     this.resuming = false;
                     this.dispatchEvent(new CustomEvent("rewound", { detail: frame }));
                 }
