@@ -29,9 +29,10 @@ extension SQLiteChatStore {
     /// ```
     ///
     /// What was stored after the backup is gone, but clients have seen its stream positions. The restored store
-    /// hands out new positions above them (each opening starts counting at its `PositionFloor`), so clients that
-    /// resume from their cursors receive every new event; a client that reconnects before anything new is stored
-    /// finds the server's position below its cursor and starts again from it (`ClientEvent.rewound`).
+    /// hands out new positions above them (each opening starts counting at its `PositionFloor`, and records the
+    /// positions it skips), so a client resuming from a cursor the backup lacks is told to go on from the
+    /// backup's last position (``resumePosition(after:)``; the server's `welcome` says `rewoundTo`, and
+    /// `ChatClient` yields `.rewound`), and receives every event stored since.
     ///
     /// - Parameter path: Where to write the copy.
     /// - Throws: ``ChatKitCore/ChatError`` `.storageFailure` if the copy cannot be written (read-only location,

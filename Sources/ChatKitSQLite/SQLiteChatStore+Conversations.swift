@@ -284,7 +284,8 @@ extension SQLiteChatStore {
     }
 
     public func memberships(of user: UserID) async throws -> [ConversationMembership] {
-        try await read { db in
+        // In the background, as lists that grow with a user are (it counts each conversation's members).
+        try await readInBackground { db in
             try Row.fetchAll(
                 db.cachedStatement(
                     sql: """

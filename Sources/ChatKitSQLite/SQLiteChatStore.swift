@@ -52,6 +52,8 @@ public final class SQLiteChatStore: ChatStore {
     let statistics = Statistics()
     /// The lowest position this store hands out (see ``PositionFloor``).
     let positionFloor: Int64
+    /// Where the positions an opening skips are recorded (`Schema.v7`), if the schema has it.
+    let recordsStreamGaps: Bool
 
     /// Counters that tests observe.
     final class Statistics: Sendable {
@@ -75,6 +77,7 @@ public final class SQLiteChatStore: ChatStore {
     init(configuration: Configuration, migratingUpTo lastMigration: String?) throws {
         self.configuration = configuration
         positionFloor = PositionFloor.at(configuration.now())
+        recordsStreamGaps = Schema.includes(Schema.v7, upTo: lastMigration)
         longReads = ReadGate(width: configuration.readerCount - 2)
         var grdb = GRDB.Configuration()
         grdb.foreignKeysEnabled = true
@@ -112,6 +115,7 @@ public final class SQLiteChatStore: ChatStore {
         let statistics = self.statistics
         let messageIDs = self.messageIDs
         let positionFloor = self.positionFloor
+        let recordsStreamGaps = self.recordsStreamGaps
         let searchIndex = SearchIndex(
             writer: writer,
             addsWords: Schema.includes(Schema.v5, upTo: lastMigration),
@@ -133,7 +137,8 @@ public final class SQLiteChatStore: ChatStore {
                         statistics.appendCommits.add(1, ordering: .relaxed)
                         statistics.appendedMessages.add(batch.count, ordering: .relaxed)
                         let context = try WriteContext(
-                            db, now: Self.truncated(now()), messageIDs: messageIDs, positionFloor: positionFloor
+                            db, now: Self.truncated(now()), messageIDs: messageIDs, positionFloor: positionFloor,
+                            recordsStreamGaps: recordsStreamGaps
                         )
                         return try Self.appendBatch(batch, context)
                     }
@@ -146,20 +151,6 @@ public final class SQLiteChatStore: ChatStore {
         if Schema.includes(Schema.v3, upTo: lastMigration) {
             // Rows a crashed process appended but did not index yet (the schema has `searchProgress` since v3).
             searchIndex.noteAppends()
-        }
-        if Schema.includes(Schema.v7, upTo: lastMigration) {
-            // The positions this opening skips. Without the record (a full disk, say) the store still opens: a
-            // client resuming from a lost position is then told only if its cursor is past every stored event.
-            let floor = positionFloor
-            _ = try? writer.write { db in
-                try db.execute(
-                    sql: """
-                        INSERT INTO streamGap (afterPosition, throughPosition)
-                        SELECT latest, ? FROM (SELECT ? AS latest) WHERE latest < ?
-                        """,
-                    arguments: [floor, try MessageEvents.latestPosition(db), floor]
-                )
-            }
         }
     }
 
@@ -266,9 +257,14 @@ public final class SQLiteChatStore: ChatStore {
         let now = now()
         do {
             let messageIDs = self.messageIDs
-            let positionFloor = self.positionFloor
+            let (positionFloor, recordsStreamGaps) = (self.positionFloor, self.recordsStreamGaps)
             let result = try await writer.write { db in
-                try body(try WriteContext(db, now: now, messageIDs: messageIDs, positionFloor: positionFloor))
+                try body(
+                    try WriteContext(
+                        db, now: now, messageIDs: messageIDs, positionFloor: positionFloor,
+                        recordsStreamGaps: recordsStreamGaps
+                    )
+                )
             }
             checkpointer?.noteCommit()
             return result

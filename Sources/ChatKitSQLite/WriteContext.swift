@@ -27,11 +27,22 @@ final class WriteContext {
     var decoder: JSONDecoder { Codec.sharedDecoder }
     private(set) var lastPosition: Int64
 
-    init(_ db: Database, now: Date, messageIDs: MessageIDGenerator, positionFloor: Int64) throws {
+    init(
+        _ db: Database, now: Date, messageIDs: MessageIDGenerator, positionFloor: Int64, recordsStreamGaps: Bool
+    ) throws {
         self.db = db
         self.now = now
         self.messageIDs = messageIDs
-        self.lastPosition = max(try MessageEvents.latestPosition(db), positionFloor)
+        let latest = try MessageEvents.latestPosition(db)
+        lastPosition = max(latest, positionFloor)
+        if recordsStreamGaps, positionFloor > latest {
+            // This transaction skips the positions up to the floor: recorded with it, so that a cursor inside them
+            // (handed out by a database this one replaced, or rolled back) is known for one naming lost events.
+            // Only a write that skips records: an opening that writes nothing (another process reading the file)
+            // leaves no gap that later positions could fall into.
+            try db.cachedStatement(sql: "INSERT INTO streamGap (afterPosition, throughPosition) VALUES (?, ?)")
+                .execute(arguments: [latest, positionFloor])
+        }
     }
 
     var nowMilliseconds: Int64 { Codec.milliseconds(now) }
