@@ -97,9 +97,11 @@ extension ChatServer {
             let pageSize = min(limit, configuration.limits.maxPageSize)
             let deadline = ContinuousClock.now + min(max(timeout, .zero), Self.maxLongPollWait)
             // A cursor naming events the store no longer has (a restored database) would skip the events stored
-            // since at the positions it covers: poll from where the store says; the page's cursor, below the one
-            // sent, tells the client.
-            let cursor = try await store.resumePosition(after: cursor)
+            // since at the positions it covers: the poll answers at once with an empty page at the position the
+            // store names, below the cursor sent, which tells the client to go on from there (and to load again
+            // what it shows); its next poll reads on.
+            let resumed = try await store.resumePosition(after: cursor)
+            if resumed < cursor { return SyncPage(events: [], cursor: resumed, hasMore: true) }
 
             // Listen before reading, so that nothing stored between the read and the wait is missed.
             let outbox = Outbox(
