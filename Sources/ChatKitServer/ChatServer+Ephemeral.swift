@@ -31,8 +31,16 @@ extension ChatServer {
             }
             return
         }
-        let (broadcast, generation) = typing.start(key, now: now, refreshInterval: interval)
-        if broadcast { deliver(.typing(update), to: members.filter { $0 != user }) }
+        let start = typing.start(key, now: now, refreshInterval: interval)
+        if start.broadcast { deliver(.typing(update), to: members.filter { $0 != user }) }
+        if let showAt = start.showAt {
+            // A start held back by the interval: shown when it ends, if the user still types then.
+            timers.schedule(at: showAt) { [self] in
+                guard typing.show(key, now: clock.now) else { return }
+                await broadcastTyping(update)
+            }
+        }
+        let generation = start.generation
         timers.schedule(at: now + configuration.typingTimeout) { [self] in
             guard typing.expire(key, generation: generation, now: clock.now, refreshInterval: interval) else { return }
             await broadcastTyping(TypingUpdate(conversationID: key.conversation, userID: user, isTyping: false))

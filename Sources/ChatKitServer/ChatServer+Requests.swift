@@ -53,7 +53,7 @@ extension ChatServer {
         for conversation in conversations
         where typing.stop(
             TypingTracker.Key(conversation: conversation, user: user), now: now,
-            refreshInterval: configuration.typingRefreshInterval, bySending: true
+            refreshInterval: configuration.typingRefreshInterval
         ) {
             await broadcastTyping(TypingUpdate(conversationID: conversation, userID: user, isTyping: false))
         }
@@ -87,7 +87,7 @@ extension ChatServer {
             let message = try await store.append(send.message(from: user))
             // Sending ends typing in that conversation.
             let key = TypingTracker.Key(conversation: send.conversationID, user: user)
-            if typing.stop(key, now: clock.now, refreshInterval: configuration.typingRefreshInterval, bySending: true) {
+            if typing.stop(key, now: clock.now, refreshInterval: configuration.typingRefreshInterval) {
                 await broadcastTyping(TypingUpdate(conversationID: send.conversationID, userID: user, isTyping: false))
             }
             return written(RequestResult(message: message))

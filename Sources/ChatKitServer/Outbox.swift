@@ -18,10 +18,13 @@ import Synchronization
 /// outbox, and one writer drains it, so frames keep their order and a slow peer never blocks whoever enqueues.
 /// The writer is either a task awaiting ``next()`` or, for sockets served from NIO handlers, the socket's event
 /// loop, called back through ``whenReady(_:)`` and taking frames with ``take()`` while the peer keeps up.
-/// When more than `capacity` frames, or more than `byteCapacity` bytes of them, wait, the outbox overflows: it
-/// ends, drops what waits, and tells its owner (`onEnded`), who closes the connection as a slow consumer (the
-/// client then resyncs from its cursor). Frames vary in size (an event with a 64 KiB message, a page of history
-/// of half a megabyte), so a count alone would let a peer that reads nothing hold gigabytes.
+/// When more than `capacity` frames, or more than one frame of more than `byteCapacity` bytes together, wait,
+/// the outbox overflows: it ends, drops what waits, and tells its owner (`onEnded`), who closes the connection
+/// as a slow consumer (the client then resyncs from its cursor). Frames vary in size (an event with a 64 KiB
+/// message, a page of history of half a megabyte), so a count alone would let a peer that reads nothing hold
+/// gigabytes; one frame alone waits whatever its size (an answer the server chose to send). It also ends when the
+/// session's login is revoked (``revoke()``) or its peer sends unreadable frames past its rate limit
+/// (``endForUnreadableFrames()``).
 ///
 /// Event frames carry their stream position. While the session catches up after `hello`, live events are
 /// held back; ``release(after:)`` then passes on those newer than the catch-up, so catch-up and live events

@@ -96,16 +96,34 @@ struct ResultBudget: Sendable {
         return 6 * text + 128 * items + 512
     }
 
-    /// More bytes than `event` can take in JSON: its message's bound, and its members and audience.
+    /// More bytes than `event` can take in JSON: its message's bound, and the text of everything else it may
+    /// carry (members, audience, a conversation, a profile, a reaction, a contact pair), six times over.
     static func bound(of event: StoredEvent) -> Int {
-        var bound = event.message.map(Self.bound(of:)) ?? 512
+        var text = (event.conversationID?.rawValue.utf8.count ?? 0) + event.actorID.rawValue.utf8.count
+        var items = 0
         for member in event.members ?? [] {
-            bound += 6 * member.userID.rawValue.utf8.count + 256
+            text += member.userID.rawValue.utf8.count + member.conversationID.rawValue.utf8.count
+            items += 1
         }
         for user in event.audience ?? [] {
-            bound += 6 * user.rawValue.utf8.count + 8
+            text += user.rawValue.utf8.count
+            items += 1
         }
-        return bound + 6 * ((event.conversationID?.rawValue.utf8.count ?? 0) + event.actorID.rawValue.utf8.count)
+        for user in event.contactPair ?? [] {
+            text += user.rawValue.utf8.count
+            items += 1
+        }
+        if let conversation = event.conversation {
+            text += conversation.id.rawValue.utf8.count + (conversation.title?.utf8.count ?? 0)
+            text += conversation.createdBy.rawValue.utf8.count
+        }
+        if let user = event.user {
+            text += user.id.rawValue.utf8.count + user.username.utf8.count + user.displayName.utf8.count
+            text += user.statusText?.utf8.count ?? 0
+        }
+        if let reaction = event.reaction { text += reaction.emoji.utf8.count + reaction.userID.rawValue.utf8.count }
+        if let marker = event.marker { text += marker.userID.rawValue.utf8.count }
+        return (event.message.map(Self.bound(of:)) ?? 0) + 6 * text + 128 * items + 1024
     }
 
     /// How many of `messages`, in order, fit (at least one, if any).

@@ -16,7 +16,8 @@ import Synchronization
 ///
 /// Broadcasts are bounded per user and conversation: a start is broadcast at most once per refresh interval,
 /// counting the starts before a stop (so toggling typing off and on cannot send a broadcast to every member per
-/// request), and a stop or expiry is broadcast only if the start it ends was.
+/// request); one held back is broadcast when the interval ends if the user still types; and a stop or expiry is
+/// broadcast only if the start it ends was.
 final class TypingTracker: Sendable {
     struct Key: Hashable, Sendable {
         var conversation: ConversationID
@@ -29,6 +30,8 @@ final class TypingTracker: Sendable {
         var lastBroadcast: Duration
         /// Whether the other members were told that the user is typing.
         var isShown: Bool
+        /// A start held back by the interval is to be shown when it ends (``show(_:now:)``).
+        var isShowPending = false
     }
 
     fileprivate struct State {
@@ -42,28 +45,57 @@ final class TypingTracker: Sendable {
     private let state = Mutex(State())
     private let generations = Atomic<Int>(0)
 
-    /// Records typing at `now`. Returns whether to broadcast (a start, or a refresh after `refreshInterval`, since
-    /// the last broadcast start) and the generation the expiry timer must present.
-    func start(_ key: Key, now: Duration, refreshInterval: Duration) -> (broadcast: Bool, generation: Int) {
+    /// What ``start(_:now:refreshInterval:)`` decided.
+    struct Start {
+        /// Whether to broadcast the start now.
+        var broadcast: Bool
+        /// The generation the expiry timer must present.
+        var generation: Int
+        /// When to show a start held back by the interval (``show(_:now:)``), if a timer must be set for it.
+        var showAt: Duration?
+    }
+
+    /// Records typing at `now`: a start, or a refresh. It is broadcast if no start was in the last
+    /// `refreshInterval`; a start held back is shown when the interval ends (`showAt`), if the user still types.
+    func start(_ key: Key, now: Duration, refreshInterval: Duration) -> Start {
         let generation = generations.wrappingAdd(1, ordering: .relaxed).newValue
         return state.withLock { state in
-            let last = state.entries[key]?.lastBroadcast ?? state.recentStarts.removeValue(forKey: key)
+            let existing = state.entries[key]
+            let last = existing?.lastBroadcast ?? state.recentStarts.removeValue(forKey: key)
             let broadcast = last.map { now - $0 >= refreshInterval } ?? true
-            let isShown = broadcast || (state.entries[key]?.isShown ?? false)
-            state.entries[key] = Entry(
-                generation: generation, lastBroadcast: broadcast ? now : last ?? now, isShown: isShown
+            var entry = Entry(
+                generation: generation, lastBroadcast: broadcast ? now : last ?? now,
+                isShown: broadcast || (existing?.isShown ?? false), isShowPending: existing?.isShowPending ?? false
             )
-            return (broadcast, generation)
+            var showAt: Duration?
+            if !entry.isShown, !entry.isShowPending, let last {
+                entry.isShowPending = true
+                showAt = last + refreshInterval
+            }
+            state.entries[key] = entry
+            return Start(broadcast: broadcast, generation: generation, showAt: showAt)
         }
     }
 
-    /// Records an explicit stop at `now`; `true` if the other members were shown the user typing (the stop is
-    /// to be broadcast). A stop by a sent message (`bySending`) lets the next start be broadcast at once: a
-    /// message is a natural end, and the indicator for the next one should not wait for a refresh.
-    func stop(_ key: Key, now: Duration, refreshInterval: Duration, bySending: Bool = false) -> Bool {
+    /// Shows a start that the interval held back, if the user still types and it is not shown yet: `true` if it
+    /// is to be broadcast now.
+    func show(_ key: Key, now: Duration) -> Bool {
+        state.withLock { state in
+            guard var entry = state.entries[key], !entry.isShown else { return false }
+            entry.isShown = true
+            entry.isShowPending = false
+            entry.lastBroadcast = now
+            state.entries[key] = entry
+            return true
+        }
+    }
+
+    /// Records an explicit stop (or a sent message) at `now`; `true` if the other members were shown the user
+    /// typing (the stop is to be broadcast).
+    func stop(_ key: Key, now: Duration, refreshInterval: Duration) -> Bool {
         state.withLock { state in
             guard let entry = state.entries.removeValue(forKey: key) else { return false }
-            if !bySending { state.remember(key, entry, now: now, refreshInterval: refreshInterval) }
+            state.remember(key, entry, now: now, refreshInterval: refreshInterval)
             return entry.isShown
         }
     }

@@ -156,11 +156,17 @@ struct EphemeralTests {
             try await bobClient.waitFor("typing after the interval") { updates($0).count >= 3 }
             #expect(updates(bobClient.events) == [true, false, true], "\(updates(bobClient.events))")
 
-            // A sent message ends typing without holding back the next start: the indicator for the next message
-            // shows at once.
+            // A start held back by the interval is not lost: it is shown when the interval ends, if the user still
+            // types (here after a sent message ended the last one).
             _ = try await aliceClient.client.send("done", to: chat.id)
+            try await bobClient.waitFor("typing ended by the message") { updates($0).count >= 4 }
+            let (timers, serverClock) = (harness.server.timers, harness.server.clock)
+            let showAt = serverClock.now + .seconds(1)
             try await aliceClient.client.setTyping(true, in: chat.id)
-            try await bobClient.waitFor("typing after a message") { updates($0).count >= 5 }
+            #expect(updates(bobClient.events).count == 4, "a start within the interval was broadcast at once")
+            try await waitUntil("the held-back start's timer") { timers.hasTimer(at: showAt) }
+            harness.clock.advance(by: .seconds(1))
+            try await bobClient.waitFor("the held-back start") { updates($0).count >= 5 }
             #expect(updates(bobClient.events) == [true, false, true, false, true], "\(updates(bobClient.events))")
         }
     }

@@ -132,8 +132,7 @@ struct EventLoopSocketTests {
             let close = try #require(outcome.close, "the connection was not closed")
             #expect(close.closeReason.hasPrefix("protocolError"), "\(close.closeReason)")
             // The answers still queued when the limit is passed are dropped with the connection: how many arrive
-            // first depends on the machine's pace, none is promised.
-            #expect(outcome.errors <= 300)
+            // first depends on the machine's pace, none is promised (`outcome.errors`).
         }
     }
 

@@ -23,7 +23,7 @@ import Testing
 @Suite("Inbound back-pressure")
 struct InboundBackPressureTests {
     /// The in-memory store, holding one `conversations(of:)` once armed until `gate` opens; `entered` is signalled
-    /// when it waits. (A session's handshake reads the conversations too, to know whom to show its presence.)
+    /// when it waits.
     final class HeldListStore: ChatStoreDecorator {
         let base: any ChatStore
         let isArmed = Atomic<Bool>(false)
