@@ -85,13 +85,16 @@ struct ChatEdgeChannel: ServerChildChannel, HTTPChannelHandler {
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         channel.setOption(ChannelOptions.recvAllocator, value: ChatSocketChannel.allocator).flatMapThrowing {
             let refusal = NIOLoopBoundBox<HTTPResponse.Status?>(nil, eventLoop: channel.eventLoop)
-            // Set once the first request head has arrived (upgraded or not): from then on the socket's pings or
-            // Hummingbird's idle timeout look after the connection.
-            let hasFirstRequest = NIOLoopBoundBox(false, eventLoop: channel.eventLoop)
-            let deadline = channel.eventLoop.scheduleTask(in: handshakeTimeout) {
-                if !hasFirstRequest.value { channel.close(promise: nil) }
+            // Cancelled once the first request head has arrived (upgraded or not): from then on the socket's pings
+            // or Hummingbird's idle timeout look after the connection, and an idle connection keeps nothing of it
+            // (a pending task per connection was 600 bytes of each idle connection's memory). A connection that
+            // closes earlier leaves it to fire on a closed channel.
+            let deadline = NIOLoopBoundBox<Scheduled<Void>?>(nil, eventLoop: channel.eventLoop)
+            deadline.value = channel.eventLoop.scheduleTask(in: handshakeTimeout) { channel.close(promise: nil) }
+            let hasFirstRequest: @Sendable () -> Void = {
+                deadline.value?.cancel()
+                deadline.value = nil
             }
-            channel.closeFuture.whenComplete { _ in deadline.cancel() }
             let upgrader = NIOTypedWebSocketServerUpgrader<UpgradeResult>(
                 maxFrameSize: maxFrameSize,
                 shouldUpgrade: { channel, head in
@@ -107,7 +110,7 @@ struct ChatEdgeChannel: ServerChildChannel, HTTPChannelHandler {
                 },
                 upgradePipelineHandler: { channel, _ in
                     channel.eventLoop.makeCompletedFuture {
-                        hasFirstRequest.value = true
+                        hasFirstRequest()
                         guard let handler = makeHandler() else {
                             // Not serving: close at once (a client sees the socket end and retries later).
                             channel.close(promise: nil)
@@ -122,7 +125,7 @@ struct ChatEdgeChannel: ServerChildChannel, HTTPChannelHandler {
                 upgraders: [upgrader],
                 notUpgradingCompletionHandler: { channel in
                     channel.eventLoop.makeCompletedFuture {
-                        hasFirstRequest.value = true
+                        hasFirstRequest()
                         try channel.pipeline.syncOperations.addHandler(HTTP1ToHTTPServerCodec(secure: false))
                         try channel.pipeline.syncOperations.addHandlers(http1.additionalChannelHandlers())
                         let idleTimeout = http1.idleTimeout.map { Duration($0) }
