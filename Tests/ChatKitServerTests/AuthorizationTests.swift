@@ -17,17 +17,6 @@ import Testing
 
 @Suite("Authorization through ChatServer")
 struct AuthorizationTests {
-    private func code(_ body: () async throws -> Void) async -> ChatError.Code? {
-        do {
-            try await body()
-            return nil
-        } catch let error as ChatError {
-            return error.code
-        } catch {
-            return nil
-        }
-    }
-
     @Test func everyUnauthorizedRequestIsDenied() async throws {
         try await ServerHarness.run { harness in
             _ = try await harness.user("alice")

@@ -19,18 +19,6 @@ import Testing
 /// WebSocket edge, a request past one is refused with `limitExceeded` and nothing is stored.
 @Suite("Content limits")
 struct ContentLimitsTests {
-    /// The code `body` fails with; `nil` if it succeeds.
-    private func code(_ body: () async throws -> Void) async -> ChatError.Code? {
-        do {
-            try await body()
-            return nil
-        } catch let error as ChatError {
-            return error.code
-        } catch {
-            return nil
-        }
-    }
-
     private func bytes(_ count: Int) -> String { String(repeating: "x", count: count) }
 
     private func attachment(id: String = "a1", fileName: String = "photo.png", contentType: String = "image/png")
