@@ -55,6 +55,8 @@ final class Outbox: Sendable {
         /// Events at or before this position were already sent (or predate the session).
         var floor: StreamPosition
         var ending: Ending?
+        /// Frames the connection sent that could not be read (see ``noteUnreadableFrame()``).
+        var unreadableFrames = 0
         var waiter: CheckedContinuation<[String]?, Never>?
         /// Called once frames are queued or the outbox ends (see ``whenReady(_:)``).
         var ready: (@Sendable () -> Void)?
@@ -247,6 +249,14 @@ final class Outbox: Sendable {
     /// Ends the outbox because the peer sends unreadable frames past its rate limit; what is queued is dropped.
     func endForUnreadableFrames() {
         end(.unreadableFrames)
+    }
+
+    /// Counts a frame of this connection that could not be read; returns how many it has sent.
+    func noteUnreadableFrame() -> Int {
+        state.withLock { state in
+            state.unreadableFrames += 1
+            return state.unreadableFrames
+        }
     }
 
     /// Ends the outbox for `ending`, unless it has ended already, dropping what is queued; tells the owner.

@@ -239,8 +239,15 @@ struct Session: Sendable {
             enqueue(.error(ErrorFrame(id: failure.id, error: failure.error)), to: outbox)
             // A frame that cannot be read counts against the rate limit as any request does (reading it cost as
             // much, or more); past the limit the connection is closed: a client whose frames cannot be read does
-            // not get better by being told so faster than requests are allowed.
-            if outbox.ending == nil, (try? server.checkRateLimit(of: user)) == nil { outbox.endForUnreadableFrames() }
+            // not get better by being told so faster than requests are allowed. The limit is the user's, shared by
+            // all their devices: a connection is closed only once it has sent a few unreadable frames itself, so
+            // one stray frame (a newer client's unknown request) while other devices spent the bucket is answered.
+            let sentByThisConnection = outbox.noteUnreadableFrame()
+            if outbox.ending == nil, (try? server.checkRateLimit(of: user)) == nil,
+                sentByThisConnection >= Self.unreadableFramesBeforeClosing
+            {
+                outbox.endForUnreadableFrames()
+            }
             return nil
         }
         let received = ContinuousClock.now
@@ -255,6 +262,9 @@ struct Session: Sendable {
         }
         return .other(frame)
     }
+
+    /// How many unreadable frames a connection may send before one past the user's rate limit closes it.
+    static let unreadableFramesBeforeClosing = 10
 
     /// The refusal of a request, or of a session still opening, once its login session is revoked.
     static let revokedLogin = ChatError(.unauthenticated, "The login session was revoked; log in again.")

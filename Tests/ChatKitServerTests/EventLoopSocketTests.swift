@@ -136,6 +136,42 @@ struct EventLoopSocketTests {
         }
     }
 
+    @Test func oneUnreadableFrameWhileTheUsersBucketIsSpentIsAnsweredNotClosed() async throws {
+        // The rate limit is the user's, across devices: a connection that sends one unreadable frame (a newer
+        // client's unknown request) when the user's other requests spent the bucket gets an error, as a readable
+        // request would get limitExceeded; only a connection that keeps sending them is closed.
+        var configuration = ChatServerConfiguration()
+        configuration.limits.requestsPerSecond = 1  // bursts of 2; the manual clock never refills them
+        try await LiveServer.run(configuration: configuration, clock: ManualClock()) { live in
+            let tokens = try await live.signUp("alice")
+            let hello = try hello(tokens.accessToken)
+            let port = live.port
+            let answers = try await withTimeout("the answers") {
+                try await onDedicatedThread { () throws -> [String] in
+                    let peer = try RawWebSocketPeer(port: port)
+                    _ = try peer.upgrade()
+                    try peer.write(opcode: RawWebSocketPeer.text, hello)
+                    for id in ["p1", "p2"] {
+                        try peer.write(opcode: RawWebSocketPeer.text, Array(#"{"type":"ping","id":"\#(id)"}"#.utf8))
+                    }
+                    try peer.write(opcode: RawWebSocketPeer.text, Array(#"{"type":"teleport","id":"t"}"#.utf8))
+                    try peer.write(opcode: RawWebSocketPeer.text, Array(#"{"type":"ping","id":"p3"}"#.utf8))
+                    var answers: [String] = []
+                    while answers.count < 4, let frame = try peer.readFrame() {
+                        if frame.opcode == RawWebSocketPeer.close { answers.append("close"); break }
+                        if frame.text.contains(#""id":"p"#) || frame.text.contains(#""id":"t""#) {
+                            answers.append(frame.text)
+                        }
+                    }
+                    return answers
+                }
+            }
+            #expect(answers.count == 4, "\(answers)")
+            #expect(answers.dropFirst(2).first?.contains("invalidArgument") == true, "\(answers)")
+            #expect(answers.last?.contains("limitExceeded") == true, "the connection was closed: \(answers)")
+        }
+    }
+
     @Test func aConnectionThatSendsNoFirstRequestIsClosedAfterTheHandshakeTimeout() async throws {
         // Hummingbird's idle timeout starts with the first request: a connection that sent nothing, or the start
         // of a request head and then nothing, held its descriptor for good.
