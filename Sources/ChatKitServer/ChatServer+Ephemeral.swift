@@ -24,14 +24,13 @@ extension ChatServer {
         let key = TypingTracker.Key(conversation: request.conversationID, user: user)
         let update = TypingUpdate(conversationID: request.conversationID, userID: user, isTyping: request.isTyping)
         let now = clock.now
-        let interval = configuration.typingRefreshInterval
         guard request.isTyping else {
-            if typing.stop(key, now: now, refreshInterval: interval) {
+            if typing.stop(key, now: now) {
                 deliver(.typing(update), to: members.filter { $0 != user })
             }
             return
         }
-        let start = typing.start(key, now: now, refreshInterval: interval)
+        let start = typing.start(key, now: now)
         if start.broadcast { deliver(.typing(update), to: members.filter { $0 != user }) }
         if let showAt = start.showAt {
             // A start held back by the interval: shown when it ends, if the user still types then.
@@ -42,7 +41,7 @@ extension ChatServer {
         }
         let generation = start.generation
         timers.schedule(at: now + configuration.typingTimeout) { [self] in
-            guard typing.expire(key, generation: generation, now: clock.now, refreshInterval: interval) else { return }
+            guard typing.expire(key, generation: generation, now: clock.now) else { return }
             await broadcastTyping(TypingUpdate(conversationID: key.conversation, userID: user, isTyping: false))
         }
     }

@@ -27,9 +27,8 @@ extension ChatServer {
     /// for each message in it.
     func performSends(_ sends: [ClientRequest.Send], for user: UserID) async -> [Result<RequestResult, any Error>] {
         var conversations: [ConversationID] = []
-        let content = ContentLimits(limits: configuration.limits)
         let outcomes = await outcomesOfCheckedBatch(sends) { send in
-            try content.check(send)
+            try contentLimits.check(send)
             return send.message(from: user)
         } process: { messages in
             let started = ContinuousClock.now
@@ -51,10 +50,7 @@ extension ChatServer {
         // Sending ends typing in that conversation.
         let now = clock.now
         for conversation in conversations
-        where typing.stop(
-            TypingTracker.Key(conversation: conversation, user: user), now: now,
-            refreshInterval: configuration.typingRefreshInterval
-        ) {
+        where typing.stop(TypingTracker.Key(conversation: conversation, user: user), now: now) {
             await broadcastTyping(TypingUpdate(conversationID: conversation, userID: user, isTyping: false))
         }
         if !conversations.isEmpty { router.nudge() }
@@ -67,7 +63,6 @@ extension ChatServer {
     /// every write so the resulting events reach their receivers.
     private func serve(_ request: ClientRequest, for user: UserID) async throws -> RequestResult {
         let limits = configuration.limits
-        let content = ContentLimits(limits: limits)
         func page(_ limit: Int?) throws -> Int {
             let limit = limit ?? limits.defaultPageSize
             try MembershipRules.validateLimit(limit)
@@ -83,16 +78,16 @@ extension ChatServer {
             throw ChatError(.invalidArgument, "The session is already open; 'hello' is only the first frame.")
 
         case .send(let send):
-            try content.check(send)
+            try contentLimits.check(send)
             let message = try await store.append(send.message(from: user))
             // Sending ends typing in that conversation.
             let key = TypingTracker.Key(conversation: send.conversationID, user: user)
-            if typing.stop(key, now: clock.now, refreshInterval: configuration.typingRefreshInterval) {
+            if typing.stop(key, now: clock.now) {
                 await broadcastTyping(TypingUpdate(conversationID: send.conversationID, userID: user, isTyping: false))
             }
             return written(RequestResult(message: message))
         case .edit(let edit):
-            try content.checkBody(edit.body)
+            try contentLimits.checkBody(edit.body)
             return written(RequestResult(message: try await store.editMessage(edit.messageID, body: edit.body, by: user)))
         case .delete(let reference):
             return written(RequestResult(message: try await store.deleteMessage(reference.messageID, by: user)))
@@ -115,7 +110,7 @@ extension ChatServer {
             return .empty
 
         case .createConversation(let create):
-            try content.checkTitle(create.title)
+            try contentLimits.checkTitle(create.title)
             guard create.memberIDs.count + 1 <= limits.maxMembers else {
                 throw ChatError(.limitExceeded, "A conversation has at most \(limits.maxMembers) members.")
             }
@@ -160,7 +155,7 @@ extension ChatServer {
             let member = try await store.setRole(change.role, of: change.userID, in: change.conversationID, by: user)
             return written(RequestResult(members: [member]))
         case .rename(let rename):
-            try content.checkTitle(rename.title)
+            try contentLimits.checkTitle(rename.title)
             let conversation = try await store.renameConversation(rename.conversationID, to: rename.title, by: user)
             return written(RequestResult(conversation: conversation))
 
@@ -181,7 +176,7 @@ extension ChatServer {
             let events = try await store.events(for: user, after: sync.cursor, limit: try page(sync.limit))
             return RequestResult(page: resultBudget.sync(events).forClients)
         case .search(let search):
-            try content.checkSearch(search.query)
+            try contentLimits.checkSearch(search.query)
             let hits = try await store.search(
                 search.query, as: user, in: search.conversationID, limit: try page(search.limit)
             )
@@ -215,7 +210,7 @@ extension ChatServer {
             let username = CredentialRules.lookupUsername(find.username)
             return RequestResult(users: try await store.user(username: username).map { [$0] } ?? [])
         case .updateProfile(let update):
-            try content.check(update)
+            try contentLimits.check(update)
             return written(RequestResult(users: [try await store.updateProfile(of: user, update)]))
         case .ping:
             return .empty

@@ -29,13 +29,7 @@ extension ChatServer {
     /// - Throws: ``ChatKitCore/ChatError``: `.unauthenticated` for a token no authenticator accepts, `.limitExceeded`
     ///   with a retry-after over the rate limit, or what the request itself fails with.
     public func perform(_ request: ClientRequest, token: String) async throws -> RequestResult {
-        do {
-            let user = try await authenticate(token).userID
-            try checkRateLimit(of: user)
-            return try await perform(request, for: user)
-        } catch {
-            throw answerable(error)
-        }
+        try await perform(request, asAdmitted: try await admit(token: token))
     }
 
     /// Checks `token` and takes one request from its user's rate limit, before the request is read: a caller with

@@ -41,11 +41,13 @@ public final class ChatServer: Sendable {
     let codec: WireCodec
     /// Cuts pages of history, sync and search to what a client takes in one frame.
     let resultBudget: ResultBudget
+    /// Bounds the parts of what clients ask to store or look up.
+    let contentLimits: ContentLimits
     let registry: ConnectionRegistry
     let metrics: ServerMetrics
     let router: EventRouter
     let presence = PresenceTracker()
-    let typing = TypingTracker()
+    let typing: TypingTracker
     let timers = TimerQueue()
     /// Closes of connections that must not wait on the session asking for them.
     let background = BackgroundActions()
@@ -85,6 +87,8 @@ public final class ChatServer: Sendable {
         self.clock = ServerClock(clock)
         self.codec = WireCodec(maxFrameBytes: configuration.limits.maxFrameBytes)
         self.resultBudget = ResultBudget(maxBytes: configuration.limits.maxResultBytes, codec: codec)
+        self.contentLimits = ContentLimits(limits: configuration.limits)
+        self.typing = TypingTracker(refreshInterval: configuration.typingRefreshInterval)
         self.router = EventRouter(
             store: store,
             registry: registry,

@@ -28,28 +28,17 @@ struct ResultBudget: Sendable {
 
     /// The oldest or newest messages of `messages` (ascending seqs) that fit, as `query`'s anchor says.
     func history(_ messages: [Message], _ query: HistoryQuery) -> [Message] {
-        guard !fits(messages) else { return messages }
+        guard !surelyFits(messages, Self.bound(of:)) else { return messages }
         if query.anchor.afterSeq != nil {
-            return Array(messages.prefix(fittingCount(messages)))
+            return Array(messages.prefix(fittingCount(messages, size(of:))))
         }
-        return Array(messages.suffix(fittingCount(messages.reversed())))
+        return Array(messages.suffix(fittingCount(messages.reversed(), size(of:))))
     }
 
     /// The first events of `page` that fit; a cut page has more and ends at its last event.
     func sync(_ page: SyncPage) -> SyncPage {
-        var bound = 0
-        for event in page.events {
-            bound += Self.bound(of: event)
-            if bound > maxBytes { break }
-        }
-        guard bound > maxBytes else { return page }
-        var kept = 0
-        var bytes = 0
-        for event in page.events {
-            bytes += size(of: event)
-            if kept > 0, bytes > maxBytes { break }
-            kept += 1
-        }
+        guard !surelyFits(page.events, Self.bound(of:)) else { return page }
+        let kept = fittingCount(page.events, size(of:))
         guard kept < page.events.count else { return page }
         let events = Array(page.events.prefix(kept))
         return SyncPage(events: events, cursor: events[kept - 1].position, hasMore: true)
@@ -57,18 +46,17 @@ struct ResultBudget: Sendable {
 
     /// The best hits of `hits` that fit.
     func search(_ hits: [SearchHit]) -> [SearchHit] {
-        let messages = hits.map(\.message)
-        guard !fits(messages) else { return hits }
-        return Array(hits.prefix(fittingCount(messages)))
+        guard !surelyFits(hits, { Self.bound(of: $0.message) }) else { return hits }
+        return Array(hits.prefix(fittingCount(hits, { size(of: $0.message) })))
     }
 
-    /// Whether `messages` surely fit: at most ``bound(of:)-(Message)`` each. Most pages pass here without encoding
+    /// Whether `items` surely fit, by an upper `bound` of each one's size. Most pages pass here without encoding
     /// anything.
-    private func fits(_ messages: [Message]) -> Bool {
-        var bound = 0
-        for message in messages {
-            bound += Self.bound(of: message)
-            if bound > maxBytes { return false }
+    private func surelyFits<Item>(_ items: [Item], _ bound: (Item) -> Int) -> Bool {
+        var total = 0
+        for item in items {
+            total += bound(item)
+            if total > maxBytes { return false }
         }
         return true
     }
@@ -126,12 +114,12 @@ struct ResultBudget: Sendable {
         return (event.message.map(Self.bound(of:)) ?? 0) + 6 * text + 128 * items + 1024
     }
 
-    /// How many of `messages`, in order, fit (at least one, if any).
-    private func fittingCount(_ messages: some Sequence<Message>) -> Int {
+    /// How many of `items`, in order, fit by their `size` (at least one, if any).
+    private func fittingCount<Item>(_ items: some Sequence<Item>, _ size: (Item) -> Int) -> Int {
         var count = 0
         var bytes = 0
-        for message in messages {
-            bytes += size(of: message)
+        for item in items {
+            bytes += size(item)
             if count > 0, bytes > maxBytes { break }
             count += 1
         }

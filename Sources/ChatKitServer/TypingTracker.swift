@@ -44,8 +44,14 @@ final class TypingTracker: Sendable {
 
     private let state = Mutex(State())
     private let generations = Atomic<Int>(0)
+    /// The shortest time between two broadcast starts of one user in one conversation.
+    private let refreshInterval: Duration
 
-    /// What ``start(_:now:refreshInterval:)`` decided.
+    init(refreshInterval: Duration) {
+        self.refreshInterval = refreshInterval
+    }
+
+    /// What ``start(_:now:)`` decided.
     struct Start {
         /// Whether to broadcast the start now.
         var broadcast: Bool
@@ -55,9 +61,9 @@ final class TypingTracker: Sendable {
         var showAt: Duration?
     }
 
-    /// Records typing at `now`: a start, or a refresh. It is broadcast if no start was in the last
-    /// `refreshInterval`; a start held back is shown when the interval ends (`showAt`), if the user still types.
-    func start(_ key: Key, now: Duration, refreshInterval: Duration) -> Start {
+    /// Records typing at `now`: a start, or a refresh. It is broadcast if no start was in the last refresh
+    /// interval; a start held back is shown when the interval ends (`showAt`), if the user still types.
+    func start(_ key: Key, now: Duration) -> Start {
         let generation = generations.wrappingAdd(1, ordering: .relaxed).newValue
         return state.withLock { state in
             let existing = state.entries[key]
@@ -92,7 +98,7 @@ final class TypingTracker: Sendable {
 
     /// Records an explicit stop (or a sent message) at `now`; `true` if the other members were shown the user
     /// typing (the stop is to be broadcast).
-    func stop(_ key: Key, now: Duration, refreshInterval: Duration) -> Bool {
+    func stop(_ key: Key, now: Duration) -> Bool {
         state.withLock { state in
             guard let entry = state.entries.removeValue(forKey: key) else { return false }
             state.remember(key, entry, now: now, refreshInterval: refreshInterval)
@@ -102,7 +108,7 @@ final class TypingTracker: Sendable {
 
     /// Expires typing that was not refreshed since `generation`; `true` if it expired now and the other members
     /// were shown the user typing.
-    func expire(_ key: Key, generation: Int, now: Duration, refreshInterval: Duration) -> Bool {
+    func expire(_ key: Key, generation: Int, now: Duration) -> Bool {
         state.withLock { state in
             guard let entry = state.entries[key], entry.generation == generation else { return false }
             state.entries[key] = nil

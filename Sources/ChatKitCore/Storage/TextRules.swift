@@ -34,13 +34,11 @@ public enum TextRules {
     static func containsNUL(_ text: String) -> Bool {
         let found = text.utf8.withContiguousStorageIfAvailable { bytes -> Bool in
             guard let base = bytes.baseAddress else { return false }
-            let ones: UInt64 = 0x0101_0101_0101_0101
-            let highBits: UInt64 = 0x8080_8080_8080_8080
             var index = 0
             while index + 8 <= bytes.count {
-                let word = UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self)
-                // Non-zero exactly when one of the eight bytes is zero.
-                if (word &- ones) & ~word & highBits != 0 { return true }
+                if JSONStringScan.hasZeroByte(UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self)) {
+                    return true
+                }
                 index += 8
             }
             while index < bytes.count {

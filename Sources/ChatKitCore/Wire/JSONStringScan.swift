@@ -29,10 +29,14 @@ enum JSONStringScan {
     /// Whether any of the eight bytes of `word` is a control character, `"` or `\`. (A borrow between bytes can
     /// mark a byte above a special one too, never a word without one; the caller looks at its bytes one by one.)
     static func holdsSpecialByte(_ word: UInt64) -> Bool {
-        let ones: UInt64 = 0x0101_0101_0101_0101
-        let highBits: UInt64 = 0x8080_8080_8080_8080
-        func hasZeroByte(_ value: UInt64) -> Bool { (value &- ones) & ~value & highBits != 0 }
         let hasControl = (word &- ones &* 0x20) & ~word & highBits != 0
         return hasControl || hasZeroByte(word ^ (ones &* 0x22)) || hasZeroByte(word ^ (ones &* 0x5C))
     }
+
+    /// Whether any of the eight bytes of `word` is zero: exact as a yes or no (a borrow can mark a byte above a
+    /// zero one too, never a word without one). ``TextRules`` finds NUL characters with it.
+    static func hasZeroByte(_ word: UInt64) -> Bool { (word &- ones) & ~word & highBits != 0 }
+
+    private static let ones: UInt64 = 0x0101_0101_0101_0101
+    private static let highBits: UInt64 = 0x8080_8080_8080_8080
 }
