@@ -20,6 +20,7 @@ let package = Package(
         .library(name: "ChatKitServer", targets: ["ChatKitServer"]),
         .library(name: "ChatKitClient", targets: ["ChatKitClient"]),
         .library(name: "ChatKitTesting", targets: ["ChatKitTesting"]),
+        .library(name: "ChatKitClientTesting", targets: ["ChatKitClientTesting"]),
         .library(name: "ChatKitSQLite", targets: ["ChatKitSQLite"]),
         .executable(name: "chatkit-server", targets: ["chatkit-server"]),
         .executable(name: "chatkit-cli", targets: ["chatkit-cli"]),
@@ -99,6 +100,12 @@ let package = Package(
         .target(
             name: "ChatKitTesting",
             dependencies: ["ChatKitCore"],
+            swiftSettings: swiftSettings
+        ),
+        // The conformance suite of the client's pluggable outbox storage.
+        .target(
+            name: "ChatKitClientTesting",
+            dependencies: ["ChatKitCore", "ChatKitClient", "ChatKitTesting"],
             swiftSettings: swiftSettings
         ),
         // The bundled server: `swift run chatkit-server`.
@@ -188,6 +195,7 @@ let package = Package(
             name: "ChatKitServerTests",
             dependencies: [
                 "ChatKitCore", "ChatKitServer", "ChatKitClient", "ChatKitTesting", "ChatKitSQLite",
+                "ChatKitClientTesting",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),

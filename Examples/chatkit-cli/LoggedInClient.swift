@@ -55,7 +55,9 @@ struct LoggedInClient {
         let client: ChatClient
         if reconnecting {
             let session = self
-            client = ChatClient(transport: transport) { refresh in
+            var configuration = ChatClient.Configuration()
+            configuration.outboxStorage = try options.sessionFile.outboxStorage(for: login.userID)
+            client = ChatClient(transport: transport, configuration: configuration) { refresh in
                 try await session.login(forceRefresh: refresh).accessToken
             }
         } else {

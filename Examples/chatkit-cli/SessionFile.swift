@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 import ArgumentParser
+import ChatKitClient
 import Foundation
 
 /// The tokens of the logged-in user, kept in a file only its owner can read.
@@ -45,7 +46,20 @@ struct SessionFile {
         }
     }
 
+    /// The live chat's outbox for `userID`: lines typed while the connection was down, sent by the next `chat`
+    /// if this one quits first.
+    func outboxStorage(for userID: String) throws -> FileOutboxStorage {
+        try FileManager.default.createDirectory(
+            atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700]
+        )
+        return FileOutboxStorage(fileURL: URL(fileURLWithPath: folder + "/outbox-\(userID).json"))
+    }
+
+    /// Forgets the login and any outbox kept for it.
     func remove() {
+        if let login = try? load() {
+            try? FileManager.default.removeItem(atPath: folder + "/outbox-\(login.userID).json")
+        }
         try? FileManager.default.removeItem(atPath: path)
     }
 }

@@ -24,6 +24,10 @@ extension ChatClient {
         /// How often the client sends a message the server refused with `storageFailure` (a fault it may recover
         /// from) before marking it failed. Default 5.
         public var maximumSendAttempts: Int
+        /// Where the outbox is kept between runs of the app, so that messages queued and not yet stored are sent
+        /// when a new client starts with the same storage. Default `nil`: the outbox lives in memory, across
+        /// reconnections and calls to ``ChatClient/run()``, not across processes. See ``OutboxStorage``.
+        public var outboxStorage: (any OutboxStorage)?
         /// The clock backoff and retry-after waits run on.
         let clock: ClientClock
 
@@ -33,15 +37,18 @@ extension ChatClient {
         ///   - reconnection: How the client reconnects; ``ReconnectionPolicy/disabled`` makes ``ChatClient/run()``
         ///     return when its first session ends.
         ///   - maximumSendAttempts: Sends of a message refused with `storageFailure` before it is marked failed.
+        ///   - outboxStorage: Where to keep the outbox between runs of the app; `nil` keeps it in memory.
         ///   - clock: The clock the client waits on (backoff, retry-after); tests pass one that does not really
         ///     wait.
         public init(
             reconnection: ReconnectionPolicy = .default,
             maximumSendAttempts: Int = 5,
+            outboxStorage: (any OutboxStorage)? = nil,
             clock: some Clock<Duration> = ContinuousClock()
         ) {
             self.reconnection = reconnection
             self.maximumSendAttempts = max(maximumSendAttempts, 1)
+            self.outboxStorage = outboxStorage
             self.clock = ClientClock(clock)
         }
 

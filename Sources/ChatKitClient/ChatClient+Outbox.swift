@@ -18,7 +18,8 @@ extension ChatClient {
     /// The messages not yet stored, pending or failed, in the order they were queued (or retried).
     ///
     /// A message leaves the outbox once the server stores it; a failed one stays until ``retry(_:)`` or
-    /// ``discard(_:)``. The outbox lives in memory, across reconnections and across calls to ``run()``.
+    /// ``discard(_:)``. The outbox lives in memory, across reconnections and across calls to ``run()``; with an
+    /// ``Configuration/outboxStorage`` it also survives the process (a new client starts with what was saved).
     public var outbox: [OutgoingMessage] { state.withLock { $0.outbox.map(\.message) } }
 
     /// Every change of an outgoing message's state, until the consumer stops iterating or the client is released:
@@ -46,14 +47,17 @@ extension ChatClient {
     /// - Parameter clientMessageID: The failed message's ID.
     /// - Throws: ``ChatKitCore/ChatError`` `.notFound` when no failed message has this ID.
     public func retry(_ clientMessageID: ClientMessageID) throws {
-        let found = state.withLock { state -> Bool in
+        let found = state.withLock { state -> (snapshot: OutboxSaver.Snapshot?, Void)? in
             guard let index = state.outbox.firstIndex(where: { $0.message.id == clientMessageID }),
                 state.outbox[index].message.state == .failed
-            else { return false }
+            else { return nil }
             state.requeue(at: index)
-            return true
+            return (snapshotOutbox(&state), ())
         }
-        if !found { throw ChatError(.notFound, "No failed message in the outbox has this client message ID.") }
+        guard let found else {
+            throw ChatError(.notFound, "No failed message in the outbox has this client message ID.")
+        }
+        save(found.snapshot)
     }
 
     /// Removes a failed message from the outbox.
@@ -64,16 +68,18 @@ extension ChatClient {
     ///   be discarded: they may already be on the wire).
     @discardableResult
     public func discard(_ clientMessageID: ClientMessageID) throws -> OutgoingMessage {
-        let removed = state.withLock { state -> OutgoingMessage? in
+        let removed = state.withLock { state -> (message: OutgoingMessage, snapshot: OutboxSaver.Snapshot?)? in
             guard let index = state.outbox.firstIndex(where: { $0.message.id == clientMessageID }),
                 state.outbox[index].message.state == .failed
             else { return nil }
-            return state.outbox.remove(at: index).message
+            let message = state.outbox.remove(at: index).message
+            return (message, snapshotOutbox(&state))
         }
         guard let removed else {
             throw ChatError(.notFound, "No failed message in the outbox has this client message ID.")
         }
-        return removed
+        save(removed.snapshot)
+        return removed.message
     }
 
     /// Queues `send` (or joins the queued message with the same client message ID) and waits until it is stored.
@@ -84,27 +90,36 @@ extension ChatClient {
         }
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
-                let failure = state.withLock { state -> (any Error)? in
+                let (failure, snapshot) = state.withLock { state -> ((any Error)?, OutboxSaver.Snapshot?) in
+                    var snapshot: OutboxSaver.Snapshot?
                     if let existing = state.outbox.firstIndex(where: { $0.message.id == send.clientMessageID }) {
-                        if state.outbox[existing].message.state == .failed { state.requeue(at: existing) }
+                        if state.outbox[existing].message.state == .failed {
+                            state.requeue(at: existing)
+                            snapshot = snapshotOutbox(&state)
+                        }
                     } else {
                         state.outbox.append(OutboxEntry(message: OutgoingMessage(request: send)))
                         state.outboxObservers.yield(state.outbox[state.outbox.count - 1].message)
                         state.outboxSignal?.yield()
+                        snapshot = snapshotOutbox(&state)
                     }
-                    if Task.isCancelled { return CancellationError() }
+                    if Task.isCancelled { return (CancellationError(), snapshot) }
                     if case .ended = state.phase {
-                        return ChatError(
+                        let stopped = ChatError(
                             .unavailable,
                             "The client is not running; the message stays in the outbox and is sent when run() runs "
                                 + "again."
                         )
+                        return (stopped, snapshot)
                     }
                     // The message is in the outbox (requeueing moves it to the end).
                     let entry = state.outbox.firstIndex(where: { $0.message.id == send.clientMessageID })
                     if let entry { state.outbox[entry].waiters[waiterID] = continuation }
-                    return nil
+                    return (nil, snapshot)
                 }
+                // Saved before the caller can learn anything of the message: once it is stored, the file may
+                // already say so.
+                save(snapshot)
                 if let failure { continuation.resume(throwing: failure) }
             }
         } onCancel: {
@@ -194,8 +209,9 @@ extension ChatClient {
 
     /// Records that the server stored or refused a message, and answers its waiters.
     private func complete(_ id: ClientMessageID, with result: Result<Message, ChatError>) {
-        let waiters = state.withLock { state -> [CheckedContinuation<Message, any Error>] in
-            guard let index = state.outbox.firstIndex(where: { $0.message.id == id }) else { return [] }
+        let (waiters, snapshot) = state.withLock {
+            state -> ([CheckedContinuation<Message, any Error>], OutboxSaver.Snapshot?) in
+            guard let index = state.outbox.firstIndex(where: { $0.message.id == id }) else { return ([], nil) }
             var entry = state.outbox[index]
             switch result {
             case .success(let message):
@@ -212,10 +228,34 @@ extension ChatClient {
             }
             state.outboxObservers.yield(entry.message)
             state.outboxSignal?.yield()
-            return Array(entry.waiters.values)
+            return (Array(entry.waiters.values), snapshotOutbox(&state))
         }
+        // Saved before the waiters learn the outcome.
+        save(snapshot)
         for waiter in waiters { waiter.resume(with: result.mapError { $0 as any Error }) }
     }
+}
+
+extension ChatClient {
+    /// Numbers the outbox's current state for ``OutboxSaver``; `nil` (and nothing counted) without a storage.
+    func snapshotOutbox(_ state: inout State) -> OutboxSaver.Snapshot? {
+        guard outboxSaver != nil else { return nil }
+        state.outboxChanges += 1
+        return OutboxSaver.Snapshot(change: state.outboxChanges, messages: state.outbox.map(\.message))
+    }
+
+    /// Saves a snapshot taken with ``snapshotOutbox(_:)``, outside the client's lock.
+    func save(_ snapshot: OutboxSaver.Snapshot?) {
+        if let snapshot { outboxSaver?.save(snapshot) }
+    }
+
+    /// Why the outbox could not be loaded from or saved to ``Configuration/outboxStorage`` the last time; `nil`
+    /// once a save succeeds (and always without a storage).
+    ///
+    /// The outbox itself is not affected: its messages stay in memory and are sent as usual. A load failure leaves
+    /// the client with an empty outbox (see ``OutboxStorage/load()``); a failed save is attempted again at the
+    /// next change of the outbox.
+    public var outboxStorageError: ChatError? { outboxSaver?.lastError }
 }
 
 extension ChatClient.State {

@@ -40,7 +40,8 @@ import Synchronization
 ///   ``events`` has no gaps and no duplicates across reconnections.
 /// - Outbox: ``send(_:to:clientMessageID:replyTo:mentions:attachments:)`` queues the message and sends it whenever
 ///   the client is connected, again after a reconnection if the answer was lost, in order within each
-///   conversation. ``outbox`` and ``outboxUpdates()`` show each message's ``OutgoingMessage/State``.
+///   conversation. ``outbox`` and ``outboxUpdates()`` show each message's ``OutgoingMessage/State``; with an
+///   ``Configuration/outboxStorage`` the outbox also survives a restart of the app.
 /// - Connection state: ``connectionState``, and ``connectionStateUpdates()`` to observe it.
 ///
 /// Errors are ``ChatKitCore/ChatError``s carrying the server's error code; `.unavailable` means the connection
@@ -85,6 +86,8 @@ public final class ChatClient: Sendable {
         var outboxObservers = Observers<OutgoingMessage>()
         /// Wakes the outbox sender of the open session; `nil` between sessions.
         var outboxSignal: AsyncStream<Void>.Continuation?
+        /// Counts the changes of the outbox, which number its snapshots (``OutboxSaver``).
+        var outboxChanges = 0
 
         mutating func setConnectionState(_ new: ConnectionState) {
             guard new != connectionState else { return }
@@ -114,6 +117,8 @@ public final class ChatClient: Sendable {
     public let configuration: Configuration
     let codec = WireCodec()
     let state: Mutex<State>
+    /// Keeps the outbox in ``Configuration/outboxStorage``; `nil` without one.
+    let outboxSaver: OutboxSaver?
     let eventContinuation: AsyncStream<ClientEvent>.Continuation
 
     /// Everything the server pushes, in the order it arrived, across reconnections: stored events once each (none
@@ -180,7 +185,15 @@ public final class ChatClient: Sendable {
         self.transportForSessions = transport
         self.tokenSource = tokenSource
         self.configuration = configuration
-        self.state = Mutex(State(cursor: cursor))
+        var state = State(cursor: cursor)
+        if let storage = configuration.outboxStorage {
+            let (messages, saver) = OutboxSaver.load(from: storage)
+            state.outbox = messages.map { OutboxEntry(message: $0) }
+            outboxSaver = saver
+        } else {
+            outboxSaver = nil
+        }
+        self.state = Mutex(state)
         (events, eventContinuation) = AsyncStream.makeStream(of: ClientEvent.self)
     }
 

@@ -38,6 +38,12 @@ public struct OutgoingMessage: Sendable, Hashable, Identifiable {
         public static let failed = State(.failed)
 
         public var description: String { base.rawValue }
+
+        /// The state named `name` (its ``description``), or `nil` for a name this version does not know.
+        init?(name: String) {
+            guard let base = Base(rawValue: name) else { return nil }
+            self.base = base
+        }
     }
 
     /// The request the client sends (and resends) for this message.
@@ -63,5 +69,63 @@ public struct OutgoingMessage: Sendable, Hashable, Identifiable {
     init(request: ClientRequest.Send) {
         self.request = request
         self.state = .pending
+    }
+
+    /// Creates an outgoing message in any state: for an ``OutboxStorage`` that keeps messages in its own form, and
+    /// for tests. ``ChatClient`` makes its own.
+    ///
+    /// - Parameters:
+    ///   - request: The send request.
+    ///   - state: Where it stands.
+    ///   - message: The stored message, for ``State/sent``.
+    ///   - failureCode: The server's error code, for ``State/failed``.
+    ///   - failureReason: The server's reason, for ``State/failed``.
+    public init(
+        request: ClientRequest.Send,
+        state: State,
+        message: Message? = nil,
+        failureCode: ChatError.Code? = nil,
+        failureReason: String? = nil
+    ) {
+        self.request = request
+        self.state = state
+        self.message = message
+        self.failureCode = failureCode
+        self.failureReason = failureReason
+    }
+}
+
+/// An outgoing message encodes as its request, its state and its failure (and the stored message, once sent), so
+/// that an ``OutboxStorage`` can keep it. A failure code this version does not know decodes as `nil` (the reason
+/// stays).
+extension OutgoingMessage: Codable {
+    private enum CodingKeys: String, CodingKey {
+        case request, state, message, failureCode, failureReason
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        request = try container.decode(ClientRequest.Send.self, forKey: .request)
+        let stateName = try container.decode(String.self, forKey: .state)
+        guard let state = State(name: stateName) else {
+            throw DecodingError.dataCorruptedError(
+                forKey: .state, in: container,
+                debugDescription: "Unknown outgoing message state \"\(stateName)\" (pending, sent or failed)."
+            )
+        }
+        self.state = state
+        message = try container.decodeIfPresent(Message.self, forKey: .message)
+        let code = try container.decodeIfPresent(String.self, forKey: .failureCode)
+        failureCode = code.flatMap { ChatError.Code(wireValue: $0) }
+        failureReason = try container.decodeIfPresent(String.self, forKey: .failureReason)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(request, forKey: .request)
+        try container.encode(state.description, forKey: .state)
+        try container.encodeIfPresent(message, forKey: .message)
+        try container.encodeIfPresent(failureCode?.description, forKey: .failureCode)
+        try container.encodeIfPresent(failureReason, forKey: .failureReason)
     }
 }

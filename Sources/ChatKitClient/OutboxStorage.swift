@@ -1,0 +1,39 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the ChatKit open source project
+//
+// Copyright (c) 2026 the ChatKit project authors
+// Licensed under Apache License v2.0 (see LICENSE)
+//
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+/// Where a ``ChatClient`` keeps its outbox, so that messages queued and not yet stored by the server survive a
+/// restart of the app.
+///
+/// Give one to ``ChatClient/Configuration/outboxStorage``. The client calls ``load()`` once, when it is created, and
+/// ``save(_:)`` after every change of the outbox (a message queued, stored, refused, retried or discarded), with
+/// every pending and failed message in order. Messages that were on the wire when the app stopped are sent again
+/// with the same client message ID, which the server stores once.
+///
+/// One storage holds one account's outbox: a client loads what it finds and sends it as the user its token names.
+/// Give each account a storage of its own (for example a file named after the user's ID), and remove it when the
+/// user logs out. One client uses a storage at a time: two running clients would overwrite each other's outbox.
+///
+/// ``FileOutboxStorage`` keeps the outbox in a JSON file. To keep it elsewhere (a database, the keychain), implement
+/// both methods and prove them with `OutboxStorageConformance` (the `ChatKitClientTesting` library).
+public protocol OutboxStorage: Sendable {
+    /// The messages saved last, in their order; empty when nothing was saved yet.
+    ///
+    /// - Throws: When the saved outbox exists but cannot be read. The client then starts with an empty outbox and
+    ///   reports the error as ``ChatClient/outboxStorageError``; the storage should keep what it could not read
+    ///   (``FileOutboxStorage`` moves it aside) rather than have the next save overwrite it.
+    func load() throws -> [OutgoingMessage]
+
+    /// Replaces the saved outbox with `messages` (pending and failed, in order; empty when the outbox is empty).
+    ///
+    /// The client calls it from one task at a time, after each change; when it throws, the client keeps the outbox
+    /// in memory, reports the error as ``ChatClient/outboxStorageError`` and saves again at the next change.
+    func save(_ messages: [OutgoingMessage]) throws
+}

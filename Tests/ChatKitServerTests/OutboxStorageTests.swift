@@ -1,0 +1,79 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the ChatKit open source project
+//
+// Copyright (c) 2026 the ChatKit project authors
+// Licensed under Apache License v2.0 (see LICENSE)
+//
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+import ChatKitClient
+import ChatKitClientTesting
+import ChatKitCore
+import ChatKitTesting
+import Foundation
+import Testing
+
+@Suite("Outbox storage in a file")
+struct OutboxStorageTests {
+    @Test(arguments: OutboxStorageConformance.cases)
+    func conformance(_ check: OutboxStorageConformance.Case) async throws {
+        let directory = try TemporaryDirectory()
+        let file = directory.url.appendingPathComponent("outbox.json")
+        try await check.run { OutboxStorageConformance.Subject { FileOutboxStorage(fileURL: file) } }
+    }
+
+    @Test func anUnreadableFileIsMovedAsideWithAClearErrorAndNothingIsOverwritten() throws {
+        let directory = try TemporaryDirectory()
+        let file = directory.url.appendingPathComponent("outbox.json")
+        try Data("{\"version\": 1, \"messages\": [tru".utf8).write(to: file)
+        let storage = FileOutboxStorage(fileURL: file)
+        let error = try #require(throws: ChatError.self) { try storage.load() }
+        #expect(error.code == .storageFailure)
+        let reason = try #require(error.reason)
+        #expect(reason.contains(file.path))
+        let aside = try FileManager.default.contentsOfDirectory(atPath: directory.url.path)
+            .filter { $0.hasPrefix("outbox.json.unreadable-") }
+        #expect(aside.count == 1)
+        #expect(reason.contains(aside.first ?? "?"))
+        let kept = try Data(contentsOf: directory.url.appendingPathComponent(aside.first ?? "?"))
+        #expect(String(decoding: kept, as: UTF8.self) == "{\"version\": 1, \"messages\": [tru")
+        // The place is free again: the next load is empty, and a save goes to a new file.
+        #expect(try storage.load() == [])
+        try storage.save(OutboxStorageConformance.sampleMessages())
+        #expect(try storage.load() == OutboxStorageConformance.sampleMessages())
+    }
+
+    @Test func aFileFromANewerVersionIsNotReadAsAnEmptyOutbox() throws {
+        let directory = try TemporaryDirectory()
+        let file = directory.url.appendingPathComponent("outbox.json")
+        try Data("{\"version\": 99, \"messages\": []}".utf8).write(to: file)
+        let error = try #require(throws: ChatError.self) { try FileOutboxStorage(fileURL: file).load() }
+        #expect(error.reason?.contains("version 99") == true)
+        #expect(!FileManager.default.fileExists(atPath: file.path))
+    }
+
+    @Test func aSaveIntoADirectoryThatDoesNotExistThrowsAStorageFailureNamingTheFile() throws {
+        let directory = try TemporaryDirectory()
+        let file = directory.url.appendingPathComponent("missing/outbox.json")
+        let error = try #require(throws: ChatError.self) {
+            try FileOutboxStorage(fileURL: file).save(OutboxStorageConformance.sampleMessages())
+        }
+        #expect(error.code == .storageFailure)
+        #expect(error.reason?.contains(file.path) == true)
+    }
+}
+
+/// A directory of its own under the system's temporary directory, removed when the value is released.
+final class TemporaryDirectory: Sendable {
+    let url: URL
+
+    init() throws {
+        url = FileManager.default.temporaryDirectory.appendingPathComponent("chatkit-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    }
+
+    deinit { try? FileManager.default.removeItem(at: url) }
+}
