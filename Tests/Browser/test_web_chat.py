@@ -6,7 +6,8 @@ chatkit-server on a free loopback port with a fresh database, and drives Alice's
 up, Alice starts a direct chat with Bob, they exchange messages, each sees the other's typing indicator and
 read receipt, they react, edit and delete, Alice creates a group and Bob sees its unread count, Bob reloads
 and sees the history, the server restarts (same database and port) while Alice has a message waiting, and
-both pages reconnect by themselves and keep chatting.
+both pages reconnect by themselves and keep chatting; then Alice's page goes away while the server is down with
+a message in its outbox, and the page she opens again sends it, once.
 
 Every wait is an explicit wait on a condition with a timeout. Screenshots of both windows at each step, the
 server's log and the browsers' console logs go to a folder printed at the start; it is kept.
@@ -235,9 +236,13 @@ class Page:
         box = self.visible("#composer-input")
         box.send_keys(text)
 
-    def send(self, text):
+    def send_keys_to_composer(self, text):
+        """Types `text` and presses Enter, without waiting for it to be stored."""
         self.type(text)
         self.find("#composer-input").send_keys(Keys.ENTER)
+
+    def send(self, text):
+        self.send_keys_to_composer(text)
         self.wait_for_message(text)
 
     def open_conversation(self, title):
@@ -434,6 +439,30 @@ def run(args, artifacts):
         if bob.message_bodies().count("Sent while you were away") != 1:
             raise Failure(f"the resent message arrived more than once: {bob.message_bodies()}")
         shots("after-restart")
+
+        # A message typed while the server is down survives the page itself: Alice's page goes away before the
+        # server is back, and the page she opens again sends it, once.
+        server.stop()
+        alice.wait(lambda: alice.connection_state() in ("offline", "connecting"), "Alice's page to notice")
+        alice.send_keys_to_composer("Typed before a reload")
+        alice.wait(lambda: "Typed before a reload" in (alice.js(
+            "return Object.keys(sessionStorage).filter(k => k.startsWith('chatkit.outbox.'))"
+            ".map(k => sessionStorage.getItem(k)).join('')") or ""), "the message saved in the tab's outbox")
+        fragment = alice.driver.current_url.partition("#")[2]
+        alice.driver.get("about:blank")
+        server.start()
+        alice.driver.get(f"{server.url}/#{fragment}")
+        alice.wait_online(RECONNECT_TIMEOUT)
+        bob.wait_online(RECONNECT_TIMEOUT)
+        bob.wait_for_message("Typed before a reload")
+        alice.wait_for_message("Typed before a reload")
+        alice.wait(lambda: alice.js("return document.querySelector('#messages li.pending, #messages li.failed')")
+                   is None, "the reloaded page's outbox to be sent")
+        alice.wait(lambda: alice.js("return Object.keys(sessionStorage).filter(k => k.startsWith('chatkit.outbox.'))"
+                                    ".length") == 0, "the saved outbox to empty")
+        if bob.message_bodies().count("Typed before a reload") != 1:
+            raise Failure(f"the message kept across the reload arrived more than once: {bob.message_bodies()}")
+        shots("after-reload-with-outbox")
 
         # A message the server refuses (over its 64 KiB body limit) is marked failed, and can be discarded.
         alice.js("const box = document.getElementById('composer-input'); box.value = 'é'.repeat(40000);")

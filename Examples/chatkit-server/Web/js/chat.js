@@ -3,6 +3,7 @@
 
 import { ChatConnection, RequestError } from "./connection.js";
 import { h, isAtBottom, timeElement, timeOrderedID } from "./dom.js";
+import { Outbox } from "./outbox.js";
 
 const PAGE_SIZE = Number(new URLSearchParams(location.search).get("pageSize")) || 50;
 const TYPING_REFRESH_MS = 3_000; // refresh our typing indicator this often while typing
@@ -20,7 +21,7 @@ export class ChatApp {
         this.users = new Map([[this.me.id, this.me]]);
         this.conversations = new Map(); // id -> Conversation state (see #conversationState)
         this.presence = new Map(); // userID -> {isOnline, lastSeenAt}
-        this.pending = new Map(); // clientMessageID -> {clientMessageID, conversationID, body, status, error, …}
+        this.pending = new Outbox(this.me.id); // unsent messages, kept across reloads of this tab
         this.openID = null;
         this.typingLimit = 5_000;
         this.ownTyping = { conversationID: null, sentAt: 0, idleTimer: null };
@@ -98,6 +99,7 @@ export class ChatApp {
     async #logOut() {
         this.stop();
         this.#clearView();
+        this.pending.clear();
         await this.session.logOut();
         this.onSignedOut("You are logged out.");
     }
@@ -701,6 +703,7 @@ export class ChatApp {
             }
         } finally {
             message.inFlight = false;
+            this.pending.save();
         }
         this.render();
     }
@@ -708,6 +711,7 @@ export class ChatApp {
     #retry(message) {
         message.status = "pending";
         message.error = null;
+        this.pending.save();
         this.render();
         this.#trySend(message);
     }
