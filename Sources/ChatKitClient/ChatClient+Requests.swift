@@ -162,9 +162,32 @@ extension ChatClient {
         try required(\.markers, of: try await request(.markers(.init(conversationID: conversation))))
     }
 
-    /// Your conversations with last message and unread count, most recently active first.
+    /// All your conversations with last message and unread count, most recently active first, read a page at a
+    /// time (``conversations(before:limit:)``).
+    ///
+    /// A conversation active while the pages are read moves to the front of the list: it is in no later page, and
+    /// its new message reaches ``events``.
     public func conversations() async throws -> [ConversationSummary] {
-        try required(\.conversations, of: try await request(.listConversations(.init())))
+        var all: [ConversationSummary] = []
+        var before: StreamPosition?
+        while true {
+            let page = try await conversations(before: before, limit: nil)
+            all += page.conversations
+            guard page.hasMore, let last = page.conversations.last else { return all }
+            before = last.activity
+        }
+    }
+
+    /// A page of your conversations, most recently active first: those last active before `before` (the most
+    /// recent when `nil`), at most `limit` (the server's page size when `nil`; a page of large last messages may
+    /// hold fewer).
+    ///
+    /// - Returns: The conversations, and whether older ones remain: ask again with `before` set to the last one's
+    ///   ``ChatKitCore/ConversationSummary/activity``.
+    public func conversations(before: StreamPosition?, limit: Int? = nil) async throws -> ConversationPage {
+        let result = try await request(.listConversations(.init(before: before, limit: limit)))
+        let conversations = try required(\.conversations, of: result)
+        return ConversationPage(conversations: conversations, hasMore: result.hasMore ?? false)
     }
 
     /// A page of history, ascending by seq.

@@ -244,17 +244,25 @@ extension SQLiteChatStore {
     }
 
     public func conversations(of user: UserID) async throws -> [ConversationSummary] {
-        try await readInBackground { db in
+        try await conversations(of: user, before: nil, limit: .max)
+    }
+
+    public func conversations(of user: UserID, before: StreamPosition?, limit: Int) async throws
+        -> [ConversationSummary]
+    {
+        try MembershipRules.validateLimit(limit)
+        return try await readInBackground { db in
             let decoder = Codec.makeDecoder()
             let rows = try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT c.id, c.kind, c.title, c.createdBy, c.createdAt, c.lastSeq, m.role
+                    SELECT c.id, c.kind, c.title, c.createdBy, c.createdAt, c.lastSeq, m.role, c.activityPosition
                     FROM member m JOIN conversation c ON c.id = m.conversationID
-                    WHERE m.userID = ?
+                    WHERE m.userID = ?1 AND c.activityPosition < ?2
                     ORDER BY c.activityPosition DESC, c.id DESC
+                    LIMIT ?3
                     """,
-                arguments: [user.rawValue]
+                arguments: [user.rawValue, before?.rawValue ?? Int64.max, Int64(clamping: limit)]
             )
             return try rows.map { row in
                 let conversation = Codec.conversation(row)
@@ -277,7 +285,8 @@ extension SQLiteChatStore {
                     memberCount: try Int.fetchOne(
                         db.cachedStatement(sql: "SELECT COUNT(*) FROM member WHERE conversationID = ?"),
                         arguments: [conversation.id.rawValue]
-                    ) ?? 0
+                    ) ?? 0,
+                    activity: StreamPosition(rawValue: row[7])
                 )
             }
         }

@@ -165,8 +165,12 @@ extension ChatServer {
             return RequestResult(members: try await store.members(of: reference.conversationID, as: user))
         case .markers(let reference):
             return RequestResult(markers: try await store.markers(of: reference.conversationID, as: user))
-        case .listConversations:
-            return RequestResult(conversations: try await store.conversations(of: user))
+        case .listConversations(let list):
+            let limit = try page(list.limit ?? limits.maxPageSize)
+            // One more than the page, to tell whether more follow.
+            let found = try await store.conversations(of: user, before: list.before, limit: limit + 1)
+            let (kept, cut) = resultBudget.conversations(Array(found.prefix(limit)))
+            return RequestResult(conversations: kept, hasMore: cut || found.count > limit)
         case .history(let history):
             var query = history.query(defaultLimit: limits.defaultPageSize)
             query.limit = try page(query.limit)

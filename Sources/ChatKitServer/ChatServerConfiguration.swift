@@ -22,7 +22,8 @@ public struct ChatServerConfiguration: Sendable {
         public var maxBodyBytes: Int
         /// The most members a group or channel may have.
         public var maxMembers: Int
-        /// The largest page of history, sync or search; larger requests are cut to it.
+        /// The largest page of history, sync, search or the conversation list; larger requests are cut to it. A
+        /// conversation list without a limit is a page of this size.
         public var maxPageSize: Int
         /// The page size when a request names none.
         public var defaultPageSize: Int

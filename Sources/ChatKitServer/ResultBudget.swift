@@ -50,6 +50,13 @@ struct ResultBudget: Sendable {
         return Array(hits.prefix(fittingCount(hits, { size(of: $0.message) })))
     }
 
+    /// The first summaries of `summaries` that fit, and whether any were cut.
+    func conversations(_ summaries: [ConversationSummary]) -> (kept: [ConversationSummary], cut: Bool) {
+        guard !surelyFits(summaries, Self.bound(of:)) else { return (summaries, false) }
+        let kept = fittingCount(summaries, size(of:))
+        return (Array(summaries.prefix(kept)), kept < summaries.count)
+    }
+
     /// Whether `items` surely fit, by an upper `bound` of each one's size. Most pages pass here without encoding
     /// anything.
     private func surelyFits<Item>(_ items: [Item], _ bound: (Item) -> Int) -> Bool {
@@ -114,6 +121,16 @@ struct ResultBudget: Sendable {
         return (event.message.map(Self.bound(of:)) ?? 0) + 6 * text + 128 * items + 1024
     }
 
+    /// More bytes than `summary` can take in JSON: its last message's bound, and its conversation's and marker's
+    /// text six times over.
+    static func bound(of summary: ConversationSummary) -> Int {
+        let conversation = summary.conversation
+        var text = conversation.id.rawValue.utf8.count + (conversation.title?.utf8.count ?? 0)
+        text += conversation.createdBy.rawValue.utf8.count + summary.marker.userID.rawValue.utf8.count
+        text += summary.marker.conversationID.rawValue.utf8.count
+        return (summary.lastMessage.map(Self.bound(of:)) ?? 0) + 6 * text + 1024
+    }
+
     /// How many of `items`, in order, fit by their `size` (at least one, if any).
     private func fittingCount<Item>(_ items: some Sequence<Item>, _ size: (Item) -> Int) -> Int {
         var count = 0
@@ -129,6 +146,11 @@ struct ResultBudget: Sendable {
     /// The size of `message` in a result, as JSON.
     private func size(of message: Message) -> Int {
         (try? codec.encode(ServerFrame.result(id: "", RequestResult(messages: [message]))).utf8.count) ?? maxBytes
+    }
+
+    /// The size of `summary` in a conversation list, as JSON.
+    private func size(of summary: ConversationSummary) -> Int {
+        (try? codec.encode(ServerFrame.result(id: "", RequestResult(conversations: [summary]))).utf8.count) ?? maxBytes
     }
 
     /// The size of `event` in a sync page, as JSON.

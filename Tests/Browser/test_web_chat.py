@@ -14,6 +14,7 @@ server's log and the browsers' console logs go to a folder printed at the start;
 """
 
 import argparse
+import json
 import os
 import re
 import signal
@@ -262,6 +263,15 @@ class Page:
             ".find((b) => b.querySelector('.item-title')?.textContent === arguments[0]) ?? null", title)
 
 
+def api_request(base_url, token, frame):
+    """POST /v1/requests: one request as on the WebSocket; returns the result's fields."""
+    request = urllib.request.Request(base_url + "/v1/requests", data=json.dumps(frame).encode(), method="POST",
+                                     headers={"Authorization": f"Bearer {token}",
+                                              "Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read())
+
+
 def check_http(base_url):
     """Content types and the Content-Security-Policy of the served files."""
     expected = {"/": "text/html", "/js/app.js": "text/javascript", "/app.css": "text/css",
@@ -463,6 +473,28 @@ def run(args, artifacts):
         if bob.message_bodies().count("Typed before a reload") != 1:
             raise Failure(f"the message kept across the reload arrived more than once: {bob.message_bodies()}")
         shots("after-reload-with-outbox")
+
+        # A conversation list larger than one answer: Alice puts Bob in 12 groups whose last messages are 60 KB
+        # each (the server cuts a list at about 512 KiB), and Bob's reloaded page reads every page of it.
+        token = alice.js("return JSON.parse(sessionStorage.getItem('chatkit.session')).accessToken")
+        bob_id = bob.js("return JSON.parse(sessionStorage.getItem('chatkit.session')).user.id")
+        for number in range(1, 13):
+            created = api_request(server.url, token, {"type": "createConversation", "id": f"g{number}",
+                                                      "kind": "group", "title": f"Big {number}",
+                                                      "memberIDs": [bob_id]})
+            api_request(server.url, token, {"type": "send", "id": f"b{number}",
+                                            "conversationID": created["conversation"]["id"],
+                                            "clientMessageID": f"big-{number}", "body": f"{number} " + "x" * 60000})
+        first_page = api_request(server.url, token, {"type": "listConversations", "id": "list"})
+        if not first_page.get("hasMore"):
+            raise Failure(f"the list of {len(first_page['conversations'])} large conversations came in one page")
+        bob.driver.get(f"{server.url}/")
+        bob.wait_online()
+        for number in range(1, 13):
+            bob.wait(lambda number=number: bob.conversation_item(f"Big {number}") is not None,
+                     f"the group Big {number} in Bob's list")
+        bob.wait(lambda: bob.conversation_item("Alice") is not None, "the direct chat, on a later page of the list")
+        shots("long-list")
 
         # A message the server refuses (over its 64 KiB body limit) is marked failed, and can be discarded.
         alice.js("const box = document.getElementById('composer-input'); box.value = 'é'.repeat(40000);")

@@ -159,8 +159,8 @@ struct WireTextEncodingTests {
             RequestResult(conversation: Self.conversation),
             RequestResult(conversations: [
                 ConversationSummary(conversation: Self.conversation, role: .owner, lastMessage: message,
-                                    marker: Self.marker, unreadCount: 3, memberCount: 4),
-            ]),
+                                    marker: Self.marker, unreadCount: 3, memberCount: 4, activity: StreamPosition(41)),
+            ], hasMore: true),
             RequestResult(members: [Self.member]),
             RequestResult(markers: [Self.marker, Marker(conversationID: "c-2", userID: "u-1")]),
             RequestResult(contacts: [Contact(userID: "u-2", state: .accepted, since: Self.date)]),

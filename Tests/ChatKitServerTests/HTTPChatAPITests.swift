@@ -72,6 +72,19 @@ struct HTTPChatAPITests {
             #expect(summaries.map(\.conversation.id) == [conversation.id])
             #expect(summaries.first?.unreadCount == 3)
             #expect(summaries.first?.lastMessage?.body == "third idea")
+            #expect(try list.decode(RequestResult.self).hasMore == false)
+            // Pages by `before` and `limit`: bob's only conversation, then nothing before it.
+            let activity = try #require(summaries.first?.activity)
+            let paged = try await live.http(
+                "GET", "/v1/conversations?limit=1&before=\(activity.rawValue + 1)", bearer: bob.accessToken
+            )
+            #expect(try paged.decode(RequestResult.self).conversations?.map(\.conversation.id) == [conversation.id])
+            let none = try await live.http(
+                "GET", "/v1/conversations?before=\(activity.rawValue)", bearer: bob.accessToken
+            )
+            #expect(try none.decode(RequestResult.self).conversations == [])
+            let badLimit = try await live.http("GET", "/v1/conversations?limit=-1", bearer: bob.accessToken)
+            #expect(badLimit.status == 400)
 
             let history = try await live.http(
                 "GET", "/v1/conversations/\(conversation.id.rawValue)/messages?limit=2", bearer: bob.accessToken

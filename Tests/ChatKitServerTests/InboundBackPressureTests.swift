@@ -22,7 +22,7 @@ import Testing
 /// server, on every kind of socket the transport serves.
 @Suite("Inbound back-pressure")
 struct InboundBackPressureTests {
-    /// The in-memory store, holding one `conversations(of:)` once armed until `gate` opens; `entered` is signalled
+    /// The in-memory store, holding one page of conversations once armed until `gate` opens; `entered` is signalled
     /// when it waits.
     final class HeldListStore: ChatStoreDecorator {
         let base: any ChatStore
@@ -32,12 +32,14 @@ struct InboundBackPressureTests {
 
         init(_ base: any ChatStore) { self.base = base }
 
-        func conversations(of user: UserID) async throws -> [ConversationSummary] {
+        func conversations(of user: UserID, before: StreamPosition?, limit: Int) async throws
+            -> [ConversationSummary]
+        {
             if isArmed.exchange(false, ordering: .relaxed) {
                 entered.signal()
                 await gate.wait()
             }
-            return try await base.conversations(of: user)
+            return try await base.conversations(of: user, before: before, limit: limit)
         }
     }
 

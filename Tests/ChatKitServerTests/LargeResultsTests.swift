@@ -72,6 +72,45 @@ struct LargeResultsTests {
         }
     }
 
+    /// A conversation list was one frame, whatever its size: a user in many conversations whose last messages are
+    /// large got megabytes at once (over a client's frame limit). It comes in pages cut to the same budget, and
+    /// ChatClient reads them all.
+    @Test func aConversationListOfLargeLastMessagesComesInPagesThatHoldEveryConversationOnce() async throws {
+        try await LiveServer.run { live in
+            let alice = try await live.signUp("alice")
+            let bob = try await live.signUp("bob")
+            var groups: [ConversationID] = []
+            for number in 1...24 {
+                let group = try await live.store.createConversation(
+                    .group("large \(number)", createdBy: bob.user.id, members: [alice.user.id])
+                ).id
+                let body = "\(number) " + String(repeating: "x", count: 60_000)
+                _ = try await live.store.append(NewMessage(conversationID: group, senderID: bob.user.id, body: body))
+                groups.append(group)
+            }
+            let session = try await live.connect(alice.accessToken)
+            let client = session.client
+
+            let first = try await client.conversations(before: nil)
+            #expect(first.hasMore, "a first page of \(first.conversations.count)")
+            #expect(first.conversations.count < 24 && !first.conversations.isEmpty)
+            #expect(first.conversations.first?.conversation.id == groups.last, "the most recently active first")
+
+            let all = try await client.conversations()
+            #expect(all.map(\.conversation.id) == groups.reversed())
+            #expect(all.allSatisfy { $0.unreadCount == 1 && ($0.lastMessage?.body.count ?? 0) > 60_000 })
+
+            // A limit is a page's size when the messages are small enough; the last page says there is no more.
+            let small = try await client.conversations(before: all[20].activity, limit: 2)
+            #expect(small.conversations.map(\.conversation.id) == [groups[2], groups[1]])
+            #expect(small.hasMore)
+            let last = try await client.conversations(before: all[22].activity, limit: 5)
+            #expect(last.conversations.map(\.conversation.id) == [groups[0]])
+            #expect(!last.hasMore)
+            await session.disconnect()
+        }
+    }
+
     /// The members of a full channel (10,000) are about 1.3 MB in one frame: over the 1 MiB ChatClient took, so it
     /// could not list them (its connection closed at the answer, at every try).
     @Test func theMembersOfAFullChannelReachAChatClient() async throws {

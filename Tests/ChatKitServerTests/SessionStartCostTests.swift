@@ -19,7 +19,7 @@ import Testing
 /// What the server reads from the store when a session starts, over the real WebSocket edge.
 @Suite("The cost of a session's start")
 struct SessionStartCostTests {
-    /// The in-memory store, counting reads of whole conversation lists.
+    /// The in-memory store, counting reads of conversation lists (whole or a page).
     final class ListCountingStore: ChatStoreDecorator {
         let base: any ChatStore
         let listReads = Mutex(0)
@@ -29,6 +29,13 @@ struct SessionStartCostTests {
         func conversations(of user: UserID) async throws -> [ConversationSummary] {
             listReads.withLock { $0 += 1 }
             return try await base.conversations(of: user)
+        }
+
+        func conversations(of user: UserID, before: StreamPosition?, limit: Int) async throws
+            -> [ConversationSummary]
+        {
+            listReads.withLock { $0 += 1 }
+            return try await base.conversations(of: user, before: before, limit: limit)
         }
     }
 

@@ -209,15 +209,26 @@ extension InMemoryChatStore {
     }
 
     public func conversations(of user: UserID) async throws -> [ConversationSummary] {
-        try withState { state in
-            let records = (state.conversationsEverJoined[user] ?? []).compactMap { id in
-                state.conversations[id].flatMap { $0.members[user] == nil ? nil : $0 }
+        try await conversations(of: user, before: nil, limit: .max)
+    }
+
+    public func conversations(of user: UserID, before: StreamPosition?, limit: Int) async throws
+        -> [ConversationSummary]
+    {
+        try MembershipRules.validateLimit(limit)
+        return try withState { state in
+            let joined = state.conversationsEverJoined[user] ?? []
+            let records = joined.compactMap { id -> InMemoryState.ConversationRecord? in
+                guard let record = state.conversations[id], record.members[user] != nil else { return nil }
+                if let before, record.activityPosition >= before.rawValue { return nil }
+                return record
             }
             return
                 records
                 .sorted {
                     ($0.activityPosition, $0.conversation.id.rawValue) > ($1.activityPosition, $1.conversation.id.rawValue)
                 }
+                .prefix(limit)
                 .map { record in
                     ConversationSummary(
                         conversation: record.conversation,
@@ -225,7 +236,8 @@ extension InMemoryChatStore {
                         lastMessage: record.messages.last,
                         marker: record.marker(of: user),
                         unreadCount: record.unreadCount(for: user),
-                        memberCount: record.members.count
+                        memberCount: record.members.count,
+                        activity: StreamPosition(rawValue: record.activityPosition)
                     )
                 }
         }

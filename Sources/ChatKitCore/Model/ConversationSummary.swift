@@ -23,6 +23,10 @@ public struct ConversationSummary: Hashable, Sendable, Codable {
     public var unreadCount: Int
     /// How many members the conversation has.
     public var memberCount: Int
+    /// When the conversation was last active, in commit order: the stream position of its newest message, or of its
+    /// creation while it has none. Lists are ordered by it, newest first, and a page of a list ends where the next
+    /// one starts: pass the last summary's activity as `before`.
+    public var activity: StreamPosition
 
     /// Creates a summary value.
     public init(
@@ -31,7 +35,8 @@ public struct ConversationSummary: Hashable, Sendable, Codable {
         lastMessage: Message?,
         marker: Marker,
         unreadCount: Int,
-        memberCount: Int
+        memberCount: Int,
+        activity: StreamPosition
     ) {
         self.conversation = conversation
         self.role = role
@@ -39,5 +44,6 @@ public struct ConversationSummary: Hashable, Sendable, Codable {
         self.marker = marker
         self.unreadCount = unreadCount
         self.memberCount = memberCount
+        self.activity = activity
     }
 }

@@ -35,10 +35,12 @@ public import Foundation
 /// each message in turn, so that an `append(_:)` of yours sees every message the server appends. Implement it to
 /// pass batches on to ``base`` (and keep the base store's batched commits).
 ///
-/// Requirements with defaults derived from others (``ConversationStore/memberships(of:)`` from
-/// ``ConversationStore/conversations(of:)``, ``SyncStore/resumePosition(after:)`` from
+/// Requirements with defaults derived from others (``ConversationStore/memberships(of:)`` and
+/// ``ConversationStore/conversations(of:before:limit:)`` from ``ConversationStore/conversations(of:)``,
+/// ``SyncStore/resumePosition(after:)`` from
 /// ``SyncStore/latestPosition()``) are forwarded to ``base`` as they are: a decorator that changes the one must
-/// change the other to match (the conformance suite checks that memberships agree with the conversation list).
+/// change the other to match (the conformance suite checks that memberships and pages agree with the conversation
+/// list).
 ///
 /// A decorator must keep the base store's promises: run the conformance suite (`ChatKitTesting`'s
 /// `ChatStoreConformance`) against it, as `Examples/CustomStore` does.
@@ -105,6 +107,12 @@ extension ChatStoreDecorator {
     }
     public func conversations(of user: UserID) async throws -> [ConversationSummary] {
         try await base.conversations(of: user)
+    }
+
+    public func conversations(of user: UserID, before: StreamPosition?, limit: Int) async throws
+        -> [ConversationSummary]
+    {
+        try await base.conversations(of: user, before: before, limit: limit)
     }
     public func memberships(of user: UserID) async throws -> [ConversationMembership] {
         try await base.memberships(of: user)

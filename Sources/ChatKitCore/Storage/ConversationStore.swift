@@ -98,6 +98,15 @@ public protocol ConversationStore: Sendable {
     /// of the conversation's creation while it has none.
     func conversations(of user: UserID) async throws -> [ConversationSummary]
 
+    /// A page of ``conversations(of:)``: the most recently active of `user`'s conversations whose
+    /// ``ConversationSummary/activity`` is below `before` (all when `nil`), at most `limit` of them, newest first.
+    /// The server lists conversations in such pages.
+    ///
+    /// A default implementation takes the page from ``conversations(of:)``; implement it to read only the page.
+    ///
+    /// - Throws: ``ChatError`` `.invalidArgument` when `limit` is negative.
+    func conversations(of user: UserID, before: StreamPosition?, limit: Int) async throws -> [ConversationSummary]
+
     /// The conversations `user` is a member of, in no particular order, each with its kind and member count:
     /// what ``conversations(of:)`` says of them without their last messages, markers and unread counts, which
     /// cost a store far more. The server asks at the start of every session (to find who shares presence with
@@ -108,6 +117,16 @@ public protocol ConversationStore: Sendable {
 }
 
 extension ConversationStore {
+    /// Taken from ``conversations(of:)``: correct, as costly as the whole list.
+    public func conversations(of user: UserID, before: StreamPosition?, limit: Int) async throws
+        -> [ConversationSummary]
+    {
+        try MembershipRules.validateLimit(limit)
+        let all = try await conversations(of: user)
+        guard let before else { return Array(all.prefix(limit)) }
+        return Array(all.lazy.filter { $0.activity < before }.prefix(limit))
+    }
+
     /// Derived from ``conversations(of:)``: correct, as costly as that.
     public func memberships(of user: UserID) async throws -> [ConversationMembership] {
         try await conversations(of: user).map { summary in

@@ -230,6 +230,20 @@ extension ClientRequest {
         }
     }
 
+    /// Lists the caller's conversations, most recently active first, a page at a time.
+    public struct ListConversations: Sendable, Hashable, Codable {
+        /// Conversations last active before this position: the ``ConversationSummary/activity`` of the previous
+        /// page's last summary. The most recent ones when absent.
+        public var before: StreamPosition?
+        /// At most this many; the server's page size (``ServerLimits/maxPageSize``) when absent.
+        public var limit: Int?
+        /// Creates a list request.
+        public init(before: StreamPosition? = nil, limit: Int? = nil) {
+            self.before = before
+            self.limit = limit
+        }
+    }
+
     /// Reads the caller's events after a cursor.
     public struct Sync: Sendable, Hashable, Codable {
         /// The position of the last event already processed.

@@ -54,8 +54,8 @@ public enum ClientRequest: Sendable, Hashable {
     case members(ConversationReference)
     /// Lists a conversation's markers.
     case markers(ConversationReference)
-    /// Lists the caller's conversations.
-    case listConversations(Empty)
+    /// Lists the caller's conversations, a page at a time.
+    case listConversations(ListConversations)
     /// Reads a page of history.
     case history(History)
     /// Reads the caller's events after a cursor.
@@ -146,7 +146,8 @@ public enum ClientRequest: Sendable, Hashable {
         case .profiles(let value): value
         case .findUser(let value): value
         case .updateProfile(let value): value
-        case .listConversations(let value), .listContacts(let value), .ping(let value): value
+        case .listConversations(let value): value
+        case .listContacts(let value), .ping(let value): value
         }
     }
 
@@ -172,7 +173,7 @@ public enum ClientRequest: Sendable, Hashable {
         case "conversation": .conversation(try ConversationReference(from: decoder))
         case "members": .members(try ConversationReference(from: decoder))
         case "markers": .markers(try ConversationReference(from: decoder))
-        case "listConversations": .listConversations(Empty())
+        case "listConversations": .listConversations(try ListConversations(from: decoder))
         case "history": .history(try History(from: decoder))
         case "sync": .sync(try Sync(from: decoder))
         case "search": .search(try Search(from: decoder))

@@ -82,6 +82,7 @@ extension RequestResult {
         try writer.encodableField("contacts", contacts)
         try writer.encodableField("conversation", conversation)
         try writer.encodableField("conversations", conversations)
+        if let hasMore { writer.field("hasMore", hasMore) }
         try writer.field("hits", hits) { writer, hits in
             try writer.array(hits) { writer, hit in try hit.write(to: &writer) }
         }

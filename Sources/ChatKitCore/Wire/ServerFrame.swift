@@ -122,6 +122,9 @@ public struct RequestResult: Sendable, Hashable, Codable {
     public var conversation: Conversation?
     /// `listConversations`.
     public var conversations: [ConversationSummary]?
+    /// `listConversations`: whether conversations last active before the last of ``conversations`` remain (ask
+    /// again with `before` set to its ``ConversationSummary/activity``).
+    public var hasMore: Bool?
     /// `members`, `addMembers`, `join`, `setRole` (one element).
     public var members: [Member]?
     /// `markDelivered`, `markRead` (one element), `markers`.
@@ -141,6 +144,7 @@ public struct RequestResult: Sendable, Hashable, Codable {
         messages: [Message]? = nil,
         conversation: Conversation? = nil,
         conversations: [ConversationSummary]? = nil,
+        hasMore: Bool? = nil,
         members: [Member]? = nil,
         markers: [Marker]? = nil,
         contacts: [Contact]? = nil,
@@ -152,6 +156,7 @@ public struct RequestResult: Sendable, Hashable, Codable {
         self.messages = messages
         self.conversation = conversation
         self.conversations = conversations
+        self.hasMore = hasMore
         self.members = members
         self.markers = markers
         self.contacts = contacts

@@ -20,7 +20,14 @@ extension HTTPRoutes {
     func addAPIRoutes<Context: RequestContext>(to router: Router<Context>) {
         let prefix = configuration.apiPath
         router.get(RouterPath("\(prefix)/conversations")) { [self] request, _ -> Response in
-            await respondToAPI(request, route: "conversations") { _ in .listConversations(ClientRequest.Empty()) }
+            await respondToAPI(request, route: "conversations") { query in
+                .listConversations(
+                    ClientRequest.ListConversations(
+                        before: try query.integer("before").map { StreamPosition($0) },
+                        limit: try query.integer("limit").map(Int.init)
+                    )
+                )
+            }
         }
         router.get(RouterPath("\(prefix)/conversations/:conversationID/messages")) {
             [self] request, context -> Response in

@@ -30,7 +30,7 @@ import Synchronization
 /// | `POST /v1/auth/login` | `{"username", "password"}` | `200` and ``AuthTokens`` |
 /// | `POST /v1/auth/refresh` | `{"refreshToken"}` | `200` and ``AuthTokens`` |
 /// | `POST /v1/auth/logout` | none; `Authorization: Bearer <access token>` | `204` |
-/// | `GET /v1/conversations` | | the `listConversations` result: `{"conversations": [...]}` |
+/// | `GET /v1/conversations?before=&limit=` | | the `listConversations` result: `{"conversations": [...], "hasMore": false}` |
 /// | `GET /v1/conversations/{id}/messages?before=&after=&limit=` | | the `history` result: `{"messages": [...]}` |
 /// | `GET /v1/search?q=&conversationID=&limit=` | | the `search` result: `{"hits": [...]}` |
 /// | `GET /v1/sync?cursor=&limit=&wait=` | | long poll: the `sync` result `{"page": ...}`, waiting up to `wait` seconds (default 25, at most 55) for an event |

@@ -228,6 +228,59 @@ extension ChatStoreConformance {
                 try checkEqual(Set(fromList), expected, "alice's conversation list")
                 try checkEqual(try await store.memberships(of: "nobody"), [], "memberships of an unknown user")
             },
+            Case("conversations", "a summary's activity is its newest message's position, or its creation's") { store in
+                let fixture = StoreFixture(store)
+                let (alice, bob) = try await fixture.pair()
+                let quiet = try await fixture.group(alice, [bob])
+                let created = try await store.latestPosition()
+                let busy = try await fixture.group(alice, [bob])
+                try await fixture.send("hello", from: bob, to: busy)
+                let sent = try await store.latestPosition()
+                let list = try await store.conversations(of: alice)
+                try checkEqual(list.map(\.conversation.id), [busy, quiet], "alice's list, newest activity first")
+                try checkEqual(list.map(\.activity), [sent, created], "the activities: the message's, the creation's")
+            },
+            Case("conversations", "pages of the list hold every conversation once, in the list's order") { store in
+                let fixture = StoreFixture(store)
+                let (alice, bob) = try await fixture.pair()
+                var groups: [ConversationID] = []
+                for _ in 0..<7 { groups.append(try await fixture.group(bob, [alice])) }
+                // Activity reorders them: the oldest two get messages; one alice left drops out.
+                try await fixture.send("late", from: bob, to: groups[0])
+                try await fixture.send("later", from: alice, to: groups[1])
+                try await store.removeMember(alice, from: groups[3], by: alice)
+                let whole = try await store.conversations(of: alice)
+                try checkEqual(whole.count, 6, "alice's conversations")
+                try checkEqual(
+                    Array(whole.prefix(2).map(\.conversation.id)), [groups[1], groups[0]], "the active ones first"
+                )
+                try checkEqual(whole.map(\.activity), whole.map(\.activity).sorted(by: >), "activities, descending")
+
+                var paged: [ConversationSummary] = []
+                var before: StreamPosition?
+                while true {
+                    let page = try await store.conversations(of: alice, before: before, limit: 4)
+                    guard let last = page.last else { break }
+                    try check(page.count <= 4, "a page holds at most its limit (\(page.count))")
+                    paged += page
+                    before = last.activity
+                }
+                try checkEqual(paged, whole, "the pages, joined")
+                try checkEqual(
+                    try await store.conversations(of: alice, before: whole[2].activity, limit: 2),
+                    Array(whole[3...4]), "the page before the third conversation"
+                )
+                try checkEqual(
+                    try await store.conversations(of: alice, before: nil, limit: 0), [], "a page of none"
+                )
+                try checkEqual(
+                    try await store.conversations(of: alice, before: .start, limit: 10), [], "a page before the start"
+                )
+                try checkEqual(try await store.conversations(of: "nobody", before: nil, limit: 10), [], "nobody's")
+                try await checkThrows(.invalidArgument, "a negative limit") {
+                    try await store.conversations(of: alice, before: nil, limit: -1)
+                }
+            },
         ]
     }
 }

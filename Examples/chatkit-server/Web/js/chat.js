@@ -22,6 +22,7 @@ export class ChatApp {
         this.conversations = new Map(); // id -> Conversation state (see #conversationState)
         this.presence = new Map(); // userID -> {isOnline, lastSeenAt}
         this.pending = new Outbox(this.me.id); // unsent messages, kept across reloads of this tab
+        this.listing = null; // while the conversation list is read: the IDs seen (see #refreshConversations)
         this.openID = null;
         this.typingLimit = 5_000;
         this.ownTyping = { conversationID: null, sentAt: 0, idleTimer: null };
@@ -223,15 +224,29 @@ export class ChatApp {
     }
 
     async #refreshConversations() {
-        const { conversations = [] } = await this.connection.request("listConversations");
+        // The list comes in pages, most recently active first. A conversation active while they are read moves
+        // ahead of the pages still to come and is in none of them; its event reaches #apply, which counts it as
+        // seen, so it is not forgotten below.
         const seen = new Set();
-        for (const summary of conversations) {
-            const state = this.#conversationState(summary.conversation);
-            seen.add(summary.conversation.id);
-            state.unreadCount = summary.unreadCount;
-            state.lastMessage = summary.lastMessage ?? null;
-            state.myMarker = summary.marker;
-            state.markers.set(this.me.id, summary.marker);
+        this.listing = seen;
+        try {
+            let before;
+            for (;;) {
+                const { conversations = [], hasMore = false } = await this.connection.request(
+                    "listConversations", before === undefined ? {} : { before });
+                for (const summary of conversations) {
+                    const state = this.#conversationState(summary.conversation);
+                    seen.add(summary.conversation.id);
+                    state.unreadCount = summary.unreadCount;
+                    state.lastMessage = summary.lastMessage ?? null;
+                    state.myMarker = summary.marker;
+                    state.markers.set(this.me.id, summary.marker);
+                }
+                if (!hasMore || conversations.length === 0) break;
+                before = conversations[conversations.length - 1].activity;
+            }
+        } finally {
+            if (this.listing === seen) this.listing = null;
         }
         for (const id of this.conversations.keys()) {
             if (!seen.has(id)) this.#forget(id);
@@ -493,6 +508,7 @@ export class ChatApp {
     }
 
     #apply(event) {
+        if (event.conversationID) this.listing?.add(event.conversationID);
         const state = event.conversationID ? this.conversations.get(event.conversationID) : null;
         switch (event.kind) {
             case "messageCreated": {
