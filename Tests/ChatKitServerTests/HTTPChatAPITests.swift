@@ -23,6 +23,38 @@ struct HTTPChatAPITests {
         String(decoding: try JSONSerialization.data(withJSONObject: object), as: UTF8.self)
     }
 
+    /// `POST /v1/requests` took bodies of 16 KiB at most (the account endpoints' limit): a message of the largest
+    /// body the server stores (64 KiB) could not be sent over HTTP. It takes what a WebSocket frame may hold.
+    @Test func theLargestMessageCanBeSentOverHTTPAndAFrameLargerThanAWebSocketFrameCannot() async throws {
+        try await LiveServer.run { live in
+            let alice = try await live.signUp("alice")
+            let group = try await live.store.createConversation(.group("Big", createdBy: alice.user.id))
+            let largest = String(repeating: "x", count: ChatServerConfiguration().limits.maxBodyBytes)
+            let sent = try await live.http(
+                "POST", "/v1/requests",
+                rawBody: try json([
+                    "type": "send", "id": "1", "conversationID": group.id.rawValue, "clientMessageID": "k-1",
+                    "body": largest,
+                ]),
+                bearer: alice.accessToken
+            )
+            #expect(sent.status == 200)
+            #expect(try sent.decode(RequestResult.self).message?.body == largest)
+
+            let overFrame = String(repeating: "y", count: ChatServerConfiguration().limits.maxFrameBytes)
+            let refused = try await live.http(
+                "POST", "/v1/requests",
+                rawBody: try json([
+                    "type": "send", "id": "2", "conversationID": group.id.rawValue, "clientMessageID": "k-2",
+                    "body": overFrame,
+                ]),
+                bearer: alice.accessToken
+            )
+            #expect(refused.status == 413)
+            #expect(refused.code == "limitExceeded")
+        }
+    }
+
     /// Only a body over the size limit answers `413`; any other limit (here a full channel) answers `400`, so a
     /// client does not shrink a body that was never the problem.
     @Test func aFullChannelIsNotABodyTooLarge() async throws {

@@ -78,7 +78,8 @@ extension HTTPRoutes {
                 let (server, token) = try apiCaller(request)
                 // The token and the rate limit first: the body is decoded only for a caller who may send it.
                 let user = try await server.admit(token: token)
-                let text = try await bodyText(of: request)
+                // As large as a WebSocket frame may be: the same requests, the largest message included.
+                let text = try await bodyText(of: request, limit: server.configuration.limits.maxFrameBytes)
                 let frame: ClientFrame
                 switch codec.decodeClientFrame(text) {
                 case .success(let decoded): frame = decoded

@@ -56,7 +56,9 @@ public struct HTTPRoutes: Sendable {
         public var authPath: String
         /// The path prefix of the chat API (`conversations`, `search`, `sync`, `requests`). Default `/v1`.
         public var apiPath: String
-        /// The largest request body accepted, in bytes; larger ones get `413`. Default 16 KiB.
+        /// The largest request body accepted, in bytes; larger ones get `413`. Default 16 KiB. `POST /v1/requests`
+        /// takes what a WebSocket frame may hold instead (``ChatServerConfiguration/Limits/maxFrameBytes``), so that
+        /// any request the WebSocket takes (a message of the largest body) can be made over HTTP.
         public var maxBodySize: Int
         /// How many sign-ups one client address may make at once, before ``signUpInterval`` applies. Default 10.
         ///
@@ -252,24 +254,27 @@ public struct HTTPRoutes: Sendable {
         self.server.attach(server)
     }
 
-    /// A request body over ``Configuration/maxBodySize``: answered `413`, the only `limitExceeded` that is about
-    /// the body's size (the others, such as a full channel, answer `400`, and rate limits `429`).
+    /// A request body over its limit (``Configuration/maxBodySize``, or a WebSocket frame's for `/v1/requests`):
+    /// answered `413`, the only `limitExceeded` that is about the body's size (the others, such as a full channel,
+    /// answer `400`, and rate limits `429`).
     struct BodyTooLarge: Error {
         var limit: Int
     }
 
-    /// The request's body, at most ``Configuration/maxBodySize`` bytes.
-    func body(of request: Request) async throws -> ByteBuffer {
+    /// The request's body, at most `limit` bytes (``Configuration/maxBodySize`` by default).
+    func body(of request: Request, limit: Int? = nil) async throws -> ByteBuffer {
+        let limit = limit ?? configuration.maxBodySize
         do {
-            return try await request.body.collect(upTo: configuration.maxBodySize)
+            return try await request.body.collect(upTo: limit)
         } catch is NIOTooManyBytesError {
-            throw BodyTooLarge(limit: configuration.maxBodySize)
+            throw BodyTooLarge(limit: limit)
         }
     }
 
-    /// The request's body as UTF-8 text.
-    func bodyText(of request: Request) async throws -> String {
-        guard let text = String(validating: try await body(of: request).readableBytesView, as: UTF8.self) else {
+    /// The request's body as UTF-8 text, at most `limit` bytes (``Configuration/maxBodySize`` by default).
+    func bodyText(of request: Request, limit: Int? = nil) async throws -> String {
+        guard let text = String(validating: try await body(of: request, limit: limit).readableBytesView, as: UTF8.self)
+        else {
             throw ChatError(.invalidArgument, "The body is not UTF-8 text.")
         }
         return text
