@@ -488,7 +488,8 @@ def run(args, artifacts):
         first_page = api_request(server.url, token, {"type": "listConversations", "id": "list"})
         if not first_page.get("hasMore"):
             raise Failure(f"the list of {len(first_page['conversations'])} large conversations came in one page")
-        bob.driver.get(f"{server.url}/")
+        bob_fragment = bob.driver.current_url.partition("#")[2]
+        bob.driver.get(f"{server.url}/#{bob_fragment}")
         bob.wait_online()
         for number in range(1, 13):
             bob.wait(lambda number=number: bob.conversation_item(f"Big {number}") is not None,
