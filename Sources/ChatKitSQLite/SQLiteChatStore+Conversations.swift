@@ -276,11 +276,17 @@ extension SQLiteChatStore {
                     unreadCount: try Int.fetchOne(
                         db.cachedStatement(
                             sql: """
-                                SELECT COUNT(*) FROM message
-                                WHERE conversationID = ? AND seq > ? AND senderID != ? AND deletedAt IS NULL
+                                SELECT COUNT(*) FROM (
+                                    SELECT 1 FROM message
+                                    WHERE conversationID = ? AND seq > ? AND senderID != ? AND deletedAt IS NULL
+                                    LIMIT ?
+                                )
                                 """
                         ),
-                        arguments: [conversation.id.rawValue, marker.readSeq, user.rawValue]
+                        arguments: [
+                            conversation.id.rawValue, marker.readSeq, user.rawValue,
+                            ConversationSummary.unreadCountLimit,
+                        ]
                     ) ?? 0,
                     memberCount: try Int.fetchOne(
                         db.cachedStatement(sql: "SELECT COUNT(*) FROM member WHERE conversationID = ?"),

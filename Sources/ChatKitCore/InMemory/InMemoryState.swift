@@ -70,7 +70,12 @@ struct InMemoryState {
         func unreadCount(for user: UserID) -> Int {
             let readSeq = Int(marker(of: user).readSeq)
             guard readSeq < messages.count else { return 0 }
-            return messages[readSeq...].count { $0.senderID != user && !$0.isDeleted }
+            var count = 0
+            for message in messages[readSeq...] where message.senderID != user && !message.isDeleted {
+                count += 1
+                if count == ConversationSummary.unreadCountLimit { break }
+            }
+            return count
         }
     }
 

@@ -19,7 +19,8 @@ public struct ConversationSummary: Hashable, Sendable, Codable {
     public var lastMessage: Message?
     /// The user's delivered and read markers.
     public var marker: Marker
-    /// Messages after the user's read marker that others sent and that are not deleted.
+    /// Messages after the user's read marker that others sent and that are not deleted, counted up to
+    /// ``unreadCountLimit``: that value means "that many or more".
     public var unreadCount: Int
     /// How many members the conversation has.
     public var memberCount: Int
@@ -27,6 +28,10 @@ public struct ConversationSummary: Hashable, Sendable, Codable {
     /// creation while it has none. Lists are ordered by it, newest first, and a page of a list ends where the next
     /// one starts: pass the last summary's activity as `before`.
     public var activity: StreamPosition
+
+    /// Where unread counts stop (1,000). Counting every unread message of a busy channel nobody reads would cost a
+    /// store a read per message at every listing; apps show such counts as "999+" or "1k+" anyway.
+    public static let unreadCountLimit = 1_000
 
     /// Creates a summary value.
     public init(

@@ -240,6 +240,18 @@ extension ChatStoreConformance {
                 try checkEqual(list.map(\.conversation.id), [busy, quiet], "alice's list, newest activity first")
                 try checkEqual(list.map(\.activity), [sent, created], "the activities: the message's, the creation's")
             },
+            Case("conversations", "unread counts stop at the limit") { store in
+                let fixture = StoreFixture(store)
+                let (alice, bob) = try await fixture.pair()
+                let group = try await fixture.group(alice, [bob])
+                let limit = ConversationSummary.unreadCountLimit
+                try await fixture.send(count: limit + 5, from: alice, to: group)
+                var summary = try checkNotNil(try await store.conversations(of: bob).first, "bob's summary")
+                try checkEqual(summary.unreadCount, limit, "bob's unread count of \(limit + 5) messages")
+                _ = try await store.markRead(group, upTo: 6, by: bob)
+                summary = try checkNotNil(try await store.conversations(of: bob).first, "bob's summary")
+                try checkEqual(summary.unreadCount, limit - 1, "bob's unread count after reading six")
+            },
             Case("conversations", "pages of the list hold every conversation once, in the list's order") { store in
                 let fixture = StoreFixture(store)
                 let (alice, bob) = try await fixture.pair()
