@@ -244,17 +244,34 @@ extension ChatClient {
         return OutboxSaver.Snapshot(change: state.outboxChanges, messages: state.outbox.map(\.message))
     }
 
-    /// Saves a snapshot taken with ``snapshotOutbox(_:)``, outside the client's lock.
+    /// Saves a snapshot taken with ``snapshotOutbox(_:)`` (`nil`: only a save that failed before), outside the
+    /// client's lock. After a failed load, the load is tried again first, and what it reads joins the outbox.
     func save(_ snapshot: OutboxSaver.Snapshot?) {
-        if let snapshot { outboxSaver?.save(snapshot) }
+        guard let outboxSaver else { return }
+        if let recovered = outboxSaver.retryLoad() {
+            let merged = state.withLock { state -> OutboxSaver.Snapshot? in
+                // Older than anything queued since: they go first, in their order.
+                let queued = Set(state.outbox.map(\.message.id))
+                let missing = recovered.filter { !queued.contains($0.id) }
+                state.outbox.insert(contentsOf: missing.map { OutboxEntry(message: $0) }, at: 0)
+                for message in missing { state.outboxObservers.yield(message) }
+                if !missing.isEmpty { state.outboxSignal?.yield() }
+                return snapshotOutbox(&state)
+            }
+            if let merged { outboxSaver.save(merged) }
+            return
+        }
+        if let snapshot { outboxSaver.save(snapshot) } else { outboxSaver.saveAgain() }
     }
 
     /// Why the outbox could not be loaded from or saved to ``Configuration/outboxStorage`` the last time; `nil`
-    /// once a save succeeds (and always without a storage).
+    /// once the newest change is saved (and always without a storage).
     ///
-    /// The outbox itself is not affected: its messages stay in memory and are sent as usual. A load failure leaves
-    /// the client with an empty outbox (see ``OutboxStorage/load()``); a failed save is attempted again at the
-    /// next change of the outbox.
+    /// The outbox itself is not affected: its messages stay in memory and are sent as usual. A failed save is tried
+    /// again at the next change of the outbox, when a session opens and when ``run()`` ends. A failed load leaves
+    /// the client with an empty outbox and saves nothing (which would replace what could not be read) until the
+    /// load succeeds: it is tried again at each of those moments, and the messages it then reads join the outbox,
+    /// ahead of those queued meanwhile.
     public var outboxStorageError: ChatError? { outboxSaver?.lastError }
 }
 

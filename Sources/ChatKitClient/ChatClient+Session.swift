@@ -124,6 +124,8 @@ extension ChatClient {
                 return (state.welcomeWaiters.values, rewound)
             }
             if let rewound { eventContinuation.yield(.rewound(rewound)) }
+            // A save (or load) of the outbox that failed before is tried again at each session's start.
+            save(nil)
             for waiter in waiters { waiter.resume(returning: welcome) }
             return true
         case .result(let id, let result):

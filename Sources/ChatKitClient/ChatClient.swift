@@ -361,6 +361,8 @@ public final class ChatClient: Sendable {
             defer { state.welcomeWaiters = [:] }
             return (state.welcomeWaiters.values, sendWaiters, error)
         }
+        // The last chance this run has to save an outbox whose save failed.
+        save(nil)
         for waiter in welcomeWaiters { waiter.resume(throwing: error) }
         let stopped = ChatError(
             .unavailable,

@@ -22,9 +22,11 @@ public import Foundation
 /// configuration.outboxStorage = FileOutboxStorage(fileURL: file)
 /// ```
 ///
-/// The directory must exist. A file that cannot be read (not JSON, or written by a newer version) is renamed to
-/// `<name>.unreadable-<time>-<random>` by ``load()``, which then throws a ``ChatKitCore/ChatError`` naming both
-/// paths: the client starts with an empty outbox, and nothing is overwritten.
+/// The directory must exist. A file that is not an outbox this version reads (damaged, or written by a newer
+/// version) is renamed to `<name>.unreadable-<time>-<random>` by ``load()``, which then throws a
+/// ``ChatKitCore/ChatError`` naming both paths: the client starts with an empty outbox, and the next load finds
+/// none. A file that cannot be read at all (no permission) stays where it is; the client saves nothing until it
+/// can be read.
 public struct FileOutboxStorage: OutboxStorage {
     /// The file the outbox is kept in.
     public let fileURL: URL

@@ -26,14 +26,17 @@
 public protocol OutboxStorage: Sendable {
     /// The messages saved last, in their order; empty when nothing was saved yet.
     ///
-    /// - Throws: When the saved outbox exists but cannot be read. The client then starts with an empty outbox and
-    ///   reports the error as ``ChatClient/outboxStorageError``; the storage should keep what it could not read
-    ///   (``FileOutboxStorage`` moves it aside) rather than have the next save overwrite it.
+    /// - Throws: When the saved outbox exists but cannot be read. The client then starts with an empty outbox,
+    ///   reports the error as ``ChatClient/outboxStorageError``, and saves nothing (which would replace what could
+    ///   not be read) until a load succeeds: it tries again at each change of the outbox, when a session opens and
+    ///   when ``ChatClient/run()`` ends, and adds what it then reads to the outbox. A storage that sets unreadable
+    ///   data aside (``FileOutboxStorage`` moves the file) lets the next load succeed, empty.
     func load() throws -> [OutgoingMessage]
 
     /// Replaces the saved outbox with `messages` (pending and failed, in order; empty when the outbox is empty).
     ///
-    /// The client calls it from one task at a time, after each change; when it throws, the client keeps the outbox
-    /// in memory, reports the error as ``ChatClient/outboxStorageError`` and saves again at the next change.
+    /// The client calls it from one task at a time, after each change, and must not be called back from it; when it
+    /// throws, the client keeps the outbox in memory, reports the error as ``ChatClient/outboxStorageError`` and
+    /// saves again at the next change, when a session opens and when ``ChatClient/run()`` ends.
     func save(_ messages: [OutgoingMessage]) throws
 }

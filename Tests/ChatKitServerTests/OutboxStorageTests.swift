@@ -21,12 +21,14 @@ struct OutboxStorageTests {
     @Test(arguments: OutboxStorageConformance.cases)
     func conformance(_ check: OutboxStorageConformance.Case) async throws {
         let directory = try TemporaryDirectory()
+        defer { withExtendedLifetime(directory) {} }
         let file = directory.url.appendingPathComponent("outbox.json")
         try await check.run { OutboxStorageConformance.Subject { FileOutboxStorage(fileURL: file) } }
     }
 
     @Test func anUnreadableFileIsMovedAsideWithAClearErrorAndNothingIsOverwritten() throws {
         let directory = try TemporaryDirectory()
+        defer { withExtendedLifetime(directory) {} }
         let file = directory.url.appendingPathComponent("outbox.json")
         try Data("{\"version\": 1, \"messages\": [tru".utf8).write(to: file)
         let storage = FileOutboxStorage(fileURL: file)
@@ -48,6 +50,7 @@ struct OutboxStorageTests {
 
     @Test func aFileFromANewerVersionIsNotReadAsAnEmptyOutbox() throws {
         let directory = try TemporaryDirectory()
+        defer { withExtendedLifetime(directory) {} }
         let file = directory.url.appendingPathComponent("outbox.json")
         try Data("{\"version\": 99, \"messages\": []}".utf8).write(to: file)
         let error = try #require(throws: ChatError.self) { try FileOutboxStorage(fileURL: file).load() }
@@ -57,6 +60,7 @@ struct OutboxStorageTests {
 
     @Test func aSaveIntoADirectoryThatDoesNotExistThrowsAStorageFailureNamingTheFile() throws {
         let directory = try TemporaryDirectory()
+        defer { withExtendedLifetime(directory) {} }
         let file = directory.url.appendingPathComponent("missing/outbox.json")
         let error = try #require(throws: ChatError.self) {
             try FileOutboxStorage(fileURL: file).save(OutboxStorageConformance.sampleMessages())

@@ -26,6 +26,7 @@ struct PersistentOutboxTests {
             let alice = try await live.connect(aliceTokens.accessToken)
             let chat = try await alice.client.createDirectConversation(with: bobTokens.user.id)
             let directory = try TemporaryDirectory()
+            defer { withExtendedLifetime(directory) {} }
             let storage = FileOutboxStorage(fileURL: directory.url.appendingPathComponent("bob-outbox.json"))
             let settings = ChatClient.Configuration(outboxStorage: storage)
 
@@ -37,10 +38,11 @@ struct PersistentOutboxTests {
 
             // The next run queues two messages and stops before it ever connects.
             let offline = Self.client(live, bobTokens.accessToken, settings)
-            let sends = [("k-1", "second"), ("k-2", "third")].map { id, body in
-                Task { try await offline.send(body, to: chat.id, clientMessageID: Self.id(id)) }
+            var sends: [Task<Message, any Error>] = []
+            for (id, body) in [("k-1", "second"), ("k-2", "third")] {
+                sends.append(Task { try await offline.send(body, to: chat.id, clientMessageID: Self.id(id)) })
+                try await waitUntil("\(body) saved") { (try? storage.load().last?.body) == body }
             }
-            try await waitUntil("both messages saved") { (try? storage.load().count) == 2 }
             for send in sends { send.cancel() }
             for send in sends { _ = await send.result }
             let saved = try storage.load()
@@ -76,14 +78,16 @@ struct PersistentOutboxTests {
         try await LiveServer.run { live in
             let aliceTokens = try await live.signUp("alice")
             let bobTokens = try await live.signUp("bob")
-            let alice = try await live.connect(aliceTokens.accessToken)
             let directory = try TemporaryDirectory()
+            defer { withExtendedLifetime(directory) {} }
             let storage = FileOutboxStorage(fileURL: directory.url.appendingPathComponent("alice-outbox.json"))
             let settings = ChatClient.Configuration(outboxStorage: storage)
+            // Bob's group, which alice is not in yet: her message to it is refused.
+            let group = try await live.store.createConversation(.group("Later", createdBy: bobTokens.user.id))
 
             let before = try await live.connect(aliceTokens.accessToken, configuration: settings)
             let refused = await #expect(throws: ChatError.self) {
-                try await before.client.send("too soon", to: ConversationID(rawValue: "c-later"))
+                try await before.client.send("too soon", to: group.id, clientMessageID: Self.id("k-soon"))
             }
             #expect(refused?.code == .notFound)
             await before.disconnect()
@@ -91,47 +95,83 @@ struct PersistentOutboxTests {
             #expect(saved.map(\.state) == [.failed])
             #expect(saved.map(\.failureCode) == [.notFound])
 
+            // Alice joins; her next run starts with the failed message and does not send it by itself.
+            _ = try await live.store.addMembers(
+                [aliceTokens.user.id], to: group.id, role: .member, by: bobTokens.user.id
+            )
             let after = try await live.connect(aliceTokens.accessToken, configuration: settings)
             #expect(after.client.outbox.map(\.state) == [.failed])
-            // Not sent by itself: a later message goes first.
-            let chat = try await alice.client.createDirectConversation(with: bobTokens.user.id)
-            _ = try await after.client.send("hello", to: chat.id)
+            let hello = try await after.client.send("hello", to: group.id)
+            #expect(hello.seq == 1)
             #expect(after.client.outbox.map(\.body) == ["too soon"])
-            // Discarding it takes it out of the file too.
-            let failed = try #require(after.client.outbox.first)
-            try after.client.discard(failed.clientMessageID)
+            #expect(try await after.client.history(of: group.id, limit: 10).map(\.body) == ["hello"])
+
+            // Retried, it is sent, and leaves the file.
+            let retried = try await after.client.send("too soon", to: group.id, clientMessageID: Self.id("k-soon"))
+            #expect(retried.seq == 2)
             #expect(try storage.load() == [])
-            let history = try await alice.client.history(of: chat.id, limit: 10)
-            #expect(history.map(\.body) == ["hello"])
             await after.disconnect()
         }
     }
 
-    @Test func aStorageThatFailsIsReportedWhileMessagesAreStillDelivered() async throws {
+    @Test func aFailedSaveIsReportedAndTriedAgainWhenTheRunEnds() async throws {
         try await LiveServer.run { live in
             let aliceTokens = try await live.signUp("alice")
             let bobTokens = try await live.signUp("bob")
             let bob = try await live.connect(bobTokens.accessToken)
-            let storage = FailingOutboxStorage()
+            let storage = FlakyOutboxStorage(saveFails: true)
             let alice = try await live.connect(
                 aliceTokens.accessToken, configuration: ChatClient.Configuration(outboxStorage: storage)
             )
-            // The load failed: an empty outbox, and the reason.
-            #expect(alice.client.outbox.isEmpty)
-            #expect(alice.client.outboxStorageError?.code == .storageFailure)
-            #expect(alice.client.outboxStorageError?.reason?.contains("cannot read") == true)
-
+            #expect(alice.client.outboxStorageError == nil)
             let chat = try await alice.client.createDirectConversation(with: bobTokens.user.id)
             let stored = try await alice.client.send("despite the disk", to: chat.id)
             #expect(stored.seq == 1)
+            #expect(alice.client.outboxStorageError?.code == .storageFailure)
             #expect(alice.client.outboxStorageError?.reason?.contains("disk full") == true)
+            #expect(storage.saved == nil)
 
-            storage.failing.withLock { $0 = false }
-            _ = try await alice.client.send("and after", to: chat.id)
+            // Nothing changes in the outbox any more; the end of the run saves what failed.
+            storage.state.withLock { $0.saveFails = false }
+            await alice.disconnect()
+            #expect(storage.saved == [])
             #expect(alice.client.outboxStorageError == nil)
-            #expect(storage.saved.withLock { $0 } == [])
-            try await bob.waitForMessages(2, in: chat.id)
-            #expect(bob.receivedBodies(in: chat.id) == ["despite the disk", "and after"])
+            try await bob.waitForMessages(1, in: chat.id)
+        }
+    }
+
+    @Test func anOutboxThatCouldNotBeLoadedIsNotOverwrittenAndJoinsOnceItCanBeRead() async throws {
+        try await LiveServer.run { live in
+            let aliceTokens = try await live.signUp("alice")
+            let bobTokens = try await live.signUp("bob")
+            let bob = try await live.connect(bobTokens.accessToken)
+            let chat = try await live.store.createConversation(
+                .direct(between: aliceTokens.user.id, and: bobTokens.user.id)
+            )
+            let earlier = OutgoingMessage(
+                request: .init(conversationID: chat.id, clientMessageID: Self.id("k-earlier"), body: "from before"),
+                state: .pending
+            )
+            let storage = FlakyOutboxStorage(loadFails: true, saved: [earlier])
+            let alice = try await live.connect(
+                aliceTokens.accessToken, configuration: ChatClient.Configuration(outboxStorage: storage)
+            )
+            #expect(alice.client.outbox.isEmpty)
+            #expect(alice.client.outboxStorageError?.reason?.contains("cannot read") == true)
+
+            // While the saved outbox cannot be read, nothing replaces it.
+            _ = try await alice.client.send("meanwhile", to: chat.id)
+            #expect(storage.saved == [earlier])
+            #expect(alice.client.outboxStorageError?.reason?.contains("cannot read") == true)
+
+            // Once it can be read, the next change loads it: its message joins the outbox and is sent.
+            storage.state.withLock { $0.loadFails = false }
+            _ = try await alice.client.send("later", to: chat.id)
+            try await bob.waitForMessages(3, in: chat.id)
+            #expect(Set(bob.receivedBodies(in: chat.id)) == ["from before", "meanwhile", "later"])
+            try await waitUntil("the outbox to empty") { alice.client.outbox.isEmpty }
+            try await waitUntil("the storage to be saved empty") { storage.saved == [] }
+            #expect(alice.client.outboxStorageError == nil)
         }
     }
 
@@ -148,8 +188,8 @@ struct PersistentOutboxTests {
     }
 }
 
-/// An outbox storage that cannot read, and cannot write while `failing` is set.
-final class FailingOutboxStorage: OutboxStorage {
+/// An outbox storage in memory whose loads and saves fail while told to.
+final class FlakyOutboxStorage: OutboxStorage {
     struct DiskFull: Error, CustomStringConvertible {
         var description: String { "disk full" }
     }
@@ -158,13 +198,32 @@ final class FailingOutboxStorage: OutboxStorage {
         var description: String { "cannot read" }
     }
 
-    let failing = Mutex(true)
-    let saved = Mutex<[OutgoingMessage]?>(nil)
+    struct State {
+        var loadFails: Bool
+        var saveFails: Bool
+        /// What was saved last (`nil`: nothing yet).
+        var saved: [OutgoingMessage]?
+    }
 
-    func load() throws -> [OutgoingMessage] { throw Unreadable() }
+    let state: Mutex<State>
+
+    init(loadFails: Bool = false, saveFails: Bool = false, saved: [OutgoingMessage]? = nil) {
+        state = Mutex(State(loadFails: loadFails, saveFails: saveFails, saved: saved))
+    }
+
+    var saved: [OutgoingMessage]? { state.withLock { $0.saved } }
+
+    func load() throws -> [OutgoingMessage] {
+        try state.withLock { state in
+            if state.loadFails { throw Unreadable() }
+            return state.saved ?? []
+        }
+    }
 
     func save(_ messages: [OutgoingMessage]) throws {
-        if failing.withLock({ $0 }) { throw DiskFull() }
-        saved.withLock { $0 = messages }
+        try state.withLock { state in
+            if state.saveFails { throw DiskFull() }
+            state.saved = messages
+        }
     }
 }
