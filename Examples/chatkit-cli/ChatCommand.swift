@@ -87,7 +87,7 @@ actor ChatSession {
             return false
         case "/list":
             for summary in try await client.conversations() {
-                let unread = summary.unreadCount > 0 ? " (\(summary.unreadCount) unread)" : ""
+                let unread = summary.unreadCount > 0 ? " (\(unreadText(summary)) unread)" : ""
                 say("  \(try await title(of: summary.conversation))\(unread)  [\(summary.conversation.id.rawValue)]")
             }
         case "/open" where words.count == 2:

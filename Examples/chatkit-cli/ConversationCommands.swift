@@ -28,7 +28,7 @@ struct Conversations: AsyncParsableCommand {
             var lines: [String] = []
             for summary in summaries {
                 let title = try await names.title(of: summary.conversation, me: UserID(rawValue: login.userID))
-                let unread = summary.unreadCount > 0 ? "  (\(summary.unreadCount) unread)" : ""
+                let unread = summary.unreadCount > 0 ? "  (\(unreadText(summary)) unread)" : ""
                 let last = summary.lastMessage.map { "  \(Transcript.preview($0.body))" } ?? ""
                 lines.append("\(title)\(unread)\(last)  [\(summary.conversation.id.rawValue)]")
             }
@@ -77,4 +77,9 @@ struct History: AsyncParsableCommand {
         }
         print(lines.isEmpty ? "No messages yet." : lines.joined(separator: "\n"))
     }
+}
+
+/// A summary's unread count as the CLI prints it: "1000+" at the count's limit, where counting stops.
+func unreadText(_ summary: ConversationSummary) -> String {
+    summary.unreadCount >= ConversationSummary.unreadCountLimit ? "\(summary.unreadCount)+" : "\(summary.unreadCount)"
 }

@@ -165,17 +165,24 @@ extension ChatClient {
     /// All your conversations with last message and unread count, most recently active first, read a page at a
     /// time (``conversations(before:limit:)``).
     ///
-    /// A conversation active while the pages are read moves to the front of the list: it is in no later page, and
-    /// its new message reaches ``events``.
+    /// A conversation that becomes active while later pages are read moves ahead of them: when the list took more
+    /// than one page, the first page is read again at the end and what it holds replaces what came before.
     public func conversations() async throws -> [ConversationSummary] {
         var all: [ConversationSummary] = []
         var before: StreamPosition?
+        var pages = 0
         while true {
             let page = try await conversations(before: before, limit: nil)
+            pages += 1
             all += page.conversations
-            guard page.hasMore, let last = page.conversations.last else { return all }
+            guard page.hasMore, let last = page.conversations.last, last.activity < before ?? .init(rawValue: .max)
+            else { break }
             before = last.activity
         }
+        guard pages > 1 else { return all }
+        let newest = try await conversations(before: nil, limit: nil).conversations
+        let renewed = Set(newest.map(\.conversation.id))
+        return (newest + all.filter { !renewed.contains($0.conversation.id) }).sorted { $0.activity > $1.activity }
     }
 
     /// A page of your conversations, most recently active first: those last active before `before` (the most

@@ -170,7 +170,8 @@ extension ChatServer {
             // One more than the page, to tell whether more follow.
             let found = try await store.conversations(of: user, before: list.before, limit: limit + 1)
             let (kept, cut) = resultBudget.conversations(Array(found.prefix(limit)))
-            return RequestResult(conversations: kept, hasMore: cut || found.count > limit)
+            // `hasMore` names the last summary's successors: an empty page (a limit of 0) has none to name.
+            return RequestResult(conversations: kept, hasMore: !kept.isEmpty && (cut || found.count > limit))
         case .history(let history):
             var query = history.query(defaultLimit: limits.defaultPageSize)
             query.limit = try page(query.limit)

@@ -55,6 +55,28 @@ struct ModelCodingTests {
         #expect(json.contains(#""position":3"#))
     }
 
+    @Test func aConversationSummaryWithoutActivityFromAnOlderServerDecodes() throws {
+        let json = #"""
+            {"conversation": {"id": "c-1", "kind": "group", "title": "Team", "createdBy": "u-1",
+             "createdAt": 1764460700000, "lastSeq": 0}, "role": "owner",
+             "marker": {"conversationID": "c-1", "userID": "u-1", "deliveredSeq": 0, "readSeq": 0},
+             "unreadCount": 0, "memberCount": 1}
+            """#
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .millisecondsSince1970
+        let summary = try decoder.decode(ConversationSummary.self, from: Data(json.utf8))
+        #expect(summary.activity == .start)
+        #expect(summary.conversation.title == "Team")
+        #expect(summary.lastMessage == nil)
+        let withActivity = try roundTrip(
+            ConversationSummary(
+                conversation: summary.conversation, role: .owner, lastMessage: nil, marker: summary.marker,
+                unreadCount: 2, memberCount: 1, activity: StreamPosition(7)
+            )
+        )
+        #expect(withActivity.contains(#""activity":7"#))
+    }
+
     @Test func rolesAreOrdered() {
         #expect(MemberRole.owner > .admin)
         #expect(MemberRole.admin > .member)

@@ -115,6 +115,10 @@ struct HTTPChatAPITests {
                 "GET", "/v1/conversations?before=\(activity.rawValue)", bearer: bob.accessToken
             )
             #expect(try none.decode(RequestResult.self).conversations == [])
+            // A page of none has no last conversation to page on from: no `hasMore`.
+            let empty = try await live.http("GET", "/v1/conversations?limit=0", bearer: bob.accessToken)
+            #expect(try empty.decode(RequestResult.self).conversations == [])
+            #expect(try empty.decode(RequestResult.self).hasMore == false)
             let badLimit = try await live.http("GET", "/v1/conversations?limit=-1", bearer: bob.accessToken)
             #expect(badLimit.status == 400)
 

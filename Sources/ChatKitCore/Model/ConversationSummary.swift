@@ -52,3 +52,20 @@ public struct ConversationSummary: Hashable, Sendable, Codable {
         self.activity = activity
     }
 }
+
+extension ConversationSummary {
+    /// Decodes a summary; one from a server older than ``activity`` (without the field) decodes with
+    /// ``StreamPosition/start``, which pages nothing before it.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            conversation: try container.decode(Conversation.self, forKey: .conversation),
+            role: try container.decode(MemberRole.self, forKey: .role),
+            lastMessage: try container.decodeIfPresent(Message.self, forKey: .lastMessage),
+            marker: try container.decode(Marker.self, forKey: .marker),
+            unreadCount: try container.decode(Int.self, forKey: .unreadCount),
+            memberCount: try container.decode(Int.self, forKey: .memberCount),
+            activity: try container.decodeIfPresent(StreamPosition.self, forKey: .activity) ?? .start
+        )
+    }
+}

@@ -22,7 +22,7 @@ export class ChatApp {
         this.conversations = new Map(); // id -> Conversation state (see #conversationState)
         this.presence = new Map(); // userID -> {isOnline, lastSeenAt}
         this.pending = new Outbox(this.me.id); // unsent messages, kept across reloads of this tab
-        this.listing = null; // while the conversation list is read: the IDs seen (see #refreshConversations)
+        this.listings = new Set(); // while the conversation list is read: the IDs seen (see #refreshConversations)
         this.openID = null;
         this.typingLimit = 5_000;
         this.ownTyping = { conversationID: null, sentAt: 0, idleTimer: null };
@@ -226,9 +226,9 @@ export class ChatApp {
     async #refreshConversations() {
         // The list comes in pages, most recently active first. A conversation active while they are read moves
         // ahead of the pages still to come and is in none of them; its event reaches #apply, which counts it as
-        // seen, so it is not forgotten below.
+        // seen by every listing under way, so none forgets it below.
         const seen = new Set();
-        this.listing = seen;
+        this.listings.add(seen);
         try {
             let before;
             for (;;) {
@@ -246,7 +246,7 @@ export class ChatApp {
                 before = conversations[conversations.length - 1].activity;
             }
         } finally {
-            if (this.listing === seen) this.listing = null;
+            this.listings.delete(seen);
         }
         for (const id of this.conversations.keys()) {
             if (!seen.has(id)) this.#forget(id);
@@ -508,7 +508,7 @@ export class ChatApp {
     }
 
     #apply(event) {
-        if (event.conversationID) this.listing?.add(event.conversationID);
+        if (event.conversationID) for (const seen of this.listings) seen.add(event.conversationID);
         const state = event.conversationID ? this.conversations.get(event.conversationID) : null;
         switch (event.kind) {
             case "messageCreated": {
@@ -882,7 +882,7 @@ export class ChatApp {
                     unread > 0
                         ? h(
                               "span",
-                              { class: "badge", "aria-label": `${unread} unread` },
+                              { class: "badge", "aria-label": `${unread >= 1000 ? "1000 or more" : unread} unread` },
                               unread > 99 ? "99+" : unread,
                           )
                         : null,
