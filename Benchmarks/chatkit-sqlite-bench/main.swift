@@ -297,6 +297,10 @@ func readBenchmarks() async throws {
         let cursor = StreamPosition(Int64.random(in: 0..<(latest - 100), using: &generator))
         _ = try await store.events(for: bob, after: cursor, limit: 100)
     }
+    // Half of the big conversation's messages are bob's: alice has about half a million unread there.
+    try await measure("conversation list of 21, one with ~500k unread", count: 50) {
+        _ = try await store.conversations(of: alice, before: nil, limit: 50)
+    }
     try await measure("search, rare word (~1k hits), limit 20", count: 500) {
         _ = try await store.search("needle", as: alice, in: nil, limit: 20)
     }
