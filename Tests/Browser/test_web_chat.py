@@ -7,7 +7,8 @@ up, Alice starts a direct chat with Bob, they exchange messages, each sees the o
 read receipt, they react, edit and delete, Alice creates a group and Bob sees its unread count, Bob reloads
 and sees the history, the server restarts (same database and port) while Alice has a message waiting, and
 both pages reconnect by themselves and keep chatting; then Alice's page goes away while the server is down with
-a message in its outbox, and the page she opens again sends it, once.
+a message in its outbox, and the page she opens again sends it, once; Bob's reloaded page reads a conversation
+list of several pages; a tab copied from Alice's starts signed out while hers goes on.
 
 Every wait is an explicit wait on a condition with a timeout. Screenshots of both windows at each step, the
 server's log and the browsers' console logs go to a folder printed at the start; it is kept.
@@ -496,6 +497,26 @@ def run(args, artifacts):
                      f"the group Big {number} in Bob's list")
         bob.wait(lambda: bob.conversation_item("Alice") is not None, "the direct chat, on a later page of the list")
         shots("long-list")
+
+        # A tab copied from Alice's (duplicated, or opened from it) starts with a copy of its sessionStorage, her
+        # refresh token included; two tabs refreshing one token would make the server end her login in both. The
+        # copy starts signed out, and Alice's tab goes on.
+        original = alice.driver.current_window_handle
+        stored = alice.js("return Object.fromEntries(Object.keys(sessionStorage)"
+                          ".map((k) => [k, sessionStorage.getItem(k)]))")
+        alice.driver.switch_to.new_window("tab")
+        alice.driver.get(f"{server.url}/app.css")  # the same origin, without the app
+        alice.js("for (const [k, v] of Object.entries(arguments[0])) sessionStorage.setItem(k, v)", stored)
+        alice.driver.get(f"{server.url}/")
+        alice.wait(lambda: alice.find("#auth-view").is_displayed()
+                   and "another signed-in tab" in alice.find("#auth-error").text, "the copy to start signed out")
+        if alice.js("return sessionStorage.getItem('chatkit.session')") is not None:
+            raise Failure("the copied tab kept the copied login")
+        shots("copied-tab")
+        alice.driver.close()
+        alice.driver.switch_to.window(original)
+        alice.send("Still here after the copy")
+        bob.wait_for_message("Still here after the copy")
 
         # A message the server refuses (over its 64 KiB body limit) is marked failed, and can be discarded.
         alice.js("const box = document.getElementById('composer-input'); box.value = 'é'.repeat(40000);")

@@ -45,6 +45,7 @@ async function submitAuth(event) {
                 ? await Session.signUp(username, password, displayName)
                 : await Session.logIn(username, password);
         $("password").value = "";
+        await session.claim(); // a new login: nobody else holds it
         showChat(session);
     } catch (failure) {
         error.textContent =
@@ -60,6 +61,13 @@ async function submitAuth(event) {
 
 $("auth-form").addEventListener("submit", submitAuth);
 
-const session = Session.load();
-if (session) showChat(session);
-else showAuth();
+async function start() {
+    const session = Session.load();
+    if (!session) return showAuth();
+    if (await session.claim()) return showChat(session);
+    // A copy of a signed-in tab: its login stays with that tab.
+    session.forget();
+    showAuth("This tab was opened from another signed-in tab. Log in here too to chat in both.");
+}
+
+start();

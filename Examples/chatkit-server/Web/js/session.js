@@ -1,11 +1,15 @@
 // ChatKit web chat: accounts over HTTP (Documentation/Protocol.md, "HTTP endpoints") and the stored login.
 //
 // The tokens live in sessionStorage: they survive a reload of this tab but not the tab itself, and two tabs
-// never race to rotate the same refresh token.
+// never race to rotate the same refresh token. A tab duplicated from another (or opened from it) starts with a
+// copy of its sessionStorage, tokens included: `claim()` tells such a copy by a Web Lock the first tab holds,
+// and the copy starts signed out.
 
 const STORAGE_KEY = "chatkit.session";
 // Refresh the access token when it has less than this left.
 const REFRESH_MARGIN_MS = 60_000;
+// How long a page waits for the login's lock: a reloaded page's predecessor releases it as it goes away.
+const CLAIM_WAIT_MS = 1_500;
 
 /** An HTTP answer that is not a success: `code` is one of the protocol's error codes. */
 export class HTTPError extends Error {
@@ -48,18 +52,49 @@ async function post(path, body, headers = {}) {
  */
 export class Session {
     constructor(tokens) {
-        this.tokens = tokens;
+        // `loginID` names this login in this browser (the lock of `claim()`); it outlives token refreshes.
+        // (crypto.randomUUID needs a secure context; a page served over plain HTTP to another host has none.)
+        const loginID = tokens.loginID ?? crypto.randomUUID?.() ?? `${Date.now()}-${Math.random()}`;
+        this.tokens = { ...tokens, loginID };
         this.refreshing = null;
+        this.releaseClaim = null;
     }
 
     static load() {
         try {
             const stored = JSON.parse(sessionStorage.getItem(STORAGE_KEY) || "null");
-            if (stored?.refreshToken && stored?.user?.id) return new Session(stored);
+            if (stored?.refreshToken && stored?.user?.id) {
+                const session = new Session(stored);
+                if (!stored.loginID) session.#save(); // a login stored before login IDs: named from now on
+                return session;
+            }
         } catch {
             // A damaged entry: start signed out.
         }
         return null;
+    }
+
+    /**
+     * Claims the login for this page: true when no other live page holds it, false when this page is a copy of
+     * one that does (its refresh token rotates there; refreshing it here too would make the server end the
+     * login for both). Held until the page goes away or logs out. Without Web Locks, every page claims it.
+     */
+    async claim() {
+        if (!navigator.locks) return true;
+        const name = `chatkit.login.${this.tokens.loginID}`;
+        try {
+            return await new Promise((resolve, reject) => {
+                navigator.locks
+                    .request(name, { signal: AbortSignal.timeout(CLAIM_WAIT_MS) }, () => {
+                        resolve(true);
+                        return new Promise((release) => (this.releaseClaim = release));
+                    })
+                    .catch(reject);
+            });
+        } catch (error) {
+            if (error?.name === "TimeoutError" || error?.name === "AbortError") return false;
+            throw error;
+        }
     }
 
     static async signUp(username, password, displayName) {
@@ -97,7 +132,7 @@ export class Session {
         this.refreshing ??= (async () => {
             try {
                 const tokens = await post("/v1/auth/refresh", { refreshToken: this.tokens.refreshToken });
-                this.tokens = tokens;
+                this.tokens = { ...tokens, loginID: this.tokens.loginID };
                 this.#save();
                 return tokens.accessToken;
             } finally {
@@ -125,5 +160,7 @@ export class Session {
 
     forget() {
         sessionStorage.removeItem(STORAGE_KEY);
+        this.releaseClaim?.();
+        this.releaseClaim = null;
     }
 }
