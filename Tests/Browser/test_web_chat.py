@@ -8,7 +8,8 @@ read receipt, they react, edit and delete, Alice creates a group and Bob sees it
 and sees the history, the server restarts (same database and port) while Alice has a message waiting, and
 both pages reconnect by themselves and keep chatting; then Alice's page goes away while the server is down with
 a message in its outbox, and the page she opens again sends it, once; Bob's reloaded page reads a conversation
-list of several pages; a tab copied from Alice's starts signed out while hers goes on.
+list of several pages; a tab copied from Alice's starts signed out while hers goes on; and the server's
+database is restored from an older copy, which both pages notice (rewoundTo), reloading what they show.
 
 Every wait is an explicit wait on a condition with a timeout. Screenshots of both windows at each step, the
 server's log and the browsers' console logs go to a folder printed at the start; it is kept.
@@ -18,6 +19,7 @@ import argparse
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import sqlite3
@@ -262,6 +264,15 @@ class Page:
         return self.js(
             "return [...document.querySelectorAll('#conversation-list .conversation-item')]"
             ".find((b) => b.querySelector('.item-title')?.textContent === arguments[0]) ?? null", title)
+
+
+def copy_database(source, target):
+    """Copies a stopped server's SQLite database (with its write-ahead log, if any) over another."""
+    for suffix in ("", "-wal", "-shm"):
+        if os.path.exists(target + suffix):
+            os.remove(target + suffix)
+        if os.path.exists(source + suffix):
+            shutil.copyfile(source + suffix, target + suffix)
 
 
 def api_request(base_url, token, frame):
@@ -517,6 +528,31 @@ def run(args, artifacts):
         alice.driver.switch_to.window(original)
         alice.send("Still here after the copy")
         bob.wait_for_message("Still here after the copy")
+
+        # The server's database is restored from a copy made before Alice's last message. The pages' cursors are
+        # past what it holds: the server says where to resume (the welcome's rewoundTo), and each page forgets
+        # what it showed, loads it again, reopens the conversation and chats on.
+        def restart_with(prepare):
+            server.stop()
+            for page in pages:
+                page.wait(lambda page=page: page.connection_state() in ("offline", "connecting"), "the page to notice")
+            prepare()
+            server.start()
+            for page in pages:
+                page.wait_online(RECONNECT_TIMEOUT)
+
+        backup = database + ".backup"
+        restart_with(lambda: copy_database(database, backup))
+        alice.send("Gone after the restore")
+        bob.wait_for_message("Gone after the restore")
+        restart_with(lambda: copy_database(backup, database))
+        for page, other in ((alice, "Bob"), (bob, "Alice")):
+            page.wait(lambda page=page, other=other: page.find("#conversation-title").text == other
+                      and "Still here after the copy" in page.message_bodies()
+                      and "Gone after the restore" not in page.message_bodies(), "the restored conversation")
+        shots("restored")
+        alice.send("After the restore")
+        bob.wait_for_message("After the restore")
 
         # A message the server refuses (over its 64 KiB body limit) is marked failed, and can be discarded.
         alice.js("const box = document.getElementById('composer-input'); box.value = 'é'.repeat(40000);")
