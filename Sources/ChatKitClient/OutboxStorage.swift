@@ -35,8 +35,9 @@ public protocol OutboxStorage: Sendable {
 
     /// Replaces the saved outbox with `messages` (pending and failed, in order; empty when the outbox is empty).
     ///
-    /// The client calls it from one task at a time, after each change, and must not be called back from it; when it
-    /// throws, the client keeps the outbox in memory, reports the error as ``ChatClient/outboxStorageError`` and
+    /// The client calls it from one task at a time, on the task that changed the outbox (a `send`, `retry`,
+    /// `discard`, or the session's), so keep it quick; it must not call the client back. When it throws, the
+    /// client keeps the outbox in memory, reports the error as ``ChatClient/outboxStorageError`` and
     /// saves again at the next change, when a session opens and when ``ChatClient/run()`` ends.
     func save(_ messages: [OutgoingMessage]) throws
 }

@@ -29,27 +29,23 @@ struct HTTPChatAPITests {
         try await LiveServer.run { live in
             let alice = try await live.signUp("alice")
             let group = try await live.store.createConversation(.group("Big", createdBy: alice.user.id))
+            func send(_ body: String, id: String) async throws -> HTTPAnswer {
+                try await live.http(
+                    "POST", "/v1/requests",
+                    rawBody: try json([
+                        "type": "send", "id": id, "conversationID": group.id.rawValue, "clientMessageID": "k-\(id)",
+                        "body": body,
+                    ]),
+                    bearer: alice.accessToken
+                )
+            }
             let largest = String(repeating: "x", count: ChatServerConfiguration().limits.maxBodyBytes)
-            let sent = try await live.http(
-                "POST", "/v1/requests",
-                rawBody: try json([
-                    "type": "send", "id": "1", "conversationID": group.id.rawValue, "clientMessageID": "k-1",
-                    "body": largest,
-                ]),
-                bearer: alice.accessToken
-            )
+            let sent = try await send(largest, id: "1")
             #expect(sent.status == 200)
             #expect(try sent.decode(RequestResult.self).message?.body == largest)
 
             let overFrame = String(repeating: "y", count: ChatServerConfiguration().limits.maxFrameBytes)
-            let refused = try await live.http(
-                "POST", "/v1/requests",
-                rawBody: try json([
-                    "type": "send", "id": "2", "conversationID": group.id.rawValue, "clientMessageID": "k-2",
-                    "body": overFrame,
-                ]),
-                bearer: alice.accessToken
-            )
+            let refused = try await send(overFrame, id: "2")
             #expect(refused.status == 413)
             #expect(refused.code == "limitExceeded")
         }
