@@ -167,19 +167,22 @@ extension ChatClient {
             complete(id, with: .success(message))
         } catch let error as ChatError {
             switch error.code {
-            case .unavailable:
+            case .unavailable where !(error.underlying is ServerAnswer):
                 // The connection dropped before the answer: the next session sends it again.
                 release(id)
             case .limitExceeded where error.retryAfter != nil:
                 await wait(error.retryAfter ?? .zero, thenRelease: id)
-            case .storageFailure:
+            case .storageFailure, .unavailable:
+                // A fault the server may recover from (its store failed, or it says it cannot serve now): after a
+                // backoff, a few times.
                 let attempt = state.withLock { state -> Int? in
                     guard let index = state.outbox.firstIndex(where: { $0.message.id == id }) else { return nil }
                     state.outbox[index].failedAttempts += 1
                     return state.outbox[index].failedAttempts
                 }
                 if let attempt, attempt < configuration.maximumSendAttempts {
-                    let delay = max(configuration.reconnection.ceiling(forAttempt: attempt - 1), .milliseconds(100))
+                    let backoff = configuration.reconnection.ceiling(forAttempt: attempt - 1)
+                    let delay = max(backoff, error.retryAfter ?? .milliseconds(100))
                     await wait(delay, thenRelease: id)
                 } else {
                     complete(id, with: .failure(error))

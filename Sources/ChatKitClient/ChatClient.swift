@@ -88,6 +88,10 @@ public final class ChatClient: Sendable {
         var outboxSignal: AsyncStream<Void>.Continuation?
         /// Counts the changes of the outbox, which number its snapshots (``OutboxSaver``).
         var outboxChanges = 0
+        /// The task running ``ChatClient/run()`` was cancelled: the run is ending.
+        var runCancelled = false
+        /// Calls of ``ChatClient/run()`` waiting for a cancelled run to end before they start.
+        var runEndWaiters: [CheckedContinuation<Void, Never>] = []
 
         mutating func setConnectionState(_ new: ConnectionState) {
             guard new != connectionState else { return }
@@ -243,18 +247,42 @@ public final class ChatClient: Sendable {
     ///   one token refresh when there is a token provider), `invalidArgument` (no shared protocol version),
     ///   `forbidden`, `notFound`. Refusals the server may lift (`unavailable`, `storageFailure`, `limitExceeded`)
     ///   are retried, waiting at least their retry-after. With ``ReconnectionPolicy/disabled``, also `.unavailable`
-    ///   when the server cannot be reached or any refusal. `.conflict` when `run()` is already running.
+    ///   when the server cannot be reached or any refusal. `.conflict` when `run()` is already running (a run whose
+    ///   task was cancelled is waited for instead: a view that stops and starts the client again at once, as
+    ///   SwiftUI's `.task` does, gets a new run).
     public func run() async throws {
-        let alreadyRunning = state.withLock { state -> Bool in
-            if case .running = state.phase { return true }
-            state.phase = .running
-            return false
-        }
-        if alreadyRunning {
-            throw ChatError(.conflict, "run() is already running on this client; run it from one task only.")
+        while true {
+            enum Start { case now, afterTheCancelledRun, never }
+            let start = state.withLock { state -> Start in
+                if case .running = state.phase { return state.runCancelled ? .afterTheCancelledRun : .never }
+                state.phase = .running
+                state.runCancelled = false
+                return .now
+            }
+            switch start {
+            case .now:
+                break
+            case .afterTheCancelledRun:
+                await withCheckedContinuation { continuation in
+                    let ended = state.withLock { state -> Bool in
+                        guard case .running = state.phase else { return true }
+                        state.runEndWaiters.append(continuation)
+                        return false
+                    }
+                    if ended { continuation.resume() }
+                }
+                continue
+            case .never:
+                throw ChatError(.conflict, "run() is already running on this client; run it from one task only.")
+            }
+            break
         }
         do {
-            try await reconnect()
+            try await withTaskCancellationHandler {
+                try await reconnect()
+            } onCancel: {
+                state.withLock { $0.runCancelled = true }
+            }
             end(with: nil)
         } catch {
             let failure = error as? ChatError ?? ChatError(.unavailable, "The client stopped.", underlying: error)
@@ -303,8 +331,12 @@ public final class ChatClient: Sendable {
             case .unreachable(let failure):
                 guard policy.isEnabled else { throw failure }
                 refreshedToken = false
-            case .ended(_, let uptime, _):
-                guard policy.isEnabled else { return }
+            case .ended(let opened, let uptime, let failure):
+                // One session, and it never opened (closed before the welcome): that is a failure to connect.
+                guard policy.isEnabled else {
+                    if opened { return }
+                    throw failure
+                }
                 refreshedToken = false
                 if uptime >= policy.resetAfter { failedAttempts = 0 }
             }
@@ -348,8 +380,14 @@ public final class ChatClient: Sendable {
 
     /// Stops: fails everyone waiting for a session or a send, and records why.
     private func end(with failure: ChatError?) {
-        let (welcomeWaiters, sendWaiters, error) = state.withLock { state in
+        typealias Waiters = (
+            welcome: [CheckedContinuation<Welcome, any Error>], sends: [CheckedContinuation<Message, any Error>],
+            error: ChatError, runEnd: [CheckedContinuation<Void, Never>]
+        )
+        let (welcomeWaiters, sendWaiters, error, runEndWaiters) = state.withLock { state -> Waiters in
             state.phase = .ended(failure)
+            let runEndWaiters = state.runEndWaiters
+            state.runEndWaiters = []
             state.setConnectionState(.disconnected)
             let error = failure ?? state.lastFailure ?? ChatError(.unavailable, "The client stopped.")
             var sendWaiters: [CheckedContinuation<Message, any Error>] = []
@@ -358,8 +396,10 @@ public final class ChatClient: Sendable {
                 state.outbox[index].waiters = [:]
                 state.outbox[index].inFlight = false
             }
+            // Callers of connected() wait on for the run that starts next, if one waits to.
+            guard runEndWaiters.isEmpty else { return ([], sendWaiters, error, runEndWaiters) }
             defer { state.welcomeWaiters = [:] }
-            return (state.welcomeWaiters.values, sendWaiters, error)
+            return (Array(state.welcomeWaiters.values), sendWaiters, error, runEndWaiters)
         }
         // The last chance this run has to save an outbox whose save failed.
         save(nil)
@@ -369,6 +409,7 @@ public final class ChatClient: Sendable {
             "The client stopped before the message was sent; it stays in the outbox and is sent when run() runs again."
         )
         for waiter in sendWaiters { waiter.resume(throwing: stopped) }
+        for waiter in runEndWaiters { waiter.resume() }
     }
 
     /// Waits until a session is open and returns the server's welcome.
@@ -439,9 +480,19 @@ public final class ChatClient: Sendable {
     }
 
     static func chatError(_ frame: ErrorFrame) -> ChatError {
-        var error = ChatError(ChatError.Code(wireValue: frame.code) ?? .storageFailure, frame.message)
+        var error = ChatError(
+            ChatError.Code(wireValue: frame.code) ?? .storageFailure, frame.message,
+            underlying: ServerAnswer(code: frame.code)
+        )
         error.retryAfter = frame.retryAfterMilliseconds.map { .milliseconds($0) }
         return error
+    }
+
+    /// The ``ChatKitCore/ChatError/underlying`` of an error the server answered (not one of this client's, such
+    /// as a connection closed before the answer).
+    struct ServerAnswer: Error, CustomStringConvertible {
+        var code: String
+        var description: String { "the server answered \(code)" }
     }
 }
 

@@ -334,4 +334,82 @@ struct ReconnectionPolicyTests {
         }
         #expect(client.outbox.isEmpty)
     }
+
+    /// A run whose task was cancelled is still ending (its socket closing) when a view that stopped the client
+    /// starts it again: the new run() threw `.conflict` and the client stayed disconnected. It now waits for the
+    /// old run to end and starts.
+    @Test func runningAgainRightAfterCancellingWaitsForTheOldRunInsteadOfRefusing() async throws {
+        let transport = ScriptedTransport { _, frame, peer in
+            if case .hello = frame.request { peer.open(frame, position: StreamPosition(1)) }
+        }
+        let client = ChatClient(transport: transport, token: "t", configuration: .init(clock: RecordingClock()))
+        for round in 1...5 {
+            let run = Task { try await client.run() }
+            try await waitUntil("session \(round)", timeout: Self.patience) {
+                transport.connectionCount == 2 * round - 1 && client.connectionState == .connected
+            }
+            run.cancel()
+            let next = Task { try await client.run() }
+            try await waitUntil("session \(round) again", timeout: Self.patience) {
+                transport.connectionCount == 2 * round && client.connectionState == .connected
+            }
+            next.cancel()
+            try await withTimeout("run \(round) to end", Self.patience) { try await next.value }
+            try await withTimeout("the cancelled run \(round) to end", Self.patience) { try await run.value }
+        }
+    }
+
+    /// A server that answers a send with `unavailable` (its store cannot serve now) was sent the message again at
+    /// once, again and again; it is now retried after a backoff, as a `storageFailure` is.
+    @Test func aSendTheServerAnswersUnavailableIsRetriedAfterABackoff() async throws {
+        let attempts = Locked(0)
+        let transport = ScriptedTransport { _, frame, peer in
+            switch frame.request {
+            case .hello:
+                peer.open(frame, position: StreamPosition(1))
+            case .send(let send):
+                let attempt = attempts.withLock { count in
+                    count += 1
+                    return count
+                }
+                if attempt == 1 {
+                    peer.send(.error(ErrorFrame(id: frame.id, code: "unavailable", message: "The store is down.")))
+                } else {
+                    let message = Message(
+                        id: MessageID(rawValue: "m-1"), conversationID: send.conversationID, seq: 1,
+                        senderID: ScriptedPeer.user.id, clientMessageID: send.clientMessageID, body: send.body,
+                        createdAt: Date()
+                    )
+                    peer.send(.result(id: frame.id, RequestResult(message: message)))
+                }
+            default:
+                break
+            }
+        }
+        let clock = RecordingClock()
+        let client = ChatClient(transport: transport, token: "t", configuration: .init(clock: clock))
+        let run = Task { try await client.run() }
+        defer { run.cancel() }
+        let message = try await withTimeout("the send", Self.patience) {
+            try await client.send("hello", to: ConversationID(rawValue: "c"))
+        }
+        #expect(message.seq == 1)
+        #expect(attempts.value == 2)
+        #expect(transport.connectionCount == 1, "the session stayed open")
+        #expect(clock.sleeps.contains { $0 >= .milliseconds(100) }, "a backoff before the retry: \(clock.sleeps)")
+    }
+
+    /// With one session and no reconnection, a connection that closed before the welcome made run() return as if a
+    /// session had run; it throws `unavailable`, as an unreachable server does.
+    @Test func aSingleSessionThatClosesBeforeItsWelcomeThrowsUnavailable() async throws {
+        let transport = ScriptedTransport { _, frame, peer in
+            if case .hello = frame.request { peer.close() }
+        }
+        let client = ChatClient(transport: transport, token: "t", configuration: .singleSession)
+        let error = await #expect(throws: ChatError.self) {
+            try await withTimeout("run()", Self.patience) { try await client.run() }
+        }
+        #expect(error?.code == .unavailable)
+    }
+
 }

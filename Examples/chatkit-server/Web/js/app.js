@@ -1,6 +1,7 @@
 // ChatKit web chat: start-up, and the log-in / sign-up form.
 
 import { ChatApp } from "./chat.js";
+import { Outbox } from "./outbox.js";
 import { Session } from "./session.js";
 
 const $ = (id) => document.getElementById(id);
@@ -9,6 +10,8 @@ let app = null;
 
 function showAuth(message = "") {
     app = null;
+    // Nothing of the last login for whoever signs in next.
+    for (const id of ["username", "password", "display-name"]) $(id).value = "";
     document.body.classList.remove("conversation-open", "signed-in");
     $("chat-view").hidden = true;
     $("auth-view").hidden = false;
@@ -61,13 +64,29 @@ async function submitAuth(event) {
 
 $("auth-form").addEventListener("submit", submitAuth);
 
+const COPIED_TAB = "This tab was opened from another signed-in tab. Log in here too to chat in both.";
+
 async function start() {
     const session = Session.load();
     if (!session) return showAuth();
     if (await session.claim()) return showChat(session);
-    // A copy of a signed-in tab: its login stays with that tab.
+    // A copy of a signed-in tab: its login and its unsent messages stay with that tab.
     session.forget();
-    showAuth("This tab was opened from another signed-in tab. Log in here too to chat in both.");
+    Outbox.forgetAll();
+    showAuth(COPIED_TAB);
 }
+
+// A page kept in the back/forward cache lets go of its login (a page opened meanwhile may take it) and claims it
+// again when shown; if another page holds it by then, this one is the copy.
+window.addEventListener("pagehide", (event) => {
+    if (event.persisted) app?.session.unclaim();
+});
+window.addEventListener("pageshow", async (event) => {
+    const shown = app;
+    if (!event.persisted || !shown || (await shown.session.claim())) return;
+    shown.stop();
+    shown.session.forget();
+    showAuth(COPIED_TAB);
+});
 
 start();

@@ -8,6 +8,7 @@ import { Outbox } from "./outbox.js";
 const PAGE_SIZE = Number(new URLSearchParams(location.search).get("pageSize")) || 50;
 const TYPING_REFRESH_MS = 3_000; // refresh our typing indicator this often while typing
 const TYPING_IDLE_MS = 4_000; // stop it after this long without a keystroke
+const MEMBER_LOADS_AT_ONCE = 4; // member lists loaded together after the conversation list
 const REACTIONS = ["👍", "❤️", "😂", "🎉", "😮", "😢"];
 
 const $ = (id) => document.getElementById(id);
@@ -22,7 +23,6 @@ export class ChatApp {
         this.conversations = new Map(); // id -> Conversation state (see #conversationState)
         this.presence = new Map(); // userID -> {isOnline, lastSeenAt}
         this.pending = new Outbox(this.me.id); // unsent messages, kept across reloads of this tab
-        this.listings = new Set(); // while the conversation list is read: the IDs seen (see #refreshConversations)
         this.openID = null;
         this.typingLimit = 5_000;
         this.ownTyping = { conversationID: null, sentAt: 0, idleTimer: null };
@@ -224,40 +224,46 @@ export class ChatApp {
     }
 
     async #refreshConversations() {
-        // The list comes in pages, most recently active first. A conversation active while they are read moves
-        // ahead of the pages still to come and is in none of them; its event reaches #apply, which counts it as
-        // seen by every listing under way, so none forgets it below.
-        const seen = new Set();
-        this.listings.add(seen);
-        try {
-            let before;
-            for (;;) {
-                const { conversations = [], hasMore = false } = await this.connection.request(
-                    "listConversations", before === undefined ? {} : { before });
-                for (const summary of conversations) {
-                    const state = this.#conversationState(summary.conversation);
-                    seen.add(summary.conversation.id);
-                    state.unreadCount = summary.unreadCount;
-                    state.lastMessage = summary.lastMessage ?? null;
-                    state.myMarker = summary.marker;
-                    state.markers.set(this.me.id, summary.marker);
-                }
-                if (!hasMore || conversations.length === 0) break;
-                before = conversations[conversations.length - 1].activity;
+        // The list comes in pages, most recently active first. Nothing is forgotten here: a conversation active
+        // while the pages are read moves ahead of them and is in none, and leaving one arrives as `memberRemoved`
+        // (after a rewind the list starts empty).
+        let before;
+        for (;;) {
+            const { conversations = [], hasMore = false } = await this.connection.request(
+                "listConversations", before === undefined ? {} : { before });
+            for (const summary of conversations) {
+                const state = this.#conversationState(summary.conversation);
+                state.unreadCount = summary.unreadCount;
+                state.lastMessage = summary.lastMessage ?? null;
+                state.myMarker = summary.marker;
+                state.markers.set(this.me.id, summary.marker);
             }
-        } finally {
-            this.listings.delete(seen);
-        }
-        for (const id of this.conversations.keys()) {
-            if (!seen.has(id)) this.#forget(id);
+            if (!hasMore || conversations.length === 0) break;
+            before = conversations[conversations.length - 1].activity;
         }
         this.render();
-        // Direct conversations are named after the other member: learn who that is.
-        await Promise.all(
-            [...this.conversations.values()]
-                .filter((state) => state.memberIDs === null)
-                .map((state) => this.#loadMembers(state.conversation.id).catch(() => {})),
-        );
+        // Direct conversations are named after the other member: learn who that is, a few at a time (each is a
+        // request or two, and the server's rate limit allows bursts of about a hundred).
+        const waiting = [...this.conversations.values()].filter((state) => state.memberIDs === null);
+        const worker = async () => {
+            for (let state = waiting.shift(); state; state = waiting.shift()) {
+                await this.#withRetryAfter(() => this.#loadMembers(state.conversation.id)).catch(() => {});
+            }
+        };
+        await Promise.all(Array.from({ length: Math.min(MEMBER_LOADS_AT_ONCE, waiting.length) }, worker));
+    }
+
+    /** Runs `request`, again after the server's retry-after when it answers a rate limit (a few times at most). */
+    async #withRetryAfter(request) {
+        for (let attempt = 1; ; attempt++) {
+            try {
+                return await request();
+            } catch (error) {
+                const wait = error.code === "limitExceeded" ? error.retryAfterMilliseconds : undefined;
+                if (!wait || attempt >= 5 || this.stopped) throw error;
+                await new Promise((resolve) => setTimeout(resolve, wait));
+            }
+        }
     }
 
     #refreshSoon() {
@@ -508,7 +514,6 @@ export class ChatApp {
     }
 
     #apply(event) {
-        if (event.conversationID) for (const seen of this.listings) seen.add(event.conversationID);
         const state = event.conversationID ? this.conversations.get(event.conversationID) : null;
         switch (event.kind) {
             case "messageCreated": {
@@ -662,7 +667,9 @@ export class ChatApp {
             state.unreadCount = 0;
             this.render();
         } catch (error) {
+            // Tried again when something changes (a message, a reconnection, the page shown again), not in a loop.
             console.warn("ChatKit: markRead failed", error);
+            return;
         } finally {
             state.markingRead = false;
         }

@@ -62,6 +62,13 @@ export class Outbox {
         return this.messages.values();
     }
 
+    /** Forgets the saved outboxes of every user in this tab (a copied tab's, which belong to the tab it copies). */
+    static forgetAll() {
+        for (const key of Object.keys(sessionStorage)) {
+            if (key.startsWith(KEY_PREFIX)) sessionStorage.removeItem(key);
+        }
+    }
+
     /** Forgets every message, saved ones included (logging out). */
     clear() {
         this.messages.clear();

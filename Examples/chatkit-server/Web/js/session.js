@@ -80,21 +80,33 @@ export class Session {
      * login for both). Held until the page goes away or logs out. Without Web Locks, every page claims it.
      */
     async claim() {
-        if (!navigator.locks) return true;
+        if (!navigator.locks || this.releaseClaim) return true;
         const name = `chatkit.login.${this.tokens.loginID}`;
+        const timeout = new AbortController();
+        const timer = setTimeout(() => timeout.abort(), CLAIM_WAIT_MS);
         try {
             return await new Promise((resolve, reject) => {
                 navigator.locks
-                    .request(name, { signal: AbortSignal.timeout(CLAIM_WAIT_MS) }, () => {
+                    .request(name, { signal: timeout.signal }, () => {
                         resolve(true);
                         return new Promise((release) => (this.releaseClaim = release));
                     })
                     .catch(reject);
             });
         } catch (error) {
-            if (error?.name === "TimeoutError" || error?.name === "AbortError") return false;
-            throw error;
+            if (error?.name === "AbortError") return false;
+            // Web Locks that do not work: every page claims, as without them.
+            console.warn("ChatKit: could not claim the login", error);
+            return true;
+        } finally {
+            clearTimeout(timer);
         }
+    }
+
+    /** Lets another page claim the login (this one goes into the back/forward cache); `claim()` takes it back. */
+    unclaim() {
+        this.releaseClaim?.();
+        this.releaseClaim = null;
     }
 
     static async signUp(username, password, displayName) {
@@ -108,12 +120,22 @@ export class Session {
     }
 
     static #store(tokens) {
+        Session.#checkTokens(tokens);
         const session = new Session(tokens);
         session.#save();
         return session;
     }
 
+    /** Throws unless `tokens` is what the account endpoints answer (a proxy's empty 200 is not). */
+    static #checkTokens(tokens) {
+        if (typeof tokens?.accessToken !== "string" || typeof tokens?.refreshToken !== "string" || !tokens.user?.id) {
+            throw new HTTPError(502, "unavailable", "The server's answer held no tokens. Try again in a moment.");
+        }
+    }
+
     #save() {
+        // A refresh that ends after logging out must not store the old login again (for the next user of the tab).
+        if (this.forgotten) return;
         sessionStorage.setItem(STORAGE_KEY, JSON.stringify(this.tokens));
     }
 
@@ -132,6 +154,7 @@ export class Session {
         this.refreshing ??= (async () => {
             try {
                 const tokens = await post("/v1/auth/refresh", { refreshToken: this.tokens.refreshToken });
+                Session.#checkTokens(tokens);
                 this.tokens = { ...tokens, loginID: this.tokens.loginID };
                 this.#save();
                 return tokens.accessToken;
@@ -146,6 +169,7 @@ export class Session {
     async logOut() {
         let token = this.tokens.accessToken;
         try {
+            await this.refreshing; // a refresh under way would otherwise store its tokens after forget()
             token = await this.accessToken();
         } catch {
             // Use the one we have.
@@ -159,8 +183,8 @@ export class Session {
     }
 
     forget() {
+        this.forgotten = true;
         sessionStorage.removeItem(STORAGE_KEY);
-        this.releaseClaim?.();
-        this.releaseClaim = null;
+        this.unclaim();
     }
 }
