@@ -93,6 +93,15 @@ extension ChatClient {
                 let (failure, snapshot) = state.withLock { state -> ((any Error)?, OutboxSaver.Snapshot?) in
                     var snapshot: OutboxSaver.Snapshot?
                     if let existing = state.outbox.firstIndex(where: { $0.message.id == send.clientMessageID }) {
+                        let queued = state.outbox[existing].message.request
+                        guard queued.conversationID == send.conversationID, queued.body == send.body else {
+                            let reused = ChatError(
+                                .conflict,
+                                "Another message in the outbox has this client message ID (in another conversation "
+                                    + "or with other text); give each message its own ID."
+                            )
+                            return (reused, nil)
+                        }
                         if state.outbox[existing].message.state == .failed {
                             state.requeue(at: existing)
                             snapshot = snapshotOutbox(&state)

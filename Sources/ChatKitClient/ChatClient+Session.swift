@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 import ChatKitCore
+import Foundation
 import Synchronization
 
 /// One session: a connection from `hello` until it closes.
@@ -93,12 +94,27 @@ extension ChatClient {
         )
     }
 
+    /// Fails the request an unreadable answer names (a newer server's shape of a result this client cannot read),
+    /// so that it does not wait for the connection to drop (and a `send` of the outbox does not hold its
+    /// conversation back, resent and unreadable after every reconnection: it fails with `invalidArgument`).
+    private func failRequest(answeredBy text: String, because error: any Error) {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any],
+            let type = object["type"] as? String, type == "result" || type == "error",
+            let id = object["id"] as? String
+        else { return }
+        let failure = ChatError(
+            .invalidArgument, "The server's answer could not be read by this client (\(error)).", underlying: error
+        )
+        state.withLock { $0.pending.removeValue(forKey: id) }?.resume(throwing: failure)
+    }
+
     /// Handles one frame; returns `true` when it opened the session.
     private func receive(_ text: String, helloID: String, outboxSignal: AsyncStream<Void>.Continuation) -> Bool {
         let frame: ServerFrame
         do {
             frame = try codec.decodeServerFrame(text)
         } catch {
+            failRequest(answeredBy: text, because: error)
             return false
         }
         switch frame {

@@ -412,4 +412,54 @@ struct ReconnectionPolicyTests {
         #expect(error?.code == .unavailable)
     }
 
+
+    /// A second send with a queued message's client message ID but another conversation or text joined the queued
+    /// one and returned it, without a word; it is refused with `.conflict` (the server would refuse it too).
+    @Test func reusingAQueuedMessagesClientMessageIDForAnotherMessageIsAConflict() async throws {
+        let transport = ScriptedTransport { _, _, _ in }
+        let client = ChatClient(transport: transport, token: "t", configuration: .init(clock: RecordingClock()))
+        let updates = Recorder(client.outboxUpdates())
+        let id = ClientMessageID(rawValue: "k-1")
+        let chat = ConversationID(rawValue: "c")
+        let first = Task { try await client.send("hello", to: chat, clientMessageID: id) }
+        defer { first.cancel() }
+        try await updates.waitFor("the first message queued", timeout: Self.patience) { $0.count == 1 }
+        for (body, conversation) in [("other text", chat), ("hello", ConversationID(rawValue: "c-other"))] {
+            let error = await #expect(throws: ChatError.self) {
+                try await withTimeout("the second send", Self.patience) {
+                    try await client.send(body, to: conversation, clientMessageID: id)
+                }
+            }
+            #expect(error?.code == .conflict)
+        }
+        #expect(client.outbox.map(\.body) == ["hello"])
+    }
+
+    /// An answer this client cannot read (a newer server's shape) left its request waiting until the connection
+    /// dropped, and an outbox send was resent after every reconnection, holding its conversation back. The request
+    /// named by the answer's ID fails with `invalidArgument`; the message is marked failed.
+    @Test func anAnswerTheClientCannotReadFailsItsRequest() async throws {
+        let transport = ScriptedTransport { _, frame, peer in
+            switch frame.request {
+            case .hello:
+                peer.open(frame, position: StreamPosition(1))
+            case .send:
+                peer.continuation.yield(#"{"type": "result", "id": "\#(frame.id)", "message": "not a message"}"#)
+            default:
+                break
+            }
+        }
+        let client = ChatClient(transport: transport, token: "t", configuration: .init(clock: RecordingClock()))
+        let run = Task { try await client.run() }
+        defer { run.cancel() }
+        let error = await #expect(throws: ChatError.self) {
+            try await withTimeout("the send", Self.patience) {
+                try await client.send("hello", to: ConversationID(rawValue: "c"))
+            }
+        }
+        #expect(error?.code == .invalidArgument)
+        #expect(client.outbox.map(\.state) == [.failed])
+        #expect(transport.connectionCount == 1)
+    }
+
 }
