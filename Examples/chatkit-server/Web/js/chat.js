@@ -170,6 +170,9 @@ export class ChatApp {
         this.openID = null;
         this.messageNodes = new Map();
         $("messages").replaceChildren();
+        // No conversation is open until the sync after reopens it (from the address): nothing to type into.
+        $("composer").hidden = true;
+        document.body.classList.remove("conversation-open");
     }
 
     async #onSynced({ resumed }) {

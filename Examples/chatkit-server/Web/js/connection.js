@@ -17,6 +17,10 @@ const BACKOFF_FIRST_MS = 500;
 const BACKOFF_MAX_MS = 15_000;
 // A request not answered within this is failed with `unavailable` (the socket is probably dead).
 const REQUEST_TIMEOUT_MS = 15_000;
+// A socket not online (welcome and catch-up done) this long after it was opened is dropped and opened again: one
+// that died silently before its session opened would otherwise leave the page "Connecting…" indefinitely (pings
+// start only once online). Catch-up resumes from the events already handled.
+const SESSION_OPEN_TIMEOUT_MS = 30_000;
 // Browsers do not expose WebSocket pings: a `ping` request this often finds a dead socket (its answer times out).
 const PING_INTERVAL_MS = 25_000;
 
@@ -148,6 +152,9 @@ export class ChatConnection extends EventTarget {
         this.socket = socket;
         const helloID = `hello-${this.nextID++}`;
         let helloRefused = null;
+        const openDeadline = setTimeout(() => {
+            if (socket === this.socket && this.state !== "online") socket.close(4000, "timeout");
+        }, SESSION_OPEN_TIMEOUT_MS);
 
         socket.addEventListener("open", () => {
             const hello = { type: "hello", id: helloID, versions: [PROTOCOL_VERSION], token };
@@ -172,6 +179,7 @@ export class ChatConnection extends EventTarget {
         });
 
         socket.addEventListener("close", () => {
+            clearTimeout(openDeadline);
             if (socket !== this.socket) return;
             this.socket = null;
             clearInterval(this.pingTimer);
