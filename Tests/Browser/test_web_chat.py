@@ -515,17 +515,26 @@ def run(args, artifacts):
         original = alice.driver.current_window_handle
         stored = alice.js("return Object.fromEntries(Object.keys(sessionStorage)"
                           ".map((k) => [k, sessionStorage.getItem(k)]))")
-        alice.driver.switch_to.new_window("tab")
-        alice.driver.get(f"{server.url}/app.css")  # the same origin, without the app
-        alice.js("for (const [k, v] of Object.entries(arguments[0])) sessionStorage.setItem(k, v)", stored)
-        alice.driver.get(f"{server.url}/")
-        alice.wait(lambda: alice.find("#auth-view").is_displayed()
-                   and "another signed-in tab" in alice.find("#auth-error").text, "the copy to start signed out")
-        if alice.js("return sessionStorage.getItem('chatkit.session')") is not None:
-            raise Failure("the copied tab kept the copied login")
-        shots("copied-tab")
-        alice.driver.close()
-        alice.driver.switch_to.window(original)
+        # Then again in a tab without Web Locks (as a page on plain HTTP to another host is): the copy asks on a
+        # BroadcastChannel, and Alice's page answers that it holds the login.
+        for without_locks in (False, True):
+            alice.driver.switch_to.new_window("tab")
+            if without_locks:
+                alice.driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument",
+                                             {"source": "delete Navigator.prototype.locks;"})
+            alice.driver.get(f"{server.url}/app.css")  # the same origin, without the app
+            alice.js("for (const [k, v] of Object.entries(arguments[0])) sessionStorage.setItem(k, v)", stored)
+            alice.driver.get(f"{server.url}/")
+            if without_locks and alice.js("return 'locks' in navigator"):
+                raise Failure("the tab still has Web Locks")
+            alice.wait(lambda: alice.find("#auth-view").is_displayed()
+                       and "another signed-in tab" in alice.find("#auth-error").text, "the copy to start signed out")
+            if alice.js("return sessionStorage.getItem('chatkit.session')") is not None:
+                raise Failure("the copied tab kept the copied login")
+            if not without_locks:
+                shots("copied-tab")
+            alice.driver.close()
+            alice.driver.switch_to.window(original)
         alice.send("Still here after the copy")
         bob.wait_for_message("Still here after the copy")
 

@@ -2,14 +2,14 @@
 //
 // The tokens live in sessionStorage: they survive a reload of this tab but not the tab itself, and two tabs
 // never race to rotate the same refresh token. A tab duplicated from another (or opened from it) starts with a
-// copy of its sessionStorage, tokens included: `claim()` tells such a copy by a Web Lock the first tab holds,
-// and the copy starts signed out.
+// copy of its sessionStorage, tokens included: `claim()` tells such a copy (claims.js), and the copy starts
+// signed out.
+
+import { claimLogin } from "./claims.js";
 
 const STORAGE_KEY = "chatkit.session";
 // Refresh the access token when it has less than this left.
 const REFRESH_MARGIN_MS = 60_000;
-// How long a page waits for the login's lock: a reloaded page's predecessor releases it as it goes away.
-const CLAIM_WAIT_MS = 1_500;
 
 /** An HTTP answer that is not a success: `code` is one of the protocol's error codes. */
 export class HTTPError extends Error {
@@ -77,30 +77,12 @@ export class Session {
     /**
      * Claims the login for this page: true when no other live page holds it, false when this page is a copy of
      * one that does (its refresh token rotates there; refreshing it here too would make the server end the
-     * login for both). Held until the page goes away or logs out. Without Web Locks, every page claims it.
+     * login for both). Held until the page goes away or logs out (see claims.js).
      */
     async claim() {
-        if (!navigator.locks || this.releaseClaim) return true;
-        const name = `chatkit.login.${this.tokens.loginID}`;
-        const timeout = new AbortController();
-        const timer = setTimeout(() => timeout.abort(), CLAIM_WAIT_MS);
-        try {
-            return await new Promise((resolve, reject) => {
-                navigator.locks
-                    .request(name, { signal: timeout.signal }, () => {
-                        resolve(true);
-                        return new Promise((release) => (this.releaseClaim = release));
-                    })
-                    .catch(reject);
-            });
-        } catch (error) {
-            if (error?.name === "AbortError") return false;
-            // Web Locks that do not work: every page claims, as without them.
-            console.warn("ChatKit: could not claim the login", error);
-            return true;
-        } finally {
-            clearTimeout(timer);
-        }
+        if (this.releaseClaim) return true;
+        this.releaseClaim = await claimLogin(this.tokens.loginID);
+        return this.releaseClaim !== null;
     }
 
     /** Lets another page claim the login (this one goes into the back/forward cache); `claim()` takes it back. */
