@@ -123,12 +123,21 @@ extension ChatServer {
             }
             return written(RequestResult(conversation: conversation))
         case .addMembers(let add):
-            let current = try await store.members(of: add.conversationID, as: user)
-            let newcomers = Set(add.userIDs).subtracting(current.map(\.userID))
-            guard current.count + newcomers.count <= limits.maxMembers else {
-                throw ChatError(.limitExceeded, "A conversation has at most \(limits.maxMembers) members.")
+            let (current, newcomers, members) = try await membershipChanges.run(add.conversationID) {
+                let current = try await store.members(of: add.conversationID, as: user)
+                let newcomers = Set(add.userIDs).subtracting(current.map(\.userID))
+                guard current.count + newcomers.count <= limits.maxMembers else {
+                    // A member who may not add anyone hears so, not that the group is full.
+                    if (current.first { $0.userID == user }?.role ?? .member) < .admin {
+                        throw ChatError(.forbidden, "Only owners and admins may add members.")
+                    }
+                    throw ChatError(.limitExceeded, "A conversation has at most \(limits.maxMembers) members.")
+                }
+                let members = try await store.addMembers(
+                    add.userIDs, to: add.conversationID, role: add.role ?? .member, by: user
+                )
+                return (current, newcomers, members)
             }
-            let members = try await store.addMembers(add.userIDs, to: add.conversationID, role: add.role ?? .member, by: user)
             let kind = try await store.conversation(add.conversationID, as: user).kind
             // The size after the add as stored (concurrent adds may have added others meanwhile).
             let memberCount = try await store.memberIDs(of: add.conversationID).count
@@ -140,11 +149,17 @@ extension ChatServer {
             }
             return written(RequestResult(members: members))
         case .join(let reference):
-            let count = try await store.memberIDs(of: reference.conversationID).count
-            guard count < limits.maxMembers else {
-                throw ChatError(.limitExceeded, "The channel is full (\(limits.maxMembers) members).")
+            let member = try await membershipChanges.run(reference.conversationID) {
+                // What the caller may know first (a group they are not in is not found, a channel they are in is
+                // joined already): only then whether it is full.
+                let conversation = try await store.conversation(reference.conversationID, as: user)
+                let members = try await store.memberIDs(of: reference.conversationID)
+                if conversation.kind == .channel, !members.contains(user), members.count >= limits.maxMembers {
+                    throw ChatError(.limitExceeded, "The channel is full (\(limits.maxMembers) members).")
+                }
+                return try await store.joinChannel(reference.conversationID, user: user)
             }
-            return written(RequestResult(members: [try await store.joinChannel(reference.conversationID, user: user)]))
+            return written(RequestResult(members: [member]))
         case .leave(let reference):
             try await store.removeMember(user, from: reference.conversationID, by: user)
             return written(.empty)
@@ -178,7 +193,10 @@ extension ChatServer {
             let messages = try await store.messages(in: history.conversationID, query, as: user)
             return RequestResult(messages: resultBudget.history(messages, query))
         case .sync(let sync):
-            let events = try await store.events(for: user, after: sync.cursor, limit: try page(sync.limit))
+            // A cursor past what a restored store holds resumes where the store says, as `hello` and the long
+            // poll do: the page's cursor, below the one sent, tells the client.
+            let start = try await store.resumePosition(after: sync.cursor)
+            let events = try await store.events(for: user, after: start, limit: try page(sync.limit))
             return RequestResult(page: resultBudget.sync(events).forClients)
         case .search(let search):
             try contentLimits.checkSearch(search.query)

@@ -103,12 +103,14 @@ extension ChatServer {
                 byteCapacity: configuration.limits.outboundQueueBytes, floor: cursor
             )
             let connectionID = registry.makeConnectionID()
-            guard
-                registry.add(
-                    user, connection: connectionID, outbox: outbox, sessionID: authenticated.sessionID,
-                    isLongPoll: true, admission: admission
-                )
-            else { throw Self.revokedLongPoll }
+            switch registry.add(
+                user, connection: connectionID, outbox: outbox, sessionID: authenticated.sessionID,
+                isLongPoll: true, maxPerUser: configuration.limits.maxConnectionsPerUser, admission: admission
+            ) {
+            case nil: break
+            case .revoked: throw Self.revokedLongPoll
+            case .tooManyConnections: throw tooManyConnections
+            }
             defer { registry.remove(user, connection: connectionID) }
             // A poll that arrives during a graceful shutdown answers at once.
             if isShuttingDown { outbox.close() }
@@ -164,6 +166,15 @@ extension ChatServer {
             if let user = try await authenticator.authenticate(token: token) { return user }
         }
         throw ChatError(.unauthenticated, "No authenticator accepted the token.")
+    }
+
+    /// The refusal of a connection past ``ChatServerConfiguration/Limits/maxConnectionsPerUser``.
+    var tooManyConnections: ChatError {
+        let most = configuration.limits.maxConnectionsPerUser
+        return ChatError(
+            .limitExceeded,
+            "This user holds \(most) connections, the most allowed; close one (another device or tab) first."
+        )
     }
 
     /// Takes one request from the user's rate limit, or throws `.limitExceeded` with the time to wait.

@@ -47,6 +47,8 @@ public final class ChatServer: Sendable {
     let metrics: ServerMetrics
     let router: EventRouter
     let presence = PresenceTracker()
+    /// Membership changes of one conversation, one at a time (its size check and the write after it).
+    let membershipChanges = KeyedSerialGate<ConversationID>()
     let typing: TypingTracker
     let timers = TimerQueue()
     /// Closes of connections that must not wait on the session asking for them.

@@ -46,6 +46,10 @@ public struct ChatServerConfiguration: Sendable {
         /// About the most bytes of messages one history, sync or search page carries; a larger page is cut (at
         /// least one item is kept). Keep it well under what clients take in one frame (`ChatClient`: 16 MiB).
         public var maxResultBytes: Int
+        /// The most connections (sessions and waiting long polls) one user may hold open at once; a `hello` past
+        /// it is refused with `limitExceeded`. Each connection's outbox may hold ``outboundQueueBytes``, so this
+        /// bounds what one account can make the server hold.
+        public var maxConnectionsPerUser: Int
 
         /// Creates limits; every parameter has a safe default.
         public init(
@@ -62,7 +66,8 @@ public struct ChatServerConfiguration: Sendable {
             maxTitleBytes: Int = 256,
             maxSearchQueryBytes: Int = 1024,
             maxSearchTerms: Int = 16,
-            maxResultBytes: Int = 512 * 1024
+            maxResultBytes: Int = 512 * 1024,
+            maxConnectionsPerUser: Int = 100
         ) {
             self.maxFrameBytes = maxFrameBytes
             self.maxBodyBytes = maxBodyBytes
@@ -78,6 +83,7 @@ public struct ChatServerConfiguration: Sendable {
             self.maxSearchQueryBytes = maxSearchQueryBytes
             self.maxSearchTerms = maxSearchTerms
             self.maxResultBytes = maxResultBytes
+            self.maxConnectionsPerUser = maxConnectionsPerUser
         }
     }
 

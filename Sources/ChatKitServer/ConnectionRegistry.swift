@@ -111,26 +111,37 @@ final class ConnectionRegistry: Sendable {
         revocations.withLock { $0.end(admission) }
     }
 
-    /// Registers a connection and ends its admission; returns `false`, registering nothing, if the login session
-    /// it was opened with was revoked since the admission began (``revoke(_:sessionID:)``).
+    /// Why ``add(_:connection:outbox:sessionID:isLongPoll:admission:)`` registered nothing.
+    enum Refusal: Error {
+        /// The login session was revoked since the admission began (``revoke(_:sessionID:)``).
+        case revoked
+        /// The user holds as many connections as ``ChatServerConfiguration/Limits/maxConnectionsPerUser``.
+        case tooManyConnections
+    }
+
+    /// Registers a connection and ends its admission; registers nothing, and says why, if the login session it was
+    /// opened with was revoked since the admission began, or the user already holds `maxPerUser` connections.
     func add(
         _ user: UserID, connection id: Int, outbox: Outbox, sessionID: String?, isLongPoll: Bool = false,
-        admission: Admission
-    ) -> Bool {
+        maxPerUser: Int = .max, admission: Admission
+    ) -> Refusal? {
         // Registered under the revocations' lock: a revocation either comes before, and is seen here, or after,
         // and finds the connection.
-        let added = revocations.withLock { revocations in
+        let refusal = revocations.withLock { revocations -> Refusal? in
             defer { revocations.end(admission) }
-            guard !revocations.isRevoked(user, sessionID: sessionID, since: admission) else { return false }
-            shard(user).connections.withLock { connections in
+            guard !revocations.isRevoked(user, sessionID: sessionID, since: admission) else { return .revoked }
+            return shard(user).connections.withLock { connections -> Refusal? in
+                guard connections[user, default: [:]].count < maxPerUser else { return .tooManyConnections }
                 connections[user, default: [:]][id] = Entry(
                     outbox: outbox, sessionID: sessionID, isLongPoll: isLongPoll
                 )
+                return nil
             }
-            return true
         }
-        if added { metrics.connectionsChanged(to: openConnections.wrappingAdd(1, ordering: .relaxed).newValue) }
-        return added
+        if refusal == nil {
+            metrics.connectionsChanged(to: openConnections.wrappingAdd(1, ordering: .relaxed).newValue)
+        }
+        return refusal
     }
 
     /// Revokes the outboxes of the user's connections opened with login session `sessionID` (all when `nil`),
@@ -183,10 +194,14 @@ final class ConnectionRegistry: Sendable {
         metrics.delivered(deliveries)
     }
 
-    /// Queues a frame (presence, typing) for every connection of `users`.
+    /// Queues a frame (presence, typing) for every session of `users`. Not for their waiting long polls, which
+    /// answer stored events only: such a frame would end each one's wait for nothing (and a store read).
     func deliver(_ frame: String, to users: some Sequence<UserID>) {
         for user in users {
-            for outbox in outboxes(of: user) { outbox.enqueue(frame) }
+            let outboxes = shard(user).connections.withLock { connections in
+                (connections[user] ?? [:]).values.filter { !$0.isLongPoll }.map(\.outbox)
+            }
+            for outbox in outboxes { outbox.enqueue(frame) }
         }
     }
 }

@@ -133,6 +133,9 @@ struct Session: Sendable {
         do {
             let authenticated = try await server.authenticate(hello.token)
             let user = authenticated.userID
+            // Opening a session (a token check, a presence audience, a catch-up) costs more than a request: it counts
+            // as one against the user's rate limit.
+            try server.checkRateLimit(of: user)
             guard let profile = try await server.store.user(user) else {
                 throw ChatError(.unauthenticated, "The token's user no longer exists.")
             }
@@ -149,12 +152,14 @@ struct Session: Sendable {
                 byteCapacity: server.configuration.limits.outboundQueueBytes, floor: start, onEnded: closeWhenEnded
             )
             // Register before catching up, so no live event falls between catch-up and live delivery.
-            guard
-                server.registry.add(
-                    user, connection: connectionID, outbox: outbox, sessionID: authenticated.sessionID,
-                    admission: admission
-                )
-            else { throw Self.revokedLogin }
+            switch server.registry.add(
+                user, connection: connectionID, outbox: outbox, sessionID: authenticated.sessionID,
+                maxPerUser: server.configuration.limits.maxConnectionsPerUser, admission: admission
+            ) {
+            case nil: break
+            case .revoked: throw Self.revokedLogin
+            case .tooManyConnections: throw server.tooManyConnections
+            }
             registered = (user, outbox)
             let cameOnline = server.presence.connected(user)
             // The same users see this user's presence and are shown to them: read the audience once.
