@@ -234,6 +234,10 @@ public final class SQLiteChatStore: ChatStore {
             return try await withTaskExecutorPreference(globalConcurrentExecutor) {
                 try writer.read(body)
             }
+        } catch is CancellationError {
+            // The caller's task was cancelled (GRDB checks before it starts); nothing was written, and the store
+            // did not fail.
+            throw CancellationError()
         } catch {
             throw ErrorMapping.chatError(error)
         }
@@ -247,6 +251,10 @@ public final class SQLiteChatStore: ChatStore {
     func readInBackground<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
         do {
             return try await longReads.pass { try await writer.read(body) }
+        } catch is CancellationError {
+            // The caller's task was cancelled (GRDB checks before it starts); nothing was written, and the store
+            // did not fail.
+            throw CancellationError()
         } catch {
             throw ErrorMapping.chatError(error)
         }
@@ -268,6 +276,10 @@ public final class SQLiteChatStore: ChatStore {
             }
             checkpointer?.noteCommit()
             return result
+        } catch is CancellationError {
+            // The caller's task was cancelled (GRDB checks before it starts); nothing was written, and the store
+            // did not fail.
+            throw CancellationError()
         } catch {
             throw ErrorMapping.chatError(error)
         }

@@ -52,12 +52,17 @@ enum Schema {
     /// ``SQLiteChatStore/resumePosition(after:)``).
     static let v7 = "v7-stream-gaps"
 
+    /// An index of `eventAudience` by position. Its foreign key to `event(position)` made every delete of an
+    /// `event` row (deleting a message that was edited or reacted to removes its copied creation event) scan the
+    /// whole table, whose only index leads with the user, while holding the write lock.
+    static let v8 = "v8-event-audience-position"
+
     /// The character counts of the prefixes the search index holds: those of `v6`'s `prefix` option, written
     /// there literally (a released migration never changes).
     static let indexedPrefixLengths = 1...4
 
     /// The migrations in the order they apply.
-    static let all = [v1, v2, v3, v4, v5, v6, v7]
+    static let all = [v1, v2, v3, v4, v5, v6, v7, v8]
 
     /// Whether a database migrated up to `lastMigration` (`nil`: every migration) has `migration` applied.
     static func includes(_ migration: String, upTo lastMigration: String?) -> Bool {
@@ -344,6 +349,13 @@ enum Schema {
                     );
                     """
             )
+        }
+        migrator.registerMigration(v8, foreignKeyChecks: .immediate) { db in
+            // An index takes pages: as in v4, v6 and v7, a size limit must not stop the migration.
+            let pageLimit = try Int64.fetchOne(db, sql: "PRAGMA max_page_count") ?? 0
+            try db.execute(sql: "PRAGMA max_page_count = 4294967294")
+            defer { _ = try? Int64.fetchOne(db, sql: "PRAGMA max_page_count = \(pageLimit)") }
+            try db.execute(sql: "CREATE INDEX eventAudience_position ON eventAudience(position)")
         }
         return migrator
     }

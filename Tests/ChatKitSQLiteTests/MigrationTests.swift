@@ -72,6 +72,45 @@ struct MigrationTests {
         }
     }
 
+    @Test("v8 indexes the event audience by position, which deleting an edited message's copied event checks")
+    func eventAudienceIsIndexedByPosition() async throws {
+        try await withTemporaryDirectory { directory in
+            let path = directory.appendingPathComponent("audience.sqlite").path
+            try Fixtures.restore(Fixtures.firstVersion, to: path)
+            let store = try SQLiteChatStore(path: path)
+            try store.close()
+            let database = try DatabaseQueue(path: path)
+            defer { try? database.close() }
+            #expect(try await database.read { try Schema.migrator.appliedMigrations($0) } == Schema.all)
+            let indexes = try await database.read { try $0.indexes(on: "eventAudience").map(\.name) }
+            #expect(indexes.contains("eventAudience_position"))
+            // The foreign key's check of a deleted event looks the position up in it instead of reading the table.
+            let plan = try await database.read { db in
+                try String.fetchAll(db, sql: "EXPLAIN QUERY PLAN SELECT 1 FROM eventAudience WHERE position = 41")
+            }
+            #expect(plan.contains { $0.contains("eventAudience_position") }, "\(plan)")
+        }
+    }
+
+    @Test("a cancelled task's read or write is a CancellationError, not a storage failure")
+    func cancellationIsNotAStorageFailure() async throws {
+        try await withTemporaryDirectory { directory in
+            let store = try SQLiteChatStore(path: directory.appendingPathComponent("cancel.sqlite").path)
+            defer { try? store.close() }
+            let alice = try await store.createUser(NewUser(username: "alice"), passwordHash: nil).id
+            let read = await Task {
+                withUnsafeCurrentTask { $0?.cancel() }
+                return try await store.conversations(of: alice)
+            }.result
+            #expect(throws: CancellationError.self) { try read.get() }
+            let write = await Task {
+                withUnsafeCurrentTask { $0?.cancel() }
+                return try await store.createUser(NewUser(username: "bob"), passwordHash: nil)
+            }.result
+            #expect(throws: CancellationError.self) { try write.get() }
+        }
+    }
+
     @Test("a database written before v3 migrates; its old messages are found, synced and edited as before")
     func migratesSecondVersion() async throws {
         try await withTemporaryDirectory { directory in
