@@ -119,11 +119,17 @@ enum MessageEvents {
         guard activity > after, let first = try firstSeq(after: after, conversationID, lastSeq: lastSeq, db) else {
             return candidates
         }
+        // A period that ended before the conversation's last message (the user left, or was removed): its
+        // messages end below the first seq created after it. Without that bound, a page with fewer messages in
+        // the period than it holds read every later message of the conversation to check its position (a busy
+        // channel after a removal: the whole rest of it, at every page until the cursor passed the removal).
+        var beyond = Int64.max
+        if activity > upTo, let seq = try firstSeq(after: upTo, conversationID, lastSeq: lastSeq, db) { beyond = seq }
         let messages = try RawStatement(
             db,
             """
             SELECT createdPosition, rowNumber FROM message
-            WHERE conversationID = ?1 AND seq >= ?2 AND createdPosition <= ?3 AND createdEventCopied = 0
+            WHERE conversationID = ?1 AND seq >= ?2 AND seq < ?5 AND createdPosition <= ?3 AND createdEventCopied = 0
             ORDER BY seq LIMIT ?4
             """
         )
@@ -131,6 +137,7 @@ enum MessageEvents {
         messages.bind(2, first)
         messages.bind(3, upTo)
         messages.bind(4, candidateLimit(limit))
+        messages.bind(5, beyond)
         while try messages.step() {
             let rowNumber = messages.int64(1)
             candidates.append(Candidate(position: messages.int64(0), source: .message(rowNumber: rowNumber)))
