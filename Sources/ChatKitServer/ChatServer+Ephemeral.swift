@@ -100,6 +100,29 @@ extension ChatServer {
         }
     }
 
+    /// Tells `user` and those of `others` who no longer share presence with them (a contact removed, a small group
+    /// left or removed from) that the other is offline, with no `lastSeenAt`: they will hear nothing more of each
+    /// other, so they must not go on showing each other online.
+    func withdrawPresence(between user: UserID, and others: Set<UserID>) async {
+        guard !others.isEmpty, let audience = try? await presenceAudience(of: user) else { return }
+        let apart = others.subtracting(audience).subtracting([user])
+        guard !apart.isEmpty else { return }
+        if presence.isOnline(user) { deliver(.presence(PresenceUpdate(userID: user, isOnline: false)), to: apart) }
+        for other in apart.sorted() where presence.isOnline(other) {
+            deliver(.presence(PresenceUpdate(userID: other, isOnline: false)), to: [user])
+        }
+    }
+
+    /// The members of a conversation whose members share presence (read before a member leaves); empty for one
+    /// that does not, or that `actor` may not see.
+    func presenceSharers(in id: ConversationID, as actor: UserID) async -> Set<UserID> {
+        guard let conversation = try? await store.conversation(id, as: actor),
+            let members = try? await store.memberIDs(of: id),
+            sharesPresence(kind: conversation.kind, memberCount: members.count)
+        else { return [] }
+        return Set(members)
+    }
+
     /// Tells users who just became contacts or co-members (of a direct conversation or group) which of each other
     /// are online, so they need not wait for a change: everyone in `newcomers` learns about the online users of
     /// `existing`, and the reverse.

@@ -161,10 +161,14 @@ extension ChatServer {
             }
             return written(RequestResult(members: [member]))
         case .leave(let reference):
+            let sharing = await presenceSharers(in: reference.conversationID, as: user)
             try await store.removeMember(user, from: reference.conversationID, by: user)
+            await withdrawPresence(between: user, and: sharing)
             return written(.empty)
         case .removeMember(let reference):
+            let sharing = await presenceSharers(in: reference.conversationID, as: user)
             try await store.removeMember(reference.userID, from: reference.conversationID, by: user)
+            await withdrawPresence(between: reference.userID, and: sharing)
             return written(.empty)
         case .setRole(let change):
             let member = try await store.setRole(change.role, of: change.userID, in: change.conversationID, by: user)
@@ -206,7 +210,10 @@ extension ChatServer {
             return RequestResult(hits: resultBudget.search(hits))
 
         case .requestContact(let reference):
-            return written(RequestResult(contacts: [try await store.requestContact(from: user, to: reference.userID)]))
+            let contact = try await store.requestContact(from: user, to: reference.userID)
+            // Asking someone who had asked first accepts: they are contacts now, and see each other's presence.
+            if contact.state == .accepted { introducePresence(of: [user], and: [reference.userID]) }
+            return written(RequestResult(contacts: [contact]))
         case .acceptContact(let reference):
             let contact = try await store.acceptContact(user, from: reference.userID)
             introducePresence(of: [user], and: [reference.userID])
@@ -216,6 +223,7 @@ extension ChatServer {
             return written(.empty)
         case .removeContact(let reference):
             try await store.removeContact(user, reference.userID)
+            await withdrawPresence(between: user, and: [reference.userID])
             return written(.empty)
         case .listContacts:
             return RequestResult(contacts: try await store.contacts(of: user))

@@ -205,4 +205,34 @@ struct EphemeralTests {
             try await alice.client.ping()
         }
     }
+
+    /// Removing a contact, or leaving a small group, ended the shared presence without a word: each went on seeing
+    /// the other online for good. Each is told the other is offline. And a contact accepted by asking back (a
+    /// crossing request) was never introduced: each now sees the other online at once.
+    @Test func presenceIsWithdrawnWhenARelationEndsAndIntroducedWhenARequestCrosses() async throws {
+        try await ServerHarness.run { harness in
+            let alice = try await harness.user("alice")
+            let bob = try await harness.user("bob")
+            let carol = try await harness.user("carol")
+            let aliceClient = try await harness.connect("alice")
+            let bobClient = try await harness.connect("bob")
+            let carolClient = try await harness.connect("carol")
+
+            _ = try await bobClient.client.requestContact(alice)
+            _ = try await aliceClient.client.requestContact(bob)  // crosses bob's request: accepted
+            try await aliceClient.waitFor("bob online", Self.presence(of: bob, online: true))
+            try await bobClient.waitFor("alice online", Self.presence(of: alice, online: true))
+
+            try await aliceClient.client.removeContact(bob)
+            try await aliceClient.waitFor("bob offline", Self.presence(of: bob, online: false))
+            try await bobClient.waitFor("alice offline", Self.presence(of: alice, online: false))
+
+            let group = try await carolClient.client.createGroup("Small", members: [alice])
+            try await aliceClient.waitFor("carol online", Self.presence(of: carol, online: true))
+            try await aliceClient.client.leave(group.id)
+            try await aliceClient.waitFor("carol offline", Self.presence(of: carol, online: false))
+            try await carolClient.waitFor("alice offline", Self.presence(of: alice, online: false))
+        }
+    }
+
 }

@@ -182,6 +182,9 @@ struct HTTPChatAPITests {
             #expect(noToken.code == "unauthenticated")
             let badToken = try await live.http("GET", "/v1/conversations", bearer: "not-a-token")
             #expect(badToken.status == 401)
+            // The token is judged before the parameters: a bad token hears 401, not what is wrong with its query.
+            let badTokenBadQuery = try await live.http("GET", "/v1/conversations?limit=many", bearer: "not-a-token")
+            #expect(badTokenBadQuery.status == 401)
 
             let notMember = try await live.http(
                 "GET", "/v1/conversations/\(group.id.rawValue)/messages", bearer: carol.accessToken

@@ -102,7 +102,9 @@ extension HTTPRoutes {
     ) async -> Response {
         await respond(route: route) {
             let (server, token) = try apiCaller(request)
-            let result = try await server.perform(try makeRequest(QueryParameters(request)), token: token)
+            // The token and the rate limit first: a bad token hears 401 whatever its parameters say.
+            let user = try await server.admit(token: token)
+            let result = try await server.perform(try makeRequest(QueryParameters(request)), asAdmitted: user)
             return try Self.json(result, status: .ok)
         }
     }
