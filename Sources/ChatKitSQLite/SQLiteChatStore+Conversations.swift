@@ -251,6 +251,10 @@ extension SQLiteChatStore {
         -> [ConversationSummary]
     {
         try MembershipRules.validateLimit(limit)
+        let memberCountSQL =
+            keepsMemberCounts
+            ? "SELECT memberCount FROM conversation WHERE id = ?"
+            : "SELECT COUNT(*) FROM member WHERE conversationID = ?"
         return try await readInBackground { db in
             let decoder = Codec.makeDecoder()
             let rows = try Row.fetchAll(
@@ -289,8 +293,7 @@ extension SQLiteChatStore {
                         ]
                     ) ?? 0,
                     memberCount: try Int.fetchOne(
-                        db.cachedStatement(sql: "SELECT COUNT(*) FROM member WHERE conversationID = ?"),
-                        arguments: [conversation.id.rawValue]
+                        db.cachedStatement(sql: memberCountSQL), arguments: [conversation.id.rawValue]
                     ) ?? 0,
                     activity: StreamPosition(rawValue: row[7])
                 )
@@ -299,12 +302,15 @@ extension SQLiteChatStore {
     }
 
     public func memberships(of user: UserID) async throws -> [ConversationMembership] {
-        // In the background, as lists that grow with a user are (it counts each conversation's members).
-        try await readInBackground { db in
+        // In the background, as lists that grow with a user are. Member counts are kept with each conversation
+        // (`Schema.v9`); a database migrated only so far counts them.
+        let memberCount =
+            keepsMemberCounts ? "c.memberCount" : "(SELECT COUNT(*) FROM member n WHERE n.conversationID = c.id)"
+        return try await readInBackground { db in
             try Row.fetchAll(
                 db.cachedStatement(
                     sql: """
-                        SELECT c.id, c.kind, (SELECT COUNT(*) FROM member n WHERE n.conversationID = c.id)
+                        SELECT c.id, c.kind, \(memberCount)
                         FROM member m JOIN conversation c ON c.id = m.conversationID
                         WHERE m.userID = ?
                         """

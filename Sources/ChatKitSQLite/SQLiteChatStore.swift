@@ -54,6 +54,8 @@ public final class SQLiteChatStore: ChatStore {
     let positionFloor: Int64
     /// Where the positions an opening skips are recorded (`Schema.v7`), if the schema has it.
     let recordsStreamGaps: Bool
+    /// Whether conversations keep their member count (`Schema.v9`); without it, members are counted.
+    let keepsMemberCounts: Bool
 
     /// Counters that tests observe.
     final class Statistics: Sendable {
@@ -78,6 +80,7 @@ public final class SQLiteChatStore: ChatStore {
         self.configuration = configuration
         positionFloor = PositionFloor.at(configuration.now())
         recordsStreamGaps = Schema.includes(Schema.v7, upTo: lastMigration)
+        keepsMemberCounts = Schema.includes(Schema.v9, upTo: lastMigration)
         longReads = ReadGate(width: configuration.readerCount - 2)
         var grdb = GRDB.Configuration()
         grdb.foreignKeysEnabled = true

@@ -57,12 +57,17 @@ enum Schema {
     /// whole table, whose only index leads with the user, while holding the write lock.
     static let v8 = "v8-event-audience-position"
 
+    /// Each conversation keeps its member count (`conversation.memberCount`), kept in step by triggers on `member`.
+    /// Counting them at every session's start (who shares presence) read every member of every conversation the
+    /// user is in: a hundred thousand index entries for each member of a channel that large, at every connect.
+    static let v9 = "v9-member-counts"
+
     /// The character counts of the prefixes the search index holds: those of `v6`'s `prefix` option, written
     /// there literally (a released migration never changes).
     static let indexedPrefixLengths = 1...4
 
     /// The migrations in the order they apply.
-    static let all = [v1, v2, v3, v4, v5, v6, v7, v8]
+    static let all = [v1, v2, v3, v4, v5, v6, v7, v8, v9]
 
     /// Whether a database migrated up to `lastMigration` (`nil`: every migration) has `migration` applied.
     static func includes(_ migration: String, upTo lastMigration: String?) -> Bool {
@@ -356,6 +361,21 @@ enum Schema {
             try db.execute(sql: "PRAGMA max_page_count = 4294967294")
             defer { _ = try? Int64.fetchOne(db, sql: "PRAGMA max_page_count = \(pageLimit)") }
             try db.execute(sql: "CREATE INDEX eventAudience_position ON eventAudience(position)")
+        }
+        migrator.registerMigration(v9, foreignKeyChecks: .immediate) { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE conversation ADD COLUMN memberCount INTEGER NOT NULL DEFAULT 0;
+                    UPDATE conversation
+                        SET memberCount = (SELECT COUNT(*) FROM member WHERE conversationID = conversation.id);
+                    CREATE TRIGGER member_count_insert AFTER INSERT ON member BEGIN
+                        UPDATE conversation SET memberCount = memberCount + 1 WHERE id = new.conversationID;
+                    END;
+                    CREATE TRIGGER member_count_delete AFTER DELETE ON member BEGIN
+                        UPDATE conversation SET memberCount = memberCount - 1 WHERE id = old.conversationID;
+                    END;
+                    """
+            )
         }
         return migrator
     }

@@ -94,6 +94,40 @@ struct MigrationTests {
         }
     }
 
+    @Test("v9 keeps each conversation's member count: filled from the members, then in step with them")
+    func memberCountsAreKeptWithConversations() async throws {
+        try await withTemporaryDirectory { directory in
+            let path = directory.appendingPathComponent("counts.sqlite").path
+            try Fixtures.restore(Fixtures.firstVersion, to: path)
+            let store = try SQLiteChatStore(path: path)
+            defer { try? store.close() }
+            let alice: UserID = "e5168e21-b0c4-41c8-8553-691758b06299"
+            let group: ConversationID = "11a1cb44-03c0-4db4-acc1-f7535fe8b06c"
+            func counts() async throws -> (kept: Int, counted: Int) {
+                try await store.writer.read { db in
+                    let kept = try Int.fetchOne(
+                        db, sql: "SELECT memberCount FROM conversation WHERE id = ?", arguments: [group.rawValue]
+                    )
+                    let counted = try Int.fetchOne(
+                        db, sql: "SELECT COUNT(*) FROM member WHERE conversationID = ?", arguments: [group.rawValue]
+                    )
+                    return (kept ?? -1, counted ?? -2)
+                }
+            }
+            var (kept, counted) = try await counts()
+            #expect(kept == counted && counted > 0, "filled by the migration: \(kept) of \(counted)")
+            let carol = try await store.createUser(NewUser(username: "carol"), passwordHash: nil).id
+            _ = try await store.addMembers([carol], to: group, role: .member, by: alice)
+            (kept, counted) = try await counts()
+            #expect(kept == counted, "after an addition: \(kept) of \(counted)")
+            try await store.removeMember(carol, from: group, by: alice)
+            (kept, counted) = try await counts()
+            #expect(kept == counted, "after a removal: \(kept) of \(counted)")
+            let memberships = try await store.memberships(of: alice)
+            #expect(memberships.first { $0.conversationID == group }?.memberCount == counted)
+        }
+    }
+
     @Test("a cancelled task's read or write is a CancellationError, not a storage failure")
     func cancellationIsNotAStorageFailure() async throws {
         try await withTemporaryDirectory { directory in
