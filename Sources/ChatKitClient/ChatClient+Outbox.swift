@@ -47,17 +47,12 @@ extension ChatClient {
     /// - Parameter clientMessageID: The failed message's ID.
     /// - Throws: ``ChatKitCore/ChatError`` `.notFound` when no failed message has this ID.
     public func retry(_ clientMessageID: ClientMessageID) throws {
-        let found = state.withLock { state -> (snapshot: OutboxSaver.Snapshot?, Void)? in
-            guard let index = state.outbox.firstIndex(where: { $0.message.id == clientMessageID }),
-                state.outbox[index].message.state == .failed
-            else { return nil }
+        let snapshot = try state.withLock { state throws(ChatError) -> OutboxSaver.Snapshot? in
+            let index = try Self.failedMessageIndex(clientMessageID, in: state)
             state.requeue(at: index)
-            return (snapshotOutbox(&state), ())
+            return snapshotOutbox(&state)
         }
-        guard let found else {
-            throw ChatError(.notFound, "No failed message in the outbox has this client message ID.")
-        }
-        save(found.snapshot)
+        save(snapshot)
     }
 
     /// Removes a failed message from the outbox.
@@ -68,18 +63,23 @@ extension ChatClient {
     ///   be discarded: they may already be on the wire).
     @discardableResult
     public func discard(_ clientMessageID: ClientMessageID) throws -> OutgoingMessage {
-        let removed = state.withLock { state -> (message: OutgoingMessage, snapshot: OutboxSaver.Snapshot?)? in
-            guard let index = state.outbox.firstIndex(where: { $0.message.id == clientMessageID }),
-                state.outbox[index].message.state == .failed
-            else { return nil }
-            let message = state.outbox.remove(at: index).message
+        let (removed, snapshot) = try state.withLock {
+            state throws(ChatError) -> (OutgoingMessage, OutboxSaver.Snapshot?) in
+            let message = state.outbox.remove(at: try Self.failedMessageIndex(clientMessageID, in: state)).message
             return (message, snapshotOutbox(&state))
         }
-        guard let removed else {
-            throw ChatError(.notFound, "No failed message in the outbox has this client message ID.")
-        }
-        save(removed.snapshot)
-        return removed.message
+        save(snapshot)
+        return removed
+    }
+
+    /// Where the failed message with `clientMessageID` is in the outbox.
+    private static func failedMessageIndex(_ clientMessageID: ClientMessageID, in state: State) throws(ChatError)
+        -> Int
+    {
+        guard let index = state.outbox.firstIndex(where: { $0.message.id == clientMessageID }),
+            state.outbox[index].message.state == .failed
+        else { throw ChatError(.notFound, "No failed message in the outbox has this client message ID.") }
+        return index
     }
 
     /// Queues `send` (or joins the queued message with the same client message ID) and waits until it is stored.

@@ -19,6 +19,12 @@ import GRDB
 /// uniqueness violation is `.conflict`, a foreign key violation `.notFound`. Everything else is
 /// `.storageFailure` with a sentence naming the condition and the SQLite error as `underlying`.
 enum ErrorMapping {
+    /// What a store call throws for `error`: a `CancellationError` as it is (the caller's task was cancelled
+    /// before GRDB began; nothing was written, and the store did not fail), anything else as ``chatError(_:_:)``.
+    static func thrown(_ error: any Error) -> any Error {
+        error is CancellationError ? error : chatError(error)
+    }
+
     static func chatError(_ error: any Error, _ context: @autoclosure () -> String = "") -> ChatError {
         if let error = error as? ChatError { return error }
         guard let error = error as? DatabaseError else {

@@ -251,16 +251,14 @@ extension SQLiteChatStore {
         -> [ConversationSummary]
     {
         try MembershipRules.validateLimit(limit)
-        let memberCountSQL =
-            keepsMemberCounts
-            ? "SELECT memberCount FROM conversation WHERE id = ?"
-            : "SELECT COUNT(*) FROM member WHERE conversationID = ?"
+        let memberCount = memberCountOfC
         return try await readInBackground { db in
             let decoder = Codec.makeDecoder()
             let rows = try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT c.id, c.kind, c.title, c.createdBy, c.createdAt, c.lastSeq, m.role, c.activityPosition
+                    SELECT c.id, c.kind, c.title, c.createdBy, c.createdAt, c.lastSeq, m.role, c.activityPosition,
+                        \(memberCount)
                     FROM member m JOIN conversation c ON c.id = m.conversationID
                     WHERE m.userID = ?1 AND c.activityPosition < ?2
                     ORDER BY c.activityPosition DESC, c.id DESC
@@ -292,9 +290,7 @@ extension SQLiteChatStore {
                             ConversationSummary.unreadCountLimit,
                         ]
                     ) ?? 0,
-                    memberCount: try Int.fetchOne(
-                        db.cachedStatement(sql: memberCountSQL), arguments: [conversation.id.rawValue]
-                    ) ?? 0,
+                    memberCount: row[8],
                     activity: StreamPosition(rawValue: row[7])
                 )
             }
@@ -302,10 +298,8 @@ extension SQLiteChatStore {
     }
 
     public func memberships(of user: UserID) async throws -> [ConversationMembership] {
-        // In the background, as lists that grow with a user are. Member counts are kept with each conversation
-        // (`Schema.v9`); a database migrated only so far counts them.
-        let memberCount =
-            keepsMemberCounts ? "c.memberCount" : "(SELECT COUNT(*) FROM member n WHERE n.conversationID = c.id)"
+        // In the background, as lists that grow with a user are.
+        let memberCount = memberCountOfC
         return try await readInBackground { db in
             try Row.fetchAll(
                 db.cachedStatement(

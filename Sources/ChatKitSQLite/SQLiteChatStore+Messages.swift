@@ -25,10 +25,8 @@ extension SQLiteChatStore {
         try MembershipRules.validate(new)
         do {
             return try await appends.submit(new)
-        } catch is CancellationError {
-            throw CancellationError()
         } catch {
-            throw ErrorMapping.chatError(error)
+            throw ErrorMapping.thrown(error)
         }
     }
 
@@ -46,7 +44,7 @@ extension SQLiteChatStore {
                 committed += await appends.submit(contentsOf: Array(valid[start..<min(start + batchSize, valid.count)]))
             }
             return committed.map { outcome in
-                outcome.mapError { error in error is CancellationError ? error : ErrorMapping.chatError(error) }
+                outcome.mapError(ErrorMapping.thrown)
             }
         }
     }

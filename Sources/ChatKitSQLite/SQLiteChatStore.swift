@@ -54,8 +54,9 @@ public final class SQLiteChatStore: ChatStore {
     let positionFloor: Int64
     /// Where the positions an opening skips are recorded (`Schema.v7`), if the schema has it.
     let recordsStreamGaps: Bool
-    /// Whether conversations keep their member count (`Schema.v9`); without it, members are counted.
-    let keepsMemberCounts: Bool
+    /// A conversation's member count in SQL, for a conversation aliased `c`: the count it keeps (`Schema.v9`), or,
+    /// in a database migrated only so far, its members counted.
+    let memberCountOfC: String
 
     /// Counters that tests observe.
     final class Statistics: Sendable {
@@ -80,7 +81,9 @@ public final class SQLiteChatStore: ChatStore {
         self.configuration = configuration
         positionFloor = PositionFloor.at(configuration.now())
         recordsStreamGaps = Schema.includes(Schema.v7, upTo: lastMigration)
-        keepsMemberCounts = Schema.includes(Schema.v9, upTo: lastMigration)
+        memberCountOfC =
+            Schema.includes(Schema.v9, upTo: lastMigration)
+            ? "c.memberCount" : "(SELECT COUNT(*) FROM member n WHERE n.conversationID = c.id)"
         longReads = ReadGate(width: configuration.readerCount - 2)
         var grdb = GRDB.Configuration()
         grdb.foreignKeysEnabled = true
@@ -237,12 +240,8 @@ public final class SQLiteChatStore: ChatStore {
             return try await withTaskExecutorPreference(globalConcurrentExecutor) {
                 try writer.read(body)
             }
-        } catch is CancellationError {
-            // The caller's task was cancelled (GRDB checks before it starts); nothing was written, and the store
-            // did not fail.
-            throw CancellationError()
         } catch {
-            throw ErrorMapping.chatError(error)
+            throw ErrorMapping.thrown(error)
         }
     }
 
@@ -254,12 +253,8 @@ public final class SQLiteChatStore: ChatStore {
     func readInBackground<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
         do {
             return try await longReads.pass { try await writer.read(body) }
-        } catch is CancellationError {
-            // The caller's task was cancelled (GRDB checks before it starts); nothing was written, and the store
-            // did not fail.
-            throw CancellationError()
         } catch {
-            throw ErrorMapping.chatError(error)
+            throw ErrorMapping.thrown(error)
         }
     }
 
@@ -279,12 +274,8 @@ public final class SQLiteChatStore: ChatStore {
             }
             checkpointer?.noteCommit()
             return result
-        } catch is CancellationError {
-            // The caller's task was cancelled (GRDB checks before it starts); nothing was written, and the store
-            // did not fail.
-            throw CancellationError()
         } catch {
-            throw ErrorMapping.chatError(error)
+            throw ErrorMapping.thrown(error)
         }
     }
 }

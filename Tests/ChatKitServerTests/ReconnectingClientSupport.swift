@@ -197,6 +197,14 @@ struct ScriptedPeer: Sendable {
         send(.synced(Synced(cursor: catchUp.last?.position ?? position)))
     }
 
+    /// The message a scripted server stores for `send`, at seq 1.
+    static func stored(_ send: ClientRequest.Send, id: String = "m-1") -> Message {
+        Message(
+            id: MessageID(rawValue: id), conversationID: send.conversationID, seq: 1, senderID: user.id,
+            clientMessageID: send.clientMessageID, body: send.body, createdAt: Date()
+        )
+    }
+
     static func event(_ position: Int64) -> StoredEvent {
         StoredEvent(
             position: StreamPosition(position), kind: .markerUpdated, conversationID: ConversationID(rawValue: "c"),

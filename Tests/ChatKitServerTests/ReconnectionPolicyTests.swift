@@ -249,12 +249,7 @@ struct ReconnectionPolicyTests {
                 if connection == 0 {
                     peer.close()  // the connection drops before the answer
                 } else {
-                    let message = Message(
-                        id: MessageID(rawValue: "m-1"), conversationID: send.conversationID, seq: 1,
-                        senderID: ScriptedPeer.user.id, clientMessageID: send.clientMessageID, body: send.body,
-                        createdAt: Date()
-                    )
-                    peer.send(.result(id: frame.id, RequestResult(message: message)))
+                    peer.send(.result(id: frame.id, RequestResult(message: ScriptedPeer.stored(send))))
                 }
             default:
                 break
@@ -283,12 +278,7 @@ struct ReconnectionPolicyTests {
             case .hello:
                 peer.open(frame, position: StreamPosition(1))
             case .send(let send) where answer.value:
-                let message = Message(
-                    id: MessageID(rawValue: "m-\(send.clientMessageID.rawValue)"), conversationID: send.conversationID,
-                    seq: 1,
-                    senderID: ScriptedPeer.user.id, clientMessageID: send.clientMessageID, body: send.body,
-                    createdAt: Date()
-                )
+                let message = ScriptedPeer.stored(send, id: "m-\(send.clientMessageID.rawValue)")
                 peer.send(.result(id: frame.id, RequestResult(message: message)))
             default:
                 break  // no answer
@@ -375,12 +365,7 @@ struct ReconnectionPolicyTests {
                 if attempt == 1 {
                     peer.send(.error(ErrorFrame(id: frame.id, code: "unavailable", message: "The store is down.")))
                 } else {
-                    let message = Message(
-                        id: MessageID(rawValue: "m-1"), conversationID: send.conversationID, seq: 1,
-                        senderID: ScriptedPeer.user.id, clientMessageID: send.clientMessageID, body: send.body,
-                        createdAt: Date()
-                    )
-                    peer.send(.result(id: frame.id, RequestResult(message: message)))
+                    peer.send(.result(id: frame.id, RequestResult(message: ScriptedPeer.stored(send))))
                 }
             default:
                 break

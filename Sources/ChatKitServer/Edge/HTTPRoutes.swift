@@ -47,8 +47,9 @@ import Synchronization
 /// Bodies are JSON; dates are milliseconds since 1970, as on the WebSocket. A failure is answered with
 /// `{"code": ..., "message": ...}`, the code being a ``ChatKitCore/ChatError/Code`` string, and an HTTP status:
 /// 400 `invalidArgument`, 401 `unauthenticated`, 403 `forbidden`, 404 `notFound`, 409 `conflict`, 413 (a body over
-/// ``Configuration/maxBodySize``, or over a WebSocket frame's size for `/v1/requests`), 429 (a rate limit, with `Retry-After` in seconds and `retryAfterMilliseconds`) or
-/// 400 (any other limit) `limitExceeded`, 500 `storageFailure`, 503 `unavailable`. Logs name the route and status only: never tokens, passwords or bodies.
+/// ``Configuration/maxBodySize``, or over a WebSocket frame's size for `/v1/requests`), 429 (a rate limit, with
+/// `Retry-After` in seconds and `retryAfterMilliseconds`) or 400 (any other limit) `limitExceeded`, 500
+/// `storageFailure`, 503 `unavailable`. Logs name the route and status only: never tokens, passwords or bodies.
 public struct HTTPRoutes: Sendable {
     /// Settings of ``HTTPRoutes``.
     public struct Configuration: Sendable {
