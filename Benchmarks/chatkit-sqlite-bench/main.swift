@@ -280,6 +280,18 @@ func readStore() async throws -> (store: SQLiteChatStore, alice: UserID, bob: Us
 
 let vocabulary = (0..<5000).map { "word\($0)" }
 
+/// carol, a member of "small 0" and "small 1" only (added to a database loaded by an earlier version of this tool).
+func smallConversationsUser(_ store: SQLiteChatStore, alice: UserID) async throws -> UserID {
+    if let carol = try await store.user(username: "carol") { return carol.id }
+    let carol = try await store.createUser(NewUser(username: "carol"), passwordHash: nil).id
+    let owner = try await store.user(username: "bob")!.id
+    let conversations = try await store.conversations(of: alice)
+    for summary in conversations where ["small 0", "small 1"].contains(summary.conversation.title) {
+        _ = try await store.addMembers([carol], to: summary.conversation.id, role: .member, by: owner)
+    }
+    return carol
+}
+
 func readBenchmarks() async throws {
     var generator = SystemRandomNumberGenerator()
     let (store, alice, bob, big) = try await readStore()
@@ -328,6 +340,22 @@ func readBenchmarks() async throws {
     }
     try await measure("search, prefix word12*, limit 20", count: 50) {
         _ = try await store.search("word12*", as: alice, in: nil, limit: 20)
+    }
+    // Searches whose scope is small next to the word's postings: one small conversation (about 2 % of the
+    // messages), and a user who is in two small conversations only.
+    let small = try await store.conversations(of: alice).first { $0.conversation.title == "small 0" }!.conversation
+    try await measure("search, common word in one small conversation, limit 20", count: 50) {
+        _ = try await store.search("word0", as: alice, in: small.id, limit: 20)
+    }
+    try await measure("search, rare word in one small conversation, limit 20", count: 50) {
+        _ = try await store.search("needle", as: alice, in: small.id, limit: 20)
+    }
+    let carol = try await smallConversationsUser(store, alice: alice)
+    try await measure("search, common word by a user of two small conversations, limit 20", count: 50) {
+        _ = try await store.search("word0", as: carol, in: nil, limit: 20)
+    }
+    try await measure("search, rare word by a user of two small conversations, limit 20", count: 50) {
+        _ = try await store.search("needle", as: carol, in: nil, limit: 20)
     }
     try store.close()
 }

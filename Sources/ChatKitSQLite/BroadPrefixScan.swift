@@ -28,17 +28,6 @@ enum BroadPrefixScan {
     /// The most messages one scan reads (about 15–30 ms of reading at most).
     static let examinedRowLimit = 20_000
 
-    /// The newest matches found, and for each term the share of the examined messages holding it.
-    struct Outcome {
-        /// At most `candidateLimit` matches, newest first.
-        var candidates: [(rowNumber: Int64, body: String)]
-        /// One entry per term: for a broad term, the share of examined messages that held it (the estimate of
-        /// its document frequency among all messages, ``SearchRanking``); `nil` for the others. When the query
-        /// has other words, the examined messages are those holding them, so a broad term that tends to come with
-        /// them is estimated as more common than it is, and weighs less in the ranking than in FTS5's `bm25()`.
-        var densities: [Double?]
-    }
-
     /// The newest `candidateLimit` messages `user` may see (in `conversation`, if given) that match `text`, whose
     /// terms have the FTS5 patterns `patterns`, among the indexed ones; `nil` if the scan cannot tell them
     /// without reading more than `examinedRowLimit` messages.
@@ -50,7 +39,7 @@ enum BroadPrefixScan {
         conversation: ConversationID?,
         candidateLimit: Int,
         examinedRowLimit: Int = Self.examinedRowLimit
-    ) throws -> Outcome? {
+    ) throws -> SearchCandidates? {
         let narrow = patterns.filter { !$0.isBroad }.map(\.text)
         let indexedUpTo = try SearchIndex.progress(db).indexedUpTo
         let statement: Statement
@@ -108,7 +97,7 @@ enum BroadPrefixScan {
         _ candidateLimit: Int,
         _ reading: Reading,
         _ examinedRowLimit: Int
-    ) throws -> Outcome? {
+    ) throws -> SearchCandidates? {
         let counter = SearchTermCounter(text.terms)
         let broad = patterns.indices.filter { patterns[$0].isBroad }
         var holding = [Int](repeating: 0, count: patterns.count)
@@ -137,6 +126,6 @@ enum BroadPrefixScan {
         let densities = patterns.indices.map { index -> Double? in
             patterns[index].isBroad ? Double(holding[index]) / Double(max(1, examined)) : nil
         }
-        return Outcome(candidates: candidates, densities: densities)
+        return SearchCandidates(candidates: candidates, densities: densities)
     }
 }

@@ -36,6 +36,9 @@ extension SQLiteChatStore {
         public var limits: Limits
         /// The clock timestamps come from (stored with millisecond precision). Defaults to the system time.
         public var now: @Sendable () -> Date
+        /// When a search reads the messages of its scope instead of walking the FTS5 index (``ScopeScan``). Tests
+        /// change it to check both ways.
+        var searchScopeScan = ScopeScan.Limits()
 
         /// Creates a configuration for a database at `location`.
         public init(

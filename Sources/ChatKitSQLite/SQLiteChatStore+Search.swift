@@ -28,6 +28,11 @@ extension SQLiteChatStore {
     /// newest first; see `SearchRanking` for how it is computed), each with a snippet of about 12 words around
     /// the first match, marked with `[` and `]`.
     ///
+    /// When the conversations searched hold a small share of all messages and every word is common, their
+    /// messages are read and matched with the word rules of ``ChatKitCore/SearchText`` instead of walking the
+    /// index past every other conversation's matches; the hits are the same (for text other than ASCII, the
+    /// rules' few differences from the tokenizer's are documented there).
+    ///
     /// New messages are indexed in batches shortly after they are appended (see ``SearchIndex``); a search that
     /// finds messages not indexed yet indexes them first, so it sees every message whose append returned before
     /// it began. Only if that fails (a full disk) are those messages matched by scanning them with the word rules
@@ -37,6 +42,7 @@ extension SQLiteChatStore {
     {
         try MembershipRules.validateLimit(limit)
         let text = SearchText(query: query)
+        let scopeScan = configuration.searchScopeScan
         let capabilities = PrefixExpansion.Capabilities(
             hasWordTable: searchIndex.addsWords, hasPrefixIndex: searchIndex.hasPrefixIndex
         )
@@ -47,14 +53,19 @@ extension SQLiteChatStore {
             if progress.lastRow > progress.indexedUpTo {
                 return ([], (progress.indexedUpTo + 1)...progress.lastRow)
             }
-            return (try Self.searchIndex(db, text, capabilities, user, conversation, limit), nil)
+            let hits = try Self.searchIndex(
+                db, text, capabilities, user, conversation, limit, scopeScan: scopeScan
+            )
+            return (hits, nil)
         }
         guard let unindexed = first.unindexed else { return first.hits }
         try? await searchIndex.catchUp()
         return try await readInBackground { db in
             // Again: the membership may have ended since the first read.
             if let conversation { _ = try Lookups.memberConversation(db, conversation, user) }
-            var hits = try Self.searchIndex(db, text, capabilities, user, conversation, limit)
+            var hits = try Self.searchIndex(
+                db, text, capabilities, user, conversation, limit, scopeScan: scopeScan
+            )
             let indexedUpTo = try SearchIndex.progress(db).indexedUpTo
             if hits.count < limit, indexedUpTo < unindexed.upperBound {
                 let range = max(indexedUpTo + 1, unindexed.lowerBound)...unindexed.upperBound
@@ -66,8 +77,9 @@ extension SQLiteChatStore {
 
     /// The ranked hits of the FTS5 index.
     ///
-    /// FTS5 finds the newest ``searchCandidateLimit`` matches the user may see (``BroadPrefixScan`` does, for a
-    /// query with a prefix of hundreds of words, when one bounded read tells them); ``SearchRanking`` scores them
+    /// FTS5 finds the newest ``searchCandidateLimit`` matches the user may see (``ScopeScan`` does, when the
+    /// conversations searched hold a small share of the messages and the terms are common; ``BroadPrefixScan`` does, for a query with a
+    /// prefix of hundreds of words, when one bounded read tells them); ``SearchRanking`` scores them
     /// from their bodies (BM25) and ``ChatKitCore/SearchText`` marks the snippets of the best `limit`. FTS5's own
     /// `bm25()` and `snippet()` cost a pass over each term's whole posting list (per hit, for `snippet()` of a
     /// prefix query): 20–40 ms for a common word at a million messages, against a few for this.
@@ -77,12 +89,19 @@ extension SQLiteChatStore {
         _ capabilities: PrefixExpansion.Capabilities,
         _ user: UserID,
         _ conversation: ConversationID?,
-        _ limit: Int
+        _ limit: Int,
+        scopeScan: ScopeScan.Limits
     ) throws -> [SearchHit] {
         let patterns = try text.terms.map { try PrefixExpansion.pattern($0, capabilities, db) }
         let candidates: [(rowNumber: Int64, body: String)]
         var densities: [Double?] = []
-        if patterns.contains(where: \.isBroad),
+        if let found = try ScopeScan.newestMatches(
+            db, text, patterns: patterns, user: user, conversation: conversation,
+            candidateLimit: Self.searchCandidateLimit, limits: scopeScan
+        ) {
+            candidates = found.candidates
+            densities = found.densities
+        } else if patterns.contains(where: \.isBroad),
             let found = try BroadPrefixScan.newestMatches(
                 db, text, patterns: patterns, user: user, conversation: conversation,
                 candidateLimit: Self.searchCandidateLimit

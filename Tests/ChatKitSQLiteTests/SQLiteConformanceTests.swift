@@ -10,7 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 import ChatKitCore
-import ChatKitSQLite
+@testable import ChatKitSQLite
 import ChatKitTesting
 import Foundation
 import Testing
@@ -22,6 +22,19 @@ struct SQLiteConformanceTests {
         try await withTemporaryDirectory { directory in
             let path = directory.appendingPathComponent("chat.sqlite").path
             try await check.run { try SQLiteChatStore(path: path) }
+        }
+    }
+
+    @Test(
+        "file database, every search answered by reading its scope",
+        arguments: ChatStoreConformance.cases.filter { $0.area == "search" }
+    )
+    func searchesByScopeScan(_ check: ChatStoreConformance.Case) async throws {
+        try await withTemporaryDirectory { directory in
+            var configuration = SQLiteChatStore.Configuration(path: directory.appendingPathComponent("chat.sqlite").path)
+            configuration.searchScopeScan = ScopeScanTests.alwaysScan
+            let scanning = configuration
+            try await check.run { try SQLiteChatStore(configuration: scanning) }
         }
     }
 
