@@ -79,6 +79,19 @@ extension ChatServer {
     public func events(
         token: String, after cursor: StreamPosition, limit: Int?, waitingUpTo timeout: Duration
     ) async throws -> SyncPage {
+        try await events(token: token) { LongPoll(cursor: cursor, limit: limit, timeout: timeout) }
+    }
+
+    /// What a long poll asks for: ``events(token:after:limit:waitingUpTo:)``'s parameters.
+    struct LongPoll {
+        var cursor: StreamPosition
+        var limit: Int?
+        var timeout: Duration
+    }
+
+    /// ``events(token:after:limit:waitingUpTo:)`` with parameters read once the token is known to be good and the
+    /// rate limit allows the call: a bad token hears `.unauthenticated` whatever its parameters say.
+    func events(token: String, parameters: () throws -> LongPoll) async throws -> SyncPage {
         // From before the token is checked until the poll is registered: a revocation meanwhile refuses it.
         let admission = registry.beginAdmission()
         defer { registry.endAdmission(admission) }
@@ -86,10 +99,12 @@ extension ChatServer {
             let authenticated = try await authenticate(token)
             let user = authenticated.userID
             try checkRateLimit(of: user)
-            let limit = limit ?? configuration.limits.defaultPageSize
+            let poll = try parameters()
+            let cursor = poll.cursor
+            let limit = poll.limit ?? configuration.limits.defaultPageSize
             try MembershipRules.validateLimit(limit)
             let pageSize = min(limit, configuration.limits.maxPageSize)
-            let deadline = ContinuousClock.now + min(max(timeout, .zero), Self.maxLongPollWait)
+            let deadline = ContinuousClock.now + min(max(poll.timeout, .zero), Self.maxLongPollWait)
             // A cursor naming events the store no longer has (a restored database) would skip the events stored
             // since at the positions it covers: the poll answers at once with an empty page at the position the
             // store names, below the cursor sent, which tells the client to go on from there (and to load again

@@ -185,6 +185,10 @@ struct HTTPChatAPITests {
             // The token is judged before the parameters: a bad token hears 401, not what is wrong with its query.
             let badTokenBadQuery = try await live.http("GET", "/v1/conversations?limit=many", bearer: "not-a-token")
             #expect(badTokenBadQuery.status == 401)
+            let badTokenBadPoll = try await live.http("GET", "/v1/sync?cursor=soon&wait=-1", bearer: "not-a-token")
+            #expect(badTokenBadPoll.status == 401 && badTokenBadPoll.code == "unauthenticated")
+            let badPoll = try await live.http("GET", "/v1/sync?cursor=soon", bearer: alice.accessToken)
+            #expect(badPoll.status == 400 && badPoll.code == "invalidArgument")
 
             let notMember = try await live.http(
                 "GET", "/v1/conversations/\(group.id.rawValue)/messages", bearer: carol.accessToken

@@ -62,14 +62,19 @@ extension HTTPRoutes {
         router.get(RouterPath("\(prefix)/sync")) { [self] request, _ -> Response in
             await respond(route: "sync") {
                 let (server, token) = try apiCaller(request)
-                let query = QueryParameters(request)
-                let cursor = try query.integer("cursor").map { StreamPosition($0) } ?? .start
-                let wait = try query.number("wait") ?? Self.defaultLongPollWait
-                guard wait >= 0 else { throw ChatError(.invalidArgument, "'wait' is a number of seconds, 0 or more.") }
-                let page = try await server.events(
-                    token: token, after: cursor, limit: try query.integer("limit").map(Int.init),
-                    waitingUpTo: .milliseconds(Int64(min(wait, 3600) * 1000))
-                )
+                // The query is read once the token is known to be good: a bad token hears 401 whatever it asks.
+                let page = try await server.events(token: token) {
+                    let query = QueryParameters(request)
+                    let wait = try query.number("wait") ?? Self.defaultLongPollWait
+                    guard wait >= 0 else {
+                        throw ChatError(.invalidArgument, "'wait' is a number of seconds, 0 or more.")
+                    }
+                    return ChatServer.LongPoll(
+                        cursor: try query.integer("cursor").map { StreamPosition($0) } ?? .start,
+                        limit: try query.integer("limit").map(Int.init),
+                        timeout: .milliseconds(Int64(min(wait, 3600) * 1000))
+                    )
+                }
                 return try Self.json(RequestResult(page: page), status: .ok)
             }
         }
