@@ -46,10 +46,19 @@ extension ChatServer {
         }
     }
 
-    /// Sends a typing update to the other members of its conversation.
+    /// Sends a typing update to the other members of its conversation; a start only while the typer is still one
+    /// of them (a start held back by the refresh interval is shown later, when they may have left).
     func broadcastTyping(_ update: TypingUpdate) async {
         guard let members = try? await store.memberIDs(of: update.conversationID) else { return }
+        if update.isTyping, !members.contains(update.userID) { return }
         deliver(.typing(update), to: members.filter { $0 != update.userID })
+    }
+
+    /// Ends `user`'s typing in a conversation they no longer belong to: the members who were shown it hear it
+    /// stop now, not when it expires, and a start held back is never shown.
+    func endTyping(of user: UserID, in conversation: ConversationID) async {
+        guard typing.stop(TypingTracker.Key(conversation: conversation, user: user), now: clock.now) else { return }
+        await broadcastTyping(TypingUpdate(conversationID: conversation, userID: user, isTyping: false))
     }
 
     // MARK: Presence

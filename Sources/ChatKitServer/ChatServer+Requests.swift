@@ -164,11 +164,13 @@ extension ChatServer {
             let sharing = await presenceSharers(in: reference.conversationID, as: user)
             try await store.removeMember(user, from: reference.conversationID, by: user)
             await withdrawPresence(between: user, and: sharing)
+            await endTyping(of: user, in: reference.conversationID)
             return written(.empty)
         case .removeMember(let reference):
             let sharing = await presenceSharers(in: reference.conversationID, as: user)
             try await store.removeMember(reference.userID, from: reference.conversationID, by: user)
             await withdrawPresence(between: reference.userID, and: sharing)
+            await endTyping(of: reference.userID, in: reference.conversationID)
             return written(.empty)
         case .setRole(let change):
             let member = try await store.setRole(change.role, of: change.userID, in: change.conversationID, by: user)

@@ -171,6 +171,48 @@ struct EphemeralTests {
         }
     }
 
+    @Test func typingEndsWhenTheTyperLeavesOrIsRemoved() async throws {
+        // A removed member's typing stayed on the others' screens until it expired, and a start held back by the
+        // refresh interval was shown after they had left.
+        var configuration = ChatServerConfiguration()
+        configuration.typingRefreshInterval = .seconds(1)
+        try await ServerHarness.run(configuration: configuration) { harness in
+            let bob = try await harness.user("bob")
+            let carol = try await harness.user("carol")
+            _ = try await harness.user("alice")
+            let aliceClient = try await harness.connect("alice")
+            let bobClient = try await harness.connect("bob")
+            let carolClient = try await harness.connect("carol")
+            let group = try await aliceClient.client.createGroup("Team", members: [bob, carol])
+            @Sendable func updates(of user: UserID, _ events: [ClientEvent]) -> [Bool] {
+                events.compactMap { if case .typing(let update) = $0, update.userID == user { update.isTyping } else { nil } }
+            }
+
+            // Carol types and is removed: Alice hears her stop at once, not when it would expire.
+            try await carolClient.client.setTyping(true, in: group.id)
+            try await aliceClient.waitFor("carol typing") { updates(of: carol, $0) == [true] }
+            try await aliceClient.client.removeMember(carol, from: group.id)
+            try await aliceClient.waitFor("carol's typing ended by her removal") { updates(of: carol, $0) == [true, false] }
+
+            // Bob types, stops, and types again within the interval (held back), then leaves: the held-back
+            // start is never shown.
+            try await bobClient.client.setTyping(true, in: group.id)
+            try await bobClient.client.setTyping(false, in: group.id)
+            try await bobClient.client.setTyping(true, in: group.id)
+            try await aliceClient.waitFor("bob's first start and stop") { updates(of: bob, $0) == [true, false] }
+            try await bobClient.client.leave(group.id)
+            let key = TypingTracker.Key(conversation: group.id, user: bob)
+            #expect(!harness.server.typing.show(key, now: harness.server.clock.now), "the held-back start survived")
+            // Nor does a start broadcast for someone who is no longer a member reach anyone.
+            await harness.server.broadcastTyping(TypingUpdate(conversationID: group.id, userID: bob, isTyping: true))
+            _ = try await aliceClient.client.send("after bob left", to: group.id)
+            try await aliceClient.waitFor("her own message") { events in
+                events.contains { if case .stored(let event) = $0 { event.message?.body == "after bob left" } else { false } }
+            }
+            #expect(updates(of: bob, aliceClient.events) == [true, false], "\(updates(of: bob, aliceClient.events))")
+        }
+    }
+
     @Test func sendingAMessageEndsTyping() async throws {
         try await ServerHarness.run { harness in
             let alice = try await harness.user("alice")
