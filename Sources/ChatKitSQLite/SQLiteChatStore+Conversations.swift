@@ -88,6 +88,17 @@ extension SQLiteChatStore {
         }
     }
 
+    /// The count the conversation row keeps (`Schema.v9`): no member is read.
+    public func memberCount(of id: ConversationID) async throws -> Int {
+        let memberCount = memberCountOfC
+        return try await read { db in
+            try Int.fetchOne(
+                db.cachedStatement(sql: "SELECT \(memberCount) FROM conversation c WHERE c.id = ?"),
+                arguments: [id.rawValue]
+            ) ?? 0
+        }
+    }
+
     public func memberIDs(of id: ConversationID, at position: StreamPosition?) async throws -> [UserID] {
         try await readInBackground { db in
             guard let position else {

@@ -140,7 +140,7 @@ extension ChatServer {
             }
             let kind = try await store.conversation(add.conversationID, as: user).kind
             // The size after the add as stored (concurrent adds may have added others meanwhile).
-            let memberCount = try await store.memberIDs(of: add.conversationID).count
+            let memberCount = try await store.memberCount(of: add.conversationID)
             if sharesPresence(kind: kind, memberCount: memberCount) {
                 introducePresence(of: newcomers, and: Set(current.map(\.userID)))
             } else if sharesPresence(kind: kind, memberCount: current.count) {
@@ -153,8 +153,11 @@ extension ChatServer {
                 // What the caller may know first (a group they are not in is not found, a channel they are in is
                 // joined already): only then whether it is full.
                 let conversation = try await store.conversation(reference.conversationID, as: user)
-                let members = try await store.memberIDs(of: reference.conversationID)
-                if conversation.kind == .channel, !members.contains(user), members.count >= limits.maxMembers {
+                // The count first: a channel's member list is read only when it is full (a member joins again).
+                if conversation.kind == .channel,
+                    try await store.memberCount(of: reference.conversationID) >= limits.maxMembers,
+                    !(try await store.memberIDs(of: reference.conversationID).contains(user))
+                {
                     throw ChatError(.limitExceeded, "The channel is full (\(limits.maxMembers) members).")
                 }
                 return try await store.joinChannel(reference.conversationID, user: user)

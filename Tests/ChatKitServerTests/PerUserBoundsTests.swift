@@ -79,6 +79,30 @@ struct PerUserBoundsTests {
         }
     }
 
+    /// A channel at its limit refuses newcomers and lets a member join again (the count comes from the store's
+    /// `memberCount`, the member list only when the channel is full).
+    @Test func aFullChannelRefusesNewcomersButNotItsMembers() async throws {
+        var configuration = ChatServerConfiguration()
+        configuration.limits.maxMembers = 2
+        try await ServerHarness.run(configuration: configuration) { harness in
+            let alice = try await harness.user("alice")
+            _ = try await harness.user("bob")
+            _ = try await harness.user("carol")
+            let channel = try await harness.store.createConversation(
+                NewConversation(kind: .channel, title: "Open", createdBy: alice)
+            )
+            let bob = try await harness.connect("bob")
+            let carol = try await harness.connect("carol")
+            #expect(try await bob.client.join(channel.id).role == .member)
+            let refused = await #expect(throws: ChatError.self) { try await carol.client.join(channel.id) }
+            #expect(refused?.code == .limitExceeded)
+            #expect(try await bob.client.join(channel.id).role == .member, "a member joining again")
+            try await bob.client.leave(channel.id)
+            #expect(try await carol.client.join(channel.id).role == .member, "a place freed")
+            #expect(try await harness.store.memberCount(of: channel.id) == 2)
+        }
+    }
+
     /// The `sync` request read after any cursor it was given: after a restore (a cursor past the store's end) the
     /// client was told nothing. It resumes where the store says, and the page's cursor, below the one sent, says so.
     @Test func aSyncFromACursorPastTheStoresEndResumesWhereTheStoreSays() async throws {

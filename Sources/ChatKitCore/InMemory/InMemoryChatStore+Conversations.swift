@@ -83,6 +83,10 @@ extension InMemoryChatStore {
         }
     }
 
+    public func memberCount(of id: ConversationID) async throws -> Int {
+        try withState { state in state.conversations[id]?.members.count ?? 0 }
+    }
+
     public func addMembers(_ users: [UserID], to id: ConversationID, role: MemberRole, by actor: UserID)
         async throws -> [Member]
     {

@@ -37,6 +37,7 @@ public import Foundation
 ///
 /// Requirements with defaults derived from others (``ConversationStore/memberships(of:)`` and
 /// ``ConversationStore/conversations(of:before:limit:)`` from ``ConversationStore/conversations(of:)``,
+/// ``ConversationStore/memberCount(of:)`` from ``ConversationStore/memberIDs(of:at:)``,
 /// ``SyncStore/resumePosition(after:)`` from
 /// ``SyncStore/latestPosition()``) are forwarded to ``base`` as they are: a decorator that changes the one must
 /// change the other to match (the conformance suite checks that memberships and pages agree with the conversation
@@ -87,6 +88,10 @@ extension ChatStoreDecorator {
     }
     public func memberIDs(of id: ConversationID, at position: StreamPosition?) async throws -> [UserID] {
         try await base.memberIDs(of: id, at: position)
+    }
+
+    public func memberCount(of id: ConversationID) async throws -> Int {
+        try await base.memberCount(of: id)
     }
     public func addMembers(_ users: [UserID], to id: ConversationID, role: MemberRole, by actor: UserID) async throws
         -> [Member]

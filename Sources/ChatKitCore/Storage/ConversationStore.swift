@@ -49,6 +49,13 @@ public protocol ConversationStore: Sendable {
     /// For trusted server code only (routing events, presence): there is no access check.
     func memberIDs(of id: ConversationID, at position: StreamPosition?) async throws -> [UserID]
 
+    /// How many members the conversation has now; 0 for a conversation that does not exist. For trusted server
+    /// code only: there is no access check. The server asks before a user joins a channel, to hold its limit on
+    /// members, so a store should answer without reading every member of a large channel.
+    ///
+    /// A default implementation counts ``memberIDs(of:at:)``; implement it to answer more cheaply.
+    func memberCount(of id: ConversationID) async throws -> Int
+
     /// Adds users to a group or channel with the given role (``MemberRole/member`` or ``MemberRole/admin``).
     ///
     /// Users who are already members are left as they are. Records one ``EventKind/membersAdded`` event for the
@@ -140,5 +147,10 @@ extension ConversationStore {
     /// The IDs of the current members, ordered; empty for a conversation that does not exist. No access check.
     public func memberIDs(of id: ConversationID) async throws -> [UserID] {
         try await memberIDs(of: id, at: nil)
+    }
+
+    /// Counted from ``memberIDs(of:at:)``: correct, as costly as reading every member.
+    public func memberCount(of id: ConversationID) async throws -> Int {
+        try await memberIDs(of: id, at: nil).count
     }
 }

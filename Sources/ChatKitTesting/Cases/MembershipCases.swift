@@ -30,6 +30,29 @@ extension ChatStoreConformance {
                 ], "members after the additions")
             },
 
+            Case("membership", "the member count follows additions, joins and removals") { store in
+                let fixture = StoreFixture(store)
+                let ids = try await fixture.users("owner", "member", "joiner")
+                let (owner, member, joiner) = (ids[0], ids[1], ids[2])
+                try checkEqual(try await store.memberCount(of: ConversationID(rawValue: "missing")), 0, "no conversation")
+                let group = try await fixture.group(owner, [member])
+                try checkEqual(try await store.memberCount(of: group), 2, "members of a new group")
+                let channel = try await store.createConversation(
+                    NewConversation(kind: .channel, title: "Open", createdBy: owner, memberIDs: [])
+                ).id
+                try checkEqual(try await store.memberCount(of: channel), 1, "members of a new channel")
+                _ = try await store.joinChannel(channel, user: joiner)
+                _ = try await store.joinChannel(channel, user: joiner)
+                _ = try await store.addMembers([member, joiner], to: channel, role: .member, by: owner)
+                try checkEqual(try await store.memberCount(of: channel), 3, "after a join, a second one, and an addition")
+                try await store.removeMember(joiner, from: channel, by: joiner)
+                try checkEqual(try await store.memberCount(of: channel), 2, "after a member left")
+                try checkEqual(
+                    try await store.memberCount(of: channel), try await store.memberIDs(of: channel).count,
+                    "the count against the member IDs"
+                )
+            },
+
             Case("membership", "plain members add no one, admins add no admins, and no one adds owners") { store in
                 let fixture = StoreFixture(store)
                 let ids = try await fixture.users("owner", "admin", "member", "newcomer", "stranger")
