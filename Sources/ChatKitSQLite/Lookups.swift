@@ -85,6 +85,7 @@ enum Lookups {
         return row[0]
     }
 
+    /// How many owners the conversation has: from the `member_owner` index (`Schema.v10`) when there is one.
     static func ownerCount(_ db: Database, _ id: ConversationID) throws -> Int {
         try Int.fetchOne(
             db.cachedStatement(sql: "SELECT COUNT(*) FROM member WHERE conversationID = ? AND role = 'owner'"),

@@ -128,6 +128,39 @@ struct MigrationTests {
         }
     }
 
+    @Test("v10 indexes each conversation's owners, which leaving and removing members count")
+    func ownersAreIndexed() async throws {
+        try await withTemporaryDirectory { directory in
+            let path = directory.appendingPathComponent("owners.sqlite").path
+            try Fixtures.restore(Fixtures.firstVersion, to: path)
+            let store = try SQLiteChatStore(path: path)
+            defer { try? store.close() }
+            let alice: UserID = "e5168e21-b0c4-41c8-8553-691758b06299"
+            let group: ConversationID = "11a1cb44-03c0-4db4-acc1-f7535fe8b06c"
+            // On the writer, which counts owners (inside the write that removes a member). EXPLAIN on a reader that
+            // loaded the schema before the migration shows the old plan: it never checks the schema's version.
+            let (applied, plan, owners) = try await store.writer.write { db -> ([String], [String], Int) in
+                let sql = "SELECT COUNT(*) FROM member WHERE conversationID = ? AND role = 'owner'"
+                let plan = try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + sql, arguments: [group.rawValue])
+                    .map { row -> String in row["detail"] }
+                return (try Schema.migrator.appliedMigrations(db), plan, try Lookups.ownerCount(db, group))
+            }
+            #expect(applied == Schema.all)
+            #expect(plan.contains { $0.contains("member_owner") }, "\(plan)")
+            #expect(owners == 1)
+            // The index follows role changes: a second owner may let the first leave, the last may not.
+            let bob = try await store.createUser(NewUser(username: "bobby"), passwordHash: nil).id
+            _ = try await store.addMembers([bob], to: group, role: .member, by: alice)
+            await #expect(throws: ChatError.self) { try await store.removeMember(alice, from: group, by: alice) }
+            _ = try await store.setRole(.owner, of: bob, in: group, by: alice)
+            try await store.removeMember(alice, from: group, by: alice)
+            let refused = await #expect(throws: ChatError.self) {
+                try await store.removeMember(bob, from: group, by: bob)
+            }
+            #expect(refused?.code == .conflict)
+        }
+    }
+
     @Test("a cancelled task's read or write is a CancellationError, not a storage failure")
     func cancellationIsNotAStorageFailure() async throws {
         try await withTemporaryDirectory { directory in
