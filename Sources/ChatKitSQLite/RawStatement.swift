@@ -13,8 +13,8 @@ import Foundation
 import GRDB
 import GRDBSQLite
 
-/// A prepared statement of a hot path (appends, and reading events back for routing and sync), bound, stepped
-/// and read through SQLite's C interface.
+/// A prepared statement of a hot path (appends, reading events back for routing and sync, the bodies a search
+/// reads), bound, stepped and read through SQLite's C interface.
 ///
 /// GRDB's convenience costs about 20,000 instructions per statement execution on the append path (boxing each
 /// argument as a `DatabaseValue`, a cursor object per query, checks), several times what SQLite spends on a

@@ -29,9 +29,10 @@ extension SQLiteChatStore {
     /// the first match, marked with `[` and `]`.
     ///
     /// When the conversations searched hold a small share of all messages and every word is common, their
-    /// messages are read and matched with the word rules of ``ChatKitCore/SearchText`` instead of walking the
-    /// index past every other conversation's matches; the hits are the same (for text other than ASCII, the
-    /// rules' few differences from the tokenizer's are documented there).
+    /// messages are read and their words matched as the index holds them, instead of walking the index past every
+    /// other conversation's matches: the same messages are found. (For a prefix of hundreds of words in a query of
+    /// several, its weight in the ranking is then estimated from the conversations searched, not from the newest
+    /// messages.)
     ///
     /// New messages are indexed in batches shortly after they are appended (see ``SearchIndex``); a search that
     /// finds messages not indexed yet indexes them first, so it sees every message whose append returned before
@@ -78,11 +79,11 @@ extension SQLiteChatStore {
     /// The ranked hits of the FTS5 index.
     ///
     /// FTS5 finds the newest ``searchCandidateLimit`` matches the user may see (``ScopeScan`` does, when the
-    /// conversations searched hold a small share of the messages and the terms are common; ``BroadPrefixScan`` does, for a query with a
-    /// prefix of hundreds of words, when one bounded read tells them); ``SearchRanking`` scores them
-    /// from their bodies (BM25) and ``ChatKitCore/SearchText`` marks the snippets of the best `limit`. FTS5's own
-    /// `bm25()` and `snippet()` cost a pass over each term's whole posting list (per hit, for `snippet()` of a
-    /// prefix query): 20–40 ms for a common word at a million messages, against a few for this.
+    /// conversations searched hold a small share of the messages and the terms are common; ``BroadPrefixScan``
+    /// does, for a query with a prefix of hundreds of words, when one bounded read tells them); ``SearchRanking``
+    /// scores them from their bodies (BM25) and ``ChatKitCore/SearchText`` marks the snippets of the best `limit`.
+    /// FTS5's own `bm25()` and `snippet()` cost a pass over each term's whole posting list (per hit, for
+    /// `snippet()` of a prefix query): 20–40 ms for a common word at a million messages, against a few for this.
     private static func searchIndex(
         _ db: Database,
         _ text: SearchText,

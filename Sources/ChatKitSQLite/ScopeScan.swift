@@ -21,8 +21,8 @@ import GRDB
 /// conversation on the way. A word in a third of a million messages, searched in a conversation of ten thousand,
 /// took 120–200 ms. Such a scope is cheaper to read: this takes its messages newest first (row numbers from the
 /// conversation index, then each body, about 2 µs a message, most of it reading the message's page) and keeps
-/// those whose bodies hold every term (``SearchTermCounter``: the word rules FTS5's tokenizer follows for ASCII
-/// text, ``ChatKitCore/SearchText``'s for the rest).
+/// those whose bodies hold every term as the index holds their words (``IndexedWordMatcher``), so it finds what
+/// FTS5 would.
 ///
 /// It answers (`nil` leaves the search to FTS5) only when reading is the cheaper way:
 /// - the scope holds at most a tenth of the indexed messages (else the walk meets the scope's messages often);
@@ -78,7 +78,7 @@ enum ScopeScan {
             if try postings(db, pattern.text, upTo: rare + 1) <= rare { return nil }
         }
         let messages = try newestMessages(db, user, conversation, size: size, upTo: indexedUpTo, limit: messageLimit)
-        let found = try filter(messages, text, patterns, candidateLimit)
+        let found = try filter(db, messages, text, patterns, candidateLimit)
         // Too few matches among the newest `messageLimit` of a bigger scope: FTS5 tells the rest.
         if found.candidates.count < candidateLimit, !messages.isWholeScope { return nil }
         return found
@@ -120,8 +120,8 @@ enum ScopeScan {
         enum Source {
             /// A statement whose rows are the messages: row number, body.
             case rows(RawStatement)
-            /// The messages' row numbers, newest first, and a statement that reads those of a JSON array bound to
-            /// its parameter, as `rows` does (deleted ones left out).
+            /// The messages' row numbers, newest first, and a statement that reads those bound to its
+            /// ``ScopeScan/chunkSize`` parameters, as `rows` does (deleted ones left out).
             case rowNumbers([Int64], bodies: RawStatement)
         }
 
@@ -162,41 +162,42 @@ enum ScopeScan {
         var rowNumbers: [Int64] = []
         while try statement.step() { rowNumbers.append(statement.int64(0)) }
         rowNumbers.sort(by: >)
-        // The bodies in chunks, each in one statement: a statement per message costs as much again.
+        // The bodies in chunks, each in one statement: a statement per message costs as much again. SQLite reads
+        // an `IN` list of row numbers in the order asked for, without sorting the rows.
+        let parameters = (1...chunkSize).map { "?\($0)" }.joined(separator: ",")
         let bodies = try RawStatement(
             db,
             """
             SELECT rowNumber, body FROM message
-            WHERE rowNumber IN (SELECT value FROM json_each(?1)) AND deletedAt IS NULL
+            WHERE rowNumber IN (\(parameters)) AND deletedAt IS NULL
             ORDER BY rowNumber DESC
             """
         )
-        return Messages(
-            source: .rowNumbers(Array(rowNumbers.prefix(limit)), bodies: bodies), isWholeScope: rowNumbers.count <= limit
-        )
+        let newest = Array(rowNumbers.prefix(limit))
+        return Messages(source: .rowNumbers(newest, bodies: bodies), isWholeScope: rowNumbers.count <= limit)
     }
 
-    /// Reads `messages` in order and keeps those holding every term, up to `candidateLimit`. Bodies are counted
+    /// Reads `messages` in order and keeps those holding every term, up to `candidateLimit`. Bodies are matched
     /// where SQLite holds them: only those kept become strings.
     private static func filter(
+        _ db: Database,
         _ messages: Messages,
         _ text: SearchText,
         _ patterns: [PrefixExpansion.Pattern],
         _ candidateLimit: Int
     ) throws -> SearchCandidates {
-        let counter = SearchTermCounter(text.terms)
+        let matcher = try IndexedWordMatcher(text, db)
         var holding = [Int](repeating: 0, count: text.terms.count)
-        var frequencies = [Int](repeating: 0, count: text.terms.count)
+        var holds = [Bool](repeating: false, count: text.terms.count)
         var candidates: [(rowNumber: Int64, body: String)] = []
         var examined = 0
-        /// Counts the body in `statement`'s column `column` and keeps it if it holds every term.
-        func examine(_ rowNumber: Int64, _ statement: RawStatement, _ column: Int32) {
+        /// Matches the body in `statement`'s column `column` and keeps it if it holds every term.
+        func examine(_ rowNumber: Int64, _ statement: RawStatement, _ column: Int32) throws {
             examined += 1
-            for index in frequencies.indices { frequencies[index] = 0 }
-            _ = statement.withUTF8(column) { counter.count(utf8: $0, into: &frequencies) }
+            try statement.withUTF8(column) { try matcher.match($0, into: &holds) }
             var holdsAll = true
-            for index in frequencies.indices {
-                if frequencies[index] > 0 { holding[index] += 1 } else { holdsAll = false }
+            for index in holds.indices {
+                if holds[index] { holding[index] += 1 } else { holdsAll = false }
             }
             if holdsAll { candidates.append((rowNumber, statement.string(column))) }
         }
@@ -204,17 +205,20 @@ enum ScopeScan {
         case .rows(let statement):
             defer { statement.reset() }
             while candidates.count < candidateLimit, try statement.step() {
-                examine(statement.int64(0), statement, 1)
+                try examine(statement.int64(0), statement, 1)
             }
         case .rowNumbers(let rowNumbers, let bodies):
             var start = 0
             while candidates.count < candidateLimit, start < rowNumbers.count {
                 let chunk = rowNumbers[start..<min(start + chunkSize, rowNumbers.count)]
                 start += chunk.count
-                bodies.bind(1, "[" + chunk.map(String.init).joined(separator: ",") + "]")
+                // Row numbers start at 1: a chunk shorter than the statement's list is filled with 0.
+                for parameter in 0..<chunkSize {
+                    bodies.bind(Int32(parameter + 1), parameter < chunk.count ? chunk[chunk.startIndex + parameter] : 0)
+                }
                 defer { bodies.reset() }
                 while candidates.count < candidateLimit, try bodies.step() {
-                    examine(bodies.int64(0), bodies, 1)
+                    try examine(bodies.int64(0), bodies, 1)
                 }
             }
         }

@@ -47,8 +47,9 @@ struct SearchRanking {
     /// per term. If FTS5's totals cannot be read (they exist once the index holds a row, so never when there are
     /// candidates), the `candidateCount` candidates stand for the rows, of one word each.
     ///
-    /// `densities` gives, for terms whose document frequency is known without asking FTS5 (``BroadPrefixScan``
-    /// measured it), the share of messages that hold them; `nil` entries, or none at all, are counted.
+    /// `densities` gives, for terms whose document frequency is known without asking FTS5 (``BroadPrefixScan`` or
+    /// ``ScopeScan`` measured it), the share of messages that hold them; `nil` entries, or none at all, are
+    /// counted.
     init(
         _ db: Database, text: SearchText, patterns: [String], candidateCount: Int, densities: [Double?] = []
     ) throws {

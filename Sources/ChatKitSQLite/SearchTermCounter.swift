@@ -34,13 +34,6 @@ struct SearchTermCounter {
             ?? countWords(in: body, frequencies: &frequencies)
     }
 
-    /// ``count(_:into:)`` for text as UTF-8 bytes: ASCII text is counted in place, other text is made a string
-    /// first.
-    func count(utf8 body: UnsafeBufferPointer<UInt8>, into frequencies: inout [Int]) -> Int {
-        countASCIIWords(in: body, frequencies: &frequencies)
-            ?? countWords(in: String(decoding: body, as: UTF8.self), frequencies: &frequencies)
-    }
-
     /// ``count(_:into:)`` for any text: its words from ``ChatKitCore/SearchText/words(in:)``.
     private func countWords(in text: String, frequencies: inout [Int]) -> Int {
         let words = SearchText.words(in: text)

@@ -17,20 +17,32 @@ extension ChatServer {
 
     /// Starts or stops `user`'s typing indicator in a conversation they belong to.
     func setTyping(_ request: ClientRequest.Typing, by user: UserID) async throws {
-        let members = try await store.memberIDs(of: request.conversationID)
-        guard members.contains(user) else {
-            throw ChatError(.notFound, "No such conversation, or you are not a member of it.")
-        }
         let key = TypingTracker.Key(conversation: request.conversationID, user: user)
         let update = TypingUpdate(conversationID: request.conversationID, userID: user, isTyping: request.isTyping)
         let now = clock.now
+        let notMember = ChatError(.notFound, "No such conversation, or you are not a member of it.")
         guard request.isTyping else {
+            let members = try await store.memberIDs(of: request.conversationID)
+            guard members.contains(user) else { throw notMember }
             if typing.stop(key, now: now) {
                 deliver(.typing(update), to: members.filter { $0 != user })
             }
             return
         }
+        // The start is recorded (with its expiry) before the members are read: a removal that commits meanwhile
+        // either finds it (and `endTyping` stops it) or is seen in the members read after it.
         let start = typing.start(key, now: now)
+        let generation = start.generation
+        timers.schedule(at: now + configuration.typingTimeout) { [self] in
+            guard typing.expire(key, generation: generation, now: clock.now) else { return }
+            await broadcastTyping(TypingUpdate(conversationID: key.conversation, userID: user, isTyping: false))
+        }
+        let members = try await store.memberIDs(of: request.conversationID)
+        guard members.contains(user) else {
+            // Shown to no one: a typer who was removed had their typing ended by the removal.
+            _ = typing.stop(key, now: now)
+            throw notMember
+        }
         if start.broadcast { deliver(.typing(update), to: members.filter { $0 != user }) }
         if let showAt = start.showAt {
             // A start held back by the interval: shown when it ends, if the user still types then.
@@ -38,11 +50,6 @@ extension ChatServer {
                 guard typing.show(key, now: clock.now) else { return }
                 await broadcastTyping(update)
             }
-        }
-        let generation = start.generation
-        timers.schedule(at: now + configuration.typingTimeout) { [self] in
-            guard typing.expire(key, generation: generation, now: clock.now) else { return }
-            await broadcastTyping(TypingUpdate(conversationID: key.conversation, userID: user, isTyping: false))
         }
     }
 

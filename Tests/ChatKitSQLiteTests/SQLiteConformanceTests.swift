@@ -26,12 +26,13 @@ struct SQLiteConformanceTests {
     }
 
     @Test(
-        "file database, every search answered by reading its scope",
+        "file database, every search of a word some message holds answered by reading its scope",
         arguments: ChatStoreConformance.cases.filter { $0.area == "search" }
     )
     func searchesByScopeScan(_ check: ChatStoreConformance.Case) async throws {
         try await withTemporaryDirectory { directory in
-            var configuration = SQLiteChatStore.Configuration(path: directory.appendingPathComponent("chat.sqlite").path)
+            let path = directory.appendingPathComponent("chat.sqlite").path
+            var configuration = SQLiteChatStore.Configuration(path: path)
             configuration.searchScopeScan = ScopeScanTests.alwaysScan
             let scanning = configuration
             try await check.run { try SQLiteChatStore(configuration: scanning) }

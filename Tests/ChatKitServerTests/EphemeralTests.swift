@@ -185,14 +185,18 @@ struct EphemeralTests {
             let carolClient = try await harness.connect("carol")
             let group = try await aliceClient.client.createGroup("Team", members: [bob, carol])
             @Sendable func updates(of user: UserID, _ events: [ClientEvent]) -> [Bool] {
-                events.compactMap { if case .typing(let update) = $0, update.userID == user { update.isTyping } else { nil } }
+                events.compactMap {
+                    if case .typing(let update) = $0, update.userID == user { update.isTyping } else { nil }
+                }
             }
 
             // Carol types and is removed: Alice hears her stop at once, not when it would expire.
             try await carolClient.client.setTyping(true, in: group.id)
             try await aliceClient.waitFor("carol typing") { updates(of: carol, $0) == [true] }
             try await aliceClient.client.removeMember(carol, from: group.id)
-            try await aliceClient.waitFor("carol's typing ended by her removal") { updates(of: carol, $0) == [true, false] }
+            try await aliceClient.waitFor("carol's typing ended by her removal") {
+                updates(of: carol, $0) == [true, false]
+            }
 
             // Bob types, stops, and types again within the interval (held back), then leaves: the held-back
             // start is never shown.
@@ -207,7 +211,9 @@ struct EphemeralTests {
             await harness.server.broadcastTyping(TypingUpdate(conversationID: group.id, userID: bob, isTyping: true))
             _ = try await aliceClient.client.send("after bob left", to: group.id)
             try await aliceClient.waitFor("her own message") { events in
-                events.contains { if case .stored(let event) = $0 { event.message?.body == "after bob left" } else { false } }
+                events.contains {
+                    if case .stored(let event) = $0 { event.message?.body == "after bob left" } else { false }
+                }
             }
             #expect(updates(of: bob, aliceClient.events) == [true, false], "\(updates(of: bob, aliceClient.events))")
         }

@@ -34,7 +34,8 @@ extension ChatStoreConformance {
                 let fixture = StoreFixture(store)
                 let ids = try await fixture.users("owner", "member", "joiner")
                 let (owner, member, joiner) = (ids[0], ids[1], ids[2])
-                try checkEqual(try await store.memberCount(of: ConversationID(rawValue: "missing")), 0, "no conversation")
+                let missing = ConversationID(rawValue: "missing")
+                try checkEqual(try await store.memberCount(of: missing), 0, "members of no conversation")
                 let group = try await fixture.group(owner, [member])
                 try checkEqual(try await store.memberCount(of: group), 2, "members of a new group")
                 let channel = try await store.createConversation(
@@ -44,7 +45,7 @@ extension ChatStoreConformance {
                 _ = try await store.joinChannel(channel, user: joiner)
                 _ = try await store.joinChannel(channel, user: joiner)
                 _ = try await store.addMembers([member, joiner], to: channel, role: .member, by: owner)
-                try checkEqual(try await store.memberCount(of: channel), 3, "after a join, a second one, and an addition")
+                try checkEqual(try await store.memberCount(of: channel), 3, "after two joins and an addition")
                 try await store.removeMember(joiner, from: channel, by: joiner)
                 try checkEqual(try await store.memberCount(of: channel), 2, "after a member left")
                 try checkEqual(

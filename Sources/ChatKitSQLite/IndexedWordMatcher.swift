@@ -1,0 +1,76 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the ChatKit open source project
+//
+// Copyright (c) 2026 the ChatKit project authors
+// Licensed under Apache License v2.0 (see LICENSE)
+//
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+
+import ChatKitCore
+import GRDB
+
+/// Tells which of a query's terms a message body holds, as the FTS5 index sees it: the body's words as the
+/// index's tokenizer makes them (``SearchWords/indexTokenizer``), against each term's forms as a search asks FTS5
+/// for them (``PrefixExpansion/pattern(_:_:_:)``: the word as ``ChatKitCore/SearchText`` folds it, and the index's
+/// own folding of a word written with other characters than ASCII). So a body it finds is one FTS5 finds:
+/// "strasse" does not find "Straße" (the index holds "straße"), nor "fine" "ﬁne".
+///
+/// ASCII bodies, most messages, are split here without the tokenizer: their words are the runs of ASCII letters
+/// and digits, lowercased, as `unicode61` makes them.
+struct IndexedWordMatcher {
+    private struct Term {
+        /// The words, as the index holds them, that the term matches (or begins, for a prefix).
+        let forms: [[UInt8]]
+        let isPrefix: Bool
+
+        func matches(_ word: UnsafeBufferPointer<UInt8>) -> Bool {
+            forms.contains { form in isPrefix ? word.starts(with: form) : word.elementsEqual(form) }
+        }
+    }
+
+    private let terms: [Term]
+    private let tokenizer: any FTS5Tokenizer
+
+    /// A matcher for `text`'s terms, with the index's tokenizer of `db`'s connection (use it within the access).
+    init(_ text: SearchText, _ db: Database) throws {
+        terms = try text.terms.map { term in
+            let indexed = try PrefixExpansion.indexedForm(of: term, db)
+            let forms = indexed == term.word ? [term.word] : [indexed, term.word]
+            return Term(forms: forms.map { Array($0.utf8) }, isPrefix: term.isPrefix)
+        }
+        tokenizer = try db.makeTokenizer(SearchWords.indexTokenizer)
+    }
+
+    /// Sets `holds[i]` to whether the body (UTF-8) holds term `i`.
+    func match(_ body: UnsafeBufferPointer<UInt8>, into holds: inout [Bool]) throws {
+        for index in holds.indices { holds[index] = false }
+        if !body.contains(where: { $0 >= 0x80 }) {
+            var start = 0
+            var lowered: [UInt8] = []
+            for index in 0...body.count {
+                if index < body.count, SearchWords.isWordByte(body[index]) { continue }
+                if index > start {
+                    lowered.removeAll(keepingCapacity: true)
+                    for byte in body[start..<index] {
+                        lowered.append(byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte + 32 : byte)
+                    }
+                    lowered.withUnsafeBufferPointer { note($0, &holds) }
+                }
+                start = index + 1
+            }
+            return
+        }
+        for (token, _) in try tokenizer.tokenize(document: String(decoding: body, as: UTF8.self)) {
+            var token = token
+            token.withUTF8 { note($0, &holds) }
+        }
+    }
+
+    private func note(_ word: UnsafeBufferPointer<UInt8>, _ holds: inout [Bool]) {
+        for (index, term) in terms.enumerated() where !holds[index] && term.matches(word) { holds[index] = true }
+    }
+}
