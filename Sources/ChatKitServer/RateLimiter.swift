@@ -62,6 +62,15 @@ final class KeyedRateLimiter<Key: Hashable & Sendable>: Sendable {
         }
     }
 
+    /// Gives back a token taken for `key` (an attempt that turned out not to count), up to the burst.
+    func refund(_ key: Key) {
+        buckets.withLock { buckets in
+            guard var bucket = buckets[key] else { return }
+            bucket.tokens = min(burst, bucket.tokens + 1)
+            buckets[key] = bucket
+        }
+    }
+
     /// Drops the buckets that are full again at `now`: forgetting them changes nothing.
     private func prune(_ buckets: inout [Key: Bucket], now: Duration) {
         buckets = buckets.filter { _, bucket in

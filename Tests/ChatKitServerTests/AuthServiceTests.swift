@@ -354,6 +354,51 @@ private struct AuthFixture {
         #expect(again?.code == .limitExceeded)
     }
 
+    /// One bucket per username let anyone lock an account: a wrong login every few seconds spent it, and the
+    /// owner's right password was refused. Attempts are limited per username and client; failures only, per
+    /// username, over all clients.
+    @Test func guessingFromElsewhereDoesNotLockTheOwnerOut() async throws {
+        let fixture = AuthFixture(
+            limits: .init(
+                loginAttemptBurst: 3, loginAttemptInterval: .seconds(6), failedLoginBurst: 5,
+                failedLoginInterval: .seconds(2)
+            )
+        )
+        _ = try await fixture.auth.signUp(username: "alice", password: password)
+        for _ in 0..<3 {
+            let error = await fixture.error {
+                _ = try await fixture.auth.logIn(username: "alice", password: "guess it!", client: "203.0.113.9")
+            }
+            #expect(error?.code == .unauthenticated)
+        }
+        let guesser = await fixture.error {
+            _ = try await fixture.auth.logIn(username: "alice", password: password, client: "203.0.113.9")
+        }
+        #expect(guesser?.code == .limitExceeded, "the guessing address is slowed down")
+        // The owner, from their own address, logs in, again and again: right passwords are not failures.
+        for _ in 0..<3 {
+            _ = try await fixture.auth.logIn(username: "alice", password: password, client: "198.51.100.7")
+        }
+
+        // Failures from many addresses together are bounded: 5 at once, then one each 2 seconds.
+        let another = await fixture.error {
+            _ = try await fixture.auth.logIn(username: "alice", password: "guess it!", client: "192.0.2.1")
+        }
+        #expect(another?.code == .unauthenticated)
+        let (first, second) = (
+            await fixture.error {
+                _ = try await fixture.auth.logIn(username: "alice", password: "guess it!", client: "192.0.2.2")
+            },
+            await fixture.error {
+                _ = try await fixture.auth.logIn(username: "alice", password: "guess it!", client: "192.0.2.3")
+            }
+        )
+        #expect(first?.code == .unauthenticated && second?.code == .limitExceeded, "failures past the burst")
+        #expect(second?.retryAfter.map { $0 > .zero && $0 <= .seconds(2) } == true)
+        fixture.clock.advance(by: .seconds(2))
+        _ = try await fixture.auth.logIn(username: "alice", password: password, client: "192.0.2.4")
+    }
+
     @Test func theAuthenticatorLeavesForeignTokensToOthers() async throws {
         let fixture = AuthFixture()
         let authenticator = fixture.auth.authenticator

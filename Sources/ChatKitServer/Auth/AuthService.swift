@@ -42,21 +42,42 @@ public struct AuthService: Sendable {
     /// Settings of an ``AuthService``.
     public struct Configuration: Sendable {
         /// Limits on login attempts.
+        ///
+        /// Attempts are limited per username and client (the `client` of
+        /// ``AuthService/logIn(username:password:client:)``, the address for the HTTP edge), so that someone
+        /// guessing a password from one address is slowed down without locking the account's owner out from
+        /// theirs. Failed attempts are also limited per username over all clients, more loosely, which bounds
+        /// guessing from many addresses; a correct password does not count there.
         public struct Limits: Sendable {
-            /// How many login attempts one username may make at once, before ``loginAttemptInterval`` applies.
-            /// Default 10.
+            /// How many login attempts one username may make at once from one client, before
+            /// ``loginAttemptInterval`` applies. Default 10.
             public var loginAttemptBurst: Int
-            /// After the burst, one more login attempt per username is allowed each interval. Default 6 seconds.
+            /// After the burst, one more login attempt per username and client is allowed each interval. Default 6
+            /// seconds.
             public var loginAttemptInterval: Duration
+            /// How many failed login attempts one username may take at once from all clients together, before
+            /// ``failedLoginInterval`` applies. Default 100.
+            public var failedLoginBurst: Int
+            /// After that burst, one more failed attempt per username is allowed each interval. Default 1 second.
+            public var failedLoginInterval: Duration
 
             /// Creates limits; every parameter has a safe default.
             ///
             /// - Parameters:
-            ///   - loginAttemptBurst: Attempts per username allowed at once (at least 1).
+            ///   - loginAttemptBurst: Attempts per username and client allowed at once (at least 1).
             ///   - loginAttemptInterval: Time to regain one attempt (positive).
-            public init(loginAttemptBurst: Int = 10, loginAttemptInterval: Duration = .seconds(6)) {
+            ///   - failedLoginBurst: Failed attempts per username allowed at once, from all clients (at least 1).
+            ///   - failedLoginInterval: Time to regain one failed attempt (positive).
+            public init(
+                loginAttemptBurst: Int = 10,
+                loginAttemptInterval: Duration = .seconds(6),
+                failedLoginBurst: Int = 100,
+                failedLoginInterval: Duration = .seconds(1)
+            ) {
                 self.loginAttemptBurst = loginAttemptBurst
                 self.loginAttemptInterval = loginAttemptInterval
+                self.failedLoginBurst = failedLoginBurst
+                self.failedLoginInterval = failedLoginInterval
             }
         }
 
@@ -100,7 +121,10 @@ public struct AuthService: Sendable {
     private let keys: AccessTokenKeys
     private let refreshTokenKey: SymmetricKey
     private let hasher: PasswordHasher
+    /// Attempts per username and client.
     private let loginLimiter: KeyedRateLimiter<String>
+    /// Failed attempts per username, from all clients.
+    private let failedLoginLimiter: KeyedRateLimiter<String>
     private let clock: ServerClock
     private let now: @Sendable () -> Date
     private let revocationHandlers = RevocationHandlers()
@@ -125,7 +149,11 @@ public struct AuthService: Sendable {
         clock: C = ContinuousClock()
     ) where C.Duration == Duration {
         let limits = configuration.limits
-        precondition(limits.loginAttemptBurst >= 1 && limits.loginAttemptInterval > .zero, "Invalid login limits")
+        precondition(
+            limits.loginAttemptBurst >= 1 && limits.loginAttemptInterval > .zero && limits.failedLoginBurst >= 1
+                && limits.failedLoginInterval > .zero,
+            "Invalid login limits"
+        )
         self.store = store
         self.configuration = configuration
         self.keys = AccessTokenKeys(secret: secret)
@@ -134,6 +162,10 @@ public struct AuthService: Sendable {
         self.loginLimiter = KeyedRateLimiter(
             ratePerSecond: 1 / (limits.loginAttemptInterval / .seconds(1)),
             burst: Double(limits.loginAttemptBurst)
+        )
+        self.failedLoginLimiter = KeyedRateLimiter(
+            ratePerSecond: 1 / (limits.failedLoginInterval / .seconds(1)),
+            burst: Double(limits.failedLoginBurst)
         )
         self.clock = ServerClock(clock)
         self.now = now
@@ -173,18 +205,21 @@ public struct AuthService: Sendable {
     /// Checks a username and password and starts a new session.
     ///
     /// A wrong password and an unknown username fail alike, in about the same time, so neither the error nor the
-    /// response time tells whether a username exists. Attempts are limited per username (see
-    /// ``Configuration/Limits``), successful or not.
+    /// response time tells whether a username exists. Attempts are limited per username and client, successful or
+    /// not, and failed ones per username over all clients (see ``Configuration/Limits``).
     ///
     /// - Parameters:
     ///   - username: The username, in any case.
     ///   - password: The password.
+    ///   - client: Who is asking, as far as the caller can tell (the HTTP edge passes the client's address): its
+    ///     attempts are limited apart from other clients', so that guessing from elsewhere does not lock the
+    ///     owner out. `nil` counts the attempt with every other call that passes `nil`.
     /// - Returns: Tokens for a new session.
     /// - Throws: ``ChatKitCore/ChatError`` `.unauthenticated` for a wrong username or password, `.limitExceeded`
     ///   with ``ChatKitCore/ChatError/retryAfter`` for too many attempts.
-    public func logIn(username: String, password: String) async throws -> AuthTokens {
+    public func logIn(username: String, password: String, client: String? = nil) async throws -> AuthTokens {
         let username = CredentialRules.lookupUsername(username)
-        try checkLoginLimit(for: username)
+        let failure = try checkLoginLimits(for: username, client: client)
         guard let user = try await store.user(username: username),
             let credentials = try await store.credentials(of: user.id),
             CredentialRules.isAcceptablePassword(password)
@@ -193,6 +228,7 @@ public struct AuthService: Sendable {
             throw Self.badCredentials
         }
         guard await hasher.verify(password, hash: credentials.passwordHash) else { throw Self.badCredentials }
+        failure.refund()
         let (tokens, sessionID) = try await openSession(for: user, credentialsVersion: credentials.version)
         // A password change that finished while this login was checking the old password revoked every session
         // but this one: revoke it too.
@@ -293,12 +329,14 @@ public struct AuthService: Sendable {
         guard let user = try await store.user(userID), let credentials = try await store.credentials(of: userID) else {
             throw ChatError(.unauthenticated, "The user does not exist or has no password.")
         }
-        try checkLoginLimit(for: user.username)
+        // The user's own bucket: login attempts by others (keyed by their addresses) do not block the change.
+        let failure = try checkLoginLimits(for: user.username, client: "password change by \(userID.rawValue)")
         guard CredentialRules.isAcceptablePassword(currentPassword),
             await hasher.verify(currentPassword, hash: credentials.passwordHash)
         else {
             throw ChatError(.unauthenticated, "The current password is incorrect.")
         }
+        failure.refund()
         let hash = await hasher.hash(newPassword)
         let updated = try await store.setPasswordHash(hash, of: userID)
         try await store.revokeSessions(of: userID)
@@ -313,16 +351,37 @@ public struct AuthService: Sendable {
         .unauthenticated, "The session has expired or was revoked; log in again."
     )
 
-    private func checkLoginLimit(for username: String) throws {
+    /// Takes an attempt from the username's bucket for `client` and a failure from the username's bucket of
+    /// failures (given back with ``FailedAttempt/refund()`` when the password was right), or throws
+    /// `.limitExceeded` with the time to wait.
+    private func checkLoginLimits(for username: String, client: String?) throws -> FailedAttempt {
         // Names longer than any valid username share buckets by prefix; they match nobody anyway.
-        if let wait = loginLimiter.acquire(String(decoding: username.utf8.prefix(64), as: UTF8.self), now: clock.now) {
-            let seconds = Int((wait / .seconds(1)).rounded(.up))
-            var error = ChatError(
-                .limitExceeded, "Too many login attempts for this username; try again in \(seconds) seconds."
-            )
-            error.retryAfter = wait
-            throw error
+        let name = String(decoding: username.utf8.prefix(64), as: UTF8.self)
+        let now = clock.now
+        // A client names itself: its key is cut to a bound, and cannot be mistaken for another username's.
+        let clientKey = String(decoding: (client ?? "").utf8.prefix(128), as: UTF8.self)
+        if let wait = loginLimiter.acquire(name + "\u{0}" + clientKey, now: now) {
+            throw Self.tooManyAttempts(wait)
         }
+        if let wait = failedLoginLimiter.acquire(name, now: now) { throw Self.tooManyAttempts(wait) }
+        return FailedAttempt(limiter: failedLoginLimiter, key: name)
+    }
+
+    /// A failed attempt counted against a username, until the password turns out right.
+    private struct FailedAttempt {
+        let limiter: KeyedRateLimiter<String>
+        let key: String
+
+        func refund() { limiter.refund(key) }
+    }
+
+    private static func tooManyAttempts(_ wait: Duration) -> ChatError {
+        let seconds = Int((wait / .seconds(1)).rounded(.up))
+        var error = ChatError(
+            .limitExceeded, "Too many login attempts for this username; try again in \(seconds) seconds."
+        )
+        error.retryAfter = wait
+        return error
     }
 
     private func startSession(for user: User, credentialsVersion: Int64) async throws -> AuthTokens {

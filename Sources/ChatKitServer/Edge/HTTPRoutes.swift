@@ -207,7 +207,10 @@ public struct HTTPRoutes: Sendable {
             await respond(route: "login") {
                 try checkLimit(logInLimiter, context, "Too many login attempts from this address; try again later.")
                 let body = try await decode(LogInBody.self, from: request)
-                return try Self.json(try await auth.logIn(username: body.username, password: body.password), status: .ok)
+                // Per address too: guessing a user's password from elsewhere does not lock them out of theirs.
+                let client = (context as? any RemoteAddressRequestContext)?.remoteAddress.flatMap(Self.limitKey)
+                let tokens = try await auth.logIn(username: body.username, password: body.password, client: client)
+                return try Self.json(tokens, status: .ok)
             }
         }
         router.post(RouterPath("\(prefix)/refresh")) { [self] request, _ -> Response in
