@@ -354,6 +354,27 @@ private struct AuthFixture {
         #expect(again?.code == .limitExceeded)
     }
 
+    /// Logout took only an unexpired access token: a user who logged out after it had expired (an app opened again
+    /// after a while) heard 401, and the session's refresh token stayed valid for its 30 days.
+    @Test func logOutWithARefreshTokenAfterTheAccessTokenExpired() async throws {
+        let fixture = AuthFixture()
+        let first = try await fixture.auth.signUp(username: "alice", password: password)
+        let other = try await fixture.auth.logIn(username: "alice", password: password)
+        let rotated = try await fixture.auth.refresh(first.refreshToken)
+        fixture.time.advance(by: 3600)
+        let expired = await fixture.error { try await fixture.auth.logOut(accessToken: rotated.accessToken) }
+        #expect(expired?.code == .unauthenticated)
+        // The exchanged refresh token works as well as the newest: either proves the session.
+        try await fixture.auth.logOut(refreshToken: first.refreshToken)
+        let dead = await fixture.error { _ = try await fixture.auth.refresh(rotated.refreshToken) }
+        #expect(dead?.code == .unauthenticated)
+        try await fixture.auth.logOut(refreshToken: rotated.refreshToken)  // gone already: succeeds
+        // The other session is untouched; a forged token is refused.
+        _ = try await fixture.auth.refresh(other.refreshToken)
+        let forged = await fixture.error { try await fixture.auth.logOut(refreshToken: other.refreshToken + "x") }
+        #expect(forged?.code == .unauthenticated)
+    }
+
     /// One bucket per username let anyone lock an account: a wrong login every few seconds spent it, and the
     /// owner's right password was refused. Attempts are limited per username and client; failures only, per
     /// username, over all clients.

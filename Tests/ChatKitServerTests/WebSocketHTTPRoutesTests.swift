@@ -46,6 +46,18 @@ struct WebSocketHTTPRoutesTests {
             // The other session still works.
             let other = try await live.http("POST", "/v1/auth/refresh", json: ["refreshToken": first.refreshToken])
             #expect(other.status == 200)
+            // A logout by refresh token (no access token needed) ends it too.
+            let otherTokens = try other.decode(AuthTokens.self)
+            let byRefresh = try await live.http(
+                "POST", "/v1/auth/logout", json: ["refreshToken": otherTokens.refreshToken]
+            )
+            #expect(byRefresh.status == 204)
+            let afterIt = try await live.http(
+                "POST", "/v1/auth/refresh", json: ["refreshToken": otherTokens.refreshToken]
+            )
+            #expect(afterIt.status == 401)
+            let nothing = try await live.http("POST", "/v1/auth/logout")
+            #expect(nothing.status == 401)
         }
     }
 

@@ -295,6 +295,23 @@ public struct AuthService: Sendable {
         )
     }
 
+    /// Ends the session a refresh token belongs to, as ``logOut(accessToken:)`` does: for a client whose access
+    /// token has expired (an app opened again after a while), which would otherwise leave the session, and its
+    /// refresh token, alive. Any refresh token the session was given will do, even one already exchanged or
+    /// expired: presenting an exchanged one to ``refresh(_:)`` would revoke the session too. Logging out of a
+    /// session that is gone succeeds.
+    ///
+    /// - Parameter refreshToken: A refresh token of the session.
+    /// - Throws: ``ChatKitCore/ChatError`` `.unauthenticated` if it is not a refresh token of this service.
+    public func logOut(refreshToken: String) async throws {
+        guard let token = RefreshToken(parsing: refreshToken, key: refreshTokenKey) else {
+            throw ChatError(.unauthenticated, "The refresh token is malformed.")
+        }
+        guard let session = try await store.session(token.sessionID) else { return }
+        try await store.revokeSession(session.id)
+        revocationHandlers.notify(SessionRevocation(userID: session.userID, sessionID: session.id))
+    }
+
     /// Calls `handler` whenever sessions are revoked (logout, password change, refresh-token reuse), so that
     /// connections opened with them can be closed too:
     ///

@@ -221,10 +221,19 @@ public struct HTTPRoutes: Sendable {
         }
         router.post(RouterPath("\(prefix)/logout")) { [self] request, _ -> Response in
             await respond(route: "logout") {
-                guard let token = Self.bearerToken(request) else {
-                    throw ChatError(.unauthenticated, "Send the access token as 'Authorization: Bearer <token>'.")
+                // The refresh token in the body, when there is one: it works after the access token has expired.
+                let body = try await body(of: request)
+                if body.readableBytes > 0 {
+                    try await auth.logOut(refreshToken: try decode(RefreshBody.self, from: body).refreshToken)
+                } else if let token = Self.bearerToken(request) {
+                    try await auth.logOut(accessToken: token)
+                } else {
+                    throw ChatError(
+                        .unauthenticated,
+                        "Send the refresh token as {\"refreshToken\"}, or the access token as 'Authorization: Bearer "
+                            + "<token>'."
+                    )
                 }
-                try await auth.logOut(accessToken: token)
                 return Response(status: .noContent)
             }
         }
@@ -285,7 +294,11 @@ public struct HTTPRoutes: Sendable {
     }
 
     private func decode<Body: Decodable>(_ type: Body.Type, from request: Request) async throws -> Body {
-        let buffer = try await body(of: request)
+        try decode(type, from: try await body(of: request))
+    }
+
+    /// Decodes a JSON body already read.
+    private func decode<Body: Decodable>(_ type: Body.Type, from buffer: ByteBuffer) throws -> Body {
         do {
             return try JSONDecoder().decode(Body.self, from: Data(buffer.readableBytesView))
         } catch let DecodingError.keyNotFound(key, _) {

@@ -149,18 +149,18 @@ export class Session {
 
     /** Ends the login on the server (best effort) and forgets it here. */
     async logOut() {
-        let token = this.tokens.accessToken;
         try {
             await this.refreshing; // a refresh under way would otherwise store its tokens after forget()
-            token = await this.accessToken();
         } catch {
-            // Use the one we have.
+            // Logging out anyway.
         }
+        // The refresh token ends the session even when the access token has expired (no refresh needed first).
+        const refreshToken = this.tokens.refreshToken;
         this.forget();
         try {
-            await post("/v1/auth/logout", undefined, { Authorization: `Bearer ${token}` });
+            await post("/v1/auth/logout", { refreshToken });
         } catch {
-            // Already expired or offline: the tokens are gone from this tab either way.
+            // Offline or already ended: the tokens are gone from this tab either way.
         }
     }
 
