@@ -40,9 +40,13 @@ struct ChatKitServerCommand: AsyncParsableCommand {
             TLS: pass --tls-cert and --tls-key (PEM files) to serve https and wss instead of http and ws.
 
             Storage: a SQLite database (--database, default ./chatkit.sqlite). The token signing secret is \
-            generated on first start and kept beside it in PATH.secret (mode 0600): keep both, and keep the \
-            secret private. With --in-memory everything is lost when the server stops, and the secret is \
-            generated at each start, so tokens from an earlier run are refused.
+            generated on first start and kept beside it in PATH.secret: keep both, and keep the secret private. \
+            Files the server creates are readable by its user only. With --in-memory everything is lost when the \
+            server stops, and the secret is generated at each start, so tokens from an earlier run are refused.
+
+            Backups: `chatkit-server --database PATH --backup-to COPY` copies the database while a server runs \
+            on it (a consistent snapshot) and exits; keep PATH.secret with the copy. To restore, stop the \
+            server, copy the backup over PATH and delete PATH-wal and PATH-shm.
             """
     )
 
@@ -73,6 +77,9 @@ struct ChatKitServerCommand: AsyncParsableCommand {
     @Option(help: "Serve the web chat from this folder instead of the copy built in (for working on it).")
     var webRoot: String?
 
+    @Option(help: "Copy the database (--database) to this file while a server may be running on it, then exit.")
+    var backupTo: String?
+
     func validate() throws {
         guard Logger.Level(rawValue: logLevel) != nil else {
             throw ValidationError("Unknown log level '\(logLevel)'.")
@@ -81,9 +88,21 @@ struct ChatKitServerCommand: AsyncParsableCommand {
         guard (tlsCert == nil) == (tlsKey == nil) else {
             throw ValidationError("TLS needs both --tls-cert and --tls-key.")
         }
+        guard !(inMemory && backupTo != nil) else {
+            throw ValidationError("--backup-to copies a database file; there is none with --in-memory.")
+        }
     }
 
     func run() async throws {
+        // The database, its log and the signing secret hold password hashes, sessions and every message: files
+        // this process creates are its user's alone.
+        #if canImport(Glibc)
+        umask(0o077)
+        #endif
+        if let backupTo {
+            try await Self.backUp(database, to: backupTo)
+            return
+        }
         let level = Logger.Level(rawValue: logLevel) ?? .info
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
@@ -129,7 +148,7 @@ struct ChatKitServerCommand: AsyncParsableCommand {
                 host: host, port: port, serverName: "chatkit-server", compression: compression, tls: tls
             ),
             httpRoutes: HTTPRoutes(auth: auth, store: store, metrics: metrics, logger: logger),
-            webFiles: WebFiles(directory: webRoot ?? Self.bundledWebRoot),
+            webFiles: (webRoot ?? Self.bundledWebRoot(logger: logger)).map { WebFiles(directory: $0) },
             logger: logger,
             onListening: { host, port in
                 logger.notice(
@@ -170,9 +189,36 @@ struct ChatKitServerCommand: AsyncParsableCommand {
         #endif
     }
 
-    /// The web chat's files, copied into the executable's resource bundle at build time.
-    private static var bundledWebRoot: String {
-        Bundle.module.resourceURL?.appendingPathComponent("Web").path ?? "Web"
+    /// The web chat's files, copied into the executable's resource bundle at build time: the bundle beside the
+    /// executable, as SwiftPM builds it; `nil` (no web chat, with a warning) when the executable was copied
+    /// without it. (SwiftPM's `Bundle.module` would stop the process instead.)
+    private static func bundledWebRoot(logger: Logger) -> String? {
+        // The running file itself (`/proc/self/exe`), wherever it was started from (`PATH`, a symbolic link).
+        let executable = (Bundle.main.executableURL ?? URL(fileURLWithPath: CommandLine.arguments[0]))
+            .resolvingSymlinksInPath()
+        let web = executable.deletingLastPathComponent()
+            .appendingPathComponent("chatkit_chatkit-server.resources").appendingPathComponent("Web")
+        if FileManager.default.fileExists(atPath: web.appendingPathComponent("index.html").path) { return web.path }
+        logger.warning(
+            """
+            The web chat's files are not beside the executable, so / serves nothing: copy the folder \
+            chatkit_chatkit-server.resources with it, or pass --web-root
+            """,
+            metadata: ["chatkit.web.expected": "\(web.path)"]
+        )
+        return nil
+    }
+
+    /// Copies the database at `path` to `destination` with SQLite's online backup, then closes it.
+    private static func backUp(_ path: String, to destination: String) async throws {
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw StartupError("There is no database at \(path) to back up.")
+        }
+        // A second store on a live file leaves the running server's stream positions alone (BackupTests).
+        let store = try SQLiteChatStore(path: path)
+        defer { try? store.close() }
+        try await store.backup(to: destination)
+        print("Backed up \(path) to \(destination). Keep \(path).secret with it.")
     }
 
     private static func randomSecret() -> [UInt8] {
@@ -183,17 +229,56 @@ struct ChatKitServerCommand: AsyncParsableCommand {
     /// The signing secret kept in `<database>.secret`, created (readable by the owner only) on first start.
     private static func secret(beside database: String, logger: Logger) throws -> [UInt8] {
         let path = database + ".secret"
-        if let data = FileManager.default.contents(atPath: path) {
-            guard data.count >= 32 else { throw ValidationError("\(path) holds fewer than 32 bytes.") }
-            return Array(data)
-        }
+        if let secret = try readSecret(at: path, logger: logger) { return secret }
         let secret = randomSecret()
-        guard FileManager.default.createFile(
-            atPath: path, contents: Data(secret), attributes: [.posixPermissions: 0o600]
-        ) else {
-            throw ValidationError("Could not create the signing secret file \(path).")
+        // Created exclusively with mode 0600 (no moment when others may read it); a second process starting at
+        // the same moment finds it and reads it.
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else {
+            if errno == EEXIST, let secret = try readSecret(at: path, logger: logger) { return secret }
+            throw StartupError(
+                "Could not create the signing secret file \(path): \(String(cString: strerror(errno))). Check that "
+                    + "its folder exists and is writable."
+            )
+        }
+        defer { close(descriptor) }
+        let written = secret.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+        guard written == secret.count, fsync(descriptor) == 0 else {
+            unlink(path)
+            throw StartupError("Could not write the signing secret file \(path): \(String(cString: strerror(errno))).")
         }
         logger.notice("Generated a signing secret", metadata: ["chatkit.secret.file": "\(path)"])
         return secret
     }
+
+    /// The secret at `path`, `nil` if there is no file; an error if it exists but cannot be read (a new secret
+    /// would end every session) or is too short. Warns when others may read it.
+    private static func readSecret(at path: String, logger: Logger) throws -> [UInt8]? {
+        var status = stat()
+        guard stat(path, &status) == 0 else {
+            if errno == ENOENT { return nil }
+            throw StartupError("Could not read the signing secret file \(path): \(String(cString: strerror(errno))).")
+        }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw StartupError(
+                "Could not read the signing secret file \(path); check its owner and permissions (a new secret "
+                    + "would log every user out, so none is made)."
+            )
+        }
+        guard data.count >= 32 else { throw StartupError("\(path) holds fewer than 32 bytes.") }
+        if status.st_mode & 0o077 != 0 {
+            logger.warning(
+                "The signing secret file may be read by other users: anyone who reads it can make access tokens",
+                metadata: ["chatkit.secret.file": "\(path)", "chatkit.fix": "chmod 600 \(path)"]
+            )
+        }
+        return Array(data)
+    }
+}
+
+/// A reason the server cannot start, said plainly (not as a usage error).
+struct StartupError: Error, CustomStringConvertible {
+    let description: String
+
+    init(_ description: String) { self.description = description }
 }
