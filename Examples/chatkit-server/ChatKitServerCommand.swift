@@ -166,9 +166,13 @@ struct ChatKitServerCommand: AsyncParsableCommand {
         // Logging out or changing the password also closes the connections opened with the revoked sessions:
         // HTTPRoutes asks the server it serves to (AuthService.whenSessionsRevoked).
         // SIGINT (Ctrl-C) or SIGTERM: stop accepting, close every socket with `shutdown`, then exit.
-        let services = ServiceGroup(
-            configuration: .init(services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        var serviceConfiguration = ServiceGroupConfiguration(
+            services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger
         )
+        // A socket whose peer reads nothing can hold a graceful stop for as long as the peer stalls: past this,
+        // what is left is cancelled.
+        serviceConfiguration.maximumGracefulShutdownDuration = .seconds(30)
+        let services = ServiceGroup(configuration: serviceConfiguration)
         try await services.run()
         logger.notice("ChatKit server stopped")
     }

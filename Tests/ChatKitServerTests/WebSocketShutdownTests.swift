@@ -13,6 +13,7 @@ import ChatKitClient
 import ChatKitCore
 import ChatKitServer
 import Dispatch
+import Foundation
 import HummingbirdWSClient
 import Logging
 import NIOWebSocket
@@ -87,6 +88,96 @@ struct WebSocketShutdownTests {
                 #expect(close?.closeCode == .goingAway, "\(String(describing: close))")
                 #expect(close?.reason?.hasPrefix("shutdown") == true)
             }
+        }
+    }
+
+    /// A socket served in a task (as compression makes them) closes through a writer that waits while its peer
+    /// reads nothing. Shutdown closed the sockets one at a time before its timeout began: one stalled peer held
+    /// back the other sockets' `shutdown` and the server's stop for as long as it stalled.
+    @Test func aStalledPeerHoldsBackNeitherTheOthersCloseNorTheStop() async throws {
+        func json(_ object: [String: Any]) throws -> String {
+            String(decoding: try JSONSerialization.data(withJSONObject: object), as: UTF8.self)
+        }
+        // The stalled socket's own end comes from the group's limit on a graceful shutdown (as chatkit-server sets
+        // one): past it, the services are cancelled, and the socket's writer with them.
+        let standalone = StandaloneServer(closeTimeout: .seconds(2), compression: true, shutdownLimit: .seconds(5))
+        let services = standalone.services
+        let (finished, finishedContinuation) = AsyncStream.makeStream(of: Bool.self)
+        let (welcomed, release) = (DispatchSemaphore(value: 0), DispatchSemaphore(value: 0))
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                try await services.run()
+                finishedContinuation.yield(true)
+            }
+            defer {
+                release.signal()
+                group.cancelAll()
+            }
+            let live = try await standalone.live()
+            let alice = try await live.signUp("alice")
+            let bob = try await live.signUp("bob")
+            // Bob's socket reads its welcome, then nothing: the server's writes to it stop once the buffers fill.
+            let port = live.port
+            let bobHello = Array(
+                try WireCodec().encode(ClientFrame(id: "h", .hello(.init(token: bob.accessToken)))).utf8
+            )
+            group.addTask {
+                try await onDedicatedThread {
+                    let peer = try RawWebSocketPeer(port: port, receiveBufferSize: 4096)
+                    _ = try peer.upgrade()
+                    try peer.write(opcode: RawWebSocketPeer.text, bobHello)
+                    while let frame = try peer.readFrame(), !frame.text.contains("\"welcome\"") {}
+                    welcomed.signal()
+                    release.wait()
+                }
+            }
+            try await withTimeout("bob's welcome") { try await onDedicatedThread { welcomed.wait() } }
+            let (aliceClose, aliceCloseContinuation) = AsyncStream.makeStream(of: WebSocketCloseFrame?.self)
+            let (aliceWelcomed, aliceWelcome) = AsyncStream.makeStream(of: Void.self)
+            group.addTask {
+                let close = try await RawSocket.run(url: live.webSocketURL) { socket, outbound in
+                    let hello = ClientFrame(id: "h", .hello(.init(token: alice.accessToken)))
+                    try await outbound.write(.text(try socket.codec.encode(hello)))
+                    _ = try await socket.waitFor("welcome") { if case .welcome = $0 { true } else { false } }
+                    aliceWelcome.yield()
+                }
+                aliceCloseContinuation.yield(close)
+            }
+            _ = try await withTimeout("alice's welcome") { await aliceWelcomed.first { _ in true } }
+
+            // About 8 MB to Bob, twice what the socket buffers hold: his writer waits, and his close behind it.
+            let created = try await live.http(
+                "POST", "/v1/requests",
+                rawBody: try json([
+                    "type": "createConversation", "id": "c", "kind": "direct", "memberIDs": [bob.user.id.rawValue],
+                ]),
+                bearer: alice.accessToken
+            )
+            let chat = try #require(try created.decode(RequestResult.self).conversation)
+            var generator = SystemRandomNumberGenerator()
+            for number in 0..<90 {
+                // Random letters: compression would shrink a repeated text to nothing.
+                let body = String(
+                    decoding: (0..<60_000).map { _ in UInt8.random(in: 97...122, using: &generator) }, as: UTF8.self
+                )
+                let sent = try await live.http(
+                    "POST", "/v1/requests",
+                    rawBody: try json([
+                        "type": "send", "id": "s\(number)", "conversationID": chat.id.rawValue, "body": body,
+                        "clientMessageID": "m\(number)",
+                    ]),
+                    bearer: alice.accessToken
+                )
+                #expect(sent.status == 200)
+            }
+
+            await services.triggerGracefulShutdown()
+            let close = try await withTimeout("alice's close", .seconds(30)) { await aliceClose.first { _ in true } }
+            #expect(close??.closeCode == .goingAway, "\(String(describing: close))")
+            let stopped = try await withTimeout("the server to stop", .seconds(30)) {
+                await finished.first { _ in true }
+            }
+            #expect(stopped == true)
         }
     }
 
@@ -181,21 +272,21 @@ private struct StandaloneServer {
     private let transport: WebSocketServerTransport
     private let ports: AsyncStream<Int>
 
-    init(closeTimeout: Duration = .seconds(5)) {
+    init(closeTimeout: Duration = .seconds(5), compression: Bool = false, shutdownLimit: Duration? = nil) {
         auth = AuthService(store: store, secret: LiveServer.secret, configuration: .init(bcryptCost: 4))
         let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
         self.ports = ports
         transport = WebSocketServerTransport(
-            configuration: .init(host: "127.0.0.1", port: 0, closeTimeout: closeTimeout),
+            configuration: .init(host: "127.0.0.1", port: 0, closeTimeout: closeTimeout, compression: compression),
             httpRoutes: HTTPRoutes(auth: auth, store: store),
             onListening: { _, port in portContinuation.yield(port) }
         )
         server = ChatServer(store: store, transports: [transport], authenticators: [auth.authenticator])
-        services = ServiceGroup(
-            configuration: .init(
-                services: [server], logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
-            )
+        var configuration = ServiceGroupConfiguration(
+            services: [server], logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
         )
+        configuration.maximumGracefulShutdownDuration = shutdownLimit
+        services = ServiceGroup(configuration: configuration)
     }
 
     /// Once the server listens (run `services` first): the handle the tests' helpers work with.

@@ -372,10 +372,14 @@ public final class WebSocketServerTransport: ServerTransport {
     /// Stops accepting, closes every open socket with the reason `shutdown`, and waits (at most
     /// ``Configuration/closeTimeout``) until their sessions ended.
     private func closeSockets() async {
-        await stopTakingSocketsAndCloseThem()
         let timeout = configuration.closeTimeout
         await withTaskGroup(of: Void.self) { group in
-            group.addTask { await self.waitUntilNoSockets() }
+            // The closes count against the timeout too: a socket served in a task closes through a writer that
+            // waits while its peer reads nothing, so a close can wait for as long as the peer stalls.
+            group.addTask {
+                await self.stopTakingSocketsAndCloseThem()
+                await self.waitUntilNoSockets()
+            }
             group.addTask { try? await Task.sleep(for: timeout) }
             await group.next()
             group.cancelAll()
@@ -389,7 +393,10 @@ public final class WebSocketServerTransport: ServerTransport {
             state.handler = nil
             return Array(state.live.values)
         }
-        for writer in live { await writer.close(Self.shutdown) }
+        // All at once: one socket whose close waits for its peer must not hold back the others' closes.
+        await withDiscardingTaskGroup { group in
+            for writer in live { group.addTask { await writer.close(Self.shutdown) } }
+        }
     }
 
     private static let shutdown = CloseReason(code: "shutdown", message: "The server is shutting down; reconnect later.")
