@@ -93,14 +93,13 @@ struct WebSocketShutdownTests {
 
     /// A socket served in a task (as compression makes them) closes through a writer that waits while its peer
     /// reads nothing. Shutdown closed the sockets one at a time before its timeout began: one stalled peer held
-    /// back the other sockets' `shutdown` and the server's stop for as long as it stalled.
+    /// back the other sockets' `shutdown` and the server's stop for as long as it stalled. The closes now go out
+    /// together, and a close not written within `closeTimeout` closes the socket outright.
     @Test func aStalledPeerHoldsBackNeitherTheOthersCloseNorTheStop() async throws {
         func json(_ object: [String: Any]) throws -> String {
             String(decoding: try JSONSerialization.data(withJSONObject: object), as: UTF8.self)
         }
-        // The stalled socket's own end comes from the group's limit on a graceful shutdown (as chatkit-server sets
-        // one): past it, the services are cancelled, and the socket's writer with them.
-        let standalone = StandaloneServer(closeTimeout: .seconds(2), compression: true, shutdownLimit: .seconds(5))
+        let standalone = StandaloneServer(closeTimeout: .seconds(2), compression: true)
         let services = standalone.services
         let (finished, finishedContinuation) = AsyncStream.makeStream(of: Bool.self)
         let (welcomed, release) = (DispatchSemaphore(value: 0), DispatchSemaphore(value: 0))
@@ -272,7 +271,7 @@ private struct StandaloneServer {
     private let transport: WebSocketServerTransport
     private let ports: AsyncStream<Int>
 
-    init(closeTimeout: Duration = .seconds(5), compression: Bool = false, shutdownLimit: Duration? = nil) {
+    init(closeTimeout: Duration = .seconds(5), compression: Bool = false) {
         auth = AuthService(store: store, secret: LiveServer.secret, configuration: .init(bcryptCost: 4))
         let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
         self.ports = ports
@@ -282,11 +281,11 @@ private struct StandaloneServer {
             onListening: { _, port in portContinuation.yield(port) }
         )
         server = ChatServer(store: store, transports: [transport], authenticators: [auth.authenticator])
-        var configuration = ServiceGroupConfiguration(
-            services: [server], logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+        services = ServiceGroup(
+            configuration: .init(
+                services: [server], logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+            )
         )
-        configuration.maximumGracefulShutdownDuration = shutdownLimit
-        services = ServiceGroup(configuration: configuration)
     }
 
     /// Once the server listens (run `services` first): the handle the tests' helpers work with.

@@ -27,7 +27,20 @@ struct WebSocketConnection: Sendable {
     /// The error that ended the inbound side, if any; the socket is then closed with the error's code.
     private let failure: FailureBox
 
-    init(outbound: WebSocketOutboundWriter, peer: String) {
+    /// - Parameters:
+    ///   - outbound: The socket's writer.
+    ///   - peer: Who is at the other end, for logs.
+    ///   - closeTimeout: How long a close may wait to be written.
+    ///   - closeChannel: Closes the socket's channel outright, when the transport can reach it. The writer waits
+    ///     while the peer reads nothing, and a close frame waits behind the data before it: a close that is not
+    ///     written within `closeTimeout` (a slow consumer's, one at shutdown) closes the channel instead, which
+    ///     fails the waiting writes, so that the session ends and its socket is freed.
+    init(
+        outbound: WebSocketOutboundWriter,
+        peer: String,
+        closeTimeout: Duration = .seconds(5),
+        closeChannel: (@Sendable () -> Void)? = nil
+    ) {
         let inbound = BoundedInbound(capacity: Self.inboundCapacity)
         let failure = FailureBox()
         self.inbound = inbound
@@ -40,7 +53,21 @@ struct WebSocketConnection: Sendable {
                     inbound.finish()
                     // After an inbound failure, the WebSocket handler closes with the failure's code.
                     guard !failure.isSet else { return }
-                    try? await outbound.close(WebSocketCloseCodes.code(for: reason), reason: WebSocketCloseCodes.text(for: reason))
+                    await withTaskGroup(of: Bool.self) { group in
+                        group.addTask {
+                            try? await outbound.close(
+                                WebSocketCloseCodes.code(for: reason), reason: WebSocketCloseCodes.text(for: reason)
+                            )
+                            return true
+                        }
+                        group.addTask {
+                            try? await Task.sleep(for: closeTimeout)
+                            return false
+                        }
+                        // Closed outright first, so that the close still waiting fails instead of being waited for.
+                        if await group.next() == false { closeChannel?() }
+                        group.cancelAll()
+                    }
                 }
             ),
             peer: peer

@@ -291,7 +291,8 @@ public final class WebSocketServerTransport: ServerTransport {
                 return .upgrade([:])
             },
             onUpgrade: { [self] inbound, outbound, context in
-                try await serveSocket(inbound: inbound, outbound: outbound)
+                let channel = (context.requestContext as? any ChannelRequestContext)?.channel
+                try await serveSocket(inbound: inbound, outbound: outbound, channel: channel)
             }
         )
     }
@@ -494,11 +495,21 @@ public final class WebSocketServerTransport: ServerTransport {
     }
 
     /// Serves one upgraded socket as a ``ChatKitCore/Connection`` until the engine is done with it.
-    private func serveSocket(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async throws {
+    /// With its `channel` (standalone, not mounted in your router), a socket whose close cannot be written within
+    /// ``Configuration/closeTimeout`` is closed outright.
+    private func serveSocket(
+        inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, channel: (any Channel)?
+    ) async throws {
+        let closeTimeout = configuration.closeTimeout
+        var closeChannel: (@Sendable () -> Void)?
+        if let channel { closeChannel = { channel.close(promise: nil) } }
         let registered = state.withLock { state -> (id: Int, handler: Handler, socket: WebSocketConnection)? in
             guard let handler = state.handler else { return nil }
             state.nextID += 1
-            let socket = WebSocketConnection(outbound: outbound, peer: "websocket \(state.nextID)")
+            let socket = WebSocketConnection(
+                outbound: outbound, peer: "websocket \(state.nextID)", closeTimeout: closeTimeout,
+                closeChannel: closeChannel
+            )
             state.live[state.nextID] = socket.connection.outbound
             return (state.nextID, handler, socket)
         }

@@ -1,0 +1,117 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the ChatKit open source project
+//
+// Copyright (c) 2026 the ChatKit project authors
+// Licensed under Apache License v2.0 (see LICENSE)
+//
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+
+import ChatKitCore
+import ChatKitServer
+import ChatKitTesting
+import Dispatch
+import Foundation
+import Synchronization
+import Testing
+
+/// A peer that stops reading, against sockets served in tasks (compression makes them): their writer waits while
+/// the peer's buffers are full, and a close frame waits behind the data before it.
+@Suite("A peer that stops reading")
+struct StalledPeerTests {
+    /// A slow consumer's close waited behind the data its peer did not read, so the session never ended: the socket
+    /// stayed open and registered (counted against the user's connections) for as long as the peer stalled. A
+    /// close not written within `closeTimeout` now closes the channel outright.
+    @Test func aSlowConsumerWhoseCloseCannotBeWrittenIsClosedOutright() async throws {
+        var configuration = ChatServerConfiguration()
+        configuration.limits.outboundQueueBytes = 1 << 20
+        configuration.limits.requestsPerSecond = 1000
+        let transport = WebSocketServerTransport.Configuration(closeTimeout: .seconds(1), compression: true)
+        try await LiveServer.run(configuration: configuration, transportConfiguration: transport) { live in
+            let alice = try await live.signUp("alice")
+            let bob = try await live.signUp("bob")
+            let stalled = try await StalledPeer.open(port: live.port, token: bob.accessToken)
+            defer { stalled.release() }
+            #expect(live.transport.connectionCount == 1)
+            // About 6 MB to Bob: more than his socket's buffers and his outbox hold.
+            try await StalledPeer.flood(live, from: alice, to: bob.user.id, messages: 100)
+            try await withTimeout("bob's socket to be closed", .seconds(30)) {
+                while live.transport.connectionCount > 0 { try await Task.sleep(for: .milliseconds(10)) }
+            }
+        }
+    }
+}
+
+/// A raw WebSocket that reads its `welcome`, then nothing, on a thread of its own until released.
+final class StalledPeer: Sendable {
+    private let released = DispatchSemaphore(value: 0)
+
+    /// Opens the socket with `token` and returns once it was welcomed.
+    static func open(port: Int, token: String) async throws -> StalledPeer {
+        let peer = StalledPeer()
+        let welcomed = DispatchSemaphore(value: 0)
+        let outcome = Mutex<String?>(nil)
+        let hello = Array(try WireCodec().encode(ClientFrame(id: "h", .hello(.init(token: token)))).utf8)
+        let released = peer.released
+        Thread.detachNewThread {
+            do {
+                let socket = try RawWebSocketPeer(port: port, receiveBufferSize: 4096)
+                let head = try socket.upgrade()
+                try socket.write(opcode: RawWebSocketPeer.text, hello)
+                var frames: [String] = []
+                var isWelcomed = false
+                while !isWelcomed, let frame = try socket.readFrame() {
+                    frames.append("\(frame.opcode): \(frame.text.prefix(80))")
+                    isWelcomed = frame.text.contains("\"welcome\"")
+                }
+                outcome.withLock { $0 = isWelcomed ? nil : "no welcome: \(head) \(frames)" }
+                welcomed.signal()
+                released.wait()
+                withExtendedLifetime(socket) {}
+            } catch {
+                outcome.withLock { $0 = "\(error)" }
+                welcomed.signal()
+            }
+        }
+        try await withTimeout("the stalled peer's welcome") { try await onDedicatedThread { welcomed.wait() } }
+        if let failure = outcome.withLock({ $0 }) { throw RawWebSocketPeer.Failure(description: failure) }
+        return peer
+    }
+
+    /// Lets the thread end, closing the socket.
+    func release() { released.signal() }
+
+    /// Sends `messages` messages of 60,000 random letters (compression would shrink a repeated text to nothing)
+    /// from `sender` to `recipient` over HTTP, in a direct conversation.
+    static func flood(_ live: LiveServer, from sender: AuthTokens, to recipient: UserID, messages: Int) async throws {
+        func json(_ object: [String: Any]) throws -> String {
+            String(decoding: try JSONSerialization.data(withJSONObject: object), as: UTF8.self)
+        }
+        let created = try await live.http(
+            "POST", "/v1/requests",
+            rawBody: try json([
+                "type": "createConversation", "id": "c", "kind": "direct", "memberIDs": [recipient.rawValue],
+            ]),
+            bearer: sender.accessToken
+        )
+        let chat = try #require(try created.decode(RequestResult.self).conversation)
+        var generator = SystemRandomNumberGenerator()
+        for number in 0..<messages {
+            let body = String(
+                decoding: (0..<60_000).map { _ in UInt8.random(in: 97...122, using: &generator) }, as: UTF8.self
+            )
+            let sent = try await live.http(
+                "POST", "/v1/requests",
+                rawBody: try json([
+                    "type": "send", "id": "s\(number)", "conversationID": chat.id.rawValue, "body": body,
+                    "clientMessageID": "m\(number)",
+                ]),
+                bearer: sender.accessToken
+            )
+            #expect(sent.status == 200)
+        }
+    }
+}
