@@ -22,6 +22,10 @@ import UnixSignals
 
 #if canImport(Glibc)
 import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
 #endif
 
 /// `swift run chatkit-server`: ChatKit's bundled server, with accounts, the WebSocket protocol and health checks
@@ -77,7 +81,12 @@ struct ChatKitServerCommand: AsyncParsableCommand {
     @Option(help: "Serve the web chat from this folder instead of the copy built in (for working on it).")
     var webRoot: String?
 
-    @Option(help: "Copy the database (--database) to this file while a server may be running on it, then exit.")
+    @Option(
+        help: """
+            Copy the database (--database) to this file while a server may be running on it, then exit (use the \
+            same version as the running server: the database is brought to this version's schema first).
+            """
+    )
     var backupTo: String?
 
     func validate() throws {
@@ -96,9 +105,7 @@ struct ChatKitServerCommand: AsyncParsableCommand {
     func run() async throws {
         // The database, its log and the signing secret hold password hashes, sessions and every message: files
         // this process creates are its user's alone.
-        #if canImport(Glibc)
         umask(0o077)
-        #endif
         if let backupTo {
             try await Self.backUp(database, to: backupTo)
             return
@@ -213,10 +220,18 @@ struct ChatKitServerCommand: AsyncParsableCommand {
         return nil
     }
 
-    /// Copies the database at `path` to `destination` with SQLite's online backup, then closes it.
+    /// Copies the database at `path` to `destination` with SQLite's online backup, then closes it. The database
+    /// is opened as the server opens it, so it is migrated to this version's schema first: back up with the
+    /// version of chatkit-server that serves it.
     private static func backUp(_ path: String, to destination: String) async throws {
         guard FileManager.default.fileExists(atPath: path) else {
             throw StartupError("There is no database at \(path) to back up.")
+        }
+        let resolved = { (file: String) in
+            URL(fileURLWithPath: file).standardizedFileURL.resolvingSymlinksInPath().path
+        }
+        guard resolved(path) != resolved(destination) else {
+            throw StartupError("--backup-to names the database itself; give the copy another path.")
         }
         // A second store on a live file leaves the running server's stream positions alone (BackupTests).
         let store = try SQLiteChatStore(path: path)
@@ -235,21 +250,27 @@ struct ChatKitServerCommand: AsyncParsableCommand {
         let path = database + ".secret"
         if let secret = try readSecret(at: path, logger: logger) { return secret }
         let secret = randomSecret()
-        // Created exclusively with mode 0600 (no moment when others may read it); a second process starting at
-        // the same moment finds it and reads it.
-        let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        // Written whole to a file of its own (mode 0600 from its creation, synced), then linked into place: the
+        // secret file never exists half written, and of two processes starting at once, the second to link finds
+        // the first one's secret and uses it.
+        let temporary = path + ".new-\(UInt64.random(in: .min ... .max))"
+        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else {
-            if errno == EEXIST, let secret = try readSecret(at: path, logger: logger) { return secret }
             throw StartupError(
                 "Could not create the signing secret file \(path): \(String(cString: strerror(errno))). Check that "
                     + "its folder exists and is writable."
             )
         }
-        defer { close(descriptor) }
+        defer { unlink(temporary) }
         let written = secret.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
-        guard written == secret.count, fsync(descriptor) == 0 else {
-            unlink(path)
+        let synced = written == secret.count && fsync(descriptor) == 0
+        close(descriptor)
+        guard synced else {
             throw StartupError("Could not write the signing secret file \(path): \(String(cString: strerror(errno))).")
+        }
+        guard link(temporary, path) == 0 else {
+            if errno == EEXIST, let secret = try readSecret(at: path, logger: logger) { return secret }
+            throw StartupError("Could not create the signing secret file \(path): \(String(cString: strerror(errno))).")
         }
         logger.notice("Generated a signing secret", metadata: ["chatkit.secret.file": "\(path)"])
         return secret

@@ -602,20 +602,20 @@ def run(args, artifacts):
         bob.open_conversation("Alice")
         bob.wait(lambda: len(bob.message_bodies()) > 0, "Alice's conversation open for Bob")
         bob.type("an unsent draft")
-        bobs_refresh_token = json.loads(bob.js("return sessionStorage.getItem('chatkit.session')"))["refreshToken"]
+        bobs_access_token = json.loads(bob.js("return sessionStorage.getItem('chatkit.session')"))["accessToken"]
         bob.find("#logout-button").click()
         bob.visible("#auth-form")
-        # The logout ended the session on the server, not only in the page: its refresh token is refused.
-        def refresh_refused():
-            request = urllib.request.Request(server.url + "/v1/auth/refresh", method="POST",
-                                             data=json.dumps({"refreshToken": bobs_refresh_token}).encode(),
-                                             headers={"Content-Type": "application/json"})
+        # The logout ended the session on the server, not only in the page: its access token is refused (a poll
+        # that changes nothing, unlike a refresh, which a second time would revoke the session by itself).
+        def session_ended():
+            request = urllib.request.Request(server.url + "/v1/sync?wait=0",
+                                             headers={"Authorization": f"Bearer {bobs_access_token}"})
             try:
                 urllib.request.urlopen(request, timeout=5)
                 return False
             except urllib.error.HTTPError as error:
                 return error.code == 401
-        bob.wait(refresh_refused, "Bob's session ended on the server by the logout")
+        bob.wait(session_ended, "Bob's session ended on the server by the logout")
         for field in ("#username", "#password", "#display-name"):
             bob.find(field).clear()
         bob.sign_up("carol", "carol's long password", "Carol")

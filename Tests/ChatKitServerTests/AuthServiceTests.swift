@@ -369,10 +369,14 @@ private struct AuthFixture {
         let dead = await fixture.error { _ = try await fixture.auth.refresh(rotated.refreshToken) }
         #expect(dead?.code == .unauthenticated)
         try await fixture.auth.logOut(refreshToken: rotated.refreshToken)  // gone already: succeeds
-        // The other session is untouched; a forged token is refused.
-        _ = try await fixture.auth.refresh(other.refreshToken)
-        let forged = await fixture.error { try await fixture.auth.logOut(refreshToken: other.refreshToken + "x") }
+        // The other session is untouched; a token for it made from another session's (its MAC does not match the
+        // session ID) is refused and ends nothing.
+        let renewed = try await fixture.auth.refresh(other.refreshToken)
+        let otherSession = try #require(renewed.refreshToken.split(separator: ".").first)
+        let stranger = try #require(first.refreshToken.split(separator: ".").last)
+        let forged = await fixture.error { try await fixture.auth.logOut(refreshToken: "\(otherSession).\(stranger)") }
         #expect(forged?.code == .unauthenticated)
+        _ = try await fixture.auth.refresh(renewed.refreshToken)
     }
 
     /// One bucket per username let anyone lock an account: a wrong login every few seconds spent it, and the
@@ -397,7 +401,7 @@ private struct AuthFixture {
         }
         #expect(guesser?.code == .limitExceeded, "the guessing address is slowed down")
         // The owner, from their own address, logs in, again and again: right passwords are not failures.
-        for _ in 0..<3 {
+        for _ in 0..<2 {
             _ = try await fixture.auth.logIn(username: "alice", password: password, client: "198.51.100.7")
         }
 
@@ -416,6 +420,12 @@ private struct AuthFixture {
         )
         #expect(first?.code == .unauthenticated && second?.code == .limitExceeded, "failures past the burst")
         #expect(second?.retryAfter.map { $0 > .zero && $0 <= .seconds(2) } == true)
+        // Then even the right password is refused from a new address, but not from where the owner logged in.
+        let newPlace = await fixture.error {
+            _ = try await fixture.auth.logIn(username: "alice", password: password, client: "192.0.2.4")
+        }
+        #expect(newPlace?.code == .limitExceeded)
+        _ = try await fixture.auth.logIn(username: "alice", password: password, client: "198.51.100.7")
         fixture.clock.advance(by: .seconds(2))
         _ = try await fixture.auth.logIn(username: "alice", password: password, client: "192.0.2.4")
     }

@@ -9,7 +9,6 @@
 //
 //===----------------------------------------------------------------------===//
 
-
 import ChatKitCore
 import ChatKitServer
 import ChatKitTesting

@@ -46,8 +46,10 @@ public struct AuthService: Sendable {
         /// Attempts are limited per username and client (the `client` of
         /// ``AuthService/logIn(username:password:client:)``, the address for the HTTP edge), so that someone
         /// guessing a password from one address is slowed down without locking the account's owner out from
-        /// theirs. Failed attempts are also limited per username over all clients, more loosely, which bounds
-        /// guessing from many addresses; a correct password does not count there.
+        /// theirs. Failed attempts are also limited per username over all clients, which bounds guessing from many
+        /// addresses (a correct password gives its attempt back). Guessing from several addresses can empty that
+        /// bucket, and then the right password is refused too, except from the clients the username logged in
+        /// from with its password within ``knownClientLifetime`` (kept in memory), which skip it.
         public struct Limits: Sendable {
             /// How many login attempts one username may make at once from one client, before
             /// ``loginAttemptInterval`` applies. Default 10.
@@ -56,10 +58,13 @@ public struct AuthService: Sendable {
             /// seconds.
             public var loginAttemptInterval: Duration
             /// How many failed login attempts one username may take at once from all clients together, before
-            /// ``failedLoginInterval`` applies. Default 100.
+            /// ``failedLoginInterval`` applies. Default 30.
             public var failedLoginBurst: Int
-            /// After that burst, one more failed attempt per username is allowed each interval. Default 1 second.
+            /// After that burst, one more failed attempt per username is allowed each interval. Default 6 seconds.
             public var failedLoginInterval: Duration
+            /// How long a client that logged in with the password stays exempt from the bucket of failures.
+            /// Default 30 days.
+            public var knownClientLifetime: Duration
 
             /// Creates limits; every parameter has a safe default.
             ///
@@ -68,16 +73,19 @@ public struct AuthService: Sendable {
             ///   - loginAttemptInterval: Time to regain one attempt (positive).
             ///   - failedLoginBurst: Failed attempts per username allowed at once, from all clients (at least 1).
             ///   - failedLoginInterval: Time to regain one failed attempt (positive).
+            ///   - knownClientLifetime: How long a client stays exempt from the failures' bucket after logging in.
             public init(
                 loginAttemptBurst: Int = 10,
                 loginAttemptInterval: Duration = .seconds(6),
-                failedLoginBurst: Int = 100,
-                failedLoginInterval: Duration = .seconds(1)
+                failedLoginBurst: Int = 30,
+                failedLoginInterval: Duration = .seconds(6),
+                knownClientLifetime: Duration = .seconds(30 * 24 * 3600)
             ) {
                 self.loginAttemptBurst = loginAttemptBurst
                 self.loginAttemptInterval = loginAttemptInterval
                 self.failedLoginBurst = failedLoginBurst
                 self.failedLoginInterval = failedLoginInterval
+                self.knownClientLifetime = knownClientLifetime
             }
         }
 
@@ -125,6 +133,8 @@ public struct AuthService: Sendable {
     private let loginLimiter: KeyedRateLimiter<String>
     /// Failed attempts per username, from all clients.
     private let failedLoginLimiter: KeyedRateLimiter<String>
+    /// The clients that skip `failedLoginLimiter`.
+    private let knownClients: KnownLoginClients
     private let clock: ServerClock
     private let now: @Sendable () -> Date
     private let revocationHandlers = RevocationHandlers()
@@ -167,6 +177,7 @@ public struct AuthService: Sendable {
             ratePerSecond: 1 / (limits.failedLoginInterval / .seconds(1)),
             burst: Double(limits.failedLoginBurst)
         )
+        self.knownClients = KnownLoginClients(lifetime: limits.knownClientLifetime)
         self.clock = ServerClock(clock)
         self.now = now
         self.authenticator = JWTAuthenticator(store: store, keys: keys, now: now)
@@ -229,6 +240,7 @@ public struct AuthService: Sendable {
         }
         guard await hasher.verify(password, hash: credentials.passwordHash) else { throw Self.badCredentials }
         failure.refund()
+        if let client { knownClients.note(Self.clientKey(client), of: Self.bucketName(username), now: clock.now) }
         let (tokens, sessionID) = try await openSession(for: user, credentialsVersion: credentials.version)
         // A password change that finished while this login was checking the old password revoked every session
         // but this one: revoke it too.
@@ -372,24 +384,38 @@ public struct AuthService: Sendable {
     /// failures (given back with ``FailedAttempt/refund()`` when the password was right), or throws
     /// `.limitExceeded` with the time to wait.
     private func checkLoginLimits(for username: String, client: String?) throws -> FailedAttempt {
-        // Names longer than any valid username share buckets by prefix; they match nobody anyway.
-        let name = String(decoding: username.utf8.prefix(64), as: UTF8.self)
+        let name = Self.bucketName(username)
         let now = clock.now
-        // A client names itself: its key is cut to a bound, and cannot be mistaken for another username's.
-        let clientKey = String(decoding: (client ?? "").utf8.prefix(128), as: UTF8.self)
+        let clientKey = Self.clientKey(client ?? "")
         if let wait = loginLimiter.acquire(name + "\u{0}" + clientKey, now: now) {
             throw Self.tooManyAttempts(wait)
+        }
+        if client != nil, knownClients.contains(clientKey, of: name, now: now) {
+            return FailedAttempt(limiter: nil, key: name)
         }
         if let wait = failedLoginLimiter.acquire(name, now: now) { throw Self.tooManyAttempts(wait) }
         return FailedAttempt(limiter: failedLoginLimiter, key: name)
     }
 
-    /// A failed attempt counted against a username, until the password turns out right.
+    /// A username's key in the buckets: names longer than any valid username share buckets by prefix (they match
+    /// nobody anyway).
+    private static func bucketName(_ username: String) -> String {
+        String(decoding: username.utf8.prefix(64), as: UTF8.self)
+    }
+
+    /// A client's key: a client names itself, so its key is cut to a bound (and, after the username and a NUL,
+    /// cannot be mistaken for another username's).
+    private static func clientKey(_ client: String) -> String {
+        String(decoding: client.utf8.prefix(128), as: UTF8.self)
+    }
+
+    /// A failed attempt counted against a username (by `limiter`, `nil` for a known client), until the password
+    /// turns out right.
     private struct FailedAttempt {
-        let limiter: KeyedRateLimiter<String>
+        let limiter: KeyedRateLimiter<String>?
         let key: String
 
-        func refund() { limiter.refund(key) }
+        func refund() { limiter?.refund(key) }
     }
 
     private static func tooManyAttempts(_ wait: Duration) -> ChatError {

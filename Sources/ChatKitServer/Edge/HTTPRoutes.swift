@@ -29,7 +29,7 @@ import Synchronization
 /// | `POST /v1/auth/signup` | `{"username", "password", "displayName"?}` | `201` and ``AuthTokens``; limited per address |
 /// | `POST /v1/auth/login` | `{"username", "password"}` | `200` and ``AuthTokens`` |
 /// | `POST /v1/auth/refresh` | `{"refreshToken"}` | `200` and ``AuthTokens`` |
-/// | `POST /v1/auth/logout` | none; `Authorization: Bearer <access token>` | `204` |
+/// | `POST /v1/auth/logout` | `{"refreshToken"}`, or none with `Authorization: Bearer <access token>` | `204` |
 /// | `GET /v1/conversations?before=&limit=` | | the `listConversations` result: `{"conversations": [...], "hasMore": false}` |
 /// | `GET /v1/conversations/{id}/messages?before=&after=&limit=` | | the `history` result: `{"messages": [...]}` |
 /// | `GET /v1/search?q=&conversationID=&limit=` | | the `search` result: `{"hits": [...]}` |
@@ -223,8 +223,10 @@ public struct HTTPRoutes: Sendable {
             await respond(route: "logout") {
                 // The refresh token in the body, when there is one: it works after the access token has expired.
                 let body = try await body(of: request)
-                if body.readableBytes > 0 {
-                    try await auth.logOut(refreshToken: try decode(RefreshBody.self, from: body).refreshToken)
+                let refreshToken =
+                    body.readableBytes > 0 ? try decode(LogOutBody.self, from: body).refreshToken : nil
+                if let refreshToken {
+                    try await auth.logOut(refreshToken: refreshToken)
                 } else if let token = Self.bearerToken(request) {
                     try await auth.logOut(accessToken: token)
                 } else {
@@ -254,6 +256,10 @@ public struct HTTPRoutes: Sendable {
 
     private struct RefreshBody: Decodable {
         var refreshToken: String
+    }
+
+    private struct LogOutBody: Decodable {
+        var refreshToken: String?
     }
 
     private struct ErrorBody: Encodable {

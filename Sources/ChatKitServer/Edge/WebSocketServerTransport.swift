@@ -371,7 +371,8 @@ public final class WebSocketServerTransport: ServerTransport {
     }
 
     /// Stops accepting, closes every open socket with the reason `shutdown`, and waits (at most
-    /// ``Configuration/closeTimeout``) until their sessions ended.
+    /// ``Configuration/closeTimeout``) until their sessions ended. A socket of a mounted transport whose peer reads
+    /// nothing can hold its close longer (the transport cannot reach its channel to close it outright).
     private func closeSockets() async {
         let timeout = configuration.closeTimeout
         await withTaskGroup(of: Void.self) { group in

@@ -1,0 +1,67 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the ChatKit open source project
+//
+// Copyright (c) 2026 the ChatKit project authors
+// Licensed under Apache License v2.0 (see LICENSE)
+//
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+
+import Synchronization
+
+/// The clients (their keys: the address, for the HTTP edge) each username logged in from with its password
+/// lately. Their attempts skip the username's bucket of failures, so that someone guessing from elsewhere, who can
+/// empty that bucket, does not lock the owner out where they logged in before. Kept in memory, bounded: a restart
+/// forgets them, and the owner is then treated as any new client until they log in once.
+final class KnownLoginClients: Sendable {
+    /// How many clients are kept per username; the least recently used go first.
+    static let clientsPerUsername = 16
+    /// How many usernames are kept; when there are more, those whose clients are all stale go first, then the
+    /// least recently used.
+    static let usernameLimit = 100_000
+
+    private struct State {
+        /// Username → client → when it last logged in.
+        var clients: [String: [String: Duration]] = [:]
+    }
+
+    private let lifetime: Duration
+    private let state = Mutex(State())
+
+    /// Clients are known for `lifetime` after their last successful login.
+    init(lifetime: Duration) {
+        self.lifetime = lifetime
+    }
+
+    /// Whether `client` logged in as `username` within the lifetime before `now`.
+    func contains(_ client: String, of username: String, now: Duration) -> Bool {
+        state.withLock { state in
+            guard let last = state.clients[username]?[client] else { return false }
+            return now - last <= lifetime
+        }
+    }
+
+    /// Notes a successful login of `username` from `client` at `now`.
+    func note(_ client: String, of username: String, now: Duration) {
+        state.withLock { state in
+            if state.clients[username] == nil, state.clients.count >= Self.usernameLimit {
+                state.clients = state.clients.filter { _, clients in clients.values.contains { now - $0 <= lifetime } }
+                let lastLogin = { (clients: [String: Duration]) in clients.values.max() ?? .zero }
+                if state.clients.count >= Self.usernameLimit,
+                    let oldest = state.clients.min(by: { lastLogin($0.value) < lastLogin($1.value) })
+                {
+                    state.clients[oldest.key] = nil
+                }
+            }
+            var clients = state.clients[username] ?? [:]
+            clients[client] = now
+            if clients.count > Self.clientsPerUsername, let oldest = clients.min(by: { $0.value < $1.value }) {
+                clients[oldest.key] = nil
+            }
+            state.clients[username] = clients
+        }
+    }
+}
