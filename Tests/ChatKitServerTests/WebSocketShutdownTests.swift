@@ -13,7 +13,6 @@ import ChatKitClient
 import ChatKitCore
 import ChatKitServer
 import Dispatch
-import Foundation
 import HummingbirdWSClient
 import Logging
 import NIOWebSocket
@@ -96,41 +95,21 @@ struct WebSocketShutdownTests {
     /// back the other sockets' `shutdown` and the server's stop for as long as it stalled. The closes now go out
     /// together, and a close not written within `closeTimeout` closes the socket outright.
     @Test func aStalledPeerHoldsBackNeitherTheOthersCloseNorTheStop() async throws {
-        func json(_ object: [String: Any]) throws -> String {
-            String(decoding: try JSONSerialization.data(withJSONObject: object), as: UTF8.self)
-        }
         let standalone = StandaloneServer(closeTimeout: .seconds(2), compression: true)
         let services = standalone.services
         let (finished, finishedContinuation) = AsyncStream.makeStream(of: Bool.self)
-        let (welcomed, release) = (DispatchSemaphore(value: 0), DispatchSemaphore(value: 0))
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
                 try await services.run()
                 finishedContinuation.yield(true)
             }
-            defer {
-                release.signal()
-                group.cancelAll()
-            }
+            defer { group.cancelAll() }
             let live = try await standalone.live()
             let alice = try await live.signUp("alice")
             let bob = try await live.signUp("bob")
             // Bob's socket reads its welcome, then nothing: the server's writes to it stop once the buffers fill.
-            let port = live.port
-            let bobHello = Array(
-                try WireCodec().encode(ClientFrame(id: "h", .hello(.init(token: bob.accessToken)))).utf8
-            )
-            group.addTask {
-                try await onDedicatedThread {
-                    let peer = try RawWebSocketPeer(port: port, receiveBufferSize: 4096)
-                    _ = try peer.upgrade()
-                    try peer.write(opcode: RawWebSocketPeer.text, bobHello)
-                    while let frame = try peer.readFrame(), !frame.text.contains("\"welcome\"") {}
-                    welcomed.signal()
-                    release.wait()
-                }
-            }
-            try await withTimeout("bob's welcome") { try await onDedicatedThread { welcomed.wait() } }
+            let stalled = try await StalledPeer.open(port: live.port, token: bob.accessToken)
+            defer { stalled.release() }
             let (aliceClose, aliceCloseContinuation) = AsyncStream.makeStream(of: WebSocketCloseFrame?.self)
             let (aliceWelcomed, aliceWelcome) = AsyncStream.makeStream(of: Void.self)
             group.addTask {
@@ -143,32 +122,8 @@ struct WebSocketShutdownTests {
                 aliceCloseContinuation.yield(close)
             }
             _ = try await withTimeout("alice's welcome") { await aliceWelcomed.first { _ in true } }
-
-            // About 8 MB to Bob, twice what the socket buffers hold: his writer waits, and his close behind it.
-            let created = try await live.http(
-                "POST", "/v1/requests",
-                rawBody: try json([
-                    "type": "createConversation", "id": "c", "kind": "direct", "memberIDs": [bob.user.id.rawValue],
-                ]),
-                bearer: alice.accessToken
-            )
-            let chat = try #require(try created.decode(RequestResult.self).conversation)
-            var generator = SystemRandomNumberGenerator()
-            for number in 0..<90 {
-                // Random letters: compression would shrink a repeated text to nothing.
-                let body = String(
-                    decoding: (0..<60_000).map { _ in UInt8.random(in: 97...122, using: &generator) }, as: UTF8.self
-                )
-                let sent = try await live.http(
-                    "POST", "/v1/requests",
-                    rawBody: try json([
-                        "type": "send", "id": "s\(number)", "conversationID": chat.id.rawValue, "body": body,
-                        "clientMessageID": "m\(number)",
-                    ]),
-                    bearer: alice.accessToken
-                )
-                #expect(sent.status == 200)
-            }
+            // About 5 MB to Bob, more than the socket buffers hold: his writer waits, and his close behind it.
+            try await StalledPeer.flood(live, from: alice, to: bob.user.id, messages: 90)
 
             await services.triggerGracefulShutdown()
             let close = try await withTimeout("alice's close", .seconds(30)) { await aliceClose.first { _ in true } }

@@ -55,10 +55,16 @@ struct WebSocketConnection: Sendable {
                     guard !failure.isSet else { return }
                     await withTaskGroup(of: Bool.self) { group in
                         group.addTask {
-                            try? await outbound.close(
-                                WebSocketCloseCodes.code(for: reason), reason: WebSocketCloseCodes.text(for: reason)
-                            )
-                            return true
+                            // Written, or not: a close that failed or was cancelled (a shutdown that ran out of
+                            // time) may have left the socket stuck just the same.
+                            do {
+                                try await outbound.close(
+                                    WebSocketCloseCodes.code(for: reason), reason: WebSocketCloseCodes.text(for: reason)
+                                )
+                                return true
+                            } catch {
+                                return false
+                            }
                         }
                         group.addTask {
                             try? await Task.sleep(for: closeTimeout)
