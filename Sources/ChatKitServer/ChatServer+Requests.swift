@@ -47,13 +47,14 @@ extension ChatServer {
                 }
             }
         }
+        // The messages first: the typing follow-up reads member lists, which may wait for a free reader.
+        if !conversations.isEmpty { router.nudge() }
         // Sending ends typing in that conversation.
         let now = clock.now
         for conversation in conversations
         where typing.stop(TypingTracker.Key(conversation: conversation, user: user), now: now) {
             await broadcastTyping(TypingUpdate(conversationID: conversation, userID: user, isTyping: false))
         }
-        if !conversations.isEmpty { router.nudge() }
         return outcomes
     }
 
@@ -80,12 +81,14 @@ extension ChatServer {
         case .send(let send):
             try contentLimits.check(send)
             let message = try await store.append(send.message(from: user))
+            // The message first: the typing follow-up reads the member list, which may wait for a free reader.
+            router.nudge()
             // Sending ends typing in that conversation.
             let key = TypingTracker.Key(conversation: send.conversationID, user: user)
             if typing.stop(key, now: clock.now) {
                 await broadcastTyping(TypingUpdate(conversationID: send.conversationID, userID: user, isTyping: false))
             }
-            return written(RequestResult(message: message))
+            return RequestResult(message: message)
         case .edit(let edit):
             try contentLimits.checkBody(edit.body)
             return written(RequestResult(message: try await store.editMessage(edit.messageID, body: edit.body, by: user)))
@@ -138,16 +141,21 @@ extension ChatServer {
                 )
                 return (current, newcomers, members)
             }
-            let kind = try await store.conversation(add.conversationID, as: user).kind
-            // The size after the add as stored (concurrent adds may have added others meanwhile).
-            let memberCount = try await store.memberCount(of: add.conversationID)
-            if sharesPresence(kind: kind, memberCount: memberCount) {
-                introducePresence(of: newcomers, and: Set(current.map(\.userID)))
-            } else if sharesPresence(kind: kind, memberCount: current.count) {
-                // The group just grew past presenceMaxGroupSize: its members stop seeing each other's presence.
-                await withdrawPresence(among: Set(current.map(\.userID)))
+            // Committed: routed now, and answered as done whatever the presence follow-up's reads meet (the adder
+            // removed meanwhile, a store error).
+            router.nudge()
+            if let kind = try? await store.conversation(add.conversationID, as: user).kind,
+                // The size after the add as stored (concurrent adds may have added others meanwhile).
+                let memberCount = try? await store.memberCount(of: add.conversationID)
+            {
+                if sharesPresence(kind: kind, memberCount: memberCount) {
+                    introducePresence(of: newcomers, and: Set(current.map(\.userID)))
+                } else if sharesPresence(kind: kind, memberCount: current.count) {
+                    // The group just grew past presenceMaxGroupSize: its members stop seeing each other's presence.
+                    await withdrawPresence(among: Set(current.map(\.userID)))
+                }
             }
-            return written(RequestResult(members: members))
+            return RequestResult(members: members)
         case .join(let reference):
             let member = try await membershipChanges.run(reference.conversationID) {
                 // What the caller may know first (a group they are not in is not found, a channel they are in is
@@ -166,15 +174,17 @@ extension ChatServer {
         case .leave(let reference):
             let sharing = await presenceSharers(in: reference.conversationID, as: user)
             try await store.removeMember(user, from: reference.conversationID, by: user)
+            router.nudge()
             await withdrawPresence(between: user, and: sharing)
             await endTyping(of: user, in: reference.conversationID)
-            return written(.empty)
+            return .empty
         case .removeMember(let reference):
             let sharing = await presenceSharers(in: reference.conversationID, as: user)
             try await store.removeMember(reference.userID, from: reference.conversationID, by: user)
+            router.nudge()
             await withdrawPresence(between: reference.userID, and: sharing)
             await endTyping(of: reference.userID, in: reference.conversationID)
-            return written(.empty)
+            return .empty
         case .setRole(let change):
             let member = try await store.setRole(change.role, of: change.userID, in: change.conversationID, by: user)
             return written(RequestResult(members: [member]))

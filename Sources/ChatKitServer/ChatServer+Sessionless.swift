@@ -102,7 +102,8 @@ extension ChatServer {
             let poll = try parameters()
             let cursor = poll.cursor
             let limit = poll.limit ?? configuration.limits.defaultPageSize
-            try MembershipRules.validateLimit(limit)
+            // An empty page answers nothing: a poll of 0 would read the store again at every event until its end.
+            guard limit >= 1 else { throw ChatError(.invalidArgument, "A long poll's 'limit' is 1 or more.") }
             let pageSize = min(limit, configuration.limits.maxPageSize)
             let deadline = ContinuousClock.now + min(max(poll.timeout, .zero), Self.maxLongPollWait)
             // A cursor naming events the store no longer has (a restored database) would skip the events stored
@@ -130,7 +131,11 @@ extension ChatServer {
             // A poll that arrives during a graceful shutdown answers at once.
             if isShuttingDown { outbox.close() }
             var page = try await store.events(for: user, after: cursor, limit: pageSize)
-            _ = outbox.release(after: page.cursor)
+            // More events than the outbox holds arrived while the page was read: it holds on (and would wake
+            // nobody), so the page is read again, and now has them.
+            while page.events.isEmpty, !outbox.release(after: page.cursor) {
+                page = try await store.events(for: user, after: cursor, limit: pageSize)
+            }
             while page.events.isEmpty, await Self.wait(for: outbox, until: deadline) {
                 page = try await store.events(for: user, after: cursor, limit: pageSize)
             }

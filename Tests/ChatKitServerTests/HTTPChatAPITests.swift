@@ -189,6 +189,9 @@ struct HTTPChatAPITests {
             #expect(badTokenBadPoll.status == 401 && badTokenBadPoll.code == "unauthenticated")
             let badPoll = try await live.http("GET", "/v1/sync?cursor=soon", bearer: alice.accessToken)
             #expect(badPoll.status == 400 && badPoll.code == "invalidArgument")
+            // A poll for pages of nothing would read the store again at every event until its end.
+            let emptyPages = try await live.http("GET", "/v1/sync?limit=0&wait=5", bearer: alice.accessToken)
+            #expect(emptyPages.status == 400 && emptyPages.code == "invalidArgument")
 
             let notMember = try await live.http(
                 "GET", "/v1/conversations/\(group.id.rawValue)/messages", bearer: carol.accessToken

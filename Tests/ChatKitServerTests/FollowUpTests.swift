@@ -1,0 +1,97 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the ChatKit open source project
+//
+// Copyright (c) 2026 the ChatKit project authors
+// Licensed under Apache License v2.0 (see LICENSE)
+//
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+
+import ChatKitClient
+import ChatKitCore
+@testable import ChatKitServer
+import ChatKitTesting
+import Foundation
+import Synchronization
+import Testing
+
+/// What a request does after its write commits (typing ends, presence changes) must neither hold back the routing
+/// of what it wrote nor turn a committed write into an error.
+@Suite("Follow-ups after a write")
+struct FollowUpTests {
+    /// The in-memory store; once armed, current member lists (`memberIDs` without a position, as typing and
+    /// presence read them) wait for `gate`, and `memberCount` throws.
+    final class SlowFollowUpStore: ChatStoreDecorator {
+        let base: any ChatStore
+        let holdsMemberLists = Atomic<Bool>(false)
+        let failsCounts = Atomic<Bool>(false)
+        let gate = ConnectionShardsTests.Gate()
+
+        init(_ base: any ChatStore) { self.base = base }
+
+        func memberIDs(of id: ConversationID, at position: StreamPosition?) async throws -> [UserID] {
+            if position == nil, holdsMemberLists.load(ordering: .relaxed) { await gate.wait() }
+            return try await base.memberIDs(of: id, at: position)
+        }
+
+        func memberCount(of id: ConversationID) async throws -> Int {
+            if failsCounts.load(ordering: .relaxed) { throw ChatError(.storageFailure, "The count is unavailable.") }
+            return try await base.memberCount(of: id)
+        }
+    }
+
+    /// A send ended the sender's typing before its message was routed: the typing stop reads the member list,
+    /// which waits for a free reader while searches or a backup hold them, and the message waited with it.
+    @Test func aSentMessageIsRoutedBeforeTheTypingStopIsBroadcast() async throws {
+        let inMemory = InMemoryChatStore()
+        let store = SlowFollowUpStore(inMemory)
+        try await LiveServer.run(store: inMemory, serverStore: store) { live in
+            let alice = try await live.signUp("alice")
+            let bob = try await live.signUp("bob")
+            let aliceClient = try await live.connect(alice.accessToken)
+            let bobClient = try await live.connect(bob.accessToken)
+            let chat = try await aliceClient.client.createDirectConversation(with: bob.user.id)
+            try await aliceClient.client.setTyping(true, in: chat.id)
+            try await bobClient.waitFor("alice typing") { events in
+                events.contains { if case .typing(let update) = $0 { update.isTyping } else { false } }
+            }
+            store.holdsMemberLists.store(true, ordering: .relaxed)
+            defer { store.gate.open() }  // also when the wait below fails, so that the server can stop
+            let sent = Task { try await aliceClient.client.send("while the list waits", to: chat.id) }
+            try await bobClient.waitFor("the message, while the typing stop waits") { events in
+                events.contains {
+                    if case .stored(let event) = $0 { event.message?.body == "while the list waits" } else { false }
+                }
+            }
+            store.gate.open()
+            _ = try await sent.value
+            try await bobClient.waitFor("the typing stop, after the list") { events in
+                events.contains { if case .typing(let update) = $0 { !update.isTyping } else { false } }
+            }
+        }
+    }
+
+    /// After addMembers committed, its presence follow-up read the conversation and its member count; a failure
+    /// there answered the committed add as an error, and nothing nudged the router, so the new member's event
+    /// reached no one until some other write.
+    @Test func aCommittedAdditionIsRoutedAndAnsweredEvenIfItsFollowUpFails() async throws {
+        let inMemory = InMemoryChatStore()
+        let store = SlowFollowUpStore(inMemory)
+        try await LiveServer.run(store: inMemory, serverStore: store) { live in
+            let alice = try await live.signUp("alice")
+            let bob = try await live.signUp("bob")
+            let aliceClient = try await live.connect(alice.accessToken)
+            let bobClient = try await live.connect(bob.accessToken)
+            let group = try await aliceClient.client.createGroup("Team")
+            store.failsCounts.store(true, ordering: .relaxed)
+            let added = try await aliceClient.client.addMembers([bob.user.id], to: group.id)
+            #expect(added.map(\.userID) == [bob.user.id])
+            try await bobClient.waitFor("bob's addition, routed") { events in
+                events.contains { if case .stored(let event) = $0 { event.kind == .membersAdded } else { false } }
+            }
+        }
+    }
+}
