@@ -74,6 +74,54 @@ struct FollowUpTests {
         }
     }
 
+    /// More events than a long poll's outbox holds, arriving while its first page was read, left the outbox
+    /// holding (its hold overflowed, so it wakes no one): the poll slept to its deadline with events waiting. It
+    /// reads again now.
+    @Test func aLongPollWhoseHoldOverflowedReadsAgain() async throws {
+        final class HeldReadStore: ChatStoreDecorator {
+            let base: any ChatStore
+            let isArmed = Atomic<Bool>(false)
+            let gate = ConnectionShardsTests.Gate()
+            let entered = ConnectionShardsTests.Gate()
+
+            init(_ base: any ChatStore) { self.base = base }
+
+            /// Once armed, the next read is made, then held until `gate` opens (what it read is kept).
+            func events(for user: UserID, after cursor: StreamPosition, limit: Int) async throws -> SyncPage {
+                let page = try await base.events(for: user, after: cursor, limit: limit)
+                if isArmed.exchange(false, ordering: .relaxed) {
+                    entered.open()
+                    await gate.wait()
+                }
+                return page
+            }
+        }
+        let inMemory = InMemoryChatStore()
+        let store = HeldReadStore(inMemory)
+        var configuration = ChatServerConfiguration()
+        configuration.limits.outboundQueueCapacity = 2
+        try await LiveServer.run(store: inMemory, configuration: configuration, serverStore: store) { live in
+            let alice = try await live.signUp("alice")
+            let bob = try await live.signUp("bob")
+            let sender = try await live.connect(alice.accessToken)
+            let chat = try await sender.client.createDirectConversation(with: bob.user.id)
+            let cursor = try await inMemory.latestPosition().rawValue
+            store.isArmed.store(true, ordering: .relaxed)
+            defer { store.gate.open() }
+            let poll = Task {
+                try await live.http("GET", "/v1/sync?cursor=\(cursor)&wait=20", bearer: bob.accessToken)
+            }
+            await store.entered.wait()  // the poll listens, and has read an empty page
+            for number in 1...5 { _ = try await sender.client.send("while the poll reads \(number)", to: chat.id) }
+            // Routed to Alice's connection, so to the poll's outbox too (one routing pass serves every recipient).
+            try await sender.waitForMessages(5, in: chat.id)
+            store.gate.open()
+            let answer = try await withTimeout("the poll's answer", .seconds(10)) { try await poll.value }
+            let page = try #require(try answer.decode(RequestResult.self).page)
+            #expect(page.events.compactMap(\.message?.body).first == "while the poll reads 1")
+        }
+    }
+
     /// After addMembers committed, its presence follow-up read the conversation and its member count; a failure
     /// there answered the committed add as an error, and nothing nudged the router, so the new member's event
     /// reached no one until some other write.
