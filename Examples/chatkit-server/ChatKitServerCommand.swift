@@ -176,8 +176,8 @@ struct ChatKitServerCommand: AsyncParsableCommand {
         var serviceConfiguration = ServiceGroupConfiguration(
             services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger
         )
-        // A socket whose peer reads nothing can hold a graceful stop for as long as the peer stalls: past this,
-        // what is left is cancelled.
+        // A backstop: the transport closes sockets whose peers read nothing within its closeTimeout; whatever still
+        // holds the graceful stop past this is cancelled.
         serviceConfiguration.maximumGracefulShutdownDuration = .seconds(30)
         let services = ServiceGroup(configuration: serviceConfiguration)
         try await services.run()
@@ -264,9 +264,12 @@ struct ChatKitServerCommand: AsyncParsableCommand {
         defer { unlink(temporary) }
         let written = secret.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
         let synced = written == secret.count && fsync(descriptor) == 0
+        let failure = errno  // before close() may set it
         close(descriptor)
         guard synced else {
-            throw StartupError("Could not write the signing secret file \(path): \(String(cString: strerror(errno))).")
+            throw StartupError(
+                "Could not write the signing secret file \(path): \(String(cString: strerror(failure)))."
+            )
         }
         guard link(temporary, path) == 0 else {
             if errno == EEXIST, let secret = try readSecret(at: path, logger: logger) { return secret }

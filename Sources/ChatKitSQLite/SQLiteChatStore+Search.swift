@@ -94,30 +94,30 @@ extension SQLiteChatStore {
         scopeScan: ScopeScan.Limits
     ) throws -> [SearchHit] {
         let patterns = try text.terms.map { try PrefixExpansion.pattern($0, capabilities, db) }
-        let candidates: [(rowNumber: Int64, body: String)]
-        var densities: [Double?] = []
-        if let found = try ScopeScan.newestMatches(
+        let found: SearchCandidates
+        if let scoped = try ScopeScan.newestMatches(
             db, text, patterns: patterns, user: user, conversation: conversation,
             candidateLimit: Self.searchCandidateLimit, limits: scopeScan
         ) {
-            candidates = found.candidates
-            densities = found.densities
+            found = scoped
         } else if patterns.contains(where: \.isBroad),
-            let found = try BroadPrefixScan.newestMatches(
+            let broad = try BroadPrefixScan.newestMatches(
                 db, text, patterns: patterns, user: user, conversation: conversation,
                 candidateLimit: Self.searchCandidateLimit
             )
         {
-            candidates = found.candidates
-            densities = found.densities
+            found = broad
         } else {
-            candidates = try newestMatches(db, patterns.map(\.text), user, conversation)
+            found = SearchCandidates(
+                candidates: try newestMatches(db, patterns.map(\.text), user, conversation), densities: []
+            )
         }
-        guard !candidates.isEmpty else { return [] }
+        guard !found.candidates.isEmpty else { return [] }
         let ranking = try SearchRanking(
-            db, text: text, patterns: patterns.map(\.text), candidateCount: candidates.count, densities: densities
+            db, text: text, patterns: patterns.map(\.text), candidateCount: found.candidates.count,
+            densities: found.densities
         )
-        let best = candidates
+        let best = found.candidates
             .map { (rowNumber: $0.rowNumber, score: ranking.score($0.body)) }
             .sorted { ($0.score, $0.rowNumber) > ($1.score, $1.rowNumber) }
             .prefix(limit)

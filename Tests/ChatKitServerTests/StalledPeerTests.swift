@@ -37,8 +37,8 @@ struct StalledPeerTests {
             #expect(live.transport.connectionCount == 1)
             // About 6 MB to Bob: more than his socket's buffers and his outbox hold.
             try await StalledPeer.flood(live, from: alice, to: bob.user.id, messages: 100)
-            try await withTimeout("bob's socket to be closed", .seconds(30)) {
-                while live.transport.connectionCount > 0 { try await Task.sleep(for: .milliseconds(10)) }
+            try await waitUntil("bob's socket to be closed", timeout: .seconds(30)) {
+                live.transport.connectionCount == 0
             }
         }
     }

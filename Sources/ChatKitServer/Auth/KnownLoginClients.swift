@@ -9,7 +9,6 @@
 //
 //===----------------------------------------------------------------------===//
 
-
 import Synchronization
 
 /// The clients (their keys: the address, for the HTTP edge) each username logged in from with its password
