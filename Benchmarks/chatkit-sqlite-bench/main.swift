@@ -292,6 +292,18 @@ func smallConversationsUser(_ store: SQLiteChatStore, alice: UserID) async throw
     return carol
 }
 
+/// dave, a member of every small conversation (added to a database loaded by an earlier version of this tool).
+func allSmallConversationsUser(_ store: SQLiteChatStore, alice: UserID) async throws -> UserID {
+    if let dave = try await store.user(username: "dave") { return dave.id }
+    let dave = try await store.createUser(NewUser(username: "dave"), passwordHash: nil).id
+    let owner = try await store.user(username: "bob")!.id
+    let conversations = try await store.conversations(of: alice)
+    for summary in conversations where summary.conversation.title?.hasPrefix("small ") == true {
+        _ = try await store.addMembers([dave], to: summary.conversation.id, role: .member, by: owner)
+    }
+    return dave
+}
+
 func readBenchmarks() async throws {
     var generator = SystemRandomNumberGenerator()
     let (store, alice, bob, big) = try await readStore()
@@ -356,6 +368,14 @@ func readBenchmarks() async throws {
     }
     try await measure("search, rare word by a user of two small conversations, limit 20", count: 50) {
         _ = try await store.search("needle", as: carol, in: nil, limit: 20)
+    }
+    // A mid-sized scope: a user of all 20 small conversations (about 2 % of the messages, 20,000 of them), with
+    // words of middling frequency, whose matches in the scope are too few for the newest 10,000 to hold 2,000.
+    let dave = try await allSmallConversationsUser(store, alice: alice)
+    for (word, share) in [("word5", "~5 %"), ("word20", "~2 %"), ("word100", "~0.7 %")] {
+        try await measure("search, \(word) (\(share) of messages) by a user of 20 small conversations", count: 50) {
+            _ = try await store.search(word, as: dave, in: nil, limit: 20)
+        }
     }
     try store.close()
 }

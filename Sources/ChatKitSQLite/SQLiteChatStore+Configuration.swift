@@ -39,6 +39,9 @@ extension SQLiteChatStore {
         /// When a search reads the messages of its scope instead of walking the FTS5 index (``ScopeScan``). Tests
         /// change it to check both ways.
         var searchScopeScan = ScopeScan.Limits()
+        /// When a search walks FTS5's matches against its scope's rows instead of reading each match's message
+        /// (``ScopedIndexWalk``, chosen by ``SearchPlan``). Tests change it to check every way.
+        var searchScopedWalk = SearchPlan.Policy.cheapest
 
         /// Creates a configuration for a database at `location`.
         public init(

@@ -32,7 +32,8 @@ extension SQLiteChatStore {
     /// messages are read and their words matched as the index holds them, instead of walking the index past every
     /// other conversation's matches: the same messages are found. (For a prefix of hundreds of words in a query of
     /// several, its weight in the ranking is then estimated from the conversations searched, not from the newest
-    /// messages.)
+    /// messages.) When they hold a modest share, the index's matches are walked as row numbers and checked against
+    /// the rows of the conversations searched, without reading the messages of the others.
     ///
     /// New messages are indexed in batches shortly after they are appended (see ``SearchIndex``); a search that
     /// finds messages not indexed yet indexes them first, so it sees every message whose append returned before
@@ -44,6 +45,7 @@ extension SQLiteChatStore {
         try MembershipRules.validateLimit(limit)
         let text = SearchText(query: query)
         let scopeScan = configuration.searchScopeScan
+        let scopedWalk = configuration.searchScopedWalk
         let capabilities = PrefixExpansion.Capabilities(
             hasWordTable: searchIndex.addsWords, hasPrefixIndex: searchIndex.hasPrefixIndex
         )
@@ -55,7 +57,7 @@ extension SQLiteChatStore {
                 return ([], (progress.indexedUpTo + 1)...progress.lastRow)
             }
             let hits = try Self.searchIndex(
-                db, text, capabilities, user, conversation, limit, scopeScan: scopeScan
+                db, text, capabilities, user, conversation, limit, scopeScan: scopeScan, scopedWalk: scopedWalk
             )
             return (hits, nil)
         }
@@ -65,7 +67,7 @@ extension SQLiteChatStore {
             // Again: the membership may have ended since the first read.
             if let conversation { _ = try Lookups.memberConversation(db, conversation, user) }
             var hits = try Self.searchIndex(
-                db, text, capabilities, user, conversation, limit, scopeScan: scopeScan
+                db, text, capabilities, user, conversation, limit, scopeScan: scopeScan, scopedWalk: scopedWalk
             )
             let indexedUpTo = try SearchIndex.progress(db).indexedUpTo
             if hits.count < limit, indexedUpTo < unindexed.upperBound {
@@ -80,8 +82,10 @@ extension SQLiteChatStore {
     ///
     /// FTS5 finds the newest ``searchCandidateLimit`` matches the user may see (``ScopeScan`` does, when the
     /// conversations searched hold a small share of the messages and the terms are common; ``BroadPrefixScan``
-    /// does, for a query with a prefix of hundreds of words, when one bounded read tells them); ``SearchRanking``
-    /// scores them from their bodies (BM25) and ``ChatKitCore/SearchText`` marks the snippets of the best `limit`.
+    /// does, for a query with a prefix of hundreds of words, when one bounded read tells them; ``ScopedIndexWalk``
+    /// does, walking FTS5's matches against the scope's rows, when ``SearchPlan`` expects it to be the cheapest);
+    /// ``SearchRanking`` scores them from their bodies (BM25) and ``ChatKitCore/SearchText`` marks the snippets of
+    /// the best `limit`.
     /// FTS5's own `bm25()` and `snippet()` cost a pass over each term's whole posting list (per hit, for
     /// `snippet()` of a prefix query): 20–40 ms for a common word at a million messages, against a few for this.
     private static func searchIndex(
@@ -91,11 +95,25 @@ extension SQLiteChatStore {
         _ user: UserID,
         _ conversation: ConversationID?,
         _ limit: Int,
-        scopeScan: ScopeScan.Limits
+        scopeScan: ScopeScan.Limits,
+        scopedWalk: SearchPlan.Policy
     ) throws -> [SearchHit] {
         let patterns = try text.terms.map { try PrefixExpansion.pattern($0, capabilities, db) }
+        let plan = try SearchPlan.make(
+            db, patterns: patterns, user: user, conversation: conversation,
+            candidateLimit: Self.searchCandidateLimit, scanLimit: scopeScan.messageLimit, policy: scopedWalk
+        )
+        /// ``ScopedIndexWalk``'s candidates.
+        func walked() throws -> SearchCandidates {
+            try ScopedIndexWalk.newestMatches(
+                db, patterns: patterns.map(\.text), user: user, conversation: conversation,
+                candidateLimit: Self.searchCandidateLimit
+            )
+        }
         let found: SearchCandidates
-        if let scoped = try ScopeScan.newestMatches(
+        if plan.walksFirst {
+            found = try walked()
+        } else if let scoped = try ScopeScan.newestMatches(
             db, text, patterns: patterns, user: user, conversation: conversation,
             candidateLimit: Self.searchCandidateLimit, limits: scopeScan
         ) {
@@ -107,6 +125,8 @@ extension SQLiteChatStore {
             )
         {
             found = broad
+        } else if plan.walksBeforePlain {
+            found = try walked()
         } else {
             found = SearchCandidates(
                 candidates: try newestMatches(db, patterns.map(\.text), user, conversation), densities: []

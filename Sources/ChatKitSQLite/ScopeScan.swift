@@ -47,9 +47,6 @@ enum ScopeScan {
         var largestScopeShare = 0.1
     }
 
-    /// How many messages of a user's scope are read with one statement.
-    static let chunkSize = 500
-
     /// The newest `candidateLimit` messages of the scope that match `text` (all of its terms, whose FTS5 patterns
     /// are `patterns`), and for each broad term (``PrefixExpansion/Pattern/isBroad``) the share of the messages
     /// read that held it; `nil` when FTS5 is the cheaper way to find them (see the type's description, whose
@@ -120,9 +117,8 @@ enum ScopeScan {
         enum Source {
             /// A statement whose rows are the messages: row number, body.
             case rows(RawStatement)
-            /// The messages' row numbers, newest first, and a statement that reads those bound to its
-            /// ``ScopeScan/chunkSize`` parameters, as `rows` does (deleted ones left out).
-            case rowNumbers([Int64], bodies: RawStatement)
+            /// The messages' row numbers, newest first, and the reader of their bodies (deleted ones left out).
+            case rowNumbers([Int64], bodies: MessageBodies)
         }
 
         let source: Source
@@ -162,19 +158,10 @@ enum ScopeScan {
         var rowNumbers: [Int64] = []
         while try statement.step() { rowNumbers.append(statement.int64(0)) }
         rowNumbers.sort(by: >)
-        // The bodies in chunks, each in one statement: a statement per message costs as much again. SQLite reads
-        // an `IN` list of row numbers in the order asked for, without sorting the rows.
-        let parameters = (1...chunkSize).map { "?\($0)" }.joined(separator: ",")
-        let bodies = try RawStatement(
-            db,
-            """
-            SELECT rowNumber, body FROM message
-            WHERE rowNumber IN (\(parameters)) AND deletedAt IS NULL
-            ORDER BY rowNumber DESC
-            """
-        )
         let newest = Array(rowNumbers.prefix(limit))
-        return Messages(source: .rowNumbers(newest, bodies: bodies), isWholeScope: rowNumbers.count <= limit)
+        return Messages(
+            source: .rowNumbers(newest, bodies: try MessageBodies(db)), isWholeScope: rowNumbers.count <= limit
+        )
     }
 
     /// Reads `messages` in order and keeps those holding every term, up to `candidateLimit`. Bodies are matched
@@ -210,15 +197,11 @@ enum ScopeScan {
         case .rowNumbers(let rowNumbers, let bodies):
             var start = 0
             while candidates.count < candidateLimit, start < rowNumbers.count {
-                let chunk = rowNumbers[start..<min(start + chunkSize, rowNumbers.count)]
+                let chunk = rowNumbers[start..<min(start + MessageBodies.chunkSize, rowNumbers.count)]
                 start += chunk.count
-                // Row numbers start at 1: a chunk shorter than the statement's list is filled with 0.
-                for parameter in 0..<chunkSize {
-                    bodies.bind(Int32(parameter + 1), parameter < chunk.count ? chunk[chunk.startIndex + parameter] : 0)
-                }
-                defer { bodies.reset() }
-                while candidates.count < candidateLimit, try bodies.step() {
-                    try examine(bodies.int64(0), bodies, 1)
+                try bodies.read(chunk) { message in
+                    try examine(message.int64(0), message, 1)
+                    return candidates.count < candidateLimit
                 }
             }
         }

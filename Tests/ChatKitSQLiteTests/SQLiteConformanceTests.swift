@@ -30,12 +30,27 @@ struct SQLiteConformanceTests {
         arguments: ChatStoreConformance.cases.filter { $0.area == "search" }
     )
     func searchesByScopeScan(_ check: ChatStoreConformance.Case) async throws {
+        try await Self.run(check) { $0.searchScopeScan = ScopeScanTests.alwaysScan }
+    }
+
+    @Test(
+        "file database, every search without a broad prefix answered by walking the index against its scope",
+        arguments: ChatStoreConformance.cases.filter { $0.area == "search" }
+    )
+    func searchesByScopedIndexWalk(_ check: ChatStoreConformance.Case) async throws {
+        try await Self.run(check) { $0.searchScopedWalk = .alwaysWalk }
+    }
+
+    /// Runs `check` on a file database whose configuration `configure` changed.
+    private static func run(
+        _ check: ChatStoreConformance.Case, _ configure: (inout SQLiteChatStore.Configuration) -> Void
+    ) async throws {
         try await withTemporaryDirectory { directory in
             let path = directory.appendingPathComponent("chat.sqlite").path
             var configuration = SQLiteChatStore.Configuration(path: path)
-            configuration.searchScopeScan = ScopeScanTests.alwaysScan
-            let scanning = configuration
-            try await check.run { try SQLiteChatStore(configuration: scanning) }
+            configure(&configuration)
+            let configured = configuration
+            try await check.run { try SQLiteChatStore(configuration: configured) }
         }
     }
 
