@@ -369,11 +369,12 @@ func readBenchmarks() async throws {
     try await measure("search, rare word by a user of two small conversations, limit 20", count: 50) {
         _ = try await store.search("needle", as: carol, in: nil, limit: 20)
     }
-    // A mid-sized scope: a user of all 20 small conversations (about 2 % of the messages, 20,000 of them), with
-    // words of middling frequency, whose matches in the scope are too few for the newest 10,000 to hold 2,000.
+    // A mid-sized scope: a member of all 20 small conversations (about 2 % of the messages, 20,000 of them, in the
+    // two the loader fills: "small 0" and "small 10"), with words of middling frequency, whose matches in the
+    // scope are too few for the newest 10,000 to hold 2,000.
     let dave = try await allSmallConversationsUser(store, alice: alice)
     for (word, share) in [("word5", "~5 %"), ("word20", "~2 %"), ("word100", "~0.7 %")] {
-        try await measure("search, \(word) (\(share) of messages) by a user of 20 small conversations", count: 50) {
+        try await measure("search, \(word) (\(share) of messages) by a member of every small conversation", count: 50) {
             _ = try await store.search(word, as: dave, in: nil, limit: 20)
         }
     }

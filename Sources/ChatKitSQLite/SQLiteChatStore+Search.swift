@@ -100,7 +100,7 @@ extension SQLiteChatStore {
     ) throws -> [SearchHit] {
         let patterns = try text.terms.map { try PrefixExpansion.pattern($0, capabilities, db) }
         let plan = try SearchPlan.make(
-            db, patterns: patterns, user: user, conversation: conversation,
+            db, text, patterns: patterns, user: user, conversation: conversation,
             candidateLimit: Self.searchCandidateLimit, scanLimit: scopeScan.messageLimit, policy: scopedWalk
         )
         /// ``ScopedIndexWalk``'s candidates.
@@ -115,7 +115,7 @@ extension SQLiteChatStore {
             found = try walked()
         } else if let scoped = try ScopeScan.newestMatches(
             db, text, patterns: patterns, user: user, conversation: conversation,
-            candidateLimit: Self.searchCandidateLimit, limits: scopeScan
+            candidateLimit: Self.searchCandidateLimit, limits: scopeScan, termMatches: plan.termMatches
         ) {
             found = scoped
         } else if patterns.contains(where: \.isBroad),

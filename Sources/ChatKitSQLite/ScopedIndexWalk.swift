@@ -17,11 +17,11 @@ import GRDB
 /// share of the messages, by walking FTS5's matches as row numbers only and keeping those of the scope's rows.
 ///
 /// The plain search joins every match FTS5 returns to its message row to see whether the user may see it: about
-/// 1 µs a match, most of it reading the row's page. When the scope holds a small share of the messages, most
+/// 1.2 µs a match, most of it reading the row's page. When the scope holds a small share of the messages, most
 /// matches are other conversations' and the walk goes far: a word in 5 % of a million messages, searched by a
 /// user of conversations holding 20,000 of them, took 110–150 ms. This reads the scope's row numbers from the
 /// conversation index first (no message pages), then walks FTS5's matches newest first within the scope's
-/// lowest and highest rows, testing each against that set (about a sixth of a microsecond a match), and
+/// lowest and highest rows, testing each against that set (about a sixth of a microsecond a match of one word), and
 /// reads the bodies of the matches kept, as the plain search does.
 ///
 /// ``SearchPlan`` chooses it when its estimate is the cheapest.

@@ -13,23 +13,30 @@
 import ChatKitCore
 import GRDB
 
-/// Chooses how a search whose scope — one conversation, or all of a user's — is a share of the store finds its
-/// candidates (the newest matches), from the estimated cost of each way.
+/// Chooses how a search of words (no prefixes) whose scope — one conversation, or all of a user's — is a share of
+/// the store finds its candidates (the newest matches), from the estimated cost of each way.
 ///
 /// Three ways find the same matches:
 /// - the plain walk: FTS5's matches newest first, each joined to its message row to see whether it is in the
 ///   scope: about 1.2 µs a match walked, most of it reading the row's page;
 /// - ``ScopedIndexWalk``: the scope's row numbers read from the conversation index (0.15 µs each), FTS5's
-///   matches walked as row numbers only (0.16 µs each), and the bodies of those in the scope read (1.4 µs each);
-/// - ``ScopeScan``: the scope's messages read newest first and matched here (3.4 µs a message), up to its limit;
-///   when that many hold too few matches it gives up, and one of the others answers after it.
+///   matches walked as row numbers only (0.16 µs each for one word), and the bodies of those in the scope read
+///   (1.4 µs each);
+/// - ``ScopeScan``: the scope's messages read newest first and matched here (3.4 µs a message, its page read and
+///   its words matched), up to its limit; when that many hold too few matches it gives up, and one of the others
+///   answers after it.
 ///
 /// The figures are measured at a million messages on the benchmark machine (`Documentation/Performance.md`);
 /// only their ratios matter. How far a walk goes is estimated as if the query's matches were spread evenly over
 /// the messages: to find the candidate limit in a scope holding a share `s` of the messages, a walk passes the
-/// candidate limit over `s` matches, or all of them. The number of matches is FTS5's count of the query's newest
-/// 10,000 matches, and their density beyond (``SearchRanking/documentFrequency(_:matching:rowCount:exactCountLimit:)``,
-/// about a millisecond at most).
+/// candidate limit over `s` matches, or all of them. Each word's matches are counted among its newest 10,000 and
+/// their density estimated beyond (``SearchRanking/documentFrequency(_:matching:rowCount:exactCountLimit:)``,
+/// a millisecond or two a word), and the words of a query of several are taken to come together by chance.
+///
+/// FTS5's own work per match grows with the query (several words, a prefix's words): the plain walk and the walk
+/// against the scope's rows both pay it, so it does not change which of the two is cheaper, but the scan does not.
+/// So the scan comes first whenever it is expected to find the candidates within its limit, and prefixes, whose
+/// cost FTS5 tells only by merging their words' lists, are left to the ways that answered them before.
 struct SearchPlan {
     /// Which ways a search may take (tests force one to compare it with the others).
     enum Policy: Sendable {
@@ -54,19 +61,25 @@ struct SearchPlan {
     /// plain walk.
     let walksBeforePlain: Bool
 
+    /// How many messages each pattern matches, when the plan counted them (for ``ScopeScan``, which would count
+    /// them too).
+    let termMatches: [Double]?
+
     /// Walks nowhere: the search's ways as they were before ``ScopedIndexWalk``.
     static let noWalk = SearchPlan(walksFirst: false, walksBeforePlain: false)
 
-    private init(walksFirst: Bool, walksBeforePlain: Bool) {
+    private init(walksFirst: Bool, walksBeforePlain: Bool, termMatches: [Double]? = nil) {
         self.walksFirst = walksFirst
         self.walksBeforePlain = walksBeforePlain
+        self.termMatches = termMatches
     }
 
-    /// The plan for a search of `patterns` (FTS5 patterns of its terms, all of them required) by `user` in
-    /// `conversation` (or all of theirs), wanting `candidateLimit` candidates, with ``ScopeScan`` reading at most
-    /// `scanLimit` messages.
+    /// The plan for a search of `text`, whose terms have the FTS5 patterns `patterns`, by `user` in `conversation`
+    /// (or all of theirs), wanting `candidateLimit` candidates, with ``ScopeScan`` reading at most `scanLimit`
+    /// messages.
     static func make(
         _ db: Database,
+        _ text: SearchText,
         patterns: [PrefixExpansion.Pattern],
         user: UserID,
         conversation: ConversationID?,
@@ -77,20 +90,23 @@ struct SearchPlan {
         // FTS5 merges a broad prefix's posting lists before its first match: once, by the plain walk, is enough.
         guard policy != .neverWalk, !patterns.isEmpty, !patterns.contains(where: \.isBroad) else { return .noWalk }
         if policy == .alwaysWalk { return SearchPlan(walksFirst: true, walksBeforePlain: true) }
+        guard !text.terms.contains(where: \.isPrefix) else { return .noWalk }
         let scope = Double(try ScopeScan.scopeSize(db, user: user, conversation: conversation))
         let indexed = Double(try SearchIndex.progress(db).indexedUpTo)
         // A scope of half the messages or more: the plain walk passes at most two matches per candidate.
         guard scope > 0, scope * 2 < indexed else { return .noWalk }
-        let matches = try SearchRanking.documentFrequency(
-            db, matching: patterns.map(\.text).joined(separator: " AND "), rowCount: indexed
-        )
+        let termMatches = try patterns.map {
+            try SearchRanking.documentFrequency(db, matching: $0.text, rowCount: indexed)
+        }
+        let matches = termMatches.reduce(indexed) { $0 * $1 / indexed }
         let costs = Costs(
             scope: scope, indexed: indexed, matches: matches, candidateLimit: Double(candidateLimit),
             scanLimit: Double(scanLimit)
         )
         return SearchPlan(
-            walksFirst: costs.walk < costs.scan && costs.walk < costs.plain,
-            walksBeforePlain: costs.walk < costs.plain
+            walksFirst: !costs.scanSucceeds && costs.walk < costs.plain,
+            walksBeforePlain: costs.walk < costs.plain,
+            termMatches: termMatches
         )
     }
 
@@ -99,6 +115,8 @@ struct SearchPlan {
         let plain: Double
         let walk: Double
         let scan: Double
+        /// Whether the scan is expected to find the candidates within its limit.
+        let scanSucceeds: Bool
 
         init(scope: Double, indexed: Double, matches: Double, candidateLimit: Double, scanLimit: Double) {
             let share = scope / indexed
@@ -110,12 +128,11 @@ struct SearchPlan {
                 + inScope * SearchPlan.walkPerCandidate
             let density = matches / indexed
             let read = density > 0 ? min(scope, candidateLimit / density) : scope
-            if read <= scanLimit {
-                scan = read * SearchPlan.scanPerMessage
-            } else {
-                // Gives up after reading its limit; the cheaper of the others answers.
-                scan = scanLimit * SearchPlan.scanPerMessage + min(plain, walk)
-            }
+            scanSucceeds = read <= scanLimit
+            // When it gives up after reading its limit, the cheaper of the others answers.
+            scan =
+                scanSucceeds
+                ? read * SearchPlan.scanPerMessage : scanLimit * SearchPlan.scanPerMessage + min(plain, walk)
         }
     }
 }

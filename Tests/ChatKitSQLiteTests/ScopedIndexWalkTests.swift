@@ -83,10 +83,11 @@ struct ScopedIndexWalkTests {
             #expect(try await store.search("apple", as: carol, in: nil, limit: 100).count > 5)
             #expect(try await store.search("edited", as: carol, in: nil, limit: 10).isEmpty)
             #expect(try await store.search("deleted", as: carol, in: nil, limit: 10).isEmpty)
-            // A member of no conversation with messages finds nothing, and so does one outside the conversation.
+            // A member of no conversation with messages finds nothing; one outside the conversation is refused.
             let erin = try await fixture.user("erin")
             _ = try await fixture.group(erin, [], title: "Empty")
             #expect(try await store.search("apple", as: erin, in: nil, limit: 10).isEmpty)
+            await #expect(throws: ChatError.self) { try await store.search("apple", as: carol, in: big, limit: 10) }
         }
     }
 
@@ -141,6 +142,62 @@ struct ScopedIndexWalkTests {
             }
         }
         #expect(seqs == Array(ours.dropLast().reversed().prefix(600)))
+    }
+
+    @Test("on a store, the plan walks a modest scope's common words and leaves prefixes, rare words and wide scopes")
+    func plansOnAStore() async throws {
+        let store = try SQLiteChatStore(configuration: .inMemory)
+        let fixture = StoreFixture(store)
+        let (alice, bob, carol) = (
+            try await fixture.user("alice"), try await fixture.user("bob"), try await fixture.user("carol")
+        )
+        let big = try await fixture.group(alice, [bob], title: "Big")
+        let small = try await fixture.group(alice, [carol], title: "Small")
+        for index in 0..<300 { try await fixture.send("common pear \(index)", from: bob, to: big) }
+        for index in 0..<30 {
+            try await fixture.send(index % 10 == 0 ? "common rare" : "common", from: carol, to: small)
+        }
+        try await store.searchIndex.catchUp()
+        /// The plan for `query`, wanting 20 candidates, with a scan that reads at most `scanLimit` messages.
+        func plan(_ query: String, _ user: UserID, _ conversation: ConversationID?, scanLimit: Int) async throws
+            -> (walksFirst: Bool, walksBeforePlain: Bool)
+        {
+            let text = SearchText(query: query)
+            return try await store.writer.read { db in
+                let patterns = try text.terms.map { try PrefixExpansion.pattern($0, .current, db) }
+                let plan = try SearchPlan.make(
+                    db, text, patterns: patterns, user: user, conversation: conversation, candidateLimit: 20,
+                    scanLimit: scanLimit, policy: .cheapest
+                )
+                return (plan.walksFirst, plan.walksBeforePlain)
+            }
+        }
+        // A word in every message, in a scope of a tenth of them: 20 candidates are 200 matches into the plain
+        // walk. A scan of 20 messages finds them: it goes first; a scan of 10 would give up: the walk goes first.
+        for conversation in [nil, small] {
+            #expect(try await plan("common", carol, conversation, scanLimit: 100) == (false, true))
+            #expect(try await plan("common", carol, conversation, scanLimit: 10) == (true, true))
+            // Three matches among all messages: the plain walk is short.
+            #expect(try await plan("rare", carol, conversation, scanLimit: 10) == (false, false))
+            // A prefix: FTS5's cost for it is not known without merging its words' lists.
+            #expect(try await plan("comm*", carol, conversation, scanLimit: 10) == (false, false))
+        }
+        // Alice's scope is every message: the plain walk meets her matches at once.
+        #expect(try await plan("common", alice, nil, scanLimit: 10) == (false, false))
+        #expect(try await plan("pear", alice, big, scanLimit: 10) == (false, false))
+        // The words' counts go to the scan, which would count them otherwise: exact below 10,000.
+        let counts = try await store.writer.read { db in
+            let text = SearchText(query: "common rare")
+            let patterns = try text.terms.map { try PrefixExpansion.pattern($0, .current, db) }
+            return try SearchPlan.make(
+                db, text, patterns: patterns, user: carol, conversation: nil, candidateLimit: 20, scanLimit: 10,
+                policy: .cheapest
+            ).termMatches
+        }
+        #expect(counts == [330, 3])
+        // The search itself, by every plan, finds the newest matches.
+        let hits = try await store.search("common rare", as: carol, in: nil, limit: 10)
+        #expect(hits.map(\.message.seq) == [21, 11, 1])
     }
 
     @Test("the plan walks a modest scope with a word common elsewhere, and leaves the other cases as they were")
