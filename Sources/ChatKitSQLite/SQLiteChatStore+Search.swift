@@ -133,9 +133,11 @@ extension SQLiteChatStore {
             )
         }
         guard !found.candidates.isEmpty else { return [] }
+        // Densities the scans measured (broad terms), else the plan's counts, else SearchRanking counts.
+        let densities = found.densities.contains { $0 != nil } ? found.densities : plan.densities
         let ranking = try SearchRanking(
             db, text: text, patterns: patterns.map(\.text), candidateCount: found.candidates.count,
-            densities: found.densities
+            densities: densities
         )
         let best = found.candidates
             .map { (rowNumber: $0.rowNumber, score: ranking.score($0.body)) }

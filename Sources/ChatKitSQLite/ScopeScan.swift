@@ -53,9 +53,9 @@ enum ScopeScan {
     /// figures `limits` gives).
     ///
     /// The scope is `conversation` if given (the caller has checked that `user` is a member), else every
-    /// conversation `user` is a member of. `termMatches`, if given, holds how many messages each pattern matches
-    /// (as ``SearchRanking/documentFrequency(_:matching:rowCount:exactCountLimit:)`` tells: exact up to 10,000),
-    /// so that they are not counted again.
+    /// conversation `user` is a member of. `termMatches`, if given, holds how many messages the first patterns
+    /// match (``SearchPlan/termMatches``: exact below ``SearchPlan/exactCountLimit``), so that they are not counted
+    /// again; the others are counted here.
     static func newestMatches(
         _ db: Database,
         _ text: SearchText,
@@ -75,7 +75,7 @@ enum ScopeScan {
         else { return nil }
         let rare = limits.rareTermPostings
         for (index, pattern) in patterns.enumerated() where !pattern.isBroad {
-            if let termMatches, index < termMatches.count {
+            if let termMatches, index < termMatches.count, rare < SearchPlan.exactCountLimit {
                 if termMatches[index] <= Double(rare) { return nil }
             } else if try postings(db, pattern.text, upTo: rare + 1) <= rare {
                 return nil

@@ -35,12 +35,14 @@ import GRDB
 ///
 /// FTS5's own work per match grows with the query (several words, a prefix's words): the plain walk and the walk
 /// against the scope's rows both pay it, so it does not change which of the two is cheaper, but the scan does not.
-/// So the scan comes first whenever it is expected to find the candidates within its limit, and prefixes, whose
-/// cost FTS5 tells only by merging their words' lists, are left to the ways that answered them before.
+/// So for a query of several words (or one word in two spellings) the scan comes first whenever it is expected to
+/// find the candidates within its limit, and prefixes, whose cost FTS5 tells only by merging their words' lists,
+/// are left to the ways that answered them before. Words are not counted when reading the scope's rows would cost
+/// more than the longest plain walk, nor past one that makes the plain walk the cheaper way.
 struct SearchPlan {
     /// Which ways a search may take (tests force one to compare it with the others).
     enum Policy: Sendable {
-        /// The cheapest by the estimate.
+        /// The cheapest by the estimate (within the limits the type's description gives).
         case cheapest
         /// ``ScopedIndexWalk`` for every search it can answer (every one without a broad prefix).
         case alwaysWalk
@@ -61,17 +63,26 @@ struct SearchPlan {
     /// plain walk.
     let walksBeforePlain: Bool
 
-    /// How many messages each pattern matches, when the plan counted them (for ``ScopeScan``, which would count
-    /// them too).
+    /// How many messages the first of the patterns match, as far as the plan counted them (all of them, or up to
+    /// one that made the walk not worth it), each exact below ``exactCountLimit`` and estimated above; for
+    /// ``ScopeScan``, which would count them too.
     let termMatches: [Double]?
+    /// The share of the indexed messages each pattern matches, when the plan counted all of them: for
+    /// ``SearchRanking``, which would count them too. Empty otherwise.
+    let densities: [Double?]
+
+    /// Matches of a pattern are counted exactly below this: one more than ``ScopeScan``'s default rare-term limit,
+    /// so that its decision at that limit is the one its own count makes.
+    static let exactCountLimit = 10_001
 
     /// Walks nowhere: the search's ways as they were before ``ScopedIndexWalk``.
     static let noWalk = SearchPlan(walksFirst: false, walksBeforePlain: false)
 
-    private init(walksFirst: Bool, walksBeforePlain: Bool, termMatches: [Double]? = nil) {
+    private init(walksFirst: Bool, walksBeforePlain: Bool, termMatches: [Double]? = nil, densities: [Double?] = []) {
         self.walksFirst = walksFirst
         self.walksBeforePlain = walksBeforePlain
         self.termMatches = termMatches
+        self.densities = densities
     }
 
     /// The plan for a search of `text`, whose terms have the FTS5 patterns `patterns`, by `user` in `conversation`
@@ -95,18 +106,35 @@ struct SearchPlan {
         let indexed = Double(try SearchIndex.progress(db).indexedUpTo)
         // A scope of half the messages or more: the plain walk passes at most two matches per candidate.
         guard scope > 0, scope * 2 < indexed else { return .noWalk }
-        let termMatches = try patterns.map {
-            try SearchRanking.documentFrequency(db, matching: $0.text, rowCount: indexed)
+        let wanted = Double(candidateLimit)
+        // Reading the scope's rows costs more than the longest plain walk: no count can make the walk cheaper.
+        let longestPlainWalk = wanted / (scope / indexed) * plainPerMatch
+        guard scope * walkPerScopeRow < longestPlainWalk else { return .noWalk }
+        var termMatches: [Double] = []
+        var matches = indexed
+        for pattern in patterns {
+            let count = try SearchRanking.documentFrequency(
+                db, matching: pattern.text, rowCount: indexed, exactCountLimit: exactCountLimit
+            )
+            termMatches.append(count)
+            matches *= count / indexed
+            // So few matches that the plain walk is cheaper than reading the scope's rows: the other words need
+            // no count (a rare word first stops here, as the scan's own count stops at it).
+            if min(matches, longestPlainWalk / plainPerMatch) * plainPerMatch <= scope * walkPerScopeRow {
+                return SearchPlan(walksFirst: false, walksBeforePlain: false, termMatches: termMatches)
+            }
         }
-        let matches = termMatches.reduce(indexed) { $0 * $1 / indexed }
         let costs = Costs(
-            scope: scope, indexed: indexed, matches: matches, candidateLimit: Double(candidateLimit),
-            scanLimit: Double(scanLimit)
+            scope: scope, indexed: indexed, matches: matches, candidateLimit: wanted, scanLimit: Double(scanLimit)
         )
+        // FTS5's work per match, which both walks pay and the scan does not, is the model's for one word only.
+        let isOneWord = patterns.count == 1 && !patterns[0].text.contains(" OR ")
+        let walkBeatsScan = !costs.scanSucceeds || (isOneWord && costs.walk < costs.scan)
         return SearchPlan(
-            walksFirst: !costs.scanSucceeds && costs.walk < costs.plain,
+            walksFirst: costs.walk < costs.plain && walkBeatsScan,
             walksBeforePlain: costs.walk < costs.plain,
-            termMatches: termMatches
+            termMatches: termMatches,
+            densities: termMatches.map { $0 / indexed }
         )
     }
 

@@ -155,7 +155,7 @@ struct ScopedIndexWalkTests {
         let small = try await fixture.group(alice, [carol], title: "Small")
         for index in 0..<300 { try await fixture.send("common pear \(index)", from: bob, to: big) }
         for index in 0..<30 {
-            try await fixture.send(index % 10 == 0 ? "common rare" : "common", from: carol, to: small)
+            try await fixture.send(index % 10 == 0 ? "common plum rare" : "common plum", from: carol, to: small)
         }
         try await store.searchIndex.catchUp()
         /// The plan for `query`, wanting 20 candidates, with a scan that reads at most `scanLimit` messages.
@@ -173,10 +173,13 @@ struct ScopedIndexWalkTests {
             }
         }
         // A word in every message, in a scope of a tenth of them: 20 candidates are 200 matches into the plain
-        // walk. A scan of 20 messages finds them: it goes first; a scan of 10 would give up: the walk goes first.
+        // walk. A scan of 10 messages would give up: the walk goes first.
         for conversation in [nil, small] {
-            #expect(try await plan("common", carol, conversation, scanLimit: 100) == (false, true))
             #expect(try await plan("common", carol, conversation, scanLimit: 10) == (true, true))
+            // Two words, both in every message of the scope: a scan of 20 finds the candidates and goes first,
+            // whatever the estimate of the walk (FTS5's work for two words is not in it).
+            #expect(try await plan("common plum", carol, conversation, scanLimit: 100) == (false, true))
+            #expect(try await plan("common plum", carol, conversation, scanLimit: 10) == (true, true))
             // Three matches among all messages: the plain walk is short.
             #expect(try await plan("rare", carol, conversation, scanLimit: 10) == (false, false))
             // A prefix: FTS5's cost for it is not known without merging its words' lists.
@@ -195,6 +198,29 @@ struct ScopedIndexWalkTests {
             ).termMatches
         }
         #expect(counts == [330, 3])
+        // A rare word first: the plain walk is the cheaper way whatever the other words; they are not counted.
+        let rareFirst = try await store.writer.read { db in
+            let text = SearchText(query: "rare common")
+            let patterns = try text.terms.map { try PrefixExpansion.pattern($0, .current, db) }
+            return try SearchPlan.make(
+                db, text, patterns: patterns, user: carol, conversation: nil, candidateLimit: 20, scanLimit: 10,
+                policy: .cheapest
+            )
+        }
+        #expect(rareFirst.termMatches == [3] && !rareFirst.walksFirst && !rareFirst.walksBeforePlain)
+        #expect(rareFirst.densities.isEmpty, "the ranking counts what the plan did not")
+        // Counts handed to the scan decide as its own count does: "rare" has 3 matches.
+        for (limit, scans) in [(2, true), (3, false)] {
+            let found = try await store.writer.read { db in
+                let text = SearchText(query: "rare")
+                let patterns = try text.terms.map { try PrefixExpansion.pattern($0, .current, db) }
+                return try ScopeScan.newestMatches(
+                    db, text, patterns: patterns, user: carol, conversation: nil, candidateLimit: 20,
+                    limits: ScopeScan.Limits(messageLimit: 100, rareTermPostings: limit), termMatches: [3]
+                )
+            }
+            #expect((found != nil) == scans, "rare-term limit \(limit)")
+        }
         // The search itself, by every plan, finds the newest matches.
         let hits = try await store.search("common rare", as: carol, in: nil, limit: 10)
         #expect(hits.map(\.message.seq) == [21, 11, 1])
@@ -210,10 +236,13 @@ struct ScopedIndexWalkTests {
         }
         // 20,000 messages in the scope, a word in 5 % of a million: the scan gives up, the plain walk is long.
         let modest = costs(scope: 20_000, matches: 50_000)
-        #expect(modest.walk < modest.plain && modest.walk < modest.scan)
+        #expect(modest.walk < modest.plain && !modest.scanSucceeds)
         // A word in 38 % of the messages, in a conversation of 10,000: the scan reads 5,300 and is done.
         let common = costs(scope: 10_000, matches: 380_000)
-        #expect(common.scan < common.walk)
+        #expect(common.scanSucceeds && common.scan < common.walk)
+        // A word in a quarter of the messages, in a scope of 20,000: the scan would read 8,000, the walk is cheaper.
+        let quarter = costs(scope: 20_000, matches: 250_000)
+        #expect(quarter.scanSucceeds && quarter.walk < quarter.scan)
         // A rare word: the plain walk is short.
         let rare = costs(scope: 20_000, matches: 1_000)
         #expect(rare.plain < rare.walk)
