@@ -36,12 +36,21 @@ extension SQLiteChatStore {
         public var limits: Limits
         /// The clock timestamps come from (stored with millisecond precision). Defaults to the system time.
         public var now: @Sendable () -> Date
-        /// When a search reads the messages of its scope instead of walking the FTS5 index (``ScopeScan``). Tests
-        /// change it to check both ways.
-        var searchScopeScan = ScopeScan.Limits()
-        /// When a search walks FTS5's matches against its scope's rows instead of reading each match's message
-        /// (``ScopedIndexWalk``, chosen by ``SearchPlan``). Tests change it to check every way.
-        var searchScopedWalk = SearchPlan.Policy.cheapest
+        /// Which ways a search may take to find its candidates. Tests change them to check each way against the
+        /// others.
+        var searchWays = SearchWays()
+
+        /// Which ways a search may take to find its candidates (``SQLiteChatStore/search(_:as:in:limit:)`` tries
+        /// the scope filter first, then what ``SearchPlan`` orders).
+        struct SearchWays: Sendable {
+            /// Whether a search in a few conversations restricts FTS5 to them (``ScopeFilter``; `Schema.v11`).
+            var scopeFilter = true
+            /// When a search reads the messages of its scope instead of walking the FTS5 index (``ScopeScan``).
+            var scopeScan = ScopeScan.Limits()
+            /// When a search walks FTS5's matches against its scope's rows instead of reading each match's message
+            /// (``ScopedIndexWalk``, chosen by ``SearchPlan``).
+            var scopedWalk = SearchPlan.Policy.cheapest
+        }
 
         /// Creates a configuration for a database at `location`.
         public init(

@@ -28,12 +28,14 @@ extension SQLiteChatStore {
     /// newest first; see `SearchRanking` for how it is computed), each with a snippet of about 12 words around
     /// the first match, marked with `[` and `]`.
     ///
-    /// When the conversations searched hold a small share of all messages and every word is common, their
-    /// messages are read and their words matched as the index holds them, instead of walking the index past every
-    /// other conversation's matches: the same messages are found. (For a prefix of hundreds of words in a query of
-    /// several, its weight in the ranking is then estimated from the conversations searched, not from the newest
-    /// messages.) When they hold a modest share, the index's matches are walked as row numbers and checked against
-    /// the rows of the conversations searched, without reading the messages of the others.
+    /// When the conversations searched hold less than half of all messages and are few (``ScopeFilter``), FTS5
+    /// itself keeps to them: the index holds each message's conversation as a character of its own. Otherwise, when
+    /// they hold a small share of all messages and every word is common, their messages are read and their words
+    /// matched as the index holds them, instead of walking the index past every other conversation's matches: the
+    /// same messages are found. (For a prefix of hundreds of words in a query of several, its weight in the ranking
+    /// is then estimated from the conversations searched, not from the newest messages.) When they hold a modest
+    /// share, the index's matches are walked as row numbers and checked against the rows of the conversations
+    /// searched, without reading the messages of the others.
     ///
     /// New messages are indexed in batches shortly after they are appended (see ``SearchIndex``); a search that
     /// finds messages not indexed yet indexes them first, so it sees every message whose append returned before
@@ -44,8 +46,9 @@ extension SQLiteChatStore {
     {
         try MembershipRules.validateLimit(limit)
         let text = SearchText(query: query)
-        let scopeScan = configuration.searchScopeScan
-        let scopedWalk = configuration.searchScopedWalk
+        var configuredWays = configuration.searchWays
+        configuredWays.scopeFilter = configuredWays.scopeFilter && searchIndex.hasScopeColumn
+        let ways = configuredWays
         let capabilities = PrefixExpansion.Capabilities(
             hasWordTable: searchIndex.addsWords, hasPrefixIndex: searchIndex.hasPrefixIndex
         )
@@ -57,7 +60,7 @@ extension SQLiteChatStore {
                 return ([], (progress.indexedUpTo + 1)...progress.lastRow)
             }
             let hits = try Self.searchIndex(
-                db, text, capabilities, user, conversation, limit, scopeScan: scopeScan, scopedWalk: scopedWalk
+                db, text, capabilities, user, conversation, limit, ways
             )
             return (hits, nil)
         }
@@ -67,7 +70,7 @@ extension SQLiteChatStore {
             // Again: the membership may have ended since the first read.
             if let conversation { _ = try Lookups.memberConversation(db, conversation, user) }
             var hits = try Self.searchIndex(
-                db, text, capabilities, user, conversation, limit, scopeScan: scopeScan, scopedWalk: scopedWalk
+                db, text, capabilities, user, conversation, limit, ways
             )
             let indexedUpTo = try SearchIndex.progress(db).indexedUpTo
             if hits.count < limit, indexedUpTo < unindexed.upperBound {
@@ -80,12 +83,12 @@ extension SQLiteChatStore {
 
     /// The ranked hits of the FTS5 index.
     ///
-    /// FTS5 finds the newest ``searchCandidateLimit`` matches the user may see (``ScopeScan`` does, when the
-    /// conversations searched hold a small share of the messages and the terms are common; ``BroadPrefixScan``
-    /// does, for a query with a prefix of hundreds of words, when one bounded read tells them; ``ScopedIndexWalk``
-    /// does, walking FTS5's matches against the scope's rows, when ``SearchPlan`` expects it to be the cheapest);
-    /// ``SearchRanking`` scores them from their bodies (BM25) and ``ChatKitCore/SearchText`` marks the snippets of
-    /// the best `limit`.
+    /// FTS5 finds the newest ``searchCandidateLimit`` matches the user may see (within the scope's conversations
+    /// when ``ScopeFilter`` names them; else ``ScopeScan`` does, when the conversations searched hold a small share
+    /// of the messages and the terms are common; ``BroadPrefixScan`` does, for a query with a prefix of hundreds of
+    /// words, when one bounded read tells them; ``ScopedIndexWalk`` does, walking FTS5's matches against the
+    /// scope's rows, when ``SearchPlan`` expects it to be the cheapest); ``SearchRanking`` scores them from their
+    /// bodies (BM25) and ``ChatKitCore/SearchText`` marks the snippets of the best `limit`.
     /// FTS5's own `bm25()` and `snippet()` cost a pass over each term's whole posting list (per hit, for
     /// `snippet()` of a prefix query): 20–40 ms for a common word at a million messages, against a few for this.
     private static func searchIndex(
@@ -95,13 +98,19 @@ extension SQLiteChatStore {
         _ user: UserID,
         _ conversation: ConversationID?,
         _ limit: Int,
-        scopeScan: ScopeScan.Limits,
-        scopedWalk: SearchPlan.Policy
+        _ ways: Configuration.SearchWays
     ) throws -> [SearchHit] {
         let patterns = try text.terms.map { try PrefixExpansion.pattern($0, capabilities, db) }
+        if ways.scopeFilter, !patterns.contains(where: \.isBroad),
+            let restriction = try ScopeFilter.restriction(db, user: user, conversation: conversation)
+        {
+            guard case .filter(let filter) = restriction else { return [] }
+            let found = try newestMatches(db, patterns.map(\.text), user, conversation, scopeFilter: filter)
+            return try rank(db, text, patterns, SearchCandidates(candidates: found, densities: []), limit)
+        }
         let plan = try SearchPlan.make(
             db, text, patterns: patterns, user: user, conversation: conversation,
-            candidateLimit: Self.searchCandidateLimit, scanLimit: scopeScan.messageLimit, policy: scopedWalk
+            candidateLimit: Self.searchCandidateLimit, scanLimit: ways.scopeScan.messageLimit, policy: ways.scopedWalk
         )
         /// ``ScopedIndexWalk``'s candidates.
         func walked() throws -> SearchCandidates {
@@ -115,7 +124,7 @@ extension SQLiteChatStore {
             found = try walked()
         } else if let scoped = try ScopeScan.newestMatches(
             db, text, patterns: patterns, user: user, conversation: conversation,
-            candidateLimit: Self.searchCandidateLimit, limits: scopeScan, termMatches: plan.termMatches
+            candidateLimit: Self.searchCandidateLimit, limits: ways.scopeScan, termMatches: plan.termMatches
         ) {
             found = scoped
         } else if patterns.contains(where: \.isBroad),
@@ -132,12 +141,20 @@ extension SQLiteChatStore {
                 candidates: try newestMatches(db, patterns.map(\.text), user, conversation), densities: []
             )
         }
-        guard !found.candidates.isEmpty else { return [] }
         // Densities the scans measured (broad terms), else the plan's counts, else SearchRanking counts.
         let densities = found.densities.contains { $0 != nil } ? found.densities : plan.densities
+        return try rank(db, text, patterns, SearchCandidates(candidates: found.candidates, densities: densities), limit)
+    }
+
+    /// The best `limit` of `found` by ``SearchRanking``, with their snippets.
+    private static func rank(
+        _ db: Database, _ text: SearchText, _ patterns: [PrefixExpansion.Pattern], _ found: SearchCandidates,
+        _ limit: Int
+    ) throws -> [SearchHit] {
+        guard !found.candidates.isEmpty else { return [] }
         let ranking = try SearchRanking(
             db, text: text, patterns: patterns.map(\.text), candidateCount: found.candidates.count,
-            densities: densities
+            densities: found.densities
         )
         let best = found.candidates
             .map { (rowNumber: $0.rowNumber, score: ranking.score($0.body)) }
@@ -151,11 +168,15 @@ extension SQLiteChatStore {
         }
     }
 
-    /// The newest ``searchCandidateLimit`` messages FTS5 finds for `patterns` (all of them) that `user` may see.
+    /// The newest ``searchCandidateLimit`` messages FTS5 finds for `patterns` (all of them, and `scopeFilter` if
+    /// given: ``ScopeFilter``) that `user` may see.
     private static func newestMatches(
-        _ db: Database, _ patterns: [String], _ user: UserID, _ conversation: ConversationID?
+        _ db: Database, _ patterns: [String], _ user: UserID, _ conversation: ConversationID?,
+        scopeFilter: String? = nil
     ) throws -> [(rowNumber: Int64, body: String)] {
-        let statement = try newestMatchesStatement(db, patterns, user, conversation, limit: searchCandidateLimit)
+        let statement = try newestMatchesStatement(
+            db, patterns + (scopeFilter.map { [$0] } ?? []), user, conversation, limit: searchCandidateLimit
+        )
         var candidates: [(rowNumber: Int64, body: String)] = []
         let rows = try Row.fetchCursor(statement)
         while let row = try rows.next() { candidates.append((row[0], row[1])) }

@@ -125,7 +125,8 @@ public final class SQLiteChatStore: ChatStore {
         let searchIndex = SearchIndex(
             writer: writer,
             addsWords: Schema.includes(Schema.v5, upTo: lastMigration),
-            hasPrefixIndex: Schema.includes(Schema.v6, upTo: lastMigration)
+            hasPrefixIndex: Schema.includes(Schema.v6, upTo: lastMigration),
+            hasScopeColumn: Schema.includes(Schema.v11, upTo: lastMigration)
         )
         self.searchIndex = searchIndex
         let checkpointer = self.checkpointer

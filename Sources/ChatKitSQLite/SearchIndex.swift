@@ -45,19 +45,22 @@ final class SearchIndex: Sendable {
     let addsWords: Bool
     /// Whether the index has prefix indexes (`Schema.v6`).
     let hasPrefixIndex: Bool
+    /// Whether the index holds each message's scope character (`Schema.v11`, ``ScopeFilter``).
+    let hasScopeColumn: Bool
     private let state = Mutex(State())
 
-    init(writer: any DatabaseWriter, addsWords: Bool, hasPrefixIndex: Bool) {
+    init(writer: any DatabaseWriter, addsWords: Bool, hasPrefixIndex: Bool, hasScopeColumn: Bool) {
         self.writer = writer
         self.addsWords = addsWords
         self.hasPrefixIndex = hasPrefixIndex
+        self.hasScopeColumn = hasScopeColumn
     }
 
     /// Indexes every message row above the high-water mark inside the current write transaction, and moves the
-    /// mark; adds the rows' words to `searchWord` if `addingWords` (a database at `Schema.v5` or later). Returns
-    /// how many rows it indexed.
+    /// mark; adds the rows' words to `searchWord` if `addingWords` (a database at `Schema.v5` or later), and their
+    /// scope characters to the index if `withScope` (`Schema.v11`). Returns how many rows it indexed.
     @discardableResult
-    static func indexPending(_ db: Database, addingWords: Bool) throws -> Int {
+    static func indexPending(_ db: Database, addingWords: Bool, withScope: Bool) throws -> Int {
         guard let row = try Row.fetchOne(
             db.cachedStatement(
                 sql: """
@@ -74,12 +77,18 @@ final class SearchIndex: Sendable {
             )
             try SearchWords.add(wordsOf: bodies, db)
         }
-        try db.cachedStatement(
-            sql: """
-                INSERT INTO messageSearch (rowid, body)
-                SELECT rowNumber, body FROM message WHERE rowNumber > ? AND rowNumber <= ? ORDER BY rowNumber
-                """
-        ).execute(arguments: [indexedUpTo, last])
+        let sql =
+            withScope
+            ? """
+            INSERT INTO messageSearch (rowid, body, searchScope)
+            SELECT rowNumber, body, searchScope FROM messageSearchSource
+            WHERE rowNumber > ? AND rowNumber <= ? ORDER BY rowNumber
+            """
+            : """
+            INSERT INTO messageSearch (rowid, body)
+            SELECT rowNumber, body FROM message WHERE rowNumber > ? AND rowNumber <= ? ORDER BY rowNumber
+            """
+        try db.cachedStatement(sql: sql).execute(arguments: [indexedUpTo, last])
         let count = db.changesCount
         try db.cachedStatement(sql: "UPDATE searchProgress SET indexedUpTo = ? WHERE id = 1").execute(arguments: [last])
         return count
@@ -100,7 +109,9 @@ final class SearchIndex: Sendable {
 
     /// Indexes every unindexed row now, in a write transaction of its own.
     func catchUp() async throws {
-        _ = try await writer.write { db in try Self.indexPending(db, addingWords: addsWords) }
+        _ = try await writer.write { db in
+            try Self.indexPending(db, addingWords: addsWords, withScope: hasScopeColumn)
+        }
     }
 
     /// Notes that messages were appended: schedules a background catch-up unless one is on its way.
@@ -121,7 +132,9 @@ final class SearchIndex: Sendable {
                 try? await Task.sleep(for: Self.delay)
                 if Task.isCancelled { return }
                 // Failures (a full disk) leave the rows for the next attempt or for a search to deal with.
-                _ = try? await writer.write { db in try Self.indexPending(db, addingWords: addsWords) }
+                _ = try? await writer.write { db in
+                    try Self.indexPending(db, addingWords: addsWords, withScope: hasScopeColumn)
+                }
                 let again = state.withLock { state in
                     guard state.hasMore, !state.isClosed else {
                         state.isScheduled = false

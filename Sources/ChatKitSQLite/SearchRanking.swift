@@ -40,8 +40,11 @@ struct SearchRanking {
     private let termCount: Int
     /// One weight (IDF) per term.
     private let weights: [Double]
-    /// The average length in words of an indexed message.
+    /// The average length in words of an indexed message, all of the index's columns counted, as FTS5 counts it.
     private let averageLength: Double
+    /// The words of a message in the index's other columns than its body: its scope character (`Schema.v11`), one
+    /// per message, which FTS5's `bm25()` counts in a message's length.
+    private let otherColumnsLength: Double
 
     /// Gathers the statistics of `text`'s terms, whose FTS5 patterns (``PrefixExpansion``) are `patterns`, one
     /// per term. If FTS5's totals cannot be read (they exist once the index holds a row, so never when there are
@@ -60,8 +63,10 @@ struct SearchRanking {
         // As FTS5 computes it (messages without words, such as attachments alone, count as rows).
         if let totals, totals.rows > 0, totals.words > 0 {
             averageLength = totals.words / totals.rows
+            otherColumnsLength = totals.otherColumnsWords / totals.rows
         } else {
             averageLength = 1
+            otherColumnsLength = 0
         }
         if termCount < 2 {
             weights = Array(repeating: 1, count: termCount)
@@ -83,8 +88,8 @@ struct SearchRanking {
     /// The BM25 score of a message body: higher is better.
     func score(_ body: String) -> Double {
         var frequencies = [Int](repeating: 0, count: termCount)
-        let length = counter.count(body, into: &frequencies)
-        let lengthFactor = Self.k1 * (1 - Self.b + Self.b * Double(length) / averageLength)
+        let length = Double(counter.count(body, into: &frequencies)) + otherColumnsLength
+        let lengthFactor = Self.k1 * (1 - Self.b + Self.b * length / averageLength)
         var score = 0.0
         for (frequency, weight) in zip(frequencies, weights) where frequency > 0 {
             let tf = Double(frequency)
@@ -121,13 +126,15 @@ struct SearchRanking {
 
     /// FTS5's totals record (row 1 of `messageSearch_data`): the number of indexed rows, then the number of
     /// words in each column, as SQLite varints. `nil` if there is none.
-    static func totals(_ db: Database) throws -> (rows: Double, words: Double)? {
+    static func totals(_ db: Database) throws -> (rows: Double, words: Double, otherColumnsWords: Double)? {
         guard let blob = try Data.fetchOne(db, sql: "SELECT block FROM messageSearch_data WHERE id = 1") else {
             return nil
         }
         var bytes = blob[...]
-        guard let rows = readVarint(&bytes), let words = readVarint(&bytes) else { return nil }
-        return (Double(rows), Double(words))
+        guard let rows = readVarint(&bytes), let bodyWords = readVarint(&bytes) else { return nil }
+        var otherWords: UInt64 = 0
+        while !bytes.isEmpty, let words = readVarint(&bytes) { otherWords += words }
+        return (Double(rows), Double(bodyWords + otherWords), Double(otherWords))
     }
 
     /// Reads one SQLite varint (big-endian, seven bits a byte with the high bit set on all but the last; a

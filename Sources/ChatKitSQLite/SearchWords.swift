@@ -18,7 +18,7 @@ import GRDB
 /// reading the word's whole posting list: 15 ms for the 111 words of a prefix at a million messages, half of a
 /// prefix search. This table holds the words alone (`Schema.v5`), filled from the index by the migrations that
 /// make it and the index (`v5`, `v6`), then kept a superset of it:
-/// - ``SearchIndex/indexPending(_:addingWords:)`` adds the words of each batch of messages it indexes;
+/// - ``SearchIndex/indexPending(_:addingWords:withScope:)`` adds the words of each batch of messages it indexes;
 /// - an edit adds the words of the new body (the update trigger re-indexes an indexed row);
 /// - nothing removes words: a word whose messages are all edited or deleted stays, and a prefix listing it gets
 ///   an `OR` branch that matches nothing.

@@ -387,6 +387,81 @@ struct MigrationTests {
         }
     }
 
+    @Test("a v10 database gets its scope characters and an index that holds them, indexed rows or not")
+    func migratesToScopeCharacters() async throws {
+        try await withTemporaryDirectory { directory in
+            let path = directory.appendingPathComponent("v10.sqlite").path
+            let old = try SQLiteChatStore(configuration: .init(path: path), migratingUpTo: Schema.v10)
+            let fixture = StoreFixture(old)
+            let (alice, bob, carol) = (
+                try await fixture.user("alice"), try await fixture.user("bob"), try await fixture.user("carol")
+            )
+            let big = try await fixture.group(alice, [bob])
+            let small = try await fixture.group(alice, [carol])
+            for index in 0..<60 { try await fixture.send("harbour \(index)", from: bob, to: big) }
+            var smallMessages: [Message] = []
+            for index in 0..<6 {
+                smallMessages.append(try await fixture.send("harbour small \(index)", from: carol, to: small))
+            }
+            try await old.searchIndex.catchUp()
+            // A row the old index does not hold yet (a crash before the catch-up), with a word of its own.
+            let late = try await fixture.send("zephyrine harbour", from: carol, to: small)
+            let mark = try await old.writer.write { db -> Int64 in
+                let row = try #require(
+                    try Int64.fetchOne(
+                        db, sql: "SELECT rowNumber FROM message WHERE id = ?", arguments: [late.id.rawValue]
+                    )
+                )
+                try db.execute(
+                    sql: "INSERT INTO messageSearch(messageSearch, rowid, body) VALUES ('delete', ?, ?)",
+                    arguments: [row, late.body]
+                )
+                try db.execute(sql: "UPDATE searchProgress SET indexedUpTo = ?", arguments: [row - 1])
+                try db.execute(sql: "DELETE FROM searchWord WHERE word = 'zephyrine'")
+                return row - 1
+            }
+            try old.close()
+
+            let store = try SQLiteChatStore(path: path)
+            defer { try? store.close() }
+            #expect(try await store.writer.read { try Schema.migrator.appliedMigrations($0) } == Schema.all)
+            let (characters, indexedUpTo, words) = try await store.writer.read { db in
+                (
+                    try String?.fetchAll(db, sql: "SELECT searchScope FROM conversation"),
+                    try Int64.fetchOne(db, sql: "SELECT indexedUpTo FROM searchProgress") ?? 0,
+                    try String.fetchAll(db, sql: "SELECT word FROM searchWord WHERE word LIKE 'zephyr%'")
+                )
+            }
+            #expect(characters.count == 2 && characters.allSatisfy { $0?.unicodeScalars.count == 1 })
+            #expect(indexedUpTo > mark, "the rebuilt index holds every row")
+            #expect(words == ["zephyrine"], "the words of the rows the old index lacked")
+            // carol's scope is small: her searches go through the filter, and find what is there.
+            let restriction = try await store.writer.read { db in
+                try ScopeFilter.restriction(db, user: carol, conversation: nil)
+            }
+            guard case .filter = restriction else {
+                Issue.record("carol's search is not filtered: \(String(describing: restriction))")
+                return
+            }
+            #expect(try await store.search("harbour", as: carol, in: nil, limit: 100).count == 7)
+            #expect(try await store.search("zephyr*", as: carol, in: nil, limit: 10).map(\.message.id) == [late.id])
+            // The triggers were made again with the character: edits of migrated rows reach the index.
+            _ = try await store.editMessage(smallMessages[2].id, body: "lighthouse", by: carol)
+            #expect(try await store.search("lighthouse", as: carol, in: small, limit: 10).map(\.message.id) == [
+                smallMessages[2].id
+            ])
+            #expect(try await store.search("harbour", as: carol, in: nil, limit: 100).count == 6)
+            // New conversations get their character, and their messages are found through it.
+            let migrated = StoreFixture(store)
+            let later = try await migrated.direct(bob, carol)
+            let fresh = try await migrated.send("harbour later", from: bob, to: later)
+            #expect(try await store.search("later", as: carol, in: later, limit: 5).map(\.message.id) == [fresh.id])
+            try await store.writer.write { db in
+                try db.execute(sql: "INSERT INTO messageSearch(messageSearch) VALUES ('integrity-check')")
+            }
+        }
+    }
+
     @Test("every migration is applied to a new database")
     func newDatabaseIsCurrent() async throws {
         let store = try SQLiteChatStore(configuration: .inMemory)

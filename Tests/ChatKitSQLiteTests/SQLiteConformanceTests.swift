@@ -30,7 +30,10 @@ struct SQLiteConformanceTests {
         arguments: ChatStoreConformance.cases.filter { $0.area == "search" }
     )
     func searchesByScopeScan(_ check: ChatStoreConformance.Case) async throws {
-        try await Self.run(check) { $0.searchScopeScan = ScopeScanTests.alwaysScan }
+        try await Self.run(check) {
+            $0.searchWays.scopeFilter = false
+            $0.searchWays.scopeScan = ScopeScanTests.alwaysScan
+        }
     }
 
     @Test(
@@ -38,7 +41,18 @@ struct SQLiteConformanceTests {
         arguments: ChatStoreConformance.cases.filter { $0.area == "search" }
     )
     func searchesByScopedIndexWalk(_ check: ChatStoreConformance.Case) async throws {
-        try await Self.run(check) { $0.searchScopedWalk = .alwaysWalk }
+        try await Self.run(check) {
+            $0.searchWays.scopeFilter = false
+            $0.searchWays.scopedWalk = .alwaysWalk
+        }
+    }
+
+    @Test(
+        "file database, every search on the ways from before the scope filter (the plan, the scans, the plain walk)",
+        arguments: ChatStoreConformance.cases.filter { $0.area == "search" }
+    )
+    func searchesWithoutScopeFilter(_ check: ChatStoreConformance.Case) async throws {
+        try await Self.run(check) { $0.searchWays.scopeFilter = false }
     }
 
     /// Runs `check` on a file database whose configuration `configure` changed.

@@ -44,7 +44,8 @@ struct ScopeScanTests {
         try await withTemporaryDirectory { directory in
             let path = directory.appendingPathComponent("scope.sqlite").path
             var reading = SQLiteChatStore.Configuration(path: path)
-            reading.searchScopeScan = ScopeScan.Limits(rareTermPostings: 0)
+            reading.searchWays.scopeScan = ScopeScan.Limits(rareTermPostings: 0)
+            reading.searchWays.scopeFilter = false
             let store = try SQLiteChatStore(configuration: reading)
             defer { try? store.close() }
             let fixture = StoreFixture(store)
@@ -70,7 +71,7 @@ struct ScopeScanTests {
             _ = try await store.search("apple", as: alice, in: nil, limit: 1)
 
             var walking = SQLiteChatStore.Configuration(path: path)
-            walking.searchScopeScan.messageLimit = 0
+            walking.searchWays.scopeScan.messageLimit = 0
             let index = try SQLiteChatStore(configuration: walking)
             defer { try? index.close() }
             var scanned = 0
@@ -82,7 +83,7 @@ struct ScopeScanTests {
                         read == walked,
                         "\(query): \(read.map(\.message.body)) against \(walked.map(\.message.body))"
                     )
-                    if try await Self.isScanned(query, store, user, conversation, reading.searchScopeScan) {
+                    if try await Self.isScanned(query, store, user, conversation, reading.searchWays.scopeScan) {
                         scanned += 1
                     }
                 }

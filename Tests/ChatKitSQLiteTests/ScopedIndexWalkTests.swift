@@ -27,8 +27,9 @@ struct ScopedIndexWalkTests {
         try await withTemporaryDirectory { directory in
             let path = directory.appendingPathComponent("walk.sqlite").path
             var walking = SQLiteChatStore.Configuration(path: path)
-            walking.searchScopedWalk = .alwaysWalk
-            walking.searchScopeScan.messageLimit = 0
+            walking.searchWays.scopedWalk = .alwaysWalk
+            walking.searchWays.scopeScan.messageLimit = 0
+            walking.searchWays.scopeFilter = false
             let store = try SQLiteChatStore(configuration: walking)
             defer { try? store.close() }
             let fixture = StoreFixture(store)
@@ -56,8 +57,9 @@ struct ScopedIndexWalkTests {
             try await store.searchIndex.catchUp()
 
             var plain = SQLiteChatStore.Configuration(path: path)
-            plain.searchScopedWalk = .neverWalk
-            plain.searchScopeScan.messageLimit = 0
+            plain.searchWays.scopedWalk = .neverWalk
+            plain.searchWays.scopeScan.messageLimit = 0
+            plain.searchWays.scopeFilter = false
             let index = try SQLiteChatStore(configuration: plain)
             defer { try? index.close() }
             let scopes: [(UserID, ConversationID?)] = [

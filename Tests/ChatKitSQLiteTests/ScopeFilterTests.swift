@@ -1,0 +1,195 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the ChatKit open source project
+//
+// Copyright (c) 2026 the ChatKit project authors
+// Licensed under Apache License v2.0 (see LICENSE)
+//
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+
+import ChatKitCore
+import ChatKitTesting
+import Foundation
+import GRDB
+import Testing
+
+@testable import ChatKitSQLite
+
+/// Searches restricted to their scope inside FTS5 by the scope characters the index holds (`ScopeFilter`,
+/// `Schema.v11`).
+@Suite("Scope filter")
+struct ScopeFilterTests {
+    /// The configuration of a store at `path` whose searches take none of the ways a scope makes cheaper: the
+    /// plain walk, as the reference.
+    static func plain(_ path: String) -> SQLiteChatStore.Configuration {
+        var configuration = SQLiteChatStore.Configuration(path: path)
+        configuration.searchWays.scopeFilter = false
+        configuration.searchWays.scopedWalk = .neverWalk
+        configuration.searchWays.scopeScan.messageLimit = 0
+        return configuration
+    }
+
+    @Test("a search in a few conversations finds, through the scope characters, what the plain walk finds")
+    func findsWhatThePlainWalkFinds() async throws {
+        try await withTemporaryDirectory { directory in
+            let path = directory.appendingPathComponent("filter.sqlite").path
+            let store = try SQLiteChatStore(path: path)
+            defer { try? store.close() }
+            let fixture = StoreFixture(store)
+            let (alice, bob, carol, dave) = (
+                try await fixture.user("alice"), try await fixture.user("bob"), try await fixture.user("carol"),
+                try await fixture.user("dave")
+            )
+            let big = try await fixture.group(alice, [bob, dave], title: "Big")
+            let small = try await fixture.group(alice, [carol], title: "Small")
+            let direct = try await fixture.direct(bob, carol)
+            let quiet = try await fixture.group(carol, [dave], title: "Quiet")
+            for index in 0..<400 {
+                let (sender, conversation) =
+                    switch index % 8 {
+                    case 0: (carol, small)
+                    case 1: (bob, direct)
+                    default: (index % 2 == 0 ? alice : bob, big)
+                    }
+                try await fixture.send(ScopeScanTests.body(index, count: 2 + index % 5), from: sender, to: conversation)
+            }
+            let edited = try await fixture.send("apple to be edited", from: carol, to: small)
+            _ = try await store.editMessage(edited.id, body: "grape after the edit", by: carol)
+            let deleted = try await fixture.send("apple to be deleted", from: carol, to: small)
+            _ = try await store.deleteMessage(deleted.id, by: carol)
+            try await store.searchIndex.catchUp()
+
+            let index = try SQLiteChatStore(configuration: Self.plain(path))
+            defer { try? index.close() }
+            // carol's scopes hold a quarter of the messages or less; alice's and bob's more than half.
+            let scopes: [(UserID, ConversationID?, filtered: Bool)] = [
+                (carol, nil, true), (carol, small, true), (carol, direct, true), (alice, small, true),
+                (carol, quiet, false), (alice, nil, false), (bob, big, false),
+            ]
+            for (user, conversation, filtered) in scopes {
+                let restriction = try await store.writer.read { db in
+                    try ScopeFilter.restriction(db, user: user, conversation: conversation)
+                }
+                if conversation == quiet {
+                    #expect(restriction == .empty, "a conversation without messages")
+                } else if filtered {
+                    guard case .filter = restriction else {
+                        Issue.record("\(user), \(String(describing: conversation)): \(String(describing: restriction))")
+                        continue
+                    }
+                } else {
+                    #expect(restriction == nil)
+                }
+                for query in ScopeScanTests.queries + ["apple grape", "app* fig", "cherry banana apple"] {
+                    let filteredHits = try await store.search(query, as: user, in: conversation, limit: 10)
+                    let plainHits = try await index.search(query, as: user, in: conversation, limit: 10)
+                    #expect(
+                        filteredHits == plainHits,
+                        "\(query): \(filteredHits.map(\.message.body)) against \(plainHits.map(\.message.body))"
+                    )
+                }
+            }
+            #expect(try await store.search("apple", as: carol, in: nil, limit: 100).count > 5)
+            #expect(try await store.search("edited", as: carol, in: nil, limit: 10).isEmpty)
+            #expect(try await store.search("deleted", as: carol, in: nil, limit: 10).isEmpty)
+        }
+    }
+
+    @Test("a conversation gets its scope character when inserted; the index holds it with each message")
+    func indexHoldsEachMessagesCharacter() async throws {
+        let store = try SQLiteChatStore(configuration: .inMemory)
+        let fixture = StoreFixture(store)
+        let (alice, bob) = (try await fixture.user("alice"), try await fixture.user("bob"))
+        let group = try await fixture.group(alice, [bob])
+        let direct = try await fixture.direct(alice, bob)
+        var sent: [Message] = []
+        for index in 0..<10 { sent.append(try await fixture.send("pear \(index)", from: alice, to: group)) }
+        for index in 0..<3 { _ = try await fixture.send("pear \(index)", from: bob, to: direct) }
+        try await store.searchIndex.catchUp()
+        /// How many indexed messages the scope character of `conversation` holds, and the character.
+        func indexed(_ conversation: ConversationID) async throws -> (count: Int, character: String) {
+            try await store.writer.read { db in
+                let character = try #require(
+                    try String.fetchOne(
+                        db, sql: "SELECT searchScope FROM conversation WHERE id = ?", arguments: [conversation.rawValue]
+                    )
+                )
+                let count = try Int.fetchOne(
+                    db, sql: "SELECT count(*) FROM messageSearch WHERE messageSearch MATCH ?",
+                    arguments: ["searchScope : \"\(character)\""]
+                ) ?? 0
+                return (count, character)
+            }
+        }
+        let (groupCount, groupCharacter) = try await indexed(group)
+        #expect(groupCount == 10)
+        // One private-use character from U+F0000, made from the ID's first four hexadecimal digits.
+        let scalars = Array(groupCharacter.unicodeScalars)
+        let digits = Int(group.rawValue.prefix(4), radix: 16)
+        #expect(scalars.count == 1 && scalars.first?.value == 0xF0000 + UInt32((digits ?? -1) % 65534))
+        #expect(try await indexed(direct).count == 3)
+        // The triggers give FTS5 the character with the body: an edit and a removed row leave the counts right.
+        _ = try await store.editMessage(sent[0].id, body: "plum instead", by: alice)
+        let removed = sent[1].id.rawValue
+        try await store.writer.write { db in
+            try db.execute(sql: "DELETE FROM message WHERE id = ?", arguments: [removed])
+        }
+        #expect(try await indexed(group).count == 9)
+        #expect(try await store.search("plum", as: bob, in: group, limit: 5).map(\.message.id) == [sent[0].id])
+        // FTS5's own check of the index against its content (the view of bodies and characters).
+        try await store.writer.write { db in
+            try db.execute(sql: "INSERT INTO messageSearch(messageSearch) VALUES ('integrity-check')")
+        }
+    }
+
+    @Test("the filter is left out for scopes of half the messages or more, and of many conversations")
+    func leftOutWhenNotWorthIt() async throws {
+        let store = try SQLiteChatStore(configuration: .inMemory)
+        let fixture = StoreFixture(store)
+        let (alice, bob, carol) = (
+            try await fixture.user("alice"), try await fixture.user("bob"), try await fixture.user("carol")
+        )
+        let big = try await fixture.group(alice, [bob])
+        for index in 0..<200 { try await fixture.send("kiwi \(index)", from: bob, to: big) }
+        var many: [ConversationID] = []
+        for index in 0..<(ScopeFilter.conversationLimit + 1) {
+            let conversation = try await fixture.group(carol, [alice], title: "Many \(index)")
+            try await fixture.send("kiwi \(index)", from: carol, to: conversation)
+            many.append(conversation)
+        }
+        _ = try await fixture.group(carol, [], title: "Empty")
+        try await store.searchIndex.catchUp()
+        func restriction(_ user: UserID, _ conversation: ConversationID?) async throws -> ScopeFilter.Restriction? {
+            try await store.writer.read { db in
+                try ScopeFilter.restriction(db, user: user, conversation: conversation)
+            }
+        }
+        // Bob's scope is 200 of 265 messages: the plain walk meets his matches early.
+        #expect(try await restriction(bob, nil) == nil)
+        #expect(try await restriction(bob, big) == nil)
+        // carol is in 65 conversations with messages (and one without): more than a filter names.
+        #expect(try await restriction(carol, nil) == nil)
+        guard case .filter(let one) = try await restriction(carol, many[0]) else {
+            Issue.record("one conversation of carol's is filtered")
+            return
+        }
+        #expect(one.hasPrefix("searchScope : ("))
+        let left = many[0].rawValue
+        try await store.writer.write { db in
+            try db.execute(
+                sql: "DELETE FROM member WHERE userID = ? AND conversationID = ?", arguments: [carol.rawValue, left]
+            )
+        }
+        // Now 64 conversations with messages: named, each character once.
+        guard case .filter(let all) = try await restriction(carol, nil) else {
+            Issue.record("carol's 64 conversations are filtered")
+            return
+        }
+        let named = all.filter { $0 == "\"" }.count / 2
+        #expect(named >= 60 && named <= ScopeFilter.conversationLimit, "\(named) characters")
+        #expect(try await store.search("kiwi", as: carol, in: nil, limit: 100).count == 64)
+    }
+}
