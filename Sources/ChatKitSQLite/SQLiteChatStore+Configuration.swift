@@ -43,8 +43,8 @@ extension SQLiteChatStore {
         /// Which ways a search may take to find its candidates (``SQLiteChatStore/search(_:as:in:limit:)`` tries
         /// the scope filter first, then what ``SearchPlan`` orders).
         struct SearchWays: Sendable {
-            /// Whether a search in a few conversations restricts FTS5 to them (``ScopeFilter``; `Schema.v11`).
-            var scopeFilter = true
+            /// When a search in a few conversations restricts FTS5 to them (``ScopeFilter``; `Schema.v11`).
+            var scopeFilter = ScopeFilter.Limits()
             /// When a search reads the messages of its scope instead of walking the FTS5 index (``ScopeScan``).
             var scopeScan = ScopeScan.Limits()
             /// When a search walks FTS5's matches against its scope's rows instead of reading each match's message

@@ -47,7 +47,7 @@ extension SQLiteChatStore {
         try MembershipRules.validateLimit(limit)
         let text = SearchText(query: query)
         var configuredWays = configuration.searchWays
-        configuredWays.scopeFilter = configuredWays.scopeFilter && searchIndex.hasScopeColumn
+        configuredWays.scopeFilter.isEnabled = configuredWays.scopeFilter.isEnabled && searchIndex.hasScopeColumn
         let ways = configuredWays
         let capabilities = PrefixExpansion.Capabilities(
             hasWordTable: searchIndex.addsWords, hasPrefixIndex: searchIndex.hasPrefixIndex
@@ -101,8 +101,10 @@ extension SQLiteChatStore {
         _ ways: Configuration.SearchWays
     ) throws -> [SearchHit] {
         let patterns = try text.terms.map { try PrefixExpansion.pattern($0, capabilities, db) }
-        if ways.scopeFilter, !patterns.contains(where: \.isBroad),
-            let restriction = try ScopeFilter.restriction(db, user: user, conversation: conversation)
+        if ScopeFilter.isWorthTrying(text),
+            let restriction = try ScopeFilter.restriction(
+                db, patterns: patterns.map(\.text), user: user, conversation: conversation, limits: ways.scopeFilter
+            )
         {
             guard case .filter(let filter) = restriction else { return [] }
             let found = try newestMatches(db, patterns.map(\.text), user, conversation, scopeFilter: filter)

@@ -413,7 +413,10 @@ enum Schema {
             // The scope character: each of the ID's first four characters as a hexadecimal digit (any other
             // character as 15), the four as one number below 65,536, kept below 65,534 (U+FFFFE and U+FFFFF are not
             // characters), from U+F0000. It is kept with the conversation, set by a trigger when one is inserted, so
-            // that indexing a message reads it instead of computing it.
+            // that indexing a message reads it instead of computing it. The view's `CROSS JOIN` keeps the messages
+            // the outer loop: FTS5's `rebuild` reads the view without an order, and with statistics (`ANALYZE`)
+            // SQLite could read it conversation by conversation, rows out of order, which FTS5 indexes two to three
+            // times slower.
             //
             // As in v4 and v6–v8, a size limit must not stop the migration; it comes back only once the transaction
             // ends: FTS5 writes the last of a rebuild's index when the transaction commits, which a limit restored
@@ -445,7 +448,7 @@ enum Schema {
                     END;
                     CREATE VIEW messageSearchSource AS
                         SELECT m.rowNumber, m.body, c.searchScope
-                        FROM message m JOIN conversation c ON c.id = m.conversationID;
+                        FROM message m CROSS JOIN conversation c ON c.id = m.conversationID;
                     DROP TRIGGER message_search_update;
                     DROP TRIGGER message_search_delete;
                     DROP TABLE messageSearch;

@@ -422,7 +422,10 @@ struct MigrationTests {
             }
             try old.close()
 
-            let store = try SQLiteChatStore(path: path)
+            // Searches filtered as a large store's would be (only rare words left out).
+            var configuration = SQLiteChatStore.Configuration(path: path)
+            configuration.searchWays.scopeFilter = ScopeFilterTests.smallStore
+            let store = try SQLiteChatStore(configuration: configuration)
             defer { try? store.close() }
             #expect(try await store.writer.read { try Schema.migrator.appliedMigrations($0) } == Schema.all)
             let (characters, indexedUpTo, words) = try await store.writer.read { db in
@@ -436,9 +439,7 @@ struct MigrationTests {
             #expect(indexedUpTo > mark, "the rebuilt index holds every row")
             #expect(words == ["zephyrine"], "the words of the rows the old index lacked")
             // carol's scope is small: her searches go through the filter, and find what is there.
-            let restriction = try await store.writer.read { db in
-                try ScopeFilter.restriction(db, user: carol, conversation: nil)
-            }
+            let restriction = try await ScopeFilterTests.restriction(store, "harbour", carol, nil)
             guard case .filter = restriction else {
                 Issue.record("carol's search is not filtered: \(String(describing: restriction))")
                 return
@@ -451,6 +452,12 @@ struct MigrationTests {
                 smallMessages[2].id
             ])
             #expect(try await store.search("harbour", as: carol, in: nil, limit: 100).count == 6)
+            // A row the rebuild indexed, removed: the delete trigger gives FTS5 the character it indexed.
+            let removed = smallMessages[4].id.rawValue
+            try await store.writer.write { db in
+                try db.execute(sql: "DELETE FROM message WHERE id = ?", arguments: [removed])
+            }
+            #expect(try await store.search("harbour", as: carol, in: nil, limit: 100).count == 5)
             // New conversations get their character, and their messages are found through it.
             let migrated = StoreFixture(store)
             let later = try await migrated.direct(bob, carol)

@@ -31,7 +31,7 @@ struct SQLiteConformanceTests {
     )
     func searchesByScopeScan(_ check: ChatStoreConformance.Case) async throws {
         try await Self.run(check) {
-            $0.searchWays.scopeFilter = false
+            $0.searchWays.scopeFilter.isEnabled = false
             $0.searchWays.scopeScan = ScopeScanTests.alwaysScan
         }
     }
@@ -42,9 +42,17 @@ struct SQLiteConformanceTests {
     )
     func searchesByScopedIndexWalk(_ check: ChatStoreConformance.Case) async throws {
         try await Self.run(check) {
-            $0.searchWays.scopeFilter = false
+            $0.searchWays.scopeFilter.isEnabled = false
             $0.searchWays.scopedWalk = .alwaysWalk
         }
+    }
+
+    @Test(
+        "file database, every search of words answered through the scope filter",
+        arguments: ChatStoreConformance.cases.filter { $0.area == "search" }
+    )
+    func searchesByScopeFilter(_ check: ChatStoreConformance.Case) async throws {
+        try await Self.run(check) { $0.searchWays.scopeFilter = ScopeFilterTests.alwaysFilter }
     }
 
     @Test(
@@ -52,7 +60,7 @@ struct SQLiteConformanceTests {
         arguments: ChatStoreConformance.cases.filter { $0.area == "search" }
     )
     func searchesWithoutScopeFilter(_ check: ChatStoreConformance.Case) async throws {
-        try await Self.run(check) { $0.searchWays.scopeFilter = false }
+        try await Self.run(check) { $0.searchWays.scopeFilter.isEnabled = false }
     }
 
     /// Runs `check` on a file database whose configuration `configure` changed.

@@ -22,11 +22,31 @@ import Testing
 /// `Schema.v11`).
 @Suite("Scope filter")
 struct ScopeFilterTests {
+    /// Limits under which every search of words is filtered, whatever its scope's share and its words' matches.
+    static let alwaysFilter = ScopeFilter.Limits(rareTermMatches: 0, largestScopeShare: .infinity)
+    /// Limits under which small stores' searches are filtered as a large store's would be: only rare words are
+    /// left to the plain walk's.
+    static let smallStore = ScopeFilter.Limits(rareTermMatches: 0)
+
+    /// The restriction `store` would use for `query` by `user` in `conversation`.
+    static func restriction(
+        _ store: SQLiteChatStore, _ query: String, _ user: UserID, _ conversation: ConversationID?,
+        _ limits: ScopeFilter.Limits = smallStore
+    ) async throws -> ScopeFilter.Restriction? {
+        let text = SearchText(query: query)
+        return try await store.writer.read { db in
+            let patterns = try text.terms.map { try PrefixExpansion.pattern($0, .current, db).text }
+            return try ScopeFilter.restriction(
+                db, patterns: patterns, user: user, conversation: conversation, limits: limits
+            )
+        }
+    }
+
     /// The configuration of a store at `path` whose searches take none of the ways a scope makes cheaper: the
     /// plain walk, as the reference.
     static func plain(_ path: String) -> SQLiteChatStore.Configuration {
         var configuration = SQLiteChatStore.Configuration(path: path)
-        configuration.searchWays.scopeFilter = false
+        configuration.searchWays.scopeFilter.isEnabled = false
         configuration.searchWays.scopedWalk = .neverWalk
         configuration.searchWays.scopeScan.messageLimit = 0
         return configuration
@@ -36,7 +56,9 @@ struct ScopeFilterTests {
     func findsWhatThePlainWalkFinds() async throws {
         try await withTemporaryDirectory { directory in
             let path = directory.appendingPathComponent("filter.sqlite").path
-            let store = try SQLiteChatStore(path: path)
+            var filtering = SQLiteChatStore.Configuration(path: path)
+            filtering.searchWays.scopeFilter = Self.smallStore
+            let store = try SQLiteChatStore(configuration: filtering)
             defer { try? store.close() }
             let fixture = StoreFixture(store)
             let (alice, bob, carol, dave) = (
@@ -70,9 +92,7 @@ struct ScopeFilterTests {
                 (carol, quiet, false), (alice, nil, false), (bob, big, false),
             ]
             for (user, conversation, filtered) in scopes {
-                let restriction = try await store.writer.read { db in
-                    try ScopeFilter.restriction(db, user: user, conversation: conversation)
-                }
+                let restriction = try await Self.restriction(store, "apple", user, conversation)
                 if conversation == quiet {
                     #expect(restriction == .empty, "a conversation without messages")
                 } else if filtered {
@@ -145,6 +165,70 @@ struct ScopeFilterTests {
         }
     }
 
+    @Test("a rare word and a prefix are left to the plain walk")
+    func rareWordsAndPrefixesLeftOut() async throws {
+        let store = try SQLiteChatStore(configuration: .inMemory)
+        let fixture = StoreFixture(store)
+        let (alice, bob) = (try await fixture.user("alice"), try await fixture.user("bob"))
+        let big = try await fixture.group(alice, [bob])
+        let small = try await fixture.direct(alice, bob)
+        for index in 0..<40 { try await fixture.send("fig \(index)", from: bob, to: big) }
+        for index in 0..<4 { try await fixture.send("fig rare \(index)", from: alice, to: small) }
+        try await store.searchIndex.catchUp()
+        var limits = Self.smallStore
+        limits.rareTermMatches = 3
+        guard case .filter = try await Self.restriction(store, "rare", alice, small, limits) else {
+            Issue.record("4 matches, more than the rare-word limit: filtered")
+            return
+        }
+        limits.rareTermMatches = 4
+        #expect(try await Self.restriction(store, "rare", alice, small, limits) == nil)
+        // The rarest word decides, and any prefix leaves the query to the other ways.
+        #expect(try await Self.restriction(store, "fig rare", alice, small, limits) == nil)
+        #expect(ScopeFilter.isWorthTrying(SearchText(query: "fig ra*")) == false)
+        #expect(ScopeFilter.isWorthTrying(SearchText(query: "fig rare")))
+    }
+
+    @Test("conversations that share a scope character: the search keeps to the user's own")
+    func sharedCharactersStayOutside() async throws {
+        let store = try SQLiteChatStore(configuration: {
+            var configuration = SQLiteChatStore.Configuration.inMemory
+            configuration.searchWays.scopeFilter = Self.alwaysFilter
+            return configuration
+        }())
+        let fixture = StoreFixture(store)
+        let (alice, bob) = (try await fixture.user("alice"), try await fixture.user("bob"))
+        // Two conversations whose IDs begin alike, made directly: their scope characters are the same.
+        let (mine, theirs): (ConversationID, ConversationID) = (
+            "abcd0001-0000-4000-8000-000000000001", "abcd0002-0000-4000-8000-000000000002"
+        )
+        try await store.writer.write { db in
+            for (conversation, member) in [(mine, alice), (theirs, bob)] {
+                try db.execute(
+                    sql: """
+                        INSERT INTO conversation (id, kind, title, createdBy, createdAt, activityPosition)
+                        VALUES (?, 'group', 'Alike', ?, 0, 0)
+                        """,
+                    arguments: [conversation.rawValue, member.rawValue]
+                )
+                try db.execute(
+                    sql: "INSERT INTO member (conversationID, userID, role, joinedAt) VALUES (?, ?, 'owner', 0)",
+                    arguments: [conversation.rawValue, member.rawValue]
+                )
+            }
+        }
+        let characters = try await store.writer.read { db in
+            try String.fetchAll(db, sql: "SELECT DISTINCT searchScope FROM conversation WHERE title = 'Alike'")
+        }
+        #expect(characters.count == 1, "one character for both")
+        let own = try await fixture.send("secret of mine", from: alice, to: mine)
+        for index in 0..<5 { try await fixture.send("secret \(index)", from: bob, to: theirs) }
+        try await store.searchIndex.catchUp()
+        #expect(try await Self.restriction(store, "secret", alice, nil, Self.alwaysFilter) != nil)
+        #expect(try await store.search("secret", as: alice, in: nil, limit: 10).map(\.message.id) == [own.id])
+        #expect(try await store.search("secret", as: bob, in: nil, limit: 10).count == 5)
+    }
+
     @Test("the filter is left out for scopes of half the messages or more, and of many conversations")
     func leftOutWhenNotWorthIt() async throws {
         let store = try SQLiteChatStore(configuration: .inMemory)
@@ -155,7 +239,7 @@ struct ScopeFilterTests {
         let big = try await fixture.group(alice, [bob])
         for index in 0..<200 { try await fixture.send("kiwi \(index)", from: bob, to: big) }
         var many: [ConversationID] = []
-        for index in 0..<(ScopeFilter.conversationLimit + 1) {
+        for index in 0..<(ScopeFilter.Limits().conversationLimit + 1) {
             let conversation = try await fixture.group(carol, [alice], title: "Many \(index)")
             try await fixture.send("kiwi \(index)", from: carol, to: conversation)
             many.append(conversation)
@@ -163,9 +247,7 @@ struct ScopeFilterTests {
         _ = try await fixture.group(carol, [], title: "Empty")
         try await store.searchIndex.catchUp()
         func restriction(_ user: UserID, _ conversation: ConversationID?) async throws -> ScopeFilter.Restriction? {
-            try await store.writer.read { db in
-                try ScopeFilter.restriction(db, user: user, conversation: conversation)
-            }
+            try await Self.restriction(store, "kiwi", user, conversation)
         }
         // Bob's scope is 200 of 265 messages: the plain walk meets his matches early.
         #expect(try await restriction(bob, nil) == nil)
@@ -189,7 +271,7 @@ struct ScopeFilterTests {
             return
         }
         let named = all.filter { $0 == "\"" }.count / 2
-        #expect(named >= 60 && named <= ScopeFilter.conversationLimit, "\(named) characters")
+        #expect(named >= 60 && named <= 64, "\(named) characters")
         #expect(try await store.search("kiwi", as: carol, in: nil, limit: 100).count == 64)
     }
 }

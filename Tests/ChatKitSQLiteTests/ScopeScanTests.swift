@@ -45,7 +45,7 @@ struct ScopeScanTests {
             let path = directory.appendingPathComponent("scope.sqlite").path
             var reading = SQLiteChatStore.Configuration(path: path)
             reading.searchWays.scopeScan = ScopeScan.Limits(rareTermPostings: 0)
-            reading.searchWays.scopeFilter = false
+            reading.searchWays.scopeFilter.isEnabled = false
             let store = try SQLiteChatStore(configuration: reading)
             defer { try? store.close() }
             let fixture = StoreFixture(store)

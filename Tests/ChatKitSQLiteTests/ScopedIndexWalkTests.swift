@@ -29,7 +29,7 @@ struct ScopedIndexWalkTests {
             var walking = SQLiteChatStore.Configuration(path: path)
             walking.searchWays.scopedWalk = .alwaysWalk
             walking.searchWays.scopeScan.messageLimit = 0
-            walking.searchWays.scopeFilter = false
+            walking.searchWays.scopeFilter.isEnabled = false
             let store = try SQLiteChatStore(configuration: walking)
             defer { try? store.close() }
             let fixture = StoreFixture(store)
@@ -59,7 +59,7 @@ struct ScopedIndexWalkTests {
             var plain = SQLiteChatStore.Configuration(path: path)
             plain.searchWays.scopedWalk = .neverWalk
             plain.searchWays.scopeScan.messageLimit = 0
-            plain.searchWays.scopeFilter = false
+            plain.searchWays.scopeFilter.isEnabled = false
             let index = try SQLiteChatStore(configuration: plain)
             defer { try? index.close() }
             let scopes: [(UserID, ConversationID?)] = [
