@@ -41,7 +41,7 @@ struct Backlog: AsyncParsableCommand, Sendable {
         let users = try await server.makeUsers(2, prefix: "k")
         // The receiver was online once: its cursor is the position it was welcomed at.
         let first = try await ChatConnection.open(url: server.url(1), token: users[1].accessToken)
-        let cursor = first.welcome.position
+        let cursor = first.welcomePosition
         await first.close()
 
         let acks = AckWindow(window: 64)

@@ -51,7 +51,7 @@ struct Storm: AsyncParsableCommand, Sendable {
         let firstSessions = try await concurrentMap(clients, limit: 256) { index in
             try await ChatConnection.open(url: server.url(index + 1), token: users[index + 1].accessToken)
         }
-        let cursors = firstSessions.map(\.welcome.position)
+        let cursors = firstSessions.map(\.welcomePosition)
         for session in firstSessions { await session.close() }
 
         try await acks.pipeline(messages, timeout: UInt64(timeout * 1e9)) { index in
