@@ -9,7 +9,6 @@
 //
 //===----------------------------------------------------------------------===//
 
-
 import GRDB
 
 /// Reads the bodies of messages given by row number, ``chunkSize`` row numbers to one statement execution.

@@ -9,7 +9,6 @@
 //
 //===----------------------------------------------------------------------===//
 
-
 /// The newest matches of a query found by reading message bodies (``ScopeScan``, ``BroadPrefixScan``), for
 /// ``SearchRanking`` to score.
 struct SearchCandidates {

@@ -9,7 +9,6 @@
 //
 //===----------------------------------------------------------------------===//
 
-
 import ChatKitClient
 import ChatKitCore
 @testable import ChatKitServer
