@@ -72,8 +72,9 @@ enum Schema {
     /// from the first four hexadecimal digits of its ID when it is inserted). A search in a few conversations asks
     /// FTS5 for its words `AND` those characters, and FTS5 intersects the lists instead of the search reading the
     /// matches of every other conversation (``ScopeFilter``). Conversations whose IDs share the digits share the
-    /// character: the search still checks each match's conversation. No one types such a character, and its prefix
-    /// index entries are its own, so the words searched never meet it. The index reads the character through the
+    /// character: the search still checks each match's conversation. A query's words never hold such a character
+    /// (``ChatKitCore/SearchText`` takes it for a separator), the filter names its column, and the character's
+    /// prefix index entries are its own, so the words searched never meet it. The index reads the character through the
     /// view `messageSearchSource` (a message joined to its conversation, 0.1 µs a row; computing it from the ID for
     /// every message indexed cost 1.3–2.2 µs, and as a generated column of `message` 3 µs an append). The index is
     /// made again from the messages, in the migration: about 10 seconds at a million messages; it grows by about a

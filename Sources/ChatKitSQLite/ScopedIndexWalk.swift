@@ -23,8 +23,10 @@ import GRDB
 /// lowest and highest rows, testing each against that set (about a sixth of a microsecond a match of one word), and
 /// reads the bodies of the matches kept, as the plain search does.
 ///
-/// ``SearchPlan`` chooses it when it expects it to be cheaper than the plain walk and, for a query of one word, than
-/// ``ScopeScan`` too (for several words, when the scan is not expected to find the candidates).
+/// It is for the searches ``ScopeFilter`` leaves (prefixes, rare words, scopes of more than 64 conversations with
+/// messages, older schemas): ``SearchPlan`` chooses it when it expects it to be cheaper than the plain walk and, for
+/// a query of one word, than ``ScopeScan`` too (for several words, when the scan is not expected to find the
+/// candidates).
 enum ScopedIndexWalk {
     /// The newest `candidateLimit` messages of the scope that match every one of `patterns` (FTS5 patterns),
     /// newest first.

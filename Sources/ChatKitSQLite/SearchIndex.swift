@@ -16,7 +16,7 @@ import Synchronization
 ///
 /// Indexing a message in the transaction that appends it made FTS5 write a new index segment per group commit:
 /// about half of an append's work. Since `Schema.v3` appends do not touch the index. Every message row up to
-/// `searchProgress.indexedUpTo` is indexed, none above it; ``indexPending(_:addingWords:)`` indexes the rows above
+/// `searchProgress.indexedUpTo` is indexed, none above it; ``indexPending(_:addingWords:withScope:)`` indexes the rows above
 /// it in one statement (a few microseconds a row in batches of thousands, against about 50 in batches of 16).
 ///
 /// It runs

@@ -66,8 +66,9 @@ struct SearchPlan {
     /// one that made the walk not worth it), each exact below ``exactCountLimit`` and estimated above; for
     /// ``ScopeScan``, which would count them too.
     let termMatches: [Double]?
-    /// The share of the indexed messages each pattern matches, when the plan counted all of them: for
-    /// ``SearchRanking``, which would count them too. Empty otherwise.
+    /// For ``SearchRanking``, which would count them too: the share of FTS5's rows each pattern matches, when the
+    /// plan counted all of them and the count is exact by the ranking's own limit (`nil` entries it counts itself,
+    /// as on every other way); empty otherwise.
     let densities: [Double?]
 
     /// Matches of a pattern are counted exactly below this: one more than ``ScopeScan``'s default rare-term limit,
@@ -133,8 +134,16 @@ struct SearchPlan {
             walksFirst: costs.walk < costs.plain && walkBeatsScan,
             walksBeforePlain: costs.walk < costs.plain,
             termMatches: termMatches,
-            densities: termMatches.map { $0 / indexed }
+            densities: try rankingDensities(db, termMatches)
         )
+    }
+
+    /// The counts `SearchRanking` would make itself, as shares of FTS5's rows (which it multiplies back): the exact
+    /// ones, below its own limit; for the others it counts as it does on every other way, so that a search ranks
+    /// its candidates alike whichever way found them.
+    private static func rankingDensities(_ db: Database, _ termMatches: [Double]) throws -> [Double?] {
+        guard let rows = try SearchRanking.totals(db)?.rows, rows > 0 else { return [] }
+        return termMatches.map { $0 < Double(SearchRanking.exactCountLimit) ? $0 / rows : nil }
     }
 
     /// The estimated microseconds of each way.

@@ -61,10 +61,15 @@ struct ScopedIndexWalkTests {
             plain.searchWays.scopeFilter.isEnabled = false
             let index = try SQLiteChatStore(configuration: plain)
             defer { try? index.close() }
+            // The plan's own choices, its word counts handed to the ranking.
+            var planned = SQLiteChatStore.Configuration(path: path)
+            planned.searchWays.scopeFilter.isEnabled = false
+            let planning = try SQLiteChatStore(configuration: planned)
+            defer { try? planning.close() }
             let scopes: [(UserID, ConversationID?)] = [
                 (carol, nil), (carol, small), (carol, direct), (alice, small), (alice, nil), (dave, nil), (bob, big),
             ]
-            for query in ScopeScanTests.queries {
+            for query in ScopeScanTests.queries + ["apple grape", "cherry banana apple", "fig apple"] {
                 for (user, conversation) in scopes {
                     let walked = try await store.search(query, as: user, in: conversation, limit: 10)
                     let found = try await index.search(query, as: user, in: conversation, limit: 10)
@@ -72,6 +77,8 @@ struct ScopedIndexWalkTests {
                         walked == found,
                         "\(query): \(walked.map(\.message.body)) against \(found.map(\.message.body))"
                     )
+                    let chosen = try await planning.search(query, as: user, in: conversation, limit: 10)
+                    #expect(chosen == found, "\(query), the plan's way: \(chosen.map(\.message.body))")
                     // The candidates themselves, with a limit that cuts them short as well as one that does not.
                     for candidateLimit in [3, SQLiteChatStore.searchCandidateLimit] {
                         let (walkedRows, plainRows) = try await Self.candidates(
