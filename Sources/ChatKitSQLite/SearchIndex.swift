@@ -16,8 +16,8 @@ import Synchronization
 ///
 /// Indexing a message in the transaction that appends it made FTS5 write a new index segment per group commit:
 /// about half of an append's work. Since `Schema.v3` appends do not touch the index. Every message row up to
-/// `searchProgress.indexedUpTo` is indexed, none above it; ``indexPending(_:addingWords:withScope:)`` indexes the rows above
-/// it in one statement (a few microseconds a row in batches of thousands, against about 50 in batches of 16).
+/// `searchProgress.indexedUpTo` is indexed, none above it; ``indexPending(_:addingWords:withScope:)`` indexes the rows
+/// above it in one statement (a few microseconds a row in batches of thousands, against about 50 in batches of 16).
 ///
 /// It runs
 /// - in the background, ``delay`` after an append finds no catch-up scheduled, so the index trails new messages
