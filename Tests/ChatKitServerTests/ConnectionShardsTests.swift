@@ -93,12 +93,19 @@ struct ConnectionShardsTests {
                 await gate.wait()
                 counter.ended.add(1, ordering: .relaxed)
             }
+            // A failure below must not leave the gated connection, and so the group, running: the test would hang
+            // instead of failing (a run under heavy load did).
+            defer {
+                gate.open()
+                tasks.cancelAll()
+            }
             try await waitUntil("the connection to start") { counter.started.load(ordering: .relaxed) == 1 }
             await group.triggerGracefulShutdown()
             // Once stopped, a shard refuses connections: the caller serves them itself, to the end.
             try await withTimeout("the shards to stop taking connections") {
                 var servedHere = false
                 while !servedHere {
+                    try Task.checkCancellation()
                     let probe = Counter()
                     await Self.$inCaller.withValue(true) {
                         await shards.serve {
