@@ -31,29 +31,9 @@ struct ScopedIndexWalkTests {
             walking.searchWays.scopeFilter.isEnabled = false
             let store = try SQLiteChatStore(configuration: walking)
             defer { try? store.close() }
-            let fixture = StoreFixture(store)
-            let (alice, bob, carol, dave) = (
-                try await fixture.user("alice"), try await fixture.user("bob"), try await fixture.user("carol"),
-                try await fixture.user("dave")
-            )
-            let big = try await fixture.group(alice, [bob, dave], title: "Big")
-            let small = try await fixture.group(alice, [carol], title: "Small")
-            let direct = try await fixture.direct(bob, carol)
-            // Interleaved, so that each scope's rows lie among the others'.
-            for index in 0..<400 {
-                let (sender, conversation) =
-                    switch index % 8 {
-                    case 0: (carol, small)
-                    case 1: (bob, direct)
-                    default: (index % 2 == 0 ? alice : bob, big)
-                    }
-                try await fixture.send(ScopeScanTests.body(index, count: 2 + index % 5), from: sender, to: conversation)
-            }
-            let edited = try await fixture.send("apple to be edited", from: carol, to: small)
-            _ = try await store.editMessage(edited.id, body: "grape after the edit", by: carol)
-            let deleted = try await fixture.send("apple to be deleted", from: carol, to: small)
-            _ = try await store.deleteMessage(deleted.id, by: carol)
-            try await store.searchIndex.catchUp()
+            let made = try await SearchScopes(store)
+            let (alice, bob, carol, dave) = (made.alice, made.bob, made.carol, made.dave)
+            let (big, small, direct) = (made.big, made.small, made.direct)
 
             var plain = SQLiteChatStore.Configuration(path: path)
             plain.searchWays.scopedWalk = .neverWalk
@@ -92,6 +72,7 @@ struct ScopedIndexWalkTests {
             #expect(try await store.search("edited", as: carol, in: nil, limit: 10).isEmpty)
             #expect(try await store.search("deleted", as: carol, in: nil, limit: 10).isEmpty)
             // A member of no conversation with messages finds nothing; one outside the conversation is refused.
+            let fixture = StoreFixture(store)
             let erin = try await fixture.user("erin")
             _ = try await fixture.group(erin, [], title: "Empty")
             #expect(try await store.search("apple", as: erin, in: nil, limit: 10).isEmpty)
