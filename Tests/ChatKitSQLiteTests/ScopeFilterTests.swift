@@ -41,16 +41,6 @@ struct ScopeFilterTests {
         }
     }
 
-    /// The configuration of a store at `path` whose searches take none of the ways a scope makes cheaper: the
-    /// plain walk, as the reference.
-    static func plain(_ path: String) -> SQLiteChatStore.Configuration {
-        var configuration = SQLiteChatStore.Configuration(path: path)
-        configuration.searchWays.scopeFilter.isEnabled = false
-        configuration.searchWays.scopedWalk = .neverWalk
-        configuration.searchWays.scopeScan.messageLimit = 0
-        return configuration
-    }
-
     @Test("a search in a few conversations finds, through the scope characters, what the plain walk finds")
     func findsWhatThePlainWalkFinds() async throws {
         try await withTemporaryDirectory { directory in
@@ -64,7 +54,7 @@ struct ScopeFilterTests {
             let (big, small, direct) = (made.big, made.small, made.direct)
             let quiet = try await StoreFixture(store).group(carol, [dave], title: "Quiet")
 
-            let index = try SQLiteChatStore(configuration: Self.plain(path))
+            let index = try SQLiteChatStore(configuration: SearchScopes.plainWalk(path))
             defer { try? index.close() }
             // carol's scopes hold a quarter of the messages or less; alice's and bob's more than half.
             let scopes: [(UserID, ConversationID?, filtered: Bool)] = [

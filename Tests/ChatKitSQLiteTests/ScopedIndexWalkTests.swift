@@ -35,11 +35,7 @@ struct ScopedIndexWalkTests {
             let (alice, bob, carol, dave) = (made.alice, made.bob, made.carol, made.dave)
             let (big, small, direct) = (made.big, made.small, made.direct)
 
-            var plain = SQLiteChatStore.Configuration(path: path)
-            plain.searchWays.scopedWalk = .neverWalk
-            plain.searchWays.scopeScan.messageLimit = 0
-            plain.searchWays.scopeFilter.isEnabled = false
-            let index = try SQLiteChatStore(configuration: plain)
+            let index = try SQLiteChatStore(configuration: SearchScopes.plainWalk(path))
             defer { try? index.close() }
             // The plan's own choices, its word counts handed to the ranking.
             var planned = SQLiteChatStore.Configuration(path: path)

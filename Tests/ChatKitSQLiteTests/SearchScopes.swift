@@ -23,6 +23,16 @@ struct SearchScopes {
     let alice: UserID, bob: UserID, carol: UserID, dave: UserID
     let big: ConversationID, small: ConversationID, direct: ConversationID
 
+    /// The configuration of a store at `path` whose searches take none of the ways a scope makes cheaper: the
+    /// plain walk, as the reference.
+    static func plainWalk(_ path: String) -> SQLiteChatStore.Configuration {
+        var configuration = SQLiteChatStore.Configuration(path: path)
+        configuration.searchWays.scopeFilter.isEnabled = false
+        configuration.searchWays.scopedWalk = .neverWalk
+        configuration.searchWays.scopeScan.messageLimit = 0
+        return configuration
+    }
+
     init(_ store: SQLiteChatStore) async throws {
         let fixture = StoreFixture(store)
         (alice, bob, carol, dave) = (
