@@ -17,14 +17,22 @@ import Testing
 
 @testable import ChatKitSQLite
 
-/// Waits (yielding, never sleeping a fixed time) until `condition` holds, failing after `timeout`.
-func waitUntil(timeout: Duration = .seconds(30), _ condition: () -> Bool) async throws {
+/// Waits until `condition` holds, failing after `timeout`: a hang detector sized for the whole suite running in
+/// parallel on two cores, not a speed check. The condition is checked after each of the first yields, then every
+/// millisecond, so that a long wait does not keep a core busy that the work it waits for needs.
+func waitUntil(timeout: Duration = .seconds(120), _ condition: () -> Bool) async throws {
     let deadline = ContinuousClock.now + timeout
+    var checks = 0
     while !condition() {
         guard ContinuousClock.now < deadline else {
             throw ConformanceFailure("condition not met within \(timeout)")
         }
-        await Task.yield()
+        checks += 1
+        if checks < 100 {
+            await Task.yield()
+        } else {
+            try await Task.sleep(for: .milliseconds(1))
+        }
     }
 }
 

@@ -108,14 +108,15 @@ struct FollowUpTests {
             store.isArmed.store(true, ordering: .relaxed)
             defer { store.gate.open() }
             let poll = Task {
-                try await live.http("GET", "/v1/sync?cursor=\(cursor)&wait=20", bearer: bob.accessToken)
+                try await live.http("GET", "/v1/sync?cursor=\(cursor)&wait=55", bearer: bob.accessToken)
             }
             await store.entered.wait()  // the poll listens, and has read an empty page
             for number in 1...5 { _ = try await sender.client.send("while the poll reads \(number)", to: chat.id) }
             // Routed to Alice's connection, so to the poll's outbox too (one routing pass serves every recipient).
             try await sender.waitForMessages(5, in: chat.id)
             store.gate.open()
-            let answer = try await withTimeout("the poll's answer", .seconds(10)) { try await poll.value }
+            // Well before the poll's 55 s wait ends: the events answer it, not the end of its wait.
+            let answer = try await withTimeout("the poll's answer", .seconds(40)) { try await poll.value }
             let page = try #require(try answer.decode(RequestResult.self).page)
             #expect(page.events.compactMap(\.message?.body).first == "while the poll reads 1")
         }

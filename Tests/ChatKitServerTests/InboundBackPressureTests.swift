@@ -78,7 +78,7 @@ struct InboundBackPressureTests {
             let allowed = 64 + Self.socketBufferLimit() / (256 * 1024) + 8
             let chunks = 2 * allowed
             let port = live.port
-            let written = try await withTimeout("the peer's writes to stop or end", .seconds(120)) {
+            let written = try await withTimeout("the peer's writes to stop or end") {
                 try await onDedicatedThread { () throws -> Int in
                     defer { held.gate.open() }
                     let peer = try RawWebSocketPeer(port: port)
@@ -89,7 +89,7 @@ struct InboundBackPressureTests {
                     {}
                     held.isArmed.store(true, ordering: .relaxed)
                     try peer.write(opcode: RawWebSocketPeer.text, list)
-                    guard held.entered.wait(timeout: .now() + 30) == .success else { return -1 }
+                    guard held.entered.wait(timeout: failsafeDeadline()) == .success else { return -1 }
                     peer.setSendTimeout(seconds: 2)
                     var written = 0
                     while written < chunks {

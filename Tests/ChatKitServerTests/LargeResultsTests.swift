@@ -182,7 +182,7 @@ struct LargeResultsTests {
             }
             let port = live.port
             let server = live.server
-            let close = try await withTimeout("the close", .seconds(120)) {
+            let close = try await withTimeout("the close") {
                 try await onDedicatedThread { () throws -> RawWebSocketPeer.Frame? in
                     // Open the session (read up to `synced`), then ask for the pages and read nothing.
                     let peer = try RawWebSocketPeer(port: port, receiveBufferSize: 4096)

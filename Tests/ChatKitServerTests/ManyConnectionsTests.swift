@@ -51,7 +51,7 @@ struct ManyConnectionsTests {
             try await withThrowingTaskGroup(of: Void.self) { receivers in
                 for client in clients {
                     receivers.addTask {
-                        try await client.waitFor("nine broadcasts", timeout: .seconds(60)) { events in
+                        try await client.waitFor("nine broadcasts") { events in
                             TestClient.bodies(in: channel.id, events).count >= 9
                         }
                         let seqs = client.storedEvents.filter { $0.kind == .messageCreated }.compactMap(\.message?.seq)

@@ -84,7 +84,7 @@ struct PipelinedSendTests {
         try peer.write(opcode: RawWebSocketPeer.text, hello)
         while let frame = try peer.readFrame(opcode: RawWebSocketPeer.text), !frame.text.contains("synced") {}
         try peer.write(opcode: RawWebSocketPeer.text, sends[0])
-        guard recording.firstBatchEntered.wait(timeout: .now() + 30) == .success else { return nil }
+        guard recording.firstBatchEntered.wait(timeout: failsafeDeadline()) == .success else { return nil }
         for send in sends.dropFirst() { try peer.write(opcode: RawWebSocketPeer.text, send) }
         try peer.write(opcode: RawWebSocketPeer.ping, Array("read?".utf8))
         return try peer.readFrame(opcode: RawWebSocketPeer.pong) == nil ? nil : peer
@@ -126,7 +126,7 @@ struct PipelinedSendTests {
             let hello = Array(try codec.encode(ClientFrame(id: "h", .hello(.init(token: carol.accessToken)))).utf8)
             let sends = try (0..<30).map { Array(try sendFrame($0, to: chat, codec: codec).utf8) }
             let port = live.port
-            let answers = try await withTimeout("the sends' answers", .seconds(60)) {
+            let answers = try await withTimeout("the sends' answers") {
                 try await onDedicatedThread { () throws -> [Int: Int64] in
                     // Opened whatever happens, so that the server can stop at the end of the test.
                     defer { recording.firstBatch.open() }
@@ -212,7 +212,7 @@ struct PipelinedSendTests {
             let sends = try (0..<10).map { Array(try sendFrame($0, to: chat, codec: codec).utf8) }
             let port = live.port
             let server = live.server
-            try await withTimeout("the socket to close", .seconds(60)) {
+            try await withTimeout("the socket to close") {
                 try await onDedicatedThread {
                     defer { recording.firstBatch.open() }
                     guard let peer = try sendsBehindAHeldBatch(port: port, hello: hello, sends: sends, recording)
@@ -248,13 +248,13 @@ struct PipelinedSendTests {
                 .map { Array($0.utf8) }
             let port = live.port
             let server = live.server
-            try await withTimeout("the socket to close", .seconds(60)) {
+            try await withTimeout("the socket to close") {
                 try await onDedicatedThread {
                     defer { recording.openAll() }
                     guard let peer = try sendsBehindAHeldBatch(port: port, hello: hello, sends: frames, recording)
                     else { return }
                     recording.batchGates[0].open()
-                    guard recording.batchEntered[1].wait(timeout: .now() + 30) == .success else { return }
+                    guard recording.batchEntered[1].wait(timeout: failsafeDeadline()) == .success else { return }
                     server.closeSessions(of: carol.user.id)
                     recording.batchGates[1].open()
                     _ = try peer.readFrame(opcode: RawWebSocketPeer.close)

@@ -14,8 +14,8 @@ import Glibc
 /// A WebSocket peer on a blocking TCP socket that writes and reads single frames, for what no WebSocket client
 /// here does on purpose: leave pings unanswered, fragment a message, send a close frame with a given code.
 ///
-/// Use it from a dedicated thread (``onDedicatedThread(_:)``): every call blocks. Reads give up after a few
-/// seconds (`SO_RCVTIMEO`), so a test never hangs on it.
+/// Use it from a dedicated thread (``onDedicatedThread(_:)``): every call blocks. A read that waits a minute
+/// (`SO_RCVTIMEO`) throws, so a test never hangs on it.
 final class RawWebSocketPeer {
     struct Failure: Error, CustomStringConvertible {
         var description: String
@@ -49,7 +49,8 @@ final class RawWebSocketPeer {
     /// given); ``upgrade(path:)`` then opens the WebSocket.
     init(port: Int, receiveBufferSize: Int32? = nil) throws {
         socket = try BlockingTCP.connect(port: port, receiveBufferSize: receiveBufferSize)
-        var timeout = timeval(tv_sec: 5, tv_usec: 0)
+        // Half the failsafe timeout: the socket's failure names what went wrong before a wait around it times out.
+        var timeout = timeval(tv_sec: Int(failsafeTimeout.components.seconds) / 2, tv_usec: 0)
         setsockopt(socket, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
     }
 
@@ -94,14 +95,14 @@ final class RawWebSocketPeer {
     }
 
     /// Returns once the server ends the connection (anything it sends before is dropped); throws if the connection
-    /// is still open after the read timeout (5 seconds without data).
+    /// is still open after the read timeout (a minute without data).
     func waitForEnd() throws {
         var buffer = [UInt8](repeating: 0, count: 65_536)
         while true {
             let count = recv(socket, &buffer, buffer.count, 0)
             if count > 0 { continue }
             if count < 0, errno == EAGAIN || errno == EWOULDBLOCK {
-                throw Failure(description: "the server kept the connection open")
+                throw Failure(description: "the server kept the connection open (nothing read for a minute)")
             }
             return  // closed, or reset
         }
@@ -150,7 +151,7 @@ final class RawWebSocketPeer {
         return frame
     }
 
-    /// Reads the next frame; `nil` when the server closed the connection (or sent nothing for 5 seconds).
+    /// Reads the next frame; `nil` when the server closed the connection. Throws after a minute without data.
     func readFrame() throws -> Frame? {
         while true {
             if let frame = parseFrame() { return frame }
@@ -178,6 +179,9 @@ final class RawWebSocketPeer {
     private func readMore() throws -> Bool {
         var buffer = [UInt8](repeating: 0, count: 65_536)
         let count = recv(socket, &buffer, buffer.count, 0)
+        if count < 0, errno == EAGAIN || errno == EWOULDBLOCK {
+            throw Failure(description: "nothing read from the server for a minute")
+        }
         guard count > 0 else { return false }
         received += buffer[0..<count]
         return true

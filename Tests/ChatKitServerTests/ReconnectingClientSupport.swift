@@ -52,7 +52,7 @@ final class Recorder<Element: Sendable>: Sendable {
     /// Waits until `condition` holds for the recording (real time, at most `timeout`).
     func waitFor(
         _ what: String,
-        timeout: Duration = .seconds(10),
+        timeout: Duration = failsafeTimeout,
         _ condition: @escaping @Sendable ([Element]) -> Bool
     ) async throws {
         try await withTimeout(what, timeout) { [self] in

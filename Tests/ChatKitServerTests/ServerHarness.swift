@@ -147,7 +147,7 @@ final class TestClient: Sendable {
     /// Waits until `condition` holds for the recorded events, failing after `timeout` (real time).
     func waitFor(
         _ what: String,
-        timeout: Duration = .seconds(10),
+        timeout: Duration = failsafeTimeout,
         _ condition: @escaping @Sendable ([ClientEvent]) -> Bool
     ) async throws {
         let id = box.state.withLock { state in
@@ -183,10 +183,4 @@ final class TestClient: Sendable {
             Self.bodies(in: conversation, events).count >= count
         }
     }
-}
-
-struct TimeoutError: Error, CustomStringConvertible {
-    var what: String
-    var events: Int
-    var description: String { "Timed out waiting for \(what) (\(events) events received)." }
 }

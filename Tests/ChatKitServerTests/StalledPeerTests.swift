@@ -37,7 +37,7 @@ struct StalledPeerTests {
             #expect(live.transport.connectionCount == 1)
             // About 6 MB to Bob: more than his socket's buffers and his outbox hold.
             try await StalledPeer.flood(live, from: alice, to: bob.user.id, messages: 100)
-            try await waitUntil("bob's socket to be closed", timeout: .seconds(30)) {
+            try await waitUntil("bob's socket to be closed") {
                 live.transport.connectionCount == 0
             }
         }

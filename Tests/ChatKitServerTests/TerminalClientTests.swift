@@ -83,7 +83,7 @@ struct CLIRun: Sendable {
     var errors: String
 
     static func run(_ executable: URL, _ arguments: [String], input: String?) async throws -> CLIRun {
-        try await withTimeout("chatkit-cli \(arguments.first ?? "")", .seconds(30)) {
+        try await withTimeout("chatkit-cli \(arguments.first ?? "")") {
             try await onDedicatedThread {
                 let process = Process()
                 process.executableURL = executable

@@ -166,36 +166,6 @@ struct HTTPAnswer: @unchecked Sendable {  // `json` holds only JSONSerialization
     }
 }
 
-/// Runs `body`, failing with a `TimeoutError` if it takes longer than `timeout`.
-func withTimeout<T: Sendable>(
-    _ what: String,
-    _ timeout: Duration = .seconds(10),
-    _ body: @escaping @Sendable () async throws -> T
-) async throws -> T {
-    try await withThrowingTaskGroup(of: T?.self) { group in
-        group.addTask { try await body() }
-        group.addTask {
-            try await Task.sleep(for: timeout)
-            return nil
-        }
-        defer { group.cancelAll() }
-        guard let first = try await group.next(), let value = first else {
-            throw TimeoutError(what: what, events: 0)
-        }
-        return value
-    }
-}
-
-/// Waits (yielding, never sleeping a fixed time) until `condition` holds, failing with a `TimeoutError` after
-/// `timeout`. For state that no event announces.
-func waitUntil(_ what: String, timeout: Duration = .seconds(10), _ condition: () -> Bool) async throws {
-    let deadline = ContinuousClock.now + timeout
-    while !condition() {
-        guard ContinuousClock.now < deadline else { throw TimeoutError(what: what, events: 0) }
-        await Task.yield()
-    }
-}
-
 /// A raw WebSocket to the server, for frames a ChatClient never sends. Received frames are decoded as server
 /// frames and can be awaited.
 final class RawSocket: Sendable {

@@ -63,7 +63,7 @@ struct WebSocketShutdownTests {
             let closes = try await withThrowingTaskGroup(of: WebSocketCloseFrame?.self) { clients in
                 for _ in 0..<sockets {
                     clients.addTask {
-                        try await withTimeout("the socket to be closed", .seconds(30)) {
+                        try await withTimeout("the socket to be closed") {
                             try await RawSocket.run(url: live.webSocketURL) { socket, outbound in
                                 let hello = ClientFrame(id: "h", .hello(.init(token: tokens.accessToken)))
                                 try await outbound.write(.text(try socket.codec.encode(hello)))
@@ -126,9 +126,9 @@ struct WebSocketShutdownTests {
             try await StalledPeer.flood(live, from: alice, to: bob.user.id, messages: 90)
 
             await services.triggerGracefulShutdown()
-            let close = try await withTimeout("alice's close", .seconds(30)) { await aliceClose.first { _ in true } }
+            let close = try await withTimeout("alice's close") { await aliceClose.first { _ in true } }
             #expect(close??.closeCode == .goingAway, "\(String(describing: close))")
-            let stopped = try await withTimeout("the server to stop", .seconds(30)) {
+            let stopped = try await withTimeout("the server to stop") {
                 await finished.first { _ in true }
             }
             #expect(stopped == true)
@@ -183,7 +183,7 @@ struct WebSocketShutdownTests {
                 try bob.write(opcode: RawWebSocketPeer.text, hello)
                 while let frame = try bob.readFrame(opcode: RawWebSocketPeer.text), !frame.text.contains("synced") {}
                 isOpen.open()
-                guard shutdownBegan.wait(timeout: .now() + 60) == .success else { return ([], nil) }
+                guard shutdownBegan.wait(timeout: failsafeDeadline()) == .success else { return ([], nil) }
                 var bodies: [String] = []
                 let codec = WireCodec()
                 while let frame = try bob.readFrame() {
@@ -200,7 +200,7 @@ struct WebSocketShutdownTests {
             do {
                 defer { shutdownBegan.signal() }
                 let padding = String(repeating: "x", count: 32 * 1024)
-                try await withTimeout("the sends", .seconds(60)) {
+                try await withTimeout("the sends") {
                     for number in 0..<count { _ = try await alice.client.send("\(number) \(padding)", to: chat.id) }
                 }
                 // Alice's echo of the last message is routed in the same step as bob's copy: every event is in
@@ -208,7 +208,7 @@ struct WebSocketShutdownTests {
                 try await alice.waitForMessages(count, in: chat.id)
                 await services.triggerGracefulShutdown()
             }
-            // Bounded by the reader itself: each read gives up after 5 s without data.
+            // Bounded by the reader itself: each read gives up after a minute without data.
             let (bodies, close) = try await read
             #expect(bodies == (0..<count).map { "\($0)" }, "\(bodies.count) of \(count) messages, or out of order")
             #expect(close?.closeCode == 1001)
