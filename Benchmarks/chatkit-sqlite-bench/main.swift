@@ -42,6 +42,7 @@ struct Options {
     var phases: Set<String> = ["single", "own", "shared"]
     var database: String?
     var clientIDs = ClientIDs.Kind.timeOrdered
+    var layout = "big"
 
     init(_ arguments: [String]) {
         var iterator = arguments.dropFirst().makeIterator()
@@ -51,6 +52,7 @@ struct Options {
             case "--messages": messages = Int(iterator.next() ?? "") ?? messages
             case "--directory": directory = iterator.next()
             case "--database": database = iterator.next()
+            case "--layout": layout = iterator.next() == "spread" ? "spread" : "big"
             case "--client-ids":
                 switch iterator.next() {
                 case "random": clientIDs = .random
@@ -69,7 +71,7 @@ struct Options {
                     """
                     usage: chatkit-sqlite-bench [--appends N] [--messages N] [--synchronous normal|full|off]
                                                 [--directory DIR] [--phases single,own,shared] [--database PATH]
-                                                [--client-ids time|skewed|random]
+                                                [--client-ids time|skewed|random] [--layout big|spread]
                       --appends N      appends of the 16-writer phases (the 1-writer phase does N/4); default 100000
                       --messages N     messages of the read benchmarks; 0 skips them; default 1000000
                       --synchronous    durability of the stores; default normal (the store's default)
@@ -81,6 +83,9 @@ struct Options {
                                        (ClientMessageID.timeOrdered()), all from this machine's clock; skewed:
                                        the same, each writer's clock off by a random offset within ±100 ms;
                                        random: 128 random bits; default time
+                      --layout         the read benchmarks' database: big (one conversation of 98 % of the
+                                       messages, 20 small ones) or spread (1,000 users, 2,000 conversations of
+                                       falling sizes; searches by users drawn at random); default big
                     """
                 )
                 exit(0)
@@ -249,18 +254,14 @@ func readStore() async throws -> (store: SQLiteChatStore, alice: UserID, bob: Us
     let perLoader = options.messages / loaders
     try await withThrowingTaskGroup(of: Void.self) { tasks in
         for loader in 0..<loaders {
-            tasks.addTask { [vocabulary, small] in
+            tasks.addTask { [small] in
                 var generator = SystemRandomNumberGenerator()
                 for number in 0..<perLoader {
-                    // Zipf-like word choice: low word numbers are common, high ones rare.
-                    let words = (0..<8).map { _ in
-                        vocabulary[Int(pow(Double.random(in: 0..<1, using: &generator), 3) * Double(vocabulary.count))]
-                    }
                     let conversation = number % 50 == 0 ? small[number % small.count] : big
                     _ = try await store.append(
                         NewMessage(
                             conversationID: conversation, senderID: loader.isMultiple(of: 2) ? alice : bob,
-                            body: words.joined(separator: " ") + (number % 1000 == 0 ? " needle" : "")
+                            body: randomBody(&generator) + (number % 1000 == 0 ? " needle" : "")
                         )
                     )
                 }
@@ -394,7 +395,9 @@ func run() async throws {
     if options.phases.contains("shared") {
         try await appendThroughput(writers: 16, total: options.appends, shared: true)
     }
-    if options.messages > 0 { try await readBenchmarks() }
+    if options.messages > 0 {
+        if options.layout == "spread" { try await spreadBenchmarks() } else { try await readBenchmarks() }
+    }
 }
 
 // Detached: a plain `Task` here would inherit the main actor, whose thread is the one blocked on the semaphore.
