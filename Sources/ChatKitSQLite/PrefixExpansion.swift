@@ -15,9 +15,10 @@ import GRDB
 /// Rewrites a prefix term of a search as the indexed words it stands for, joined by `OR`, unless the index has a
 /// prefix index for its length.
 ///
-/// A prefix of 1 to 4 characters (`Schema.indexedPrefixLengths`) is FTS5's own prefix query: since `Schema.v6`
-/// the index holds those prefixes as terms of their own, one posting list each (1.5 ms for `wo*` at a million
-/// messages, where merging the 5,000 words it begins took 1.8 s). Longer prefixes are rewritten as follows.
+/// A prefix of 1 to 6 characters (1 to 4 before `Schema.v12`: `Schema.indexedPrefixLengths(upTo:)`) is FTS5's own
+/// prefix query: since `Schema.v6` the index holds those prefixes as terms of their own, one posting list each
+/// (1.5 ms for `wo*` at a million messages, where merging the 5,000 words it begins took 1.8 s). Longer prefixes
+/// are rewritten as follows.
 ///
 /// FTS5 answers a prefix query (`"word12" *`) by merging the posting lists of every indexed word with that
 /// prefix into one list before it returns the first row, whatever the query's `LIMIT`: 35–50 ms for a prefix of
@@ -36,11 +37,12 @@ enum PrefixExpansion {
     struct Capabilities {
         /// Whether there is a `searchWord` table (`Schema.v5`); without it, prefixes keep FTS5's prefix query.
         var hasWordTable: Bool
-        /// Whether the index has prefix indexes (`Schema.v6`).
-        var hasPrefixIndex: Bool
+        /// The character counts of the prefixes the index holds (`Schema.v6`, `Schema.v12`); `nil` without
+        /// prefix indexes.
+        var prefixLengths: ClosedRange<Int>?
 
         /// A database with every migration applied.
-        static let current = Capabilities(hasWordTable: true, hasPrefixIndex: true)
+        static let current = Capabilities(hasWordTable: true, prefixLengths: Schema.v12PrefixLengths)
     }
 
     /// A term's FTS5 match pattern.
@@ -51,6 +53,14 @@ enum PrefixExpansion {
         /// for: FTS5 merges the posting lists of all those words for it, which at a million messages costs
         /// hundreds of milliseconds (``BroadPrefixScan`` finds its newest matches another way).
         var isBroad = false
+        /// Whether the term is a prefix FTS5 holds as one posting list (a prefix index of its length): it costs
+        /// FTS5 what a word costs, so the ways made for words (``ScopeFilter``, ``SearchPlan``) take it too.
+        var isIndexedPrefix = false
+
+        /// Whether `term`, whose pattern this is, is a word or a prefix with one posting list of its own.
+        func isOneList(for term: SearchText.Term) -> Bool {
+            !term.isPrefix || isIndexedPrefix
+        }
     }
 
     /// The FTS5 match pattern of `term`: a prefix term as FTS5's prefix query when the index has a prefix index
@@ -71,8 +81,8 @@ enum PrefixExpansion {
         guard term.isPrefix else { return Pattern(text: quoted(word)) }
         let native = Pattern(text: quoted(word) + " *")
         // FTS5 counts a prefix's length in characters.
-        if capabilities.hasPrefixIndex, Schema.indexedPrefixLengths.contains(word.unicodeScalars.count) {
-            return native
+        if let lengths = capabilities.prefixLengths, lengths.contains(word.unicodeScalars.count) {
+            return Pattern(text: native.text, isIndexedPrefix: true)
         }
         guard capabilities.hasWordTable, word.utf8.allSatisfy({ $0 < 0x80 }) else { return native }
         let words = try SearchWords.words(withPrefix: term.word, limit: maximumWords + 1, db)

@@ -29,14 +29,14 @@ extension SQLiteChatStore {
     /// the first match, marked with `[` and `]`.
     ///
     /// When the conversations searched hold less than half of all messages and at most 64 of them hold messages, and
-    /// the query is of words (no prefix) each matching more messages than the 2,000 candidates (``ScopeFilter``),
-    /// FTS5 itself keeps to them: the index holds each message's conversation as a character of its own. Otherwise,
-    /// when they hold a small share of all messages and every word is common, their messages are read and their
-    /// words matched as the index holds them, instead of walking the index past every other conversation's matches:
-    /// the same messages are found. (For a prefix of hundreds of words in a query of several, its weight in the
-    /// ranking is then estimated from the conversations searched, not from the newest messages.) When they hold a
-    /// modest share, the index's matches are walked as row numbers and checked against the rows of the
-    /// conversations searched, without reading the messages of the others.
+    /// the query is of words (or prefixes of up to 6 characters, which the index holds as one list each) each matching
+    /// more messages than the 2,000 candidates (``ScopeFilter``), FTS5 itself keeps to them: the index holds each
+    /// message's conversation as a character of its own. Otherwise, when they hold a small share of all messages and
+    /// every word is common, their messages are read and their words matched as the index holds them, instead of
+    /// walking the index past every other conversation's matches: the same messages are found. (For a prefix of
+    /// hundreds of words in a query of several, its weight in the ranking is then estimated from the conversations
+    /// searched, not from the newest messages.) When they hold a modest share, the index's matches are walked as row
+    /// numbers and checked against the rows of the conversations searched, without reading the messages of the others.
     ///
     /// New messages are indexed in batches shortly after they are appended (see ``SearchIndex``); a search that
     /// finds messages not indexed yet indexes them first, so it sees every message whose append returned before
@@ -51,7 +51,7 @@ extension SQLiteChatStore {
         configuredWays.scopeFilter.isEnabled = configuredWays.scopeFilter.isEnabled && searchIndex.hasScopeColumn
         let ways = configuredWays
         let capabilities = PrefixExpansion.Capabilities(
-            hasWordTable: searchIndex.addsWords, hasPrefixIndex: searchIndex.hasPrefixIndex
+            hasWordTable: searchIndex.addsWords, prefixLengths: searchIndex.prefixLengths
         )
         let first = try await readInBackground { db -> (hits: [SearchHit], unindexed: ClosedRange<Int64>?) in
             if let conversation { _ = try Lookups.memberConversation(db, conversation, user) }
@@ -102,7 +102,7 @@ extension SQLiteChatStore {
         _ ways: Configuration.SearchWays
     ) throws -> [SearchHit] {
         let patterns = try text.terms.map { try PrefixExpansion.pattern($0, capabilities, db) }
-        if ScopeFilter.isWorthTrying(text),
+        if ScopeFilter.isWorthTrying(text, patterns),
             let restriction = try ScopeFilter.restriction(
                 db, patterns: patterns.map(\.text), user: user, conversation: conversation, limits: ways.scopeFilter
             )

@@ -125,7 +125,7 @@ public final class SQLiteChatStore: ChatStore {
         let searchIndex = SearchIndex(
             writer: writer,
             addsWords: Schema.includes(Schema.v5, upTo: lastMigration),
-            hasPrefixIndex: Schema.includes(Schema.v6, upTo: lastMigration),
+            prefixLengths: Schema.indexedPrefixLengths(upTo: lastMigration),
             hasScopeColumn: Schema.includes(Schema.v11, upTo: lastMigration)
         )
         self.searchIndex = searchIndex

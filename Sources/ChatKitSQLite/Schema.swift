@@ -80,13 +80,29 @@ enum Schema {
     /// made again from the messages, in the migration: about 10 seconds at a million messages; it grows by about a
     /// seventh.
     static let v11 = "v11-search-scope"
+    /// The search index holds prefixes of 5 and 6 characters too (`prefix='1 2 3 4 5 6'`), so that a prefix typed
+    /// as one searches is one posting list up to 6 characters instead of the `OR` of its words (``PrefixExpansion``),
+    /// which FTS5 merges at about half a microsecond a match and cannot restrict to a user's conversations cheaply
+    /// (``ScopeFilter``): a 6-character prefix of 111 words searched by a usual user of a large server took 40–260
+    /// ms. The index is made again from the messages, in the migration: about 14 seconds at a million messages; it
+    /// grows by up to two fifths (each word of 5 or more characters adds one or two prefixes).
+    static let v12 = "v12-longer-prefixes"
 
-    /// The character counts of the prefixes the search index holds: those of `v6`'s `prefix` option, written
-    /// there literally (a released migration never changes).
-    static let indexedPrefixLengths = 1...4
+    /// The character counts of the prefixes the search index of `v6` to `v11` holds: those of `v6`'s `prefix`
+    /// option, written there literally (a released migration never changes).
+    static let v6PrefixLengths = 1...4
+    /// The character counts of the prefixes the search index holds since `v12`, written there literally.
+    static let v12PrefixLengths = 1...6
+
+    /// The character counts of the prefixes the search index of a database migrated up to `lastMigration` holds;
+    /// `nil` before `v6`, which has none.
+    static func indexedPrefixLengths(upTo lastMigration: String?) -> ClosedRange<Int>? {
+        if includes(v12, upTo: lastMigration) { return v12PrefixLengths }
+        return includes(v6, upTo: lastMigration) ? v6PrefixLengths : nil
+    }
 
     /// The migrations in the order they apply.
-    static let all = [v1, v2, v3, v4, v5, v6, v7, v8, v9, v10, v11]
+    static let all = [v1, v2, v3, v4, v5, v6, v7, v8, v9, v10, v11, v12]
 
     /// Whether a database migrated up to `lastMigration` (`nil`: every migration) has `migration` applied.
     static func includes(_ migration: String, upTo lastMigration: String?) -> Bool {
@@ -460,6 +476,59 @@ enum Schema {
                         content_rowid='rowNumber',
                         tokenize='unicode61 remove_diacritics 2',
                         prefix='1 2 3 4'
+                    );
+                    INSERT INTO messageSearch(messageSearch) VALUES ('rebuild');
+                    UPDATE searchProgress SET indexedUpTo = (SELECT COALESCE(MAX(rowNumber), 0) FROM message)
+                    WHERE id = 1;
+                    CREATE TRIGGER message_search_update AFTER UPDATE OF body ON message
+                        WHEN old.body IS NOT new.body
+                            AND old.rowNumber <= (SELECT indexedUpTo FROM searchProgress WHERE id = 1) BEGIN
+                        INSERT INTO messageSearch(messageSearch, rowid, body, searchScope)
+                            VALUES ('delete', old.rowNumber, old.body,
+                                (SELECT searchScope FROM conversation WHERE id = old.conversationID));
+                        INSERT INTO messageSearch(rowid, body, searchScope)
+                            VALUES (new.rowNumber, new.body,
+                                (SELECT searchScope FROM conversation WHERE id = new.conversationID));
+                    END;
+                    CREATE TRIGGER message_search_delete AFTER DELETE ON message
+                        WHEN old.rowNumber <= (SELECT indexedUpTo FROM searchProgress WHERE id = 1) BEGIN
+                        INSERT INTO messageSearch(messageSearch, rowid, body, searchScope)
+                            VALUES ('delete', old.rowNumber, old.body,
+                                (SELECT searchScope FROM conversation WHERE id = old.conversationID));
+                    END;
+                    """
+            )
+        }
+        migrator.registerMigration(v12, foreignKeyChecks: .immediate) { db in
+            // The index is made again with prefixes of 5 and 6 characters (see `v12`), as in v11: the triggers are
+            // dropped with it and made again as they were; the rows above the old mark are indexed by the rebuild,
+            // so their words are added to `searchWord` first, and the mark moves to the last row.
+            //
+            // As in v4 and v6–v11, a size limit must not stop the migration; it comes back only once the
+            // transaction ends (FTS5 writes the last of a rebuild's index when the transaction commits).
+            let pageLimit = try Int64.fetchOne(db, sql: "PRAGMA max_page_count") ?? 0
+            try db.execute(sql: "PRAGMA max_page_count = 4294967294")
+            let restoreLimit: @Sendable (Database) -> Void = { db in
+                _ = try? Int64.fetchOne(db, sql: "PRAGMA max_page_count = \(pageLimit)")
+            }
+            db.afterNextTransaction(onCommit: restoreLimit, onRollback: restoreLimit)
+            let oldMark = try Int64.fetchOne(db, sql: "SELECT indexedUpTo FROM searchProgress WHERE id = 1") ?? 0
+            let unindexedBodies = try String.fetchAll(
+                db, sql: "SELECT body FROM message WHERE rowNumber > ?", arguments: [oldMark]
+            )
+            try SearchWords.add(wordsOf: unindexedBodies, db)
+            try db.execute(
+                sql: """
+                    DROP TRIGGER message_search_update;
+                    DROP TRIGGER message_search_delete;
+                    DROP TABLE messageSearch;
+                    CREATE VIRTUAL TABLE messageSearch USING fts5(
+                        body,
+                        searchScope,
+                        content='messageSearchSource',
+                        content_rowid='rowNumber',
+                        tokenize='unicode61 remove_diacritics 2',
+                        prefix='1 2 3 4 5 6'
                     );
                     INSERT INTO messageSearch(messageSearch) VALUES ('rebuild');
                     UPDATE searchProgress SET indexedUpTo = (SELECT COALESCE(MAX(rowNumber), 0) FROM message)

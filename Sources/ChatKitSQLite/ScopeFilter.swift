@@ -23,13 +23,13 @@ import GRDB
 /// conversation took 16–25 ms. Conversations whose IDs share a character (see `Schema.v11`) come along; the
 /// search's check of each match's conversation leaves them out.
 ///
-/// It is used when the scope holds less than half the messages (a larger scope's matches come early in the walk
-/// anyway) and at most ``Limits/conversationLimit`` conversations with messages (FTS5 merges their lists as an
-/// `OR`), for a query of words (no prefix) each of which matches more messages than the candidates ranked (2,000):
-/// FTS5 advances every list of the `OR` at each step of the `AND`. A review measured a rare word (665 matches) in
-/// 0.4 ms plainly and 5–10 ms with 64 characters, and two prefixes of 111 words each in a scope of 64 small
-/// conversations in 20 ms plainly and 87 ms with them. A rare word's plain walk is short, and prefixes keep the
-/// ways made for them.
+/// It is used when the scope holds less than half the messages (a larger scope's matches come early in the walk anyway)
+/// and at most ``Limits/conversationLimit`` conversations with messages (FTS5 merges their lists as an `OR`), for a
+/// query of words (or prefixes the index holds as one list each: `Schema.v12`) each of which matches more messages than
+/// the candidates ranked (2,000): FTS5 advances every list of the `OR` at each step of the `AND`. A review measured a
+/// rare word (665 matches) in 0.4 ms plainly and 5–10 ms with 64 characters, and two prefixes of 111 words each (the
+/// `OR` of their words, before `Schema.v12` held such prefixes) in a scope of 64 small conversations in 20 ms plainly
+/// and 87 ms with them. A rare word's plain walk is short, and longer prefixes keep the ways made for them.
 enum ScopeFilter {
     /// When the filter is used (tests change them to check it, and the ways it stands for, on small stores).
     struct Limits: Sendable {
@@ -52,9 +52,10 @@ enum ScopeFilter {
         case empty
     }
 
-    /// Whether a query is one the filter may help: words only, no prefix.
-    static func isWorthTrying(_ text: SearchText) -> Bool {
-        !text.terms.isEmpty && !text.terms.contains(where: \.isPrefix)
+    /// Whether a query is one the filter may help: words, and prefixes the index holds as one posting list each
+    /// (`Schema.v12`: up to 6 characters), whose terms have the FTS5 patterns `patterns`.
+    static func isWorthTrying(_ text: SearchText, _ patterns: [PrefixExpansion.Pattern]) -> Bool {
+        !text.terms.isEmpty && zip(text.terms, patterns).allSatisfy { term, pattern in pattern.isOneList(for: term) }
     }
 
     /// The restriction for a search of `patterns` (FTS5 patterns of words, all required) by `user` in

@@ -43,16 +43,17 @@ final class SearchIndex: Sendable {
     private let writer: any DatabaseWriter
     /// Whether the database has `searchWord` (`Schema.v5`), which each batch's words go into.
     let addsWords: Bool
-    /// Whether the index has prefix indexes (`Schema.v6`).
-    let hasPrefixIndex: Bool
+    /// The character counts of the prefixes the index holds (`Schema.v6`, `Schema.v12`); `nil` without prefix
+    /// indexes.
+    let prefixLengths: ClosedRange<Int>?
     /// Whether the index holds each message's scope character (`Schema.v11`, ``ScopeFilter``).
     let hasScopeColumn: Bool
     private let state = Mutex(State())
 
-    init(writer: any DatabaseWriter, addsWords: Bool, hasPrefixIndex: Bool, hasScopeColumn: Bool) {
+    init(writer: any DatabaseWriter, addsWords: Bool, prefixLengths: ClosedRange<Int>?, hasScopeColumn: Bool) {
         self.writer = writer
         self.addsWords = addsWords
-        self.hasPrefixIndex = hasPrefixIndex
+        self.prefixLengths = prefixLengths
         self.hasScopeColumn = hasScopeColumn
     }
 

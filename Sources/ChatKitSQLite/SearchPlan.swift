@@ -12,8 +12,9 @@
 import ChatKitCore
 import GRDB
 
-/// Chooses how a search of words (no prefixes) whose scope — one conversation, or all of a user's — is a share of
-/// the store finds its candidates (the newest matches), from the estimated cost of each way.
+/// Chooses how a search of words (and prefixes the index holds as one posting list: up to 6 characters since
+/// `Schema.v12`) whose scope — one conversation, or all of a user's — is a share of the store finds its candidates
+/// (the newest matches), from the estimated cost of each way.
 ///
 /// Three ways find the same matches:
 /// - the plain walk: FTS5's matches newest first, each joined to its message row to see whether it is in the
@@ -33,11 +34,11 @@ import GRDB
 /// a millisecond or two a word), and the words of a query of several are taken to come together by chance.
 ///
 /// FTS5's own work per match grows with the query (several words, a prefix's words): the plain walk and the walk
-/// against the scope's rows both pay it, so it does not change which of the two is cheaper, but the scan does not.
-/// So for a query of several words (or one word in two spellings) the scan comes first whenever it is expected to
-/// find the candidates within its limit, and prefixes, whose cost FTS5 tells only by merging their words' lists,
-/// are left to the ways that answered them before. Words are not counted when reading the scope's rows would cost
-/// more than the longest plain walk, nor past one that makes the plain walk the cheaper way.
+/// against the scope's rows both pay it, so it does not change which of the two is cheaper, but the scan does not. So
+/// for a query of several words (or one word in two spellings) the scan comes first whenever it is expected to find the
+/// candidates within its limit, and longer prefixes (the `OR` of their words), whose cost FTS5 tells only by merging
+/// their words' lists, are left to the ways that answered them before. Words are not counted when reading the scope's
+/// rows would cost more than the longest plain walk, nor past one that makes the plain walk the cheaper way.
 struct SearchPlan {
     /// Which ways a search may take (tests force one to compare it with the others).
     enum Policy: Sendable {
@@ -101,7 +102,9 @@ struct SearchPlan {
         // FTS5 merges a broad prefix's posting lists before its first match: once, by the plain walk, is enough.
         guard policy != .neverWalk, !patterns.isEmpty, !patterns.contains(where: \.isBroad) else { return .noWalk }
         if policy == .alwaysWalk { return SearchPlan(walksFirst: true, walksBeforePlain: true) }
-        guard !text.terms.contains(where: \.isPrefix) else { return .noWalk }
+        guard zip(text.terms, patterns).allSatisfy({ term, pattern in pattern.isOneList(for: term) }) else {
+            return .noWalk
+        }
         let scope = Double(try ScopeScan.scopeSize(db, user: user, conversation: conversation))
         let indexed = Double(try SearchIndex.progress(db).indexedUpTo)
         // A scope of half the messages or more: the plain walk passes at most two matches per candidate.

@@ -21,8 +21,9 @@ import Testing
 /// reading the newest messages instead of asking FTS5 for the prefix.
 @Suite("Broad prefix scan")
 struct BroadPrefixScanTests {
-    /// More words beginning with "quayx" than a prefix is expanded into, in a conversation of their own.
-    private static let crowd = (1...(PrefixExpansion.maximumWords + 1)).map { String(format: "quayx%04d", $0) }
+    /// More words beginning with "quayxyz" than a prefix is expanded into, in a conversation of their own (7 letters:
+    /// longer than the prefixes the index holds).
+    private static let crowd = (1...(PrefixExpansion.maximumWords + 1)).map { String(format: "quayxyz%04d", $0) }
 
     @Test("a broad prefix finds what FTS5 finds: members' messages only, no tombstones, with the other terms")
     func findsTheSameMessages() async throws {
@@ -37,33 +38,33 @@ struct BroadPrefixScanTests {
             let team = try await fixture.group(alice, [bob], title: "Team")
             let elsewhere = try await fixture.direct(alice, carol)
             _ = try await fixture.send(Self.crowd.joined(separator: " "), from: alice, to: elsewhere)
-            let plain = try await fixture.send("Quayx0003 at noon", from: alice, to: chat)
-            let both = try await fixture.send("a needle and quayx0100", from: bob, to: chat)
+            let plain = try await fixture.send("Quayxyz0003 at noon", from: alice, to: chat)
+            let both = try await fixture.send("a needle and quayxyz0100", from: bob, to: chat)
             _ = try await fixture.send("a needle alone", from: bob, to: chat)
-            let accented = try await fixture.send("Quäyx0007 with an umlaut", from: alice, to: team)
-            let gone = try await fixture.send("quayx0004 to be deleted", from: alice, to: team)
+            let accented = try await fixture.send("Quäyxyz0007 with an umlaut", from: alice, to: team)
+            let gone = try await fixture.send("quayxyz0004 to be deleted", from: alice, to: team)
             _ = try await store.deleteMessage(gone.id, by: alice)
             _ = try await fixture.send("quay and x0005 are separate words", from: alice, to: team)
 
             func found(_ query: String, in conversation: ConversationID? = nil) async throws -> Set<MessageID> {
                 Set(try await store.search(query, as: bob, in: conversation, limit: 20).map(\.message.id))
             }
-            #expect(try await found("quayx*") == [plain.id, both.id, accented.id])
+            #expect(try await found("quayxyz*") == [plain.id, both.id, accented.id])
             let pattern = try await store.writer.read { db in
-                try PrefixExpansion.pattern(SearchText(query: "quayx*").terms[0], .current, db)
+                try PrefixExpansion.pattern(SearchText(query: "quayxyz*").terms[0], .current, db)
             }
             #expect(pattern.isBroad)
-            #expect(try await found("QUAYX*") == [plain.id, both.id, accented.id])
-            #expect(try await found("needle quayx*") == [both.id])
-            #expect(try await found("quayx* needle") == [both.id])
-            #expect(try await found("quayx*", in: chat) == [plain.id, both.id])
-            #expect(try await found("quayx*", in: team) == [accented.id])
-            #expect(try await found("needle quayx*", in: team).isEmpty)
-            #expect(try await found("quayx00*") == [plain.id, accented.id], "99 words: not broad, expanded")
+            #expect(try await found("QUAYXYZ*") == [plain.id, both.id, accented.id])
+            #expect(try await found("needle quayxyz*") == [both.id])
+            #expect(try await found("quayxyz* needle") == [both.id])
+            #expect(try await found("quayxyz*", in: chat) == [plain.id, both.id])
+            #expect(try await found("quayxyz*", in: team) == [accented.id])
+            #expect(try await found("needle quayxyz*", in: team).isEmpty)
+            #expect(try await found("quayxyz00*") == [plain.id, accented.id], "99 words: not broad, expanded")
             // Carol sees only the crowded message.
-            #expect(try await store.search("quayx*", as: carol, in: nil, limit: 5).count == 1)
-            let hits = try await store.search("quayx*", as: bob, in: chat, limit: 5)
-            #expect(hits.first { $0.message.id == plain.id }?.snippet?.contains("[Quayx0003]") == true)
+            #expect(try await store.search("quayxyz*", as: carol, in: nil, limit: 5).count == 1)
+            let hits = try await store.search("quayxyz*", as: bob, in: chat, limit: 5)
+            #expect(hits.first { $0.message.id == plain.id }?.snippet?.contains("[Quayxyz0003]") == true)
         }
     }
 
@@ -77,12 +78,12 @@ struct BroadPrefixScanTests {
         _ = try await fixture.send(Self.crowd.joined(separator: " "), from: alice, to: chat)
         var matching: [Int64] = []
         for index in 0..<30 {
-            let body = index % 10 == 0 ? "quayx0001 \(index)" : "plain \(index)"
+            let body = index % 10 == 0 ? "quayxyz0001 \(index)" : "plain \(index)"
             let message = try await fixture.send(body, from: bob, to: chat)
             if index % 10 == 0 { matching.append(message.seq) }
         }
         _ = try await store.search("plain", as: alice, in: nil, limit: 1)  // brings the index up to date
-        let text = SearchText(query: "quayx*")
+        let text = SearchText(query: "quayxyz*")
         func scan(
             in conversation: ConversationID?, candidates: Int, rows: Int, as user: UserID? = nil
         ) async throws -> [Int64]? {
@@ -118,6 +119,6 @@ struct BroadPrefixScanTests {
         #expect(try await scan(in: chat, candidates: 2, rows: 100, as: carol) == [])
         #expect(try await scan(in: nil, candidates: 2, rows: 100, as: carol) == [])
         // The store's search finds them all either way.
-        #expect(try await store.search("quayx*", as: alice, in: nil, limit: 10).count == matching.count + 1)
+        #expect(try await store.search("quayxyz*", as: alice, in: nil, limit: 10).count == matching.count + 1)
     }
 }

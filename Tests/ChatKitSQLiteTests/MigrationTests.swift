@@ -469,6 +469,72 @@ struct MigrationTests {
         }
     }
 
+    @Test("a v11 database gets prefix indexes of 5 and 6 letters; rows the old index lacked are indexed too")
+    func migratesToLongerPrefixes() async throws {
+        try await withTemporaryDirectory { directory in
+            let path = directory.appendingPathComponent("v11.sqlite").path
+            let old = try SQLiteChatStore(configuration: .init(path: path), migratingUpTo: Schema.v11)
+            let fixture = StoreFixture(old)
+            let (alice, bob) = (try await fixture.user("alice"), try await fixture.user("bob"))
+            let chat = try await fixture.direct(alice, bob)
+            var sent: [Message] = []
+            for body in ["harbour lights", "harbours at dusk", "the harbinger", "harbo the dog"] {
+                sent.append(try await fixture.send(body, from: alice, to: chat))
+            }
+            try await old.searchIndex.catchUp()
+            // A row the old index does not hold yet (a crash before the catch-up), with a word of its own.
+            let late = try await fixture.send("harboured zephyrine", from: bob, to: chat)
+            try await old.writer.write { db in
+                let row = try #require(
+                    try Int64.fetchOne(
+                        db, sql: "SELECT rowNumber FROM message WHERE id = ?", arguments: [late.id.rawValue]
+                    )
+                )
+                try db.execute(
+                    sql: """
+                        INSERT INTO messageSearch(messageSearch, rowid, body, searchScope)
+                        SELECT 'delete', rowNumber, body, searchScope FROM messageSearchSource WHERE rowNumber = ?
+                        """,
+                    arguments: [row]
+                )
+                try db.execute(sql: "UPDATE searchProgress SET indexedUpTo = ?", arguments: [row - 1])
+                try db.execute(sql: "DELETE FROM searchWord WHERE word IN ('harboured', 'zephyrine')")
+            }
+            try old.close()
+
+            let store = try SQLiteChatStore(path: path)
+            defer { try? store.close() }
+            let (applied, indexSQL, words) = try await store.writer.read { db in
+                (
+                    try Schema.migrator.appliedMigrations(db),
+                    try String.fetchOne(db, sql: "SELECT sql FROM sqlite_master WHERE name = 'messageSearch'") ?? "",
+                    try String.fetchAll(db, sql: "SELECT word FROM searchWord WHERE word IN ('harboured', 'zephyrine')")
+                )
+            }
+            #expect(applied == Schema.all)
+            #expect(indexSQL.contains("prefix='1 2 3 4 5 6'"), "\(indexSQL)")
+            #expect(words == ["harboured", "zephyrine"], "the words of the rows the old index lacked")
+            // A 5- and a 6-letter prefix are one list each now, and find what the words would.
+            let pattern = try await store.writer.read { db in
+                try PrefixExpansion.pattern(SearchText(query: "harbou*").terms[0], .current, db)
+            }
+            #expect(pattern.isIndexedPrefix)
+            func found(_ query: String) async throws -> Set<MessageID> {
+                Set(try await store.search(query, as: bob, in: nil, limit: 20).map(\.message.id))
+            }
+            #expect(try await found("harbo*") == [sent[0].id, sent[1].id, sent[3].id, late.id])
+            #expect(try await found("harbou*") == [sent[0].id, sent[1].id, late.id])
+            #expect(try await found("harboured*") == [late.id])
+            // The triggers were made again: an edit of a migrated row reaches the index.
+            _ = try await store.editMessage(sent[3].id, body: "a lighthouse", by: alice)
+            #expect(try await found("harbo*") == [sent[0].id, sent[1].id, late.id])
+            #expect(try await found("lighth*") == [sent[3].id])
+            try await store.writer.write { db in
+                try db.execute(sql: "INSERT INTO messageSearch(messageSearch) VALUES ('integrity-check')")
+            }
+        }
+    }
+
     @Test("every migration is applied to a new database")
     func newDatabaseIsCurrent() async throws {
         let store = try SQLiteChatStore(configuration: .inMemory)

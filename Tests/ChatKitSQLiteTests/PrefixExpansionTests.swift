@@ -28,7 +28,7 @@ struct PrefixExpansionTests {
         let (alice, bob) = (try await fixture.user("alice"), try await fixture.user("bob"))
         let chat = try await fixture.direct(alice, bob)
         _ = try await fixture.send("The harbour, two harbours and a harbinger; \"harb\"quoted", from: alice, to: chat)
-        let many = (1...(PrefixExpansion.maximumWords + 1)).map { String(format: "quayx%04d", $0) }
+        let many = (1...(PrefixExpansion.maximumWords + 1)).map { String(format: "quayxyz%04d", $0) }
         _ = try await fixture.send(many.joined(separator: " "), from: alice, to: chat)
         _ = try await store.search("harbour", as: bob, in: nil, limit: 1)  // brings the index up to date
 
@@ -36,26 +36,36 @@ struct PrefixExpansionTests {
             let term = try #require(SearchText(query: query).terms.first)
             return try await store.writer.read { try PrefixExpansion.pattern(term, capabilities, $0).text }
         }
-        // Prefixes the index holds (Schema.indexedPrefixLengths).
+        // Prefixes the index holds (Schema.v12PrefixLengths: 1 to 6 characters).
         #expect(try await pattern("h*") == #""h" *"#)
         #expect(try await pattern("ha*") == #""ha" *"#)
         #expect(try await pattern("harb*") == #""harb" *"#)
+        #expect(try await pattern("HARBO*") == #""harbo" *"#)
+        #expect(try await pattern("harbou*") == #""harbou" *"#)
         #expect(try await pattern("日本*") == #""日本" *"#)
+        let indexed = try await store.writer.read { db in
+            try PrefixExpansion.pattern(SearchText(query: "harbou*").terms[0], .current, db)
+        }
+        #expect(indexed.isIndexedPrefix, "one posting list: taken like a word")
         // Longer ones.
-        #expect(try await pattern("HARBO*") == #"("harbour" OR "harbours")"#)
+        #expect(try await pattern("HARBOUR*") == #"("harbour" OR "harbours")"#)
         #expect(try await pattern("harbour") == #""harbour""#)
         #expect(try await pattern("zebra*") == #""zebra" *"#, "no such word")
-        #expect(try await pattern("quayx*") == #""quayx" *"#, "more words than the limit")
+        #expect(try await pattern("quayxyz*") == #""quayxyz" *"#, "more words than the limit")
         let broad = try await store.writer.read {
-            try PrefixExpansion.pattern(SearchText(query: "quayx*").terms[0], .current, $0)
+            try PrefixExpansion.pattern(SearchText(query: "quayxyz*").terms[0], .current, $0)
         }
         #expect(broad.isBroad, "a prefix of more words than the limit is broad")
         #expect(try await pattern("日本語のテ*") == #""日本語のテ" *"#, "not ASCII: FTS5 folds the prefix itself")
         #expect(
-            try await pattern("quayx000*") == "(" + many.prefix(9).map { "\"\($0)\"" }.joined(separator: " OR ") + ")"
+            try await pattern("quayxyz000*") == "(" + many.prefix(9).map { "\"\($0)\"" }.joined(separator: " OR ") + ")"
         )
+        // A database with the prefixes of v6 to v11 (1 to 4 characters) expands those of 5 and 6.
+        let v6Prefixes = PrefixExpansion.Capabilities(hasWordTable: true, prefixLengths: Schema.v6PrefixLengths)
+        #expect(try await pattern("harbo*", v6Prefixes) == #"("harbour" OR "harbours")"#)
+        #expect(try await pattern("harb*", v6Prefixes) == #""harb" *"#)
         // A database without prefix indexes (migrated up to v5) expands short prefixes too.
-        let withoutPrefixIndex = PrefixExpansion.Capabilities(hasWordTable: true, hasPrefixIndex: false)
+        let withoutPrefixIndex = PrefixExpansion.Capabilities(hasWordTable: true, prefixLengths: nil)
         #expect(
             try await pattern("harb*", withoutPrefixIndex) == #"("harb" OR "harbinger" OR "harbour" OR "harbours")"#
         )

@@ -153,10 +153,19 @@ struct ScopeFilterTests {
         }
         limits.rareTermMatches = 4
         #expect(try await Self.restriction(store, "rare", alice, small, limits) == nil)
-        // The rarest word decides, and any prefix leaves the query to the other ways.
+        // The rarest word decides. A prefix the index holds as one list (up to 6 characters) is taken like a word;
+        // a longer one, the OR of its words, leaves the query to the other ways.
         #expect(try await Self.restriction(store, "fig rare", alice, small, limits) == nil)
-        #expect(ScopeFilter.isWorthTrying(SearchText(query: "fig ra*")) == false)
-        #expect(ScopeFilter.isWorthTrying(SearchText(query: "fig rare")))
+        func isWorthTrying(_ query: String) async throws -> Bool {
+            let text = SearchText(query: query)
+            return try await store.writer.read { db in
+                ScopeFilter.isWorthTrying(text, try text.terms.map { try PrefixExpansion.pattern($0, .current, db) })
+            }
+        }
+        #expect(try await isWorthTrying("fig rare"))
+        #expect(try await isWorthTrying("fig ra*"))
+        #expect(try await isWorthTrying("fig rarest*"), "6 letters: indexed")
+        #expect(try await isWorthTrying("fig rarities*") == false, "8 letters: not indexed")
     }
 
     @Test("conversations that share a scope character: the search keeps to the user's own")
