@@ -482,6 +482,7 @@ struct MigrationTests {
                 sent.append(try await fixture.send(body, from: alice, to: chat))
             }
             try await old.searchIndex.catchUp()
+            #expect(old.searchIndex.prefixLengths == Schema.v6PrefixLengths)
             // A row the old index does not hold yet (a crash before the catch-up), with a word of its own.
             let late = try await fixture.send("harboured zephyrine", from: bob, to: chat)
             try await old.writer.write { db in
@@ -513,6 +514,7 @@ struct MigrationTests {
             }
             #expect(applied == Schema.all)
             #expect(indexSQL.contains("prefix='1 2 3 4 5 6'"), "\(indexSQL)")
+            #expect(store.searchIndex.prefixLengths == Schema.v12PrefixLengths)
             #expect(words == ["harboured", "zephyrine"], "the words of the rows the old index lacked")
             // A 5- and a 6-letter prefix are one list each now, and find what the words would.
             let pattern = try await store.writer.read { db in

@@ -135,7 +135,7 @@ struct ScopeFilterTests {
         }
     }
 
-    @Test("a rare word and a prefix are left to the plain walk")
+    @Test("a rare word and a prefix longer than the index's prefixes are left to the plain walk")
     func rareWordsAndPrefixesLeftOut() async throws {
         let store = try SQLiteChatStore(configuration: .inMemory)
         let fixture = StoreFixture(store)

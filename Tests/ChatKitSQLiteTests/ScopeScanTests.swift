@@ -31,6 +31,8 @@ struct ScopeScanTests {
     static let queries = [
         "apple", "cafe", "CRÈME", "naive fig", "app*", "fi*", "grape apple", "edited", "deleted", "strasse",
         "straße", "stra*", "fine", "ﬁne", "ﬁ*", "istanbul", "İstanbul", "привет", "при*", "東京", "ωmega",
+        // Prefixes of 5 and 6 characters, which the index holds since Schema.v12.
+        "banan*", "cherry*", "straß*", "приве*", "crème*",
     ]
 
     /// A body of `count` words of ``words`` chosen by `seed`.
