@@ -27,7 +27,7 @@ struct MessageBodies {
         statement = try RawStatement(
             db,
             """
-            SELECT rowNumber, body FROM message
+            SELECT rowNumber, body, conversationID FROM message
             WHERE rowNumber IN (\(parameters)) AND deletedAt IS NULL
             ORDER BY rowNumber DESC
             """
@@ -35,8 +35,8 @@ struct MessageBodies {
     }
 
     /// Reads the messages of `rowNumbers` (at most ``chunkSize``) that are not deleted, highest row number first,
-    /// calling `body` with the statement on each one's row (column 0 the row number, column 1 the body) until it
-    /// returns `false`.
+    /// calling `body` with the statement on each one's row (column 0 the row number, column 1 the body, column 2 its
+    /// conversation's ID) until it returns `false`.
     func read(_ rowNumbers: ArraySlice<Int64>, _ body: (RawStatement) throws -> Bool) throws {
         precondition(rowNumbers.count <= Self.chunkSize, "more row numbers than one statement reads")
         // Row numbers start at 1: the parameters a shorter chunk leaves are bound to 0.

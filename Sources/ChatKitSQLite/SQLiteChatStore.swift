@@ -42,6 +42,8 @@ public final class SQLiteChatStore: ChatStore {
     let appends: GroupCommit<NewMessage, Message>
     let messageIDs = MessageIDGenerator()
     let searchIndex: SearchIndex
+    /// Each message row's conversation, for searches that walk the index (``RowConversations``).
+    let rowConversations = RowConversations()
     /// Background checkpoints of the write-ahead log (file databases only).
     let checkpointer: Checkpointer?
     /// Bounds the long reads that hold a reader connection at once (see ``readInBackground(_:)``).

@@ -19,9 +19,8 @@ import GRDB
 /// Three ways find the same matches:
 /// - the plain walk: FTS5's matches newest first, each joined to its message row to see whether it is in the
 ///   scope: about 1.2 µs a match walked, most of it reading the row's page;
-/// - ``ScopedIndexWalk``: the scope's row numbers read from the conversation index (0.15 µs each), FTS5's
-///   matches walked as row numbers only (0.16 µs each for one word), and the bodies of those in the scope read
-///   (1.4 µs each);
+/// - ``ScopedIndexWalk``: FTS5's matches walked as row numbers only, each one's conversation looked up in memory
+///   (``RowConversations``; 0.16 µs a match for one word), and the bodies of those in the scope read (1.4 µs each);
 /// - ``ScopeScan``: the scope's messages read newest first and matched here (3.4 µs a message, its page read and
 ///   its words matched), up to its limit; when that many hold too few matches it gives up, and one of the others
 ///   answers after it.
@@ -37,8 +36,8 @@ import GRDB
 /// against the scope's rows both pay it, so it does not change which of the two is cheaper, but the scan does not. So
 /// for a query of several words (or one word in two spellings) the scan comes first whenever it is expected to find the
 /// candidates within its limit, and longer prefixes (the `OR` of their words), whose cost FTS5 tells only by merging
-/// their words' lists, are left to the ways that answered them before. Words are not counted when reading the scope's
-/// rows would cost more than the longest plain walk, nor past one that makes the plain walk the cheaper way.
+/// their words' lists, are left to the ways that answered them before. Words are not counted past one that leaves
+/// fewer matches than the candidate limit: every way is short then, the walk the shortest.
 struct SearchPlan {
     /// Which ways a search may take (tests force one to compare it with the others).
     enum Policy: Sendable {
@@ -52,7 +51,6 @@ struct SearchPlan {
 
     /// Microseconds per unit of work, as measured (see the type's description).
     static let plainPerMatch = 1.2
-    static let walkPerScopeRow = 0.15
     static let walkPerMatch = 0.16
     static let walkPerCandidate = 1.4
     static let scanPerMessage = 3.4
@@ -110,9 +108,6 @@ struct SearchPlan {
         // A scope of half the messages or more: the plain walk passes at most two matches per candidate.
         guard scope > 0, scope * 2 < indexed else { return .noWalk }
         let wanted = Double(candidateLimit)
-        // Reading the scope's rows costs more than the longest plain walk: no count can make the walk cheaper.
-        let longestPlainWalk = wanted / (scope / indexed) * plainPerMatch
-        guard scope * walkPerScopeRow < longestPlainWalk else { return .noWalk }
         var termMatches: [Double] = []
         var matches = indexed
         for pattern in patterns {
@@ -121,10 +116,10 @@ struct SearchPlan {
             )
             termMatches.append(count)
             matches *= count / indexed
-            // So few matches that the plain walk is cheaper than reading the scope's rows: the other words need
-            // no count (a rare word first stops here, as the scan's own count stops at it).
-            if min(matches, longestPlainWalk / plainPerMatch) * plainPerMatch <= scope * walkPerScopeRow {
-                return SearchPlan(walksFirst: false, walksBeforePlain: false, termMatches: termMatches)
+            // So few matches that every way is short, and the walk, which reads no other conversation's rows, the
+            // shortest: the other words need no count (a rare word first stops here, as the scan's own count does).
+            if matches <= wanted {
+                return SearchPlan(walksFirst: true, walksBeforePlain: true, termMatches: termMatches)
             }
         }
         let costs = Costs(
@@ -163,8 +158,7 @@ struct SearchPlan {
             let walked = min(matches, candidateLimit / share)
             let inScope = min(candidateLimit, matches * share)
             plain = walked * SearchPlan.plainPerMatch
-            walk = scope * SearchPlan.walkPerScopeRow + walked * SearchPlan.walkPerMatch
-                + inScope * SearchPlan.walkPerCandidate
+            walk = walked * SearchPlan.walkPerMatch + inScope * SearchPlan.walkPerCandidate
             let density = matches / indexed
             let read = density > 0 ? min(scope, candidateLimit / density) : scope
             scanSucceeds = read <= scanLimit

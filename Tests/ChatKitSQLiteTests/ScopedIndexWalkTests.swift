@@ -85,7 +85,8 @@ struct ScopedIndexWalkTests {
         return try await store.writer.read { db in
             let patterns = try text.terms.map { try PrefixExpansion.pattern($0, .current, db).text }
             let walked = try ScopedIndexWalk.newestMatches(
-                db, patterns: patterns, user: user, conversation: conversation, candidateLimit: candidateLimit
+                db, patterns: patterns, user: user, conversation: conversation, candidateLimit: candidateLimit,
+                rowConversations: store.rowConversations
             ).candidates.map(\.rowNumber)
             let statement = try SQLiteChatStore.newestMatchesStatement(
                 db, patterns, user, conversation, limit: candidateLimit
@@ -118,7 +119,8 @@ struct ScopedIndexWalkTests {
         let seqs = try await store.writer.read { db in
             let pattern = try PrefixExpansion.pattern(SearchText(query: "pear").terms[0], .current, db).text
             let found = try ScopedIndexWalk.newestMatches(
-                db, patterns: [pattern], user: alice, conversation: nil, candidateLimit: 600
+                db, patterns: [pattern], user: alice, conversation: nil, candidateLimit: 600,
+                rowConversations: store.rowConversations
             )
             return try found.candidates.map { candidate in
                 try Int64.fetchOne(
@@ -165,8 +167,8 @@ struct ScopedIndexWalkTests {
             // whatever the estimate of the walk (FTS5's work for two words is not in it).
             #expect(try await plan("common plum", carol, conversation, scanLimit: 100) == (false, true))
             #expect(try await plan("common plum", carol, conversation, scanLimit: 10) == (true, true))
-            // Three matches among all messages: the plain walk is short.
-            #expect(try await plan("rare", carol, conversation, scanLimit: 10) == (false, false))
+            // Three matches among all messages: every way is short, the walk the shortest.
+            #expect(try await plan("rare", carol, conversation, scanLimit: 10) == (true, true))
             // A prefix the index holds as one list (Schema.v12: up to 6 letters) is priced as a word.
             #expect(try await plan("comm*", carol, conversation, scanLimit: 10) == (true, true))
             // A longer one (the OR of its words; 300 matches, none in the scope): FTS5's cost for it is not known
@@ -186,7 +188,7 @@ struct ScopedIndexWalkTests {
             ).termMatches
         }
         #expect(counts == [330, 3])
-        // A rare word first: the plain walk is the cheaper way whatever the other words; they are not counted.
+        // A rare word first: the walk is the cheaper way whatever the other words; they are not counted.
         let rareFirst = try await store.writer.read { db in
             let text = SearchText(query: "rare common")
             let patterns = try text.terms.map { try PrefixExpansion.pattern($0, .current, db) }
@@ -195,7 +197,7 @@ struct ScopedIndexWalkTests {
                 policy: .cheapest
             )
         }
-        #expect(rareFirst.termMatches == [3] && !rareFirst.walksFirst && !rareFirst.walksBeforePlain)
+        #expect(rareFirst.termMatches == [3] && rareFirst.walksFirst && rareFirst.walksBeforePlain)
         #expect(rareFirst.densities.isEmpty, "the ranking counts what the plan did not")
         // Counts handed to the scan decide as its own count does: "rare" has 3 matches.
         for (limit, scans) in [(2, true), (3, false)] {
@@ -231,11 +233,9 @@ struct ScopedIndexWalkTests {
         // A word in a quarter of the messages, in a scope of 20,000: the scan would read 8,000, the walk is cheaper.
         let quarter = costs(scope: 20_000, matches: 250_000)
         #expect(quarter.scanSucceeds && quarter.walk < quarter.scan)
-        // A rare word: the plain walk is short.
+        // A rare word: both walks are short, the walk reads no other conversation's rows.
         let rare = costs(scope: 20_000, matches: 1_000)
-        #expect(rare.plain < rare.walk)
-        // A scope of most messages: its matches come early in the plain walk.
-        let broad = costs(scope: 400_000, matches: 380_000)
-        #expect(broad.plain < broad.walk)
+        #expect(rare.walk < rare.plain)
+        // A scope of most messages is left to the plain walk before any cost (on a store, above: alice).
     }
 }
