@@ -36,8 +36,8 @@ extension SQLiteChatStore {
     /// walking the index past every other conversation's matches: the same messages are found. (For a prefix of
     /// hundreds of words in a query of several, its weight in the ranking is then estimated from the conversations
     /// searched, not from the newest messages.) When they hold a modest share, the index's matches are walked as row
-    /// numbers, each one's conversation looked up in memory (4 bytes a message, filled by the first such search after
-    /// the store opens: about 0.65 s at a million messages), without reading the messages of the others.
+    /// numbers, each one's conversation looked up in memory (4 bytes a message, filled when the store
+    /// opens: about 0.3 s at a million messages), without reading the messages of the others.
     ///
     /// New messages are indexed in batches shortly after they are appended (see ``SearchIndex``); a search that
     /// finds messages not indexed yet indexes them first, so it sees every message whose append returned before

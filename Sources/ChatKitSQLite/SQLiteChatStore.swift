@@ -43,7 +43,7 @@ public final class SQLiteChatStore: ChatStore {
     let messageIDs = MessageIDGenerator()
     let searchIndex: SearchIndex
     /// Each message row's conversation, for searches that walk the index (``RowConversations``).
-    let rowConversations = RowConversations()
+    let rowConversations: RowConversations
     /// Background checkpoints of the write-ahead log (file databases only).
     let checkpointer: Checkpointer?
     /// Bounds the long reads that hold a reader connection at once (see ``readInBackground(_:)``).
@@ -113,6 +113,12 @@ public final class SQLiteChatStore: ChatStore {
                 writer = try DatabaseQueue(configuration: grdb)
             }
             try Self.migrate(writer, upTo: lastMigration)
+            // Searches find each indexed row's conversation in memory (`RowConversations`): filled here, once.
+            let rowConversations = RowConversations()
+            if Schema.includes(Schema.v3, upTo: lastMigration) {
+                try writer.read { db in try rowConversations.extend(upTo: SearchIndex.progress(db).indexedUpTo, db) }
+            }
+            self.rowConversations = rowConversations
             checkpointer = try location.path.map { try Checkpointer(path: $0, configuration: grdb) }
             readsOnCaller = writer is DatabasePool && grdb.maximumReaderCount >= 2
         } catch {
@@ -128,7 +134,8 @@ public final class SQLiteChatStore: ChatStore {
             writer: writer,
             addsWords: Schema.includes(Schema.v5, upTo: lastMigration),
             prefixLengths: Schema.indexedPrefixLengths(upTo: lastMigration),
-            hasScopeColumn: Schema.includes(Schema.v11, upTo: lastMigration)
+            hasScopeColumn: Schema.includes(Schema.v11, upTo: lastMigration),
+            rowConversations: rowConversations
         )
         self.searchIndex = searchIndex
         let checkpointer = self.checkpointer

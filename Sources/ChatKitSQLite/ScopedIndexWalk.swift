@@ -44,13 +44,20 @@ enum ScopedIndexWalk {
         candidateLimit: Int,
         rowConversations: RowConversations
     ) throws -> SearchCandidates {
-        let scope = try ScopeConversations(db, user: user, conversation: conversation)
-        guard !scope.isEmpty, candidateLimit > 0 else { return SearchCandidates(candidates: [], densities: []) }
         let map = try rowConversations.snapshot(upTo: try SearchIndex.progress(db).indexedUpTo, db)
+        let scope = try ScopeConversations(db, user: user, conversation: conversation, map)
+        guard !scope.isEmpty, candidateLimit > 0 else { return SearchCandidates(candidates: [], densities: []) }
         let walk = try RawStatement(
-            db, "SELECT rowid FROM messageSearch WHERE messageSearch MATCH ?1 ORDER BY rowid DESC"
+            db,
+            """
+            SELECT rowid FROM messageSearch
+            WHERE messageSearch MATCH ?1 AND rowid >= ?2 AND rowid <= ?3
+            ORDER BY rowid DESC
+            """
         )
         walk.bind(1, patterns.joined(separator: " AND "))
+        walk.bind(2, scope.lowest)
+        walk.bind(3, scope.highest)
         defer { walk.reset() }
         let bodies = try MessageBodies(db)
         var candidates: [(rowNumber: Int64, body: String)] = []
@@ -79,37 +86,49 @@ enum ScopedIndexWalk {
         return SearchCandidates(candidates: candidates, densities: [])
     }
 
-    /// A scope's conversations — one conversation, or every conversation a user is a member of now — by `rowid`
-    /// (as ``RowConversations`` maps rows) and by ID.
+    /// A scope's conversations — one conversation, or every conversation a user is a member of now — by their
+    /// numbers in ``RowConversations`` and by ID, and the lowest and highest rows among their messages (a walk
+    /// outside them finds nothing: a scope whose messages are all old ends its walk there).
     struct ScopeConversations {
-        private var rowIDs: Set<UInt32> = []
+        private var numbers: Set<UInt32> = []
         private var ids: Set<String> = []
+        private(set) var lowest: Int64 = .max
+        private(set) var highest: Int64 = .min
 
-        var isEmpty: Bool { rowIDs.isEmpty }
+        var isEmpty: Bool { numbers.isEmpty || lowest > highest }
 
-        init(_ db: Database, user: UserID, conversation: ConversationID?) throws {
-            let statement: RawStatement
+        init(_ db: Database, user: UserID, conversation: ConversationID?, _ map: RowConversations.Snapshot) throws {
             if let conversation {
-                statement = try RawStatement(db, "SELECT rowid, id FROM conversation WHERE id = ?1")
-                statement.bind(1, conversation.rawValue)
+                ids = [conversation.rawValue]
             } else {
-                statement = try RawStatement(
-                    db,
-                    """
-                    SELECT c.rowid, c.id FROM member m JOIN conversation c ON c.id = m.conversationID
-                    WHERE m.userID = ?1
-                    """
+                ids = Set(
+                    try String.fetchAll(
+                        db.cachedStatement(sql: "SELECT conversationID FROM member WHERE userID = ?"),
+                        arguments: [user.rawValue]
+                    )
                 )
-                statement.bind(1, user.rawValue)
             }
-            while try statement.step() {
-                rowIDs.insert(UInt32(truncatingIfNeeded: statement.int64(0)))
-                ids.insert(statement.string(1))
+            let newest = try RawStatement(
+                db, "SELECT rowNumber FROM message WHERE conversationID = ?1 ORDER BY seq DESC LIMIT 1"
+            )
+            let oldest = try RawStatement(
+                db, "SELECT rowNumber FROM message WHERE conversationID = ?1 ORDER BY seq LIMIT 1"
+            )
+            for id in ids {
+                guard let number = map.number(of: id) else { continue }  // no message mapped: nothing to find
+                numbers.insert(number)
+                for (statement, isNewest) in [(newest, true), (oldest, false)] {
+                    statement.bind(1, id)
+                    defer { statement.reset() }
+                    guard try statement.step() else { continue }
+                    let rowNumber = statement.int64(0)
+                    if isNewest { highest = max(highest, rowNumber) } else { lowest = min(lowest, rowNumber) }
+                }
             }
         }
 
-        /// Whether the conversation of `rowid` is in the scope (0, no conversation, never is).
-        func contains(_ rowID: UInt32) -> Bool { rowID != 0 && rowIDs.contains(rowID) }
+        /// Whether the conversation numbered `number` is in the scope (0, no conversation, never is).
+        func contains(_ number: UInt32) -> Bool { number != 0 && numbers.contains(number) }
 
         /// Whether the conversation `id` is in the scope.
         func contains(id: String) -> Bool { ids.contains(id) }

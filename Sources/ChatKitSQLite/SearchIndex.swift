@@ -49,9 +49,15 @@ final class SearchIndex: Sendable {
     /// Whether the index holds each message's scope character (`Schema.v11`, ``ScopeFilter``).
     let hasScopeColumn: Bool
     private let state = Mutex(State())
+    /// Each message row's conversation, extended with the rows each catch-up indexes.
+    private let rowConversations: RowConversations
 
-    init(writer: any DatabaseWriter, addsWords: Bool, prefixLengths: ClosedRange<Int>?, hasScopeColumn: Bool) {
+    init(
+        writer: any DatabaseWriter, addsWords: Bool, prefixLengths: ClosedRange<Int>?, hasScopeColumn: Bool,
+        rowConversations: RowConversations
+    ) {
         self.writer = writer
+        self.rowConversations = rowConversations
         self.addsWords = addsWords
         self.prefixLengths = prefixLengths
         self.hasScopeColumn = hasScopeColumn
@@ -110,8 +116,9 @@ final class SearchIndex: Sendable {
 
     /// Indexes every unindexed row now, in a write transaction of its own.
     func catchUp() async throws {
-        _ = try await writer.write { db in
+        _ = try await writer.write { [rowConversations] db in
             try Self.indexPending(db, addingWords: addsWords, withScope: hasScopeColumn)
+            try rowConversations.extend(upTo: try Self.progress(db).indexedUpTo, db)
         }
     }
 
@@ -133,8 +140,9 @@ final class SearchIndex: Sendable {
                 try? await Task.sleep(for: Self.delay)
                 if Task.isCancelled { return }
                 // Failures (a full disk) leave the rows for the next attempt or for a search to deal with.
-                _ = try? await writer.write { db in
+                _ = try? await writer.write { [rowConversations] db in
                     try Self.indexPending(db, addingWords: addsWords, withScope: hasScopeColumn)
+                    try rowConversations.extend(upTo: try Self.progress(db).indexedUpTo, db)
                 }
                 let again = state.withLock { state in
                     guard state.hasMore, !state.isClosed else {

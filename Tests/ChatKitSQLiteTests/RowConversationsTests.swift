@@ -18,14 +18,11 @@ import Testing
 
 @Suite("Row conversations")
 struct RowConversationsTests {
-    /// The `rowid` of each message row's conversation, as the database has it.
-    static func conversations(_ store: SQLiteChatStore) async throws -> [Int64: UInt32] {
+    /// Each message row's conversation ID, as the database has it.
+    static func conversations(_ store: SQLiteChatStore) async throws -> [Int64: String] {
         try await store.writer.read { db in
-            let rows = try Row.fetchAll(
-                db,
-                sql: "SELECT m.rowNumber, c.rowid FROM message m JOIN conversation c ON c.id = m.conversationID"
-            )
-            return Dictionary(uniqueKeysWithValues: rows.map { ($0[0] as Int64, UInt32($0[1] as Int64)) })
+            let rows = try Row.fetchAll(db, sql: "SELECT rowNumber, conversationID FROM message")
+            return Dictionary(uniqueKeysWithValues: rows.map { ($0[0] as Int64, $0[1] as String) })
         }
     }
 
@@ -50,19 +47,68 @@ struct RowConversationsTests {
         let last = try #require(expected.keys.max())
         let second = try await store.writer.read { db in try map.snapshot(upTo: last, db) }
         #expect(second.end == last)
+        let numbers = chats.map { second.number(of: $0.rawValue) }
+        #expect(numbers.allSatisfy { $0 != nil } && Set(numbers).count == 2, "one number per conversation")
         for rowNumber in 1...last {
-            guard second.conversation(of: rowNumber) == expected[rowNumber] else {
+            guard second.conversation(of: rowNumber) == expected[rowNumber].flatMap(second.number(of:)) else {
                 let wanted = String(describing: expected[rowNumber])
                 Issue.record("row \(rowNumber): \(second.conversation(of: rowNumber)), not \(wanted)")
                 return
             }
         }
         // The earlier snapshot still answers for its rows, and for no others.
-        #expect((1...200).allSatisfy { first.conversation(of: $0) == expected[$0] })
+        #expect((1...200).allSatisfy { first.conversation(of: $0) == expected[$0].flatMap(first.number(of:)) })
         #expect(first.conversation(of: 201) == 0 && second.conversation(of: last + 1) == 0)
         // Asked for fewer rows than it has, the map reads nothing and keeps them all.
         let again = try await store.writer.read { db in try map.snapshot(upTo: 10, db) }
         #expect(again.end == last)
+    }
+
+    @Test("appends between walks are found as the plain walk finds; a row deleted in the middle maps to nothing")
+    func gapsAndAppends() async throws {
+        let store = try SQLiteChatStore(configuration: .inMemory)
+        let fixture = StoreFixture(store)
+        let (alice, bob, carol) = (
+            try await fixture.user("alice"), try await fixture.user("bob"), try await fixture.user("carol")
+        )
+        let ours = try await fixture.direct(alice, bob)
+        let other = try await fixture.group(carol, [], title: "Other")
+        var middle: Message?
+        for index in 0..<40 {
+            let ourTurn = index % 4 == 0
+            let (sender, chat) = ourTurn ? (alice, ours) : (carol, other)
+            let message = try await fixture.send("pear \(index)", from: sender, to: chat)
+            if index == 20 { middle = message }
+        }
+        try await store.searchIndex.catchUp()
+        for round in 0..<3 {
+            let (walked, plain) = try await ScopedIndexWalkTests.candidates(
+                "pear", store, alice, nil, candidateLimit: 100
+            )
+            #expect(walked == plain && walked.count == 10 + 5 * round, "round \(round)")
+            for index in 0..<20 {
+                let ourTurn = index % 4 == 0
+                _ = try await fixture.send("pear more", from: ourTurn ? bob : carol, to: ourTurn ? ours : other)
+            }
+            try await store.searchIndex.catchUp()
+        }
+        let removed = try #require(middle)
+        try await store.writer.write { db in
+            try db.execute(sql: "DELETE FROM message WHERE id = ?", arguments: [removed.id.rawValue])
+        }
+        let (gap, expected, last) = try await store.writer.read { db -> (Int64, [Int64: String], Int64) in
+            let rows = try Row.fetchAll(db, sql: "SELECT rowNumber, conversationID FROM message")
+            let expected = Dictionary(uniqueKeysWithValues: rows.map { ($0[0] as Int64, $0[1] as String) })
+            let last = try #require(expected.keys.max())
+            let gap = try #require((1...last).first { expected[$0] == nil })
+            return (gap, expected, last)
+        }
+        let fresh = RowConversations(chunkSize: 7)
+        let snapshot = try await store.writer.read { db in try fresh.snapshot(upTo: last, db) }
+        #expect(snapshot.conversation(of: gap) == 0)
+        #expect((1...last).allSatisfy { row in
+            row == gap || snapshot.conversation(of: row) == expected[row].flatMap(snapshot.number(of:))
+        })
     }
 
     @Test("a row number reused by another conversation's message never comes into a search through the map")
@@ -88,13 +134,15 @@ struct RowConversationsTests {
             try db.execute(sql: "UPDATE searchProgress SET indexedUpTo = 1")
         }
         let reused = try await fixture.send("kiwi secret", from: bob, to: theirs)
+        // A later message of alice's: her walk passes the reused row.
+        let third = try await fixture.send("kiwi third", from: alice, to: ours)
         let rowNumbers = try await store.writer.read { db in
             try Int64.fetchAll(db, sql: "SELECT rowNumber FROM message ORDER BY rowNumber")
         }
-        #expect(rowNumbers == [1, 2], "the row number was reused")
+        #expect(rowNumbers == [1, 2, 3], "the row number was reused")
         let found = try await store.search("kiwi", as: alice, in: nil, limit: 10).map(\.message.id)
         #expect(!found.contains(reused.id), "bob's message came into alice's search")
-        #expect(found.count == 1)
+        #expect(found.count == 2 && found.first == third.id)
         #expect(try await store.search("secret", as: bob, in: nil, limit: 10).map(\.message.id) == [reused.id])
     }
 }

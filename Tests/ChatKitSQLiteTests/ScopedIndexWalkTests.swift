@@ -131,7 +131,7 @@ struct ScopedIndexWalkTests {
         #expect(seqs == Array(ours.dropLast().reversed().prefix(600)))
     }
 
-    @Test("on a store, the plan walks a modest scope's common words and short prefixes, not long ones or rare words")
+    @Test("on a store, the plan walks a modest scope's common and rare words and short prefixes, not long prefixes")
     func plansOnAStore() async throws {
         let store = try SQLiteChatStore(configuration: .inMemory)
         let fixture = StoreFixture(store)
