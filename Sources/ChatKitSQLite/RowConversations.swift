@@ -17,13 +17,13 @@ import Synchronization
 /// (about 2 µs, a random page of the file) or collecting the scope's rows first (0.15 µs a row: 16–25 ms for a user
 /// of a hundred conversations at a million messages).
 ///
-/// A message never moves to another conversation, so an entry, once read, stays right. The store fills the map when
-/// it opens (about 0.3 s at a million messages) and the search index's catch-ups extend it with the rows they
-/// index (``SearchIndex/catchUp()`` and its background runs), so a search finds it current; one
-/// that finds rows missing (below its index mark) reads them itself. Message rows are not deleted by ChatKit; a row
-/// deleted by hand and its number reused could be mapped to the old row's conversation, so the searches that use
-/// the map check the conversation of every candidate they read (``ScopedIndexWalk``): a stale entry can hide a
-/// message from a search, never show another conversation's.
+/// A message never moves to another conversation, so an entry, once read, stays right. The store fills the map when it
+/// opens (about 0.3 s at a million messages) and the search index's catch-ups extend it with the rows they index
+/// (``SearchIndex/catchUp()`` and its background runs), so a search finds it current; one that finds rows missing
+/// (below its index mark) reads them itself. Message rows are not deleted by ChatKit; a row deleted by hand and its
+/// number reused could be mapped to the old row's conversation, so the searches that use the map check the conversation
+/// of every candidate they read (``ScopedIndexWalk``): a stale entry can hide a message from a search, never show
+/// another conversation's.
 final class RowConversations: Sendable {
     /// How many rows a chunk holds: rows are kept in chunks, so that a snapshot is a copy of a few references and
     /// growing copies one chunk at most.
