@@ -152,6 +152,51 @@ enum SpreadLayout {
         )
     }
 
+    /// Appends `count` messages to `conversations`, each drawn with a weight of its messages so far, by 32 writers.
+    static func grow(_ store: SQLiteChatStore, _ conversations: inout [Conversation], by count: Int) async throws {
+        var cumulative: [Double] = []
+        var total = 0.0
+        for conversation in conversations {
+            total += Double(max(1, conversation.messages))
+            cumulative.append(total)
+        }
+        let start = ContinuousClock.now
+        let writers = 32
+        let perWriter = count / writers
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            for writer in 0..<writers {
+                tasks.addTask { [conversations, cumulative, total] in
+                    var generator = SplitMix64(seed: UInt64(writer) &* 0x9E37_79B9_7F4A_7C15 &+ 7)
+                    for _ in 0..<perWriter {
+                        let drawn = Double.random(in: 0..<total, using: &generator)
+                        let conversation = conversations[
+                            min(conversations.count - 1, cumulative.partitioningIndex { $0 > drawn })
+                        ]
+                        _ = try await store.append(
+                            NewMessage(
+                                conversationID: conversation.id,
+                                senderID: conversation.members.randomElement(using: &generator)!,
+                                body: randomBody(&generator)
+                            )
+                        )
+                    }
+                }
+            }
+            try await tasks.waitForAll()
+        }
+        for index in conversations.indices {
+            conversations[index].messages = try await store.conversation(
+                conversations[index].id, as: conversations[index].members[0]
+            ).lastSeq
+        }
+        say(
+            String(
+                format: "appended %d messages in %.1f s (the index's catch-ups ran meanwhile)", perWriter * writers,
+                seconds(ContinuousClock.now - start)
+            )
+        )
+    }
+
     struct LayoutError: Error, CustomStringConvertible {
         var description: String
     }
@@ -180,7 +225,11 @@ func randomBody(_ generator: inout some RandomNumberGenerator) -> String {
 /// another user (or conversation).
 func spreadBenchmarks() async throws {
     let path = options.database ?? directory.appendingPathComponent("spread.sqlite").path
-    let (store, users, conversations) = try await SpreadLayout.open(path: path, messages: options.messages)
+    let (store, users, loaded) = try await SpreadLayout.open(path: path, messages: options.messages)
+    var conversations = loaded
+    if options.grow > 0 {
+        try await SpreadLayout.grow(store, &conversations, by: options.grow)
+    }
     var generator = SystemRandomNumberGenerator()
     var scopeSizes: [UserID: Int] = [:]
     for conversation in conversations {

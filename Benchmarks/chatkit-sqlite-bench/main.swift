@@ -43,6 +43,7 @@ struct Options {
     var database: String?
     var clientIDs = ClientIDs.Kind.timeOrdered
     var layout = "big"
+    var grow = 0
 
     init(_ arguments: [String]) {
         var iterator = arguments.dropFirst().makeIterator()
@@ -53,6 +54,7 @@ struct Options {
             case "--directory": directory = iterator.next()
             case "--database": database = iterator.next()
             case "--layout": layout = iterator.next() == "spread" ? "spread" : "big"
+            case "--grow": grow = Int(iterator.next() ?? "") ?? grow
             case "--client-ids":
                 switch iterator.next() {
                 case "random": clientIDs = .random
@@ -86,6 +88,9 @@ struct Options {
                       --layout         the read benchmarks' database: big (one conversation of 98 % of the
                                        messages, 20 small ones) or spread (1,000 users, 2,000 conversations of
                                        falling sizes; searches by users drawn at random); default big
+                      --grow N         spread layout: append N more messages first (to the conversations in
+                                       proportion to their sizes), as a server in use does, so that the search
+                                       index holds the segments its catch-ups leave (a loaded file may hold one)
                     """
                 )
                 exit(0)
