@@ -69,8 +69,8 @@ enum SpreadLayout {
         for user in users {
             for summary in try await store.conversations(of: user) {
                 let conversation = summary.conversation
-                byID[conversation.id, default: Conversation(id: conversation.id, members: [], messages: conversation.lastSeq)]
-                    .members.append(user)
+                let empty = Conversation(id: conversation.id, members: [], messages: conversation.lastSeq)
+                byID[conversation.id, default: empty].members.append(user)
             }
         }
         return (store, users, Array(byID.values))
@@ -88,8 +88,9 @@ enum SpreadLayout {
             if count == 2 {
                 var pair: [Int]
                 repeat {
-                    pair = [Int.random(in: 0..<userCount, using: &generator), Int.random(in: 0..<userCount, using: &generator)]
-                        .sorted()
+                    let first = Int.random(in: 0..<userCount, using: &generator)
+                    let second = Int.random(in: 0..<userCount, using: &generator)
+                    pair = [first, second].sorted()
                 } while pair[0] == pair[1] || directPairs.contains(pair)
                 directPairs.insert(pair)
                 let created = try await store.createConversation(.direct(between: users[pair[0]], and: users[pair[1]]))
@@ -113,77 +114,27 @@ enum SpreadLayout {
                 added += 1
             }
         }
-        // Cumulative weights, to draw a conversation per message.
-        var cumulative: [Double] = []
-        var total = 0.0
-        for conversation in conversations {
-            total += conversation.weight
-            cumulative.append(total)
-        }
         let loadStart = ContinuousClock.now
-        let loaders = 32
-        let perLoader = messages / loaders
-        let seeds = (0..<loaders).map { _ in generator.next() }
-        try await withThrowingTaskGroup(of: Void.self) { tasks in
-            for loader in 0..<loaders {
-                tasks.addTask { [conversations, cumulative, total] in
-                    var generator = SplitMix64(seed: seeds[loader])
-                    for number in 0..<perLoader {
-                        let drawn = Double.random(in: 0..<total, using: &generator)
-                        let index = min(conversations.count - 1, cumulative.partitioningIndex { $0 > drawn })
-                        let conversation = conversations[index]
-                        _ = try await store.append(
-                            NewMessage(
-                                conversationID: conversation.id,
-                                senderID: conversation.members.randomElement(using: &generator)!,
-                                body: randomBody(&generator) + (number % 1000 == 0 ? " needle" : "")
-                            )
-                        )
-                    }
-                }
-            }
-            try await tasks.waitForAll()
-        }
+        let seeds = (0..<writers).map { _ in generator.next() }
+        let appended = try await append(
+            messages, to: conversations.map { ($0.id, $0.members, $0.weight) }, store, seeds: seeds, withNeedles: true
+        )
         say(
             String(
-                format: "loaded %d messages into %d conversations of %d users in %.1f s", perLoader * loaders,
+                format: "loaded %d messages into %d conversations of %d users in %.1f s", appended,
                 conversations.count, userCount, seconds(ContinuousClock.now - loadStart)
             )
         )
     }
 
-    /// Appends `count` messages to `conversations`, each drawn with a weight of its messages so far, by 32 writers.
+    /// Appends `count` messages to `conversations`, each drawn with a weight of its messages so far.
     static func grow(_ store: SQLiteChatStore, _ conversations: inout [Conversation], by count: Int) async throws {
-        var cumulative: [Double] = []
-        var total = 0.0
-        for conversation in conversations {
-            total += Double(max(1, conversation.messages))
-            cumulative.append(total)
-        }
         let start = ContinuousClock.now
-        let writers = 32
-        let perWriter = count / writers
-        try await withThrowingTaskGroup(of: Void.self) { tasks in
-            for writer in 0..<writers {
-                tasks.addTask { [conversations, cumulative, total] in
-                    var generator = SplitMix64(seed: UInt64(writer) &* 0x9E37_79B9_7F4A_7C15 &+ 7)
-                    for _ in 0..<perWriter {
-                        let drawn = Double.random(in: 0..<total, using: &generator)
-                        let conversation = conversations[
-                            min(conversations.count - 1, cumulative.partitioningIndex { $0 > drawn })
-                        ]
-                        _ = try await store.append(
-                            NewMessage(
-                                conversationID: conversation.id,
-                                senderID: conversation.members.randomElement(using: &generator)!,
-                                body: randomBody(&generator)
-                            )
-                        )
-                    }
-                }
-            }
-            try await tasks.waitForAll()
-        }
+        let seeds = (0..<UInt64(writers)).map { $0 &* 0x9E37_79B9_7F4A_7C15 &+ 7 }
+        let appended = try await append(
+            count, to: conversations.map { ($0.id, $0.members, Double(max(1, $0.messages))) }, store, seeds: seeds,
+            withNeedles: false
+        )
         for index in conversations.indices {
             conversations[index].messages = try await store.conversation(
                 conversations[index].id, as: conversations[index].members[0]
@@ -191,10 +142,50 @@ enum SpreadLayout {
         }
         say(
             String(
-                format: "appended %d messages in %.1f s (the index's catch-ups ran meanwhile)", perWriter * writers,
+                format: "appended %d messages in %.1f s (the index's catch-ups ran meanwhile)", appended,
                 seconds(ContinuousClock.now - start)
             )
         )
+    }
+
+    /// How many tasks append at once, each awaiting its own append before the next.
+    static let writers = 32
+
+    /// Appends `count` messages (rounded down to a multiple of ``writers``), each to a conversation of `targets`
+    /// drawn in proportion to its weight, from one of its members; the writers' generators start from `seeds`.
+    /// With `withNeedles`, every 1,000th message of a writer ends with "needle". Returns how many it appended.
+    private static func append(
+        _ count: Int, to targets: [(id: ConversationID, members: [UserID], weight: Double)], _ store: SQLiteChatStore,
+        seeds: [UInt64], withNeedles: Bool
+    ) async throws -> Int {
+        // Cumulative weights, to draw a conversation per message.
+        var cumulative: [Double] = []
+        var total = 0.0
+        for target in targets {
+            total += target.weight
+            cumulative.append(total)
+        }
+        let perWriter = count / writers
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            for writer in 0..<writers {
+                tasks.addTask { [cumulative, total] in
+                    var generator = SplitMix64(seed: seeds[writer])
+                    for number in 0..<perWriter {
+                        let drawn = Double.random(in: 0..<total, using: &generator)
+                        let target = targets[min(targets.count - 1, cumulative.partitioningIndex { $0 > drawn })]
+                        _ = try await store.append(
+                            NewMessage(
+                                conversationID: target.id,
+                                senderID: target.members.randomElement(using: &generator)!,
+                                body: randomBody(&generator) + (withNeedles && number % 1000 == 0 ? " needle" : "")
+                            )
+                        )
+                    }
+                }
+            }
+            try await tasks.waitForAll()
+        }
+        return perWriter * writers
     }
 
     struct LayoutError: Error, CustomStringConvertible {
@@ -240,7 +231,8 @@ func spreadBenchmarks() async throws {
     let conversationCounts = usual.map { scopeSizes[$0] ?? 0 }.sorted()
     say(
         "users' conversations: median \(conversationCounts[conversationCounts.count / 2]), "
-            + "max \(conversationCounts.last ?? 0); the \(heavy.count) heavy users' \(heavy.map { scopeSizes[$0] ?? 0 })"
+            + "max \(conversationCounts.last ?? 0); "
+            + "the \(heavy.count) heavy users' \(heavy.map { scopeSizes[$0] ?? 0 })"
     )
     // The first search after opening (the store mapped each row to its conversation as it opened).
     let firstStart = ContinuousClock.now

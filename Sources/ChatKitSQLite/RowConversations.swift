@@ -65,46 +65,49 @@ final class RowConversations: Sendable {
 
     /// The map up to row `upTo` at least, reading from `db` the rows it lacks.
     func snapshot(upTo: Int64, _ db: Database) throws -> Snapshot {
-        try extend(upTo: upTo, db)
-        return state.withLock { state in
-            Snapshot(chunks: state.chunks, chunkSize: chunkSize, numbers: state.numbers, end: state.end)
+        try state.withLock { state in
+            try fill(&state, upTo: upTo, db)
+            return Snapshot(chunks: state.chunks, chunkSize: chunkSize, numbers: state.numbers, end: state.end)
         }
     }
 
     /// Maps the rows up to `upTo` that the map lacks, reading them from `db`: rows that exist there (committed, or
     /// written by `db`'s own transaction) up to `upTo`; numbers without a row map to no conversation.
     func extend(upTo: Int64, _ db: Database) throws {
-        try state.withLock { state in
-            guard state.end < upTo else { return }
-            let statement = try RawStatement(
-                db,
-                """
-                SELECT rowNumber, conversationID FROM message WHERE rowNumber > ?1 AND rowNumber <= ?2
-                ORDER BY rowNumber
-                """
-            )
-            statement.bind(1, state.end)
-            statement.bind(2, upTo)
-            defer { statement.reset() }
-            var lastID = ""
-            var lastNumber: UInt32 = 0
-            while try statement.step() {
-                let rowNumber = statement.int64(0)
-                while state.end + 1 < rowNumber { append(0, to: &state) }
-                let id = statement.string(1)
-                if id != lastID {
-                    lastID = id
-                    if let number = state.numbers[id] {
-                        lastNumber = number
-                    } else {
-                        lastNumber = UInt32(state.numbers.count + 1)
-                        state.numbers[id] = lastNumber
-                    }
+        try state.withLock { state in try fill(&state, upTo: upTo, db) }
+    }
+
+    /// ``extend(upTo:_:)``'s work, on the state its caller has locked.
+    private func fill(_ state: inout State, upTo: Int64, _ db: Database) throws {
+        guard state.end < upTo else { return }
+        let statement = try RawStatement(
+            db,
+            """
+            SELECT rowNumber, conversationID FROM message WHERE rowNumber > ?1 AND rowNumber <= ?2
+            ORDER BY rowNumber
+            """
+        )
+        statement.bind(1, state.end)
+        statement.bind(2, upTo)
+        defer { statement.reset() }
+        var lastID = ""
+        var lastNumber: UInt32 = 0
+        while try statement.step() {
+            let rowNumber = statement.int64(0)
+            while state.end + 1 < rowNumber { append(0, to: &state) }
+            let id = statement.string(1)
+            if id != lastID {
+                lastID = id
+                if let number = state.numbers[id] {
+                    lastNumber = number
+                } else {
+                    lastNumber = UInt32(state.numbers.count + 1)
+                    state.numbers[id] = lastNumber
                 }
-                append(lastNumber, to: &state)
             }
-            while state.end < upTo { append(0, to: &state) }
+            append(lastNumber, to: &state)
         }
+        while state.end < upTo { append(0, to: &state) }
     }
 
     private func append(_ conversation: UInt32, to state: inout State) {

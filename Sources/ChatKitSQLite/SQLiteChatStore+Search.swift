@@ -86,14 +86,14 @@ extension SQLiteChatStore {
 
     /// The ranked hits of the FTS5 index.
     ///
-    /// FTS5 finds the newest ``searchCandidateLimit`` matches the user may see (within the scope's conversations
-    /// when ``ScopeFilter`` names them; else ``ScopeScan`` does, when the conversations searched hold a small share
-    /// of the messages and the terms are common; ``BroadPrefixScan`` does, for a query with a prefix of hundreds of
-    /// words, when one bounded read tells them; ``ScopedIndexWalk`` does, walking FTS5's matches against the
-    /// scope's rows, when ``SearchPlan`` expects it to be the cheapest); ``SearchRanking`` scores them from their
-    /// bodies (BM25) and ``ChatKitCore/SearchText`` marks the snippets of the best `limit`.
-    /// FTS5's own `bm25()` and `snippet()` cost a pass over each term's whole posting list (per hit, for
-    /// `snippet()` of a prefix query): 20–40 ms for a common word at a million messages, against a few for this.
+    /// FTS5 finds the newest ``searchCandidateLimit`` matches the user may see (within the scope's conversations when
+    /// ``ScopeFilter`` names them; else ``ScopeScan`` does, when the conversations searched hold a small share of the
+    /// messages and the terms are common; ``BroadPrefixScan`` does, for a query with a prefix of hundreds of words,
+    /// when one bounded read tells them; ``ScopedIndexWalk`` does, walking FTS5's matches against the scope's
+    /// conversations, when ``SearchPlan`` expects it to be the cheapest); ``SearchRanking`` scores them from their
+    /// bodies (BM25) and ``ChatKitCore/SearchText`` marks the snippets of the best `limit`. FTS5's own `bm25()` and
+    /// `snippet()` cost a pass over each term's whole posting list (per hit, for `snippet()` of a prefix query): 20–40
+    /// ms for a common word at a million messages, against a few for this.
     private static func searchIndex(
         _ db: Database,
         _ text: SearchText,

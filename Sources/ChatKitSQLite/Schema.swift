@@ -80,6 +80,7 @@ enum Schema {
     /// made again from the messages, in the migration: about 10 seconds at a million messages; it grows by about a
     /// seventh.
     static let v11 = "v11-search-scope"
+
     /// The search index holds prefixes of 5 and 6 characters too (`prefix='1 2 3 4 5 6'`), so that a prefix typed
     /// as one searches is one posting list up to 6 characters instead of the `OR` of its words (``PrefixExpansion``),
     /// which FTS5 merges at about half a microsecond a match and cannot restrict to a user's conversations cheaply

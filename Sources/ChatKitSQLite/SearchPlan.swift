@@ -33,11 +33,11 @@ import GRDB
 /// a millisecond or two a word), and the words of a query of several are taken to come together by chance.
 ///
 /// FTS5's own work per match grows with the query (several words, a prefix's words): the plain walk and the walk
-/// against the scope's rows both pay it, so it does not change which of the two is cheaper, but the scan does not. So
-/// for a query of several words (or one word in two spellings) the scan comes first whenever it is expected to find the
-/// candidates within its limit, and longer prefixes (the `OR` of their words), whose cost FTS5 tells only by merging
-/// their words' lists, are left to the ways that answered them before. Words are not counted past one that leaves
-/// fewer matches than the candidate limit: every way is short then, the walk the shortest.
+/// against the scope's conversations both pay it, so it does not change which of the two is cheaper, but the scan does
+/// not. So for a query of several words (or one word in two spellings) the scan comes first whenever it is expected to
+/// find the candidates within its limit, and longer prefixes (the `OR` of their words), whose cost FTS5 tells only by
+/// merging their words' lists, are left to the ways that answered them before. Words are not counted past one that
+/// leaves fewer matches than the candidate limit: every way is short then, the walk the shortest.
 struct SearchPlan {
     /// Which ways a search may take (tests force one to compare it with the others).
     enum Policy: Sendable {

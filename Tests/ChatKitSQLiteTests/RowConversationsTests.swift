@@ -96,13 +96,9 @@ struct RowConversationsTests {
         try await store.writer.write { db in
             try db.execute(sql: "DELETE FROM message WHERE id = ?", arguments: [removed.id.rawValue])
         }
-        let (gap, expected, last) = try await store.writer.read { db -> (Int64, [Int64: String], Int64) in
-            let rows = try Row.fetchAll(db, sql: "SELECT rowNumber, conversationID FROM message")
-            let expected = Dictionary(uniqueKeysWithValues: rows.map { ($0[0] as Int64, $0[1] as String) })
-            let last = try #require(expected.keys.max())
-            let gap = try #require((1...last).first { expected[$0] == nil })
-            return (gap, expected, last)
-        }
+        let expected = try await Self.conversations(store)
+        let last = try #require(expected.keys.max())
+        let gap = try #require((1...last).first { expected[$0] == nil })
         let fresh = RowConversations(chunkSize: 7)
         let snapshot = try await store.writer.read { db in try fresh.snapshot(upTo: last, db) }
         #expect(snapshot.conversation(of: gap) == 0)
