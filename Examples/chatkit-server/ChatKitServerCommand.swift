@@ -49,8 +49,9 @@ struct ChatKitServerCommand: AsyncParsableCommand {
             server stops, and the secret is generated at each start, so tokens from an earlier run are refused.
 
             Backups: `chatkit-server --database PATH --backup-to COPY` copies the database while a server runs \
-            on it (a consistent snapshot) and exits; keep PATH.secret with the copy. To restore, stop the \
-            server, copy the backup over PATH and delete PATH-wal and PATH-shm.
+            on it (a consistent snapshot, taken as the file is: not migrated, so any version may copy it) and \
+            exits; keep PATH.secret with the copy. To restore, stop the server, copy the backup over PATH and \
+            delete PATH-wal and PATH-shm.
             """
     )
 
@@ -220,23 +221,15 @@ struct ChatKitServerCommand: AsyncParsableCommand {
         return nil
     }
 
-    /// Copies the database at `path` to `destination` with SQLite's online backup, then closes it. The database
-    /// is opened as the server opens it, so it is migrated to this version's schema first: back up with the
-    /// version of chatkit-server that serves it.
+    /// Copies the database at `path` to `destination` with SQLite's online backup, as it is: the file is not
+    /// opened as a store, so it is neither migrated nor written to, and any version of chatkit-server may copy a
+    /// database that another version serves.
     private static func backUp(_ path: String, to destination: String) async throws {
-        guard FileManager.default.fileExists(atPath: path) else {
-            throw StartupError("There is no database at \(path) to back up.")
+        do {
+            try await SQLiteChatStore.backup(databaseAt: path, to: destination)
+        } catch let error as ChatError {
+            throw StartupError(error.reason ?? "\(error)")
         }
-        let resolved = { (file: String) in
-            URL(fileURLWithPath: file).standardizedFileURL.resolvingSymlinksInPath().path
-        }
-        guard resolved(path) != resolved(destination) else {
-            throw StartupError("--backup-to names the database itself; give the copy another path.")
-        }
-        // A second store on a live file leaves the running server's stream positions alone (BackupTests).
-        let store = try SQLiteChatStore(path: path)
-        defer { try? store.close() }
-        try await store.backup(to: destination)
         print("Backed up \(path) to \(destination). Keep \(path).secret with it.")
     }
 

@@ -1,0 +1,177 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the ChatKit open source project
+//
+// Copyright (c) 2026 the ChatKit project authors
+// Licensed under Apache License v2.0 (see LICENSE)
+//
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+import ChatKitCore
+import ChatKitSQLite
+import ChatKitTesting
+import Foundation
+import GRDB
+import Synchronization
+import Testing
+
+/// `SQLiteChatStore.backup(databaseAt:to:)`: a database file copied from outside the serving process, as it is.
+@Suite("Backing up a database file without opening it as a store")
+struct FileBackupTests {
+    /// The migrations a database file has applied, in the order applied.
+    func migrations(at path: String) throws -> [String] {
+        let queue = try DatabaseQueue(path: path)
+        defer { try? queue.close() }
+        return try queue.read { try String.fetchAll($0, sql: "SELECT identifier FROM grdb_migrations ORDER BY rowid") }
+    }
+
+    @Test("a database of the first schema version is copied as it is: neither it nor the copy is migrated")
+    func anOlderVersionIsNotMigrated() async throws {
+        try await withTemporaryDirectory { directory in
+            let path = directory.appendingPathComponent("old.sqlite").path
+            let copyPath = directory.appendingPathComponent("copy.sqlite").path
+            try Fixtures.restore(Fixtures.firstVersion, to: path)
+            let bytesBefore = try Data(contentsOf: URL(fileURLWithPath: path))
+
+            try await SQLiteChatStore.backup(databaseAt: path, to: copyPath)
+
+            #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == bytesBefore, "the source was written to")
+            #expect(try migrations(at: path) == ["v1-core"])
+            #expect(try migrations(at: copyPath) == ["v1-core"])
+            // The copy is the old database: this version's store migrates it when it opens it, data intact.
+            let store = try SQLiteChatStore(path: copyPath)
+            defer { try? store.close() }
+            let alice = try #require(try await store.user(username: "alice"))
+            let group = try #require(try await store.conversations(of: alice.id).first).conversation
+            let history = try await store.messages(in: group.id, .after(0, limit: 10), as: alice.id)
+            #expect(history.map(\.body) == ["Un café, s'il vous plaît", "Crème brûlée", "See you at the cafe"])
+            #expect(try await store.search("creme", as: alice.id, in: nil, limit: 5).map(\.message.seq) == [2])
+        }
+    }
+
+    @Test("a database of a newer schema version, which this version's store refuses, is copied with its migrations")
+    func aNewerVersionIsCopied() async throws {
+        try await withTemporaryDirectory { directory in
+            let path = directory.appendingPathComponent("new.sqlite").path
+            let copyPath = directory.appendingPathComponent("copy.sqlite").path
+            let store = try SQLiteChatStore(path: path)
+            let fixture = StoreFixture(store)
+            let (alice, bob) = (try await fixture.user("alice"), try await fixture.user("bob"))
+            let chat = try await fixture.direct(alice, bob)
+            try await fixture.send("from a newer server", from: alice, to: chat)
+            try store.close()
+            let queue = try DatabaseQueue(path: path)
+            try await queue.write { db in
+                try db.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES ('v99-from-the-future')")
+            }
+            try queue.close()
+
+            try await SQLiteChatStore.backup(databaseAt: path, to: copyPath)
+
+            #expect(try migrations(at: copyPath) == migrations(at: path))
+            #expect(try migrations(at: copyPath).last == "v99-from-the-future")
+            let copy = try DatabaseQueue(path: copyPath)
+            defer { try? copy.close() }
+            #expect(try await copy.read { try String.fetchAll($0, sql: "SELECT body FROM message") } == [
+                "from a newer server"
+            ])
+        }
+    }
+
+    @Test("a copy taken while a store appends is a consistent snapshot, and the store goes on appending")
+    func aLiveDatabaseIsCopiedConsistently() async throws {
+        try await withTemporaryDirectory { directory in
+            let path = directory.appendingPathComponent("chat.sqlite").path
+            let copyPath = directory.appendingPathComponent("copy.sqlite").path
+            let store = try SQLiteChatStore(path: path)
+            defer { try? store.close() }
+            let fixture = StoreFixture(store)
+            let alice = try await fixture.user("alice")
+            let group = try await fixture.group(alice, [])
+            let counter = Counter()
+            let (acknowledgedBefore, total) = try await withThrowingTaskGroup(of: Void.self) { tasks in
+                for writer in 0..<4 {
+                    tasks.addTask {
+                        var number = 0
+                        while !counter.stop.load(ordering: .relaxed) {
+                            try await fixture.send("writer \(writer) says hello \(number)", from: alice, to: group)
+                            counter.value.add(1, ordering: .relaxed)
+                            number += 1
+                        }
+                    }
+                }
+                try await waitUntil { counter.value.load(ordering: .relaxed) >= 300 }
+                let before = counter.value.load(ordering: .relaxed)
+                try await SQLiteChatStore.backup(databaseAt: path, to: copyPath)
+                let after = counter.value.load(ordering: .relaxed)
+                try await waitUntil { counter.value.load(ordering: .relaxed) >= after + 100 }
+                counter.stop.store(true, ordering: .relaxed)
+                try await tasks.waitForAll()
+                return (before, counter.value.load(ordering: .relaxed))
+            }
+
+            let check = try DatabaseQueue(path: copyPath)
+            #expect(try await check.read { try String.fetchOne($0, sql: "PRAGMA integrity_check") } == "ok")
+            try check.close()
+            let copy = try SQLiteChatStore(path: copyPath)
+            defer { try? copy.close() }
+            let copied = try #require(try await copy.conversations(of: alice).first).conversation
+            let history = try await copy.messages(in: group, .after(0, limit: total), as: alice)
+            #expect(history.map(\.seq) == (0..<Int64(history.count)).map { $0 + 1 })
+            #expect(Int64(history.count) == copied.lastSeq)
+            #expect(history.count >= acknowledgedBefore && history.count < total)
+            let live = try await store.messages(in: group, .after(0, limit: total), as: alice)
+            #expect(live.count == total)
+            #expect(Array(live.prefix(history.count)) == history)
+        }
+    }
+
+    @Test("no database, not SQLite, not ChatKit's, the database itself or nowhere to write: a clear error each")
+    func badSources() async throws {
+        try await withTemporaryDirectory { directory in
+            let copyPath = directory.appendingPathComponent("copy.sqlite").path
+            func expectRefusal(
+                _ source: String, to destination: String = copyPath, _ code: ChatError.Code, saying words: String,
+                sourceLocation: SourceLocation = #_sourceLocation
+            ) async {
+                do {
+                    try await SQLiteChatStore.backup(databaseAt: source, to: destination)
+                    Issue.record("backed up \(source)", sourceLocation: sourceLocation)
+                } catch let error as ChatError {
+                    #expect(error.code == code, "\(error)", sourceLocation: sourceLocation)
+                    #expect(error.reason?.contains(words) == true, "\(error)", sourceLocation: sourceLocation)
+                } catch {
+                    Issue.record("expected a ChatError, got \(error)", sourceLocation: sourceLocation)
+                }
+                #expect(!FileManager.default.fileExists(atPath: copyPath), sourceLocation: sourceLocation)
+            }
+
+            await expectRefusal(
+                directory.appendingPathComponent("missing.sqlite").path, .storageFailure, saying: "no database at"
+            )
+
+            let text = directory.appendingPathComponent("notes.txt").path
+            try Data(String(repeating: "not a database\n", count: 400).utf8).write(to: URL(fileURLWithPath: text))
+            await expectRefusal(text, .storageFailure, saying: "not an SQLite database")
+
+            let other = directory.appendingPathComponent("other.sqlite").path
+            let queue = try DatabaseQueue(path: other)
+            try await queue.write { try $0.execute(sql: "CREATE TABLE note (text TEXT)") }
+            try queue.close()
+            await expectRefusal(other, .storageFailure, saying: "not one of ChatKit's")
+
+            let database = directory.appendingPathComponent("chat.sqlite").path
+            try SQLiteChatStore(path: database).close()
+            let sameFile = directory.appendingPathComponent("./sub/../chat.sqlite").path
+            try FileManager.default.createDirectory(
+                at: directory.appendingPathComponent("sub"), withIntermediateDirectories: true
+            )
+            await expectRefusal(database, to: sameFile, .invalidArgument, saying: "the database itself")
+            try SQLiteChatStore(path: database).close()  // untouched: it still opens
+            let nowhere = directory.appendingPathComponent("no-such-folder/copy.sqlite").path
+            await expectRefusal(database, to: nowhere, .storageFailure, saying: "cannot be opened")
+        }
+    }
+}
