@@ -51,6 +51,8 @@ extension SQLiteChatStore {
             guard var session = try Self.session(db, id), session.revokedAt == nil else {
                 throw ChatError(.notFound, "No active session with that ID.")
             }
+            // The same rotation made before (a refresh retried): nothing to change.
+            if session.refreshTokenHash == newHash { return session }
             guard session.refreshTokenHash == oldHash else {
                 try db.execute(
                     sql: "UPDATE session SET revokedAt = ? WHERE id = ?",

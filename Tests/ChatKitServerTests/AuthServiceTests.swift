@@ -37,13 +37,16 @@ private struct AuthFixture {
     let store: InMemoryChatStore
     let auth: AuthService
 
-    init(limits: AuthService.Configuration.Limits = .init(), secret: [UInt8] = Self.secret) {
+    init(
+        limits: AuthService.Configuration.Limits = .init(), secret: [UInt8] = Self.secret,
+        refreshRetryWindow: Duration = .seconds(30)
+    ) {
         let time = time
         store = InMemoryChatStore(configuration: .init(now: time.now))
         auth = AuthService(
             store: store,
             secret: secret,
-            configuration: .init(bcryptCost: 4, limits: limits),
+            configuration: .init(refreshRetryWindow: refreshRetryWindow, bcryptCost: 4, limits: limits),
             now: time.now,
             clock: clock
         )
@@ -212,6 +215,76 @@ private struct AuthFixture {
         // Another session of the same user is untouched.
         let other = try await fixture.auth.logIn(username: "alice", password: password)
         _ = try await fixture.auth.refresh(other.refreshToken)
+    }
+
+    @Test("a refresh retried within the window gets the same refresh token; once that is used, a retry revokes")
+    func aRetriedRefreshIsAnsweredAgain() async throws {
+        let fixture = AuthFixture()
+        let first = try await fixture.auth.signUp(username: "alice", password: password)
+        fixture.time.advance(by: 60)
+        let second = try await fixture.auth.refresh(first.refreshToken)
+        fixture.time.advance(by: 25)
+        // The answer was lost: the client presents the same token again.
+        let retried = try await fixture.auth.refresh(first.refreshToken)
+        #expect(retried.refreshToken == second.refreshToken)
+        #expect(retried.refreshTokenExpiresAt == second.refreshTokenExpiresAt)
+        #expect(retried.accessTokenExpiresAt == fixture.time.now().addingTimeInterval(15 * 60))
+        let session = try await fixture.auth.authenticator.authenticate(token: retried.accessToken)?.sessionID
+        #expect(session != nil)
+        #expect(try await fixture.auth.authenticator.authenticate(token: second.accessToken)?.sessionID == session)
+
+        // The client goes on with the token it got; the one it exchanged is now an old one.
+        let third = try await fixture.auth.refresh(retried.refreshToken)
+        #expect(third.refreshToken != second.refreshToken)
+        let reuse = await fixture.error { _ = try await fixture.auth.refresh(first.refreshToken) }
+        #expect(reuse?.code == .unauthenticated)
+        #expect(reuse?.reason?.contains("already used") == true)
+        let newest = await fixture.error { _ = try await fixture.auth.refresh(third.refreshToken) }
+        #expect(newest?.code == .unauthenticated)
+    }
+
+    @Test("a refresh token presented again after the retry window revokes the session")
+    func aLateRetryRevokes() async throws {
+        let fixture = AuthFixture()
+        let first = try await fixture.auth.signUp(username: "alice", password: password)
+        let second = try await fixture.auth.refresh(first.refreshToken)
+        fixture.time.advance(by: 31)
+        let late = await fixture.error { _ = try await fixture.auth.refresh(first.refreshToken) }
+        #expect(late?.code == .unauthenticated)
+        #expect(late?.reason?.contains("already used") == true)
+        let newest = await fixture.error { _ = try await fixture.auth.refresh(second.refreshToken) }
+        #expect(newest?.code == .unauthenticated)
+        let access = await fixture.error {
+            _ = try await fixture.auth.authenticator.authenticate(token: second.accessToken)
+        }
+        #expect(access?.code == .unauthenticated)
+    }
+
+    @Test("refreshes of one token at once (two tabs) all get the same new refresh token, and the session lives")
+    func concurrentRefreshesOfOneToken() async throws {
+        let fixture = AuthFixture()
+        let first = try await fixture.auth.signUp(username: "alice", password: password)
+        let auth = fixture.auth
+        let answers = try await withThrowingTaskGroup(of: AuthTokens.self) { tasks in
+            for _ in 0..<8 { tasks.addTask { try await auth.refresh(first.refreshToken) } }
+            return try await tasks.reduce(into: []) { $0.append($1) }
+        }
+        #expect(answers.count == 8)
+        #expect(Set(answers.map(\.refreshToken)).count == 1)
+        #expect(answers[0].refreshToken != first.refreshToken)
+        let next = try await auth.refresh(answers[0].refreshToken)
+        #expect(try await auth.authenticator.authenticate(token: next.accessToken) != nil)
+    }
+
+    @Test("without a retry window, any second use of a refresh token revokes the session")
+    func noRetryWindow() async throws {
+        let fixture = AuthFixture(refreshRetryWindow: .zero)
+        let first = try await fixture.auth.signUp(username: "alice", password: password)
+        let second = try await fixture.auth.refresh(first.refreshToken)
+        let again = await fixture.error { _ = try await fixture.auth.refresh(first.refreshToken) }
+        #expect(again?.code == .unauthenticated)
+        let newest = await fixture.error { _ = try await fixture.auth.refresh(second.refreshToken) }
+        #expect(newest?.code == .unauthenticated)
     }
 
     @Test(arguments: ["", "garbage", "no-such-session.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "a.b.c"])

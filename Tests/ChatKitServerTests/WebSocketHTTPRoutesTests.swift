@@ -61,6 +61,33 @@ struct WebSocketHTTPRoutesTests {
         }
     }
 
+    @Test("a refresh sent twice at once and retried later gets the same tokens; reuse after that revokes")
+    func aRetriedRefreshOverHTTP() async throws {
+        try await LiveServer.run { live in
+            let signedUp = try await live.http(
+                "POST", "/v1/auth/signup", json: ["username": "alice", "password": "correct horse battery"]
+            )
+            let first = try signedUp.decode(AuthTokens.self)
+            async let one = live.http("POST", "/v1/auth/refresh", json: ["refreshToken": first.refreshToken])
+            async let two = live.http("POST", "/v1/auth/refresh", json: ["refreshToken": first.refreshToken])
+            let (a, b) = try await (one, two)
+            #expect(a.status == 200 && b.status == 200)
+            let next = try a.decode(AuthTokens.self)
+            #expect(try b.decode(AuthTokens.self).refreshToken == next.refreshToken)
+            let retried = try await live.http("POST", "/v1/auth/refresh", json: ["refreshToken": first.refreshToken])
+            #expect(retried.status == 200)
+            #expect(try retried.decode(AuthTokens.self).refreshToken == next.refreshToken)
+
+            let onward = try await live.http("POST", "/v1/auth/refresh", json: ["refreshToken": next.refreshToken])
+            #expect(onward.status == 200)
+            let reused = try await live.http("POST", "/v1/auth/refresh", json: ["refreshToken": first.refreshToken])
+            #expect(reused.status == 401)
+            let newest = try onward.decode(AuthTokens.self)
+            let dead = try await live.http("POST", "/v1/auth/refresh", json: ["refreshToken": newest.refreshToken])
+            #expect(dead.status == 401)
+        }
+    }
+
     @Test func failuresAreJSONWithAStatusPerCode() async throws {
         try await LiveServer.run(
             authConfiguration: .init(bcryptCost: 4, limits: .init(loginAttemptBurst: 2, loginAttemptInterval: .seconds(60)))

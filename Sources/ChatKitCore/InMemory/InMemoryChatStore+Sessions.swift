@@ -34,6 +34,8 @@ extension InMemoryChatStore {
             guard var session = state.sessions[id], session.revokedAt == nil else {
                 throw ChatError(.notFound, "No active session with that ID.")
             }
+            // The same rotation made before (a refresh retried): nothing to change.
+            if session.refreshTokenHash == newHash { return session }
             guard session.refreshTokenHash == oldHash else {
                 session.revokedAt = now
                 state.sessions[id] = session

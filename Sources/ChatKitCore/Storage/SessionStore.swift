@@ -25,9 +25,12 @@ public protocol SessionStore: Sendable {
     /// Replaces the session's refresh token, atomically: succeeds only if `oldHash` is the current hash.
     ///
     /// Presenting a refresh token that was already rotated away means it was copied: the store then revokes the
-    /// session (so both the thief's and the owner's tokens stop working) and throws `.conflict`.
+    /// session (so both the thief's and the owner's tokens stop working) and throws `.conflict`. One exception: if
+    /// the current hash is already `newHash`, this very rotation was made before (the same refresh, retried or
+    /// sent twice at once; `AuthService` derives each new token from the old one, so nobody else can name it):
+    /// the session is returned unchanged, with that rotation's `expiresAt`, and is not revoked.
     ///
-    /// - Returns: The updated session.
+    /// - Returns: The updated session, or the unchanged one if the rotation was made before.
     /// - Throws: ``ChatError`` `.notFound` if there is no such session or it is revoked; `.conflict` on reuse of
     ///   an old token (the session is revoked by then).
     func rotateRefreshToken(of id: SessionID, from oldHash: String, to newHash: String, expiresAt: Date) async throws

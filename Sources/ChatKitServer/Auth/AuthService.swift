@@ -95,6 +95,11 @@ public struct AuthService: Sendable {
         /// How long a refresh token is accepted; each refresh issues a new one with a new lifetime, so a session
         /// used at least this often lasts. Default 30 days.
         public var refreshTokenLifetime: Duration
+        /// How long after a refresh the refresh token it exchanged is still answered, with the same new refresh
+        /// token and a new access token, so that a client whose answer was lost, or two tabs refreshing at once,
+        /// keep their session. Only the token exchanged last is answered so, and only until its successor is used;
+        /// any other reuse revokes the session. `.zero` turns it off: every reuse revokes. Default 30 seconds.
+        public var refreshRetryWindow: Duration
         /// Bcrypt's cost (log2 of its rounds), 4 to 31. Each step doubles the time: 10 takes about 100 ms, 11 about
         /// 190 ms. Tests use 4. Default 11.
         public var bcryptCost: Int
@@ -106,16 +111,19 @@ public struct AuthService: Sendable {
         /// - Parameters:
         ///   - accessTokenLifetime: How long an access token is accepted.
         ///   - refreshTokenLifetime: How long a refresh token is accepted.
+        ///   - refreshRetryWindow: How long the token a refresh exchanged is still answered with the same tokens.
         ///   - bcryptCost: Bcrypt's cost, 4 to 31.
         ///   - limits: Limits on login attempts.
         public init(
             accessTokenLifetime: Duration = .seconds(15 * 60),
             refreshTokenLifetime: Duration = .seconds(30 * 24 * 60 * 60),
+            refreshRetryWindow: Duration = .seconds(30),
             bcryptCost: Int = 11,
             limits: Limits = Limits()
         ) {
             self.accessTokenLifetime = accessTokenLifetime
             self.refreshTokenLifetime = refreshTokenLifetime
+            self.refreshRetryWindow = refreshRetryWindow
             self.bcryptCost = bcryptCost
             self.limits = limits
         }
@@ -254,7 +262,10 @@ public struct AuthService: Sendable {
     /// Exchanges a refresh token for a new access token and a new refresh token; the presented one stops working.
     ///
     /// Presenting a refresh token that was already exchanged means two parties hold it (one of them stole it): the
-    /// session is then revoked, so neither the old nor the newest token of the session works any more.
+    /// session is then revoked, so neither the old nor the newest token of the session works any more. One
+    /// exception keeps honest clients logged in: the token exchanged last, presented again within
+    /// ``Configuration/refreshRetryWindow`` and before its successor was used, is a retry (the answer was lost,
+    /// or two tabs refreshed at once) and gets the same new refresh token again, with a new access token.
     ///
     /// - Parameter refreshToken: The refresh token of the last ``AuthTokens``.
     /// - Returns: Tokens for the same session.
@@ -267,19 +278,34 @@ public struct AuthService: Sendable {
         guard let session = try await store.session(token.sessionID), session.isActive(at: now) else {
             throw Self.deadSession
         }
-        let next = RefreshToken.generate(for: session.id, key: refreshTokenKey)
-        let expiresAt = now + configuration.refreshTokenLifetime
-        do {
-            _ = try await store.rotateRefreshToken(
-                of: session.id, from: token.hash, to: next.hash, expiresAt: expiresAt
-            )
-        } catch let error as ChatError where error.code == .conflict {
-            revocationHandlers.notify(SessionRevocation(userID: session.userID, sessionID: session.id))
-            throw ChatError(
-                .unauthenticated, "The refresh token was already used; the session has been revoked, log in again."
-            )
-        } catch let error as ChatError where error.code == .notFound {
-            throw Self.deadSession
+        let next = token.successor(key: refreshTokenKey)
+        var expiresAt = now + configuration.refreshTokenLifetime
+        if session.refreshTokenHash == next.hash {
+            // Exchanged already, for `next`, which was not used since: a retry if it comes soon enough.
+            guard isWithinRetryWindow(rotationExpiringAt: session.expiresAt, now: now) else {
+                try await store.revokeSession(session.id)
+                throw reused(session)
+            }
+            expiresAt = session.expiresAt
+        } else {
+            do {
+                let rotated = try await store.rotateRefreshToken(
+                    of: session.id, from: token.hash, to: next.hash, expiresAt: expiresAt
+                )
+                // An expiry earlier than this rotation's: a refresh of the same token made the rotation first (the
+                // store returned the session unchanged). A second of slack for stores that round times.
+                if rotated.expiresAt < expiresAt.addingTimeInterval(-1) {
+                    guard isWithinRetryWindow(rotationExpiringAt: rotated.expiresAt, now: now) else {
+                        try await store.revokeSession(session.id)
+                        throw reused(session)
+                    }
+                }
+                expiresAt = rotated.expiresAt
+            } catch let error as ChatError where error.code == .conflict {
+                throw reused(session)
+            } catch let error as ChatError where error.code == .notFound {
+                throw Self.deadSession
+            }
         }
         guard let user = try await store.user(session.userID),
             let credentials = try await store.credentials(of: session.userID)
@@ -290,6 +316,26 @@ public struct AuthService: Sendable {
         return try await tokens(
             for: user, sessionID: session.id, credentialsVersion: credentials.version, refreshToken: next,
             refreshTokenExpiresAt: expiresAt, now: now
+        )
+    }
+
+    /// Whether the rotation that gave the session a refresh token expiring at `expiresAt` was made at most
+    /// ``Configuration/refreshRetryWindow`` before `now`. The rotation's time is that expiry less the lifetime: a
+    /// lifetime changed since makes it look older or newer than it was, and the retry is then refused (which
+    /// only logs that client out).
+    private func isWithinRetryWindow(rotationExpiringAt expiresAt: Date, now: Date) -> Bool {
+        let window = configuration.refreshRetryWindow
+        guard window > .zero else { return false }
+        let elapsed = now.timeIntervalSince(expiresAt) + configuration.refreshTokenLifetime / .seconds(1)
+        // A second of slack below zero: the rotation's time as a store keeps it, against a clock read later.
+        return elapsed >= -1 && elapsed <= window / .seconds(1)
+    }
+
+    /// The error for a refresh token presented again outside a retry; the session is revoked by then.
+    private func reused(_ session: AuthSession) -> ChatError {
+        revocationHandlers.notify(SessionRevocation(userID: session.userID, sessionID: session.id))
+        return ChatError(
+            .unauthenticated, "The refresh token was already used; the session has been revoked, log in again."
         )
     }
 

@@ -46,6 +46,17 @@ struct RefreshToken {
         return RefreshToken(sessionID: sessionID, value: "\(sessionID.rawValue).\(base64URL(bytes))")
     }
 
+    /// The token a refresh exchanges this one for, derived from it under `key`: a token presented again (a
+    /// refresh retried after its answer was lost, two tabs refreshing at once) yields the same successor, which
+    /// the store recognises as the rotation already made. Without the key nobody can compute it.
+    func successor(key: SymmetricKey) -> RefreshToken {
+        let label = Array("chatkit refresh token successor v1".utf8)
+        let successorKey = SymmetricKey(data: Array(HMAC<SHA256>.authenticationCode(for: label, using: key)))
+        var bytes = Array(HMAC<SHA256>.authenticationCode(for: Array(value.utf8), using: successorKey).prefix(16))
+        bytes += Self.mac(sessionID: sessionID, nonce: bytes, key: key)
+        return RefreshToken(sessionID: sessionID, value: "\(sessionID.rawValue).\(Self.base64URL(bytes))")
+    }
+
     /// Splits a token presented by a client; `nil` if it does not have the shape of one or was not issued with
     /// `key`.
     init?(parsing value: String, key: SymmetricKey) {

@@ -60,6 +60,28 @@ extension ChatStoreConformance {
                     try await store.rotateRefreshToken(of: session.id, from: "hash-2", to: "hash-3", expiresAt: session.expiresAt)
                 }
             },
+            Case("sessions", "the same rotation repeated returns the session as it was, not revoked") { store in
+                let alice = try await StoreFixture(store).user("alice")
+                let session = makeSession(for: alice)
+                try await store.createSession(session)
+                let later = session.expiresAt.addingTimeInterval(3600)
+                _ = try await store.rotateRefreshToken(of: session.id, from: "hash-1", to: "hash-2", expiresAt: later)
+                let repeated = try await store.rotateRefreshToken(
+                    of: session.id, from: "hash-1", to: "hash-2", expiresAt: later.addingTimeInterval(60)
+                )
+                try checkEqual(repeated.refreshTokenHash, "hash-2", "hash after the repeated rotation")
+                try check(abs(repeated.expiresAt.timeIntervalSince(later)) < 0.002, "the repeat changed the expiry")
+                try check(repeated.revokedAt == nil, "the repeat revoked the session")
+                try check(try await store.session(session.id)?.revokedAt == nil, "the repeat revoked the session")
+                let next = try await store.rotateRefreshToken(
+                    of: session.id, from: "hash-2", to: "hash-3", expiresAt: later
+                )
+                try checkEqual(next.refreshTokenHash, "hash-3", "hash after rotating on from the repeated one")
+                try await checkThrows(.conflict, "the first rotation repeated after the next one") {
+                    try await store.rotateRefreshToken(of: session.id, from: "hash-1", to: "hash-2", expiresAt: later)
+                }
+                try check(try await store.session(session.id)?.revokedAt != nil, "not revoked after a reuse")
+            },
             Case("sessions", "logout revokes one session and a password change all of a user's") { store in
                 let fixture = StoreFixture(store)
                 let (alice, bob) = try await fixture.pair()
