@@ -39,9 +39,14 @@ final class WriteContext {
             // This transaction skips the positions up to the floor: recorded with it, so that a cursor inside them
             // (handed out by a database this one replaced, or rolled back) is known for one naming lost events.
             // Only a write that skips records: an opening that writes nothing (another process reading the file)
-            // leaves no gap that later positions could fall into.
-            try db.cachedStatement(sql: "INSERT INTO streamGap (afterPosition, throughPosition) VALUES (?, ?)")
-                .execute(arguments: [latest, positionFloor])
+            // leaves no gap that later positions could fall into. Once: writes that hand out no position (sign-ups,
+            // logins) leave the last position below the floor, and each of them would record the same gap again.
+            try db.cachedStatement(
+                sql: """
+                    INSERT INTO streamGap (afterPosition, throughPosition) SELECT ?1, ?2
+                    WHERE NOT EXISTS (SELECT 1 FROM streamGap WHERE afterPosition = ?1 AND throughPosition = ?2)
+                    """
+            ).execute(arguments: [latest, positionFloor])
         }
     }
 
