@@ -84,8 +84,8 @@ struct ChatKitServerCommand: AsyncParsableCommand {
 
     @Option(
         help: """
-            Copy the database (--database) to this file while a server may be running on it, then exit (use the \
-            same version as the running server: the database is brought to this version's schema first).
+            Copy the database (--database) to this file while a server may be running on it, then exit. The file \
+            is copied as it is, not migrated: any version may back up a database that another version serves.
             """
     )
     var backupTo: String?

@@ -18,7 +18,8 @@ extension SQLiteChatStore {
     ///
     /// It uses SQLite's online backup API from a reader connection: the copy is a consistent snapshot of the
     /// moment the backup started, and appends and other writes continue meanwhile (WAL readers never block the
-    /// writer). An existing file at `path` is overwritten.
+    /// writer). The copy is written beside `path` and renamed into place once complete: an existing file at `path`
+    /// is replaced only by a whole copy, and a backup that fails leaves it as it was.
     ///
     /// To restore, stop every process using the database, copy the backup over the database file, delete the
     /// database's `-wal` and `-shm` files if present, and open the store again:
@@ -36,71 +37,71 @@ extension SQLiteChatStore {
     /// backup's last position (``resumePosition(after:)``; the server's `welcome` says `rewoundTo`, and
     /// `ChatClient` yields `.rewound`), and receives every event stored since.
     ///
-    /// - Parameter path: Where to write the copy.
+    /// - Parameter path: Where to write the copy; not the database itself.
     /// - Throws: ``ChatKitCore/ChatError`` `.storageFailure` if the copy cannot be written (read-only location,
-    ///   full disk).
+    ///   full disk); `.invalidArgument` if `path` names the store's own file.
     public func backup(to path: String) async throws {
+        if let database = configuration.location.path { try BackupCopy.checkDestination(path, isNot: database) }
         do {
-            let destination = try DatabaseQueue(path: path)
             try await longReads.pass {
-                try await writer.read { db in
-                    try destination.writeWithoutTransaction { destinationDB in
-                        try db.backup(to: destinationDB)
-                    }
-                }
+                try await writer.read { db in try BackupCopy.write(from: db, to: path) }
             }
-            try destination.close()
         } catch {
-            throw ErrorMapping.chatError(error, "backing up to \(path)")
+            throw ErrorMapping.chatError(error, "writing the backup at \(path)")
         }
     }
 
     /// Copies the ChatKit database file at `source` to a new file at `destination` without opening it as a store:
-    /// whatever version of ChatKit wrote it, it is copied as it is, neither migrated nor written to.
+    /// whatever version of ChatKit wrote it, it is copied as it is and never migrated.
     ///
     /// Use it for backups taken outside the serving process (the example server's `--backup-to`): a store opened
     /// on the file would first migrate it to this version's schema (under a server of an older version that is
     /// still running on it, or before the upgrade the backup was meant to precede) and refuse a database of a newer
-    /// version. Like ``backup(to:)`` it uses SQLite's online backup API, from a read-only connection: the copy is a
-    /// consistent snapshot of the moment the backup started, and a server using the database goes on writing. An
-    /// existing file at `destination` is overwritten; restore as ``backup(to:)`` describes.
+    /// version. Like ``backup(to:)`` it uses SQLite's online backup API, here from a read-only connection (the
+    /// database is not written to; SQLite may create its `-wal` and `-shm` files beside it when no process has it
+    /// open): the copy is a consistent snapshot of the moment the backup started, a server using the database goes
+    /// on writing, and the copy replaces an existing file at `destination` only once it is complete. Restore as
+    /// ``backup(to:)`` describes.
     ///
     /// - Parameters:
     ///   - source: The database file to copy.
     ///   - destination: Where to write the copy; not the database itself.
-    /// - Throws: ``ChatKitCore/ChatError`` `.storageFailure` if there is no database at `source`, if it is not a
-    ///   ChatKit database, or if the copy cannot be written (read-only location, full disk); `.invalidArgument`
-    ///   if `destination` names `source` itself.
+    /// - Throws: ``ChatKitCore/ChatError`` `.storageFailure` if there is no database at `source`, if it cannot be
+    ///   read or is not a ChatKit database, or if the copy cannot be written (read-only location, full disk);
+    ///   `.invalidArgument` if `destination` is `source` itself (also through a link).
     public static func backup(databaseAt source: String, to destination: String) async throws {
-        let resolved = { (path: String) in
-            URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path
-        }
-        guard resolved(source) != resolved(destination) else {
-            throw ChatError(.invalidArgument, "The backup's destination is the database itself: give another path.")
-        }
+        try BackupCopy.checkDestination(destination, isNot: source)
         guard FileManager.default.fileExists(atPath: source) else {
             throw ChatError(.storageFailure, "There is no database at \(source) to back up.")
         }
+        let database: DatabaseQueue
         do {
             var configuration = GRDB.Configuration()
             configuration.readonly = true
             configuration.busyMode = .timeout(5)
-            let database = try DatabaseQueue(path: source, configuration: configuration)
-            defer { try? database.close() }
+            database = try DatabaseQueue(path: source, configuration: configuration)
             try await database.read { db in
-                guard try db.tableExists("grdb_migrations") else {
+                // Reading the schema is where a file that is not a database fails.
+                guard try db.tableExists("grdb_migrations"),
+                    try Bool.fetchOne(
+                        db, sql: "SELECT 1 FROM grdb_migrations WHERE identifier = ?", arguments: [Schema.v1]
+                    ) == true
+                else {
                     throw ChatError(
                         .storageFailure,
-                        "\(source) is an SQLite database but not one of ChatKit's (it has no migrations table); "
+                        "\(source) is an SQLite database but not one of ChatKit's (it has no ChatKit migrations); "
                             + "nothing was copied."
                     )
                 }
-                let copy = try DatabaseQueue(path: destination)
-                defer { try? copy.close() }
-                try copy.writeWithoutTransaction { copyDB in try db.backup(to: copyDB) }
             }
         } catch {
-            throw ErrorMapping.chatError(error, "backing up \(source) to \(destination)")
+            throw ErrorMapping.chatError(error, "reading the database at \(source)")
+        }
+        defer { try? database.close() }
+        do {
+            try await database.read { db in try BackupCopy.write(from: db, to: destination) }
+        } catch {
+            throw ErrorMapping.chatError(error, "writing the backup at \(destination)")
         }
     }
 }

@@ -17,28 +17,34 @@ extension SQLiteChatStore {
     // MARK: SessionStore
 
     public func createSession(_ session: AuthSession) async throws {
+        let keepsRefreshTimes = self.keepsRefreshTimes
         try await write { context in
             let db = context.db
             try Lookups.requireUser(db, session.userID)
-            guard try Self.session(db, session.id) == nil else {
+            guard try Self.session(db, session.id, keepsRefreshTimes: keepsRefreshTimes) == nil else {
                 throw ChatError(.conflict, "A session with that ID exists.")
             }
+            var columns = "id, userID, refreshTokenHash, createdAt, expiresAt, revokedAt"
+            var values: [(any DatabaseValueConvertible)?] = [
+                session.id.rawValue, session.userID.rawValue, session.refreshTokenHash,
+                session.createdAt.timeIntervalSince1970, session.expiresAt.timeIntervalSince1970,
+                session.revokedAt?.timeIntervalSince1970,
+            ]
+            if keepsRefreshTimes {
+                columns += ", refreshedAt"
+                values.append(session.refreshedAt?.timeIntervalSince1970)
+            }
+            let placeholders = Array(repeating: "?", count: values.count).joined(separator: ", ")
             try db.execute(
-                sql: """
-                    INSERT INTO session (id, userID, refreshTokenHash, createdAt, expiresAt, revokedAt)
-                    VALUES (?, ?, ?, ?, ?, ?)
-                    """,
-                arguments: [
-                    session.id.rawValue, session.userID.rawValue, session.refreshTokenHash,
-                    session.createdAt.timeIntervalSince1970, session.expiresAt.timeIntervalSince1970,
-                    session.revokedAt?.timeIntervalSince1970,
-                ]
+                sql: "INSERT INTO session (\(columns)) VALUES (\(placeholders))",
+                arguments: StatementArguments(values)
             )
         }
     }
 
     public func session(_ id: SessionID) async throws -> AuthSession? {
-        try await read { db in try Self.session(db, id) }
+        let keepsRefreshTimes = self.keepsRefreshTimes
+        return try await read { db in try Self.session(db, id, keepsRefreshTimes: keepsRefreshTimes) }
     }
 
     public func rotateRefreshToken(of id: SessionID, from oldHash: String, to newHash: String, expiresAt: Date)
@@ -46,9 +52,12 @@ extension SQLiteChatStore {
     {
         // A reused token revokes the session, and that revocation must commit although the call fails: the
         // transaction returns the outcome and the error is thrown after the commit.
+        let keepsRefreshTimes = self.keepsRefreshTimes
         let rotated: AuthSession? = try await write { context in
             let db = context.db
-            guard var session = try Self.session(db, id), session.revokedAt == nil else {
+            guard var session = try Self.session(db, id, keepsRefreshTimes: keepsRefreshTimes),
+                session.revokedAt == nil
+            else {
                 throw ChatError(.notFound, "No active session with that ID.")
             }
             // The same rotation made before (a refresh retried): nothing to change.
@@ -66,6 +75,13 @@ extension SQLiteChatStore {
                 sql: "UPDATE session SET refreshTokenHash = ?, expiresAt = ? WHERE id = ?",
                 arguments: [newHash, expiresAt.timeIntervalSince1970, id.rawValue]
             )
+            if keepsRefreshTimes {
+                session.refreshedAt = context.now
+                try db.execute(
+                    sql: "UPDATE session SET refreshedAt = ? WHERE id = ?",
+                    arguments: [context.now.timeIntervalSince1970, id.rawValue]
+                )
+            }
             return session
         }
         guard let rotated else {
@@ -92,10 +108,15 @@ extension SQLiteChatStore {
         }
     }
 
-    private static func session(_ db: Database, _ id: SessionID) throws -> AuthSession? {
-        try Row.fetchOne(
+    /// The session `id`; its `refreshedAt` if the schema keeps it (`Schema.v13`).
+    private static func session(_ db: Database, _ id: SessionID, keepsRefreshTimes: Bool) throws -> AuthSession? {
+        let refreshedAt = keepsRefreshTimes ? "refreshedAt" : "NULL"
+        return try Row.fetchOne(
             db,
-            sql: "SELECT userID, refreshTokenHash, createdAt, expiresAt, revokedAt FROM session WHERE id = ?",
+            sql: """
+                SELECT userID, refreshTokenHash, createdAt, expiresAt, revokedAt, \(refreshedAt) FROM session
+                WHERE id = ?
+                """,
             arguments: [id.rawValue]
         ).map { row in
             AuthSession(
@@ -104,6 +125,7 @@ extension SQLiteChatStore {
                 refreshTokenHash: row[1],
                 createdAt: Date(timeIntervalSince1970: row[2]),
                 expiresAt: Date(timeIntervalSince1970: row[3]),
+                refreshedAt: (row[5] as Double?).map(Date.init(timeIntervalSince1970:)),
                 revokedAt: (row[4] as Double?).map(Date.init(timeIntervalSince1970:))
             )
         }

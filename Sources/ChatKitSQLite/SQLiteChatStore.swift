@@ -56,6 +56,8 @@ public final class SQLiteChatStore: ChatStore {
     let positionFloor: Int64
     /// Where the positions an opening skips are recorded (`Schema.v7`), if the schema has it.
     let recordsStreamGaps: Bool
+    /// Whether sessions keep when their refresh token was last rotated (`Schema.v13`).
+    let keepsRefreshTimes: Bool
     /// A conversation's member count in SQL, for a conversation aliased `c`: the count it keeps (`Schema.v9`), or,
     /// in a database migrated only so far, its members counted.
     let memberCountOfC: String
@@ -83,6 +85,7 @@ public final class SQLiteChatStore: ChatStore {
         self.configuration = configuration
         positionFloor = PositionFloor.at(configuration.now())
         recordsStreamGaps = Schema.includes(Schema.v7, upTo: lastMigration)
+        keepsRefreshTimes = Schema.includes(Schema.v13, upTo: lastMigration)
         memberCountOfC =
             Schema.includes(Schema.v9, upTo: lastMigration)
             ? "c.memberCount" : "(SELECT COUNT(*) FROM member n WHERE n.conversationID = c.id)"

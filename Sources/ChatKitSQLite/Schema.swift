@@ -89,6 +89,11 @@ enum Schema {
     /// grows by up to two fifths (each word of 5 or more characters adds one or two prefixes).
     static let v12 = "v12-longer-prefixes"
 
+    /// Each session keeps when its refresh token was last rotated (`session.refreshedAt`), so that a refresh retried
+    /// within `AuthService`'s retry window is told from a reuse by that time, not by the token's expiry less a
+    /// lifetime that may have changed since. A column added: instant at any size.
+    static let v13 = "v13-session-refreshed-at"
+
     /// The character counts of the prefixes the search index of `v6` to `v11` holds: those of `v6`'s `prefix`
     /// option, written there literally (a released migration never changes).
     static let v6PrefixLengths = 1...4
@@ -103,7 +108,7 @@ enum Schema {
     }
 
     /// The migrations in the order they apply.
-    static let all = [v1, v2, v3, v4, v5, v6, v7, v8, v9, v10, v11, v12]
+    static let all = [v1, v2, v3, v4, v5, v6, v7, v8, v9, v10, v11, v12, v13]
 
     /// Whether a database migrated up to `lastMigration` (`nil`: every migration) has `migration` applied.
     static func includes(_ migration: String, upTo lastMigration: String?) -> Bool {
@@ -552,6 +557,10 @@ enum Schema {
                     END;
                     """
             )
+        }
+        migrator.registerMigration(v13, foreignKeyChecks: .immediate) { db in
+            // A new column takes no page of its own; the size limit is left as it is.
+            try db.execute(sql: "ALTER TABLE session ADD COLUMN refreshedAt REAL")
         }
         return migrator
     }

@@ -33,6 +33,9 @@ struct FileBackupTests {
             let path = directory.appendingPathComponent("old.sqlite").path
             let copyPath = directory.appendingPathComponent("copy.sqlite").path
             try Fixtures.restore(Fixtures.firstVersion, to: path)
+            let wal = try DatabaseQueue(path: path)  // as a store leaves it: in WAL mode
+            try await wal.writeWithoutTransaction { try $0.execute(sql: "PRAGMA journal_mode = WAL") }
+            try wal.close()
             let bytesBefore = try Data(contentsOf: URL(fileURLWithPath: path))
 
             try await SQLiteChatStore.backup(databaseAt: path, to: copyPath)
@@ -172,6 +175,72 @@ struct FileBackupTests {
             try SQLiteChatStore(path: database).close()  // untouched: it still opens
             let nowhere = directory.appendingPathComponent("no-such-folder/copy.sqlite").path
             await expectRefusal(database, to: nowhere, .storageFailure, saying: "cannot be opened")
+        }
+    }
+
+    @Test("the database under another name (a symbolic or a hard link) is refused as the destination")
+    func linksToTheDatabase() async throws {
+        try await withTemporaryDirectory { directory in
+            let database = directory.appendingPathComponent("chat.sqlite").path
+            let store = try SQLiteChatStore(path: database)
+            let fixture = StoreFixture(store)
+            let (alice, bob) = (try await fixture.user("alice"), try await fixture.user("bob"))
+            let chat = try await fixture.direct(alice, bob)
+            try await fixture.send("still here", from: alice, to: chat)
+            let symbolic = directory.appendingPathComponent("symbolic.sqlite").path
+            let hard = directory.appendingPathComponent("hard.sqlite").path
+            try FileManager.default.createSymbolicLink(atPath: symbolic, withDestinationPath: database)
+            try FileManager.default.linkItem(atPath: database, toPath: hard)
+            for link in [symbolic, hard] {
+                for backup in [
+                    { try await SQLiteChatStore.backup(databaseAt: database, to: link) },
+                    { try await store.backup(to: link) },
+                ] {
+                    await #expect(throws: ChatError.self) { try await backup() }
+                }
+            }
+            try await fixture.send("after the refusals", from: bob, to: chat)
+            try store.close()
+            let reopened = try SQLiteChatStore(path: database)
+            defer { try? reopened.close() }
+            #expect(try await reopened.messages(in: chat, .after(0, limit: 10), as: alice).map(\.body) == [
+                "still here", "after the refusals",
+            ])
+        }
+    }
+
+    @Test("a copy replaces an existing file only when whole; one that cannot be put in place leaves no partial file")
+    func theCopyReplacesWhole() async throws {
+        try await withTemporaryDirectory { directory in
+            let database = directory.appendingPathComponent("chat.sqlite").path
+            let store = try SQLiteChatStore(path: database)
+            defer { try? store.close() }
+            _ = try await StoreFixture(store).user("alice")
+            let files = FileManager.default
+            let older = directory.appendingPathComponent("older.sqlite").path
+            try Data("yesterday's backup, say".utf8).write(to: URL(fileURLWithPath: older))
+            try await SQLiteChatStore.backup(databaseAt: database, to: older)
+            let copy = try SQLiteChatStore(path: older)
+            #expect(try await copy.user(username: "alice") != nil)
+            try copy.close()
+
+            // A directory in the way: the copy is made, cannot be renamed over it, and is removed.
+            let inTheWay = directory.appendingPathComponent("in-the-way.sqlite").path
+            try files.createDirectory(atPath: inTheWay, withIntermediateDirectories: false)
+            for backup in [
+                { try await SQLiteChatStore.backup(databaseAt: database, to: inTheWay) },
+                { try await store.backup(to: inTheWay) },
+            ] {
+                do {
+                    try await backup()
+                    Issue.record("backed up over a directory")
+                } catch let error as ChatError {
+                    #expect(error.code == .storageFailure)
+                    #expect(error.reason?.contains("could not be moved") == true, "\(error)")
+                }
+            }
+            let left = try files.contentsOfDirectory(atPath: directory.path).filter { $0.contains("partial") }
+            #expect(left.isEmpty, "partial copies left: \(left)")
         }
     }
 }

@@ -537,6 +537,41 @@ struct MigrationTests {
         }
     }
 
+    @Test("a v12 database's sessions get refresh times: none for those from before, the time of each refresh after")
+    func v13KeepsRefreshTimes() async throws {
+        try await withTemporaryDirectory { directory in
+            let path = directory.appendingPathComponent("v12.sqlite").path
+            let start = Date(timeIntervalSince1970: 1_800_000_000)
+            let old = try SQLiteChatStore(
+                configuration: .init(location: .file(path), now: { start }), migratingUpTo: Schema.v12
+            )
+            let alice = try await StoreFixture(old).user("alice")
+            let session = AuthSession(
+                id: "phone", userID: alice, refreshTokenHash: "hash-1", createdAt: start,
+                expiresAt: start.addingTimeInterval(3600)
+            )
+            try await old.createSession(session)
+            let rotated = try await old.rotateRefreshToken(
+                of: session.id, from: "hash-1", to: "hash-2", expiresAt: session.expiresAt
+            )
+            #expect(rotated.refreshedAt == nil)
+            try old.close()
+
+            let later = start.addingTimeInterval(60)
+            let store = try SQLiteChatStore(configuration: .init(location: .file(path), now: { later }))
+            defer { try? store.close() }
+            #expect(try await store.writer.read { try Schema.migrator.appliedMigrations($0) }.last == Schema.v13)
+            let migrated = try #require(try await store.session(session.id))
+            #expect(migrated.refreshTokenHash == "hash-2")
+            #expect(migrated.refreshedAt == nil)
+            let next = try await store.rotateRefreshToken(
+                of: session.id, from: "hash-2", to: "hash-3", expiresAt: later.addingTimeInterval(3600)
+            )
+            #expect(next.refreshedAt == later)
+            #expect(try await store.session(session.id)?.refreshedAt == later)
+        }
+    }
+
     @Test("every migration is applied to a new database")
     func newDatabaseIsCurrent() async throws {
         let store = try SQLiteChatStore(configuration: .inMemory)

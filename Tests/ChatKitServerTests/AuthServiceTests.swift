@@ -12,6 +12,7 @@
 import ChatKitClient
 import ChatKitCore
 import ChatKitServer
+import ChatKitSQLite
 import ChatKitTesting
 import Foundation
 import Synchronization
@@ -274,6 +275,76 @@ private struct AuthFixture {
         #expect(answers[0].refreshToken != first.refreshToken)
         let next = try await auth.refresh(answers[0].refreshToken)
         #expect(try await auth.authenticator.authenticate(token: next.accessToken) != nil)
+    }
+
+    @Test("a retry after a logout or a password change is refused")
+    func noRetryIntoAnEndedSession() async throws {
+        let fixture = AuthFixture()
+        let first = try await fixture.auth.signUp(username: "alice", password: password)
+        let second = try await fixture.auth.refresh(first.refreshToken)
+        try await fixture.auth.logOut(accessToken: second.accessToken)
+        let afterLogout = await fixture.error { _ = try await fixture.auth.refresh(first.refreshToken) }
+        #expect(afterLogout?.code == .unauthenticated)
+
+        let other = try await fixture.auth.logIn(username: "alice", password: password)
+        _ = try await fixture.auth.refresh(other.refreshToken)
+        _ = try await fixture.auth.changePassword(
+            userID: first.user.id, currentPassword: password, newPassword: "another good password"
+        )
+        let afterChange = await fixture.error { _ = try await fixture.auth.refresh(other.refreshToken) }
+        #expect(afterChange?.code == .unauthenticated)
+    }
+
+    @Test("the retry window counts from the refresh as the store keeps it, not from a lifetime that changed since")
+    func theWindowCountsFromTheRefresh() async throws {
+        let fixture = AuthFixture()
+        let first = try await fixture.auth.signUp(username: "alice", password: password)
+        let second = try await fixture.auth.refresh(first.refreshToken)
+        // The server restarts with refresh tokens living 7 days instead of 30.
+        let shorter = AuthService(
+            store: fixture.store, secret: AuthFixture.secret,
+            configuration: .init(refreshTokenLifetime: .seconds(7 * 24 * 3600), bcryptCost: 4),
+            now: fixture.time.now, clock: fixture.clock
+        )
+        fixture.time.advance(by: 10)
+        #expect(try await shorter.refresh(first.refreshToken).refreshToken == second.refreshToken)
+        // 23 days later (where expiry less the new lifetime would put the refresh) it is a reuse.
+        fixture.time.advance(by: 23 * 24 * 3600 - 10)
+        let late = await fixture.error { _ = try await shorter.refresh(first.refreshToken) }
+        #expect(late?.reason?.contains("already used") == true)
+    }
+
+    @Test("a clock set back a few seconds after a refresh does not turn its retry into a reuse")
+    func aClockSetBack() async throws {
+        let fixture = AuthFixture()
+        let first = try await fixture.auth.signUp(username: "alice", password: password)
+        let second = try await fixture.auth.refresh(first.refreshToken)
+        fixture.time.advance(by: -10)
+        #expect(try await fixture.auth.refresh(first.refreshToken).refreshToken == second.refreshToken)
+    }
+
+    @Test("on the SQLite store too, a retried refresh gets the same token and a late one revokes")
+    func retriesOnSQLite() async throws {
+        let time = TestTime()
+        let store = try SQLiteChatStore(configuration: .init(location: .inMemory, now: time.now))
+        defer { try? store.close() }
+        let auth = AuthService(
+            store: store, secret: AuthFixture.secret, configuration: .init(bcryptCost: 4), now: time.now,
+            clock: ManualClock()
+        )
+        let first = try await auth.signUp(username: "alice", password: password)
+        time.advance(by: 60)
+        let second = try await auth.refresh(first.refreshToken)
+        let session = try #require(try await auth.authenticator.authenticate(token: second.accessToken)?.sessionID)
+        let sessionID = SessionID(rawValue: session)
+        let refreshedAt = try #require(try await store.session(sessionID)?.refreshedAt)
+        #expect(abs(refreshedAt.timeIntervalSince(time.now())) < 0.001)
+        time.advance(by: 20)
+        #expect(try await auth.refresh(first.refreshToken).refreshToken == second.refreshToken)
+        time.advance(by: 11)
+        let late = await AuthFixture().error { _ = try await auth.refresh(first.refreshToken) }
+        #expect(late?.reason?.contains("already used") == true)
+        #expect(try await store.session(sessionID)?.revokedAt != nil)
     }
 
     @Test("without a retry window, any second use of a refresh token revokes the session")

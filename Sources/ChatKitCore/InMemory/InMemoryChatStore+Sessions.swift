@@ -43,6 +43,7 @@ extension InMemoryChatStore {
             }
             session.refreshTokenHash = newHash
             session.expiresAt = expiresAt
+            session.refreshedAt = now
             state.sessions[id] = session
             return session
         }

@@ -32,6 +32,10 @@ public struct AuthSession: Hashable, Sendable, Codable {
     public var createdAt: Date
     /// When the current refresh token expires.
     public var expiresAt: Date
+    /// When the current refresh token replaced the one before it
+    /// (``SessionStore/rotateRefreshToken(of:from:to:expiresAt:)``); `nil` before the first refresh, or from a
+    /// store that does not keep it. `AuthService` answers a refresh retried soon after this moment again.
+    public var refreshedAt: Date?
     /// When the session was revoked (logout, password change, refresh-token reuse), if it was.
     public var revokedAt: Date?
 
@@ -45,6 +49,7 @@ public struct AuthSession: Hashable, Sendable, Codable {
         refreshTokenHash: String,
         createdAt: Date,
         expiresAt: Date,
+        refreshedAt: Date? = nil,
         revokedAt: Date? = nil
     ) {
         self.id = id
@@ -52,6 +57,7 @@ public struct AuthSession: Hashable, Sendable, Codable {
         self.refreshTokenHash = refreshTokenHash
         self.createdAt = createdAt
         self.expiresAt = expiresAt
+        self.refreshedAt = refreshedAt
         self.revokedAt = revokedAt
     }
 }

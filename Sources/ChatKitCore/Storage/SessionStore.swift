@@ -27,8 +27,13 @@ public protocol SessionStore: Sendable {
     /// Presenting a refresh token that was already rotated away means it was copied: the store then revokes the
     /// session (so both the thief's and the owner's tokens stop working) and throws `.conflict`. One exception: if
     /// the current hash is already `newHash`, this very rotation was made before (the same refresh, retried or
-    /// sent twice at once; `AuthService` derives each new token from the old one, so nobody else can name it):
-    /// the session is returned unchanged, with that rotation's `expiresAt`, and is not revoked.
+    /// sent twice at once): the session is returned unchanged, with that rotation's `expiresAt` and
+    /// `refreshedAt`, and is not revoked. This relies on the caller: `newHash` must be one that only a holder of
+    /// the token hashed as `oldHash` can name (`AuthService` derives each new token from the old one under a
+    /// secret key); a caller that let clients choose the next token would lose the reuse detection.
+    ///
+    /// A successful rotation sets the session's `refreshedAt` to the store's time (a store that cannot keep it
+    /// leaves it `nil`).
     ///
     /// - Returns: The updated session, or the unchanged one if the rotation was made before.
     /// - Throws: ``ChatError`` `.notFound` if there is no such session or it is revoked; `.conflict` on reuse of

@@ -20,7 +20,8 @@ import JWTKit
 /// Access tokens are HS256 JWTs (key ID `chatkit`) carrying the user ID (`sub`), the session ID (`sid`) and the
 /// credentials version (`ver`); pass ``authenticator`` to ``ChatServer`` so clients can open sessions with them.
 /// Refresh tokens are opaque and stored only as a SHA-256 hash; each works once. Presenting a used one again means
-/// it was copied, so the whole session is revoked.
+/// it was copied, so the whole session is revoked, unless it is a retry: the token exchanged last, presented again
+/// within ``Configuration/refreshRetryWindow`` and before its successor was used, gets that same successor again.
 ///
 /// ```swift
 /// let store = InMemoryChatStore()
@@ -282,24 +283,18 @@ public struct AuthService: Sendable {
         var expiresAt = now + configuration.refreshTokenLifetime
         if session.refreshTokenHash == next.hash {
             // Exchanged already, for `next`, which was not used since: a retry if it comes soon enough.
-            guard isWithinRetryWindow(rotationExpiringAt: session.expiresAt, now: now) else {
+            guard isRetryInTime(session, now: now) else {
                 try await store.revokeSession(session.id)
                 throw reused(session)
             }
             expiresAt = session.expiresAt
         } else {
             do {
+                // A refresh of the same token may have made this rotation since the session was read: the store
+                // then returns the session unchanged (a race of requests in flight together, as two tabs make).
                 let rotated = try await store.rotateRefreshToken(
                     of: session.id, from: token.hash, to: next.hash, expiresAt: expiresAt
                 )
-                // An expiry earlier than this rotation's: a refresh of the same token made the rotation first (the
-                // store returned the session unchanged). A second of slack for stores that round times.
-                if rotated.expiresAt < expiresAt.addingTimeInterval(-1) {
-                    guard isWithinRetryWindow(rotationExpiringAt: rotated.expiresAt, now: now) else {
-                        try await store.revokeSession(session.id)
-                        throw reused(session)
-                    }
-                }
                 expiresAt = rotated.expiresAt
             } catch let error as ChatError where error.code == .conflict {
                 throw reused(session)
@@ -319,16 +314,18 @@ public struct AuthService: Sendable {
         )
     }
 
-    /// Whether the rotation that gave the session a refresh token expiring at `expiresAt` was made at most
-    /// ``Configuration/refreshRetryWindow`` before `now`. The rotation's time is that expiry less the lifetime: a
-    /// lifetime changed since makes it look older or newer than it was, and the retry is then refused (which
-    /// only logs that client out).
-    private func isWithinRetryWindow(rotationExpiringAt expiresAt: Date, now: Date) -> Bool {
-        let window = configuration.refreshRetryWindow
-        guard window > .zero else { return false }
-        let elapsed = now.timeIntervalSince(expiresAt) + configuration.refreshTokenLifetime / .seconds(1)
-        // A second of slack below zero: the rotation's time as a store keeps it, against a clock read later.
-        return elapsed >= -1 && elapsed <= window / .seconds(1)
+    /// Whether `session`'s last rotation was made within ``Configuration/refreshRetryWindow`` of `now` (either
+    /// way: a clock stepped back by less than the window does not turn a retry into a reuse). From a store that
+    /// does not keep the rotation's time, it is taken as the token's expiry less the lifetime, which a lifetime
+    /// changed since moves: a retry is then refused unless it falls in the window so computed.
+    private func isRetryInTime(_ session: AuthSession, now: Date) -> Bool {
+        let window = configuration.refreshRetryWindow / .seconds(1)
+        guard window > 0 else { return false }
+        if let refreshedAt = session.refreshedAt {
+            return abs(now.timeIntervalSince(refreshedAt)) <= window
+        }
+        let elapsed = now.timeIntervalSince(session.expiresAt) + configuration.refreshTokenLifetime / .seconds(1)
+        return elapsed >= -1 && elapsed <= window
     }
 
     /// The error for a refresh token presented again outside a retry; the session is revoked by then.

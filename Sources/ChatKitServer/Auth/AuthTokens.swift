@@ -16,7 +16,8 @@ public import Foundation
 /// for `hello`, a long-lived refresh token to get the next pair, and the user.
 ///
 /// Keep the refresh token secret (a keychain, never a log). Each refresh token works once: ``AuthService``
-/// rotates it on every ``AuthService/refresh(_:)``, and presenting a used one again revokes the session.
+/// rotates it on every ``AuthService/refresh(_:)``, and presenting a used one again revokes the session (a refresh
+/// retried within a few seconds, before the new token was used, gets the same new token again instead).
 ///
 /// The ``description`` leaves both tokens out, so printing or logging the value does not leak them.
 public struct AuthTokens: Sendable, Hashable, Codable, CustomStringConvertible {

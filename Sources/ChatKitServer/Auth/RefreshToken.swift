@@ -13,10 +13,10 @@ import ChatKitCore
 import Crypto
 import Foundation
 
-/// An opaque refresh token, `<session ID>.<16 random bytes + 16 bytes of MAC, base64url>`. Stores keep only
-/// ``hash``.
+/// An opaque refresh token, `<session ID>.<16 bytes of nonce + 16 bytes of MAC, base64url>`. Stores keep only
+/// ``hash``. A login's nonce is random; each refresh's is derived from the token it replaces (``successor(key:)``).
 ///
-/// The MAC (HMAC-SHA256 under a key derived from the server secret, over the session ID and the random bytes)
+/// The MAC (HMAC-SHA256 under a key derived from the server secret, over the session ID and the nonce)
 /// lets the server refuse a forged token before it reaches the store. Without it, anyone who knows a session ID
 /// (it is readable in every access token) could present a made-up token, which the store cannot tell from a
 /// reused one, and so revoke someone else's session.
