@@ -22,6 +22,35 @@ final class Counter: Sendable {
     let stop = Atomic<Bool>(false)
 }
 
+/// Appends from four writers to `group` (after 300 appends) while `body` runs, and until 100 more have been
+/// acknowledged after it; returns how many were acknowledged before `body` began, and in all.
+func appendingConcurrently(
+    _ fixture: StoreFixture, from sender: UserID, to group: ConversationID, during body: () async throws -> Void
+) async throws -> (before: Int, total: Int) {
+    let counter = Counter()
+    return try await withThrowingTaskGroup(of: Void.self) { tasks in
+        for writer in 0..<4 {
+            tasks.addTask {
+                var number = 0
+                while !counter.stop.load(ordering: .relaxed) {
+                    try await fixture.send("writer \(writer) says hello \(number)", from: sender, to: group)
+                    counter.value.add(1, ordering: .relaxed)
+                    number += 1
+                }
+            }
+        }
+        try await waitUntil { counter.value.load(ordering: .relaxed) >= 300 }
+        let before = counter.value.load(ordering: .relaxed)
+        try await body()
+        // Writes went on while `body` ran and keep going after it.
+        let after = counter.value.load(ordering: .relaxed)
+        try await waitUntil { counter.value.load(ordering: .relaxed) >= after + 100 }
+        counter.stop.store(true, ordering: .relaxed)
+        try await tasks.waitForAll()
+        return (before, counter.value.load(ordering: .relaxed))
+    }
+}
+
 @Suite("Online backup")
 struct BackupTests {
     @Test("a backup taken while appends continue opens as a consistent copy, and restores")
@@ -33,27 +62,8 @@ struct BackupTests {
             let fixture = StoreFixture(store)
             let alice = try await fixture.user("alice")
             let group = try await fixture.group(alice, [])
-            let counter = Counter()
-            let (acknowledgedBefore, total) = try await withThrowingTaskGroup(of: Void.self) { tasks in
-                for writer in 0..<4 {
-                    tasks.addTask {
-                        var number = 0
-                        while !counter.stop.load(ordering: .relaxed) {
-                            try await fixture.send("writer \(writer) says hello \(number)", from: alice, to: group)
-                            counter.value.add(1, ordering: .relaxed)
-                            number += 1
-                        }
-                    }
-                }
-                try await waitUntil { counter.value.load(ordering: .relaxed) >= 300 }
-                let before = counter.value.load(ordering: .relaxed)
+            let (acknowledgedBefore, total) = try await appendingConcurrently(fixture, from: alice, to: group) {
                 try await store.backup(to: backupPath)
-                // Writes went on during the backup and keep going after it.
-                let after = counter.value.load(ordering: .relaxed)
-                try await waitUntil { counter.value.load(ordering: .relaxed) >= after + 100 }
-                counter.stop.store(true, ordering: .relaxed)
-                try await tasks.waitForAll()
-                return (before, counter.value.load(ordering: .relaxed))
             }
 
             let copy = try DatabaseQueue(path: backupPath)

@@ -14,7 +14,6 @@ import ChatKitSQLite
 import ChatKitTesting
 import Foundation
 import GRDB
-import Synchronization
 import Testing
 
 /// `SQLiteChatStore.backup(databaseAt:to:)`: a database file copied from outside the serving process, as it is.
@@ -93,26 +92,8 @@ struct FileBackupTests {
             let fixture = StoreFixture(store)
             let alice = try await fixture.user("alice")
             let group = try await fixture.group(alice, [])
-            let counter = Counter()
-            let (acknowledgedBefore, total) = try await withThrowingTaskGroup(of: Void.self) { tasks in
-                for writer in 0..<4 {
-                    tasks.addTask {
-                        var number = 0
-                        while !counter.stop.load(ordering: .relaxed) {
-                            try await fixture.send("writer \(writer) says hello \(number)", from: alice, to: group)
-                            counter.value.add(1, ordering: .relaxed)
-                            number += 1
-                        }
-                    }
-                }
-                try await waitUntil { counter.value.load(ordering: .relaxed) >= 300 }
-                let before = counter.value.load(ordering: .relaxed)
+            let (acknowledgedBefore, total) = try await appendingConcurrently(fixture, from: alice, to: group) {
                 try await SQLiteChatStore.backup(databaseAt: path, to: copyPath)
-                let after = counter.value.load(ordering: .relaxed)
-                try await waitUntil { counter.value.load(ordering: .relaxed) >= after + 100 }
-                counter.stop.store(true, ordering: .relaxed)
-                try await tasks.waitForAll()
-                return (before, counter.value.load(ordering: .relaxed))
             }
 
             let check = try DatabaseQueue(path: copyPath)
