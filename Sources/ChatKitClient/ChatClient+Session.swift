@@ -139,7 +139,7 @@ extension ChatClient {
                 defer { state.welcomeWaiters = [:] }
                 return (state.welcomeWaiters.values, rewound)
             }
-            if let rewound { eventContinuation.yield(.rewound(rewound)) }
+            if let rewound { eventQueue.yield(.rewound(rewound)) }
             // A save (or load) of the outbox that failed before is tried again at each session's start.
             save(nil)
             for waiter in waiters { waiter.resume(returning: welcome) }
@@ -160,16 +160,16 @@ extension ChatClient {
                 state.cursor = event.position
                 return true
             }
-            if isNew { eventContinuation.yield(.stored(event)) }
+            if isNew { eventQueue.yield(.stored(event)) }
         case .synced(let synced):
             state.withLock { state in state.cursor = max(state.cursor ?? .start, synced.cursor) }
-            eventContinuation.yield(.synced(synced.cursor))
+            eventQueue.yield(.synced(synced.cursor))
         case .presence(let update):
-            eventContinuation.yield(.presence(update))
+            eventQueue.yield(.presence(update))
         case .typing(let update):
-            eventContinuation.yield(.typing(update))
+            eventQueue.yield(.typing(update))
         case .goodbye(let goodbye):
-            eventContinuation.yield(.goodbye(goodbye))
+            eventQueue.yield(.goodbye(goodbye))
         }
         return false
     }

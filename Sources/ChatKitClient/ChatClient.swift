@@ -30,7 +30,7 @@ import Synchronization
 ///     let chat = try await client.createDirectConversation(with: bob)
 ///     let message = try await client.send("Hi Bob", to: chat.id)
 ///     try await group.next()  // run() ended: rethrows its refusal
-///     group.cancelAll()       // stops the event loop, whose stream stays open
+///     group.cancelAll()       // stops the event loop; later events wait in the client for the next one
 /// }
 /// ```
 ///
@@ -123,12 +123,13 @@ public final class ChatClient: Sendable {
     let state: Mutex<State>
     /// Keeps the outbox in ``Configuration/outboxStorage``; `nil` without one.
     let outboxSaver: OutboxSaver?
-    let eventContinuation: AsyncStream<ClientEvent>.Continuation
+    let eventQueue = ClientEventQueue()
 
     /// Everything the server pushes, in the order it arrived, across reconnections: stored events once each (none
-    /// at or below the cursor), presence, typing, `synced` after each catch-up, `goodbye`. The stream buffers
-    /// without limit: consume it.
-    public let events: AsyncStream<ClientEvent>
+    /// at or below the cursor), presence, typing, `synced` after each catch-up, `goodbye`. Events wait in the client
+    /// until taken, without limit: consume them. Ending a loop over it (or cancelling its task) loses nothing: the
+    /// next loop takes up where it stopped (``ClientEvents``).
+    public var events: ClientEvents { ClientEvents(queue: eventQueue) }
 
     /// Creates a client that sends a fixed token.
     ///
@@ -198,14 +199,13 @@ public final class ChatClient: Sendable {
             outboxSaver = nil
         }
         self.state = Mutex(state)
-        (events, eventContinuation) = AsyncStream.makeStream(of: ClientEvent.self)
     }
 
     deinit {
         let observers = state.withLock { state in (state.stateObservers, state.outboxObservers) }
         observers.0.finishAll()
         observers.1.finishAll()
-        eventContinuation.finish()
+        eventQueue.finish()
     }
 
     /// Where the connection stands.

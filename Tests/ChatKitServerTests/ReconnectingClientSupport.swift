@@ -25,13 +25,14 @@ final class Locked<Value: Sendable>: Sendable {
     func withLock<Result: Sendable>(_ body: (inout Value) -> Result) -> Result { mutex.withLock { body(&$0) } }
 }
 
-/// Records what an `AsyncStream` yields, and lets one task at a time wait for a condition on the recording.
+/// Records what an asynchronous sequence (an `AsyncStream`, `ChatClient.events`) yields, and lets one task at a time
+/// wait for a condition on the recording.
 final class Recorder<Element: Sendable>: Sendable {
     private let values = Locked<[Element]>([])
     private let arrivals: AsyncStream<Void>
     private let task: Task<Void, Never>
 
-    init(_ stream: AsyncStream<Element>) {
+    init<Stream: AsyncSequence & Sendable>(_ stream: Stream) where Stream.Element == Element, Stream.Failure == Never {
         let (arrivals, arrived) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         self.arrivals = arrivals
         let values = values

@@ -1,0 +1,105 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the ChatKit open source project
+//
+// Copyright (c) 2026 the ChatKit project authors
+// Licensed under Apache License v2.0 (see LICENSE)
+//
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+import ChatKitCore
+import ChatKitServer
+import Foundation
+import Synchronization
+import Testing
+
+@testable import ChatKitClient
+
+/// `ChatClient.events`: a queue in the client that a loop can stop and start taking from without losing events.
+@Suite("Client events")
+struct ClientEventsTests {
+    /// The bodies of the new messages among `events`.
+    static func bodies(_ events: [ClientEvent]) -> [String] {
+        events.compactMap { event in
+            if case .stored(let stored) = event, stored.kind == .messageCreated { stored.message?.body } else { nil }
+        }
+    }
+
+    /// Takes events from `client` until `count` messages have come, and returns their bodies.
+    static func takeMessages(_ count: Int, from client: ChatClient) async throws -> [String] {
+        try await withTimeout("\(count) messages") {
+            var taken: [String] = []
+            for await event in client.events {
+                taken += bodies([event])
+                if taken.count == count { break }
+            }
+            return taken
+        }
+    }
+
+    @Test("a loop over events whose task is cancelled loses nothing: the next loop gets what came meanwhile")
+    func aCancelledLoopLosesNothing() async throws {
+        try await LiveServer.run { live in
+            let alice = try await live.connect(try await live.signUp("alice").accessToken)
+            let bobTokens = try await live.signUp("bob")
+            let transport = WebSocketClientTransport(url: "ws://127.0.0.1:\(live.port)/v1/ws")
+            let bob = ChatClient(transport: transport, token: bobTokens.accessToken, configuration: .singleSession)
+            let run = Task { try await bob.run() }
+            defer { run.cancel() }
+            _ = try await withTimeout("bob's session") { try await bob.connected() }
+            let chat = try await alice.client.createDirectConversation(with: bobTokens.user.id)
+            _ = try await alice.client.send("first", to: chat.id)
+
+            // A view's task takes events, then goes away while waiting for the next one.
+            let tookFirst = Mutex(false)
+            let view = Task {
+                for await event in bob.events where !Self.bodies([event]).isEmpty {
+                    tookFirst.withLock { $0 = true }
+                }
+            }
+            try await waitUntil("the view to take the first message") { tookFirst.withLock { $0 } }
+            view.cancel()
+            await view.value
+
+            for number in 1...5 { _ = try await alice.client.send("while away \(number)", to: chat.id) }
+            #expect(try await Self.takeMessages(5, from: bob) == (1...5).map { "while away \($0)" })
+            // And a loop that ends by `break` leaves later events for the next one too.
+            _ = try await alice.client.send("after the break", to: chat.id)
+            #expect(try await Self.takeMessages(1, from: bob) == ["after the break"])
+        }
+    }
+
+    @Test("the queue: a cancelled wait takes nothing, events wait for the next taker, a finish ends empty waits")
+    func theQueue() async throws {
+        let queue = ClientEventQueue()
+        let waiting = Task { await queue.take() }
+        try await waitUntil("a waiting take") { queue.waitingCount == 1 }
+        waiting.cancel()
+        #expect(await waiting.value == nil)
+        #expect(queue.waitingCount == 0)
+
+        queue.yield(.rewound(StreamPosition(1)))
+        queue.yield(.synced(StreamPosition(2)))
+        let cancelled = Task {
+            withUnsafeCurrentTask { $0?.cancel() }
+            return await queue.take()
+        }
+        #expect(await cancelled.value == nil, "a cancelled task took an event")
+        #expect(await queue.take() == .rewound(StreamPosition(1)))
+
+        let late = Task { await queue.take() }
+        try await waitUntil("the queued event taken") { queue.waitingCount == 0 }
+        #expect(await late.value == .synced(StreamPosition(2)))
+
+        let parked = Task { await queue.take() }
+        try await waitUntil("a parked take") { queue.waitingCount == 1 }
+        queue.yield(.synced(StreamPosition(3)))
+        queue.finish()
+        #expect(await parked.value == .synced(StreamPosition(3)))
+        #expect(await queue.take() == nil)
+        queue.yield(.synced(StreamPosition(4)))
+        #expect(await queue.take() == nil, "an event queued after the finish")
+    }
+}
