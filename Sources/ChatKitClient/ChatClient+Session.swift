@@ -61,7 +61,16 @@ extension ChatClient {
         await withDiscardingTaskGroup { group in
             group.addTask {
                 for await text in outgoing {
-                    do { try await connection.outbound.write(text) } catch { break }
+                    do {
+                        try await connection.outbound.write(text)
+                    } catch {
+                        // A connection that cannot be written to is closed: its inbound side ends too, so requests
+                        // waiting for answers fail now instead of waiting for the peer to notice.
+                        await connection.outbound.close(
+                            CloseReason(code: "writeFailed", message: "A frame could not be written.")
+                        )
+                        break
+                    }
                 }
             }
             do {
