@@ -163,20 +163,26 @@ final class Outbox: Sendable {
     }
 
     /// Ends catch-up at `position`: held events after it are queued in order, the rest dropped. Returns `false`
-    /// (and keeps holding) when held events were dropped meanwhile: catch up again from `position`, then call
-    /// this again.
+    /// (and keeps holding) when held events were dropped meanwhile, or when they would not fit in the queue beside
+    /// what was queued during the catch-up (answers, presence, typing): catch up again from `position`, then call
+    /// this again. Only what is queued alone can overflow the outbox (a slow consumer), never the catch-up.
     func release(after position: StreamPosition) -> Bool {
         var released = true
         push { state in
-            if state.heldOverflowed {
+            state.floor = max(state.floor, position)
+            let releasing = state.held.filter { $0.position > state.floor }
+            let releasingBytes = releasing.reduce(0) { $0 + $1.frame.utf8.count }
+            let count = state.queue.count + releasing.count
+            let fits = count <= capacity && (count <= 1 || state.queuedBytes + releasingBytes <= byteCapacity)
+            if state.heldOverflowed || !fits {
                 state.heldOverflowed = false
-                state.floor = max(state.floor, position)
+                state.held = []
+                state.heldBytes = 0
                 released = false
                 return
             }
             state.isHolding = false
-            state.floor = max(state.floor, position)
-            for (eventPosition, frame) in state.held.sorted(by: { $0.position < $1.position })
+            for (eventPosition, frame) in releasing.sorted(by: { $0.position < $1.position })
             where eventPosition > state.floor {
                 state.floor = eventPosition
                 state.append(frame)

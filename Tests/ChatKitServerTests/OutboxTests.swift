@@ -48,6 +48,26 @@ struct OutboxTests {
         #expect(await drain(outbox) == ["e6"])
     }
 
+    @Test("held events that fit alone but not beside the frames queued during the catch-up ask for another one")
+    func heldEventsBesideQueuedFramesAskForAnotherCatchUp() async {
+        let outbox = Outbox(capacity: 4, floor: .start)
+        outbox.enqueue("typing")  // queued at once, while catching up
+        outbox.enqueue("presence")
+        for position in 1...3 { outbox.enqueueEvent("e\(position)", position: StreamPosition(Int64(position))) }
+        #expect(!outbox.release(after: .start), "2 queued and 3 held do not fit in 4: catch up again")
+        #expect(outbox.ending == nil, "the catch-up closed the connection as a slow consumer")
+        outbox.enqueueEvent("e4", position: StreamPosition(4))
+        #expect(outbox.release(after: StreamPosition(3)))  // the second catch-up sent 1...3
+        #expect(await drain(outbox) == ["typing", "presence", "e4"])
+
+        let bytes = Outbox(capacity: 100, byteCapacity: 1000, floor: .start)
+        bytes.enqueue(String(repeating: "t", count: 600))
+        bytes.enqueueEvent(String(repeating: "x", count: 500), position: StreamPosition(1))
+        #expect(!bytes.release(after: .start), "1,100 bytes do not fit in 1,000: catch up again")
+        #expect(bytes.ending == nil)
+        #expect(bytes.release(after: StreamPosition(1)))
+    }
+
     @Test func queuedFramesOverCapacityEndTheOutboxAsASlowConsumer() async {
         let endings = Mutex<[Outbox.Ending]>([])
         let outbox = Outbox(capacity: 2, floor: .start) { ending in endings.withLock { $0.append(ending) } }
