@@ -58,6 +58,8 @@ final class Outbox: Sendable {
         /// Frames the connection sent that could not be read (see ``noteUnreadableFrame()``).
         var unreadableFrames = 0
         var waiter: CheckedContinuation<[String]?, Never>?
+        /// How much the waiting writer takes (``next(upToBytes:)``).
+        var waiterMaxBytes = Int.max
         /// Called once frames are queued or the outbox ends (see ``whenReady(_:)``).
         var ready: (@Sendable () -> Void)?
 
@@ -193,18 +195,30 @@ final class Outbox: Sendable {
         return released
     }
 
-    /// Waits for frames and takes all that are queued; `nil` once the outbox is closed (see ``ending``).
-    func next() async -> [String]? {
+    /// Waits for frames and takes those queued, from the oldest, while they add up to at most `maxBytes` (at least
+    /// one); `nil` once the outbox is closed (see ``ending``).
+    ///
+    /// What a writer takes leaves the outbox's count and bytes: a writer that took everything queued and then
+    /// stalled on a slow peer would hold up to a second outbox's worth outside the bound. A task that writes to a
+    /// transport takes a chunk at a time, as the socket's writer does with ``take(upToBytes:)``.
+    func next(upToBytes maxBytes: Int = Outbox.writeChunkBytes) async -> [String]? {
         await withCheckedContinuation { continuation in
             let frames = state.withLock { state -> [String]?? in
-                if !state.queue.isEmpty { return .some(state.takeQueue()) }
+                if !state.queue.isEmpty { return .some(state.takeQueue(upToBytes: maxBytes)) }
                 if state.ending != nil { return .some(nil) }
                 state.waiter = continuation
+                state.waiterMaxBytes = maxBytes
                 return .none
             }
             if let frames { continuation.resume(returning: frames) }
         }
     }
+
+    /// Whether a writer waits in ``next(upToBytes:)`` (observed by tests).
+    var hasWaitingWriter: Bool { state.withLock { $0.waiter != nil } }
+
+    /// How much a writer takes from the outbox at a time by default.
+    static let writeChunkBytes = 64 * 1024
 
     /// Takes queued frames without waiting, from the oldest, while they add up to at most `maxBytes` (at least one):
     /// `[]` when none is queued, `nil` once the outbox has ended and nothing is left to write.
@@ -316,7 +330,7 @@ final class Outbox: Sendable {
             }
             guard let waiter = state.waiter else { return (nil, nil, nil, false) }
             state.waiter = nil
-            return (waiter, state.takeQueue(), nil, false)
+            return (waiter, state.takeQueue(upToBytes: state.waiterMaxBytes), nil, false)
         }
         waiter?.resume(returning: frames)
         ready?()

@@ -68,6 +68,23 @@ struct OutboxTests {
         #expect(bytes.release(after: StreamPosition(1)))
     }
 
+    @Test("a writer task takes a bounded chunk at a time, so a stalled peer holds little outside the outbox's bound")
+    func aWriterTaskTakesChunks() async throws {
+        let outbox = Outbox(capacity: 100, byteCapacity: 1 << 20, floor: .start)
+        #expect(outbox.release(after: .start))
+        let frame = String(repeating: "x", count: 40 * 1024)
+        for _ in 0..<3 { outbox.enqueue(frame) }
+        #expect(await outbox.next(upToBytes: 64 * 1024)?.count == 1)  // two would be 80 KiB
+        #expect(await outbox.next(upToBytes: 100 * 1024)?.count == 2)
+
+        // A waiting writer is woken with a chunk too, and the rest stays queued (and counted).
+        let waiting = Task { await outbox.next(upToBytes: 64 * 1024) }
+        try await waitUntil("the writer to wait") { outbox.hasWaitingWriter }
+        outbox.enqueue(contentsOf: [frame, frame, frame])
+        #expect(await waiting.value?.count == 1)
+        #expect(outbox.take()?.count == 2)
+    }
+
     @Test func queuedFramesOverCapacityEndTheOutboxAsASlowConsumer() async {
         let endings = Mutex<[Outbox.Ending]>([])
         let outbox = Outbox(capacity: 2, floor: .start) { ending in endings.withLock { $0.append(ending) } }
