@@ -1,0 +1,139 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the ChatKit open source project
+//
+// Copyright (c) 2026 the ChatKit project authors
+// Licensed under Apache License v2.0 (see LICENSE)
+//
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+import ChatKitClient
+import ChatKitCore
+@testable import ChatKitServer
+import ChatKitTesting
+import Foundation
+import Synchronization
+import Testing
+
+/// A session's catch-up after `hello` over the WebSocket edge (the event-loop socket path): its hand-over to live
+/// events, a catch-up that must run again, and a store that fails during it.
+@Suite("Catch-up over the WebSocket edge")
+struct CatchUpTests {
+    /// A store whose next read of a user's events, once armed, is held until `gate` opens, or fails.
+    final class CatchUpStore: ChatStoreDecorator {
+        let base: any ChatStore
+        let holdsNextRead = Atomic<Bool>(false)
+        let failsReads = Atomic<Bool>(false)
+        let gate = ConnectionShardsTests.Gate()
+        let entered = ConnectionShardsTests.Gate()
+
+        init(_ base: any ChatStore) { self.base = base }
+
+        func events(for user: UserID, after cursor: StreamPosition, limit: Int) async throws -> SyncPage {
+            if failsReads.load(ordering: .relaxed) { throw ChatError(.storageFailure, "The disk is unreadable.") }
+            let page = try await base.events(for: user, after: cursor, limit: limit)
+            if holdsNextRead.exchange(false, ordering: .relaxed) {
+                entered.open()
+                await gate.wait()
+            }
+            return page
+        }
+    }
+
+    /// A client of the live server, one session only, not waited for (`LiveServer.connect` waits for the
+    /// catch-up).
+    static func client(_ live: LiveServer, _ token: String, cursor: StreamPosition? = nil) -> TestClient {
+        let transport = WebSocketClientTransport(url: "ws://127.0.0.1:\(live.port)/v1/ws")
+        return TestClient(ChatClient(transport: transport, token: token, cursor: cursor, configuration: .singleSession))
+    }
+
+    @Test("messages sent while a client catches up reach it once each, in order, with the catch-up's")
+    func liveEventsDuringCatchUp() async throws {
+        var configuration = ChatServerConfiguration()
+        configuration.limits.requestsPerSecond = 10_000
+        configuration.routingBatchSize = 16  // many catch-up pages and routing rounds
+        try await LiveServer.run(configuration: configuration) { live in
+            let aliceTokens = try await live.signUp("alice")
+            let bob = try await live.signUp("bob")
+            let alice = try await live.connect(aliceTokens.accessToken)
+            let chat = try await alice.client.createDirectConversation(with: bob.user.id)
+            for number in 1...200 { _ = try await alice.client.send("old \(number)", to: chat.id) }
+            async let sending: Void = {
+                for number in 1...50 { _ = try await alice.client.send("new \(number)", to: chat.id) }
+            }()
+            let bobClient = Self.client(live, bob.accessToken, cursor: .start)
+            try await sending
+            try await bobClient.waitForMessages(250, in: chat.id)
+            let seqs = bobClient.storedEvents.compactMap { $0.kind == .messageCreated ? $0.message?.seq : nil }
+            #expect(seqs == Array(1...250))
+        }
+    }
+
+    @Test("held events that do not fit beside a typing frame queued meanwhile are caught up again, not closed")
+    func aCatchUpThatMustRunAgain() async throws {
+        let inMemory = InMemoryChatStore()
+        let store = CatchUpStore(inMemory)
+        var configuration = ChatServerConfiguration()
+        configuration.limits.outboundQueueCapacity = 4
+        try await LiveServer.run(store: inMemory, configuration: configuration, serverStore: store) { live in
+            let aliceTokens = try await live.signUp("alice")
+            let bob = try await live.signUp("bob")
+            let alice = try await live.connect(aliceTokens.accessToken)
+            let chat = try await alice.client.createDirectConversation(with: bob.user.id)
+            store.holdsNextRead.store(true, ordering: .relaxed)
+            defer { store.gate.open() }
+            let bobClient = Self.client(live, bob.accessToken)
+            await store.entered.wait()  // Bob's catch-up has read its page and is held
+            // Queued at once for Bob (typing is not held), then four events held: five do not fit in four.
+            try await alice.client.setTyping(true, in: chat.id)
+            for number in 1...4 { _ = try await alice.client.send("during the catch-up \(number)", to: chat.id) }
+            try await alice.waitForMessages(4, in: chat.id)  // routed, so held for Bob too
+            store.gate.open()
+            try await bobClient.waitForMessages(4, in: chat.id)
+            #expect(bobClient.receivedBodies(in: chat.id) == (1...4).map { "during the catch-up \($0)" })
+            #expect(bobClient.client.connectionState == .connected, "Bob's session was closed as a slow consumer")
+            _ = try await alice.client.send("after", to: chat.id)
+            try await bobClient.waitForMessages(5, in: chat.id)
+        }
+    }
+
+    @Test("a store error during the catch-up refuses the session, unregisters it and leaves no presence behind")
+    func aStoreErrorDuringTheCatchUp() async throws {
+        let inMemory = InMemoryChatStore()
+        let store = CatchUpStore(inMemory)
+        var configuration = ChatServerConfiguration()
+        configuration.presenceGracePeriod = .milliseconds(1)
+        try await LiveServer.run(store: inMemory, configuration: configuration, serverStore: store) { live in
+            let aliceTokens = try await live.signUp("alice")
+            let bob = try await live.signUp("bob")
+            let alice = try await live.connect(aliceTokens.accessToken)
+            _ = try await alice.client.createDirectConversation(with: bob.user.id)
+            store.failsReads.store(true, ordering: .relaxed)
+            let transport = WebSocketClientTransport(url: "ws://127.0.0.1:\(live.port)/v1/ws")
+            let bobClient = ChatClient(transport: transport, token: bob.accessToken, configuration: .singleSession)
+            let refusal = try await withTimeout("the refusal") {
+                do {
+                    try await bobClient.run()
+                    return nil as ChatError?
+                } catch let error as ChatError {
+                    return error
+                }
+            }
+            #expect(refusal?.code == .storageFailure, "\(String(describing: refusal))")
+            try await waitUntil("Bob's connection to be unregistered") { live.server.connectionCount == 1 }
+            // Alice saw Bob come online with the session, and go again once it was refused (and the grace passed).
+            try await waitUntil("Bob offline") { !live.server.presence.isOnline(bob.user.id) }
+            try await alice.waitFor("Bob offline") { events in
+                events.contains { event in
+                    guard case .presence(let update) = event else { return false }
+                    return update.userID == bob.user.id && !update.isOnline
+                }
+            }
+            store.failsReads.store(false, ordering: .relaxed)
+            _ = try await live.connect(bob.accessToken)
+            #expect(live.server.presence.isOnline(bob.user.id))
+        }
+    }
+}
