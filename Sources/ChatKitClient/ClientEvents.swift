@@ -45,13 +45,17 @@ public struct ClientEvents: AsyncSequence, Sendable {
 }
 
 /// The queue behind ``ClientEvents``: events buffered until taken, and the iterations waiting for one.
+///
+/// An event always goes into the buffer; a waiting iteration is only woken, and takes from the buffer itself under
+/// the lock. So an iteration cancelled as it is woken takes nothing (it passes the wake-up on to the next waiting
+/// one), and events leave the buffer in order.
 final class ClientEventQueue: Sendable {
     private struct State {
         /// Events not yet taken, from `head` on.
         var buffer: [ClientEvent] = []
         var head = 0
-        /// Iterations waiting for an event, oldest first.
-        var waiters: [(id: UInt64, continuation: CheckedContinuation<ClientEvent?, Never>)] = []
+        /// Iterations waiting to be woken, oldest first.
+        var waiters: [(id: UInt64, continuation: CheckedContinuation<Void, Never>)] = []
         var nextWaiterID: UInt64 = 0
         var isFinished = false
 
@@ -62,8 +66,18 @@ final class ClientEventQueue: Sendable {
             if head == buffer.count {
                 buffer.removeAll(keepingCapacity: buffer.count <= 1024)
                 head = 0
+            } else if head >= 1024, head * 2 >= buffer.count {
+                // A consumer that stays behind: drop what it took rather than keep it until the buffer drains.
+                buffer.removeFirst(head)
+                head = 0
             }
             return event
+        }
+
+        /// The oldest waiting iteration, removed, if an event waits for it.
+        mutating func waiterToWake() -> CheckedContinuation<Void, Never>? {
+            guard head < buffer.count || isFinished, !waiters.isEmpty else { return nil }
+            return waiters.removeFirst().continuation
         }
     }
 
@@ -72,17 +86,14 @@ final class ClientEventQueue: Sendable {
     /// How many iterations wait for an event (observed by tests).
     var waitingCount: Int { state.withLock { $0.waiters.count } }
 
-    /// Hands `event` to the oldest waiting iteration, or queues it.
+    /// Queues `event` and wakes the oldest waiting iteration.
     func yield(_ event: ClientEvent) {
-        let waiter = state.withLock { state -> CheckedContinuation<ClientEvent?, Never>? in
+        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
             guard !state.isFinished else { return nil }
-            guard !state.waiters.isEmpty else {
-                state.buffer.append(event)
-                return nil
-            }
-            return state.waiters.removeFirst().continuation
+            state.buffer.append(event)
+            return state.waiterToWake()
         }
-        waiter?.resume(returning: event)
+        waiter?.resume()
     }
 
     /// Ends the sequence: waiting iterations get `nil`; events already queued can still be taken.
@@ -92,34 +103,53 @@ final class ClientEventQueue: Sendable {
             defer { state.waiters = [] }
             return state.waiters
         }
-        for waiter in waiters { waiter.continuation.resume(returning: nil) }
+        for waiter in waiters { waiter.continuation.resume() }
     }
 
     /// The next event, waiting for one; `nil` if the calling task is cancelled (taking nothing) or the queue is
     /// finished and empty.
     func take() async -> ClientEvent? {
-        let id = state.withLock { state in
-            defer { state.nextWaiterID &+= 1 }
-            return state.nextWaiterID
-        }
-        return await withTaskCancellationHandler {
-            await withCheckedContinuation { continuation in
-                let ready = state.withLock { state -> ClientEvent?? in
-                    // Checked under the lock: a cancellation after it finds the waiter below and removes it.
-                    if Task.isCancelled { return .some(nil) }
-                    if let event = state.pop() { return .some(event) }
-                    if state.isFinished { return .some(nil) }
-                    state.waiters.append((id, continuation))
-                    return nil
+        while true {
+            let id = state.withLock { state in
+                defer { state.nextWaiterID &+= 1 }
+                return state.nextWaiterID
+            }
+            enum Outcome {
+                case event(ClientEvent)
+                case end
+                case wait
+            }
+            var outcome = Outcome.wait
+            await withTaskCancellationHandler {
+                await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                    let (decided, passOn) = state.withLock { state -> (Outcome, CheckedContinuation<Void, Never>?) in
+                        // Checked under the lock: a cancellation after it finds the waiter below and removes it.
+                        if Task.isCancelled {
+                            // A wake-up meant for this iteration goes to the next one, with the event it was for.
+                            return (.end, state.waiterToWake())
+                        }
+                        if let event = state.pop() { return (.event(event), nil) }
+                        if state.isFinished { return (.end, nil) }
+                        state.waiters.append((id, continuation))
+                        return (.wait, nil)
+                    }
+                    outcome = decided
+                    passOn?.resume()
+                    if case .wait = decided { return }
+                    continuation.resume()
                 }
-                if let ready { continuation.resume(returning: ready) }
+            } onCancel: {
+                let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+                    guard let index = state.waiters.firstIndex(where: { $0.id == id }) else { return nil }
+                    return state.waiters.remove(at: index).continuation
+                }
+                waiter?.resume()
             }
-        } onCancel: {
-            let waiter = state.withLock { state -> CheckedContinuation<ClientEvent?, Never>? in
-                guard let index = state.waiters.firstIndex(where: { $0.id == id }) else { return nil }
-                return state.waiters.remove(at: index).continuation
+            switch outcome {
+            case .event(let event): return event
+            case .end: return nil
+            case .wait: continue  // woken (or cancelled): look again
             }
-            waiter?.resume(returning: nil)
         }
     }
 }

@@ -20,11 +20,32 @@ import GRDB
 enum BackupCopy {
     /// Copies the database `db` reads to `destination`. Call it from a read transaction, which is the snapshot
     /// copied.
+    ///
+    /// A destination that is a symbolic link is followed: its target is replaced. The copy is readable by its owner
+    /// only, or keeps the permissions of the file it replaces. The destination's folder must be writable (the copy
+    /// is made there); a partial copy left by a process killed during a backup is removed by the next backup to the
+    /// same destination, once it is an hour old.
     static func write(from db: Database, to destination: String) throws {
-        let folder = (destination as NSString).deletingLastPathComponent
-        let name = (destination as NSString).lastPathComponent
-        let partial = (folder.isEmpty ? "" : folder + "/") + ".\(name).partial-\(UInt64.random(in: .min ... .max))"
+        let target = URL(fileURLWithPath: destination).resolvingSymlinksInPath().path
+        let folder = (target as NSString).deletingLastPathComponent
+        let name = (target as NSString).lastPathComponent
+        let prefix = ".\(name).partial-"
+        removeStalePartials(in: folder, prefix: prefix)
+        let partial = (folder.isEmpty ? "" : folder + "/") + prefix + "\(UInt64.random(in: .min ... .max))"
+        let mode = ((try? FileManager.default.attributesOfItem(atPath: target))?[.posixPermissions] as? NSNumber)
+            .map { mode_t($0.uint16Value) } ?? 0o600
         do {
+            // Created here with its permissions: SQLite keeps those of a file that exists.
+            let descriptor = open(partial, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
+            guard descriptor >= 0 else {
+                throw ChatError(
+                    .storageFailure,
+                    "The backup could not be created beside \(target): \(String(cString: strerror(errno))). Check that "
+                        + "the folder exists and is writable."
+                )
+            }
+            fchmod(descriptor, mode)  // not narrowed by the process's umask
+            close(descriptor)
             let copy = try DatabaseQueue(path: partial)
             do {
                 try copy.writeWithoutTransaction { copyDB in try db.backup(to: copyDB) }
@@ -33,16 +54,33 @@ enum BackupCopy {
                 try? copy.close()
                 throw error
             }
-            guard rename(partial, destination) == 0 else {
+            guard rename(partial, target) == 0 else {
                 let reason = String(cString: strerror(errno))
                 throw ChatError(
                     .storageFailure,
-                    "The backup was written but could not be moved to \(destination): \(reason). Nothing was replaced."
+                    "The backup was written but could not be moved to \(target): \(reason). Nothing was replaced."
                 )
             }
         } catch {
             for suffix in ["", "-wal", "-shm", "-journal"] { unlink(partial + suffix) }
             throw error
+        }
+    }
+
+    /// Removes partial copies of this destination's that are more than an hour old (left by a killed backup; a
+    /// backup running now writes its own, newer one).
+    private static func removeStalePartials(in folder: String, prefix: String) {
+        let files = FileManager.default
+        let directory = folder.isEmpty ? "." : folder
+        guard let names = try? files.contentsOfDirectory(atPath: directory) else { return }
+        let hourAgo = Date().addingTimeInterval(-3600)
+        for name in names where name.hasPrefix(prefix) {
+            let path = directory + "/" + name
+            if let modified = (try? files.attributesOfItem(atPath: path))?[.modificationDate] as? Date,
+                modified < hourAgo
+            {
+                unlink(path)
+            }
         }
     }
 

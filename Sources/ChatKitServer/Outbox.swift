@@ -14,17 +14,16 @@ import Synchronization
 
 /// The bounded queue of frames waiting to be written to one connection.
 ///
-/// Everything bound for a connection (request results, routed events, presence, typing) goes through its
-/// outbox, and one writer drains it, so frames keep their order and a slow peer never blocks whoever enqueues.
-/// The writer is either a task awaiting ``next()`` or, for sockets served from NIO handlers, the socket's event
-/// loop, called back through ``whenReady(_:)`` and taking frames with ``take()`` while the peer keeps up.
-/// When more than `capacity` frames, or more than one frame of more than `byteCapacity` bytes together, wait,
-/// the outbox overflows: it ends, drops what waits, and tells its owner (`onEnded`), who closes the connection
-/// as a slow consumer (the client then resyncs from its cursor). Frames vary in size (an event with a 64 KiB
-/// message, a page of history of half a megabyte), so a count alone would let a peer that reads nothing hold
-/// gigabytes; one frame alone waits whatever its size (an answer the server chose to send). It also ends when the
-/// session's login is revoked (``revoke()``) or its peer sends unreadable frames past its rate limit
-/// (``endForUnreadableFrames()``).
+/// Everything bound for a connection (request results, routed events, presence, typing) goes through its outbox, and
+/// one writer drains it, so frames keep their order and a slow peer never blocks whoever enqueues. The writer is either
+/// a task awaiting ``next(upToBytes:)`` or, for sockets served from NIO handlers, the socket's event loop, called back
+/// through ``whenReady(_:)`` and taking frames with ``take(upToBytes:)`` while the peer keeps up. When more than
+/// `capacity` frames, or more than one frame of more than `byteCapacity` bytes together, wait, the outbox overflows: it
+/// ends, drops what waits, and tells its owner (`onEnded`), who closes the connection as a slow consumer (the client
+/// then resyncs from its cursor). Frames vary in size (an event with a 64 KiB message, a page of history of half a
+/// megabyte), so a count alone would let a peer that reads nothing hold gigabytes; one frame alone waits whatever its
+/// size (an answer the server chose to send). It also ends when the session's login is revoked (``revoke()``) or its
+/// peer sends unreadable frames past its rate limit (``endForUnreadableFrames()``).
 ///
 /// Event frames carry their stream position. While the session catches up after `hello`, live events are
 /// held back; ``release(after:)`` then passes on those newer than the catch-up, so catch-up and live events
@@ -32,7 +31,7 @@ import Synchronization
 /// long catch-up, the held ones are dropped and ``release(after:)`` asks the session to catch up again from
 /// the store, so a busy server never strands a resuming client.
 final class Outbox: Sendable {
-    /// Why ``next()`` returned `nil`.
+    /// Why ``next(upToBytes:)`` returned `nil`.
     enum Ending: Sendable {
         case closed
         case overflowed
@@ -166,8 +165,9 @@ final class Outbox: Sendable {
 
     /// Ends catch-up at `position`: held events after it are queued in order, the rest dropped. Returns `false`
     /// (and keeps holding) when held events were dropped meanwhile, or when they would not fit in the queue beside
-    /// what was queued during the catch-up (answers, presence, typing): catch up again from `position`, then call
-    /// this again. Only what is queued alone can overflow the outbox (a slow consumer), never the catch-up.
+    /// what was queued during the catch-up (presence, typing): write out what is queued (``take(upToBytes:)``),
+    /// catch up again from `position`, then call this again. Only what is queued alone can overflow the outbox (a
+    /// slow consumer), never the catch-up.
     func release(after position: StreamPosition) -> Bool {
         var released = true
         push { state in
@@ -236,7 +236,7 @@ final class Outbox: Sendable {
     /// Calls `ready` once, when frames are queued or the outbox ends; at once (on this thread) if either holds
     /// already. It is called outside the outbox's lock, from whoever queued the frame: it must not wait.
     ///
-    /// A writer that is not a task uses this with ``take()``: take what is queued, write it, and ask again. A
+    /// A writer that is not a task uses this with ``take(upToBytes:)``: take what is queued, write it, and ask again. A
     /// second call before the first callback ran replaces it.
     func whenReady(_ ready: @escaping @Sendable () -> Void) {
         let now = state.withLock { state -> Bool in

@@ -172,6 +172,11 @@ struct Session: Sendable {
             try await outbound.write(try codec.encode(ServerFrame.welcome(welcome)))
             var cursor = try await catchUp(user, from: start)
             while !outbox.release(after: cursor) {
+                // What was queued meanwhile (presence, typing) is written now, so that the held events of the next
+                // round are not refused for want of room beside it round after round.
+                while let frames = outbox.take(upToBytes: Outbox.writeChunkBytes), !frames.isEmpty {
+                    for frame in frames { try await outbound.write(frame) }
+                }
                 cursor = try await catchUp(user, from: cursor)
             }
             try await outbound.write(try codec.encode(ServerFrame.synced(Synced(cursor: cursor))))

@@ -155,7 +155,57 @@ struct FileBackupTests {
             await expectRefusal(database, to: sameFile, .invalidArgument, saying: "the database itself")
             try SQLiteChatStore(path: database).close()  // untouched: it still opens
             let nowhere = directory.appendingPathComponent("no-such-folder/copy.sqlite").path
-            await expectRefusal(database, to: nowhere, .storageFailure, saying: "cannot be opened")
+            await expectRefusal(database, to: nowhere, .storageFailure, saying: "could not be created")
+        }
+    }
+
+    @Test("a copy is its owner's only, or keeps the replaced file's permissions; a link is followed; old partials go")
+    func permissionsLinksAndLeftovers() async throws {
+        try await withTemporaryDirectory { directory in
+            let database = directory.appendingPathComponent("chat.sqlite").path
+            let store = try SQLiteChatStore(path: database)
+            defer { try? store.close() }
+            _ = try await StoreFixture(store).user("alice")
+            let files = FileManager.default
+            func mode(_ path: String) throws -> Int {
+                try #require(try files.attributesOfItem(atPath: path)[.posixPermissions] as? NSNumber).intValue
+            }
+
+            let fresh = directory.appendingPathComponent("fresh.sqlite").path
+            try await SQLiteChatStore.backup(databaseAt: database, to: fresh)
+            #expect(try mode(fresh) == 0o600)
+            let shared = directory.appendingPathComponent("shared.sqlite").path
+            try Data("an older backup".utf8).write(to: URL(fileURLWithPath: shared))
+            try files.setAttributes([.posixPermissions: 0o640], ofItemAtPath: shared)
+            try await store.backup(to: shared)
+            #expect(try mode(shared) == 0o640)
+
+            // A link to the backup file: the file it points to is replaced, the link stays.
+            let link = directory.appendingPathComponent("latest.sqlite").path
+            try files.createSymbolicLink(atPath: link, withDestinationPath: fresh)
+            try await SQLiteChatStore.backup(databaseAt: database, to: link)
+            #expect(try files.destinationOfSymbolicLink(atPath: link) == fresh)
+            let copy = try SQLiteChatStore(path: fresh)
+            #expect(try await copy.user(username: "alice") != nil)
+            try copy.close()
+
+            // A partial copy an hour old (a killed backup) is removed by the next backup; a newer one is not.
+            let stale = directory.appendingPathComponent(".fresh.sqlite.partial-1").path
+            let recent = directory.appendingPathComponent(".fresh.sqlite.partial-2").path
+            for partial in [stale, recent] { try Data("half a copy".utf8).write(to: URL(fileURLWithPath: partial)) }
+            try files.setAttributes([.modificationDate: Date().addingTimeInterval(-7200)], ofItemAtPath: stale)
+            try await SQLiteChatStore.backup(databaseAt: database, to: fresh)
+            #expect(!files.fileExists(atPath: stale))
+            #expect(files.fileExists(atPath: recent))
+
+            // A refused backup leaves the earlier copy as it was.
+            let before = try Data(contentsOf: URL(fileURLWithPath: shared))
+            let other = directory.appendingPathComponent("other.sqlite").path
+            let queue = try DatabaseQueue(path: other)
+            try await queue.write { try $0.execute(sql: "CREATE TABLE note (text TEXT)") }
+            try queue.close()
+            await #expect(throws: ChatError.self) { try await SQLiteChatStore.backup(databaseAt: other, to: shared) }
+            #expect(try Data(contentsOf: URL(fileURLWithPath: shared)) == before)
         }
     }
 

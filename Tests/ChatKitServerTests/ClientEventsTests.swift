@@ -93,6 +93,16 @@ struct ClientEventsTests {
         try await waitUntil("the queued event taken") { queue.waitingCount == 0 }
         #expect(await late.value == .synced(StreamPosition(2)))
 
+        // Of two waiting takes, the first is cancelled: the next event goes to the second.
+        let first = Task { await queue.take() }
+        try await waitUntil("the first take") { queue.waitingCount == 1 }
+        let second = Task { await queue.take() }
+        try await waitUntil("the second take") { queue.waitingCount == 2 }
+        first.cancel()
+        #expect(await first.value == nil)
+        queue.yield(.synced(StreamPosition(10)))
+        #expect(await second.value == .synced(StreamPosition(10)))
+
         let parked = Task { await queue.take() }
         try await waitUntil("a parked take") { queue.waitingCount == 1 }
         queue.yield(.synced(StreamPosition(3)))

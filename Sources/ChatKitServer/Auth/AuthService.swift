@@ -99,7 +99,9 @@ public struct AuthService: Sendable {
         /// How long after a refresh the refresh token it exchanged is still answered, with the same new refresh
         /// token and a new access token, so that a client whose answer was lost, or two tabs refreshing at once,
         /// keep their session. Only the token exchanged last is answered so, and only until its successor is used;
-        /// any other reuse revokes the session. `.zero` turns it off: every reuse revokes. Default 30 seconds.
+        /// any other reuse revokes the session. `.zero` turns it off: every reuse revokes. Default 30 seconds. The
+        /// window runs from the session's `refreshedAt`, which the store sets with its own clock: the store's clock
+        /// and the service's `now` must agree (both are the system clock unless a test injects one).
         public var refreshRetryWindow: Duration
         /// Bcrypt's cost (log2 of its rounds), 4 to 31. Each step doubles the time: 10 takes about 100 ms, 11 about
         /// 190 ms. Tests use 4. Default 11.

@@ -41,7 +41,16 @@ extension ChatStoreConformance {
                 let session = makeSession(for: alice)
                 try await store.createSession(session)
                 let later = session.expiresAt.addingTimeInterval(3600)
+                let before = Date()
                 let rotated = try await store.rotateRefreshToken(of: session.id, from: "hash-1", to: "hash-2", expiresAt: later)
+                // Kept or not (`nil`); kept, it is the store's time of the rotation (this suite's stores keep the
+                // system clock).
+                if let refreshedAt = rotated.refreshedAt {
+                    try check(abs(refreshedAt.timeIntervalSince(before)) < 60, "refreshedAt is not the rotation's time")
+                    let read = try await store.session(session.id)?.refreshedAt
+                    let isSame = read.map { abs($0.timeIntervalSince(refreshedAt)) < 0.002 } ?? false
+                    try check(isSame, "refreshedAt as read")
+                }
                 try checkEqual(rotated.refreshTokenHash, "hash-2", "hash after rotation")
                 try check(abs(rotated.expiresAt.timeIntervalSince(later)) < 0.002, "expiry after rotation")
                 let again = try await store.rotateRefreshToken(of: session.id, from: "hash-2", to: "hash-3", expiresAt: later)
@@ -66,9 +75,11 @@ extension ChatStoreConformance {
                 try await store.createSession(session)
                 let later = session.expiresAt.addingTimeInterval(3600)
                 _ = try await store.rotateRefreshToken(of: session.id, from: "hash-1", to: "hash-2", expiresAt: later)
+                let first = try await store.session(session.id)
                 let repeated = try await store.rotateRefreshToken(
                     of: session.id, from: "hash-1", to: "hash-2", expiresAt: later.addingTimeInterval(60)
                 )
+                try checkEqual(repeated.refreshedAt, first?.refreshedAt, "the repeat changed the refresh time")
                 try checkEqual(repeated.refreshTokenHash, "hash-2", "hash after the repeated rotation")
                 try check(abs(repeated.expiresAt.timeIntervalSince(later)) < 0.002, "the repeat changed the expiry")
                 try check(repeated.revokedAt == nil, "the repeat revoked the session")
