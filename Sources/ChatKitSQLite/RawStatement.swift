@@ -47,8 +47,20 @@ struct RawStatement {
     /// `SQLITE_TRANSIENT`: SQLite copies the value before the bind returns.
     private static let transient = unsafeBitCast(OpaquePointer(bitPattern: -1), to: sqlite3_destructor_type.self)
 
+    /// Binds the whole string, by its UTF-8 length: a length of -1 would end it at its first U+0000, so that an ID
+    /// such as "C\0x" would name conversation "C".
     func bind(_ index: Int32, _ value: String) {
-        sqlite3_bind_text(handle, index, value, -1, Self.transient)
+        guard !value.isEmpty else {
+            // An empty buffer may have no address, which SQLite would bind as NULL.
+            sqlite3_bind_text(handle, index, "", 0, Self.transient)
+            return
+        }
+        var value = value
+        _ = value.withUTF8 { bytes in
+            bytes.withMemoryRebound(to: CChar.self) { text in
+                sqlite3_bind_text(handle, index, text.baseAddress, Int32(text.count), Self.transient)
+            }
+        }
     }
 
     func bind(_ index: Int32, _ value: String?) {

@@ -116,7 +116,7 @@ extension SQLiteChatStore {
     private static func recordContactEvent(_ context: WriteContext, actor: UserID, other: UserID) throws {
         try context.record(
             StoredEvent(
-                position: context.nextPosition(), kind: .contactChanged, actorID: actor, createdAt: context.now,
+                position: try context.nextPosition(), kind: .contactChanged, actorID: actor, createdAt: context.now,
                 contactPair: [actor, other], audience: [actor, other]
             )
         )

@@ -35,7 +35,7 @@ extension SQLiteChatStore {
                 }
                 directKey = key
             }
-            let position = context.nextPosition()
+            let position = try context.nextPosition()
             let conversation = Conversation(
                 id: .random(),
                 kind: new.kind,
@@ -135,7 +135,7 @@ extension SQLiteChatStore {
                 added.append(Member(conversationID: id, userID: user, role: role, joinedAt: context.now))
             }
             if !added.isEmpty {
-                let position = context.nextPosition()
+                let position = try context.nextPosition()
                 for member in added { try Self.startMembership(member, at: position, context) }
                 try context.record(
                     StoredEvent(
@@ -156,7 +156,7 @@ extension SQLiteChatStore {
             guard conversation.kind == .channel else { throw Lookups.notFound() }
             try Lookups.requireUser(db, user)
             let member = Member(conversationID: id, userID: user, role: .member, joinedAt: context.now)
-            let position = context.nextPosition()
+            let position = try context.nextPosition()
             try Self.startMembership(member, at: position, context)
             try context.record(
                 StoredEvent(
@@ -181,7 +181,7 @@ extension SQLiteChatStore {
                 ownerCount: try Lookups.ownerCount(db, id)
             )
             guard let member else { return }
-            let position = context.nextPosition()
+            let position = try context.nextPosition()
             try context.record(
                 StoredEvent(
                     position: position, kind: .memberRemoved, conversationID: id, actorID: actor,
@@ -227,7 +227,7 @@ extension SQLiteChatStore {
             )
             try context.record(
                 StoredEvent(
-                    position: context.nextPosition(), kind: .memberRoleChanged, conversationID: id, actorID: actor,
+                    position: try context.nextPosition(), kind: .memberRoleChanged, conversationID: id, actorID: actor,
                     createdAt: context.now, members: [member]
                 )
             )
@@ -246,8 +246,8 @@ extension SQLiteChatStore {
             try db.execute(sql: "UPDATE conversation SET title = ? WHERE id = ?", arguments: [title, id.rawValue])
             try context.record(
                 StoredEvent(
-                    position: context.nextPosition(), kind: .conversationUpdated, conversationID: id, actorID: actor,
-                    createdAt: context.now, conversation: conversation
+                    position: try context.nextPosition(), kind: .conversationUpdated, conversationID: id,
+                    actorID: actor, createdAt: context.now, conversation: conversation
                 )
             )
             return conversation

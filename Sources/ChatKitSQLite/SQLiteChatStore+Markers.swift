@@ -51,7 +51,7 @@ extension SQLiteChatStore {
             )
             try context.record(
                 StoredEvent(
-                    position: context.nextPosition(), kind: .markerUpdated, conversationID: id, actorID: user,
+                    position: try context.nextPosition(), kind: .markerUpdated, conversationID: id, actorID: user,
                     createdAt: context.now, marker: marker
                 )
             )

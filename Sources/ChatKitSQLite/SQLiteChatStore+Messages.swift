@@ -137,7 +137,7 @@ extension SQLiteChatStore {
                     throw ChatError(.invalidArgument, "A reply must refer to a message of the same conversation.")
                 }
             }
-            let position = context.nextPosition().rawValue
+            let position = try context.nextPosition().rawValue
             let conversation = conversations[conversationID]!
             let seq = conversation.lastSeq + 1
             let id = context.messageIDs.next(at: context.now)
@@ -347,8 +347,8 @@ extension SQLiteChatStore {
         )
         try context.record(
             StoredEvent(
-                position: context.nextPosition(), kind: kind, conversationID: message.conversationID, actorID: actor,
-                createdAt: context.now, message: message, reaction: reaction
+                position: try context.nextPosition(), kind: kind, conversationID: message.conversationID,
+                actorID: actor, createdAt: context.now, message: message, reaction: reaction
             )
         )
         return message

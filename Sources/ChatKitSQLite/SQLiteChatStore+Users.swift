@@ -90,7 +90,7 @@ extension SQLiteChatStore {
             ).map(UserID.init(rawValue:))
             try context.record(
                 StoredEvent(
-                    position: context.nextPosition(), kind: .profileUpdated, actorID: user, createdAt: context.now,
+                    position: try context.nextPosition(), kind: .profileUpdated, actorID: user, createdAt: context.now,
                     user: profile, audience: [user] + contacts
                 )
             )

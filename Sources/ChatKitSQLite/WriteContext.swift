@@ -35,24 +35,28 @@ final class WriteContext {
         self.messageIDs = messageIDs
         let latest = try MessageEvents.latestPosition(db)
         lastPosition = max(latest, positionFloor)
-        if recordsStreamGaps, positionFloor > latest {
-            // This transaction skips the positions up to the floor: recorded with it, so that a cursor inside them
-            // (handed out by a database this one replaced, or rolled back) is known for one naming lost events.
-            // Only a write that skips records: an opening that writes nothing (another process reading the file)
-            // leaves no gap that later positions could fall into. Once: writes that hand out no position (sign-ups,
-            // logins) leave the last position below the floor, and each of them would record the same gap again.
+        if recordsStreamGaps, positionFloor > latest { unrecordedGap = (latest, positionFloor) }
+    }
+
+    /// The positions this transaction skips, until its first position is handed out: recorded then, so that a
+    /// cursor inside them (handed out by a database this one replaced, or rolled back) is known for one naming lost
+    /// events. Only a write that hands out a position records: a store that writes without one (another process
+    /// revoking sessions or adding users on the live file) must not mark as lost the positions that the store
+    /// serving clients goes on handing out, nor one opening record its gap again at every such write.
+    private var unrecordedGap: (after: Int64, through: Int64)?
+
+    var nowMilliseconds: Int64 { Codec.milliseconds(now) }
+
+    func nextPosition() throws -> StreamPosition {
+        if let gap = unrecordedGap {
+            unrecordedGap = nil
             try db.cachedStatement(
                 sql: """
                     INSERT INTO streamGap (afterPosition, throughPosition) SELECT ?1, ?2
                     WHERE NOT EXISTS (SELECT 1 FROM streamGap WHERE afterPosition = ?1 AND throughPosition = ?2)
                     """
-            ).execute(arguments: [latest, positionFloor])
+            ).execute(arguments: [gap.after, gap.through])
         }
-    }
-
-    var nowMilliseconds: Int64 { Codec.milliseconds(now) }
-
-    func nextPosition() -> StreamPosition {
         lastPosition += 1
         return StreamPosition(lastPosition)
     }

@@ -87,6 +87,10 @@ extension ChatServer {
         var cursor: StreamPosition
         var limit: Int?
         var timeout: Duration
+        /// Calls its argument once the client has gone (its connection closed), so that the poll ends then
+        /// instead of holding its place among the user's connections until its timeout; `nil` if the transport
+        /// cannot tell.
+        var whenClientLeaves: (@Sendable (_ leave: @escaping @Sendable () -> Void) -> Void)?
     }
 
     /// ``events(token:after:limit:waitingUpTo:)`` with parameters read once the token is known to be good and the
@@ -128,8 +132,9 @@ extension ChatServer {
             case .tooManyConnections: throw tooManyConnections
             }
             defer { registry.remove(user, connection: connectionID) }
-            // A poll that arrives during a graceful shutdown answers at once.
+            // A poll that arrives during a graceful shutdown answers at once; one whose client left ends.
             if isShuttingDown { outbox.close() }
+            poll.whenClientLeaves? { outbox.close() }
             var page = try await store.events(for: user, after: cursor, limit: pageSize)
             // More events than the outbox holds arrived while the page was read: it holds on (and would wake
             // nobody), so the page is read again, and now has them.

@@ -63,4 +63,34 @@ struct StreamGapTests {
             #expect(try gaps(at: path) == [[0, 1_800_000_000_000_000], [first.rawValue, 1_800_000_010_000_000]])
         }
     }
+
+    @Test("a second store that writes without events (an admin tool) on the live file makes no cursor look lost")
+    func aSecondStoreWritingNoEvents() async throws {
+        try await withTemporaryDirectory { directory in
+            let path = directory.appendingPathComponent("chat.sqlite").path
+            let opened = Date(timeIntervalSince1970: 1_800_000_000)
+            let store = try SQLiteChatStore(configuration: .init(location: .file(path), now: { opened }))
+            defer { try? store.close() }
+            let fixture = StoreFixture(store)
+            let (alice, bob) = (try await fixture.user("alice"), try await fixture.user("bob"))
+            let chat = try await fixture.direct(alice, bob)
+            try await fixture.send("before the tool", from: alice, to: chat)
+            let gapsBefore = try gaps(at: path)
+
+            // An admin tool opens the file a minute later, adds a user and ends someone's sessions.
+            let tool = try SQLiteChatStore(
+                configuration: .init(location: .file(path), now: { opened.addingTimeInterval(60) })
+            )
+            _ = try await StoreFixture(tool).user("carol")
+            try await tool.revokeSessions(of: bob)
+            try tool.close()
+
+            // The serving store goes on numbering from where it was, below the tool's floor: its clients' cursors
+            // are not taken for positions the database lost.
+            try await fixture.send("after the tool", from: alice, to: chat)
+            let cursor = try await store.latestPosition()
+            #expect(try await store.resumePosition(after: cursor) == cursor)
+            #expect(try gaps(at: path) == gapsBefore)
+        }
+    }
 }

@@ -326,6 +326,28 @@ struct HTTPChatAPITests {
         }
     }
 
+    @Test("a long poll whose client closed its connection ends, and frees its place among the user's connections")
+    func aLongPollWhoseClientLeftEnds() async throws {
+        // Hummingbird does not cancel the handler of a request whose client went away: the poll held its place
+        // (counted against maxConnectionsPerUser) and its outbox until its wait ran out.
+        try await LiveServer.run { live in
+            let bob = try await live.signUp("bob")
+            let start = try await live.store.latestPosition().rawValue
+            let socket = try BlockingTCP.connect(port: live.port)
+            let request =
+                "GET /v1/sync?cursor=\(start)&wait=55 HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                + "Authorization: Bearer \(bob.accessToken)\r\n\r\n"
+            let bytes = Array(request.utf8)
+            #expect(bytes.withUnsafeBytes { Glibc.send(socket, $0.baseAddress, $0.count, 0) } == bytes.count)
+            try await live.waitUntilConnections(1)
+            Glibc.close(socket)
+            // Well before the poll's 55 s wait would have ended.
+            try await withTimeout("the poll to end", .seconds(40)) {
+                while live.server.connectionCount != 0 { try await Task.sleep(for: .milliseconds(5)) }
+            }
+        }
+    }
+
     @Test func longPollEndsWithUnauthenticatedWhenTheSessionIsRevoked() async throws {
         try await LiveServer.run { live in
             let bob = try await live.signUp("bob")

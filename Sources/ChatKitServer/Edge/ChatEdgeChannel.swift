@@ -126,6 +126,7 @@ struct ChatEdgeChannel: ServerChildChannel, HTTPChannelHandler {
                 notUpgradingCompletionHandler: { channel in
                     channel.eventLoop.makeCompletedFuture {
                         hasFirstRequest()
+                        try channel.pipeline.syncOperations.addHandler(ClientGoneHandler(), position: .first)
                         try channel.pipeline.syncOperations.addHandler(HTTP1ToHTTPServerCodec(secure: false))
                         try channel.pipeline.syncOperations.addHandlers(http1.additionalChannelHandlers())
                         let idleTimeout = http1.idleTimeout.map { Duration($0) }

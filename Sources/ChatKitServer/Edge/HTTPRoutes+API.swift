@@ -59,8 +59,9 @@ extension HTTPRoutes {
                 )
             }
         }
-        router.get(RouterPath("\(prefix)/sync")) { [self] request, _ -> Response in
-            await respond(route: "sync") {
+        router.get(RouterPath("\(prefix)/sync")) { [self] request, context -> Response in
+            let whenClientLeaves = Self.whenClientLeaves(context)
+            return await respond(route: "sync") {
                 let (server, token) = try apiCaller(request)
                 // The query is read once the token is known to be good: a bad token hears 401 whatever it asks.
                 let page = try await server.events(token: token) {
@@ -72,7 +73,8 @@ extension HTTPRoutes {
                     return ChatServer.LongPoll(
                         cursor: try query.integer("cursor").map { StreamPosition($0) } ?? .start,
                         limit: try query.integer("limit").map(Int.init),
-                        timeout: .milliseconds(Int64(min(wait, 3600) * 1000))
+                        timeout: .milliseconds(Int64(min(wait, 3600) * 1000)),
+                        whenClientLeaves: whenClientLeaves
                     )
                 }
                 return try Self.json(RequestResult(page: page), status: .ok)
@@ -96,6 +98,16 @@ extension HTTPRoutes {
                 return try Self.json(try await server.perform(frame.request, asAdmitted: user), status: .ok)
             }
         }
+    }
+
+    /// Tells a long poll when its client has gone: Hummingbird does not cancel a handler whose client closed the
+    /// connection, so the poll watches the channel (``ClientGoneHandler``; when the request context knows it, as
+    /// the standalone server's does).
+    private static func whenClientLeaves(
+        _ context: some RequestContext
+    ) -> (@Sendable (_ leave: @escaping @Sendable () -> Void) -> Void)? {
+        guard let channel = (context as? any ChannelRequestContext)?.channel else { return nil }
+        return { leave in ClientGoneHandler.whenClientLeaves(channel, leave) }
     }
 
     /// How long `GET /v1/sync` waits for an event when the request does not say, in seconds.

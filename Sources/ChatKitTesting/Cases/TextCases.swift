@@ -39,6 +39,17 @@ extension ChatStoreConformance {
                     Array(decomposed.clientMessageID.rawValue.utf8), Array("A\u{30A}".utf8), "its client message ID"
                 )
             },
+            Case("text", "an ID that is a conversation's followed by U+0000 and more names no conversation") { store in
+                let (fixture, alice, chat) = try await StoreFixture.conversationWithMessages(store, count: 0)
+                let longer = ConversationID(rawValue: chat.rawValue + "\u{0}x")
+                do {
+                    _ = try await fixture.send("to the longer ID", from: alice, to: longer)
+                    throw ConformanceFailure("a message to \"\(chat.rawValue)\\0x\" was stored")
+                } catch let error as ChatError {
+                    try check(error.code == .notFound || error.code == .invalidArgument, "refused as \(error.code)")
+                }
+                try checkEqual(try await store.messages(in: chat, .latest(), as: alice), [], "messages in the conversation")
+            },
             Case("text", "text containing U+0000 is refused with invalidArgument and nothing is stored") { store in
                 let (fixture, alice, chat) = try await StoreFixture.conversationWithMessages(store, count: 0)
                 let nul = "k\u{0}1"
