@@ -24,6 +24,7 @@ struct WebSocketHTTPRoutesTests {
                 json: ["username": "Alice", "password": "correct horse battery", "displayName": "Alice A."]
             )
             #expect(signedUp.status == 201)
+            #expect(signedUp.cacheControl == "no-store", "tokens kept by a browser's or a proxy's cache")
             let first = try signedUp.decode(AuthTokens.self)
             #expect(first.user.username == "alice")
 
@@ -35,6 +36,7 @@ struct WebSocketHTTPRoutesTests {
 
             let refreshed = try await live.http("POST", "/v1/auth/refresh", json: ["refreshToken": tokens.refreshToken])
             #expect(refreshed.status == 200)
+            #expect(refreshed.cacheControl == "no-store")
             let next = try refreshed.decode(AuthTokens.self)
             #expect(next.refreshToken != tokens.refreshToken)
 

@@ -115,6 +115,7 @@ struct LiveServer: Sendable {
             status: http.statusCode,
             json: object ?? [:],
             retryAfter: http.value(forHTTPHeaderField: "Retry-After"),
+            cacheControl: http.value(forHTTPHeaderField: "Cache-Control"),
             data: data
         )
     }
@@ -155,6 +156,7 @@ struct HTTPAnswer: @unchecked Sendable {  // `json` holds only JSONSerialization
     var status: Int
     var json: [String: Any]
     var retryAfter: String?
+    var cacheControl: String?
     var data: Data
 
     var code: String? { json["code"] as? String }

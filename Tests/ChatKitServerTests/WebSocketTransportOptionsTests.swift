@@ -89,6 +89,16 @@ struct WebSocketTransportOptionsTests {
                 configuration: .init(maxFrameSize: 1 << 20), tls: clientTLS
             )
             #expect(welcome.user.username == "alice")
+            // A client that offers only TLS 1.1 or older is refused.
+            var oldTLS = clientTLS
+            oldTLS.minimumTLSVersion = .tlsv1
+            oldTLS.maximumTLSVersion = .tlsv11
+            await #expect(throws: (any Error).self) {
+                _ = try await Self.helloRoundTrip(
+                    url: "wss://localhost:\(live.port)/v1/ws", token: tokens.accessToken,
+                    configuration: .init(maxFrameSize: 1 << 20), tls: oldTLS
+                )
+            }
         }
 
         #expect(throws: ChatError.self) {

@@ -421,9 +421,10 @@ public struct HTTPRoutes: Sendable {
             try container.encode(Int64((date.timeIntervalSince1970 * 1000).rounded()))
         }
         let data = try encoder.encode(value)
+        // Tokens (RFC 6749 §5.1) and people's messages: kept by no browser or proxy cache.
         return Response(
             status: status,
-            headers: [.contentType: "application/json; charset=utf-8"],
+            headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"],
             body: ResponseBody(byteBuffer: ByteBuffer(bytes: data))
         )
     }

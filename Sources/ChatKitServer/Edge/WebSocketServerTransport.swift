@@ -170,7 +170,7 @@ public final class WebSocketServerTransport: ServerTransport {
     }
 
     /// TLS settings for a server from PEM files: a certificate chain (the server's certificate first) and its
-    /// private key.
+    /// private key. TLS 1.2 and 1.3 only.
     ///
     /// - Throws: ``ChatKitCore/ChatError`` `.invalidArgument` naming the file that could not be read or parsed.
     public static func tlsConfiguration(certificateFile: String, privateKeyFile: String) throws -> TLSConfiguration {
@@ -189,9 +189,12 @@ public final class WebSocketServerTransport: ServerTransport {
         } catch {
             throw ChatError(.invalidArgument, "Could not read a PEM private key from \(privateKeyFile): \(error).")
         }
-        return TLSConfiguration.makeServerConfiguration(
+        var tls = TLSConfiguration.makeServerConfiguration(
             certificateChain: certificates.map { .certificate($0) }, privateKey: .privateKey(key)
         )
+        // NIOSSL's default still accepts TLS 1.0 and 1.1, which browsers and current clients no longer offer.
+        tls.minimumTLSVersion = .tlsv12
+        return tls
     }
 
     private typealias Handler = @Sendable (Connection) async -> Void
