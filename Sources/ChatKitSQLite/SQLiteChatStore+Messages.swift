@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 public import ChatKitCore
+import Foundation
 import GRDB
 
 extension SQLiteChatStore {
@@ -287,6 +288,36 @@ extension SQLiteChatStore {
         }
     }
 
+    /// Writes the tombstone `deleted` into the stored events that still show its message as it was (edits,
+    /// reactions, and a creation event stored before `Schema.v3`), so that the deleted text leaves the file's event
+    /// log, not only what reads return (which replace it either way).
+    private static func redactEvents(of deleted: Message, _ context: WriteContext) throws {
+        let db = context.db
+        // The conversation's events that mention the message's ID; decoded to be sure, then written again.
+        let rows = try Row.fetchAll(
+            db.cachedStatement(
+                sql: """
+                    SELECT position, payload FROM event
+                    WHERE conversationID = ? AND kind IN ('messageCreated', 'messageEdited', 'reactionAdded',
+                        'reactionRemoved') AND instr(payload, ?) > 0
+                    """
+            ),
+            arguments: [deleted.conversationID.rawValue, deleted.id.rawValue]
+        )
+        for row in rows {
+            let position: Int64 = row[0]
+            let payload: Data = row[1]
+            guard var event = try? context.decoder.decode(StoredEvent.self, from: payload),
+                event.message?.id == deleted.id
+            else { continue }
+            event.message = deleted
+            try db.execute(
+                sql: "UPDATE event SET payload = ? WHERE position = ?",
+                arguments: [try context.encoder.encode(event), position]
+            )
+        }
+    }
+
     /// Stores a changed message (the search index follows by trigger) and records the event describing it.
     ///
     /// A message appended since `Schema.v3` is its own `messageCreated` event, which must keep showing the
@@ -333,6 +364,7 @@ extension SQLiteChatStore {
                 )
             }
         }
+        if message.isDeleted { try redactEvents(of: message, context) }
         try db.execute(
             sql: """
                 UPDATE message SET body = ?, mentions = ?, attachments = ?, reactions = ?, editedAt = ?, deletedAt = ?

@@ -1,0 +1,84 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the ChatKit open source project
+//
+// Copyright (c) 2026 the ChatKit project authors
+// Licensed under Apache License v2.0 (see LICENSE)
+//
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+import ChatKitCore
+import ChatKitSQLite
+import ChatKitTesting
+import Foundation
+import GRDB
+import Testing
+
+/// What a deletion leaves in the database file: the message's text goes from its row and from the stored events.
+@Suite("Deleted messages in the file")
+struct DeletionTests {
+    /// The stored event payloads and message bodies of the database at `path` that contain `text`.
+    func places(of text: String, at path: String) throws -> [String] {
+        let queue = try DatabaseQueue(path: path)
+        defer { try? queue.close() }
+        return try queue.read { db in
+            let rows = try Row.fetchAll(db, sql: "SELECT position, payload FROM event")
+            let payloads = rows.compactMap { row -> String? in
+                let payload: Data = row[1]
+                let position: Int64 = row[0]
+                return String(decoding: payload, as: UTF8.self).contains(text) ? "event \(position)" : nil
+            }
+            let bodies = try String.fetchAll(
+                db, sql: "SELECT id FROM message WHERE instr(body, ?) > 0", arguments: [text]
+            )
+            return payloads + bodies.map { "message \($0)" }
+        }
+    }
+
+    @Test("a deleted message's text, as sent and as edited, leaves its row and every stored event")
+    func deletedTextLeavesTheEventLog() async throws {
+        try await withTemporaryDirectory { directory in
+            let path = directory.appendingPathComponent("chat.sqlite").path
+            let store = try SQLiteChatStore(path: path)
+            let fixture = StoreFixture(store)
+            let (alice, bob) = (try await fixture.user("alice"), try await fixture.user("bob"))
+            let group = try await fixture.group(alice, [bob])
+            let message = try await fixture.send("the secret plan", from: alice, to: group)
+            _ = try await store.editMessage(message.id, body: "the secret plan, amended", by: alice)
+            _ = try await store.addReaction("👀", to: message.id, by: bob)
+            _ = try await store.removeReaction("👀", from: message.id, by: bob)
+            _ = try await store.addReaction("🙈", to: message.id, by: bob)
+            let kept = try await fixture.send("the public plan", from: bob, to: group)
+            _ = try await store.addReaction("👍", to: kept.id, by: alice)
+            #expect(try places(of: "secret", at: path).count >= 5)
+
+            _ = try await store.deleteMessage(message.id, by: alice)
+            #expect(try places(of: "secret", at: path) == [])
+            #expect(try places(of: "public plan", at: path).count >= 2, "another message's events were touched")
+            // Readers see the deletion everywhere, as before.
+            let events = try await store.events(for: bob, after: .start, limit: 100).events
+            #expect(events.filter { $0.message?.id == message.id }.allSatisfy { $0.message?.isDeleted == true })
+            try store.close()
+        }
+    }
+
+    @Test("a message stored before schema v3, whose creation is an event of its own, leaves it when deleted")
+    func aFirstVersionMessage() async throws {
+        try await withTemporaryDirectory { directory in
+            let path = directory.appendingPathComponent("old.sqlite").path
+            try Fixtures.restore(Fixtures.firstVersion, to: path)
+            #expect(try places(of: "Crème brûlée", at: path).count >= 1)
+            let store = try SQLiteChatStore(path: path)
+            let alice = try #require(try await store.user(username: "alice"))
+            let group = try #require(try await store.conversations(of: alice.id).first).conversation
+            let history = try await store.messages(in: group.id, .after(0, limit: 10), as: alice.id)
+            let creme = try #require(history.first { $0.body == "Crème brûlée" })
+            _ = try await store.deleteMessage(creme.id, by: alice.id)
+            try store.close()
+            #expect(try places(of: "Crème brûlée", at: path) == [])
+            #expect(try places(of: "See you at the cafe", at: path).count >= 1)
+        }
+    }
+}
