@@ -39,6 +39,7 @@ public struct ClientEvents: AsyncSequence, Sendable {
         }
     }
 
+    /// An iterator that takes the client's events one at a time (see ``ClientEvents`` for how several share them).
     public func makeAsyncIterator() -> AsyncIterator {
         AsyncIterator(queue: queue)
     }
