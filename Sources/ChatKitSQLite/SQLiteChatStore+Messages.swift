@@ -293,16 +293,22 @@ extension SQLiteChatStore {
     /// log, not only what reads return (which replace it either way).
     private static func redactEvents(of deleted: Message, _ context: WriteContext) throws {
         let db = context.db
-        // The conversation's events that mention the message's ID; decoded to be sure, then written again.
+        // The conversation's events since the message's creation (all of them for one stored before v3) that
+        // mention its ID; decoded to be sure, then written again.
+        let createdPosition =
+            try Int64.fetchOne(
+                db.cachedStatement(sql: "SELECT createdPosition FROM message WHERE id = ?"),
+                arguments: [deleted.id.rawValue]
+            ) ?? 0
         let rows = try Row.fetchAll(
             db.cachedStatement(
                 sql: """
                     SELECT position, payload FROM event
-                    WHERE conversationID = ? AND kind IN ('messageCreated', 'messageEdited', 'reactionAdded',
-                        'reactionRemoved') AND instr(payload, ?) > 0
+                    WHERE conversationID = ? AND position > ? AND kind IN ('messageCreated', 'messageEdited',
+                        'reactionAdded', 'reactionRemoved') AND instr(payload, ?) > 0
                     """
             ),
-            arguments: [deleted.conversationID.rawValue, deleted.id.rawValue]
+            arguments: [deleted.conversationID.rawValue, createdPosition, deleted.id.rawValue]
         )
         for row in rows {
             let position: Int64 = row[0]

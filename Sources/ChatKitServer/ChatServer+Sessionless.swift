@@ -88,9 +88,9 @@ extension ChatServer {
         var limit: Int?
         var timeout: Duration
         /// Calls its argument once the client has gone (its connection closed), so that the poll ends then
-        /// instead of holding its place among the user's connections until its timeout; `nil` if the transport
-        /// cannot tell.
-        var whenClientLeaves: (@Sendable (_ leave: @escaping @Sendable () -> Void) -> Void)?
+        /// instead of holding its place among the user's connections until its timeout, and returns what forgets
+        /// the argument when the poll ends first; `nil` if the transport cannot tell.
+        var whenClientLeaves: (@Sendable (_ leave: @escaping @Sendable () -> Void) -> @Sendable () -> Void)?
     }
 
     /// ``events(token:after:limit:waitingUpTo:)`` with parameters read once the token is known to be good and the
@@ -134,7 +134,8 @@ extension ChatServer {
             defer { registry.remove(user, connection: connectionID) }
             // A poll that arrives during a graceful shutdown answers at once; one whose client left ends.
             if isShuttingDown { outbox.close() }
-            poll.whenClientLeaves? { outbox.close() }
+            let stopWatching = poll.whenClientLeaves? { outbox.close() }
+            defer { stopWatching?() }
             var page = try await store.events(for: user, after: cursor, limit: pageSize)
             // More events than the outbox holds arrived while the page was read: it holds on (and would wake
             // nobody), so the page is read again, and now has them.

@@ -161,8 +161,8 @@ public enum MembershipRules {
 
     /// Validates a message before it is appended (membership is checked separately).
     ///
-    /// - Throws: `.invalidArgument` for an empty client message ID, an empty body without attachments, or text that
-    ///   contains U+0000 (``TextRules``).
+    /// - Throws: `.invalidArgument` for an empty client message ID, an empty body without attachments, or text or an
+    ///   ID that contains U+0000 (``TextRules``; a store that binds IDs as C strings would read "C\0x" as "C").
     public static func validate(_ message: NewMessage) throws {
         guard !message.clientMessageID.rawValue.isEmpty else {
             throw ChatError(.invalidArgument, "A message needs a non-empty client message ID.")
@@ -172,6 +172,9 @@ public enum MembershipRules {
         }
         try TextRules.checkStorable(message.clientMessageID.rawValue, "A client message ID")
         try TextRules.checkStorable(message.body, "A message body")
+        try TextRules.checkStorable(message.conversationID.rawValue, "A conversation ID")
+        if let replyTo = message.replyTo { try TextRules.checkStorable(replyTo.rawValue, "A replied-to message ID") }
+        for mention in message.mentions { try TextRules.checkStorable(mention.rawValue, "A mentioned user ID") }
     }
 
     /// The longest reaction, in UTF-8 bytes: room for any emoji (the longest, family and flag sequences, take

@@ -105,7 +105,7 @@ extension HTTPRoutes {
     /// the standalone server's does).
     private static func whenClientLeaves(
         _ context: some RequestContext
-    ) -> (@Sendable (_ leave: @escaping @Sendable () -> Void) -> Void)? {
+    ) -> (@Sendable (_ leave: @escaping @Sendable () -> Void) -> @Sendable () -> Void)? {
         guard let channel = (context as? any ChannelRequestContext)?.channel else { return nil }
         return { leave in ClientGoneHandler.whenClientLeaves(channel, leave) }
     }
