@@ -419,6 +419,15 @@ def run(args, artifacts):
         bob.wait_for_message("Group hello")
         bob.wait(lambda: bob.js("return arguments[0]?.querySelector('.badge')", bob.conversation_item("Launch"))
                  is None, "the unread count to clear")
+        # A draft stays with its conversation: Bob starts a message in the group and opens the chat with Alice,
+        # whose box is empty (Enter there must not send the group's draft to Alice); back in the group, it is there.
+        bob.type("Draft for the group")
+        bob.open_conversation("Alice")
+        bob.wait(lambda: bob.find("#composer-input").get_attribute("value") == "", "an empty box in Alice's chat")
+        bob.open_conversation("Launch")
+        bob.wait(lambda: bob.find("#composer-input").get_attribute("value") == "Draft for the group",
+                 "the group's draft to come back")
+        bob.js("document.getElementById('composer-input').value = ''")
         bob.open_conversation("Alice")
         alice.open_conversation("Bob")
 
@@ -439,6 +448,15 @@ def run(args, artifacts):
         server.stop()
         for page in pages:
             page.wait(lambda page=page: page.connection_state() in ("offline", "connecting"), "the page to notice")
+        # Bob edits his message while the server is down: the edit is not stored, so the edit box comes back with
+        # what he typed, and says why; Escape gives up.
+        bob.message_action("Hello Alice!", "[data-action=edit]")
+        bob.wait(lambda: bob.visible("#messages .edit-form input").send_keys(Keys.END, " (edited offline)", Keys.ENTER)
+                 or True, "the edit box")
+        bob.wait(lambda: bob.js("return document.querySelector('#messages .edit-form input')?.value")
+                 == "Hello Alice! (edited offline)", "the edit box to come back with the text")
+        bob.wait(lambda: "did not work" in bob.find("#action-error").text, "the visible error")
+        bob.find("#messages .edit-form input").send_keys(Keys.ESCAPE)
         alice.type("Sent while you were away")
         alice.find("#composer-input").send_keys(Keys.ENTER)
         alice.wait(lambda: alice.js("return document.querySelector('#messages li.pending .body')?.textContent")

@@ -24,6 +24,7 @@ export class ChatApp {
         this.presence = new Map(); // userID -> {isOnline, lastSeenAt}
         this.pending = new Outbox(this.me.id); // unsent messages, kept across reloads of this tab
         this.openID = null;
+        this.drafts = new Map(); // conversation id -> the text left in the message box when another was opened
         this.typingLimit = 5_000;
         this.ownTyping = { conversationID: null, sentAt: 0, idleTimer: null };
         this.listeners = new AbortController();
@@ -117,6 +118,8 @@ export class ChatApp {
         $("messages").replaceChildren();
         $("conversation-list").replaceChildren();
         $("composer-input").value = "";
+        this.drafts.clear();
+        $("action-error").textContent = "";
         $("composer").hidden = true;
         $("conversation-title").textContent = "Pick a conversation";
         $("conversation-presence").hidden = true;
@@ -306,6 +309,7 @@ export class ChatApp {
         if (state) this.#clearTyping(state);
         this.conversations.delete(id);
         if (this.openID === id) this.#closeConversation();
+        this.drafts.delete(id);
     }
 
     #otherMember(state) {
@@ -407,7 +411,16 @@ export class ChatApp {
     }
 
     #open(id, { focus = true } = {}) {
-        if (this.openID !== id) this.#stopTyping();
+        if (this.openID !== id) {
+            this.#stopTyping();
+            // Each conversation keeps its own draft: text typed for one is never sent to the next one opened.
+            this.#keepDraft();
+            $("action-error").textContent = "";
+            const input = $("composer-input");
+            input.value = this.drafts.get(id) ?? "";
+            this.drafts.delete(id);
+            this.#autosize(input);
+        }
         this.openID = id;
         history.replaceState(null, "", `#c=${encodeURIComponent(id)}`);
         document.body.classList.add("conversation-open");
@@ -424,8 +437,16 @@ export class ChatApp {
         if (focus) $("composer-input").focus();
     }
 
+    /** Moves the message box's text into the open conversation's draft, and empties the box. */
+    #keepDraft() {
+        const input = $("composer-input");
+        if (this.openID && input.value.trim() !== "") this.drafts.set(this.openID, input.value);
+        input.value = "";
+    }
+
     #closeConversation() {
         this.#stopTyping();
+        this.#keepDraft();
         this.openID = null;
         history.replaceState(null, "", location.pathname + location.search);
         document.body.classList.remove("conversation-open");
@@ -782,14 +803,18 @@ export class ChatApp {
 
     // MARK: Message actions
 
+    /** Sends an edit, a deletion or a reaction; `true` once stored. A failure is shown (and announced). */
     async #act(type, fields) {
         try {
             const { message } = await this.connection.request(type, fields);
+            $("action-error").textContent = "";
             const state = message && this.conversations.get(message.conversationID);
             if (state) this.#storeMessage(state, message);
             this.render();
+            return true;
         } catch (error) {
-            $("announcer").textContent = `That did not work: ${this.#explain(error)}`;
+            $("action-error").textContent = `That did not work: ${this.#explain(error)}`;
+            return false;
         }
     }
 
@@ -809,13 +834,19 @@ export class ChatApp {
         });
     }
 
-    #finishEdit(message, body) {
+    async #finishEdit(message, body) {
         this.editingID = null;
         this.editDraft = null;
         const trimmed = body?.trim();
-        if (trimmed && trimmed !== message.body) this.#act("edit", { messageID: message.id, body: trimmed });
         this.render();
         $("composer-input").focus();
+        if (!trimmed || trimmed === message.body) return;
+        // Not stored (offline, refused): the edit box comes back with what was typed, unless another was opened.
+        if (!(await this.#act("edit", { messageID: message.id, body: trimmed })) && this.editingID === null) {
+            this.editingID = message.id;
+            this.editDraft = trimmed;
+            this.render();
+        }
     }
 
     // MARK: Rendering
