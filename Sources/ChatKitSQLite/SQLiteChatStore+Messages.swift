@@ -290,16 +290,13 @@ extension SQLiteChatStore {
 
     /// Writes the tombstone `deleted` into the stored events that still show its message as it was (edits,
     /// reactions, and a creation event stored before `Schema.v3`), so that the deleted text leaves the file's event
-    /// log, not only what reads return (which replace it either way).
-    private static func redactEvents(of deleted: Message, _ context: WriteContext) throws {
+    /// log, not only what reads return (which replace it either way). Only events after `createdPosition` are
+    /// looked at (0 for a message stored before `Schema.v3`, which keeps no creation position).
+    private static func redactEvents(
+        of deleted: Message, after createdPosition: Int64, _ context: WriteContext
+    ) throws {
         let db = context.db
-        // The conversation's events since the message's creation (all of them for one stored before v3) that
-        // mention its ID; decoded to be sure, then written again.
-        let createdPosition =
-            try Int64.fetchOne(
-                db.cachedStatement(sql: "SELECT createdPosition FROM message WHERE id = ?"),
-                arguments: [deleted.id.rawValue]
-            ) ?? 0
+        // The conversation's events that mention the message's ID; decoded to be sure, then written again.
         let rows = try Row.fetchAll(
             db.cachedStatement(
                 sql: """
@@ -339,10 +336,12 @@ extension SQLiteChatStore {
         reaction: Reaction? = nil
     ) throws -> Message {
         let db = context.db
-        if let row = try Row.fetchOne(
+        let row = try Row.fetchOne(
             db.cachedStatement(sql: "SELECT createdPosition, createdEventCopied FROM message WHERE id = ?"),
             arguments: [message.id.rawValue]
-        ), let createdPosition = row[0] as Int64? {
+        )
+        let createdPosition = row?[0] as Int64?
+        if let row, let createdPosition {
             let isCopied: Bool = row[1]
             if message.isDeleted, isCopied {
                 try db.execute(
@@ -370,7 +369,7 @@ extension SQLiteChatStore {
                 )
             }
         }
-        if message.isDeleted { try redactEvents(of: message, context) }
+        if message.isDeleted { try redactEvents(of: message, after: createdPosition ?? 0, context) }
         try db.execute(
             sql: """
                 UPDATE message SET body = ?, mentions = ?, attachments = ?, reactions = ?, editedAt = ?, deletedAt = ?

@@ -50,12 +50,9 @@ final class WriteContext {
     func nextPosition() throws -> StreamPosition {
         if let gap = unrecordedGap {
             unrecordedGap = nil
-            try db.cachedStatement(
-                sql: """
-                    INSERT INTO streamGap (afterPosition, throughPosition) SELECT ?1, ?2
-                    WHERE NOT EXISTS (SELECT 1 FROM streamGap WHERE afterPosition = ?1 AND throughPosition = ?2)
-                    """
-            ).execute(arguments: [gap.after, gap.through])
+            // Once per opening: after this transaction commits, the last position is above the floor.
+            try db.cachedStatement(sql: "INSERT INTO streamGap (afterPosition, throughPosition) VALUES (?, ?)")
+                .execute(arguments: [gap.after, gap.through])
         }
         lastPosition += 1
         return StreamPosition(lastPosition)

@@ -64,6 +64,29 @@ struct StreamGapTests {
         }
     }
 
+    @Test("a second store opened on the live file, writing nothing, makes no cursor look lost")
+    func aReaderOpeningTheFileRecordsNoGap() async throws {
+        // Positions an opening skips are recorded when a write skips them: recorded at opening, a process that
+        // only reads (a backup job, an admin tool) left a gap that the running store's next positions fell into.
+        try await withTemporaryDirectory { directory in
+            let path = directory.appendingPathComponent("chat.sqlite").path
+            let opened = Date(timeIntervalSince1970: 1_800_000_000)
+            let store = try SQLiteChatStore(configuration: .init(location: .file(path), now: { opened }))
+            defer { try? store.close() }
+            let fixture = StoreFixture(store)
+            let (alice, bob) = (try await fixture.user("alice"), try await fixture.user("bob"))
+            let chat = try await fixture.direct(alice, bob)
+            let reader = try SQLiteChatStore(
+                configuration: .init(location: .file(path), now: { opened.addingTimeInterval(60) })
+            )
+            defer { try? reader.close() }
+            for number in 0..<5 { try await fixture.send("while the reader is open \(number)", from: alice, to: chat) }
+            let cursor = try await store.latestPosition()
+            #expect(try await store.resumePosition(after: cursor) == cursor)
+            #expect(try await reader.resumePosition(after: cursor) == cursor)
+        }
+    }
+
     @Test("a second store that writes without events (an admin tool) on the live file makes no cursor look lost")
     func aSecondStoreWritingNoEvents() async throws {
         try await withTemporaryDirectory { directory in

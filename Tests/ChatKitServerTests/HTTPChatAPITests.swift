@@ -342,9 +342,7 @@ struct HTTPChatAPITests {
             try await live.waitUntilConnections(1)
             Glibc.close(socket)
             // Well before the poll's 55 s wait would have ended.
-            try await withTimeout("the poll to end", .seconds(40)) {
-                while live.server.connectionCount != 0 { try await Task.sleep(for: .milliseconds(5)) }
-            }
+            try await waitUntil("the poll to end", timeout: .seconds(40)) { live.server.connectionCount == 0 }
         }
     }
 

@@ -24,8 +24,7 @@ final class ClientGoneHandler: ChannelInboundHandler, RemovableChannelHandler {
     private var isGone = false
     /// The waiting poll's callback: HTTP/1 answers one request at a time, so a connection has one poll at most,
     /// and a later poll's callback replaces an earlier one's.
-    private var waiter: (id: UInt64, leave: @Sendable () -> Void)?
-    private var nextID: UInt64 = 0
+    private var waiter: (@Sendable () -> Void)?
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         context.fireChannelRead(data)
@@ -41,94 +40,55 @@ final class ClientGoneHandler: ChannelInboundHandler, RemovableChannelHandler {
         context.fireChannelInactive()
     }
 
-    /// Calls `leave` once the client has gone, at once if it has; on the channel's event loop. Returns what to
-    /// pass to ``stopWaiting(_:)``.
-    func whenGone(_ leave: @escaping @Sendable () -> Void) -> UInt64 {
-        nextID &+= 1
-        if isGone {
-            leave()
-        } else {
-            waiter = (nextID, leave)
-        }
-        return nextID
-    }
-
-    /// Forgets the callback registered as `id` (its poll ended), so that it does not outlive it.
-    func stopWaiting(_ id: UInt64) {
-        if waiter?.id == id { waiter = nil }
+    /// Calls `leave` once the client has gone, at once if it has; on the channel's event loop.
+    func whenGone(_ leave: @escaping @Sendable () -> Void) {
+        if isGone { leave() } else { waiter = leave }
     }
 
     private func gone() {
         guard !isGone else { return }
         isGone = true
-        let leave = waiter?.leave
+        let leave = waiter
         waiter = nil
         leave?()
     }
 
     /// Calls `leave` once the client of `channel` has gone (see ``ClientGoneHandler``), or once the channel closes
-    /// when it has no such handler; returns a closure that forgets `leave` (call it when the poll ends: a
-    /// keep-alive connection serves many polls).
+    /// when it has no such handler; returns a closure that drops `leave` (call it when the poll ends: a keep-alive
+    /// connection serves many polls, and what is left with it afterwards holds nothing of the poll's).
     static func whenClientLeaves(
         _ channel: any Channel, _ leave: @escaping @Sendable () -> Void
     ) -> @Sendable () -> Void {
         let pending = LeaveOnce(leave)
         channel.eventLoop.execute {
             if let handler = try? channel.pipeline.syncOperations.handler(type: ClientGoneHandler.self) {
-                let id = handler.whenGone { pending.run() }
-                pending.onStop {
-                    channel.eventLoop.execute {
-                        (try? channel.pipeline.syncOperations.handler(type: ClientGoneHandler.self))?.stopWaiting(id)
-                    }
-                }
+                handler.whenGone { pending.run() }
             } else {
                 channel.closeFuture.whenComplete { _ in pending.run() }
             }
         }
-        return { pending.stop() }
+        return { pending.drop() }
     }
 }
 
-/// A callback that runs at most once and can be dropped before: what a long poll left with the connection.
+/// A callback that runs at most once and can be dropped before (releasing what it holds): what a long poll
+/// leaves with its connection.
 private final class LeaveOnce: Sendable {
-    private struct State {
-        var leave: (@Sendable () -> Void)?
-        var onStop: (@Sendable () -> Void)?
-        var isStopped = false
-    }
-
-    private let state: Mutex<State>
+    private let leave: Mutex<(@Sendable () -> Void)?>
 
     init(_ leave: @escaping @Sendable () -> Void) {
-        state = Mutex(State(leave: leave))
+        self.leave = Mutex(leave)
     }
 
     func run() {
-        let leave = state.withLock { state in
-            defer { state.leave = nil }
-            return state.leave
+        let leave = self.leave.withLock { leave in
+            defer { leave = nil }
+            return leave
         }
         leave?()
     }
 
-    /// Drops the callback (releasing what it holds) and runs `onStop`'s clean-up.
-    func stop() {
-        let onStop = state.withLock { state in
-            state.leave = nil
-            state.isStopped = true
-            defer { state.onStop = nil }
-            return state.onStop
-        }
-        onStop?()
-    }
-
-    /// Runs `clean` when stopped, at once if stopped already.
-    func onStop(_ clean: @escaping @Sendable () -> Void) {
-        let now = state.withLock { state in
-            if state.isStopped { return true }
-            state.onStop = clean
-            return false
-        }
-        if now { clean() }
+    func drop() {
+        leave.withLock { $0 = nil }
     }
 }
