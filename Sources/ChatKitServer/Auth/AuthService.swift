@@ -106,6 +106,13 @@ public struct AuthService: Sendable {
         /// Bcrypt's cost (log2 of its rounds), 4 to 31. Each step doubles the time: 10 takes about 100 ms, 11 about
         /// 190 ms. Tests use 4. Default 11.
         public var bcryptCost: Int
+        /// How many bcrypt hashes and checks (sign-ups, logins, password changes) run at once. Each takes a core
+        /// for ``bcryptCost``'s time, away from chat traffic. Default half the cores, at least 1.
+        public var passwordCheckConcurrency: Int
+        /// How many more may wait for their turn; past that, a sign-up, login or password change is refused at
+        /// once with `.unavailable` and a retry-after of 1 second (HTTP 503), before any password is checked.
+        /// Default 32.
+        public var passwordChecksWaiting: Int
         /// Limits on login attempts.
         public var limits: Limits
 
@@ -116,18 +123,26 @@ public struct AuthService: Sendable {
         ///   - refreshTokenLifetime: How long a refresh token is accepted.
         ///   - refreshRetryWindow: How long the token a refresh exchanged is still answered with the same tokens.
         ///   - bcryptCost: Bcrypt's cost, 4 to 31.
+        ///   - passwordCheckConcurrency: How many bcrypt hashes and checks run at once (at least 1); `nil`: half
+        ///     the cores, at least 1.
+        ///   - passwordChecksWaiting: How many more may wait for their turn (at least 0).
         ///   - limits: Limits on login attempts.
         public init(
             accessTokenLifetime: Duration = .seconds(15 * 60),
             refreshTokenLifetime: Duration = .seconds(30 * 24 * 60 * 60),
             refreshRetryWindow: Duration = .seconds(30),
             bcryptCost: Int = 11,
+            passwordCheckConcurrency: Int? = nil,
+            passwordChecksWaiting: Int = 32,
             limits: Limits = Limits()
         ) {
             self.accessTokenLifetime = accessTokenLifetime
             self.refreshTokenLifetime = refreshTokenLifetime
             self.refreshRetryWindow = refreshRetryWindow
             self.bcryptCost = bcryptCost
+            self.passwordCheckConcurrency =
+                passwordCheckConcurrency ?? max(1, ProcessInfo.processInfo.activeProcessorCount / 2)
+            self.passwordChecksWaiting = passwordChecksWaiting
             self.limits = limits
         }
     }
@@ -139,7 +154,8 @@ public struct AuthService: Sendable {
     private let configuration: Configuration
     private let keys: AccessTokenKeys
     private let refreshTokenKey: SymmetricKey
-    private let hasher: PasswordHasher
+    /// Internal (not private) for tests, which occupy its queue.
+    let hasher: PasswordHasher
     /// Attempts per username and client.
     private let loginLimiter: KeyedRateLimiter<String>
     /// Failed attempts per username, from all clients.
@@ -161,7 +177,7 @@ public struct AuthService: Sendable {
     ///   - now: The time tokens are issued and checked at; tests inject their own.
     ///   - clock: The clock the login-attempt limit is measured on; tests pass a manual clock.
     /// - Precondition: `secret` has at least 32 bytes; `configuration.bcryptCost` is 4 to 31; the login limits are
-    ///   positive.
+    ///   positive; `configuration.passwordCheckConcurrency` is at least 1 and `passwordChecksWaiting` at least 0.
     public init<C: Clock>(
         store: any UserStore & SessionStore,
         secret: some DataProtocol,
@@ -179,7 +195,10 @@ public struct AuthService: Sendable {
         self.configuration = configuration
         self.keys = AccessTokenKeys(secret: secret)
         self.refreshTokenKey = RefreshToken.key(fromSecret: secret)
-        self.hasher = PasswordHasher(cost: configuration.bcryptCost)
+        self.hasher = PasswordHasher(
+            cost: configuration.bcryptCost, concurrency: configuration.passwordCheckConcurrency,
+            waitingLimit: configuration.passwordChecksWaiting
+        )
         self.loginLimiter = KeyedRateLimiter(
             ratePerSecond: 1 / (limits.loginAttemptInterval / .seconds(1)),
             burst: Double(limits.loginAttemptBurst)
@@ -205,7 +224,9 @@ public struct AuthService: Sendable {
     ///   - displayName: The name shown to others, at most 128 bytes in UTF-8; `nil` or blank uses the username.
     /// - Returns: Tokens for a new session.
     /// - Throws: ``ChatKitCore/ChatError`` `.invalidArgument` for a username or password that breaks a rule (the
-    ///   reason says which), `.limitExceeded` for a longer display name, `.conflict` if the username is taken.
+    ///   reason says which), `.limitExceeded` for a longer display name, `.conflict` if the username is taken,
+    ///   `.unavailable` with a retry-after when too many password checks are running and waiting
+    ///   (``Configuration/passwordChecksWaiting``).
     public func signUp(username: String, password: String, displayName: String? = nil) async throws -> AuthTokens {
         let username = try CredentialRules.normalizedUsername(username)
         try CredentialRules.validatePassword(password)
@@ -215,7 +236,7 @@ public struct AuthService: Sendable {
                 .limitExceeded, "A display name has at most \(ContentLimits.maxDisplayNameBytes) bytes."
             )
         }
-        let hash = await hasher.hash(password)
+        let hash = try await hasher.hash(password)
         let user = try await store.createUser(
             NewUser(username: username, displayName: displayName),
             passwordHash: hash
@@ -238,19 +259,23 @@ public struct AuthService: Sendable {
     ///     owner out. `nil` counts the attempt with every other call that passes `nil`.
     /// - Returns: Tokens for a new session.
     /// - Throws: ``ChatKitCore/ChatError`` `.unauthenticated` for a wrong username or password, `.limitExceeded`
-    ///   with ``ChatKitCore/ChatError/retryAfter`` for too many attempts.
+    ///   with ``ChatKitCore/ChatError/retryAfter`` for too many attempts, `.unavailable` with a retry-after when too
+    ///   many password checks are running and waiting (the attempt is then not counted).
     public func logIn(username: String, password: String, client: String? = nil) async throws -> AuthTokens {
         let username = CredentialRules.lookupUsername(username)
-        let failure = try checkLoginLimits(for: username, client: client)
+        let attempt = try checkLoginLimits(for: username, client: client)
         guard let user = try await store.user(username: username),
             let credentials = try await store.credentials(of: user.id),
             CredentialRules.isAcceptablePassword(password)
         else {
-            await hasher.verifyNothing(password)
+            try await attempt.checking { () async throws(ChatError) in try await hasher.verifyNothing(password) }
             throw Self.badCredentials
         }
-        guard await hasher.verify(password, hash: credentials.passwordHash) else { throw Self.badCredentials }
-        failure.refund()
+        let matches = try await attempt.checking { () async throws(ChatError) in
+            try await hasher.verify(password, hash: credentials.passwordHash)
+        }
+        guard matches else { throw Self.badCredentials }
+        attempt.refund()
         if let client { knownClients.note(Self.clientKey(client), of: Self.bucketName(username), now: clock.now) }
         let (tokens, sessionID) = try await openSession(for: user, credentialsVersion: credentials.version)
         // A password change that finished while this login was checking the old password revoked every session
@@ -395,7 +420,7 @@ public struct AuthService: Sendable {
     /// - Returns: Tokens for a new session.
     /// - Throws: ``ChatKitCore/ChatError`` `.invalidArgument` for a new password that breaks a rule,
     ///   `.unauthenticated` for a wrong current password or a user without a password, `.limitExceeded` for too
-    ///   many attempts.
+    ///   many attempts, `.unavailable` with a retry-after when too many password checks are running and waiting.
     public func changePassword(userID: UserID, currentPassword: String, newPassword: String) async throws
         -> AuthTokens
     {
@@ -404,14 +429,14 @@ public struct AuthService: Sendable {
             throw ChatError(.unauthenticated, "The user does not exist or has no password.")
         }
         // The user's own bucket: login attempts by others (keyed by their addresses) do not block the change.
-        let failure = try checkLoginLimits(for: user.username, client: "password change by \(userID.rawValue)")
-        guard CredentialRules.isAcceptablePassword(currentPassword),
-            await hasher.verify(currentPassword, hash: credentials.passwordHash)
-        else {
-            throw ChatError(.unauthenticated, "The current password is incorrect.")
+        let attempt = try checkLoginLimits(for: user.username, client: "password change by \(userID.rawValue)")
+        let matches = try await attempt.checking { () async throws(ChatError) in
+            guard CredentialRules.isAcceptablePassword(currentPassword) else { return false }
+            return try await hasher.verify(currentPassword, hash: credentials.passwordHash)
         }
-        failure.refund()
-        let hash = await hasher.hash(newPassword)
+        guard matches else { throw ChatError(.unauthenticated, "The current password is incorrect.") }
+        attempt.refund()
+        let hash = try await hasher.hash(newPassword)
         let updated = try await store.setPasswordHash(hash, of: userID)
         try await store.revokeSessions(of: userID)
         revocationHandlers.notify(SessionRevocation(userID: userID, sessionID: nil))
@@ -426,20 +451,21 @@ public struct AuthService: Sendable {
     )
 
     /// Takes an attempt from the username's bucket for `client` and a failure from the username's bucket of
-    /// failures (given back with ``FailedAttempt/refund()`` when the password was right), or throws
+    /// failures (given back with ``LoginAttempt/refund()`` when the password was right), or throws
     /// `.limitExceeded` with the time to wait.
-    private func checkLoginLimits(for username: String, client: String?) throws -> FailedAttempt {
+    private func checkLoginLimits(for username: String, client: String?) throws -> LoginAttempt {
         let name = Self.bucketName(username)
         let now = clock.now
         let clientKey = Self.clientKey(client ?? "")
-        if let wait = loginLimiter.acquire(name + "\u{0}" + clientKey, now: now) {
+        let attemptKey = name + "\u{0}" + clientKey
+        if let wait = loginLimiter.acquire(attemptKey, now: now) {
             throw Self.tooManyAttempts(wait)
         }
         if client != nil, knownClients.contains(clientKey, of: name, now: now) {
-            return FailedAttempt(limiter: nil, key: name)
+            return LoginAttempt(attempts: loginLimiter, attemptKey: attemptKey, failures: nil, key: name)
         }
         if let wait = failedLoginLimiter.acquire(name, now: now) { throw Self.tooManyAttempts(wait) }
-        return FailedAttempt(limiter: failedLoginLimiter, key: name)
+        return LoginAttempt(attempts: loginLimiter, attemptKey: attemptKey, failures: failedLoginLimiter, key: name)
     }
 
     /// A username's key in the buckets: names longer than any valid username share buckets by prefix (they match
@@ -454,13 +480,33 @@ public struct AuthService: Sendable {
         String(decoding: client.utf8.prefix(128), as: UTF8.self)
     }
 
-    /// A failed attempt counted against a username (by `limiter`, `nil` for a known client), until the password
-    /// turns out right.
-    private struct FailedAttempt {
-        let limiter: KeyedRateLimiter<String>?
+    /// A login attempt, counted against the username and client (by `attempts`), and as a failed attempt against
+    /// the username (by `failures`, `nil` for a known client) until the password turns out right.
+    private struct LoginAttempt {
+        let attempts: KeyedRateLimiter<String>
+        let attemptKey: String
+        let failures: KeyedRateLimiter<String>?
         let key: String
 
-        func refund() { limiter?.refund(key) }
+        /// The password was right: the attempt did not fail.
+        func refund() { failures?.refund(key) }
+
+        /// No password was checked (the server was busy): the attempt does not count at all, so that a user who
+        /// retries through a flood of logins is not locked out by it.
+        func cancel() {
+            failures?.refund(key)
+            attempts.refund(attemptKey)
+        }
+
+        /// Runs a password check, cancelling the attempt if the check was refused as busy.
+        func checking<T>(_ check: () async throws(ChatError) -> T) async throws(ChatError) -> T {
+            do {
+                return try await check()
+            } catch {
+                if error.code == .unavailable { cancel() }
+                throw error
+            }
+        }
     }
 
     private static func tooManyAttempts(_ wait: Duration) -> ChatError {
