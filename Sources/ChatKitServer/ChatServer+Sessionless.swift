@@ -211,15 +211,17 @@ extension ChatServer {
         throw error
     }
 
-    /// The error to answer a client with, counted in the metrics: a ``ChatKitCore/ChatError`` as it is, anything
-    /// else as `.storageFailure` (logged by type only: its description could carry request content).
+    /// The error to answer a client with, counted in the metrics: a ``ChatKitCore/ChatError`` as clients are told
+    /// it (a storage failure's reason logged, not sent: ``ChatKitCore/ChatError/toldToClients``), anything else as
+    /// `.storageFailure` (logged by type only: its description could carry request content).
     func answerable(_ error: any Error) -> ChatError {
         let answer: ChatError
         if let error = error as? ChatError {
-            answer = error
+            error.loggedForOperator(logger)
+            answer = error.toldToClients
         } else {
             logger.error("Request failed unexpectedly", metadata: ["chatkit.error.type": "\(type(of: error))"])
-            answer = ChatError(.storageFailure, "The server could not complete the request.")
+            answer = ChatError(.storageFailure, ChatError.storageFailureToldToClients)
         }
         metrics.errorAnswered(answer.code)
         return answer

@@ -218,7 +218,7 @@ struct Session: Sendable {
 
     /// Answers with an error and a goodbye; the connection then closes.
     private func refuse(id: String?, _ error: ChatError, reason: String) async {
-        server.metrics.errorAnswered(error.code)
+        let error = server.answerable(error)
         let frames = [
             ServerFrame.error(ErrorFrame(id: id, error: error)),
             ServerFrame.goodbye(Goodbye(reason: reason, message: error.reason ?? "\(error.code)")),

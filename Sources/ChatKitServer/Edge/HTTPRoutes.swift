@@ -373,7 +373,8 @@ public struct HTTPRoutes: Sendable {
             logger.debug("Request refused", metadata: ["chatkit.route": "\(route)", "chatkit.status": "413"])
             return response
         } catch let error as ChatError {
-            let response = Self.errorResponse(error)
+            error.loggedForOperator(logger, ["chatkit.route": "\(route)"])
+            let response = Self.errorResponse(error.toldToClients)
             logger.debug(
                 "Request refused",
                 metadata: ["chatkit.route": "\(route)", "chatkit.error.code": "\(error.code)", "chatkit.status": "\(response.status.code)"]
@@ -384,7 +385,7 @@ public struct HTTPRoutes: Sendable {
             logger.error(
                 "Request failed", metadata: ["chatkit.route": "\(route)", "chatkit.error.type": "\(type(of: error))"]
             )
-            return Self.errorResponse(ChatError(.storageFailure, "The server could not complete the request."))
+            return Self.errorResponse(ChatError(.storageFailure, ChatError.storageFailureToldToClients))
         }
     }
 

@@ -1,0 +1,51 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the ChatKit open source project
+//
+// Copyright (c) 2026 the ChatKit project authors
+// Licensed under Apache License v2.0 (see LICENSE)
+//
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+import ChatKitClient
+import ChatKitCore
+import ChatKitServer
+import Foundation
+import Testing
+
+/// A storage failure's reason is written for the server's operator: clients get the code and a general sentence.
+@Suite struct StorageFailureAnswerTests {
+    /// The in-memory store, whose searches fail with an operator's reason.
+    final class FailingSearchStore: ChatStoreDecorator {
+        static let operatorReason = "The search index at /var/lib/chatkit/secret.sqlite is corrupt; restore it"
+        let base: any ChatStore
+
+        init(_ base: any ChatStore) { self.base = base }
+
+        func search(_ query: String, as user: UserID, in conversation: ConversationID?, limit: Int) async throws
+            -> [SearchHit]
+        {
+            throw ChatError(.storageFailure, Self.operatorReason)
+        }
+    }
+
+    @Test func aStorageFailureReachesClientsWithoutItsReason() async throws {
+        let inMemory = InMemoryChatStore()
+        try await LiveServer.run(store: inMemory, serverStore: FailingSearchStore(inMemory)) { live in
+            let alice = try await live.signUp("alice")
+            let client = try await live.connect(alice.accessToken)
+
+            let overWebSocket = try await #require(throws: ChatError.self) { try await client.client.search("hello") }
+            #expect(overWebSocket.code == .storageFailure)
+            #expect(overWebSocket.reason?.contains("/var/lib") == false, "\(overWebSocket)")
+            #expect(overWebSocket.reason?.contains("try again later") == true, "\(overWebSocket)")
+
+            let overHTTP = try await live.http("GET", "/v1/search?q=hello", bearer: alice.accessToken)
+            #expect(overHTTP.status == 500)
+            #expect(overHTTP.code == "storageFailure")
+            #expect(!String(decoding: overHTTP.data, as: UTF8.self).contains("/var/lib"))
+        }
+    }
+}
