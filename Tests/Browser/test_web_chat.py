@@ -8,8 +8,10 @@ read receipt, they react, edit and delete, Alice creates a group and Bob sees it
 and sees the history, the server restarts (same database and port) while Alice has a message waiting, and
 both pages reconnect by themselves and keep chatting; then Alice's page goes away while the server is down with
 a message in its outbox, and the page she opens again sends it, once; Bob's reloaded page reads a conversation
-list of several pages; a tab copied from Alice's starts signed out while hers goes on; and the server's
-database is restored from an older copy, which both pages notice (rewoundTo), reloading what they show.
+list of several pages (and `?pageSize=` outside 1 to 500 reads default pages); a tab copied from Alice's starts
+signed out while hers goes on; the server's database is restored from an older copy, which both pages notice
+(rewoundTo), reloading what they show; a message or edit over 64 KiB of UTF-8 is refused by the page, keeping the
+text; and after the server ends Bob's login with a message in his outbox, Carol signing in on his tab never sends it.
 
 Every wait is an explicit wait on a condition with a timeout. Screenshots of both windows at each step, the
 server's log and the browsers' console logs go to a folder printed at the start; it is kept.
@@ -434,6 +436,26 @@ def run(args, artifacts):
         # Bob reloads: he is still signed in, the chat reopens and the history is there. Pages of two messages
         # make the page fetch the history in several pages.
         fragment = bob.driver.current_url.partition("#")[2]
+        # Any other `?pageSize=` than a whole number from 1 to the server's largest page (500) reads pages of the
+        # default 50: the server refuses a negative or fractional limit, and the history would never load. After
+        # each reload the page's history requests are recorded while Bob opens the group (not loaded yet).
+        record_history_limits = (
+            "const limits = (window.historyLimits = []); const send = WebSocket.prototype.send;"
+            "WebSocket.prototype.send = function (data) {"
+            "  const frame = JSON.parse(data); if (frame.type === 'history') limits.push(frame.limit);"
+            "  return send.call(this, data); };")
+        for value, expected in (("-5", 50), ("0", 50), ("2.5", 50), ("abc", 50), ("100000", 50), ("3", 3)):
+            bob.driver.get(f"{server.url}/?pageSize={value}#{fragment}")
+            bob.wait_online()
+            bob.wait(lambda: bob.find("#conversation-title").text == "Alice", f"the chat to reopen (?pageSize={value})")
+            for text in ("Hi Bob", "Hello Alice!"):
+                bob.wait_for_message(text)
+            bob.js(record_history_limits)
+            bob.open_conversation("Launch")
+            bob.wait_for_message("Group hello")
+            limits = bob.js("return window.historyLimits")
+            if not limits or any(limit != expected for limit in limits):
+                raise Failure(f"?pageSize={value}: history was read with the limits {limits}, not {expected}")
         bob.driver.get(f"{server.url}/?pageSize=2#{fragment}")
         bob.wait_online()
         bob.wait(lambda: bob.find("#conversation-title").text == "Alice", "the chat to reopen after the reload")
@@ -586,9 +608,49 @@ def run(args, artifacts):
         alice.send("After the restore")
         bob.wait_for_message("After the restore")
 
-        # A message the server refuses (over its 64 KiB body limit) is marked failed, and can be discarded.
-        alice.js("const box = document.getElementById('composer-input'); box.value = 'é'.repeat(40000);")
+        # The server takes a body of at most 64 KiB of UTF-8; the box's maxlength (65,536 characters) lets in
+        # 40,000 "é", which are 80,000 bytes. The page does not send it: it says why, and the text stays in the box
+        # to be shortened (nothing is queued). In the group, so that the direct chat stays as it was (the README
+        # screenshot).
+        alice.open_conversation("Launch")
+        alice.send("Edit me")
+        alice.js("document.getElementById('composer-input').value = 'é'.repeat(40000)")
         alice.find("#composer-input").send_keys(Keys.ENTER)
+        alice.wait(lambda: "too long" in alice.find("#action-error").text, "the error about the message's size")
+        shots("send-too-long")
+        if not alice.js("return document.getElementById('composer-input').value === 'é'.repeat(40000)"):
+            raise Failure("the message box lost the text that was too long to send")
+        if alice.js("return document.querySelector('#messages li.pending, #messages li.failed')") is not None:
+            raise Failure("a message too long to send was queued")
+        # Shortened to the limit (32,768 "é" are 65,536 bytes), it is sent, and the error goes.
+        alice.js("document.getElementById('composer-input').value = 'é'.repeat(32768)")
+        alice.find("#composer-input").send_keys(Keys.ENTER)
+        alice.wait_for_message("é" * 32768)
+        alice.wait(lambda: alice.js("return document.querySelector('#messages li.pending, #messages li.failed')")
+                   is None and alice.find("#action-error").text == "", "the message at the limit to be stored")
+        # The same for an edit: the edit box stays open with the text, and says why; Escape gives up.
+        alice.message_action("Edit me", "[data-action=edit]")
+        alice.wait(lambda: alice.js("const input = document.querySelector('#messages .edit-form input');"
+                                    "if (input) { input.value = 'ü'.repeat(40000);"
+                                    " input.dispatchEvent(new Event('input')); }"
+                                    "return input !== null"), "the edit box")
+        alice.wait(lambda: alice.find("#messages .edit-form input").send_keys(Keys.ENTER) or True, "the edit box")
+        alice.wait(lambda: "too long" in alice.find("#action-error").text, "the error about the edit's size")
+        if not alice.js("return document.querySelector('#messages .edit-form input')?.value === 'ü'.repeat(40000)"):
+            raise Failure("the edit box lost the text that was too long to store")
+        alice.find("#messages .edit-form input").send_keys(Keys.ESCAPE)
+        alice.wait(lambda: alice.js("return document.querySelector('#messages .edit-form')") is None
+                   and "Edit me" in alice.message_bodies(), "the edit to be given up")
+        alice.open_conversation("Bob")
+
+        # A message the server refuses is marked failed, and can be discarded: one left in the outbox by a page
+        # that did not check its size (or while the server took more) goes out after a reload, and is refused.
+        alice.js("sessionStorage.setItem('chatkit.outbox.' + JSON.parse(sessionStorage.getItem('chatkit.session'))"
+                 ".user.id, JSON.stringify([{clientMessageID: 'web-too-long', body: 'é'.repeat(40000),"
+                 " conversationID: new URLSearchParams(location.hash.slice(1)).get('c'), status: 'pending',"
+                 " error: null, createdAt: Date.now()}]))")
+        alice.driver.refresh()
+        alice.wait_online()
         alice.wait(lambda: alice.js("return document.querySelector('#messages li.failed .receipt')?.textContent"
                                     " ?? ''").startswith("Not sent"), "the failed message")
         shots("send-failed")
@@ -657,6 +719,60 @@ def run(args, artifacts):
         bob.wait(lambda: bob.conversation_item("Alice") is not None and bob.conversation_item("Launch") is not None,
                  "Bob's conversations after logging in")
         shots("logged-in-again")
+
+        # Bob's login ends on the server (revoked: he logged out elsewhere, say) while his page is away with a
+        # message in its outbox: the page he comes back to is signed out by the server, and his outbox waits for
+        # his next login in the tab. Carol signs in there first; she is in the group the message is for, and it
+        # must not go out as hers: her page forgets his outbox, and sends only what she types.
+        def outbox_text(page):
+            return page.js("return Object.keys(sessionStorage).filter((k) => k.startsWith('chatkit.outbox.'))"
+                           ".map((k) => sessionStorage.getItem(k)).join('')") or ""
+        bob.find("#new-group summary").click()
+        bob.visible("#group-title").send_keys("Three")
+        bob.find("#group-members").send_keys("alice carol")
+        bob.find("#group-form button[type=submit]").click()
+        bob.wait(lambda: bob.find("#conversation-title").text == "Three", "the group to open")
+        server.stop()
+        bob.wait(lambda: bob.connection_state() in ("offline", "connecting"), "Bob's page to notice")
+        bob.send_keys_to_composer("Bob's unsent message")
+        bob.wait(lambda: "Bob's unsent message" in outbox_text(bob), "the message in Bob's outbox")
+        refresh_token = json.loads(bob.js("return sessionStorage.getItem('chatkit.session')"))["refreshToken"]
+        fragment = bob.driver.current_url.partition("#")[2]
+        bob.driver.get("about:blank")
+        server.start()
+        logout = urllib.request.Request(server.url + "/v1/auth/logout", method="POST",
+                                        data=json.dumps({"refreshToken": refresh_token}).encode(),
+                                        headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(logout, timeout=10) as response:
+            if response.status != 204:
+                raise Failure(f"logging Bob's session out answered {response.status}")
+        bob.driver.get(f"{server.url}/#{fragment}")
+        bob.wait(lambda: bob.find("#auth-view").is_displayed()
+                 and "unsent messages" in bob.find("#auth-error").text, "the page to be signed out by the server")
+        if "Bob's unsent message" not in outbox_text(bob):
+            raise Failure("the outbox was not kept for Bob's next login")
+        shots("signed-out-by-server")
+        bob.find("#username").send_keys("carol")
+        bob.find("#password").send_keys("carol's long password", Keys.ENTER)
+        bob.visible("#chat-view")
+        bob.wait_online()
+        if outbox_text(bob):
+            raise Failure(f"Bob's outbox is still in the tab Carol signed in on: {outbox_text(bob)!r}")
+        bob.open_conversation("Three")
+        # A connection's sends are stored in order, and the outbox goes first: once this one is stored, anything
+        # of Bob's that her page sent would be too.
+        bob.send("Carol's own message")
+        bob.wait(lambda: bob.js("return document.querySelector('#messages li.pending, #messages li.failed')")
+                 is None, "Carol's message to be stored")
+        reader = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
+        try:
+            leaked = reader.execute("SELECT count(*) FROM message WHERE body = ?", ("Bob's unsent message",))
+            leaked = leaked.fetchone()[0]
+        finally:
+            reader.close()
+        if leaked or "Bob's unsent message" in bob.message_bodies():
+            raise Failure("Carol's page sent the message Bob left in the tab's outbox")
+        shots("next-user-after-forced-sign-out")
 
         # The policy held: no Content-Security-Policy violation in either console.
         for page in pages:

@@ -5,7 +5,20 @@ import { ChatConnection, RequestError } from "./connection.js";
 import { h, isAtBottom, timeElement, timeOrderedID } from "./dom.js";
 import { Outbox } from "./outbox.js";
 
-const PAGE_SIZE = Number(new URLSearchParams(location.search).get("pageSize")) || 50;
+// History is read in pages of DEFAULT_PAGE_SIZE messages, or of `?pageSize=N` from the address (the browser test
+// reads pages of two). Anyone can edit an address, so N is taken only when it is a whole number from 1 to the
+// server's largest page (its welcome's `maxPageSize`): the server refuses a negative or fractional `limit`, which
+// would leave every history empty, 0 reads nothing, and a larger page is cut by the server anyway.
+const DEFAULT_PAGE_SIZE = 50;
+const REQUESTED_PAGE_SIZE = (() => {
+    const text = new URLSearchParams(location.search).get("pageSize") ?? "";
+    return /^[0-9]{1,9}$/.test(text) ? Number(text) : null;
+})();
+// The server's limits until its welcome announces them: ChatServerConfiguration.Limits' defaults.
+const DEFAULT_MAX_PAGE_SIZE = 500;
+// In UTF-8 bytes. The message box's maxlength counts UTF-16 code units, so text within it can still be up to three
+// times as large ("é" is 2 bytes, most CJK characters 3): the size is checked before sending.
+const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
 const TYPING_REFRESH_MS = 3_000; // refresh our typing indicator this often while typing
 const TYPING_IDLE_MS = 4_000; // stop it after this long without a keystroke
 const MEMBER_LOADS_AT_ONCE = 4; // member lists loaded together after the conversation list
@@ -52,7 +65,7 @@ export class ChatApp {
         on(c, "event", (e) => this.#apply(e.detail));
         on(c, "presence", (e) => this.#onPresence(e.detail));
         on(c, "typing", (e) => this.#onTyping(e.detail));
-        on(c, "signedout", () => this.#signedOut("Your session ended. Log in again."));
+        on(c, "signedout", () => this.#signedOut());
 
         on($("logout-button"), "click", () => this.#logOut());
         on($("direct-form"), "submit", (e) => this.#startDirect(e));
@@ -106,11 +119,15 @@ export class ChatApp {
         this.onSignedOut("You are logged out.");
     }
 
-    #signedOut(message) {
+    /** The server ended the login (refresh refused, session revoked): unlike logging out, the outbox is kept. */
+    #signedOut() {
         this.stop();
         this.#clearView();
         this.session.forget();
-        this.onSignedOut(message);
+        // The outbox waits for this user's next login in this tab, and goes if someone else signs in first
+        // (outbox.js): what it holds was typed by this user and is sent as them only.
+        const unsent = [...this.pending.values()].length > 0;
+        this.onSignedOut(`Your session ended. Log in again${unsent ? " to send your unsent messages" : ""}.`);
     }
 
     /** Leaves nothing of this login on the page for whoever signs in next: messages, draft, list, address. */
@@ -149,6 +166,12 @@ export class ChatApp {
             online: "Online",
             offline: retryInMs ? `Offline: reconnecting in ${Math.ceil(retryInMs / 1000)} s` : "Offline",
         }[state];
+    }
+
+    /** The server's limit `name` from its welcome, or `fallback` before the first welcome. */
+    #limit(name, fallback) {
+        const value = this.connection.limits?.[name];
+        return Number.isSafeInteger(value) && value > 0 ? value : fallback;
     }
 
     #showMe() {
@@ -463,12 +486,12 @@ export class ChatApp {
             try {
                 const { messages = [] } = await this.connection.request("history", {
                     conversationID: state.conversation.id,
-                    limit: PAGE_SIZE,
+                    limit: this.#pageSize(),
                 });
                 for (const message of messages) this.#storeMessage(state, message);
                 state.loaded = true;
                 // Seqs have no gaps: older messages exist while the first one's is above 1 (a page of large
-                // messages may hold fewer than PAGE_SIZE).
+                // messages may hold fewer than a page size).
                 state.hasOlder = messages.length > 0 && messages[0].seq > 1;
                 await this.#loadProfiles(messages.map((message) => message.senderID)).catch(() => {});
                 this.render();
@@ -484,6 +507,13 @@ export class ChatApp {
         return state.loading;
     }
 
+    /** The size of a history page: `?pageSize=` when the server takes it, else the default (see DEFAULT_PAGE_SIZE). */
+    #pageSize() {
+        const requested = REQUESTED_PAGE_SIZE;
+        const largest = this.#limit("maxPageSize", DEFAULT_MAX_PAGE_SIZE);
+        return requested !== null && requested >= 1 && requested <= largest ? requested : DEFAULT_PAGE_SIZE;
+    }
+
     async #loadOlder() {
         const state = this.conversations.get(this.openID);
         if (!state || !state.loaded || !state.hasOlder || state.loadingOlder) return;
@@ -494,7 +524,7 @@ export class ChatApp {
             const { messages = [] } = await this.connection.request("history", {
                 conversationID: state.conversation.id,
                 before: oldest,
-                limit: PAGE_SIZE,
+                limit: this.#pageSize(),
             });
             await this.#loadProfiles(messages.map((message) => message.senderID)).catch(() => {});
             // Keep the messages on screen where they are while older ones appear above them.
@@ -707,6 +737,11 @@ export class ChatApp {
         const input = $("composer-input");
         const body = input.value.trim();
         if (!body || !this.openID) return;
+        // Refused here, not by the server: the text stays in the box to be shortened, where a refused send would
+        // become a failed message that can only be discarded.
+        const tooLarge = this.#bodySizeError(body);
+        $("action-error").textContent = tooLarge ?? "";
+        if (tooLarge) return input.focus();
         input.value = "";
         this.#autosize(input);
         // Sending ends typing on the server.
@@ -724,6 +759,19 @@ export class ChatApp {
         this.render();
         this.#scrollToBottom();
         this.#trySend(message);
+    }
+
+    /** Why `body` is too large to send (the server's limit is in UTF-8 bytes, not characters), or null. */
+    #bodySizeError(body) {
+        const largest = this.#limit("maxBodyBytes", DEFAULT_MAX_BODY_BYTES);
+        const size = new TextEncoder().encode(body).length;
+        if (size <= largest) return null;
+        const number = new Intl.NumberFormat();
+        return (
+            `This message is too long to send: it takes ${number.format(size)} bytes, and the most a message may ` +
+            `take is ${number.format(largest)} (accented letters, most scripts and emoji take 2 to 4 bytes each). ` +
+            "Shorten it and send again."
+        );
     }
 
     async #trySend(message) {
@@ -835,9 +883,16 @@ export class ChatApp {
     }
 
     async #finishEdit(message, body) {
+        const trimmed = body?.trim();
+        const tooLarge = trimmed ? this.#bodySizeError(trimmed) : null;
+        if (tooLarge) {
+            // As for a new message: the edit box stays open with the text, to be shortened (Escape gives up).
+            this.editDraft = body;
+            $("action-error").textContent = tooLarge;
+            return;
+        }
         this.editingID = null;
         this.editDraft = null;
-        const trimmed = body?.trim();
         this.render();
         $("composer-input").focus();
         if (!trimmed || trimmed === message.body) return;

@@ -3,14 +3,24 @@
 // again, pending ones are sent with their original client message IDs: one that was on the wire when the page went
 // away is stored once by the server whatever happened to its answer. Failed ones stay failed until retried or
 // discarded.
+//
+// An outbox belongs to the user who typed its messages: it is saved under their user ID, and only a page signed in
+// as that user reads it. Logging out empties it. A login the server ended (refresh refused, session revoked) keeps
+// it for the same user's next login in this tab, so that messages typed offline are not lost to an expired login;
+// but the next person to sign in here may be someone else, and a message sent from their page would be stored as
+// theirs. So opening a user's outbox forgets every other user's in the tab: it is never sent, nor left in the
+// tab's storage for the new user to read.
 
 const KEY_PREFIX = "chatkit.outbox.";
+const UNREADABLE_SUFFIX = ".unreadable";
 
 /** The outbox of one user: a Map of clientMessageID -> {clientMessageID, conversationID, body, status, error, …}. */
 export class Outbox {
+    /** Opens `userID`'s outbox, and forgets the outboxes of every other user in this tab (see above). */
     constructor(userID) {
         this.key = KEY_PREFIX + userID;
         this.messages = new Map();
+        Outbox.#forget((key) => key !== this.key && key !== this.key + UNREADABLE_SUFFIX);
         this.#load();
     }
 
@@ -25,8 +35,9 @@ export class Outbox {
             }
         } catch (error) {
             // Not ours to read (damaged, or another version's): kept aside, not overwritten by the next save.
-            console.warn(`The saved outbox could not be read; it is kept as ${this.key}.unreadable`, error);
-            sessionStorage.setItem(`${this.key}.unreadable`, saved);
+            const aside = this.key + UNREADABLE_SUFFIX;
+            console.warn(`The saved outbox could not be read; it is kept as ${aside}`, error);
+            sessionStorage.setItem(aside, saved);
             this.messages.clear();
         }
     }
@@ -64,8 +75,13 @@ export class Outbox {
 
     /** Forgets the saved outboxes of every user in this tab (a copied tab's, which belong to the tab it copies). */
     static forgetAll() {
+        Outbox.#forget(() => true);
+    }
+
+    /** Removes the saved outboxes (unreadable ones included) whose storage key `matches`. */
+    static #forget(matches) {
         for (const key of Object.keys(sessionStorage)) {
-            if (key.startsWith(KEY_PREFIX)) sessionStorage.removeItem(key);
+            if (key.startsWith(KEY_PREFIX) && matches(key)) sessionStorage.removeItem(key);
         }
     }
 
@@ -73,5 +89,6 @@ export class Outbox {
     clear() {
         this.messages.clear();
         sessionStorage.removeItem(this.key);
+        sessionStorage.removeItem(this.key + UNREADABLE_SUFFIX);
     }
 }
