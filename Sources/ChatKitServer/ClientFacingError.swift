@@ -32,11 +32,27 @@ extension ChatError {
     }
 
     /// Logs a storage failure's reason at error level (what the client is not told); other codes are the
-    /// client's business and are not logged here.
+    /// client's business and are not logged here (``loggable``).
     func loggedForOperator(_ logger: Logger, _ metadata: Logger.Metadata = [:]) {
         guard code == .storageFailure else { return }
         var metadata = metadata
-        metadata["chatkit.error"] = "\(self)"
+        metadata["chatkit.error"] = "\(loggable)"
         logger.error("A request failed in storage", metadata: metadata)
     }
+
+    /// The error as logs may hold it: its code, its reason (written by ChatKit or a store, never with message
+    /// bodies, passwords or tokens) and the type of the underlying error, not its description, which may quote
+    /// stored data (GRDB's row-decoding errors print the row).
+    var loggable: String {
+        var text = "ChatError.\(code)"
+        if let reason { text += ": \(reason)" }
+        if let underlying { text += " (underlying: \(type(of: underlying)))" }
+        return text
+    }
+}
+
+/// `error` as logs may hold it: a ``ChatKitCore/ChatError`` as ``ChatKitCore/ChatError/loggable``, anything else by
+/// its type only (its description could carry request content or stored data).
+func loggableDescription(of error: any Error) -> String {
+    (error as? ChatError)?.loggable ?? "\(type(of: error))"
 }

@@ -641,6 +641,8 @@ def run(args, artifacts):
         alice.find("#messages .edit-form input").send_keys(Keys.ESCAPE)
         alice.wait(lambda: alice.js("return document.querySelector('#messages .edit-form')") is None
                    and "Edit me" in alice.message_bodies(), "the edit to be given up")
+        # The warning was about the edit given up: it goes with it.
+        alice.wait(lambda: alice.find("#action-error").text == "", "the size warning to go with the edit")
         alice.open_conversation("Bob")
 
         # A message the server refuses is marked failed, and can be discarded: one left in the outbox by a page

@@ -130,24 +130,27 @@ private final class Concurrency: Sendable {
     }
 
     @Test func theHTTPEdgeAnswersBusyWith503AndRetryAfter() async throws {
+        // One sign-up and one login per address: a request refused as busy must not spend them.
         try await LiveServer.run(
-            authConfiguration: .init(bcryptCost: 4, passwordCheckConcurrency: 1, passwordChecksWaiting: 0)
+            authConfiguration: .init(bcryptCost: 4, passwordCheckConcurrency: 1, passwordChecksWaiting: 0),
+            httpConfiguration: .init(signUpBurst: 1, logInBurst: 1)
         ) { live in
             let held = HeldJob()
             let holder = Task { try await live.auth.hasher.queue.run(held.work) }
             try await waitUntil("the held job to start") { held.hasStarted }
-            let busy = try await live.http(
-                "POST", "/v1/auth/signup", json: ["username": "carol", "password": "correct horse battery"]
-            )
+            let credentials = ["username": "carol", "password": "correct horse battery"]
+            let busy = try await live.http("POST", "/v1/auth/signup", json: credentials)
             #expect(busy.status == 503)
             #expect(busy.code == "unavailable")
             #expect(busy.retryAfter == "1")
+            let busyLogIn = try await live.http("POST", "/v1/auth/login", json: credentials)
+            #expect(busyLogIn.status == 503)
             held.finish()
             try await holder.value
-            let signedUp = try await live.http(
-                "POST", "/v1/auth/signup", json: ["username": "carol", "password": "correct horse battery"]
-            )
+            let signedUp = try await live.http("POST", "/v1/auth/signup", json: credentials)
             #expect(signedUp.status == 201)
+            let loggedIn = try await live.http("POST", "/v1/auth/login", json: credentials)
+            #expect(loggedIn.status == 200)
         }
     }
 

@@ -11,7 +11,7 @@
 
 import ChatKitClient
 import ChatKitCore
-import ChatKitServer
+@testable import ChatKitServer
 import Foundation
 import Testing
 
@@ -29,6 +29,18 @@ import Testing
         {
             throw ChatError(.storageFailure, Self.operatorReason)
         }
+    }
+
+    /// An underlying error whose description quotes stored data, as GRDB's row-decoding errors do.
+    struct RowError: Error, CustomStringConvertible {
+        var description: String { "could not decode row [body:\"a private message\"]" }
+    }
+
+    @Test func logsNameTheUnderlyingErrorByItsTypeOnly() {
+        let error = ChatError(.storageFailure, "Unexpected storage error.", underlying: RowError())
+        #expect(error.loggable == "ChatError.storageFailure: Unexpected storage error. (underlying: RowError)")
+        #expect(!loggableDescription(of: RowError()).contains("private"))
+        #expect(error.toldToClients.reason == ChatError.storageFailureToldToClients)
     }
 
     @Test func aStorageFailureReachesClientsWithoutItsReason() async throws {

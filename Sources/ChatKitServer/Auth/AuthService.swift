@@ -430,13 +430,12 @@ public struct AuthService: Sendable {
         }
         // The user's own bucket: login attempts by others (keyed by their addresses) do not block the change.
         let attempt = try checkLoginLimits(for: user.username, client: "password change by \(userID.rawValue)")
-        let matches = try await attempt.checking { () async throws(ChatError) in
-            guard CredentialRules.isAcceptablePassword(currentPassword) else { return false }
-            return try await hasher.verify(currentPassword, hash: credentials.passwordHash)
+        let newHash = try await attempt.checking { () async throws(ChatError) -> String? in
+            guard CredentialRules.isAcceptablePassword(currentPassword) else { return nil }
+            return try await hasher.replace(currentPassword, hash: credentials.passwordHash, with: newPassword)
         }
-        guard matches else { throw ChatError(.unauthenticated, "The current password is incorrect.") }
+        guard let hash = newHash else { throw ChatError(.unauthenticated, "The current password is incorrect.") }
         attempt.refund()
-        let hash = try await hasher.hash(newPassword)
         let updated = try await store.setPasswordHash(hash, of: userID)
         try await store.revokeSessions(of: userID)
         revocationHandlers.notify(SessionRevocation(userID: userID, sessionID: nil))

@@ -56,6 +56,17 @@ struct PasswordHasher: Sendable {
         try await run { Bcrypt.verify(password, hash: hash) }
     }
 
+    /// The hash of `newPassword` when `password` matches `hash`, else `nil`: both in one turn of the queue, so that
+    /// a password change is not refused as busy halfway, after its current password was checked.
+    ///
+    /// - Throws: ``busy`` when too many hashes and checks are running and waiting.
+    func replace(_ password: String, hash: String, with newPassword: String) async throws(ChatError) -> String? {
+        let cost = cost
+        return try await run {
+            Bcrypt.verify(password, hash: hash) ? Bcrypt.hash(newPassword, cost: cost) : nil
+        }
+    }
+
     /// Spends as long as a ``verify(_:hash:)`` would, for a login whose user does not exist, so the response time
     /// does not tell whether a username is taken. The first call hashes (which takes as long as a check) to make
     /// the dummy hash it compares against later. Busy alike, for the same reason.

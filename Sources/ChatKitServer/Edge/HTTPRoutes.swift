@@ -197,9 +197,11 @@ public struct HTTPRoutes: Sendable {
             await respond(route: "signup") {
                 try checkLimit(signUpLimiter, context, "Too many sign-ups from this address; try again later.")
                 let body = try await decode(SignUpBody.self, from: request)
-                let tokens = try await auth.signUp(
-                    username: body.username, password: body.password, displayName: body.displayName
-                )
+                let tokens = try await refundingBusy(signUpLimiter, context) {
+                    try await auth.signUp(
+                        username: body.username, password: body.password, displayName: body.displayName
+                    )
+                }
                 return try Self.json(tokens, status: .created)
             }
         }
@@ -208,8 +210,10 @@ public struct HTTPRoutes: Sendable {
                 try checkLimit(logInLimiter, context, "Too many login attempts from this address; try again later.")
                 let body = try await decode(LogInBody.self, from: request)
                 // Per address too: guessing a user's password from elsewhere does not lock them out of theirs.
-                let client = (context as? any RemoteAddressRequestContext)?.remoteAddress.flatMap(Self.limitKey)
-                let tokens = try await auth.logIn(username: body.username, password: body.password, client: client)
+                let client = Self.limitKey(context)
+                let tokens = try await refundingBusy(logInLimiter, context) {
+                    try await auth.logIn(username: body.username, password: body.password, client: client)
+                }
                 return try Self.json(tokens, status: .ok)
             }
         }
@@ -328,14 +332,30 @@ public struct HTTPRoutes: Sendable {
     private func checkLimit(
         _ limiter: KeyedRateLimiter<String>, _ context: some RequestContext, _ refusal: String
     ) throws {
-        guard let address = (context as? any RemoteAddressRequestContext)?.remoteAddress,
-            let key = Self.limitKey(for: address)
-        else { return }
+        guard let key = Self.limitKey(context) else { return }
         if let wait = limiter.acquire(key, now: clock.now) {
             var error = ChatError(.limitExceeded, refusal)
             error.retryAfter = wait
             throw error
         }
+    }
+
+    /// Runs `body`, giving the request back to the address's bucket of `limiter` when it is refused as busy
+    /// (`.unavailable`: no password was checked, so the attempt does not count).
+    private func refundingBusy<T>(
+        _ limiter: KeyedRateLimiter<String>, _ context: some RequestContext, _ body: () async throws -> T
+    ) async throws -> T {
+        do {
+            return try await body()
+        } catch let error as ChatError where error.code == .unavailable {
+            if let key = Self.limitKey(context) { limiter.refund(key) }
+            throw error
+        }
+    }
+
+    /// The key the request's client address is limited under, when the context tells the address.
+    private static func limitKey(_ context: some RequestContext) -> String? {
+        (context as? any RemoteAddressRequestContext)?.remoteAddress.flatMap(Self.limitKey(for:))
     }
 
     /// The key an address's requests are limited under: an IPv4 address itself (also when it reaches an IPv6
@@ -373,7 +393,10 @@ public struct HTTPRoutes: Sendable {
             logger.debug("Request refused", metadata: ["chatkit.route": "\(route)", "chatkit.status": "413"])
             return response
         } catch let error as ChatError {
-            error.loggedForOperator(logger, ["chatkit.route": "\(route)"])
+            // An error that went through `ChatServer.answerable` was logged there and is already as told.
+            if error.reason != ChatError.storageFailureToldToClients {
+                error.loggedForOperator(logger, ["chatkit.route": "\(route)"])
+            }
             let response = Self.errorResponse(error.toldToClients)
             logger.debug(
                 "Request refused",

@@ -19,6 +19,7 @@ const DEFAULT_MAX_PAGE_SIZE = 500;
 // In UTF-8 bytes. The message box's maxlength counts UTF-16 code units, so text within it can still be up to three
 // times as large ("é" is 2 bytes, most CJK characters 3): the size is checked before sending.
 const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
+const TOO_LONG = "This message is too long to send:"; // how the size warning starts
 const TYPING_REFRESH_MS = 3_000; // refresh our typing indicator this often while typing
 const TYPING_IDLE_MS = 4_000; // stop it after this long without a keystroke
 const MEMBER_LOADS_AT_ONCE = 4; // member lists loaded together after the conversation list
@@ -768,7 +769,7 @@ export class ChatApp {
         if (size <= largest) return null;
         const number = new Intl.NumberFormat();
         return (
-            `This message is too long to send: it takes ${number.format(size)} bytes, and the most a message may ` +
+            `${TOO_LONG} it takes ${number.format(size)} bytes, and the most a message may ` +
             `take is ${number.format(largest)} (accented letters, most scripts and emoji take 2 to 4 bytes each). ` +
             "Shorten it and send again."
         );
@@ -891,6 +892,8 @@ export class ChatApp {
             $("action-error").textContent = tooLarge;
             return;
         }
+        // The edit is given up or sent: a size warning about it goes with it (another error stays).
+        if ($("action-error").textContent.startsWith(TOO_LONG)) $("action-error").textContent = "";
         this.editingID = null;
         this.editDraft = null;
         this.render();
