@@ -96,8 +96,10 @@ public final class ChatServer: Sendable {
             registry: registry,
             codec: codec,
             batchSize: configuration.routingBatchSize,
+            attemptsBeforeSkipping: configuration.routingAttemptsBeforeSkipping,
             logger: logger,
-            clock: self.clock
+            clock: self.clock,
+            metrics: metrics
         )
         self.rateLimiter = RateLimiter(requestsPerSecond: configuration.limits.requestsPerSecond)
     }

@@ -98,6 +98,13 @@ public struct ChatServerConfiguration: Sendable {
     public var typingRefreshInterval: Duration
     /// Most events read from the store per routing round.
     public var routingBatchSize: Int
+    /// How many times in a row routing may fail at the same place (a store error reading or routing the next
+    /// event; it waits 0.1 s after the first failure, doubling up to 5 s) before it gives up on the events not yet
+    /// routed: it then goes on from the newest event and closes every connection with the reason `resync`, so
+    /// that each client catches up from its cursor with reads of its own, which do not depend on the event that
+    /// failed (a restarted server does the same). It gives up only while the store answers reads past that
+    /// event: while the store fails every read, routing waits for it. Default 8 (about 16 seconds).
+    public var routingAttemptsBeforeSkipping: Int
     /// How long a new connection may take to send `hello`; after that it is closed with the reason `timeout`, so
     /// that sockets opened and left silent do not hold server resources. Measured on the server's clock (the
     /// `clock` given to ``ChatServer``), like presence and typing. Default 10 seconds.
@@ -115,6 +122,7 @@ public struct ChatServerConfiguration: Sendable {
         typingTimeout: Duration = .seconds(5),
         typingRefreshInterval: Duration = .seconds(1),
         routingBatchSize: Int = 500,
+        routingAttemptsBeforeSkipping: Int = 8,
         helloTimeout: Duration = .seconds(10),
         presenceMaxGroupSize: Int = 100
     ) {
@@ -125,6 +133,7 @@ public struct ChatServerConfiguration: Sendable {
         self.typingTimeout = typingTimeout
         self.typingRefreshInterval = typingRefreshInterval
         self.routingBatchSize = routingBatchSize
+        self.routingAttemptsBeforeSkipping = routingAttemptsBeforeSkipping
     }
 
     /// The limits as announced to clients in `welcome`.

@@ -181,6 +181,17 @@ final class ConnectionRegistry: Sendable {
         }
     }
 
+    /// Ends every connection's outbox for a catch-up (``Outbox/endForCatchUp()``): sessions close with the reason
+    /// `resync`, waiting long polls answer from the store. Returns how many were ended.
+    @discardableResult
+    func endAllForCatchUp() -> Int {
+        let outboxes = shards.flatMap { shard in
+            shard.connections.withLock { connections in connections.values.flatMap { $0.values.map(\.outbox) } }
+        }
+        for outbox in outboxes { outbox.endForCatchUp() }
+        return outboxes.count
+    }
+
     /// Queues event frames, in position order, for every connection of `users`: each connection gets them in one
     /// hand-over (one wake-up of its writer).
     func deliverEvents(_ events: [RoutedEvent], to users: some Sequence<UserID>) {

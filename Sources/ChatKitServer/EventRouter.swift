@@ -26,6 +26,10 @@ final class EventRouter: Sendable {
     private let batchSize: Int
     private let logger: Logger
     private let clock: ServerClock
+    private let metrics: ServerMetrics
+    /// Failures in a row at the same place before routing skips ahead
+    /// (``ChatServerConfiguration/routingAttemptsBeforeSkipping``).
+    private let attemptsBeforeSkipping: Int
     private let wakeUps: AsyncStream<Void>
     private let wakeUp: AsyncStream<Void>.Continuation
 
@@ -35,10 +39,13 @@ final class EventRouter: Sendable {
     static let longestRetryDelay = Duration.seconds(5)
 
     init(
-        store: any ChatStore, registry: ConnectionRegistry, codec: WireCodec, batchSize: Int, logger: Logger,
-        clock: ServerClock
+        store: any ChatStore, registry: ConnectionRegistry, codec: WireCodec, batchSize: Int,
+        attemptsBeforeSkipping: Int, logger: Logger, clock: ServerClock, metrics: ServerMetrics
     ) {
+        precondition(attemptsBeforeSkipping >= 1, "routingAttemptsBeforeSkipping must be at least 1")
         self.store = store
+        self.metrics = metrics
+        self.attemptsBeforeSkipping = attemptsBeforeSkipping
         self.clock = clock
         self.registry = registry
         self.codec = codec
@@ -53,12 +60,19 @@ final class EventRouter: Sendable {
     }
 
     /// Routes events after `start` until the task is cancelled.
+    ///
+    /// A store error (reading the next events, or the members an event goes to) is retried with backoff, from where
+    /// routing stopped. After ``attemptsBeforeSkipping`` failures in a row at the same place, routing gives up on
+    /// what it has not routed (``skipUnroutedEvents(after:)``), so that one event that always fails (a damaged row,
+    /// a custom store's bug) does not stop live delivery for the whole server.
     func run(from start: StreamPosition) async {
         var position = start
         var members = MembershipCache()
         var retryDelay = Self.firstRetryDelay
+        var failuresInARow = 0
         for await _ in wakeUps {
             var group: DeliveryGroup?
+            let failedAt = position
             var failed = false
             do {
                 while true {
@@ -73,28 +87,67 @@ final class EventRouter: Sendable {
                 }
             } catch {
                 failed = true
+                failuresInARow = position == failedAt ? failuresInARow + 1 : 1
                 logger.error(
                     "Routing stopped at a store error; will retry",
-                    metadata: ["chatkit.error": "\(error)", "chatkit.retry_in": "\(retryDelay)"]
+                    metadata: [
+                        "chatkit.error": "\(loggableDescription(of: error))", "chatkit.retry_in": "\(retryDelay)",
+                        "chatkit.position": "\(position.rawValue)", "chatkit.failures": "\(failuresInARow)",
+                    ]
                 )
             }
             // Events routed before an error are delivered too: `position` is past them.
             deliver(&group)
-            if failed {
-                // The events stay in the store; read them again after a while, whether or not anything else is
-                // written meanwhile (nudges only come with writes: on a quiet server, waiting for one would hold
-                // the events back from the connected clients for as long as nobody writes).
-                do {
-                    try await clock.sleep(until: clock.now + retryDelay)
-                } catch {
-                    return
-                }
-                retryDelay = min(retryDelay * 2, Self.longestRetryDelay)
-                wakeUp.yield()
-            } else {
+            guard failed else {
                 retryDelay = Self.firstRetryDelay
+                failuresInARow = 0
+                continue
             }
+            if failuresInARow >= attemptsBeforeSkipping, let newest = await skipUnroutedEvents(after: position) {
+                position = newest
+                // Membership events may be among those skipped.
+                members = MembershipCache()
+                failuresInARow = 0
+                retryDelay = Self.firstRetryDelay
+                wakeUp.yield()
+                continue
+            }
+            // The events stay in the store; read them again after a while, whether or not anything else is
+            // written meanwhile (nudges only come with writes: on a quiet server, waiting for one would hold the
+            // events back from the connected clients for as long as nobody writes).
+            do {
+                try await clock.sleep(until: clock.now + retryDelay)
+            } catch {
+                return
+            }
+            retryDelay = min(retryDelay * 2, Self.longestRetryDelay)
+            wakeUp.yield()
         }
+    }
+
+    /// Gives up on the events after `position` that routing could not get past: returns the newest position, to
+    /// go on from, after closing every connection with the reason `resync` (``ConnectionRegistry/endAllForCatchUp()``).
+    ///
+    /// No connection has received anything past `position` (routing stopped there), so each client's cursor is at
+    /// or before it, and the catch-up of its next session reads what was skipped with the store's per-user read
+    /// (``ChatKitCore/SyncStore/events(for:after:limit:)``), which does not depend on what failed here: the
+    /// routing of the event as a whole, or the read of the whole log. A restarted server does the same: it routes
+    /// from the newest event, and its clients catch up. Returns `nil`, skipping nothing, while the store fails
+    /// reads past the events too (it is down, not one event): routing then goes on retrying.
+    private func skipUnroutedEvents(after position: StreamPosition) async -> StreamPosition? {
+        guard let newest = try? await store.latestPosition(), newest > position,
+            (try? await store.allEvents(after: newest, limit: 1)) != nil
+        else { return nil }
+        let closed = registry.endAllForCatchUp()
+        logger.critical(
+            "Routing gave up on events it could not route; every connection was closed to catch up from the store",
+            metadata: [
+                "chatkit.skipped_after": "\(position.rawValue)", "chatkit.skipped_through": "\(newest.rawValue)",
+                "chatkit.connections_closed": "\(closed)",
+            ]
+        )
+        metrics.routingSkipped()
+        return newest
     }
 
     /// Consecutive events of one conversation with the same recipients, delivered together.

@@ -39,6 +39,9 @@ final class Outbox: Sendable {
         case revoked
         /// The peer sent unreadable frames past its rate limit: the connection must close.
         case unreadableFrames
+        /// Routing gave up on events it could not route (``EventRouter``): the connection must close, and its
+        /// client catch up from its cursor.
+        case mustCatchUp
     }
 
     private struct State {
@@ -269,6 +272,12 @@ final class Outbox: Sendable {
     /// Ends the outbox because the peer sends unreadable frames past its rate limit; what is queued is dropped.
     func endForUnreadableFrames() {
         end(.unreadableFrames)
+    }
+
+    /// Ends the outbox because routing gave up on events this connection may be owed; what is queued is dropped
+    /// (the client reads it again when it catches up).
+    func endForCatchUp() {
+        end(.mustCatchUp)
     }
 
     /// Counts a frame of this connection that could not be read; returns how many it has sent.

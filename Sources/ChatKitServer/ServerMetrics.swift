@@ -23,6 +23,7 @@ import Metrics
 /// | `chatkit_errors_total{code}` | counter | errors answered to clients, by ``ChatKitCore/ChatError/Code`` |
 /// | `chatkit_store_seconds{operation}` | timer | time the store took: `append`, `write` (other changes), `read` |
 /// | `chatkit_send_ack_seconds` | timer | from a `send` frame's arrival to its result being queued for the sender |
+/// | `chatkit_routing_skips_total` | counter | times routing gave up on events it could not route (alert on any) |
 ///
 /// Names follow Prometheus conventions; with swift-prometheus, timers become histograms of seconds.
 struct ServerMetrics: Sendable {
@@ -37,6 +38,7 @@ struct ServerMetrics: Sendable {
     private let errors: [ChatError.Code: Counter]
     private let storeTimers: [StoreOperation: Timer]
     private let sendAck: Timer
+    private let routingSkips: Counter
 
     /// Creates the metrics with `factory`, or with the process-wide `MetricsSystem` factory when `nil`.
     init(factory: (any MetricsFactory)?) {
@@ -61,6 +63,7 @@ struct ServerMetrics: Sendable {
             }
         )
         sendAck = Timer(label: "chatkit_send_ack_seconds", factory: factory)
+        routingSkips = Counter(label: "chatkit_routing_skips_total", factory: factory)
     }
 
     private static let codes: [ChatError.Code] = [
@@ -81,4 +84,6 @@ struct ServerMetrics: Sendable {
     func storeTook(_ duration: Duration, _ operation: StoreOperation) { storeTimers[operation]?.record(duration: duration) }
 
     func sendAcknowledged(after duration: Duration) { sendAck.record(duration: duration) }
+
+    func routingSkipped() { routingSkips.increment() }
 }

@@ -408,6 +408,11 @@ struct Session: Sendable {
                 code: "protocolError",
                 message: "Too many frames that could not be read, faster than requests are allowed."
             )
+        case .mustCatchUp:
+            CloseReason(
+                code: "resync",
+                message: "The server could not deliver some events live; reconnect and resume from your cursor."
+            )
         }
     }
 

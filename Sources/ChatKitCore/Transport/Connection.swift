@@ -55,8 +55,8 @@ public struct OutboundWriter: Sendable {
 
 /// Why a connection is closed.
 public struct CloseReason: Sendable, Hashable, CustomStringConvertible {
-    /// A stable code (`normal`, `shutdown`, `slowConsumer`, `protocolError`, `unauthenticated`, `idle`; a client
-    /// closing a connection it could not write to: `writeFailed`).
+    /// A stable code (`normal`, `shutdown`, `slowConsumer`, `protocolError`, `unauthenticated`, `idle`, `resync`; a
+    /// client closing a connection it could not write to: `writeFailed`).
     public var code: String
     /// A sentence for developers.
     public var message: String

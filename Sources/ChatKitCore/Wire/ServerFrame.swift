@@ -245,7 +245,7 @@ public struct Synced: Sendable, Hashable, Codable {
 
 /// Why the server closes the connection.
 public struct Goodbye: Sendable, Hashable, Codable {
-    /// A stable reason code: `shutdown`, `slowConsumer`, `unauthenticated`, `protocolError`, `idle`.
+    /// A stable reason code: `shutdown`, `slowConsumer`, `unauthenticated`, `protocolError`, `idle`, `resync`.
     public var reason: String
     /// A sentence for developers.
     public var message: String
