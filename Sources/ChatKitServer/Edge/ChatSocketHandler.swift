@@ -51,6 +51,8 @@ final class ChatSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// Writes handed to the event loop and not yet run, above which a session's write waits for the loop.
     static let maximumWritesInFlight = 256
+    /// Bytes of frames handed to the event loop and not yet run, above which a session's write waits for the loop.
+    static let maximumBytesInFlight = 256 * 1024
 
     /// The most bytes of frames taken from the outbox at a time; more are taken only while the socket stays
     /// writable, so that what a slow peer has not read stays in the outbox, under its byte bound.
@@ -63,7 +65,9 @@ final class ChatSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
         /// A close frame was sent, or the socket closed: writes fail.
         let isClosing = Atomic<Bool>(false)
         /// Writes handed to the event loop without waiting, not yet run.
-        let writesInFlight = Atomic<Int>(0)
+        let inFlight = WriteBudget(
+            maximumWrites: ChatSocketHandler.maximumWritesInFlight, maximumBytes: ChatSocketHandler.maximumBytesInFlight
+        )
     }
 
     private let settings: Settings
@@ -457,10 +461,9 @@ final class ChatSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
         return OutboundWriter(
             write: { text in
                 guard !flags.isClosing.load(ordering: .relaxed) else { throw ConnectionClosedError() }
-                let inFlight = flags.writesInFlight.wrappingAdd(1, ordering: .relaxed).newValue
-                guard flags.isWritable.load(ordering: .relaxed), inFlight <= Self.maximumWritesInFlight else {
+                let size = text.utf8.count
+                guard flags.isWritable.load(ordering: .relaxed), flags.inFlight.admit(size: size) else {
                     // Waits for the writes handed over before this one, and for the peer if it is slow.
-                    flags.writesInFlight.wrappingSubtract(1, ordering: .relaxed)
                     do {
                         return try await eventLoop.flatSubmit {
                             handler.value.writeForSession(text) ?? eventLoop.makeFailedFuture(ConnectionClosedError())
@@ -470,7 +473,7 @@ final class ChatSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
                     }
                 }
                 eventLoop.execute {
-                    flags.writesInFlight.wrappingSubtract(1, ordering: .relaxed)
+                    flags.inFlight.release(size: size)
                     _ = handler.value.writeForSession(text)
                 }
             },
