@@ -28,6 +28,12 @@ extension ChatClient {
         /// when a new client starts with the same storage. Default `nil`: the outbox lives in memory, across
         /// reconnections and calls to ``ChatClient/run()``, not across processes. See ``OutboxStorage``.
         public var outboxStorage: (any OutboxStorage)?
+        /// The most events ``ChatClient/events`` keeps for the app before dropping the oldest, so that an app that
+        /// does not consume them (or stopped) does not hold every event of the client's life in memory. Default
+        /// 10,000. ``ChatClient/droppedEventCount`` counts what was dropped: an app that finds it grown reloads
+        /// what it shows from the server (conversations, history), or starts a new client from the position of the
+        /// last event it processed.
+        public var eventBufferLimit: Int
         /// The clock backoff and retry-after waits run on.
         let clock: ClientClock
 
@@ -38,17 +44,20 @@ extension ChatClient {
         ///     return when its first session ends.
         ///   - maximumSendAttempts: Sends of a message refused with `storageFailure` before it is marked failed.
         ///   - outboxStorage: Where to keep the outbox between runs of the app; `nil` keeps it in memory.
+        ///   - eventBufferLimit: The most events kept for the app before the oldest are dropped (at least 1).
         ///   - clock: The clock the client waits on (backoff, retry-after); tests pass one that does not really
         ///     wait.
         public init(
             reconnection: ReconnectionPolicy = .default,
             maximumSendAttempts: Int = 5,
             outboxStorage: (any OutboxStorage)? = nil,
+            eventBufferLimit: Int = 10_000,
             clock: some Clock<Duration> = ContinuousClock()
         ) {
             self.reconnection = reconnection
             self.maximumSendAttempts = max(maximumSendAttempts, 1)
             self.outboxStorage = outboxStorage
+            self.eventBufferLimit = max(eventBufferLimit, 1)
             self.clock = ClientClock(clock)
         }
 

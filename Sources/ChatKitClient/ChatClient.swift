@@ -123,13 +123,19 @@ public final class ChatClient: Sendable {
     let state: Mutex<State>
     /// Keeps the outbox in ``Configuration/outboxStorage``; `nil` without one.
     let outboxSaver: OutboxSaver?
-    let eventQueue = ClientEventQueue()
+    let eventQueue: ClientEventQueue
 
     /// Everything the server pushes, in the order it arrived, across reconnections: stored events once each (none
     /// at or below the cursor), presence, typing, `synced` after each catch-up, `goodbye`. Events wait in the client
-    /// until taken, without limit: consume them. Ending a loop over it (or cancelling its task) loses nothing: the
-    /// next loop takes up where it stopped (``ClientEvents``).
+    /// until taken, up to ``Configuration/eventBufferLimit`` (then the oldest are dropped: consume them). Ending a
+    /// loop over it (or cancelling its task) loses nothing: the next loop takes up where it stopped
+    /// (``ClientEvents``).
     public var events: ClientEvents { ClientEvents(queue: eventQueue) }
+
+    /// How many events ``events`` dropped, oldest first, because more than ``Configuration/eventBufferLimit``
+    /// waited untaken. Zero for an app that keeps up; when it grows, what the app shows may lack those events:
+    /// reload it from the server.
+    public var droppedEventCount: Int { eventQueue.droppedCount }
 
     /// Creates a client that sends a fixed token.
     ///
@@ -190,6 +196,7 @@ public final class ChatClient: Sendable {
         self.transportForSessions = transport
         self.tokenSource = tokenSource
         self.configuration = configuration
+        self.eventQueue = ClientEventQueue(limit: configuration.eventBufferLimit)
         var state = State(cursor: cursor)
         if let storage = configuration.outboxStorage {
             let (messages, saver) = OutboxSaver.load(from: storage)

@@ -18,7 +18,8 @@ import Synchronization
 /// next iteration starts with them, so an app that stops and starts consuming loses no event. (An `AsyncStream`
 /// ends for good when its consuming task is cancelled, and would drop every later event.) Each event is taken
 /// once: iterations running at the same time share the events between them, so consume with one. The sequence
-/// ends only when the client is released.
+/// ends only when the client is released. At most ``ChatClient/Configuration/eventBufferLimit`` events wait; past
+/// that the oldest are dropped and counted (``ChatClient/droppedEventCount``).
 public struct ClientEvents: AsyncSequence, Sendable {
     public typealias Element = ClientEvent
     public typealias Failure = Never
@@ -59,6 +60,8 @@ final class ClientEventQueue: Sendable {
         var waiters: [(id: UInt64, continuation: CheckedContinuation<Void, Never>)] = []
         var nextWaiterID: UInt64 = 0
         var isFinished = false
+        /// Events dropped because `limit` waited untaken.
+        var dropped = 0
 
         mutating func pop() -> ClientEvent? {
             guard head < buffer.count else { return nil }
@@ -83,14 +86,26 @@ final class ClientEventQueue: Sendable {
     }
 
     private let state = Mutex(State())
+    /// The most events that wait untaken; the oldest are dropped past it.
+    let limit: Int
+
+    /// Creates a queue that keeps at most `limit` events untaken.
+    init(limit: Int = 10_000) {
+        precondition(limit >= 1, "The event buffer keeps at least one event")
+        self.limit = limit
+    }
 
     /// How many iterations wait for an event (observed by tests).
     var waitingCount: Int { state.withLock { $0.waiters.count } }
 
-    /// Queues `event` and wakes the oldest waiting iteration.
+    /// How many events were dropped because `limit` waited untaken.
+    var droppedCount: Int { state.withLock { $0.dropped } }
+
+    /// Queues `event` (dropping the oldest if `limit` wait already) and wakes the oldest waiting iteration.
     func yield(_ event: ClientEvent) {
         let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
             guard !state.isFinished else { return nil }
+            if state.buffer.count - state.head >= limit, state.pop() != nil { state.dropped += 1 }
             state.buffer.append(event)
             return state.waiterToWake()
         }

@@ -112,4 +112,54 @@ struct ClientEventsTests {
         queue.yield(.synced(StreamPosition(4)))
         #expect(await queue.take() == nil, "an event queued after the finish")
     }
+
+    @Test("past its limit the queue drops the oldest events and counts them")
+    func theQueueDropsTheOldestPastItsLimit() async {
+        let queue = ClientEventQueue(limit: 3)
+        queue.yield(.synced(StreamPosition(1)))
+        #expect(await queue.take() == .synced(StreamPosition(1)))
+        for position in 2...7 { queue.yield(.synced(StreamPosition(Int64(position)))) }
+        #expect(queue.droppedCount == 3)
+        for position in 5...7 { #expect(await queue.take() == .synced(StreamPosition(Int64(position)))) }
+        queue.yield(.synced(StreamPosition(8)))
+        #expect(await queue.take() == .synced(StreamPosition(8)))
+        #expect(queue.droppedCount == 3)
+    }
+
+    @Test("a client whose events nobody takes keeps the newest up to its limit, and says how many it dropped")
+    func aClientKeepsTheNewestEventsUpToItsLimit() async throws {
+        try await LiveServer.run { live in
+            let alice = try await live.connect(try await live.signUp("alice").accessToken)
+            let bobTokens = try await live.signUp("bob")
+            let chat = try await alice.client.createDirectConversation(with: bobTokens.user.id)
+            let transport = WebSocketClientTransport(url: "ws://127.0.0.1:\(live.port)/v1/ws")
+            let bob = ChatClient(
+                transport: transport, token: bobTokens.accessToken,
+                configuration: .init(reconnection: .disabled, eventBufferLimit: 5)
+            )
+            let run = Task { try await bob.run() }
+            defer { run.cancel() }
+            _ = try await withTimeout("bob's session") { try await bob.connected() }
+            for number in 1...20 { _ = try await alice.client.send("message \(number)", to: chat.id) }
+
+            // Nobody took Bob's events meanwhile: the oldest went, the newest wait, in order.
+            let kept = try await Self.takeMessages(through: "message 20", from: bob)
+            let numbers = kept.compactMap { Int($0.dropFirst("message ".count)) }
+            #expect(numbers.count <= 5 && numbers.last == 20, "\(kept)")
+            #expect(numbers == Array((21 - numbers.count)...20), "\(kept)")
+            #expect(bob.droppedEventCount >= 15)
+        }
+    }
+
+    /// Takes events from `client` until the message `body` has come, and returns the bodies of the messages taken.
+    static func takeMessages(through body: String, from client: ChatClient) async throws -> [String] {
+        try await withTimeout("the message \(body)") {
+            var taken: [String] = []
+            for await event in client.events {
+                taken += bodies([event])
+                if taken.last == body { break }
+            }
+            return taken
+        }
+    }
 }
