@@ -102,8 +102,9 @@ public struct ChatServerConfiguration: Sendable {
     /// event; it waits 0.1 s after the first failure, doubling up to 5 s) before it gives up on the events not yet
     /// routed: it then goes on from the newest event and closes every connection with the reason `resync`, so
     /// that each client catches up from its cursor with reads of its own, which do not depend on the event that
-    /// failed (a restarted server does the same). It gives up only while the store answers reads past that
-    /// event: while the store fails every read, routing waits for it. Default 8 (about 16 seconds).
+    /// failed (a restarted server does the same). It gives up only when the store reads the newest event and its
+    /// members (while the store fails for every event, routing waits for it), and at most once a minute. Default 8
+    /// (about 11 seconds); values below 1 count as 1.
     public var routingAttemptsBeforeSkipping: Int
     /// How long a new connection may take to send `hello`; after that it is closed with the reason `timeout`, so
     /// that sockets opened and left silent do not hold server resources. Measured on the server's clock (the

@@ -182,7 +182,8 @@ final class ConnectionRegistry: Sendable {
     }
 
     /// Ends every connection's outbox for a catch-up (``Outbox/endForCatchUp()``): sessions close with the reason
-    /// `resync`, waiting long polls answer from the store. Returns how many were ended.
+    /// `resync`, waiting long polls answer with what they read (their clients poll again from their cursors).
+    /// Returns how many were ended.
     @discardableResult
     func endAllForCatchUp() -> Int {
         let outboxes = shards.flatMap { shard in

@@ -37,15 +37,16 @@ final class EventRouter: Sendable {
     /// ``longestRetryDelay``.
     static let firstRetryDelay = Duration.milliseconds(100)
     static let longestRetryDelay = Duration.seconds(5)
+    /// The least time between two skips (``RoutingSkipPolicy``).
+    static let skipSpacing = Duration.seconds(60)
 
     init(
         store: any ChatStore, registry: ConnectionRegistry, codec: WireCodec, batchSize: Int,
         attemptsBeforeSkipping: Int, logger: Logger, clock: ServerClock, metrics: ServerMetrics
     ) {
-        precondition(attemptsBeforeSkipping >= 1, "routingAttemptsBeforeSkipping must be at least 1")
         self.store = store
         self.metrics = metrics
-        self.attemptsBeforeSkipping = attemptsBeforeSkipping
+        self.attemptsBeforeSkipping = max(attemptsBeforeSkipping, 1)
         self.clock = clock
         self.registry = registry
         self.codec = codec
@@ -69,10 +70,9 @@ final class EventRouter: Sendable {
         var position = start
         var members = MembershipCache()
         var retryDelay = Self.firstRetryDelay
-        var failuresInARow = 0
+        var skips = RoutingSkipPolicy(attemptsBeforeSkipping: attemptsBeforeSkipping, spacing: Self.skipSpacing)
         for await _ in wakeUps {
             var group: DeliveryGroup?
-            let failedAt = position
             var failed = false
             do {
                 while true {
@@ -87,12 +87,12 @@ final class EventRouter: Sendable {
                 }
             } catch {
                 failed = true
-                failuresInARow = position == failedAt ? failuresInARow + 1 : 1
+                skips.failed(at: position)
                 logger.error(
                     "Routing stopped at a store error; will retry",
                     metadata: [
                         "chatkit.error": "\(loggableDescription(of: error))", "chatkit.retry_in": "\(retryDelay)",
-                        "chatkit.position": "\(position.rawValue)", "chatkit.failures": "\(failuresInARow)",
+                        "chatkit.position": "\(position.rawValue)", "chatkit.failures": "\(skips.failuresInARow)",
                     ]
                 )
             }
@@ -100,14 +100,14 @@ final class EventRouter: Sendable {
             deliver(&group)
             guard failed else {
                 retryDelay = Self.firstRetryDelay
-                failuresInARow = 0
+                skips.routed()
                 continue
             }
-            if failuresInARow >= attemptsBeforeSkipping, let newest = await skipUnroutedEvents(after: position) {
+            if skips.shouldSkip(now: clock.now), let newest = await skipUnroutedEvents(after: position) {
+                skips.skipped(now: clock.now)
                 position = newest
                 // Membership events may be among those skipped.
                 members = MembershipCache()
-                failuresInARow = 0
                 retryDelay = Self.firstRetryDelay
                 wakeUp.yield()
                 continue
@@ -126,17 +126,18 @@ final class EventRouter: Sendable {
     }
 
     /// Gives up on the events after `position` that routing could not get past: returns the newest position, to
-    /// go on from, after closing every connection with the reason `resync` (``ConnectionRegistry/endAllForCatchUp()``).
+    /// go on from, after closing every connection with the reason `resync`
+    /// (``ConnectionRegistry/endAllForCatchUp()``).
     ///
-    /// No connection has received anything past `position` (routing stopped there), so each client's cursor is at
-    /// or before it, and the catch-up of its next session reads what was skipped with the store's per-user read
-    /// (``ChatKitCore/SyncStore/events(for:after:limit:)``), which does not depend on what failed here: the
-    /// routing of the event as a whole, or the read of the whole log. A restarted server does the same: it routes
-    /// from the newest event, and its clients catch up. Returns `nil`, skipping nothing, while the store fails
-    /// reads past the events too (it is down, not one event): routing then goes on retrying.
+    /// Each client's cursor is at or before the newest position, and the catch-up of its next session reads what
+    /// was skipped with the store's per-user read (``ChatKitCore/SyncStore/events(for:after:limit:)``), which does
+    /// not depend on what failed here: the routing of the event as a whole, or the read of the whole log. A
+    /// restarted server does the same: it routes from the newest event, and its clients catch up. Returns `nil`,
+    /// skipping nothing, unless the store does for the newest event what failed for the stuck one (reads it, and
+    /// reads its members): while it fails for every event, it is down, not one event, and routing goes on retrying.
     private func skipUnroutedEvents(after position: StreamPosition) async -> StreamPosition? {
         guard let newest = try? await store.latestPosition(), newest > position,
-            (try? await store.allEvents(after: newest, limit: 1)) != nil
+            await isRoutable(newestAt: newest)
         else { return nil }
         let closed = registry.endAllForCatchUp()
         logger.critical(
@@ -148,6 +149,17 @@ final class EventRouter: Sendable {
         )
         metrics.routingSkipped()
         return newest
+    }
+
+    /// Whether the newest event, at `position`, can be read and its recipients found: the store works for events
+    /// other than the one routing is stuck at. (When the stuck event is the newest, nothing is skipped until a later
+    /// one is written, and nothing else waits meanwhile.)
+    private func isRoutable(newestAt position: StreamPosition) async -> Bool {
+        guard let events = try? await store.allEvents(after: StreamPosition(position.rawValue - 1), limit: 1),
+            let newest = events.first
+        else { return false }
+        guard newest.audience == nil, let conversation = newest.conversationID else { return true }
+        return (try? await store.memberIDs(of: conversation, at: newest.position)) != nil
     }
 
     /// Consecutive events of one conversation with the same recipients, delivered together.

@@ -11,7 +11,7 @@
 
 import ChatKitClient
 import ChatKitCore
-import ChatKitServer
+@testable import ChatKitServer
 import Synchronization
 import Testing
 
@@ -40,7 +40,7 @@ import Testing
 
     static var configuration: ChatServerConfiguration {
         var configuration = ChatServerConfiguration()
-        // Two failures (after 0.1 s and 0.2 s) before giving up, instead of eight (about 16 s).
+        // Two failures in a row (the second 0.1 s after the first) before giving up, instead of eight (about 11 s).
         configuration.routingAttemptsBeforeSkipping = 2
         return configuration
     }
@@ -67,19 +67,28 @@ import Testing
             try await bob.waitForMessages(1, in: chat.id)
 
             _ = try await alice.client.send(PoisonedEventLogStore.poison, to: chat.id)
-            // Routing fails twice, gives up, and closes both connections; the clients reconnect and read the
-            // message with their own catch-up.
-            try await bob.waitForMessages(2, in: chat.id)
-            try await alice.waitForMessages(2, in: chat.id)
+            // While the poisoned event is the newest, nothing waits behind it: routing retries and skips nothing.
+            try await waitUntil("routing to fail past its attempts") {
+                store.failedReads.load(ordering: .relaxed) >= 3
+            }
+            #expect(Self.syncs(bob.events) == 1)
+            // A message behind it: routing fails once more, gives up, and closes both connections; the clients
+            // reconnect and read both messages with their own catch-up.
+            _ = try await alice.client.send("behind it", to: chat.id)
+            try await bob.waitForMessages(3, in: chat.id)
+            try await alice.waitForMessages(3, in: chat.id)
             // Read in the catch-up of a second session (its `synced` follows the events it caught up with).
             try await bob.waitFor("Bob's second session synced") { Self.syncs($0) >= 2 }
+            try await alice.waitFor("Alice's second session synced") { Self.syncs($0) >= 2 }
 
-            // Routing goes on: later messages arrive live, once each.
-            try await bob.waitFor("Bob connected again") { _ in bob.client.connectionState == .connected }
+            // Routing goes on: a later message arrives live (no third session), once each.
             _ = try await alice.client.send("after", to: chat.id)
-            try await bob.waitForMessages(3, in: chat.id)
-            #expect(bob.receivedBodies(in: chat.id) == ["before", PoisonedEventLogStore.poison, "after"])
-            #expect(alice.receivedBodies(in: chat.id) == ["before", PoisonedEventLogStore.poison, "after"])
+            try await bob.waitForMessages(4, in: chat.id)
+            try await alice.waitForMessages(4, in: chat.id)
+            let expected = ["before", PoisonedEventLogStore.poison, "behind it", "after"]
+            #expect(bob.receivedBodies(in: chat.id) == expected)
+            #expect(alice.receivedBodies(in: chat.id) == expected)
+            #expect(Self.syncs(bob.events) == 2)
         }
     }
 
@@ -94,7 +103,8 @@ import Testing
             let chat = try await alice.client.createDirectConversation(with: bobTokens.user.id)
             store.isDown.store(true, ordering: .relaxed)
             _ = try await alice.client.send("held back while the log cannot be read", to: chat.id)
-            // Past the two attempts (0.1 s, 0.2 s, then 0.4 s later a fourth read): nothing was given up.
+            // Past the two attempts (each round's read, and the reads of the check before giving up): nothing was
+            // given up.
             try await waitUntil("four failed reads") { store.failedReads.load(ordering: .relaxed) >= 4 }
             #expect(bob.client.connectionState == .connected)
             #expect(live.server.connectionCount == 2)
@@ -103,5 +113,30 @@ import Testing
             #expect(bob.receivedBodies(in: chat.id) == ["held back while the log cannot be read"])
             #expect(bob.client.connectionState == .connected)
         }
+    }
+
+    @Test func skipsComeAfterFailuresInARowAtOnePlaceAndNoMoreOftenThanTheSpacing() {
+        var policy = RoutingSkipPolicy(attemptsBeforeSkipping: 3, spacing: .seconds(60))
+        policy.failed(at: StreamPosition(10))
+        policy.failed(at: StreamPosition(10))
+        #expect(!policy.shouldSkip(now: .seconds(1)))
+        // Progress before a failure starts the count again.
+        policy.failed(at: StreamPosition(12))
+        #expect(policy.failuresInARow == 1)
+        policy.failed(at: StreamPosition(12))
+        policy.failed(at: StreamPosition(12))
+        #expect(policy.shouldSkip(now: .seconds(2)))
+        policy.skipped(now: .seconds(2))
+        #expect(policy.failuresInARow == 0)
+
+        // Stuck again at once: no second skip within the spacing, one after it.
+        for _ in 0..<5 { policy.failed(at: StreamPosition(20)) }
+        #expect(!policy.shouldSkip(now: .seconds(61)))
+        #expect(policy.shouldSkip(now: .seconds(62)))
+
+        // A round that goes through forgets the failures.
+        policy.routed()
+        policy.failed(at: StreamPosition(20))
+        #expect(!policy.shouldSkip(now: .seconds(100)))
     }
 }
