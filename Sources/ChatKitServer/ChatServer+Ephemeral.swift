@@ -43,7 +43,9 @@ extension ChatServer {
             _ = typing.stop(key, now: now)
             throw notMember
         }
-        if start.broadcast { deliver(.typing(update), to: members.filter { $0 != user }) }
+        if start.broadcast {
+            typing.whileTyping(key) { deliver(.typing(update), to: members.filter { $0 != user }) }
+        }
         if let showAt = start.showAt {
             // A start held back by the interval: shown when it ends, if the user still types then.
             timers.schedule(at: showAt) { [self] in
@@ -57,8 +59,11 @@ extension ChatServer {
     /// of them (a start held back by the refresh interval is shown later, when they may have left).
     func broadcastTyping(_ update: TypingUpdate) async {
         guard let members = try? await store.memberIDs(of: update.conversationID) else { return }
-        if update.isTyping, !members.contains(update.userID) { return }
-        deliver(.typing(update), to: members.filter { $0 != update.userID })
+        let others = members.filter { $0 != update.userID }
+        guard update.isTyping else { return deliver(.typing(update), to: others) }
+        guard members.contains(update.userID) else { return }
+        let key = TypingTracker.Key(conversation: update.conversationID, user: update.userID)
+        typing.whileTyping(key) { deliver(.typing(update), to: others) }
     }
 
     /// Ends `user`'s typing in a conversation they no longer belong to: the members who were shown it hear it
@@ -107,13 +112,30 @@ extension ChatServer {
     /// online members they no longer share presence with (through a contact, a direct conversation or another
     /// small group) are offline, with no `lastSeenAt`: they will hear nothing more of them, so they must not go on
     /// showing them online.
-    func withdrawPresence(among members: Set<UserID>) async {
+    ///
+    /// - Returns: How many audiences it computed (each a few store reads), for
+    ///   ``chargePresenceWork(of:audiences:frames:)``.
+    @discardableResult
+    func withdrawPresence(among members: Set<UserID>) async -> Int {
+        var audiences = 0
         for member in members.sorted() where presence.isOnline(member) {
+            audiences += 1
             guard let audience = try? await presenceAudience(of: member) else { continue }
             let noLongerSharing = members.subtracting(audience).subtracting([member])
             guard !noLongerSharing.isEmpty else { continue }
             deliver(.presence(PresenceUpdate(userID: member, isOnline: false)), to: noLongerSharing)
         }
+        return audiences
+    }
+
+    /// Charges `user`'s request limit for the presence work a request of theirs caused beyond itself: creating or
+    /// growing a group introduces its online members to each other (up to N² frames for N members), and growing one
+    /// past ``ChatServerConfiguration/presenceMaxGroupSize`` computes each online member's audience. Without this,
+    /// one user repeating such requests within the request limit could send each member thousands of presence
+    /// frames a second. A hundred frames, or one audience, cost one request.
+    func chargePresenceWork(of user: UserID, audiences: Int = 0, frames: Int = 0) {
+        let tokens = Double(audiences) + Double(frames) / 100
+        rateLimiter.charge(user, tokens: tokens, now: clock.now)
     }
 
     /// Tells `user` and those of `others` who no longer share presence with them (a contact removed, a small group
@@ -142,15 +164,25 @@ extension ChatServer {
     /// Tells users who just became contacts or co-members (of a direct conversation or group) which of each other
     /// are online, so they need not wait for a change: everyone in `newcomers` learns about the online users of
     /// `existing`, and the reverse.
-    func introducePresence(of newcomers: Set<UserID>, and existing: Set<UserID>) {
+    ///
+    /// - Returns: How many presence frames it queued (one per receiving user), for
+    ///   ``chargePresenceWork(of:audiences:frames:)``.
+    @discardableResult
+    func introducePresence(of newcomers: Set<UserID>, and existing: Set<UserID>) -> Int {
         let onlineNewcomers = newcomers.filter { presence.isOnline($0) }
         let onlineExisting = existing.subtracting(newcomers).filter { presence.isOnline($0) }
+        var frames = 0
         for user in onlineExisting.sorted() {
-            deliver(.presence(PresenceUpdate(userID: user, isOnline: true)), to: newcomers.subtracting([user]))
+            let receivers = newcomers.subtracting([user])
+            deliver(.presence(PresenceUpdate(userID: user, isOnline: true)), to: receivers)
+            frames += receivers.count
         }
         for user in onlineNewcomers.sorted() {
-            deliver(.presence(PresenceUpdate(userID: user, isOnline: true)), to: existing.union(newcomers).subtracting([user]))
+            let receivers = existing.union(newcomers).subtracting([user])
+            deliver(.presence(PresenceUpdate(userID: user, isOnline: true)), to: receivers)
+            frames += receivers.count
         }
+        return frames
     }
 
     /// The presence of the online users of an audience, sent when a session opens.

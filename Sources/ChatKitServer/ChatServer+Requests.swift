@@ -122,7 +122,7 @@ extension ChatServer {
             )
             let memberCount = Set(create.memberIDs).union([user]).count
             if sharesPresence(kind: conversation.kind, memberCount: memberCount) {
-                introducePresence(of: Set(create.memberIDs), and: [user])
+                chargePresenceWork(of: user, frames: introducePresence(of: Set(create.memberIDs), and: [user]))
             }
             return written(RequestResult(conversation: conversation))
         case .addMembers(let add):
@@ -149,10 +149,12 @@ extension ChatServer {
                 let memberCount = try? await store.memberCount(of: add.conversationID)
             {
                 if sharesPresence(kind: kind, memberCount: memberCount) {
-                    introducePresence(of: newcomers, and: Set(current.map(\.userID)))
+                    let frames = introducePresence(of: newcomers, and: Set(current.map(\.userID)))
+                    chargePresenceWork(of: user, frames: frames)
                 } else if sharesPresence(kind: kind, memberCount: current.count) {
                     // The group just grew past presenceMaxGroupSize: its members stop seeing each other's presence.
-                    await withdrawPresence(among: Set(current.map(\.userID)))
+                    let audiences = await withdrawPresence(among: Set(current.map(\.userID)))
+                    chargePresenceWork(of: user, audiences: audiences)
                 }
             }
             return RequestResult(members: members)
@@ -237,8 +239,13 @@ extension ChatServer {
             try await store.declineContact(user, from: reference.userID)
             return written(.empty)
         case .removeContact(let reference):
+            // Only an accepted contact shared presence: withdrawing it after removing a request or nothing would
+            // tell the caller whether the other user is online (an "offline" frame comes only for one who is).
+            let wasAccepted = try await store.contacts(of: user).contains {
+                $0.userID == reference.userID && $0.state == .accepted
+            }
             try await store.removeContact(user, reference.userID)
-            await withdrawPresence(between: user, and: [reference.userID])
+            if wasAccepted { await withdrawPresence(between: user, and: [reference.userID]) }
             return written(.empty)
         case .listContacts:
             return RequestResult(contacts: try await store.contacts(of: user))

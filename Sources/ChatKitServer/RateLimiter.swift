@@ -62,6 +62,20 @@ final class KeyedRateLimiter<Key: Hashable & Sendable>: Sendable {
         }
     }
 
+    /// Takes `tokens` more from `key`'s bucket at `now`, for work a request made the server do beyond its own
+    /// (presence frames it had sent to many users): the bucket may go below zero, down to minus the burst, and the
+    /// key's next requests wait until it has refilled.
+    func charge(_ key: Key, tokens: Double, now: Duration) {
+        guard tokens > 0 else { return }
+        buckets.withLock { buckets in
+            var bucket = buckets[key] ?? Bucket(tokens: burst, updatedAt: now)
+            let elapsed = max(0, Double((now - bucket.updatedAt) / .seconds(1)))
+            bucket.tokens = max(-burst, min(burst, bucket.tokens + elapsed * rate) - tokens)
+            bucket.updatedAt = now
+            buckets[key] = bucket
+        }
+    }
+
     /// Gives back a token taken for `key` (an attempt that turned out not to count), up to the burst.
     func refund(_ key: Key) {
         buckets.withLock { buckets in

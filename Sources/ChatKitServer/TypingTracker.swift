@@ -106,6 +106,19 @@ final class TypingTracker: Sendable {
         }
     }
 
+    /// Runs `deliver` (a start's broadcast) under the tracker's lock if `key` still types, and returns whether it
+    /// ran. A stop or expiry takes the same lock, so a start read before a stop (the typer removed, say) is either
+    /// delivered before the stop is decided, and the stop follows it, or not at all: never after the stop, which
+    /// would leave the others showing the user typing with no stop to come.
+    @discardableResult
+    func whileTyping(_ key: Key, _ deliver: () -> Void) -> Bool {
+        state.withLock { state in
+            guard state.entries[key] != nil else { return false }
+            deliver()
+            return true
+        }
+    }
+
     /// Expires typing that was not refreshed since `generation`; `true` if it expired now and the other members
     /// were shown the user typing.
     func expire(_ key: Key, generation: Int, now: Duration) -> Bool {

@@ -283,4 +283,46 @@ struct EphemeralTests {
         }
     }
 
+    /// Removing a contact withdrew presence whatever the relation was: removing one's own pending request (or
+    /// nothing) answered with "offline" exactly when the other user was online, to anyone, at will.
+    @Test func removingARequestTellsNothingOfTheOthersPresence() async throws {
+        try await ServerHarness.run { harness in
+            let bob = try await harness.user("bob")
+            _ = try await harness.user("mallory")
+            _ = try await harness.connect("bob")
+            let malloryClient = try await harness.connect("mallory")
+
+            _ = try await malloryClient.client.requestContact(bob)
+            try await malloryClient.client.removeContact(bob)
+            // A presence frame of the removal would be queued before the event of a later write: none came.
+            let marker = try await malloryClient.client.createGroup("After the removal")
+            try await malloryClient.waitFor("the later write's event") { events in
+                events.contains { if case .stored(let event) = $0 { event.conversationID == marker.id } else { false } }
+            }
+            #expect(!malloryClient.events.contains { if case .presence = $0 { true } else { false } })
+        }
+    }
+
+    /// Introducing the members of a new group to each other sends up to N² presence frames: the creator's request
+    /// limit pays for them (a hundred frames a request), so repeating it cannot flood the members.
+    @Test func theCreatorOfAGroupPaysForItsPresenceIntroductions() async throws {
+        var configuration = ChatServerConfiguration()
+        configuration.limits.requestsPerSecond = 2  // a burst of 4; the manual clock refills nothing
+        try await ServerHarness.run(configuration: configuration) { harness in
+            var members: [UserID] = []
+            var clients: [TestClient] = []
+            for number in 1...10 {
+                members.append(try await harness.user("member\(number)"))
+                clients.append(try await harness.connect("member\(number)"))
+            }
+            _ = try await harness.user("creator")
+            let creator = try await harness.connect("creator")  // one token (hello)
+            // One token, and 110 presence frames (each of the 11 online members told of the others): 1.1 more.
+            _ = try await creator.client.createGroup("Eleven", members: members)
+            let limited = await #expect(throws: ChatError.self) { try await creator.client.ping() }
+            #expect(limited?.code == .limitExceeded)
+            #expect(clients.count == 10)
+        }
+    }
+
 }

@@ -142,4 +142,55 @@ struct FollowUpTests {
             }
         }
     }
+
+    /// The in-memory store; once armed, the next current member list is read, then handed over only when `gate`
+    /// opens (a read that returns a list older than what commits meanwhile).
+    final class StaleMemberListStore: ChatStoreDecorator {
+        let base: any ChatStore
+        let holdsNextList = Atomic<Bool>(false)
+        let gate = ConnectionShardsTests.Gate()
+        let held = ConnectionShardsTests.Gate()
+
+        init(_ base: any ChatStore) { self.base = base }
+
+        func memberIDs(of id: ConversationID, at position: StreamPosition?) async throws -> [UserID] {
+            let members = try await base.memberIDs(of: id, at: position)
+            if position == nil, holdsNextList.exchange(false, ordering: .relaxed) {
+                held.open()
+                await gate.wait()
+            }
+            return members
+        }
+    }
+
+    /// A typing start whose member list was read just before the typer was removed went out after the removal's
+    /// stop: the others went on showing the removed user typing, with no stop to come.
+    @Test func aTypingStartReadBeforeARemovalDoesNotOutliveItsStop() async throws {
+        let inMemory = InMemoryChatStore()
+        let store = StaleMemberListStore(inMemory)
+        try await LiveServer.run(store: inMemory, serverStore: store) { live in
+            let aliceTokens = try await live.signUp("alice")
+            let bobTokens = try await live.signUp("bob")
+            let carolTokens = try await live.signUp("carol")
+            let alice = try await live.connect(aliceTokens.accessToken)
+            let bob = try await live.connect(bobTokens.accessToken)
+            let carol = try await live.connect(carolTokens.accessToken)
+            let group = try await alice.client.createGroup("Three", members: [bobTokens.user.id, carolTokens.user.id])
+
+            store.holdsNextList.store(true, ordering: .relaxed)
+            defer { store.gate.open() }
+            async let typing: Void = bob.client.setTyping(true, in: group.id)
+            await store.held.wait()  // Bob's start has read the members (Bob among them) and waits
+            try await alice.client.removeMember(bobTokens.user.id, from: group.id)
+            store.gate.open()
+            try await typing
+
+            try await carol.client.ping()
+            let bobsTyping = carol.events.compactMap { event -> Bool? in
+                guard case .typing(let update) = event, update.userID == bobTokens.user.id else { return nil }
+                return update.isTyping
+            }
+            #expect(bobsTyping.last != true, "Carol is left seeing Bob typing: \(bobsTyping)")
+        }
+    }
 }
