@@ -34,6 +34,18 @@ struct IndexedWordMatcher {
     private let terms: [Term]
     private let tokenizer: any FTS5Tokenizer
 
+    /// Whether a matcher can tell which of `text`'s terms a body holds: each term must be one word to the index's
+    /// tokenizer. It splits some words at their combining vowel signs ("किताब" becomes three tokens, as do Thai
+    /// words and Arabic or Hebrew written with vowel marks); FTS5 finds those as phrases of their tokens, which a
+    /// matcher comparing one token at a time with the whole word never does.
+    static func canMatch(_ text: SearchText, _ db: Database) throws -> Bool {
+        let tokenizer = try db.makeTokenizer(SearchWords.indexTokenizer)
+        for term in text.terms where !term.written.utf8.allSatisfy({ $0 < 0x80 }) {
+            guard try tokenizer.tokenize(query: term.written).count == 1 else { return false }
+        }
+        return true
+    }
+
     /// A matcher for `text`'s terms, with the index's tokenizer of `db`'s connection (use it within the access).
     init(_ text: SearchText, _ db: Database) throws {
         terms = try text.terms.map { term in

@@ -23,7 +23,8 @@ import GRDB
 /// message's page) and keeps those whose bodies hold every term as the index holds their words
 /// (``IndexedWordMatcher``), so it finds what FTS5 would.
 ///
-/// It answers (`nil` leaves the search to FTS5) only when reading is the cheaper way:
+/// It answers (`nil` leaves the search to FTS5) only for terms it can match (``IndexedWordMatcher/canMatch(_:_:)``),
+/// and only when reading is the cheaper way:
 /// - the scope holds at most a tenth of the indexed messages (else the walk meets the scope's messages often);
 /// - every term is common: each of the terms FTS5 would be asked about has more than 10,000 matches among all
 ///   messages (a walk of a rare term's postings is short);
@@ -66,7 +67,7 @@ enum ScopeScan {
         termMatches: [Double]? = nil
     ) throws -> SearchCandidates? {
         let messageLimit = limits.messageLimit
-        guard messageLimit > 0 else { return nil }
+        guard messageLimit > 0, try IndexedWordMatcher.canMatch(text, db) else { return nil }
         let size = try scopeSize(db, user: user, conversation: conversation)
         let indexedUpTo = try SearchIndex.progress(db).indexedUpTo
         guard Double(size) <= limits.largestScopeShare * Double(indexedUpTo),

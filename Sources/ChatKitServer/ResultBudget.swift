@@ -46,8 +46,11 @@ struct ResultBudget: Sendable {
 
     /// The best hits of `hits` that fit.
     func search(_ hits: [SearchHit]) -> [SearchHit] {
-        guard !surelyFits(hits, { Self.bound(of: $0.message) }) else { return hits }
-        return Array(hits.prefix(fittingCount(hits, { size(of: $0.message) })))
+        // A hit's snippet repeats part of its message: counted too (6 bytes a byte, as for text in `bound(of:)`).
+        guard !surelyFits(hits, { Self.bound(of: $0.message) + 6 * ($0.snippet?.utf8.count ?? 0) + 16 }) else {
+            return hits
+        }
+        return Array(hits.prefix(fittingCount(hits, size(of:))))
     }
 
     /// The first summaries of `summaries` that fit, and whether any were cut.
@@ -146,6 +149,11 @@ struct ResultBudget: Sendable {
     /// The size of `message` in a result, as JSON.
     private func size(of message: Message) -> Int {
         (try? codec.encode(ServerFrame.result(id: "", RequestResult(messages: [message]))).utf8.count) ?? maxBytes
+    }
+
+    /// The size of `hit` in a search result, as JSON.
+    private func size(of hit: SearchHit) -> Int {
+        (try? codec.encode(ServerFrame.result(id: "", RequestResult(hits: [hit]))).utf8.count) ?? maxBytes
     }
 
     /// The size of `summary` in a conversation list, as JSON.

@@ -47,6 +47,18 @@ struct SearchTextTests {
         #expect(!SearchText(query: "").matches(["anything"]))
     }
 
+    @Test func snippetCutsWordsAndGapsLongerThanItsPieceLimit() {
+        // Text without spaces is one word: it came back whole, however long.
+        let unspaced = String(repeating: "東京", count: 5_000)
+        let snippet = SearchText(query: unspaced).snippet(of: unspaced)
+        #expect(snippet.count <= SearchText.snippetPieceLimit + 3, "\(snippet.count) characters")
+        #expect(snippet.hasPrefix("[東京") && snippet.hasSuffix("…]"))
+        let shouted = "needle" + String(repeating: "!", count: 60_000) + " haystack"
+        let cut = SearchText(query: "needle").snippet(of: shouted)
+        #expect(cut.count <= 2 * SearchText.snippetPieceLimit + 20, "\(cut.count) characters")
+        #expect(cut.hasPrefix("[needle]!!!") && cut.hasSuffix("haystack"))
+    }
+
     @Test func snippetMarksMatchesAndCutsLongText() {
         let text = (1...40).map { "word\($0)" }.joined(separator: " ") + " needle " + "tail end"
         let snippet = SearchText(query: "needle").snippet(of: text, maxWords: 6)

@@ -70,8 +70,13 @@ public struct SearchText: Sendable {
         asciiWords(in: text) ?? unfoldedWords(in: text).map(fold)
     }
 
+    /// The most characters a snippet shows of one word or of the spaces and punctuation between two: text without
+    /// spaces (Chinese, Japanese, Thai; one long token) is a single word, and would otherwise come back whole.
+    public static let snippetPieceLimit = 64
+
     /// The text with each matching word wrapped in `[` and `]`, cut to about `maxWords` words around the first
-    /// match (an ellipsis marks a cut).
+    /// match, each word, and what lies between two, to at most ``snippetPieceLimit`` characters (an ellipsis marks
+    /// a cut).
     public func snippet(of text: String, maxWords: Int = 12) -> String {
         var pieces: [(text: String, isWord: Bool)] = []
         var current = ""
@@ -101,11 +106,12 @@ public struct SearchText: Sendable {
 
         var result = startPiece > 0 ? "…" : ""
         for piece in pieces[startPiece...endPiece] {
-            let folded = Self.fold(piece.text)
-            if piece.isWord && terms.contains(where: { $0.matches(folded) }) {
-                result += "[\(piece.text)]"
+            let shown =
+                piece.text.count > Self.snippetPieceLimit ? piece.text.prefix(Self.snippetPieceLimit) + "…" : piece.text
+            if piece.isWord && terms.contains(where: { $0.matches(Self.fold(piece.text)) }) {
+                result += "[\(shown)]"
             } else {
-                result += piece.text
+                result += shown
             }
         }
         if endPiece < pieces.count - 1 { result += "…" }

@@ -83,6 +83,56 @@ extension ChatStoreConformance {
                 try await store.removeMember(bob, from: group, by: alice)
                 try checkEqual(try await bodies(store, "roadmap", bob), [], "bob's search after removal")
             },
+            Case("search", "a conversation's search: its members find its whole history, anyone else is refused") {
+                store in
+                let fixture = StoreFixture(store)
+                let (alice, bob) = try await fixture.pair()
+                let (carol, dave) = (try await fixture.user("carol"), try await fixture.user("dave"))
+                let group = try await fixture.group(alice, [bob])
+                let channel = try await fixture.channel(alice)
+                try await fixture.send("quarterly plan", from: alice, to: group)
+                try await fixture.send("quarterly notes", from: alice, to: channel)
+                // A member who joins later searches the history from before they joined, as they read it.
+                _ = try await store.addMembers([carol], to: group, role: .member, by: alice)
+                let late = try await store.search("quarterly", as: carol, in: group, limit: 10)
+                try checkEqual(late.map(\.message.body), ["quarterly plan"], "a late member's search")
+                try await store.removeMember(bob, from: group, by: alice)
+                // Refused before anything else is looked at: no query, no limit tells a non-member otherwise.
+                for (user, conversation, who) in [
+                    (bob, group, "a removed member"), (dave, group, "a non-member"),
+                    (dave, channel, "a non-member of a channel"),
+                ] {
+                    for query in ["quarterly", "quart*", ""] {
+                        try await checkThrows(.notFound, "\(who)'s search for '\(query)'") {
+                            try await store.search(query, as: user, in: conversation, limit: 10)
+                        }
+                    }
+                    try await checkThrows(.notFound, "\(who)'s search with limit 0") {
+                        try await store.search("quarterly", as: user, in: conversation, limit: 0)
+                    }
+                }
+                try checkEqual(try await bodies(store, "quarterly", dave), [], "a non-member's search everywhere")
+                let missing = ConversationID(rawValue: "no-such-conversation")
+                try await checkThrows(.notFound, "a search in a conversation that does not exist") {
+                    try await store.search("quarterly", as: alice, in: missing, limit: 10)
+                }
+            },
+            Case("search", "a message found once, then edited or deleted, is found by its new text only") { store in
+                let (fixture, alice, chat) = try await StoreFixture.conversationWithMessages(store, count: 0)
+                let deleted = try await fixture.send("password reminder", from: alice, to: chat)
+                let edited = try await fixture.send("first wording", from: alice, to: chat)
+                // Found first: a store that indexes as it searches now holds both.
+                try checkEqual(try await bodies(store, "password", alice), ["password reminder"], "before the delete")
+                try checkEqual(try await bodies(store, "first", alice), ["first wording"], "before the edit")
+                _ = try await store.deleteMessage(deleted.id, by: alice)
+                _ = try await store.editMessage(edited.id, body: "second wording", by: alice)
+                for query in ["password", "passw*", "reminder", "first", "fir*"] {
+                    try checkEqual(try await bodies(store, query, alice), [], "a search for '\(query)'")
+                    let inChat = try await store.search(query, as: alice, in: chat, limit: 10)
+                    try checkEqual(inChat.map(\.message.body), [], "a search for '\(query)' in the conversation")
+                }
+                try checkEqual(try await bodies(store, "second", alice), ["second wording"], "the new text")
+            },
             Case("search", "deleted messages are never found and edited ones by their new text") { store in
                 let (fixture, alice, chat) = try await StoreFixture.conversationWithMessages(store, count: 0)
                 let deleted = try await fixture.send("password hint", from: alice, to: chat)
