@@ -196,7 +196,8 @@ public final class ChatClient: Sendable {
         self.transportForSessions = transport
         self.tokenSource = tokenSource
         self.configuration = configuration
-        self.eventQueue = ClientEventQueue(limit: configuration.eventBufferLimit)
+        // `eventBufferLimit` may have been set below 1 after the configuration's initializer clamped it.
+        self.eventQueue = ClientEventQueue(limit: max(configuration.eventBufferLimit, 1))
         var state = State(cursor: cursor)
         if let storage = configuration.outboxStorage {
             let (messages, saver) = OutboxSaver.load(from: storage)

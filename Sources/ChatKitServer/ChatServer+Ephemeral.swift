@@ -43,9 +43,7 @@ extension ChatServer {
             _ = typing.stop(key, now: now)
             throw notMember
         }
-        if start.broadcast {
-            typing.whileTyping(key) { deliver(.typing(update), to: members.filter { $0 != user }) }
-        }
+        if start.broadcast { deliverStart(update, to: members.filter { $0 != user }) }
         if let showAt = start.showAt {
             // A start held back by the interval: shown when it ends, if the user still types then.
             timers.schedule(at: showAt) { [self] in
@@ -62,8 +60,15 @@ extension ChatServer {
         let others = members.filter { $0 != update.userID }
         guard update.isTyping else { return deliver(.typing(update), to: others) }
         guard members.contains(update.userID) else { return }
+        deliverStart(update, to: others)
+    }
+
+    /// Delivers a typing start while the typing it starts is still shown (``TypingTracker/whileTyping(_:_:)``),
+    /// encoded before the tracker's lock is taken.
+    private func deliverStart(_ update: TypingUpdate, to users: [UserID]) {
+        guard let text = try? codec.encode(ServerFrame.typing(update)) else { return }
         let key = TypingTracker.Key(conversation: update.conversationID, user: update.userID)
-        typing.whileTyping(key) { deliver(.typing(update), to: others) }
+        typing.whileTyping(key) { registry.deliver(text, to: users) }
     }
 
     /// Ends `user`'s typing in a conversation they no longer belong to: the members who were shown it hear it

@@ -11,6 +11,7 @@
 
 import ChatKitClient
 import ChatKitCore
+import Prometheus
 @testable import ChatKitServer
 import Synchronization
 import Testing
@@ -50,6 +51,13 @@ import Testing
         reconnection: .exponentialBackoff(initialDelay: .milliseconds(10), maximumDelay: .milliseconds(50))
     )
 
+    /// How many times the server gave up on unrouted events (`chatkit_routing_skips_total`).
+    static func skips(_ live: LiveServer) async throws -> Double {
+        let scrape = try await live.http("GET", "/metrics")
+        return ObservabilityTests.samples(String(decoding: scrape.data, as: UTF8.self))["chatkit_routing_skips_total"]
+            ?? 0
+    }
+
     static func syncs(_ events: [ClientEvent]) -> Int {
         events.count { if case .synced = $0 { true } else { false } }
     }
@@ -57,7 +65,10 @@ import Testing
     @Test func anEventThatAlwaysFailsIsSkippedAndClientsCatchUpWithItFromTheStore() async throws {
         let inMemory = InMemoryChatStore()
         let store = PoisonedEventLogStore(inMemory)
-        try await LiveServer.run(store: inMemory, configuration: Self.configuration, serverStore: store) { live in
+        try await LiveServer.run(
+            store: inMemory, configuration: Self.configuration, metrics: PrometheusCollectorRegistry(),
+            serverStore: store
+        ) { live in
             let aliceTokens = try await live.signUp("alice")
             let bobTokens = try await live.signUp("bob")
             let alice = try await live.connect(aliceTokens.accessToken, configuration: Self.reconnecting)
@@ -71,7 +82,7 @@ import Testing
             try await waitUntil("routing to fail past its attempts") {
                 store.failedReads.load(ordering: .relaxed) >= 3
             }
-            #expect(Self.syncs(bob.events) == 1)
+            #expect(try await Self.skips(live) == 0)
             // A message behind it: routing fails once more, gives up, and closes both connections; the clients
             // reconnect and read both messages with their own catch-up.
             _ = try await alice.client.send("behind it", to: chat.id)
@@ -89,13 +100,17 @@ import Testing
             #expect(bob.receivedBodies(in: chat.id) == expected)
             #expect(alice.receivedBodies(in: chat.id) == expected)
             #expect(Self.syncs(bob.events) == 2)
+            #expect(try await Self.skips(live) == 1)
         }
     }
 
     @Test func whileTheStoreFailsEveryReadNothingIsSkipped() async throws {
         let inMemory = InMemoryChatStore()
         let store = PoisonedEventLogStore(inMemory)
-        try await LiveServer.run(store: inMemory, configuration: Self.configuration, serverStore: store) { live in
+        try await LiveServer.run(
+            store: inMemory, configuration: Self.configuration, metrics: PrometheusCollectorRegistry(),
+            serverStore: store
+        ) { live in
             let aliceTokens = try await live.signUp("alice")
             let bobTokens = try await live.signUp("bob")
             let alice = try await live.connect(aliceTokens.accessToken)
@@ -108,6 +123,7 @@ import Testing
             try await waitUntil("four failed reads") { store.failedReads.load(ordering: .relaxed) >= 4 }
             #expect(bob.client.connectionState == .connected)
             #expect(live.server.connectionCount == 2)
+            #expect(try await Self.skips(live) == 0)
             store.isDown.store(false, ordering: .relaxed)
             try await bob.waitForMessages(1, in: chat.id)
             #expect(bob.receivedBodies(in: chat.id) == ["held back while the log cannot be read"])
