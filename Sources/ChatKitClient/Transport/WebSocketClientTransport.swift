@@ -15,6 +15,7 @@ public import Logging
 import HTTPTypes
 import NIOCore
 import NIOWebSocket
+import Synchronization
 
 /// A ``ChatKitCore/ClientTransport`` that reaches a ChatKit server over WebSocket (`ws://` or `wss://`).
 ///
@@ -122,11 +123,21 @@ public struct WebSocketClientTransport: ClientTransport {
         return try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
                 defer { socketContinuation.finish() }
-                _ = try await WebSocketClient.connect(url: url, configuration: clientConfiguration, logger: logger) {
-                    inbound, outbound, _ in
-                    let socket = ClientSocket(outbound: outbound, peer: url)
-                    socketContinuation.yield(socket)
-                    await socket.serve(inbound: inbound, maxMessageSize: maxMessageSize, until: done)
+                let opened = Mutex<ClientSocket?>(nil)
+                do {
+                    let closeFrame = try await WebSocketClient.connect(
+                        url: url, configuration: clientConfiguration, logger: logger
+                    ) { inbound, outbound, _ in
+                        let socket = ClientSocket(outbound: outbound, peer: url)
+                        opened.withLock { $0 = socket }
+                        socketContinuation.yield(socket)
+                        await socket.serve(inbound: inbound, maxMessageSize: maxMessageSize, until: done)
+                    }
+                    // The close handshake is over: the connection's inbound ends, with the server's reason.
+                    opened.withLock { $0 }?.finish(closedWith: closeFrame)
+                } catch {
+                    opened.withLock { $0 }?.finish(failedWith: error)
+                    throw error
                 }
             }
             guard let socket = await sockets.first(where: { _ in true }) else {
@@ -173,8 +184,9 @@ private struct ClientSocket: Sendable {
         )
     }
 
-    /// Feeds inbound messages to the connection until `done` finishes (the caller's body returned) or the task is
-    /// cancelled. The connection's inbound stream finishes when the server closes the socket.
+    /// Feeds inbound messages to the connection until the server closes the socket, `done` finishes (the caller's
+    /// body returned) or the task is cancelled. When the server closes, the connection's inbound stream is left
+    /// open here: it ends once the close handshake is over (``finish(closedWith:)``), with the server's reason.
     func serve(inbound: WebSocketInboundStream, maxMessageSize: Int, until done: AsyncStream<Never>) async {
         let continuation = continuation
         await withTaskGroup(of: Void.self) { group in
@@ -186,14 +198,44 @@ private struct ClientSocket: Sendable {
                         case .binary(let buffer): continuation.yield(String(buffer: buffer))
                         }
                     }
-                    continuation.finish()
                 } catch {
                     continuation.finish(throwing: Task.isCancelled ? nil : error)
                 }
             }
-            for await _ in done {}
+            group.addTask {
+                for await _ in done {}
+                // The body is done: the connection's inbound ends here, whatever the socket still does. (Cancelled
+                // because the server closed first, it is left to `finish(closedWith:)`.)
+                if !Task.isCancelled { continuation.finish() }
+            }
+            // Whichever ends first: the server closed (or the socket failed), or the body is done.
+            await group.next()
             group.cancelAll()
         }
-        continuation.finish()
+    }
+
+    /// Ends the connection's inbound stream after the socket closed with `closeFrame`: normally for a normal
+    /// closure (or none), with a ``ChatKitCore/ConnectionClosedError`` carrying the server's reason otherwise.
+    func finish(closedWith closeFrame: WebSocketCloseFrame?) {
+        guard let closeFrame, closeFrame.closeCode != .normalClosure else { return continuation.finish() }
+        continuation.finish(throwing: ConnectionClosedError(reason: Self.reason(of: closeFrame)))
+    }
+
+    /// Ends the connection's inbound stream after the socket failed.
+    func finish(failedWith error: any Error) {
+        continuation.finish(throwing: error)
+    }
+
+    /// The reason of a server's close frame: its text is `code: message` (the server's ``ChatKitCore/CloseReason``),
+    /// or anything else, which becomes the message of a reason named after the WebSocket close code.
+    static func reason(of closeFrame: WebSocketCloseFrame) -> CloseReason {
+        let text = closeFrame.reason ?? ""
+        if let separator = text.firstRange(of: ": "), !text[..<separator.lowerBound].contains(" ") {
+            return CloseReason(
+                code: String(text[..<separator.lowerBound]), message: String(text[separator.upperBound...])
+            )
+        }
+        let code = closeFrame.closeCode == .goingAway ? "shutdown" : "closed"
+        return CloseReason(code: code, message: text.isEmpty ? "\(closeFrame.closeCode)" : text)
     }
 }
