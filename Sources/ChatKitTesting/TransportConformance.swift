@@ -47,6 +47,13 @@ public enum TransportConformance {
         public var timeout: Duration
 
         /// Creates a subject.
+        ///
+        /// - Parameters:
+        ///   - server: The server transport under test; each case serves it once (use a fresh one per subject).
+        ///   - client: Returns a client transport that reaches `server`, once `serve` has started (it may wait
+        ///     until the server listens, as a transport on port 0 must).
+        ///   - largestFrame: The largest frame, in UTF-8 bytes, to send both ways.
+        ///   - timeout: How long a case waits for the transports before it fails.
         public init(
             server: any ServerTransport,
             client: @escaping @Sendable () async throws -> any ClientTransport,
@@ -68,11 +75,11 @@ public enum TransportConformance {
         [
             Case("transport", "frames arrive in order, both ways") { subject in
                 try await serving(subject, echo) { client in
+                    let sent = (0..<500).map { "frame \($0)" }
                     let echoed = try await client.withConnection { connection in
-                        for number in 0..<500 { try await connection.outbound.write("frame \(number)") }
-                        return try await read(500, from: connection, subject)
+                        try await writing(sent, to: connection) { try await read(500, from: connection, subject) }
                     }
-                    try checkEqual(echoed, (0..<500).map { "frame \($0)" }, "the frames echoed")
+                    try checkEqual(echoed, sent, "the frames echoed")
                 }
             },
             Case("transport", "text arrives unchanged: empty, non-ASCII, NUL, and a frame of the largest size") {
@@ -84,13 +91,15 @@ public enum TransportConformance {
                 ]
                 try await serving(subject, echo) { client in
                     let echoed = try await client.withConnection { connection in
-                        for text in texts { try await connection.outbound.write(text) }
-                        return try await read(texts.count, from: connection, subject)
+                        try await writing(texts, to: connection) {
+                            try await read(texts.count, from: connection, subject)
+                        }
                     }
                     try checkEqual(echoed.count, texts.count, "the number of frames echoed")
                     for (index, (sent, received)) in zip(texts, echoed).enumerated() {
+                        // Byte for byte: `==` on strings would let a transport change the Unicode form.
                         try check(
-                            sent == received,
+                            Array(sent.utf8) == Array(received.utf8),
                             "frame \(index) (\(sent.utf8.count) bytes) came back as \(received.utf8.count) bytes: "
                                 + String(received.prefix(40))
                         )
@@ -102,11 +111,11 @@ public enum TransportConformance {
                     try await withThrowingTaskGroup(of: Void.self) { group in
                         for connectionNumber in 0..<8 {
                             group.addTask {
+                                let sent = (0..<50).map { "\(connectionNumber)-\($0)" }
                                 let echoed = try await client.withConnection { connection in
-                                    for number in 0..<50 {
-                                        try await connection.outbound.write("\(connectionNumber)-\(number)")
+                                    try await writing(sent, to: connection) {
+                                        try await read(50, from: connection, subject)
                                     }
-                                    return try await read(50, from: connection, subject)
                                 }
                                 try checkEqual(
                                     echoed, (0..<50).map { "\(connectionNumber)-\($0)" },
@@ -162,12 +171,7 @@ public enum TransportConformance {
                     let failure = writeError.withLock { $0 }
                     try check(failure == nil, "a write of the server failed: \(failure ?? "")")
                     try checkEqual(end.frames, (0..<100).map { "last words \($0)" }, "the frames the client read")
-                    if let error = end.error as? ConnectionClosedError {
-                        try check(
-                            error.reason == nil || error.reason?.code == CloseReason.normal.code,
-                            "a normal end reached the client as \(error)"
-                        )
-                    }
+                    try checkNormalEnd(end, "the end of a connection the server's handler returned from")
                 }
             },
             Case("transport", "a close with a reason reaches the client as ConnectionClosedError with its code") {
@@ -204,34 +208,35 @@ public enum TransportConformance {
                         return try await Ends.read(connection.inbound, within: subject.timeout)
                     }
                     try checkEqual(end.frames, [], "frames after the close")
+                    try checkNormalEnd(end, "the end of a connection the server closed normally")
                     try await waitUntil(within: subject.timeout, "the server's handler to finish") {
                         outcome.withLock { $0.done }
                     }
                     try check(!outcome.withLock { $0.wroteAfterClose }, "a write after the close succeeded")
                 }
             },
-            Case("transport", "serve returns when its task is cancelled, and the connections it served end") { subject in
+            Case("transport", "serve returns when its task is cancelled, and the connections it served end") {
+                subject in
                 let accepted = Ends()
                 let serving = Task {
                     try await subject.server.serve { connection in await accepted.record(connection.inbound) }
                 }
-                let client = try await subject.client()
+                defer { serving.cancel() }
+                let client = try await clientTransport(subject, servedBy: serving)
                 let clientEnd = Task {
                     try await client.withConnection { connection in
                         try await connection.outbound.write("waiting")
                         return try await Ends.read(connection.inbound, within: subject.timeout)
                     }
                 }
+                defer { clientEnd.cancel() }
                 try await waitUntil(within: subject.timeout, "the server to read the client's frame") {
                     accepted.frames.contains("waiting")
                 }
                 serving.cancel()
-                try await withDeadline(subject.timeout, "serve to return after its task was cancelled") {
-                    _ = await serving.result
-                }
-                try await withDeadline(subject.timeout, "the client's connection to end when serve stopped") {
-                    _ = await clientEnd.result
-                }
+                _ = try await result(of: serving, within: subject.timeout, "serve to return once cancelled")
+                let end = try await result(of: clientEnd, within: subject.timeout, "the client's connection to end")
+                _ = try end.get()
             },
         ]
     }
@@ -253,18 +258,114 @@ public enum TransportConformance {
         return try await frames.next()
     }
 
-    /// Serves `handler` on the subject's server while `body` runs with a client transport, then stops serving.
+    /// Serves `handler` on the subject's server while `body` runs with a client transport (all of it within the
+    /// subject's timeout), then stops serving and waits for `serve` to return.
     private static func serving(
         _ subject: Subject,
         _ handler: @escaping @Sendable (Connection) async -> Void,
-        _ body: (any ClientTransport) async throws -> Void
+        _ body: @escaping @Sendable (any ClientTransport) async throws -> Void
     ) async throws {
         let server = Task { try await subject.server.serve(handler) }
         defer { server.cancel() }
-        let client = try await withDeadline(subject.timeout, "a client transport (the server to listen)") {
-            try await subject.client()
+        let client = try await clientTransport(subject, servedBy: server)
+        try await withDeadline(subject.timeout, "the case's connections") { try await body(client) }
+        server.cancel()
+        _ = try await result(of: server, within: subject.timeout, "serve to return after its task was cancelled")
+    }
+
+    /// The subject's client transport, failing at once if `server`'s `serve` ends first (it could not listen, say)
+    /// and after the timeout if neither comes.
+    private static func clientTransport(_ subject: Subject, servedBy server: Task<Void, any Error>) async throws
+        -> any ClientTransport
+    {
+        let client = Task { try await subject.client() }
+        let stopped = Task<any ClientTransport, any Error> {
+            if case .failure(let error) = await server.result {
+                throw ConformanceFailure("serve failed before a client could connect: \(error)")
+            }
+            throw ConformanceFailure("serve returned before a client could connect")
         }
-        try await body(client)
+        defer {
+            client.cancel()
+            stopped.cancel()
+        }
+        return try await result(of: [client, stopped], within: subject.timeout, "a client transport").get()
+    }
+
+    /// Writes `frames` to `connection` while `reading` runs, and returns what `reading` returns: a transport that
+    /// applies back-pressure must not deadlock a case that echoes more than its buffers hold.
+    private static func writing<T: Sendable>(
+        _ frames: [String], to connection: Connection, _ reading: @escaping @Sendable () async throws -> T
+    ) async throws -> T {
+        let writer = Task { for frame in frames { try await connection.outbound.write(frame) } }
+        defer { writer.cancel() }
+        let result = try await reading()
+        try await writer.value
+        return result
+    }
+
+    /// Checks that a connection ended without an error, or with a ``ChatKitCore/ConnectionClosedError`` whose reason
+    /// is normal.
+    private static func checkNormalEnd(_ end: Ends.End, _ what: String) throws {
+        guard let error = end.error else { return }
+        let closed = try checkNotNil(error as? ConnectionClosedError, "\(what): an error \(error)")
+        try check(
+            closed.reason == nil || closed.reason?.code == CloseReason.normal.code,
+            "\(what): closed with \(closed)"
+        )
+    }
+
+    /// The result of `task`, or a ``ConformanceFailure`` naming `what` after `timeout` (without waiting for a task
+    /// that ignores its cancellation).
+    private static func result<T: Sendable>(
+        of task: Task<T, any Error>, within timeout: Duration, _ what: String
+    ) async throws -> Result<T, any Error> {
+        try await result(of: [task], within: timeout, what)
+    }
+
+    /// The result of whichever of `tasks` ends first, or a ``ConformanceFailure`` naming `what` after `timeout`.
+    private static func result<T: Sendable>(
+        of tasks: [Task<T, any Error>], within timeout: Duration, _ what: String
+    ) async throws -> Result<T, any Error> {
+        let racers = Racers()
+        defer { racers.cancel() }
+        let value = await withCheckedContinuation { (continuation: CheckedContinuation<Result<T, any Error>?, Never>) in
+            let once = Once(continuation)
+            for task in tasks { racers.add(Task { once.resume(await task.result) }) }
+            racers.add(
+                Task {
+                    try? await Task.sleep(for: timeout)
+                    once.resume(nil)
+                }
+            )
+        }
+        guard let value else { throw ConformanceFailure("timed out after \(timeout) waiting for \(what)") }
+        return value
+    }
+
+    /// A continuation resumed by the first of several racers.
+    private final class Once<Value: Sendable>: Sendable {
+        private let continuation: Mutex<CheckedContinuation<Value, Never>?>
+
+        init(_ continuation: CheckedContinuation<Value, Never>) { self.continuation = Mutex(continuation) }
+
+        func resume(_ value: Value) {
+            continuation.withLock { continuation in
+                continuation?.resume(returning: value)
+                continuation = nil
+            }
+        }
+    }
+
+    /// The tasks of a race, cancelled once it is decided.
+    private final class Racers: Sendable {
+        private let tasks = Mutex<[Task<Void, Never>]>([])
+
+        func add(_ task: Task<Void, Never>) { tasks.withLock { $0.append(task) } }
+
+        func cancel() {
+            for task in tasks.withLock({ $0 }) { task.cancel() }
+        }
     }
 
     /// Reads `count` frames from `connection`.
@@ -279,23 +380,15 @@ public enum TransportConformance {
         }
     }
 
-    /// `body`'s result, or a ``ConformanceFailure`` naming `what` after `timeout`.
+    /// `body`'s result, or a ``ConformanceFailure`` naming `what` after `timeout` (`body` is then cancelled, and not
+    /// waited for).
     @discardableResult
     private static func withDeadline<T: Sendable>(
         _ timeout: Duration, _ what: String, _ body: @escaping @Sendable () async throws -> T
     ) async throws -> T {
-        try await withThrowingTaskGroup(of: T?.self) { group in
-            group.addTask { try await body() }
-            group.addTask {
-                try? await Task.sleep(for: timeout)
-                return nil
-            }
-            defer { group.cancelAll() }
-            guard let first = try await group.next(), let value = first else {
-                throw ConformanceFailure("timed out after \(timeout) waiting for \(what)")
-            }
-            return value
-        }
+        let task = Task { try await body() }
+        defer { task.cancel() }
+        return try await result(of: task, within: timeout, what).get()
     }
 
     /// Waits until `condition` holds, checking every millisecond, or fails after `timeout`.

@@ -13,6 +13,7 @@ import ChatKitClient
 import ChatKitCore
 import ChatKitServer
 import ChatKitTesting
+import Synchronization
 import Testing
 
 /// The transports the package ships, against the transport conformance suite.
@@ -43,6 +44,42 @@ struct TransportConformanceTests {
                     return WebSocketClientTransport(url: "ws://127.0.0.1:\(port)/v1/ws")
                 }
             )
+        }
+    }
+
+    /// A client transport that garbles every seventh frame it writes (upper-cases it): the suite must catch it.
+    struct GarblingClientTransport: ClientTransport {
+        let base: any ClientTransport
+
+        func withConnection<Result: Sendable>(_ body: @Sendable (Connection) async throws -> Result) async throws
+            -> Result
+        {
+            try await base.withConnection { connection in
+                let written = Atomic<Int>(0)
+                let garbling = OutboundWriter(
+                    write: { frame in
+                        let number = written.wrappingAdd(1, ordering: .relaxed).newValue
+                        try await connection.outbound.write(number % 7 == 0 ? frame.uppercased() : frame)
+                    },
+                    close: { reason in await connection.outbound.close(reason) }
+                )
+                return try await body(Connection(inbound: connection.inbound, outbound: garbling, peer: connection.peer))
+            }
+        }
+    }
+
+    @Test func theSuiteCatchesATransportThatChangesText() async throws {
+        let garbled = TransportConformance.cases.filter { ["frames arrive in order, both ways"].contains($0.name) }
+        try #require(garbled.count == 1)
+        for check in garbled {
+            await #expect(throws: ConformanceFailure.self) {
+                try await check.run {
+                    let transport = InProcessTransport()
+                    return TransportConformance.Subject(
+                        server: transport, client: { GarblingClientTransport(base: transport) }
+                    )
+                }
+            }
         }
     }
 }

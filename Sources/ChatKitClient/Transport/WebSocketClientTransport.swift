@@ -95,8 +95,10 @@ public struct WebSocketClientTransport: ClientTransport {
 
     /// Opens a socket, runs `body` with it, and closes it when `body` returns or throws.
     ///
-    /// The connection's inbound stream finishes when the server closes the socket, and throws when the socket
-    /// fails.
+    /// The connection's inbound stream finishes when the server closes the socket normally; it throws a
+    /// ``ChatKitCore/ConnectionClosedError`` with the server's reason when the server closes it for another reason
+    /// (`slowConsumer`, `unauthenticated`, …) or the socket ends without a close (code `closed`), and the socket's
+    /// error when it fails.
     ///
     /// - Returns: What `body` returns.
     /// - Throws: An error when the server cannot be reached or refuses the upgrade, or what `body` throws.
@@ -215,9 +217,15 @@ private struct ClientSocket: Sendable {
     }
 
     /// Ends the connection's inbound stream after the socket closed with `closeFrame`: normally for a normal
-    /// closure (or none), with a ``ChatKitCore/ConnectionClosedError`` carrying the server's reason otherwise.
+    /// closure, with a ``ChatKitCore/ConnectionClosedError`` carrying the server's reason otherwise, and with one of
+    /// code `closed` when the socket ended without a close frame (the server went away, the network failed). A
+    /// stream that the body's end finished already stays as it is.
     func finish(closedWith closeFrame: WebSocketCloseFrame?) {
-        guard let closeFrame, closeFrame.closeCode != .normalClosure else { return continuation.finish() }
+        guard let closeFrame else {
+            let reason = CloseReason(code: "closed", message: "The socket ended without a close frame (1006).")
+            return continuation.finish(throwing: ConnectionClosedError(reason: reason))
+        }
+        guard closeFrame.closeCode != .normalClosure else { return continuation.finish() }
         continuation.finish(throwing: ConnectionClosedError(reason: Self.reason(of: closeFrame)))
     }
 
@@ -230,7 +238,10 @@ private struct ClientSocket: Sendable {
     /// or anything else, which becomes the message of a reason named after the WebSocket close code.
     static func reason(of closeFrame: WebSocketCloseFrame) -> CloseReason {
         let text = closeFrame.reason ?? ""
-        if let separator = text.firstRange(of: ": "), !text[..<separator.lowerBound].contains(" ") {
+        if let separator = text.firstRange(of: ": "), !text[..<separator.lowerBound].isEmpty,
+            text[..<separator.lowerBound].allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) }),
+            text.first?.isLowercase == true
+        {
             return CloseReason(
                 code: String(text[..<separator.lowerBound]), message: String(text[separator.upperBound...])
             )
