@@ -85,8 +85,18 @@ extension ChatClient {
             }
             outgoingContinuation.finish()
             signalContinuation.finish()
-            let refusal = state.withLock { $0.refusal }
-            let reason = (closeError as? ConnectionClosedError)?.reason.map { " (\($0))" } ?? ""
+            let closedReason = (closeError as? ConnectionClosedError)?.reason
+            let refusal = state.withLock { state -> ChatError? in
+                // A session the server ended because its login was revoked (logout, password change) is refused
+                // as a `hello` would be: the token is dead, and a reconnect with it would only be refused again.
+                if state.refusal == nil, closedReason?.code == "unauthenticated" {
+                    state.refusal = ChatError(
+                        .unauthenticated, closedReason?.message ?? "The server ended the session: log in again."
+                    )
+                }
+                return state.refusal
+            }
+            let reason = closedReason.map { " (\($0))" } ?? ""
             // Fails the requests awaiting answers, so the outbox's sends end and the group can finish.
             finishSession(
                 with: refusal ?? ChatError(.unavailable, "The connection closed\(reason).", underlying: closeError)

@@ -186,7 +186,13 @@ struct WebSocketHTTPRoutesTests {
             let logout = try await live.http("POST", "/v1/auth/logout", bearer: tokens.accessToken)
             #expect(logout.status == 204)
             // The connection closes (it would stay open, receiving events, until the peer left).
-            _ = try await withTimeout("the logged-out session to close") { await alice.runResult() }
+            // The client learns why (the close's reason): its run ends refused as unauthenticated, not as a drop.
+            let ended = try await withTimeout("the logged-out session to close") { await alice.runResult() }
+            guard case .failure(let error as ChatError) = ended else {
+                Issue.record("run() ended with \(ended), not a refusal")
+                return
+            }
+            #expect(error.code == .unauthenticated, "\(error)")
             try await waitUntil("the server to let the connection go") { live.server.connectionCount == 0 }
         }
     }
