@@ -104,7 +104,7 @@ extension ChatClient {
             group.cancelAll()
         }
         let (refusal, failure) = state.withLock { ($0.refusal, $0.lastFailure) }
-        if let refusal { return .refused(refusal) }
+        if let refusal { return .refused(refusal, afterOpening: openedAt != nil) }
         let uptime = openedAt.map { configuration.clock.elapsed() - $0 } ?? .zero
         return .ended(
             opened: openedAt != nil,

@@ -107,8 +107,8 @@ public final class ChatClient: Sendable {
 
     /// How one connection attempt ended.
     enum SessionOutcome: Sendable {
-        /// The server refused `hello`.
-        case refused(ChatError)
+        /// The server refused `hello`, or (`afterOpening`) ended the open session because its login was revoked.
+        case refused(ChatError, afterOpening: Bool = false)
         /// The transport could not reach the server.
         case unreachable(ChatError)
         /// The connection closed; `opened` when the session had opened, `uptime` how long it was open.
@@ -325,7 +325,9 @@ public final class ChatClient: Sendable {
             if Task.isCancelled { return }
             var retryAfter: Duration?
             switch outcome {
-            case .refused(let refusal):
+            case .refused(let refusal, let afterOpening):
+                // A session that opened proved its token good: a revocation after that is news, worth a refresh.
+                if afterOpening { refreshedToken = false }
                 if refusal.code == .unauthenticated, case .provider = tokenSource, !refreshedToken {
                     refreshedToken = true
                     needsFreshToken = true

@@ -182,3 +182,32 @@ struct RevocationTests {
         }
     }
 }
+
+/// A client with a token provider whose open session is closed because its login was revoked asks for a fresh
+/// token each time, however often that happens over its life.
+@Suite struct RepeatedRevocationTests {
+    @Test func aClientWhoseLoginIsRevokedTwiceRefreshesEachTime() async throws {
+        try await ServerHarness.run { harness in
+            let alice = try await harness.user("alice")
+            for version in 2...3 { harness.authenticator.register(token: "token-alice-\(version)", for: alice) }
+            let asks = Mutex<[Bool]>([])
+            let client = TestClient(
+                ChatClient(transport: harness.transport) { refresh in
+                    let refreshes = asks.withLock { asks in
+                        asks.append(refresh)
+                        return asks.count { $0 }
+                    }
+                    return refreshes == 0 ? "token-alice" : "token-alice-\(refreshes + 1)"
+                }
+            )
+            try await client.client.connected()
+            for round in 1...2 {
+                harness.server.closeSessions(of: alice)
+                try await client.waitFor("session \(round + 1) synced") { events in
+                    events.count { if case .synced = $0 { true } else { false } } == round + 1
+                }
+            }
+            #expect(asks.withLock { $0 } == [false, true, true])
+        }
+    }
+}
