@@ -89,10 +89,8 @@ extension ChatClient {
             let refusal = state.withLock { state -> ChatError? in
                 // A session the server ended because its login was revoked (logout, password change) is refused
                 // as a `hello` would be: the token is dead, and a reconnect with it would only be refused again.
-                if state.refusal == nil, closedReason?.code == "unauthenticated" {
-                    state.refusal = ChatError(
-                        .unauthenticated, closedReason?.message ?? "The server ended the session: log in again."
-                    )
+                if state.refusal == nil, let closedReason, closedReason.code == "unauthenticated" {
+                    state.refusal = ChatError(.unauthenticated, closedReason.message)
                 }
                 return state.refusal
             }
@@ -104,7 +102,7 @@ extension ChatClient {
             group.cancelAll()
         }
         let (refusal, failure) = state.withLock { ($0.refusal, $0.lastFailure) }
-        if let refusal { return .refused(refusal, afterOpening: openedAt != nil) }
+        if let refusal { return .refused(refusal, openFor: openedAt.map { configuration.clock.elapsed() - $0 }) }
         let uptime = openedAt.map { configuration.clock.elapsed() - $0 } ?? .zero
         return .ended(
             opened: openedAt != nil,

@@ -107,8 +107,9 @@ public final class ChatClient: Sendable {
 
     /// How one connection attempt ended.
     enum SessionOutcome: Sendable {
-        /// The server refused `hello`, or (`afterOpening`) ended the open session because its login was revoked.
-        case refused(ChatError, afterOpening: Bool = false)
+        /// The server refused `hello`, or ended the open session because its login was revoked (`openFor`: how long
+        /// the session had been open; `nil` for a refused `hello`).
+        case refused(ChatError, openFor: Duration? = nil)
         /// The transport could not reach the server.
         case unreachable(ChatError)
         /// The connection closed; `opened` when the session had opened, `uptime` how long it was open.
@@ -162,9 +163,10 @@ public final class ChatClient: Sendable {
     /// The client asks once before its first connection (`refresh` is `false`) and keeps the token. When the
     /// server refuses it (`unauthenticated`), the client asks again with `refresh` set to `true` (fetch a new
     /// access token, for example from `POST /v1/auth/refresh`) and reconnects at once; if the new token is refused
-    /// too, ``run()`` throws. A provider that throws a ``ChatKitCore/ChatError`` `.unauthenticated` or
-    /// `.forbidden` stops the client (log in again); any other error counts as a failed connection attempt and is
-    /// retried with backoff.
+    /// too, ``run()`` throws. When the server ends an open session because its login was revoked (a logout, a
+    /// password change), the client asks again with `refresh` set to `true` each time, after its reconnection
+    /// backoff. A provider that throws a ``ChatKitCore/ChatError`` `.unauthenticated` or `.forbidden` stops the
+    /// client (log in again); any other error counts as a failed connection attempt and is retried with backoff.
     ///
     /// ```swift
     /// let client = ChatClient(transport: transport) { refresh in
@@ -249,10 +251,12 @@ public final class ChatClient: Sendable {
     /// ``Configuration/reconnection`` policy says and connects again, until the calling task is cancelled.
     ///
     /// Each new session sends the ``cursor`` in `hello`, so the server replays what happened meanwhile. Returns
-    /// when the task is cancelled. With ``ReconnectionPolicy/disabled``, returns when the first session closes.
+    /// when the task is cancelled. With ``ReconnectionPolicy/disabled``, returns when the first session closes
+    /// (throws when it was closed because its login was revoked).
     ///
     /// - Throws: ``ChatKitCore/ChatError`` when the server refuses the session for good: `unauthenticated` (after
-    ///   one token refresh when there is a token provider), `invalidArgument` (no shared protocol version),
+    ///   one token refresh when there is a token provider; at once for a session whose login was revoked, with a
+    ///   fixed token or without reconnection), `invalidArgument` (no shared protocol version),
     ///   `forbidden`, `notFound`. Refusals the server may lift (`unavailable`, `storageFailure`, `limitExceeded`)
     ///   are retried, waiting at least their retry-after. With ``ReconnectionPolicy/disabled``, also `.unavailable`
     ///   when the server cannot be reached or any refusal. `.conflict` when `run()` is already running (a run whose
@@ -325,9 +329,17 @@ public final class ChatClient: Sendable {
             if Task.isCancelled { return }
             var retryAfter: Duration?
             switch outcome {
-            case .refused(let refusal, let afterOpening):
-                // A session that opened proved its token good: a revocation after that is news, worth a refresh.
-                if afterOpening { refreshedToken = false }
+            case .refused(let refusal, let openFor?):
+                // The open session's login was revoked. Its token was good: a fresh one is worth asking for, each
+                // time, but after the usual backoff (a provider whose tokens are revoked at once must not make the
+                // client reconnect in a tight loop), and only when the client reconnects at all.
+                guard policy.isEnabled, case .provider = tokenSource, refusal.code == .unauthenticated else {
+                    throw Self.finalRefusal(refusal)
+                }
+                if openFor >= policy.resetAfter { failedAttempts = 0 }
+                refreshedToken = true
+                needsFreshToken = true
+            case .refused(let refusal, nil):
                 if refusal.code == .unauthenticated, case .provider = tokenSource, !refreshedToken {
                     refreshedToken = true
                     needsFreshToken = true

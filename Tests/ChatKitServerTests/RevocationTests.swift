@@ -210,4 +210,56 @@ struct RevocationTests {
             #expect(asks.withLock { $0 } == [false, true, true])
         }
     }
+
+    /// The fresh token after a revocation comes after the reconnection backoff: a provider whose tokens are revoked
+    /// as soon as they are used must not make the client reconnect in a tight loop.
+    @Test func aRevokedSessionReconnectsAfterTheBackoff() async throws {
+        try await ServerHarness.run { harness in
+            let alice = try await harness.user("alice")
+            harness.authenticator.register(token: "token-alice-2", for: alice)
+            let clientClock = ManualClock()
+            let asks = Mutex<[Bool]>([])
+            let client = TestClient(
+                ChatClient(transport: harness.transport, configuration: .init(clock: clientClock)) { refresh in
+                    asks.withLock { $0.append(refresh) }
+                    return refresh ? "token-alice-2" : "token-alice"
+                }
+            )
+            try await client.client.connected()
+            harness.server.closeSessions(of: alice)
+            try await waitUntil("the client to wait before reconnecting") {
+                client.client.connectionState.isWaitingToReconnect
+            }
+            #expect(asks.withLock { $0 } == [false])
+            clientClock.advance(by: .seconds(60))
+            try await client.waitFor("the second session synced") { events in
+                events.count { if case .synced = $0 { true } else { false } } == 2
+            }
+            #expect(asks.withLock { $0 } == [false, true])
+        }
+    }
+
+    /// Without reconnection, a session closed because its login was revoked ends `run()` with `unauthenticated`,
+    /// token provider or not: no second session.
+    @Test func withoutReconnectionARevokedSessionEndsTheRun() async throws {
+        try await ServerHarness.run { harness in
+            let alice = try await harness.user("alice")
+            let asks = Mutex(0)
+            let client = TestClient(
+                ChatClient(transport: harness.transport, configuration: .singleSession) { _ in
+                    asks.withLock { $0 += 1 }
+                    return "token-alice"
+                }
+            )
+            try await client.client.connected()
+            harness.server.closeSessions(of: alice)
+            let ended = try await withTimeout("the run to end") { await client.runResult() }
+            guard case .failure(let error as ChatError) = ended else {
+                Issue.record("run() ended with \(ended), not a refusal")
+                return
+            }
+            #expect(error.code == .unauthenticated)
+            #expect(asks.withLock { $0 } == 1)
+        }
+    }
 }
