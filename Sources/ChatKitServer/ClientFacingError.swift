@@ -32,9 +32,10 @@ extension ChatError {
     }
 
     /// Logs a storage failure's reason at error level (what the client is not told); other codes are the
-    /// client's business and are not logged here (``loggable``).
+    /// client's business and are not logged here (``loggable``), nor is an error already as told to clients (its
+    /// reason was logged when it was made so, by `ChatServer.answerable`).
     func loggedForOperator(_ logger: Logger, _ metadata: Logger.Metadata = [:]) {
-        guard code == .storageFailure else { return }
+        guard code == .storageFailure, reason != Self.storageFailureToldToClients else { return }
         var metadata = metadata
         metadata["chatkit.error"] = "\(loggable)"
         logger.error("A request failed in storage", metadata: metadata)

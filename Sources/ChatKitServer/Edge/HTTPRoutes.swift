@@ -393,10 +393,7 @@ public struct HTTPRoutes: Sendable {
             logger.debug("Request refused", metadata: ["chatkit.route": "\(route)", "chatkit.status": "413"])
             return response
         } catch let error as ChatError {
-            // An error that went through `ChatServer.answerable` was logged there and is already as told.
-            if error.reason != ChatError.storageFailureToldToClients {
-                error.loggedForOperator(logger, ["chatkit.route": "\(route)"])
-            }
+            error.loggedForOperator(logger, ["chatkit.route": "\(route)"])
             let response = Self.errorResponse(error.toldToClients)
             logger.debug(
                 "Request refused",
