@@ -11,6 +11,7 @@
 
 import ChatKitCore
 import Foundation
+import Logging
 
 extension ChatServer {
     // MARK: Typing
@@ -104,13 +105,36 @@ extension ChatServer {
         }
     }
 
-    /// Tells `user`'s audience (computed when not given) that they came online or went offline.
-    func broadcastPresence(of user: UserID, isOnline: Bool, to audience: Set<UserID>? = nil) async {
-        var audience = audience
-        if audience == nil { audience = try? await presenceAudience(of: user) }
-        guard let audience else { return }
-        let update = PresenceUpdate(userID: user, isOnline: isOnline, lastSeenAt: isOnline ? nil : Date())
-        deliver(.presence(update), to: audience)
+    /// Tells `audience` that `user` came online.
+    func broadcastOnline(of user: UserID, to audience: Set<UserID>) {
+        deliver(.presence(PresenceUpdate(userID: user, isOnline: true)), to: audience)
+    }
+
+    /// The delays before each new try of an offline update whose audience could not be read.
+    static let offlineRetryDelays: [Duration] = [.seconds(1), .seconds(2), .seconds(4), .seconds(8), .seconds(16)]
+
+    /// Tells `user`'s audience that they went offline (at `lastSeenAt`, now unless given).
+    ///
+    /// When the audience cannot be read (the store failed), it tries again after each of ``offlineRetryDelays`` while
+    /// the user stays offline: an update dropped at the first failure left their contacts showing them online for
+    /// good.
+    func broadcastOffline(of user: UserID, lastSeenAt: Date = Date(), attempt: Int = 0) async {
+        guard !presence.isOnline(user) else { return }
+        do {
+            let audience = try await presenceAudience(of: user)
+            deliver(.presence(PresenceUpdate(userID: user, isOnline: false, lastSeenAt: lastSeenAt)), to: audience)
+        } catch {
+            guard attempt < Self.offlineRetryDelays.count else {
+                logger.error(
+                    "Gave up telling a user's audience of going offline: shown online until the next connect",
+                    metadata: ["chatkit.user.id": "\(user)", "chatkit.error": "\(loggableDescription(of: error))"]
+                )
+                return
+            }
+            timers.schedule(at: clock.now + Self.offlineRetryDelays[attempt]) { [self] in
+                await broadcastOffline(of: user, lastSeenAt: lastSeenAt, attempt: attempt + 1)
+            }
+        }
     }
 
     /// Tells the members of a group that just grew past ``ChatServerConfiguration/presenceMaxGroupSize`` that the

@@ -227,25 +227,36 @@ extension ChatServer {
             return RequestResult(hits: resultBudget.search(hits))
 
         case .requestContact(let reference):
-            let contact = try await store.requestContact(from: user, to: reference.userID)
-            // Asking someone who had asked first accepts: they are contacts now, and see each other's presence.
-            if contact.state == .accepted { introducePresence(of: [user], and: [reference.userID]) }
+            let contact = try await contactChanges.run(UserPair(user, reference.userID)) {
+                let contact = try await store.requestContact(from: user, to: reference.userID)
+                // Asking someone who had asked first accepts: they are contacts now, and see each other's presence.
+                if contact.state == .accepted { introducePresence(of: [user], and: [reference.userID]) }
+                return contact
+            }
             return written(RequestResult(contacts: [contact]))
         case .acceptContact(let reference):
-            let contact = try await store.acceptContact(user, from: reference.userID)
-            introducePresence(of: [user], and: [reference.userID])
+            let contact = try await contactChanges.run(UserPair(user, reference.userID)) {
+                let contact = try await store.acceptContact(user, from: reference.userID)
+                introducePresence(of: [user], and: [reference.userID])
+                return contact
+            }
             return written(RequestResult(contacts: [contact]))
         case .declineContact(let reference):
-            try await store.declineContact(user, from: reference.userID)
+            try await contactChanges.run(UserPair(user, reference.userID)) {
+                try await store.declineContact(user, from: reference.userID)
+            }
             return written(.empty)
         case .removeContact(let reference):
-            // Only an accepted contact shared presence: withdrawing it after removing a request or nothing would
-            // tell the caller whether the other user is online (an "offline" frame comes only for one who is).
-            let wasAccepted = try await store.contacts(of: user).contains {
-                $0.userID == reference.userID && $0.state == .accepted
+            try await contactChanges.run(UserPair(user, reference.userID)) {
+                // Only an accepted contact shared presence: withdrawing it after removing a request or nothing would
+                // tell the caller whether the other user is online (an "offline" frame comes only for one who is).
+                // The gate keeps an acceptance from falling between this read and the removal.
+                let wasAccepted = try await store.contacts(of: user).contains {
+                    $0.userID == reference.userID && $0.state == .accepted
+                }
+                try await store.removeContact(user, reference.userID)
+                if wasAccepted { await withdrawPresence(between: user, and: [reference.userID]) }
             }
-            try await store.removeContact(user, reference.userID)
-            if wasAccepted { await withdrawPresence(between: user, and: [reference.userID]) }
             return written(.empty)
         case .listContacts:
             return RequestResult(contacts: try await store.contacts(of: user))

@@ -49,6 +49,10 @@ public final class ChatServer: Sendable {
     let presence = PresenceTracker()
     /// Membership changes of one conversation, one at a time (its size check and the write after it).
     let membershipChanges = KeyedSerialGate<ConversationID>()
+    /// Contact changes between two users, one at a time: a removal reads whether the contact was accepted (whether
+    /// presence must be withdrawn) before it removes it, and an acceptance in between would leave the two showing
+    /// each other online with nothing to take it back.
+    let contactChanges = KeyedSerialGate<UserPair>()
     let typing: TypingTracker
     let timers = TimerQueue()
     /// Closes of connections that must not wait on the session asking for them.

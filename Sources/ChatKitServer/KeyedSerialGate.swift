@@ -28,6 +28,11 @@ final class KeyedSerialGate<Key: Hashable & Sendable>: Sendable {
         return try await body()
     }
 
+    /// How many callers wait for `key` behind the one that runs (for tests).
+    func waitingCount(_ key: Key) -> Int {
+        waiting.withLock { $0[key]?.count ?? 0 }
+    }
+
     private func enter(_ key: Key) async {
         await withCheckedContinuation { continuation in
             let busy = waiting.withLock { waiting -> Bool in

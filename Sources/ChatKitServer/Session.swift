@@ -164,7 +164,7 @@ struct Session: Sendable {
             let cameOnline = server.presence.connected(user)
             // The same users see this user's presence and are shown to them: read the audience once.
             let audience = try await server.presenceAudience(of: user)
-            if cameOnline { await server.broadcastPresence(of: user, isOnline: true, to: audience) }
+            if cameOnline { server.broadcastOnline(of: user, to: audience) }
             let welcome = Welcome(
                 id: frame.id, version: version, user: profile,
                 limits: server.configuration.announcedLimits, position: position, rewoundTo: rewoundTo
@@ -422,7 +422,7 @@ struct Session: Sendable {
             let server = server
             server.timers.schedule(at: server.clock.now + server.configuration.presenceGracePeriod) {
                 if server.presence.expire(user, generation: generation) {
-                    await server.broadcastPresence(of: user, isOnline: false)
+                    await server.broadcastOffline(of: user)
                 }
             }
         }

@@ -29,7 +29,8 @@ struct EphemeralTests {
 
     @Test func presenceGoesOfflineOnlyAfterTheGracePeriod() async throws {
         var configuration = ChatServerConfiguration()
-        configuration.presenceGracePeriod = .seconds(10)
+        // Not the hello deadline's 10 s: each offline timer must be the only one at its time.
+        configuration.presenceGracePeriod = .seconds(30)
         try await ServerHarness.run(configuration: configuration) { harness in
             let alice = try await harness.user("alice")
             let bob = try await harness.user("bob")
@@ -47,22 +48,24 @@ struct EphemeralTests {
             // Each disconnect schedules the offline timer once the server has seen it: wait for that, or the clock
             // could move on before the timer is set (it would then be set from the later time).
             let (timers, serverClock) = (harness.server.timers, harness.server.clock)
-            var offlineAt = serverClock.now + .seconds(10)
+            var offlineAt = serverClock.now + .seconds(30)
             await aliceClient.disconnect()
             try await waitUntil("the offline timer") { timers.hasTimer(at: offlineAt) }
             await harness.clock.waitForSleepers(1)
-            harness.clock.advance(by: .seconds(9))
+            harness.clock.advance(by: .seconds(15))  // past the hello deadlines
+            await harness.clock.waitForSleepers(1)
+            harness.clock.advance(by: .seconds(14))
             #expect(harness.clock.sleeperCount == 1, "the offline timer fired before the grace period ended")
             #expect(Self.presenceCount(bobClient.events, of: alice, online: false) == 0)
 
             // Reconnecting within the grace period shows no flicker.
             aliceClient = try await harness.connect("alice")
             harness.clock.advance(by: .seconds(5))
-            offlineAt = serverClock.now + .seconds(10)
+            offlineAt = serverClock.now + .seconds(30)
             await aliceClient.disconnect()
             try await waitUntil("the second offline timer") { timers.hasTimer(at: offlineAt) }
             await harness.clock.waitForSleepers(1)
-            harness.clock.advance(by: .seconds(10))
+            harness.clock.advance(by: .seconds(30))
             try await bobClient.waitFor("alice offline", Self.presence(of: alice, online: false))
             #expect(Self.presenceCount(bobClient.events, of: alice, online: true) == 1)
             #expect(Self.presenceCount(bobClient.events, of: alice, online: false) == 1)

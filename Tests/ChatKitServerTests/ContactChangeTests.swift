@@ -1,0 +1,93 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the ChatKit open source project
+//
+// Copyright (c) 2026 the ChatKit project authors
+// Licensed under Apache License v2.0 (see LICENSE)
+//
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+
+import ChatKitClient
+import ChatKitCore
+@testable import ChatKitServer
+import ChatKitTesting
+import Synchronization
+import Testing
+
+/// Contact changes between two users run one at a time, so presence shared by an acceptance is always withdrawn by
+/// the removal that follows it.
+@Suite("Contact changes")
+struct ContactChangeTests {
+    /// The in-memory store; once armed, the next contact list read waits for `gate` after reading (a removal reads
+    /// whether the contact was accepted before it removes it). Counts the acceptances that reach the store.
+    final class HeldContactListStore: ChatStoreDecorator {
+        let base: any ChatStore
+        let holdsNextList = Atomic<Bool>(false)
+        let acceptances = Atomic<Int>(0)
+        let gate = ConnectionShardsTests.Gate()
+        let held = ConnectionShardsTests.Gate()
+
+        init(_ base: any ChatStore) { self.base = base }
+
+        func contacts(of user: UserID) async throws -> [Contact] {
+            let contacts = try await base.contacts(of: user)
+            if holdsNextList.exchange(false, ordering: .relaxed) {
+                held.open()
+                await gate.wait()
+            }
+            return contacts
+        }
+
+        func acceptContact(_ user: UserID, from requester: UserID) async throws -> Contact {
+            acceptances.add(1, ordering: .relaxed)
+            return try await base.acceptContact(user, from: requester)
+        }
+    }
+
+    /// Alice withdraws her request to Bob while Bob accepts it. A removal that read the request as pending, then
+    /// removed the contact Bob's acceptance had just made, withdrew nothing: the acceptance had shown each of them
+    /// the other online, and they went on seeing it with no relation left.
+    @Test func anAcceptanceCannotFallBetweenARemovalsCheckAndItsWrite() async throws {
+        let inMemory = InMemoryChatStore()
+        let store = HeldContactListStore(inMemory)
+        try await LiveServer.run(store: inMemory, serverStore: store) { live in
+            let aliceTokens = try await live.signUp("alice")
+            let bobTokens = try await live.signUp("bob")
+            let (alice, bob) = (aliceTokens.user.id, bobTokens.user.id)
+            let aliceClient = try await live.connect(aliceTokens.accessToken)
+            let bobClient = try await live.connect(bobTokens.accessToken)
+            _ = try await aliceClient.client.requestContact(bob)
+
+            store.holdsNextList.store(true, ordering: .relaxed)
+            defer { store.gate.open() }
+            async let removal: Void = aliceClient.client.removeContact(bob)
+            await store.held.wait()  // the removal has read the request as pending, and waits
+            async let acceptance = bobClient.client.acceptContact(alice)
+            // The acceptance either reached the store (nothing held it) or waits for the removal to finish.
+            try await waitUntil("the acceptance to reach the store or wait for the removal") {
+                store.acceptances.load(ordering: .relaxed) > 0
+                    || live.server.contactChanges.waitingCount(UserPair(alice, bob)) > 0
+            }
+            store.gate.open()
+            try await removal
+            let accepted = try? await acceptance
+
+            try await aliceClient.client.ping()
+            try await bobClient.client.ping()
+            let contacts = try await inMemory.contacts(of: alice)
+            let sharesPresence = contacts.contains { $0.userID == bob && $0.state == .accepted }
+            #expect(accepted == nil, "The acceptance came after the request was withdrawn: there was none to accept")
+            #expect(!sharesPresence)
+            for (client, other) in [(aliceClient, bob), (bobClient, alice)] {
+                let shown = client.events.compactMap { event -> Bool? in
+                    guard case .presence(let update) = event, update.userID == other else { return nil }
+                    return update.isOnline
+                }
+                #expect(shown.last != true, "Left showing \(other) online with no relation: \(shown)")
+            }
+        }
+    }
+}

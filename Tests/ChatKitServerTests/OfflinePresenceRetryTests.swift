@@ -1,0 +1,122 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the ChatKit open source project
+//
+// Copyright (c) 2026 the ChatKit project authors
+// Licensed under Apache License v2.0 (see LICENSE)
+//
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+
+import ChatKitClient
+import ChatKitCore
+@testable import ChatKitServer
+import ChatKitTesting
+import Synchronization
+import Testing
+
+/// A user's "offline" reaches their audience even when the store fails to read the audience at first.
+@Suite("Offline presence after store failures")
+struct OfflinePresenceRetryTests {
+    /// The in-memory store; while `failures` is above zero, each contact list read fails and takes one off.
+    final class FailingContactsStore: ChatStoreDecorator {
+        let base: any ChatStore
+        let failures = Atomic<Int>(0)
+        let failedReads = Atomic<Int>(0)
+
+        init(_ base: any ChatStore) { self.base = base }
+
+        func contacts(of user: UserID) async throws -> [Contact] {
+            if failures.load(ordering: .relaxed) > 0 {
+                failures.subtract(1, ordering: .relaxed)
+                failedReads.add(1, ordering: .relaxed)
+                throw ChatError(.storageFailure, "The contact list is unavailable.")
+            }
+            return try await base.contacts(of: user)
+        }
+    }
+
+    private static func offline(_ user: UserID) -> @Sendable ([ClientEvent]) -> Bool {
+        { events in
+            events.contains { event in
+                if case .presence(let update) = event { update.userID == user && !update.isOnline } else { false }
+            }
+        }
+    }
+
+    /// The offline update read the user's audience once; a store failure at that moment dropped it, and their
+    /// contacts went on showing them online for good. It is now tried again, later each time.
+    @Test func anOfflineUpdateWhoseAudienceCannotBeReadIsTriedAgain() async throws {
+        let inMemory = InMemoryChatStore()
+        let store = FailingContactsStore(inMemory)
+        let transport = InProcessTransport()
+        let authenticator = InMemoryAuthenticator()
+        let clock = ManualClock()
+        var configuration = ChatServerConfiguration()
+        // Not the hello deadline's 10 s: the offline timer must be the only one at its time.
+        configuration.presenceGracePeriod = .seconds(30)
+        let server = ChatServer(
+            store: store, transports: [transport], authenticators: [authenticator], configuration: configuration,
+            clock: clock
+        )
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await server.run() }
+            defer { group.cancelAll() }
+            var users: [UserID] = []
+            for name in ["alice", "bob"] {
+                let user = try await inMemory.createUser(NewUser(username: name), passwordHash: nil).id
+                authenticator.register(token: "token-\(name)", for: user)
+                users.append(user)
+            }
+            let (alice, bob) = (users[0], users[1])
+            _ = try await inMemory.requestContact(from: alice, to: bob)
+            _ = try await inMemory.acceptContact(bob, from: alice)
+            let bobClient = try await Self.connect("bob", transport)
+            let aliceClient = try await Self.connect("alice", transport)
+            try await bobClient.waitFor("alice online") { events in
+                events.contains { event in
+                    if case .presence(let update) = event { update.userID == alice && update.isOnline } else { false }
+                }
+            }
+
+            store.failures.store(2, ordering: .relaxed)
+            var due = server.clock.now + .seconds(30)
+            await aliceClient.disconnect()
+            try await waitUntil("the offline timer") { server.timers.hasTimer(at: due) }
+            // The grace period ends, and the audience cannot be read; nor can it a second later.
+            for (failed, delay) in [(1, Duration.seconds(1)), (2, .seconds(2))] {
+                await clock.waitForSleepers(1)
+                clock.advance(by: due - server.clock.now)
+                let retryAt = due + delay
+                try await waitUntil("failed read \(failed) and the retry after it") {
+                    return store.failedReads.load(ordering: .relaxed) == failed && server.timers.hasTimer(at: retryAt)
+                }
+                due = retryAt
+            }
+            #expect(!bobClient.events.contains { event in
+                if case .presence(let update) = event { !update.isOnline } else { false }
+            })
+            await clock.waitForSleepers(1)
+            clock.advance(by: due - server.clock.now)
+            try await bobClient.waitFor("alice offline", Self.offline(alice))
+            let offline = bobClient.events.compactMap { event -> PresenceUpdate? in
+                if case .presence(let update) = event, !update.isOnline { update } else { nil }
+            }
+            #expect(offline.count == 1)
+            #expect(offline.first?.lastSeenAt != nil)
+        }
+    }
+
+    private static func connect(_ name: String, _ transport: InProcessTransport) async throws -> TestClient {
+        let client = TestClient(
+            ChatClient(transport: transport, token: "token-\(name)", configuration: .singleSession)
+        )
+        try await client.client.connected()
+        try await client.waitFor("synced") { events in
+            events.contains { if case .synced = $0 { true } else { false } }
+        }
+        return client
+    }
+}
