@@ -14,17 +14,16 @@ import Foundation
 extension InMemoryChatStore {
     public func append(_ new: NewMessage) async throws -> Message {
         try MembershipRules.validate(new)
-        let prepared = prepare(new)
-        return try withState { state in try state.append(new, prepared) }
+        return try withState { state in try state.append(new, prepare(new)) }
     }
 
     /// Appends a batch under one hold of the lock (the server appends each session's waiting sends together).
     public func append(contentsOf messages: [NewMessage]) async -> [Result<Message, any Error>] {
-        let prepared = messages.map { new in Result { try MembershipRules.validate(new) }.map { prepare(new) } }
+        let valid = messages.map { new in Result { try MembershipRules.validate(new) } }
         do {
             return try withState { state in
-                zip(messages, prepared).map { new, prepared in
-                    prepared.flatMap { prepared in Result { try state.append(new, prepared) } }
+                zip(messages, valid).map { new, valid in
+                    valid.flatMap { Result { try state.append(new, prepare(new)) } }
                 }
             }
         } catch {
@@ -32,8 +31,9 @@ extension InMemoryChatStore {
         }
     }
 
-    /// What an append needs that can be made before taking the lock, to hold it for less: the time and a message
-    /// ID (unused when the append is a resend).
+    /// The time and the message ID of an append (the ID unused when the append is a resend). Made under the lock:
+    /// made before it, a later seq could carry an earlier time and a lower ID than the message before it, for a
+    /// client that orders by time or pages by time to miss or misplace.
     private func prepare(_ new: NewMessage) -> InMemoryState.PreparedAppend {
         let now = now()
         return InMemoryState.PreparedAppend(now: now, id: MessageID(rawValue: messageIDs.next(at: now)))
@@ -113,7 +113,7 @@ extension InMemoryChatStore {
 }
 
 extension InMemoryState {
-    /// See ``InMemoryChatStore/prepare(_:)``.
+    /// The time and message ID of an append, made under the store's lock.
     struct PreparedAppend {
         /// The message's creation time.
         var now: Date
@@ -177,13 +177,25 @@ extension InMemoryState {
         at date: Date,
         reaction: Reaction? = nil
     ) -> Message {
-        if let record = conversations[message.conversationID] {
+        guard let record = conversations[message.conversationID] else { return message }
+        let creation = record.creationIndices[index]
+        if message.isDeleted {
+            // Deleted content is gone from the store's memory, not only from what reads return (the SQLite store
+            // scrubs its rows): every earlier event holding the message now holds the tombstone, and a creation
+            // entry that still refers to the message shows it.
+            for copy in record.copyIndices.removeValue(forKey: index) ?? [] {
+                var event = log[copy].event
+                event.message = message
+                log[copy] = .stored(event)
+            }
+        } else if case .messageCreated = log[creation] {
             // The message's `messageCreated` event keeps showing it as created (`InMemoryLogEntry`).
-            let creation = record.creationIndices[index]
-            if case .messageCreated = log[creation] { log[creation] = .stored(log[creation].event) }
-            record.messages[index] = message
-            record.words[index] = nil
+            log[creation] = .stored(log[creation].event)
+            record.copyIndices[index, default: []].append(creation)
         }
+        record.messages[index] = message
+        record.words[index] = nil
+        if !message.isDeleted { record.copyIndices[index, default: []].append(log.count) }
         recordEvent(
             StoredEvent(
                 position: nextPosition(), kind: kind, conversationID: message.conversationID, actorID: actor,

@@ -66,14 +66,19 @@ extension InMemoryChatStore {
         return try withState { state in
             // Take up to limit + 1 visible events from each source, so a surplus tells that more remain.
             var candidates: [StoredEvent] = []
+            // Only the positions of the user's membership periods are read: a conversation they left (or joined
+            // late) is not scanned beyond (or before) them, at every page, under the store's lock.
             for id in state.conversationsEverJoined[user] ?? [] {
-                guard let record = state.conversations[id] else { continue }
+                guard let record = state.conversations[id], let periods = record.periods[user] else { continue }
                 var taken = 0
-                for event in state.events(of: record, after: cursor)
-                where record.wasMember(user, at: event.position.rawValue) {
-                    candidates.append(event)
-                    taken += 1
-                    if taken > limit { break }
+                periods: for period in periods where (period.to ?? .max) > cursor.rawValue {
+                    let start = StreamPosition(max(cursor.rawValue, period.from - 1))
+                    for event in state.events(of: record, after: start) {
+                        guard event.position.rawValue <= period.to ?? .max else { break }
+                        candidates.append(event)
+                        taken += 1
+                        if taken > limit { break periods }
+                    }
                 }
             }
             let personal = state.userEvents[user] ?? []

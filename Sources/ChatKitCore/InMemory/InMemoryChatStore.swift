@@ -18,6 +18,10 @@ import Synchronization
 /// never across an `await`), fast enough to back a small server, and the reference the conformance suite is
 /// written against. Nothing survives the process: use `SQLiteChatStore` for durability.
 ///
+/// Search has no index: a search reads the messages of the user's conversations, newest first, under the lock,
+/// until it has `limit` hits in each (every message for a word nobody wrote), so every other operation waits for it.
+/// That suits tests and small servers; at hundreds of thousands of messages, searches stall the server.
+///
 /// ```swift
 /// let store = InMemoryChatStore()
 /// let alice = try await store.createUser(NewUser(username: "alice"), passwordHash: nil)

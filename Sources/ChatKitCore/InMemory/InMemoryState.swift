@@ -36,6 +36,10 @@ struct InMemoryState {
         var eventIndices: [Int] = []
         /// Where each message's `messageCreated` event is in the store's `log`, parallel to `messages`.
         var creationIndices: [Int] = []
+        /// Where the events holding a copy of a changed message are in the store's `log` (its creation, once kept
+        /// whole, and each edit and reaction), by the message's index in `messages`: a deletion replaces the text
+        /// in each (``InMemoryState/replace(_:at:kind:actor:at:reaction:)``).
+        var copyIndices: [Int: [Int]] = [:]
         /// Positions from which (inclusive) to which (inclusive, `nil` while still a member) each user was a member.
         var periods: [UserID: [(from: Int64, to: Int64?)]] = [:]
         /// Position of the newest message, or of the creation: orders conversation lists.

@@ -152,6 +152,37 @@ extension ChatStoreConformance {
                 let bodies = try await fixture.allEvents(for: bob).compactMap(\.message?.body)
                 try checkEqual(bodies, ["1", "3"], "messages bob saw across leaving and rejoining")
             },
+            Case("sync", "pages of one event cross leaving and rejoining, several times, in several conversations") {
+                store in
+                let fixture = StoreFixture(store)
+                let (alice, bob) = try await fixture.pair()
+                let channels = [
+                    try await fixture.channel(alice, [bob], title: "one"),
+                    try await fixture.channel(alice, [bob], title: "two"),
+                ]
+                var seen: [String] = []
+                for round in 1...3 {
+                    for (index, channel) in channels.enumerated() {
+                        try await fixture.send("in \(round)-\(index)", from: alice, to: channel)
+                        try await store.removeMember(bob, from: channel, by: bob)
+                        try await fixture.send("out \(round)-\(index)", from: alice, to: channel)
+                        seen.append("in \(round)-\(index)")
+                    }
+                    for channel in channels { _ = try await store.joinChannel(channel, user: bob) }
+                }
+                for (index, channel) in channels.enumerated() {
+                    try await fixture.send("last \(index)", from: alice, to: channel)
+                    seen.append("last \(index)")
+                }
+                let whole = try await fixture.allEvents(for: bob, pageSize: 1000)
+                let paged = try await fixture.allEvents(for: bob, pageSize: 1)
+                try checkEqual(paged, whole, "events read in pages of one")
+                try checkEqual(
+                    whole.compactMap(\.message?.body).sorted(), seen.sorted(), "messages bob saw while a member"
+                )
+                let positions = whole.map(\.position)
+                try check(zip(positions, positions.dropFirst()).allSatisfy { $0 < $1 }, "positions \(positions)")
+            },
             Case("sync", "edits, deletes and reactions are events of their own, and deleted content is gone") { store in
                 let fixture = StoreFixture(store)
                 let (alice, bob) = try await fixture.pair()
