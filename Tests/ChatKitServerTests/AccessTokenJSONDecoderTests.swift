@@ -39,6 +39,15 @@ struct AccessTokenJSONDecoderTests {
             let ours = try? decoder.decode(AccessTokenClaims.self, from: data)
             #expect(ours == (try? Self.reference.decode(AccessTokenClaims.self, from: data)), "\(other)")
         }
+        // Invalid UTF-8 in a string (plain, and beside an escape): JSONDecoder refuses it, so the fast path must
+        // not read it as U+FFFD.
+        let start = Array(#"{"exp":1764489600,"iat":1764488700,"sid":"s","sub":""#.utf8)
+        let end = Array(#"","ver":3}"#.utf8)
+        for invalid in [start + Array("u".utf8) + [0xFF] + end, start + Array(#"\n"#.utf8) + [0xC3] + end] {
+            let data = Data(invalid)
+            #expect(AccessTokenJSONDecoder.claims(from: data) == nil)
+            #expect((try? Self.reference.decode(AccessTokenClaims.self, from: data)) == nil)
+        }
     }
 
     @Test("verifying an issued token reads its claims without JSONDecoder")

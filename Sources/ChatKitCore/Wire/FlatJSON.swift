@@ -230,7 +230,9 @@ package struct FlatJSONReader {
             guard index < bytes.count else { break }
             let byte = bytes[index]
             if byte == UInt8(ascii: "\"") {
-                let string = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
+                // Invalid UTF-8 declines, as JSONDecoder refuses it (a `String`'s bytes are valid, a token's may not
+                // be).
+                let string = String(validating: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
                 index += 1
                 return string
             }
@@ -244,7 +246,7 @@ package struct FlatJSONReader {
             index += 1
             switch byte {
             case UInt8(ascii: "\""):
-                return String(decoding: decoded, as: UTF8.self)
+                return String(validating: decoded, as: UTF8.self)
             case UInt8(ascii: "\\"):
                 guard index < bytes.count else { return nil }
                 let escape = bytes[index]

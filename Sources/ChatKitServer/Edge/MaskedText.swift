@@ -26,6 +26,7 @@ enum MaskedText {
     ///   - keyOffset: Where in the key the payload's first byte is (0 for a frame's payload; a later part of one
     ///     payload continues where the part before it ended, modulo 4).
     static func string(_ payload: ByteBuffer, maskKey: WebSocketMaskingKey, keyOffset: Int = 0) -> String? {
+        precondition(keyOffset >= 0, "A key offset counts bytes already unmasked: it cannot be negative")
         let count = payload.readableBytes
         func keyByte(_ index: Int) -> UInt8 {
             maskKey[maskKey.index(maskKey.startIndex, offsetBy: (index + keyOffset) % 4)]
