@@ -79,6 +79,15 @@ struct ChatKitServerCommand: AsyncParsableCommand {
     @Flag(help: "Offer permessage-deflate compression to WebSocket clients (saves bandwidth, costs CPU).")
     var compression = false
 
+    @Option(
+        name: .customLong("trusted-proxy"),
+        help: """
+            The address of a reverse proxy in front of the server (repeat for several). Sign-up and login limits \
+            then count each client by the address the proxy names in X-Forwarded-For, not by the proxy's.
+            """
+    )
+    var trustedProxies: [String] = []
+
     @Option(help: "Serve the web chat from this folder instead of the copy built in (for working on it).")
     var webRoot: String?
 
@@ -97,6 +106,9 @@ struct ChatKitServerCommand: AsyncParsableCommand {
         guard (0...65535).contains(port) else { throw ValidationError("The port must be 0 to 65535.") }
         guard (tlsCert == nil) == (tlsKey == nil) else {
             throw ValidationError("TLS needs both --tls-cert and --tls-key.")
+        }
+        for proxy in trustedProxies where !HTTPRoutes.Configuration.isProxyAddress(proxy) {
+            throw ValidationError("--trusted-proxy takes an IP address such as 127.0.0.1 or ::1, not '\(proxy)'.")
         }
         guard !(inMemory && backupTo != nil) else {
             throw ValidationError("--backup-to copies a database file; there is none with --in-memory.")
@@ -155,7 +167,10 @@ struct ChatKitServerCommand: AsyncParsableCommand {
             configuration: .init(
                 host: host, port: port, serverName: "chatkit-server", compression: compression, tls: tls
             ),
-            httpRoutes: HTTPRoutes(auth: auth, store: store, metrics: metrics, logger: logger),
+            httpRoutes: HTTPRoutes(
+                auth: auth, store: store, metrics: metrics,
+                configuration: .init(trustedProxies: trustedProxies), logger: logger
+            ),
             webFiles: (webRoot ?? Self.bundledWebRoot(logger: logger)).map { WebFiles(directory: $0) },
             logger: logger,
             onListening: { host, port in

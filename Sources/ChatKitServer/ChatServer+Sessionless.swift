@@ -195,12 +195,20 @@ extension ChatServer {
     }
 
     /// The refusal of a connection past ``ChatServerConfiguration/Limits/maxConnectionsPerUser``.
+    /// How long a client refused for holding too many connections is told to wait.
+    static let tooManyConnectionsRetryAfter = Duration.seconds(5)
+
     var tooManyConnections: ChatError {
         let most = configuration.limits.maxConnectionsPerUser
-        return ChatError(
+        // With a time to wait: a connection ends sooner or later (an abandoned long poll within its wait), so the
+        // refusal is not for good (over HTTP, 429 with Retry-After rather than 400).
+        var error = ChatError(
             .limitExceeded,
-            "This user holds \(most) connections, the most allowed; close one (another device or tab) first."
+            "This user holds \(most) connections, the most allowed; close one (another device or tab), or try again "
+                + "once one has ended."
         )
+        error.retryAfter = Self.tooManyConnectionsRetryAfter
+        return error
     }
 
     /// Takes one request from the user's rate limit, or throws `.limitExceeded` with the time to wait.

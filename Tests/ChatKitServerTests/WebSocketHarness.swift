@@ -97,7 +97,8 @@ struct LiveServer: Sendable {
         _ path: String,
         json: [String: String]? = nil,
         rawBody: String? = nil,
-        bearer: String? = nil
+        bearer: String? = nil,
+        headers: [String: String] = [:]
     ) async throws -> HTTPAnswer {
         var request = URLRequest(url: URL(string: baseURL + path)!)
         request.httpMethod = method
@@ -108,6 +109,7 @@ struct LiveServer: Sendable {
             request.httpBody = Data(rawBody.utf8)
         }
         if let bearer { request.setValue("Bearer \(bearer)", forHTTPHeaderField: "Authorization") }
+        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
         let (data, response) = try await URLSession.shared.data(for: request)
         let http = try #require(response as? HTTPURLResponse)
         let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any]
@@ -116,6 +118,7 @@ struct LiveServer: Sendable {
             json: object ?? [:],
             retryAfter: http.value(forHTTPHeaderField: "Retry-After"),
             cacheControl: http.value(forHTTPHeaderField: "Cache-Control"),
+            wwwAuthenticate: http.value(forHTTPHeaderField: "WWW-Authenticate"),
             data: data
         )
     }
@@ -157,6 +160,7 @@ struct HTTPAnswer: @unchecked Sendable {  // `json` holds only JSONSerialization
     var json: [String: Any]
     var retryAfter: String?
     var cacheControl: String?
+    var wwwAuthenticate: String?
     var data: Data
 
     var code: String? { json["code"] as? String }

@@ -389,7 +389,9 @@ public struct AuthService: Sendable {
         guard let token = RefreshToken(parsing: refreshToken, key: refreshTokenKey) else {
             throw ChatError(.unauthenticated, "The refresh token is malformed.")
         }
-        guard let session = try await store.session(token.sessionID) else { return }
+        // Gone or revoked already: nothing to write (an old refresh token stays valid for this, and would otherwise
+        // let anyone holding one write to the store at will).
+        guard let session = try await store.session(token.sessionID), session.revokedAt == nil else { return }
         try await store.revokeSession(session.id)
         revocationHandlers.notify(SessionRevocation(userID: session.userID, sessionID: session.id))
     }

@@ -65,8 +65,8 @@ public struct HTTPRoutes: Sendable {
         ///
         /// An IPv6 client is limited per /64 prefix, as one usually holds a whole /64. Sign-ups are limited per
         /// address only when the router's request context tells the address
-        /// (`RemoteAddressRequestContext`, as the standalone ``WebSocketServerTransport``'s does). Behind a proxy
-        /// every client has the proxy's address: limit sign-ups at the proxy instead.
+        /// (`RemoteAddressRequestContext`, as the standalone ``WebSocketServerTransport``'s does). Behind a reverse
+        /// proxy, list it in ``trustedProxies``, or every client has the proxy's address.
         public var signUpBurst: Int
         /// After the burst, one more sign-up per address is allowed each interval. Default 6 seconds.
         public var signUpInterval: Duration
@@ -78,7 +78,21 @@ public struct HTTPRoutes: Sendable {
         /// address, as for sign-ups.
         public var logInBurst: Int
         /// After the burst, one more login attempt per address is allowed each interval. Default 1 second.
+        ///
+        /// Token refreshes and logouts are limited per address with the same burst and interval, in buckets of
+        /// their own: each writes to the store.
         public var logInInterval: Duration
+        /// The addresses of the reverse proxies in front of the server (such as `127.0.0.1` for one on the same
+        /// host). Default none.
+        ///
+        /// A request from one of them is limited under the client address the proxies name in `X-Forwarded-For`
+        /// (the rightmost address there that is not a trusted proxy: the one the first proxy saw), not under the
+        /// proxy's own, which every client shares. Without them the header is ignored: any client can write it.
+        /// Configure the proxy to append the address it received each request from (nginx:
+        /// `proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;`; Caddy and HAProxy's `option forwardfor`
+        /// do). Each entry is an IPv4 or IPv6 address (``isProxyAddress(_:)``); the routes stop the process on
+        /// any other.
+        public var trustedProxies: [String]
 
         /// Creates a configuration; every parameter has a safe default.
         ///
@@ -90,6 +104,7 @@ public struct HTTPRoutes: Sendable {
         ///   - signUpInterval: Time to regain one sign-up (positive).
         ///   - logInBurst: Login attempts per client address allowed at once (at least 1).
         ///   - logInInterval: Time to regain one login attempt (positive).
+        ///   - trustedProxies: The addresses of the reverse proxies in front of the server.
         public init(
             authPath: String = "/v1/auth",
             apiPath: String = "/v1",
@@ -97,7 +112,8 @@ public struct HTTPRoutes: Sendable {
             signUpBurst: Int = 10,
             signUpInterval: Duration = .seconds(6),
             logInBurst: Int = 20,
-            logInInterval: Duration = .seconds(1)
+            logInInterval: Duration = .seconds(1),
+            trustedProxies: [String] = []
         ) {
             self.authPath = authPath
             self.apiPath = apiPath
@@ -106,6 +122,13 @@ public struct HTTPRoutes: Sendable {
             self.signUpInterval = signUpInterval
             self.logInBurst = logInBurst
             self.logInInterval = logInInterval
+            self.trustedProxies = trustedProxies
+        }
+
+        /// Whether `text` is an address ``trustedProxies`` takes: an IPv4 or IPv6 address, such as `127.0.0.1` or
+        /// `::1`.
+        public static func isProxyAddress(_ text: String) -> Bool {
+            (try? ClientAddressResolver(trustedProxies: [text])) != nil
         }
     }
 
@@ -118,6 +141,9 @@ public struct HTTPRoutes: Sendable {
     private let logger: Logger
     private let signUpLimiter: KeyedRateLimiter<String>
     private let logInLimiter: KeyedRateLimiter<String>
+    /// Refreshes and logouts, per address.
+    private let tokenLimiter: KeyedRateLimiter<String>
+    private let clientAddresses: ClientAddressResolver
     private let clock: ServerClock
 
     /// Creates the routes.
@@ -150,12 +176,27 @@ public struct HTTPRoutes: Sendable {
         self.logger = logger
         self.signUpLimiter = Self.addressLimiter(configuration.signUpBurst, configuration.signUpInterval, "sign-up")
         self.logInLimiter = Self.addressLimiter(configuration.logInBurst, configuration.logInInterval, "login")
+        self.tokenLimiter = Self.addressLimiter(configuration.logInBurst, configuration.logInInterval, "login")
+        do {
+            self.clientAddresses = try ClientAddressResolver(trustedProxies: configuration.trustedProxies)
+        } catch {
+            preconditionFailure("\(error)")
+        }
         self.clock = ServerClock(ContinuousClock())
         if let auth {
             // A logout over these routes must end the session's open connections too (HTTP.md promises it).
             let slot = self.server
-            auth.whenSessionsRevoked { revocation in
-                slot.current?.closeSessions(of: revocation.userID, sessionID: revocation.sessionID?.rawValue)
+            auth.whenSessionsRevoked { [logger] revocation in
+                guard let server = slot.current else {
+                    logger.warning(
+                        """
+                        Sessions were revoked, but no ChatServer serves these routes to close their connections: pass \
+                        `server:` to HTTPRoutes when you mount them on your own router
+                        """
+                    )
+                    return
+                }
+                server.closeSessions(of: revocation.userID, sessionID: revocation.sessionID?.rawValue)
             }
         }
     }
@@ -195,9 +236,9 @@ public struct HTTPRoutes: Sendable {
         let prefix = configuration.authPath
         router.post(RouterPath("\(prefix)/signup")) { [self] request, context -> Response in
             await respond(route: "signup") {
-                try checkLimit(signUpLimiter, context, "Too many sign-ups from this address; try again later.")
+                try checkLimit(signUpLimiter, request, context, "Too many sign-ups from this address; try again later.")
                 let body = try await decode(SignUpBody.self, from: request)
-                let tokens = try await refundingBusy(signUpLimiter, context) {
+                let tokens = try await refundingBusy(signUpLimiter, request, context) {
                     try await auth.signUp(
                         username: body.username, password: body.password, displayName: body.displayName
                     )
@@ -207,24 +248,28 @@ public struct HTTPRoutes: Sendable {
         }
         router.post(RouterPath("\(prefix)/login")) { [self] request, context -> Response in
             await respond(route: "login") {
-                try checkLimit(logInLimiter, context, "Too many login attempts from this address; try again later.")
+                try checkLimit(
+                    logInLimiter, request, context, "Too many login attempts from this address; try again later."
+                )
                 let body = try await decode(LogInBody.self, from: request)
                 // Per address too: guessing a user's password from elsewhere does not lock them out of theirs.
-                let client = Self.limitKey(context)
-                let tokens = try await refundingBusy(logInLimiter, context) {
+                let client = limitKey(request, context)
+                let tokens = try await refundingBusy(logInLimiter, request, context) {
                     try await auth.logIn(username: body.username, password: body.password, client: client)
                 }
                 return try Self.json(tokens, status: .ok)
             }
         }
-        router.post(RouterPath("\(prefix)/refresh")) { [self] request, _ -> Response in
+        router.post(RouterPath("\(prefix)/refresh")) { [self] request, context -> Response in
             await respond(route: "refresh") {
+                try checkLimit(tokenLimiter, request, context, Self.tooManyTokenRequests)
                 let body = try await decode(RefreshBody.self, from: request)
                 return try Self.json(try await auth.refresh(body.refreshToken), status: .ok)
             }
         }
-        router.post(RouterPath("\(prefix)/logout")) { [self] request, _ -> Response in
+        router.post(RouterPath("\(prefix)/logout")) { [self] request, context -> Response in
             await respond(route: "logout") {
+                try checkLimit(tokenLimiter, request, context, Self.tooManyTokenRequests)
                 // The refresh token in the body, when there is one: it works after the access token has expired.
                 let body = try await body(of: request)
                 let refreshToken =
@@ -327,12 +372,14 @@ public struct HTTPRoutes: Sendable {
         return KeyedRateLimiter(ratePerSecond: 1 / (interval / .seconds(1)), burst: Double(burst))
     }
 
+    private static let tooManyTokenRequests = "Too many token refreshes and logouts from this address; try again later."
+
     /// Takes one request from `limiter`'s bucket for the client's address, or throws `.limitExceeded` with the time
     /// to wait. Nothing is limited when the request context does not tell the address.
     private func checkLimit(
-        _ limiter: KeyedRateLimiter<String>, _ context: some RequestContext, _ refusal: String
+        _ limiter: KeyedRateLimiter<String>, _ request: Request, _ context: some RequestContext, _ refusal: String
     ) throws {
-        guard let key = Self.limitKey(context) else { return }
+        guard let key = limitKey(request, context) else { return }
         if let wait = limiter.acquire(key, now: clock.now) {
             var error = ChatError(.limitExceeded, refusal)
             error.retryAfter = wait
@@ -343,20 +390,28 @@ public struct HTTPRoutes: Sendable {
     /// Runs `body`, giving the request back to the address's bucket of `limiter` when it is refused as busy
     /// (`.unavailable`: no password was checked, so the attempt does not count).
     private func refundingBusy<T>(
-        _ limiter: KeyedRateLimiter<String>, _ context: some RequestContext, _ body: () async throws -> T
+        _ limiter: KeyedRateLimiter<String>, _ request: Request, _ context: some RequestContext,
+        _ body: () async throws -> T
     ) async throws -> T {
         do {
             return try await body()
         } catch let error as ChatError where error.code == .unavailable {
-            if let key = Self.limitKey(context) { limiter.refund(key) }
+            if let key = limitKey(request, context) { limiter.refund(key) }
             throw error
         }
     }
 
-    /// The key the request's client address is limited under, when the context tells the address.
-    private static func limitKey(_ context: some RequestContext) -> String? {
-        (context as? any RemoteAddressRequestContext)?.remoteAddress.flatMap(Self.limitKey(for:))
+    /// The key the request's client address is limited under, when the context tells the address (the client's
+    /// behind a trusted proxy: ``Configuration/trustedProxies``).
+    private func limitKey(_ request: Request, _ context: some RequestContext) -> String? {
+        let peer = (context as? any RemoteAddressRequestContext)?.remoteAddress
+        let client = clientAddresses.clientAddress(
+            peer: peer, forwardedFor: request.headers[values: Self.forwardedFor]
+        )
+        return client.flatMap(Self.limitKey(for:))
     }
+
+    private static let forwardedFor = HTTPField.Name("X-Forwarded-For")!
 
     /// The key an address's requests are limited under: an IPv4 address itself (also when it reaches an IPv6
     /// socket as `::ffff:a.b.c.d`), an IPv6 address's /64 prefix, since one client usually holds a whole /64 and
@@ -431,6 +486,8 @@ public struct HTTPRoutes: Sendable {
         if let retryAfter {
             response.headers[.retryAfter] = "\(max(1, (retryAfter + 999) / 1000))"
         }
+        // RFC 6750: a 401 names the scheme the credentials go in.
+        if status == .unauthorized { response.headers[.wwwAuthenticate] = "Bearer" }
         return response
     }
 
