@@ -32,6 +32,7 @@ extension ChatClient {
     ///   and is sent when ``run()`` runs again.
     /// - Throws `CancellationError` when the calling task is cancelled; the message stays queued all the same
     ///   (it may already be on the wire).
+    /// - Throws `.invalidArgument` at once, queueing nothing, when an identifier holds U+0000 (no server takes one).
     ///
     /// Calling `send` again with the `clientMessageID` of a queued message waits for that message; with that of a
     /// failed message, queues it again (a retry you can await).
@@ -53,6 +54,13 @@ extension ChatClient {
         mentions: [UserID] = [],
         attachments: [Attachment] = []
     ) async throws -> Message {
+        let identifiers =
+            [conversation.rawValue, clientMessageID.rawValue] + (replyTo.map { [$0.rawValue] } ?? [])
+            + mentions.map(\.rawValue) + attachments.map(\.id.rawValue)
+        guard identifiers.allSatisfy(ConversationID.isAcceptable) else {
+            // Queued, it could not be read back from an outbox storage (nor would a server take it).
+            throw ChatError(.invalidArgument, "An identifier cannot contain the character U+0000; nothing was queued.")
+        }
         let send = ClientRequest.Send(
             conversationID: conversation, clientMessageID: clientMessageID, body: body, replyTo: replyTo,
             mentions: mentions.isEmpty ? nil : mentions, attachments: attachments.isEmpty ? nil : attachments

@@ -16,6 +16,10 @@ import Foundation
 ///
 /// Identifiers encode to JSON as a bare string and compare by their raw value. Stores generate them with
 /// ``random()``; tests may write them as string literals.
+///
+/// An identifier never holds U+0000: decoding one that does fails (SQLite compares bound text only up to its first
+/// NUL, so `"alice\u{0}x"` would name the user `alice` there), and the server refuses such identifiers wherever
+/// a client gives one. Stores may assume none reaches them.
 public protocol ChatIdentifier: RawRepresentable, Hashable, Comparable, Sendable, Codable, CustomStringConvertible,
     ExpressibleByStringLiteral where RawValue == String
 {
@@ -40,11 +44,30 @@ extension ChatIdentifier {
     /// Orders identifiers by their raw strings.
     public static func < (lhs: Self, rhs: Self) -> Bool { lhs.rawValue < rhs.rawValue }
 
-    /// Decodes the identifier from a single string.
+    /// Decodes the identifier from a single string; one holding U+0000 is refused.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
-        self.init(rawValue: try container.decode(String.self))
+        let text = try container.decode(String.self)
+        guard !TextRules.containsNUL(text) else {
+            throw DecodingError.dataCorruptedError(
+                in: container, debugDescription: "an identifier cannot contain the character U+0000"
+            )
+        }
+        self.init(rawValue: text)
     }
+
+    /// The identifier in `text`, as a client gives it outside JSON (a URL's path or query).
+    ///
+    /// - Throws: ``ChatError`` `.invalidArgument` if `text` holds U+0000.
+    package init(checking text: String) throws(ChatError) {
+        guard !TextRules.containsNUL(text) else { throw ChatError(.invalidArgument, Self.nulRefusal) }
+        self.init(rawValue: text)
+    }
+
+    /// Whether `text` can be an identifier a client gives: it holds no U+0000.
+    package static func isAcceptable(_ text: String) -> Bool { !TextRules.containsNUL(text) }
+
+    private static var nulRefusal: String { "An identifier cannot contain the character U+0000." }
 
     /// Encodes the identifier as a single string.
     public func encode(to encoder: any Encoder) throws {

@@ -41,7 +41,10 @@ extension ClientFrame {
                 let body = payload.string("body"),
                 let replyTo = payload.optionalString("replyTo"),
                 let mentions = payload.optionalStrings("mentions"),
-                let attachmentsAreEmpty = payload.optionalEmptyArray("attachments")
+                let attachmentsAreEmpty = payload.optionalEmptyArray("attachments"),
+                // Identifiers holding U+0000 are refused, by JSONDecoder (`ChatIdentifier`).
+                ConversationID.isAcceptable(conversationID), ClientMessageID.isAcceptable(clientMessageID),
+                replyTo.map(MessageID.isAcceptable) ?? true, mentions?.allSatisfy(UserID.isAcceptable) ?? true
             else { return nil }
             request = .send(
                 Send(
@@ -67,14 +70,14 @@ extension ClientFrame {
             request = .hello(Hello(versions: intVersions, token: token, cursor: cursor.map(StreamPosition.init(rawValue:))))
         case "markRead", "markDelivered":
             guard payload.hasOnlyKeys(in: markerKeys),
-                let conversationID = payload.string("conversationID"),
+                let conversationID = payload.string("conversationID"), ConversationID.isAcceptable(conversationID),
                 case .integer(let seq)? = payload["seq"]
             else { return nil }
             let move = MarkerMove(conversationID: ConversationID(rawValue: conversationID), seq: seq)
             request = type == "markRead" ? .markRead(move) : .markDelivered(move)
         case "typing":
             guard payload.hasOnlyKeys(in: typingKeys),
-                let conversationID = payload.string("conversationID"),
+                let conversationID = payload.string("conversationID"), ConversationID.isAcceptable(conversationID),
                 case .bool(let isTyping)? = payload["isTyping"]
             else { return nil }
             request = .typing(Typing(conversationID: ConversationID(rawValue: conversationID), isTyping: isTyping))

@@ -37,7 +37,7 @@ extension HTTPRoutes {
                 }
                 return .history(
                     ClientRequest.History(
-                        conversationID: ConversationID(rawValue: id),
+                        conversationID: try ConversationID(checking: id),
                         before: try query.integer("before"),
                         after: try query.integer("after"),
                         limit: try query.integer("limit").map(Int.init)
@@ -53,7 +53,9 @@ extension HTTPRoutes {
                 return .search(
                     ClientRequest.Search(
                         query: text,
-                        conversationID: query.string("conversationID").map { ConversationID(rawValue: $0) },
+                        conversationID: try query.string("conversationID").map { text throws(ChatError) in
+                            try ConversationID(checking: text)
+                        },
                         limit: try query.integer("limit").map(Int.init)
                     )
                 )
