@@ -270,7 +270,7 @@ extension ChatClient {
                 if !missing.isEmpty { state.outboxSignal?.yield() }
                 return snapshotOutbox(&state)
             }
-            if let merged { outboxSaver.save(merged) }
+            if let merged { outboxSaver.saveMerged(merged) }
             return
         }
         if let snapshot { outboxSaver.save(snapshot) } else { outboxSaver.saveAgain() }

@@ -35,6 +35,9 @@ final class OutboxSaver: Sendable {
         var lastError: ChatError?
         /// The saved outbox could not be read: no save until a load succeeds.
         var loadFailed: Bool
+        /// A retried load succeeded and the client has not yet saved its outbox with what it read: a snapshot
+        /// taken before the merge lacks those messages, and writing it would lose them from the storage.
+        var awaitsMerge = false
     }
 
     private let storage: any OutboxStorage
@@ -58,13 +61,14 @@ final class OutboxSaver: Sendable {
     var lastError: ChatError? { state.withLock { $0.lastError } }
 
     /// After a failed load, tries it again: the messages read when it now succeeds (once; the client merges them
-    /// into its outbox), `nil` otherwise.
+    /// into its outbox and passes the result to ``saveMerged(_:)``; nothing is written meanwhile), `nil` otherwise.
     func retryLoad() -> [OutgoingMessage]? {
         state.withLock { state in
             guard state.loadFailed else { return nil }
             do {
                 let messages = Self.unsent(try storage.load())
                 state.loadFailed = false
+                state.awaitsMerge = true
                 state.lastError = nil
                 return messages
             } catch {
@@ -83,13 +87,22 @@ final class OutboxSaver: Sendable {
         }
     }
 
+    /// Saves the first snapshot taken after merging what ``retryLoad()`` read (or a newer one), and lets saves go on.
+    func saveMerged(_ snapshot: Snapshot) {
+        state.withLock { state in
+            state.awaitsMerge = false
+            if snapshot.change > state.unsaved?.change ?? 0 { state.unsaved = snapshot }
+            write(&state)
+        }
+    }
+
     /// Tries again to save the newest snapshot whose save failed, if any.
     func saveAgain() {
         state.withLock { write(&$0) }
     }
 
     private func write(_ state: inout State) {
-        guard !state.loadFailed, let unsaved = state.unsaved else { return }
+        guard !state.loadFailed, !state.awaitsMerge, let unsaved = state.unsaved else { return }
         do {
             try storage.save(unsaved.messages)
             state.lastSavedChange = unsaved.change

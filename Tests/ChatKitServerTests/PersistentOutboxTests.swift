@@ -9,7 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-import ChatKitClient
+@testable import ChatKitClient
 import ChatKitCore
 import ChatKitServer
 import Foundation
@@ -173,6 +173,31 @@ struct PersistentOutboxTests {
             try await waitUntil("the storage to be saved empty") { storage.saved == [] }
             #expect(alice.client.outboxStorageError == nil)
         }
+    }
+
+    /// A save that raced the merge of a retried load (its snapshot taken before the merge) replaced the file,
+    /// which held the messages just read, with an outbox without them: a kill before the merged save lost them.
+    @Test func noSaveComesBetweenARetriedLoadAndTheMergedSave() {
+        let conversation = ConversationID(rawValue: "c")
+        func message(_ key: String) -> OutgoingMessage {
+            OutgoingMessage(
+                request: .init(conversationID: conversation, clientMessageID: Self.id(key), body: key), state: .pending
+            )
+        }
+        let storage = FlakyOutboxStorage(loadFails: true, saved: [message("recovered")])
+        let (loaded, saver) = OutboxSaver.load(from: storage)
+        #expect(loaded.isEmpty)
+        storage.state.withLock { $0.loadFails = false }
+        let recovered = saver.retryLoad()
+        #expect(recovered == [message("recovered")])
+        // Another change's snapshot, taken before the merge.
+        saver.save(OutboxSaver.Snapshot(change: 5, messages: [message("new")]))
+        #expect(storage.saved == [message("recovered")], "a snapshot without the recovered message was written")
+        saver.saveMerged(OutboxSaver.Snapshot(change: 6, messages: [message("recovered"), message("new")]))
+        #expect(storage.saved == [message("recovered"), message("new")])
+        // Saves go on as usual after it.
+        saver.save(OutboxSaver.Snapshot(change: 7, messages: []))
+        #expect(storage.saved == [])
     }
 
     // MARK: Helpers
