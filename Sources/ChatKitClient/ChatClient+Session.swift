@@ -131,6 +131,7 @@ extension ChatClient {
         do {
             frame = try codec.decodeServerFrame(text)
         } catch {
+            state.withLock { $0.unreadableFrames += 1 }
             failRequest(answeredBy: text, because: error)
             return false
         }

@@ -78,6 +78,8 @@ public final class ChatClient: Sendable {
         /// Why the last connection ended, until the next one opens.
         var lastFailure: ChatError?
         var cursor: StreamPosition?
+        /// Frames from the server this client could not read (``ChatClient/unreadableFrameCount``).
+        var unreadableFrames = 0
         var nextRequestID = 0
         var nextWaiterID = 0
         /// The token from the provider, once asked.
@@ -137,6 +139,12 @@ public final class ChatClient: Sendable {
     /// waited untaken. Zero for an app that keeps up; when it grows, what the app shows may lack those events:
     /// reload it from the server.
     public var droppedEventCount: Int { eventQueue.droppedCount }
+
+    /// How many frames from the server this client could not read: a newer server's shape of an event, a presence
+    /// or typing update, or a result (a request so answered fails with `invalidArgument`). Zero with a server of
+    /// this version. An unreadable event is not delivered, and the cursor moves past it with the next event: when
+    /// this grows, what the app shows may lack events; update the client.
+    public var unreadableFrameCount: Int { state.withLock { $0.unreadableFrames } }
 
     /// Creates a client that sends a fixed token.
     ///

@@ -11,10 +11,12 @@
 
 import ChatKitCore
 public import Foundation
+import Synchronization
 
 /// An ``OutboxStorage`` in a JSON file: what the outbox holds, replaced atomically at each save (written to a
-/// temporary file in the same directory, then renamed over the old one), so a crash leaves the previous outbox or
-/// the new one, never half of one.
+/// temporary file in the same directory, flushed to the disk, then renamed over the old one, and the directory
+/// flushed), so a crash, a kill or a power loss leaves the previous outbox or the new one, never half of one. The
+/// file is readable by its owner only. The first save removes the temporary files of saves a kill interrupted.
 ///
 /// ```swift
 /// let file = applicationSupport.appendingPathComponent("outbox-\(user.id.rawValue).json")
@@ -33,6 +35,14 @@ public struct FileOutboxStorage: OutboxStorage {
 
     /// The version of the file's layout this type writes and reads.
     static let formatVersion = 1
+
+    /// Whether this storage's first save is still to come: it removes what earlier processes' interrupted saves
+    /// left (a client saves one change at a time, so none of this client's own is under way then).
+    private let leftovers = Leftovers()
+
+    private final class Leftovers: Sendable {
+        let toRemove = Atomic<Bool>(true)
+    }
 
     /// The file's contents.
     private struct Contents: Codable {
@@ -87,15 +97,24 @@ public struct FileOutboxStorage: OutboxStorage {
     }
 
     public func save(_ messages: [OutgoingMessage]) throws {
+        let data: Data
         do {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
-            let data = try encoder.encode(Contents(version: Self.formatVersion, messages: messages))
-            try data.write(to: fileURL, options: .atomic)
+            data = try encoder.encode(Contents(version: Self.formatVersion, messages: messages))
         } catch {
             throw ChatError(
-                .storageFailure,
-                "The outbox could not be saved to \(fileURL.path): \(error.localizedDescription)", underlying: error
+                .storageFailure, "The outbox could not be encoded to be saved to \(fileURL.path): \(error)",
+                underlying: error
+            )
+        }
+        if leftovers.toRemove.exchange(false, ordering: .relaxed) { DurableFileReplacement.removeLeftovers(of: fileURL) }
+        do {
+            try DurableFileReplacement.replace(fileURL, with: data)
+        } catch {
+            throw ChatError(
+                .storageFailure, "The outbox could not be saved to \(fileURL.path): \(error.reason ?? "\(error)")",
+                underlying: error
             )
         }
     }

@@ -58,6 +58,29 @@ struct OutboxStorageTests {
         #expect(!FileManager.default.fileExists(atPath: file.path))
     }
 
+    /// Saves went through Foundation's atomic write, which leaves a temporary file behind when the process is
+    /// killed during a save (one per kill, for good), and flushes neither the directory nor, on Apple platforms,
+    /// the drive's cache.
+    @Test func savesLeaveNoTemporaryFilesAndTheFirstRemovesThoseAKillLeft() throws {
+        let directory = try TemporaryDirectory()
+        defer { withExtendedLifetime(directory) {} }
+        let file = directory.url.appendingPathComponent("outbox.json")
+        for _ in 0..<3 { try FileOutboxStorage(fileURL: file).save(OutboxStorageConformance.sampleMessages()) }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.url.path) == ["outbox.json"])
+        let mode = try FileManager.default.attributesOfItem(atPath: file.path)[.posixPermissions] as? Int
+        #expect(mode == 0o600)
+        // What a kill during a save leaves; another file's leftovers are not this storage's to remove.
+        let leftover = directory.url.appendingPathComponent("outbox.json.saving-1234abcd")
+        let other = directory.url.appendingPathComponent("other.json.saving-1234abcd")
+        for path in [leftover, other] { try Data("{\"ver".utf8).write(to: path) }
+        let storage = FileOutboxStorage(fileURL: file)
+        #expect(try storage.load() == OutboxStorageConformance.sampleMessages())
+        try storage.save([])
+        let names = try FileManager.default.contentsOfDirectory(atPath: directory.url.path).sorted()
+        #expect(names == ["other.json.saving-1234abcd", "outbox.json"])
+        #expect(try storage.load() == [])
+    }
+
     @Test func aSaveIntoADirectoryThatDoesNotExistThrowsAStorageFailureNamingTheFile() throws {
         let directory = try TemporaryDirectory()
         defer { withExtendedLifetime(directory) {} }

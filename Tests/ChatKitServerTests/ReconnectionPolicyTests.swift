@@ -445,6 +445,21 @@ struct ReconnectionPolicyTests {
         #expect(error?.code == .invalidArgument)
         #expect(client.outbox.map(\.state) == [.failed])
         #expect(transport.connectionCount == 1)
+        #expect(client.unreadableFrameCount == 1)
+    }
+
+    /// An event this client cannot read (a newer server's shape) was dropped without a trace; it is counted.
+    @Test func anEventTheClientCannotReadIsCounted() async throws {
+        let transport = ScriptedTransport { _, frame, peer in
+            guard case .hello = frame.request else { return }
+            peer.open(frame, position: StreamPosition(1))
+            peer.continuation.yield(#"{"type": "event", "event": {"position": 2, "kind": {"nested": true}}}"#)
+        }
+        let client = ChatClient(transport: transport, token: "t", configuration: .init(clock: RecordingClock()))
+        let run = Task { try await client.run() }
+        defer { run.cancel() }
+        try await waitUntil("the unreadable event to be counted") { client.unreadableFrameCount == 1 }
+        #expect(client.droppedEventCount == 0)
     }
 
 }
