@@ -165,6 +165,32 @@ extension ChatStoreConformance {
                 let seqs = events.compactMap { $0.kind == .messageCreated ? $0.message?.seq : nil }
                 try checkEqual(seqs, Array(1...150), "message seqs in sync order")
             },
+            Case("concurrency", "appends racing the sender's removal are stored before it or refused") { store in
+                let fixture = StoreFixture(store)
+                let (alice, bob) = try await fixture.pair()
+                let group = try await fixture.group(alice, [bob])
+                let outcomes = try await withThrowingTaskGroup(of: Message?.self) { tasks in
+                    for number in 0..<20 {
+                        tasks.addTask { try? await fixture.send("racing \(number)", from: bob, to: group) }
+                    }
+                    tasks.addTask {
+                        try await store.removeMember(bob, from: group, by: alice)
+                        return nil
+                    }
+                    return try await tasks.reduce(into: [Message]()) { if let message = $1 { $0.append(message) } }
+                }
+                let events = try await store.allEvents(after: .start, limit: 1000)
+                let removal = try checkNotNil(events.first { $0.kind == .memberRemoved }, "the removal event")
+                let stored = events.filter { $0.kind == .messageCreated }
+                try checkEqual(stored.count, outcomes.count, "messages stored, against appends that returned one")
+                for event in stored {
+                    try check(
+                        event.position < removal.position,
+                        "a message of the removed member was stored at \(event.position), after the removal at "
+                            + "\(removal.position)"
+                    )
+                }
+            },
         ]
     }
 }

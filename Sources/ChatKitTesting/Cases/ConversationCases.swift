@@ -293,6 +293,25 @@ extension ChatStoreConformance {
                     try await store.conversations(of: alice, before: nil, limit: -1)
                 }
             },
+            Case("conversations", "only messages move a conversation up the list: not receipts, reactions or renames") {
+                store in
+                let fixture = StoreFixture(store)
+                let (alice, bob) = try await fixture.pair()
+                let first = try await fixture.group(alice, [bob], title: "First")
+                let second = try await fixture.group(alice, [bob], title: "Second")
+                let message = try await fixture.send("in the first", from: alice, to: first)
+                try await fixture.send("in the second", from: bob, to: second)
+                let before = try await store.conversations(of: alice)
+                try checkEqual(before.map(\.conversation.id), [second, first], "the list after the messages")
+                _ = try await store.markRead(first, upTo: 1, by: bob)
+                _ = try await store.addReaction("👍", to: message.id, by: bob)
+                _ = try await store.renameConversation(first, to: "First, renamed", by: alice)
+                let after = try await store.conversations(of: alice)
+                try checkEqual(after.map(\.conversation.id), [second, first], "the list after a receipt, a reaction, a rename")
+                try checkEqual(after.map(\.activity), before.map(\.activity), "the conversations' activity")
+                let page = try await store.conversations(of: alice, before: after[0].activity, limit: 10)
+                try checkEqual(page.map(\.conversation.id), [first], "the page after the first conversation")
+            },
         ]
     }
 }

@@ -109,6 +109,17 @@ extension ChatStoreConformance {
                 let markers = try await store.markers(of: group, as: sender)
                 try check(!markers.contains { $0.userID == stranger }, "a non-member got a marker")
             },
+            Case("markers", "a conversation's markers are its current members' only") { store in
+                let fixture = StoreFixture(store)
+                let (alice, bob) = try await fixture.pair()
+                let carol = try await fixture.user("carol")
+                let group = try await fixture.group(alice, [bob, carol])
+                try await fixture.send("hello", from: alice, to: group)
+                _ = try await store.markRead(group, upTo: 1, by: bob)
+                try await store.removeMember(bob, from: group, by: alice)
+                let markers = try await store.markers(of: group, as: alice)
+                try checkEqual(markers.map(\.userID).sorted(), [alice, carol].sorted(), "whose markers are listed")
+            },
         ]
     }
 }

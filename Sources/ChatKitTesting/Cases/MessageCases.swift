@@ -327,6 +327,52 @@ extension ChatStoreConformance {
                     "reactions kept"
                 )
             },
+            Case("messages", "every event carrying a deleted message carries its whole tombstone") { store in
+                let fixture = StoreFixture(store)
+                let (alice, bob) = try await fixture.pair()
+                let group = try await fixture.group(alice, [bob])
+                let attachment = Attachment(
+                    id: AttachmentID(rawValue: "blob-1"), fileName: "plan.pdf", contentType: "application/pdf",
+                    byteCount: 2_048
+                )
+                let sent = try await store.append(
+                    NewMessage(
+                        conversationID: group, senderID: alice, body: "see the plan, @bob", mentions: [bob],
+                        attachments: [attachment]
+                    )
+                )
+                _ = try await store.addReaction("👍", to: sent.id, by: bob)
+                _ = try await store.editMessage(sent.id, body: "see the new plan, @bob", by: alice)
+                let tombstone = try await store.deleteMessage(sent.id, by: alice)
+                try check(
+                    tombstone.attachments.isEmpty && tombstone.mentions.isEmpty && tombstone.reactions.isEmpty,
+                    "the tombstone keeps content: \(tombstone)"
+                )
+                for (reader, events) in [
+                    ("bob's sync", try await fixture.allEvents(for: bob)),
+                    ("allEvents", try await store.allEvents(after: .start, limit: 1000)),
+                ] {
+                    let carrying = events.filter { $0.message?.id == sent.id }
+                    try checkEqual(carrying.count, 4, "events carrying the message in \(reader)")
+                    for event in carrying {
+                        try checkEqual(event.message, tombstone, "the message of the \(event.kind) event in \(reader)")
+                    }
+                }
+            },
+            Case("messages", "a resend of a deleted message returns its tombstone and stores nothing") { store in
+                let fixture = StoreFixture(store)
+                let (alice, bob) = try await fixture.pair()
+                let chat = try await fixture.direct(alice, bob)
+                let sent = try await fixture.send("regretted", from: alice, to: chat, clientMessageID: "k-1")
+                let tombstone = try await store.deleteMessage(sent.id, by: alice)
+                try checkEqual(tombstone.clientMessageID, "k-1", "the tombstone's client message ID")
+                let latest = try await store.latestPosition()
+                // A client resending after the acknowledgement was lost: the deletion stands.
+                let again = try await fixture.send("regretted", from: alice, to: chat, clientMessageID: "k-1")
+                try checkEqual(again, tombstone, "what the resend returns")
+                try checkEqual(try await store.messages(in: chat, .latest(), as: bob).count, 1, "messages in history")
+                try checkEqual(try await store.latestPosition(), latest, "the latest position after the resend")
+            },
         ]
     }
 }

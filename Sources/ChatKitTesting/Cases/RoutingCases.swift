@@ -86,6 +86,26 @@ extension ChatStoreConformance {
                 try checkEqual(try await members(at: .membersAdded), [alice, carol].sorted(), "at carol's joining")
                 try checkEqual(try await store.memberIDs(of: channel), [alice, carol].sorted(), "now")
             },
+            Case("routing", "memberIDs at a position follows a member who left and came back") { store in
+                let fixture = StoreFixture(store)
+                let (alice, bob) = try await fixture.pair()
+                let channel = try await fixture.channel(alice, [bob])
+                let inside = try await fixture.send("while bob is in", from: alice, to: channel)
+                try await store.removeMember(bob, from: channel, by: bob)
+                let outside = try await fixture.send("while bob is out", from: alice, to: channel)
+                _ = try await store.joinChannel(channel, user: bob)
+                let back = try await fixture.send("bob is back", from: alice, to: channel)
+                let events = try await store.allEvents(after: .start, limit: 100)
+                func members(at message: Message) async throws -> [UserID] {
+                    let event = try checkNotNil(
+                        events.first { $0.kind == .messageCreated && $0.message?.id == message.id }, "\(message.body)"
+                    )
+                    return try await store.memberIDs(of: channel, at: event.position)
+                }
+                try checkEqual(try await members(at: inside), [alice, bob].sorted(), "members at the first message")
+                try checkEqual(try await members(at: outside), [alice], "members while bob was out")
+                try checkEqual(try await members(at: back), [alice, bob].sorted(), "members after bob came back")
+            },
         ]
     }
 }

@@ -243,6 +243,22 @@ extension ChatStoreConformance {
                 try checkEqual(page.events, [], "events after a cursor past the end")
                 try checkEqual(page.cursor, far, "cursor after a cursor past the end")
             },
+            Case("sync", "resumePosition keeps every cursor the store gave, and caps one past its end") { store in
+                let fixture = StoreFixture(store)
+                let (alice, bob) = try await fixture.pair()
+                let group = try await fixture.group(alice, [bob])
+                try await fixture.send(count: 3, from: alice, to: group)
+                _ = try await store.markRead(group, upTo: 2, by: bob)
+                let positions = [StreamPosition.start] + (try await store.allEvents(after: .start, limit: 100)).map(\.position)
+                for position in positions {
+                    try checkEqual(
+                        try await store.resumePosition(after: position), position, "the resume position of \(position)"
+                    )
+                }
+                let latest = try await store.latestPosition()
+                let beyond = try await store.resumePosition(after: StreamPosition(latest.rawValue + 1_000_000))
+                try check(beyond <= latest, "a cursor past the end resumes at \(beyond), past the latest \(latest)")
+            },
         ]
     }
 }
