@@ -146,6 +146,7 @@ extension ChatServer {
     ///   ``chargePresenceWork(of:audiences:frames:)``.
     @discardableResult
     func withdrawPresence(among members: Set<UserID>) async -> Int {
+        presence.noteWithdrawal(involving: members)
         var audiences = 0
         for member in members.sorted() where presence.isOnline(member) {
             audiences += 1
@@ -170,8 +171,13 @@ extension ChatServer {
     /// Tells `user` and those of `others` who no longer share presence with them (a contact removed, a small group
     /// left or removed from) that the other is offline, with no `lastSeenAt`: they will hear nothing more of each
     /// other, so they must not go on showing each other online.
+    ///
+    /// A session that showed presence from an audience read before such a withdrawal calls it too, with the users
+    /// it showed (``PresenceTracker/withdrawalMark(_:)``).
     func withdrawPresence(between user: UserID, and others: Set<UserID>) async {
-        guard !others.isEmpty, let audience = try? await presenceAudience(of: user) else { return }
+        guard !others.isEmpty else { return }
+        presence.noteWithdrawal(involving: others.union([user]))
+        guard let audience = try? await presenceAudience(of: user) else { return }
         let apart = others.subtracting(audience).subtracting([user])
         guard !apart.isEmpty else { return }
         if presence.isOnline(user) { deliver(.presence(PresenceUpdate(userID: user, isOnline: false)), to: apart) }

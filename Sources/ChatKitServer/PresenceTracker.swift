@@ -22,6 +22,8 @@ final class PresenceTracker: Sendable {
         var connections = 0
         /// Bumped on every change, so a pending offline timer can tell it is stale.
         var generation = 0
+        /// Bumped whenever presence between this user and others is withdrawn (``noteWithdrawal(involving:)``).
+        var withdrawals = 0
     }
 
     private let entries = Mutex<[UserID: Entry]>([:])
@@ -58,6 +60,20 @@ final class PresenceTracker: Sendable {
             }
             entries[user] = nil
             return true
+        }
+    }
+
+    /// A mark that changes whenever presence between `user` and others is withdrawn while `user` is online: a
+    /// session that read its audience, then finds the mark changed, may have shown (and been shown) users who no
+    /// longer share presence with it.
+    func withdrawalMark(_ user: UserID) -> Int {
+        entries.withLock { $0[user]?.withdrawals ?? 0 }
+    }
+
+    /// Records that presence between `users` and others is being withdrawn (before the audiences are read).
+    func noteWithdrawal(involving users: some Sequence<UserID>) {
+        entries.withLock { entries in
+            for user in users { entries[user]?.withdrawals += 1 }
         }
     }
 

@@ -162,6 +162,7 @@ struct Session: Sendable {
             }
             registered = (user, outbox)
             let cameOnline = server.presence.connected(user)
+            let withdrawals = server.presence.withdrawalMark(user)
             // The same users see this user's presence and are shown to them: read the audience once.
             let audience = try await server.presenceAudience(of: user)
             if cameOnline { server.broadcastOnline(of: user, to: audience) }
@@ -184,6 +185,11 @@ struct Session: Sendable {
             // close the new session as a slow consumer, again at every reconnect.
             for update in server.onlinePeers(in: audience) {
                 try await outbound.write(try codec.encode(ServerFrame.presence(update)))
+            }
+            // A relation that ended after the audience was read (a contact removed, a group left): its withdrawal
+            // may have come before this session's presence, which then showed both sides online for good.
+            if server.presence.withdrawalMark(user) != withdrawals {
+                await server.withdrawPresence(between: user, and: audience)
             }
             logger.debug("Session opened", metadata: ["chatkit.user.id": "\(user)"])
             return (user, outbox)

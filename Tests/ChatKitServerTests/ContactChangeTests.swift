@@ -90,4 +90,38 @@ struct ContactChangeTests {
             }
         }
     }
+
+    /// Bob opens a session while Alice removes him from her contacts. The session read Bob's audience (Alice in it)
+    /// before the removal, and the removal's "offline" came before the session's "online": each went on seeing
+    /// the other online. The session now sees that a withdrawal came between, and withdraws what it showed.
+    @Test func aSessionWhoseAudienceWasReadBeforeARemovalTakesBackWhatItShowed() async throws {
+        let inMemory = InMemoryChatStore()
+        let store = HeldContactListStore(inMemory)
+        try await LiveServer.run(store: inMemory, serverStore: store) { live in
+            let aliceTokens = try await live.signUp("alice")
+            let bobTokens = try await live.signUp("bob")
+            let (alice, bob) = (aliceTokens.user.id, bobTokens.user.id)
+            _ = try await inMemory.requestContact(from: alice, to: bob)
+            _ = try await inMemory.acceptContact(bob, from: alice)
+            let aliceClient = try await live.connect(aliceTokens.accessToken)
+
+            store.holdsNextList.store(true, ordering: .relaxed)
+            defer { store.gate.open() }
+            async let bobConnecting = live.connect(bobTokens.accessToken)
+            await store.held.wait()  // Bob's session has read his contacts (Alice among them), and waits
+            try await aliceClient.client.removeContact(bob)
+            store.gate.open()
+            let bobClient = try await bobConnecting
+
+            try await aliceClient.client.ping()
+            try await bobClient.client.ping()
+            for (client, other) in [(aliceClient, bob), (bobClient, alice)] {
+                let shown = client.events.compactMap { event -> Bool? in
+                    guard case .presence(let update) = event, update.userID == other else { return nil }
+                    return update.isOnline
+                }
+                #expect(shown.last != true, "Left showing \(other) online with no relation: \(shown)")
+            }
+        }
+    }
 }
