@@ -47,6 +47,16 @@ struct NULIdentifierTests {
         }
     }
 
+    /// Only what clients send is refused: stored data (an attachment ID stored before attachments were checked, an
+    /// outbox file) decodes as it is, or one such value would make every page holding it unreadable.
+    @Test func storedDataDecodesWhateverItHolds() throws {
+        let id = try JSONDecoder().decode(AttachmentID.self, from: Data(#""blob\u0000""#.utf8))
+        #expect(id.rawValue == "blob\u{0}")
+        let frame = try WireCodec().decodeServerFrame(#"{"type":"presence","userID":"u\u0000","isOnline":true}"#)
+        guard case .presence(let update) = frame else { throw ChatError(.invalidArgument, "not presence: \(frame)") }
+        #expect(update.userID.rawValue == "u\u{0}")
+    }
+
     @Test func theServerRefusesThemOverTheWebSocketAndHTTP() async throws {
         try await LiveServer.run { live in
             let aliceTokens = try await live.signUp("alice")

@@ -17,9 +17,9 @@ import Foundation
 /// Identifiers encode to JSON as a bare string and compare by their raw value. Stores generate them with
 /// ``random()``; tests may write them as string literals.
 ///
-/// An identifier never holds U+0000: decoding one that does fails (SQLite compares bound text only up to its first
-/// NUL, so `"alice\u{0}x"` would name the user `alice` there), and the server refuses such identifiers wherever
-/// a client gives one. Stores may assume none reaches them.
+/// The server refuses identifiers holding U+0000 wherever a client gives one (SQLite compares bound text only up
+/// to its first NUL, so `"alice\u{0}x"` would name the user `alice` there): requests decoded by ``WireCodec`` and
+/// the HTTP API's parameters. Stored data decodes whatever it holds.
 public protocol ChatIdentifier: RawRepresentable, Hashable, Comparable, Sendable, Codable, CustomStringConvertible,
     ExpressibleByStringLiteral where RawValue == String
 {
@@ -44,11 +44,12 @@ extension ChatIdentifier {
     /// Orders identifiers by their raw strings.
     public static func < (lhs: Self, rhs: Self) -> Bool { lhs.rawValue < rhs.rawValue }
 
-    /// Decodes the identifier from a single string; one holding U+0000 is refused.
+    /// Decodes the identifier from a single string; one holding U+0000 is refused when the decoder says so
+    /// (``WireCodec`` decoding a client's request).
     public init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
         let text = try container.decode(String.self)
-        guard !TextRules.containsNUL(text) else {
+        if decoder.userInfo[.refusesNULIdentifiers] as? Bool == true, TextRules.containsNUL(text) {
             throw DecodingError.dataCorruptedError(
                 in: container, debugDescription: "an identifier cannot contain the character U+0000"
             )
@@ -74,6 +75,11 @@ extension ChatIdentifier {
         var container = encoder.singleValueContainer()
         try container.encode(rawValue)
     }
+}
+
+extension CodingUserInfoKey {
+    /// Set to `true` in a decoder's `userInfo` to refuse identifiers holding U+0000 (what clients send).
+    package static let refusesNULIdentifiers = CodingUserInfoKey(rawValue: "chatkit.refusesNULIdentifiers")!
 }
 
 /// Identifies a ``User``.

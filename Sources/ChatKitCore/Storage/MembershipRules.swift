@@ -175,6 +175,9 @@ public enum MembershipRules {
         try TextRules.checkStorable(message.conversationID.rawValue, "A conversation ID")
         if let replyTo = message.replyTo { try TextRules.checkStorable(replyTo.rawValue, "A replied-to message ID") }
         for mention in message.mentions { try TextRules.checkStorable(mention.rawValue, "A mentioned user ID") }
+        for attachment in message.attachments {
+            try TextRules.checkStorable(attachment.id.rawValue, "An attachment ID")
+        }
     }
 
     /// The longest reaction, in UTF-8 bytes: room for any emoji (the longest, family and flag sequences, take

@@ -63,6 +63,8 @@ public struct WireCodec: Sendable {
         if size <= maxFrameBytes, let frame = ClientFrame.parseCommon(text) { return .success(frame) }
         let data = Data(text.utf8)
         let decoder = Self.makeDecoder()
+        // What clients send: an identifier holding U+0000 would name another in SQLite (`ChatIdentifier`).
+        decoder.userInfo[.refusesNULIdentifiers] = true
         // The common case, a well-formed request within the limit, decodes once; the envelope is read only to
         // explain a refusal, with the error of this first try (a malformed frame is read twice, not three times).
         var requestError: (any Error)?

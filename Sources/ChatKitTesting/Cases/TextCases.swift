@@ -62,6 +62,14 @@ extension ChatStoreConformance {
                 try await checkThrows(.invalidArgument, "a body with NUL") {
                     try await fixture.send("hi\u{0}there", from: alice, to: chat)
                 }
+                try await checkThrows(.invalidArgument, "an attachment ID with NUL") {
+                    let attachment = Attachment(
+                        id: AttachmentID(rawValue: "blob\u{0}"), fileName: "a.png", contentType: "image/png", byteCount: 1
+                    )
+                    return try await store.append(
+                        NewMessage(conversationID: chat, senderID: alice, body: "", attachments: [attachment])
+                    )
+                }
                 let batch = await store.append(contentsOf: [
                     NewMessage(conversationID: chat, senderID: alice, clientMessageID: .random(), body: "a\u{0}"),
                     NewMessage(conversationID: chat, senderID: alice, clientMessageID: .random(), body: "fine"),
