@@ -83,7 +83,8 @@ struct ChatKitServerCommand: AsyncParsableCommand {
         name: .customLong("trusted-proxy"),
         help: """
             The address of a reverse proxy in front of the server (repeat for several). Sign-up and login limits \
-            then count each client by the address the proxy names in X-Forwarded-For, not by the proxy's.
+            then count each client by the address the proxy appends to X-Forwarded-For, not by the proxy's. The \
+            proxy must append it (nginx: proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for).
             """
     )
     var trustedProxies: [String] = []

@@ -194,10 +194,10 @@ extension ChatServer {
         throw ChatError(.unauthenticated, "No authenticator accepted the token.")
     }
 
-    /// The refusal of a connection past ``ChatServerConfiguration/Limits/maxConnectionsPerUser``.
     /// How long a client refused for holding too many connections is told to wait.
     static let tooManyConnectionsRetryAfter = Duration.seconds(5)
 
+    /// The refusal of a connection past ``ChatServerConfiguration/Limits/maxConnectionsPerUser``.
     var tooManyConnections: ChatError {
         let most = configuration.limits.maxConnectionsPerUser
         // With a time to wait: a connection ends sooner or later (an abandoned long poll within its wait), so the

@@ -396,6 +396,12 @@ public struct AuthService: Sendable {
         revocationHandlers.notify(SessionRevocation(userID: session.userID, sessionID: session.id))
     }
 
+    /// The session a refresh token names, if the token is one of this service's (its MAC checked; the session may
+    /// be gone): what ``HTTPRoutes`` limits refreshes and logouts by.
+    func session(ofRefreshToken refreshToken: String) -> SessionID? {
+        RefreshToken(parsing: refreshToken, key: refreshTokenKey)?.sessionID
+    }
+
     /// Calls `handler` whenever sessions are revoked (logout, password change, refresh-token reuse), so that
     /// connections opened with them can be closed too:
     ///

@@ -47,8 +47,9 @@ import Synchronization
 /// Bodies are JSON; dates are milliseconds since 1970, as on the WebSocket. A failure is answered with
 /// `{"code": ..., "message": ...}`, the code being a ``ChatKitCore/ChatError/Code`` string, and an HTTP status:
 /// 400 `invalidArgument`, 401 `unauthenticated`, 403 `forbidden`, 404 `notFound`, 409 `conflict`, 413 (a body over
-/// ``Configuration/maxBodySize``, or over a WebSocket frame's size for `/v1/requests`), 429 (a rate limit, with
-/// `Retry-After` in seconds and `retryAfterMilliseconds`) or 400 (any other limit) `limitExceeded`, 500
+/// ``Configuration/maxBodySize``, or over a WebSocket frame's size for `/v1/requests`), 429 (a limit that passes: a
+/// rate limit, or too many connections of one user; with `Retry-After` in seconds and `retryAfterMilliseconds`) or
+/// 400 (any other limit) `limitExceeded`, 500
 /// `storageFailure`, 503 `unavailable`. Logs name the route and status only: never tokens, passwords or bodies.
 public struct HTTPRoutes: Sendable {
     /// Settings of ``HTTPRoutes``.
@@ -79,8 +80,8 @@ public struct HTTPRoutes: Sendable {
         public var logInBurst: Int
         /// After the burst, one more login attempt per address is allowed each interval. Default 1 second.
         ///
-        /// Token refreshes and logouts are limited per address with the same burst and interval, in buckets of
-        /// their own: each writes to the store.
+        /// Token refreshes and logouts with a refresh token are limited per login session with the same burst and
+        /// interval: a refresh writes to the store, and each gives the token for the next.
         public var logInInterval: Duration
         /// The addresses of the reverse proxies in front of the server (such as `127.0.0.1` for one on the same
         /// host). Default none.
@@ -88,9 +89,9 @@ public struct HTTPRoutes: Sendable {
         /// A request from one of them is limited under the client address the proxies name in `X-Forwarded-For`
         /// (the rightmost address there that is not a trusted proxy: the one the first proxy saw), not under the
         /// proxy's own, which every client shares. Without them the header is ignored: any client can write it.
-        /// Configure the proxy to append the address it received each request from (nginx:
-        /// `proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;`; Caddy and HAProxy's `option forwardfor`
-        /// do). Each entry is an IPv4 or IPv6 address (``isProxyAddress(_:)``); the routes stop the process on
+        /// The proxy must append the address it received each request from (Caddy does, HAProxy with
+        /// `option forwardfor`; nginx only with `proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;`, and
+        /// otherwise passes on what the client wrote, letting each request name its own address). Each entry is an IPv4 or IPv6 address (``isProxyAddress(_:)``); the routes stop the process on
         /// any other.
         public var trustedProxies: [String]
 
@@ -141,8 +142,8 @@ public struct HTTPRoutes: Sendable {
     private let logger: Logger
     private let signUpLimiter: KeyedRateLimiter<String>
     private let logInLimiter: KeyedRateLimiter<String>
-    /// Refreshes and logouts, per address.
-    private let tokenLimiter: KeyedRateLimiter<String>
+    /// Refreshes and logouts, per login session.
+    private let tokenLimiter: KeyedRateLimiter<SessionID>
     private let clientAddresses: ClientAddressResolver
     private let clock: ServerClock
 
@@ -176,7 +177,10 @@ public struct HTTPRoutes: Sendable {
         self.logger = logger
         self.signUpLimiter = Self.addressLimiter(configuration.signUpBurst, configuration.signUpInterval, "sign-up")
         self.logInLimiter = Self.addressLimiter(configuration.logInBurst, configuration.logInInterval, "login")
-        self.tokenLimiter = Self.addressLimiter(configuration.logInBurst, configuration.logInInterval, "login")
+        precondition(configuration.logInInterval > .zero, "The login interval must be positive")
+        self.tokenLimiter = KeyedRateLimiter(
+            ratePerSecond: 1 / (configuration.logInInterval / .seconds(1)), burst: Double(configuration.logInBurst)
+        )
         do {
             self.clientAddresses = try ClientAddressResolver(trustedProxies: configuration.trustedProxies)
         } catch {
@@ -186,8 +190,11 @@ public struct HTTPRoutes: Sendable {
         if let auth {
             // A logout over these routes must end the session's open connections too (HTTP.md promises it).
             let slot = self.server
+            let warned = Atomic<Bool>(false)
             auth.whenSessionsRevoked { [logger] revocation in
                 guard let server = slot.current else {
+                    // Once: an app that serves only the account routes would log it at every logout.
+                    guard !warned.exchange(true, ordering: .relaxed) else { return }
                     logger.warning(
                         """
                         Sessions were revoked, but no ChatServer serves these routes to close their connections: pass \
@@ -262,19 +269,19 @@ public struct HTTPRoutes: Sendable {
         }
         router.post(RouterPath("\(prefix)/refresh")) { [self] request, context -> Response in
             await respond(route: "refresh") {
-                try checkLimit(tokenLimiter, request, context, Self.tooManyTokenRequests)
                 let body = try await decode(RefreshBody.self, from: request)
+                try checkSessionLimit(auth, refreshToken: body.refreshToken)
                 return try Self.json(try await auth.refresh(body.refreshToken), status: .ok)
             }
         }
         router.post(RouterPath("\(prefix)/logout")) { [self] request, context -> Response in
             await respond(route: "logout") {
-                try checkLimit(tokenLimiter, request, context, Self.tooManyTokenRequests)
                 // The refresh token in the body, when there is one: it works after the access token has expired.
                 let body = try await body(of: request)
                 let refreshToken =
                     body.readableBytes > 0 ? try decode(LogOutBody.self, from: body).refreshToken : nil
                 if let refreshToken {
+                    try checkSessionLimit(auth, refreshToken: refreshToken)
                     try await auth.logOut(refreshToken: refreshToken)
                 } else if let token = Self.bearerToken(request) {
                     try await auth.logOut(accessToken: token)
@@ -372,7 +379,17 @@ public struct HTTPRoutes: Sendable {
         return KeyedRateLimiter(ratePerSecond: 1 / (interval / .seconds(1)), burst: Double(burst))
     }
 
-    private static let tooManyTokenRequests = "Too many token refreshes and logouts from this address; try again later."
+    /// Takes one request from the bucket of the login session `refreshToken` names, or throws `.limitExceeded` with
+    /// the time to wait. Per session, not per address: every user behind one proxy or NAT refreshes from one
+    /// address. A token that is not one of `auth`'s is refused by `auth` at the cost of a MAC.
+    private func checkSessionLimit(_ auth: AuthService, refreshToken: String) throws {
+        guard let session = auth.session(ofRefreshToken: refreshToken) else { return }
+        if let wait = tokenLimiter.acquire(session, now: clock.now) {
+            var error = ChatError(.limitExceeded, "Too many refreshes and logouts of this login; try again later.")
+            error.retryAfter = wait
+            throw error
+        }
+    }
 
     /// Takes one request from `limiter`'s bucket for the client's address, or throws `.limitExceeded` with the time
     /// to wait. Nothing is limited when the request context does not tell the address.
