@@ -51,11 +51,13 @@ enum DurableFileReplacement {
         guard closed else { throw failure("close \(temporary)") }
         guard rename(temporary, url.path) == 0 else { throw failure("rename \(temporary) to \(url.path)") }
         renamed = true
-        // The rename is an entry of the directory: it is on the disk once the directory is.
+        // The rename is an entry of the directory: it is on the disk once the directory is. Best effort: the new
+        // contents are in place whatever happens here, and some file systems (network, FUSE) refuse to flush a
+        // directory, where a failure reported for every save would never clear.
         let folder = open(directory.path, O_RDONLY | O_CLOEXEC)
-        guard folder >= 0 else { throw failure("open the directory \(directory.path)") }
-        defer { close(folder) }
-        guard fsync(folder) == 0 else { throw failure("flush the directory \(directory.path)") }
+        guard folder >= 0 else { return }
+        _ = fsync(folder)
+        close(folder)
     }
 
     /// Removes the temporary files of saves of `url` that did not finish (the process was killed during one).

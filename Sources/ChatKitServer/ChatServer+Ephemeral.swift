@@ -113,18 +113,25 @@ extension ChatServer {
     /// The delays before each new try of an offline update whose audience could not be read.
     static let offlineRetryDelays: [Duration] = [.seconds(1), .seconds(2), .seconds(4), .seconds(8), .seconds(16)]
 
-    /// Tells `user`'s audience that they went offline (at `lastSeenAt`, now unless given).
+    /// Tells `user`'s audience that they went offline (at `lastSeenAt`, now unless given), while `announcement`
+    /// (``PresenceTracker/expire(_:generation:)``) holds: not once they are back, nor after a later offline period's
+    /// update.
     ///
     /// When the audience cannot be read (the store failed), it tries again after each of ``offlineRetryDelays`` while
     /// the user stays offline: an update dropped at the first failure left their contacts showing them online for
     /// good.
-    func broadcastOffline(of user: UserID, lastSeenAt: Date = Date(), attempt: Int = 0) async {
-        guard !presence.isOnline(user) else { return }
+    func broadcastOffline(of user: UserID, announcement: Int, lastSeenAt: Date = Date(), attempt: Int = 0) async {
+        guard presence.isAnnouncing(user, announcement) else { return }
         do {
             let audience = try await presenceAudience(of: user)
-            deliver(.presence(PresenceUpdate(userID: user, isOnline: false, lastSeenAt: lastSeenAt)), to: audience)
+            // Checked again after the read: a session that opened meanwhile has said "online" (or will, after).
+            if presence.isAnnouncing(user, announcement) {
+                deliver(.presence(PresenceUpdate(userID: user, isOnline: false, lastSeenAt: lastSeenAt)), to: audience)
+            }
+            presence.endAnnouncement(user, announcement)
         } catch {
             guard attempt < Self.offlineRetryDelays.count else {
+                presence.endAnnouncement(user, announcement)
                 logger.error(
                     "Gave up telling a user's audience of going offline: shown online until the next connect",
                     metadata: ["chatkit.user.id": "\(user)", "chatkit.error": "\(loggableDescription(of: error))"]
@@ -132,7 +139,7 @@ extension ChatServer {
                 return
             }
             timers.schedule(at: clock.now + Self.offlineRetryDelays[attempt]) { [self] in
-                await broadcastOffline(of: user, lastSeenAt: lastSeenAt, attempt: attempt + 1)
+                await broadcastOffline(of: user, announcement: announcement, lastSeenAt: lastSeenAt, attempt: attempt + 1)
             }
         }
     }

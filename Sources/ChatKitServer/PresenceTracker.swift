@@ -26,16 +26,25 @@ final class PresenceTracker: Sendable {
         var withdrawals = 0
     }
 
-    private let entries = Mutex<[UserID: Entry]>([:])
+    private struct State {
+        var entries: [UserID: Entry] = [:]
+        /// The offline period each user's pending "offline" update announces (``expire(_:generation:)``), until it
+        /// is delivered, given up, or the user comes back.
+        var announcements: [UserID: Int] = [:]
+        var nextAnnouncement = 0
+    }
+
+    private let state = Mutex(State())
 
     /// Records a new connection; `true` if the user just came online (was offline).
     func connected(_ user: UserID) -> Bool {
-        entries.withLock { entries in
-            let cameOnline = entries[user] == nil
-            var entry = entries[user] ?? Entry()
+        state.withLock { state in
+            state.announcements[user] = nil
+            let cameOnline = state.entries[user] == nil
+            var entry = state.entries[user] ?? Entry()
             entry.connections += 1
             entry.generation += 1
-            entries[user] = entry
+            state.entries[user] = entry
             return cameOnline
         }
     }
@@ -43,23 +52,38 @@ final class PresenceTracker: Sendable {
     /// Records a closed connection; returns the generation to pass to ``expire(_:generation:)`` after the grace
     /// period when it was the user's last connection.
     func disconnected(_ user: UserID) -> Int? {
-        entries.withLock { entries in
-            guard var entry = entries[user] else { return nil }
+        state.withLock { state in
+            guard var entry = state.entries[user] else { return nil }
             entry.connections -= 1
             entry.generation += 1
-            entries[user] = entry
+            state.entries[user] = entry
             return entry.connections == 0 ? entry.generation : nil
         }
     }
 
-    /// Marks the user offline if nothing changed since `generation`; `true` if they just went offline.
-    func expire(_ user: UserID, generation: Int) -> Bool {
-        entries.withLock { entries in
-            guard let entry = entries[user], entry.generation == generation, entry.connections == 0 else {
-                return false
+    /// Marks the user offline if nothing changed since `generation`. Returns, when they just went offline, the
+    /// announcement to pass to ``isAnnouncing(_:_:)`` and ``endAnnouncement(_:_:)`` while telling their audience.
+    func expire(_ user: UserID, generation: Int) -> Int? {
+        state.withLock { state in
+            guard let entry = state.entries[user], entry.generation == generation, entry.connections == 0 else {
+                return nil
             }
-            entries[user] = nil
-            return true
+            state.entries[user] = nil
+            state.nextAnnouncement += 1
+            state.announcements[user] = state.nextAnnouncement
+            return state.nextAnnouncement
+        }
+    }
+
+    /// Whether `announcement` still says the truth: the user has stayed offline since it began.
+    func isAnnouncing(_ user: UserID, _ announcement: Int) -> Bool {
+        state.withLock { $0.announcements[user] == announcement }
+    }
+
+    /// Ends `announcement` (delivered or given up), unless a later one took its place.
+    func endAnnouncement(_ user: UserID, _ announcement: Int) {
+        state.withLock { state in
+            if state.announcements[user] == announcement { state.announcements[user] = nil }
         }
     }
 
@@ -67,18 +91,18 @@ final class PresenceTracker: Sendable {
     /// session that read its audience, then finds the mark changed, may have shown (and been shown) users who no
     /// longer share presence with it.
     func withdrawalMark(_ user: UserID) -> Int {
-        entries.withLock { $0[user]?.withdrawals ?? 0 }
+        state.withLock { $0.entries[user]?.withdrawals ?? 0 }
     }
 
     /// Records that presence between `users` and others is being withdrawn (before the audiences are read).
     func noteWithdrawal(involving users: some Sequence<UserID>) {
-        entries.withLock { entries in
-            for user in users { entries[user]?.withdrawals += 1 }
+        state.withLock { state in
+            for user in users { state.entries[user]?.withdrawals += 1 }
         }
     }
 
     /// Whether the user counts as online.
     func isOnline(_ user: UserID) -> Bool {
-        entries.withLock { $0[user] != nil }
+        state.withLock { $0.entries[user] != nil }
     }
 }

@@ -427,8 +427,8 @@ struct Session: Sendable {
         if let generation = server.presence.disconnected(user) {
             let server = server
             server.timers.schedule(at: server.clock.now + server.configuration.presenceGracePeriod) {
-                if server.presence.expire(user, generation: generation) {
-                    await server.broadcastOffline(of: user)
+                if let announcement = server.presence.expire(user, generation: generation) {
+                    await server.broadcastOffline(of: user, announcement: announcement)
                 }
             }
         }

@@ -109,6 +109,66 @@ struct OfflinePresenceRetryTests {
         }
     }
 
+    /// The offline update checked that the user was offline, then read their audience: a user who came back during
+    /// the read (a slow store) was announced offline after their session had announced them online.
+    @Test func anOfflineUpdateWhoseUserCameBackDuringItsReadIsNotSent() async throws {
+        let inMemory = InMemoryChatStore()
+        let store = ContactChangeTests.HeldContactListStore(inMemory)
+        let transport = InProcessTransport()
+        let authenticator = InMemoryAuthenticator()
+        let clock = ManualClock()
+        var configuration = ChatServerConfiguration()
+        configuration.presenceGracePeriod = .seconds(30)
+        let server = ChatServer(
+            store: store, transports: [transport], authenticators: [authenticator], configuration: configuration,
+            clock: clock
+        )
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await server.run() }
+            defer { group.cancelAll() }
+            var users: [UserID] = []
+            for name in ["alice", "bob"] {
+                let user = try await inMemory.createUser(NewUser(username: name), passwordHash: nil).id
+                authenticator.register(token: "token-\(name)", for: user)
+                users.append(user)
+            }
+            let alice = users[0]
+            _ = try await inMemory.requestContact(from: alice, to: users[1])
+            _ = try await inMemory.acceptContact(users[1], from: alice)
+            let bobClient = try await Self.connect("bob", transport)
+            let aliceClient = try await Self.connect("alice", transport)
+            try await bobClient.waitFor("alice online") { events in
+                events.contains { event in
+                    if case .presence(let update) = event { update.userID == alice && update.isOnline } else { false }
+                }
+            }
+
+            store.holdsNextList.store(true, ordering: .relaxed)
+            defer { store.gate.open() }
+            let due = server.clock.now + .seconds(30)
+            await aliceClient.disconnect()
+            try await waitUntil("the offline timer") { server.timers.hasTimer(at: due) }
+            await clock.waitForSleepers(1)
+            clock.advance(by: due - server.clock.now)
+            await store.held.wait()  // the offline update has read Alice's contacts, and waits
+            let back = try await Self.connect("alice", transport)
+            store.gate.open()
+            // Alice leaves again, and her next offline update is delivered: Bob must hear "offline" once, from it.
+            let next = server.clock.now + .seconds(30)
+            await back.disconnect()
+            try await waitUntil("the second offline timer") { server.timers.hasTimer(at: next) }
+            await clock.waitForSleepers(1)
+            clock.advance(by: next - server.clock.now)
+            try await bobClient.waitFor("alice offline", Self.offline(alice))
+            try await bobClient.client.ping()
+            let shown = bobClient.events.compactMap { event -> Bool? in
+                guard case .presence(let update) = event, update.userID == alice else { return nil }
+                return update.isOnline
+            }
+            #expect(shown == [true, true, false], "Alice was back, yet Bob was told she had gone offline: \(shown)")
+        }
+    }
+
     private static func connect(_ name: String, _ transport: InProcessTransport) async throws -> TestClient {
         let client = TestClient(
             ChatClient(transport: transport, token: "token-\(name)", configuration: .singleSession)

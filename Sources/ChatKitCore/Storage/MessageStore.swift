@@ -16,10 +16,10 @@
 public protocol MessageStore: Sendable {
     /// Commits a message and assigns its seq: the conversation's previous last seq plus one.
     ///
-    /// Seqs stay strictly increasing and gapless per conversation however many appends run concurrently, and a
-    /// message's ``Message/createdAt`` is never earlier than that of the message before it (take the time where
-    /// the seq is assigned, not before). The message is durable (as the store defines durability) when this
-    /// returns.
+    /// Seqs stay strictly increasing and gapless per conversation however many appends run concurrently. Take a
+    /// message's ``Message/createdAt`` where its seq is assigned (under the same lock, or in the same transaction):
+    /// taken before, a race gives a later seq an earlier time, which clients that order or page by time get wrong.
+    /// The message is durable (as the store defines durability) when this returns.
     ///
     /// Idempotent: if `sender` already sent a message with this ``NewMessage/clientMessageID`` to this
     /// conversation, no second message is created and the first message is returned as it is now, whatever

@@ -39,13 +39,6 @@ extension ChatStoreConformance {
                     let own = history.filter { $0.body.hasPrefix("\(index)-") }.map(\.body)
                     try checkEqual(own, (1...10).map { "\(index)-\($0)" }, "order of sender \(index)'s messages")
                 }
-                let times = history.map(\.createdAt)
-                let earlier = zip(history, history.dropFirst()).first { $0.createdAt > $1.createdAt }
-                try check(
-                    earlier == nil,
-                    "seq \(earlier.map { "\($0.1.seq)" } ?? "") has an earlier createdAt than the seq before it "
-                        + "(\(times.count) messages)"
-                )
             },
             Case("concurrency", "50 concurrent resends of one client message ID make one message") { store in
                 let fixture = StoreFixture(store)
