@@ -58,7 +58,7 @@ extension ChatClient {
             [conversation.rawValue, clientMessageID.rawValue] + (replyTo.map { [$0.rawValue] } ?? [])
             + mentions.map(\.rawValue) + attachments.map(\.id.rawValue)
         guard identifiers.allSatisfy(ConversationID.isAcceptable) else {
-            // Queued, it could not be read back from an outbox storage (nor would a server take it).
+            // No server takes one: it would only wait in the outbox and fail.
             throw ChatError(.invalidArgument, "An identifier cannot contain the character U+0000; nothing was queued.")
         }
         let send = ClientRequest.Send(

@@ -124,9 +124,11 @@ extension ChatServer {
         guard presence.isAnnouncing(user, announcement) else { return }
         do {
             let audience = try await presenceAudience(of: user)
-            // Checked again after the read: a session that opened meanwhile has said "online" (or will, after).
-            if presence.isAnnouncing(user, announcement) {
-                deliver(.presence(PresenceUpdate(userID: user, isOnline: false, lastSeenAt: lastSeenAt)), to: audience)
+            let update = PresenceUpdate(userID: user, isOnline: false, lastSeenAt: lastSeenAt)
+            if let text = try? codec.encode(ServerFrame.presence(update)) {
+                // Checked again after the read, with the delivery: a session that opened meanwhile has said
+                // "online", or says it after this.
+                presence.whileAnnouncing(user, announcement) { registry.deliver(text, to: audience) }
             }
             presence.endAnnouncement(user, announcement)
         } catch {
@@ -178,9 +180,6 @@ extension ChatServer {
     /// Tells `user` and those of `others` who no longer share presence with them (a contact removed, a small group
     /// left or removed from) that the other is offline, with no `lastSeenAt`: they will hear nothing more of each
     /// other, so they must not go on showing each other online.
-    ///
-    /// A session that showed presence from an audience read before such a withdrawal calls it too, with the users
-    /// it showed (``PresenceTracker/withdrawalMark(_:)``).
     func withdrawPresence(between user: UserID, and others: Set<UserID>) async {
         guard !others.isEmpty else { return }
         presence.noteWithdrawal(involving: others.union([user]))
@@ -189,6 +188,22 @@ extension ChatServer {
         guard !apart.isEmpty else { return }
         if presence.isOnline(user) { deliver(.presence(PresenceUpdate(userID: user, isOnline: false)), to: apart) }
         for other in apart.sorted() where presence.isOnline(other) {
+            deliver(.presence(PresenceUpdate(userID: other, isOnline: false)), to: [user])
+        }
+    }
+
+    /// For a session that showed `user` to `shown` and the online users of `peersShown` to `user`, from an audience
+    /// read before a relation ended (``PresenceTracker/withdrawalMark(_:)``): tells both sides of each pair that no
+    /// longer shares presence that the other is offline. Unlike ``withdrawPresence(between:and:)``, it marks no
+    /// withdrawal (the one that moved the mark did; marking would make other opening sessions read their audiences
+    /// again), and it takes back every peer shown, online now or not (one gone offline since told only its
+    /// audience of now).
+    func correctPresence(of user: UserID, shown: Set<UserID>, peersShown: Set<UserID>) async {
+        guard let audience = try? await presenceAudience(of: user) else { return }
+        let apart = shown.subtracting(audience).subtracting([user])
+        guard !apart.isEmpty else { return }
+        deliver(.presence(PresenceUpdate(userID: user, isOnline: false)), to: apart)
+        for other in peersShown.intersection(apart).sorted() {
             deliver(.presence(PresenceUpdate(userID: other, isOnline: false)), to: [user])
         }
     }

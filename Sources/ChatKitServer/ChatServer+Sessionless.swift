@@ -22,6 +22,10 @@ extension ChatServer {
     ///
     /// Events caused by the request reach the user's realtime connections as usual.
     ///
+    /// Decode a client's request with ``ChatKitCore/WireCodec/decodeClientFrame(_:)``: it refuses identifiers
+    /// holding U+0000, which a store binding text as C strings (SQLite) would read as other identifiers; a request
+    /// decoded otherwise must be checked for them first.
+    ///
     /// - Parameters:
     ///   - request: Any request but `hello`.
     ///   - token: The access token, as sent in `hello`.

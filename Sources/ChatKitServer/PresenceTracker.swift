@@ -80,6 +80,14 @@ final class PresenceTracker: Sendable {
         state.withLock { $0.announcements[user] == announcement }
     }
 
+    /// Runs `deliver` if `announcement` still holds, under the tracker's lock: a reconnect cannot come between the
+    /// check and the delivery (its "online" goes out after). Keep `deliver` quick (frames encoded before).
+    func whileAnnouncing(_ user: UserID, _ announcement: Int, _ deliver: () -> Void) {
+        state.withLock { state in
+            if state.announcements[user] == announcement { deliver() }
+        }
+    }
+
     /// Ends `announcement` (delivered or given up), unless a later one took its place.
     func endAnnouncement(_ user: UserID, _ announcement: Int) {
         state.withLock { state in

@@ -183,13 +183,14 @@ struct Session: Sendable {
             try await outbound.write(try codec.encode(ServerFrame.synced(Synced(cursor: cursor))))
             // Written, not queued: the audience has no bound, and more peers online than the outbox holds would
             // close the new session as a slow consumer, again at every reconnect.
-            for update in server.onlinePeers(in: audience) {
+            let peers = server.onlinePeers(in: audience)
+            for update in peers {
                 try await outbound.write(try codec.encode(ServerFrame.presence(update)))
             }
             // A relation that ended after the audience was read (a contact removed, a group left): its withdrawal
             // may have come before this session's presence, which then showed both sides online for good.
             if server.presence.withdrawalMark(user) != withdrawals {
-                await server.withdrawPresence(between: user, and: audience)
+                await server.correctPresence(of: user, shown: audience, peersShown: Set(peers.map(\.userID)))
             }
             logger.debug("Session opened", metadata: ["chatkit.user.id": "\(user)"])
             return (user, outbox)

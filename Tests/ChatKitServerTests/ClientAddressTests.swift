@@ -123,6 +123,9 @@ struct ClientAddressTests {
             let refresh = try await live.http("POST", "/v1/auth/refresh", json: ["refreshToken": tokens.refreshToken])
             #expect(refresh.status == 429, "refreshes share the bucket of logouts")
             #expect(refresh.retryAfter != nil)
+            // Logouts with the access token count against the same login session.
+            let bearer = try await live.http("POST", "/v1/auth/logout", bearer: tokens.accessToken)
+            #expect(bearer.status == 429)
             // Another login from the same address has its own.
             let other = try await live.signUp("bob")
             for _ in 0..<3 {
@@ -153,6 +156,8 @@ struct ClientAddressTests {
         try await auth.logOut(refreshToken: refreshed.refreshToken)
         #expect(store.revocations.load(ordering: .relaxed) == 1)
         for token in [tokens.refreshToken, refreshed.refreshToken] { try await auth.logOut(refreshToken: token) }
+        // The access token stays valid for a logout until it expires: it writes nothing either.
+        for _ in 0..<2 { try await auth.logOut(accessToken: refreshed.accessToken) }
         #expect(store.revocations.load(ordering: .relaxed) == 1)
     }
 

@@ -41,6 +41,14 @@ struct ContactChangeTests {
             return contacts
         }
 
+        /// Membership lists read (the last read of an audience).
+        let membershipReads = Atomic<Int>(0)
+
+        func memberships(of user: UserID) async throws -> [ConversationMembership] {
+            defer { membershipReads.add(1, ordering: .relaxed) }
+            return try await base.memberships(of: user)
+        }
+
         func acceptContact(_ user: UserID, from requester: UserID) async throws -> Contact {
             acceptances.add(1, ordering: .relaxed)
             return try await base.acceptContact(user, from: requester)
@@ -113,8 +121,9 @@ struct ContactChangeTests {
             store.gate.open()
             let bobClient = try await bobConnecting
 
-            try await aliceClient.client.ping()
+            // Bob's requests are served once his session has opened (and corrected what it showed): Bob first.
             try await bobClient.client.ping()
+            try await aliceClient.client.ping()
             for (client, other) in [(aliceClient, bob), (bobClient, alice)] {
                 let shown = client.events.compactMap { event -> Bool? in
                     guard case .presence(let update) = event, update.userID == other else { return nil }

@@ -77,7 +77,7 @@ struct NULIdentifierTests {
             #expect(join?.code == .invalidArgument)
             #expect(try await live.store.memberIDs(of: channel.id) == [alice])
 
-            // The client refuses to queue such a message: its outbox storage could not read it back.
+            // The client refuses to queue such a message: no server takes it.
             let send = await #expect(throws: ChatError.self) {
                 try await client.client.send("hi", to: ConversationID(rawValue: channel.id.rawValue + "\u{0}"))
             }

@@ -152,7 +152,17 @@ struct OfflinePresenceRetryTests {
             clock.advance(by: due - server.clock.now)
             await store.held.wait()  // the offline update has read Alice's contacts, and waits
             let back = try await Self.connect("alice", transport)
+            let reads = store.membershipReads.load(ordering: .relaxed)
             store.gate.open()
+            // The held update reads the rest of the audience, then decides (no wait in between): after a round trip
+            // to the server, Bob has had any "offline" it sent.
+            try await waitUntil("the held update to finish its read") {
+                store.membershipReads.load(ordering: .relaxed) > reads
+            }
+            try await bobClient.client.ping()
+            #expect(!bobClient.events.contains { event in
+                if case .presence(let update) = event { update.userID == alice && !update.isOnline } else { false }
+            }, "Alice was back, yet Bob was told she had gone offline")
             // Alice leaves again, and her next offline update is delivered: Bob must hear "offline" once, from it.
             let next = server.clock.now + .seconds(30)
             await back.disconnect()

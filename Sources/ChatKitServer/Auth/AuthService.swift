@@ -371,7 +371,11 @@ public struct AuthService: Sendable {
     ///   of this service.
     public func logOut(accessToken: String) async throws {
         let claims = try await authenticator.verifiedClaims(accessToken)
-        try await store.revokeSession(SessionID(rawValue: claims.sid))
+        // Revoked already: nothing to write (the token stays valid for this until it expires).
+        guard let session = try await store.session(SessionID(rawValue: claims.sid)), session.revokedAt == nil else {
+            return
+        }
+        try await store.revokeSession(session.id)
         revocationHandlers.notify(
             SessionRevocation(userID: UserID(rawValue: claims.sub.value), sessionID: SessionID(rawValue: claims.sid))
         )
@@ -394,6 +398,12 @@ public struct AuthService: Sendable {
         guard let session = try await store.session(token.sessionID), session.revokedAt == nil else { return }
         try await store.revokeSession(session.id)
         revocationHandlers.notify(SessionRevocation(userID: session.userID, sessionID: session.id))
+    }
+
+    /// The session an access token names, if the token is one of this service's and unexpired (revoked or not):
+    /// what ``HTTPRoutes`` limits logouts by.
+    func session(ofAccessToken accessToken: String) async -> SessionID? {
+        (try? await authenticator.verifiedClaims(accessToken)).map { SessionID(rawValue: $0.sid) }
     }
 
     /// The session a refresh token names, if the token is one of this service's (its MAC checked; the session may

@@ -80,8 +80,9 @@ public struct HTTPRoutes: Sendable {
         public var logInBurst: Int
         /// After the burst, one more login attempt per address is allowed each interval. Default 1 second.
         ///
-        /// Token refreshes and logouts with a refresh token are limited per login session with the same burst and
-        /// interval: a refresh writes to the store, and each gives the token for the next.
+        /// Token refreshes and logouts are limited per login session with the same burst and interval: a refresh
+        /// writes to the store, and each gives the token for the next. (An interval longer than the access tokens'
+        /// lifetime would hold back ordinary refreshes after the burst.)
         public var logInInterval: Duration
         /// The addresses of the reverse proxies in front of the server (such as `127.0.0.1` for one on the same
         /// host). Default none.
@@ -284,6 +285,7 @@ public struct HTTPRoutes: Sendable {
                     try checkSessionLimit(auth, refreshToken: refreshToken)
                     try await auth.logOut(refreshToken: refreshToken)
                 } else if let token = Self.bearerToken(request) {
+                    if let session = await auth.session(ofAccessToken: token) { try checkSessionLimit(session) }
                     try await auth.logOut(accessToken: token)
                 } else {
                     throw ChatError(
@@ -384,6 +386,11 @@ public struct HTTPRoutes: Sendable {
     /// address. A token that is not one of `auth`'s is refused by `auth` at the cost of a MAC.
     private func checkSessionLimit(_ auth: AuthService, refreshToken: String) throws {
         guard let session = auth.session(ofRefreshToken: refreshToken) else { return }
+        try checkSessionLimit(session)
+    }
+
+    /// Takes one request from `session`'s bucket of refreshes and logouts, or throws `.limitExceeded`.
+    private func checkSessionLimit(_ session: SessionID) throws {
         if let wait = tokenLimiter.acquire(session, now: clock.now) {
             var error = ChatError(.limitExceeded, "Too many refreshes and logouts of this login; try again later.")
             error.retryAfter = wait
