@@ -108,7 +108,9 @@ public struct FileOutboxStorage: OutboxStorage {
                 underlying: error
             )
         }
-        if leftovers.toRemove.exchange(false, ordering: .relaxed) { DurableFileReplacement.removeLeftovers(of: fileURL) }
+        if leftovers.toRemove.exchange(false, ordering: .relaxed) {
+            DurableFileReplacement.removeLeftovers(of: fileURL)
+        }
         do {
             try DurableFileReplacement.replace(fileURL, with: data)
         } catch {

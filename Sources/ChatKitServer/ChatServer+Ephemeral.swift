@@ -141,7 +141,9 @@ extension ChatServer {
                 return
             }
             timers.schedule(at: clock.now + Self.offlineRetryDelays[attempt]) { [self] in
-                await broadcastOffline(of: user, announcement: announcement, lastSeenAt: lastSeenAt, attempt: attempt + 1)
+                await broadcastOffline(
+                    of: user, announcement: announcement, lastSeenAt: lastSeenAt, attempt: attempt + 1
+                )
             }
         }
     }

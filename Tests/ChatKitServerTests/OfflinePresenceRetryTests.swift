@@ -51,36 +51,7 @@ struct OfflinePresenceRetryTests {
     @Test func anOfflineUpdateWhoseAudienceCannotBeReadIsTriedAgain() async throws {
         let inMemory = InMemoryChatStore()
         let store = FailingContactsStore(inMemory)
-        let transport = InProcessTransport()
-        let authenticator = InMemoryAuthenticator()
-        let clock = ManualClock()
-        var configuration = ChatServerConfiguration()
-        // Not the hello deadline's 10 s: the offline timer must be the only one at its time.
-        configuration.presenceGracePeriod = .seconds(30)
-        let server = ChatServer(
-            store: store, transports: [transport], authenticators: [authenticator], configuration: configuration,
-            clock: clock
-        )
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await server.run() }
-            defer { group.cancelAll() }
-            var users: [UserID] = []
-            for name in ["alice", "bob"] {
-                let user = try await inMemory.createUser(NewUser(username: name), passwordHash: nil).id
-                authenticator.register(token: "token-\(name)", for: user)
-                users.append(user)
-            }
-            let (alice, bob) = (users[0], users[1])
-            _ = try await inMemory.requestContact(from: alice, to: bob)
-            _ = try await inMemory.acceptContact(bob, from: alice)
-            let bobClient = try await Self.connect("bob", transport)
-            let aliceClient = try await Self.connect("alice", transport)
-            try await bobClient.waitFor("alice online") { events in
-                events.contains { event in
-                    if case .presence(let update) = event { update.userID == alice && update.isOnline } else { false }
-                }
-            }
-
+        try await Self.withContacts(inMemory, store) { server, clock, _, alice, aliceClient, bobClient in
             store.failures.store(2, ordering: .relaxed)
             var due = server.clock.now + .seconds(30)
             await aliceClient.disconnect()
@@ -91,7 +62,7 @@ struct OfflinePresenceRetryTests {
                 clock.advance(by: due - server.clock.now)
                 let retryAt = due + delay
                 try await waitUntil("failed read \(failed) and the retry after it") {
-                    return store.failedReads.load(ordering: .relaxed) == failed && server.timers.hasTimer(at: retryAt)
+                    store.failedReads.load(ordering: .relaxed) == failed && server.timers.hasTimer(at: retryAt)
                 }
                 due = retryAt
             }
@@ -114,35 +85,7 @@ struct OfflinePresenceRetryTests {
     @Test func anOfflineUpdateWhoseUserCameBackDuringItsReadIsNotSent() async throws {
         let inMemory = InMemoryChatStore()
         let store = ContactChangeTests.HeldContactListStore(inMemory)
-        let transport = InProcessTransport()
-        let authenticator = InMemoryAuthenticator()
-        let clock = ManualClock()
-        var configuration = ChatServerConfiguration()
-        configuration.presenceGracePeriod = .seconds(30)
-        let server = ChatServer(
-            store: store, transports: [transport], authenticators: [authenticator], configuration: configuration,
-            clock: clock
-        )
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await server.run() }
-            defer { group.cancelAll() }
-            var users: [UserID] = []
-            for name in ["alice", "bob"] {
-                let user = try await inMemory.createUser(NewUser(username: name), passwordHash: nil).id
-                authenticator.register(token: "token-\(name)", for: user)
-                users.append(user)
-            }
-            let alice = users[0]
-            _ = try await inMemory.requestContact(from: alice, to: users[1])
-            _ = try await inMemory.acceptContact(users[1], from: alice)
-            let bobClient = try await Self.connect("bob", transport)
-            let aliceClient = try await Self.connect("alice", transport)
-            try await bobClient.waitFor("alice online") { events in
-                events.contains { event in
-                    if case .presence(let update) = event { update.userID == alice && update.isOnline } else { false }
-                }
-            }
-
+        try await Self.withContacts(inMemory, store) { server, clock, transport, alice, aliceClient, bobClient in
             store.holdsNextList.store(true, ordering: .relaxed)
             defer { store.gate.open() }
             let due = server.clock.now + .seconds(30)
@@ -176,6 +119,47 @@ struct OfflinePresenceRetryTests {
                 return update.isOnline
             }
             #expect(shown == [true, true, false], "Alice was back, yet Bob was told she had gone offline: \(shown)")
+        }
+    }
+
+    /// A server on `store` (a decorator of `inMemory`) with a manual clock and a grace period of 30 s (not the hello
+    /// deadline's 10 s: each offline timer must be the only one at its time), where alice and bob are contacts,
+    /// both connected, and bob has seen alice online.
+    private static func withContacts(
+        _ inMemory: InMemoryChatStore,
+        _ store: any ChatStore,
+        _ body: (_ server: ChatServer, _ clock: ManualClock, _ transport: InProcessTransport, _ alice: UserID,
+            _ aliceClient: TestClient, _ bobClient: TestClient) async throws -> Void
+    ) async throws {
+        let transport = InProcessTransport()
+        let authenticator = InMemoryAuthenticator()
+        let clock = ManualClock()
+        var configuration = ChatServerConfiguration()
+        configuration.presenceGracePeriod = .seconds(30)
+        let server = ChatServer(
+            store: store, transports: [transport], authenticators: [authenticator], configuration: configuration,
+            clock: clock
+        )
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await server.run() }
+            defer { group.cancelAll() }
+            var users: [UserID] = []
+            for name in ["alice", "bob"] {
+                let user = try await inMemory.createUser(NewUser(username: name), passwordHash: nil).id
+                authenticator.register(token: "token-\(name)", for: user)
+                users.append(user)
+            }
+            let (alice, bob) = (users[0], users[1])
+            _ = try await inMemory.requestContact(from: alice, to: bob)
+            _ = try await inMemory.acceptContact(bob, from: alice)
+            let bobClient = try await connect("bob", transport)
+            let aliceClient = try await connect("alice", transport)
+            try await bobClient.waitFor("alice online") { events in
+                events.contains { event in
+                    if case .presence(let update) = event { update.userID == alice && update.isOnline } else { false }
+                }
+            }
+            try await body(server, clock, transport, alice, aliceClient, bobClient)
         }
     }
 

@@ -92,8 +92,8 @@ public struct HTTPRoutes: Sendable {
         /// proxy's own, which every client shares. Without them the header is ignored: any client can write it.
         /// The proxy must append the address it received each request from (Caddy does, HAProxy with
         /// `option forwardfor`; nginx only with `proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;`, and
-        /// otherwise passes on what the client wrote, letting each request name its own address). Each entry is an IPv4 or IPv6 address (``isProxyAddress(_:)``); the routes stop the process on
-        /// any other.
+        /// otherwise passes on what the client wrote, letting each request name its own address). Each entry is an
+        /// IPv4 or IPv6 address (``isProxyAddress(_:)``); the routes stop the process on any other.
         public var trustedProxies: [String]
 
         /// Creates a configuration; every parameter has a safe default.

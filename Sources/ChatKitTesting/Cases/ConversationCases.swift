@@ -307,7 +307,9 @@ extension ChatStoreConformance {
                 _ = try await store.addReaction("👍", to: message.id, by: bob)
                 _ = try await store.renameConversation(first, to: "First, renamed", by: alice)
                 let after = try await store.conversations(of: alice)
-                try checkEqual(after.map(\.conversation.id), [second, first], "the list after a receipt, a reaction, a rename")
+                try checkEqual(
+                    after.map(\.conversation.id), [second, first], "the list after a receipt, a reaction, a rename"
+                )
                 try checkEqual(after.map(\.activity), before.map(\.activity), "the conversations' activity")
                 let page = try await store.conversations(of: alice, before: after[0].activity, limit: 10)
                 try checkEqual(page.map(\.conversation.id), [first], "the page after the first conversation")
