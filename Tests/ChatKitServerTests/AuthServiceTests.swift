@@ -323,6 +323,71 @@ private struct AuthFixture {
         #expect(try await fixture.auth.refresh(first.refreshToken).refreshToken == second.refreshToken)
     }
 
+    /// SQLite reads bound text up to its first NUL: "alice\0x" logged in as alice, and each such spelling had limit
+    /// buckets of its own, so guesses escaped the per-username limits.
+    @Test("a username holding U+0000 logs in as nobody, on the SQLite store too")
+    func aUsernameWithNULLogsInAsNobody() async throws {
+        let time = TestTime()
+        let store = try SQLiteChatStore(configuration: .init(location: .inMemory, now: time.now))
+        defer { try? store.close() }
+        let auth = AuthService(
+            store: store, secret: AuthFixture.secret, configuration: .init(bcryptCost: 4), now: time.now,
+            clock: ManualClock()
+        )
+        _ = try await auth.signUp(username: "alice", password: password)
+        let error = await AuthFixture().error { _ = try await auth.logIn(username: "alice\u{0}x", password: password) }
+        #expect(error?.code == .unauthenticated)
+        _ = try await auth.logIn(username: "alice", password: password)
+    }
+
+    /// A password change drew from the bucket of failures every address shares: someone guessing the password
+    /// kept its owner from changing it.
+    @Test func othersGuessingDoNotKeepTheOwnerFromChangingThePassword() async throws {
+        let fixture = AuthFixture(limits: .init(failedLoginBurst: 3))
+        let tokens = try await fixture.auth.signUp(username: "alice", password: password)
+        for client in ["198.51.100.1", "198.51.100.2", "198.51.100.3", "198.51.100.4"] {
+            _ = await fixture.error {
+                _ = try await fixture.auth.logIn(username: "alice", password: "wrong guess!", client: client)
+            }
+        }
+        let locked = await fixture.error {
+            _ = try await fixture.auth.logIn(username: "alice", password: "wrong guess!", client: "198.51.100.5")
+        }
+        #expect(locked?.code == .limitExceeded)
+        _ = try await fixture.auth.changePassword(
+            userID: tokens.user.id, currentPassword: password, newPassword: "a new horse battery"
+        )
+    }
+
+    /// Two password changes at once both checked the same current password; the one to finish first could keep a
+    /// session that the other's change should have ended. They now run one after the other: the second finds the
+    /// password changed.
+    @Test func concurrentPasswordChangesRunOneAtATime() async throws {
+        let fixture = AuthFixture()
+        let tokens = try await fixture.auth.signUp(username: "alice", password: password)
+        let outcomes = await withTaskGroup(of: AuthTokens?.self) { group in
+            for newPassword in ["first new battery", "second new battery"] {
+                group.addTask {
+                    try? await fixture.auth.changePassword(
+                        userID: tokens.user.id, currentPassword: self.password, newPassword: newPassword
+                    )
+                }
+            }
+            return await group.reduce(into: [AuthTokens?]()) { $0.append($1) }
+        }
+        let winners = outcomes.compactMap { $0 }
+        #expect(winners.count == 1)
+        let winner = try #require(winners.first)
+        #expect(try await fixture.auth.authenticator.authenticate(token: winner.accessToken) != nil)
+        let original = await fixture.error { _ = try await fixture.auth.refresh(tokens.refreshToken) }
+        #expect(original?.code == .unauthenticated)
+        var loggedIn = 0
+        for candidate in ["first new battery", "second new battery"] {
+            if (try? await fixture.auth.logIn(username: "alice", password: candidate)) != nil { loggedIn += 1 }
+        }
+        #expect(loggedIn == 1, "exactly one new password holds")
+    }
+
     @Test("on the SQLite store too, a retried refresh gets the same token and a late one revokes")
     func retriesOnSQLite() async throws {
         let time = TestTime()

@@ -165,6 +165,9 @@ public struct AuthService: Sendable {
     private let clock: ServerClock
     private let now: @Sendable () -> Date
     private let revocationHandlers = RevocationHandlers()
+    /// Password changes of one user, one at a time: two at once both checked the same current password, and the
+    /// one that finished first could keep a session the other's change should have ended.
+    private let passwordChanges = KeyedSerialGate<UserID>()
 
     /// Creates the service.
     ///
@@ -263,6 +266,10 @@ public struct AuthService: Sendable {
     ///   many password checks are running and waiting (the attempt is then not counted).
     public func logIn(username: String, password: String, client: String? = nil) async throws -> AuthTokens {
         let username = CredentialRules.lookupUsername(username)
+        // No username holds U+0000 (sign-up refuses it), and a store binding text as C strings would read
+        // "alice\0x" as "alice": each such spelling would get limit buckets of its own while guessing alice's
+        // password.
+        guard !username.utf8.contains(0) else { throw Self.badCredentials }
         let attempt = try checkLoginLimits(for: username, client: client)
         guard let user = try await store.user(username: username),
             let credentials = try await store.credentials(of: user.id),
@@ -429,7 +436,9 @@ public struct AuthService: Sendable {
     /// Changes a user's password, revokes all their sessions (every device is logged out, and every access token
     /// already issued is refused), and starts a new session for the caller.
     ///
-    /// Attempts count against the user's login limit, as they check a password.
+    /// Attempts count against a bucket of the user's own (as many as ``Configuration/Limits/loginAttemptBurst``), not
+    /// against the bucket of failures that guesses from every address share: someone guessing the password cannot
+    /// keep its owner from changing it. Changes of one user run one at a time.
     ///
     /// - Parameters:
     ///   - userID: The user, as authenticated (for example ``ChatKitCore/AuthenticatedUser/userID``).
@@ -443,21 +452,31 @@ public struct AuthService: Sendable {
         -> AuthTokens
     {
         try CredentialRules.validatePassword(newPassword)
-        guard let user = try await store.user(userID), let credentials = try await store.credentials(of: userID) else {
-            throw ChatError(.unauthenticated, "The user does not exist or has no password.")
+        return try await passwordChanges.run(userID) {
+            guard let user = try await store.user(userID), let credentials = try await store.credentials(of: userID)
+            else {
+                throw ChatError(.unauthenticated, "The user does not exist or has no password.")
+            }
+            // The user's own bucket only: others guessing the password (the shared bucket of failures) must not
+            // keep its owner from changing it.
+            let attempt = try checkPasswordChangeLimit(for: user.username, userID)
+            let newHash = try await attempt.checking { () async throws(ChatError) -> String? in
+                guard CredentialRules.isAcceptablePassword(currentPassword) else { return nil }
+                return try await hasher.replace(currentPassword, hash: credentials.passwordHash, with: newPassword)
+            }
+            guard let hash = newHash else { throw ChatError(.unauthenticated, "The current password is incorrect.") }
+            let updated = try await store.setPasswordHash(hash, of: userID)
+            try await store.revokeSessions(of: userID)
+            revocationHandlers.notify(SessionRevocation(userID: userID, sessionID: nil))
+            let (tokens, sessionID) = try await openSession(for: user, credentialsVersion: updated.version)
+            // Another server sharing the store changed the password again meanwhile: this session must not outlive
+            // that change.
+            if try await store.credentials(of: userID)?.version != updated.version {
+                try await store.revokeSession(sessionID)
+                throw ChatError(.conflict, "The password was changed again meanwhile; log in with the newest one.")
+            }
+            return tokens
         }
-        // The user's own bucket: login attempts by others (keyed by their addresses) do not block the change.
-        let attempt = try checkLoginLimits(for: user.username, client: "password change by \(userID.rawValue)")
-        let newHash = try await attempt.checking { () async throws(ChatError) -> String? in
-            guard CredentialRules.isAcceptablePassword(currentPassword) else { return nil }
-            return try await hasher.replace(currentPassword, hash: credentials.passwordHash, with: newPassword)
-        }
-        guard let hash = newHash else { throw ChatError(.unauthenticated, "The current password is incorrect.") }
-        attempt.refund()
-        let updated = try await store.setPasswordHash(hash, of: userID)
-        try await store.revokeSessions(of: userID)
-        revocationHandlers.notify(SessionRevocation(userID: userID, sessionID: nil))
-        return try await startSession(for: user, credentialsVersion: updated.version)
     }
 
     // MARK: Helpers
@@ -483,6 +502,14 @@ public struct AuthService: Sendable {
         }
         if let wait = failedLoginLimiter.acquire(name, now: now) { throw Self.tooManyAttempts(wait) }
         return LoginAttempt(attempts: loginLimiter, attemptKey: attemptKey, failures: failedLoginLimiter, key: name)
+    }
+
+    /// Takes an attempt from the user's own bucket for password changes (not the bucket of failures every address
+    /// shares), or throws `.limitExceeded` with the time to wait.
+    private func checkPasswordChangeLimit(for username: String, _ userID: UserID) throws -> LoginAttempt {
+        let attemptKey = Self.bucketName(username) + "\u{0}" + Self.clientKey("password change by \(userID.rawValue)")
+        if let wait = loginLimiter.acquire(attemptKey, now: clock.now) { throw Self.tooManyAttempts(wait) }
+        return LoginAttempt(attempts: loginLimiter, attemptKey: attemptKey, failures: nil, key: Self.bucketName(username))
     }
 
     /// A username's key in the buckets: names longer than any valid username share buckets by prefix (they match
