@@ -22,7 +22,13 @@ enum ErrorMapping {
     /// What a store call throws for `error`: a `CancellationError` as it is (the caller's task was cancelled
     /// before GRDB began; nothing was written, and the store did not fail), anything else as ``chatError(_:_:)``.
     static func thrown(_ error: any Error) -> any Error {
-        error is CancellationError ? error : chatError(error)
+        if error is CancellationError { return error }
+        // GRDB interrupts the statement of a read whose task was cancelled: a statement stepped by hand
+        // (`RawStatement`) then throws SQLITE_INTERRUPT, which is that cancellation, not a failure of the store.
+        if let database = error as? DatabaseError, database.resultCode == .SQLITE_INTERRUPT, Task.isCancelled {
+            return CancellationError()
+        }
+        return chatError(error)
     }
 
     static func chatError(_ error: any Error, _ context: @autoclosure () -> String = "") -> ChatError {

@@ -66,17 +66,27 @@ enum MessageEvents {
         while try stored.step() {
             candidates.append(Candidate(position: stored.int64(0), source: .stored))
         }
+        // A full set of stored candidates makes messages created after the last of them useless here: without
+        // this bound, messages mostly changed since (their creation copied into `event`) were read to the end of
+        // the log in search of `limit + 1` unchanged ones, at every page.
+        var beyond = Int64.max
+        if candidates.count == candidateLimit(limit), let last = candidates.last?.position,
+            let row = try firstRow(after: last, db)
+        {
+            beyond = row
+        }
         if let first = try firstRow(after: cursor, db) {
             let messages = try RawStatement(
                 db,
                 """
                 SELECT createdPosition, rowNumber FROM message
-                WHERE rowNumber >= ?1 AND createdPosition IS NOT NULL AND createdEventCopied = 0
+                WHERE rowNumber >= ?1 AND rowNumber < ?3 AND createdPosition IS NOT NULL AND createdEventCopied = 0
                 ORDER BY rowNumber LIMIT ?2
                 """
             )
             messages.bind(1, first)
             messages.bind(2, candidateLimit(limit))
+            messages.bind(3, beyond)
             while try messages.step() {
                 let rowNumber = messages.int64(1)
                 candidates.append(Candidate(position: messages.int64(0), source: .message(rowNumber: rowNumber)))
@@ -110,6 +120,10 @@ enum MessageEvents {
         while try stored.step() {
             candidates.append(Candidate(position: stored.int64(0), source: .stored))
         }
+        // A full set of stored candidates bounds the messages worth reading (see `allCandidates`): a conversation
+        // whose messages were mostly changed since would otherwise be read to its end at every page.
+        var upTo = upTo
+        if candidates.count == candidateLimit(limit), let last = candidates.last?.position { upTo = min(upTo, last) }
         let conversation = try RawStatement(db, "SELECT lastSeq, activityPosition FROM conversation WHERE id = ?1")
         conversation.bind(1, conversationID)
         guard try conversation.step() else { return candidates }

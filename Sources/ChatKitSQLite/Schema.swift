@@ -343,6 +343,10 @@ enum Schema {
         }
         // v5 and v6 touch no foreign key: GRDB's deferred check would read the whole database once more.
         migrator.registerMigration(v5, foreignKeyChecks: .immediate) { db in
+            // A new table of every indexed word takes pages: as in v4 and v6–v8, a size limit must not stop it.
+            let pageLimit = try Int64.fetchOne(db, sql: "PRAGMA max_page_count") ?? 0
+            try db.execute(sql: "PRAGMA max_page_count = 4294967294")
+            defer { _ = try? Int64.fetchOne(db, sql: "PRAGMA max_page_count = \(pageLimit)") }
             // Rows above `searchProgress.indexedUpTo` are not in the index yet; their batch adds their words.
             try db.execute(
                 sql: """
@@ -404,6 +408,11 @@ enum Schema {
             try db.execute(sql: "CREATE INDEX eventAudience_position ON eventAudience(position)")
         }
         migrator.registerMigration(v9, foreignKeyChecks: .immediate) { db in
+            // Filling the new column rewrites every conversation row, which may take pages: as in v4 and v6–v8, a
+            // size limit must not stop the migration.
+            let pageLimit = try Int64.fetchOne(db, sql: "PRAGMA max_page_count") ?? 0
+            try db.execute(sql: "PRAGMA max_page_count = 4294967294")
+            defer { _ = try? Int64.fetchOne(db, sql: "PRAGMA max_page_count = \(pageLimit)") }
             try db.execute(
                 sql: """
                     ALTER TABLE conversation ADD COLUMN memberCount INTEGER NOT NULL DEFAULT 0;

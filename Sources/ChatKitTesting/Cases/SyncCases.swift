@@ -259,6 +259,35 @@ extension ChatStoreConformance {
                 let beyond = try await store.resumePosition(after: StreamPosition(latest.rawValue + 1_000_000))
                 try check(beyond <= latest, "a cursor past the end resumes at \(beyond), past the latest \(latest)")
             },
+            Case("sync", "pages over messages mostly changed since (reactions, edits) return every event once") { store in
+                let fixture = StoreFixture(store)
+                let (alice, bob) = try await fixture.pair()
+                let group = try await fixture.group(alice, [bob])
+                let sent = try await fixture.send(count: 30, from: alice, to: group)
+                for (index, message) in sent.enumerated() where index % 10 != 4 {
+                    _ = try await store.addReaction("👍", to: message.id, by: bob)
+                }
+                _ = try await store.editMessage(sent[7].id, body: "seven, edited", by: alice)
+                let whole = try await fixture.allEvents(for: bob, pageSize: 1000)
+                try checkEqual(whole.count, 1 + 30 + 27 + 1, "events: the creation, messages, reactions, the edit")
+                for pageSize in [1, 2, 3, 7] {
+                    try checkEqual(
+                        try await fixture.allEvents(for: bob, pageSize: pageSize), whole, "bob's events in pages of \(pageSize)"
+                    )
+                    var cursor = StreamPosition.start
+                    var routed: [StoredEvent] = []
+                    while true {
+                        let page = try await store.allEvents(after: cursor, limit: pageSize)
+                        guard let last = page.last else { break }
+                        routed += page
+                        cursor = last.position
+                    }
+                    try checkEqual(
+                        routed.filter { $0.conversationID == group }, whole.filter { $0.conversationID == group },
+                        "allEvents in pages of \(pageSize)"
+                    )
+                }
+            },
         ]
     }
 }
