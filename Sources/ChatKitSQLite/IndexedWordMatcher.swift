@@ -39,8 +39,11 @@ struct IndexedWordMatcher {
     /// words and Arabic or Hebrew written with vowel marks); FTS5 finds those as phrases of their tokens, which a
     /// matcher comparing one token at a time with the whole word never does.
     static func canMatch(_ text: SearchText, _ db: Database) throws -> Bool {
+        // ASCII words are one token each: the tokenizer is made only for a query with others.
+        let others = text.terms.filter { !$0.written.utf8.allSatisfy { $0 < 0x80 } }
+        guard !others.isEmpty else { return true }
         let tokenizer = try db.makeTokenizer(SearchWords.indexTokenizer)
-        for term in text.terms where !term.written.utf8.allSatisfy({ $0 < 0x80 }) {
+        for term in others {
             guard try tokenizer.tokenize(query: term.written).count == 1 else { return false }
         }
         return true

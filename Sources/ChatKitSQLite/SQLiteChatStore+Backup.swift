@@ -46,8 +46,6 @@ extension SQLiteChatStore {
             try await longReads.pass {
                 try await writer.read { db in try BackupCopy.write(from: db, to: path) }
             }
-        } catch is CancellationError {
-            throw CancellationError()
         } catch {
             if ErrorMapping.thrown(error) is CancellationError { throw CancellationError() }
             throw ErrorMapping.chatError(error, "writing the backup at \(path)")

@@ -185,9 +185,7 @@ extension ChatServer {
     func withdrawPresence(between user: UserID, and others: Set<UserID>) async {
         guard !others.isEmpty else { return }
         presence.noteWithdrawal(involving: others.union([user]))
-        guard let audience = try? await presenceAudience(of: user) else { return }
-        let apart = others.subtracting(audience).subtracting([user])
-        guard !apart.isEmpty else { return }
+        guard let apart = await noLongerSharing(with: user, among: others) else { return }
         if presence.isOnline(user) { deliver(.presence(PresenceUpdate(userID: user, isOnline: false)), to: apart) }
         for other in apart.sorted() where presence.isOnline(other) {
             deliver(.presence(PresenceUpdate(userID: other, isOnline: false)), to: [user])
@@ -201,13 +199,18 @@ extension ChatServer {
     /// again), and it takes back every peer shown, online now or not (one gone offline since told only its
     /// audience of now).
     func correctPresence(of user: UserID, shown: Set<UserID>, peersShown: Set<UserID>) async {
-        guard let audience = try? await presenceAudience(of: user) else { return }
-        let apart = shown.subtracting(audience).subtracting([user])
-        guard !apart.isEmpty else { return }
+        guard let apart = await noLongerSharing(with: user, among: shown) else { return }
         deliver(.presence(PresenceUpdate(userID: user, isOnline: false)), to: apart)
         for other in peersShown.intersection(apart).sorted() {
             deliver(.presence(PresenceUpdate(userID: other, isOnline: false)), to: [user])
         }
+    }
+
+    /// Those of `others` outside `user`'s audience as it is now; `nil` for none, or when it cannot be read.
+    private func noLongerSharing(with user: UserID, among others: Set<UserID>) async -> Set<UserID>? {
+        guard let audience = try? await presenceAudience(of: user) else { return nil }
+        let apart = others.subtracting(audience).subtracting([user])
+        return apart.isEmpty ? nil : apart
     }
 
     /// The members of a conversation whose members share presence (read before a member leaves); empty for one

@@ -106,18 +106,14 @@ final class TypingTracker: Sendable {
         }
     }
 
-    /// Runs `deliver` (a start's broadcast) under the tracker's lock if `key` still types with its start shown, and
-    /// returns whether it ran. A stop or expiry takes the same lock and is broadcast whenever the typing it ends was
+    /// Runs `deliver` (a start's broadcast) under the tracker's lock if `key` still types with its start shown. A stop or expiry takes the same lock and is broadcast whenever the typing it ends was
     /// shown, so a start read before a stop (the typer removed, say) is either delivered before the stop is decided,
     /// and the stop follows it, or not at all: never after the stop, which would leave the others showing the user
     /// typing with no stop to come. (A newer typing not shown yet, from another device within the refresh interval,
     /// would end without a stop: it does not let an older start through.)
-    @discardableResult
-    func whileTyping(_ key: Key, _ deliver: () -> Void) -> Bool {
+    func whileTyping(_ key: Key, _ deliver: () -> Void) {
         state.withLock { state in
-            guard state.entries[key]?.isShown == true else { return false }
-            deliver()
-            return true
+            if state.entries[key]?.isShown == true { deliver() }
         }
     }
 

@@ -53,6 +53,15 @@ private struct AuthFixture {
         )
     }
 
+    /// An AuthService on an in-memory SQLite store (close the store when done), with `time`'s clock.
+    static func onSQLite(_ time: TestTime) throws -> (SQLiteChatStore, AuthService) {
+        let store = try SQLiteChatStore(configuration: .init(location: .inMemory, now: time.now))
+        let auth = AuthService(
+            store: store, secret: secret, configuration: .init(bcryptCost: 4), now: time.now, clock: ManualClock()
+        )
+        return (store, auth)
+    }
+
     /// The error `body` throws, as a ChatError (nil if it does not throw).
     func error(_ body: () async throws -> Void) async -> ChatError? {
         do {
@@ -328,12 +337,8 @@ private struct AuthFixture {
     @Test("a username holding U+0000 logs in as nobody, on the SQLite store too")
     func aUsernameWithNULLogsInAsNobody() async throws {
         let time = TestTime()
-        let store = try SQLiteChatStore(configuration: .init(location: .inMemory, now: time.now))
+        let (store, auth) = try AuthFixture.onSQLite(time)
         defer { try? store.close() }
-        let auth = AuthService(
-            store: store, secret: AuthFixture.secret, configuration: .init(bcryptCost: 4), now: time.now,
-            clock: ManualClock()
-        )
         _ = try await auth.signUp(username: "alice", password: password)
         let error = await AuthFixture().error { _ = try await auth.logIn(username: "alice\u{0}x", password: password) }
         #expect(error?.code == .unauthenticated)
@@ -391,12 +396,8 @@ private struct AuthFixture {
     @Test("on the SQLite store too, a retried refresh gets the same token and a late one revokes")
     func retriesOnSQLite() async throws {
         let time = TestTime()
-        let store = try SQLiteChatStore(configuration: .init(location: .inMemory, now: time.now))
+        let (store, auth) = try AuthFixture.onSQLite(time)
         defer { try? store.close() }
-        let auth = AuthService(
-            store: store, secret: AuthFixture.secret, configuration: .init(bcryptCost: 4), now: time.now,
-            clock: ManualClock()
-        )
         let first = try await auth.signUp(username: "alice", password: password)
         time.advance(by: 60)
         let second = try await auth.refresh(first.refreshToken)

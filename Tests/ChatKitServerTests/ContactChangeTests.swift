@@ -89,13 +89,7 @@ struct ContactChangeTests {
             let sharesPresence = contacts.contains { $0.userID == bob && $0.state == .accepted }
             #expect(accepted == nil, "The acceptance came after the request was withdrawn: there was none to accept")
             #expect(!sharesPresence)
-            for (client, other) in [(aliceClient, bob), (bobClient, alice)] {
-                let shown = client.events.compactMap { event -> Bool? in
-                    guard case .presence(let update) = event, update.userID == other else { return nil }
-                    return update.isOnline
-                }
-                #expect(shown.last != true, "Left showing \(other) online with no relation: \(shown)")
-            }
+            Self.expectNeitherShownOnline((aliceClient, alice), (bobClient, bob))
         }
     }
 
@@ -124,13 +118,20 @@ struct ContactChangeTests {
             // Bob's requests are served once his session has opened (and corrected what it showed): Bob first.
             try await bobClient.client.ping()
             try await aliceClient.client.ping()
-            for (client, other) in [(aliceClient, bob), (bobClient, alice)] {
-                let shown = client.events.compactMap { event -> Bool? in
-                    guard case .presence(let update) = event, update.userID == other else { return nil }
-                    return update.isOnline
-                }
-                #expect(shown.last != true, "Left showing \(other) online with no relation: \(shown)")
+            Self.expectNeitherShownOnline((aliceClient, alice), (bobClient, bob))
+        }
+    }
+
+    /// Expects each of two users' clients to end showing the other offline (or never online): no relation is left.
+    private static func expectNeitherShownOnline(
+        _ one: (client: TestClient, user: UserID), _ other: (client: TestClient, user: UserID)
+    ) {
+        for (client, shownUser) in [(one.client, other.user), (other.client, one.user)] {
+            let shown = client.events.compactMap { event -> Bool? in
+                guard case .presence(let update) = event, update.userID == shownUser else { return nil }
+                return update.isOnline
             }
+            #expect(shown.last != true, "Left showing \(shownUser) online with no relation: \(shown)")
         }
     }
 }

@@ -11,6 +11,7 @@
 
 
 import ChatKitCore
+import Foundation
 import NIOCore
 
 /// Which address a request comes from, for the limits ``HTTPRoutes`` keeps per address: the socket's peer, or,
@@ -46,7 +47,7 @@ struct ClientAddressResolver: Sendable {
         guard let peer, !trustedProxies.isEmpty, trustedProxies.contains(Self.canonicalText(peer)) else { return peer }
         let hops = forwardedFor.flatMap { $0.split(separator: ",") }
         for hop in hops.reversed() {
-            let text = hop.trimmingWhitespace()
+            let text = hop.trimmingCharacters(in: .whitespaces)
             // Empty list elements are ignored, as in any HTTP list (RFC 9110, 5.6.1).
             if text.isEmpty { continue }
             guard let address = Self.parse(text) else { return peer }
@@ -71,23 +72,22 @@ struct ClientAddressResolver: Sendable {
     /// One text per address: an IPv4 address reaching an IPv6 socket (`::ffff:192.0.2.1`) reads as the IPv4 one,
     /// and IPv6 addresses in their shortest form.
     static func canonicalText(_ address: SocketAddress) -> String {
-        if case .v6(let v6) = address {
-            // The 16 address bytes of the `sockaddr_in6` (see `HTTPRoutes.limitKey(for:)`).
-            let bytes = withUnsafeBytes(of: v6.address) { Array($0[8..<24]) }
-            if bytes[0..<10].allSatisfy({ $0 == 0 }) && bytes[10] == 0xFF && bytes[11] == 0xFF {
-                return bytes[12...].map(String.init).joined(separator: ".")
-            }
-        }
+        if let bytes = ipv6Bytes(of: address), let ipv4 = mappedIPv4(bytes) { return ipv4 }
         return address.ipAddress ?? ""
     }
-}
 
-extension StringProtocol {
-    /// The text without spaces and tabs at either end.
-    fileprivate func trimmingWhitespace() -> Substring {
-        var text = Substring(self)
-        while let first = text.first, first == " " || first == "\t" { text.removeFirst() }
-        while let last = text.last, last == " " || last == "\t" { text.removeLast() }
-        return text
+    /// The 16 bytes of an IPv6 address; `nil` for another kind of address.
+    static func ipv6Bytes(of address: SocketAddress) -> [UInt8]? {
+        guard case .v6(let v6) = address else { return nil }
+        // The address bytes of the `sockaddr_in6`, after its family, port and flow information (offset 8 on Linux
+        // and Darwin alike). Read by offset: naming `sin6_addr` makes the compiler want the C module NIO declares
+        // the type through, which it attributes differently from build to build.
+        return withUnsafeBytes(of: v6.address) { Array($0[8..<24]) }
+    }
+
+    /// The IPv4 address an IPv6 one maps (`::ffff:a.b.c.d`, as an IPv4 client reaches an IPv6 socket), as text.
+    static func mappedIPv4(_ bytes: [UInt8]) -> String? {
+        guard bytes[0..<10].allSatisfy({ $0 == 0 }), bytes[10] == 0xFF, bytes[11] == 0xFF else { return nil }
+        return bytes[12...].map(String.init).joined(separator: ".")
     }
 }

@@ -178,10 +178,7 @@ public struct HTTPRoutes: Sendable {
         self.logger = logger
         self.signUpLimiter = Self.addressLimiter(configuration.signUpBurst, configuration.signUpInterval, "sign-up")
         self.logInLimiter = Self.addressLimiter(configuration.logInBurst, configuration.logInInterval, "login")
-        precondition(configuration.logInInterval > .zero, "The login interval must be positive")
-        self.tokenLimiter = KeyedRateLimiter(
-            ratePerSecond: 1 / (configuration.logInInterval / .seconds(1)), burst: Double(configuration.logInBurst)
-        )
+        self.tokenLimiter = Self.addressLimiter(configuration.logInBurst, configuration.logInInterval, "login")
         do {
             self.clientAddresses = try ClientAddressResolver(trustedProxies: configuration.trustedProxies)
         } catch {
@@ -268,14 +265,14 @@ public struct HTTPRoutes: Sendable {
                 return try Self.json(tokens, status: .ok)
             }
         }
-        router.post(RouterPath("\(prefix)/refresh")) { [self] request, context -> Response in
+        router.post(RouterPath("\(prefix)/refresh")) { [self] request, _ -> Response in
             await respond(route: "refresh") {
                 let body = try await decode(RefreshBody.self, from: request)
                 try checkSessionLimit(auth, refreshToken: body.refreshToken)
                 return try Self.json(try await auth.refresh(body.refreshToken), status: .ok)
             }
         }
-        router.post(RouterPath("\(prefix)/logout")) { [self] request, context -> Response in
+        router.post(RouterPath("\(prefix)/logout")) { [self] request, _ -> Response in
             await respond(route: "logout") {
                 // The refresh token in the body, when there is one: it works after the access token has expired.
                 let body = try await body(of: request)
@@ -376,7 +373,7 @@ public struct HTTPRoutes: Sendable {
     }
 
     /// A limit per client address: `burst` requests at once, then one each `interval` (positive).
-    private static func addressLimiter(_ burst: Int, _ interval: Duration, _ what: String) -> KeyedRateLimiter<String> {
+    private static func addressLimiter<Key>(_ burst: Int, _ interval: Duration, _ what: String) -> KeyedRateLimiter<Key> {
         precondition(interval > .zero, "The \(what) interval must be positive")
         return KeyedRateLimiter(ratePerSecond: 1 / (interval / .seconds(1)), burst: Double(burst))
     }
@@ -441,13 +438,8 @@ public struct HTTPRoutes: Sendable {
     /// socket as `::ffff:a.b.c.d`), an IPv6 address's /64 prefix, since one client usually holds a whole /64 and
     /// could otherwise pick a fresh address for every request.
     static func limitKey(for address: SocketAddress) -> String? {
-        guard case .v6(let v6) = address else { return address.ipAddress }
-        // The 16 address bytes of the `sockaddr_in6`, after its family, port and flow information (offset 8 on
-        // Linux and Darwin alike). Read by offset: naming `sin6_addr` makes the compiler want the C module NIO
-        // declares the type through, which it attributes differently from build to build.
-        let bytes = withUnsafeBytes(of: v6.address) { Array($0[8..<24]) }
-        let isIPv4Mapped = bytes[0..<10].allSatisfy { $0 == 0 } && bytes[10] == 0xFF && bytes[11] == 0xFF
-        if isIPv4Mapped { return bytes[12...].map(String.init).joined(separator: ".") }
+        guard let bytes = ClientAddressResolver.ipv6Bytes(of: address) else { return address.ipAddress }
+        if let ipv4 = ClientAddressResolver.mappedIPv4(bytes) { return ipv4 }
         return bytes[0..<8].map { String($0, radix: 16) }.joined(separator: ":") + "/64"
     }
 
