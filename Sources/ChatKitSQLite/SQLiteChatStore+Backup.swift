@@ -44,7 +44,7 @@ extension SQLiteChatStore {
         if let database = configuration.location.path { try BackupCopy.checkDestination(path, isNot: database) }
         do {
             try await longReads.pass {
-                try await writer.read { db in try BackupCopy.write(from: db, to: path) }
+                try await writer.readReleasingOnQueue { db in try BackupCopy.write(from: db, to: path) }
             }
         } catch {
             if ErrorMapping.thrown(error) is CancellationError { throw CancellationError() }
