@@ -72,7 +72,9 @@ final class ConnectionRegistry: Sendable {
     private let shards: [Shard]
     private let revocations = Mutex(Revocations())
     private let nextConnectionID = Atomic<Int>(0)
-    private let openConnections = Atomic<Int>(0)
+    /// How many connections are registered. Changed and reported to the metrics under one lock: two changes
+    /// reported outside it could reach the gauge in the other order and leave it wrong until the next change.
+    private let openConnections = Mutex<Int>(0)
     private let metrics: ServerMetrics
 
     init(shardCount: Int = 16, metrics: ServerMetrics) {
@@ -87,7 +89,7 @@ final class ConnectionRegistry: Sendable {
     }
 
     /// How many connections are open.
-    var connectionCount: Int { openConnections.load(ordering: .relaxed) }
+    var connectionCount: Int { openConnections.withLock { $0 } }
 
     /// A new connection ID, unique within the server.
     func makeConnectionID() -> Int {
@@ -138,9 +140,7 @@ final class ConnectionRegistry: Sendable {
                 return nil
             }
         }
-        if refusal == nil {
-            metrics.connectionsChanged(to: openConnections.wrappingAdd(1, ordering: .relaxed).newValue)
-        }
+        if refusal == nil { countConnections(by: 1) }
         return refusal
     }
 
@@ -158,10 +158,19 @@ final class ConnectionRegistry: Sendable {
 
     /// Unregisters a connection.
     func remove(_ user: UserID, connection id: Int) {
-        metrics.connectionsChanged(to: openConnections.wrappingSubtract(1, ordering: .relaxed).newValue)
-        shard(user).connections.withLock { connections in
-            connections[user]?[id] = nil
+        let removed = shard(user).connections.withLock { connections in
+            let removed = connections[user]?.removeValue(forKey: id) != nil
             if connections[user]?.isEmpty == true { connections[user] = nil }
+            return removed
+        }
+        // A connection removed twice (or never added) is counted once (or not at all).
+        if removed { countConnections(by: -1) }
+    }
+
+    private func countConnections(by change: Int) {
+        openConnections.withLock { count in
+            count += change
+            metrics.connectionsChanged(to: count)
         }
     }
 

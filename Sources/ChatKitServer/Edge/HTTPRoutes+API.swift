@@ -66,18 +66,20 @@ extension HTTPRoutes {
             return await respond(route: "sync") {
                 let (server, token) = try apiCaller(request)
                 // The query is read once the token is known to be good: a bad token hears 401 whatever it asks.
-                let page = try await server.events(token: token) {
-                    let query = QueryParameters(request)
-                    let wait = try query.number("wait") ?? Self.defaultLongPollWait
-                    guard wait >= 0 else {
-                        throw ChatError(.invalidArgument, "'wait' is a number of seconds, 0 or more.")
+                let page = try await fromServer {
+                    try await server.events(token: token) {
+                        let query = QueryParameters(request)
+                        let wait = try query.number("wait") ?? Self.defaultLongPollWait
+                        guard wait >= 0 else {
+                            throw ChatError(.invalidArgument, "'wait' is a number of seconds, 0 or more.")
+                        }
+                        return ChatServer.LongPoll(
+                            cursor: try query.integer("cursor").map { StreamPosition($0) } ?? .start,
+                            limit: try query.integer("limit").map(Int.init),
+                            timeout: .milliseconds(Int64(min(wait, 3600) * 1000)),
+                            whenClientLeaves: whenClientLeaves
+                        )
                     }
-                    return ChatServer.LongPoll(
-                        cursor: try query.integer("cursor").map { StreamPosition($0) } ?? .start,
-                        limit: try query.integer("limit").map(Int.init),
-                        timeout: .milliseconds(Int64(min(wait, 3600) * 1000)),
-                        whenClientLeaves: whenClientLeaves
-                    )
                 }
                 return try Self.json(RequestResult(page: page), status: .ok)
             }
@@ -86,7 +88,7 @@ extension HTTPRoutes {
             await respond(route: "requests") {
                 let (server, token) = try apiCaller(request)
                 // The token and the rate limit first: the body is decoded only for a caller who may send it.
-                let user = try await server.admit(token: token)
+                let user = try await fromServer { try await server.admit(token: token) }
                 // As large as a WebSocket frame may be: the same requests, the largest message included.
                 let text = try await bodyText(of: request, limit: server.configuration.limits.maxFrameBytes)
                 let frame: ClientFrame
@@ -97,7 +99,8 @@ extension HTTPRoutes {
                 if case .hello = frame.request {
                     throw ChatError(.invalidArgument, "'hello' opens a WebSocket session; HTTP requests carry a bearer token.")
                 }
-                return try Self.json(try await server.perform(frame.request, asAdmitted: user), status: .ok)
+                let result = try await fromServer { try await server.perform(frame.request, asAdmitted: user) }
+                return try Self.json(result, status: .ok)
             }
         }
     }
@@ -122,8 +125,9 @@ extension HTTPRoutes {
         await respond(route: route) {
             let (server, token) = try apiCaller(request)
             // The token and the rate limit first: a bad token hears 401 whatever its parameters say.
-            let user = try await server.admit(token: token)
-            let result = try await server.perform(try makeRequest(QueryParameters(request)), asAdmitted: user)
+            let user = try await fromServer { try await server.admit(token: token) }
+            let clientRequest = try makeRequest(QueryParameters(request))
+            let result = try await fromServer { try await server.perform(clientRequest, asAdmitted: user) }
             return try Self.json(result, status: .ok)
         }
     }

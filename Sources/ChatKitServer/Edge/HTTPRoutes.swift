@@ -453,30 +453,57 @@ public struct HTTPRoutes: Sendable {
 
     // MARK: Answers
 
-    /// Runs a route, turning a thrown error into a JSON error answer. Logs the route and the outcome only.
+    /// Runs a route, turning a thrown error into a JSON error answer, counted in the server's
+    /// `chatkit_errors_total` (an error a server call threw, ``AnsweredByServer``, was counted by the server). Logs
+    /// the route and the outcome only.
     func respond(route: String, _ body: () async throws -> Response) async -> Response {
         do {
             return try await body()
+        } catch let answered as AnsweredByServer {
+            return refusal(answered.error, route: route)
         } catch let tooLarge as BodyTooLarge {
             let error = ChatError(.limitExceeded, "The body is larger than \(tooLarge.limit) bytes.")
+            server.current?.metrics.errorAnswered(error.code)
             var response = Self.errorResponse(error)
             response.status = .contentTooLarge
             logger.debug("Request refused", metadata: ["chatkit.route": "\(route)", "chatkit.status": "413"])
             return response
         } catch let error as ChatError {
             error.loggedForOperator(logger, ["chatkit.route": "\(route)"])
-            let response = Self.errorResponse(error.toldToClients)
-            logger.debug(
-                "Request refused",
-                metadata: ["chatkit.route": "\(route)", "chatkit.error.code": "\(error.code)", "chatkit.status": "\(response.status.code)"]
-            )
-            return response
+            let answer = error.toldToClients
+            server.current?.metrics.errorAnswered(answer.code)
+            return refusal(answer, route: route)
         } catch {
             // The error's type only: its description could carry request content.
             logger.error(
                 "Request failed", metadata: ["chatkit.route": "\(route)", "chatkit.error.type": "\(type(of: error))"]
             )
+            server.current?.metrics.errorAnswered(.storageFailure)
             return Self.errorResponse(ChatError(.storageFailure, ChatError.storageFailureToldToClients))
+        }
+    }
+
+    /// The answer to an error as clients are told it, logged at debug level.
+    private func refusal(_ error: ChatError, route: String) -> Response {
+        let response = Self.errorResponse(error)
+        logger.debug(
+            "Request refused",
+            metadata: [
+                "chatkit.route": "\(route)", "chatkit.error.code": "\(error.code)",
+                "chatkit.status": "\(response.status.code)",
+            ]
+        )
+        return response
+    }
+
+    /// Runs a call of the ``ChatServer``, whose errors it has logged, counted and made as clients are told them
+    /// (``ChatServer/answerable(_:)``): they reach ``respond(route:_:)`` as ``AnsweredByServer``, which counts them
+    /// no second time.
+    func fromServer<T>(_ call: () async throws -> T) async throws -> T {
+        do {
+            return try await call()
+        } catch let error as ChatError {
+            throw AnsweredByServer(error: error)
         }
     }
 
@@ -526,4 +553,10 @@ public struct HTTPRoutes: Sendable {
     private static func statusResponse(_ status: String) -> Response {
         (try? json(["status": status], status: .ok)) ?? Response(status: .ok)
     }
+}
+
+/// An error a ``ChatServer`` call threw, already counted and made as clients are told it (see
+/// ``HTTPRoutes/fromServer(_:)``).
+struct AnsweredByServer: Error {
+    let error: ChatError
 }
