@@ -89,7 +89,12 @@ struct ChatKitServerCommand: AsyncParsableCommand {
     )
     var trustedProxies: [String] = []
 
-    @Option(help: "Serve the web chat from this folder instead of the copy built in (for working on it).")
+    @Option(
+        help: """
+            Serve the web chat from this folder instead of the copy built in (for working on it). Every file in \
+            it but hidden ones can be downloaded: not the folder of the database.
+            """
+    )
     var webRoot: String?
 
     @Option(
@@ -114,6 +119,22 @@ struct ChatKitServerCommand: AsyncParsableCommand {
         guard !(inMemory && backupTo != nil) else {
             throw ValidationError("--backup-to copies a database file; there is none with --in-memory.")
         }
+        if let webRoot, !inMemory, Self.isInside(database, folder: webRoot) {
+            throw ValidationError(
+                "--web-root \(webRoot) holds the database \(database) and its signing secret (\(database).secret): "
+                    + "anyone could download them. Serve a folder holding the web files only, or keep the database "
+                    + "elsewhere (--database)."
+            )
+        }
+    }
+
+    /// Whether the file at `path` is in `folder` or in a folder below it, symbolic links followed.
+    private static func isInside(_ path: String, folder: String) -> Bool {
+        let file = URL(fileURLWithPath: path).standardizedFileURL
+        // The file itself may not exist yet; its folder does (or opening the database fails anyway).
+        let parent = file.deletingLastPathComponent().resolvingSymlinksInPath().path
+        let root = URL(fileURLWithPath: folder).standardizedFileURL.resolvingSymlinksInPath().path
+        return parent == root || parent.hasPrefix(root.hasSuffix("/") ? root : root + "/")
     }
 
     func run() async throws {

@@ -301,12 +301,25 @@ def check_http(base_url):
                     raise Failure(f"GET {path}: the Content-Security-Policy {policy!r} lacks {directive!r}")
             if response.headers.get("X-Content-Type-Options") != "nosniff":
                 raise Failure(f"GET {path}: no X-Content-Type-Options: nosniff")
-    try:
-        urllib.request.urlopen(base_url + "/../Package.swift", timeout=5)
-        raise Failure("a path with '..' was served")
-    except urllib.error.HTTPError as error:
-        if error.code not in (400, 404):
-            raise Failure(f"a path with '..' answered {error.code}") from None
+    for path in ("/../Package.swift", "/%2e%2e/Package.swift", "/js/..%2f..%2fPackage.swift"):
+        try:
+            urllib.request.urlopen(base_url + path, timeout=5)
+            raise Failure(f"a path with '..' was served: {path}")
+        except urllib.error.HTTPError as error:
+            if error.code not in (400, 404):
+                raise Failure(f"a path with '..' answered {error.code}: {path}") from None
+
+
+def check_web_root_holding_database(binary, artifacts):
+    """The server refuses to serve a folder that holds its database (and signing secret) as its web root."""
+    folder = os.path.join(artifacts, "web-root-with-database")
+    os.makedirs(folder)
+    result = subprocess.run([binary, "--database", os.path.join(folder, "chat.sqlite"), "--web-root", folder,
+                             "--port", "0"], capture_output=True, text=True, timeout=60)
+    if result.returncode == 0 or "--web-root" not in result.stderr:
+        raise Failure(f"a web root holding the database was not refused: {result.returncode}, {result.stderr!r}")
+    if os.listdir(folder):
+        raise Failure(f"the refused server wrote {os.listdir(folder)}")
 
 
 def run(args, artifacts):
@@ -325,6 +338,7 @@ def run(args, artifacts):
         print(f"  step {name}")
 
     try:
+        check_web_root_holding_database(os.path.abspath(args.server), artifacts)
         server.start()
         check_http(server.url)
         alice = Page("alice", server.url, artifacts)
@@ -394,11 +408,26 @@ def run(args, artifacts):
         bob.wait(lambda: bob.js("return document.querySelector('#messages .reaction')?.textContent") == "👍 1",
                  "Alice's 👍 on Bob's message")
         bob.message_action("Hello Alice", "[data-action=edit]")
-        bob.wait(lambda: bob.visible("#messages .edit-form input").send_keys(Keys.END, "!", Keys.ENTER) or True,
+        bob.wait(lambda: bob.visible("#messages .edit-form textarea").send_keys(Keys.END, "!", Keys.ENTER) or True,
                  "the edit box")
         alice.wait_for_message("Hello Alice!")
         alice.wait(lambda: alice.js("return document.querySelector('#messages .edited') !== null"),
                    "the edited mark")
+        # A message of two lines keeps its line break through the edit box: saved unchanged, then edited.
+        bob.type("Line one")
+        bob.find("#composer-input").send_keys(Keys.SHIFT, Keys.ENTER)
+        bob.type("line two")
+        bob.find("#composer-input").send_keys(Keys.ENTER)
+        alice.wait_for_message("Line one\nline two")
+        bob.message_action("Line one\nline two", "[data-action=edit]")
+        bob.wait(lambda: bob.visible("#messages .edit-form textarea").send_keys(Keys.ENTER) or True, "the edit box")
+        bob.wait(lambda: bob.js("return document.querySelector('#messages .edit-form')") is None,
+                 "the unchanged edit to close")
+        bob.message_action("Line one\nline two", "[data-action=edit]")
+        bob.wait(lambda: bob.visible("#messages .edit-form textarea").send_keys(Keys.CONTROL, Keys.END) or True,
+                 "the edit box")
+        bob.find("#messages .edit-form textarea").send_keys(", edited", Keys.ENTER)
+        alice.wait_for_message("Line one\nline two, edited")
         alice.send("Oops, wrong chat")
         bob.wait_for_message("Oops, wrong chat")
         alice.message_action("Oops, wrong chat", "[data-action=delete]")
@@ -473,12 +502,12 @@ def run(args, artifacts):
         # Bob edits his message while the server is down: the edit is not stored, so the edit box comes back with
         # what he typed, and says why; Escape gives up.
         bob.message_action("Hello Alice!", "[data-action=edit]")
-        bob.wait(lambda: bob.visible("#messages .edit-form input").send_keys(Keys.END, " (edited offline)", Keys.ENTER)
+        bob.wait(lambda: bob.visible("#messages .edit-form textarea").send_keys(Keys.END, " (edited offline)", Keys.ENTER)
                  or True, "the edit box")
-        bob.wait(lambda: bob.js("return document.querySelector('#messages .edit-form input')?.value")
+        bob.wait(lambda: bob.js("return document.querySelector('#messages .edit-form textarea')?.value")
                  == "Hello Alice! (edited offline)", "the edit box to come back with the text")
         bob.wait(lambda: "did not work" in bob.find("#action-error").text, "the visible error")
-        bob.find("#messages .edit-form input").send_keys(Keys.ESCAPE)
+        bob.find("#messages .edit-form textarea").send_keys(Keys.ESCAPE)
         alice.type("Sent while you were away")
         alice.find("#composer-input").send_keys(Keys.ENTER)
         alice.wait(lambda: alice.js("return document.querySelector('#messages li.pending .body')?.textContent")
@@ -630,15 +659,15 @@ def run(args, artifacts):
                    is None and alice.find("#action-error").text == "", "the message at the limit to be stored")
         # The same for an edit: the edit box stays open with the text, and says why; Escape gives up.
         alice.message_action("Edit me", "[data-action=edit]")
-        alice.wait(lambda: alice.js("const input = document.querySelector('#messages .edit-form input');"
+        alice.wait(lambda: alice.js("const input = document.querySelector('#messages .edit-form textarea');"
                                     "if (input) { input.value = 'ü'.repeat(40000);"
                                     " input.dispatchEvent(new Event('input')); }"
                                     "return input !== null"), "the edit box")
-        alice.wait(lambda: alice.find("#messages .edit-form input").send_keys(Keys.ENTER) or True, "the edit box")
+        alice.wait(lambda: alice.find("#messages .edit-form textarea").send_keys(Keys.ENTER) or True, "the edit box")
         alice.wait(lambda: "too long" in alice.find("#action-error").text, "the error about the edit's size")
-        if not alice.js("return document.querySelector('#messages .edit-form input')?.value === 'ü'.repeat(40000)"):
+        if not alice.js("return document.querySelector('#messages .edit-form textarea')?.value === 'ü'.repeat(40000)"):
             raise Failure("the edit box lost the text that was too long to store")
-        alice.find("#messages .edit-form input").send_keys(Keys.ESCAPE)
+        alice.find("#messages .edit-form textarea").send_keys(Keys.ESCAPE)
         alice.wait(lambda: alice.js("return document.querySelector('#messages .edit-form')") is None
                    and "Edit me" in alice.message_bodies(), "the edit to be given up")
         # The warning was about the edit given up: it goes with it.

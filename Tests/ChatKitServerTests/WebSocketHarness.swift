@@ -50,6 +50,7 @@ struct LiveServer: Sendable {
         logger: Logger = Logger(label: "chatkit.test", factory: { _ in SwiftLogNoOpLogHandler() }),
         clock: ManualClock? = nil,
         serverStore: (any ChatStore)? = nil,
+        webFiles: WebFiles? = nil,
         _ body: @Sendable (LiveServer) async throws -> Void
     ) async throws {
         let auth = AuthService(store: store, secret: secret, configuration: authConfiguration)
@@ -64,6 +65,7 @@ struct LiveServer: Sendable {
             httpRoutes: HTTPRoutes(
                 auth: auth, store: store, metrics: metrics, configuration: httpConfiguration, logger: logger
             ),
+            webFiles: webFiles,
             logger: logger,
             onListening: { _, port in portContinuation.yield(port) }
         )

@@ -9,6 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+import Foundation
 public import Hummingbird
 import HTTPTypes
 
@@ -16,7 +17,9 @@ import HTTPTypes
 /// router, with headers that keep a page to its own origin.
 ///
 /// `GET /` answers the folder's `index.html`; other paths answer the file of that name, or fall through to the
-/// router's other routes. HTML, JavaScript and CSS are served as UTF-8 with `Cache-Control: no-cache` (browsers
+/// router's other routes. Hidden files and folders (a name beginning with `.`, such as `.env` or `.git`) are never
+/// served. Serve a folder of its own: any other file in it can be downloaded (`chatkit-server` refuses a web root
+/// that holds its database or signing secret). HTML, JavaScript and CSS are served as UTF-8 with `Cache-Control: no-cache` (browsers
 /// revalidate with the ETag, so a new build is picked up at once).
 ///
 /// Every response of the router, files and JSON alike, carries:
@@ -53,18 +56,39 @@ public struct WebFiles: Sendable {
         let utf8 = { (type: MediaType) in type.withParameter(name: "charset", value: "utf-8") }
         router.add(middleware: SecurityHeadersMiddleware<Context>())
         router.add(
-            middleware: FileMiddleware<Context, LocalFileSystem>(
-                directory,
-                cacheControl: CacheControl([
-                    (MediaType(type: .text), [.noCache]), (MediaType(type: .application), [.noCache]),
-                    (MediaType(type: .image), [.noCache]),
-                ]),
-                searchForIndexHtml: true
-            ).withAdditionalMediaTypes(forFileExtensions: [
-                "html": utf8(.textHtml), "js": utf8(.textJavascript), "mjs": utf8(.textJavascript),
-                "css": utf8(.textCss),
-            ])
+            middleware: VisibleFilesMiddleware(
+                files: FileMiddleware<Context, LocalFileSystem>(
+                    directory,
+                    cacheControl: CacheControl([
+                        (MediaType(type: .text), [.noCache]), (MediaType(type: .application), [.noCache]),
+                        (MediaType(type: .image), [.noCache]),
+                    ]),
+                    searchForIndexHtml: true
+                ).withAdditionalMediaTypes(forFileExtensions: [
+                    "html": utf8(.textHtml), "js": utf8(.textJavascript), "mjs": utf8(.textJavascript),
+                    "css": utf8(.textCss),
+                ])
+            )
         )
+    }
+}
+
+/// Passes a request to the file server unless its path names a hidden file or folder; such a request goes on to
+/// the router's routes (and is not found there).
+struct VisibleFilesMiddleware<Context: RequestContext>: RouterMiddleware {
+    let files: FileMiddleware<Context, LocalFileSystem>
+
+    func handle(
+        _ request: Request, context: Context, next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
+        guard Self.isVisible(request.uri.path) else { return try await next(request, context) }
+        return try await files.handle(request, context: context, next: next)
+    }
+
+    /// Whether no component of the (decoded) path begins with `.`: hidden files, and `.` and `..`.
+    static func isVisible(_ path: String) -> Bool {
+        let decoded = path.removingPercentEncoding ?? path
+        return !decoded.split(separator: "/").contains { $0.hasPrefix(".") }
     }
 }
 

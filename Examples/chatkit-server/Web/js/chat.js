@@ -535,7 +535,9 @@ export class ChatApp {
             this.#renderNow();
             scroller.scrollTop = scroller.scrollHeight - fromBottom;
         } catch (error) {
+            // Not tried again at once (offline, refused): the next scroll up or "Load earlier messages" tries again.
             console.warn("ChatKit: older history failed", error);
+            return;
         } finally {
             state.loadingOlder = false;
         }
@@ -877,7 +879,7 @@ export class ChatApp {
         this.editDraft = message.body;
         this.render();
         requestAnimationFrame(() => {
-            const input = document.querySelector(`#messages .edit-form input`);
+            const input = document.querySelector(`#messages .edit-form textarea`);
             input?.focus();
             input?.select();
         });
@@ -1130,16 +1132,28 @@ export class ChatApp {
         if (deleted) {
             body = h("p", { class: "body" }, h("em", {}, "Message deleted"));
         } else if (editing) {
-            const input = h("input", {
-                value: this.editDraft ?? message.body,
-                id: `edit-${message.id}`,
-                "aria-label": "Edit message",
-                maxlength: 65536,
-                oninput: () => (this.editDraft = input.value),
-                onkeydown: (event) => {
-                    if (event.key === "Escape") this.#finishEdit(message, null);
+            // A text area, as the message box is: a one-line input would drop the text's line breaks.
+            const text = this.editDraft ?? message.body;
+            const input = h(
+                "textarea",
+                {
+                    id: `edit-${message.id}`,
+                    "aria-label": "Edit message",
+                    maxlength: 65536,
+                    rows: Math.min(6, text.split("\n").length),
+                    oninput: () => (this.editDraft = input.value),
+                    onkeydown: (event) => {
+                        if (event.key === "Escape") {
+                            this.#finishEdit(message, null);
+                        } else if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+                            // As in the message box: Enter saves, Shift+Enter starts a new line.
+                            event.preventDefault();
+                            this.#finishEdit(message, input.value);
+                        }
+                    },
                 },
-            });
+                text,
+            );
             body = h(
                 "form",
                 {

@@ -15,6 +15,8 @@
 const PROTOCOL_VERSION = 1;
 const BACKOFF_FIRST_MS = 500;
 const BACKOFF_MAX_MS = 15_000;
+/** How long a connection stays online before the next reconnect starts the backoff again. */
+const STAYED_ONLINE_MS = 10_000;
 // A request not answered within this is failed with `unavailable` (the socket is probably dead).
 const REQUEST_TIMEOUT_MS = 15_000;
 // A socket not online (welcome and catch-up done) this long after it was opened is dropped and opened again: one
@@ -50,6 +52,8 @@ export class ChatConnection extends EventTarget {
         this.nextID = 1;
         this.pending = new Map(); // request id -> {resolve, reject, timer}
         this.attempt = 0;
+        /** When the current connection synced (ms), or null. */
+        this.onlineSince = null;
         this.retryTimer = null;
         this.pingTimer = null;
         this.stopped = true;
@@ -219,7 +223,7 @@ export class ChatConnection extends EventTarget {
                 break;
             case "synced": {
                 this.cursor = Math.max(this.cursor ?? 0, frame.cursor);
-                this.attempt = 0;
+                this.onlineSince = Date.now();
                 const resumed = this.resuming;
                 this.hadSession = true;
                 this.#startPings();
@@ -276,6 +280,10 @@ export class ChatConnection extends EventTarget {
 
     #scheduleReconnect() {
         if (this.stopped) return;
+        // The backoff starts again after a connection that stayed online a while, not after any that synced: a
+        // server closing every session just after its sync would otherwise be asked again every half second.
+        if (this.onlineSince !== null && Date.now() - this.onlineSince >= STAYED_ONLINE_MS) this.attempt = 0;
+        this.onlineSince = null;
         const base = Math.min(BACKOFF_MAX_MS, BACKOFF_FIRST_MS * 2 ** this.attempt);
         const delay = Math.round(base / 2 + Math.random() * (base / 2));
         this.attempt += 1;

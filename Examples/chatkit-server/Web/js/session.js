@@ -20,7 +20,7 @@ export class HTTPError extends Error {
     }
 }
 
-async function post(path, body, headers = {}) {
+async function post(path, body, headers = {}, options = {}) {
     let response;
     try {
         response = await fetch(path, {
@@ -29,6 +29,7 @@ async function post(path, body, headers = {}) {
             body: body === undefined ? undefined : JSON.stringify(body),
             credentials: "omit",
             cache: "no-store",
+            ...options,
         });
     } catch {
         throw new HTTPError(0, "unavailable", "The server cannot be reached. Check your connection and try again.");
@@ -157,11 +158,11 @@ export class Session {
         // The refresh token ends the session even when the access token has expired (no refresh needed first).
         const refreshToken = this.tokens.refreshToken;
         this.forget();
-        try {
-            await post("/v1/auth/logout", { refreshToken });
-        } catch {
+        // Not waited for: the page signs out at once, also when the server does not answer (`keepalive` lets the
+        // request finish if the tab is closed meanwhile).
+        post("/v1/auth/logout", { refreshToken }, {}, { keepalive: true }).catch(() => {
             // Offline or already ended: the tokens are gone from this tab either way.
-        }
+        });
     }
 
     forget() {
