@@ -122,11 +122,21 @@ extension ChatServer {
             )
             let memberCount = Set(create.memberIDs).union([user]).count
             if sharesPresence(kind: conversation.kind, memberCount: memberCount) {
-                chargePresenceWork(of: user, frames: introducePresence(of: Set(create.memberIDs), and: [user]))
+                // Under the conversation's gate, among its members as stored now: a member who has left already
+                // (the leave withdrew presence from those it shared it with) is not introduced afterwards.
+                let frames = try await membershipChanges.run(conversation.id) { () async -> Int in
+                    guard let members = try? await store.memberIDs(of: conversation.id), members.contains(user)
+                    else { return 0 }
+                    return introducePresence(of: Set(members).subtracting([user]), and: [user])
+                }
+                chargePresenceWork(of: user, frames: frames)
             }
             return written(RequestResult(conversation: conversation))
         case .addMembers(let add):
-            let (current, newcomers, members) = try await membershipChanges.run(add.conversationID) {
+            // The presence follow-up runs under the gate too: a leave or removal (which runs under it) either comes
+            // before the add, and its member is no longer among those introduced, or after the introduction, and
+            // withdraws it.
+            return try await membershipChanges.run(add.conversationID) {
                 let current = try await store.members(of: add.conversationID, as: user)
                 let newcomers = Set(add.userIDs).subtracting(current.map(\.userID))
                 guard current.count + newcomers.count <= limits.maxMembers else {
@@ -139,25 +149,25 @@ extension ChatServer {
                 let members = try await store.addMembers(
                     add.userIDs, to: add.conversationID, role: add.role ?? .member, by: user
                 )
-                return (current, newcomers, members)
-            }
-            // Committed: routed now, and answered as done whatever the presence follow-up's reads meet (the adder
-            // removed meanwhile, a store error).
-            router.nudge()
-            if let kind = try? await store.conversation(add.conversationID, as: user).kind,
-                // The size after the add as stored (concurrent adds may have added others meanwhile).
-                let memberCount = try? await store.memberCount(of: add.conversationID)
-            {
-                if sharesPresence(kind: kind, memberCount: memberCount) {
-                    let frames = introducePresence(of: newcomers, and: Set(current.map(\.userID)))
-                    chargePresenceWork(of: user, frames: frames)
-                } else if sharesPresence(kind: kind, memberCount: current.count) {
-                    // The group just grew past presenceMaxGroupSize: its members stop seeing each other's presence.
-                    let audiences = await withdrawPresence(among: Set(current.map(\.userID)))
-                    chargePresenceWork(of: user, audiences: audiences)
+                // Committed: routed now, and answered as done whatever the presence follow-up's reads meet (a store
+                // error).
+                router.nudge()
+                if let kind = try? await store.conversation(add.conversationID, as: user).kind,
+                    // The size after the add as stored.
+                    let memberCount = try? await store.memberCount(of: add.conversationID)
+                {
+                    if sharesPresence(kind: kind, memberCount: memberCount) {
+                        let frames = introducePresence(of: newcomers, and: Set(current.map(\.userID)))
+                        chargePresenceWork(of: user, frames: frames)
+                    } else if sharesPresence(kind: kind, memberCount: current.count) {
+                        // The group just grew past presenceMaxGroupSize: its members stop seeing each other's
+                        // presence.
+                        let audiences = await withdrawPresence(among: Set(current.map(\.userID)))
+                        chargePresenceWork(of: user, audiences: audiences)
+                    }
                 }
+                return RequestResult(members: members)
             }
-            return RequestResult(members: members)
         case .join(let reference):
             let member = try await membershipChanges.run(reference.conversationID) {
                 // What the caller may know first (a group they are not in is not found, a channel they are in is
@@ -174,18 +184,10 @@ extension ChatServer {
             }
             return written(RequestResult(members: [member]))
         case .leave(let reference):
-            let sharing = await presenceSharers(in: reference.conversationID, as: user)
-            try await store.removeMember(user, from: reference.conversationID, by: user)
-            router.nudge()
-            await withdrawPresence(between: user, and: sharing)
-            await endTyping(of: user, in: reference.conversationID)
+            try await removeMember(user, from: reference.conversationID, by: user)
             return .empty
         case .removeMember(let reference):
-            let sharing = await presenceSharers(in: reference.conversationID, as: user)
-            try await store.removeMember(reference.userID, from: reference.conversationID, by: user)
-            router.nudge()
-            await withdrawPresence(between: reference.userID, and: sharing)
-            await endTyping(of: reference.userID, in: reference.conversationID)
+            try await removeMember(reference.userID, from: reference.conversationID, by: user)
             return .empty
         case .setRole(let change):
             let member = try await store.setRole(change.role, of: change.userID, in: change.conversationID, by: user)
@@ -279,6 +281,20 @@ extension ChatServer {
         case .ping:
             return .empty
         }
+    }
+
+    /// Removes `member` from a group or channel (`actor == member`: leaves), then withdraws the presence the two
+    /// sides no longer share and ends the member's typing there. Runs under the conversation's gate
+    /// (``membershipChanges``), as adds do: an add's introduction of the member either comes first, and is
+    /// withdrawn here (the members read here include the newcomer), or comes after, and no longer finds the member.
+    private func removeMember(_ member: UserID, from conversation: ConversationID, by actor: UserID) async throws {
+        try await membershipChanges.run(conversation) {
+            let sharing = await presenceSharers(in: conversation, as: actor)
+            try await store.removeMember(member, from: conversation, by: actor)
+            router.nudge()
+            await withdrawPresence(between: member, and: sharing)
+        }
+        await endTyping(of: member, in: conversation)
     }
 }
 

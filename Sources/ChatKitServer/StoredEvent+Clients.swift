@@ -13,7 +13,7 @@ import ChatKitCore
 
 extension StoredEvent {
     /// The event as clients may see it: without ``ChatKitCore/StoredEvent/audience``, the list of users the server
-    /// routes it to (for a profile change, the user's contacts and co-members), which is nobody else's business.
+    /// routes it to (for a profile change, the user and their accepted contacts), which is nobody else's business.
     var forClients: StoredEvent {
         guard audience != nil else { return self }
         var event = self

@@ -123,7 +123,7 @@ struct ContactChangeTests {
     }
 
     /// Expects each of two users' clients to end showing the other offline (or never online): no relation is left.
-    private static func expectNeitherShownOnline(
+    static func expectNeitherShownOnline(
         _ one: (client: TestClient, user: UserID), _ other: (client: TestClient, user: UserID)
     ) {
         for (client, shownUser) in [(one.client, other.user), (other.client, one.user)] {

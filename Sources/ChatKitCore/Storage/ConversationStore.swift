@@ -78,7 +78,8 @@ public protocol ConversationStore: Sendable {
     /// Removes `user` from a group or channel; `actor == user` means leaving.
     ///
     /// From the removal on, `user` reads, posts and receives nothing of the conversation; they do receive the
-    /// ``EventKind/memberRemoved`` event itself.
+    /// ``EventKind/memberRemoved`` event itself. A channel is open to anyone: a user removed from one may join it
+    /// again (``joinChannel(_:user:)``), and then reads its whole history as every member does; there are no bans.
     ///
     /// - Throws: ``ChatError`` `.notFound` if the conversation does not exist, or `actor` or `user` is not a
     ///   member; `.forbidden` if `actor` may not remove `user`; `.conflict` if `user` is the last owner;

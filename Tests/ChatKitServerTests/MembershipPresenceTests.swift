@@ -1,0 +1,121 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the ChatKit open source project
+//
+// Copyright (c) 2026 the ChatKit project authors
+// Licensed under Apache License v2.0 (see LICENSE)
+//
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+
+import ChatKitClient
+import ChatKitCore
+import ChatKitTesting
+import Synchronization
+import Testing
+
+@testable import ChatKitServer
+
+/// Adds, leaves and removals of one conversation run one at a time with their presence follow-ups, so presence an
+/// add introduces is always withdrawn by a leave that follows it.
+@Suite("Membership changes and presence")
+struct MembershipPresenceTests {
+    /// The in-memory store; once armed, the next conversation read waits for `gate` after reading (an add reads
+    /// the conversation's kind before it introduces the newcomers' presence), or the next creation after storing.
+    final class HeldConversationStore: ChatStoreDecorator {
+        let base: any ChatStore
+        let holdsNextRead = Atomic<Bool>(false)
+        let holdsNextCreation = Atomic<Bool>(false)
+        let gate = ConnectionShardsTests.Gate()
+        let held = ConnectionShardsTests.Gate()
+
+        init(_ base: any ChatStore) { self.base = base }
+
+        func conversation(_ id: ConversationID, as user: UserID) async throws -> Conversation {
+            let conversation = try await base.conversation(id, as: user)
+            if holdsNextRead.exchange(false, ordering: .relaxed) {
+                held.open()
+                await gate.wait()
+            }
+            return conversation
+        }
+
+        func createConversation(_ new: NewConversation) async throws -> Conversation {
+            let conversation = try await base.createConversation(new)
+            if holdsNextCreation.exchange(false, ordering: .relaxed) {
+                held.open()
+                await gate.wait()
+            }
+            return conversation
+        }
+    }
+
+    /// Alice adds Nina to a group while Leo leaves it. The add read the members (Leo among them) and stored Nina;
+    /// the leave then withdrew presence between Leo and the members (Nina among them); the add then introduced
+    /// Nina and Leo to each other, and each went on seeing the other online with nothing shared.
+    @Test func aLeaveCannotFallBetweenAnAddAndItsIntroduction() async throws {
+        let inMemory = InMemoryChatStore()
+        let store = HeldConversationStore(inMemory)
+        try await LiveServer.run(store: inMemory, serverStore: store) { live in
+            let aliceTokens = try await live.signUp("alice")
+            let leoTokens = try await live.signUp("leo")
+            let ninaTokens = try await live.signUp("nina")
+            let (leo, nina) = (leoTokens.user.id, ninaTokens.user.id)
+            let aliceClient = try await live.connect(aliceTokens.accessToken)
+            let leoClient = try await live.connect(leoTokens.accessToken)
+            let ninaClient = try await live.connect(ninaTokens.accessToken)
+            let group = try await aliceClient.client.createGroup("Team", members: [leo])
+
+            store.holdsNextRead.store(true, ordering: .relaxed)
+            defer { store.gate.open() }
+            async let adding = aliceClient.client.addMembers([nina], to: group.id)
+            await store.held.wait()  // Nina is stored; the add reads on before introducing her, and waits
+            let left = Atomic<Bool>(false)
+            let leaving = Task {
+                try await leoClient.client.leave(group.id)
+                left.store(true, ordering: .relaxed)
+            }
+            // The leave either ran (nothing held it) or waits for the add to finish.
+            try await waitUntil("the leave to finish or wait for the add") {
+                left.load(ordering: .relaxed) || live.server.membershipChanges.waitingCount(group.id) > 0
+            }
+            store.gate.open()
+            _ = try await adding
+            try await leaving.value
+
+            try await aliceClient.client.ping()
+            try await leoClient.client.ping()
+            try await ninaClient.client.ping()
+            ContactChangeTests.expectNeitherShownOnline((leoClient, leo), (ninaClient, nina))
+        }
+    }
+
+    /// Leo leaves a group right after Alice created it with him, before her request introduced its members to
+    /// each other: the introduction showed Leo and Alice each other online after his leave had withdrawn nothing.
+    @Test func aLeaveBeforeTheCreationsIntroductionIsNotUndone() async throws {
+        let inMemory = InMemoryChatStore()
+        let store = HeldConversationStore(inMemory)
+        try await LiveServer.run(store: inMemory, serverStore: store) { live in
+            let aliceTokens = try await live.signUp("alice")
+            let leoTokens = try await live.signUp("leo")
+            let (alice, leo) = (aliceTokens.user.id, leoTokens.user.id)
+            let aliceClient = try await live.connect(aliceTokens.accessToken)
+            let leoClient = try await live.connect(leoTokens.accessToken)
+
+            store.holdsNextCreation.store(true, ordering: .relaxed)
+            defer { store.gate.open() }
+            async let creating = aliceClient.client.createGroup("Team", members: [leo])
+            await store.held.wait()  // the group is stored; its creation has not introduced its members yet
+            let group = try #require(try await inMemory.memberships(of: leo).first?.conversationID)
+            try await leoClient.client.leave(group)
+            store.gate.open()
+            _ = try await creating
+
+            try await aliceClient.client.ping()
+            try await leoClient.client.ping()
+            ContactChangeTests.expectNeitherShownOnline((aliceClient, alice), (leoClient, leo))
+        }
+    }
+}
