@@ -153,7 +153,7 @@ export class ChatApp {
 
     // MARK: Connection
 
-    #showStatus({ state, retryInMs }) {
+    #showStatus({ state, retryInMs, reason }) {
         if (state === "offline" && this.presence.size > 0) {
             // Unknown until the next session, which sends the presence of everyone online.
             this.presence.clear();
@@ -167,6 +167,8 @@ export class ChatApp {
             online: "Online",
             offline: retryInMs ? `Offline: reconnecting in ${Math.ceil(retryInMs / 1000)} s` : "Offline",
         }[state];
+        // Why the server refused the session (too many connections, say), as it put it.
+        if (state === "offline" && reason) element.textContent = `${element.textContent}. ${reason}`;
     }
 
     /** The server's limit `name` from its welcome, or `fallback` before the first welcome. */

@@ -3,7 +3,7 @@
 // A ChatConnection keeps one socket open: it says `hello` with an access token (and, after the first session,
 // the cursor of the last event it processed), reconnects by itself with exponential backoff, and answers each
 // request's promise with its `result` or `error`. It dispatches:
-//   "status"   detail: {state: "connecting" | "syncing" | "online" | "offline", retryInMs?}
+//   "status"   detail: {state: "connecting" | "syncing" | "online" | "offline", retryInMs?, reason?}
 //   "welcome"  detail: the welcome frame (user, limits, position)
 //   "event"    detail: a stored event (live, or from catch-up)
 //   "synced"   detail: {cursor, resumed}: catch-up is over; `resumed` is false on the first session
@@ -156,6 +156,8 @@ export class ChatConnection extends EventTarget {
         this.socket = socket;
         const helloID = `hello-${this.nextID++}`;
         let helloRefused = null;
+        // The server's reason for refusing the session, shown while the page tries again.
+        let refusal = null;
         const openDeadline = setTimeout(() => {
             if (socket === this.socket && this.state !== "online") socket.close(4000, "timeout");
         }, SESSION_OPEN_TIMEOUT_MS);
@@ -177,6 +179,7 @@ export class ChatConnection extends EventTarget {
             }
             if (frame.type === "error" && frame.id === helloID) {
                 helloRefused = frame.code;
+                refusal = typeof frame.message === "string" ? frame.message : frame.code;
                 return;
             }
             this.#handle(frame);
@@ -197,8 +200,9 @@ export class ChatConnection extends EventTarget {
                 }
                 this.refusedOnce = true;
                 this.forceRefresh = true;
+                refusal = null;
             }
-            this.#scheduleReconnect();
+            this.#scheduleReconnect(refusal);
         });
     }
 
@@ -278,7 +282,7 @@ export class ChatConnection extends EventTarget {
         }
     }
 
-    #scheduleReconnect() {
+    #scheduleReconnect(reason = null) {
         if (this.stopped) return;
         // The backoff starts again after a connection that stayed online a while, not after any that synced: a
         // server closing every session just after its sync would otherwise be asked again every half second.
@@ -287,7 +291,7 @@ export class ChatConnection extends EventTarget {
         const base = Math.min(BACKOFF_MAX_MS, BACKOFF_FIRST_MS * 2 ** this.attempt);
         const delay = Math.round(base / 2 + Math.random() * (base / 2));
         this.attempt += 1;
-        this.#setState("offline", { retryInMs: delay });
+        this.#setState("offline", reason ? { retryInMs: delay, reason } : { retryInMs: delay });
         clearTimeout(this.retryTimer);
         this.retryTimer = setTimeout(() => this.#connect(), delay);
     }
