@@ -137,6 +137,12 @@ extension ChatClient {
         }
         switch frame {
         case .welcome(let welcome):
+            // One welcome per session, answering its hello. Another (a faulty server, a proxy replaying frames)
+            // is not read: it would also start a second outbox sender on the session's one signal stream.
+            guard welcome.id == helloID, state.withLock({ $0.welcome == nil }) else {
+                state.withLock { $0.unreadableFrames += 1 }
+                return false
+            }
             let (waiters, rewound) = state.withLock { state in
                 state.welcome = welcome
                 state.lastFailure = nil

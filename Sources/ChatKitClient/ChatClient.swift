@@ -337,13 +337,17 @@ public final class ChatClient: Sendable {
             if Task.isCancelled { return }
             var retryAfter: Duration?
             switch outcome {
+            case .refused(let refusal, _?) where refusal.code != .unauthenticated:
+                // The session opened, then the server refused it for a passing reason (its catch-up failed in
+                // storage): tried again as a refused hello is, from the cursor the catch-up had reached.
+                guard policy.isEnabled, Self.mayRetry(refusal) else { throw Self.finalRefusal(refusal) }
+                retryAfter = refusal.retryAfter
+                refreshedToken = false
             case .refused(let refusal, let openFor?):
                 // The open session's login was revoked. Its token was good: a fresh one is worth asking for, each
                 // time, but after the usual backoff (a provider whose tokens are revoked at once must not make the
                 // client reconnect in a tight loop), and only when the client reconnects at all.
-                guard policy.isEnabled, case .provider = tokenSource, refusal.code == .unauthenticated else {
-                    throw Self.finalRefusal(refusal)
-                }
+                guard policy.isEnabled, case .provider = tokenSource else { throw Self.finalRefusal(refusal) }
                 if openFor >= policy.resetAfter { failedAttempts = 0 }
                 refreshedToken = true
                 needsFreshToken = true

@@ -89,6 +89,75 @@ struct ReconnectionPolicyTests {
         #expect(waits.count == 1 && waits[0] >= .milliseconds(1500), "\(states.recorded)")
     }
 
+    /// The server writes `welcome`, then catches the client up; a store error during the catch-up refuses the
+    /// session after it opened. That is a passing failure, retried from the cursor the catch-up reached, not the
+    /// end of the client (`run()` threw, which an app takes for "log in again").
+    @Test func aSessionRefusedAfterItsWelcomeIsTriedAgain() async throws {
+        let cursors = Locked<[StreamPosition?]>([])
+        let transport = ScriptedTransport { connection, frame, peer in
+            guard case .hello(let hello) = frame.request else { return }
+            cursors.withLock { $0.append(hello.cursor) }
+            if connection == 0 {
+                peer.send(
+                    .welcome(
+                        Welcome(
+                            id: frame.id, version: 1, user: ScriptedPeer.user, limits: ScriptedPeer.limits,
+                            position: StreamPosition(10)
+                        )
+                    )
+                )
+                peer.send(.event(ScriptedPeer.event(11)))
+                peer.send(.error(ErrorFrame(id: frame.id, code: "storageFailure", message: "Try again later.")))
+                peer.send(.goodbye(Goodbye(reason: "error", message: "Try again later.")))
+                peer.close()
+            } else {
+                peer.open(frame, position: StreamPosition(12), catchUp: [ScriptedPeer.event(12)])
+            }
+        }
+        let clock = RecordingClock()
+        let client = ChatClient(transport: transport, token: "t", configuration: .init(clock: clock))
+        let events = Recorder(client.events)
+        let run = Task { try await client.run() }
+        defer { run.cancel() }
+        try await events.waitFor("the event after the reconnect", timeout: Self.patience) { events in
+            events.contains { if case .stored(let event) = $0 { event.position.rawValue == 12 } else { false } }
+        }
+        #expect(transport.connectionCount == 2)
+        #expect(cursors.value == [nil, StreamPosition(11)])
+        #expect(clock.sleeps.count == 1)
+        let positions = events.recorded.compactMap { event -> StreamPosition? in
+            guard case .stored(let stored) = event else { return nil }
+            return stored.position
+        }
+        #expect(positions == [StreamPosition(11), StreamPosition(12)], "each event once, in order")
+    }
+
+    /// A second welcome in one session (a faulty server, a proxy replaying frames) started a second outbox sender
+    /// on the session's one signal stream, which ends the process (two tasks awaiting one `AsyncStream`). It is
+    /// counted as unreadable and otherwise ignored.
+    @Test func aSecondWelcomeInOneSessionIsIgnored() async throws {
+        let transport = ScriptedTransport { _, frame, peer in
+            switch frame.request {
+            case .hello:
+                peer.open(frame, position: StreamPosition(1))
+                peer.open(frame, position: StreamPosition(1))
+            case .send(let send):
+                peer.send(.result(id: frame.id, RequestResult(message: ScriptedPeer.stored(send))))
+            default:
+                break
+            }
+        }
+        let client = ChatClient(transport: transport, token: "t", configuration: .init(clock: RecordingClock()))
+        let run = Task { try await client.run() }
+        defer { run.cancel() }
+        let message = try await withTimeout("the send", Self.patience) {
+            try await client.send("hello", to: ConversationID(rawValue: "c"))
+        }
+        #expect(message.body == "hello")
+        try await waitUntil("the second welcome to be counted") { client.unreadableFrameCount == 1 }
+        #expect(transport.connectionCount == 1)
+    }
+
     /// A token refresh that fails for a passing reason (offline) is a failed attempt: the next attempt asks for a
     /// fresh token again, rather than retrying the refused one and giving up.
     @Test func aRefreshThatFailsOnceIsTriedAgainAtTheNextAttempt() async throws {
