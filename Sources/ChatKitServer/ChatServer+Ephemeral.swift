@@ -22,6 +22,11 @@ extension ChatServer {
         let update = TypingUpdate(conversationID: request.conversationID, userID: user, isTyping: request.isTyping)
         let now = clock.now
         let notMember = ChatError(.notFound, "No such conversation, or you are not a member of it.")
+        // Kept in memory below (the start's record and its expiry timer) before the members are read: an ID no store
+        // makes is refused first, so that long made-up IDs cannot fill the server's memory.
+        guard request.conversationID.rawValue.utf8.count <= ContentLimits.maxTypingConversationIDBytes else {
+            throw notMember
+        }
         guard request.isTyping else {
             let members = try await store.memberIDs(of: request.conversationID)
             guard members.contains(user) else { throw notMember }

@@ -23,6 +23,9 @@ struct ContentLimits: Sendable {
     /// The longest ID a message names (a mentioned user, the message replied to), in UTF-8 bytes. The store
     /// keeps mentions as given, so their length must be bounded like the rest of a message.
     static let maxReferenceBytes = 128
+    /// The longest conversation ID a typing update may name, in UTF-8 bytes (stores make IDs of about 40): the
+    /// server keeps a typing update's conversation ID in memory for a while, also when it names no conversation.
+    static let maxTypingConversationIDBytes = 256
     /// The longest text of an attachment's ID, file name or media type, in UTF-8 bytes (a file name's usual bound).
     static let maxAttachmentFieldBytes = 255
     /// The longest display name, in UTF-8 bytes.

@@ -25,10 +25,19 @@ final class KeyedRateLimiter<Key: Hashable & Sendable>: Sendable {
         var updatedAt: Duration
     }
 
+    private struct Table {
+        var buckets: [Key: Bucket] = [:]
+        /// The size at which a new key first drops the full buckets; after each pass, twice what is left (at least
+        /// the threshold), so that a table of buckets in use is not scanned again at every new key.
+        var pruneAt: Int
+    }
+
     private let rate: Double
     private let burst: Double
     private let pruneThreshold: Int
-    private let buckets: Mutex<[Key: Bucket]>
+    private let table: Mutex<Table>
+    /// How many times the table was scanned for full buckets (observed by tests).
+    let prunings = Atomic<Int>(0)
 
     /// `requestsPerSecond` sustained (at least 1), bursts of twice as many.
     convenience init(requestsPerSecond: Int) {
@@ -42,18 +51,18 @@ final class KeyedRateLimiter<Key: Hashable & Sendable>: Sendable {
         self.rate = ratePerSecond
         self.burst = max(1, burst)
         self.pruneThreshold = pruneThreshold
-        self.buckets = Mutex([:])
+        self.table = Mutex(Table(pruneAt: pruneThreshold))
     }
 
     /// Takes a token for `key` at `now`; returns `nil` if allowed, or how long to wait before retrying.
     func acquire(_ key: Key, now: Duration) -> Duration? {
-        buckets.withLock { buckets in
-            if buckets.count >= pruneThreshold, buckets[key] == nil { prune(&buckets, now: now) }
-            var bucket = buckets[key] ?? Bucket(tokens: burst, updatedAt: now)
+        table.withLock { table in
+            if table.buckets.count >= table.pruneAt, table.buckets[key] == nil { prune(&table, now: now) }
+            var bucket = table.buckets[key] ?? Bucket(tokens: burst, updatedAt: now)
             let elapsed = max(0, Double((now - bucket.updatedAt) / .seconds(1)))
             bucket.tokens = min(burst, bucket.tokens + elapsed * rate)
             bucket.updatedAt = now
-            defer { buckets[key] = bucket }
+            defer { table.buckets[key] = bucket }
             if bucket.tokens >= 1 {
                 bucket.tokens -= 1
                 return nil
@@ -67,29 +76,31 @@ final class KeyedRateLimiter<Key: Hashable & Sendable>: Sendable {
     /// key's next requests wait until it has refilled.
     func charge(_ key: Key, tokens: Double, now: Duration) {
         guard tokens > 0 else { return }
-        buckets.withLock { buckets in
-            var bucket = buckets[key] ?? Bucket(tokens: burst, updatedAt: now)
+        table.withLock { table in
+            var bucket = table.buckets[key] ?? Bucket(tokens: burst, updatedAt: now)
             let elapsed = max(0, Double((now - bucket.updatedAt) / .seconds(1)))
             bucket.tokens = max(-burst, min(burst, bucket.tokens + elapsed * rate) - tokens)
             bucket.updatedAt = now
-            buckets[key] = bucket
+            table.buckets[key] = bucket
         }
     }
 
     /// Gives back a token taken for `key` (an attempt that turned out not to count), up to the burst.
     func refund(_ key: Key) {
-        buckets.withLock { buckets in
-            guard var bucket = buckets[key] else { return }
+        table.withLock { table in
+            guard var bucket = table.buckets[key] else { return }
             bucket.tokens = min(burst, bucket.tokens + 1)
-            buckets[key] = bucket
+            table.buckets[key] = bucket
         }
     }
 
     /// Drops the buckets that are full again at `now`: forgetting them changes nothing.
-    private func prune(_ buckets: inout [Key: Bucket], now: Duration) {
-        buckets = buckets.filter { _, bucket in
+    private func prune(_ table: inout Table, now: Duration) {
+        prunings.add(1, ordering: .relaxed)
+        table.buckets = table.buckets.filter { _, bucket in
             let elapsed = max(0, Double((now - bucket.updatedAt) / .seconds(1)))
             return bucket.tokens + elapsed * rate < burst
         }
+        table.pruneAt = max(pruneThreshold, 2 * table.buckets.count)
     }
 }

@@ -117,6 +117,9 @@ final class TypingTracker: Sendable {
         }
     }
 
+    /// How many keys the tracker holds, typing or remembered (observed by tests).
+    var keyCount: Int { state.withLock { $0.entries.count + $0.recentStarts.count } }
+
     /// Expires typing that was not refreshed since `generation`; `true` if it expired now and the other members
     /// were shown the user typing.
     func expire(_ key: Key, generation: Int, now: Duration) -> Bool {

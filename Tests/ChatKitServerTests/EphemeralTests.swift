@@ -222,6 +222,25 @@ struct EphemeralTests {
         }
     }
 
+    /// A typing start is recorded (with an expiry timer) before its conversation's members are read, and a stopped
+    /// one is remembered a while: made-up conversation IDs of 250 KiB each pinned hundreds of MiB.
+    @Test func typingInAConversationWithAnOverlongIDIsRefusedBeforeAnythingIsKept() async throws {
+        try await LiveServer.run { live in
+            let alice = try await live.signUp("alice")
+            let client = try await live.connect(alice.accessToken)
+            let madeUp = ConversationID(rawValue: String(repeating: "c", count: 4096))
+            let refusal = try await #require(throws: ChatError.self) {
+                try await client.client.setTyping(true, in: madeUp)
+            }
+            #expect(refusal.code == .notFound)
+            #expect(live.server.typing.keyCount == 0)
+            // An ID of a usual length that names nothing is refused too (and its record is the tracker's to keep).
+            await #expect(throws: ChatError.self) {
+                try await client.client.setTyping(true, in: ConversationID(rawValue: "c-no-such-conversation"))
+            }
+        }
+    }
+
     @Test func sendingAMessageEndsTyping() async throws {
         try await ServerHarness.run { harness in
             let alice = try await harness.user("alice")
