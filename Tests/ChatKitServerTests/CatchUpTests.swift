@@ -31,7 +31,11 @@ struct CatchUpTests {
 
         init(_ base: any ChatStore) { self.base = base }
 
+        /// The limit of each read of a user's events, in order.
+        let limits = Locked<[Int]>([])
+
         func events(for user: UserID, after cursor: StreamPosition, limit: Int) async throws -> SyncPage {
+            limits.withLock { $0.append(limit) }
             if failsReads.load(ordering: .relaxed) { throw ChatError(.storageFailure, "The disk is unreadable.") }
             let page = try await base.events(for: user, after: cursor, limit: limit)
             if holdsNextRead.exchange(false, ordering: .relaxed) {
@@ -96,6 +100,31 @@ struct CatchUpTests {
             #expect(bobClient.client.connectionState == .connected, "Bob's session was closed as a slow consumer")
             _ = try await alice.client.send("after", to: chat.id)
             try await bobClient.waitForMessages(5, in: chat.id)
+        }
+    }
+
+    /// A catch-up page of 500 events of 64 KiB (32 MB) stayed in memory while a peer that had stopped reading held
+    /// its write; pages are cut to the result budget, and the next asks for about as many as fitted.
+    @Test("a catch-up of large messages goes in cut pages, each read asking for about as many as fitted")
+    func largeEventsAreCaughtUpInCutPages() async throws {
+        let inMemory = InMemoryChatStore()
+        let store = CatchUpStore(inMemory)
+        try await LiveServer.run(store: inMemory, serverStore: store) { live in
+            let aliceTokens = try await live.signUp("alice")
+            let bob = try await live.signUp("bob")
+            let alice = try await live.connect(aliceTokens.accessToken)
+            let chat = try await alice.client.createDirectConversation(with: bob.user.id)
+            let before = try await inMemory.latestPosition()
+            let bodies = (1...30).map { "\($0) " + String(repeating: "x", count: 60_000) }
+            for body in bodies { _ = try await alice.client.send(body, to: chat.id) }
+            store.limits.withLock { $0 = [] }
+            let bobClient = Self.client(live, bob.accessToken, cursor: before)
+            try await bobClient.waitForMessages(30, in: chat.id)
+            #expect(bobClient.receivedBodies(in: chat.id) == bodies)
+            let limits = store.limits.value
+            #expect(limits.first == live.server.configuration.routingBatchSize)
+            // About 8 such events fit in 512 KiB: the reads after the first ask for a few dozen at most.
+            #expect(limits.count > 3 && limits.dropFirst().allSatisfy { $0 <= 32 }, "\(limits)")
         }
     }
 
