@@ -50,8 +50,8 @@ struct ChatKitServerCommand: AsyncParsableCommand {
 
             Backups: `chatkit-server --database PATH --backup-to COPY` copies the database while a server runs \
             on it (a consistent snapshot, taken as the file is: not migrated, so any version may copy it) and \
-            exits; keep PATH.secret with the copy. To restore, stop the server, copy the backup over PATH and \
-            delete PATH-wal and PATH-shm.
+            exits; keep PATH.secret with the copy. To restore, stop the server (and its supervisor), delete \
+            PATH-wal and PATH-shm, copy the backup beside PATH and rename it over PATH (Operations.md, Backups).
             """
     )
 
@@ -177,6 +177,9 @@ struct ChatKitServerCommand: AsyncParsableCommand {
             secret = Self.randomSecret()
             logger.notice("Using an in-memory store and a signing secret generated for this run")
         } else {
+            // Held until the process exits: a second server on this database refuses to start, rather than
+            // migrating it under this one (an upgrade started before the old server stopped).
+            try Self.lock(database)
             let opened = try SQLiteChatStore(path: database)
             sqlite = opened
             store = opened
@@ -217,9 +220,37 @@ struct ChatKitServerCommand: AsyncParsableCommand {
         // A backstop: the transport closes sockets whose peers read nothing within its closeTimeout; whatever still
         // holds the graceful stop past this is cancelled.
         serviceConfiguration.maximumGracefulShutdownDuration = .seconds(30)
+        // And past this after the cancellation, the process ends (swift-service-lifecycle stops it with a fatal
+        // error) rather than hang on work that ignores cancellation.
+        serviceConfiguration.maximumCancellationDuration = .seconds(10)
         let services = ServiceGroup(configuration: serviceConfiguration)
         try await services.run()
         logger.notice("ChatKit server stopped")
+    }
+
+    /// Takes an exclusive lock on `<database>.lock` for the life of the process (the kernel lets it go when the
+    /// process ends, however it ends), or throws if another process holds it.
+    private static func lock(_ database: String) throws {
+        let path = database + ".lock"
+        let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else {
+            throw StartupError(
+                "Could not open the lock file \(path): \(String(cString: strerror(errno))). Check that its folder "
+                    + "exists and is writable."
+            )
+        }
+        guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
+            let failure = errno
+            close(descriptor)
+            if failure == EWOULDBLOCK {
+                throw StartupError(
+                    "Another chatkit-server is using \(database) (it holds \(path)); stop it first. Backups while it "
+                        + "runs: --backup-to."
+                )
+            }
+            throw StartupError("Could not lock \(path): \(String(cString: strerror(failure))).")
+        }
+        // Deliberately never closed: closing the descriptor would release the lock.
     }
 
     /// Raises the soft limit on open files to the hard limit: each connection holds one.

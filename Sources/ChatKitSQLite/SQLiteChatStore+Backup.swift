@@ -21,13 +21,15 @@ extension SQLiteChatStore {
     /// writer). The copy is written beside `path` and renamed into place once complete: an existing file at `path`
     /// is replaced only by a whole copy, and a backup that fails leaves it as it was.
     ///
-    /// To restore, stop every process using the database, copy the backup over the database file, delete the
-    /// database's `-wal` and `-shm` files if present, and open the store again:
+    /// To restore, stop every process using the database (and keep them stopped), delete the database's `-wal` and
+    /// `-shm` files if present (a log left by an unclean stop belongs to the old file), copy the backup beside the
+    /// database file and rename it over it, and open the store again:
     ///
     /// ```swift
     /// try await store.backup(to: "/backups/chat-2026-11-29.sqlite")
     /// // later, with the server stopped:
-    /// // cp /backups/chat-2026-11-29.sqlite chat.sqlite && rm -f chat.sqlite-wal chat.sqlite-shm
+    /// // rm -f chat.sqlite-wal chat.sqlite-shm
+    /// // cp /backups/chat-2026-11-29.sqlite chat.sqlite.restoring && mv chat.sqlite.restoring chat.sqlite
     /// let restored = try SQLiteChatStore(path: "chat.sqlite")
     /// ```
     ///

@@ -322,6 +322,15 @@ def check_web_root_holding_database(binary, artifacts):
         raise Failure(f"the refused server wrote {os.listdir(folder)}")
 
 
+def check_second_server_refused(binary, database):
+    """A second server on the database of a running one refuses to start (before it migrates anything)."""
+    result = subprocess.run([binary, "--database", database, "--port", "0"], capture_output=True, text=True,
+                            timeout=60)
+    if result.returncode == 0 or "Another chatkit-server" not in result.stderr:
+        raise Failure(f"a second server on the same database was not refused: {result.returncode}, "
+                      f"{result.stderr!r}")
+
+
 def run(args, artifacts):
     port = args.port or free_port()
     database = os.path.join(artifacts, "chat.sqlite")
@@ -340,6 +349,7 @@ def run(args, artifacts):
     try:
         check_web_root_holding_database(os.path.abspath(args.server), artifacts)
         server.start()
+        check_second_server_refused(os.path.abspath(args.server), database)
         check_http(server.url)
         alice = Page("alice", server.url, artifacts)
         pages.append(alice)
