@@ -71,13 +71,31 @@ actor ChatSession {
                 say("! Open a conversation first: /open USERNAME, or /list.")
                 return true
             }
-            _ = try await client.send(trimmed, to: open.id)
+            send(trimmed, to: open.id)
         } catch let error as ChatError {
             say("! \(error.reason ?? "\(error.code)")")
         } catch let error as ValidationError {
             say("! \(error.message)")
         }
         return true
+    }
+
+    /// Queues a message in the client's outbox and goes back to reading lines at once: while the connection is
+    /// down, what is typed waits in the outbox (saved, and sent by the next `chat` if this one quits first)
+    /// instead of holding the input until the first line is stored. The stored message is printed when its event
+    /// arrives; a refusal is printed when it comes.
+    private func send(_ text: String, to conversation: ConversationID) {
+        // Started in order on this actor, each task queues its message before its first wait: the outbox keeps
+        // the typed order.
+        Task { [client] in
+            do {
+                _ = try await client.send(text, to: conversation)
+            } catch let error as ChatError where error.code != .unavailable {
+                say("! Not sent: \(error.reason ?? "\(error.code)")")
+            } catch {
+                // Unavailable (the session ended) or cancelled: the message stays in the outbox.
+            }
+        }
     }
 
     private func command(_ line: String) async throws -> Bool {
@@ -141,7 +159,8 @@ actor ChatSession {
         var wasConnected = true
         for await state in client.connectionStateUpdates() {
             if let delay = state.reconnectDelay {
-                say("! Connection lost; reconnecting in \(delay.formatted(.units(allowed: [.seconds], fractionalPart: .show(length: 1)))).")
+                let seconds = delay.formatted(.units(allowed: [.seconds], fractionalPart: .show(length: 1)))
+                say("! Connection lost; reconnecting in \(seconds).")
                 wasConnected = false
             } else if state == .connected, !wasConnected {
                 say("! Reconnected.")

@@ -34,7 +34,10 @@ struct Conversations: AsyncParsableCommand {
             }
             return lines
         }
-        print(lines.isEmpty ? "No conversations yet: 'chatkit-cli send USERNAME TEXT' starts one." : lines.joined(separator: "\n"))
+        print(
+            lines.isEmpty
+                ? "No conversations yet: 'chatkit-cli send USERNAME TEXT' starts one." : lines.joined(separator: "\n")
+        )
     }
 }
 

@@ -30,8 +30,10 @@ struct LoggedInClient {
             do {
                 tokens = try await AccountAPI(baseURL: options.baseURL).refresh(login.refreshToken)
             } catch let error as ChatError where error.code == .unauthenticated {
-                file.remove()
-                throw ValidationError("Your login has ended (\(error.reason ?? "expired")): log in again.")
+                // The login goes; the live chat's outbox stays, for the same user's next login to send.
+                file.removeLogin()
+                // A ChatError `unauthenticated`: the live chat's client stops on it, rather than retrying.
+                throw ChatError(.unauthenticated, "Your login has ended (\(error.reason ?? "expired")): log in again.")
             }
             login.accessToken = tokens.accessToken
             login.accessTokenExpiresAt = tokens.accessTokenExpiresAt
@@ -46,9 +48,10 @@ struct LoggedInClient {
     /// - Parameter reconnecting: Whether the client reconnects when the connection drops (for the live chat), asking
     ///   for a refreshed token when the server refuses the old one. Without it, a dropped connection fails the
     ///   command.
+    /// The command ends with the client's error when the client stops for good first (the login ended).
     func withClient<Result: Sendable>(
         reconnecting: Bool = false,
-        _ body: @Sendable (ChatClient, StoredLogin) async throws -> Result
+        _ body: @escaping @Sendable (ChatClient, StoredLogin) async throws -> Result
     ) async throws -> Result {
         let login = try await login()
         let transport = WebSocketClientTransport(url: options.webSocketURL)
@@ -69,9 +72,14 @@ struct LoggedInClient {
                 return nil
             }
             try await client.connected()
-            let result = try await body(client, login)
-            group.cancelAll()
-            return result
+            group.addTask { try await body(client, login) }
+            defer { group.cancelAll() }
+            // The body's result, or the error of the first to fail; a client that ended without one (a single
+            // session closed) leaves the body to finish (its requests then fail).
+            while let finished = try await group.next() {
+                if let result = finished { return result }
+            }
+            throw CancellationError()
         }
     }
 }

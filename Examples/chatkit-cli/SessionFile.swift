@@ -41,7 +41,8 @@ struct SessionFile {
             atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700]
         )
         let data = try JSONEncoder().encode(login)
-        guard FileManager.default.createFile(atPath: path, contents: data, attributes: [.posixPermissions: 0o600]) else {
+        let attributes: [FileAttributeKey: Any] = [.posixPermissions: 0o600]
+        guard FileManager.default.createFile(atPath: path, contents: data, attributes: attributes) else {
             throw ValidationError("Could not write \(path).")
         }
     }
@@ -55,11 +56,16 @@ struct SessionFile {
         return FileOutboxStorage(fileURL: URL(fileURLWithPath: folder + "/outbox-\(userID).json"))
     }
 
-    /// Forgets the login and any outbox kept for it.
+    /// Forgets the login and any outbox kept for it (logging out).
     func remove() {
         if let login = try? load() {
             try? FileManager.default.removeItem(atPath: folder + "/outbox-\(login.userID).json")
         }
+        removeLogin()
+    }
+
+    /// Forgets the login only (it ended on the server): the outbox is kept for the user's next login.
+    func removeLogin() {
         try? FileManager.default.removeItem(atPath: path)
     }
 }

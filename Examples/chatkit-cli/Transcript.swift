@@ -24,14 +24,14 @@ actor UserNames {
 
     func name(of user: UserID) async throws -> String {
         if let name = known[user] { return name }
-        let name = try await client.profiles([user]).first?.username ?? user.rawValue
+        let name = TerminalText.inline(try await client.profiles([user]).first?.username ?? user.rawValue)
         known[user] = name
         return name
     }
 
     /// A conversation's title, or for a direct chat the other person's name.
     func title(of conversation: Conversation, me: UserID) async throws -> String {
-        if let title = conversation.title, !title.isEmpty { return "#\(title)" }
+        if let title = conversation.title, !title.isEmpty { return "#\(TerminalText.inline(title))" }
         let others = try await client.members(of: conversation.id).map(\.userID).filter { $0 != me }
         var names: [String] = []
         for other in others { names.append(try await name(of: other)) }
@@ -49,7 +49,7 @@ enum Transcript {
 
     static func line(for message: Message, names: UserNames) async throws -> String {
         let sender = try await names.name(of: message.senderID)
-        let body = message.deletedAt == nil ? message.body : "(deleted)"
+        let body = message.deletedAt == nil ? TerminalText.block(message.body) : "(deleted)"
         let edited = message.editedAt != nil && message.deletedAt == nil ? " (edited)" : ""
         return "\(time.string(from: message.createdAt)) \(sender): \(body)\(edited)"
     }
@@ -57,6 +57,6 @@ enum Transcript {
     /// The first line of a body, cut to 40 characters.
     static func preview(_ body: String) -> String {
         let line = body.split(separator: "\n", maxSplits: 1).first.map(String.init) ?? ""
-        return line.count > 40 ? String(line.prefix(39)) + "…" : line
+        return TerminalText.inline(line.count > 40 ? String(line.prefix(39)) + "…" : line)
     }
 }

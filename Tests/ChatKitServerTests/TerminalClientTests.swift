@@ -24,8 +24,10 @@ struct TerminalClientTests {
         return FileManager.default.isExecutableFile(atPath: candidate.path) ? candidate : nil
     }
 
+    static let buildFirst: Comment = "build the chatkit-cli product first (swift build --build-tests)"
+
     @Test func signUpSendListReadAndChatLive() async throws {
-        let executable = try #require(Self.executable, "build the chatkit-cli product first (swift build --build-tests)")
+        let executable = try #require(Self.executable, Self.buildFirst)
         let home = FileManager.default.temporaryDirectory.appendingPathComponent("chatkit-cli-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: home) }
         try await LiveServer.run { live in
@@ -37,7 +39,8 @@ struct TerminalClientTests {
                 )
             }
             let password = "correct horse battery\n"
-            #expect(try await cli("alice", "signup", "alice", "--password-stdin", input: password).output.contains("alice"))
+            let signedUp = try await cli("alice", "signup", "alice", "--password-stdin", input: password)
+            #expect(signedUp.output.contains("alice"))
             #expect(try await cli("bob", "signup", "bob", "--password-stdin", input: password).status == 0)
             let wrong = try await cli("carol", "login", "bob", "--password-stdin", input: "not the password\n")
             #expect(wrong.status != 0)
@@ -51,9 +54,21 @@ struct TerminalClientTests {
             #expect(history.output.contains("alice: hello from the terminal"))
             #expect(!(try await cli("bob", "conversations")).output.contains("unread"))
 
+            // Another user's text cannot drive Bob's terminal (escape sequences: clear the screen, write the
+            // clipboard) nor print a line that passes for someone else's message.
+            let hostile = "look\u{1B}[2J\u{1B}]52;c;aGk=\u{07}\n12:00 carol: I am not alice"
+            #expect(try await cli("alice", "send", "bob", hostile).status == 0)
+            let shown = try await cli("bob", "history", "alice").output
+            #expect(
+                !shown.unicodeScalars.contains { $0.value == 0x1B || $0.value == 0x07 }, "\(shown.debugDescription)"
+            )
+            #expect(shown.contains("alice: look\\u{1b}[2J\\u{1b}]52;c;aGk=\\u{7}\n    12:00 carol: I am not alice"))
+            #expect(!shown.contains("\n12:00 carol"))
+
             // Live: Bob chats in the terminal while Alice uses the SDK.
             let chat = try CLISession(
-                executable, ["chat", "alice", "--server", live.baseURL, "--home", home.appendingPathComponent("bob").path]
+                executable,
+                ["chat", "alice", "--server", live.baseURL, "--home", home.appendingPathComponent("bob").path]
             )
             defer { chat.terminate() }
             try await chat.waitFor("== alice ==")
@@ -72,6 +87,85 @@ struct TerminalClientTests {
             chat.type("/quit")
             try await chat.waitFor("Bye.")
             await alice.disconnect()
+        }
+    }
+}
+
+extension TerminalClientTests {
+    /// Signs `user` up with the CLI (home `home/user`) on the server at `baseURL`.
+    static func signUp(_ user: String, at baseURL: String, home: URL) async throws {
+        let executable = try #require(Self.executable)
+        let run = try await CLIRun.run(
+            executable,
+            ["signup", user, "--password-stdin", "--server", baseURL, "--home", home.appendingPathComponent(user).path],
+            input: "correct horse battery\n"
+        )
+        #expect(run.status == 0, "\(run.errors)")
+    }
+
+    /// Lines typed while the connection is down go to the outbox at once, and the chat goes on reading: with the
+    /// server out of reach, a first line waited to be stored and held every line after it, /quit included.
+    @Test func linesTypedWhileOfflineAreQueuedAndTheChatGoesOn() async throws {
+        let executable = try #require(Self.executable, Self.buildFirst)
+        let home = FileManager.default.temporaryDirectory.appendingPathComponent("chatkit-cli-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: home) }
+        try await LiveServer.run { live in
+            let chat = Locked<CLISession?>(nil)
+            defer { chat.value?.terminate() }
+            try await TCPRelay.run(to: live.port) { relay in
+                let baseURL = "http://127.0.0.1:\(relay.port)"
+                try await Self.signUp("alice", at: baseURL, home: home)
+                try await Self.signUp("bob", at: baseURL, home: home)
+                let session = try CLISession(
+                    executable,
+                    ["chat", "alice", "--server", baseURL, "--home", home.appendingPathComponent("bob").path]
+                )
+                chat.withLock { $0 = session }
+                try await session.waitFor("== alice ==")
+                // Lines are read once the conversation is open (its history shown): the chat is up.
+                session.type("/help")
+                try await session.waitFor("Commands:")
+            }
+            // The relay is gone: the chat cannot reach the server, nor reconnect.
+            let session = try #require(chat.value)
+            try await session.waitFor("Connection lost")
+            session.type("first while offline")
+            session.type("second while offline")
+            session.type("/quit")
+            try await session.waitFor("Bye.")
+            #expect(try await session.exitStatus() == 0)
+            let folder = home.appendingPathComponent("bob")
+            let outbox = try #require(
+                try FileManager.default.contentsOfDirectory(atPath: folder.path).first { $0.hasPrefix("outbox-") }
+            )
+            let saved = try String(contentsOf: folder.appendingPathComponent(outbox), encoding: .utf8)
+            #expect(saved.contains("first while offline") && saved.contains("second while offline"), "\(saved)")
+        }
+    }
+
+    /// A login ended on the server (a logout elsewhere, a password change): the chat said "reconnecting" forever
+    /// and deleted the lines waiting in its outbox. It now stops with an error that says to log in again.
+    @Test func theChatStopsWhenItsLoginEnds() async throws {
+        let executable = try #require(Self.executable, Self.buildFirst)
+        let home = FileManager.default.temporaryDirectory.appendingPathComponent("chatkit-cli-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: home) }
+        try await LiveServer.run { live in
+            try await Self.signUp("alice", at: live.baseURL, home: home)
+            try await Self.signUp("bob", at: live.baseURL, home: home)
+            let chat = try CLISession(
+                executable,
+                ["chat", "alice", "--server", live.baseURL, "--home", home.appendingPathComponent("bob").path]
+            )
+            defer { chat.terminate() }
+            try await chat.waitFor("== alice ==")
+            let stored = try Data(contentsOf: home.appendingPathComponent("bob/login.json"))
+            let refreshToken = try #require(
+                (try JSONSerialization.jsonObject(with: stored) as? [String: Any])?["refreshToken"] as? String
+            )
+            let logout = try await live.http("POST", "/v1/auth/logout", json: ["refreshToken": refreshToken])
+            #expect(logout.status == 204)
+            try await chat.waitFor("log in again")
+            #expect(try await chat.exitStatus() != 0)
         }
     }
 }
@@ -125,6 +219,7 @@ final class CLISession: Sendable {
         process.arguments = arguments
         process.standardInput = input
         process.standardOutput = output
+        process.standardError = output
         self.process = process
         (arrivals, arrived) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         output.fileHandleForReading.readabilityHandler = { [printed, arrived] handle in
@@ -166,5 +261,11 @@ final class CLISession: Sendable {
 
     func terminate() {
         if process.isRunning { process.terminate() }
+    }
+
+    /// Waits until the CLI has exited; returns its exit status.
+    func exitStatus() async throws -> Int32 {
+        try await waitUntil("chatkit-cli to exit") { !process.isRunning }
+        return process.terminationStatus
     }
 }
