@@ -19,8 +19,10 @@ extension SQLiteChatStore {
         try MembershipRules.validate(new)
         return try await write { context in
             let db = context.db
+            // In the order given, each once (a set, not a search of the list per member: a group of thousands).
             var memberIDs: [UserID] = []
-            for user in [new.createdBy] + new.memberIDs where !memberIDs.contains(user) { memberIDs.append(user) }
+            var seen: Set<UserID> = []
+            for user in [new.createdBy] + new.memberIDs where seen.insert(user).inserted { memberIDs.append(user) }
             for user in memberIDs { try Lookups.requireUser(db, user) }
             var directKey: String?
             if new.kind == .direct {

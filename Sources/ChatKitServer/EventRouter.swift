@@ -232,9 +232,20 @@ final class EventRouter: Sendable {
 }
 
 /// The members of recently active conversations, as of the last routed event.
+///
+/// Bounded by conversations and by members: 10,000 conversations of 10,000 members each would hold 10⁸ user IDs
+/// (gigabytes). Past either bound it starts again empty.
 struct MembershipCache {
     private var entries: [ConversationID: Set<UserID>] = [:]
-    private let capacity = 10_000
+    /// How many members the entries hold in all.
+    private(set) var memberCount = 0
+    private let capacity: Int
+    private let memberCapacity: Int
+
+    init(capacity: Int = 10_000, memberCapacity: Int = 1_000_000) {
+        self.capacity = capacity
+        self.memberCapacity = memberCapacity
+    }
 
     mutating func members(of conversation: ConversationID, store: any ChatStore, event: StoredEvent) async throws
         -> Set<UserID>
@@ -246,7 +257,13 @@ struct MembershipCache {
     }
 
     mutating func store(_ members: Set<UserID>, for conversation: ConversationID) {
-        if entries.count >= capacity && entries[conversation] == nil { entries.removeAll(keepingCapacity: true) }
+        let replaced = entries[conversation]
+        memberCount -= replaced?.count ?? 0
+        if (replaced == nil && entries.count >= capacity) || memberCount + members.count > memberCapacity {
+            entries.removeAll(keepingCapacity: true)
+            memberCount = 0
+        }
         entries[conversation] = members
+        memberCount += members.count
     }
 }
