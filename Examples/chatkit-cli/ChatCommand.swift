@@ -37,6 +37,7 @@ struct Chat: AsyncParsableCommand {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { await session.printEvents() }
                 group.addTask { await session.printConnectionChanges() }
+                group.addTask { await session.printRefusals() }
                 for await line in StandardInput.lines() {
                     guard try await session.handle(line) else { break }
                 }
@@ -71,31 +72,16 @@ actor ChatSession {
                 say("! Open a conversation first: /open USERNAME, or /list.")
                 return true
             }
-            send(trimmed, to: open.id)
+            // Into the outbox, and on to the next line at once: while the connection is down, what is typed waits
+            // there (saved, and sent by the next `chat` if this one quits first), in the order typed. The stored
+            // message is printed when its event arrives; a refusal by `printRefusals()`.
+            try client.queue(trimmed, to: open.id)
         } catch let error as ChatError {
             say("! \(error.reason ?? "\(error.code)")")
         } catch let error as ValidationError {
             say("! \(error.message)")
         }
         return true
-    }
-
-    /// Queues a message in the client's outbox and goes back to reading lines at once: while the connection is
-    /// down, what is typed waits in the outbox (saved, and sent by the next `chat` if this one quits first)
-    /// instead of holding the input until the first line is stored. The stored message is printed when its event
-    /// arrives; a refusal is printed when it comes.
-    private func send(_ text: String, to conversation: ConversationID) {
-        // Started in order on this actor, each task queues its message before its first wait: the outbox keeps
-        // the typed order.
-        Task { [client] in
-            do {
-                _ = try await client.send(text, to: conversation)
-            } catch let error as ChatError where error.code != .unavailable {
-                say("! Not sent: \(error.reason ?? "\(error.code)")")
-            } catch {
-                // Unavailable (the session ended) or cancelled: the message stays in the outbox.
-            }
-        }
     }
 
     private func command(_ line: String) async throws -> Bool {
@@ -152,6 +138,14 @@ actor ChatSession {
         let title = try await names.title(of: conversation, me: me)
         titles[conversation.id] = title
         return title
+    }
+
+    /// Says when the server refuses a typed message for good (the message stays in the outbox as failed).
+    func printRefusals() async {
+        for await update in client.outboxUpdates() where update.state == .failed {
+            let reason = update.failureReason.map(TerminalText.inline) ?? update.failureCode.map { "\($0)" } ?? ""
+            say("! Not sent: \(Transcript.preview(update.body)) (\(reason))")
+        }
     }
 
     /// Says when the connection drops and comes back (the client reconnects by itself and catches up).

@@ -82,6 +82,44 @@ extension ChatClient {
         return index
     }
 
+    /// Puts `send` at the end of the outbox, or, for the client message ID of a queued message, leaves that one
+    /// where it is (queueing it again if it had failed); returns the outbox to save when it changed.
+    ///
+    /// - Throws: `.conflict` when a queued message has the ID with another conversation or text.
+    private func insert(_ send: ClientRequest.Send, into state: inout State) throws(ChatError)
+        -> OutboxSaver.Snapshot?
+    {
+        guard let existing = state.outbox.firstIndex(where: { $0.message.id == send.clientMessageID }) else {
+            state.outbox.append(OutboxEntry(message: OutgoingMessage(request: send)))
+            state.outboxObservers.yield(state.outbox[state.outbox.count - 1].message)
+            state.outboxSignal?.yield()
+            return snapshotOutbox(&state)
+        }
+        let queued = state.outbox[existing].message.request
+        guard queued.conversationID == send.conversationID, queued.body == send.body else {
+            throw ChatError(
+                .conflict,
+                "Another message in the outbox has this client message ID (in another conversation or with other "
+                    + "text); give each message its own ID."
+            )
+        }
+        guard state.outbox[existing].message.state == .failed else { return nil }
+        state.requeue(at: existing)
+        return snapshotOutbox(&state)
+    }
+
+    /// Queues `send` and returns at once, saved first (``queue(_:to:clientMessageID:replyTo:mentions:attachments:)``).
+    func enqueueWithoutWaiting(_ send: ClientRequest.Send) throws(ChatError) -> OutgoingMessage {
+        let (snapshot, message) = try state.withLock { state throws(ChatError) in
+            let snapshot = try insert(send, into: &state)
+            // Found: it is in the outbox, new or joined.
+            let message = state.outbox.first { $0.message.id == send.clientMessageID }!.message
+            return (snapshot, message)
+        }
+        save(snapshot)
+        return message
+    }
+
     /// Queues `send` (or joins the queued message with the same client message ID) and waits until it is stored.
     func enqueue(_ send: ClientRequest.Send) async throws -> Message {
         let waiterID = state.withLock { state in
@@ -91,26 +129,11 @@ extension ChatClient {
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
                 let (failure, snapshot) = state.withLock { state -> ((any Error)?, OutboxSaver.Snapshot?) in
-                    var snapshot: OutboxSaver.Snapshot?
-                    if let existing = state.outbox.firstIndex(where: { $0.message.id == send.clientMessageID }) {
-                        let queued = state.outbox[existing].message.request
-                        guard queued.conversationID == send.conversationID, queued.body == send.body else {
-                            let reused = ChatError(
-                                .conflict,
-                                "Another message in the outbox has this client message ID (in another conversation "
-                                    + "or with other text); give each message its own ID."
-                            )
-                            return (reused, nil)
-                        }
-                        if state.outbox[existing].message.state == .failed {
-                            state.requeue(at: existing)
-                            snapshot = snapshotOutbox(&state)
-                        }
-                    } else {
-                        state.outbox.append(OutboxEntry(message: OutgoingMessage(request: send)))
-                        state.outboxObservers.yield(state.outbox[state.outbox.count - 1].message)
-                        state.outboxSignal?.yield()
-                        snapshot = snapshotOutbox(&state)
+                    let snapshot: OutboxSaver.Snapshot?
+                    do {
+                        snapshot = try insert(send, into: &state)
+                    } catch {
+                        return (error, nil)
                     }
                     if Task.isCancelled { return (CancellationError(), snapshot) }
                     if case .ended = state.phase {

@@ -54,18 +54,60 @@ extension ChatClient {
         mentions: [UserID] = [],
         attachments: [Attachment] = []
     ) async throws -> Message {
+        let send = try Self.sendRequest(
+            body, to: conversation, clientMessageID: clientMessageID, replyTo: replyTo, mentions: mentions,
+            attachments: attachments
+        )
+        return try await enqueue(send)
+    }
+
+    /// Puts a message in the outbox and returns at once; the client sends it as
+    /// ``send(_:to:clientMessageID:replyTo:mentions:attachments:)`` does (in order within its conversation, again
+    /// after reconnections), whether ``run()`` runs now or later.
+    ///
+    /// For a client that shows its outbox rather than awaiting each message: a terminal reading lines, say, whose
+    /// next line must not wait for the last one to be stored. The stored message arrives as an event
+    /// (``ChatKitCore/EventKind/messageCreated``), and ``outboxUpdates()`` tells it sent, or refused. With an
+    /// ``Configuration/outboxStorage`` the message is saved before this returns (a failure to save shows in
+    /// ``outboxStorageError``).
+    ///
+    /// - Returns: The message as queued (``OutgoingMessage/State/pending``), or as the outbox holds it when a message
+    ///   with this client message ID was queued already.
+    /// - Throws: ``ChatKitCore/ChatError`` `.invalidArgument`, queueing nothing, when an identifier holds U+0000;
+    ///   `.conflict` when a queued message has this client message ID with another conversation or text.
+    @discardableResult
+    public func queue(
+        _ body: String,
+        to conversation: ConversationID,
+        clientMessageID: ClientMessageID = .timeOrdered(),
+        replyTo: MessageID? = nil,
+        mentions: [UserID] = [],
+        attachments: [Attachment] = []
+    ) throws -> OutgoingMessage {
+        try enqueueWithoutWaiting(
+            try Self.sendRequest(
+                body, to: conversation, clientMessageID: clientMessageID, replyTo: replyTo, mentions: mentions,
+                attachments: attachments
+            )
+        )
+    }
+
+    /// The request for a message, refused when an identifier holds U+0000 (no server takes one: it would only wait
+    /// in the outbox and fail).
+    private static func sendRequest(
+        _ body: String, to conversation: ConversationID, clientMessageID: ClientMessageID, replyTo: MessageID?,
+        mentions: [UserID], attachments: [Attachment]
+    ) throws(ChatError) -> ClientRequest.Send {
         let identifiers =
             [conversation.rawValue, clientMessageID.rawValue] + (replyTo.map { [$0.rawValue] } ?? [])
             + mentions.map(\.rawValue) + attachments.map(\.id.rawValue)
         guard identifiers.allSatisfy(ConversationID.isAcceptable) else {
-            // No server takes one: it would only wait in the outbox and fail.
             throw ChatError(.invalidArgument, "An identifier cannot contain the character U+0000; nothing was queued.")
         }
-        let send = ClientRequest.Send(
+        return ClientRequest.Send(
             conversationID: conversation, clientMessageID: clientMessageID, body: body, replyTo: replyTo,
             mentions: mentions.isEmpty ? nil : mentions, attachments: attachments.isEmpty ? nil : attachments
         )
-        return try await enqueue(send)
     }
 
     /// Replaces the body of one of your messages.

@@ -16,14 +16,14 @@ import Synchronization
 
 extension DatabaseReader {
     /// Runs `body` in a read transaction on a reader connection and hands the connection back to the pool on
-    /// GRDB's own queue, before the calling task resumes.
+    /// GRDB's own queue, whether or not the calling task has resumed.
     ///
     /// GRDB's `async` read returns its connection only once the awaiting task runs again: on Swift's cooperative
     /// pool (two threads on a two-core machine), or on the task's preferred executor. A thread that blocks there
     /// on the pool (``SQLiteChatStore/close()`` waits for every connection to be returned, and a read that starts
     /// meanwhile waits for the close) could then keep that connection from ever coming back, and the two would
     /// wait for each other for good. Here the connection goes back as soon as `body` has run, whatever the
-    /// calling task's threads are doing; the result reaches the task afterwards.
+    /// calling task's threads are doing.
     ///
     /// Cancelling the task interrupts the statement `body` is stepping (`sqlite3_interrupt`), which then throws
     /// `SQLITE_INTERRUPT` (``ErrorMapping/thrown(_:)`` makes that a `CancellationError`); a task cancelled before

@@ -123,9 +123,11 @@ extension ChatServer {
             let memberCount = Set(create.memberIDs).union([user]).count
             if sharesPresence(kind: conversation.kind, memberCount: memberCount) {
                 // Under the conversation's gate, among its members as stored now: a member who has left already
-                // (the leave withdrew presence from those it shared it with) is not introduced afterwards.
+                // (the leave withdrew presence from those it shared it with) is not introduced afterwards, nor are
+                // members of a group an add has grown past presenceMaxGroupSize meanwhile.
                 let frames = try await membershipChanges.run(conversation.id) { () async -> Int in
-                    guard let members = try? await store.memberIDs(of: conversation.id), members.contains(user)
+                    guard let members = try? await store.memberIDs(of: conversation.id), members.contains(user),
+                        sharesPresence(kind: conversation.kind, memberCount: members.count)
                     else { return 0 }
                     return introducePresence(of: Set(members).subtracting([user]), and: [user])
                 }

@@ -214,7 +214,7 @@ struct Session: Sendable {
     /// Writes the user's events after `cursor`, page by page, and returns the cursor after the last.
     ///
     /// A page is cut to ``ChatServerConfiguration/Limits/maxResultBytes`` (``ResultBudget``), and after a cut page
-    /// the next one asks the store for about as many events as fitted: a peer that stops reading during its
+    /// the next one asks the store for twice as many events as fitted (never more than a full page): a peer that stops reading during its
     /// catch-up holds one cut page in memory while the write waits, not ``ChatServerConfiguration/routingBatchSize``
     /// events of up to 64 KiB each (32 MB).
     private func catchUp(_ user: UserID, from cursor: StreamPosition) async throws -> StreamPosition {
@@ -224,7 +224,7 @@ struct Session: Sendable {
         while true {
             let page = server.resultBudget.sync(try await server.store.events(for: user, after: cursor, limit: limit))
             let wasCut = page.hasMore && page.events.count < limit
-            limit = wasCut ? max(1, 2 * page.events.count) : min(fullPage, 2 * limit)
+            limit = min(fullPage, wasCut ? max(1, 2 * page.events.count) : 2 * limit)
             for event in page.events {
                 try await outbound.write(try codec.encode(ServerFrame.event(event.forClients)))
             }

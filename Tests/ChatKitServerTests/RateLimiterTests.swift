@@ -41,7 +41,7 @@ struct RateLimiterTests {
     func fullBucketsAreDropped() {
         let limiter = KeyedRateLimiter<Int>(ratePerSecond: 1, burst: 1, pruneThreshold: 10)
         for key in 0..<10 { #expect(limiter.acquire(key, now: .zero) == nil) }
-        // Key 0's bucket stays in use; the others refill by the time key 10 arrives.
+        // Key 0 is refused at 0.5 s; by 2 s every bucket has refilled, and key 10's arrival drops them all.
         #expect(limiter.acquire(0, now: .milliseconds(500)) != nil)
         #expect(limiter.acquire(10, now: .seconds(2)) == nil)
         #expect(limiter.prunings.load(ordering: .relaxed) == 1)

@@ -158,6 +158,38 @@ struct ReconnectionPolicyTests {
         #expect(transport.connectionCount == 1)
     }
 
+    /// `queue` returns at once, before any session: the messages wait in the outbox, in order, and go out (in that
+    /// order) when the client runs; a reused ID with other text is a conflict, U+0000 is refused.
+    @Test func queuedMessagesWaitInTheOutboxAndGoOutInOrder() async throws {
+        let received = Locked<[String]>([])
+        let transport = ScriptedTransport { _, frame, peer in
+            switch frame.request {
+            case .hello:
+                peer.open(frame, position: StreamPosition(1))
+            case .send(let send):
+                received.withLock { $0.append(send.body) }
+                peer.send(.result(id: frame.id, RequestResult(message: ScriptedPeer.stored(send))))
+            default:
+                break
+            }
+        }
+        let client = ChatClient(transport: transport, token: "t", configuration: .init(clock: RecordingClock()))
+        let chat = ConversationID(rawValue: "c")
+        let first = try client.queue("one", to: chat, clientMessageID: "k-1")
+        #expect(first.state == .pending)
+        for body in ["two", "three"] { try client.queue(body, to: chat) }
+        #expect(client.outbox.map(\.body) == ["one", "two", "three"])
+        #expect(try client.queue("one", to: chat, clientMessageID: "k-1") == first, "the same message, joined")
+        #expect(throws: ChatError.self) { try client.queue("other text", to: chat, clientMessageID: "k-1") }
+        #expect(throws: ChatError.self) { try client.queue("x", to: ConversationID(rawValue: "c\u{0}")) }
+        #expect(client.outbox.count == 3)
+
+        let run = Task { try await client.run() }
+        defer { run.cancel() }
+        try await waitUntil("the outbox to empty") { client.outbox.isEmpty }
+        #expect(received.value == ["one", "two", "three"])
+    }
+
     /// A token refresh that fails for a passing reason (offline) is a failed attempt: the next attempt asks for a
     /// fresh token again, rather than retrying the refused one and giving up.
     @Test func aRefreshThatFailsOnceIsTriedAgainAtTheNextAttempt() async throws {

@@ -85,9 +85,10 @@ struct VisibleFilesMiddleware<Context: RequestContext>: RouterMiddleware {
         return try await files.handle(request, context: context, next: next)
     }
 
-    /// Whether no component of the (decoded) path begins with `.`: hidden files, and `.` and `..`.
+    /// Whether no component of the (decoded) path begins with `.`: hidden files, and `.` and `..`. A path that does
+    /// not decode (invalid UTF-8) is not served.
     static func isVisible(_ path: String) -> Bool {
-        let decoded = path.removingPercentEncoding ?? path
+        guard let decoded = path.removingPercentEncoding else { return false }
         return !decoded.split(separator: "/").contains { $0.hasPrefix(".") }
     }
 }
