@@ -41,6 +41,7 @@ struct Chat: AsyncParsableCommand {
                 for await line in StandardInput.lines() {
                     guard try await session.handle(line) else { break }
                 }
+                await session.letOutboxDrain()
                 group.cancelAll()
             }
             say("Bye.")
@@ -77,7 +78,7 @@ actor ChatSession {
             // message is printed when its event arrives; a refusal by `printRefusals()`.
             try client.queue(trimmed, to: open.id)
         } catch let error as ChatError {
-            say("! \(error.reason ?? "\(error.code)")")
+            say("! \(TerminalText.inline(error.reason ?? "\(error.code)"))")
         } catch let error as ValidationError {
             say("! \(error.message)")
         }
@@ -140,6 +141,20 @@ actor ChatSession {
         return title
     }
 
+    /// Before quitting: while connected, waits a few seconds for the lines typed to be stored; then says how many
+    /// still wait in the outbox (the next `chat` sends them).
+    func letOutboxDrain() async {
+        func waiting() -> Int { client.outbox.filter { $0.state == .pending }.count }
+        if client.connectionState == .connected, waiting() > 0 {
+            let deadline = ContinuousClock.now + .seconds(5)
+            while waiting() > 0, ContinuousClock.now < deadline, client.connectionState == .connected {
+                try? await Task.sleep(for: .milliseconds(20))
+            }
+        }
+        let left = waiting()
+        if left > 0 { say("! \(left) line(s) wait in the outbox; the next chat sends them.") }
+    }
+
     /// Says when the server refuses a typed message for good (the message stays in the outbox as failed).
     func printRefusals() async {
         for await update in client.outboxUpdates() where update.state == .failed {
@@ -195,7 +210,7 @@ actor ChatSession {
             guard update.isTyping, update.userID != me, update.conversationID == open?.id else { return }
             say("* \(try await names.name(of: update.userID)) is typing…")
         case .goodbye(let goodbye):
-            say("! The server closed the session: \(goodbye.message)")
+            say("! The server closed the session: \(TerminalText.inline(goodbye.message))")
         case .synced:
             return
         case .rewound:

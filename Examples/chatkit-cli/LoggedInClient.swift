@@ -60,8 +60,20 @@ struct LoggedInClient {
             let session = self
             var configuration = ChatClient.Configuration()
             configuration.outboxStorage = try options.sessionFile.outboxStorage(for: login.userID)
+            let user = login.userID
             client = ChatClient(transport: transport, configuration: configuration) { refresh in
-                try await session.login(forceRefresh: refresh).accessToken
+                // The login this chat started with, or none: logged out meanwhile (the file is gone), or logged in
+                // as someone else in the same home (the chat must not go on as them), the chat stops.
+                let current: StoredLogin
+                do {
+                    current = try await session.login(forceRefresh: refresh)
+                } catch let error as ValidationError {
+                    throw ChatError(.unauthenticated, "\(error.message)")
+                }
+                guard current.userID == user else {
+                    throw ChatError(.unauthenticated, "Another user logged in here since: log in again.")
+                }
+                return current.accessToken
             }
         } else {
             client = ChatClient(transport: transport, token: login.accessToken, configuration: .singleSession)

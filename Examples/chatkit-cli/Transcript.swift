@@ -56,7 +56,7 @@ enum Transcript {
 
     /// The first line of a body, cut to 40 characters.
     static func preview(_ body: String) -> String {
-        let line = body.split(separator: "\n", maxSplits: 1).first.map(String.init) ?? ""
+        let line = body.split(maxSplits: 1, whereSeparator: \.isNewline).first.map(String.init) ?? ""
         return TerminalText.inline(line.count > 40 ? String(line.prefix(39)) + "…" : line)
     }
 }

@@ -56,13 +56,15 @@ struct TerminalClientTests {
 
             // Another user's text cannot drive Bob's terminal (escape sequences: clear the screen, write the
             // clipboard) nor print a line that passes for someone else's message.
-            let hostile = "look\u{1B}[2J\u{1B}]52;c;aGk=\u{07}\n12:00 carol: I am not alice"
+            let hostile = "look\u{1B}[2J\u{1B}]52;c;aGk=\u{07}\n12:00 carol: I am not alice\u{202E}"
             #expect(try await cli("alice", "send", "bob", hostile).status == 0)
             let shown = try await cli("bob", "history", "alice").output
             #expect(
                 !shown.unicodeScalars.contains { $0.value == 0x1B || $0.value == 0x07 }, "\(shown.debugDescription)"
             )
-            #expect(shown.contains("alice: look\\u{1b}[2J\\u{1b}]52;c;aGk=\\u{7}\n    12:00 carol: I am not alice"))
+            #expect(
+                shown.contains("alice: look\\u{1b}[2J\\u{1b}]52;c;aGk=\\u{7}\n    12:00 carol: I am not alice\\u{202e}")
+            )
             #expect(!shown.contains("\n12:00 carol"))
 
             // Live: Bob chats in the terminal while Alice uses the SDK.
@@ -132,6 +134,7 @@ extension TerminalClientTests {
             session.type("first while offline")
             session.type("second while offline")
             session.type("/quit")
+            try await session.waitFor("2 line(s) wait in the outbox")
             try await session.waitFor("Bye.")
             #expect(try await session.exitStatus() == 0)
             let folder = home.appendingPathComponent("bob")
