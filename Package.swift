@@ -142,10 +142,12 @@ let package = Package(
             dependencies: ["ChatKitCore"],
             swiftSettings: swiftSettings
         ),
+        // Starts the tests' child processes without Foundation's Process (see SpawnedProcess).
+        .target(name: "ChildProcesses", path: "Tests/ChildProcesses", swiftSettings: swiftSettings),
         .testTarget(
             name: "ChatKitSQLiteTests",
             dependencies: [
-                "ChatKitSQLite", "ChatKitCore", "ChatKitTesting",
+                "ChatKitSQLite", "ChatKitCore", "ChatKitTesting", "ChildProcesses",
                 // To build old-schema fixtures and inspect files directly.
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
@@ -195,7 +197,7 @@ let package = Package(
             name: "ChatKitServerTests",
             dependencies: [
                 "ChatKitCore", "ChatKitServer", "ChatKitClient", "ChatKitTesting", "ChatKitSQLite",
-                "ChatKitClientTesting",
+                "ChatKitClientTesting", "ChildProcesses",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),

@@ -214,9 +214,9 @@ struct Session: Sendable {
     /// Writes the user's events after `cursor`, page by page, and returns the cursor after the last.
     ///
     /// A page is cut to ``ChatServerConfiguration/Limits/maxResultBytes`` (``ResultBudget``), and after a cut page
-    /// the next one asks the store for twice as many events as fitted (never more than a full page): a peer that stops reading during its
-    /// catch-up holds one cut page in memory while the write waits, not ``ChatServerConfiguration/routingBatchSize``
-    /// events of up to 64 KiB each (32 MB).
+    /// the next one asks the store for twice as many events as fitted (never more than a full page): a peer that
+    /// stops reading during its catch-up holds one cut page in memory while the write waits, not
+    /// ``ChatServerConfiguration/routingBatchSize`` events of up to 64 KiB each (32 MB).
     private func catchUp(_ user: UserID, from cursor: StreamPosition) async throws -> StreamPosition {
         var cursor = cursor
         let fullPage = server.configuration.routingBatchSize

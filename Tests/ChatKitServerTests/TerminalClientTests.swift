@@ -12,6 +12,7 @@
 import ChatKitClient
 import ChatKitCore
 import ChatKitServer
+import ChildProcesses
 import Foundation
 import Testing
 
@@ -182,25 +183,26 @@ struct CLIRun: Sendable {
     static func run(_ executable: URL, _ arguments: [String], input: String?) async throws -> CLIRun {
         try await withTimeout("chatkit-cli \(arguments.first ?? "")") {
             try await onDedicatedThread {
-                let process = Process()
-                process.executableURL = executable
-                process.arguments = arguments
-                let stdin = Pipe()
-                let stdout = Pipe()
-                let stderr = Pipe()
-                process.standardInput = stdin
-                process.standardOutput = stdout
-                process.standardError = stderr
-                try process.run()
-                if let input { stdin.fileHandleForWriting.write(Data(input.utf8)) }
-                try stdin.fileHandleForWriting.close()
-                let output = stdout.fileHandleForReading.readDataToEndOfFile()
-                let errors = stderr.fileHandleForReading.readDataToEndOfFile()
-                process.waitUntilExit()
+                let process = try SpawnedProcess(executable.path, arguments, writesInput: true)
+                if let input { process.write(input) }
+                process.closeInput()
+                // The errors on a thread of their own: a child filling one pipe while this one waits on the other
+                // would wait for ever.
+                let errors = Locked<[UInt8]>([])
+                let errorsRead = Thread {
+                    if let descriptor = process.errors {
+                        let read = SpawnedProcess.readAll(descriptor)
+                        errors.withLock { $0 = read }
+                    }
+                }
+                errorsRead.start()
+                let output = process.output.map(SpawnedProcess.readAll) ?? []
+                let status = process.waitForExit()
+                while !errorsRead.isFinished { usleep(1_000) }
                 return CLIRun(
-                    status: process.terminationStatus,
+                    status: status,
                     output: String(decoding: output, as: UTF8.self),
-                    errors: String(decoding: errors, as: UTF8.self)
+                    errors: String(decoding: errors.value, as: UTF8.self)
                 )
             }
         }
@@ -209,37 +211,29 @@ struct CLIRun: Sendable {
 
 /// A running interactive CLI: type lines into it, await lines it prints.
 final class CLISession: Sendable {
-    private let process: Process
-    private let input = Pipe()
-    private let output = Pipe()
+    private let process: SpawnedProcess
     private let printed = StringCollector()
     private let arrivals: AsyncStream<Void>
-    private let arrived: AsyncStream<Void>.Continuation
 
     init(_ executable: URL, _ arguments: [String]) throws {
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
-        process.standardInput = input
-        process.standardOutput = output
-        process.standardError = output
-        self.process = process
-        (arrivals, arrived) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
-        output.fileHandleForReading.readabilityHandler = { [printed, arrived] handle in
-            let data = handle.availableData
-            guard !data.isEmpty else {
-                handle.readabilityHandler = nil
-                arrived.finish()
-                return
+        process = try SpawnedProcess(executable.path, arguments, writesInput: true, errors: nil)
+        let (arrivals, arrived) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        self.arrivals = arrivals
+        let (printed, output) = (printed, process.output)
+        // Blocking reads on a thread of their own, as the SQLite tests' ChildProcess reads.
+        Thread.detachNewThread {
+            if let output {
+                SpawnedProcess.readChunks(output) { chunk in
+                    printed.append(String(decoding: chunk, as: UTF8.self))
+                    arrived.yield()
+                }
             }
-            printed.append(String(decoding: data, as: UTF8.self))
-            arrived.yield()
+            arrived.finish()
         }
-        try process.run()
     }
 
     func type(_ line: String) {
-        input.fileHandleForWriting.write(Data((line + "\n").utf8))
+        process.write(line + "\n")
     }
 
     /// Waits until the CLI has printed `text`.
@@ -263,12 +257,13 @@ final class CLISession: Sendable {
     }
 
     func terminate() {
-        if process.isRunning { process.terminate() }
+        process.send(SIGTERM)
+        process.closeInput()
     }
 
     /// Waits until the CLI has exited; returns its exit status.
     func exitStatus() async throws -> Int32 {
-        try await waitUntil("chatkit-cli to exit") { !process.isRunning }
-        return process.terminationStatus
+        try await waitUntil("chatkit-cli to exit") { process.hasExited }
+        return process.exitCode ?? -1
     }
 }

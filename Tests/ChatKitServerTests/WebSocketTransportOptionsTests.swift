@@ -12,6 +12,7 @@
 import ChatKitClient
 import ChatKitCore
 import ChatKitServer
+import ChildProcesses
 import ChatKitTesting
 import Foundation
 import HummingbirdWSClient
@@ -154,18 +155,16 @@ struct WebSocketTransportOptionsTests {
     }
 
     private static func makeSelfSignedCertificate(certificate: String, key: String) throws {
-        let openssl = Process()
-        openssl.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        openssl.arguments = [
-            "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-            "-keyout", key, "-out", certificate, "-days", "1", "-subj", "/CN=localhost",
-            "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
-        ]
-        openssl.standardOutput = FileHandle.nullDevice
-        openssl.standardError = FileHandle.nullDevice
-        try openssl.run()
-        openssl.waitUntilExit()
-        try #require(openssl.terminationStatus == 0, "openssl could not make a test certificate")
+        let openssl = try SpawnedProcess(
+            "/usr/bin/env",
+            [
+                "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+                "-keyout", key, "-out", certificate, "-days", "1", "-subj", "/CN=localhost",
+                "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
+            ],
+            output: .discarded, errors: .discarded
+        )
+        try #require(openssl.waitForExit() == 0, "openssl could not make a test certificate")
     }
 }
 

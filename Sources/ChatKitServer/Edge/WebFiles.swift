@@ -19,8 +19,8 @@ import HTTPTypes
 /// `GET /` answers the folder's `index.html`; other paths answer the file of that name, or fall through to the
 /// router's other routes. Hidden files and folders (a name beginning with `.`, such as `.env` or `.git`) are never
 /// served. Serve a folder of its own: any other file in it can be downloaded (`chatkit-server` refuses a web root
-/// that holds its database or signing secret). HTML, JavaScript and CSS are served as UTF-8 with `Cache-Control: no-cache` (browsers
-/// revalidate with the ETag, so a new build is picked up at once).
+/// that holds its database or signing secret). HTML, JavaScript and CSS are served as UTF-8 with
+/// `Cache-Control: no-cache` (browsers revalidate with the ETag, so a new build is picked up at once).
 ///
 /// Every response of the router, files and JSON alike, carries:
 /// - `Content-Security-Policy`: scripts, styles, images and fetches from the same origin only, plus WebSockets to
