@@ -189,16 +189,17 @@ struct CLIRun: Sendable {
                 // The errors on a thread of their own: a child filling one pipe while this one waits on the other
                 // would wait for ever.
                 let errors = Locked<[UInt8]>([])
-                let errorsRead = Thread {
+                let errorsRead = DispatchSemaphore(value: 0)
+                Thread.detachNewThread {
                     if let descriptor = process.errors {
                         let read = SpawnedProcess.readAll(descriptor)
                         errors.withLock { $0 = read }
                     }
+                    errorsRead.signal()
                 }
-                errorsRead.start()
                 let output = process.output.map(SpawnedProcess.readAll) ?? []
                 let status = process.waitForExit()
-                while !errorsRead.isFinished { usleep(1_000) }
+                errorsRead.wait()
                 return CLIRun(
                     status: status,
                     output: String(decoding: output, as: UTF8.self),
