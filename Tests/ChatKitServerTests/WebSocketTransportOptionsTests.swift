@@ -108,6 +108,15 @@ struct WebSocketTransportOptionsTests {
         #expect(throws: ChatError.self) {
             try WebSocketServerTransport.tlsConfiguration(certificateFile: certificate, privateKeyFile: certificate)
         }
+        // A key of another certificate is refused when the configuration is made, not when the server binds.
+        let otherCertificate = folder.appendingPathComponent("other-cert.pem").path
+        let otherKey = folder.appendingPathComponent("other-key.pem").path
+        try Self.makeSelfSignedCertificate(certificate: otherCertificate, key: otherKey)
+        let mismatch = #expect(throws: ChatError.self) {
+            try WebSocketServerTransport.tlsConfiguration(certificateFile: certificate, privateKeyFile: otherKey)
+        }
+        #expect(mismatch?.code == .invalidArgument)
+        #expect(mismatch?.reason?.contains("does not go with the certificate") == true)
     }
 
     // MARK: Helpers

@@ -172,7 +172,8 @@ public final class WebSocketServerTransport: ServerTransport {
     /// TLS settings for a server from PEM files: a certificate chain (the server's certificate first) and its
     /// private key. TLS 1.2 and 1.3 only.
     ///
-    /// - Throws: ``ChatKitCore/ChatError`` `.invalidArgument` naming the file that could not be read or parsed.
+    /// - Throws: ``ChatKitCore/ChatError`` `.invalidArgument` naming the file that could not be read or parsed, or
+    ///   saying that the key is not the certificate's: checked here, before a server opens its database or binds.
     public static func tlsConfiguration(certificateFile: String, privateKeyFile: String) throws -> TLSConfiguration {
         let certificates: [NIOSSLCertificate]
         do {
@@ -194,6 +195,17 @@ public final class WebSocketServerTransport: ServerTransport {
         )
         // NIOSSL's default still accepts TLS 1.0 and 1.1, which browsers and current clients no longer offer.
         tls.minimumTLSVersion = .tlsv12
+        // A context is what binding makes; making one now finds a key that belongs to another certificate.
+        do {
+            _ = try NIOSSLContext(configuration: tls)
+        } catch {
+            throw ChatError(
+                .invalidArgument,
+                "The private key \(privateKeyFile) does not go with the certificate \(certificateFile). Pass the key "
+                    + "the certificate was issued for.",
+                underlying: error
+            )
+        }
         return tls
     }
 
