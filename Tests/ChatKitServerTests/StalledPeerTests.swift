@@ -17,8 +17,9 @@ import Foundation
 import Synchronization
 import Testing
 
-/// A peer that stops reading, against sockets served in tasks (compression makes them): their writer waits while
-/// the peer's buffers are full, and a close frame waits behind the data before it.
+/// A peer that stops reading: against sockets served in tasks (compression makes them), whose writer waits while
+/// the peer's buffers are full and whose close frame waits behind the data before it, and against sockets served
+/// from event loops, whose catch-up waits for the peer.
 @Suite("A peer that stops reading")
 struct StalledPeerTests {
     /// A slow consumer's close waited behind the data its peer did not read, so the session never ended: the socket
@@ -42,18 +43,39 @@ struct StalledPeerTests {
             }
         }
     }
+
+    /// A catch-up to a peer that reads nothing waited for it for as long as the socket stayed open, holding a page
+    /// of events; a peer that pings (or answers pings) without reading kept it open for good. Sockets served from
+    /// event loops are now closed once they stay unwritable for `writeStallTimeout`.
+    @Test func aCatchUpToAPeerThatReadsNothingEndsAtTheWriteStallTimeout() async throws {
+        var configuration = ChatServerConfiguration()
+        configuration.limits.requestsPerSecond = 1000
+        // No pings: only the stall's deadline may close the socket.
+        let transport = WebSocketServerTransport.Configuration(pingInterval: nil, writeStallTimeout: .seconds(1))
+        try await LiveServer.run(configuration: configuration, transportConfiguration: transport) { live in
+            let alice = try await live.signUp("alice")
+            let bob = try await live.signUp("bob")
+            // About 6 MB waiting for Bob while he is offline: more than his socket's buffers hold.
+            try await StalledPeer.flood(live, from: alice, to: bob.user.id, messages: 100)
+            let stalled = try await StalledPeer.open(port: live.port, token: bob.accessToken, cursor: .start)
+            defer { stalled.release() }
+            try await waitUntil("bob's stalled catch-up to be closed", timeout: .seconds(30)) {
+                live.transport.connectionCount == 0
+            }
+        }
+    }
 }
 
 /// A raw WebSocket that reads its `welcome`, then nothing, on a thread of its own until released.
 final class StalledPeer: Sendable {
     private let released = DispatchSemaphore(value: 0)
 
-    /// Opens the socket with `token` and returns once it was welcomed.
-    static func open(port: Int, token: String) async throws -> StalledPeer {
+    /// Opens the socket with `token` (catching up from `cursor`, if given) and returns once it was welcomed.
+    static func open(port: Int, token: String, cursor: StreamPosition? = nil) async throws -> StalledPeer {
         let peer = StalledPeer()
         let welcomed = DispatchSemaphore(value: 0)
         let outcome = Mutex<String?>(nil)
-        let hello = Array(try WireCodec().encode(ClientFrame(id: "h", .hello(.init(token: token)))).utf8)
+        let hello = Array(try WireCodec().encode(ClientFrame(id: "h", .hello(.init(token: token, cursor: cursor)))).utf8)
         let released = peer.released
         Thread.detachNewThread {
             do {

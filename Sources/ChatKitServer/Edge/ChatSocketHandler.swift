@@ -37,6 +37,9 @@ final class ChatSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
         var pingInterval: TimeAmount?
         /// How long to wait for the peer's close frame after sending ours.
         var closeTimeout: TimeAmount
+        /// How long the socket may stay unwritable (the peer reads nothing of what waits for it) before it is
+        /// closed outright; `nil` waits for as long as the peer stays.
+        var writeStallTimeout: TimeAmount? = nil
     }
 
     /// Makes the session a socket serves, given the writer to the socket and the socket's callbacks; `nil` when
@@ -94,6 +97,8 @@ final class ChatSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var isCloseSent = false
     private var isClosed = false
     private var closeTimeout: Scheduled<Void>?
+    /// Closes the socket if it stays unwritable for ``Settings/writeStallTimeout``.
+    private var writeStall: Scheduled<Void>?
     private var pinger: RepeatedTask?
     /// Nothing arrived since the last ping.
     private var isAwaitingPeer = false
@@ -163,6 +168,8 @@ final class ChatSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
         pinger = nil
         closeTimeout?.cancel()
         closeTimeout = nil
+        writeStall?.cancel()
+        writeStall = nil
         fragments = nil
         pendingPong = nil
         // The session (and the outbox, through the session's writer) hold this handler until the session
@@ -336,10 +343,26 @@ final class ChatSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
     func channelWritabilityChanged(context: ChannelHandlerContext) {
         flags.isWritable.store(context.channel.isWritable, ordering: .relaxed)
         if context.channel.isWritable {
+            writeStall?.cancel()
+            writeStall = nil
             writePendingPong(context: context)
             writeOutbox()
+        } else {
+            startWriteStallTimer(context: context)
         }
         context.fireChannelWritabilityChanged()
+    }
+
+    /// Starts the timer that closes the socket if it stays unwritable for ``Settings/writeStallTimeout``.
+    ///
+    /// Pings do not find such a peer: one that sends its own pings, or pongs, without reading what the server
+    /// writes, looks alive. What it has not read is bounded (the outbox's bytes, a catch-up's page), but a
+    /// catch-up waits for it, holding that page, for as long as the socket stays open.
+    private func startWriteStallTimer(context: ChannelHandlerContext) {
+        guard writeStall == nil, !isClosed, let timeout = settings.writeStallTimeout else { return }
+        let channel = context.channel
+        // Closed outright: a close frame would wait behind the data the peer does not read.
+        writeStall = context.eventLoop.scheduleTask(in: timeout) { channel.close(promise: nil) }
     }
 
     /// Writes what the outbox holds while the socket is writable, then asks the outbox to call back when it has

@@ -88,6 +88,11 @@ public final class WebSocketServerTransport: ServerTransport {
         /// How long to wait for the client's close frame after sending ours (and, for sockets served from event
         /// loops, for our answer to the client's to be written) before the socket is closed. Default 5 seconds.
         public var closeTimeout: Duration
+        /// How long a socket may stay unable to take more writes (its peer reads nothing of what the server sends)
+        /// before the server closes it outright; `nil` keeps it for as long as the peer stays. Pings do not find such
+        /// a peer when it sends its own, and a catch-up waits for it, holding a page of events. Default 60 seconds.
+        /// Not applied with ``compression`` on (those sockets are served by Hummingbird's channel).
+        public var writeStallTimeout: Duration?
         /// The server name reported in the `Server` header when standalone; `nil` sends none. Default `nil`.
         public var serverName: String?
         /// Whether to offer permessage-deflate (RFC 7692) to clients that ask for it. It saves bandwidth on text
@@ -127,6 +132,7 @@ public final class WebSocketServerTransport: ServerTransport {
         ///   - tls: TLS settings; `nil` for plain text.
         ///   - listenBacklog: How many connections may wait to be accepted.
         ///   - handshakeTimeout: How long a new connection may take to send its first request.
+        ///   - writeStallTimeout: How long a socket may stay unwritable before it is closed.
         public init(
             host: String = "127.0.0.1",
             port: Int = 8080,
@@ -140,8 +146,10 @@ public final class WebSocketServerTransport: ServerTransport {
             idleTimeout: Duration? = .seconds(60),
             tls: TLSConfiguration? = nil,
             listenBacklog: Int = 4096,
-            handshakeTimeout: Duration = .seconds(10)
+            handshakeTimeout: Duration = .seconds(10),
+            writeStallTimeout: Duration? = .seconds(60)
         ) {
+            self.writeStallTimeout = writeStallTimeout
             self.listenBacklog = listenBacklog
             self.handshakeTimeout = handshakeTimeout
             self.compression = compression
@@ -563,7 +571,8 @@ public final class WebSocketServerTransport: ServerTransport {
         let settings = ChatSocketHandler.Settings(
             maxMessageSize: configuration.maxMessageSize,
             pingInterval: configuration.pingInterval.map { TimeAmount($0) },
-            closeTimeout: TimeAmount(configuration.closeTimeout)
+            closeTimeout: TimeAmount(configuration.closeTimeout),
+            writeStallTimeout: configuration.writeStallTimeout.map { TimeAmount($0) }
         )
         return ChatSocketHandler(
             settings: settings,
