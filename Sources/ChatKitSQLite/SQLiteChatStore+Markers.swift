@@ -49,10 +49,16 @@ extension SQLiteChatStore {
                     """,
                 arguments: [id.rawValue, user.rawValue, marker.deliveredSeq, marker.readSeq]
             )
+            let memberCount = try Int.fetchOne(
+                db.cachedStatement(sql: "SELECT memberCount FROM conversation WHERE id = ?"), arguments: [id.rawValue]
+            )
             try context.record(
                 StoredEvent(
                     position: try context.nextPosition(), kind: .markerUpdated, conversationID: id, actorID: user,
-                    createdAt: context.now, marker: marker
+                    createdAt: context.now, marker: marker,
+                    audience: MembershipRules.markerAudience(
+                        conversation.kind, memberCount: memberCount ?? 0, user: user
+                    )
                 )
             )
             return marker

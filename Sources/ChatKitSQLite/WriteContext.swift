@@ -63,8 +63,12 @@ final class WriteContext {
     func record(_ event: StoredEvent) throws {
         let payload =
             event.kind == .messageCreated ? try EventPayload.messageCreated(event, encoder) : try encoder.encode(event)
+        // The column says which conversation's members see the event: none for an event with an audience (its
+        // rows below), even one naming a conversation (a marker move its user alone sees), or sync would read it
+        // twice. The payload keeps the conversation.
+        let members = event.audience == nil ? event.conversationID?.rawValue : nil
         try db.cachedStatement(sql: "INSERT INTO event (position, kind, conversationID, payload) VALUES (?, ?, ?, ?)")
-            .execute(arguments: [event.position.rawValue, event.kind.rawValue, event.conversationID?.rawValue, payload])
+            .execute(arguments: [event.position.rawValue, event.kind.rawValue, members, payload])
         for user in event.audience ?? [] {
             try db.cachedStatement(sql: "INSERT OR IGNORE INTO eventAudience (userID, position) VALUES (?, ?)")
                 .execute(arguments: [user.rawValue, event.position.rawValue])

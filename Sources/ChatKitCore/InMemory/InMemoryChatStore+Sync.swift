@@ -41,13 +41,18 @@ extension InMemoryChatStore {
             move(&marker, min(seq, Int64(record.messages.count)))
             guard marker != current else { return current }
             state.conversations[id]?.markers[user] = marker
-            state.recordEvent(
-                StoredEvent(
-                    position: state.nextPosition(), kind: .markerUpdated, conversationID: id, actorID: user,
-                    createdAt: now, marker: marker
-                ),
-                in: id
+            let audience = MembershipRules.markerAudience(
+                record.conversation.kind, memberCount: record.members.count, user: user
             )
+            let event = StoredEvent(
+                position: state.nextPosition(), kind: .markerUpdated, conversationID: id, actorID: user,
+                createdAt: now, marker: marker, audience: audience
+            )
+            if audience == nil {
+                state.recordEvent(event, in: id)
+            } else {
+                state.recordUserEvent(event)
+            }
             return marker
         }
     }

@@ -58,8 +58,9 @@ public struct EventKind: NamedChoice {
 /// Something that happened and was stored, at a ``StreamPosition`` in the store-wide event stream.
 ///
 /// Events of a conversation (``conversationID`` set) are visible to the users who were members when the event
-/// happened; a removed member still sees their own ``EventKind/memberRemoved``. Events without a conversation
-/// (contacts, profiles) are visible to the users in ``audience``. Exactly the fields the ``kind`` names are set.
+/// happened; a removed member still sees their own ``EventKind/memberRemoved``. Events with an ``audience`` are
+/// visible to the users in it alone: events without a conversation (contacts, profiles), and a marker move in a
+/// channel or a large group (its user's). Exactly the fields the ``kind`` names are set.
 public struct StoredEvent: Hashable, Sendable, Codable {
     /// The fields, in a box that copies share (copy on write; see ``ImmutableBox``).
     private var storage: ImmutableBox<StoredEventFields>
@@ -124,7 +125,8 @@ public struct StoredEvent: Hashable, Sendable, Codable {
         _read { yield storage.value.user }
         set { update { $0.user = newValue } }
     }
-    /// For events outside conversations: the users who may see the event.
+    /// The users who may see the event, when not the conversation's members: for events outside conversations,
+    /// and for a marker move seen by its user alone (``MembershipRules/markerAudience(_:memberCount:user:)``).
     public var audience: [UserID]? {
         _read { yield storage.value.audience }
         set { update { $0.audience = newValue } }

@@ -13,7 +13,11 @@
 ///
 /// Markers only move forward: a lower seq than the current one changes nothing. A seq past the conversation's
 /// last message is clamped to it. Reading implies delivery. Each move records one ``EventKind/markerUpdated``
-/// event, visible to all members (read receipts); a call that moves nothing records nothing.
+/// event, visible to all members (read receipts) in direct conversations and groups of up to
+/// ``MembershipRules/maxMembersSharingMarkers`` members, and to its user alone (their other devices) in channels
+/// and larger groups: its ``StoredEvent/audience`` is then `[user]`
+/// (``MembershipRules/markerAudience(_:memberCount:user:)``).
+/// A call that moves nothing records nothing.
 public protocol MarkerStore: Sendable {
     /// Records that every message up to `seq` reached one of `user`'s devices.
     ///

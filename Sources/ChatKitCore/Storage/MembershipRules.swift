@@ -31,6 +31,20 @@ public enum MembershipRules {
         if actorRole == nil { throw notFound() }
     }
 
+    /// The largest group whose members see each other's marker moves (read receipts) as they happen (100).
+    public static let maxMembersSharingMarkers = 100
+
+    /// Who sees the ``EventKind/markerUpdated`` event of `user`'s marker move: `nil` for every member (a direct
+    /// conversation, a group of up to ``maxMembersSharingMarkers`` members), or `[user]` alone (a channel, a larger
+    /// group). In a conversation of N members each message read by all would otherwise make N events for N
+    /// people each: N² frames, stored and replayed at every catch-up. Others still read the markers with
+    /// ``MarkerStore/markers(of:as:)``.
+    public static func markerAudience(
+        _ kind: ConversationKind, memberCount: Int, user: UserID
+    ) -> [UserID]? {
+        kind == .channel || (kind != .direct && memberCount > maxMembersSharingMarkers) ? [user] : nil
+    }
+
     /// Validates a new conversation before it is created.
     ///
     /// - Throws: `.invalidArgument` for an unknown kind, a direct conversation that does not name exactly one

@@ -14,10 +14,10 @@ public protocol SyncStore: Sendable {
     /// The events `user` may see with a position after `cursor`, oldest first, at most `limit`.
     ///
     /// `user` sees an event of a conversation if they were a member when it was stored (their own
-    /// ``EventKind/memberRemoved`` included), and an event outside conversations if they are in its
-    /// ``StoredEvent/audience``. Events are as they were stored (a later edit is its own event), with one
-    /// exception: a message deleted since comes back as its tombstone in every event that carries it, so
-    /// deleted content is gone everywhere.
+    /// ``EventKind/memberRemoved`` included), and an event with an ``StoredEvent/audience`` (outside conversations,
+    /// or a marker move seen by its user alone) if they are in it, once. Events are as they were stored (a later
+    /// edit is its own event), with one exception: a message deleted since comes back as its tombstone in every
+    /// event that carries it, so deleted content is gone everywhere.
     /// Paging with the returned ``SyncPage/cursor`` returns every visible event exactly once, in order.
     ///
     /// - Parameters:

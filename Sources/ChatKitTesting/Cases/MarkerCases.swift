@@ -59,7 +59,7 @@ extension ChatStoreConformance {
                 try checkEqual(try await store.latestPosition(), created, "latest position after marking nothing")
             },
 
-            Case("markers", "every marker move is an event all members see") { store in
+            Case("markers", "in a group, every marker move is an event all members see") { store in
                 let (fixture, sender, reader, group) = try await chatWithMessages(store, count: 3)
                 let ids = try await fixture.users("other", "stranger")
                 let (other, stranger) = (ids[0], ids[1])
@@ -75,6 +75,31 @@ extension ChatStoreConformance {
                 }
                 let strangers = try await fixture.allEvents(for: stranger).filter { $0.kind == .markerUpdated }
                 try checkEqual(strangers.count, 0, "markerUpdated events seen by a non-member")
+            },
+
+            Case("markers", "in a channel or a group past the limit, a marker move is seen by its user alone") {
+                store in
+                let fixture = StoreFixture(store)
+                let (owner, reader) = try await fixture.pair()
+                let others = try await fixture.users(count: MembershipRules.maxMembersSharingMarkers - 1)
+                let channel = try await fixture.channel(owner, [reader])
+                // At the limit a group still shares its markers; one member more and it no longer does.
+                let atLimit = try await fixture.group(owner, [reader] + others.dropLast())
+                let pastLimit = try await fixture.group(owner, [reader] + others)
+                for conversation in [channel, atLimit, pastLimit] {
+                    try await fixture.send("hello", from: owner, to: conversation)
+                    _ = try await store.markRead(conversation, upTo: 1, by: reader)
+                }
+                let seenByReader = try await fixture.allEvents(for: reader).filter { $0.kind == .markerUpdated }
+                try checkEqual(seenByReader.map(\.conversationID), [channel, atLimit, pastLimit], "the reader's own")
+                try checkEqual(seenByReader.map { $0.marker?.readSeq }, [1, 1, 1], "the reader's read seqs")
+                for viewer in [owner, others[0]] {
+                    let seen = try await fixture.allEvents(for: viewer).filter { $0.kind == .markerUpdated }
+                    try checkEqual(seen.map(\.conversationID), [atLimit], "the reader's marker moves others see")
+                }
+                // Others still read the marker when they ask.
+                let markers = try await store.markers(of: pastLimit, as: owner)
+                try checkEqual(markers.first { $0.userID == reader }?.readSeq, 1, "the reader's marker, asked for")
             },
 
             Case("markers", "markers lists every member by user ID, including those who marked nothing") { store in
