@@ -288,21 +288,7 @@ extension SQLiteChatStore {
                     lastMessage: conversation.lastSeq == 0
                         ? nil : try Lookups.message(db, conversation.id, seq: conversation.lastSeq, decoder),
                     marker: marker,
-                    unreadCount: try Int.fetchOne(
-                        db.cachedStatement(
-                            sql: """
-                                SELECT COUNT(*) FROM (
-                                    SELECT 1 FROM message
-                                    WHERE conversationID = ? AND seq > ? AND senderID != ? AND deletedAt IS NULL
-                                    LIMIT ?
-                                )
-                                """
-                        ),
-                        arguments: [
-                            conversation.id.rawValue, marker.readSeq, user.rawValue,
-                            ConversationSummary.unreadCountLimit,
-                        ]
-                    ) ?? 0,
+                    unreadCount: try Self.unreadCount(db, conversation.id, user, after: marker.readSeq),
                     memberCount: row[8],
                     activity: StreamPosition(rawValue: row[7])
                 )
@@ -341,6 +327,29 @@ extension SQLiteChatStore {
     }
 
     /// Adds a member and opens their membership period at `position` (sync shows them events from there on).
+    /// Others' messages, not deleted, after both `readSeq` and the user's own last message, up to the limit (see
+    /// ``ChatKitCore/ConversationSummary/unreadCount``): read newest first, so the rows read are the ones counted
+    /// (and deleted ones among them), never the whole tail of a conversation its member writes to.
+    static func unreadCount(_ db: Database, _ id: ConversationID, _ user: UserID, after readSeq: Int64) throws -> Int {
+        let rows = try Row.fetchCursor(
+            db.cachedStatement(
+                sql: """
+                    SELECT senderID = ?3, deletedAt IS NOT NULL FROM message
+                    WHERE conversationID = ?1 AND seq > ?2 ORDER BY seq DESC
+                    """
+            ),
+            arguments: [id.rawValue, readSeq, user.rawValue]
+        )
+        var count = 0
+        while let row = try rows.next() {
+            if row[0] as Bool { break }
+            if row[1] as Bool { continue }
+            count += 1
+            if count == ConversationSummary.unreadCountLimit { break }
+        }
+        return count
+    }
+
     static func startMembership(_ member: Member, at position: StreamPosition, _ context: WriteContext) throws {
         try context.db.execute(
             sql: "INSERT INTO member (conversationID, userID, role, joinedAt) VALUES (?, ?, ?, ?)",
@@ -352,6 +361,16 @@ extension SQLiteChatStore {
         try context.db.execute(
             sql: "INSERT INTO membershipPeriod (userID, conversationID, fromPosition) VALUES (?, ?, ?)",
             arguments: [member.userID.rawValue, member.conversationID.rawValue, position.rawValue]
+        )
+        // What was sent before they joined is neither unread nor waiting for delivery (ConversationStore).
+        try context.db.execute(
+            sql: """
+                INSERT INTO marker (conversationID, userID, deliveredSeq, readSeq)
+                SELECT id, ?2, lastSeq, lastSeq FROM conversation WHERE id = ?1 AND lastSeq > 0
+                ON CONFLICT (conversationID, userID) DO UPDATE SET
+                    deliveredSeq = max(deliveredSeq, excluded.deliveredSeq), readSeq = max(readSeq, excluded.readSeq)
+                """,
+            arguments: [member.conversationID.rawValue, member.userID.rawValue]
         )
     }
 }

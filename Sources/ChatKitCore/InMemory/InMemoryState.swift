@@ -71,11 +71,15 @@ struct InMemoryState {
             markers[user] ?? Marker(conversationID: conversation.id, userID: user)
         }
 
+        /// Others' messages, not deleted, after both the read marker and the user's own last message: newest
+        /// first, up to the limit (see ``ConversationSummary/unreadCount``).
         func unreadCount(for user: UserID) -> Int {
             let readSeq = Int(marker(of: user).readSeq)
             guard readSeq < messages.count else { return 0 }
             var count = 0
-            for message in messages[readSeq...] where message.senderID != user && !message.isDeleted {
+            for message in messages[readSeq...].reversed() {
+                if message.senderID == user { break }
+                guard !message.isDeleted else { continue }
                 count += 1
                 if count == ConversationSummary.unreadCountLimit { break }
             }
@@ -213,6 +217,13 @@ struct InMemoryState {
     /// Adds a membership period starting at `position` for a user who just joined.
     mutating func startMembership(_ member: Member, at position: StreamPosition) {
         conversations[member.conversationID]?.members[member.userID] = member
+        // What was sent before they joined is neither unread nor waiting for delivery (ConversationStore).
+        if let record = conversations[member.conversationID], !record.messages.isEmpty {
+            var marker = record.marker(of: member.userID)
+            marker.readSeq = max(marker.readSeq, Int64(record.messages.count))
+            marker.deliveredSeq = max(marker.deliveredSeq, marker.readSeq)
+            record.markers[member.userID] = marker
+        }
         conversations[member.conversationID]?.periods[member.userID, default: []].append((position.rawValue, nil))
         conversationsEverJoined[member.userID, default: []].insert(member.conversationID)
     }

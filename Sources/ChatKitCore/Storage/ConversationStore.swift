@@ -17,6 +17,8 @@
 /// - Owners and admins add and remove members and rename; only owners change roles; admins remove only members.
 /// - A group or channel always keeps an owner: the last owner can neither leave nor be demoted (`.conflict`).
 /// - A direct conversation has exactly two members, no title, and never changes membership.
+/// - A member's markers start at the conversation's last message when they join (or join again): what was sent
+///   before counts as neither unread nor waiting for delivery. No ``EventKind/markerUpdated`` is recorded for it.
 /// Every change records a stored event in the conversation.
 public protocol ConversationStore: Sendable {
     /// Creates a conversation; in a group or channel the creator becomes its owner and the other named users

@@ -182,26 +182,75 @@ extension ChatStoreConformance {
                 let group = try await fixture.group(alice, [bob, carol])
                 try await fixture.send("one", from: bob, to: group)
                 let two = try await fixture.send("two", from: bob, to: group)
-                try await fixture.send("three", from: carol, to: group)
-                let mine = try await fixture.send("mine", from: alice, to: group)
+                try await fixture.send("mine", from: alice, to: group)
+                try await fixture.send("four", from: bob, to: group)
+                let five = try await fixture.send("five", from: carol, to: group)
                 _ = try await store.deleteMessage(two.id, by: bob)
 
                 var summary = try checkNotNil(try await store.conversations(of: alice).first, "alice's summary")
                 try checkEqual(summary.conversation.id, group, "conversation of the summary")
-                try checkEqual(summary.conversation.lastSeq, 4, "lastSeq in the summary")
+                try checkEqual(summary.conversation.lastSeq, 5, "lastSeq in the summary")
                 try checkEqual(summary.role, .owner, "alice's role")
-                try checkEqual(summary.lastMessage?.id, mine.id, "last message")
+                try checkEqual(summary.lastMessage?.id, five.id, "last message")
                 try checkEqual(summary.memberCount, 3, "member count")
                 try checkEqual(summary.marker.readSeq, 0, "alice's read marker")
-                try checkEqual(summary.unreadCount, 2, "unread count (her own and deleted messages not counted)")
+                try checkEqual(summary.unreadCount, 2, "unread count (only others' messages after her own)")
 
-                _ = try await store.markRead(group, upTo: 1, by: alice)
+                _ = try await store.markRead(group, upTo: 4, by: alice)
                 summary = try checkNotNil(try await store.conversations(of: alice).first, "alice's summary")
-                try checkEqual(summary.marker.readSeq, 1, "alice's read marker after markRead")
-                try checkEqual(summary.unreadCount, 1, "unread count after reading the first message")
+                try checkEqual(summary.marker.readSeq, 4, "alice's read marker after markRead")
+                try checkEqual(summary.unreadCount, 1, "unread count after reading the fourth message")
                 let bobs = try checkNotNil(try await store.conversations(of: bob).first, "bob's summary")
                 try checkEqual(bobs.role, .member, "bob's role")
-                try checkEqual(bobs.unreadCount, 2, "bob's unread count (carol's and alice's messages)")
+                try checkEqual(bobs.unreadCount, 1, "bob's unread count (carol's message after his own)")
+                let carols = try checkNotNil(try await store.conversations(of: carol).first, "carol's summary")
+                try checkEqual(carols.unreadCount, 0, "carol's unread count (her message is the last)")
+            },
+            Case("conversations", "a member's own message reads what came before it, deleted or not") { store in
+                let fixture = StoreFixture(store)
+                let (alice, bob) = try await fixture.pair()
+                let group = try await fixture.group(alice, [bob])
+                try await fixture.send(count: 3, from: alice, to: group)
+                func bobsUnread() async throws -> Int? {
+                    try await store.conversations(of: bob).first { $0.conversation.id == group }?.unreadCount
+                }
+                try checkEqual(try await bobsUnread(), 3, "bob's unread count before he replies")
+                let reply = try await fixture.send("a reply, from his other device", from: bob, to: group)
+                try checkEqual(try await bobsUnread(), 0, "bob's unread count after his reply")
+                try await fixture.send(count: 2, from: alice, to: group)
+                try checkEqual(try await bobsUnread(), 2, "bob's unread count after two more")
+                _ = try await store.deleteMessage(reply.id, by: bob)
+                try checkEqual(try await bobsUnread(), 2, "bob's unread count after deleting his reply")
+                try checkEqual(
+                    try await store.markers(of: group, as: alice).first { $0.userID == bob }?.readSeq, 0,
+                    "bob's read marker (a reply moves no marker)"
+                )
+            },
+            Case("conversations", "a member joining starts with nothing unread; later messages count") { store in
+                let fixture = StoreFixture(store)
+                let (alice, bob) = try await fixture.pair()
+                let carol = try await fixture.user("carol")
+                let group = try await fixture.group(alice, [carol])
+                let channel = try await fixture.channel(alice)
+                for conversation in [group, channel] { try await fixture.send(count: 4, from: alice, to: conversation) }
+                _ = try await store.addMembers([bob], to: group, role: .member, by: alice)
+                _ = try await store.joinChannel(channel, user: bob)
+                for (conversation, name) in [(group, "the group"), (channel, "the channel")] {
+                    let summary = try await store.conversations(of: bob).first { $0.conversation.id == conversation }
+                    try checkEqual(summary?.unreadCount, 0, "bob's unread count in \(name) when he joins")
+                    try checkEqual(summary?.marker.readSeq, 4, "bob's read marker in \(name) when he joins")
+                    try checkEqual(summary?.marker.deliveredSeq, 4, "bob's delivered marker in \(name)")
+                    try await fixture.send("after", from: alice, to: conversation)
+                }
+                // Leaving and joining again: what was sent while away is not unread either.
+                try await store.removeMember(bob, from: channel, by: bob)
+                try await fixture.send(count: 3, from: alice, to: channel)
+                _ = try await store.joinChannel(channel, user: bob)
+                try await fixture.send("after the rejoin", from: alice, to: channel)
+                let counts = try await store.conversations(of: bob).reduce(into: [ConversationID: Int]()) {
+                    $0[$1.conversation.id] = $1.unreadCount
+                }
+                try checkEqual(counts, [group: 1, channel: 1], "bob's unread counts after one message each")
             },
             Case("conversations", "memberships name the conversations the list has, with kinds and member counts") { store in
                 // The server reads memberships at every session's start (who shares presence): they must agree

@@ -580,9 +580,13 @@ export class ChatApp {
                 const message = event.message;
                 const isNew = !state.messages.has(message.id) && message.seq > (state.conversation.lastSeq ?? 0);
                 this.#storeMessage(state, message);
-                if (message.senderID !== this.me.id) {
+                if (message.senderID === this.me.id) {
+                    // Mine, from any device: it reads what came before it, as the server counts unread messages.
+                    if (isNew) state.unreadCount = 0;
+                } else {
                     this.#stopTypingOf(state, message.senderID);
-                    if (isNew && message.seq > state.myMarker.readSeq) {
+                    // Deleted before it was routed: the server does not count it either.
+                    if (isNew && message.seq > state.myMarker.readSeq && !message.deletedAt) {
                         state.unreadCount += 1;
                         this.#announce(state, message);
                     }
@@ -591,8 +595,12 @@ export class ChatApp {
                 }
                 break;
             }
-            case "messageEdited":
             case "messageDeleted":
+                // An unread message deleted: the server counts what is left.
+                if (state && state.unreadCount > 0 && event.message.senderID !== this.me.id &&
+                    event.message.seq > state.myMarker.readSeq) this.#refreshSoon();
+            // falls through: the tombstone replaces the message
+            case "messageEdited":
             case "reactionAdded":
             case "reactionRemoved":
                 if (state && state.messages.has(event.message.id)) this.#storeMessage(state, event.message);
