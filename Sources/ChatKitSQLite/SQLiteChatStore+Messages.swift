@@ -236,6 +236,8 @@ extension SQLiteChatStore {
         return try await write { context in
             let original = try Lookups.visibleMessage(context.db, id, user, context.decoder).message
             try MembershipRules.checkCanEdit(original, body: body, actor: user)
+            // A retried edit (the same bytes) changes nothing and records nothing.
+            guard !body.utf8.elementsEqual(original.body.utf8) else { return original }
             // The update trigger indexes the new body of an indexed row; prefix searches must list its words.
             if addsWords { try SearchWords.add(wordsOf: [body], context.db) }
             var message = original

@@ -273,16 +273,17 @@ public final class SQLiteChatStore: ChatStore {
         }
     }
 
-    /// Runs a write transaction, mapping failures to ``ChatError``.
+    /// Runs a write transaction, mapping failures to ``ChatError``. The context's time is taken in the transaction,
+    /// so a later commit never carries an earlier time (an edit, a reaction or a marker move waiting behind another).
     func write<T: Sendable>(_ body: @escaping @Sendable (WriteContext) throws -> T) async throws -> T {
-        let now = now()
         do {
             let messageIDs = self.messageIDs
             let (positionFloor, recordsStreamGaps) = (self.positionFloor, self.recordsStreamGaps)
+            let now = configuration.now
             let result = try await writer.write { db in
                 try body(
                     try WriteContext(
-                        db, now: now, messageIDs: messageIDs, positionFloor: positionFloor,
+                        db, now: Self.truncated(now()), messageIDs: messageIDs, positionFloor: positionFloor,
                         recordsStreamGaps: recordsStreamGaps
                     )
                 )

@@ -12,8 +12,8 @@
 extension InMemoryChatStore {
     public func createConversation(_ new: NewConversation) async throws -> Conversation {
         try MembershipRules.validate(new)
-        let now = now()
         return try withState { state in
+            let now = now()
             let memberIDs = ([new.createdBy] + new.memberIDs).uniqued()
             for user in memberIDs { try state.requireUser(user) }
             if new.kind == .direct {
@@ -90,8 +90,8 @@ extension InMemoryChatStore {
     public func addMembers(_ users: [UserID], to id: ConversationID, role: MemberRole, by actor: UserID)
         async throws -> [Member]
     {
-        let now = now()
         return try withState { state in
+            let now = now()
             let record = try state.record(id)
             try MembershipRules.checkCanAdd(role: role, to: record.conversation.kind, actorRole: record.role(of: actor))
             let users = users.uniqued()
@@ -116,8 +116,8 @@ extension InMemoryChatStore {
     }
 
     public func joinChannel(_ id: ConversationID, user: UserID) async throws -> Member {
-        let now = now()
         return try withState { state in
+            let now = now()
             let record = try state.record(id)
             if let member = record.members[user] { return member }
             guard record.conversation.kind == .channel else {
@@ -139,8 +139,8 @@ extension InMemoryChatStore {
     }
 
     public func removeMember(_ user: UserID, from id: ConversationID, by actor: UserID) async throws {
-        let now = now()
         try withState { state in
+            let now = now()
             let record = try state.record(id)
             try MembershipRules.checkCanRemove(
                 targetRole: record.role(of: user),
@@ -165,8 +165,8 @@ extension InMemoryChatStore {
     public func setRole(_ role: MemberRole, of user: UserID, in id: ConversationID, by actor: UserID) async throws
         -> Member
     {
-        let now = now()
         return try withState { state in
+            let now = now()
             let record = try state.record(id)
             try MembershipRules.checkCanSetRole(
                 role,
@@ -195,8 +195,8 @@ extension InMemoryChatStore {
     public func renameConversation(_ id: ConversationID, to title: String, by actor: UserID) async throws
         -> Conversation
     {
-        let now = now()
         return try withState { state in
+            let now = now()
             let record = try state.record(id)
             try MembershipRules.checkCanRename(record.conversation.kind, to: title, actorRole: record.role(of: actor))
             state.conversations[id]?.conversation.title = title

@@ -55,11 +55,13 @@ extension InMemoryChatStore {
     }
 
     public func editMessage(_ id: MessageID, body: String, by user: UserID) async throws -> Message {
-        let now = now()
         return try withState { state in
+            let now = now()
             let found = try state.visibleMessage(id, user)
             var message = found.message
             try MembershipRules.checkCanEdit(message, body: body, actor: user)
+            // A retried edit (the same bytes) changes nothing and records nothing.
+            guard !body.utf8.elementsEqual(message.body.utf8) else { return message }
             message.body = body
             message.editedAt = now
             return state.replace(message, at: found.index, kind: .messageEdited, actor: user, at: now)
@@ -67,8 +69,8 @@ extension InMemoryChatStore {
     }
 
     public func deleteMessage(_ id: MessageID, by user: UserID) async throws -> Message {
-        let now = now()
         return try withState { state in
+            let now = now()
             let found = try state.visibleMessage(id, user)
             var message = found.message
             try MembershipRules.checkCanDelete(message, actor: user, actorRole: found.role)
@@ -84,8 +86,8 @@ extension InMemoryChatStore {
 
     public func addReaction(_ emoji: String, to id: MessageID, by user: UserID) async throws -> Message {
         try MembershipRules.validateReaction(emoji)
-        let now = now()
         return try withState { state in
+            let now = now()
             let found = try state.visibleMessage(id, user)
             var message = found.message
             guard !message.isDeleted else { throw ChatError(.conflict, "A deleted message cannot get reactions.") }
@@ -100,8 +102,8 @@ extension InMemoryChatStore {
     }
 
     public func removeReaction(_ emoji: String, from id: MessageID, by user: UserID) async throws -> Message {
-        let now = now()
         return try withState { state in
+            let now = now()
             let found = try state.visibleMessage(id, user)
             var message = found.message
             guard let reactionIndex = message.reactions.firstIndex(where: { $0.userID == user && $0.emoji == emoji })

@@ -29,8 +29,8 @@ extension InMemoryChatStore {
     public func rotateRefreshToken(of id: SessionID, from oldHash: String, to newHash: String, expiresAt: Date)
         async throws -> AuthSession
     {
-        let now = now()
         return try withState { state in
+            let now = now()
             guard var session = state.sessions[id], session.revokedAt == nil else {
                 throw ChatError(.notFound, "No active session with that ID.")
             }
@@ -50,15 +50,15 @@ extension InMemoryChatStore {
     }
 
     public func revokeSession(_ id: SessionID) async throws {
-        let now = now()
         try withState { state in
+            let now = now()
             if state.sessions[id]?.revokedAt == nil { state.sessions[id]?.revokedAt = now }
         }
     }
 
     public func revokeSessions(of user: UserID) async throws {
-        let now = now()
         try withState { state in
+            let now = now()
             for (id, session) in state.sessions where session.userID == user && session.revokedAt == nil {
                 state.sessions[id]?.revokedAt = now
             }

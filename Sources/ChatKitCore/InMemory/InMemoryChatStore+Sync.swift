@@ -33,8 +33,8 @@ extension InMemoryChatStore {
         upTo seq: Int64,
         _ move: (inout Marker, Int64) -> Void
     ) throws -> Marker {
-        let now = now()
         return try withState { state in
+            let now = now()
             let record = try state.memberRecord(id, user)
             let current = record.marker(of: user)
             var marker = current

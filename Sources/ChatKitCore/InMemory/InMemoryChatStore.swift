@@ -68,8 +68,8 @@ public final class InMemoryChatStore: ChatStore {
 
     public func createUser(_ user: NewUser, passwordHash: String?) async throws -> User {
         try TextRules.validate(user)
-        let now = now()
         return try withState { state in
+            let now = now()
             guard state.userIDsByName[Array(user.username.utf8)] == nil else {
                 throw ChatError(.conflict, "The username is already taken.")
             }
@@ -103,8 +103,8 @@ public final class InMemoryChatStore: ChatStore {
 
     public func updateProfile(of user: UserID, _ update: ProfileUpdate) async throws -> User {
         try TextRules.validate(update)
-        let now = now()
         return try withState { state in
+            let now = now()
             guard var profile = state.users[user] else { throw ChatError(.notFound, "No user with ID '\(user)'.") }
             if let displayName = update.displayName { profile.displayName = displayName }
             if update.clearsStatusText {
@@ -129,8 +129,8 @@ public final class InMemoryChatStore: ChatStore {
     }
 
     public func setPasswordHash(_ passwordHash: String, of user: UserID) async throws -> Credentials {
-        let now = now()
         return try withState { state in
+            let now = now()
             try state.requireUser(user)
             let version = (state.credentials[user]?.version ?? 0) + 1
             let credentials = Credentials(userID: user, passwordHash: passwordHash, version: version, updatedAt: now)
@@ -143,8 +143,8 @@ public final class InMemoryChatStore: ChatStore {
 
     public func requestContact(from user: UserID, to other: UserID) async throws -> Contact {
         guard user != other else { throw ChatError(.invalidArgument, "A user cannot be their own contact.") }
-        let now = now()
         return try withState { state in
+            let now = now()
             try state.requireUser(user)
             try state.requireUser(other)
             if let existing = state.contact(user, other), existing.state != .incoming {
@@ -162,8 +162,8 @@ public final class InMemoryChatStore: ChatStore {
     }
 
     public func acceptContact(_ user: UserID, from requester: UserID) async throws -> Contact {
-        let now = now()
         return try withState { state in
+            let now = now()
             guard let existing = state.contact(user, requester), existing.state != .outgoing else {
                 throw ChatError(.notFound, "There is no contact request from that user.")
             }
@@ -177,8 +177,8 @@ public final class InMemoryChatStore: ChatStore {
     }
 
     public func declineContact(_ user: UserID, from requester: UserID) async throws {
-        let now = now()
         try withState { state in
+            let now = now()
             guard state.contact(user, requester)?.state == .incoming else {
                 throw ChatError(.notFound, "There is no pending contact request from that user.")
             }
@@ -189,8 +189,8 @@ public final class InMemoryChatStore: ChatStore {
     }
 
     public func removeContact(_ user: UserID, _ other: UserID) async throws {
-        let now = now()
         try withState { state in
+            let now = now()
             guard state.contact(user, other) != nil else {
                 throw ChatError(.notFound, "That user is not in the contact list.")
             }

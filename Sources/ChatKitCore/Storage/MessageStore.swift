@@ -52,9 +52,11 @@ public protocol MessageStore: Sendable {
     ///   `.invalidArgument` for a negative limit.
     func messages(in id: ConversationID, _ query: HistoryQuery, as user: UserID) async throws -> [Message]
 
-    /// Replaces the body of a message. Only its sender may edit it.
+    /// Replaces the body of a message. Only its sender may edit it. The body it already has (the same bytes: a
+    /// retried edit) changes nothing and records no event; compare UTF-8 bytes, not `String`s, which take
+    /// different forms of one text for equal.
     ///
-    /// - Returns: The edited message, with ``Message/editedAt`` set.
+    /// - Returns: The edited message, with ``Message/editedAt`` set (as it was, for an edit that changed nothing).
     /// - Throws: ``ChatError`` `.notFound` as for ``message(_:as:)``; `.forbidden` if `user` is not the sender;
     ///   `.conflict` if the message was deleted; `.invalidArgument` for an empty body on a message without
     ///   attachments.

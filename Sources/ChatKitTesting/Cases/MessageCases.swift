@@ -186,6 +186,24 @@ extension ChatStoreConformance {
                 try check(edited.editedAt != nil, "editedAt is not set after an edit")
                 try checkEqual(try await store.message(original.id, as: bob), edited, "message(id) after an edit")
             },
+            Case("messages", "an edit to the body the message has records nothing; another form of it is an edit") {
+                store in
+                let fixture = StoreFixture(store)
+                let (alice, bob) = try await fixture.pair()
+                let chat = try await fixture.direct(alice, bob)
+                let original = try await fixture.send("caf\u{E9}", from: alice, to: chat)
+                let before = try await store.latestPosition()
+                let same = try await store.editMessage(original.id, body: "caf\u{E9}", by: alice)
+                try checkEqual(same, original, "the message after an edit to its own body")
+                try checkEqual(try await store.latestPosition(), before, "latest position after an edit to the same")
+                // "e" and a combining accent: equal as Swift strings, different bytes, stored as sent.
+                let decomposed = try await store.editMessage(original.id, body: "cafe\u{301}", by: alice)
+                try check(decomposed.editedAt != nil, "editedAt is not set after an edit to another form")
+                try check(
+                    Array(decomposed.body.utf8) == Array("cafe\u{301}".utf8), "the other form was not stored as sent"
+                )
+                try check(try await store.latestPosition() > before, "an edit to another form recorded no event")
+            },
             Case("messages", "only the sender may edit, and not a deleted message") { store in
                 let fixture = StoreFixture(store)
                 let (alice, bob) = try await fixture.pair()
