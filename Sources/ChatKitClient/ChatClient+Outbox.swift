@@ -26,8 +26,10 @@ extension ChatClient {
     /// a message queued (``OutgoingMessage/State/pending``), stored (``OutgoingMessage/State/sent``, with
     /// ``OutgoingMessage/message``), refused (``OutgoingMessage/State/failed``), or retried (pending again).
     ///
-    /// Read ``outbox`` for the messages queued before you subscribed. Each call returns a new stream; a stream
-    /// buffers without limit, so consume it.
+    /// Subscribe first, then read ``outbox`` for the messages queued before: an update carries the message's whole
+    /// state, so one that arrives for a message already read replaces it, while reading first could miss a change
+    /// made in between (a message shown pending for good). Each call returns a new stream; a stream buffers
+    /// without limit, so consume it.
     ///
     /// - Returns: A stream of changed messages.
     public func outboxUpdates() -> AsyncStream<OutgoingMessage> {

@@ -116,6 +116,13 @@ public final class ChatClient: Sendable {
         case unreachable(ChatError)
         /// The connection closed; `opened` when the session had opened, `uptime` how long it was open.
         case ended(opened: Bool, uptime: Duration, ChatError)
+
+        /// Why the attempt or the session ended.
+        var failure: ChatError {
+            switch self {
+            case .refused(let error, _), .unreachable(let error), .ended(_, _, let error): error
+            }
+        }
     }
 
     let transportForSessions: any ClientTransport
@@ -145,6 +152,13 @@ public final class ChatClient: Sendable {
     /// this version. An unreadable event is not delivered, and the cursor moves past it with the next event: when
     /// this grows, what the app shows may lack events; update the client.
     public var unreadableFrameCount: Int { state.withLock { $0.unreadableFrames } }
+
+    /// Why the last attempt to connect failed, or why the last session ended: the server unreachable (a wrong URL,
+    /// TLS, a proxy refusing the upgrade), the token provider failing, or the server refusing the session, with
+    /// the underlying error where there is one. `nil` before the first attempt and while a session is open. A
+    /// client that reconnects says only ``ConnectionState/waitingToReconnect(after:)`` meanwhile: show or log
+    /// this to tell a passing outage from a setting that will never work.
+    public var lastConnectionError: ChatError? { state.withLock { $0.lastFailure } }
 
     /// Creates a client that sends a fixed token.
     ///
@@ -335,6 +349,7 @@ public final class ChatClient: Sendable {
                 outcome = .unreachable(ChatError(.unavailable, "The token provider failed.", underlying: error))
             }
             if Task.isCancelled { return }
+            state.withLock { $0.lastFailure = outcome.failure }
             var retryAfter: Duration?
             switch outcome {
             case .refused(let refusal, _?) where refusal.code != .unauthenticated:
@@ -479,8 +494,10 @@ public final class ChatClient: Sendable {
 
     /// Sends a request and waits for its result.
     ///
-    /// Requests other than `send` are not queued: they fail while the client is disconnected. To post messages,
-    /// use ``send(_:to:clientMessageID:replyTo:mentions:attachments:)``, which goes through the outbox.
+    /// No request made here is queued, not even ``ChatKitCore/ClientRequest/send(_:)``: each fails while the client
+    /// is disconnected, and a `send` made here keeps no order with the outbox's. To post messages, use
+    /// ``send(_:to:clientMessageID:replyTo:mentions:attachments:)`` or
+    /// ``queue(_:to:clientMessageID:replyTo:mentions:attachments:)``, which go through the outbox.
     ///
     /// - Throws: ``ChatKitCore/ChatError`` with the server's code when refused; `.unavailable` when not connected
     ///   or when the connection closes before the answer; `.limitExceeded` when the frame is larger than the

@@ -12,7 +12,8 @@
 /// Where a ``ChatClient`` keeps its outbox, so that messages queued and not yet stored by the server survive a
 /// restart of the app.
 ///
-/// Give one to ``ChatClient/Configuration/outboxStorage``. The client calls ``load()`` once, when it is created, and
+/// Give one to ``ChatClient/Configuration/outboxStorage``. The client calls ``load()`` when it is created (and again
+/// only after a load failed; see ``load()``), and
 /// ``save(_:)`` after every change of the outbox (a message queued, stored, refused, retried or discarded), with
 /// every pending and failed message in order. Messages that were on the wire when the app stopped are sent again
 /// with the same client message ID, which the server stores once.

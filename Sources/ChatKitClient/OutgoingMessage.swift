@@ -33,8 +33,9 @@ public struct OutgoingMessage: Sendable, Hashable, Identifiable {
         /// The server stored it; ``OutgoingMessage/message`` holds the stored message. A sent message leaves the
         /// outbox.
         public static let sent = State(.sent)
-        /// The server refused it for good (for example `forbidden`, `notFound` or `invalidArgument`);
-        /// ``OutgoingMessage/failure`` says why. It stays in the outbox until retried or discarded.
+        /// The server refused it for good (for example `forbidden`, `notFound` or `invalidArgument`):
+        /// ``OutgoingMessage/failureCode`` and ``OutgoingMessage/failureReason`` say why. It stays in the outbox
+        /// until retried or discarded.
         public static let failed = State(.failed)
 
         public var description: String { base.rawValue }
