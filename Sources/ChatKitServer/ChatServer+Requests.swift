@@ -95,10 +95,12 @@ extension ChatServer {
         case .delete(let reference):
             return written(RequestResult(message: try await store.deleteMessage(reference.messageID, by: user)))
         case .react(let change):
+            try contentLimits.checkReaction(change.emoji)
             return written(
                 RequestResult(message: try await store.addReaction(change.emoji, to: change.messageID, by: user))
             )
         case .unreact(let change):
+            try contentLimits.checkReaction(change.emoji)
             return written(
                 RequestResult(message: try await store.removeReaction(change.emoji, from: change.messageID, by: user))
             )

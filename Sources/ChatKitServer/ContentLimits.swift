@@ -65,6 +65,12 @@ struct ContentLimits: Sendable {
         try checkSize(body, limits.maxBodyBytes, "The message body")
     }
 
+    /// Checks a reaction to add or remove (``ChatKitCore/MembershipRules/maxReactionBytes``): refused here with
+    /// `limitExceeded`, as every bound of a request is, rather than by the store with `invalidArgument`.
+    func checkReaction(_ emoji: String) throws {
+        try checkSize(emoji, MembershipRules.maxReactionBytes, "A reaction")
+    }
+
     /// Checks a conversation's title.
     func checkTitle(_ title: String?) throws {
         if let title { try checkSize(title, limits.maxTitleBytes, "A title") }

@@ -85,6 +85,12 @@ struct ContentLimitsTests {
                 )
             }
             #expect(try await alice.history(of: chat).map(\.body) == ["at the bounds"])
+
+            // A reaction: 64 bytes at most, refused past them like every other bound (not as a bad argument).
+            let reacted = try await alice.react(bytes(64), to: atBounds.id)
+            #expect(reacted.reactions.map(\.emoji) == [bytes(64)])
+            #expect(await code { _ = try await alice.react(bytes(65), to: atBounds.id) } == .limitExceeded)
+            #expect(await code { _ = try await alice.unreact(bytes(65), from: atBounds.id) } == .limitExceeded)
             await session.disconnect()
         }
     }
