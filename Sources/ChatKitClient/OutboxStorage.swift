@@ -20,7 +20,9 @@
 ///
 /// One storage holds one account's outbox: a client loads what it finds and sends it as the user its token names.
 /// Give each account a storage of its own (for example a file named after the user's ID), and remove it when the
-/// user logs out. One client uses a storage at a time: two running clients would overwrite each other's outbox.
+/// user logs out (once ``ChatClient/run()`` has ended: a running client saves again). One client uses a storage at
+/// a time: two running clients, also in two processes (an app and its extension), would overwrite each other's
+/// outbox; give each process its own.
 ///
 /// ``FileOutboxStorage`` keeps the outbox in a JSON file. To keep it elsewhere (a database, the keychain), implement
 /// both methods and prove them with `OutboxStorageConformance` (the `ChatKitClientTesting` library).
