@@ -19,6 +19,7 @@ import Synchronization
 /// file is readable by its owner only. The first save removes the temporary files of saves a kill interrupted.
 ///
 /// ```swift
+/// try FileManager.default.createDirectory(at: applicationSupport, withIntermediateDirectories: true)
 /// let file = applicationSupport.appendingPathComponent("outbox-\(user.id.rawValue).json")
 /// var configuration = ChatClient.Configuration()
 /// configuration.outboxStorage = FileOutboxStorage(fileURL: file)

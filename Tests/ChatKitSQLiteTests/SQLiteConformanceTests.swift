@@ -76,6 +76,19 @@ struct SQLiteConformanceTests {
         }
     }
 
+    @Test("file database, closed and opened again", arguments: ChatStoreConformance.durabilityCases)
+    func durability(_ check: ChatStoreConformance.DurabilityCase) async throws {
+        try await withTemporaryDirectory { directory in
+            let path = directory.appendingPathComponent("chat.sqlite").path
+            try await check.run {
+                ChatStoreConformance.DurableSubject(
+                    open: { try SQLiteChatStore(path: path) },
+                    close: { try ($0 as? SQLiteChatStore)?.close() }
+                )
+            }
+        }
+    }
+
     @Test("in-memory database", arguments: ChatStoreConformance.cases)
     func inMemoryDatabase(_ check: ChatStoreConformance.Case) async throws {
         try await check.run { try SQLiteChatStore(configuration: .inMemory) }

@@ -63,6 +63,18 @@ struct FaultyStoreTests {
         #expect(failures.count < ChatStoreConformance.cases.count / 3, "\(failures.count) failures for one fault")
     }
 
+    /// A store that forgets everything when it is closed (each opening a new in-memory store) fails every
+    /// durability case; the in-memory store itself, kept open across the "reopening", passes them.
+    @Test func aStoreThatKeepsNothingFailsEveryDurabilityCase() async throws {
+        for check in ChatStoreConformance.durabilityCases {
+            await #expect(throws: ConformanceFailure.self, "\(check)") {
+                try await check.run { ChatStoreConformance.DurableSubject(open: { InMemoryChatStore() }) }
+            }
+            let kept = InMemoryChatStore()
+            try await check.run { ChatStoreConformance.DurableSubject(open: { kept }) }
+        }
+    }
+
     @Test func expectedCaseNamesExist() {
         let names = Set(ChatStoreConformance.cases.map(\.description))
         for name in Self.expectedFailures.values.joined() {
