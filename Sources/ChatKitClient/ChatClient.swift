@@ -344,6 +344,7 @@ public final class ChatClient: Sendable {
             } catch is CancellationError {
                 return
             } catch let error as ChatError where error.code == .unauthenticated || error.code == .forbidden {
+                state.withLock { $0.lastFailure = error }
                 throw error
             } catch {
                 outcome = .unreachable(ChatError(.unavailable, "The token provider failed.", underlying: error))

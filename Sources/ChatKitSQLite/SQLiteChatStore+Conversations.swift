@@ -326,7 +326,6 @@ extension SQLiteChatStore {
         ).map(Codec.member)
     }
 
-    /// Adds a member and opens their membership period at `position` (sync shows them events from there on).
     /// Others' messages, not deleted, after both `readSeq` and the user's own last message, up to the limit (see
     /// ``ChatKitCore/ConversationSummary/unreadCount``): read newest first, so the rows read are the ones counted
     /// (and deleted ones among them), never the whole tail of a conversation its member writes to.
@@ -350,6 +349,7 @@ extension SQLiteChatStore {
         return count
     }
 
+    /// Adds a member and opens their membership period at `position` (sync shows them events from there on).
     static func startMembership(_ member: Member, at position: StreamPosition, _ context: WriteContext) throws {
         try context.db.execute(
             sql: "INSERT INTO member (conversationID, userID, role, joinedAt) VALUES (?, ?, ?, ?)",

@@ -34,7 +34,8 @@ extension SQLiteChatStore {
         upTo seq: Int64,
         _ move: @escaping @Sendable (inout Marker, Int64) -> Void
     ) async throws -> Marker {
-        try await write { context in
+        let memberCountOfC = memberCountOfC
+        return try await write { context in
             let db = context.db
             let conversation = try Lookups.memberConversation(db, id, user)
             let current = try Self.marker(db, id, user)
@@ -50,7 +51,8 @@ extension SQLiteChatStore {
                 arguments: [id.rawValue, user.rawValue, marker.deliveredSeq, marker.readSeq]
             )
             let memberCount = try Int.fetchOne(
-                db.cachedStatement(sql: "SELECT memberCount FROM conversation WHERE id = ?"), arguments: [id.rawValue]
+                db.cachedStatement(sql: "SELECT \(memberCountOfC) FROM conversation c WHERE c.id = ?"),
+                arguments: [id.rawValue]
             )
             try context.record(
                 StoredEvent(

@@ -62,6 +62,18 @@ struct ConnectionErrorTests {
             _ = try await withTimeout("the session to open") { try await provided.connected() }
             #expect(provided.lastConnectionError == nil, "an open session has no connection error")
             await client.disconnect()
+
+            // A provider that says the login is over ends the run with its error, which stays readable.
+            let loggedOut = ChatClient(transport: WebSocketClientTransport(url: live.webSocketURL)) { _ in
+                throw ChatError(.unauthenticated, "Log in again.")
+            }
+            let ended = TestClient(loggedOut)
+            guard case .failure(let failure) = await ended.runResult() else {
+                Issue.record("run() returned without the provider's error")
+                return
+            }
+            #expect((failure as? ChatError)?.code == .unauthenticated)
+            #expect(loggedOut.lastConnectionError?.reason == "Log in again.")
         }
     }
 }

@@ -19,9 +19,9 @@ public struct ConversationSummary: Hashable, Sendable, Codable {
     public var lastMessage: Message?
     /// The user's delivered and read markers.
     public var marker: Marker
-    /// Messages others sent, not deleted, after both the user's read marker and the user's own last message (a
-    /// reply reads what it answers, from any of the user's devices), counted up to ``unreadCountLimit``: that value
-    /// means "that many or more".
+    /// Messages others sent, not deleted, after both the user's read marker and the user's own last message
+    /// (deleted or not: a reply reads what it answers, from any of the user's devices), counted up to
+    /// ``unreadCountLimit``: that value means "that many or more".
     public var unreadCount: Int
     /// How many members the conversation has.
     public var memberCount: Int

@@ -17,7 +17,8 @@
 /// ``MembershipRules/maxMembersSharingMarkers`` members, and to its user alone (their other devices) in channels
 /// and larger groups: its ``StoredEvent/audience`` is then `[user]`
 /// (``MembershipRules/markerAudience(_:memberCount:user:)``).
-/// A call that moves nothing records nothing.
+/// A call that moves nothing records nothing. A member's markers start at the last message when they join
+/// (``ConversationStore``), so receipts count a newcomer as having read what came before.
 public protocol MarkerStore: Sendable {
     /// Records that every message up to `seq` reached one of `user`'s devices.
     ///

@@ -140,6 +140,7 @@ final class ChatSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
             return closeForSession(Self.shutdown)
         }
         flags.isWritable.store(context.channel.isWritable, ordering: .relaxed)
+        if !context.channel.isWritable { startWriteStallTimer(context: context) }
         if let interval = settings.pingInterval {
             pinger = eventLoop.scheduleRepeatedTask(initialDelay: interval, delay: interval) { _ in
                 handler.value.ping()

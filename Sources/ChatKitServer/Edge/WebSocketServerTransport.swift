@@ -91,7 +91,8 @@ public final class WebSocketServerTransport: ServerTransport {
         /// How long a socket may stay unable to take more writes (its peer reads nothing of what the server sends)
         /// before the server closes it outright; `nil` keeps it for as long as the peer stays. Pings do not find such
         /// a peer when it sends its own, and a catch-up waits for it, holding a page of events. Default 60 seconds.
-        /// Not applied with ``compression`` on (those sockets are served by Hummingbird's channel).
+        /// Applied by the standalone server without ``compression`` (those sockets are served from event loops);
+        /// not to sockets served by Hummingbird's channel (with compression, or mounted in an application's router).
         public var writeStallTimeout: Duration?
         /// The server name reported in the `Server` header when standalone; `nil` sends none. Default `nil`.
         public var serverName: String?
@@ -209,8 +210,9 @@ public final class WebSocketServerTransport: ServerTransport {
         } catch {
             throw ChatError(
                 .invalidArgument,
-                "The private key \(privateKeyFile) does not go with the certificate \(certificateFile). Pass the key "
-                    + "the certificate was issued for.",
+                "The private key \(privateKeyFile) does not go with the certificate \(certificateFile) (\(error)). "
+                    + "Pass the key the certificate was issued for, with the server's own certificate first in "
+                    + "\(certificateFile), then its intermediates.",
                 underlying: error
             )
         }

@@ -23,6 +23,7 @@ const TOO_LONG = "This message is too long to send:"; // how the size warning st
 const TYPING_REFRESH_MS = 3_000; // refresh our typing indicator this often while typing
 const TYPING_IDLE_MS = 4_000; // stop it after this long without a keystroke
 const MEMBER_LOADS_AT_ONCE = 4; // member lists loaded together after the conversation list
+const MAX_MEMBERS_SHARING_MARKERS = 100; // larger groups (and channels) send receipts to the reader alone
 const REACTIONS = ["👍", "❤️", "😂", "🎉", "😮", "😢"];
 
 const $ = (id) => document.getElementById(id);
@@ -1120,6 +1121,11 @@ export class ChatApp {
     }
 
     #receipt(state, message) {
+        // Channels and groups past 100 members send no live receipts (only the reader's own devices get them):
+        // what was read when the conversation opened would soon be stale, so none is shown.
+        if (state.conversation.kind === "channel" || (state.memberIDs ?? []).length > MAX_MEMBERS_SHARING_MARKERS) {
+            return "";
+        }
         const others = (state.memberIDs ?? []).filter((id) => id !== this.me.id);
         const markers = others.map((id) => state.markers.get(id)).filter(Boolean);
         const read = markers.filter((marker) => marker.readSeq >= message.seq).length;
