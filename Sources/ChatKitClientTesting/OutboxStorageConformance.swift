@@ -31,12 +31,20 @@ public enum OutboxStorageConformance {
     public struct Subject: Sendable {
         /// Opens the storage over the case's place; each call stands for a new run of the app.
         public var open: @Sendable () throws -> any OutboxStorage
+        /// Damages what the place holds (for example overwrites a file with bytes that are not an outbox), as a
+        /// bad disk or another program would; `nil` skips the case about unreadable data.
+        public var corrupt: (@Sendable () throws -> Void)?
 
         /// Creates a subject.
         ///
-        /// - Parameter open: Opens the storage over one place, empty before the case's first save.
-        public init(open: @escaping @Sendable () throws -> any OutboxStorage) {
+        /// - Parameters:
+        ///   - corrupt: Damages what the place holds; `nil` if the suite cannot do that to your storage.
+        ///   - open: Opens the storage over one place, empty before the case's first save.
+        public init(
+            corrupt: (@Sendable () throws -> Void)? = nil, open: @escaping @Sendable () throws -> any OutboxStorage
+        ) {
             self.open = open
+            self.corrupt = corrupt
         }
     }
 
@@ -65,6 +73,25 @@ public enum OutboxStorageConformance {
                 try checkEqual(try subject.open().load(), [], "after saving an empty outbox")
                 try storage.save(messages.reversed())
                 try checkEqual(try subject.open().load(), messages.reversed(), "after saving them in another order")
+            },
+            Case("outbox storage", "unreadable data fails the load, or is set aside so that the next load is empty") {
+                subject in
+                // Only for a subject that can damage its place.
+                guard let corrupt = subject.corrupt else { return }
+                try subject.open().save(sampleMessages())
+                try corrupt()
+                // An empty outbox loaded from damaged data would have the client save over what could be rescued.
+                let loaded: [OutgoingMessage]
+                do {
+                    loaded = try subject.open().load()
+                } catch {
+                    // Thrown, as it must be. Either it throws again, or it set the data aside: then it loads empty.
+                    if let again = try? subject.open().load() {
+                        try checkEqual(again, [], "the outbox loaded after the damaged data was set aside")
+                    }
+                    return
+                }
+                throw ConformanceFailure("loading damaged data returned \(loaded.count) message(s) instead of throwing")
             },
             Case("outbox storage", "a long outbox keeps its order") { subject in
                 let messages = (0..<1_000).map { number in

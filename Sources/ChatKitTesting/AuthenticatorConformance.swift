@@ -32,18 +32,30 @@ public enum AuthenticatorConformance {
         public var issueToken: @Sendable (UserID) async throws -> String
         /// Revokes a token issued with ``issueToken``.
         public var revokeToken: @Sendable (String) async throws -> Void
+        /// Issues a token for a user that has expired by now (for example issued with a clock set back past the
+        /// token's lifetime); `nil` for an authenticator whose tokens do not expire, which skips that case.
+        public var issueExpiredToken: (@Sendable (UserID) async throws -> String)?
 
         /// Creates a subject.
+        ///
+        /// - Parameters:
+        ///   - authenticator: The authenticator under test.
+        ///   - makeUser: Creates a user with the given username and returns their ID.
+        ///   - issueToken: Issues a valid token for a user.
+        ///   - revokeToken: Revokes an issued token.
+        ///   - issueExpiredToken: Issues a token that has expired by now; `nil` if tokens do not expire.
         public init(
             authenticator: any Authenticator,
             makeUser: @escaping @Sendable (String) async throws -> UserID,
             issueToken: @escaping @Sendable (UserID) async throws -> String,
-            revokeToken: @escaping @Sendable (String) async throws -> Void
+            revokeToken: @escaping @Sendable (String) async throws -> Void,
+            issueExpiredToken: (@Sendable (UserID) async throws -> String)? = nil
         ) {
             self.authenticator = authenticator
             self.makeUser = makeUser
             self.issueToken = issueToken
             self.revokeToken = revokeToken
+            self.issueExpiredToken = issueExpiredToken
         }
     }
 
@@ -74,6 +86,18 @@ public enum AuthenticatorConformance {
                 try await checkThrows(.unauthenticated, "authenticating a revoked token") {
                     try await subject.authenticator.authenticate(token: token)
                 }
+            },
+            Case("authenticator", "an expired token is rejected as unauthenticated") { subject in
+                // Only for a subject that can issue one (its tokens expire).
+                guard let issueExpiredToken = subject.issueExpiredToken else { return }
+                let alice = try await subject.makeUser("alice")
+                let token = try await issueExpiredToken(alice)
+                try await checkThrows(.unauthenticated, "authenticating an expired token") {
+                    try await subject.authenticator.authenticate(token: token)
+                }
+                // A token issued now still works: the expired one was refused for its time, not its user.
+                let fresh = try await subject.authenticator.authenticate(token: try await subject.issueToken(alice))
+                try checkEqual(fresh?.userID, alice, "the user of a token issued now")
             },
             Case("authenticator", "a token it never issued proves nobody") { subject in
                 let alice = try await subject.makeUser("alice")

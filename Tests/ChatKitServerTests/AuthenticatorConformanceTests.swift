@@ -43,6 +43,7 @@ struct AuthenticatorConformanceTests {
             let auth = AuthService(
                 store: store, secret: Array(repeating: UInt8(7), count: 32), configuration: configuration
             )
+            let settings = configuration
             return AuthenticatorConformance.Subject(
                 authenticator: auth.authenticator,
                 makeUser: { name in try await auth.signUp(username: name, password: "correct horse").user.id },
@@ -50,7 +51,16 @@ struct AuthenticatorConformanceTests {
                     let name = try await store.user(user)!.username
                     return try await auth.logIn(username: name, password: "correct horse").accessToken
                 },
-                revokeToken: { token in try await auth.logOut(accessToken: token) }
+                revokeToken: { token in try await auth.logOut(accessToken: token) },
+                issueExpiredToken: { user in
+                    // The same keys and store, with a clock a day behind: its 15-minute tokens have expired.
+                    let yesterday = AuthService(
+                        store: store, secret: Array(repeating: UInt8(7), count: 32), configuration: settings,
+                        now: { Date().addingTimeInterval(-86_400) }
+                    )
+                    let name = try await store.user(user)!.username
+                    return try await yesterday.logIn(username: name, password: "correct horse").accessToken
+                }
             )
         }
     }

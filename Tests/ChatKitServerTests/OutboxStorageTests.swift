@@ -23,7 +23,11 @@ struct OutboxStorageTests {
         let directory = try TemporaryDirectory()
         defer { withExtendedLifetime(directory) {} }
         let file = directory.url.appendingPathComponent("outbox.json")
-        try await check.run { OutboxStorageConformance.Subject { FileOutboxStorage(fileURL: file) } }
+        try await check.run {
+            OutboxStorageConformance.Subject(corrupt: { try Data("{\"version\": 1, \"mess".utf8).write(to: file) }) {
+                FileOutboxStorage(fileURL: file)
+            }
+        }
     }
 
     @Test func anUnreadableFileIsMovedAsideWithAClearErrorAndNothingIsOverwritten() throws {
