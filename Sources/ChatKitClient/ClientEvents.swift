@@ -19,7 +19,8 @@ import Synchronization
 /// ends for good when its consuming task is cancelled, and would drop every later event.) Each event is taken
 /// once: iterations running at the same time share the events between them, so consume with one. The sequence
 /// ends only when the client is released. At most ``ChatClient/Configuration/eventBufferLimit`` events wait; past
-/// that the oldest are dropped and counted (``ChatClient/droppedEventCount``).
+/// that the oldest are dropped and counted (``ChatClient/droppedEventCount``), except those that tell the app what
+/// to do (``ClientEvent/rewound(_:)``, ``ClientEvent/synced(_:)``, ``ClientEvent/goodbye(_:)``), which stay.
 public struct ClientEvents: AsyncSequence, Sendable {
     public typealias Element = ClientEvent
     public typealias Failure = Never
@@ -78,6 +79,17 @@ final class ClientEventQueue: Sendable {
             return event
         }
 
+        /// Drops the oldest waiting event that only carries data (a stored event, presence, typing): the ones that
+        /// tell the app what to do stay, or an app that fell behind would miss that the server rewound (and keep
+        /// what it shows as if nothing happened). The oldest of all goes when only such events wait.
+        mutating func dropOldest() {
+            if let index = buffer[head...].firstIndex(where: { !$0.isSignal }), index != head {
+                buffer.remove(at: index)
+            } else {
+                _ = pop()
+            }
+        }
+
         /// The oldest waiting iteration, removed, if an event waits for it.
         mutating func waiterToWake() -> CheckedContinuation<Void, Never>? {
             guard head < buffer.count || isFinished, !waiters.isEmpty else { return nil }
@@ -105,7 +117,10 @@ final class ClientEventQueue: Sendable {
     func yield(_ event: ClientEvent) {
         let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
             guard !state.isFinished else { return nil }
-            if state.buffer.count - state.head >= limit, state.pop() != nil { state.dropped += 1 }
+            if state.buffer.count - state.head >= limit {
+                state.dropOldest()
+                state.dropped += 1
+            }
             state.buffer.append(event)
             return state.waiterToWake()
         }
@@ -166,6 +181,17 @@ final class ClientEventQueue: Sendable {
             case .end: return nil
             case .wait: continue  // woken (or cancelled): look again
             }
+        }
+    }
+}
+
+extension ClientEvent {
+    /// Whether the event tells the app what to do (reload, the catch-up is over, the server is closing) rather
+    /// than carrying data: such events are not dropped when the app falls behind (``ClientEvents``).
+    var isSignal: Bool {
+        switch self {
+        case .rewound, .synced, .goodbye: true
+        case .stored, .presence, .typing: false
         }
     }
 }
