@@ -318,6 +318,27 @@ extension SQLiteChatStore {
         }
     }
 
+    /// One read: the members of the user's direct conversations and small groups, through the member index by
+    /// user and the conversations' primary keys.
+    public func membersSharingPresence(with user: UserID, maxGroupSize: Int) async throws -> Set<UserID> {
+        let memberCount = memberCountOfC
+        return try await readInBackground { db in
+            let ids = try String.fetchAll(
+                db.cachedStatement(
+                    sql: """
+                        SELECT DISTINCT other.userID
+                        FROM member m
+                        JOIN conversation c ON c.id = m.conversationID
+                        JOIN member other ON other.conversationID = m.conversationID
+                        WHERE m.userID = ?1 AND (c.kind = 'direct' OR (c.kind = 'group' AND \(memberCount) <= ?2))
+                        """
+                ),
+                arguments: [user.rawValue, maxGroupSize]
+            )
+            return Set(ids.map(UserID.init(rawValue:)))
+        }
+    }
+
     static func members(_ db: Database, _ id: ConversationID) throws -> [Member] {
         try Row.fetchAll(
             db,

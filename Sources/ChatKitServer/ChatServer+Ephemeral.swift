@@ -90,12 +90,11 @@ extension ChatServer {
     /// `user` belongs to. (Channels can be large and public; their members do not get each other's presence.)
     func presenceAudience(of user: UserID) async throws -> Set<UserID> {
         var audience = Set(try await store.contacts(of: user).filter { $0.state == .accepted }.map(\.userID))
-        // Memberships, not conversation summaries: a session's start need not read every conversation's last
-        // message and unread count.
-        for membership in try await store.memberships(of: user)
-        where sharesPresence(kind: membership.kind, memberCount: membership.memberCount) {
-            audience.formUnion(try await store.memberIDs(of: membership.conversationID))
-        }
+        // One read of the store (for stores that implement it), not one per conversation: a session's start need
+        // not read every conversation's members, last message and unread count.
+        audience.formUnion(
+            try await store.membersSharingPresence(with: user, maxGroupSize: configuration.presenceMaxGroupSize)
+        )
         audience.remove(user)
         return audience
     }
@@ -103,11 +102,7 @@ extension ChatServer {
     /// Whether the members of a conversation see each other's presence: in direct conversations and in groups of
     /// at most ``ChatServerConfiguration/presenceMaxGroupSize`` members, not in channels.
     func sharesPresence(kind: ConversationKind, memberCount: Int) -> Bool {
-        switch kind {
-        case .direct: true
-        case .group: memberCount <= configuration.presenceMaxGroupSize
-        default: false
-        }
+        MembershipRules.sharesPresence(kind, memberCount: memberCount, configuration.presenceMaxGroupSize)
     }
 
     /// Tells `audience` that `user` came online.

@@ -41,12 +41,12 @@ struct ContactChangeTests {
             return contacts
         }
 
-        /// Membership lists read (the last read of an audience).
+        /// Reads of who shares presence through conversations (the last read of an audience).
         let membershipReads = Atomic<Int>(0)
 
-        func memberships(of user: UserID) async throws -> [ConversationMembership] {
+        func membersSharingPresence(with user: UserID, maxGroupSize: Int) async throws -> Set<UserID> {
             defer { membershipReads.add(1, ordering: .relaxed) }
-            return try await base.memberships(of: user)
+            return try await base.membersSharingPresence(with: user, maxGroupSize: maxGroupSize)
         }
 
         func acceptContact(_ user: UserID, from requester: UserID) async throws -> Contact {

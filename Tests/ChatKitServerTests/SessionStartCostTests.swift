@@ -39,6 +39,47 @@ struct SessionStartCostTests {
         }
     }
 
+    /// The in-memory store, counting reads of one conversation's current members.
+    final class MemberReadCountingStore: ChatStoreDecorator {
+        let base: any ChatStore
+        let currentMemberReads = Mutex(0)
+
+        init(_ base: any ChatStore) { self.base = base }
+
+        func memberIDs(of id: ConversationID, at position: StreamPosition?) async throws -> [UserID] {
+            if position == nil { currentMemberReads.withLock { $0 += 1 } }
+            return try await base.memberIDs(of: id, at: position)
+        }
+    }
+
+    /// Who shares presence with a user was read one conversation at a time (the members of each direct
+    /// conversation and small group): thousands of reads at every connect of a user in thousands of groups. It
+    /// is one read of the store now (`membersSharingPresence`).
+    @Test func openingASessionReadsWhoSharesPresenceAtOnceNotPerConversation() async throws {
+        let store = InMemoryChatStore()
+        let counting = MemberReadCountingStore(store)
+        try await LiveServer.run(store: store, serverStore: counting) { live in
+            let alice = try await live.signUp("alice")
+            let bob = try await live.signUp("bob")
+            _ = try await store.createConversation(.direct(between: alice.user.id, and: bob.user.id))
+            for number in 1...5 {
+                _ = try await store.createConversation(
+                    .group("team \(number)", createdBy: bob.user.id, members: [alice.user.id])
+                )
+            }
+            let bobSession = try await live.connect(bob.accessToken)
+            let aliceSession = try await live.connect(alice.accessToken)
+            try await aliceSession.waitFor("bob online") { events in
+                events.contains { if case .presence(let update) = $0 { update.userID == bob.user.id } else { false } }
+            }
+            try await bobSession.waitFor("alice online") { events in
+                events.contains { if case .presence(let update) = $0 { update.userID == alice.user.id } else { false } }
+            }
+            #expect(counting.currentMemberReads.withLock { $0 } == 0, "members read one conversation at a time")
+            for session in [aliceSession, bobSession] { await session.disconnect() }
+        }
+    }
+
     /// Finding who shares presence read the user's whole conversation list, each conversation's last message and
     /// unread count included, at every `hello` (and every presence change): for a user in many conversations, a
     /// reconnect storm's cost. It reads memberships now; presence still reaches the same users.

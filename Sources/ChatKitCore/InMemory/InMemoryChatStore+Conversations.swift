@@ -259,6 +259,21 @@ extension InMemoryChatStore {
             }
         }
     }
+
+    public func membersSharingPresence(with user: UserID, maxGroupSize: Int) async throws -> Set<UserID> {
+        try withState { state in
+            var members = Set<UserID>()
+            for id in state.conversationsEverJoined[user] ?? [] {
+                guard let record = state.conversations[id], record.members[user] != nil else { continue }
+                let kind = record.conversation.kind
+                guard MembershipRules.sharesPresence(kind, memberCount: record.members.count, maxGroupSize) else {
+                    continue
+                }
+                members.formUnion(record.members.keys)
+            }
+            return members
+        }
+    }
 }
 
 extension Array where Element: Hashable {

@@ -37,6 +37,7 @@ public import Foundation
 ///
 /// Requirements with defaults derived from others (``ConversationStore/memberships(of:)`` and
 /// ``ConversationStore/conversations(of:before:limit:)`` from ``ConversationStore/conversations(of:)``,
+/// ``ConversationStore/membersSharingPresence(with:maxGroupSize:)`` from the memberships and members,
 /// ``ConversationStore/memberCount(of:)`` from ``ConversationStore/memberIDs(of:at:)``,
 /// ``SyncStore/resumePosition(after:)`` from
 /// ``SyncStore/latestPosition()``) are forwarded to ``base`` as they are: a decorator that changes the one must
@@ -121,6 +122,9 @@ extension ChatStoreDecorator {
     }
     public func memberships(of user: UserID) async throws -> [ConversationMembership] {
         try await base.memberships(of: user)
+    }
+    public func membersSharingPresence(with user: UserID, maxGroupSize: Int) async throws -> Set<UserID> {
+        try await base.membersSharingPresence(with: user, maxGroupSize: maxGroupSize)
     }
 
     public func append(_ message: NewMessage) async throws -> Message { try await base.append(message) }

@@ -124,6 +124,15 @@ public protocol ConversationStore: Sendable {
     ///
     /// A default implementation derives it from ``conversations(of:)``; implement it to answer more cheaply.
     func memberships(of user: UserID) async throws -> [ConversationMembership]
+
+    /// Every member of the direct conversations `user` belongs to and of their groups of at most `maxGroupSize`
+    /// members (not channels), `user` included when there is any: who shares presence with `user`. No access
+    /// check. The server asks at the start of every session and at every presence change.
+    ///
+    /// A default implementation reads ``memberships(of:)``, then the members of each conversation that qualifies:
+    /// one read per conversation, which for a user in thousands of groups is thousands of reads per connect.
+    /// Implement it to answer with one read.
+    func membersSharingPresence(with user: UserID, maxGroupSize: Int) async throws -> Set<UserID>
 }
 
 extension ConversationStore {
@@ -145,6 +154,16 @@ extension ConversationStore {
                 memberCount: summary.memberCount
             )
         }
+    }
+
+    /// Derived from ``memberships(of:)`` and ``memberIDs(of:at:)``: correct, one read per conversation.
+    public func membersSharingPresence(with user: UserID, maxGroupSize: Int) async throws -> Set<UserID> {
+        var members = Set<UserID>()
+        for membership in try await memberships(of: user)
+        where MembershipRules.sharesPresence(membership.kind, memberCount: membership.memberCount, maxGroupSize) {
+            members.formUnion(try await memberIDs(of: membership.conversationID, at: nil))
+        }
+        return members
     }
 
     /// The IDs of the current members, ordered; empty for a conversation that does not exist. No access check.

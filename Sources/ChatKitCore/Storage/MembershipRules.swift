@@ -31,6 +31,17 @@ public enum MembershipRules {
         if actorRole == nil { throw notFound() }
     }
 
+    /// Whether the members of a conversation see each other's presence: in direct conversations and in groups of
+    /// at most `maxGroupSize` members, never in channels
+    /// (``ConversationStore/membersSharingPresence(with:maxGroupSize:)``).
+    public static func sharesPresence(_ kind: ConversationKind, memberCount: Int, _ maxGroupSize: Int) -> Bool {
+        switch kind {
+        case .direct: true
+        case .group: memberCount <= maxGroupSize
+        default: false
+        }
+    }
+
     /// The largest group whose members see each other's marker moves (read receipts) as they happen (100).
     public static let maxMembersSharingMarkers = 100
 

@@ -252,6 +252,33 @@ extension ChatStoreConformance {
                 }
                 try checkEqual(counts, [group: 1, channel: 1], "bob's unread counts after one message each")
             },
+            Case("conversations", "who shares presence: members of direct conversations and small groups, no channel") {
+                store in
+                let fixture = StoreFixture(store)
+                let ids = try await fixture.users("alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi")
+                let (alice, bob, carol, dave, erin, frank, grace, heidi) =
+                    (ids[0], ids[1], ids[2], ids[3], ids[4], ids[5], ids[6], ids[7])
+                _ = try await fixture.direct(alice, bob)
+                _ = try await fixture.group(carol, [alice, dave])  // three members: shared with a limit of 3
+                _ = try await fixture.group(alice, [erin, frank, grace])  // four: past the limit
+                _ = try await fixture.channel(heidi, [alice])  // a channel: never
+                let left = try await fixture.group(grace, [alice])
+                try await store.removeMember(alice, from: left, by: alice)  // left: no longer
+                _ = try await fixture.group(heidi, [grace])  // not hers
+                try checkEqual(
+                    try await store.membersSharingPresence(with: alice, maxGroupSize: 3), [alice, bob, carol, dave],
+                    "who shares presence with alice, groups of at most 3"
+                )
+                try checkEqual(
+                    try await store.membersSharingPresence(with: alice, maxGroupSize: 4),
+                    [alice, bob, carol, dave, erin, frank, grace], "who shares presence with alice, groups of at most 4"
+                )
+                try checkEqual(
+                    try await store.membersSharingPresence(with: heidi, maxGroupSize: 100), [heidi, grace],
+                    "who shares presence with heidi (her channel's members do not)"
+                )
+                try checkEqual(try await store.membersSharingPresence(with: "nobody", maxGroupSize: 100), [], "nobody")
+            },
             Case("conversations", "memberships name the conversations the list has, with kinds and member counts") { store in
                 // The server reads memberships at every session's start (who shares presence): they must agree
                 // with the conversation list, left conversations excluded.
