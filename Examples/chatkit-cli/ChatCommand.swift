@@ -20,7 +20,7 @@ struct Chat: AsyncParsableCommand {
         abstract: "Chat live: messages, presence and typing as they happen.",
         discussion: """
             Type a message and press Enter to send it to the open conversation. Commands: /list, /open USER-OR-ID, \
-            /group TITLE USER..., /history, /help, /quit (or end of input).
+            /group TITLE USER..., /history, /failed, /retry N|all, /discard N|all, /help, /quit (or end of input).
             """
     )
 
@@ -33,6 +33,7 @@ struct Chat: AsyncParsableCommand {
             let me = UserID(rawValue: login.userID)
             let session = ChatSession(client: client, me: me, names: try await UserNames(client: client))
             say("Connected as \(login.username). Type a message and press Enter; /help lists commands.")
+            await session.mentionFailedLines()
             if let target { try await session.open(target) }
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { await session.printEvents() }
@@ -114,10 +115,52 @@ actor ChatSession {
                 return true
             }
             try await showHistory(of: open)
+        case "/failed":
+            let failed = failedLines()
+            if failed.isEmpty { say("No failed lines.") }
+            for (number, line) in failed.enumerated() { say("  \(number + 1). \(describe(line))") }
+        case "/retry" where words.count == 2, "/discard" where words.count == 2:
+            guard let chosen = chooseFailedLines(words[1]) else { return true }
+            for line in chosen {
+                if words[0] == "/retry" { try client.retry(line.clientMessageID) } else { try client.discard(line.clientMessageID) }
+            }
+            say(words[0] == "/retry" ? "Queued again: \(chosen.count) line(s)." : "Discarded: \(chosen.count) line(s).")
         default:
-            say("Commands: /list, /open USER-OR-ID, /group TITLE USER..., /history, /quit. Anything else is sent.")
+            say(
+                "Commands: /list, /open USER-OR-ID, /group TITLE USER..., /history, /failed, /retry N|all, "
+                    + "/discard N|all, /quit. Anything else is sent."
+            )
         }
         return true
+    }
+
+    /// The lines the server refused for good, oldest first: they stay in the outbox (and its file) until retried or
+    /// discarded.
+    private func failedLines() -> [OutgoingMessage] {
+        client.outbox.filter { $0.state == .failed }
+    }
+
+    /// `N` (as `/failed` numbers them) or `all`; `nil`, having said why, for anything else.
+    private func chooseFailedLines(_ choice: String) -> [OutgoingMessage]? {
+        let failed = failedLines()
+        if choice == "all" { return failed }
+        guard let number = Int(choice), failed.indices.contains(number - 1) else {
+            say("! No failed line \(TerminalText.inline(choice)): /failed lists them (\(failed.count) now).")
+            return nil
+        }
+        return [failed[number - 1]]
+    }
+
+    private func describe(_ line: OutgoingMessage) -> String {
+        let reason = line.failureReason.map(TerminalText.inline) ?? line.failureCode.map { "\($0)" } ?? "refused"
+        return "\(Transcript.preview(line.body)) (\(reason))"
+    }
+
+    /// At the start: says that lines refused in an earlier chat still wait in the outbox.
+    func mentionFailedLines() {
+        let count = failedLines().count
+        guard count > 0 else { return }
+        say("! \(count) line(s) were refused earlier and wait in the outbox: /failed lists them; /retry or /discard.")
     }
 
     /// Opens a conversation by username or ID and shows its latest messages.
@@ -158,8 +201,7 @@ actor ChatSession {
     /// Says when the server refuses a typed message for good (the message stays in the outbox as failed).
     func printRefusals() async {
         for await update in client.outboxUpdates() where update.state == .failed {
-            let reason = update.failureReason.map(TerminalText.inline) ?? update.failureCode.map { "\($0)" } ?? ""
-            say("! Not sent: \(Transcript.preview(update.body)) (\(reason))")
+            say("! Not sent: \(describe(update)) (/failed lists such lines; /retry or /discard them)")
         }
     }
 

@@ -147,6 +147,51 @@ extension TerminalClientTests {
         }
     }
 
+    /// Lines the server refused for good stayed in the outbox (and its file) with no way to see, retry or drop them
+    /// from the chat: /failed lists them, /retry and /discard take a number or `all`.
+    @Test func refusedLinesAreListedRetriedAndDiscarded() async throws {
+        let executable = try #require(Self.executable, Self.buildFirst)
+        let home = FileManager.default.temporaryDirectory.appendingPathComponent("chatkit-cli-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: home) }
+        try await LiveServer.run { live in
+            try await Self.signUp("bob", at: live.baseURL, home: home)
+            let aliceTokens = try await live.signUp("alice")
+            let alice = try await live.connect(aliceTokens.accessToken)
+            let bob = try #require(try await alice.client.findUser(username: "bob"))
+            let team = try await alice.client.createGroup("Team", members: [bob.id])
+            let chat = try CLISession(
+                executable,
+                ["chat", team.id.rawValue, "--server", live.baseURL, "--home", home.appendingPathComponent("bob").path]
+            )
+            defer { chat.terminate() }
+            try await chat.waitFor("== #Team ==")
+            // Bob is removed: what he types now is refused (the group is not found for him).
+            try await alice.client.removeMember(bob.id, from: team.id)
+            chat.type("first refused line")
+            try await chat.waitFor("Not sent: first refused line")
+            chat.type("second refused line")
+            try await chat.waitFor("Not sent: second refused line")
+            chat.type("/failed")
+            try await chat.waitFor("2. second refused line")
+            chat.type("/discard 2")
+            try await chat.waitFor("Discarded: 1 line(s).")
+            chat.type("/retry 7")
+            try await chat.waitFor("No failed line 7")
+            // Back in the group, the first line is sent again and arrives.
+            _ = try await alice.client.addMembers([bob.id], to: team.id)
+            chat.type("/retry all")
+            try await chat.waitFor("Queued again: 1 line(s).")
+            try await alice.waitFor("Bob's retried line") { events in
+                TestClient.bodies(in: team.id, events) == ["first refused line"]
+            }
+            chat.type("/failed")
+            try await chat.waitFor("No failed lines.")
+            chat.type("/quit")
+            try await chat.waitFor("Bye.")
+            await alice.disconnect()
+        }
+    }
+
     /// A login ended on the server (a logout elsewhere, a password change): the chat said "reconnecting" forever
     /// and deleted the lines waiting in its outbox. It now stops with an error that says to log in again.
     @Test func theChatStopsWhenItsLoginEnds() async throws {
