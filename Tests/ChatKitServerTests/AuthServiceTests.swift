@@ -640,6 +640,38 @@ private struct AuthFixture {
         _ = try await fixture.auth.logIn(username: "alice", password: password, client: "192.0.2.4")
     }
 
+    /// A login refused because the username's failures bucket was empty still took a token from the client's own
+    /// bucket: an owner retrying from a new address while others guessed emptied it, and stayed locked out once the
+    /// guessing stopped. A refusal before any password check takes nothing from the client now.
+    @Test func refusalsWhileOthersGuessDoNotEmptyTheOwnersOwnBucket() async throws {
+        let fixture = AuthFixture(
+            limits: .init(
+                loginAttemptBurst: 3, loginAttemptInterval: .seconds(60), failedLoginBurst: 2,
+                failedLoginInterval: .seconds(2)
+            )
+        )
+        _ = try await fixture.auth.signUp(username: "alice", password: password)
+        for address in ["192.0.2.1", "192.0.2.2"] {
+            let guess = await fixture.error {
+                _ = try await fixture.auth.logIn(username: "alice", password: "guess it!", client: address)
+            }
+            #expect(guess?.code == .unauthenticated)
+        }
+        // The failures bucket is empty: the owner, from a new address, is refused five times, more than the three
+        // attempts their own bucket holds.
+        for _ in 0..<5 {
+            let refused = await fixture.error {
+                _ = try await fixture.auth.logIn(username: "alice", password: password, client: "198.51.100.7")
+            }
+            #expect(refused?.code == .limitExceeded)
+        }
+        // Once the failures bucket has a token again, the owner's own bucket still has all three.
+        fixture.clock.advance(by: .seconds(2))
+        for _ in 0..<3 {
+            _ = try await fixture.auth.logIn(username: "alice", password: password, client: "198.51.100.7")
+        }
+    }
+
     @Test func theAuthenticatorLeavesForeignTokensToOthers() async throws {
         let fixture = AuthFixture()
         let authenticator = fixture.auth.authenticator

@@ -500,7 +500,13 @@ public struct AuthService: Sendable {
         if client != nil, knownClients.contains(clientKey, of: name, now: now) {
             return LoginAttempt(attempts: loginLimiter, attemptKey: attemptKey, failures: nil, key: name)
         }
-        if let wait = failedLoginLimiter.acquire(name, now: now) { throw Self.tooManyAttempts(wait) }
+        if let wait = failedLoginLimiter.acquire(name, now: now) {
+            // Refused before any password was checked: the attempt taken from this client's own bucket above is
+            // given back. Otherwise the owner, retrying while someone else's guesses keep the username's failures
+            // bucket empty, would empty their own bucket too and stay locked out after the guessing stops.
+            loginLimiter.refund(attemptKey)
+            throw Self.tooManyAttempts(wait)
+        }
         return LoginAttempt(attempts: loginLimiter, attemptKey: attemptKey, failures: failedLoginLimiter, key: name)
     }
 
