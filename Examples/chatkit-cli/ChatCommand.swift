@@ -57,6 +57,9 @@ actor ChatSession {
     private let names: UserNames
     private var open: Conversation?
     private var titles: [ConversationID: String] = [:]
+    /// The failed lines as the last `/failed` numbered them: `/retry N` and `/discard N` mean these, whatever
+    /// changed in the outbox since.
+    private var listedFailures: [OutgoingMessage] = []
 
     init(client: ChatClient, me: UserID, names: UserNames) {
         self.client = client
@@ -116,15 +119,27 @@ actor ChatSession {
             }
             try await showHistory(of: open)
         case "/failed":
-            let failed = failedLines()
-            if failed.isEmpty { say("No failed lines.") }
-            for (number, line) in failed.enumerated() { say("  \(number + 1). \(describe(line))") }
+            listedFailures = failedLines()
+            if listedFailures.isEmpty { say("No failed lines.") }
+            for (number, line) in listedFailures.enumerated() { say("  \(number + 1). \(describe(line))") }
         case "/retry" where words.count == 2, "/discard" where words.count == 2:
             guard let chosen = chooseFailedLines(words[1]) else { return true }
+            let retries = words[0] == "/retry"
+            // Each on its own: a line that is no longer failed (retried or discarded since) is skipped.
+            var done = 0
             for line in chosen {
-                if words[0] == "/retry" { try client.retry(line.clientMessageID) } else { try client.discard(line.clientMessageID) }
+                do {
+                    if retries {
+                        try client.retry(line.clientMessageID)
+                    } else {
+                        try client.discard(line.clientMessageID)
+                    }
+                    done += 1
+                } catch {}
             }
-            say(words[0] == "/retry" ? "Queued again: \(chosen.count) line(s)." : "Discarded: \(chosen.count) line(s).")
+            let skipped = chosen.count - done
+            let note = skipped > 0 ? " (\(skipped) no longer failed)" : ""
+            say(retries ? "Queued again: \(done) line(s).\(note)" : "Discarded: \(done) line(s).\(note)")
         default:
             say(
                 "Commands: /list, /open USER-OR-ID, /group TITLE USER..., /history, /failed, /retry N|all, "
@@ -140,15 +155,15 @@ actor ChatSession {
         client.outbox.filter { $0.state == .failed }
     }
 
-    /// `N` (as `/failed` numbers them) or `all`; `nil`, having said why, for anything else.
+    /// `N` (as the last `/failed` numbered them) or `all` (every failed line now); `nil`, having said why, for
+    /// anything else.
     private func chooseFailedLines(_ choice: String) -> [OutgoingMessage]? {
-        let failed = failedLines()
-        if choice == "all" { return failed }
-        guard let number = Int(choice), failed.indices.contains(number - 1) else {
-            say("! No failed line \(TerminalText.inline(choice)): /failed lists them (\(failed.count) now).")
+        if choice == "all" { return failedLines() }
+        guard let number = Int(choice), number >= 1, number <= listedFailures.count else {
+            say("! No failed line \(TerminalText.inline(choice)) in the last /failed list: /failed lists them again.")
             return nil
         }
-        return [failed[number - 1]]
+        return [listedFailures[number - 1]]
     }
 
     private func describe(_ line: OutgoingMessage) -> String {

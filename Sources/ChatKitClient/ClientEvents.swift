@@ -19,8 +19,9 @@ import Synchronization
 /// ends for good when its consuming task is cancelled, and would drop every later event.) Each event is taken
 /// once: iterations running at the same time share the events between them, so consume with one. The sequence
 /// ends only when the client is released. At most ``ChatClient/Configuration/eventBufferLimit`` events wait; past
-/// that the oldest are dropped and counted (``ChatClient/droppedEventCount``), except those that tell the app what
-/// to do (``ClientEvent/rewound(_:)``, ``ClientEvent/synced(_:)``, ``ClientEvent/goodbye(_:)``), which stay.
+/// that the oldest stored events, presence and typing updates are dropped and counted
+/// (``ChatClient/droppedEventCount``); the events that tell the app what to do (``ClientEvent/rewound(_:)``,
+/// ``ClientEvent/synced(_:)``, ``ClientEvent/goodbye(_:)``) stay, unless nothing else waits and more of them come.
 public struct ClientEvents: AsyncSequence, Sendable {
     public typealias Element = ClientEvent
     public typealias Failure = Never
@@ -79,15 +80,21 @@ final class ClientEventQueue: Sendable {
             return event
         }
 
-        /// Drops the oldest waiting event that only carries data (a stored event, presence, typing): the ones that
-        /// tell the app what to do stay, or an app that fell behind would miss that the server rewound (and keep
-        /// what it shows as if nothing happened). The oldest of all goes when only such events wait.
-        mutating func dropOldest() {
-            if let index = buffer[head...].firstIndex(where: { !$0.isSignal }), index != head {
-                buffer.remove(at: index)
-            } else {
-                _ = pop()
+        /// Drops the oldest waiting event that only carries data (a stored event, presence, typing), or returns
+        /// `false` when none waits: the events that tell the app what to do stay, or an app that fell behind would
+        /// miss that the server rewound (and keep what it shows as if nothing happened).
+        ///
+        /// The signals before it (rarely more than one or two) move one place on, over it, and the first place is
+        /// let go: the cost is theirs, not the buffer's length.
+        mutating func dropOldestData() -> Bool {
+            guard let index = buffer[head...].firstIndex(where: { !$0.isSignal }) else { return false }
+            var place = index
+            while place > head {
+                buffer[place] = buffer[place - 1]
+                place -= 1
             }
+            _ = pop()
+            return true
         }
 
         /// The oldest waiting iteration, removed, if an event waits for it.
@@ -118,8 +125,13 @@ final class ClientEventQueue: Sendable {
         let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
             guard !state.isFinished else { return nil }
             if state.buffer.count - state.head >= limit {
-                state.dropOldest()
                 state.dropped += 1
+                if !state.dropOldestData() {
+                    // Only signals wait: a data event is dropped rather than one of them, and a signal takes the
+                    // oldest one's place.
+                    guard event.isSignal else { return nil }
+                    _ = state.pop()
+                }
             }
             state.buffer.append(event)
             return state.waiterToWake()

@@ -74,7 +74,7 @@ public enum OutboxStorageConformance {
                 try storage.save(messages.reversed())
                 try checkEqual(try subject.open().load(), messages.reversed(), "after saving them in another order")
             },
-            Case("outbox storage", "unreadable data fails the load, or is set aside so that the next load is empty") {
+            Case("outbox storage", "unreadable data fails the load (set aside or not), never loading as empty") {
                 subject in
                 // Only for a subject that can damage its place.
                 guard let corrupt = subject.corrupt else { return }

@@ -141,6 +141,18 @@ struct ClientEventsTests {
         for expected in [.rewound(StreamPosition(10)), typing("e"), .synced(StreamPosition(12))] as [ClientEvent] {
             #expect(await queue.take() == expected)
         }
+
+        // When only signals wait, data that comes is dropped rather than one of them; a signal takes the oldest's
+        // place.
+        let tiny = ClientEventQueue(limit: 1)
+        tiny.yield(.rewound(StreamPosition(20)))
+        tiny.yield(typing("f"))
+        #expect(tiny.droppedCount == 1)
+        #expect(await tiny.take() == .rewound(StreamPosition(20)))
+        tiny.yield(.synced(StreamPosition(21)))
+        tiny.yield(.synced(StreamPosition(22)))
+        #expect(tiny.droppedCount == 2)
+        #expect(await tiny.take() == .synced(StreamPosition(22)))
     }
 
     @Test("a client whose events nobody takes keeps the newest up to its limit, and says how many it dropped")

@@ -175,6 +175,9 @@ extension TerminalClientTests {
             try await chat.waitFor("2. second refused line")
             chat.type("/discard 2")
             try await chat.waitFor("Discarded: 1 line(s).")
+            // Numbers stay those of the last list: 2 is the line discarded, not the one after it.
+            chat.type("/discard 2")
+            try await chat.waitFor("Discarded: 0 line(s). (1 no longer failed)")
             chat.type("/retry 7")
             try await chat.waitFor("No failed line 7")
             // Back in the group, the first line is sent again and arrives.

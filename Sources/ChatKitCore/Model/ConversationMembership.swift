@@ -9,9 +9,9 @@
 //
 //===----------------------------------------------------------------------===//
 
-/// A conversation a user belongs to, as little as the server needs at every session's start to know who shares
-/// presence with the user: its ID, kind and number of members (see
-/// ``ConversationStore/memberships(of:)``).
+/// A conversation a user belongs to, as little as the server needs to know who shares presence with the user: its
+/// ID, kind and number of members (see ``ConversationStore/memberships(of:)``, which the default
+/// ``ConversationStore/membersSharingPresence(with:maxGroupSize:)`` reads).
 public struct ConversationMembership: Hashable, Sendable {
     /// The conversation.
     public var conversationID: ConversationID

@@ -119,8 +119,8 @@ public protocol ConversationStore: Sendable {
 
     /// The conversations `user` is a member of, in no particular order, each with its kind and member count:
     /// what ``conversations(of:)`` says of them without their last messages, markers and unread counts, which
-    /// cost a store far more. The server asks at the start of every session (to find who shares presence with
-    /// the user).
+    /// cost a store far more. The default ``membersSharingPresence(with:maxGroupSize:)`` reads it (the server asks
+    /// that at the start of every session).
     ///
     /// A default implementation derives it from ``conversations(of:)``; implement it to answer more cheaply.
     func memberships(of user: UserID) async throws -> [ConversationMembership]

@@ -277,6 +277,10 @@ extension ChatStoreConformance {
                     try await store.membersSharingPresence(with: heidi, maxGroupSize: 100), [heidi, grace],
                     "who shares presence with heidi (her channel's members do not)"
                 )
+                try checkEqual(
+                    try await store.membersSharingPresence(with: alice, maxGroupSize: 1), [alice, bob],
+                    "who shares presence with alice, groups of at most 1 (a direct conversation is not a group)"
+                )
                 try checkEqual(try await store.membersSharingPresence(with: "nobody", maxGroupSize: 100), [], "nobody")
             },
             Case("conversations", "memberships name the conversations the list has, with kinds and member counts") { store in
