@@ -28,8 +28,10 @@ extension ChatClient {
         /// when a new client starts with the same storage. Default `nil`: the outbox lives in memory, across
         /// reconnections and calls to ``ChatClient/run()``, not across processes. See ``OutboxStorage``.
         public var outboxStorage: (any OutboxStorage)?
-        /// The most events ``ChatClient/events`` keeps for the app before dropping the oldest, so that an app that
-        /// does not consume them (or stopped) does not hold every event of the client's life in memory. Default
+        /// The most events ``ChatClient/events`` keeps for the app before dropping the oldest stored events, presence
+        /// and typing updates (``ClientEvent/rewound(_:)``, ``ClientEvent/synced(_:)`` and
+        /// ``ClientEvent/goodbye(_:)`` stay while any of those waits), so that an app that does not consume them
+        /// (or stopped) does not hold every event of the client's life in memory. Default
         /// 10,000. ``ChatClient/droppedEventCount`` counts what was dropped: an app that finds it grown reloads
         /// what it shows from the server (conversations, history), or starts a new client from the position of the
         /// last event it processed.

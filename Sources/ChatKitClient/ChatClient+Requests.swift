@@ -110,7 +110,8 @@ extension ChatClient {
         )
     }
 
-    /// Replaces the body of one of your messages.
+    /// Replaces the body of one of your messages. An edit to the body it has (the same bytes: a retry) changes
+    /// nothing and sends no `messageEdited` event.
     public func edit(_ message: MessageID, body: String) async throws -> Message {
         try required(\.message, of: try await request(.edit(.init(messageID: message, body: body))))
     }
@@ -130,12 +131,14 @@ extension ChatClient {
         try required(\.message, of: try await request(.unreact(.init(messageID: message, emoji: emoji))))
     }
 
-    /// Marks messages up to `seq` as delivered to this user.
+    /// Marks messages up to `seq` as delivered to this user. The `markerUpdated` event reaches every member of a
+    /// direct conversation or a group of up to 100 members, and only this user's devices in a channel or a larger
+    /// group (others read it with ``markers(of:)``).
     public func markDelivered(_ conversation: ConversationID, upTo seq: Int64) async throws -> Marker {
         try first(\.markers, of: try await request(.markDelivered(.init(conversationID: conversation, seq: seq))))
     }
 
-    /// Marks messages up to `seq` as read.
+    /// Marks messages up to `seq` as read; the `markerUpdated` event reaches whom ``markDelivered(_:upTo:)``'s does.
     public func markRead(_ conversation: ConversationID, upTo seq: Int64) async throws -> Marker {
         try first(\.markers, of: try await request(.markRead(.init(conversationID: conversation, seq: seq))))
     }
@@ -207,7 +210,8 @@ extension ChatClient {
         try required(\.members, of: try await request(.members(.init(conversationID: conversation))))
     }
 
-    /// A conversation's markers (read receipts).
+    /// A conversation's markers (read receipts). In a channel or a group of more than 100 members, others' marker
+    /// moves are not pushed live: ask again to show current receipts there.
     public func markers(of conversation: ConversationID) async throws -> [Marker] {
         try required(\.markers, of: try await request(.markers(.init(conversationID: conversation))))
     }

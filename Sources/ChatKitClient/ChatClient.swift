@@ -144,8 +144,8 @@ public final class ChatClient: Sendable {
 
     /// How many events ``events`` dropped, oldest first, because more than ``Configuration/eventBufferLimit``
     /// waited untaken (stored events, presence and typing: ``ClientEvent/rewound(_:)`` and the other events that
-    /// tell the app what to do are kept while any of those waits). Zero for an app that keeps up; when it grows, what the app shows may lack those events:
-    /// reload it from the server.
+    /// tell the app what to do are kept while any of those waits). Zero for an app that keeps up; when it grows,
+    /// what the app shows may lack those events: reload it from the server.
     public var droppedEventCount: Int { eventQueue.droppedCount }
 
     /// How many frames from the server this client could not read: a newer server's shape of an event, a presence

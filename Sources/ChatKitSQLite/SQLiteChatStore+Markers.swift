@@ -50,10 +50,14 @@ extension SQLiteChatStore {
                     """,
                 arguments: [id.rawValue, user.rawValue, marker.deliveredSeq, marker.readSeq]
             )
-            let memberCount = try Int.fetchOne(
-                db.cachedStatement(sql: "SELECT \(memberCountOfC) FROM conversation c WHERE c.id = ?"),
-                arguments: [id.rawValue]
-            )
+            // Only groups' receipts depend on their size.
+            let memberCount =
+                conversation.kind != .group
+                ? 0
+                : try Int.fetchOne(
+                    db.cachedStatement(sql: "SELECT \(memberCountOfC) FROM conversation c WHERE c.id = ?"),
+                    arguments: [id.rawValue]
+                )
             try context.record(
                 StoredEvent(
                     position: try context.nextPosition(), kind: .markerUpdated, conversationID: id, actorID: user,

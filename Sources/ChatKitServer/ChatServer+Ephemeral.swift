@@ -102,7 +102,7 @@ extension ChatServer {
     /// Whether the members of a conversation see each other's presence: in direct conversations and in groups of
     /// at most ``ChatServerConfiguration/presenceMaxGroupSize`` members, not in channels.
     func sharesPresence(kind: ConversationKind, memberCount: Int) -> Bool {
-        MembershipRules.sharesPresence(kind, memberCount: memberCount, configuration.presenceMaxGroupSize)
+        MembershipRules.sharesPresence(kind, memberCount: memberCount, maxGroupSize: configuration.presenceMaxGroupSize)
     }
 
     /// Tells `audience` that `user` came online.

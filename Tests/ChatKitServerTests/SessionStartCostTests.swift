@@ -82,7 +82,8 @@ struct SessionStartCostTests {
 
     /// Finding who shares presence read the user's whole conversation list, each conversation's last message and
     /// unread count included, at every `hello` (and every presence change): for a user in many conversations, a
-    /// reconnect storm's cost. It reads memberships now; presence still reaches the same users.
+    /// reconnect storm's cost. It asks the store who shares presence now (`membersSharingPresence`); presence still
+    /// reaches the same users.
     @Test func openingASessionReadsMembershipsNotTheConversationList() async throws {
         let store = InMemoryChatStore()
         let counting = ListCountingStore(store)

@@ -55,8 +55,9 @@ struct StalledPeerTests {
         try await LiveServer.run(configuration: configuration, transportConfiguration: transport) { live in
             let alice = try await live.signUp("alice")
             let bob = try await live.signUp("bob")
-            // About 6 MB waiting for Bob while he is offline: more than his socket's buffers hold.
-            try await StalledPeer.flood(live, from: alice, to: bob.user.id, messages: 100)
+            // About 9 MB waiting for Bob while he is offline: more than his socket's buffers hold (the server's send
+            // buffer grows to tcp_wmem's largest, 4 MB by default on Linux; Bob's receive buffer is 4 KB).
+            try await StalledPeer.flood(live, from: alice, to: bob.user.id, messages: 150)
             let stalled = try await StalledPeer.open(port: live.port, token: bob.accessToken, cursor: .start)
             defer { stalled.release() }
             try await waitUntil("bob's stalled catch-up to be closed", timeout: .seconds(30)) {
@@ -75,7 +76,9 @@ final class StalledPeer: Sendable {
         let peer = StalledPeer()
         let welcomed = DispatchSemaphore(value: 0)
         let outcome = Mutex<String?>(nil)
-        let hello = Array(try WireCodec().encode(ClientFrame(id: "h", .hello(.init(token: token, cursor: cursor)))).utf8)
+        let hello = Array(
+            try WireCodec().encode(ClientFrame(id: "h", .hello(.init(token: token, cursor: cursor)))).utf8
+        )
         let released = peer.released
         Thread.detachNewThread {
             do {

@@ -266,7 +266,8 @@ extension InMemoryChatStore {
             for id in state.conversationsEverJoined[user] ?? [] {
                 guard let record = state.conversations[id], record.members[user] != nil else { continue }
                 let kind = record.conversation.kind
-                guard MembershipRules.sharesPresence(kind, memberCount: record.members.count, maxGroupSize) else {
+                let count = record.members.count
+                guard MembershipRules.sharesPresence(kind, memberCount: count, maxGroupSize: maxGroupSize) else {
                     continue
                 }
                 members.formUnion(record.members.keys)

@@ -160,7 +160,9 @@ extension ConversationStore {
     public func membersSharingPresence(with user: UserID, maxGroupSize: Int) async throws -> Set<UserID> {
         var members = Set<UserID>()
         for membership in try await memberships(of: user)
-        where MembershipRules.sharesPresence(membership.kind, memberCount: membership.memberCount, maxGroupSize) {
+        where MembershipRules.sharesPresence(
+            membership.kind, memberCount: membership.memberCount, maxGroupSize: maxGroupSize
+        ) {
             members.formUnion(try await memberIDs(of: membership.conversationID, at: nil))
         }
         return members

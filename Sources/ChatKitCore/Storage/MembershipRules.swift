@@ -34,7 +34,7 @@ public enum MembershipRules {
     /// Whether the members of a conversation see each other's presence: in direct conversations and in groups of
     /// at most `maxGroupSize` members, never in channels
     /// (``ConversationStore/membersSharingPresence(with:maxGroupSize:)``).
-    public static func sharesPresence(_ kind: ConversationKind, memberCount: Int, _ maxGroupSize: Int) -> Bool {
+    public static func sharesPresence(_ kind: ConversationKind, memberCount: Int, maxGroupSize: Int) -> Bool {
         switch kind {
         case .direct: true
         case .group: memberCount <= maxGroupSize

@@ -208,10 +208,18 @@ public final class WebSocketServerTransport: ServerTransport {
         do {
             _ = try NIOSSLContext(configuration: tls)
         } catch {
+            // The key was read above: failing to load it into a context means it is not the (first) certificate's.
+            guard case NIOSSLError.failedToLoadPrivateKey = error else {
+                throw ChatError(
+                    .invalidArgument,
+                    "No TLS context could be made from \(certificateFile) and \(privateKeyFile): \(error).",
+                    underlying: error
+                )
+            }
             throw ChatError(
                 .invalidArgument,
-                "The private key \(privateKeyFile) does not go with the certificate \(certificateFile) (\(error)). "
-                    + "Pass the key the certificate was issued for, with the server's own certificate first in "
+                "The private key \(privateKeyFile) does not go with the certificate \(certificateFile). Pass the key "
+                    + "the certificate was issued for, with the server's own certificate first in "
                     + "\(certificateFile), then its intermediates.",
                 underlying: error
             )

@@ -284,7 +284,7 @@ extension ChatStoreConformance {
                 try checkEqual(try await store.membersSharingPresence(with: "nobody", maxGroupSize: 100), [], "nobody")
             },
             Case("conversations", "memberships name the conversations the list has, with kinds and member counts") { store in
-                // The server reads memberships at every session's start (who shares presence): they must agree
+                // The default membersSharingPresence reads memberships (who shares presence): they must agree
                 // with the conversation list, left conversations excluded.
                 let fixture = StoreFixture(store)
                 let (alice, bob) = try await fixture.pair()
