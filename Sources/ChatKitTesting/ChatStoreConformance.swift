@@ -44,7 +44,7 @@ public enum ChatStoreConformance {
     public static var cases: [Case] {
         userCases + contactCases + conversationCases + membershipCases + messageCases + historyCases
             + concurrencyCases + markerCases + syncCases + routingCases + searchCases + textCases + sessionCases
-            + serverRelianceCases + contractEdgeCases
+            + serverRelianceCases
     }
 
     /// Runs every case (or the given ones) and returns the failures; empty when the store conforms.

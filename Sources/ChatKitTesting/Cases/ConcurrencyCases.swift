@@ -184,6 +184,167 @@ extension ChatStoreConformance {
                     )
                 }
             },
+
+            Case("concurrency", "createdAt never decreases along the seqs of 300 concurrent appends") { store in
+                let fixture = StoreFixture(store)
+                let senders = try await fixture.users(count: 30)
+                let group = try await fixture.group(senders[0], Array(senders.dropFirst()))
+                try await withThrowingTaskGroup(of: Void.self) { tasks in
+                    for (index, sender) in senders.enumerated() {
+                        tasks.addTask {
+                            for number in 1...10 {
+                                try await fixture.send("\(index)-\(number)", from: sender, to: group)
+                            }
+                        }
+                    }
+                    try await tasks.waitForAll()
+                }
+                let history = try await store.messages(in: group, .after(0, limit: 1000), as: senders[0])
+                try checkEqual(history.map(\.seq), Array(1...300), "seqs of 300 concurrent appends")
+                for (earlier, later) in zip(history, history.dropFirst()) {
+                    try check(
+                        later.createdAt >= earlier.createdAt,
+                        "message \(later.seq) was created at \(later.createdAt), before message \(earlier.seq) "
+                            + "(\(earlier.createdAt)): its time was taken before its seq was assigned"
+                    )
+                }
+            },
+
+            Case("concurrency", "two owners leaving at once: one leaves, the other is the last owner and stays") {
+                store in
+                let fixture = StoreFixture(store)
+                let ids = try await fixture.users("first", "second", "member")
+                let (first, second, member) = (ids[0], ids[1], ids[2])
+                for round in 1...5 {
+                    let group = try await fixture.group(first, [second, member], title: "Round \(round)")
+                    _ = try await store.setRole(.owner, of: second, in: group, by: first)
+                    let outcomes = try await removalsAtOnce(store, group, [(first, first), (second, second)])
+                    try checkEqual(outcomes.filter { $0 == nil }.count, 1, "round \(round): leaves that succeeded")
+                    try checkEqual(outcomes.compactMap { $0 }, [.conflict], "round \(round): the refused leave's error")
+                    let members = try await store.members(of: group, as: member)
+                    try checkEqual(members.filter { $0.role == .owner }.count, 1, "round \(round): owners left")
+                    try checkEqual(members.count, 2, "round \(round): members left")
+                }
+            },
+
+            Case("concurrency", "two owners removing each other at once: one is removed, the other stays owner") {
+                store in
+                let fixture = StoreFixture(store)
+                let ids = try await fixture.users("first", "second", "member")
+                let (first, second, member) = (ids[0], ids[1], ids[2])
+                for round in 1...5 {
+                    let group = try await fixture.group(first, [second, member], title: "Round \(round)")
+                    _ = try await store.setRole(.owner, of: second, in: group, by: first)
+                    let outcomes = try await removalsAtOnce(store, group, [(second, first), (first, second)])
+                    try checkEqual(outcomes.filter { $0 == nil }.count, 1, "round \(round): removals that succeeded")
+                    // The loser's call runs after it was removed: its actor is no longer a member.
+                    try checkEqual(
+                        outcomes.compactMap { $0 }, [.notFound], "round \(round): the refused removal's error"
+                    )
+                    let members = try await store.members(of: group, as: member)
+                    let owners = members.filter { $0.role == .owner }.map(\.userID)
+                    try checkEqual(owners.count, 1, "round \(round): owners left")
+                    try check(owners.allSatisfy { [first, second].contains($0) }, "round \(round): a new owner")
+                    try checkEqual(members.count, 2, "round \(round): members left")
+                }
+            },
+
+            Case("concurrency", "20 concurrent joins by one user make one membership and one membersAdded event") {
+                store in
+                let fixture = StoreFixture(store)
+                let (owner, joiner) = try await fixture.pair()
+                let channel = try await fixture.channel(owner)
+                let joined = try await withThrowingTaskGroup(of: Member.self) { tasks in
+                    for _ in 0..<20 {
+                        tasks.addTask { try await store.joinChannel(channel, user: joiner) }
+                    }
+                    return try await tasks.reduce(into: [Member]()) { $0.append($1) }
+                }
+                try checkEqual(Set(joined.map(\.userID)), [joiner], "users of the returned memberships")
+                try checkEqual(Set(joined.map(\.role)), [.member], "roles of the returned memberships")
+                let members = try await store.members(of: channel, as: owner)
+                try checkEqual(members.map(\.userID), [owner, joiner].sorted(), "members after the joins")
+                try checkEqual(try await store.memberCount(of: channel), members.count, "memberCount against members")
+                try checkEqual(try await store.memberIDs(of: channel), members.map(\.userID), "memberIDs after joining")
+                let summary = try checkNotNil(try await store.conversations(of: joiner).first, "the joiner's summary")
+                try checkEqual(summary.memberCount, members.count, "member count in the joiner's summary")
+                for (viewer, name) in [(joiner, "the joiner"), (owner, "the owner")] {
+                    let additions = try await fixture.allEvents(for: viewer).filter { $0.kind == .membersAdded }
+                    try checkEqual(additions.count, 1, "membersAdded events \(name) sees")
+                    try checkEqual(additions.first?.members?.map(\.userID), [joiner], "who the event \(name) sees adds")
+                }
+            },
+
+            Case("concurrency", "a reader's concurrent marker moves, out of order, end at the highest and only rise") {
+                store in
+                let fixture = StoreFixture(store)
+                let (sender, reader) = try await fixture.pair()
+                let group = try await fixture.group(sender, [reader])
+                try await fixture.send(count: 40, from: sender, to: group)
+                // Delivery up to 40 in a fixed shuffle (17 is prime to 40), reading up to 30 in descending order.
+                let delivered = (0..<40).map { Int64($0 * 17 % 40 + 1) }
+                let read = (1...30).reversed().map { Int64($0) }
+                let returned = try await withThrowingTaskGroup(of: Marker.self) { tasks in
+                    for seq in delivered {
+                        tasks.addTask { try await store.markDelivered(group, upTo: seq, by: reader) }
+                    }
+                    for seq in read {
+                        tasks.addTask { try await store.markRead(group, upTo: seq, by: reader) }
+                    }
+                    return try await tasks.reduce(into: [Marker]()) { $0.append($1) }
+                }
+                for marker in returned {
+                    try check(
+                        marker.deliveredSeq >= marker.readSeq,
+                        "a call returned a marker delivered up to \(marker.deliveredSeq), read up to \(marker.readSeq)"
+                    )
+                }
+                let current = try checkNotNil(
+                    try await store.markers(of: group, as: sender).first { $0.userID == reader }, "the reader's marker"
+                )
+                try checkEqual(current.deliveredSeq, 40, "delivered seq after the moves")
+                try checkEqual(current.readSeq, 30, "read seq after the moves")
+                // The reader's own stream only: who else sees a marker move is not what this case is about.
+                let moves = try await fixture.allEvents(for: reader)
+                    .filter { $0.kind == .markerUpdated && $0.marker?.userID == reader }
+                    .compactMap(\.marker)
+                for marker in moves {
+                    try check(
+                        marker.deliveredSeq >= marker.readSeq,
+                        "a marker event delivered up to \(marker.deliveredSeq), read up to \(marker.readSeq)"
+                    )
+                }
+                for (earlier, later) in zip(moves, moves.dropFirst()) {
+                    try check(
+                        later.readSeq >= earlier.readSeq && later.deliveredSeq >= earlier.deliveredSeq,
+                        "a marker event went back: from \(earlier) to \(later)"
+                    )
+                    try check(later != earlier, "a marker event moved nothing: \(later)")
+                }
+                try checkEqual(moves.last, current, "the last marker event against the marker")
+            },
         ]
+    }
+}
+
+/// Runs the removals (user, actor) of a conversation's members at once and returns each one's error code, `nil` for
+/// a removal that succeeded.
+private func removalsAtOnce(
+    _ store: any ChatStore,
+    _ conversation: ConversationID,
+    _ removals: [(UserID, UserID)]
+) async throws -> [ChatError.Code?] {
+    try await withThrowingTaskGroup(of: ChatError.Code?.self) { tasks in
+        for (user, actor) in removals {
+            tasks.addTask {
+                do {
+                    try await store.removeMember(user, from: conversation, by: actor)
+                    return nil
+                } catch let error as ChatError {
+                    return error.code
+                }
+            }
+        }
+        return try await tasks.reduce(into: [ChatError.Code?]()) { $0.append($1) }
     }
 }

@@ -161,6 +161,30 @@ extension ChatStoreConformance {
                 let seenByCarol = try await fixture.allEvents(for: carol).filter { $0.kind == .contactChanged }
                 try checkEqual(seenByCarol.count, 0, "contactChanged events seen by a third user")
             },
+
+            Case("contacts", "a contactChanged event's contactPair is its actor, then the other user") { store in
+                let fixture = StoreFixture(store)
+                let ids = try await fixture.users("alice", "bob")
+                let (alice, bob) = (ids[0], ids[1])
+                _ = try await store.requestContact(from: alice, to: bob)
+                _ = try await store.acceptContact(bob, from: alice)
+                try await store.removeContact(bob, alice)
+                _ = try await store.requestContact(from: bob, to: alice)
+                try await store.declineContact(alice, from: bob)
+                _ = try await store.requestContact(from: alice, to: bob)
+                try await store.removeContact(alice, bob)  // withdraws her request
+                // Both orders occur, so a pair sorted by ID, or with the requester first, is caught whatever the IDs.
+                let expected = [
+                    [alice, bob], [bob, alice], [bob, alice], [bob, alice], [alice, bob], [alice, bob], [alice, bob],
+                ]
+                for (viewer, name) in [(alice, "alice"), (bob, "bob")] {
+                    let changes = try await fixture.allEvents(for: viewer).filter { $0.kind == .contactChanged }
+                    try checkEqual(changes.map { $0.contactPair ?? [] }, expected, "contact pairs seen by \(name)")
+                    try checkEqual(changes.map(\.actorID), expected.map { $0[0] }, "actors seen by \(name)")
+                }
+                let logged = try await store.allEvents(after: .start, limit: 100).filter { $0.kind == .contactChanged }
+                try checkEqual(logged.map { $0.contactPair ?? [] }, expected, "contact pairs in allEvents")
+            },
         ]
     }
 }

@@ -394,6 +394,22 @@ extension ChatStoreConformance {
                 let page = try await store.conversations(of: alice, before: after[0].activity, limit: 10)
                 try checkEqual(page.map(\.conversation.id), [first], "the page after the first conversation")
             },
+
+            Case("conversations", "a page of the list with limit Int.max holds every conversation") { store in
+                let fixture = StoreFixture(store)
+                let (alice, bob) = try await fixture.pair()
+                for index in 0..<5 { _ = try await fixture.group(bob, [alice], title: "g\(index)") }
+                _ = try await fixture.direct(alice, bob)
+                let whole = try await store.conversations(of: alice)
+                try checkEqual(whole.count, 6, "alice's conversations")
+                try checkEqual(
+                    try await store.conversations(of: alice, before: nil, limit: .max), whole, "a page of Int.max"
+                )
+                try checkEqual(
+                    try await store.conversations(of: alice, before: whole[1].activity, limit: .max),
+                    Array(whole[2...]), "a page of Int.max before the second conversation"
+                )
+            },
         ]
     }
 }

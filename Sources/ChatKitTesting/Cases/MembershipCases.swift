@@ -280,6 +280,29 @@ extension ChatStoreConformance {
                 try checkEqual(seen.map(\.kind), [.conversationCreated, .messageCreated, .memberRemoved], "events seen")
                 try checkEqual(seen.last?.members?.map(\.userID), [member], "user in the memberRemoved event")
             },
+
+            Case("membership", "a member who rejoins a channel reads its whole history, the time away included") {
+                store in
+                let fixture = StoreFixture(store)
+                let (owner, bob) = try await fixture.pair()
+                let channel = try await fixture.channel(owner, [bob])
+                try await fixture.send("before leaving", from: owner, to: channel)
+                try await store.removeMember(bob, from: channel, by: bob)
+                let away = try await fixture.send("while away", from: owner, to: channel)
+                try await checkThrows(.notFound, "history while away") {
+                    try await store.messages(in: channel, .latest(), as: bob)
+                }
+                _ = try await store.joinChannel(channel, user: bob)
+                try await fixture.send("after rejoining", from: owner, to: channel)
+                let history = try await store.messages(in: channel, .latest(), as: bob)
+                try checkEqual(
+                    history.map(\.body), ["before leaving", "while away", "after rejoining"], "history after rejoining"
+                )
+                try checkEqual(history.map(\.seq), [1, 2, 3], "seqs after rejoining")
+                let back = try await store.messages(in: channel, .before(3, limit: 1), as: bob)
+                try checkEqual(back.map(\.body), ["while away"], "paging back into the time away")
+                try checkEqual(try await store.message(away.id, as: bob), away, "a message sent while away, by its ID")
+            },
         ]
     }
 }

@@ -391,6 +391,97 @@ extension ChatStoreConformance {
                 try checkEqual(try await store.messages(in: chat, .latest(), as: bob).count, 1, "messages in history")
                 try checkEqual(try await store.latestPosition(), latest, "the latest position after the resend")
             },
+
+            Case("messages", "a non-member of a channel cannot post to it, alone or in a batch") { store in
+                let fixture = StoreFixture(store)
+                let (owner, outsider) = try await fixture.pair()
+                let channel = try await fixture.channel(owner)
+                // Anyone may look a channel up; posting to it takes membership all the same.
+                try checkEqual(try await store.conversation(channel, as: outsider).id, channel, "the channel looked up")
+                let before = try await store.latestPosition()
+                try await checkThrows(.notFound, "append by a non-member of a channel") {
+                    try await fixture.send("let me in", from: outsider, to: channel)
+                }
+                let outcomes = await store.append(contentsOf: [
+                    NewMessage(conversationID: channel, senderID: outsider, clientMessageID: "out-1", body: "one"),
+                    NewMessage(conversationID: channel, senderID: owner, clientMessageID: "own-1", body: "the owner's"),
+                    NewMessage(conversationID: channel, senderID: outsider, clientMessageID: "out-2", body: "two"),
+                ])
+                try checkEqual(outcomes.count, 3, "one outcome per message of the batch")
+                try await checkThrows(.notFound, "the non-member's first message in a batch") { try outcomes[0].get() }
+                try await checkThrows(.notFound, "the non-member's second message in a batch") { try outcomes[2].get() }
+                try checkEqual(try outcomes[1].get().seq, 1, "seq of the member's message between the refused ones")
+                let history = try await store.messages(in: channel, .latest(), as: owner)
+                try checkEqual(history.map(\.body), ["the owner's"], "the channel's history")
+                try checkEqual(try await store.memberIDs(of: channel), [owner], "the members (posting joins no one)")
+                let stored = try await store.allEvents(after: before, limit: 100)
+                try checkEqual(stored.map(\.kind), [.messageCreated], "events stored since the refused posts")
+                try checkEqual(try await fixture.allEvents(for: outsider), [], "the non-member's events")
+            },
+
+            Case("messages", "removing a reaction that is not there records no event") { store in
+                let fixture = StoreFixture(store)
+                let (alice, bob) = try await fixture.pair()
+                let chat = try await fixture.direct(alice, bob)
+                let message = try await fixture.send("react?", from: alice, to: chat)
+                _ = try await store.addReaction("👍", to: message.id, by: alice)
+                try await checkStoresNoEvent(store, "bob removing a 👍 only alice gave") {
+                    let result = try await store.removeReaction("👍", from: message.id, by: bob)
+                    try checkEqual(result.reactions.map(\.userID), [alice], "who reacted, after bob's removal")
+                }
+                try await checkStoresNoEvent(store, "removing an emoji no one gave") {
+                    let result = try await store.removeReaction("🎉", from: message.id, by: alice)
+                    try checkEqual(result.reactions.map(\.emoji), ["👍"], "reactions after removing 🎉")
+                }
+                let bare = try await fixture.send("no reactions", from: alice, to: chat)
+                try await checkStoresNoEvent(store, "removing a reaction from a message without any") {
+                    let result = try await store.removeReaction("👍", from: bare.id, by: bob)
+                    try checkEqual(result.reactions, [], "reactions of a message without any")
+                }
+                _ = try await store.removeReaction("👍", from: message.id, by: alice)
+                try await checkStoresNoEvent(store, "removing the same reaction a second time") {
+                    let result = try await store.removeReaction("👍", from: message.id, by: alice)
+                    try checkEqual(result.reactions, [], "reactions after removing one twice")
+                }
+                let doomed = try await fixture.send("doomed", from: alice, to: chat)
+                _ = try await store.addReaction("👍", to: doomed.id, by: bob)
+                _ = try await store.deleteMessage(doomed.id, by: alice)
+                try await checkStoresNoEvent(store, "removing a reaction from a deleted message (it has none)") {
+                    let result = try await store.removeReaction("👍", from: doomed.id, by: bob)
+                    try check(result.isDeleted, "removing a reaction from a tombstone returned it undeleted")
+                }
+                let removals = try await fixture.allEvents(for: bob).filter { $0.kind == .reactionRemoved }
+                try checkEqual(removals.map { $0.reaction?.emoji }, ["👍"], "emoji of the reactionRemoved events")
+                try checkEqual(removals.map { $0.reaction?.userID }, [alice], "users of the reactionRemoved events")
+            },
+
+            Case("messages", "editing, deleting or reacting to an unknown message ID is not found") { store in
+                let fixture = StoreFixture(store)
+                let (alice, bob) = try await fixture.pair()
+                let chat = try await fixture.direct(alice, bob)
+                let real = try await fixture.send("the only message", from: alice, to: chat)
+                _ = try await store.addReaction("👍", to: real.id, by: bob)
+                let before = try await store.latestPosition()
+                let unknown: [MessageID] = [.random(), "no-such-message"]
+                for id in unknown {
+                    try await checkThrows(.notFound, "editMessage of the unknown ID \(id)") {
+                        try await store.editMessage(id, body: "changed", by: alice)
+                    }
+                    try await checkThrows(.notFound, "deleteMessage of the unknown ID \(id)") {
+                        try await store.deleteMessage(id, by: alice)
+                    }
+                    try await checkThrows(.notFound, "addReaction to the unknown ID \(id)") {
+                        try await store.addReaction("🎉", to: id, by: alice)
+                    }
+                    try await checkThrows(.notFound, "removeReaction from the unknown ID \(id)") {
+                        try await store.removeReaction("👍", from: id, by: bob)
+                    }
+                }
+                try checkEqual(try await store.latestPosition(), before, "latest position after the refused calls")
+                let kept = try await store.message(real.id, as: alice)
+                try checkEqual(kept.body, "the only message", "the real message's body")
+                try checkEqual(kept.reactions.map(\.userID), [bob], "the real message's reactions")
+            },
         ]
     }
 }
@@ -400,4 +491,18 @@ extension StoreFixture {
     func pair() async throws -> (UserID, UserID) {
         (try await user("alice"), try await user("bob"))
     }
+}
+
+/// Checks that `body` stores no event: the store's latest position does not move.
+private func checkStoresNoEvent(
+    _ store: any ChatStore,
+    _ what: String,
+    file: String = #fileID,
+    line: Int = #line,
+    _ body: () async throws -> Void
+) async throws {
+    let before = try await store.latestPosition()
+    try await body()
+    let after = try await store.latestPosition()
+    try checkEqual(after, before, "\(what): latest stream position (no event may be stored)", file: file, line: line)
 }

@@ -180,6 +180,42 @@ extension ChatStoreConformance {
                 let snippet = try checkNotNil(hit.snippet, "the hit's snippet")
                 try check(snippet.contains("[release]"), "snippet '\(snippet)' does not mark the match as [release]")
             },
+
+            Case("search", "a member who rejoins a channel finds what was said while they were away") { store in
+                let fixture = StoreFixture(store)
+                let (owner, bob) = try await fixture.pair()
+                let channel = try await fixture.channel(owner, [bob])
+                try await fixture.send("zanzibar before", from: owner, to: channel)
+                try await store.removeMember(bob, from: channel, by: bob)
+                try await fixture.send("zanzibar while away", from: owner, to: channel)
+                try checkEqual(
+                    try await store.search("zanzibar", as: bob, in: nil, limit: 10), [], "bob's search while away"
+                )
+                _ = try await store.joinChannel(channel, user: bob)
+                let expected: Set<String> = ["zanzibar before", "zanzibar while away"]
+                let everywhere = try await store.search("zanzibar", as: bob, in: nil, limit: 10)
+                try checkEqual(Set(everywhere.map(\.message.body)), expected, "bob's search after rejoining")
+                try checkEqual(everywhere.count, 2, "hits of bob's search after rejoining")
+                let inChannel = try await store.search("zanzibar", as: bob, in: channel, limit: 10)
+                try checkEqual(Set(inChannel.map(\.message.body)), expected, "bob's search in the channel")
+            },
+
+            Case("search", "a search with limit Int.max finds every match") { store in
+                let (fixture, alice, chat) = try await StoreFixture.conversationWithMessages(store, count: 0)
+                let other = try await fixture.group(alice, [], title: "Other")
+                try await fixture.send(count: 20, from: alice, to: chat, prefix: "weekly digest")
+                try await fixture.send(count: 5, from: alice, to: other, prefix: "weekly digest")
+                try await fixture.send("something else", from: alice, to: chat)
+                let everywhere = try await store.search("digest", as: alice, in: nil, limit: .max)
+                try checkEqual(everywhere.count, 25, "hits everywhere with limit Int.max")
+                try checkEqual(Set(everywhere.map(\.message.id)).count, 25, "distinct hits everywhere")
+                let inChat = try await store.search("digest", as: alice, in: chat, limit: .max)
+                try checkEqual(inChat.count, 20, "hits in one conversation with limit Int.max")
+                try checkEqual(
+                    Set(inChat.map(\.message.body)), Set((1...20).map { "weekly digest \($0)" }),
+                    "bodies found in one conversation with limit Int.max"
+                )
+            },
         ]
     }
 

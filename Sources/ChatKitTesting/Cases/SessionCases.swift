@@ -109,6 +109,54 @@ extension ChatStoreConformance {
                 try check(try await store.session(laptop.id)?.revokedAt != nil, "a session survived revoking all")
                 try check(try await store.session(bobs.id)?.revokedAt == nil, "another user's session was revoked")
             },
+
+            Case("sessions", "the same rotation sent 10 times at once succeeds every time and revokes nothing") {
+                store in
+                let alice = try await StoreFixture(store).user("alice")
+                let session = makeSession(for: alice)
+                try await store.createSession(session)
+                let later = session.expiresAt.addingTimeInterval(3600)
+                let outcomes = try await withThrowingTaskGroup(of: Result<AuthSession, ChatError>.self) { tasks in
+                    for _ in 0..<10 {
+                        tasks.addTask {
+                            do {
+                                return .success(
+                                    try await store.rotateRefreshToken(
+                                        of: session.id, from: "hash-1", to: "hash-2", expiresAt: later
+                                    )
+                                )
+                            } catch let error as ChatError {
+                                return .failure(error)
+                            }
+                        }
+                    }
+                    return try await tasks.reduce(into: [Result<AuthSession, ChatError>]()) { $0.append($1) }
+                }
+                let refusals = outcomes.compactMap { outcome -> ChatError.Code? in
+                    guard case .failure(let error) = outcome else { return nil }
+                    return error.code
+                }
+                try checkEqual(refusals, [], "errors of the same rotation sent at once")
+                let stored = try checkNotNil(try await store.session(session.id), "the session after the rotations")
+                try check(stored.revokedAt == nil, "the same rotation sent at once revoked the session")
+                try checkEqual(stored.refreshTokenHash, "hash-2", "the stored hash")
+                for outcome in outcomes {
+                    let rotated = try outcome.get()
+                    try checkEqual(rotated.id, session.id, "the session a rotation returned")
+                    try checkEqual(rotated.refreshTokenHash, "hash-2", "the hash a rotation returned")
+                    try check(rotated.revokedAt == nil, "a rotation returned the session revoked")
+                    try check(abs(rotated.expiresAt.timeIntervalSince(later)) < 0.002, "the expiry a rotation returned")
+                    try check(
+                        isSameTime(rotated.refreshedAt, stored.refreshedAt),
+                        "a rotation returned refreshedAt \(String(describing: rotated.refreshedAt)), the store holds "
+                            + String(describing: stored.refreshedAt)
+                    )
+                }
+                let next = try await store.rotateRefreshToken(
+                    of: session.id, from: "hash-2", to: "hash-3", expiresAt: later
+                )
+                try checkEqual(next.refreshTokenHash, "hash-3", "the hash after rotating on")
+            },
         ]
     }
 
@@ -119,4 +167,10 @@ extension ChatStoreConformance {
             expiresAt: created.addingTimeInterval(30 * 86_400)
         )
     }
+}
+
+/// Whether two times a store returned are the same, to the millisecond it keeps (or both absent).
+private func isSameTime(_ lhs: Date?, _ rhs: Date?) -> Bool {
+    guard let lhs, let rhs else { return lhs == nil && rhs == nil }
+    return abs(lhs.timeIntervalSince(rhs)) < 0.002
 }

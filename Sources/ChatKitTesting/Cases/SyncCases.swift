@@ -288,6 +288,41 @@ extension ChatStoreConformance {
                     )
                 }
             },
+
+            Case("sync", "a last page that is exactly full says hasMore false") { store in
+                let fixture = StoreFixture(store)
+                let (alice, bob) = try await fixture.pair()
+                // Alice's five events come from three places: a direct conversation (its creation and two
+                // messages), her contact request (outside conversations) and a group (its creation).
+                let chat = try await fixture.direct(alice, bob)
+                try await fixture.send(count: 2, from: bob, to: chat)
+                _ = try await store.requestContact(from: alice, to: bob)
+                _ = try await fixture.group(bob, [alice])
+                let whole = try await store.events(for: alice, after: .start, limit: 5)
+                try checkEqual(whole.events.count, 5, "events on a page of exactly every event")
+                try check(!whole.hasMore, "a page holding exactly every event says hasMore")
+                let first = try await store.events(for: alice, after: .start, limit: 3)
+                try checkEqual(first.events.count, 3, "events on the first page of 3")
+                try check(first.hasMore, "a page with two events after it says hasMore false")
+                let last = try await store.events(for: alice, after: first.cursor, limit: 2)
+                try checkEqual(last.events, Array(whole.events.suffix(2)), "the exactly full last page")
+                try check(!last.hasMore, "an exactly full last page says hasMore")
+                let after = try await store.events(for: alice, after: last.cursor, limit: 2)
+                try checkEqual(after.events, [], "events after the last page")
+                try check(!after.hasMore, "an empty page at the end says hasMore")
+                try checkEqual(after.cursor, last.cursor, "cursor of an empty page at the end")
+
+                // One conversation alone: its creation and five messages, in two pages of three.
+                let carol = try await fixture.user("carol")
+                let solo = try await fixture.group(carol, [])
+                try await fixture.send(count: 5, from: carol, to: solo)
+                let opening = try await store.events(for: carol, after: .start, limit: 3)
+                try checkEqual(opening.events.count, 3, "events on carol's first page")
+                try check(opening.hasMore, "carol's first page says hasMore false")
+                let closing = try await store.events(for: carol, after: opening.cursor, limit: 3)
+                try checkEqual(closing.events.compactMap(\.message?.seq), [3, 4, 5], "seqs on carol's last page")
+                try check(!closing.hasMore, "carol's exactly full last page says hasMore")
+            },
         ]
     }
 }
