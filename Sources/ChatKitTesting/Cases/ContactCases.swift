@@ -204,8 +204,8 @@ private func checkContactStates(
     try checkEqual(states, expected, what, file: file, line: line)
 }
 
-/// Checks that `body` stores no event: the store's latest position does not move.
-private func checkNoEvent(
+/// Checks that `body` stores no event: the store's latest position does not move. (The message cases use it too.)
+func checkNoEvent(
     _ store: any ChatStore,
     _ what: String,
     file: String = #fileID,
