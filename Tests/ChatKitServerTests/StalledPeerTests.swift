@@ -14,6 +14,7 @@ import ChatKitServer
 import ChatKitTesting
 import Dispatch
 import Foundation
+import Logging
 import Synchronization
 import Testing
 
@@ -52,7 +53,10 @@ struct StalledPeerTests {
         configuration.limits.requestsPerSecond = 1000
         // No pings: only the stall's deadline may close the socket.
         let transport = WebSocketServerTransport.Configuration(pingInterval: nil, writeStallTimeout: .seconds(1))
-        try await LiveServer.run(configuration: configuration, transportConfiguration: transport) { live in
+        let lines = StringCollector()
+        let logger = Logger(label: "chatkit.test") { label in CapturingLogHandler(label: label, lines: lines) }
+        try await LiveServer.run(configuration: configuration, transportConfiguration: transport, logger: logger) {
+            live in
             let alice = try await live.signUp("alice")
             let bob = try await live.signUp("bob")
             // About 9 MB waiting for Bob while he is offline: more than his socket's buffers hold (the server's send
@@ -63,6 +67,8 @@ struct StalledPeerTests {
             try await waitUntil("bob's stalled catch-up to be closed", timeout: .seconds(30)) {
                 live.transport.connectionCount == 0
             }
+            // Operators can tell why: the close is logged.
+            #expect(lines.all.contains { $0.contains("Closing a connection whose peer reads nothing") })
         }
     }
 }

@@ -78,6 +78,7 @@ final class ChatSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private let makeSession: SessionMaker
     private let onClosed: @Sendable () -> Void
     private let onFreed: @Sendable () -> Void
+    private let onWriteStalled: @Sendable () -> Void
     private var context: ChannelHandlerContext?
     /// Writes text frames framed, past NIO's encoder.
     private var textWriter: FramedTextWriter?
@@ -110,16 +111,20 @@ final class ChatSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
     ///   - makeSession: Makes the session, once the handler is in the pipeline.
     ///   - onClosed: Called once when the socket has closed.
     ///   - onFreed: Called when the handler is freed (a transport counts its handlers, to show none leaks).
+    ///   - onWriteStalled: Called when the socket is closed for staying unwritable (``Settings/writeStallTimeout``),
+    ///     before it closes (the transport logs it).
     init(
         settings: Settings,
         makeSession: @escaping SessionMaker,
         onClosed: @escaping @Sendable () -> Void,
-        onFreed: @escaping @Sendable () -> Void = {}
+        onFreed: @escaping @Sendable () -> Void = {},
+        onWriteStalled: @escaping @Sendable () -> Void = {}
     ) {
         self.settings = settings
         self.makeSession = makeSession
         self.onClosed = onClosed
         self.onFreed = onFreed
+        self.onWriteStalled = onWriteStalled
     }
 
     deinit { onFreed() }
@@ -362,8 +367,12 @@ final class ChatSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private func startWriteStallTimer(context: ChannelHandlerContext) {
         guard writeStall == nil, !isClosed, let timeout = settings.writeStallTimeout else { return }
         let channel = context.channel
+        let onWriteStalled = onWriteStalled
         // Closed outright: a close frame would wait behind the data the peer does not read.
-        writeStall = context.eventLoop.scheduleTask(in: timeout) { channel.close(promise: nil) }
+        writeStall = context.eventLoop.scheduleTask(in: timeout) {
+            onWriteStalled()
+            channel.close(promise: nil)
+        }
     }
 
     /// Writes what the outbox holds while the socket is writable, then asks the outbox to call back when it has

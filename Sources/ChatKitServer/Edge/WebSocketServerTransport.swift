@@ -600,7 +600,13 @@ public final class WebSocketServerTransport: ServerTransport {
                 )
             },
             onClosed: { [self] in removeLive(id) },
-            onFreed: { [self] in socketHandlerCount.wrappingSubtract(1, ordering: .relaxed) }
+            onFreed: { [self] in socketHandlerCount.wrappingSubtract(1, ordering: .relaxed) },
+            onWriteStalled: { [logger] in
+                logger.info(
+                    "Closing a connection whose peer reads nothing",
+                    metadata: ["chatkit.connection.peer": "websocket \(id)"]
+                )
+            }
         )
     }
 
