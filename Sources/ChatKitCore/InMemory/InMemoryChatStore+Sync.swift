@@ -44,15 +44,13 @@ extension InMemoryChatStore {
             let audience = MembershipRules.markerAudience(
                 record.conversation.kind, memberCount: record.members.count, user: user
             )
-            let event = StoredEvent(
-                position: state.nextPosition(), kind: .markerUpdated, conversationID: id, actorID: user,
-                createdAt: now, marker: marker, audience: audience
+            state.recordEvent(
+                StoredEvent(
+                    position: state.nextPosition(), kind: .markerUpdated, conversationID: id, actorID: user,
+                    createdAt: now, marker: marker, audience: audience
+                ),
+                in: id
             )
-            if audience == nil {
-                state.recordEvent(event, in: id)
-            } else {
-                state.recordUserEvent(event)
-            }
             return marker
         }
     }

@@ -144,9 +144,14 @@ struct InMemoryState {
         return StreamPosition(lastPosition)
     }
 
-    /// Records an event in a conversation and returns it.
+    /// Records an event in a conversation and returns it. An event with an audience (a marker move its user alone
+    /// sees) is its audience's, not the members': sync reads it there, once.
     @discardableResult
     mutating func recordEvent(_ event: StoredEvent, in id: ConversationID) -> StoredEvent {
+        guard event.audience == nil else {
+            recordUserEvent(event)
+            return event
+        }
         conversations[id]?.eventIndices.append(log.count)
         log.append(.stored(event))
         return event
@@ -160,7 +165,7 @@ struct InMemoryState {
         return record.eventIndices[first...].lazy.map { log[$0].event }
     }
 
-    /// Records an event outside conversations for its audience.
+    /// Records an event for its audience (events outside conversations, and those ``recordEvent(_:in:)`` passes on).
     mutating func recordUserEvent(_ event: StoredEvent) {
         log.append(.stored(event))
         for user in event.audience ?? [] {
