@@ -143,7 +143,9 @@ extension ChatClient {
         try first(\.markers, of: try await request(.markRead(.init(conversationID: conversation, seq: seq))))
     }
 
-    /// Starts (or refreshes) or stops this user's typing indicator.
+    /// Starts (or refreshes) or stops this user's typing indicator. The other members see it in a direct
+    /// conversation or a group of up to 100 members (the server's `typingMaxGroupSize`); in a channel or a larger
+    /// group the request succeeds and nobody is shown it.
     public func setTyping(_ isTyping: Bool, in conversation: ConversationID) async throws {
         _ = try await request(.typing(.init(conversationID: conversation, isTyping: isTyping)))
     }

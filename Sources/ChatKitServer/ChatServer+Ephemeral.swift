@@ -37,6 +37,7 @@ extension ChatServer {
         }
         // The start is recorded (with its expiry) before the members are read: a removal that commits meanwhile
         // either finds it (and `endTyping` stops it) or is seen in the members read after it.
+        guard try await showsTyping(in: request.conversationID, of: user, notMember: notMember) else { return }
         let start = typing.start(key, now: now)
         let generation = start.generation
         timers.schedule(at: now + configuration.typingTimeout) { [self] in
@@ -56,6 +57,32 @@ extension ChatServer {
                 guard typing.show(key, now: clock.now) else { return }
                 await broadcastTyping(update)
             }
+        }
+    }
+
+    /// Whether `user`'s typing in a conversation is shown to its other members: in direct conversations and in
+    /// groups of at most ``ChatServerConfiguration/typingMaxGroupSize`` members, not in channels. Decided before
+    /// anything is kept, so that a start not shown leaves no record or timer (whose held-back start would be
+    /// shown later).
+    ///
+    /// - Throws: `notMember` if `user` is not a member (checked here only where the answer is `false`; the caller
+    ///   checks it otherwise, with the members it reads after recording the start).
+    private func showsTyping(in id: ConversationID, of user: UserID, notMember: ChatError) async throws -> Bool {
+        let conversation: Conversation
+        do {
+            // Refuses non-members of anything but a channel.
+            conversation = try await store.conversation(id, as: user)
+        } catch let error as ChatError where error.code == .notFound {
+            throw notMember
+        }
+        switch conversation.kind {
+        case .direct:
+            return true
+        case .group:
+            return try await store.memberCount(of: id) <= configuration.typingMaxGroupSize
+        default:
+            guard try await store.memberIDs(of: id).contains(user) else { throw notMember }
+            return false
         }
     }
 

@@ -115,6 +115,10 @@ public struct ChatServerConfiguration: Sendable {
     /// read N, so a reconnect storm of a whole group would cost N² frames. Contacts and direct conversations
     /// always share presence.
     public var presenceMaxGroupSize: Int
+    /// The largest group whose members see each other type (default 100). In larger groups, as in channels, a
+    /// `typing` request is accepted and shown to no one: with a start broadcast by each typer once a refresh
+    /// interval, a hundred typers in a channel of 10,000 would send a million frames a second.
+    public var typingMaxGroupSize: Int
 
     /// Creates a configuration; every parameter has a safe default.
     public init(
@@ -125,10 +129,12 @@ public struct ChatServerConfiguration: Sendable {
         routingBatchSize: Int = 500,
         routingAttemptsBeforeSkipping: Int = 8,
         helloTimeout: Duration = .seconds(10),
-        presenceMaxGroupSize: Int = 100
+        presenceMaxGroupSize: Int = 100,
+        typingMaxGroupSize: Int = 100
     ) {
         self.helloTimeout = helloTimeout
         self.presenceMaxGroupSize = presenceMaxGroupSize
+        self.typingMaxGroupSize = typingMaxGroupSize
         self.limits = limits
         self.presenceGracePeriod = presenceGracePeriod
         self.typingTimeout = typingTimeout

@@ -24,6 +24,7 @@ const TYPING_REFRESH_MS = 3_000; // refresh our typing indicator this often whil
 const TYPING_IDLE_MS = 4_000; // stop it after this long without a keystroke
 const MEMBER_LOADS_AT_ONCE = 4; // member lists loaded together after the conversation list
 const MAX_MEMBERS_SHARING_MARKERS = 100; // larger groups (and channels) send receipts to the reader alone
+const MAX_MEMBERS_SHARING_TYPING = 100; // the server shows no typing in larger groups (nor in channels)
 const REACTIONS = ["👍", "❤️", "😂", "🎉", "😮", "😢"];
 
 const $ = (id) => document.getElementById(id);
@@ -835,6 +836,7 @@ export class ChatApp {
     #typed() {
         const conversationID = this.openID;
         if (!conversationID || !this.connection.isOnline) return;
+        if (!this.#sharesTyping(this.conversations.get(conversationID))) return;
         if ($("composer-input").value.trim() === "") return this.#stopTyping();
         const now = Date.now();
         if (this.ownTyping.conversationID !== conversationID || now - this.ownTyping.sentAt > TYPING_REFRESH_MS) {
@@ -844,6 +846,12 @@ export class ChatApp {
         }
         clearTimeout(this.ownTyping.idleTimer);
         this.ownTyping.idleTimer = setTimeout(() => this.#stopTyping(), TYPING_IDLE_MS);
+    }
+
+    /** Whether the other members would be shown our typing (the server accepts it anywhere, shows it only here). */
+    #sharesTyping(state) {
+        if (!state || state.conversation.kind === "channel") return false;
+        return state.conversation.kind === "direct" || (state.memberIDs ?? []).length <= MAX_MEMBERS_SHARING_TYPING;
     }
 
     #stopTyping() {
