@@ -17,7 +17,8 @@ import Synchronization
 ///
 /// Hummingbird does not cancel a request handler whose client went away; a long poll (`GET /v1/sync`) asks this
 /// handler instead, so that it ends then rather than holding its place among the user's connections until its
-/// wait runs out. It sits first in a plain HTTP connection's pipeline and passes everything on.
+/// wait runs out. It sits first in the pipeline of each connection the standalone server serves (``ChatEdgeChannel``:
+/// plain HTTP connections; ``ChatSocketChannel``, with compression: every connection) and passes everything on.
 final class ClientGoneHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
 
