@@ -68,7 +68,7 @@ public final class ChatServer: Sendable {
     ///   - transports: Transports whose connections ``run()`` serves. Connections can also be passed to
     ///     ``handle(_:)`` directly.
     ///   - authenticators: Asked in order to turn a `hello` token into a user.
-    ///   - configuration: Limits and timings.
+    ///   - configuration: Limits and timings; page and batch sizes below 1 count as 1.
     ///   - logger: Where the server logs; silent by default. Logs never contain tokens or message bodies.
     ///   - clock: The clock for grace periods, typing expiry, rate limits and the hello deadline; tests pass a
     ///     manual clock.
@@ -83,6 +83,7 @@ public final class ChatServer: Sendable {
         clock: C = ContinuousClock(),
         metricsFactory: (any MetricsFactory)? = nil
     ) where C.Duration == Duration {
+        let configuration = configuration.normalized
         self.store = store
         self.metrics = ServerMetrics(factory: metricsFactory)
         self.registry = ConnectionRegistry(metrics: metrics)

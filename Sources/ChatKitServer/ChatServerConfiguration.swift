@@ -23,9 +23,9 @@ public struct ChatServerConfiguration: Sendable {
         /// The most members a group or channel may have.
         public var maxMembers: Int
         /// The largest page of history, sync, search or the conversation list; larger requests are cut to it. A
-        /// conversation list without a limit is a page of this size.
+        /// conversation list without a limit is a page of this size. Values below 1 count as 1.
         public var maxPageSize: Int
-        /// The page size when a request names none.
+        /// The page size when a request names none. Values below 1 count as 1.
         public var defaultPageSize: Int
         /// Sustained requests per second per user; a burst of twice as many is allowed.
         public var requestsPerSecond: Int
@@ -96,7 +96,8 @@ public struct ChatServerConfiguration: Sendable {
     /// The shortest interval between two broadcast typing refreshes of one user in one conversation; refreshes
     /// within it are accepted but not broadcast again.
     public var typingRefreshInterval: Duration
-    /// Most events read from the store per routing round.
+    /// Most events read from the store per routing round, and per page of a session's catch-up (default 500;
+    /// values below 1 count as 1).
     public var routingBatchSize: Int
     /// How many times in a row routing may fail at the same place (a store error reading or routing the next
     /// event; it waits 0.1 s after the first failure, doubling up to 5 s) before it gives up on the events not yet
@@ -141,6 +142,17 @@ public struct ChatServerConfiguration: Sendable {
         self.typingRefreshInterval = typingRefreshInterval
         self.routingBatchSize = routingBatchSize
         self.routingAttemptsBeforeSkipping = routingAttemptsBeforeSkipping
+    }
+
+    /// The configuration a server runs with: page and batch sizes below 1 count as 1. A page or routing round of
+    /// no events would never make progress: routing would read nothing forever, and a catch-up with events to send
+    /// would never end.
+    var normalized: ChatServerConfiguration {
+        var configuration = self
+        configuration.routingBatchSize = max(1, routingBatchSize)
+        configuration.limits.maxPageSize = max(1, limits.maxPageSize)
+        configuration.limits.defaultPageSize = max(1, limits.defaultPageSize)
+        return configuration
     }
 
     /// The limits as announced to clients in `welcome`.

@@ -75,6 +75,29 @@ struct CatchUpTests {
         }
     }
 
+    @Test("page and routing batch sizes of 0 count as 1: catch-ups end and live events still arrive")
+    func sizesOfZero() async throws {
+        // A routing batch of 0 made routing read nothing forever, and a catch-up with events waiting never end.
+        var configuration = ChatServerConfiguration()
+        configuration.routingBatchSize = 0
+        configuration.limits.maxPageSize = 0
+        configuration.limits.defaultPageSize = 0
+        try await LiveServer.run(configuration: configuration) { live in
+            let aliceTokens = try await live.signUp("alice")
+            let bob = try await live.signUp("bob")
+            let alice = try await live.connect(aliceTokens.accessToken)
+            let chat = try await alice.client.createDirectConversation(with: bob.user.id)
+            for number in 1...3 { _ = try await alice.client.send("old \(number)", to: chat.id) }
+            let bobClient = Self.client(live, bob.accessToken, cursor: .start)
+            try await bobClient.waitForMessages(3, in: chat.id)
+            _ = try await alice.client.send("new", to: chat.id)
+            try await bobClient.waitForMessages(4, in: chat.id)
+            #expect(bobClient.receivedBodies(in: chat.id) == ["old 1", "old 2", "old 3", "new"])
+            let history = try await alice.client.history(of: chat.id)
+            #expect(history.map(\.body) == ["new"])
+        }
+    }
+
     @Test("held events that do not fit beside a typing frame queued meanwhile are caught up again, not closed")
     func aCatchUpThatMustRunAgain() async throws {
         let inMemory = InMemoryChatStore()
