@@ -107,14 +107,14 @@ enum BroadPrefixScan {
         let rows = try Row.fetchCursor(statement)
         while candidates.count < candidateLimit, let row = try rows.next() {
             examined += 1
-            let body: String = row[1]
+            let body: String = try row.decode(atIndex: 1)
             for index in frequencies.indices { frequencies[index] = 0 }
             _ = counter.count(body, into: &frequencies)
             var holdsAll = true
             for index in broad {
                 if frequencies[index] > 0 { holding[index] += 1 } else { holdsAll = false }
             }
-            if holdsAll { candidates.append((row[0], body)) }
+            if holdsAll { candidates.append((try row.decode(atIndex: 0), body)) }
         }
         if candidates.count < candidateLimit {
             // Fewer matches than asked for: the answer only if no older message was left unread.

@@ -77,19 +77,19 @@ extension Codec {
     /// Decodes a message from a row selected with ``messageColumns`` (columns by index, for speed).
     static func message(_ row: Row, _ decoder: JSONDecoder = sharedDecoder) throws -> Message {
         Message(
-            id: MessageID(rawValue: row[0]),
-            conversationID: ConversationID(rawValue: row[1]),
-            seq: row[2],
-            senderID: UserID(rawValue: row[3]),
-            clientMessageID: ClientMessageID(rawValue: row[4]),
-            body: row[5],
-            replyTo: (row[6] as String?).map(MessageID.init(rawValue:)),
-            mentions: try list(row[7], decoder),
-            attachments: try list(row[8], decoder),
-            reactions: try list(row[9], decoder),
-            createdAt: date(row[10] as Int64),
-            editedAt: date(row[11] as Int64?),
-            deletedAt: date(row[12] as Int64?)
+            id: MessageID(rawValue: try row.decode(atIndex: 0)),
+            conversationID: ConversationID(rawValue: try row.decode(atIndex: 1)),
+            seq: try row.decode(atIndex: 2),
+            senderID: UserID(rawValue: try row.decode(atIndex: 3)),
+            clientMessageID: ClientMessageID(rawValue: try row.decode(atIndex: 4)),
+            body: try row.decode(atIndex: 5),
+            replyTo: (try row.decode(String?.self, atIndex: 6)).map(MessageID.init(rawValue:)),
+            mentions: try list(try row.decode(atIndex: 7), decoder),
+            attachments: try list(try row.decode(atIndex: 8), decoder),
+            reactions: try list(try row.decode(atIndex: 9), decoder),
+            createdAt: date(try row.decode(Int64.self, atIndex: 10)),
+            editedAt: date(try row.decode(Int64?.self, atIndex: 11)),
+            deletedAt: date(try row.decode(Int64?.self, atIndex: 12))
         )
     }
 
@@ -115,39 +115,39 @@ extension Codec {
     /// The columns of `user` in the order ``user(_:)`` reads them.
     static let userColumns = "id, username, displayName, statusText, createdAt"
 
-    static func user(_ row: Row) -> User {
+    static func user(_ row: Row) throws -> User {
         User(
-            id: UserID(rawValue: row[0]),
-            username: row[1],
-            displayName: row[2],
-            statusText: row[3],
-            createdAt: date(row[4] as Int64)
+            id: UserID(rawValue: try row.decode(atIndex: 0)),
+            username: try row.decode(atIndex: 1),
+            displayName: try row.decode(atIndex: 2),
+            statusText: try row.decode(atIndex: 3),
+            createdAt: date(try row.decode(Int64.self, atIndex: 4))
         )
     }
 
     /// The columns of `conversation` in the order ``conversation(_:)`` reads them.
     static let conversationColumns = "id, kind, title, createdBy, createdAt, lastSeq"
 
-    static func conversation(_ row: Row) -> Conversation {
+    static func conversation(_ row: Row) throws -> Conversation {
         Conversation(
-            id: ConversationID(rawValue: row[0]),
-            kind: ConversationKind(rawValue: row[1]),
-            title: row[2],
-            createdBy: UserID(rawValue: row[3]),
-            createdAt: date(row[4] as Int64),
-            lastSeq: row[5]
+            id: ConversationID(rawValue: try row.decode(atIndex: 0)),
+            kind: ConversationKind(rawValue: try row.decode(atIndex: 1)),
+            title: try row.decode(atIndex: 2),
+            createdBy: UserID(rawValue: try row.decode(atIndex: 3)),
+            createdAt: date(try row.decode(Int64.self, atIndex: 4)),
+            lastSeq: try row.decode(atIndex: 5)
         )
     }
 
     /// The columns of `member` in the order ``member(_:)`` reads them.
     static let memberColumns = "conversationID, userID, role, joinedAt"
 
-    static func member(_ row: Row) -> Member {
+    static func member(_ row: Row) throws -> Member {
         Member(
-            conversationID: ConversationID(rawValue: row[0]),
-            userID: UserID(rawValue: row[1]),
-            role: MemberRole(rawValue: row[2]),
-            joinedAt: date(row[3] as Int64)
+            conversationID: ConversationID(rawValue: try row.decode(atIndex: 0)),
+            userID: UserID(rawValue: try row.decode(atIndex: 1)),
+            role: MemberRole(rawValue: try row.decode(atIndex: 2)),
+            joinedAt: date(try row.decode(Int64.self, atIndex: 3))
         )
     }
 }

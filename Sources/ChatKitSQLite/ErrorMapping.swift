@@ -33,6 +33,15 @@ enum ErrorMapping {
 
     static func chatError(_ error: any Error, _ context: @autoclosure () -> String = "") -> ChatError {
         if let error = error as? ChatError { return error }
+        if error is RowDecodingError {
+            // A NULL where the schema allows none, or a value of another type: SQLite checks neither on reads.
+            return ChatError(
+                .storageFailure,
+                "A stored record cannot be read: the database is damaged (check it with PRAGMA integrity_check and "
+                    + "restore it from a backup)\(suffix(context())).",
+                underlying: error
+            )
+        }
         guard let error = error as? DatabaseError else {
             return ChatError(.storageFailure, "Unexpected storage error\(suffix(context())).", underlying: error)
         }

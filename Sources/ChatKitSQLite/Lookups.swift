@@ -42,7 +42,7 @@ enum Lookups {
                 arguments: [id.rawValue]
             )
         else { throw notFound() }
-        return Codec.conversation(row)
+        return try Codec.conversation(row)
     }
 
     /// The current role of `user` in a conversation, `nil` for a non-member.
@@ -81,8 +81,8 @@ enum Lookups {
         )
         statement.setUncheckedArguments([user.rawValue, id.rawValue])
         guard let row = try Row.fetchOne(statement) else { throw notFound() }
-        try MembershipRules.checkIsMember((row[1] as String?).map(MemberRole.init(rawValue:)))
-        return row[0]
+        try MembershipRules.checkIsMember((try row.decode(String?.self, atIndex: 1)).map(MemberRole.init(rawValue:)))
+        return try row.decode(atIndex: 0)
     }
 
     /// How many owners the conversation has: from the `member_owner` index (`Schema.v10`) when there is one.

@@ -79,11 +79,11 @@ extension SQLiteChatStore {
         }
     }
 
-    private static func contact(from row: Row) -> Contact {
+    private static func contact(from row: Row) throws -> Contact {
         Contact(
-            userID: UserID(rawValue: row[0]),
-            state: ContactState(rawValue: row[1]),
-            since: Codec.date(row[2] as Int64)
+            userID: UserID(rawValue: try row.decode(atIndex: 0)),
+            state: ContactState(rawValue: try row.decode(atIndex: 1)),
+            since: Codec.date(try row.decode(Int64.self, atIndex: 2))
         )
     }
 

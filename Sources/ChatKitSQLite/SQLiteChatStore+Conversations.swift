@@ -33,7 +33,7 @@ extension SQLiteChatStore {
                     sql: "SELECT \(Codec.conversationColumns) FROM conversation WHERE directKey = ?",
                     arguments: [key]
                 ) {
-                    return Codec.conversation(row)
+                    return try Codec.conversation(row)
                 }
                 directKey = key
             }
@@ -280,17 +280,17 @@ extension SQLiteChatStore {
                 arguments: [user.rawValue, before?.rawValue ?? Int64.max, Int64(clamping: limit)]
             )
             return try rows.map { row in
-                let conversation = Codec.conversation(row)
+                let conversation = try Codec.conversation(row)
                 let marker = try Self.marker(db, conversation.id, user)
                 return ConversationSummary(
                     conversation: conversation,
-                    role: MemberRole(rawValue: row[6]),
+                    role: MemberRole(rawValue: try row.decode(atIndex: 6)),
                     lastMessage: conversation.lastSeq == 0
                         ? nil : try Lookups.message(db, conversation.id, seq: conversation.lastSeq, decoder),
                     marker: marker,
                     unreadCount: try Self.unreadCount(db, conversation.id, user, after: marker.readSeq),
-                    memberCount: row[8],
-                    activity: StreamPosition(rawValue: row[7])
+                    memberCount: try row.decode(atIndex: 8),
+                    activity: StreamPosition(rawValue: try row.decode(atIndex: 7))
                 )
             }
         }
@@ -311,8 +311,9 @@ extension SQLiteChatStore {
                 arguments: [user.rawValue]
             ).map { row in
                 ConversationMembership(
-                    conversationID: ConversationID(rawValue: row[0]), kind: ConversationKind(rawValue: row[1]),
-                    memberCount: row[2]
+                    conversationID: ConversationID(rawValue: try row.decode(atIndex: 0)),
+                    kind: ConversationKind(rawValue: try row.decode(atIndex: 1)),
+                    memberCount: try row.decode(atIndex: 2)
                 )
             }
         }
@@ -362,8 +363,8 @@ extension SQLiteChatStore {
         )
         var count = 0
         while let row = try rows.next() {
-            if row[0] as Bool { break }
-            if row[1] as Bool { continue }
+            if try row.decode(Bool.self, atIndex: 0) { break }
+            if try row.decode(Bool.self, atIndex: 1) { continue }
             count += 1
             if count == ConversationSummary.unreadCountLimit { break }
         }

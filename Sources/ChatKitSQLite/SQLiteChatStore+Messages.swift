@@ -310,8 +310,8 @@ extension SQLiteChatStore {
             arguments: [deleted.conversationID.rawValue, createdPosition, deleted.id.rawValue]
         )
         for row in rows {
-            let position: Int64 = row[0]
-            let payload: Data = row[1]
+            let position: Int64 = try row.decode(atIndex: 0)
+            let payload: Data = try row.decode(atIndex: 1)
             guard var event = try? context.decoder.decode(StoredEvent.self, from: payload),
                 event.message?.id == deleted.id
             else { continue }
@@ -344,7 +344,7 @@ extension SQLiteChatStore {
         )
         let createdPosition = row?[0] as Int64?
         if let row, let createdPosition {
-            let isCopied: Bool = row[1]
+            let isCopied: Bool = try row.decode(atIndex: 1)
             if message.isDeleted, isCopied {
                 try db.execute(
                     sql: """

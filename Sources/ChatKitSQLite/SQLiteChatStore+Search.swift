@@ -185,7 +185,7 @@ extension SQLiteChatStore {
         )
         var candidates: [(rowNumber: Int64, body: String)] = []
         let rows = try Row.fetchCursor(statement)
-        while let row = try rows.next() { candidates.append((row[0], row[1])) }
+        while let row = try rows.next() { candidates.append((try row.decode(atIndex: 0), try row.decode(atIndex: 1))) }
         return candidates
     }
 

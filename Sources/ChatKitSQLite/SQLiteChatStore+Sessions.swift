@@ -121,12 +121,12 @@ extension SQLiteChatStore {
         ).map { row in
             AuthSession(
                 id: id,
-                userID: UserID(rawValue: row[0]),
-                refreshTokenHash: row[1],
-                createdAt: Date(timeIntervalSince1970: row[2]),
-                expiresAt: Date(timeIntervalSince1970: row[3]),
-                refreshedAt: (row[5] as Double?).map(Date.init(timeIntervalSince1970:)),
-                revokedAt: (row[4] as Double?).map(Date.init(timeIntervalSince1970:))
+                userID: UserID(rawValue: try row.decode(atIndex: 0)),
+                refreshTokenHash: try row.decode(atIndex: 1),
+                createdAt: Date(timeIntervalSince1970: try row.decode(atIndex: 2)),
+                expiresAt: Date(timeIntervalSince1970: try row.decode(atIndex: 3)),
+                refreshedAt: (try row.decode(Double?.self, atIndex: 5)).map(Date.init(timeIntervalSince1970:)),
+                revokedAt: (try row.decode(Double?.self, atIndex: 4)).map(Date.init(timeIntervalSince1970:))
             )
         }
     }

@@ -105,7 +105,10 @@ extension SQLiteChatStore {
                 sql: "SELECT passwordHash, version, updatedAt FROM credentials WHERE userID = ?",
                 arguments: [user.rawValue]
             ).map { row in
-                Credentials(userID: user, passwordHash: row[0], version: row[1], updatedAt: Codec.date(row[2] as Int64))
+                Credentials(
+                    userID: user, passwordHash: try row.decode(atIndex: 0), version: try row.decode(atIndex: 1),
+                    updatedAt: Codec.date(try row.decode(Int64.self, atIndex: 2))
+                )
             }
         }
     }

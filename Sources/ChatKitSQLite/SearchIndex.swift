@@ -75,8 +75,8 @@ final class SearchIndex: Sendable {
                     """
             )
         ) else { return 0 }
-        let indexedUpTo: Int64 = row[0]
-        guard let last = row[1] as Int64?, last > indexedUpTo else { return 0 }
+        let indexedUpTo: Int64 = try row.decode(atIndex: 0)
+        guard let last = try row.decode(Int64?.self, atIndex: 1), last > indexedUpTo else { return 0 }
         if addingWords {
             let bodies = try String.fetchAll(
                 db.cachedStatement(sql: "SELECT body FROM message WHERE rowNumber > ? AND rowNumber <= ?"),

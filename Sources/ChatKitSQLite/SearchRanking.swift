@@ -115,8 +115,10 @@ struct SearchRanking {
             ),
             arguments: [pattern, exactCountLimit]
         ) else { return 0 }
-        let count: Int = row[0]
-        guard count >= exactCountLimit, let oldest = row[1] as Int64?, let newest = row[2] as Int64? else {
+        let count: Int = try row.decode(atIndex: 0)
+        guard count >= exactCountLimit, let oldest = try row.decode(Int64?.self, atIndex: 1),
+            let newest = try row.decode(Int64?.self, atIndex: 2)
+        else {
             return Double(count)
         }
         // The newest matches cover the rows from `oldest` up: assume the term is as dense among all rows.

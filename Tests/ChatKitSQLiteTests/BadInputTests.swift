@@ -97,6 +97,51 @@ struct BadInputTests {
         }
     }
 
+    @Test("a record whose NOT NULL column reads NULL fails on use with storageFailure, never crashes")
+    func damagedRecord() async throws {
+        // SQLite does not check NOT NULL on reads: one changed byte in a record's header makes a column read NULL,
+        // and only an integrity check notices. GRDB's row subscripts trap on it; the store must throw instead.
+        try await withTemporaryDirectory { directory in
+            let path = directory.appendingPathComponent("chat.sqlite").path
+            try await makeDatabase(at: path, messages: 3)
+            try await setSchemaOfMessage(at: path, from: "createdAt INTEGER NOT NULL", to: "createdAt INTEGER")
+            let queue = try DatabaseQueue(path: path)
+            try await queue.write { try $0.execute(sql: "UPDATE message SET createdAt = NULL WHERE seq = 2") }
+            try queue.close()
+            try await setSchemaOfMessage(at: path, from: "createdAt INTEGER", to: "createdAt INTEGER NOT NULL")
+
+            let store = try SQLiteChatStore(path: path)
+            defer { try? store.close() }
+            let alice = try #require(try await store.user(username: "alice"))
+            let group = try #require(try await store.conversations(of: alice.id).first).conversation.id
+            await expectStorageFailure("reading a page holding the damaged message") {
+                _ = try await store.messages(in: group, .latest(), as: alice.id)
+            }
+            await expectStorageFailure("searching words of the damaged message") {
+                _ = try await store.search("words", as: alice.id, in: nil, limit: 10)
+            }
+            // The records around it are still read.
+            let first = try await store.messages(in: group, .before(2, limit: 1), as: alice.id)
+            #expect(first.map(\.seq) == [1])
+        }
+    }
+
+    /// Rewrites the `message` table's declaration in the schema (`PRAGMA writable_schema`), to store what the real
+    /// one forbids.
+    private func setSchemaOfMessage(at path: String, from old: String, to new: String) async throws {
+        let queue = try DatabaseQueue(path: path)
+        try await queue.writeWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA writable_schema = ON")
+            try db.execute(
+                sql: "UPDATE sqlite_schema SET sql = replace(sql, ?, ?) WHERE type = 'table' AND name = 'message'",
+                arguments: [old, new]
+            )
+            #expect(db.changesCount == 1)
+            try db.execute(sql: "PRAGMA writable_schema = OFF")
+        }
+        try queue.close()
+    }
+
     @Test("a location where the database cannot be created")
     func readOnlyLocation() async throws {
         try await withTemporaryDirectory { directory in
