@@ -243,12 +243,15 @@ extension SQLiteChatStore {
             var message = original
             message.body = body
             message.editedAt = context.now
-            return try Self.replace(original, with: message, kind: .messageEdited, actor: user, context)
+            let edited = try Self.replace(original, with: message, kind: .messageEdited, actor: user, context)
+            if addsWords { try SearchWords.remove(wordsOf: original.body, keeping: body, context.db) }
+            return edited
         }
     }
 
     public func deleteMessage(_ id: MessageID, by user: UserID) async throws -> Message {
-        try await write { context in
+        let addsWords = searchIndex.addsWords
+        return try await write { context in
             let (original, role) = try Lookups.visibleMessage(context.db, id, user, context.decoder)
             try MembershipRules.checkCanDelete(original, actor: user, actorRole: role)
             guard !original.isDeleted else { return original }
@@ -258,7 +261,10 @@ extension SQLiteChatStore {
             message.attachments = []
             message.reactions = []
             message.deletedAt = context.now
-            return try Self.replace(original, with: message, kind: .messageDeleted, actor: user, context)
+            let deleted = try Self.replace(original, with: message, kind: .messageDeleted, actor: user, context)
+            // The text left the index with the row's body (the update trigger); its words leave `searchWord`.
+            if addsWords { try SearchWords.remove(wordsOf: original.body, context.db) }
+            return deleted
         }
     }
 

@@ -20,8 +20,9 @@ import GRDB
 /// make it and the index (`v5`, `v6`), then kept a superset of it:
 /// - ``SearchIndex/indexPending(_:addingWords:withScope:)`` adds the words of each batch of messages it indexes;
 /// - an edit adds the words of the new body (the update trigger re-indexes an indexed row);
-/// - nothing removes words: a word whose messages are all edited or deleted stays, and a prefix listing it gets
-///   an `OR` branch that matches nothing.
+/// - a deletion or an edit removes the old text's words that no indexed message holds any more
+///   (``remove(wordsOf:keeping:_:)``), so that deleted text leaves the file. (A word whose messages left the
+///   index otherwise may stay: a prefix listing it gets an `OR` branch that matches nothing.)
 ///
 /// The words are FTS5's own tokens. ASCII text (most messages) is split here, by the rules `unicode61` gives
 /// ASCII: runs of letters and digits, lowercased. Other text goes through the index's tokenizer itself,
@@ -36,6 +37,35 @@ enum SearchWords {
 
     /// Adds the words of `bodies` to `searchWord`, inside the current write transaction.
     static func add(wordsOf bodies: some Sequence<String>, _ db: Database) throws {
+        let words = try words(of: bodies, db)
+        guard !words.isEmpty else { return }
+        let insert = try db.cachedStatement(sql: "INSERT OR IGNORE INTO searchWord (word) VALUES (?)")
+        for word in words { try insert.execute(arguments: [word]) }
+    }
+
+    /// Removes the words of `body`, a message's text that left the index (deleted, or replaced by `replacement`
+    /// in an edit), that no indexed message holds any more: a deleted message's words must not stay in the file.
+    /// Inside the current write transaction, after the index has dropped the old text. (A word of a message not
+    /// indexed yet is added again when that message is.)
+    static func remove(wordsOf body: String, keeping replacement: String = "", _ db: Database) throws {
+        let gone = try words(of: [body], db).subtracting(try words(of: [replacement], db))
+        guard !gone.isEmpty else { return }
+        let stillIndexed = try db.cachedStatement(
+            sql: "SELECT 1 FROM messageSearch WHERE messageSearch MATCH ? LIMIT 1"
+        )
+        let delete = try db.cachedStatement(sql: "DELETE FROM searchWord WHERE word = ?")
+        for word in gone {
+            // A phrase of the one token: quoted, so that FTS5 reads no operator in it.
+            let quoted = word.split(separator: "\"", omittingEmptySubsequences: false).joined(separator: "\"\"")
+            let phrase = "\"" + quoted + "\""
+            if try Int.fetchOne(stillIndexed, arguments: [phrase]) == nil {
+                try delete.execute(arguments: [word])
+            }
+        }
+    }
+
+    /// The index's words of `bodies`.
+    private static func words(of bodies: some Sequence<String>, _ db: Database) throws -> Set<String> {
         var words = Set<String>()
         var tokenizer: (any FTS5Tokenizer)?
         for body in bodies {
@@ -50,9 +80,7 @@ enum SearchWords {
             tokenizer = bodyTokenizer
             for (token, _) in try bodyTokenizer.tokenize(document: body) { words.insert(token) }
         }
-        guard !words.isEmpty else { return }
-        let insert = try db.cachedStatement(sql: "INSERT OR IGNORE INTO searchWord (word) VALUES (?)")
-        for word in words { try insert.execute(arguments: [word]) }
+        return words
     }
 
     /// The indexed words that begin with `prefix`, in order, at most `limit` of them.

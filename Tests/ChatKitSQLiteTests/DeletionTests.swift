@@ -64,6 +64,53 @@ struct DeletionTests {
         }
     }
 
+    @Test("deleted and edited-away words leave the search index's word list, and the file after the documented purge")
+    func deletedWordsLeaveTheFile() async throws {
+        try await withTemporaryDirectory { directory in
+            let path = directory.appendingPathComponent("chat.sqlite").path
+            let store = try SQLiteChatStore(path: path)
+            let fixture = StoreFixture(store)
+            let (alice, bob) = (try await fixture.user("alice"), try await fixture.user("bob"))
+            let group = try await fixture.group(alice, [bob])
+            let secret = try await fixture.send("zebracode 4711 is the plan", from: alice, to: group)
+            _ = try await fixture.send("the plan stays", from: bob, to: group)
+            let draft = try await fixture.send("quagmirish wording", from: alice, to: group)
+            // A search indexes what is pending: the words are in the list.
+            #expect(try await store.search("plan", as: alice, in: nil, limit: 10).count == 2)
+            func listed(_ words: [String]) throws -> [String] {
+                let queue = try DatabaseQueue(path: path)
+                defer { try? queue.close() }
+                return try queue.read { db in
+                    try words.filter {
+                        try Bool.fetchOne(db, sql: "SELECT 1 FROM searchWord WHERE word = ?", arguments: [$0]) != nil
+                    }
+                }
+            }
+            #expect(try listed(["zebracode", "4711", "quagmirish"]) == ["zebracode", "4711", "quagmirish"])
+
+            _ = try await store.deleteMessage(secret.id, by: alice)
+            _ = try await store.editMessage(draft.id, body: "final wording", by: alice)
+            #expect(try listed(["zebracode", "4711", "quagmirish"]) == [])
+            // Words another message (or the edit) holds stay listed, and prefixes still find them.
+            #expect(try listed(["plan", "the", "wording", "final"]) == ["plan", "the", "wording", "final"])
+            #expect(try await store.search("wor*", as: alice, in: nil, limit: 10).map(\.message.id) == [draft.id])
+            #expect(try await store.search("zebra*", as: alice, in: nil, limit: 10).isEmpty)
+            try store.close()
+
+            // Operations.md's purge: nothing of the deleted text is left in the file. (Edited-away text stays in
+            // the stored events that showed it: edits keep their history, deletions do not.)
+            let queue = try DatabaseQueue(path: path)
+            try await queue.writeWithoutTransaction { db in
+                try db.execute(sql: "INSERT INTO messageSearch(messageSearch) VALUES('optimize'); VACUUM;")
+                try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)")
+            }
+            try queue.close()
+            let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+            #expect(bytes.range(of: Data("zebracode".utf8)) == nil, "the deleted text is still in the file")
+            #expect(bytes.range(of: Data("the plan stays".utf8)) != nil)
+        }
+    }
+
     @Test("a message stored before schema v3, whose creation is an event of its own, leaves it when deleted")
     func aFirstVersionMessage() async throws {
         try await withTemporaryDirectory { directory in
