@@ -73,8 +73,9 @@ public final class SQLiteChatStore: ChatStore {
     /// Opens (creating if needed) and migrates the database the configuration names.
     ///
     /// - Throws: ``ChatKitCore/ChatError`` `.storageFailure` if the file cannot be opened or created (read-only
-    ///   location, missing directory), is not an SQLite database, is corrupt, or was written by a newer version
-    ///   of ChatKit.
+    ///   location, missing directory), is not an SQLite database, is another application's SQLite database (it
+    ///   has tables, none of them ChatKit's; they are left as they were), is corrupt, or was written by a newer
+    ///   version of ChatKit.
     public convenience init(configuration: Configuration) throws {
         try self.init(configuration: configuration, migratingUpTo: nil)
     }
@@ -182,7 +183,18 @@ public final class SQLiteChatStore: ChatStore {
 
     private static func migrate(_ writer: any DatabaseWriter, upTo lastMigration: String?) throws {
         let migrator = Schema.migrator
-        let superseded = try writer.read { db in try migrator.hasBeenSuperseded(db) }
+        let (isAnotherApplications, superseded) = try writer.read { db in
+            (try isAnotherApplicationsDatabase(db), try migrator.hasBeenSuperseded(db))
+        }
+        if isAnotherApplications {
+            // Migrating would write ChatKit's tables into another application's database (or fail on a table name
+            // they share), and GRDB's own migrations of another application would read as a newer ChatKit's.
+            throw ChatError(
+                .storageFailure,
+                "The file is an SQLite database but not one of ChatKit's (it has tables and no ChatKit migrations); "
+                    + "its tables were left as they were. Give the store a file of its own."
+            )
+        }
         if superseded {
             throw ChatError(
                 .storageFailure,
@@ -195,6 +207,20 @@ public final class SQLiteChatStore: ChatStore {
         } else {
             try migrator.migrate(writer)
         }
+    }
+
+    /// Whether the database has tables but not ChatKit's first migration: another application's. (A new file has
+    /// no tables; every ChatKit database has its first migration recorded in `grdb_migrations`.)
+    private static func isAnotherApplicationsDatabase(_ db: Database) throws -> Bool {
+        let hasTables = try Bool.fetchOne(
+            db, sql: "SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite^_%' ESCAPE '^' LIMIT 1"
+        ) == true
+        guard hasTables else { return false }
+        guard try db.tableExists("grdb_migrations") else { return true }
+        let hasFirstMigration = try Bool.fetchOne(
+            db, sql: "SELECT 1 FROM grdb_migrations WHERE identifier = ?", arguments: [Schema.v1]
+        ) == true
+        return !hasFirstMigration
     }
 
     /// Closes the database connections. Every later call throws ``ChatKitCore/ChatError`` `.storageFailure`.

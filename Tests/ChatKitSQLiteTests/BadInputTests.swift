@@ -65,6 +65,45 @@ struct BadInputTests {
         }
     }
 
+    @Test("another application's SQLite database is refused, with its tables left as they were")
+    func anotherApplicationsDatabase() async throws {
+        try await withTemporaryDirectory { directory in
+            // One made with GRDB's migrator (its `grdb_migrations` read as a newer ChatKit's), one without.
+            let grdbApp = directory.appendingPathComponent("app.sqlite").path
+            let app = try DatabaseQueue(path: grdbApp)
+            var migrator = DatabaseMigrator()
+            migrator.registerMigration("app-v1") { try $0.execute(sql: "CREATE TABLE note (id INTEGER PRIMARY KEY)") }
+            try migrator.migrate(app)
+            try app.close()
+            let plain = directory.appendingPathComponent("plain.sqlite").path
+            let other = try DatabaseQueue(path: plain)
+            try await other.write { db in
+                try db.execute(sql: "CREATE TABLE notes (text TEXT); INSERT INTO notes VALUES ('x')")
+            }
+            try other.close()
+
+            for path in [grdbApp, plain] {
+                do {
+                    _ = try SQLiteChatStore(path: path)
+                    Issue.record("\(path): opened as a ChatKit database")
+                } catch let error as ChatError {
+                    #expect(error.code == .storageFailure)
+                    #expect(error.reason?.contains("not one of ChatKit's") == true, "\(error)")
+                }
+                let queue = try DatabaseQueue(path: path)
+                let tables = try await queue.read { db in
+                    try String.fetchAll(db, sql: "SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name")
+                }
+                try queue.close()
+                #expect(!tables.contains("message"), "ChatKit's schema was written into \(path): \(tables)")
+            }
+            // An empty file is a new database.
+            let empty = directory.appendingPathComponent("empty.sqlite").path
+            #expect(FileManager.default.createFile(atPath: empty, contents: Data()))
+            try SQLiteChatStore(path: empty).close()
+        }
+    }
+
     @Test("a database whose schema page is corrupt")
     func corruptSchema() async throws {
         try await withTemporaryDirectory { directory in
