@@ -12,6 +12,7 @@
 import ChatKitClient
 import ChatKitCore
 @testable import ChatKitServer
+import ChatKitTesting
 import Testing
 
 /// Where typing is shown, over the WebSocket edge: in direct conversations and groups up to
@@ -22,7 +23,8 @@ struct TypingAudienceTests {
     @Test func typingIsShownInSmallGroupsButNotInChannelsOrLargerGroups() async throws {
         var configuration = ChatServerConfiguration()
         configuration.typingMaxGroupSize = 3
-        try await LiveServer.run(configuration: configuration) { live in
+        // A manual clock: no timer (the connections' hello deadlines) comes due while the test counts them.
+        try await LiveServer.run(configuration: configuration, clock: ManualClock()) { live in
             let alice = try await live.signUp("alice")
             let bob = try await live.signUp("bob")
             let carol = try await live.signUp("carol")
