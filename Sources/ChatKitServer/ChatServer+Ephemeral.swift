@@ -46,8 +46,11 @@ extension ChatServer {
         }
         let members = try await store.memberIDs(of: request.conversationID)
         guard members.contains(user) else {
-            // Shown to no one: a typer who was removed had their typing ended by the removal.
-            _ = typing.stop(key, now: now)
+            // Removed meanwhile. This refresh replaced the shown start the removal's `endTyping` would have stopped;
+            // if it takes the record first, that finds nothing, so the stop goes out here.
+            var stop = update
+            stop.isTyping = false
+            if typing.stop(key, now: now) { deliver(.typing(stop), to: members) }
             throw notMember
         }
         if start.broadcast { deliverStart(update, to: members.filter { $0 != user }) }

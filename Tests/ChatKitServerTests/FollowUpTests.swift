@@ -163,6 +163,86 @@ struct FollowUpTests {
         }
     }
 
+    /// The in-memory store; once armed, the next current member list is read only when `listGate` opens (so that
+    /// it sees what commits meanwhile), and the next contacts of `holdsContactsOf` are handed over only when
+    /// `contactsGate` opens.
+    final class DelayedReadsStore: ChatStoreDecorator {
+        let base: any ChatStore
+        let holdsNextList = Atomic<Bool>(false)
+        let listGate = ConnectionShardsTests.Gate()
+        let listHeld = ConnectionShardsTests.Gate()
+        let holdsContactsOf = Locked<UserID?>(nil)
+        let contactsGate = ConnectionShardsTests.Gate()
+        let contactsHeld = ConnectionShardsTests.Gate()
+
+        init(_ base: any ChatStore) { self.base = base }
+
+        func memberIDs(of id: ConversationID, at position: StreamPosition?) async throws -> [UserID] {
+            if position == nil, holdsNextList.exchange(false, ordering: .relaxed) {
+                listHeld.open()
+                await listGate.wait()
+            }
+            return try await base.memberIDs(of: id, at: position)
+        }
+
+        func contacts(of user: UserID) async throws -> [Contact] {
+            let contacts = try await base.contacts(of: user)
+            let holds = holdsContactsOf.withLock { held in
+                guard held == user else { return false }
+                held = nil
+                return true
+            }
+            if holds {
+                contactsHeld.open()
+                await contactsGate.wait()
+            }
+            return contacts
+        }
+    }
+
+    /// A typing refresh that read the members after its typer's removal committed, and took the typing's record
+    /// before the removal's `endTyping` did, dropped the stop: the others went on showing the removed user typing.
+    @Test func aTypingRefreshThatFindsItsTyperRemovedSendsTheStop() async throws {
+        let inMemory = InMemoryChatStore()
+        let store = DelayedReadsStore(inMemory)
+        try await LiveServer.run(store: inMemory, serverStore: store) { live in
+            let aliceTokens = try await live.signUp("alice")
+            let bobTokens = try await live.signUp("bob")
+            let carolTokens = try await live.signUp("carol")
+            let alice = try await live.connect(aliceTokens.accessToken)
+            let bob = try await live.connect(bobTokens.accessToken)
+            let carol = try await live.connect(carolTokens.accessToken)
+            let group = try await alice.client.createGroup("Three", members: [bobTokens.user.id, carolTokens.user.id])
+            @Sendable func bobsTyping(_ events: [ClientEvent]) -> [Bool] {
+                events.compactMap { event -> Bool? in
+                    guard case .typing(let update) = event, update.userID == bobTokens.user.id else { return nil }
+                    return update.isTyping
+                }
+            }
+            try await bob.client.setTyping(true, in: group.id)
+            try await carol.waitFor("bob typing") { bobsTyping($0) == [true] }
+
+            store.holdsNextList.store(true, ordering: .relaxed)
+            store.holdsContactsOf.withLock { $0 = bobTokens.user.id }
+            defer {
+                store.listGate.open()
+                store.contactsGate.open()
+            }
+            let refresh = Task { try await bob.client.setTyping(true, in: group.id) }
+            await store.listHeld.wait()  // the refresh replaced the shown start and waits to read the members
+            let removal = Task { try await alice.client.removeMember(bobTokens.user.id, from: group.id) }
+            await store.contactsHeld.wait()  // the removal committed and waits before its `endTyping`
+            store.listGate.open()
+            await #expect(throws: ChatError.self) { try await refresh.value }
+            store.contactsGate.open()
+            try await removal.value
+
+            try await carol.client.ping()
+            let seen = bobsTyping(carol.events)
+            #expect(seen.last == false, "Carol is left seeing Bob typing: \(seen)")
+        }
+    }
+
     /// A typing start whose member list was read just before the typer was removed went out after the removal's
     /// stop: the others went on showing the removed user typing, with no stop to come.
     @Test func aTypingStartReadBeforeARemovalDoesNotOutliveItsStop() async throws {
