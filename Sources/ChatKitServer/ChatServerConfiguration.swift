@@ -97,8 +97,10 @@ public struct ChatServerConfiguration: Sendable {
     /// within it are accepted but not broadcast again.
     public var typingRefreshInterval: Duration
     /// Most events read from the store per routing round, and per page of a session's catch-up (default 500;
-    /// values below 1 count as 1).
+    /// values below 1 count as 1, above 1,000,000 as 1,000,000).
     public var routingBatchSize: Int
+    /// The largest ``routingBatchSize`` a server uses.
+    static let maxRoutingBatchSize = 1_000_000
     /// How many times in a row routing may fail at the same place (a store error reading or routing the next
     /// event; it waits 0.1 s after the first failure, doubling up to 5 s) before it gives up on the events not yet
     /// routed: it then goes on from the newest event and closes every connection with the reason `resync`, so
@@ -144,12 +146,12 @@ public struct ChatServerConfiguration: Sendable {
         self.routingAttemptsBeforeSkipping = routingAttemptsBeforeSkipping
     }
 
-    /// The configuration a server runs with: page and batch sizes below 1 count as 1. A page or routing round of
-    /// no events would never make progress: routing would read nothing forever, and a catch-up with events to send
-    /// would never end.
+    /// The configuration a server runs with: page and batch sizes below 1 count as 1, and a routing batch above
+    /// ``maxRoutingBatchSize`` as that. A page or routing round of no events would never make progress: routing
+    /// would read nothing forever, and a catch-up with events to send would never end.
     var normalized: ChatServerConfiguration {
         var configuration = self
-        configuration.routingBatchSize = max(1, routingBatchSize)
+        configuration.routingBatchSize = min(max(1, routingBatchSize), Self.maxRoutingBatchSize)
         configuration.limits.maxPageSize = max(1, limits.maxPageSize)
         configuration.limits.defaultPageSize = max(1, limits.defaultPageSize)
         return configuration
@@ -163,7 +165,8 @@ public struct ChatServerConfiguration: Sendable {
             maxMembers: limits.maxMembers,
             maxPageSize: limits.maxPageSize,
             requestsPerSecond: limits.requestsPerSecond,
-            typingTimeoutMilliseconds: Int(typingTimeout / .milliseconds(1))
+            // Clamped: a timeout of `.seconds(.max)` has more milliseconds than an Int holds.
+            typingTimeoutMilliseconds: Int(min(max(typingTimeout / .milliseconds(1), 0), Double(Int32.max)))
         )
     }
 }

@@ -98,6 +98,26 @@ struct CatchUpTests {
         }
     }
 
+    @Test("the largest routing batch and typing timeout a configuration holds neither trap nor stop the catch-up")
+    func sizesAtTheirLargest() async throws {
+        // A routing batch near Int.max overflowed when a catch-up doubled it, and a typing timeout of .seconds(.max)
+        // trapped when the welcome announced it in milliseconds.
+        var configuration = ChatServerConfiguration()
+        configuration.routingBatchSize = .max
+        configuration.typingTimeout = .seconds(Int64.max)
+        try await LiveServer.run(configuration: configuration) { live in
+            #expect(live.server.configuration.routingBatchSize == 1_000_000)
+            let aliceTokens = try await live.signUp("alice")
+            let bob = try await live.signUp("bob")
+            let alice = try await live.connect(aliceTokens.accessToken)
+            let chat = try await alice.client.createDirectConversation(with: bob.user.id)
+            for number in 1...3 { _ = try await alice.client.send("old \(number)", to: chat.id) }
+            let bobClient = Self.client(live, bob.accessToken, cursor: .start)
+            try await bobClient.waitForMessages(3, in: chat.id)
+            #expect(bobClient.receivedBodies(in: chat.id) == ["old 1", "old 2", "old 3"])
+        }
+    }
+
     @Test("held events that do not fit beside a typing frame queued meanwhile are caught up again, not closed")
     func aCatchUpThatMustRunAgain() async throws {
         let inMemory = InMemoryChatStore()
