@@ -36,6 +36,13 @@ public final class AuditedChatStore: ChatStoreDecorator {
         self.record = record
     }
 
+    /// Passes a batch of appends (a client's pipelined sends) on whole, so that the base store commits it together;
+    /// without this, ``ChatKitCore/MessageStore``'s default would append the messages one at a time. Appends are
+    /// not audited.
+    public func append(contentsOf messages: [NewMessage]) async -> [Result<Message, any Error>] {
+        await base.append(contentsOf: messages)
+    }
+
     public func createConversation(_ conversation: NewConversation) async throws -> Conversation {
         try await audited(conversation.createdBy, "createConversation", target: { $0?.id.rawValue ?? "" }) {
             try await base.createConversation(conversation)

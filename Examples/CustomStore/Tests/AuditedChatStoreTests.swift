@@ -64,6 +64,34 @@ struct AuditedChatStoreTests {
     }
 }
 
+/// An in-memory store that counts the batches of appends it is given.
+final class BatchCountingStore: ChatStoreDecorator {
+    let base: any ChatStore = InMemoryChatStore()
+    let batches = Mutex<[Int]>([])
+
+    func append(contentsOf messages: [NewMessage]) async -> [Result<Message, any Error>] {
+        batches.withLock { $0.append(messages.count) }
+        return await base.append(contentsOf: messages)
+    }
+}
+
+extension AuditedChatStoreTests {
+    @Test func passesBatchesOfAppendsOnWhole() async throws {
+        // The protocol's default appended a batch one message at a time: a SQLite base committed each alone.
+        let base = BatchCountingStore()
+        let store = AuditedChatStore(base, record: { _ in })
+        let alice = try await store.createUser(NewUser(username: "alice"), passwordHash: nil)
+        let group = try await store.createConversation(
+            NewConversation(kind: .group, title: "Plans", createdBy: alice.id, memberIDs: [])
+        )
+        let outcomes = await store.append(
+            contentsOf: (1...3).map { NewMessage(conversationID: group.id, senderID: alice.id, body: "message \($0)") }
+        )
+        #expect(try outcomes.map { try $0.get().seq } == [1, 2, 3])
+        #expect(base.batches.withLock { $0 } == [3])
+    }
+}
+
 /// The audit records received, from any task.
 final class Trail: Sendable {
     private let stored = Mutex<[AuditRecord]>([])
