@@ -226,7 +226,8 @@ actor ChatSession {
         for await state in client.connectionStateUpdates() {
             if let delay = state.reconnectDelay {
                 let seconds = delay.formatted(.units(allowed: [.seconds], fractionalPart: .show(length: 1)))
-                say("! Connection lost; reconnecting in \(seconds).")
+                let reason = client.lastConnectionError.map { " (\(TerminalText.inline($0.reason ?? "\($0.code)")))" }
+                say("! Connection lost\(reason ?? ""); reconnecting in \(seconds).")
                 wasConnected = false
             } else if state == .connected, !wasConnected {
                 say("! Reconnected.")

@@ -83,7 +83,11 @@ struct LoggedInClient {
                 try await client.run()
                 return nil
             }
-            try await client.connected()
+            if reconnecting {
+                try await Self.firstSession(of: client)
+            } else {
+                try await client.connected()
+            }
             group.addTask { try await body(client, login) }
             defer { group.cancelAll() }
             // The body's result, or the error of the first to fail; a client that ended without one (a single
@@ -92,6 +96,26 @@ struct LoggedInClient {
                 if let result = finished { return result }
             }
             throw CancellationError()
+        }
+    }
+}
+
+extension LoggedInClient {
+    /// Waits for a reconnecting client's first session, and fails, as a single-session client does, when its first
+    /// try fails: the client would otherwise retry for ever while the command printed nothing and read nothing (a
+    /// server that is down, a wrong URL). Reconnecting is for a connection lost once open.
+    fileprivate static func firstSession(of client: ChatClient) async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { _ = try await client.connected() }
+            group.addTask {
+                for await state in client.connectionStateUpdates() where state.reconnectDelay != nil {
+                    throw client.lastConnectionError ?? ChatError(.unavailable, "Could not connect to the server.")
+                }
+                // The client stopped (its `run()` failed): `connected()` throws that error.
+                try await Task.sleep(for: .seconds(3600))
+            }
+            defer { group.cancelAll() }
+            try await group.next()
         }
     }
 }

@@ -106,6 +106,27 @@ extension TerminalClientTests {
         #expect(run.status == 0, "\(run.errors)")
     }
 
+    /// A chat started while the server was out of reach (down, a wrong URL) printed nothing and read nothing, its
+    /// client retrying for ever: it now fails as the other commands do, saying why.
+    @Test func aChatThatCannotReachTheServerSaysSoAndEnds() async throws {
+        let executable = try #require(Self.executable, Self.buildFirst)
+        let home = FileManager.default.temporaryDirectory.appendingPathComponent("chatkit-cli-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: home) }
+        // A login made moments ago (its access token needs no refresh), for a server that then stopped.
+        let server = Locked("")
+        try await LiveServer.run { live in
+            server.withLock { $0 = live.baseURL }
+            try await Self.signUp("bob", at: live.baseURL, home: home)
+        }
+        let baseURL = server.value
+        let run = try await CLIRun.run(
+            executable, ["chat", "alice", "--server", baseURL, "--home", home.appendingPathComponent("bob").path],
+            input: nil
+        )
+        #expect(run.status != 0)
+        #expect(run.errors.contains("connect"), "\(run.errors)")
+    }
+
     /// Lines typed while the connection is down go to the outbox at once, and the chat goes on reading: with the
     /// server out of reach, a first line waited to be stored and held every line after it, /quit included.
     @Test func linesTypedWhileOfflineAreQueuedAndTheChatGoesOn() async throws {
@@ -165,6 +186,10 @@ extension TerminalClientTests {
             )
             defer { chat.terminate() }
             try await chat.waitFor("== #Team ==")
+            // Lines are read once the conversation is open (its history shown): a removal before that refuses the
+            // history, and the chat ends with it.
+            chat.type("/help")
+            try await chat.waitFor("Commands:")
             // Bob is removed: what he types now is refused (the group is not found for him).
             try await alice.client.removeMember(bob.id, from: team.id)
             chat.type("first refused line")
@@ -210,6 +235,10 @@ extension TerminalClientTests {
             )
             defer { chat.terminate() }
             try await chat.waitFor("== alice ==")
+            // The history shown (lines are read after it): a logout before that ended the chat with the history's
+            // error instead.
+            chat.type("/help")
+            try await chat.waitFor("Commands:")
             let stored = try Data(contentsOf: home.appendingPathComponent("bob/login.json"))
             let refreshToken = try #require(
                 (try JSONSerialization.jsonObject(with: stored) as? [String: Any])?["refreshToken"] as? String
