@@ -243,14 +243,16 @@ extension ChatServer {
         return apart.isEmpty ? nil : apart
     }
 
-    /// The members of a conversation whose members share presence (read before a member leaves); empty for one
-    /// that does not, or that `actor` may not see.
-    func presenceSharers(in id: ConversationID, as actor: UserID) async -> Set<UserID> {
+    /// A conversation's kind and members, read before a member leaves (whether they shared presence, and whether
+    /// the group shrinks back within ``ChatServerConfiguration/presenceMaxGroupSize``); `nil` for one that `actor`
+    /// may not see, or when the store fails.
+    func membersBeforeRemoval(
+        in id: ConversationID, as actor: UserID
+    ) async -> (kind: ConversationKind, members: Set<UserID>)? {
         guard let conversation = try? await store.conversation(id, as: actor),
-            let members = try? await store.memberIDs(of: id),
-            sharesPresence(kind: conversation.kind, memberCount: members.count)
-        else { return [] }
-        return Set(members)
+            let members = try? await store.memberIDs(of: id)
+        else { return nil }
+        return (conversation.kind, Set(members))
     }
 
     /// Tells users who just became contacts or co-members (of a direct conversation or group) which of each other

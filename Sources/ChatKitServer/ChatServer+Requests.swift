@@ -291,12 +291,21 @@ extension ChatServer {
     /// sides no longer share and ends the member's typing there. Runs under the conversation's gate
     /// (``membershipChanges``), as adds do: an add's introduction of the member either comes first, and is
     /// withdrawn here (the members read here include the newcomer), or comes after, and no longer finds the member.
+    /// A group that shrinks back to ``ChatServerConfiguration/presenceMaxGroupSize`` introduces its remaining
+    /// members to each other again, as an add does (charged to `actor`).
     private func removeMember(_ member: UserID, from conversation: ConversationID, by actor: UserID) async throws {
         try await membershipChanges.run(conversation) {
-            let sharing = await presenceSharers(in: conversation, as: actor)
+            let before = await membersBeforeRemoval(in: conversation, as: actor)
             try await store.removeMember(member, from: conversation, by: actor)
             router.nudge()
-            await withdrawPresence(between: member, and: sharing)
+            guard let before else { return }
+            if sharesPresence(kind: before.kind, memberCount: before.members.count) {
+                await withdrawPresence(between: member, and: before.members)
+            } else if sharesPresence(kind: before.kind, memberCount: before.members.count - 1) {
+                // Back within the limit: the remaining members were told each other were offline when it grew.
+                let frames = introducePresence(of: before.members.subtracting([member]), and: [])
+                chargePresenceWork(of: actor, frames: frames)
+            }
         }
         await endTyping(of: member, in: conversation)
     }

@@ -115,6 +115,39 @@ struct PresenceIntroductionTests {
         }
     }
 
+    /// A group that grew past the limit told its members each other were offline; shrinking back said nothing, so
+    /// they went on showing online members offline until someone reconnected.
+    @Test func aGroupShrinkingBackToTheLimitIntroducesItsMembersAgain() async throws {
+        var configuration = ChatServerConfiguration()
+        configuration.presenceMaxGroupSize = 3
+        try await LiveServer.run(configuration: configuration) { live in
+            let alice = try await live.signUp("alice")
+            let bob = try await live.signUp("bob")
+            let carol = try await live.signUp("carol")
+            let dave = try await live.signUp("dave")
+            let aliceClient = try await live.connect(alice.accessToken)
+            let bobClient = try await live.connect(bob.accessToken)
+            let carolClient = try await live.connect(carol.accessToken)
+            @Sendable func shown(_ user: UserID) -> @Sendable ([ClientEvent]) -> Bool? {
+                { events in
+                    events.compactMap { event -> Bool? in
+                        if case .presence(let update) = event, update.userID == user { update.isOnline } else { nil }
+                    }.last
+                }
+            }
+            let group = try await aliceClient.client.createGroup("Hovering", members: [bob.user.id, carol.user.id])
+            try await bobClient.waitFor("alice online") { shown(alice.user.id)($0) == true }
+            _ = try await aliceClient.client.addMembers([dave.user.id], to: group.id)
+            try await bobClient.waitFor("alice withdrawn") { shown(alice.user.id)($0) == false }
+            try await carolClient.waitFor("bob withdrawn") { shown(bob.user.id)($0) == false }
+
+            try await aliceClient.client.removeMember(dave.user.id, from: group.id)
+            try await bobClient.waitFor("alice introduced again") { shown(alice.user.id)($0) == true }
+            try await carolClient.waitFor("bob introduced again") { shown(bob.user.id)($0) == true }
+            try await aliceClient.waitFor("carol introduced again") { shown(carol.user.id)($0) == true }
+        }
+    }
+
     @Test func anAcceptedContactIntroducesBothWays() async throws {
         try await ServerHarness.run { harness in
             let alice = try await harness.user("alice")
