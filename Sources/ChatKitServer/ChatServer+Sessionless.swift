@@ -11,6 +11,7 @@
 
 public import ChatKitCore
 import Logging
+import ServiceLifecycle
 
 /// Serving clients that hold no realtime session: HTTP requests and long polls (``HTTPRoutes`` uses these).
 extension ChatServer {
@@ -140,14 +141,22 @@ extension ChatServer {
             if isShuttingDown { outbox.close() }
             let stopWatching = poll.whenClientLeaves? { outbox.close() }
             defer { stopWatching?() }
-            var page = try await store.events(for: user, after: cursor, limit: pageSize)
-            // More events than the outbox holds arrived while the page was read: it holds on (and would wake
-            // nobody), so the page is read again, and now has them.
-            while page.events.isEmpty, !outbox.release(after: page.cursor) {
-                page = try await store.events(for: user, after: cursor, limit: pageSize)
-            }
-            while page.events.isEmpty, await Self.wait(for: outbox, until: deadline) {
-                page = try await store.events(for: user, after: cursor, limit: pageSize)
+            let page = try await withGracefulShutdownHandler {
+                var page = try await store.events(for: user, after: cursor, limit: pageSize)
+                // More events than the outbox holds arrived while the page was read: it holds on (and would wake
+                // nobody), so the page is read again, and now has them.
+                while page.events.isEmpty, !outbox.release(after: page.cursor) {
+                    page = try await store.events(for: user, after: cursor, limit: pageSize)
+                }
+                while page.events.isEmpty, await Self.wait(for: outbox, until: deadline) {
+                    page = try await store.events(for: user, after: cursor, limit: pageSize)
+                }
+                return page
+            } onGracefulShutdown: {
+                // The shutdown of the service serving this request, seen here as well as by the engine's own
+                // handler (`endLongPolls`): embedded in an application's ServiceGroup, the application's HTTP
+                // server shuts down first and waits for this request, and only then is the engine told.
+                outbox.close()
             }
             if outbox.ending == .revoked {
                 throw Self.revokedLongPoll

@@ -16,6 +16,7 @@ import Hummingbird
 import HummingbirdWebSocket
 import Logging
 import NIOCore
+import ServiceLifecycle
 import Testing
 
 @Suite("WebSocket transport mounted in a user's own Hummingbird application")
@@ -65,6 +66,50 @@ struct WebSocketEmbeddingTests {
             )
             #expect(history.status == 200)
             #expect(try history.decode(RequestResult.self).messages?.map(\.body) == ["mounted"])
+        }
+    }
+
+    /// Run as Embedding.md shows (`ServiceGroup(services: [engine, app])`), a graceful shutdown signals the
+    /// application first and waits for its HTTP server, which waits for its requests, before it signals the engine:
+    /// a waiting long poll held the shutdown for as long as its wait (up to 55 s).
+    @Test func aGracefulShutdownOfTheApplicationAnswersWaitingLongPolls() async throws {
+        let store = InMemoryChatStore()
+        let auth = AuthService(store: store, secret: LiveServer.secret, configuration: .init(bcryptCost: 4))
+        let chat = WebSocketServerTransport.mounted()
+        let engine = ChatServer(store: store, transports: [chat], authenticators: [auth.authenticator])
+        let router = Router(context: BasicWebSocketRequestContext.self)
+        HTTPRoutes(auth: auth, store: store, server: engine).addRoutes(to: router)
+        let wsRouter = Router(context: BasicWebSocketRequestContext.self)
+        chat.addRoutes(to: wsRouter)
+        let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
+        let logger = Logger(label: "test-app", factory: { _ in SwiftLogNoOpLogHandler() })
+        let app = Application(
+            router: router,
+            server: .http1WebSocketUpgrade(
+                webSocketRouter: wsRouter, configuration: .init(ws: chat.configuration.webSocketConfiguration)
+            ),
+            configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+            onServerRunning: { channel in portContinuation.yield(channel.localAddress?.port ?? 0) },
+            logger: logger
+        )
+        let services = ServiceGroup(configuration: .init(services: [engine, app], logger: logger))
+
+        let running = Task { try await services.run() }
+        defer { running.cancel() }
+        do {
+            let port = try #require(try await withTimeout("the app to listen") { await ports.first { _ in true } })
+            let live = LiveServer(store: store, auth: auth, server: engine, transport: chat, port: port)
+            let bob = try await live.signUp("bob")
+            let start = try await store.latestPosition().rawValue
+            let poll = Task { try await live.http("GET", "/v1/sync?cursor=\(start)&wait=50", bearer: bob.accessToken) }
+            try await live.waitUntilConnections(1)
+
+            await services.triggerGracefulShutdown()
+            // Well before the poll's 50 s wait would have ended.
+            let answer = try await withTimeout("the long poll to be answered", .seconds(30)) { try await poll.value }
+            #expect(answer.status == 200)
+            #expect(try answer.decode(RequestResult.self).page?.events.isEmpty == true)
+            try await withTimeout("the services to stop", .seconds(30)) { try await running.value }
         }
     }
 }
