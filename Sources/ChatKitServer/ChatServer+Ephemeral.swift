@@ -191,7 +191,14 @@ extension ChatServer {
         var audiences = 0
         for member in members.sorted() where presence.isOnline(member) {
             audiences += 1
-            guard let audience = try? await presenceAudience(of: member) else { continue }
+            let audience: Set<UserID>
+            do {
+                audience = try await presenceAudience(of: member)
+            } catch {
+                // Tried again later, both ways, as a withdrawal between the member and the others.
+                retryWithdrawal(between: member, and: members, after: 0, error)
+                continue
+            }
             let noLongerSharing = members.subtracting(audience).subtracting([member])
             guard !noLongerSharing.isEmpty else { continue }
             deliver(.presence(PresenceUpdate(userID: member, isOnline: false)), to: noLongerSharing)
@@ -212,13 +219,42 @@ extension ChatServer {
     /// Tells `user` and those of `others` who no longer share presence with them (a contact removed, a small group
     /// left or removed from) that the other is offline, with no `lastSeenAt`: they will hear nothing more of each
     /// other, so they must not go on showing each other online.
-    func withdrawPresence(between user: UserID, and others: Set<UserID>) async {
+    ///
+    /// When the audience cannot be read (the store failed), it tries again after each of ``offlineRetryDelays``,
+    /// reading the audience as it is then: a withdrawal dropped at the first failure left both sides showing each
+    /// other online for good (a later "offline" goes to the audience of then, which no longer holds them).
+    func withdrawPresence(between user: UserID, and others: Set<UserID>, attempt: Int = 0) async {
         guard !others.isEmpty else { return }
-        presence.noteWithdrawal(involving: others.union([user]))
-        guard let apart = await noLongerSharing(with: user, among: others) else { return }
+        if attempt == 0 { presence.noteWithdrawal(involving: others.union([user])) }
+        let audience: Set<UserID>
+        do {
+            audience = try await presenceAudience(of: user)
+        } catch {
+            retryWithdrawal(between: user, and: others, after: attempt, error)
+            return
+        }
+        let apart = others.subtracting(audience).subtracting([user])
+        guard !apart.isEmpty else { return }
         if presence.isOnline(user) { deliver(.presence(PresenceUpdate(userID: user, isOnline: false)), to: apart) }
         for other in apart.sorted() where presence.isOnline(other) {
             deliver(.presence(PresenceUpdate(userID: other, isOnline: false)), to: [user])
+        }
+    }
+
+    /// Schedules ``withdrawPresence(between:and:attempt:)`` again after the next of ``offlineRetryDelays``, or, once
+    /// they are used up, gives up with an error in the log.
+    private func retryWithdrawal(
+        between user: UserID, and others: Set<UserID>, after attempt: Int, _ error: any Error
+    ) {
+        guard attempt < Self.offlineRetryDelays.count else {
+            logger.error(
+                "Gave up withdrawing presence from users who no longer share it: shown online until they reconnect",
+                metadata: ["chatkit.user.id": "\(user)", "chatkit.error": "\(loggableDescription(of: error))"]
+            )
+            return
+        }
+        timers.schedule(at: clock.now + Self.offlineRetryDelays[attempt]) { [self] in
+            await withdrawPresence(between: user, and: others, attempt: attempt + 1)
         }
     }
 

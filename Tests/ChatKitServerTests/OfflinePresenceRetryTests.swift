@@ -38,6 +38,42 @@ struct OfflinePresenceRetryTests {
         }
     }
 
+    /// The in-memory store; while `failures` is above zero, each read of the members sharing presence with a user
+    /// fails and takes one off.
+    final class FailingAudienceStore: ChatStoreDecorator {
+        let base: any ChatStore
+        let failures = Atomic<Int>(0)
+
+        init(_ base: any ChatStore) { self.base = base }
+
+        func membersSharingPresence(with user: UserID, maxGroupSize: Int) async throws -> Set<UserID> {
+            if failures.load(ordering: .relaxed) > 0 {
+                failures.subtract(1, ordering: .relaxed)
+                throw ChatError(.storageFailure, "The memberships are unavailable.")
+            }
+            return try await base.membersSharingPresence(with: user, maxGroupSize: maxGroupSize)
+        }
+    }
+
+    /// Removing a contact read the remover's audience once to tell both sides they no longer see each other; a store
+    /// failure then dropped it, and both went on showing the other online for good. It is now tried again.
+    @Test func aWithdrawalWhoseAudienceCannotBeReadIsTriedAgain() async throws {
+        let inMemory = InMemoryChatStore()
+        let store = FailingAudienceStore(inMemory)
+        try await Self.withContacts(inMemory, store) { server, clock, _, alice, aliceClient, bobClient in
+            let bob = try #require(try await inMemory.user(username: "bob")).id
+            store.failures.store(1, ordering: .relaxed)
+            let retryAt = server.clock.now + ChatServer.offlineRetryDelays[0]
+            try await aliceClient.client.removeContact(bob)
+            try await waitUntil("the withdrawal's retry") { server.timers.hasTimer(at: retryAt) }
+            #expect(!Self.offline(alice)(bobClient.events))
+            await clock.waitForSleepers(1)
+            clock.advance(by: retryAt - server.clock.now)
+            try await bobClient.waitFor("alice offline", Self.offline(alice))
+            try await aliceClient.waitFor("bob offline", Self.offline(bob))
+        }
+    }
+
     private static func offline(_ user: UserID) -> @Sendable ([ClientEvent]) -> Bool {
         { events in
             events.contains { event in
