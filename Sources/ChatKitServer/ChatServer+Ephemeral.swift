@@ -235,8 +235,13 @@ extension ChatServer {
         }
         let apart = others.subtracting(audience).subtracting([user])
         guard !apart.isEmpty else { return }
-        if presence.isOnline(user) { deliver(.presence(PresenceUpdate(userID: user, isOnline: false)), to: apart) }
-        for other in apart.sorted() where presence.isOnline(other) {
+        // A retry tells both sides whether or not they are online now: one who went offline since the first attempt
+        // was announced to the audience of then, which no longer held the other side.
+        let isRetry = attempt > 0
+        if isRetry || presence.isOnline(user) {
+            deliver(.presence(PresenceUpdate(userID: user, isOnline: false)), to: apart)
+        }
+        for other in apart.sorted() where isRetry || presence.isOnline(other) {
             deliver(.presence(PresenceUpdate(userID: other, isOnline: false)), to: [user])
         }
     }
@@ -260,7 +265,7 @@ extension ChatServer {
 
     /// For a session that showed `user` to `shown` and the online users of `peersShown` to `user`, from an audience
     /// read before a relation ended (``PresenceTracker/withdrawalMark(_:)``): tells both sides of each pair that no
-    /// longer shares presence that the other is offline. Unlike ``withdrawPresence(between:and:)``, it marks no
+    /// longer shares presence that the other is offline. Unlike ``withdrawPresence(between:and:attempt:)``, it marks no
     /// withdrawal (the one that moved the mark did; marking would make other opening sessions read their audiences
     /// again), and it takes back every peer shown, online now or not (one gone offline since told only its
     /// audience of now).

@@ -74,6 +74,31 @@ struct OfflinePresenceRetryTests {
         }
     }
 
+    /// A retried withdrawal told only the side that was online at the retry: a remover who went offline before it
+    /// had been announced to the audience of then, without the removed contact, who showed them online for good.
+    @Test func aRetriedWithdrawalReachesTheOtherSideOfAUserWhoWentOfflineMeanwhile() async throws {
+        let inMemory = InMemoryChatStore()
+        let store = FailingAudienceStore(inMemory)
+        try await Self.withContacts(inMemory, store, gracePeriod: .milliseconds(100)) {
+            server, clock, _, alice, aliceClient, bobClient in
+            let bob = try #require(try await inMemory.user(username: "bob")).id
+            store.failures.store(1, ordering: .relaxed)
+            let retryAt = server.clock.now + ChatServer.offlineRetryDelays[0]
+            try await aliceClient.client.removeContact(bob)
+            try await waitUntil("the withdrawal's retry") { server.timers.hasTimer(at: retryAt) }
+            // Alice goes offline before the retry: her offline update reads her audience, which lacks Bob.
+            let offlineAt = server.clock.now + .milliseconds(100)
+            await aliceClient.disconnect()
+            try await waitUntil("the offline timer") { server.timers.hasTimer(at: offlineAt) }
+            await clock.waitForSleepers(1)
+            clock.advance(by: offlineAt - server.clock.now)
+            try await waitUntil("alice's offline update") { !server.timers.hasTimer(at: offlineAt) }
+            await clock.waitForSleepers(1)
+            clock.advance(by: retryAt - server.clock.now)
+            try await bobClient.waitFor("alice offline", Self.offline(alice))
+        }
+    }
+
     private static func offline(_ user: UserID) -> @Sendable ([ClientEvent]) -> Bool {
         { events in
             events.contains { event in
@@ -164,6 +189,7 @@ struct OfflinePresenceRetryTests {
     private static func withContacts(
         _ inMemory: InMemoryChatStore,
         _ store: any ChatStore,
+        gracePeriod: Duration = .seconds(30),
         _ body: (_ server: ChatServer, _ clock: ManualClock, _ transport: InProcessTransport, _ alice: UserID,
             _ aliceClient: TestClient, _ bobClient: TestClient) async throws -> Void
     ) async throws {
@@ -171,7 +197,7 @@ struct OfflinePresenceRetryTests {
         let authenticator = InMemoryAuthenticator()
         let clock = ManualClock()
         var configuration = ChatServerConfiguration()
-        configuration.presenceGracePeriod = .seconds(30)
+        configuration.presenceGracePeriod = gracePeriod
         let server = ChatServer(
             store: store, transports: [transport], authenticators: [authenticator], configuration: configuration,
             clock: clock
