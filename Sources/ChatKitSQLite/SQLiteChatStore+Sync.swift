@@ -37,9 +37,12 @@ extension SQLiteChatStore {
             )
             var candidates: [MessageEvents.Candidate] = []
             for period in periods {
-                let from: Int64 = period[1]
+                // Throwing reads: GRDB's subscripts trap on a NULL that a damaged record can hold (BadInputTests).
+                let conversation: String = try period.decode(atIndex: 0)
+                let from: Int64 = try period.decode(atIndex: 1)
+                let to: Int64? = try period.decode(atIndex: 2)
                 candidates += try MessageEvents.conversationCandidates(
-                    db, period[0], after: max(after, from - 1), upTo: period[2] ?? .max, limit: limit
+                    db, conversation, after: max(after, from - 1), upTo: to ?? .max, limit: limit
                 )
             }
             candidates += try Int64.fetchAll(
