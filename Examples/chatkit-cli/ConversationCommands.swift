@@ -45,8 +45,8 @@ struct Send: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Send a message to a user (their direct chat) or to a conversation ID.",
         discussion: """
-            A message that starts with '-' would be read as options (or as -h, the help): put it after '--', with \
-            the options before it, as in: chatkit-cli send --home DIR alice -- -1 from me
+            Words of the message that start with '-' would be read as options (-h as the help): put the message \
+            after '--', with the options before it, as in: chatkit-cli send --home DIR alice -- -1 from me
             """
     )
 

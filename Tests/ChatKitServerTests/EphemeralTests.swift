@@ -234,7 +234,7 @@ struct EphemeralTests {
             }
             #expect(refusal.code == .notFound)
             #expect(live.server.typing.keyCount == 0)
-            // An ID of a usual length that names nothing is refused too (and its record is the tracker's to keep).
+            // An ID of a usual length that names nothing is refused too, before anything is kept.
             await #expect(throws: ChatError.self) {
                 try await client.client.setTyping(true, in: ConversationID(rawValue: "c-no-such-conversation"))
             }

@@ -57,7 +57,9 @@ struct TypingAudienceTests {
             // typing of the large group or the channel.
             try await alicePhone.client.setTyping(true, in: small.id)
             try await bobPhone.waitFor("alice typing in the small group") { events in
-                events.contains { if case .typing(let update) = $0 { update.conversationID == small.id } else { false } }
+                events.contains {
+                    if case .typing(let update) = $0 { update.conversationID == small.id } else { false }
+                }
             }
             let typingSeen = bobPhone.events.compactMap { if case .typing(let update) = $0 { update } else { nil } }
             #expect(typingSeen.map(\.conversationID) == [small.id])
