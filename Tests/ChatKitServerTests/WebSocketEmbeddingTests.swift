@@ -21,34 +21,54 @@ import Testing
 
 @Suite("WebSocket transport mounted in a user's own Hummingbird application")
 struct WebSocketEmbeddingTests {
-    @Test func theRoutesMountIntoAnApplicationThatServesItsOwnRoutesToo() async throws {
+    /// ChatKit mounted as Embedding.md shows: the engine, its HTTP routes and the WebSocket transport in an
+    /// application of the user's own on a free port (yielded by `ports` once it listens).
+    struct Embedded {
         let store = InMemoryChatStore()
-        let auth = AuthService(store: store, secret: LiveServer.secret, configuration: .init(bcryptCost: 4))
+        let auth: AuthService
         let chat = WebSocketServerTransport.mounted()
-        let engine = ChatServer(store: store, transports: [chat], authenticators: [auth.authenticator])
+        let engine: ChatServer
+        let app: Application<RouterResponder<BasicWebSocketRequestContext>>
+        let ports: AsyncStream<Int>
+        let logger = Logger(label: "test-app", factory: { _ in SwiftLogNoOpLogHandler() })
 
-        let router = Router(context: BasicWebSocketRequestContext.self)
-        router.get("/hello") { _, _ in "the app's own route" }
-        HTTPRoutes(auth: auth, store: store, server: engine).addRoutes(to: router)
-        let wsRouter = Router(context: BasicWebSocketRequestContext.self)
-        chat.addRoutes(to: wsRouter)
-        let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
-        let app = Application(
-            router: router,
-            server: .http1WebSocketUpgrade(
-                webSocketRouter: wsRouter, configuration: .init(ws: chat.configuration.webSocketConfiguration)
-            ),
-            configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-            onServerRunning: { channel in portContinuation.yield(channel.localAddress?.port ?? 0) },
-            logger: Logger(label: "test-app", factory: { _ in SwiftLogNoOpLogHandler() })
-        )
+        init(ownRoutes: (Router<BasicWebSocketRequestContext>) -> Void = { _ in }) {
+            auth = AuthService(store: store, secret: LiveServer.secret, configuration: .init(bcryptCost: 4))
+            engine = ChatServer(store: store, transports: [chat], authenticators: [auth.authenticator])
+            let router = Router(context: BasicWebSocketRequestContext.self)
+            ownRoutes(router)
+            HTTPRoutes(auth: auth, store: store, server: engine).addRoutes(to: router)
+            let wsRouter = Router(context: BasicWebSocketRequestContext.self)
+            chat.addRoutes(to: wsRouter)
+            let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
+            self.ports = ports
+            app = Application(
+                router: router,
+                server: .http1WebSocketUpgrade(
+                    webSocketRouter: wsRouter, configuration: .init(ws: chat.configuration.webSocketConfiguration)
+                ),
+                configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+                onServerRunning: { channel in portContinuation.yield(channel.localAddress?.port ?? 0) },
+                logger: logger
+            )
+        }
+
+        /// The application's port once it listens, as a live server to make requests of.
+        func listening() async throws -> LiveServer {
+            let port = try #require(try await withTimeout("the app to listen") { await ports.first { _ in true } })
+            return LiveServer(store: store, auth: auth, server: engine, transport: chat, port: port)
+        }
+    }
+
+    @Test func theRoutesMountIntoAnApplicationThatServesItsOwnRoutesToo() async throws {
+        let embedded = Embedded { router in router.get("/hello") { _, _ in "the app's own route" } }
+        let (engine, app, chat) = (embedded.engine, embedded.app, embedded.chat)
 
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await engine.run() }
             group.addTask { try await app.runService(gracefulShutdownSignals: []) }
             defer { group.cancelAll() }
-            let port = try #require(try await withTimeout("the app to listen") { await ports.first { _ in true } })
-            let live = LiveServer(store: store, auth: auth, server: engine, transport: chat, port: port)
+            let live = try await embedded.listening()
 
             let own = try await live.http("GET", "/hello")
             #expect(own.status == 200)
@@ -73,34 +93,17 @@ struct WebSocketEmbeddingTests {
     /// application first and waits for its HTTP server, which waits for its requests, before it signals the engine:
     /// a waiting long poll held the shutdown for as long as its wait (up to 55 s).
     @Test func aGracefulShutdownOfTheApplicationAnswersWaitingLongPolls() async throws {
-        let store = InMemoryChatStore()
-        let auth = AuthService(store: store, secret: LiveServer.secret, configuration: .init(bcryptCost: 4))
-        let chat = WebSocketServerTransport.mounted()
-        let engine = ChatServer(store: store, transports: [chat], authenticators: [auth.authenticator])
-        let router = Router(context: BasicWebSocketRequestContext.self)
-        HTTPRoutes(auth: auth, store: store, server: engine).addRoutes(to: router)
-        let wsRouter = Router(context: BasicWebSocketRequestContext.self)
-        chat.addRoutes(to: wsRouter)
-        let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
-        let logger = Logger(label: "test-app", factory: { _ in SwiftLogNoOpLogHandler() })
-        let app = Application(
-            router: router,
-            server: .http1WebSocketUpgrade(
-                webSocketRouter: wsRouter, configuration: .init(ws: chat.configuration.webSocketConfiguration)
-            ),
-            configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-            onServerRunning: { channel in portContinuation.yield(channel.localAddress?.port ?? 0) },
-            logger: logger
+        let embedded = Embedded()
+        let services = ServiceGroup(
+            configuration: .init(services: [embedded.engine, embedded.app], logger: embedded.logger)
         )
-        let services = ServiceGroup(configuration: .init(services: [engine, app], logger: logger))
 
         let running = Task { try await services.run() }
         defer { running.cancel() }
         do {
-            let port = try #require(try await withTimeout("the app to listen") { await ports.first { _ in true } })
-            let live = LiveServer(store: store, auth: auth, server: engine, transport: chat, port: port)
+            let live = try await embedded.listening()
             let bob = try await live.signUp("bob")
-            let start = try await store.latestPosition().rawValue
+            let start = try await embedded.store.latestPosition().rawValue
             let poll = Task { try await live.http("GET", "/v1/sync?cursor=\(start)&wait=50", bearer: bob.accessToken) }
             try await live.waitUntilConnections(1)
 
