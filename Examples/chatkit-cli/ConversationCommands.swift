@@ -45,17 +45,21 @@ struct Send: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Send a message to a user (their direct chat) or to a conversation ID.",
         discussion: """
-            Words of the message that start with '-' would be read as options (-h as the help): put the message \
-            after '--', with the options before it, as in: chatkit-cli send --home DIR alice -- -1 from me
+            Words after the recipient that start with '-' are read as options (-h as the help): send such a \
+            message with --message, as in: chatkit-cli send alice --message "-1 from me"
             """
     )
 
     @OptionGroup var options: GlobalOptions
     @Argument(help: "A username or a conversation ID.") var to: String
-    @Argument(parsing: .remaining, help: "The message.") var words: [String]
+    @Option(parsing: .unconditional, help: "The message, taken whole, whatever it starts with.") var message: String?
+    @Argument(parsing: .remaining, help: "The message (its words).") var words: [String] = []
 
     func run() async throws {
-        let text = words.joined(separator: " ")
+        if message != nil && !words.isEmpty {
+            throw ValidationError("Give the message either with --message or as words after the recipient, not both.")
+        }
+        let text = message ?? words.joined(separator: " ")
         guard !text.isEmpty else { throw ValidationError("Give the message after the recipient.") }
         let message = try await LoggedInClient(options: options).withClient { client, _ in
             let conversation = try await client.conversation(named: to)

@@ -54,6 +54,13 @@ struct TerminalClientTests {
             let history = try await cli("bob", "history", "alice")
             #expect(history.output.contains("alice: hello from the terminal"))
             #expect(!(try await cli("bob", "conversations")).output.contains("unread"))
+            // Text starting with '-' (read as options among the words: "-hello" printed the help and sent nothing).
+            for text in ["-hello", "-1 from me", "-- see above"] {
+                let dashed = try await cli("alice", "send", "bob", "--message", text)
+                #expect(dashed.status == 0 && dashed.output.contains("Sent"), "\(text): \(dashed.errors)")
+            }
+            let dashedHistory = try await cli("bob", "history", "alice").output
+            #expect(["-hello", "-1 from me", "-- see above"].allSatisfy { dashedHistory.contains("alice: \($0)") })
 
             // Another user's text cannot drive Bob's terminal (escape sequences: clear the screen, write the
             // clipboard) nor print a line that passes for someone else's message.
