@@ -265,23 +265,27 @@ extension ChatServer {
 
     /// For a session that showed `user` to `shown` and the online users of `peersShown` to `user`, from an audience
     /// read before a relation ended (``PresenceTracker/withdrawalMark(_:)``): tells both sides of each pair that no
-    /// longer shares presence that the other is offline. Unlike ``withdrawPresence(between:and:attempt:)``, it marks no
-    /// withdrawal (the one that moved the mark did; marking would make other opening sessions read their audiences
-    /// again), and it takes back every peer shown, online now or not (one gone offline since told only its
+    /// longer shares presence that the other is offline. Unlike ``withdrawPresence(between:and:attempt:)``, it marks
+    /// no withdrawal (the one that moved the mark did; marking would make other opening sessions read their
+    /// audiences again), and it takes back every peer shown, online now or not (one gone offline since told only its
     /// audience of now).
+    ///
+    /// When the audience cannot be read, it is tried again as a withdrawal's retry is
+    /// (``withdrawPresence(between:and:attempt:)``), which tells both sides of each pair apart, online or not.
     func correctPresence(of user: UserID, shown: Set<UserID>, peersShown: Set<UserID>) async {
-        guard let apart = await noLongerSharing(with: user, among: shown) else { return }
+        let audience: Set<UserID>
+        do {
+            audience = try await presenceAudience(of: user)
+        } catch {
+            retryWithdrawal(between: user, and: shown, after: 0, error)
+            return
+        }
+        let apart = shown.subtracting(audience).subtracting([user])
+        guard !apart.isEmpty else { return }
         deliver(.presence(PresenceUpdate(userID: user, isOnline: false)), to: apart)
         for other in peersShown.intersection(apart).sorted() {
             deliver(.presence(PresenceUpdate(userID: other, isOnline: false)), to: [user])
         }
-    }
-
-    /// Those of `others` outside `user`'s audience as it is now; `nil` for none, or when it cannot be read.
-    private func noLongerSharing(with user: UserID, among others: Set<UserID>) async -> Set<UserID>? {
-        guard let audience = try? await presenceAudience(of: user) else { return nil }
-        let apart = others.subtracting(audience).subtracting([user])
-        return apart.isEmpty ? nil : apart
     }
 
     /// A conversation's kind and members, read before a member leaves (whether they shared presence, and whether

@@ -122,6 +122,72 @@ struct ContactChangeTests {
         }
     }
 
+    /// `HeldContactListStore`'s hold, and, once armed, one failed read of who shares presence with `user` after
+    /// `reads` more have gone through.
+    final class FailingCorrectionStore: ChatStoreDecorator {
+        let base: any ChatStore
+        let holdsNextList = Atomic<Bool>(false)
+        let gate = ConnectionShardsTests.Gate()
+        let held = ConnectionShardsTests.Gate()
+        let failsAfter = Locked<(user: UserID, reads: Int)?>(nil)
+
+        init(_ base: any ChatStore) { self.base = base }
+
+        func contacts(of user: UserID) async throws -> [Contact] {
+            let contacts = try await base.contacts(of: user)
+            if holdsNextList.exchange(false, ordering: .relaxed) {
+                held.open()
+                await gate.wait()
+            }
+            return contacts
+        }
+
+        func membersSharingPresence(with user: UserID, maxGroupSize: Int) async throws -> Set<UserID> {
+            let fails = failsAfter.withLock { armed -> Bool in
+                guard let failing = armed, failing.user == user else { return false }
+                armed = failing.reads == 0 ? nil : (user, failing.reads - 1)
+                return failing.reads == 0
+            }
+            if fails { throw ChatError(.storageFailure, "The memberships are unavailable.") }
+            return try await base.membersSharingPresence(with: user, maxGroupSize: maxGroupSize)
+        }
+    }
+
+    /// The session's correction read its user's audience once; a store failure then dropped it, and both sides went on
+    /// showing each other online with no relation left. It is now tried again, as a withdrawal is.
+    @Test func aCorrectionWhoseAudienceCannotBeReadIsTriedAgain() async throws {
+        let inMemory = InMemoryChatStore()
+        let store = FailingCorrectionStore(inMemory)
+        try await LiveServer.run(store: inMemory, serverStore: store) { live in
+            let aliceTokens = try await live.signUp("alice")
+            let bobTokens = try await live.signUp("bob")
+            let (alice, bob) = (aliceTokens.user.id, bobTokens.user.id)
+            _ = try await inMemory.requestContact(from: alice, to: bob)
+            _ = try await inMemory.acceptContact(bob, from: alice)
+            let aliceClient = try await live.connect(aliceTokens.accessToken)
+
+            store.holdsNextList.store(true, ordering: .relaxed)
+            defer { store.gate.open() }
+            async let bobConnecting = live.connect(bobTokens.accessToken)
+            await store.held.wait()  // Bob's session has read his contacts (Alice among them), and waits
+            try await aliceClient.client.removeContact(bob)
+            // The session's own read of the rest of its audience goes through; its correction's read fails.
+            store.failsAfter.withLock { $0 = (bob, 1) }
+            store.gate.open()
+            let bobClient = try await bobConnecting
+
+            @Sendable func shownLast(_ user: UserID) -> @Sendable ([ClientEvent]) -> Bool {
+                { events in
+                    events.compactMap { event -> Bool? in
+                        if case .presence(let update) = event, update.userID == user { update.isOnline } else { nil }
+                    }.last != true
+                }
+            }
+            try await bobClient.waitFor("alice taken back", shownLast(alice))
+            try await aliceClient.waitFor("bob taken back", shownLast(bob))
+        }
+    }
+
     /// Expects each of two users' clients to end showing the other offline (or never online): no relation is left.
     static func expectNeitherShownOnline(
         _ one: (client: TestClient, user: UserID), _ other: (client: TestClient, user: UserID)
