@@ -105,17 +105,19 @@ extension LoggedInClient {
     /// try fails: the client would otherwise retry for ever while the command printed nothing and read nothing (a
     /// server that is down, a wrong URL). Reconnecting is for a connection lost once open.
     fileprivate static func firstSession(of client: ChatClient) async throws {
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { _ = try await client.connected() }
+        try await withThrowingTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                _ = try await client.connected()
+                return true
+            }
             group.addTask {
                 for await state in client.connectionStateUpdates() where state.reconnectDelay != nil {
                     throw client.lastConnectionError ?? ChatError(.unavailable, "Could not connect to the server.")
                 }
-                // The client stopped (its `run()` failed): `connected()` throws that error.
-                try await Task.sleep(for: .seconds(3600))
+                return false  // The updates ended (the client was released): `connected()` answers.
             }
             defer { group.cancelAll() }
-            try await group.next()
+            while let isConnected = try await group.next(), !isConnected {}
         }
     }
 }

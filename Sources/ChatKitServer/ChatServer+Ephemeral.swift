@@ -35,9 +35,9 @@ extension ChatServer {
             }
             return
         }
+        guard try await showsTyping(in: request.conversationID, of: user, notMember: notMember) else { return }
         // The start is recorded (with its expiry) before the members are read: a removal that commits meanwhile
         // either finds it (and `endTyping` stops it) or is seen in the members read after it.
-        guard try await showsTyping(in: request.conversationID, of: user, notMember: notMember) else { return }
         let start = typing.start(key, now: now)
         let generation = start.generation
         timers.schedule(at: now + configuration.typingTimeout) { [self] in
@@ -191,14 +191,8 @@ extension ChatServer {
         var audiences = 0
         for member in members.sorted() where presence.isOnline(member) {
             audiences += 1
-            let audience: Set<UserID>
-            do {
-                audience = try await presenceAudience(of: member)
-            } catch {
-                // Tried again later, both ways, as a withdrawal between the member and the others.
-                retryWithdrawal(between: member, and: members, after: 0, error)
-                continue
-            }
+            // Tried again later when it cannot be read, both ways, as a withdrawal between the member and the others.
+            guard let audience = await presenceAudience(of: member, orRetryWithdrawalFrom: members) else { continue }
             let noLongerSharing = members.subtracting(audience).subtracting([member])
             guard !noLongerSharing.isEmpty else { continue }
             deliver(.presence(PresenceUpdate(userID: member, isOnline: false)), to: noLongerSharing)
@@ -226,11 +220,7 @@ extension ChatServer {
     func withdrawPresence(between user: UserID, and others: Set<UserID>, attempt: Int = 0) async {
         guard !others.isEmpty else { return }
         if attempt == 0 { presence.noteWithdrawal(involving: others.union([user])) }
-        let audience: Set<UserID>
-        do {
-            audience = try await presenceAudience(of: user)
-        } catch {
-            retryWithdrawal(between: user, and: others, after: attempt, error)
+        guard let audience = await presenceAudience(of: user, orRetryWithdrawalFrom: others, after: attempt) else {
             return
         }
         let apart = others.subtracting(audience).subtracting([user])
@@ -246,20 +236,27 @@ extension ChatServer {
         }
     }
 
-    /// Schedules ``withdrawPresence(between:and:attempt:)`` again after the next of ``offlineRetryDelays``, or, once
-    /// they are used up, gives up with an error in the log.
-    private func retryWithdrawal(
-        between user: UserID, and others: Set<UserID>, after attempt: Int, _ error: any Error
-    ) {
-        guard attempt < Self.offlineRetryDelays.count else {
-            logger.error(
-                "Gave up withdrawing presence from users who no longer share it: shown online until they reconnect",
-                metadata: ["chatkit.user.id": "\(user)", "chatkit.error": "\(loggableDescription(of: error))"]
-            )
-            return
-        }
-        timers.schedule(at: clock.now + Self.offlineRetryDelays[attempt]) { [self] in
-            await withdrawPresence(between: user, and: others, attempt: attempt + 1)
+    /// `user`'s presence audience; `nil` when the store cannot read it, after scheduling
+    /// ``withdrawPresence(between:and:attempt:)`` between `user` and `others` again after the next of
+    /// ``offlineRetryDelays`` (`attempt` is the failed one's), or, once they are used up, giving up with an error in
+    /// the log.
+    private func presenceAudience(
+        of user: UserID, orRetryWithdrawalFrom others: Set<UserID>, after attempt: Int = 0
+    ) async -> Set<UserID>? {
+        do {
+            return try await presenceAudience(of: user)
+        } catch {
+            guard attempt < Self.offlineRetryDelays.count else {
+                logger.error(
+                    "Gave up withdrawing presence from users who no longer share it: shown online until they reconnect",
+                    metadata: ["chatkit.user.id": "\(user)", "chatkit.error": "\(loggableDescription(of: error))"]
+                )
+                return nil
+            }
+            timers.schedule(at: clock.now + Self.offlineRetryDelays[attempt]) { [self] in
+                await withdrawPresence(between: user, and: others, attempt: attempt + 1)
+            }
+            return nil
         }
     }
 
@@ -273,13 +270,7 @@ extension ChatServer {
     /// When the audience cannot be read, it is tried again as a withdrawal's retry is
     /// (``withdrawPresence(between:and:attempt:)``), which tells both sides of each pair apart, online or not.
     func correctPresence(of user: UserID, shown: Set<UserID>, peersShown: Set<UserID>) async {
-        let audience: Set<UserID>
-        do {
-            audience = try await presenceAudience(of: user)
-        } catch {
-            retryWithdrawal(between: user, and: shown, after: 0, error)
-            return
-        }
+        guard let audience = await presenceAudience(of: user, orRetryWithdrawalFrom: shown) else { return }
         let apart = shown.subtracting(audience).subtracting([user])
         guard !apart.isEmpty else { return }
         deliver(.presence(PresenceUpdate(userID: user, isOnline: false)), to: apart)

@@ -43,9 +43,17 @@ struct ContactChangeTests {
 
         /// Reads of who shares presence through conversations (the last read of an audience).
         let membershipReads = Atomic<Int>(0)
+        /// Once set, the read of who shares presence with `user` that fails, after `reads` more have gone through.
+        let failsAfter = Locked<(user: UserID, reads: Int)?>(nil)
 
         func membersSharingPresence(with user: UserID, maxGroupSize: Int) async throws -> Set<UserID> {
             defer { membershipReads.add(1, ordering: .relaxed) }
+            let fails = failsAfter.withLock { armed -> Bool in
+                guard let failing = armed, failing.user == user else { return false }
+                armed = failing.reads == 0 ? nil : (user, failing.reads - 1)
+                return failing.reads == 0
+            }
+            if fails { throw ChatError(.storageFailure, "The memberships are unavailable.") }
             return try await base.membersSharingPresence(with: user, maxGroupSize: maxGroupSize)
         }
 
@@ -97,6 +105,34 @@ struct ContactChangeTests {
     /// before the removal, and the removal's "offline" came before the session's "online": each went on seeing
     /// the other online. The session now sees that a withdrawal came between, and withdraws what it showed.
     @Test func aSessionWhoseAudienceWasReadBeforeARemovalTakesBackWhatItShowed() async throws {
+        try await Self.withBobConnectingWhileAliceRemovesHim { alice, bob in
+            // Bob's requests are served once his session has opened (and corrected what it showed): Bob first.
+            try await bob.client.client.ping()
+            try await alice.client.client.ping()
+            Self.expectNeitherShownOnline(alice, bob)
+        }
+    }
+
+    /// The session's correction read its user's audience once; a store failure then dropped it, and both sides went on
+    /// showing each other online with no relation left. It is now tried again, as a withdrawal is.
+    @Test func aCorrectionWhoseAudienceCannotBeReadIsTriedAgain() async throws {
+        // The session's own read of the rest of its audience goes through; its correction's read fails.
+        try await Self.withBobConnectingWhileAliceRemovesHim(afterTheRemoval: { store, bob in
+            store.failsAfter.withLock { $0 = (bob, 1) }
+        }) { alice, bob in
+            try await bob.client.waitFor("alice taken back") { Self.lastShown(alice.user, $0) != true }
+            try await alice.client.waitFor("bob taken back") { Self.lastShown(bob.user, $0) != true }
+        }
+    }
+
+    /// Alice and Bob are contacts, Alice connected; Bob's session reads his contacts (Alice among them) and is held
+    /// there while Alice removes him, then `afterTheRemoval` runs, and his session goes on to open.
+    private static func withBobConnectingWhileAliceRemovesHim(
+        afterTheRemoval: @escaping @Sendable (HeldContactListStore, UserID) -> Void = { _, _ in },
+        _ body: @escaping @Sendable (
+            _ alice: (client: TestClient, user: UserID), _ bob: (client: TestClient, user: UserID)
+        ) async throws -> Void
+    ) async throws {
         let inMemory = InMemoryChatStore()
         let store = HeldContactListStore(inMemory)
         try await LiveServer.run(store: inMemory, serverStore: store) { live in
@@ -112,80 +148,19 @@ struct ContactChangeTests {
             async let bobConnecting = live.connect(bobTokens.accessToken)
             await store.held.wait()  // Bob's session has read his contacts (Alice among them), and waits
             try await aliceClient.client.removeContact(bob)
+            afterTheRemoval(store, bob)
             store.gate.open()
             let bobClient = try await bobConnecting
-
-            // Bob's requests are served once his session has opened (and corrected what it showed): Bob first.
-            try await bobClient.client.ping()
-            try await aliceClient.client.ping()
-            Self.expectNeitherShownOnline((aliceClient, alice), (bobClient, bob))
+            try await body((aliceClient, alice), (bobClient, bob))
         }
     }
 
-    /// `HeldContactListStore`'s hold, and, once armed, one failed read of who shares presence with `user` after
-    /// `reads` more have gone through.
-    final class FailingCorrectionStore: ChatStoreDecorator {
-        let base: any ChatStore
-        let holdsNextList = Atomic<Bool>(false)
-        let gate = ConnectionShardsTests.Gate()
-        let held = ConnectionShardsTests.Gate()
-        let failsAfter = Locked<(user: UserID, reads: Int)?>(nil)
-
-        init(_ base: any ChatStore) { self.base = base }
-
-        func contacts(of user: UserID) async throws -> [Contact] {
-            let contacts = try await base.contacts(of: user)
-            if holdsNextList.exchange(false, ordering: .relaxed) {
-                held.open()
-                await gate.wait()
-            }
-            return contacts
-        }
-
-        func membersSharingPresence(with user: UserID, maxGroupSize: Int) async throws -> Set<UserID> {
-            let fails = failsAfter.withLock { armed -> Bool in
-                guard let failing = armed, failing.user == user else { return false }
-                armed = failing.reads == 0 ? nil : (user, failing.reads - 1)
-                return failing.reads == 0
-            }
-            if fails { throw ChatError(.storageFailure, "The memberships are unavailable.") }
-            return try await base.membersSharingPresence(with: user, maxGroupSize: maxGroupSize)
-        }
-    }
-
-    /// The session's correction read its user's audience once; a store failure then dropped it, and both sides went on
-    /// showing each other online with no relation left. It is now tried again, as a withdrawal is.
-    @Test func aCorrectionWhoseAudienceCannotBeReadIsTriedAgain() async throws {
-        let inMemory = InMemoryChatStore()
-        let store = FailingCorrectionStore(inMemory)
-        try await LiveServer.run(store: inMemory, serverStore: store) { live in
-            let aliceTokens = try await live.signUp("alice")
-            let bobTokens = try await live.signUp("bob")
-            let (alice, bob) = (aliceTokens.user.id, bobTokens.user.id)
-            _ = try await inMemory.requestContact(from: alice, to: bob)
-            _ = try await inMemory.acceptContact(bob, from: alice)
-            let aliceClient = try await live.connect(aliceTokens.accessToken)
-
-            store.holdsNextList.store(true, ordering: .relaxed)
-            defer { store.gate.open() }
-            async let bobConnecting = live.connect(bobTokens.accessToken)
-            await store.held.wait()  // Bob's session has read his contacts (Alice among them), and waits
-            try await aliceClient.client.removeContact(bob)
-            // The session's own read of the rest of its audience goes through; its correction's read fails.
-            store.failsAfter.withLock { $0 = (bob, 1) }
-            store.gate.open()
-            let bobClient = try await bobConnecting
-
-            @Sendable func shownLast(_ user: UserID) -> @Sendable ([ClientEvent]) -> Bool {
-                { events in
-                    events.compactMap { event -> Bool? in
-                        if case .presence(let update) = event, update.userID == user { update.isOnline } else { nil }
-                    }.last != true
-                }
-            }
-            try await bobClient.waitFor("alice taken back", shownLast(alice))
-            try await aliceClient.waitFor("bob taken back", shownLast(bob))
-        }
+    /// Whether `events` last showed `user` online (`nil`: never shown).
+    static func lastShown(_ user: UserID, _ events: [ClientEvent]) -> Bool? {
+        events.compactMap { event -> Bool? in
+            guard case .presence(let update) = event, update.userID == user else { return nil }
+            return update.isOnline
+        }.last
     }
 
     /// Expects each of two users' clients to end showing the other offline (or never online): no relation is left.
