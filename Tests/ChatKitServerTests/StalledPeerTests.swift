@@ -128,10 +128,19 @@ final class StalledPeer: Sendable {
             bearer: sender.accessToken
         )
         let chat = try #require(try created.decode(RequestResult.self).conversation)
-        var generator = SystemRandomNumberGenerator()
+        // Seeded once from the system: the system's generator makes a system call for each number, and nine million
+        // of them took most of a minute on a loaded machine.
+        var state = UInt64.random(in: 1...UInt64.max)
         for number in 0..<messages {
             let body = String(
-                decoding: (0..<60_000).map { _ in UInt8.random(in: 97...122, using: &generator) }, as: UTF8.self
+                decoding: (0..<60_000).map { _ in
+                    // xorshift64*: random enough that compression cannot shrink the text.
+                    state ^= state >> 12
+                    state ^= state << 25
+                    state ^= state >> 27
+                    return UInt8(97 + ((state &* 0x2545_F491_4F6C_DD1D) >> 32) % 26)
+                },
+                as: UTF8.self
             )
             let sent = try await live.http(
                 "POST", "/v1/requests",
