@@ -129,8 +129,10 @@ extension SQLiteChatStore {
             let db = context.db
             let conversation = try Lookups.conversation(db, id)
             try MembershipRules.checkCanAdd(role: role, to: conversation.kind, actorRole: try Lookups.role(db, id, actor))
-            var unique: [UserID] = []
-            for user in users where !unique.contains(user) { unique.append(user) }
+            // Each once, in the order given: a set, not a search of the list (which, in the one writer, a list of
+            // many repeated IDs made quadratic).
+            var seen: Set<UserID> = []
+            let unique = users.filter { seen.insert($0).inserted }
             for user in unique { try Lookups.requireUser(db, user) }
             var added: [Member] = []
             for user in unique where try Lookups.role(db, id, user) == nil {
@@ -244,6 +246,8 @@ extension SQLiteChatStore {
             let db = context.db
             var conversation = try Lookups.conversation(db, id)
             try MembershipRules.checkCanRename(conversation.kind, to: title, actorRole: try Lookups.role(db, id, actor))
+            // The title it has (the same bytes: a retry) changes nothing and records no event.
+            if title.utf8.elementsEqual((conversation.title ?? "").utf8) { return conversation }
             conversation.title = title
             try db.execute(sql: "UPDATE conversation SET title = ? WHERE id = ?", arguments: [title, id.rawValue])
             try context.record(

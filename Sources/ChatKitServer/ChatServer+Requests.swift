@@ -137,6 +137,11 @@ extension ChatServer {
             }
             return written(RequestResult(conversation: conversation))
         case .addMembers(let add):
+            // Counted with repeats, as a creation's list is: a longer list cannot be a valid add, and the store
+            // would go through all of it.
+            guard add.userIDs.count <= limits.maxMembers else {
+                throw ChatError(.limitExceeded, "A conversation has at most \(limits.maxMembers) members.")
+            }
             // The presence follow-up runs under the gate too: a leave or removal (which runs under it) either comes
             // before the add, and its member is no longer among those introduced, or after the introduction, and
             // withdraws it.

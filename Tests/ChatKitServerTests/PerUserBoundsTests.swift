@@ -63,6 +63,31 @@ struct PerUserBoundsTests {
         }
     }
 
+    /// `addMembers` counted only the distinct newcomers against maxMembers, and the store went through the whole
+    /// list: tens of thousands of repeats of a few IDs, in the SQLite store's one writer. A list longer than the
+    /// limit is refused, as a creation's is, before the store sees it.
+    @Test func anAdditionListLongerThanTheLimitIsRefusedEvenWithRepeats() async throws {
+        var configuration = ChatServerConfiguration()
+        configuration.limits.maxMembers = 5
+        try await ServerHarness.run(configuration: configuration) { harness in
+            let alice = try await harness.user("alice")
+            let bob = try await harness.user("bob")
+            let carol = try await harness.user("carol")
+            let group = try await harness.store.createConversation(.group("Small", createdBy: alice))
+            let session = try await harness.connect("alice")
+            let repeated = [bob, carol, bob, carol, bob, carol]
+            let refused = await #expect(throws: ChatError.self) {
+                try await session.client.addMembers(repeated, to: group.id)
+            }
+            #expect(refused?.code == .limitExceeded)
+            #expect(try await harness.store.memberIDs(of: group.id) == [alice])
+            // Within the limit, repeats are added once.
+            let added = try await session.client.addMembers(Array(repeated.prefix(5)), to: group.id)
+            #expect(Set(added.map(\.userID)) == [bob, carol])
+            #expect(added.count == 2)
+        }
+    }
+
     /// `join` counted members before asking whether the caller may know the conversation: a non-member joining a
     /// full private group learned that it exists ("full" instead of "not found").
     @Test func joiningAFullGroupOneIsNotInIsNotFound() async throws {

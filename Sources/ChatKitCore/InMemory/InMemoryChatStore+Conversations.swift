@@ -199,6 +199,8 @@ extension InMemoryChatStore {
             let now = now()
             let record = try state.record(id)
             try MembershipRules.checkCanRename(record.conversation.kind, to: title, actorRole: record.role(of: actor))
+            // The title it has (the same bytes: a retry) changes nothing and records no event.
+            if title.utf8.elementsEqual((record.conversation.title ?? "").utf8) { return record.conversation }
             state.conversations[id]?.conversation.title = title
             let conversation = state.conversations[id]!.conversation
             state.recordEvent(

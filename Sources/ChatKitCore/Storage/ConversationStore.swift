@@ -98,7 +98,8 @@ public protocol ConversationStore: Sendable {
 
     /// Renames a group or channel. Owners and admins may rename.
     ///
-    /// - Returns: The renamed conversation.
+    /// - Returns: The renamed conversation (unchanged, and no event, if it already had this title, byte for byte:
+    ///   a retried rename).
     /// - Throws: ``ChatError`` `.notFound` if it does not exist or `actor` is not a member; `.forbidden` for a
     ///   plain member; `.invalidArgument` for a direct conversation or an empty title.
     func renameConversation(_ id: ConversationID, to title: String, by actor: UserID) async throws -> Conversation

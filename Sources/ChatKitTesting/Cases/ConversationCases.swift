@@ -156,6 +156,15 @@ extension ChatStoreConformance {
                 }
                 try checkEqual(try await store.conversation(direct, as: member).title, nil, "direct title")
                 try checkEqual(try await store.conversation(group, as: owner).title, "Newer", "title after refusals")
+                // A retried rename (the title it has) changes nothing and records no event; a plain member is still
+                // refused.
+                let before = try await store.latestPosition()
+                let again = try await store.renameConversation(group, to: "Newer", by: owner)
+                try checkEqual(again, byAdmin, "renaming to the same title")
+                try checkEqual(try await store.latestPosition(), before, "latest position after the same title")
+                try await checkThrows(.forbidden, "a plain member renaming to the same title") {
+                    try await store.renameConversation(group, to: "Newer", by: member)
+                }
                 let updates = try await fixture.allEvents(for: member).filter { $0.kind == .conversationUpdated }
                 try checkEqual(updates.map { $0.conversation?.title }, ["New", "Newer"], "conversationUpdated events")
             },
