@@ -222,7 +222,9 @@ extension ChatClient {
     /// time (``conversations(before:limit:)``).
     ///
     /// A conversation that becomes active while later pages are read moves ahead of them: when the list took more
-    /// than one page, the first page is read again at the end and what it holds replaces what came before.
+    /// than one page, the first page is read again at the end and what it holds replaces what came before. A
+    /// conversation left meanwhile is not listed if that page should have held it (it was as recently active as
+    /// the page's last one, or the page holds them all).
     public func conversations() async throws -> [ConversationSummary] {
         var all: [ConversationSummary] = []
         var before: StreamPosition?
@@ -236,9 +238,17 @@ extension ChatClient {
             before = last.activity
         }
         guard pages > 1 else { return all }
-        let newest = try await conversations(before: nil, limit: nil).conversations
+        let reread = try await conversations(before: nil, limit: nil)
+        let newest = reread.conversations
         let renewed = Set(newest.map(\.conversation.id))
-        return (newest + all.filter { !renewed.contains($0.conversation.id) }).sorted { $0.activity > $1.activity }
+        // Activity only grows, so the page read again holds every conversation at or above its last one's: one read
+        // before, at or above it, and missing from the page has been left (all of them, when nothing follows it).
+        let floor = reread.hasMore ? newest.last?.activity ?? StreamPosition(rawValue: .max) : nil
+        let older = all.filter { summary in
+            guard let floor, !renewed.contains(summary.conversation.id) else { return false }
+            return summary.activity < floor
+        }
+        return (newest + older).sorted { $0.activity > $1.activity }
     }
 
     /// A page of your conversations, most recently active first: those last active before `before` (the most
