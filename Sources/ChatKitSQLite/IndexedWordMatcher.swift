@@ -15,8 +15,8 @@ import GRDB
 /// Tells which of a query's terms a message body holds, as the FTS5 index sees it: the body's words as the
 /// index's tokenizer makes them (``SearchWords/indexTokenizer``), against each term's forms as a search asks FTS5
 /// for them (``PrefixExpansion/pattern(_:_:_:)``: the word as ``ChatKitCore/SearchText`` folds it, and the index's
-/// own folding of a word written with other characters than ASCII). So a body it finds is one FTS5 finds:
-/// "strasse" does not find "Straße" (the index holds "straße"), nor "fine" "ﬁne".
+/// own folding of a word written with other characters than ASCII, and the indexed words that fold to the term's
+/// word, ``PrefixExpansion/otherSpellings(of:_:)``). So a body it finds is one FTS5 finds.
 ///
 /// ASCII bodies, most messages, are split here without the tokenizer: their words are the runs of ASCII letters
 /// and digits, lowercased, as `unicode61` makes them.
@@ -53,7 +53,9 @@ struct IndexedWordMatcher {
     init(_ text: SearchText, _ db: Database) throws {
         terms = try text.terms.map { term in
             let indexed = try PrefixExpansion.indexedForm(of: term, db)
-            let forms = indexed == term.word ? [term.word] : [indexed, term.word]
+            let forms =
+                (indexed == term.word ? [term.word] : [indexed, term.word])
+                + (try PrefixExpansion.otherSpellings(of: term, db))
             return Term(forms: forms.map { Array($0.utf8) }, isPrefix: term.isPrefix)
         }
         tokenizer = try db.makeTokenizer(SearchWords.indexTokenizer)

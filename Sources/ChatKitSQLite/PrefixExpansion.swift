@@ -71,7 +71,40 @@ enum PrefixExpansion {
     /// Only an ASCII prefix is rewritten. FTS5 folds the prefix of its own query with its tokenizer, while the
     /// words are looked up here by the prefix as ``ChatKitCore/SearchText`` folded it; the two fold ASCII alike
     /// (lowercase letters and digits stay as they are), other scripts not always.
+    ///
+    /// The indexed words that fold to the term's word but are spelled otherwise (``otherSpellings(of:_:)``: "αθήνα"
+    /// for "αθηνα") join the pattern with `OR`, except for a broad prefix.
     static func pattern(_ term: SearchText.Term, _ capabilities: Capabilities, _ db: Database) throws -> Pattern {
+        var pattern = try ownPattern(term, capabilities, db)
+        guard !pattern.isBroad else { return pattern }
+        let others = try otherSpellings(of: term, db)
+        if !others.isEmpty {
+            pattern.text = "(" + pattern.text + " OR " + others.map(quoted).joined(separator: " OR ") + ")"
+        }
+        return pattern
+    }
+
+    /// The indexed words that ``ChatKitCore/SearchText`` folds to the term's word (whose folding begins with it, for
+    /// a prefix), other than those the term's own pattern finds: "αθήνα" for "αθηνα" (FTS5 removes the diacritics
+    /// of Latin letters only), "ёлка" for "елка", "straße" for "strasse". At most ``maximumWords`` (none when more
+    /// fold to a prefix: it keeps its own pattern); none on a database before `Schema.v14`.
+    static func otherSpellings(of term: SearchText.Term, _ db: Database) throws -> [String] {
+        let spellings = try SearchWords.spellings(
+            foldingTo: term.word, isPrefix: term.isPrefix, limit: maximumWords + 1, db
+        )
+        guard !spellings.isEmpty, spellings.count <= maximumWords else { return [] }
+        let forms = Set([try indexedForm(of: term, db), term.word])
+        return spellings.filter { spelling in
+            term.isPrefix
+                ? !forms.contains { spelling.utf8.starts(with: $0.utf8) }
+                : !forms.contains { spelling.utf8.elementsEqual($0.utf8) }
+        }
+    }
+
+    /// The term's pattern from its own forms: the word as folded and as the index folds it, or a prefix of them.
+    private static func ownPattern(_ term: SearchText.Term, _ capabilities: Capabilities, _ db: Database) throws
+        -> Pattern
+    {
         let word = try indexedForm(of: term, db)
         if word != term.word {
             // Both forms: "Straße" finds "straße" as the index holds it, and "strasse" written with "ss".
@@ -95,7 +128,7 @@ enum PrefixExpansion {
     /// "strasse", "ﬁne" "fine"), FTS5's tokenizer with simple folding (it keeps "straße", "ﬁne"): a query word that
     /// is not ASCII is folded by the index's own tokenizer, so that every word finds the messages it is in (and
     /// ``pattern(_:_:_:)`` asks for both forms when they differ). ASCII words fold alike in both. An ASCII query
-    /// word ("strasse") does not find the other spelling ("Straße") here, as it does in the in-memory store.
+    /// word ("strasse") finds the other spelling ("straße") through ``otherSpellings(of:_:)``.
     static func indexedForm(of term: SearchText.Term, _ db: Database) throws -> String {
         // "Straße" folds to ASCII here: it is the written word that tells.
         guard !term.written.isEmpty, !term.written.utf8.allSatisfy({ $0 < 0x80 }) else { return term.word }

@@ -9,6 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+import ChatKitCore
 import GRDB
 
 /// The `searchWord` table: every word the search index holds, for ``PrefixExpansion`` to list the words of a
@@ -23,6 +24,12 @@ import GRDB
 /// - a deletion or an edit removes the old text's words that no indexed message holds any more
 ///   (``remove(wordsOf:keeping:_:)``), so that deleted text leaves the file. (A word whose messages left the
 ///   index otherwise may stay: a prefix listing it gets an `OR` branch that matches nothing.)
+///
+/// Beside it, `searchWordFolding` (`Schema.v14`) holds each of those words that ``ChatKitCore/SearchText`` folds
+/// to other characters, under its folded form: FTS5's tokenizer removes the diacritics of Latin letters only
+/// (it indexes "Αθήνα" as "αθήνα", "ёлка" as "ёлка") and folds case simply (it keeps "straße"), while a search
+/// compares words folded in full, as the in-memory store does. ``spellings(foldingTo:isPrefix:limit:_:)`` lists
+/// the indexed words a query word stands for ("αθήνα" for "αθηνα").
 ///
 /// The words are FTS5's own tokens. ASCII text (most messages) is split here, by the rules `unicode61` gives
 /// ASCII: runs of letters and digits, lowercased. Other text goes through the index's tokenizer itself,
@@ -41,6 +48,46 @@ enum SearchWords {
         guard !words.isEmpty else { return }
         let insert = try db.cachedStatement(sql: "INSERT OR IGNORE INTO searchWord (word) VALUES (?)")
         for word in words { try insert.execute(arguments: [word]) }
+        try addFoldings(of: words, db)
+    }
+
+    /// Adds to `searchWordFolding` each of `words` that folds to other characters, under its folded form; nothing
+    /// on a database before `Schema.v14` (its migration adds those of every word).
+    static func addFoldings(of words: some Sequence<String>, _ db: Database) throws {
+        guard try db.tableExists(foldingTable, in: "main") else { return }
+        let insert = try db.cachedStatement(
+            sql: "INSERT OR IGNORE INTO searchWordFolding (folded, word) VALUES (?, ?)"
+        )
+        for word in words {
+            if let folded = folding(of: word) { try insert.execute(arguments: [folded, word]) }
+        }
+    }
+
+    /// The table of words that fold to other characters (`Schema.v14`).
+    static let foldingTable = "searchWordFolding"
+
+    /// `word` as ``ChatKitCore/SearchText`` folds it, when that is not `word` itself (an indexed ASCII word, lowercase
+    /// letters and digits, always is).
+    private static func folding(of word: String) -> String? {
+        guard !word.utf8.allSatisfy({ $0 < 0x80 }) else { return nil }
+        let folded = SearchText.fold(word)
+        return folded.utf8.elementsEqual(word.utf8) ? nil : folded
+    }
+
+    /// The indexed words that fold to `folded` (that begin with it when folded, for a prefix), other than `folded`
+    /// itself, at most `limit`; none on a database before `Schema.v14`.
+    static func spellings(foldingTo folded: String, isPrefix: Bool, limit: Int, _ db: Database) throws -> [String] {
+        guard try db.tableExists(foldingTable, in: "main") else { return [] }
+        let statement =
+            isPrefix
+            ? try db.cachedStatement(
+                sql: """
+                    SELECT word FROM searchWordFolding WHERE folded >= ?1 AND folded < ?1 || char(1114111)
+                    ORDER BY folded, word LIMIT ?2
+                    """
+            )
+            : try db.cachedStatement(sql: "SELECT word FROM searchWordFolding WHERE folded = ?1 ORDER BY word LIMIT ?2")
+        return try String.fetchAll(statement, arguments: [folded, limit])
     }
 
     /// Removes the words of `body`, a message's text that left the index (deleted, or replaced by `replacement`
@@ -54,12 +101,17 @@ enum SearchWords {
             sql: "SELECT 1 FROM messageSearch WHERE messageSearch MATCH ? LIMIT 1"
         )
         let delete = try db.cachedStatement(sql: "DELETE FROM searchWord WHERE word = ?")
+        let hasFoldings = try db.tableExists(foldingTable, in: "main")
         for word in gone {
             // A phrase of the one token: quoted, so that FTS5 reads no operator in it.
             let quoted = word.split(separator: "\"", omittingEmptySubsequences: false).joined(separator: "\"\"")
             let phrase = "\"" + quoted + "\""
             if try Int.fetchOne(stillIndexed, arguments: [phrase]) == nil {
                 try delete.execute(arguments: [word])
+                if hasFoldings, let folded = folding(of: word) {
+                    try db.cachedStatement(sql: "DELETE FROM searchWordFolding WHERE folded = ? AND word = ?")
+                        .execute(arguments: [folded, word])
+                }
             }
         }
     }

@@ -57,6 +57,10 @@ struct SearchTextTests {
         let cut = SearchText(query: "needle").snippet(of: shouted)
         #expect(cut.count <= 2 * SearchText.snippetPieceLimit + 20, "\(cut.count) characters")
         #expect(cut.hasPrefix("[needle]!!!") && cut.hasSuffix("haystack"))
+        // Text without a word (a hit of an engine whose words are not these) came back whole too.
+        let emoji = String(repeating: "🙂 ", count: 5_000)
+        let wordless = SearchText(query: "smile").snippet(of: emoji)
+        #expect(wordless.count == SearchText.snippetPieceLimit + 1 && wordless.hasSuffix("…"))
     }
 
     @Test func snippetMarksMatchesAndCutsLongText() {

@@ -72,7 +72,7 @@ struct DeletionTests {
             let fixture = StoreFixture(store)
             let (alice, bob) = (try await fixture.user("alice"), try await fixture.user("bob"))
             let group = try await fixture.group(alice, [bob])
-            let secret = try await fixture.send("zebracode 4711 is the plan", from: alice, to: group)
+            let secret = try await fixture.send("zebracode 4711 is the plan, κωδικός", from: alice, to: group)
             _ = try await fixture.send("the plan stays", from: bob, to: group)
             let draft = try await fixture.send("quagmirish wording", from: alice, to: group)
             // A search indexes what is pending: the words are in the list.
@@ -87,10 +87,18 @@ struct DeletionTests {
                 }
             }
             #expect(try listed(["zebracode", "4711", "quagmirish"]) == ["zebracode", "4711", "quagmirish"])
+            func foldings() throws -> [String] {
+                let queue = try DatabaseQueue(path: path)
+                defer { try? queue.close() }
+                return try queue.read { db in try String.fetchAll(db, sql: "SELECT folded FROM searchWordFolding") }
+            }
+            // Folded in full: without the accent, and with the final sigma as any other.
+            #expect(try foldings() == ["κωδικοσ"])
 
             _ = try await store.deleteMessage(secret.id, by: alice)
             _ = try await store.editMessage(draft.id, body: "final wording", by: alice)
             #expect(try listed(["zebracode", "4711", "quagmirish"]) == [])
+            #expect(try foldings() == [], "the deleted word's folding")
             // Words another message (or the edit) holds stay listed, and prefixes still find them.
             #expect(try listed(["plan", "the", "wording", "final"]) == ["plan", "the", "wording", "final"])
             #expect(try await store.search("wor*", as: alice, in: nil, limit: 10).map(\.message.id) == [draft.id])
@@ -107,6 +115,7 @@ struct DeletionTests {
             try queue.close()
             let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
             #expect(bytes.range(of: Data("zebracode".utf8)) == nil, "the deleted text is still in the file")
+            #expect(bytes.range(of: Data("κωδικ".utf8)) == nil, "the deleted text's folding is still in the file")
             #expect(bytes.range(of: Data("the plan stays".utf8)) != nil)
         }
     }

@@ -100,7 +100,10 @@ public struct SearchText: Sendable {
             } ?? 0
         let firstWord = max(0, firstMatch - maxWords / 3)
         let lastWord = min(wordIndices.count, firstWord + maxWords) - 1
-        guard lastWord >= firstWord else { return text }
+        // No word at all (a hit of an engine whose words are not these): cut as a piece is.
+        guard lastWord >= firstWord else {
+            return text.count > Self.snippetPieceLimit ? text.prefix(Self.snippetPieceLimit) + "…" : text
+        }
         let startPiece = firstWord == 0 ? 0 : wordIndices[firstWord]
         let endPiece = lastWord == wordIndices.count - 1 ? pieces.count - 1 : wordIndices[lastWord]
 
@@ -159,7 +162,8 @@ public struct SearchText: Sendable {
         return words
     }
 
-    static func fold(_ word: String) -> String {
+    /// A word as the terms and ``words(in:)`` hold it: case folded, every diacritic removed (in any script).
+    package static func fold(_ word: String) -> String {
         word.folding(options: [.caseInsensitive, .diacriticInsensitive], locale: nil).lowercased()
     }
 }

@@ -33,6 +33,25 @@ extension ChatStoreConformance {
                 try checkEqual(try await bodies(store, "naïve", alice), ["NAÏVE question"], "naïve")
                 try checkEqual(try await bodies(store, "Naive", alice), ["NAÏVE question"], "Naive")
             },
+            Case("search", "diacritics are ignored in every script: Greek, Cyrillic, Vietnamese") { store in
+                let (fixture, alice, chat) = try await StoreFixture.conversationWithMessages(store, count: 0)
+                let athens = "Πάμε Αθήνα αύριο"
+                let tree = "Купи ёлку"
+                let vietnam = "Chào Việt Nam"
+                for body in [athens, tree, vietnam] { try await fixture.send(body, from: alice, to: chat) }
+                let expected = [
+                    "αθηνα": [athens], "ΑΘΗΝΑ": [athens], "Αθήνα": [athens], "αθη*": [athens], "αθήν*": [athens],
+                    "елку": [tree], "ЁЛКУ": [tree], "ёлку": [tree], "ел*": [tree], "viet": [vietnam],
+                    "VIỆT": [vietnam], "αυριο πάμε": [athens],
+                ]
+                for (query, found) in expected.sorted(by: { $0.key < $1.key }) {
+                    try checkEqual(try await bodies(store, query, alice), found, "a search for \(query)")
+                }
+                // A plain ASCII word finds a spelling the folding makes of it.
+                try await fixture.send("at Straße today", from: alice, to: chat)
+                try checkEqual(try await bodies(store, "strasse", alice), ["at Straße today"], "strasse")
+                try checkEqual(try await bodies(store, "stras*", alice), ["at Straße today"], "stras*")
+            },
             Case("search", "every word finds the message it is in: sharp s, ligatures, dotted capitals") { store in
                 let (fixture, alice, chat) = try await StoreFixture.conversationWithMessages(store, count: 0)
                 let words = ["Straße", "ﬁne", "İstanbul", "ǅemal"]
