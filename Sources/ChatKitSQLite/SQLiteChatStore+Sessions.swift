@@ -17,34 +17,38 @@ extension SQLiteChatStore {
     // MARK: SessionStore
 
     public func createSession(_ session: AuthSession) async throws {
-        let keepsRefreshTimes = self.keepsRefreshTimes
+        let columns = sessionColumns
         try await write { context in
             let db = context.db
             try Lookups.requireUser(db, session.userID)
-            guard try Self.session(db, session.id, keepsRefreshTimes: keepsRefreshTimes) == nil else {
+            guard try Self.session(db, session.id, columns) == nil else {
                 throw ChatError(.conflict, "A session with that ID exists.")
             }
-            var columns = "id, userID, refreshTokenHash, createdAt, expiresAt, revokedAt"
+            var names = "id, userID, refreshTokenHash, createdAt, expiresAt, revokedAt"
             var values: [(any DatabaseValueConvertible)?] = [
                 session.id.rawValue, session.userID.rawValue, session.refreshTokenHash,
                 session.createdAt.timeIntervalSince1970, session.expiresAt.timeIntervalSince1970,
                 session.revokedAt?.timeIntervalSince1970,
             ]
-            if keepsRefreshTimes {
-                columns += ", refreshedAt"
+            if columns.refreshTimes {
+                names += ", refreshedAt"
                 values.append(session.refreshedAt?.timeIntervalSince1970)
+            }
+            if columns.credentialsVersions {
+                names += ", credentialsVersion"
+                values.append(session.credentialsVersion)
             }
             let placeholders = Array(repeating: "?", count: values.count).joined(separator: ", ")
             try db.execute(
-                sql: "INSERT INTO session (\(columns)) VALUES (\(placeholders))",
+                sql: "INSERT INTO session (\(names)) VALUES (\(placeholders))",
                 arguments: StatementArguments(values)
             )
         }
     }
 
     public func session(_ id: SessionID) async throws -> AuthSession? {
-        let keepsRefreshTimes = self.keepsRefreshTimes
-        return try await read { db in try Self.session(db, id, keepsRefreshTimes: keepsRefreshTimes) }
+        let columns = sessionColumns
+        return try await read { db in try Self.session(db, id, columns) }
     }
 
     public func rotateRefreshToken(of id: SessionID, from oldHash: String, to newHash: String, expiresAt: Date)
@@ -52,10 +56,10 @@ extension SQLiteChatStore {
     {
         // A reused token revokes the session, and that revocation must commit although the call fails: the
         // transaction returns the outcome and the error is thrown after the commit.
-        let keepsRefreshTimes = self.keepsRefreshTimes
+        let columns = sessionColumns
         let rotated: AuthSession? = try await write { context in
             let db = context.db
-            guard var session = try Self.session(db, id, keepsRefreshTimes: keepsRefreshTimes),
+            guard var session = try Self.session(db, id, columns),
                 session.revokedAt == nil
             else {
                 throw ChatError(.notFound, "No active session with that ID.")
@@ -75,7 +79,7 @@ extension SQLiteChatStore {
                 sql: "UPDATE session SET refreshTokenHash = ?, expiresAt = ? WHERE id = ?",
                 arguments: [newHash, expiresAt.timeIntervalSince1970, id.rawValue]
             )
-            if keepsRefreshTimes {
+            if columns.refreshTimes {
                 session.refreshedAt = context.now
                 try db.execute(
                     sql: "UPDATE session SET refreshedAt = ? WHERE id = ?",
@@ -108,14 +112,27 @@ extension SQLiteChatStore {
         }
     }
 
-    /// The session `id`; its `refreshedAt` if the schema keeps it (`Schema.v13`).
-    private static func session(_ db: Database, _ id: SessionID, keepsRefreshTimes: Bool) throws -> AuthSession? {
-        let refreshedAt = keepsRefreshTimes ? "refreshedAt" : "NULL"
+    /// The optional columns of `session` that the schema has.
+    struct SessionColumns: Sendable {
+        /// `refreshedAt` (`Schema.v13`).
+        var refreshTimes: Bool
+        /// `credentialsVersion` (`Schema.v15`).
+        var credentialsVersions: Bool
+    }
+
+    private var sessionColumns: SessionColumns {
+        SessionColumns(refreshTimes: keepsRefreshTimes, credentialsVersions: keepsCredentialsVersions)
+    }
+
+    /// The session `id`, with the optional columns the schema has.
+    private static func session(_ db: Database, _ id: SessionID, _ columns: SessionColumns) throws -> AuthSession? {
+        let refreshedAt = columns.refreshTimes ? "refreshedAt" : "NULL"
+        let credentialsVersion = columns.credentialsVersions ? "credentialsVersion" : "NULL"
         return try Row.fetchOne(
             db,
             sql: """
-                SELECT userID, refreshTokenHash, createdAt, expiresAt, revokedAt, \(refreshedAt) FROM session
-                WHERE id = ?
+                SELECT userID, refreshTokenHash, createdAt, expiresAt, revokedAt, \(refreshedAt), \(credentialsVersion)
+                FROM session WHERE id = ?
                 """,
             arguments: [id.rawValue]
         ).map { row in
@@ -126,7 +143,8 @@ extension SQLiteChatStore {
                 createdAt: Date(timeIntervalSince1970: try row.decode(atIndex: 2)),
                 expiresAt: Date(timeIntervalSince1970: try row.decode(atIndex: 3)),
                 refreshedAt: (try row.decode(Double?.self, atIndex: 5)).map(Date.init(timeIntervalSince1970:)),
-                revokedAt: (try row.decode(Double?.self, atIndex: 4)).map(Date.init(timeIntervalSince1970:))
+                revokedAt: (try row.decode(Double?.self, atIndex: 4)).map(Date.init(timeIntervalSince1970:)),
+                credentialsVersion: try row.decode(Int64?.self, atIndex: 6)
             )
         }
     }

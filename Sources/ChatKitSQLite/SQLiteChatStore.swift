@@ -58,6 +58,8 @@ public final class SQLiteChatStore: ChatStore {
     let recordsStreamGaps: Bool
     /// Whether sessions keep when their refresh token was last rotated (`Schema.v13`).
     let keepsRefreshTimes: Bool
+    /// Whether sessions keep the credentials version they were opened with (`Schema.v15`).
+    let keepsCredentialsVersions: Bool
     /// A conversation's member count in SQL, for a conversation aliased `c`: the count it keeps (`Schema.v9`), or,
     /// in a database migrated only so far, its members counted.
     let memberCountOfC: String
@@ -87,6 +89,7 @@ public final class SQLiteChatStore: ChatStore {
         positionFloor = PositionFloor.at(configuration.now())
         recordsStreamGaps = Schema.includes(Schema.v7, upTo: lastMigration)
         keepsRefreshTimes = Schema.includes(Schema.v13, upTo: lastMigration)
+        keepsCredentialsVersions = Schema.includes(Schema.v15, upTo: lastMigration)
         memberCountOfC =
             Schema.includes(Schema.v9, upTo: lastMigration)
             ? "c.memberCount" : "(SELECT COUNT(*) FROM member n WHERE n.conversationID = c.id)"

@@ -101,6 +101,11 @@ enum Schema {
     /// folded, a fraction of a second for a hundred thousand of them.
     static let v14 = "v14-search-word-folding"
 
+    /// Each session keeps the version of its user's credentials it was opened with (`session.credentialsVersion`),
+    /// so that a session opened before a password change cannot be refreshed, even one that a change which failed
+    /// halfway left unrevoked. A column added: instant at any size; sessions from before read `NULL`.
+    static let v15 = "v15-session-credentials-version"
+
     /// The character counts of the prefixes the search index of `v6` to `v11` holds: those of `v6`'s `prefix`
     /// option, written there literally (a released migration never changes).
     static let v6PrefixLengths = 1...4
@@ -115,7 +120,7 @@ enum Schema {
     }
 
     /// The migrations in the order they apply.
-    static let all = [v1, v2, v3, v4, v5, v6, v7, v8, v9, v10, v11, v12, v13, v14]
+    static let all = [v1, v2, v3, v4, v5, v6, v7, v8, v9, v10, v11, v12, v13, v14, v15]
 
     /// Whether a database migrated up to `lastMigration` (`nil`: every migration) has `migration` applied.
     static func includes(_ migration: String, upTo lastMigration: String?) -> Bool {
@@ -602,6 +607,10 @@ enum Schema {
                 if !word.utf8.allSatisfy({ $0 < 0x80 }) { words.append(word) }
             }
             try SearchWords.addFoldings(of: words, db)
+        }
+        migrator.registerMigration(v15, foreignKeyChecks: .immediate) { db in
+            // A new column takes no page of its own; the size limit is left as it is.
+            try db.execute(sql: "ALTER TABLE session ADD COLUMN credentialsVersion INTEGER")
         }
         return migrator
     }

@@ -564,6 +564,7 @@ struct MigrationTests {
             let migrated = try #require(try await store.session(session.id))
             #expect(migrated.refreshTokenHash == "hash-2")
             #expect(migrated.refreshedAt == nil)
+            #expect(migrated.credentialsVersion == nil, "a session from before v15 names no credentials version")
             let next = try await store.rotateRefreshToken(
                 of: session.id, from: "hash-2", to: "hash-3", expiresAt: later.addingTimeInterval(3600)
             )

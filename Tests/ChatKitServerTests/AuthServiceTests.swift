@@ -304,6 +304,35 @@ private struct AuthFixture {
         #expect(afterChange?.code == .unauthenticated)
     }
 
+    /// A password change that stored the new password but failed to revoke the other sessions (a storage error, a
+    /// process stopped in between), or a password set through the store, left those sessions refreshable: their
+    /// refresh signed access tokens of the new credentials version, which every server accepts.
+    @Test("a session opened before the password changed cannot be refreshed, on either store")
+    func aSessionFromBeforeAPasswordChangeIsNotRefreshed() async throws {
+        let time = TestTime()
+        let (sqlite, onSQLite) = try AuthFixture.onSQLite(time)
+        defer { try? sqlite.close() }
+        let fixture = AuthFixture()
+        let stores: [(any ChatStore, AuthService)] = [(fixture.store, fixture.auth), (sqlite, onSQLite)]
+        for (store, auth) in stores {
+            let thief = try await auth.signUp(username: "alice", password: password)
+            let session = try #require(try await Self.sessionID(of: thief, auth))
+            #expect(try await store.session(session)?.credentialsVersion == 1)
+            // The owner's change stored the new password, then stopped before revoking anything.
+            _ = try await store.setPasswordHash("$2b$04$" + String(repeating: "x", count: 53), of: thief.user.id)
+            let refused = await fixture.error { _ = try await auth.refresh(thief.refreshToken) }
+            #expect(refused?.code == .unauthenticated)
+            #expect(refused?.reason?.contains("password changed") == true, "\(String(describing: refused))")
+            // And for good: the session is revoked.
+            #expect(try await store.session(session)?.revokedAt != nil)
+        }
+    }
+
+    /// The session of `tokens`, as its access token names it.
+    private static func sessionID(of tokens: AuthTokens, _ auth: AuthService) async throws -> SessionID? {
+        try await auth.authenticator.authenticate(token: tokens.accessToken)?.sessionID.map(SessionID.init(rawValue:))
+    }
+
     @Test("the retry window counts from the refresh as the store keeps it, not from a lifetime that changed since")
     func theWindowCountsFromTheRefresh() async throws {
         let fixture = AuthFixture()

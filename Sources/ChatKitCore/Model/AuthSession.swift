@@ -38,6 +38,10 @@ public struct AuthSession: Hashable, Sendable, Codable {
     public var refreshedAt: Date?
     /// When the session was revoked (logout, password change, refresh-token reuse), if it was.
     public var revokedAt: Date?
+    /// The version of the user's credentials (``Credentials/version``) the session was opened with; `nil` from a
+    /// store that does not keep it. `AuthService` refuses to refresh a session opened before the password changed,
+    /// even one that a failed change left unrevoked.
+    public var credentialsVersion: Int64?
 
     /// Whether the session can still be used at `date`.
     public func isActive(at date: Date) -> Bool { revokedAt == nil && date < expiresAt }
@@ -50,7 +54,8 @@ public struct AuthSession: Hashable, Sendable, Codable {
         createdAt: Date,
         expiresAt: Date,
         refreshedAt: Date? = nil,
-        revokedAt: Date? = nil
+        revokedAt: Date? = nil,
+        credentialsVersion: Int64? = nil
     ) {
         self.id = id
         self.userID = userID
@@ -59,5 +64,6 @@ public struct AuthSession: Hashable, Sendable, Codable {
         self.expiresAt = expiresAt
         self.refreshedAt = refreshedAt
         self.revokedAt = revokedAt
+        self.credentialsVersion = credentialsVersion
     }
 }

@@ -14,7 +14,8 @@ public import Foundation
 /// Stores login sessions for the built-in authentication: refresh-token rotation and revocation.
 /// Part of ``ChatStore``.
 public protocol SessionStore: Sendable {
-    /// Stores a new session.
+    /// Stores a new session, with its ``AuthSession/credentialsVersion`` (a store that cannot keep it reads it back
+    /// as `nil`, and a session a failed password change left unrevoked then stays refreshable).
     ///
     /// - Throws: ``ChatError`` `.notFound` if the user does not exist, `.conflict` if the ID is taken.
     func createSession(_ session: AuthSession) async throws

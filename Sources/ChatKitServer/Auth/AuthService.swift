@@ -342,6 +342,13 @@ public struct AuthService: Sendable {
             try await store.revokeSession(session.id)
             throw ChatError(.unauthenticated, "The session's user no longer exists.")
         }
+        // Opened before the password changed: a change revokes such sessions, but one that failed after storing
+        // the new password (or a password set through the store) may have left it. Its new access token would
+        // carry the new version and be accepted.
+        if let opened = session.credentialsVersion, opened != credentials.version {
+            try await store.revokeSession(session.id)
+            throw ChatError(.unauthenticated, "The password changed since this session began; log in again.")
+        }
         return try await tokens(
             for: user, sessionID: session.id, credentialsVersion: credentials.version, refreshToken: next,
             refreshTokenExpiresAt: expiresAt, now: now
@@ -582,7 +589,7 @@ public struct AuthService: Sendable {
         try await store.createSession(
             AuthSession(
                 id: sessionID, userID: user.id, refreshTokenHash: refreshToken.hash, createdAt: now,
-                expiresAt: expiresAt
+                expiresAt: expiresAt, credentialsVersion: credentialsVersion
             )
         )
         let tokens = try await tokens(
