@@ -143,7 +143,7 @@ public struct HTTPRoutes: Sendable {
     private let logger: Logger
     private let signUpLimiter: KeyedRateLimiter<String>
     private let logInLimiter: KeyedRateLimiter<String>
-    /// Refreshes and logouts, per login session.
+    /// Refreshes, logouts and password changes, per login session.
     private let tokenLimiter: KeyedRateLimiter<SessionID>
     private let clientAddresses: ClientAddressResolver
     private let clock: ServerClock
@@ -272,6 +272,32 @@ public struct HTTPRoutes: Sendable {
                 return try Self.json(try await auth.refresh(body.refreshToken), status: .ok)
             }
         }
+        router.post(RouterPath("\(prefix)/password")) { [self] request, _ -> Response in
+            await respond(route: "password") {
+                guard let token = Self.bearerToken(request) else {
+                    throw ChatError(
+                        .unauthenticated, "Send the access token as 'Authorization: Bearer <token>' to change the password."
+                    )
+                }
+                guard let user = try await auth.authenticator.authenticate(token: token),
+                    let session = user.sessionID.map(SessionID.init(rawValue:))
+                else {
+                    throw ChatError(.unauthenticated, "The access token is not one of this server's.")
+                }
+                try checkSessionLimit(session)
+                let body = try await decode(PasswordChangeBody.self, from: request)
+                do {
+                    let tokens = try await auth.changePassword(
+                        userID: user.userID, currentPassword: body.currentPassword, newPassword: body.newPassword
+                    )
+                    return try Self.json(tokens, status: .ok)
+                } catch let error as ChatError where error.code == .unavailable {
+                    // No password was checked: the attempt does not count.
+                    tokenLimiter.refund(session)
+                    throw error
+                }
+            }
+        }
         router.post(RouterPath("\(prefix)/logout")) { [self] request, _ -> Response in
             await respond(route: "logout") {
                 // The refresh token in the body, when there is one: it works after the access token has expired.
@@ -311,6 +337,11 @@ public struct HTTPRoutes: Sendable {
 
     private struct RefreshBody: Decodable {
         var refreshToken: String
+    }
+
+    private struct PasswordChangeBody: Decodable {
+        var currentPassword: String
+        var newPassword: String
     }
 
     private struct LogOutBody: Decodable {
@@ -386,10 +417,13 @@ public struct HTTPRoutes: Sendable {
         try checkSessionLimit(session)
     }
 
-    /// Takes one request from `session`'s bucket of refreshes and logouts, or throws `.limitExceeded`.
+    /// Takes one request from `session`'s bucket of refreshes, logouts and password changes, or throws
+    /// `.limitExceeded`.
     private func checkSessionLimit(_ session: SessionID) throws {
         if let wait = tokenLimiter.acquire(session, now: clock.now) {
-            var error = ChatError(.limitExceeded, "Too many refreshes and logouts of this login; try again later.")
+            var error = ChatError(
+                .limitExceeded, "Too many refreshes, logouts and password changes of this login; try again later."
+            )
             error.retryAfter = wait
             throw error
         }
