@@ -20,4 +20,7 @@ final class SetOnceFlag: Sendable {
 
     /// Whether the flag was set.
     var isSet: Bool { value.load(ordering: .acquiring) }
+
+    /// Sets the flag; whether this call set it (it was not set before).
+    func setFirst() -> Bool { !value.exchange(true, ordering: .acquiringAndReleasing) }
 }

@@ -28,17 +28,17 @@ struct WebSocketEmbeddingTests {
         let auth: AuthService
         let chat = WebSocketServerTransport.mounted()
         let engine: ChatServer
-        let app: Application<RouterResponder<BasicWebSocketRequestContext>>
+        let app: Application<RouterResponder<ChatRequestContext>>
         let ports: AsyncStream<Int>
         let logger = Logger(label: "test-app", factory: { _ in SwiftLogNoOpLogHandler() })
 
-        init(ownRoutes: (Router<BasicWebSocketRequestContext>) -> Void = { _ in }) {
+        init(ownRoutes: (Router<ChatRequestContext>) -> Void = { _ in }) {
             auth = AuthService(store: store, secret: LiveServer.secret, configuration: .init(bcryptCost: 4))
             engine = ChatServer(store: store, transports: [chat], authenticators: [auth.authenticator])
-            let router = Router(context: BasicWebSocketRequestContext.self)
+            let router = Router(context: ChatRequestContext.self)
             ownRoutes(router)
             HTTPRoutes(auth: auth, store: store, server: engine).addRoutes(to: router)
-            let wsRouter = Router(context: BasicWebSocketRequestContext.self)
+            let wsRouter = Router(context: ChatRequestContext.self)
             chat.addRoutes(to: wsRouter)
             let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
             self.ports = ports
@@ -113,6 +113,61 @@ struct WebSocketEmbeddingTests {
             #expect(answer.status == 200)
             #expect(try answer.decode(RequestResult.self).page?.events.isEmpty == true)
             try await withTimeout("the services to stop", .seconds(30)) { try await running.value }
+        }
+    }
+
+    /// Embedding.md's application used Hummingbird's `BasicWebSocketRequestContext`, which tells no client
+    /// addresses: every login attempt for a username counted in one bucket, so that ten wrong guesses from anyone
+    /// kept its owner out, and sign-ups were not limited at all. With `ChatRequestContext` both are per address.
+    @Test func theDocumentedContextTellsClientAddressesToTheLimits() async throws {
+        let embedded = Embedded()
+        let (engine, app) = (embedded.engine, embedded.app)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await engine.run() }
+            group.addTask { try await app.runService(gracefulShutdownSignals: []) }
+            defer { group.cancelAll() }
+            let live = try await embedded.listening()
+            // The default burst of sign-ups per address is 10.
+            var statuses: [Int] = []
+            for number in 0..<11 {
+                statuses.append(
+                    try await live.http(
+                        "POST", "/v1/auth/signup", json: ["username": "user\(number)", "password": "long enough"]
+                    ).status
+                )
+            }
+            #expect(statuses == Array(repeating: 201, count: 10) + [429])
+        }
+    }
+
+    /// A context without addresses still works, and says once what it turns off.
+    @Test func aContextWithoutAddressesIsWarnedOfOnce() async throws {
+        let store = InMemoryChatStore()
+        let auth = AuthService(store: store, secret: LiveServer.secret, configuration: .init(bcryptCost: 4))
+        let lines = StringCollector()
+        let logger = Logger(label: "chatkit.test") { label in CapturingLogHandler(label: label, lines: lines) }
+        let router = Router(context: BasicWebSocketRequestContext.self)
+        HTTPRoutes(auth: auth, store: store, logger: logger).addRoutes(to: router)
+        let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
+        let app = Application(
+            router: router,
+            configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+            onServerRunning: { channel in portContinuation.yield(channel.localAddress?.port ?? 0) },
+            logger: Logger(label: "test-app", factory: { _ in SwiftLogNoOpLogHandler() })
+        )
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await app.runService(gracefulShutdownSignals: []) }
+            defer { group.cancelAll() }
+            let port = try #require(try await withTimeout("the app to listen") { await ports.first { _ in true } })
+            let engine = ChatServer(store: store, transports: [], authenticators: [auth.authenticator])
+            let live = LiveServer(
+                store: store, auth: auth, server: engine, transport: WebSocketServerTransport.mounted(), port: port
+            )
+            _ = try await live.signUp("alice")
+            let login = try await live.http("POST", "/v1/auth/login", json: ["username": "alice", "password": "wrong!!!"])
+            #expect(login.status == 401)
+            let warnings = lines.all.filter { $0.contains("does not tell clients' addresses") }
+            #expect(warnings.count == 1, "\(lines.all)")
         }
     }
 }

@@ -147,6 +147,8 @@ public struct HTTPRoutes: Sendable {
     private let tokenLimiter: KeyedRateLimiter<SessionID>
     private let clientAddresses: ClientAddressResolver
     private let clock: ServerClock
+    /// Whether the warning that the request context tells no addresses was logged.
+    private let warnedOfNoAddresses = SetOnceFlag()
 
     /// Creates the routes.
     ///
@@ -459,7 +461,21 @@ public struct HTTPRoutes: Sendable {
     /// The key the request's client address is limited under, when the context tells the address (the client's
     /// behind a trusted proxy: ``Configuration/trustedProxies``).
     private func limitKey(_ request: Request, _ context: some RequestContext) -> String? {
-        let peer = (context as? any RemoteAddressRequestContext)?.remoteAddress
+        guard let addressed = context as? any RemoteAddressRequestContext else {
+            // Once: the application's request context cannot tell addresses, which turns the limits per address
+            // off and puts every login attempt for a username in one bucket.
+            if warnedOfNoAddresses.setFirst() {
+                logger.warning(
+                    """
+                    The request context \(type(of: context)) does not tell clients' addresses: the limits per address \
+                    are off, and every login attempt for a username counts in one bucket (wrong guesses lock its \
+                    owner out). Use ChatRequestContext, or conform your context to RemoteAddressRequestContext
+                    """
+                )
+            }
+            return nil
+        }
+        let peer = addressed.remoteAddress
         let client = clientAddresses.clientAddress(
             peer: peer, forwardedFor: request.headers[values: Self.forwardedFor]
         )

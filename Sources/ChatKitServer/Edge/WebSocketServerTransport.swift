@@ -461,10 +461,10 @@ public final class WebSocketServerTransport: ServerTransport {
     private func makeApplication(shards: ConnectionShards, pushingTo server: ChatServer?) throws
         -> some ApplicationProtocol
     {
-        let httpRouter = Router(context: EdgeRequestContext.self)
+        let httpRouter = Router(context: ChatRequestContext.self)
         webFiles?.addMiddleware(to: httpRouter)  // before the routes, so their answers get its headers too
         httpRoutes?.addRoutes(to: httpRouter)
-        let webSocketRouter = Router(context: EdgeRequestContext.self)
+        let webSocketRouter = Router(context: ChatRequestContext.self)
         addRoutes(to: webSocketRouter)
         let onListening = onListening
         let logger = logger
