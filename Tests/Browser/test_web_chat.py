@@ -505,6 +505,23 @@ def run(args, artifacts):
                                 "?.classList.contains('online')"), "Alice's presence dot to be online")
         shots("bob-reloaded")
 
+        # A history the server refuses (here: the first request of this page turned into a limit it does not take)
+        # is said in the pane, with a button that loads it again; the pane was left empty, the error in the console.
+        bob.js("window.historyRefusals = 1; const send = WebSocket.prototype.send;"
+               "WebSocket.prototype.send = function (data) {"
+               "  const frame = JSON.parse(data);"
+               "  if (frame.type === 'history' && window.historyRefusals > 0) {"
+               "    window.historyRefusals -= 1; data = JSON.stringify({ ...frame, limit: -1 }); }"
+               "  return send.call(this, data); };")
+        bob.open_conversation("Launch")
+        bob.wait(lambda: bob.find("#history-error").is_displayed()
+                 and "could not be loaded" in bob.find("#history-error").text, "the history's error in the pane")
+        shots("history-error")
+        bob.find("#history-retry").click()
+        bob.wait_for_message("Group hello")
+        bob.wait(lambda: not bob.find("#history-error").is_displayed(), "the history's error to go")
+        bob.open_conversation("Alice")
+
         # The server restarts. Alice writes while it is down; the message waits, then goes out on reconnect.
         server.stop()
         for page in pages:
@@ -587,6 +604,44 @@ def run(args, artifacts):
                      f"the group Big {number} in Bob's list")
         bob.wait(lambda: bob.conversation_item("Alice") is not None, "the direct chat, on a later page of the list")
         shots("long-list")
+
+        # Bob's page is offline (its socket closed, new ones held back) while Dave, whom it never met, starts a
+        # direct chat with him and writes. The page refused its own requests until the catch-up ended, so the names
+        # the catch-up brought were never loaded: the chat stayed "Someone". They load once it is synced.
+        bob.js("window.testSockets = []; const send = WebSocket.prototype.send;"
+               "WebSocket.prototype.send = function (data) {"
+               "  if (!window.testSockets.includes(this)) window.testSockets.push(this);"
+               "  return send.call(this, data); };"
+               "const Original = window.WebSocket; window.holdSockets = true;"
+               "window.WebSocket = function (url, protocols) {"
+               "  if (window.holdSockets) throw new Error('held back by the test');"
+               "  return new Original(url, protocols); };"
+               "window.WebSocket.prototype = Original.prototype;")
+        bob.open_conversation("Big 1")  # a request, so that the hook sees the open socket
+        bob.wait(lambda: bob.js("return window.testSockets.length") > 0, "the page's socket")
+        bob.js("window.testSockets.forEach((socket) => socket.close())")
+        bob.wait(lambda: bob.connection_state() != "online", "Bob's page to go offline")
+        signup = urllib.request.Request(
+            server.url + "/v1/auth/signup", method="POST", headers={"Content-Type": "application/json"},
+            data=json.dumps({"username": "dave", "password": "correct horse battery", "displayName": "Dave"}).encode())
+        with urllib.request.urlopen(signup, timeout=10) as response:
+            dave_token = json.loads(response.read())["accessToken"]
+        chat = api_request(server.url, dave_token, {"type": "createConversation", "id": "d", "kind": "direct",
+                                                    "memberIDs": [bob_id]})
+        api_request(server.url, dave_token, {"type": "send", "id": "s", "conversationID": chat["conversation"]["id"],
+                                             "clientMessageID": "dave-1", "body": "Hi from Dave"})
+        bob.js("window.holdSockets = false")
+        bob.wait_online(RECONNECT_TIMEOUT)
+        bob.wait(lambda: bob.conversation_item("Dave") is not None, "the direct chat met while offline, named Dave")
+        bob.open_conversation("Dave")
+        bob.wait_for_message("Hi from Dave")
+        sender = bob.js("return [...document.querySelectorAll('#messages li.message')].find((li) =>"
+                        " li.querySelector('.body')?.textContent === 'Hi from Dave')?.querySelector('.sender')"
+                        "?.textContent")
+        if sender != "Dave":
+            raise Failure(f"Dave's message shows the sender {sender!r}")
+        shots("met-while-offline")
+        bob.open_conversation("Alice")
 
         # A tab copied from Alice's (duplicated, or opened from it) starts with a copy of its sessionStorage, her
         # refresh token included; two tabs refreshing one token would make the server end her login in both. The

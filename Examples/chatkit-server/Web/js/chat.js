@@ -40,6 +40,7 @@ export class ChatApp {
         this.presence = new Map(); // userID -> {isOnline, lastSeenAt}
         this.pending = new Outbox(this.me.id); // unsent messages, kept across reloads of this tab
         this.openID = null;
+        this.listError = null; // why the conversation list did not load, said where the list would be
         this.drafts = new Map(); // conversation id -> the text left in the message box when another was opened
         this.typingLimit = 5_000;
         this.ownTyping = { conversationID: null, sentAt: 0, idleTimer: null };
@@ -93,6 +94,10 @@ export class ChatApp {
             if ($("message-scroller").scrollTop < 60) this.#loadOlder();
         });
         on($("load-older"), "click", () => this.#loadOlder());
+        on($("history-retry"), "click", () => {
+            const state = this.conversations.get(this.openID);
+            if (state) this.#loadLatest(state);
+        });
         on($("back-button"), "click", () => this.#closeConversation());
         on(document, "visibilitychange", () => this.#markOpenRead());
         on(window, "hashchange", () => this.#openFromHash());
@@ -213,7 +218,14 @@ export class ChatApp {
             if (message.status === "pending") this.#trySend(message);
         }
         try {
-            await this.#refreshConversations();
+            try {
+                await this.#readConversationList();
+            } catch (error) {
+                // Said where the list would be (not "No conversations yet.").
+                this.listError = error.message ?? String(error);
+                this.render();
+                throw error;
+            }
             if (resumed) {
                 // Catch-up brought the events we missed; markers are refreshed in case a page was skipped, and a
                 // history that failed to load while offline is loaded now.
@@ -221,9 +233,14 @@ export class ChatApp {
                 if (open && !open.loaded) await this.#loadLatest(open);
                 if (this.openID) await this.#loadMarkers(this.openID);
             } else {
+                // Before the member lists: the conversation in the address opens at once.
                 this.#openFromHash();
             }
             this.#markOpenRead();
+            await this.#loadMissingMembers();
+            // Names of people met while catching up (requests are refused until the session is synced, so the
+            // events' own loads failed) and of the senders the list and histories show.
+            await this.#loadUnknownProfiles();
         } catch (error) {
             console.warn("ChatKit: loading after sync failed", error);
         }
@@ -244,6 +261,7 @@ export class ChatApp {
                 messages: new Map(), // message id -> Message, only once history is loaded
                 loaded: false,
                 loading: null,
+                loadError: null, // why the latest history did not load, shown with a way to try again
                 hasOlder: false,
                 loadingOlder: false,
                 typing: new Map(), // userID -> timer
@@ -258,6 +276,12 @@ export class ChatApp {
     }
 
     async #refreshConversations() {
+        await this.#readConversationList();
+        await this.#loadMissingMembers();
+        await this.#loadUnknownProfiles();
+    }
+
+    async #readConversationList() {
         // The list comes in pages, most recently active first. Nothing is forgotten here: a conversation active
         // while the pages are read moves ahead of them and is in none, and leaving one arrives as `memberRemoved`
         // (after a rewind the list starts empty).
@@ -275,26 +299,47 @@ export class ChatApp {
             if (!hasMore || conversations.length === 0) break;
             before = conversations[conversations.length - 1].activity;
         }
+        this.listError = null;
         this.render();
-        // Direct conversations are named after the other member: learn who that is, a few at a time (each is a
-        // request or two, and the server's rate limit allows bursts of about a hundred).
+    }
+
+    async #loadMissingMembers() {
+        // Direct conversations are named after the other member: learn who that is, a few at a time (one request
+        // each; the server's rate limit allows bursts of about a hundred). Their names come after, together.
         const waiting = [...this.conversations.values()].filter((state) => state.memberIDs === null);
         const worker = async () => {
             for (let state = waiting.shift(); state; state = waiting.shift()) {
-                await this.#withRetryAfter(() => this.#loadMembers(state.conversation.id)).catch(() => {});
+                await this.#withRetryAfter(() => this.#loadMembers(state.conversation.id, { withProfiles: false }))
+                    .catch(() => {});
             }
         };
         await Promise.all(Array.from({ length: Math.min(MEMBER_LOADS_AT_ONCE, waiting.length) }, worker));
     }
 
-    /** Runs `request`, again after the server's retry-after when it answers a rate limit (a few times at most). */
+    /** Loads the profiles of everyone the page shows but does not know yet, in as few requests as it may. */
+    async #loadUnknownProfiles() {
+        const ids = new Set();
+        for (const state of this.conversations.values()) {
+            for (const id of state.memberIDs ?? []) ids.add(id);
+            for (const message of state.messages.values()) ids.add(message.senderID);
+            if (state.lastMessage) ids.add(state.lastMessage.senderID);
+        }
+        const unknown = [...ids].filter((id) => !this.users.has(id));
+        const size = this.#limit("maxPageSize", DEFAULT_MAX_PAGE_SIZE);
+        for (let start = 0; start < unknown.length; start += size) {
+            const chunk = unknown.slice(start, start + size);
+            await this.#withRetryAfter(() => this.#loadProfiles(chunk)).catch(() => {});
+        }
+    }
+
+    /** Runs `request`, again after the server's retry-after when it answers a rate limit (ten times at most). */
     async #withRetryAfter(request) {
         for (let attempt = 1; ; attempt++) {
             try {
                 return await request();
             } catch (error) {
                 const wait = error.code === "limitExceeded" ? error.retryAfterMilliseconds : undefined;
-                if (!wait || attempt >= 5 || this.stopped) throw error;
+                if (!wait || attempt >= 10 || this.stopped) throw error;
                 await new Promise((resolve) => setTimeout(resolve, wait));
             }
         }
@@ -307,12 +352,12 @@ export class ChatApp {
         }, 300);
     }
 
-    async #loadMembers(conversationID) {
+    async #loadMembers(conversationID, { withProfiles = true } = {}) {
         const { members = [] } = await this.connection.request("members", { conversationID });
         const state = this.conversations.get(conversationID);
         if (!state) return;
         state.memberIDs = members.map((member) => member.userID);
-        await this.#loadProfiles(state.memberIDs);
+        if (withProfiles) await this.#loadProfiles(state.memberIDs);
         this.render();
     }
 
@@ -487,12 +532,13 @@ export class ChatApp {
 
     async #loadLatest(state) {
         if (state.loading) return state.loading;
+        state.loadError = null;
         state.loading = (async () => {
             try {
-                const { messages = [] } = await this.connection.request("history", {
+                const { messages = [] } = await this.#withRetryAfter(() => this.connection.request("history", {
                     conversationID: state.conversation.id,
                     limit: this.#pageSize(),
-                });
+                }));
                 for (const message of messages) this.#storeMessage(state, message);
                 state.loaded = true;
                 // Seqs have no gaps: older messages exist while the first one's is above 1 (a page of large
@@ -504,7 +550,10 @@ export class ChatApp {
                 this.#fillViewport();
                 this.#markOpenRead();
             } catch (error) {
+                // Shown in the pane with a way to try again (it is also tried again when the session resumes).
                 console.warn("ChatKit: history failed", error);
+                state.loadError = error.message ?? String(error);
+                this.render();
             } finally {
                 state.loading = null;
             }
@@ -582,6 +631,8 @@ export class ChatApp {
                 const message = event.message;
                 const isNew = !state.messages.has(message.id) && message.seq > (state.conversation.lastSeq ?? 0);
                 this.#storeMessage(state, message);
+                // Someone this page has not met (while catching up this fails; the sync's end loads them all).
+                if (!this.users.has(message.senderID)) this.#loadProfiles([message.senderID]).catch(() => {});
                 if (message.senderID === this.me.id) {
                     // Mine, from any device: it reads what came before it, as the server counts unread messages.
                     if (isNew) state.unreadCount = 0;
@@ -1021,6 +1072,9 @@ export class ChatApp {
             if (focusedID) list.querySelector(`[data-conversation-id="${CSS.escape(focusedID)}"]`)?.focus();
         }
         $("empty-list").hidden = items.length > 0;
+        $("empty-list").textContent = this.listError
+            ? `Your conversations could not be loaded: ${this.listError}. They load again when the page reconnects.`
+            : "No conversations yet.";
     }
 
     #renderConversation() {
@@ -1031,6 +1085,7 @@ export class ChatApp {
             if (!this.openID) $("messages").replaceChildren();
             title.textContent = this.openID ? "Loading…" : "Pick a conversation";
             presence.hidden = true;
+            $("history-error").hidden = true;
             $("typing-indicator").textContent = "";
             $("load-older").hidden = true;
             return;
@@ -1056,6 +1111,9 @@ export class ChatApp {
                   : `${typingNames.join(", ")} are typing…`;
         if ($("typing-indicator").textContent !== typingText) $("typing-indicator").textContent = typingText;
         $("load-older").hidden = !state.hasOlder;
+        const failed = !state.loaded && state.loadError !== null;
+        $("history-error").hidden = !failed;
+        if (failed) $("history-error-text").textContent = `The messages could not be loaded: ${state.loadError}`;
         this.#renderMessages(state);
     }
 
