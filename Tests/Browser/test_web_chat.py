@@ -816,6 +816,49 @@ def run(args, artifacts):
                  "Bob's conversations after logging in")
         shots("logged-in-again")
 
+        # Bob changes his password from the page: his other logins end (one made over HTTP stands for another
+        # device), his page goes on with the new session, and the new password logs in.
+        def http_login(password):
+            request = urllib.request.Request(
+                server.url + "/v1/auth/login", method="POST", headers={"Content-Type": "application/json"},
+                data=json.dumps({"username": "bob", "password": password}).encode())
+            try:
+                with urllib.request.urlopen(request, timeout=10) as response:
+                    return response.status, json.loads(response.read())
+            except urllib.error.HTTPError as error:
+                return error.code, None
+        status, other_device = http_login("staple battery horse")
+        if status != 200:
+            raise Failure(f"Bob's login over HTTP answered {status}")
+        bob.find("#change-password summary").click()
+        bob.visible("#current-password").send_keys("not my password")
+        bob.find("#new-password").send_keys("battery staple horse 2")
+        bob.find("#password-form button[type=submit]").click()
+        bob.wait(lambda: "not right" in bob.find("#password-error").text, "the wrong current password to be said")
+        bob.find("#current-password").clear()
+        bob.find("#current-password").send_keys("staple battery horse")
+        bob.find("#password-form button[type=submit]").click()
+        bob.wait(lambda: "Password changed" in bob.find("#password-done").text, "the change to be confirmed")
+        shots("password-changed")
+        refresh = urllib.request.Request(
+            server.url + "/v1/auth/refresh", method="POST", headers={"Content-Type": "application/json"},
+            data=json.dumps({"refreshToken": other_device["refreshToken"]}).encode())
+        try:
+            urllib.request.urlopen(refresh, timeout=10)
+            raise Failure("the other device's login outlived the password change")
+        except urllib.error.HTTPError as error:
+            if error.code != 401:
+                raise Failure(f"the other device's refresh answered {error.code}, not 401") from error
+        if http_login("staple battery horse")[0] != 401 or http_login("battery staple horse 2")[0] != 200:
+            raise Failure("the old password still logs in, or the new one does not")
+        bob.wait_online(RECONNECT_TIMEOUT)
+        bob.open_conversation("Alice")
+        alice.open_conversation("Bob")
+        bob.send("After my new password")
+        alice.wait_for_message("After my new password")
+        if not bob.find("#chat-view").is_displayed():
+            raise Failure("Bob's page signed out after changing his password")
+
         # Bob's login ends on the server (revoked: he logged out elsewhere, say) while his page is away with a
         # message in its outbox: the page he comes back to is signed out by the server, and his outbox waits for
         # his next login in the tab. Carol signs in there first; she is in the group the message is for, and it

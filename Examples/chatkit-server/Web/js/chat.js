@@ -74,6 +74,7 @@ export class ChatApp {
         on($("logout-button"), "click", () => this.#logOut());
         on($("direct-form"), "submit", (e) => this.#startDirect(e));
         on($("group-form"), "submit", (e) => this.#createGroup(e));
+        on($("password-form"), "submit", (e) => this.#changePassword(e));
         on($("composer"), "submit", (e) => {
             e.preventDefault();
             this.#sendFromComposer();
@@ -408,6 +409,26 @@ export class ChatApp {
         if (users.length === 0) throw new RequestError("notFound", `Nobody has the username "${username}".`);
         this.users.set(users[0].id, users[0]);
         return users[0];
+    }
+
+    async #changePassword(event) {
+        event.preventDefault();
+        const current = $("current-password");
+        const next = $("new-password");
+        $("password-error").textContent = "";
+        $("password-done").textContent = "";
+        try {
+            await this.session.changePassword(current.value, next.value);
+            current.value = "";
+            next.value = "";
+            $("password-done").textContent = "Password changed. Your other devices and tabs were logged out.";
+        } catch (error) {
+            $("password-error").textContent =
+                error.code === "unauthenticated" && error.status === 401
+                    ? "The current password is not right."
+                    : error.message;
+            (error.code === "invalidArgument" ? next : current).focus();
+        }
     }
 
     async #startDirect(event) {

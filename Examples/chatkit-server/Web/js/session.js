@@ -58,6 +58,7 @@ export class Session {
         const loginID = tokens.loginID ?? crypto.randomUUID?.() ?? `${Date.now()}-${Math.random()}`;
         this.tokens = { ...tokens, loginID };
         this.refreshing = null;
+        this.changingPassword = null;
         this.releaseClaim = null;
     }
 
@@ -131,6 +132,9 @@ export class Session {
      * Throws an HTTPError with code `unauthenticated` when the login has ended.
      */
     async accessToken({ force = false } = {}) {
+        // A password change ends this session too (the server closes its socket at once): the tokens to use are
+        // those it answers, not a refresh of the old ones, which the server refuses (and the page would sign out).
+        while (this.changingPassword) await this.changingPassword;
         const expiresAt = Number(this.tokens.accessTokenExpiresAt) || 0;
         if (!force && expiresAt - Date.now() > REFRESH_MARGIN_MS) return this.tokens.accessToken;
         // One refresh at a time: the refresh token rotates, so a second concurrent one would be refused.
@@ -146,6 +150,32 @@ export class Session {
             }
         })();
         return this.refreshing;
+    }
+
+    /**
+     * Changes the password: every other session of the user ends, and this page goes on with the new session the
+     * server answers. Throws an HTTPError (a wrong current password: `unauthenticated`; a new one that breaks a
+     * rule: `invalidArgument`).
+     */
+    async changePassword(currentPassword, newPassword) {
+        try {
+            await this.refreshing; // a refresh finishing after the change would store the old session's tokens
+        } catch {
+            // The change below says what is wrong, if anything.
+        }
+        const bearer = await this.accessToken();
+        let finished;
+        this.changingPassword = new Promise((resolve) => (finished = resolve));
+        try {
+            const tokens = await post("/v1/auth/password", { currentPassword, newPassword },
+                { Authorization: `Bearer ${bearer}` });
+            Session.#checkTokens(tokens);
+            this.tokens = { ...tokens, loginID: this.tokens.loginID };
+            this.#save();
+        } finally {
+            this.changingPassword = null;
+            finished();
+        }
     }
 
     /** Ends the login on the server (best effort) and forgets it here. */
