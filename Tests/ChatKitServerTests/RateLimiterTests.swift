@@ -59,4 +59,18 @@ struct RateLimiterTests {
         let prunings = limiter.prunings.load(ordering: .relaxed)
         #expect(prunings <= 10, "\(prunings) scans for 20,000 keys")
     }
+
+    /// The clients usernames logged in from: once the table was full of fresh entries, every login of a new username
+    /// copied and scanned the whole table (100,000 usernames) under its lock to drop one.
+    @Test("a full table of login clients makes room for a tenth of its size at a time, least recently used first")
+    func knownClientsPruneInBulk() {
+        let known = KnownLoginClients(lifetime: .seconds(3600), usernameLimit: 100)
+        for number in 0..<100 { known.note("10.0.0.1", of: "user\(number)", now: .seconds(number)) }
+        for number in 100..<200 { known.note("10.0.0.1", of: "user\(number)", now: .seconds(number)) }
+        let prunings = known.prunings.load(ordering: .relaxed)
+        #expect(prunings <= 10, "\(prunings) prunings for 100 new usernames")
+        // The newest are kept, the least recently used went.
+        #expect(known.contains("10.0.0.1", of: "user199", now: .seconds(200)))
+        #expect(!known.contains("10.0.0.1", of: "user0", now: .seconds(200)))
+    }
 }

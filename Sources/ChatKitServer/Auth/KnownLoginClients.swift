@@ -18,9 +18,9 @@ import Synchronization
 final class KnownLoginClients: Sendable {
     /// How many clients are kept per username; the least recently used go first.
     static let clientsPerUsername = 16
-    /// How many usernames are kept; when there are more, those whose clients are all stale go first, then the
-    /// least recently used.
-    static let usernameLimit = 100_000
+    /// How many usernames are kept by default; when there are more, those whose clients are all stale go first,
+    /// then the least recently used tenth.
+    static let defaultUsernameLimit = 100_000
 
     private struct State {
         /// Username → client → when it last logged in.
@@ -28,11 +28,15 @@ final class KnownLoginClients: Sendable {
     }
 
     private let lifetime: Duration
+    private let usernameLimit: Int
     private let state = Mutex(State())
+    /// How many times the table was pruned (it is read whole then): for tests.
+    let prunings = Atomic<Int>(0)
 
-    /// Clients are known for `lifetime` after their last successful login.
-    init(lifetime: Duration) {
+    /// Clients are known for `lifetime` after their last successful login; at most `usernameLimit` usernames.
+    init(lifetime: Duration, usernameLimit: Int = defaultUsernameLimit) {
         self.lifetime = lifetime
+        self.usernameLimit = max(usernameLimit, 10)
     }
 
     /// Whether `client` logged in as `username` within the lifetime before `now`.
@@ -46,13 +50,17 @@ final class KnownLoginClients: Sendable {
     /// Notes a successful login of `username` from `client` at `now`.
     func note(_ client: String, of username: String, now: Duration) {
         state.withLock { state in
-            if state.clients[username] == nil, state.clients.count >= Self.usernameLimit {
+            if state.clients[username] == nil, state.clients.count >= usernameLimit {
+                // Room for a tenth of the limit at once: each pruning reads the whole table, so one per new username
+                // (a full table's usual state) copied 100,000 entries under the lock at every such login.
+                prunings.add(1, ordering: .relaxed)
                 state.clients = state.clients.filter { _, clients in clients.values.contains { now - $0 <= lifetime } }
-                let lastLogin = { (clients: [String: Duration]) in clients.values.max() ?? .zero }
-                if state.clients.count >= Self.usernameLimit,
-                    let oldest = state.clients.min(by: { lastLogin($0.value) < lastLogin($1.value) })
-                {
-                    state.clients[oldest.key] = nil
+                let excess = state.clients.count - (usernameLimit - usernameLimit / 10)
+                if excess > 0 {
+                    let lastLogins = state.clients.map { name, clients in (name, clients.values.max() ?? .zero) }
+                    for (name, _) in lastLogins.sorted(by: { $0.1 < $1.1 }).prefix(excess) {
+                        state.clients[name] = nil
+                    }
                 }
             }
             var clients = state.clients[username] ?? [:]
