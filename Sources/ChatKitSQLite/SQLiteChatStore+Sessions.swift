@@ -103,6 +103,16 @@ extension SQLiteChatStore {
         }
     }
 
+    public func deleteSessions(endedBefore date: Date) async throws -> Int {
+        try await write { context in
+            try context.db.execute(
+                sql: "DELETE FROM session WHERE revokedAt < ?1 OR expiresAt < ?1",
+                arguments: [date.timeIntervalSince1970]
+            )
+            return context.db.changesCount
+        }
+    }
+
     public func revokeSessions(of user: UserID) async throws {
         try await write { context in
             try context.db.execute(

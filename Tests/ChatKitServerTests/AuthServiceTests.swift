@@ -328,6 +328,30 @@ private struct AuthFixture {
         }
     }
 
+    /// Nothing deleted a session: every login added one for good (and the in-memory store's revocation of a
+    /// user's sessions walked all of them). Opening a session deletes those that ended a day ago, once an hour.
+    @Test("sessions that ended a day ago are deleted as new ones open, at most once an hour")
+    func endedSessionsAreDeleted() async throws {
+        let fixture = AuthFixture()
+        let first = try await fixture.auth.signUp(username: "alice", password: password)
+        let firstID = try #require(try await Self.sessionID(of: first, fixture.auth))
+        try await fixture.auth.logOut(accessToken: first.accessToken)
+        let second = try await fixture.auth.logIn(username: "alice", password: password)
+        let secondID = try #require(try await Self.sessionID(of: second, fixture.auth))
+        fixture.time.advance(by: 2 * 86_400)
+        // Within the hour of the last purge: nothing is deleted yet.
+        _ = try await fixture.auth.logIn(username: "alice", password: password)
+        #expect(try await fixture.store.session(firstID) != nil)
+        fixture.clock.advance(by: .seconds(3601))
+        _ = try await fixture.auth.logIn(username: "alice", password: password)
+        #expect(try await fixture.store.session(firstID) == nil, "the session logged out two days ago")
+        // The one still active (its refresh token lives 30 days) stays, and works.
+        #expect(try await fixture.store.session(secondID) != nil)
+        _ = try await fixture.auth.refresh(second.refreshToken)
+        let reused = await fixture.error { _ = try await fixture.auth.refresh(first.refreshToken) }
+        #expect(reused?.code == .unauthenticated)
+    }
+
     /// The session of `tokens`, as its access token names it.
     private static func sessionID(of tokens: AuthTokens, _ auth: AuthService) async throws -> SessionID? {
         try await auth.authenticator.authenticate(token: tokens.accessToken)?.sessionID.map(SessionID.init(rawValue:))
@@ -751,7 +775,7 @@ private struct AuthFixture {
         // A token from a service with another secret.
         let other = AuthService(
             store: fixture.store, secret: Array("a-different-secret-0123456789-abcdefgh".utf8),
-            configuration: .init(bcryptCost: 4)
+            configuration: .init(bcryptCost: 4), now: fixture.time.now
         )
         let foreign = try await other.logIn(username: "alice", password: password)
         let signature = await fixture.error {

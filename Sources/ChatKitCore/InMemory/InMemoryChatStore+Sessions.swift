@@ -56,6 +56,16 @@ extension InMemoryChatStore {
         }
     }
 
+    public func deleteSessions(endedBefore date: Date) async throws -> Int {
+        try withState { state in
+            let before = state.sessions.count
+            state.sessions = state.sessions.filter { _, session in
+                !((session.revokedAt.map { $0 < date } ?? false) || session.expiresAt < date)
+            }
+            return before - state.sessions.count
+        }
+    }
+
     public func revokeSessions(of user: UserID) async throws {
         try withState { state in
             let now = now()

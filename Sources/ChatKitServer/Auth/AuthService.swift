@@ -168,6 +168,8 @@ public struct AuthService: Sendable {
     /// Password changes of one user, one at a time: two at once both checked the same current password, and the
     /// one that finished first could keep a session the other's change should have ended.
     private let passwordChanges = KeyedSerialGate<UserID>()
+    /// When ended sessions are deleted next.
+    private let sessionPurges = PurgeSchedule(every: endedSessionPurgeInterval)
 
     /// Creates the service.
     ///
@@ -579,10 +581,25 @@ public struct AuthService: Sendable {
         try await openSession(for: user, credentialsVersion: credentialsVersion).tokens
     }
 
+    /// How often opening a session also deletes the sessions that ended (``SessionStore/deleteSessions(endedBefore:)``).
+    static let endedSessionPurgeInterval = Duration.seconds(3600)
+    /// How long an ended session is kept before it is deleted: a day, so that its tokens are refused as revoked
+    /// (the error says so) for a while, and operators can look at it.
+    static let endedSessionRetention: TimeInterval = 86_400
+
+    /// Deletes the sessions that ended more than ``endedSessionRetention`` ago, at most once per
+    /// ``endedSessionPurgeInterval``: without it, every login added a session for good. A failure is tried again
+    /// at the next interval.
+    private func purgeEndedSessionsIfDue(now: Date) async {
+        guard sessionPurges.claim(at: clock.now) else { return }
+        _ = try? await store.deleteSessions(endedBefore: now.addingTimeInterval(-Self.endedSessionRetention))
+    }
+
     private func openSession(for user: User, credentialsVersion: Int64) async throws
         -> (tokens: AuthTokens, sessionID: SessionID)
     {
         let now = now()
+        await purgeEndedSessionsIfDue(now: now)
         let sessionID = SessionID.random()
         let refreshToken = RefreshToken.generate(for: sessionID, key: refreshTokenKey)
         let expiresAt = now + configuration.refreshTokenLifetime

@@ -110,6 +110,28 @@ extension ChatStoreConformance {
                 try check(try await store.session(bobs.id)?.revokedAt == nil, "another user's session was revoked")
             },
 
+            Case("sessions", "ended sessions may be deleted, every one of them; an active one never is") { store in
+                let alice = try await StoreFixture(store).user("alice")
+                let date = Date(timeIntervalSince1970: 1_800_000_000)
+                let active = makeSession(for: alice, id: "active")
+                var expired = makeSession(for: alice, id: "expired")
+                expired.expiresAt = date.addingTimeInterval(-86_400)
+                let revoked = makeSession(for: alice, id: "revoked")
+                for session in [active, expired, revoked] { try await store.createSession(session) }
+                try await store.revokeSession(revoked.id)
+                // Revoked at the store's time, which a store's injected clock may put after `date`.
+                let revokedBefore = (try await store.session(revoked.id)?.revokedAt).map { $0 < date } ?? false
+                let deleted = try await store.deleteSessions(endedBefore: date)
+                try check(try await store.session(active.id) != nil, "an active session was deleted")
+                var left: [SessionID] = []
+                for id in [expired.id, revoked.id] where try await store.session(id) != nil { left.append(id) }
+                try checkEqual(deleted, 2 - left.count, "the count returned, against the sessions gone")
+                // A store that deletes (the default implementation deletes none) deletes every ended session.
+                if deleted > 0 {
+                    try checkEqual(left, revokedBefore ? [] : [revoked.id], "ended sessions left")
+                }
+            },
+
             Case("sessions", "the same rotation sent 10 times at once succeeds every time and revokes nothing") {
                 store in
                 let alice = try await StoreFixture(store).user("alice")
