@@ -641,6 +641,17 @@ def run(args, artifacts):
         if sender != "Dave":
             raise Failure(f"Dave's message shows the sender {sender!r}")
         shots("met-while-offline")
+
+        # Bob's page is closed while Alice writes; it comes back without the chat open. The message reaches it in
+        # the conversation list (a page without a cursor has no catch-up), and Alice sees it delivered.
+        bob.driver.get(f"{server.url}/app.css")
+        alice.open_conversation("Bob")
+        alice.send("While you were away")
+        bob.driver.get(f"{server.url}/")
+        bob.wait_online()
+        alice.wait(lambda: alice.js("return [...document.querySelectorAll('#messages li.mine')].at(-1)"
+                                    "?.querySelector('.receipt')?.textContent") == "Delivered",
+                   "Alice's message to be delivered to Bob's page, which has not opened it")
         bob.open_conversation("Alice")
 
         # A tab copied from Alice's (duplicated, or opened from it) starts with a copy of its sessionStorage, her

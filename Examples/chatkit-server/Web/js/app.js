@@ -63,6 +63,12 @@ async function submitAuth(event) {
 }
 
 $("auth-form").addEventListener("submit", submitAuth);
+// Enter submits a form with its first button, Log in: in the field only sign-ups use, it means Sign up.
+$("display-name").addEventListener("keydown", (event) => {
+    if (event.key !== "Enter" || event.isComposing) return;
+    event.preventDefault();
+    $("signup-button").click();
+});
 
 const COPIED_TAB = "This tab was opened from another signed-in tab. Log in here too to chat in both.";
 

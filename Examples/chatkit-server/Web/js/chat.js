@@ -203,6 +203,8 @@ export class ChatApp {
 
     /** The server's stream went back (a restored database): forget what is shown; the sync after reloads it. */
     #onRewound() {
+        // What is typed in the box stays: the sync after reopens the conversation, and its draft with it.
+        this.#keepDraft();
         this.conversations.clear();
         this.openID = null;
         this.messageNodes = new Map();
@@ -296,6 +298,11 @@ export class ChatApp {
                 state.lastMessage = summary.lastMessage ?? null;
                 state.myMarker = summary.marker;
                 state.markers.set(this.me.id, summary.marker);
+                // Messages that came while the page was closed reach it here, not as events: they were delivered.
+                const last = summary.lastMessage;
+                if (last && last.senderID !== this.me.id && summary.marker.deliveredSeq < last.seq) {
+                    this.#markDelivered(state, last.seq);
+                }
             }
             if (!hasMore || conversations.length === 0) break;
             before = conversations[conversations.length - 1].activity;
@@ -690,7 +697,11 @@ export class ChatApp {
                 break;
             }
             case "conversationUpdated":
-                if (state) state.conversation = { ...state.conversation, ...event.conversation };
+                if (state) {
+                    // The event's lastSeq may be older than one a list answer brought meanwhile.
+                    const lastSeq = Math.max(state.conversation.lastSeq ?? 0, event.conversation.lastSeq ?? 0);
+                    state.conversation = { ...state.conversation, ...event.conversation, lastSeq };
+                }
                 break;
             case "membersAdded": {
                 const added = (event.members ?? []).map((member) => member.userID);

@@ -10,6 +10,8 @@ import { claimLogin } from "./claims.js";
 const STORAGE_KEY = "chatkit.session";
 // Refresh the access token when it has less than this left.
 const REFRESH_MARGIN_MS = 60_000;
+// How long an account request may take before the page gives up on it (a sign-up or login waits for bcrypt).
+const REQUEST_TIMEOUT_MS = 20_000;
 
 /** An HTTP answer that is not a success: `code` is one of the protocol's error codes. */
 export class HTTPError extends Error {
@@ -29,6 +31,9 @@ async function post(path, body, headers = {}, options = {}) {
             body: body === undefined ? undefined : JSON.stringify(body),
             credentials: "omit",
             cache: "no-store",
+            // A request on a connection that died (a laptop's sleep, a network change) would wait minutes, and
+            // the page with it ("Connecting…"): given up after a while, it is tried again like an unreachable one.
+            signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
             ...options,
         });
     } catch {
