@@ -477,6 +477,26 @@ private struct AuthFixture {
         #expect(newest?.code == .unauthenticated)
     }
 
+    /// Two refreshes of one token at once both read the session before either rotated it, and the store answers a
+    /// repeated rotation as done: both got tokens and the session lived, although a window of zero promises that
+    /// every reuse revokes. Refreshes of a session now run one at a time.
+    @Test("without a retry window, a token refreshed twice at once gives tokens once and revokes the session")
+    func noRetryWindowAtOnce() async throws {
+        let fixture = AuthFixture(limits: .init(loginAttemptBurst: 100), refreshRetryWindow: .zero)
+        _ = try await fixture.auth.signUp(username: "alice", password: password)
+        for round in 0..<20 {
+            let tokens = try await fixture.auth.logIn(username: "alice", password: password)
+            let auth = fixture.auth
+            let outcomes = await withTaskGroup(of: Bool.self) { group in
+                for _ in 0..<2 { group.addTask { (try? await auth.refresh(tokens.refreshToken)) != nil } }
+                return await group.reduce(into: [Bool]()) { $0.append($1) }
+            }
+            #expect(outcomes.filter { $0 }.count == 1, "round \(round): \(outcomes)")
+            let sessionID = try #require(tokens.refreshToken.split(separator: ".").first.map(String.init))
+            #expect(try await fixture.store.session(SessionID(rawValue: sessionID))?.revokedAt != nil)
+        }
+    }
+
     @Test(arguments: ["", "garbage", "no-such-session.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "a.b.c"])
     func malformedOrUnknownRefreshTokensAreRefused(token: String) async throws {
         let fixture = AuthFixture()

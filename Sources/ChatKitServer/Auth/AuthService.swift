@@ -104,7 +104,9 @@ public struct AuthService: Sendable {
         /// and the service's `now` must agree (both are the system clock unless a test injects one).
         public var refreshRetryWindow: Duration
         /// Bcrypt's cost (log2 of its rounds), 4 to 31. Each step doubles the time: 10 takes about 100 ms, 11 about
-        /// 190 ms. Tests use 4. Default 11.
+        /// 190 ms. Tests use 4. Default 11. A change applies to passwords set from then on: those stored before
+        /// keep their cost (a login checks them at it), so until their owners change them, a login's time tells
+        /// their accounts from unknown usernames, which are checked at the new cost.
         public var bcryptCost: Int
         /// How many bcrypt hashes and checks (sign-ups, logins, password changes) run at once. Each takes a core
         /// for ``bcryptCost``'s time, away from chat traffic. Default half the cores, at least 1.
@@ -168,6 +170,8 @@ public struct AuthService: Sendable {
     /// Password changes of one user, one at a time: two at once both checked the same current password, and the
     /// one that finished first could keep a session the other's change should have ended.
     private let passwordChanges = KeyedSerialGate<UserID>()
+    /// Refreshes of one session run one at a time.
+    private let refreshes = KeyedSerialGate<SessionID>()
     /// When ended sessions are deleted next.
     private let sessionPurges = PurgeSchedule(every: endedSessionPurgeInterval)
 
@@ -311,6 +315,14 @@ public struct AuthService: Sendable {
         guard let token = RefreshToken(parsing: refreshToken, key: refreshTokenKey) else {
             throw ChatError(.unauthenticated, "The refresh token is malformed.")
         }
+        // One refresh of a session at a time: two of the same token at once both read the session before either
+        // rotated it, and the store answers a repeated rotation as done, so neither was told from a reuse (with a
+        // retry window of zero, which promises that every reuse revokes). In turn, the second finds the rotation
+        // made and is a retry or a reuse.
+        return try await refreshes.run(token.sessionID) { try await refresh(token) }
+    }
+
+    private func refresh(_ token: RefreshToken) async throws -> AuthTokens {
         let now = now()
         guard let session = try await store.session(token.sessionID), session.isActive(at: now) else {
             throw Self.deadSession
