@@ -48,6 +48,15 @@ struct AccountAPI {
         try await post("/v1/auth/refresh", body: ["refreshToken": refreshToken])
     }
 
+    /// Changes the password; the answer is a new session's tokens (every other session of the user ends).
+    func changePassword(current: String, new: String, accessToken: String) async throws -> Tokens {
+        let body = ["currentPassword": current, "newPassword": new]
+        guard let tokens: Tokens = try await send("/v1/auth/password", body: body, bearer: accessToken) else {
+            throw ChatError(.storageFailure, "The server answered /v1/auth/password without a body.")
+        }
+        return tokens
+    }
+
     func logOut(accessToken: String) async throws {
         let _: Empty? = try await send("/v1/auth/logout", body: nil, bearer: accessToken)
     }

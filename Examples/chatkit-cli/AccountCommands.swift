@@ -13,15 +13,15 @@ import ArgumentParser
 import ChatKitCore
 import Foundation
 
-/// Reads a password from standard input (`--password-stdin`) or asks for it without echo.
-private func readPassword(fromStandardInput: Bool) throws -> String {
+/// Reads a password from standard input (`--password-stdin`: the next line) or asks for it without echo.
+private func readPassword(fromStandardInput: Bool, prompt: String = "Password: ") throws -> String {
     if fromStandardInput {
         guard let line = readLine(strippingNewline: true), !line.isEmpty else {
             throw ValidationError("No password on standard input.")
         }
         return line
     }
-    guard let typed = getpass("Password: ") else { throw ValidationError("Could not read a password.") }
+    guard let typed = getpass(prompt) else { throw ValidationError("Could not read a password.") }
     return String(cString: typed)
 }
 
@@ -63,6 +63,31 @@ struct LogIn: AsyncParsableCommand {
         let tokens = try await AccountAPI(baseURL: options.baseURL).logIn(username: username, password: password)
         try store(tokens, options: options)
         print("Logged in as \(tokens.user.username).")
+    }
+}
+
+struct ChangePassword: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "password", abstract: "Change your password; your other devices are logged out."
+    )
+
+    @OptionGroup var options: GlobalOptions
+    @Flag(help: "Read the current and the new password from standard input, a line each, instead of asking.")
+    var passwordStdin = false
+
+    func run() async throws {
+        let login = try await LoggedInClient(options: options).login()
+        let current = try readPassword(fromStandardInput: passwordStdin, prompt: "Current password: ")
+        let new = try readPassword(fromStandardInput: passwordStdin, prompt: "New password: ")
+        if !passwordStdin {
+            guard try readPassword(fromStandardInput: false, prompt: "New password again: ") == new else {
+                throw ValidationError("The two new passwords differ; nothing was changed.")
+            }
+        }
+        let tokens = try await AccountAPI(baseURL: options.baseURL)
+            .changePassword(current: current, new: new, accessToken: login.accessToken)
+        try store(tokens, options: options)
+        print("Password changed; your other devices were logged out.")
     }
 }
 

@@ -21,6 +21,9 @@ struct ChatKitCLI: AsyncParsableCommand {
             Start with 'signup' or 'login'; the tokens are kept in --home (default ~/.chatkit-cli, mode 0600) and
             refreshed when they expire. Then 'conversations', 'send', 'history', or 'chat' for a live session.
             """,
-        subcommands: [SignUp.self, LogIn.self, LogOut.self, Conversations.self, Send.self, History.self, Chat.self]
+        subcommands: [
+            SignUp.self, LogIn.self, ChangePassword.self, LogOut.self, Conversations.self, Send.self, History.self,
+            Chat.self,
+        ]
     )
 }

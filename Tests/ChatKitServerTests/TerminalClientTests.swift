@@ -115,6 +115,43 @@ extension TerminalClientTests {
 
     /// A chat started while the server was out of reach (down, a wrong URL) printed nothing and read nothing, its
     /// client retrying for ever: it now fails as the other commands do, saying why.
+    /// The terminal had no way to change a password (nor the server a route for it).
+    @Test func aPasswordChangeKeepsThisLoginAndEndsTheOthers() async throws {
+        let executable = try #require(Self.executable, Self.buildFirst)
+        let home = FileManager.default.temporaryDirectory.appendingPathComponent("chatkit-cli-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: home) }
+        try await LiveServer.run { live in
+            func cli(_ device: String, _ arguments: String..., input: String? = nil) async throws -> CLIRun {
+                try await CLIRun.run(
+                    executable,
+                    arguments + ["--server", live.baseURL, "--home", home.appendingPathComponent(device).path],
+                    input: input
+                )
+            }
+            let password = "correct horse battery\n"
+            #expect(try await cli("laptop", "signup", "alice", "--password-stdin", input: password).status == 0)
+            #expect(try await cli("phone", "login", "alice", "--password-stdin", input: password).status == 0)
+
+            let wrong = try await cli(
+                "laptop", "password", "--password-stdin", input: "not it at all\nnew good password\n"
+            )
+            #expect(wrong.status != 0)
+            #expect(wrong.errors.contains("current password is incorrect"), "\(wrong.errors)")
+            let changed = try await cli(
+                "laptop", "password", "--password-stdin", input: "correct horse battery\nnew good password\n"
+            )
+            #expect(changed.status == 0, "\(changed.errors)")
+            #expect(changed.output.contains("Password changed"))
+            // This login goes on with the new session; the phone's ended; the new password logs in.
+            #expect(try await cli("laptop", "conversations").status == 0)
+            let phone = try await cli("phone", "conversations")
+            #expect(phone.status != 0)
+            #expect(try await cli("phone", "login", "alice", "--password-stdin", input: password).status != 0)
+            let new = try await cli("phone", "login", "alice", "--password-stdin", input: "new good password\n")
+            #expect(new.status == 0)
+        }
+    }
+
     @Test func aChatThatCannotReachTheServerSaysSoAndEnds() async throws {
         let executable = try #require(Self.executable, Self.buildFirst)
         let home = FileManager.default.temporaryDirectory.appendingPathComponent("chatkit-cli-\(UUID().uuidString)")
