@@ -199,6 +199,8 @@ let package = Package(
                 "ChatKitCore", "ChatKitServer", "ChatKitClient", "ChatKitTesting", "ChatKitSQLite",
                 "ChatKitClientTesting", "ChildProcesses",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                // To make password hashes as earlier versions stored them.
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "HummingbirdWSCompression", package: "hummingbird-websocket"),

@@ -15,6 +15,7 @@ import ChatKitServer
 import ChatKitSQLite
 import ChatKitTesting
 import Foundation
+import HummingbirdBcrypt
 import Synchronization
 import Testing
 
@@ -350,6 +351,32 @@ private struct AuthFixture {
         _ = try await fixture.auth.refresh(second.refreshToken)
         let reused = await fixture.error { _ = try await fixture.auth.refresh(first.refreshToken) }
         #expect(reused?.code == .unauthenticated)
+    }
+
+    /// Passwords were hashed as the bytes typed: "passwörd" typed with a composed "ö" at sign-up and with "o" and a
+    /// combining diaeresis at login (as macOS and some keyboards give it) did not match. Passwords are composed
+    /// (NFC) before they are hashed and checked; a hash made from a decomposed password before still matches.
+    @Test("a password matches in either Unicode form, also against a hash made before passwords were composed")
+    func passwordsMatchInEitherUnicodeForm() async throws {
+        let fixture = AuthFixture()
+        let composed = "pass w\u{F6}rd 12"
+        let decomposed = "pass wo\u{308}rd 12"
+        _ = try await fixture.auth.signUp(username: "alice", password: composed)
+        _ = try await fixture.auth.logIn(username: "alice", password: decomposed)
+        _ = try await fixture.auth.logIn(username: "alice", password: composed)
+        // A hash of the decomposed bytes (stored before this change) matches either form too.
+        let bob = try await fixture.auth.signUp(username: "bob", password: "placeholder pass")
+        _ = try await fixture.store.setPasswordHash(Bcrypt.hash(decomposed, cost: 4), of: bob.user.id)
+        _ = try await fixture.auth.logIn(username: "bob", password: decomposed)
+        _ = try await fixture.auth.logIn(username: "bob", password: composed)
+        let wrong = await fixture.error { _ = try await fixture.auth.logIn(username: "bob", password: "pass word 12") }
+        #expect(wrong?.code == .unauthenticated)
+        // A password change takes the current password in either form and stores the new one composed.
+        _ = try await fixture.auth.changePassword(
+            userID: bob.user.id, currentPassword: composed, newPassword: decomposed
+        )
+        let stored = try #require(try await fixture.store.credentials(of: bob.user.id)?.passwordHash)
+        #expect(Bcrypt.verify(composed, hash: stored))
     }
 
     /// The session of `tokens`, as its access token names it.

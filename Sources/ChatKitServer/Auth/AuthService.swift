@@ -229,7 +229,8 @@ public struct AuthService: Sendable {
     /// - Parameters:
     ///   - username: 3 to 32 characters of a-z, 0-9, '.', '_' and '-', starting with a letter. Uppercase letters
     ///     are accepted and stored in lowercase; logins ignore case the same way.
-    ///   - password: 8 to 72 bytes in UTF-8 (bcrypt's limit), not only whitespace, no NUL character.
+    ///   - password: 8 to 72 bytes in UTF-8 (bcrypt's limit), not only whitespace, no NUL character; composed (NFC)
+    ///     before it is checked and hashed, so that it matches however a system encodes its accented letters.
     ///   - displayName: The name shown to others, at most 128 bytes in UTF-8; `nil` or blank uses the username.
     /// - Returns: Tokens for a new session.
     /// - Throws: ``ChatKitCore/ChatError`` `.invalidArgument` for a username or password that breaks a rule (the
@@ -238,7 +239,8 @@ public struct AuthService: Sendable {
     ///   (``Configuration/passwordChecksWaiting``).
     public func signUp(username: String, password: String, displayName: String? = nil) async throws -> AuthTokens {
         let username = try CredentialRules.normalizedUsername(username)
-        try CredentialRules.validatePassword(password)
+        // The rules hold for the form that is hashed.
+        try CredentialRules.validatePassword(PasswordHasher.normalized(password))
         let displayName = displayName.flatMap { $0.allSatisfy(\.isWhitespace) ? nil : $0 } ?? ""
         guard displayName.utf8.count <= ContentLimits.maxDisplayNameBytes else {
             throw ChatError(
@@ -472,7 +474,7 @@ public struct AuthService: Sendable {
     public func changePassword(userID: UserID, currentPassword: String, newPassword: String) async throws
         -> AuthTokens
     {
-        try CredentialRules.validatePassword(newPassword)
+        try CredentialRules.validatePassword(PasswordHasher.normalized(newPassword))
         return try await passwordChanges.run(userID) {
             guard let user = try await store.user(userID), let credentials = try await store.credentials(of: userID)
             else {

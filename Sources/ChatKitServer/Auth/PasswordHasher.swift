@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 import ChatKitCore
+import Foundation
 import HummingbirdBcrypt
 import Synchronization
 
@@ -41,35 +42,61 @@ struct PasswordHasher: Sendable {
         return error
     }()
 
-    /// The bcrypt hash of `password`, with a fresh salt.
+    /// The password as it is hashed: in Unicode's composed form (NFC). The same password typed on two systems (an
+    /// "ö" as one character, or as "o" and a combining diaeresis, as macOS file names and some keyboards give it)
+    /// is then the same bytes.
+    static func normalized(_ password: String) -> String {
+        password.precomposedStringWithCanonicalMapping
+    }
+
+    /// The forms of a typed password to check against a stored hash: the composed one, then, when they differ, the
+    /// bytes as typed and the decomposed form (a hash made before passwords were composed was made from whichever
+    /// form its owner's system typed). ASCII passwords have one form.
+    private static func candidates(_ password: String) -> [String] {
+        let composed = normalized(password)
+        var forms = [composed]
+        for form in [password, password.decomposedStringWithCanonicalMapping]
+        where !forms.contains(where: { $0.utf8.elementsEqual(form.utf8) }) {
+            forms.append(form)
+        }
+        // Composing lengthens a few characters: a form past bcrypt's 72 bytes could match by its prefix alone.
+        return forms.count == 1 ? forms : forms.filter(CredentialRules.isAcceptablePassword)
+    }
+
+    /// The bcrypt hash of `password` (composed, ``normalized(_:)``), with a fresh salt.
     ///
     /// - Throws: ``busy`` when too many hashes and checks are running and waiting.
     func hash(_ password: String) async throws(ChatError) -> String {
         let cost = cost
-        return try await run { Bcrypt.hash(password, cost: cost) }
+        let composed = Self.normalized(password)
+        return try await run { Bcrypt.hash(composed, cost: cost) }
     }
 
-    /// Whether `password` matches `hash`.
+    /// Whether `password` (composed, or as typed) matches `hash`.
     ///
     /// - Throws: ``busy`` when too many hashes and checks are running and waiting.
     func verify(_ password: String, hash: String) async throws(ChatError) -> Bool {
-        try await run { Bcrypt.verify(password, hash: hash) }
+        let candidates = Self.candidates(password)
+        return try await run { candidates.contains { Bcrypt.verify($0, hash: hash) } }
     }
 
-    /// The hash of `newPassword` when `password` matches `hash`, else `nil`: both in one turn of the queue, so that
-    /// a password change is not refused as busy halfway, after its current password was checked.
+    /// The hash of `newPassword` (composed) when `password` matches `hash`, else `nil`: both in one turn of the
+    /// queue, so that a password change is not refused as busy halfway, after its current password was checked.
     ///
     /// - Throws: ``busy`` when too many hashes and checks are running and waiting.
     func replace(_ password: String, hash: String, with newPassword: String) async throws(ChatError) -> String? {
         let cost = cost
+        let candidates = Self.candidates(password)
+        let composed = Self.normalized(newPassword)
         return try await run {
-            Bcrypt.verify(password, hash: hash) ? Bcrypt.hash(newPassword, cost: cost) : nil
+            candidates.contains { Bcrypt.verify($0, hash: hash) } ? Bcrypt.hash(composed, cost: cost) : nil
         }
     }
 
-    /// Spends as long as a ``verify(_:hash:)`` would, for a login whose user does not exist, so the response time
-    /// does not tell whether a username is taken. The first call hashes (which takes as long as a check) to make
-    /// the dummy hash it compares against later. Busy alike, for the same reason.
+    /// Spends as long as a ``verify(_:hash:)`` of a wrong password would (a check per form of the password), for a
+    /// login whose user does not exist, so the response time does not tell whether a username is
+    /// taken. The first call hashes (which takes as long as a check) to make the dummy hash it compares against
+    /// later. Busy alike, for the same reason.
     func verifyNothing(_ password: String) async throws(ChatError) {
         if let hash = dummy.value.withLock({ $0 }) {
             _ = try await verify(password, hash: hash)
