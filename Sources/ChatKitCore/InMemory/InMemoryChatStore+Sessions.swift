@@ -56,13 +56,14 @@ extension InMemoryChatStore {
         }
     }
 
-    public func deleteSessions(endedBefore date: Date) async throws -> Int {
+    public func deleteSessions(endedBefore date: Date, limit: Int) async throws -> Int {
         try withState { state in
-            let before = state.sessions.count
-            state.sessions = state.sessions.filter { _, session in
-                !((session.revokedAt.map { $0 < date } ?? false) || session.expiresAt < date)
+            let ended = state.sessions.lazy.filter { _, session in
+                (session.revokedAt.map { $0 < date } ?? false) || session.expiresAt < date
             }
-            return before - state.sessions.count
+            let deleting = Array(ended.prefix(max(limit, 0)).map(\.key))
+            for id in deleting { state.sessions[id] = nil }
+            return deleting.count
         }
     }
 

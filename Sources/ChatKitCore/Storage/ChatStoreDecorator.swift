@@ -181,7 +181,7 @@ extension ChatStoreDecorator {
     }
     public func revokeSession(_ id: SessionID) async throws { try await base.revokeSession(id) }
     public func revokeSessions(of user: UserID) async throws { try await base.revokeSessions(of: user) }
-    public func deleteSessions(endedBefore date: Date) async throws -> Int {
-        try await base.deleteSessions(endedBefore: date)
+    public func deleteSessions(endedBefore date: Date, limit: Int) async throws -> Int {
+        try await base.deleteSessions(endedBefore: date, limit: limit)
     }
 }

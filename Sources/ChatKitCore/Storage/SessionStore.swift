@@ -48,15 +48,17 @@ public protocol SessionStore: Sendable {
     /// Revokes every session of a user (password change, "log out everywhere").
     func revokeSessions(of user: UserID) async throws
 
-    /// Deletes the sessions that ended before `date`: revoked before it, or whose refresh token expired before it.
-    /// A session still active at `date` is never deleted. `AuthService` calls this now and then, so that sessions
-    /// do not pile up with every login; a deleted session's tokens are refused as a revoked one's are.
+    /// Deletes up to `limit` of the sessions that ended before `date`: revoked before it, or whose refresh token
+    /// expired before it. A session still active at `date` is never deleted. `AuthService` calls this now and then,
+    /// so that sessions do not pile up with every login, and again soon while a call deletes `limit` (the backlog
+    /// of a store that kept every session is cleared a batch at a time); a deleted session's tokens are refused as
+    /// a revoked one's are.
     ///
     /// - Returns: How many sessions were deleted. The default implementation deletes none and returns 0.
-    func deleteSessions(endedBefore date: Date) async throws -> Int
+    func deleteSessions(endedBefore date: Date, limit: Int) async throws -> Int
 }
 
 extension SessionStore {
     /// Deletes nothing: ended sessions stay (a store that can should delete them; see the requirement).
-    public func deleteSessions(endedBefore date: Date) async throws -> Int { 0 }
+    public func deleteSessions(endedBefore date: Date, limit: Int) async throws -> Int { 0 }
 }

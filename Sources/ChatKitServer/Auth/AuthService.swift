@@ -281,7 +281,7 @@ public struct AuthService: Sendable {
         let attempt = try checkLoginLimits(for: username, client: client)
         guard let user = try await store.user(username: username),
             let credentials = try await store.credentials(of: user.id),
-            CredentialRules.isAcceptablePassword(password)
+            PasswordHasher.isAcceptable(password)
         else {
             try await attempt.checking { () async throws(ChatError) in try await hasher.verifyNothing(password) }
             throw Self.badCredentials
@@ -484,7 +484,7 @@ public struct AuthService: Sendable {
             // keep its owner from changing it.
             let attempt = try checkPasswordChangeLimit(for: user.username, userID)
             let newHash = try await attempt.checking { () async throws(ChatError) -> String? in
-                guard CredentialRules.isAcceptablePassword(currentPassword) else { return nil }
+                guard PasswordHasher.isAcceptable(currentPassword) else { return nil }
                 return try await hasher.replace(currentPassword, hash: credentials.passwordHash, with: newPassword)
             }
             guard let hash = newHash else { throw ChatError(.unauthenticated, "The current password is incorrect.") }
@@ -595,18 +595,25 @@ public struct AuthService: Sendable {
         try await openSession(for: user, credentialsVersion: credentialsVersion).tokens
     }
 
-    /// How often opening a session also deletes the sessions that ended (``SessionStore/deleteSessions(endedBefore:)``).
+    /// How often opening a session also deletes sessions that ended
+    /// (``ChatKitCore/SessionStore/deleteSessions(endedBefore:limit:)``).
     static let endedSessionPurgeInterval = Duration.seconds(3600)
+    /// How many ended sessions one purge deletes at most; while a purge deletes that many, the next session's
+    /// opening purges again, so that a backlog is cleared in short writes.
+    static let endedSessionPurgeBatch = 1000
     /// How long an ended session is kept before it is deleted: a day, so that its tokens are refused as revoked
     /// (the error says so) for a while, and operators can look at it.
     static let endedSessionRetention: TimeInterval = 86_400
 
-    /// Deletes the sessions that ended more than ``endedSessionRetention`` ago, at most once per
-    /// ``endedSessionPurgeInterval``: without it, every login added a session for good. A failure is tried again
-    /// at the next interval.
+    /// Deletes up to ``endedSessionPurgeBatch`` sessions that ended more than ``endedSessionRetention`` ago, at
+    /// most once per ``endedSessionPurgeInterval`` unless the last purge found a full batch: without it, every login
+    /// added a session for good. A failure is tried again at the next interval.
     private func purgeEndedSessionsIfDue(now: Date) async {
         guard sessionPurges.claim(at: clock.now) else { return }
-        _ = try? await store.deleteSessions(endedBefore: now.addingTimeInterval(-Self.endedSessionRetention))
+        let deleted = try? await store.deleteSessions(
+            endedBefore: now.addingTimeInterval(-Self.endedSessionRetention), limit: Self.endedSessionPurgeBatch
+        )
+        if deleted == Self.endedSessionPurgeBatch { sessionPurges.runAgain() }
     }
 
     private func openSession(for user: User, credentialsVersion: Int64) async throws

@@ -49,18 +49,20 @@ struct PasswordHasher: Sendable {
         password.precomposedStringWithCanonicalMapping
     }
 
-    /// The forms of a typed password to check against a stored hash: the composed one, then, when they differ, the
-    /// bytes as typed and the decomposed form (a hash made before passwords were composed was made from whichever
-    /// form its owner's system typed). ASCII passwords have one form.
+    /// The forms of a typed password to check against a stored hash: the composed one, then the bytes as typed when
+    /// they differ (a hash made before passwords were composed, from what its owner's system typed: matched from
+    /// that system), at most two bcrypt checks. A form past bcrypt's 72 bytes (composing lengthens a few
+    /// characters) or with NUL is left out: it could match by its prefix alone.
     private static func candidates(_ password: String) -> [String] {
         let composed = normalized(password)
-        var forms = [composed]
-        for form in [password, password.decomposedStringWithCanonicalMapping]
-        where !forms.contains(where: { $0.utf8.elementsEqual(form.utf8) }) {
-            forms.append(form)
-        }
-        // Composing lengthens a few characters: a form past bcrypt's 72 bytes could match by its prefix alone.
-        return forms.count == 1 ? forms : forms.filter(CredentialRules.isAcceptablePassword)
+        let forms = composed.utf8.elementsEqual(password.utf8) ? [password] : [composed, password]
+        return forms.filter(CredentialRules.isAcceptablePassword)
+    }
+
+    /// Whether a typed password has a form that a stored hash could match
+    /// (``CredentialRules/isAcceptablePassword(_:)`` of its composed form, or of the bytes as typed).
+    static func isAcceptable(_ password: String) -> Bool {
+        !candidates(password).isEmpty
     }
 
     /// The bcrypt hash of `password` (composed, ``normalized(_:)``), with a fresh salt.

@@ -21,6 +21,11 @@ final class PurgeSchedule: Sendable {
         self.interval = interval
     }
 
+    /// Makes the next ``claim(at:)`` due (the last run left work for another).
+    func runAgain() {
+        lastRun.withLock { $0 = nil }
+    }
+
     /// Whether a run is due at `now` (a monotonic time); if so, it counts as run.
     func claim(at now: Duration) -> Bool {
         lastRun.withLock { last in

@@ -17,12 +17,18 @@ extension ChatStoreConformance {
         [
             Case("sessions", "a created session is stored as given") { store in
                 let alice = try await StoreFixture(store).user("alice")
-                let session = makeSession(for: alice)
+                var session = makeSession(for: alice)
+                session.credentialsVersion = 3
                 try await store.createSession(session)
                 let stored = try checkNotNil(try await store.session(session.id), "the stored session")
                 try checkEqual(stored.userID, alice, "user")
                 try checkEqual(stored.refreshTokenHash, "hash-1", "refresh token hash")
                 try check(stored.revokedAt == nil, "a new session is revoked")
+                // Kept, or not at all (`nil`: the refresh check of a password changed since is then off).
+                try check(
+                    stored.credentialsVersion == 3 || stored.credentialsVersion == nil,
+                    "credentials version \(String(describing: stored.credentialsVersion)) read back for 3"
+                )
                 try checkEqual(try await store.session("no-such-session"), nil, "an unknown session")
             },
             Case("sessions", "sessions need an existing user and a fresh ID") { store in
@@ -121,7 +127,10 @@ extension ChatStoreConformance {
                 try await store.revokeSession(revoked.id)
                 // Revoked at the store's time, which a store's injected clock may put after `date`.
                 let revokedBefore = (try await store.session(revoked.id)?.revokedAt).map { $0 < date } ?? false
-                let deleted = try await store.deleteSessions(endedBefore: date)
+                // One at a time first: a limit is kept.
+                let first = try await store.deleteSessions(endedBefore: date, limit: 1)
+                try check(first <= 1, "a deletion limited to 1 deleted \(first)")
+                let deleted = try await store.deleteSessions(endedBefore: date, limit: 100) + first
                 try check(try await store.session(active.id) != nil, "an active session was deleted")
                 var left: [SessionID] = []
                 for id in [expired.id, revoked.id] where try await store.session(id) != nil { left.append(id) }
