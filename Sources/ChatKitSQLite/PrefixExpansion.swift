@@ -73,10 +73,9 @@ enum PrefixExpansion {
     /// (lowercase letters and digits stay as they are), other scripts not always.
     ///
     /// The indexed words that fold to the term's word but are spelled otherwise (``otherSpellings(of:_:)``: "αθήνα"
-    /// for "αθηνα") join the pattern with `OR`, except for a broad prefix.
+    /// for "αθηνα") join the pattern with `OR` (a broad prefix's too, so that every way of searching finds them).
     static func pattern(_ term: SearchText.Term, _ capabilities: Capabilities, _ db: Database) throws -> Pattern {
         var pattern = try ownPattern(term, capabilities, db)
-        guard !pattern.isBroad else { return pattern }
         let others = try otherSpellings(of: term, db)
         if !others.isEmpty {
             pattern.text = "(" + pattern.text + " OR " + others.map(quoted).joined(separator: " OR ") + ")"
@@ -89,16 +88,12 @@ enum PrefixExpansion {
     /// of Latin letters only), "ёлка" for "елка", "straße" for "strasse". At most ``maximumWords`` (none when more
     /// fold to a prefix: it keeps its own pattern); none on a database before `Schema.v14`.
     static func otherSpellings(of term: SearchText.Term, _ db: Database) throws -> [String] {
+        let indexed = try indexedForm(of: term, db)
+        let forms = indexed == term.word ? [indexed] : [indexed, term.word]
         let spellings = try SearchWords.spellings(
-            foldingTo: term.word, isPrefix: term.isPrefix, limit: maximumWords + 1, db
+            foldingTo: term.word, isPrefix: term.isPrefix, excluding: forms, limit: maximumWords + 1, db
         )
-        guard !spellings.isEmpty, spellings.count <= maximumWords else { return [] }
-        let forms = Set([try indexedForm(of: term, db), term.word])
-        return spellings.filter { spelling in
-            term.isPrefix
-                ? !forms.contains { spelling.utf8.starts(with: $0.utf8) }
-                : !forms.contains { spelling.utf8.elementsEqual($0.utf8) }
-        }
+        return spellings.count <= maximumWords ? spellings : []
     }
 
     /// The term's pattern from its own forms: the word as folded and as the index folds it, or a prefix of them.

@@ -74,20 +74,33 @@ enum SearchWords {
         return folded.utf8.elementsEqual(word.utf8) ? nil : folded
     }
 
-    /// The indexed words that fold to `folded` (that begin with it when folded, for a prefix), other than `folded`
-    /// itself, at most `limit`; none on a database before `Schema.v14`.
-    static func spellings(foldingTo folded: String, isPrefix: Bool, limit: Int, _ db: Database) throws -> [String] {
+    /// The indexed words that fold to `folded` (that begin with it when folded, for a prefix), at most `limit`,
+    /// leaving out those `excluded` finds already: the words it holds, or for a prefix the words they begin (up to
+    /// two forms). None on a database before `Schema.v14`.
+    static func spellings(
+        foldingTo folded: String, isPrefix: Bool, excluding excluded: [String], limit: Int, _ db: Database
+    ) throws -> [String] {
         guard try db.tableExists(foldingTable, in: "main") else { return [] }
+        precondition(excluded.count <= 2, "at most two forms are left out")
+        // A form repeated stands for none: the statement's shape stays one of two.
+        let forms = excluded + Array(repeating: excluded.first ?? folded, count: 2 - excluded.count)
         let statement =
             isPrefix
             ? try db.cachedStatement(
                 sql: """
                     SELECT word FROM searchWordFolding WHERE folded >= ?1 AND folded < ?1 || char(1114111)
+                        AND NOT (word >= ?3 AND word < ?3 || char(1114111))
+                        AND NOT (word >= ?4 AND word < ?4 || char(1114111))
                     ORDER BY folded, word LIMIT ?2
                     """
             )
-            : try db.cachedStatement(sql: "SELECT word FROM searchWordFolding WHERE folded = ?1 ORDER BY word LIMIT ?2")
-        return try String.fetchAll(statement, arguments: [folded, limit])
+            : try db.cachedStatement(
+                sql: """
+                    SELECT word FROM searchWordFolding WHERE folded = ?1 AND word NOT IN (?3, ?4)
+                    ORDER BY word LIMIT ?2
+                    """
+            )
+        return try String.fetchAll(statement, arguments: [folded, limit, forms[0], forms[1]])
     }
 
     /// Removes the words of `body`, a message's text that left the index (deleted, or replaced by `replacement`
