@@ -845,7 +845,8 @@ def run(args, artifacts):
         bob.visible("#current-password").send_keys("not my password")
         bob.find("#new-password").send_keys("battery staple horse 2")
         bob.find("#password-form button[type=submit]").click()
-        bob.wait(lambda: "not right" in bob.find("#password-error").text, "the wrong current password to be said")
+        bob.wait(lambda: "current password is incorrect" in bob.find("#password-error").text,
+                 "the wrong current password to be said")
         bob.find("#current-password").clear()
         bob.find("#current-password").send_keys("staple battery horse")
         bob.find("#password-form button[type=submit]").click()

@@ -289,6 +289,7 @@ export class ChatApp {
         // while the pages are read moves ahead of them and is in none, and leaving one arrives as `memberRemoved`
         // (after a rewind the list starts empty).
         let before;
+        const undelivered = [];
         for (;;) {
             const { conversations = [], hasMore = false } = await this.connection.request(
                 "listConversations", before === undefined ? {} : { before });
@@ -301,7 +302,7 @@ export class ChatApp {
                 // Messages that came while the page was closed reach it here, not as events: they were delivered.
                 const last = summary.lastMessage;
                 if (last && last.senderID !== this.me.id && summary.marker.deliveredSeq < last.seq) {
-                    this.#markDelivered(state, last.seq);
+                    undelivered.push(state);
                 }
             }
             if (!hasMore || conversations.length === 0) break;
@@ -309,6 +310,17 @@ export class ChatApp {
         }
         this.listError = null;
         this.render();
+        // A few at a time, waiting out rate limits: after a weekend away there may be hundreds.
+        const worker = async () => {
+            for (let state = undelivered.shift(); state; state = undelivered.shift()) {
+                const { id: conversationID, lastSeq: seq } = state.conversation;
+                if (state.myMarker.deliveredSeq >= seq) continue;
+                await this.#withRetryAfter(() => this.connection.request("markDelivered", { conversationID, seq }))
+                    .then(({ markers = [] }) => markers.forEach((marker) => this.#setMarker(state, marker)))
+                    .catch(() => {});
+            }
+        };
+        Promise.all(Array.from({ length: Math.min(2, undelivered.length) }, worker)).then(() => this.render());
     }
 
     async #loadMissingMembers() {
@@ -430,10 +442,8 @@ export class ChatApp {
             next.value = "";
             $("password-done").textContent = "Password changed. Your other devices and tabs were logged out.";
         } catch (error) {
-            $("password-error").textContent =
-                error.code === "unauthenticated" && error.status === 401
-                    ? "The current password is not right."
-                    : error.message;
+            // The server's reason: a wrong current password, a new one that breaks a rule, a login that ended.
+            $("password-error").textContent = error.message;
             (error.code === "invalidArgument" ? next : current).focus();
         }
     }

@@ -33,7 +33,8 @@ async function post(path, body, headers = {}, options = {}) {
             cache: "no-store",
             // A request on a connection that died (a laptop's sleep, a network change) would wait minutes, and
             // the page with it ("Connecting…"): given up after a while, it is tried again like an unreachable one.
-            signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+            // (Browsers without AbortSignal.timeout wait as before.)
+            signal: AbortSignal.timeout?.(REQUEST_TIMEOUT_MS),
             ...options,
         });
     } catch {
@@ -172,8 +173,10 @@ export class Session {
         let finished;
         this.changingPassword = new Promise((resolve) => (finished = resolve));
         try {
+            // No time limit: given up on while the server finishes it, the change would leave this page with the
+            // tokens of a session it ended.
             const tokens = await post("/v1/auth/password", { currentPassword, newPassword },
-                { Authorization: `Bearer ${bearer}` });
+                { Authorization: `Bearer ${bearer}` }, { signal: undefined });
             Session.#checkTokens(tokens);
             this.tokens = { ...tokens, loginID: this.tokens.loginID };
             this.#save();
