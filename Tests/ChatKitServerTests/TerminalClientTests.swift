@@ -113,8 +113,6 @@ extension TerminalClientTests {
         #expect(run.status == 0, "\(run.errors)")
     }
 
-    /// A chat started while the server was out of reach (down, a wrong URL) printed nothing and read nothing, its
-    /// client retrying for ever: it now fails as the other commands do, saying why.
     /// The terminal had no way to change a password (nor the server a route for it).
     @Test func aPasswordChangeKeepsThisLoginAndEndsTheOthers() async throws {
         let executable = try #require(Self.executable, Self.buildFirst)
@@ -152,6 +150,8 @@ extension TerminalClientTests {
         }
     }
 
+    /// A chat started while the server was out of reach (down, a wrong URL) printed nothing and read nothing, its
+    /// client retrying for ever: it now fails as the other commands do, saying why.
     @Test func aChatThatCannotReachTheServerSaysSoAndEnds() async throws {
         let executable = try #require(Self.executable, Self.buildFirst)
         let home = FileManager.default.temporaryDirectory.appendingPathComponent("chatkit-cli-\(UUID().uuidString)")

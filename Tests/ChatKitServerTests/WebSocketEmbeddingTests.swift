@@ -167,7 +167,9 @@ struct WebSocketEmbeddingTests {
                 store: store, auth: auth, server: engine, transport: WebSocketServerTransport.mounted(), port: port
             )
             _ = try await live.signUp("alice")
-            let login = try await live.http("POST", "/v1/auth/login", json: ["username": "alice", "password": "wrong!!!"])
+            let login = try await live.http(
+                "POST", "/v1/auth/login", json: ["username": "alice", "password": "wrong!!!"]
+            )
             #expect(login.status == 401)
             let warnings = lines.all.filter { $0.contains("does not tell clients' addresses") }
             #expect(warnings.count == 1, "\(lines.all)")

@@ -29,6 +29,7 @@ import Synchronization
 /// | `POST /v1/auth/signup` | `{"username", "password", "displayName"?}` | `201` and ``AuthTokens``; limited per address |
 /// | `POST /v1/auth/login` | `{"username", "password"}` | `200` and ``AuthTokens`` |
 /// | `POST /v1/auth/refresh` | `{"refreshToken"}` | `200` and ``AuthTokens`` |
+/// | `POST /v1/auth/password` | `{"currentPassword", "newPassword"}` with `Authorization: Bearer <access token>` | `200` and ``AuthTokens`` of a new session; the user's other sessions end |
 /// | `POST /v1/auth/logout` | `{"refreshToken"}`, or none with `Authorization: Bearer <access token>` | `204` |
 /// | `GET /v1/conversations?before=&limit=` | | the `listConversations` result: `{"conversations": [...], "hasMore": false}` |
 /// | `GET /v1/conversations/{id}/messages?before=&after=&limit=` | | the `history` result: `{"messages": [...]}` |
@@ -278,7 +279,8 @@ public struct HTTPRoutes: Sendable {
             await respond(route: "password") {
                 guard let token = Self.bearerToken(request) else {
                     throw ChatError(
-                        .unauthenticated, "Send the access token as 'Authorization: Bearer <token>' to change the password."
+                        .unauthenticated,
+                        "Send the access token as 'Authorization: Bearer <token>' to change the password."
                     )
                 }
                 guard let user = try await auth.authenticator.authenticate(token: token),
