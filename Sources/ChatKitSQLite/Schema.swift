@@ -585,13 +585,10 @@ enum Schema {
             try db.execute(sql: "ALTER TABLE session ADD COLUMN refreshedAt REAL")
         }
         migrator.registerMigration(v14, foreignKeyChecks: .immediate) { db in
-            // A new table takes pages: as in v4 to v8, a size limit must not stop the migration.
+            // A new table takes pages: as in v4 and v7, a size limit must not stop the migration.
             let pageLimit = try Int64.fetchOne(db, sql: "PRAGMA max_page_count") ?? 0
             try db.execute(sql: "PRAGMA max_page_count = 4294967294")
-            let restoreLimit: @Sendable (Database) -> Void = { db in
-                _ = try? Int64.fetchOne(db, sql: "PRAGMA max_page_count = \(pageLimit)")
-            }
-            db.afterNextTransaction(onCommit: restoreLimit, onRollback: restoreLimit)
+            defer { _ = try? Int64.fetchOne(db, sql: "PRAGMA max_page_count = \(pageLimit)") }
             try db.execute(
                 sql: """
                     CREATE TABLE searchWordFolding (
@@ -610,13 +607,10 @@ enum Schema {
             try SearchWords.addFoldings(of: words, db)
         }
         migrator.registerMigration(v15, foreignKeyChecks: .immediate) { db in
-            // Indexes take pages: as in v4 to v8 and v14, a size limit must not stop the migration.
+            // Indexes take pages: as in v8 and v10, a size limit must not stop the migration.
             let pageLimit = try Int64.fetchOne(db, sql: "PRAGMA max_page_count") ?? 0
             try db.execute(sql: "PRAGMA max_page_count = 4294967294")
-            let restoreLimit: @Sendable (Database) -> Void = { db in
-                _ = try? Int64.fetchOne(db, sql: "PRAGMA max_page_count = \(pageLimit)")
-            }
-            db.afterNextTransaction(onCommit: restoreLimit, onRollback: restoreLimit)
+            defer { _ = try? Int64.fetchOne(db, sql: "PRAGMA max_page_count = \(pageLimit)") }
             // The indexes let the deletion of ended sessions find them without reading the table.
             try db.execute(
                 sql: """

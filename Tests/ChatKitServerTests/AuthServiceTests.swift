@@ -374,12 +374,44 @@ private struct AuthFixture {
         _ = try await fixture.auth.logIn(username: "carol", password: long)
         let wrong = await fixture.error { _ = try await fixture.auth.logIn(username: "bob", password: "pass word 12") }
         #expect(wrong?.code == .unauthenticated)
-        // A password change takes the current password in either form and stores the new one composed.
+        // A password change takes the current password as the stored hash was made, and stores the new one composed.
         _ = try await fixture.auth.changePassword(
             userID: bob.user.id, currentPassword: decomposed, newPassword: decomposed
         )
         let stored = try #require(try await fixture.store.credentials(of: bob.user.id)?.passwordHash)
         #expect(Bcrypt.verify(composed, hash: stored))
+    }
+
+    /// The in-memory store, answering the first deletion of ended sessions with a full batch.
+    final class BacklogStore: ChatStoreDecorator {
+        let base: any ChatStore
+        let deletions = Mutex(0)
+
+        init(_ base: any ChatStore) { self.base = base }
+
+        func deleteSessions(endedBefore date: Date, limit: Int) async throws -> Int {
+            let number = deletions.withLock { count in
+                count += 1
+                return count
+            }
+            return number == 1 ? limit : try await base.deleteSessions(endedBefore: date, limit: limit)
+        }
+    }
+
+    @Test("a purge that deletes a full batch purges again at the next session, then waits its hour")
+    func aBacklogOfEndedSessionsIsDeletedBatchByBatch() async throws {
+        let time = TestTime()
+        let backlog = BacklogStore(InMemoryChatStore(configuration: .init(now: time.now)))
+        let auth = AuthService(
+            store: backlog, secret: AuthFixture.secret, configuration: .init(bcryptCost: 4), now: time.now,
+            clock: ManualClock()
+        )
+        _ = try await auth.signUp(username: "alice", password: password)
+        #expect(backlog.deletions.withLock { $0 } == 1)
+        _ = try await auth.logIn(username: "alice", password: password)
+        #expect(backlog.deletions.withLock { $0 } == 2, "a full batch: again at the next session")
+        _ = try await auth.logIn(username: "alice", password: password)
+        #expect(backlog.deletions.withLock { $0 } == 2, "the second found no more: the next waits an hour")
     }
 
     /// The session of `tokens`, as its access token names it.

@@ -38,11 +38,12 @@ extension ChatStoreConformance {
                 let athens = "Πάμε Αθήνα αύριο"
                 let tree = "Купи ёлку"
                 let vietnam = "Chào Việt Nam"
-                for body in [athens, tree, vietnam] { try await fixture.send(body, from: alice, to: chat) }
+                let feat = "Ένας άθλος"
+                for body in [athens, tree, vietnam, feat] { try await fixture.send(body, from: alice, to: chat) }
                 let expected = [
                     "αθηνα": [athens], "ΑΘΗΝΑ": [athens], "Αθήνα": [athens], "αθη*": [athens], "αθήν*": [athens],
                     "елку": [tree], "ЁЛКУ": [tree], "ёлку": [tree], "ел*": [tree], "viet": [vietnam],
-                    "VIỆT": [vietnam], "αυριο πάμε": [athens],
+                    "VIỆT": [vietnam], "αυριο πάμε": [athens], "αθ*": [feat, athens], "ενας": [feat],
                 ]
                 for (query, found) in expected.sorted(by: { $0.key < $1.key }) {
                     try checkEqual(try await bodies(store, query, alice), found, "a search for \(query)")

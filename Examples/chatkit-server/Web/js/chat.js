@@ -41,6 +41,8 @@ export class ChatApp {
         this.pending = new Outbox(this.me.id); // unsent messages, kept across reloads of this tab
         this.openID = null;
         this.listError = null; // why the conversation list did not load, said where the list would be
+        this.undelivered = new Set(); // conversations whose last message, from the list, is to be marked delivered
+        this.deliveryWorkers = 0;
         this.drafts = new Map(); // conversation id -> the text left in the message box when another was opened
         this.typingLimit = 5_000;
         this.ownTyping = { conversationID: null, sentAt: 0, idleTimer: null };
@@ -206,6 +208,7 @@ export class ChatApp {
         // What is typed in the box stays: the sync after reopens the conversation, and its draft with it.
         this.#keepDraft();
         this.conversations.clear();
+        this.undelivered.clear();
         this.openID = null;
         this.messageNodes = new Map();
         $("messages").replaceChildren();
@@ -289,7 +292,6 @@ export class ChatApp {
         // while the pages are read moves ahead of them and is in none, and leaving one arrives as `memberRemoved`
         // (after a rewind the list starts empty).
         let before;
-        const undelivered = [];
         for (;;) {
             const { conversations = [], hasMore = false } = await this.connection.request(
                 "listConversations", before === undefined ? {} : { before });
@@ -302,7 +304,7 @@ export class ChatApp {
                 // Messages that came while the page was closed reach it here, not as events: they were delivered.
                 const last = summary.lastMessage;
                 if (last && last.senderID !== this.me.id && summary.marker.deliveredSeq < last.seq) {
-                    undelivered.push(state);
+                    this.undelivered.add(state);
                 }
             }
             if (!hasMore || conversations.length === 0) break;
@@ -310,17 +312,31 @@ export class ChatApp {
         }
         this.listError = null;
         this.render();
-        // A few at a time, waiting out rate limits: after a weekend away there may be hundreds.
-        const worker = async () => {
-            for (let state = undelivered.shift(); state; state = undelivered.shift()) {
-                const { id: conversationID, lastSeq: seq } = state.conversation;
-                if (state.myMarker.deliveredSeq >= seq) continue;
-                await this.#withRetryAfter(() => this.connection.request("markDelivered", { conversationID, seq }))
-                    .then(({ markers = [] }) => markers.forEach((marker) => this.#setMarker(state, marker)))
-                    .catch(() => {});
-            }
-        };
-        Promise.all(Array.from({ length: Math.min(2, undelivered.length) }, worker)).then(() => this.render());
+        // Two at a time, waiting out rate limits (after a weekend away there may be hundreds), from one queue that
+        // a list read again while they run only adds to.
+        while (this.deliveryWorkers < 2 && this.undelivered.size > 0) {
+            this.deliveryWorkers += 1;
+            this.#markListDelivered().finally(() => {
+                this.deliveryWorkers -= 1;
+                this.render();
+            });
+        }
+    }
+
+    async #markListDelivered() {
+        for (let state = this.#takeUndelivered(); state; state = this.#takeUndelivered()) {
+            const { id: conversationID, lastSeq: seq } = state.conversation;
+            if (state.myMarker.deliveredSeq >= seq || this.stopped) continue;
+            await this.#withRetryAfter(() => this.connection.request("markDelivered", { conversationID, seq }))
+                .then(({ markers = [] }) => markers.forEach((marker) => this.#setMarker(state, marker)))
+                .catch(() => {});
+        }
+    }
+
+    #takeUndelivered() {
+        const [state] = this.undelivered;
+        this.undelivered.delete(state);
+        return state;
     }
 
     async #loadMissingMembers() {
@@ -442,8 +458,13 @@ export class ChatApp {
             next.value = "";
             $("password-done").textContent = "Password changed. Your other devices and tabs were logged out.";
         } catch (error) {
-            // The server's reason: a wrong current password, a new one that breaks a rule, a login that ended.
-            $("password-error").textContent = error.message;
+            // The server's reason: a wrong current password, a new one that breaks a rule, a login that ended. No
+            // answer (status 0) may follow a change made: the new password may be the one that works now.
+            $("password-error").textContent =
+                error.status === 0
+                    ? "The server did not answer; the password may have changed. If this page logs out, log in " +
+                      "with the new one."
+                    : error.message;
             (error.code === "invalidArgument" ? next : current).focus();
         }
     }

@@ -12,6 +12,8 @@ const STORAGE_KEY = "chatkit.session";
 const REFRESH_MARGIN_MS = 60_000;
 // How long an account request may take before the page gives up on it (a sign-up or login waits for bcrypt).
 const REQUEST_TIMEOUT_MS = 20_000;
+// How long a password change may take before the page gives up on it (and says its outcome is unknown).
+const PASSWORD_CHANGE_TIMEOUT_MS = 120_000;
 
 /** An HTTP answer that is not a success: `code` is one of the protocol's error codes. */
 export class HTTPError extends Error {
@@ -173,10 +175,11 @@ export class Session {
         let finished;
         this.changingPassword = new Promise((resolve) => (finished = resolve));
         try {
-            // No time limit: given up on while the server finishes it, the change would leave this page with the
-            // tokens of a session it ended.
+            // A longer time limit than other requests' (two bcrypt checks on a busy server): given up on while the
+            // server finishes it, the change leaves this page with the tokens of a session it ended (the page says
+            // so), and without one, a dead connection would hold this page's reconnection for minutes.
             const tokens = await post("/v1/auth/password", { currentPassword, newPassword },
-                { Authorization: `Bearer ${bearer}` }, { signal: undefined });
+                { Authorization: `Bearer ${bearer}` }, { signal: AbortSignal.timeout?.(PASSWORD_CHANGE_TIMEOUT_MS) });
             Session.#checkTokens(tokens);
             this.tokens = { ...tokens, loginID: this.tokens.loginID };
             this.#save();
