@@ -381,7 +381,9 @@ def run(args, artifacts):
 
         # Alice types: Bob sees it; she sends: Bob sees the message and the indicator goes away.
         alice.type("Hi Bob")
-        bob.wait(lambda: bob.find("#typing-indicator").text == "Alice is typing…", "Alice's typing indicator")
+        # Names are isolated for bidirectional text (U+2068 ... U+2069), which the shown text leaves alone.
+        bob.wait(lambda: bob.find("#typing-indicator").text == "\u2068Alice\u2069 is typing…",
+                 "Alice's typing indicator")
         shots("alice-typing")
         alice.find("#composer-input").send_keys(Keys.ENTER)
         alice.wait_for_message("Hi Bob")
@@ -394,7 +396,8 @@ def run(args, artifacts):
 
         # And the other way round.
         bob.type("Hello Alice")
-        alice.wait(lambda: alice.find("#typing-indicator").text == "Bob is typing…", "Bob's typing indicator")
+        alice.wait(lambda: alice.find("#typing-indicator").text == "\u2068Bob\u2069 is typing…",
+                   "Bob's typing indicator")
         shots("bob-typing")
         bob.find("#composer-input").send_keys(Keys.ENTER)
         bob.wait_for_message("Hello Alice")

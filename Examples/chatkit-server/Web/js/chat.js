@@ -430,6 +430,12 @@ export class ChatApp {
         return user ? user.displayName || user.username : "Someone";
     }
 
+    /** The name, isolated for running text: a name written right to left (or ending in U+202E) cannot turn the
+     * words after it around ("is typing…", ": message"). */
+    #isolatedName(userID) {
+        return `\u2068${this.#name(userID)}\u2069`;
+    }
+
     #title(state) {
         if (state.conversation.kind === "direct") {
             const other = this.#otherMember(state);
@@ -809,7 +815,7 @@ export class ChatApp {
     #announce(state, message) {
         const where = state.conversation.kind === "direct" ? "" : ` in ${this.#title(state)}`;
         const body = message.body.length > 140 ? message.body.slice(0, 140) + "…" : message.body;
-        $("announcer").textContent = `${this.#name(message.senderID)}${where}: ${body}`;
+        $("announcer").textContent = `${this.#isolatedName(message.senderID)}${where}: ${body}`;
     }
 
     // MARK: Markers
@@ -1080,7 +1086,7 @@ export class ChatApp {
         const items = this.#sortedConversations().map((state) => {
             const id = state.conversation.id;
             const other = state.conversation.kind === "direct" ? this.#otherMember(state) : null;
-            const typingNames = [...state.typing.keys()].map((userID) => this.#name(userID));
+            const typingNames = [...state.typing.keys()].map((userID) => this.#isolatedName(userID));
             const preview = typingNames.length
                 ? `${typingNames.join(", ")} typing…`
                 : state.lastMessage
@@ -1165,7 +1171,7 @@ export class ChatApp {
         } else {
             presence.hidden = true;
         }
-        const typingNames = [...state.typing.keys()].map((userID) => this.#name(userID));
+        const typingNames = [...state.typing.keys()].map((userID) => this.#isolatedName(userID));
         const typingText =
             typingNames.length === 0
                 ? ""
@@ -1273,6 +1279,7 @@ export class ChatApp {
         const deleted = Boolean(message.deletedAt);
         const classes = ["message", mine ? "mine" : "theirs", deleted ? "deleted" : "", continued ? "continued" : ""];
         const sender = this.#name(message.senderID);
+        const isolatedSender = this.#isolatedName(message.senderID);
         let body;
         if (deleted) {
             body = h("p", { class: "body" }, h("em", {}, "Message deleted"));
@@ -1379,7 +1386,7 @@ export class ChatApp {
                               type: "button",
                               class: "small link",
                               "aria-expanded": "false",
-                              "aria-label": `React to ${mine ? "your" : `${sender}'s`} message`,
+                              "aria-label": `React to ${mine ? "your" : `${isolatedSender}'s`} message`,
                               dataset: { action: "react" },
                               onclick: (event) => {
                                   picker.hidden = !picker.hidden;
