@@ -35,6 +35,7 @@ import urllib.request
 from selenium import webdriver
 from selenium.common.exceptions import (
     ElementNotInteractableException,
+    NoAlertPresentException,
     StaleElementReferenceException,
     TimeoutException,
 )
@@ -764,6 +765,18 @@ def run(args, artifacts):
         alice.wait(lambda: alice.js("return document.querySelector('#messages li.failed .receipt')?.textContent"
                                     " ?? ''").startswith("Not sent"), "the failed message")
         shots("send-failed")
+        # Logging out with a message not sent (here: failed) asks first, since it discards it; Cancel keeps all.
+        alice.find("#logout-button").click()
+        def question():
+            try:
+                return alice.driver.switch_to.alert.text
+            except NoAlertPresentException:
+                return ""
+        alice.wait(lambda: "not sent yet" in question(), "the question before logging out")
+        alice.driver.switch_to.alert.dismiss()
+        if (not alice.find("#chat-view").is_displayed()
+                or alice.js("return sessionStorage.getItem('chatkit.session')") is None):
+            raise Failure("Alice's page logged out although she cancelled")
         alice.wait(lambda: alice.find("#messages li.failed [data-action=discard]").click() or True, "Discard")
         alice.wait(lambda: alice.js("return document.querySelector('#messages li.failed')") is None,
                    "the failed message to go away")

@@ -123,6 +123,13 @@ export class ChatApp {
     }
 
     async #logOut() {
+        // The outbox is this login's: logging out discards it, which the user decides (a closed tab keeps it).
+        const unsent = [...this.pending.values()].length;
+        const question =
+            unsent === 1
+                ? "A message was not sent yet; logging out discards it. Log out anyway?"
+                : `${unsent} messages were not sent yet; logging out discards them. Log out anyway?`;
+        if (unsent > 0 && !confirm(question)) return;
         this.stop();
         this.#clearView();
         this.pending.clear();
