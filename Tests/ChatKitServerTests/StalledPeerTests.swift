@@ -74,8 +74,8 @@ struct StalledPeerTests {
                 let closes = lines.all.filter { $0.contains("Closing") }
                 Issue.record(
                     """
-                    Not closed: \(live.transport.connectionCount) socket(s), \(live.server.connectionCount) session(s); \
-                    closes logged: \(closes)
+                    Not closed: \(live.transport.connectionCount) socket(s), \
+                    \(live.server.connectionCount) session(s); closes logged: \(closes)
                     """
                 )
                 throw error
