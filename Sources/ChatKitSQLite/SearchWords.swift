@@ -28,8 +28,9 @@ import GRDB
 /// Beside it, `searchWordFolding` (`Schema.v14`) holds each of those words that ``ChatKitCore/SearchText`` folds
 /// to other characters, under its folded form: FTS5's tokenizer removes the diacritics of Latin letters only
 /// (it indexes "Αθήνα" as "αθήνα", "ёлка" as "ёлка") and folds case simply (it keeps "straße"), while a search
-/// compares words folded in full, as the in-memory store does. ``spellings(foldingTo:isPrefix:excluding:limit:_:)`` lists
-/// the indexed words a query word stands for ("αθήνα" for "αθηνα").
+/// compares words folded in full, as the in-memory store does.
+/// ``spellings(foldingTo:isPrefix:excluding:limit:_:)`` lists the indexed words a query word stands for ("αθήνα"
+/// for "αθηνα").
 ///
 /// The words are FTS5's own tokens. ASCII text (most messages) is split here, by the rules `unicode61` gives
 /// ASCII: runs of letters and digits, lowercased. Other text goes through the index's tokenizer itself,

@@ -290,16 +290,12 @@ public struct HTTPRoutes: Sendable {
                 }
                 try checkSessionLimit(session)
                 let body = try await decode(PasswordChangeBody.self, from: request)
-                do {
-                    let tokens = try await auth.changePassword(
+                let tokens = try await refundingBusy({ tokenLimiter.refund(session) }) {
+                    try await auth.changePassword(
                         userID: user.userID, currentPassword: body.currentPassword, newPassword: body.newPassword
                     )
-                    return try Self.json(tokens, status: .ok)
-                } catch let error as ChatError where error.code == .unavailable {
-                    // No password was checked: the attempt does not count.
-                    tokenLimiter.refund(session)
-                    throw error
                 }
+                return try Self.json(tokens, status: .ok)
             }
         }
         router.post(RouterPath("\(prefix)/logout")) { [self] request, _ -> Response in
@@ -452,10 +448,18 @@ public struct HTTPRoutes: Sendable {
         _ limiter: KeyedRateLimiter<String>, _ request: Request, _ context: some RequestContext,
         _ body: () async throws -> T
     ) async throws -> T {
+        try await refundingBusy(
+            { if let key = limitKey(request, context) { limiter.refund(key) } }, body
+        )
+    }
+
+    /// Runs `body`, calling `refund` when it is refused as busy (`.unavailable`: no password was checked, so the
+    /// attempt does not count).
+    private func refundingBusy<T>(_ refund: () -> Void, _ body: () async throws -> T) async throws -> T {
         do {
             return try await body()
         } catch let error as ChatError where error.code == .unavailable {
-            if let key = limitKey(request, context) { limiter.refund(key) }
+            refund()
             throw error
         }
     }
