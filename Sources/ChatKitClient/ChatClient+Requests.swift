@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 public import ChatKitCore
+import Foundation
 
 /// Typed shortcuts for every request. Each throws ``ChatKitCore/ChatError`` with the server's code when refused.
 extension ChatClient {
@@ -158,14 +159,29 @@ extension ChatClient {
     }
 
     /// Creates a group you own.
-    public func createGroup(_ title: String, members: [UserID] = []) async throws -> Conversation {
-        let create = ClientRequest.CreateConversation(kind: .group, title: title, memberIDs: members)
+    ///
+    /// - Parameter creationKey: The creation's idempotency key (``ChatKitCore/NewConversation/creationKey``). When
+    ///   this throws `.unavailable` (the connection closed before the answer), the group may or may not exist:
+    ///   call again with the same key, once connected, to get the group the first call made or to make it now.
+    ///   `nil`: a new key, so that each call makes a group.
+    public func createGroup(_ title: String, members: [UserID] = [], creationKey: String? = nil)
+        async throws -> Conversation
+    {
+        let create = ClientRequest.CreateConversation(
+            kind: .group, title: title, memberIDs: members, creationKey: creationKey ?? UUID().uuidString
+        )
         return try required(\.conversation, of: try await request(.createConversation(create)))
     }
 
     /// Creates a channel you own.
-    public func createChannel(_ title: String, members: [UserID] = []) async throws -> Conversation {
-        let create = ClientRequest.CreateConversation(kind: .channel, title: title, memberIDs: members)
+    ///
+    /// - Parameter creationKey: The creation's idempotency key, as for ``createGroup(_:members:creationKey:)``.
+    public func createChannel(_ title: String, members: [UserID] = [], creationKey: String? = nil)
+        async throws -> Conversation
+    {
+        let create = ClientRequest.CreateConversation(
+            kind: .channel, title: title, memberIDs: members, creationKey: creationKey ?? UUID().uuidString
+        )
         return try required(\.conversation, of: try await request(.createConversation(create)))
     }
 

@@ -17,6 +17,7 @@ extension SQLiteChatStore {
 
     public func createConversation(_ new: NewConversation) async throws -> Conversation {
         try MembershipRules.validate(new)
+        let creationKey = keepsCreationKeys && new.kind != .direct ? new.creationKey : nil
         return try await write { context in
             let db = context.db
             // In the order given, each once (a set, not a search of the list per member: a group of thousands).
@@ -37,6 +38,20 @@ extension SQLiteChatStore {
                 }
                 directKey = key
             }
+            if let creationKey, let row = try Row.fetchOne(
+                db.cachedStatement(
+                    sql: """
+                        SELECT \(Codec.conversationColumns) FROM conversation
+                        WHERE createdBy = ? AND creationKey = ?
+                        """
+                ),
+                arguments: [new.createdBy.rawValue, creationKey]
+            ) {
+                let conversation = try Codec.conversation(row)
+                let role = try Lookups.role(db, conversation.id, new.createdBy)
+                try MembershipRules.checkCanSee(conversation.kind, actorRole: role)
+                return conversation
+            }
             let position = try context.nextPosition()
             let conversation = Conversation(
                 id: .random(),
@@ -55,6 +70,10 @@ extension SQLiteChatStore {
                     conversation.createdBy.rawValue, context.nowMilliseconds, position.rawValue, directKey,
                 ]
             )
+            if let creationKey {
+                try db.cachedStatement(sql: "UPDATE conversation SET creationKey = ? WHERE id = ?")
+                    .execute(arguments: [creationKey, conversation.id.rawValue])
+            }
             let members = memberIDs.map { user in
                 Member(
                     conversationID: conversation.id,

@@ -60,6 +60,8 @@ public final class SQLiteChatStore: ChatStore {
     let keepsRefreshTimes: Bool
     /// Whether sessions keep the credentials version they were opened with (`Schema.v15`).
     let keepsCredentialsVersions: Bool
+    /// Whether conversations keep their creation keys (`Schema.v16`).
+    let keepsCreationKeys: Bool
     /// A conversation's member count in SQL, for a conversation aliased `c`: the count it keeps (`Schema.v9`), or,
     /// in a database migrated only so far, its members counted.
     let memberCountOfC: String
@@ -90,6 +92,7 @@ public final class SQLiteChatStore: ChatStore {
         recordsStreamGaps = Schema.includes(Schema.v7, upTo: lastMigration)
         keepsRefreshTimes = Schema.includes(Schema.v13, upTo: lastMigration)
         keepsCredentialsVersions = Schema.includes(Schema.v15, upTo: lastMigration)
+        keepsCreationKeys = Schema.includes(Schema.v16, upTo: lastMigration)
         memberCountOfC =
             Schema.includes(Schema.v9, upTo: lastMigration)
             ? "c.memberCount" : "(SELECT COUNT(*) FROM member n WHERE n.conversationID = c.id)"

@@ -107,6 +107,12 @@ enum Schema {
     /// were revoked, so that ended sessions are deleted without reading the table (a second a million sessions).
     static let v15 = "v15-session-credentials-version"
 
+    /// Each group or channel keeps the creation key its creator's client gave (`conversation.creationKey`,
+    /// ``ChatKitCore/NewConversation/creationKey``), unique per creator, so that a creation asked again after a lost
+    /// answer returns the first conversation instead of making a second (a column, and a partial index of the
+    /// conversations that have a key: none from before).
+    static let v16 = "v16-conversation-creation-key"
+
     /// The character counts of the prefixes the search index of `v6` to `v11` holds: those of `v6`'s `prefix`
     /// option, written there literally (a released migration never changes).
     static let v6PrefixLengths = 1...4
@@ -121,7 +127,7 @@ enum Schema {
     }
 
     /// The migrations in the order they apply.
-    static let all = [v1, v2, v3, v4, v5, v6, v7, v8, v9, v10, v11, v12, v13, v14, v15]
+    static let all = [v1, v2, v3, v4, v5, v6, v7, v8, v9, v10, v11, v12, v13, v14, v15, v16]
 
     /// Whether a database migrated up to `lastMigration` (`nil`: every migration) has `migration` applied.
     static func includes(_ migration: String, upTo lastMigration: String?) -> Bool {
@@ -617,6 +623,19 @@ enum Schema {
                     ALTER TABLE session ADD COLUMN credentialsVersion INTEGER;
                     CREATE INDEX session_expiresAt ON session(expiresAt);
                     CREATE INDEX session_revokedAt ON session(revokedAt) WHERE revokedAt IS NOT NULL;
+                    """
+            )
+        }
+        migrator.registerMigration(v16, foreignKeyChecks: .immediate) { db in
+            // An index takes a page: as in v15, a size limit must not stop the migration.
+            let pageLimit = try Int64.fetchOne(db, sql: "PRAGMA max_page_count") ?? 0
+            try db.execute(sql: "PRAGMA max_page_count = 4294967294")
+            defer { _ = try? Int64.fetchOne(db, sql: "PRAGMA max_page_count = \(pageLimit)") }
+            try db.execute(
+                sql: """
+                    ALTER TABLE conversation ADD COLUMN creationKey TEXT;
+                    CREATE UNIQUE INDEX conversation_creationKey ON conversation(createdBy, creationKey)
+                        WHERE creationKey IS NOT NULL;
                     """
             )
         }

@@ -115,12 +115,15 @@ extension ChatServer {
             return .empty
 
         case .createConversation(let create):
-            try contentLimits.checkTitle(create.title)
+            try contentLimits.check(create)
             guard create.memberIDs.count + 1 <= limits.maxMembers else {
                 throw ChatError(.limitExceeded, "A conversation has at most \(limits.maxMembers) members.")
             }
             let conversation = try await store.createConversation(
-                NewConversation(kind: create.kind, title: create.title, createdBy: user, memberIDs: create.memberIDs)
+                NewConversation(
+                    kind: create.kind, title: create.title, createdBy: user, memberIDs: create.memberIDs,
+                    creationKey: create.creationKey
+                )
             )
             let memberCount = Set(create.memberIDs).union([user]).count
             if sharesPresence(kind: conversation.kind, memberCount: memberCount) {

@@ -76,6 +76,12 @@ struct ContentLimits: Sendable {
         if let title { try checkSize(title, limits.maxTitleBytes, "A title") }
     }
 
+    /// Checks a conversation to create: its title and creation key.
+    func check(_ create: ClientRequest.CreateConversation) throws {
+        try checkTitle(create.title)
+        if let key = create.creationKey { try checkSize(key, NewConversation.maxCreationKeyBytes, "A creation key") }
+    }
+
     /// Checks a profile update's display name and status text.
     func check(_ update: ProfileUpdate) throws {
         if let displayName = update.displayName {

@@ -42,7 +42,7 @@ public enum ChatStoreConformance {
 
     /// Every case of the suite.
     public static var cases: [Case] {
-        userCases + contactCases + conversationCases + membershipCases + messageCases + historyCases
+        userCases + contactCases + conversationCases + creationKeyCases + membershipCases + messageCases + historyCases
             + concurrencyCases + markerCases + syncCases + routingCases + searchCases + textCases + sessionCases
             + serverRelianceCases
     }

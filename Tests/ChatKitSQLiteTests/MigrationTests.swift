@@ -636,6 +636,31 @@ struct MigrationTests {
         }
     }
 
+    @Test("a v15 database's conversations carry on; creations with a key are made once from then on")
+    func v16KeepsCreationKeys() async throws {
+        try await withTemporaryDirectory { directory in
+            let path = directory.appendingPathComponent("v15.sqlite").path
+            let old = try SQLiteChatStore(configuration: .init(path: path), migratingUpTo: Schema.v15)
+            let fixture = StoreFixture(old)
+            let ids = try await fixture.users("alice", "bob")
+            let (alice, bob) = (ids[0], ids[1])
+            let before = try await old.createConversation(.group("Team", createdBy: alice, members: [bob]))
+            _ = try await fixture.send("hello", from: alice, to: before.id)
+            try old.close()
+
+            let store = try SQLiteChatStore(configuration: .init(path: path))
+            defer { try? store.close() }
+            #expect(try await store.writer.read { try Schema.migrator.appliedMigrations($0) }.contains(Schema.v16))
+            #expect(try await store.conversation(before.id, as: bob).title == "Team")
+            #expect(try await store.messages(in: before.id, .latest(), as: bob).map(\.body) == ["hello"])
+            let first = try await store.createConversation(.group("Team", createdBy: alice, creationKey: "k"))
+            let again = try await store.createConversation(.group("Team", createdBy: alice, creationKey: "k"))
+            #expect(again.id == first.id)
+            #expect(first.id != before.id)
+            #expect(try await store.conversations(of: alice).count == 2)
+        }
+    }
+
     @Test("every migration is applied to a new database")
     func newDatabaseIsCurrent() async throws {
         let store = try SQLiteChatStore(configuration: .inMemory)

@@ -22,6 +22,14 @@ extension InMemoryChatStore {
                     return record.conversation
                 }
             }
+            let creationKey = new.kind == .direct
+                ? nil : new.creationKey.map { InMemoryState.CreationKey(creator: new.createdBy, key: Array($0.utf8)) }
+            if let creationKey, let existing = state.conversationsByCreationKey[creationKey],
+                let record = state.conversations[existing]
+            {
+                try MembershipRules.checkCanSee(record.conversation.kind, actorRole: record.role(of: new.createdBy))
+                return record.conversation
+            }
             let position = state.nextPosition()
             let conversation = Conversation(
                 id: .random(),
@@ -40,6 +48,7 @@ extension InMemoryChatStore {
             if new.kind == .direct {
                 state.directConversations[InMemoryState.UserPair(memberIDs[0], memberIDs[1])] = conversation.id
             }
+            if let creationKey { state.conversationsByCreationKey[creationKey] = conversation.id }
             let members = memberIDs.map { user in
                 Member(
                     conversationID: conversation.id,

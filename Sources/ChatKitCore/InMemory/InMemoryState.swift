@@ -110,6 +110,11 @@ struct InMemoryState {
         }
     }
 
+    struct CreationKey: Hashable {
+        let creator: UserID
+        let key: [UInt8]
+    }
+
     struct UserPair: Hashable {
         let low: UserID
         let high: UserID
@@ -127,6 +132,9 @@ struct InMemoryState {
     /// The same records by number (``ConversationRecord/number``), for ``MessageIndex``'s locations.
     var records: [ConversationRecord] = []
     var directConversations: [UserPair: ConversationID] = [:]
+    /// Groups and channels by their creator and ``NewConversation/creationKey`` (its UTF-8 bytes, compared as
+    /// SQLite compares text).
+    var conversationsByCreationKey: [CreationKey: ConversationID] = [:]
     /// Where each message lives, by its ID.
     var messageLocations = MessageIndex<MessageID>()
     /// Where each message lives, by its sender and client message ID (idempotent resends).

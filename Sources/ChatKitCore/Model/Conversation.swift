@@ -71,13 +71,26 @@ public struct NewConversation: Hashable, Sendable, Codable {
     public var createdBy: UserID
     /// The other initial members (the creator is always a member). A direct conversation names exactly one.
     public var memberIDs: [UserID]
+    /// The idempotency key of this creation, chosen by the creator's client (at most
+    /// ``maxCreationKeyBytes`` UTF-8 bytes, not empty): creating again with the same key and creator returns the
+    /// conversation created the first time instead of a second one, so a client whose answer was lost (its
+    /// connection dropped) can safely ask again. `nil`: every creation of a group or channel makes a new one.
+    /// A direct conversation needs no key; the pair of users already finds it.
+    public var creationKey: String?
+
+    /// The longest ``creationKey``, in UTF-8 bytes.
+    public static let maxCreationKeyBytes = 128
 
     /// Creates the description of a new conversation.
-    public init(kind: ConversationKind, title: String? = nil, createdBy: UserID, memberIDs: [UserID] = []) {
+    public init(
+        kind: ConversationKind, title: String? = nil, createdBy: UserID, memberIDs: [UserID] = [],
+        creationKey: String? = nil
+    ) {
         self.kind = kind
         self.title = title
         self.createdBy = createdBy
         self.memberIDs = memberIDs
+        self.creationKey = creationKey
     }
 
     /// A direct conversation between `user` and `other`.
@@ -85,14 +98,17 @@ public struct NewConversation: Hashable, Sendable, Codable {
         NewConversation(kind: .direct, createdBy: user, memberIDs: [other])
     }
 
-    /// A group titled `title`, created by `creator`, with `members` besides the creator.
-    public static func group(_ title: String, createdBy creator: UserID, members: [UserID] = []) -> NewConversation {
-        NewConversation(kind: .group, title: title, createdBy: creator, memberIDs: members)
+    /// A group titled `title`, created by `creator`, with `members` besides the creator; see ``creationKey``.
+    public static func group(
+        _ title: String, createdBy creator: UserID, members: [UserID] = [], creationKey: String? = nil
+    ) -> NewConversation {
+        NewConversation(kind: .group, title: title, createdBy: creator, memberIDs: members, creationKey: creationKey)
     }
 
-    /// A channel titled `title`, created by `creator`, with `members` besides the creator.
-    public static func channel(_ title: String, createdBy creator: UserID, members: [UserID] = []) -> NewConversation
-    {
-        NewConversation(kind: .channel, title: title, createdBy: creator, memberIDs: members)
+    /// A channel titled `title`, created by `creator`, with `members` besides the creator; see ``creationKey``.
+    public static func channel(
+        _ title: String, createdBy creator: UserID, members: [UserID] = [], creationKey: String? = nil
+    ) -> NewConversation {
+        NewConversation(kind: .channel, title: title, createdBy: creator, memberIDs: members, creationKey: creationKey)
     }
 }

@@ -73,6 +73,18 @@ public enum MembershipRules {
             throw ChatError(.invalidArgument, "A \(conversation.kind) needs a non-empty title.")
         }
         if let title = conversation.title { try TextRules.checkStorable(title, "A title") }
+        if let key = conversation.creationKey {
+            guard !key.isEmpty else {
+                throw ChatError(.invalidArgument, "A creation key must not be empty; leave it out for none.")
+            }
+            guard key.utf8.count <= NewConversation.maxCreationKeyBytes else {
+                throw ChatError(
+                    .invalidArgument,
+                    "A creation key has at most \(NewConversation.maxCreationKeyBytes) bytes (got \(key.utf8.count))."
+                )
+            }
+            try TextRules.checkStorable(key, "A creation key")
+        }
     }
 
     /// Checks that a caller with `actorRole` may add users with `role` to a conversation of `kind`.

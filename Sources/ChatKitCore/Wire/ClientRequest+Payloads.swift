@@ -129,11 +129,17 @@ extension ClientRequest {
         public var title: String?
         /// The other members.
         public var memberIDs: [UserID]
+        /// The idempotency key (see ``NewConversation/creationKey``): a request made again with the same key
+        /// answers the conversation the first one created.
+        public var creationKey: String?
         /// Creates a create request.
-        public init(kind: ConversationKind, title: String? = nil, memberIDs: [UserID] = []) {
+        public init(
+            kind: ConversationKind, title: String? = nil, memberIDs: [UserID] = [], creationKey: String? = nil
+        ) {
             self.kind = kind
             self.title = title
             self.memberIDs = memberIDs
+            self.creationKey = creationKey
         }
     }
 

@@ -44,6 +44,7 @@ export class ChatApp {
         this.undelivered = new Set(); // conversations whose last message, from the list, is to be marked delivered
         this.deliveryWorkers = 0;
         this.drafts = new Map(); // conversation id -> the text left in the message box when another was opened
+        this.groupCreation = null; // {form, key} of a "Create group" not answered yet: a retry sends the same key
         this.typingLimit = 5_000;
         this.ownTyping = { conversationID: null, sentAt: 0, idleTimer: null };
         this.listeners = new AbortController();
@@ -528,11 +529,17 @@ export class ChatApp {
             const members = [];
             for (const username of new Set(usernames)) members.push(await this.#findUser(username));
             const memberIDs = members.map((user) => user.id).filter((id) => id !== this.me.id);
+            // The same form sent again (after "Not connected", say) keeps its key: if the first request made the
+            // group and only its answer was lost, the server answers that group instead of making a second.
+            const form = JSON.stringify([title, memberIDs]);
+            if (this.groupCreation?.form !== form) this.groupCreation = { form, key: timeOrderedID() };
             const { conversation } = await this.connection.request("createConversation", {
                 kind: "group",
                 title,
                 memberIDs,
+                creationKey: this.groupCreation.key,
             });
+            this.groupCreation = null;
             this.#conversationState(conversation).memberIDs = [this.me.id, ...memberIDs];
             $("group-title").value = "";
             $("group-members").value = "";
