@@ -111,6 +111,17 @@ extension SQLiteChatStore {
         mutating func append(_ new: NewMessage) throws -> Message {
             let conversationID = new.conversationID.rawValue
             let senderID = new.senderID.rawValue
+            dedupe.bind(1, senderID)
+            dedupe.bind(2, new.clientMessageID.rawValue)
+            var resent: Message?
+            if try dedupe.step() {
+                let rowNumber = dedupe.int64(0)
+                dedupe.reset()
+                let message = try existing(rowNumber)
+                // A resend of a stored message gets it back even from a sender removed since: it was sent.
+                if message.conversationID == new.conversationID { return message }
+                resent = message
+            }
             let key = MemberKey(conversationID: conversationID, senderID: senderID)
             if !members.contains(key) {
                 membership.bind(1, senderID)
@@ -122,12 +133,11 @@ extension SQLiteChatStore {
                 if conversations[conversationID] == nil { conversations[conversationID] = (row, lastSeq, nil) }
                 members.insert(key)
             }
-            dedupe.bind(1, senderID)
-            dedupe.bind(2, new.clientMessageID.rawValue)
-            if try dedupe.step() {
-                let rowNumber = dedupe.int64(0)
-                dedupe.reset()
-                return try existing(rowNumber, new)
+            if resent != nil {
+                throw ChatError(
+                    .conflict,
+                    "Client message ID '\(new.clientMessageID)' was already used in another conversation."
+                )
             }
             if let replyTo = new.replyTo {
                 let conversation = try String.fetchOne(
@@ -170,22 +180,15 @@ extension SQLiteChatStore {
             )
         }
 
-        /// The message an earlier append with the same client message ID stored (a retry), or `.conflict`.
-        func existing(_ rowNumber: Int64, _ new: NewMessage) throws -> Message {
+        /// The message an earlier append with the same sender and client message ID stored.
+        func existing(_ rowNumber: Int64) throws -> Message {
             guard
                 let row = try Row.fetchOne(
                     context.db.cachedStatement(sql: "SELECT \(messageColumns) FROM message WHERE rowNumber = ?"),
                     arguments: [rowNumber]
                 )
             else { throw ChatError(.storageFailure, "A message vanished during its transaction.") }
-            let message = try Codec.message(row)
-            guard message.conversationID == new.conversationID else {
-                throw ChatError(
-                    .conflict,
-                    "Client message ID '\(new.clientMessageID)' was already used in another conversation."
-                )
-            }
-            return message
+            return try Codec.message(row)
         }
 
         /// Stores each touched conversation's new last seq and activity.

@@ -125,12 +125,16 @@ extension InMemoryState {
 
     /// Appends a validated message, or returns the stored one if it is a resend.
     mutating func append(_ new: NewMessage, _ prepared: PreparedAppend) throws -> Message {
-        let record = try memberRecord(new.conversationID, new.senderID)
         let key = ClientKey(sender: new.senderID, clientMessageID: new.clientMessageID)
         let resent = messagesByClientKey.location(of: key) { location in
             let stored = self.message(at: location)
             return stored.senderID == key.sender && ClientKey.sameBytes(stored.clientMessageID, key.clientMessageID)
         }
+        // A resend of a stored message gets it back even from a sender removed since: it was sent.
+        if let resent, resent.conversation == conversations[new.conversationID]?.number {
+            return self.message(at: resent)
+        }
+        let record = try memberRecord(new.conversationID, new.senderID)
         if let resent {
             guard resent.conversation == record.number else {
                 throw ChatError(

@@ -23,10 +23,12 @@ public protocol MessageStore: Sendable {
     ///
     /// Idempotent: if `sender` already sent a message with this ``NewMessage/clientMessageID`` to this
     /// conversation, no second message is created and the first message is returned as it is now, whatever
-    /// the new body says. Concurrent resends of one key create exactly one message.
+    /// the new body says, also to a sender who has left or was removed since (the message was sent; its client
+    /// could not know). Concurrent resends of one key create exactly one message.
     ///
     /// - Returns: The stored message.
-    /// - Throws: ``ChatError`` `.notFound` if the conversation does not exist or the sender is not a member;
+    /// - Throws: ``ChatError`` `.notFound` if the conversation does not exist or the sender is not a member (and
+    ///   the message is not a resend);
     ///   `.conflict` if the sender used the client message ID in another conversation; `.invalidArgument` for an
     ///   empty body without attachments, an empty client message ID, or a `replyTo` that is not a message of the
     ///   same conversation.

@@ -99,6 +99,35 @@ extension ChatStoreConformance {
                 let again = try await fixture.send("draft", from: alice, to: chat, clientMessageID: "c-1")
                 try checkEqual(again, edited, "the resend's result")
             },
+            Case("messages", "a resend from a sender removed since returns the message; a new message is not found") {
+                store in
+                let fixture = StoreFixture(store)
+                let ids = try await fixture.users("alice", "bob", "carol")
+                let (alice, bob, carol) = (ids[0], ids[1], ids[2])
+                let group = try await fixture.group(alice, [bob, carol])
+                let other = try await fixture.group(alice, [bob])
+                let sent = try await fixture.send("before", from: bob, to: group, clientMessageID: "b-1")
+                try await fixture.send("elsewhere", from: bob, to: other, clientMessageID: "b-2")
+                try await store.removeMember(bob, from: group, by: alice)
+                let before = try await store.latestPosition()
+                // Its answer was lost: bob's client sends it again.
+                let again = try await fixture.send("before", from: bob, to: group, clientMessageID: "b-1")
+                try checkEqual(again, sent, "the resend's result")
+                let batch = await store.append(contentsOf: [
+                    NewMessage(conversationID: group, senderID: bob, clientMessageID: "b-1", body: "before"),
+                    NewMessage(conversationID: group, senderID: bob, clientMessageID: "b-3", body: "after"),
+                    NewMessage(conversationID: group, senderID: bob, clientMessageID: "b-2", body: "reused"),
+                ])
+                try checkEqual(try batch[0].get(), sent, "the resend's result in a batch")
+                try await checkThrows(.notFound, "a new message from the removed sender") { try batch[1].get() }
+                try await checkThrows(.notFound, "a key of another conversation from the removed sender") {
+                    try batch[2].get()
+                }
+                try checkEqual(try await store.latestPosition(), before, "latest position after the resends")
+                try checkEqual(
+                    try await store.messages(in: group, .latest(), as: carol).map(\.body), ["before"], "the history"
+                )
+            },
             Case("messages", "the same client message ID from two senders makes two messages") { store in
                 let fixture = StoreFixture(store)
                 let (alice, bob) = try await fixture.pair()
