@@ -24,6 +24,7 @@ import Metrics
 /// | `chatkit_store_seconds{operation}` | timer | time the store took: `append`, `write` (other changes), `read` |
 /// | `chatkit_send_ack_seconds` | timer | from a `send` frame's arrival to its result being queued for the sender |
 /// | `chatkit_routing_skips_total` | counter | times routing gave up on events it could not route (alert on any) |
+/// | `chatkit_write_stall_closes_total` | counter | WebSockets closed for staying unwritable (their peers read nothing) |
 ///
 /// Names follow Prometheus conventions; with swift-prometheus, timers become histograms of seconds.
 struct ServerMetrics: Sendable {
@@ -39,6 +40,7 @@ struct ServerMetrics: Sendable {
     private let storeTimers: [StoreOperation: Timer]
     private let sendAck: Timer
     private let routingSkips: Counter
+    private let writeStallCloses: Counter
 
     /// Creates the metrics with `factory`, or with the process-wide `MetricsSystem` factory when `nil`.
     init(factory: (any MetricsFactory)?) {
@@ -64,6 +66,7 @@ struct ServerMetrics: Sendable {
         )
         sendAck = Timer(label: "chatkit_send_ack_seconds", factory: factory)
         routingSkips = Counter(label: "chatkit_routing_skips_total", factory: factory)
+        writeStallCloses = Counter(label: "chatkit_write_stall_closes_total", factory: factory)
     }
 
     private static let codes: [ChatError.Code] = [
@@ -86,4 +89,6 @@ struct ServerMetrics: Sendable {
     func sendAcknowledged(after duration: Duration) { sendAck.record(duration: duration) }
 
     func routingSkipped() { routingSkips.increment() }
+
+    func writeStalled() { writeStallCloses.increment() }
 }

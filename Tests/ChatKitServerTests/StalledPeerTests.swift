@@ -15,6 +15,7 @@ import ChatKitTesting
 import Dispatch
 import Foundation
 import Logging
+import Prometheus
 import Synchronization
 import Testing
 
@@ -55,8 +56,10 @@ struct StalledPeerTests {
         let transport = WebSocketServerTransport.Configuration(pingInterval: nil, writeStallTimeout: .seconds(1))
         let lines = StringCollector()
         let logger = Logger(label: "chatkit.test") { label in CapturingLogHandler(label: label, lines: lines) }
-        try await LiveServer.run(configuration: configuration, transportConfiguration: transport, logger: logger) {
-            live in
+        let registry = PrometheusCollectorRegistry()
+        try await LiveServer.run(
+            configuration: configuration, transportConfiguration: transport, metrics: registry, logger: logger
+        ) { live in
             let alice = try await live.signUp("alice")
             let bob = try await live.signUp("bob")
             // About 9 MB waiting for Bob while he is offline: more than his socket's buffers hold (the server's send
@@ -80,8 +83,11 @@ struct StalledPeerTests {
                 )
                 throw error
             }
-            // Operators can tell why: the close is logged.
+            // Operators can tell why: the close is logged and counted.
             #expect(lines.all.contains { $0.contains("Closing a connection whose peer reads nothing") })
+            let scrape = try await live.http("GET", "/metrics")
+            let samples = ObservabilityTests.samples(String(decoding: scrape.data, as: UTF8.self))
+            #expect(samples["chatkit_write_stall_closes_total"] == 1)
         }
     }
 }

@@ -602,6 +602,7 @@ public final class WebSocketServerTransport: ServerTransport {
             onClosed: { [self] in removeLive(id) },
             onFreed: { [self] in socketHandlerCount.wrappingSubtract(1, ordering: .relaxed) },
             onWriteStalled: { [logger] in
+                server.metrics.writeStalled()
                 logger.info(
                     "Closing a connection whose peer reads nothing",
                     metadata: ["chatkit.connection.peer": "websocket \(id)"]
