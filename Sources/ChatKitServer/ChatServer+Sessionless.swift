@@ -64,6 +64,12 @@ extension ChatServer {
         .unauthenticated, "The login session was revoked (logout or password change)."
     )
 
+    private static let shuttingDownLongPoll: ChatError = {
+        var error = ChatError(.unavailable, "The server is shutting down; poll again in a moment.")
+        error.retryAfter = .seconds(1)
+        return error
+    }()
+
     /// Returns the user's stored events after `cursor`, waiting up to `timeout` for one when there are none yet:
     /// a long poll, for clients that cannot hold a WebSocket.
     ///
@@ -138,7 +144,8 @@ extension ChatServer {
             }
             defer { registry.remove(user, connection: connectionID) }
             // A poll that arrives during a graceful shutdown answers at once; one whose client left ends.
-            if isShuttingDown { outbox.close() }
+            let arrivedDuringShutdown = isShuttingDown
+            if arrivedDuringShutdown { outbox.close() }
             let stopWatching = poll.whenClientLeaves? { outbox.close() }
             defer { stopWatching?() }
             let page = try await withGracefulShutdownHandler {
@@ -161,6 +168,9 @@ extension ChatServer {
             if outbox.ending == .revoked {
                 throw Self.revokedLongPoll
             }
+            // Nothing to answer, and no wait possible: an empty page would have the client poll again at once, in
+            // a loop until the server stops. It is told to come back in a moment (to this node or another).
+            if arrivedDuringShutdown, page.events.isEmpty { throw Self.shuttingDownLongPoll }
             return resultBudget.sync(page).forClients
         } catch {
             throw answerable(error)
@@ -189,13 +199,15 @@ extension ChatServer {
         }
     }
 
-    /// Ends every waiting long poll (they answer with an empty page) and makes new ones answer at once.
+    /// Ends every waiting long poll (they answer with an empty page) and makes new ones answer at once (`unavailable`,
+    /// with a retry-after, when they have nothing to answer).
     func endLongPolls() {
         shuttingDown.set()
         for outbox in registry.longPollOutboxes() { outbox.close() }
     }
 
-    private var isShuttingDown: Bool { shuttingDown.isSet }
+    /// Whether a graceful shutdown has begun (``endLongPolls()``).
+    var isShuttingDown: Bool { shuttingDown.isSet }
 
     // MARK: Shared by sessions and sessionless requests
 

@@ -11,13 +11,14 @@
 
 import ChatKitClient
 import ChatKitCore
-import ChatKitServer
 import Dispatch
 import HummingbirdWSClient
 import Logging
 import NIOWebSocket
 import ServiceLifecycle
 import Testing
+
+@testable import ChatKitServer
 
 @Suite("WebSocket edge shutdown")
 struct WebSocketShutdownTests {
@@ -154,6 +155,33 @@ struct WebSocketShutdownTests {
         }
     }
 
+    /// While sockets are being closed, HTTP is still served: `/ready` tells balancers to send new clients
+    /// elsewhere, and a new long poll with nothing to answer is told to come back instead of answering an empty
+    /// page at once (which its client would poll again at once, in a loop).
+    @Test func whileItShutsDownReadyAndNewLongPollsAnswerUnavailable() async throws {
+        // A peer that never answers the close holds the shutdown for the close timeout, with HTTP still served.
+        let standalone = StandaloneServer(closeTimeout: .seconds(30))
+        let services = standalone.services
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await services.run() }
+            defer { group.cancelAll() }
+            let live = try await standalone.live()
+            let tokens = try await live.signUp("alice")
+            #expect(try await live.http("GET", "/ready").status == 200)
+            let stalled = try await StalledPeer.open(port: live.port, token: tokens.accessToken)
+            defer { stalled.release() }
+            await services.triggerGracefulShutdown()
+            try await waitUntil("the shutdown to begin") { standalone.isShuttingDown }
+            #expect(try await live.http("GET", "/ready").status == 503)
+            let start = try await live.store.latestPosition().rawValue
+            let poll = try await live.http("GET", "/v1/sync?cursor=\(start)&wait=50", bearer: tokens.accessToken)
+            #expect(poll.status == 503)
+            #expect(poll.code == "unavailable")
+            #expect(poll.retryAfter == "1")
+            #expect(try await live.http("GET", "/health").status == 200, "HTTP is still served")
+        }
+    }
+
     /// A slow reader's waiting frames are written before the shutdown's close frame, in order, none dropped.
     @Test func aGracefulShutdownWritesTheFramesStillWaitingBeforeItsClose() async throws {
         // Time for the slow reader to drain 6.4 MB before the socket's close timeout, on a loaded machine too.
@@ -224,6 +252,8 @@ private struct StandaloneServer {
     private let auth: AuthService
     private let server: ChatServer
     private let transport: WebSocketServerTransport
+    /// Whether the server's graceful shutdown has begun.
+    var isShuttingDown: Bool { server.isShuttingDown }
     private let ports: AsyncStream<Int>
 
     init(closeTimeout: Duration = .seconds(5), compression: Bool = false) {

@@ -37,7 +37,7 @@ import Synchronization
 /// | `GET /v1/sync?cursor=&limit=&wait=` | | long poll: the `sync` result `{"page": ...}`, waiting up to `wait` seconds (default 25, at most 55) for an event |
 /// | `POST /v1/requests` | any request frame but `hello`, as on the WebSocket | its result, without the frame's `type` and `id` |
 /// | `GET /health` | | `200 {"status": "ok"}` while the process serves HTTP |
-/// | `GET /ready` | | `200 {"status": "ready"}` when the store answers, else `503` |
+/// | `GET /ready` | | `200 {"status": "ready"}` when the store answers, else `503` (also once shutting down) |
 /// | `GET /metrics` | | Prometheus text format, when a registry is given |
 ///
 /// The chat API (`/v1/conversations`, `/v1/search`, `/v1/sync`, `/v1/requests`) takes
@@ -219,6 +219,11 @@ public struct HTTPRoutes: Sendable {
         router.get("/ready") { [self] _, _ -> Response in
             // Answered here, not counted in chatkit_errors_total: a probe every few seconds while the store is
             // down is not a client's error.
+            // Draining: the sockets are being closed and HTTP stops once they are; a balancer should send new
+            // clients elsewhere.
+            if server.current?.isShuttingDown == true {
+                return Self.errorResponse(ChatError(.unavailable, "The server is shutting down."))
+            }
             if let store {
                 do {
                     _ = try await store.latestPosition()
