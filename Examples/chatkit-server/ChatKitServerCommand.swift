@@ -16,6 +16,7 @@ import ChatKitServer
 import Foundation
 import Logging
 import Metrics
+import NIOCore
 import Prometheus
 import ServiceLifecycle
 import UnixSignals
@@ -119,6 +120,15 @@ struct ChatKitServerCommand: AsyncParsableCommand {
         guard !(inMemory && backupTo != nil) else {
             throw ValidationError("--backup-to copies a database file; there is none with --in-memory.")
         }
+        if let webRoot {
+            var isFolder: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: webRoot, isDirectory: &isFolder), isFolder.boolValue else {
+                throw ValidationError("--web-root \(webRoot) is not a folder.")
+            }
+        }
+        if let backupTo, [".secret", ".lock"].contains(where: { backupTo == database + $0 }) {
+            throw ValidationError("--backup-to \(backupTo) is the database's own file: give another path.")
+        }
         if let webRoot, !inMemory, Self.isInside(database, folder: webRoot) {
             throw ValidationError(
                 "--web-root \(webRoot) holds the database \(database) and its signing secret (\(database).secret): "
@@ -180,13 +190,15 @@ struct ChatKitServerCommand: AsyncParsableCommand {
             // Held until the process exits: a second server on this database refuses to start, rather than
             // migrating it under this one (an upgrade started before the old server stopped).
             try Self.lock(database)
+            try Self.checkDatabaseFiles(database, logger: logger)
             let opened = try SQLiteChatStore(path: database)
             sqlite = opened
             store = opened
             secret = try Self.secret(beside: database, logger: logger)
             logger.notice("Using the SQLite database", metadata: ["chatkit.database": "\(database)"])
         }
-        defer { try? sqlite?.close() }
+        // On a failure to start; a server that ran closes its store below, before saying it stopped.
+        defer { if let sqlite { Self.closeStore(sqlite, logger: logger) } }
         let auth = AuthService(store: store, secret: secret)
         let transport = WebSocketServerTransport(
             configuration: .init(
@@ -224,8 +236,69 @@ struct ChatKitServerCommand: AsyncParsableCommand {
         // error) rather than hang on work that ignores cancellation.
         serviceConfiguration.maximumCancellationDuration = .seconds(10)
         let services = ServiceGroup(configuration: serviceConfiguration)
-        try await services.run()
+        do {
+            try await services.run()
+        } catch let error as IOError where [EADDRINUSE, EACCES, EADDRNOTAVAIL].contains(error.errnoCode) {
+            throw StartupError("Could not listen on \(host) port \(port): \(Self.listenFailure(error.errnoCode)).")
+        }
+        if let opened = sqlite {
+            sqlite = nil
+            Self.closeStore(opened, logger: logger)
+        }
         logger.notice("ChatKit server stopped")
+    }
+
+    /// Why listening failed, and what to do.
+    private static func listenFailure(_ code: Int32) -> String {
+        switch code {
+        case EADDRINUSE: "the port is in use (another server?); stop that or pick another --port"
+        case EACCES: "permission denied (ports below 1024 need privileges); pick another --port"
+        default: "the address is not one of this machine's; check --host"
+        }
+    }
+
+    /// Closes the store; a failure is logged, not thrown: what was committed is in the database or its log,
+    /// which the next start recovers, but the database is not one file until then.
+    private static func closeStore(_ store: SQLiteChatStore, logger: Logger) {
+        do {
+            try store.close()
+        } catch {
+            logger.error(
+                "The database was not closed cleanly: its -wal and -shm files stay until the next start recovers them",
+                metadata: ["chatkit.error": "\(error)"]
+            )
+        }
+    }
+
+    /// Checks the database and its log files before opening them: files this user cannot read or write (a
+    /// restore copied as root) are refused with their owner and mode, and files others may read are made this
+    /// user's alone (SQLite gives the log files the database's mode, whatever the umask says).
+    private static func checkDatabaseFiles(_ database: String, logger: Logger) throws {
+        for path in [database, database + "-wal", database + "-shm"] {
+            var status = stat()
+            guard stat(path, &status) == 0 else { continue }
+            let mode = String(status.st_mode & 0o777, radix: 8)
+            guard access(path, R_OK | W_OK) == 0 else {
+                let owner = getpwuid(status.st_uid).map { String(cString: $0.pointee.pw_name) } ?? "\(status.st_uid)"
+                let user = getpwuid(geteuid()).map { String(cString: $0.pointee.pw_name) } ?? "\(geteuid())"
+                throw StartupError(
+                    "\(path) belongs to \(owner) (mode \(mode)), and this server runs as \(user), who cannot read "
+                        + "and write it: chown it to \(user) (a restored copy made as root is root's)."
+                )
+            }
+            guard status.st_mode & 0o077 != 0, status.st_uid == geteuid() else { continue }
+            if chmod(path, status.st_mode & 0o700) == 0 {
+                logger.warning(
+                    "A database file could be read by other users; it is now readable by its owner only",
+                    metadata: ["chatkit.file": "\(path)", "chatkit.mode.before": "\(mode)"]
+                )
+            } else {
+                logger.warning(
+                    "A database file may be read by other users",
+                    metadata: ["chatkit.file": "\(path)", "chatkit.fix": "chmod 600 \(path)"]
+                )
+            }
+        }
     }
 
     /// Takes an exclusive lock on `<database>.lock` for the life of the process (the kernel lets it go when the

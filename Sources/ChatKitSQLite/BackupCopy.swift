@@ -85,7 +85,8 @@ enum BackupCopy {
     }
 
     /// Refuses a destination that is the database itself, by path or (when it exists) as the same file under
-    /// another name (a symbolic or hard link): the copy would replace the live database with a snapshot of it.
+    /// another name (a symbolic or hard link): the copy would replace the live database with a snapshot of it; and
+    /// one that is SQLite's log, shared memory or journal file of the database.
     static func checkDestination(_ destination: String, isNot database: String) throws {
         let resolved = { (path: String) in
             URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path
@@ -105,6 +106,12 @@ enum BackupCopy {
         }
         guard !sameFile else {
             throw ChatError(.invalidArgument, "The backup's destination is the database itself: give another path.")
+        }
+        // SQLite's own files beside the database: replacing the log could lose its newest commits.
+        for suffix in ["-wal", "-shm", "-journal"] where resolved(destination) == resolved(database) + suffix {
+            throw ChatError(
+                .invalidArgument, "The backup's destination is the database's \(suffix) file: give another path."
+            )
         }
     }
 }

@@ -112,7 +112,7 @@ struct FileBackupTests {
         }
     }
 
-    @Test("no database, not SQLite, not ChatKit's, the database itself or nowhere to write: a clear error each")
+    @Test("no database, not SQLite, not ChatKit's, the database or its log, or nowhere to write: a clear error each")
     func badSources() async throws {
         try await withTemporaryDirectory { directory in
             let copyPath = directory.appendingPathComponent("copy.sqlite").path
@@ -153,6 +153,10 @@ struct FileBackupTests {
                 at: directory.appendingPathComponent("sub"), withIntermediateDirectories: true
             )
             await expectRefusal(database, to: sameFile, .invalidArgument, saying: "the database itself")
+            for suffix in ["-wal", "-shm", "-journal"] {
+                await expectRefusal(database, to: sameFile + suffix, .invalidArgument, saying: "\(suffix) file")
+                #expect(!FileManager.default.fileExists(atPath: database + suffix))
+            }
             try SQLiteChatStore(path: database).close()  // untouched: it still opens
             let nowhere = directory.appendingPathComponent("no-such-folder/copy.sqlite").path
             await expectRefusal(database, to: nowhere, .storageFailure, saying: "could not be created")
