@@ -13,6 +13,12 @@ import ArgumentParser
 import ChatKitClient
 import Foundation
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// The tokens of the logged-in user, kept in a file only its owner can read.
 struct StoredLogin: Codable {
     var server: String
@@ -41,9 +47,20 @@ struct SessionFile {
             atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700]
         )
         let data = try JSONEncoder().encode(login)
-        let attributes: [FileAttributeKey: Any] = [.posixPermissions: 0o600]
-        guard FileManager.default.createFile(atPath: path, contents: data, attributes: attributes) else {
-            throw ValidationError("Could not write \(path).")
+        // Written whole to a file that is 0600 from its creation, then renamed over the old one: the tokens are
+        // never readable by others, not even for a moment (FileManager writes with the default mode and narrows
+        // it after), and the file is never half written.
+        let temporary = path + ".new-\(UInt64.random(in: .min ... .max))"
+        let file = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard file >= 0 else { throw ValidationError("Could not write \(path): \(String(cString: strerror(errno))).") }
+        let written = data.withUnsafeBytes { write(file, $0.baseAddress, $0.count) }
+        let synced = written == data.count && fsync(file) == 0
+        let failure = errno
+        close(file)
+        guard synced, rename(temporary, path) == 0 else {
+            let reason = String(cString: strerror(synced ? errno : failure))
+            unlink(temporary)
+            throw ValidationError("Could not write \(path): \(reason).")
         }
     }
 

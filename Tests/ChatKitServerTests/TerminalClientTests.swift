@@ -42,6 +42,12 @@ struct TerminalClientTests {
             let password = "correct horse battery\n"
             let signedUp = try await cli("alice", "signup", "alice", "--password-stdin", input: password)
             #expect(signedUp.output.contains("alice"))
+            // The tokens' file is its owner's alone, and nothing is left beside it.
+            let aliceHome = home.appendingPathComponent("alice")
+            let loginFile = aliceHome.appendingPathComponent("login.json").path
+            let attributes = try FileManager.default.attributesOfItem(atPath: loginFile)
+            #expect((attributes[.posixPermissions] as? NSNumber)?.intValue == 0o600)
+            #expect(try FileManager.default.contentsOfDirectory(atPath: aliceHome.path) == ["login.json"])
             #expect(try await cli("bob", "signup", "bob", "--password-stdin", input: password).status == 0)
             let wrong = try await cli("carol", "login", "bob", "--password-stdin", input: "not the password\n")
             #expect(wrong.status != 0)
