@@ -24,6 +24,9 @@ final class PresenceTracker: Sendable {
         var generation = 0
         /// Bumped whenever presence between this user and others is withdrawn (``noteWithdrawal(involving:)``).
         var withdrawals = 0
+        /// Whether the user's audience was told they came online (``markAnnounced(_:)``). A session that failed
+        /// before telling them leaves an entry that is not: the next session tells them, however soon it comes.
+        var isAnnounced = false
     }
 
     private struct State {
@@ -36,17 +39,24 @@ final class PresenceTracker: Sendable {
 
     private let state = Mutex(State())
 
-    /// Records a new connection; `true` if the user just came online (was offline).
+    /// Records a new connection; `true` if the user's audience is yet to be told they are online: they just came
+    /// online (were offline), or the session that brought them online failed before telling (call
+    /// ``markAnnounced(_:)`` once told).
     func connected(_ user: UserID) -> Bool {
         state.withLock { state in
             state.announcements[user] = nil
-            let cameOnline = state.entries[user] == nil
+            let needsAnnouncement = !(state.entries[user]?.isAnnounced ?? false)
             var entry = state.entries[user] ?? Entry()
             entry.connections += 1
             entry.generation += 1
             state.entries[user] = entry
-            return cameOnline
+            return needsAnnouncement
         }
+    }
+
+    /// Records that the user's audience was told they are online.
+    func markAnnounced(_ user: UserID) {
+        state.withLock { $0.entries[user]?.isAnnounced = true }
     }
 
     /// Records a closed connection; returns the generation to pass to ``expire(_:generation:)`` after the grace

@@ -161,11 +161,14 @@ struct Session: Sendable {
             case .tooManyConnections: throw server.tooManyConnections
             }
             registered = (user, outbox)
-            let cameOnline = server.presence.connected(user)
+            let announces = server.presence.connected(user)
             let withdrawals = server.presence.withdrawalMark(user)
             // The same users see this user's presence and are shown to them: read the audience once.
             let audience = try await server.presenceAudience(of: user)
-            if cameOnline { server.broadcastOnline(of: user, to: audience) }
+            if announces {
+                server.broadcastOnline(of: user, to: audience)
+                server.presence.markAnnounced(user)
+            }
             let welcome = Welcome(
                 id: frame.id, version: version, user: profile,
                 limits: server.configuration.announcedLimits, position: position, rewoundTo: rewoundTo

@@ -55,6 +55,46 @@ struct OfflinePresenceRetryTests {
         }
     }
 
+    /// A session that failed to read its audience (the store failed once) left its user counted online, with nobody
+    /// told: a reconnect within the grace period found them online already and told nobody either, so their
+    /// contacts showed them offline for the whole session. The reconnect now tells them.
+    @Test func aSessionThatFailedBeforeAnnouncingLeavesTheAnnouncementToTheNext() async throws {
+        let inMemory = InMemoryChatStore()
+        let store = FailingContactsStore(inMemory)
+        let transport = InProcessTransport()
+        let authenticator = InMemoryAuthenticator()
+        var configuration = ChatServerConfiguration()
+        configuration.presenceGracePeriod = .seconds(30)
+        let server = ChatServer(
+            store: store, transports: [transport], authenticators: [authenticator], configuration: configuration,
+            clock: ManualClock()
+        )
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await server.run() }
+            defer { group.cancelAll() }
+            let alice = try await inMemory.createUser(NewUser(username: "alice"), passwordHash: nil).id
+            let bob = try await inMemory.createUser(NewUser(username: "bob"), passwordHash: nil).id
+            authenticator.register(token: "token-alice", for: alice)
+            authenticator.register(token: "token-bob", for: bob)
+            _ = try await inMemory.requestContact(from: alice, to: bob)
+            _ = try await inMemory.acceptContact(bob, from: alice)
+            let bobClient = try await Self.connect("bob", transport)
+
+            store.failures.store(1, ordering: .relaxed)
+            let failing = TestClient(
+                ChatClient(transport: transport, token: "token-alice", configuration: .singleSession)
+            )
+            _ = await failing.runResult()
+            #expect(store.failedReads.load(ordering: .relaxed) == 1, "alice's first session read no audience")
+            _ = try await Self.connect("alice", transport)
+            try await bobClient.waitFor("alice online") { events in
+                events.contains { event in
+                    if case .presence(let update) = event { update.userID == alice && update.isOnline } else { false }
+                }
+            }
+        }
+    }
+
     /// Removing a contact read the remover's audience once to tell both sides they no longer see each other; a store
     /// failure then dropped it, and both went on showing the other online for good. It is now tried again.
     @Test func aWithdrawalWhoseAudienceCannotBeReadIsTriedAgain() async throws {
@@ -214,7 +254,7 @@ struct OfflinePresenceRetryTests {
             let (alice, bob) = (users[0], users[1])
             _ = try await inMemory.requestContact(from: alice, to: bob)
             _ = try await inMemory.acceptContact(bob, from: alice)
-            let bobClient = try await connect("bob", transport)
+            let bobClient = try await Self.connect("bob", transport)
             let aliceClient = try await connect("alice", transport)
             try await bobClient.waitFor("alice online") { events in
                 events.contains { event in
