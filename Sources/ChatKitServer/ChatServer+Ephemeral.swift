@@ -30,9 +30,7 @@ extension ChatServer {
         guard request.isTyping else {
             let members = try await store.memberIDs(of: request.conversationID)
             guard members.contains(user) else { throw notMember }
-            if typing.stop(key, now: now) {
-                deliver(.typing(update), to: members.filter { $0 != user })
-            }
+            stopTyping(key)
             return
         }
         guard try await showsTyping(in: request.conversationID, of: user, notMember: notMember) else { return }
@@ -41,16 +39,15 @@ extension ChatServer {
         let start = typing.start(key, now: now)
         let generation = start.generation
         timers.schedule(at: now + configuration.typingTimeout) { [self] in
-            guard typing.expire(key, generation: generation, now: clock.now) else { return }
-            await broadcastTyping(TypingUpdate(conversationID: key.conversation, userID: user, isTyping: false))
+            typing.expire(key, generation: generation, now: clock.now) { shownTo in
+                deliver(.typing(Self.typingStop(key)), to: shownTo)
+            }
         }
         let members = try await store.memberIDs(of: request.conversationID)
         guard members.contains(user) else {
             // Removed meanwhile. This refresh replaced the shown start the removal's `endTyping` would have stopped;
             // if it takes the record first, that finds nothing, so the stop goes out here.
-            var stop = update
-            stop.isTyping = false
-            if typing.stop(key, now: now) { deliver(.typing(stop), to: members) }
+            stopTyping(key)
             throw notMember
         }
         if start.broadcast { deliverStart(update, to: members.filter { $0 != user }) }
@@ -58,9 +55,19 @@ extension ChatServer {
             // A start held back by the interval: shown when it ends, if the user still types then.
             timers.schedule(at: showAt) { [self] in
                 guard typing.show(key, now: clock.now) else { return }
-                await broadcastTyping(update)
+                await showHeldBackStart(update)
             }
         }
+    }
+
+    /// Stops `key`'s typing (an explicit stop, a sent message, a removal): those its start was shown to are told,
+    /// with no read of the store.
+    func stopTyping(_ key: TypingTracker.Key) {
+        typing.stop(key, now: clock.now) { shownTo in deliver(.typing(Self.typingStop(key)), to: shownTo) }
+    }
+
+    private static func typingStop(_ key: TypingTracker.Key) -> TypingUpdate {
+        TypingUpdate(conversationID: key.conversation, userID: key.user, isTyping: false)
     }
 
     /// Whether `user`'s typing in a conversation is shown to its other members: in direct conversations and in
@@ -89,29 +96,27 @@ extension ChatServer {
         }
     }
 
-    /// Sends a typing update to the other members of its conversation; a start only while the typer is still one
-    /// of them (a start held back by the refresh interval is shown later, when they may have left).
-    func broadcastTyping(_ update: TypingUpdate) async {
-        guard let members = try? await store.memberIDs(of: update.conversationID) else { return }
-        let others = members.filter { $0 != update.userID }
-        guard update.isTyping else { return deliver(.typing(update), to: others) }
-        guard members.contains(update.userID) else { return }
-        deliverStart(update, to: others)
+    /// Shows a start the refresh interval held back to the other members of its conversation, while the typer is
+    /// still one of them (they may have left meanwhile).
+    func showHeldBackStart(_ update: TypingUpdate) async {
+        guard let members = try? await store.memberIDs(of: update.conversationID),
+            members.contains(update.userID)
+        else { return }
+        deliverStart(update, to: members.filter { $0 != update.userID })
     }
 
-    /// Delivers a typing start while the typing it starts is still shown (``TypingTracker/whileTyping(_:_:)``),
+    /// Delivers a typing start while the typing it starts is still shown (``TypingTracker/whileTyping(_:to:_:)``),
     /// encoded before the tracker's lock is taken.
     private func deliverStart(_ update: TypingUpdate, to users: [UserID]) {
         guard let text = try? codec.encode(ServerFrame.typing(update)) else { return }
         let key = TypingTracker.Key(conversation: update.conversationID, user: update.userID)
-        typing.whileTyping(key) { registry.deliver(text, to: users) }
+        typing.whileTyping(key, to: users) { registry.deliver(text, to: users) }
     }
 
-    /// Ends `user`'s typing in a conversation they no longer belong to: the members who were shown it hear it
-    /// stop now, not when it expires, and a start held back is never shown.
-    func endTyping(of user: UserID, in conversation: ConversationID) async {
-        guard typing.stop(TypingTracker.Key(conversation: conversation, user: user), now: clock.now) else { return }
-        await broadcastTyping(TypingUpdate(conversationID: conversation, userID: user, isTyping: false))
+    /// Ends `user`'s typing in a conversation they no longer belong to: those who were shown it hear it stop now,
+    /// not when it expires, and a start held back is never shown.
+    func endTyping(of user: UserID, in conversation: ConversationID) {
+        stopTyping(TypingTracker.Key(conversation: conversation, user: user))
     }
 
     // MARK: Presence

@@ -47,14 +47,9 @@ extension ChatServer {
                 }
             }
         }
-        // The messages first: the typing follow-up reads member lists, which may wait for a free reader.
         if !conversations.isEmpty { router.nudge() }
         // Sending ends typing in that conversation.
-        let now = clock.now
-        for conversation in conversations
-        where typing.stop(TypingTracker.Key(conversation: conversation, user: user), now: now) {
-            await broadcastTyping(TypingUpdate(conversationID: conversation, userID: user, isTyping: false))
-        }
+        for conversation in conversations { stopTyping(TypingTracker.Key(conversation: conversation, user: user)) }
         return outcomes
     }
 
@@ -81,13 +76,9 @@ extension ChatServer {
         case .send(let send):
             try contentLimits.check(send)
             let message = try await store.append(send.message(from: user))
-            // The message first: the typing follow-up reads the member list, which may wait for a free reader.
             router.nudge()
             // Sending ends typing in that conversation.
-            let key = TypingTracker.Key(conversation: send.conversationID, user: user)
-            if typing.stop(key, now: clock.now) {
-                await broadcastTyping(TypingUpdate(conversationID: send.conversationID, userID: user, isTyping: false))
-            }
+            stopTyping(TypingTracker.Key(conversation: send.conversationID, user: user))
             return RequestResult(message: message)
         case .edit(let edit):
             try contentLimits.checkBody(edit.body)
@@ -315,7 +306,7 @@ extension ChatServer {
                 chargePresenceWork(of: actor, frames: frames)
             }
         }
-        await endTyping(of: member, in: conversation)
+        endTyping(of: member, in: conversation)
     }
 }
 

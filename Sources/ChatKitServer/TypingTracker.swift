@@ -16,8 +16,8 @@ import Synchronization
 ///
 /// Broadcasts are bounded per user and conversation: a start is broadcast at most once per refresh interval,
 /// counting the starts before a stop (so toggling typing off and on cannot send a broadcast to every member per
-/// request); one held back is broadcast when the interval ends if the user still types; and a stop or expiry is
-/// broadcast only if the start it ends was.
+/// request); one held back is broadcast when the interval ends if the user still types; and a stop or expiry goes
+/// to exactly those its start was delivered to.
 final class TypingTracker: Sendable {
     struct Key: Hashable, Sendable {
         var conversation: ConversationID
@@ -32,6 +32,10 @@ final class TypingTracker: Sendable {
         var isShown: Bool
         /// A start held back by the interval is to be shown when it ends (``show(_:now:)``).
         var isShowPending = false
+        /// The users a start of this typing was delivered to: its stop goes to them, with no read of the members
+        /// (which could fail and lose it) and under the lock that starts are delivered under (so a stop read
+        /// before a newer start cannot be delivered after it).
+        var shownTo: Set<UserID> = []
     }
 
     fileprivate struct State {
@@ -71,7 +75,8 @@ final class TypingTracker: Sendable {
             let broadcast = last.map { now - $0 >= refreshInterval } ?? true
             var entry = Entry(
                 generation: generation, lastBroadcast: broadcast ? now : last ?? now,
-                isShown: broadcast || (existing?.isShown ?? false), isShowPending: existing?.isShowPending ?? false
+                isShown: broadcast || (existing?.isShown ?? false), isShowPending: existing?.isShowPending ?? false,
+                shownTo: existing?.shownTo ?? []
             )
             var showAt: Duration?
             if !entry.isShown, !entry.isShowPending, let last {
@@ -96,38 +101,41 @@ final class TypingTracker: Sendable {
         }
     }
 
-    /// Records an explicit stop (or a sent message) at `now`; `true` if the other members were shown the user
-    /// typing (the stop is to be broadcast).
-    func stop(_ key: Key, now: Duration) -> Bool {
+    /// Records an explicit stop (a sent message, a removal) at `now`, and runs `tell` under the tracker's lock with
+    /// the users the typing's start was delivered to, if any: they are to be told it stopped.
+    func stop(_ key: Key, now: Duration, tell: (Set<UserID>) -> Void) {
         state.withLock { state in
-            guard let entry = state.entries.removeValue(forKey: key) else { return false }
+            guard let entry = state.entries.removeValue(forKey: key) else { return }
             state.remember(key, entry, now: now, refreshInterval: refreshInterval)
-            return entry.isShown
+            if !entry.shownTo.isEmpty { tell(entry.shownTo) }
         }
     }
 
-    /// Runs `deliver` (a start's broadcast) under the tracker's lock if `key` still types with its start shown. A stop or expiry takes the same lock and is broadcast whenever the typing it ends was
-    /// shown, so a start read before a stop (the typer removed, say) is either delivered before the stop is decided,
-    /// and the stop follows it, or not at all: never after the stop, which would leave the others showing the user
-    /// typing with no stop to come. (A newer typing not shown yet, from another device within the refresh interval,
-    /// would end without a stop: it does not let an older start through.)
-    func whileTyping(_ key: Key, _ deliver: () -> Void) {
+    /// Runs `deliver` (a start's broadcast to `users`) under the tracker's lock if `key` still types with its start
+    /// shown, and records them as shown it. A stop or expiry takes the same lock and tells those recorded, so a
+    /// start read before a stop (the typer removed, say) is either delivered before the stop is decided, and the stop
+    /// follows it to the same users, or not at all: never after the stop, which would leave the others showing the
+    /// user typing with no stop to come. Likewise a stop cannot reach anyone after a newer start. (A newer typing not
+    /// shown yet, from another device within the refresh interval, would end without a stop: it does not let an
+    /// older start through.)
+    func whileTyping(_ key: Key, to users: [UserID], _ deliver: () -> Void) {
         state.withLock { state in
-            if state.entries[key]?.isShown == true { deliver() }
+            guard state.entries[key]?.isShown == true else { return }
+            deliver()
+            state.entries[key]?.shownTo.formUnion(users)
         }
     }
 
     /// How many keys the tracker holds, typing or remembered (observed by tests).
     var keyCount: Int { state.withLock { $0.entries.count + $0.recentStarts.count } }
 
-    /// Expires typing that was not refreshed since `generation`; `true` if it expired now and the other members
-    /// were shown the user typing.
-    func expire(_ key: Key, generation: Int, now: Duration) -> Bool {
+    /// Expires typing that was not refreshed since `generation`, and runs `tell` as ``stop(_:now:tell:)`` does.
+    func expire(_ key: Key, generation: Int, now: Duration, tell: (Set<UserID>) -> Void) {
         state.withLock { state in
-            guard let entry = state.entries[key], entry.generation == generation else { return false }
+            guard let entry = state.entries[key], entry.generation == generation else { return }
             state.entries[key] = nil
             state.remember(key, entry, now: now, refreshInterval: refreshInterval)
-            return entry.isShown
+            if !entry.shownTo.isEmpty { tell(entry.shownTo) }
         }
     }
 }

@@ -211,7 +211,7 @@ struct EphemeralTests {
             let key = TypingTracker.Key(conversation: group.id, user: bob)
             #expect(!harness.server.typing.show(key, now: harness.server.clock.now), "the held-back start survived")
             // Nor does a start broadcast for someone who is no longer a member reach anyone.
-            await harness.server.broadcastTyping(TypingUpdate(conversationID: group.id, userID: bob, isTyping: true))
+            await harness.server.showHeldBackStart(TypingUpdate(conversationID: group.id, userID: bob, isTyping: true))
             _ = try await aliceClient.client.send("after bob left", to: group.id)
             try await aliceClient.waitFor("her own message") { events in
                 events.contains {

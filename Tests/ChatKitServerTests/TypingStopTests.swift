@@ -1,0 +1,91 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the ChatKit open source project
+//
+// Copyright (c) 2026 the ChatKit project authors
+// Licensed under Apache License v2.0 (see LICENSE)
+//
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+import ChatKitClient
+import ChatKitCore
+import ChatKitTesting
+import Synchronization
+import Testing
+
+@testable import ChatKitServer
+
+/// A typing indicator's stop goes to those its start was shown to, with no read of the store: an expiry whose
+/// member read failed was dropped, and the others showed the user typing until they reconnected (ChatClient has
+/// no expiry of its own).
+@Suite("Typing stops")
+struct TypingStopTests {
+    /// The in-memory store; while `failsMemberReads` is set, every read of a conversation's members fails.
+    final class FailingMembersStore: ChatStoreDecorator {
+        let base: any ChatStore
+        let failsMemberReads = Atomic<Bool>(false)
+
+        init(_ base: any ChatStore) { self.base = base }
+
+        func memberIDs(of id: ConversationID, at position: StreamPosition?) async throws -> [UserID] {
+            if failsMemberReads.load(ordering: .relaxed) {
+                throw ChatError(.storageFailure, "The members are unavailable.")
+            }
+            return try await base.memberIDs(of: id, at: position)
+        }
+    }
+
+    @Test func anExpiryReachesThoseShownTheStartWhenTheMembersCannotBeRead() async throws {
+        let inMemory = InMemoryChatStore()
+        let store = FailingMembersStore(inMemory)
+        let transport = InProcessTransport()
+        let authenticator = InMemoryAuthenticator()
+        let clock = ManualClock()
+        var configuration = ChatServerConfiguration()
+        configuration.typingTimeout = .seconds(5)
+        let server = ChatServer(
+            store: store, transports: [transport], authenticators: [authenticator], configuration: configuration,
+            clock: clock
+        )
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await server.run() }
+            defer { group.cancelAll() }
+            let alice = try await inMemory.createUser(NewUser(username: "alice"), passwordHash: nil).id
+            let bob = try await inMemory.createUser(NewUser(username: "bob"), passwordHash: nil).id
+            authenticator.register(token: "token-alice", for: alice)
+            authenticator.register(token: "token-bob", for: bob)
+            let chat = try await inMemory.createConversation(.direct(between: alice, and: bob))
+            let aliceClient = try await Self.connect("alice", transport)
+            let bobClient = try await Self.connect("bob", transport)
+            func typing(_ isTyping: Bool) -> @Sendable ([ClientEvent]) -> Bool {
+                { events in
+                    events.contains { event in
+                        guard case .typing(let update) = event else { return false }
+                        return update.userID == alice && update.isTyping == isTyping
+                    }
+                }
+            }
+
+            let timersBefore = server.timers.pendingCount
+            try await aliceClient.client.setTyping(true, in: chat.id)
+            try await bobClient.waitFor("typing started", typing(true))
+            try await waitUntil("the typing's expiry timer") { server.timers.pendingCount == timersBefore + 1 }
+            store.failsMemberReads.store(true, ordering: .relaxed)
+            clock.advance(by: .seconds(5))
+            try await bobClient.waitFor("typing expired", typing(false))
+        }
+    }
+
+    private static func connect(_ name: String, _ transport: InProcessTransport) async throws -> TestClient {
+        let client = TestClient(
+            ChatClient(transport: transport, token: "token-\(name)", configuration: .singleSession)
+        )
+        try await client.client.connected()
+        try await client.waitFor("synced") { events in
+            events.contains { if case .synced = $0 { true } else { false } }
+        }
+        return client
+    }
+}
