@@ -286,14 +286,20 @@ extension ChatServer {
 
     /// A conversation's kind and members, read before a member leaves (whether they shared presence, and whether
     /// the group shrinks back within ``ChatServerConfiguration/presenceMaxGroupSize``); `nil` for one that `actor`
-    /// may not see, or when the store fails.
+    /// may not see (the removal then says so).
+    ///
+    /// - Throws: What the store throws otherwise: the removal must not go ahead without them, or the presence it
+    ///   ends would go on showing on both sides (later updates go to the audiences of then, without each other).
     func membersBeforeRemoval(
         in id: ConversationID, as actor: UserID
-    ) async -> (kind: ConversationKind, members: Set<UserID>)? {
-        guard let conversation = try? await store.conversation(id, as: actor),
-            let members = try? await store.memberIDs(of: id)
-        else { return nil }
-        return (conversation.kind, Set(members))
+    ) async throws -> (kind: ConversationKind, members: Set<UserID>)? {
+        let conversation: Conversation
+        do {
+            conversation = try await store.conversation(id, as: actor)
+        } catch let error as ChatError where error.code == .notFound {
+            return nil
+        }
+        return (conversation.kind, Set(try await store.memberIDs(of: id)))
     }
 
     /// Tells users who just became contacts or co-members (of a direct conversation or group) which of each other

@@ -140,6 +140,9 @@ extension ChatServer {
             // before the add, and its member is no longer among those introduced, or after the introduction, and
             // withdraws it.
             return try await membershipChanges.run(add.conversationID) {
+                // Everything the presence follow-up needs is read before the add: a read failing after it would
+                // leave presence shown where it is no longer shared, or not shown where it now is.
+                let kind = try await store.conversation(add.conversationID, as: user).kind
                 let current = try await store.members(of: add.conversationID, as: user)
                 let newcomers = Set(add.userIDs).subtracting(current.map(\.userID))
                 guard current.count + newcomers.count <= limits.maxMembers else {
@@ -152,22 +155,17 @@ extension ChatServer {
                 let members = try await store.addMembers(
                     add.userIDs, to: add.conversationID, role: add.role ?? .member, by: user
                 )
-                // Committed: routed now, and answered as done whatever the presence follow-up's reads meet (a store
-                // error).
                 router.nudge()
-                if let kind = try? await store.conversation(add.conversationID, as: user).kind,
-                    // The size after the add as stored.
-                    let memberCount = try? await store.memberCount(of: add.conversationID)
-                {
-                    if sharesPresence(kind: kind, memberCount: memberCount) {
-                        let frames = introducePresence(of: newcomers, and: Set(current.map(\.userID)))
-                        chargePresenceWork(of: user, frames: frames)
-                    } else if sharesPresence(kind: kind, memberCount: current.count) {
-                        // The group just grew past presenceMaxGroupSize: its members stop seeing each other's
-                        // presence.
-                        let audiences = await withdrawPresence(among: Set(current.map(\.userID)))
-                        chargePresenceWork(of: user, audiences: audiences)
-                    }
+                // The size after the add: every newcomer was added (a failing one fails the add), and membership
+                // changes of this conversation wait for the gate.
+                let memberCount = current.count + newcomers.count
+                if sharesPresence(kind: kind, memberCount: memberCount) {
+                    let frames = introducePresence(of: newcomers, and: Set(current.map(\.userID)))
+                    chargePresenceWork(of: user, frames: frames)
+                } else if sharesPresence(kind: kind, memberCount: current.count) {
+                    // The group just grew past presenceMaxGroupSize: its members stop seeing each other's presence.
+                    let audiences = await withdrawPresence(among: Set(current.map(\.userID)))
+                    chargePresenceWork(of: user, audiences: audiences)
                 }
                 return RequestResult(members: members)
             }
@@ -294,7 +292,7 @@ extension ChatServer {
     /// members to each other again, as an add does (charged to `actor`).
     private func removeMember(_ member: UserID, from conversation: ConversationID, by actor: UserID) async throws {
         try await membershipChanges.run(conversation) {
-            let before = await membersBeforeRemoval(in: conversation, as: actor)
+            let before = try await membersBeforeRemoval(in: conversation, as: actor)
             try await store.removeMember(member, from: conversation, by: actor)
             router.nudge()
             guard let before else { return }

@@ -22,24 +22,26 @@ import Testing
 /// add introduces is always withdrawn by a leave that follows it.
 @Suite("Membership changes and presence")
 struct MembershipPresenceTests {
-    /// The in-memory store; once armed, the next conversation read waits for `gate` after reading (an add reads
-    /// the conversation's kind before it introduces the newcomers' presence), or the next creation after storing.
+    /// The in-memory store; once armed, the next add of members waits for `gate` after storing them (before the
+    /// add introduces the newcomers' presence), or the next creation after storing it.
     final class HeldConversationStore: ChatStoreDecorator {
         let base: any ChatStore
-        let holdsNextRead = Atomic<Bool>(false)
+        let holdsNextAdd = Atomic<Bool>(false)
         let holdsNextCreation = Atomic<Bool>(false)
         let gate = ConnectionShardsTests.Gate()
         let held = ConnectionShardsTests.Gate()
 
         init(_ base: any ChatStore) { self.base = base }
 
-        func conversation(_ id: ConversationID, as user: UserID) async throws -> Conversation {
-            let conversation = try await base.conversation(id, as: user)
-            if holdsNextRead.exchange(false, ordering: .relaxed) {
+        func addMembers(_ users: [UserID], to id: ConversationID, role: MemberRole, by actor: UserID) async throws
+            -> [Member]
+        {
+            let members = try await base.addMembers(users, to: id, role: role, by: actor)
+            if holdsNextAdd.exchange(false, ordering: .relaxed) {
                 held.open()
                 await gate.wait()
             }
-            return conversation
+            return members
         }
 
         func createConversation(_ new: NewConversation) async throws -> Conversation {
@@ -68,10 +70,10 @@ struct MembershipPresenceTests {
             let ninaClient = try await live.connect(ninaTokens.accessToken)
             let group = try await aliceClient.client.createGroup("Team", members: [leo])
 
-            store.holdsNextRead.store(true, ordering: .relaxed)
+            store.holdsNextAdd.store(true, ordering: .relaxed)
             defer { store.gate.open() }
             async let adding = aliceClient.client.addMembers([nina], to: group.id)
-            await store.held.wait()  // Nina is stored; the add reads on before introducing her, and waits
+            await store.held.wait()  // Nina is stored; the add waits before introducing her
             let left = Atomic<Bool>(false)
             let leaving = Task {
                 try await leoClient.client.leave(group.id)
@@ -89,6 +91,66 @@ struct MembershipPresenceTests {
             try await leoClient.client.ping()
             try await ninaClient.client.ping()
             ContactChangeTests.expectNeitherShownOnline((leoClient, leo), (ninaClient, nina))
+        }
+    }
+
+    /// A removal read the conversation's members to withdraw presence, and went ahead when that read failed: the
+    /// removed member and the others went on seeing each other online. The removal now fails, and nothing changes.
+    @Test func aRemovalWhoseMembersCannotBeReadFailsWithNothingRemoved() async throws {
+        let inMemory = InMemoryChatStore()
+        let store = FailingMembersStore(inMemory)
+        try await LiveServer.run(store: inMemory, serverStore: store) { live in
+            let aliceTokens = try await live.signUp("alice")
+            let leoTokens = try await live.signUp("leo")
+            let ninaTokens = try await live.signUp("nina")
+            let (leo, nina) = (leoTokens.user.id, ninaTokens.user.id)
+            let aliceClient = try await live.connect(aliceTokens.accessToken)
+            let leoClient = try await live.connect(leoTokens.accessToken)
+            let ninaClient = try await live.connect(ninaTokens.accessToken)
+            let group = try await aliceClient.client.createGroup("Team", members: [leo, nina])
+            try await ninaClient.waitFor("leo online", Self.online(leo, true))
+
+            store.failsMemberReads.store(true, ordering: .relaxed)
+            #expect(await code { try await aliceClient.client.removeMember(leo, from: group.id) } == .storageFailure)
+            store.failsMemberReads.store(false, ordering: .relaxed)
+            #expect(try await inMemory.memberIDs(of: group.id).contains(leo), "removed although the request failed")
+            try await aliceClient.client.removeMember(leo, from: group.id)
+            try await ninaClient.waitFor("leo offline", Self.online(leo, false))
+            try await leoClient.waitFor("nina offline", Self.online(nina, false))
+        }
+    }
+
+    /// An add read the group's size after storing its newcomers, to tell whether it grew past
+    /// presenceMaxGroupSize; when that read failed, the members went on seeing each other's presence for good.
+    @Test func aGroupGrownPastThePresenceLimitWithdrawsWithoutReadingItsSize() async throws {
+        let inMemory = InMemoryChatStore()
+        let store = FailingMembersStore(inMemory)
+        var configuration = ChatServerConfiguration()
+        configuration.presenceMaxGroupSize = 3
+        try await LiveServer.run(store: inMemory, configuration: configuration, serverStore: store) { live in
+            let aliceTokens = try await live.signUp("alice")
+            let leoTokens = try await live.signUp("leo")
+            let ninaTokens = try await live.signUp("nina")
+            let dave = try await live.signUp("dave").user.id
+            let (leo, nina) = (leoTokens.user.id, ninaTokens.user.id)
+            let aliceClient = try await live.connect(aliceTokens.accessToken)
+            _ = try await live.connect(leoTokens.accessToken)
+            let ninaClient = try await live.connect(ninaTokens.accessToken)
+            let group = try await aliceClient.client.createGroup("Team", members: [leo, nina])
+            try await ninaClient.waitFor("leo online", Self.online(leo, true))
+
+            store.failsMemberCounts.store(true, ordering: .relaxed)
+            _ = try await aliceClient.client.addMembers([dave], to: group.id)
+            try await ninaClient.waitFor("leo offline", Self.online(leo, false))
+        }
+    }
+
+    private static func online(_ user: UserID, _ isOnline: Bool) -> @Sendable ([ClientEvent]) -> Bool {
+        { events in
+            events.contains { event in
+                guard case .presence(let update) = event else { return false }
+                return update.userID == user && update.isOnline == isOnline
+            }
         }
     }
 

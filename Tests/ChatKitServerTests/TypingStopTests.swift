@@ -22,21 +22,6 @@ import Testing
 /// no expiry of its own).
 @Suite("Typing stops")
 struct TypingStopTests {
-    /// The in-memory store; while `failsMemberReads` is set, every read of a conversation's members fails.
-    final class FailingMembersStore: ChatStoreDecorator {
-        let base: any ChatStore
-        let failsMemberReads = Atomic<Bool>(false)
-
-        init(_ base: any ChatStore) { self.base = base }
-
-        func memberIDs(of id: ConversationID, at position: StreamPosition?) async throws -> [UserID] {
-            if failsMemberReads.load(ordering: .relaxed) {
-                throw ChatError(.storageFailure, "The members are unavailable.")
-            }
-            return try await base.memberIDs(of: id, at: position)
-        }
-    }
-
     @Test func anExpiryReachesThoseShownTheStartWhenTheMembersCannotBeRead() async throws {
         let inMemory = InMemoryChatStore()
         let store = FailingMembersStore(inMemory)
