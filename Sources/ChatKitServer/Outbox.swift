@@ -57,8 +57,6 @@ final class Outbox: Sendable {
         /// Events at or before this position were already sent (or predate the session).
         var floor: StreamPosition
         var ending: Ending?
-        /// Frames the connection sent that could not be read (see ``noteUnreadableFrame()``).
-        var unreadableFrames = 0
         var waiter: CheckedContinuation<[String]?, Never>?
         /// How much the waiting writer takes (``next(upToBytes:)``).
         var waiterMaxBytes = Int.max
@@ -122,6 +120,8 @@ final class Outbox: Sendable {
     private let capacity: Int
     private let byteCapacity: Int
     private let state: Mutex<State>
+    /// Frames the connection sent in a row that could not be read (see ``noteUnreadableFrame()``).
+    private let unreadableFramesInARow = Atomic<Int>(0)
     private let onEnded: (@Sendable (Ending) -> Void)?
 
     /// Creates an outbox that holds events until ``release(after:)`` and drops events at or before `floor`.
@@ -280,12 +280,15 @@ final class Outbox: Sendable {
         end(.mustCatchUp)
     }
 
-    /// Counts a frame of this connection that could not be read; returns how many it has sent.
+    /// Counts a frame of this connection that could not be read; returns how many it has sent in a row (since
+    /// its last readable one, ``noteReadableFrame()``).
     func noteUnreadableFrame() -> Int {
-        state.withLock { state in
-            state.unreadableFrames += 1
-            return state.unreadableFrames
-        }
+        unreadableFramesInARow.wrappingAdd(1, ordering: .relaxed).newValue
+    }
+
+    /// Notes a frame of this connection that could be read: the unreadable ones before it were strays.
+    func noteReadableFrame() {
+        if unreadableFramesInARow.load(ordering: .relaxed) != 0 { unreadableFramesInARow.store(0, ordering: .relaxed) }
     }
 
     /// Ends the outbox for `ending`, unless it has ended already, dropping what is queued; tells the owner.

@@ -270,8 +270,9 @@ struct Session: Sendable {
             // A frame that cannot be read counts against the rate limit as any request does (reading it cost as
             // much, or more); past the limit the connection is closed: a client whose frames cannot be read does
             // not get better by being told so faster than requests are allowed. The limit is the user's, shared by
-            // all their devices: a connection is closed only once it has sent a few unreadable frames itself, so
-            // one stray frame (a newer client's unknown request) while other devices spent the bucket is answered.
+            // all their devices: a connection is closed only once it has sent a few unreadable frames in a row
+            // itself, so stray ones (a newer client's unknown requests, now and then over a long connection) while
+            // other devices spent the bucket are answered.
             let sentByThisConnection = outbox.noteUnreadableFrame()
             if outbox.ending == nil, (try? server.checkRateLimit(of: user)) == nil,
                 sentByThisConnection >= Self.unreadableFramesBeforeClosing
@@ -280,6 +281,7 @@ struct Session: Sendable {
             }
             return nil
         }
+        outbox.noteReadableFrame()
         let received = ContinuousClock.now
         do {
             try server.checkRateLimit(of: user)
@@ -293,7 +295,7 @@ struct Session: Sendable {
         return .other(frame)
     }
 
-    /// How many unreadable frames a connection may send before one past the user's rate limit closes it.
+    /// How many unreadable frames in a row a connection may send before one past the user's rate limit closes it.
     static let unreadableFramesBeforeClosing = 10
 
     /// The refusal of a request, or of a session still opening, once its login session is revoked.

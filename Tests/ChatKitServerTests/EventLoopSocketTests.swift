@@ -172,6 +172,44 @@ struct EventLoopSocketTests {
         }
     }
 
+    @Test func strayUnreadableFramesOverALongConnectionAreAnsweredNotClosed() async throws {
+        // Every unreadable frame of a connection's life counted: after ten strays (a newer client's unknown request
+        // now and then), one more while the user's other devices spent the bucket closed it. Only unreadable frames
+        // in a row count now.
+        var configuration = ChatServerConfiguration()
+        configuration.limits.requestsPerSecond = 1  // bursts of 2; the manual clock never refills them
+        try await LiveServer.run(configuration: configuration, clock: ManualClock()) { live in
+            let tokens = try await live.signUp("alice")
+            let hello = try hello(tokens.accessToken)
+            let port = live.port
+            let strays = Session.unreadableFramesBeforeClosing + 2
+            let answers = try await withTimeout("the answers") {
+                try await onDedicatedThread { () throws -> [String] in
+                    let peer = try RawWebSocketPeer(port: port)
+                    _ = try peer.upgrade()
+                    try peer.write(opcode: RawWebSocketPeer.text, hello)
+                    // Spend the bucket, then a readable request (refused) before each stray.
+                    for index in 0..<(2 + 2 * strays) {
+                        let text = index >= 2 && index % 2 == 1
+                            ? #"{"type":"teleport","id":"t\#(index)"}"# : #"{"type":"ping","id":"p\#(index)"}"#
+                        try peer.write(opcode: RawWebSocketPeer.text, Array(text.utf8))
+                    }
+                    var answers: [String] = []
+                    while answers.count < 2 + 2 * strays, let frame = try peer.readFrame() {
+                        if frame.opcode == RawWebSocketPeer.close { answers.append("close"); break }
+                        if frame.text.contains(#""id":"p"#) || frame.text.contains(#""id":"t"#) {
+                            answers.append(frame.text)
+                        }
+                    }
+                    return answers
+                }
+            }
+            #expect(answers.count == 2 + 2 * strays, "\(answers)")
+            #expect(!answers.contains("close"), "the connection was closed: \(answers.suffix(3))")
+            #expect(answers.filter { $0.contains("invalidArgument") }.count == strays, "\(answers)")
+        }
+    }
+
     @Test func aConnectionThatSendsNoFirstRequestIsClosedAfterTheHandshakeTimeout() async throws {
         // Hummingbird's idle timeout starts with the first request: a connection that sent nothing, or the start
         // of a request head and then nothing, held its descriptor for good.
