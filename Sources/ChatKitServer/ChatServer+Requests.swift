@@ -12,13 +12,27 @@
 import ChatKitCore
 
 extension ChatServer {
-    /// Serves one request of an authenticated user and returns its result, timing it in the store metrics.
+    /// Serves one request of an authenticated user and returns its result, timing it in the store metrics (and a
+    /// `send`, served here rather than in a session's batch, in the send acknowledgement metric too).
     func perform(_ request: ClientRequest, for user: UserID) async throws -> RequestResult {
         guard let operation = request.storeOperation else { return try await serve(request, for: user) }
         let started = ContinuousClock.now
-        defer { metrics.storeTook(ContinuousClock.now - started, operation) }
-        let result = try await serve(request, for: user)
-        if operation == .append { metrics.messageAccepted() }
+        let result: RequestResult
+        do {
+            result = try await serve(request, for: user)
+        } catch let error as ChatError where error.code == .invalidArgument || error.code == .limitExceeded {
+            // Refused by the checks of what was asked, mostly before the store was: not the store's time.
+            throw error
+        } catch {
+            metrics.storeTook(ContinuousClock.now - started, operation)
+            throw error
+        }
+        let took = ContinuousClock.now - started
+        metrics.storeTook(took, operation)
+        if operation == .append {
+            metrics.messageAccepted()
+            metrics.sendAcknowledged(after: took)
+        }
         return result
     }
 

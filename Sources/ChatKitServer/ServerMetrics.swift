@@ -22,7 +22,7 @@ import Metrics
 /// | `chatkit_deliveries_total` | counter | stored events queued for a connection (one per receiving connection) |
 /// | `chatkit_errors_total{code}` | counter | errors answered to clients, by ``ChatKitCore/ChatError/Code`` |
 /// | `chatkit_store_seconds{operation}` | timer | time the store took: `append`, `write` (other changes), `read` |
-/// | `chatkit_send_ack_seconds` | timer | from a `send` frame's arrival to its result being queued for the sender |
+/// | `chatkit_send_ack_seconds` | timer | from a `send`'s arrival (a frame, or an HTTP request) to its result |
 /// | `chatkit_routing_skips_total` | counter | times routing gave up on events it could not route (alert on any) |
 /// | `chatkit_write_stall_closes_total` | counter | WebSockets closed for staying unwritable (their peers read nothing) |
 ///

@@ -64,6 +64,32 @@ struct MetricsCountTests {
         }
     }
 
+    @Test("a send over HTTP is timed as WebSocket sends are; a request refused by its checks is not store time")
+    func httpSendsAreTimedAndRefusalsAreNot() async throws {
+        let registry = PrometheusCollectorRegistry()
+        try await LiveServer.run(metrics: registry) { live in
+            let alice = try await live.signUp("alice")
+            let group = try await live.store.createConversation(.group("Team", createdBy: alice.user.id))
+            func send(_ body: String, key: String) async throws -> Int {
+                let request: [String: Any] = [
+                    "type": "send", "id": key, "conversationID": group.id.rawValue, "clientMessageID": key,
+                    "body": body,
+                ]
+                let text = String(decoding: try JSONSerialization.data(withJSONObject: request), as: UTF8.self)
+                return try await live.http("POST", "/v1/requests", rawBody: text, bearer: alice.accessToken).status
+            }
+            #expect(try await send("hello", key: "k1") == 200)
+            #expect(try await send("", key: "k2") == 400, "an empty message")
+            let tooLong = String(repeating: "x", count: ChatServerConfiguration().limits.maxBodyBytes + 1)
+            #expect(try await send(tooLong, key: "k3") == 400, "a body over its limit")
+            let scrape = try await live.http("GET", "/metrics")
+            let samples = ObservabilityTests.samples(String(decoding: scrape.data, as: UTF8.self))
+            #expect(samples["chatkit_send_ack_seconds_count"] == 1)
+            #expect(samples[#"chatkit_store_seconds_count{operation="append"}"#] == 1)
+            #expect(samples["chatkit_messages_total"] == 1)
+        }
+    }
+
     @Test("a connection removed twice is counted once, and the gauge ends at the count")
     func connectionRemovedTwice() throws {
         let registry = PrometheusCollectorRegistry()
