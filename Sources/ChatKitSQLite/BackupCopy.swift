@@ -23,14 +23,14 @@ enum BackupCopy {
     ///
     /// A destination that is a symbolic link is followed: its target is replaced. The copy is readable by its owner
     /// only, or keeps the permissions of the file it replaces. The destination's folder must be writable (the copy
-    /// is made there); a partial copy left by a process killed during a backup is removed by the next backup to the
-    /// same destination, once it is an hour old.
+    /// is made there); a partial copy left by a process killed during a backup is removed by the next backup into
+    /// the same folder (to any name: dated names never come again), once it is an hour old.
     static func write(from db: Database, to destination: String) throws {
         let target = URL(fileURLWithPath: destination).resolvingSymlinksInPath().path
         let folder = (target as NSString).deletingLastPathComponent
         let name = (target as NSString).lastPathComponent
-        let prefix = ".\(name).partial-"
-        removeStalePartials(in: folder, prefix: prefix)
+        let prefix = ".\(name)\(partialMark)"
+        removeStalePartials(in: folder)
         let partial = (folder.isEmpty ? "" : folder + "/") + prefix + "\(UInt64.random(in: .min ... .max))"
         let mode = ((try? FileManager.default.attributesOfItem(atPath: target))?[.posixPermissions] as? NSNumber)
             .map { mode_t($0.uint16Value) } ?? 0o600
@@ -67,14 +67,27 @@ enum BackupCopy {
         }
     }
 
-    /// Removes partial copies of this destination's that are more than an hour old (left by a killed backup; a
-    /// backup running now writes its own, newer one).
-    private static func removeStalePartials(in folder: String, prefix: String) {
+    /// What a partial copy's name holds between the destination's name and a random number.
+    private static let partialMark = ".partial-"
+
+    /// Whether `name` is a partial copy's (`.NAME.partial-DIGITS`, or one of SQLite's files beside it).
+    static func isPartialCopy(_ name: String) -> Bool {
+        guard name.hasPrefix("."), let mark = name.range(of: partialMark, options: .backwards) else { return false }
+        var number = name[mark.upperBound...]
+        for suffix in ["-wal", "-shm", "-journal"] where number.hasSuffix(suffix) {
+            number = number.dropLast(suffix.count)
+        }
+        return !number.isEmpty && number.allSatisfy(\.isASCII) && number.allSatisfy(\.isNumber)
+    }
+
+    /// Removes partial copies in `folder` that are more than an hour old (left by killed backups; a backup
+    /// running now writes its own, newer one).
+    private static func removeStalePartials(in folder: String) {
         let files = FileManager.default
         let directory = folder.isEmpty ? "." : folder
         guard let names = try? files.contentsOfDirectory(atPath: directory) else { return }
         let hourAgo = Date().addingTimeInterval(-3600)
-        for name in names where name.hasPrefix(prefix) {
+        for name in names where isPartialCopy(name) {
             let path = directory + "/" + name
             if let modified = (try? files.attributesOfItem(atPath: path))?[.modificationDate] as? Date,
                 modified < hourAgo

@@ -193,14 +193,23 @@ struct FileBackupTests {
             #expect(try await copy.user(username: "alice") != nil)
             try copy.close()
 
-            // A partial copy an hour old (a killed backup) is removed by the next backup; a newer one is not.
+            // A partial copy an hour old (a killed backup) is removed by the next backup into the folder, whatever
+            // its name (backups named by date never come again); a newer one is not, nor other files.
             let stale = directory.appendingPathComponent(".fresh.sqlite.partial-1").path
+            let staleOfAnother = directory.appendingPathComponent(".chat-2026-12-01.sqlite.partial-77").path
+            let staleLog = staleOfAnother + "-journal"
             let recent = directory.appendingPathComponent(".fresh.sqlite.partial-2").path
-            for partial in [stale, recent] { try Data("half a copy".utf8).write(to: URL(fileURLWithPath: partial)) }
-            try files.setAttributes([.modificationDate: Date().addingTimeInterval(-7200)], ofItemAtPath: stale)
+            let notOurs = directory.appendingPathComponent(".notes.partial-draft").path
+            for partial in [stale, staleOfAnother, staleLog, recent, notOurs] {
+                try Data("half a copy".utf8).write(to: URL(fileURLWithPath: partial))
+            }
+            for old in [stale, staleOfAnother, staleLog, notOurs] {
+                try files.setAttributes([.modificationDate: Date().addingTimeInterval(-7200)], ofItemAtPath: old)
+            }
             try await SQLiteChatStore.backup(databaseAt: database, to: fresh)
-            #expect(!files.fileExists(atPath: stale))
+            for removed in [stale, staleOfAnother, staleLog] { #expect(!files.fileExists(atPath: removed), "\(removed)") }
             #expect(files.fileExists(atPath: recent))
+            #expect(files.fileExists(atPath: notOurs))
 
             // A refused backup leaves the earlier copy as it was.
             let before = try Data(contentsOf: URL(fileURLWithPath: shared))
