@@ -191,10 +191,11 @@ struct ChatKitServerCommand: AsyncParsableCommand {
             // migrating it under this one (an upgrade started before the old server stopped).
             try Self.lock(database)
             try Self.checkDatabaseFiles(database, logger: logger)
+            let databaseExisted = FileManager.default.fileExists(atPath: database)
             let opened = try SQLiteChatStore(path: database)
             sqlite = opened
             store = opened
-            secret = try Self.secret(beside: database, logger: logger)
+            secret = try Self.secret(beside: database, databaseExisted: databaseExisted, logger: logger)
             logger.notice("Using the SQLite database", metadata: ["chatkit.database": "\(database)"])
         }
         // On a failure to start; a server that ran closes its store below, before saying it stopped.
@@ -225,9 +226,9 @@ struct ChatKitServerCommand: AsyncParsableCommand {
         )
         // Logging out or changing the password also closes the connections opened with the revoked sessions:
         // HTTPRoutes asks the server it serves to (AuthService.whenSessionsRevoked).
-        // SIGINT (Ctrl-C) or SIGTERM: stop accepting, close every socket with `shutdown`, then exit.
+        // SIGINT (Ctrl-C), SIGTERM or SIGHUP (its terminal closed): close every socket with `shutdown`, then exit.
         var serviceConfiguration = ServiceGroupConfiguration(
-            services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger
+            services: [server], gracefulShutdownSignals: [.sigterm, .sigint, .sighup], logger: logger
         )
         // A backstop: the transport closes sockets whose peers read nothing within its closeTimeout; whatever still
         // holds the graceful stop past this is cancelled.
@@ -379,8 +380,9 @@ struct ChatKitServerCommand: AsyncParsableCommand {
         return (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
     }
 
-    /// The signing secret kept in `<database>.secret`, created (readable by the owner only) on first start.
-    private static func secret(beside database: String, logger: Logger) throws -> [UInt8] {
+    /// The signing secret kept in `<database>.secret`, created (readable by the owner only) on first start; a new
+    /// one for a database that existed before is warned about (every user must log in again).
+    private static func secret(beside database: String, databaseExisted: Bool, logger: Logger) throws -> [UInt8] {
         let path = database + ".secret"
         if let secret = try readSecret(at: path, logger: logger) { return secret }
         let secret = randomSecret()
@@ -409,7 +411,17 @@ struct ChatKitServerCommand: AsyncParsableCommand {
             if errno == EEXIST, let secret = try readSecret(at: path, logger: logger) { return secret }
             throw StartupError("Could not create the signing secret file \(path): \(String(cString: strerror(errno))).")
         }
-        logger.notice("Generated a signing secret", metadata: ["chatkit.secret.file": "\(path)"])
+        if databaseExisted {
+            logger.warning(
+                """
+                Generated a new signing secret for an existing database: every user must log in again (restore the \
+                secret file kept with the backup to avoid it)
+                """,
+                metadata: ["chatkit.secret.file": "\(path)"]
+            )
+        } else {
+            logger.notice("Generated a signing secret", metadata: ["chatkit.secret.file": "\(path)"])
+        }
         return secret
     }
 

@@ -61,6 +61,8 @@ struct ServerCommandTests {
             for path in [database, database + "-wal", database + "-shm"] {
                 #expect(try Self.mode(path) == 0o600, "\(path)")
             }
+            // A database that existed without its secret file (a restore that forgot it): said as a warning.
+            try await server.waitFor("Generated a new signing secret for an existing database")
             server.terminate()
             try await server.waitFor("ChatKit server stopped")
             #expect(try await server.exitStatus() == 0)
