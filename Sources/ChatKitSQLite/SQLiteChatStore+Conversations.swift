@@ -294,7 +294,10 @@ extension SQLiteChatStore {
                 db,
                 sql: """
                     SELECT c.id, c.kind, c.title, c.createdBy, c.createdAt, c.lastSeq, m.role, c.activityPosition,
-                        \(memberCount)
+                        \(memberCount),
+                        CASE WHEN c.kind = 'direct' THEN
+                            (SELECT o.userID FROM member o WHERE o.conversationID = c.id AND o.userID <> ?1 LIMIT 1)
+                        END
                     FROM member m JOIN conversation c ON c.id = m.conversationID
                     WHERE m.userID = ?1 AND c.activityPosition < ?2
                     ORDER BY c.activityPosition DESC, c.id DESC
@@ -313,7 +316,8 @@ extension SQLiteChatStore {
                     marker: marker,
                     unreadCount: try Self.unreadCount(db, conversation.id, user, after: marker.readSeq),
                     memberCount: try row.decode(atIndex: 8),
-                    activity: StreamPosition(rawValue: try row.decode(atIndex: 7))
+                    activity: StreamPosition(rawValue: try row.decode(atIndex: 7)),
+                    otherMemberID: try row.decode(String?.self, atIndex: 9).map(UserID.init(rawValue:))
                 )
             }
         }

@@ -252,7 +252,9 @@ extension InMemoryChatStore {
                         marker: record.marker(of: user),
                         unreadCount: record.unreadCount(for: user),
                         memberCount: record.members.count,
-                        activity: StreamPosition(rawValue: record.activityPosition)
+                        activity: StreamPosition(rawValue: record.activityPosition),
+                        otherMemberID: record.conversation.kind == .direct
+                            ? record.members.keys.first { $0 != user } : nil
                     )
                 }
         }

@@ -25,6 +25,9 @@ public struct ConversationSummary: Hashable, Sendable, Codable {
     public var unreadCount: Int
     /// How many members the conversation has.
     public var memberCount: Int
+    /// The other member of a direct conversation, who names it in a list (no request for its members needed);
+    /// `nil` for groups and channels, and from a server older than the field.
+    public var otherMemberID: UserID?
     /// When the conversation was last active, in commit order: the stream position of its newest message, or of its
     /// creation while it has none. Lists are ordered by it, newest first, and a page of a list ends where the next
     /// one starts: pass the last summary's activity as `before`.
@@ -42,7 +45,8 @@ public struct ConversationSummary: Hashable, Sendable, Codable {
         marker: Marker,
         unreadCount: Int,
         memberCount: Int,
-        activity: StreamPosition
+        activity: StreamPosition,
+        otherMemberID: UserID? = nil
     ) {
         self.conversation = conversation
         self.role = role
@@ -51,12 +55,13 @@ public struct ConversationSummary: Hashable, Sendable, Codable {
         self.unreadCount = unreadCount
         self.memberCount = memberCount
         self.activity = activity
+        self.otherMemberID = otherMemberID
     }
 }
 
 extension ConversationSummary {
     /// Decodes a summary; one from a server older than ``activity`` (without the field) decodes with
-    /// ``StreamPosition/start``, which pages nothing before it.
+    /// ``StreamPosition/start``, which pages nothing before it, and one older than ``otherMemberID`` without it.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         self.init(
@@ -66,7 +71,8 @@ extension ConversationSummary {
             marker: try container.decode(Marker.self, forKey: .marker),
             unreadCount: try container.decode(Int.self, forKey: .unreadCount),
             memberCount: try container.decode(Int.self, forKey: .memberCount),
-            activity: try container.decodeIfPresent(StreamPosition.self, forKey: .activity) ?? .start
+            activity: try container.decodeIfPresent(StreamPosition.self, forKey: .activity) ?? .start,
+            otherMemberID: try container.decodeIfPresent(UserID.self, forKey: .otherMemberID)
         )
     }
 }

@@ -110,8 +110,8 @@ public protocol ConversationStore: Sendable {
     func renameConversation(_ id: ConversationID, to title: String, by actor: UserID) async throws -> Conversation
 
     /// The conversations `user` is a member of, most recently active first, each with its last message, the
-    /// user's marker and unread count. Activity is commit order: the stream position of the newest message, or
-    /// of the conversation's creation while it has none.
+    /// user's marker and unread count, and the other member of a direct conversation. Activity is commit order: the
+    /// stream position of the newest message, or of the conversation's creation while it has none.
     func conversations(of user: UserID) async throws -> [ConversationSummary]
 
     /// A page of ``conversations(of:)``: the most recently active of `user`'s conversations whose

@@ -329,6 +329,27 @@ extension ChatStoreConformance {
                 try checkEqual(list.map(\.conversation.id), [busy, quiet], "alice's list, newest activity first")
                 try checkEqual(list.map(\.activity), [sent, created], "the activities: the message's, the creation's")
             },
+            Case("conversations", "a direct conversation's summary names its other member; a group's none") { store in
+                let fixture = StoreFixture(store)
+                let ids = try await fixture.users("alice", "bob", "carol")
+                let (alice, bob, carol) = (ids[0], ids[1], ids[2])
+                let direct = try await fixture.direct(alice, bob)
+                let group = try await fixture.group(alice, [bob, carol])
+                for (user, other) in [(alice, bob), (bob, alice)] {
+                    let list = try await store.conversations(of: user)
+                    try checkEqual(
+                        list.first { $0.conversation.id == direct }?.otherMemberID, other,
+                        "the other member of the direct conversation, in \(user)'s list"
+                    )
+                    try checkEqual(
+                        list.first { $0.conversation.id == group }?.otherMemberID, nil, "the group's, in \(user)'s list"
+                    )
+                }
+                let page = try await store.conversations(of: bob, before: nil, limit: 10)
+                try checkEqual(
+                    page.first { $0.conversation.id == direct }?.otherMemberID, alice, "in a page of bob's list"
+                )
+            },
             Case("conversations", "unread counts stop at the limit") { store in
                 let fixture = StoreFixture(store)
                 let (alice, bob) = try await fixture.pair()

@@ -309,6 +309,10 @@ export class ChatApp {
                 state.lastMessage = summary.lastMessage ?? null;
                 state.myMarker = summary.marker;
                 state.markers.set(this.me.id, summary.marker);
+                // A direct conversation is named after its other member, whom the summary names.
+                if (summary.otherMemberID && state.memberIDs === null) {
+                    state.memberIDs = [this.me.id, summary.otherMemberID];
+                }
                 // Messages that came while the page was closed reach it here, not as events: they were delivered.
                 const last = summary.lastMessage;
                 if (last && last.senderID !== this.me.id && summary.marker.deliveredSeq < last.seq) {
@@ -348,9 +352,11 @@ export class ChatApp {
     }
 
     async #loadMissingMembers() {
-        // Direct conversations are named after the other member: learn who that is, a few at a time (one request
-        // each; the server's rate limit allows bursts of about a hundred). Their names come after, together.
-        const waiting = [...this.conversations.values()].filter((state) => state.memberIDs === null);
+        // Direct conversations are named after the other member, whom their summaries name; a server from before
+        // that field is asked, a few at a time (one request each; the rate limit allows bursts of about a hundred).
+        // Their names come after, together. A group's members load when it is opened.
+        const waiting = [...this.conversations.values()].filter(
+            (state) => state.memberIDs === null && state.conversation.kind === "direct");
         const worker = async () => {
             for (let state = waiting.shift(); state; state = waiting.shift()) {
                 await this.#withRetryAfter(() => this.#loadMembers(state.conversation.id, { withProfiles: false }))
