@@ -126,7 +126,7 @@ struct ChatKitServerCommand: AsyncParsableCommand {
                 throw ValidationError("--web-root \(webRoot) is not a folder.")
             }
         }
-        if let backupTo, [".secret", ".lock"].contains(where: { backupTo == database + $0 }) {
+        if let backupTo, [".secret", ".lock"].contains(where: { Self.samePath(backupTo, database + $0) }) {
             throw ValidationError("--backup-to \(backupTo) is the database's own file: give another path.")
         }
         if let webRoot, !inMemory, Self.isInside(database, folder: webRoot) {
@@ -136,6 +136,14 @@ struct ChatKitServerCommand: AsyncParsableCommand {
                     + "elsewhere (--database)."
             )
         }
+    }
+
+    /// Whether two paths name the same file, however spelled (`./`, `..`, symbolic links followed).
+    private static func samePath(_ a: String, _ b: String) -> Bool {
+        let resolved = { (path: String) in
+            URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path
+        }
+        return resolved(a) == resolved(b)
     }
 
     /// Whether the file at `path` is in `folder` or in a folder below it, symbolic links followed.
@@ -226,9 +234,10 @@ struct ChatKitServerCommand: AsyncParsableCommand {
         )
         // Logging out or changing the password also closes the connections opened with the revoked sessions:
         // HTTPRoutes asks the server it serves to (AuthService.whenSessionsRevoked).
-        // SIGINT (Ctrl-C), SIGTERM or SIGHUP (its terminal closed): close every socket with `shutdown`, then exit.
+        // SIGINT (Ctrl-C) or SIGTERM: stop accepting, close every socket with `shutdown`, then exit. (Not SIGHUP:
+        // handling it would undo `nohup`, which leaves it ignored.)
         var serviceConfiguration = ServiceGroupConfiguration(
-            services: [server], gracefulShutdownSignals: [.sigterm, .sigint, .sighup], logger: logger
+            services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger
         )
         // A backstop: the transport closes sockets whose peers read nothing within its closeTimeout; whatever still
         // holds the graceful stop past this is cancelled.
@@ -280,6 +289,12 @@ struct ChatKitServerCommand: AsyncParsableCommand {
             guard stat(path, &status) == 0 else { continue }
             let mode = String(status.st_mode & 0o777, radix: 8)
             guard access(path, R_OK | W_OK) == 0 else {
+                guard status.st_uid != geteuid() else {
+                    throw StartupError(
+                        "\(path) (mode \(mode)) cannot be read and written by its owner, this server's user: "
+                            + "chmod 600 it."
+                    )
+                }
                 let owner = getpwuid(status.st_uid).map { String(cString: $0.pointee.pw_name) } ?? "\(status.st_uid)"
                 let user = getpwuid(geteuid()).map { String(cString: $0.pointee.pw_name) } ?? "\(geteuid())"
                 throw StartupError(

@@ -50,6 +50,7 @@ extension SQLiteChatStore {
                 let conversation = try Codec.conversation(row)
                 let role = try Lookups.role(db, conversation.id, new.createdBy)
                 try MembershipRules.checkCanSee(conversation.kind, actorRole: role)
+                try MembershipRules.checkSameKind(conversation.kind, new)
                 return conversation
             }
             let position = try context.nextPosition()

@@ -111,18 +111,24 @@ extension SQLiteChatStore {
         mutating func append(_ new: NewMessage) throws -> Message {
             let conversationID = new.conversationID.rawValue
             let senderID = new.senderID.rawValue
+            let key = MemberKey(conversationID: conversationID, senderID: senderID)
             dedupe.bind(1, senderID)
             dedupe.bind(2, new.clientMessageID.rawValue)
             var resent: Message?
             if try dedupe.step() {
                 let rowNumber = dedupe.int64(0)
                 dedupe.reset()
-                let message = try existing(rowNumber)
-                // A resend of a stored message gets it back even from a sender removed since: it was sent.
-                if message.conversationID == new.conversationID { return message }
+                var message = try existing(rowNumber)
+                if message.conversationID == new.conversationID {
+                    // A resend of a stored message gets it back even from a sender removed since (it was sent),
+                    // without the reactions members added: what they did after is not the removed sender's to see.
+                    if !members.contains(key), try Lookups.role(context.db, new.conversationID, new.senderID) == nil {
+                        message.reactions = []
+                    }
+                    return message
+                }
                 resent = message
             }
-            let key = MemberKey(conversationID: conversationID, senderID: senderID)
             if !members.contains(key) {
                 membership.bind(1, senderID)
                 membership.bind(2, conversationID)

@@ -74,7 +74,8 @@ extension ChatServer {
     /// a long poll, for clients that cannot hold a WebSocket.
     ///
     /// When a graceful shutdown begins, waiting polls answer at once with what they have, so that the HTTP server
-    /// need not wait for them.
+    /// need not wait for them; a poll that begins during the shutdown with nothing to answer throws `.unavailable`
+    /// with a retry-after of a second (an empty page at once would have its client poll again at once).
     ///
     /// The answer is a page of at most `limit` events (``ChatServerConfiguration/Limits/defaultPageSize`` when
     /// `nil`); pass its cursor to the next call. An empty page with the same cursor means the wait timed out. Long
@@ -85,8 +86,8 @@ extension ChatServer {
     ///   - cursor: The position of the last event the client processed.
     ///   - limit: The most events to return.
     ///   - timeout: How long to wait for an event, at most ``maxLongPollWait``; zero answers at once.
-    /// - Throws: ``ChatKitCore/ChatError``: as ``perform(_:token:)``, and `.unauthenticated` when the login session
-    ///   is revoked while waiting.
+    /// - Throws: ``ChatKitCore/ChatError``: as ``perform(_:token:)``, `.unauthenticated` when the login session
+    ///   is revoked while waiting, and `.unavailable` for a poll with nothing to answer during a shutdown.
     public func events(
         token: String, after cursor: StreamPosition, limit: Int?, waitingUpTo timeout: Duration
     ) async throws -> SyncPage {

@@ -22,9 +22,9 @@ import Metrics
 /// | `chatkit_deliveries_total` | counter | stored events queued for a connection (one per receiving connection) |
 /// | `chatkit_errors_total{code}` | counter | errors answered to clients, by ``ChatKitCore/ChatError/Code`` |
 /// | `chatkit_store_seconds{operation}` | timer | time the store took: `append`, `write` (other changes), `read` |
-/// | `chatkit_send_ack_seconds` | timer | from a `send`'s arrival (a frame, or an HTTP request) to its result |
+/// | `chatkit_send_ack_seconds` | timer | from a `send` frame's arrival (over HTTP: at the engine) to its result |
 /// | `chatkit_routing_skips_total` | counter | times routing gave up on events it could not route (alert on any) |
-/// | `chatkit_write_stall_closes_total` | counter | WebSockets closed for staying unwritable (their peers read nothing) |
+/// | `chatkit_write_stall_closes_total` | counter | WebSockets closed for staying unwritable (peers reading nothing) |
 ///
 /// Names follow Prometheus conventions; with swift-prometheus, timers become histograms of seconds.
 struct ServerMetrics: Sendable {
@@ -84,7 +84,9 @@ struct ServerMetrics: Sendable {
 
     func errorAnswered(_ code: ChatError.Code) { errors[code]?.increment() }
 
-    func storeTook(_ duration: Duration, _ operation: StoreOperation) { storeTimers[operation]?.record(duration: duration) }
+    func storeTook(_ duration: Duration, _ operation: StoreOperation) {
+        storeTimers[operation]?.record(duration: duration)
+    }
 
     func sendAcknowledged(after duration: Duration) { sendAck.record(duration: duration) }
 

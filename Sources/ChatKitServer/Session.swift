@@ -281,6 +281,8 @@ struct Session: Sendable {
             }
             return nil
         }
+        // Also when the rate limit refuses it: a readable frame shows the client is not broken. (A peer that sends
+        // garbage with a ping between costs what one flooding pings does: each is refused past the limit.)
         outbox.noteReadableFrame()
         let received = ContinuousClock.now
         do {

@@ -207,7 +207,9 @@ struct FileBackupTests {
                 try files.setAttributes([.modificationDate: Date().addingTimeInterval(-7200)], ofItemAtPath: old)
             }
             try await SQLiteChatStore.backup(databaseAt: database, to: fresh)
-            for removed in [stale, staleOfAnother, staleLog] { #expect(!files.fileExists(atPath: removed), "\(removed)") }
+            for removed in [stale, staleOfAnother, staleLog] {
+                #expect(!files.fileExists(atPath: removed), "\(removed)")
+            }
             #expect(files.fileExists(atPath: recent))
             #expect(files.fileExists(atPath: notOurs))
 

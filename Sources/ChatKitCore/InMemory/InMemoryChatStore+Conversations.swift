@@ -28,6 +28,7 @@ extension InMemoryChatStore {
                 let record = state.conversations[existing]
             {
                 try MembershipRules.checkCanSee(record.conversation.kind, actorRole: record.role(of: new.createdBy))
+                try MembershipRules.checkSameKind(record.conversation.kind, new)
                 return record.conversation
             }
             let position = state.nextPosition()

@@ -130,9 +130,12 @@ extension InMemoryState {
             let stored = self.message(at: location)
             return stored.senderID == key.sender && ClientKey.sameBytes(stored.clientMessageID, key.clientMessageID)
         }
-        // A resend of a stored message gets it back even from a sender removed since: it was sent.
-        if let resent, resent.conversation == conversations[new.conversationID]?.number {
-            return self.message(at: resent)
+        // A resend of a stored message gets it back even from a sender removed since (it was sent), without the
+        // reactions members added: what they did after is not the removed sender's to see.
+        if let resent, let record = conversations[new.conversationID], resent.conversation == record.number {
+            var message = self.message(at: resent)
+            if record.role(of: new.senderID) == nil { message.reactions = [] }
+            return message
         }
         let record = try memberRecord(new.conversationID, new.senderID)
         if let resent {

@@ -29,12 +29,14 @@ public protocol ConversationStore: Sendable {
     ///
     /// Idempotent with a ``NewConversation/creationKey``: if the creator already created a group or channel with
     /// that key, no second one is made and nothing is recorded; the first is returned as the creator may see it
-    /// now (renamed, say), whatever the new request says. Concurrent creations with one key make exactly one.
+    /// now (renamed, say), whatever the new request's title and members say. Concurrent creations with one key make
+    /// exactly one.
     ///
     /// - Returns: The conversation.
     /// - Throws: ``ChatError`` `.notFound` if a named user does not exist, or the key's group is one the creator
-    ///   has left since; `.invalidArgument` for an unknown kind, a direct conversation that does not name exactly
-    ///   one other user, a group or channel without a title, or an empty or over-long creation key.
+    ///   has left since; `.conflict` if the key made a conversation of another kind; `.invalidArgument` for an
+    ///   unknown kind, a direct conversation that does not name exactly one other user, a group or channel without
+    ///   a title, or an empty or over-long creation key.
     func createConversation(_ conversation: NewConversation) async throws -> Conversation
 
     /// The conversation, as `user` may see it.

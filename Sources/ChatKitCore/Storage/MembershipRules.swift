@@ -87,6 +87,19 @@ public enum MembershipRules {
         }
     }
 
+    /// Checks that the conversation an earlier creation with `new`'s ``NewConversation/creationKey`` made, of `kind`,
+    /// is of the kind `new` asks for: a key used again for another kind is a client's mistake, not a retry.
+    ///
+    /// - Throws: `.conflict` when the kinds differ.
+    public static func checkSameKind(_ kind: ConversationKind, _ new: NewConversation) throws {
+        guard kind == new.kind else {
+            throw ChatError(
+                .conflict,
+                "Creation key '\(new.creationKey ?? "")' was already used to create a \(kind), not a \(new.kind)."
+            )
+        }
+    }
+
     /// Checks that a caller with `actorRole` may add users with `role` to a conversation of `kind`.
     ///
     /// - Throws: `.notFound` for a non-member; `.invalidArgument` for a direct conversation or the owner role;

@@ -24,7 +24,8 @@ public protocol MessageStore: Sendable {
     /// Idempotent: if `sender` already sent a message with this ``NewMessage/clientMessageID`` to this
     /// conversation, no second message is created and the first message is returned as it is now, whatever
     /// the new body says, also to a sender who has left or was removed since (the message was sent; its client
-    /// could not know). Concurrent resends of one key create exactly one message.
+    /// could not know), though without its reactions (what members did after is not theirs to see). Concurrent
+    /// resends of one key create exactly one message.
     ///
     /// - Returns: The stored message.
     /// - Throws: ``ChatError`` `.notFound` if the conversation does not exist or the sender is not a member (and

@@ -57,6 +57,11 @@ extension ChatStoreConformance {
                     try await store.createConversation(.channel("News", createdBy: carol, creationKey: "caf\u{E9}")).id,
                     composed.id, "the composed key made again"
                 )
+                let beforeConflict = try await store.latestPosition()
+                try await checkThrows(.conflict, "a group's key used again for a channel") {
+                    try await store.createConversation(.channel("Team", createdBy: alice, creationKey: "k1"))
+                }
+                try checkEqual(try await store.latestPosition(), beforeConflict, "latest position after the conflict")
             },
 
             Case("creation keys", "a key finds its conversation as it is now; a group its creator left is not found") {

@@ -107,18 +107,23 @@ extension ChatStoreConformance {
                 let group = try await fixture.group(alice, [bob, carol])
                 let other = try await fixture.group(alice, [bob])
                 let sent = try await fixture.send("before", from: bob, to: group, clientMessageID: "b-1")
-                try await fixture.send("elsewhere", from: bob, to: other, clientMessageID: "b-2")
+                let elsewhere = try await fixture.send("elsewhere", from: bob, to: other, clientMessageID: "b-2")
                 try await store.removeMember(bob, from: group, by: alice)
+                // What members do with it after is not bob's to see.
+                _ = try await store.addReaction("👍", to: sent.id, by: carol)
+                let reacted = try await store.addReaction("👍", to: elsewhere.id, by: alice)
                 let before = try await store.latestPosition()
                 // Its answer was lost: bob's client sends it again.
                 let again = try await fixture.send("before", from: bob, to: group, clientMessageID: "b-1")
-                try checkEqual(again, sent, "the resend's result")
+                try checkEqual(again, sent, "the resend's result (without carol's reaction)")
                 let batch = await store.append(contentsOf: [
                     NewMessage(conversationID: group, senderID: bob, clientMessageID: "b-1", body: "before"),
                     NewMessage(conversationID: group, senderID: bob, clientMessageID: "b-3", body: "after"),
                     NewMessage(conversationID: group, senderID: bob, clientMessageID: "b-2", body: "reused"),
                 ])
-                try checkEqual(try batch[0].get(), sent, "the resend's result in a batch")
+                try checkEqual(try batch[0].get(), sent, "the resend's result in a batch (without carol's reaction)")
+                let member = try await fixture.send("elsewhere", from: bob, to: other, clientMessageID: "b-2")
+                try checkEqual(member, reacted, "a member's resend, reactions and all")
                 try await checkThrows(.notFound, "a new message from the removed sender") { try batch[1].get() }
                 try await checkThrows(.notFound, "a key of another conversation from the removed sender") {
                     try batch[2].get()
