@@ -21,8 +21,8 @@ extension ChatClient {
         /// How the client reconnects after its connection ends. Default ``ReconnectionPolicy/default``: backoff
         /// from 250 ms doubling to 30 s, with full jitter.
         public var reconnection: ReconnectionPolicy
-        /// How often the client sends a message the server refused with `storageFailure` (a fault it may recover
-        /// from) before marking it failed. Default 5.
+        /// How often the client sends a message the server refused with `storageFailure` or `unavailable` (faults it
+        /// may recover from) before marking it failed. Default 5. A dropped connection does not count.
         public var maximumSendAttempts: Int
         /// Where the outbox is kept between runs of the app, so that messages queued and not yet stored are sent
         /// when a new client starts with the same storage. Default `nil`: the outbox lives in memory, across

@@ -26,8 +26,8 @@ extension ChatClient {
     ///
     /// - Returns the stored message, however many reconnections it took.
     /// - Throws the server's ``ChatKitCore/ChatError`` when it refuses the message for good (`forbidden`,
-    ///   `notFound`, `invalidArgument`, `conflict`, `limitExceeded` without a retry-after, or `storageFailure`
-    ///   ``Configuration/maximumSendAttempts`` times); the message stays in the outbox as
+    ///   `notFound`, `invalidArgument`, `conflict`, `limitExceeded` without a retry-after, or `storageFailure` or
+    ///   `unavailable` ``Configuration/maximumSendAttempts`` times); the message stays in the outbox as
     ///   ``OutgoingMessage/State/failed``. A rate limit (`limitExceeded` with a retry-after) only delays it.
     /// - Throws `.unavailable` when ``run()`` ends (or has ended) before the message is stored: it stays pending
     ///   and is sent when ``run()`` runs again.
