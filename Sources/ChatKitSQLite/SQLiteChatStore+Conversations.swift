@@ -121,6 +121,11 @@ extension SQLiteChatStore {
         }
     }
 
+    /// One look-up in the member table's primary key: no member list is read.
+    public func isMember(_ user: UserID, of id: ConversationID) async throws -> Bool {
+        try await read { db in try Lookups.role(db, id, user) != nil }
+    }
+
     public func memberIDs(of id: ConversationID, at position: StreamPosition?) async throws -> [UserID] {
         try await readInBackground { db in
             guard let position else {

@@ -28,8 +28,7 @@ extension ChatServer {
             throw notMember
         }
         guard request.isTyping else {
-            let members = try await store.memberIDs(of: request.conversationID)
-            guard members.contains(user) else { throw notMember }
+            guard try await store.isMember(user, of: request.conversationID) else { throw notMember }
             stopTyping(key)
             return
         }
@@ -91,7 +90,8 @@ extension ChatServer {
         case .group:
             return try await store.memberCount(of: id) <= configuration.typingMaxGroupSize
         default:
-            guard try await store.memberIDs(of: id).contains(user) else { throw notMember }
+            // A channel's member list may be long: one look-up, not a read of it at every keystroke.
+            guard try await store.isMember(user, of: id) else { throw notMember }
             return false
         }
     }

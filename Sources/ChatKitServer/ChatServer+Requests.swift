@@ -191,7 +191,7 @@ extension ChatServer {
                 // The count first: a channel's member list is read only when it is full (a member joins again).
                 if conversation.kind == .channel,
                     try await store.memberCount(of: reference.conversationID) >= limits.maxMembers,
-                    !(try await store.memberIDs(of: reference.conversationID).contains(user))
+                    !(try await store.isMember(user, of: reference.conversationID))
                 {
                     throw ChatError(.limitExceeded, "The channel is full (\(limits.maxMembers) members).")
                 }

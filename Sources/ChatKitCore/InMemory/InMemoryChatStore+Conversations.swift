@@ -97,6 +97,10 @@ extension InMemoryChatStore {
         try withState { state in state.conversations[id]?.members.count ?? 0 }
     }
 
+    public func isMember(_ user: UserID, of id: ConversationID) async throws -> Bool {
+        try withState { state in state.conversations[id]?.members[user] != nil }
+    }
+
     public func addMembers(_ users: [UserID], to id: ConversationID, role: MemberRole, by actor: UserID)
         async throws -> [Member]
     {

@@ -38,7 +38,8 @@ public import Foundation
 /// Requirements with defaults derived from others (``ConversationStore/memberships(of:)`` and
 /// ``ConversationStore/conversations(of:before:limit:)`` from ``ConversationStore/conversations(of:)``,
 /// ``ConversationStore/membersSharingPresence(with:maxGroupSize:)`` from the memberships and members,
-/// ``ConversationStore/memberCount(of:)`` from ``ConversationStore/memberIDs(of:at:)``,
+/// ``ConversationStore/memberCount(of:)`` and ``ConversationStore/isMember(_:of:)`` from
+/// ``ConversationStore/memberIDs(of:at:)``,
 /// ``SyncStore/resumePosition(after:)`` from
 /// ``SyncStore/latestPosition()``) are forwarded to ``base`` as they are: a decorator that changes the one must
 /// change the other to match (the conformance suite checks that memberships and pages agree with the conversation
@@ -93,6 +94,9 @@ extension ChatStoreDecorator {
 
     public func memberCount(of id: ConversationID) async throws -> Int {
         try await base.memberCount(of: id)
+    }
+    public func isMember(_ user: UserID, of id: ConversationID) async throws -> Bool {
+        try await base.isMember(user, of: id)
     }
     public func addMembers(_ users: [UserID], to id: ConversationID, role: MemberRole, by actor: UserID) async throws
         -> [Member]

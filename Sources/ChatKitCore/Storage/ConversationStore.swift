@@ -65,6 +65,13 @@ public protocol ConversationStore: Sendable {
     /// A default implementation counts ``memberIDs(of:at:)``; implement it to answer more cheaply.
     func memberCount(of id: ConversationID) async throws -> Int
 
+    /// Whether `user` is a member of the conversation now; `false` for a conversation that does not exist. For
+    /// trusted server code only: there is no access check. The server asks it of typing in channels, whose member
+    /// lists may be long.
+    ///
+    /// A default implementation looks in ``memberIDs(of:at:)``; implement it to answer without reading them all.
+    func isMember(_ user: UserID, of id: ConversationID) async throws -> Bool
+
     /// Adds users to a group or channel with the given role (``MemberRole/member`` or ``MemberRole/admin``).
     ///
     /// Users who are already members are left as they are. Records one ``EventKind/membersAdded`` event for the
@@ -184,5 +191,10 @@ extension ConversationStore {
     /// Counted from ``memberIDs(of:at:)``: correct, as costly as reading every member.
     public func memberCount(of id: ConversationID) async throws -> Int {
         try await memberIDs(of: id, at: nil).count
+    }
+
+    /// Looked up in ``memberIDs(of:at:)``: correct, as costly as reading every member.
+    public func isMember(_ user: UserID, of id: ConversationID) async throws -> Bool {
+        try await memberIDs(of: id, at: nil).contains(user)
     }
 }

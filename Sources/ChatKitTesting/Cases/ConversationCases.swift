@@ -350,6 +350,23 @@ extension ChatStoreConformance {
                     page.first { $0.conversation.id == direct }?.otherMemberID, alice, "in a page of bob's list"
                 )
             },
+            Case("conversations", "isMember answers for members now: not for others, the removed or unknown IDs") {
+                store in
+                let fixture = StoreFixture(store)
+                let ids = try await fixture.users("alice", "bob", "carol")
+                let (alice, bob, carol) = (ids[0], ids[1], ids[2])
+                let group = try await fixture.group(alice, [bob])
+                let channel = try await fixture.channel(alice)
+                try check(try await store.isMember(alice, of: group), "the owner is a member")
+                try check(try await store.isMember(bob, of: group), "bob is a member")
+                try check(!(try await store.isMember(carol, of: group)), "carol is not a member")
+                try check(!(try await store.isMember(carol, of: channel)), "carol has not joined the channel")
+                _ = try await store.joinChannel(channel, user: carol)
+                try check(try await store.isMember(carol, of: channel), "carol joined the channel")
+                try await store.removeMember(bob, from: group, by: alice)
+                try check(!(try await store.isMember(bob, of: group)), "bob was removed")
+                try check(!(try await store.isMember(alice, of: "no-such-conversation")), "an unknown conversation")
+            },
             Case("conversations", "unread counts stop at the limit") { store in
                 let fixture = StoreFixture(store)
                 let (alice, bob) = try await fixture.pair()
