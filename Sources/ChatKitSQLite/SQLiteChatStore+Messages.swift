@@ -305,6 +305,16 @@ extension SQLiteChatStore {
         }
     }
 
+    /// The events of a conversation after a position that may hold a copy of a message (its ID in their payload),
+    /// found through the partial index of `Schema.v17` (its condition is this query's `kind` term, word for word):
+    /// marker moves and membership changes, most of a conversation's events, are not read.
+    static let messageCopiesSQL = """
+        SELECT position, payload FROM event
+        WHERE conversationID = ? AND position > ?
+            AND kind IN ('messageCreated', 'messageEdited', 'reactionAdded', 'reactionRemoved')
+            AND instr(payload, ?) > 0
+        """
+
     /// Writes the tombstone `deleted` into the stored events that still show its message as it was (edits,
     /// reactions, and a creation event stored before `Schema.v3`), so that the deleted text leaves the file's event
     /// log, not only what reads return (which replace it either way). Only events after `createdPosition` are
@@ -315,13 +325,7 @@ extension SQLiteChatStore {
         let db = context.db
         // The conversation's events that mention the message's ID; decoded to be sure, then written again.
         let rows = try Row.fetchAll(
-            db.cachedStatement(
-                sql: """
-                    SELECT position, payload FROM event
-                    WHERE conversationID = ? AND position > ? AND kind IN ('messageCreated', 'messageEdited',
-                        'reactionAdded', 'reactionRemoved') AND instr(payload, ?) > 0
-                    """
-            ),
+            db.cachedStatement(sql: messageCopiesSQL),
             arguments: [deleted.conversationID.rawValue, createdPosition, deleted.id.rawValue]
         )
         for row in rows {

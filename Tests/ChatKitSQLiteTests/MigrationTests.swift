@@ -661,6 +661,43 @@ struct MigrationTests {
         }
     }
 
+    @Test("v17 indexes the events that carry message copies: a deletion reads those, not every marker move after")
+    func v17IndexesMessageCopies() async throws {
+        try await withTemporaryDirectory { directory in
+            let path = directory.appendingPathComponent("v16.sqlite").path
+            let old = try SQLiteChatStore(configuration: .init(path: path), migratingUpTo: Schema.v16)
+            let fixture = StoreFixture(old)
+            let ids = try await fixture.users("alice", "bob")
+            let (alice, bob) = (ids[0], ids[1])
+            let chat = try await fixture.direct(alice, bob)
+            let message = try await fixture.send("secret plans", from: alice, to: chat)
+            _ = try await old.editMessage(message.id, body: "secret plans, edited", by: alice)
+            // Read markers moving with every message: most of a conversation's events.
+            for index in 1...300 {
+                let reply = try await fixture.send("reply \(index)", from: bob, to: chat)
+                _ = try await old.markRead(chat, upTo: reply.seq, by: alice)
+            }
+            try old.close()
+
+            let store = try SQLiteChatStore(configuration: .init(path: path))
+            defer { try? store.close() }
+            let plan = try await store.writer.write { db in
+                try db.execute(sql: "ANALYZE")
+                return try Row.fetchAll(
+                    db, sql: "EXPLAIN QUERY PLAN " + SQLiteChatStore.messageCopiesSQL, arguments: [chat.rawValue, 0, "m"]
+                )
+                    .map { $0["detail"] as String? ?? "" }.joined(separator: "; ")
+            }
+            #expect(plan.contains("event_messageCopy"), "\(plan)")
+            // The deletion still finds the edit's copy and redacts it.
+            _ = try await store.deleteMessage(message.id, by: alice)
+            let payloads = try await store.writer.read { db in
+                try Data.fetchAll(db, sql: "SELECT payload FROM event WHERE conversationID = ?", arguments: [chat.rawValue])
+            }
+            #expect(!payloads.contains { String(decoding: $0, as: UTF8.self).contains("secret plans") })
+        }
+    }
+
     @Test("every migration is applied to a new database")
     func newDatabaseIsCurrent() async throws {
         let store = try SQLiteChatStore(configuration: .inMemory)
