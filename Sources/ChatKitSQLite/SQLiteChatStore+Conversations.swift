@@ -405,27 +405,25 @@ extension SQLiteChatStore {
     }
 
     /// Adds a member and opens their membership period at `position` (sync shows them events from there on).
+    /// Cached statements: a channel made for thousands of users runs these once per member, inside the writer.
     static func startMembership(_ member: Member, at position: StreamPosition, _ context: WriteContext) throws {
-        try context.db.execute(
-            sql: "INSERT INTO member (conversationID, userID, role, joinedAt) VALUES (?, ?, ?, ?)",
-            arguments: [
+        let db = context.db
+        try db.cachedStatement(sql: "INSERT INTO member (conversationID, userID, role, joinedAt) VALUES (?, ?, ?, ?)")
+            .execute(arguments: [
                 member.conversationID.rawValue, member.userID.rawValue, member.role.rawValue,
                 Codec.milliseconds(member.joinedAt),
-            ]
-        )
-        try context.db.execute(
-            sql: "INSERT INTO membershipPeriod (userID, conversationID, fromPosition) VALUES (?, ?, ?)",
-            arguments: [member.userID.rawValue, member.conversationID.rawValue, position.rawValue]
-        )
+            ])
+        try db.cachedStatement(
+            sql: "INSERT INTO membershipPeriod (userID, conversationID, fromPosition) VALUES (?, ?, ?)"
+        ).execute(arguments: [member.userID.rawValue, member.conversationID.rawValue, position.rawValue])
         // What was sent before they joined is neither unread nor waiting for delivery (ConversationStore).
-        try context.db.execute(
+        try db.cachedStatement(
             sql: """
                 INSERT INTO marker (conversationID, userID, deliveredSeq, readSeq)
                 SELECT id, ?2, lastSeq, lastSeq FROM conversation WHERE id = ?1 AND lastSeq > 0
                 ON CONFLICT (conversationID, userID) DO UPDATE SET
                     deliveredSeq = max(deliveredSeq, excluded.deliveredSeq), readSeq = max(readSeq, excluded.readSeq)
-                """,
-            arguments: [member.conversationID.rawValue, member.userID.rawValue]
-        )
+                """
+        ).execute(arguments: [member.conversationID.rawValue, member.userID.rawValue])
     }
 }

@@ -75,7 +75,28 @@ extension SQLiteChatStore {
         // One marker per member: a list that grows with the conversation (see `read(_:)`).
         try await readInBackground { db in
             _ = try Lookups.memberConversation(db, id, user)
-            return try Self.members(db, id).map { try Self.marker(db, id, $0.userID) }
+            // One statement, the member and marker keys merged (both lead with the conversation), not a look-up
+            // per member: 10,001 statements for a channel of 10,000.
+            let rows = try Row.fetchCursor(
+                db.cachedStatement(
+                    sql: """
+                        SELECT m.userID, COALESCE(k.deliveredSeq, 0), COALESCE(k.readSeq, 0)
+                        FROM member m LEFT JOIN marker k ON k.conversationID = m.conversationID AND k.userID = m.userID
+                        WHERE m.conversationID = ? ORDER BY m.userID
+                        """
+                ),
+                arguments: [id.rawValue]
+            )
+            var markers: [Marker] = []
+            while let row = try rows.next() {
+                markers.append(
+                    Marker(
+                        conversationID: id, userID: UserID(rawValue: try row.decode(atIndex: 0)),
+                        deliveredSeq: try row.decode(atIndex: 1), readSeq: try row.decode(atIndex: 2)
+                    )
+                )
+            }
+            return markers
         }
     }
 

@@ -50,7 +50,9 @@ extension SQLiteChatStore {
     }
 
     public func user(username: String) async throws -> User? {
-        try await read { db in
+        // No stored name holds U+0000, and SQLite would read the name only up to it ("alice\0x" would find alice).
+        guard !username.utf8.contains(0) else { return nil }
+        return try await read { db in
             try Row.fetchOne(
                 db,
                 sql: "SELECT \(Codec.userColumns) FROM user WHERE username = ?",

@@ -25,6 +25,8 @@ extension ChatStoreConformance {
                 try checkEqual(fetched.displayName, "Alice", "display name")
                 try checkEqual(fetched.statusText, "hi", "status text")
                 try checkEqual(try await store.user(username: "alice")?.id, user.id, "user(username:)")
+                // No name holds U+0000: one that does names no one (SQLite reads text only up to it).
+                try checkEqual(try await store.user(username: "alice\u{0}x"), nil, "user(username:) with U+0000")
             },
 
             Case("users", "usernames are non-empty and unique, compared exactly") { store in
