@@ -31,12 +31,41 @@ final class AckWindow: Sendable {
         }
     }
 
-    /// Sends `count` requests, each once a slot is free, then waits for every answer (up to `timeout` ns).
+    /// Stops the pacing: the sender's connection closed, so no answer will free a slot.
+    func close() {
+        freed.finish()
+    }
+
+    /// Sends `count` requests, each once a slot is free, then waits for every answer (up to `timeout` ns). Throws
+    /// when no answer comes for `timeout` ns while a slot is awaited, or the connection closed (``close()``), rather
+    /// than wait for ever.
     func pipeline(_ count: Int, timeout: UInt64, _ send: (Int) async throws -> Void) async throws {
         var iterator = slots.makeAsyncIterator()
         let start = answers.load(ordering: .relaxed)
+        // Answers that stop coming end the slots' stream (its buffered slots are still handed out first).
+        let watchdog = Task { [self] in
+            var seen = answers.load(ordering: .relaxed)
+            var since = monotonicNanoseconds()
+            while true {
+                try await Task.sleep(nanoseconds: 250_000_000)
+                let now = answers.load(ordering: .relaxed)
+                if now != seen {
+                    (seen, since) = (now, monotonicNanoseconds())
+                } else if monotonicNanoseconds() - since > timeout {
+                    freed.finish()
+                    return
+                }
+            }
+        }
+        defer { watchdog.cancel() }
         for index in 0..<count {
-            _ = await iterator.next()
+            guard await iterator.next() != nil else {
+                let answered = answers.load(ordering: .relaxed) - start
+                throw BenchError(
+                    "The server stopped answering (or closed the sender's connection) after \(answered) of \(count) "
+                        + "sends."
+                )
+            }
             try await send(index)
         }
         let end = monotonicNanoseconds() + timeout

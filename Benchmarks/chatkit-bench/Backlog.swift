@@ -45,7 +45,9 @@ struct Backlog: AsyncParsableCommand, Sendable {
         await first.close()
 
         let acks = AckWindow(window: 64)
-        let sender = try await ChatConnection.open(url: server.url(0), token: users[0].accessToken) { acks.receive($0) }
+        let sender = try await ChatConnection.open(
+            url: server.url(0), token: users[0].accessToken, onFrame: { acks.receive($0) }, onClose: { acks.close() }
+        )
         let conversation = try await sender.request(
             .createConversation(.init(kind: .direct, memberIDs: [users[1].user.id]))
         ).conversation!.id

@@ -118,10 +118,23 @@ final class ChatConnection: Sendable {
 
     private let nextID = Atomic<Int>(0)
 
-    /// Sends a request and waits for its result.
+    /// How long a request's answer may take before the scenario gives up on the server.
+    static let requestTimeout = Duration.seconds(60)
+
+    /// Sends a request and waits for its result (at most ``requestTimeout``).
     func request(_ request: ClientRequest) async throws -> RequestResult {
         let id = "r\(nextID.add(1, ordering: .relaxed).newValue)"
         let text = try Self.codec.encode(ClientFrame(id: id, request))
+        let inbox = inbox
+        let deadline = Task {
+            try await Task.sleep(for: Self.requestTimeout)
+            if let continuation = inbox.pending.withLock({ $0.removeValue(forKey: id) }) {
+                inbox.hasPending.subtract(1, ordering: .releasing)
+                let failure = BenchError("No answer to '\(request.type)' within \(Self.requestTimeout).")
+                continuation.resume(throwing: failure)
+            }
+        }
+        defer { deadline.cancel() }
         return try await withCheckedThrowingContinuation { continuation in
             inbox.pending.withLock { $0[id] = continuation }
             inbox.hasPending.add(1, ordering: .releasing)

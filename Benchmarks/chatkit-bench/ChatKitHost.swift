@@ -90,6 +90,8 @@ enum ChatKitHost {
         )
         return try await withThrowingTaskGroup(of: T?.self) { group in
             group.addTask {
+                // A server that stops (fails to start) ends the wait for its ports instead of leaving it hanging.
+                defer { portContinuation.finish() }
                 try await server.run()
                 return nil
             }
@@ -100,6 +102,11 @@ enum ChatKitHost {
                 bound[index] = port
                 listening += 1
                 if listening == transports.count { break }
+            }
+            guard listening == transports.count else {
+                // The server's own error, if it threw one.
+                while let _ = try await group.next() {}
+                throw BenchError("The server stopped before listening on every port.")
             }
             let target = ChatKitTarget(
                 label: "chatkit-\(options.store.rawValue)",

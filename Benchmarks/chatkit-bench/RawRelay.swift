@@ -255,11 +255,16 @@ extension RawTarget {
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
         return try await withThrowingTaskGroup(of: T?.self) { group in
             group.addTask {
+                // A relay that fails to start ends the wait for its port instead of leaving it hanging.
+                defer { continuation.finish() }
                 try await RawRelay.run { continuation.yield($0) }
                 return nil
             }
             defer { group.cancelAll() }
-            guard let port = await ports.first(where: { _ in true }) else { throw BenchError("The relay did not start.") }
+            guard let port = await ports.first(where: { _ in true }) else {
+                while let _ = try await group.next() {}
+                throw BenchError("The relay did not start.")
+            }
             return try await body(RawTarget(url: "ws://127.0.0.1:\(port)/raw", serverPID: getpid(), label: "raw"))
         }
     }

@@ -44,7 +44,9 @@ struct Storm: AsyncParsableCommand, Sendable {
     func runChatKit(_ server: ChatKitTarget) async throws -> ScenarioReport {
         let users = try await server.makeUsers(clients + 1, prefix: "s")
         let acks = AckWindow(window: 64)
-        let sender = try await ChatConnection.open(url: server.url(0), token: users[0].accessToken) { acks.receive($0) }
+        let sender = try await ChatConnection.open(
+            url: server.url(0), token: users[0].accessToken, onFrame: { acks.receive($0) }, onClose: { acks.close() }
+        )
         let group = try await createGroup(owner: sender, title: "storm", members: users.dropFirst().map(\.user.id))
 
         // Every client is online once (its cursor is where it was welcomed), then all drop off.

@@ -59,6 +59,9 @@ final class WireSocket: Sendable {
         case refused
     }
 
+    /// How long the upgrade and the server's first frame may take once connected.
+    static let handshakeTimeout = TimeAmount.seconds(60)
+
     /// Connects, sends `firstFrame` (if any), and returns once the server's first frame arrived. Every later text
     /// frame goes to `onText`, on the socket's event loop; `onClose` runs once the socket has closed.
     static func open(
@@ -110,6 +113,10 @@ final class WireSocket: Sendable {
                 }
             }
         channel.closeFuture.whenComplete { _ in onClose() }
+        // A server that accepts and then says nothing (no upgrade, no first frame) must not hang the scenario:
+        // closing the channel fails both waits.
+        let deadline = channel.eventLoop.scheduleTask(in: handshakeTimeout) { channel.close(promise: nil) }
+        defer { deadline.cancel() }
         do {
             guard case .upgraded(let firstFrameArrived) = try await upgrade.get() else {
                 throw UpgradeRefused(url: url)

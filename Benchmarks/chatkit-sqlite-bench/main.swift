@@ -125,10 +125,13 @@ func seconds(_ duration: Duration) -> Double {
     Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
 }
 
-/// Percentiles of latencies, in milliseconds.
+/// Percentiles of latencies, in milliseconds, by nearest rank (the smallest sample with at least the share `p` of
+/// samples at or below it). With fewer than 100 samples the p99 is the largest: read it as the maximum of n.
 func report(_ name: String, _ samples: [Duration]) {
     let sorted = samples.map(seconds).sorted()
-    func percentile(_ p: Double) -> Double { sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))] * 1000 }
+    func percentile(_ p: Double) -> Double {
+        sorted[min(sorted.count - 1, max(0, Int((Double(sorted.count) * p).rounded(.up)) - 1))] * 1000
+    }
     say(
         String(
             format: "%@: n=%d p50 %.3f ms, p99 %.3f ms, max %.3f ms",
