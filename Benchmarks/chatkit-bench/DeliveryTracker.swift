@@ -41,6 +41,11 @@ final class DeliveryTracker: Sendable {
         }
     }
 
+    /// Records a message of another stream: counted with the duplicates (a message this receiver was never sent).
+    func recordForeign() {
+        state.withLock { $0.duplicates += 1 }
+    }
+
     /// Distinct messages received.
     var unique: Int { state.withLock { $0.unique } }
 

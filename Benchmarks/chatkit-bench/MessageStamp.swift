@@ -15,16 +15,18 @@ import Glibc
 import Darwin
 #endif
 
-/// What the generator puts in each message body: a number (per stream: pair, broadcast sender) and the time it was
-/// meant to be sent, `"<n> <nanoseconds> <padding>"`. Receivers find it by scanning the frame's text for
-/// `"body":"` instead of decoding the JSON, so that the generator stays cheap (a real client decodes fully).
+/// What the generator puts in each message body: its stream (the pair, or 0 where there is one sender), a number
+/// (per stream) and the time it was meant to be sent, `"<stream> <n> <nanoseconds> <padding>"`. Receivers find it by
+/// scanning the frame's text for `"body":"` instead of decoding the JSON, so that the generator stays cheap (a real
+/// client decodes fully). The stream tells a message delivered to the wrong receiver from one of its own.
 struct MessageStamp: Sendable, Equatable {
+    var stream = 0
     var number: Int
     var sentAt: UInt64
 
     /// The body: the stamp, padded with `x` to `size` bytes.
     func body(size: Int) -> String {
-        var body = "\(number) \(sentAt) "
+        var body = "\(stream) \(number) \(sentAt) "
         let missing = size - body.utf8.count
         guard missing > 0 else { return body }
         if missing <= Self.padding.utf8.count {
@@ -59,10 +61,12 @@ struct MessageStamp: Sendable, Equatable {
                 }
                 return digits > 0 ? value : nil
             }
+            guard let stream = readNumber(), index < bytes.count, bytes[index] == 32 else { return nil }
+            index += 1
             guard let number = readNumber(), index < bytes.count, bytes[index] == 32 else { return nil }
             index += 1
             guard let sentAt = readNumber() else { return nil }
-            return MessageStamp(number: Int(number), sentAt: sentAt)
+            return MessageStamp(stream: Int(stream), number: Int(number), sentAt: sentAt)
         }
     }
 }

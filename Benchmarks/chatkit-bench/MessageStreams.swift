@@ -43,9 +43,14 @@ final class MessageStreams: Sendable {
         sent = (0..<count).map { _ in Counter() }
     }
 
-    /// Handles a frame received on stream `index`: records its stamp and returns a credit to the sender.
+    /// Handles a frame received on stream `index`: records its stamp and returns a credit to the sender. A message of
+    /// another stream (delivered to the wrong receiver) counts as one this receiver was never sent.
     func receive(_ index: Int, _ text: String) {
         guard let stamp = MessageStamp.find(in: text) else { return }
+        guard stamp.stream == index else {
+            trackers[index].recordForeign()
+            return
+        }
         if trackers[index].record(stamp.number) {
             let now = monotonicNanoseconds()
             latency.record(since: stamp.sentAt, now: now)
@@ -91,7 +96,7 @@ final class MessageStreams: Sendable {
             }
             number += 1
             sent[index].value.store(number, ordering: .relaxed)
-            try await send(MessageStamp(number: number, sentAt: stamp))
+            try await send(MessageStamp(stream: index, number: number, sentAt: stamp))
         }
     }
 
