@@ -43,6 +43,7 @@ struct Backlog: AsyncParsableCommand, Sendable {
         let first = try await ChatConnection.open(url: server.url(1), token: users[1].accessToken)
         let cursor = first.welcomePosition
         await first.close()
+        await first.closed()  // offline before the messages are sent
 
         let acks = AckWindow(window: 64)
         let sender = try await ChatConnection.open(

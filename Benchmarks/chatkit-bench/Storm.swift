@@ -55,6 +55,8 @@ struct Storm: AsyncParsableCommand, Sendable {
         }
         let cursors = firstSessions.map(\.welcomePosition)
         for session in firstSessions { await session.close() }
+        // Offline before the messages are sent: not delivered live, and no teardown inside the resync's time.
+        for session in firstSessions { await session.closed() }
 
         try await acks.pipeline(messages, timeout: UInt64(timeout * 1e9)) { index in
             let stamp = MessageStamp(number: index + 1, sentAt: monotonicNanoseconds())

@@ -195,7 +195,7 @@ final class WireSocket: Sendable {
         if schedule { channel.eventLoop.execute { self.writeWaiting() } }
     }
 
-    /// Waits until the socket has ended.
+    /// Waits until the socket has ended (at most ``closeTimeout`` after ``close()``).
     func closed() async {
         try? await channel.closeFuture.get()
     }
