@@ -13,8 +13,9 @@ import ArgumentParser
 import ChatKitCore
 import ChatKitServer
 
-/// C clients in one group drop off, miss M messages, and reconnect at once with their cursors: the time until all
-/// are resynced, and whether each got every missed message exactly once.
+/// C clients in one group drop off, miss M messages, and reconnect at once with their cursors while L more are sent:
+/// the time until all are resynced, and whether each got every message exactly once (the live ones reach a client
+/// during its catch-up, or in it: the boundary where a reconnect could lose or repeat one).
 struct Storm: AsyncParsableCommand, Sendable {
     static let configuration = CommandConfiguration(
         abstract: "C clients reconnect at once with their cursors; time until all are resynced."
@@ -27,6 +28,9 @@ struct Storm: AsyncParsableCommand, Sendable {
 
     @Option(help: "Messages sent to the group while the clients are away.")
     var messages = 10
+
+    @Option(help: "Messages sent to the group while the clients reconnect (each must reach every client once).")
+    var live = 10
 
     @Option(help: "Message body size in bytes.")
     var size = 100
@@ -68,6 +72,14 @@ struct Storm: AsyncParsableCommand, Sendable {
         let lastSynced = SharedLatestTime()
         let meter = ResourceMeter(serverPID: server.serverPID)
         let start = monotonicNanoseconds()
+        // Sent while the clients reconnect: each arrives in a client's catch-up or live after it, and must arrive
+        // once.
+        let liveSends = Task { [messages, live, size, timeout] in
+            try await acks.pipeline(live, timeout: UInt64(timeout * 1e9)) { index in
+                let stamp = MessageStamp(number: messages + index + 1, sentAt: monotonicNanoseconds())
+                try await sender.sendMessage(stamp.body(size: size), to: group)
+            }
+        }
         let sessions = try await concurrentMap(clients, limit: clients) { index in
             let seenSynced = SharedFlag()
             return try await ChatConnection.open(
@@ -89,10 +101,17 @@ struct Storm: AsyncParsableCommand, Sendable {
             try await Task.sleep(nanoseconds: 2_000_000)
         }
         let usage = meter.finish()
+        try await liveSends.value
+        let expected = messages + live
+        while trackers.contains(where: { $0.unique < expected }), monotonicNanoseconds() < end {
+            try await Task.sleep(nanoseconds: 2_000_000)
+        }
 
         var report = ScenarioReport(
             scenario: "storm", target: server.label,
-            parameters: ["clients": "\(clients)", "missed messages": "\(messages)", "size": "\(size)"]
+            parameters: [
+                "clients": "\(clients)", "missed messages": "\(messages)", "live messages": "\(live)", "size": "\(size)",
+            ]
         )
         let syncedCount = synced.value
         if syncedCount == clients {
@@ -102,7 +121,7 @@ struct Storm: AsyncParsableCommand, Sendable {
         }
         report.add("time until all welcomed", Double(connectedAt - start) / 1e6, "ms")
         report.add("reconnects/s", Double(clients) / (Double(connectedAt - start) / 1e9), "conn/s")
-        report.delivery = trackers.reduce(DeliveryTally()) { $0 + $1.tally(expected: messages) }
+        report.delivery = trackers.reduce(DeliveryTally()) { $0 + $1.tally(expected: expected) }
         report.errors = sessions.reduce(sender.unansweredErrors) { $0 + $1.unansweredErrors }
         report.lastError = ([sender] + sessions).lazy.compactMap(\.lastError).first
         report.usage = usage
