@@ -110,7 +110,8 @@ struct Storm: AsyncParsableCommand, Sendable {
         var report = ScenarioReport(
             scenario: "storm", target: server.label,
             parameters: [
-                "clients": "\(clients)", "missed messages": "\(messages)", "live messages": "\(live)", "size": "\(size)",
+                "clients": "\(clients)", "missed messages": "\(messages)", "live messages": "\(live)",
+                "size": "\(size)",
             ]
         )
         let syncedCount = synced.value
