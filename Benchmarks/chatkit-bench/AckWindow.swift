@@ -68,6 +68,8 @@ final class AckWindow: Sendable {
             }
             try await send(index)
         }
+        // Only while slots are awaited: ended during the wait below, the slots would be gone for a later call.
+        watchdog.cancel()
         let end = monotonicNanoseconds() + timeout
         while answers.load(ordering: .relaxed) - start < count, monotonicNanoseconds() < end {
             try await Task.sleep(nanoseconds: 2_000_000)

@@ -135,7 +135,9 @@ struct Fanout: AsyncParsableCommand, Sendable {
         var report = try await measure(receipts, label: relay.label, serverPID: relay.serverPID) { stamp in
             try await sender.write(stamp.rawFrame(size: size))
         }
-        report.notes.append("raw relay: no auth, no storage, no JSON; each read's frames written to each member with one flush")
+        report.notes.append(
+            "raw relay: no auth, no storage, no JSON; each read's frames written to each member with one flush"
+        )
         await sender.close()
         for receiver in receivers { await receiver.close() }
         return report

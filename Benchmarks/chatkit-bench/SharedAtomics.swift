@@ -32,5 +32,9 @@ final class SharedFlag: Sendable {
     private let storage = Atomic<Bool>(false)
 
     /// Sets the flag; returns whether this call set it.
+    @discardableResult
     func set() -> Bool { !storage.exchange(true, ordering: .relaxed) }
+
+    /// Whether the flag is set.
+    var isSet: Bool { storage.load(ordering: .relaxed) }
 }

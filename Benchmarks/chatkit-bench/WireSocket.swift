@@ -59,8 +59,15 @@ final class WireSocket: Sendable {
         case refused
     }
 
-    /// How long the upgrade and the server's first frame may take once connected.
-    static let handshakeTimeout = TimeAmount.seconds(60)
+    /// How long the upgrade and the server's first frame may take once connected (generous: a storm of thousands
+    /// of reconnects is welcomed in seconds).
+    static let handshakeTimeout = TimeAmount.seconds(120)
+
+    /// The upgrade or the server's first frame did not come within ``handshakeTimeout``.
+    struct HandshakeTimedOut: Error, CustomStringConvertible {
+        var url: String
+        var description: String { "No WebSocket upgrade or first frame from \(url) within \(handshakeTimeout)." }
+    }
 
     /// Connects, sends `firstFrame` (if any), and returns once the server's first frame arrived. Every later text
     /// frame goes to `onText`, on the socket's event loop; `onClose` runs once the socket has closed.
@@ -115,7 +122,11 @@ final class WireSocket: Sendable {
         channel.closeFuture.whenComplete { _ in onClose() }
         // A server that accepts and then says nothing (no upgrade, no first frame) must not hang the scenario:
         // closing the channel fails both waits.
-        let deadline = channel.eventLoop.scheduleTask(in: handshakeTimeout) { channel.close(promise: nil) }
+        let timedOut = SharedFlag()
+        let deadline = channel.eventLoop.scheduleTask(in: handshakeTimeout) {
+            timedOut.set()
+            channel.close(promise: nil)
+        }
         defer { deadline.cancel() }
         do {
             guard case .upgraded(let firstFrameArrived) = try await upgrade.get() else {
@@ -125,6 +136,7 @@ final class WireSocket: Sendable {
             return WireSocket(firstFrame: try await firstFrameArrived.get(), channel: channel)
         } catch {
             channel.close(promise: nil)
+            if timedOut.isSet { throw HandshakeTimedOut(url: url) }
             throw error
         }
     }

@@ -188,7 +188,7 @@ extension ChatServer {
                 // What the caller may know first (a group they are not in is not found, a channel they are in is
                 // joined already): only then whether it is full.
                 let conversation = try await store.conversation(reference.conversationID, as: user)
-                // The count first: a channel's member list is read only when it is full (a member joins again).
+                // The count first: whether the user is a member already (joining again) is asked only when it is full.
                 if conversation.kind == .channel,
                     try await store.memberCount(of: reference.conversationID) >= limits.maxMembers,
                     !(try await store.isMember(user, of: reference.conversationID))

@@ -683,16 +683,19 @@ struct MigrationTests {
             defer { try? store.close() }
             let plan = try await store.writer.write { db in
                 try db.execute(sql: "ANALYZE")
-                return try Row.fetchAll(
-                    db, sql: "EXPLAIN QUERY PLAN " + SQLiteChatStore.messageCopiesSQL, arguments: [chat.rawValue, 0, "m"]
+                let rows = try Row.fetchAll(
+                    db, sql: "EXPLAIN QUERY PLAN " + SQLiteChatStore.messageCopiesSQL,
+                    arguments: [chat.rawValue, 0, "m"]
                 )
-                    .map { $0["detail"] as String? ?? "" }.joined(separator: "; ")
+                return rows.map { $0["detail"] as String? ?? "" }.joined(separator: "; ")
             }
             #expect(plan.contains("event_messageCopy"), "\(plan)")
             // The deletion still finds the edit's copy and redacts it.
             _ = try await store.deleteMessage(message.id, by: alice)
             let payloads = try await store.writer.read { db in
-                try Data.fetchAll(db, sql: "SELECT payload FROM event WHERE conversationID = ?", arguments: [chat.rawValue])
+                try Data.fetchAll(
+                    db, sql: "SELECT payload FROM event WHERE conversationID = ?", arguments: [chat.rawValue]
+                )
             }
             #expect(!payloads.contains { String(decoding: $0, as: UTF8.self).contains("secret plans") })
         }

@@ -14,6 +14,8 @@ import Synchronization
 
 /// The in-memory store behind a decorator whose reads of a conversation's members fail while told to: the reads the
 /// server makes around membership changes, typing and presence, as a store that fails now and then answers them.
+/// Unlike a decorator of ChatStoreDecorator's rules, it leaves `isMember(_:of:)` answering when member reads fail, on
+/// purpose: the tests show which requests no longer need the member list.
 final class FailingMembersStore: ChatStoreDecorator {
     let base: any ChatStore
     /// While set, every ``memberIDs(of:at:)`` fails.

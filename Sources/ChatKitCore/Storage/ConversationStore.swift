@@ -66,8 +66,8 @@ public protocol ConversationStore: Sendable {
     func memberCount(of id: ConversationID) async throws -> Int
 
     /// Whether `user` is a member of the conversation now; `false` for a conversation that does not exist. For
-    /// trusted server code only: there is no access check. The server asks it of typing in channels, whose member
-    /// lists may be long.
+    /// trusted server code only: there is no access check. The server asks it of every typing stop and of typing in
+    /// channels (whose member lists may be long), and of a join to a full channel.
     ///
     /// A default implementation looks in ``memberIDs(of:at:)``; implement it to answer without reading them all.
     func isMember(_ user: UserID, of id: ConversationID) async throws -> Bool
