@@ -61,32 +61,22 @@ struct OfflinePresenceRetryTests {
     @Test func aSessionThatFailedBeforeAnnouncingLeavesTheAnnouncementToTheNext() async throws {
         let inMemory = InMemoryChatStore()
         let store = FailingContactsStore(inMemory)
-        let transport = InProcessTransport()
-        let authenticator = InMemoryAuthenticator()
         var configuration = ChatServerConfiguration()
         configuration.presenceGracePeriod = .seconds(30)
-        let server = ChatServer(
-            store: store, transports: [transport], authenticators: [authenticator], configuration: configuration,
-            clock: ManualClock()
-        )
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await server.run() }
-            defer { group.cancelAll() }
-            let alice = try await inMemory.createUser(NewUser(username: "alice"), passwordHash: nil).id
-            let bob = try await inMemory.createUser(NewUser(username: "bob"), passwordHash: nil).id
-            authenticator.register(token: "token-alice", for: alice)
-            authenticator.register(token: "token-bob", for: bob)
+        try await ServerHarness.run(configuration: configuration, store: inMemory, serverStore: store) { harness in
+            let alice = try await harness.user("alice")
+            let bob = try await harness.user("bob")
             _ = try await inMemory.requestContact(from: alice, to: bob)
             _ = try await inMemory.acceptContact(bob, from: alice)
-            let bobClient = try await Self.connect("bob", transport)
+            let bobClient = try await harness.connect("bob")
 
             store.failures.store(1, ordering: .relaxed)
             let failing = TestClient(
-                ChatClient(transport: transport, token: "token-alice", configuration: .singleSession)
+                ChatClient(transport: harness.transport, token: "token-alice", configuration: .singleSession)
             )
             _ = await failing.runResult()
             #expect(store.failedReads.load(ordering: .relaxed) == 1, "alice's first session read no audience")
-            _ = try await Self.connect("alice", transport)
+            _ = try await harness.connect("alice")
             try await bobClient.waitFor("alice online") { events in
                 events.contains { event in
                     if case .presence(let update) = event { update.userID == alice && update.isOnline } else { false }

@@ -19,25 +19,32 @@ import Testing
 
 /// A running ChatServer on an in-memory store and an in-process transport, with a manual clock.
 struct ServerHarness: Sendable {
-    let store = InMemoryChatStore()
+    let store: InMemoryChatStore
     let transport = InProcessTransport()
     let authenticator = InMemoryAuthenticator()
     let clock = ManualClock()
     let server: ChatServer
 
-    init(configuration: ChatServerConfiguration) {
+    /// - Parameter serverStore: The store the server uses: `store`, or a decorator of it that a test passes.
+    init(
+        configuration: ChatServerConfiguration, store: InMemoryChatStore = InMemoryChatStore(),
+        serverStore: (any ChatStore)? = nil
+    ) {
+        self.store = store
         server = ChatServer(
-            store: store, transports: [transport], authenticators: [authenticator], configuration: configuration,
-            clock: clock
+            store: serverStore ?? store, transports: [transport], authenticators: [authenticator],
+            configuration: configuration, clock: clock
         )
     }
 
     /// Runs `body` while the server runs, then stops the server.
     static func run(
         configuration: ChatServerConfiguration = ChatServerConfiguration(),
+        store: InMemoryChatStore = InMemoryChatStore(),
+        serverStore: (any ChatStore)? = nil,
         _ body: @Sendable (ServerHarness) async throws -> Void
     ) async throws {
-        let harness = ServerHarness(configuration: configuration)
+        let harness = ServerHarness(configuration: configuration, store: store, serverStore: serverStore)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await harness.server.run() }
             defer { group.cancelAll() }

@@ -25,25 +25,14 @@ struct TypingStopTests {
     @Test func anExpiryReachesThoseShownTheStartWhenTheMembersCannotBeRead() async throws {
         let inMemory = InMemoryChatStore()
         let store = FailingMembersStore(inMemory)
-        let transport = InProcessTransport()
-        let authenticator = InMemoryAuthenticator()
-        let clock = ManualClock()
         var configuration = ChatServerConfiguration()
         configuration.typingTimeout = .seconds(5)
-        let server = ChatServer(
-            store: store, transports: [transport], authenticators: [authenticator], configuration: configuration,
-            clock: clock
-        )
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await server.run() }
-            defer { group.cancelAll() }
-            let alice = try await inMemory.createUser(NewUser(username: "alice"), passwordHash: nil).id
-            let bob = try await inMemory.createUser(NewUser(username: "bob"), passwordHash: nil).id
-            authenticator.register(token: "token-alice", for: alice)
-            authenticator.register(token: "token-bob", for: bob)
+        try await ServerHarness.run(configuration: configuration, store: inMemory, serverStore: store) { harness in
+            let alice = try await harness.user("alice")
+            let bob = try await harness.user("bob")
             let chat = try await inMemory.createConversation(.direct(between: alice, and: bob))
-            let aliceClient = try await Self.connect("alice", transport)
-            let bobClient = try await Self.connect("bob", transport)
+            let aliceClient = try await harness.connect("alice")
+            let bobClient = try await harness.connect("bob")
             func typing(_ isTyping: Bool) -> @Sendable ([ClientEvent]) -> Bool {
                 { events in
                     events.contains { event in
@@ -53,12 +42,13 @@ struct TypingStopTests {
                 }
             }
 
+            let server = harness.server
             let timersBefore = server.timers.pendingCount
             try await aliceClient.client.setTyping(true, in: chat.id)
             try await bobClient.waitFor("typing started", typing(true))
             try await waitUntil("the typing's expiry timer") { server.timers.pendingCount == timersBefore + 1 }
             store.failsMemberReads.store(true, ordering: .relaxed)
-            clock.advance(by: .seconds(5))
+            harness.clock.advance(by: .seconds(5))
             try await bobClient.waitFor("typing expired", typing(false))
         }
     }
@@ -69,19 +59,12 @@ struct TypingStopTests {
     @Test func typingInAChannelReadsNoMemberList() async throws {
         let inMemory = InMemoryChatStore()
         let store = FailingMembersStore(inMemory)
-        let transport = InProcessTransport()
-        let authenticator = InMemoryAuthenticator()
-        let server = ChatServer(store: store, transports: [transport], authenticators: [authenticator])
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await server.run() }
-            defer { group.cancelAll() }
-            let alice = try await inMemory.createUser(NewUser(username: "alice"), passwordHash: nil).id
-            let bob = try await inMemory.createUser(NewUser(username: "bob"), passwordHash: nil).id
-            authenticator.register(token: "token-alice", for: alice)
-            authenticator.register(token: "token-bob", for: bob)
+        try await ServerHarness.run(store: inMemory, serverStore: store) { harness in
+            let alice = try await harness.user("alice")
+            _ = try await harness.user("bob")
             let channel = try await inMemory.createConversation(.channel("News", createdBy: alice))
-            let aliceClient = try await Self.connect("alice", transport)
-            let bobClient = try await Self.connect("bob", transport)
+            let aliceClient = try await harness.connect("alice")
+            let bobClient = try await harness.connect("bob")
             store.failsMemberReads.store(true, ordering: .relaxed)
             try await aliceClient.client.setTyping(true, in: channel.id)
             try await aliceClient.client.setTyping(false, in: channel.id)
@@ -91,16 +74,5 @@ struct TypingStopTests {
             }
             #expect(refusal.code == .notFound)
         }
-    }
-
-    private static func connect(_ name: String, _ transport: InProcessTransport) async throws -> TestClient {
-        let client = TestClient(
-            ChatClient(transport: transport, token: "token-\(name)", configuration: .singleSession)
-        )
-        try await client.client.connected()
-        try await client.waitFor("synced") { events in
-            events.contains { if case .synced = $0 { true } else { false } }
-        }
-        return client
     }
 }
