@@ -198,8 +198,7 @@ struct ChatKitServerCommand: AsyncParsableCommand {
             // Held until the process exits: a second server on this database refuses to start, rather than
             // migrating it under this one (an upgrade started before the old server stopped).
             try Self.lock(database)
-            try Self.checkDatabaseFiles(database, logger: logger)
-            let databaseExisted = FileManager.default.fileExists(atPath: database)
+            let databaseExisted = try Self.checkDatabaseFiles(database, logger: logger)
             let opened = try SQLiteChatStore(path: database)
             sqlite = opened
             store = opened
@@ -282,11 +281,14 @@ struct ChatKitServerCommand: AsyncParsableCommand {
 
     /// Checks the database and its log files before opening them: files this user cannot read or write (a
     /// restore copied as root) are refused with their owner and mode, and files others may read are made this
-    /// user's alone (SQLite gives the log files the database's mode, whatever the umask says).
-    private static func checkDatabaseFiles(_ database: String, logger: Logger) throws {
+    /// user's alone (SQLite gives the log files the database's mode, whatever the umask says). Returns whether the
+    /// database exists.
+    private static func checkDatabaseFiles(_ database: String, logger: Logger) throws -> Bool {
+        var databaseExists = false
         for path in [database, database + "-wal", database + "-shm"] {
             var status = stat()
             guard stat(path, &status) == 0 else { continue }
+            if path == database { databaseExists = true }
             let mode = String(status.st_mode & 0o777, radix: 8)
             guard access(path, R_OK | W_OK) == 0 else {
                 guard status.st_uid != geteuid() else {
@@ -315,6 +317,7 @@ struct ChatKitServerCommand: AsyncParsableCommand {
                 )
             }
         }
+        return databaseExists
     }
 
     /// Takes an exclusive lock on `<database>.lock` for the life of the process (the kernel lets it go when the

@@ -77,7 +77,7 @@ enum BackupCopy {
         for suffix in ["-wal", "-shm", "-journal"] where number.hasSuffix(suffix) {
             number = number.dropLast(suffix.count)
         }
-        return !number.isEmpty && number.allSatisfy(\.isASCII) && number.allSatisfy(\.isNumber)
+        return !number.isEmpty && number.allSatisfy { $0.isASCII && $0.isNumber }
     }
 
     /// Removes partial copies in `folder` that are more than an hour old (left by killed backups; a backup

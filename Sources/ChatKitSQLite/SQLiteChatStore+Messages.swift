@@ -114,7 +114,7 @@ extension SQLiteChatStore {
             let key = MemberKey(conversationID: conversationID, senderID: senderID)
             dedupe.bind(1, senderID)
             dedupe.bind(2, new.clientMessageID.rawValue)
-            var resent: Message?
+            var isUsedElsewhere = false
             if try dedupe.step() {
                 let rowNumber = dedupe.int64(0)
                 dedupe.reset()
@@ -127,7 +127,7 @@ extension SQLiteChatStore {
                     }
                     return message
                 }
-                resent = message
+                isUsedElsewhere = true
             }
             if !members.contains(key) {
                 membership.bind(1, senderID)
@@ -139,7 +139,7 @@ extension SQLiteChatStore {
                 if conversations[conversationID] == nil { conversations[conversationID] = (row, lastSeq, nil) }
                 members.insert(key)
             }
-            if resent != nil {
+            if isUsedElsewhere {
                 throw ChatError(
                     .conflict,
                     "Client message ID '\(new.clientMessageID)' was already used in another conversation."

@@ -38,9 +38,7 @@ extension ChatServer {
         let start = typing.start(key, now: now)
         let generation = start.generation
         timers.schedule(at: now + configuration.typingTimeout) { [self] in
-            typing.expire(key, generation: generation, now: clock.now) { shownTo in
-                deliver(.typing(Self.typingStop(key)), to: shownTo)
-            }
+            typing.expire(key, generation: generation, now: clock.now) { tellTypingStopped(key, to: $0) }
         }
         let members = try await store.memberIDs(of: request.conversationID)
         guard members.contains(user) else {
@@ -62,11 +60,12 @@ extension ChatServer {
     /// Stops `key`'s typing (an explicit stop, a sent message, a removal): those its start was shown to are told,
     /// with no read of the store.
     func stopTyping(_ key: TypingTracker.Key) {
-        typing.stop(key, now: clock.now) { shownTo in deliver(.typing(Self.typingStop(key)), to: shownTo) }
+        typing.stop(key, now: clock.now) { tellTypingStopped(key, to: $0) }
     }
 
-    private static func typingStop(_ key: TypingTracker.Key) -> TypingUpdate {
-        TypingUpdate(conversationID: key.conversation, userID: key.user, isTyping: false)
+    /// Tells `users` that `key`'s typing stopped (under the tracker's lock, from ``stopTyping(_:)`` or an expiry).
+    private func tellTypingStopped(_ key: TypingTracker.Key, to users: Set<UserID>) {
+        deliver(.typing(TypingUpdate(conversationID: key.conversation, userID: key.user, isTyping: false)), to: users)
     }
 
     /// Whether `user`'s typing in a conversation is shown to its other members: in direct conversations and in
