@@ -118,6 +118,8 @@ public final class SQLiteChatStore: ChatStore {
         let location = configuration.location
         do {
             if let path = location.path {
+                // Before the pool: opening it switches the file's journal to WAL, a change that stays.
+                try Self.refuseAnotherApplicationsDatabase(at: path, busyMode: grdb.busyMode)
                 writer = try DatabasePool(path: path, configuration: grdb)
             } else {
                 writer = try DatabaseQueue(configuration: grdb)
@@ -187,20 +189,30 @@ public final class SQLiteChatStore: ChatStore {
         try self.init(configuration: Configuration(path: path))
     }
 
-    private static func migrate(_ writer: any DatabaseWriter, upTo lastMigration: String?) throws {
-        let migrator = Schema.migrator
-        let (isAnotherApplications, superseded) = try writer.read { db in
-            (try isAnotherApplicationsDatabase(db), try migrator.hasBeenSuperseded(db))
-        }
-        if isAnotherApplications {
+    /// Refuses the file at `path` if it is another application's SQLite database, looking at it through a plain
+    /// connection that changes nothing (no WAL switch, no pragma that stays). A missing or empty file is a new
+    /// database; a file that is not SQLite, or is corrupt, fails here as it would in the pool.
+    private static func refuseAnotherApplicationsDatabase(at path: String, busyMode: Database.BusyMode) throws {
+        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+        guard size > 0 else { return }
+        var plain = GRDB.Configuration()
+        plain.busyMode = busyMode
+        let probe = try DatabaseQueue(path: path, configuration: plain)
+        defer { try? probe.close() }
+        if try probe.read(isAnotherApplicationsDatabase) {
             // Migrating would write ChatKit's tables into another application's database (or fail on a table name
             // they share), and GRDB's own migrations of another application would read as a newer ChatKit's.
             throw ChatError(
                 .storageFailure,
                 "The file is an SQLite database but not one of ChatKit's (it has tables and no ChatKit migrations); "
-                    + "its tables were left as they were. Give the store a file of its own."
+                    + "its tables and journal mode were left as they were. Give the store a file of its own."
             )
         }
+    }
+
+    private static func migrate(_ writer: any DatabaseWriter, upTo lastMigration: String?) throws {
+        let migrator = Schema.migrator
+        let superseded = try writer.read { db in try migrator.hasBeenSuperseded(db) }
         if superseded {
             throw ChatError(
                 .storageFailure,

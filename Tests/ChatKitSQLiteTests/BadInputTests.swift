@@ -65,7 +65,7 @@ struct BadInputTests {
         }
     }
 
-    @Test("another application's SQLite database is refused, with its tables left as they were")
+    @Test("another application's SQLite database is refused, with its tables and journal mode left as they were")
     func anotherApplicationsDatabase() async throws {
         try await withTemporaryDirectory { directory in
             // One made with GRDB's migrator (its `grdb_migrations` read as a newer ChatKit's), one without.
@@ -90,12 +90,21 @@ struct BadInputTests {
                     #expect(error.code == .storageFailure)
                     #expect(error.reason?.contains("not one of ChatKit's") == true, "\(error)")
                 }
+                // Opening a pool would have switched the file to WAL for good (the other application may not
+                // expect `-wal` files, or share the file over a network where WAL does not work).
+                #expect(!FileManager.default.fileExists(atPath: path + "-wal"), "\(path) got a write-ahead log")
                 let queue = try DatabaseQueue(path: path)
-                let tables = try await queue.read { db in
-                    try String.fetchAll(db, sql: "SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name")
+                let (tables, journalMode) = try await queue.read { db in
+                    (
+                        try String.fetchAll(
+                            db, sql: "SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name"
+                        ),
+                        try String.fetchOne(db, sql: "PRAGMA journal_mode")
+                    )
                 }
                 try queue.close()
                 #expect(!tables.contains("message"), "ChatKit's schema was written into \(path): \(tables)")
+                #expect(journalMode == "delete", "\(path)'s journal mode became \(journalMode ?? "?")")
             }
             // An empty file is a new database.
             let empty = directory.appendingPathComponent("empty.sqlite").path
