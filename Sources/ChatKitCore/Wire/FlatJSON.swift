@@ -232,7 +232,7 @@ package struct FlatJSONReader {
             if byte == UInt8(ascii: "\"") {
                 // Invalid UTF-8 declines, as JSONDecoder refuses it (a `String`'s bytes are valid, a token's may not
                 // be).
-                let string = String(validating: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
+                let string = ValidUTF8.string(UnsafeBufferPointer(rebasing: bytes[start..<index]))
                 index += 1
                 return string
             }
@@ -246,7 +246,7 @@ package struct FlatJSONReader {
             index += 1
             switch byte {
             case UInt8(ascii: "\""):
-                return String(validating: decoded, as: UTF8.self)
+                return decoded.withUnsafeBufferPointer(ValidUTF8.string)
             case UInt8(ascii: "\\"):
                 guard index < bytes.count else { return nil }
                 let escape = bytes[index]

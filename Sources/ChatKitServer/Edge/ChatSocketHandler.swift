@@ -287,7 +287,9 @@ final class ChatSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
         guard checkMessageSize(buffer.readableBytes), !isCloseSent, session != nil else { return }
         let text: String
         if isText {
-            guard let valid = String(validating: buffer.readableBytesView, as: UTF8.self) else {
+            guard
+                let valid = buffer.withUnsafeReadableBytes({ ValidUTF8.string($0.assumingMemoryBound(to: UInt8.self)) })
+            else {
                 return fail(code: .dataInconsistentWithMessage, "A text message must be UTF-8.")
             }
             text = valid

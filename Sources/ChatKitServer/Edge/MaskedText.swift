@@ -9,6 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+import ChatKitCore
 import NIOCore
 import NIOWebSocket
 
@@ -48,7 +49,7 @@ enum MaskedText {
                     target[index] = source[index] ^ keyByte(index)
                     index += 1
                 }
-                return String(validating: UnsafeBufferPointer(target), as: UTF8.self)
+                return ValidUTF8.string(UnsafeBufferPointer(target))
             }
         }
     }
