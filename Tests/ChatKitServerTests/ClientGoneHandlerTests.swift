@@ -44,4 +44,28 @@ struct ClientGoneHandlerTests {
         _ = try channel.finish()
         #expect(told.withLock { $0 } == ["late", "waiting"])
     }
+
+    @Test("a connection without the handler (the API mounted on an app's server) gets one, shared by its polls")
+    func connectionWithoutTheHandler() throws {
+        let channel = EmbeddedChannel()
+        try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
+        let told = Mutex<[String]>([])
+        for poll in 1...3 {
+            let stop = ClientGoneHandler.whenClientLeaves(channel) { told.withLock { $0.append("poll \(poll)") } }
+            channel.embeddedEventLoop.run()
+            stop()
+            channel.embeddedEventLoop.run()
+        }
+        _ = ClientGoneHandler.whenClientLeaves(channel) { told.withLock { $0.append("waiting") } }
+        channel.embeddedEventLoop.run()
+        // Told when the client closes its side, while the channel is still open (waiting for the channel to close,
+        // each poll left a callback on it that only the close would free).
+        channel.pipeline.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
+        #expect(told.withLock { $0 } == ["waiting"])
+        // One handler for all four polls.
+        let pipeline = channel.pipeline.syncOperations
+        try pipeline.removeHandler(try pipeline.handler(type: ClientGoneHandler.self)).wait()
+        #expect(throws: (any Error).self) { try pipeline.handler(type: ClientGoneHandler.self) }
+        _ = try channel.finish()
+    }
 }

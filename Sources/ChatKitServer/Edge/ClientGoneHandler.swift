@@ -18,7 +18,8 @@ import Synchronization
 /// Hummingbird does not cancel a request handler whose client went away; a long poll (`GET /v1/sync`) asks this
 /// handler instead, so that it ends then rather than holding its place among the user's connections until its
 /// wait runs out. It sits first in the pipeline of each connection the standalone server serves (``ChatEdgeChannel``:
-/// plain HTTP connections; ``ChatSocketChannel``, with compression: every connection) and passes everything on.
+/// plain HTTP connections; ``ChatSocketChannel``, with compression: every connection), or of an app's own server's
+/// connection from its first poll (``whenClientLeaves(_:_:)``), and passes everything on.
 final class ClientGoneHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
 
@@ -54,18 +55,33 @@ final class ClientGoneHandler: ChannelInboundHandler, RemovableChannelHandler {
         leave?()
     }
 
-    /// Calls `leave` once the client of `channel` has gone (see ``ClientGoneHandler``), or once the channel closes
-    /// when it has no such handler; returns a closure that drops `leave` (call it when the poll ends: a keep-alive
-    /// connection serves many polls, and what is left with it afterwards holds nothing of the poll's).
+    /// Calls `leave` once the client of `channel` has gone (see ``ClientGoneHandler``); returns a closure that drops
+    /// `leave` (call it when the poll ends: a keep-alive connection serves many polls, and what is left with it
+    /// afterwards holds nothing of the poll's).
+    ///
+    /// A connection whose pipeline has no such handler (the chat API mounted on an app's own Hummingbird server)
+    /// gets one, first in its pipeline, at its first poll. Waiting for the channel's `closeFuture` instead would
+    /// leave a callback there at every poll, one that NIO cannot remove: a client polling on one keep-alive
+    /// connection would grow the server's memory for as long as it kept polling.
     static func whenClientLeaves(
         _ channel: any Channel, _ leave: @escaping @Sendable () -> Void
     ) -> @Sendable () -> Void {
         let pending = LeaveOnce(leave)
         channel.eventLoop.execute {
-            if let handler = try? channel.pipeline.syncOperations.handler(type: ClientGoneHandler.self) {
+            let pipeline = channel.pipeline.syncOperations
+            if let handler = try? pipeline.handler(type: ClientGoneHandler.self) {
                 handler.whenGone { pending.run() }
+            } else if !channel.isActive {
+                pending.run()
             } else {
-                channel.closeFuture.whenComplete { _ in pending.run() }
+                let handler = ClientGoneHandler()
+                do {
+                    try pipeline.addHandler(handler, position: .first)
+                    handler.whenGone { pending.run() }
+                } catch {
+                    // The pipeline refused it (the channel is closing): the poll ends with the channel.
+                    channel.closeFuture.whenComplete { _ in pending.run() }
+                }
             }
         }
         return { pending.drop() }
