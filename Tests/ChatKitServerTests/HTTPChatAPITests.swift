@@ -51,6 +51,30 @@ struct HTTPChatAPITests {
         }
     }
 
+    /// `POST /v1/requests` decoded with a codec of the default frame limit (1 MiB) whatever the server's: with
+    /// larger frames and bodies configured, a message the WebSocket takes was refused over HTTP.
+    @Test func framesAsLargeAsTheServerTakesOverHTTP() async throws {
+        var configuration = ChatServerConfiguration()
+        configuration.limits.maxFrameBytes = 2 << 20
+        configuration.limits.maxBodyBytes = 3 << 19
+        let bodyBytes = configuration.limits.maxBodyBytes
+        try await LiveServer.run(configuration: configuration) { live in
+            let alice = try await live.signUp("alice")
+            let group = try await live.store.createConversation(.group("Big", createdBy: alice.user.id))
+            let body = String(repeating: "x", count: bodyBytes)
+            let sent = try await live.http(
+                "POST", "/v1/requests",
+                rawBody: try json([
+                    "type": "send", "id": "1", "conversationID": group.id.rawValue, "clientMessageID": "k-1",
+                    "body": body,
+                ]),
+                bearer: alice.accessToken
+            )
+            #expect(sent.status == 200, "\(sent.code ?? "")")
+            #expect(try sent.decode(RequestResult.self).message?.body.utf8.count == body.utf8.count)
+        }
+    }
+
     /// Only a body over the size limit answers `413`; any other limit (here a full channel) answers `400`, so a
     /// client does not shrink a body that was never the problem.
     @Test func aFullChannelIsNotABodyTooLarge() async throws {

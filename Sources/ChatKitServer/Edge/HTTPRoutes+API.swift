@@ -89,10 +89,11 @@ extension HTTPRoutes {
                 let (server, token) = try apiCaller(request)
                 // The token and the rate limit first: the body is decoded only for a caller who may send it.
                 let user = try await fromServer { try await server.admit(token: token) }
-                // As large as a WebSocket frame may be: the same requests, the largest message included.
+                // As large as a WebSocket frame may be: the same requests, the largest message included, read by
+                // the server's codec, which has the same limit.
                 let text = try await bodyText(of: request, limit: server.configuration.limits.maxFrameBytes)
                 let frame: ClientFrame
-                switch codec.decodeClientFrame(text) {
+                switch server.codec.decodeClientFrame(text) {
                 case .success(let decoded): frame = decoded
                 case .failure(let failure): throw failure.error
                 }

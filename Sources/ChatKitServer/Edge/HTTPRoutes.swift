@@ -139,7 +139,6 @@ public struct HTTPRoutes: Sendable {
     private let store: (any ChatStore)?
     let server: ServerSlot
     private let metrics: PrometheusCollectorRegistry?
-    let codec = WireCodec()
     let configuration: Configuration
     private let logger: Logger
     private let signUpLimiter: KeyedRateLimiter<String>
@@ -458,12 +457,12 @@ public struct HTTPRoutes: Sendable {
         )
     }
 
-    /// Runs `body`, calling `refund` when it is refused as busy (`.unavailable`: no password was checked, so the
-    /// attempt does not count).
+    /// Runs `body`, calling `refund` when it is refused as busy (`.unavailable`) or the store failed
+    /// (`.storageFailure`): no password was checked, so the attempt does not count.
     private func refundingBusy<T>(_ refund: () -> Void, _ body: () async throws -> T) async throws -> T {
         do {
             return try await body()
-        } catch let error as ChatError where error.code == .unavailable {
+        } catch let error as ChatError where [.unavailable, .storageFailure].contains(error.code) {
             refund()
             throw error
         }
