@@ -414,6 +414,40 @@ private struct AuthFixture {
         #expect(backlog.deletions.withLock { $0 } == 2, "the second found no more: the next waits an hour")
     }
 
+    /// The in-memory store, with user look-ups that fail while told to (an outage).
+    final class OutageStore: ChatStoreDecorator {
+        let base: any ChatStore
+        let isDown = Atomic<Bool>(false)
+
+        init(_ base: any ChatStore) { self.base = base }
+
+        func user(username: String) async throws -> User? {
+            if isDown.load(ordering: .relaxed) { throw ChatError(.storageFailure, "The store is down.") }
+            return try await base.user(username: username)
+        }
+    }
+
+    @Test("logins that fail on a store error do not use up the username's attempts")
+    func loginsDuringAnOutageAreNotCounted() async throws {
+        let time = TestTime()
+        let store = OutageStore(InMemoryChatStore(configuration: .init(now: time.now)))
+        let auth = AuthService(
+            store: store, secret: AuthFixture.secret,
+            configuration: .init(bcryptCost: 4, limits: .init(loginAttemptBurst: 3, failedLoginBurst: 3)),
+            now: time.now, clock: ManualClock()
+        )
+        _ = try await auth.signUp(username: "alice", password: password)
+        store.isDown.store(true, ordering: .relaxed)
+        for attempt in 1...6 {
+            let error = await AuthFixture().error {
+                _ = try await auth.logIn(username: "alice", password: password, client: "10.0.0.1")
+            }
+            #expect(error?.code == .storageFailure, "attempt \(attempt): \(String(describing: error))")
+        }
+        store.isDown.store(false, ordering: .relaxed)
+        _ = try await auth.logIn(username: "alice", password: password, client: "10.0.0.1")
+    }
+
     /// The session of `tokens`, as its access token names it.
     private static func sessionID(of tokens: AuthTokens, _ auth: AuthService) async throws -> SessionID? {
         try await auth.authenticator.authenticate(token: tokens.accessToken)?.sessionID.map(SessionID.init(rawValue:))

@@ -279,10 +279,18 @@ public struct AuthService: Sendable {
         // password.
         guard !username.utf8.contains(0) else { throw Self.badCredentials }
         let attempt = try checkLoginLimits(for: username, client: client)
-        guard let user = try await store.user(username: username),
-            let credentials = try await store.credentials(of: user.id),
-            PasswordHasher.isAcceptable(password)
-        else {
+        let user: User?
+        var credentials: Credentials?
+        do {
+            user = try await store.user(username: username)
+            if let user { credentials = try await store.credentials(of: user.id) }
+        } catch {
+            // No password was checked: a store that fails does not use up the attempts of those who retry (after
+            // an outage they would be told to wait for a minute).
+            attempt.cancel()
+            throw error
+        }
+        guard let user, let credentials, PasswordHasher.isAcceptable(password) else {
             try await attempt.checking { () async throws(ChatError) in try await hasher.verifyNothing(password) }
             throw Self.badCredentials
         }
@@ -564,8 +572,8 @@ public struct AuthService: Sendable {
         /// The password was right: the attempt did not fail.
         func refund() { failures?.refund(key) }
 
-        /// No password was checked (the server was busy): the attempt does not count at all, so that a user who
-        /// retries through a flood of logins is not locked out by it.
+        /// No password was checked (the server was busy, or the store failed): the attempt does not count at all,
+        /// so that a user who retries through a flood of logins or an outage is not locked out by it.
         func cancel() {
             failures?.refund(key)
             attempts.refund(attemptKey)

@@ -18,7 +18,10 @@ import Synchronization
 /// still active and the password has not changed since the token was issued.
 ///
 /// Get one from ``AuthService/authenticator`` and pass it to ``ChatServer``; a server that only checks tokens
-/// (another process with the same store and secret) can create one with ``init(store:secret:now:)``.
+/// (another process with the same store and secret) can create one with ``init(store:secret:now:)``. Such a
+/// process refuses a revoked session's tokens from then on, but the connections it already holds stay open: a
+/// logout or password change closes connections only in the process of the ``AuthService`` that made it. Tell the
+/// other processes (your own messaging between them) and have each call ``ChatServer/closeSessions(of:sessionID:)``.
 ///
 /// Tokens that are not JWTs, and JWTs signed under another key ID than `chatkit`, are not this authenticator's:
 /// it answers `nil` so the next authenticator can try them. A ChatKit JWT that fails a check is rejected with
