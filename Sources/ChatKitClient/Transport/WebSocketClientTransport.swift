@@ -50,6 +50,15 @@ public struct WebSocketClientTransport: ClientTransport {
         /// Extra headers of the upgrade request (for example, for a proxy). Never put the access token here if
         /// intermediaries log headers; the `hello` frame carries it.
         public var additionalHeaders: [String: String]
+        /// How long opening a socket may take, from the TCP connect to the end of the WebSocket upgrade (TLS
+        /// included); an attempt that takes longer fails with ``ChatKitCore/ChatError`` `.unavailable`, and the
+        /// ``ChatClient`` tries again after its backoff. Default 30 seconds.
+        ///
+        /// Without it, a server that accepts the connection and never answers the upgrade (a wedged server, a
+        /// middlebox that drops the flow, a network that changed mid-handshake) would keep the attempt, and the
+        /// client, waiting for good: nothing else times it out (pings start after the upgrade). The abandoned
+        /// attempt's socket closes when the system gives up on it, or at once if the upgrade completes late.
+        public var connectTimeout: Duration
 
         /// Creates a configuration; every parameter has a safe default.
         ///
@@ -58,16 +67,19 @@ public struct WebSocketClientTransport: ClientTransport {
         ///   - maxMessageSize: The largest inbound message, in bytes.
         ///   - pingInterval: How often to ping the server; `nil` disables pings.
         ///   - additionalHeaders: Extra headers of the upgrade request.
+        ///   - connectTimeout: How long opening a socket may take, upgrade included.
         public init(
             maxFrameSize: Int = 16 << 20,
             maxMessageSize: Int = 16 << 20,
             pingInterval: Duration? = .seconds(30),
-            additionalHeaders: [String: String] = [:]
+            additionalHeaders: [String: String] = [:],
+            connectTimeout: Duration = .seconds(30)
         ) {
             self.maxFrameSize = maxFrameSize
             self.maxMessageSize = maxMessageSize
             self.pingInterval = pingInterval
             self.additionalHeaders = additionalHeaders
+            self.connectTimeout = connectTimeout
         }
     }
 
@@ -100,8 +112,13 @@ public struct WebSocketClientTransport: ClientTransport {
     /// (`slowConsumer`, `unauthenticated`, …) or the socket ends without a close (code `closed`), and the socket's
     /// error when it fails.
     ///
+    /// Opening the socket is bounded by ``Configuration/connectTimeout`` and ends when the calling task is
+    /// cancelled, even while the handshake hangs.
+    ///
     /// - Returns: What `body` returns.
-    /// - Throws: An error when the server cannot be reached or refuses the upgrade, or what `body` throws.
+    /// - Throws: An error when the server cannot be reached or refuses the upgrade, ``ChatKitCore/ChatError``
+    ///   `.unavailable` when opening takes longer than ``Configuration/connectTimeout``, `CancellationError` when
+    ///   the task is cancelled before the socket is open, or what `body` throws.
     public func withConnection<Result: Sendable>(_ body: @Sendable (Connection) async throws -> Result)
         async throws -> Result
     {
@@ -122,44 +139,94 @@ public struct WebSocketClientTransport: ClientTransport {
         // `body`).
         let (sockets, socketContinuation) = AsyncStream.makeStream(of: ClientSocket.self)
         let (done, doneContinuation) = AsyncStream.makeStream(of: Never.self)
-        return try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask {
-                defer { socketContinuation.finish() }
-                let opened = Mutex<ClientSocket?>(nil)
-                do {
-                    let closeFrame = try await WebSocketClient.connect(
-                        url: url, configuration: clientConfiguration, logger: logger
-                    ) { inbound, outbound, _ in
-                        let socket = ClientSocket(outbound: outbound, peer: url)
-                        opened.withLock { $0 = socket }
-                        socketContinuation.yield(socket)
-                        await socket.serve(inbound: inbound, maxMessageSize: maxMessageSize, until: done)
-                    }
-                    // The close handshake is over: the connection's inbound ends, with the server's reason.
-                    opened.withLock { $0 }?.finish(closedWith: closeFrame)
-                } catch {
-                    opened.withLock { $0 }?.finish(failedWith: error)
-                    throw error
-                }
-            }
-            guard let socket = await sockets.first(where: { _ in true }) else {
-                // The connection failed before the handler ran: report why.
-                try await group.next()
-                throw ConnectionClosedError(reason: CloseReason(code: "normal", message: "The socket closed at once."))
-            }
+        // Not a child task: WSClient's handshake ignores cancellation and has no deadline, and a task group would
+        // wait for it. An attempt given up on is left to end by itself: its handler, if it ever runs, finds `done`
+        // finished and returns at once, which closes the socket.
+        let connecting = Task {
+            defer { socketContinuation.finish() }
+            let opened = Mutex<ClientSocket?>(nil)
             do {
-                let result = try await body(socket.connection)
-                await socket.connection.outbound.close(.normal)
-                doneContinuation.finish()
-                // The body's result stands, whatever closing the socket reports.
-                try? await group.waitForAll()
-                return result
+                let closeFrame = try await WebSocketClient.connect(
+                    url: url, configuration: clientConfiguration, logger: logger
+                ) { inbound, outbound, _ in
+                    let socket = ClientSocket(outbound: outbound, peer: url)
+                    opened.withLock { $0 = socket }
+                    socketContinuation.yield(socket)
+                    await socket.serve(inbound: inbound, maxMessageSize: maxMessageSize, until: done)
+                }
+                // The close handshake is over: the connection's inbound ends, with the server's reason.
+                opened.withLock { $0 }?.finish(closedWith: closeFrame)
             } catch {
-                await socket.connection.outbound.close(.normal)
-                doneContinuation.finish()
-                try? await group.waitForAll()
+                opened.withLock { $0 }?.finish(failedWith: error)
                 throw error
             }
+        }
+        let socket: ClientSocket
+        switch await Self.firstSocket(of: sockets, within: configuration.connectTimeout) {
+        case .opened(let opened):
+            socket = opened
+        case .ended:
+            // The connection failed before the handler ran: report why.
+            try await connecting.value
+            throw ConnectionClosedError(reason: CloseReason(code: "normal", message: "The socket closed at once."))
+        case .timedOut:
+            doneContinuation.finish()
+            connecting.cancel()
+            throw ChatError(
+                .unavailable,
+                "The server at \(url) did not complete the WebSocket handshake within \(configuration.connectTimeout)."
+            )
+        case .cancelled:
+            doneContinuation.finish()
+            connecting.cancel()
+            throw CancellationError()
+        }
+        do {
+            let result = try await body(socket.connection)
+            await socket.connection.outbound.close(.normal)
+            doneContinuation.finish()
+            // The body's result stands, whatever closing the socket reports (WSClient bounds the close handshake).
+            _ = await connecting.result
+            return result
+        } catch {
+            await socket.connection.outbound.close(.normal)
+            doneContinuation.finish()
+            _ = await connecting.result
+            throw error
+        }
+    }
+
+    /// How waiting for the socket ended.
+    private enum Opening: Sendable {
+        case opened(ClientSocket)
+        /// The attempt ended without a socket (it failed).
+        case ended
+        case timedOut
+        case cancelled
+    }
+
+    /// The socket the attempt hands out, unless the attempt ends first, `timeout` passes or the task is cancelled.
+    private static func firstSocket(of sockets: AsyncStream<ClientSocket>, within timeout: Duration) async -> Opening {
+        await withTaskGroup(of: Opening.self) { group in
+            group.addTask {
+                var iterator = sockets.makeAsyncIterator()
+                if let socket = await iterator.next() { return .opened(socket) }
+                return Task.isCancelled ? .cancelled : .ended
+            }
+            group.addTask {
+                do {
+                    try await Task.sleep(for: timeout)
+                    return .timedOut
+                } catch {
+                    return .cancelled
+                }
+            }
+            let first = await group.next() ?? .cancelled
+            group.cancelAll()
+            // Cancelled from outside while both waited, either child may have answered first: unless the socket
+            // is open (the caller's body then sees the cancellation), the caller's cancellation is the answer.
+            if case .opened = first { return first }
+            return Task.isCancelled ? .cancelled : first
         }
     }
 }

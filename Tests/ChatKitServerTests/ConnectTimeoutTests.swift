@@ -1,0 +1,94 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the ChatKit open source project
+//
+// Copyright (c) 2026 the ChatKit project authors
+// Licensed under Apache License v2.0 (see LICENSE)
+//
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+import ChatKitClient
+import ChatKitCore
+import NIOCore
+import NIOPosix
+import Testing
+
+/// A server that accepts connections and never answers: the WebSocket upgrade request waits for good. The client's
+/// attempt waited with it (WSClient's handshake has no deadline and ignores cancellation), so a client stayed
+/// `connecting`, and a cancelled `run()` did not return.
+@Suite("Opening a socket to a server that never answers the upgrade")
+struct ConnectTimeoutTests {
+    /// Reads and drops everything.
+    final class SilentHandler: ChannelInboundHandler, Sendable {
+        typealias InboundIn = ByteBuffer
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {}
+    }
+
+    /// Runs `body` with the URL of a silent server on 127.0.0.1.
+    func withSilentServer(_ body: (String) async throws -> Void) async throws {
+        let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(SilentHandler()) }
+            }
+            .bind(host: "127.0.0.1", port: 0).get()
+        let port = try #require(server.localAddress?.port)
+        do {
+            try await body("ws://127.0.0.1:\(port)/v1/ws")
+        } catch {
+            try? await server.close()
+            throw error
+        }
+        try await server.close()
+    }
+
+    @Test("the attempt fails with .unavailable once the connect timeout passes")
+    func timesOut() async throws {
+        try await withSilentServer { url in
+            let transport = WebSocketClientTransport(
+                url: url, configuration: .init(connectTimeout: .milliseconds(200))
+            )
+            let error = try await withTimeout("the attempt to fail") {
+                do {
+                    _ = try await transport.withConnection { _ in Issue.record("a socket opened") }
+                    return nil as ChatError?
+                } catch let error as ChatError {
+                    return error
+                }
+            }
+            #expect(error?.code == .unavailable)
+            #expect(error?.reason?.contains("did not complete the WebSocket handshake") == true)
+        }
+    }
+
+    @Test("cancelling the task ends the attempt at once, well before the connect timeout")
+    func cancellationEndsTheAttempt() async throws {
+        try await withSilentServer { url in
+            let transport = WebSocketClientTransport(url: url, configuration: .init(connectTimeout: .seconds(3600)))
+            let attempt = Task {
+                try await transport.withConnection { _ in Issue.record("a socket opened") }
+            }
+            // Cancelled while the upgrade waits (or before it started: the answer is the same).
+            attempt.cancel()
+            let result = try await withTimeout("the cancelled attempt to end") { await attempt.result }
+            #expect(throws: CancellationError.self) { try result.get() }
+        }
+    }
+
+    @Test("a client connecting to a silent server reports the timeout and tries again")
+    func aClientTriesAgain() async throws {
+        try await withSilentServer { url in
+            let client = ChatClient(
+                transport: WebSocketClientTransport(url: url, configuration: .init(connectTimeout: .milliseconds(200))),
+                token: "any",
+                configuration: .init(reconnection: .exponentialBackoff(initialDelay: .milliseconds(50)))
+            )
+            let running = Task { try await client.run() }
+            try await waitUntil("the timeout to be told") { client.lastConnectionError != nil }
+            #expect(client.lastConnectionError?.code == .unavailable)
+            running.cancel()
+            _ = try await withTimeout("run() to return after cancellation") { await running.result }
+        }
+    }
+}
