@@ -24,7 +24,8 @@ extension ChatClient {
 
     /// Every change of an outgoing message's state, until the consumer stops iterating or the client is released:
     /// a message queued (``OutgoingMessage/State/pending``), stored (``OutgoingMessage/State/sent``, with
-    /// ``OutgoingMessage/message``), refused (``OutgoingMessage/State/failed``), or retried (pending again).
+    /// ``OutgoingMessage/message``), refused (``OutgoingMessage/State/failed``), retried (pending again), or
+    /// discarded (``OutgoingMessage/State/discarded``: no longer in the outbox).
     ///
     /// Subscribe first, then read ``outbox`` for the messages queued before: an update carries the message's whole
     /// state, so one that arrives for a message already read replaces it, while reading first could miss a change
@@ -67,8 +68,11 @@ extension ChatClient {
     public func discard(_ clientMessageID: ClientMessageID) throws -> OutgoingMessage {
         let (removed, snapshot) = try state.withLock {
             state throws(ChatError) -> (OutgoingMessage, OutboxSaver.Snapshot?) in
-            let message = state.outbox.remove(at: try Self.failedMessageIndex(clientMessageID, in: state)).message
-            return (message, snapshotOutbox(&state))
+            var message = state.outbox.remove(at: try Self.failedMessageIndex(clientMessageID, in: state)).message
+            let removed = message
+            message.state = .discarded
+            state.outboxObservers.yield(message)
+            return (removed, snapshotOutbox(&state))
         }
         save(snapshot)
         return removed

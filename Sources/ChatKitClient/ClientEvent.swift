@@ -15,11 +15,15 @@ public import ChatKitCore
 public enum ClientEvent: Sendable, Hashable {
     /// A stored event (message, edit, reaction, marker, membership, contact, profile), live or from catch-up.
     case stored(StoredEvent)
-    /// A user came online or went offline.
+    /// A user came online or went offline. Sent to the connections open at the time only: see ``synced(_:)``.
     case presence(PresenceUpdate)
-    /// A user started or stopped typing.
+    /// A user started or stopped typing. Sent to the connections open at the time only: see ``synced(_:)``.
     case typing(TypingUpdate)
     /// Catch-up after connecting is complete; later events are live.
+    ///
+    /// Presence and typing are not stored: a contact who went offline, or stopped typing, while this client was
+    /// disconnected is not told again. At each `synced`, show everyone offline and clear typing indicators; the
+    /// server then sends a ``presence(_:)`` for each contact online now (right after `synced`).
     case synced(StreamPosition)
     /// The server said why it is closing the connection.
     case goodbye(Goodbye)

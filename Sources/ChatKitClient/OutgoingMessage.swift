@@ -22,7 +22,7 @@ public struct OutgoingMessage: Sendable, Hashable, Identifiable {
     /// Where an outgoing message stands.
     public struct State: Sendable, Hashable, CustomStringConvertible {
         private enum Base: String, Sendable {
-            case pending, sent, failed
+            case pending, sent, failed, discarded
         }
 
         private let base: Base
@@ -37,6 +37,9 @@ public struct OutgoingMessage: Sendable, Hashable, Identifiable {
         /// ``OutgoingMessage/failureCode`` and ``OutgoingMessage/failureReason`` say why. It stays in the outbox
         /// until retried or discarded.
         public static let failed = State(.failed)
+        /// Removed from the outbox by ``ChatClient/discard(_:)`` after it failed; it was not stored. Only
+        /// ``ChatClient/outboxUpdates()`` shows this state: the message is no longer in the outbox.
+        public static let discarded = State(.discarded)
 
         public var description: String { base.rawValue }
 

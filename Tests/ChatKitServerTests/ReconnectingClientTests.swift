@@ -254,7 +254,12 @@ struct ReconnectingClientTests {
             }
             let discarded = try alice.client.discard(lost)
             #expect(discarded.body == "lost")
+            #expect(discarded.state == .failed, "discard returns the message as it was in the outbox")
             #expect(alice.client.outbox.map(\.clientMessageID.rawValue) == ["k-empty"])
+            // A view that mirrors the outbox from its updates learns of the discard too.
+            try await updates.waitFor("the discard to be streamed") { updates in
+                updates.filter { $0.clientMessageID == lost }.map(\.state).last == .discarded
+            }
             #expect(throws: ChatError.self) { try alice.client.discard(lost) }
             #expect(throws: ChatError.self) { try alice.client.retry(ClientMessageID(rawValue: "k-unknown")) }
         }
