@@ -11,6 +11,7 @@
 
 import ChatKitCore
 import Foundation
+import Synchronization
 
 /// A deliberately broken ``ChatStore``: an ``InMemoryChatStore`` with one fault injected, to prove that the
 /// conformance suite notices when a store breaks a promise.
@@ -31,10 +32,29 @@ final class FaultyChatStore: ChatStoreDecorator {
         case searchesEverywhere
         /// Deleting a message forgets to record anything (the delete is a no-op).
         case ignoresDeletes
+        /// The conversation list shows each conversation's last message as it was appended (a copy kept in the
+        /// conversation), not as it is now: edits and deletions do not reach it.
+        case copiesLastMessage
+        /// An addition of several users adds them one by one and stops at an unknown one, keeping the others.
+        case addsMembersOneByOne
+        /// A search of every conversation takes `limit` hits from each one.
+        case limitsSearchPerConversation
+        /// A message refused after its conversation was found (a bad reply, a reused client ID) uses up a seq.
+        case burnsSeqsOnRefusals
+        /// Markers start at 0 for members who joined after messages were sent, in `markers(of:)`.
+        case forgetsMarkersOfNewcomers
+        /// A group's or channel's creation event leaves its creator out of the members.
+        case leavesCreatorOutOfCreation
     }
 
     let base: any ChatStore = InMemoryChatStore()
     let fault: Fault
+    /// What ``Fault/copiesLastMessage`` shows: each conversation's last appended message, as appended.
+    private let appended = Mutex<[ConversationID: Message]>([:])
+    /// Seqs ``Fault/burnsSeqsOnRefusals`` has used up, per conversation.
+    private let burnt = Mutex<[ConversationID: Int64]>([:])
+    /// Who moved a marker, for ``Fault/forgetsMarkersOfNewcomers``.
+    private let marked = Mutex<Set<String>>([])
 
     init(_ fault: Fault) { self.fault = fault }
 
@@ -56,8 +76,17 @@ final class FaultyChatStore: ChatStoreDecorator {
     func append(_ message: NewMessage) async throws -> Message {
         var message = message
         if fault == .duplicatesResends { message.clientMessageID = .random() }
-        var stored = try await revealing { [message] in try await base.append(message) }
+        var stored: Message
+        do {
+            stored = try await revealing { [message] in try await base.append(message) }
+        } catch let error as ChatError where [.invalidArgument, .conflict].contains(error.code) {
+            if fault == .burnsSeqsOnRefusals { burnt.withLock { $0[message.conversationID, default: 0] += 1 } }
+            throw error
+        }
         if fault == .skipsSeqs { stored.seq *= 2 }
+        if fault == .burnsSeqsOnRefusals { stored.seq += burnt.withLock { $0[message.conversationID] ?? 0 } }
+        let copy = stored
+        appended.withLock { $0[copy.conversationID] = copy }
         return stored
     }
     func message(_ id: MessageID, as user: UserID) async throws -> Message {
@@ -76,13 +105,83 @@ final class FaultyChatStore: ChatStoreDecorator {
     }
 
     func events(for user: UserID, after cursor: StreamPosition, limit: Int) async throws -> SyncPage {
-        try await base.events(for: user, after: fault == .ignoresSyncCursor ? .start : cursor, limit: limit)
+        var page = try await base.events(for: user, after: fault == .ignoresSyncCursor ? .start : cursor, limit: limit)
+        page.events = page.events.map(withFaultyCreation)
+        return page
+    }
+
+    func allEvents(after cursor: StreamPosition, limit: Int) async throws -> [StoredEvent] {
+        try await base.allEvents(after: cursor, limit: limit).map(withFaultyCreation)
+    }
+
+    private func withFaultyCreation(_ event: StoredEvent) -> StoredEvent {
+        guard fault == .leavesCreatorOutOfCreation, event.kind == .conversationCreated,
+            event.conversation?.kind != .direct
+        else { return event }
+        var event = event
+        event.members = event.members?.filter { $0.role != .owner }
+        return event
+    }
+
+    func conversations(of user: UserID) async throws -> [ConversationSummary] {
+        try await base.conversations(of: user).map(withFaultyLastMessage)
+    }
+
+    func conversations(of user: UserID, before: StreamPosition?, limit: Int) async throws -> [ConversationSummary] {
+        try await base.conversations(of: user, before: before, limit: limit).map(withFaultyLastMessage)
+    }
+
+    private func withFaultyLastMessage(_ summary: ConversationSummary) -> ConversationSummary {
+        guard fault == .copiesLastMessage else { return summary }
+        var summary = summary
+        summary.lastMessage = appended.withLock { $0[summary.conversation.id] } ?? summary.lastMessage
+        return summary
+    }
+
+    func addMembers(_ users: [UserID], to id: ConversationID, role: MemberRole, by actor: UserID) async throws
+        -> [Member]
+    {
+        guard fault == .addsMembersOneByOne else {
+            return try await base.addMembers(users, to: id, role: role, by: actor)
+        }
+        var added: [Member] = []
+        for user in users { added += try await base.addMembers([user], to: id, role: role, by: actor) }
+        return added
+    }
+
+    func markDelivered(_ id: ConversationID, upTo seq: Int64, by user: UserID) async throws -> Marker {
+        _ = marked.withLock { $0.insert("\(id.rawValue) \(user.rawValue)") }
+        return try await base.markDelivered(id, upTo: seq, by: user)
+    }
+
+    func markRead(_ id: ConversationID, upTo seq: Int64, by user: UserID) async throws -> Marker {
+        _ = marked.withLock { $0.insert("\(id.rawValue) \(user.rawValue)") }
+        return try await base.markRead(id, upTo: seq, by: user)
+    }
+
+    func markers(of id: ConversationID, as user: UserID) async throws -> [Marker] {
+        let markers = try await base.markers(of: id, as: user)
+        guard fault == .forgetsMarkersOfNewcomers else { return markers }
+        let marked = self.marked.withLock { $0 }
+        return markers.map { marker in
+            guard !marked.contains("\(id.rawValue) \(marker.userID.rawValue)") else { return marker }
+            var marker = marker
+            (marker.deliveredSeq, marker.readSeq) = (0, 0)
+            return marker
+        }
     }
 
     func search(_ query: String, as user: UserID, in conversation: ConversationID?, limit: Int) async throws
         -> [SearchHit]
     {
-        try await revealing {
+        if fault == .limitsSearchPerConversation, conversation == nil {
+            var hits: [SearchHit] = []
+            for summary in try await base.conversations(of: user) {
+                hits += try await base.search(query, as: user, in: summary.conversation.id, limit: limit)
+            }
+            return hits
+        }
+        return try await revealing {
             try await base.search(query, as: user, in: fault == .searchesEverywhere ? nil : conversation, limit: limit)
         }
     }

@@ -45,6 +45,25 @@ struct FaultyStoreTests {
             "messages: a delete leaves a tombstone with the same ID and seq",
             "search: deleted messages are never found and edited ones by their new text",
         ],
+        .copiesLastMessage: [
+            "conversations: a summary's last message is the newest message as it is now, edited or deleted"
+        ],
+        .addsMembersOneByOne: [
+            "membership: an addition naming one unknown user among others adds no one and records nothing"
+        ],
+        .limitsSearchPerConversation: [
+            "search: the limit bounds the hits of all conversations together, not each one's"
+        ],
+        .burnsSeqsOnRefusals: [
+            "messages: reusing a client message ID in another conversation is a conflict",
+            "messages: a reply must refer to a message of the same conversation",
+        ],
+        .forgetsMarkersOfNewcomers: [
+            "markers: a newcomer's markers start at the last message in markers(of:); lower moves do nothing"
+        ],
+        .leavesCreatorOutOfCreation: [
+            "sync: a group's or channel's creation event lists every member once, the creator as owner"
+        ],
     ]
 
     @Test(arguments: FaultyChatStore.Fault.allCases)

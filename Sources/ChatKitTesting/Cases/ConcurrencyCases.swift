@@ -323,6 +323,121 @@ extension ChatStoreConformance {
                 }
                 try checkEqual(moves.last, current, "the last marker event against the marker")
             },
+            Case("concurrency", "reading the stream while many conversations and contacts are written skips nothing") {
+                store in
+                // Positions must become visible in order: a store that draws them from a sequence while locking only
+                // the conversation lets 8 commit before 7, and a reader at 8 (the server's router, a syncing client)
+                // never sees 7. One conversation's lock hides that; writers in many conversations do not.
+                let fixture = StoreFixture(store)
+                let writers = try await fixture.users(count: 8, prefix: "writer")
+                let reader = try await fixture.user("reader")
+                let contacts = try await fixture.users(count: 4, prefix: "contact")
+                var groups: [ConversationID] = []
+                for writer in writers { groups.append(try await fixture.group(writer, [reader])) }
+                let conversations = groups
+                for round in 0..<3 {
+                    let start = try await store.latestPosition()
+                    typealias Seen = (log: [StreamPosition], sync: [StreamPosition])
+                    let seen = try await withThrowingTaskGroup(of: Seen.self) { tasks in
+                        for (writer, group) in zip(writers, conversations) {
+                            tasks.addTask {
+                                try await fixture.send(count: 20, from: writer, to: group, prefix: "round \(round)")
+                                return ([], [])
+                            }
+                        }
+                        tasks.addTask {
+                            // Events outside the conversations, racing theirs.
+                            for (number, contact) in contacts.enumerated() {
+                                _ = try await store.updateProfile(
+                                    of: reader, ProfileUpdate(statusText: "round \(round), \(number)")
+                                )
+                                _ = try await store.requestContact(from: contact, to: reader)
+                                try await store.declineContact(reader, from: contact)
+                            }
+                            return ([], [])
+                        }
+                        tasks.addTask {
+                            // As the router reads: the whole log, on from the last position it got.
+                            var cursor = start
+                            var positions: [StreamPosition] = []
+                            for _ in 0..<100 {
+                                let page = try await store.allEvents(after: cursor, limit: 5)
+                                positions += page.map(\.position)
+                                cursor = page.last?.position ?? cursor
+                                await Task.yield()
+                            }
+                            return (positions, [])
+                        }
+                        tasks.addTask {
+                            var cursor = start
+                            var positions: [StreamPosition] = []
+                            for _ in 0..<100 {
+                                let page = try await store.events(for: reader, after: cursor, limit: 5)
+                                positions += page.events.map(\.position)
+                                cursor = page.cursor
+                                await Task.yield()
+                            }
+                            return ([], positions)
+                        }
+                        var seen: Seen = ([], [])
+                        for try await part in tasks {
+                            seen.log += part.log
+                            seen.sync += part.sync
+                        }
+                        return seen
+                    }
+                    // Read on to the end, then compare with one read of everything made after the writes.
+                    let log = try await store.allEvents(after: start, limit: 10_000).map(\.position)
+                    let restOfLog = try await store.allEvents(after: seen.log.last ?? start, limit: 10_000)
+                    try checkEqual(
+                        seen.log + restOfLog.map(\.position), log, "the log read during the writes, round \(round)"
+                    )
+                    let stream = try await fixture.allEvents(for: reader, after: start).map(\.position)
+                    let restOfStream = try await fixture.allEvents(for: reader, after: seen.sync.last ?? start)
+                    try checkEqual(
+                        seen.sync + restOfStream.map(\.position), stream,
+                        "the reader's stream read during the writes, round \(round)"
+                    )
+                }
+            },
+            Case("concurrency", "an edit or a reaction racing a deletion never outlives it") { store in
+                // A store that checks "not deleted" and then writes, without a lock or a condition in the write, can
+                // put an edit's body (or a reaction) on the tombstone: deleted text back in history, sync and search.
+                let fixture = StoreFixture(store)
+                let (alice, bob) = try await fixture.pair()
+                let group = try await fixture.group(alice, [bob])
+                for round in 0..<10 {
+                    let message = try await fixture.send("draft \(round)", from: alice, to: group)
+                    try await withThrowingTaskGroup(of: Void.self) { tasks in
+                        tasks.addTask {
+                            do {
+                                _ = try await store.editMessage(message.id, body: "hidden\(round) words", by: alice)
+                            } catch let error as ChatError where error.code == .conflict {}
+                        }
+                        tasks.addTask {
+                            do {
+                                _ = try await store.addReaction("👍", to: message.id, by: bob)
+                            } catch let error as ChatError where error.code == .conflict {}
+                        }
+                        tasks.addTask { _ = try await store.deleteMessage(message.id, by: alice) }
+                        try await tasks.waitForAll()
+                    }
+                    let now = try await store.message(message.id, as: bob)
+                    try check(now.isDeleted, "round \(round): the message is not deleted after the race")
+                    try checkEqual(now.body, "", "round \(round): the tombstone's body")
+                    try checkEqual(now.reactions, [], "round \(round): the tombstone's reactions")
+                    try checkEqual(now.mentions, [], "round \(round): the tombstone's mentions")
+                    try checkEqual(
+                        try await store.search("hidden\(round)", as: bob, in: nil, limit: 10), [],
+                        "round \(round): search for the edit's words"
+                    )
+                    let carrying = try await fixture.allEvents(for: bob).filter { $0.message?.id == message.id }
+                    try check(
+                        carrying.allSatisfy { $0.message?.body == "" && $0.message?.isDeleted == true },
+                        "round \(round): an event still carries the deleted message's content"
+                    )
+                }
+            },
         ]
     }
 }

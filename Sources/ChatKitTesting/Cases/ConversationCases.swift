@@ -442,6 +442,46 @@ extension ChatStoreConformance {
                 try checkEqual(page.map(\.conversation.id), [first], "the page after the first conversation")
             },
 
+            Case("conversations", "a summary's last message is the newest message as it is now, edited or deleted") {
+                store in
+                // A store that copies the last message into the conversation when appending would go on showing its
+                // old text, deleted text included.
+                let fixture = StoreFixture(store)
+                let (alice, bob) = try await fixture.pair()
+                let older = try await fixture.group(alice, [bob], title: "Older")
+                let olderNewest = try await fixture.send("older news", from: bob, to: older)
+                let group = try await fixture.group(alice, [bob])
+                _ = try await fixture.send("first", from: alice, to: group)
+                let last = try await fixture.send("draft", from: alice, to: group)
+                func summary() async throws -> ConversationSummary {
+                    try checkNotNil(
+                        try await store.conversations(of: alice).first { $0.conversation.id == group }, "the summary"
+                    )
+                }
+                let before = try await summary()
+                _ = try await store.editMessage(last.id, body: "final", by: alice)
+                var now = try await summary()
+                try checkEqual(now.lastMessage, try await store.message(last.id, as: alice), "the last message, edited")
+                try checkEqual(now.lastMessage?.body, "final", "the edited last message's body")
+                _ = try await store.addReaction("👍", to: last.id, by: bob)
+                now = try await summary()
+                try checkEqual(
+                    now.lastMessage, try await store.message(last.id, as: alice), "the last message, reacted to"
+                )
+                _ = try await store.deleteMessage(last.id, by: alice)
+                now = try await summary()
+                try checkEqual(now.lastMessage?.id, last.id, "the last message once deleted: its tombstone")
+                try check(now.lastMessage?.isDeleted == true, "the deleted last message is not a tombstone")
+                try checkEqual(now.lastMessage?.body, "", "the deleted last message's body")
+                try checkEqual(now.lastMessage?.reactions, [], "the deleted last message's reactions")
+                try checkEqual(now.activity, before.activity, "activity after an edit, a reaction and a deletion")
+                let page = try await store.conversations(of: alice, before: nil, limit: 10)
+                try checkEqual(page.first { $0.conversation.id == group }, now, "the summary in a page of the list")
+                // Nor do edits and deletions move an older conversation up.
+                _ = try await store.editMessage(olderNewest.id, body: "older news, corrected", by: bob)
+                _ = try await store.deleteMessage(olderNewest.id, by: bob)
+                try checkEqual(try await listed(store, alice), [group, older], "the list after changes in the older")
+            },
             Case("conversations", "a page of the list with limit Int.max holds every conversation") { store in
                 let fixture = StoreFixture(store)
                 let (alice, bob) = try await fixture.pair()

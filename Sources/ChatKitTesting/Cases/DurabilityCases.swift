@@ -187,6 +187,57 @@ extension ChatStoreConformance {
                 )
                 try await subject.close(reopened)
             },
+
+            DurabilityCase("durability", "positions go on after reopening past events outside conversations too") {
+                subject in
+                // A store that keeps contact, profile and one-user marker events apart from conversation events, and
+                // restarts its counter from the conversation events only, would hand out positions again: clients
+                // holding them as cursors would skip the new events.
+                let store = try await subject.open()
+                let fixture = StoreFixture(store)
+                let ids = try await fixture.users("alice", "bob", "carol")
+                let (alice, bob, carol) = (ids[0], ids[1], ids[2])
+                let channel = try await fixture.channel(alice, [bob])
+                try await fixture.send(count: 2, from: alice, to: channel)
+                _ = try await store.requestContact(from: alice, to: bob)
+                _ = try await store.updateProfile(of: alice, ProfileUpdate(statusText: "away"))
+                _ = try await store.markRead(channel, upTo: 2, by: bob)
+                let cursor = try await store.latestPosition()
+                let reopened = try await subject.reopen(store)
+                _ = try await reopened.requestContact(from: bob, to: carol)
+                let next = try await StoreFixture(reopened).send("after the restart", from: alice, to: channel)
+                for (user, expected) in [(bob, 2), (alice, 1)] {
+                    let page = try await reopened.events(for: user, after: cursor, limit: 10)
+                    try checkEqual(page.events.count, expected, "events after the last cursor, after reopening")
+                    try check(
+                        page.events.allSatisfy { $0.position > cursor },
+                        "an event after reopening at a position already used"
+                    )
+                }
+                let logged = try await reopened.allEvents(after: cursor, limit: 10)
+                try checkEqual(logged.count, 2, "events in the whole log after the last cursor")
+                try checkEqual(logged.last?.message?.id, next.id, "the newest event after reopening")
+                try await subject.close(reopened)
+            },
+
+            DurabilityCase("durability", "a creation asked again after reopening, with its key, returns the first") {
+                subject in
+                let store = try await subject.open()
+                let fixture = StoreFixture(store)
+                let (alice, bob) = try await fixture.pair()
+                let group = try await store.createConversation(
+                    .group("Trip", createdBy: alice, members: [bob], creationKey: "trip-1")
+                )
+                let reopened = try await subject.reopen(store)
+                let latest = try await reopened.latestPosition()
+                let again = try await reopened.createConversation(
+                    .group("Trip", createdBy: alice, members: [bob], creationKey: "trip-1")
+                )
+                try checkEqual(again.id, group.id, "the group a creation asked again after reopening returns")
+                try checkEqual(try await reopened.latestPosition(), latest, "latest position after asking again")
+                try checkEqual(try await reopened.conversations(of: bob).count, 1, "bob's conversations")
+                try await subject.close(reopened)
+            },
         ]
     }
 }

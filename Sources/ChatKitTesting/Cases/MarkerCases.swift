@@ -145,6 +145,43 @@ extension ChatStoreConformance {
                 let markers = try await store.markers(of: group, as: alice)
                 try checkEqual(markers.map(\.userID).sorted(), [alice, carol].sorted(), "whose markers are listed")
             },
+            Case("markers", "a newcomer's markers start at the last message in markers(of:); lower moves do nothing") {
+                store in
+                let fixture = StoreFixture(store)
+                let ids = try await fixture.users("owner", "bob", "carol")
+                let (owner, bob, carol) = (ids[0], ids[1], ids[2])
+                let group = try await fixture.group(owner, [])
+                let channel = try await fixture.channel(owner)
+                for conversation in [group, channel] {
+                    try await fixture.send(count: 4, from: owner, to: conversation)
+                }
+                _ = try await store.addMembers([bob], to: group, role: .member, by: owner)
+                _ = try await store.joinChannel(channel, user: carol)
+                for (conversation, newcomer) in [(group, bob), (channel, carol)] {
+                    // Receipts read markers(of:): they count a newcomer as having read what came before.
+                    let marker = try await store.markers(of: conversation, as: owner).first { $0.userID == newcomer }
+                    try checkEqual(marker?.deliveredSeq, 4, "a newcomer's delivered seq in markers(of:)")
+                    try checkEqual(marker?.readSeq, 4, "a newcomer's read seq in markers(of:)")
+                    try await checkNoEvent(store, "a newcomer marking below where its markers start") {
+                        try checkSeqs(
+                            try await store.markRead(conversation, upTo: 2, by: newcomer), delivered: 4, read: 4,
+                            "a newcomer reading up to 2"
+                        )
+                        try checkSeqs(
+                            try await store.markDelivered(conversation, upTo: 3, by: newcomer), delivered: 4, read: 4,
+                            "a newcomer getting up to 3"
+                        )
+                    }
+                }
+                // Back after leaving: the markers start at the last message again.
+                try await store.removeMember(carol, from: channel, by: carol)
+                try await fixture.send(count: 3, from: owner, to: channel)
+                _ = try await store.joinChannel(channel, user: carol)
+                let back = try await store.markers(of: channel, as: carol).first { $0.userID == carol }
+                try checkEqual(
+                    back.map { [$0.deliveredSeq, $0.readSeq] }, [7, 7], "markers of a member back after leaving"
+                )
+            },
         ]
     }
 }

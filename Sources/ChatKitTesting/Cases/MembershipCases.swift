@@ -80,6 +80,28 @@ extension ChatStoreConformance {
                 }
                 try checkEqual(try await roles(store, group, as: owner).count, 3, "member count after the refusals")
             },
+            Case("membership", "an addition naming one unknown user among others adds no one and records nothing") {
+                store in
+                let fixture = StoreFixture(store)
+                let ids = try await fixture.users("owner", "newcomer", "other")
+                let (owner, newcomer, other) = (ids[0], ids[1], ids[2])
+                let group = try await fixture.group(owner, [])
+                _ = try await fixture.send("before", from: owner, to: group)
+                let before = try await store.latestPosition()
+                // The server answers the whole request with the error: it must not have added anyone (their
+                // presence would not be introduced, nor the addition answered).
+                try await checkThrows(.notFound, "adding two users and one unknown user") {
+                    try await store.addMembers([newcomer, .random(), other], to: group, role: .member, by: owner)
+                }
+                try checkEqual(try await store.latestPosition(), before, "the stream after the refused addition")
+                try checkEqual(try await roles(store, group, as: owner).count, 1, "members after the refused addition")
+                try checkEqual(try await store.memberCount(of: group), 1, "memberCount after the refused addition")
+                for user in [newcomer, other] {
+                    try await checkThrows(.notFound, "history read by a user the refused addition named") {
+                        try await store.messages(in: group, .latest(), as: user)
+                    }
+                }
+            },
 
             Case("membership", "adding existing members leaves them unchanged and records nothing for them") { store in
                 let fixture = StoreFixture(store)

@@ -152,6 +152,9 @@ extension ChatStoreConformance {
                     try await fixture.send("two", from: alice, to: group, clientMessageID: "c-1")
                 }
                 try checkEqual(try await store.messages(in: group, .latest(), as: alice), [], "the other conversation")
+                // Refused in the store, after the conversation was found: it must not have used a seq.
+                let next = try await fixture.send("three", from: alice, to: group)
+                try checkEqual(next.seq, 1, "seq of the first message after the conflict (refusals use no seq)")
             },
             Case("messages", "a message needs a body or an attachment, and a client message ID") { store in
                 let fixture = StoreFixture(store)
@@ -194,6 +197,11 @@ extension ChatStoreConformance {
                 try await checkThrows(.invalidArgument, "a reply to a message that does not exist") {
                     try await fixture.send("re", from: alice, to: chat, replyTo: "no-such-message")
                 }
+                // Refused in the store, after the conversation was found: neither may have used a seq.
+                let first = try await fixture.send("first", from: alice, to: chat)
+                let reply = try await fixture.send("re", from: bob, to: chat, replyTo: first.id)
+                try checkEqual([first.seq, reply.seq], [1, 2], "seqs after the refused replies (refusals use no seq)")
+                try checkEqual(reply.replyTo, first.id, "the reply's message")
             },
             Case("messages", "message(id) is not found for non-members and unknown IDs") { store in
                 let fixture = StoreFixture(store)

@@ -191,6 +191,20 @@ extension ChatStoreConformance {
                 try checkEqual(hits.count, 7, "hits with limit 7 of 30 matches")
                 try checkEqual(Set(hits.map(\.message.id)).count, 7, "distinct hits")
             },
+            Case("search", "the limit bounds the hits of all conversations together, not each one's") { store in
+                let (fixture, alice, chat) = try await StoreFixture.conversationWithMessages(store, count: 0)
+                var conversations = [chat]
+                for index in 1...2 { conversations.append(try await fixture.group(alice, [], title: "g\(index)")) }
+                for conversation in conversations {
+                    try await fixture.send(count: 5, from: alice, to: conversation, prefix: "quarterly figures")
+                }
+                let hits = try await store.search("quarterly", as: alice, in: nil, limit: 4)
+                try checkEqual(hits.count, 4, "hits with limit 4 of 15 matches in 3 conversations")
+                try checkEqual(Set(hits.map(\.message.id)).count, 4, "distinct hits")
+                let inOne = try await store.search("figures", as: alice, in: conversations[1], limit: 2)
+                try checkEqual(inOne.count, 2, "hits with limit 2 of 5 matches in one conversation")
+                try check(inOne.allSatisfy { $0.message.conversationID == conversations[1] }, "a hit from elsewhere")
+            },
             Case("search", "a hit's snippet marks the matching words with brackets") { store in
                 let (fixture, alice, chat) = try await StoreFixture.conversationWithMessages(store, count: 0)
                 try await fixture.send("ship the release on Friday", from: alice, to: chat)

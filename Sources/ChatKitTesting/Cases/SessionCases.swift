@@ -24,6 +24,10 @@ extension ChatStoreConformance {
                 try checkEqual(stored.userID, alice, "user")
                 try checkEqual(stored.refreshTokenHash, "hash-1", "refresh token hash")
                 try check(stored.revokedAt == nil, "a new session is revoked")
+                try check(stored.refreshedAt == nil, "a new session was refreshed")
+                // The refresh check reads `expiresAt`.
+                try check(isSameTime(stored.expiresAt, session.expiresAt), "expiresAt read back as \(stored.expiresAt)")
+                try check(isSameTime(stored.createdAt, session.createdAt), "createdAt read back as \(stored.createdAt)")
                 // Kept, or not at all (`nil`: the refresh check of a password changed since is then off).
                 try check(
                     stored.credentialsVersion == 3 || stored.credentialsVersion == nil,

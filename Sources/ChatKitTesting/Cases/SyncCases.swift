@@ -53,6 +53,43 @@ extension ChatStoreConformance {
                     try check(events.allSatisfy { $0.conversationID == chat }, "an event lacks its conversation ID")
                 }
             },
+            Case("sync", "a group's or channel's creation event lists every member once, the creator as owner") {
+                store in
+                // The server's router takes a new conversation's members from this event, without asking the store:
+                // a creator left out would get none of the conversation's events live.
+                let fixture = StoreFixture(store)
+                let ids = try await fixture.users("u0", "u1", "u2")
+                for new in [
+                    NewConversation.group("T", createdBy: ids[2], members: [ids[1], ids[0], ids[1], ids[2]]),
+                    NewConversation.channel("C", createdBy: ids[2], members: [ids[1], ids[0], ids[1], ids[2]]),
+                ] {
+                    let conversation = try await store.createConversation(new)
+                    let expected: [UserID: MemberRole] = [ids[0]: .member, ids[1]: .member, ids[2]: .owner]
+                    let stored = try await store.members(of: conversation.id, as: ids[2])
+                    try checkEqual(
+                        Dictionary(stored.map { ($0.userID, $0.role) }, uniquingKeysWith: { first, _ in first }),
+                        expected, "the \(new.kind) conversation's members and roles"
+                    )
+                    let logged = try await store.allEvents(after: .start, limit: 1000)
+                    var creations = logged.filter {
+                        $0.kind == .conversationCreated && $0.conversationID == conversation.id
+                    }
+                    for user in ids {
+                        creations += try await fixture.allEvents(for: user).filter {
+                            $0.kind == .conversationCreated && $0.conversationID == conversation.id
+                        }
+                    }
+                    try checkEqual(creations.count, 4, "the \(new.kind) conversation's creation event, in each stream")
+                    for event in creations {
+                        let members = event.members ?? []
+                        try checkEqual(members.count, 3, "members in the \(new.kind) creation event (each once)")
+                        try checkEqual(
+                            Dictionary(members.map { ($0.userID, $0.role) }, uniquingKeysWith: { first, _ in first }),
+                            expected, "members and roles in the \(new.kind) creation event"
+                        )
+                    }
+                }
+            },
             Case("sync", "positions strictly increase and the latest position is the last event's") { store in
                 let fixture = StoreFixture(store)
                 let (alice, bob) = try await fixture.pair()

@@ -111,6 +111,10 @@ extension ChatStoreConformance {
                 try await checkThrows(.notFound, "setPasswordHash of an unknown user") {
                     try await store.setPasswordHash("hash", of: .random())
                 }
+                // The first password of a user created without one.
+                let bobs = try await store.setPasswordHash("hash-b", of: bob.id)
+                try checkEqual(bobs.version, 1, "version of a first password hash set after creation")
+                try checkEqual(try await store.credentials(of: bob.id), bobs, "bob's credentials read back")
             },
 
             Case("users", "a profile update reaches the user and accepted contacts but no one else") { store in
