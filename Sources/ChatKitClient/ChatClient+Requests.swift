@@ -70,7 +70,9 @@ extension ChatClient {
     /// next line must not wait for the last one to be stored. The stored message arrives as an event
     /// (``ChatKitCore/EventKind/messageCreated``), and ``outboxUpdates()`` tells it sent, or refused. With an
     /// ``Configuration/outboxStorage`` the message is saved before this returns (a failure to save shows in
-    /// ``outboxStorageError``).
+    /// ``outboxStorageError``): on the calling thread, so with ``FileOutboxStorage``, which flushes the file to the
+    /// disk, call it off the main actor in a UI app (a flush can take tens of milliseconds), as ``retry(_:)`` and
+    /// ``discard(_:)`` too.
     ///
     /// - Returns: The message as queued (``OutgoingMessage/State/pending``), or as the outbox holds it when a message
     ///   with this client message ID was queued already.

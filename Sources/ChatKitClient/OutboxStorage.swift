@@ -39,7 +39,9 @@ public protocol OutboxStorage: Sendable {
     /// Replaces the saved outbox with `messages` (pending and failed, in order; empty when the outbox is empty).
     ///
     /// The client calls it from one task at a time, on the task that changed the outbox (a `send`, `retry`,
-    /// `discard`, or the session's), so keep it quick; it must not call the client back. When it throws, the
+    /// `discard`, or the session's), and that task waits for it: keep it quick (``FileOutboxStorage`` rewrites the
+    /// file and flushes it, fine for the few messages an outbox holds, not for thousands). It must not call the
+    /// client back. When it throws, the
     /// client keeps the outbox in memory, reports the error as ``ChatClient/outboxStorageError`` and
     /// saves again at the next change, when a session opens and when ``ChatClient/run()`` ends.
     func save(_ messages: [OutgoingMessage]) throws
