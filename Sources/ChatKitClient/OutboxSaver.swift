@@ -114,7 +114,7 @@ final class OutboxSaver: Sendable {
     }
 
     private static func unsent(_ messages: [OutgoingMessage]) -> [OutgoingMessage] {
-        messages.filter { $0.state != .sent }
+        messages.filter { $0.state != .sent && $0.state != .discarded }
     }
 
     private static func chatError(_ error: any Error, _ verb: String) -> ChatError {

@@ -114,7 +114,7 @@ extension OutgoingMessage: Codable {
         guard let state = State(name: stateName) else {
             throw DecodingError.dataCorruptedError(
                 forKey: .state, in: container,
-                debugDescription: "Unknown outgoing message state \"\(stateName)\" (pending, sent or failed)."
+                debugDescription: "Unknown outgoing message state \"\(stateName)\" (pending, sent, failed or discarded)."
             )
         }
         self.state = state

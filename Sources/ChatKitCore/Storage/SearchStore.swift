@@ -17,7 +17,7 @@ public protocol SearchStore: Sendable {
     /// word of the body or, when the query word ends with `*`, a word it begins. Only current members see a
     /// conversation's messages; deleted messages are never found and edited ones are found by their new body.
     /// Results come best match first as the store ranks them. A store may rank only a bounded number of the newest
-    /// matches, at least 1,000 (``SearchStore/minimumRankedMatches``), to keep searches of a common word fast at
+    /// matches, at least 1,000, to keep searches of a common word fast at
     /// millions of messages: older matches past that bound are then not found, whatever the limit
     /// (`SQLiteChatStore` ranks the newest 2,000; the in-memory store ranks every match).
     ///
@@ -30,10 +30,4 @@ public protocol SearchStore: Sendable {
     ///   `.invalidArgument` for a negative limit.
     func search(_ query: String, as user: UserID, in conversation: ConversationID?, limit: Int) async throws
         -> [SearchHit]
-}
-
-extension SearchStore {
-    /// The fewest newest matches a search must rank when there are that many: a store may stop there (see
-    /// ``search(_:as:in:limit:)``), never before.
-    public static var minimumRankedMatches: Int { 1000 }
 }
