@@ -13,13 +13,14 @@ import ChatKitCore
 import GRDB
 
 /// Tells which of a query's terms a message body holds, as the FTS5 index sees it: the body's words as the
-/// index's tokenizer makes them (``SearchWords/indexTokenizer``), against each term's forms as a search asks FTS5
+/// index's tokenizer makes them (``IndexTokenizer``), against each term's forms as a search asks FTS5
 /// for them (``PrefixExpansion/pattern(_:_:_:)``: the word as ``ChatKitCore/SearchText`` folds it, and the index's
 /// own folding of a word written with other characters than ASCII, and the indexed words that fold to the term's
 /// word, ``PrefixExpansion/otherSpellings(of:_:)``). So a body it finds is one FTS5 finds.
 ///
 /// ASCII bodies, most messages, are split here without the tokenizer: their words are the runs of ASCII letters
-/// and digits, lowercased, as `unicode61` makes them.
+/// and digits, lowercased, as `unicode61` makes them. The tokenizer is made at the first body with other characters
+/// (making it reads its list of separators: about half a millisecond).
 struct IndexedWordMatcher {
     private struct Term {
         /// The words, as the index holds them, that the term matches (or begins, for a prefix).
@@ -32,17 +33,19 @@ struct IndexedWordMatcher {
     }
 
     private let terms: [Term]
-    private let tokenizer: any FTS5Tokenizer
+    private let db: Database
+    private var tokenizer: (any FTS5Tokenizer)?
 
     /// Whether a matcher can tell which of `text`'s terms a body holds: each term must be one word to the index's
-    /// tokenizer. It splits some words at their combining vowel signs ("किताब" becomes three tokens, as do Thai
-    /// words and Arabic or Hebrew written with vowel marks); FTS5 finds those as phrases of their tokens, which a
-    /// matcher comparing one token at a time with the whole word never does.
+    /// tokenizer. It can split a word of ``ChatKitCore/SearchText`` where their tables differ (at a variation
+    /// selector after a letter, for one; before `Schema.v18`, at every combining vowel sign: "किताब" was three
+    /// tokens); FTS5 finds those as phrases of their tokens, which a matcher comparing one token at a time with the
+    /// whole word never does.
     static func canMatch(_ text: SearchText, _ db: Database) throws -> Bool {
         // ASCII words are one token each: the tokenizer is made only for a query with others.
         let others = text.terms.filter { !$0.written.utf8.allSatisfy { $0 < 0x80 } }
         guard !others.isEmpty else { return true }
-        let tokenizer = try db.makeTokenizer(SearchWords.indexTokenizer)
+        let tokenizer = try db.makeTokenizer(IndexTokenizer.descriptor)
         for term in others {
             guard try tokenizer.tokenize(query: term.written).count == 1 else { return false }
         }
@@ -58,11 +61,11 @@ struct IndexedWordMatcher {
                 + (try PrefixExpansion.otherSpellings(of: term, db))
             return Term(forms: forms.map { Array($0.utf8) }, isPrefix: term.isPrefix)
         }
-        tokenizer = try db.makeTokenizer(SearchWords.indexTokenizer)
+        self.db = db
     }
 
     /// Sets `holds[i]` to whether the body (UTF-8) holds term `i`.
-    func match(_ body: UnsafeBufferPointer<UInt8>, into holds: inout [Bool]) throws {
+    mutating func match(_ body: UnsafeBufferPointer<UInt8>, into holds: inout [Bool]) throws {
         for index in holds.indices { holds[index] = false }
         if !body.contains(where: { $0 >= 0x80 }) {
             var start = 0
@@ -80,6 +83,8 @@ struct IndexedWordMatcher {
             }
             return
         }
+        let tokenizer = try self.tokenizer ?? db.makeTokenizer(IndexTokenizer.descriptor)
+        self.tokenizer = tokenizer
         for (token, _) in try tokenizer.tokenize(document: String(decoding: body, as: UTF8.self)) {
             var token = token
             token.withUTF8 { note($0, &holds) }

@@ -22,7 +22,8 @@ extension SQLiteChatStore {
 
     /// Full-text search with the FTS5 index; see ``ChatKitCore/SearchStore/search(_:as:in:limit:)``.
     ///
-    /// Words are tokenized by FTS5's `unicode61` tokenizer with diacritics removed, so "cafe" finds "Café"; a
+    /// Words are tokenized by FTS5's `unicode61` tokenizer with diacritics removed, so "cafe" finds "Café", and
+    /// told where ``ChatKitCore/SearchText`` ends words (vowel signs are part of their word, emoji end one); a
     /// query word ending in `*` matches as a prefix. Only messages of conversations `user` is a member of now
     /// are found; tombstones have no words. Among the newest 2000 matches, hits come best first by BM25 (ties
     /// newest first; see `SearchRanking` for how it is computed), each with a snippet of about 12 words around

@@ -119,6 +119,13 @@ enum Schema {
     /// holding the writer (about 0.8 s at a million events: every append waited).
     static let v17 = "v17-event-message-copies"
 
+    /// The search index splits text into words where ``ChatKitCore/SearchText`` does (``IndexTokenizer``): FTS5's
+    /// tokenizer, left to its own tables, split Indic, Thai and vowelled Arabic words at their vowel signs (`की`
+    /// found `का`) and took the emoji of the last ten years for letters (`ok🙂` was one word, not found by `ok`).
+    /// The index is made again from the messages, in the migration, as in `v12` (about 14 seconds at a million
+    /// messages), and the words of text that is not ASCII are listed again in `searchWord` and `searchWordFolding`.
+    static let v18 = "v18-index-tokenizer"
+
     /// The character counts of the prefixes the search index of `v6` to `v11` holds: those of `v6`'s `prefix`
     /// option, written there literally (a released migration never changes).
     static let v6PrefixLengths = 1...4
@@ -133,7 +140,7 @@ enum Schema {
     }
 
     /// The migrations in the order they apply.
-    static let all = [v1, v2, v3, v4, v5, v6, v7, v8, v9, v10, v11, v12, v13, v14, v15, v16, v17]
+    static let all = [v1, v2, v3, v4, v5, v6, v7, v8, v9, v10, v11, v12, v13, v14, v15, v16, v17, v18]
 
     /// Whether a database migrated up to `lastMigration` (`nil`: every migration) has `migration` applied.
     static func includes(_ migration: String, upTo lastMigration: String?) -> Bool {
@@ -656,6 +663,59 @@ enum Schema {
                 sql: """
                     CREATE INDEX event_messageCopy ON event(conversationID, position)
                         WHERE kind IN ('messageCreated', 'messageEdited', 'reactionAdded', 'reactionRemoved')
+                    """
+            )
+        }
+        migrator.registerMigration(v18, foreignKeyChecks: .immediate) { db in
+            // The index is made again with the new tokenizer, as in v12; the triggers on `message` name it and stay.
+            // The words the old tokenizer made of text that is not ASCII leave `searchWord` (ASCII text tokenizes
+            // alike), and the new tokenizer's words of each such body come in, with the words of the rows above the
+            // old mark, which the rebuild indexes; `searchWordFolding` is made again from the words that come in.
+            //
+            // As in v12, a size limit must not stop the migration; it comes back once the transaction ends.
+            let pageLimit = try Int64.fetchOne(db, sql: "PRAGMA max_page_count") ?? 0
+            try db.execute(sql: "PRAGMA max_page_count = 4294967294")
+            let restoreLimit: @Sendable (Database) -> Void = { db in
+                _ = try? Int64.fetchOne(db, sql: "PRAGMA max_page_count = \(pageLimit)")
+            }
+            db.afterNextTransaction(onCommit: restoreLimit, onRollback: restoreLimit)
+            let oldMark = try Int64.fetchOne(db, sql: "SELECT indexedUpTo FROM searchProgress WHERE id = 1") ?? 0
+            var oldWords: [String] = []
+            let words = try String.fetchCursor(db, sql: "SELECT word FROM searchWord")
+            while let word = try words.next() {
+                if !word.utf8.allSatisfy({ $0 < 0x80 }) { oldWords.append(word) }
+            }
+            let deleteWord = try db.makeStatement(sql: "DELETE FROM searchWord WHERE word = ?")
+            for word in oldWords { try deleteWord.execute(arguments: [word]) }
+            try db.execute(sql: "DELETE FROM searchWordFolding")
+            // In batches: the bodies of a large database need not all be in memory at once.
+            var bodies: [String] = []
+            let rows = try Row.fetchCursor(db, sql: "SELECT rowNumber, body FROM message")
+            while let row = try rows.next() {
+                let rowNumber: Int64 = row[0]
+                let body: String = row[1]
+                guard rowNumber > oldMark || !body.utf8.allSatisfy({ $0 < 0x80 }) else { continue }
+                bodies.append(body)
+                if bodies.count == 10_000 {
+                    try SearchWords.add(wordsOf: bodies, db)
+                    bodies.removeAll(keepingCapacity: true)
+                }
+            }
+            try SearchWords.add(wordsOf: bodies, db)
+            try db.execute(
+                sql: """
+                    DROP TABLE messageSearch;
+                    CREATE VIRTUAL TABLE messageSearch USING fts5(
+                        body,
+                        searchScope,
+                        content='messageSearchSource',
+                        content_rowid='rowNumber',
+                        tokenize=\(IndexTokenizer.declaration),
+                        prefix='1 2 3 4 5 6'
+                    );
+                    INSERT INTO messageSearch(messageSearch) VALUES ('rebuild');
+                    UPDATE searchProgress SET indexedUpTo = (SELECT COALESCE(MAX(rowNumber), 0) FROM message)
+                    WHERE id = 1;
                     """
             )
         }

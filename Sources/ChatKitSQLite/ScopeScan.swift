@@ -180,7 +180,7 @@ enum ScopeScan {
         _ patterns: [PrefixExpansion.Pattern],
         _ candidateLimit: Int
     ) throws -> SearchCandidates {
-        let matcher = try IndexedWordMatcher(text, db)
+        var matcher = try IndexedWordMatcher(text, db)
         var holding = [Int](repeating: 0, count: text.terms.count)
         var holds = [Bool](repeating: false, count: text.terms.count)
         var candidates: [(rowNumber: Int64, body: String)] = []

@@ -33,13 +33,11 @@ import GRDB
 /// for "αθηνα").
 ///
 /// The words are FTS5's own tokens. ASCII text (most messages) is split here, by the rules `unicode61` gives
-/// ASCII: runs of letters and digits, lowercased. Other text goes through the index's tokenizer itself,
-/// `unicode61 remove_diacritics 2`, so that folded and non-Latin words are the index's. (One difference: FTS5
+/// ASCII: runs of letters and digits, lowercased. Other text goes through the index's tokenizer itself
+/// (``IndexTokenizer``), so that folded and non-Latin words are the index's. (One difference: FTS5
 /// stores at most 32,768 bytes of a token, and a longer token that is not ASCII is listed here whole. FTS5 cuts
 /// the query's token the same way, so a prefix search still finds it.)
 enum SearchWords {
-    /// The tokenizer of the `messageSearch` index (`Schema.v2`), as FTS5 describes it.
-    static let indexTokenizer = FTS5TokenizerDescriptor(components: ["unicode61", "remove_diacritics", "2"])
     /// FTS5 stores at most this many bytes of a token (`FTS5_MAX_TOKEN_SIZE`).
     static let maximumTokenBytes = 32768
 
@@ -142,7 +140,7 @@ enum SearchWords {
                 return true
             }
             if isASCII { continue }
-            let bodyTokenizer = try tokenizer ?? db.makeTokenizer(indexTokenizer)
+            let bodyTokenizer = try tokenizer ?? db.makeTokenizer(IndexTokenizer.descriptor)
             tokenizer = bodyTokenizer
             for (token, _) in try bodyTokenizer.tokenize(document: body) { words.insert(token) }
         }

@@ -701,6 +701,88 @@ struct MigrationTests {
         }
     }
 
+    @Test("a v17 database's search finds words with vowel signs whole, and words next to emoji")
+    func v18TokenizesAsSearchTextDoes() async throws {
+        try await withTemporaryDirectory { directory in
+            let path = directory.appendingPathComponent("v17.sqlite").path
+            let old = try SQLiteChatStore(configuration: .init(path: path), migratingUpTo: Schema.v17)
+            let fixture = StoreFixture(old)
+            let (alice, bob) = (try await fixture.user("alice"), try await fixture.user("bob"))
+            let chat = try await fixture.direct(alice, bob)
+            let book = try await fixture.send("मेरी किताब", from: alice, to: chat)
+            let home = try await fixture.send("मेरा घर", from: alice, to: chat)
+            let smile = try await fixture.send("ok🙂 lol🤣 Αθήνα", from: bob, to: chat)
+            try await old.searchIndex.catchUp()
+            func found(_ store: SQLiteChatStore, _ query: String) async throws -> Set<MessageID> {
+                Set(try await store.search(query, as: bob, in: nil, limit: 20).map(\.message.id))
+            }
+            #expect(try await found(old, "मेरी") == [book.id, home.id], "the old index splits at vowel signs")
+            #expect(try await found(old, "ok").isEmpty, "the old index joins words with later emoji")
+            // A row not indexed at the migration (a crash before its batch), with a nukta and vowel signs.
+            let late = try await fixture.send("दरवाज़ा खोलो", from: bob, to: chat)
+            try await old.searchIndex.catchUp()
+            old.searchIndex.close()  // no background batch indexes it again before the store closes
+            try await old.writer.write { db in
+                let row = try #require(
+                    try Int64.fetchOne(
+                        db, sql: "SELECT rowNumber FROM message WHERE id = ?", arguments: [late.id.rawValue]
+                    )
+                )
+                try db.execute(
+                    sql: """
+                        INSERT INTO messageSearch(messageSearch, rowid, body, searchScope)
+                        SELECT 'delete', rowNumber, body, searchScope FROM messageSearchSource WHERE rowNumber = ?
+                        """,
+                    arguments: [row]
+                )
+                try db.execute(sql: "UPDATE searchProgress SET indexedUpTo = ?", arguments: [row - 1])
+                // The word table as a v17 store leaves it: the old index's words (this build's store adds the new
+                // tokenizer's), and their foldings.
+                try db.execute(sql: "DELETE FROM searchWord")
+                try db.execute(sql: "DELETE FROM searchWordFolding")
+                let oldWords = try SearchWordsTests.indexWords(db)
+                for word in oldWords {
+                    try db.execute(sql: "INSERT INTO searchWord (word) VALUES (?)", arguments: [word])
+                }
+                try SearchWords.addFoldings(of: oldWords, db)
+                #expect(oldWords.contains("म") && oldWords.contains("ok🙂"), "\(oldWords.sorted())")
+            }
+            try old.close()
+
+            let store = try SQLiteChatStore(path: path)
+            defer { try? store.close() }
+            let (applied, indexSQL) = try await store.writer.read { db in
+                (
+                    try Schema.migrator.appliedMigrations(db),
+                    try String.fetchOne(db, sql: "SELECT sql FROM sqlite_master WHERE name = 'messageSearch'") ?? ""
+                )
+            }
+            #expect(applied == Schema.all)
+            #expect(indexSQL.contains("tokenize=\(IndexTokenizer.declaration)"))
+            #expect(try await found(store, "मेरी") == [book.id])
+            #expect(try await found(store, "मेरा") == [home.id])
+            #expect(try await found(store, "म").isEmpty)
+            #expect(try await found(store, "ok") == [smile.id])
+            #expect(try await found(store, "lol") == [smile.id])
+            #expect(try await found(store, "αθηνα") == [smile.id], "a folding of a word listed again")
+            #expect(try await found(store, "दरवाज़ा") == [late.id])
+            #expect(try await found(store, "दरवा*") == [late.id])
+            // The word table holds the new index's words, the old tokenizer's of text that is not ASCII gone.
+            try await store.searchIndex.catchUp()
+            let (index, table, foldings) = try await store.writer.read { db in
+                (
+                    try SearchWordsTests.indexWords(db), try SearchWordsTests.tableWords(db),
+                    try String.fetchAll(db, sql: "SELECT folded || ' ' || word FROM searchWordFolding ORDER BY 1")
+                )
+            }
+            #expect(table == index, "\(table.symmetricDifference(index).sorted())")
+            #expect(foldings.contains("αθηνα αθήνα") && !foldings.contains { $0.hasSuffix(" ok🙂") }, "\(foldings)")
+            try await store.writer.write { db in
+                try db.execute(sql: "INSERT INTO messageSearch(messageSearch) VALUES ('integrity-check')")
+            }
+        }
+    }
+
     @Test("every migration is applied to a new database")
     func newDatabaseIsCurrent() async throws {
         let store = try SQLiteChatStore(configuration: .inMemory)

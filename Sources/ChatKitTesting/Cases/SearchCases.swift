@@ -53,6 +53,30 @@ extension ChatStoreConformance {
                 try checkEqual(try await bodies(store, "strasse", alice), ["at Straße today"], "strasse")
                 try checkEqual(try await bodies(store, "stras*", alice), ["at Straße today"], "stras*")
             },
+            Case("search", "vowel signs are part of their words; emoji and their selectors end words") { store in
+                let (fixture, alice, chat) = try await StoreFixture.conversationWithMessages(store, count: 0)
+                // Hindi and Bengali words that differ in their vowel signs only, Thai, vowelled Arabic, a Persian
+                // word written with a zero-width non-joiner, and emoji of several Unicode versions against words.
+                let hindi = "मेरी किताब की कहानी"
+                let other = "मेरा घर का रास्ता"
+                let bengali = "গুন গুন"
+                let thai = "สวัสดี ครับ"
+                let arabic = "اسمي مُحَمَّد"
+                let persian = "من می‌خواهم بروم"
+                let emoji = "ok🙂 lol🤣 love❤️you 👍🏽great 🫠melt"
+                for body in [hindi, other, bengali, thai, arabic, persian, emoji] {
+                    try await fixture.send(body, from: alice, to: chat)
+                }
+                let expected = [
+                    "की": [hindi], "का": [other], "मेरी": [hindi], "मेरा": [other], "कि*": [hindi], "गुन": [],
+                    "গুন": [bengali], "গান": [], "สวัสดี": [thai], "สด": [], "مُحَمَّد": [arabic], "م": [],
+                    "می‌خواهم": [persian], "ok": [emoji], "lol": [emoji], "love": [emoji], "you": [emoji],
+                    "great": [emoji], "melt": [emoji], "ok lol": [emoji],
+                ]
+                for (query, found) in expected.sorted(by: { $0.key < $1.key }) {
+                    try checkEqual(try await bodies(store, query, alice), found, "a search for \(query)")
+                }
+            },
             Case("search", "every word finds the message it is in: sharp s, ligatures, dotted capitals") { store in
                 let (fixture, alice, chat) = try await StoreFixture.conversationWithMessages(store, count: 0)
                 let words = ["Straße", "ﬁne", "İstanbul", "ǅemal"]
