@@ -122,7 +122,7 @@ enum Schema {
     /// The search index splits text into words where ``ChatKitCore/SearchText`` does (``IndexTokenizer``): FTS5's
     /// tokenizer, left to its own tables, split Indic, Thai and vowelled Arabic words at their vowel signs (`की`
     /// found `का`) and took the emoji of the last ten years for letters (`ok🙂` was one word, not found by `ok`).
-    /// The index is made again from the messages, in the migration, as in `v12` (about 14 seconds at a million
+    /// The index is made again from the messages, in the migration, as in `v12` (9–12 seconds at a million
     /// messages), and the words of text that is not ASCII are listed again in `searchWord` and `searchWordFolding`.
     static let v18 = "v18-index-tokenizer"
 
