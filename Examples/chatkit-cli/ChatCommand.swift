@@ -39,6 +39,7 @@ struct Chat: AsyncParsableCommand {
                 group.addTask { await session.printEvents() }
                 group.addTask { await session.printConnectionChanges() }
                 group.addTask { await session.printRefusals() }
+                group.addTask { await session.readMarkers.run() }
                 for await line in StandardInput.lines() {
                     guard try await session.handle(line) else { break }
                 }
@@ -55,7 +56,12 @@ actor ChatSession {
     private let client: ChatClient
     private let me: UserID
     private let names: UserNames
+    /// Moves this user's read markers as messages are shown.
+    let readMarkers: ReadMarkers
     private var open: Conversation?
+    /// Conversations' titles by ID, as shown: a message of another conversation than the open one is printed with
+    /// its conversation's title, which took two or three requests a message. A rename or a change of members
+    /// drops the conversation's title.
     private var titles: [ConversationID: String] = [:]
     /// The failed lines as the last `/failed` numbered them: `/retry N` and `/discard N` mean these, whatever
     /// changed in the outbox since.
@@ -65,6 +71,7 @@ actor ChatSession {
         self.client = client
         self.me = me
         self.names = names
+        readMarkers = ReadMarkers(client: client)
     }
 
     /// Handles one typed line; `false` ends the session.
@@ -199,6 +206,12 @@ actor ChatSession {
         return title
     }
 
+    /// The title of the conversation with this ID, fetching the conversation only when its title is not known.
+    private func title(ofConversationWith id: ConversationID) async throws -> String {
+        if let known = titles[id] { return known }
+        return try await title(of: try await retryingRateLimits { try await client.conversation(id) })
+    }
+
     /// Before quitting: while connected, waits a few seconds for the lines typed to be stored; then says how many
     /// still wait in the outbox (the next `chat` sends them).
     func letOutboxDrain() async {
@@ -252,14 +265,18 @@ actor ChatSession {
     private func show(_ event: ClientEvent) async throws {
         switch event {
         case .stored(let stored):
+            if [.conversationUpdated, .membersAdded, .memberRemoved].contains(stored.kind),
+                let conversationID = stored.conversationID
+            {
+                titles[conversationID] = nil
+            }
             guard stored.kind == .messageCreated, let message = stored.message else { return }
             let line = try await Transcript.line(for: message, names: names)
             if message.conversationID == open?.id {
                 say(line)
-                if message.senderID != me { _ = try await client.markRead(message.conversationID, upTo: message.seq) }
+                if message.senderID != me { await readMarkers.markRead(message.conversationID, upTo: message.seq) }
             } else if message.senderID != me {
-                let conversation = try await client.conversation(message.conversationID)
-                say("[\(try await title(of: conversation))] \(line)")
+                say("[\(try await title(ofConversationWith: message.conversationID))] \(line)")
             }
         case .presence(let update):
             guard update.userID != me else { return }

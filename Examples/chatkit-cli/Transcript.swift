@@ -24,7 +24,8 @@ actor UserNames {
 
     func name(of user: UserID) async throws -> String {
         if let name = known[user] { return name }
-        let name = TerminalText.inline(try await client.profiles([user]).first?.username ?? user.rawValue)
+        let profile = try await retryingRateLimits { try await client.profiles([user]).first }
+        let name = TerminalText.inline(profile?.username ?? user.rawValue)
         known[user] = name
         return name
     }
@@ -32,7 +33,8 @@ actor UserNames {
     /// A conversation's title, or for a direct chat the other person's name.
     func title(of conversation: Conversation, me: UserID) async throws -> String {
         if let title = conversation.title, !title.isEmpty { return "#\(TerminalText.inline(title))" }
-        let others = try await client.members(of: conversation.id).map(\.userID).filter { $0 != me }
+        let members = try await retryingRateLimits { try await client.members(of: conversation.id) }
+        let others = members.map(\.userID).filter { $0 != me }
         var names: [String] = []
         for other in others { names.append(try await name(of: other)) }
         return names.isEmpty ? "(just you)" : names.joined(separator: ", ")

@@ -270,6 +270,66 @@ extension TerminalClientTests {
         }
     }
 
+    /// A burst of messages took a request each: a read marker per message of the open conversation, and the
+    /// conversation and its members per message of another one. Under the server's rate limit most were refused
+    /// (and each refusal printed). Now the read markers of a burst go in a request or two, titles are looked up
+    /// once, and the last message shown ends up read.
+    @Test func aBurstOfMessagesTakesAFewRequests() async throws {
+        let executable = try #require(Self.executable, Self.buildFirst)
+        let home = FileManager.default.temporaryDirectory.appendingPathComponent("chatkit-cli-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: home) }
+        var configuration = ChatServerConfiguration()
+        configuration.limits.requestsPerSecond = 5  // bursts of 10
+        try await LiveServer.run(configuration: configuration) { live in
+            for user in ["alice", "bob", "carol"] { try await Self.signUp(user, at: live.baseURL, home: home) }
+            for sender in ["alice", "carol"] {
+                let sent = try await CLIRun.run(
+                    executable,
+                    ["send", "bob", "hello", "--server", live.baseURL, "--home", home.appendingPathComponent(sender).path],
+                    input: nil
+                )
+                #expect(sent.status == 0, "\(sent.errors)")
+            }
+            func user(_ name: String) async throws -> UserID {
+                try #require(try await live.store.user(username: name)).id
+            }
+            let (alice, bob, carol) = (try await user("alice"), try await user("bob"), try await user("carol"))
+            let chats = try await live.store.conversations(of: bob).map(\.conversation)
+            let withAlice = try #require(chats.first { $0.createdBy == alice }).id
+            let withCarol = try #require(chats.first { $0.createdBy == carol }).id
+            let chat = try CLISession(
+                executable,
+                ["chat", "alice", "--server", live.baseURL, "--home", home.appendingPathComponent("bob").path]
+            )
+            defer { chat.terminate() }
+            try await chat.waitFor("== alice ==")
+            chat.type("/help")
+            try await chat.waitFor("Commands:")
+            // Stored directly, past the senders' own limits, then routed at once: the server pushes them to Bob as
+            // fast as it can.
+            var last: Int64 = 0
+            for index in 1...40 {
+                last = try await live.store.append(
+                    NewMessage(conversationID: withAlice, senderID: alice, body: "from alice \(index)")
+                ).seq
+                _ = try await live.store.append(
+                    NewMessage(conversationID: withCarol, senderID: carol, body: "from carol \(index)")
+                )
+            }
+            live.server.storeDidChange()
+            try await chat.waitFor("alice: from alice 40")
+            try await chat.waitFor("[carol] ")
+            try await chat.waitFor("carol: from carol 40")
+            try await waitUntilAsync("Bob's read marker to reach the last message") {
+                try await live.store.markers(of: withAlice, as: bob).first { $0.userID == bob }?.readSeq == last
+            }
+            chat.type("/quit")
+            try await chat.waitFor("Bye.")
+            let refusals = chat.printedLines.filter { $0.hasPrefix("!") }
+            #expect(refusals.isEmpty, "\(refusals)")
+        }
+    }
+
     /// A login ended on the server (a logout elsewhere, a password change): the chat said "reconnecting" forever
     /// and deleted the lines waiting in its outbox. It now stops with an error that says to log in again.
     @Test func theChatStopsWhenItsLoginEnds() async throws {
@@ -362,6 +422,11 @@ final class CLISession: Sendable {
 
     func type(_ line: String) {
         process.write(line + "\n")
+    }
+
+    /// The lines printed so far.
+    var printedLines: [String] {
+        printed.all.joined().split(separator: "\n").map(String.init)
     }
 
     /// Waits until the CLI has printed `text`.

@@ -66,3 +66,15 @@ func waitUntil(_ what: String, timeout: Duration = failsafeTimeout, _ condition:
         }
     }
 }
+
+/// Waits until the asynchronous `condition` holds (a store read), failing with a `TimeoutError` after `timeout`.
+/// For state that no event announces: the condition is checked every millisecond.
+func waitUntilAsync(
+    _ what: String, timeout: Duration = failsafeTimeout, _ condition: () async throws -> Bool
+) async throws {
+    let deadline = ContinuousClock.now + timeout
+    while try await !condition() {
+        guard ContinuousClock.now < deadline else { throw TimeoutError(what: what, events: 0) }
+        try await Task.sleep(for: .milliseconds(1))
+    }
+}
