@@ -13,8 +13,8 @@ public import ChatKitCore
 import Foundation
 
 /// A custom ``ChatKitCore/ChatStore``: any store, plus an audit trail of the changes that matter to an
-/// administrator — who created, renamed or edited what, who changed whose membership or role, and every refused
-/// attempt, with the refusal's code.
+/// administrator — who created, renamed or edited what, who joined a channel, who changed whose membership or role,
+/// and every refused attempt, with the refusal's code.
 ///
 /// It is built on ``ChatKitCore/ChatStoreDecorator``, so it implements only what it changes; everything else goes
 /// straight to the base store. Its test runs ChatKit's whole conformance suite against it, which is how you prove
@@ -55,6 +55,12 @@ public final class AuditedChatStore: ChatStoreDecorator {
         let detail = "\(users.map(\.rawValue).joined(separator: ",")) as \(role)"
         return try await audited(actor, "addMembers", target: { _ in id.rawValue }, detail: detail) {
             try await base.addMembers(users, to: id, role: role, by: actor)
+        }
+    }
+
+    public func joinChannel(_ id: ConversationID, user: UserID) async throws -> Member {
+        try await audited(user, "joinChannel", target: { _ in id.rawValue }) {
+            try await base.joinChannel(id, user: user)
         }
     }
 

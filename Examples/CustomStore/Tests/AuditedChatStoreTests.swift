@@ -35,6 +35,20 @@ struct AuditedChatStoreTests {
         try await check.run { AuditedChatStore(try SQLiteChatStore(path: path.path), record: { _ in }) }
     }
 
+    @Test("durability over a SQLite file, closed and opened again", arguments: ChatStoreConformance.durabilityCases)
+    func durabilityOnSQLite(_ check: ChatStoreConformance.DurabilityCase) async throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("audited-\(UUID().uuidString).sqlite")
+        defer {
+            for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path.path + suffix) }
+        }
+        try await check.run {
+            ChatStoreConformance.DurableSubject(
+                open: { AuditedChatStore(try SQLiteChatStore(path: path.path), record: { _ in }) },
+                close: { try (($0 as? AuditedChatStore)?.base as? SQLiteChatStore)?.close() }
+            )
+        }
+    }
+
     @Test func recordsChangesAndRefusalsWithoutBodies() async throws {
         let trail = Trail()
         let store = AuditedChatStore(InMemoryChatStore(), record: { trail.append($0) })
@@ -52,13 +66,25 @@ struct AuditedChatStoreTests {
             try await store.renameConversation(group.id, to: "Mine now", by: mallory.id)
         }
         try await store.removeMember(bob.id, from: group.id, by: alice.id)
+        let channel = try await store.createConversation(
+            NewConversation(kind: .channel, title: "News", createdBy: alice.id, memberIDs: [])
+        )
+        _ = try await store.joinChannel(channel.id, user: mallory.id)
+        await #expect(throws: ChatError.self) { try await store.joinChannel(group.id, user: mallory.id) }
 
         let records = trail.records
-        #expect(records.map(\.action) == ["createConversation", "editMessage", "renameConversation", "removeMember"])
+        #expect(
+            records.map(\.action) == [
+                "createConversation", "editMessage", "renameConversation", "removeMember", "createConversation",
+                "joinChannel", "joinChannel",
+            ]
+        )
         #expect(records[0].target == group.id.rawValue && records[0].outcome == nil)
         #expect(records[1].actor == bob.id && records[1].target == message.id.rawValue)
         #expect(records[2].actor == mallory.id && records[2].outcome == .notFound)
         #expect(records[3].detail == bob.id.rawValue)
+        #expect(records[5].actor == mallory.id && records[5].target == channel.id.rawValue && records[5].outcome == nil)
+        #expect(records[6].outcome != nil, "joining a group is refused, and the refusal recorded")
         // Appends are not audited, and no record carries a body.
         #expect(!records.contains { "\($0)".contains("secret") })
     }
