@@ -1,17 +1,19 @@
 #!/usr/bin/env python3
 """The web chat in a real browser: two headless Chromium sessions chat through a real chatkit-server.
 
-Run it with scripts/test-browser, which installs what it needs and builds the server. It starts
-chatkit-server on a free loopback port with a fresh database, and drives Alice's and Bob's pages: both sign
-up, Alice starts a direct chat with Bob, they exchange messages, each sees the other's typing indicator and
-read receipt, they react, edit and delete, Alice creates a group and Bob sees its unread count, Bob reloads
-and sees the history, the server restarts (same database and port) while Alice has a message waiting, and
-both pages reconnect by themselves and keep chatting; then Alice's page goes away while the server is down with
-a message in its outbox, and the page she opens again sends it, once; Bob's reloaded page reads a conversation
-list of several pages (and `?pageSize=` outside 1 to 500 reads default pages); a tab copied from Alice's starts
-signed out while hers goes on; the server's database is restored from an older copy, which both pages notice
-(rewoundTo), reloading what they show; a message or edit over 64 KiB of UTF-8 is refused by the page, keeping the
-text; and after the server ends Bob's login with a message in his outbox, Carol signing in on his tab never sends it.
+Run it with scripts/test-browser, which installs what it needs and builds the server. It starts chatkit-server on a
+free loopback port with a fresh database, and drives Alice's and Bob's pages: both sign up, Alice starts a direct
+chat with Bob, they exchange messages, each sees the other's typing indicator and read receipt, they react, edit
+and delete, Alice creates a group and Bob sees its unread count, Bob reloads and sees the history, answers held
+back while newer events arrive do not put older state back, a socket on a dead network (its `close` event late) is
+given up at once, the server restarts (same database and port) while Alice has a message waiting, and both pages
+reconnect by themselves and keep chatting; then Alice's page goes away while the server is down with a message in
+its outbox, and the page she opens again sends it, once; Bob's reloaded page reads a conversation list of several
+pages (and `?pageSize=` outside 1 to 500 reads default pages); a tab copied from Alice's starts signed out while
+hers goes on; the server's database is restored from an older copy, which both pages notice (rewoundTo), reloading
+what they show; a paste over a field's limit is kept and said, not cut; a message or edit over 64 KiB of UTF-8 is
+refused by the page, keeping the text; logging out empties the password form; and after the server ends Bob's login
+with a message in his outbox, Carol signing in on his tab never sends it.
 
 Every wait is an explicit wait on a condition with a timeout. Screenshots of both windows at each step, the
 server's log and the browsers' console logs go to a folder printed at the start; it is kept.
@@ -278,6 +280,45 @@ def copy_database(source, target):
             shutil.copyfile(source + suffix, target + suffix)
 
 
+# Run in a page before its scripts (Page.addScriptToEvaluateOnNewDocument). `testHooks.holdNext = "history"` holds
+# back the answer to the page's next request of that type, until `testHooks.release()`: meanwhile the events of
+# changes made after the server read that answer reach the page first, as they may when the server is busy. A socket
+# in `testHooks.dead` plays a dead network: nothing goes out or comes in, and its `close` event (after the page
+# closes it) is held back until released, as a browser fires it only when the closing handshake times out.
+TEST_HOOKS = """
+const hooks = (window.testHooks = { holdNext: null, heldID: null, held: [], dead: new Set(), sockets: [] });
+const addEventListener = WebSocket.prototype.addEventListener;
+WebSocket.prototype.addEventListener = function (type, listener, options) {
+    const socket = this;
+    if (!hooks.sockets.includes(socket)) hooks.sockets.push(socket);
+    return addEventListener.call(socket, type, (event) => {
+        if (hooks.dead.has(socket) && type === "close") return hooks.held.push(() => listener(event));
+        if (hooks.dead.has(socket) && type === "message") return;
+        if (type === "message" && hooks.heldID !== null && JSON.parse(event.data).id === hooks.heldID) {
+            hooks.heldID = null;
+            return hooks.held.push(() => listener(event));
+        }
+        listener(event);
+    }, options);
+};
+const send = WebSocket.prototype.send;
+WebSocket.prototype.send = function (data) {
+    if (hooks.dead.has(this)) return;
+    const frame = JSON.parse(data);
+    if (frame.type === hooks.holdNext) {
+        hooks.holdNext = null;
+        hooks.heldID = frame.id;
+    }
+    return send.call(this, data);
+};
+hooks.release = () => hooks.held.splice(0).forEach((deliver) => deliver());
+"""
+
+# Releases what the page's test hooks hold back, and returns once the page has handled it (the answers' promises
+# settle in microtasks, which all run before the timer).
+RELEASE_HELD = "const done = arguments[arguments.length - 1]; window.testHooks.release(); setTimeout(done, 0);"
+
+
 def api_request(base_url, token, frame):
     """POST /v1/requests: one request as on the WebSocket; returns the result's fields."""
     request = urllib.request.Request(base_url + "/v1/requests", data=json.dumps(frame).encode(), method="POST",
@@ -526,6 +567,69 @@ def run(args, artifacts):
         bob.wait(lambda: not bob.find("#history-error").is_displayed(), "the history's error to go")
         bob.open_conversation("Alice")
 
+        # An answer the server read before a change whose event reached the page first must not put the older state
+        # back. Alice puts Bob in a group "Race" and writes; Bob's page reloads with the test's hooks (TEST_HOOKS).
+        hooks = bob.driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": TEST_HOOKS})
+        alice_token = alice.js("return JSON.parse(sessionStorage.getItem('chatkit.session')).accessToken")
+        bob_user_id = bob.js("return JSON.parse(sessionStorage.getItem('chatkit.session')).user.id")
+        race = api_request(server.url, alice_token, {"type": "createConversation", "id": "race", "kind": "group",
+                                                     "title": "Race", "memberIDs": [bob_user_id]})["conversation"]
+        race_one = api_request(server.url, alice_token, {"type": "send", "id": "r1", "conversationID": race["id"],
+                                                         "clientMessageID": "race-1", "body": "Race one"})["message"]
+        bob.driver.refresh()
+        bob.wait_online()
+
+        def race_item():
+            """The title, unread count and preview of Bob's list item of the group (or None)."""
+            return bob.js("const item = [...document.querySelectorAll('#conversation-list .conversation-item')]"
+                          ".find((b) => b.querySelector('.item-title')?.textContent.startsWith('Race'));"
+                          "return item && [item.querySelector('.item-title').textContent,"
+                          " item.querySelector('.badge')?.textContent ?? '', item.querySelector('.item-preview')"
+                          ".textContent]")
+        bob.wait(lambda: race_item() == ["Race", "1", "Race one"], f"the group in Bob's list (have {race_item()})")
+        # The conversation list the page reads after reconnecting is held back while Alice writes again and renames
+        # the group: once it arrives, the list still shows the new name, message and unread count.
+        bob.js("window.testHooks.holdNext = 'listConversations'; window.testHooks.sockets.at(-1).close()")
+        bob.wait(lambda: bob.js("return window.testHooks.held.length") == 1, "the held conversation list")
+        race_two = api_request(server.url, alice_token, {"type": "send", "id": "r2", "conversationID": race["id"],
+                                                         "clientMessageID": "race-2", "body": "Race two"})["message"]
+        api_request(server.url, alice_token, {"type": "rename", "id": "r3", "conversationID": race["id"],
+                                              "title": "Race track"})
+        renamed = ["Race track", "2", "Race two"]
+        bob.wait(lambda: race_item() == renamed, f"the events in Bob's list (have {race_item()})")
+        bob.driver.execute_async_script(RELEASE_HELD)
+        if race_item() != renamed:
+            raise Failure(f"the older conversation list put back {race_item()}, not {renamed}")
+        # The same for a history: Alice edits both messages while the history Bob's page asked for is held back.
+        bob.js("window.testHooks.holdNext = 'history'")
+        bob.open_conversation("Race track")
+        bob.wait(lambda: bob.js("return window.testHooks.held.length") == 1, "the held history")
+        for number, message in ((1, race_one), (2, race_two)):
+            api_request(server.url, alice_token, {"type": "edit", "id": f"e{number}", "messageID": message["id"],
+                                                  "body": f"{message['body']}, edited"})
+        bob.wait(lambda: (race_item() or [""] * 3)[2] == "Race two, edited", "the edit in Bob's list")
+        bob.driver.execute_async_script(RELEASE_HELD)
+        bob.wait(lambda: bob.message_bodies() == ["Race one, edited", "Race two, edited"],
+                 f"the edited messages, not the history's older copies (have {bob.message_bodies()})")
+        shots("answers-older-than-events")
+
+        # A dead network: the page's socket delivers nothing, and its `close` event is late. The request that is not
+        # answered (here: Bob's typing; else a ping) shows the page offline at once, and a new socket takes over;
+        # the old socket's late `close` changes nothing.
+        bob.open_conversation("Alice")
+        bob.js("window.testHooks.dead.add(window.testHooks.sockets.at(-1))")
+        bob.type("After a dead connection")
+        bob.wait(lambda: bob.connection_state() != "online", "the page to give up its dead socket", TIMEOUT + 5)
+        shots("dead-socket-given-up")
+        bob.wait_online(RECONNECT_TIMEOUT)
+        bob.driver.execute_async_script(RELEASE_HELD)
+        if bob.connection_state() != "online":
+            raise Failure(f"the dead socket's late close event left the page {bob.connection_state()}")
+        bob.find("#composer-input").send_keys(Keys.ENTER)
+        bob.wait_for_message("After a dead connection")
+        alice.wait_for_message("After a dead connection")
+        bob.driver.execute_cdp_cmd("Page.removeScriptToEvaluateOnNewDocument", {"identifier": hooks["identifier"]})
+
         # The server restarts. Alice writes while it is down; the message waits, then goes out on reconnect.
         server.stop()
         for page in pages:
@@ -723,6 +827,28 @@ def run(args, artifacts):
         # screenshot).
         alice.open_conversation("Launch")
         alice.send("Edit me")
+        # A paste longer than the limit is not cut short without a word (as a maxlength would): the box holds all of
+        # it and says at once that it is too long; the warning goes once the text fits. (Input.insertText inserts as
+        # a paste does, and is cut by a maxlength as a paste is.)
+        alice.find("#composer-input").click()
+        alice.driver.execute_cdp_cmd("Input.insertText", {"text": "a" * 70000})
+        alice.wait(lambda: "too long" in alice.find("#action-error").text, "the pasted text's size to be said")
+        if alice.js("return document.getElementById('composer-input').value.length") != 70000:
+            raise Failure("the message box cut the pasted text")
+        alice.js("const box = document.getElementById('composer-input'); box.value = 'a'.repeat(65536);"
+                 "box.dispatchEvent(new Event('input'))")
+        alice.wait(lambda: alice.find("#action-error").text == "", "the size warning to go once the text fits")
+        alice.js("document.getElementById('composer-input').value = ''")
+        # So too a group's name longer than 100 characters: it is refused, saying the limit, and kept to be shortened.
+        alice.find("#new-group summary").click()
+        alice.visible("#group-title").click()
+        alice.driver.execute_cdp_cmd("Input.insertText", {"text": "T" * 150})
+        alice.find("#group-form button[type=submit]").click()
+        alice.wait(lambda: "at most 100 characters" in alice.find("#group-error").text, "the group name's limit said")
+        if alice.find("#group-title").get_attribute("value") != "T" * 150:
+            raise Failure("the group's name field cut the pasted name")
+        alice.find("#group-title").clear()
+        alice.find("#new-group summary").click()
         alice.js("document.getElementById('composer-input').value = 'é'.repeat(40000)")
         alice.find("#composer-input").send_keys(Keys.ENTER)
         alice.wait(lambda: "too long" in alice.find("#action-error").text, "the error about the message's size")
@@ -805,6 +931,10 @@ def run(args, artifacts):
         bob.open_conversation("Alice")
         bob.wait(lambda: len(bob.message_bodies()) > 0, "Alice's conversation open for Bob")
         bob.type("an unsent draft")
+        # Passwords typed into the change form (not sent) go with the login too.
+        bob.find("#change-password summary").click()
+        bob.visible("#current-password").send_keys("staple battery horse")
+        bob.find("#new-password").send_keys("a new password of Bob's")
         bobs_access_token = json.loads(bob.js("return sessionStorage.getItem('chatkit.session')"))["accessToken"]
         bob.find("#logout-button").click()
         bob.visible("#auth-form")
@@ -826,6 +956,11 @@ def run(args, artifacts):
             raise Failure(f"Carol sees the previous user's messages: {bob.message_bodies()}")
         if bob.find("#composer-input").get_attribute("value"):
             raise Failure("Carol's message box holds the previous user's draft")
+        for field in ("#current-password", "#new-password"):
+            if bob.find(field).get_attribute("value"):
+                raise Failure(f"Carol's page holds the previous user's {field}")
+        if bob.js("return document.getElementById('change-password').open"):
+            raise Failure("Carol's page shows the previous user's password form open")
         if "c=" in bob.js("return location.hash"):
             raise Failure("the address still names the previous user's conversation")
         shots("next-user-signed-in")

@@ -6,6 +6,11 @@ import { Session } from "./session.js";
 
 const $ = (id) => document.getElementById(id);
 
+// The fields have no maxlength, which would cut a long paste without a word: their lengths (in UTF-16 code units, as
+// maxlength counts) are checked when the form is sent, and said.
+const MAX_USERNAME_LENGTH = 32;
+const MAX_DISPLAY_NAME_LENGTH = 64;
+
 let app = null;
 
 function showAuth(message = "") {
@@ -39,6 +44,18 @@ async function submitAuth(event) {
     if (!username || !password) {
         error.textContent = "Enter a username and a password.";
         (username ? $("password") : $("username")).focus();
+        return;
+    }
+    if (username.length > MAX_USERNAME_LENGTH) {
+        error.textContent =
+            `A username has at most ${MAX_USERNAME_LENGTH} characters; this one has ${username.length}.`;
+        $("username").focus();
+        return;
+    }
+    if (action === "signup" && displayName.length > MAX_DISPLAY_NAME_LENGTH) {
+        error.textContent =
+            `A display name has at most ${MAX_DISPLAY_NAME_LENGTH} characters; this one has ${displayName.length}.`;
+        $("display-name").focus();
         return;
     }
     for (const button of form.querySelectorAll("button")) button.disabled = true;

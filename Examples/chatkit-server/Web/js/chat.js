@@ -16,10 +16,13 @@ const REQUESTED_PAGE_SIZE = (() => {
 })();
 // The server's limits until its welcome announces them: ChatServerConfiguration.Limits' defaults.
 const DEFAULT_MAX_PAGE_SIZE = 500;
-// In UTF-8 bytes. The message box's maxlength counts UTF-16 code units, so text within it can still be up to three
-// times as large ("é" is 2 bytes, most CJK characters 3): the size is checked before sending.
+// In UTF-8 bytes, up to three per UTF-16 code unit ("é" is 2 bytes, most CJK characters 3). The message box has no
+// maxlength, which would cut a long paste without a word: the size is said as the text changes, and checked before
+// sending.
 const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
 const TOO_LONG = "This message is too long to send:"; // how the size warning starts
+const MAX_TITLE_LENGTH = 100; // a group's name, in UTF-16 code units (the server takes 256 bytes of UTF-8)
+const MESSAGE_EVENTS_KEPT = 1_000; // per conversation, the last events of messages that answers are checked against
 const TYPING_REFRESH_MS = 3_000; // refresh our typing indicator this often while typing
 const TYPING_IDLE_MS = 4_000; // stop it after this long without a keystroke
 const MEMBER_LOADS_AT_ONCE = 4; // member lists loaded together after the conversation list
@@ -37,6 +40,7 @@ export class ChatApp {
         this.me = session.user;
         this.users = new Map([[this.me.id, this.me]]);
         this.conversations = new Map(); // id -> Conversation state (see #conversationState)
+        this.leftAt = new Map(); // conversation id -> the position of the `memberRemoved` that removed me from it
         this.presence = new Map(); // userID -> {isOnline, lastSeenAt}
         this.pending = new Outbox(this.me.id); // unsent messages, kept across reloads of this tab
         this.openID = null;
@@ -91,6 +95,7 @@ export class ChatApp {
         });
         on(input, "input", () => {
             this.#autosize(input);
+            this.#sayIfTooLarge(input.value);
             this.#typed();
         });
         on(input, "blur", () => this.#stopTyping());
@@ -149,11 +154,16 @@ export class ChatApp {
         this.onSignedOut(`Your session ended. Log in again${unsent ? " to send your unsent messages" : ""}.`);
     }
 
-    /** Leaves nothing of this login on the page for whoever signs in next: messages, draft, list, address. */
+    /**
+     * Leaves nothing of this login on the page for whoever signs in next: messages, draft, list, address, the
+     * forms' fields and answers (passwords typed into the change form, above all).
+     */
     #clearView() {
         $("messages").replaceChildren();
         $("conversation-list").replaceChildren();
+        $("empty-list").textContent = "No conversations yet.";
         $("composer-input").value = "";
+        $("composer-input").style.height = "";
         this.drafts.clear();
         $("action-error").textContent = "";
         $("composer").hidden = true;
@@ -164,8 +174,14 @@ export class ChatApp {
         $("my-name").textContent = "";
         $("my-username").textContent = "";
         $("announcer").textContent = "";
-        for (const id of ["direct-username", "group-title", "group-members"]) $(id).value = "";
-        for (const id of ["direct-error", "group-error"]) $(id).textContent = "";
+        $("history-error").hidden = true;
+        $("history-error-text").textContent = "";
+        for (const id of ["direct-username", "group-title", "group-members", "current-password", "new-password"]) {
+            $(id).value = "";
+        }
+        for (const id of ["direct-error", "group-error", "password-error", "password-done"]) $(id).textContent = "";
+        // Closed, as a new login finds them.
+        for (const id of ["new-direct", "new-group", "change-password"]) $(id).open = false;
         if (location.hash) history.replaceState(null, "", location.pathname + location.search);
     }
 
@@ -216,6 +232,7 @@ export class ChatApp {
         // What is typed in the box stays: the sync after reopens the conversation, and its draft with it.
         this.#keepDraft();
         this.conversations.clear();
+        this.leftAt.clear(); // positions from before the rewind
         this.undelivered.clear();
         this.openID = null;
         this.messageNodes = new Map();
@@ -262,7 +279,8 @@ export class ChatApp {
 
     // MARK: Conversations
 
-    #conversationState(conversation) {
+    /** The state of `conversation`, made or updated; `since`: the cursor when the request it answers was sent. */
+    #conversationState(conversation, since) {
         let state = this.conversations.get(conversation.id);
         if (!state) {
             state = {
@@ -281,12 +299,36 @@ export class ChatApp {
                 typing: new Map(), // userID -> timer
                 markingRead: false,
                 deliverTimer: null,
+                // What events changed, so that the answer to a request sent before them does not put back the older
+                // copy it may hold (see #changedSince): the conversation's position; each message ID's last event;
+                // each user ID's last membership change, {position, isMember}.
+                conversationChangedAt: -Infinity,
+                messageEvents: new Map(),
+                memberChanges: new Map(),
             };
             this.conversations.set(conversation.id, state);
         } else {
-            state.conversation = conversation;
+            // From an answer, a rename an event brought since the request was sent is newer; lastSeq only grows.
+            const newest = this.#changedSince(state.conversationChangedAt, since) ? state.conversation : conversation;
+            const lastSeq = Math.max(state.conversation.lastSeq ?? 0, conversation.lastSeq ?? 0);
+            state.conversation = { ...newest, lastSeq };
         }
         return state;
+    }
+
+    /**
+     * Whether an event at `position` came after `since`, the cursor when a request was sent (undefined for an
+     * event's own copy). The socket keeps frames in order, but the server reads an answer when it serves the request,
+     * and the event of a change stored after that may reach the page before the answer: the event's copy is newer.
+     */
+    #changedSince(position, since) {
+        return since !== undefined && position > since;
+    }
+
+    /** `message` as an answer to a request sent at `since` holds it, or the newer copy an event brought since. */
+    #newestCopy(state, message, since) {
+        const event = state.messageEvents.get(message.id);
+        return event && this.#changedSince(event.position, since) ? event.message : message;
     }
 
     async #refreshConversations() {
@@ -299,22 +341,35 @@ export class ChatApp {
         // The list comes in pages, most recently active first. Nothing is forgotten here: a conversation active
         // while the pages are read moves ahead of them and is in none, and leaving one arrives as `memberRemoved`
         // (after a rewind the list starts empty).
+        // Events that came while a page was asked for are newer than what it says (see #changedSince).
         let before;
         for (;;) {
+            const since = this.connection.cursor;
             const { conversations = [], hasMore = false } = await this.connection.request(
                 "listConversations", before === undefined ? {} : { before });
             for (const summary of conversations) {
-                const state = this.#conversationState(summary.conversation);
-                state.unreadCount = summary.unreadCount;
-                state.lastMessage = summary.lastMessage ?? null;
-                state.myMarker = summary.marker;
-                state.markers.set(this.me.id, summary.marker);
+                const id = summary.conversation.id;
+                if (this.#changedSince(this.leftAt.get(id) ?? -Infinity, since)) continue; // left meanwhile
+                // The server counted the unread messages up to its last message and my read marker; a count that
+                // events took past either (a message, a read in another tab) is newer.
+                const known = this.conversations.get(id);
+                const counted = !known || ((summary.conversation.lastSeq ?? 0) >= (known.conversation.lastSeq ?? 0)
+                    && summary.marker.readSeq >= known.myMarker.readSeq);
+                const state = this.#conversationState(summary.conversation, since);
+                if (counted) state.unreadCount = summary.unreadCount;
+                const last = summary.lastMessage;
+                if (last) this.#storeLastMessage(state, this.#newestCopy(state, last, since));
+                // Markers only move forward: mine from a `markerUpdated` meanwhile stays.
+                const marker = summary.marker;
+                if (marker.readSeq >= state.myMarker.readSeq && marker.deliveredSeq >= state.myMarker.deliveredSeq) {
+                    state.myMarker = marker;
+                    state.markers.set(this.me.id, marker);
+                }
                 // A direct conversation is named after its other member, whom the summary names.
                 if (summary.otherMemberID && state.memberIDs === null) {
                     state.memberIDs = [this.me.id, summary.otherMemberID];
                 }
                 // Messages that came while the page was closed reach it here, not as events: they were delivered.
-                const last = summary.lastMessage;
                 if (last && last.senderID !== this.me.id && summary.marker.deliveredSeq < last.seq) {
                     this.undelivered.add(state);
                 }
@@ -403,10 +458,18 @@ export class ChatApp {
     }
 
     async #loadMembers(conversationID, { withProfiles = true } = {}) {
+        const since = this.connection.cursor;
         const { members = [] } = await this.connection.request("members", { conversationID });
         const state = this.conversations.get(conversationID);
         if (!state) return;
-        state.memberIDs = members.map((member) => member.userID);
+        // Whoever joined or left since the request was sent is as the last event about them says.
+        const memberIDs = new Set(members.map((member) => member.userID));
+        for (const [userID, { position, isMember }] of state.memberChanges) {
+            if (!this.#changedSince(position, since)) continue;
+            if (isMember) memberIDs.add(userID);
+            else memberIDs.delete(userID);
+        }
+        state.memberIDs = [...memberIDs];
         if (withProfiles) await this.#loadProfiles(state.memberIDs);
         this.render();
     }
@@ -415,7 +478,8 @@ export class ChatApp {
         const unknown = [...new Set(userIDs)].filter((id) => !this.users.has(id));
         if (unknown.length === 0) return;
         const { users = [] } = await this.connection.request("profiles", { userIDs: unknown });
-        for (const user of users) this.users.set(user.id, user);
+        // One known by now came with a `profileUpdated` (or a later answer), which is newer.
+        for (const user of users) if (!this.users.has(user.id)) this.users.set(user.id, user);
         this.render();
     }
 
@@ -427,7 +491,8 @@ export class ChatApp {
         this.render();
     }
 
-    #forget(id) {
+    #forget(id, position) {
+        this.leftAt.set(id, position);
         const state = this.conversations.get(id);
         if (state) this.#clearTyping(state);
         this.conversations.delete(id);
@@ -474,10 +539,13 @@ export class ChatApp {
         $("password-done").textContent = "";
         try {
             await this.session.changePassword(current.value, next.value);
+            // Logged out meanwhile: nothing of this login on the next user's page (so too after the other forms').
+            if (this.stopped) return;
             current.value = "";
             next.value = "";
             $("password-done").textContent = "Password changed. Your other devices and tabs were logged out.";
         } catch (error) {
+            if (this.stopped) return;
             // The server's reason: a wrong current password, a new one that breaks a rule, a login that ended. No
             // answer (status 0) may follow a change made: the new password may be the one that works now.
             $("password-error").textContent =
@@ -503,16 +571,19 @@ export class ChatApp {
             const user = await this.#findUser(username);
             if (user.id === this.me.id) throw new RequestError("invalidArgument", "That is you: enter their username.");
             // Creating a direct conversation again returns the existing one.
+            const since = this.connection.cursor;
             const { conversation } = await this.connection.request("createConversation", {
                 kind: "direct",
                 memberIDs: [user.id],
             });
-            const state = this.#conversationState(conversation);
+            if (this.stopped) return;
+            const state = this.#conversationState(conversation, since);
             state.memberIDs = [this.me.id, user.id];
             input.value = "";
             $("new-direct").open = false;
             this.#open(conversation.id);
         } catch (failure) {
+            if (this.stopped) return;
             error.textContent = this.#explain(failure);
             input.focus();
         }
@@ -531,6 +602,11 @@ export class ChatApp {
             error.textContent = "Give the group a name.";
             return $("group-title").focus();
         }
+        if (title.length > MAX_TITLE_LENGTH) {
+            error.textContent =
+                `A group's name has at most ${MAX_TITLE_LENGTH} characters; this one has ${title.length}.`;
+            return $("group-title").focus();
+        }
         try {
             const members = [];
             for (const username of new Set(usernames)) members.push(await this.#findUser(username));
@@ -539,6 +615,7 @@ export class ChatApp {
             // group and only its answer was lost, the server answers that group instead of making a second.
             const form = JSON.stringify([title, memberIDs]);
             if (this.groupCreation?.form !== form) this.groupCreation = { form, key: timeOrderedID() };
+            const since = this.connection.cursor;
             const { conversation } = await this.connection.request("createConversation", {
                 kind: "group",
                 title,
@@ -546,12 +623,14 @@ export class ChatApp {
                 creationKey: this.groupCreation.key,
             });
             this.groupCreation = null;
-            this.#conversationState(conversation).memberIDs = [this.me.id, ...memberIDs];
+            if (this.stopped) return;
+            this.#conversationState(conversation, since).memberIDs = [this.me.id, ...memberIDs];
             $("group-title").value = "";
             $("group-members").value = "";
             $("new-group").open = false;
             this.#open(conversation.id);
         } catch (failure) {
+            if (this.stopped) return;
             error.textContent = this.#explain(failure);
         }
     }
@@ -620,11 +699,15 @@ export class ChatApp {
         state.loadError = null;
         state.loading = (async () => {
             try {
-                const { messages = [] } = await this.#withRetryAfter(() => this.connection.request("history", {
-                    conversationID: state.conversation.id,
-                    limit: this.#pageSize(),
-                }));
-                for (const message of messages) this.#storeMessage(state, message);
+                let since;
+                const { messages = [] } = await this.#withRetryAfter(() => {
+                    since = this.connection.cursor;
+                    return this.connection.request("history", {
+                        conversationID: state.conversation.id,
+                        limit: this.#pageSize(),
+                    });
+                });
+                for (const message of messages) this.#storeMessage(state, message, since);
                 state.loaded = true;
                 // Seqs have no gaps: older messages exist while the first one's is above 1 (a page of large
                 // messages may hold fewer than a page size).
@@ -660,6 +743,7 @@ export class ChatApp {
         state.loadingOlder = true;
         const scroller = $("message-scroller");
         try {
+            const since = this.connection.cursor;
             const { messages = [] } = await this.connection.request("history", {
                 conversationID: state.conversation.id,
                 before: oldest,
@@ -668,7 +752,7 @@ export class ChatApp {
             await this.#loadProfiles(messages.map((message) => message.senderID)).catch(() => {});
             // Keep the messages on screen where they are while older ones appear above them.
             const fromBottom = scroller.scrollHeight - scroller.scrollTop;
-            for (const message of messages) this.#storeMessage(state, message);
+            for (const message of messages) this.#storeMessage(state, message, since);
             state.hasOlder = messages.length > 0 && messages[0].seq > 1;
             this.#renderNow();
             scroller.scrollTop = scroller.scrollHeight - fromBottom;
@@ -700,16 +784,31 @@ export class ChatApp {
 
     // MARK: Events from the server
 
-    #storeMessage(state, message) {
-        // The socket keeps order: answers in request order, events in stream order, so the last copy is newest.
+    /** Stores a message from an event or, with `since` (see #changedSince), from an answer. */
+    #storeMessage(state, message, since) {
+        message = this.#newestCopy(state, message, since);
         state.messages.set(message.id, message);
-        if (!state.lastMessage || message.seq >= state.lastMessage.seq) state.lastMessage = message;
+        this.#storeLastMessage(state, message);
         if (message.seq > (state.conversation.lastSeq ?? 0)) state.conversation.lastSeq = message.seq;
         if (message.senderID === this.me.id) this.pending.delete(message.clientMessageID);
     }
 
+    #storeLastMessage(state, message) {
+        if (!state.lastMessage || message.seq >= state.lastMessage.seq) state.lastMessage = message;
+    }
+
     #apply(event) {
         const state = event.conversationID ? this.conversations.get(event.conversationID) : null;
+        // Kept also for a message whose history is not loaded: one being loaded may be older (see #changedSince).
+        // The newest MESSAGE_EVENTS_KEPT only (a Map keeps insertion order: a message's new event moves to the end),
+        // so that a page left open does not grow with every message: no answer waits for that many events.
+        if (state && event.message) {
+            state.messageEvents.delete(event.message.id);
+            state.messageEvents.set(event.message.id, event);
+            if (state.messageEvents.size > MESSAGE_EVENTS_KEPT) {
+                state.messageEvents.delete(state.messageEvents.keys().next().value);
+            }
+        }
         switch (event.kind) {
             case "messageCreated": {
                 if (!state) return this.#refreshSoon();
@@ -749,6 +848,7 @@ export class ChatApp {
                 break;
             case "conversationCreated": {
                 const created = this.#conversationState(event.conversation);
+                created.conversationChangedAt = event.position;
                 created.memberIDs = (event.members ?? []).map((member) => member.userID);
                 this.#loadProfiles(created.memberIDs).catch(() => {});
                 break;
@@ -758,19 +858,27 @@ export class ChatApp {
                     // The event's lastSeq may be older than one a list answer brought meanwhile.
                     const lastSeq = Math.max(state.conversation.lastSeq ?? 0, event.conversation.lastSeq ?? 0);
                     state.conversation = { ...state.conversation, ...event.conversation, lastSeq };
+                    state.conversationChangedAt = event.position;
                 }
                 break;
             case "membersAdded": {
                 const added = (event.members ?? []).map((member) => member.userID);
                 if (!state || added.includes(this.me.id)) return this.#refreshSoon();
+                const change = { position: event.position, isMember: true };
+                for (const id of added) state.memberChanges.set(id, change);
                 if (state.memberIDs) state.memberIDs = [...new Set([...state.memberIDs, ...added])];
                 this.#loadProfiles(added).catch(() => {});
                 break;
             }
             case "memberRemoved": {
                 const removed = (event.members ?? []).map((member) => member.userID);
-                if (removed.includes(this.me.id)) this.#forget(event.conversationID);
-                else if (state?.memberIDs) state.memberIDs = state.memberIDs.filter((id) => !removed.includes(id));
+                if (removed.includes(this.me.id)) {
+                    this.#forget(event.conversationID, event.position);
+                } else if (state) {
+                    const change = { position: event.position, isMember: false };
+                    for (const id of removed) state.memberChanges.set(id, change);
+                    if (state.memberIDs) state.memberIDs = state.memberIDs.filter((id) => !removed.includes(id));
+                }
                 break;
             }
             case "profileUpdated":
@@ -873,7 +981,8 @@ export class ChatApp {
                 seq: upTo,
             });
             for (const marker of markers) this.#setMarker(state, marker);
-            state.unreadCount = 0;
+            // Unless a message came meanwhile: it is unread.
+            if (state.myMarker.readSeq >= (state.conversation.lastSeq ?? 0)) state.unreadCount = 0;
             this.render();
         } catch (error) {
             // Tried again when something changes (a message, a reconnection, the page shown again), not in a loop.
@@ -919,6 +1028,7 @@ export class ChatApp {
     /** Why `body` is too large to send (the server's limit is in UTF-8 bytes, not characters), or null. */
     #bodySizeError(body) {
         const largest = this.#limit("maxBodyBytes", DEFAULT_MAX_BODY_BYTES);
+        if (body.length * 3 <= largest) return null; // fits, however it is written (and saves encoding each keystroke)
         const size = new TextEncoder().encode(body).length;
         if (size <= largest) return null;
         const number = new Intl.NumberFormat();
@@ -929,18 +1039,31 @@ export class ChatApp {
         );
     }
 
+    /**
+     * Says as soon as the text typed or pasted (into the message box or an edit box) is too large to send, and stops
+     * saying it once it fits. Said once, not at each keystroke (the error is an alert); sending says it again.
+     */
+    #sayIfTooLarge(text) {
+        const error = $("action-error");
+        const saying = error.textContent.startsWith(TOO_LONG);
+        const tooLarge = this.#bodySizeError(text.trim());
+        if (tooLarge && !saying) error.textContent = tooLarge;
+        else if (!tooLarge && saying) error.textContent = "";
+    }
+
     async #trySend(message) {
         if (message.inFlight) return;
         if (!this.connection.isOnline) return; // sent on the next `synced`
         message.inFlight = true;
         try {
+            const since = this.connection.cursor;
             const { message: stored } = await this.connection.request("send", {
                 conversationID: message.conversationID,
                 clientMessageID: message.clientMessageID,
                 body: message.body,
             });
             const state = this.conversations.get(stored.conversationID);
-            if (state) this.#storeMessage(state, stored);
+            if (state) this.#storeMessage(state, stored, since);
             this.pending.delete(message.clientMessageID);
         } catch (error) {
             if (error.code === "unavailable") {
@@ -1016,13 +1139,16 @@ export class ChatApp {
     /** Sends an edit, a deletion or a reaction; `true` once stored. A failure is shown (and announced). */
     async #act(type, fields) {
         try {
+            const since = this.connection.cursor;
             const { message } = await this.connection.request(type, fields);
+            if (this.stopped) return false;
             $("action-error").textContent = "";
             const state = message && this.conversations.get(message.conversationID);
-            if (state) this.#storeMessage(state, message);
+            if (state) this.#storeMessage(state, message, since);
             this.render();
             return true;
         } catch (error) {
+            if (this.stopped) return false;
             $("action-error").textContent = `That did not work: ${this.#explain(error)}`;
             return false;
         }
@@ -1311,9 +1437,11 @@ export class ChatApp {
                 {
                     id: `edit-${message.id}`,
                     "aria-label": "Edit message",
-                    maxlength: 65536,
                     rows: Math.min(6, text.split("\n").length),
-                    oninput: () => (this.editDraft = input.value),
+                    oninput: () => {
+                        this.editDraft = input.value;
+                        this.#sayIfTooLarge(input.value);
+                    },
                     onkeydown: (event) => {
                         if (event.key === "Escape") {
                             this.#finishEdit(message, null);

@@ -56,6 +56,7 @@ export class ChatConnection extends EventTarget {
         this.onlineSince = null;
         this.retryTimer = null;
         this.pingTimer = null;
+        this.socketClosed = null; // gives up the current socket (see #connect)
         this.stopped = true;
         this.forceRefresh = false;
         this.hadSession = false;
@@ -99,12 +100,13 @@ export class ChatConnection extends EventTarget {
     }
 
     #send(frame) {
+        const socket = this.socket;
         return new Promise((resolve, reject) => {
             const timer = setTimeout(() => {
                 this.pending.delete(frame.id);
                 reject(new RequestError("unavailable", "The server did not answer in time."));
                 // A silent socket: start over.
-                this.socket?.close(4000, "timeout");
+                this.#abandon(socket);
             }, REQUEST_TIMEOUT_MS);
             this.pending.set(frame.id, { resolve, reject, timer });
             try {
@@ -159,7 +161,7 @@ export class ChatConnection extends EventTarget {
         // The server's reason for refusing the session, shown while the page tries again.
         let refusal = null;
         const openDeadline = setTimeout(() => {
-            if (socket === this.socket && this.state !== "online") socket.close(4000, "timeout");
+            if (this.state !== "online") this.#abandon(socket);
         }, SESSION_OPEN_TIMEOUT_MS);
 
         socket.addEventListener("open", () => {
@@ -185,7 +187,9 @@ export class ChatConnection extends EventTarget {
             this.#handle(frame);
         });
 
-        socket.addEventListener("close", () => {
+        // At the socket's `close` event, or sooner when the page gives it up (#abandon). Either way, whichever comes
+        // second finds another socket current (or none) and changes nothing.
+        const closed = () => {
             clearTimeout(openDeadline);
             if (socket !== this.socket) return;
             this.socket = null;
@@ -203,7 +207,21 @@ export class ChatConnection extends EventTarget {
                 refusal = null;
             }
             this.#scheduleReconnect(refusal);
-        });
+        };
+        this.socketClosed = closed;
+        socket.addEventListener("close", closed);
+    }
+
+    /**
+     * Gives up `socket`, found dead (a request, such as a ping, or the session's opening not answered), if it is
+     * still the current one: the page says at once that it is offline, and reconnects. On a dead network the browser
+     * fires `close` only when its closing handshake times out, 20 to 60 s after `close()`, and the page would say
+     * "Online" until then.
+     */
+    #abandon(socket) {
+        if (socket !== this.socket) return;
+        socket.close(4000, "timeout");
+        this.socketClosed();
     }
 
     #handle(frame) {
