@@ -58,7 +58,7 @@ struct IndexedWordMatcher {
             let indexed = try PrefixExpansion.indexedForm(of: term, db)
             let forms =
                 (indexed == term.word ? [term.word] : [indexed, term.word])
-                + (try PrefixExpansion.otherSpellings(of: term, db))
+                + (try PrefixExpansion.otherSpellings(of: term, db).forms)
             return Term(forms: forms.map { Array($0.utf8) }, isPrefix: term.isPrefix)
         }
         self.db = db

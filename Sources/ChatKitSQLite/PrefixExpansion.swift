@@ -78,22 +78,51 @@ enum PrefixExpansion {
         var pattern = try ownPattern(term, capabilities, db)
         let others = try otherSpellings(of: term, db)
         if !others.isEmpty {
-            pattern.text = "(" + pattern.text + " OR " + others.map(quoted).joined(separator: " OR ") + ")"
+            // Words as words; the beginnings of a prefix's many spellings as prefixes.
+            let suffix = others.areWords ? "" : " *"
+            let branches = others.forms.map { quoted($0) + suffix }
+            pattern.text = "(" + pattern.text + " OR " + branches.joined(separator: " OR ") + ")"
         }
         return pattern
     }
 
+    /// The other spellings of a term: indexed words, or for a prefix that too many words fold to, the prefixes
+    /// those words begin with.
+    struct OtherSpellings: Equatable {
+        /// The words, or the prefixes.
+        var forms: [String]
+        /// Whether ``forms`` are whole indexed words (or else prefixes, each standing for the words it begins).
+        var areWords = true
+
+        var isEmpty: Bool { forms.isEmpty }
+        static let none = OtherSpellings(forms: [])
+    }
+
     /// The indexed words that ``ChatKitCore/SearchText`` folds to the term's word (whose folding begins with it, for
     /// a prefix), other than those the term's own pattern finds: "αθήνα" for "αθηνα" (FTS5 removes the diacritics
-    /// of Latin letters only), "ёлка" for "елка", "straße" for "strasse". At most ``maximumWords`` (none when more
-    /// fold to a prefix: it keeps its own pattern); none on a database before `Schema.v14`.
-    static func otherSpellings(of term: SearchText.Term, _ db: Database) throws -> [String] {
+    /// of Latin letters only), "ёлка" for "елка", "straße" for "strasse". At most ``maximumWords``. When more fold to
+    /// a prefix, the distinct beginnings of those words as long as the prefix ("ά" for "α*", which a few hundred
+    /// words beginning with "ά" fold to), if there are at most ``maximumWords`` of them and the index holds
+    /// prefixes of that length (one list each); otherwise none, and the prefix keeps its own pattern. None on a
+    /// database before `Schema.v14`.
+    static func otherSpellings(of term: SearchText.Term, _ db: Database) throws -> OtherSpellings {
         let indexed = try indexedForm(of: term, db)
         let forms = indexed == term.word ? [indexed] : [indexed, term.word]
         let spellings = try SearchWords.spellings(
             foldingTo: term.word, isPrefix: term.isPrefix, excluding: forms, limit: maximumWords + 1, db
         )
-        return spellings.count <= maximumWords ? spellings : []
+        if spellings.count <= maximumWords { return OtherSpellings(forms: spellings) }
+        let length = term.word.unicodeScalars.count
+        guard term.isPrefix, Schema.v12PrefixLengths.contains(length) else { return .none }
+        let prefixes = try SearchWords.spellingPrefixes(
+            foldingTo: term.word, length: length, excluding: forms, limit: maximumWords + 1, db
+        )
+        // A beginning that does not fold to the prefix (folding changed its length: "ß" is "ss") would find words
+        // the prefix does not stand for; the words themselves are then too many to ask for.
+        guard prefixes.count <= maximumWords, prefixes.allSatisfy({ SearchText.fold($0) == term.word }) else {
+            return .none
+        }
+        return OtherSpellings(forms: prefixes, areWords: false)
     }
 
     /// The term's pattern from its own forms: the word as folded and as the index folds it, or a prefix of them.

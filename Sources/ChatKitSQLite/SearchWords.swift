@@ -102,6 +102,28 @@ enum SearchWords {
         return try String.fetchAll(statement, arguments: [folded, limit, forms[0], forms[1]])
     }
 
+    /// The distinct beginnings, `length` characters long, of the indexed words whose folding begins with `folded`
+    /// (leaving out those `excluded` finds, as ``spellings(foldingTo:isPrefix:excluding:limit:_:)`` does), at most
+    /// `limit`: for a prefix that more words fold to than a search asks for one by one ("ά" for the 300 words that
+    /// "α*" stands for). Reads every such word (a few milliseconds for ten thousand). None before `Schema.v14`.
+    static func spellingPrefixes(
+        foldingTo folded: String, length: Int, excluding excluded: [String], limit: Int, _ db: Database
+    ) throws -> [String] {
+        guard try db.tableExists(foldingTable, in: "main") else { return [] }
+        precondition(excluded.count <= 2, "at most two forms are left out")
+        let forms = excluded + Array(repeating: excluded.first ?? folded, count: 2 - excluded.count)
+        let statement = try db.cachedStatement(
+            sql: """
+                SELECT DISTINCT substr(word, 1, ?5) FROM searchWordFolding
+                WHERE folded >= ?1 AND folded < ?1 || char(1114111)
+                    AND NOT (word >= ?3 AND word < ?3 || char(1114111))
+                    AND NOT (word >= ?4 AND word < ?4 || char(1114111))
+                ORDER BY 1 LIMIT ?2
+                """
+        )
+        return try String.fetchAll(statement, arguments: [folded, limit, forms[0], forms[1], length])
+    }
+
     /// Removes the words of `body`, a message's text that left the index (deleted, or replaced by `replacement`
     /// in an edit), that no indexed message holds any more: a deleted message's words must not stay in the file.
     /// Inside the current write transaction, after the index has dropped the old text. (A word of a message not

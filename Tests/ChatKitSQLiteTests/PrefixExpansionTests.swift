@@ -71,6 +71,36 @@ struct PrefixExpansionTests {
         )
     }
 
+    /// More than `maximumWords` indexed words that fold to a prefix but do not begin with it ("άλφα1" for "α*":
+    /// FTS5 keeps the tonos) were dropped from the search: it found only the words spelled as the prefix.
+    @Test("a prefix that too many other spellings fold to asks for their beginnings, and finds every message")
+    func manyOtherSpellingsOfAPrefix() async throws {
+        let store = try SQLiteChatStore(configuration: .inMemory)
+        let fixture = StoreFixture(store)
+        let (alice, bob) = (try await fixture.user("alice"), try await fixture.user("bob"))
+        let chat = try await fixture.direct(alice, bob)
+        var sent: Set<MessageID> = []
+        for index in 1...(PrefixExpansion.maximumWords + 20) {
+            let word = (index % 2 == 0 ? "άλφα" : "ἀλφα") + String(index)
+            sent.insert(try await fixture.send("\(word) here", from: alice, to: chat).id)
+        }
+        sent.insert(try await fixture.send("αλφα plain", from: alice, to: chat).id)
+        try await store.searchIndex.catchUp()
+        let term = try #require(SearchText(query: "α*").terms.first)
+        let others = try await store.writer.read { try PrefixExpansion.otherSpellings(of: term, $0) }
+        #expect(others == .init(forms: ["ά", "ἀ"], areWords: false))
+        let pattern = try await store.writer.read { try PrefixExpansion.pattern(term, .current, $0).text }
+        #expect(pattern == #"("α" * OR "ά" * OR "ἀ" *)"#)
+        for query in ["α*", "αλ*", "ΑΛΦ*", "αλφα*"] {
+            let found = Set(try await store.search(query, as: bob, in: nil, limit: .max).map(\.message.id))
+            #expect(found == sent, "\(query): \(found.count) of \(sent.count)")
+        }
+        // A prefix longer than the index's prefixes keeps its own pattern when too many words fold to it.
+        let long = try #require(SearchText(query: "αλφα1*").terms.first)
+        let longOthers = try await store.writer.read { try PrefixExpansion.otherSpellings(of: long, $0) }
+        #expect(longOthers.areWords)
+    }
+
     @Test("prefix searches find the same messages on a file database, whose readers open read-only")
     func searchesOnFile() async throws {
         try await withTemporaryDirectory { directory in
