@@ -147,14 +147,15 @@ extension ChatServer {
     /// The delays before each new try of an offline update whose audience could not be read.
     static let offlineRetryDelays: [Duration] = [.seconds(1), .seconds(2), .seconds(4), .seconds(8), .seconds(16)]
 
-    /// Tells `user`'s audience that they went offline (at `lastSeenAt`, now unless given), while `announcement`
+    /// Tells `user`'s audience that they went offline (at `lastSeenAt`: when their last connection closed), while
+    /// `announcement`
     /// (``PresenceTracker/expire(_:generation:)``) holds: not once they are back, nor after a later offline period's
     /// update.
     ///
     /// When the audience cannot be read (the store failed), it tries again after each of ``offlineRetryDelays`` while
     /// the user stays offline: an update dropped at the first failure left their contacts showing them online for
     /// good.
-    func broadcastOffline(of user: UserID, announcement: Int, lastSeenAt: Date = Date(), attempt: Int = 0) async {
+    func broadcastOffline(of user: UserID, announcement: Int, lastSeenAt: Date, attempt: Int = 0) async {
         guard presence.isAnnouncing(user, announcement) else { return }
         do {
             let audience = try await presenceAudience(of: user)
@@ -284,8 +285,10 @@ extension ChatServer {
     }
 
     /// A conversation's kind and members, read before a member leaves (whether they shared presence, and whether
-    /// the group shrinks back within ``ChatServerConfiguration/presenceMaxGroupSize``); `nil` for one that `actor`
-    /// may not see (the removal then says so).
+    /// the group shrinks back within ``ChatServerConfiguration/presenceMaxGroupSize``); `nil` when the removal
+    /// changes no presence: a conversation that `actor` may not see (the removal then says so), a channel, or a
+    /// group too large to share presence even one member smaller. Those are not read: a leave or a refused removal
+    /// read all ten thousand members of a large channel, for nothing.
     ///
     /// - Throws: What the store throws otherwise: the removal must not go ahead without them, or the presence it
     ///   ends would go on showing on both sides (later updates go to the audiences of then, without each other).
@@ -296,6 +299,12 @@ extension ChatServer {
         do {
             conversation = try await store.conversation(id, as: actor)
         } catch let error as ChatError where error.code == .notFound {
+            return nil
+        }
+        guard conversation.kind != .channel else { return nil }
+        if conversation.kind == .group,
+            !sharesPresence(kind: .group, memberCount: try await store.memberCount(of: id) - 1)
+        {
             return nil
         }
         return (conversation.kind, Set(try await store.memberIDs(of: id)))
