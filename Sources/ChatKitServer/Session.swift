@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 import ChatKitCore
+import Foundation
 import Logging
 
 /// One connection's session: the `hello` handshake, catch-up, then requests in order until the peer leaves.
@@ -444,9 +445,11 @@ struct Session: Sendable {
         server.registry.remove(user, connection: connectionID)
         if let generation = server.presence.disconnected(user) {
             let server = server
+            // Last seen now, when the last connection closed, not when the grace period ends.
+            let lastSeenAt = Date()
             server.timers.schedule(at: server.clock.now + server.configuration.presenceGracePeriod) {
                 if let announcement = server.presence.expire(user, generation: generation) {
-                    await server.broadcastOffline(of: user, announcement: announcement)
+                    await server.broadcastOffline(of: user, announcement: announcement, lastSeenAt: lastSeenAt)
                 }
             }
         }

@@ -13,6 +13,7 @@ import ChatKitClient
 import ChatKitCore
 @testable import ChatKitServer
 import ChatKitTesting
+import Foundation
 import Testing
 
 @Suite("Presence, typing and rate limits through ChatServer")
@@ -64,13 +65,20 @@ struct EphemeralTests {
             offlineAt = serverClock.now + .seconds(30)
             await aliceClient.disconnect()
             try await waitUntil("the second offline timer") { timers.hasTimer(at: offlineAt) }
+            // The disconnect was seen (the timer is set): the time Alice was last seen is before now.
+            let seenBefore = Date()
             await harness.clock.waitForSleepers(1)
             harness.clock.advance(by: .seconds(30))
             try await bobClient.waitFor("alice offline", Self.presence(of: alice, online: false))
             #expect(Self.presenceCount(bobClient.events, of: alice, online: true) == 1)
             #expect(Self.presenceCount(bobClient.events, of: alice, online: false) == 1)
             let offline = bobClient.events.compactMap { if case .presence(let update) = $0, !update.isOnline { update } else { nil } }
-            #expect(offline.first?.lastSeenAt != nil)
+            let lastSeenAt = try #require(offline.first?.lastSeenAt)
+            // Within the wire's rounding to the millisecond.
+            #expect(
+                lastSeenAt.timeIntervalSince(seenBefore) <= 0.0005,
+                "last seen when the connection closed, not when the grace period ended"
+            )
             // Presence goes to contacts and co-members only.
             #expect(!stranger.events.contains { if case .presence = $0 { true } else { false } })
         }
