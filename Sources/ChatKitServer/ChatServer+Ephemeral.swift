@@ -118,6 +118,12 @@ extension ChatServer {
         stopTyping(TypingTracker.Key(conversation: conversation, user: user))
     }
 
+    /// Ends `user`'s typing everywhere: their last connection closed. The others stop showing it at once instead of
+    /// at its expiry, and a start held back by the refresh interval is never shown after they left.
+    func endTyping(of user: UserID) {
+        for conversation in typing.conversations(typedInBy: user) { endTyping(of: user, in: conversation) }
+    }
+
     // MARK: Presence
 
     /// The users who see `user`'s presence: accepted contacts, and members of the direct conversations and groups

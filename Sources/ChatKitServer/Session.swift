@@ -445,6 +445,7 @@ struct Session: Sendable {
         server.registry.remove(user, connection: connectionID)
         if let generation = server.presence.disconnected(user) {
             let server = server
+            server.endTyping(of: user)
             // Last seen now, when the last connection closed, not when the grace period ends.
             let lastSeenAt = Date()
             server.timers.schedule(at: server.clock.now + server.configuration.presenceGracePeriod) {

@@ -126,6 +126,11 @@ final class TypingTracker: Sendable {
         }
     }
 
+    /// The conversations `user` types in now (shown or held back).
+    func conversations(typedInBy user: UserID) -> [ConversationID] {
+        state.withLock { state in state.entries.keys.filter { $0.user == user }.map(\.conversation) }
+    }
+
     /// How many keys the tracker holds, typing or remembered (observed by tests).
     var keyCount: Int { state.withLock { $0.entries.count + $0.recentStarts.count } }
 

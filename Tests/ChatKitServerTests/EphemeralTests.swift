@@ -230,6 +230,42 @@ struct EphemeralTests {
         }
     }
 
+    /// A typer who disconnected went on showing as typing until the start expired (5 s), and a start held back by
+    /// the refresh interval was first shown after they had gone. Their last connection's close ends it.
+    @Test func typingEndsWhenTheTypersLastConnectionCloses() async throws {
+        var configuration = ChatServerConfiguration()
+        configuration.typingRefreshInterval = .seconds(1)
+        try await ServerHarness.run(configuration: configuration) { harness in
+            let alice = try await harness.user("alice")
+            let bob = try await harness.user("bob")
+            var aliceClient = try await harness.connect("alice")
+            let bobClient = try await harness.connect("bob")
+            let chat = try await aliceClient.client.createDirectConversation(with: bob)
+            @Sendable func updates(_ events: [ClientEvent]) -> [Bool] {
+                events.compactMap {
+                    if case .typing(let update) = $0, update.userID == alice { update.isTyping } else { nil }
+                }
+            }
+            try await aliceClient.client.setTyping(true, in: chat.id)
+            try await bobClient.waitFor("alice typing") { updates($0) == [true] }
+            await aliceClient.disconnect()
+            // The clock stands still: the stop comes from the disconnect, not from the expiry.
+            try await bobClient.waitFor("alice's typing ended by her disconnect") { updates($0) == [true, false] }
+
+            // Typing again within the refresh interval is held back; gone before it is shown, it never is.
+            aliceClient = try await harness.connect("alice")
+            try await aliceClient.client.setTyping(true, in: chat.id)
+            let key = TypingTracker.Key(conversation: chat.id, user: alice)
+            #expect(harness.server.typing.conversations(typedInBy: alice) == [chat.id])
+            await aliceClient.disconnect()
+            try await waitUntil("alice's held-back typing to end") {
+                harness.server.typing.conversations(typedInBy: alice).isEmpty
+            }
+            #expect(!harness.server.typing.show(key, now: harness.server.clock.now), "the held-back start survived")
+            #expect(updates(bobClient.events) == [true, false])
+        }
+    }
+
     /// A typing start is recorded (with an expiry timer) before its conversation's members are read, and a stopped
     /// one is remembered a while: made-up conversation IDs of 250 KiB each pinned hundreds of MiB.
     @Test func typingInAConversationWithAnOverlongIDIsRefusedBeforeAnythingIsKept() async throws {
