@@ -53,8 +53,9 @@ extension SQLiteChatStore {
     /// Appends the messages of one group-commit batch inside its transaction and returns one result per message.
     ///
     /// Every check of a message runs before its first write, so a refused message (a thrown ``ChatError``)
-    /// changes nothing and the others go on; any other error fails the transaction, and so the whole batch. What
-    /// the batch learns about a conversation (its last seq, who may post) is kept for the rest of the batch, and
+    /// changes nothing and the others go on; any other error fails the transaction, and so the whole batch (the
+    /// group commit then commits each of its messages again on its own, so that only those that fail alone fail).
+    /// What the batch learns about a conversation (its last seq, who may post) is kept for the rest of the batch, and
     /// each conversation row is updated once, at the end.
     static func appendBatch(_ batch: [NewMessage], _ context: WriteContext) throws -> [Result<Message, any Error>] {
         var appender = try BatchAppender(context)

@@ -159,16 +159,32 @@ public final class SQLiteChatStore: ChatStore {
             // It runs on Swift's global executor even when the submitter prefers another (ChatKitServer runs each
             // WebSocket session on its socket's event loop, which must never wait for a disk).
             try Task.checkCancellation()
-            let results = try await withTaskExecutorPreference(globalConcurrentExecutor) {
+            let commit = { @Sendable (messages: [NewMessage]) throws -> [Result<Message, any Error>] in
                 try writer.writeWithoutTransaction { db in
                     try RawStatement.transaction(db) {
                         statistics.appendCommits.add(1, ordering: .relaxed)
-                        statistics.appendedMessages.add(batch.count, ordering: .relaxed)
+                        statistics.appendedMessages.add(messages.count, ordering: .relaxed)
                         let context = try WriteContext(
                             db, now: Self.truncated(now()), messageIDs: messageIDs, positionFloor: positionFloor,
                             recordsStreamGaps: recordsStreamGaps
                         )
-                        return try Self.appendBatch(batch, context)
+                        return try Self.appendBatch(messages, context)
+                    }
+                }
+            }
+            let results = try await withTaskExecutorPreference(globalConcurrentExecutor) {
+                do {
+                    return try commit(batch)
+                } catch where batch.count > 1 && !(error is CancellationError) {
+                    // A storage error (the file at its size limit or the disk full under one large message, an I/O
+                    // error) rolled the whole batch back, other users' messages with it: each message is committed
+                    // again on its own, so that only those that fail alone fail, as each caller was promised.
+                    return batch.map { message in
+                        do {
+                            return try commit([message])[0]
+                        } catch {
+                            return .failure(error)
+                        }
                     }
                 }
             }

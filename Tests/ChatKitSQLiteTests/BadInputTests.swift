@@ -285,6 +285,39 @@ struct BadInputTests {
         }
     }
 
+    /// Group commit puts concurrent appends into one transaction, and a storage error on one message (here, one
+    /// larger than the database may grow) rolled back the others with it: every caller of the batch got the error.
+    @Test("a message that does not fit fails alone, not the appends committed in its batch")
+    func aFullBatchFailsOnlyTheMessageThatDoesNotFit() async throws {
+        try await withTemporaryDirectory { directory in
+            let configuration = SQLiteChatStore.Configuration(
+                location: .file(directory.appendingPathComponent("chat.sqlite").path),
+                limits: .init(maximumDatabaseSize: 256 * 1024)
+            )
+            let store = try SQLiteChatStore(configuration: configuration)
+            defer { try? store.close() }
+            let fixture = StoreFixture(store)
+            let alice = try await fixture.user("alice")
+            let group = try await fixture.group(alice, [])
+            let huge = String(repeating: "too large for the file ", count: 20_000)
+            let results = await store.append(
+                contentsOf: ["before", huge, "after"].enumerated().map { index, body in
+                    NewMessage(
+                        conversationID: group, senderID: alice, clientMessageID: ClientMessageID(rawValue: "m\(index)"),
+                        body: body
+                    )
+                }
+            )
+            #expect(results.count == 3)
+            #expect((try? results[0].get())?.body == "before")
+            #expect((try? results[2].get())?.body == "after")
+            #expect(throws: ChatError.self) { try results[1].get() }
+            let history = try await store.messages(in: group, .after(0, limit: 10), as: alice)
+            #expect(history.map(\.body) == ["before", "after"])
+            #expect(history.map(\.seq) == [1, 2])
+        }
+    }
+
     /// Overwrites `count` bytes of a file at `offset` with a fixed garbage pattern.
     func overwrite(_ path: String, at offset: Int, count: Int) throws {
         let handle = try #require(FileHandle(forUpdatingAtPath: path))
