@@ -310,7 +310,7 @@ extension SQLiteChatStore {
     /// found through the partial index of `Schema.v17` (its condition is this query's `kind` term, word for word):
     /// marker moves and membership changes, most of a conversation's events, are not read.
     static let messageCopiesSQL = """
-        SELECT position, payload FROM event
+        SELECT position FROM event
         WHERE conversationID = ? AND position > ?
             AND kind IN ('messageCreated', 'messageEdited', 'reactionAdded', 'reactionRemoved')
             AND instr(payload, ?) > 0
@@ -324,15 +324,17 @@ extension SQLiteChatStore {
         of deleted: Message, after createdPosition: Int64, _ context: WriteContext
     ) throws {
         let db = context.db
-        // The conversation's events that mention the message's ID; decoded to be sure, then written again.
-        let rows = try Row.fetchAll(
+        // The conversation's events that mention the message's ID; decoded to be sure, then written again. Their
+        // positions first, then one payload at a time: each reaction or edit holds a copy of the whole message, and
+        // a message reacted to thousands of times held hundreds of megabytes of copies in memory at once.
+        let positions = try Int64.fetchAll(
             db.cachedStatement(sql: messageCopiesSQL),
             arguments: [deleted.conversationID.rawValue, createdPosition, deleted.id.rawValue]
         )
-        for row in rows {
-            let position: Int64 = try row.decode(atIndex: 0)
-            let payload: Data = try row.decode(atIndex: 1)
-            guard var event = try? context.decoder.decode(StoredEvent.self, from: payload),
+        let readPayload = try db.cachedStatement(sql: "SELECT payload FROM event WHERE position = ?")
+        for position in positions {
+            guard let payload = try Data.fetchOne(readPayload, arguments: [position]),
+                var event = try? context.decoder.decode(StoredEvent.self, from: payload),
                 event.message?.id == deleted.id
             else { continue }
             event.message = deleted
