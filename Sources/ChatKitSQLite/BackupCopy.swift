@@ -61,6 +61,13 @@ enum BackupCopy {
                     "The backup was written but could not be moved to \(target): \(reason). Nothing was replaced."
                 )
             }
+            // The copy's commit flushed its data; the rename is the folder's, and a power loss before the folder
+            // reaches the disk could undo it after this returned.
+            let folderDescriptor = open(folder.isEmpty ? "." : folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+            if folderDescriptor >= 0 {
+                _ = fsync(folderDescriptor)
+                close(folderDescriptor)
+            }
         } catch {
             for suffix in ["", "-wal", "-shm", "-journal"] { unlink(partial + suffix) }
             throw error
