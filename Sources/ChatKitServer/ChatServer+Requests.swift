@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 import ChatKitCore
+import Logging
 
 extension ChatServer {
     /// Serves one request of an authenticated user and returns its result, timing it in the store metrics (and a
@@ -132,16 +133,7 @@ extension ChatServer {
             )
             let memberCount = Set(create.memberIDs).union([user]).count
             if sharesPresence(kind: conversation.kind, memberCount: memberCount) {
-                // Under the conversation's gate, among its members as stored now: a member who has left already
-                // (the leave withdrew presence from those it shared it with) is not introduced afterwards, nor are
-                // members of a group an add has grown past presenceMaxGroupSize meanwhile.
-                let frames = try await membershipChanges.run(conversation.id) { () async -> Int in
-                    guard let members = try? await store.memberIDs(of: conversation.id), members.contains(user),
-                        sharesPresence(kind: conversation.kind, memberCount: members.count)
-                    else { return 0 }
-                    return introducePresence(of: Set(members).subtracting([user]), and: [user])
-                }
-                chargePresenceWork(of: user, frames: frames)
+                await introduceMembers(of: conversation, createdBy: user)
             }
             return written(RequestResult(conversation: conversation))
         case .addMembers(let add):
@@ -296,6 +288,43 @@ extension ChatServer {
         case .ping:
             return .empty
         }
+    }
+
+    /// Introduces the creator of a new direct conversation or small group and its other members to each other's
+    /// presence (charged to the creator), under the conversation's gate, among its members as stored now: a member
+    /// who has left already (the leave withdrew presence from those it shared it with) is not introduced
+    /// afterwards, nor are members of a group an add has grown past presenceMaxGroupSize meanwhile.
+    ///
+    /// When the members cannot be read (the store failed after the creation committed), it tries again after each
+    /// of ``offlineRetryDelays``: an introduction dropped at the first failure left two online users of a new
+    /// conversation showing each other offline until one reconnected.
+    func introduceMembers(of conversation: Conversation, createdBy user: UserID, attempt: Int = 0) async {
+        let introduced = try? await membershipChanges.run(conversation.id) { () async -> Int in
+            let members: [UserID]
+            do {
+                members = try await store.memberIDs(of: conversation.id)
+            } catch {
+                guard attempt < Self.offlineRetryDelays.count else {
+                    logger.error(
+                        "Gave up introducing the members of a new conversation to each other's presence",
+                        metadata: [
+                            "chatkit.conversation.id": "\(conversation.id)",
+                            "chatkit.error": "\(loggableDescription(of: error))",
+                        ]
+                    )
+                    return 0
+                }
+                timers.schedule(at: clock.now + Self.offlineRetryDelays[attempt]) { [self] in
+                    await introduceMembers(of: conversation, createdBy: user, attempt: attempt + 1)
+                }
+                return 0
+            }
+            guard members.contains(user), sharesPresence(kind: conversation.kind, memberCount: members.count) else {
+                return 0
+            }
+            return introducePresence(of: Set(members).subtracting([user]), and: [user])
+        }
+        chargePresenceWork(of: user, frames: introduced ?? 0)
     }
 
     /// Removes `member` from a group or channel (`actor == member`: leaves), then withdraws the presence the two

@@ -11,7 +11,9 @@
 
 import ChatKitClient
 import ChatKitCore
-import ChatKitServer
+@testable import ChatKitServer
+import ChatKitTesting
+import Synchronization
 import Testing
 
 @Suite("Presence between users who just met")
@@ -49,6 +51,29 @@ struct PresenceIntroductionTests {
             try await aliceClient.waitFor("carol online", Self.sawOnline(carol))
             // Bob is not in the group: he hears nothing of Carol.
             #expect(!Self.sawOnline(carol)(bobClient.events))
+        }
+    }
+
+    /// The introduction read the new conversation's members after the creation committed, and was dropped when that
+    /// read failed: the two went on seeing each other offline until one reconnected. It is tried again.
+    @Test func anIntroductionWhoseMembersCannotBeReadIsTriedAgain() async throws {
+        let inMemory = InMemoryChatStore()
+        let store = FailingMembersStore(inMemory)
+        try await ServerHarness.run(store: inMemory, serverStore: store) { harness in
+            let alice = try await harness.user("alice")
+            let bob = try await harness.user("bob")
+            let aliceClient = try await harness.connect("alice")
+            let bobClient = try await harness.connect("bob")
+            store.failsMemberReads.store(true, ordering: .relaxed)
+            let timersBefore = harness.server.timers.pendingCount
+            _ = try await aliceClient.client.createDirectConversation(with: bob)
+            try await waitUntil("the introduction's retry") { harness.server.timers.pendingCount > timersBefore }
+            #expect(!Self.sawOnline(bob)(aliceClient.events))
+            store.failsMemberReads.store(false, ordering: .relaxed)
+            await harness.clock.waitForSleepers(1)
+            harness.clock.advance(by: ChatServer.offlineRetryDelays[0])
+            try await aliceClient.waitFor("bob online", Self.sawOnline(bob))
+            try await bobClient.waitFor("alice online", Self.sawOnline(alice))
         }
     }
 
