@@ -32,7 +32,8 @@ import GRDB
 ///
 /// Left as they were: private use characters join words (the index's `searchScope` column is made of them, see
 /// `Schema.v11`; `SearchText` separates words at them), and so do characters unassigned in SQLite's tables outside
-/// the emoji planes. A mark after a space or an emoji is a word of its own here and part of that character there;
+/// the emoji planes. A mark after a space or an emoji starts a word here (with the letters after it: `🙂िabc` is the
+/// word `िabc`, not found by `abc`) and is part of that character there (`abc` is a word of its own);
 /// the variation selectors, keycap, skin tones and flag tags listed as separators end a word here even after a letter,
 /// where `SearchText` keeps them in the letter's character (a query word with one is searched as the phrase of its
 /// parts, ``PrefixExpansion/indexedForm(of:_:)``).

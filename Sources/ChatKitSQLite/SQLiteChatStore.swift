@@ -175,10 +175,12 @@ public final class SQLiteChatStore: ChatStore {
             let results = try await withTaskExecutorPreference(globalConcurrentExecutor) {
                 do {
                     return try commit(batch)
-                } catch where batch.count > 1 && !(error is CancellationError) {
-                    // A storage error (the file at its size limit or the disk full under one large message, an I/O
-                    // error) rolled the whole batch back, other users' messages with it: each message is committed
-                    // again on its own, so that only those that fail alone fail, as each caller was promised.
+                } catch where batch.count > 1 && Self.mayFailAlone(error) {
+                    // An error one message can cause (the file at its size limit or the disk full under one large
+                    // message) rolled the whole batch back, other users' messages with it: each message is
+                    // committed again on its own, so that only those that fail alone fail, as each caller was
+                    // promised. (Not an error of the file's, such as a lock another process holds: each retry would
+                    // wait out the busy timeout again while every append waits behind it.)
                     return batch.map { message in
                         do {
                             return try commit([message])[0]
@@ -196,6 +198,13 @@ public final class SQLiteChatStore: ChatStore {
             // Rows a crashed process appended but did not index yet (the schema has `searchProgress` since v3).
             searchIndex.noteAppends()
         }
+    }
+
+    /// Whether a batch of appends that failed with `error` may have failed for one of its messages alone: the file
+    /// full (at its size limit) or a value too large, which a smaller message would not meet.
+    static func mayFailAlone(_ error: any Error) -> Bool {
+        guard let error = error as? DatabaseError else { return false }
+        return error.resultCode == .SQLITE_FULL || error.resultCode == .SQLITE_TOOBIG
     }
 
     /// Opens (creating if needed) the database file at `path` with default settings.

@@ -123,7 +123,7 @@ enum Schema {
     /// tokenizer, left to its own tables, split Indic, Thai and vowelled Arabic words at their vowel signs (`की`
     /// found `का`) and took the emoji of the last ten years for letters (`ok🙂` was one word, not found by `ok`).
     /// The index is made again from the messages, in the migration, as in `v12` (9–12 seconds at a million
-    /// messages), and the words of text that is not ASCII are listed again in `searchWord` and `searchWordFolding`.
+    /// messages), and `searchWord` and `searchWordFolding` again from its words, as in `v5` and `v14`.
     static let v18 = "v18-index-tokenizer"
 
     /// The character counts of the prefixes the search index of `v6` to `v11` holds: those of `v6`'s `prefix`
@@ -668,9 +668,10 @@ enum Schema {
         }
         migrator.registerMigration(v18, foreignKeyChecks: .immediate) { db in
             // The index is made again with the new tokenizer, as in v12; the triggers on `message` name it and stay.
-            // The words the old tokenizer made of text that is not ASCII leave `searchWord` (ASCII text tokenizes
-            // alike), and the new tokenizer's words of each such body come in, with the words of the rows above the
-            // old mark, which the rebuild indexes; `searchWordFolding` is made again from the words that come in.
+            // Rows above the old mark are indexed by the rebuild, and the mark moves to the last row. The word
+            // tables are then made again from the new index's words, as v5 and v14 made them (the old tokenizer's
+            // words of text that is not ASCII included ASCII fragments, "lice" of "Ⓐlice", which a deletion
+            // re-tokenized with the new tokenizer would never remove).
             //
             // As in v12, a size limit must not stop the migration; it comes back once the transaction ends.
             let pageLimit = try Int64.fetchOne(db, sql: "PRAGMA max_page_count") ?? 0
@@ -679,29 +680,6 @@ enum Schema {
                 _ = try? Int64.fetchOne(db, sql: "PRAGMA max_page_count = \(pageLimit)")
             }
             db.afterNextTransaction(onCommit: restoreLimit, onRollback: restoreLimit)
-            let oldMark = try Int64.fetchOne(db, sql: "SELECT indexedUpTo FROM searchProgress WHERE id = 1") ?? 0
-            var oldWords: [String] = []
-            let words = try String.fetchCursor(db, sql: "SELECT word FROM searchWord")
-            while let word = try words.next() {
-                if !word.utf8.allSatisfy({ $0 < 0x80 }) { oldWords.append(word) }
-            }
-            let deleteWord = try db.makeStatement(sql: "DELETE FROM searchWord WHERE word = ?")
-            for word in oldWords { try deleteWord.execute(arguments: [word]) }
-            try db.execute(sql: "DELETE FROM searchWordFolding")
-            // In batches: the bodies of a large database need not all be in memory at once.
-            var bodies: [String] = []
-            let rows = try Row.fetchCursor(db, sql: "SELECT rowNumber, body FROM message")
-            while let row = try rows.next() {
-                let rowNumber: Int64 = row[0]
-                let body: String = row[1]
-                guard rowNumber > oldMark || !body.utf8.allSatisfy({ $0 < 0x80 }) else { continue }
-                bodies.append(body)
-                if bodies.count == 10_000 {
-                    try SearchWords.add(wordsOf: bodies, db)
-                    bodies.removeAll(keepingCapacity: true)
-                }
-            }
-            try SearchWords.add(wordsOf: bodies, db)
             try db.execute(
                 sql: """
                     DROP TABLE messageSearch;
@@ -716,8 +694,20 @@ enum Schema {
                     INSERT INTO messageSearch(messageSearch) VALUES ('rebuild');
                     UPDATE searchProgress SET indexedUpTo = (SELECT COALESCE(MAX(rowNumber), 0) FROM message)
                     WHERE id = 1;
+                    DELETE FROM searchWord;
+                    DELETE FROM searchWordFolding;
+                    CREATE VIRTUAL TABLE temp.messageSearchVocabulary USING fts5vocab(main, messageSearch, 'col');
+                    INSERT OR IGNORE INTO searchWord (word)
+                        SELECT term FROM temp.messageSearchVocabulary WHERE col = 'body';
+                    DROP TABLE temp.messageSearchVocabulary;
                     """
             )
+            var words: [String] = []
+            let cursor = try String.fetchCursor(db, sql: "SELECT word FROM searchWord")
+            while let word = try cursor.next() {
+                if !word.utf8.allSatisfy({ $0 < 0x80 }) { words.append(word) }
+            }
+            try SearchWords.addFoldings(of: words, db)
         }
         return migrator
     }

@@ -319,10 +319,9 @@ extension ChatServer {
                 }
                 return 0
             }
-            guard members.contains(user), sharesPresence(kind: conversation.kind, memberCount: members.count) else {
-                return 0
-            }
-            return introducePresence(of: Set(members).subtracting([user]), and: [user])
+            guard sharesPresence(kind: conversation.kind, memberCount: members.count) else { return 0 }
+            // A creator who left before a retry is not introduced; the members still there are, to each other.
+            return introducePresence(of: Set(members).subtracting([user]), and: members.contains(user) ? [user] : [])
         }
         chargePresenceWork(of: user, frames: introduced ?? 0)
     }

@@ -12,6 +12,7 @@
 import ChatKitCore
 import ChatKitTesting
 import Foundation
+import GRDB
 import Synchronization
 import Testing
 
@@ -236,5 +237,17 @@ struct GroupCommitTests {
             let commits = store.statistics.appendCommits.load(ordering: .relaxed) - before
             #expect(commits == 3, "10 messages in batches of at most 4 take 3 transactions, not \(commits)")
         }
+    }
+
+    /// A batch is committed again message by message only after an error one message can cause: a lock held by
+    /// another process would make each retry wait out the busy timeout again, every append waiting behind it.
+    @Test("only a full file or a value too large has a failed batch committed again one message at a time")
+    func batchRetryErrors() {
+        #expect(SQLiteChatStore.mayFailAlone(DatabaseError(resultCode: .SQLITE_FULL)))
+        #expect(SQLiteChatStore.mayFailAlone(DatabaseError(resultCode: .SQLITE_TOOBIG)))
+        #expect(!SQLiteChatStore.mayFailAlone(DatabaseError(resultCode: .SQLITE_BUSY)))
+        #expect(!SQLiteChatStore.mayFailAlone(DatabaseError(resultCode: .SQLITE_IOERR)))
+        #expect(!SQLiteChatStore.mayFailAlone(CancellationError()))
+        #expect(!SQLiteChatStore.mayFailAlone(ChatError(.storageFailure, "mapped already")))
     }
 }

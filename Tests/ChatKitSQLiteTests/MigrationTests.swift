@@ -711,7 +711,7 @@ struct MigrationTests {
             let chat = try await fixture.direct(alice, bob)
             let book = try await fixture.send("मेरी किताब", from: alice, to: chat)
             let home = try await fixture.send("मेरा घर", from: alice, to: chat)
-            let smile = try await fixture.send("ok🙂 lol🤣 Αθήνα", from: bob, to: chat)
+            let smile = try await fixture.send("ok🙂 lol🤣 Αθήνα Ⓐlice", from: bob, to: chat)
             try await old.searchIndex.catchUp()
             func found(_ store: SQLiteChatStore, _ query: String) async throws -> Set<MessageID> {
                 Set(try await store.search(query, as: bob, in: nil, limit: 20).map(\.message.id))
@@ -745,7 +745,11 @@ struct MigrationTests {
                     try db.execute(sql: "INSERT INTO searchWord (word) VALUES (?)", arguments: [word])
                 }
                 try SearchWords.addFoldings(of: oldWords, db)
-                #expect(oldWords.contains("म") && oldWords.contains("ok🙂"), "\(oldWords.sorted())")
+                // "lice" of "Ⓐlice": an ASCII word of text that is not ASCII, which the new tokenizer does not make.
+                #expect(
+                    oldWords.contains("म") && oldWords.contains("ok🙂") && oldWords.contains("lice"),
+                    "\(oldWords.sorted())"
+                )
             }
             try old.close()
 
