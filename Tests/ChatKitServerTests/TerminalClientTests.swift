@@ -283,10 +283,9 @@ extension TerminalClientTests {
         try await LiveServer.run(configuration: configuration) { live in
             for user in ["alice", "bob", "carol"] { try await Self.signUp(user, at: live.baseURL, home: home) }
             for sender in ["alice", "carol"] {
+                let senderHome = home.appendingPathComponent(sender).path
                 let sent = try await CLIRun.run(
-                    executable,
-                    ["send", "bob", "hello", "--server", live.baseURL, "--home", home.appendingPathComponent(sender).path],
-                    input: nil
+                    executable, ["send", "bob", "hello", "--server", live.baseURL, "--home", senderHome], input: nil
                 )
                 #expect(sent.status == 0, "\(sent.errors)")
             }
