@@ -618,12 +618,7 @@ enum Schema {
                     """
             )
             // Words of rows above `searchProgress.indexedUpTo` come with their batch.
-            var words: [String] = []
-            let cursor = try String.fetchCursor(db, sql: "SELECT word FROM searchWord")
-            while let word = try cursor.next() {
-                if !word.utf8.allSatisfy({ $0 < 0x80 }) { words.append(word) }
-            }
-            try SearchWords.addFoldings(of: words, db)
+            try SearchWords.addFoldingsOfEveryWord(db)
         }
         migrator.registerMigration(v15, foreignKeyChecks: .immediate) { db in
             // Indexes take pages: as in v8 and v10, a size limit must not stop the migration.
@@ -702,12 +697,7 @@ enum Schema {
                     DROP TABLE temp.messageSearchVocabulary;
                     """
             )
-            var words: [String] = []
-            let cursor = try String.fetchCursor(db, sql: "SELECT word FROM searchWord")
-            while let word = try cursor.next() {
-                if !word.utf8.allSatisfy({ $0 < 0x80 }) { words.append(word) }
-            }
-            try SearchWords.addFoldings(of: words, db)
+            try SearchWords.addFoldingsOfEveryWord(db)
         }
         return migrator
     }

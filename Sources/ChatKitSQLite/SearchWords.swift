@@ -62,6 +62,17 @@ enum SearchWords {
         }
     }
 
+    /// Adds to `searchWordFolding` the foldings of every word `searchWord` lists (the migrations that make the table,
+    /// `Schema.v14`, or make it again, `Schema.v18`). Only words with other characters than ASCII fold otherwise.
+    static func addFoldingsOfEveryWord(_ db: Database) throws {
+        var words: [String] = []
+        let cursor = try String.fetchCursor(db, sql: "SELECT word FROM searchWord")
+        while let word = try cursor.next() {
+            if !word.utf8.allSatisfy({ $0 < 0x80 }) { words.append(word) }
+        }
+        try addFoldings(of: words, db)
+    }
+
     /// The table of words that fold to other characters (`Schema.v14`).
     static let foldingTable = "searchWordFolding"
 
@@ -80,9 +91,7 @@ enum SearchWords {
         foldingTo folded: String, isPrefix: Bool, excluding excluded: [String], limit: Int, _ db: Database
     ) throws -> [String] {
         guard try db.tableExists(foldingTable, in: "main") else { return [] }
-        precondition(excluded.count <= 2, "at most two forms are left out")
-        // A form repeated stands for none: the statement's shape stays one of two.
-        let forms = excluded + Array(repeating: excluded.first ?? folded, count: 2 - excluded.count)
+        let forms = twoForms(excluded, else: folded)
         let statement =
             isPrefix
             ? try db.cachedStatement(
@@ -110,8 +119,7 @@ enum SearchWords {
         foldingTo folded: String, length: Int, excluding excluded: [String], limit: Int, _ db: Database
     ) throws -> [String] {
         guard try db.tableExists(foldingTable, in: "main") else { return [] }
-        precondition(excluded.count <= 2, "at most two forms are left out")
-        let forms = excluded + Array(repeating: excluded.first ?? folded, count: 2 - excluded.count)
+        let forms = twoForms(excluded, else: folded)
         let statement = try db.cachedStatement(
             sql: """
                 SELECT DISTINCT substr(word, 1, ?5) FROM searchWordFolding
@@ -122,6 +130,13 @@ enum SearchWords {
                 """
         )
         return try String.fetchAll(statement, arguments: [folded, limit, forms[0], forms[1], length])
+    }
+
+    /// The forms to leave out as exactly two statement arguments: a form repeated stands for none, so that the
+    /// statements keep one shape each.
+    private static func twoForms(_ excluded: [String], else folded: String) -> [String] {
+        precondition(excluded.count <= 2, "at most two forms are left out")
+        return excluded + Array(repeating: excluded.first ?? folded, count: 2 - excluded.count)
     }
 
     /// Removes the words of `body`, a message's text that left the index (deleted, or replaced by `replacement`

@@ -486,19 +486,7 @@ struct MigrationTests {
             // A row the old index does not hold yet (a crash before the catch-up), with a word of its own.
             let late = try await fixture.send("harboured zephyrine", from: bob, to: chat)
             try await old.writer.write { db in
-                let row = try #require(
-                    try Int64.fetchOne(
-                        db, sql: "SELECT rowNumber FROM message WHERE id = ?", arguments: [late.id.rawValue]
-                    )
-                )
-                try db.execute(
-                    sql: """
-                        INSERT INTO messageSearch(messageSearch, rowid, body, searchScope)
-                        SELECT 'delete', rowNumber, body, searchScope FROM messageSearchSource WHERE rowNumber = ?
-                        """,
-                    arguments: [row]
-                )
-                try db.execute(sql: "UPDATE searchProgress SET indexedUpTo = ?", arguments: [row - 1])
+                try Self.unindexLastRow(late.id, db)
                 try db.execute(sql: "DELETE FROM searchWord WHERE word IN ('harboured', 'zephyrine')")
             }
             try old.close()
@@ -590,19 +578,7 @@ struct MigrationTests {
             try await old.searchIndex.catchUp()
             old.searchIndex.close()  // no background batch indexes it again before the store closes
             try await old.writer.write { db in
-                let row = try #require(
-                    try Int64.fetchOne(
-                        db, sql: "SELECT rowNumber FROM message WHERE id = ?", arguments: [later.id.rawValue]
-                    )
-                )
-                try db.execute(
-                    sql: """
-                        INSERT INTO messageSearch(messageSearch, rowid, body, searchScope)
-                        SELECT 'delete', rowNumber, body, searchScope FROM messageSearchSource WHERE rowNumber = ?
-                        """,
-                    arguments: [row]
-                )
-                try db.execute(sql: "UPDATE searchProgress SET indexedUpTo = ?", arguments: [row - 1])
+                try Self.unindexLastRow(later.id, db)
                 try db.execute(sql: "DELETE FROM searchWord WHERE word = 'straße'")
             }
             try old.close()
@@ -723,19 +699,7 @@ struct MigrationTests {
             try await old.searchIndex.catchUp()
             old.searchIndex.close()  // no background batch indexes it again before the store closes
             try await old.writer.write { db in
-                let row = try #require(
-                    try Int64.fetchOne(
-                        db, sql: "SELECT rowNumber FROM message WHERE id = ?", arguments: [late.id.rawValue]
-                    )
-                )
-                try db.execute(
-                    sql: """
-                        INSERT INTO messageSearch(messageSearch, rowid, body, searchScope)
-                        SELECT 'delete', rowNumber, body, searchScope FROM messageSearchSource WHERE rowNumber = ?
-                        """,
-                    arguments: [row]
-                )
-                try db.execute(sql: "UPDATE searchProgress SET indexedUpTo = ?", arguments: [row - 1])
+                try Self.unindexLastRow(late.id, db)
                 // The word table as a v17 store leaves it: the old index's words (this build's store adds the new
                 // tokenizer's), and their foldings.
                 try db.execute(sql: "DELETE FROM searchWord")
@@ -792,5 +756,21 @@ struct MigrationTests {
         let store = try SQLiteChatStore(configuration: .inMemory)
         let applied = try await store.writer.read { try Schema.migrator.appliedMigrations($0) }
         #expect(applied == Schema.all)
+    }
+
+    /// Takes the last message row, `id`'s, out of the search index and moves the index's mark below it: the file as a
+    /// crash before its indexing batch leaves it.
+    static func unindexLastRow(_ id: MessageID, _ db: Database) throws {
+        let row = try #require(
+            try Int64.fetchOne(db, sql: "SELECT rowNumber FROM message WHERE id = ?", arguments: [id.rawValue])
+        )
+        try db.execute(
+            sql: """
+                INSERT INTO messageSearch(messageSearch, rowid, body, searchScope)
+                SELECT 'delete', rowNumber, body, searchScope FROM messageSearchSource WHERE rowNumber = ?
+                """,
+            arguments: [row]
+        )
+        try db.execute(sql: "UPDATE searchProgress SET indexedUpTo = ?", arguments: [row - 1])
     }
 }
