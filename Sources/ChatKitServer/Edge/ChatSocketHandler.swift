@@ -100,6 +100,8 @@ final class ChatSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var closeTimeout: Scheduled<Void>?
     /// Closes the socket if it stays unwritable for ``Settings/writeStallTimeout``.
     private var writeStall: Scheduled<Void>?
+    /// Session writes made while the socket was not writable, waiting until it is again (``writeForSession(_:)``).
+    private var writabilityWaiters: [EventLoopPromise<Void>] = []
     private var pinger: RepeatedTask?
     /// Nothing arrived since the last ping.
     private var isAwaitingPeer = false
@@ -176,6 +178,9 @@ final class ChatSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
         closeTimeout = nil
         writeStall?.cancel()
         writeStall = nil
+        let waiters = writabilityWaiters
+        writabilityWaiters = []
+        for waiter in waiters { waiter.fail(ConnectionClosedError()) }
         fragments = nil
         pendingPong = nil
         // The session (and the outbox, through the session's writer) hold this handler until the session
@@ -353,6 +358,9 @@ final class ChatSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
         if context.channel.isWritable {
             writeStall?.cancel()
             writeStall = nil
+            let waiters = writabilityWaiters
+            writabilityWaiters = []
+            for waiter in waiters { waiter.succeed() }
             writePendingPong(context: context)
             writeOutbox()
         } else {
@@ -404,10 +412,9 @@ final class ChatSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
         scheduleFlush(context: context)
     }
 
-    private func write(_ text: String, context: ChannelHandlerContext, promise: EventLoopPromise<Void>? = nil) {
+    private func write(_ text: String, context: ChannelHandlerContext) {
         // Set with the context in `handlerAdded` and cleared with it in `handlerRemoved`.
-        guard let textWriter else { return promise?.fail(ChannelError.ioOnClosedChannel) ?? () }
-        textWriter.write(text, context: context, promise: promise)
+        textWriter?.write(text, context: context, promise: nil)
     }
 
     /// Flushes once the event loop has run what is queued on it, so frames written meanwhile share a system call.
@@ -422,16 +429,23 @@ final class ChatSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 
-    /// Writes one frame for the session (handshake, catch-up, refusals). The returned future succeeds once the
-    /// frame is queued if the socket is writable, and once it is written if not, so a writer that awaits it
-    /// waits for a slow peer; `nil` once the socket is closing.
+    /// Writes one frame for the session (handshake, catch-up, refusals). The returned future succeeds at once if
+    /// the socket is writable, and once it is writable again if not, so a writer that awaits it waits for a slow
+    /// peer; `nil` once the socket is closing.
+    ///
+    /// It does not wait for the frame itself to be written: the socket turns writable again when what waits in it
+    /// falls below its low watermark, which can be with part of this frame still unwritten. Had the writer waited
+    /// for that part, while nothing else was written to turn the socket unwritable again, a peer that reads
+    /// nothing more would have held the catch-up for good, with no write-stall timer running to close it.
     private func writeForSession(_ text: String) -> EventLoopFuture<Void>? {
         guard let context, !isCloseSent, !isClosed else { return nil }
         let isWritable = context.channel.isWritable
-        let promise: EventLoopPromise<Void>? = isWritable ? nil : context.eventLoop.makePromise()
-        write(text, context: context, promise: promise)
+        write(text, context: context)
         scheduleFlush(context: context)
-        return promise?.futureResult ?? context.eventLoop.makeSucceededVoidFuture()
+        guard !isWritable else { return context.eventLoop.makeSucceededVoidFuture() }
+        let writable = context.eventLoop.makePromise(of: Void.self)
+        writabilityWaiters.append(writable)
+        return writable.futureResult
     }
 
     /// Writes what the outbox still holds, then the close frame; the socket closes when the peer answers it or
@@ -487,7 +501,7 @@ final class ChatSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// The writer the session uses for the handshake and catch-up. While the socket is writable a write is handed
     /// to the event loop without waiting for it (frames keep their order: the loop runs what it is given in
-    /// order); while it is not, the write waits until the frame is written, so a catch-up to a slow peer waits
+    /// order); while it is not, the write waits until it is writable again, so a catch-up to a slow peer waits
     /// for it. Waiting for every frame made a backlog of 10,000 take four times as long.
     private func makeWriter(context: ChannelHandlerContext) -> OutboundWriter {
         let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
