@@ -97,7 +97,8 @@ extension ChatServer {
             return RequestResult(message: message)
         case .edit(let edit):
             try contentLimits.checkBody(edit.body)
-            return written(RequestResult(message: try await store.editMessage(edit.messageID, body: edit.body, by: user)))
+            let edited = try await store.editMessage(edit.messageID, body: edit.body, by: user)
+            return written(RequestResult(message: edited))
         case .delete(let reference):
             return written(RequestResult(message: try await store.deleteMessage(reference.messageID, by: user)))
         case .react(let change):
@@ -122,9 +123,11 @@ extension ChatServer {
 
         case .createConversation(let create):
             try contentLimits.check(create)
+            try checkMembersPerRequest(create.memberIDs.count)
             guard create.memberIDs.count + 1 <= limits.maxMembers else {
                 throw ChatError(.limitExceeded, "A conversation has at most \(limits.maxMembers) members.")
             }
+            chargeMembershipWork(of: user, named: create.memberIDs.count)
             let conversation = try await store.createConversation(
                 NewConversation(
                     kind: create.kind, title: create.title, createdBy: user, memberIDs: create.memberIDs,
@@ -137,43 +140,18 @@ extension ChatServer {
             }
             return written(RequestResult(conversation: conversation))
         case .addMembers(let add):
+            try checkMembersPerRequest(add.userIDs.count)
             // Counted with repeats, as a creation's list is: a longer list cannot be a valid add, and the store
             // would go through all of it.
             guard add.userIDs.count <= limits.maxMembers else {
                 throw ChatError(.limitExceeded, "A conversation has at most \(limits.maxMembers) members.")
             }
+            chargeMembershipWork(of: user, named: add.userIDs.count)
             // The presence follow-up runs under the gate too: a leave or removal (which runs under it) either comes
             // before the add, and its member is no longer among those introduced, or after the introduction, and
             // withdraws it.
             return try await membershipChanges.run(add.conversationID) {
-                // Everything the presence follow-up needs is read before the add: a read failing after it would
-                // leave presence shown where it is no longer shared, or not shown where it now is.
-                let kind = try await store.conversation(add.conversationID, as: user).kind
-                let current = try await store.members(of: add.conversationID, as: user)
-                let newcomers = Set(add.userIDs).subtracting(current.map(\.userID))
-                guard current.count + newcomers.count <= limits.maxMembers else {
-                    // A member who may not add anyone hears so, not that the group is full.
-                    if (current.first { $0.userID == user }?.role ?? .member) < .admin {
-                        throw ChatError(.forbidden, "Only owners and admins may add members.")
-                    }
-                    throw ChatError(.limitExceeded, "A conversation has at most \(limits.maxMembers) members.")
-                }
-                let members = try await store.addMembers(
-                    add.userIDs, to: add.conversationID, role: add.role ?? .member, by: user
-                )
-                router.nudge()
-                // The size after the add: every newcomer was added (a failing one fails the add), and membership
-                // changes of this conversation wait for the gate.
-                let memberCount = current.count + newcomers.count
-                if sharesPresence(kind: kind, memberCount: memberCount) {
-                    let frames = introducePresence(of: newcomers, and: Set(current.map(\.userID)))
-                    chargePresenceWork(of: user, frames: frames)
-                } else if sharesPresence(kind: kind, memberCount: current.count) {
-                    // The group just grew past presenceMaxGroupSize: its members stop seeing each other's presence.
-                    let audiences = await withdrawPresence(among: Set(current.map(\.userID)))
-                    chargePresenceWork(of: user, audiences: audiences)
-                }
-                return RequestResult(members: members)
+                try await addMembers(add, by: user)
             }
         case .join(let reference):
             let member = try await membershipChanges.run(reference.conversationID) {

@@ -22,6 +22,15 @@ public struct ChatServerConfiguration: Sendable {
         public var maxBodyBytes: Int
         /// The most members a group or channel may have.
         public var maxMembers: Int
+        /// The most users one `createConversation` or `addMembers` may name (the creator aside); a conversation
+        /// grows past it by further adds, or joins for channels. Each such request also costs the user one
+        /// rate-limit token for every 100 users it names, on top of its own.
+        ///
+        /// It bounds what one request makes the server send: the event of a creation lists every member, and goes
+        /// to each of them, so a creation of N members sent N × N member records (a creation of 6,700, what a
+        /// frame of 256 KiB can name, about 5 GB). At the default of 500 an event is about 65 KiB, the size of
+        /// the longest message, and fans out no further than a `send` does.
+        public var maxMembersPerRequest: Int
         /// The largest page of history, sync, search or the conversation list; larger requests are cut to it. A
         /// conversation list without a limit is a page of this size. Values below 1 count as 1.
         public var maxPageSize: Int
@@ -56,6 +65,7 @@ public struct ChatServerConfiguration: Sendable {
             maxFrameBytes: Int = 256 * 1024,
             maxBodyBytes: Int = 64 * 1024,
             maxMembers: Int = 10_000,
+            maxMembersPerRequest: Int = 500,
             maxPageSize: Int = 500,
             defaultPageSize: Int = 50,
             requestsPerSecond: Int = 50,
@@ -72,6 +82,7 @@ public struct ChatServerConfiguration: Sendable {
             self.maxFrameBytes = maxFrameBytes
             self.maxBodyBytes = maxBodyBytes
             self.maxMembers = maxMembers
+            self.maxMembersPerRequest = maxMembersPerRequest
             self.maxPageSize = maxPageSize
             self.defaultPageSize = defaultPageSize
             self.requestsPerSecond = requestsPerSecond
@@ -163,6 +174,7 @@ public struct ChatServerConfiguration: Sendable {
             maxFrameBytes: limits.maxFrameBytes,
             maxBodyBytes: limits.maxBodyBytes,
             maxMembers: limits.maxMembers,
+            maxMembersPerRequest: limits.maxMembersPerRequest,
             maxPageSize: limits.maxPageSize,
             requestsPerSecond: limits.requestsPerSecond,
             // Clamped: a timeout of `.seconds(.max)` has more milliseconds than an Int holds.

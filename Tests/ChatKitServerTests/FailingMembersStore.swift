@@ -18,7 +18,7 @@ import Synchronization
 /// purpose: the tests show which requests no longer need the member list.
 final class FailingMembersStore: ChatStoreDecorator {
     let base: any ChatStore
-    /// While set, every ``memberIDs(of:at:)`` fails.
+    /// While set, every ``memberIDs(of:at:)`` and ``members(of:as:)`` fails.
     let failsMemberReads = Atomic<Bool>(false)
     /// While set, every ``memberCount(of:)`` fails.
     let failsMemberCounts = Atomic<Bool>(false)
@@ -30,6 +30,13 @@ final class FailingMembersStore: ChatStoreDecorator {
             throw ChatError(.storageFailure, "The members are unavailable.")
         }
         return try await base.memberIDs(of: id, at: position)
+    }
+
+    func members(of id: ConversationID, as user: UserID) async throws -> [Member] {
+        if failsMemberReads.load(ordering: .relaxed) {
+            throw ChatError(.storageFailure, "The members are unavailable.")
+        }
+        return try await base.members(of: id, as: user)
     }
 
     func memberCount(of id: ConversationID) async throws -> Int {

@@ -124,8 +124,9 @@ struct FollowUpTests {
 
     /// After addMembers committed, its presence follow-up read the conversation and its member count; a failure
     /// there answered the committed add as an error, and nothing nudged the router, so the new member's event
-    /// reached no one until some other write.
-    @Test func aCommittedAdditionIsRoutedAndAnsweredEvenIfItsFollowUpFails() async throws {
+    /// reached no one until some other write. An add reads what it needs before it writes now: a failing count
+    /// refuses it with nothing added, and an add that commits is answered and routed.
+    @Test func anAdditionIsAnsweredAsWhatItDidAndRoutedWhenItCommits() async throws {
         let inMemory = InMemoryChatStore()
         let store = SlowFollowUpStore(inMemory)
         try await LiveServer.run(store: inMemory, serverStore: store) { live in
@@ -135,6 +136,12 @@ struct FollowUpTests {
             let bobClient = try await live.connect(bob.accessToken)
             let group = try await aliceClient.client.createGroup("Team")
             store.failsCounts.store(true, ordering: .relaxed)
+            let refused = try await #require(throws: ChatError.self) {
+                try await aliceClient.client.addMembers([bob.user.id], to: group.id)
+            }
+            #expect(refused.code == .storageFailure)
+            #expect(try await inMemory.isMember(bob.user.id, of: group.id) == false)
+            store.failsCounts.store(false, ordering: .relaxed)
             let added = try await aliceClient.client.addMembers([bob.user.id], to: group.id)
             #expect(added.map(\.userID) == [bob.user.id])
             try await bobClient.waitFor("bob's addition, routed") { events in

@@ -121,8 +121,9 @@ struct MembershipPresenceTests {
     }
 
     /// An add read the group's size after storing its newcomers, to tell whether it grew past
-    /// presenceMaxGroupSize; when that read failed, the members went on seeing each other's presence for good.
-    @Test func aGroupGrownPastThePresenceLimitWithdrawsWithoutReadingItsSize() async throws {
+    /// presenceMaxGroupSize; when that read failed, the members went on seeing each other's presence for good. The
+    /// size is read before the add now: when that read fails, nothing is added.
+    @Test func aGroupGrownPastThePresenceLimitWithdrawsWithoutReadingItsSizeAfterTheAdd() async throws {
         let inMemory = InMemoryChatStore()
         let store = FailingMembersStore(inMemory)
         var configuration = ChatServerConfiguration()
@@ -140,6 +141,12 @@ struct MembershipPresenceTests {
             try await ninaClient.waitFor("leo online", Self.online(leo, true))
 
             store.failsMemberCounts.store(true, ordering: .relaxed)
+            let failed = try await #require(throws: ChatError.self) {
+                try await aliceClient.client.addMembers([dave], to: group.id)
+            }
+            #expect(failed.code == .storageFailure)
+            #expect(try await inMemory.isMember(dave, of: group.id) == false)
+            store.failsMemberCounts.store(false, ordering: .relaxed)
             _ = try await aliceClient.client.addMembers([dave], to: group.id)
             try await ninaClient.waitFor("leo offline", Self.online(leo, false))
         }

@@ -206,6 +206,7 @@ extension ServerLimits {
             writer.field("maxBodyBytes", maxBodyBytes)
             writer.field("maxFrameBytes", maxFrameBytes)
             writer.field("maxMembers", maxMembers)
+            writer.field("maxMembersPerRequest", maxMembersPerRequest)
             writer.field("maxPageSize", maxPageSize)
             writer.field("requestsPerSecond", requestsPerSecond)
             writer.field("typingTimeoutMilliseconds", typingTimeoutMilliseconds)

@@ -87,6 +87,9 @@ public struct ServerLimits: Sendable, Hashable, Codable {
     public var maxBodyBytes: Int
     /// The most members a group or channel may have.
     public var maxMembers: Int
+    /// The most users one `createConversation` or `addMembers` may name, the creator aside (``maxMembers`` from
+    /// servers that do not announce it).
+    public var maxMembersPerRequest: Int
     /// The largest page (history, sync, search).
     public var maxPageSize: Int
     /// Requests per second one user may send (a short burst may exceed it).
@@ -99,6 +102,7 @@ public struct ServerLimits: Sendable, Hashable, Codable {
         maxFrameBytes: Int,
         maxBodyBytes: Int,
         maxMembers: Int,
+        maxMembersPerRequest: Int? = nil,
         maxPageSize: Int,
         requestsPerSecond: Int,
         typingTimeoutMilliseconds: Int
@@ -106,9 +110,30 @@ public struct ServerLimits: Sendable, Hashable, Codable {
         self.maxFrameBytes = maxFrameBytes
         self.maxBodyBytes = maxBodyBytes
         self.maxMembers = maxMembers
+        self.maxMembersPerRequest = maxMembersPerRequest ?? maxMembers
         self.maxPageSize = maxPageSize
         self.requestsPerSecond = requestsPerSecond
         self.typingTimeoutMilliseconds = typingTimeoutMilliseconds
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case maxFrameBytes, maxBodyBytes, maxMembers, maxMembersPerRequest, maxPageSize, requestsPerSecond
+        case typingTimeoutMilliseconds
+    }
+
+    /// Decodes the limits, taking ``maxMembers`` for ``maxMembersPerRequest`` when the server did not announce it.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let maxMembers = try container.decode(Int.self, forKey: .maxMembers)
+        self.init(
+            maxFrameBytes: try container.decode(Int.self, forKey: .maxFrameBytes),
+            maxBodyBytes: try container.decode(Int.self, forKey: .maxBodyBytes),
+            maxMembers: maxMembers,
+            maxMembersPerRequest: try container.decodeIfPresent(Int.self, forKey: .maxMembersPerRequest),
+            maxPageSize: try container.decode(Int.self, forKey: .maxPageSize),
+            requestsPerSecond: try container.decode(Int.self, forKey: .requestsPerSecond),
+            typingTimeoutMilliseconds: try container.decode(Int.self, forKey: .typingTimeoutMilliseconds)
+        )
     }
 }
 
