@@ -40,14 +40,18 @@ extension ChatServer {
         timers.schedule(at: now + configuration.typingTimeout) { [self] in
             typing.expire(key, generation: generation, now: clock.now) { tellTypingStopped(key, to: $0) }
         }
-        let members = try await store.memberIDs(of: request.conversationID)
-        guard members.contains(user) else {
-            // Removed meanwhile. This refresh replaced the shown start the removal's `endTyping` would have stopped;
-            // if it takes the record first, that finds nothing, so the stop goes out here.
-            stopTyping(key)
-            throw notMember
+        for _ in 0..<Self.typingMemberReads {
+            let removals = typing.removals
+            let members = try await store.memberIDs(of: request.conversationID)
+            guard members.contains(user) else {
+                // Removed meanwhile. This refresh replaced the shown start the removal's `endTyping` would have
+                // stopped; if it takes the record first, that finds nothing, so the stop goes out here.
+                stopTyping(key)
+                throw notMember
+            }
+            guard start.broadcast else { break }
+            if deliverStart(update, to: members.filter { $0 != user }, removals: removals) { break }
         }
-        if start.broadcast { deliverStart(update, to: members.filter { $0 != user }) }
         if let showAt = start.showAt {
             // A start held back by the interval: shown when it ends, if the user still types then.
             timers.schedule(at: showAt) { [self] in
@@ -98,18 +102,27 @@ extension ChatServer {
     /// Shows a start the refresh interval held back to the other members of its conversation, while the typer is
     /// still one of them (they may have left meanwhile).
     func showHeldBackStart(_ update: TypingUpdate) async {
-        guard let members = try? await store.memberIDs(of: update.conversationID),
-            members.contains(update.userID)
-        else { return }
-        deliverStart(update, to: members.filter { $0 != update.userID })
+        for _ in 0..<Self.typingMemberReads {
+            let removals = typing.removals
+            guard let members = try? await store.memberIDs(of: update.conversationID),
+                members.contains(update.userID)
+            else { return }
+            if deliverStart(update, to: members.filter { $0 != update.userID }, removals: removals) { return }
+        }
     }
 
-    /// Delivers a typing start while the typing it starts is still shown (``TypingTracker/whileTyping(_:to:_:)``),
-    /// encoded before the tracker's lock is taken.
-    private func deliverStart(_ update: TypingUpdate, to users: [UserID]) {
-        guard let text = try? codec.encode(ServerFrame.typing(update)) else { return }
+    /// How many times a typing start reads its conversation's members while removals commit meanwhile (each makes
+    /// the members read before it stale); past that, the start is not shown.
+    static let typingMemberReads = 3
+
+    /// Delivers a typing start while the typing it starts is still shown
+    /// (``TypingTracker/whileTyping(_:to:removals:_:)``), encoded before the tracker's lock is taken. `false` when a
+    /// removal was noted since `removals` (read before `users`): nothing was delivered, and the members are to be
+    /// read again.
+    private func deliverStart(_ update: TypingUpdate, to users: [UserID], removals: Int) -> Bool {
+        guard let text = try? codec.encode(ServerFrame.typing(update)) else { return true }
         let key = TypingTracker.Key(conversation: update.conversationID, user: update.userID)
-        typing.whileTyping(key, to: users) { registry.deliver(text, to: users) }
+        return typing.whileTyping(key, to: users, removals: removals) { registry.deliver(text, to: users) }
     }
 
     /// Ends `user`'s typing in a conversation they no longer belong to: those who were shown it hear it stop now,

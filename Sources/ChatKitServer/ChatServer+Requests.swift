@@ -314,6 +314,9 @@ extension ChatServer {
         try await membershipChanges.run(conversation) {
             let before = try await membersBeforeRemoval(in: conversation, as: actor)
             try await store.removeMember(member, from: conversation, by: actor)
+            // Before anything else can run: a typing start whose members were read before the removal is not
+            // delivered to them, and the member hears no more of the typing shown to them there.
+            typing.removed(member, from: conversation)
             router.nudge()
             guard let before else { return }
             if sharesPresence(kind: before.kind, memberCount: before.members.count) {

@@ -44,6 +44,8 @@ final class TypingTracker: Sendable {
         var recentStarts: [Key: Duration] = [:]
         /// `recentStarts` is pruned when it grows past this.
         var pruneAt = 1024
+        /// How many removals from conversations were noted (``removed(_:from:)``).
+        var removals = 0
     }
 
     private let state = Mutex(State())
@@ -118,11 +120,34 @@ final class TypingTracker: Sendable {
     /// user typing with no stop to come. Likewise a stop cannot reach anyone after a newer start. (A newer typing not
     /// shown yet, from another device within the refresh interval, would end without a stop: it does not let an
     /// older start through.)
-    func whileTyping(_ key: Key, to users: [UserID], _ deliver: () -> Void) {
+    ///
+    /// - Parameter removals: ``removals`` as read before `users` were: if a member was removed from any conversation
+    ///   since, nothing is delivered and the answer is `false` (read the members again), so that a start never
+    ///   reaches a user after their removal.
+    /// - Returns: `false` if removals were noted since `removals`, else `true` (whether or not it was delivered).
+    func whileTyping(_ key: Key, to users: [UserID], removals: Int, _ deliver: () -> Void) -> Bool {
         state.withLock { state in
-            guard state.entries[key]?.isShown == true else { return }
+            guard state.removals == removals else { return false }
+            guard state.entries[key]?.isShown == true else { return true }
             deliver()
             state.entries[key]?.shownTo.formUnion(users)
+            return true
+        }
+    }
+
+    /// How many removals from conversations were noted so far; read before a conversation's members are read for a
+    /// start's delivery (``whileTyping(_:to:removals:_:)``).
+    var removals: Int { state.withLock { $0.removals } }
+
+    /// Notes that `user` left or was removed from `conversation`, once the removal has committed: starts whose
+    /// members were read before it are not delivered, and `user` no longer hears the stop of typing shown to them
+    /// there.
+    func removed(_ user: UserID, from conversation: ConversationID) {
+        state.withLock { state in
+            state.removals &+= 1
+            for key in state.entries.keys where key.conversation == conversation {
+                state.entries[key]?.shownTo.remove(user)
+            }
         }
     }
 

@@ -270,7 +270,13 @@ struct FollowUpTests {
             await store.held.wait()  // Bob's start has read the members (Bob among them) and waits
             try await alice.client.removeMember(bobTokens.user.id, from: group.id)
             store.gate.open()
-            try await typing
+            // The start reads the members again (a removal committed meanwhile) and finds Bob gone.
+            do {
+                try await typing
+                Issue.record("Bob's typing start was accepted after his removal")
+            } catch let error as ChatError {
+                #expect(error.code == .notFound)
+            }
 
             try await carol.client.ping()
             let bobsTyping = carol.events.compactMap { event -> Bool? in
@@ -278,6 +284,68 @@ struct FollowUpTests {
                 return update.isTyping
             }
             #expect(bobsTyping.last != true, "Carol is left seeing Bob typing: \(bobsTyping)")
+        }
+    }
+
+    /// A typing start whose member list was read just before another member was removed reached the removed member
+    /// (and its stop later too), against "a removed member receives nothing of the conversation afterwards". The
+    /// start now reads the members again when a removal committed meanwhile.
+    @Test func aTypingStartReadBeforeARemovalDoesNotReachTheRemovedMember() async throws {
+        let inMemory = InMemoryChatStore()
+        let store = StaleMemberListStore(inMemory)
+        try await LiveServer.run(store: inMemory, serverStore: store) { live in
+            let aliceTokens = try await live.signUp("alice")
+            let bobTokens = try await live.signUp("bob")
+            let carolTokens = try await live.signUp("carol")
+            let alice = try await live.connect(aliceTokens.accessToken)
+            let bob = try await live.connect(bobTokens.accessToken)
+            let carol = try await live.connect(carolTokens.accessToken)
+            let group = try await alice.client.createGroup("Three", members: [bobTokens.user.id, carolTokens.user.id])
+
+            store.holdsNextList.store(true, ordering: .relaxed)
+            defer { store.gate.open() }
+            async let typing: Void = bob.client.setTyping(true, in: group.id)
+            await store.held.wait()  // Bob's start has read the members (Carol among them) and waits
+            try await alice.client.removeMember(carolTokens.user.id, from: group.id)
+            store.gate.open()
+            try await typing
+            // The members still there see it.
+            try await alice.waitFor("bob typing") { events in
+                events.contains { if case .typing(let update) = $0 { update.isTyping } else { false } }
+            }
+            try await bob.client.setTyping(false, in: group.id)
+            try await alice.waitFor("bob's typing stopped") { events in
+                events.contains { if case .typing(let update) = $0 { !update.isTyping } else { false } }
+            }
+
+            try await carol.client.ping()
+            let carolsTyping = carol.events.filter { if case .typing = $0 { true } else { false } }
+            #expect(carolsTyping.isEmpty, "Carol heard typing after her removal: \(carolsTyping)")
+        }
+    }
+
+    /// The stop of a typing start shown to a member before their removal went to them afterwards too.
+    @Test func aRemovedMemberHearsNoStopOfTypingShownBeforeTheRemoval() async throws {
+        try await LiveServer.run { live in
+            let aliceTokens = try await live.signUp("alice")
+            let bobTokens = try await live.signUp("bob")
+            let carolTokens = try await live.signUp("carol")
+            let alice = try await live.connect(aliceTokens.accessToken)
+            let bob = try await live.connect(bobTokens.accessToken)
+            let carol = try await live.connect(carolTokens.accessToken)
+            let group = try await alice.client.createGroup("Three", members: [bobTokens.user.id, carolTokens.user.id])
+            try await bob.client.setTyping(true, in: group.id)
+            try await carol.waitFor("bob typing") { events in
+                events.contains { if case .typing(let update) = $0 { update.isTyping } else { false } }
+            }
+            try await alice.client.removeMember(carolTokens.user.id, from: group.id)
+            try await bob.client.setTyping(false, in: group.id)
+            try await alice.waitFor("bob's typing stopped") { events in
+                events.contains { if case .typing(let update) = $0 { !update.isTyping } else { false } }
+            }
+            try await carol.client.ping()
+            let stops = carol.events.filter { if case .typing(let update) = $0 { !update.isTyping } else { false } }
+            #expect(stops.isEmpty, "Carol heard Bob's typing stop after her removal")
         }
     }
 }
