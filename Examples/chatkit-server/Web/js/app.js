@@ -3,13 +3,15 @@
 import { ChatApp } from "./chat.js";
 import { Outbox } from "./outbox.js";
 import { Session } from "./session.js";
+import { utf8Length } from "./dom.js";
 
 const $ = (id) => document.getElementById(id);
 
-// The fields have no maxlength, which would cut a long paste without a word: their lengths (in UTF-16 code units, as
-// maxlength counts) are checked when the form is sent, and said.
+// The fields have no maxlength, which would cut a long paste without a word: their lengths are checked when the form
+// is sent, and said. A username is ASCII (the server says which characters it takes); a display name is counted as
+// the server counts it, in bytes of UTF-8.
 const MAX_USERNAME_LENGTH = 32;
-const MAX_DISPLAY_NAME_LENGTH = 64;
+const MAX_DISPLAY_NAME_BYTES = 128;
 
 let app = null;
 
@@ -52,9 +54,10 @@ async function submitAuth(event) {
         $("username").focus();
         return;
     }
-    if (action === "signup" && displayName.length > MAX_DISPLAY_NAME_LENGTH) {
+    if (action === "signup" && utf8Length(displayName) > MAX_DISPLAY_NAME_BYTES) {
         error.textContent =
-            `A display name has at most ${MAX_DISPLAY_NAME_LENGTH} characters; this one has ${displayName.length}.`;
+            `A display name takes at most ${MAX_DISPLAY_NAME_BYTES} bytes of UTF-8 (accented letters, most scripts ` +
+            `and emoji take 2 to 4 bytes each); this one takes ${utf8Length(displayName)}.`;
         $("display-name").focus();
         return;
     }

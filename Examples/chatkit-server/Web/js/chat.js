@@ -2,7 +2,7 @@
 // conversation list and update the message list in place (keyed by message), so focus and scroll survive.
 
 import { ChatConnection, RequestError } from "./connection.js";
-import { h, isAtBottom, timeElement, timeOrderedID } from "./dom.js";
+import { h, isAtBottom, timeElement, timeOrderedID, utf8Length } from "./dom.js";
 import { Outbox } from "./outbox.js";
 
 // History is read in pages of DEFAULT_PAGE_SIZE messages, or of `?pageSize=N` from the address (the browser test
@@ -21,7 +21,7 @@ const DEFAULT_MAX_PAGE_SIZE = 500;
 // sending.
 const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
 const TOO_LONG = "This message is too long to send:"; // how the size warning starts
-const MAX_TITLE_LENGTH = 100; // a group's name, in UTF-16 code units (the server takes 256 bytes of UTF-8)
+const MAX_TITLE_BYTES = 256; // a group's name, in bytes of UTF-8 (as the server counts it)
 const MESSAGE_EVENTS_KEPT = 1_000; // per conversation, the last events of messages that answers are checked against
 const TYPING_REFRESH_MS = 3_000; // refresh our typing indicator this often while typing
 const TYPING_IDLE_MS = 4_000; // stop it after this long without a keystroke
@@ -602,9 +602,10 @@ export class ChatApp {
             error.textContent = "Give the group a name.";
             return $("group-title").focus();
         }
-        if (title.length > MAX_TITLE_LENGTH) {
+        if (utf8Length(title) > MAX_TITLE_BYTES) {
             error.textContent =
-                `A group's name has at most ${MAX_TITLE_LENGTH} characters; this one has ${title.length}.`;
+                `A group's name takes at most ${MAX_TITLE_BYTES} bytes of UTF-8 (accented letters, most scripts and ` +
+                `emoji take 2 to 4 bytes each); this one takes ${utf8Length(title)}.`;
             return $("group-title").focus();
         }
         try {

@@ -50,6 +50,11 @@ let sameMillisecond = 0;
  * client message IDs then grows at its end, which is cheaper for the store. Its random part comes from
  * getRandomValues (crypto.randomUUID needs a secure context).
  */
+/** How many bytes `text` takes in UTF-8: what the server's limits on names and titles count. */
+export function utf8Length(text) {
+    return new TextEncoder().encode(text).length;
+}
+
 export function timeOrderedID() {
     const now = Date.now();
     if (now > lastMillisecond) {
