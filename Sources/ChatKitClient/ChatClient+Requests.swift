@@ -162,6 +162,10 @@ extension ChatClient {
 
     /// Creates a group you own.
     ///
+    /// `members` may name at most the server's ``ChatKitCore/ServerLimits/maxMembersPerRequest`` users (500 by
+    /// default; the welcome of ``connected()`` says): add more with ``addMembers(_:to:role:)``, in lists of that
+    /// size. A longer list throws ``ChatKitCore/ChatError`` `.limitExceeded`.
+    ///
     /// - Parameter creationKey: The creation's idempotency key (``ChatKitCore/NewConversation/creationKey``). When
     ///   this throws `.unavailable` (the connection closed before the answer), the group may or may not exist:
     ///   call again with the same key, once connected, to get the group the first call made or to make it now.
@@ -175,7 +179,7 @@ extension ChatClient {
         return try required(\.conversation, of: try await request(.createConversation(create)))
     }
 
-    /// Creates a channel you own.
+    /// Creates a channel you own. `members` is bounded as for ``createGroup(_:members:creationKey:)``.
     ///
     /// - Parameter creationKey: The creation's idempotency key, as for ``createGroup(_:members:creationKey:)``.
     public func createChannel(_ title: String, members: [UserID] = [], creationKey: String? = nil)
@@ -187,7 +191,8 @@ extension ChatClient {
         return try required(\.conversation, of: try await request(.createConversation(create)))
     }
 
-    /// Adds members to a group or channel.
+    /// Adds members to a group or channel: at most the server's ``ChatKitCore/ServerLimits/maxMembersPerRequest``
+    /// users (500 by default) at a time; a longer list throws ``ChatKitCore/ChatError`` `.limitExceeded`.
     public func addMembers(_ users: [UserID], to conversation: ConversationID, role: MemberRole = .member)
         async throws -> [Member]
     {

@@ -26,8 +26,8 @@ extension ChatServer {
         }
     }
 
-    /// Charges `user` one rate-limit token for every 100 users a creation or add names, beyond the request's own:
-    /// each is a membership written and an entry in an event that every member receives.
+    /// Charges `user` a hundredth of a rate-limit token for each user a creation or add names, beyond the request's
+    /// own: each is a membership written and an entry in an event that every member receives.
     func chargeMembershipWork(of user: UserID, named count: Int) {
         rateLimiter.charge(user, tokens: Double(count) / 100, now: clock.now)
     }
@@ -37,10 +37,10 @@ extension ChatServer {
     /// ``ChatServerConfiguration/presenceMaxGroupSize``). Runs under the conversation's gate (``membershipChanges``).
     ///
     /// The member list is read only where presence needs it, in a group that shares presence before the add (at
-    /// most ``ChatServerConfiguration/presenceMaxGroupSize`` members): in a larger group or a channel the count
-    /// does, with the named users looked up one by one when the add may fill it. A request refused by the store
-    /// (a plain member adding, a channel's non-member) then costs the few reads it names, not a read of every
-    /// member of a channel of 10,000.
+    /// most ``ChatServerConfiguration/presenceMaxGroupSize`` members), and where the add may fill the conversation
+    /// (to count its newcomers and tell a plain member from an owner): elsewhere the count does. A request refused
+    /// by the store (a plain member adding, a channel's non-member) then costs a count, not a read of every member
+    /// of a channel of 10,000.
     func addMembers(_ add: ClientRequest.AddMembers, by user: UserID) async throws -> RequestResult {
         let limits = configuration.limits
         // Everything the presence follow-up needs is read before the add: a read failing after it would leave
@@ -51,25 +51,18 @@ extension ChatServer {
         let current: Set<UserID>? =
             sharesPresence(kind: kind, memberCount: count)
             ? Set(try await store.memberIDs(of: add.conversationID)) : nil
-        let newcomers: Int
-        if let current {
-            newcomers = named.subtracting(current).count
-        } else if count + named.count <= limits.maxMembers {
-            // Within the limit even if all are new: how many are is not needed (no presence to share).
-            newcomers = named.count
-        } else {
-            var new = 0
-            for id in named where !(try await store.isMember(id, of: add.conversationID)) { new += 1 }
-            newcomers = new
-        }
-        guard count + newcomers <= limits.maxMembers else {
-            // A member who may not add anyone hears so, not that the group is full. (The whole list is read only
-            // here, for a conversation that is full.)
-            let role = try await store.members(of: add.conversationID, as: user).first { $0.userID == user }?.role
-            if (role ?? .member) < .admin {
-                throw ChatError(.forbidden, "Only owners and admins may add members.")
+        // At most this many are new: all those named, unless the member list was read.
+        let newcomers = current.map { named.subtracting($0).count } ?? named.count
+        if count + newcomers > limits.maxMembers {
+            // It may be full: the whole list tells how many of those named are new, and whether a refusal is for
+            // want of room or of the right to add (a member who may not add anyone hears so, not that it is full).
+            let members = try await store.members(of: add.conversationID, as: user)
+            if count + named.subtracting(members.map(\.userID)).count > limits.maxMembers {
+                if (members.first { $0.userID == user }?.role ?? .member) < .admin {
+                    throw ChatError(.forbidden, "Only owners and admins may add members.")
+                }
+                throw ChatError(.limitExceeded, "A conversation has at most \(limits.maxMembers) members.")
             }
-            throw ChatError(.limitExceeded, "A conversation has at most \(limits.maxMembers) members.")
         }
         let members = try await store.addMembers(
             add.userIDs, to: add.conversationID, role: add.role ?? .member, by: user

@@ -23,8 +23,8 @@ public struct ChatServerConfiguration: Sendable {
         /// The most members a group or channel may have.
         public var maxMembers: Int
         /// The most users one `createConversation` or `addMembers` may name (the creator aside); a conversation
-        /// grows past it by further adds, or joins for channels. Each such request also costs the user one
-        /// rate-limit token for every 100 users it names, on top of its own.
+        /// grows past it by further adds, or joins for channels. Each such request also costs the user a hundredth
+        /// of a rate-limit token for each user it names, on top of its own. Values below 1 count as 1.
         ///
         /// It bounds what one request makes the server send: the event of a creation lists every member, and goes
         /// to each of them, so a creation of N members sent N × N member records (a creation of 6,700, what a
@@ -165,6 +165,7 @@ public struct ChatServerConfiguration: Sendable {
         configuration.routingBatchSize = min(max(1, routingBatchSize), Self.maxRoutingBatchSize)
         configuration.limits.maxPageSize = max(1, limits.maxPageSize)
         configuration.limits.defaultPageSize = max(1, limits.defaultPageSize)
+        configuration.limits.maxMembersPerRequest = max(1, limits.maxMembersPerRequest)
         return configuration
     }
 

@@ -77,6 +77,22 @@ struct ModelCodingTests {
         #expect(withActivity.contains(#""activity":7"#))
     }
 
+    /// Servers before `maxMembersPerRequest` took up to `maxMembers` in one request.
+    @Test func limitsWithoutMembersPerRequestFromAnOlderServerDecode() throws {
+        let json = #"""
+            {"maxFrameBytes": 262144, "maxBodyBytes": 65536, "maxMembers": 10000, "maxPageSize": 500,
+             "requestsPerSecond": 50, "typingTimeoutMilliseconds": 5000}
+            """#
+        let limits = try JSONDecoder().decode(ServerLimits.self, from: Data(json.utf8))
+        #expect(limits.maxMembersPerRequest == 10_000)
+        #expect(limits.maxPageSize == 500)
+        let announced = ServerLimits(
+            maxFrameBytes: 1, maxBodyBytes: 2, maxMembers: 3, maxMembersPerRequest: 7, maxPageSize: 4,
+            requestsPerSecond: 5, typingTimeoutMilliseconds: 6
+        )
+        #expect(try roundTrip(announced).contains(#""maxMembersPerRequest":7"#))
+    }
+
     @Test func rolesAreOrdered() {
         #expect(MemberRole.owner > .admin)
         #expect(MemberRole.admin > .member)

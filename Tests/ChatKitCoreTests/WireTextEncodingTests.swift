@@ -198,6 +198,12 @@ struct WireTextEncodingTests {
                                      requestsPerSecond: 5, typingTimeoutMilliseconds: 6),
                 position: StreamPosition(80), rewoundTo: StreamPosition(41)
             )),
+            .welcome(Welcome(
+                id: "h", version: 1, user: Self.user,
+                limits: ServerLimits(maxFrameBytes: 1, maxBodyBytes: 2, maxMembers: 3, maxMembersPerRequest: 7,
+                                     maxPageSize: 4, requestsPerSecond: 5, typingTimeoutMilliseconds: 6),
+                position: StreamPosition(8)
+            )),
             .error(ErrorFrame(id: nil, code: "protocolError", message: "no id")),
             .error(ErrorFrame(id: "r", code: "limitExceeded", message: "slow down", retryAfterMilliseconds: 250)),
             .presence(PresenceUpdate(userID: "u-2", isOnline: true)),
