@@ -42,12 +42,9 @@ struct IndexedWordMatcher {
     /// tokens); FTS5 finds those as phrases of their tokens, which a matcher comparing one token at a time with the
     /// whole word never does.
     static func canMatch(_ text: SearchText, _ db: Database) throws -> Bool {
-        // ASCII words are one token each: the tokenizer is made only for a query with others.
-        let others = text.terms.filter { !$0.written.utf8.allSatisfy { $0 < 0x80 } }
-        guard !others.isEmpty else { return true }
-        let tokenizer = try db.makeTokenizer(IndexTokenizer.descriptor)
-        for term in others {
-            guard try tokenizer.tokenize(query: term.written).count == 1 else { return false }
+        // ASCII words are one token each: only the others are asked of the tokenizer.
+        for term in text.terms where !term.written.utf8.allSatisfy({ $0 < 0x80 }) {
+            guard try IndexTokenizer.queryTokens(of: term.written, db).count == 1 else { return false }
         }
         return true
     }

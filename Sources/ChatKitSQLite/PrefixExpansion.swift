@@ -156,10 +156,10 @@ enum PrefixExpansion {
     static func indexedForm(of term: SearchText.Term, _ db: Database) throws -> String {
         // "Straße" folds to ASCII here: it is the written word that tells.
         guard !term.written.isEmpty, !term.written.utf8.allSatisfy({ $0 < 0x80 }) else { return term.word }
-        let tokens = try db.makeTokenizer(IndexTokenizer.descriptor).tokenize(query: term.written)
+        let tokens = try IndexTokenizer.queryTokens(of: term.written, db)
         // A word the tokenizer splits ("ok" and "go" of "ok\u{FE0F}go", a variation selector after a letter) is asked
         // for as written: FTS5 reads a quoted string of several tokens as their phrase.
-        return tokens.count == 1 ? tokens[0].token : tokens.isEmpty ? term.word : term.written
+        return tokens.count == 1 ? tokens[0] : tokens.isEmpty ? term.word : term.written
     }
 
     /// A word as an FTS5 string: in double quotes, its own double quotes doubled.

@@ -62,6 +62,24 @@ struct IndexTokenizerTests {
         #expect(disagreements.isEmpty, "\(advice)")
     }
 
+    /// What a search asks of the tokenizer is remembered by word: the answers are the tokenizer's, before and after
+    /// the remembered words are forgotten for being too many.
+    @Test func aSearchWordsTokensAreTheTokenizersWhetherRememberedOrNot() async throws {
+        let store = try SQLiteChatStore(configuration: .inMemory)
+        defer { try? store.close() }
+        try await store.writer.read { db in
+            let tokenizer = try db.makeTokenizer(IndexTokenizer.descriptor)
+            // One word, a word the index splits (a variation selector after a letter), folded and diacritics removed.
+            let words = ["Straße", "ok\u{FE0F}go", "Ἀθῆναι", "Çà", "किताब", "🙂"]
+            let fillers = (0...IndexTokenizer.maximumRememberedWords).map { "wörd\($0)" }
+            for word in words + fillers + words + words {
+                let expected = try tokenizer.tokenize(query: word).map(\.token)
+                #expect(try IndexTokenizer.queryTokens(of: word, db) == expected, "\(word)")
+            }
+            #expect(try IndexTokenizer.queryTokens(of: "ok\u{FE0F}go", db) == ["ok", "go"])
+        }
+    }
+
     @Test("the search index is declared with the tokenizer, which reads its separators and token characters")
     func indexIsDeclaredWithTheTokenizer() async throws {
         let store = try SQLiteChatStore(configuration: .inMemory)
