@@ -55,9 +55,10 @@ extension SQLiteChatStore {
         async throws -> AuthSession
     {
         // A reused token revokes the session, and that revocation must commit although the call fails: the
-        // transaction returns the outcome and the error is thrown after the commit.
+        // transaction returns the outcome and the error is thrown after the commit. It commits even if the caller
+        // is cancelled meanwhile (a thief's request given up on must not undo the revocation it caused).
         let columns = sessionColumns
-        let rotated: AuthSession? = try await write { context in
+        let rotated: AuthSession? = try await writeToTheEnd { context in
             let db = context.db
             guard var session = try Self.session(db, id, columns),
                 session.revokedAt == nil

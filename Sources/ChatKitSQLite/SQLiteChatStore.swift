@@ -342,6 +342,35 @@ public final class SQLiteChatStore: ChatStore {
         }
     }
 
+    /// Runs a write transaction as ``write(_:)`` does, to its commit even if the calling task is cancelled meanwhile:
+    /// for a write that must commit although its caller gives up (a reused refresh token's revocation). GRDB's
+    /// async access checks for cancellation before the transaction and interrupts it when the task is cancelled;
+    /// its callback access, awaited here, does neither.
+    func writeToTheEnd<T: Sendable>(_ body: @escaping @Sendable (WriteContext) throws -> T) async throws -> T {
+        do {
+            let messageIDs = self.messageIDs
+            let (positionFloor, recordsStreamGaps) = (self.positionFloor, self.recordsStreamGaps)
+            let now = configuration.now
+            let result: T = try await withCheckedThrowingContinuation { continuation in
+                writer.asyncWrite(
+                    { db in
+                        try body(
+                            try WriteContext(
+                                db, now: Self.truncated(now()), messageIDs: messageIDs, positionFloor: positionFloor,
+                                recordsStreamGaps: recordsStreamGaps
+                            )
+                        )
+                    },
+                    completion: { _, result in continuation.resume(with: result) }
+                )
+            }
+            checkpointer?.noteCommit()
+            return result
+        } catch {
+            throw ErrorMapping.thrown(error)
+        }
+    }
+
     /// Runs a write transaction, mapping failures to ``ChatError``. The context's time is taken in the transaction,
     /// so a later commit never carries an earlier time (an edit, a reaction or a marker move waiting behind another).
     func write<T: Sendable>(_ body: @escaping @Sendable (WriteContext) throws -> T) async throws -> T {
