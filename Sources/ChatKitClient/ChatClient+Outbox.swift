@@ -209,7 +209,7 @@ extension ChatClient {
                 // The connection dropped before the answer: the next session sends it again.
                 release(id)
             case .limitExceeded where error.retryAfter != nil:
-                await wait(error.retryAfter ?? .zero, thenRelease: id)
+                await wait(rateLimitedSendDelay(retryAfter: error.retryAfter ?? .zero), thenRelease: id)
             case .storageFailure, .unavailable:
                 // A fault the server may recover from (its store failed, or it says it cannot serve now): after a
                 // backoff, a few times.
@@ -231,6 +231,19 @@ extension ChatClient {
         } catch {
             // Cancelled with the session: the next session sends it again.
             release(id)
+        }
+    }
+
+    /// How long a send the rate limit refused waits before it goes out again: until the next free slot, one
+    /// `retryAfter` after the last one taken. The limit is the user's, so sends of several conversations refused
+    /// together go out again one retry-after apart, as the bucket refills, instead of all at once after one
+    /// retry-after (where all but one would be refused again, round after round, and keep the bucket of the user's
+    /// other devices empty).
+    private func rateLimitedSendDelay(retryAfter: Duration) -> Duration {
+        let now = configuration.clock.elapsed()
+        return state.withLock { state in
+            state.rateLimitedSendSlot = max(state.rateLimitedSendSlot, now) + retryAfter
+            return state.rateLimitedSendSlot - now
         }
     }
 

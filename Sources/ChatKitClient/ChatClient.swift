@@ -90,6 +90,9 @@ public final class ChatClient: Sendable {
         var outboxSignal: AsyncStream<Void>.Continuation?
         /// Counts the changes of the outbox, which number its snapshots (``OutboxSaver``).
         var outboxChanges = 0
+        /// The last time (``ClientClock/elapsed``) reserved for an outbox send that the rate limit refused to go out
+        /// again: each refused send takes the next slot, one retry-after after the one before.
+        var rateLimitedSendSlot: Duration = .zero
         /// The task running ``ChatClient/run()`` was cancelled: the run is ending.
         var runCancelled = false
         /// Calls of ``ChatClient/run()`` waiting for a cancelled run to end before they start.
@@ -503,7 +506,8 @@ public final class ChatClient: Sendable {
     ///
     /// - Throws: ``ChatKitCore/ChatError`` with the server's code when refused; `.unavailable` when not connected
     ///   or when the connection closes before the answer; `.limitExceeded` when the frame is larger than the
-    ///   server accepts.
+    ///   server accepts, and when the user's rate limit refused the request (with ``ChatKitCore/ChatError/retryAfter``
+    ///   set: nothing here retries it; the outbox's sends wait out their own).
     public func request(_ request: ClientRequest) async throws -> RequestResult {
         let id = state.withLock { state -> String in
             state.nextRequestID += 1

@@ -158,6 +158,55 @@ struct ReconnectionPolicyTests {
         #expect(transport.connectionCount == 1)
     }
 
+    /// Sends of several conversations refused by the rate limit together each waited out their own retry-after and
+    /// went out again all at once, where the user's bucket (shared by all their devices) had room for one: all but
+    /// one were refused again, round after round. Each refused send now takes the next slot, one retry-after after
+    /// the last: the ten retries go out over ten retry-afters.
+    @Test func rateLimitedSendsOfManyConversationsGoOutAgainOneRetryAfterApart() async throws {
+        let count = 10
+        let retryAfter = Duration.milliseconds(20)
+        // When the first refusal was sent, and when each send the script stored arrived.
+        let firstRefusal = Locked<ContinuousClock.Instant?>(nil)
+        let refused = Locked<Set<ConversationID>>([])
+        let stored = Locked<[ContinuousClock.Instant]>([])
+        let transport = ScriptedTransport { _, frame, peer in
+            switch frame.request {
+            case .hello:
+                peer.open(frame, position: StreamPosition(1))
+            case .send(let send):
+                let isFirst = refused.withLock { $0.insert(send.conversationID).inserted }
+                if isFirst {
+                    firstRefusal.withLock { $0 = $0 ?? .now }
+                    peer.send(
+                        .error(
+                            ErrorFrame(
+                                id: frame.id, code: "limitExceeded", message: "Too many requests.",
+                                retryAfterMilliseconds: Int(retryAfter / .milliseconds(1))
+                            )
+                        )
+                    )
+                } else {
+                    stored.withLock { $0.append(.now) }
+                    let message = ScriptedPeer.stored(send, id: send.clientMessageID.rawValue)
+                    peer.send(.result(id: frame.id, RequestResult(message: message)))
+                }
+            default:
+                break
+            }
+        }
+        // The real clock: a recording clock's time jumps to a sleep's end when the sleep begins.
+        let client = ChatClient(transport: transport, token: "t", configuration: .init(clock: ContinuousClock()))
+        for index in 0..<count { try client.queue("hello", to: ConversationID(rawValue: "c\(index)")) }
+        let run = Task { try await client.run() }
+        defer { run.cancel() }
+        try await waitUntil("the outbox to empty", timeout: Self.patience) { client.outbox.isEmpty }
+        let first = try #require(firstRefusal.value)
+        let last = try #require(stored.value.max())
+        // The last retry's slot is at least `count` retry-afters after the client heard the first refusal.
+        #expect(first.duration(to: last) >= retryAfter * count, "the retries went out over \(first.duration(to: last))")
+        #expect(stored.value.count == count)
+    }
+
     /// `queue` returns at once, before any session: the messages wait in the outbox, in order, and go out (in that
     /// order) when the client runs; a reused ID with other text is a conflict, U+0000 is refused.
     @Test func queuedMessagesWaitInTheOutboxAndGoOutInOrder() async throws {
