@@ -123,11 +123,13 @@ extension ChatServer {
 
         case .createConversation(let create):
             try contentLimits.check(create)
-            try checkMembersPerRequest(create.memberIDs.count)
-            guard create.memberIDs.count + 1 <= limits.maxMembers else {
+            // The creator aside (a client may list itself), repeats counted: the store goes through each.
+            let named = create.memberIDs.count { $0 != user }
+            try checkMembersPerRequest(named)
+            guard named + 1 <= limits.maxMembers else {
                 throw ChatError(.limitExceeded, "A conversation has at most \(limits.maxMembers) members.")
             }
-            chargeMembershipWork(of: user, named: create.memberIDs.count)
+            chargeMembershipWork(of: user, named: named)
             let conversation = try await store.createConversation(
                 NewConversation(
                     kind: create.kind, title: create.title, createdBy: user, memberIDs: create.memberIDs,

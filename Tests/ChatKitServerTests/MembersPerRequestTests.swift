@@ -53,7 +53,9 @@ struct MembersPerRequestTests {
             }
             #expect(repeated.code == .limitExceeded)
 
-            let group = try await client.client.createGroup("Three", members: Array(others.prefix(3)))
+            // The creator is not counted, even when listed.
+            let aliceID = alice.user.id
+            let group = try await client.client.createGroup("Three", members: [aliceID] + Array(others.prefix(3)))
             let addRefused = try await #require(throws: ChatError.self) {
                 try await client.client.addMembers(Array(others.suffix(4)), to: group.id)
             }
