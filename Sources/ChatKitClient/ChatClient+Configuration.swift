@@ -36,6 +36,12 @@ extension ChatClient {
         /// what it shows from the server (conversations, history), or starts a new client from the position of the
         /// last event it processed.
         public var eventBufferLimit: Int
+        /// About the most bytes of events ``ChatClient/events`` keeps for the app (message bodies, and a few hundred
+        /// bytes an event besides), dropping the oldest as ``eventBufferLimit`` does, never the newest: 10,000
+        /// messages of 64 KiB would hold 640 MB. Default ``defaultEventBufferBytes``.
+        public var eventBufferBytes: Int
+        /// The default of ``eventBufferBytes``: 64 MiB.
+        public static let defaultEventBufferBytes = 64 << 20
         /// The clock backoff and retry-after waits run on.
         let clock: ClientClock
 
@@ -47,6 +53,7 @@ extension ChatClient {
         ///   - maximumSendAttempts: Sends of a message refused with `storageFailure` before it is marked failed.
         ///   - outboxStorage: Where to keep the outbox between runs of the app; `nil` keeps it in memory.
         ///   - eventBufferLimit: The most events kept for the app before the oldest are dropped (at least 1).
+        ///   - eventBufferBytes: About the most bytes of events kept for the app before the oldest are dropped.
         ///   - clock: The clock the client waits on (backoff, retry-after); tests pass one that does not really
         ///     wait.
         public init(
@@ -54,12 +61,14 @@ extension ChatClient {
             maximumSendAttempts: Int = 5,
             outboxStorage: (any OutboxStorage)? = nil,
             eventBufferLimit: Int = 10_000,
+            eventBufferBytes: Int = defaultEventBufferBytes,
             clock: some Clock<Duration> = ContinuousClock()
         ) {
             self.reconnection = reconnection
             self.maximumSendAttempts = max(maximumSendAttempts, 1)
             self.outboxStorage = outboxStorage
             self.eventBufferLimit = max(eventBufferLimit, 1)
+            self.eventBufferBytes = eventBufferBytes
             self.clock = ClientClock(clock)
         }
 

@@ -140,13 +140,14 @@ public final class ChatClient: Sendable {
 
     /// Everything the server pushes, in the order it arrived, across reconnections: stored events once each (none
     /// at or below the cursor), presence, typing, `synced` after each catch-up, `goodbye`. Events wait in the client
-    /// until taken, up to ``Configuration/eventBufferLimit`` (then the oldest are dropped: consume them). Ending a
+    /// until taken, up to ``Configuration/eventBufferLimit`` events and about ``Configuration/eventBufferBytes``
+    /// (then the oldest are dropped: consume them). Ending a
     /// loop over it (or cancelling its task) loses nothing: the next loop takes up where it stopped
     /// (``ClientEvents``).
     public var events: ClientEvents { ClientEvents(queue: eventQueue) }
 
-    /// How many events ``events`` dropped, oldest first, because more than ``Configuration/eventBufferLimit``
-    /// waited untaken (stored events, presence and typing: ``ClientEvent/rewound(_:)`` and the other events that
+    /// How many events ``events`` dropped, oldest first, because more than ``Configuration/eventBufferLimit`` (or
+    /// ``Configuration/eventBufferBytes``) waited untaken (stored events, presence and typing: ``ClientEvent/rewound(_:)`` and the other events that
     /// tell the app what to do are kept while any of those waits). Zero for an app that keeps up; when it grows,
     /// what the app shows may lack those events: reload it from the server.
     public var droppedEventCount: Int { eventQueue.droppedCount }
@@ -225,7 +226,9 @@ public final class ChatClient: Sendable {
         self.tokenSource = tokenSource
         self.configuration = configuration
         // `eventBufferLimit` may have been set below 1 after the configuration's initializer clamped it.
-        self.eventQueue = ClientEventQueue(limit: max(configuration.eventBufferLimit, 1))
+        self.eventQueue = ClientEventQueue(
+            limit: max(configuration.eventBufferLimit, 1), byteLimit: configuration.eventBufferBytes
+        )
         var state = State(cursor: cursor)
         if let storage = configuration.outboxStorage {
             let (messages, saver) = OutboxSaver.load(from: storage)

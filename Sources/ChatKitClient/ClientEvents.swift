@@ -9,6 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+import ChatKitCore
 import Synchronization
 
 /// What a ``ChatClient`` receives, queued in the client until taken: ``ChatClient/events``.
@@ -62,10 +63,20 @@ final class ClientEventQueue: Sendable {
         var waiters: [(id: UInt64, continuation: CheckedContinuation<Void, Never>)] = []
         var nextWaiterID: UInt64 = 0
         var isFinished = false
-        /// Events dropped because `limit` waited untaken.
+        /// Events dropped because `limit` waited untaken, or `byteLimit`.
         var dropped = 0
+        /// About how many bytes the waiting events take (``ClientEvent/bufferedSize``).
+        var bytes = 0
 
+        /// Takes the oldest waiting event.
         mutating func pop() -> ClientEvent? {
+            let event = removeFirst()
+            if let event { bytes -= event.bufferedSize }
+            return event
+        }
+
+        /// Removes the first waiting place, without counting its bytes.
+        private mutating func removeFirst() -> ClientEvent? {
             guard head < buffer.count else { return nil }
             let event = buffer[head]
             head += 1
@@ -86,14 +97,18 @@ final class ClientEventQueue: Sendable {
         ///
         /// The signals before it (rarely more than one or two) move one place on, over it, and the first place is
         /// let go: the cost is theirs, not the buffer's length.
-        mutating func dropOldestData() -> Bool {
-            guard let index = buffer[head...].firstIndex(where: { !$0.isSignal }) else { return false }
+        ///
+        /// - Parameter end: Where to stop looking (by default, at the last waiting event).
+        mutating func dropOldestData(before end: Int? = nil) -> Bool {
+            let end = end ?? buffer.count
+            guard head < end, let index = buffer[head..<end].firstIndex(where: { !$0.isSignal }) else { return false }
+            bytes -= buffer[index].bufferedSize
             var place = index
             while place > head {
                 buffer[place] = buffer[place - 1]
                 place -= 1
             }
-            _ = pop()
+            _ = removeFirst()
             return true
         }
 
@@ -107,11 +122,15 @@ final class ClientEventQueue: Sendable {
     private let state = Mutex(State())
     /// The most events that wait untaken; the oldest are dropped past it.
     let limit: Int
+    /// About the most bytes the events that wait untaken take (``ClientEvent/bufferedSize``); the oldest data
+    /// events are dropped past it, but never the newest.
+    let byteLimit: Int
 
-    /// Creates a queue that keeps at most `limit` events untaken.
-    init(limit: Int = 10_000) {
+    /// Creates a queue that keeps at most `limit` events, of about `byteLimit` bytes, untaken.
+    init(limit: Int = 10_000, byteLimit: Int = ChatClient.Configuration.defaultEventBufferBytes) {
         precondition(limit >= 1, "The event buffer keeps at least one event")
         self.limit = limit
+        self.byteLimit = byteLimit
     }
 
     /// How many iterations wait for an event (observed by tests).
@@ -134,6 +153,12 @@ final class ClientEventQueue: Sendable {
                 }
             }
             state.buffer.append(event)
+            state.bytes += event.bufferedSize
+            // Large events (messages of 64 KiB) reach the byte bound long before the count: the oldest data go first,
+            // never the event just queued.
+            while state.bytes > byteLimit, state.dropOldestData(before: state.buffer.count - 1) {
+                state.dropped += 1
+            }
             return state.waiterToWake()
         }
         waiter?.resume()
@@ -205,5 +230,14 @@ extension ClientEvent {
         case .rewound, .synced, .goodbye: true
         case .stored, .presence, .typing: false
         }
+    }
+}
+
+extension ClientEvent {
+    /// About how many bytes the event takes while it waits for the app: a message's body, and a fixed part for
+    /// the rest.
+    var bufferedSize: Int {
+        if case .stored(let event) = self, let message = event.message { return 256 + message.body.utf8.count }
+        return 256
     }
 }

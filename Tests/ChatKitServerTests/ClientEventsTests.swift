@@ -126,6 +126,36 @@ struct ClientEventsTests {
         #expect(queue.droppedCount == 3)
     }
 
+    /// 10,000 messages of 64 KiB, untaken, held 640 MB: the count alone did not bound the memory.
+    @Test("past its byte bound the queue drops the oldest messages, never the newest, and counts them")
+    func theQueueDropsTheOldestPastItsByteBound() async {
+        func message(_ position: Int64, bytes: Int) -> ClientEvent {
+            let body = String(repeating: "x", count: bytes)
+            let date = Date(timeIntervalSince1970: 1_800_000_000)
+            return .stored(
+                StoredEvent(
+                    position: StreamPosition(position), kind: .messageCreated, conversationID: "c", actorID: "u",
+                    createdAt: date,
+                    message: Message(
+                        id: MessageID(rawValue: "m\(position)"), conversationID: "c", seq: position, senderID: "u",
+                        clientMessageID: ClientMessageID(rawValue: "k\(position)"), body: body, createdAt: date
+                    )
+                )
+            )
+        }
+        let queue = ClientEventQueue(limit: 10_000, byteLimit: 1 << 20)
+        queue.yield(.rewound(StreamPosition(1)))
+        for position in 2...101 { queue.yield(message(Int64(position), bytes: 64 << 10)) }
+        // Fifteen messages (and the rewind) fit in 1 MiB; the eighty-five oldest were dropped.
+        #expect(queue.droppedCount == 85)
+        #expect(await queue.take() == .rewound(StreamPosition(1)))
+        for position in 87...101 { #expect(await queue.take() == message(Int64(position), bytes: 64 << 10)) }
+        // One event larger than the bound is kept, being the newest.
+        queue.yield(message(102, bytes: 2 << 20))
+        #expect(queue.droppedCount == 85)
+        #expect(await queue.take() == message(102, bytes: 2 << 20))
+    }
+
     @Test("past its limit the queue keeps the events that tell the app what to do, and drops data around them")
     func theQueueKeepsSignalsPastItsLimit() async {
         func typing(_ user: String) -> ClientEvent {
