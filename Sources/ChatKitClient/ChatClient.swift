@@ -147,9 +147,10 @@ public final class ChatClient: Sendable {
     public var events: ClientEvents { ClientEvents(queue: eventQueue) }
 
     /// How many events ``events`` dropped, oldest first, because more than ``Configuration/eventBufferLimit`` (or
-    /// ``Configuration/eventBufferBytes``) waited untaken (stored events, presence and typing: ``ClientEvent/rewound(_:)`` and the other events that
-    /// tell the app what to do are kept while any of those waits). Zero for an app that keeps up; when it grows,
-    /// what the app shows may lack those events: reload it from the server.
+    /// ``Configuration/eventBufferBytes``) waited untaken (stored events, presence and typing:
+    /// ``ClientEvent/rewound(_:)`` and the other events that tell the app what to do are kept while any of those
+    /// waits). Zero for an app that keeps up; when it grows, what the app shows may lack those events: reload it
+    /// from the server.
     public var droppedEventCount: Int { eventQueue.droppedCount }
 
     /// How many frames from the server this client could not read: a newer server's shape of an event, a presence
