@@ -41,7 +41,7 @@ extension ChatServer {
             typing.expire(key, generation: generation, now: clock.now) { tellTypingStopped(key, to: $0) }
         }
         for _ in 0..<Self.typingMemberReads {
-            let removals = typing.removals
+            let removals = typing.removals(from: request.conversationID)
             let members = try await store.memberIDs(of: request.conversationID)
             guard members.contains(user) else {
                 // Removed meanwhile. This refresh replaced the shown start the removal's `endTyping` would have
@@ -103,7 +103,7 @@ extension ChatServer {
     /// still one of them (they may have left meanwhile).
     func showHeldBackStart(_ update: TypingUpdate) async {
         for _ in 0..<Self.typingMemberReads {
-            let removals = typing.removals
+            let removals = typing.removals(from: update.conversationID)
             guard let members = try? await store.memberIDs(of: update.conversationID),
                 members.contains(update.userID)
             else { return }
@@ -111,15 +111,17 @@ extension ChatServer {
         }
     }
 
-    /// How many times a typing start reads its conversation's members while removals commit meanwhile (each makes
-    /// the members read before it stale); past that, the start is not shown.
+    /// How many times a typing start reads its conversation's members while removals from it commit meanwhile (each
+    /// makes the members read before it stale); past that, the start is not shown.
     static let typingMemberReads = 3
 
     /// Delivers a typing start while the typing it starts is still shown
     /// (``TypingTracker/whileTyping(_:to:removals:_:)``), encoded before the tracker's lock is taken. `false` when a
     /// removal was noted since `removals` (read before `users`): nothing was delivered, and the members are to be
     /// read again.
-    private func deliverStart(_ update: TypingUpdate, to users: [UserID], removals: Int) -> Bool {
+    private func deliverStart(
+        _ update: TypingUpdate, to users: [UserID], removals: TypingTracker.Removals
+    ) -> Bool {
         guard let text = try? codec.encode(ServerFrame.typing(update)) else { return true }
         let key = TypingTracker.Key(conversation: update.conversationID, user: update.userID)
         return typing.whileTyping(key, to: users, removals: removals) { registry.deliver(text, to: users) }

@@ -17,7 +17,7 @@ import Synchronization
 /// Broadcasts are bounded per user and conversation: a start is broadcast at most once per refresh interval,
 /// counting the starts before a stop (so toggling typing off and on cannot send a broadcast to every member per
 /// request); one held back is broadcast when the interval ends if the user still types; and a stop or expiry goes
-/// to exactly those its start was delivered to.
+/// to those its start was delivered to who are still members (``removed(_:from:)``).
 final class TypingTracker: Sendable {
     struct Key: Hashable, Sendable {
         var conversation: ConversationID
@@ -32,7 +32,8 @@ final class TypingTracker: Sendable {
         var isShown: Bool
         /// A start held back by the interval is to be shown when it ends (``show(_:now:)``).
         var isShowPending = false
-        /// The users a start of this typing was delivered to: its stop goes to them, with no read of the members
+        /// The users a start of this typing was delivered to, less those removed since: its stop goes to them, with
+        /// no read of the members
         /// (which could fail and lose it) and under the lock that starts are delivered under (so a stop read
         /// before a newer start cannot be delivered after it).
         var shownTo: Set<UserID> = []
@@ -44,8 +45,10 @@ final class TypingTracker: Sendable {
         var recentStarts: [Key: Duration] = [:]
         /// `recentStarts` is pruned when it grows past this.
         var pruneAt = 1024
-        /// How many removals from conversations were noted (``removed(_:from:)``).
-        var removals = 0
+        /// How many removals from each conversation were noted (``removed(_:from:)``), while few conversations
+        /// have any; past ``maximumRemovalCounts`` the counts are forgotten and `removalEpoch` moves on.
+        var removalCounts: [ConversationID: Int] = [:]
+        var removalEpoch = 0
     }
 
     private let state = Mutex(State())
@@ -121,13 +124,13 @@ final class TypingTracker: Sendable {
     /// shown yet, from another device within the refresh interval, would end without a stop: it does not let an
     /// older start through.)
     ///
-    /// - Parameter removals: ``removals`` as read before `users` were: if a member was removed from any conversation
-    ///   since, nothing is delivered and the answer is `false` (read the members again), so that a start never
-    ///   reaches a user after their removal.
+    /// - Parameter removals: ``removals(from:)`` of `key`'s conversation as read before `users` were: if a member was
+    ///   removed from it since, nothing is delivered and the answer is `false` (read the members again), so that a
+    ///   start never reaches a user after their removal.
     /// - Returns: `false` if removals were noted since `removals`, else `true` (whether or not it was delivered).
-    func whileTyping(_ key: Key, to users: [UserID], removals: Int, _ deliver: () -> Void) -> Bool {
+    func whileTyping(_ key: Key, to users: [UserID], removals: Removals, _ deliver: () -> Void) -> Bool {
         state.withLock { state in
-            guard state.removals == removals else { return false }
+            guard state.removals(from: key.conversation) == removals else { return false }
             guard state.entries[key]?.isShown == true else { return true }
             deliver()
             state.entries[key]?.shownTo.formUnion(users)
@@ -135,16 +138,32 @@ final class TypingTracker: Sendable {
         }
     }
 
-    /// How many removals from conversations were noted so far; read before a conversation's members are read for a
-    /// start's delivery (``whileTyping(_:to:removals:_:)``).
-    var removals: Int { state.withLock { $0.removals } }
+    /// The removals noted from a conversation so far, to compare: read before its members are read for a start's
+    /// delivery (``whileTyping(_:to:removals:_:)``).
+    struct Removals: Equatable, Sendable {
+        fileprivate var epoch: Int
+        fileprivate var count: Int
+    }
+
+    /// The most conversations whose removals are counted at once; past it all counts are forgotten (a start whose
+    /// members were read before then reads them again).
+    static let maximumRemovalCounts = 4096
+
+    /// The removals noted from `conversation` so far.
+    func removals(from conversation: ConversationID) -> Removals {
+        state.withLock { $0.removals(from: conversation) }
+    }
 
     /// Notes that `user` left or was removed from `conversation`, once the removal has committed: starts whose
     /// members were read before it are not delivered, and `user` no longer hears the stop of typing shown to them
     /// there.
     func removed(_ user: UserID, from conversation: ConversationID) {
         state.withLock { state in
-            state.removals &+= 1
+            if state.removalCounts[conversation] == nil, state.removalCounts.count >= Self.maximumRemovalCounts {
+                state.removalCounts = [:]
+                state.removalEpoch &+= 1
+            }
+            state.removalCounts[conversation, default: 0] &+= 1
             for key in state.entries.keys where key.conversation == conversation {
                 state.entries[key]?.shownTo.remove(user)
             }
@@ -171,6 +190,10 @@ final class TypingTracker: Sendable {
 }
 
 extension TypingTracker.State {
+    fileprivate func removals(from conversation: ConversationID) -> TypingTracker.Removals {
+        TypingTracker.Removals(epoch: removalEpoch, count: removalCounts[conversation] ?? 0)
+    }
+
     /// Keeps a stopped typing's last start broadcast while it holds back a new one; drops those that no longer do
     /// once there are many.
     fileprivate mutating func remember(

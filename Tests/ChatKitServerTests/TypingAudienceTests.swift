@@ -65,4 +65,23 @@ struct TypingAudienceTests {
             #expect(typingSeen.map(\.conversationID) == [small.id])
         }
     }
+
+    /// A removal from one conversation made every typing start in flight anywhere read its members again (one count
+    /// for the whole server): on a busy server, starts were dropped after three reads. Removals are counted per
+    /// conversation; past `maximumRemovalCounts` conversations the counts are forgotten, and every start in flight
+    /// reads again.
+    @Test func removalsAreCountedPerConversation() {
+        let tracker = TypingTracker(refreshInterval: .seconds(3))
+        let (team, news) = (ConversationID(rawValue: "team"), ConversationID(rawValue: "news"))
+        let before = tracker.removals(from: team)
+        tracker.removed(UserID(rawValue: "carol"), from: news)
+        #expect(tracker.removals(from: team) == before, "a removal elsewhere")
+        tracker.removed(UserID(rawValue: "carol"), from: team)
+        #expect(tracker.removals(from: team) != before)
+        let counted = tracker.removals(from: team)
+        for index in 0..<TypingTracker.maximumRemovalCounts {
+            tracker.removed(UserID(rawValue: "dave"), from: ConversationID(rawValue: "c\(index)"))
+        }
+        #expect(tracker.removals(from: team) != counted, "counts forgotten: a start in flight reads again")
+    }
 }
