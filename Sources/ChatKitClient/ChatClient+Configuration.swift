@@ -38,7 +38,8 @@ extension ChatClient {
         public var eventBufferLimit: Int
         /// About the most bytes of events ``ChatClient/events`` keeps for the app (message bodies, and a few hundred
         /// bytes an event besides), dropping the oldest as ``eventBufferLimit`` does, never the newest: 10,000
-        /// messages of 64 KiB would hold 640 MB. Default ``defaultEventBufferBytes``.
+        /// messages of 64 KiB would hold 640 MB. Default ``defaultEventBufferBytes``; the newest event is kept
+        /// whatever its size.
         public var eventBufferBytes: Int
         /// The default of ``eventBufferBytes``: 64 MiB.
         public static let defaultEventBufferBytes = 64 << 20
@@ -68,7 +69,7 @@ extension ChatClient {
             self.maximumSendAttempts = max(maximumSendAttempts, 1)
             self.outboxStorage = outboxStorage
             self.eventBufferLimit = max(eventBufferLimit, 1)
-            self.eventBufferBytes = eventBufferBytes
+            self.eventBufferBytes = max(eventBufferBytes, 1)
             self.clock = ClientClock(clock)
         }
 

@@ -175,6 +175,9 @@ extension ChatClient {
     /// conversation (so a delayed message, rate-limited or being retried, never lets a later one overtake it; one
     /// that failed for good no longer holds the later ones back), until the session ends.
     func sendOutbox(_ signals: AsyncStream<Void>) async {
+        // The slots the last session's refused sends took went with it (its sends, all ended before this session
+        // opened, are released): a send refused now waits its own retry-after, not behind those.
+        state.withLock { $0.rateLimitedSendSlot = .zero }
         await withDiscardingTaskGroup { group in
             for await _ in signals {
                 let ready = state.withLock { state -> [ClientRequest.Send] in

@@ -19,8 +19,9 @@ import Synchronization
 /// next iteration starts with them, so an app that stops and starts consuming loses no event. (An `AsyncStream`
 /// ends for good when its consuming task is cancelled, and would drop every later event.) Each event is taken
 /// once: iterations running at the same time share the events between them, so consume with one. The sequence
-/// ends only when the client is released. At most ``ChatClient/Configuration/eventBufferLimit`` events wait; past
-/// that the oldest stored events, presence and typing updates are dropped and counted
+/// ends only when the client is released. At most ``ChatClient/Configuration/eventBufferLimit`` events, of about
+/// ``ChatClient/Configuration/eventBufferBytes``, wait; past that the oldest stored events, presence and typing
+/// updates are dropped and counted
 /// (``ChatClient/droppedEventCount``); the events that tell the app what to do (``ClientEvent/rewound(_:)``,
 /// ``ClientEvent/synced(_:)``, ``ClientEvent/goodbye(_:)``) stay, unless nothing else waits and more of them come.
 public struct ClientEvents: AsyncSequence, Sendable {
@@ -136,10 +137,11 @@ final class ClientEventQueue: Sendable {
     /// How many iterations wait for an event (observed by tests).
     var waitingCount: Int { state.withLock { $0.waiters.count } }
 
-    /// How many events were dropped because `limit` waited untaken.
+    /// How many events were dropped because `limit` events, or `byteLimit` bytes, waited untaken.
     var droppedCount: Int { state.withLock { $0.dropped } }
 
-    /// Queues `event` (dropping the oldest if `limit` wait already) and wakes the oldest waiting iteration.
+    /// Queues `event` (dropping the oldest if `limit` wait already, or past `byteLimit`) and wakes the oldest waiting
+    /// iteration.
     func yield(_ event: ClientEvent) {
         let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
             guard !state.isFinished else { return nil }

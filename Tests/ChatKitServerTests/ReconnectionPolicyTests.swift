@@ -207,6 +207,59 @@ struct ReconnectionPolicyTests {
         #expect(stored.value.count == count)
     }
 
+    /// The slots refused sends took belong to their session: when it ends, its waits end with it (the messages go
+    /// out in the next session), and a send refused in the next one waits its own retry-after, not behind slots of
+    /// the session before (which here reach five minutes ahead).
+    @Test func aNewSessionsRateLimitedSendTakesNoSlotOfTheSessionBefore() async throws {
+        let count = 10
+        let refusedInFirst = Locked(0)
+        let refusedInSecond = Locked(false)
+        let transport = ScriptedTransport { connection, frame, peer in
+            switch frame.request {
+            case .hello:
+                peer.open(frame, position: StreamPosition(1))
+            case .send(let send):
+                let refuses =
+                    connection == 0 || refusedInSecond.withLock { refused in
+                        defer { refused = true }
+                        return !refused
+                    }
+                guard refuses else {
+                    let message = ScriptedPeer.stored(send, id: send.clientMessageID.rawValue)
+                    return peer.send(.result(id: frame.id, RequestResult(message: message)))
+                }
+                let retryAfter = connection == 0 ? 30_000 : 20
+                peer.send(
+                    .error(
+                        ErrorFrame(
+                            id: frame.id, code: "limitExceeded", message: "Too many requests.",
+                            retryAfterMilliseconds: retryAfter
+                        )
+                    )
+                )
+                if connection == 0, refusedInFirst.withLock({ refused in
+                    refused += 1
+                    return refused == count
+                }) {
+                    peer.close()
+                }
+            default:
+                break
+            }
+        }
+        let client = ChatClient(
+            transport: transport, token: "t",
+            configuration: .init(
+                reconnection: .exponentialBackoff(initialDelay: .milliseconds(10)), clock: ContinuousClock()
+            )
+        )
+        for index in 0..<count { try client.queue("hello", to: ConversationID(rawValue: "c\(index)")) }
+        let run = Task { try await client.run() }
+        defer { run.cancel() }
+        try await waitUntil("the outbox to empty", timeout: Self.patience) { client.outbox.isEmpty }
+        #expect(refusedInSecond.value)
+    }
+
     /// `queue` returns at once, before any session: the messages wait in the outbox, in order, and go out (in that
     /// order) when the client runs; a reused ID with other text is a conflict, U+0000 is refused.
     @Test func queuedMessagesWaitInTheOutboxAndGoOutInOrder() async throws {
