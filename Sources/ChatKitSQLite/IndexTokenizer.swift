@@ -49,19 +49,22 @@ enum IndexTokenizer {
     /// The tokens the index's tokenizer makes of a search's word, remembered by word for the process: making the
     /// tokenizer takes about 0.6 ms (its list of separators), and a search of a word other than ASCII asks for the
     /// word's tokens three or four times (its pattern, its other spellings, whether a matcher can compare it).
+    /// Remembered by the word's bytes: two spellings Swift takes for the same string (composed or not) are
+    /// tokenized by their bytes.
     static func queryTokens(of word: String, _ db: Database) throws -> [String] {
-        if let tokens = queryTokens.withLock({ $0[word] }) { return tokens }
+        let key = Array(word.utf8)
+        if let tokens = queryTokens.withLock({ $0[key] }) { return tokens }
         let tokens = try db.makeTokenizer(descriptor).tokenize(query: word).map(\.token)
         queryTokens.withLock { remembered in
             if remembered.count >= maximumRememberedWords { remembered.removeAll(keepingCapacity: true) }
-            remembered[word] = tokens
+            remembered[key] = tokens
         }
         return tokens
     }
 
     /// The words whose tokens ``queryTokens(of:_:)`` remembers at most; all are forgotten when there are more.
     static let maximumRememberedWords = 1024
-    private static let queryTokens = Mutex<[String: [String]]>([:])
+    private static let queryTokens = Mutex<[[UInt8]: [String]]>([:])
 
     /// The value of the index's `tokenize` option, as a statement writes it (`tokenize=` then this): the arguments
     /// that are not words quoted for FTS5, and the whole quoted for SQL. No argument holds a quote; the quotes are

@@ -70,11 +70,13 @@ struct IndexTokenizerTests {
         try await store.writer.read { db in
             let tokenizer = try db.makeTokenizer(IndexTokenizer.descriptor)
             // One word, a word the index splits (a variation selector after a letter), folded and diacritics removed.
-            let words = ["Straße", "ok\u{FE0F}go", "Ἀθῆναι", "Çà", "किताब", "🙂"]
+            // Composed and decomposed Hangul: one string to Swift, other bytes to the tokenizer.
+            let words = ["Straße", "ok\u{FE0F}go", "Ἀθῆναι", "Çà", "किताब", "🙂", "한글", "\u{1112}\u{1161}\u{11AB}글"]
             let fillers = (0...IndexTokenizer.maximumRememberedWords).map { "wörd\($0)" }
             for word in words + fillers + words + words {
-                let expected = try tokenizer.tokenize(query: word).map(\.token)
-                #expect(try IndexTokenizer.queryTokens(of: word, db) == expected, "\(word)")
+                let expected = try tokenizer.tokenize(query: word).map { Array($0.token.utf8) }
+                let remembered = try IndexTokenizer.queryTokens(of: word, db).map { Array($0.utf8) }
+                #expect(remembered == expected, "\(word)")
             }
             #expect(try IndexTokenizer.queryTokens(of: "ok\u{FE0F}go", db) == ["ok", "go"])
         }
