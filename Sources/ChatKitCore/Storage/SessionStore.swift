@@ -38,7 +38,8 @@ public protocol SessionStore: Sendable {
     ///
     /// - Returns: The updated session, or the unchanged one if the rotation was made before.
     /// - Throws: ``ChatError`` `.notFound` if there is no such session or it is revoked; `.conflict` on reuse of
-    ///   an old token (the session is revoked by then).
+    ///   an old token (the session is revoked by then, also when the calling task was cancelled meanwhile: a
+    ///   request given up on must not undo the revocation its reuse caused).
     func rotateRefreshToken(of id: SessionID, from oldHash: String, to newHash: String, expiresAt: Date) async throws
         -> AuthSession
 

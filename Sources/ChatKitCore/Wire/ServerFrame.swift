@@ -97,7 +97,8 @@ public struct ServerLimits: Sendable, Hashable, Codable {
     /// How long a typing indicator lasts without a refresh, in milliseconds.
     public var typingTimeoutMilliseconds: Int
 
-    /// Creates a limits value.
+    /// Creates a limits value; `maxMembersPerRequest` `nil` takes `maxMembers` (what servers that do not announce it
+    /// accept).
     public init(
         maxFrameBytes: Int,
         maxBodyBytes: Int,

@@ -45,16 +45,16 @@ export function timeElement(milliseconds) {
 let lastMillisecond = 0;
 let sameMillisecond = 0;
 
-/**
- * A new client message ID that grows with time, as ChatKit's Swift client makes them: the server's index of
- * client message IDs then grows at its end, which is cheaper for the store. Its random part comes from
- * getRandomValues (crypto.randomUUID needs a secure context).
- */
 /** How many bytes `text` takes in UTF-8: what the server's limits on names and titles count. */
 export function utf8Length(text) {
     return new TextEncoder().encode(text).length;
 }
 
+/**
+ * A new client message ID that grows with time, as ChatKit's Swift client makes them: the server's index of
+ * client message IDs then grows at its end, which is cheaper for the store. Its random part comes from
+ * getRandomValues (crypto.randomUUID needs a secure context).
+ */
 export function timeOrderedID() {
     const now = Date.now();
     if (now > lastMillisecond) {
