@@ -141,9 +141,8 @@ public final class ChatClient: Sendable {
     /// Everything the server pushes, in the order it arrived, across reconnections: stored events once each (none
     /// at or below the cursor), presence, typing, `synced` after each catch-up, `goodbye`. Events wait in the client
     /// until taken, up to ``Configuration/eventBufferLimit`` events and about ``Configuration/eventBufferBytes``
-    /// (then the oldest are dropped: consume them). Ending a
-    /// loop over it (or cancelling its task) loses nothing: the next loop takes up where it stopped
-    /// (``ClientEvents``).
+    /// (then the oldest are dropped: consume them). Ending a loop over it (or cancelling its task) loses nothing: the
+    /// next loop takes up where it stopped (``ClientEvents``).
     public var events: ClientEvents { ClientEvents(queue: eventQueue) }
 
     /// How many events ``events`` dropped, oldest first, because more than ``Configuration/eventBufferLimit`` (or

@@ -21,9 +21,9 @@ import Synchronization
 /// once: iterations running at the same time share the events between them, so consume with one. The sequence
 /// ends only when the client is released. At most ``ChatClient/Configuration/eventBufferLimit`` events, of about
 /// ``ChatClient/Configuration/eventBufferBytes``, wait; past that the oldest stored events, presence and typing
-/// updates are dropped and counted
-/// (``ChatClient/droppedEventCount``); the events that tell the app what to do (``ClientEvent/rewound(_:)``,
-/// ``ClientEvent/synced(_:)``, ``ClientEvent/goodbye(_:)``) stay, unless nothing else waits and more of them come.
+/// updates are dropped and counted (``ChatClient/droppedEventCount``); the events that tell the app what to do
+/// (``ClientEvent/rewound(_:)``, ``ClientEvent/synced(_:)``, ``ClientEvent/goodbye(_:)``) stay, unless nothing else
+/// waits and more of them come.
 public struct ClientEvents: AsyncSequence, Sendable {
     public typealias Element = ClientEvent
     public typealias Failure = Never

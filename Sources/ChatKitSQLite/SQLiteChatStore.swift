@@ -348,21 +348,9 @@ public final class SQLiteChatStore: ChatStore {
     /// its callback access, awaited here, does neither.
     func writeToTheEnd<T: Sendable>(_ body: @escaping @Sendable (WriteContext) throws -> T) async throws -> T {
         do {
-            let messageIDs = self.messageIDs
-            let (positionFloor, recordsStreamGaps) = (self.positionFloor, self.recordsStreamGaps)
-            let now = configuration.now
+            let transaction = inWriteContext(body)
             let result: T = try await withCheckedThrowingContinuation { continuation in
-                writer.asyncWrite(
-                    { db in
-                        try body(
-                            try WriteContext(
-                                db, now: Self.truncated(now()), messageIDs: messageIDs, positionFloor: positionFloor,
-                                recordsStreamGaps: recordsStreamGaps
-                            )
-                        )
-                    },
-                    completion: { _, result in continuation.resume(with: result) }
-                )
+                writer.asyncWrite(transaction, completion: { _, result in continuation.resume(with: result) })
             }
             checkpointer?.noteCommit()
             return result
@@ -375,21 +363,28 @@ public final class SQLiteChatStore: ChatStore {
     /// so a later commit never carries an earlier time (an edit, a reaction or a marker move waiting behind another).
     func write<T: Sendable>(_ body: @escaping @Sendable (WriteContext) throws -> T) async throws -> T {
         do {
-            let messageIDs = self.messageIDs
-            let (positionFloor, recordsStreamGaps) = (self.positionFloor, self.recordsStreamGaps)
-            let now = configuration.now
-            let result = try await writer.write { db in
-                try body(
-                    try WriteContext(
-                        db, now: Self.truncated(now()), messageIDs: messageIDs, positionFloor: positionFloor,
-                        recordsStreamGaps: recordsStreamGaps
-                    )
-                )
-            }
+            let result = try await writer.write(inWriteContext(body))
             checkpointer?.noteCommit()
             return result
         } catch {
             throw ErrorMapping.thrown(error)
+        }
+    }
+
+    /// `body` as a transaction of GRDB's: run with the write context made in it.
+    private func inWriteContext<T>(_ body: @escaping @Sendable (WriteContext) throws -> T)
+        -> @Sendable (Database) throws -> T
+    {
+        let messageIDs = self.messageIDs
+        let (positionFloor, recordsStreamGaps) = (self.positionFloor, self.recordsStreamGaps)
+        let now = configuration.now
+        return { db in
+            try body(
+                try WriteContext(
+                    db, now: Self.truncated(now()), messageIDs: messageIDs, positionFloor: positionFloor,
+                    recordsStreamGaps: recordsStreamGaps
+                )
+            )
         }
     }
 }

@@ -33,9 +33,8 @@ final class TypingTracker: Sendable {
         /// A start held back by the interval is to be shown when it ends (``show(_:now:)``).
         var isShowPending = false
         /// The users a start of this typing was delivered to, less those removed since: its stop goes to them, with
-        /// no read of the members
-        /// (which could fail and lose it) and under the lock that starts are delivered under (so a stop read
-        /// before a newer start cannot be delivered after it).
+        /// no read of the members (which could fail and lose it) and under the lock that starts are delivered under
+        /// (so a stop read before a newer start cannot be delivered after it).
         var shownTo: Set<UserID> = []
     }
 

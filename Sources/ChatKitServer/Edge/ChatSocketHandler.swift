@@ -178,9 +178,7 @@ final class ChatSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
         closeTimeout = nil
         writeStall?.cancel()
         writeStall = nil
-        let waiters = writabilityWaiters
-        writabilityWaiters = []
-        for waiter in waiters { waiter.fail(ConnectionClosedError()) }
+        endWritabilityWaits { $0.fail(ConnectionClosedError()) }
         fragments = nil
         pendingPong = nil
         // The session (and the outbox, through the session's writer) hold this handler until the session
@@ -358,15 +356,20 @@ final class ChatSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
         if context.channel.isWritable {
             writeStall?.cancel()
             writeStall = nil
-            let waiters = writabilityWaiters
-            writabilityWaiters = []
-            for waiter in waiters { waiter.succeed() }
+            endWritabilityWaits { $0.succeed() }
             writePendingPong(context: context)
             writeOutbox()
         } else {
             startWriteStallTimer(context: context)
         }
         context.fireChannelWritabilityChanged()
+    }
+
+    /// Ends the waits of the session's writes for writability (``writeForSession(_:)``) with `end`.
+    private func endWritabilityWaits(_ end: (EventLoopPromise<Void>) -> Void) {
+        let waiters = writabilityWaiters
+        writabilityWaiters = []
+        for waiter in waiters { end(waiter) }
     }
 
     /// Starts the timer that closes the socket if it stays unwritable for ``Settings/writeStallTimeout``.
