@@ -25,6 +25,9 @@ final class TCPRelay: Sendable {
         let isSet = Atomic<Bool>(false)
     }
     private let frozenFlags = Mutex<[Frozen]>([])
+    /// One flag per relayed connection: while set, the client's bytes are not read (what the server sends is
+    /// forwarded as usual).
+    private let clientReadingStops = Mutex<[Frozen]>([])
 
     private init(port: Int, upstreamPort: Int) {
         self.port = port
@@ -76,6 +79,13 @@ final class TCPRelay: Sendable {
         for flag in frozenFlags.withLock({ $0 }) { flag.isSet.store(true, ordering: .relaxed) }
     }
 
+    /// Stops reading what the clients of the connections relayed now send, without closing a socket; the server's
+    /// bytes are still forwarded to them. A client's sends then fill the sockets' buffers and wait, as over a path that
+    /// died while data waited to be sent.
+    func stopReadingClients() {
+        for flag in clientReadingStops.withLock({ $0 }) { flag.isSet.store(true, ordering: .relaxed) }
+    }
+
     private func pipe(_ client: NIOAsyncChannel<ByteBuffer, ByteBuffer>) async throws {
         let upstream = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .connect(host: "127.0.0.1", port: upstreamPort) { channel in
@@ -86,11 +96,17 @@ final class TCPRelay: Sendable {
         channels.withLock { $0 += [client.channel, upstream.channel] }
         let frozen = Frozen()
         frozenFlags.withLock { $0.append(frozen) }
+        let clientReadingStopped = Frozen()
+        clientReadingStops.withLock { $0.append(clientReadingStopped) }
         try await client.executeThenClose { clientIn, clientOut in
             try await upstream.executeThenClose { upstreamIn, upstreamOut in
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     group.addTask {
                         for try await bytes in clientIn where !frozen.isSet.load(ordering: .relaxed) {
+                            if clientReadingStopped.isSet.load(ordering: .relaxed) {
+                                // Held, reading nothing more, until the relayed connection ends (which cancels this).
+                                try await Task.sleep(for: .seconds(86_400))
+                            }
                             try await upstreamOut.write(bytes)
                         }
                     }

@@ -42,6 +42,11 @@ public struct WebSocketClientTransport: ClientTransport {
         /// How often the client pings the server; a server that does not answer within the next period is
         /// disconnected, and the ``ChatClient`` reconnects. `nil` disables pings. Default 30 seconds.
         ///
+        /// The same period bounds how long the socket may send nothing while data waits: the transport writes a
+        /// heartbeat (an unsolicited pong) each period, and one that waits a whole period to be sent closes the
+        /// connection with a ``ChatKitCore/ConnectionClosedError`` of code `closed`. That finds a path that died
+        /// while the send buffer was full, where the pings themselves wait to be sent.
+        ///
         /// The server's own pings keep idle connections open, but only the client's tell it that a connection
         /// died without a reset (a network change, a NAT that forgot it, a laptop waking up): without them the
         /// client sees nothing until the system gives up on the socket, which can take many minutes, and sends
@@ -139,6 +144,8 @@ public struct WebSocketClientTransport: ClientTransport {
         // `body`).
         let (sockets, socketContinuation) = AsyncStream.makeStream(of: ClientSocket.self)
         let (done, doneContinuation) = AsyncStream.makeStream(of: Never.self)
+        let attempt = ConnectionAttempt()
+        let stallPeriod = configuration.pingInterval
         // Not a child task: WSClient's handshake ignores cancellation and has no deadline, and a task group would
         // wait for it. An attempt given up on is left to end by itself: its handler, if it ever runs, finds `done`
         // finished and returns at once, which closes the socket.
@@ -152,7 +159,11 @@ public struct WebSocketClientTransport: ClientTransport {
                     let socket = ClientSocket(outbound: outbound, peer: url)
                     opened.withLock { $0 = socket }
                     socketContinuation.yield(socket)
-                    await socket.serve(inbound: inbound, maxMessageSize: maxMessageSize, until: done)
+                    await socket.serve(
+                        inbound: inbound, maxMessageSize: maxMessageSize, until: done,
+                        stallWatch: stallPeriod.map { SendStallWatch(period: $0, outbound: outbound) },
+                        attempt: attempt
+                    )
                 }
                 // The close handshake is over: the connection's inbound ends, with the server's reason.
                 opened.withLock { $0 }?.finish(closedWith: closeFrame)
@@ -161,6 +172,7 @@ public struct WebSocketClientTransport: ClientTransport {
                 throw error
             }
         }
+        attempt.set(connecting)
         let socket: ClientSocket
         switch await Self.firstSocket(of: sockets, within: configuration.connectTimeout) {
         case .opened(let opened):
@@ -254,11 +266,17 @@ private struct ClientSocket: Sendable {
     }
 
     /// Feeds inbound messages to the connection until the server closes the socket, `done` finishes (the caller's
-    /// body returned) or the task is cancelled. When the server closes, the connection's inbound stream is left
-    /// open here: it ends once the close handshake is over (``finish(closedWith:)``), with the server's reason.
-    func serve(inbound: WebSocketInboundStream, maxMessageSize: Int, until done: AsyncStream<Never>) async {
+    /// body returned), the task is cancelled or `stallWatch` finds that nothing left the socket for a period. When the
+    /// server closes, the connection's inbound stream is left open here: it ends once the close handshake is over
+    /// (``finish(closedWith:)``), with the server's reason. A stall ends it with a ``ChatKitCore/ConnectionClosedError``
+    /// of code `closed` and cancels `attempt`, which closes the socket (its writes wait no longer).
+    func serve(
+        inbound: WebSocketInboundStream, maxMessageSize: Int, until done: AsyncStream<Never>,
+        stallWatch: SendStallWatch?, attempt: ConnectionAttempt
+    ) async {
         let continuation = continuation
-        await withTaskGroup(of: Void.self) { group in
+        // Each child returns whether its end ends the connection (the stall watch's cancellation does not).
+        await withTaskGroup(of: Bool.self) { group in
             group.addTask {
                 do {
                     for try await message in inbound.messages(maxSize: maxMessageSize) {
@@ -270,15 +288,29 @@ private struct ClientSocket: Sendable {
                 } catch {
                     continuation.finish(throwing: Task.isCancelled ? nil : error)
                 }
+                return true
             }
             group.addTask {
                 for await _ in done {}
                 // The body is done: the connection's inbound ends here, whatever the socket still does. (Cancelled
                 // because the server closed first, it is left to `finish(closedWith:)`.)
                 if !Task.isCancelled { continuation.finish() }
+                return true
             }
-            // Whichever ends first: the server closed (or the socket failed), or the body is done.
-            await group.next()
+            if let stallWatch {
+                group.addTask {
+                    guard await stallWatch.untilStalled() else { return false }
+                    let reason = CloseReason(
+                        code: "closed",
+                        message: "Nothing could be sent for \(stallWatch.period): the network path is gone."
+                    )
+                    continuation.finish(throwing: ConnectionClosedError(reason: reason))
+                    attempt.cancel()
+                    return true
+                }
+            }
+            // Whichever ends first: the server closed (or the socket failed), the body is done, or sending stalled.
+            for await ends in group where ends { break }
             group.cancelAll()
         }
     }

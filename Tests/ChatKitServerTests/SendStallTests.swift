@@ -1,0 +1,67 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the ChatKit open source project
+//
+// Copyright (c) 2026 the ChatKit project authors
+// Licensed under Apache License v2.0 (see LICENSE)
+//
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+import ChatKitClient
+import ChatKitCore
+import Testing
+
+/// A network path that dies while data waits to be sent: the client's send buffer stays full, every write waits,
+/// and WSCore's pings wait with them, so the ping timeout never fires (TCP gives up after about 15 minutes). The
+/// transport's heartbeat, which cannot be sent either, finds it.
+@Suite("A socket whose sends stall")
+struct SendStallTests {
+    @Test("the connection ends with code closed within a few periods, and its waiting writes end")
+    func stalledSendsEndTheConnection() async throws {
+        try await LiveServer.run { live in
+            try await TCPRelay.run(to: live.port) { relay in
+                // The sockets' buffers (tens of MB on loopback) fill in about half a second, before the first ping:
+                // that ping waits to be sent like everything else.
+                let transport = WebSocketClientTransport(
+                    url: "ws://127.0.0.1:\(relay.port)/v1/ws",
+                    configuration: .init(pingInterval: .seconds(2))
+                )
+                let ending = try await withTimeout("the stalled connection to end") {
+                    try await transport.withConnection { connection in
+                        relay.stopReadingClients()
+                        return await withTaskGroup(of: (any Error)?.self) { group in
+                            // Writes until one fails: the first ones fill the sockets' buffers, then one waits. Paced
+                            // as a client's sends are (not a wait for an event): unpaced, writes of another thread
+                            // pile up in the event loop's queue faster than it tells them the socket is full.
+                            group.addTask {
+                                let chunk = String(repeating: "x", count: 64 << 10)
+                                do {
+                                    while true {
+                                        try await connection.outbound.write(chunk)
+                                        try await Task.sleep(for: .milliseconds(1))
+                                    }
+                                } catch {
+                                    return nil
+                                }
+                            }
+                            group.addTask {
+                                do {
+                                    for try await _ in connection.inbound {}
+                                    return nil
+                                } catch {
+                                    return error
+                                }
+                            }
+                            var ending: (any Error)?
+                            for await result in group { ending = ending ?? result }
+                            return ending.map { String(describing: $0) } ?? "the inbound stream ended normally"
+                        }
+                    }
+                }
+                #expect(ending.contains("Nothing could be sent for"), "\(ending)")
+            }
+        }
+    }
+}
