@@ -549,10 +549,21 @@ public final class ChatClient: Sendable {
     }
 
     /// The ``ChatKitCore/ChatError/underlying`` of an error the server answered (not one of this client's, such
-    /// as a connection closed before the answer).
-    struct ServerAnswer: Error, CustomStringConvertible {
-        var code: String
-        var description: String { "the server answered \(code)" }
+    /// as a connection closed before the answer), with the server's code as it was sent.
+    ///
+    /// A code this version of ChatKit does not know (from a newer server) arrives as
+    /// ``ChatKitCore/ChatError/Code/storageFailure``; read ``code`` here to tell it apart:
+    ///
+    /// ```swift
+    /// catch let error as ChatError {
+    ///     let sent = (error.underlying as? ChatClient.ServerAnswer)?.code   // "notFound", or a newer code
+    /// }
+    /// ```
+    public struct ServerAnswer: Error, CustomStringConvertible, Sendable {
+        /// The server's error code, as sent (for example `"notFound"`).
+        public var code: String
+        /// "the server answered" and the code.
+        public var description: String { "the server answered \(code)" }
     }
 }
 

@@ -587,6 +587,38 @@ struct ReconnectionPolicyTests {
         #expect(clock.sleeps.contains { $0 >= .milliseconds(100) }, "a backoff before the retry: \(clock.sleeps)")
     }
 
+    /// A code this client does not know (from a newer server) was readable only in the error's description; the
+    /// error carries it as sent, and known codes too.
+    @Test func anErrorCarriesTheServersCodeAsSent() async throws {
+        let transport = ScriptedTransport { _, frame, peer in
+            switch frame.request {
+            case .hello:
+                peer.open(frame, position: StreamPosition(1))
+            case .conversation(let request):
+                let code = request.conversationID.rawValue == "new" ? "quotaExhausted" : "notFound"
+                peer.send(.error(ErrorFrame(id: frame.id, code: code, message: "Refused.")))
+            default:
+                break
+            }
+        }
+        let client = ChatClient(transport: transport, token: "t", configuration: .init(clock: RecordingClock()))
+        let run = Task { try await client.run() }
+        defer { run.cancel() }
+        try await waitUntil("the client to connect", timeout: Self.patience) { client.connectionState == .connected }
+        let cases: [(String, ChatError.Code, String)] = [
+            ("new", .storageFailure, "quotaExhausted"), ("old", .notFound, "notFound"),
+        ]
+        for (conversation, code, sent) in cases {
+            let error = await #expect(throws: ChatError.self) {
+                try await withTimeout("the request", Self.patience) {
+                    _ = try await client.conversation(ConversationID(rawValue: conversation))
+                }
+            }
+            #expect(error?.code == code)
+            #expect((error?.underlying as? ChatClient.ServerAnswer)?.code == sent)
+        }
+    }
+
     /// With one session and no reconnection, a connection that closed before the welcome made run() return as if a
     /// session had run; it throws `unavailable`, as an unreachable server does.
     @Test func aSingleSessionThatClosesBeforeItsWelcomeThrowsUnavailable() async throws {
