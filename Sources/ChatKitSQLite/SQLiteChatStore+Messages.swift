@@ -261,10 +261,11 @@ extension SQLiteChatStore {
 
     public func deleteMessage(_ id: MessageID, by user: UserID) async throws -> Message {
         let addsWords = searchIndex.addsWords
-        return try await write { context in
+        let redactions = self.redactions
+        let (deleted, leftBacklog) = try await write { context -> (Message, Bool) in
             let (original, role) = try Lookups.visibleMessage(context.db, id, user, context.decoder)
             try MembershipRules.checkCanDelete(original, actor: user, actorRole: role)
-            guard !original.isDeleted else { return original }
+            guard !original.isDeleted else { return (original, false) }
             var message = original
             message.body = ""
             message.mentions = []
@@ -274,8 +275,20 @@ extension SQLiteChatStore {
             let deleted = try Self.replace(original, with: message, kind: .messageDeleted, actor: user, context)
             // The text left the index with the row's body (the update trigger); its words leave `searchWord`.
             if addsWords { try SearchWords.remove(wordsOf: original.body, context.db) }
-            return deleted
+            // Its copies in edit and reaction events leave the event log: those after its creation (all events for
+            // a message stored before `Schema.v3`, which keeps no creation position), a bounded number now and the
+            // rest in the background (`EventRedactions`).
+            let createdPosition = try Int64.fetchOne(
+                context.db.cachedStatement(sql: "SELECT createdPosition FROM message WHERE id = ?"),
+                arguments: [id.rawValue]
+            )
+            let leftBacklog = try redactions.redact(
+                deleted, after: createdPosition ?? 0, context.db, context.encoder, context.decoder
+            )
+            return (deleted, leftBacklog)
         }
+        if leftBacklog { redactions.noteBacklog() }
+        return deleted
     }
 
     public func addReaction(_ emoji: String, to id: MessageID, by user: UserID) async throws -> Message {
@@ -303,45 +316,6 @@ extension SQLiteChatStore {
             var message = original
             let reaction = message.reactions.remove(at: index)
             return try Self.replace(original, with: message, kind: .reactionRemoved, actor: user, context, reaction: reaction)
-        }
-    }
-
-    /// The events of a conversation after a position that may hold a copy of a message (its ID in their payload),
-    /// found through the partial index of `Schema.v17` (its condition is this query's `kind` term, word for word):
-    /// marker moves and membership changes, most of a conversation's events, are not read.
-    static let messageCopiesSQL = """
-        SELECT position FROM event
-        WHERE conversationID = ? AND position > ?
-            AND kind IN ('messageCreated', 'messageEdited', 'reactionAdded', 'reactionRemoved')
-            AND instr(payload, ?) > 0
-        """
-
-    /// Writes the tombstone `deleted` into the stored events that still show its message as it was (edits,
-    /// reactions, and a creation event stored before `Schema.v3`), so that the deleted text leaves the file's event
-    /// log, not only what reads return (which replace it either way). Only events after `createdPosition` are
-    /// looked at (0 for a message stored before `Schema.v3`, which keeps no creation position).
-    private static func redactEvents(
-        of deleted: Message, after createdPosition: Int64, _ context: WriteContext
-    ) throws {
-        let db = context.db
-        // The conversation's events that mention the message's ID; decoded to be sure, then written again. Their
-        // positions first, then one payload at a time: each reaction or edit holds a copy of the whole message, and
-        // a message reacted to thousands of times held hundreds of megabytes of copies in memory at once.
-        let positions = try Int64.fetchAll(
-            db.cachedStatement(sql: messageCopiesSQL),
-            arguments: [deleted.conversationID.rawValue, createdPosition, deleted.id.rawValue]
-        )
-        let readPayload = try db.cachedStatement(sql: "SELECT payload FROM event WHERE position = ?")
-        for position in positions {
-            guard let payload = try Data.fetchOne(readPayload, arguments: [position]),
-                var event = try? context.decoder.decode(StoredEvent.self, from: payload),
-                event.message?.id == deleted.id
-            else { continue }
-            event.message = deleted
-            try db.execute(
-                sql: "UPDATE event SET payload = ? WHERE position = ?",
-                arguments: [try context.encoder.encode(event), position]
-            )
         }
     }
 
@@ -393,7 +367,6 @@ extension SQLiteChatStore {
                 )
             }
         }
-        if message.isDeleted { try redactEvents(of: message, after: createdPosition ?? 0, context) }
         try db.execute(
             sql: """
                 UPDATE message SET body = ?, mentions = ?, attachments = ?, reactions = ?, editedAt = ?, deletedAt = ?

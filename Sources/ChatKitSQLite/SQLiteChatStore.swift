@@ -27,6 +27,10 @@ import Synchronization
 /// - **Migrations.** Opening a database written by an older ChatKit migrates it; a database written by a newer
 ///   one is refused with ``ChatKitCore/ChatError/Code/storageFailure``.
 /// - **Backup.** ``backup(to:)`` copies the live database while writes continue.
+/// - **Deletion.** A deleted message's text leaves its row, the search index and the stored events that held a copy
+///   of it (its edits and reactions). A message with more such copies than one transaction rewrites (256) has the
+///   rest rewritten in the background, a transaction at a time, and after a restart if the process stops first;
+///   reads show the tombstone in every event meanwhile.
 ///
 /// ```swift
 /// let store = try SQLiteChatStore(configuration: .init(path: "chat.sqlite"))
@@ -42,6 +46,8 @@ public final class SQLiteChatStore: ChatStore {
     let appends: GroupCommit<NewMessage, Message>
     let messageIDs = MessageIDGenerator()
     let searchIndex: SearchIndex
+    /// Rewrites deleted messages' copies in events beyond what a deletion's transaction does.
+    let redactions: EventRedactions
     /// Each message row's conversation, for searches that walk the index (``RowConversations``).
     let rowConversations: RowConversations
     /// Background checkpoints of the write-ahead log (file databases only).
@@ -85,8 +91,11 @@ public final class SQLiteChatStore: ChatStore {
     }
 
     /// Opens the database and migrates it up to the named migration (`nil`: all of them). Tests use a partial
-    /// migration to write databases as an older version did.
-    init(configuration: Configuration, migratingUpTo lastMigration: String?) throws {
+    /// migration to write databases as an older version did, and `redactsInBackground: false` to leave a deletion's
+    /// redaction backlog for the next opening.
+    init(
+        configuration: Configuration, migratingUpTo lastMigration: String?, redactsInBackground: Bool = true
+    ) throws {
         self.configuration = configuration
         positionFloor = PositionFloor.at(configuration.now())
         recordsStreamGaps = Schema.includes(Schema.v7, upTo: lastMigration)
@@ -150,6 +159,10 @@ public final class SQLiteChatStore: ChatStore {
             rowConversations: rowConversations
         )
         self.searchIndex = searchIndex
+        redactions = EventRedactions(
+            writer: writer, hasBacklog: Schema.includes(Schema.v19, upTo: lastMigration),
+            worksInBackground: redactsInBackground
+        )
         let checkpointer = self.checkpointer
         appends = GroupCommit(maximumBatchSize: configuration.maximumBatchSize) { batch in
             // The leader commits on its own thread: GRDB's synchronous access runs the transaction right here
@@ -198,6 +211,8 @@ public final class SQLiteChatStore: ChatStore {
             // Rows a crashed process appended but did not index yet (the schema has `searchProgress` since v3).
             searchIndex.noteAppends()
         }
+        // Copies of deleted messages that a closed or crashed process had not rewritten yet.
+        if (try? redactions.hasWaitingBacklog()) == true { redactions.noteBacklog() }
     }
 
     /// Whether a batch of appends that failed with `error` may have failed for one of its messages alone: the file
@@ -277,6 +292,7 @@ public final class SQLiteChatStore: ChatStore {
     /// - Throws: ``ChatKitCore/ChatError`` `.storageFailure` if a connection cannot be closed.
     public func close() throws {
         searchIndex.close()
+        redactions.close()
         do {
             try? checkpointer?.close()
             if let pool = writer as? DatabasePool {

@@ -126,6 +126,11 @@ enum Schema {
     /// messages), and `searchWord` and `searchWordFolding` again from its words, as in `v5` and `v14`.
     static let v18 = "v18-index-tokenizer"
 
+    /// Where the redaction of a deleted message's copies in events stopped, for each deletion whose copies were more
+    /// than one transaction rewrites (``EventRedactions``): the rest is rewritten in the background, and after a
+    /// restart.
+    static let v19 = "v19-redaction-backlog"
+
     /// The character counts of the prefixes the search index of `v6` to `v11` holds: those of `v6`'s `prefix`
     /// option, written there literally (a released migration never changes).
     static let v6PrefixLengths = 1...4
@@ -140,7 +145,7 @@ enum Schema {
     }
 
     /// The migrations in the order they apply.
-    static let all = [v1, v2, v3, v4, v5, v6, v7, v8, v9, v10, v11, v12, v13, v14, v15, v16, v17, v18]
+    static let all = [v1, v2, v3, v4, v5, v6, v7, v8, v9, v10, v11, v12, v13, v14, v15, v16, v17, v18, v19]
 
     /// Whether a database migrated up to `lastMigration` (`nil`: every migration) has `migration` applied.
     static func includes(_ migration: String, upTo lastMigration: String?) -> Bool {
@@ -698,6 +703,26 @@ enum Schema {
                     """
             )
             try SearchWords.addFoldingsOfEveryWord(db)
+        }
+        migrator.registerMigration(v19, foreignKeyChecks: .immediate) { db in
+            // A table takes a page (and GRDB's check of the migration another): as in v18, a size limit must not
+            // stop the migration; it comes back once the transaction ends.
+            let pageLimit = try Int64.fetchOne(db, sql: "PRAGMA max_page_count") ?? 0
+            try db.execute(sql: "PRAGMA max_page_count = 4294967294")
+            let restoreLimit: @Sendable (Database) -> Void = { db in
+                _ = try? Int64.fetchOne(db, sql: "PRAGMA max_page_count = \(pageLimit)")
+            }
+            db.afterNextTransaction(onCommit: restoreLimit, onRollback: restoreLimit)
+            // No foreign key: a message whose conversation is deleted leaves its entry, which the background work
+            // then drops.
+            try db.execute(
+                sql: """
+                    CREATE TABLE redactionBacklog (
+                        messageID TEXT PRIMARY KEY NOT NULL,
+                        afterPosition INTEGER NOT NULL
+                    ) WITHOUT ROWID
+                    """
+            )
         }
         return migrator
     }

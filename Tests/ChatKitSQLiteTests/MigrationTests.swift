@@ -660,8 +660,8 @@ struct MigrationTests {
             let plan = try await store.writer.write { db in
                 try db.execute(sql: "ANALYZE")
                 let rows = try Row.fetchAll(
-                    db, sql: "EXPLAIN QUERY PLAN " + SQLiteChatStore.messageCopiesSQL,
-                    arguments: [chat.rawValue, 0, "m"]
+                    db, sql: "EXPLAIN QUERY PLAN " + EventRedactions.candidatesSQL,
+                    arguments: ["m", chat.rawValue, 0, EventRedactions.candidatesPerTransaction]
                 )
                 return rows.map { $0["detail"] as String? ?? "" }.joined(separator: "; ")
             }
