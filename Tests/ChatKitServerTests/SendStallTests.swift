@@ -21,22 +21,23 @@ struct SendStallTests {
     @Test("the connection ends with code closed within a few periods, and its waiting writes end")
     func stalledSendsEndTheConnection() async throws {
         try await LiveServer.run { live in
-            try await TCPRelay.run(to: live.port) { relay in
-                // The sockets' buffers (tens of MB on loopback) fill in about half a second, before the first ping:
-                // that ping waits to be sent like everything else.
+            // A small buffer on the relay's side: the sockets' buffers (the client's grows to 4 MB) fill in about half
+            // a second, long before the first ping, which then waits to be sent like everything else. (Were they
+            // still filling when a ping timed out, WSCore would close the socket itself, a different ending.)
+            try await TCPRelay.run(to: live.port, clientReceiveBuffer: 16 << 10) { relay in
                 let transport = WebSocketClientTransport(
                     url: "ws://127.0.0.1:\(relay.port)/v1/ws",
-                    configuration: .init(pingInterval: .seconds(2))
+                    configuration: .init(pingInterval: .seconds(5))
                 )
                 let ending = try await withTimeout("the stalled connection to end") {
                     try await transport.withConnection { connection in
                         relay.stopReadingClients()
                         return await withTaskGroup(of: (any Error)?.self) { group in
-                            // Writes until one fails: the first ones fill the sockets' buffers, then one waits. Paced
-                            // as a client's sends are (not a wait for an event): unpaced, writes of another thread
-                            // pile up in the event loop's queue faster than it tells them the socket is full.
+                            // Writes until one fails: the first few hundred fill the sockets' buffers, then one
+                            // waits. Paced (not a wait for an event): unpaced, writes from another thread pile up in
+                            // the event loop's queue faster than it can tell them the socket is full.
                             group.addTask {
-                                let chunk = String(repeating: "x", count: 64 << 10)
+                                let chunk = String(repeating: "x", count: 16 << 10)
                                 do {
                                     while true {
                                         try await connection.outbound.write(chunk)

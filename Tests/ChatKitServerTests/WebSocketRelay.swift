@@ -34,10 +34,20 @@ final class TCPRelay: Sendable {
         self.upstreamPort = upstreamPort
     }
 
-    /// Runs a relay to `upstreamPort` while `body` runs, then closes it.
-    static func run(to upstreamPort: Int, _ body: @Sendable (TCPRelay) async throws -> Void) async throws {
-        let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+    /// Runs a relay to `upstreamPort` while `body` runs, then closes it. `clientReceiveBuffer` sets the size of the
+    /// kernel's buffer for what clients send (by default the system's, which grows to tens of MB on loopback).
+    static func run(
+        to upstreamPort: Int, clientReceiveBuffer: Int? = nil, _ body: @Sendable (TCPRelay) async throws -> Void
+    ) async throws {
+        var bootstrap = ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+        if let clientReceiveBuffer {
+            // Set on the listening socket, so that accepted ones have it from their handshake on.
+            bootstrap = bootstrap.serverChannelOption(
+                .socketOption(.so_rcvbuf), value: SocketOptionValue(clientReceiveBuffer)
+            )
+        }
+        let server = try await bootstrap
             .bind(host: "127.0.0.1", port: 0) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
