@@ -29,8 +29,8 @@ import Synchronization
 /// when the message is deleted (``SQLiteChatStore/sync(_:after:limit:)``). Only the file lags behind, for moments.
 final class EventRedactions: Sendable {
     /// How many candidate events (those of the message's conversation that can hold a message, after its
-    /// creation) one transaction examines.
-    static let candidatesPerTransaction = 256
+    /// creation) one transaction examines: 64 copies of a message of 64 KiB take about 40 ms in a debug build.
+    static let candidatesPerTransaction = 64
 
     /// The candidate events of a conversation after a position, in order, and whether each mentions the message ID,
     /// found through the partial index of `Schema.v17` (its condition is this query's `kind` term, word for word):
