@@ -12,46 +12,66 @@
 import HummingbirdWSClient
 import Synchronization
 
-/// Finds a socket whose sending stopped: every period it writes a heartbeat (an unsolicited pong, which peers
-/// ignore, RFC 6455 5.5.3) and reports a stall when the heartbeat waits a whole period to be taken.
+/// Finds a socket whose sending stopped: while the app writes, it writes a heartbeat (an unsolicited pong, which
+/// peers ignore, RFC 6455 5.5.3) every quarter of ``timeout`` and reports a stall when one waits ``timeout`` to be
+/// taken.
 ///
 /// Pings alone do not find this case. When the network path dies while data waits to be sent (a large send, or many,
 /// then a Wi-Fi roam), the socket's send buffer stays full and every write waits, WSCore's pings too: the ping loop
 /// waits on its own ping and never gets to notice the missing pong, and TCP gives up only after its retransmissions
-/// (about 15 minutes with Linux's defaults). A heartbeat that cannot be written within a period means nothing left
-/// the socket for that long.
+/// (about 15 minutes with Linux's defaults).
+///
+/// A heartbeat is taken once the bytes waiting in the socket's channel fall below NIO's low watermark (32 KiB), so
+/// on a slow uplink it waits for the frames before it to drain: ``timeout`` must leave room for the largest frame at
+/// the slowest uplink served (a 256 KiB frame at 2 KiB/s takes two minutes). Only the app's writes can fill the
+/// buffer, so an idle connection writes no heartbeat (and wakes no radio): with nothing written since the last
+/// heartbeat was taken, the pings have room.
 struct SendStallWatch: Sendable {
-    /// How often a heartbeat is written, and how long it may wait.
-    let period: Duration
+    /// How long a heartbeat may wait to be taken.
+    let timeout: Duration
     let outbound: WebSocketOutboundWriter
+    /// Counts the app's writes since the last look.
+    let activity: SendActivity
 
-    /// Returns true when a heartbeat waited a whole period, false when the task is cancelled first (a failed write
-    /// is not a stall: the socket's end is reported elsewhere).
+    /// Returns true when a heartbeat waited ``timeout``, false when the task is cancelled first (a failed write is
+    /// not a stall: the socket's end is reported elsewhere).
     func untilStalled() async -> Bool {
         while true {
-            do { try await Task.sleep(for: period) } catch { return false }
+            do { try await Task.sleep(for: timeout / 4) } catch { return false }
+            guard activity.takeCount() > 0 else { continue }
             if await !heartbeatTaken() { return !Task.isCancelled }
         }
     }
 
-    /// Writes one heartbeat; false when it waited `period` without being taken.
+    /// Writes one heartbeat; false when it waited ``timeout`` without being taken.
     private func heartbeatTaken() async -> Bool {
         await withTaskGroup(of: Bool.self) { group in
             let outbound = outbound
-            let period = period
+            let timeout = timeout
             group.addTask {
                 try? await outbound.write(.pong)
                 return true
             }
             group.addTask {
                 // Cancelled (the socket is done with): not a stall.
-                (try? await Task.sleep(for: period)) == nil
+                (try? await Task.sleep(for: timeout)) == nil
             }
             let taken = await group.next() ?? true
             group.cancelAll()
             return taken
         }
     }
+}
+
+/// The number of writes an app made on a socket since the stall watch last looked.
+final class SendActivity: Sendable {
+    private let count = Atomic<Int>(0)
+
+    /// Notes a write (counted when it starts, so that a write still waiting counts too).
+    func noteWrite() { count.add(1, ordering: .relaxed) }
+
+    /// The writes since the last call.
+    func takeCount() -> Int { count.exchange(0, ordering: .relaxed) }
 }
 
 /// The task of one connection attempt, cancelled from inside the attempt (the socket it opened stopped sending)

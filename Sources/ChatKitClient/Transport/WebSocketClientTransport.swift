@@ -42,11 +42,6 @@ public struct WebSocketClientTransport: ClientTransport {
         /// How often the client pings the server; a server that does not answer within the next period is
         /// disconnected, and the ``ChatClient`` reconnects. `nil` disables pings. Default 30 seconds.
         ///
-        /// The same period bounds how long the socket may send nothing while data waits: the transport writes a
-        /// heartbeat (an unsolicited pong) each period, and one that waits a whole period to be sent closes the
-        /// connection with a ``ChatKitCore/ConnectionClosedError`` of code `closed`. That finds a path that died
-        /// while the send buffer was full, where the pings themselves wait to be sent.
-        ///
         /// The server's own pings keep idle connections open, but only the client's tell it that a connection
         /// died without a reset (a network change, a NAT that forgot it, a laptop waking up): without them the
         /// client sees nothing until the system gives up on the socket, which can take many minutes, and sends
@@ -64,6 +59,18 @@ public struct WebSocketClientTransport: ClientTransport {
         /// client, waiting for good: nothing else times it out (pings start after the upgrade). The abandoned
         /// attempt's socket closes when the system gives up on it, or at once if the upgrade completes late.
         public var connectTimeout: Duration
+        /// How long the socket may take nothing more to send while the app's data waits; then the connection closes
+        /// with a ``ChatKitCore/ConnectionClosedError`` of code `closed`, and the ``ChatClient`` reconnects. `nil`
+        /// disables the check. Default 2 minutes.
+        ///
+        /// Pings do not find a network path that died while the socket's send buffer was full (a burst of sends,
+        /// then a Wi-Fi roam): the pings themselves wait to be sent, and the system gives up on the socket only after
+        /// about 15 minutes. So while the app writes, the transport also writes a small heartbeat (an unsolicited
+        /// pong) every quarter of this time, and one that cannot be sent within it ends the connection. A heartbeat
+        /// waits for what was written before it to leave, down to NIO's low watermark (32 KiB): keep this long
+        /// enough for the largest frame at the slowest uplink you serve (a 256 KiB frame at 2 KiB/s, two minutes).
+        /// An idle connection writes no heartbeat.
+        public var sendStallTimeout: Duration?
 
         /// Creates a configuration; every parameter has a safe default.
         ///
@@ -73,18 +80,22 @@ public struct WebSocketClientTransport: ClientTransport {
         ///   - pingInterval: How often to ping the server; `nil` disables pings.
         ///   - additionalHeaders: Extra headers of the upgrade request.
         ///   - connectTimeout: How long opening a socket may take, upgrade included.
+        ///   - sendStallTimeout: How long the socket may take nothing more to send while data waits; `nil` disables
+        ///     the check.
         public init(
             maxFrameSize: Int = 16 << 20,
             maxMessageSize: Int = 16 << 20,
             pingInterval: Duration? = .seconds(30),
             additionalHeaders: [String: String] = [:],
-            connectTimeout: Duration = .seconds(30)
+            connectTimeout: Duration = .seconds(30),
+            sendStallTimeout: Duration? = .seconds(120)
         ) {
             self.maxFrameSize = maxFrameSize
             self.maxMessageSize = maxMessageSize
             self.pingInterval = pingInterval
             self.additionalHeaders = additionalHeaders
             self.connectTimeout = connectTimeout
+            self.sendStallTimeout = sendStallTimeout
         }
     }
 
@@ -145,7 +156,7 @@ public struct WebSocketClientTransport: ClientTransport {
         let (sockets, socketContinuation) = AsyncStream.makeStream(of: ClientSocket.self)
         let (done, doneContinuation) = AsyncStream.makeStream(of: Never.self)
         let attempt = ConnectionAttempt()
-        let stallPeriod = configuration.pingInterval
+        let stallTimeout = configuration.sendStallTimeout.map { max($0, .milliseconds(4)) }
         // Not a child task: WSClient's handshake ignores cancellation and has no deadline, and a task group would
         // wait for it. An attempt given up on is left to end by itself: its handler, if it ever runs, finds `done`
         // finished and returns at once, which closes the socket.
@@ -156,12 +167,15 @@ public struct WebSocketClientTransport: ClientTransport {
                 let closeFrame = try await WebSocketClient.connect(
                     url: url, configuration: clientConfiguration, logger: logger
                 ) { inbound, outbound, _ in
-                    let socket = ClientSocket(outbound: outbound, peer: url)
+                    let activity = SendActivity()
+                    let socket = ClientSocket(outbound: outbound, peer: url, activity: activity)
                     opened.withLock { $0 = socket }
                     socketContinuation.yield(socket)
                     await socket.serve(
                         inbound: inbound, maxMessageSize: maxMessageSize, until: done,
-                        stallWatch: stallPeriod.map { SendStallWatch(period: $0, outbound: outbound) },
+                        stallWatch: stallTimeout.map {
+                            SendStallWatch(timeout: $0, outbound: outbound, activity: activity)
+                        },
                         attempt: attempt
                     )
                 }
@@ -248,13 +262,16 @@ private struct ClientSocket: Sendable {
     let connection: Connection
     private let continuation: AsyncThrowingStream<String, any Error>.Continuation
 
-    init(outbound: WebSocketOutboundWriter, peer: String) {
+    init(outbound: WebSocketOutboundWriter, peer: String, activity: SendActivity) {
         let (stream, continuation) = AsyncThrowingStream.makeStream(of: String.self, throwing: (any Error).self)
         self.continuation = continuation
         connection = Connection(
             inbound: stream,
             outbound: OutboundWriter(
-                write: { text in try await outbound.write(.text(text)) },
+                write: { text in
+                    activity.noteWrite()
+                    try await outbound.write(.text(text))
+                },
                 close: { reason in
                     continuation.finish()
                     let code: WebSocketErrorCode = reason == .normal ? .normalClosure : .goingAway
@@ -266,10 +283,11 @@ private struct ClientSocket: Sendable {
     }
 
     /// Feeds inbound messages to the connection until the server closes the socket, `done` finishes (the caller's
-    /// body returned), the task is cancelled or `stallWatch` finds that nothing left the socket for a period. When the
-    /// server closes, the connection's inbound stream is left open here: it ends once the close handshake is over
-    /// (``finish(closedWith:)``), with the server's reason. A stall ends it with a ``ChatKitCore/ConnectionClosedError``
-    /// of code `closed` and cancels `attempt`, which closes the socket (its writes wait no longer).
+    /// body returned), the task is cancelled or `stallWatch` finds that the socket took nothing more to send for its
+    /// timeout. When the server closes, the connection's inbound stream is left open here: it ends once the close
+    /// handshake is over (``finish(closedWith:)``), with the server's reason. A stall ends it with a
+    /// ``ChatKitCore/ConnectionClosedError`` of code `closed` and cancels `attempt`, which closes the socket (its
+    /// writes wait no longer).
     func serve(
         inbound: WebSocketInboundStream, maxMessageSize: Int, until done: AsyncStream<Never>,
         stallWatch: SendStallWatch?, attempt: ConnectionAttempt
@@ -300,9 +318,14 @@ private struct ClientSocket: Sendable {
             if let stallWatch {
                 group.addTask {
                     guard await stallWatch.untilStalled() else { return false }
+                    let timeout = stallWatch.timeout
+                    let time =
+                        timeout >= .seconds(1)
+                        ? "\(timeout.components.seconds) s" : "\(timeout / .milliseconds(1)) ms"
                     let reason = CloseReason(
                         code: "closed",
-                        message: "Nothing could be sent for \(stallWatch.period): the network path is gone."
+                        message: "Nothing more could be sent for \(time): the network path is gone, or the server "
+                            + "stopped reading."
                     )
                     continuation.finish(throwing: ConnectionClosedError(reason: reason))
                     attempt.cancel()
