@@ -279,6 +279,7 @@ extension ChatClient {
                 entry.message.state = .failed
                 entry.message.failureCode = error.code
                 entry.message.failureReason = error.reason
+                entry.message.failureServerCode = (error.underlying as? ServerAnswer)?.code
                 state.outbox[index].message = entry.message
                 state.outbox[index].inFlight = false
                 state.outbox[index].waiters = [:]
@@ -338,6 +339,7 @@ extension ChatClient.State {
         var entry = outbox.remove(at: index)
         entry.message.state = .pending
         entry.message.failureCode = nil
+        entry.message.failureServerCode = nil
         entry.message.failureReason = nil
         entry.failedAttempts = 0
         entry.inFlight = false

@@ -559,11 +559,14 @@ public final class ChatClient: Sendable {
     ///     let sent = (error.underlying as? ChatClient.ServerAnswer)?.code   // "notFound", or a newer code
     /// }
     /// ```
-    public struct ServerAnswer: Error, CustomStringConvertible, Sendable {
+    public struct ServerAnswer: Error, CustomStringConvertible, Hashable, Sendable {
         /// The server's error code, as sent (for example `"notFound"`).
         public var code: String
         /// "the server answered" and the code.
         public var description: String { "the server answered \(code)" }
+
+        /// Creates an answer (the client makes its own; for an app's tests and fakes).
+        public init(code: String) { self.code = code }
     }
 }
 

@@ -60,6 +60,10 @@ public struct OutgoingMessage: Sendable, Hashable, Identifiable {
     public internal(set) var failureCode: ChatError.Code?
     /// The server's reason for the refusal, for developers.
     public internal(set) var failureReason: String?
+    /// The server's error code as it was sent, once ``State/failed`` by the server's refusal: also a code this
+    /// version does not know (a newer server's), which ``failureCode`` reads as
+    /// ``ChatKitCore/ChatError/Code/storageFailure``.
+    public internal(set) var failureServerCode: String?
 
     /// The message's idempotency key, which also identifies it in the outbox.
     public var id: ClientMessageID { request.clientMessageID }
@@ -84,18 +88,21 @@ public struct OutgoingMessage: Sendable, Hashable, Identifiable {
     ///   - message: The stored message, for ``State/sent``.
     ///   - failureCode: The server's error code, for ``State/failed``.
     ///   - failureReason: The server's reason, for ``State/failed``.
+    ///   - failureServerCode: The server's error code as sent, for ``State/failed``.
     public init(
         request: ClientRequest.Send,
         state: State,
         message: Message? = nil,
         failureCode: ChatError.Code? = nil,
-        failureReason: String? = nil
+        failureReason: String? = nil,
+        failureServerCode: String? = nil
     ) {
         self.request = request
         self.state = state
         self.message = message
         self.failureCode = failureCode
         self.failureReason = failureReason
+        self.failureServerCode = failureServerCode
     }
 }
 
@@ -104,7 +111,7 @@ public struct OutgoingMessage: Sendable, Hashable, Identifiable {
 /// stays).
 extension OutgoingMessage: Codable {
     private enum CodingKeys: String, CodingKey {
-        case request, state, message, failureCode, failureReason
+        case request, state, message, failureCode, failureReason, failureServerCode
     }
 
     public init(from decoder: any Decoder) throws {
@@ -122,6 +129,7 @@ extension OutgoingMessage: Codable {
         let code = try container.decodeIfPresent(String.self, forKey: .failureCode)
         failureCode = code.flatMap { ChatError.Code(wireValue: $0) }
         failureReason = try container.decodeIfPresent(String.self, forKey: .failureReason)
+        failureServerCode = try container.decodeIfPresent(String.self, forKey: .failureServerCode)
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -131,5 +139,6 @@ extension OutgoingMessage: Codable {
         try container.encodeIfPresent(message, forKey: .message)
         try container.encodeIfPresent(failureCode?.description, forKey: .failureCode)
         try container.encodeIfPresent(failureReason, forKey: .failureReason)
+        try container.encodeIfPresent(failureServerCode, forKey: .failureServerCode)
     }
 }

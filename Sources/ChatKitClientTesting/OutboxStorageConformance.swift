@@ -103,7 +103,8 @@ public enum OutboxStorageConformance {
                         ),
                         state: number % 10 == 9 ? .failed : .pending,
                         failureCode: number % 10 == 9 ? .forbidden : nil,
-                        failureReason: number % 10 == 9 ? "not a member" : nil
+                        failureReason: number % 10 == 9 ? "not a member" : nil,
+                        failureServerCode: number % 10 == 9 ? "forbidden" : nil
                     )
                 }
                 try subject.open().save(messages)
@@ -143,7 +144,8 @@ public enum OutboxStorageConformance {
                     conversationID: ConversationID(rawValue: "c-left"),
                     clientMessageID: ClientMessageID(rawValue: "m-3"), body: "too late"
                 ),
-                state: .failed, failureCode: .notFound, failureReason: "The conversation does not exist."
+                state: .failed, failureCode: .notFound, failureReason: "The conversation does not exist.",
+                failureServerCode: "notFound"
             ),
         ]
     }

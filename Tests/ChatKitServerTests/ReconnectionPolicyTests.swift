@@ -597,6 +597,8 @@ struct ReconnectionPolicyTests {
             case .conversation(let request):
                 let code = request.conversationID.rawValue == "new" ? "quotaExhausted" : "notFound"
                 peer.send(.error(ErrorFrame(id: frame.id, code: code, message: "Refused.")))
+            case .send:
+                peer.send(.error(ErrorFrame(id: frame.id, code: "quotaExhausted", message: "Refused.")))
             default:
                 break
             }
@@ -617,6 +619,14 @@ struct ReconnectionPolicyTests {
             #expect(error?.code == code)
             #expect((error?.underlying as? ChatClient.ServerAnswer)?.code == sent)
         }
+        // A send refused with it (retried as `storageFailure` is, then failed) keeps it in the outbox too.
+        await #expect(throws: ChatError.self) {
+            try await withTimeout("the send", Self.patience) {
+                _ = try await client.send("hello", to: ConversationID(rawValue: "c"))
+            }
+        }
+        #expect(client.outbox.map(\.failureCode) == [.storageFailure])
+        #expect(client.outbox.map(\.failureServerCode) == ["quotaExhausted"])
     }
 
     /// With one session and no reconnection, a connection that closed before the welcome made run() return as if a
