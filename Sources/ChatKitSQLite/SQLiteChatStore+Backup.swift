@@ -39,12 +39,18 @@ extension SQLiteChatStore {
     /// backup's last position (``resumePosition(after:)``; the server's `welcome` says `rewoundTo`, and
     /// `ChatClient` yields `.rewound`), and receives every event stored since.
     ///
+    /// The copies of deleted messages that the store had yet to rewrite in stored events (see ``SQLiteChatStore``'s
+    /// deletion) are rewritten before the copy starts, so that the backup holds no deleted text (unless writing
+    /// fails: the copy is taken all the same).
+    ///
     /// - Parameter path: Where to write the copy; not the database itself.
     /// - Throws: ``ChatKitCore/ChatError`` `.storageFailure` if the copy cannot be written (read-only location,
     ///   full disk); `.invalidArgument` if `path` names the store's own file.
     public func backup(to path: String) async throws {
         if let database = configuration.location.path { try BackupCopy.checkDestination(path, isNot: database) }
         do {
+            // Best effort: a backup to another disk must not fail because this one is full.
+            try? await redactions.finish()
             try await longReads.pass {
                 try await writer.readReleasingOnQueue { db in try BackupCopy.write(from: db, to: path) }
             }

@@ -282,8 +282,10 @@ extension SQLiteChatStore {
                 context.db.cachedStatement(sql: "SELECT createdPosition FROM message WHERE id = ?"),
                 arguments: [id.rawValue]
             )
+            // The deletion's event took the transaction's last position: no later event can hold the text.
             let leftBacklog = try redactions.redact(
-                deleted, after: createdPosition ?? 0, context.db, context.encoder, context.decoder
+                deleted, after: createdPosition ?? 0, before: context.lastPosition, context.db, context.encoder,
+                context.decoder
             )
             return (deleted, leftBacklog)
         }

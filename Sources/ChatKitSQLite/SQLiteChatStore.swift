@@ -159,9 +159,10 @@ public final class SQLiteChatStore: ChatStore {
             rowConversations: rowConversations
         )
         self.searchIndex = searchIndex
+        let checkpointerOfRedactions = self.checkpointer
         redactions = EventRedactions(
             writer: writer, hasBacklog: Schema.includes(Schema.v19, upTo: lastMigration),
-            worksInBackground: redactsInBackground
+            worksInBackground: redactsInBackground, onCommit: { checkpointerOfRedactions?.noteCommit() }
         )
         let checkpointer = self.checkpointer
         appends = GroupCommit(maximumBatchSize: configuration.maximumBatchSize) { batch in

@@ -713,13 +713,14 @@ enum Schema {
                 _ = try? Int64.fetchOne(db, sql: "PRAGMA max_page_count = \(pageLimit)")
             }
             db.afterNextTransaction(onCommit: restoreLimit, onRollback: restoreLimit)
-            // No foreign key: a message whose conversation is deleted leaves its entry, which the background work
-            // then drops.
+            // The events left to look at are those after `afterPosition` and before `beforePosition` (the deletion's
+            // event). No foreign key: an entry whose message row is missing is dropped by the background work.
             try db.execute(
                 sql: """
                     CREATE TABLE redactionBacklog (
                         messageID TEXT PRIMARY KEY NOT NULL,
-                        afterPosition INTEGER NOT NULL
+                        afterPosition INTEGER NOT NULL,
+                        beforePosition INTEGER NOT NULL
                     ) WITHOUT ROWID
                     """
             )

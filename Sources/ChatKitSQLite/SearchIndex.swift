@@ -124,39 +124,40 @@ final class SearchIndex: Sendable {
 
     /// Notes that messages were appended: schedules a background catch-up unless one is on its way.
     func noteAppends() {
-        let schedule = state.withLock { state in
-            guard !state.isClosed else { return false }
+        state.withLock { state in
+            guard !state.isClosed else { return }
             guard !state.isScheduled else {
                 state.hasMore = true
-                return false
+                return
             }
             state.isScheduled = true
             state.hasMore = false
-            return true
+            // The task cannot touch `state` before this critical section ends, so it is stored before it can end
+            // (stored after it, a finished task could replace a newer one that `close()` then would not cancel).
+            state.task = Task.detached(priority: .utility) { [self] in await catchUpInBackground() }
         }
-        guard schedule else { return }
-        let task = Task.detached(priority: .utility) { [self] in
-            while true {
-                try? await Task.sleep(for: Self.delay)
-                if Task.isCancelled { return }
-                // Failures (a full disk) leave the rows for the next attempt or for a search to deal with.
-                _ = try? await writer.write { [rowConversations] db in
-                    try Self.indexPending(db, addingWords: addsWords, withScope: hasScopeColumn)
-                    try rowConversations.extend(upTo: try Self.progress(db).indexedUpTo, db)
-                }
-                let again = state.withLock { state in
-                    guard state.hasMore, !state.isClosed else {
-                        state.isScheduled = false
-                        return false
-                    }
-                    state.hasMore = false
-                    return true
-                }
-                if !again { return }
+    }
+
+    /// The background catch-up: ``delay`` after the first append it was scheduled for, and again while appends were
+    /// noted meanwhile.
+    private func catchUpInBackground() async {
+        while true {
+            try? await Task.sleep(for: Self.delay)
+            if Task.isCancelled { return }
+            // Failures (a full disk) leave the rows for the next attempt or for a search to deal with.
+            _ = try? await writer.write { [rowConversations, addsWords, hasScopeColumn] db in
+                try Self.indexPending(db, addingWords: addsWords, withScope: hasScopeColumn)
+                try rowConversations.extend(upTo: try Self.progress(db).indexedUpTo, db)
             }
-        }
-        state.withLock { state in
-            if state.isScheduled { state.task = task }
+            let again = state.withLock { state in
+                guard state.hasMore, !state.isClosed else {
+                    state.isScheduled = false
+                    return false
+                }
+                state.hasMore = false
+                return true
+            }
+            if !again { return }
         }
     }
 

@@ -661,7 +661,7 @@ struct MigrationTests {
                 try db.execute(sql: "ANALYZE")
                 let rows = try Row.fetchAll(
                     db, sql: "EXPLAIN QUERY PLAN " + EventRedactions.candidatesSQL,
-                    arguments: ["m", chat.rawValue, 0, EventRedactions.candidatesPerTransaction]
+                    arguments: ["m", chat.rawValue, 0, Int64.max, EventRedactions.candidatesPerTransaction]
                 )
                 return rows.map { $0["detail"] as String? ?? "" }.joined(separator: "; ")
             }

@@ -22,10 +22,13 @@ import Testing
 /// background or after a restart.
 @Suite("Deleting a message copied into many events")
 struct RedactionBacklogTests {
-    /// A group with a message of alice's that bob reacted to and unreacted `toggles` times (two copies each).
-    func muchCopiedMessage(_ store: SQLiteChatStore, toggles: Int) async throws -> (Message, UserID) {
+    /// A group with a message of alice's that bob reacted to and unreacted `toggles` times (two copies each); the
+    /// users' names start with `prefix`.
+    func muchCopiedMessage(
+        _ store: SQLiteChatStore, toggles: Int, prefix: String = ""
+    ) async throws -> (Message, UserID) {
         let fixture = StoreFixture(store)
-        let (alice, bob) = (try await fixture.user("alice"), try await fixture.user("bob"))
+        let (alice, bob) = (try await fixture.user(prefix + "alice"), try await fixture.user(prefix + "bob"))
         let group = try await fixture.group(alice, [bob])
         let message = try await fixture.send("the secret plan", from: alice, to: group)
         for _ in 0..<toggles {
@@ -71,7 +74,7 @@ struct RedactionBacklogTests {
             // The same, with the background work: every copy goes, and the backlog with them.
             let store = try SQLiteChatStore(path: path)
             defer { try? store.close() }
-            await store.redactions.waitUntilIdle()
+            try await withTimeout(.seconds(60)) { await store.redactions.waitUntilIdle() }
             let done = try await copiesAndBacklog(of: "secret", store)
             #expect(done.copies == 0)
             #expect(done.backlog == 0)
@@ -89,7 +92,7 @@ struct RedactionBacklogTests {
                 "the public plan", from: message.senderID, to: message.conversationID
             )
             _ = try await store.deleteMessage(message.id, by: message.senderID)
-            await store.redactions.waitUntilIdle()
+            try await withTimeout(.seconds(60)) { await store.redactions.waitUntilIdle() }
             let done = try await copiesAndBacklog(of: "secret", store)
             #expect(done.copies == 0)
             #expect(done.backlog == 0)
@@ -101,22 +104,71 @@ struct RedactionBacklogTests {
         }
     }
 
-    @Test("a backlog whose message is gone or no longer deleted is dropped")
-    func aStaleEntryIsDropped() async throws {
+    @Test("an entry whose message cannot be read is dropped and holds up no other; a restored backlog is finished")
+    func anUnreadableEntryIsDropped() async throws {
         try await withTemporaryDirectory { directory in
             let path = directory.appendingPathComponent("chat.sqlite").path
-            let store = try SQLiteChatStore(path: path)
-            defer { try? store.close() }
-            let (message, _) = try await muchCopiedMessage(store, toggles: 1)
-            try await store.writer.write { db in
+            let held = try SQLiteChatStore(
+                configuration: .init(path: path), migratingUpTo: nil, redactsInBackground: false
+            )
+            let (message, bob) = try await muchCopiedMessage(
+                held, toggles: EventRedactions.candidatesPerTransaction
+            )
+            let damaged = try await StoreFixture(held).send("damaged", from: bob, to: message.conversationID)
+            _ = try await held.deleteMessage(message.id, by: message.senderID)
+            try await held.writer.write { db in
+                // A row that no longer decodes, with an entry of its own (as a damaged file could hold).
                 try db.execute(
-                    sql: "INSERT INTO redactionBacklog (messageID, afterPosition) VALUES (?, 0), ('gone', 0)",
-                    arguments: [message.id.rawValue]
+                    sql: """
+                        UPDATE message SET reactions = 'not a list' WHERE id = ?;
+                        INSERT INTO redactionBacklog (messageID, afterPosition, beforePosition) VALUES (?, 0, ?);
+                        """,
+                    arguments: [damaged.id.rawValue, damaged.id.rawValue, Int64.max]
                 )
             }
-            store.redactions.noteBacklog()
-            await store.redactions.waitUntilIdle()
-            #expect(try await copiesAndBacklog(of: "secret", store) == (copies: 3, backlog: 0))
+            #expect(try await copiesAndBacklog(of: "secret", held).backlog == 2)
+            try held.close()
+
+            let store = try SQLiteChatStore(path: path)
+            defer { try? store.close() }
+            try await withTimeout(.seconds(60)) { await store.redactions.waitUntilIdle() }
+            #expect(try await copiesAndBacklog(of: "secret", store) == (copies: 0, backlog: 0))
+        }
+    }
+
+    @Test("a backup rewrites the waiting copies first; a store closed at once keeps its backlog for the next opening")
+    func aBackupHoldsNoDeletedText() async throws {
+        try await withTemporaryDirectory { directory in
+            let path = directory.appendingPathComponent("chat.sqlite").path
+            let held = try SQLiteChatStore(
+                configuration: .init(path: path), migratingUpTo: nil, redactsInBackground: false
+            )
+            let (message, _) = try await muchCopiedMessage(held, toggles: EventRedactions.candidatesPerTransaction)
+            _ = try await held.deleteMessage(message.id, by: message.senderID)
+            #expect(try await copiesAndBacklog(of: "secret", held).backlog == 1)
+            let copyPath = directory.appendingPathComponent("backup.sqlite").path
+            try await held.backup(to: copyPath)
+            try held.close()
+            let copy = try SQLiteChatStore(
+                configuration: .init(path: copyPath), migratingUpTo: nil, redactsInBackground: false
+            )
+            #expect(try await copiesAndBacklog(of: "secret", copy) == (copies: 0, backlog: 0))
+            try copy.close()
+
+            // Opened with background work and closed at once: whatever it did, the next opening finishes.
+            let second = try SQLiteChatStore(
+                configuration: .init(path: path), migratingUpTo: nil, redactsInBackground: false
+            )
+            let (other, _) = try await muchCopiedMessage(
+                second, toggles: EventRedactions.candidatesPerTransaction, prefix: "second-"
+            )
+            _ = try await second.deleteMessage(other.id, by: other.senderID)
+            try second.close()
+            try SQLiteChatStore(path: path).close()
+            let third = try SQLiteChatStore(path: path)
+            defer { try? third.close() }
+            try await withTimeout(.seconds(60)) { await third.redactions.waitUntilIdle() }
+            #expect(try await copiesAndBacklog(of: "secret", third) == (copies: 0, backlog: 0))
         }
     }
 }
