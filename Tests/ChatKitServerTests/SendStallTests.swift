@@ -11,6 +11,7 @@
 
 import ChatKitClient
 import ChatKitCore
+import ChatKitServer
 import Testing
 
 /// A network path that dies while data waits to be sent: the client's send buffer stays full, every write waits,
@@ -20,24 +21,27 @@ import Testing
 struct SendStallTests {
     @Test("the connection ends with code closed, and its waiting writes end")
     func stalledSendsEndTheConnection() async throws {
-        try await LiveServer.run { live in
+        // Nothing else ends the connection: no pings (WSCore's ping timeout would close the socket itself if the
+        // buffers were still filling on a busy machine) and a hello deadline longer than the test.
+        try await LiveServer.run(configuration: ChatServerConfiguration(helloTimeout: .seconds(3600))) { live in
             // A small buffer on the relay's side: the sockets' buffers (the client's grows to 4 MB) fill in about half
-            // a second, long before the first ping, which then waits to be sent like everything else. (Were they
-            // still filling when a ping timed out, WSCore would close the socket itself, a different ending.)
+            // a second on an idle machine.
             try await TCPRelay.run(to: live.port, clientReceiveBuffer: 16 << 10) { relay in
                 let transport = WebSocketClientTransport(
                     url: "ws://127.0.0.1:\(relay.port)/v1/ws",
-                    configuration: .init(pingInterval: .seconds(5), sendStallTimeout: .seconds(2))
+                    configuration: .init(pingInterval: nil, sendStallTimeout: .seconds(2))
                 )
-                let ending = try await withTimeout("the stalled connection to end") {
+                // Nothing else ends it, so the wait may be long: on a machine busy with the whole suite, filling the
+                // buffers took up to a minute (each write and pause waits its turn among the suite's tasks).
+                let ending = try await withTimeout("the stalled connection to end", .seconds(300)) {
                     try await transport.withConnection { connection in
                         relay.stopReadingClients()
                         return await withTaskGroup(of: (any Error)?.self) { group in
-                            // Writes until one fails: the first few hundred fill the sockets' buffers, then one
+                            // Writes until one fails: the first hundred or so fill the sockets' buffers, then one
                             // waits. Paced (not a wait for an event): unpaced, writes from another thread pile up in
                             // the event loop's queue faster than it can tell them the socket is full.
                             group.addTask {
-                                let chunk = String(repeating: "x", count: 16 << 10)
+                                let chunk = String(repeating: "x", count: 64 << 10)
                                 do {
                                     while true {
                                         try await connection.outbound.write(chunk)
