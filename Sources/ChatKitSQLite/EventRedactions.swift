@@ -21,7 +21,8 @@ import Synchronization
 /// Each edit or reaction event holds the whole message, and a message can have any number of them (a reaction
 /// added and removed again and again): rewriting them all in the deletion's transaction held the writer, and so
 /// every append of every user, for as long as that took (seconds for thousands of copies of a long message). The
-/// deletion examines the first ``candidatesPerTransaction`` events; if more remain, it notes where it stopped in
+/// deletion examines the first ``candidatesPerTransaction`` of its conversation's edit and reaction events since
+/// the message was sent (of any message: only the payload tells whose); if more remain, it notes where it stopped in
 /// `redactionBacklog` (`Schema.v19`) and the rest is done in the background, a transaction at a time, with other
 /// writes between them. A failed transaction (a full disk) is tried again after a pause, up to a minute; a backlog
 /// left by a closed or crashed process is taken up when the store opens; ``finish()`` works it off at once (a
@@ -142,9 +143,18 @@ final class EventRedactions: Sendable {
         let id = MessageID(rawValue: entry[0])
         let (after, deletion): (Int64, Int64) = (entry[1], entry[2])
         let decoder = Codec.sharedDecoder
-        // A message row that is missing or unreadable (a damaged file) or no longer deleted has nothing left to
-        // redact here: its entry goes, so that it holds up no other.
-        let deleted = (try? Lookups.message(db, id: id, decoder)).flatMap { $0 }
+        // A message row that is missing or does not decode (a damaged file) or is no longer deleted has nothing left
+        // to redact here: its entry goes, so that it holds up no other.
+        let deleted: Message?
+        do {
+            deleted = try Lookups.message(db, id: id, decoder)
+        } catch let error as DatabaseError {
+            throw error  // The file's trouble (I/O, memory): the transaction is tried again after a pause.
+        } catch is CancellationError {
+            throw CancellationError()
+        } catch {
+            deleted = nil
+        }
         if let deleted, deleted.isDeleted,
             let next = try redactChunk(of: deleted, after: after, before: deletion, db, Codec.makeEncoder(), decoder)
         {

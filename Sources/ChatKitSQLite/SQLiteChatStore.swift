@@ -28,9 +28,10 @@ import Synchronization
 ///   one is refused with ``ChatKitCore/ChatError/Code/storageFailure``.
 /// - **Backup.** ``backup(to:)`` copies the live database while writes continue.
 /// - **Deletion.** A deleted message's text leaves its row, the search index and the stored events that held a copy
-///   of it (its edits and reactions). A message with more such copies than one transaction rewrites (64) has the
-///   rest rewritten in the background, a transaction at a time, and after a restart if the process stops first;
-///   reads show the tombstone in every event meanwhile.
+///   of it (its edits and reactions). The deletion's transaction looks at up to 64 of its conversation's edit and
+///   reaction events since the message was sent (any message's); if more followed, the rest are looked at in the
+///   background, a transaction at a time, and after a restart if the process stops first. Reads show the tombstone
+///   in every event meanwhile.
 ///
 /// ```swift
 /// let store = try SQLiteChatStore(configuration: .init(path: "chat.sqlite"))

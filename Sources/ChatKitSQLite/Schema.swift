@@ -126,9 +126,9 @@ enum Schema {
     /// messages), and `searchWord` and `searchWordFolding` again from its words, as in `v5` and `v14`.
     static let v18 = "v18-index-tokenizer"
 
-    /// Where the redaction of a deleted message's copies in events stopped, for each deletion whose copies were more
-    /// than one transaction rewrites (``EventRedactions``): the rest is rewritten in the background, and after a
-    /// restart.
+    /// Where the redaction of a deleted message's copies in events stopped, for each deletion followed by more edit and
+    /// reaction events in its conversation than one transaction looks at (``EventRedactions``): the rest are looked
+    /// at in the background, and after a restart.
     static let v19 = "v19-redaction-backlog"
 
     /// The character counts of the prefixes the search index of `v6` to `v11` holds: those of `v6`'s `prefix`

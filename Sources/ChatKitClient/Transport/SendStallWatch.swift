@@ -14,7 +14,7 @@ import Synchronization
 
 /// Finds a socket whose sending stopped: while the app writes, it writes a heartbeat (an unsolicited pong, which
 /// peers ignore, RFC 6455 5.5.3) every quarter of ``timeout`` and reports a stall when one waits ``timeout`` to be
-/// taken.
+/// taken (so a stall is found within 1.25 times ``timeout``).
 ///
 /// Pings alone do not find this case. When the network path dies while data waits to be sent (a large send, or many,
 /// then a Wi-Fi roam), the socket's send buffer stays full and every write waits, WSCore's pings too: the ping loop
@@ -24,21 +24,26 @@ import Synchronization
 /// A heartbeat is taken once the bytes waiting in the socket's channel fall below NIO's low watermark (32 KiB), so
 /// on a slow uplink it waits for the frames before it to drain: ``timeout`` must leave room for the largest frame at
 /// the slowest uplink served (a 256 KiB frame at 2 KiB/s takes two minutes). Only the app's writes can fill the
-/// buffer, so an idle connection writes no heartbeat (and wakes no radio): with nothing written since the last
-/// heartbeat was taken, the pings have room.
+/// buffer (pings, pongs and close frames are tiny), so an idle connection writes no heartbeat and wakes no radio:
+/// one is written at each look while an app write is in flight or ended since the last look, and at one look more
+/// (waiting writes resume in no set order, so a heartbeat taken while the last write waited may have gone ahead of
+/// it; the next one goes after it).
 struct SendStallWatch: Sendable {
     /// How long a heartbeat may wait to be taken.
     let timeout: Duration
     let outbound: WebSocketOutboundWriter
-    /// Counts the app's writes since the last look.
+    /// The app's writes in flight and ended since the last look.
     let activity: SendActivity
 
     /// Returns true when a heartbeat waited ``timeout``, false when the task is cancelled first (a failed write is
     /// not a stall: the socket's end is reported elsewhere).
     func untilStalled() async -> Bool {
+        var wroteLastLook = false
         while true {
             do { try await Task.sleep(for: timeout / 4) } catch { return false }
-            guard activity.takeCount() > 0 else { continue }
+            let wrote = activity.takeWhetherWriting()
+            defer { wroteLastLook = wrote }
+            guard wrote || wroteLastLook else { continue }
             if await !heartbeatTaken() { return !Task.isCancelled }
         }
     }
@@ -63,15 +68,26 @@ struct SendStallWatch: Sendable {
     }
 }
 
-/// The number of writes an app made on a socket since the stall watch last looked.
+/// The app's writes on a socket: how many are in flight, and how many ended since the stall watch last looked.
 final class SendActivity: Sendable {
-    private let count = Atomic<Int>(0)
+    private let inFlight = Atomic<Int>(0)
+    private let ended = Atomic<Int>(0)
 
-    /// Notes a write (counted when it starts, so that a write still waiting counts too).
-    func noteWrite() { count.add(1, ordering: .relaxed) }
+    /// Runs one write of the app's, counted while it runs and once it ended.
+    func counting<T>(_ write: () async throws -> T) async throws -> T {
+        inFlight.add(1, ordering: .relaxed)
+        defer {
+            inFlight.subtract(1, ordering: .relaxed)
+            ended.add(1, ordering: .relaxed)
+        }
+        return try await write()
+    }
 
-    /// The writes since the last call.
-    func takeCount() -> Int { count.exchange(0, ordering: .relaxed) }
+    /// Whether a write is in flight or ended since the last call.
+    func takeWhetherWriting() -> Bool {
+        let ended = ended.exchange(0, ordering: .relaxed)
+        return ended > 0 || inFlight.load(ordering: .relaxed) > 0
+    }
 }
 
 /// The task of one connection attempt, cancelled from inside the attempt (the socket it opened stopped sending)

@@ -66,10 +66,10 @@ public struct WebSocketClientTransport: ClientTransport {
         /// Pings do not find a network path that died while the socket's send buffer was full (a burst of sends,
         /// then a Wi-Fi roam): the pings themselves wait to be sent, and the system gives up on the socket only after
         /// about 15 minutes. So while the app writes, the transport also writes a small heartbeat (an unsolicited
-        /// pong) every quarter of this time, and one that cannot be sent within it ends the connection. A heartbeat
-        /// waits for what was written before it to leave, down to NIO's low watermark (32 KiB): keep this long
-        /// enough for the largest frame at the slowest uplink you serve (a 256 KiB frame at 2 KiB/s, two minutes).
-        /// An idle connection writes no heartbeat.
+        /// pong) every quarter of this time, and one that cannot be sent within it ends the connection (within 1.25
+        /// times this time of the stall). A heartbeat waits for what was written before it to leave, down to NIO's
+        /// low watermark (32 KiB): keep this long enough for the largest frame at the slowest uplink you serve (a
+        /// 256 KiB frame at 2 KiB/s, two minutes). An idle connection writes no heartbeat.
         public var sendStallTimeout: Duration?
 
         /// Creates a configuration; every parameter has a safe default.
@@ -269,13 +269,14 @@ private struct ClientSocket: Sendable {
             inbound: stream,
             outbound: OutboundWriter(
                 write: { text in
-                    activity.noteWrite()
-                    try await outbound.write(.text(text))
+                    try await activity.counting { try await outbound.write(.text(text)) }
                 },
                 close: { reason in
                     continuation.finish()
                     let code: WebSocketErrorCode = reason == .normal ? .normalClosure : .goingAway
-                    try? await outbound.close(code, reason: String(reason.code.prefix(120)))
+                    _ = try? await activity.counting {
+                        try await outbound.close(code, reason: String(reason.code.prefix(120)))
+                    }
                 }
             ),
             peer: peer
@@ -321,7 +322,8 @@ private struct ClientSocket: Sendable {
                     let timeout = stallWatch.timeout
                     let time =
                         timeout >= .seconds(1)
-                        ? "\(timeout.components.seconds) s" : "\(timeout / .milliseconds(1)) ms"
+                        ? "\(Int((timeout / .seconds(1)).rounded())) s"
+                        : "\(Int((timeout / .milliseconds(1)).rounded())) ms"
                     let reason = CloseReason(
                         code: "closed",
                         message: "Nothing more could be sent for \(time): the network path is gone, or the server "
