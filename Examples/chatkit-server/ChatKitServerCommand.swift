@@ -252,6 +252,7 @@ struct ChatKitServerCommand: AsyncParsableCommand {
         }
         if let opened = sqlite {
             sqlite = nil
+            await Self.finishRedactions(opened, logger: logger)
             Self.closeStore(opened, logger: logger)
         }
         logger.notice("ChatKit server stopped")
@@ -263,6 +264,27 @@ struct ChatKitServerCommand: AsyncParsableCommand {
         case EADDRINUSE: "the port is in use (another server?); stop that or pick another --port"
         case EACCES: "permission denied (ports below 1024 need privileges); pick another --port"
         default: "the address is not one of this machine's; check --host"
+        }
+    }
+
+    /// Rewrites the copies of deleted messages that the store had yet to rewrite in stored events, for at most 10
+    /// seconds, so that a stopped server's file holds no deleted text (Operations.md, "Deleted messages"); what is
+    /// left is rewritten after the next start.
+    private static func finishRedactions(_ store: SQLiteChatStore, logger: Logger) async {
+        let finished = await withTaskGroup(of: Bool.self) { group in
+            group.addTask { (try? await store.finishRedactions()) != nil }
+            group.addTask {
+                try? await Task.sleep(for: .seconds(10))
+                return false
+            }
+            let first = await group.next() ?? false
+            group.cancelAll()
+            return first
+        }
+        if !finished {
+            logger.warning(
+                "Some deleted messages' copies in stored events are not rewritten yet; the next start goes on with them"
+            )
         }
     }
 

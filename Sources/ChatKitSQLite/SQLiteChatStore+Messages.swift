@@ -293,6 +293,21 @@ extension SQLiteChatStore {
         return deleted
     }
 
+    /// Rewrites now, a transaction at a time, the copies of deleted messages in stored events that the store would
+    /// otherwise rewrite in the background (see the deletion in ``SQLiteChatStore``'s overview): call it before
+    /// ``close()`` when the file must hold no deleted text once the process stops (the example server does, for at
+    /// most 10 seconds).
+    ///
+    /// - Throws: ``ChatKitCore/ChatError`` `.storageFailure` if a transaction fails (a full disk); what was rewritten
+    ///   stays rewritten, and the rest is rewritten later.
+    public func finishRedactions() async throws {
+        do {
+            try await redactions.finish()
+        } catch {
+            throw ErrorMapping.thrown(error)
+        }
+    }
+
     public func addReaction(_ emoji: String, to id: MessageID, by user: UserID) async throws -> Message {
         try MembershipRules.validateReaction(emoji)
         return try await write { context in

@@ -148,6 +148,7 @@ struct RedactionBacklogTests {
             #expect(try await copiesAndBacklog(of: "secret", held).backlog == 1)
             let copyPath = directory.appendingPathComponent("backup.sqlite").path
             try await held.backup(to: copyPath)
+            #expect(try await copiesAndBacklog(of: "secret", held) == (copies: 0, backlog: 0))
             try held.close()
             let copy = try SQLiteChatStore(
                 configuration: .init(path: copyPath), migratingUpTo: nil, redactsInBackground: false
@@ -163,12 +164,29 @@ struct RedactionBacklogTests {
                 second, toggles: EventRedactions.candidatesPerTransaction, prefix: "second-"
             )
             _ = try await second.deleteMessage(other.id, by: other.senderID)
+            #expect(try await copiesAndBacklog(of: "secret", second).backlog == 1)
             try second.close()
             try SQLiteChatStore(path: path).close()
             let third = try SQLiteChatStore(path: path)
             defer { try? third.close() }
             try await withTimeout(.seconds(60)) { await third.redactions.waitUntilIdle() }
             #expect(try await copiesAndBacklog(of: "secret", third) == (copies: 0, backlog: 0))
+        }
+    }
+
+    @Test("finishRedactions() works off the backlog before the store closes")
+    func finishingBeforeClosing() async throws {
+        try await withTemporaryDirectory { directory in
+            let path = directory.appendingPathComponent("chat.sqlite").path
+            let held = try SQLiteChatStore(
+                configuration: .init(path: path), migratingUpTo: nil, redactsInBackground: false
+            )
+            defer { try? held.close() }
+            let (message, _) = try await muchCopiedMessage(held, toggles: EventRedactions.candidatesPerTransaction * 3)
+            _ = try await held.deleteMessage(message.id, by: message.senderID)
+            #expect(try await copiesAndBacklog(of: "secret", held).backlog == 1)
+            try await held.finishRedactions()
+            #expect(try await copiesAndBacklog(of: "secret", held) == (copies: 0, backlog: 0))
         }
     }
 }
