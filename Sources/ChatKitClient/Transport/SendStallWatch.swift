@@ -31,35 +31,62 @@ import Synchronization
 struct SendStallWatch: Sendable {
     /// How long a heartbeat may wait to be taken.
     let timeout: Duration
-    let outbound: WebSocketOutboundWriter
     /// The app's writes in flight and ended since the last look.
     let activity: SendActivity
+    /// What the watch waits on (a manual clock in tests).
+    let clock: ClientClock
+    /// Writes one heartbeat; returns once it is taken or failed.
+    let writeHeartbeat: @Sendable () async -> Void
+    /// Told after each look whether it wrote a heartbeat (for tests).
+    var onLook: (@Sendable (_ wroteHeartbeat: Bool) -> Void)?
+
+    /// A watch of the socket that `outbound` writes to, on the system's clock.
+    init(timeout: Duration, outbound: WebSocketOutboundWriter, activity: SendActivity) {
+        self.init(
+            timeout: timeout, activity: activity, clock: ClientClock(ContinuousClock()),
+            writeHeartbeat: { try? await outbound.write(.pong) }
+        )
+    }
+
+    init(
+        timeout: Duration, activity: SendActivity, clock: ClientClock,
+        writeHeartbeat: @escaping @Sendable () async -> Void, onLook: (@Sendable (Bool) -> Void)? = nil
+    ) {
+        self.timeout = timeout
+        self.activity = activity
+        self.clock = clock
+        self.writeHeartbeat = writeHeartbeat
+        self.onLook = onLook
+    }
 
     /// Returns true when a heartbeat waited ``timeout``, false when the task is cancelled first (a failed write is
     /// not a stall: the socket's end is reported elsewhere).
     func untilStalled() async -> Bool {
         var wroteLastLook = false
         while true {
-            do { try await Task.sleep(for: timeout / 4) } catch { return false }
+            do { try await clock.sleep(timeout / 4) } catch { return false }
             let wrote = activity.takeWhetherWriting()
             defer { wroteLastLook = wrote }
-            guard wrote || wroteLastLook else { continue }
+            guard wrote || wroteLastLook else {
+                onLook?(false)
+                continue
+            }
             if await !heartbeatTaken() { return !Task.isCancelled }
+            onLook?(true)
         }
     }
 
     /// Writes one heartbeat; false when it waited ``timeout`` without being taken.
     private func heartbeatTaken() async -> Bool {
         await withTaskGroup(of: Bool.self) { group in
-            let outbound = outbound
-            let timeout = timeout
+            let (writeHeartbeat, clock, timeout) = (writeHeartbeat, clock, timeout)
             group.addTask {
-                try? await outbound.write(.pong)
+                await writeHeartbeat()
                 return true
             }
             group.addTask {
                 // Cancelled (the socket is done with): not a stall.
-                (try? await Task.sleep(for: timeout)) == nil
+                (try? await clock.sleep(timeout)) == nil
             }
             let taken = await group.next() ?? true
             group.cancelAll()
