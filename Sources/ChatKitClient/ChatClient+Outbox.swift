@@ -329,7 +329,8 @@ extension ChatClient {
     /// again at the next change of the outbox, when a session opens and when ``run()`` ends. A failed load leaves
     /// the client with an empty outbox and saves nothing (which would replace what could not be read) until the
     /// load succeeds: it is tried again at each of those moments, and the messages it then reads join the outbox,
-    /// ahead of those queued meanwhile.
+    /// ahead of those queued meanwhile (a message queued meanwhile and already stored stays before them in its
+    /// conversation: the outbox does not hold sends back while its storage fails).
     public var outboxStorageError: ChatError? { outboxSaver?.lastError }
 }
 
