@@ -153,6 +153,19 @@ enum Schema {
         return all.firstIndex(of: migration).map { $0 <= last } ?? false
     }
 
+    /// Lifts the file's size limit (`max_page_count`, ``SQLiteChatStore/Limits``) for the current transaction, and
+    /// puts it back once the transaction ends, committed or rolled back: a migration must not fail because the file
+    /// is near its limit (it may need pages for new tables or a rebuilt index, and FTS5 writes the last of a rebuild
+    /// when the transaction commits, which a limit put back earlier would refuse).
+    static func liftSizeLimitUntilTransactionEnds(_ db: Database) throws {
+        let pageLimit = try Int64.fetchOne(db, sql: "PRAGMA max_page_count") ?? 0
+        try db.execute(sql: "PRAGMA max_page_count = 4294967294")
+        let restoreLimit: @Sendable (Database) -> Void = { db in
+            _ = try? Int64.fetchOne(db, sql: "PRAGMA max_page_count = \(pageLimit)")
+        }
+        db.afterNextTransaction(onCommit: restoreLimit, onRollback: restoreLimit)
+    }
+
     /// Every migration, in order.
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
@@ -490,12 +503,7 @@ enum Schema {
             // As in v4 and v6–v8, a size limit must not stop the migration; it comes back only once the transaction
             // ends: FTS5 writes the last of a rebuild's index when the transaction commits, which a limit restored
             // before would refuse.
-            let pageLimit = try Int64.fetchOne(db, sql: "PRAGMA max_page_count") ?? 0
-            try db.execute(sql: "PRAGMA max_page_count = 4294967294")
-            let restoreLimit: @Sendable (Database) -> Void = { db in
-                _ = try? Int64.fetchOne(db, sql: "PRAGMA max_page_count = \(pageLimit)")
-            }
-            db.afterNextTransaction(onCommit: restoreLimit, onRollback: restoreLimit)
+            try liftSizeLimitUntilTransactionEnds(db)
             let oldMark = try Int64.fetchOne(db, sql: "SELECT indexedUpTo FROM searchProgress WHERE id = 1") ?? 0
             let unindexedBodies = try String.fetchAll(
                 db, sql: "SELECT body FROM message WHERE rowNumber > ?", arguments: [oldMark]
@@ -558,12 +566,7 @@ enum Schema {
             //
             // As in v4 and v6–v11, a size limit must not stop the migration; it comes back only once the
             // transaction ends (FTS5 writes the last of a rebuild's index when the transaction commits).
-            let pageLimit = try Int64.fetchOne(db, sql: "PRAGMA max_page_count") ?? 0
-            try db.execute(sql: "PRAGMA max_page_count = 4294967294")
-            let restoreLimit: @Sendable (Database) -> Void = { db in
-                _ = try? Int64.fetchOne(db, sql: "PRAGMA max_page_count = \(pageLimit)")
-            }
-            db.afterNextTransaction(onCommit: restoreLimit, onRollback: restoreLimit)
+            try liftSizeLimitUntilTransactionEnds(db)
             let oldMark = try Int64.fetchOne(db, sql: "SELECT indexedUpTo FROM searchProgress WHERE id = 1") ?? 0
             let unindexedBodies = try String.fetchAll(
                 db, sql: "SELECT body FROM message WHERE rowNumber > ?", arguments: [oldMark]
@@ -674,12 +677,7 @@ enum Schema {
             // re-tokenized with the new tokenizer would never remove).
             //
             // As in v12, a size limit must not stop the migration; it comes back once the transaction ends.
-            let pageLimit = try Int64.fetchOne(db, sql: "PRAGMA max_page_count") ?? 0
-            try db.execute(sql: "PRAGMA max_page_count = 4294967294")
-            let restoreLimit: @Sendable (Database) -> Void = { db in
-                _ = try? Int64.fetchOne(db, sql: "PRAGMA max_page_count = \(pageLimit)")
-            }
-            db.afterNextTransaction(onCommit: restoreLimit, onRollback: restoreLimit)
+            try liftSizeLimitUntilTransactionEnds(db)
             try db.execute(
                 sql: """
                     DROP TABLE messageSearch;
@@ -707,12 +705,7 @@ enum Schema {
         migrator.registerMigration(v19, foreignKeyChecks: .immediate) { db in
             // A table takes a page (and GRDB's check of the migration another): as in v18, a size limit must not
             // stop the migration; it comes back once the transaction ends.
-            let pageLimit = try Int64.fetchOne(db, sql: "PRAGMA max_page_count") ?? 0
-            try db.execute(sql: "PRAGMA max_page_count = 4294967294")
-            let restoreLimit: @Sendable (Database) -> Void = { db in
-                _ = try? Int64.fetchOne(db, sql: "PRAGMA max_page_count = \(pageLimit)")
-            }
-            db.afterNextTransaction(onCommit: restoreLimit, onRollback: restoreLimit)
+            try liftSizeLimitUntilTransactionEnds(db)
             // The events left to look at are those after `afterPosition` and before `beforePosition` (the deletion's
             // event). No foreign key: an entry whose message row is missing is dropped by the background work.
             try db.execute(
