@@ -14,12 +14,23 @@ import Foundation
 import GRDB
 
 /// Lookups shared by the store's operations. They run inside a read or write transaction.
+///
+/// An identifier holding U+0000 names nothing here, as in the in-memory store: SQLite compares text that GRDB binds
+/// only up to its first NUL, so `"C\u{0}x"` would name the conversation `C` (and a write would act on it while its
+/// events carried the longer ID). ChatKitServer refuses such identifiers before they reach a store; these checks
+/// keep the store's own contract for other callers.
 enum Lookups {
     static func notFound() -> ChatError {
         ChatError(.notFound, "No such conversation, or you are not a member of it.")
     }
 
+    /// Whether `id` can name a row: it holds no U+0000.
+    static func canName(_ id: some ChatIdentifier) -> Bool {
+        UserID.isAcceptable(id.rawValue)
+    }
+
     static func requireUser(_ db: Database, _ id: UserID) throws {
+        guard canName(id) else { throw ChatError(.notFound, "No user with ID '\(id)'.") }
         let exists = try Bool.fetchOne(
             db.cachedStatement(sql: "SELECT 1 FROM user WHERE id = ?"),
             arguments: [id.rawValue]
@@ -28,7 +39,8 @@ enum Lookups {
     }
 
     static func user(_ db: Database, _ id: UserID) throws -> User? {
-        try Row.fetchOne(
+        guard canName(id) else { return nil }
+        return try Row.fetchOne(
             db.cachedStatement(sql: "SELECT \(Codec.userColumns) FROM user WHERE id = ?"),
             arguments: [id.rawValue]
         ).map(Codec.user)
@@ -36,7 +48,7 @@ enum Lookups {
 
     /// The conversation, or `.notFound`.
     static func conversation(_ db: Database, _ id: ConversationID) throws -> Conversation {
-        guard
+        guard canName(id),
             let row = try Row.fetchOne(
                 db.cachedStatement(sql: "SELECT \(Codec.conversationColumns) FROM conversation WHERE id = ?"),
                 arguments: [id.rawValue]
@@ -47,14 +59,16 @@ enum Lookups {
 
     /// The current role of `user` in a conversation, `nil` for a non-member.
     static func role(_ db: Database, _ id: ConversationID, _ user: UserID) throws -> MemberRole? {
-        try String.fetchOne(
+        guard canName(id), canName(user) else { return nil }
+        return try String.fetchOne(
             db.cachedStatement(sql: "SELECT role FROM member WHERE conversationID = ? AND userID = ?"),
             arguments: [id.rawValue, user.rawValue]
         ).map(MemberRole.init(rawValue:))
     }
 
     static func member(_ db: Database, _ id: ConversationID, _ user: UserID) throws -> Member? {
-        try Row.fetchOne(
+        guard canName(id), canName(user) else { return nil }
+        return try Row.fetchOne(
             db.cachedStatement(
                 sql: "SELECT \(Codec.memberColumns) FROM member WHERE conversationID = ? AND userID = ?"
             ),
@@ -72,6 +86,7 @@ enum Lookups {
     /// The last seq of the conversation, if `user` is a member of it; `.notFound` otherwise. One query, for the
     /// history read path.
     static func memberLastSeq(_ db: Database, _ id: ConversationID, _ user: UserID) throws -> Int64 {
+        guard canName(id), canName(user) else { throw notFound() }
         let statement = try db.cachedStatement(
             sql: """
                 SELECT c.lastSeq, m.role FROM conversation c
@@ -94,14 +109,16 @@ enum Lookups {
     }
 
     static func message(_ db: Database, id: MessageID, _ decoder: JSONDecoder) throws -> Message? {
-        try Row.fetchOne(
+        guard canName(id) else { return nil }
+        return try Row.fetchOne(
             db.cachedStatement(sql: "SELECT \(messageColumns) FROM message WHERE id = ?"),
             arguments: [id.rawValue]
         ).map { try Codec.message($0, decoder) }
     }
 
     static func message(_ db: Database, _ id: ConversationID, seq: Int64, _ decoder: JSONDecoder) throws -> Message? {
-        try Row.fetchOne(
+        guard canName(id) else { return nil }
+        return try Row.fetchOne(
             db.cachedStatement(sql: "SELECT \(messageColumns) FROM message WHERE conversationID = ? AND seq = ?"),
             arguments: [id.rawValue, seq]
         ).map { try Codec.message($0, decoder) }

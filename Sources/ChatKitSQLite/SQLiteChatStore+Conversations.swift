@@ -112,6 +112,7 @@ extension SQLiteChatStore {
 
     /// The count the conversation row keeps (`Schema.v9`): no member is read.
     public func memberCount(of id: ConversationID) async throws -> Int {
+        guard Lookups.canName(id) else { return 0 }
         let memberCount = memberCountOfC
         return try await read { db in
             try Int.fetchOne(
@@ -127,7 +128,8 @@ extension SQLiteChatStore {
     }
 
     public func memberIDs(of id: ConversationID, at position: StreamPosition?) async throws -> [UserID] {
-        try await readInBackground { db in
+        guard Lookups.canName(id) else { return [] }
+        return try await readInBackground { db in
             guard let position else {
                 return try String.fetchAll(
                     db,

@@ -47,6 +47,7 @@ extension SQLiteChatStore {
     }
 
     public func session(_ id: SessionID) async throws -> AuthSession? {
+        guard Lookups.canName(id) else { return nil }
         let columns = sessionColumns
         return try await read { db in try Self.session(db, id, columns) }
     }
@@ -57,6 +58,7 @@ extension SQLiteChatStore {
         // A reused token revokes the session, and that revocation must commit although the call fails: the
         // transaction returns the outcome and the error is thrown after the commit. It commits even if the caller
         // is cancelled meanwhile (a thief's request given up on must not undo the revocation it caused).
+        guard Lookups.canName(id) else { throw ChatError(.notFound, "No active session with that ID.") }
         let columns = sessionColumns
         let rotated: AuthSession? = try await writeToTheEnd { context in
             let db = context.db
@@ -96,6 +98,7 @@ extension SQLiteChatStore {
     }
 
     public func revokeSession(_ id: SessionID) async throws {
+        guard Lookups.canName(id) else { return }
         try await write { context in
             try context.db.execute(
                 sql: "UPDATE session SET revokedAt = ? WHERE id = ? AND revokedAt IS NULL",
@@ -120,6 +123,7 @@ extension SQLiteChatStore {
     }
 
     public func revokeSessions(of user: UserID) async throws {
+        guard Lookups.canName(user) else { return }
         try await write { context in
             try context.db.execute(
                 sql: "UPDATE session SET revokedAt = ? WHERE userID = ? AND revokedAt IS NULL",

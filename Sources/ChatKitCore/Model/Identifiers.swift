@@ -19,7 +19,8 @@ import Foundation
 ///
 /// The server refuses identifiers holding U+0000 wherever a client gives one (SQLite compares bound text only up
 /// to its first NUL, so `"alice\u{0}x"` would name the user `alice` there): requests decoded by ``WireCodec`` and
-/// the HTTP API's parameters. Stored data decodes whatever it holds.
+/// the HTTP API's parameters. Stores name nothing by one (the conformance suite checks). Stored data decodes
+/// whatever it holds.
 public protocol ChatIdentifier: RawRepresentable, Hashable, Comparable, Sendable, Codable, CustomStringConvertible,
     ExpressibleByStringLiteral where RawValue == String
 {

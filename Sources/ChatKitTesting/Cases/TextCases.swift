@@ -51,6 +51,58 @@ extension ChatStoreConformance {
                 let stored = try await store.messages(in: chat, .latest(), as: alice)
                 try checkEqual(stored, [], "messages in the conversation")
             },
+            Case("text", "an ID followed by U+0000 and more names nothing, in reads and writes alike") { store in
+                // A store that binds IDs as C strings would read "C\0x" as "C" (SQLite compares bound text up to its
+                // first NUL) and act on C.
+                let (fixture, alice, chat) = try await StoreFixture.conversationWithMessages(store, count: 1)
+                let bob = try await fixture.user("bob")
+                let channel = try await fixture.channel(alice)
+                guard let message = try await store.messages(in: chat, .latest(), as: alice).first else {
+                    throw ConformanceFailure("the conversation's message was not read back")
+                }
+                func longer<ID: ChatIdentifier>(_ id: ID) -> ID { ID(rawValue: id.rawValue + "\u{0}x") }
+                let position = try await store.latestPosition()
+                func refused(_ what: String, _ call: () async throws -> Void) async throws {
+                    do {
+                        try await call()
+                        throw ConformanceFailure("\(what) with an ID followed by U+0000 was done")
+                    } catch let error as ChatError {
+                        try check(error.code == .notFound || error.code == .invalidArgument, "\(what): \(error.code)")
+                    }
+                }
+                try await refused("reading history") {
+                    _ = try await store.messages(in: longer(chat), .latest(), as: alice)
+                }
+                try await refused("reading history as a longer user") {
+                    _ = try await store.messages(in: chat, .latest(), as: longer(alice))
+                }
+                try await refused("moving a marker") { _ = try await store.markRead(longer(chat), upTo: 1, by: alice) }
+                try await refused("joining a channel") { _ = try await store.joinChannel(longer(channel), user: bob) }
+                try await refused("adding a member") {
+                    _ = try await store.addMembers([bob], to: longer(chat), role: .member, by: alice)
+                }
+                try await refused("adding a longer user") {
+                    _ = try await store.addMembers([longer(bob)], to: chat, role: .member, by: alice)
+                }
+                try await refused("editing") {
+                    _ = try await store.editMessage(longer(message.id), body: "edited", by: alice)
+                }
+                try await refused("reacting") {
+                    _ = try await store.addReaction("👍", to: longer(message.id), by: alice)
+                }
+                try await refused("asking for a contact") {
+                    _ = try await store.requestContact(from: alice, to: longer(alice))
+                }
+                try await refused("a direct conversation") {
+                    _ = try await store.createConversation(.direct(between: alice, and: longer(alice)))
+                }
+                try checkEqual(try await store.isMember(alice, of: longer(chat)), false, "isMember")
+                try checkEqual(try await store.memberCount(of: longer(chat)), 0, "memberCount")
+                try checkEqual(try await store.memberIDs(of: longer(chat), at: nil), [], "memberIDs")
+                try checkEqual(try await store.users([longer(alice)]), [], "users")
+                try checkEqual(try await store.contacts(of: alice), [], "alice's contacts")
+                try checkEqual(try await store.latestPosition(), position, "the stream's position: nothing was stored")
+            },
             Case("text", "text containing U+0000 is refused with invalidArgument and nothing is stored") { store in
                 let (fixture, alice, chat) = try await StoreFixture.conversationWithMessages(store, count: 0)
                 let nul = "k\u{0}1"
