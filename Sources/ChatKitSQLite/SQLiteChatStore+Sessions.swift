@@ -108,15 +108,16 @@ extension SQLiteChatStore {
     }
 
     public func deleteSessions(endedBefore date: Date, limit: Int) async throws -> Int {
+        try MembershipRules.validateLimit(limit)
         // Found through the indexes of `Schema.v15`; a database migrated only before it scans the table.
-        try await write { context in
+        return try await write { context in
             try context.db.execute(
                 sql: """
                     DELETE FROM session WHERE rowid IN (
                         SELECT rowid FROM session WHERE revokedAt < ?1 OR expiresAt < ?1 LIMIT ?2
                     )
                     """,
-                arguments: [date.timeIntervalSince1970, max(limit, 0)]
+                arguments: [date.timeIntervalSince1970, limit]
             )
             return context.db.changesCount
         }

@@ -40,7 +40,9 @@ import Synchronization
 ///
 /// Every failure is a ``ChatKitCore/ChatError``: the codes the protocols document, or `.storageFailure` with a
 /// readable reason and the SQLite error as ``ChatKitCore/ChatError/underlying`` (a corrupt file, a file that is
-/// not a database, a read-only location, a full disk).
+/// not a database, a read-only location, a full disk). The exception is cancellation: a call whose task is
+/// cancelled throws `CancellationError`, having changed nothing (GRDB rolls its transaction back), except a
+/// reused refresh token's revocation, which commits all the same.
 public final class SQLiteChatStore: ChatStore {
     let configuration: Configuration
     let writer: any DatabaseWriter

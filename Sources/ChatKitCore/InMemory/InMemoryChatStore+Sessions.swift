@@ -57,11 +57,12 @@ extension InMemoryChatStore {
     }
 
     public func deleteSessions(endedBefore date: Date, limit: Int) async throws -> Int {
-        try withState { state in
+        try MembershipRules.validateLimit(limit)
+        return try withState { state in
             let ended = state.sessions.lazy.filter { _, session in
                 (session.revokedAt.map { $0 < date } ?? false) || session.expiresAt < date
             }
-            let deleting = Array(ended.prefix(max(limit, 0)).map(\.key))
+            let deleting = Array(ended.prefix(limit).map(\.key))
             for id in deleting { state.sessions[id] = nil }
             return deleting.count
         }

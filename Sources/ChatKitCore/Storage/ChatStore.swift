@@ -26,7 +26,8 @@
 /// 4. A user who is not a member of a conversation reads and writes nothing of it, and cannot tell it exists.
 ///
 /// Implementations must be safe to call from many tasks at once. Backend failures are thrown as
-/// ``ChatError`` `.storageFailure` with the backend's error as ``ChatError/underlying``.
+/// ``ChatError`` `.storageFailure` with the backend's error as ``ChatError/underlying``. A call whose task is
+/// cancelled may throw `CancellationError` instead of completing, and then it has changed nothing.
 ///
 /// ChatKit ships ``InMemoryChatStore``; `ChatKitSQLite` adds a durable one, `SQLiteChatStore`.
 public protocol ChatStore: UserStore, ContactStore, ConversationStore, MessageStore, MarkerStore, SyncStore,

@@ -60,6 +60,10 @@ public protocol SessionStore: Sendable {
 }
 
 extension SessionStore {
-    /// Deletes nothing: ended sessions stay (a store that can should delete them; see the requirement).
-    public func deleteSessions(endedBefore date: Date, limit: Int) async throws -> Int { 0 }
+    /// Deletes nothing: ended sessions stay (a store that can should delete them; see the requirement). A negative
+    /// `limit` is `.invalidArgument`, as everywhere.
+    public func deleteSessions(endedBefore date: Date, limit: Int) async throws -> Int {
+        try MembershipRules.validateLimit(limit)
+        return 0
+    }
 }

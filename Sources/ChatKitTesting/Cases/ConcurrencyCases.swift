@@ -438,6 +438,32 @@ extension ChatStoreConformance {
                     )
                 }
             },
+            Case("concurrency", "a call from a cancelled task completes, or throws CancellationError having changed "
+                + "nothing") { store in
+                let (_, alice, chat) = try await StoreFixture.conversationWithMessages(store, count: 3)
+                for round in 1...3 {
+                    let position = try await store.latestPosition()
+                    let before = try await store.markers(of: chat, as: alice)
+                    let call = Task { try await store.markRead(chat, upTo: Int64(round), by: alice) }
+                    call.cancel()
+                    switch await call.result {
+                    case .success(let marker):
+                        try checkEqual(marker.readSeq, Int64(round), "round \(round): the marker returned")
+                        try check(
+                            try await store.latestPosition() > position, "round \(round): the move left no event"
+                        )
+                    case .failure(let error):
+                        try check(error is CancellationError, "round \(round): failed with \(error), not cancellation")
+                        try checkEqual(
+                            try await store.latestPosition(), position, "round \(round): the stream after the refusal"
+                        )
+                        try checkEqual(
+                            try await store.markers(of: chat, as: alice), before,
+                            "round \(round): the markers after the refusal"
+                        )
+                    }
+                }
+            },
         ]
     }
 }

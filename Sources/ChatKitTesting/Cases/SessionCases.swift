@@ -131,6 +131,9 @@ extension ChatStoreConformance {
                 try await store.revokeSession(revoked.id)
                 // Revoked at the store's time, which a store's injected clock may put after `date`.
                 let revokedBefore = (try await store.session(revoked.id)?.revokedAt).map { $0 < date } ?? false
+                try await checkThrows(.invalidArgument, "a negative limit") {
+                    try await store.deleteSessions(endedBefore: date, limit: -1)
+                }
                 // One at a time first: a limit is kept.
                 let first = try await store.deleteSessions(endedBefore: date, limit: 1)
                 try check(first <= 1, "a deletion limited to 1 deleted \(first)")
