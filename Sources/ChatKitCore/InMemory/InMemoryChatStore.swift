@@ -20,7 +20,9 @@ import Synchronization
 ///
 /// Search has no index: a search reads the messages of the user's conversations, newest first, under the lock,
 /// until it has `limit` hits in each (every message for a word nobody wrote), so every other operation waits for it.
-/// That suits tests and small servers; at hundreds of thousands of messages, searches stall the server.
+/// That suits tests and small servers; at hundreds of thousands of messages, searches stall the server. Its hits
+/// come newest first, not ranked by relevance (`SQLiteChatStore` ranks with BM25): the top hit of a query with more
+/// matches than `limit` may differ between the two, as the contract allows.
 ///
 /// ```swift
 /// let store = InMemoryChatStore()
