@@ -72,7 +72,8 @@ public protocol MessageStore: Sendable {
     /// - Throws: ``ChatError`` `.notFound` as for ``message(_:as:)``; `.forbidden` if `user` may not delete it.
     func deleteMessage(_ id: MessageID, by user: UserID) async throws -> Message
 
-    /// Adds `user`'s reaction `emoji` to a message. Adding a reaction that exists changes nothing.
+    /// Adds `user`'s reaction `emoji` to a message. Adding a reaction that exists changes nothing. Emoji compare as
+    /// Swift strings do (canonically equivalent spellings are one reaction); the one stored keeps its bytes.
     ///
     /// - Returns: The message with its reactions.
     /// - Throws: ``ChatError`` `.notFound` as for ``message(_:as:)``; `.conflict` if the message was deleted;
