@@ -48,6 +48,9 @@ final class EventRedactions: Sendable {
         LIMIT ?
         """
 
+    /// Whether any backlog waits.
+    static let anyBacklogSQL = "SELECT EXISTS (SELECT 1 FROM redactionBacklog)"
+
     /// The pause after the first failed background transaction; it doubles up to ``longestPause``.
     static let firstPause = Duration.seconds(1)
     static let longestPause = Duration.seconds(60)
@@ -164,14 +167,14 @@ final class EventRedactions: Sendable {
             try db.cachedStatement(sql: "DELETE FROM redactionBacklog WHERE messageID = ?")
                 .execute(arguments: [id.rawValue])
         }
-        return try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM redactionBacklog)")) ?? false
+        return try Bool.fetchOne(db.cachedStatement(sql: anyBacklogSQL)) ?? false
     }
 
     /// Whether any backlog waits (for a store opening on a database a process left with one).
     func hasWaitingBacklog() throws -> Bool {
         guard hasBacklog else { return false }
         return try writer.read { db in
-            try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM redactionBacklog)") ?? false
+            try Bool.fetchOne(db, sql: Self.anyBacklogSQL) ?? false
         }
     }
 

@@ -145,10 +145,7 @@ final class SearchIndex: Sendable {
             try? await Task.sleep(for: Self.delay)
             if Task.isCancelled { return }
             // Failures (a full disk) leave the rows for the next attempt or for a search to deal with.
-            _ = try? await writer.write { [rowConversations, addsWords, hasScopeColumn] db in
-                try Self.indexPending(db, addingWords: addsWords, withScope: hasScopeColumn)
-                try rowConversations.extend(upTo: try Self.progress(db).indexedUpTo, db)
-            }
+            try? await catchUp()
             let again = state.withLock { state in
                 guard state.hasMore, !state.isClosed else {
                     state.isScheduled = false

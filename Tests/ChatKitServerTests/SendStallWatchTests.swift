@@ -105,6 +105,22 @@ struct SendStallWatchTests {
         return write
     }
 
+    /// Starts the watch and a write that lasts until the returned gate opens, moves the clock to the first look,
+    /// and returns once that look's heartbeat was written (held by `harness.heartbeatGate`) and its deadline sleeps.
+    func holdingAHeartbeat(
+        _ harness: Harness
+    ) async -> (watching: Task<Bool, Never>, writeGate: Gate, write: Task<Void, Never>) {
+        let watching = Task { await harness.watch.untilStalled() }
+        let writeGate = Gate()
+        let write = await startWrite(harness.activity, until: writeGate)
+        var started = harness.heartbeatsStarted.makeAsyncIterator()
+        await harness.advanceToNextLook()
+        _ = await started.next()
+        // The heartbeat's deadline sleeps on the clock.
+        await harness.clock.waitForSleepers(1)
+        return (watching, writeGate, write)
+    }
+
     @Test("an idle connection writes no heartbeat")
     func idleWritesNone() async throws {
         let harness = Harness()
@@ -148,14 +164,7 @@ struct SendStallWatchTests {
     @Test("a heartbeat not taken within the timeout is a stall")
     func aHeldHeartbeatIsAStall() async throws {
         let harness = Harness()
-        let watching = Task { await harness.watch.untilStalled() }
-        let writeGate = Gate()
-        let write = await startWrite(harness.activity, until: writeGate)
-        var started = harness.heartbeatsStarted.makeAsyncIterator()
-        await harness.advanceToNextLook()
-        _ = await started.next()
-        // The heartbeat's deadline sleeps on the clock.
-        await harness.clock.waitForSleepers(1)
+        let (watching, writeGate, write) = await holdingAHeartbeat(harness)
         harness.clock.advance(by: .milliseconds(400))
         #expect(await watching.value == true)
         writeGate.open()
@@ -165,14 +174,8 @@ struct SendStallWatchTests {
     @Test("a heartbeat taken late but within the timeout is no stall")
     func aSlowHeartbeatIsNoStall() async throws {
         let harness = Harness()
-        let watching = Task { await harness.watch.untilStalled() }
         var looks = harness.looks.makeAsyncIterator()
-        let writeGate = Gate()
-        let write = await startWrite(harness.activity, until: writeGate)
-        var started = harness.heartbeatsStarted.makeAsyncIterator()
-        await harness.advanceToNextLook()
-        _ = await started.next()
-        await harness.clock.waitForSleepers(1)
+        let (watching, writeGate, write) = await holdingAHeartbeat(harness)
         harness.clock.advance(by: .milliseconds(300))
         harness.heartbeatGate.open()
         #expect(await looks.next() == true)

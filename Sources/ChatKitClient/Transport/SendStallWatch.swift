@@ -38,7 +38,7 @@ struct SendStallWatch: Sendable {
     /// Writes one heartbeat; returns once it is taken or failed.
     let writeHeartbeat: @Sendable () async -> Void
     /// Told after each look whether it wrote a heartbeat (for tests).
-    var onLook: (@Sendable (_ wroteHeartbeat: Bool) -> Void)?
+    let onLook: (@Sendable (_ wroteHeartbeat: Bool) -> Void)?
 
     /// A watch of the socket that `outbound` writes to, on the system's clock.
     init(timeout: Duration, outbound: WebSocketOutboundWriter, activity: SendActivity) {
