@@ -30,7 +30,8 @@ extension ChatClient {
     ///   `unavailable` ``Configuration/maximumSendAttempts`` times); the message stays in the outbox as
     ///   ``OutgoingMessage/State/failed``. A rate limit (`limitExceeded` with a retry-after) only delays it.
     /// - Throws `.unavailable` when ``run()`` ends (or has ended) before the message is stored: it stays pending
-    ///   and is sent when ``run()`` runs again.
+    ///   and is sent when ``run()`` runs again. A run cancelled while another call of ``run()`` waits for it to end
+    ///   (a view restarting the client) throws nothing here: the call waits for the new run.
     /// - Throws `CancellationError` when the calling task is cancelled; the message stays queued all the same
     ///   (it may already be on the wire).
     /// - Throws `.invalidArgument` at once, queueing nothing, when an identifier holds U+0000 (no server takes one).

@@ -247,6 +247,9 @@ public final class ChatClient: Sendable {
         eventQueue.finish()
     }
 
+    /// How many calls of ``run()`` wait for a cancelled run to end before they start (for tests).
+    var runsWaitingToStart: Int { state.withLock { $0.runEndWaiters.count } }
+
     /// Where the connection stands.
     public var connectionState: ConnectionState { state.withLock { $0.connectionState } }
 
@@ -449,9 +452,13 @@ public final class ChatClient: Sendable {
             let error = failure ?? state.lastFailure ?? ChatError(.unavailable, "The client stopped.")
             var sendWaiters: [CheckedContinuation<Message, any Error>] = []
             for index in state.outbox.indices {
+                state.outbox[index].inFlight = false
+                // Callers of send wait on for the run that starts next, if one waits to: failing them would tell
+                // them their message was not sent while it goes out moments later (SwiftUI's `.task` restarting
+                // the client), and an app that sent it again would post it twice.
+                guard runEndWaiters.isEmpty else { continue }
                 sendWaiters += state.outbox[index].waiters.values
                 state.outbox[index].waiters = [:]
-                state.outbox[index].inFlight = false
             }
             // Callers of connected() wait on for the run that starts next, if one waits to.
             guard runEndWaiters.isEmpty else { return ([], sendWaiters, error, runEndWaiters) }
