@@ -513,6 +513,36 @@ private struct AuthFixture {
         )
     }
 
+    /// An address that logged in with the password skips the username's bucket of failures; after a password
+    /// change it still did, so whoever had the old password could guess the new one from each address they had
+    /// logged in from, each at its own rate. A change now forgets them.
+    @Test func addressesKnownFromTheOldPasswordAreForgottenWhenItChanges() async throws {
+        let fixture = AuthFixture(limits: .init(loginAttemptBurst: 100, failedLoginBurst: 3))
+        let tokens = try await fixture.auth.signUp(username: "alice", password: password)
+        let thief = "198.51.100.7"
+        _ = try await fixture.auth.logIn(username: "alice", password: password, client: thief)
+        // Known: more failures than the shared bucket holds, none refused for the limit.
+        for _ in 0..<4 {
+            let error = await fixture.error {
+                _ = try await fixture.auth.logIn(username: "alice", password: "wrong guess!", client: thief)
+            }
+            #expect(error?.code == .unauthenticated)
+        }
+        fixture.clock.advance(by: .seconds(60))  // the bucket of failures refills
+        _ = try await fixture.auth.changePassword(
+            userID: tokens.user.id, currentPassword: password, newPassword: "a new horse battery"
+        )
+        var codes: [ChatError.Code?] = []
+        for _ in 0..<6 {
+            let error = await fixture.error {
+                _ = try await fixture.auth.logIn(username: "alice", password: "wrong guess!", client: thief)
+            }
+            codes.append(error?.code)
+        }
+        #expect(codes.prefix(3).allSatisfy { $0 == .unauthenticated })
+        #expect(codes.last == .limitExceeded)
+    }
+
     /// Two password changes at once both checked the same current password; the one to finish first could keep a
     /// session that the other's change should have ended. They now run one after the other: the second finds the
     /// password changed.

@@ -56,6 +56,73 @@ struct RevocationTests {
         }
     }
 
+    /// The store, failing `revokeSessions(of:)` once armed (a full disk, a busy database).
+    final class FailingRevocationsStore: ChatStoreDecorator {
+        let base: any ChatStore
+        let fails = Atomic<Bool>(false)
+
+        init(_ base: any ChatStore) { self.base = base }
+
+        func revokeSessions(of user: UserID) async throws {
+            if fails.load(ordering: .relaxed) { throw ChatError(.storageFailure, "The disk is full.") }
+            try await base.revokeSessions(of: user)
+        }
+    }
+
+    /// A password change that stored the new password and then failed to revoke the sessions answered an error and
+    /// left the other devices' connections open (their tokens refused from then on, but nothing closed them).
+    @Test func aPasswordChangeThatFailsAfterStoringThePasswordStillClosesTheOtherConnections() async throws {
+        let store = FailingRevocationsStore(InMemoryChatStore())
+        let transport = InProcessTransport()
+        let auth = Self.auth(store)
+        let server = ChatServer(store: store, transports: [transport], authenticators: [auth.authenticator])
+        Self.closeRevokedSessions(auth, server)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await server.run() }
+            defer { group.cancelAll() }
+            let phoneTokens = try await auth.signUp(username: "alice", password: "correct horse")
+            let laptopTokens = try await auth.logIn(username: "alice", password: "correct horse")
+            let laptop = TestClient(ChatClient(transport: transport, token: laptopTokens.accessToken))
+            try await laptop.client.connected()
+
+            store.fails.store(true, ordering: .relaxed)
+            let error = await #expect(throws: ChatError.self) {
+                try await auth.changePassword(
+                    userID: phoneTokens.user.id, currentPassword: "correct horse", newPassword: "battery staple"
+                )
+            }
+            #expect(error?.code == .storageFailure)
+            try await waitUntil("the laptop's connection to close", timeout: .seconds(60)) {
+                laptop.client.connectionState == .disconnected
+            }
+        }
+    }
+
+    /// A refresh that finds the password changed since its session began (set through the store, or by a change
+    /// that failed halfway) revokes the session; its connections stayed open.
+    @Test func aRefreshThatFindsThePasswordChangedClosesThatSessionsConnections() async throws {
+        let store = InMemoryChatStore()
+        let transport = InProcessTransport()
+        let auth = Self.auth(store)
+        let server = ChatServer(store: store, transports: [transport], authenticators: [auth.authenticator])
+        Self.closeRevokedSessions(auth, server)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await server.run() }
+            defer { group.cancelAll() }
+            let tokens = try await auth.signUp(username: "alice", password: "correct horse")
+            let laptop = TestClient(ChatClient(transport: transport, token: tokens.accessToken))
+            try await laptop.client.connected()
+
+            // An operator's tool sets the password through the store, leaving the sessions as they are.
+            _ = try await store.setPasswordHash("a hash of another password", of: tokens.user.id)
+            let error = await #expect(throws: ChatError.self) { try await auth.refresh(tokens.refreshToken) }
+            #expect(error?.code == .unauthenticated)
+            try await waitUntil("the laptop's connection to close", timeout: .seconds(60)) {
+                laptop.client.connectionState == .disconnected
+            }
+        }
+    }
+
     /// The store, holding one call of `latestPosition()` once armed: a session opening then waits in its handshake
     /// with its token already accepted.
     final class HandshakeHoldingStore: ChatStoreDecorator {
@@ -169,7 +236,7 @@ struct RevocationTests {
     }
 
     /// Accounts on `store`, bcrypt at its lowest cost.
-    static func auth(_ store: InMemoryChatStore) -> AuthService {
+    static func auth(_ store: any ChatStore) -> AuthService {
         var configuration = AuthService.Configuration()
         configuration.bcryptCost = 4
         return AuthService(store: store, secret: Array(repeating: UInt8(3), count: 32), configuration: configuration)

@@ -50,7 +50,8 @@ public struct AuthService: Sendable {
         /// theirs. Failed attempts are also limited per username over all clients, which bounds guessing from many
         /// addresses (a correct password gives its attempt back). Guessing from several addresses can empty that
         /// bucket, and then the right password is refused too, except from the clients the username logged in
-        /// from with its password within ``knownClientLifetime`` (kept in memory), which skip it.
+        /// from with its password within ``knownClientLifetime`` (kept in memory, forgotten when the password
+        /// changes), which skip it.
         public struct Limits: Sendable {
             /// How many login attempts one username may make at once from one client, before
             /// ``loginAttemptInterval`` applies. Default 10.
@@ -299,14 +300,15 @@ public struct AuthService: Sendable {
         }
         guard matches else { throw Self.badCredentials }
         attempt.refund()
-        if let client { knownClients.note(Self.clientKey(client), of: Self.bucketName(username), now: clock.now) }
         let (tokens, sessionID) = try await openSession(for: user, credentialsVersion: credentials.version)
         // A password change that finished while this login was checking the old password revoked every session
-        // but this one: revoke it too.
+        // but this one: revoke it too. Nor is its client known to the username (noted only after this check: the
+        // change forgot the clients that logged in with the old password).
         if try await store.credentials(of: user.id)?.version != credentials.version {
             try await store.revokeSession(sessionID)
             throw Self.badCredentials
         }
+        if let client { knownClients.note(Self.clientKey(client), of: Self.bucketName(username), now: clock.now) }
         return tokens
     }
 
@@ -363,14 +365,14 @@ public struct AuthService: Sendable {
         guard let user = try await store.user(session.userID),
             let credentials = try await store.credentials(of: session.userID)
         else {
-            try await store.revokeSession(session.id)
+            try await revokeAndClose(session)
             throw ChatError(.unauthenticated, "The session's user no longer exists.")
         }
         // Opened before the password changed: a change revokes such sessions, but one that failed after storing
         // the new password (or a password set through the store) may have left it. Its new access token would
-        // carry the new version and be accepted.
+        // carry the new version and be accepted. Its connections, open since, close too.
         if let opened = session.credentialsVersion, opened != credentials.version {
-            try await store.revokeSession(session.id)
+            try await revokeAndClose(session)
             throw ChatError(.unauthenticated, "The password changed since this session began; log in again.")
         }
         return try await tokens(
@@ -391,6 +393,12 @@ public struct AuthService: Sendable {
         }
         let elapsed = now.timeIntervalSince(session.expiresAt) + configuration.refreshTokenLifetime / .seconds(1)
         return elapsed >= -1 && elapsed <= window
+    }
+
+    /// Revokes `session` and closes its connections (``whenSessionsRevoked(_:)``).
+    private func revokeAndClose(_ session: AuthSession) async throws {
+        try await store.revokeSession(session.id)
+        revocationHandlers.notify(SessionRevocation(userID: session.userID, sessionID: session.id))
     }
 
     /// The error for a refresh token presented again outside a retry; the session is revoked by then.
@@ -497,8 +505,14 @@ public struct AuthService: Sendable {
             }
             guard let hash = newHash else { throw ChatError(.unauthenticated, "The current password is incorrect.") }
             let updated = try await store.setPasswordHash(hash, of: userID)
-            try await store.revokeSessions(of: userID)
+            // From here every token issued before is refused (its credentials version is old), so the connections
+            // opened with them close now, also when revoking the sessions below fails (the change is made then,
+            // and `refresh` refuses their refresh tokens by the version). The clients that logged in with the old
+            // password are no longer known: someone who had it must not guess the new one outside the bucket of
+            // failures.
             revocationHandlers.notify(SessionRevocation(userID: userID, sessionID: nil))
+            knownClients.forget(Self.bucketName(CredentialRules.lookupUsername(user.username)))
+            try await store.revokeSessions(of: userID)
             let (tokens, sessionID) = try await openSession(for: user, credentialsVersion: updated.version)
             // Another server sharing the store changed the password again meanwhile: this session must not outlive
             // that change.

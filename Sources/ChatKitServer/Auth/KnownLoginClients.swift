@@ -47,6 +47,11 @@ final class KnownLoginClients: Sendable {
         }
     }
 
+    /// Forgets every client of `username` (its password changed: they logged in with the old one).
+    func forget(_ username: String) {
+        _ = state.withLock { $0.clients.removeValue(forKey: username) }
+    }
+
     /// Notes a successful login of `username` from `client` at `now`.
     func note(_ client: String, of username: String, now: Duration) {
         state.withLock { state in
