@@ -60,6 +60,8 @@ public final class ChatServer: Sendable {
     let rateLimiter: RateLimiter
     /// Set when a graceful shutdown begins.
     let shuttingDown = SetOnceFlag()
+    /// ``run()`` was called: its routing, timers and background work run once per server.
+    private let hasRun = SetOnceFlag()
 
     /// Creates a server.
     ///
@@ -116,10 +118,21 @@ public final class ChatServer: Sendable {
     /// transport stop accepting and tell its clients before `run()` returns. ``ChatKitCore/InProcessTransport``
     /// stops only when cancelled.
     ///
-    /// - Throws: An error from a transport that fails to serve, or ``ChatKitCore/ChatError`` `.storageFailure`
-    ///   when the store cannot be read at start.
+    /// A server runs once (a call that failed to read the store at start does not count): to serve again after
+    /// `run()` returned, make a new ``ChatServer`` (on the same store and transports).
+    ///
+    /// - Throws: An error from a transport that fails to serve, ``ChatKitCore/ChatError`` `.storageFailure`
+    ///   when the store cannot be read at start, or `.conflict` when `run()` was called before on this server.
     public func run() async throws {
+        // After the read: a start that failed in the store may be tried again.
         let start = try await store.latestPosition()
+        guard hasRun.setFirst() else {
+            throw ChatError(
+                .conflict,
+                "This ChatServer has run already (its event routing ended with that run); make a new ChatServer to "
+                    + "serve again."
+            )
+        }
         for case let transport as WebSocketServerTransport in transports { transport.attach(self) }
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await self.router.run(from: start) }
