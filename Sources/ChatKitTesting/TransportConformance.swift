@@ -193,14 +193,24 @@ public enum TransportConformance {
                     try checkEqual(error.reason?.code, "slowConsumer", "the reason's code")
                 }
             },
-            Case("transport", "writing to a closed connection throws, and closing twice does nothing") { subject in
-                let outcome = Mutex<(wroteAfterClose: Bool, done: Bool)>((false, false))
+            Case(
+                "transport",
+                "writing to a closed connection throws ConnectionClosedError, and closing twice does nothing"
+            ) { subject in
+                let outcome = Mutex<(writeError: String?, done: Bool)>((nil, false))
                 let handler: @Sendable (Connection) async -> Void = { connection in
                     _ = try? await firstFrame(of: connection)
                     await connection.outbound.close(.normal)
                     await connection.outbound.close(.normal)
-                    let wrote = (try? await connection.outbound.write("after the close")) != nil
-                    outcome.withLock { $0 = (wrote, true) }
+                    var writeError: String? = "nothing: the write succeeded"
+                    do {
+                        try await connection.outbound.write("after the close")
+                    } catch is ConnectionClosedError {
+                        writeError = nil
+                    } catch {
+                        writeError = "\(type(of: error)): \(error)"
+                    }
+                    outcome.withLock { $0 = (writeError, true) }
                 }
                 try await serving(subject, handler) { client in
                     let end = try await client.withConnection { connection in
@@ -212,7 +222,9 @@ public enum TransportConformance {
                     try await waitUntil(within: subject.timeout, "the server's handler to finish") {
                         outcome.withLock { $0.done }
                     }
-                    try check(!outcome.withLock { $0.wroteAfterClose }, "a write after the close succeeded")
+                    if let writeError = outcome.withLock({ $0.writeError }) {
+                        try check(false, "a write after the close threw \(writeError), not ConnectionClosedError")
+                    }
                 }
             },
             Case("transport", "serve returns when its task is cancelled, and the connections it served end") {

@@ -47,6 +47,10 @@ public struct OutboundWriter: Sendable {
     }
 
     /// Sends one text frame; throws when the connection is gone.
+    ///
+    /// A server transport's writer throws ``ConnectionClosedError`` then (whatever its socket's own error was):
+    /// the engine tells a peer that left from other failures by it, and still answers the requests the peer sent
+    /// before it left. `TransportConformance` checks it.
     public func write(_ frame: String) async throws { try await writeFrame(frame) }
 
     /// Closes the connection; the peer's inbound stream then finishes. Closing twice does nothing.

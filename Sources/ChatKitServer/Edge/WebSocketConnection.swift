@@ -48,7 +48,17 @@ struct WebSocketConnection: Sendable {
         connection = Connection(
             inbound: inbound.stream,
             outbound: OutboundWriter(
-                write: { text in try await outbound.write(.text(text)) },
+                write: { text in
+                    do {
+                        try await outbound.write(.text(text))
+                    } catch let error as CancellationError {
+                        throw error
+                    } catch {
+                        // NIO's errors for a socket that closed (`ioOnClosedChannel`, a reset): the engine tells a
+                        // peer that left from other failures by this error, and still answers what it sent.
+                        throw ConnectionClosedError()
+                    }
+                },
                 close: { reason in
                     inbound.finish()
                     // After an inbound failure, the WebSocket handler closes with the failure's code.
