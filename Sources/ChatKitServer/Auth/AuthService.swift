@@ -102,7 +102,10 @@ public struct AuthService: Sendable {
         /// keep their session. Only the token exchanged last is answered so, and only until its successor is used;
         /// any other reuse revokes the session. `.zero` turns it off: every reuse revokes. Default 30 seconds. The
         /// window runs from the session's `refreshedAt`, which the store sets with its own clock: the store's clock
-        /// and the service's `now` must agree (both are the system clock unless a test injects one).
+        /// and the service's `now` must agree (both are the system clock unless a test injects one). Refreshes of
+        /// one session are taken one at a time per service: two services sharing a store (two processes on one
+        /// database) that receive the same token at the same moment may both answer it, as a retry, also with
+        /// `.zero`.
         public var refreshRetryWindow: Duration
         /// Bcrypt's cost (log2 of its rounds), 4 to 31. Each step doubles the time: 10 takes about 100 ms, 11 about
         /// 190 ms. Tests use 4. Default 11. A change applies to passwords set from then on: those stored before
