@@ -43,6 +43,14 @@ extension ChatClient {
         public var eventBufferBytes: Int
         /// The default of ``eventBufferBytes``: 64 MiB.
         public static let defaultEventBufferBytes = 64 << 20
+        /// How many of the messages it sent last the client keeps (in memory) to send again should the server
+        /// rewind: ``ClientEvent/rewound(_:)``, its database restored from a backup or short of its newest commits,
+        /// so messages it acknowledged may be gone. After a rewind they go back into the outbox (pending, ahead of
+        /// the messages queued since, in their order) and are sent again with their client message IDs: one the
+        /// server still has is answered with the stored message, nothing is posted twice; one it lost is stored
+        /// again, with a new seq. A message deleted since (its `messageDeleted` event received) is not sent again.
+        /// Default 200; 0 keeps none.
+        public var messagesResentAfterRewind: Int
         /// The clock backoff and retry-after waits run on.
         let clock: ClientClock
 
@@ -55,6 +63,8 @@ extension ChatClient {
         ///   - outboxStorage: Where to keep the outbox between runs of the app; `nil` keeps it in memory.
         ///   - eventBufferLimit: The most events kept for the app before the oldest are dropped (at least 1).
         ///   - eventBufferBytes: About the most bytes of events kept for the app before the oldest are dropped.
+        ///   - messagesResentAfterRewind: How many of the messages sent last are kept to send again after the server
+        ///     rewound.
         ///   - clock: The clock the client waits on (backoff, retry-after); tests pass one that does not really
         ///     wait.
         public init(
@@ -63,6 +73,7 @@ extension ChatClient {
             outboxStorage: (any OutboxStorage)? = nil,
             eventBufferLimit: Int = 10_000,
             eventBufferBytes: Int = defaultEventBufferBytes,
+            messagesResentAfterRewind: Int = 200,
             clock: some Clock<Duration> = ContinuousClock()
         ) {
             self.reconnection = reconnection
@@ -70,6 +81,7 @@ extension ChatClient {
             self.outboxStorage = outboxStorage
             self.eventBufferLimit = max(eventBufferLimit, 1)
             self.eventBufferBytes = max(eventBufferBytes, 1)
+            self.messagesResentAfterRewind = max(messagesResentAfterRewind, 0)
             self.clock = ClientClock(clock)
         }
 

@@ -275,6 +275,9 @@ extension ChatClient {
                 entry.message.state = .sent
                 entry.message.message = message
                 state.outbox.remove(at: index)
+                state.keepForRewind(
+                    entry.message.request, stored: message, limit: configuration.messagesResentAfterRewind
+                )
             case .failure(let error):
                 entry.message.state = .failed
                 entry.message.failureCode = error.code
@@ -335,6 +338,34 @@ extension ChatClient {
 }
 
 extension ChatClient.State {
+    /// Notes a message the server stored, to send again should it rewind; keeps the newest `limit`.
+    mutating func keepForRewind(_ request: ClientRequest.Send, stored message: Message, limit: Int) {
+        guard limit > 0, message.deletedAt == nil, !recentlyDeleted.contains(message.id) else { return }
+        recentlyStored.append((request, message.id))
+        if recentlyStored.count > limit { recentlyStored.removeFirst(recentlyStored.count - limit) }
+    }
+
+    /// Notes that the user's message `id` was deleted: it is not sent again should the server rewind.
+    mutating func forgetForRewind(_ id: MessageID, limit: Int) {
+        guard limit > 0 else { return }
+        recentlyStored.removeAll { $0.messageID == id }
+        recentlyDeleted.append(id)
+        if recentlyDeleted.count > limit { recentlyDeleted.removeFirst(recentlyDeleted.count - limit) }
+    }
+
+    /// Puts the messages the server stored lately back at the front of the outbox, pending and in their order (a
+    /// rewound server may have lost them; one it has is answered with the stored message); returns how many.
+    mutating func requeueForRewind() -> Int {
+        let queued = Set(outbox.map(\.message.id))
+        let again = recentlyStored.filter { !queued.contains($0.request.clientMessageID) }.map {
+            ChatClient.OutboxEntry(message: OutgoingMessage(request: $0.request))
+        }
+        recentlyStored = []
+        outbox.insert(contentsOf: again, at: 0)
+        for entry in again { outboxObservers.yield(entry.message) }
+        return again.count
+    }
+
     /// Makes the failed message at `index` pending again, at the end of the outbox.
     mutating func requeue(at index: Int) {
         var entry = outbox.remove(at: index)

@@ -143,7 +143,7 @@ extension ChatClient {
                 state.withLock { $0.unreadableFrames += 1 }
                 return false
             }
-            let (waiters, rewound) = state.withLock { state in
+            let (waiters, rewound, snapshot) = state.withLock { state in
                 state.welcome = welcome
                 state.lastFailure = nil
                 state.setConnectionState(.connected)
@@ -153,19 +153,23 @@ extension ChatClient {
                 // taken for ones already seen.
                 var rewound: StreamPosition?
                 let serverStart = welcome.rewoundTo ?? welcome.position
+                // The messages it stored lately may be gone with the rest: they are sent again, first.
+                var snapshot: OutboxSaver.Snapshot?
                 if let cursor = state.cursor, serverStart < cursor {
                     state.cursor = serverStart
                     rewound = serverStart
+                    if state.requeueForRewind() > 0 { snapshot = snapshotOutbox(&state) }
                 }
                 if state.cursor == nil { state.cursor = welcome.position }
                 state.outboxSignal = outboxSignal
                 outboxSignal.yield()
                 defer { state.welcomeWaiters = [:] }
-                return (state.welcomeWaiters.values, rewound)
+                return (state.welcomeWaiters.values, rewound, snapshot)
             }
             if let rewound { eventQueue.yield(.rewound(rewound)) }
-            // A save (or load) of the outbox that failed before is tried again at each session's start.
-            save(nil)
+            // Saved before the resends can be answered. A save (or load) of the outbox that failed before is tried
+            // again at each session's start.
+            save(snapshot)
             for waiter in waiters { waiter.resume(returning: welcome) }
             return true
         case .result(let id, let result):
@@ -182,6 +186,12 @@ extension ChatClient {
             let isNew = state.withLock { state -> Bool in
                 if let cursor = state.cursor, event.position <= cursor { return false }
                 state.cursor = event.position
+                // A message of the user's deleted (from any device) is not sent again after a rewind.
+                if event.kind == .messageDeleted, let deleted = event.message,
+                    deleted.senderID == state.welcome?.user.id
+                {
+                    state.forgetForRewind(deleted.id, limit: configuration.messagesResentAfterRewind)
+                }
                 return true
             }
             if isNew { eventQueue.yield(.stored(event)) }

@@ -85,6 +85,12 @@ public final class ChatClient: Sendable {
         /// The token from the provider, once asked.
         var providedToken: String?
         var outbox: [OutboxEntry] = []
+        /// The messages the server stored last, oldest first, kept to send again should it rewind
+        /// (``Configuration/messagesResentAfterRewind``).
+        var recentlyStored: [(request: ClientRequest.Send, messageID: MessageID)] = []
+        /// The user's messages whose deletion arrived lately, oldest first (as many as `recentlyStored` holds): the
+        /// event may come before the answer to the send is handled.
+        var recentlyDeleted: [MessageID] = []
         var outboxObservers = Observers<OutgoingMessage>()
         /// Wakes the outbox sender of the open session; `nil` between sessions.
         var outboxSignal: AsyncStream<Void>.Continuation?

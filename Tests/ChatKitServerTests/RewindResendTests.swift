@@ -1,0 +1,145 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the ChatKit open source project
+//
+// Copyright (c) 2026 the ChatKit project authors
+// Licensed under Apache License v2.0 (see LICENSE)
+//
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+import ChatKitClient
+import ChatKitCore
+import ChatKitServer
+import ChatKitSQLite
+import Foundation
+import Testing
+
+/// A server restored from a backup has lost what was stored after it, the user's acknowledged messages too: the
+/// client was told it rewound and nothing sent those messages again. It now sends the last ones again (the server
+/// answers those it has from what it has).
+@Suite(.timeLimit(.minutes(3)))
+struct RewindResendTests {
+    static let patience = Duration.seconds(60)
+
+    @Test func messagesStoredBeforeARewindAreSentAgainFirstExceptDeletedOnes() async throws {
+        let position = Locked<Int64>(1)
+        let resent = Locked<[String]>([])
+        let chat = ConversationID(rawValue: "c")
+        let transport = ScriptedTransport { connection, frame, peer in
+            switch frame.request {
+            case .hello where connection == 0:
+                peer.open(frame, position: StreamPosition(1))
+            case .hello:
+                // Restored from a backup: nothing after position 1.
+                peer.send(
+                    .welcome(
+                        Welcome(
+                            id: frame.id, version: 1, user: ScriptedPeer.user, limits: ScriptedPeer.limits,
+                            position: StreamPosition(1), rewoundTo: StreamPosition(1)
+                        )
+                    )
+                )
+                peer.send(.synced(Synced(cursor: StreamPosition(1))))
+            case .send(let send):
+                if connection > 0 { resent.withLock { $0.append(send.clientMessageID.rawValue) } }
+                let message = ScriptedPeer.stored(send, id: "m-\(send.clientMessageID.rawValue)")
+                peer.send(.result(id: frame.id, RequestResult(message: message)))
+                guard connection == 0 else { return }
+                // Its event; the message "deleted" is deleted at once, as from another device.
+                var kinds: [EventKind] = [.messageCreated]
+                if send.body == "deleted" { kinds.append(.messageDeleted) }
+                for kind in kinds {
+                    let next = position.withLock { position in
+                        position += 1
+                        return position
+                    }
+                    peer.send(
+                        .event(
+                            StoredEvent(
+                                position: StreamPosition(next), kind: kind, conversationID: chat,
+                                actorID: ScriptedPeer.user.id, createdAt: Date(), message: message
+                            )
+                        )
+                    )
+                }
+            case .ping where connection == 0:
+                peer.close()  // the connection drops
+            default:
+                break
+            }
+        }
+        let client = ChatClient(transport: transport, token: "t", configuration: .init(clock: RecordingClock()))
+        let events = Recorder(client.events)
+        let run = Task { try await client.run() }
+        defer { run.cancel() }
+        for body in ["first", "deleted", "second"] {
+            _ = try await withTimeout("the send of \(body)", Self.patience) {
+                try await client.send(body, to: chat, clientMessageID: ClientMessageID(rawValue: "k-\(body)"))
+            }
+        }
+        try await waitUntil("the four events", timeout: Self.patience) { client.cursor == StreamPosition(5) }
+        let updates = Recorder(client.outboxUpdates())
+        try? await client.ping()
+
+        try await waitUntil("the lost messages sent again", timeout: Self.patience) {
+            resent.value.count == 2 && client.outbox.isEmpty
+        }
+        #expect(resent.value == ["k-first", "k-second"])
+        try await events.waitFor("the rewind", timeout: Self.patience) { $0.contains(.rewound(StreamPosition(1))) }
+        let states = updates.recorded.map { "\($0.clientMessageID.rawValue) \($0.state)" }
+        #expect(states == ["k-first pending", "k-second pending", "k-first sent", "k-second sent"])
+    }
+
+    @Test func aSQLiteServerRestoredFromABackupGetsTheLostMessagesOnceAndKeepsTheOthersOnce() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("chatkit-rewind-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("chat.sqlite").path
+        let backup = directory.appendingPathComponent("backup.sqlite").path
+        let transport = MovableWebSocketTransport()
+        let fast = ChatClient.Configuration(
+            reconnection: .exponentialBackoff(initialDelay: .milliseconds(20), maximumDelay: .milliseconds(200))
+        )
+
+        let first = Box<(alice: TestClient, chat: ConversationID)>()
+        try await SQLiteLiveServer.run(path: path) { url, auth in
+            transport.url.withLock { $0 = url }
+            let aliceTokens = try await auth.signUp(username: "alice", password: "correct horse battery")
+            let bobTokens = try await auth.signUp(username: "bob", password: "correct horse battery")
+            let alice = TestClient(ChatClient(transport: transport, token: aliceTokens.accessToken, configuration: fast))
+            _ = try await withTimeout("alice's session") { try await alice.client.connected() }
+            let chat = try await alice.client.createDirectConversation(with: bobTokens.user.id)
+            _ = try await alice.client.send("before the backup", to: chat.id)
+            try await alice.waitForMessages(1, in: chat.id)
+            first.set((alice, chat.id))
+        }
+        let (alice, chat) = try #require(first.value)
+        try await SQLiteChatStore.backup(databaseAt: path, to: backup)
+
+        try await SQLiteLiveServer.run(path: path) { url, _ in
+            transport.url.withLock { $0 = url }
+            _ = try await alice.client.send("after the backup 1", to: chat)
+            _ = try await alice.client.send("after the backup 2", to: chat)
+            try await alice.waitForMessages(3, in: chat)
+        }
+
+        // The restore of Operations.md: the log and its index go, the copy takes the database's place.
+        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+        try FileManager.default.copyItem(atPath: backup, toPath: path)
+
+        try await SQLiteLiveServer.run(path: path) { url, _ in
+            transport.url.withLock { $0 = url }
+            try await alice.waitFor("the rewind") { events in
+                events.contains { if case .rewound = $0 { true } else { false } }
+            }
+            // The two lost messages are stored again (the one the backup has is answered as it is: no event).
+            try await alice.waitForMessages(5, in: chat)
+            try await waitUntil("the outbox to empty") { alice.client.outbox.isEmpty }
+            let history = try await alice.client.history(of: chat)
+            #expect(history.map(\.body) == ["before the backup", "after the backup 1", "after the backup 2"])
+            #expect(history.map(\.seq) == [1, 2, 3])
+        }
+    }
+}
