@@ -52,8 +52,9 @@ extension SQLiteChatStore {
 
     /// Appends the messages of one group-commit batch inside its transaction and returns one result per message.
     ///
-    /// Every check of a message runs before its first write, so a refused message (a thrown ``ChatError``)
-    /// changes nothing and the others go on; any other error fails the transaction, and so the whole batch (the
+    /// Every check of a message runs before its first write, so a refused message (a thrown ``ChatError``, also for
+    /// a stored message a resend finds and cannot read) changes nothing and the others go on; any other error fails
+    /// the transaction, and so the whole batch (for an error one message can cause, the file at its size limit, the
     /// group commit then commits each of its messages again on its own, so that only those that fail alone fail).
     /// What the batch learns about a conversation (its last seq, who may post) is kept for the rest of the batch, and
     /// each conversation row is updated once, at the end.
@@ -195,7 +196,20 @@ extension SQLiteChatStore {
                     arguments: [rowNumber]
                 )
             else { throw ChatError(.storageFailure, "A message vanished during its transaction.") }
-            return try Codec.message(row)
+            do {
+                return try Codec.message(row)
+            } catch let error as ChatError {
+                throw error
+            } catch {
+                // A damaged row (a NULL where none may be, JSON that does not parse): this resend fails, nothing of
+                // it written yet, and the batch's other messages go on.
+                throw ChatError(
+                    .storageFailure,
+                    "The stored message with this client message ID cannot be read (\(error)); check the database "
+                        + "(PRAGMA integrity_check) or restore it from a backup.",
+                    underlying: error
+                )
+            }
         }
 
         /// Stores each touched conversation's new last seq and activity.

@@ -174,6 +174,42 @@ struct BadInputTests {
         }
     }
 
+    /// A resend whose stored message could not be read threw a decoding error out of the batch's transaction: every
+    /// other message of the batch (other users' too) failed with it. It now fails alone.
+    @Test("a resend of a message whose row cannot be read fails alone, not the appends in its batch")
+    func aResendOfAnUnreadableMessageFailsAlone() async throws {
+        try await withTemporaryDirectory { directory in
+            let path = directory.appendingPathComponent("chat.sqlite").path
+            try await makeDatabase(at: path, messages: 3)
+            let queue = try DatabaseQueue(path: path)
+            let key = try await queue.write { db in
+                try db.execute(sql: "UPDATE message SET reactions = 'not JSON' WHERE seq = 2")
+                return try String.fetchOne(db, sql: "SELECT clientMessageID FROM message WHERE seq = 2")
+            }
+            try queue.close()
+
+            let store = try SQLiteChatStore(path: path)
+            defer { try? store.close() }
+            let alice = try #require(try await store.user(username: "alice")).id
+            let group = try #require(try await store.conversations(of: alice).first).conversation.id
+            let sends = [("n1", "before"), (try #require(key), "resent"), ("n2", "after")]
+            let results = await store.append(
+                contentsOf: sends.map { key, body in
+                    NewMessage(
+                        conversationID: group, senderID: alice, clientMessageID: ClientMessageID(rawValue: key),
+                        body: body
+                    )
+                }
+            )
+            #expect((try? results[0].get())?.body == "before")
+            #expect((try? results[2].get())?.body == "after")
+            await expectStorageFailure("the resend of the unreadable message") { _ = try results[1].get() }
+            let history = try await store.messages(in: group, .after(3, limit: 10), as: alice)
+            #expect(history.map(\.body) == ["before", "after"])
+            #expect(history.map(\.seq) == [4, 5])
+        }
+    }
+
     /// Rewrites the `message` table's declaration in the schema (`PRAGMA writable_schema`), to store what the real
     /// one forbids.
     private func setSchemaOfMessage(at path: String, from old: String, to new: String) async throws {
