@@ -70,7 +70,8 @@ extension SQLiteChatStore {
     }
 
     public func contacts(of user: UserID) async throws -> [Contact] {
-        try await readInBackground { db in
+        guard Lookups.canName(user) else { return [] }
+        return try await readInBackground { db in
             try Row.fetchAll(
                 db,
                 sql: "SELECT otherID, state, since FROM contact WHERE userID = ? ORDER BY otherID",
@@ -89,7 +90,9 @@ extension SQLiteChatStore {
 
     /// The relation from `user`'s side.
     private static func contact(_ db: Database, _ user: UserID, _ other: UserID) throws -> Contact? {
-        try Row.fetchOne(
+        // An ID holding U+0000 names nothing (SQLite would compare it up to the NUL: "bob\0x" accepting as bob).
+        guard Lookups.canName(user), Lookups.canName(other) else { return nil }
+        return try Row.fetchOne(
             db,
             sql: "SELECT otherID, state, since FROM contact WHERE userID = ? AND otherID = ?",
             arguments: [user.rawValue, other.rawValue]

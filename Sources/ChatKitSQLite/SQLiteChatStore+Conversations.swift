@@ -295,6 +295,7 @@ extension SQLiteChatStore {
         -> [ConversationSummary]
     {
         try MembershipRules.validateLimit(limit)
+        guard Lookups.canName(user) else { return [] }
         let memberCount = memberCountOfC
         return try await readInBackground { db in
             let decoder = Codec.makeDecoder()
@@ -332,6 +333,7 @@ extension SQLiteChatStore {
     }
 
     public func memberships(of user: UserID) async throws -> [ConversationMembership] {
+        guard Lookups.canName(user) else { return [] }
         // In the background, as lists that grow with a user are.
         let memberCount = memberCountOfC
         return try await readInBackground { db in
@@ -357,6 +359,7 @@ extension SQLiteChatStore {
     /// One read: the members of the user's direct conversations and small groups, through the member index by
     /// user and the conversations' primary keys.
     public func membersSharingPresence(with user: UserID, maxGroupSize: Int) async throws -> Set<UserID> {
+        guard Lookups.canName(user) else { return [] }
         let memberCount = memberCountOfC
         return try await readInBackground { db in
             let ids = try String.fetchAll(

@@ -48,6 +48,8 @@ extension SQLiteChatStore {
         -> [SearchHit]
     {
         try MembershipRules.validateLimit(limit)
+        // An ID holding U+0000 names nothing; with a conversation named, its look-up says so (`notFound`).
+        if conversation == nil, !Lookups.canName(user) { return [] }
         let text = SearchText(query: query)
         var configuredWays = configuration.searchWays
         configuredWays.scopeFilter.isEnabled = configuredWays.scopeFilter.isEnabled && searchIndex.hasScopeColumn

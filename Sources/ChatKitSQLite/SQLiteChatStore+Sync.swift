@@ -24,6 +24,7 @@ extension SQLiteChatStore {
     /// however long the conversations are; only the page's events are then read and decoded.
     public func events(for user: UserID, after cursor: StreamPosition, limit: Int) async throws -> SyncPage {
         try MembershipRules.validateLimit(limit)
+        guard Lookups.canName(user) else { return SyncPage(events: [], cursor: cursor, hasMore: false) }
         return try await read { db in
             let after = cursor.rawValue
             let periods = try Row.fetchAll(

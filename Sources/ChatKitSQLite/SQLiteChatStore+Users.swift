@@ -101,7 +101,8 @@ extension SQLiteChatStore {
     }
 
     public func credentials(of user: UserID) async throws -> Credentials? {
-        try await read { db in
+        guard Lookups.canName(user) else { return nil }
+        return try await read { db in
             try Row.fetchOne(
                 db,
                 sql: "SELECT passwordHash, version, updatedAt FROM credentials WHERE userID = ?",

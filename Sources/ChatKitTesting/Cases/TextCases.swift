@@ -103,6 +103,42 @@ extension ChatStoreConformance {
                 try checkEqual(try await store.contacts(of: alice), [], "alice's contacts")
                 try checkEqual(try await store.latestPosition(), position, "the stream's position: nothing was stored")
             },
+            Case("text", "a user ID followed by U+0000 reads nothing of the user's and answers no contact request") {
+                store in
+                let fixture = StoreFixture(store)
+                let (alice, bob) = try await fixture.pair()
+                let chat = try await fixture.direct(alice, bob)
+                try await fixture.send("hello", from: alice, to: chat)
+                _ = try await store.requestContact(from: alice, to: bob)
+                _ = try await store.setPasswordHash("a hash", of: alice)
+                func longer(_ id: UserID) -> UserID { UserID(rawValue: id.rawValue + "\u{0}x") }
+                func refused(_ what: String, _ call: () async throws -> Void) async throws {
+                    do {
+                        try await call()
+                        throw ConformanceFailure("\(what) with an ID followed by U+0000 was done")
+                    } catch let error as ChatError {
+                        try check(error.code == .notFound || error.code == .invalidArgument, "\(what): \(error.code)")
+                    }
+                }
+                try await refused("accepting as a longer user") {
+                    _ = try await store.acceptContact(longer(bob), from: alice)
+                }
+                try await refused("declining as a longer user") {
+                    try await store.declineContact(longer(bob), from: alice)
+                }
+                try await refused("removing as a longer user") { try await store.removeContact(longer(bob), alice) }
+                try checkEqual(try await store.contacts(of: bob).map(\.state), [.incoming], "bob's request is pending")
+                try checkEqual(try await store.contacts(of: longer(bob)), [], "contacts(of:)")
+                try checkEqual(try await store.conversations(of: longer(alice)).count, 0, "conversations(of:)")
+                try checkEqual(try await store.memberships(of: longer(alice)).count, 0, "memberships(of:)")
+                let sharing = try await store.membersSharingPresence(with: longer(alice), maxGroupSize: 100)
+                try checkEqual(sharing, [], "membersSharingPresence(with:)")
+                let page = try await store.events(for: longer(alice), after: .start, limit: 100)
+                try checkEqual(page.events.count, 0, "events(for:)")
+                try checkEqual(try await store.credentials(of: longer(alice)) == nil, true, "credentials(of:)")
+                let hits = try await store.search("hello", as: longer(alice), in: nil, limit: 10)
+                try checkEqual(hits.count, 0, "search")
+            },
             Case("text", "text containing U+0000 is refused with invalidArgument and nothing is stored") { store in
                 let (fixture, alice, chat) = try await StoreFixture.conversationWithMessages(store, count: 0)
                 let nul = "k\u{0}1"
