@@ -50,6 +50,22 @@ struct WebSocketTransportOptionsTests {
         }
     }
 
+    /// Settings out of range were used as given: a frame size of 4 GiB or more (`.max` for "no limit") trapped in
+    /// SwiftNIO at the first connection, a backlog above `Int32.max` trapped when binding, and a ping period of zero
+    /// closed every socket as idle right after it opened. They are now brought into range.
+    @Test func settingsOutOfRangeAreBroughtIntoRangeInsteadOfTrappingOrClosing() async throws {
+        let settings = WebSocketServerTransport.Configuration(
+            maxFrameSize: .max, pingInterval: .zero, listenBacklog: .max
+        )
+        try await LiveServer.run(transportConfiguration: settings) { live in
+            let tokens = try await live.signUp("alice")
+            let client = try await live.connect(tokens.accessToken)
+            for _ in 0..<20 { try await client.client.ping() }
+            #expect(client.client.connectionState == .connected)
+            await client.disconnect()
+        }
+    }
+
     @Test func compressionIsNegotiatedOnlyWhenEnabled() async throws {
         let offer = "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits"
         try await LiveServer.run(transportConfiguration: .init(compression: true)) { live in

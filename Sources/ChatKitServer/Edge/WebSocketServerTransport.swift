@@ -76,14 +76,15 @@ public final class WebSocketServerTransport: ServerTransport {
         /// The path of the WebSocket endpoint. Default `/v1/ws`.
         public var path: String
         /// The largest WebSocket frame accepted or sent, in bytes; a larger inbound frame closes the socket with
-        /// code 1009. Default 1 MiB.
+        /// code 1009. Default 1 MiB; at most 4 GiB - 1, WebSocket's limit in SwiftNIO (a larger value is taken as
+        /// that).
         public var maxFrameSize: Int
         /// The largest inbound message (all fragments together), in bytes; a larger one closes the socket with
         /// code 1009. Default 1 MiB, four times the engine's default frame limit, so oversized frames up to this
         /// size are answered in-band with `limitExceeded`.
         public var maxMessageSize: Int
         /// How often the server pings an idle client; a client that does not answer within the next period is
-        /// disconnected. `nil` disables pings. Default 30 seconds.
+        /// disconnected. `nil` (or a period that is not positive) disables pings. Default 30 seconds.
         public var pingInterval: Duration?
         /// How long to wait for the client's close frame after sending ours (and, for sockets served from event
         /// loops, for our answer to the client's to be written) before the socket is closed. Default 5 seconds.
@@ -111,7 +112,8 @@ public final class WebSocketServerTransport: ServerTransport {
         public var handshakeTimeout: Duration
         /// How many connections may wait to be accepted, when standalone. A reconnect storm (every client of a
         /// restarted server at once) overflows a short queue, and the kernel then drops connection attempts that
-        /// clients retry only seconds later. The kernel caps it (`net.core.somaxconn`). Default 4,096.
+        /// clients retry only seconds later. The kernel caps it (`net.core.somaxconn`). Default 4,096; taken as at
+        /// least 1 and at most `Int32.max`.
         public var listenBacklog: Int
         /// TLS for the standalone server (`https` and `wss`); `nil` serves plain text. Make one from PEM files with
         /// ``WebSocketServerTransport/tlsConfiguration(certificateFile:privateKeyFile:)``. Default `nil`.
@@ -169,12 +171,31 @@ public final class WebSocketServerTransport: ServerTransport {
         /// The HummingbirdWebSocket settings these values stand for; pass them to
         /// `.http1WebSocketUpgrade(webSocketRouter:configuration:)` when you mount the transport.
         public var webSocketConfiguration: WebSocketServerConfiguration {
-            WebSocketServerConfiguration(
-                maxFrameSize: maxFrameSize,
-                extensions: compression ? [.perMessageDeflate(maxDecompressedFrameSize: maxMessageSize)] : [],
-                autoPing: pingInterval.map { .enabled(timePeriod: $0) } ?? .disabled,
-                closeTimeout: closeTimeout
+            let settings = normalized
+            return WebSocketServerConfiguration(
+                maxFrameSize: settings.maxFrameSize,
+                extensions: settings.compression
+                    ? [.perMessageDeflate(maxDecompressedFrameSize: settings.maxMessageSize)] : [],
+                autoPing: settings.pingInterval.map { .enabled(timePeriod: $0) } ?? .disabled,
+                closeTimeout: settings.closeTimeout
             )
+        }
+
+        /// These settings with each value brought into its range: the largest that SwiftNIO and the system take
+        /// (a larger frame size or backlog traps there, at the first connection or when binding), a ping period that
+        /// is not positive as none (a zero period pinged again before any answer could come, closing every socket
+        /// as idle), no negative timeout.
+        var normalized: Configuration {
+            var settings = self
+            settings.maxFrameSize = min(max(maxFrameSize, 1), Int(UInt32.max))
+            settings.maxMessageSize = max(maxMessageSize, 1)
+            settings.listenBacklog = min(max(listenBacklog, 1), Int(Int32.max))
+            if let interval = pingInterval, interval <= .zero { settings.pingInterval = nil }
+            settings.closeTimeout = max(closeTimeout, .zero)
+            settings.handshakeTimeout = max(handshakeTimeout, .zero)
+            settings.idleTimeout = idleTimeout.map { max($0, .zero) }
+            settings.writeStallTimeout = writeStallTimeout.map { max($0, .zero) }
+            return settings
         }
     }
 
@@ -266,7 +287,7 @@ public final class WebSocketServerTransport: ServerTransport {
         logger: Logger = Logger(label: "chatkit.edge", factory: { _ in SwiftLogNoOpLogHandler() }),
         onListening: @escaping @Sendable (_ host: String, _ port: Int) async -> Void = { _, _ in }
     ) {
-        self.configuration = configuration
+        self.configuration = configuration.normalized
         self.httpRoutes = httpRoutes
         self.webFiles = webFiles
         self.isStandalone = true
@@ -275,7 +296,7 @@ public final class WebSocketServerTransport: ServerTransport {
     }
 
     private init(mountedWith configuration: Configuration, logger: Logger) {
-        self.configuration = configuration
+        self.configuration = configuration.normalized
         self.httpRoutes = nil
         self.webFiles = nil
         self.isStandalone = false
