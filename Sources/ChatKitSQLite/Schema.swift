@@ -269,7 +269,9 @@ enum Schema {
         }
         migrator.registerMigration(v2) { db in
             // External-content FTS5 index over message.body; rowid = message.rowNumber. A tombstone's body is
-            // empty, so deleted messages have no terms and are never found.
+            // empty, so deleted messages have no terms and are never found. Its rebuild takes pages: a size limit
+            // must not stop it (added after release; it changes no schema).
+            try liftSizeLimitUntilTransactionEnds(db)
             try db.execute(
                 sql: """
                     CREATE VIRTUAL TABLE messageSearch USING fts5(
@@ -305,6 +307,9 @@ enum Schema {
             // first edited or reacted to, a copy of the original goes into `event` at that position and
             // `createdEventCopied` becomes 1; deleting it removes the copy again (the event then shows the
             // tombstone). Messages from before have `createdPosition` NULL: their events are rows of `event`.
+            //
+            // The new table takes a page: a size limit must not stop it (added after release; no schema change).
+            try liftSizeLimitUntilTransactionEnds(db)
             try db.execute(
                 sql: """
                     DROP TRIGGER message_search_insert;
@@ -608,7 +613,9 @@ enum Schema {
             )
         }
         migrator.registerMigration(v13, foreignKeyChecks: .immediate) { db in
-            // A new column takes no page of its own; the size limit is left as it is.
+            // A new column takes no page of its own, but the schema's row grows, which may split its page: a size
+            // limit must not stop it (added after release; it changes no schema).
+            try liftSizeLimitUntilTransactionEnds(db)
             try db.execute(sql: "ALTER TABLE session ADD COLUMN refreshedAt REAL")
         }
         migrator.registerMigration(v14, foreignKeyChecks: .immediate) { db in

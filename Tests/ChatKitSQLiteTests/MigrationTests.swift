@@ -354,6 +354,49 @@ struct MigrationTests {
         }
     }
 
+    /// v2 (the search index built over every message), v3 and v13 took pages under the size limit: a database of
+    /// the first versions near its limit could not open.
+    @Test("a first-version database near its size limit migrates, and keeps its limit")
+    func migratesFirstVersionUnderSizeLimit() async throws {
+        try await withTemporaryDirectory { directory in
+            let path = directory.appendingPathComponent("limited-v1.sqlite").path
+            try Fixtures.restore(Fixtures.firstVersion, to: path)
+            let alice = "e5168e21-b0c4-41c8-8553-691758b06299"
+            let group = "11a1cb44-03c0-4db4-acc1-f7535fe8b06c"
+            // Messages as the first version stored them (their events are not needed here), with many distinct
+            // words, so that the search index v2 builds is a good part of the file.
+            let queue = try DatabaseQueue(path: path)
+            try await queue.write { db in
+                for number in 4...1003 {
+                    try db.execute(
+                        sql: """
+                            INSERT INTO message (id, conversationID, seq, senderID, clientMessageID, body, createdAt)
+                            VALUES (?, ?, ?, ?, ?, ?, ?)
+                            """,
+                        arguments: [
+                            "m-\(number)", group, number, alice, "k-\(number)",
+                            (0..<20).map { "w\(number * 20 + $0)x\($0)" }.joined(separator: " "),
+                            1_764_000_010_000 + number,
+                        ]
+                    )
+                }
+            }
+            try await queue.writeWithoutTransaction { try $0.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)") }
+            try queue.close()
+            let size = try #require(try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int64)
+
+            var configuration = SQLiteChatStore.Configuration(path: path)
+            configuration.limits = .init(maximumDatabaseSize: size + 16 * 1024)
+            let store = try SQLiteChatStore(configuration: configuration)
+            defer { try? store.close() }
+            #expect(try await store.writer.read { try Schema.migrator.appliedMigrations($0) }.last == Schema.all.last)
+            let hits = try await store.search("w20000x0", as: UserID(rawValue: alice), in: nil, limit: 10)
+            #expect(hits.map(\.message.seq) == [1000])
+            let pageLimit = try await store.writer.write { try Int64.fetchOne($0, sql: "PRAGMA max_page_count") }
+            #expect(try #require(pageLimit) < 4_294_967_294, "the limit is back")
+        }
+    }
+
     @Test("a v5 database near its size limit still gets its prefix indexes, and keeps its limit")
     func migratesToPrefixIndexesUnderSizeLimit() async throws {
         try await withTemporaryDirectory { directory in
