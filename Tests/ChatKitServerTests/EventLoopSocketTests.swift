@@ -408,6 +408,21 @@ struct EventLoopSocketTests {
         }
     }
 
+    /// The endpoint's path was compared byte for byte on event loops, and by its components in Hummingbird's router
+    /// (compression on, or mounted): `/v1/ws/` (a proxy adding the slash) upgraded only with compression on.
+    @Test(arguments: [false, true])
+    func anUpgradeToTheEndpointWithATrailingSlashIsAcceptedWithOrWithoutCompression(compression: Bool) async throws {
+        try await LiveServer.run(transportConfiguration: .init(compression: compression)) { live in
+            let port = live.port
+            let heads = try await withTimeout("the answers") {
+                try await onDedicatedThread {
+                    try ["/v1/ws/", "//v1//ws"].map { try RawWebSocketPeer(port: port).upgrade(path: $0) }
+                }
+            }
+            for head in heads { #expect(head.hasPrefix("HTTP/1.1 101"), "\(head)") }
+        }
+    }
+
     /// NIO upgrades only a connection's first request: a later upgrade is sent to a new connection, as
     /// HummingbirdWebSocket does, instead of reaching the HTTP routes.
     @Test func anUpgradeAfterAPlainRequestIsRedirectedToANewConnection() async throws {

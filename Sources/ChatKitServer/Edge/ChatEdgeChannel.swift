@@ -98,7 +98,7 @@ struct ChatEdgeChannel: ServerChildChannel, HTTPChannelHandler {
             let upgrader = NIOTypedWebSocketServerUpgrader<UpgradeResult>(
                 maxFrameSize: maxFrameSize,
                 shouldUpgrade: { channel, head in
-                    guard Self.path(of: head.uri) == path else {
+                    guard Self.isSamePath(Self.path(of: head.uri), path) else {
                         refusal.value = .notFound
                         return channel.eventLoop.makeSucceededFuture(nil)
                     }
@@ -211,5 +211,11 @@ struct ChatEdgeChannel: ServerChildChannel, HTTPChannelHandler {
     /// The path of a request target, without its query.
     private static func path(of uri: String) -> Substring {
         uri[..<(uri.firstIndex(where: { $0 == "?" || $0 == "#" }) ?? uri.endIndex)]
+    }
+
+    /// Whether two paths name the same endpoint, as Hummingbird's router (compression on, or mounted) matches them:
+    /// by their components, so that repeated, leading and trailing slashes do not count (`/v1/ws/` is `/v1/ws`).
+    static func isSamePath(_ requested: Substring, _ endpoint: String) -> Bool {
+        requested.split(separator: "/").elementsEqual(endpoint.split(separator: "/"))
     }
 }
