@@ -20,8 +20,12 @@ struct GlobalOptions: ParsableArguments {
     @Option(help: "Where the login is kept (default ~/.chatkit-cli).")
     var home: String?
 
-    /// The server URL without a trailing slash.
-    var baseURL: String { server.hasSuffix("/") ? String(server.dropLast()) : server }
+    /// The server URL without a trailing slash, `http://` put in front when it names no scheme
+    /// (`localhost:8080`).
+    var baseURL: String {
+        let url = server.hasSuffix("/") ? String(server.dropLast()) : server
+        return url.contains("://") ? url : "http://" + url
+    }
 
     /// The WebSocket URL of the realtime endpoint.
     var webSocketURL: String {

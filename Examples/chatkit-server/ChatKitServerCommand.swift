@@ -37,7 +37,8 @@ struct ChatKitServerCommand: AsyncParsableCommand {
         commandName: "chatkit-server",
         abstract: "Runs a ChatKit chat server: HTTP accounts and the realtime WebSocket protocol on one port.",
         discussion: """
-            Endpoints: POST /v1/auth/signup, /v1/auth/login, /v1/auth/refresh, /v1/auth/logout; GET \
+            Endpoints: POST /v1/auth/signup, /v1/auth/login, /v1/auth/refresh, /v1/auth/logout, \
+            /v1/auth/password; GET \
             /v1/conversations, /v1/conversations/{id}/messages, /v1/search, /v1/sync (long poll); POST \
             /v1/requests; GET /health, /ready, /metrics (Prometheus); WebSocket /v1/ws; the web chat at / \
             (open http://HOST:PORT/ in a browser).
@@ -222,8 +223,8 @@ struct ChatKitServerCommand: AsyncParsableCommand {
                 logger.notice(
                     "ChatKit server listening",
                     metadata: [
-                        "chatkit.http": "\(scheme.http)://\(host):\(port)",
-                        "chatkit.ws": "\(scheme.ws)://\(host):\(port)/v1/ws",
+                        "chatkit.http": "\(scheme.http)://\(Self.urlHost(host)):\(port)",
+                        "chatkit.ws": "\(scheme.ws)://\(Self.urlHost(host)):\(port)/v1/ws",
                     ]
                 )
             }
@@ -381,6 +382,11 @@ struct ChatKitServerCommand: AsyncParsableCommand {
             )
         }
         #endif
+    }
+
+    /// `host` as a URL writes it: an IPv6 address in brackets (`[::1]`), so that the logged URLs can be opened.
+    static func urlHost(_ host: String) -> String {
+        host.contains(":") && !host.hasPrefix("[") ? "[\(host)]" : host
     }
 
     /// The web chat's files, copied into the executable's resource bundle at build time: the bundle beside the

@@ -157,15 +157,17 @@ public struct ChatServerConfiguration: Sendable {
         self.routingAttemptsBeforeSkipping = routingAttemptsBeforeSkipping
     }
 
-    /// The configuration a server runs with: page and batch sizes below 1 count as 1, and a routing batch above
-    /// ``maxRoutingBatchSize`` as that. A page or routing round of no events would never make progress: routing
-    /// would read nothing forever, and a catch-up with events to send would never end.
+    /// The configuration a server runs with: page and batch sizes and the request rate below 1 count as 1, and a
+    /// routing batch above ``maxRoutingBatchSize`` as that. A page or routing round of no events would never make
+    /// progress: routing would read nothing forever, and a catch-up with events to send would never end.
     var normalized: ChatServerConfiguration {
         var configuration = self
         configuration.routingBatchSize = min(max(1, routingBatchSize), Self.maxRoutingBatchSize)
         configuration.limits.maxPageSize = max(1, limits.maxPageSize)
         configuration.limits.defaultPageSize = max(1, limits.defaultPageSize)
         configuration.limits.maxMembersPerRequest = max(1, limits.maxMembersPerRequest)
+        // As the rate limiter takes it, so that `welcome` announces the rate enforced.
+        configuration.limits.requestsPerSecond = max(1, limits.requestsPerSecond)
         return configuration
     }
 

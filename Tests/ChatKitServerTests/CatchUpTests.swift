@@ -75,6 +75,21 @@ struct CatchUpTests {
         }
     }
 
+    /// A request rate of 0 is enforced as 1 a second; `welcome` announced 0, which a client pacing its requests by
+    /// it could not use.
+    @Test("a request rate below 1 is announced as the rate enforced")
+    func requestRateOfZeroIsAnnouncedAsOne() async throws {
+        var configuration = ChatServerConfiguration()
+        configuration.limits.requestsPerSecond = 0
+        try await LiveServer.run(configuration: configuration) { live in
+            let tokens = try await live.signUp("alice")
+            let alice = try await live.connect(tokens.accessToken)
+            let welcome = try await alice.client.connected()
+            #expect(welcome.limits.requestsPerSecond == 1)
+            await alice.disconnect()
+        }
+    }
+
     @Test("page and routing batch sizes of 0 count as 1: catch-ups end and live events still arrive")
     func sizesOfZero() async throws {
         // A routing batch of 0 made routing read nothing forever, and a catch-up with events waiting never end.

@@ -119,6 +119,16 @@ extension TerminalClientTests {
         #expect(run.status == 0, "\(run.errors)")
     }
 
+    /// `--server 127.0.0.1:8080` (no scheme) reached the realtime endpoint but failed every HTTP call ("unsupported
+    /// URL"): the server URL is now taken as `http://` when it names no scheme.
+    @Test func aServerGivenWithoutASchemeIsReachedOverHTTP() async throws {
+        let home = FileManager.default.temporaryDirectory.appendingPathComponent("chatkit-cli-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: home) }
+        try await LiveServer.run { live in
+            try await Self.signUp("alice", at: "127.0.0.1:\(live.port)", home: home)
+        }
+    }
+
     /// The terminal had no way to change a password (nor the server a route for it).
     @Test func aPasswordChangeKeepsThisLoginAndEndsTheOthers() async throws {
         let executable = try #require(Self.executable, Self.buildFirst)
