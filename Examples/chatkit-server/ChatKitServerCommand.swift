@@ -130,7 +130,10 @@ struct ChatKitServerCommand: AsyncParsableCommand {
         if let backupTo, [".secret", ".lock"].contains(where: { Self.samePath(backupTo, database + $0) }) {
             throw ValidationError("--backup-to \(backupTo) is the database's own file: give another path.")
         }
-        if let webRoot, !inMemory, Self.isInside(database, folder: webRoot) {
+        // With --in-memory too when an earlier run left the database and its secret there: its secret signs tokens
+        // that the next run on that file accepts.
+        let databaseExists = !inMemory || FileManager.default.fileExists(atPath: database + ".secret")
+        if let webRoot, databaseExists, Self.isInside(database, folder: webRoot) {
             throw ValidationError(
                 "--web-root \(webRoot) holds the database \(database) and its signing secret (\(database).secret): "
                     + "anyone could download them. Serve a folder holding the web files only, or keep the database "

@@ -123,6 +123,18 @@ struct ServerCommandTests {
             )
             #expect(run.status != 0)
             #expect(run.errors.contains("--web-root \(missing) is not a folder"), "\(run.errors)")
+            // A folder holding an earlier run's database and secret is not served, with --in-memory either. (The
+            // host is no address of this machine: a server that started anyway fails to listen, and ends.)
+            let leftovers = try await CLIRun.run(
+                executable,
+                [
+                    "--in-memory", "--host", "203.0.113.1", "--port", "0", "--database", database,
+                    "--web-root", directory.path,
+                ],
+                input: nil
+            )
+            #expect(leftovers.status != 0)
+            #expect(leftovers.errors.contains("anyone could download them"), "\(leftovers.errors)")
         }
     }
 }
