@@ -43,13 +43,14 @@ extension ChatClient {
         public var eventBufferBytes: Int
         /// The default of ``eventBufferBytes``: 64 MiB.
         public static let defaultEventBufferBytes = 64 << 20
-        /// How many of the messages it sent last the client keeps (in memory) to send again should the server
-        /// rewind: ``ClientEvent/rewound(_:)``, its database restored from a backup or short of its newest commits,
-        /// so messages it acknowledged may be gone. After a rewind they go back into the outbox (pending, ahead of
-        /// the messages queued since, in their order) and are sent again with their client message IDs: one the
-        /// server still has is answered with the stored message, nothing is posted twice; one it lost is stored
-        /// again, with a new seq. A message deleted since (its `messageDeleted` event received) is not sent again.
-        /// Default 200; 0 keeps none.
+        /// How many of the messages it sent last through its outbox the client keeps (in memory) to send again should
+        /// the server rewind: ``ClientEvent/rewound(_:)``, its database restored from a backup or short of its newest
+        /// commits, so messages it acknowledged may be gone. After a rewind they go back into the outbox (pending,
+        /// ahead of the messages queued since, in their order) and are sent again with their client message IDs: one
+        /// the server still has is answered with the stored message, nothing is posted twice; one it lost is stored
+        /// again, with a new ID and seq (a reply sent again refers to the new ID). One whose conversation was lost
+        /// too is refused (`notFound`) and stays ``OutgoingMessage/State/failed``. A message whose
+        /// `messageDeleted` event this client received is not sent again. Default 200; 0 keeps none.
         public var messagesResentAfterRewind: Int
         /// The clock backoff and retry-after waits run on.
         let clock: ClientClock

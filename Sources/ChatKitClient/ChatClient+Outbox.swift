@@ -189,7 +189,10 @@ extension ChatClient {
                         guard !busy.contains(conversation) else { continue }
                         busy.insert(conversation)
                         state.outbox[index].inFlight = true
-                        ready.append(state.outbox[index].message.request)
+                        var send = state.outbox[index].message.request
+                        // A reply to a message the rewound server stored anew, under a new ID.
+                        if let parent = send.replyTo, let newID = state.idsAfterRewind[parent] { send.replyTo = newID }
+                        ready.append(send)
                     }
                     return ready
                 }
@@ -275,6 +278,7 @@ extension ChatClient {
                 entry.message.state = .sent
                 entry.message.message = message
                 state.outbox.remove(at: index)
+                if let before = entry.idBeforeRewind, before != message.id { state.idsAfterRewind[before] = message.id }
                 state.keepForRewind(
                     entry.message.request, stored: message, limit: configuration.messagesResentAfterRewind
                 )
@@ -341,6 +345,9 @@ extension ChatClient.State {
     /// Notes a message the server stored, to send again should it rewind; keeps the newest `limit`.
     mutating func keepForRewind(_ request: ClientRequest.Send, stored message: Message, limit: Int) {
         guard limit > 0, message.deletedAt == nil, !recentlyDeleted.contains(message.id) else { return }
+        // Once per message, where it was first stored: the app may send a stored message's client message ID again
+        // (answered as stored).
+        guard !recentlyStored.contains(where: { $0.request.clientMessageID == request.clientMessageID }) else { return }
         recentlyStored.append((request, message.id))
         if recentlyStored.count > limit { recentlyStored.removeFirst(recentlyStored.count - limit) }
     }
@@ -358,9 +365,10 @@ extension ChatClient.State {
     mutating func requeueForRewind() -> Int {
         let queued = Set(outbox.map(\.message.id))
         let again = recentlyStored.filter { !queued.contains($0.request.clientMessageID) }.map {
-            ChatClient.OutboxEntry(message: OutgoingMessage(request: $0.request))
+            ChatClient.OutboxEntry(message: OutgoingMessage(request: $0.request), idBeforeRewind: $0.messageID)
         }
         recentlyStored = []
+        idsAfterRewind = [:]
         outbox.insert(contentsOf: again, at: 0)
         for entry in again { outboxObservers.yield(entry.message) }
         return again.count

@@ -167,8 +167,8 @@ extension ChatClient {
                 return (state.welcomeWaiters.values, rewound, snapshot)
             }
             if let rewound { eventQueue.yield(.rewound(rewound)) }
-            // Saved before the resends can be answered. A save (or load) of the outbox that failed before is tried
-            // again at each session's start.
+            // The requeued outbox saved (a snapshot older than one a quick answer saved meanwhile is skipped). A save
+            // (or load) of the outbox that failed before is tried again at each session's start.
             save(snapshot)
             for waiter in waiters { waiter.resume(returning: welcome) }
             return true

@@ -63,6 +63,8 @@ public final class ChatClient: Sendable {
         var failedAttempts = 0
         /// Tasks awaiting `send`, by waiter ID.
         var waiters: [Int: CheckedContinuation<Message, any Error>] = [:]
+        /// The ID the server gave the message before it rewound, for a message sent again after the rewind.
+        var idBeforeRewind: MessageID?
     }
 
     struct State {
@@ -91,6 +93,9 @@ public final class ChatClient: Sendable {
         /// The user's messages whose deletion arrived lately, oldest first (as many as `recentlyStored` holds): the
         /// event may come before the answer to the send is handled.
         var recentlyDeleted: [MessageID] = []
+        /// The new ID of each message sent again since the last rewind that the server stored anew, by its ID
+        /// before: a reply sent again after it refers to the new one.
+        var idsAfterRewind: [MessageID: MessageID] = [:]
         var outboxObservers = Observers<OutgoingMessage>()
         /// Wakes the outbox sender of the open session; `nil` between sessions.
         var outboxSignal: AsyncStream<Void>.Continuation?

@@ -74,12 +74,13 @@ struct RewindResendTests {
         let events = Recorder(client.events)
         let run = Task { try await client.run() }
         defer { run.cancel() }
-        for body in ["first", "deleted", "second"] {
+        // "first" twice: the app may send a stored message's ID again; it is sent again once after the rewind.
+        for body in ["first", "deleted", "second", "first"] {
             _ = try await withTimeout("the send of \(body)", Self.patience) {
                 try await client.send(body, to: chat, clientMessageID: ClientMessageID(rawValue: "k-\(body)"))
             }
         }
-        try await waitUntil("the four events", timeout: Self.patience) { client.cursor == StreamPosition(5) }
+        try await waitUntil("the events", timeout: Self.patience) { client.cursor == StreamPosition(6) }
         let updates = Recorder(client.outboxUpdates())
         try? await client.ping()
 
@@ -140,6 +141,62 @@ struct RewindResendTests {
             let history = try await alice.client.history(of: chat)
             #expect(history.map(\.body) == ["before the backup", "after the backup 1", "after the backup 2"])
             #expect(history.map(\.seq) == [1, 2, 3])
+        }
+    }
+
+    /// A reply lost with the message it answers was sent again with the old ID in `replyTo`, and refused; a message
+    /// in a conversation the restore lost cannot be stored again.
+    @Test func aReplyLostWithItsMessageRefersToTheNewOneAndAMessageOfALostConversationFails() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("chatkit-rewind-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("chat.sqlite").path
+        let backup = directory.appendingPathComponent("backup.sqlite").path
+        let transport = MovableWebSocketTransport()
+        let fast = ChatClient.Configuration(
+            reconnection: .exponentialBackoff(initialDelay: .milliseconds(20), maximumDelay: .milliseconds(200))
+        )
+
+        let first = Box<(alice: TestClient, chat: ConversationID, carol: UserID)>()
+        try await SQLiteLiveServer.run(path: path) { url, auth in
+            transport.url.withLock { $0 = url }
+            let aliceTokens = try await auth.signUp(username: "alice", password: "correct horse battery")
+            let bobTokens = try await auth.signUp(username: "bob", password: "correct horse battery")
+            let carolTokens = try await auth.signUp(username: "carol", password: "correct horse battery")
+            let alice = TestClient(ChatClient(transport: transport, token: aliceTokens.accessToken, configuration: fast))
+            _ = try await withTimeout("alice's session") { try await alice.client.connected() }
+            let chat = try await alice.client.createDirectConversation(with: bobTokens.user.id)
+            first.set((alice, chat.id, carolTokens.user.id))
+        }
+        let (alice, chat, carol) = try #require(first.value)
+        try await SQLiteChatStore.backup(databaseAt: path, to: backup)
+
+        let lost = Box<ConversationID>()
+        try await SQLiteLiveServer.run(path: path) { url, _ in
+            transport.url.withLock { $0 = url }
+            let question = try await alice.client.send("a question", to: chat)
+            _ = try await alice.client.send("its answer", to: chat, replyTo: question.id)
+            let later = try await alice.client.createDirectConversation(with: carol)
+            _ = try await alice.client.send("to carol", to: later.id)
+            try await alice.waitForMessages(2, in: chat)
+            lost.set(later.id)
+        }
+        let later = try #require(lost.value)
+
+        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+        try FileManager.default.copyItem(atPath: backup, toPath: path)
+
+        try await SQLiteLiveServer.run(path: path) { url, _ in
+            transport.url.withLock { $0 = url }
+            try await alice.waitForMessages(4, in: chat)
+            try await waitUntil("the outbox to settle") {
+                alice.client.outbox.map(\.state) == [.failed]
+            }
+            let history = try await alice.client.history(of: chat)
+            #expect(history.map(\.body) == ["a question", "its answer"])
+            #expect(history.count == 2 && history[1].replyTo == history[0].id)
+            let failed = try #require(alice.client.outbox.first)
+            #expect(failed.conversationID == later && failed.failureCode == .notFound)
         }
     }
 }
