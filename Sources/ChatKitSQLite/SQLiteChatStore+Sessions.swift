@@ -17,6 +17,8 @@ extension SQLiteChatStore {
     // MARK: SessionStore
 
     public func createSession(_ session: AuthSession) async throws {
+        // SQLite would store the ID only up to a U+0000, under another session's ID perhaps.
+        _ = try SessionID(checking: session.id.rawValue)
         let columns = sessionColumns
         try await write { context in
             let db = context.db

@@ -119,7 +119,8 @@ public final class ChatServer: Sendable {
     /// stops only when cancelled.
     ///
     /// A server runs once (a call that failed to read the store at start does not count): to serve again after
-    /// `run()` returned, make a new ``ChatServer`` (on the same store and transports).
+    /// `run()` returned, make a new ``ChatServer`` on the same store, with new transports (and new ``HTTPRoutes``
+    /// and ``AuthService/whenSessionsRevoked(_:)`` handlers naming it: a transport serves one server).
     ///
     /// - Throws: An error from a transport that fails to serve, ``ChatKitCore/ChatError`` `.storageFailure`
     ///   when the store cannot be read at start, or `.conflict` when `run()` was called before on this server.

@@ -13,6 +13,7 @@ public import Foundation
 
 extension InMemoryChatStore {
     public func createSession(_ session: AuthSession) async throws {
+        _ = try SessionID(checking: session.id.rawValue)
         try withState { state in
             try state.requireUser(session.userID)
             guard state.sessions[session.id] == nil else {

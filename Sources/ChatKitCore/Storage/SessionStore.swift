@@ -17,7 +17,8 @@ public protocol SessionStore: Sendable {
     /// Stores a new session, with its ``AuthSession/credentialsVersion`` (a store that cannot keep it reads it back
     /// as `nil`, and a session a failed password change left unrevoked then stays refreshable).
     ///
-    /// - Throws: ``ChatError`` `.notFound` if the user does not exist, `.conflict` if the ID is taken.
+    /// - Throws: ``ChatError`` `.notFound` if the user does not exist, `.conflict` if the ID is taken,
+    ///   `.invalidArgument` if the ID holds U+0000.
     func createSession(_ session: AuthSession) async throws
 
     /// The session with the given ID, revoked or not, or `nil`.

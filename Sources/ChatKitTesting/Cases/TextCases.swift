@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 import ChatKitCore
+import Foundation
 
 extension ChatStoreConformance {
     /// Bodies that stores must keep byte for byte: emoji sequences, right-to-left scripts, combining marks.
@@ -138,6 +139,15 @@ extension ChatStoreConformance {
                 try checkEqual(try await store.credentials(of: longer(alice)) == nil, true, "credentials(of:)")
                 let hits = try await store.search("hello", as: longer(alice), in: nil, limit: 10)
                 try checkEqual(hits.count, 0, "search")
+                let now = Date()
+                let session = AuthSession(
+                    id: SessionID(rawValue: "s\u{0}x"), userID: alice, refreshTokenHash: "h", createdAt: now,
+                    expiresAt: now.addingTimeInterval(60)
+                )
+                try await checkThrows(.invalidArgument, "a session ID with U+0000") {
+                    try await store.createSession(session)
+                }
+                try checkEqual(try await store.session(SessionID(rawValue: "s")) == nil, true, "the session's prefix")
             },
             Case("text", "text containing U+0000 is refused with invalidArgument and nothing is stored") { store in
                 let (fixture, alice, chat) = try await StoreFixture.conversationWithMessages(store, count: 0)
