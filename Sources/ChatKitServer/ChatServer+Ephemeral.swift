@@ -205,7 +205,7 @@ extension ChatServer {
     }
 
     /// Tells the members of a group that just grew past ``ChatServerConfiguration/presenceMaxGroupSize`` that the
-    /// online members they no longer share presence with (through a contact, a direct conversation or another
+    /// members they no longer share presence with (through a contact, a direct conversation or another
     /// small group) are offline, with no `lastSeenAt`: they will hear nothing more of them, so they must not go on
     /// showing them online.
     ///
@@ -215,7 +215,9 @@ extension ChatServer {
     func withdrawPresence(among members: Set<UserID>) async -> Int {
         presence.noteWithdrawal(involving: members)
         var audiences = 0
-        for member in members.sorted() where presence.isOnline(member) {
+        // Every member, online or not: one whose grace period ran out after the group grew was announced offline to
+        // the audience of then, which no longer held the others.
+        for member in members.sorted() {
             audiences += 1
             // Tried again later when it cannot be read, both ways, as a withdrawal between the member and the others.
             guard let audience = await presenceAudience(of: member, orRetryWithdrawalFrom: members) else { continue }
@@ -251,13 +253,11 @@ extension ChatServer {
         }
         let apart = others.subtracting(audience).subtracting([user])
         guard !apart.isEmpty else { return }
-        // A retry tells both sides whether or not they are online now: one who went offline since the first attempt
-        // was announced to the audience of then, which no longer held the other side.
-        let isRetry = attempt > 0
-        if isRetry || presence.isOnline(user) {
-            deliver(.presence(PresenceUpdate(userID: user, isOnline: false)), to: apart)
-        }
-        for other in apart.sorted() where isRetry || presence.isOnline(other) {
+        // Both sides are told whether or not they are online now: one who went offline since the relation ended
+        // (a grace period that ran out during the audience's read, or before a retry) was announced to the audience
+        // of then, which no longer held the other side. An "offline" more for one already shown offline is harmless.
+        deliver(.presence(PresenceUpdate(userID: user, isOnline: false)), to: apart)
+        for other in apart.sorted() {
             deliver(.presence(PresenceUpdate(userID: other, isOnline: false)), to: [user])
         }
     }

@@ -129,6 +129,58 @@ struct OfflinePresenceRetryTests {
         }
     }
 
+    /// The in-memory store; once armed with a user, the next read of who shares presence with them waits for `gate`
+    /// (after `held` opens).
+    final class HeldAudienceStore: ChatStoreDecorator {
+        let base: any ChatStore
+        let holdsFor = Locked<UserID?>(nil)
+        let gate = ConnectionShardsTests.Gate()
+        let held = ConnectionShardsTests.Gate()
+
+        init(_ base: any ChatStore) { self.base = base }
+
+        func membersSharingPresence(with user: UserID, maxGroupSize: Int) async throws -> Set<UserID> {
+            let holds = holdsFor.withLock { armed -> Bool in
+                guard armed == user else { return false }
+                armed = nil
+                return true
+            }
+            if holds {
+                held.open()
+                await gate.wait()
+            }
+            return try await base.membersSharingPresence(with: user, maxGroupSize: maxGroupSize)
+        }
+    }
+
+    /// Bob removes Alice as her grace period ends: her "offline" went to her audience read after the removal (no
+    /// Bob), and the withdrawal, finding her offline by then, told Bob nothing: he showed her online for good. The
+    /// withdrawal now tells both sides, online or not.
+    @Test func aContactWhoseGracePeriodEndsDuringARemovalIsShownOffline() async throws {
+        let inMemory = InMemoryChatStore()
+        let store = HeldAudienceStore(inMemory)
+        try await Self.withContacts(inMemory, store, gracePeriod: .milliseconds(100)) {
+            server, clock, _, alice, aliceClient, bobClient in
+            let bob = try #require(try await inMemory.user(username: "bob")).id
+            let offlineAt = server.clock.now + .milliseconds(100)
+            await aliceClient.disconnect()
+            try await waitUntil("the offline timer") { server.timers.hasTimer(at: offlineAt) }
+            // The removal commits, and its withdrawal waits in Bob's audience read.
+            store.holdsFor.withLock { $0 = bob }
+            let removal = Task { try await bobClient.client.removeContact(alice) }
+            defer { removal.cancel() }
+            await store.held.wait()
+            // Alice's grace period ends meanwhile.
+            await clock.waitForSleepers(1)
+            clock.advance(by: offlineAt - server.clock.now)
+            try await waitUntil("alice offline on the server") { !server.presence.isOnline(alice) }
+            store.gate.open()
+            try await withTimeout("the removal") { try await removal.value }
+            try await bobClient.client.ping()
+            #expect(ContactChangeTests.lastShown(alice, bobClient.events) == false)
+        }
+    }
+
     private static func offline(_ user: UserID) -> @Sendable ([ClientEvent]) -> Bool {
         { events in
             events.contains { event in
