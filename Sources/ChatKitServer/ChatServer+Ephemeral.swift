@@ -68,7 +68,7 @@ extension ChatServer {
     }
 
     /// Tells `users` that `key`'s typing stopped (under the tracker's lock, from ``stopTyping(_:)`` or an expiry).
-    private func tellTypingStopped(_ key: TypingTracker.Key, to users: Set<UserID>) {
+    func tellTypingStopped(_ key: TypingTracker.Key, to users: Set<UserID>) {
         deliver(.typing(TypingUpdate(conversationID: key.conversation, userID: key.user, isTyping: false)), to: users)
     }
 

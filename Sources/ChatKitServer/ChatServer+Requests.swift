@@ -317,8 +317,8 @@ extension ChatServer {
             let before = try await membersBeforeRemoval(in: conversation, as: actor)
             try await store.removeMember(member, from: conversation, by: actor)
             // Before anything else can run: a typing start whose members were read before the removal is not
-            // delivered to them, and the member hears no more of the typing shown to them there.
-            typing.removed(member, from: conversation)
+            // delivered to them, and the member hears that the typing shown to them there stopped.
+            typing.removed(member, from: conversation) { tellTypingStopped($0, to: [member]) }
             router.nudge()
             guard let before else { return }
             if sharesPresence(kind: before.kind, memberCount: before.members.count) {

@@ -155,8 +155,9 @@ final class TypingTracker: Sendable {
 
     /// Notes that `user` left or was removed from `conversation`, once the removal has committed: starts whose
     /// members were read before it are not delivered, and `user` no longer hears the stop of typing shown to them
-    /// there.
-    func removed(_ user: UserID, from conversation: ConversationID) {
+    /// there. Runs `tell` under the tracker's lock with each typing that was shown to `user`, to tell them it stopped
+    /// now: added back before it stops, they would never hear that stop, and show it for good.
+    func removed(_ user: UserID, from conversation: ConversationID, tell: (Key) -> Void) {
         state.withLock { state in
             if state.removalCounts[conversation] == nil, state.removalCounts.count >= Self.maximumRemovalCounts {
                 state.removalCounts = [:]
@@ -164,7 +165,7 @@ final class TypingTracker: Sendable {
             }
             state.removalCounts[conversation, default: 0] &+= 1
             for key in state.entries.keys where key.conversation == conversation {
-                state.entries[key]?.shownTo.remove(user)
+                if state.entries[key]?.shownTo.remove(user) != nil { tell(key) }
             }
         }
     }

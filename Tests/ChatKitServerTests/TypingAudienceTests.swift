@@ -74,13 +74,13 @@ struct TypingAudienceTests {
         let tracker = TypingTracker(refreshInterval: .seconds(3))
         let (team, news) = (ConversationID(rawValue: "team"), ConversationID(rawValue: "news"))
         let before = tracker.removals(from: team)
-        tracker.removed(UserID(rawValue: "carol"), from: news)
+        tracker.removed(UserID(rawValue: "carol"), from: news) { _ in }
         #expect(tracker.removals(from: team) == before, "a removal elsewhere")
-        tracker.removed(UserID(rawValue: "carol"), from: team)
+        tracker.removed(UserID(rawValue: "carol"), from: team) { _ in }
         #expect(tracker.removals(from: team) != before)
         let counted = tracker.removals(from: team)
         for index in 0..<TypingTracker.maximumRemovalCounts {
-            tracker.removed(UserID(rawValue: "dave"), from: ConversationID(rawValue: "c\(index)"))
+            tracker.removed(UserID(rawValue: "dave"), from: ConversationID(rawValue: "c\(index)")) { _ in }
         }
         #expect(tracker.removals(from: team) != counted, "counts forgotten: a start in flight reads again")
     }

@@ -53,6 +53,33 @@ struct TypingStopTests {
         }
     }
 
+    /// A member removed while someone typed was dropped from the typing's audience without a stop: added back before
+    /// the typing stopped, they never heard the stop and showed "typing" for good. The removal now tells them.
+    @Test func aMemberRemovedWhileSomeoneTypesIsToldTheTypingStopped() async throws {
+        let inMemory = InMemoryChatStore()
+        try await ServerHarness.run(store: inMemory) { harness in
+            let alice = try await harness.user("alice")
+            let bob = try await harness.user("bob")
+            let carol = try await harness.user("carol")
+            let group = try await inMemory.createConversation(.group("G", createdBy: alice, members: [bob, carol]))
+            let aliceClient = try await harness.connect("alice")
+            let bobClient = try await harness.connect("bob")
+            let carolClient = try await harness.connect("carol")
+            func bobTyping(_ isTyping: Bool) -> @Sendable ([ClientEvent]) -> Bool {
+                { events in
+                    events.contains { event in
+                        guard case .typing(let update) = event else { return false }
+                        return update.userID == bob && update.isTyping == isTyping
+                    }
+                }
+            }
+            try await bobClient.client.setTyping(true, in: group.id)
+            try await carolClient.waitFor("bob typing", bobTyping(true))
+            try await aliceClient.client.removeMember(carol, from: group.id)
+            try await carolClient.waitFor("bob's typing stopped", bobTyping(false))
+        }
+    }
+
     /// Typing in a channel is shown to no one, yet each start and stop read the channel's whole member list (up to
     /// `maxMembers` IDs) to check the typer's membership: 50 requests a second in a channel of 10,000 made the server
     /// read half a million IDs a second. One look-up answers it now (the member reads fail here, and it succeeds).
