@@ -165,6 +165,9 @@ extension ChatServer {
         deliver(.presence(PresenceUpdate(userID: user, isOnline: true)), to: audience)
     }
 
+    /// How many times a withdrawal reads its audience at most while introductions of its users keep coming.
+    static let withdrawalReads = 3
+
     /// The delays before each new try of an offline update whose audience could not be read.
     static let offlineRetryDelays: [Duration] = [.seconds(1), .seconds(2), .seconds(4), .seconds(8), .seconds(16)]
 
@@ -247,9 +250,19 @@ extension ChatServer {
     /// other online for good (a later "offline" goes to the audience of then, which no longer holds them).
     func withdrawPresence(between user: UserID, and others: Set<UserID>, attempt: Int = 0) async {
         guard !others.isEmpty else { return }
-        if attempt == 0 { presence.noteWithdrawal(involving: others.union([user])) }
-        guard let audience = await presenceAudience(of: user, orRetryWithdrawalFrom: others, after: attempt) else {
-            return
+        let involved = others.union([user])
+        if attempt == 0 { presence.noteWithdrawal(involving: involved) }
+        // Read again when an introduction of these users came during the read (a contact accepted while one of
+        // them left a group they shared): its "online" went out after the read, which lacks the new relation, and
+        // the "offline" below would take it back.
+        var audience: Set<UserID> = []
+        for _ in 1...Self.withdrawalReads {
+            let marks = presence.introductionMarks(involved)
+            guard let read = await presenceAudience(of: user, orRetryWithdrawalFrom: others, after: attempt) else {
+                return
+            }
+            audience = read
+            guard presence.introductionMarks(involved) != marks else { break }
         }
         let apart = others.subtracting(audience).subtracting([user])
         guard !apart.isEmpty else { return }
@@ -339,6 +352,7 @@ extension ChatServer {
     ///   ``chargePresenceWork(of:audiences:frames:)``.
     @discardableResult
     func introducePresence(of newcomers: Set<UserID>, and existing: Set<UserID>) -> Int {
+        presence.noteIntroduction(involving: newcomers.union(existing))
         let onlineNewcomers = newcomers.filter { presence.isOnline($0) }
         let onlineExisting = existing.subtracting(newcomers).filter { presence.isOnline($0) }
         var frames = 0

@@ -24,6 +24,8 @@ final class PresenceTracker: Sendable {
         var generation = 0
         /// Bumped whenever presence between this user and others is withdrawn (``noteWithdrawal(involving:)``).
         var withdrawals = 0
+        /// Bumped whenever this user is introduced to others (``noteIntroduction(involving:)``).
+        var introductions = 0
         /// Whether the user's audience was told they came online (``markAnnounced(_:)``). A session that failed
         /// before telling them leaves an entry that is not: the next session tells them, however soon it comes.
         var isAnnounced = false
@@ -116,6 +118,23 @@ final class PresenceTracker: Sendable {
     func noteWithdrawal(involving users: some Sequence<UserID>) {
         state.withLock { state in
             for user in users { state.entries[user]?.withdrawals += 1 }
+        }
+    }
+
+    /// Marks that change whenever one of `users` who is online is introduced to others: a withdrawal that read its
+    /// audience, then finds them changed, may be about to take back an introduction made after its read.
+    func introductionMarks(_ users: Set<UserID>) -> [UserID: Int] {
+        state.withLock { state in
+            var marks: [UserID: Int] = [:]
+            for user in users { marks[user] = state.entries[user]?.introductions }
+            return marks
+        }
+    }
+
+    /// Records that `users` are being introduced to others (before the frames go out).
+    func noteIntroduction(involving users: some Sequence<UserID>) {
+        state.withLock { state in
+            for user in users { state.entries[user]?.introductions += 1 }
         }
     }
 

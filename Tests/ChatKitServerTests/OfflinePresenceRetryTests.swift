@@ -181,6 +181,36 @@ struct OfflinePresenceRetryTests {
         }
     }
 
+    /// Bob leaves a group he shares with Alice while she accepts his contact request: the leave's withdrawal read
+    /// Bob's audience before the acceptance (no contact yet), the acceptance introduced them, and the withdrawal then
+    /// told both the other was offline: two online contacts shown offline. It reads the audience again now.
+    @Test func aWithdrawalDoesNotTakeBackAnIntroductionMadeDuringItsRead() async throws {
+        let inMemory = InMemoryChatStore()
+        let store = HeldAudienceStore(inMemory)
+        try await ServerHarness.run(store: inMemory, serverStore: store) { harness in
+            let alice = try await harness.user("alice")
+            let bob = try await harness.user("bob")
+            let carol = try await harness.user("carol")
+            let group = try await inMemory.createConversation(.group("G", createdBy: carol, members: [alice, bob]))
+            _ = try await inMemory.requestContact(from: bob, to: alice)
+            let aliceClient = try await harness.connect("alice")
+            let bobClient = try await harness.connect("bob")
+            try await bobClient.waitFor("alice online") { ContactChangeTests.lastShown(alice, $0) == true }
+
+            store.holdsFor.withLock { $0 = bob }
+            let leaving = Task { try await bobClient.client.leave(group.id) }
+            defer { leaving.cancel() }
+            await store.held.wait()  // the leave's withdrawal reads Bob's audience: no contact yet
+            _ = try await aliceClient.client.acceptContact(bob)
+            store.gate.open()
+            try await withTimeout("the leave") { try await leaving.value }
+            try await aliceClient.client.ping()
+            try await bobClient.client.ping()
+            #expect(ContactChangeTests.lastShown(alice, bobClient.events) == true)
+            #expect(ContactChangeTests.lastShown(bob, aliceClient.events) == true)
+        }
+    }
+
     private static func offline(_ user: UserID) -> @Sendable ([ClientEvent]) -> Bool {
         { events in
             events.contains { event in
