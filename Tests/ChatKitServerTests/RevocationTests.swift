@@ -73,13 +73,7 @@ struct RevocationTests {
     /// left the other devices' connections open (their tokens refused from then on, but nothing closed them).
     @Test func aPasswordChangeThatFailsAfterStoringThePasswordStillClosesTheOtherConnections() async throws {
         let store = FailingRevocationsStore(InMemoryChatStore())
-        let transport = InProcessTransport()
-        let auth = Self.auth(store)
-        let server = ChatServer(store: store, transports: [transport], authenticators: [auth.authenticator])
-        Self.closeRevokedSessions(auth, server)
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await server.run() }
-            defer { group.cancelAll() }
+        try await Self.withServer(on: store) { auth, transport in
             let phoneTokens = try await auth.signUp(username: "alice", password: "correct horse")
             let laptopTokens = try await auth.logIn(username: "alice", password: "correct horse")
             let laptop = TestClient(ChatClient(transport: transport, token: laptopTokens.accessToken))
@@ -102,13 +96,7 @@ struct RevocationTests {
     /// that failed halfway) revokes the session; its connections stayed open.
     @Test func aRefreshThatFindsThePasswordChangedClosesThatSessionsConnections() async throws {
         let store = InMemoryChatStore()
-        let transport = InProcessTransport()
-        let auth = Self.auth(store)
-        let server = ChatServer(store: store, transports: [transport], authenticators: [auth.authenticator])
-        Self.closeRevokedSessions(auth, server)
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await server.run() }
-            defer { group.cancelAll() }
+        try await Self.withServer(on: store) { auth, transport in
             let tokens = try await auth.signUp(username: "alice", password: "correct horse")
             let laptop = TestClient(ChatClient(transport: transport, token: tokens.accessToken))
             try await laptop.client.connected()
@@ -240,6 +228,22 @@ struct RevocationTests {
         var configuration = AuthService.Configuration()
         configuration.bcryptCost = 4
         return AuthService(store: store, secret: Array(repeating: UInt8(3), count: 32), configuration: configuration)
+    }
+
+    /// Runs a server on `store` with accounts (bcrypt at its lowest cost) whose revocations close connections, while
+    /// `body` runs with them and the in-process transport to reach the server.
+    static func withServer(
+        on store: any ChatStore, _ body: (AuthService, InProcessTransport) async throws -> Void
+    ) async throws {
+        let transport = InProcessTransport()
+        let auth = Self.auth(store)
+        let server = ChatServer(store: store, transports: [transport], authenticators: [auth.authenticator])
+        Self.closeRevokedSessions(auth, server)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await server.run() }
+            defer { group.cancelAll() }
+            try await body(auth, transport)
+        }
     }
 
     /// Closes the server's connections of every login session `auth` revokes.

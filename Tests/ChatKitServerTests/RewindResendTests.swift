@@ -94,15 +94,9 @@ struct RewindResendTests {
     }
 
     @Test func aSQLiteServerRestoredFromABackupGetsTheLostMessagesOnceAndKeepsTheOthersOnce() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("chatkit-rewind-\(UUID())")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let path = directory.appendingPathComponent("chat.sqlite").path
-        let backup = directory.appendingPathComponent("backup.sqlite").path
-        let transport = MovableWebSocketTransport()
-        let fast = ChatClient.Configuration(
-            reconnection: .exponentialBackoff(initialDelay: .milliseconds(20), maximumDelay: .milliseconds(200))
-        )
+        let files = try RestoreFiles()
+        defer { files.remove() }
+        let (path, transport, fast) = (files.path, files.transport, RestoreFiles.fast)
 
         let first = Box<(alice: TestClient, chat: ConversationID)>()
         try await SQLiteLiveServer.run(path: path) { url, auth in
@@ -117,7 +111,7 @@ struct RewindResendTests {
             first.set((alice, chat.id))
         }
         let (alice, chat) = try #require(first.value)
-        try await SQLiteChatStore.backup(databaseAt: path, to: backup)
+        try await SQLiteChatStore.backup(databaseAt: path, to: files.backup)
 
         try await SQLiteLiveServer.run(path: path) { url, _ in
             transport.url.withLock { $0 = url }
@@ -126,9 +120,7 @@ struct RewindResendTests {
             try await alice.waitForMessages(3, in: chat)
         }
 
-        // The restore of Operations.md: the log and its index go, the copy takes the database's place.
-        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
-        try FileManager.default.copyItem(atPath: backup, toPath: path)
+        try files.restore()
 
         try await SQLiteLiveServer.run(path: path) { url, _ in
             transport.url.withLock { $0 = url }
@@ -147,15 +139,9 @@ struct RewindResendTests {
     /// A reply lost with the message it answers was sent again with the old ID in `replyTo`, and refused; a message
     /// in a conversation the restore lost cannot be stored again.
     @Test func aReplyLostWithItsMessageRefersToTheNewOneAndAMessageOfALostConversationFails() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("chatkit-rewind-\(UUID())")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let path = directory.appendingPathComponent("chat.sqlite").path
-        let backup = directory.appendingPathComponent("backup.sqlite").path
-        let transport = MovableWebSocketTransport()
-        let fast = ChatClient.Configuration(
-            reconnection: .exponentialBackoff(initialDelay: .milliseconds(20), maximumDelay: .milliseconds(200))
-        )
+        let files = try RestoreFiles()
+        defer { files.remove() }
+        let (path, transport, fast) = (files.path, files.transport, RestoreFiles.fast)
 
         let first = Box<(alice: TestClient, chat: ConversationID, carol: UserID)>()
         try await SQLiteLiveServer.run(path: path) { url, auth in
@@ -169,7 +155,7 @@ struct RewindResendTests {
             first.set((alice, chat.id, carolTokens.user.id))
         }
         let (alice, chat, carol) = try #require(first.value)
-        try await SQLiteChatStore.backup(databaseAt: path, to: backup)
+        try await SQLiteChatStore.backup(databaseAt: path, to: files.backup)
 
         let lost = Box<ConversationID>()
         try await SQLiteLiveServer.run(path: path) { url, _ in
@@ -183,8 +169,7 @@ struct RewindResendTests {
         }
         let later = try #require(lost.value)
 
-        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
-        try FileManager.default.copyItem(atPath: backup, toPath: path)
+        try files.restore()
 
         try await SQLiteLiveServer.run(path: path) { url, _ in
             transport.url.withLock { $0 = url }
@@ -199,4 +184,30 @@ struct RewindResendTests {
             #expect(failed.conversationID == later && failed.failureCode == .notFound)
         }
     }
+}
+
+/// A SQLite file in a folder of its own, the path of its backup beside it, and a client transport that follows the
+/// server from port to port.
+private struct RestoreFiles {
+    /// Reconnects within 200 ms.
+    static let fast = ChatClient.Configuration(
+        reconnection: .exponentialBackoff(initialDelay: .milliseconds(20), maximumDelay: .milliseconds(200))
+    )
+
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("chatkit-rewind-\(UUID())")
+    var path: String { directory.appendingPathComponent("chat.sqlite").path }
+    var backup: String { directory.appendingPathComponent("backup.sqlite").path }
+    let transport = MovableWebSocketTransport()
+
+    init() throws {
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    }
+
+    /// The restore of Operations.md: the log and its index go, the backup takes the database's place.
+    func restore() throws {
+        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+        try FileManager.default.copyItem(atPath: backup, toPath: path)
+    }
+
+    func remove() { try? FileManager.default.removeItem(at: directory) }
 }

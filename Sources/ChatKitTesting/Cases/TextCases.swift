@@ -61,16 +61,7 @@ extension ChatStoreConformance {
                 guard let message = try await store.messages(in: chat, .latest(), as: alice).first else {
                     throw ConformanceFailure("the conversation's message was not read back")
                 }
-                func longer<ID: ChatIdentifier>(_ id: ID) -> ID { ID(rawValue: id.rawValue + "\u{0}x") }
                 let position = try await store.latestPosition()
-                func refused(_ what: String, _ call: () async throws -> Void) async throws {
-                    do {
-                        try await call()
-                        throw ConformanceFailure("\(what) with an ID followed by U+0000 was done")
-                    } catch let error as ChatError {
-                        try check(error.code == .notFound || error.code == .invalidArgument, "\(what): \(error.code)")
-                    }
-                }
                 try await refused("reading history") {
                     _ = try await store.messages(in: longer(chat), .latest(), as: alice)
                 }
@@ -112,15 +103,6 @@ extension ChatStoreConformance {
                 try await fixture.send("hello", from: alice, to: chat)
                 _ = try await store.requestContact(from: alice, to: bob)
                 _ = try await store.setPasswordHash("a hash", of: alice)
-                func longer(_ id: UserID) -> UserID { UserID(rawValue: id.rawValue + "\u{0}x") }
-                func refused(_ what: String, _ call: () async throws -> Void) async throws {
-                    do {
-                        try await call()
-                        throw ConformanceFailure("\(what) with an ID followed by U+0000 was done")
-                    } catch let error as ChatError {
-                        try check(error.code == .notFound || error.code == .invalidArgument, "\(what): \(error.code)")
-                    }
-                }
                 try await refused("accepting as a longer user") {
                     _ = try await store.acceptContact(longer(bob), from: alice)
                 }
@@ -256,5 +238,18 @@ extension ChatStoreConformance {
                 try checkEqual(hebrew.map(\.message.body), ["שלום עולם"], "Hebrew search")
             },
         ]
+    }
+}
+
+/// `id` followed by U+0000 and more: a store that binds IDs as C strings reads it as `id`.
+private func longer<ID: ChatIdentifier>(_ id: ID) -> ID { ID(rawValue: id.rawValue + "\u{0}x") }
+
+/// Checks that `call`, given an ID followed by U+0000, is refused (`notFound` or `invalidArgument`).
+private func refused(_ what: String, _ call: () async throws -> Void) async throws {
+    do {
+        try await call()
+        throw ConformanceFailure("\(what) with an ID followed by U+0000 was done")
+    } catch let error as ChatError {
+        try check(error.code == .notFound || error.code == .invalidArgument, "\(what): \(error.code)")
     }
 }
