@@ -223,11 +223,12 @@ struct ChatKitServerCommand: AsyncParsableCommand {
             webFiles: (webRoot ?? Self.bundledWebRoot(logger: logger)).map { WebFiles(directory: $0) },
             logger: logger,
             onListening: { host, port in
+                let address = "\(Self.urlHost(host)):\(port)"
                 logger.notice(
                     "ChatKit server listening",
                     metadata: [
-                        "chatkit.http": "\(scheme.http)://\(Self.urlHost(host)):\(port)",
-                        "chatkit.ws": "\(scheme.ws)://\(Self.urlHost(host)):\(port)/v1/ws",
+                        "chatkit.http": "\(scheme.http)://\(address)",
+                        "chatkit.ws": "\(scheme.ws)://\(address)/v1/ws",
                     ]
                 )
             }

@@ -462,14 +462,15 @@ public final class ChatClient: Sendable {
             state.setConnectionState(.disconnected)
             let error = failure ?? state.lastFailure ?? ChatError(.unavailable, "The client stopped.")
             var sendWaiters: [CheckedContinuation<Message, any Error>] = []
-            for index in state.outbox.indices {
-                state.outbox[index].inFlight = false
-                // Callers of send wait on for the run that starts next, if one waits to: failing them would tell
-                // them their message was not sent while it goes out moments later (SwiftUI's `.task` restarting
-                // the client), and an app that sent it again would post it twice.
-                guard runEndWaiters.isEmpty else { continue }
-                sendWaiters += state.outbox[index].waiters.values
-                state.outbox[index].waiters = [:]
+            for index in state.outbox.indices { state.outbox[index].inFlight = false }
+            // Callers of send wait on for the run that starts next, if one waits to: failing them would tell them
+            // their message was not sent while it goes out moments later (SwiftUI's `.task` restarting the client),
+            // and an app that sent it again would post it twice.
+            if runEndWaiters.isEmpty {
+                for index in state.outbox.indices {
+                    sendWaiters += state.outbox[index].waiters.values
+                    state.outbox[index].waiters = [:]
+                }
             }
             // Callers of connected() wait on for the run that starts next, if one waits to.
             guard runEndWaiters.isEmpty else { return ([], sendWaiters, error, runEndWaiters) }

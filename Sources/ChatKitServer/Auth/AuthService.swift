@@ -424,10 +424,7 @@ public struct AuthService: Sendable {
         guard let session = try await store.session(SessionID(rawValue: claims.sid)), session.revokedAt == nil else {
             return
         }
-        try await store.revokeSession(session.id)
-        revocationHandlers.notify(
-            SessionRevocation(userID: UserID(rawValue: claims.sub.value), sessionID: SessionID(rawValue: claims.sid))
-        )
+        try await revokeAndClose(session)
     }
 
     /// Ends the session a refresh token belongs to, as ``logOut(accessToken:)`` does: for a client whose access
@@ -445,8 +442,7 @@ public struct AuthService: Sendable {
         // Gone or revoked already: nothing to write (an old refresh token stays valid for this, and would otherwise
         // let anyone holding one write to the store at will).
         guard let session = try await store.session(token.sessionID), session.revokedAt == nil else { return }
-        try await store.revokeSession(session.id)
-        revocationHandlers.notify(SessionRevocation(userID: session.userID, sessionID: session.id))
+        try await revokeAndClose(session)
     }
 
     /// The session an access token names, if the token is one of this service's and unexpired (revoked or not):
