@@ -47,7 +47,7 @@ final class FaultyChatStore: ChatStoreDecorator {
         case leavesCreatorOutOfCreation
     }
 
-    let base: any ChatStore = InMemoryChatStore()
+    let base: any ChatStore
     let fault: Fault
     /// What ``Fault/copiesLastMessage`` shows: each conversation's last appended message, as appended.
     private let appended = Mutex<[ConversationID: Message]>([:])
@@ -56,7 +56,10 @@ final class FaultyChatStore: ChatStoreDecorator {
     /// Who moved a marker, for ``Fault/forgetsMarkersOfNewcomers``.
     private let marked = Mutex<Set<String>>([])
 
-    init(_ fault: Fault) { self.fault = fault }
+    init(_ fault: Fault, base: any ChatStore = InMemoryChatStore()) {
+        self.fault = fault
+        self.base = base
+    }
 
     private func revealing<T>(_ body: () async throws -> T) async throws -> T {
         do {

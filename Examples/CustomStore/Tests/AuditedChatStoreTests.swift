@@ -35,6 +35,19 @@ struct AuditedChatStoreTests {
         try await check.run { AuditedChatStore(try SQLiteChatStore(path: path.path), record: { _ in }) }
     }
 
+    @Test("random calls answered as the in-memory reference answers them", arguments: 1...4 as ClosedRange<UInt64>)
+    func matchesTheReference(seed: UInt64) async throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("audited-\(UUID().uuidString).sqlite")
+        defer {
+            for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path.path + suffix) }
+        }
+        try await ReferenceComparison.run(seed: seed) { now in
+            AuditedChatStore(
+                try SQLiteChatStore(configuration: .init(location: .file(path.path), now: now)), record: { _ in }
+            )
+        }
+    }
+
     @Test("durability over a SQLite file, closed and opened again", arguments: ChatStoreConformance.durabilityCases)
     func durabilityOnSQLite(_ check: ChatStoreConformance.DurabilityCase) async throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("audited-\(UUID().uuidString).sqlite")

@@ -1,0 +1,249 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the ChatKit open source project
+//
+// Copyright (c) 2026 the ChatKit project authors
+// Licensed under Apache License v2.0 (see LICENSE)
+//
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+
+import ChatKitCore
+
+/// What a reference comparison created so far, as far as choosing the next operation needs to know it.
+struct ComparisonWorld: Sendable {
+    /// Every username taken, in the order the users were created.
+    var usernames: [String] = []
+    /// Each conversation's kind, in the order they were created.
+    var conversationKinds: [ConversationKind] = []
+    /// Each message's conversation (an index), in the order the messages were created.
+    var messageConversations: [Int] = []
+    /// Each message's sender (an index).
+    var messageSenders: [Int] = []
+    /// Each conversation's messages so far (an upper bound of its last seq).
+    var messageCounts: [Int] = []
+    /// The appends that succeeded, for resends with the same client message ID.
+    var sent: [OperationMessage] = []
+    /// How many events both stores recorded.
+    var eventCount = 0
+}
+
+/// Chooses random store operations, mostly valid ones and some that a store must refuse: unknown IDs, users who
+/// may not do what they ask, resends of a client message ID, empty and unusual text.
+struct OperationGenerator: Sendable {
+    private var random: SeededRandomNumbers
+    private var namesMade = 0
+    private var clientIDsMade = 0
+
+    /// Words the bodies are made of: some differ only by case or diacritics, some begin others, so searches of
+    /// words and prefixes find several.
+    private static let words = ["café", "Cafe", "hello", "world", "naïve", "naive", "über", "apple", "apples", "TEA"]
+    private static let queries = ["cafe", "CAFÉ", "hello world", "naive", "uber", "app*", "ap*", "tea", "zzz", "", "*"]
+    private static let emoji = ["👍", "❤️", "👍🏽", "😂"]
+    private static let titles = ["Team", "Café", "Weekend plans", "x"]
+
+    init(seed: UInt64) { random = SeededRandomNumbers(seed: seed) }
+
+    /// The next operation to make on both stores; `membersOf` tells the current members of a conversation (as
+    /// indices), so that most calls are made by someone allowed to make them.
+    mutating func next(in world: ComparisonWorld, membersOf: (Int) async -> [Int]) async -> StoreOperation {
+        if world.usernames.count < 3 { return .createUser(username: newUsername()) }
+        if world.conversationKinds.isEmpty { return createConversation(world, Focus(conversation: 0)) }
+        let conversation = conversation(world)
+        var focus = Focus(conversation: conversation, members: await membersOf(conversation))
+        focus.messages = world.messageConversations.indices.filter { world.messageConversations[$0] == conversation }
+        // Few users and conversations, so that each gathers members, messages, markers and contacts.
+        let growth = world.usernames.count < 6 ? 3 : 0
+        let creations = world.conversationKinds.count < 8 ? 5 : 1
+        let roll = Int.random(in: 0..<100, using: &random)
+        switch roll {
+        case 0..<growth: return .createUser(username: newUsername())
+        case 3..<4: return .createUser(username: random.chance(0.5) ? existing(world) : "")
+        case 4..<6: return updateProfile(world)
+        case 6..<7: return .setPassword(user: user(world))
+        case 7..<11: return contactChange(world)
+        case 11..<(11 + creations): return createConversation(world, focus)
+        case 16..<24: return membershipChange(world, focus)
+        case 24..<42: return .append(message(world, focus))
+        case 42..<45:
+            return .appendBatch((0..<Int.random(in: 2...4, using: &random)).map { _ in message(world, focus) })
+        case 45..<55: return messageChange(world, focus)
+        case 55..<62: return marker(world, focus)
+        default: return read(world, focus)
+        }
+    }
+
+    /// The conversation an operation is about, its members and its messages (indices).
+    private struct Focus {
+        var conversation: Int
+        var members: [Int] = []
+        var messages: [Int] = []
+    }
+
+    private mutating func newUsername() -> String {
+        namesMade += 1
+        return "user\(namesMade)"
+    }
+
+    private mutating func existing(_ world: ComparisonWorld) -> String {
+        world.usernames[Int.random(in: 0..<world.usernames.count, using: &random)]
+    }
+
+    private mutating func user(_ world: ComparisonWorld) -> Int { random.index(below: world.usernames.count) }
+    private mutating func conversation(_ world: ComparisonWorld) -> Int {
+        random.index(below: world.conversationKinds.count)
+    }
+    /// Mostly a member of the focus conversation, sometimes anyone (or no one).
+    private mutating func actor(_ world: ComparisonWorld, _ focus: Focus) -> Int {
+        guard !focus.members.isEmpty, random.chance(0.85) else { return user(world) }
+        return focus.members.randomElement(using: &random)!
+    }
+    /// Mostly a message of the focus conversation, sometimes any (or none).
+    private mutating func messageIndex(_ world: ComparisonWorld, _ focus: Focus) -> Int {
+        guard !focus.messages.isEmpty, random.chance(0.9) else {
+            return random.index(below: world.messageConversations.count)
+        }
+        return focus.messages.randomElement(using: &random)!
+    }
+    private mutating func event(_ world: ComparisonWorld) -> Int? {
+        guard world.eventCount > 0, !random.chance(0.2) else { return nil }
+        return Int.random(in: 0..<world.eventCount, using: &random)
+    }
+    private mutating func someUsers(_ world: ComparisonWorld, upTo count: Int) -> [Int] {
+        (0..<Int.random(in: 0...count, using: &random)).map { _ in user(world) }
+    }
+    private mutating func text(words count: ClosedRange<Int>) -> String {
+        (0..<Int.random(in: count, using: &random)).map { _ in Self.words.randomElement(using: &random)! }
+            .joined(separator: " ")
+    }
+
+    private mutating func updateProfile(_ world: ComparisonWorld) -> StoreOperation {
+        let update = ProfileUpdate(
+            displayName: random.chance(0.5) ? text(words: 0...2) : nil,
+            statusText: random.chance(0.5) ? text(words: 0...3) : nil,
+            clearsStatusText: random.chance(0.2)
+        )
+        return .updateProfile(user: user(world), update)
+    }
+
+    private mutating func contactChange(_ world: ComparisonWorld) -> StoreOperation {
+        let (first, second) = (user(world), user(world))
+        switch Int.random(in: 0..<4, using: &random) {
+        case 0: return .requestContact(from: first, to: second)
+        case 1: return .acceptContact(user: first, from: second)
+        case 2: return .declineContact(user: first, from: second)
+        default: return .removeContact(user: first, other: second)
+        }
+    }
+
+    private mutating func createConversation(_ world: ComparisonWorld, _ focus: Focus) -> StoreOperation {
+        let kind = [ConversationKind.direct, .group, .channel].randomElement(using: &random)!
+        let creator = user(world)
+        let members = kind == .direct ? [user(world)] : someUsers(world, upTo: 3)
+        let title: String? = kind == .direct ? nil : Self.titles.randomElement(using: &random)
+        let key: String? = kind != .direct && random.chance(0.2) ? ["k1", "k2"].randomElement(using: &random) : nil
+        return .createConversation(kind: kind, creator: creator, members: members, title: title, creationKey: key)
+    }
+
+    private mutating func membershipChange(_ world: ComparisonWorld, _ focus: Focus) -> StoreOperation {
+        let (conversation, actor) = (focus.conversation, actor(world, focus))
+        let role = [MemberRole.member, .member, .admin, .owner].randomElement(using: &random)!
+        switch Int.random(in: 0..<6, using: &random) {
+        case 0, 1: return .addMembers(someUsers(world, upTo: 3), conversation: conversation, role: role, by: actor)
+        case 2: return .joinChannel(conversation: conversation, user: user(world))
+        case 3:
+            let member = random.chance(0.4) ? actor : self.actor(world, focus)
+            return .removeMember(user: member, conversation: conversation, by: actor)
+        case 4: return .setRole(role, user: self.actor(world, focus), conversation: conversation, by: actor)
+        default:
+            return .rename(conversation: conversation, title: Self.titles.randomElement(using: &random)!, by: actor)
+        }
+    }
+
+    private mutating func message(_ world: ComparisonWorld, _ focus: Focus) -> OperationMessage {
+        if !world.sent.isEmpty, random.chance(0.1) {
+            // The same client message ID again: the first result comes back, whatever the new body says.
+            var resent = world.sent.randomElement(using: &random)!
+            if random.chance(0.5) { resent.body = text(words: 1...3) }
+            if random.chance(0.2) { resent.conversation = focus.conversation }
+            return resent
+        }
+        clientIDsMade += 1
+        let body: String
+        switch Int.random(in: 0..<20, using: &random) {
+        case 0: body = ""
+        case 1: body = "nul \u{0} inside"
+        case 2: body = "  "
+        default: body = text(words: 1...4)
+        }
+        return OperationMessage(
+            conversation: focus.conversation, sender: actor(world, focus), clientMessageID: "client-\(clientIDsMade)",
+            body: body, replyTo: random.chance(0.2) ? messageIndex(world, focus) : nil,
+            mentions: random.chance(0.1) ? someUsers(world, upTo: 2) : []
+        )
+    }
+
+    private mutating func messageChange(_ world: ComparisonWorld, _ focus: Focus) -> StoreOperation {
+        let message = messageIndex(world, focus)
+        // Mostly its sender, who may edit and delete it.
+        let actor = message < world.messageSenders.count && random.chance(0.5)
+            ? world.messageSenders[message] : actor(world, focus)
+        switch Int.random(in: 0..<4, using: &random) {
+        case 0: return .edit(message: message, body: random.chance(0.1) ? "" : text(words: 1...3), by: actor)
+        case 1: return .delete(message: message, by: actor)
+        case 2: return .addReaction(Self.emoji.randomElement(using: &random)!, message: message, by: actor)
+        default: return .removeReaction(Self.emoji.randomElement(using: &random)!, message: message, by: actor)
+        }
+    }
+
+    private mutating func marker(_ world: ComparisonWorld, _ focus: Focus) -> StoreOperation {
+        let count = focus.conversation < world.messageCounts.count ? world.messageCounts[focus.conversation] : 0
+        let seq = Int64(Int.random(in: -1...(count + 2), using: &random))
+        let actor = actor(world, focus)
+        return random.chance(0.5)
+            ? .markDelivered(conversation: focus.conversation, seq: seq, by: actor)
+            : .markRead(conversation: focus.conversation, seq: seq, by: actor)
+    }
+
+    private mutating func read(_ world: ComparisonWorld, _ focus: Focus) -> StoreOperation {
+        let (user, conversation) = (actor(world, focus), focus.conversation)
+        let limit = [0, 1, 2, 5, 100].randomElement(using: &random)!
+        switch Int.random(in: 0..<22, using: &random) {
+        case 0: return .user(user)
+        case 1: return .userNamed(random.chance(0.8) ? existing(world) : "nobody")
+        case 2: return .users(someUsers(world, upTo: 4))
+        case 3: return .credentials(user: user)
+        case 4: return .contacts(of: user)
+        case 5: return .conversation(conversation, as: user)
+        case 6: return .members(conversation: conversation, as: user)
+        case 7: return .memberIDs(conversation: conversation, atEvent: event(world))
+        case 8: return .memberCount(conversation: conversation)
+        case 9: return .isMember(user: user, conversation: conversation)
+        case 10: return .conversations(of: user)
+        case 11: return .conversationPage(of: user, beforeEvent: event(world), limit: limit)
+        case 12: return .memberships(of: user)
+        case 13: return .membersSharingPresence(with: user, maxGroupSize: [0, 2, 3, 10].randomElement(using: &random)!)
+        case 14: return .message(messageIndex(world, focus), as: user)
+        case 15: return .history(conversation: conversation, historyQuery(limit: limit), as: user)
+        case 16: return .markers(conversation: conversation, as: user)
+        case 17: return .events(for: user, afterEvent: event(world), limit: limit)
+        case 18: return .allEvents(afterEvent: event(world), limit: limit)
+        case 19: return .latestPosition
+        case 20: return .resumePosition(afterEvent: event(world))
+        default:
+            let query = Self.queries.randomElement(using: &random)!
+            return .search(query, as: user, conversation: random.chance(0.5) ? conversation : nil, limit: 1_000)
+        }
+    }
+
+    private mutating func historyQuery(limit: Int) -> HistoryQuery {
+        let seq = Int64(Int.random(in: -1...12, using: &random))
+        switch Int.random(in: 0..<3, using: &random) {
+        case 0: return .latest(limit: limit)
+        case 1: return .before(seq, limit: limit)
+        default: return .after(seq, limit: limit)
+        }
+    }
+}

@@ -1,0 +1,117 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the ChatKit open source project
+//
+// Copyright (c) 2026 the ChatKit project authors
+// Licensed under Apache License v2.0 (see LICENSE)
+//
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+
+import ChatKitCore
+
+/// One call of a ``ChatKitCore/ChatStore`` method that a reference comparison makes on both stores, with its
+/// arguments as indices into what the comparison created so far (the `n`th user, conversation, message or event),
+/// so that each store is called with its own IDs. An index one past the end names something that does not exist.
+enum StoreOperation: Sendable, CustomStringConvertible {
+    // Users and contacts.
+    case createUser(username: String)
+    case updateProfile(user: Int, ProfileUpdate)
+    case setPassword(user: Int)
+    case requestContact(from: Int, to: Int)
+    case acceptContact(user: Int, from: Int)
+    case declineContact(user: Int, from: Int)
+    case removeContact(user: Int, other: Int)
+    // Conversations and members.
+    case createConversation(kind: ConversationKind, creator: Int, members: [Int], title: String?, creationKey: String?)
+    case addMembers([Int], conversation: Int, role: MemberRole, by: Int)
+    case joinChannel(conversation: Int, user: Int)
+    case removeMember(user: Int, conversation: Int, by: Int)
+    case setRole(MemberRole, user: Int, conversation: Int, by: Int)
+    case rename(conversation: Int, title: String, by: Int)
+    // Messages and markers.
+    case append(OperationMessage)
+    case appendBatch([OperationMessage])
+    case edit(message: Int, body: String, by: Int)
+    case delete(message: Int, by: Int)
+    case addReaction(String, message: Int, by: Int)
+    case removeReaction(String, message: Int, by: Int)
+    case markDelivered(conversation: Int, seq: Int64, by: Int)
+    case markRead(conversation: Int, seq: Int64, by: Int)
+    // Reads.
+    case user(Int)
+    case userNamed(String)
+    case users([Int])
+    case credentials(user: Int)
+    case contacts(of: Int)
+    case conversation(Int, as: Int)
+    case members(conversation: Int, as: Int)
+    case memberIDs(conversation: Int, atEvent: Int?)
+    case memberCount(conversation: Int)
+    case isMember(user: Int, conversation: Int)
+    case conversations(of: Int)
+    case conversationPage(of: Int, beforeEvent: Int?, limit: Int)
+    case memberships(of: Int)
+    case membersSharingPresence(with: Int, maxGroupSize: Int)
+    case message(Int, as: Int)
+    case history(conversation: Int, HistoryQuery, as: Int)
+    case markers(conversation: Int, as: Int)
+    case events(for: Int, afterEvent: Int?, limit: Int)
+    case allEvents(afterEvent: Int?, limit: Int)
+    case latestPosition
+    case resumePosition(afterEvent: Int?)
+    case search(String, as: Int, conversation: Int?, limit: Int)
+
+    /// Whether the call may store something (and so record events).
+    var writes: Bool {
+        switch self {
+        case .createUser, .updateProfile, .setPassword, .requestContact, .acceptContact, .declineContact,
+            .removeContact, .createConversation, .addMembers, .joinChannel, .removeMember, .setRole, .rename,
+            .append, .appendBatch, .edit, .delete, .addReaction, .removeReaction, .markDelivered, .markRead:
+            return true
+        default:
+            return false
+        }
+    }
+
+    /// Whether the result is a list in no particular order, or in the order of IDs, which differ between stores:
+    /// compared as a sorted list.
+    var isUnordered: Bool {
+        switch self {
+        case .users, .memberships, .membersSharingPresence, .search, .members, .memberIDs, .markers, .contacts:
+            return true
+        default: return false
+        }
+    }
+
+    var description: String {
+        switch self {
+        case .append(let message):
+            return "append(\(message))"
+        case .appendBatch(let messages):
+            return "append(contentsOf: [\(messages.map { "(\($0))" }.joined(separator: ", "))])"
+        default:
+            // The case's name and its arguments, as Swift prints them.
+            guard let call = Mirror(reflecting: self).children.first else { return "latestPosition" }
+            let arguments = "\(call.value)"
+            return (call.label ?? "") + (arguments.hasPrefix("(") ? arguments : "(\(arguments))")
+        }
+    }
+}
+
+/// A message an operation appends, its conversation, sender, reply and mentions as indices.
+struct OperationMessage: Sendable, CustomStringConvertible {
+    var conversation: Int
+    var sender: Int
+    var clientMessageID: String
+    var body: String
+    var replyTo: Int?
+    var mentions: [Int]
+
+    var description: String {
+        "conversation \(conversation), sender \(sender), clientMessageID \(clientMessageID), "
+            + "body \(body.debugDescription)" + (replyTo.map { ", replyTo message \($0)" } ?? "") + (mentions.isEmpty ? "" : ", mentions \(mentions)")
+    }
+}
