@@ -43,8 +43,8 @@ public enum ChatStoreConformance {
     /// Every case of the suite.
     public static var cases: [Case] {
         userCases + contactCases + conversationCases + creationKeyCases + membershipCases + messageCases + historyCases
-            + concurrencyCases + markerCases + syncCases + routingCases + searchCases + textCases + sessionCases
-            + serverRelianceCases
+            + concurrencyCases + raceCases + markerCases + syncCases + routingCases + searchCases + textCases
+            + sessionCases + serverRelianceCases
     }
 
     /// Runs every case (or the given ones) and returns the failures; empty when the store conforms.

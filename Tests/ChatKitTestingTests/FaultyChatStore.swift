@@ -45,6 +45,19 @@ final class FaultyChatStore: ChatStoreDecorator {
         case forgetsMarkersOfNewcomers
         /// A group's or channel's creation event leaves its creator out of the members.
         case leavesCreatorOutOfCreation
+        /// Search hands its query to an engine that takes `OR`, `NEAR`, quotes and the like as operators (and
+        /// fails on them).
+        case takesQueryWordsAsOperators
+        /// Search ranks only the newest 100 matches.
+        case ranksNewest100
+        /// Declining a contact removes it, even one accepted.
+        case declinesAcceptedContacts
+        /// An edit to an empty body is refused, also for a message with attachments.
+        case refusesEmptyEdits
+        /// A role change by a non-member of a group says forbidden, revealing that it exists.
+        case revealsRoleChanges
+        /// A read of unread messages records two events: delivered, then read.
+        case marksDeliveryAndReadApart
     }
 
     let base: any ChatStore
@@ -159,7 +172,34 @@ final class FaultyChatStore: ChatStoreDecorator {
 
     func markRead(_ id: ConversationID, upTo seq: Int64, by user: UserID) async throws -> Marker {
         _ = marked.withLock { $0.insert("\(id.rawValue) \(user.rawValue)") }
+        if fault == .marksDeliveryAndReadApart { _ = try await base.markDelivered(id, upTo: seq, by: user) }
         return try await base.markRead(id, upTo: seq, by: user)
+    }
+
+    func declineContact(_ user: UserID, from requester: UserID) async throws {
+        guard fault == .declinesAcceptedContacts,
+            try await base.contacts(of: user).contains(where: { $0.userID == requester && $0.state == .accepted })
+        else { return try await base.declineContact(user, from: requester) }
+        try await base.removeContact(user, requester)
+    }
+
+    func editMessage(_ id: MessageID, body: String, by user: UserID) async throws -> Message {
+        if fault == .refusesEmptyEdits, body.isEmpty { throw ChatError(.invalidArgument, "A message needs a body.") }
+        return try await base.editMessage(id, body: body, by: user)
+    }
+
+    func setRole(_ role: MemberRole, of user: UserID, in id: ConversationID, by actor: UserID) async throws -> Member {
+        guard fault == .revealsRoleChanges else { return try await base.setRole(role, of: user, in: id, by: actor) }
+        return try await revealingAlways { try await base.setRole(role, of: user, in: id, by: actor) }
+    }
+
+    /// Says forbidden where the store says not found (``Fault/revealsRoleChanges``).
+    private func revealingAlways<T>(_ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let error as ChatError where error.code == .notFound {
+            throw ChatError(.forbidden, "Only owners change roles.")
+        }
     }
 
     func markers(of id: ConversationID, as user: UserID) async throws -> [Marker] {
@@ -177,6 +217,15 @@ final class FaultyChatStore: ChatStoreDecorator {
     func search(_ query: String, as user: UserID, in conversation: ConversationID?, limit: Int) async throws
         -> [SearchHit]
     {
+        let operators: Set<Substring> = ["OR", "NEAR", "NOT", "AND"]
+        if fault == .takesQueryWordsAsOperators,
+            query.split(separator: " ").contains(where: { operators.contains($0) || $0.contains("\"") })
+        {
+            throw ChatError(.storageFailure, "fts5: syntax error near \(query)")
+        }
+        if fault == .ranksNewest100 {
+            return Array(try await base.search(query, as: user, in: conversation, limit: min(limit, 100)))
+        }
         if fault == .limitsSearchPerConversation, conversation == nil {
             var hits: [SearchHit] = []
             for summary in try await base.conversations(of: user) {

@@ -64,6 +64,18 @@ struct FaultyStoreTests {
         .leavesCreatorOutOfCreation: [
             "sync: a group's or channel's creation event lists every member once, the creator as owner"
         ],
+        .takesQueryWordsAsOperators: [
+            "search: queries with search-engine syntax are taken as words, never as operators"
+        ],
+        .ranksNewest100: ["search: a word of 1,000 messages finds all of them"],
+        .declinesAcceptedContacts: [
+            "contacts: declining a contact already accepted is not found and keeps the contact"
+        ],
+        .refusesEmptyEdits: ["messages: a message with attachments may be edited to an empty body"],
+        .revealsRoleChanges: [
+            "membership: role changes, removals, renames of an unknown or hidden conversation are not found"
+        ],
+        .marksDeliveryAndReadApart: ["markers: reading from nothing records one event; joining records none"],
     ]
 
     @Test(arguments: FaultyChatStore.Fault.allCases)

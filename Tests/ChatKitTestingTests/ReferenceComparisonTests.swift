@@ -9,7 +9,6 @@
 //
 //===----------------------------------------------------------------------===//
 
-
 import ChatKitCore
 import ChatKitTesting
 import Testing

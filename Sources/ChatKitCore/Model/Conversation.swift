@@ -67,7 +67,8 @@ public struct NewConversation: Hashable, Sendable, Codable {
     public var kind: ConversationKind
     /// The title of a group or channel (ignored for direct conversations).
     public var title: String?
-    /// The creator, who becomes its owner.
+    /// The creator, who becomes the owner of a group or channel (both users of a direct conversation are plain
+    /// members).
     public var createdBy: UserID
     /// The other initial members (the creator is always a member). A direct conversation names exactly one.
     public var memberIDs: [UserID]

@@ -14,7 +14,8 @@
 /// `ChatStore` composes focused protocols: ``UserStore``, ``ContactStore``, ``ConversationStore``,
 /// ``MessageStore``, ``MarkerStore``, ``SyncStore``, ``SearchStore`` and ``SessionStore``. Each requirement's documentation says
 /// what it guarantees and which ``ChatError`` code each failure carries; ChatKitTesting's
-/// `ChatStoreConformance` checks every one of those promises.
+/// `ChatStoreConformance` has a case for each promise (some, such as races, can only be tried, not proven), and its
+/// `ReferenceComparison` compares a store with ``InMemoryChatStore`` over long random sequences of calls.
 ///
 /// The guarantees that delivery rests on:
 /// 1. ``MessageStore/append(_:)`` returns only after the message is committed, and assigns per-conversation

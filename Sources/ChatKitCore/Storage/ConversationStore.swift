@@ -34,9 +34,10 @@ public protocol ConversationStore: Sendable {
     ///
     /// - Returns: The conversation.
     /// - Throws: ``ChatError`` `.notFound` if a named user does not exist, or the key's group is one the creator
-    ///   has left since; `.conflict` if the key made a conversation of another kind; `.invalidArgument` for an
+    ///   has left since; `.conflict` if the key made a conversation of another kind (a group's key used for a
+    ///   channel, or the reverse; the key of a direct conversation is ignored); `.invalidArgument` for an
     ///   unknown kind, a direct conversation that does not name exactly one other user, a group or channel without
-    ///   a title, or an empty or over-long creation key.
+    ///   a title (or with one of white space alone), or an empty or over-long creation key.
     func createConversation(_ conversation: NewConversation) async throws -> Conversation
 
     /// The conversation, as `user` may see it.
@@ -88,7 +89,7 @@ public protocol ConversationStore: Sendable {
     ///
     /// - Returns: The membership.
     /// - Throws: ``ChatError`` `.notFound` if the conversation does not exist, or it is not a channel and `user`
-    ///   is not a member (a private group cannot be joined, nor detected, this way).
+    ///   is not a member (a private group cannot be joined, nor detected, this way), or `user` does not exist.
     func joinChannel(_ id: ConversationID, user: UserID) async throws -> Member
 
     /// Removes `user` from a group or channel; `actor == user` means leaving.
@@ -115,7 +116,7 @@ public protocol ConversationStore: Sendable {
     /// - Returns: The renamed conversation (unchanged, and no event, if it already had this title, byte for byte:
     ///   a retried rename).
     /// - Throws: ``ChatError`` `.notFound` if it does not exist or `actor` is not a member; `.forbidden` for a
-    ///   plain member; `.invalidArgument` for a direct conversation or an empty title.
+    ///   plain member; `.invalidArgument` for a direct conversation or a title empty or of white space alone.
     func renameConversation(_ id: ConversationID, to title: String, by actor: UserID) async throws -> Conversation
 
     /// The conversations `user` is a member of, most recently active first, each with its last message, the

@@ -77,8 +77,9 @@ public protocol MessageStore: Sendable {
     ///
     /// - Returns: The message with its reactions.
     /// - Throws: ``ChatError`` `.notFound` as for ``message(_:as:)``; `.conflict` if the message was deleted;
-    ///   `.invalidArgument` for an empty emoji or one over ``MembershipRules/maxReactionBytes``; `.limitExceeded`
-    ///   when the message cannot take another (``MembershipRules/checkRoom(forReaction:on:)``).
+    ///   `.invalidArgument` for an emoji empty or of white space alone, or one over
+    ///   ``MembershipRules/maxReactionBytes``; `.limitExceeded` when the message cannot take another
+    ///   (``MembershipRules/checkRoom(forReaction:on:)``).
     func addReaction(_ emoji: String, to id: MessageID, by user: UserID) async throws -> Message
 
     /// Removes `user`'s reaction `emoji` from a message. Removing a reaction that does not exist changes nothing.

@@ -35,7 +35,8 @@ public protocol UserStore: Sendable {
     /// Changes a profile and records a ``EventKind/profileUpdated`` event for the user and their accepted contacts.
     ///
     /// - Returns: The updated profile.
-    /// - Throws: ``ChatError`` `.notFound` for an unknown user, `.invalidArgument` for an empty display name.
+    /// - Throws: ``ChatError`` `.notFound` for an unknown user, `.invalidArgument` for a display name that is empty
+    ///   or white space alone.
     func updateProfile(of user: UserID, _ update: ProfileUpdate) async throws -> User
 
     /// The user's credentials, or `nil` if none were stored.

@@ -185,6 +185,22 @@ extension ChatStoreConformance {
                 let logged = try await store.allEvents(after: .start, limit: 100).filter { $0.kind == .contactChanged }
                 try checkEqual(logged.map { $0.contactPair ?? [] }, expected, "contact pairs in allEvents")
             },
+
+            Case("contacts", "declining a contact already accepted is not found and keeps the contact") { store in
+                let fixture = StoreFixture(store)
+                let (alice, bob) = try await fixture.pair()
+                _ = try await store.requestContact(from: alice, to: bob)
+                _ = try await store.acceptContact(bob, from: alice)
+                try await checkNoEvent(store, "declining an accepted contact") {
+                    for (user, other) in [(bob, alice), (alice, bob)] {
+                        try await checkThrows(.notFound, "declining an accepted contact") {
+                            try await store.declineContact(user, from: other)
+                        }
+                    }
+                }
+                try checkEqual(try await store.contacts(of: alice).map(\.state), [.accepted], "alice's list after")
+                try checkEqual(try await store.contacts(of: bob).map(\.state), [.accepted], "bob's list after")
+            },
         ]
     }
 }

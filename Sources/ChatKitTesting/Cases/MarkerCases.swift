@@ -182,6 +182,31 @@ extension ChatStoreConformance {
                     back.map { [$0.deliveredSeq, $0.readSeq] }, [7, 7], "markers of a member back after leaving"
                 )
             },
+
+            Case("markers", "reading from nothing records one event; joining records none") { store in
+                let (fixture, sender, reader, group) = try await chatWithMessages(store, count: 3)
+                let before = try await store.latestPosition()
+                let marker = try await store.markRead(group, upTo: 2, by: reader)
+                try checkSeqs(marker, delivered: 2, read: 2, "the marker")
+                let moves = try await store.allEvents(after: before, limit: 10)
+                try checkEqual(moves.map(\.kind), [.markerUpdated], "events of one read that also delivered")
+                try checkEqual(moves.first?.marker, marker, "the event's marker")
+                let ids = try await fixture.users("newcomer", "joiner")
+                let beforeAdding = try await store.latestPosition()
+                _ = try await store.addMembers([ids[0]], to: group, role: .member, by: sender)
+                try checkEqual(
+                    try await store.allEvents(after: beforeAdding, limit: 10).map(\.kind), [.membersAdded],
+                    "events of an addition to a conversation with messages"
+                )
+                let channel = try await fixture.channel(sender)
+                try await fixture.send(count: 2, from: sender, to: channel)
+                let beforeJoining = try await store.latestPosition()
+                _ = try await store.joinChannel(channel, user: ids[1])
+                try checkEqual(
+                    try await store.allEvents(after: beforeJoining, limit: 10).map(\.kind), [.membersAdded],
+                    "events of a join of a channel with messages"
+                )
+            },
         ]
     }
 }

@@ -325,6 +325,86 @@ extension ChatStoreConformance {
                 try checkEqual(back.map(\.body), ["while away"], "paging back into the time away")
                 try checkEqual(try await store.message(away.id, as: bob), away, "a message sent while away, by its ID")
             },
+
+            Case("membership", "both users of a direct conversation are plain members, who delete only their own") {
+                store in
+                let fixture = StoreFixture(store)
+                let (alice, bob) = try await fixture.pair()
+                let chat = try await fixture.direct(alice, bob)
+                let roles = try await store.members(of: chat, as: bob).map(\.role)
+                try checkEqual(roles, [.member, .member], "the roles of its members")
+                let creation = try await fixture.allEvents(for: bob).first { $0.kind == .conversationCreated }
+                try checkEqual(
+                    creation?.members?.map(\.role), [.member, .member], "the roles in its conversationCreated event"
+                )
+                let summary = try await store.conversations(of: alice).first
+                try checkEqual(summary?.role, .member, "the creator's summary role")
+                let fromBob = try await fixture.send("mine", from: bob, to: chat)
+                try await checkThrows(.forbidden, "the creator deleting the other user's message") {
+                    try await store.deleteMessage(fromBob.id, by: alice)
+                }
+            },
+
+            Case("membership", "role changes, removals, renames of an unknown or hidden conversation are not found") {
+                store in
+                let fixture = StoreFixture(store)
+                let ids = try await fixture.users("owner", "member", "stranger")
+                let (owner, member, stranger) = (ids[0], ids[1], ids[2])
+                let group = try await fixture.group(owner, [member])
+                try await checkThrows(.notFound, "a role change by a non-member of a group") {
+                    try await store.setRole(.admin, of: member, in: group, by: stranger)
+                }
+                try await checkThrows(.notFound, "a removal by a non-member of a group") {
+                    try await store.removeMember(member, from: group, by: stranger)
+                }
+                try await checkThrows(.notFound, "a rename by a non-member of a group") {
+                    try await store.renameConversation(group, to: "Mine", by: stranger)
+                }
+                let unknown: ConversationID = "no-such-conversation"
+                try await checkThrows(.notFound, "a role change in an unknown conversation") {
+                    try await store.setRole(.admin, of: member, in: unknown, by: owner)
+                }
+                try await checkThrows(.notFound, "a removal from an unknown conversation") {
+                    try await store.removeMember(member, from: unknown, by: owner)
+                }
+                try await checkThrows(.notFound, "a rename of an unknown conversation") {
+                    try await store.renameConversation(unknown, to: "x", by: owner)
+                }
+                try await checkThrows(.notFound, "an unknown user joining a channel") {
+                    try await store.joinChannel(try await fixture.channel(owner), user: "no-such-user")
+                }
+                try checkEqual(
+                    Set(try await store.members(of: group, as: owner).map(\.role)), [.member, .owner], "roles after"
+                )
+            },
+
+            Case("membership", "titles and reactions of white space alone are refused like empty ones") { store in
+                let fixture = StoreFixture(store)
+                let (alice, bob) = try await fixture.pair()
+                for blank in ["   ", "\n\t"] {
+                    try await checkThrows(.invalidArgument, "a group titled \(blank.debugDescription)") {
+                        try await store.createConversation(.group(blank, createdBy: alice, members: [bob]))
+                    }
+                    try await checkThrows(.invalidArgument, "a channel titled \(blank.debugDescription)") {
+                        try await store.createConversation(.channel(blank, createdBy: alice))
+                    }
+                }
+                let group = try await fixture.group(alice, [bob])
+                let message = try await fixture.send("hello", from: alice, to: group)
+                for blank in ["   ", "\n\t"] {
+                    try await checkNoEvent(store, "a rename to \(blank.debugDescription)") {
+                        try await checkThrows(.invalidArgument, "a rename to \(blank.debugDescription)") {
+                            try await store.renameConversation(group, to: blank, by: alice)
+                        }
+                    }
+                    try await checkNoEvent(store, "a reaction \(blank.debugDescription)") {
+                        try await checkThrows(.invalidArgument, "a reaction \(blank.debugDescription)") {
+                            try await store.addReaction(blank, to: message.id, by: bob)
+                        }
+                    }
+                }
+                try checkEqual(try await store.conversation(group, as: bob).title, "Group", "the title after")
+            },
         ]
     }
 }

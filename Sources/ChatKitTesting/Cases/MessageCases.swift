@@ -524,6 +524,77 @@ extension ChatStoreConformance {
                 try checkEqual(kept.body, "the only message", "the real message's body")
                 try checkEqual(kept.reactions.map(\.userID), [bob], "the real message's reactions")
             },
+
+            Case("messages", "a message with attachments may be edited to an empty body") { store in
+                let fixture = StoreFixture(store)
+                let (alice, bob) = try await fixture.pair()
+                let chat = try await fixture.direct(alice, bob)
+                let file = Attachment(id: "f", fileName: "a.png", contentType: "image/png", byteCount: 3)
+                let sent = try await store.append(
+                    NewMessage(conversationID: chat, senderID: alice, clientMessageID: "c", body: "caption",
+                        attachments: [file])
+                )
+                let before = try await store.latestPosition()
+                let edited = try await store.editMessage(sent.id, body: "", by: alice)
+                try checkEqual(edited.body, "", "the body after removing the caption")
+                try checkEqual(edited.attachments, [file], "the attachments after the edit")
+                try check(edited.editedAt != nil, "the edit set no editedAt")
+                let events = try await store.allEvents(after: before, limit: 10)
+                try checkEqual(events.map(\.kind), [.messageEdited], "events of the edit")
+            },
+
+            Case("messages", "reactions spelled differently but canonically equal are one, kept as first spelled") {
+                store in
+                let fixture = StoreFixture(store)
+                let (alice, bob) = try await fixture.pair()
+                let chat = try await fixture.direct(alice, bob)
+                let message = try await fixture.send("café?", from: alice, to: chat)
+                let composed = "\u{E9}", decomposed = "e\u{301}"
+                let reacted = try await store.addReaction(composed, to: message.id, by: bob)
+                try checkEqual(reacted.reactions.count, 1, "reactions after the first")
+                try await checkNoEvent(store, "the same reaction spelled decomposed") {
+                    let again = try await store.addReaction(decomposed, to: message.id, by: bob)
+                    try checkEqual(again.reactions.count, 1, "reactions after the same one, spelled decomposed")
+                    try checkEqual(
+                        again.reactions.first.map { Array($0.emoji.utf8) }, Array(composed.utf8),
+                        "the stored reaction's bytes (the first spelling)"
+                    )
+                }
+                let before = try await store.latestPosition()
+                let removed = try await store.removeReaction(decomposed, from: message.id, by: bob)
+                try checkEqual(removed.reactions, [], "reactions after removing it by the other spelling")
+                try checkEqual(
+                    try await store.allEvents(after: before, limit: 10).map(\.kind), [.reactionRemoved],
+                    "events of the removal"
+                )
+            },
+
+            Case("messages", "a batch across conversations numbers each one's own, and a key used in both conflicts") {
+                store in
+                let fixture = StoreFixture(store)
+                let (alice, bob) = try await fixture.pair()
+                let first = try await fixture.group(alice, [bob], title: "First")
+                let second = try await fixture.group(alice, [bob], title: "Second")
+                func message(_ conversation: ConversationID, _ key: ClientMessageID, _ body: String) -> NewMessage {
+                    NewMessage(conversationID: conversation, senderID: alice, clientMessageID: key, body: body)
+                }
+                let outcomes = await store.append(contentsOf: [
+                    message(first, "k1", "a1"), message(second, "k2", "b1"), message(first, "k3", "a2"),
+                    message(second, "k1", "b-reused"), message(second, "k4", "b2"),
+                ])
+                try checkEqual(outcomes.count, 5, "outcomes of a batch of 5")
+                let seqs = outcomes.map { try? $0.get().seq }
+                try checkEqual(seqs, [1, 1, 2, nil, 2], "the seqs of the batch's messages")
+                switch outcomes[3] {
+                case .failure(let error as ChatError): try checkEqual(error.code, .conflict, "the reused key's error")
+                case .failure(let error): throw ConformanceFailure("the reused key failed with \(error)")
+                case .success(let message): throw ConformanceFailure("the reused key was stored: \(message)")
+                }
+                let firstHistory = try await store.messages(in: first, .latest(), as: bob)
+                try checkEqual(firstHistory.map(\.body), ["a1", "a2"], "the first's history")
+                let secondHistory = try await store.messages(in: second, .latest(), as: bob)
+                try checkEqual(secondHistory.map(\.body), ["b1", "b2"], "the second's history")
+            },
         ]
     }
 }

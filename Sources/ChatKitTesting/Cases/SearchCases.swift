@@ -274,6 +274,39 @@ extension ChatStoreConformance {
                     "bodies found in one conversation with limit Int.max"
                 )
             },
+
+            Case("search", "queries with search-engine syntax are taken as words, never as operators") { store in
+                let fixture = StoreFixture(store)
+                let (alice, bob) = try await fixture.pair()
+                let chat = try await fixture.direct(alice, bob)
+                let message = try await fixture.send("use NEAR and OR and \"quotes\" not a & b", from: alice, to: chat)
+                try await fixture.send("something else", from: alice, to: chat)
+                for query in ["NEAR", "\"quotes", "OR", "or* AND", "(near)", "quotes\"*", "-use", "NOT", "a & b"] {
+                    let hits = try await store.search(query, as: bob, in: nil, limit: 10)
+                    try checkEqual(hits.map(\.message.id), [message.id], "the hits of \(query.debugDescription)")
+                }
+                for query in ["\"\" * ()", "*", "&|!", "\""] {
+                    try checkEqual(
+                        try await store.search(query, as: bob, in: nil, limit: 10), [],
+                        "the hits of \(query.debugDescription), which holds no word"
+                    )
+                }
+            },
+
+            Case("search", "a word of 1,000 messages finds all of them") { store in
+                let fixture = StoreFixture(store)
+                let (alice, bob) = try await fixture.pair()
+                let group = try await fixture.group(alice, [bob])
+                _ = await store.append(contentsOf: (1...1_000).map { number in
+                    NewMessage(
+                        conversationID: group, senderID: alice,
+                        clientMessageID: ClientMessageID(rawValue: "c\(number)"), body: "needle \(number)"
+                    )
+                })
+                let hits = try await store.search("needle", as: bob, in: nil, limit: 1_000)
+                try checkEqual(hits.count, 1_000, "hits of a word of 1,000 messages (a store ranks at least 1,000)")
+                try checkEqual(Set(hits.map(\.message.id)).count, 1_000, "distinct messages among the hits")
+            },
         ]
     }
 

@@ -195,6 +195,69 @@ extension ChatStoreConformance {
                 )
                 try checkEqual(next.refreshTokenHash, "hash-3", "the hash after rotating on")
             },
+
+            Case("sessions", "a reuse revokes the session also when the reusing call's task is cancelled") { store in
+                let alice = try await StoreFixture(store).user("alice")
+                for round in 0..<20 {
+                    let session = makeSession(for: alice, id: SessionID(rawValue: "session-\(round)"))
+                    try await store.createSession(session)
+                    _ = try await store.rotateRefreshToken(
+                        of: session.id, from: "hash-1", to: "hash-2", expiresAt: session.expiresAt
+                    )
+                    let reuse = Task {
+                        try await store.rotateRefreshToken(
+                            of: session.id, from: "hash-1", to: "stolen", expiresAt: session.expiresAt
+                        )
+                    }
+                    // Cancelled at different moments of the call: at once, or after a few turns of the scheduler.
+                    for _ in 0..<(round % 5) { await Task.yield() }
+                    reuse.cancel()
+                    let result = await reuse.result
+                    let stored = try checkNotNil(try await store.session(session.id), "round \(round): the session")
+                    try check(stored.refreshTokenHash != "stolen", "round \(round): the reuse rotated the session")
+                    switch result {
+                    case .success:
+                        throw ConformanceFailure("round \(round): a reused token was rotated")
+                    case .failure(let error as ChatError):
+                        try checkEqual(error.code, .conflict, "round \(round): the reuse's error")
+                        try check(
+                            stored.revokedAt != nil,
+                            "round \(round): the reuse was refused as a conflict but the session is not revoked (a "
+                                + "cancelled task must not undo the revocation)"
+                        )
+                    case .failure(let error):
+                        // Stopped before it reached the store: it changed nothing.
+                        try check(error is CancellationError, "round \(round): failed with \(error)")
+                        try check(
+                            stored.revokedAt != nil || stored.refreshTokenHash == "hash-2",
+                            "round \(round): a cancelled reuse changed the session without revoking it"
+                        )
+                    }
+                }
+            },
+
+            Case("sessions", "rotating an unknown session is not found and creates nothing") { store in
+                try await checkThrows(.notFound, "rotation of a session that does not exist") {
+                    try await store.rotateRefreshToken(
+                        of: "no-such-session", from: "hash-1", to: "hash-2", expiresAt: Date().addingTimeInterval(60)
+                    )
+                }
+                try checkEqual(try await store.session("no-such-session"), nil, "the unknown session after a rotation")
+            },
+
+            Case("sessions", "a session revoked or expiring after the date given is not deleted") { store in
+                let alice = try await StoreFixture(store).user("alice")
+                let revoked = makeSession(for: alice, id: "revoked")
+                let active = makeSession(for: alice, id: "active")
+                for session in [revoked, active] { try await store.createSession(session) }
+                try await store.revokeSession(revoked.id)
+                // Both ended, or end, long after this date.
+                let longAgo = Date(timeIntervalSince1970: 1_000_000_000)
+                let deleted = try await store.deleteSessions(endedBefore: longAgo, limit: 100)
+                try checkEqual(deleted, 0, "sessions deleted")
+                try check(try await store.session(revoked.id) != nil, "a session revoked after the date was deleted")
+                try check(try await store.session(active.id) != nil, "an active session was deleted")
+            },
         ]
     }
 

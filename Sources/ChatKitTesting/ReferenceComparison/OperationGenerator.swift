@@ -9,7 +9,6 @@
 //
 //===----------------------------------------------------------------------===//
 
-
 import ChatKitCore
 
 /// What a reference comparison created so far, as far as choosing the next operation needs to know it.
@@ -188,7 +187,8 @@ struct OperationGenerator: Sendable {
     private mutating func messageChange(_ world: ComparisonWorld, _ focus: Focus) -> StoreOperation {
         let message = messageIndex(world, focus)
         // Mostly its sender, who may edit and delete it.
-        let actor = message < world.messageSenders.count && random.chance(0.5)
+        let actor =
+            message < world.messageSenders.count && random.chance(0.5)
             ? world.messageSenders[message] : actor(world, focus)
         switch Int.random(in: 0..<4, using: &random) {
         case 0: return .edit(message: message, body: random.chance(0.1) ? "" : text(words: 1...3), by: actor)

@@ -9,7 +9,6 @@
 //
 //===----------------------------------------------------------------------===//
 
-
 public import ChatKitCore
 public import Foundation
 import Synchronization
@@ -157,14 +156,16 @@ private struct Comparison {
     {
         if let paired = translation.ids[new] {
             guard paired == known else {
-                throw failure("the store under test returned \(new), which named \(paired), where the reference "
-                    + "returned \(known)")
+                throw failure(
+                    "the store under test returned \(new), which named \(paired), where the reference "
+                        + "returned \(known)")
             }
             return false
         }
         guard !translation.ids.values.contains(known) else {
-            throw failure("the store under test returned a new ID, \(new), where the reference returned one it "
-                + "had returned before, \(known)")
+            throw failure(
+                "the store under test returned a new ID, \(new), where the reference returned one it "
+                    + "had returned before, \(known)")
         }
         translation.ids[new] = known
         return true
@@ -181,8 +182,9 @@ private struct Comparison {
             throw failure("reading the new events failed: \(error)")
         }
         guard expected.count == actual.count else {
-            throw failure("the reference recorded \(expected.count) events, the store under test \(actual.count):\n  "
-                + "\(expected.map(\.kind))\n  \(actual.map(\.kind))")
+            throw failure(
+                "the reference recorded \(expected.count) events, the store under test \(actual.count):\n  "
+                    + "\(expected.map(\.kind))\n  \(actual.map(\.kind))")
         }
         for (known, new) in zip(expected, actual) {
             translation.positions[new.position.rawValue] = known.position.rawValue
@@ -195,8 +197,9 @@ private struct Comparison {
                 of: Result { try ComparedOutcome.encoder.encode(new) }, translation: translation, unordered: false
             )
             guard expectedText == actualText else {
-                throw failure("an event differs: the reference recorded\n  \(expectedText)\nthe store under test\n  "
-                    + actualText)
+                throw failure(
+                    "an event differs: the reference recorded\n  \(expectedText)\nthe store under test\n  "
+                        + actualText)
             }
         }
         world.eventCount = reference.positions.count

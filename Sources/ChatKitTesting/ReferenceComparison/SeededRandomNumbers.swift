@@ -9,7 +9,6 @@
 //
 //===----------------------------------------------------------------------===//
 
-
 /// SplitMix64 (Steele, Lea and Flood): a small generator whose numbers a seed decides, so that a comparison that
 /// found a difference can be run again, step for step, from the seed it reported.
 struct SeededRandomNumbers: RandomNumberGenerator {

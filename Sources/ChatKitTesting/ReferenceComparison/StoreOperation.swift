@@ -9,7 +9,6 @@
 //
 //===----------------------------------------------------------------------===//
 
-
 import ChatKitCore
 
 /// One call of a ``ChatKitCore/ChatStore`` method that a reference comparison makes on both stores, with its
@@ -112,6 +111,7 @@ struct OperationMessage: Sendable, CustomStringConvertible {
 
     var description: String {
         "conversation \(conversation), sender \(sender), clientMessageID \(clientMessageID), "
-            + "body \(body.debugDescription)" + (replyTo.map { ", replyTo message \($0)" } ?? "") + (mentions.isEmpty ? "" : ", mentions \(mentions)")
+            + "body \(body.debugDescription)" + (replyTo.map { ", replyTo message \($0)" } ?? "")
+            + (mentions.isEmpty ? "" : ", mentions \(mentions)")
     }
 }
