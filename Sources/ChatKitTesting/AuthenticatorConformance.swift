@@ -35,6 +35,10 @@ public enum AuthenticatorConformance {
         /// Issues a token for a user that has expired by now (for example issued with a clock set back past the
         /// token's lifetime); `nil` for an authenticator whose tokens do not expire, which skips that case.
         public var issueExpiredToken: (@Sendable (UserID) async throws -> String)?
+        /// A token of another kind than the authenticator's (another scheme's, which the authenticator must answer
+        /// `nil` for, so that the server asks the next authenticator); `nil` for an authenticator that takes every
+        /// token as its own, which skips that case.
+        public var foreignToken: String?
 
         /// Creates a subject.
         ///
@@ -44,18 +48,22 @@ public enum AuthenticatorConformance {
         ///   - issueToken: Issues a valid token for a user.
         ///   - revokeToken: Revokes an issued token.
         ///   - issueExpiredToken: Issues a token that has expired by now; `nil` if tokens do not expire.
+        ///   - foreignToken: A token of another kind, which the authenticator must not take as its own; `nil` if it
+        ///     takes every token as its own.
         public init(
             authenticator: any Authenticator,
             makeUser: @escaping @Sendable (String) async throws -> UserID,
             issueToken: @escaping @Sendable (UserID) async throws -> String,
             revokeToken: @escaping @Sendable (String) async throws -> Void,
-            issueExpiredToken: (@Sendable (UserID) async throws -> String)? = nil
+            issueExpiredToken: (@Sendable (UserID) async throws -> String)? = nil,
+            foreignToken: String? = nil
         ) {
             self.authenticator = authenticator
             self.makeUser = makeUser
             self.issueToken = issueToken
             self.revokeToken = revokeToken
             self.issueExpiredToken = issueExpiredToken
+            self.foreignToken = foreignToken
         }
     }
 
@@ -110,6 +118,27 @@ public enum AuthenticatorConformance {
                         try checkEqual(error.code, .unauthenticated, "the error for a forged token")
                     }
                 }
+            },
+            Case("authenticator", "a token of another kind is not its own: nil, so that the next one is asked") {
+                subject in
+                // Only for a subject with such a token (an authenticator that takes every token as its own has none).
+                guard let foreignToken = subject.foreignToken else { return }
+                let user = try await subject.authenticator.authenticate(token: foreignToken)
+                try check(
+                    user == nil,
+                    "a token of another kind proved \(String(describing: user)): the next authenticator is never asked"
+                )
+            },
+            Case("authenticator", "revoking one user's token leaves another's working") { subject in
+                let alice = try await subject.makeUser("alice")
+                let bob = try await subject.makeUser("bob")
+                let aliceToken = try await subject.issueToken(alice)
+                let bobToken = try await subject.issueToken(bob)
+                try await subject.revokeToken(aliceToken)
+                try checkEqual(
+                    try await subject.authenticator.authenticate(token: bobToken)?.userID, bob,
+                    "bob's token after alice's was revoked"
+                )
             },
             Case("authenticator", "50 concurrent authentications all succeed") { subject in
                 let alice = try await subject.makeUser("alice")

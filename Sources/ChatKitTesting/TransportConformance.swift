@@ -227,6 +227,55 @@ public enum TransportConformance {
                     }
                 }
             },
+            Case("transport", "a write to a connection whose client has left throws ConnectionClosedError") { subject in
+                let outcome = Mutex<(writeError: String?, done: Bool)>((nil, false))
+                let handler: @Sendable (Connection) async -> Void = { connection in
+                    // The client's frame, then the end of its inbound: the client has left.
+                    _ = try? await Ends.read(connection.inbound, within: subject.timeout)
+                    // A socket may take a few writes into its buffers before it finds the peer gone.
+                    var writeError: String? = "nothing: 1,000 writes succeeded"
+                    for number in 0..<1_000 {
+                        do {
+                            try await connection.outbound.write("after the client left \(number)")
+                        } catch is ConnectionClosedError {
+                            writeError = nil
+                            break
+                        } catch {
+                            writeError = "\(type(of: error)): \(error)"
+                            break
+                        }
+                    }
+                    outcome.withLock { $0 = (writeError, true) }
+                }
+                try await serving(subject, handler) { client in
+                    try await client.withConnection { connection in try await connection.outbound.write("bye") }
+                    try await waitUntil(within: subject.timeout, "the server's handler to finish") {
+                        outcome.withLock { $0.done }
+                    }
+                    if let writeError = outcome.withLock({ $0.writeError }) {
+                        try check(
+                            false,
+                            "a write after the client left threw \(writeError), not ConnectionClosedError (the engine "
+                                + "tells a peer that left from a failure by it)"
+                        )
+                    }
+                }
+            },
+            Case("transport", "serve runs its connections at once: a second is served while the first is open") {
+                subject in
+                try await serving(subject, echo) { client in
+                    try await client.withConnection { first in
+                        try await first.outbound.write("first")
+                        try checkEqual(try await read(1, from: first, subject), ["first"], "the first's echo")
+                        // The first connection's handler still runs (it echoes until its client leaves).
+                        let second = try await client.withConnection { second in
+                            try await second.outbound.write("second")
+                            return try await read(1, from: second, subject)
+                        }
+                        try checkEqual(second, ["second"], "the second's echo while the first is open")
+                    }
+                }
+            },
             Case("transport", "serve returns when its task is cancelled, and the connections it served end") {
                 subject in
                 let accepted = Ends()

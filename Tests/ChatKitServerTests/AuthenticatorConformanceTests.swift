@@ -60,7 +60,9 @@ struct AuthenticatorConformanceTests {
                     )
                     let name = try await store.user(user)!.username
                     return try await yesterday.logIn(username: name, password: "correct horse").accessToken
-                }
+                },
+                // An opaque session token of another login system that the app runs beside ChatKit's.
+                foreignToken: "sess_0123abcd"
             )
         }
     }

@@ -14,7 +14,10 @@
 /// Transports (WebSocket, in-process) adapt their sockets to this shape, so the engine never sees a socket.
 public struct Connection: Sendable {
     /// Frames from the peer, in order. The stream finishes when the peer closes, and throws when the transport
-    /// fails.
+    /// fails. On a client's connection it throws ``ConnectionClosedError`` with the server's reason when the server
+    /// closed for a reason other than ``CloseReason/normal``; on a server's, a client that closes with a reason may
+    /// end it normally (the engine takes every client's leaving alike, and the WebSocket stack ChatKit builds on
+    /// does not show a client's close frame before the connection is over).
     public let inbound: AsyncThrowingStream<String, any Error>
     /// Sends frames to the peer and closes the connection.
     public let outbound: OutboundWriter
@@ -96,8 +99,8 @@ public protocol ClientTransport: Sendable {
         -> Result
 }
 
-/// Thrown by a write to a connection that is already closed, and by a connection's inbound stream when the
-/// other side closed it for a reason other than ``CloseReason/normal``.
+/// Thrown by a write to a connection that is already closed, and by a client connection's inbound stream when the
+/// server closed it for a reason other than ``CloseReason/normal`` (see ``Connection/inbound``).
 public struct ConnectionClosedError: Error, Sendable, CustomStringConvertible {
     /// Why the connection was closed, when known.
     public var reason: CloseReason?
