@@ -185,7 +185,7 @@ struct WebSocketShutdownTests {
     /// A slow reader's waiting frames are written before the shutdown's close frame, in order, none dropped.
     @Test func aGracefulShutdownWritesTheFramesStillWaitingBeforeItsClose() async throws {
         // Time for the slow reader to drain 6.4 MB before the socket's close timeout, on a loaded machine too.
-        let standalone = StandaloneServer(closeTimeout: .seconds(60))
+        let standalone = StandaloneServer(closeTimeout: .seconds(60), patientWithSlowReaders: true)
         let services = standalone.services
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await services.run() }
@@ -256,12 +256,21 @@ private struct StandaloneServer {
     var isShuttingDown: Bool { server.isShuttingDown }
     private let ports: AsyncStream<Int>
 
-    init(closeTimeout: Duration = .seconds(5), compression: Bool = false) {
+    /// `patientWithSlowReaders` turns off what closes a peer that reads nothing for a while (pings, the write stall
+    /// timeout), for a test whose peer reads only after all was sent: on a loaded machine that may take minutes.
+    init(closeTimeout: Duration = .seconds(5), compression: Bool = false, patientWithSlowReaders: Bool = false) {
         auth = AuthService(store: store, secret: LiveServer.secret, configuration: .init(bcryptCost: 4))
         let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
         self.ports = ports
+        var configuration = WebSocketServerTransport.Configuration(
+            host: "127.0.0.1", port: 0, closeTimeout: closeTimeout, compression: compression
+        )
+        if patientWithSlowReaders {
+            configuration.pingInterval = nil
+            configuration.writeStallTimeout = nil
+        }
         transport = WebSocketServerTransport(
-            configuration: .init(host: "127.0.0.1", port: 0, closeTimeout: closeTimeout, compression: compression),
+            configuration: configuration,
             httpRoutes: HTTPRoutes(auth: auth, store: store),
             onListening: { _, port in portContinuation.yield(port) }
         )

@@ -58,6 +58,11 @@ public struct WebSocketClientTransport: ClientTransport {
         /// middlebox that drops the flow, a network that changed mid-handshake) would keep the attempt, and the
         /// client, waiting for good: nothing else times it out (pings start after the upgrade). The abandoned
         /// attempt's socket closes when the system gives up on it, or at once if the upgrade completes late.
+        ///
+        /// A server that closes the connection before answering the upgrade with a FIN (as a server going down,
+        /// or a proxy, may) is noticed only at this timeout as well: swift-websocket's client opens its sockets
+        /// allowing half-closure, so its upgrade waits on a socket the server no longer writes to. A reset is
+        /// noticed at once.
         public var connectTimeout: Duration
         /// How long the socket may take nothing more to send while the app's data waits; then the connection closes
         /// with a ``ChatKitCore/ConnectionClosedError`` of code `closed`, and the ``ChatClient`` reconnects. `nil`

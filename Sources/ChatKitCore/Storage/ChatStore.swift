@@ -28,7 +28,8 @@
 ///
 /// Implementations must be safe to call from many tasks at once. Backend failures are thrown as
 /// ``ChatError`` `.storageFailure` with the backend's error as ``ChatError/underlying``. A call whose task is
-/// cancelled may throw `CancellationError` instead of completing, and then it has changed nothing.
+/// cancelled may throw `CancellationError` instead of completing, and then it has changed nothing (a backend
+/// whose driver reports cancellation with an error of its own should throw `CancellationError` in its place).
 ///
 /// ChatKit ships ``InMemoryChatStore``; `ChatKitSQLite` adds a durable one, `SQLiteChatStore`.
 public protocol ChatStore: UserStore, ContactStore, ConversationStore, MessageStore, MarkerStore, SyncStore,

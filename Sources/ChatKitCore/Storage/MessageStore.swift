@@ -12,7 +12,8 @@
 /// Stores messages, their edits, deletions and reactions. Part of ``ChatStore``.
 ///
 /// Every change records a stored event in the message's conversation. A user who is not a member of the
-/// conversation gets ``ChatError`` `.notFound` for every call about it.
+/// conversation gets ``ChatError`` `.notFound` for every call about it (arguments refused whoever sends them,
+/// such as an empty body, may be refused as `.invalidArgument` first: that tells nothing of the conversation).
 public protocol MessageStore: Sendable {
     /// Commits a message and assigns its seq: the conversation's previous last seq plus one.
     ///

@@ -253,9 +253,14 @@ extension ChatStoreConformance {
                 try await store.revokeSession(revoked.id)
                 // Both ended, or end, long after this date.
                 let longAgo = Date(timeIntervalSince1970: 1_000_000_000)
+                // Revoked at the store's time, which an injected clock may put before even this date.
+                let revokedAfter = (try await store.session(revoked.id)?.revokedAt).map { $0 > longAgo } ?? true
                 let deleted = try await store.deleteSessions(endedBefore: longAgo, limit: 100)
-                try checkEqual(deleted, 0, "sessions deleted")
-                try check(try await store.session(revoked.id) != nil, "a session revoked after the date was deleted")
+                try checkEqual(deleted, revokedAfter ? 0 : 1, "sessions deleted")
+                if revokedAfter {
+                    let kept = try await store.session(revoked.id) != nil
+                    try check(kept, "a session revoked after the date was deleted")
+                }
                 try check(try await store.session(active.id) != nil, "an active session was deleted")
             },
         ]

@@ -26,7 +26,7 @@ enum ComparedOutcome {
     /// The keys whose numbers are stream positions, which two stores may number differently.
     private static let positionKeys: Set<String> = ["position", "activity", "cursor"]
     /// The keys of an event's lists in the order of their user IDs, which differ between stores: compared sorted.
-    private static let userOrderedKeys: Set<String> = ["members", "audience", "contactPair"]
+    private static let userOrderedKeys: Set<String> = ["members", "audience"]
 
     /// An error as the comparison compares it.
     static func describe(_ error: any Error) -> String {
@@ -101,10 +101,4 @@ enum ComparedOutcome {
             return object
         }
     }
-}
-
-/// The store under test's IDs and positions, each with the reference's that names the same thing.
-struct IDTranslation: Sendable {
-    var ids: [String: String] = [:]
-    var positions: [Int64: Int64] = [:]
 }

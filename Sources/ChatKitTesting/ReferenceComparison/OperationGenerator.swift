@@ -11,24 +11,6 @@
 
 import ChatKitCore
 
-/// What a reference comparison created so far, as far as choosing the next operation needs to know it.
-struct ComparisonWorld: Sendable {
-    /// Every username taken, in the order the users were created.
-    var usernames: [String] = []
-    /// Each conversation's kind, in the order they were created.
-    var conversationKinds: [ConversationKind] = []
-    /// Each message's conversation (an index), in the order the messages were created.
-    var messageConversations: [Int] = []
-    /// Each message's sender (an index).
-    var messageSenders: [Int] = []
-    /// Each conversation's messages so far (an upper bound of its last seq).
-    var messageCounts: [Int] = []
-    /// The appends that succeeded, for resends with the same client message ID.
-    var sent: [OperationMessage] = []
-    /// How many events both stores recorded.
-    var eventCount = 0
-}
-
 /// Chooses random store operations, mostly valid ones and some that a store must refuse: unknown IDs, users who
 /// may not do what they ask, resends of a client message ID, empty and unusual text.
 struct OperationGenerator: Sendable {
@@ -110,8 +92,15 @@ struct OperationGenerator: Sendable {
         guard world.eventCount > 0, !random.chance(0.2) else { return nil }
         return Int.random(in: 0..<world.eventCount, using: &random)
     }
-    private mutating func someUsers(_ world: ComparisonWorld, upTo count: Int) -> [Int] {
-        (0..<Int.random(in: 0...count, using: &random)).map { _ in user(world) }
+    /// Up to `count` different users (the protocol does not say whether a list naming one twice answers twice);
+    /// `known`: only users who exist.
+    private mutating func someUsers(_ world: ComparisonWorld, upTo count: Int, known: Bool = false) -> [Int] {
+        var chosen: [Int] = []
+        for _ in 0..<Int.random(in: 0...count, using: &random) {
+            let user = known ? Int.random(in: 0..<world.usernames.count, using: &random) : user(world)
+            if !chosen.contains(user) { chosen.append(user) }
+        }
+        return chosen
     }
     private mutating func text(words count: ClosedRange<Int>) -> String {
         (0..<Int.random(in: count, using: &random)).map { _ in Self.words.randomElement(using: &random)! }
@@ -119,16 +108,24 @@ struct OperationGenerator: Sendable {
     }
 
     private mutating func updateProfile(_ world: ComparisonWorld) -> StoreOperation {
-        let update = ProfileUpdate(
-            displayName: random.chance(0.5) ? text(words: 0...2) : nil,
-            statusText: random.chance(0.5) ? text(words: 0...3) : nil,
-            clearsStatusText: random.chance(0.2)
-        )
-        return .updateProfile(user: user(world), update)
+        let user = user(world)
+        // Always a change (the protocol does not say whether one that changes nothing records an event), and a
+        // blank name (refused) only for a user who exists.
+        var update = ProfileUpdate(displayName: text(words: 1...2))
+        switch Int.random(in: 0..<4, using: &random) {
+        case 0: update = ProfileUpdate(statusText: text(words: 1...3))
+        case 1: update = ProfileUpdate(clearsStatusText: true)
+        case 2 where user < world.usernames.count && random.chance(0.3): update = ProfileUpdate(displayName: " ")
+        default: break
+        }
+        return .updateProfile(user: user, update)
     }
 
     private mutating func contactChange(_ world: ComparisonWorld) -> StoreOperation {
-        let (first, second) = (user(world), user(world))
+        // At most one of the two unknown: an unknown user asking themself breaks two rules at once.
+        let first = user(world)
+        let second =
+            first == world.usernames.count ? Int.random(in: 0..<world.usernames.count, using: &random) : user(world)
         switch Int.random(in: 0..<4, using: &random) {
         case 0: return .requestContact(from: first, to: second)
         case 1: return .acceptContact(user: first, from: second)
@@ -140,9 +137,11 @@ struct OperationGenerator: Sendable {
     private mutating func createConversation(_ world: ComparisonWorld, _ focus: Focus) -> StoreOperation {
         let kind = [ConversationKind.direct, .group, .channel].randomElement(using: &random)!
         let creator = user(world)
-        let members = kind == .direct ? [user(world)] : someUsers(world, upTo: 3)
-        let title: String? = kind == .direct ? nil : Self.titles.randomElement(using: &random)
         let key: String? = kind != .direct && random.chance(0.2) ? ["k1", "k2"].randomElement(using: &random) : nil
+        // With a key, members that exist: a repeated key returns the first conversation whatever the members say,
+        // and the protocol does not say whether an unknown member is looked up first.
+        let members = kind == .direct ? [user(world)] : someUsers(world, upTo: 3, known: key != nil)
+        let title: String? = kind == .direct ? nil : Self.titles.randomElement(using: &random)
         return .createConversation(kind: kind, creator: creator, members: members, title: title, creationKey: key)
     }
 
@@ -170,15 +169,16 @@ struct OperationGenerator: Sendable {
             return resent
         }
         clientIDsMade += 1
-        let body: String
-        switch Int.random(in: 0..<20, using: &random) {
-        case 0: body = ""
-        case 1: body = "nul \u{0} inside"
-        case 2: body = "  "
-        default: body = text(words: 1...4)
+        var sender = actor(world, focus)
+        var body = text(words: 1...4)
+        // A body the store must refuse comes from a member of a conversation that exists: a call breaks one rule
+        // at a time, as the protocol does not say which of two refusals comes first.
+        if let member = focus.members.randomElement(using: &random), random.chance(0.15) {
+            sender = member
+            body = ["", "nul \u{0} inside", "  "].randomElement(using: &random)!
         }
         return OperationMessage(
-            conversation: focus.conversation, sender: actor(world, focus), clientMessageID: "client-\(clientIDsMade)",
+            conversation: focus.conversation, sender: sender, clientMessageID: "client-\(clientIDsMade)",
             body: body, replyTo: random.chance(0.2) ? messageIndex(world, focus) : nil,
             mentions: random.chance(0.1) ? someUsers(world, upTo: 2) : []
         )
@@ -191,7 +191,12 @@ struct OperationGenerator: Sendable {
             message < world.messageSenders.count && random.chance(0.5)
             ? world.messageSenders[message] : actor(world, focus)
         switch Int.random(in: 0..<4, using: &random) {
-        case 0: return .edit(message: message, body: random.chance(0.1) ? "" : text(words: 1...3), by: actor)
+        case 0:
+            // An empty body (refused) only from the sender of a message that exists: one rule broken at a time.
+            if message < world.messageSenders.count, random.chance(0.1) {
+                return .edit(message: message, body: "", by: world.messageSenders[message])
+            }
+            return .edit(message: message, body: text(words: 1...3), by: actor)
         case 1: return .delete(message: message, by: actor)
         case 2: return .addReaction(Self.emoji.randomElement(using: &random)!, message: message, by: actor)
         default: return .removeReaction(Self.emoji.randomElement(using: &random)!, message: message, by: actor)

@@ -79,7 +79,8 @@ enum StoreOperation: Sendable, CustomStringConvertible {
     /// compared as a sorted list.
     var isUnordered: Bool {
         switch self {
-        case .users, .memberships, .membersSharingPresence, .search, .members, .memberIDs, .markers, .contacts:
+        case .users, .memberships, .membersSharingPresence, .search, .members, .memberIDs, .markers, .contacts,
+            .addMembers:
             return true
         default: return false
         }
