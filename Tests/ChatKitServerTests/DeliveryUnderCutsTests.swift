@@ -97,7 +97,8 @@ struct DeliveryUnderCutsTests {
                     #expect(ReconnectingClientTests.seqs(of: client, in: group) == Array(1...Int64(total)), "\(name)")
                     for sender in Self.members {
                         let own = bodies.filter { $0.hasPrefix("\(sender) ") }
-                        #expect(own == (1...Self.messagesEach).map { "\(sender) \($0)" }, "\(sender)'s order at \(name)")
+                        let sent = (1...Self.messagesEach).map { "\(sender) \($0)" }
+                        #expect(own == sent, "\(sender)'s order at \(name)")
                     }
                     #expect(client.client.outbox.isEmpty, "\(name)'s outbox")
                 }
