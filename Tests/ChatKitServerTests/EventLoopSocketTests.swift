@@ -234,6 +234,18 @@ struct EventLoopSocketTests {
         }
     }
 
+    /// A handshake timeout of zero closed every connection as soon as it was accepted; it now sets no deadline.
+    @Test func aHandshakeTimeoutOfZeroSetsNoDeadline() async throws {
+        let none = WebSocketServerTransport.Configuration(handshakeTimeout: .zero)
+        try await LiveServer.run(transportConfiguration: none) { live in
+            #expect(try await live.http("GET", "/health").status == 200)
+            let tokens = try await live.signUp("alice")
+            let alice = try await live.connect(tokens.accessToken)
+            let chat = try await alice.client.createGroup("Alone")
+            #expect(try await alice.client.send("still here", to: chat.id).seq == 1)
+        }
+    }
+
     @Test func aFragmentedMessageIsReassembled() async throws {
         try await LiveServer.run { live in
             let tokens = try await live.signUp("alice")

@@ -90,7 +90,9 @@ struct ChatEdgeChannel: ServerChildChannel, HTTPChannelHandler {
             // (a pending task per connection was 600 bytes of each idle connection's memory). A connection that
             // closes earlier leaves it to fire on a closed channel.
             let deadline = NIOLoopBoundBox<Scheduled<Void>?>(nil, eventLoop: channel.eventLoop)
-            deadline.value = channel.eventLoop.scheduleTask(in: handshakeTimeout) { channel.close(promise: nil) }
+            if handshakeTimeout > .zero {
+                deadline.value = channel.eventLoop.scheduleTask(in: handshakeTimeout) { channel.close(promise: nil) }
+            }
             let hasFirstRequest: @Sendable () -> Void = {
                 deadline.value?.cancel()
                 deadline.value = nil

@@ -107,8 +107,8 @@ public final class WebSocketServerTransport: ServerTransport {
         /// How long a new connection may take, when standalone, to send its first request (the WebSocket upgrade
         /// or an HTTP request), TLS handshake included, before the server closes it; afterwards pings (WebSocket)
         /// or ``idleTimeout`` (HTTP) take over. Connections that send nothing would otherwise hold a descriptor
-        /// each for as long as they like. Default 10 seconds. Not applied with ``compression`` on (those sockets
-        /// are served by Hummingbird's channel, which has no such deadline).
+        /// each for as long as they like. Default 10 seconds; zero or less sets no deadline. Not applied with
+        /// ``compression`` on (those sockets are served by Hummingbird's channel, which has no such deadline).
         public var handshakeTimeout: Duration
         /// How many connections may wait to be accepted, when standalone. A reconnect storm (every client of a
         /// restarted server at once) overflows a short queue, and the kernel then drops connection attempts that
@@ -184,7 +184,8 @@ public final class WebSocketServerTransport: ServerTransport {
         /// These settings with each value brought into its range: the largest that SwiftNIO and the system take
         /// (a larger frame size or backlog traps there, at the first connection or when binding), a ping period that
         /// is not positive as none (a zero period pinged again before any answer could come, closing every socket
-        /// as idle), no negative timeout.
+        /// as idle), no negative timeout (a handshake timeout of zero, which closed every connection at once, sets
+        /// no deadline: ``ChatEdgeChannel`` schedules none).
         var normalized: Configuration {
             var settings = self
             settings.maxFrameSize = min(max(maxFrameSize, 1), Int(UInt32.max))
