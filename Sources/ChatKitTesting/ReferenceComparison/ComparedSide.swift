@@ -115,6 +115,25 @@ struct ComparedSide: Sendable {
         case .markRead(let index, let seq, let actor):
             let marker = try await store.markRead(conversation(index), upTo: seq, by: user(actor))
             return Performed(result: encoded(marker))
+        case .createSession(let index, let owner, let lifetime, let credentialsVersion):
+            let session = AuthSession(
+                id: Self.sessionID(index), userID: user(owner), refreshTokenHash: "hash-0",
+                createdAt: Self.sessionsBegin, expiresAt: Self.sessionsBegin.addingTimeInterval(Double(lifetime)),
+                credentialsVersion: credentialsVersion
+            )
+            try await store.createSession(session)
+            return Performed(result: encoded(true))
+        case .rotate(let index, let from, let to):
+            let rotated = try await store.rotateRefreshToken(
+                of: Self.sessionID(index), from: from, to: to, expiresAt: Self.sessionsBegin.addingTimeInterval(86_400)
+            )
+            return Performed(result: encoded(rotated))
+        case .revokeSession(let index):
+            try await store.revokeSession(Self.sessionID(index))
+            return Performed(result: encoded(true))
+        case .revokeSessions(let owner):
+            try await store.revokeSessions(of: user(owner))
+            return Performed(result: encoded(true))
         default:
             return try await reading(operation)
         }
@@ -175,6 +194,8 @@ struct ComparedSide: Sendable {
         case .resumePosition(let event):
             let position = try await store.resumePosition(after: position(after: event))
             return Performed(result: encoded(PositionItem(position: position)))
+        case .session(let index):
+            return Performed(result: encoded(try await store.session(Self.sessionID(index))))
         case .search(let query, let reader, let index, let limit):
             let hits = try await store.search(query, as: user(reader), in: index.map(conversation), limit: limit)
             // Ranks and snippets are each store's own: the comparison asks for the same messages.
@@ -183,6 +204,12 @@ struct ComparedSide: Sendable {
             preconditionFailure("\(operation) is not a read")
         }
     }
+
+    /// The ID of the `index`th login session (the caller's choice, as `AuthService` chooses them).
+    static func sessionID(_ index: Int) -> SessionID { SessionID(rawValue: "session-\(index)") }
+
+    /// When the comparison's sessions begin (its clock's start).
+    static let sessionsBegin = Date(timeIntervalSince1970: 1_780_000_000)
 
     /// The `index`th user, or one that does not exist.
     private func user(_ index: Int) -> UserID {

@@ -79,6 +79,17 @@ struct ComparisonRun {
         }
         // After every call, reads too: an event recorded where none should be is blamed on the call that made it.
         try await compareNewEvents(failure: failure)
+        if let session = operation.sessionIndex { try await followSession(session) }
+        if case .revokeSessions = operation {
+            for session in world.sessionHashes.indices { try await followSession(session) }
+        }
+    }
+
+    /// Notes the session's refresh-token hash in the reference, for the rotations chosen next.
+    private mutating func followSession(_ index: Int) async throws {
+        let session = try await reference.store.session(ComparedSide.sessionID(index))
+        while world.sessionHashes.count <= index { world.sessionHashes.append(nil) }
+        world.sessionHashes[index] = session?.revokedAt == nil ? session?.refreshTokenHash : nil
     }
 
     /// Pairs the IDs both stores returned and adds what is new to the lists operations choose from.

@@ -28,4 +28,7 @@ struct ComparisonWorld: Sendable {
     var sent: [OperationMessage] = []
     /// How many events both stores recorded.
     var eventCount = 0
+    /// Each login session's refresh-token hash in the reference now (`nil`: revoked, or never created), by the
+    /// index of its ID (`session-<index>`).
+    var sessionHashes: [String?] = []
 }

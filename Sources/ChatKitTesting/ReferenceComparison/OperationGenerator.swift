@@ -17,6 +17,9 @@ struct OperationGenerator: Sendable {
     private var random: SeededRandomNumbers
     private var namesMade = 0
     private var clientIDsMade = 0
+    private var hashesMade = 0
+    /// Each session's last rotation this generator asked for, to ask for it again.
+    private var lastRotation: [Int: (from: String, to: String)] = [:]
 
     /// Words the bodies are made of: some differ only by case or diacritics, some begin others, so searches of
     /// words and prefixes find several.
@@ -52,6 +55,7 @@ struct OperationGenerator: Sendable {
             return .appendBatch((0..<Int.random(in: 2...4, using: &random)).map { _ in message(world, focus) })
         case 45..<55: return messageChange(world, focus)
         case 55..<62: return marker(world, focus)
+        case 62..<67: return sessionChange(world)
         default: return read(world, focus)
         }
     }
@@ -236,10 +240,43 @@ struct OperationGenerator: Sendable {
         case 17: return .events(for: user, afterEvent: event(world), limit: limit)
         case 18: return .allEvents(afterEvent: event(world), limit: limit)
         case 19: return .latestPosition
-        case 20: return .resumePosition(afterEvent: event(world))
+        case 20:
+            return random.chance(0.5)
+                ? .resumePosition(afterEvent: event(world)) : .session(random.index(below: world.sessionHashes.count))
         default:
             let query = Self.queries.randomElement(using: &random)!
             return .search(query, as: user, conversation: random.chance(0.5) ? conversation : nil, limit: 1_000)
+        }
+    }
+
+    /// A login session's creation, rotation (mostly from its current hash; sometimes a repeat of the rotation
+    /// just made, which changes nothing, or a stale hash, which revokes it) or revocation.
+    private mutating func sessionChange(_ world: ComparisonWorld) -> StoreOperation {
+        let count = world.sessionHashes.count
+        guard count > 0, random.chance(0.75) else {
+            // Lifetimes around the run's length (a second and a quarter a call), and now and then an ID taken.
+            let index = count > 0 && random.chance(0.1) ? Int.random(in: 0..<count, using: &random) : count
+            return .createSession(
+                session: index, user: user(world), lifetime: [300, 86_400].randomElement(using: &random)!,
+                credentialsVersion: random.chance(0.5) ? 1 : nil
+            )
+        }
+        let session = random.index(below: count)
+        let current = session < count ? world.sessionHashes[session] : nil
+        switch Int.random(in: 0..<10, using: &random) {
+        case 0: return .revokeSession(session)
+        case 1: return .revokeSessions(of: user(world))
+        case 2: return .rotate(session: session, from: "hash-0", to: "stolen")
+        default:
+            hashesMade += 1
+            let next = "hash-\(hashesMade)"
+            guard let current else { return .rotate(session: session, from: "hash-0", to: next) }
+            // The same rotation again (a retry) names the hash it rotated to as the new one.
+            if random.chance(0.2), let previous = lastRotation[session], previous.to == current {
+                return .rotate(session: session, from: previous.from, to: previous.to)
+            }
+            lastRotation[session] = (current, next)
+            return .rotate(session: session, from: current, to: next)
         }
     }
 

@@ -18,10 +18,11 @@ public import Foundation
 /// Each run makes a fresh store under test and a fresh `InMemoryChatStore`, both reading the time from one
 /// clock, and makes the same calls on both, chosen at random from `seed`: users, contacts, conversations of each
 /// kind, members and roles, messages (resends of a client message ID and batches included), edits, deletions,
-/// reactions, markers, and the reads of users, contacts, conversations, members, messages, markers, sync and
-/// search, among them calls a store must refuse (unknown IDs, users who may not do what they ask, empty or unusual
-/// text). Sessions, attachments and the size limits are left to the conformance cases. After each call it
-/// compares:
+/// reactions, markers, login sessions (creation, rotation with retries and reuses, revocation), and the reads of
+/// users, contacts, conversations, members, messages, markers, sync, search and sessions, among them calls a store
+/// must refuse (unknown IDs, users who may not do what they ask, empty or unusual text). Attachments, size limits
+/// and `deleteSessions(endedBefore:limit:)` (a store may keep ended sessions) are left to the conformance cases.
+/// After each call it compares:
 /// - what both returned, or the ``ChatKitCore/ChatError/Code`` both threw (not its wording): a store's IDs are its
 ///   own, so the comparison pairs the IDs each store handed out in order, and compares positions the same way;
 /// - the events each call recorded (`allEvents(after:limit:)`), one by one, and that positions increase.

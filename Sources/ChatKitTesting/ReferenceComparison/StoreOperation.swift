@@ -39,6 +39,11 @@ enum StoreOperation: Sendable, CustomStringConvertible {
     case removeReaction(String, message: Int, by: Int)
     case markDelivered(conversation: Int, seq: Int64, by: Int)
     case markRead(conversation: Int, seq: Int64, by: Int)
+    // Login sessions: IDs and refresh-token hashes are the caller's, the same in both stores.
+    case createSession(session: Int, user: Int, lifetime: Int, credentialsVersion: Int64?)
+    case rotate(session: Int, from: String, to: String)
+    case revokeSession(Int)
+    case revokeSessions(of: Int)
     // Reads.
     case user(Int)
     case userNamed(String)
@@ -62,16 +67,16 @@ enum StoreOperation: Sendable, CustomStringConvertible {
     case latestPosition
     case resumePosition(afterEvent: Int?)
     case search(String, as: Int, conversation: Int?, limit: Int)
+    case session(Int)
 
-    /// Whether the call may store something (and so record events).
-    var writes: Bool {
+    /// The login session a call is about, if any (the comparison follows its refresh-token hash).
+    var sessionIndex: Int? {
         switch self {
-        case .createUser, .updateProfile, .setPassword, .requestContact, .acceptContact, .declineContact,
-            .removeContact, .createConversation, .addMembers, .joinChannel, .removeMember, .setRole, .rename,
-            .append, .appendBatch, .edit, .delete, .addReaction, .removeReaction, .markDelivered, .markRead:
-            return true
+        case .createSession(let session, _, _, _), .rotate(let session, _, _), .revokeSession(let session),
+            .session(let session):
+            return session
         default:
-            return false
+            return nil
         }
     }
 
