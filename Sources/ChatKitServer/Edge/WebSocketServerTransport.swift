@@ -134,7 +134,8 @@ public final class WebSocketServerTransport: ServerTransport {
         ///   - idleTimeout: How long an idle HTTP connection is kept.
         ///   - tls: TLS settings; `nil` for plain text.
         ///   - listenBacklog: How many connections may wait to be accepted.
-        ///   - handshakeTimeout: How long a new connection may take to send its first request.
+        ///   - handshakeTimeout: How long a new connection may take to send its first request (zero or less: no
+        ///     deadline).
         ///   - writeStallTimeout: How long a socket may stay unwritable before it is closed.
         public init(
             host: String = "127.0.0.1",

@@ -12,16 +12,6 @@
 
 import ChatKitCore
 import Foundation
-import Synchronization
-
-/// The time both stores read: a second and a quarter later at each step, whole milliseconds.
-final class ComparisonClock: Sendable {
-    private let current = Mutex(Date(timeIntervalSince1970: 1_780_000_000))
-
-    var now: @Sendable () -> Date { { [self] in current.withLock { $0 } } }
-
-    func advance() { current.withLock { $0 += 1.25 } }
-}
 
 /// A run in progress: both stores, what they created, and how to tell their IDs apart.
 struct ComparisonRun {
@@ -45,11 +35,15 @@ struct ComparisonRun {
         let reference = reference
         // Most calls are made by a member of the conversation they are about, as the reference says.
         let operation = await generator.next(in: world) { conversation in
-            guard conversation < reference.conversations.count,
-                let members = try? await reference.store.memberIDs(of: reference.conversations[conversation], at: nil)
+            guard conversation < reference.conversations.count else { return [] }
+            let id = reference.conversations[conversation]
+            guard let viewer = try? await reference.store.memberIDs(of: id, at: nil).first,
+                let members = try? await reference.store.members(of: id, as: viewer)
             else { return [] }
             // Sorted: the IDs, and so their order, are new at each run; the choices must not be.
-            return members.compactMap { reference.users.firstIndex(of: $0) }.sorted()
+            return members.compactMap { member in
+                reference.users.firstIndex(of: member.userID).map { (user: $0, role: member.role) }
+            }.sorted { $0.user < $1.user }
         }
         let expected = await reference.perform(operation)
         let actual = await tested.perform(operation)
@@ -79,6 +73,9 @@ struct ComparisonRun {
         }
         // After every call, reads too: an event recorded where none should be is blamed on the call that made it.
         try await compareNewEvents(failure: failure)
+        if case .delete(let message, _) = operation, case .success = expected.result {
+            world.deletedMessages.insert(message)
+        }
         if let session = operation.sessionIndex { try await followSession(session) }
         if case .revokeSessions = operation {
             for session in world.sessionHashes.indices { try await followSession(session) }

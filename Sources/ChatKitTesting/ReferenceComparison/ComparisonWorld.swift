@@ -22,6 +22,8 @@ struct ComparisonWorld: Sendable {
     var messageConversations: [Int] = []
     /// Each message's sender (an index).
     var messageSenders: [Int] = []
+    /// The messages deleted (indices).
+    var deletedMessages: Set<Int> = []
     /// Each conversation's messages so far (an upper bound of its last seq).
     var messageCounts: [Int] = []
     /// The appends that succeeded, for resends with the same client message ID.

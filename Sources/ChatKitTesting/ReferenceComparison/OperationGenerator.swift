@@ -18,6 +18,7 @@ struct OperationGenerator: Sendable {
     private var namesMade = 0
     private var clientIDsMade = 0
     private var hashesMade = 0
+    private var profileChanges = 0
     /// Each session's last rotation this generator asked for, to ask for it again.
     private var lastRotation: [Int: (from: String, to: String)] = [:]
 
@@ -30,13 +31,19 @@ struct OperationGenerator: Sendable {
 
     init(seed: UInt64) { random = SeededRandomNumbers(seed: seed) }
 
-    /// The next operation to make on both stores; `membersOf` tells the current members of a conversation (as
-    /// indices), so that most calls are made by someone allowed to make them.
-    mutating func next(in world: ComparisonWorld, membersOf: (Int) async -> [Int]) async -> StoreOperation {
+    /// The next operation to make on both stores; `membersOf` tells the current members of a conversation and
+    /// their roles (users as indices, ordered), so that most calls are made by someone allowed to make them.
+    mutating func next(
+        in world: ComparisonWorld, membersOf: (Int) async -> [(user: Int, role: MemberRole)]
+    ) async -> StoreOperation {
         if world.usernames.count < 3 { return .createUser(username: newUsername()) }
         if world.conversationKinds.isEmpty { return createConversation(world, Focus(conversation: 0)) }
         let conversation = conversation(world)
-        var focus = Focus(conversation: conversation, members: await membersOf(conversation))
+        let members = await membersOf(conversation)
+        var focus = Focus(conversation: conversation, members: members.map(\.user))
+        focus.owners = members.filter { $0.role == .owner }.map(\.user)
+        focus.isDirect = world.conversationKinds.indices.contains(conversation)
+            && world.conversationKinds[conversation] == .direct
         focus.messages = world.messageConversations.indices.filter { world.messageConversations[$0] == conversation }
         // Few users and conversations, so that each gathers members, messages, markers and contacts.
         let growth = world.usernames.count < 6 ? 3 : 0
@@ -60,11 +67,13 @@ struct OperationGenerator: Sendable {
         }
     }
 
-    /// The conversation an operation is about, its members and its messages (indices).
+    /// The conversation an operation is about, its members, owners and messages (indices).
     private struct Focus {
         var conversation: Int
         var members: [Int] = []
+        var owners: [Int] = []
         var messages: [Int] = []
+        var isDirect = false
     }
 
     private mutating func newUsername() -> String {
@@ -113,13 +122,13 @@ struct OperationGenerator: Sendable {
 
     private mutating func updateProfile(_ world: ComparisonWorld) -> StoreOperation {
         let user = user(world)
-        // Always a change (the protocol does not say whether one that changes nothing records an event), and a
-        // blank name (refused) only for a user who exists.
-        var update = ProfileUpdate(displayName: text(words: 1...2))
-        switch Int.random(in: 0..<4, using: &random) {
-        case 0: update = ProfileUpdate(statusText: text(words: 1...3))
-        case 1: update = ProfileUpdate(clearsStatusText: true)
-        case 2 where user < world.usernames.count && random.chance(0.3): update = ProfileUpdate(displayName: " ")
+        // Always a change (the protocol does not say whether one that changes nothing records an event): a name or
+        // status never given before; a blank name (refused) only for a user who exists.
+        profileChanges += 1
+        var update = ProfileUpdate(displayName: "name \(profileChanges)")
+        switch Int.random(in: 0..<3, using: &random) {
+        case 0: update = ProfileUpdate(statusText: "status \(profileChanges)")
+        case 1 where user < world.usernames.count && random.chance(0.3): update = ProfileUpdate(displayName: " ")
         default: break
         }
         return .updateProfile(user: user, update)
@@ -141,7 +150,9 @@ struct OperationGenerator: Sendable {
     private mutating func createConversation(_ world: ComparisonWorld, _ focus: Focus) -> StoreOperation {
         let kind = [ConversationKind.direct, .group, .channel].randomElement(using: &random)!
         let creator = user(world)
-        let key: String? = kind != .direct && random.chance(0.2) ? ["k1", "k2"].randomElement(using: &random) : nil
+        // A key names one kind only (a key reused for the other kind, by a creator who may have left, breaks two
+        // rules; the cases check it).
+        let key: String? = kind != .direct && random.chance(0.2) ? (kind == .group ? "k1" : "k2") : nil
         // With a key, members that exist: a repeated key returns the first conversation whatever the members say,
         // and the protocol does not say whether an unknown member is looked up first.
         let members = kind == .direct ? [user(world)] : someUsers(world, upTo: 3, known: key != nil)
@@ -149,16 +160,29 @@ struct OperationGenerator: Sendable {
         return .createConversation(kind: kind, creator: creator, members: members, title: title, creationKey: key)
     }
 
+    /// A change of members, roles or title. Each breaks one rule at most: none in a direct conversation (where
+    /// every change is refused, and by a plain member twice over), only users who exist added, no owner added, and
+    /// no one but an owner asked to demote or remove the last owner.
     private mutating func membershipChange(_ world: ComparisonWorld, _ focus: Focus) -> StoreOperation {
+        guard !focus.isDirect else { return .append(message(world, focus)) }
         let (conversation, actor) = (focus.conversation, actor(world, focus))
-        let role = [MemberRole.member, .member, .admin, .owner].randomElement(using: &random)!
+        let isOwner = focus.owners.contains(actor)
+        let lastOwner = focus.owners.count == 1 ? focus.owners[0] : nil
         switch Int.random(in: 0..<6, using: &random) {
-        case 0, 1: return .addMembers(someUsers(world, upTo: 3), conversation: conversation, role: role, by: actor)
+        case 0, 1:
+            let role = [MemberRole.member, .member, .admin].randomElement(using: &random)!
+            let users = someUsers(world, upTo: 3, known: true)
+            return .addMembers(users, conversation: conversation, role: role, by: actor)
         case 2: return .joinChannel(conversation: conversation, user: user(world))
         case 3:
-            let member = random.chance(0.4) ? actor : self.actor(world, focus)
+            var member = random.chance(0.4) ? actor : self.actor(world, focus)
+            if member == lastOwner, !isOwner { member = actor }
             return .removeMember(user: member, conversation: conversation, by: actor)
-        case 4: return .setRole(role, user: self.actor(world, focus), conversation: conversation, by: actor)
+        case 4:
+            let role = [MemberRole.member, .admin, .owner].randomElement(using: &random)!
+            let others = focus.members.filter { $0 != lastOwner || isOwner || role == .owner }
+            guard let member = others.randomElement(using: &random) else { return read(world, focus) }
+            return .setRole(role, user: member, conversation: conversation, by: actor)
         default:
             return .rename(conversation: conversation, title: Self.titles.randomElement(using: &random)!, by: actor)
         }
@@ -177,30 +201,28 @@ struct OperationGenerator: Sendable {
         var body = text(words: 1...4)
         // A body the store must refuse comes from a member of a conversation that exists: a call breaks one rule
         // at a time, as the protocol does not say which of two refusals comes first.
+        var replyTo = random.chance(0.2) ? messageIndex(world, focus) : nil
+        var mentions = random.chance(0.1) ? someUsers(world, upTo: 2) : []
         if let member = focus.members.randomElement(using: &random), random.chance(0.15) {
             sender = member
             body = ["", "nul \u{0} inside", "  "].randomElement(using: &random)!
+            (replyTo, mentions) = (nil, [])
         }
         return OperationMessage(
             conversation: focus.conversation, sender: sender, clientMessageID: "client-\(clientIDsMade)",
-            body: body, replyTo: random.chance(0.2) ? messageIndex(world, focus) : nil,
-            mentions: random.chance(0.1) ? someUsers(world, upTo: 2) : []
+            body: body, replyTo: replyTo, mentions: mentions
         )
     }
 
     private mutating func messageChange(_ world: ComparisonWorld, _ focus: Focus) -> StoreOperation {
         let message = messageIndex(world, focus)
-        // Mostly its sender, who may edit and delete it.
-        let actor =
-            message < world.messageSenders.count && random.chance(0.5)
-            ? world.messageSenders[message] : actor(world, focus)
+        let sender = message < world.messageSenders.count ? world.messageSenders[message] : nil
+        // Mostly its sender, who may edit and delete it; a deleted message's only (anyone else would break two
+        // rules). Empty edits are left to the cases (refused, and by others twice over).
+        var actor = actor(world, focus)
+        if let sender, random.chance(0.5) || world.deletedMessages.contains(message) { actor = sender }
         switch Int.random(in: 0..<4, using: &random) {
-        case 0:
-            // An empty body (refused) only from the sender of a message that exists: one rule broken at a time.
-            if message < world.messageSenders.count, random.chance(0.1) {
-                return .edit(message: message, body: "", by: world.messageSenders[message])
-            }
-            return .edit(message: message, body: text(words: 1...3), by: actor)
+        case 0: return .edit(message: message, body: text(words: 1...3), by: actor)
         case 1: return .delete(message: message, by: actor)
         case 2: return .addReaction(Self.emoji.randomElement(using: &random)!, message: message, by: actor)
         default: return .removeReaction(Self.emoji.randomElement(using: &random)!, message: message, by: actor)
@@ -254,10 +276,12 @@ struct OperationGenerator: Sendable {
     private mutating func sessionChange(_ world: ComparisonWorld) -> StoreOperation {
         let count = world.sessionHashes.count
         guard count > 0, random.chance(0.75) else {
-            // Lifetimes around the run's length (a second and a quarter a call), and now and then an ID taken.
+            // Users who exist (an unknown one with an ID taken breaks two rules), lifetimes past the run's end (the
+            // protocol leaves expiry to the caller), and now and then an ID that may be taken.
             let index = count > 0 && random.chance(0.1) ? Int.random(in: 0..<count, using: &random) : count
             return .createSession(
-                session: index, user: user(world), lifetime: [300, 86_400].randomElement(using: &random)!,
+                session: index, user: Int.random(in: 0..<world.usernames.count, using: &random),
+                lifetime: [86_400, 30 * 86_400].randomElement(using: &random)!,
                 credentialsVersion: random.chance(0.5) ? 1 : nil
             )
         }
@@ -265,7 +289,7 @@ struct OperationGenerator: Sendable {
         let current = session < count ? world.sessionHashes[session] : nil
         switch Int.random(in: 0..<10, using: &random) {
         case 0: return .revokeSession(session)
-        case 1: return .revokeSessions(of: user(world))
+        case 1: return .revokeSessions(of: Int.random(in: 0..<world.usernames.count, using: &random))
         case 2: return .rotate(session: session, from: "hash-0", to: "stolen")
         default:
             hashesMade += 1

@@ -31,10 +31,11 @@ public import Foundation
 /// searches by the messages they found (ranking and snippets are the store's own). Pages are compared whole: a
 /// store answers `limit` items when that many are there, as the reference does.
 ///
-/// A call breaks at most one rule: which of two refusals comes first is not part of the protocol (stores that use
-/// ``ChatKitCore/MembershipRules`` refuse in the reference's order anyway). IDs must be unique across users,
-/// conversations and messages, and differ from the text users supply (the comparison maps the store's ID strings
-/// to the reference's wherever they appear).
+/// The calls are chosen to break one rule at a time: which of two refusals comes first is not part of the protocol
+/// (stores that use ``ChatKitCore/MembershipRules`` refuse in the reference's order anyway). A login session's
+/// `refreshedAt` and `credentialsVersion` are not compared (a store may not keep them), nor is expiry (sessions
+/// outlive the run). IDs must be unique across users, conversations and messages, and differ from the text users
+/// supply (the comparison maps the store's ID strings to the reference's wherever they appear).
 ///
 /// The first difference throws a ``ConformanceFailure`` naming the seed, the step, the call, both outcomes and the
 /// calls before it; the same seed repeats the run call for call with the same Swift toolchain (its random
