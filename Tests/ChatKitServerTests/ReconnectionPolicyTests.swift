@@ -9,7 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-import ChatKitClient
+@testable import ChatKitClient
 import ChatKitCore
 import Foundation
 import Synchronization
@@ -214,7 +214,9 @@ struct ReconnectionPolicyTests {
         let count = 10
         let refusedInFirst = Locked(0)
         let refusedInSecond = Locked(false)
+        let connections = Locked(0)
         let transport = ScriptedTransport { connection, frame, peer in
+            connections.withLock { $0 = max($0, connection + 1) }
             switch frame.request {
             case .hello:
                 peer.open(frame, position: StreamPosition(1))
@@ -256,7 +258,19 @@ struct ReconnectionPolicyTests {
         for index in 0..<count { try client.queue("hello", to: ConversationID(rawValue: "c\(index)")) }
         let run = Task { try await client.run() }
         defer { run.cancel() }
-        try await waitUntil("the outbox to empty", timeout: Self.patience) { client.outbox.isEmpty }
+        do {
+            try await waitUntil("the outbox to empty", timeout: Self.patience) { client.outbox.isEmpty }
+        } catch let timeout as TimeoutError {
+            // It failed once in a loaded run, and a reading of the client found no way for it to: say where it was.
+            let lastState =
+                "\(timeout); connections \(connections.value), refused in the first \(refusedInFirst.value), in the "
+                + "second \(refusedInSecond.value), state \(client.connectionState), last error "
+                + "\(String(describing: client.lastConnectionError)), outbox \(client.outbox.map(\.state)), in flight "
+                + "\(client.state.withLock { $0.outbox.map(\.inFlight) }), next rate-limit slot in "
+                + "\(client.state.withLock { $0.rateLimitedSendSlot } - client.configuration.clock.elapsed())"
+            Issue.record(Comment(rawValue: lastState))
+            return
+        }
         #expect(refusedInSecond.value)
     }
 

@@ -13,7 +13,8 @@ import ChatKitCore
 import ChatKitTesting
 import Testing
 
-@Suite("ReferenceComparison")
+/// One comparison at a time (see the SQLite suite's note).
+@Suite("ReferenceComparison", .serialized)
 struct ReferenceComparisonTests {
     @Test(
         "the in-memory store matches itself as the reference, its IDs told apart",
