@@ -468,18 +468,14 @@ extension ChatStoreConformance {
     }
 }
 
-/// Runs the removals (user, actor) of a conversation's members at once and returns each one's error code, `nil` for
-/// a removal that succeeded.
-private func removalsAtOnce(
-    _ store: any ChatStore,
-    _ conversation: ConversationID,
-    _ removals: [(UserID, UserID)]
-) async throws -> [ChatError.Code?] {
+/// Runs `calls` at once and returns each one's error code, `nil` for a call that succeeded (in the order they
+/// ended). An error other than a ``ChatKitCore/ChatError`` is thrown.
+func errorCodesOfCallsAtOnce(_ calls: [@Sendable () async throws -> Void]) async throws -> [ChatError.Code?] {
     try await withThrowingTaskGroup(of: ChatError.Code?.self) { tasks in
-        for (user, actor) in removals {
+        for call in calls {
             tasks.addTask {
                 do {
-                    try await store.removeMember(user, from: conversation, by: actor)
+                    try await call()
                     return nil
                 } catch let error as ChatError {
                     return error.code
@@ -488,4 +484,15 @@ private func removalsAtOnce(
         }
         return try await tasks.reduce(into: [ChatError.Code?]()) { $0.append($1) }
     }
+}
+
+/// Runs the removals (user, actor) of a conversation's members at once; see `errorCodesOfCallsAtOnce(_:)`.
+private func removalsAtOnce(
+    _ store: any ChatStore,
+    _ conversation: ConversationID,
+    _ removals: [(UserID, UserID)]
+) async throws -> [ChatError.Code?] {
+    try await errorCodesOfCallsAtOnce(
+        removals.map { user, actor in { try await store.removeMember(user, from: conversation, by: actor) } }
+    )
 }

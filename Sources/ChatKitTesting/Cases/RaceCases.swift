@@ -171,24 +171,14 @@ extension ChatStoreConformance {
     }
 }
 
-/// Runs the role changes (user demoted to member, actor) of a conversation's members at once and returns each one's
-/// error code, `nil` for a change that succeeded.
+/// Runs the demotions to member (user, actor) of a conversation's members at once; see
+/// `errorCodesOfCallsAtOnce(_:)`.
 private func roleChangesAtOnce(
     _ store: any ChatStore,
     _ conversation: ConversationID,
     _ changes: [(UserID, UserID)]
 ) async throws -> [ChatError.Code?] {
-    try await withThrowingTaskGroup(of: ChatError.Code?.self) { tasks in
-        for (user, actor) in changes {
-            tasks.addTask {
-                do {
-                    _ = try await store.setRole(.member, of: user, in: conversation, by: actor)
-                    return nil
-                } catch let error as ChatError {
-                    return error.code
-                }
-            }
-        }
-        return try await tasks.reduce(into: [ChatError.Code?]()) { $0.append($1) }
-    }
+    try await errorCodesOfCallsAtOnce(
+        changes.map { user, actor in { _ = try await store.setRole(.member, of: user, in: conversation, by: actor) } }
+    )
 }
