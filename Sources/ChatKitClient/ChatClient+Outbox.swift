@@ -208,7 +208,7 @@ extension ChatClient {
             guard let message = try await request(.send(send)).message else {
                 throw ChatError(.invalidArgument, "The server's result lacks the stored message.")
             }
-            complete(id, with: .success(message))
+            await complete(id, with: .success(message))
         } catch let error as ChatError {
             switch error.code {
             case .unavailable where !(error.underlying is ServerAnswer):
@@ -229,10 +229,10 @@ extension ChatClient {
                     let delay = max(backoff, error.retryAfter ?? .milliseconds(100))
                     await wait(delay, thenRelease: id)
                 } else {
-                    complete(id, with: .failure(error))
+                    await complete(id, with: .failure(error))
                 }
             default:
-                complete(id, with: .failure(error))
+                await complete(id, with: .failure(error))
             }
         } catch {
             // Cancelled with the session: the next session sends it again.
@@ -268,7 +268,7 @@ extension ChatClient {
     }
 
     /// Records that the server stored or refused a message, and answers its waiters.
-    private func complete(_ id: ClientMessageID, with result: Result<Message, ChatError>) {
+    private func complete(_ id: ClientMessageID, with result: Result<Message, ChatError>) async {
         let (waiters, snapshot) = state.withLock {
             state -> ([CheckedContinuation<Message, any Error>], OutboxSaver.Snapshot?) in
             guard let index = state.outbox.firstIndex(where: { $0.message.id == id }) else { return ([], nil) }
@@ -295,8 +295,8 @@ extension ChatClient {
             state.outboxSignal?.yield()
             return (Array(entry.waiters.values), snapshotOutbox(&state))
         }
-        // Saved before the waiters learn the outcome.
-        save(snapshot)
+        // Saved before the waiters learn the outcome. Answers arrive in bursts: their saves join in few writes.
+        await save(snapshot)
         for waiter in waiters { waiter.resume(with: result.mapError { $0 as any Error }) }
     }
 }
@@ -312,21 +312,32 @@ extension ChatClient {
     /// Saves a snapshot taken with ``snapshotOutbox(_:)`` (`nil`: only a save that failed before), outside the
     /// client's lock. After a failed load, the load is tried again first, and what it reads joins the outbox.
     func save(_ snapshot: OutboxSaver.Snapshot?) {
-        guard let outboxSaver else { return }
-        if let recovered = outboxSaver.retryLoad() {
-            let merged = state.withLock { state -> OutboxSaver.Snapshot? in
-                // Older than anything queued since: they go first, in their order.
-                let queued = Set(state.outbox.map(\.message.id))
-                let missing = recovered.filter { !queued.contains($0.id) }
-                state.outbox.insert(contentsOf: missing.map { OutboxEntry(message: $0) }, at: 0)
-                for message in missing { state.outboxObservers.yield(message) }
-                if !missing.isEmpty { state.outboxSignal?.yield() }
-                return snapshotOutbox(&state)
-            }
-            if let merged { outboxSaver.saveMerged(merged) }
-            return
-        }
+        guard let outboxSaver, !mergeRecoveredOutbox(outboxSaver) else { return }
         if let snapshot { outboxSaver.save(snapshot) } else { outboxSaver.saveAgain() }
+    }
+
+    /// Saves a snapshot as ``save(_:)-swift.method`` does, but waits suspended while another change is being
+    /// written (this one then joins the next write), instead of blocking its thread.
+    func save(_ snapshot: OutboxSaver.Snapshot?) async {
+        guard let outboxSaver, !mergeRecoveredOutbox(outboxSaver) else { return }
+        if let snapshot { await outboxSaver.save(snapshot) } else { outboxSaver.saveAgain() }
+    }
+
+    /// After a failed load, tries the load again; when it succeeds, adds what it read to the front of the outbox,
+    /// saves the result and returns `true`.
+    private func mergeRecoveredOutbox(_ outboxSaver: OutboxSaver) -> Bool {
+        guard let recovered = outboxSaver.retryLoad() else { return false }
+        let merged = state.withLock { state -> OutboxSaver.Snapshot? in
+            // Older than anything queued since: they go first, in their order.
+            let queued = Set(state.outbox.map(\.message.id))
+            let missing = recovered.filter { !queued.contains($0.id) }
+            state.outbox.insert(contentsOf: missing.map { OutboxEntry(message: $0) }, at: 0)
+            for message in missing { state.outboxObservers.yield(message) }
+            if !missing.isEmpty { state.outboxSignal?.yield() }
+            return snapshotOutbox(&state)
+        }
+        if let merged { outboxSaver.saveMerged(merged) }
+        return true
     }
 
     /// Why the outbox could not be loaded from or saved to ``Configuration/outboxStorage`` the last time; `nil`

@@ -38,10 +38,13 @@ public protocol OutboxStorage: Sendable {
 
     /// Replaces the saved outbox with `messages` (pending and failed, in order; empty when the outbox is empty).
     ///
-    /// The client calls it from one task at a time, on the task that changed the outbox (a `send`, `retry`,
-    /// `discard`, or the session's), and that task waits for it: keep it quick (``FileOutboxStorage`` rewrites the
-    /// file and flushes it, fine for the few messages an outbox holds, not for thousands). It must not call the
-    /// client back. When it throws, the
+    /// The client calls it one call at a time, on the task or thread that changed the outbox (a `send`, `queue`,
+    /// `retry`, `discard`, or the session's), which waits for it. Changes made meanwhile wait for it to return and
+    /// are then saved together, by one more call with the newest outbox: when a burst of answers completes many
+    /// messages, the outbox is written a few times, not once per message. Keep it quick all the same: a `queue`
+    /// waits for its own save (``FileOutboxStorage`` rewrites the file and flushes it: about 2 ms with a few
+    /// messages on a Linux VM, 7 ms on average while a thousand are queued one by one). It must not call the client
+    /// back. When it throws, the
     /// client keeps the outbox in memory, reports the error as ``ChatClient/outboxStorageError`` and
     /// saves again at the next change, when a session opens and when ``ChatClient/run()`` ends.
     func save(_ messages: [OutgoingMessage]) throws

@@ -200,6 +200,85 @@ struct PersistentOutboxTests {
         #expect(storage.saved == [])
     }
 
+    /// Saves are group commits: changes made while a save is under way wait for it to end, then are written
+    /// together, once, as the newest outbox; no call returns before a write that covers its change has ended (here
+    /// the first write fails: the waiting changes are written by the next one, which succeeds).
+    @Test func changesMadeWhileASaveIsUnderWayAreWrittenTogetherAfterIt() async throws {
+        let conversation = ConversationID(rawValue: "c")
+        func outbox(_ count: Int) -> OutboxSaver.Snapshot {
+            let messages = (1...count).map { index in
+                OutgoingMessage(
+                    request: .init(conversationID: conversation, clientMessageID: Self.id("k\(index)"), body: "m"),
+                    state: .pending
+                )
+            }
+            return OutboxSaver.Snapshot(change: count, messages: messages)
+        }
+        let storage = GatedOutboxStorage()
+        let (_, saver) = OutboxSaver.load(from: storage)
+        // Each save on a thread of its own: they block, as they do on the client's tasks.
+        let returned = Locked<Set<Int>>([])
+        func saveOnAThread(_ count: Int) {
+            let snapshot = outbox(count)
+            Thread.detachNewThread {
+                saver.save(snapshot)
+                returned.withLock { _ = $0.insert(count) }
+            }
+        }
+        saveOnAThread(1)
+        try await waitUntil("the first save to reach the storage") { storage.writesBegun == 1 }
+        for count in 2...4 { saveOnAThread(count) }
+        try await waitUntil("three changes to wait for the write under way") { saver.waitingCallers == 3 }
+        #expect(returned.value.isEmpty, "a save returned before any write ended")
+        #expect(storage.writesBegun == 1, "a second write began while the first was under way")
+
+        storage.finishWrite(failing: true)
+        try await waitUntil("the first save to return, its write failed") { returned.value == [1] }
+        #expect(saver.lastError?.reason?.contains("disk full") == true)
+        try await waitUntil("one write for the three waiting changes") { storage.writesBegun == 2 }
+        #expect(returned.value == [1], "a change returned before a write that covers it ended")
+        storage.finishWrite(failing: false)
+        try await waitUntil("every save to return") { returned.value == [1, 2, 3, 4] }
+        #expect(storage.writesBegun == 2)
+        #expect(storage.written == [outbox(4).messages], "the newest outbox, written once")
+        #expect(saver.lastError == nil)
+    }
+
+    /// The client's tasks (the answers of a burst of sends) wait suspended while another change is written, not
+    /// blocking their threads: many more of them than the machine has threads join the next write, which writes
+    /// the newest outbox once.
+    @Test(.timeLimit(.minutes(1))) func tasksWaitSuspendedForTheWriteUnderWayAndJoinTheNextOne() async throws {
+        let conversation = ConversationID(rawValue: "c")
+        func outbox(_ count: Int) -> OutboxSaver.Snapshot {
+            let messages = (1...count).map { index in
+                OutgoingMessage(
+                    request: .init(conversationID: conversation, clientMessageID: Self.id("k\(index)"), body: "m"),
+                    state: .pending
+                )
+            }
+            return OutboxSaver.Snapshot(change: count, messages: messages)
+        }
+        let storage = GatedOutboxStorage()
+        let (_, saver) = OutboxSaver.load(from: storage)
+        let first = outbox(1)
+        Thread.detachNewThread { saver.save(first) }
+        try await waitUntil("the first save to reach the storage") { storage.writesBegun == 1 }
+        let waiters = 2...65
+        let saves = waiters.map { count in
+            let snapshot = outbox(count)
+            return Task { await saver.save(snapshot) }
+        }
+        try await waitUntil("\(waiters.count) tasks to wait for the write under way") {
+            saver.waitingCallers == waiters.count
+        }
+        storage.finishWrite(failing: false)
+        try await waitUntil("one write for the waiting tasks") { storage.writesBegun == 2 }
+        storage.finishWrite(failing: false)
+        for save in saves { await save.value }
+        #expect(storage.writesBegun == 2)
+        #expect(storage.written == [first.messages, outbox(65).messages])
+    }
+
     // MARK: Helpers
 
     static func id(_ raw: String) -> ClientMessageID { ClientMessageID(rawValue: raw) }
@@ -249,6 +328,41 @@ final class FlakyOutboxStorage: OutboxStorage {
         try state.withLock { state in
             if state.saveFails { throw DiskFull() }
             state.saved = messages
+        }
+    }
+}
+
+/// An outbox storage in memory whose writes each wait until the test ends them (``finishWrite(failing:)``).
+final class GatedOutboxStorage: OutboxStorage {
+    private struct State {
+        var writesBegun = 0
+        var written: [[OutgoingMessage]] = []
+        /// How the write under way is to end, once the test says.
+        var outcome: Bool?
+    }
+
+    private let state = Mutex(State())
+    private let ended = DispatchSemaphore(value: 0)
+
+    var writesBegun: Int { state.withLock { $0.writesBegun } }
+    /// What each successful write wrote, in order.
+    var written: [[OutgoingMessage]] { state.withLock { $0.written } }
+
+    /// Ends the write under way: it throws `DiskFull` when `failing`, else it is recorded.
+    func finishWrite(failing: Bool) {
+        state.withLock { $0.outcome = failing }
+        ended.signal()
+    }
+
+    func load() throws -> [OutgoingMessage] { [] }
+
+    func save(_ messages: [OutgoingMessage]) throws {
+        state.withLock { $0.writesBegun += 1 }
+        ended.wait()
+        try state.withLock { state in
+            defer { state.outcome = nil }
+            if state.outcome == true { throw FlakyOutboxStorage.DiskFull() }
+            state.written.append(messages)
         }
     }
 }
