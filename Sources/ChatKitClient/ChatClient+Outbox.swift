@@ -316,27 +316,28 @@ extension ChatClient {
         if let snapshot { outboxSaver.save(snapshot) } else { outboxSaver.saveAgain() }
     }
 
-    /// Saves a snapshot as ``save(_:)-swift.method`` does, but waits suspended while another change is being
-    /// written (this one then joins the next write), instead of blocking its thread.
+    /// Saves a snapshot as the synchronous `save` does, but waits suspended while another change is being written
+    /// (this one then joins the next write), instead of blocking its thread.
     func save(_ snapshot: OutboxSaver.Snapshot?) async {
         guard let outboxSaver, !mergeRecoveredOutbox(outboxSaver) else { return }
         if let snapshot { await outboxSaver.save(snapshot) } else { outboxSaver.saveAgain() }
     }
 
     /// After a failed load, tries the load again; when it succeeds, adds what it read to the front of the outbox,
-    /// saves the result and returns `true`.
+    /// saves the result and returns `true`. (Saves of other changes wait meanwhile: the merged outbox must be saved.)
     private func mergeRecoveredOutbox(_ outboxSaver: OutboxSaver) -> Bool {
         guard let recovered = outboxSaver.retryLoad() else { return false }
-        let merged = state.withLock { state -> OutboxSaver.Snapshot? in
+        let merged = state.withLock { state -> OutboxSaver.Snapshot in
             // Older than anything queued since: they go first, in their order.
             let queued = Set(state.outbox.map(\.message.id))
             let missing = recovered.filter { !queued.contains($0.id) }
             state.outbox.insert(contentsOf: missing.map { OutboxEntry(message: $0) }, at: 0)
             for message in missing { state.outboxObservers.yield(message) }
             if !missing.isEmpty { state.outboxSignal?.yield() }
-            return snapshotOutbox(&state)
+            state.outboxChanges += 1
+            return OutboxSaver.Snapshot(change: state.outboxChanges, messages: state.outbox.map(\.message))
         }
-        if let merged { outboxSaver.saveMerged(merged) }
+        outboxSaver.saveMerged(merged)
         return true
     }
 

@@ -24,7 +24,7 @@ import Synchronization
 /// while a write is under way waits for it to end and then for one more write, which also covers every change
 /// that waited meanwhile. Each call still returns only once the outbox it changed is written (or the write
 /// failed); but when a burst of answers completes many messages at once, their tasks wait suspended
-/// (``save(_:)-async``) while one writes, and the storage writes the whole outbox a few times instead of once per
+/// (the asynchronous `save`) while one writes, and the storage writes the whole outbox a few times instead of once per
 /// message.
 ///
 /// When the saved outbox could not be loaded, nothing is saved (a save would replace what could not be read)
@@ -43,10 +43,10 @@ final class OutboxSaver: Sendable {
         var lastError: ChatError?
         /// The saved outbox could not be read: no save until a load succeeds.
         var loadFailed: Bool
-        /// A retried load succeeded and the client has not yet saved its outbox with what it read: a snapshot
-        /// taken before the merge lacks those messages, and writing it would lose them from the storage.
-        var awaitsMerge = false
-        /// Writes begun and ended; one runs at a time, so `writesEnded` is `writesBegun` or one less.
+        /// Writes begun and ended; one runs at a time, so `writesEnded` is `writesBegun` or one less. A retried
+        /// load that succeeds begins the write of the merged outbox (``saveMerged(_:)`` ends it): a snapshot taken
+        /// before the merge lacks what the load read, and writing it would lose that from the storage, so changes
+        /// made meanwhile wait for the merged write as for any other.
         var writesBegun = 0
         var writesEnded = 0
         /// Callers waiting for the write under way to end.
@@ -56,15 +56,16 @@ final class OutboxSaver: Sendable {
     /// A caller waiting for the write under way to end: a thread (a synchronous call) or a task.
     private enum Waiter {
         case thread(DispatchSemaphore)
-        case task(CheckedContinuation<Step, Never>)
+        case task(CheckedContinuation<Void, Never>)
     }
 
     /// What a caller does next.
-    private enum Step: Sendable {
+    private enum Step {
         case done
+        /// Write this snapshot (the write is counted as begun).
         case write(Snapshot)
-        /// The write under way ended: decide again.
-        case again
+        /// Wait for the write under way to end, then decide again.
+        case wait
     }
 
     private let storage: any OutboxStorage
@@ -87,15 +88,17 @@ final class OutboxSaver: Sendable {
     /// The last failure to load or save; `nil` once the newest change is saved.
     var lastError: ChatError? { state.withLock { $0.lastError } }
 
-    /// After a failed load, tries it again: the messages read when it now succeeds (once; the client merges them
-    /// into its outbox and passes the result to ``saveMerged(_:)``; nothing is written meanwhile), `nil` otherwise.
+    /// After a failed load, tries it again: the messages read when it now succeeds (once; the client must merge
+    /// them into its outbox and pass the result to ``saveMerged(_:)``: saves made meanwhile wait for it), `nil`
+    /// otherwise.
     func retryLoad() -> [OutgoingMessage]? {
         state.withLock { state in
             guard state.loadFailed else { return nil }
             do {
                 let messages = Self.unsent(try storage.load())
                 state.loadFailed = false
-                state.awaitsMerge = true
+                // No write is under way while the load failed: this begins the merged outbox's.
+                state.writesBegun += 1
                 state.lastError = nil
                 return messages
             } catch {
@@ -110,34 +113,40 @@ final class OutboxSaver: Sendable {
         writeNewest { Self.record(snapshot, in: &$0) }
     }
 
-    /// Saves `snapshot` as ``save(_:)-swift.method`` does, waiting suspended (not blocking a thread) while another
+    /// Saves `snapshot` as the synchronous `save` does, waiting suspended (not blocking a thread) while another
     /// caller writes, so that changes made meanwhile join the next write.
     func save(_ snapshot: Snapshot) async {
         var writesBeforeChange: Int?
         while true {
-            let step = await withCheckedContinuation { (continuation: CheckedContinuation<Step, Never>) in
-                let decided = state.withLock { state in
-                    nextStep(&state, writesBeforeChange: &writesBeforeChange, waiter: .task(continuation)) {
-                        Self.record(snapshot, in: &$0)
-                    }
-                }
-                if let decided { continuation.resume(returning: decided) }
+            let step = state.withLock { state in
+                nextStep(&state, writesBeforeChange: &writesBeforeChange) { Self.record(snapshot, in: &$0) }
             }
             switch step {
-            case .done: return
-            case .write(let newest): return write(newest)
-            case .again: continue
+            case .done:
+                return
+            case .write(let newest):
+                return write(newest)
+            case .wait:
+                await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                    let waits = state.withLock { state in
+                        guard state.writesBegun > state.writesEnded else { return false }
+                        state.waiting.append(.task(continuation))
+                        return true
+                    }
+                    if !waits { continuation.resume() }
+                }
             }
         }
     }
 
-    /// Saves the first snapshot taken after merging what ``retryLoad()`` read (or a newer one), and lets saves go on.
+    /// Writes the first snapshot taken after merging what ``retryLoad()`` read (or a newer one), ending the write
+    /// the load began, and lets saves go on.
     func saveMerged(_ snapshot: Snapshot) {
-        writeNewest { state in
-            state.awaitsMerge = false
+        let newest = state.withLock { state in
             if snapshot.change > state.unsaved?.change ?? 0 { state.unsaved = snapshot }
-            return true
+            return state.unsaved ?? snapshot
         }
+        write(newest)
     }
 
     /// Tries again to save the newest snapshot whose save failed, if any.
@@ -154,41 +163,41 @@ final class OutboxSaver: Sendable {
 
     /// Applies `change` to the state (it returns whether anything is left to write) and returns once a write that
     /// began after it has ended, successfully or not; returns at once when nothing may be written (the saved
-    /// outbox could not be loaded, or awaits its merge) or nothing is unsaved. Blocks its thread while another
-    /// caller writes, as the storage's own write blocks it.
+    /// outbox could not be loaded) or nothing is unsaved. Blocks its thread while another caller writes, as the
+    /// storage's own write blocks it. (On Apple platforms the writer does not inherit a waiting thread's priority,
+    /// as it did while every save held a lock: a main-thread `queue` may wait on a write of a lower priority task.)
     private func writeNewest(after change: (inout State) -> Bool) {
         var writesBeforeChange: Int?
         while true {
-            let semaphore = DispatchSemaphore(value: 0)
-            let step = state.withLock { state in
-                nextStep(&state, writesBeforeChange: &writesBeforeChange, waiter: .thread(semaphore), change: change)
+            let (step, semaphore) = state.withLock { state -> (Step, DispatchSemaphore?) in
+                let step = nextStep(&state, writesBeforeChange: &writesBeforeChange, change: change)
+                guard case .wait = step else { return (step, nil) }
+                let semaphore = DispatchSemaphore(value: 0)
+                state.waiting.append(.thread(semaphore))
+                return (step, semaphore)
             }
             switch step {
-            case nil: semaphore.wait()
             case .done: return
             case .write(let newest): return write(newest)
-            case .again: continue
+            case .wait: semaphore?.wait()
             }
         }
     }
 
     /// A caller's next step: `change` applied on its first call (`writesBeforeChange` then records how many writes
     /// had begun), done once a write begun after the change has ended or when there is nothing to write, the
-    /// newest snapshot to write when no write is under way, else `nil` and `waiter` waits for it to end.
+    /// newest snapshot to write when no write is under way (its write counted as begun), else wait.
     private func nextStep(
-        _ state: inout State, writesBeforeChange: inout Int?, waiter: Waiter, change: (inout State) -> Bool
-    ) -> Step? {
+        _ state: inout State, writesBeforeChange: inout Int?, change: (inout State) -> Bool
+    ) -> Step {
         if let writesBeforeChange {
             if state.writesEnded > writesBeforeChange { return .done }
         } else {
             guard change(&state) else { return .done }
             writesBeforeChange = state.writesBegun
         }
-        guard !state.loadFailed, !state.awaitsMerge, let unsaved = state.unsaved else { return .done }
-        guard state.writesBegun == state.writesEnded else {
-            state.waiting.append(waiter)
-            return nil
-        }
+        guard state.writesBegun == state.writesEnded else { return .wait }
+        guard !state.loadFailed, let unsaved = state.unsaved else { return .done }
         state.writesBegun += 1
         return .write(unsaved)
     }
@@ -220,7 +229,7 @@ final class OutboxSaver: Sendable {
         for waiter in waiting {
             switch waiter {
             case .thread(let semaphore): semaphore.signal()
-            case .task(let continuation): continuation.resume(returning: .again)
+            case .task(let continuation): continuation.resume()
             }
         }
     }

@@ -38,10 +38,10 @@ public protocol OutboxStorage: Sendable {
 
     /// Replaces the saved outbox with `messages` (pending and failed, in order; empty when the outbox is empty).
     ///
-    /// The client calls it one call at a time, on the task or thread that changed the outbox (a `send`, `queue`,
+    /// The client calls it one call at a time, on the task or thread of a change of the outbox (a `send`, `queue`,
     /// `retry`, `discard`, or the session's), which waits for it. Changes made meanwhile wait for it to return and
-    /// are then saved together, by one more call with the newest outbox: when a burst of answers completes many
-    /// messages, the outbox is written a few times, not once per message. Keep it quick all the same: a `queue`
+    /// are then saved together, by one more call with the newest outbox, on the thread of one of them: when a burst
+    /// of answers completes many messages, the outbox is written a few times, not once per message. Keep it quick all the same: a `queue`
     /// waits for its own save (``FileOutboxStorage`` rewrites the file and flushes it: about 2 ms with a few
     /// messages on a Linux VM, 7 ms on average while a thousand are queued one by one). It must not call the client
     /// back. When it throws, the

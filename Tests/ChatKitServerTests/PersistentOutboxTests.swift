@@ -177,7 +177,8 @@ struct PersistentOutboxTests {
 
     /// A save that raced the merge of a retried load (its snapshot taken before the merge) replaced the file,
     /// which held the messages just read, with an outbox without them: a kill before the merged save lost them.
-    @Test func noSaveComesBetweenARetriedLoadAndTheMergedSave() {
+    /// Such a save now waits for the merged save (which covers its change), as for any write under way.
+    @Test func noSaveComesBetweenARetriedLoadAndTheMergedSave() async throws {
         let conversation = ConversationID(rawValue: "c")
         func message(_ key: String) -> OutgoingMessage {
             OutgoingMessage(
@@ -190,13 +191,21 @@ struct PersistentOutboxTests {
         storage.state.withLock { $0.loadFails = false }
         let recovered = saver.retryLoad()
         #expect(recovered == [message("recovered")])
-        // Another change's snapshot, taken before the merge.
-        saver.save(OutboxSaver.Snapshot(change: 5, messages: [message("new")]))
+        // Another change's snapshot, taken before the merge: its save waits for the merged one.
+        let earlier = OutboxSaver.Snapshot(change: 5, messages: [message("new")])
+        let returned = Locked(false)
+        Thread.detachNewThread {
+            saver.save(earlier)
+            returned.withLock { $0 = true }
+        }
+        try await waitUntil("the other change to wait for the merged save") { saver.waitingCallers == 1 }
         #expect(storage.saved == [message("recovered")], "a snapshot without the recovered message was written")
+        #expect(!returned.value)
         saver.saveMerged(OutboxSaver.Snapshot(change: 6, messages: [message("recovered"), message("new")]))
+        try await waitUntil("the other change's save to return") { returned.value }
         #expect(storage.saved == [message("recovered"), message("new")])
         // Saves go on as usual after it.
-        saver.save(OutboxSaver.Snapshot(change: 7, messages: []))
+        await saver.save(OutboxSaver.Snapshot(change: 7, messages: []))
         #expect(storage.saved == [])
     }
 
@@ -216,7 +225,7 @@ struct PersistentOutboxTests {
         }
         let storage = GatedOutboxStorage()
         let (_, saver) = OutboxSaver.load(from: storage)
-        // Each save on a thread of its own: they block, as they do on the client's tasks.
+        // Each save on a thread of its own: synchronous saves (`queue`, `send`) block their thread while they wait.
         let returned = Locked<Set<Int>>([])
         func saveOnAThread(_ count: Int) {
             let snapshot = outbox(count)
@@ -258,7 +267,9 @@ struct PersistentOutboxTests {
             }
             return OutboxSaver.Snapshot(change: count, messages: messages)
         }
-        let storage = GatedOutboxStorage()
+        // Only the first write waits for the test: the second, made by one of the tasks, ends at once (were it held,
+        // it would hold a thread of the pool the test itself runs on).
+        let storage = GatedOutboxStorage(gatedWrites: 1)
         let (_, saver) = OutboxSaver.load(from: storage)
         let first = outbox(1)
         Thread.detachNewThread { saver.save(first) }
@@ -271,8 +282,6 @@ struct PersistentOutboxTests {
         try await waitUntil("\(waiters.count) tasks to wait for the write under way") {
             saver.waitingCallers == waiters.count
         }
-        storage.finishWrite(failing: false)
-        try await waitUntil("one write for the waiting tasks") { storage.writesBegun == 2 }
         storage.finishWrite(failing: false)
         for save in saves { await save.value }
         #expect(storage.writesBegun == 2)
@@ -332,7 +341,8 @@ final class FlakyOutboxStorage: OutboxStorage {
     }
 }
 
-/// An outbox storage in memory whose writes each wait until the test ends them (``finishWrite(failing:)``).
+/// An outbox storage in memory whose first `gatedWrites` writes each wait until the test ends them
+/// (``finishWrite(failing:)``); later writes succeed at once.
 final class GatedOutboxStorage: OutboxStorage {
     private struct State {
         var writesBegun = 0
@@ -343,6 +353,11 @@ final class GatedOutboxStorage: OutboxStorage {
 
     private let state = Mutex(State())
     private let ended = DispatchSemaphore(value: 0)
+    private let gatedWrites: Int
+
+    init(gatedWrites: Int = .max) {
+        self.gatedWrites = gatedWrites
+    }
 
     var writesBegun: Int { state.withLock { $0.writesBegun } }
     /// What each successful write wrote, in order.
@@ -357,8 +372,11 @@ final class GatedOutboxStorage: OutboxStorage {
     func load() throws -> [OutgoingMessage] { [] }
 
     func save(_ messages: [OutgoingMessage]) throws {
-        state.withLock { $0.writesBegun += 1 }
-        ended.wait()
+        let gated = state.withLock { state in
+            state.writesBegun += 1
+            return state.writesBegun <= gatedWrites
+        }
+        if gated { ended.wait() }
         try state.withLock { state in
             defer { state.outcome = nil }
             if state.outcome == true { throw FlakyOutboxStorage.DiskFull() }
