@@ -22,7 +22,9 @@ extension ChatClient {
         /// from 250 ms doubling to 30 s, with full jitter.
         public var reconnection: ReconnectionPolicy
         /// How often the client sends a message the server refused with `storageFailure` or `unavailable` (faults it
-        /// may recover from) before marking it failed. Default 5. A dropped connection does not count.
+        /// may recover from), or with `unauthenticated` (the login was revoked while the send was on its way; the
+        /// next session sends it with a fresh token), before marking it failed. Default 5. A dropped connection does
+        /// not count.
         public var maximumSendAttempts: Int
         /// Where the outbox is kept between runs of the app, so that messages queued and not yet stored are sent
         /// when a new client starts with the same storage. Default `nil`: the outbox lives in memory, across
@@ -60,7 +62,8 @@ extension ChatClient {
         /// - Parameters:
         ///   - reconnection: How the client reconnects; ``ReconnectionPolicy/disabled`` makes ``ChatClient/run()``
         ///     return when its first session ends.
-        ///   - maximumSendAttempts: Sends of a message refused with `storageFailure` before it is marked failed.
+        ///   - maximumSendAttempts: Sends of a message refused with `storageFailure`, `unavailable` or
+        ///     `unauthenticated` before it is marked failed.
         ///   - outboxStorage: Where to keep the outbox between runs of the app; `nil` keeps it in memory.
         ///   - eventBufferLimit: The most events kept for the app before the oldest are dropped (at least 1).
         ///   - eventBufferBytes: About the most bytes of events kept for the app before the oldest are dropped.

@@ -216,9 +216,11 @@ extension ChatClient {
                 release(id)
             case .limitExceeded where error.retryAfter != nil:
                 await wait(rateLimitedSendDelay(retryAfter: error.retryAfter ?? .zero), thenRelease: id)
-            case .storageFailure, .unavailable:
-                // A fault the server may recover from (its store failed, or it says it cannot serve now): after a
-                // backoff, a few times.
+            case .storageFailure, .unavailable, .unauthenticated:
+                // A fault the server may recover from (its store failed, or it says it cannot serve now), or a login
+                // revoked (a logout or password change elsewhere) while the send was on its way: the server stored
+                // nothing and ends the session, and the next one, with a fresh token, sends it again (the session's
+                // end cuts the wait short). After a backoff, a few times.
                 let attempt = state.withLock { state -> Int? in
                     guard let index = state.outbox.firstIndex(where: { $0.message.id == id }) else { return nil }
                     state.outbox[index].failedAttempts += 1

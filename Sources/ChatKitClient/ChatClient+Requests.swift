@@ -28,13 +28,17 @@ extension ChatClient {
     /// - Throws the server's ``ChatKitCore/ChatError`` when it refuses the message for good (`forbidden`,
     ///   `notFound`, `invalidArgument`, `conflict`, `limitExceeded` without a retry-after, or `storageFailure` or
     ///   `unavailable` ``Configuration/maximumSendAttempts`` times); the message stays in the outbox as
-    ///   ``OutgoingMessage/State/failed``. A rate limit (`limitExceeded` with a retry-after) only delays it.
+    ///   ``OutgoingMessage/State/failed``. A rate limit (`limitExceeded` with a retry-after) only delays it, and a
+    ///   refusal for a login revoked while the message was on its way (`unauthenticated`) sends it again in the next
+    ///   session (counted among the attempts).
     /// - Throws `.unavailable` when ``run()`` ends (or has ended) before the message is stored: it stays pending
     ///   and is sent when ``run()`` runs again. A run cancelled while another call of ``run()`` waits for it to end
     ///   (a view restarting the client) throws nothing here: the call waits for the new run.
     /// - Throws `CancellationError` when the calling task is cancelled; the message stays queued all the same
     ///   (it may already be on the wire).
     /// - Throws `.invalidArgument` at once, queueing nothing, when an identifier holds U+0000 (no server takes one).
+    /// - Throws `.conflict` at once when a message in the outbox has this `clientMessageID` with another
+    ///   conversation or text.
     ///
     /// Calling `send` again with the `clientMessageID` of a queued message waits for that message; with that of a
     /// failed message, queues it again (a retry you can await).

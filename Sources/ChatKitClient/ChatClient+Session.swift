@@ -97,7 +97,8 @@ extension ChatClient {
             let reason = closedReason.map { " (\($0))" } ?? ""
             // Fails the requests awaiting answers, so the outbox's sends end and the group can finish.
             finishSession(
-                with: refusal ?? ChatError(.unavailable, "The connection closed\(reason).", underlying: closeError)
+                with: refusal ?? ChatError(.unavailable, "The connection closed\(reason).", underlying: closeError),
+                closedReason: closedReason
             )
             group.cancelAll()
         }
@@ -208,8 +209,9 @@ extension ChatClient {
         return false
     }
 
-    /// Ends the session's state: fails the requests awaiting answers and records why the connection ended.
-    func finishSession(with error: ChatError) {
+    /// Ends the session's state: fails the requests awaiting answers (naming the server's reason for closing, if it
+    /// gave one) and records why the connection ended.
+    func finishSession(with error: ChatError, closedReason: CloseReason? = nil) {
         let pending = state.withLock { state in
             state.outgoing = nil
             state.welcome = nil
@@ -219,7 +221,8 @@ extension ChatClient {
             defer { state.pending = [:] }
             return Array(state.pending.values)
         }
-        let dropped = ChatError(.unavailable, "The connection closed before the answer arrived.")
+        let reason = closedReason.map { " (\($0))" } ?? ""
+        let dropped = ChatError(.unavailable, "The connection closed before the answer arrived\(reason).")
         for continuation in pending { continuation.resume(throwing: dropped) }
     }
 }

@@ -527,9 +527,11 @@ public final class ChatClient: Sendable {
     /// ``queue(_:to:clientMessageID:replyTo:mentions:attachments:)``, which go through the outbox.
     ///
     /// - Throws: ``ChatKitCore/ChatError`` with the server's code when refused; `.unavailable` when not connected
-    ///   or when the connection closes before the answer; `.limitExceeded` when the frame is larger than the
-    ///   server accepts, and when the user's rate limit refused the request (with ``ChatKitCore/ChatError/retryAfter``
-    ///   set: nothing here retries it; the outbox's sends wait out their own).
+    ///   or when the connection closes before the answer (naming the server's reason for closing, when it gave
+    ///   one); `.limitExceeded` when the frame is larger than the server accepts, and when the user's rate limit
+    ///   refused the request (with ``ChatKitCore/ChatError/retryAfter`` set: nothing here retries it; the outbox's
+    ///   sends wait out their own); `.invalidArgument` when the server's answer cannot be read; `CancellationError`
+    ///   when the calling task is cancelled.
     public func request(_ request: ClientRequest) async throws -> RequestResult {
         let id = state.withLock { state -> String in
             state.nextRequestID += 1

@@ -185,6 +185,10 @@ struct ScriptedPeer: Sendable {
     /// Closes the connection: the client sees its inbound stream end.
     func close() { continuation.finish() }
 
+    /// Closes the connection with a reason, as a server's close frame gives one: the client's inbound stream throws
+    /// a `ConnectionClosedError` with it.
+    func close(_ reason: CloseReason) { continuation.finish(throwing: ConnectionClosedError(reason: reason)) }
+
     static let user = User(id: UserID(rawValue: "u-script"), username: "script", displayName: "", createdAt: Date())
     static let limits = ServerLimits(
         maxFrameBytes: 1 << 20, maxBodyBytes: 1 << 16, maxMembers: 100, maxPageSize: 100, requestsPerSecond: 1000,

@@ -274,6 +274,69 @@ struct ReconnectionPolicyTests {
         #expect(refusedInSecond.value)
     }
 
+    /// A send the server refuses with `unauthenticated` because the login was revoked while it was on its way (a
+    /// logout or password change elsewhere; the server stores nothing and closes the session) stays pending and goes
+    /// out in the next session, with a fresh token. It used to be marked failed for good, until the user retried it.
+    @Test func aSendRefusedBecauseTheLoginWasRevokedGoesOutInTheNextSession() async throws {
+        let revoked = CloseReason(code: "unauthenticated", message: "The login session was revoked; log in again.")
+        let transport = ScriptedTransport { connection, frame, peer in
+            switch frame.request {
+            case .hello(let hello) where hello.token == "old" && connection > 0:
+                peer.send(.error(ErrorFrame(id: frame.id, code: "unauthenticated", message: "Revoked.")))
+                peer.close(revoked)
+            case .hello:
+                peer.open(frame, position: StreamPosition(1))
+            case .send where connection == 0:
+                peer.send(.error(ErrorFrame(id: frame.id, code: "unauthenticated", message: revoked.message)))
+                peer.send(.goodbye(Goodbye(reason: revoked.code, message: revoked.message)))
+                peer.close(revoked)
+            case .send(let send):
+                peer.send(.result(id: frame.id, RequestResult(message: ScriptedPeer.stored(send))))
+            default:
+                break
+            }
+        }
+        let client = ChatClient(transport: transport, configuration: .init(clock: RecordingClock())) { refresh in
+            refresh ? "new" : "old"
+        }
+        let states = Recorder(client.outboxUpdates())
+        let run = Task { try await client.run() }
+        defer { run.cancel() }
+        let stored = try await withTimeout("the send", Self.patience) {
+            try await client.send("hello", to: ConversationID(rawValue: "c"))
+        }
+        #expect(stored.body == "hello")
+        #expect(transport.connectionCount == 2)
+        try await states.waitFor("the message's update as sent") { $0.contains { $0.state == .sent } }
+        #expect(!states.recorded.contains { $0.state == .failed }, "the message was marked failed on the way")
+    }
+
+    /// A request waiting for its answer when the server closes the connection with a reason fails with
+    /// `unavailable` naming that reason (as Client.md says), not only "the connection closed".
+    @Test func aRequestCutOffByTheServersCloseNamesItsReason() async throws {
+        let transport = ScriptedTransport { connection, frame, peer in
+            switch frame.request {
+            case .hello:
+                peer.open(frame, position: StreamPosition(1))
+            case .rename where connection == 0:
+                peer.close(CloseReason(code: "slowConsumer", message: "The client read too slowly."))
+            default:
+                break
+            }
+        }
+        let client = ChatClient(transport: transport, token: "t", configuration: .init(clock: RecordingClock()))
+        let run = Task { try await client.run() }
+        defer { run.cancel() }
+        _ = try await withTimeout("a session", Self.patience) { try await client.connected() }
+        let error = await #expect(throws: ChatError.self) {
+            try await withTimeout("the request's failure", Self.patience) {
+                try await client.rename(ConversationID(rawValue: "c"), to: "new title")
+            }
+        }
+        #expect(error?.code == .unavailable)
+        #expect(error?.reason?.contains("slowConsumer") == true, "\(String(describing: error))")
+    }
+
     /// `queue` returns at once, before any session: the messages wait in the outbox, in order, and go out (in that
     /// order) when the client runs; a reused ID with other text is a conflict, U+0000 is refused.
     @Test func queuedMessagesWaitInTheOutboxAndGoOutInOrder() async throws {
