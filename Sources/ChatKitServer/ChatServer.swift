@@ -62,6 +62,12 @@ public final class ChatServer: Sendable {
     let shuttingDown = SetOnceFlag()
     /// ``run()`` was called: its routing, timers and background work run once per server.
     private let hasRun = SetOnceFlag()
+    /// ``run()`` returned.
+    private let runEnded = SetOnceFlag()
+
+    /// Whether ``run()`` routes events now (it has read the store's position and has not returned): the HTTP chat API
+    /// answers `503` otherwise, as a write made before would be stored and reach no one until the next poll.
+    var isRunning: Bool { hasRun.isSet && !runEnded.isSet }
 
     /// Creates a server.
     ///
@@ -134,6 +140,7 @@ public final class ChatServer: Sendable {
                     + "serve again."
             )
         }
+        defer { runEnded.set() }
         for case let transport as WebSocketServerTransport in transports { transport.attach(self) }
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await self.router.run(from: start) }

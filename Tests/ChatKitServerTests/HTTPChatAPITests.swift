@@ -156,6 +156,18 @@ struct HTTPChatAPITests {
             #expect(search.status == 200)
             let hits = try #require(try search.decode(RequestResult.self).hits)
             #expect(Set(hits.map(\.message.body)) == ["first plan", "second plan"])
+            // Query values are read as forms and URLSearchParams write them: `+` is a space, so `sec*` stays a
+            // prefix (it was the one piece "sec*+plan"); an empty parameter is absent (it scoped the search to the
+            // conversation "" and answered 404); a parameter given twice, or bad percent-encoding, is refused.
+            let prefixed = try await live.http("GET", "/v1/search?q=sec*+plan&conversationID=", bearer: bob.accessToken)
+            #expect(prefixed.status == 200)
+            #expect(try prefixed.decode(RequestResult.self).hits?.map(\.message.body) == ["second plan"])
+            let twice = try await live.http("GET", "/v1/search?q=plan&limit=1&limit=2", bearer: bob.accessToken)
+            #expect(twice.status == 400)
+            #expect((twice.json["message"] as? String)?.contains("'limit' is given more than once") == true)
+            let badEncoding = try await live.http("GET", "/v1/search?q=%FF", bearer: bob.accessToken)  // not UTF-8
+            #expect(badEncoding.status == 400)
+            #expect((badEncoding.json["message"] as? String)?.contains("'q' is not valid percent-encoding") == true)
 
             // A resend with the same client message ID is the same message, over HTTP as over the WebSocket.
             let resent = try await live.http(

@@ -92,6 +92,37 @@ struct WebSocketEmbeddingTests {
         }
     }
 
+    /// Mounted with `server:`, the chat API answered as soon as the application served HTTP, before the engine ran
+    /// (a write then was stored and reached no one until the next poll) and after its run returned. It now answers
+    /// `503` with `Retry-After: 1` while that server does not run, and `/ready` says so too.
+    @Test func theChatAPIAnswers503UntilTheServerRunsAndOnceItReturned() async throws {
+        let embedded = Embedded()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await embedded.app.runService(gracefulShutdownSignals: []) }
+            defer { group.cancelAll() }
+            let live = try await embedded.listening()
+            let bob = try await live.signUp("bob")  // accounts need no engine
+
+            let before = try await live.http("GET", "/v1/conversations", bearer: bob.accessToken)
+            #expect(before.status == 503)
+            #expect(before.code == "unavailable")
+            #expect(before.retryAfter == "1")
+            #expect(try await live.http("GET", "/ready").status == 503)
+
+            let engine = Task { try await embedded.engine.run() }
+            try await waitUntilAsync("the chat API to answer once the engine runs") {
+                try await live.http("GET", "/v1/conversations", bearer: bob.accessToken).status == 200
+            }
+            #expect(try await live.http("GET", "/ready").status == 200)
+
+            engine.cancel()
+            _ = await engine.result
+            let after = try await live.http("GET", "/v1/conversations", bearer: bob.accessToken)
+            #expect(after.status == 503)
+            #expect(try await live.http("GET", "/ready").status == 503)
+        }
+    }
+
     /// Run as Embedding.md shows (`ServiceGroup(services: [engine, app])`), a graceful shutdown signals the
     /// application first and waits for its HTTP server, which waits for its requests, before it signals the engine:
     /// a waiting long poll held the shutdown for as long as its wait (up to 55 s).

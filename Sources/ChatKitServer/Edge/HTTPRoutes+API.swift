@@ -47,7 +47,7 @@ extension HTTPRoutes {
         }
         router.get(RouterPath("\(prefix)/search")) { [self] request, _ -> Response in
             await respondToAPI(request, route: "search") { query in
-                guard let text = query.string("q"), !text.isEmpty else {
+                guard let text = query.string("q") else {
                     throw ChatError(.invalidArgument, "Give the search text as the query parameter 'q'.")
                 }
                 return .search(
@@ -68,7 +68,7 @@ extension HTTPRoutes {
                 // The query is read once the token is known to be good: a bad token hears 401 whatever it asks.
                 let page = try await fromServer {
                     try await server.events(token: token) {
-                        let query = QueryParameters(request)
+                        let query = try QueryParameters(request)
                         let wait = try query.number("wait") ?? Self.defaultLongPollWait
                         guard wait >= 0 else {
                             throw ChatError(.invalidArgument, "'wait' is a number of seconds, 0 or more.")
@@ -127,10 +127,18 @@ extension HTTPRoutes {
             let (server, token) = try apiCaller(request)
             // The token and the rate limit first: a bad token hears 401 whatever its parameters say.
             let user = try await fromServer { try await server.admit(token: token) }
-            let clientRequest = try makeRequest(QueryParameters(request))
+            let clientRequest = try makeRequest(try QueryParameters(request))
             let result = try await fromServer { try await server.perform(clientRequest, asAdmitted: user) }
             return try Self.json(result, status: .ok)
         }
+    }
+
+    /// The answer of the chat API while no ``ChatServer`` runs for it: not attached yet, before its `run()` starts
+    /// (an embedding application's HTTP server may start first) or after it returned.
+    static var notRunning: ChatError {
+        var error = ChatError(.unavailable, "The chat server is not running.")
+        error.retryAfter = .seconds(1)
+        return error
     }
 
     /// The server that answers the API and the caller's access token, or the error to answer.
@@ -138,39 +146,8 @@ extension HTTPRoutes {
         guard let token = Self.bearerToken(request) else {
             throw ChatError(.unauthenticated, "Send the access token as 'Authorization: Bearer <token>'.")
         }
-        guard let server = server.current else {
-            throw ChatError(.unavailable, "The chat server is not running.")
-        }
+        guard let server = server.current, server.isRunning else { throw Self.notRunning }
         return (server, token)
-    }
-}
-
-/// A request's query parameters, read with clear errors.
-private struct QueryParameters {
-    private let parameters: Hummingbird.Parameters
-
-    init(_ request: Request) {
-        parameters = request.uri.queryParameters
-    }
-
-    func string(_ name: String) -> String? {
-        parameters[name[...]].map(String.init)
-    }
-
-    func integer(_ name: String) throws -> Int64? {
-        guard let text = string(name) else { return nil }
-        guard let value = Int64(text) else {
-            throw ChatError(.invalidArgument, "The query parameter '\(name)' must be an integer.")
-        }
-        return value
-    }
-
-    func number(_ name: String) throws -> Double? {
-        guard let text = string(name) else { return nil }
-        guard let value = Double(text), value.isFinite else {
-            throw ChatError(.invalidArgument, "The query parameter '\(name)' must be a number.")
-        }
-        return value
     }
 }
 

@@ -37,13 +37,15 @@ import Synchronization
 /// | `GET /v1/sync?cursor=&limit=&wait=` | | long poll: the `sync` result `{"page": ...}`, waiting up to `wait` seconds (default 25, at most 55) for an event |
 /// | `POST /v1/requests` | any request frame but `hello`, as on the WebSocket | its result, without the frame's `type` and `id` |
 /// | `GET /health` | | `200 {"status": "ok"}` while the process serves HTTP |
-/// | `GET /ready` | | `200 {"status": "ready"}` when the store answers, else `503` (also once shutting down) |
+/// | `GET /ready` | | `200 {"status": "ready"}` when the store answers, else `503` (also once shutting down, and while the server given does not run) |
 /// | `GET /metrics` | | Prometheus text format, when a registry is given |
 ///
 /// The chat API (`/v1/conversations`, `/v1/search`, `/v1/sync`, `/v1/requests`) takes
 /// `Authorization: Bearer <access token>` and is served by a ``ChatServer``: the one whose transport serves these
-/// routes, or the one passed to the initializer; until it runs, the API answers `503`. Requests count against the
-/// same per-user rate limit as WebSocket requests.
+/// routes, or the one passed to the initializer; until its ``ChatServer/run()`` starts, and once it returned, the API
+/// answers `503` with `Retry-After: 1`. Requests count against the same per-user rate limit as WebSocket requests.
+/// Query parameters are read as forms write them (`+` is a space); an empty one counts as absent, one given twice
+/// is refused.
 ///
 /// Bodies are JSON; dates are milliseconds since 1970, as on the WebSocket. A failure is answered with
 /// `{"code": ..., "message": ...}`, the code being a ``ChatKitCore/ChatError/Code`` string, and an HTTP status:
@@ -223,6 +225,8 @@ public struct HTTPRoutes: Sendable {
             if server.current?.isShuttingDown == true {
                 return Self.errorResponse(ChatError(.unavailable, "The server is shutting down."))
             }
+            // The chat API refuses requests until the server runs (and once it returned).
+            if let server = server.current, !server.isRunning { return Self.errorResponse(Self.notRunning) }
             if let store {
                 do {
                     _ = try await store.latestPosition()
