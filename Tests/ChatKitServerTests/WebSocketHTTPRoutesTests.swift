@@ -104,6 +104,19 @@ struct WebSocketHTTPRoutesTests {
             let missing = try await live.http("POST", "/v1/auth/login", json: ["username": "bob"])
             #expect(missing.status == 400)
             #expect(missing.code == "invalidArgument")
+            #expect(missing.json["message"] as? String == "The body lacks the field 'password'.")
+            // Each malformed body is named for what it is (a null field was "not a JSON object", an array "the field
+            // 'body' has the wrong type").
+            let malformed = [
+                #"{"username": null, "password": "correct horse battery"}"#: "The field 'username' has no value.",
+                #"{"username": 7, "password": "correct horse battery"}"#: "The field 'username' has the wrong type.",
+                #"["bob", "correct horse battery"]"#: "The body is not a JSON object.",
+            ]
+            for (body, message) in malformed {
+                let answer = try await live.http("POST", "/v1/auth/login", rawBody: body)
+                #expect(answer.status == 400, "\(body)")
+                #expect(answer.json["message"] as? String == message, "\(body)")
+            }
 
             let weak = try await live.http("POST", "/v1/auth/signup", json: ["username": "carol", "password": "short"])
             #expect(weak.status == 400)

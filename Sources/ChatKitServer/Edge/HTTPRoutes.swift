@@ -374,6 +374,10 @@ public struct HTTPRoutes: Sendable {
         var limit: Int
     }
 
+    /// A request body that could not be read to its end (the connection failed while the client sent it): the
+    /// client's trouble, not the server's, answered `400` and logged at debug level.
+    struct BodyUnreadable: Error {}
+
     /// The request's body, at most `limit` bytes (``Configuration/maxBodySize`` by default).
     func body(of request: Request, limit: Int? = nil) async throws -> ByteBuffer {
         let limit = limit ?? configuration.maxBodySize
@@ -381,6 +385,10 @@ public struct HTTPRoutes: Sendable {
             return try await request.body.collect(upTo: limit)
         } catch is NIOTooManyBytesError {
             throw BodyTooLarge(limit: limit)
+        } catch let cancellation as CancellationError {
+            throw cancellation
+        } catch {
+            throw BodyUnreadable()
         }
     }
 
@@ -404,8 +412,15 @@ public struct HTTPRoutes: Sendable {
         } catch let DecodingError.keyNotFound(key, _) {
             throw ChatError(.invalidArgument, "The body lacks the field '\(key.stringValue)'.")
         } catch let DecodingError.typeMismatch(_, context) {
-            let field = context.codingPath.last?.stringValue ?? "body"
+            guard let field = context.codingPath.last?.stringValue else {
+                throw ChatError(.invalidArgument, "The body is not a JSON object.")
+            }
             throw ChatError(.invalidArgument, "The field '\(field)' has the wrong type.")
+        } catch let DecodingError.valueNotFound(_, context) {
+            guard let field = context.codingPath.last?.stringValue else {
+                throw ChatError(.invalidArgument, "The body is not a JSON object.")
+            }
+            throw ChatError(.invalidArgument, "The field '\(field)' has no value.")
         } catch {
             throw ChatError(.invalidArgument, "The body is not a JSON object.")
         }
@@ -538,12 +553,25 @@ public struct HTTPRoutes: Sendable {
             server.current?.metrics.errorAnswered(answer.code)
             return refusal(answer, route: route)
         } catch {
+            let answer = Self.answer(toUnexpected: error)
+            server.current?.metrics.errorAnswered(answer.code)
+            guard answer.code == .storageFailure else { return refusal(answer, route: route) }
             // The error's type only: its description could carry request content.
             logger.error(
                 "Request failed", metadata: ["chatkit.route": "\(route)", "chatkit.error.type": "\(type(of: error))"]
             )
-            server.current?.metrics.errorAnswered(.storageFailure)
-            return Self.errorResponse(ChatError(.storageFailure, ChatError.storageFailureToldToClients))
+            return Self.errorResponse(answer)
+        }
+    }
+
+    /// The answer to a route's error that is not a ``ChatKitCore/ChatError``: a body the client did not finish
+    /// sending is its `invalidArgument`, a cancelled request (the server stops) `unavailable`; anything else is a
+    /// fault of the server, `storageFailure` (logged at error level by ``respond(route:_:)``).
+    static func answer(toUnexpected error: any Error) -> ChatError {
+        switch error {
+        case is BodyUnreadable: ChatError(.invalidArgument, "The body could not be read to its end.")
+        case is CancellationError: ChatError(.unavailable, "The request was cancelled: the server is stopping.")
+        default: ChatError(.storageFailure, ChatError.storageFailureToldToClients)
         }
     }
 
