@@ -107,7 +107,9 @@ public final class ChatClient: Sendable {
         /// The task running ``ChatClient/run()`` was cancelled: the run is ending.
         var runCancelled = false
         /// Calls of ``ChatClient/run()`` waiting for a cancelled run to end before they start.
-        var runEndWaiters: [CheckedContinuation<Void, Never>] = []
+        /// Calls of ``run()`` waiting for a cancelled run to end; the first is handed the run (`true`), the others
+        /// look again (`false`).
+        var runEndWaiters: [CheckedContinuation<Bool, Never>] = []
 
         mutating func setConnectionState(_ new: ConnectionState) {
             guard new != connectionState else { return }
@@ -171,9 +173,10 @@ public final class ChatClient: Sendable {
 
     /// Why the last attempt to connect failed, or why the last session ended: the server unreachable (a wrong URL,
     /// TLS, a proxy refusing the upgrade), the token provider failing, or the server refusing the session, with
-    /// the underlying error where there is one. `nil` before the first attempt and while a session is open. A
-    /// client that reconnects says only ``ConnectionState/waitingToReconnect(after:)`` meanwhile: show or log
-    /// this to tell a passing outage from a setting that will never work.
+    /// the underlying error where there is one; `unavailable` "The client stopped: its run() was cancelled." once
+    /// the app cancelled ``run()``. `nil` before the first attempt and while a session is open. A client that
+    /// reconnects says only ``ConnectionState/waitingToReconnect(after:)`` meanwhile: show or log this to tell a
+    /// passing outage from a setting that will never work.
     public var lastConnectionError: ChatError? { state.withLock { $0.lastFailure } }
 
     /// Creates a client that sends a fixed token.
@@ -318,14 +321,17 @@ public final class ChatClient: Sendable {
             case .now:
                 break
             case .afterTheCancelledRun:
-                await withCheckedContinuation { continuation in
+                let handedOver = await withCheckedContinuation { continuation in
                     let ended = state.withLock { state -> Bool in
                         guard case .running = state.phase else { return true }
                         state.runEndWaiters.append(continuation)
                         return false
                     }
-                    if ended { continuation.resume() }
+                    if ended { continuation.resume(returning: false) }
                 }
+                // Handed the run, the client never stopped running: sends and `connected()` calls made meanwhile
+                // waited for this run instead of hearing that the client had stopped.
+                if handedOver { break }
                 continue
             case .never:
                 throw ChatError(.conflict, "run() is already running on this client; run it from one task only.")
@@ -453,12 +459,22 @@ public final class ChatClient: Sendable {
     private func end(with failure: ChatError?) {
         typealias Waiters = (
             welcome: [CheckedContinuation<Welcome, any Error>], sends: [CheckedContinuation<Message, any Error>],
-            error: ChatError, runEnd: [CheckedContinuation<Void, Never>]
+            error: ChatError, runEnd: [CheckedContinuation<Bool, Never>]
         )
         let (welcomeWaiters, sendWaiters, error, runEndWaiters) = state.withLock { state -> Waiters in
-            state.phase = .ended(failure)
             let runEndWaiters = state.runEndWaiters
             state.runEndWaiters = []
+            // Cancelled, the run's last session ended because the app stopped it, not for the reason it records.
+            if failure == nil, state.runCancelled {
+                state.lastFailure = ChatError(.unavailable, "The client stopped: its run() was cancelled.")
+            }
+            // A run waits to start (a view restarting the client): it is handed the run (the first such call
+            // below), so the client does not pass through `.ended`, where a `send` made in between would fail.
+            if runEndWaiters.isEmpty {
+                state.phase = .ended(failure)
+            } else {
+                state.runCancelled = false
+            }
             state.setConnectionState(.disconnected)
             let error = failure ?? state.lastFailure ?? ChatError(.unavailable, "The client stopped.")
             var sendWaiters: [CheckedContinuation<Message, any Error>] = []
@@ -485,7 +501,7 @@ public final class ChatClient: Sendable {
             "The client stopped before the message was sent; it stays in the outbox and is sent when run() runs again."
         )
         for waiter in sendWaiters { waiter.resume(throwing: stopped) }
-        for waiter in runEndWaiters { waiter.resume() }
+        for (index, waiter) in runEndWaiters.enumerated() { waiter.resume(returning: index == 0) }
     }
 
     /// Waits until a session is open and returns the server's welcome.

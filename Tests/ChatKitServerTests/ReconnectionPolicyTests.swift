@@ -629,6 +629,65 @@ struct ReconnectionPolicyTests {
         }
     }
 
+    /// A run cancelled while a new one waited to start (a view restarting the client) ended the client first, and
+    /// handed over only after saving the outbox: a `connected()` (or `send`) called in between was told the client
+    /// had stopped. The waiting run is now handed the run without the client ever stopping. The old run's outbox
+    /// save, made in that moment, records whether the client then looked stopped (nothing blocks: a test that held
+    /// a thread of the pool there slowed every test running beside it).
+    @Test func aRunHandedToTheNextRunNeverStopsTheClientInBetween() async throws {
+        let transport = SlowClosingTransport { _, frame, peer in
+            switch frame.request {
+            case .hello: peer.open(frame, position: StreamPosition(1))
+            case .send(let send): peer.send(.result(id: frame.id, RequestResult(message: ScriptedPeer.stored(send))))
+            default: break
+            }
+        }
+        let storage = ObservingOutboxStorage()
+        let client = ChatClient(
+            transport: transport, token: "t", configuration: .init(outboxStorage: storage, clock: RecordingClock())
+        )
+        let run = Task { try await client.run() }
+        _ = try await withTimeout("a session", Self.patience) { try await client.connected() }
+        // Stored while saves fail: the outbox has a change to save again when the run ends.
+        _ = try await withTimeout("a send", Self.patience) {
+            try await client.send("first", to: ConversationID(rawValue: "c"))
+        }
+        #expect(client.outboxStorageError != nil)
+        storage.observeNextSave {
+            client.state.withLock { state in
+                if case .ended = state.phase { return true }
+                return false
+            }
+        }
+
+        run.cancel()
+        try await waitUntil("the first connection to be closing", timeout: Self.patience) { transport.isHoldingClose }
+        let next = Task { try await client.run() }
+        defer { next.cancel() }
+        try await waitUntil("the new run to wait", timeout: Self.patience) { client.runsWaitingToStart == 1 }
+        transport.releaseClose()
+        try await withTimeout("the cancelled run to end", Self.patience) { try await run.value }
+        #expect(storage.observed == false, "the client looked stopped while the next run waited to take over")
+        let welcome = try await withTimeout("the next run's session", Self.patience) { try await client.connected() }
+        #expect(welcome.user.id == ScriptedPeer.user.id)
+        #expect(transport.connectionCount == 2)
+    }
+
+    /// Once a run is cancelled, ``ChatClient/lastConnectionError`` says the client stopped, not that the connection
+    /// closed (an app that shows it after stopping the client showed a failure that did not happen).
+    @Test func aCancelledRunLeavesStoppedAsTheLastConnectionError() async throws {
+        let transport = ScriptedTransport { _, frame, peer in
+            if case .hello = frame.request { peer.open(frame, position: StreamPosition(1)) }
+        }
+        let client = ChatClient(transport: transport, token: "t", configuration: .init(clock: RecordingClock()))
+        let run = Task { try await client.run() }
+        _ = try await withTimeout("a session", Self.patience) { try await client.connected() }
+        run.cancel()
+        try await withTimeout("the run to end", Self.patience) { try await run.value }
+        #expect(client.lastConnectionError?.reason == "The client stopped: its run() was cancelled.")
+        #expect(client.connectionState == .disconnected)
+    }
+
     /// A server that answers a send with `unavailable` (its store cannot serve now) was sent the message again at
     /// once, again and again; it is now retried after a backoff, as a `storageFailure` is.
     @Test func aSendTheServerAnswersUnavailableIsRetriedAfterABackoff() async throws {
@@ -784,4 +843,91 @@ struct ReconnectionPolicyTests {
         #expect(client.droppedEventCount == 0)
     }
 
+}
+
+/// A scripted transport whose first connection, once the client is done with it, closes only when the test says
+/// (``releaseClose()``): a socket slow to close.
+final class SlowClosingTransport: ClientTransport {
+    private struct Close {
+        var holding = false
+        var released = false
+        var waiter: CheckedContinuation<Void, Never>?
+    }
+
+    private let inner: ScriptedTransport
+    private let close = Locked(Close())
+
+    init(_ script: @escaping ScriptedTransport.Script) { inner = ScriptedTransport(script) }
+
+    var connectionCount: Int { inner.connectionCount }
+    /// Whether the first connection waits to close.
+    var isHoldingClose: Bool { close.value.holding }
+
+    func releaseClose() {
+        close.withLock { close in
+            close.released = true
+            close.waiter?.resume()
+            close.waiter = nil
+        }
+    }
+
+    func withConnection<Result: Sendable>(_ body: @Sendable (Connection) async throws -> Result) async throws
+        -> Result
+    {
+        let isFirst = inner.connectionCount == 0
+        let outcome: Swift.Result<Result, any Error>
+        do {
+            outcome = .success(try await inner.withConnection(body))
+        } catch {
+            outcome = .failure(error)
+        }
+        if isFirst {
+            // Not cancellable: a cancelled run's close is what this holds.
+            await withCheckedContinuation { continuation in
+                let released = close.withLock { close in
+                    close.holding = true
+                    if !close.released { close.waiter = continuation }
+                    return close.released
+                }
+                if released { continuation.resume() }
+            }
+        }
+        return try outcome.get()
+    }
+}
+
+/// An outbox storage whose saves fail until ``observeNextSave(_:)``; the next save records what the observation
+/// returns (in the moment the client saves), and later saves succeed.
+final class ObservingOutboxStorage: OutboxStorage {
+    private struct State {
+        var observation: (@Sendable () -> Bool)?
+        var observed: Bool?
+        var failing = true
+    }
+
+    private let state = Locked(State())
+
+    func observeNextSave(_ observation: @escaping @Sendable () -> Bool) {
+        state.withLock { $0.observation = observation }
+    }
+
+    /// What the observation returned at the save after ``observeNextSave(_:)``; `nil` before that save.
+    var observed: Bool? { state.value.observed }
+
+    func load() throws -> [OutgoingMessage] { [] }
+
+    func save(_ messages: [OutgoingMessage]) throws {
+        let (observation, failing) = state.withLock { state in
+            defer { state.observation = nil }
+            return (state.observation, state.failing && state.observation == nil)
+        }
+        if failing { throw FlakyOutboxStorage.DiskFull() }
+        if let observation {
+            let seen = observation()
+            state.withLock { state in
+                state.observed = seen
+                state.failing = false
+            }
+        }
+    }
 }
