@@ -108,6 +108,7 @@ struct WebSocketEmbeddingTests {
             #expect(before.code == "unavailable")
             #expect(before.retryAfter == "1")
             #expect(try await live.http("GET", "/ready").status == 503)
+            #expect(try await live.http("HEAD", "/ready").status == 503)
 
             let engine = Task { try await embedded.engine.run() }
             try await waitUntilAsync("the chat API to answer once the engine runs") {

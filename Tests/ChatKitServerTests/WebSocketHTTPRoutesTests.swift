@@ -231,6 +231,12 @@ struct WebSocketHTTPRoutesTests {
             let ready = try await live.http("GET", "/ready")
             #expect(ready.status == 200)
             #expect(ready.json["status"] as? String == "ready")
+            // Load balancers often probe with HEAD (it was 404): the same status, no body.
+            for path in ["/health", "/ready"] {
+                let probe = try await live.http("HEAD", path)
+                #expect(probe.status == 200, "HEAD \(path)")
+                #expect(probe.data.isEmpty, "HEAD \(path)")
+            }
         }
     }
 }

@@ -210,6 +210,35 @@ public struct HTTPRoutes: Sendable {
         }
     }
 
+    /// `/ready`'s answer: `503` while shutting down, while the server given does not run, or while the store does
+    /// not answer; else `200`.
+    private func readiness() async -> Response {
+        // Answered here, not counted in chatkit_errors_total: a probe every few seconds while the store is down is
+        // not a client's error.
+        // Draining: the sockets are being closed and HTTP stops once they are; a balancer should send new clients
+        // elsewhere.
+        if server.current?.isShuttingDown == true {
+            return Self.errorResponse(ChatError(.unavailable, "The server is shutting down."))
+        }
+        // The chat API refuses requests until the server runs (and once it returned).
+        if let server = server.current, !server.isRunning { return Self.errorResponse(Self.notRunning) }
+        if let store {
+            do {
+                _ = try await store.latestPosition()
+            } catch {
+                return Self.errorResponse(ChatError(.unavailable, "The store is not answering."))
+            }
+        }
+        return Self.statusResponse("ready")
+    }
+
+    /// A HEAD request's answer: `response`'s status and headers, no body.
+    private static func withoutBody(_ response: Response) -> Response {
+        var headers = response.headers
+        headers[.contentLength] = nil
+        return Response(status: response.status, headers: headers)
+    }
+
     /// Adds the endpoints to a router.
     ///
     /// - Parameter router: Your application's HTTP router.
@@ -218,23 +247,14 @@ public struct HTTPRoutes: Sendable {
             Self.statusResponse("ok")
         }
         router.get("/ready") { [self] _, _ -> Response in
-            // Answered here, not counted in chatkit_errors_total: a probe every few seconds while the store is
-            // down is not a client's error.
-            // Draining: the sockets are being closed and HTTP stops once they are; a balancer should send new
-            // clients elsewhere.
-            if server.current?.isShuttingDown == true {
-                return Self.errorResponse(ChatError(.unavailable, "The server is shutting down."))
-            }
-            // The chat API refuses requests until the server runs (and once it returned).
-            if let server = server.current, !server.isRunning { return Self.errorResponse(Self.notRunning) }
-            if let store {
-                do {
-                    _ = try await store.latestPosition()
-                } catch {
-                    return Self.errorResponse(ChatError(.unavailable, "The store is not answering."))
-                }
-            }
-            return Self.statusResponse("ready")
+            await readiness()
+        }
+        // Load balancers often probe with HEAD, which Hummingbird does not route to a GET: the same status, no body.
+        router.head("/health") { _, _ -> Response in
+            Self.withoutBody(Self.statusResponse("ok"))
+        }
+        router.head("/ready") { [self] _, _ -> Response in
+            Self.withoutBody(await readiness())
         }
         if let metrics {
             router.get("/metrics") { _, _ -> Response in
