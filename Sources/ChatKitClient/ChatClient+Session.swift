@@ -58,6 +58,8 @@ extension ChatClient {
 
         var closeError: (any Error)?
         var openedAt: Duration?
+        // Why this side closed the connection, when a write failed (the inbound then ends without the reason).
+        let writeFailure = ManagedValue<ConnectionClosedError>()
         await withDiscardingTaskGroup { group in
             group.addTask {
                 for await text in outgoing {
@@ -66,9 +68,10 @@ extension ChatClient {
                     } catch {
                         // A connection that cannot be written to is closed: its inbound side ends too, so requests
                         // waiting for answers fail now instead of waiting for the peer to notice.
-                        await connection.outbound.close(
-                            CloseReason(code: "writeFailed", message: "A frame could not be written.")
-                        )
+                        let reason = CloseReason(code: "writeFailed", message: "A frame could not be written.")
+                        let detail = CloseReason(code: reason.code, message: "A frame could not be written: \(error)")
+                        writeFailure.set(ConnectionClosedError(reason: detail))
+                        await connection.outbound.close(reason)
                         break
                     }
                 }
@@ -85,6 +88,7 @@ extension ChatClient {
             }
             outgoingContinuation.finish()
             signalContinuation.finish()
+            if closeError == nil { closeError = writeFailure.current }
             let closedReason = (closeError as? ConnectionClosedError)?.reason
             let refusal = state.withLock { state -> ChatError? in
                 // A session the server ended because its login was revoked (logout, password change) is refused

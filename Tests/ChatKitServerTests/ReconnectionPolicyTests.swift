@@ -673,6 +673,50 @@ struct ReconnectionPolicyTests {
         #expect(transport.connectionCount == 2)
     }
 
+    /// A connection that cannot be written to is closed by the client; the session then ended as "The connection
+    /// closed." with no word of why. The write's failure is now the session's reason: in the error of the request
+    /// that was waiting and in ``ChatClient/lastConnectionError``.
+    @Test func aFailedWriteIsTheReasonTheSessionEnded() async throws {
+        struct Unplugged: Error, CustomStringConvertible {
+            var description: String { "the cable is unplugged" }
+        }
+        let scripted = ScriptedTransport { _, frame, peer in
+            if case .hello = frame.request { peer.open(frame, position: StreamPosition(1)) }
+        }
+        // Writes fail once the session is open (the hello goes through).
+        let transport = WrappedTransport(scripted) { connection in
+            let writes = Locked(0)
+            return Connection(
+                inbound: connection.inbound,
+                outbound: OutboundWriter(
+                    write: { text in
+                        let count = writes.withLock { count in
+                            count += 1
+                            return count
+                        }
+                        guard count == 1 else { throw Unplugged() }
+                        try await connection.outbound.write(text)
+                    },
+                    close: { reason in await connection.outbound.close(reason) }
+                ),
+                peer: connection.peer
+            )
+        }
+        let client = ChatClient(
+            transport: transport, token: "t", configuration: .init(reconnection: .disabled, clock: RecordingClock())
+        )
+        let run = Task { try await client.run() }
+        _ = try await withTimeout("a session", Self.patience) { try await client.connected() }
+        let error = await #expect(throws: ChatError.self) {
+            try await withTimeout("the request's failure", Self.patience) {
+                try await client.rename(ConversationID(rawValue: "c"), to: "new title")
+            }
+        }
+        #expect(error?.reason?.contains("writeFailed: A frame could not be written: the cable is unplugged") == true)
+        _ = try? await withTimeout("the run to end", Self.patience) { try await run.value }
+        #expect(client.lastConnectionError?.reason?.contains("the cable is unplugged") == true)
+    }
+
     /// Once a run is cancelled, ``ChatClient/lastConnectionError`` says the client stopped, not that the connection
     /// closed (an app that shows it after stopping the client showed a failure that did not happen).
     @Test func aCancelledRunLeavesStoppedAsTheLastConnectionError() async throws {
@@ -929,5 +973,23 @@ final class ObservingOutboxStorage: OutboxStorage {
                 state.failing = false
             }
         }
+    }
+}
+
+/// A transport that hands its body each connection of `inner` as `wrap` makes it (to make writes fail, say).
+struct WrappedTransport: ClientTransport {
+    let inner: any ClientTransport
+    let wrap: @Sendable (Connection) -> Connection
+
+    init(_ inner: any ClientTransport, wrap: @escaping @Sendable (Connection) -> Connection) {
+        self.inner = inner
+        self.wrap = wrap
+    }
+
+    func withConnection<Result: Sendable>(_ body: @Sendable (Connection) async throws -> Result) async throws
+        -> Result
+    {
+        let wrap = wrap
+        return try await inner.withConnection { connection in try await body(wrap(connection)) }
     }
 }
