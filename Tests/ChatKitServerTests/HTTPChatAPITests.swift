@@ -151,6 +151,14 @@ struct HTTPChatAPITests {
                 "GET", "/v1/conversations/\(conversation.id.rawValue)/messages?before=2", bearer: bob.accessToken
             )
             #expect(try older.decode(RequestResult.self).messages?.map(\.body) == ["first plan"])
+            // The ID in the path is percent-decoded (here every character escaped), as a store's IDs that need
+            // escaping arrive.
+            let escaped = conversation.id.rawValue.utf8.map { String(format: "%%%02X", $0) }.joined()
+            let byEscapedID = try await live.http(
+                "GET", "/v1/conversations/\(escaped)/messages?before=2", bearer: bob.accessToken
+            )
+            #expect(byEscapedID.status == 200)
+            #expect(try byEscapedID.decode(RequestResult.self).messages?.map(\.body) == ["first plan"])
 
             let search = try await live.http("GET", "/v1/search?q=plan", bearer: bob.accessToken)
             #expect(search.status == 200)

@@ -87,8 +87,8 @@ struct NULIdentifierTests {
             let history = try await live.http(
                 "GET", "/v1/conversations/\(channel.id.rawValue)%00x/messages", bearer: aliceTokens.accessToken
             )
-            // A path keeps its escapes (the ID is "…%00x", which names nothing); a query's are decoded.
-            #expect(history.status == 404)
+            // A path's escapes are decoded, as a query's are: the ID holds U+0000 and is refused.
+            #expect(history.status == 400)
             let search = try await live.http(
                 "GET", "/v1/search?q=hi&conversationID=\(channel.id.rawValue)%00", bearer: aliceTokens.accessToken
             )

@@ -32,8 +32,13 @@ extension HTTPRoutes {
         router.get(RouterPath("\(prefix)/conversations/:conversationID/messages")) {
             [self] request, context -> Response in
             await respondToAPI(request, route: "history") { query in
-                guard let id = context.parameters.get("conversationID") else {
+                guard let raw = context.parameters.get("conversationID") else {
                     throw ChatError(.invalidArgument, "The path lacks the conversation ID.")
+                }
+                // Hummingbird matches the path as sent: an ID that needs escaping in a path (a store of your own
+                // may make such IDs) arrives percent-encoded.
+                guard let id = raw.removingPercentEncoding else {
+                    throw ChatError(.invalidArgument, "The conversation ID in the path is not valid percent-encoding.")
                 }
                 return .history(
                     ClientRequest.History(
