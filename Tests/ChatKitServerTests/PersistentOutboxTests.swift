@@ -213,22 +213,12 @@ struct PersistentOutboxTests {
     /// together, once, as the newest outbox; no call returns before a write that covers its change has ended (here
     /// the first write fails: the waiting changes are written by the next one, which succeeds).
     @Test func changesMadeWhileASaveIsUnderWayAreWrittenTogetherAfterIt() async throws {
-        let conversation = ConversationID(rawValue: "c")
-        func outbox(_ count: Int) -> OutboxSaver.Snapshot {
-            let messages = (1...count).map { index in
-                OutgoingMessage(
-                    request: .init(conversationID: conversation, clientMessageID: Self.id("k\(index)"), body: "m"),
-                    state: .pending
-                )
-            }
-            return OutboxSaver.Snapshot(change: count, messages: messages)
-        }
         let storage = GatedOutboxStorage()
         let (_, saver) = OutboxSaver.load(from: storage)
         // Each save on a thread of its own: synchronous saves (`queue`, `send`) block their thread while they wait.
         let returned = Locked<Set<Int>>([])
         func saveOnAThread(_ count: Int) {
-            let snapshot = outbox(count)
+            let snapshot = Self.outbox(count)
             Thread.detachNewThread {
                 saver.save(snapshot)
                 returned.withLock { _ = $0.insert(count) }
@@ -249,7 +239,7 @@ struct PersistentOutboxTests {
         storage.finishWrite(failing: false)
         try await waitUntil("every save to return") { returned.value == [1, 2, 3, 4] }
         #expect(storage.writesBegun == 2)
-        #expect(storage.written == [outbox(4).messages], "the newest outbox, written once")
+        #expect(storage.written == [Self.outbox(4).messages], "the newest outbox, written once")
         #expect(saver.lastError == nil)
     }
 
@@ -257,26 +247,16 @@ struct PersistentOutboxTests {
     /// blocking their threads: many more of them than the machine has threads join the next write, which writes
     /// the newest outbox once.
     @Test(.timeLimit(.minutes(1))) func tasksWaitSuspendedForTheWriteUnderWayAndJoinTheNextOne() async throws {
-        let conversation = ConversationID(rawValue: "c")
-        func outbox(_ count: Int) -> OutboxSaver.Snapshot {
-            let messages = (1...count).map { index in
-                OutgoingMessage(
-                    request: .init(conversationID: conversation, clientMessageID: Self.id("k\(index)"), body: "m"),
-                    state: .pending
-                )
-            }
-            return OutboxSaver.Snapshot(change: count, messages: messages)
-        }
         // Only the first write waits for the test: the second, made by one of the tasks, ends at once (were it held,
         // it would hold a thread of the pool the test itself runs on).
         let storage = GatedOutboxStorage(gatedWrites: 1)
         let (_, saver) = OutboxSaver.load(from: storage)
-        let first = outbox(1)
+        let first = Self.outbox(1)
         Thread.detachNewThread { saver.save(first) }
         try await waitUntil("the first save to reach the storage") { storage.writesBegun == 1 }
         let waiters = 2...65
         let saves = waiters.map { count in
-            let snapshot = outbox(count)
+            let snapshot = Self.outbox(count)
             return Task { await saver.save(snapshot) }
         }
         try await waitUntil("\(waiters.count) tasks to wait for the write under way") {
@@ -285,12 +265,25 @@ struct PersistentOutboxTests {
         storage.finishWrite(failing: false)
         for save in saves { await save.value }
         #expect(storage.writesBegun == 2)
-        #expect(storage.written == [first.messages, outbox(65).messages])
+        #expect(storage.written == [first.messages, Self.outbox(65).messages])
     }
 
     // MARK: Helpers
 
     static func id(_ raw: String) -> ClientMessageID { ClientMessageID(rawValue: raw) }
+
+    /// The outbox after change `count`: `count` pending messages in one conversation.
+    static func outbox(_ count: Int) -> OutboxSaver.Snapshot {
+        let messages = (1...count).map { index in
+            OutgoingMessage(
+                request: .init(
+                    conversationID: ConversationID(rawValue: "c"), clientMessageID: id("k\(index)"), body: "m"
+                ),
+                state: .pending
+            )
+        }
+        return OutboxSaver.Snapshot(change: count, messages: messages)
+    }
 
     /// A client of `live` that is not running yet.
     static func client(_ live: LiveServer, _ token: String, _ configuration: ChatClient.Configuration) -> ChatClient {
