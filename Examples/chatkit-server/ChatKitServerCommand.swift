@@ -92,6 +92,16 @@ struct ChatKitServerCommand: AsyncParsableCommand {
     var trustedProxies: [String] = []
 
     @Option(
+        name: .customLong("allowed-origin"),
+        help: """
+            A web origin whose pages may call the HTTP API from a browser (CORS), such as \
+            https://chat.example.com (repeat for several), or * for any. Not needed for the web chat the server \
+            serves itself, nor for the WebSocket.
+            """
+    )
+    var allowedOrigins: [String] = []
+
+    @Option(
         help: """
             Serve the web chat from this folder instead of the copy built in (for working on it). Every file in \
             it but hidden ones can be downloaded: not the folder of the database.
@@ -117,6 +127,11 @@ struct ChatKitServerCommand: AsyncParsableCommand {
         }
         for proxy in trustedProxies where !HTTPRoutes.Configuration.isProxyAddress(proxy) {
             throw ValidationError("--trusted-proxy takes an IP address such as 127.0.0.1 or ::1, not '\(proxy)'.")
+        }
+        for origin in allowedOrigins where origin != "*" && !HTTPRoutes.Configuration.isOrigin(origin) {
+            throw ValidationError(
+                "--allowed-origin takes * or an origin such as https://chat.example.com (no path), not '\(origin)'."
+            )
         }
         guard !(inMemory && backupTo != nil) else {
             throw ValidationError("--backup-to copies a database file; there is none with --in-memory.")
@@ -218,7 +233,7 @@ struct ChatKitServerCommand: AsyncParsableCommand {
             ),
             httpRoutes: HTTPRoutes(
                 auth: auth, store: store, metrics: metrics,
-                configuration: .init(trustedProxies: trustedProxies), logger: logger
+                configuration: .init(trustedProxies: trustedProxies, allowedOrigins: allowedOrigins), logger: logger
             ),
             webFiles: (webRoot ?? Self.bundledWebRoot(logger: logger)).map { WebFiles(directory: $0) },
             logger: logger,

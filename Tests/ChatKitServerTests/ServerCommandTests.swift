@@ -11,6 +11,9 @@
 
 import ChatKitSQLite
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 import Testing
 
 #if canImport(Glibc)
@@ -135,6 +138,46 @@ struct ServerCommandTests {
             )
             #expect(leftovers.status != 0)
             #expect(leftovers.errors.contains("anyone could download them"), "\(leftovers.errors)")
+        }
+    }
+
+    @Test("--allowed-origin lets that origin's pages call the HTTP API, and no other's")
+    func anAllowedOriginIsAnswered() async throws {
+        let executable = try #require(Self.executable, Self.buildFirst)
+        let server = try CLISession(
+            executable,
+            ["--in-memory", "--host", "127.0.0.1", "--port", "0", "--allowed-origin", "https://chat.example.com"]
+        )
+        defer { server.terminate() }
+        try await server.waitFor("chatkit.ws=")
+        let line = try #require(server.printedLines.first { $0.contains("chatkit.http=") })
+        let address = try #require(line.firstRange(of: "chatkit.http=").map { line[$0.upperBound...] })
+            .prefix { !$0.isWhitespace && $0 != "," && $0 != "]" }
+        for (origin, allowed) in [("https://chat.example.com", true), ("https://other.example.com", false)] {
+            var request = URLRequest(url: try #require(URL(string: "\(address)/v1/requests")))
+            request.httpMethod = "OPTIONS"
+            request.setValue(origin, forHTTPHeaderField: "Origin")
+            request.setValue("POST", forHTTPHeaderField: "Access-Control-Request-Method")
+            let (_, response) = try await URLSession.shared.data(for: request)
+            let http = try #require(response as? HTTPURLResponse)
+            #expect((http.statusCode == 204) == allowed, "\(origin)")
+            #expect(http.value(forHTTPHeaderField: "Access-Control-Allow-Origin") == (allowed ? origin : nil))
+        }
+    }
+
+    @Test("an --allowed-origin that is not an origin is refused, naming what it takes")
+    func aMalformedAllowedOriginIsRefused() async throws {
+        let executable = try #require(Self.executable, Self.buildFirst)
+        for origin in ["chat.example.com", "https://chat.example.com/"] {
+            // The host is no address of this machine: a server that started anyway fails to listen, and ends.
+            let run = try await CLIRun.run(
+                executable,
+                ["--in-memory", "--host", "203.0.113.1", "--port", "0", "--allowed-origin", origin],
+                input: nil
+            )
+            #expect(run.status != 0)
+            #expect(run.errors.contains("--allowed-origin takes * or an origin"), "\(run.errors)")
+            #expect(run.errors.contains("'\(origin)'"), "\(run.errors)")
         }
     }
 }

@@ -121,7 +121,10 @@ struct LiveServer: Sendable {
             retryAfter: http.value(forHTTPHeaderField: "Retry-After"),
             cacheControl: http.value(forHTTPHeaderField: "Cache-Control"),
             wwwAuthenticate: http.value(forHTTPHeaderField: "WWW-Authenticate"),
-            data: data
+            data: data,
+            headers: Dictionary(
+                http.allHeaderFields.map { ("\($0.key)".lowercased(), "\($0.value)") }, uniquingKeysWith: { $1 }
+            )
         )
     }
 
@@ -164,8 +167,13 @@ struct HTTPAnswer: @unchecked Sendable {  // `json` holds only JSONSerialization
     var cacheControl: String?
     var wwwAuthenticate: String?
     var data: Data
+    /// Every header, by its name in lower case.
+    var headers: [String: String] = [:]
 
     var code: String? { json["code"] as? String }
+
+    /// The value of the header `name` (any case), if the answer has it.
+    func header(_ name: String) -> String? { headers[name.lowercased()] }
 
     func decode<T: Decodable>(_ type: T.Type) throws -> T {
         let decoder = JSONDecoder()

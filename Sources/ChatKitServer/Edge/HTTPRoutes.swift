@@ -22,7 +22,8 @@ import Synchronization
 /// health checks and metrics.
 ///
 /// Add them to your own Hummingbird router with ``addRoutes(to:)``, or pass them to a standalone
-/// ``WebSocketServerTransport``, which serves them on its port.
+/// ``WebSocketServerTransport``, which serves them on its port. Pages of other origins may call them from a browser
+/// when ``Configuration/allowedOrigins`` names their origin (``addCrossOriginMiddleware(to:)``).
 ///
 /// | Method and path | Body | Answer |
 /// |---|---|---|
@@ -98,6 +99,17 @@ public struct HTTPRoutes: Sendable {
         /// otherwise passes on what the client wrote, letting each request name its own address). Each entry is an
         /// IPv4 or IPv6 address (``isProxyAddress(_:)``); the routes stop the process on any other.
         public var trustedProxies: [String]
+        /// The web origins (`https://chat.example.com`, scheme, host and port as a browser writes them) whose pages
+        /// may call these endpoints from the browser (CORS), or `["*"]` for any page. Default none: only pages of the
+        /// server's own origin, such as the web chat it serves, and clients outside a browser.
+        ///
+        /// Answered by ``HTTPRoutes/addCrossOriginMiddleware(to:)``, which a standalone ``WebSocketServerTransport``
+        /// calls; on your own router, call it yourself. The browser may send `Authorization` and `Content-Type`,
+        /// and read `Retry-After` and `WWW-Authenticate`; no cookies are involved (tokens are bearer tokens), so no
+        /// credentials are allowed. The WebSocket needs no entry: a page of any origin may open it, and only a
+        /// token sent in its `hello` logs it in. Each entry is `*` or an origin (``isOrigin(_:)``); the routes stop
+        /// the process on any other.
+        public var allowedOrigins: [String]
 
         /// Creates a configuration; every parameter has a safe default.
         ///
@@ -110,6 +122,7 @@ public struct HTTPRoutes: Sendable {
         ///   - logInBurst: Login attempts per client address allowed at once (at least 1).
         ///   - logInInterval: Time to regain one login attempt (positive).
         ///   - trustedProxies: The addresses of the reverse proxies in front of the server.
+        ///   - allowedOrigins: The web origins whose pages may call the endpoints from a browser; `["*"]` for any.
         public init(
             authPath: String = "/v1/auth",
             apiPath: String = "/v1",
@@ -118,7 +131,8 @@ public struct HTTPRoutes: Sendable {
             signUpInterval: Duration = .seconds(6),
             logInBurst: Int = 20,
             logInInterval: Duration = .seconds(1),
-            trustedProxies: [String] = []
+            trustedProxies: [String] = [],
+            allowedOrigins: [String] = []
         ) {
             self.authPath = authPath
             self.apiPath = apiPath
@@ -128,6 +142,7 @@ public struct HTTPRoutes: Sendable {
             self.logInBurst = logInBurst
             self.logInInterval = logInInterval
             self.trustedProxies = trustedProxies
+            self.allowedOrigins = allowedOrigins
         }
 
         /// Whether `text` is an address ``trustedProxies`` takes: an IPv4 or IPv6 address, such as `127.0.0.1` or
@@ -187,6 +202,14 @@ public struct HTTPRoutes: Sendable {
             self.clientAddresses = try ClientAddressResolver(trustedProxies: configuration.trustedProxies)
         } catch {
             preconditionFailure("\(error)")
+        }
+        for origin in configuration.allowedOrigins where origin != "*" && !Configuration.isOrigin(origin) {
+            preconditionFailure(
+                """
+                HTTPRoutes.Configuration.allowedOrigins takes `*` or origins such as https://chat.example.com, \
+                not '\(origin)'
+                """
+            )
         }
         self.clock = ServerClock(ContinuousClock())
         if let auth {

@@ -485,7 +485,9 @@ public final class WebSocketServerTransport: ServerTransport {
         -> some ApplicationProtocol
     {
         let httpRouter = Router(context: ChatRequestContext.self)
-        webFiles?.addMiddleware(to: httpRouter)  // before the routes, so their answers get its headers too
+        // Before the routes, so that their answers get the headers too.
+        httpRoutes?.addCrossOriginMiddleware(to: httpRouter)
+        webFiles?.addMiddleware(to: httpRouter)
         httpRoutes?.addRoutes(to: httpRouter)
         let webSocketRouter = Router(context: ChatRequestContext.self)
         addRoutes(to: webSocketRouter)

@@ -1,0 +1,144 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the ChatKit open source project
+//
+// Copyright (c) 2026 the ChatKit project authors
+// Licensed under Apache License v2.0 (see LICENSE)
+//
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+
+import ChatKitServer
+import Testing
+
+/// Pages of other origins calling the HTTP API from a browser (CORS): the origins configured get the preflight
+/// answers and the `Access-Control-Allow-Origin` header, on failures too; any other origin gets neither, and
+/// nothing is allowed by default. Over the real HTTP server, as a browser sends them.
+@Suite("Cross-origin requests to the HTTP API")
+struct CrossOriginTests {
+    private static let page = "https://chat.example.com"
+
+    private static func allowing(_ origins: [String]) -> HTTPRoutes.Configuration {
+        HTTPRoutes.Configuration(signUpBurst: 1, logInBurst: 100, allowedOrigins: origins)
+    }
+
+    @Test func aPreflightFromAnAllowedOriginIsAnswered() async throws {
+        try await LiveServer.run(httpConfiguration: Self.allowing([Self.page, "http://localhost:3000"])) { live in
+            let preflight = try await live.http(
+                "OPTIONS", "/v1/requests",
+                headers: [
+                    "Origin": Self.page, "Access-Control-Request-Method": "POST",
+                    "Access-Control-Request-Headers": "authorization, content-type",
+                ]
+            )
+            #expect(preflight.status == 204)
+            #expect(preflight.header("Access-Control-Allow-Origin") == Self.page)
+            let headers = preflight.header("Access-Control-Allow-Headers")?.lowercased() ?? ""
+            #expect(headers.contains("authorization") && headers.contains("content-type"))
+            #expect(preflight.header("Access-Control-Allow-Methods")?.contains("POST") == true)
+            #expect(preflight.header("Access-Control-Max-Age") == "600")
+            #expect(preflight.header("Access-Control-Allow-Credentials") == nil)
+            // A path with a parameter, and the other allowed origin.
+            let history = try await live.http(
+                "OPTIONS", "/v1/conversations/c1/messages",
+                headers: ["Origin": "http://localhost:3000", "Access-Control-Request-Method": "GET"]
+            )
+            #expect(history.status == 204)
+            #expect(history.header("Access-Control-Allow-Origin") == "http://localhost:3000")
+        }
+    }
+
+    @Test func answersToAnAllowedOriginCarryTheHeaderOnFailuresToo() async throws {
+        try await LiveServer.run(httpConfiguration: Self.allowing([Self.page])) { live in
+            let signUp = try await live.http(
+                "POST", "/v1/auth/signup", json: ["username": "alice", "password": "correct horse battery"],
+                headers: ["Origin": Self.page]
+            )
+            #expect(signUp.status == 201)
+            #expect(signUp.header("Access-Control-Allow-Origin") == Self.page)
+            #expect(signUp.header("Vary")?.contains("Origin") == true)
+
+            let unauthenticated = try await live.http("GET", "/v1/conversations", headers: ["Origin": Self.page])
+            #expect(unauthenticated.status == 401)
+            #expect(unauthenticated.header("Access-Control-Allow-Origin") == Self.page)
+            #expect(unauthenticated.header("Access-Control-Expose-Headers")?.contains("WWW-Authenticate") == true)
+
+            // The page can read how long to wait before it signs up again (a burst of 1 here).
+            let limited = try await live.http(
+                "POST", "/v1/auth/signup", json: ["username": "bob", "password": "correct horse battery"],
+                headers: ["Origin": Self.page]
+            )
+            #expect(limited.status == 429)
+            #expect(limited.header("Access-Control-Allow-Origin") == Self.page)
+            #expect(limited.header("Access-Control-Expose-Headers")?.contains("Retry-After") == true)
+            #expect(limited.retryAfter != nil)
+
+            let missing = try await live.http("GET", "/no/such/path", headers: ["Origin": Self.page])
+            #expect(missing.status == 404)
+            #expect(missing.header("Access-Control-Allow-Origin") == Self.page)
+        }
+    }
+
+    @Test func anotherOriginGetsNoCrossOriginHeaders() async throws {
+        try await LiveServer.run(httpConfiguration: Self.allowing([Self.page])) { live in
+            for origin in ["https://evil.example.com", "https://chat.example.com:8443", "null"] {
+                let preflight = try await live.http(
+                    "OPTIONS", "/v1/requests", headers: ["Origin": origin, "Access-Control-Request-Method": "POST"]
+                )
+                #expect(preflight.status != 204, "\(origin)")
+                #expect(preflight.header("Access-Control-Allow-Origin") == nil, "\(origin)")
+                #expect(preflight.header("Access-Control-Allow-Methods") == nil, "\(origin)")
+
+                let health = try await live.http("GET", "/health", headers: ["Origin": origin])
+                #expect(health.status == 200)
+                #expect(health.header("Access-Control-Allow-Origin") == nil, "\(origin)")
+                #expect(health.header("Vary")?.contains("Origin") == true, "\(origin)")
+            }
+            // Browsers write scheme and host in lower case; a list written otherwise still matches.
+            let upper = try await live.http("GET", "/health", headers: ["Origin": "https://CHAT.example.com"])
+            #expect(upper.header("Access-Control-Allow-Origin") == "https://CHAT.example.com")
+        }
+    }
+
+    @Test func noOriginIsAllowedByDefault() async throws {
+        try await LiveServer.run { live in
+            let preflight = try await live.http(
+                "OPTIONS", "/v1/requests", headers: ["Origin": Self.page, "Access-Control-Request-Method": "POST"]
+            )
+            #expect(preflight.header("Access-Control-Allow-Origin") == nil)
+            let health = try await live.http("GET", "/health", headers: ["Origin": Self.page])
+            #expect(health.status == 200)
+            #expect(health.header("Access-Control-Allow-Origin") == nil)
+        }
+    }
+
+    @Test func aStarAllowsEveryPage() async throws {
+        try await LiveServer.run(httpConfiguration: Self.allowing(["*"])) { live in
+            for origin in [Self.page, "http://localhost:5173", "null"] {
+                let ready = try await live.http("GET", "/ready", headers: ["Origin": origin])
+                #expect(ready.status == 200)
+                #expect(ready.header("Access-Control-Allow-Origin") == "*", "\(origin)")
+            }
+            let preflight = try await live.http(
+                "OPTIONS", "/v1/sync", headers: ["Origin": Self.page, "Access-Control-Request-Method": "GET"]
+            )
+            #expect(preflight.status == 204)
+            #expect(preflight.header("Access-Control-Allow-Origin") == "*")
+        }
+    }
+
+    @Test func whatCountsAsAnOrigin() {
+        for origin in ["https://chat.example.com", "http://localhost:3000", "http://127.0.0.1:8080", "http://[::1]:80",
+            "capacitor://localhost", "app+x://a.b"]
+        {
+            #expect(HTTPRoutes.Configuration.isOrigin(origin), "\(origin)")
+        }
+        for text in ["chat.example.com", "https://chat.example.com/", "https://chat.example.com/app", "https://",
+            "://host", "1http://host", "https://a b", "https://user@host", "https://host?x", "null", "*", "https://:80"]
+        {
+            #expect(!HTTPRoutes.Configuration.isOrigin(text), "\(text)")
+        }
+    }
+}
