@@ -21,7 +21,9 @@ struct CrossOriginTests {
     private static let page = "https://chat.example.com"
 
     private static func allowing(_ origins: [String]) -> HTTPRoutes.Configuration {
-        HTTPRoutes.Configuration(signUpBurst: 1, logInBurst: 100, allowedOrigins: origins)
+        HTTPRoutes.Configuration(
+            signUpBurst: 1, signUpInterval: .seconds(3600), logInBurst: 100, allowedOrigins: origins
+        )
     }
 
     @Test func aPreflightFromAnAllowedOriginIsAnswered() async throws {
