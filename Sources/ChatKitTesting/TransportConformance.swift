@@ -152,6 +152,21 @@ public enum TransportConformance {
                     try checkEqual(end.frames, ["before the error"], "the frames the server read")
                 }
             },
+            Case("transport", "a client that closes its connection sees its own inbound end, and so does the server") {
+                subject in
+                // As a client closes a connection it can no longer write to, then waits for its reading to stop.
+                let ends = Ends()
+                try await serving(subject, { connection in await ends.record(connection.inbound) }) { client in
+                    let own = try await client.withConnection { connection in
+                        try await connection.outbound.write("hello")
+                        await connection.outbound.close(CloseReason(code: "writeFailed", message: "A test closes."))
+                        return try await Ends.read(connection.inbound, within: subject.timeout)
+                    }
+                    try checkEqual(own.frames, [], "the frames the client read after closing")
+                    let end = try await ends.first(within: subject.timeout)
+                    try checkEqual(end.frames, ["hello"], "the frames the server read")
+                }
+            },
             Case("transport", "frames written before the server ends a connection all arrive, then the inbound ends") {
                 subject in
                 let writeError = Mutex<String?>(nil)

@@ -82,4 +82,33 @@ struct TransportConformanceTests {
             }
         }
     }
+
+    /// A client transport whose connections ignore `close`: the suite must catch a client left reading forever.
+    struct UnclosableClientTransport: ClientTransport {
+        let base: any ClientTransport
+
+        func withConnection<Result: Sendable>(_ body: @Sendable (Connection) async throws -> Result) async throws
+            -> Result
+        {
+            try await base.withConnection { connection in
+                let unclosable = OutboundWriter(write: { try await connection.outbound.write($0) }, close: { _ in })
+                return try await body(
+                    Connection(inbound: connection.inbound, outbound: unclosable, peer: connection.peer)
+                )
+            }
+        }
+    }
+
+    @Test func theSuiteCatchesAClientConnectionThatDoesNotClose() async throws {
+        let checks = TransportConformance.cases.filter { $0.name.hasPrefix("a client that closes its connection") }
+        try #require(checks.count == 1)
+        await #expect(throws: ConformanceFailure.self) {
+            try await checks[0].run {
+                let transport = InProcessTransport()
+                return TransportConformance.Subject(
+                    server: transport, client: { UnclosableClientTransport(base: transport) }, timeout: .seconds(1)
+                )
+            }
+        }
+    }
 }
