@@ -246,13 +246,17 @@ extension ChatServer {
     }
 
     /// The error to answer a client with, counted in the metrics: a ``ChatKitCore/ChatError`` as clients are told
-    /// it (a storage failure's reason logged, not sent: ``ChatKitCore/ChatError/toldToClients``), anything else as
+    /// it (a storage failure's reason logged, not sent: ``ChatKitCore/ChatError/toldToClients``), a cancellation
+    /// (the server stopping under the request, as a store's call may throw it) as `.unavailable`, anything else as
     /// `.storageFailure` (logged by type only: its description could carry request content).
     func answerable(_ error: any Error) -> ChatError {
         let answer: ChatError
         if let error = error as? ChatError {
             error.loggedForOperator(logger)
             answer = error.toldToClients
+        } else if error is CancellationError {
+            logger.debug("Request cancelled")
+            answer = ChatError(.unavailable, "The request was cancelled: the server is stopping.")
         } else {
             logger.error("Request failed unexpectedly", metadata: ["chatkit.error.type": "\(type(of: error))"])
             answer = ChatError(.storageFailure, ChatError.storageFailureToldToClients)

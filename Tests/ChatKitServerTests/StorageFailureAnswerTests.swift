@@ -60,4 +60,31 @@ import Testing
             #expect(!String(decoding: overHTTP.data, as: UTF8.self).contains("/var/lib"))
         }
     }
+
+    /// The in-memory store, whose searches are cancelled under them (as SQLite's are when the server stops).
+    final class CancelledSearchStore: ChatStoreDecorator {
+        let base: any ChatStore
+        init(_ base: any ChatStore) { self.base = base }
+
+        func search(_ query: String, as user: UserID, in conversation: ConversationID?, limit: Int) async throws
+            -> [SearchHit]
+        {
+            throw CancellationError()
+        }
+    }
+
+    @Test func aCancelledStoreCallIsAnsweredUnavailableNotAsAStorageFailure() async throws {
+        let inMemory = InMemoryChatStore()
+        try await LiveServer.run(store: inMemory, serverStore: CancelledSearchStore(inMemory)) { live in
+            let alice = try await live.signUp("alice")
+            let client = try await live.connect(alice.accessToken)
+
+            let overWebSocket = try await #require(throws: ChatError.self) { try await client.client.search("hello") }
+            #expect(overWebSocket.code == .unavailable, "\(overWebSocket)")
+
+            let overHTTP = try await live.http("GET", "/v1/search?q=hello", bearer: alice.accessToken)
+            #expect(overHTTP.status == 503)
+            #expect(overHTTP.code == "unavailable")
+        }
+    }
 }

@@ -232,10 +232,12 @@ struct WebSocketHTTPRoutesTests {
             #expect(ready.status == 200)
             #expect(ready.json["status"] as? String == "ready")
             // Load balancers often probe with HEAD (it was 404): the same status, no body.
-            for path in ["/health", "/ready"] {
+            for (path, get) in [("/health", health), ("/ready", ready)] {
                 let probe = try await live.http("HEAD", path)
                 #expect(probe.status == 200, "HEAD \(path)")
                 #expect(probe.data.isEmpty, "HEAD \(path)")
+                // The length the GET's body has, as RFC 9110 asks of HEAD (not 0).
+                #expect(probe.header("Content-Length") == "\(get.data.count)", "HEAD \(path)")
             }
         }
     }

@@ -255,11 +255,10 @@ public struct HTTPRoutes: Sendable {
         return Self.statusResponse("ready")
     }
 
-    /// A HEAD request's answer: `response`'s status and headers, no body.
+    /// A HEAD request's answer: `response`'s status and headers, its `Content-Length` included (the length a GET's
+    /// body has), no body.
     private static func withoutBody(_ response: Response) -> Response {
-        var headers = response.headers
-        headers[.contentLength] = nil
-        return Response(status: response.status, headers: headers)
+        Response(status: response.status, headers: response.headers)
     }
 
     /// Adds the endpoints to a router.
