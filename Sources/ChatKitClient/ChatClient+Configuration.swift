@@ -54,6 +54,13 @@ extension ChatClient {
         /// too is refused (`notFound`) and stays ``OutgoingMessage/State/failed``. A message whose
         /// `messageDeleted` event this client received is not sent again. Default 200; 0 keeps none.
         public var messagesResentAfterRewind: Int
+        /// How long a request waits for the server's answer before it throws `.unavailable`, while the connection
+        /// stays open (a connection that died ends its requests sooner: see the transport's pings). Default 60
+        /// seconds; `nil` waits as long as the connection lasts. A request that timed out may still take effect on
+        /// the server: a message the outbox sends is sent again with its client message ID, which the server stores
+        /// once. Measured on `ContinuousClock`, not on the clock given to the initializer (which tests make
+        /// instant); a duration of zero or less waits as `nil` does.
+        public var requestTimeout: Duration?
         /// The clock backoff and retry-after waits run on.
         let clock: ClientClock
 
@@ -69,6 +76,8 @@ extension ChatClient {
         ///   - eventBufferBytes: About the most bytes of events kept for the app before the oldest are dropped.
         ///   - messagesResentAfterRewind: How many of the messages sent last are kept to send again after the server
         ///     rewound.
+        ///   - requestTimeout: How long a request waits for its answer; `nil` (or a duration of zero or less) waits
+        ///     as long as the connection lasts.
         ///   - clock: The clock the client waits on (backoff, retry-after); tests pass one that does not really
         ///     wait.
         public init(
@@ -78,6 +87,7 @@ extension ChatClient {
             eventBufferLimit: Int = 10_000,
             eventBufferBytes: Int = defaultEventBufferBytes,
             messagesResentAfterRewind: Int = 200,
+            requestTimeout: Duration? = .seconds(60),
             clock: some Clock<Duration> = ContinuousClock()
         ) {
             self.reconnection = reconnection
@@ -86,6 +96,7 @@ extension ChatClient {
             self.eventBufferLimit = max(eventBufferLimit, 1)
             self.eventBufferBytes = max(eventBufferBytes, 1)
             self.messagesResentAfterRewind = max(messagesResentAfterRewind, 0)
+            self.requestTimeout = requestTimeout.flatMap { $0 > .zero ? $0 : nil }
             self.clock = ClientClock(clock)
         }
 

@@ -546,8 +546,9 @@ public final class ChatClient: Sendable {
     ///   or when the connection closes before the answer (naming the server's reason for closing, when it gave
     ///   one); `.limitExceeded` when the frame is larger than the server accepts, and when the user's rate limit
     ///   refused the request (with ``ChatKitCore/ChatError/retryAfter`` set: nothing here retries it; the outbox's
-    ///   sends wait out their own); `.invalidArgument` when the server's answer cannot be read; `CancellationError`
-    ///   when the calling task is cancelled.
+    ///   sends wait out their own); `.unavailable` too when the server did not answer within
+    ///   ``Configuration/requestTimeout`` (the request may still take effect); `.invalidArgument` when the server's
+    ///   answer cannot be read; `CancellationError` when the calling task is cancelled.
     public func request(_ request: ClientRequest) async throws -> RequestResult {
         let id = state.withLock { state -> String in
             state.nextRequestID += 1
@@ -557,7 +558,28 @@ public final class ChatClient: Sendable {
         if let limit = state.withLock({ $0.welcome?.limits.maxFrameBytes }), text.utf8.count > limit {
             throw ChatError(.limitExceeded, "The request has \(text.utf8.count) bytes; the server accepts \(limit).")
         }
-        return try await withTaskCancellationHandler {
+        guard let timeout = configuration.requestTimeout, timeout > .zero else {
+            return try await answer(to: text, id: id)
+        }
+        return try await withThrowingTaskGroup(of: RequestResult.self) { group in
+            group.addTask { try await self.answer(to: text, id: id) }
+            group.addTask {
+                try await Task.sleep(for: timeout)
+                throw ChatError(
+                    .unavailable,
+                    "The server did not answer within \(timeout); the request may still take effect there."
+                )
+            }
+            // The first to end decides; the other is cancelled (a cancelled wait for the answer forgets it).
+            defer { group.cancelAll() }
+            guard let result = try await group.next() else { throw CancellationError() }
+            return result
+        }
+    }
+
+    /// Writes a request's frame on the open session and waits for the server's answer to `id`.
+    private func answer(to text: String, id: String) async throws -> RequestResult {
+        try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
                 let failure = state.withLock { state -> (any Error)? in
                     if Task.isCancelled { return CancellationError() }

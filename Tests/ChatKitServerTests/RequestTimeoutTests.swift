@@ -1,0 +1,102 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the ChatKit open source project
+//
+// Copyright (c) 2026 the ChatKit project authors
+// Licensed under Apache License v2.0 (see LICENSE)
+//
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+import ChatKitClient
+import ChatKitCore
+import ChatKitServer
+import Foundation
+import Testing
+
+/// A server that does not answer a request while its connection stays open: the request throws after
+/// `ChatClient.Configuration.requestTimeout` instead of waiting forever, the session goes on, and a message the
+/// outbox sent is sent again and stored once.
+@Suite("Request timeouts")
+struct RequestTimeoutTests {
+    /// The in-memory store, whose searches wait until the test lets them go (a store stuck on a lock).
+    final class StalledSearchStore: ChatStoreDecorator {
+        let base: any ChatStore
+        private let released: AsyncStream<Void>
+        let release: AsyncStream<Void>.Continuation
+
+        init(_ base: any ChatStore) {
+            self.base = base
+            (released, release) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        }
+
+        func search(_ query: String, as user: UserID, in conversation: ConversationID?, limit: Int) async throws
+            -> [SearchHit]
+        {
+            for await _ in released { break }
+            return try await base.search(query, as: user, in: conversation, limit: limit)
+        }
+    }
+
+    @Test func aRequestTheServerDoesNotAnswerThrowsAndTheSessionGoesOn() async throws {
+        let inMemory = InMemoryChatStore()
+        let stalled = StalledSearchStore(inMemory)
+        defer { stalled.release.finish() }
+        try await LiveServer.run(store: inMemory, serverStore: stalled) { live in
+            let alice = try await live.signUp("alice")
+            var configuration = ChatClient.Configuration.singleSession
+            configuration.requestTimeout = .milliseconds(300)
+            let client = try await live.connect(alice.accessToken, configuration: configuration)
+
+            let error = try await #require(throws: ChatError.self) {
+                try await withTimeout("the search to time out") { try await client.client.search("hello") }
+            }
+            #expect(error.code == .unavailable)
+            #expect(error.reason?.contains("did not answer within") == true, "\(error)")
+            #expect(!(error.underlying is ChatClient.ServerAnswer))
+            // The connection was not given up: the session that asked is still the client's.
+            #expect(client.client.connectionState == .connected)
+            stalled.release.finish()
+        }
+    }
+
+    @Test func aSendTheServerDoesNotAnswerIsSentAgainInTheSameSession() async throws {
+        let sends = Locked<[ClientMessageID]>([])
+        let transport = ScriptedTransport { _, frame, peer in
+            switch frame.request {
+            case .hello:
+                peer.open(frame, position: StreamPosition(1))
+            case .send(let send):
+                let count = sends.withLock { sends in
+                    sends.append(send.clientMessageID)
+                    return sends.count
+                }
+                // The first is lost in a stuck server; every later one is answered with the stored message.
+                if count > 1 { peer.send(.result(id: frame.id, RequestResult(message: ScriptedPeer.stored(send)))) }
+            default:
+                break
+            }
+        }
+        let configuration = ChatClient.Configuration(requestTimeout: .milliseconds(200), clock: RecordingClock())
+        let client = ChatClient(transport: transport, token: "t", configuration: configuration)
+        let run = Task { try await client.run() }
+        defer { run.cancel() }
+        let message = try await withTimeout("the send") {
+            try await client.send("hello", to: ConversationID(rawValue: "c"))
+        }
+        #expect(message.body == "hello")
+        let sent = sends.value
+        #expect(sent.count >= 2)
+        #expect(Set(sent) == [message.clientMessageID], "every attempt carries the message's client message ID")
+        #expect(transport.connectionCount == 1)
+        #expect(client.outbox.isEmpty)
+    }
+
+    @Test func aTimeoutOfZeroOrLessWaitsForTheAnswerAsLongAsTheConnectionLasts() {
+        #expect(ChatClient.Configuration().requestTimeout == .seconds(60))
+        #expect(ChatClient.Configuration(requestTimeout: .zero).requestTimeout == nil)
+        #expect(ChatClient.Configuration(requestTimeout: .seconds(-1)).requestTimeout == nil)
+        #expect(ChatClient.Configuration(requestTimeout: nil).requestTimeout == nil)
+    }
+}
