@@ -5,8 +5,9 @@ Run it with scripts/test-browser, which installs what it needs and builds the se
 free loopback port with a fresh database, and drives Alice's and Bob's pages: both sign up, Alice starts a direct
 chat with Bob, they exchange messages, each sees the other's typing indicator and read receipt, they react, edit
 and delete, Alice creates a group and Bob sees its unread count, Bob reloads and sees the history, answers held
-back while newer events arrive do not put older state back, a socket on a dead network (its `close` event late) is
-given up at once, the server restarts (same database and port) while Alice has a message waiting, and both pages
+back while newer events arrive do not put older state back, a hello refused for its protocol version is said and not
+tried again, a refused conversation list is read again by itself, marking a busy open chat read does not read the list
+again, a socket on a dead network (its `close` event late) is given up once a ping goes unanswered, the server restarts (same database and port) while Alice has a message waiting, and both pages
 reconnect by themselves and keep chatting; then Alice's page goes away while the server is down with a message in
 its outbox, and the page she opens again sends it, once; Bob's reloaded page reads a conversation list of several
 pages (and `?pageSize=` outside 1 to 500 reads default pages); a tab copied from Alice's starts signed out while
@@ -32,6 +33,7 @@ import sys
 import tempfile
 import time
 import traceback
+import urllib.parse
 import urllib.request
 
 from selenium import webdriver
@@ -285,8 +287,17 @@ def copy_database(source, target):
 # changes made after the server read that answer reach the page first, as they may when the server is busy. A socket
 # in `testHooks.dead` plays a dead network: nothing goes out or comes in, and its `close` event (after the page
 # closes it) is held back until released, as a browser fires it only when the closing handshake times out.
+# `testHooks.holdSend = "markRead"` holds back the page's next request of that type itself (sent at `release()`).
+# The type in sessionStorage's `testHooks.refuseNext`, set before the page loads, makes the server refuse the page's
+# first request of that type (it goes out as "refusedByTheTest", a type the server does not know). Each socket counts
+# the frames the page sent on it, by type, in `sentTypes` (those held back or dropped too). The JSON array in
+# sessionStorage's `testHooks.helloVersions` replaces the protocol versions the page's hellos name.
 TEST_HOOKS = """
-const hooks = (window.testHooks = { holdNext: null, heldID: null, held: [], dead: new Set(), sockets: [] });
+const hooks = (window.testHooks = { holdNext: null, heldID: null, held: [], dead: new Set(), sockets: [],
+                                    holdSend: null, refuseNext: sessionStorage.getItem("testHooks.refuseNext"),
+                                    helloVersions: sessionStorage.getItem("testHooks.helloVersions") });
+sessionStorage.removeItem("testHooks.refuseNext");
+sessionStorage.removeItem("testHooks.helloVersions");
 const addEventListener = WebSocket.prototype.addEventListener;
 WebSocket.prototype.addEventListener = function (type, listener, options) {
     const socket = this;
@@ -303,8 +314,23 @@ WebSocket.prototype.addEventListener = function (type, listener, options) {
 };
 const send = WebSocket.prototype.send;
 WebSocket.prototype.send = function (data) {
-    if (hooks.dead.has(this)) return;
     const frame = JSON.parse(data);
+    if (frame.type === "hello" && hooks.helloVersions !== null) {
+        frame.versions = JSON.parse(hooks.helloVersions);
+        data = JSON.stringify(frame);
+    }
+    if (frame.type === hooks.refuseNext) {
+        hooks.refuseNext = null;
+        frame.type = "refusedByTheTest";
+        data = JSON.stringify(frame);
+    }
+    this.sentTypes ??= {};
+    this.sentTypes[frame.type] = (this.sentTypes[frame.type] ?? 0) + 1;
+    if (hooks.dead.has(this)) return;
+    if (frame.type === hooks.holdSend) {
+        hooks.holdSend = null;
+        return hooks.held.push(() => send.call(this, data));
+    }
     if (frame.type === hooks.holdNext) {
         hooks.holdNext = null;
         hooks.heldID = frame.id;
@@ -576,6 +602,18 @@ def run(args, artifacts):
                                                      "title": "Race", "memberIDs": [bob_user_id]})["conversation"]
         race_one = api_request(server.url, alice_token, {"type": "send", "id": "r1", "conversationID": race["id"],
                                                          "clientMessageID": "race-1", "body": "Race one"})["message"]
+        # A server that shares no protocol version with the page (here its hello names only version 99) refuses the
+        # session for good: the page says why and does not try again.
+        bob.js("sessionStorage.setItem('testHooks.helloVersions', '[99]')")
+        bob.driver.refresh()
+        bob.wait(lambda: "Reload the page" in bob.find("#connection-status").text, "the refused version to be said")
+        status = bob.find("#connection-status").text
+        if "protocol version" not in status or "reconnecting" in status or bob.connection_state() != "offline":
+            raise Failure(f"the page refused for its protocol version says {status!r} ({bob.connection_state()})")
+        shots("no-shared-version")
+        # The server refuses the conversation list the reloaded page reads first: the page reads it again by itself
+        # (its socket stays as it is), then opens the conversation in its address.
+        bob.js("sessionStorage.setItem('testHooks.refuseNext', 'listConversations')")
         bob.driver.refresh()
         bob.wait_online()
 
@@ -587,6 +625,10 @@ def run(args, artifacts):
                           " item.querySelector('.badge')?.textContent ?? '', item.querySelector('.item-preview')"
                           ".textContent]")
         bob.wait(lambda: race_item() == ["Race", "1", "Race one"], f"the group in Bob's list (have {race_item()})")
+        bob.wait(lambda: bob.find("#conversation-title").text == "Alice", "the chat in the address to open")
+        reads = bob.js("return window.testHooks.sockets.at(-1).sentTypes")
+        if reads.get("refusedByTheTest") != 1 or reads.get("listConversations", 0) < 1 or reads.get("hello") != 1:
+            raise Failure(f"the refused list was not read again on the same socket: {reads}")
         # The conversation list the page reads after reconnecting is held back while Alice writes again and renames
         # the group: once it arrives, the list still shows the new name, message and unread count.
         bob.js("window.testHooks.holdNext = 'listConversations'; window.testHooks.sockets.at(-1).close()")
@@ -613,14 +655,40 @@ def run(args, artifacts):
                  f"the edited messages, not the history's older copies (have {bob.message_bodies()})")
         shots("answers-older-than-events")
 
-        # A dead network: the page's socket delivers nothing, and its `close` event is late. The request that is not
-        # answered (here: Bob's typing; else a ping) shows the page offline at once, and a new socket takes over;
-        # the old socket's late `close` changes nothing.
+        # Messages arriving while the open conversation is being marked read: the page marks it read up to the last
+        # one, and does not read the whole conversation list again (a busy chat would have it read at every
+        # message). Bob's markRead of "Busy one" is held back until "Busy two" has arrived, so its answer and its
+        # marker event are behind the conversation's last message. Counted on this socket until the dead network
+        # below has it given up (at least a ping's time limit later).
         bob.open_conversation("Alice")
+        direct_id = urllib.parse.unquote(bob.driver.current_url.partition("#c=")[2])
+        bob.js("window.busySocket = window.testHooks.sockets.at(-1)")
+        sent_before = bob.js("return { ...window.busySocket.sentTypes }")
+        bob.js("window.testHooks.holdSend = 'markRead'")
+        api_request(server.url, alice_token, {"type": "send", "id": "busy1", "conversationID": direct_id,
+                                              "clientMessageID": "busy-1", "body": "Busy one"})
+        bob.wait(lambda: bob.js("return window.testHooks.held.length") == 1, "Bob's markRead held back")
+        api_request(server.url, alice_token, {"type": "send", "id": "busy2", "conversationID": direct_id,
+                                              "clientMessageID": "busy-2", "body": "Busy two"})
+        bob.wait_for_message("Busy two")
+        bob.driver.execute_async_script(RELEASE_HELD)
+        alice.wait(lambda: alice.js("return arguments[0]?.querySelector('.receipt')?.textContent",
+                                    alice.message_item("Busy two")) == "Read", "Bob's read receipt on Busy two")
+
+        # A dead network: the page's socket delivers nothing, and its `close` event is late. The ping that is not
+        # answered shows the page offline at once (a slow answer to another request, here Bob's typing, does not
+        # give the socket up), and a new socket takes over; the old socket's late `close` changes nothing.
         bob.js("window.testHooks.dead.add(window.testHooks.sockets.at(-1))")
         bob.type("After a dead connection")
-        bob.wait(lambda: bob.connection_state() != "online", "the page to give up its dead socket", TIMEOUT + 5)
+        # A ping goes out every 25 s, and is given up on after 15 s.
+        bob.wait(lambda: bob.connection_state() != "online", "the page to give up its dead socket", 25 + 15 + 10)
         shots("dead-socket-given-up")
+        sent_after = bob.js("return window.busySocket.sentTypes")
+        if sent_after.get("listConversations", 0) != sent_before.get("listConversations", 0):
+            raise Failure(f"marking the open conversation read read the conversation list again: {sent_before}, "
+                          f"then {sent_after}")
+        if sent_after.get("markRead", 0) < sent_before.get("markRead", 0) + 2:
+            raise Failure(f"the open conversation was not marked read up to its last message: {sent_after}")
         bob.wait_online(RECONNECT_TIMEOUT)
         bob.driver.execute_async_script(RELEASE_HELD)
         if bob.connection_state() != "online":

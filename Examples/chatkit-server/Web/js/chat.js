@@ -28,6 +28,8 @@ const TYPING_IDLE_MS = 4_000; // stop it after this long without a keystroke
 const MEMBER_LOADS_AT_ONCE = 4; // member lists loaded together after the conversation list
 const MAX_MEMBERS_SHARING_MARKERS = 100; // larger groups (and channels) send receipts to the reader alone
 const MAX_MEMBERS_SHARING_TYPING = 100; // the server shows no typing in larger groups (nor in channels)
+const LIST_RETRY_MAX_MS = 30_000; // the longest wait before reading a conversation list that failed again
+const SEND_RETRY_MAX_MS = 15_000; // the longest wait before sending again a message whose answer did not come
 const REACTIONS = ["👍", "❤️", "😂", "🎉", "😮", "😢"];
 
 const $ = (id) => document.getElementById(id);
@@ -43,6 +45,8 @@ export class ChatApp {
         this.leftAt = new Map(); // conversation id -> the position of the `memberRemoved` that removed me from it
         this.presence = new Map(); // userID -> {isOnline, lastSeenAt}
         this.pending = new Outbox(this.me.id); // unsent messages, kept across reloads of this tab
+        this.sendingTo = new Set(); // conversations whose pending messages are being sent (see #sendInOrder)
+        this.sessions = 0; // sessions synced so far: a list read that failed is read again during its session only
         this.openID = null;
         this.listError = null; // why the conversation list did not load, said where the list would be
         this.undelivered = new Set(); // conversations whose last message, from the list, is to be marked delivered
@@ -187,7 +191,7 @@ export class ChatApp {
 
     // MARK: Connection
 
-    #showStatus({ state, retryInMs, reason }) {
+    #showStatus({ state, retryInMs, reason, final }) {
         if (state === "offline" && this.presence.size > 0) {
             // Unknown until the next session, which sends the presence of everyone online.
             this.presence.clear();
@@ -203,6 +207,8 @@ export class ChatApp {
         }[state];
         // Why the server refused the session (too many connections, say), as it put it.
         if (state === "offline" && reason) element.textContent = `${element.textContent}. ${reason}`;
+        // Refused for good (no protocol version shared with this server): the page does not try again by itself.
+        if (final) element.textContent = `${element.textContent} Reload the page to try again.`;
     }
 
     /** The server's limit `name` from its welcome, or `fallback` before the first welcome. */
@@ -243,19 +249,27 @@ export class ChatApp {
     }
 
     async #onSynced({ resumed }) {
+        const session = ++this.sessions;
         // Messages typed while offline go out first, with their original client message IDs: the server stores a
         // connection's sends in order, so one typed after reconnecting cannot overtake them.
         for (const message of this.pending.values()) {
-            if (message.status === "pending") this.#trySend(message);
+            if (message.status === "pending") this.#sendInOrder(message.conversationID);
         }
         try {
-            try {
-                await this.#readConversationList();
-            } catch (error) {
-                // Said where the list would be (not "No conversations yet.").
-                this.listError = error.message ?? String(error);
-                this.render();
-                throw error;
+            // Read until it works (a store recovering, a request that timed out), waiting longer each time, while
+            // this session lasts: the next one reads the list itself.
+            for (let attempt = 0; ; attempt++) {
+                try {
+                    await this.#readConversationList();
+                    break;
+                } catch (error) {
+                    // Said where the list would be (not "No conversations yet.").
+                    this.listError = error.message ?? String(error);
+                    this.render();
+                    console.warn("ChatKit: the conversation list failed; trying again", error);
+                }
+                await new Promise((resolve) => setTimeout(resolve, Math.min(LIST_RETRY_MAX_MS, 1_000 * 2 ** attempt)));
+                if (this.stopped || !this.connection.isOnline || this.sessions !== session) return;
             }
             if (resumed) {
                 // Catch-up brought the events we missed; markers are refreshed in case a page was skipped, and a
@@ -263,10 +277,10 @@ export class ChatApp {
                 const open = this.conversations.get(this.openID);
                 if (open && !open.loaded) await this.#loadLatest(open);
                 if (this.openID) await this.#loadMarkers(this.openID);
-            } else {
-                // Before the member lists: the conversation in the address opens at once.
-                this.#openFromHash();
             }
+            // Before the member lists: the conversation in the address opens at once (also when the list could not
+            // be read at the first sync, or a rewind closed it).
+            if (this.openID === null) this.#openFromHash();
             this.#markOpenRead();
             await this.#loadMissingMembers();
             // Names of people met while catching up (requests are refused until the session is synced, so the
@@ -344,9 +358,11 @@ export class ChatApp {
         // Events that came while a page was asked for are newer than what it says (see #changedSince).
         let before;
         for (;;) {
-            const since = this.connection.cursor;
-            const { conversations = [], hasMore = false } = await this.connection.request(
-                "listConversations", before === undefined ? {} : { before });
+            let since;
+            const { conversations = [], hasMore = false } = await this.#withRetryAfter(() => {
+                since = this.connection.cursor;
+                return this.connection.request("listConversations", before === undefined ? {} : { before });
+            });
             for (const summary of conversations) {
                 const id = summary.conversation.id;
                 if (this.#changedSince(this.leftAt.get(id) ?? -Infinity, since)) continue; // left meanwhile
@@ -637,7 +653,11 @@ export class ChatApp {
     }
 
     #explain(error) {
-        if (error.code === "unavailable") return "Not connected. Try again in a moment.";
+        if (error.code === "unavailable") {
+            // No answer in time while the session goes on (a slow server), or no session.
+            const why = this.connection.isOnline ? "The server did not answer in time." : "Not connected.";
+            return `${why} Try again in a moment.`;
+        }
         return error.message || "That did not work.";
     }
 
@@ -785,10 +805,15 @@ export class ChatApp {
 
     // MARK: Events from the server
 
-    /** Stores a message from an event or, with `since` (see #changedSince), from an answer. */
+    /**
+     * Stores a message from an event or, with `since` (see #changedSince), from an answer. A conversation whose
+     * history is neither loaded nor loading keeps only its last message and seq (for the list): one left unopened in
+     * a busy channel would otherwise hold every message that came while the page was open. Opening it loads its
+     * latest page.
+     */
     #storeMessage(state, message, since) {
         message = this.#newestCopy(state, message, since);
-        state.messages.set(message.id, message);
+        if (state.loaded || state.loading || state.messages.has(message.id)) state.messages.set(message.id, message);
         this.#storeLastMessage(state, message);
         if (message.seq > (state.conversation.lastSeq ?? 0)) state.conversation.lastSeq = message.seq;
         if (message.senderID === this.me.id) this.pending.delete(message.clientMessageID);
@@ -905,8 +930,10 @@ export class ChatApp {
             const readBefore = state.myMarker.readSeq;
             state.myMarker = marker;
             if (marker.readSeq >= (state.conversation.lastSeq ?? 0)) state.unreadCount = 0;
-            // Read part of it elsewhere (another tab): the server counts what is left.
-            else if (marker.readSeq > readBefore) this.#refreshSoon();
+            // Read part of it elsewhere (another tab): the server counts what is left. Not for the open
+            // conversation: marking it read goes on up to its last message (#markOpenRead), and a busy one would
+            // have the list read again at every message.
+            else if (marker.readSeq > readBefore && state.conversation.id !== this.openID) this.#refreshSoon();
         }
     }
 
@@ -1023,7 +1050,7 @@ export class ChatApp {
         this.pending.set(message.clientMessageID, message);
         this.render();
         this.#scrollToBottom();
-        this.#trySend(message);
+        this.#sendInOrder(message.conversationID);
     }
 
     /** Why `body` is too large to send (the server's limit is in UTF-8 bytes, not characters), or null. */
@@ -1052,10 +1079,47 @@ export class ChatApp {
         else if (!tooLarge && saying) error.textContent = "";
     }
 
+    /**
+     * Sends the conversation's pending messages one at a time, in the outbox's order: a message goes out once the
+     * one ahead of it is stored or has failed for good. One refused for the rate, or whose answer did not come while
+     * the session goes on, is sent again (with the same client message ID) before those behind it, so none
+     * overtakes it. While offline they wait for the next `synced`, which calls this again.
+     */
+    async #sendInOrder(conversationID) {
+        if (this.sendingTo.has(conversationID)) return; // that loop takes the new message in its turn
+        this.sendingTo.add(conversationID);
+        try {
+            let unanswered = 0;
+            for (;;) {
+                if (this.stopped || !this.connection.isOnline) return; // sent on the next `synced`
+                const message = [...this.pending.values()].find(
+                    (waiting) => waiting.conversationID === conversationID && waiting.status === "pending");
+                if (!message) return;
+                const wait = await this.#trySend(message);
+                if (wait === null) {
+                    unanswered = 0;
+                    continue;
+                }
+                if (wait === undefined) {
+                    // Not answered in time on a session still open (a slow store): again, waiting longer each time.
+                    if (!this.connection.isOnline) return;
+                    unanswered += 1;
+                }
+                await new Promise((resolve) =>
+                    setTimeout(resolve, wait ?? Math.min(SEND_RETRY_MAX_MS, 500 * 2 ** unanswered)));
+            }
+        } finally {
+            this.sendingTo.delete(conversationID);
+        }
+    }
+
+    /**
+     * Sends `message` once. Returns null when it is done with (stored, or failed for good), the milliseconds to
+     * wait before sending it again when the rate limit refused it, or undefined when no answer came (it stays
+     * pending).
+     */
     async #trySend(message) {
-        if (message.inFlight) return;
-        if (!this.connection.isOnline) return; // sent on the next `synced`
-        message.inFlight = true;
+        let wait = null;
         try {
             const since = this.connection.cursor;
             const { message: stored } = await this.connection.request("send", {
@@ -1068,18 +1132,19 @@ export class ChatApp {
             this.pending.delete(message.clientMessageID);
         } catch (error) {
             if (error.code === "unavailable") {
-                message.status = "pending"; // resent with the same ID once reconnected
+                message.status = "pending"; // resent with the same ID
+                wait = undefined;
             } else if (error.code === "limitExceeded" && error.retryAfterMilliseconds) {
-                setTimeout(() => this.#trySend(message), error.retryAfterMilliseconds);
+                wait = error.retryAfterMilliseconds;
             } else {
                 message.status = "failed";
                 message.error = error.message;
             }
         } finally {
-            message.inFlight = false;
             this.pending.save();
         }
         this.render();
+        return wait;
     }
 
     #retry(message) {
@@ -1087,7 +1152,7 @@ export class ChatApp {
         message.error = null;
         this.pending.save();
         this.render();
-        this.#trySend(message);
+        this.#sendInOrder(message.conversationID);
     }
 
     #discard(message) {
@@ -1289,7 +1354,7 @@ export class ChatApp {
         }
         $("empty-list").hidden = items.length > 0;
         $("empty-list").textContent = this.listError
-            ? `Your conversations could not be loaded: ${this.listError}. They load again when the page reconnects.`
+            ? `Your conversations could not be loaded: ${this.listError}. The page keeps trying.`
             : "No conversations yet.";
     }
 

@@ -3,7 +3,9 @@
 // A ChatConnection keeps one socket open: it says `hello` with an access token (and, after the first session,
 // the cursor of the last event it processed), reconnects by itself with exponential backoff, and answers each
 // request's promise with its `result` or `error`. It dispatches:
-//   "status"   detail: {state: "connecting" | "syncing" | "online" | "offline", retryInMs?, reason?}
+//   "status"   detail: {state: "connecting" | "syncing" | "online" | "offline", retryInMs?, reason?, final?}
+//              (`final`: the server refused the session for a reason that trying again cannot change, such as no
+//              shared protocol version; the connection stops)
 //   "welcome"  detail: the welcome frame (user, limits, position)
 //   "event"    detail: a stored event (live, or from catch-up)
 //   "synced"   detail: {cursor, resumed}: catch-up is over; `resumed` is false on the first session
@@ -17,7 +19,8 @@ const BACKOFF_FIRST_MS = 500;
 const BACKOFF_MAX_MS = 15_000;
 /** How long a connection stays online before the next reconnect starts the backoff again. */
 const STAYED_ONLINE_MS = 10_000;
-// A request not answered within this is failed with `unavailable` (the socket is probably dead).
+// A request not answered within this is failed with `unavailable`. Only a ping's says the socket is dead (and it is
+// given up): a slow store may take this long over a history or a search, and the socket is fine.
 const REQUEST_TIMEOUT_MS = 15_000;
 // A socket not online (welcome and catch-up done) this long after it was opened is dropped and opened again: one
 // that died silently before its session opened would otherwise leave the page "Connecting…" indefinitely (pings
@@ -55,6 +58,7 @@ export class ChatConnection extends EventTarget {
         /** When the current connection synced (ms), or null. */
         this.onlineSince = null;
         this.retryTimer = null;
+        this.retryNotBefore = 0; // no reconnection before this time (ms): the server asked to wait (retryAfter)
         this.pingTimer = null;
         this.socketClosed = null; // gives up the current socket (see #connect)
         this.stopped = true;
@@ -105,8 +109,9 @@ export class ChatConnection extends EventTarget {
             const timer = setTimeout(() => {
                 this.pending.delete(frame.id);
                 reject(new RequestError("unavailable", "The server did not answer in time."));
-                // A silent socket: start over.
-                this.#abandon(socket);
+                // An unanswered ping: a silent socket, start over. (Another request may just be slow: an answer
+                // that comes after all is ignored.)
+                if (frame.type === "ping") this.#abandon(socket);
             }, REQUEST_TIMEOUT_MS);
             this.pending.set(frame.id, { resolve, reject, timer });
             try {
@@ -120,8 +125,8 @@ export class ChatConnection extends EventTarget {
     }
 
     #onBrowserOnline = () => {
-        // The network is back: try now instead of waiting out the backoff.
-        if (!this.stopped && this.state === "offline") {
+        // The network is back: try now instead of waiting out the backoff (not the wait the server asked for).
+        if (!this.stopped && this.state === "offline" && Date.now() >= this.retryNotBefore) {
             clearTimeout(this.retryTimer);
             this.#connect();
         }
@@ -160,6 +165,10 @@ export class ChatConnection extends EventTarget {
         let helloRefused = null;
         // The server's reason for refusing the session, shown while the page tries again.
         let refusal = null;
+        // How long the server asks to wait before trying again (a rate or connection limit), in ms.
+        let retryAfter = 0;
+        // The `goodbye` after a refused hello: `protocolError` when no version is shared (trying again cannot help).
+        let goodbye = null;
         const openDeadline = setTimeout(() => {
             if (this.state !== "online") this.#abandon(socket);
         }, SESSION_OPEN_TIMEOUT_MS);
@@ -182,6 +191,11 @@ export class ChatConnection extends EventTarget {
             if (frame.type === "error" && frame.id === helloID) {
                 helloRefused = frame.code;
                 refusal = typeof frame.message === "string" ? frame.message : frame.code;
+                if (Number.isSafeInteger(frame.retryAfterMilliseconds)) retryAfter = frame.retryAfterMilliseconds;
+                return;
+            }
+            if (frame.type === "goodbye" && helloRefused !== null) {
+                goodbye = frame.reason;
                 return;
             }
             this.#handle(frame);
@@ -205,8 +219,14 @@ export class ChatConnection extends EventTarget {
                 this.refusedOnce = true;
                 this.forceRefresh = true;
                 refusal = null;
+            } else if (helloRefused === "invalidArgument" || (helloRefused !== null && goodbye === "protocolError")) {
+                // No shared protocol version (or a hello this server cannot read): the same hello is refused
+                // however often it is sent. Said, and not tried again until the page is loaded again.
+                this.stop();
+                this.#setState("offline", { reason: refusal, final: true });
+                return;
             }
-            this.#scheduleReconnect(refusal);
+            this.#scheduleReconnect(refusal, retryAfter);
         };
         this.socketClosed = closed;
         socket.addEventListener("close", closed);
@@ -300,15 +320,17 @@ export class ChatConnection extends EventTarget {
         }
     }
 
-    #scheduleReconnect(reason = null) {
+    /** Connects again after the backoff, or after `retryAfter` ms (the server's ask) when that is longer. */
+    #scheduleReconnect(reason = null, retryAfter = 0) {
         if (this.stopped) return;
         // The backoff starts again after a connection that stayed online a while, not after any that synced: a
         // server closing every session just after its sync would otherwise be asked again every half second.
         if (this.onlineSince !== null && Date.now() - this.onlineSince >= STAYED_ONLINE_MS) this.attempt = 0;
         this.onlineSince = null;
         const base = Math.min(BACKOFF_MAX_MS, BACKOFF_FIRST_MS * 2 ** this.attempt);
-        const delay = Math.round(base / 2 + Math.random() * (base / 2));
+        const delay = Math.max(retryAfter, Math.round(base / 2 + Math.random() * (base / 2)));
         this.attempt += 1;
+        this.retryNotBefore = Date.now() + retryAfter;
         this.#setState("offline", reason ? { retryInMs: delay, reason } : { retryInMs: delay });
         clearTimeout(this.retryTimer);
         this.retryTimer = setTimeout(() => this.#connect(), delay);

@@ -196,6 +196,12 @@ export class Session {
         } catch {
             // Logging out anyway.
         }
+        try {
+            // A password change under way ends this session and makes a new one: the one to end is that one.
+            await this.changingPassword;
+        } catch {
+            // Logging out anyway.
+        }
         // The refresh token ends the session even when the access token has expired (no refresh needed first).
         const refreshToken = this.tokens.refreshToken;
         this.forget();
