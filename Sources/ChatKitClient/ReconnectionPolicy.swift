@@ -44,7 +44,9 @@ public struct ReconnectionPolicy: Sendable, Hashable {
     /// Reconnects with exponential backoff and full jitter.
     ///
     /// - Parameters:
-    ///   - initialDelay: The ceiling of the first wait.
+    ///   - initialDelay: The ceiling of the first wait. Zero retries at once after every failure, never backing
+    ///     off (the ceilings grow from it by multiplying): against a server that refuses connections at once, a
+    ///     loop as fast as the machine. Give at least a few milliseconds.
     ///   - maximumDelay: The largest ceiling of any wait.
     ///   - multiplier: How much the ceiling grows per failed attempt (at least 1).
     ///   - resetAfter: How long a session must stay open for the backoff to start over.
