@@ -54,15 +54,22 @@ extension ChatClient {
         /// too is refused (`notFound`) and stays ``OutgoingMessage/State/failed``. A message whose
         /// `messageDeleted` event this client received is not sent again. Default 200; 0 keeps none.
         public var messagesResentAfterRewind: Int
-        /// How long a request waits for the server's answer before it throws `.unavailable`, while the connection
-        /// stays open (a connection that died ends its requests sooner: see the transport's pings). Default 60
-        /// seconds; `nil` waits as long as the connection lasts. A request that timed out may still take effect on
-        /// the server: a message the outbox sends is sent again with its client message ID, which the server stores
-        /// once. Measured on `ContinuousClock`, not on the clock given to the initializer (which tests make
-        /// instant); a duration of zero or less waits as `nil` does.
+        /// How long a request waits for the server's answer. A request not answered in time throws `.unavailable`,
+        /// and the client closes the connection (reason `requestTimeout`) and reconnects: a server answers a
+        /// connection's requests in order, so the ones after a stuck request would wait behind it, and a new
+        /// connection is served afresh. Default 60 seconds; `nil` (or a duration of zero or less) waits as long as
+        /// the connection lasts. A request that timed out may still take effect on the server: a message the outbox
+        /// sent is sent again in the next session with its client message ID, which the server stores once.
+        /// Measured on `ContinuousClock`, not on the clock given to the initializer (which tests make instant).
         public var requestTimeout: Duration?
         /// The clock backoff and retry-after waits run on.
         let clock: ClientClock
+
+        /// ``requestTimeout`` if positive, at most a year (a deadline of `Duration`'s largest value overflows).
+        var effectiveRequestTimeout: Duration? {
+            guard let requestTimeout, requestTimeout > .zero else { return nil }
+            return min(requestTimeout, .seconds(365 * 86_400))
+        }
 
         /// Creates a configuration.
         ///

@@ -212,7 +212,8 @@ extension ChatClient {
         } catch let error as ChatError {
             switch error.code {
             case .unavailable where !(error.underlying is ServerAnswer):
-                // The connection dropped before the answer: the next session sends it again.
+                // The connection dropped before the answer, or the answer did not come in time (the client closes
+                // the connection then): the next session sends it again.
                 release(id)
             case .limitExceeded where error.retryAfter != nil:
                 await wait(rateLimitedSendDelay(retryAfter: error.retryAfter ?? .zero), thenRelease: id)

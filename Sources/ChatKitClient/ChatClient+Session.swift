@@ -58,9 +58,13 @@ extension ChatClient {
 
         var closeError: (any Error)?
         var openedAt: Duration?
-        // Why this side closed the connection, when a write failed (the inbound then ends without the reason).
-        let writeFailure = ManagedValue<ConnectionClosedError>()
+        // Why this side closed the connection, when a write failed or a request went unanswered (the inbound then
+        // ends without the reason).
+        let closedHere = ManagedValue<ConnectionClosedError>()
         await withDiscardingTaskGroup { group in
+            if let timeout = configuration.effectiveRequestTimeout {
+                group.addTask { await self.closeOnUnansweredRequest(connection, timeout: timeout, closedHere) }
+            }
             group.addTask {
                 for await text in outgoing {
                     do {
@@ -70,7 +74,7 @@ extension ChatClient {
                         // waiting for answers fail now instead of waiting for the peer to notice.
                         let reason = CloseReason(code: "writeFailed", message: "A frame could not be written.")
                         let detail = CloseReason(code: reason.code, message: "A frame could not be written: \(error)")
-                        writeFailure.set(ConnectionClosedError(reason: detail))
+                        closedHere.set(ConnectionClosedError(reason: detail))
                         await connection.outbound.close(reason)
                         break
                     }
@@ -88,7 +92,7 @@ extension ChatClient {
             }
             outgoingContinuation.finish()
             signalContinuation.finish()
-            if closeError == nil { closeError = writeFailure.current }
+            if closeError == nil { closeError = closedHere.current }
             let closedReason = (closeError as? ConnectionClosedError)?.reason
             let refusal = state.withLock { state -> ChatError? in
                 // A session the server ended because its login was revoked (logout, password change) is refused
@@ -116,6 +120,37 @@ extension ChatClient {
         )
     }
 
+    /// Watches the session's requests until the session ends: one not answered within `timeout` is failed, and the
+    /// connection closed (the server answers a connection's requests in order, so later ones would wait behind it;
+    /// the client reconnects). Checks a few times per `timeout`, at least once a second, on the system's clock.
+    private func closeOnUnansweredRequest(
+        _ connection: Connection, timeout: Duration, _ closedHere: ManagedValue<ConnectionClosedError>
+    ) async {
+        let tick = max(.milliseconds(10), min(.seconds(1), timeout / 4))
+        while true {
+            do {
+                try await Task.sleep(for: tick)
+            } catch {
+                return  // the session ended
+            }
+            let now = ContinuousClock.now
+            let expired = state.withLock { state -> [CheckedContinuation<RequestResult, any Error>] in
+                let ids = state.pending.filter { $0.value.deadline.map { $0 <= now } ?? false }.keys
+                return ids.compactMap { state.pending.removeValue(forKey: $0)?.continuation }
+            }
+            guard !expired.isEmpty else { continue }
+            let failure = ChatError(
+                .unavailable,
+                "The server did not answer within \(timeout); the client reconnects. The request may still take effect."
+            )
+            for continuation in expired { continuation.resume(throwing: failure) }
+            let reason = CloseReason(code: "requestTimeout", message: "A request was not answered within \(timeout).")
+            closedHere.set(ConnectionClosedError(reason: reason))
+            await connection.outbound.close(reason)
+            return
+        }
+    }
+
     /// Fails the request an unreadable answer names (a newer server's shape of a result this client cannot read),
     /// so that it does not wait for the connection to drop (and a `send` of the outbox does not hold its
     /// conversation back, resent and unreadable after every reconnection: it fails with `invalidArgument`).
@@ -127,7 +162,7 @@ extension ChatClient {
         let failure = ChatError(
             .invalidArgument, "The server's answer could not be read by this client (\(error)).", underlying: error
         )
-        state.withLock { $0.pending.removeValue(forKey: id) }?.resume(throwing: failure)
+        state.withLock { $0.pending.removeValue(forKey: id) }?.continuation.resume(throwing: failure)
     }
 
     /// Handles one frame; returns `true` when it opened the session.
@@ -178,13 +213,13 @@ extension ChatClient {
             for waiter in waiters { waiter.resume(returning: welcome) }
             return true
         case .result(let id, let result):
-            state.withLock { $0.pending.removeValue(forKey: id) }?.resume(returning: result)
+            state.withLock { $0.pending.removeValue(forKey: id) }?.continuation.resume(returning: result)
         case .error(let error):
             let failure = Self.chatError(error)
             if error.id == helloID {
                 state.withLock { $0.refusal = failure }
             } else if let id = error.id {
-                state.withLock { $0.pending.removeValue(forKey: id) }?.resume(throwing: failure)
+                state.withLock { $0.pending.removeValue(forKey: id) }?.continuation.resume(throwing: failure)
             }
         case .event(let event):
             // Catch-up after a reconnection may repeat what arrived before the drop: deliver each event once.
@@ -223,7 +258,7 @@ extension ChatClient {
             state.outboxSignal = nil
             for index in state.outbox.indices { state.outbox[index].inFlight = false }
             defer { state.pending = [:] }
-            return Array(state.pending.values)
+            return state.pending.values.map(\.continuation)
         }
         let reason = closedReason.map { " (\($0))" } ?? ""
         let dropped = ChatError(.unavailable, "The connection closed before the answer arrived\(reason).")

@@ -72,7 +72,8 @@ public final class ChatClient: Sendable {
         var stateObservers = Observers<ConnectionState>()
         var phase = RunPhase.idle
         var outgoing: AsyncStream<String>.Continuation?
-        var pending: [String: CheckedContinuation<RequestResult, any Error>] = [:]
+        /// Requests awaiting their answers on the open session, by request ID.
+        var pending: [String: PendingRequest] = [:]
         var welcome: Welcome?
         /// Callers of ``ChatClient/connected()`` waiting for a session, by waiter ID (`nextWaiterID`).
         var welcomeWaiters: [Int: CheckedContinuation<Welcome, any Error>] = [:]
@@ -547,8 +548,9 @@ public final class ChatClient: Sendable {
     ///   one); `.limitExceeded` when the frame is larger than the server accepts, and when the user's rate limit
     ///   refused the request (with ``ChatKitCore/ChatError/retryAfter`` set: nothing here retries it; the outbox's
     ///   sends wait out their own); `.unavailable` too when the server did not answer within
-    ///   ``Configuration/requestTimeout`` (the request may still take effect); `.invalidArgument` when the server's
-    ///   answer cannot be read; `CancellationError` when the calling task is cancelled.
+    ///   ``Configuration/requestTimeout`` (the client then reconnects; the request may still take effect);
+    ///   `.invalidArgument` when the server's answer cannot be read; `CancellationError` when the calling task is
+    ///   cancelled.
     public func request(_ request: ClientRequest) async throws -> RequestResult {
         let id = state.withLock { state -> String in
             state.nextRequestID += 1
@@ -558,44 +560,32 @@ public final class ChatClient: Sendable {
         if let limit = state.withLock({ $0.welcome?.limits.maxFrameBytes }), text.utf8.count > limit {
             throw ChatError(.limitExceeded, "The request has \(text.utf8.count) bytes; the server accepts \(limit).")
         }
-        guard let timeout = configuration.requestTimeout, timeout > .zero else {
-            return try await answer(to: text, id: id)
-        }
-        return try await withThrowingTaskGroup(of: RequestResult.self) { group in
-            group.addTask { try await self.answer(to: text, id: id) }
-            group.addTask {
-                try await Task.sleep(for: timeout)
-                throw ChatError(
-                    .unavailable,
-                    "The server did not answer within \(timeout); the request may still take effect there."
-                )
-            }
-            // The first to end decides; the other is cancelled (a cancelled wait for the answer forgets it).
-            defer { group.cancelAll() }
-            guard let result = try await group.next() else { throw CancellationError() }
-            return result
-        }
-    }
-
-    /// Writes a request's frame on the open session and waits for the server's answer to `id`.
-    private func answer(to text: String, id: String) async throws -> RequestResult {
-        try await withTaskCancellationHandler {
+        let deadline = configuration.effectiveRequestTimeout.map { ContinuousClock.now + $0 }
+        return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
                 let failure = state.withLock { state -> (any Error)? in
                     if Task.isCancelled { return CancellationError() }
                     guard state.connectionState == .connected, let outgoing = state.outgoing else {
                         return ChatError(.unavailable, "The client is not connected.")
                     }
-                    state.pending[id] = continuation
+                    state.pending[id] = PendingRequest(continuation: continuation, deadline: deadline)
                     outgoing.yield(text)
                     return nil
                 }
                 if let failure { continuation.resume(throwing: failure) }
             }
         } onCancel: {
-            let continuation = state.withLock { $0.pending.removeValue(forKey: id) }
-            continuation?.resume(throwing: CancellationError())
+            let request = state.withLock { $0.pending.removeValue(forKey: id) }
+            request?.continuation.resume(throwing: CancellationError())
         }
+    }
+
+    /// A request awaiting its answer.
+    struct PendingRequest {
+        /// Resumed with the answer, or with why none came.
+        let continuation: CheckedContinuation<RequestResult, any Error>
+        /// When it is given up (``Configuration/requestTimeout``), if ever.
+        let deadline: ContinuousClock.Instant?
     }
 
     static func chatError(_ frame: ErrorFrame) -> ChatError {

@@ -16,8 +16,8 @@ import Foundation
 import Testing
 
 /// A server that does not answer a request while its connection stays open: the request throws after
-/// `ChatClient.Configuration.requestTimeout` instead of waiting forever, the session goes on, and a message the
-/// outbox sent is sent again and stored once.
+/// `ChatClient.Configuration.requestTimeout` instead of waiting forever, the client reconnects (later requests
+/// would wait behind the stuck one), and a message the outbox sent is sent again and stored once.
 @Suite("Request timeouts")
 struct RequestTimeoutTests {
     /// The in-memory store, whose searches wait until the test lets them go (a store stuck on a lock).
@@ -39,15 +39,16 @@ struct RequestTimeoutTests {
         }
     }
 
-    @Test func aRequestTheServerDoesNotAnswerThrowsAndTheSessionGoesOn() async throws {
+    @Test func aRequestTheServerDoesNotAnswerThrowsAndTheClientReconnects() async throws {
         let inMemory = InMemoryChatStore()
         let stalled = StalledSearchStore(inMemory)
         defer { stalled.release.finish() }
         try await LiveServer.run(store: inMemory, serverStore: stalled) { live in
             let alice = try await live.signUp("alice")
-            var configuration = ChatClient.Configuration.singleSession
-            configuration.requestTimeout = .milliseconds(300)
-            let client = try await live.connect(alice.accessToken, configuration: configuration)
+            let client = try await live.connect(
+                alice.accessToken, configuration: ChatClient.Configuration(requestTimeout: .seconds(1))
+            )
+            let states = Recorder(client.client.connectionStateUpdates())
 
             let error = try await #require(throws: ChatError.self) {
                 try await withTimeout("the search to time out") { try await client.client.search("hello") }
@@ -55,21 +56,35 @@ struct RequestTimeoutTests {
             #expect(error.code == .unavailable)
             #expect(error.reason?.contains("did not answer within") == true, "\(error)")
             #expect(!(error.underlying is ChatClient.ServerAnswer))
-            // The connection was not given up: the session that asked is still the client's.
-            #expect(client.client.connectionState == .connected)
+            // The server answers a connection's requests in order: the client gave that one up and opened another,
+            // which the server serves while the search still hangs on the first.
+            try await states.waitFor("the client to reconnect") { states in
+                states.contains(where: \.isWaitingToReconnect) && states.last == .connected
+            }
+            let page = try await withTimeout("a request on the new connection") {
+                while true {
+                    do {
+                        return try await client.client.conversations(before: nil)
+                    } catch let error as ChatError where error.code == .unavailable {
+                        // A machine so busy that this one timed out too: the client reconnects again.
+                        _ = try await client.client.connected()
+                    }
+                }
+            }
+            #expect(page.conversations.isEmpty)
             stalled.release.finish()
         }
     }
 
-    @Test func aSendTheServerDoesNotAnswerIsSentAgainInTheSameSession() async throws {
-        let sends = Locked<[ClientMessageID]>([])
-        let transport = ScriptedTransport { _, frame, peer in
+    @Test func aSendTheServerDoesNotAnswerIsSentAgainInTheNextSession() async throws {
+        let sends = Locked<[(connection: Int, id: ClientMessageID)]>([])
+        let transport = ScriptedTransport { connection, frame, peer in
             switch frame.request {
             case .hello:
                 peer.open(frame, position: StreamPosition(1))
             case .send(let send):
                 let count = sends.withLock { sends in
-                    sends.append(send.clientMessageID)
+                    sends.append((connection, send.clientMessageID))
                     return sends.count
                 }
                 // The first is lost in a stuck server; every later one is answered with the stored message.
@@ -88,15 +103,33 @@ struct RequestTimeoutTests {
         #expect(message.body == "hello")
         let sent = sends.value
         #expect(sent.count >= 2)
-        #expect(Set(sent) == [message.clientMessageID], "every attempt carries the message's client message ID")
-        #expect(transport.connectionCount == 1)
+        #expect(Set(sent.map(\.id)) == [message.clientMessageID], "every attempt carries the message's client ID")
+        #expect(sent[0].connection == 0 && sent[1].connection >= 1, "sent again on a new connection: \(sent)")
         #expect(client.outbox.isEmpty)
     }
 
-    @Test func aTimeoutOfZeroOrLessWaitsForTheAnswerAsLongAsTheConnectionLasts() {
+    @Test func theTimeoutIsBounded() async throws {
         #expect(ChatClient.Configuration().requestTimeout == .seconds(60))
         #expect(ChatClient.Configuration(requestTimeout: .zero).requestTimeout == nil)
         #expect(ChatClient.Configuration(requestTimeout: .seconds(-1)).requestTimeout == nil)
         #expect(ChatClient.Configuration(requestTimeout: nil).requestTimeout == nil)
+        // "Forever" written as the largest duration: no deadline overflows.
+        let transport = ScriptedTransport { _, frame, peer in
+            switch frame.request {
+            case .hello: peer.open(frame, position: StreamPosition(1))
+            case .send(let send):
+                peer.send(.result(id: frame.id, RequestResult(message: ScriptedPeer.stored(send))))
+            default: break
+            }
+        }
+        var configuration = ChatClient.Configuration(clock: RecordingClock())
+        configuration.requestTimeout = .seconds(Int64.max)
+        let client = ChatClient(transport: transport, token: "t", configuration: configuration)
+        let run = Task { try await client.run() }
+        defer { run.cancel() }
+        let message = try await withTimeout("the send") {
+            try await client.send("hello", to: ConversationID(rawValue: "c"))
+        }
+        #expect(message.body == "hello")
     }
 }

@@ -63,7 +63,8 @@ public struct OutboundWriter: Sendable {
 /// Why a connection is closed.
 public struct CloseReason: Sendable, Hashable, CustomStringConvertible {
     /// A stable code (`normal`, `shutdown`, `slowConsumer`, `protocolError`, `unauthenticated`, `idle`, `resync`; a
-    /// client closing a connection it could not write to: `writeFailed`).
+    /// client closing a connection it could not write to: `writeFailed`; one whose server did not answer a request in
+    /// time: `requestTimeout`).
     public var code: String
     /// A sentence for developers.
     public var message: String

@@ -31,8 +31,9 @@ extension HTTPRoutes {
 extension HTTPRoutes.Configuration {
     /// Whether `text` is an origin ``allowedOrigins`` takes, written as a browser writes it in `Origin`: a scheme,
     /// `://`, a host (a name of letters, digits, `.` and `-`, with an international name in its `xn--` form, or an
-    /// IPv6 address in brackets) and a port unless it is the scheme's default (browsers leave out `:443` of https
-    /// and `:80` of http). No path, not even `/`; no pattern such as `https://*.example.com`, no list.
+    /// IPv6 address in brackets, in the shortest form browsers write: `[::1]`) and a port unless it is the scheme's
+    /// default (browsers leave out `:443` of https and `:80` of http). No path, not even `/`; no pattern such as
+    /// `https://*.example.com`, no list.
     public static func isOrigin(_ text: String) -> Bool {
         guard let separator = text.firstRange(of: "://") else { return false }
         let scheme = text[..<separator.lowerBound].lowercased()
@@ -59,7 +60,8 @@ extension HTTPRoutes.Configuration {
         }
         guard !host.isEmpty else { return false }
         guard let port else { return true }
-        guard let number = Int(port), port.allSatisfy(\.isASCII), !port.hasPrefix("0"), (1...65_535).contains(number)
+        guard port.allSatisfy({ $0.isASCII && $0.isNumber }), !port.hasPrefix("0"), let number = Int(port),
+            (1...65_535).contains(number)
         else { return false }
         let defaultPort = ["http": 80, "ws": 80, "https": 443, "wss": 443][scheme]
         return number != defaultPort
