@@ -57,8 +57,9 @@ struct AccountAPI {
         return tokens
     }
 
-    func logOut(accessToken: String) async throws {
-        let _: Empty? = try await send("/v1/auth/logout", body: nil, bearer: accessToken)
+    /// Ends the session of `refreshToken` (no access token needed: an expired one would take a refresh first).
+    func logOut(refreshToken: String) async throws {
+        let _: Empty? = try await send("/v1/auth/logout", body: ["refreshToken": refreshToken], bearer: nil)
     }
 
     private struct Empty: Decodable {}

@@ -22,9 +22,12 @@ private func readPassword(fromStandardInput: Bool, prompt: String = "Password: "
         return line
     }
     guard let typed = getpass(prompt) else { throw ValidationError("Could not read a password.") }
-    return String(cString: typed)
+    let password = String(cString: typed)
+    guard !password.isEmpty else { throw ValidationError("No password typed.") }
+    return password
 }
 
+/// Saves the tokens as the login. Call it holding the login lock (``SessionFile/lockLogin()``).
 private func store(_ tokens: AccountAPI.Tokens, options: GlobalOptions) throws {
     try options.sessionFile.save(
         StoredLogin(
@@ -44,8 +47,16 @@ struct SignUp: AsyncParsableCommand {
 
     func run() async throws {
         let password = try readPassword(fromStandardInput: passwordStdin)
+        // A typo would make an account whose password nobody knows.
+        if !passwordStdin {
+            guard try readPassword(fromStandardInput: false, prompt: "Password again: ") == password else {
+                throw ValidationError("The two passwords differ; no account was made.")
+            }
+        }
         let tokens = try await AccountAPI(baseURL: options.baseURL)
             .signUp(username: username, password: password, displayName: displayName)
+        let lock = try await options.sessionFile.lockLogin()
+        defer { lock.release() }
         try store(tokens, options: options)
         print("Signed up and logged in as \(tokens.user.username).")
     }
@@ -61,6 +72,8 @@ struct LogIn: AsyncParsableCommand {
     func run() async throws {
         let password = try readPassword(fromStandardInput: passwordStdin)
         let tokens = try await AccountAPI(baseURL: options.baseURL).logIn(username: username, password: password)
+        let lock = try await options.sessionFile.lockLogin()
+        defer { lock.release() }
         try store(tokens, options: options)
         print("Logged in as \(tokens.user.username).")
     }
@@ -84,6 +97,11 @@ struct ChangePassword: AsyncParsableCommand {
                 throw ValidationError("The two new passwords differ; nothing was changed.")
             }
         }
+        // The change ends this login's session too: a `chat` in this home that refreshed with the old token before
+        // the new one is saved would be refused and delete the login. It waits for the lock instead, then goes on
+        // with the new login.
+        let lock = try await options.sessionFile.lockLogin()
+        defer { lock.release() }
         let tokens = try await AccountAPI(baseURL: options.baseURL)
             .changePassword(current: current, new: new, accessToken: login.accessToken)
         try store(tokens, options: options)
@@ -97,9 +115,18 @@ struct LogOut: AsyncParsableCommand {
     @OptionGroup var options: GlobalOptions
 
     func run() async throws {
-        let login = try await LoggedInClient(options: options).login()
-        try await AccountAPI(baseURL: options.baseURL).logOut(accessToken: login.accessToken)
-        options.sessionFile.remove()
+        let file = options.sessionFile
+        let lock = try await file.lockLogin()
+        defer { lock.release() }
+        let login = try file.load()
+        // Ended with the refresh token, as stored: no refresh first (it could fail where the logout need not), and
+        // sent to the server the login is for, whatever --server says.
+        do {
+            try await AccountAPI(baseURL: login.server).logOut(refreshToken: login.refreshToken)
+        } catch let error as ChatError where error.code == .unauthenticated {
+            // Ended already (elsewhere, or expired): there is nothing left to end on the server.
+        }
+        file.remove()
         print("Logged out.")
     }
 }

@@ -58,7 +58,15 @@ actor ChatSession {
     private let names: UserNames
     /// Moves this user's read markers as messages are shown.
     let readMarkers: ReadMarkers
+    /// The conversation lines are sent to, set once its history is shown.
     private var open: Conversation?
+    /// The conversation being opened (its history loading), and the messages of it that arrived meanwhile, with
+    /// their lines: printed after the history, those it did not show.
+    private var opening: ConversationID?
+    private var arrivedWhileOpening: [(message: Message, line: String)] = []
+    /// The highest seq shown of each conversation opened: a message at or below it is not printed again (a live
+    /// message that the history showed too).
+    private var shownThrough: [ConversationID: Int64] = [:]
     /// Conversations' titles by ID, as shown: a message of another conversation than the open one is printed with
     /// its conversation's title, which took two or three requests a message. A rename or a change of members
     /// drops the conversation's title.
@@ -66,12 +74,17 @@ actor ChatSession {
     /// The failed lines as the last `/failed` numbered them: `/retry N` and `/discard N` mean these, whatever
     /// changed in the outbox since.
     private var listedFailures: [OutgoingMessage] = []
+    /// The outbox's changes from the session's start, before its first request, for ``printRefusals()``: the lines
+    /// of an earlier chat are sent as the session opens, and a refusal while the first conversation opened was
+    /// told nowhere (``mentionFailedLines()`` had counted the failed lines already).
+    private let outboxUpdates: AsyncStream<OutgoingMessage>
 
     init(client: ChatClient, me: UserID, names: UserNames) {
         self.client = client
         self.me = me
         self.names = names
         readMarkers = ReadMarkers(client: client)
+        outboxUpdates = client.outboxUpdates()
     }
 
     /// Handles one typed line; `false` ends the session.
@@ -186,30 +199,99 @@ actor ChatSession {
     }
 
     /// Opens a conversation by username or ID and shows its latest messages.
+    ///
+    /// Its messages that arrive while the title and the history load (the actor takes events meanwhile) are held,
+    /// then printed after the history unless it showed them: they were printed before the title, and again in
+    /// the history.
     func open(_ target: String) async throws {
         let conversation = try await client.conversation(named: target)
+        opening = conversation.id
+        arrivedWhileOpening = []
+        let lines: (title: String, history: [String], last: Int64?)
+        do {
+            let title = try await title(of: conversation)
+            let (history, last) = try await historyLines(of: conversation)
+            lines = (title, history, last)
+        } catch {
+            // Not opened: what arrived meanwhile is shown as for any conversation but the open one.
+            if opening == conversation.id { opening = nil }
+            let title = titles[conversation.id] ?? TerminalText.inline(conversation.id.rawValue)
+            for (message, line) in arrivedWhileOpening where message.senderID != me { say("[\(title)] \(line)") }
+            arrivedWhileOpening = []
+            throw error
+        }
+        // From here to the end nothing is awaited: no event is printed among these lines.
         open = conversation
-        say("== \(try await title(of: conversation)) ==")
-        try await showHistory(of: conversation)
+        opening = nil
+        say("== \(lines.title) ==")
+        for line in lines.history { say(line) }
+        if let last = lines.last { shownThrough[conversation.id] = max(shownThrough[conversation.id] ?? 0, last) }
+        let held = arrivedWhileOpening
+        arrivedWhileOpening = []
+        var read = lines.last
+        for (message, line) in held {
+            if showInOpenConversation(message, line), message.senderID != me { read = max(read ?? 0, message.seq) }
+        }
+        if let read { await readMarkers.markRead(conversation.id, upTo: read) }
     }
 
     private func showHistory(of conversation: Conversation) async throws {
-        let messages = try await client.history(of: conversation.id, limit: 10)
-        for message in messages { say(try await Transcript.line(for: message, names: names)) }
-        if let last = messages.last { _ = try await client.markRead(conversation.id, upTo: last.seq) }
+        let (history, last) = try await historyLines(of: conversation)
+        for line in history { say(line) }
+        if let last {
+            shownThrough[conversation.id] = max(shownThrough[conversation.id] ?? 0, last)
+            await readMarkers.markRead(conversation.id, upTo: last)
+        }
     }
 
+    /// The latest messages' lines, and the last one's seq.
+    private func historyLines(of conversation: Conversation) async throws -> (lines: [String], last: Int64?) {
+        let messages = try await client.history(of: conversation.id, limit: 10)
+        var lines: [String] = []
+        for message in messages { lines.append(try await Transcript.line(for: message, names: names)) }
+        return (lines, messages.last?.seq)
+    }
+
+    /// Prints a message of the open conversation unless it was shown already; whether it printed it.
+    private func showInOpenConversation(_ message: Message, _ line: String) -> Bool {
+        let conversation = message.conversationID
+        guard message.seq > shownThrough[conversation] ?? 0 else { return false }
+        shownThrough[conversation] = message.seq
+        say(line)
+        return true
+    }
+
+    /// The conversation's title, or its ID when it cannot be looked up (disconnected, refused).
+    ///
+    /// - Throws: `CancellationError` only.
     private func title(of conversation: Conversation) async throws -> String {
         if let known = titles[conversation.id] { return known }
-        let title = try await names.title(of: conversation, me: me)
-        titles[conversation.id] = title
-        return title
+        do {
+            let title = try await names.title(of: conversation, me: me)
+            titles[conversation.id] = title
+            return title
+        } catch is CancellationError {
+            throw CancellationError()
+        } catch {
+            return TerminalText.inline(conversation.id.rawValue)
+        }
     }
 
-    /// The title of the conversation with this ID, fetching the conversation only when its title is not known.
+    /// The title of the conversation with this ID, fetching the conversation only when its title is not known; its
+    /// ID when it cannot be looked up.
+    ///
+    /// - Throws: `CancellationError` only.
     private func title(ofConversationWith id: ConversationID) async throws -> String {
         if let known = titles[id] { return known }
-        return try await title(of: try await retryingRateLimits { try await client.conversation(id) })
+        let conversation: Conversation
+        do {
+            conversation = try await retryingRateLimits { try await client.conversation(id) }
+        } catch is CancellationError {
+            throw CancellationError()
+        } catch {
+            return TerminalText.inline(id.rawValue)
+        }
+        return try await title(of: conversation)
     }
 
     /// Before quitting: while connected, waits a few seconds for the lines typed to be stored; then says how many
@@ -228,7 +310,7 @@ actor ChatSession {
 
     /// Says when the server refuses a typed message for good (the message stays in the outbox as failed).
     func printRefusals() async {
-        for await update in client.outboxUpdates() where update.state == .failed {
+        for await update in outboxUpdates where update.state == .failed {
             say("! Not sent: \(describe(update)) (/failed lists such lines; /retry or /discard them)")
         }
     }
@@ -257,7 +339,7 @@ actor ChatSession {
             } catch is CancellationError {
                 return
             } catch {
-                say("! \(error)")
+                say("! \(TerminalText.inline("\(error)"))")
             }
         }
     }
@@ -272,18 +354,21 @@ actor ChatSession {
             }
             guard stored.kind == .messageCreated, let message = stored.message else { return }
             let line = try await Transcript.line(for: message, names: names)
-            if message.conversationID == open?.id {
-                say(line)
-                if message.senderID != me { await readMarkers.markRead(message.conversationID, upTo: message.seq) }
+            if message.conversationID == opening {
+                arrivedWhileOpening.append((message, line))
+            } else if message.conversationID == open?.id {
+                if showInOpenConversation(message, line), message.senderID != me {
+                    await readMarkers.markRead(message.conversationID, upTo: message.seq)
+                }
             } else if message.senderID != me {
                 say("[\(try await title(ofConversationWith: message.conversationID))] \(line)")
             }
         case .presence(let update):
             guard update.userID != me else { return }
-            say("* \(try await names.name(of: update.userID)) is \(update.isOnline ? "online" : "offline")")
+            say("* \(try await names.nameOrID(of: update.userID)) is \(update.isOnline ? "online" : "offline")")
         case .typing(let update):
             guard update.isTyping, update.userID != me, update.conversationID == open?.id else { return }
-            say("* \(try await names.name(of: update.userID)) is typing…")
+            say("* \(try await names.nameOrID(of: update.userID)) is typing…")
         case .goodbye(let goodbye):
             say("! The server closed the session: \(TerminalText.inline(goodbye.message))")
         case .synced:

@@ -61,9 +61,23 @@ struct Send: AsyncParsableCommand {
         }
         let text = message ?? words.joined(separator: " ")
         guard !text.isEmpty else { throw ValidationError("Give the message after the recipient.") }
-        let message = try await LoggedInClient(options: options).withClient { client, _ in
-            let conversation = try await client.conversation(named: to)
-            return try await client.send(text, to: conversation.id)
+        let sending = SendProgress()
+        let message: Message
+        do {
+            message = try await LoggedInClient(options: options).withClient { client, _ in
+                let conversation = try await client.conversation(named: to)
+                await sending.start()
+                return try await client.send(text, to: conversation.id)
+            }
+        } catch let error as ChatError where error.code == .unavailable {
+            // Lost with the connection once sent: stored or not, nobody can tell, and this command keeps no outbox
+            // that would send it later (what the client's error says).
+            guard await sending.hasStarted else { throw error }
+            throw ChatError(
+                .unavailable,
+                "The connection was lost before the server answered: the message may or may not have been stored. "
+                    + "Check with 'chatkit-cli history \(to)' before sending it again."
+            )
         }
         print("Sent (#\(message.seq)).")
     }
@@ -88,6 +102,13 @@ struct History: AsyncParsableCommand {
         }
         print(lines.isEmpty ? "No messages yet." : lines.joined(separator: "\n"))
     }
+}
+
+/// Whether `send` has sent its message (a failure before it is no doubt about the message).
+private actor SendProgress {
+    private(set) var hasStarted = false
+
+    func start() { hasStarted = true }
 }
 
 /// A summary's unread count as the CLI prints it: "1000+" at the count's limit, where counting stops.

@@ -19,8 +19,13 @@ struct LoggedInClient {
     let options: GlobalOptions
 
     /// The stored login, with a fresh access token (refreshed when it is about to expire, or when `forceRefresh`).
+    ///
+    /// The read, the refresh and the save are made holding the home's login lock, so that processes sharing the
+    /// home refresh one at a time, each with the newest token (``SessionFile``).
     func login(forceRefresh: Bool = false) async throws -> StoredLogin {
         let file = options.sessionFile
+        let lock = try await file.lockLogin()
+        defer { lock.release() }
         var login = try file.load()
         guard login.server == options.baseURL else {
             throw ValidationError("You are logged in to \(login.server), not \(options.baseURL): log in again.")
@@ -30,6 +35,16 @@ struct LoggedInClient {
             do {
                 tokens = try await AccountAPI(baseURL: options.baseURL).refresh(login.refreshToken)
             } catch let error as ChatError where error.code == .unauthenticated {
+                // A login saved meanwhile by a process that did not wait for the lock (a `login`, a `password`)
+                // is the one to go on with; only the login that was refused goes.
+                if let saved = try? file.load(), saved.refreshToken != login.refreshToken {
+                    guard saved.server == options.baseURL else {
+                        throw ValidationError(
+                            "You are logged in to \(saved.server), not \(options.baseURL): log in again."
+                        )
+                    }
+                    return saved
+                }
                 // The login goes; the live chat's outbox stays, for the same user's next login to send.
                 file.removeLogin()
                 // A ChatError `unauthenticated`: the live chat's client stops on it, rather than retrying.
@@ -56,6 +71,10 @@ struct LoggedInClient {
         let login = try await login()
         let transport = WebSocketClientTransport(url: options.webSocketURL)
         let client: ChatClient
+        // The live chat's outbox file is its own while it runs: a second chat of the user here is refused.
+        let chatLock =
+            reconnecting ? try options.sessionFile.lockChat(for: login.userID, username: login.username) : nil
+        defer { chatLock?.release() }
         if reconnecting {
             let session = self
             var configuration = ChatClient.Configuration()

@@ -53,7 +53,7 @@ actor ReadMarkers {
                         say("! Could not mark messages read: \(TerminalText.inline(error.reason ?? "\(error.code)"))")
                     }
                 } catch {
-                    say("! Could not mark messages read: \(error)")
+                    say("! Could not mark messages read: \(TerminalText.inline("\(error)"))")
                 }
             }
         }

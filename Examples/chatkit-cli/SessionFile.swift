@@ -30,10 +30,18 @@ struct StoredLogin: Codable {
 }
 
 /// Where StoredLogin lives: `login.json` in the CLI's folder, mode 0600.
+///
+/// Several chatkit-cli processes can share a home (a `chat` in one terminal, a `send` or `password` in another), so
+/// whoever reads the login to refresh it, or writes it, holds ``lockLogin()`` from the read to the write: a refresh
+/// made with a token another process had just rotated would be refused (and end the login), and a slow process
+/// could save an older token over a newer one.
 struct SessionFile {
     let folder: String
 
     private var path: String { folder + "/login.json" }
+
+    /// What the temporary files of ``save(_:)`` add to `login.json`'s name.
+    private static let temporaryInfix = ".new-"
 
     func load() throws -> StoredLogin {
         guard let data = FileManager.default.contents(atPath: path) else {
@@ -42,19 +50,42 @@ struct SessionFile {
         return try JSONDecoder().decode(StoredLogin.self, from: data)
     }
 
+    /// Waits for, and takes, the lock that serializes the reads-then-writes of `login.json` between processes
+    /// (`login.lock` beside it). Release it when the login is saved.
+    func lockLogin() async throws -> FileLock {
+        try createFolder()
+        return try await FileLock.acquire(folder + "/login.lock")
+    }
+
+    /// Takes the lock of `userID`'s live chat (`outbox-<user>.lock`), held for the chat's life: two chats of a user
+    /// in one home would share the outbox file, each saving its own lines over the other's.
+    ///
+    /// - Throws: `ValidationError` when another chat of this user holds it.
+    func lockChat(for userID: String, username: String) throws -> FileLock {
+        try createFolder()
+        guard let lock = try FileLock.acquireIfFree(folder + "/outbox-\(userID).lock") else {
+            throw ValidationError(
+                "Another chat is running for \(TerminalText.inline(username)) with this home (\(folder)): quit it "
+                    + "first (two chats would lose each other's waiting lines), or use another --home."
+            )
+        }
+        return lock
+    }
+
+    /// Replaces the login. Call it holding ``lockLogin()``.
     func save(_ login: StoredLogin) throws {
-        try FileManager.default.createDirectory(
-            atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700]
-        )
+        try createFolder()
+        // Saves a kill interrupted (the lock is held: no save runs now) hold tokens; nothing else removes them.
+        removeLeftovers()
         let data = try JSONEncoder().encode(login)
-        // Written whole to a file that is 0600 from its creation, then renamed over the old one: the tokens are
-        // never readable by others, not even for a moment (FileManager writes with the default mode and narrows
-        // it after), and the file is never half written.
-        let temporary = path + ".new-\(UInt64.random(in: .min ... .max))"
+        // Written whole to a file that is 0600 from its creation, flushed, renamed over the old one, and the folder
+        // flushed: the tokens are never readable by others, not even for a moment (FileManager writes with the
+        // default mode and narrows it after), the file is never half written, and after a power loss the login is
+        // the new one (an old refresh token, used after the server's grace, would end the session).
+        let temporary = path + Self.temporaryInfix + "\(UInt64.random(in: .min ... .max))"
         let file = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard file >= 0 else { throw ValidationError("Could not write \(path): \(String(cString: strerror(errno))).") }
-        let written = data.withUnsafeBytes { write(file, $0.baseAddress, $0.count) }
-        let synced = written == data.count && fsync(file) == 0
+        let synced = Self.write(data, to: file) && Self.flush(file)
         let failure = errno
         close(file)
         guard synced, rename(temporary, path) == 0 else {
@@ -62,18 +93,59 @@ struct SessionFile {
             unlink(temporary)
             throw ValidationError("Could not write \(path): \(reason).")
         }
+        // The rename is an entry of the folder: on the disk once the folder is. Best effort, as
+        // ChatKitClient's DurableFileReplacement: the new login is in place whatever happens here.
+        let directory = open(folder, O_RDONLY | O_CLOEXEC)
+        if directory >= 0 {
+            _ = fsync(directory)
+            close(directory)
+        }
     }
 
-    /// The live chat's outbox for `userID`: lines typed while the connection was down, sent by the next `chat`
-    /// if this one quits first.
-    func outboxStorage(for userID: String) throws -> FileOutboxStorage {
+    private static func write(_ data: Data, to file: Int32) -> Bool {
+        data.withUnsafeBytes { buffer in
+            var offset = 0
+            while offset < buffer.count, let base = buffer.baseAddress {
+                let count = Foundation.write(file, base + offset, buffer.count - offset)
+                if count < 0 {
+                    if errno == EINTR { continue }
+                    return false
+                }
+                offset += count
+            }
+            return true
+        }
+    }
+
+    private static func flush(_ file: Int32) -> Bool {
+        #if canImport(Darwin)
+        // `fsync` leaves the data in the drive's cache on Apple platforms.
+        if fcntl(file, F_FULLFSYNC) == 0 { return true }
+        #endif
+        return fsync(file) == 0
+    }
+
+    /// Removes the temporary files of saves that did not finish (the process was killed during one).
+    private func removeLeftovers() {
+        let prefix = "login.json" + Self.temporaryInfix
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder) else { return }
+        for name in names where name.hasPrefix(prefix) { unlink(folder + "/" + name) }
+    }
+
+    private func createFolder() throws {
         try FileManager.default.createDirectory(
             atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700]
         )
+    }
+
+    /// The live chat's outbox for `userID`: lines typed while the connection was down, sent by the next `chat`
+    /// if this one quits first. Use it holding ``lockChat(for:username:)``.
+    func outboxStorage(for userID: String) throws -> FileOutboxStorage {
+        try createFolder()
         return FileOutboxStorage(fileURL: URL(fileURLWithPath: folder + "/outbox-\(userID).json"))
     }
 
-    /// Forgets the login and any outbox kept for it (logging out).
+    /// Forgets the login and any outbox kept for it (logging out). Call it holding ``lockLogin()``.
     func remove() {
         if let login = try? load() {
             try? FileManager.default.removeItem(atPath: folder + "/outbox-\(login.userID).json")
@@ -81,8 +153,10 @@ struct SessionFile {
         removeLogin()
     }
 
-    /// Forgets the login only (it ended on the server): the outbox is kept for the user's next login.
+    /// Forgets the login only (it ended on the server): the outbox is kept for the user's next login. Call it
+    /// holding ``lockLogin()``.
     func removeLogin() {
         try? FileManager.default.removeItem(atPath: path)
+        removeLeftovers()
     }
 }

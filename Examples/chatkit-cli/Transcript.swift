@@ -30,13 +30,27 @@ actor UserNames {
         return name
     }
 
+    /// The user's name, or their ID when the name cannot be looked up (disconnected, refused): what is shown with
+    /// it (a message, above all) is shown all the same.
+    ///
+    /// - Throws: `CancellationError` only.
+    func nameOrID(of user: UserID) async throws -> String {
+        do {
+            return try await name(of: user)
+        } catch is CancellationError {
+            throw CancellationError()
+        } catch {
+            return TerminalText.inline(user.rawValue)
+        }
+    }
+
     /// A conversation's title, or for a direct chat the other person's name.
     func title(of conversation: Conversation, me: UserID) async throws -> String {
         if let title = conversation.title, !title.isEmpty { return "#\(TerminalText.inline(title))" }
         let members = try await retryingRateLimits { try await client.members(of: conversation.id) }
         let others = members.map(\.userID).filter { $0 != me }
         var names: [String] = []
-        for other in others { names.append(try await name(of: other)) }
+        for other in others { names.append(try await nameOrID(of: other)) }
         return names.isEmpty ? "(just you)" : names.joined(separator: ", ")
     }
 }
@@ -49,8 +63,11 @@ enum Transcript {
         return formatter
     }()
 
+    /// The message as printed; the sender's ID stands for their name when it cannot be looked up.
+    ///
+    /// - Throws: `CancellationError` only.
     static func line(for message: Message, names: UserNames) async throws -> String {
-        let sender = try await names.name(of: message.senderID)
+        let sender = try await names.nameOrID(of: message.senderID)
         let body = message.deletedAt == nil ? TerminalText.block(message.body) : "(deleted)"
         let edited = message.editedAt != nil && message.deletedAt == nil ? " (edited)" : ""
         return "\(time.string(from: message.createdAt)) \(sender): \(body)\(edited)"

@@ -42,12 +42,13 @@ struct TerminalClientTests {
             let password = "correct horse battery\n"
             let signedUp = try await cli("alice", "signup", "alice", "--password-stdin", input: password)
             #expect(signedUp.output.contains("alice"))
-            // The tokens' file is its owner's alone, and nothing is left beside it.
+            // The tokens' file is its owner's alone, and nothing is left beside it (but the empty lock file).
             let aliceHome = home.appendingPathComponent("alice")
             let loginFile = aliceHome.appendingPathComponent("login.json").path
             let attributes = try FileManager.default.attributesOfItem(atPath: loginFile)
             #expect((attributes[.posixPermissions] as? NSNumber)?.intValue == 0o600)
-            #expect(try FileManager.default.contentsOfDirectory(atPath: aliceHome.path) == ["login.json"])
+            let files = try FileManager.default.contentsOfDirectory(atPath: aliceHome.path).sorted()
+            #expect(files == ["login.json", "login.lock"])
             #expect(try await cli("bob", "signup", "bob", "--password-stdin", input: password).status == 0)
             let wrong = try await cli("carol", "login", "bob", "--password-stdin", input: "not the password\n")
             #expect(wrong.status != 0)
@@ -221,7 +222,9 @@ extension TerminalClientTests {
             #expect(try await session.exitStatus() == 0)
             let folder = home.appendingPathComponent("bob")
             let outbox = try #require(
-                try FileManager.default.contentsOfDirectory(atPath: folder.path).first { $0.hasPrefix("outbox-") }
+                try FileManager.default.contentsOfDirectory(atPath: folder.path).first {
+                    $0.hasPrefix("outbox-") && $0.hasSuffix(".json")
+                }
             )
             let saved = try String(contentsOf: folder.appendingPathComponent(outbox), encoding: .utf8)
             #expect(saved.contains("first while offline") && saved.contains("second while offline"), "\(saved)")

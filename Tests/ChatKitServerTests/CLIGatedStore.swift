@@ -1,0 +1,96 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the ChatKit open source project
+//
+// Copyright (c) 2026 the ChatKit project authors
+// Licensed under Apache License v2.0 (see LICENSE)
+//
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+import ChatKitCore
+import Synchronization
+
+/// A one-way gate: tasks wait at it until it is opened, and pass at once after.
+final class CLIGate: Sendable {
+    private let state = Mutex<(isOpen: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
+
+    var isOpen: Bool { state.withLock { $0.isOpen } }
+
+    func open() {
+        let waiters = state.withLock { state in
+            state.isOpen = true
+            defer { state.waiters = [] }
+            return state.waiters
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+
+    /// Waits until the gate is open. Not cancellable: open the gate when the test ends (in a `defer`).
+    func wait() async {
+        await withCheckedContinuation { continuation in
+            let passes = state.withLock { state in
+                if state.isOpen { return true }
+                state.waiters.append(continuation)
+                return false
+            }
+            if passes { continuation.resume() }
+        }
+    }
+}
+
+/// The in-memory store behind a decorator that holds some requests of the chatkit-cli tests at gates, to put the
+/// CLI's requests and the events it gets in a given order, and fails user look-ups while told to.
+final class CLIGatedStore: ChatStoreDecorator {
+    let base: any ChatStore
+    /// While set, every ``users(_:)`` (the `profiles` request: names) fails.
+    let failsUserLookups = Atomic<Bool>(false)
+
+    /// A held history read: the next one (of any conversation) opens `entered`, then waits for `proceed`.
+    private let heldHistory = Mutex<(entered: CLIGate, proceed: CLIGate)?>(nil)
+    /// A held append: the next of a message with this body opens `entered`, waits for `proceed`, and opens `done`
+    /// once the base store has answered.
+    private let heldAppend = Mutex<(body: String, entered: CLIGate, proceed: CLIGate, done: CLIGate)?>(nil)
+
+    init(_ base: any ChatStore) { self.base = base }
+
+    /// Holds the next history read: it opens `entered`, then waits until `proceed` opens.
+    func holdNextHistory(entered: CLIGate, proceed: CLIGate) {
+        heldHistory.withLock { $0 = (entered, proceed) }
+    }
+
+    /// Holds the next append of a message with `body`: it opens `entered`, waits until `proceed` opens, then
+    /// appends and opens `done`.
+    func holdNextAppend(of body: String, entered: CLIGate, proceed: CLIGate, done: CLIGate = CLIGate()) {
+        heldAppend.withLock { $0 = (body, entered, proceed, done) }
+    }
+
+    func users(_ ids: [UserID]) async throws -> [User] {
+        if failsUserLookups.load(ordering: .relaxed) {
+            throw ChatError(.storageFailure, "The users are unavailable.")
+        }
+        return try await base.users(ids)
+    }
+
+    func messages(in id: ConversationID, _ query: HistoryQuery, as user: UserID) async throws -> [Message] {
+        if let held = heldHistory.withLock({ held in defer { held = nil }; return held }) {
+            held.entered.open()
+            await held.proceed.wait()
+        }
+        return try await base.messages(in: id, query, as: user)
+    }
+
+    func append(_ message: NewMessage) async throws -> Message {
+        let held = heldAppend.withLock { held -> (entered: CLIGate, proceed: CLIGate, done: CLIGate)? in
+            guard let gates = held, gates.body == message.body else { return nil }
+            held = nil
+            return (gates.entered, gates.proceed, gates.done)
+        }
+        guard let held else { return try await base.append(message) }
+        held.entered.open()
+        await held.proceed.wait()
+        defer { held.done.open() }
+        return try await base.append(message)
+    }
+}
