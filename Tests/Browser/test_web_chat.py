@@ -10,11 +10,13 @@ tried again, a refused conversation list is read again by itself, marking a busy
 again, a socket on a dead network (its `close` event late) is given up once a ping goes unanswered, the server restarts (same database and port) while Alice has a message waiting, and both pages
 reconnect by themselves and keep chatting; then Alice's page goes away while the server is down with a message in
 its outbox, and the page she opens again sends it, once; Bob's reloaded page reads a conversation list of several
-pages (and `?pageSize=` outside 1 to 500 reads default pages); a tab copied from Alice's starts signed out while
-hers goes on; the server's database is restored from an older copy, which both pages notice (rewoundTo), reloading
-what they show; a paste over a field's limit is kept and said, not cut; a message or edit over 64 KiB of UTF-8 is
-refused by the page, keeping the text; logging out empties the password form; and after the server ends Bob's login
-with a message in his outbox, Carol signing in on his tab never sends it.
+pages (and `?pageSize=` outside 1 to 500 reads default pages); a tab copied from Alice's starts signed out while hers
+goes on, keeping its unsent messages, which go out once each when she logs in there; a refresh whose answer is lost is
+tried again at once, and the login goes on; the server's database is restored from an older copy, which both pages
+notice (rewoundTo), reloading what they show; a paste over a field's limit is kept and said, not cut; a message or
+edit over 64 KiB of UTF-8 is refused by the page, keeping the text; messages not sent to conversations Alice left or
+was removed from are shown above her list, to be discarded; logging out empties the password form; and after the
+server ends Bob's login with a message in his outbox, Carol signing in on his tab never sends it.
 
 Every wait is an explicit wait on a condition with a timeout. Screenshots of both windows at each step, the
 server's log and the browsers' console logs go to a folder printed at the start; it is kept.
@@ -836,6 +838,21 @@ def run(args, artifacts):
         original = alice.driver.current_window_handle
         stored = alice.js("return Object.fromEntries(Object.keys(sessionStorage)"
                           ".map((k) => [k, sessionStorage.getItem(k)]))")
+        # The copy's outbox is kept (a tab taken for a copy may be none: a reload whose predecessor held the
+        # login's lock a while longer), and goes out when Alice logs in there: a message Alice's tab sent already is
+        # not stored twice, and one only the copy holds is stored once, after it.
+        alice_id = json.loads(stored["chatkit.session"])["user"]["id"]
+        direct_id = urllib.parse.unquote(alice.driver.current_url.partition("#c=")[2])
+        api_request(server.url, json.loads(stored["chatkit.session"])["accessToken"],
+                    {"type": "send", "id": "copied", "conversationID": direct_id, "clientMessageID": "web-copied-sent",
+                     "body": "Sent by the first tab"})
+        bob.wait_for_message("Sent by the first tab")
+        outbox_key = f"chatkit.outbox.{alice_id}"
+        stored[outbox_key] = json.dumps([
+            {"clientMessageID": "web-copied-sent", "conversationID": direct_id, "body": "Sent by the first tab",
+             "status": "pending", "error": None, "createdAt": int(time.time() * 1000)},
+            {"clientMessageID": "web-copied-unsent", "conversationID": direct_id, "body": "Only in the copied tab",
+             "status": "pending", "error": None, "createdAt": int(time.time() * 1000) + 1}])
         # Then again in a tab without Web Locks (as a page on plain HTTP to another host is): the copy asks on a
         # BroadcastChannel, and Alice's page answers that it holds the login.
         for without_locks in (False, True):
@@ -852,12 +869,62 @@ def run(args, artifacts):
                        and "another signed-in tab" in alice.find("#auth-error").text, "the copy to start signed out")
             if alice.js("return sessionStorage.getItem('chatkit.session')") is not None:
                 raise Failure("the copied tab kept the copied login")
+            if alice.js("return sessionStorage.getItem(arguments[0])", outbox_key) != stored[outbox_key]:
+                raise Failure("the copied tab lost its unsent messages")
+            if "not sent yet" not in alice.find("#auth-error").text:
+                raise Failure(f"the copied tab does not say it holds unsent messages: {alice.find('#auth-error').text!r}")
             if not without_locks:
                 shots("copied-tab")
+                alice.find("#username").send_keys("alice")
+                alice.find("#password").send_keys("correct horse battery", Keys.ENTER)
+                alice.visible("#chat-view")
+                alice.wait_online()
+                bob.wait_for_message("Only in the copied tab")
+                alice.wait(lambda: alice.js("return sessionStorage.getItem(arguments[0])", outbox_key) is None,
+                           "the copied tab's outbox to be sent")
+                bodies = bob.message_bodies()
+                if bodies.count("Sent by the first tab") != 1 or bodies.count("Only in the copied tab") != 1 \
+                        or bodies.index("Sent by the first tab") > bodies.index("Only in the copied tab"):
+                    raise Failure(f"the copied tab's outbox was not stored once each, in order: {bodies}")
+                alice.find("#logout-button").click()
+                alice.visible("#auth-form")
             alice.driver.close()
             alice.driver.switch_to.window(original)
         alice.send("Still here after the copy")
         bob.wait_for_message("Still here after the copy")
+
+        # A refresh whose answer is lost (the server rotated the token; the page got a network error) is tried again
+        # at once, within the 30 s in which the server answers the old token again, not after the connection's
+        # backoff: Bob's page, its access token expired, loses the answer to its first refresh, and goes online
+        # without ever saying it is offline.
+        lose_refresh = bob.driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": """
+            window.refreshes = 0;
+            window.connectionStates = [];
+            new MutationObserver((changes) => changes.forEach(({ target }) => {
+                if (target.id === "connection-status") window.connectionStates.push(target.dataset.state);
+            })).observe(document, { subtree: true, attributes: true, attributeFilter: ["data-state"] });
+            const realFetch = window.fetch;
+            window.fetch = async (input, init) => {
+                if (!String(input).endsWith("/v1/auth/refresh") || window.refreshes++ > 0) return realFetch(input, init);
+                await realFetch(input, init);
+                throw new TypeError("the test lost this answer");
+            };"""})
+        old_refresh_token = json.loads(bob.js("return sessionStorage.getItem('chatkit.session')"))["refreshToken"]
+        bob.js("const tokens = JSON.parse(sessionStorage.getItem('chatkit.session'));"
+               "sessionStorage.setItem('chatkit.session', JSON.stringify({ ...tokens, accessTokenExpiresAt: 0 }))")
+        bob.driver.refresh()
+        bob.wait_online()
+        states = bob.js("return window.connectionStates")
+        if bob.js("return window.refreshes") != 2 or "offline" in states:
+            raise Failure(f"the lost refresh was not tried again at once: {bob.js('return window.refreshes')} "
+                          f"refreshes, states {states}")
+        if json.loads(bob.js("return sessionStorage.getItem('chatkit.session')"))["refreshToken"] == old_refresh_token:
+            raise Failure("Bob's page kept the refresh token it exchanged")
+        bob.driver.execute_cdp_cmd("Page.removeScriptToEvaluateOnNewDocument",
+                                   {"identifier": lose_refresh["identifier"]})
+        bob.open_conversation("Alice")
+        alice.send("After a lost refresh")
+        bob.wait_for_message("After a lost refresh")
 
         # The server's database is restored from a copy made before Alice's last message. The pages' cursors are
         # past what it holds: the server says where to resume (the welcome's rewoundTo), and each page forgets
@@ -975,6 +1042,50 @@ def run(args, artifacts):
         alice.wait(lambda: alice.find("#messages li.failed [data-action=discard]").click() or True, "Discard")
         alice.wait(lambda: alice.js("return document.querySelector('#messages li.failed')") is None,
                    "the failed message to go away")
+
+        # Messages not sent to a conversation Alice is no longer in are shown above her list, to be discarded (they
+        # were drawn only in that conversation, which is gone). One waits in her outbox for "Gone", which she left
+        # while her page was away: the page sends it, and the server refuses it. One failed in "Leaving", from which
+        # Bob removes her while her page is open.
+        alice_token = alice.js("return JSON.parse(sessionStorage.getItem('chatkit.session')).accessToken")
+        alice_id = alice.js("return JSON.parse(sessionStorage.getItem('chatkit.session')).user.id")
+        bob_token = bob.js("return JSON.parse(sessionStorage.getItem('chatkit.session')).accessToken")
+        left = {}
+        for title in ("Gone", "Leaving"):
+            left[title] = api_request(server.url, bob_token, {"type": "createConversation", "id": title,
+                                                              "kind": "group", "title": title,
+                                                              "memberIDs": [alice_id]})["conversation"]["id"]
+        api_request(server.url, alice_token, {"type": "leave", "id": "leave", "conversationID": left["Gone"]})
+        alice.js("sessionStorage.setItem('chatkit.outbox.' + arguments[0], JSON.stringify(["
+                 "{clientMessageID: 'web-to-gone', body: 'To a group I left', conversationID: arguments[1],"
+                 " status: 'pending', error: null, createdAt: Date.now()},"
+                 "{clientMessageID: 'web-in-leaving', body: 'Failed in Leaving', conversationID: arguments[2],"
+                 " status: 'failed', error: 'Refused', createdAt: Date.now() + 1}]))",
+                 alice_id, left["Gone"], left["Leaving"])
+        alice.driver.refresh()
+        alice.wait_online()
+
+        def stray_bodies():
+            return alice.js("const section = document.getElementById('stray-outbox');"
+                            "return !section || section.hidden ? [] : [...section.querySelectorAll('li.failed .body')]"
+                            ".map((e) => e.textContent)")
+        alice.wait(lambda: stray_bodies() == ["To a group I left"], f"the message refused for a group she left "
+                   f"above Alice's list (have {stray_bodies()})")
+        alice.wait(lambda: alice.conversation_item("Leaving") is not None, "the group Leaving in Alice's list")
+        api_request(server.url, bob_token, {"type": "removeMember", "id": "remove", "conversationID": left["Leaving"],
+                                            "userID": alice_id})
+        alice.wait(lambda: alice.conversation_item("Leaving") is None
+                   and stray_bodies() == ["To a group I left", "Failed in Leaving"],
+                   f"the failed message of the group Alice was removed from above her list (have {stray_bodies()})")
+        if alice.js("return document.querySelector('#stray-outbox [data-action=retry]')") is not None:
+            raise Failure("a message to a conversation Alice is no longer in offers Retry")
+        shots("unsent-to-left-conversations")
+        for _ in range(2):
+            alice.wait(lambda: alice.find("#stray-outbox li.failed [data-action=discard]").click() or True,
+                       "Discard above the list")
+        alice.wait(lambda: not alice.find("#stray-outbox").is_displayed()
+                   and alice.js("return Object.keys(sessionStorage).filter(k => k.startsWith('chatkit.outbox.'))"
+                                ".length") == 0, "the discarded messages to leave the list and the outbox")
 
         if args.readme_screenshot:
             alice.driver.set_window_size(900, 640)

@@ -92,14 +92,27 @@ $("display-name").addEventListener("keydown", (event) => {
 
 const COPIED_TAB = "This tab was opened from another signed-in tab. Log in here too to chat in both.";
 
+/** What a tab taken for a copy of another says: see `start()`. */
+function copiedTabMessage(userID) {
+    return Outbox.savedCount(userID) === 0
+        ? COPIED_TAB
+        : `${COPIED_TAB} Messages not sent yet in this tab go out when you do (once each, also those the other ` +
+          "tab sent).";
+}
+
 async function start() {
     const session = Session.load();
     if (!session) return showAuth();
     if (await session.claim()) return showChat(session);
-    // A copy of a signed-in tab: its login and its unsent messages stay with that tab.
+    // A copy of a signed-in tab: its login stays with that tab. Its unsent messages are kept (a tab that is no copy
+    // may land here too, when the page it reloads held the login's lock a while longer), and go out when the same
+    // user logs in here; another user's login forgets them (outbox.js). Both tabs may then send the same ones, which
+    // makes no duplicates and keeps each conversation's order: a resend carries the message's client message ID (the
+    // server stores it once), and a tab sends a conversation's messages one at a time in the outbox's order, each
+    // once the one ahead is stored or failed for good (chat.js, #sendInOrder), so none is stored before one ahead
+    // of it in the outbox both tabs started from.
     session.forget();
-    Outbox.forgetAll();
-    showAuth(COPIED_TAB);
+    showAuth(copiedTabMessage(session.user.id));
 }
 
 // A page kept in the back/forward cache lets go of its login (a page opened meanwhile may take it) and claims it
@@ -112,7 +125,7 @@ window.addEventListener("pageshow", async (event) => {
     if (!event.persisted || !shown || (await shown.session.claim())) return;
     shown.stop();
     shown.session.forget();
-    showAuth(COPIED_TAB);
+    showAuth(copiedTabMessage(shown.session.user.id));
 });
 
 start();

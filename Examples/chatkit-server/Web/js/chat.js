@@ -49,6 +49,7 @@ export class ChatApp {
         this.sessions = 0; // sessions synced so far: a list read that failed is read again during its session only
         this.openID = null;
         this.listError = null; // why the conversation list did not load, said where the list would be
+        this.listRead = false; // the whole conversation list was read (since the last rewind)
         this.undelivered = new Set(); // conversations whose last message, from the list, is to be marked delivered
         this.deliveryWorkers = 0;
         this.drafts = new Map(); // conversation id -> the text left in the message box when another was opened
@@ -59,6 +60,7 @@ export class ChatApp {
         this.renderQueued = false;
         this.listNodes = new Map(); // conversation id -> its <li> in the list
         this.messageNodes = new Map(); // "m:<id>" or "p:<clientMessageID>" -> its <li> in the open conversation
+        this.strayNodes = new Map(); // clientMessageID -> its <li> above the list (see #renderStray)
 
         const scheme = location.protocol === "https:" ? "wss:" : "ws:";
         this.connection = new ChatConnection({
@@ -166,6 +168,8 @@ export class ChatApp {
         $("messages").replaceChildren();
         $("conversation-list").replaceChildren();
         $("empty-list").textContent = "No conversations yet.";
+        $("stray-messages").replaceChildren();
+        $("stray-outbox").hidden = true;
         $("composer-input").value = "";
         $("composer-input").style.height = "";
         this.drafts.clear();
@@ -238,6 +242,7 @@ export class ChatApp {
         // What is typed in the box stays: the sync after reopens the conversation, and its draft with it.
         this.#keepDraft();
         this.conversations.clear();
+        this.listRead = false; // until it is read again, a message's conversation may just not be known yet
         this.leftAt.clear(); // positions from before the rewind
         this.undelivered.clear();
         this.openID = null;
@@ -394,6 +399,7 @@ export class ChatApp {
             before = conversations[conversations.length - 1].activity;
         }
         this.listError = null;
+        this.listRead = true;
         this.render();
         // Two at a time, waiting out rate limits (after a weekend away there may be hundreds), from one queue that
         // a list read again while they run only adds to.
@@ -511,6 +517,18 @@ export class ChatApp {
         this.leftAt.set(id, position);
         const state = this.conversations.get(id);
         if (state) this.#clearTyping(state);
+        // Its unsent messages cannot be sent any more (the server would refuse them, `notFound`): failed, they are
+        // listed above the conversations (#renderStray), to be copied or discarded.
+        let failed = false;
+        for (const message of this.pending.values()) {
+            if (message.conversationID !== id || message.status !== "pending") continue;
+            message.status = "failed";
+            message.error = state
+                ? `You are no longer a member of ${this.#isolatedTitle(state)}.`
+                : "You are no longer a member of this conversation.";
+            failed = true;
+        }
+        if (failed) this.pending.save();
         this.conversations.delete(id);
         if (this.openID === id) this.#closeConversation();
         this.drafts.delete(id);
@@ -537,6 +555,11 @@ export class ChatApp {
             return other ? this.#name(other) : "Direct chat";
         }
         return state.conversation.title || "Untitled group";
+    }
+
+    /** The title, isolated for running text (see #isolatedName). */
+    #isolatedTitle(state) {
+        return `\u2068${this.#title(state)}\u2069`;
     }
 
     /** The user with this username (`findUser`); throws a RequestError `notFound` naming it when there is none. */
@@ -1272,6 +1295,7 @@ export class ChatApp {
         this.renderQueued = false;
         if (this.stopped) return;
         this.#renderList();
+        this.#renderStray();
         this.#renderConversation();
     }
 
@@ -1356,6 +1380,37 @@ export class ChatApp {
         $("empty-list").textContent = this.listError
             ? `Your conversations could not be loaded: ${this.listError}. The page keeps trying.`
             : "No conversations yet.";
+    }
+
+    /**
+     * Lists, above the conversations, the failed messages of conversations the page does not show: those the user
+     * left or was removed from (here, or while the page was away: the server refused them `notFound`). Drawn nowhere
+     * else, they could be neither read again nor discarded, and logging out would count them.
+     */
+    #renderStray() {
+        const stray = this.listRead
+            ? [...this.pending.values()]
+                  .filter((message) => message.status === "failed" && !this.conversations.has(message.conversationID))
+                  .sort((a, b) => a.createdAt - b.createdAt)
+            : [];
+        const nodes = stray.map((message) => {
+            const signature = JSON.stringify([message.status, message.error]);
+            let node = this.strayNodes.get(message.clientMessageID);
+            if (!node || node.dataset.signature !== signature) {
+                node = this.#pendingNode(message, { canRetry: false });
+                node.dataset.signature = signature;
+                this.strayNodes.set(message.clientMessageID, node);
+            }
+            return node;
+        });
+        const shown = new Set(stray.map((message) => message.clientMessageID));
+        for (const id of this.strayNodes.keys()) if (!shown.has(id)) this.strayNodes.delete(id);
+        const list = $("stray-messages");
+        const current = [...list.children];
+        if (current.length !== nodes.length || current.some((node, index) => node !== nodes[index])) {
+            list.replaceChildren(...nodes);
+        }
+        $("stray-outbox").hidden = nodes.length === 0;
     }
 
     #renderConversation() {
@@ -1658,7 +1713,8 @@ export class ChatApp {
         );
     }
 
-    #pendingNode(message) {
+    /** A message of the outbox; `canRetry: false` leaves out Retry (one whose conversation the user left). */
+    #pendingNode(message, { canRetry = true } = {}) {
         const failed = message.status === "failed";
         return h(
             "li",
@@ -1673,17 +1729,19 @@ export class ChatApp {
                       "p",
                       { class: "receipt failed", role: "alert" },
                       `Not sent${message.error ? `: ${message.error}` : ""} `,
-                      h(
-                          "button",
-                          {
-                              type: "button",
-                              class: "small",
-                              dataset: { action: "retry" },
-                              onclick: () => this.#retry(message),
-                          },
-                          "Retry",
-                      ),
-                      " ",
+                      canRetry
+                          ? h(
+                                "button",
+                                {
+                                    type: "button",
+                                    class: "small",
+                                    dataset: { action: "retry" },
+                                    onclick: () => this.#retry(message),
+                                },
+                                "Retry",
+                            )
+                          : null,
+                      canRetry ? " " : null,
                       h(
                           "button",
                           {

@@ -6,10 +6,10 @@
 //
 // An outbox belongs to the user who typed its messages: it is saved under their user ID, and only a page signed in
 // as that user reads it. Logging out empties it. A login the server ended (refresh refused, session revoked) keeps
-// it for the same user's next login in this tab, so that messages typed offline are not lost to an expired login;
-// but the next person to sign in here may be someone else, and a message sent from their page would be stored as
-// theirs. So opening a user's outbox forgets every other user's in the tab: it is never sent, nor left in the
-// tab's storage for the new user to read.
+// it for the same user's next login in this tab, so that messages typed offline are not lost to an expired login,
+// and so does a tab taken for a copy of another (app.js); but the next person to sign in here may be someone else,
+// and a message sent from their page would be stored as theirs. So opening a user's outbox forgets every other
+// user's in the tab: it is never sent, nor left in the tab's storage for the new user to read.
 
 const KEY_PREFIX = "chatkit.outbox.";
 const UNREADABLE_SUFFIX = ".unreadable";
@@ -73,9 +73,14 @@ export class Outbox {
         return this.messages.values();
     }
 
-    /** Forgets the saved outboxes of every user in this tab (a copied tab's, which belong to the tab it copies). */
-    static forgetAll() {
-        Outbox.#forget(() => true);
+    /** How many messages `userID`'s saved outbox in this tab holds (without opening it, which forgets the others). */
+    static savedCount(userID) {
+        try {
+            const saved = JSON.parse(sessionStorage.getItem(KEY_PREFIX + userID) ?? "[]");
+            return Array.isArray(saved) ? saved.length : 0;
+        } catch {
+            return 0;
+        }
     }
 
     /** Removes the saved outboxes (unreadable ones included) whose storage key `matches`. */

@@ -14,6 +14,15 @@ const REFRESH_MARGIN_MS = 60_000;
 const REQUEST_TIMEOUT_MS = 20_000;
 // How long a password change may take before the page gives up on it (and says its outcome is unknown).
 const PASSWORD_CHANGE_TIMEOUT_MS = 120_000;
+// A refresh that got no answer (status 0: no network, or the time limit; or a proxy's 502, 503 or 504) may have been
+// made, its answer lost: the server rotated the token, and answers the old one again only within 30 s of rotating it
+// (Documentation/HTTP.md, "Accounts"); presented later, it ends the login. So such a refresh is tried again soon,
+// here, after these waits (not after the connection's backoff, up to 15 s), as long as the retry goes out within
+// REFRESH_RETRY_WITHIN_MS of the first attempt (the rotation came after that was sent): time enough is left for it
+// to reach the server. A refresh checks no password, so its time limit is shorter than other requests'.
+const REFRESH_RETRY_DELAYS_MS = [1_000, 2_000, 4_000];
+const REFRESH_RETRY_WITHIN_MS = 20_000;
+const REFRESH_TIMEOUT_MS = 8_000;
 
 /** An HTTP answer that is not a success: `code` is one of the protocol's error codes. */
 export class HTTPError extends Error {
@@ -148,7 +157,7 @@ export class Session {
         // One refresh at a time: the refresh token rotates, so a second concurrent one would be refused.
         this.refreshing ??= (async () => {
             try {
-                const tokens = await post("/v1/auth/refresh", { refreshToken: this.tokens.refreshToken });
+                const tokens = await this.#refresh(this.tokens.refreshToken);
                 Session.#checkTokens(tokens);
                 this.tokens = { ...tokens, loginID: this.tokens.loginID };
                 this.#save();
@@ -158,6 +167,26 @@ export class Session {
             }
         })();
         return this.refreshing;
+    }
+
+    /** Exchanges `refreshToken` for new tokens, trying again soon when no answer came (see REFRESH_RETRY_DELAYS_MS). */
+    async #refresh(refreshToken) {
+        const firstSentAt = Date.now();
+        for (let attempt = 0; ; attempt++) {
+            try {
+                return await post("/v1/auth/refresh", { refreshToken }, {},
+                    { signal: AbortSignal.timeout?.(REFRESH_TIMEOUT_MS) });
+            } catch (error) {
+                const wait = REFRESH_RETRY_DELAYS_MS[attempt];
+                const unanswered = error.status === 0 || [502, 503, 504].includes(error.status);
+                if (!unanswered || wait === undefined || this.loggingOut || this.forgotten
+                    || Date.now() + wait - firstSentAt > REFRESH_RETRY_WITHIN_MS) {
+                    throw error;
+                }
+                console.warn(`ChatKit: the refresh got no answer; trying again in ${wait} ms`, error);
+                await new Promise((resolve) => setTimeout(resolve, wait));
+            }
+        }
     }
 
     /**
@@ -191,6 +220,7 @@ export class Session {
 
     /** Ends the login on the server (best effort) and forgets it here. */
     async logOut() {
+        this.loggingOut = true; // a refresh that got no answer is not tried again (logOut waits for it)
         try {
             await this.refreshing; // a refresh under way would otherwise store its tokens after forget()
         } catch {
