@@ -93,7 +93,7 @@ struct RequestTimeoutTests {
                 break
             }
         }
-        let configuration = ChatClient.Configuration(requestTimeout: .milliseconds(200), clock: RecordingClock())
+        let configuration = ChatClient.Configuration(requestTimeout: .seconds(1), clock: RecordingClock())
         let client = ChatClient(transport: transport, token: "t", configuration: configuration)
         let run = Task { try await client.run() }
         defer { run.cancel() }
@@ -104,7 +104,9 @@ struct RequestTimeoutTests {
         let sent = sends.value
         #expect(sent.count >= 2)
         #expect(Set(sent.map(\.id)) == [message.clientMessageID], "every attempt carries the message's client ID")
-        #expect(sent[0].connection == 0 && sent[1].connection >= 1, "sent again on a new connection: \(sent)")
+        // Each time on a new connection, never twice on one: after a timeout the client reconnects. (On a loaded
+        // machine a send may also time out before the script read it, unrecorded, on a connection of its own.)
+        #expect(zip(sent, sent.dropFirst()).allSatisfy { $0.connection < $1.connection }, "\(sent)")
         #expect(client.outbox.isEmpty)
     }
 
