@@ -95,7 +95,9 @@ struct AccountAPI {
         guard (200..<300).contains(status) else {
             let failure = try? decoder.decode(Failure.self, from: data)
             let code = failure.flatMap { ChatError.Code(wireValue: $0.code) } ?? .unavailable
-            throw ChatError(code, failure?.message ?? "The server answered HTTP \(status).")
+            // The server's words reach the terminal: escaped, as everything the server sends is.
+            let message = failure.map { TerminalText.inline($0.message) }
+            throw ChatError(code, message ?? "The server answered HTTP \(status).")
         }
         return data.isEmpty ? nil : try decoder.decode(Answer.self, from: data)
     }

@@ -213,11 +213,17 @@ actor ChatSession {
             let (history, last) = try await historyLines(of: conversation)
             lines = (title, history, last)
         } catch {
-            // Not opened: what arrived meanwhile is shown as for any conversation but the open one.
+            // Not opened: what arrived meanwhile is shown as the conversation's live messages are, whether it is the
+            // open one (opened again) or another.
             if opening == conversation.id { opening = nil }
-            let title = titles[conversation.id] ?? TerminalText.inline(conversation.id.rawValue)
-            for (message, line) in arrivedWhileOpening where message.senderID != me { say("[\(title)] \(line)") }
+            let held = arrivedWhileOpening
             arrivedWhileOpening = []
+            if open?.id == conversation.id {
+                for (message, line) in held { _ = showInOpenConversation(message, line) }
+            } else {
+                let title = titles[conversation.id] ?? TerminalText.inline(conversation.id.rawValue)
+                for (message, line) in held where message.senderID != me { say("[\(title)] \(line)") }
+            }
             throw error
         }
         // From here to the end nothing is awaited: no event is printed among these lines.
@@ -374,6 +380,8 @@ actor ChatSession {
         case .synced:
             return
         case .rewound:
+            // The conversations' seqs may be given to new messages again: none of those is taken for shown.
+            shownThrough.removeAll()
             say("! The server's history went back (a restored database): messages shown above may be gone.")
         }
     }

@@ -100,6 +100,9 @@ struct CLIReviewFixesTests {
             let lock = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
             #expect(lock >= 0)
             #expect(flock(lock, LOCK_EX) == 0)
+            // Let go however the test ends, or the CLI waits on.
+            var held = true
+            defer { if held { close(lock) } }
             let inode = try #require(
                 try FileManager.default.attributesOfItem(atPath: lockPath)[.systemFileNumber] as? NSNumber
             )
@@ -110,12 +113,16 @@ struct CLIReviewFixesTests {
                 finished.withLock { $0 = true }
             }
             defer { watcher.cancel() }
-            try await waitUntil("the CLI to wait for the login lock (or to end)") {
-                finished.value || Self.someoneWaitsForLock(inode: inode.uint64Value)
+            // Polled every 20 ms: /proc/locks is long while other tests' SQLite files are open.
+            try await withTimeout("the CLI to wait for the login lock (or to end)") {
+                while !(finished.value || Self.someoneWaitsForLock(inode: inode.uint64Value)) {
+                    try await Task.sleep(for: .milliseconds(20))
+                }
             }
             #expect(!finished.value, "the CLI refreshed without waiting for the login lock")
             try Data(contentsOf: home.appendingPathComponent("newer/login.json")).write(to: loginFile)
             close(lock)
+            held = false
             let listed = try await run.value
             #expect(listed.status == 0, "\(listed.errors)")
             #expect(FileManager.default.fileExists(atPath: loginFile.path))
