@@ -291,12 +291,14 @@ def copy_database(source, target):
 # closes it) is held back until released, as a browser fires it only when the closing handshake times out.
 # `testHooks.holdSend = "markRead"` holds back the page's next request of that type itself (sent at `release()`).
 # The type in sessionStorage's `testHooks.refuseNext`, set before the page loads, makes the server refuse the page's
-# first request of that type (it goes out as "refusedByTheTest", a type the server does not know). Each socket counts
+# first request of that type (it goes out as "refusedByTheTest", a type the server does not know; the code in
+# `testHooks.refuseAs`, if set, replaces the code of the server's refusal the page reads). Each socket counts
 # the frames the page sent on it, by type, in `sentTypes` (those held back or dropped too). The JSON array in
 # sessionStorage's `testHooks.helloVersions` replaces the protocol versions the page's hellos name.
 TEST_HOOKS = """
 const hooks = (window.testHooks = { holdNext: null, heldID: null, held: [], dead: new Set(), sockets: [],
                                     holdSend: null, refuseNext: sessionStorage.getItem("testHooks.refuseNext"),
+                                    refuseAs: null, refusedID: null,
                                     helloVersions: sessionStorage.getItem("testHooks.helloVersions") });
 sessionStorage.removeItem("testHooks.refuseNext");
 sessionStorage.removeItem("testHooks.helloVersions");
@@ -307,6 +309,12 @@ WebSocket.prototype.addEventListener = function (type, listener, options) {
     return addEventListener.call(socket, type, (event) => {
         if (hooks.dead.has(socket) && type === "close") return hooks.held.push(() => listener(event));
         if (hooks.dead.has(socket) && type === "message") return;
+        if (type === "message" && hooks.refusedID !== null && JSON.parse(event.data).id === hooks.refusedID) {
+            const frame = JSON.parse(event.data);
+            hooks.refusedID = null;
+            frame.code = hooks.refuseAs;
+            return listener(new MessageEvent("message", { data: JSON.stringify(frame) }));
+        }
         if (type === "message" && hooks.heldID !== null && JSON.parse(event.data).id === hooks.heldID) {
             hooks.heldID = null;
             return hooks.held.push(() => listener(event));
@@ -323,6 +331,7 @@ WebSocket.prototype.send = function (data) {
     }
     if (frame.type === hooks.refuseNext) {
         hooks.refuseNext = null;
+        if (hooks.refuseAs !== null) hooks.refusedID = frame.id;
         frame.type = "refusedByTheTest";
         data = JSON.stringify(frame);
     }
@@ -656,6 +665,18 @@ def run(args, artifacts):
         bob.wait(lambda: bob.message_bodies() == ["Race one, edited", "Race two, edited"],
                  f"the edited messages, not the history's older copies (have {bob.message_bodies()})")
         shots("answers-older-than-events")
+        # A send the server refuses for a fault it may recover from (here `storageFailure`) stays pending and goes out
+        # again, before the message typed after it: both are stored, in the order typed.
+        bob.js("window.testHooks.refuseNext = 'send'; window.testHooks.refuseAs = 'storageFailure'")
+        bob.send_keys_to_composer("Stored first")
+        bob.send_keys_to_composer("Stored second")
+        bob.wait(lambda: bob.js("return window.testHooks.refusedID === null && !document.querySelector("
+                                "'#messages li.pending, #messages li.failed')")
+                 and bob.message_bodies()[-2:] == ["Stored first", "Stored second"],
+                 f"the refused send to be stored before the next (have {bob.message_bodies()})")
+        if bob.js("return window.testHooks.sockets.at(-1).sentTypes").get("refusedByTheTest") != 1:
+            raise Failure("the send was not refused by the test")
+        bob.js("window.testHooks.refuseAs = null")
 
         # Messages arriving while the open conversation is being marked read: the page marks it read up to the last
         # one, and does not read the whole conversation list again (a busy chat would have it read at every

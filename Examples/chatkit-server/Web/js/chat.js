@@ -30,6 +30,11 @@ const MAX_MEMBERS_SHARING_MARKERS = 100; // larger groups (and channels) send re
 const MAX_MEMBERS_SHARING_TYPING = 100; // the server shows no typing in larger groups (nor in channels)
 const LIST_RETRY_MAX_MS = 30_000; // the longest wait before reading a conversation list that failed again
 const SEND_RETRY_MAX_MS = 15_000; // the longest wait before sending again a message whose answer did not come
+// Sends of a message the server refused with a fault it may recover from (`storageFailure`, `unavailable`,
+// `unauthenticated`, or a code this page does not know) before it is failed (Client.md's `maximumSendAttempts`).
+const MAX_SEND_ATTEMPTS = 5;
+// Codes that refuse a send for good: sending it again gets the same answer (`limitExceeded` without retry-after).
+const SEND_REFUSED_FOR_GOOD = new Set(["forbidden", "notFound", "invalidArgument", "conflict", "limitExceeded"]);
 const REACTIONS = ["👍", "❤️", "😂", "🎉", "😮", "😢"];
 
 const $ = (id) => document.getElementById(id);
@@ -47,6 +52,10 @@ export class ChatApp {
         this.pending = new Outbox(this.me.id); // unsent messages, kept across reloads of this tab
         this.sendingTo = new Set(); // conversations whose pending messages are being sent (see #sendInOrder)
         this.sessions = 0; // sessions synced so far: a list read that failed is read again during its session only
+        this.refreshTimer = null; // the next list read outside a sync (see #refreshSoon)
+        this.refreshing = false; // such a read is under way
+        this.refreshAgain = false; // another was asked for meanwhile
+        this.refreshFailures = 0; // such reads failed in a row, this session
         this.openID = null;
         this.listError = null; // why the conversation list did not load, said where the list would be
         this.listRead = false; // the whole conversation list was read (since the last rewind)
@@ -128,6 +137,7 @@ export class ChatApp {
         this.stopped = true;
         this.listeners.abort();
         this.connection.stop();
+        clearTimeout(this.refreshTimer);
         for (const conversation of this.conversations.values()) {
             for (const timer of conversation.typing.values()) clearTimeout(timer);
         }
@@ -255,6 +265,9 @@ export class ChatApp {
 
     async #onSynced({ resumed }) {
         const session = ++this.sessions;
+        // This sync reads the list: a read asked for, or tried again, in the last session is not needed.
+        clearTimeout(this.refreshTimer);
+        this.refreshFailures = 0;
         // Messages typed while offline go out first, with their original client message IDs: the server stores a
         // connection's sends in order, so one typed after reconnecting cannot overtake them.
         for (const message of this.pending.values()) {
@@ -472,11 +485,38 @@ export class ChatApp {
         }
     }
 
-    #refreshSoon() {
+    /**
+     * Reads the conversation list again in `delay` ms (one read at a time: one asked for during a read follows it).
+     * A read that fails is tried again, waiting longer each time (1 s doubling to 30 s), while this session lasts:
+     * the next session's sync reads the list itself.
+     */
+    #refreshSoon(delay = 300) {
         clearTimeout(this.refreshTimer);
-        this.refreshTimer = setTimeout(() => {
-            if (this.connection.isOnline) this.#refreshConversations().catch(() => {});
-        }, 300);
+        this.refreshTimer = setTimeout(() => this.#refreshNow(), delay);
+    }
+
+    async #refreshNow() {
+        if (this.stopped || !this.connection.isOnline) return;
+        if (this.refreshing) {
+            this.refreshAgain = true;
+            return;
+        }
+        this.refreshing = true;
+        this.refreshAgain = false;
+        const session = this.sessions;
+        let retryIn = null;
+        try {
+            await this.#refreshConversations();
+            this.refreshFailures = 0;
+        } catch (error) {
+            if (this.stopped || this.sessions !== session) return;
+            console.warn("ChatKit: reading the conversation list failed; trying again", error);
+            retryIn = Math.min(LIST_RETRY_MAX_MS, 1_000 * 2 ** this.refreshFailures++);
+        } finally {
+            this.refreshing = false;
+        }
+        if (retryIn !== null) this.#refreshSoon(retryIn);
+        else if (this.refreshAgain) this.#refreshSoon();
     }
 
     async #loadMembers(conversationID, { withProfiles = true } = {}) {
@@ -1104,9 +1144,10 @@ export class ChatApp {
 
     /**
      * Sends the conversation's pending messages one at a time, in the outbox's order: a message goes out once the
-     * one ahead of it is stored or has failed for good. One refused for the rate, or whose answer did not come while
-     * the session goes on, is sent again (with the same client message ID) before those behind it, so none
-     * overtakes it. While offline they wait for the next `synced`, which calls this again.
+     * one ahead of it is stored or has failed for good. One refused for the rate or for a fault the server may
+     * recover from (a few times, see #trySend), or whose answer did not come while the session goes on, is sent again
+     * (with the same client message ID) before those behind it, so none overtakes it. While offline they wait for the
+     * next `synced`, which calls this again.
      */
     async #sendInOrder(conversationID) {
         if (this.sendingTo.has(conversationID)) return; // that loop takes the new message in its turn
@@ -1124,7 +1165,9 @@ export class ChatApp {
                     continue;
                 }
                 if (wait === undefined) {
-                    // Not answered in time on a session still open (a slow store): again, waiting longer each time.
+                    // Not answered in time on a session still open (a slow store), or refused for a fault: again,
+                    // waiting longer each time. (A session the server ends, after `unauthenticated`, is left: the
+                    // next one's `synced` sends it.)
                     if (!this.connection.isOnline) return;
                     unanswered += 1;
                 }
@@ -1138,8 +1181,10 @@ export class ChatApp {
 
     /**
      * Sends `message` once. Returns null when it is done with (stored, or failed for good), the milliseconds to
-     * wait before sending it again when the rate limit refused it, or undefined when no answer came (it stays
-     * pending).
+     * wait before sending it again when the rate limit refused it, or undefined when it is to be sent again after a
+     * backoff (it stays pending): no answer came, or the server refused it with a fault it may recover from (its
+     * store failed, a code this page does not know, or the login was revoked while it was on its way: the server
+     * ends the session and the next one sends it). Those refusals count: the `MAX_SEND_ATTEMPTS`th fails it.
      */
     async #trySend(message) {
         let wait = null;
@@ -1154,11 +1199,17 @@ export class ChatApp {
             if (state) this.#storeMessage(state, stored, since);
             this.pending.delete(message.clientMessageID);
         } catch (error) {
-            if (error.code === "unavailable") {
-                message.status = "pending"; // resent with the same ID
-                wait = undefined;
-            } else if (error.code === "limitExceeded" && error.retryAfterMilliseconds) {
+            // A socket that dropped, or an answer that did not come, is not the server's refusal: not counted.
+            const retried = !SEND_REFUSED_FOR_GOOD.has(error.code);
+            if (retried && (error.code !== "unavailable" || error.answered)) {
+                message.failedAttempts = (message.failedAttempts ?? 0) + 1;
+            }
+            if (error.code === "limitExceeded" && error.retryAfterMilliseconds) {
                 wait = error.retryAfterMilliseconds;
+            } else if (retried && (message.failedAttempts ?? 0) < MAX_SEND_ATTEMPTS) {
+                // Not stored: sent again, with the same ID, before the messages behind it (which would overtake it).
+                message.status = "pending";
+                wait = undefined;
             } else {
                 message.status = "failed";
                 message.error = error.message;
@@ -1173,6 +1224,7 @@ export class ChatApp {
     #retry(message) {
         message.status = "pending";
         message.error = null;
+        message.failedAttempts = 0;
         this.pending.save();
         this.render();
         this.#sendInOrder(message.conversationID);

@@ -29,12 +29,16 @@ const SESSION_OPEN_TIMEOUT_MS = 30_000;
 // Browsers do not expose WebSocket pings: a `ping` request this often finds a dead socket (its answer times out).
 const PING_INTERVAL_MS = 25_000;
 
-/** A refused request: `code` is one of the protocol's error codes (`unavailable` when the socket dropped). */
+/**
+ * A refused request: `code` is one of the protocol's error codes (`unavailable` when the socket dropped or no answer
+ * came in time). `answered`: the server sent this error (not the page, for a dropped socket or a timeout).
+ */
 export class RequestError extends Error {
-    constructor(code, message, retryAfterMilliseconds) {
+    constructor(code, message, retryAfterMilliseconds, answered = false) {
         super(message || code);
         this.code = code;
         this.retryAfterMilliseconds = retryAfterMilliseconds;
+        this.answered = answered;
     }
 }
 
@@ -219,9 +223,10 @@ export class ChatConnection extends EventTarget {
                 this.refusedOnce = true;
                 this.forceRefresh = true;
                 refusal = null;
-            } else if (helloRefused === "invalidArgument" || (helloRefused !== null && goodbye === "protocolError")) {
+            } else if (goodbye === "protocolError" || (goodbye === null && helloRefused === "invalidArgument")) {
                 // No shared protocol version (or a hello this server cannot read): the same hello is refused
-                // however often it is sent. Said, and not tried again until the page is loaded again.
+                // however often it is sent. Said, and not tried again until the page is loaded again. (Another
+                // refusal, with goodbye `error`, is a session that could not be opened this time: tried again.)
                 this.stop();
                 this.#setState("offline", { reason: refusal, final: true });
                 return;
@@ -289,7 +294,7 @@ export class ChatConnection extends EventTarget {
                 this.pending.delete(frame.id);
                 clearTimeout(waiter.timer);
                 if (frame.type === "result") waiter.resolve(frame);
-                else waiter.reject(new RequestError(frame.code, frame.message, frame.retryAfterMilliseconds));
+                else waiter.reject(new RequestError(frame.code, frame.message, frame.retryAfterMilliseconds, true));
                 break;
             }
             case "presence":
