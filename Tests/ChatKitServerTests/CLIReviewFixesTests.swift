@@ -40,6 +40,19 @@ struct CLIReviewFixesTests {
         )
     }
 
+    /// Ends the session of the login in `loginFile` as another device would (a logout with its refresh token), and
+    /// marks its access token expired, so that the CLI's next command refreshes first; returns the login as stored.
+    static func endSessionElsewhere(_ loginFile: URL, _ live: LiveServer) async throws -> [String: Any] {
+        var stored = try #require(
+            try JSONSerialization.jsonObject(with: Data(contentsOf: loginFile)) as? [String: Any]
+        )
+        let refreshToken = try #require(stored["refreshToken"] as? String)
+        #expect(try await live.http("POST", "/v1/auth/logout", json: ["refreshToken": refreshToken]).status == 204)
+        stored["accessTokenExpiresAt"] = 0
+        try JSONSerialization.data(withJSONObject: stored).write(to: loginFile)
+        return stored
+    }
+
     /// Starts an interactive chat of `device`'s login.
     static func chat(_ arguments: [String], at baseURL: String, home: URL, device: String) throws -> CLISession {
         let executable = try #require(TerminalClientTests.executable, TerminalClientTests.buildFirst)
@@ -81,13 +94,7 @@ struct CLIReviewFixesTests {
             try await TerminalClientTests.signUp("bob", at: live.baseURL, home: home)
             let loginFile = home.appendingPathComponent("bob/login.json")
             // Bob's login is stale: its session ended and its access token expired (a refresh is due).
-            var stale = try #require(
-                try JSONSerialization.jsonObject(with: Data(contentsOf: loginFile)) as? [String: Any]
-            )
-            let refreshToken = try #require(stale["refreshToken"] as? String)
-            #expect(try await live.http("POST", "/v1/auth/logout", json: ["refreshToken": refreshToken]).status == 204)
-            stale["accessTokenExpiresAt"] = 0
-            try JSONSerialization.data(withJSONObject: stale).write(to: loginFile)
+            _ = try await Self.endSessionElsewhere(loginFile, live)
             // A newer login, made elsewhere, is what another process is about to save.
             let newer = try await Self.cli(
                 ["login", "bob", "--password-stdin"], at: live.baseURL, home: home, device: "newer",
@@ -331,14 +338,8 @@ struct CLIReviewFixesTests {
         try await LiveServer.run { live in
             try await TerminalClientTests.signUp("bob", at: live.baseURL, home: home)
             let loginFile = home.appendingPathComponent("bob/login.json")
-            var stored = try #require(
-                try JSONSerialization.jsonObject(with: Data(contentsOf: loginFile)) as? [String: Any]
-            )
-            let refreshToken = try #require(stored["refreshToken"] as? String)
+            let stored = try await Self.endSessionElsewhere(loginFile, live)
             let userID = try #require(stored["userID"] as? String)
-            #expect(try await live.http("POST", "/v1/auth/logout", json: ["refreshToken": refreshToken]).status == 204)
-            stored["accessTokenExpiresAt"] = 0
-            try JSONSerialization.data(withJSONObject: stored).write(to: loginFile)
             let outbox = home.appendingPathComponent("bob/outbox-\(userID).json")
             try Data("[]".utf8).write(to: outbox)
             let logout = try await Self.cli(["logout"], at: live.baseURL, home: home, device: "bob")

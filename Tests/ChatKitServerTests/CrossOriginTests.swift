@@ -12,7 +12,6 @@
 
 import ChatKitServer
 import Foundation
-import Hummingbird
 import Testing
 
 /// Pages of other origins calling the HTTP API from a browser (CORS): the origins configured get the preflight
@@ -190,12 +189,7 @@ struct CrossOriginTests {
             WebFiles(directory: folder.path).addMiddleware(to: router)
             routes.addCrossOriginMiddleware(to: router)
         }
-        let (engine, app) = (embedded.engine, embedded.app)
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await engine.run() }
-            group.addTask { try await app.runService(gracefulShutdownSignals: []) }
-            defer { group.cancelAll() }
-            let live = try await embedded.listening()
+        try await embedded.serving { live in
             let file = try await live.http("GET", "/app.css", headers: ["Origin": Self.page])
             #expect(file.status == 200)
             #expect(String(decoding: file.data, as: UTF8.self) == "body {}")

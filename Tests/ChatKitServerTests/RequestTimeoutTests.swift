@@ -93,13 +93,9 @@ struct RequestTimeoutTests {
                 break
             }
         }
-        let configuration = ChatClient.Configuration(requestTimeout: .seconds(1), clock: RecordingClock())
-        let client = ChatClient(transport: transport, token: "t", configuration: configuration)
-        let run = Task { try await client.run() }
-        defer { run.cancel() }
-        let message = try await withTimeout("the send") {
-            try await client.send("hello", to: ConversationID(rawValue: "c"))
-        }
+        let (message, client) = try await Self.sendHello(
+            over: transport, ChatClient.Configuration(requestTimeout: .seconds(1), clock: RecordingClock())
+        )
         #expect(message.body == "hello")
         let sent = sends.value
         #expect(sent.count >= 2)
@@ -126,12 +122,20 @@ struct RequestTimeoutTests {
         }
         var configuration = ChatClient.Configuration(clock: RecordingClock())
         configuration.requestTimeout = .seconds(Int64.max)
+        let (message, _) = try await Self.sendHello(over: transport, configuration)
+        #expect(message.body == "hello")
+    }
+
+    /// Runs a client over `transport` until its outbox sent "hello" and the server stored it.
+    private static func sendHello(over transport: ScriptedTransport, _ configuration: ChatClient.Configuration)
+        async throws -> (Message, ChatClient)
+    {
         let client = ChatClient(transport: transport, token: "t", configuration: configuration)
         let run = Task { try await client.run() }
         defer { run.cancel() }
         let message = try await withTimeout("the send") {
             try await client.send("hello", to: ConversationID(rawValue: "c"))
         }
-        #expect(message.body == "hello")
+        return (message, client)
     }
 }

@@ -56,6 +56,17 @@ struct WebSocketEmbeddingTests {
             )
         }
 
+        /// Runs the engine and the application while `body` runs with the application as a live server.
+        func serving(_ body: (LiveServer) async throws -> Void) async throws {
+            let (engine, app) = (self.engine, self.app)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await engine.run() }
+                group.addTask { try await app.runService(gracefulShutdownSignals: []) }
+                defer { group.cancelAll() }
+                try await body(try await listening())
+            }
+        }
+
         /// The application's port once it listens, as a live server to make requests of.
         func listening() async throws -> LiveServer {
             let port = try #require(try await withTimeout("the app to listen") { await ports.first { _ in true } })
@@ -65,14 +76,9 @@ struct WebSocketEmbeddingTests {
 
     @Test func theRoutesMountIntoAnApplicationThatServesItsOwnRoutesToo() async throws {
         let embedded = Embedded { router in router.get("/hello") { _, _ in "the app's own route" } }
-        let (engine, app, chat) = (embedded.engine, embedded.app, embedded.chat)
+        let chat = embedded.chat
 
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await engine.run() }
-            group.addTask { try await app.runService(gracefulShutdownSignals: []) }
-            defer { group.cancelAll() }
-            let live = try await embedded.listening()
-
+        try await embedded.serving { live in
             let own = try await live.http("GET", "/hello")
             #expect(own.status == 200)
             let alice = try await live.signUp("alice")
@@ -157,12 +163,7 @@ struct WebSocketEmbeddingTests {
     @Test func theDocumentedContextTellsClientAddressesToTheLimits() async throws {
         // The default burst of 10, refilled too slowly for the test to see a refill on a loaded machine.
         let embedded = Embedded(httpConfiguration: .init(signUpBurst: 10, signUpInterval: .seconds(3600)))
-        let (engine, app) = (embedded.engine, embedded.app)
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await engine.run() }
-            group.addTask { try await app.runService(gracefulShutdownSignals: []) }
-            defer { group.cancelAll() }
-            let live = try await embedded.listening()
+        try await embedded.serving { live in
             var statuses: [Int] = []
             for number in 0..<11 {
                 statuses.append(

@@ -81,8 +81,6 @@ struct CrossOriginMiddleware<Context: RequestContext>: RouterMiddleware {
     /// Whether `*` was allowed: any page.
     private let anyOrigin: Bool
     private let preflight: CORSMiddleware<Context>
-    /// The headers of an answer a page may read beyond the simple ones.
-    static var exposedHeaders: String { "Retry-After, WWW-Authenticate" }
 
     init(allowedOrigins: [String]) {
         anyOrigin = allowedOrigins.contains("*")
@@ -92,7 +90,7 @@ struct CrossOriginMiddleware<Context: RequestContext>: RouterMiddleware {
             allowHeaders: [.accept, .authorization, .contentType],
             allowMethods: [.get, .head, .post, .options],
             allowCredentials: false,
-            exposedHeaders: [Self.exposedHeaders],
+            exposedHeaders: [CrossOriginHeaders.exposedHeaders],
             maxAge: .seconds(600)
         )
     }
@@ -122,11 +120,13 @@ struct CrossOriginHeaders: Sendable {
     var allowOrigin: String?
     /// Whether the answer depends on `Origin`.
     var varies: Bool
+    /// The headers of an answer a page may read beyond the simple ones.
+    static let exposedHeaders = "Retry-After, WWW-Authenticate"
 
     func add(to response: inout Response) {
         if let allowOrigin {
             response.headers[.accessControlAllowOrigin] = allowOrigin
-            response.headers[.accessControlExposeHeaders] = CrossOriginMiddleware<BasicRequestContext>.exposedHeaders
+            response.headers[.accessControlExposeHeaders] = Self.exposedHeaders
         }
         if varies && !response.headers[values: .vary].contains(where: { $0.lowercased() == "origin" }) {
             response.headers[values: .vary].append("Origin")

@@ -485,7 +485,7 @@ public final class WebSocketServerTransport: ServerTransport {
         -> some ApplicationProtocol
     {
         let httpRouter = Router(context: ChatRequestContext.self)
-        // Before the routes, so that their answers get the headers too.
+        // CORS first, then the web files' headers, then the routes: each answers for what comes after it.
         httpRoutes?.addCrossOriginMiddleware(to: httpRouter)
         webFiles?.addMiddleware(to: httpRouter)
         httpRoutes?.addRoutes(to: httpRouter)
