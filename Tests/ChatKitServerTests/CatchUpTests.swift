@@ -221,8 +221,9 @@ struct CatchUpTests {
                 }
             }
             store.failsReads.store(false, ordering: .relaxed)
-            _ = try await live.connect(bob.accessToken)
+            let bobAgain = try await live.connect(bob.accessToken)
             #expect(live.server.presence.isOnline(bob.user.id))
+            withExtendedLifetime(bobAgain) {}
         }
     }
 }

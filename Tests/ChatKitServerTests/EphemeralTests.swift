@@ -355,7 +355,9 @@ struct EphemeralTests {
         try await ServerHarness.run { harness in
             let bob = try await harness.user("bob")
             _ = try await harness.user("mallory")
-            _ = try await harness.connect("bob")
+            // Bob stays online throughout: the removal must not tell mallory so.
+            let bobClient = try await harness.connect("bob")
+            defer { withExtendedLifetime(bobClient) {} }
             let malloryClient = try await harness.connect("mallory")
 
             _ = try await malloryClient.client.requestContact(bob)

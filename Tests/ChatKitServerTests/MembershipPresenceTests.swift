@@ -135,7 +135,8 @@ struct MembershipPresenceTests {
             let dave = try await live.signUp("dave").user.id
             let (leo, nina) = (leoTokens.user.id, ninaTokens.user.id)
             let aliceClient = try await live.connect(aliceTokens.accessToken)
-            _ = try await live.connect(leoTokens.accessToken)
+            let leoClient = try await live.connect(leoTokens.accessToken)
+            defer { withExtendedLifetime(leoClient) {} }
             let ninaClient = try await live.connect(ninaTokens.accessToken)
             let group = try await aliceClient.client.createGroup("Team", members: [leo, nina])
             try await ninaClient.waitFor("leo online", Self.online(leo, true))

@@ -76,7 +76,8 @@ struct OfflinePresenceRetryTests {
             )
             _ = await failing.runResult()
             #expect(store.failedReads.load(ordering: .relaxed) == 1, "alice's first session read no audience")
-            _ = try await harness.connect("alice")
+            let aliceClient = try await harness.connect("alice")
+            defer { withExtendedLifetime(aliceClient) {} }
             try await bobClient.waitFor("alice online") { events in
                 events.contains { event in
                     if case .presence(let update) = event { update.userID == alice && update.isOnline } else { false }

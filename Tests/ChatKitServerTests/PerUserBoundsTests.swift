@@ -26,7 +26,9 @@ struct PerUserBoundsTests {
         try await ServerHarness.run(configuration: configuration) { harness in
             let alice = try await harness.user("alice")
             let first = try await harness.connect("alice")
-            _ = try await harness.connect("alice")
+            // Held until the end: a dropped TestClient ends its session, which would make room for the third.
+            let second = try await harness.connect("alice")
+            defer { withExtendedLifetime(second) {} }
             let refused = await #expect(throws: ChatError.self) { try await harness.connect("alice") }
             #expect(refused?.code == .limitExceeded)
             #expect(refused?.reason?.contains("2 connections") == true)

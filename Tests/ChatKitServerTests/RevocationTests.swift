@@ -24,7 +24,9 @@ struct RevocationTests {
         var configuration = AuthService.Configuration()
         configuration.bcryptCost = 4
         let auth = AuthService(store: store, secret: Array(repeating: UInt8(3), count: 32), configuration: configuration)
-        let server = ChatServer(store: store, transports: [transport], authenticators: [auth.authenticator])
+        let server = ChatServer(
+            store: store, transports: [transport], authenticators: [auth.authenticator], configuration: .loadTolerant
+        )
         auth.whenSessionsRevoked { revocation in
             server.closeSessions(of: revocation.userID, sessionID: revocation.sessionID?.rawValue)
         }
@@ -137,7 +139,9 @@ struct RevocationTests {
         let holding = HandshakeHoldingStore(store)
         let transport = InProcessTransport()
         let auth = Self.auth(store)
-        let server = ChatServer(store: holding, transports: [transport], authenticators: [auth.authenticator])
+        let server = ChatServer(
+            store: holding, transports: [transport], authenticators: [auth.authenticator], configuration: .loadTolerant
+        )
         Self.closeRevokedSessions(auth, server)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await server.run() }
@@ -196,7 +200,9 @@ struct RevocationTests {
         let store = InMemoryChatStore()
         let auth = Self.auth(store)
         let holding = HoldingAuthenticator(auth.authenticator)
-        let server = ChatServer(store: store, transports: [], authenticators: [holding])
+        let server = ChatServer(
+            store: store, transports: [], authenticators: [holding], configuration: .loadTolerant
+        )
         Self.closeRevokedSessions(auth, server)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await server.run() }
@@ -237,7 +243,9 @@ struct RevocationTests {
     ) async throws {
         let transport = InProcessTransport()
         let auth = Self.auth(store)
-        let server = ChatServer(store: store, transports: [transport], authenticators: [auth.authenticator])
+        let server = ChatServer(
+            store: store, transports: [transport], authenticators: [auth.authenticator], configuration: .loadTolerant
+        )
         Self.closeRevokedSessions(auth, server)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await server.run() }

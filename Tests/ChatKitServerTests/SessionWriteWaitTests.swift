@@ -67,7 +67,7 @@ struct SessionWriteWaitTests {
             try channel.pipeline.syncOperations.addHandler(HeldWrites(record: record))
         }
         try await channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1))
-        let server = ChatServer(store: InMemoryChatStore(), authenticators: [])
+        let server = ChatServer(store: InMemoryChatStore(), authenticators: [], configuration: .loadTolerant)
         let settings = ChatSocketHandler.Settings(
             maxMessageSize: 1 << 20, pingInterval: nil, closeTimeout: .seconds(5), writeStallTimeout: .seconds(1)
         )

@@ -379,32 +379,44 @@ struct CLIRun: Sendable {
     var output: String
     var errors: String
 
+    /// Runs the CLI to its end. One still running after ``failsafeTimeout`` is killed and the run fails: the wait
+    /// blocks a thread of its own, which a timeout alone cannot end (the test would hang instead of failing).
     static func run(_ executable: URL, _ arguments: [String], input: String?) async throws -> CLIRun {
-        try await withTimeout("chatkit-cli \(arguments.first ?? "")") {
-            try await onDedicatedThread {
-                let process = try SpawnedProcess(executable.path, arguments, writesInput: true)
-                if let input { process.write(input) }
-                process.closeInput()
-                // The errors on a thread of their own: a child filling one pipe while this one waits on the other
-                // would wait for ever.
-                let errors = Locked<[UInt8]>([])
-                let errorsRead = DispatchSemaphore(value: 0)
-                Thread.detachNewThread {
-                    if let descriptor = process.errors {
-                        let read = SpawnedProcess.readAll(descriptor)
-                        errors.withLock { $0 = read }
-                    }
-                    errorsRead.signal()
-                }
-                let output = process.output.map(SpawnedProcess.readAll) ?? []
-                let status = process.waitForExit()
-                errorsRead.wait()
-                return CLIRun(
-                    status: status,
-                    output: String(decoding: output, as: UTF8.self),
-                    errors: String(decoding: errors.value, as: UTF8.self)
-                )
+        let process = try SpawnedProcess(executable.path, arguments, writesInput: true)
+        defer { process.send(SIGKILL) }
+        return try await withTimeout("chatkit-cli \(arguments.first ?? "")") {
+            try await withTaskCancellationHandler {
+                try await Self.waitForEnd(of: process, input: input)
+            } onCancel: {
+                process.send(SIGKILL)
             }
+        }
+    }
+
+    /// Writes `input` to the running CLI, then reads what it prints until it exits.
+    private static func waitForEnd(of process: SpawnedProcess, input: String?) async throws -> CLIRun {
+        try await onDedicatedThread {
+            if let input { process.write(input) }
+            process.closeInput()
+            // The errors on a thread of their own: a child filling one pipe while this one waits on the other
+            // would wait for ever.
+            let errors = Locked<[UInt8]>([])
+            let errorsRead = DispatchSemaphore(value: 0)
+            Thread.detachNewThread {
+                if let descriptor = process.errors {
+                    let read = SpawnedProcess.readAll(descriptor)
+                    errors.withLock { $0 = read }
+                }
+                errorsRead.signal()
+            }
+            let output = process.output.map(SpawnedProcess.readAll) ?? []
+            let status = process.waitForExit()
+            errorsRead.wait()
+            return CLIRun(
+                status: status,
+                output: String(decoding: output, as: UTF8.self),
+                errors: String(decoding: errors.value, as: UTF8.self)
+            )
         }
     }
 }

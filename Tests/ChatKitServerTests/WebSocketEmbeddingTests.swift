@@ -37,7 +37,9 @@ struct WebSocketEmbeddingTests {
             ownRoutes: (Router<ChatRequestContext>) -> Void = { _ in }
         ) {
             auth = AuthService(store: store, secret: LiveServer.secret, configuration: .init(bcryptCost: 4))
-            engine = ChatServer(store: store, transports: [chat], authenticators: [auth.authenticator])
+            engine = ChatServer(
+                store: store, transports: [chat], authenticators: [auth.authenticator], configuration: .loadTolerant
+            )
             let router = Router(context: ChatRequestContext.self)
             ownRoutes(router)
             HTTPRoutes(auth: auth, store: store, server: engine, configuration: httpConfiguration).addRoutes(to: router)
@@ -195,7 +197,9 @@ struct WebSocketEmbeddingTests {
             group.addTask { try await app.runService(gracefulShutdownSignals: []) }
             defer { group.cancelAll() }
             let port = try #require(try await withTimeout("the app to listen") { await ports.first { _ in true } })
-            let engine = ChatServer(store: store, transports: [], authenticators: [auth.authenticator])
+            let engine = ChatServer(
+                store: store, transports: [], authenticators: [auth.authenticator], configuration: .loadTolerant
+            )
             let live = LiveServer(
                 store: store, auth: auth, server: engine, transport: WebSocketServerTransport.mounted(), port: port
             )

@@ -56,7 +56,7 @@ struct LiveServer: Sendable {
         let auth = AuthService(store: store, secret: secret, configuration: authConfiguration)
         // The chat server's store: `store`, or a decorator of it that a test passes.
         let chatStore = serverStore ?? store
-        var transportConfiguration = transportConfiguration
+        var transportConfiguration = transportConfiguration.withLoadTolerantHandshakeDeadline
         transportConfiguration.host = "127.0.0.1"
         transportConfiguration.port = 0
         let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
@@ -79,7 +79,8 @@ struct LiveServer: Sendable {
             } else {
                 ChatServer(
                     store: chatStore, transports: [transport], authenticators: [auth.authenticator],
-                    configuration: configuration, logger: logger, metricsFactory: metricsFactory
+                    configuration: configuration.withLoadTolerantHelloDeadline, logger: logger,
+                    metricsFactory: metricsFactory
                 )
             }
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -146,7 +147,8 @@ struct LiveServer: Sendable {
         transportConfiguration: WebSocketClientTransport.Configuration = .init()
     ) async throws -> TestClient {
         let transport = WebSocketClientTransport(
-            url: "ws://127.0.0.1:\(port ?? self.port)/v1/ws", configuration: transportConfiguration
+            url: "ws://127.0.0.1:\(port ?? self.port)/v1/ws",
+            configuration: transportConfiguration.withLoadTolerantConnectTimeout
         )
         let client = TestClient(
             ChatClient(transport: transport, token: token, cursor: cursor, configuration: configuration)

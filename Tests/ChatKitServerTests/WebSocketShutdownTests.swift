@@ -274,7 +274,9 @@ private struct StandaloneServer {
             httpRoutes: HTTPRoutes(auth: auth, store: store),
             onListening: { _, port in portContinuation.yield(port) }
         )
-        server = ChatServer(store: store, transports: [transport], authenticators: [auth.authenticator])
+        server = ChatServer(
+            store: store, transports: [transport], authenticators: [auth.authenticator], configuration: .loadTolerant
+        )
         services = ServiceGroup(
             configuration: .init(
                 services: [server], logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
