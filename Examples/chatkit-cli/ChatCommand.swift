@@ -44,6 +44,7 @@ struct Chat: AsyncParsableCommand {
                     guard try await session.handle(line) else { break }
                 }
                 await session.letOutboxDrain()
+                await session.readMarkers.flush(within: .seconds(5))
                 group.cancelAll()
             }
             say("Bye.")

@@ -53,7 +53,26 @@ final class CLIGatedStore: ChatStoreDecorator {
     /// once the base store has answered.
     private let heldAppend = Mutex<(body: String, entered: CLIGate, proceed: CLIGate, done: CLIGate)?>(nil)
 
+    /// A held read marker: the next `markRead` opens `entered`, waits for `proceed`, then fails with
+    /// `storageFailure` when `fails` (as a request lost with its connection: nothing stored) or is stored.
+    private let heldMarkRead = Mutex<(entered: CLIGate, proceed: CLIGate, fails: Bool)?>(nil)
+
     init(_ base: any ChatStore) { self.base = base }
+
+    /// Holds the next `markRead`: it opens `entered`, waits until `proceed` opens, then fails (storing nothing)
+    /// when `fails`, or is stored.
+    func holdNextMarkRead(entered: CLIGate, proceed: CLIGate, fails: Bool) {
+        heldMarkRead.withLock { $0 = (entered, proceed, fails) }
+    }
+
+    func markRead(_ id: ConversationID, upTo seq: Int64, by user: UserID) async throws -> Marker {
+        if let held = heldMarkRead.withLock({ held in defer { held = nil }; return held }) {
+            held.entered.open()
+            await held.proceed.wait()
+            if held.fails { throw ChatError(.storageFailure, "The marker was lost on the way.") }
+        }
+        return try await base.markRead(id, upTo: seq, by: user)
+    }
 
     /// Holds the next history read: it opens `entered`, then waits until `proceed` opens.
     func holdNextHistory(entered: CLIGate, proceed: CLIGate) {
