@@ -75,6 +75,9 @@ actor ChatSession {
     /// The failed lines as the last `/failed` numbered them: `/retry N` and `/discard N` mean these, whatever
     /// changed in the outbox since.
     private var listedFailures: [OutgoingMessage] = []
+    /// Whether each user was last shown online: the server tells a user's presence again as new relations make it
+    /// known (a group, a direct conversation, a reconnection), and the chat printed "is online" each time.
+    private var shownOnline: [UserID: Bool] = [:]
     /// The outbox's changes from the session's start, before its first request, for ``printRefusals()``: the lines
     /// of an earlier chat are sent as the session opens, and a refusal while the first conversation opened was
     /// told nowhere (``mentionFailedLines()`` had counted the failed lines already).
@@ -371,7 +374,8 @@ actor ChatSession {
                 say("[\(try await title(ofConversationWith: message.conversationID))] \(line)")
             }
         case .presence(let update):
-            guard update.userID != me else { return }
+            guard update.userID != me, shownOnline[update.userID] != update.isOnline else { return }
+            shownOnline[update.userID] = update.isOnline
             say("* \(try await names.nameOrID(of: update.userID)) is \(update.isOnline ? "online" : "offline")")
         case .typing(let update):
             guard update.isTyping, update.userID != me, update.conversationID == open?.id else { return }

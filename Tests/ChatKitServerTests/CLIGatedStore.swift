@@ -47,8 +47,9 @@ final class CLIGatedStore: ChatStoreDecorator {
     /// While set, every ``users(_:)`` (the `profiles` request: names) fails.
     let failsUserLookups = Atomic<Bool>(false)
 
-    /// A held history read: the next one (of any conversation) opens `entered`, then waits for `proceed`.
-    private let heldHistory = Mutex<(entered: CLIGate, proceed: CLIGate)?>(nil)
+    /// A held history read: the next one (of any conversation) opens `entered`, waits for `proceed`, then fails
+    /// with `storageFailure` when `fails`.
+    private let heldHistory = Mutex<(entered: CLIGate, proceed: CLIGate, fails: Bool)?>(nil)
     /// A held append: the next of a message with this body opens `entered`, waits for `proceed`, and opens `done`
     /// once the base store has answered.
     private let heldAppend = Mutex<(body: String, entered: CLIGate, proceed: CLIGate, done: CLIGate)?>(nil)
@@ -74,9 +75,9 @@ final class CLIGatedStore: ChatStoreDecorator {
         return try await base.markRead(id, upTo: seq, by: user)
     }
 
-    /// Holds the next history read: it opens `entered`, then waits until `proceed` opens.
-    func holdNextHistory(entered: CLIGate, proceed: CLIGate) {
-        heldHistory.withLock { $0 = (entered, proceed) }
+    /// Holds the next history read: it opens `entered`, waits until `proceed` opens, then fails when `fails`.
+    func holdNextHistory(entered: CLIGate, proceed: CLIGate, fails: Bool = false) {
+        heldHistory.withLock { $0 = (entered, proceed, fails) }
     }
 
     /// Holds the next append of a message with `body`: it opens `entered`, waits until `proceed` opens, then
@@ -96,6 +97,7 @@ final class CLIGatedStore: ChatStoreDecorator {
         if let held = heldHistory.withLock({ held in defer { held = nil }; return held }) {
             held.entered.open()
             await held.proceed.wait()
+            if held.fails { throw ChatError(.storageFailure, "The history is unavailable.") }
         }
         return try await base.messages(in: id, query, as: user)
     }

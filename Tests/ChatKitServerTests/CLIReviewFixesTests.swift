@@ -216,6 +216,71 @@ struct CLIReviewFixesTests {
         }
     }
 
+    /// A message that arrived while a conversation was opening was held back until its history had been shown; when
+    /// the history could not be read, what was held was never printed. It is now printed as messages of a
+    /// conversation that is not open are.
+    @Test func aMessageArrivingWhileAnOpeningFailsIsPrintedAnyway() async throws {
+        let home = Self.temporaryHome()
+        defer { try? FileManager.default.removeItem(at: home) }
+        let store = InMemoryChatStore()
+        let gated = CLIGatedStore(store)
+        try await LiveServer.run(store: store, serverStore: gated) { live in
+            try await TerminalClientTests.signUp("bob", at: live.baseURL, home: home)
+            let alice = try await live.connect(try await live.signUp("alice").accessToken)
+            let bob = try #require(try await alice.client.findUser(username: "bob"))
+            let team = try await alice.client.createGroup("Team", members: [bob.id])
+            let chat = try Self.chat(["alice"], at: live.baseURL, home: home, device: "bob")
+            defer { chat.terminate() }
+            try await chat.waitFor("== alice ==")
+
+            let (historyEntered, historyProceeds) = (CLIGate(), CLIGate())
+            defer { historyProceeds.open() }
+            gated.holdNextHistory(entered: historyEntered, proceed: historyProceeds, fails: true)
+            chat.type("/open \(team.id.rawValue)")
+            try await withTimeout("the history request of #Team") { await historyEntered.wait() }
+            _ = try await alice.client.send("while the opening fails", to: team.id)
+            // Stored events reach the chat in order, and the open conversation's are printed while another opens:
+            // once this one is printed, the chat holds the one before.
+            let direct = try await alice.client.createDirectConversation(with: bob.id)
+            _ = try await alice.client.send("in the open conversation", to: direct.id)
+            try await chat.waitFor("alice: in the open conversation")
+            historyProceeds.open()
+            try await chat.waitFor("could not read or write its storage")
+            try await chat.waitFor("alice: while the opening fails")
+            let shown = chat.printedLines.filter { $0.contains("while the opening fails") }
+            #expect(shown.count == 1 && shown.allSatisfy { $0.hasPrefix("[#Team] ") }, "\(chat.printedLines)")
+            chat.type("/quit")
+            try await chat.waitFor("Bye.")
+            await alice.disconnect()
+        }
+    }
+
+    /// The server tells a user's presence again as new relations make it known (a group, a direct conversation),
+    /// and the chat printed "* alice is online" each time: three times in a row here. It is now printed when it
+    /// changes.
+    @Test func presenceIsPrintedWhenItChangesOnly() async throws {
+        let home = Self.temporaryHome()
+        defer { try? FileManager.default.removeItem(at: home) }
+        try await LiveServer.run { live in
+            try await TerminalClientTests.signUp("bob", at: live.baseURL, home: home)
+            let alice = try await live.connect(try await live.signUp("alice").accessToken)
+            let bob = try #require(try await alice.client.findUser(username: "bob"))
+            _ = try await alice.client.createGroup("Team", members: [bob.id])
+            let chat = try Self.chat(["alice"], at: live.baseURL, home: home, device: "bob")
+            defer { chat.terminate() }
+            try await chat.waitFor("== alice ==")
+            _ = try await alice.client.createGroup("Another team", members: [bob.id])
+            let direct = try await alice.client.createDirectConversation(with: bob.id)
+            // Stored events and presence reach the chat in the order the server sent them.
+            _ = try await alice.client.send("after the introductions", to: direct.id)
+            try await chat.waitFor("alice: after the introductions")
+            #expect(chat.printedLines.filter { $0 == "* alice is online" }.count == 1, "\(chat.printedLines)")
+            chat.type("/quit")
+            try await chat.waitFor("Bye.")
+            await alice.disconnect()
+        }
+    }
+
     /// The lines an earlier chat left in the outbox are sent as the session opens; a refusal that came while the
     /// first conversation opened was told nowhere (the refusals were watched only after it).
     @Test func aRefusalOfALineFromAnEarlierChatIsToldWhileTheConversationOpens() async throws {
