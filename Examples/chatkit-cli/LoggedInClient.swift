@@ -95,9 +95,40 @@ struct LoggedInClient {
                 return current.accessToken
             }
         } else {
-            client = ChatClient(transport: transport, token: login.accessToken, configuration: .singleSession)
+            do {
+                let client = ChatClient(transport: transport, token: login.accessToken, configuration: .singleSession)
+                return try await Self.serve(client, login, reconnecting: false, body)
+            } catch is TokenRefused {
+                // A token that this machine's clock took for valid, refused by the server (its clock is ahead, or
+                // it signs with another key since a restart): refreshed, and tried once more.
+                let refreshed = try await self.login(forceRefresh: true)
+                let client = ChatClient(
+                    transport: transport, token: refreshed.accessToken, configuration: .singleSession
+                )
+                do {
+                    return try await Self.serve(client, refreshed, reconnecting: false, body)
+                } catch let refusedAgain as TokenRefused {
+                    throw refusedAgain.error
+                }
+            }
         }
-        return try await withThrowingTaskGroup(of: Result?.self) { group in
+        return try await Self.serve(client, login, reconnecting: true, body)
+    }
+
+    /// A session refused at `hello` with `unauthenticated`: the token, not the request, was refused.
+    private struct TokenRefused: Error {
+        var error: ChatError
+    }
+
+    /// Runs `client` and, once its first session is open, `body`; ends with the body's result or the error of the
+    /// first to fail. A first session refused with `unauthenticated` throws ``TokenRefused``.
+    private static func serve<Result: Sendable>(
+        _ client: ChatClient,
+        _ login: StoredLogin,
+        reconnecting: Bool,
+        _ body: @escaping @Sendable (ChatClient, StoredLogin) async throws -> Result
+    ) async throws -> Result {
+        try await withThrowingTaskGroup(of: Result?.self) { group in
             group.addTask {
                 try await client.run()
                 return nil
@@ -105,7 +136,11 @@ struct LoggedInClient {
             if reconnecting {
                 try await Self.firstSession(of: client)
             } else {
-                try await client.connected()
+                do {
+                    try await client.connected()
+                } catch let error as ChatError where error.code == .unauthenticated {
+                    throw TokenRefused(error: error)
+                }
             }
             group.addTask { try await body(client, login) }
             defer { group.cancelAll() }

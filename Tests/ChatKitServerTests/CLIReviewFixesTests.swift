@@ -281,6 +281,32 @@ struct CLIReviewFixesTests {
         }
     }
 
+    /// A command whose access token the server refused at `hello`, though this machine's clock took it for valid
+    /// (the server's clock ahead, or a key changed by a restart), failed with "unauthenticated" while the refresh
+    /// token would have done. The token is now refreshed and the command tried once more.
+    @Test func aTokenTheServerRefusesThoughItLooksValidIsRefreshedOnce() async throws {
+        let home = Self.temporaryHome()
+        defer { try? FileManager.default.removeItem(at: home) }
+        try await LiveServer.run { live in
+            try await TerminalClientTests.signUp("bob", at: live.baseURL, home: home)
+            let loginFile = home.appendingPathComponent("bob/login.json")
+            var stored = try #require(
+                try JSONSerialization.jsonObject(with: Data(contentsOf: loginFile)) as? [String: Any]
+            )
+            // Not expiring for minutes by the stored time, and refused by the server.
+            stored["accessToken"] = "a token the server does not take"
+            try JSONSerialization.data(withJSONObject: stored).write(to: loginFile)
+
+            let listed = try await Self.cli(["conversations"], at: live.baseURL, home: home, device: "bob")
+            #expect(listed.status == 0, "\(listed.errors)")
+            let saved = try #require(
+                try JSONSerialization.jsonObject(with: Data(contentsOf: loginFile)) as? [String: Any]
+            )
+            #expect(saved["accessToken"] as? String != "a token the server does not take")
+            #expect(saved["refreshToken"] as? String != stored["refreshToken"] as? String, "refreshed")
+        }
+    }
+
     /// The lines an earlier chat left in the outbox are sent as the session opens; a refusal that came while the
     /// first conversation opened was told nowhere (the refusals were watched only after it).
     @Test func aRefusalOfALineFromAnEarlierChatIsToldWhileTheConversationOpens() async throws {
