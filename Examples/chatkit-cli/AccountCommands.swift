@@ -125,6 +125,16 @@ struct LogOut: AsyncParsableCommand {
             try await AccountAPI(baseURL: login.server).logOut(refreshToken: login.refreshToken)
         } catch let error as ChatError where error.code == .unauthenticated {
             // Ended already (elsewhere, or expired): there is nothing left to end on the server.
+        } catch let error as ChatError where error.code == .unavailable {
+            // Forgotten here all the same: one logs out to leave nothing behind on this machine, offline too (the
+            // login stayed, and the command failed). The server goes on taking it until it expires.
+            file.remove()
+            let reason = TerminalText.inline(error.reason ?? "unavailable")
+            print(
+                "Logged out here, but the server could not be told (\(reason)): the login stays valid there until it"
+                    + " expires. Changing your password ends it."
+            )
+            return
         }
         file.remove()
         print("Logged out.")

@@ -307,6 +307,26 @@ struct CLIReviewFixesTests {
         }
     }
 
+    /// `logout` while the server could not be reached failed and kept the login, tokens included: one logs out to
+    /// leave nothing behind on the machine. The login is now forgotten here all the same, and the command says
+    /// the server was not told.
+    @Test func aLogoutWhileTheServerIsDownForgetsTheLoginHere() async throws {
+        let home = Self.temporaryHome()
+        defer { try? FileManager.default.removeItem(at: home) }
+        let server = Locked("")
+        try await LiveServer.run { live in
+            try await TerminalClientTests.signUp("bob", at: live.baseURL, home: home)
+            server.withLock { $0 = live.baseURL }
+        }
+        // The server has stopped: nothing listens on its port any more.
+        let loginFile = home.appendingPathComponent("bob/login.json")
+        #expect(FileManager.default.fileExists(atPath: loginFile.path))
+        let logout = try await Self.cli(["logout"], at: server.value, home: home, device: "bob")
+        #expect(logout.status == 0, "\(logout.errors)")
+        #expect(logout.output.contains("could not be told"), "\(logout.output)")
+        #expect(!FileManager.default.fileExists(atPath: loginFile.path))
+    }
+
     /// The lines an earlier chat left in the outbox are sent as the session opens; a refusal that came while the
     /// first conversation opened was told nowhere (the refusals were watched only after it).
     @Test func aRefusalOfALineFromAnEarlierChatIsToldWhileTheConversationOpens() async throws {
