@@ -152,6 +152,11 @@ export class Session {
         // A password change ends this session too (the server closes its socket at once): the tokens to use are
         // those it answers, not a refresh of the old ones, which the server refuses (and the page would sign out).
         while (this.changingPassword) await this.changingPassword;
+        return this.#currentAccessToken(force);
+    }
+
+    /** The access token, refreshed first when it expires soon or when `force` (not waiting for a password change). */
+    async #currentAccessToken(force) {
         const expiresAt = Number(this.tokens.accessTokenExpiresAt) || 0;
         if (!force && expiresAt - Date.now() > REFRESH_MARGIN_MS) return this.tokens.accessToken;
         // One refresh at a time: the refresh token rotates, so a second concurrent one would be refused.
@@ -195,21 +200,30 @@ export class Session {
      * rule: `invalidArgument`).
      */
     async changePassword(currentPassword, newPassword) {
-        try {
-            await this.refreshing; // a refresh finishing after the change would store the old session's tokens
-        } catch {
-            // The change below says what is wrong, if anything.
-        }
-        const bearer = await this.accessToken();
+        // Set first: a logout while the change waits for a refresh or a token below waits for the change, and
+        // then ends the session the change made (it ended the old one, and the new one would have stayed alive).
         let finished;
         this.changingPassword = new Promise((resolve) => (finished = resolve));
         try {
+            try {
+                await this.refreshing; // a refresh finishing after the change would store the old session's tokens
+            } catch {
+                // The change below says what is wrong, if anything.
+            }
+            const bearer = await this.#currentAccessToken(false); // not accessToken(): it waits for this change
             // A longer time limit than other requests' (two bcrypt checks on a busy server): given up on while the
             // server finishes it, the change leaves this page with the tokens of a session it ended (the page says
             // so), and without one, a dead connection would hold this page's reconnection for minutes.
             const tokens = await post("/v1/auth/password", { currentPassword, newPassword },
                 { Authorization: `Bearer ${bearer}` }, { signal: AbortSignal.timeout?.(PASSWORD_CHANGE_TIMEOUT_MS) });
             Session.#checkTokens(tokens);
+            if (this.forgotten) {
+                // Signed out meanwhile (the server ended the login): the new session is not kept, so it is ended.
+                post("/v1/auth/logout", { refreshToken: tokens.refreshToken }, {}, { keepalive: true }).catch(() => {
+                    // Offline: it expires unused.
+                });
+                return;
+            }
             this.tokens = { ...tokens, loginID: this.tokens.loginID };
             this.#save();
         } finally {
