@@ -76,7 +76,8 @@ actor ChatSession {
     /// changed in the outbox since.
     private var listedFailures: [OutgoingMessage] = []
     /// Whether each user was last shown online: the server tells a user's presence again as new relations make it
-    /// known (a group, a direct conversation, a reconnection), and the chat printed "is online" each time.
+    /// known (a group, a direct conversation), and the chat printed "is online" each time. Forgotten when the
+    /// connection drops: a new session is told only who is online, so one who went offline meanwhile is not told.
     private var shownOnline: [UserID: Bool] = [:]
     /// The outbox's changes from the session's start, before its first request, for ``printRefusals()``: the lines
     /// of an earlier chat are sent as the session opens, and a refusal while the first conversation opened was
@@ -334,6 +335,7 @@ actor ChatSession {
                 let reason = client.lastConnectionError.map { " (\(TerminalText.inline($0.reason ?? "\($0.code)")))" }
                 say("! Connection lost\(reason ?? ""); reconnecting in \(seconds).")
                 wasConnected = false
+                shownOnline.removeAll()
             } else if state == .connected, !wasConnected {
                 say("! Reconnected.")
                 wasConnected = true

@@ -14,28 +14,58 @@ import Synchronization
 
 /// A one-way gate: tasks wait at it until it is opened, and pass at once after.
 final class CLIGate: Sendable {
-    private let state = Mutex<(isOpen: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
+    private struct State {
+        var isOpen = false
+        var waiters: [Int: CheckedContinuation<Void, Never>] = [:]
+        var nextWaiter = 0
+    }
+
+    private let state = Mutex(State())
 
     var isOpen: Bool { state.withLock { $0.isOpen } }
 
     func open() {
         let waiters = state.withLock { state in
             state.isOpen = true
-            defer { state.waiters = [] }
-            return state.waiters
+            defer { state.waiters = [:] }
+            return state.waiters.values
         }
         for waiter in waiters { waiter.resume() }
     }
 
-    /// Waits until the gate is open. Not cancellable: open the gate when the test ends (in a `defer`).
-    func wait() async {
+    /// Waits until the gate is open, whatever happens to the waiting task: for the store calls held at a gate (a
+    /// server cancelling a call would otherwise let it through before the test means to). Open the gate when the
+    /// test ends (in a `defer`).
+    func waitUntilOpen() async {
         await withCheckedContinuation { continuation in
             let passes = state.withLock { state in
                 if state.isOpen { return true }
-                state.waiters.append(continuation)
+                defer { state.nextWaiter += 1 }
+                state.waiters[state.nextWaiter] = continuation
                 return false
             }
             if passes { continuation.resume() }
+        }
+    }
+
+    /// Waits until the gate is open, or the waiting task is cancelled: for a test waiting for a request to reach
+    /// the store, which fails at its timeout instead of hanging when the request never comes.
+    func wait() async {
+        let id = state.withLock { state in
+            defer { state.nextWaiter += 1 }
+            return state.nextWaiter
+        }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                let passes = state.withLock { state in
+                    if state.isOpen || Task.isCancelled { return true }
+                    state.waiters[id] = continuation
+                    return false
+                }
+                if passes { continuation.resume() }
+            }
+        } onCancel: {
+            state.withLock { $0.waiters.removeValue(forKey: id) }?.resume()
         }
     }
 }
@@ -69,7 +99,7 @@ final class CLIGatedStore: ChatStoreDecorator {
     func markRead(_ id: ConversationID, upTo seq: Int64, by user: UserID) async throws -> Marker {
         if let held = heldMarkRead.withLock({ held in defer { held = nil }; return held }) {
             held.entered.open()
-            await held.proceed.wait()
+            await held.proceed.waitUntilOpen()
             if held.fails { throw ChatError(.storageFailure, "The marker was lost on the way.") }
         }
         return try await base.markRead(id, upTo: seq, by: user)
@@ -96,7 +126,7 @@ final class CLIGatedStore: ChatStoreDecorator {
     func messages(in id: ConversationID, _ query: HistoryQuery, as user: UserID) async throws -> [Message] {
         if let held = heldHistory.withLock({ held in defer { held = nil }; return held }) {
             held.entered.open()
-            await held.proceed.wait()
+            await held.proceed.waitUntilOpen()
             if held.fails { throw ChatError(.storageFailure, "The history is unavailable.") }
         }
         return try await base.messages(in: id, query, as: user)
@@ -110,7 +140,7 @@ final class CLIGatedStore: ChatStoreDecorator {
         }
         guard let held else { return try await base.append(message) }
         held.entered.open()
-        await held.proceed.wait()
+        await held.proceed.waitUntilOpen()
         defer { held.done.open() }
         return try await base.append(message)
     }

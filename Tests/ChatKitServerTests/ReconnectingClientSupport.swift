@@ -230,7 +230,8 @@ enum SQLiteLiveServer {
         let auth = AuthService(store: store, secret: LiveServer.secret, configuration: .init(bcryptCost: 4))
         let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
         let transport = WebSocketServerTransport(
-            configuration: .init(host: "127.0.0.1", port: 0),
+            configuration: WebSocketServerTransport.Configuration(host: "127.0.0.1", port: 0)
+                .withLoadTolerantHandshakeDeadline,
             httpRoutes: HTTPRoutes(auth: auth, store: store, configuration: .init(signUpBurst: 100)),
             onListening: { _, port in portContinuation.yield(port) }
         )

@@ -31,7 +31,7 @@ struct TransportConformanceTests {
     func webSocket(_ check: TransportConformance.Case) async throws {
         try await check.run {
             let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
-            var configuration = WebSocketServerTransport.Configuration()
+            var configuration = WebSocketServerTransport.Configuration().withLoadTolerantHandshakeDeadline
             configuration.host = "127.0.0.1"
             configuration.port = 0
             let server = WebSocketServerTransport(

@@ -270,7 +270,7 @@ private struct StandaloneServer {
             configuration.writeStallTimeout = nil
         }
         transport = WebSocketServerTransport(
-            configuration: configuration,
+            configuration: configuration.withLoadTolerantHandshakeDeadline,
             httpRoutes: HTTPRoutes(auth: auth, store: store),
             onListening: { _, port in portContinuation.yield(port) }
         )
