@@ -49,7 +49,7 @@ struct CatchUpTests {
     /// A client of the live server, one session only, not waited for (`LiveServer.connect` waits for the
     /// catch-up).
     static func client(_ live: LiveServer, _ token: String, cursor: StreamPosition? = nil) -> TestClient {
-        let transport = WebSocketClientTransport(url: "ws://127.0.0.1:\(live.port)/v1/ws")
+        let transport = WebSocketClientTransport.loadTolerant(url: "ws://127.0.0.1:\(live.port)/v1/ws")
         return TestClient(ChatClient(transport: transport, token: token, cursor: cursor, configuration: .singleSession))
     }
 
@@ -198,7 +198,7 @@ struct CatchUpTests {
             let alice = try await live.connect(aliceTokens.accessToken)
             _ = try await alice.client.createDirectConversation(with: bob.user.id)
             store.failsReads.store(true, ordering: .relaxed)
-            let transport = WebSocketClientTransport(url: "ws://127.0.0.1:\(live.port)/v1/ws")
+            let transport = WebSocketClientTransport.loadTolerant(url: "ws://127.0.0.1:\(live.port)/v1/ws")
             let bobClient = ChatClient(transport: transport, token: bob.accessToken, configuration: .singleSession)
             let refusal = try await withTimeout("the refusal") {
                 do {

@@ -44,7 +44,7 @@ struct ClientEventsTests {
         try await LiveServer.run { live in
             let alice = try await live.connect(try await live.signUp("alice").accessToken)
             let bobTokens = try await live.signUp("bob")
-            let transport = WebSocketClientTransport(url: "ws://127.0.0.1:\(live.port)/v1/ws")
+            let transport = WebSocketClientTransport.loadTolerant(url: "ws://127.0.0.1:\(live.port)/v1/ws")
             let bob = ChatClient(transport: transport, token: bobTokens.accessToken, configuration: .singleSession)
             let run = Task { try await bob.run() }
             defer { run.cancel() }
@@ -191,7 +191,7 @@ struct ClientEventsTests {
             let alice = try await live.connect(try await live.signUp("alice").accessToken)
             let bobTokens = try await live.signUp("bob")
             let chat = try await alice.client.createDirectConversation(with: bobTokens.user.id)
-            let transport = WebSocketClientTransport(url: "ws://127.0.0.1:\(live.port)/v1/ws")
+            let transport = WebSocketClientTransport.loadTolerant(url: "ws://127.0.0.1:\(live.port)/v1/ws")
             let bob = ChatClient(
                 transport: transport, token: bobTokens.accessToken,
                 configuration: .init(reconnection: .disabled, eventBufferLimit: 5)

@@ -23,7 +23,7 @@ struct ConnectionErrorTests {
         try await LiveServer.run { live in
             let alice = try await live.signUp("alice")
             let wrongPath = ChatClient(
-                transport: WebSocketClientTransport(url: "ws://127.0.0.1:\(live.port)/v1/nowhere"),
+                transport: WebSocketClientTransport.loadTolerant(url: "ws://127.0.0.1:\(live.port)/v1/nowhere"),
                 token: alice.accessToken,
                 configuration: .init(reconnection: .exponentialBackoff(initialDelay: .milliseconds(50)))
             )
@@ -42,7 +42,7 @@ struct ConnectionErrorTests {
             let calls = Mutex(0)
             let (releases, releaseProvider) = AsyncStream.makeStream(of: Void.self)
             let provided = ChatClient(
-                transport: WebSocketClientTransport(url: live.webSocketURL),
+                transport: WebSocketClientTransport.loadTolerant(url: live.webSocketURL),
                 configuration: .init(reconnection: .exponentialBackoff(initialDelay: .milliseconds(50)))
             ) { _ in
                 let call = calls.withLock { calls in
@@ -64,7 +64,7 @@ struct ConnectionErrorTests {
             await client.disconnect()
 
             // A provider that says the login is over ends the run with its error, which stays readable.
-            let loggedOut = ChatClient(transport: WebSocketClientTransport(url: live.webSocketURL)) { _ in
+            let loggedOut = ChatClient(transport: WebSocketClientTransport.loadTolerant(url: live.webSocketURL)) { _ in
                 throw ChatError(.unauthenticated, "Log in again.")
             }
             let ended = TestClient(loggedOut)

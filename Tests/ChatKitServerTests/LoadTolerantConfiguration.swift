@@ -53,3 +53,11 @@ extension WebSocketClientTransport.Configuration {
         return configuration
     }
 }
+
+extension WebSocketClientTransport {
+    /// A transport for a test's client, allowed ``failsafeTimeout`` to open its socket (see
+    /// ``WebSocketClientTransport/Configuration/withLoadTolerantConnectTimeout``).
+    static func loadTolerant(url: String) -> WebSocketClientTransport {
+        WebSocketClientTransport(url: url, configuration: Configuration().withLoadTolerantConnectTimeout)
+    }
+}

@@ -288,7 +288,7 @@ struct PersistentOutboxTests {
     /// A client of `live` that is not running yet.
     static func client(_ live: LiveServer, _ token: String, _ configuration: ChatClient.Configuration) -> ChatClient {
         ChatClient(
-            transport: WebSocketClientTransport(url: "ws://127.0.0.1:\(live.port)/v1/ws"), token: token,
+            transport: WebSocketClientTransport.loadTolerant(url: "ws://127.0.0.1:\(live.port)/v1/ws"), token: token,
             configuration: configuration
         )
     }

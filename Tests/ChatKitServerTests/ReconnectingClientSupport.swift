@@ -75,7 +75,7 @@ struct MovableWebSocketTransport: ClientTransport {
     func withConnection<Result: Sendable>(_ body: @Sendable (Connection) async throws -> Result) async throws
         -> Result
     {
-        try await WebSocketClientTransport(url: url.value).withConnection(body)
+        try await WebSocketClientTransport.loadTolerant(url: url.value).withConnection(body)
     }
 }
 

@@ -299,7 +299,7 @@ struct ReconnectingClientTests {
             let tokens = try await live.signUp("alice")
             let asked = Locked<[Bool]>([])
             let client = ChatClient(
-                transport: WebSocketClientTransport(url: live.webSocketURL), configuration: Self.fast
+                transport: WebSocketClientTransport.loadTolerant(url: live.webSocketURL), configuration: Self.fast
             ) { refresh in
                 asked.withLock { $0.append(refresh) }
                 return refresh ? tokens.accessToken : "an expired token"
@@ -312,7 +312,7 @@ struct ReconnectingClientTests {
 
             let stale = Locked<[Bool]>([])
             let refused = ChatClient(
-                transport: WebSocketClientTransport(url: live.webSocketURL), configuration: Self.fast
+                transport: WebSocketClientTransport.loadTolerant(url: live.webSocketURL), configuration: Self.fast
             ) { refresh in
                 stale.withLock { $0.append(refresh) }
                 return "still not a token"

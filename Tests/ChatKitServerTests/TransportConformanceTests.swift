@@ -41,7 +41,7 @@ struct TransportConformanceTests {
                 server: server,
                 client: {
                     guard let port = await ports.first(where: { _ in true }) else { throw CancellationError() }
-                    return WebSocketClientTransport(url: "ws://127.0.0.1:\(port)/v1/ws")
+                    return WebSocketClientTransport.loadTolerant(url: "ws://127.0.0.1:\(port)/v1/ws")
                 }
             )
         }

@@ -43,7 +43,9 @@ struct WebSocketEdgeTests {
 
     @Test func aBadTokenIsRefusedAndAnUnreachableServerIsUnavailable() async throws {
         try await LiveServer.run { live in
-            let refused = ChatClient(transport: WebSocketClientTransport(url: live.webSocketURL), token: "not a token")
+            let refused = ChatClient(
+                transport: WebSocketClientTransport.loadTolerant(url: live.webSocketURL), token: "not a token"
+            )
             let error = await #expect(throws: ChatError.self) {
                 try await withTimeout("the refusal") { try await refused.run() }
             }
@@ -51,7 +53,8 @@ struct WebSocketEdgeTests {
         }
         // Nothing listens on port 1.
         let unreachable = ChatClient(
-            transport: WebSocketClientTransport(url: "ws://127.0.0.1:1/v1/ws"), token: "t", configuration: .singleSession
+            transport: WebSocketClientTransport.loadTolerant(url: "ws://127.0.0.1:1/v1/ws"), token: "t",
+            configuration: .singleSession
         )
         let error = await #expect(throws: ChatError.self) {
             try await withTimeout("the connection failure") { try await unreachable.run() }
