@@ -64,6 +64,12 @@ struct AccountAPI {
 
     private struct Empty: Decodable {}
 
+    /// Whether `error` says that no answer came (the server could not be reached, or took too long), rather than
+    /// an answer that refused or failed (a busy server's 503, a proxy's 502).
+    static func isUnanswered(_ error: ChatError) -> Bool {
+        error.code == .unavailable && error.underlying != nil
+    }
+
     private func post<Answer: Decodable>(_ path: String, body: [String: String]) async throws -> Answer {
         guard let answer: Answer = try await send(path, body: body, bearer: nil) else {
             throw ChatError(.storageFailure, "The server answered \(path) without a body.")
@@ -87,7 +93,10 @@ struct AccountAPI {
         do {
             (data, response) = try await URLSession.shared.data(for: request)
         } catch {
-            throw ChatError(.unavailable, "Could not reach \(baseURL): \(error.localizedDescription)")
+            // With the transport's error as `underlying`: no answer came (``isUnanswered(_:)``).
+            throw ChatError(
+                .unavailable, "Could not reach \(baseURL): \(error.localizedDescription)", underlying: error
+            )
         }
         let status = (response as? HTTPURLResponse)?.statusCode ?? 0
         let decoder = JSONDecoder()

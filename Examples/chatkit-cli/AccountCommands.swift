@@ -125,14 +125,15 @@ struct LogOut: AsyncParsableCommand {
             try await AccountAPI(baseURL: login.server).logOut(refreshToken: login.refreshToken)
         } catch let error as ChatError where error.code == .unauthenticated {
             // Ended already (elsewhere, or expired): there is nothing left to end on the server.
-        } catch let error as ChatError where error.code == .unavailable {
+        } catch let error as ChatError where AccountAPI.isUnanswered(error) {
             // Forgotten here all the same: one logs out to leave nothing behind on this machine, offline too (the
-            // login stayed, and the command failed). The server goes on taking it until it expires.
+            // login stayed, and the command failed). The server goes on taking it until it expires. A server that
+            // answered with a failure (busy, or a proxy's) fails the command instead: trying again ends it there.
             file.remove()
             let reason = TerminalText.inline(error.reason ?? "unavailable")
             print(
-                "Logged out here, but the server could not be told (\(reason)): the login stays valid there until it"
-                    + " expires. Changing your password ends it."
+                "Logged out here, but the server could not be told (\(reason)): the login stays valid there until its"
+                    + " refresh token expires (30 days by default). Changing your password ends it."
             )
             return
         }

@@ -102,6 +102,10 @@ struct LoggedInClient {
                 // A token that this machine's clock took for valid, refused by the server (its clock is ahead, or
                 // it signs with another key since a restart): refreshed, and tried once more.
                 let refreshed = try await self.login(forceRefresh: true)
+                // Another user's login saved here meanwhile is not the one the command was given.
+                guard refreshed.userID == login.userID else {
+                    throw ChatError(.unauthenticated, "Another user logged in here since: run the command again.")
+                }
                 let client = ChatClient(
                     transport: transport, token: refreshed.accessToken, configuration: .singleSession
                 )

@@ -313,15 +313,18 @@ struct CLIReviewFixesTests {
     @Test func aLogoutWhileTheServerIsDownForgetsTheLoginHere() async throws {
         let home = Self.temporaryHome()
         defer { try? FileManager.default.removeItem(at: home) }
-        let server = Locked("")
         try await LiveServer.run { live in
             try await TerminalClientTests.signUp("bob", at: live.baseURL, home: home)
-            server.withLock { $0 = live.baseURL }
         }
-        // The server has stopped: nothing listens on its port any more.
+        // The login moved to a server nothing answers for (port 1: not one a test's server could have taken since).
         let loginFile = home.appendingPathComponent("bob/login.json")
-        #expect(FileManager.default.fileExists(atPath: loginFile.path))
-        let logout = try await Self.cli(["logout"], at: server.value, home: home, device: "bob")
+        let unreachable = "http://127.0.0.1:1"
+        var stored = try #require(
+            try JSONSerialization.jsonObject(with: Data(contentsOf: loginFile)) as? [String: Any]
+        )
+        stored["server"] = unreachable
+        try JSONSerialization.data(withJSONObject: stored).write(to: loginFile)
+        let logout = try await Self.cli(["logout"], at: unreachable, home: home, device: "bob")
         #expect(logout.status == 0, "\(logout.errors)")
         #expect(logout.output.contains("could not be told"), "\(logout.output)")
         #expect(!FileManager.default.fileExists(atPath: loginFile.path))

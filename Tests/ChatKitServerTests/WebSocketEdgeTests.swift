@@ -53,8 +53,7 @@ struct WebSocketEdgeTests {
         }
         // Nothing listens on port 1.
         let unreachable = ChatClient(
-            transport: WebSocketClientTransport.loadTolerant(url: "ws://127.0.0.1:1/v1/ws"), token: "t",
-            configuration: .singleSession
+            transport: WebSocketClientTransport(url: "ws://127.0.0.1:1/v1/ws"), token: "t", configuration: .singleSession
         )
         let error = await #expect(throws: ChatError.self) {
             try await withTimeout("the connection failure") { try await unreachable.run() }

@@ -202,6 +202,7 @@ export class Session {
     async changePassword(currentPassword, newPassword) {
         // Set first: a logout while the change waits for a refresh or a token below waits for the change, and
         // then ends the session the change made (it ended the old one, and the new one would have stayed alive).
+        while (this.changingPassword) await this.changingPassword; // one change at a time (a second submit)
         let finished;
         this.changingPassword = new Promise((resolve) => (finished = resolve));
         try {
