@@ -12,64 +12,6 @@
 import ChatKitCore
 import Synchronization
 
-/// A one-way gate: tasks wait at it until it is opened, and pass at once after.
-final class CLIGate: Sendable {
-    private struct State {
-        var isOpen = false
-        var waiters: [Int: CheckedContinuation<Void, Never>] = [:]
-        var nextWaiter = 0
-    }
-
-    private let state = Mutex(State())
-
-    var isOpen: Bool { state.withLock { $0.isOpen } }
-
-    func open() {
-        let waiters = state.withLock { state in
-            state.isOpen = true
-            defer { state.waiters = [:] }
-            return state.waiters.values
-        }
-        for waiter in waiters { waiter.resume() }
-    }
-
-    /// Waits until the gate is open, whatever happens to the waiting task: for the store calls held at a gate (a
-    /// server cancelling a call would otherwise let it through before the test means to). Open the gate when the
-    /// test ends (in a `defer`).
-    func waitUntilOpen() async {
-        await withCheckedContinuation { continuation in
-            let passes = state.withLock { state in
-                if state.isOpen { return true }
-                defer { state.nextWaiter += 1 }
-                state.waiters[state.nextWaiter] = continuation
-                return false
-            }
-            if passes { continuation.resume() }
-        }
-    }
-
-    /// Waits until the gate is open, or the waiting task is cancelled: for a test waiting for a request to reach
-    /// the store, which fails at its timeout instead of hanging when the request never comes.
-    func wait() async {
-        let id = state.withLock { state in
-            defer { state.nextWaiter += 1 }
-            return state.nextWaiter
-        }
-        await withTaskCancellationHandler {
-            await withCheckedContinuation { continuation in
-                let passes = state.withLock { state in
-                    if state.isOpen || Task.isCancelled { return true }
-                    state.waiters[id] = continuation
-                    return false
-                }
-                if passes { continuation.resume() }
-            }
-        } onCancel: {
-            state.withLock { $0.waiters.removeValue(forKey: id) }?.resume()
-        }
-    }
-}
-
 /// The in-memory store behind a decorator that holds some requests of the chatkit-cli tests at gates, to put the
 /// CLI's requests and the events it gets in a given order, and fails user look-ups while told to.
 final class CLIGatedStore: ChatStoreDecorator {
@@ -79,20 +21,20 @@ final class CLIGatedStore: ChatStoreDecorator {
 
     /// A held history read: the next one (of any conversation) opens `entered`, waits for `proceed`, then fails
     /// with `storageFailure` when `fails`.
-    private let heldHistory = Mutex<(entered: CLIGate, proceed: CLIGate, fails: Bool)?>(nil)
+    private let heldHistory = Mutex<(entered: TestGate, proceed: TestGate, fails: Bool)?>(nil)
     /// A held append: the next of a message with this body opens `entered`, waits for `proceed`, and opens `done`
     /// once the base store has answered.
-    private let heldAppend = Mutex<(body: String, entered: CLIGate, proceed: CLIGate, done: CLIGate)?>(nil)
+    private let heldAppend = Mutex<(body: String, entered: TestGate, proceed: TestGate, done: TestGate)?>(nil)
 
     /// A held read marker: the next `markRead` opens `entered`, waits for `proceed`, then fails with
     /// `storageFailure` when `fails` (as a request lost with its connection: nothing stored) or is stored.
-    private let heldMarkRead = Mutex<(entered: CLIGate, proceed: CLIGate, fails: Bool)?>(nil)
+    private let heldMarkRead = Mutex<(entered: TestGate, proceed: TestGate, fails: Bool)?>(nil)
 
     init(_ base: any ChatStore) { self.base = base }
 
     /// Holds the next `markRead`: it opens `entered`, waits until `proceed` opens, then fails (storing nothing)
     /// when `fails`, or is stored.
-    func holdNextMarkRead(entered: CLIGate, proceed: CLIGate, fails: Bool) {
+    func holdNextMarkRead(entered: TestGate, proceed: TestGate, fails: Bool) {
         heldMarkRead.withLock { $0 = (entered, proceed, fails) }
     }
 
@@ -106,13 +48,13 @@ final class CLIGatedStore: ChatStoreDecorator {
     }
 
     /// Holds the next history read: it opens `entered`, waits until `proceed` opens, then fails when `fails`.
-    func holdNextHistory(entered: CLIGate, proceed: CLIGate, fails: Bool = false) {
+    func holdNextHistory(entered: TestGate, proceed: TestGate, fails: Bool = false) {
         heldHistory.withLock { $0 = (entered, proceed, fails) }
     }
 
     /// Holds the next append of a message with `body`: it opens `entered`, waits until `proceed` opens, then
     /// appends and opens `done`.
-    func holdNextAppend(of body: String, entered: CLIGate, proceed: CLIGate, done: CLIGate = CLIGate()) {
+    func holdNextAppend(of body: String, entered: TestGate, proceed: TestGate, done: TestGate = TestGate()) {
         heldAppend.withLock { $0 = (body, entered, proceed, done) }
     }
 
@@ -133,7 +75,7 @@ final class CLIGatedStore: ChatStoreDecorator {
     }
 
     func append(_ message: NewMessage) async throws -> Message {
-        let held = heldAppend.withLock { held -> (entered: CLIGate, proceed: CLIGate, done: CLIGate)? in
+        let held = heldAppend.withLock { held -> (entered: TestGate, proceed: TestGate, done: TestGate)? in
             guard let gates = held, gates.body == message.body else { return nil }
             held = nil
             return (gates.entered, gates.proceed, gates.done)

@@ -27,6 +27,17 @@ struct CLIReadMarkerTests {
         try await store.markers(of: conversation, as: alice).first { $0.userID == alice }?.readSeq
     }
 
+    /// Alice, signed up with the CLI at `baseURL` (her chat's home is `home`), Bob connected to `live`, and their
+    /// direct conversation.
+    static func aliceAndBob(_ live: LiveServer, at baseURL: String, home: URL) async throws
+        -> (alice: UserID, bob: TestClient, direct: Conversation)
+    {
+        try await TerminalClientTests.signUp("alice", at: baseURL, home: home)
+        let alice = try #require(try await live.store.user(username: "alice")).id
+        let bob = try await live.connect(try await live.signUp("bob").accessToken)
+        return (alice, bob, try await bob.client.createDirectConversation(with: alice))
+    }
+
     @Test func aMarkerLostWithItsConnectionIsSentAgainAfterTheReconnect() async throws {
         let home = CLIReviewFixesTests.temporaryHome()
         defer { try? FileManager.default.removeItem(at: home) }
@@ -35,12 +46,9 @@ struct CLIReadMarkerTests {
         try await LiveServer.run(store: store, serverStore: gated) { live in
             try await TCPRelay.run(to: live.port) { relay in
                 let baseURL = "http://127.0.0.1:\(relay.port)"
-                try await TerminalClientTests.signUp("alice", at: baseURL, home: home)
-                let alice = try #require(try await store.user(username: "alice")).id
-                let bob = try await live.connect(try await live.signUp("bob").accessToken)
-                let direct = try await bob.client.createDirectConversation(with: alice)
+                let (alice, bob, direct) = try await Self.aliceAndBob(live, at: baseURL, home: home)
                 // The marker's request reaches the server, which loses it (stores nothing) as the connection drops.
-                let (markEntered, markProceeds) = (CLIGate(), CLIGate())
+                let (markEntered, markProceeds) = (TestGate(), TestGate())
                 defer { markProceeds.open() }
                 gated.holdNextMarkRead(entered: markEntered, proceed: markProceeds, fails: true)
 
@@ -68,13 +76,10 @@ struct CLIReadMarkerTests {
         let store = InMemoryChatStore()
         let gated = CLIGatedStore(store)
         try await LiveServer.run(store: store, serverStore: gated) { live in
-            try await TerminalClientTests.signUp("alice", at: live.baseURL, home: home)
-            let alice = try #require(try await store.user(username: "alice")).id
-            let bob = try await live.connect(try await live.signUp("bob").accessToken)
-            let direct = try await bob.client.createDirectConversation(with: alice)
+            let (alice, bob, direct) = try await Self.aliceAndBob(live, at: live.baseURL, home: home)
             // The first marker is held at the store, so that the second message is shown while it is under way:
             // the chat notes the second marker, to be sent once the first is answered.
-            let (markEntered, markProceeds) = (CLIGate(), CLIGate())
+            let (markEntered, markProceeds) = (TestGate(), TestGate())
             defer { markProceeds.open() }
             gated.holdNextMarkRead(entered: markEntered, proceed: markProceeds, fails: false)
 

@@ -43,14 +43,22 @@ struct CLIReviewFixesTests {
     /// Ends the session of the login in `loginFile` as another device would (a logout with its refresh token), and
     /// marks its access token expired, so that the CLI's next command refreshes first; returns the login as stored.
     static func endSessionElsewhere(_ loginFile: URL, _ live: LiveServer) async throws -> [String: Any] {
-        var stored = try #require(
-            try JSONSerialization.jsonObject(with: Data(contentsOf: loginFile)) as? [String: Any]
-        )
+        var stored = try readLogin(loginFile)
         let refreshToken = try #require(stored["refreshToken"] as? String)
         #expect(try await live.http("POST", "/v1/auth/logout", json: ["refreshToken": refreshToken]).status == 204)
         stored["accessTokenExpiresAt"] = 0
-        try JSONSerialization.data(withJSONObject: stored).write(to: loginFile)
+        try writeLogin(stored, to: loginFile)
         return stored
+    }
+
+    /// The login stored in `loginFile`, as JSON.
+    static func readLogin(_ loginFile: URL) throws -> [String: Any] {
+        try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: loginFile)) as? [String: Any])
+    }
+
+    /// Replaces the login stored in `loginFile` with `login`, as another process would.
+    static func writeLogin(_ login: [String: Any], to loginFile: URL) throws {
+        try JSONSerialization.data(withJSONObject: login).write(to: loginFile)
     }
 
     /// Starts an interactive chat of `device`'s login.
@@ -190,7 +198,7 @@ struct CLIReviewFixesTests {
             let alice = try await live.connect(try await live.signUp("alice").accessToken)
             let bob = try #require(try await alice.client.findUser(username: "bob"))
             let team = try await alice.client.createGroup("Team", members: [bob.id])
-            let (historyEntered, historyProceeds) = (CLIGate(), CLIGate())
+            let (historyEntered, historyProceeds) = (TestGate(), TestGate())
             defer { historyProceeds.open() }
             gated.holdNextHistory(entered: historyEntered, proceed: historyProceeds)
 
@@ -233,7 +241,7 @@ struct CLIReviewFixesTests {
             defer { chat.terminate() }
             try await chat.waitFor("== alice ==")
 
-            let (historyEntered, historyProceeds) = (CLIGate(), CLIGate())
+            let (historyEntered, historyProceeds) = (TestGate(), TestGate())
             defer { historyProceeds.open() }
             gated.holdNextHistory(entered: historyEntered, proceed: historyProceeds, fails: true)
             chat.type("/open \(team.id.rawValue)")
@@ -290,18 +298,14 @@ struct CLIReviewFixesTests {
         try await LiveServer.run { live in
             try await TerminalClientTests.signUp("bob", at: live.baseURL, home: home)
             let loginFile = home.appendingPathComponent("bob/login.json")
-            var stored = try #require(
-                try JSONSerialization.jsonObject(with: Data(contentsOf: loginFile)) as? [String: Any]
-            )
+            var stored = try Self.readLogin(loginFile)
             // Not expiring for minutes by the stored time, and refused by the server.
             stored["accessToken"] = "a token the server does not take"
-            try JSONSerialization.data(withJSONObject: stored).write(to: loginFile)
+            try Self.writeLogin(stored, to: loginFile)
 
             let listed = try await Self.cli(["conversations"], at: live.baseURL, home: home, device: "bob")
             #expect(listed.status == 0, "\(listed.errors)")
-            let saved = try #require(
-                try JSONSerialization.jsonObject(with: Data(contentsOf: loginFile)) as? [String: Any]
-            )
+            let saved = try Self.readLogin(loginFile)
             #expect(saved["accessToken"] as? String != "a token the server does not take")
             #expect(saved["refreshToken"] as? String != stored["refreshToken"] as? String, "refreshed")
         }
@@ -319,11 +323,9 @@ struct CLIReviewFixesTests {
         // The login moved to a server nothing answers for (port 1: not one a test's server could have taken since).
         let loginFile = home.appendingPathComponent("bob/login.json")
         let unreachable = "http://127.0.0.1:1"
-        var stored = try #require(
-            try JSONSerialization.jsonObject(with: Data(contentsOf: loginFile)) as? [String: Any]
-        )
+        var stored = try Self.readLogin(loginFile)
         stored["server"] = unreachable
-        try JSONSerialization.data(withJSONObject: stored).write(to: loginFile)
+        try Self.writeLogin(stored, to: loginFile)
         let logout = try await Self.cli(["logout"], at: unreachable, home: home, device: "bob")
         #expect(logout.status == 0, "\(logout.errors)")
         #expect(logout.output.contains("could not be told"), "\(logout.output)")
@@ -357,7 +359,7 @@ struct CLIReviewFixesTests {
 
             // The refusal comes once the chat has counted the lines refused before (none) and while its first
             // conversation opens (the server answers the requests read after a send once the send is answered).
-            let (appendEntered, proceeds) = (CLIGate(), CLIGate())
+            let (appendEntered, proceeds) = (TestGate(), TestGate())
             defer { proceeds.open() }
             gated.holdNextAppend(of: "from the earlier chat", entered: appendEntered, proceed: proceeds)
             let chat = try Self.chat(["alice"], at: live.baseURL, home: home, device: "bob")
@@ -384,7 +386,7 @@ struct CLIReviewFixesTests {
                 let baseURL = "http://127.0.0.1:\(relay.port)"
                 try await TerminalClientTests.signUp("alice", at: baseURL, home: home)
                 try await TerminalClientTests.signUp("bob", at: baseURL, home: home)
-                let (appendEntered, appendProceeds) = (CLIGate(), CLIGate())
+                let (appendEntered, appendProceeds) = (TestGate(), TestGate())
                 defer { appendProceeds.open() }
                 gated.holdNextAppend(of: "lost on the way", entered: appendEntered, proceed: appendProceeds)
                 async let sent = Self.cli(["send", "alice", "lost on the way"], at: baseURL, home: home, device: "bob")

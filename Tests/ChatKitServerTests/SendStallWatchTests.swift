@@ -21,42 +21,7 @@ import Testing
 struct SendStallWatchTests {
     /// Opens once; whoever waits before or after goes on, and so does a waiter whose task is cancelled (as a write
     /// on a socket does).
-    final class Gate: Sendable {
-        private struct State {
-            var isOpen = false
-            var nextID = 0
-            var waiters: [Int: CheckedContinuation<Void, Never>] = [:]
-        }
-        private let state = Mutex(State())
-
-        func wait() async {
-            let id = state.withLock { state in
-                state.nextID += 1
-                return state.nextID
-            }
-            await withTaskCancellationHandler {
-                await withCheckedContinuation { continuation in
-                    let goOn = state.withLock { state in
-                        if state.isOpen || Task.isCancelled { return true }
-                        state.waiters[id] = continuation
-                        return false
-                    }
-                    if goOn { continuation.resume() }
-                }
-            } onCancel: {
-                state.withLock { $0.waiters.removeValue(forKey: id) }?.resume()
-            }
-        }
-
-        func open() {
-            let waiters = state.withLock { state in
-                state.isOpen = true
-                defer { state.waiters = [:] }
-                return state.waiters.values
-            }
-            for waiter in waiters { waiter.resume() }
-        }
-    }
+    typealias Gate = TestGate
 
     /// A watch with a timeout of 400 ms (a look every 100 ms) on a manual clock, whose heartbeats are taken once
     /// `heartbeatGate` opens, and the streams that tell the test what it did.
