@@ -116,13 +116,23 @@ async function start() {
 }
 
 // A page kept in the back/forward cache lets go of its login (a page opened meanwhile may take it) and claims it
-// again when shown; if another page holds it by then, this one is the copy.
+// again when shown; if another page holds it by then, this one is the copy. A page opened in its place in this tab
+// may have used the login meanwhile: the page goes on with the tokens the tab stores now (they may have been
+// refreshed there), and when the tab stores no longer its login (logged out, or in anew), it shows what the tab
+// holds, as a reload would.
 window.addEventListener("pagehide", (event) => {
     if (event.persisted) app?.session.unclaim();
 });
 window.addEventListener("pageshow", async (event) => {
     const shown = app;
-    if (!event.persisted || !shown || (await shown.session.claim())) return;
+    if (!event.persisted || !shown) return;
+    // Taken before the claim is waited for: the connection may reconnect meanwhile, and must present these.
+    if (!shown.session.takeStoredTokens()) {
+        shown.stop();
+        location.reload();
+        return;
+    }
+    if (await shown.session.claim()) return;
     shown.stop();
     shown.session.forget();
     showAuth(copiedTabMessage(shown.session.user.id));

@@ -110,6 +110,24 @@ export class Session {
         this.releaseClaim = null;
     }
 
+    /**
+     * For a page back from the back/forward cache: takes the tokens the tab stores now, which another page of the tab
+     * may have refreshed while this one was away (the refresh token rotated there: presenting the old one again
+     * would make the server end the login). Returns false, changing nothing, when the tab no longer stores this
+     * login: a page logged out meanwhile, or logged in anew.
+     */
+    takeStoredTokens() {
+        let stored = null;
+        try {
+            stored = JSON.parse(sessionStorage.getItem(STORAGE_KEY) || "null");
+        } catch {
+            // A damaged entry: not this login's.
+        }
+        if (!stored?.refreshToken || stored.loginID !== this.tokens.loginID) return false;
+        this.tokens = { ...stored };
+        return true;
+    }
+
     static async signUp(username, password, displayName) {
         const body = { username, password };
         if (displayName) body.displayName = displayName;
