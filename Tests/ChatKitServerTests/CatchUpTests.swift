@@ -26,8 +26,8 @@ struct CatchUpTests {
         let base: any ChatStore
         let holdsNextRead = Atomic<Bool>(false)
         let failsReads = Atomic<Bool>(false)
-        let gate = ConnectionShardsTests.Gate()
-        let entered = ConnectionShardsTests.Gate()
+        let gate = TestGate()
+        let entered = TestGate()
 
         init(_ base: any ChatStore) { self.base = base }
 
@@ -40,7 +40,7 @@ struct CatchUpTests {
             let page = try await base.events(for: user, after: cursor, limit: limit)
             if holdsNextRead.exchange(false, ordering: .relaxed) {
                 entered.open()
-                await gate.wait()
+                await gate.waitUntilOpen()
             }
             return page
         }

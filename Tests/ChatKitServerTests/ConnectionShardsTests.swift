@@ -18,30 +18,6 @@ import Testing
 
 @Suite("Connection shards")
 struct ConnectionShardsTests {
-    /// A latch that connections wait on until the test opens it.
-    final class Gate: Sendable {
-        private let state = Mutex<(isOpen: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
-
-        func wait() async {
-            await withCheckedContinuation { continuation in
-                let isOpen = state.withLock { state in
-                    if !state.isOpen { state.waiters.append(continuation) }
-                    return state.isOpen
-                }
-                if isOpen { continuation.resume() }
-            }
-        }
-
-        func open() {
-            let waiters = state.withLock { state in
-                state.isOpen = true
-                defer { state.waiters = [] }
-                return state.waiters
-            }
-            for waiter in waiters { waiter.resume() }
-        }
-    }
-
     /// Set around a hand-over, so that a connection can tell whether it runs in the caller's task.
     @TaskLocal static var inCaller = false
 
@@ -56,7 +32,7 @@ struct ConnectionShardsTests {
     @Test func connectionsAreServedByTheShardsAndHandingOverReturnsAtOnce() async throws {
         let shards = ConnectionShards(count: 4)
         let group = ServiceGroup(services: [shards], gracefulShutdownSignals: [], logger: Logger(label: "test"))
-        let gate = Gate()
+        let gate = TestGate()
         let counter = Counter()
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
@@ -65,7 +41,7 @@ struct ConnectionShardsTests {
                 try await withTimeout("handing over a connection") {
                     await shards.serve {
                         counter.started.add(1, ordering: .relaxed)
-                        await gate.wait()
+                        await gate.waitUntilOpen()
                         counter.ended.add(1, ordering: .relaxed)
                     }
                 }
@@ -81,7 +57,7 @@ struct ConnectionShardsTests {
     @Test func aShutdownWaitsForTakenConnectionsAndLaterOnesRunInTheCaller() async throws {
         let shards = ConnectionShards(count: 2)
         let group = ServiceGroup(services: [shards], gracefulShutdownSignals: [], logger: Logger(label: "test"))
-        let gate = Gate()
+        let gate = TestGate()
         let counter = Counter()
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask {
@@ -90,7 +66,7 @@ struct ConnectionShardsTests {
             }
             await shards.serve {
                 counter.started.add(1, ordering: .relaxed)
-                await gate.wait()
+                await gate.waitUntilOpen()
                 counter.ended.add(1, ordering: .relaxed)
             }
             // A failure below must not leave the gated connection, and so the group, running: the test would hang

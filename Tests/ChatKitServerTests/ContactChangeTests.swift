@@ -27,8 +27,8 @@ struct ContactChangeTests {
         let base: any ChatStore
         let holdsNextList = Atomic<Bool>(false)
         let acceptances = Atomic<Int>(0)
-        let gate = ConnectionShardsTests.Gate()
-        let held = ConnectionShardsTests.Gate()
+        let gate = TestGate()
+        let held = TestGate()
 
         init(_ base: any ChatStore) { self.base = base }
 
@@ -36,7 +36,7 @@ struct ContactChangeTests {
             let contacts = try await base.contacts(of: user)
             if holdsNextList.exchange(false, ordering: .relaxed) {
                 held.open()
-                await gate.wait()
+                await gate.waitUntilOpen()
             }
             return contacts
         }

@@ -376,7 +376,7 @@ struct EventLoopSocketTests {
             let hello = try hello(bobTokens.accessToken)
             let port = live.port
             let count = 200
-            let isOpen = ConnectionShardsTests.Gate()
+            let isOpen = TestGate()
             let sent = DispatchSemaphore(value: 0)
             // Bob's socket takes 4 KB at a time and is not read while 6.4 MB are sent to it: the server's socket
             // stops being writable and the events wait in bob's outbox until he reads again.

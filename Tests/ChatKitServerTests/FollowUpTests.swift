@@ -27,12 +27,12 @@ struct FollowUpTests {
         let base: any ChatStore
         let holdsMemberLists = Atomic<Bool>(false)
         let failsCounts = Atomic<Bool>(false)
-        let gate = ConnectionShardsTests.Gate()
+        let gate = TestGate()
 
         init(_ base: any ChatStore) { self.base = base }
 
         func memberIDs(of id: ConversationID, at position: StreamPosition?) async throws -> [UserID] {
-            if position == nil, holdsMemberLists.load(ordering: .relaxed) { await gate.wait() }
+            if position == nil, holdsMemberLists.load(ordering: .relaxed) { await gate.waitUntilOpen() }
             return try await base.memberIDs(of: id, at: position)
         }
 
@@ -80,8 +80,8 @@ struct FollowUpTests {
         final class HeldReadStore: ChatStoreDecorator {
             let base: any ChatStore
             let isArmed = Atomic<Bool>(false)
-            let gate = ConnectionShardsTests.Gate()
-            let entered = ConnectionShardsTests.Gate()
+            let gate = TestGate()
+            let entered = TestGate()
 
             init(_ base: any ChatStore) { self.base = base }
 
@@ -90,7 +90,7 @@ struct FollowUpTests {
                 let page = try await base.events(for: user, after: cursor, limit: limit)
                 if isArmed.exchange(false, ordering: .relaxed) {
                     entered.open()
-                    await gate.wait()
+                    await gate.waitUntilOpen()
                 }
                 return page
             }
@@ -155,8 +155,8 @@ struct FollowUpTests {
     final class StaleMemberListStore: ChatStoreDecorator {
         let base: any ChatStore
         let holdsNextList = Atomic<Bool>(false)
-        let gate = ConnectionShardsTests.Gate()
-        let held = ConnectionShardsTests.Gate()
+        let gate = TestGate()
+        let held = TestGate()
 
         init(_ base: any ChatStore) { self.base = base }
 
@@ -164,7 +164,7 @@ struct FollowUpTests {
             let members = try await base.memberIDs(of: id, at: position)
             if position == nil, holdsNextList.exchange(false, ordering: .relaxed) {
                 held.open()
-                await gate.wait()
+                await gate.waitUntilOpen()
             }
             return members
         }
@@ -176,18 +176,18 @@ struct FollowUpTests {
     final class DelayedReadsStore: ChatStoreDecorator {
         let base: any ChatStore
         let holdsNextList = Atomic<Bool>(false)
-        let listGate = ConnectionShardsTests.Gate()
-        let listHeld = ConnectionShardsTests.Gate()
+        let listGate = TestGate()
+        let listHeld = TestGate()
         let holdsContactsOf = Locked<UserID?>(nil)
-        let contactsGate = ConnectionShardsTests.Gate()
-        let contactsHeld = ConnectionShardsTests.Gate()
+        let contactsGate = TestGate()
+        let contactsHeld = TestGate()
 
         init(_ base: any ChatStore) { self.base = base }
 
         func memberIDs(of id: ConversationID, at position: StreamPosition?) async throws -> [UserID] {
             if position == nil, holdsNextList.exchange(false, ordering: .relaxed) {
                 listHeld.open()
-                await listGate.wait()
+                await listGate.waitUntilOpen()
             }
             return try await base.memberIDs(of: id, at: position)
         }
@@ -201,7 +201,7 @@ struct FollowUpTests {
             }
             if holds {
                 contactsHeld.open()
-                await contactsGate.wait()
+                await contactsGate.waitUntilOpen()
             }
             return contacts
         }

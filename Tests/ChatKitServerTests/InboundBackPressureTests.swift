@@ -27,7 +27,7 @@ struct InboundBackPressureTests {
     final class HeldListStore: ChatStoreDecorator {
         let base: any ChatStore
         let isArmed = Atomic<Bool>(false)
-        let gate = ConnectionShardsTests.Gate()
+        let gate = TestGate()
         let entered = DispatchSemaphore(value: 0)
 
         init(_ base: any ChatStore) { self.base = base }
@@ -37,7 +37,7 @@ struct InboundBackPressureTests {
         {
             if isArmed.exchange(false, ordering: .relaxed) {
                 entered.signal()
-                await gate.wait()
+                await gate.waitUntilOpen()
             }
             return try await base.conversations(of: user, before: before, limit: limit)
         }

@@ -28,8 +28,8 @@ struct MembershipPresenceTests {
         let base: any ChatStore
         let holdsNextAdd = Atomic<Bool>(false)
         let holdsNextCreation = Atomic<Bool>(false)
-        let gate = ConnectionShardsTests.Gate()
-        let held = ConnectionShardsTests.Gate()
+        let gate = TestGate()
+        let held = TestGate()
 
         init(_ base: any ChatStore) { self.base = base }
 
@@ -39,7 +39,7 @@ struct MembershipPresenceTests {
             let members = try await base.addMembers(users, to: id, role: role, by: actor)
             if holdsNextAdd.exchange(false, ordering: .relaxed) {
                 held.open()
-                await gate.wait()
+                await gate.waitUntilOpen()
             }
             return members
         }
@@ -48,7 +48,7 @@ struct MembershipPresenceTests {
             let conversation = try await base.createConversation(new)
             if holdsNextCreation.exchange(false, ordering: .relaxed) {
                 held.open()
-                await gate.wait()
+                await gate.waitUntilOpen()
             }
             return conversation
         }

@@ -135,8 +135,8 @@ struct OfflinePresenceRetryTests {
     final class HeldAudienceStore: ChatStoreDecorator {
         let base: any ChatStore
         let holdsFor = Locked<UserID?>(nil)
-        let gate = ConnectionShardsTests.Gate()
-        let held = ConnectionShardsTests.Gate()
+        let gate = TestGate()
+        let held = TestGate()
 
         init(_ base: any ChatStore) { self.base = base }
 
@@ -148,7 +148,7 @@ struct OfflinePresenceRetryTests {
             }
             if holds {
                 held.open()
-                await gate.wait()
+                await gate.waitUntilOpen()
             }
             return try await base.membersSharingPresence(with: user, maxGroupSize: maxGroupSize)
         }

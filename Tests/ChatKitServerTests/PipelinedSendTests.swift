@@ -27,14 +27,14 @@ struct PipelinedSendTests {
     final class BatchRecordingStore: ChatStoreDecorator {
         let base: any ChatStore
         let batches = Mutex<[Int]>([])
-        let batchGates: [ConnectionShardsTests.Gate]
+        let batchGates: [TestGate]
         let batchEntered: [DispatchSemaphore]
-        var firstBatch: ConnectionShardsTests.Gate { batchGates[0] }
+        var firstBatch: TestGate { batchGates[0] }
         var firstBatchEntered: DispatchSemaphore { batchEntered[0] }
 
         init(_ base: any ChatStore, held: Int = 1) {
             self.base = base
-            batchGates = (0..<held).map { _ in ConnectionShardsTests.Gate() }
+            batchGates = (0..<held).map { _ in TestGate() }
             batchEntered = (0..<held).map { _ in DispatchSemaphore(value: 0) }
         }
 
@@ -45,7 +45,7 @@ struct PipelinedSendTests {
             }
             if index < batchGates.count {
                 batchEntered[index].signal()
-                await batchGates[index].wait()
+                await batchGates[index].waitUntilOpen()
             }
             return await base.append(contentsOf: messages)
         }

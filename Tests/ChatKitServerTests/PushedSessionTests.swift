@@ -21,12 +21,12 @@ struct PushedSessionTests {
     /// An in-memory store whose user look-ups (the handshake's) wait until `gate` opens.
     final class GatedUserStore: ChatStoreDecorator {
         let base: any ChatStore
-        let gate = ConnectionShardsTests.Gate()
+        let gate = TestGate()
 
         init(_ base: any ChatStore) { self.base = base }
 
         func user(_ id: UserID) async throws -> User? {
-            await gate.wait()
+            await gate.waitUntilOpen()
             return try await base.user(id)
         }
     }
@@ -57,7 +57,7 @@ struct PushedSessionTests {
             defer { group.cancelAll() }
             let codec = WireCodec()
             let socket = Socket()
-            let room = ConnectionShardsTests.Gate()
+            let room = TestGate()
             let session = PushedSession(
                 server: server, outbound: socket.writer, peer: "test", onOpened: { _ in }, onRoom: { room.open() },
                 spawn: { work in server.background.start(work) }

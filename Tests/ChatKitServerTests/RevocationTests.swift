@@ -119,14 +119,14 @@ struct RevocationTests {
         let base: any ChatStore
         let isArmed = Atomic<Bool>(false)
         let entered = AsyncStream<Void>.makeStream()
-        let gate = ConnectionShardsTests.Gate()
+        let gate = TestGate()
 
         init(_ base: any ChatStore) { self.base = base }
 
         func latestPosition() async throws -> StreamPosition {
             if isArmed.exchange(false, ordering: .relaxed) {
                 entered.continuation.yield()
-                await gate.wait()
+                await gate.waitUntilOpen()
             }
             return try await base.latestPosition()
         }
@@ -180,7 +180,7 @@ struct RevocationTests {
         let inner: any Authenticator
         let isArmed = Atomic<Bool>(false)
         let entered = AsyncStream<Void>.makeStream()
-        let gate = ConnectionShardsTests.Gate()
+        let gate = TestGate()
 
         init(_ inner: any Authenticator) { self.inner = inner }
 
@@ -188,7 +188,7 @@ struct RevocationTests {
             let user = try await inner.authenticate(token: token)
             if isArmed.exchange(false, ordering: .relaxed) {
                 entered.continuation.yield()
-                await gate.wait()
+                await gate.waitUntilOpen()
             }
             return user
         }

@@ -21,8 +21,8 @@ struct RunRestartTests {
     static let patience = Duration.seconds(60)
 
     @Test func aSendWaitsForTheRunThatStartsRightAfterTheCancelledOne() async throws {
-        let sendSeen = ConnectionShardsTests.Gate()
-        let oldRunMayEnd = ConnectionShardsTests.Gate()
+        let sendSeen = TestGate()
+        let oldRunMayEnd = TestGate()
         let transport = ScriptedTransport { connection, frame, peer in
             switch frame.request {
             case .hello:
@@ -30,7 +30,7 @@ struct RunRestartTests {
             case .send where connection == 0:
                 // No answer; the connection cannot end (nor the run) until the test lets it.
                 sendSeen.open()
-                await oldRunMayEnd.wait()
+                await oldRunMayEnd.waitUntilOpen()
             case .send(let send):
                 peer.send(.result(id: frame.id, RequestResult(message: ScriptedPeer.stored(send))))
             default:

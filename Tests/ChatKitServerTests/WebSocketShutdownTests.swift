@@ -200,7 +200,7 @@ struct WebSocketShutdownTests {
             )
             let port = live.port
             let count = 200
-            let isOpen = ConnectionShardsTests.Gate()
+            let isOpen = TestGate()
             let shutdownBegan = DispatchSemaphore(value: 0)
             // Bob's socket takes 4 KB at a time and is not read until the shutdown began, while 6.4 MB are sent to
             // it: most of the events wait in the server's outbox or socket when the shutdown closes the socket.
