@@ -554,8 +554,8 @@ public final class WebSocketServerTransport: ServerTransport {
     }
 
     /// Serves one upgraded socket as a ``ChatKitCore/Connection`` until the engine is done with it.
-    /// With its `channel` (standalone, not mounted in your router), a socket whose close cannot be written within
-    /// ``Configuration/closeTimeout`` is closed outright.
+    /// With its `channel` (standalone, or mounted on a router whose context gives it, as ``ChatRequestContext``
+    /// does), a socket whose close cannot be written within ``Configuration/closeTimeout`` is closed outright.
     private func serveSocket(
         inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, channel: (any Channel)?
     ) async throws {
