@@ -13,7 +13,6 @@
 import ChatKitClient
 import ChatKitCore
 import ChatKitServer
-import Foundation
 import Synchronization
 import Testing
 
@@ -27,87 +26,57 @@ struct DeliveryUnderCutsTests {
 
     @Test("four members sending while their sockets are cut at nine moments all end with every message once, in order")
     func everyMemberGetsEveryMessageOnce() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("chatkit-cuts-\(UUID())")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        try await SQLiteLiveServer.run(path: directory.appendingPathComponent("chat.sqlite").path) { url, auth in
-            let port = try #require(URL(string: url)?.port)
-            try await TCPRelay.run(to: port) { relay in
-                var tokens: [AuthTokens] = []
-                for name in Self.members {
-                    tokens.append(try await auth.signUp(username: name, password: "correct horse battery"))
-                }
-                let clients = tokens.map { tokens in
-                    TestClient(
-                        ChatClient(
-                            // A cut during a reconnection's upgrade is noticed only at the connect timeout (see
-                            // `connectTimeout`): short, so that such a cut costs the test seconds, not thirty
-                            // (and long enough for an upgrade on a loaded machine).
-                            transport: WebSocketClientTransport(
-                                url: "ws://127.0.0.1:\(relay.port)/v1/ws",
-                                configuration: .init(connectTimeout: .seconds(5))
-                            ),
-                            token: tokens.accessToken, configuration: ReconnectingClientTests.fast
-                        )
-                    )
-                }
-                try await withTimeout("every session") {
-                    for client in clients { try await client.client.connected() }
-                }
-                let group = try await clients[0].client.createGroup(
-                    "Cuts", members: tokens.dropFirst().map(\.user.id)
-                ).id
-
-                // Each member sends its messages one after another (each `send` returns once stored), all members
-                // at once; every socket open is cut at every 12th message stored, whatever is on the wire then
-                // (a client reconnecting at that moment may miss a cut).
-                let (progress, stored) = AsyncStream.makeStream(of: Void.self)
-                let cutter = Task {
-                    var count = 0
-                    var cuts = Array(stride(from: 12, through: 108, by: 12))
-                    for await _ in progress {
-                        count += 1
-                        if let next = cuts.first, count >= next {
-                            cuts.removeFirst()
-                            relay.cutAll()
-                        }
+        try await GroupUnderCuts.run(members: Self.members) { setUp in
+            let (relay, clients, group) = (setUp.relay, setUp.clients, setUp.group)
+            // Each member sends its messages one after another (each `send` returns once stored), all members
+            // at once; every socket open is cut at every 12th message stored, whatever is on the wire then
+            // (a client reconnecting at that moment may miss a cut).
+            let (progress, stored) = AsyncStream.makeStream(of: Void.self)
+            let cutter = Task {
+                var count = 0
+                var cuts = Array(stride(from: 12, through: 108, by: 12))
+                for await _ in progress {
+                    count += 1
+                    if let next = cuts.first, count >= next {
+                        cuts.removeFirst()
+                        relay.cutAll()
                     }
-                    return cuts
                 }
-                try await withThrowingTaskGroup(of: Void.self) { senders in
-                    for (client, name) in zip(clients, Self.members) {
-                        senders.addTask {
-                            for number in 1...Self.messagesEach {
-                                _ = try await withTimeout("\(name)'s message \(number)") {
-                                    try await client.client.send("\(name) \(number)", to: group)
-                                }
-                                stored.yield()
-                            }
-                        }
-                    }
-                    try await senders.waitForAll()
-                }
-                stored.finish()
-                #expect(await cutter.value == [], "cuts left undone")
-
-                let total = Self.members.count * Self.messagesEach
-                for (client, name) in zip(clients, Self.members) {
-                    try await client.waitForMessages(total, in: group)
-                    let bodies = client.receivedBodies(in: group)
-                    #expect(bodies.count == total, "\(name) received \(bodies.count) messages")
-                    #expect(Set(bodies).count == total, "\(name) received a message twice")
-                    #expect(ReconnectingClientTests.seqs(of: client, in: group) == Array(1...Int64(total)), "\(name)")
-                    for sender in Self.members {
-                        let own = bodies.filter { $0.hasPrefix("\(sender) ") }
-                        let sent = (1...Self.messagesEach).map { "\(sender) \($0)" }
-                        #expect(own == sent, "\(sender)'s order at \(name)")
-                    }
-                    #expect(client.client.outbox.isEmpty, "\(name)'s outbox")
-                }
-                let history = try await clients[1].client.history(of: group, limit: total + 10)
-                #expect(history.map(\.seq) == Array(1...Int64(total)))
-                #expect(Set(history.map(\.body)).count == total, "the history holds a message twice")
+                return cuts
             }
+            try await withThrowingTaskGroup(of: Void.self) { senders in
+                for (client, name) in zip(clients, Self.members) {
+                    senders.addTask {
+                        for number in 1...Self.messagesEach {
+                            _ = try await withTimeout("\(name)'s message \(number)") {
+                                try await client.client.send("\(name) \(number)", to: group)
+                            }
+                            stored.yield()
+                        }
+                    }
+                }
+                try await senders.waitForAll()
+            }
+            stored.finish()
+            #expect(await cutter.value == [], "cuts left undone")
+
+            let total = Self.members.count * Self.messagesEach
+            for (client, name) in zip(clients, Self.members) {
+                try await client.waitForMessages(total, in: group)
+                let bodies = client.receivedBodies(in: group)
+                #expect(bodies.count == total, "\(name) received \(bodies.count) messages")
+                #expect(Set(bodies).count == total, "\(name) received a message twice")
+                #expect(ReconnectingClientTests.seqs(of: client, in: group) == Array(1...Int64(total)), "\(name)")
+                for sender in Self.members {
+                    let own = bodies.filter { $0.hasPrefix("\(sender) ") }
+                    let sent = (1...Self.messagesEach).map { "\(sender) \($0)" }
+                    #expect(own == sent, "\(sender)'s order at \(name)")
+                }
+                #expect(client.client.outbox.isEmpty, "\(name)'s outbox")
+            }
+            let history = try await clients[1].client.history(of: group, limit: total + 10)
+            #expect(history.map(\.seq) == Array(1...Int64(total)))
+            #expect(Set(history.map(\.body)).count == total, "the history holds a message twice")
         }
     }
 }
