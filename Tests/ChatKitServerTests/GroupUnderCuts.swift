@@ -19,8 +19,10 @@ import Testing
 /// able to cut every socket at once: the set-up of the tests of what happens while connections are cut.
 struct GroupUnderCuts: Sendable {
     let relay: TCPRelay
-    /// One client per member, connected; the first created the group.
+    /// One client per member, connected; the first created the group (its owner).
     let clients: [TestClient]
+    /// The members' user IDs, in the same order.
+    let userIDs: [UserID]
     let group: ConversationID
 
     /// Signs `members` up on a new SQLite file, connects a client for each and makes them a group, runs `body`, then
@@ -56,7 +58,9 @@ struct GroupUnderCuts: Sendable {
                 let group = try await clients[0].client.createGroup(
                     "Cuts", members: tokens.dropFirst().map(\.user.id)
                 ).id
-                try await body(GroupUnderCuts(relay: relay, clients: clients, group: group))
+                try await body(
+                    GroupUnderCuts(relay: relay, clients: clients, userIDs: tokens.map(\.user.id), group: group)
+                )
             }
         }
     }
