@@ -44,6 +44,7 @@ from selenium.common.exceptions import (
     NoAlertPresentException,
     StaleElementReferenceException,
     TimeoutException,
+    WebDriverException,
 )
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
@@ -757,27 +758,38 @@ def run(args, artifacts):
             raise Failure(f"the resent message arrived more than once: {bob.message_bodies()}")
         shots("after-restart")
 
-        # Bob's page comes back from the back/forward cache to a tab whose storage another page changed meanwhile:
-        # the page opened in its place held the login and refreshed it (the refresh token rotated; the old one,
-        # presented again, would make the server end the login). Bob's page takes the stored tokens, and presents
-        # them when it next connects (below). The cache's events are dispatched here: Chrome keeps no page with an
-        # open WebSocket in the cache.
-        bob.js("window.dispatchEvent(new PageTransitionEvent('pagehide', { persisted: true }))")
+        # Bob's page goes into the back/forward cache, and the page opened in its place in the tab refreshes the login
+        # (the refresh token rotates; the old one, presented again, would make the server end the login). Shown again,
+        # Bob's page reloads, and so connects with the tokens the tab stores (expired here: it refreshes them). The
+        # cache's events are dispatched here: Chrome keeps no page with an open WebSocket in the cache.
+        bob.js("window.beforeTheCache = true;"
+               "window.dispatchEvent(new PageTransitionEvent('pagehide', { persisted: true }))")
         rotated = bob.driver.execute_async_script("""
             const done = arguments[arguments.length - 1];
             const tokens = JSON.parse(sessionStorage.getItem('chatkit.session'));
             fetch('/v1/auth/refresh', { method: 'POST', headers: { 'Content-Type': 'application/json' },
                                         body: JSON.stringify({ refreshToken: tokens.refreshToken }) })
-                .then((response) => response.json())
-                .then((answer) => {
-                    // Stored as expired, so that Bob's page refreshes them again when it next connects.
+                .then(async (response) => {
+                    if (!response.ok) return done(`the refresh answered ${response.status}`);
+                    const answer = await response.json();
                     sessionStorage.setItem('chatkit.session',
                         JSON.stringify({ ...answer, loginID: tokens.loginID, accessTokenExpiresAt: 0 }));
-                    done(answer.refreshToken);
+                    done({ refreshToken: answer.refreshToken });
                 }, (error) => done(String(error)));""")
+        if not isinstance(rotated, dict) or not rotated.get("refreshToken"):
+            raise Failure(f"the test could not refresh Bob's login as another page would: {rotated}")
+        rotated = rotated["refreshToken"]
         bob.js("window.dispatchEvent(new PageTransitionEvent('pageshow', { persisted: true }))")
-        if not bob.find("#chat-view").is_displayed():
-            raise Failure("Bob's page, back from the cache, left the chat")
+
+        def reloaded():
+            try:
+                return bob.js("return window.beforeTheCache === undefined && document.readyState === 'complete'")
+            except WebDriverException:
+                return False  # between the two documents
+        bob.wait(reloaded, "Bob's page, back from the cache, to reload")
+        bob.wait_online()
+        if json.loads(bob.js("return sessionStorage.getItem('chatkit.session')"))["refreshToken"] == rotated:
+            raise Failure("Bob's page, back from the cache, connected without the tokens the tab stored meanwhile")
 
         # A message typed while the server is down survives the page itself: Alice's page goes away before the
         # server is back, and the page she opens again sends it, once.
@@ -793,8 +805,6 @@ def run(args, artifacts):
         alice.driver.get(f"{server.url}/#{fragment}")
         alice.wait_online(RECONNECT_TIMEOUT)
         bob.wait_online(RECONNECT_TIMEOUT)
-        if json.loads(bob.js("return sessionStorage.getItem('chatkit.session')"))["refreshToken"] == rotated:
-            raise Failure("Bob's page, back from the cache, reconnected without the tokens the tab stored meanwhile")
         bob.wait_for_message("Typed before a reload")
         alice.wait_for_message("Typed before a reload")
         alice.wait(lambda: alice.js("return document.querySelector('#messages li.pending, #messages li.failed')")
@@ -933,8 +943,8 @@ def run(args, artifacts):
                     raise Failure(f"the copied tab's outbox was not stored once each, in order: {bodies}")
                 # This page goes into the back/forward cache, and the page opened in its place in the tab logs out
                 # (its request not reaching the server, say: a page forgets the login at once all the same). Back,
-                # this page shows what the tab holds now (nobody signed in), as a reload would, instead of chatting
-                # on with a login the tab gave up. (The cache's events are dispatched here, as for Bob's page above.)
+                # this page reloads, and so shows what the tab holds now (nobody signed in), instead of chatting on
+                # with a login the tab gave up. (The cache's events are dispatched here, as for Bob's page above.)
                 alice.js("window.dispatchEvent(new PageTransitionEvent('pagehide', { persisted: true }))")
                 copy_tokens = json.loads(alice.js("return sessionStorage.getItem('chatkit.session')"))
                 alice.js("sessionStorage.removeItem('chatkit.session');"

@@ -115,27 +115,19 @@ async function start() {
     showAuth(copiedTabMessage(session.user.id));
 }
 
-// A page kept in the back/forward cache lets go of its login (a page opened meanwhile may take it) and claims it
-// again when shown; if another page holds it by then, this one is the copy. A page opened in its place in this tab
-// may have used the login meanwhile: the page goes on with the tokens the tab stores now (they may have been
-// refreshed there), and when the tab stores no longer its login (logged out, or in anew), it shows what the tab
-// holds, as a reload would.
+// A page kept in the back/forward cache stops (its connection, its refreshes) and lets go of its login: a page opened
+// in its place in this tab may then take it, refresh it (rotating its refresh token), queue messages or log out.
+// Shown again, the page reloads, and so shows what the tab holds by then, with the tokens and the outbox stored
+// since, as any reload does (going on in place, it would present a rotated refresh token, which makes the server end
+// the login, and save its older outbox over the tab's).
 window.addEventListener("pagehide", (event) => {
-    if (event.persisted) app?.session.unclaim();
+    if (!event.persisted || !app) return;
+    app.stop();
+    app.session.abandon();
+    app.session.unclaim();
 });
-window.addEventListener("pageshow", async (event) => {
-    const shown = app;
-    if (!event.persisted || !shown) return;
-    // Taken before the claim is waited for: the connection may reconnect meanwhile, and must present these.
-    if (!shown.session.takeStoredTokens()) {
-        shown.stop();
-        location.reload();
-        return;
-    }
-    if (await shown.session.claim()) return;
-    shown.stop();
-    shown.session.forget();
-    showAuth(copiedTabMessage(shown.session.user.id));
+window.addEventListener("pageshow", (event) => {
+    if (event.persisted) location.reload();
 });
 
 start();

@@ -111,21 +111,13 @@ export class Session {
     }
 
     /**
-     * For a page back from the back/forward cache: takes the tokens the tab stores now, which another page of the tab
-     * may have refreshed while this one was away (the refresh token rotated there: presenting the old one again
-     * would make the server end the login). Returns false, changing nothing, when the tab no longer stores this
-     * login: a page logged out meanwhile, or logged in anew.
+     * Gives the login up in this page, which goes into the back/forward cache and reloads if shown again: a page
+     * opened in its place in the tab may refresh the login meanwhile (rotating its refresh token) or log out of it.
+     * A refresh of this page's that waits to be tried again is not (presenting the old refresh token would make the
+     * server end the login for both), and one whose answer comes late stores nothing.
      */
-    takeStoredTokens() {
-        let stored = null;
-        try {
-            stored = JSON.parse(sessionStorage.getItem(STORAGE_KEY) || "null");
-        } catch {
-            // A damaged entry: not this login's.
-        }
-        if (!stored?.refreshToken || stored.loginID !== this.tokens.loginID) return false;
-        this.tokens = { ...stored };
-        return true;
+    abandon() {
+        this.abandoned = true;
     }
 
     static async signUp(username, password, displayName) {
@@ -153,8 +145,9 @@ export class Session {
     }
 
     #save() {
-        // A refresh that ends after logging out must not store the old login again (for the next user of the tab).
-        if (this.forgotten) return;
+        // A refresh that ends after logging out must not store the old login again (for the next user of the tab), nor
+        // one that ends after this page gave the login up (the tab's page in its place may have newer tokens).
+        if (this.forgotten || this.abandoned) return;
         sessionStorage.setItem(STORAGE_KEY, JSON.stringify(this.tokens));
     }
 
@@ -208,6 +201,11 @@ export class Session {
                 }
                 console.warn(`ChatKit: the refresh got no answer; trying again in ${wait} ms`, error);
                 await new Promise((resolve) => setTimeout(resolve, wait));
+                // Checked again after the wait: a page frozen in the back/forward cache wakes up here much later.
+                if (this.loggingOut || this.forgotten || this.abandoned
+                    || Date.now() - firstSentAt > REFRESH_RETRY_WITHIN_MS) {
+                    throw error;
+                }
             }
         }
     }
