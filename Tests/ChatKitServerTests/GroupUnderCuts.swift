@@ -23,6 +23,9 @@ struct GroupUnderCuts: Sendable {
     let clients: [TestClient]
     /// The members' user IDs, in the same order.
     let userIDs: [UserID]
+    /// The position each client's first session opened at, in the same order: it gets every event of its user after
+    /// it (live, or in a catch-up after a cut), and none before.
+    let openedAt: [StreamPosition]
     let group: ConversationID
 
     /// Signs `members` up on a new SQLite file, connects a client for each and makes them a group, runs `body`, then
@@ -52,14 +55,18 @@ struct GroupUnderCuts: Sendable {
                         )
                     )
                 }
-                try await withTimeout("every session") {
-                    for client in clients { try await client.client.connected() }
+                let openedAt = try await withTimeout("every session") {
+                    var positions: [StreamPosition] = []
+                    for client in clients { positions.append(try await client.client.connected().position) }
+                    return positions
                 }
                 let group = try await clients[0].client.createGroup(
                     "Cuts", members: tokens.dropFirst().map(\.user.id)
                 ).id
                 try await body(
-                    GroupUnderCuts(relay: relay, clients: clients, userIDs: tokens.map(\.user.id), group: group)
+                    GroupUnderCuts(
+                        relay: relay, clients: clients, userIDs: tokens.map(\.user.id), openedAt: openedAt, group: group
+                    )
                 )
             }
         }

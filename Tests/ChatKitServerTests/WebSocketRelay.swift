@@ -74,12 +74,15 @@ final class TCPRelay: Sendable {
     }
 
     /// Closes every relayed connection abruptly, on both sides.
-    func cutAll() {
+    /// - Returns: How many sockets it closed (two for each relayed connection).
+    @discardableResult
+    func cutAll() -> Int {
         let open = channels.withLock { channels in
             defer { channels = [] }
             return channels
         }
         for channel in open { channel.close(promise: nil) }
+        return open.count
     }
 
     /// Stops forwarding anything on the connections relayed now, in both directions, without closing a socket:
