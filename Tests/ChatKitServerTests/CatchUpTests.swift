@@ -147,7 +147,8 @@ struct CatchUpTests {
             store.holdsNextRead.store(true, ordering: .relaxed)
             defer { store.gate.open() }
             let bobClient = Self.client(live, bob.accessToken)
-            await store.entered.wait()  // Bob's catch-up has read its page and is held
+            // Bob's catch-up has read its page and is held.
+            try await withTimeout("the store call held at store.entered") { await store.entered.wait() }
             // Queued at once for Bob (typing is not held), then four events held: five do not fit in four.
             try await alice.client.setTyping(true, in: chat.id)
             for number in 1...4 { _ = try await alice.client.send("during the catch-up \(number)", to: chat.id) }

@@ -33,15 +33,18 @@ struct ConnectionShardsTests {
         let shards = ConnectionShards(count: 4)
         let group = ServiceGroup(services: [shards], gracefulShutdownSignals: [], logger: Logger(label: "test"))
         let gate = TestGate()
+        // Also when the test fails: the connections held at the gate would keep the shards, and the test, running.
+        defer { gate.open() }
         let counter = Counter()
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
             for _ in 0..<10 {
-                // Returns although the connection waits for the gate: a shard serves it.
+                // Returns although the connection waits for the gate: a shard serves it. (A connection served in the
+                // caller instead ends its wait when the time limit cancels it: the test fails rather than hangs.)
                 try await withTimeout("handing over a connection") {
                     await shards.serve {
                         counter.started.add(1, ordering: .relaxed)
-                        await gate.waitUntilOpen()
+                        await gate.wait()
                         counter.ended.add(1, ordering: .relaxed)
                     }
                 }

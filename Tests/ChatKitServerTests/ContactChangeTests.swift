@@ -80,7 +80,8 @@ struct ContactChangeTests {
             store.holdsNextList.store(true, ordering: .relaxed)
             defer { store.gate.open() }
             async let removal: Void = aliceClient.client.removeContact(bob)
-            await store.held.wait()  // the removal has read the request as pending, and waits
+            // The removal has read the request as pending, and waits.
+            try await withTimeout("the store call held at store.held") { await store.held.wait() }
             async let acceptance = bobClient.client.acceptContact(alice)
             // The acceptance either reached the store (nothing held it) or waits for the removal to finish.
             try await waitUntil("the acceptance to reach the store or wait for the removal") {
@@ -146,7 +147,8 @@ struct ContactChangeTests {
             store.holdsNextList.store(true, ordering: .relaxed)
             defer { store.gate.open() }
             async let bobConnecting = live.connect(bobTokens.accessToken)
-            await store.held.wait()  // Bob's session has read his contacts (Alice among them), and waits
+            // Bob's session has read his contacts (Alice among them), and waits.
+            try await withTimeout("the store call held at store.held") { await store.held.wait() }
             try await aliceClient.client.removeContact(bob)
             afterTheRemoval(store, bob)
             store.gate.open()

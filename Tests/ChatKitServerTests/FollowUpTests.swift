@@ -110,7 +110,8 @@ struct FollowUpTests {
             let poll = Task {
                 try await live.http("GET", "/v1/sync?cursor=\(cursor)&wait=55", bearer: bob.accessToken)
             }
-            await store.entered.wait()  // the poll listens, and has read an empty page
+            // The poll listens, and has read an empty page.
+            try await withTimeout("the store call held at store.entered") { await store.entered.wait() }
             for number in 1...5 { _ = try await sender.client.send("while the poll reads \(number)", to: chat.id) }
             // Routed to Alice's connection, so to the poll's outbox too (one routing pass serves every recipient).
             try await sender.waitForMessages(5, in: chat.id)
@@ -236,9 +237,11 @@ struct FollowUpTests {
                 store.contactsGate.open()
             }
             let refresh = Task { try await bob.client.setTyping(true, in: group.id) }
-            await store.listHeld.wait()  // the refresh replaced the shown start and waits to read the members
+            // The refresh replaced the shown start and waits to read the members.
+            try await withTimeout("the store call held at store.listHeld") { await store.listHeld.wait() }
             let removal = Task { try await alice.client.removeMember(bobTokens.user.id, from: group.id) }
-            await store.contactsHeld.wait()  // the removal committed and waits before its `endTyping`
+            // The removal committed and waits before its `endTyping`.
+            try await withTimeout("the store call held at store.contactsHeld") { await store.contactsHeld.wait() }
             store.listGate.open()
             await #expect(throws: ChatError.self) { try await refresh.value }
             store.contactsGate.open()
@@ -267,7 +270,8 @@ struct FollowUpTests {
             store.holdsNextList.store(true, ordering: .relaxed)
             defer { store.gate.open() }
             async let typing: Void = bob.client.setTyping(true, in: group.id)
-            await store.held.wait()  // Bob's start has read the members (Bob among them) and waits
+            // Bob's start has read the members (Bob among them) and waits.
+            try await withTimeout("the store call held at store.held") { await store.held.wait() }
             try await alice.client.removeMember(bobTokens.user.id, from: group.id)
             store.gate.open()
             // The start reads the members again (a removal committed meanwhile) and finds Bob gone.
@@ -305,7 +309,8 @@ struct FollowUpTests {
             store.holdsNextList.store(true, ordering: .relaxed)
             defer { store.gate.open() }
             async let typing: Void = bob.client.setTyping(true, in: group.id)
-            await store.held.wait()  // Bob's start has read the members (Carol among them) and waits
+            // Bob's start has read the members (Carol among them) and waits.
+            try await withTimeout("the store call held at store.held") { await store.held.wait() }
             try await alice.client.removeMember(carolTokens.user.id, from: group.id)
             store.gate.open()
             try await typing

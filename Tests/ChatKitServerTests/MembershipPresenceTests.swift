@@ -73,7 +73,8 @@ struct MembershipPresenceTests {
             store.holdsNextAdd.store(true, ordering: .relaxed)
             defer { store.gate.open() }
             async let adding = aliceClient.client.addMembers([nina], to: group.id)
-            await store.held.wait()  // Nina is stored; the add waits before introducing her
+            // Nina is stored; the add waits before introducing her.
+            try await withTimeout("the store call held at store.held") { await store.held.wait() }
             let left = Atomic<Bool>(false)
             let leaving = Task {
                 try await leoClient.client.leave(group.id)
@@ -177,7 +178,8 @@ struct MembershipPresenceTests {
             store.holdsNextCreation.store(true, ordering: .relaxed)
             defer { store.gate.open() }
             async let creating = aliceClient.client.createGroup("Team", members: [leo])
-            await store.held.wait()  // the group is stored; its creation has not introduced its members yet
+            // The group is stored; its creation has not introduced its members yet.
+            try await withTimeout("the store call held at store.held") { await store.held.wait() }
             let group = try #require(try await inMemory.memberships(of: leo).first?.conversationID)
             try await leoClient.client.leave(group)
             store.gate.open()

@@ -170,7 +170,7 @@ struct OfflinePresenceRetryTests {
             store.holdsFor.withLock { $0 = bob }
             let removal = Task { try await bobClient.client.removeContact(alice) }
             defer { removal.cancel() }
-            await store.held.wait()
+            try await withTimeout("the store call held at store.held") { await store.held.wait() }
             // Alice's grace period ends meanwhile.
             await clock.waitForSleepers(1)
             clock.advance(by: offlineAt - server.clock.now)
@@ -201,7 +201,8 @@ struct OfflinePresenceRetryTests {
             store.holdsFor.withLock { $0 = bob }
             let leaving = Task { try await bobClient.client.leave(group.id) }
             defer { leaving.cancel() }
-            await store.held.wait()  // the leave's withdrawal reads Bob's audience: no contact yet
+            // The leave's withdrawal reads Bob's audience: no contact yet.
+            try await withTimeout("the store call held at store.held") { await store.held.wait() }
             _ = try await aliceClient.client.acceptContact(bob)
             store.gate.open()
             try await withTimeout("the leave") { try await leaving.value }
@@ -267,7 +268,8 @@ struct OfflinePresenceRetryTests {
             try await waitUntil("the offline timer") { server.timers.hasTimer(at: due) }
             await clock.waitForSleepers(1)
             clock.advance(by: due - server.clock.now)
-            await store.held.wait()  // the offline update has read Alice's contacts, and waits
+            // The offline update has read Alice's contacts, and waits.
+            try await withTimeout("the store call held at store.held") { await store.held.wait() }
             let back = try await Self.connect("alice", transport)
             let reads = store.membershipReads.load(ordering: .relaxed)
             store.gate.open()
