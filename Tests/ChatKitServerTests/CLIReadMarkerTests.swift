@@ -63,8 +63,7 @@ struct CLIReadMarkerTests {
                 try await waitUntilAsync("alice's marker to be sent again and stored") {
                     try await Self.readSeq(of: alice, in: direct.id, store) == message.seq
                 }
-                chat.type("/quit")
-                try await chat.waitFor("Bye.")
+                try await chat.quit()
                 await bob.disconnect()
             }
         }

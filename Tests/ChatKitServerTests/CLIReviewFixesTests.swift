@@ -62,6 +62,13 @@ struct CLIReviewFixesTests {
     }
 
     /// Starts an interactive chat of `device`'s login.
+    /// Bob, signed up with the CLI (his chat's home is `home`), and Alice connected to `live`.
+    static func bobWithAlice(_ live: LiveServer, home: URL) async throws -> (alice: TestClient, bob: User) {
+        try await TerminalClientTests.signUp("bob", at: live.baseURL, home: home)
+        let alice = try await live.connect(try await live.signUp("alice").accessToken)
+        return (alice, try #require(try await alice.client.findUser(username: "bob")))
+    }
+
     static func chat(_ arguments: [String], at baseURL: String, home: URL, device: String) throws -> CLISession {
         let executable = try #require(TerminalClientTests.executable, TerminalClientTests.buildFirst)
         return try CLISession(
@@ -179,8 +186,7 @@ struct CLIReviewFixesTests {
             let again = try await Self.cli(["send", "bob", "second"], at: live.baseURL, home: home, device: "alice")
             #expect(again.status == 0, "\(again.errors)")
             try await chat.waitFor("\(alice.rawValue): second")
-            chat.type("/quit")
-            try await chat.waitFor("Bye.")
+            try await chat.quit()
             let errors = chat.printedLines.filter { $0.hasPrefix("!") }
             #expect(errors.isEmpty, "\(errors)")
         }
@@ -194,9 +200,7 @@ struct CLIReviewFixesTests {
         let store = InMemoryChatStore()
         let gated = CLIGatedStore(store)
         try await LiveServer.run(store: store, serverStore: gated) { live in
-            try await TerminalClientTests.signUp("bob", at: live.baseURL, home: home)
-            let alice = try await live.connect(try await live.signUp("alice").accessToken)
-            let bob = try #require(try await alice.client.findUser(username: "bob"))
+            let (alice, bob) = try await Self.bobWithAlice(live, home: home)
             let team = try await alice.client.createGroup("Team", members: [bob.id])
             let (historyEntered, historyProceeds) = (TestGate(), TestGate())
             defer { historyProceeds.open() }
@@ -218,8 +222,7 @@ struct CLIReviewFixesTests {
             #expect(shown.count == 1, "\(lines)")
             let title = try #require(lines.firstIndex(of: "== #Team =="))
             #expect(shown.allSatisfy { $0 > title }, "\(lines)")
-            chat.type("/quit")
-            try await chat.waitFor("Bye.")
+            try await chat.quit()
             await alice.disconnect()
         }
     }
@@ -233,9 +236,7 @@ struct CLIReviewFixesTests {
         let store = InMemoryChatStore()
         let gated = CLIGatedStore(store)
         try await LiveServer.run(store: store, serverStore: gated) { live in
-            try await TerminalClientTests.signUp("bob", at: live.baseURL, home: home)
-            let alice = try await live.connect(try await live.signUp("alice").accessToken)
-            let bob = try #require(try await alice.client.findUser(username: "bob"))
+            let (alice, bob) = try await Self.bobWithAlice(live, home: home)
             let team = try await alice.client.createGroup("Team", members: [bob.id])
             let chat = try Self.chat(["alice"], at: live.baseURL, home: home, device: "bob")
             defer { chat.terminate() }
@@ -257,8 +258,7 @@ struct CLIReviewFixesTests {
             try await chat.waitFor("alice: while the opening fails")
             let shown = chat.printedLines.filter { $0.contains("while the opening fails") }
             #expect(shown.count == 1 && shown.allSatisfy { $0.hasPrefix("[#Team] ") }, "\(chat.printedLines)")
-            chat.type("/quit")
-            try await chat.waitFor("Bye.")
+            try await chat.quit()
             await alice.disconnect()
         }
     }
@@ -270,9 +270,7 @@ struct CLIReviewFixesTests {
         let home = Self.temporaryHome()
         defer { try? FileManager.default.removeItem(at: home) }
         try await LiveServer.run { live in
-            try await TerminalClientTests.signUp("bob", at: live.baseURL, home: home)
-            let alice = try await live.connect(try await live.signUp("alice").accessToken)
-            let bob = try #require(try await alice.client.findUser(username: "bob"))
+            let (alice, bob) = try await Self.bobWithAlice(live, home: home)
             _ = try await alice.client.createGroup("Team", members: [bob.id])
             let chat = try Self.chat(["alice"], at: live.baseURL, home: home, device: "bob")
             defer { chat.terminate() }
@@ -283,8 +281,7 @@ struct CLIReviewFixesTests {
             _ = try await alice.client.send("after the introductions", to: direct.id)
             try await chat.waitFor("alice: after the introductions")
             #expect(chat.printedLines.filter { $0 == "* alice is online" }.count == 1, "\(chat.printedLines)")
-            chat.type("/quit")
-            try await chat.waitFor("Bye.")
+            try await chat.quit()
             await alice.disconnect()
         }
     }
@@ -369,8 +366,7 @@ struct CLIReviewFixesTests {
             proceeds.open()
             try await chat.waitFor("== alice ==")
             try await chat.waitFor("Not sent: from the earlier chat")
-            chat.type("/quit")
-            try await chat.waitFor("Bye.")
+            try await chat.quit()
         }
     }
 

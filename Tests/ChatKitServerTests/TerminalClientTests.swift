@@ -101,8 +101,7 @@ struct TerminalClientTests {
             try await alice.waitFor("Bob's reply") { events in
                 TestClient.bodies(in: conversation.id, events).contains("yes, in the terminal")
             }
-            chat.type("/quit")
-            try await chat.waitFor("Bye.")
+            try await chat.quit()
             await alice.disconnect()
         }
     }
@@ -277,8 +276,7 @@ extension TerminalClientTests {
             }
             chat.type("/failed")
             try await chat.waitFor("No failed lines.")
-            chat.type("/quit")
-            try await chat.waitFor("Bye.")
+            try await chat.quit()
             await alice.disconnect()
         }
     }
@@ -335,8 +333,7 @@ extension TerminalClientTests {
             try await waitUntilAsync("Bob's read marker to reach the last message") {
                 try await live.store.markers(of: withAlice, as: bob).first { $0.userID == bob }?.readSeq == last
             }
-            chat.type("/quit")
-            try await chat.waitFor("Bye.")
+            try await chat.quit()
             let refusals = chat.printedLines.filter { $0.hasPrefix("!") }
             #expect(refusals.isEmpty, "\(refusals)")
         }
@@ -446,6 +443,12 @@ final class CLISession: Sendable {
 
     func type(_ line: String) {
         process.write(line + "\n")
+    }
+
+    /// Types `/quit` and waits until the CLI says goodbye.
+    func quit() async throws {
+        type("/quit")
+        try await waitFor("Bye.")
     }
 
     /// The lines printed so far.
