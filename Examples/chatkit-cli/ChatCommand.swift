@@ -308,11 +308,21 @@ actor ChatSession {
     /// Before quitting: while connected, waits a few seconds for the lines typed to be stored; then says how many
     /// still wait in the outbox (the next `chat` sends them).
     func letOutboxDrain() async {
-        func waiting() -> Int { client.outbox.filter { $0.state == .pending }.count }
+        let client = client
+        @Sendable func waiting() -> Int { client.outbox.filter { $0.state == .pending }.count }
+        // Subscribed before the first look: a change in between is not missed.
+        let updates = client.outboxUpdates()
         if client.connectionState == .connected, waiting() > 0 {
-            let deadline = ContinuousClock.now + .seconds(5)
-            while waiting() > 0, ContinuousClock.now < deadline, client.connectionState == .connected {
-                try? await Task.sleep(for: .milliseconds(20))
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    for await _ in updates where waiting() == 0 { return }
+                }
+                group.addTask {
+                    for await state in client.connectionStateUpdates() where state != .connected { return }
+                }
+                group.addTask { try? await Task.sleep(for: .seconds(5)) }
+                await group.next()
+                group.cancelAll()
             }
         }
         let left = waiting()

@@ -27,6 +27,8 @@ actor ReadMarkers {
     private var sending = false
     private let signals: AsyncStream<Void>
     private let signal: AsyncStream<Void>.Continuation
+    /// Told each time ``run()`` has sent every marker noted (``flush(within:)`` waits for it).
+    private var idleObserver: AsyncStream<Void>.Continuation?
 
     init(client: ChatClient) {
         self.client = client
@@ -47,8 +49,12 @@ actor ReadMarkers {
             sending = true
             await send(due)
             sending = false
+            if pending.isEmpty { idleObserver?.yield() }
         }
     }
+
+    /// Whether every marker noted was sent (or given up).
+    private var isIdle: Bool { pending.isEmpty && !sending }
 
     /// Sends `due` (taken from `pending`) one after the other; on a disconnection, notes the rest again and waits
     /// for the client to reconnect.
@@ -63,11 +69,17 @@ actor ReadMarkers {
                     // Rate limited all the same (other requests used the allowance): again after the wait.
                     try? await Task.sleep(for: delay)
                     markRead(conversation, upTo: seq)
-                } else if error.code == .unavailable {
-                    // The connection dropped (the request may or may not have been stored; marking again is
-                    // harmless): every marker not sent waits for the next session.
+                } else if error.code == .unavailable, !(error.underlying is ChatClient.ServerAnswer) {
+                    // The connection dropped, or the server did not answer in time (the request may or may not have
+                    // been stored; marking again is harmless): every marker not sent waits for the next session,
+                    // which `connected()` waits for after such a failure.
                     for (conversation, seq) in due[index...] { markRead(conversation, upTo: seq) }
-                    await waitForReconnection()
+                    _ = try? await client.connected()
+                    return
+                } else if error.code == .unavailable {
+                    // The server cannot serve it now: these markers again after a while.
+                    for (conversation, seq) in due[index...] { markRead(conversation, upTo: seq) }
+                    try? await Task.sleep(for: error.retryAfter ?? Self.delayAfterServerFault)
                     return
                 } else {
                     say("! Could not mark messages read: \(TerminalText.inline(error.reason ?? "\(error.code)"))")
@@ -78,21 +90,33 @@ actor ReadMarkers {
         }
     }
 
-    /// Returns once the client has a session again (or has stopped). A second first: the client may not have seen
-    /// the connection drop yet.
-    private func waitForReconnection() async {
-        try? await Task.sleep(for: .seconds(1))
-        _ = try? await client.connected()
-    }
+    /// How long markers wait after the server answered that it cannot serve now without saying how long.
+    static let delayAfterServerFault = Duration.seconds(1)
 
-    /// Before quitting: while connected, waits up to `limit` for the markers noted to be sent, and says when some
-    /// could not be.
+    /// Before quitting: waits until the markers noted are sent, the connection is lost or `limit` has passed, and
+    /// says when some could not be sent.
     func flush(within limit: Duration) async {
-        let deadline = ContinuousClock.now + limit
-        while !pending.isEmpty || sending, client.connectionState == .connected, ContinuousClock.now < deadline {
-            try? await Task.sleep(for: .milliseconds(20))
+        let (idle, observer) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        idleObserver = observer
+        defer {
+            idleObserver = nil
+            observer.finish()
         }
-        if !pending.isEmpty || sending {
+        if !isIdle {
+            let client = client
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    for await _ in idle { if await self.isIdle { return } }
+                }
+                group.addTask {
+                    for await state in client.connectionStateUpdates() where state != .connected { return }
+                }
+                group.addTask { try? await Task.sleep(for: limit) }
+                await group.next()
+                group.cancelAll()
+            }
+        }
+        if !isIdle {
             say("! Some messages shown here could not be marked read; your other devices still count them unread.")
         }
     }

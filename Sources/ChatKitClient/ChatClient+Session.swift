@@ -75,6 +75,7 @@ extension ChatClient {
                         let reason = CloseReason(code: "writeFailed", message: "A frame could not be written.")
                         let detail = CloseReason(code: reason.code, message: "A frame could not be written: \(error)")
                         closedHere.set(ConnectionClosedError(reason: detail))
+                        self.state.withLock { $0.giveUpSession() }
                         await connection.outbound.close(reason)
                         break
                     }
@@ -136,6 +137,8 @@ extension ChatClient {
             let now = ContinuousClock.now
             let expired = state.withLock { state -> [CheckedContinuation<RequestResult, any Error>] in
                 let ids = state.pending.filter { $0.value.deadline.map { $0 <= now } ?? false }.keys
+                // Given up before the callers hear of it: one who retries at once waits for the next session.
+                if !ids.isEmpty { state.giveUpSession() }
                 return ids.compactMap { state.pending.removeValue(forKey: $0)?.continuation }
             }
             guard !expired.isEmpty else { continue }

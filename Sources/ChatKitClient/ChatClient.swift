@@ -71,6 +71,8 @@ public final class ChatClient: Sendable {
         var connectionState = ConnectionState.disconnected
         var stateObservers = Observers<ConnectionState>()
         var phase = RunPhase.idle
+        /// Takes the open session's outgoing frames; `nil` between sessions and once this side gave the session up
+        /// (``giveUpSession()``).
         var outgoing: AsyncStream<String>.Continuation?
         /// Requests awaiting their answers on the open session, by request ID.
         var pending: [String: PendingRequest] = [:]
@@ -116,6 +118,19 @@ public final class ChatClient: Sendable {
             guard new != connectionState else { return }
             connectionState = new
             stateObservers.yield(new)
+        }
+
+        /// The welcome of the session that requests can go out on: `nil` between sessions, and from the moment this
+        /// side gives the open session up until the next one opens.
+        var usableWelcome: Welcome? { outgoing == nil ? nil : welcome }
+
+        /// Gives the open session up while its connection closes (a request went unanswered, or a frame could not
+        /// be written): from now on requests fail at once, the outbox waits for the next session, and
+        /// ``ChatClient/connected()`` waits for the next session, so that a caller who retries after a failure does
+        /// not retry on this one. Frames still arriving on it are read until it closes.
+        mutating func giveUpSession() {
+            outgoing = nil
+            outboxSignal = nil
         }
     }
 
@@ -508,7 +523,8 @@ public final class ChatClient: Sendable {
     /// Waits until a session is open and returns the server's welcome.
     ///
     /// While the client reconnects this waits for the next session. Called before ``run()`` starts, it waits for
-    /// the first one.
+    /// the first one. Once a request has failed with `.unavailable` because its connection closed or the server did
+    /// not answer it in time, this waits for a session opened after that one.
     ///
     /// - Throws: Once ``run()`` has ended: what it threw (such as the refusal), or, when it returned, why the last
     ///   connection ended (`.unavailable`); `CancellationError` when the calling task is cancelled while waiting.
@@ -521,7 +537,7 @@ public final class ChatClient: Sendable {
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
                 let outcome = state.withLock { state -> Result<Welcome, any Error>? in
-                    if let welcome = state.welcome, state.connectionState == .connected { return .success(welcome) }
+                    if let welcome = state.usableWelcome, state.connectionState == .connected { return .success(welcome) }
                     if case .ended(let failure) = state.phase {
                         return .failure(failure ?? state.lastFailure ?? ChatError(.unavailable, "The client stopped."))
                     }

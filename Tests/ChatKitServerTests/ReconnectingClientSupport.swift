@@ -129,8 +129,16 @@ struct ScriptedTransport: ClientTransport {
 
     private let connections = Locked(0)
     private let script: Script
+    private let closeGate: TestGate?
 
-    init(_ script: @escaping Script) { self.script = script }
+    /// - Parameters:
+    ///   - closeGate: When given, a connection the client closes stays open until the gate opens (a socket whose
+    ///     close takes a while); the client's inbound ends only then.
+    ///   - script: Answers each frame the client sends.
+    init(closeGate: TestGate? = nil, _ script: @escaping Script) {
+        self.closeGate = closeGate
+        self.script = script
+    }
 
     /// How many connections were opened.
     var connectionCount: Int { connections.value }
@@ -145,11 +153,13 @@ struct ScriptedTransport: ClientTransport {
         let (toClient, toClientContinuation) = AsyncThrowingStream.makeStream(
             of: String.self, throwing: (any Error).self)
         let (fromClient, fromClientContinuation) = AsyncStream.makeStream(of: String.self)
+        let closeGate = closeGate
         let connection = Connection(
             inbound: toClient,
             outbound: OutboundWriter(
                 write: { text in fromClientContinuation.yield(text) },
                 close: { _ in
+                    await closeGate?.waitUntilOpen()
                     fromClientContinuation.finish()
                     toClientContinuation.finish()
                 }

@@ -106,6 +106,66 @@ struct RequestTimeoutTests {
         #expect(client.outbox.isEmpty)
     }
 
+    /// A caller that retries once its request timed out waits in `connected()` for the next session: the one given
+    /// up is still closing then, and a request made on it would fail (or go unanswered) again.
+    @Test func afterATimeoutConnectedWaitsForTheNextSession() async throws {
+        let requests = Locked<[(connection: Int, type: String)]>([])
+        // The given-up connection's close hangs until the test opens the gate: the old session is still there.
+        let closing = TestGate()
+        defer { closing.open() }
+        let transport = ScriptedTransport(closeGate: closing) { connection, frame, peer in
+            guard case .hello = frame.request else {
+                requests.withLock { $0.append((connection, frame.request.type)) }
+                // The first connection answers nothing after its welcome; later ones answer every request.
+                if connection > 0 { peer.send(.result(id: frame.id, RequestResult())) }
+                return
+            }
+            peer.open(frame, position: StreamPosition(1))
+        }
+        let client = ChatClient(
+            transport: transport, token: "t",
+            configuration: ChatClient.Configuration(requestTimeout: .seconds(1), clock: RecordingClock())
+        )
+        let run = Task { try await client.run() }
+        defer { run.cancel() }
+        _ = try await withTimeout("the first session") { try await client.connected() }
+
+        let error = try await #require(throws: ChatError.self) {
+            try await withTimeout("the request to time out") {
+                _ = try await client.request(
+                    .typing(.init(conversationID: ConversationID(rawValue: "c"), isTyping: true))
+                )
+            }
+        }
+        #expect(error.code == .unavailable)
+        // While the first connection is still closing, a request fails at once instead of going out on it, and
+        // `connected()` does not answer with its session.
+        let refused = await #expect(throws: ChatError.self) {
+            // It fails at once; sent on the old connection, it would wait in vain (its watch ended with it).
+            try await withTimeout("a request on the session given up", .seconds(10)) {
+                _ = try await client.request(
+                    .typing(.init(conversationID: ConversationID(rawValue: "c"), isTyping: true))
+                )
+            }
+        }
+        #expect(refused?.code == .unavailable && refused?.reason?.contains("not connected") == true, "\(refused)")
+        let answered = Locked(false)
+        let waiting = Task {
+            let welcome = try await client.connected()
+            answered.withLock { $0 = true }
+            return welcome
+        }
+        // A look for a while (the fix cannot answer before the gate opens, whatever the machine's speed).
+        try await Task.sleep(for: .milliseconds(200))
+        #expect(!answered.value, "connected() answered with the session given up")
+        closing.open()
+        _ = try await withTimeout("the next session") { try await waiting.value }
+        _ = try await withTimeout("a request on the next session") {
+            try await client.request(.typing(.init(conversationID: ConversationID(rawValue: "c"), isTyping: false)))
+        }
+        #expect(requests.value.map(\.connection) == [0, 1], "\(requests.value)")
+    }
+
     @Test func theTimeoutIsBounded() async throws {
         #expect(ChatClient.Configuration().requestTimeout == .seconds(60))
         #expect(ChatClient.Configuration(requestTimeout: .zero).requestTimeout == nil)
