@@ -11,13 +11,8 @@
 
 import ArgumentParser
 import ChatKitClient
+import ChatKitCore
 import Foundation
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// The tokens of the logged-in user, kept in a file only its owner can read.
 struct StoredLogin: Codable {
@@ -39,9 +34,7 @@ struct SessionFile {
     let folder: String
 
     private var path: String { folder + "/login.json" }
-
-    /// What the temporary files of ``save(_:)`` add to `login.json`'s name.
-    private static let temporaryInfix = ".new-"
+    private var url: URL { URL(fileURLWithPath: path) }
 
     func load() throws -> StoredLogin {
         guard let data = FileManager.default.contents(atPath: path) else {
@@ -73,63 +66,33 @@ struct SessionFile {
     }
 
     /// Replaces the login. Call it holding ``lockLogin()``.
+    ///
+    /// Written whole to a file that is 0600 from its creation, flushed, renamed over the old one, and the folder
+    /// flushed (ChatKitClient's `DurableFileReplacement`): the tokens are never readable by others, not even for a
+    /// moment (FileManager writes with the default mode and narrows it after), the file is never half written, and
+    /// after a power loss the login is the new one (an old refresh token, used after the server's grace, would end
+    /// the session).
     func save(_ login: StoredLogin) throws {
         try createFolder()
         // Saves a kill interrupted (the lock is held: no save runs now) hold tokens; nothing else removes them.
         removeLeftovers()
         let data = try JSONEncoder().encode(login)
-        // Written whole to a file that is 0600 from its creation, flushed, renamed over the old one, and the folder
-        // flushed: the tokens are never readable by others, not even for a moment (FileManager writes with the
-        // default mode and narrows it after), the file is never half written, and after a power loss the login is
-        // the new one (an old refresh token, used after the server's grace, would end the session).
-        let temporary = path + Self.temporaryInfix + "\(UInt64.random(in: .min ... .max))"
-        let file = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-        guard file >= 0 else { throw ValidationError("Could not write \(path): \(String(cString: strerror(errno))).") }
-        let synced = Self.write(data, to: file) && Self.flush(file)
-        let failure = errno
-        close(file)
-        guard synced, rename(temporary, path) == 0 else {
-            let reason = String(cString: strerror(synced ? errno : failure))
-            unlink(temporary)
-            throw ValidationError("Could not write \(path): \(reason).")
-        }
-        // The rename is an entry of the folder: on the disk once the folder is. Best effort, as
-        // ChatKitClient's DurableFileReplacement: the new login is in place whatever happens here.
-        let directory = open(folder, O_RDONLY | O_CLOEXEC)
-        if directory >= 0 {
-            _ = fsync(directory)
-            close(directory)
+        do {
+            try DurableFileReplacement.replace(url, with: data)
+        } catch {
+            throw ValidationError("Could not save the login in \(path): \(error.reason ?? "\(error.code)")")
         }
     }
 
-    private static func write(_ data: Data, to file: Int32) -> Bool {
-        data.withUnsafeBytes { buffer in
-            var offset = 0
-            while offset < buffer.count, let base = buffer.baseAddress {
-                let count = Foundation.write(file, base + offset, buffer.count - offset)
-                if count < 0 {
-                    if errno == EINTR { continue }
-                    return false
-                }
-                offset += count
-            }
-            return true
-        }
-    }
-
-    private static func flush(_ file: Int32) -> Bool {
-        #if canImport(Darwin)
-        // `fsync` leaves the data in the drive's cache on Apple platforms.
-        if fcntl(file, F_FULLFSYNC) == 0 { return true }
-        #endif
-        return fsync(file) == 0
-    }
-
-    /// Removes the temporary files of saves that did not finish (the process was killed during one).
+    /// Removes the temporary files of saves that did not finish (the process was killed during one), also those
+    /// of chatkit-cli versions that named them `login.json.new-…`.
     private func removeLeftovers() {
-        let prefix = "login.json" + Self.temporaryInfix
+        DurableFileReplacement.removeLeftovers(of: url)
+        let prefix = "login.json.new-"
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder) else { return }
-        for name in names where name.hasPrefix(prefix) { unlink(folder + "/" + name) }
+        for name in names where name.hasPrefix(prefix) {
+            try? FileManager.default.removeItem(atPath: folder + "/" + name)
+        }
     }
 
     private func createFolder() throws {

@@ -9,9 +9,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-
-import ChatKitCore
-import Foundation
+public import ChatKitCore
+public import Foundation
 
 #if canImport(Glibc)
 import Glibc
@@ -25,15 +24,18 @@ import Darwin
 /// written to a temporary file beside it, flushed to the disk, renamed over it, and the directory flushed so
 /// that the rename is on the disk too (Foundation's atomic write flushes neither the directory nor, on Apple
 /// platforms, the drive's cache).
-enum DurableFileReplacement {
+///
+/// ``FileOutboxStorage`` saves the outbox with it; an app can save its own small files the same way (a login's
+/// tokens, for instance: the file is readable by its owner only from the moment it is created).
+public enum DurableFileReplacement {
     /// What the temporary files' names add to the file's name; ``removeLeftovers(of:)`` removes the ones a kill
     /// left behind.
-    static let temporaryInfix = ".saving-"
+    public static let temporaryInfix = ".saving-"
 
     /// Replaces `url`'s contents with `data`; the file is readable and writable by its owner only.
     ///
     /// - Throws: ``ChatKitCore/ChatError`` `.storageFailure` saying which step failed and why.
-    static func replace(_ url: URL, with data: Data) throws(ChatError) {
+    public static func replace(_ url: URL, with data: Data) throws(ChatError) {
         let directory = url.deletingLastPathComponent()
         let temporary = directory.appendingPathComponent(
             url.lastPathComponent + temporaryInfix + UUID().uuidString.prefix(8)
@@ -62,7 +64,7 @@ enum DurableFileReplacement {
 
     /// Removes the temporary files of saves of `url` that did not finish (the process was killed during one).
     /// Call it when no save of `url` runs.
-    static func removeLeftovers(of url: URL) {
+    public static func removeLeftovers(of url: URL) {
         let directory = url.deletingLastPathComponent()
         let prefix = url.lastPathComponent + temporaryInfix
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory.path) else { return }

@@ -417,7 +417,7 @@ struct CLIReviewFixesTests {
         }
     }
 
-    /// A save killed before its rename left `login.json.new-*`, holding tokens, which nothing removed (logging out
+    /// A save killed before its rename left `login.json.saving-*` (before, `login.json.new-*`), holding tokens, which nothing removed (logging out
     /// included). A save, and a logout, now remove them.
     @Test func leftoverTemporaryLoginFilesAreRemoved() async throws {
         let home = Self.temporaryHome()
@@ -425,15 +425,16 @@ struct CLIReviewFixesTests {
         try await LiveServer.run { live in
             try await TerminalClientTests.signUp("bob", at: live.baseURL, home: home)
             let folder = home.appendingPathComponent("bob")
-            let leftover = folder.appendingPathComponent("login.json.new-1234")
-            try Data("{\"refreshToken\":\"secret\"}".utf8).write(to: leftover)
+            // Named as saves name them now, and as earlier versions did.
+            let leftovers = ["login.json.saving-1234abcd", "login.json.new-1234"].map(folder.appendingPathComponent)
+            for leftover in leftovers { try Data("{\"refreshToken\":\"secret\"}".utf8).write(to: leftover) }
             let login = try await Self.cli(
                 ["login", "bob", "--password-stdin"], at: live.baseURL, home: home, device: "bob",
                 input: "correct horse battery\n"
             )
             #expect(login.status == 0, "\(login.errors)")
-            #expect(!FileManager.default.fileExists(atPath: leftover.path))
-            try Data("{\"refreshToken\":\"secret\"}".utf8).write(to: leftover)
+            #expect(leftovers.allSatisfy { !FileManager.default.fileExists(atPath: $0.path) })
+            for leftover in leftovers { try Data("{\"refreshToken\":\"secret\"}".utf8).write(to: leftover) }
             let logout = try await Self.cli(["logout"], at: live.baseURL, home: home, device: "bob")
             #expect(logout.status == 0, "\(logout.errors)")
             let left = try FileManager.default.contentsOfDirectory(atPath: folder.path)
