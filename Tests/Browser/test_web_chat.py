@@ -16,7 +16,8 @@ tried again at once, and the login goes on; the server's database is restored fr
 notice (rewoundTo), reloading what they show; a paste over a field's limit is kept and said, not cut; a message or
 edit over 64 KiB of UTF-8 is refused by the page, keeping the text; messages not sent to conversations Alice left or
 was removed from are shown above her list, to be discarded; logging out empties the password form; and after the
-server ends Bob's login with a message in his outbox, Carol signing in on his tab never sends it.
+server ends Bob's login with a message in his outbox, Carol signing in on his tab never sends it; and Carol logging
+out while her password change waits for its answer signs out at once, the change's new session ended when it comes.
 
 Every wait is an explicit wait on a condition with a timeout. Screenshots of both windows at each step, the
 server's log and the browsers' console logs go to a folder printed at the start; it is kept.
@@ -1321,6 +1322,43 @@ def run(args, artifacts):
         if leaked or "Bob's unsent message" in bob.message_bodies():
             raise Failure("Carol's page sent the message Bob left in the tab's outbox")
         shots("next-user-after-forced-sign-out")
+
+        # Carol logs out while her password change waits for its answer (the server made the change; the page holds
+        # the answer back, as a slow network would): the page signs out at once instead of waiting for the change,
+        # and the session the change made is ended once its answer comes.
+        bob.js("""
+            const held = (window.heldPasswordChange = { tokens: null, release: null });
+            const realFetch = window.fetch;
+            window.fetch = async (path, options) => {
+                const response = await realFetch(path, options);
+                if (!String(path).endsWith("/v1/auth/password")) return response;
+                held.tokens = await response.clone().json().catch(() => ({}));
+                await new Promise((resolve) => (held.release = resolve));
+                return response;
+            };
+        """)
+        bob.find("#change-password summary").click()
+        bob.visible("#current-password").send_keys("carol's long password")
+        bob.find("#new-password").send_keys("carol's new long password")
+        bob.find("#password-form button[type=submit]").click()
+        bob.wait(lambda: bob.js("return window.heldPasswordChange.tokens !== null"),
+                 "the server to change the password")
+        change_tokens = bob.js("return window.heldPasswordChange.tokens")
+        if not change_tokens.get("accessToken"):
+            raise Failure(f"the password change answered no session: {change_tokens}")
+        bob.find("#logout-button").click()
+        bob.wait(lambda: bob.find("#auth-form").is_displayed(), "the page to sign out while the change is held")
+        bob.js("window.heldPasswordChange.release()")
+        def change_session_ended():
+            request = urllib.request.Request(server.url + "/v1/sync?wait=0",
+                                             headers={"Authorization": f"Bearer {change_tokens['accessToken']}"})
+            try:
+                urllib.request.urlopen(request, timeout=5)
+                return False
+            except urllib.error.HTTPError as error:
+                return error.code == 401
+        bob.wait(change_session_ended, "the session the password change made to be ended")
+        shots("logged-out-during-password-change")
 
         # The policy held: no Content-Security-Policy violation in either console.
         for page in pages:

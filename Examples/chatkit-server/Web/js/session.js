@@ -216,8 +216,6 @@ export class Session {
      * rule: `invalidArgument`).
      */
     async changePassword(currentPassword, newPassword) {
-        // Set first: a logout while the change waits for a refresh or a token below waits for the change, and
-        // then ends the session the change made (it ended the old one, and the new one would have stayed alive).
         while (this.changingPassword) await this.changingPassword; // one change at a time (a second submit)
         let finished;
         this.changingPassword = new Promise((resolve) => (finished = resolve));
@@ -235,7 +233,8 @@ export class Session {
                 { Authorization: `Bearer ${bearer}` }, { signal: AbortSignal.timeout?.(PASSWORD_CHANGE_TIMEOUT_MS) });
             Session.#checkTokens(tokens);
             if (this.forgotten) {
-                // Signed out meanwhile (the server ended the login): the new session is not kept, so it is ended.
+                // Signed out meanwhile (logged out here, or the server ended the login): the new session is not
+                // kept, so it is ended (the logout ended the old one, and the new one would have stayed alive).
                 post("/v1/auth/logout", { refreshToken: tokens.refreshToken }, {}, { keepalive: true }).catch(() => {
                     // Offline: it expires unused.
                 });
@@ -257,12 +256,8 @@ export class Session {
         } catch {
             // Logging out anyway.
         }
-        try {
-            // A password change under way ends this session and makes a new one: the one to end is that one.
-            await this.changingPassword;
-        } catch {
-            // Logging out anyway.
-        }
+        // A password change under way is not waited for (it may take up to its time limit): it ends this session
+        // and makes a new one, which it ends itself once it finds this page signed out (`changePassword`).
         // The refresh token ends the session even when the access token has expired (no refresh needed first).
         const refreshToken = this.tokens.refreshToken;
         this.forget();
