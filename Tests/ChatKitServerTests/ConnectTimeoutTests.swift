@@ -26,18 +26,43 @@ struct ConnectTimeoutTests {
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {}
     }
 
-    /// Runs `body` with the URL of a silent server on 127.0.0.1.
+    /// The connections a silent server accepted, and how many of them the client closed.
+    final class Accepted: Sendable {
+        let opened = Locked(0)
+        let closed = Locked(0)
+    }
+
+    /// Counts the connections that close.
+    final class CloseCounter: ChannelInboundHandler, Sendable {
+        typealias InboundIn = ByteBuffer
+        let accepted: Accepted
+        init(_ accepted: Accepted) { self.accepted = accepted }
+        func channelInactive(context: ChannelHandlerContext) {
+            accepted.closed.withLock { $0 += 1 }
+            context.fireChannelInactive()
+        }
+    }
+
+    /// Runs `body` with the URL of a silent server on 127.0.0.1 (and what it accepted).
     func withSilentServer(_ body: (String) async throws -> Void) async throws {
+        try await withSilentServer { url, _ in try await body(url) }
+    }
+
+    /// Runs `body` with the URL of a silent server on 127.0.0.1 and the count of connections it accepted.
+    func withSilentServer(_ body: (String, Accepted) async throws -> Void) async throws {
+        let accepted = Accepted()
         let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
+                accepted.opened.withLock { $0 += 1 }
+                return channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(CloseCounter(accepted))
                     try channel.pipeline.syncOperations.addHandler(SilentHandler())
                 }
             }
             .bind(host: "127.0.0.1", port: 0).get()
         let port = try #require(server.localAddress?.port)
         do {
-            try await body("ws://127.0.0.1:\(port)/v1/ws")
+            try await body("ws://127.0.0.1:\(port)/v1/ws", accepted)
         } catch {
             try? await server.close()
             throw error
@@ -61,6 +86,26 @@ struct ConnectTimeoutTests {
             }
             #expect(error?.code == .unavailable)
             #expect(error?.reason?.contains("did not complete the WebSocket handshake") == true)
+        }
+    }
+
+    /// Given up on, an attempt kept its socket open until the server answered or closed it: a client retrying
+    /// against a wedged server (or a proxy holding the flow) gathered one open socket per attempt.
+    @Test("the socket of an attempt given up on is closed")
+    func theSocketOfAnAttemptGivenUpOnIsClosed() async throws {
+        try await withSilentServer { url, accepted in
+            let transport = WebSocketClientTransport(
+                url: url, configuration: .init(connectTimeout: .milliseconds(200))
+            )
+            for _ in 0..<3 {
+                await #expect(throws: ChatError.self) {
+                    try await withTimeout("the attempt to time out") {
+                        try await transport.withConnection { _ in Issue.record("a socket opened") }
+                    }
+                }
+            }
+            try await waitUntil("the server to accept every attempt") { accepted.opened.value == 3 }
+            try await waitUntil("the server to see every attempt's socket closed") { accepted.closed.value == 3 }
         }
     }
 

@@ -14,6 +14,7 @@ import HummingbirdWSClient
 public import Logging
 import HTTPTypes
 import NIOCore
+import NIOPosix
 import NIOWebSocket
 import Synchronization
 
@@ -57,7 +58,7 @@ public struct WebSocketClientTransport: ClientTransport {
         /// Without it, a server that accepts the connection and never answers the upgrade (a wedged server, a
         /// middlebox that drops the flow, a network that changed mid-handshake) would keep the attempt, and the
         /// client, waiting for good: nothing else times it out (pings start after the upgrade). The abandoned
-        /// attempt's socket closes when the system gives up on it, or at once if the upgrade completes late.
+        /// attempt's socket is closed at once.
         ///
         /// A server that closes the connection before answering the upgrade with a FIN (as a server going down,
         /// or a proxy, may) is noticed only at this timeout as well: swift-websocket's client opens its sockets
@@ -134,7 +135,8 @@ public struct WebSocketClientTransport: ClientTransport {
     /// error when it fails.
     ///
     /// Opening the socket is bounded by ``Configuration/connectTimeout`` and ends when the calling task is
-    /// cancelled, even while the handshake hangs.
+    /// cancelled, even while the handshake hangs; the socket of an attempt given up on is closed. Each connection
+    /// runs on a SwiftNIO event loop (a thread) of its own, for as long as it is open.
     ///
     /// - Returns: What `body` returns.
     /// - Throws: An error when the server cannot be reached or refuses the upgrade, ``ChatKitCore/ChatError``
@@ -143,6 +145,28 @@ public struct WebSocketClientTransport: ClientTransport {
     public func withConnection<Result: Sendable>(_ body: @Sendable (Connection) async throws -> Result)
         async throws -> Result
     {
+        // Each connection runs on an event loop of its own, shut down when the connection ends: shutting it down is
+        // the one way to close the socket of an attempt given up on, since WSClient's handshake hands nothing out
+        // before the upgrade completes (a server that never answers it, or closed its side, kept it open for good).
+        let eventLoop = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        do {
+            let result = try await withConnection(on: eventLoop, body)
+            await Self.shutDown(eventLoop)
+            return result
+        } catch {
+            await Self.shutDown(eventLoop)
+            throw error
+        }
+    }
+
+    /// Closes every socket left on `eventLoop` and stops its thread.
+    private static func shutDown(_ eventLoop: MultiThreadedEventLoopGroup) async {
+        try? await eventLoop.shutdownGracefully()
+    }
+
+    private func withConnection<Result: Sendable>(
+        on eventLoop: MultiThreadedEventLoopGroup, _ body: @Sendable (Connection) async throws -> Result
+    ) async throws -> Result {
         let maxMessageSize = configuration.maxMessageSize
         var headers = HTTPFields()
         for (name, value) in configuration.additionalHeaders {
@@ -163,14 +187,14 @@ public struct WebSocketClientTransport: ClientTransport {
         let attempt = ConnectionAttempt()
         let stallTimeout = configuration.sendStallTimeout.map { max($0, .milliseconds(4)) }
         // Not a child task: WSClient's handshake ignores cancellation and has no deadline, and a task group would
-        // wait for it. An attempt given up on is left to end by itself: its handler, if it ever runs, finds `done`
-        // finished and returns at once, which closes the socket.
+        // wait for it. An attempt given up on ends when the caller shuts its event loop down, which closes its
+        // socket; should its handler run first, it finds `done` finished and returns at once.
         let connecting = Task {
             defer { socketContinuation.finish() }
             let opened = Mutex<ClientSocket?>(nil)
             do {
                 let closeFrame = try await WebSocketClient.connect(
-                    url: url, configuration: clientConfiguration, logger: logger
+                    url: url, configuration: clientConfiguration, eventLoopGroup: eventLoop, logger: logger
                 ) { inbound, outbound, _ in
                     let activity = SendActivity()
                     let socket = ClientSocket(outbound: outbound, peer: url, activity: activity)
