@@ -65,21 +65,26 @@ actor ReadMarkers {
             } catch is CancellationError {
                 return
             } catch let error as ChatError {
-                if let delay = error.retryAfter {
+                if error.code == .unavailable, error.underlying is ChatClient.ServerAnswer {
+                    // The server cannot serve it now: these markers again after its wait.
+                    for (conversation, seq) in due[index...] { markRead(conversation, upTo: seq) }
+                    try? await Task.sleep(for: error.retryAfter ?? Self.delayAfterServerFault)
+                    return
+                } else if let delay = error.retryAfter {
                     // Rate limited all the same (other requests used the allowance): again after the wait.
                     try? await Task.sleep(for: delay)
                     markRead(conversation, upTo: seq)
-                } else if error.code == .unavailable, !(error.underlying is ChatClient.ServerAnswer) {
+                } else if error.code == .unavailable {
                     // The connection dropped, or the server did not answer in time (the request may or may not have
                     // been stored; marking again is harmless): every marker not sent waits for the next session,
                     // which `connected()` waits for after such a failure.
                     for (conversation, seq) in due[index...] { markRead(conversation, upTo: seq) }
-                    _ = try? await client.connected()
-                    return
-                } else if error.code == .unavailable {
-                    // The server cannot serve it now: these markers again after a while.
-                    for (conversation, seq) in due[index...] { markRead(conversation, upTo: seq) }
-                    try? await Task.sleep(for: error.retryAfter ?? Self.delayAfterServerFault)
+                    do {
+                        _ = try await client.connected()
+                    } catch {
+                        // The client stopped (the chat is ending): no session will come; not again at once.
+                        try? await Task.sleep(for: Self.delayAfterServerFault)
+                    }
                     return
                 } else {
                     say("! Could not mark messages read: \(TerminalText.inline(error.reason ?? "\(error.code)"))")

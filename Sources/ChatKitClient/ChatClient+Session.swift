@@ -182,7 +182,8 @@ extension ChatClient {
         case .welcome(let welcome):
             // One welcome per session, answering its hello. Another (a faulty server, a proxy replaying frames)
             // is not read: it would also start a second outbox sender on the session's one signal stream.
-            guard welcome.id == helloID, state.withLock({ $0.welcome == nil }) else {
+            // Nor one after this side gave the session up (a write failed before it): the session is closing.
+            guard welcome.id == helloID, state.withLock({ $0.welcome == nil && $0.outgoing != nil }) else {
                 state.withLock { $0.unreadableFrames += 1 }
                 return false
             }

@@ -537,7 +537,9 @@ public final class ChatClient: Sendable {
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
                 let outcome = state.withLock { state -> Result<Welcome, any Error>? in
-                    if let welcome = state.usableWelcome, state.connectionState == .connected { return .success(welcome) }
+                    if let welcome = state.usableWelcome, state.connectionState == .connected {
+                        return .success(welcome)
+                    }
                     if case .ended(let failure) = state.phase {
                         return .failure(failure ?? state.lastFailure ?? ChatError(.unavailable, "The client stopped."))
                     }

@@ -30,9 +30,13 @@ import Darwin
 public enum DurableFileReplacement {
     /// What the temporary files' names add to the file's name; ``removeLeftovers(of:)`` removes the ones a kill
     /// left behind.
-    public static let temporaryInfix = ".saving-"
+    static let temporaryInfix = ".saving-"
 
     /// Replaces `url`'s contents with `data`; the file is readable and writable by its owner only.
+    ///
+    /// The file is a new one in the old one's place: hard links, a symbolic link at `url`, its owner, ACLs and
+    /// extended attributes are not kept, and its mode is always 0600. The folder must exist and be writable. It
+    /// blocks until the disk has the data (tens of milliseconds on some devices): keep it off the main actor.
     ///
     /// - Throws: ``ChatKitCore/ChatError`` `.storageFailure` saying which step failed and why.
     public static func replace(_ url: URL, with data: Data) throws(ChatError) {

@@ -1358,6 +1358,8 @@ def run(args, artifacts):
             except urllib.error.HTTPError as error:
                 return error.code == 401
         bob.wait(change_session_ended, "the session the password change made to be ended")
+        if bob.js("return sessionStorage.getItem('chatkit.session')") is not None:
+            raise Failure("the tab stores a login after logging out during the password change")
         shots("logged-out-during-password-change")
 
         # The policy held: no Content-Security-Policy violation in either console.

@@ -417,8 +417,8 @@ struct CLIReviewFixesTests {
         }
     }
 
-    /// A save killed before its rename left `login.json.saving-*` (before, `login.json.new-*`), holding tokens, which nothing removed (logging out
-    /// included). A save, and a logout, now remove them.
+    /// A save killed before its rename left `login.json.saving-*` (before, `login.json.new-*`), holding tokens,
+    /// which nothing removed (logging out included). A save, and a logout, now remove them.
     @Test func leftoverTemporaryLoginFilesAreRemoved() async throws {
         let home = Self.temporaryHome()
         defer { try? FileManager.default.removeItem(at: home) }

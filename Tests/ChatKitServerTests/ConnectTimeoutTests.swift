@@ -9,8 +9,9 @@
 //
 //===----------------------------------------------------------------------===//
 
-import ChatKitClient
+@testable import ChatKitClient
 import ChatKitCore
+import ChatKitServer
 import NIOCore
 import NIOPosix
 import Testing
@@ -94,9 +95,11 @@ struct ConnectTimeoutTests {
     @Test("the socket of an attempt given up on is closed")
     func theSocketOfAnAttemptGivenUpOnIsClosed() async throws {
         try await withSilentServer { url, accepted in
-            let transport = WebSocketClientTransport(
-                url: url, configuration: .init(connectTimeout: .milliseconds(200))
-            )
+            var configuration = WebSocketClientTransport.Configuration(connectTimeout: .seconds(1))
+            // The loop of an attempt given up on stays up this long for its host name's resolution (a minute by
+            // default): the socket is closed after it.
+            configuration.abandonedAttemptGrace = .milliseconds(300)
+            let transport = WebSocketClientTransport(url: url, configuration: configuration)
             for _ in 0..<3 {
                 await #expect(throws: ChatError.self) {
                     try await withTimeout("the attempt to time out") {
@@ -106,6 +109,27 @@ struct ConnectTimeoutTests {
             }
             try await waitUntil("the server to accept every attempt") { accepted.opened.value == 3 }
             try await waitUntil("the server to see every attempt's socket closed") { accepted.closed.value == 3 }
+        }
+    }
+
+    @Test("a client on SwiftNIO's shared event loops connects and is served as on loops of its own")
+    func aClientOnTheSharedLoops() async throws {
+        try await LiveServer.run { live in
+            let alice = try await live.signUp("alice")
+            let bob = try await live.signUp("bob")
+            let shared = WebSocketClientTransport.Configuration(eventLoops: .shared)
+            let clients = [
+                try await live.connect(alice.accessToken, transportConfiguration: shared),
+                try await live.connect(bob.accessToken, transportConfiguration: shared),
+            ]
+            let direct = try await clients[0].client.createDirectConversation(with: bob.user.id)
+            _ = try await clients[0].client.send("on shared loops", to: direct.id)
+            try await clients[1].waitFor("the message") { events in
+                events.contains { event in
+                    if case .stored(let stored) = event { stored.message?.body == "on shared loops" } else { false }
+                }
+            }
+            for client in clients { await client.disconnect() }
         }
     }
 

@@ -14,7 +14,6 @@ import HummingbirdWSClient
 public import Logging
 import HTTPTypes
 import NIOCore
-import NIOPosix
 import NIOWebSocket
 import Synchronization
 
@@ -58,7 +57,9 @@ public struct WebSocketClientTransport: ClientTransport {
         /// Without it, a server that accepts the connection and never answers the upgrade (a wedged server, a
         /// middlebox that drops the flow, a network that changed mid-handshake) would keep the attempt, and the
         /// client, waiting for good: nothing else times it out (pings start after the upgrade). The abandoned
-        /// attempt's socket is closed at once.
+        /// attempt's socket is closed (with ``EventLoops/perConnection``, the default) once the attempt ends, or
+        /// a minute after it was given up at the latest: its event loop stays up that long for a host name's
+        /// resolution under way, which ends on it.
         ///
         /// A server that closes the connection before answering the upgrade with a FIN (as a server going down,
         /// or a proxy, may) is noticed only at this timeout as well: swift-websocket's client opens its sockets
@@ -77,6 +78,11 @@ public struct WebSocketClientTransport: ClientTransport {
         /// low watermark (32 KiB): keep this long enough for the largest frame at the slowest uplink you serve (a
         /// 256 KiB frame at 2 KiB/s, two minutes). An idle connection writes no heartbeat.
         public var sendStallTimeout: Duration?
+        /// Which SwiftNIO event loops the connections run on. Default ``EventLoops/perConnection``.
+        public var eventLoops: EventLoops
+        /// With ``EventLoops/perConnection``: how long an attempt given up on may go on before its event loop is shut
+        /// down under it, closing its socket (tests shorten it).
+        var abandonedAttemptGrace = ConnectionEventLoop.defaultAbandonedAttemptGrace
 
         /// Creates a configuration; every parameter has a safe default.
         ///
@@ -88,14 +94,17 @@ public struct WebSocketClientTransport: ClientTransport {
         ///   - connectTimeout: How long opening a socket may take, upgrade included.
         ///   - sendStallTimeout: How long the socket may take nothing more to send while data waits; `nil` disables
         ///     the check.
+        ///   - eventLoops: Which SwiftNIO event loops the connections run on.
         public init(
             maxFrameSize: Int = 16 << 20,
             maxMessageSize: Int = 16 << 20,
             pingInterval: Duration? = .seconds(30),
             additionalHeaders: [String: String] = [:],
             connectTimeout: Duration = .seconds(30),
-            sendStallTimeout: Duration? = .seconds(120)
+            sendStallTimeout: Duration? = .seconds(120),
+            eventLoops: EventLoops = .perConnection
         ) {
+            self.eventLoops = eventLoops
             self.maxFrameSize = maxFrameSize
             self.maxMessageSize = maxMessageSize
             self.pingInterval = pingInterval
@@ -103,6 +112,28 @@ public struct WebSocketClientTransport: ClientTransport {
             self.connectTimeout = connectTimeout
             self.sendStallTimeout = sendStallTimeout
         }
+    }
+
+    /// Which SwiftNIO event loops a transport's connections run on (``Configuration/eventLoops``).
+    public struct EventLoops: Sendable, Hashable {
+        private enum Base: Sendable, Hashable {
+            case perConnection
+            case shared
+        }
+
+        private let base: Base
+
+        /// Each connection on an event loop of its own, shut down when the connection ends: a thread and a few file
+        /// descriptors while it is open. An attempt given up on (``Configuration/connectTimeout``, or the task
+        /// cancelled) has its socket closed, within a minute at the latest (``Configuration/connectTimeout``'s
+        /// notes). The default, for an app with a client or a few.
+        public static let perConnection = EventLoops(base: .perConnection)
+
+        /// Every connection on SwiftNIO's shared event loops (`MultiThreadedEventLoopGroup.singleton`), with no
+        /// thread of its own: for a process that runs many clients. An attempt given up on keeps its socket until
+        /// the server answers or closes it (swift-websocket's client gives no hold on a socket before its upgrade),
+        /// so against a server that accepts connections and never answers, each attempt leaves a socket open.
+        public static let shared = EventLoops(base: .shared)
     }
 
     /// The server's WebSocket URL, such as `ws://127.0.0.1:8080/v1/ws`.
@@ -135,8 +166,8 @@ public struct WebSocketClientTransport: ClientTransport {
     /// error when it fails.
     ///
     /// Opening the socket is bounded by ``Configuration/connectTimeout`` and ends when the calling task is
-    /// cancelled, even while the handshake hangs; the socket of an attempt given up on is closed. Each connection
-    /// runs on a SwiftNIO event loop (a thread) of its own, for as long as it is open.
+    /// cancelled, even while the handshake hangs; the socket of an attempt given up on is closed (see
+    /// ``Configuration/eventLoops``).
     ///
     /// - Returns: What `body` returns.
     /// - Throws: An error when the server cannot be reached or refuses the upgrade, ``ChatKitCore/ChatError``
@@ -145,28 +176,7 @@ public struct WebSocketClientTransport: ClientTransport {
     public func withConnection<Result: Sendable>(_ body: @Sendable (Connection) async throws -> Result)
         async throws -> Result
     {
-        // Each connection runs on an event loop of its own, shut down when the connection ends: shutting it down is
-        // the one way to close the socket of an attempt given up on, since WSClient's handshake hands nothing out
-        // before the upgrade completes (a server that never answers it, or closed its side, kept it open for good).
-        let eventLoop = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        do {
-            let result = try await withConnection(on: eventLoop, body)
-            await Self.shutDown(eventLoop)
-            return result
-        } catch {
-            await Self.shutDown(eventLoop)
-            throw error
-        }
-    }
-
-    /// Closes every socket left on `eventLoop` and stops its thread.
-    private static func shutDown(_ eventLoop: MultiThreadedEventLoopGroup) async {
-        try? await eventLoop.shutdownGracefully()
-    }
-
-    private func withConnection<Result: Sendable>(
-        on eventLoop: MultiThreadedEventLoopGroup, _ body: @Sendable (Connection) async throws -> Result
-    ) async throws -> Result {
+        let eventLoop = ConnectionEventLoop(configuration.eventLoops, grace: configuration.abandonedAttemptGrace)
         let maxMessageSize = configuration.maxMessageSize
         var headers = HTTPFields()
         for (name, value) in configuration.additionalHeaders {
@@ -184,17 +194,21 @@ public struct WebSocketClientTransport: ClientTransport {
         // `body`).
         let (sockets, socketContinuation) = AsyncStream.makeStream(of: ClientSocket.self)
         let (done, doneContinuation) = AsyncStream.makeStream(of: Never.self)
+        let (attemptEnded, attemptEndedContinuation) = AsyncStream.makeStream(of: Never.self)
         let attempt = ConnectionAttempt()
         let stallTimeout = configuration.sendStallTimeout.map { max($0, .milliseconds(4)) }
         // Not a child task: WSClient's handshake ignores cancellation and has no deadline, and a task group would
-        // wait for it. An attempt given up on ends when the caller shuts its event loop down, which closes its
-        // socket; should its handler run first, it finds `done` finished and returns at once.
+        // wait for it. An attempt given up on ends when its event loop is shut down, which closes its socket
+        // (``ConnectionEventLoop``); should its handler run first, it finds `done` finished and returns at once.
         let connecting = Task {
-            defer { socketContinuation.finish() }
+            defer {
+                socketContinuation.finish()
+                attemptEndedContinuation.finish()
+            }
             let opened = Mutex<ClientSocket?>(nil)
             do {
                 let closeFrame = try await WebSocketClient.connect(
-                    url: url, configuration: clientConfiguration, eventLoopGroup: eventLoop, logger: logger
+                    url: url, configuration: clientConfiguration, eventLoopGroup: eventLoop.group, logger: logger
                 ) { inbound, outbound, _ in
                     let activity = SendActivity()
                     let socket = ClientSocket(outbound: outbound, peer: url, activity: activity)
@@ -222,11 +236,14 @@ public struct WebSocketClientTransport: ClientTransport {
             socket = opened
         case .ended:
             // The connection failed before the handler ran: report why.
-            try await connecting.value
+            let ended = await connecting.result
+            await eventLoop.shutDown()
+            try ended.get()
             throw ConnectionClosedError(reason: CloseReason(code: "normal", message: "The socket closed at once."))
         case .timedOut:
             doneContinuation.finish()
             connecting.cancel()
+            eventLoop.shutDown(whenEnded: attemptEnded)
             throw ChatError(
                 .unavailable,
                 "The server at \(url) did not complete the WebSocket handshake within \(configuration.connectTimeout)."
@@ -234,6 +251,7 @@ public struct WebSocketClientTransport: ClientTransport {
         case .cancelled:
             doneContinuation.finish()
             connecting.cancel()
+            eventLoop.shutDown(whenEnded: attemptEnded)
             throw CancellationError()
         }
         do {
@@ -242,11 +260,13 @@ public struct WebSocketClientTransport: ClientTransport {
             doneContinuation.finish()
             // The body's result stands, whatever closing the socket reports (WSClient bounds the close handshake).
             _ = await connecting.result
+            await eventLoop.shutDown()
             return result
         } catch {
             await socket.connection.outbound.close(.normal)
             doneContinuation.finish()
             _ = await connecting.result
+            await eventLoop.shutDown()
             throw error
         }
     }

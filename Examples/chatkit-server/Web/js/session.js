@@ -217,6 +217,7 @@ export class Session {
      */
     async changePassword(currentPassword, newPassword) {
         while (this.changingPassword) await this.changingPassword; // one change at a time (a second submit)
+        if (this.forgotten || this.loggingOut) throw new Error("The page signed out before the change was sent.");
         let finished;
         this.changingPassword = new Promise((resolve) => (finished = resolve));
         try {
@@ -225,6 +226,8 @@ export class Session {
             } catch {
                 // The change below says what is wrong, if anything.
             }
+            // Signed out while it waited: the password is not changed behind the user's back.
+            if (this.forgotten || this.loggingOut) throw new Error("The page signed out before the change was sent.");
             const bearer = await this.#currentAccessToken(false); // not accessToken(): it waits for this change
             // A longer time limit than other requests' (two bcrypt checks on a busy server): given up on while the
             // server finishes it, the change leaves this page with the tokens of a session it ended (the page says
