@@ -182,11 +182,12 @@ extension ChatClient {
         case .welcome(let welcome):
             // One welcome per session, answering its hello. Another (a faulty server, a proxy replaying frames)
             // is not read: it would also start a second outbox sender on the session's one signal stream.
-            // Nor one after this side gave the session up (a write failed before it): the session is closing.
-            guard welcome.id == helloID, state.withLock({ $0.welcome == nil && $0.outgoing != nil }) else {
+            guard welcome.id == helloID, state.withLock({ $0.welcome == nil }) else {
                 state.withLock { $0.unreadableFrames += 1 }
                 return false
             }
+            // This side gave the session up before its welcome came (a write failed): the session is closing.
+            guard state.withLock({ $0.outgoing != nil }) else { return false }
             let (waiters, rewound, snapshot) = state.withLock { state in
                 state.welcome = welcome
                 state.lastFailure = nil

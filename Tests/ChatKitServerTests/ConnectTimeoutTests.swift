@@ -133,6 +133,21 @@ struct ConnectTimeoutTests {
         }
     }
 
+    @Test("a connection's own loop is its own; the shared loops are SwiftNIO's and outlive a connection")
+    func theLoopsAConnectionRunsOn() async throws {
+        let own = ConnectionEventLoop(.perConnection, grace: .seconds(60))
+        #expect(own.group !== MultiThreadedEventLoopGroup.singleton)
+        await own.shutDown()
+        let shared = ConnectionEventLoop(.shared, grace: .seconds(60))
+        #expect(shared.group === MultiThreadedEventLoopGroup.singleton)
+        await shared.shutDown()
+        #expect(try await shared.group.next().submit { 42 }.get() == 42, "the shared loops still run")
+        // A connect that NIO timed out (name resolution included) may leave the resolution going on; other failures
+        // do not.
+        #expect(ConnectionEventLoop.resolutionMayGoOn(after: ChannelError.connectTimeout(.seconds(10))))
+        #expect(!ConnectionEventLoop.resolutionMayGoOn(after: ChannelError.ioOnClosedChannel))
+    }
+
     @Test("cancelling the task ends the attempt at once, well before the connect timeout")
     func cancellationEndsTheAttempt() async throws {
         try await withSilentServer { url in

@@ -81,7 +81,8 @@ public struct WebSocketClientTransport: ClientTransport {
         /// Which SwiftNIO event loops the connections run on. Default ``EventLoops/perConnection``.
         public var eventLoops: EventLoops
         /// With ``EventLoops/perConnection``: how long an attempt given up on may go on before its event loop is shut
-        /// down under it, closing its socket (tests shorten it).
+        /// down under it, closing its socket. Longer than NIO's connect timeout (10 s) but in tests whose host is an
+        /// IP address (resolved at once), which shorten it.
         var abandonedAttemptGrace = ConnectionEventLoop.defaultAbandonedAttemptGrace
 
         /// Creates a configuration; every parameter has a safe default.
@@ -126,7 +127,7 @@ public struct WebSocketClientTransport: ClientTransport {
         /// Each connection on an event loop of its own, shut down when the connection ends: a thread and a few file
         /// descriptors while it is open. An attempt given up on (``Configuration/connectTimeout``, or the task
         /// cancelled) has its socket closed, within a minute at the latest (``Configuration/connectTimeout``'s
-        /// notes). The default, for an app with a client or a few.
+        /// notes), and keeps its thread until then. The default, for an app with a client or a few.
         public static let perConnection = EventLoops(base: .perConnection)
 
         /// Every connection on SwiftNIO's shared event loops (`MultiThreadedEventLoopGroup.singleton`), with no
@@ -236,14 +237,16 @@ public struct WebSocketClientTransport: ClientTransport {
             socket = opened
         case .ended:
             // The connection failed before the handler ran: report why.
-            let ended = await connecting.result
+            if case .failure(let error) = await connecting.result {
+                await eventLoop.shutDown(afterFailedAttempt: error)
+                throw error
+            }
             await eventLoop.shutDown()
-            try ended.get()
             throw ConnectionClosedError(reason: CloseReason(code: "normal", message: "The socket closed at once."))
         case .timedOut:
             doneContinuation.finish()
             connecting.cancel()
-            eventLoop.shutDown(whenEnded: attemptEnded)
+            eventLoop.shutDown(whenEnded: connecting, attemptEnded)
             throw ChatError(
                 .unavailable,
                 "The server at \(url) did not complete the WebSocket handshake within \(configuration.connectTimeout)."
@@ -251,7 +254,7 @@ public struct WebSocketClientTransport: ClientTransport {
         case .cancelled:
             doneContinuation.finish()
             connecting.cancel()
-            eventLoop.shutDown(whenEnded: attemptEnded)
+            eventLoop.shutDown(whenEnded: connecting, attemptEnded)
             throw CancellationError()
         }
         do {

@@ -213,7 +213,7 @@ export class Session {
     /**
      * Changes the password: every other session of the user ends, and this page goes on with the new session the
      * server answers. Throws an HTTPError (a wrong current password: `unauthenticated`; a new one that breaks a
-     * rule: `invalidArgument`).
+     * rule: `invalidArgument`), or an Error when the page signed out before the change was sent (not sent then).
      */
     async changePassword(currentPassword, newPassword) {
         while (this.changingPassword) await this.changingPassword; // one change at a time (a second submit)
@@ -229,6 +229,7 @@ export class Session {
             // Signed out while it waited: the password is not changed behind the user's back.
             if (this.forgotten || this.loggingOut) throw new Error("The page signed out before the change was sent.");
             const bearer = await this.#currentAccessToken(false); // not accessToken(): it waits for this change
+            if (this.forgotten || this.loggingOut) throw new Error("The page signed out before the change was sent.");
             // A longer time limit than other requests' (two bcrypt checks on a busy server): given up on while the
             // server finishes it, the change leaves this page with the tokens of a session it ended (the page says
             // so), and without one, a dead connection would hold this page's reconnection for minutes.
