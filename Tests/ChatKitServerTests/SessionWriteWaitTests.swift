@@ -73,7 +73,7 @@ struct SessionWriteWaitTests {
         )
         try await channel.testingEventLoop.submit {
             let handler = ChatSocketHandler(
-                settings: settings,
+                shared: ChatSocketHandler.Shared(settings: settings) { _ in record.stalls.add(1, ordering: .relaxed) },
                 makeSession: { writer, onOpened, onRoom in
                     record.writer.withLock { $0 = writer }
                     return PushedSession(
@@ -81,8 +81,7 @@ struct SessionWriteWaitTests {
                         spawn: { work in server.background.start(work) }
                     )
                 },
-                onClosed: { record.closes.add(1, ordering: .relaxed) },
-                onWriteStalled: { record.stalls.add(1, ordering: .relaxed) }
+                onClosed: { record.closes.add(1, ordering: .relaxed) }
             )
             try channel.pipeline.syncOperations.addHandler(handler)
         }.get()

@@ -42,6 +42,21 @@ final class ChatSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
         var writeStallTimeout: TimeAmount? = nil
     }
 
+    /// What every socket of a transport shares: its settings and what to do when one stalls. One object for all of
+    /// them: each idle connection holds a reference instead of a copy of the settings and a closure of its own (about
+    /// 110 bytes per connection).
+    final class Shared: Sendable {
+        let settings: Settings
+        /// Called with the socket's ``ChatSocketHandler/id`` when it is closed for staying unwritable
+        /// (``Settings/writeStallTimeout``), before it closes (the transport logs it).
+        let onWriteStalled: @Sendable (_ id: Int) -> Void
+
+        init(settings: Settings, onWriteStalled: @escaping @Sendable (_ id: Int) -> Void = { _ in }) {
+            self.settings = settings
+            self.onWriteStalled = onWriteStalled
+        }
+    }
+
     /// Makes the session a socket serves, given the writer to the socket and the socket's callbacks; `nil` when
     /// the server no longer takes sockets (shutting down): the socket is then closed with the reason `shutdown`.
     typealias SessionMaker = @Sendable (
@@ -73,12 +88,14 @@ final class ChatSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
         )
     }
 
-    private let settings: Settings
+    private let shared: Shared
+    /// The socket's number in its transport, for the transport's callbacks.
+    let id: Int
     private let flags = Flags()
     private let makeSession: SessionMaker
     private let onClosed: @Sendable () -> Void
     private let onFreed: @Sendable () -> Void
-    private let onWriteStalled: @Sendable () -> Void
+    private var settings: Settings { shared.settings }
     private var context: ChannelHandlerContext?
     /// Writes text frames framed, past NIO's encoder.
     private var textWriter: FramedTextWriter?
@@ -109,24 +126,23 @@ final class ChatSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var wasPausedSinceLastPing = false
 
     /// - Parameters:
-    ///   - settings: Limits and timings.
+    ///   - shared: Limits, timings and the stall callback, shared by the transport's sockets.
+    ///   - id: The socket's number in its transport (passed to `shared`'s callback).
     ///   - makeSession: Makes the session, once the handler is in the pipeline.
     ///   - onClosed: Called once when the socket has closed.
     ///   - onFreed: Called when the handler is freed (a transport counts its handlers, to show none leaks).
-    ///   - onWriteStalled: Called when the socket is closed for staying unwritable (``Settings/writeStallTimeout``),
-    ///     before it closes (the transport logs it).
     init(
-        settings: Settings,
+        shared: Shared,
+        id: Int = 0,
         makeSession: @escaping SessionMaker,
         onClosed: @escaping @Sendable () -> Void,
-        onFreed: @escaping @Sendable () -> Void = {},
-        onWriteStalled: @escaping @Sendable () -> Void = {}
+        onFreed: @escaping @Sendable () -> Void = {}
     ) {
-        self.settings = settings
+        self.shared = shared
+        self.id = id
         self.makeSession = makeSession
         self.onClosed = onClosed
         self.onFreed = onFreed
-        self.onWriteStalled = onWriteStalled
     }
 
     deinit { onFreed() }
@@ -380,10 +396,10 @@ final class ChatSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private func startWriteStallTimer(context: ChannelHandlerContext) {
         guard writeStall == nil, !isClosed, let timeout = settings.writeStallTimeout else { return }
         let channel = context.channel
-        let onWriteStalled = onWriteStalled
+        let (shared, id) = (shared, id)
         // Closed outright: a close frame would wait behind the data the peer does not read.
         writeStall = context.eventLoop.scheduleTask(in: timeout) {
-            onWriteStalled()
+            shared.onWriteStalled(id)
             channel.close(promise: nil)
         }
     }

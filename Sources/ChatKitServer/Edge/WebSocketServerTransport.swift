@@ -505,6 +505,7 @@ public final class WebSocketServerTransport: ServerTransport {
             let maxFrameSize = configuration.maxFrameSize
             let handshakeTimeout = TimeAmount(configuration.handshakeTimeout)
             let http1 = channelConfiguration.http1
+            let socketsShare = makeSocketsShare(server: server)
             plain = HTTPServerBuilder { responder in
                 ShardedChildChannel(
                     base: ChatEdgeChannel(
@@ -514,7 +515,9 @@ public final class WebSocketServerTransport: ServerTransport {
                         maxFrameSize: maxFrameSize,
                         handshakeTimeout: handshakeTimeout,
                         isServing: { [self] in isServing },
-                        makeHandler: { [self] in makeSocketHandler(server: server, shards: shards) }
+                        makeHandler: { [self] in
+                            makeSocketHandler(server: server, shards: shards, shared: socketsShare)
+                        }
                     ),
                     shards: shards
                 )
@@ -593,9 +596,29 @@ public final class WebSocketServerTransport: ServerTransport {
         for waiter in waiters { waiter.resume() }
     }
 
+    /// What every socket handler of `server`'s shares: the socket settings of ``configuration``, and the metric and
+    /// log of a socket closed for staying unwritable.
+    private func makeSocketsShare(server: ChatServer) -> ChatSocketHandler.Shared {
+        let settings = ChatSocketHandler.Settings(
+            maxMessageSize: configuration.maxMessageSize,
+            pingInterval: configuration.pingInterval.map { TimeAmount($0) },
+            closeTimeout: TimeAmount(configuration.closeTimeout),
+            writeStallTimeout: configuration.writeStallTimeout.map { TimeAmount($0) }
+        )
+        return ChatSocketHandler.Shared(settings: settings) { [logger] id in
+            server.metrics.writeStalled()
+            logger.info(
+                "Closing a connection whose peer reads nothing",
+                metadata: ["chatkit.connection.peer": "websocket \(id)"]
+            )
+        }
+    }
+
     /// The handler of an upgraded socket of `server`'s, or `nil` when the transport no longer takes sockets. Its
     /// session's workers run in `shards` (in the server's background actions once the shards have stopped).
-    private func makeSocketHandler(server: ChatServer, shards: ConnectionShards) -> ChatSocketHandler? {
+    private func makeSocketHandler(
+        server: ChatServer, shards: ConnectionShards, shared: ChatSocketHandler.Shared
+    ) -> ChatSocketHandler? {
         let id = state.withLock { state -> Int? in
             guard state.handler != nil else { return nil }
             state.nextID += 1
@@ -603,14 +626,9 @@ public final class WebSocketServerTransport: ServerTransport {
         }
         guard let id else { return nil }
         socketHandlerCount.wrappingAdd(1, ordering: .relaxed)
-        let settings = ChatSocketHandler.Settings(
-            maxMessageSize: configuration.maxMessageSize,
-            pingInterval: configuration.pingInterval.map { TimeAmount($0) },
-            closeTimeout: TimeAmount(configuration.closeTimeout),
-            writeStallTimeout: configuration.writeStallTimeout.map { TimeAmount($0) }
-        )
         return ChatSocketHandler(
-            settings: settings,
+            shared: shared,
+            id: id,
             makeSession: { [self] writer, onOpened, onRoom in
                 // A shutdown that began since the upgrade did not see this socket: the handler closes it.
                 let isServing = state.withLock { state in
@@ -625,14 +643,7 @@ public final class WebSocketServerTransport: ServerTransport {
                 )
             },
             onClosed: { [self] in removeLive(id) },
-            onFreed: { [self] in socketHandlerCount.wrappingSubtract(1, ordering: .relaxed) },
-            onWriteStalled: { [logger] in
-                server.metrics.writeStalled()
-                logger.info(
-                    "Closing a connection whose peer reads nothing",
-                    metadata: ["chatkit.connection.peer": "websocket \(id)"]
-                )
-            }
+            onFreed: { [self] in socketHandlerCount.wrappingSubtract(1, ordering: .relaxed) }
         )
     }
 

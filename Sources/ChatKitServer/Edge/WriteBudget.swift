@@ -21,7 +21,10 @@ import Synchronization
 /// frames (up to the largest frame each) queue megabytes on the loop for one slow peer. The budget admits a write
 /// while fewer than ``maximumWrites`` writes and ``maximumBytes`` bytes are in flight; one frame larger than the
 /// byte bound is admitted when nothing else is in flight.
-final class WriteBudget: Sendable {
+///
+/// A value kept inside the object that holds it (the socket handler's flags), not an object of its own: each idle
+/// connection holds one, and an object of its own was 64 bytes more per connection.
+struct WriteBudget: ~Copyable, Sendable {
     /// The most writes in flight.
     let maximumWrites: Int
     /// The most bytes in flight (one larger frame goes alone).
