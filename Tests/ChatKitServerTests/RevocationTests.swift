@@ -309,6 +309,9 @@ struct RevocationTests {
             try await waitUntil("the client to wait before reconnecting") {
                 client.client.connectionState.isWaitingToReconnect
             }
+            // The state is set just before the sleep starts: advanced in between, the clock would leave the sleep's
+            // deadline (taken from its time then) in the future for good.
+            try await withTimeout("the backoff's sleep") { await clientClock.waitForSleepers(1) }
             #expect(asks.withLock { $0 } == [false])
             clientClock.advance(by: .seconds(60))
             try await client.waitFor("the second session synced") { events in

@@ -73,7 +73,11 @@ struct SessionWriteWaitTests {
         )
         try await channel.testingEventLoop.submit {
             let handler = ChatSocketHandler(
-                shared: ChatSocketHandler.Shared(settings: settings) { _ in record.stalls.add(1, ordering: .relaxed) },
+                shared: ChatSocketHandler.Shared(settings: settings) { id in
+                    // The stall is told with the socket's number (its log names the peer by it).
+                    if id == 7 { record.stalls.add(1, ordering: .relaxed) }
+                },
+                id: 7,
                 makeSession: { writer, onOpened, onRoom in
                     record.writer.withLock { $0 = writer }
                     return PushedSession(

@@ -42,9 +42,9 @@ final class ChatSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
         var writeStallTimeout: TimeAmount? = nil
     }
 
-    /// What every socket of a transport shares: its settings and what to do when one stalls. One object for all of
-    /// them: each idle connection holds a reference instead of a copy of the settings and a closure of its own (about
-    /// 110 bytes per connection).
+    /// What the sockets of one run of a transport share: its settings and what to do when one stalls (tied to that
+    /// run's server). One object for all of them: each idle connection holds a reference instead of a copy of the
+    /// settings and a closure of its own (about 110 bytes per connection).
     final class Shared: Sendable {
         let settings: Settings
         /// Called with the socket's ``ChatSocketHandler/id`` when it is closed for staying unwritable
@@ -133,7 +133,7 @@ final class ChatSocketHandler: ChannelDuplexHandler, RemovableChannelHandler {
     ///   - onFreed: Called when the handler is freed (a transport counts its handlers, to show none leaks).
     init(
         shared: Shared,
-        id: Int = 0,
+        id: Int,
         makeSession: @escaping SessionMaker,
         onClosed: @escaping @Sendable () -> Void,
         onFreed: @escaping @Sendable () -> Void = {}

@@ -596,8 +596,8 @@ public final class WebSocketServerTransport: ServerTransport {
         for waiter in waiters { waiter.resume() }
     }
 
-    /// What every socket handler of `server`'s shares: the socket settings of ``configuration``, and the metric and
-    /// log of a socket closed for staying unwritable.
+    /// What the socket handlers of this run, serving `server`, share: the socket settings of ``configuration``, and
+    /// the metric and log of a socket closed for staying unwritable (made per run: the metric is `server`'s).
     private func makeSocketsShare(server: ChatServer) -> ChatSocketHandler.Shared {
         let settings = ChatSocketHandler.Settings(
             maxMessageSize: configuration.maxMessageSize,

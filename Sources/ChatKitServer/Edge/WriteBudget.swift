@@ -23,7 +23,7 @@ import Synchronization
 /// byte bound is admitted when nothing else is in flight.
 ///
 /// A value kept inside the object that holds it (the socket handler's flags), not an object of its own: each idle
-/// connection holds one, and an object of its own was 64 bytes more per connection.
+/// connection holds one, and an object of its own took about 48 bytes more per connection.
 struct WriteBudget: ~Copyable, Sendable {
     /// The most writes in flight.
     let maximumWrites: Int
