@@ -313,16 +313,8 @@ actor ChatSession {
         // Subscribed before the first look: a change in between is not missed.
         let updates = client.outboxUpdates()
         if client.connectionState == .connected, waiting() > 0 {
-            await withTaskGroup(of: Void.self) { group in
-                group.addTask {
-                    for await _ in updates where waiting() == 0 { return }
-                }
-                group.addTask {
-                    for await state in client.connectionStateUpdates() where state != .connected { return }
-                }
-                group.addTask { try? await Task.sleep(for: .seconds(5)) }
-                await group.next()
-                group.cancelAll()
+            await client.waitWhileConnected(within: .seconds(5)) {
+                for await _ in updates where waiting() == 0 { return }
             }
         }
         let left = waiting()

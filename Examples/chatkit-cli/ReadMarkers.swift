@@ -108,17 +108,8 @@ actor ReadMarkers {
             observer.finish()
         }
         if !isIdle {
-            let client = client
-            await withTaskGroup(of: Void.self) { group in
-                group.addTask {
-                    for await _ in idle { if await self.isIdle { return } }
-                }
-                group.addTask {
-                    for await state in client.connectionStateUpdates() where state != .connected { return }
-                }
-                group.addTask { try? await Task.sleep(for: limit) }
-                await group.next()
-                group.cancelAll()
+            await client.waitWhileConnected(within: limit) {
+                for await _ in idle { if await self.isIdle { return } }
             }
         }
         if !isIdle {

@@ -1187,15 +1187,15 @@ def run(args, artifacts):
         bob.visible("#auth-form")
         # The logout ended the session on the server, not only in the page: its access token is refused (a poll
         # that changes nothing, unlike a refresh, which a second time would revoke the session by itself).
-        def session_ended():
+        def session_ended(access_token):
             request = urllib.request.Request(server.url + "/v1/sync?wait=0",
-                                             headers={"Authorization": f"Bearer {bobs_access_token}"})
+                                             headers={"Authorization": f"Bearer {access_token}"})
             try:
                 urllib.request.urlopen(request, timeout=5)
                 return False
             except urllib.error.HTTPError as error:
                 return error.code == 401
-        bob.wait(session_ended, "Bob's session ended on the server by the logout")
+        bob.wait(lambda: session_ended(bobs_access_token), "Bob's session ended on the server by the logout")
         for field in ("#username", "#password", "#display-name"):
             bob.find(field).clear()
         bob.sign_up("carol", "carol's long password", "Carol")
@@ -1349,15 +1349,8 @@ def run(args, artifacts):
         bob.find("#logout-button").click()
         bob.wait(lambda: bob.find("#auth-form").is_displayed(), "the page to sign out while the change is held")
         bob.js("window.heldPasswordChange.release()")
-        def change_session_ended():
-            request = urllib.request.Request(server.url + "/v1/sync?wait=0",
-                                             headers={"Authorization": f"Bearer {change_tokens['accessToken']}"})
-            try:
-                urllib.request.urlopen(request, timeout=5)
-                return False
-            except urllib.error.HTTPError as error:
-                return error.code == 401
-        bob.wait(change_session_ended, "the session the password change made to be ended")
+        bob.wait(lambda: session_ended(change_tokens["accessToken"]),
+                 "the session the password change made to be ended")
         if bob.js("return sessionStorage.getItem('chatkit.session')") is not None:
             raise Failure("the tab stores a login after logging out during the password change")
         shots("logged-out-during-password-change")

@@ -120,7 +120,8 @@ struct RequestTimeoutTests {
                 if connection > 0 { peer.send(.result(id: frame.id, RequestResult())) }
                 return
             }
-            peer.open(frame, position: StreamPosition(1))
+            // Each connection's welcome names it: connection N opens at position N + 1.
+            peer.open(frame, position: StreamPosition(Int64(connection) + 1))
         }
         let client = ChatClient(
             transport: transport, token: "t",
@@ -149,17 +150,10 @@ struct RequestTimeoutTests {
             }
         }
         #expect(refused?.code == .unavailable && refused?.reason?.contains("not connected") == true, "\(refused)")
-        let answered = Locked(false)
-        let waiting = Task {
-            let welcome = try await client.connected()
-            answered.withLock { $0 = true }
-            return welcome
-        }
-        // A look for a while (the fix cannot answer before the gate opens, whatever the machine's speed).
-        try await Task.sleep(for: .milliseconds(200))
-        #expect(!answered.value, "connected() answered with the session given up")
+        let waiting = Task { try await client.connected() }
         closing.open()
-        _ = try await withTimeout("the next session") { try await waiting.value }
+        let welcome = try await withTimeout("the next session") { try await waiting.value }
+        #expect(welcome.position == StreamPosition(2), "connected() answered with the session given up")
         _ = try await withTimeout("a request on the next session") {
             try await client.request(.typing(.init(conversationID: ConversationID(rawValue: "c"), isTyping: false)))
         }

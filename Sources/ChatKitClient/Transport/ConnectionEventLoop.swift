@@ -21,7 +21,7 @@ import NIOPosix
 /// (or closed its side during it) would keep the socket open for good.
 struct ConnectionEventLoop: Sendable {
     /// What the connection runs on.
-    let group: any EventLoopGroup
+    var group: any EventLoopGroup { owned ?? MultiThreadedEventLoopGroup.singleton }
     /// The connection's own loop; `nil` on the shared ones.
     private let owned: MultiThreadedEventLoopGroup?
     /// How long an attempt given up on (or one whose name's resolution may go on) keeps its own loop.
@@ -40,14 +40,7 @@ struct ConnectionEventLoop: Sendable {
     ///   - grace: How long an attempt given up on may go on before its own loop is shut down under it.
     init(_ choice: WebSocketClientTransport.EventLoops, grace: Duration) {
         self.grace = grace
-        if choice == .shared {
-            group = MultiThreadedEventLoopGroup.singleton
-            owned = nil
-        } else {
-            let own = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-            group = own
-            owned = own
-        }
+        owned = choice == .shared ? nil : MultiThreadedEventLoopGroup(numberOfThreads: 1)
     }
 
     /// After the connection (and everything on its loop) ended: stops the connection's own loop.
