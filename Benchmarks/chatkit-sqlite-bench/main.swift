@@ -44,6 +44,8 @@ struct Options {
     var clientIDs = ClientIDs.Kind.timeOrdered
     var layout = "big"
     var grow = 0
+    var rounds = 1
+    var batchesLogWrites = true
 
     init(_ arguments: [String]) {
         var iterator = arguments.dropFirst().makeIterator()
@@ -55,6 +57,8 @@ struct Options {
             case "--database": database = iterator.next()
             case "--layout": layout = iterator.next() == "spread" ? "spread" : "big"
             case "--grow": grow = Int(iterator.next() ?? "") ?? grow
+            case "--rounds": rounds = max(1, Int(iterator.next() ?? "") ?? rounds)
+            case "--log-batching": batchesLogWrites = iterator.next() != "off"
             case "--client-ids":
                 switch iterator.next() {
                 case "random": clientIDs = .random
@@ -74,6 +78,7 @@ struct Options {
                     usage: chatkit-sqlite-bench [--appends N] [--messages N] [--synchronous normal|full|off]
                                                 [--directory DIR] [--phases single,own,shared] [--database PATH]
                                                 [--client-ids time|skewed|random] [--layout big|spread]
+                                                [--rounds N] [--log-batching on|off]
                       --appends N      appends of the 16-writer phases (the 1-writer phase does N/4); default 100000
                       --messages N     messages of the read benchmarks; 0 skips them; default 1000000
                       --synchronous    durability of the stores; default normal (the store's default)
@@ -88,6 +93,10 @@ struct Options {
                       --layout         the read benchmarks' database: big (one conversation of 98 % of the
                                        messages, 20 small ones) or spread (1,000 users, 2,000 conversations of
                                        falling sizes; searches by users drawn at random); default big
+                      --log-batching   on: each commit reaches the log in one write (the store's default);
+                                       off: two writes per page, as SQLite's own VFS writes them
+                      --rounds N       append phases: N bursts on the same store, each reported (from the
+                                       second on, the file and its log exist, as on a server in use); default 1
                       --grow N         spread layout: append N more messages first (to the conversations in
                                        proportion to their sizes), as a server in use does, so that the search
                                        index holds the segments its catch-ups leave (a loaded file may hold one)
@@ -114,6 +123,7 @@ let directory = URL(fileURLWithPath: options.directory ?? NSTemporaryDirectory()
 func openStore(path: String) throws -> SQLiteChatStore {
     var configuration = SQLiteChatStore.Configuration(path: path)
     configuration.synchronous = options.synchronous
+    configuration.batchesLogWrites = options.batchesLogWrites
     return try SQLiteChatStore(configuration: configuration)
 }
 
@@ -188,37 +198,40 @@ func appendThroughput(writers: Int, total: Int, shared: Bool) async throws {
         }
     }
     let perWriter = total / writers
-    let start = ContinuousClock.now
-    try await withThrowingTaskGroup(of: Void.self) { tasks in
-        for writer in 0..<writers {
-            let (user, conversation) = (users[writer], conversations[writer])
-            tasks.addTask {
-                var clientIDs = ClientIDs(clientIDKind)
-                for number in 0..<perWriter {
-                    _ = try await store.append(
-                        NewMessage(
-                            conversationID: conversation, senderID: user, clientMessageID: clientIDs.next(),
-                            body: "writer \(writer) sends message number \(number) with a few more words"
+    for round in 0..<options.rounds {
+        let start = ContinuousClock.now
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            for writer in 0..<writers {
+                let (user, conversation) = (users[writer], conversations[writer])
+                tasks.addTask {
+                    var clientIDs = ClientIDs(clientIDKind)
+                    for number in round * perWriter..<(round + 1) * perWriter {
+                        _ = try await store.append(
+                            NewMessage(
+                                conversationID: conversation, senderID: user, clientMessageID: clientIDs.next(),
+                                body: "writer \(writer) sends message number \(number) with a few more words"
+                            )
                         )
-                    )
+                    }
                 }
             }
+            try await tasks.waitForAll()
         }
-        try await tasks.waitForAll()
-    }
-    let elapsed = seconds(ContinuousClock.now - start)
-    // New messages are indexed for search in the background, in batches; a search indexes what is left first.
-    // Timing the first search shows the indexing work the append figure does not include.
-    let searchStart = ContinuousClock.now
-    _ = try await store.search("sends", as: users[0], in: nil, limit: 1)
-    let search = seconds(ContinuousClock.now - searchStart)
-    say(
-        String(
-            format: "appends, %2d writer(s), %@: %d in %.2f s = %.0f appends/s (first search after: %.1f ms)",
-            writers, shared ? "one conversation " : "own conversations", perWriter * writers, elapsed,
-            Double(perWriter * writers) / elapsed, search * 1000
+        let elapsed = seconds(ContinuousClock.now - start)
+        // New messages are indexed for search in the background, in batches; a search indexes what is left first.
+        // Timing the first search shows the indexing work the append figure does not include.
+        let searchStart = ContinuousClock.now
+        _ = try await store.search("sends", as: users[0], in: nil, limit: 1)
+        let search = seconds(ContinuousClock.now - searchStart)
+        say(
+            String(
+                format: "appends, %2d writer(s), %@: %d in %.2f s = %.0f appends/s (first search after: %.1f ms)%@",
+                writers, shared ? "one conversation " : "own conversations", perWriter * writers, elapsed,
+                Double(perWriter * writers) / elapsed, search * 1000,
+                options.rounds > 1 ? ", round \(round + 1)" : ""
+            )
         )
-    )
+    }
 }
 
 func measure(_ name: String, count: Int, _ body: () async throws -> Void) async throws {

@@ -132,7 +132,10 @@ public final class SQLiteChatStore: ChatStore {
             if let path = location.path {
                 // Before the pool: opening it switches the file's journal to WAL, a change that stays.
                 try Self.refuseAnotherApplicationsDatabase(at: path, busyMode: grdb.busyMode)
-                writer = try DatabasePool(path: path, configuration: grdb)
+                // Each commit's log frames in one write (`LogWriteBatching`); the checkpointer and other
+                // connections of the file open it as usual.
+                let fileName = configuration.batchesLogWrites ? LogWriteBatching.fileName(forPath: path) : path
+                writer = try DatabasePool(path: fileName, configuration: grdb)
             } else {
                 writer = try DatabaseQueue(configuration: grdb)
             }
