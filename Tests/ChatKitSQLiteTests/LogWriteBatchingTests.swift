@@ -25,11 +25,14 @@ struct LogWriteBatchingTests {
         #expect(LogWriteBatching.isAvailable)
     }
 
-    @Test("a commit of many pages is one write to the log, and a connection of SQLite's own VFS reads it at once")
-    func commitsAreOneWriteEach() async throws {
+    @Test(
+        "a commit of many pages is one write to the log, and a connection of SQLite's own VFS reads it at once",
+        arguments: ["NORMAL", "FULL", "OFF"]
+    )
+    func commitsAreOneWriteEach(synchronous: String) async throws {
         try await withTemporaryDirectory { directory in
             let path = directory.appendingPathComponent("batched.sqlite").path
-            let batched = try Self.openBatched(path)
+            let batched = try Self.openBatched(path, synchronous: synchronous)
             let plain = try DatabaseQueue(path: path)
             try await batched.write { db in
                 try db.execute(sql: "CREATE TABLE item (id INTEGER PRIMARY KEY, key TEXT NOT NULL, body TEXT NOT NULL)")
@@ -169,13 +172,14 @@ struct LogWriteBatchingTests {
         }
     }
 
-    /// A connection through the VFS, the log on, at the store's default durability (with `FULL`, SQLite syncs the
-    /// log at each commit, which writes what was gathered anyway).
-    static func openBatched(_ path: String) throws -> DatabaseQueue {
+    /// A connection through the VFS, the log on, at the store's default durability unless told (with `FULL`, SQLite
+    /// syncs the log at each commit, which writes what was gathered anyway: `NORMAL` and `OFF` rely on the commit
+    /// frame alone).
+    static func openBatched(_ path: String, synchronous: String = "NORMAL") throws -> DatabaseQueue {
         let queue = try DatabaseQueue(path: LogWriteBatching.fileName(forPath: path))
         try queue.writeWithoutTransaction { db in
             try db.execute(sql: "PRAGMA journal_mode = WAL")
-            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            try db.execute(sql: "PRAGMA synchronous = \(synchronous)")
             try db.execute(sql: "PRAGMA wal_autocheckpoint = 0")
         }
         return queue
