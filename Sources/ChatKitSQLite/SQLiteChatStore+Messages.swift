@@ -256,13 +256,16 @@ extension SQLiteChatStore {
     }
 
     public func editMessage(_ id: MessageID, body: String, by user: UserID) async throws -> Message {
-        let addsWords = searchIndex.addsWords
+        // In an index file of its own (`Schema.v20`), the catch-up that applies the edit updates the word list.
+        let addsWords = searchIndex.addsWords && !searchIndex.appliesChanges
+        defer { if searchIndex.appliesChanges { searchIndex.noteAppends() } }
         return try await write { context in
             let original = try Lookups.visibleMessage(context.db, id, user, context.decoder).message
             try MembershipRules.checkCanEdit(original, body: body, actor: user)
             // A retried edit (the same bytes) changes nothing and records nothing.
             guard !body.utf8.elementsEqual(original.body.utf8) else { return original }
-            // The update trigger indexes the new body of an indexed row; prefix searches must list its words.
+            // The update trigger indexes the new body of an indexed row (since `Schema.v20` it notes the change for
+            // the index's catch-up); prefix searches must list its words.
             if addsWords { try SearchWords.add(wordsOf: [body], context.db) }
             var message = original
             message.body = body
@@ -274,7 +277,8 @@ extension SQLiteChatStore {
     }
 
     public func deleteMessage(_ id: MessageID, by user: UserID) async throws -> Message {
-        let addsWords = searchIndex.addsWords
+        let addsWords = searchIndex.addsWords && !searchIndex.appliesChanges
+        defer { if searchIndex.appliesChanges { searchIndex.noteAppends() } }
         let redactions = self.redactions
         let (deleted, leftBacklog) = try await write { context -> (Message, Bool) in
             let (original, role) = try Lookups.visibleMessage(context.db, id, user, context.decoder)

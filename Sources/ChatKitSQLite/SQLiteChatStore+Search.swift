@@ -58,12 +58,14 @@ extension SQLiteChatStore {
         let capabilities = PrefixExpansion.Capabilities(
             hasWordTable: searchIndex.addsWords, prefixLengths: searchIndex.prefixLengths
         )
+        let appliesChanges = searchIndex.appliesChanges
         let first = try await readInBackground { db -> (hits: [SearchHit], unindexed: ClosedRange<Int64>?) in
             if let conversation { _ = try Lookups.memberConversation(db, conversation, user) }
             guard !text.terms.isEmpty, limit > 0 else { return ([], nil) }
             let progress = try SearchIndex.progress(db)
-            if progress.lastRow > progress.indexedUpTo {
-                return ([], (progress.indexedUpTo + 1)...progress.lastRow)
+            let hasPendingChanges = try appliesChanges && SearchIndex.hasPendingChanges(db)
+            if progress.lastRow > progress.indexedUpTo || hasPendingChanges {
+                return ([], (progress.indexedUpTo + 1)...max(progress.indexedUpTo + 1, progress.lastRow))
             }
             let hits = try Self.searchIndex(
                 db, text, capabilities, user, conversation, limit, ways, rowMap
@@ -79,6 +81,24 @@ extension SQLiteChatStore {
                 db, text, capabilities, user, conversation, limit, ways, rowMap
             )
             let indexedUpTo = try SearchIndex.progress(db).indexedUpTo
+            if appliesChanges, try SearchIndex.hasPendingChanges(db) {
+                // The index could not apply edits and deletions (a full disk): it may hold texts the messages no
+                // longer have. Those messages are matched by scanning them instead, as unindexed ones are.
+                let changed = try Int64.fetchSet(
+                    db,
+                    sql: """
+                        SELECT rowNumber FROM searchChange
+                        WHERE id > (SELECT appliedChange FROM searchProgress WHERE id = 1) AND rowNumber <= ?
+                        """,
+                    arguments: [indexedUpTo]
+                )
+                let idOfRow = try db.cachedStatement(sql: "SELECT id FROM message WHERE rowNumber = ?")
+                let changedIDs = Set(try changed.compactMap { try String.fetchOne(idOfRow, arguments: [$0]) })
+                hits.removeAll { changedIDs.contains($0.message.id.rawValue) }
+                for row in changed.sorted(by: >) where hits.count < limit {
+                    hits += try Self.scan(db, row...row, text, user, conversation, limit - hits.count)
+                }
+            }
             if hits.count < limit, indexedUpTo < unindexed.upperBound {
                 let range = max(indexedUpTo + 1, unindexed.lowerBound)...unindexed.upperBound
                 hits += try Self.scan(db, range, text, user, conversation, limit - hits.count)

@@ -49,6 +49,12 @@ public final class SQLiteChatStore: ChatStore {
     let appends: GroupCommit<NewMessage, Message>
     let messageIDs = MessageIDGenerator()
     let searchIndex: SearchIndex
+    /// The connection that writes the search index in its own file (``SearchFile``; file databases of
+    /// `Schema.v20` or later).
+    let searchIndexer: DatabaseQueue?
+    /// The connection that writes the search index: the indexer's, or the store's writer (in-memory stores, and
+    /// databases before `Schema.v20`).
+    var searchIndexWriter: any DatabaseWriter { searchIndexer ?? writer }
     /// Rewrites deleted messages' copies in events beyond what a deletion's transaction does.
     let redactions: EventRedactions
     /// Each message row's conversation, for searches that walk the index (``RowConversations``).
@@ -118,7 +124,15 @@ public final class SQLiteChatStore: ChatStore {
         grdb.maximumReaderCount = max(1, configuration.readerCount)
         let synchronous = configuration.synchronous.pragma
         let maximumSize = configuration.limits.maximumDatabaseSize
+        let location = configuration.location
+        let usesSearchFile = Schema.includes(Schema.v20, upTo: lastMigration)
+        // The search index's file (`SearchFile`): the readers attach it; an in-memory store's one connection
+        // attaches an in-memory one. The store's writer never does (its `IMMEDIATE` transactions would lock it).
+        let searchAttachment = usesSearchFile ? location.path.map(SearchFile.path(forDatabase:)) ?? ":memory:" : nil
         grdb.prepareDatabase { db in
+            if let searchAttachment, db.configuration.readonly || searchAttachment == ":memory:" {
+                try db.execute(sql: "ATTACH DATABASE ? AS \(SearchFile.schemaName)", arguments: [searchAttachment])
+            }
             try db.execute(sql: "PRAGMA synchronous = \(synchronous)")
             // Checkpoints run in the background (see `Checkpointer`); this is the writer's backstop.
             try db.execute(sql: "PRAGMA wal_autocheckpoint = \(Checkpointer.writerCheckpointPages)")
@@ -127,11 +141,16 @@ public final class SQLiteChatStore: ChatStore {
                 try db.execute(sql: "PRAGMA max_page_count = \(max(1, maximumSize / pageSize))")
             }
         }
-        let location = configuration.location
+        var searchIndexer: DatabaseQueue?
         do {
             if let path = location.path {
                 // Before the pool: opening it switches the file's journal to WAL, a change that stays.
                 try Self.refuseAnotherApplicationsDatabase(at: path, busyMode: grdb.busyMode)
+                // Before the pool too: its readers attach the index file, which must exist (with its log's index,
+                // which the indexer keeps) by the time the first one opens.
+                if usesSearchFile {
+                    searchIndexer = try SearchFile.openIndexer(databasePath: path, configuration: grdb)
+                }
                 // Each commit's log frames in one write (`LogWriteBatching`); the checkpointer and other
                 // connections of the file open it as usual.
                 let fileName = configuration.batchesLogWrites ? LogWriteBatching.fileName(forPath: path) : path
@@ -140,6 +159,17 @@ public final class SQLiteChatStore: ChatStore {
                 writer = try DatabaseQueue(configuration: grdb)
             }
             try Self.migrate(writer, upTo: lastMigration)
+            if usesSearchFile {
+                // The index's tables, made anew (empty) unless they hold this database's index (`SearchFile`).
+                let indexWriter: any DatabaseWriter = searchIndexer ?? writer
+                let schema = searchIndexer == nil ? SearchFile.schemaName : "main"
+                try indexWriter.writeWithoutTransaction { db in
+                    try db.inTransaction(.deferred) {
+                        _ = try SearchFile.prepare(db, schema: schema)
+                        return .commit
+                    }
+                }
+            }
             // Searches find each indexed row's conversation in memory (`RowConversations`): filled here, once.
             let rowConversations = RowConversations()
             if Schema.includes(Schema.v3, upTo: lastMigration) {
@@ -149,20 +179,37 @@ public final class SQLiteChatStore: ChatStore {
             checkpointer = try location.path.map { try Checkpointer(path: $0, configuration: grdb) }
             readsOnCaller = writer is DatabasePool && grdb.maximumReaderCount >= 2
         } catch {
+            try? searchIndexer?.close()
             throw ErrorMapping.chatError(error, "opening \(location)")
         }
+        self.searchIndexer = searchIndexer
         let writer = self.writer
         let now = configuration.now
         let statistics = self.statistics
         let messageIDs = self.messageIDs
         let positionFloor = self.positionFloor
         let recordsStreamGaps = self.recordsStreamGaps
+        // The changes a catch-up applied leave `searchChange` (with the texts of deleted messages) in a write of
+        // their own, once per catch-up that applied any, before the catch-up returns.
+        let prunedChanges = Mutex<Int64>(0)
         let searchIndex = SearchIndex(
-            writer: writer,
+            writer: searchIndexer ?? writer,
+            appliesChanges: usesSearchFile,
             addsWords: Schema.includes(Schema.v5, upTo: lastMigration),
             prefixLengths: Schema.indexedPrefixLengths(upTo: lastMigration),
             hasScopeColumn: Schema.includes(Schema.v11, upTo: lastMigration),
-            rowConversations: rowConversations
+            rowConversations: rowConversations,
+            onChangesApplied: { lastChange in
+                let isNew = prunedChanges.withLock { pruned in
+                    guard lastChange > pruned else { return false }
+                    pruned = lastChange
+                    return true
+                }
+                guard isNew else { return }
+                try await writer.write { db in
+                    try db.execute(sql: "DELETE FROM searchChange WHERE id <= ?", arguments: [lastChange])
+                }
+            }
         )
         self.searchIndex = searchIndex
         let checkpointerOfRedactions = self.checkpointer
@@ -195,7 +242,7 @@ public final class SQLiteChatStore: ChatStore {
             let results = try await withTaskExecutorPreference(globalConcurrentExecutor) {
                 do {
                     return try commit(batch)
-                } catch where batch.count > 1 && Self.mayFailAlone(error) {
+                } catch  where batch.count > 1 && Self.mayFailAlone(error) {
                     // An error one message can cause (the file at its size limit or the disk full under one large
                     // message) rolled the whole batch back, other users' messages with it: each message is
                     // committed again on its own, so that only those that fail alone fail, as each caller was
@@ -277,14 +324,17 @@ public final class SQLiteChatStore: ChatStore {
     /// Whether the database has tables but not ChatKit's first migration: another application's. (A new file has
     /// no tables; every ChatKit database has its first migration recorded in `grdb_migrations`.)
     private static func isAnotherApplicationsDatabase(_ db: Database) throws -> Bool {
-        let hasTables = try Bool.fetchOne(
-            db, sql: "SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite^_%' ESCAPE '^' LIMIT 1"
-        ) == true
+        let hasTables =
+            try Bool.fetchOne(
+                db,
+                sql: "SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite^_%' ESCAPE '^' LIMIT 1"
+            ) == true
         guard hasTables else { return false }
         guard try db.tableExists("grdb_migrations") else { return true }
-        let hasFirstMigration = try Bool.fetchOne(
-            db, sql: "SELECT 1 FROM grdb_migrations WHERE identifier = ?", arguments: [Schema.v1]
-        ) == true
+        let hasFirstMigration =
+            try Bool.fetchOne(
+                db, sql: "SELECT 1 FROM grdb_migrations WHERE identifier = ?", arguments: [Schema.v1]
+            ) == true
         return !hasFirstMigration
     }
 
@@ -309,6 +359,9 @@ public final class SQLiteChatStore: ChatStore {
                 // recovers the log). Closing the idle readers first leaves the writer last, and SQLite then
                 // checkpoints and deletes both files, unless another process still has the database open.
                 pool.releaseMemory()
+                // The indexer after the readers (it is then the last connection to the index file, and folds its
+                // log in) and before the writer (which is then the last to the database).
+                try searchIndexer?.close()
                 try pool.close()
             } else if let queue = writer as? DatabaseQueue {
                 try queue.close()

@@ -131,6 +131,15 @@ enum Schema {
     /// at in the background, and after a restart.
     static let v19 = "v19-redaction-backlog"
 
+    /// The search index (`messageSearch`, `searchWord`, `searchWordFolding`, `searchProgress`) moves to a file of
+    /// its own beside the database (``SearchFile``), written by a connection of its own, so that indexing new
+    /// messages runs beside the appends instead of taking the writer from them. It is derived data: made again from
+    /// the messages when missing, unreadable or not the database's (at the first opening after this migration:
+    /// about 10 seconds at a million messages). In the database, edits and deletions of messages are noted in
+    /// `searchChange` by triggers, with the text the index holds, for the indexing connection to apply; each
+    /// database has an identity (`searchIdentity`) that its index file records.
+    static let v20 = "v20-search-file"
+
     /// The character counts of the prefixes the search index of `v6` to `v11` holds: those of `v6`'s `prefix`
     /// option, written there literally (a released migration never changes).
     static let v6PrefixLengths = 1...4
@@ -145,7 +154,7 @@ enum Schema {
     }
 
     /// The migrations in the order they apply.
-    static let all = [v1, v2, v3, v4, v5, v6, v7, v8, v9, v10, v11, v12, v13, v14, v15, v16, v17, v18, v19]
+    static let all = [v1, v2, v3, v4, v5, v6, v7, v8, v9, v10, v11, v12, v13, v14, v15, v16, v17, v18, v19, v20]
 
     /// Whether a database migrated up to `lastMigration` (`nil`: every migration) has `migration` applied.
     static func includes(_ migration: String, upTo lastMigration: String?) -> Bool {
@@ -722,6 +731,39 @@ enum Schema {
                         afterPosition INTEGER NOT NULL,
                         beforePosition INTEGER NOT NULL
                     ) WITHOUT ROWID
+                    """
+            )
+        }
+        migrator.registerMigration(v20, foreignKeyChecks: .immediate) { db in
+            // New tables take pages: as in v18, a size limit must not stop the migration.
+            try liftSizeLimitUntilTransactionEnds(db)
+            try db.execute(
+                sql: """
+                    DROP TRIGGER IF EXISTS message_search_update;
+                    DROP TRIGGER IF EXISTS message_search_delete;
+                    DROP TABLE IF EXISTS messageSearch;
+                    DROP TABLE IF EXISTS searchWordFolding;
+                    DROP TABLE IF EXISTS searchWord;
+                    DROP TABLE IF EXISTS searchProgress;
+                    CREATE TABLE searchChange (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        rowNumber INTEGER NOT NULL,
+                        body TEXT NOT NULL,
+                        searchScope TEXT
+                    );
+                    CREATE TRIGGER message_search_update AFTER UPDATE OF body ON message
+                        WHEN old.body IS NOT new.body BEGIN
+                        INSERT INTO searchChange (rowNumber, body, searchScope)
+                            VALUES (old.rowNumber, old.body,
+                                (SELECT searchScope FROM conversation WHERE id = old.conversationID));
+                    END;
+                    CREATE TRIGGER message_search_delete AFTER DELETE ON message BEGIN
+                        INSERT INTO searchChange (rowNumber, body, searchScope)
+                            VALUES (old.rowNumber, old.body,
+                                (SELECT searchScope FROM conversation WHERE id = old.conversationID));
+                    END;
+                    CREATE TABLE searchIdentity (id INTEGER PRIMARY KEY CHECK (id = 1), identity TEXT NOT NULL);
+                    INSERT INTO searchIdentity (id, identity) VALUES (1, lower(hex(randomblob(16))));
                     """
             )
         }

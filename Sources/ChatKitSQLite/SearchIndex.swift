@@ -26,8 +26,11 @@ import Synchronization
 ///   before the search began (see ``SQLiteChatStore/search(_:as:in:limit:)``);
 /// - when a store opens on a database with unindexed rows (a crash before the catch-up).
 ///
-/// Edits and deletes of indexed rows still update the index by trigger; those of unindexed rows are skipped
-/// by the triggers, since the batch indexes the body current at its time.
+/// Before `Schema.v20` the index is in the database, catch-ups take the store's writer, and edits and deletes of
+/// indexed rows update the index by trigger (those of unindexed rows are skipped by the triggers, since the batch
+/// indexes the body current at its time). Since `Schema.v20` the index is in a file of its own (``SearchFile``),
+/// written by the indexer's connection, and edits and deletes are noted in the database's `searchChange`, which each
+/// catch-up applies first (``applyChanges(_:addingWords:)``): a search waits for the changes as for new rows.
 final class SearchIndex: Sendable {
     /// How long after the first unindexed append the background catch-up runs.
     static let delay = Duration.milliseconds(200)
@@ -40,7 +43,13 @@ final class SearchIndex: Sendable {
         var task: Task<Void, Never>?
     }
 
+    /// The connection that writes the index: the store's writer before `Schema.v20`, the indexer's since.
     private let writer: any DatabaseWriter
+    /// Whether the index is in a file of its own and applies `searchChange` (`Schema.v20`).
+    let appliesChanges: Bool
+    /// Called with the last change a catch-up applied, for the store to remove those from `searchChange`; the
+    /// catch-up returns once it has.
+    private let onChangesApplied: @Sendable (Int64) async throws -> Void
     /// Whether the database has `searchWord` (`Schema.v5`), which each batch's words go into.
     let addsWords: Bool
     /// The character counts of the prefixes the index holds (`Schema.v6`, `Schema.v12`); `nil` without prefix
@@ -53,10 +62,13 @@ final class SearchIndex: Sendable {
     private let rowConversations: RowConversations
 
     init(
-        writer: any DatabaseWriter, addsWords: Bool, prefixLengths: ClosedRange<Int>?, hasScopeColumn: Bool,
-        rowConversations: RowConversations
+        writer: any DatabaseWriter, appliesChanges: Bool, addsWords: Bool, prefixLengths: ClosedRange<Int>?,
+        hasScopeColumn: Bool, rowConversations: RowConversations,
+        onChangesApplied: @escaping @Sendable (Int64) async throws -> Void = { _ in }
     ) {
         self.writer = writer
+        self.appliesChanges = appliesChanges
+        self.onChangesApplied = onChangesApplied
         self.rowConversations = rowConversations
         self.addsWords = addsWords
         self.prefixLengths = prefixLengths
@@ -67,16 +79,21 @@ final class SearchIndex: Sendable {
     /// mark; adds the rows' words to `searchWord` if `addingWords` (a database at `Schema.v5` or later), and their
     /// scope characters to the index if `withScope` (`Schema.v11`). Returns how many rows it indexed.
     @discardableResult
-    static func indexPending(_ db: Database, addingWords: Bool, withScope: Bool) throws -> Int {
-        guard let row = try Row.fetchOne(
-            db.cachedStatement(
-                sql: """
-                    SELECT indexedUpTo, (SELECT MAX(rowNumber) FROM message) FROM searchProgress WHERE id = 1
-                    """
+    static func indexPending(_ db: Database, addingWords: Bool, withScope: Bool, atMost limit: Int64 = .max) throws
+        -> Int
+    {
+        guard
+            let row = try Row.fetchOne(
+                db.cachedStatement(
+                    sql: """
+                        SELECT indexedUpTo, (SELECT MAX(rowNumber) FROM message) FROM searchProgress WHERE id = 1
+                        """
+                )
             )
-        ) else { return 0 }
+        else { return 0 }
         let indexedUpTo: Int64 = try row.decode(atIndex: 0)
-        guard let last = try row.decode(Int64?.self, atIndex: 1), last > indexedUpTo else { return 0 }
+        guard let lastRow = try row.decode(Int64?.self, atIndex: 1), lastRow > indexedUpTo else { return 0 }
+        let last = indexedUpTo > lastRow - limit ? lastRow : indexedUpTo + limit
         if addingWords {
             let bodies = try String.fetchAll(
                 db.cachedStatement(sql: "SELECT body FROM message WHERE rowNumber > ? AND rowNumber <= ?"),
@@ -114,11 +131,98 @@ final class SearchIndex: Sendable {
         return (row?[0] ?? 0, row?[1] ?? 0)
     }
 
-    /// Indexes every unindexed row now, in a write transaction of its own.
+    /// Whether `searchChange` holds changes the index has not applied (`Schema.v20`), as a read transaction sees
+    /// them.
+    static func hasPendingChanges(_ db: Database) throws -> Bool {
+        try Bool.fetchOne(
+            db,
+            sql: """
+                SELECT COALESCE((SELECT MAX(id) FROM searchChange), 0) > appliedChange FROM searchProgress WHERE id = 1
+                """
+        ) ?? false
+    }
+
+    /// Applies to the index the edits and deletions `searchChange` noted since the last applied one, and records
+    /// the last (`Schema.v20`); returns it. Run before ``indexPending(_:addingWords:withScope:atMost:)`` in the same
+    /// transaction: a change of a row above the mark is skipped, since the row is indexed with the body the
+    /// transaction reads. For a row the index holds, the first change since the last catch-up holds the text the
+    /// index has (later ones hold texts it never had): that text leaves the index, and the row's current text (none
+    /// for a deleted row) goes in. The words that no indexed message holds any more leave `searchWord`.
+    static func applyChanges(_ db: Database, addingWords: Bool) throws -> Int64 {
+        guard let progress = try Row.fetchOne(db, sql: "SELECT indexedUpTo, appliedChange FROM searchProgress") else {
+            return 0
+        }
+        let (indexedUpTo, appliedChange): (Int64, Int64) = (progress[0], progress[1])
+        var indexedText: [Int64: (body: String, scope: String?)] = [:]
+        var order: [Int64] = []
+        var lastChange = appliedChange
+        let changes = try Row.fetchCursor(
+            db, sql: "SELECT id, rowNumber, body, searchScope FROM searchChange WHERE id > ? ORDER BY id",
+            arguments: [appliedChange]
+        )
+        while let change = try changes.next() {
+            lastChange = change[0]
+            let rowNumber: Int64 = change[1]
+            guard rowNumber <= indexedUpTo, indexedText[rowNumber] == nil else { continue }
+            indexedText[rowNumber] = (change[2], change[3])
+            order.append(rowNumber)
+        }
+        guard lastChange > appliedChange else { return appliedChange }
+        let current = try db.cachedStatement(
+            sql: "SELECT body, searchScope FROM messageSearchSource WHERE rowNumber = ?"
+        )
+        for rowNumber in order {
+            let old = indexedText[rowNumber]!
+            try db.cachedStatement(
+                sql: "INSERT INTO messageSearch (messageSearch, rowid, body, searchScope) VALUES ('delete', ?, ?, ?)"
+            ).execute(arguments: [rowNumber, old.body, old.scope])
+            var body = ""
+            if let row = try Row.fetchOne(current, arguments: [rowNumber]) {
+                body = row[0]
+                try db.cachedStatement(sql: "INSERT INTO messageSearch (rowid, body, searchScope) VALUES (?, ?, ?)")
+                    .execute(arguments: [rowNumber, body, row[1] as String?])
+            }
+            if addingWords {
+                try SearchWords.add(wordsOf: [body], db)
+                try SearchWords.remove(wordsOf: old.body, keeping: body, db)
+            }
+        }
+        try db.execute(sql: "UPDATE searchProgress SET appliedChange = ? WHERE id = 1", arguments: [lastChange])
+        return lastChange
+    }
+
+    /// The most rows one catch-up transaction indexes: a database's first indexing (a million rows) is then a
+    /// series of transactions, each holding a bounded batch's words in memory.
+    static let batchLimit: Int64 = 50_000
+
+    /// Indexes every unindexed row now (and applies the noted changes, since `Schema.v20`), in write transactions
+    /// of their own.
     func catchUp() async throws {
-        _ = try await writer.write { [rowConversations] db in
-            try Self.indexPending(db, addingWords: addsWords, withScope: hasScopeColumn)
-            try rowConversations.extend(upTo: try Self.progress(db).indexedUpTo, db)
+        let (addsWords, hasScopeColumn) = (self.addsWords, self.hasScopeColumn)
+        guard appliesChanges else {
+            _ = try await writer.write { [rowConversations] db in
+                try Self.indexPending(db, addingWords: addsWords, withScope: hasScopeColumn)
+                try rowConversations.extend(upTo: try Self.progress(db).indexedUpTo, db)
+            }
+            return
+        }
+        while true {
+            let (indexed, lastChange) = try await writer.writeWithoutTransaction { [rowConversations] db in
+                var outcome: (Int, Int64) = (0, 0)
+                // Deferred: the transaction takes the index file's write lock, and only reads the database.
+                try db.inTransaction(.deferred) {
+                    let lastChange = try Self.applyChanges(db, addingWords: addsWords)
+                    let indexed = try Self.indexPending(
+                        db, addingWords: addsWords, withScope: hasScopeColumn, atMost: Self.batchLimit
+                    )
+                    try rowConversations.extend(upTo: try Self.progress(db).indexedUpTo, db)
+                    outcome = (indexed, lastChange)
+                    return .commit
+                }
+                return outcome
+            }
+            if lastChange > 0 { try await onChangesApplied(lastChange) }
+            if Int64(indexed) < Self.batchLimit { return }
         }
     }
 

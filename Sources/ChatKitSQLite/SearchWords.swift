@@ -53,7 +53,7 @@ enum SearchWords {
     /// Adds to `searchWordFolding` each of `words` that folds to other characters, under its folded form; nothing
     /// on a database before `Schema.v14` (its migration adds those of every word).
     static func addFoldings(of words: some Sequence<String>, _ db: Database) throws {
-        guard try db.tableExists(foldingTable, in: "main") else { return }
+        guard try db.tableExists(foldingTable) else { return }
         let insert = try db.cachedStatement(
             sql: "INSERT OR IGNORE INTO searchWordFolding (folded, word) VALUES (?, ?)"
         )
@@ -90,7 +90,7 @@ enum SearchWords {
     static func spellings(
         foldingTo folded: String, isPrefix: Bool, excluding excluded: [String], limit: Int, _ db: Database
     ) throws -> [String] {
-        guard try db.tableExists(foldingTable, in: "main") else { return [] }
+        guard try db.tableExists(foldingTable) else { return [] }
         let forms = twoForms(excluded, else: folded)
         let statement =
             isPrefix
@@ -118,7 +118,7 @@ enum SearchWords {
     static func spellingPrefixes(
         foldingTo folded: String, length: Int, excluding excluded: [String], limit: Int, _ db: Database
     ) throws -> [String] {
-        guard try db.tableExists(foldingTable, in: "main") else { return [] }
+        guard try db.tableExists(foldingTable) else { return [] }
         let forms = twoForms(excluded, else: folded)
         let statement = try db.cachedStatement(
             sql: """
@@ -150,7 +150,7 @@ enum SearchWords {
             sql: "SELECT 1 FROM messageSearch WHERE messageSearch MATCH ? LIMIT 1"
         )
         let delete = try db.cachedStatement(sql: "DELETE FROM searchWord WHERE word = ?")
-        let hasFoldings = try db.tableExists(foldingTable, in: "main")
+        let hasFoldings = try db.tableExists(foldingTable)
         for word in gone {
             // A phrase of the one token: quoted, so that FTS5 reads no operator in it.
             let quoted = word.split(separator: "\"", omittingEmptySubsequences: false).joined(separator: "\"\"")

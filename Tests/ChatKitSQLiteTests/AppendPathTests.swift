@@ -94,7 +94,7 @@ struct AppendPathTests {
             try await fixture.send(count: 20, from: alice, to: group, prefix: "leftover")
             try store.close()
             // Unindexed, as a crash before the batch leaves them (on a loaded machine the batch may have run).
-            let queue = try DatabaseQueue(path: path)
+            let queue = try Fixtures.openWithSearchIndex(path)
             try await queue.write { db in
                 try db.execute(
                     sql: """
@@ -127,7 +127,9 @@ struct AppendPathTests {
         _ = try await store.search("anything", as: alice, in: nil, limit: 1)  // indexes it
         // Make the index unwritable: indexing now fails like on a full disk.
         try await store.writer.write { db in
-            try db.execute(sql: "CREATE TRIGGER refuse BEFORE UPDATE ON searchProgress BEGIN SELECT RAISE(FAIL, 'full'); END")
+            try db.execute(
+                sql: "CREATE TRIGGER search.refuse BEFORE UPDATE ON searchProgress BEGIN SELECT RAISE(FAIL, 'full'); END"
+            )
         }
         let pending = try await fixture.send("the harbour two", from: alice, to: group)
         let hits = try await store.search("HARBOUR", as: alice, in: nil, limit: 10)

@@ -20,7 +20,7 @@ import Testing
 /// The background checkpoints of the write-ahead log, and closing while they run.
 @Suite("Background checkpoints")
 struct CheckpointerTests {
-    @Test("a closed store is one file: the log is folded in and removed, and the data is there")
+    @Test("a closed store leaves its files without their logs: each log is folded in and removed, and the data is there")
     func closingLeavesNoLog() async throws {
         try await withTemporaryDirectory { directory in
             let path = directory.appendingPathComponent("chat.sqlite").path
@@ -32,7 +32,8 @@ struct CheckpointerTests {
             _ = try await store.messages(in: chat, .latest(), as: bob)  // a reader connection opened too
             try store.close()
             let files = try FileManager.default.contentsOfDirectory(atPath: directory.path).sorted()
-            #expect(files == ["chat.sqlite"], "left beside the closed database: \(files)")
+            // The database and its search index's file (`SearchFile`), each without its log.
+            #expect(files == ["chat.sqlite", "chat.sqlite-search"], "left beside the closed database: \(files)")
             let reopened = try SQLiteChatStore(path: path)
             defer { try? reopened.close() }
             #expect(try await reopened.messages(in: chat, .latest(), as: bob).map(\.body) == ["kept"])

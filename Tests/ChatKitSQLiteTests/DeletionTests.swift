@@ -10,7 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 import ChatKitCore
-import ChatKitSQLite
+@testable import ChatKitSQLite
 import ChatKitTesting
 import Foundation
 import GRDB
@@ -78,7 +78,7 @@ struct DeletionTests {
             // A search indexes what is pending: the words are in the list.
             #expect(try await store.search("plan", as: alice, in: nil, limit: 10).count == 2)
             func listed(_ words: [String]) throws -> [String] {
-                let queue = try DatabaseQueue(path: path)
+                let queue = try Fixtures.openWithSearchIndex(path)
                 defer { try? queue.close() }
                 return try queue.read { db in
                     try words.filter {
@@ -88,7 +88,7 @@ struct DeletionTests {
             }
             #expect(try listed(["zebracode", "4711", "quagmirish"]) == ["zebracode", "4711", "quagmirish"])
             func foldings() throws -> [String] {
-                let queue = try DatabaseQueue(path: path)
+                let queue = try Fixtures.openWithSearchIndex(path)
                 defer { try? queue.close() }
                 return try queue.read { db in try String.fetchAll(db, sql: "SELECT folded FROM searchWordFolding") }
             }
@@ -97,6 +97,8 @@ struct DeletionTests {
 
             _ = try await store.deleteMessage(secret.id, by: alice)
             _ = try await store.editMessage(draft.id, body: "final wording", by: alice)
+            // The index applies them in its next catch-up (in the background, or before a search).
+            try await store.searchIndex.catchUp()
             #expect(try listed(["zebracode", "4711", "quagmirish"]) == [])
             #expect(try foldings() == [], "the deleted word's folding")
             // Words another message (or the edit) holds stay listed, and prefixes still find them.
@@ -105,14 +107,20 @@ struct DeletionTests {
             #expect(try await store.search("zebra*", as: alice, in: nil, limit: 10).isEmpty)
             try store.close()
 
-            // Operations.md's purge: nothing of the deleted text is left in the file. (Edited-away text stays in
-            // the stored events that showed it: edits keep their history, deletions do not.)
+            // Operations.md's purge: nothing of the deleted text is left in the database file, and the search index's
+            // file (made again from the messages at the next opening) is removed. (Edited-away text stays in the
+            // stored events that showed it: edits keep their history, deletions do not.)
             let queue = try DatabaseQueue(path: path)
             try await queue.writeWithoutTransaction { db in
-                try db.execute(sql: "INSERT INTO messageSearch(messageSearch) VALUES('optimize'); VACUUM;")
+                try db.execute(sql: "DELETE FROM searchChange; VACUUM;")
                 try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)")
             }
             try queue.close()
+            try SearchFile.removeFiles(atDatabasePath: path)
+            let reopened = try SQLiteChatStore(path: path)
+            #expect(try await reopened.search("plan", as: alice, in: nil, limit: 10).count == 1)
+            #expect(try await reopened.search("zebracode", as: alice, in: nil, limit: 10).isEmpty)
+            try reopened.close()
             let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
             #expect(bytes.range(of: Data("zebracode".utf8)) == nil, "the deleted text is still in the file")
             #expect(bytes.range(of: Data("κωδικ".utf8)) == nil, "the deleted text's folding is still in the file")

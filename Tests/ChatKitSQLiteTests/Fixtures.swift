@@ -11,6 +11,8 @@
 
 import GRDB
 
+@testable import ChatKitSQLite
+
 /// Databases written by earlier versions of `SQLiteChatStore`, as SQL dumps (`sqlite3 file .dump`), so that the
 /// migration tests open exactly what those versions wrote; the current code can no longer write them.
 ///
@@ -331,5 +333,19 @@ COMMIT;
         let queue = try DatabaseQueue(path: path)
         try queue.writeWithoutTransaction { try $0.execute(sql: dump) }
         try queue.close()
+    }
+}
+
+extension Fixtures {
+    /// A plain connection to the database at `path` with its search index file attached (`SearchFile`), as the
+    /// store's readers have it: the index's tables are named without a schema, `search.` where one is needed.
+    static func openWithSearchIndex(_ path: String) throws -> DatabaseQueue {
+        var configuration = Configuration()
+        configuration.prepareDatabase { db in
+            try db.execute(
+                sql: "ATTACH DATABASE ? AS \(SearchFile.schemaName)", arguments: [SearchFile.path(forDatabase: path)]
+            )
+        }
+        return try DatabaseQueue(path: path, configuration: configuration)
     }
 }

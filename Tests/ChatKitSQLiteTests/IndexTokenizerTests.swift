@@ -88,7 +88,7 @@ struct IndexTokenizerTests {
         defer { try? store.close() }
         let (declaration, tokens) = try await store.writer.read { db in
             (
-                try String.fetchOne(db, sql: "SELECT sql FROM sqlite_master WHERE name = 'messageSearch'") ?? "",
+                try String.fetchOne(db, sql: "SELECT sql FROM search.sqlite_master WHERE name = 'messageSearch'") ?? "",
                 try db.makeTokenizer(IndexTokenizer.descriptor).tokenize(document: "की ok🙂 می‌خواهم 🅰x").map(\.token)
             )
         }

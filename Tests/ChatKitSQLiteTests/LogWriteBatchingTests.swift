@@ -164,7 +164,10 @@ struct LogWriteBatchingTests {
             let chat = try await fixture.direct(alice, bob)
             _ = try await fixture.send("kept", from: alice, to: chat)
             try store.close()
-            #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path) == ["chat?.sqlite"])
+            #expect(
+                try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted()
+                    == ["chat?.sqlite", "chat?.sqlite-search"]
+            )
             let bodies = try await DatabaseQueue(path: path).read { db in
                 try String.fetchAll(db, sql: "SELECT body FROM message")
             }

@@ -155,7 +155,13 @@ struct ScopeScanTests {
                     db, sql: "SELECT rowNumber FROM message WHERE id = ?", arguments: [indexed.id.rawValue]
                 )
             )
-            try db.execute(sql: "DELETE FROM messageSearch WHERE rowid > ?", arguments: [row])
+            try db.execute(
+                sql: """
+                    INSERT INTO messageSearch (messageSearch, rowid, body, searchScope)
+                    SELECT 'delete', rowNumber, body, searchScope FROM messageSearchSource WHERE rowNumber > ?
+                    """,
+                arguments: [row]
+            )
             try db.execute(sql: "UPDATE searchProgress SET indexedUpTo = ?", arguments: [row])
             let text = SearchText(query: "apple")
             let patterns = try text.terms.map { try PrefixExpansion.pattern($0, .current, db) }

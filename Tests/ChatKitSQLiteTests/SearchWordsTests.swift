@@ -34,8 +34,11 @@ struct SearchWordsTests {
 
     /// The index's own words of message bodies, as FTS5 lists them (not the scope characters of `Schema.v11`).
     static func indexWords(_ db: Database) throws -> Set<String> {
+        // In the index's own file since `Schema.v20` (attached as `search`), in the database before.
+        let schemas = try String.fetchAll(db, sql: "SELECT name FROM pragma_database_list")
+        let schema = schemas.contains(SearchFile.schemaName) ? SearchFile.schemaName : "main"
         try db.execute(
-            sql: "CREATE VIRTUAL TABLE IF NOT EXISTS temp.vocabulary USING fts5vocab(main, messageSearch, 'col')"
+            sql: "CREATE VIRTUAL TABLE IF NOT EXISTS temp.vocabulary USING fts5vocab(\(schema), messageSearch, 'col')"
         )
         return Set(try String.fetchAll(db, sql: "SELECT term FROM temp.vocabulary WHERE col = 'body'"))
     }

@@ -1,0 +1,144 @@
+//===----------------------------------------------------------------------===//
+//
+// This source file is part of the ChatKit open source project
+//
+// Copyright (c) 2026 the ChatKit project authors
+// Licensed under Apache License v2.0 (see LICENSE)
+//
+// SPDX-License-Identifier: Apache-2.0
+//
+//===----------------------------------------------------------------------===//
+
+import Foundation
+import GRDB
+
+/// The file of the search index beside a database of `Schema.v20` or later: `<database>-search`.
+///
+/// SQLite lets one connection at a time write a file. With the index in the database, each catch-up of the index
+/// (``SearchIndex``) took the writer from the appends for about 6 µs a message, a quarter of a burst's time; in a
+/// file of its own, a connection of its own (the *indexer*) writes it on the other core while the appends go on.
+///
+/// - The indexer's connection opens the index file and attaches the database as `chat`, only to read it: its
+///   transactions are `DEFERRED`, so they take the index file's write lock and never the database's (`IMMEDIATE`
+///   would take every attached file's). The store's writer does not attach the index at all, for the same reason.
+/// - The store's readers attach the index file as `search`; the index's tables keep their names, and statements
+///   name them without a schema, so the search code is the same whichever file holds them.
+/// - An in-memory store attaches an in-memory database as `search` to its one connection, which indexes too.
+///
+/// The index is derived data. It records the database's identity (`searchIdentity`, made by `Schema.v20`), the
+/// highest message row it holds and the last change of `searchChange` it applied. When the file is missing, cannot
+/// be opened, belongs to another database, or is ahead of the database (a database restored from a backup, or a
+/// crash that kept one file's last commit and not the other's), the index is made again from the messages when the
+/// store opens.
+enum SearchFile {
+    /// The index file of the database at `path`.
+    static func path(forDatabase path: String) -> String { path + "-search" }
+
+    /// The attachment name of the index file in the store's readers (and of the in-memory index).
+    static let schemaName = "search"
+    /// The attachment name of the database in the indexer's connection.
+    static let databaseSchemaName = "chat"
+
+    /// Opens the indexer's connection: the index file, created if missing (removed and created again if it cannot
+    /// be opened as a database), with the database at `databasePath` attached to read.
+    /// The store's settings apply to it too (its `prepareDatabase` steps: the durability, the size limit).
+    static func openIndexer(databasePath: String, configuration: GRDB.Configuration) throws -> DatabaseQueue {
+        let indexPath = path(forDatabase: databasePath)
+        var configuration = configuration
+        configuration.label = "ChatKitSQLite.SearchIndexer"
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "ATTACH DATABASE ? AS \(databaseSchemaName)", arguments: [databasePath])
+        }
+        func open() throws -> DatabaseQueue {
+            let queue = try DatabaseQueue(path: indexPath, configuration: configuration)
+            try queue.writeWithoutTransaction { db in
+                _ = try String.fetchOne(db, sql: "PRAGMA main.journal_mode = WAL")
+                // Reads the file's header and schema: a file that is not a database fails here, not later.
+                _ = try Int.fetchOne(db, sql: "SELECT count(*) FROM main.sqlite_schema")
+            }
+            return queue
+        }
+        do {
+            return try open()
+        } catch let error as DatabaseError
+            where error.resultCode == .SQLITE_NOTADB || error.resultCode == .SQLITE_CORRUPT
+        {
+            try removeFiles(atDatabasePath: databasePath)
+            return try open()
+        }
+    }
+
+    /// Removes the index file of the database at `path`, and its log.
+    static func removeFiles(atDatabasePath path: String) throws {
+        let indexPath = self.path(forDatabase: path)
+        for file in [indexPath, indexPath + "-wal", indexPath + "-shm"]
+        where FileManager.default.fileExists(atPath: file) {
+            try FileManager.default.removeItem(atPath: file)
+        }
+    }
+
+    /// Makes the index's tables in `schema` anew, empty, unless they hold a valid index of the attached database:
+    /// one with its identity, no row above its last message row and no change it has not recorded. Returns whether
+    /// it made them anew (every message is then to be indexed). Run in a transaction of the indexing connection.
+    static func prepare(_ db: Database, schema: String) throws -> Bool {
+        let identity = try String.fetchOne(db, sql: "SELECT identity FROM searchIdentity WHERE id = 1")
+        let lastRow = try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(rowNumber), 0) FROM message") ?? 0
+        let lastChange = try lastChangeNumber(db)
+        if try db.tableExists("searchProgress", in: schema),
+            try db.tableExists("messageSearch", in: schema),
+            let row = try Row.fetchOne(
+                db, sql: "SELECT identity, indexedUpTo, appliedChange FROM \(schema).searchProgress WHERE id = 1"
+            ),
+            row["identity"] as String? == identity,
+            let indexedUpTo = row["indexedUpTo"] as Int64?, indexedUpTo <= lastRow,
+            let appliedChange = row["appliedChange"] as Int64?, appliedChange <= lastChange
+        {
+            return false
+        }
+        try db.execute(
+            sql: """
+                DROP TABLE IF EXISTS \(schema).messageSearch;
+                DROP TABLE IF EXISTS \(schema).searchWord;
+                DROP TABLE IF EXISTS \(schema).searchWordFolding;
+                DROP TABLE IF EXISTS \(schema).searchProgress;
+                CREATE VIRTUAL TABLE \(schema).messageSearch USING fts5(
+                    body,
+                    searchScope,
+                    content='',
+                    tokenize=\(IndexTokenizer.declaration),
+                    prefix='1 2 3 4 5 6'
+                );
+                CREATE TABLE \(schema).searchWord (word TEXT PRIMARY KEY) WITHOUT ROWID;
+                CREATE TABLE \(schema).searchWordFolding (
+                    folded TEXT NOT NULL,
+                    word TEXT NOT NULL,
+                    PRIMARY KEY (folded, word)
+                ) WITHOUT ROWID;
+                CREATE TABLE \(schema).searchProgress (
+                    id INTEGER PRIMARY KEY CHECK (id = 1),
+                    identity TEXT NOT NULL,
+                    indexedUpTo INTEGER NOT NULL,
+                    appliedChange INTEGER NOT NULL
+                );
+                """
+        )
+        try db.execute(
+            sql: """
+                INSERT INTO \(schema).searchProgress (id, identity, indexedUpTo, appliedChange) VALUES (1, ?, 0, ?)
+                """,
+            arguments: [identity ?? "", lastChange]
+        )
+        return true
+    }
+
+    /// The number of the last change `searchChange` ever held (its `AUTOINCREMENT` sequence: pruned changes count).
+    static func lastChangeNumber(_ db: Database) throws -> Int64 {
+        try Int64.fetchOne(
+            db,
+            sql: """
+                SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'searchChange'), 0),
+                    COALESCE((SELECT MAX(id) FROM searchChange), 0))
+                """
+        ) ?? 0
+    }
+}
