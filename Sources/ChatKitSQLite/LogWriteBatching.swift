@@ -11,6 +11,7 @@
 
 import Foundation
 import GRDBSQLite
+import Synchronization
 
 /// A SQLite VFS that hands each commit's frames to the write-ahead log in one write instead of two per frame.
 ///
@@ -33,6 +34,13 @@ import GRDBSQLite
 /// - What was gathered is written before the same connection reads those bytes, and before it syncs, truncates,
 ///   measures or closes the log, so its own reads and the durability of `synchronous = FULL` are as before.
 ///
+/// - What a rolled-back transaction gathered (frames it spilled before its end) is dropped when the connection
+///   releases the log's write lock, which it takes through the database file: a database file of the VFS watches
+///   its connection's lock, so no later write of this connection puts those frames where another process may have
+///   committed its own since.
+/// - A log file that does not promise power-safe overwrites (`psow=0`), for which SQLite pads a commit to a sector
+///   with `synchronous = FULL` and syncs in the middle of a frame, is written as the default VFS writes it.
+///
 /// The database file, its locks and the log's index are the default VFS's own. A store opens through this VFS
 /// with a URI file name, which needs SQLite built with URI file names on (`SQLITE_USE_URI`, as Debian's and Apple's
 /// builds are; GRDB needs them for named in-memory databases too); without them a store opens as before.
@@ -51,7 +59,7 @@ enum LogWriteBatching {
     /// The file name that opens the database at `path` through this VFS: a URI file name, or `path` itself where
     /// the VFS is not available.
     static func fileName(forPath path: String) -> String {
-        guard isAvailable else { return path }
+        guard isAvailable, !path.isEmpty else { return path }
         var escaped = ""
         for character in path.unicodeScalars {
             switch character {
@@ -90,7 +98,9 @@ enum LogWriteBatching {
 /// The registered VFS and the methods of its log files, made once per process.
 private struct Registration: @unchecked Sendable {
     let vfs: UnsafeMutablePointer<sqlite3_vfs>
+    /// The methods of log files, and of database files.
     let methods: UnsafeMutablePointer<sqlite3_io_methods>
+    let databaseMethods: UnsafeMutablePointer<sqlite3_io_methods>
     let base: UnsafeMutablePointer<sqlite3_vfs>
 
     static func make() -> Registration? {
@@ -103,12 +113,18 @@ private struct Registration: @unchecked Sendable {
         vfs.pointee.xOpen = { _, name, file, flags, outFlags in LogFile.open(name, file, flags, outFlags) }
         let methods = UnsafeMutablePointer<sqlite3_io_methods>.allocate(capacity: 1)
         methods.initialize(to: LogFile.makeMethods())
+        let databaseMethods = UnsafeMutablePointer<sqlite3_io_methods>.allocate(capacity: 1)
+        databaseMethods.initialize(to: LogFile.makeDatabaseMethods())
         guard sqlite3_vfs_register(vfs, 0) == SQLITE_OK else { return nil }
-        return Registration(vfs: vfs, methods: methods, base: base)
+        return Registration(vfs: vfs, methods: methods, databaseMethods: databaseMethods, base: base)
     }
 }
 
 private let registration = Registration.make()
+
+/// The open database files of the VFS, by the address of the name SQLite opened them with (the name a log's name
+/// leads back to with `sqlite3_filename_database`), as addresses of their states.
+private let openDatabases = Mutex<[UInt: UInt]>([:])
 
 /// What a log file of the VFS keeps besides the default VFS's file.
 private struct LogFileState {
@@ -124,10 +140,17 @@ private struct LogFileState {
     var counts = LogWriteBatching.Counts()
     /// A failure the next write of gathered bytes returns instead of writing (tests).
     var injectedFailure: Int32?
+    /// Whether the log gathers writes: its database file promises power-safe overwrites (for a database file,
+    /// whether it does).
+    var gathers = true
+    /// For a database file, its connection's log; for a log, its connection's database file.
+    var linked: UnsafeMutablePointer<LogFileState>?
+    /// For a database file, the address of the name it was opened with.
+    var nameAddress: UInt = 0
 }
 
 /// A file opened by the VFS, in the memory SQLite gave it (`szOsFile` bytes): the `sqlite3_file` header, a pointer
-/// to its ``LogFileState`` (log files only), then the default VFS's file.
+/// to its ``LogFileState`` (log and database files), then the default VFS's file.
 private struct LogFile {
     static let stateOffset = MemoryLayout<sqlite3_file>.stride
     static let baseFileOffset = (stateOffset + MemoryLayout<UnsafeMutableRawPointer>.stride + 15) & ~15
@@ -148,15 +171,18 @@ private struct LogFile {
 
     var baseMethods: sqlite3_io_methods { base.pointee.pMethods.pointee }
 
-    /// Opens a file: a log file with this VFS's methods around the default VFS's file, any other file as the
-    /// default VFS's own (its methods in the header, so SQLite calls them directly).
+    /// Opens a file: a log or database file with this VFS's methods around the default VFS's file, any other file
+    /// as the default VFS's own (its methods in the header, so SQLite calls them directly).
     static func open(
         _ name: UnsafePointer<CChar>?, _ file: UnsafeMutablePointer<sqlite3_file>?, _ flags: Int32,
         _ outFlags: UnsafeMutablePointer<Int32>?
     ) -> Int32 {
         guard let registration, let file else { return SQLITE_ERROR }
         let base = registration.base
-        guard flags & SQLITE_OPEN_WAL != 0 else { return base.pointee.xOpen!(base, name, file, flags, outFlags) }
+        let isLog = flags & SQLITE_OPEN_WAL != 0
+        guard isLog || flags & SQLITE_OPEN_MAIN_DB != 0 else {
+            return base.pointee.xOpen!(base, name, file, flags, outFlags)
+        }
         file.pointee.pMethods = nil
         let logFile = LogFile(file)
         let result = base.pointee.xOpen!(base, name, logFile.base, flags, outFlags)
@@ -165,8 +191,38 @@ private struct LogFile {
         state.initialize(to: LogFileState())
         UnsafeMutableRawPointer(file).storeBytes(
             of: state, toByteOffset: stateOffset, as: UnsafeMutablePointer<LogFileState>.self)
-        file.pointee.pMethods = UnsafePointer(registration.methods)
+        if isLog {
+            // SQLite pads a commit when the database file does not promise power-safe overwrites (`wal.c` asks the
+            // database file); a log not linked to its database file is not gathered either.
+            state.pointee.gathers = false
+            if let name, let database = sqlite3_filename_database(name),
+                let address = openDatabases.withLock({ $0[UInt(bitPattern: database)] }),
+                let databaseState = UnsafeMutablePointer<LogFileState>(bitPattern: address)
+            {
+                databaseState.pointee.linked = state
+                state.pointee.linked = databaseState
+                state.pointee.gathers = databaseState.pointee.gathers
+            }
+            file.pointee.pMethods = UnsafePointer(registration.methods)
+        } else {
+            let characteristics = logFile.baseMethods.xDeviceCharacteristics!(logFile.base)
+            state.pointee.gathers = characteristics & SQLITE_IOCAP_POWERSAFE_OVERWRITE != 0
+            if let name {
+                state.pointee.nameAddress = UInt(bitPattern: name)
+                openDatabases.withLock { $0[UInt(bitPattern: name)] = UInt(bitPattern: state) }
+            }
+            file.pointee.pMethods = UnsafePointer(registration.databaseMethods)
+        }
         return SQLITE_OK
+    }
+
+    /// Drops what the log gathered: frames of a transaction that ended without committing them. (A commit wrote
+    /// its own: then nothing is gathered, and the next transaction's frames continue where the commit's ended.)
+    static func dropGathered(_ state: UnsafeMutablePointer<LogFileState>) {
+        guard state.pointee.count > 0 else { return }
+        state.pointee.count = 0
+        state.pointee.end = -1
+        state.pointee.isCompletingCommit = false
     }
 
     /// Writes the gathered bytes, if any. They are dropped whether or not the write succeeds: a failed write fails
@@ -199,7 +255,7 @@ private struct LogFile {
             let result = writeGathered()
             guard result == SQLITE_OK else { return result }
         }
-        if !continues || Int(amount) > LogWriteBatching.capacity {
+        if !continues || Int(amount) > LogWriteBatching.capacity || !state.pointee.gathers {
             state.pointee.counts.writesMade += 1
             let result = baseMethods.xWrite!(base, data, amount, offset)
             state.pointee.end = result == SQLITE_OK ? offset + Int64(amount) : -1
@@ -218,28 +274,141 @@ private struct LogFile {
     func read(_ data: UnsafeMutableRawPointer?, _ amount: Int32, _ offset: Int64) -> Int32 {
         let state = self.state.pointee
         if state.count > 0, offset < state.start + Int64(state.count), offset + Int64(amount) > state.start {
-            let result = writeGathered()
-            guard result == SQLITE_OK else { return result }
+            // A failure here is an I/O error, which rolls the whole transaction back (SQLite rolls back only the
+            // statement after `SQLITE_FULL`, and the transaction could commit without the frames it lost).
+            guard writeGathered() == SQLITE_OK else { return Self.ioErrorWrite }
         }
         return baseMethods.xRead!(base, data, amount, offset)
     }
 
     /// Runs `body` on the default VFS's file once the gathered bytes are written.
+    /// A failure to write them is an I/O error, as in ``read(_:_:_:)``.
     func afterWritingGathered(_ body: (UnsafeMutablePointer<sqlite3_file>, sqlite3_io_methods) -> Int32) -> Int32 {
-        let result = writeGathered()
-        guard result == SQLITE_OK else { return result }
+        guard writeGathered() == SQLITE_OK else { return Self.ioErrorWrite }
         return body(base, baseMethods)
     }
 
     func close() -> Int32 {
         let written = writeGathered()
         let state = self.state
+        state.pointee.linked?.pointee.linked = nil
         state.pointee.buffer?.deallocate()
         state.deinitialize(count: 1)
         state.deallocate()
         let closed = baseMethods.xClose!(base)
         file.pointee.pMethods = nil
         return written == SQLITE_OK ? closed : written
+    }
+
+    /// Closes a database file.
+    func closeDatabase() -> Int32 {
+        let state = self.state
+        let address = state.pointee.nameAddress
+        openDatabases.withLock { databases in
+            if databases[address] == UInt(bitPattern: state) { databases[address] = nil }
+        }
+        state.pointee.linked?.pointee.linked = nil
+        state.deinitialize(count: 1)
+        state.deallocate()
+        let closed = baseMethods.xClose!(base)
+        file.pointee.pMethods = nil
+        return closed
+    }
+
+    /// `SQLITE_IOERR_WRITE`, which Swift does not import (a macro of an expression).
+    static let ioErrorWrite: Int32 = SQLITE_IOERR | (3 << 8)
+
+    /// The index of the log's write lock among the locks of its index (`WAL_WRITE_LOCK` in SQLite's `wal.c`).
+    static let logWriteLock: Int32 = 0
+
+    /// The methods of a database file: each one the default VFS's; releasing the log's write lock drops what the
+    /// connection's log still gathers (a rolled-back transaction's frames: a commit wrote its own).
+    static func makeDatabaseMethods() -> sqlite3_io_methods {
+        sqlite3_io_methods(
+            iVersion: 3,
+            xClose: { file in LogFile(file!).closeDatabase() },
+            xRead: { file, data, amount, offset in
+                let database = LogFile(file!)
+                return database.baseMethods.xRead!(database.base, data, amount, offset)
+            },
+            xWrite: { file, data, amount, offset in
+                let database = LogFile(file!)
+                return database.baseMethods.xWrite!(database.base, data, amount, offset)
+            },
+            xTruncate: { file, size in
+                let database = LogFile(file!)
+                return database.baseMethods.xTruncate!(database.base, size)
+            },
+            xSync: { file, flags in
+                let database = LogFile(file!)
+                return database.baseMethods.xSync!(database.base, flags)
+            },
+            xFileSize: { file, size in
+                let database = LogFile(file!)
+                return database.baseMethods.xFileSize!(database.base, size)
+            },
+            xLock: { file, lock in
+                let database = LogFile(file!)
+                return database.baseMethods.xLock!(database.base, lock)
+            },
+            xUnlock: { file, lock in
+                let database = LogFile(file!)
+                return database.baseMethods.xUnlock!(database.base, lock)
+            },
+            xCheckReservedLock: { file, result in
+                let database = LogFile(file!)
+                return database.baseMethods.xCheckReservedLock!(database.base, result)
+            },
+            xFileControl: { file, operation, argument in
+                let database = LogFile(file!)
+                return database.baseMethods.xFileControl!(database.base, operation, argument)
+            },
+            xSectorSize: { file in
+                let database = LogFile(file!)
+                return database.baseMethods.xSectorSize!(database.base)
+            },
+            xDeviceCharacteristics: { file in
+                let database = LogFile(file!)
+                return database.baseMethods.xDeviceCharacteristics!(database.base)
+            },
+            xShmMap: { file, page, size, extend, region in
+                let database = LogFile(file!)
+                guard database.baseMethods.iVersion >= 2 else { return SQLITE_IOERR }
+                return database.baseMethods.xShmMap!(database.base, page, size, extend, region)
+            },
+            xShmLock: { file, offset, count, flags in
+                let database = LogFile(file!)
+                guard database.baseMethods.iVersion >= 2 else { return SQLITE_IOERR }
+                if offset == LogFile.logWriteLock, flags == SQLITE_SHM_UNLOCK | SQLITE_SHM_EXCLUSIVE,
+                    let log = database.state.pointee.linked
+                {
+                    LogFile.dropGathered(log)
+                }
+                return database.baseMethods.xShmLock!(database.base, offset, count, flags)
+            },
+            xShmBarrier: { file in
+                let database = LogFile(file!)
+                if database.baseMethods.iVersion >= 2 { database.baseMethods.xShmBarrier!(database.base) }
+            },
+            xShmUnmap: { file, delete in
+                let database = LogFile(file!)
+                guard database.baseMethods.iVersion >= 2 else { return SQLITE_OK }
+                return database.baseMethods.xShmUnmap!(database.base, delete)
+            },
+            xFetch: { file, offset, amount, page in
+                let database = LogFile(file!)
+                guard database.baseMethods.iVersion >= 3 else {
+                    page?.pointee = nil
+                    return SQLITE_OK
+                }
+                return database.baseMethods.xFetch!(database.base, offset, amount, page)
+            },
+            xUnfetch: { file, offset, page in
+                let database = LogFile(file!)
+                guard database.baseMethods.iVersion >= 3 else { return SQLITE_OK }
+                return database.baseMethods.xUnfetch!(database.base, offset, page)
+            }
+        )
     }
 
     /// The methods of a log file: each one the default VFS's, after the gathered bytes are written where their

@@ -151,8 +151,8 @@ public final class SQLiteChatStore: ChatStore {
                 if usesSearchFile {
                     searchIndexer = try SearchFile.openIndexer(databasePath: path, configuration: grdb)
                 }
-                // Each commit's log frames in one write (`LogWriteBatching`); the checkpointer and other
-                // connections of the file open it as usual.
+                // Each commit's log frames in one write (`LogWriteBatching`; the pool's readers open the file
+                // through it too, and write nothing). The checkpointer opens the file as usual.
                 let fileName = configuration.batchesLogWrites ? LogWriteBatching.fileName(forPath: path) : path
                 writer = try DatabasePool(path: fileName, configuration: grdb)
             } else {

@@ -132,6 +132,64 @@ struct LogWriteBatchingTests {
         }
     }
 
+    @Test("a rolled-back transaction's gathered frames are dropped, not written over another connection's commit")
+    func rolledBackFramesAreDropped() async throws {
+        try await withTemporaryDirectory { directory in
+            let path = directory.appendingPathComponent("batched.sqlite").path
+            let batched = try Self.openBatched(path)
+            // SQLite's own VFS, as another process writes the file.
+            let other = try DatabaseQueue(path: path)
+            try await batched.write { db in
+                try db.execute(sql: "CREATE TABLE item (id INTEGER PRIMARY KEY, body TEXT NOT NULL)")
+            }
+            try await batched.writeWithoutTransaction { db in
+                try db.execute(sql: "PRAGMA cache_size = 10")
+                // Spills frames to the log (some gathered, none committed), then rolls back.
+                try db.inTransaction {
+                    for row in 0..<250 {
+                        try db.execute(
+                            sql: "INSERT INTO item (body) VALUES (?)",
+                            arguments: [String(repeating: "x\(row)", count: 100)]
+                        )
+                    }
+                    return .rollback
+                }
+            }
+            // The other connection commits where the rolled-back frames were.
+            try await other.write { db in
+                for row in 0..<20 {
+                    try db.execute(sql: "INSERT INTO item (body) VALUES (?)", arguments: ["other \(row)"])
+                }
+            }
+            try await batched.write { db in try db.execute(sql: "INSERT INTO item (body) VALUES ('batched')") }
+            try await Self.expectIntact(path, rows: 21)
+            try await Self.expectRecovered(path, rows: 21, in: directory)
+        }
+    }
+
+    @Test("a log without power-safe overwrites (psow=0) is written as SQLite's own VFS writes it")
+    func noPowerSafeOverwriteMeansNoGathering() async throws {
+        try await withTemporaryDirectory { directory in
+            let path = directory.appendingPathComponent("batched.sqlite").path
+            let queue = try DatabaseQueue(path: LogWriteBatching.fileName(forPath: path) + "&psow=0")
+            try await queue.writeWithoutTransaction { db in
+                try db.execute(sql: "PRAGMA journal_mode = WAL")
+                try db.execute(sql: "PRAGMA synchronous = FULL")
+                try db.execute(sql: "CREATE TABLE item (id INTEGER PRIMARY KEY, body TEXT NOT NULL)")
+            }
+            for row in 0..<10 {
+                try await queue.write { db in
+                    try db.execute(
+                        sql: "INSERT INTO item (body) VALUES (?)",
+                        arguments: [String(repeating: "y", count: 3000 + row)])
+                }
+            }
+            let counts = try await queue.read { try Self.counts($0) }
+            #expect(counts.writesMade == counts.writesAsked)
+            try await Self.expectIntact(path, rows: 10)
+        }
+    }
+
     @Test("a store writes through the VFS by default, and not when told not to")
     func storesUseIt() async throws {
         try await withTemporaryDirectory { directory in

@@ -123,6 +123,7 @@ struct SearchFileTests {
             _ = try await store.editMessage(first.id, body: "rope one", by: alice)
             #expect(try await store.search("anchor", as: alice, in: chat, limit: 10).count == 2)
             try store.close()
+            #expect(!FileManager.default.fileExists(atPath: path + "-wal"), "a closed store leaves no log")
             // The restore replaces the database and leaves the index file as it was.
             try FileManager.default.removeItem(atPath: path)
             try FileManager.default.copyItem(atPath: backup, toPath: path)
