@@ -321,13 +321,16 @@ struct ChatKitServerCommand: AsyncParsableCommand {
         }
     }
 
-    /// Checks the database and its log files before opening them: files this user cannot read or write (a
-    /// restore copied as root) are refused with their owner and mode, and files others may read are made this
-    /// user's alone (SQLite gives the log files the database's mode, whatever the umask says). Returns whether the
-    /// database exists.
+    /// Checks the database, its log files and its search index's files before opening them: files this user cannot
+    /// read or write (a restore copied as root) are refused with their owner and mode, and files others may read are
+    /// made this user's alone (SQLite gives the log files the database's mode, whatever the umask says). Returns
+    /// whether the database exists.
     private static func checkDatabaseFiles(_ database: String, logger: Logger) throws -> Bool {
         var databaseExists = false
-        for path in [database, database + "-wal", database + "-shm"] {
+        let searchIndex = database + "-search"  // the search index's file (SQLiteChatStore, schema v20)
+        for path in [
+            database, database + "-wal", database + "-shm", searchIndex, searchIndex + "-wal", searchIndex + "-shm",
+        ] {
             var status = stat()
             guard stat(path, &status) == 0 else { continue }
             if path == database { databaseExists = true }

@@ -93,6 +93,9 @@ extension SQLiteChatStore {
         /// The largest the database file may grow, in bytes (SQLite's `max_page_count`), or `nil` for no limit
         /// but the disk. A write that would pass it fails with ``ChatKitCore/ChatError/Code/storageFailure``
         /// and stores nothing, exactly as a full disk does. Defaults to `nil`.
+        ///
+        /// The search index's file beside it (`PATH-search`) has the same limit of its own: once full, new and
+        /// changed messages are found by scanning them instead (slower), and nothing is lost.
         public var maximumDatabaseSize: Int64?
 
         /// Creates limits.

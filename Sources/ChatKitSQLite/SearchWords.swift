@@ -19,10 +19,13 @@ import GRDB
 /// reading the word's whole posting list: 15 ms for the 111 words of a prefix at a million messages, half of a
 /// prefix search. This table holds the words alone (`Schema.v5`), filled from the index by the migrations that
 /// make it and the index (`v5`, `v6`), then kept a superset of it:
-/// - ``SearchIndex/indexPending(_:addingWords:withScope:)`` adds the words of each batch of messages it indexes;
-/// - an edit adds the words of the new body (the update trigger re-indexes an indexed row);
+/// - ``SearchIndex/indexPending(_:addingWords:withScope:atMost:)`` adds the words of each batch of messages it
+///   indexes;
+/// - an edit adds the words of the new body (the update trigger re-indexes an indexed row; since `Schema.v20`
+///   the catch-up that applies the edit, ``SearchIndex/applyChanges(_:addingWords:)``, does both);
 /// - a deletion or an edit removes the old text's words that no indexed message holds any more
-///   (``remove(wordsOf:keeping:_:)``), so that deleted text leaves the file. (A word whose messages left the
+///   (``remove(wordsOf:keeping:_:)``; since `Schema.v20` when the catch-up applies it), so that deleted text leaves
+///   the file. (A word whose messages left the
 ///   index otherwise may stay: a prefix listing it gets an `OR` branch that matches nothing.)
 ///
 /// Beside it, `searchWordFolding` (`Schema.v14`) holds each of those words that ``ChatKitCore/SearchText`` folds
