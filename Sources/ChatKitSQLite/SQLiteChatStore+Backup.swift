@@ -40,8 +40,10 @@ extension SQLiteChatStore {
     /// `ChatClient` yields `.rewound`), and receives every event stored since.
     ///
     /// The copies of deleted messages that the store had yet to rewrite in stored events (see ``SQLiteChatStore``'s
-    /// deletion) are rewritten before the copy starts, so that the backup holds no deleted text (unless writing
-    /// fails: the copy is taken all the same).
+    /// deletion) are rewritten before the copy starts, and the search index applies the deletions it has noted and
+    /// not applied (their notes hold the deleted texts), so that the backup holds no deleted text (unless writing
+    /// fails: the copy is taken all the same). The copy has no search index: a store opened on it makes its index
+    /// file from the messages (`PATH-search`, about 10 seconds a million messages, in the background).
     ///
     /// - Parameter path: Where to write the copy; not the database itself.
     /// - Throws: ``ChatKitCore/ChatError`` `.storageFailure` if the copy cannot be written (read-only location,
@@ -51,6 +53,8 @@ extension SQLiteChatStore {
         do {
             // Best effort: a backup to another disk must not fail because this one is full.
             try? await redactions.finish()
+            // The search index's notes of deleted texts too (`searchChange`): applied, then removed.
+            try? await searchIndex.catchUp()
             try await longReads.pass {
                 try await writer.readReleasingOnQueue { db in try BackupCopy.write(from: db, to: path) }
             }

@@ -60,9 +60,10 @@ extension SQLiteChatStore {
         )
         let appliesChanges = searchIndex.appliesChanges
         let first = try await readInBackground { db -> (hits: [SearchHit], unindexed: ClosedRange<Int64>?) in
+            // First, in one statement with the database: the index file's snapshot begins with the database's.
+            let progress = try SearchIndex.progress(db)
             if let conversation { _ = try Lookups.memberConversation(db, conversation, user) }
             guard !text.terms.isEmpty, limit > 0 else { return ([], nil) }
-            let progress = try SearchIndex.progress(db)
             let hasPendingChanges = try appliesChanges && SearchIndex.hasPendingChanges(db)
             if progress.lastRow > progress.indexedUpTo || hasPendingChanges {
                 return ([], (progress.indexedUpTo + 1)...max(progress.indexedUpTo + 1, progress.lastRow))
@@ -76,11 +77,13 @@ extension SQLiteChatStore {
         try? await searchIndex.catchUp()
         return try await readInBackground { db in
             // Again: the membership may have ended since the first read.
+            // First, in one statement with the database: the index file's snapshot begins with the database's, so
+            // the notes of changes read below are those of the index read here.
+            let indexedUpTo = try SearchIndex.progress(db).indexedUpTo
             if let conversation { _ = try Lookups.memberConversation(db, conversation, user) }
             var hits = try Self.searchIndex(
                 db, text, capabilities, user, conversation, limit, ways, rowMap
             )
-            let indexedUpTo = try SearchIndex.progress(db).indexedUpTo
             if appliesChanges, try SearchIndex.hasPendingChanges(db) {
                 // The index could not apply edits and deletions (a full disk): it may hold texts the messages no
                 // longer have. Those messages are matched by scanning them instead, as unindexed ones are.

@@ -131,7 +131,9 @@ public final class SQLiteChatStore: ChatStore {
         let searchAttachment = usesSearchFile ? location.path.map(SearchFile.path(forDatabase:)) ?? ":memory:" : nil
         grdb.prepareDatabase { db in
             if let searchAttachment, db.configuration.readonly || searchAttachment == ":memory:" {
-                try db.execute(sql: "ATTACH DATABASE ? AS \(SearchFile.schemaName)", arguments: [searchAttachment])
+                // A reader that cannot attach the index (its file deleted while the store runs) still serves every
+                // read but searches, which then fail with a clear error.
+                try? db.execute(sql: "ATTACH DATABASE ? AS \(SearchFile.schemaName)", arguments: [searchAttachment])
             }
             try db.execute(sql: "PRAGMA synchronous = \(synchronous)")
             // Checkpoints run in the background (see `Checkpointer`); this is the writer's backstop.
@@ -200,15 +202,11 @@ public final class SQLiteChatStore: ChatStore {
             hasScopeColumn: Schema.includes(Schema.v11, upTo: lastMigration),
             rowConversations: rowConversations,
             onChangesApplied: { lastChange in
-                let isNew = prunedChanges.withLock { pruned in
-                    guard lastChange > pruned else { return false }
-                    pruned = lastChange
-                    return true
-                }
-                guard isNew else { return }
+                guard prunedChanges.withLock({ lastChange > $0 }) else { return }
                 try await writer.write { db in
                     try db.execute(sql: "DELETE FROM searchChange WHERE id <= ?", arguments: [lastChange])
                 }
+                prunedChanges.withLock { $0 = max($0, lastChange) }
             }
         )
         self.searchIndex = searchIndex
@@ -350,6 +348,13 @@ public final class SQLiteChatStore: ChatStore {
     public func close() throws {
         searchIndex.close()
         redactions.close()
+        // The edits and deletions the index has not applied yet: applied now, and their notes (with deleted texts)
+        // removed from the database (best effort: a failure leaves them for the next opening).
+        if let lastChange = try? searchIndex.applyChangesNow(), lastChange > 0 {
+            _ = try? writer.write { db in
+                try db.execute(sql: "DELETE FROM searchChange WHERE id <= ?", arguments: [lastChange])
+            }
+        }
         do {
             try? checkpointer?.close()
             if let pool = writer as? DatabasePool {
@@ -360,9 +365,11 @@ public final class SQLiteChatStore: ChatStore {
                 // checkpoints and deletes both files, unless another process still has the database open.
                 pool.releaseMemory()
                 // The indexer after the readers (it is then the last connection to the index file, and folds its
-                // log in) and before the writer (which is then the last to the database).
-                try searchIndexer?.close()
+                // log in) and before the writer (which is then the last to the database); the pool is closed even
+                // if the indexer cannot be.
+                let indexerClosing = Result { try searchIndexer?.close() }
                 try pool.close()
+                try indexerClosing.get()
             } else if let queue = writer as? DatabaseQueue {
                 try queue.close()
             }

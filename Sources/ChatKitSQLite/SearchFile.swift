@@ -12,6 +12,12 @@
 import Foundation
 import GRDB
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// The file of the search index beside a database of `Schema.v20` or later: `<database>-search`.
 ///
 /// SQLite lets one connection at a time write a file. With the index in the database, each catch-up of the index
@@ -27,9 +33,10 @@ import GRDB
 ///
 /// The index is derived data. It records the database's identity (`searchIdentity`, made by `Schema.v20`), the
 /// highest message row it holds and the last change of `searchChange` it applied. When the file is missing, cannot
-/// be opened, belongs to another database, or is ahead of the database (a database restored from a backup, or a
-/// crash that kept one file's last commit and not the other's), the index is made again from the messages when the
-/// store opens.
+/// be opened, belongs to another database, is ahead of the database (a database restored from a backup), or is
+/// behind changes the database no longer notes (a power loss that kept the removal of applied notes and lost the
+/// index's commit, which the indexer's `synchronous = FULL` prevents; files copied at different moments), the index
+/// is made again from the messages when the store opens.
 enum SearchFile {
     /// The index file of the database at `path`.
     static func path(forDatabase path: String) -> String { path + "-search" }
@@ -48,7 +55,11 @@ enum SearchFile {
         configuration.label = "ChatKitSQLite.SearchIndexer"
         configuration.prepareDatabase { db in
             try db.execute(sql: "ATTACH DATABASE ? AS \(databaseSchemaName)", arguments: [databasePath])
+            // Each catch-up's commit is durable before the changes it applied leave the database (a power loss
+            // must not keep the removal and lose the index's commit).
+            try db.execute(sql: "PRAGMA main.synchronous = FULL")
         }
+        createWithPermissions(ofFileAt: databasePath, at: indexPath)
         func open() throws -> DatabaseQueue {
             let queue = try DatabaseQueue(path: indexPath, configuration: configuration)
             try queue.writeWithoutTransaction { db in
@@ -66,6 +77,15 @@ enum SearchFile {
             try removeFiles(atDatabasePath: databasePath)
             return try open()
         }
+    }
+
+    /// Creates an empty file at `path` with the permissions of the file at `source`, if that exists and `path` does
+    /// not: the index holds the messages' words, and SQLite would create it with the process's default mode.
+    private static func createWithPermissions(ofFileAt source: String, at path: String) {
+        var status = stat()
+        guard stat(source, &status) == 0 else { return }
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL, status.st_mode & 0o777)
+        if descriptor >= 0 { _ = close(descriptor) }
     }
 
     /// Removes the index file of the database at `path`, and its log.
@@ -91,7 +111,11 @@ enum SearchFile {
             ),
             row["identity"] as String? == identity,
             let indexedUpTo = row["indexedUpTo"] as Int64?, indexedUpTo <= lastRow,
-            let appliedChange = row["appliedChange"] as Int64?, appliedChange <= lastChange
+            let appliedChange = row["appliedChange"] as Int64?, appliedChange <= lastChange,
+            // Every change it has not applied is still noted (the database did not lose them to a prune that
+            // outlived the index's commit that applied them: a power loss, or files copied at different moments).
+            try Int64.fetchOne(db, sql: "SELECT count(*) FROM searchChange WHERE id > ?", arguments: [appliedChange])
+                == lastChange - appliedChange
         {
             return false
         }

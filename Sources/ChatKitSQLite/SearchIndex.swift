@@ -207,22 +207,39 @@ final class SearchIndex: Sendable {
             return
         }
         while true {
-            let (indexed, lastChange) = try await writer.writeWithoutTransaction { [rowConversations] db in
-                var outcome: (Int, Int64) = (0, 0)
-                // Deferred: the transaction takes the index file's write lock, and only reads the database.
-                try db.inTransaction(.deferred) {
-                    let lastChange = try Self.applyChanges(db, addingWords: addsWords)
-                    let indexed = try Self.indexPending(
-                        db, addingWords: addsWords, withScope: hasScopeColumn, atMost: Self.batchLimit
-                    )
-                    try rowConversations.extend(upTo: try Self.progress(db).indexedUpTo, db)
-                    outcome = (indexed, lastChange)
-                    return .commit
-                }
-                return outcome
-            }
+            let (indexed, lastChange) = try await writer.writeWithoutTransaction { db in try catchUpBatch(db) }
             if lastChange > 0 { try await onChangesApplied(lastChange) }
             if Int64(indexed) < Self.batchLimit { return }
+        }
+    }
+
+    /// One transaction of a catch-up of the index file (`Schema.v20`): the noted changes, then a batch of new rows.
+    /// Returns how many rows it indexed and the last change it applied.
+    private func catchUpBatch(_ db: Database) throws -> (indexed: Int, lastChange: Int64) {
+        var outcome: (Int, Int64) = (0, 0)
+        // Deferred: the transaction takes the index file's write lock, and only reads the database.
+        try db.inTransaction(.deferred) {
+            let lastChange = try Self.applyChanges(db, addingWords: addsWords)
+            let indexed = try Self.indexPending(
+                db, addingWords: addsWords, withScope: hasScopeColumn, atMost: Self.batchLimit
+            )
+            try rowConversations.extend(upTo: try Self.progress(db).indexedUpTo, db)
+            outcome = (indexed, lastChange)
+            return .commit
+        }
+        return outcome
+    }
+
+    /// Applies the noted changes (and indexes new rows) now, on the calling thread, and returns the last change
+    /// applied: ``SQLiteChatStore/close()`` does, so that no deleted text waits in `searchChange` once the store is
+    /// closed. Nothing before `Schema.v20`.
+    func applyChangesNow() throws -> Int64 {
+        guard appliesChanges else { return 0 }
+        var lastChange: Int64 = 0
+        while true {
+            let batch = try writer.writeWithoutTransaction { db in try catchUpBatch(db) }
+            lastChange = batch.lastChange
+            if Int64(batch.indexed) < Self.batchLimit { return lastChange }
         }
     }
 

@@ -56,7 +56,7 @@ enum SearchWords {
     /// Adds to `searchWordFolding` each of `words` that folds to other characters, under its folded form; nothing
     /// on a database before `Schema.v14` (its migration adds those of every word).
     static func addFoldings(of words: some Sequence<String>, _ db: Database) throws {
-        guard try db.tableExists(foldingTable) else { return }
+        guard try hasFoldingTable(db) else { return }
         let insert = try db.cachedStatement(
             sql: "INSERT OR IGNORE INTO searchWordFolding (folded, word) VALUES (?, ?)"
         )
@@ -79,6 +79,15 @@ enum SearchWords {
     /// The table of words that fold to other characters (`Schema.v14`).
     static let foldingTable = "searchWordFolding"
 
+    /// Whether the database (or its attached index file, `Schema.v20`) has ``foldingTable``, asked of SQLite itself:
+    /// GRDB's answer is cached per connection and forgets an attached file's new tables (a reader opened before the
+    /// index file's tables were made would go on answering no).
+    static func hasFoldingTable(_ db: Database) throws -> Bool {
+        try Bool.fetchOne(
+            db.cachedStatement(sql: "SELECT 1 FROM pragma_table_list WHERE name = ?"), arguments: [foldingTable]
+        ) ?? false
+    }
+
     /// `word` as ``ChatKitCore/SearchText`` folds it, when that is not `word` itself (an indexed ASCII word, lowercase
     /// letters and digits, always is).
     private static func folding(of word: String) -> String? {
@@ -93,7 +102,7 @@ enum SearchWords {
     static func spellings(
         foldingTo folded: String, isPrefix: Bool, excluding excluded: [String], limit: Int, _ db: Database
     ) throws -> [String] {
-        guard try db.tableExists(foldingTable) else { return [] }
+        guard try hasFoldingTable(db) else { return [] }
         let forms = twoForms(excluded, else: folded)
         let statement =
             isPrefix
@@ -121,7 +130,7 @@ enum SearchWords {
     static func spellingPrefixes(
         foldingTo folded: String, length: Int, excluding excluded: [String], limit: Int, _ db: Database
     ) throws -> [String] {
-        guard try db.tableExists(foldingTable) else { return [] }
+        guard try hasFoldingTable(db) else { return [] }
         let forms = twoForms(excluded, else: folded)
         let statement = try db.cachedStatement(
             sql: """
@@ -153,7 +162,7 @@ enum SearchWords {
             sql: "SELECT 1 FROM messageSearch WHERE messageSearch MATCH ? LIMIT 1"
         )
         let delete = try db.cachedStatement(sql: "DELETE FROM searchWord WHERE word = ?")
-        let hasFoldings = try db.tableExists(foldingTable)
+        let hasFoldings = try hasFoldingTable(db)
         for word in gone {
             // A phrase of the one token: quoted, so that FTS5 reads no operator in it.
             let quoted = word.split(separator: "\"", omittingEmptySubsequences: false).joined(separator: "\"\"")

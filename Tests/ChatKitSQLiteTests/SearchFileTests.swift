@@ -135,6 +135,57 @@ struct SearchFileTests {
         }
     }
 
+    @Test("an index file behind changes the database no longer notes (a lost commit, copies of two moments) is remade")
+    func remadeWhenChangesWereLost() async throws {
+        try await withTemporaryDirectory { directory in
+            let path = directory.appendingPathComponent("chat.sqlite").path
+            let indexPath = SearchFile.path(forDatabase: path)
+            let (alice, chat) = try await Self.fill(path, bodies: ["quartz ridge", "quartz valley"])
+            let store = try SQLiteChatStore(path: path)
+            store.searchIndex.close()  // no background catch-up: the edit stays noted, not applied
+            let ridge = try await store.messages(in: chat, .latest(), as: alice)[0]
+            _ = try await store.editMessage(ridge.id, body: "basalt ridge", by: alice)
+            // The index file as it was before it applied the edit.
+            let stale = directory.appendingPathComponent("stale")
+            try FileManager.default.createDirectory(at: stale, withIntermediateDirectories: true)
+            for suffix in ["", "-wal"] where FileManager.default.fileExists(atPath: indexPath + suffix) {
+                try FileManager.default.copyItem(atPath: indexPath + suffix, toPath: stale.path + "/index" + suffix)
+            }
+            try store.close()  // applies the edit, and removes its note from the database
+            try SearchFile.removeFiles(atDatabasePath: path)
+            for suffix in ["", "-wal"] where FileManager.default.fileExists(atPath: stale.path + "/index" + suffix) {
+                try FileManager.default.copyItem(atPath: stale.path + "/index" + suffix, toPath: indexPath + suffix)
+            }
+            let reopened = try SQLiteChatStore(path: path)
+            defer { try? reopened.close() }
+            let quartz = try await reopened.search("quartz", as: alice, in: chat, limit: 10).map(\.message.body)
+            #expect(quartz == ["quartz valley"])
+            #expect(try await reopened.search("basalt", as: alice, in: chat, limit: 10).map(\.message.id) == [ridge.id])
+        }
+    }
+
+    @Test("closing a store applies the changes the index has not, and removes their notes (deleted texts)")
+    func closingAppliesTheChanges() async throws {
+        try await withTemporaryDirectory { directory in
+            let path = directory.appendingPathComponent("chat.sqlite").path
+            let (alice, chat) = try await Self.fill(path, bodies: ["obsidian secret"])
+            let store = try SQLiteChatStore(path: path)
+            store.searchIndex.close()  // no background catch-up
+            let secret = try await store.messages(in: chat, .latest(), as: alice)[0]
+            _ = try await store.deleteMessage(secret.id, by: alice)
+            #expect(try await store.writer.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM searchChange") } == 1)
+            try store.close()
+            let (notes, indexed) = try await Fixtures.openWithSearchIndex(path).read { db in
+                (
+                    try Int.fetchOne(db, sql: "SELECT count(*) FROM searchChange"),
+                    try Int.fetchOne(db, sql: "SELECT count(*) FROM searchWord WHERE word = 'obsidian'")
+                )
+            }
+            #expect(notes == 0)
+            #expect(indexed == 0)
+        }
+    }
+
     @Test("when the index cannot be written, an edited or deleted message is matched by its current text only")
     func pendingChangesAreScanned() async throws {
         let store = try SQLiteChatStore(configuration: .inMemory)
@@ -149,7 +200,8 @@ struct SearchFileTests {
         // The index unwritable, as on a full disk: the changes stay noted and unapplied.
         try await store.writer.write { db in
             try db.execute(
-                sql: "CREATE TRIGGER search.refuse BEFORE UPDATE ON searchProgress BEGIN SELECT RAISE(FAIL, 'full'); END"
+                sql:
+                    "CREATE TRIGGER search.refuse BEFORE UPDATE ON searchProgress BEGIN SELECT RAISE(FAIL, 'full'); END"
             )
         }
         _ = try await store.editMessage(edited.id, body: "lighthouse one", by: alice)
