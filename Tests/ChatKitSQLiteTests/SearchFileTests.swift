@@ -186,6 +186,20 @@ struct SearchFileTests {
         }
     }
 
+    @Test("the index file gets the database file's permissions")
+    func indexFileHasTheDatabasePermissions() async throws {
+        try await withTemporaryDirectory { directory in
+            let path = directory.appendingPathComponent("chat.sqlite").path
+            _ = try await Self.fill(path, bodies: ["private words"])
+            try SearchFile.removeFiles(atDatabasePath: path)
+            try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
+            let store = try SQLiteChatStore(path: path)
+            try store.close()
+            let attributes = try FileManager.default.attributesOfItem(atPath: SearchFile.path(forDatabase: path))
+            #expect((attributes[.posixPermissions] as? Int) == 0o600)
+        }
+    }
+
     @Test("when the index cannot be written, an edited or deleted message is matched by its current text only")
     func pendingChangesAreScanned() async throws {
         let store = try SQLiteChatStore(configuration: .inMemory)
