@@ -53,7 +53,8 @@ struct ChatKitServerCommand: AsyncParsableCommand {
             Backups: `chatkit-server --database PATH --backup-to COPY` copies the database while a server runs \
             on it (a consistent snapshot, taken as the file is: not migrated, so any version may copy it) and \
             exits; keep PATH.secret with the copy. To restore, stop the server (and its supervisor), delete \
-            PATH-wal and PATH-shm, copy the backup beside PATH and rename it over PATH (Operations.md, Backups).
+            PATH-wal and PATH-shm, copy the backup beside PATH and rename it over PATH (Operations.md, Backups); \
+            the search index's file, PATH-search, is made again from the messages at the next start.
             """
     )
 

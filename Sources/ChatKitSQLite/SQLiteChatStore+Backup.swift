@@ -14,7 +14,8 @@ import Foundation
 import GRDB
 
 extension SQLiteChatStore {
-    /// Copies the whole database to a new file at `path` while the store stays in use.
+    /// Copies the whole database to a new file at `path` while the store stays in use (not its search index's file,
+    /// which a store opened on the copy makes from the messages).
     ///
     /// It uses SQLite's online backup API from a reader connection: the copy is a consistent snapshot of the
     /// moment the backup started, and appends and other writes continue meanwhile (WAL readers never block the

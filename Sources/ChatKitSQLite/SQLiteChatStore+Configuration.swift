@@ -113,7 +113,8 @@ extension SQLiteChatStore {
 
         fileprivate let base: Base
 
-        /// A database file at `path` (with its `-wal` and `-shm` companions next to it), created if missing.
+        /// A database file at `path` (with its `-wal` and `-shm` companions next to it, and its search index's file,
+        /// `path-search`, with its own), created if missing.
         /// The file is opened in WAL mode, with a pool of reader connections.
         public static func file(_ path: String) -> Location { Location(base: .file(path)) }
 

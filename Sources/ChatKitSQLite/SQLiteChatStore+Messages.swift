@@ -291,7 +291,8 @@ extension SQLiteChatStore {
             message.reactions = []
             message.deletedAt = context.now
             let deleted = try Self.replace(original, with: message, kind: .messageDeleted, actor: user, context)
-            // The text left the index with the row's body (the update trigger); its words leave `searchWord`.
+            // The text left the index with the row's body (the update trigger; since `Schema.v20` the trigger notes it
+            // and the index's next catch-up removes it, and its words); its words leave `searchWord`.
             if addsWords { try SearchWords.remove(wordsOf: original.body, context.db) }
             // Its copies in edit and reaction events leave the event log: those after its creation (all events for
             // a message stored before `Schema.v3`, which keeps no creation position), a bounded number now and the
@@ -354,7 +355,8 @@ extension SQLiteChatStore {
         }
     }
 
-    /// Stores a changed message (the search index follows by trigger) and records the event describing it.
+    /// Stores a changed message (the search index follows by trigger, or from the trigger's note since `Schema.v20`)
+    /// and records the event describing it.
     ///
     /// A message appended since `Schema.v3` is its own `messageCreated` event, which must keep showing the
     /// message as it was created: the first change stores a copy of `original` in `event` at the event's

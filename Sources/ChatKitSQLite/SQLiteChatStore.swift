@@ -14,7 +14,8 @@ import Foundation
 import GRDB
 import Synchronization
 
-/// A durable ``ChatKitCore/ChatStore`` in one SQLite file: the embedded default of ChatKit.
+/// A durable ``ChatKitCore/ChatStore`` in one SQLite file (its search index in a second one beside it, made from the
+/// messages): the embedded default of ChatKit.
 ///
 /// - **WAL and a reader pool.** A file database runs in write-ahead-log mode: reads (history, sync, search) run
 ///   concurrently on ``Configuration/readerCount`` connections and never wait for the writer.
@@ -22,12 +23,14 @@ import Synchronization
 ///   still returns only after its own message is committed, with its own result or error. Seqs stay gapless.
 /// - **Durability** is chosen with ``Configuration/synchronous``; the default, ``Synchronous/normal``, survives a
 ///   crash or `kill -9` of the process.
-/// - **Search** uses an FTS5 index (unicode61 tokenizer, diacritics removed), ranked by bm25. New messages are
-///   indexed in batches off the append path; a search sees every message appended before it began.
+/// - **Search** uses an FTS5 index (unicode61 tokenizer, diacritics removed), ranked by bm25, in a file of its own
+///   (`PATH-search`, ``SearchFile``) written by a connection of its own. New messages, edits and deletions reach it
+///   in batches beside the appends; a search sees every change made before it began.
 /// - **Migrations.** Opening a database written by an older ChatKit migrates it; a database written by a newer
 ///   one is refused with ``ChatKitCore/ChatError/Code/storageFailure``.
 /// - **Backup.** ``backup(to:)`` copies the live database while writes continue.
-/// - **Deletion.** A deleted message's text leaves its row, the search index and the stored events that held a copy
+/// - **Deletion.** A deleted message's text leaves its row, the search index (at its next batch, before any search)
+///   and the stored events that held a copy
 ///   of it (its edits and reactions). The deletion's transaction looks at up to 64 of its conversation's edit and
 ///   reaction events since the message was sent (any message's); if more followed, the rest are looked at in the
 ///   background, a transaction at a time, and after a restart if the process stops first. Reads show the tombstone
@@ -341,8 +344,10 @@ public final class SQLiteChatStore: ChatStore {
     /// Releasing the store closes them too; call this to close at a known moment, for example before replacing
     /// the file with a backup. Closed with no read under way (after the server has stopped), the database is one
     /// file again: the write-ahead log is folded in and its `-wal` and `-shm` files are removed, unless another
-    /// process still has the database open. That final checkpoint runs on the calling thread, and takes as long as
-    /// writing the log's pages into the database file (at most the last 100 ms of writes, usually).
+    /// process still has the database open (and so is the search index's file, `PATH-search`). That final checkpoint
+    /// runs on the calling thread, and takes as long as writing the log's pages into the database file (at most the
+    /// last 100 ms of writes, usually). Before it, the search index applies the edits and deletions it has not yet,
+    /// so that the database keeps no note of a deleted text.
     ///
     /// - Throws: ``ChatKitCore/ChatError`` `.storageFailure` if a connection cannot be closed.
     public func close() throws {

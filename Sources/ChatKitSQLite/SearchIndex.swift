@@ -16,15 +16,17 @@ import Synchronization
 ///
 /// Indexing a message in the transaction that appends it made FTS5 write a new index segment per group commit:
 /// about half of an append's work. Since `Schema.v3` appends do not touch the index. Every message row up to
-/// `searchProgress.indexedUpTo` is indexed, none above it; ``indexPending(_:addingWords:withScope:)`` indexes the rows
-/// above it in one statement (a few microseconds a row in batches of thousands, against about 50 in batches of 16).
+/// `searchProgress.indexedUpTo` is indexed, none above it; ``indexPending(_:addingWords:withScope:atMost:)`` indexes
+/// the rows above it in one statement (a few microseconds a row in batches of thousands, against about 50 in batches
+/// of 16), at most ``batchLimit`` a transaction since `Schema.v20`.
 ///
 /// It runs
 /// - in the background, ``delay`` after an append finds no catch-up scheduled, so the index trails new messages
 ///   by about that much under load (and catches up at once when they stop);
 /// - before a search that finds unindexed rows, so that a search sees every message whose append returned
 ///   before the search began (see ``SQLiteChatStore/search(_:as:in:limit:)``);
-/// - when a store opens on a database with unindexed rows (a crash before the catch-up).
+/// - when a store opens on a database with unindexed rows (a crash before the catch-up, or an index file made anew);
+/// - when the store closes, for the noted changes (``applyChangesNow()``).
 ///
 /// Before `Schema.v20` the index is in the database, catch-ups take the store's writer, and edits and deletes of
 /// indexed rows update the index by trigger (those of unindexed rows are skipped by the triggers, since the batch
@@ -75,7 +77,7 @@ final class SearchIndex: Sendable {
         self.hasScopeColumn = hasScopeColumn
     }
 
-    /// Indexes every message row above the high-water mark inside the current write transaction, and moves the
+    /// Indexes the message rows above the high-water mark (at most `limit`) inside the current write transaction, and moves the
     /// mark; adds the rows' words to `searchWord` if `addingWords` (a database at `Schema.v5` or later), and their
     /// scope characters to the index if `withScope` (`Schema.v11`). Returns how many rows it indexed.
     @discardableResult

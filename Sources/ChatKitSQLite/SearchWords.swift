@@ -13,7 +13,8 @@ import ChatKitCore
 import GRDB
 
 /// The `searchWord` table: every word the search index holds, for ``PrefixExpansion`` to list the words of a
-/// prefix with one range scan.
+/// prefix with one range scan. (Since `Schema.v20` in the index's own file, refilled by the catch-ups when the index is
+/// made anew.)
 ///
 /// FTS5 can list its words itself (an `fts5vocab` table), but it counts each word's messages as it lists it, by
 /// reading the word's whole posting list: 15 ms for the 111 words of a prefix at a million messages, half of a
