@@ -186,6 +186,25 @@ struct SearchFileTests {
         }
     }
 
+    @Test("the indexer commits durably, checkpoints its own log, and merges 16 segments at a time")
+    func indexerSettings() async throws {
+        try await withTemporaryDirectory { directory in
+            let store = try SQLiteChatStore(path: directory.appendingPathComponent("chat.sqlite").path)
+            defer { try? store.close() }
+            let indexer = try #require(store.searchIndexer)
+            let (synchronous, checkpoint, merge) = try await indexer.read { db in
+                (
+                    try Int.fetchOne(db, sql: "PRAGMA main.synchronous"),
+                    try Int.fetchOne(db, sql: "PRAGMA main.wal_autocheckpoint"),
+                    try Int.fetchOne(db, sql: "SELECT v FROM messageSearch_config WHERE k = 'automerge'")
+                )
+            }
+            #expect(synchronous == 2, "FULL")
+            #expect(checkpoint == 1000)
+            #expect(merge == 16)
+        }
+    }
+
     @Test("the index file gets the database file's permissions")
     func indexFileHasTheDatabasePermissions() async throws {
         try await withTemporaryDirectory { directory in
