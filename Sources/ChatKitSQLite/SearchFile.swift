@@ -62,8 +62,8 @@ enum SearchFile {
             // (SQLite's default; the store's writer waits until 32,768, see `Checkpointer`).
             try db.execute(sql: "PRAGMA main.wal_autocheckpoint = 1000")
         }
-        createWithPermissions(ofFileAt: databasePath, at: indexPath)
         func open() throws -> DatabaseQueue {
+            createWithPermissions(ofFileAt: databasePath, at: indexPath)
             let queue = try DatabaseQueue(path: indexPath, configuration: configuration)
             try queue.writeWithoutTransaction { db in
                 _ = try String.fetchOne(db, sql: "PRAGMA main.journal_mode = WAL")
@@ -88,7 +88,9 @@ enum SearchFile {
         var status = stat()
         guard stat(source, &status) == 0 else { return }
         let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL, status.st_mode & 0o777)
-        if descriptor >= 0 { _ = close(descriptor) }
+        guard descriptor >= 0 else { return }
+        _ = fchmod(descriptor, status.st_mode & 0o777)  // the process's umask narrowed the mode `open` gave it
+        _ = close(descriptor)
     }
 
     /// Removes the index file of the database at `path`, and its log.
@@ -104,6 +106,11 @@ enum SearchFile {
     /// one with its identity, no row above its last message row and no change it has not recorded. Returns whether
     /// it made them anew (every message is then to be indexed). Run in a transaction of the indexing connection.
     static func prepare(_ db: Database, schema: String) throws -> Bool {
+        // The index file's write lock first, as each catch-up takes it (`SearchIndex.lockIndex(_:)`): the database is
+        // then read after any other process's indexer committed.
+        if try db.tableExists("searchProgress", in: schema) {
+            try db.execute(sql: "UPDATE \(schema).searchProgress SET indexedUpTo = indexedUpTo WHERE id = 1")
+        }
         let identity = try String.fetchOne(db, sql: "SELECT identity FROM searchIdentity WHERE id = 1")
         let lastRow = try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(rowNumber), 0) FROM message") ?? 0
         let lastChange = try lastChangeNumber(db)

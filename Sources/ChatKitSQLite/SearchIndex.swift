@@ -221,6 +221,7 @@ final class SearchIndex: Sendable {
         var outcome: (Int, Int64) = (0, 0)
         // Deferred: the transaction takes the index file's write lock, and only reads the database.
         try db.inTransaction(.deferred) {
+            try Self.lockIndex(db)
             let lastChange = try Self.applyChanges(db, addingWords: addsWords)
             let indexed = try Self.indexPending(
                 db, addingWords: addsWords, withScope: hasScopeColumn, atMost: Self.batchLimit
@@ -232,16 +233,28 @@ final class SearchIndex: Sendable {
         return outcome
     }
 
-    /// Applies the noted changes (and indexes new rows) now, on the calling thread, and returns the last change
+    /// Takes the index file's write lock (a write that changes nothing) before the transaction reads the database:
+    /// the database is then read after any other process's indexer committed, never between its commit and what
+    /// it read (`Schema.v20`).
+    static func lockIndex(_ db: Database) throws {
+        try db.execute(sql: "UPDATE searchProgress SET indexedUpTo = indexedUpTo WHERE id = 1")
+    }
+
+    /// Applies the noted changes now, on the calling thread, in one transaction, and returns the last change
     /// applied: ``SQLiteChatStore/close()`` does, so that no deleted text waits in `searchChange` once the store is
-    /// closed. Nothing before `Schema.v20`.
+    /// closed. New rows are left to the next catch-up (after an upgrade, the whole index could be left to make).
+    /// Nothing before `Schema.v20`.
     func applyChangesNow() throws -> Int64 {
         guard appliesChanges else { return 0 }
-        var lastChange: Int64 = 0
-        while true {
-            let batch = try writer.writeWithoutTransaction { db in try catchUpBatch(db) }
-            lastChange = batch.lastChange
-            if Int64(batch.indexed) < Self.batchLimit { return lastChange }
+        let addsWords = self.addsWords
+        return try writer.writeWithoutTransaction { db in
+            var lastChange: Int64 = 0
+            try db.inTransaction(.deferred) {
+                try Self.lockIndex(db)
+                lastChange = try Self.applyChanges(db, addingWords: addsWords)
+                return .commit
+            }
+            return lastChange
         }
     }
 

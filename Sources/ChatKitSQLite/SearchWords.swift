@@ -80,13 +80,21 @@ enum SearchWords {
     /// The table of words that fold to other characters (`Schema.v14`).
     static let foldingTable = "searchWordFolding"
 
-    /// Whether the database (or its attached index file, `Schema.v20`) has ``foldingTable``, asked of SQLite itself:
-    /// GRDB's answer is cached per connection and forgets an attached file's new tables (a reader opened before the
-    /// index file's tables were made would go on answering no).
+    /// Whether the database (or its attached index file, `Schema.v20`) has ``foldingTable``, asked of each schema's
+    /// `sqlite_master`: GRDB's answer is cached per connection and forgets an attached file's new tables (a reader
+    /// opened before the index file's tables were made would go on answering no).
     static func hasFoldingTable(_ db: Database) throws -> Bool {
-        try Bool.fetchOne(
-            db.cachedStatement(sql: "SELECT 1 FROM pragma_table_list WHERE name = ?"), arguments: [foldingTable]
-        ) ?? false
+        let schemas = try String.fetchAll(db.cachedStatement(sql: "SELECT name FROM pragma_database_list"))
+        for schema in schemas where schema != "temp" {
+            let quoted =
+                "\"" + schema.split(separator: "\"", omittingEmptySubsequences: false).joined(separator: "\"\"") + "\""
+            let found = try Bool.fetchOne(
+                db.cachedStatement(sql: "SELECT 1 FROM \(quoted).sqlite_master WHERE type = 'table' AND name = ?"),
+                arguments: [foldingTable]
+            )
+            if found == true { return true }
+        }
+        return false
     }
 
     /// `word` as ``ChatKitCore/SearchText`` folds it, when that is not `word` itself (an indexed ASCII word, lowercase

@@ -173,8 +173,12 @@ struct SearchFileTests {
             store.searchIndex.close()  // no background catch-up
             let secret = try await store.messages(in: chat, .latest(), as: alice)[0]
             _ = try await store.deleteMessage(secret.id, by: alice)
+            _ = try await StoreFixture(store).send("left to the next catch-up", from: alice, to: chat)
             #expect(try await store.writer.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM searchChange") } == 1)
             try store.close()
+            // Closing applies the changes only; new rows wait for the next opening's catch-up.
+            let progress = try await Fixtures.openWithSearchIndex(path).read { try SearchIndex.progress($0) }
+            #expect(progress.indexedUpTo < progress.lastRow)
             let (notes, indexed) = try await Fixtures.openWithSearchIndex(path).read { db in
                 (
                     try Int.fetchOne(db, sql: "SELECT count(*) FROM searchChange"),
@@ -211,11 +215,12 @@ struct SearchFileTests {
             let path = directory.appendingPathComponent("chat.sqlite").path
             _ = try await Self.fill(path, bodies: ["private words"])
             try SearchFile.removeFiles(atDatabasePath: path)
-            try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
+            // Group-writable: the process's umask must not narrow it.
+            try FileManager.default.setAttributes([.posixPermissions: 0o660], ofItemAtPath: path)
             let store = try SQLiteChatStore(path: path)
             try store.close()
             let attributes = try FileManager.default.attributesOfItem(atPath: SearchFile.path(forDatabase: path))
-            #expect((attributes[.posixPermissions] as? Int) == 0o600)
+            #expect((attributes[.posixPermissions] as? Int) == 0o660)
         }
     }
 
