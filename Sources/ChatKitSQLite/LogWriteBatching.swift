@@ -82,25 +82,23 @@ enum LogWriteBatching {
     /// The counts of the log file `file`, if it is one of this VFS (tests find the log with
     /// `SQLITE_FCNTL_JOURNAL_POINTER`).
     static func counts(of file: UnsafeMutablePointer<sqlite3_file>) -> Counts? {
-        guard let registration, file.pointee.pMethods == UnsafePointer(registration.methods) else { return nil }
-        return LogFile(file).state.pointee.counts
+        guard let log = LogFile.ofThisVFS(file), log.state.pointee.isLog else { return nil }
+        return log.state.pointee.counts
     }
 
     /// Makes the next write of gathered bytes to `file` fail with `code` without writing them (tests: a disk that
     /// fills at a commit). Returns false if `file` is not a log file of this VFS.
     static func failNextGatheredWrite(of file: UnsafeMutablePointer<sqlite3_file>, with code: Int32) -> Bool {
-        guard let registration, file.pointee.pMethods == UnsafePointer(registration.methods) else { return false }
-        LogFile(file).state.pointee.injectedFailure = code
+        guard let log = LogFile.ofThisVFS(file), log.state.pointee.isLog else { return false }
+        log.state.pointee.injectedFailure = code
         return true
     }
 }
 
-/// The registered VFS and the methods of its log files, made once per process.
+/// The registered VFS and the methods of its log and database files, made once per process.
 private struct Registration: @unchecked Sendable {
     let vfs: UnsafeMutablePointer<sqlite3_vfs>
-    /// The methods of log files, and of database files.
     let methods: UnsafeMutablePointer<sqlite3_io_methods>
-    let databaseMethods: UnsafeMutablePointer<sqlite3_io_methods>
     let base: UnsafeMutablePointer<sqlite3_vfs>
 
     static func make() -> Registration? {
@@ -113,10 +111,8 @@ private struct Registration: @unchecked Sendable {
         vfs.pointee.xOpen = { _, name, file, flags, outFlags in LogFile.open(name, file, flags, outFlags) }
         let methods = UnsafeMutablePointer<sqlite3_io_methods>.allocate(capacity: 1)
         methods.initialize(to: LogFile.makeMethods())
-        let databaseMethods = UnsafeMutablePointer<sqlite3_io_methods>.allocate(capacity: 1)
-        databaseMethods.initialize(to: LogFile.makeDatabaseMethods())
         guard sqlite3_vfs_register(vfs, 0) == SQLITE_OK else { return nil }
-        return Registration(vfs: vfs, methods: methods, databaseMethods: databaseMethods, base: base)
+        return Registration(vfs: vfs, methods: methods, base: base)
     }
 }
 
@@ -147,6 +143,8 @@ private struct LogFileState {
     var linked: UnsafeMutablePointer<LogFileState>?
     /// For a database file, the address of the name it was opened with.
     var nameAddress: UInt = 0
+    /// Whether the file is a log (else a database file, whose writes are not gathered).
+    var isLog = false
 }
 
 /// A file opened by the VFS, in the memory SQLite gave it (`szOsFile` bytes): the `sqlite3_file` header, a pointer
@@ -159,6 +157,12 @@ private struct LogFile {
     let file: UnsafeMutablePointer<sqlite3_file>
 
     init(_ file: UnsafeMutablePointer<sqlite3_file>) { self.file = file }
+
+    /// `file` as a file of this VFS (a log or database file), or `nil`.
+    static func ofThisVFS(_ file: UnsafeMutablePointer<sqlite3_file>) -> LogFile? {
+        guard let registration, file.pointee.pMethods == UnsafePointer(registration.methods) else { return nil }
+        return LogFile(file)
+    }
 
     var base: UnsafeMutablePointer<sqlite3_file> {
         (UnsafeMutableRawPointer(file) + Self.baseFileOffset).assumingMemoryBound(to: sqlite3_file.self)
@@ -188,7 +192,7 @@ private struct LogFile {
         let result = base.pointee.xOpen!(base, name, logFile.base, flags, outFlags)
         guard result == SQLITE_OK else { return result }
         let state = UnsafeMutablePointer<LogFileState>.allocate(capacity: 1)
-        state.initialize(to: LogFileState())
+        state.initialize(to: LogFileState(isLog: isLog))
         UnsafeMutableRawPointer(file).storeBytes(
             of: state, toByteOffset: stateOffset, as: UnsafeMutablePointer<LogFileState>.self)
         if isLog {
@@ -203,7 +207,6 @@ private struct LogFile {
                 state.pointee.linked = databaseState
                 state.pointee.gathers = databaseState.pointee.gathers
             }
-            file.pointee.pMethods = UnsafePointer(registration.methods)
         } else {
             let characteristics = logFile.baseMethods.xDeviceCharacteristics!(logFile.base)
             state.pointee.gathers = characteristics & SQLITE_IOCAP_POWERSAFE_OVERWRITE != 0
@@ -211,8 +214,8 @@ private struct LogFile {
                 state.pointee.nameAddress = UInt(bitPattern: name)
                 openDatabases.withLock { $0[UInt(bitPattern: name)] = UInt(bitPattern: state) }
             }
-            file.pointee.pMethods = UnsafePointer(registration.databaseMethods)
         }
+        file.pointee.pMethods = UnsafePointer(registration.methods)
         return SQLITE_OK
     }
 
@@ -244,6 +247,7 @@ private struct LogFile {
 
     func write(_ data: UnsafeRawPointer, _ amount: Int32, _ offset: Int64) -> Int32 {
         let state = self.state
+        guard state.pointee.isLog else { return baseMethods.xWrite!(base, data, amount, offset) }
         state.pointee.counts.writesAsked += 1
         let continues = offset == state.pointee.end
         // A frame header holds the database's size in pages (big-endian, bytes 4-7) in a commit frame only.
@@ -288,9 +292,16 @@ private struct LogFile {
         return body(base, baseMethods)
     }
 
+    /// Closes the file: a log once what it gathered is written, a database file leaving the list of open ones.
     func close() -> Int32 {
         let written = writeGathered()
         let state = self.state
+        if !state.pointee.isLog {
+            let address = state.pointee.nameAddress
+            openDatabases.withLock { databases in
+                if databases[address] == UInt(bitPattern: state) { databases[address] = nil }
+            }
+        }
         state.pointee.linked?.pointee.linked = nil
         state.pointee.buffer?.deallocate()
         state.deinitialize(count: 1)
@@ -300,19 +311,16 @@ private struct LogFile {
         return written == SQLITE_OK ? closed : written
     }
 
-    /// Closes a database file.
-    func closeDatabase() -> Int32 {
-        let state = self.state
-        let address = state.pointee.nameAddress
-        openDatabases.withLock { databases in
-            if databases[address] == UInt(bitPattern: state) { databases[address] = nil }
+    /// A database file's `xShmLock`: releasing the log's write lock drops what the connection's log still gathers
+    /// (a rolled-back transaction's frames: a commit wrote its own).
+    func shmLock(_ offset: Int32, _ count: Int32, _ flags: Int32) -> Int32 {
+        guard baseMethods.iVersion >= 2 else { return SQLITE_IOERR }
+        if !state.pointee.isLog, offset == Self.logWriteLock, flags == SQLITE_SHM_UNLOCK | SQLITE_SHM_EXCLUSIVE,
+            let log = state.pointee.linked
+        {
+            Self.dropGathered(log)
         }
-        state.pointee.linked?.pointee.linked = nil
-        state.deinitialize(count: 1)
-        state.deallocate()
-        let closed = baseMethods.xClose!(base)
-        file.pointee.pMethods = nil
-        return closed
+        return baseMethods.xShmLock!(base, offset, count, flags)
     }
 
     /// `SQLITE_IOERR_WRITE`, which Swift does not import (a macro of an expression).
@@ -321,98 +329,9 @@ private struct LogFile {
     /// The index of the log's write lock among the locks of its index (`WAL_WRITE_LOCK` in SQLite's `wal.c`).
     static let logWriteLock: Int32 = 0
 
-    /// The methods of a database file: each one the default VFS's; releasing the log's write lock drops what the
-    /// connection's log still gathers (a rolled-back transaction's frames: a commit wrote its own).
-    static func makeDatabaseMethods() -> sqlite3_io_methods {
-        sqlite3_io_methods(
-            iVersion: 3,
-            xClose: { file in LogFile(file!).closeDatabase() },
-            xRead: { file, data, amount, offset in
-                let database = LogFile(file!)
-                return database.baseMethods.xRead!(database.base, data, amount, offset)
-            },
-            xWrite: { file, data, amount, offset in
-                let database = LogFile(file!)
-                return database.baseMethods.xWrite!(database.base, data, amount, offset)
-            },
-            xTruncate: { file, size in
-                let database = LogFile(file!)
-                return database.baseMethods.xTruncate!(database.base, size)
-            },
-            xSync: { file, flags in
-                let database = LogFile(file!)
-                return database.baseMethods.xSync!(database.base, flags)
-            },
-            xFileSize: { file, size in
-                let database = LogFile(file!)
-                return database.baseMethods.xFileSize!(database.base, size)
-            },
-            xLock: { file, lock in
-                let database = LogFile(file!)
-                return database.baseMethods.xLock!(database.base, lock)
-            },
-            xUnlock: { file, lock in
-                let database = LogFile(file!)
-                return database.baseMethods.xUnlock!(database.base, lock)
-            },
-            xCheckReservedLock: { file, result in
-                let database = LogFile(file!)
-                return database.baseMethods.xCheckReservedLock!(database.base, result)
-            },
-            xFileControl: { file, operation, argument in
-                let database = LogFile(file!)
-                return database.baseMethods.xFileControl!(database.base, operation, argument)
-            },
-            xSectorSize: { file in
-                let database = LogFile(file!)
-                return database.baseMethods.xSectorSize!(database.base)
-            },
-            xDeviceCharacteristics: { file in
-                let database = LogFile(file!)
-                return database.baseMethods.xDeviceCharacteristics!(database.base)
-            },
-            xShmMap: { file, page, size, extend, region in
-                let database = LogFile(file!)
-                guard database.baseMethods.iVersion >= 2 else { return SQLITE_IOERR }
-                return database.baseMethods.xShmMap!(database.base, page, size, extend, region)
-            },
-            xShmLock: { file, offset, count, flags in
-                let database = LogFile(file!)
-                guard database.baseMethods.iVersion >= 2 else { return SQLITE_IOERR }
-                if offset == LogFile.logWriteLock, flags == SQLITE_SHM_UNLOCK | SQLITE_SHM_EXCLUSIVE,
-                    let log = database.state.pointee.linked
-                {
-                    LogFile.dropGathered(log)
-                }
-                return database.baseMethods.xShmLock!(database.base, offset, count, flags)
-            },
-            xShmBarrier: { file in
-                let database = LogFile(file!)
-                if database.baseMethods.iVersion >= 2 { database.baseMethods.xShmBarrier!(database.base) }
-            },
-            xShmUnmap: { file, delete in
-                let database = LogFile(file!)
-                guard database.baseMethods.iVersion >= 2 else { return SQLITE_OK }
-                return database.baseMethods.xShmUnmap!(database.base, delete)
-            },
-            xFetch: { file, offset, amount, page in
-                let database = LogFile(file!)
-                guard database.baseMethods.iVersion >= 3 else {
-                    page?.pointee = nil
-                    return SQLITE_OK
-                }
-                return database.baseMethods.xFetch!(database.base, offset, amount, page)
-            },
-            xUnfetch: { file, offset, page in
-                let database = LogFile(file!)
-                guard database.baseMethods.iVersion >= 3 else { return SQLITE_OK }
-                return database.baseMethods.xUnfetch!(database.base, offset, page)
-            }
-        )
-    }
-
-    /// The methods of a log file: each one the default VFS's, after the gathered bytes are written where their
-    /// absence could be seen.
+    /// The methods of a log or database file: each one the default VFS's, after a log's gathered bytes are written
+    /// where their absence could be seen (a database file gathers none), with ``write(_:_:_:)`` and
+    /// ``shmLock(_:_:_:)`` telling the two apart.
     static func makeMethods() -> sqlite3_io_methods {
         sqlite3_io_methods(
             iVersion: 3,
@@ -428,60 +347,56 @@ private struct LogFile {
                 LogFile(file!).afterWritingGathered { base, methods in methods.xFileSize!(base, size) }
             },
             xLock: { file, lock in
-                let log = LogFile(file!)
-                return log.baseMethods.xLock!(log.base, lock)
+                let wrapped = LogFile(file!)
+                return wrapped.baseMethods.xLock!(wrapped.base, lock)
             },
             xUnlock: { file, lock in
-                let log = LogFile(file!)
-                return log.baseMethods.xUnlock!(log.base, lock)
+                let wrapped = LogFile(file!)
+                return wrapped.baseMethods.xUnlock!(wrapped.base, lock)
             },
             xCheckReservedLock: { file, result in
-                let log = LogFile(file!)
-                return log.baseMethods.xCheckReservedLock!(log.base, result)
+                let wrapped = LogFile(file!)
+                return wrapped.baseMethods.xCheckReservedLock!(wrapped.base, result)
             },
             xFileControl: { file, operation, argument in
                 LogFile(file!).afterWritingGathered { base, methods in methods.xFileControl!(base, operation, argument)
                 }
             },
             xSectorSize: { file in
-                let log = LogFile(file!)
-                return log.baseMethods.xSectorSize!(log.base)
+                let wrapped = LogFile(file!)
+                return wrapped.baseMethods.xSectorSize!(wrapped.base)
             },
             xDeviceCharacteristics: { file in
-                let log = LogFile(file!)
-                return log.baseMethods.xDeviceCharacteristics!(log.base)
+                let wrapped = LogFile(file!)
+                return wrapped.baseMethods.xDeviceCharacteristics!(wrapped.base)
             },
             xShmMap: { file, page, size, extend, region in
-                let log = LogFile(file!)
-                guard log.baseMethods.iVersion >= 2 else { return SQLITE_IOERR }
-                return log.baseMethods.xShmMap!(log.base, page, size, extend, region)
+                let wrapped = LogFile(file!)
+                guard wrapped.baseMethods.iVersion >= 2 else { return SQLITE_IOERR }
+                return wrapped.baseMethods.xShmMap!(wrapped.base, page, size, extend, region)
             },
-            xShmLock: { file, offset, count, flags in
-                let log = LogFile(file!)
-                guard log.baseMethods.iVersion >= 2 else { return SQLITE_IOERR }
-                return log.baseMethods.xShmLock!(log.base, offset, count, flags)
-            },
+            xShmLock: { file, offset, count, flags in LogFile(file!).shmLock(offset, count, flags) },
             xShmBarrier: { file in
-                let log = LogFile(file!)
-                if log.baseMethods.iVersion >= 2 { log.baseMethods.xShmBarrier!(log.base) }
+                let wrapped = LogFile(file!)
+                if wrapped.baseMethods.iVersion >= 2 { wrapped.baseMethods.xShmBarrier!(wrapped.base) }
             },
             xShmUnmap: { file, delete in
-                let log = LogFile(file!)
-                guard log.baseMethods.iVersion >= 2 else { return SQLITE_OK }
-                return log.baseMethods.xShmUnmap!(log.base, delete)
+                let wrapped = LogFile(file!)
+                guard wrapped.baseMethods.iVersion >= 2 else { return SQLITE_OK }
+                return wrapped.baseMethods.xShmUnmap!(wrapped.base, delete)
             },
             xFetch: { file, offset, amount, page in
-                let log = LogFile(file!)
-                guard log.baseMethods.iVersion >= 3 else {
+                let wrapped = LogFile(file!)
+                guard wrapped.baseMethods.iVersion >= 3 else {
                     page?.pointee = nil
                     return SQLITE_OK
                 }
-                return log.afterWritingGathered { base, methods in methods.xFetch!(base, offset, amount, page) }
+                return wrapped.afterWritingGathered { base, methods in methods.xFetch!(base, offset, amount, page) }
             },
             xUnfetch: { file, offset, page in
-                let log = LogFile(file!)
-                guard log.baseMethods.iVersion >= 3 else { return SQLITE_OK }
-                return log.baseMethods.xUnfetch!(log.base, offset, page)
+                let wrapped = LogFile(file!)
+                guard wrapped.baseMethods.iVersion >= 3 else { return SQLITE_OK }
+                return wrapped.baseMethods.xUnfetch!(wrapped.base, offset, page)
             }
         )
     }

@@ -206,9 +206,7 @@ public final class SQLiteChatStore: ChatStore {
             rowConversations: rowConversations,
             onChangesApplied: { lastChange in
                 guard prunedChanges.withLock({ lastChange > $0 }) else { return }
-                try await writer.write { db in
-                    try db.execute(sql: "DELETE FROM searchChange WHERE id <= ?", arguments: [lastChange])
-                }
+                try await writer.write { db in try SearchIndex.removeNotes(upTo: lastChange, db) }
                 prunedChanges.withLock { $0 = max($0, lastChange) }
             }
         )
@@ -243,7 +241,7 @@ public final class SQLiteChatStore: ChatStore {
             let results = try await withTaskExecutorPreference(globalConcurrentExecutor) {
                 do {
                     return try commit(batch)
-                } catch  where batch.count > 1 && Self.mayFailAlone(error) {
+                } catch where batch.count > 1 && Self.mayFailAlone(error) {
                     // An error one message can cause (the file at its size limit or the disk full under one large
                     // message) rolled the whole batch back, other users' messages with it: each message is
                     // committed again on its own, so that only those that fail alone fail, as each caller was
@@ -325,17 +323,14 @@ public final class SQLiteChatStore: ChatStore {
     /// Whether the database has tables but not ChatKit's first migration: another application's. (A new file has
     /// no tables; every ChatKit database has its first migration recorded in `grdb_migrations`.)
     private static func isAnotherApplicationsDatabase(_ db: Database) throws -> Bool {
-        let hasTables =
-            try Bool.fetchOne(
-                db,
-                sql: "SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite^_%' ESCAPE '^' LIMIT 1"
-            ) == true
+        let hasTables = try Bool.fetchOne(
+            db, sql: "SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite^_%' ESCAPE '^' LIMIT 1"
+        ) == true
         guard hasTables else { return false }
         guard try db.tableExists("grdb_migrations") else { return true }
-        let hasFirstMigration =
-            try Bool.fetchOne(
-                db, sql: "SELECT 1 FROM grdb_migrations WHERE identifier = ?", arguments: [Schema.v1]
-            ) == true
+        let hasFirstMigration = try Bool.fetchOne(
+            db, sql: "SELECT 1 FROM grdb_migrations WHERE identifier = ?", arguments: [Schema.v1]
+        ) == true
         return !hasFirstMigration
     }
 
@@ -356,9 +351,7 @@ public final class SQLiteChatStore: ChatStore {
         // The edits and deletions the index has not applied yet: applied now, and their notes (with deleted texts)
         // removed from the database (best effort: a failure leaves them for the next opening).
         if let lastChange = try? searchIndex.applyChangesNow(), lastChange > 0 {
-            _ = try? writer.write { db in
-                try db.execute(sql: "DELETE FROM searchChange WHERE id <= ?", arguments: [lastChange])
-            }
+            _ = try? writer.write { db in try SearchIndex.removeNotes(upTo: lastChange, db) }
         }
         do {
             try? checkpointer?.close()

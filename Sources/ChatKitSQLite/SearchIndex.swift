@@ -193,6 +193,12 @@ final class SearchIndex: Sendable {
         return lastChange
     }
 
+    /// Removes from the database the notes of changes up to `lastChange`, which the index has applied (they hold the
+    /// texts of deleted messages). Run by the store's writer: the indexer only reads the database.
+    static func removeNotes(upTo lastChange: Int64, _ db: Database) throws {
+        try db.execute(sql: "DELETE FROM searchChange WHERE id <= ?", arguments: [lastChange])
+    }
+
     /// The most rows one catch-up transaction indexes: a database's first indexing (a million rows) is then a
     /// series of transactions, each holding a bounded batch's words in memory.
     static let batchLimit: Int64 = 50_000
