@@ -199,6 +199,9 @@ struct ClientEventsTests {
             let run = Task { try await bob.run() }
             defer { run.cancel() }
             _ = try await withTimeout("bob's session") { try await bob.connected() }
+            // The server answers requests once the session's catch-up is over: after this, Bob's `synced` is queued
+            // ahead of the messages.
+            try await withTimeout("bob's ping") { try await bob.ping() }
             for number in 1...20 { _ = try await alice.client.send("message \(number)", to: chat.id) }
             // Every event has reached Bob's client (its cursor moves as they arrive, before the app takes them).
             let latest = try await live.store.latestPosition()

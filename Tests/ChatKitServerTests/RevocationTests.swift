@@ -280,6 +280,10 @@ struct RevocationTests {
                 }
             )
             try await client.client.connected()
+            // The welcome comes before the catch-up: a close between the two would leave the first session unsynced.
+            try await client.waitFor("session 1 synced") { events in
+                events.contains { if case .synced = $0 { true } else { false } }
+            }
             for round in 1...2 {
                 harness.server.closeSessions(of: alice)
                 try await client.waitFor("session \(round + 1) synced") { events in
@@ -305,6 +309,10 @@ struct RevocationTests {
                 }
             )
             try await client.client.connected()
+            // The welcome comes before the catch-up: a close between the two would leave the first session unsynced.
+            try await client.waitFor("the first session synced") { events in
+                events.contains { if case .synced = $0 { true } else { false } }
+            }
             harness.server.closeSessions(of: alice)
             try await waitUntil("the client to wait before reconnecting") {
                 client.client.connectionState.isWaitingToReconnect
