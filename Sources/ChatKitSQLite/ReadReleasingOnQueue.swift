@@ -10,13 +10,14 @@
 //===----------------------------------------------------------------------===//
 
 
+import Dispatch
 import GRDB
 import GRDBSQLite
 import Synchronization
 
 extension DatabaseReader {
-    /// Runs `body` in a read transaction on a reader connection and hands the connection back to the pool on
-    /// GRDB's own queue, whether or not the calling task has resumed.
+    /// Runs `body` in a read transaction on a reader connection, on a Dispatch thread, and hands the connection back
+    /// to the pool before the calling task resumes, whether or not that task can run then.
     ///
     /// GRDB's `async` read returns its connection only once the awaiting task runs again: on Swift's cooperative
     /// pool (two threads on a two-core machine), or on the task's preferred executor. A thread that blocks there
@@ -25,20 +26,24 @@ extension DatabaseReader {
     /// wait for each other for good. Here the connection goes back as soon as `body` has run, whatever the
     /// calling task's threads are doing.
     ///
+    /// The read is GRDB's synchronous one, which lets go of the connection before it returns. GRDB's `asyncRead`
+    /// hands the connection back too, but its block on the connection's queue holds the connection a moment longer:
+    /// a ``SQLiteChatStore/close()`` right after the read then closed that reader after the writer, and a read-only
+    /// connection closing last leaves the write-ahead log beside the database (about one close in a hundred).
+    ///
     /// Cancelling the task interrupts the statement `body` is stepping (`sqlite3_interrupt`), which then throws
     /// `SQLITE_INTERRUPT` (``ErrorMapping/thrown(_:)`` makes that a `CancellationError`); a task cancelled before
     /// `body` begins gets a `CancellationError` without running it.
     func readReleasingOnQueue<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
         let cancellation = ReadInterruption()
+        let queue = DispatchQueue.global(qos: configuration.readQoS.qosClass)
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
-                asyncRead { database in
-                    continuation.resume(
-                        with: Result {
-                            let db = try database.get()
-                            return try cancellation.whileRunning(db) { try body(db) }
-                        }
-                    )
+                queue.async {
+                    let result = Result {
+                        try self.read { db in try cancellation.whileRunning(db) { try body(db) } }
+                    }
+                    continuation.resume(with: result)
                 }
             }
         } onCancel: {
