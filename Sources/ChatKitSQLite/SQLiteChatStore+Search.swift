@@ -42,8 +42,9 @@ extension SQLiteChatStore {
     ///
     /// New messages are indexed in batches shortly after they are appended (see ``SearchIndex``); a search that
     /// finds messages not indexed yet indexes them first, so it sees every message whose append returned before
-    /// it began. Only if that fails (a full disk) are those messages matched by scanning them with the word rules
-    /// of ``ChatKitCore/SearchText``; they come after the ranked hits, newest first.
+    /// it began. Only if that fails (a full disk; after a failure, catch-ups wait for a back-off of up to 30 s) are
+    /// those messages matched by scanning them with the word rules of ``ChatKitCore/SearchText``; they come after the
+    /// ranked hits, newest first.
     public func search(_ query: String, as user: UserID, in conversation: ConversationID?, limit: Int) async throws
         -> [SearchHit]
     {
@@ -74,7 +75,7 @@ extension SQLiteChatStore {
             return (hits, nil)
         }
         guard let unindexed = first.unindexed else { return first.hits }
-        try? await searchIndex.catchUp()
+        try? await searchIndex.catchUpUnlessBackingOff()
         return try await readInBackground { db in
             // Again: the membership may have ended since the first read.
             // First, in one statement with the database: the index file's snapshot begins with the database's, so

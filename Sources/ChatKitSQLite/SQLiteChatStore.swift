@@ -204,6 +204,7 @@ public final class SQLiteChatStore: ChatStore {
             prefixLengths: Schema.indexedPrefixLengths(upTo: lastMigration),
             hasScopeColumn: Schema.includes(Schema.v11, upTo: lastMigration),
             rowConversations: rowConversations,
+            now: now,
             onChangesApplied: { lastChange in
                 guard prunedChanges.withLock({ lastChange > $0 }) else { return }
                 try await writer.write { db in try SearchIndex.removeNotes(upTo: lastChange, db) }

@@ -127,6 +127,7 @@ enum SearchFile {
             try Int64.fetchOne(db, sql: "SELECT count(*) FROM searchChange WHERE id > ?", arguments: [appliedChange])
                 == lastChange - appliedChange
         {
+            try mergeSixteenSegmentsAtATime(db, schema: schema)
             return false
         }
         try db.execute(
@@ -156,9 +157,7 @@ enum SearchFile {
                 );
                 """
         )
-        // FTS5 merges 16 segments of a level at a time instead of 4: the indexer keeps up with a burst of appends
-        // (the first search after 50,000 waited 140 ms for it, 50 ms with this).
-        try db.execute(sql: "INSERT INTO \(schema).messageSearch(messageSearch, rank) VALUES ('automerge', 16)")
+        try mergeSixteenSegmentsAtATime(db, schema: schema)
         try db.execute(
             sql: """
                 INSERT INTO \(schema).searchProgress (id, identity, indexedUpTo, appliedChange) VALUES (1, ?, 0, ?)
@@ -166,6 +165,17 @@ enum SearchFile {
             arguments: [identity ?? "", lastChange]
         )
         return true
+    }
+
+    /// Has FTS5 merge 16 segments of a level at a time instead of 4: the indexer keeps up with a burst of appends
+    /// (the first search after 50,000 waited 140 ms for it, 50 ms with this). Set on index files made before it was
+    /// too, at their next opening (a setting FTS5 keeps in the file; written only when it differs).
+    private static func mergeSixteenSegmentsAtATime(_ db: Database, schema: String) throws {
+        let current = try Int.fetchOne(
+            db, sql: "SELECT v FROM \(schema).messageSearch_config WHERE k = 'automerge'"
+        )
+        guard current != 16 else { return }
+        try db.execute(sql: "INSERT INTO \(schema).messageSearch(messageSearch, rank) VALUES ('automerge', 16)")
     }
 
     /// The number of the last change `searchChange` ever held (its `AUTOINCREMENT` sequence: pruned changes count).

@@ -9,6 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+import Foundation
 import GRDB
 import Synchronization
 
@@ -25,6 +26,7 @@ import Synchronization
 ///   by about that much under load (and catches up at once when they stop);
 /// - before a search that finds unindexed rows, so that a search sees every message whose append returned
 ///   before the search began (see ``SQLiteChatStore/search(_:as:in:limit:)``);
+/// - after failing (a full disk), only once ``CatchUpBackoff`` allows, in the background and before searches alike;
 /// - when a store opens on a database with unindexed rows (a crash before the catch-up, or an index file made anew);
 /// - when the store closes, for the noted changes (``applyChangesNow()``).
 ///
@@ -43,6 +45,11 @@ final class SearchIndex: Sendable {
         /// Set by appends noted while a catch-up is scheduled or running: it must look again when done.
         var hasMore = false
         var task: Task<Void, Never>?
+        /// When catch-ups may run again after failing.
+        var backoff = CatchUpBackoff()
+        /// How many catch-ups were tried, and how many the back-off put off (tests count them).
+        var attempts = 0
+        var deferrals = 0
     }
 
     /// The connection that writes the index: the store's writer before `Schema.v20`, the indexer's since.
@@ -62,13 +69,16 @@ final class SearchIndex: Sendable {
     private let state = Mutex(State())
     /// Each message row's conversation, extended with the rows each catch-up indexes.
     private let rowConversations: RowConversations
+    /// The store's clock, which the back-off after failed catch-ups runs on.
+    private let now: @Sendable () -> Date
 
     init(
         writer: any DatabaseWriter, appliesChanges: Bool, addsWords: Bool, prefixLengths: ClosedRange<Int>?,
-        hasScopeColumn: Bool, rowConversations: RowConversations,
+        hasScopeColumn: Bool, rowConversations: RowConversations, now: @escaping @Sendable () -> Date = { Date() },
         onChangesApplied: @escaping @Sendable (Int64) async throws -> Void = { _ in }
     ) {
         self.writer = writer
+        self.now = now
         self.appliesChanges = appliesChanges
         self.onChangesApplied = onChangesApplied
         self.rowConversations = rowConversations
@@ -204,8 +214,51 @@ final class SearchIndex: Sendable {
     static let batchLimit: Int64 = 50_000
 
     /// Indexes every unindexed row now (and applies the noted changes, since `Schema.v20`), in write transactions
-    /// of their own.
+    /// of their own, whatever the back-off after failed catch-ups (``CatchUpBackoff``): a backup's catch-up, and
+    /// tests'. A failure starts or lengthens the back-off; a success ends it.
     func catchUp() async throws {
+        state.withLock { $0.attempts += 1 }
+        try await catchUpRecordingTheOutcome()
+    }
+
+    /// Catches up as ``catchUp()`` does, unless the last catch-ups failed and their back-off lasts
+    /// (``CatchUpBackoff``): a search's catch-up, which then scans the rows the index lacks instead of waiting for
+    /// an attempt that would most likely fail again.
+    func catchUpUnlessBackingOff() async throws {
+        let checkedAt = now()
+        let allowed = state.withLock { state in
+            guard state.backoff.allowsAttempt(at: checkedAt) else {
+                state.deferrals += 1
+                return false
+            }
+            state.attempts += 1
+            return true
+        }
+        if allowed { try await catchUpRecordingTheOutcome() }
+    }
+
+    /// Catches up; a failure starts or lengthens the back-off, a success ends it.
+    private func catchUpRecordingTheOutcome() async throws {
+        do {
+            try await catchUpNow()
+            state.withLock { $0.backoff.recordSuccess() }
+        } catch is CancellationError {
+            throw CancellationError()
+        } catch {
+            let failedAt = now()
+            state.withLock { $0.backoff.recordFailure(at: failedAt) }
+            throw error
+        }
+    }
+
+    /// How many catch-ups were tried since the store opened.
+    var attemptCount: Int { state.withLock { $0.attempts } }
+
+    /// How many catch-ups the back-off put off since the store opened, in the background or before searches.
+    var deferralCount: Int { state.withLock { $0.deferrals } }
+
+    /// Indexes every unindexed row and applies the noted changes, in batches of ``batchLimit``.
+    private func catchUpNow() async throws {
         let (addsWords, hasScopeColumn) = (self.addsWords, self.hasScopeColumn)
         guard appliesChanges else {
             _ = try await writer.write { [rowConversations] db in
@@ -281,15 +334,26 @@ final class SearchIndex: Sendable {
     }
 
     /// The background catch-up: ``delay`` after the first append it was scheduled for, and again while appends were
-    /// noted meanwhile.
+    /// noted meanwhile. After a failure (a full disk) it tries again when the back-off allows, until one succeeds;
+    /// searches meanwhile scan the rows the index lacks.
     private func catchUpInBackground() async {
+        var wait = Self.delay
         while true {
-            try? await Task.sleep(for: Self.delay)
+            try? await Task.sleep(for: wait)
             if Task.isCancelled { return }
-            // Failures (a full disk) leave the rows for the next attempt or for a search to deal with.
-            try? await catchUp()
+            let checkedAt = now()
+            let remaining = state.withLock { state in
+                let remaining = state.backoff.remainingWait(at: checkedAt)
+                if remaining == .zero { state.attempts += 1 } else { state.deferrals += 1 }
+                return remaining
+            }
+            if remaining > .zero {
+                wait = remaining
+                continue
+            }
+            let succeeded = (try? await catchUpRecordingTheOutcome()) != nil
             let again = state.withLock { state in
-                guard state.hasMore, !state.isClosed else {
+                guard state.hasMore || !succeeded, !state.isClosed else {
                     state.isScheduled = false
                     return false
                 }
@@ -297,6 +361,8 @@ final class SearchIndex: Sendable {
                 return true
             }
             if !again { return }
+            let endedAt = now()
+            wait = max(Self.delay, state.withLock { $0.backoff.remainingWait(at: endedAt) })
         }
     }
 

@@ -349,3 +349,21 @@ extension Fixtures {
         return try DatabaseQueue(path: path, configuration: configuration)
     }
 }
+
+extension SQLiteChatStore {
+    /// Makes the search index of an in-memory store refuse writes, as on a full disk: each catch-up fails at its
+    /// first write. ``acceptIndexWrites()`` undoes it.
+    func refuseIndexWrites() async throws {
+        try await writer.write { db in
+            try db.execute(
+                sql:
+                    "CREATE TRIGGER search.refuse BEFORE UPDATE ON searchProgress BEGIN SELECT RAISE(FAIL, 'full'); END"
+            )
+        }
+    }
+
+    /// Lets the search index of an in-memory store be written again after ``refuseIndexWrites()``.
+    func acceptIndexWrites() async throws {
+        try await writer.write { db in try db.execute(sql: "DROP TRIGGER search.refuse") }
+    }
+}

@@ -209,6 +209,34 @@ struct SearchFileTests {
         }
     }
 
+    @Test("an index file made with FTS5's default merging of 4 segments merges 16 from its next opening, kept")
+    func olderIndexFilesGetTheMergeSetting() async throws {
+        try await withTemporaryDirectory { directory in
+            let path = directory.appendingPathComponent("chat.sqlite").path
+            let (alice, _) = try await Self.fill(path, bodies: ["an older index"])
+            do {
+                let store = try SQLiteChatStore(path: path)
+                try await #require(store.searchIndexer).write { db in
+                    try db.execute(sql: "INSERT INTO messageSearch(messageSearch, rank) VALUES ('automerge', 4)")
+                    // A mark that making the index anew would erase.
+                    try db.execute(sql: "INSERT INTO messageSearch(messageSearch, rank) VALUES ('crisismerge', 20)")
+                }
+                try store.close()
+            }
+            let store = try SQLiteChatStore(path: path)
+            defer { try? store.close() }
+            let (merge, mark) = try await #require(store.searchIndexer).read { db in
+                (
+                    try Int.fetchOne(db, sql: "SELECT v FROM messageSearch_config WHERE k = 'automerge'"),
+                    try Int.fetchOne(db, sql: "SELECT v FROM messageSearch_config WHERE k = 'crisismerge'")
+                )
+            }
+            #expect(merge == 16)
+            #expect(mark == 20, "the index was kept, not made anew")
+            #expect(try await store.search("older", as: alice, in: nil, limit: 5).count == 1)
+        }
+    }
+
     @Test("the index file gets the database file's permissions")
     func indexFileHasTheDatabasePermissions() async throws {
         try await withTemporaryDirectory { directory in
@@ -236,12 +264,7 @@ struct SearchFileTests {
         let kept = try await fixture.send("harbour three", from: alice, to: group)
         try await store.searchIndex.catchUp()
         // The index unwritable, as on a full disk: the changes stay noted and unapplied.
-        try await store.writer.write { db in
-            try db.execute(
-                sql:
-                    "CREATE TRIGGER search.refuse BEFORE UPDATE ON searchProgress BEGIN SELECT RAISE(FAIL, 'full'); END"
-            )
-        }
+        try await store.refuseIndexWrites()
         _ = try await store.editMessage(edited.id, body: "lighthouse one", by: alice)
         _ = try await store.deleteMessage(deleted.id, by: alice)
         #expect(try await store.search("harbour", as: alice, in: nil, limit: 10).map(\.message.id) == [kept.id])
