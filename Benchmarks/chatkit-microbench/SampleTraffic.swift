@@ -40,7 +40,10 @@ struct SampleTraffic {
     static func appendToNewSQLiteFile(_ count: Int, body: String) async throws -> Duration {
         let path = NSTemporaryDirectory() + "chatkit-microbench-\(UUID().uuidString).sqlite"
         defer {
-            for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+            // The database, its log, and the search index's file with its log.
+            for suffix in ["", "-wal", "-shm", "-search", "-search-wal", "-search-shm"] {
+                try? FileManager.default.removeItem(atPath: path + suffix)
+            }
         }
         let store = try SQLiteChatStore(path: path)
         defer { try? store.close() }

@@ -29,18 +29,14 @@ struct AuditedChatStoreTests {
     @Test("conformance over a SQLite file", arguments: ChatStoreConformance.cases)
     func conformanceOnSQLite(_ check: ChatStoreConformance.Case) async throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("audited-\(UUID().uuidString).sqlite")
-        defer {
-            for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path.path + suffix) }
-        }
+        defer { removeDatabaseFiles(at: path.path) }
         try await check.run { AuditedChatStore(try SQLiteChatStore(path: path.path), record: { _ in }) }
     }
 
     @Test("random calls answered as the in-memory reference answers them", arguments: 1...4 as ClosedRange<UInt64>)
     func matchesTheReference(seed: UInt64) async throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("audited-\(UUID().uuidString).sqlite")
-        defer {
-            for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path.path + suffix) }
-        }
+        defer { removeDatabaseFiles(at: path.path) }
         try await ReferenceComparison.run(seed: seed) { now in
             AuditedChatStore(
                 try SQLiteChatStore(configuration: .init(location: .file(path.path), now: now)), record: { _ in }
@@ -51,9 +47,7 @@ struct AuditedChatStoreTests {
     @Test("durability over a SQLite file, closed and opened again", arguments: ChatStoreConformance.durabilityCases)
     func durabilityOnSQLite(_ check: ChatStoreConformance.DurabilityCase) async throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("audited-\(UUID().uuidString).sqlite")
-        defer {
-            for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path.path + suffix) }
-        }
+        defer { removeDatabaseFiles(at: path.path) }
         try await check.run {
             ChatStoreConformance.DurableSubject(
                 open: { AuditedChatStore(try SQLiteChatStore(path: path.path), record: { _ in }) },
@@ -136,4 +130,12 @@ final class Trail: Sendable {
     private let stored = Mutex<[AuditRecord]>([])
     func append(_ record: AuditRecord) { stored.withLock { $0.append(record) } }
     var records: [AuditRecord] { stored.withLock { $0 } }
+}
+
+/// Removes a SQLite store's database at `path` and the files beside it: its write-ahead log, and the search index's
+/// file with its own log (`PATH-search`).
+func removeDatabaseFiles(at path: String) {
+    for suffix in ["", "-wal", "-shm", "-search", "-search-wal", "-search-shm"] {
+        try? FileManager.default.removeItem(atPath: path + suffix)
+    }
 }
