@@ -26,15 +26,18 @@ extension DatabaseReader {
     /// wait for each other for good. Here the connection goes back as soon as `body` has run, whatever the
     /// calling task's threads are doing.
     ///
-    /// The read is GRDB's synchronous one, which lets go of the connection before it returns. GRDB's `asyncRead`
-    /// hands the connection back too, but its block on the connection's queue holds the connection a moment longer:
-    /// a ``SQLiteChatStore/close()`` right after the read then closed that reader after the writer, and a read-only
-    /// connection closing last leaves the write-ahead log beside the database (about one close in a hundred).
+    /// The read is GRDB's synchronous one, which hands the connection back and drops every reference to it before it
+    /// returns. With GRDB's `asyncRead`, the continuation resumed inside its block, and the block still referenced the
+    /// connection after handing it back: the pool's `releaseMemory()` could not close that reader, which closed when
+    /// the block was freed, possibly after ``SQLiteChatStore/close()`` had closed the writer; a read-only connection
+    /// closing last leaves the write-ahead log beside the database (about one close in a hundred).
     ///
     /// Cancelling the task interrupts the statement `body` is stepping (`sqlite3_interrupt`), which then throws
     /// `SQLITE_INTERRUPT` (``ErrorMapping/thrown(_:)`` makes that a `CancellationError`); a task cancelled before
     /// `body` begins gets a `CancellationError` without running it.
     func readReleasingOnQueue<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        // Cancelled already: no thread, connection or transaction taken for nothing.
+        try Task.checkCancellation()
         let cancellation = ReadInterruption()
         let queue = DispatchQueue.global(qos: configuration.readQoS.qosClass)
         return try await withTaskCancellationHandler {

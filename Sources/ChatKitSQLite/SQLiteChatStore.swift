@@ -409,13 +409,13 @@ public final class SQLiteChatStore: ChatStore {
         }
     }
 
-    /// Runs a long read (a search, a backup) on GRDB's reader queue, mapping failures to ``ChatError``.
+    /// Runs a long read (a search, a backup) on a Dispatch thread, mapping failures to ``ChatError``.
     ///
     /// At most ``Configuration/readerCount`` minus two (at least one) long reads hold a connection at once; the
     /// others wait their turn, so that ``read(_:)`` finds a connection without waiting for a long read (with three
     /// readers or more; with two, it may wait for one long read; with one, it does not run on the caller). The
     /// connection goes back to the pool as soon as `body` has run (`readReleasingOnQueue`), so ``close()`` never
-    /// waits for the reading task to be scheduled again.
+    /// waits for the reading task to be scheduled again, and closes every reader before the writer.
     func readInBackground<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
         do {
             return try await longReads.pass { try await writer.readReleasingOnQueue(body) }

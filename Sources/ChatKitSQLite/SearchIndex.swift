@@ -45,11 +45,8 @@ final class SearchIndex: Sendable {
         /// Set by appends noted while a catch-up is scheduled or running: it must look again when done.
         var hasMore = false
         var task: Task<Void, Never>?
-        /// When catch-ups may run again after failing.
+        /// When catch-ups may run again after failing, and the attempts under way.
         var backoff = CatchUpBackoff()
-        /// How many catch-ups were tried, and how many the back-off put off (tests count them).
-        var attempts = 0
-        var deferrals = 0
     }
 
     /// The connection that writes the index: the store's writer before `Schema.v20`, the indexer's since.
@@ -217,45 +214,51 @@ final class SearchIndex: Sendable {
     /// of their own, whatever the back-off after failed catch-ups (``CatchUpBackoff``): a backup's catch-up, and
     /// tests'. A failure starts or lengthens the back-off; a success ends it.
     func catchUp() async throws {
-        state.withLock { $0.attempts += 1 }
-        try await catchUpRecordingTheOutcome()
+        let startedAt = now()
+        guard case .attempt(let attempt) = state.withLock({ $0.backoff.begin(at: startedAt, whateverTheWait: true) })
+        else { return }
+        try await catchUpRecordingTheOutcome(attempt)
     }
 
-    /// Catches up as ``catchUp()`` does, unless the last catch-ups failed and their back-off lasts
-    /// (``CatchUpBackoff``): a search's catch-up, which then scans the rows the index lacks instead of waiting for
-    /// an attempt that would most likely fail again.
+    /// Catches up as ``catchUp()`` does, unless the last catch-ups failed and their back-off lasts, or another attempt
+    /// is under way while they fail (``CatchUpBackoff``): a search's catch-up, which then scans the rows the index
+    /// lacks instead of waiting for an attempt that would most likely fail again.
     func catchUpUnlessBackingOff() async throws {
-        let checkedAt = now()
-        let allowed = state.withLock { state in
-            guard state.backoff.allowsAttempt(at: checkedAt) else {
-                state.deferrals += 1
-                return false
-            }
-            state.attempts += 1
-            return true
-        }
-        if allowed { try await catchUpRecordingTheOutcome() }
+        let startedAt = now()
+        guard case .attempt(let attempt) = state.withLock({ $0.backoff.begin(at: startedAt) }) else { return }
+        try await catchUpRecordingTheOutcome(attempt)
     }
 
-    /// Catches up; a failure starts or lengthens the back-off, a success ends it.
-    private func catchUpRecordingTheOutcome() async throws {
+    /// Runs attempt `attempt`; its failure starts or lengthens the back-off, its success ends it.
+    private func catchUpRecordingTheOutcome(_ attempt: Int) async throws {
         do {
             try await catchUpNow()
-            state.withLock { $0.backoff.recordSuccess() }
         } catch is CancellationError {
+            state.withLock { $0.backoff.abandon() }
             throw CancellationError()
         } catch {
-            let failedAt = now()
-            state.withLock { $0.backoff.recordFailure(at: failedAt) }
+            let endedAt = now()
+            state.withLock { $0.backoff.record(attempt, succeeded: false, at: endedAt) }
             throw error
         }
+        let endedAt = now()
+        state.withLock { $0.backoff.record(attempt, succeeded: true, at: endedAt) }
     }
 
-    /// How many catch-ups were tried since the store opened.
-    var attemptCount: Int { state.withLock { $0.attempts } }
+    /// How many catch-ups began since the store opened.
+    var attemptCount: Int { state.withLock { $0.backoff.started } }
 
     /// How many catch-ups the back-off put off since the store opened, in the background or before searches.
-    var deferralCount: Int { state.withLock { $0.deferrals } }
+    var deferralCount: Int { state.withLock { $0.backoff.deferrals } }
+
+    /// How many catch-ups in a row failed.
+    var failureCount: Int { state.withLock { $0.backoff.failures } }
+
+    /// How many catch-ups are under way.
+    var attemptsUnderWay: Int { state.withLock { $0.backoff.underWay } }
+
+    /// Whether a background catch-up is scheduled or running.
+    var isCatchingUpInBackground: Bool { state.withLock { $0.isScheduled } }
 
     /// Indexes every unindexed row and applies the noted changes, in batches of ``batchLimit``.
     private func catchUpNow() async throws {
@@ -329,29 +332,33 @@ final class SearchIndex: Sendable {
             state.hasMore = false
             // The task cannot touch `state` before this critical section ends, so it is stored before it can end
             // (stored after it, a finished task could replace a newer one that `close()` then would not cancel).
-            state.task = Task.detached(priority: .utility) { [self] in await catchUpInBackground() }
+            // The task holds the index only while a round runs: a store released without `close()` ends it.
+            state.task = Task.detached(priority: .utility) { [weak self] in
+                var wait = SearchIndex.delay
+                while true {
+                    try? await Task.sleep(for: wait)
+                    guard !Task.isCancelled, let index = self, let next = await index.catchUpInBackground() else {
+                        return
+                    }
+                    wait = next
+                }
+            }
         }
     }
 
-    /// The background catch-up: ``delay`` after the first append it was scheduled for, and again while appends were
-    /// noted meanwhile. After a failure (a full disk) it tries again when the back-off allows, until one succeeds;
-    /// searches meanwhile scan the rows the index lacks.
-    private func catchUpInBackground() async {
-        var wait = Self.delay
-        while true {
-            try? await Task.sleep(for: wait)
-            if Task.isCancelled { return }
-            let checkedAt = now()
-            let remaining = state.withLock { state in
-                let remaining = state.backoff.remainingWait(at: checkedAt)
-                if remaining == .zero { state.attempts += 1 } else { state.deferrals += 1 }
-                return remaining
-            }
-            if remaining > .zero {
-                wait = remaining
-                continue
-            }
-            let succeeded = (try? await catchUpRecordingTheOutcome()) != nil
+    /// One round of the background catch-up, which runs ``delay`` after the first append it was scheduled for, and
+    /// again while appends were noted meanwhile. After a failure (a full disk) it tries again when the back-off allows,
+    /// until one succeeds; searches meanwhile scan the rows the index lacks. Returns how long to wait before the next
+    /// round, or `nil` when none is needed.
+    private func catchUpInBackground() async -> Duration? {
+        let checkedAt = now()
+        switch state.withLock({ $0.backoff.begin(at: checkedAt) }) {
+        case .wait(let remaining):
+            // At least 50 ms: a clock that stands still just before the end of the wait must not wake this every
+            // millisecond; zero is another attempt under way.
+            return max(remaining, .milliseconds(50))
+        case .attempt(let attempt):
+            let succeeded = (try? await catchUpRecordingTheOutcome(attempt)) != nil
             let again = state.withLock { state in
                 guard state.hasMore || !succeeded, !state.isClosed else {
                     state.isScheduled = false
@@ -360,9 +367,9 @@ final class SearchIndex: Sendable {
                 state.hasMore = false
                 return true
             }
-            if !again { return }
+            guard again else { return nil }
             let endedAt = now()
-            wait = max(Self.delay, state.withLock { $0.backoff.remainingWait(at: endedAt) })
+            return max(Self.delay, state.withLock { $0.backoff.remainingWait(at: endedAt) })
         }
     }
 

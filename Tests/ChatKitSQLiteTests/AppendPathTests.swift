@@ -120,6 +120,7 @@ struct AppendPathTests {
     @Test("a search matches unindexed messages by scanning them when the index cannot be written")
     func scansWhenIndexingFails() async throws {
         let store = try SQLiteChatStore(configuration: .inMemory)
+        defer { try? store.close() }
         let fixture = StoreFixture(store)
         let alice = try await fixture.user("alice")
         let group = try await fixture.group(alice, [])
