@@ -92,8 +92,8 @@ struct ContactChangeTests {
             try await removal
             let accepted = try? await acceptance
 
-            try await aliceClient.client.ping()
-            try await bobClient.client.ping()
+            try await aliceClient.settle()
+            try await bobClient.settle()
             let contacts = try await inMemory.contacts(of: alice)
             let sharesPresence = contacts.contains { $0.userID == bob && $0.state == .accepted }
             #expect(accepted == nil, "The acceptance came after the request was withdrawn: there was none to accept")
@@ -108,8 +108,8 @@ struct ContactChangeTests {
     @Test func aSessionWhoseAudienceWasReadBeforeARemovalTakesBackWhatItShowed() async throws {
         try await Self.withBobConnectingWhileAliceRemovesHim { alice, bob in
             // Bob's requests are served once his session has opened (and corrected what it showed): Bob first.
-            try await bob.client.client.ping()
-            try await alice.client.client.ping()
+            try await bob.client.settle()
+            try await alice.client.settle()
             Self.expectNeitherShownOnline(alice, bob)
         }
     }

@@ -247,7 +247,7 @@ struct FollowUpTests {
             store.contactsGate.open()
             try await removal.value
 
-            try await carol.client.ping()
+            try await carol.settle()
             let seen = bobsTyping(carol.events)
             #expect(seen.last == false, "Carol is left seeing Bob typing: \(seen)")
         }
@@ -282,7 +282,7 @@ struct FollowUpTests {
                 #expect(error.code == .notFound)
             }
 
-            try await carol.client.ping()
+            try await carol.settle()
             let bobsTyping = carol.events.compactMap { event -> Bool? in
                 guard case .typing(let update) = event, update.userID == bobTokens.user.id else { return nil }
                 return update.isTyping
@@ -323,7 +323,7 @@ struct FollowUpTests {
                 events.contains { if case .typing(let update) = $0 { !update.isTyping } else { false } }
             }
 
-            try await carol.client.ping()
+            try await carol.settle()
             let carolsTyping = carol.events.filter { if case .typing = $0 { true } else { false } }
             #expect(carolsTyping.isEmpty, "Carol heard typing after her removal: \(carolsTyping)")
         }
@@ -353,7 +353,7 @@ struct FollowUpTests {
             try await alice.waitFor("bob's typing stopped") { events in
                 events.contains { if case .typing(let update) = $0 { !update.isTyping } else { false } }
             }
-            try await carol.client.ping()
+            try await carol.settle()
             let stops = carol.events.filter { if case .typing(let update) = $0 { !update.isTyping } else { false } }
             #expect(stops.count == 1, "Carol heard Bob's typing stop after her removal: \(stops)")
         }

@@ -88,9 +88,9 @@ struct MembershipPresenceTests {
             _ = try await adding
             try await leaving.value
 
-            try await aliceClient.client.ping()
-            try await leoClient.client.ping()
-            try await ninaClient.client.ping()
+            try await aliceClient.settle()
+            try await leoClient.settle()
+            try await ninaClient.settle()
             ContactChangeTests.expectNeitherShownOnline((leoClient, leo), (ninaClient, nina))
         }
     }
@@ -185,8 +185,8 @@ struct MembershipPresenceTests {
             store.gate.open()
             _ = try await creating
 
-            try await aliceClient.client.ping()
-            try await leoClient.client.ping()
+            try await aliceClient.settle()
+            try await leoClient.settle()
             ContactChangeTests.expectNeitherShownOnline((aliceClient, alice), (leoClient, leo))
         }
     }

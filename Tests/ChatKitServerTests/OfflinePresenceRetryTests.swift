@@ -177,7 +177,7 @@ struct OfflinePresenceRetryTests {
             try await waitUntil("alice offline on the server") { !server.presence.isOnline(alice) }
             store.gate.open()
             try await withTimeout("the removal") { try await removal.value }
-            try await bobClient.client.ping()
+            try await bobClient.settle()
             #expect(ContactChangeTests.lastShown(alice, bobClient.events) == false)
         }
     }
@@ -206,8 +206,8 @@ struct OfflinePresenceRetryTests {
             _ = try await aliceClient.client.acceptContact(bob)
             store.gate.open()
             try await withTimeout("the leave") { try await leaving.value }
-            try await aliceClient.client.ping()
-            try await bobClient.client.ping()
+            try await aliceClient.settle()
+            try await bobClient.settle()
             #expect(ContactChangeTests.lastShown(alice, bobClient.events) == true)
             #expect(ContactChangeTests.lastShown(bob, aliceClient.events) == true)
         }
@@ -278,7 +278,7 @@ struct OfflinePresenceRetryTests {
             try await waitUntil("the held update to finish its read") {
                 store.membershipReads.load(ordering: .relaxed) > reads
             }
-            try await bobClient.client.ping()
+            try await bobClient.settle()
             #expect(!bobClient.events.contains { event in
                 if case .presence(let update) = event { update.userID == alice && !update.isOnline } else { false }
             }, "Alice was back, yet Bob was told she had gone offline")
@@ -289,7 +289,7 @@ struct OfflinePresenceRetryTests {
             await clock.waitForSleepers(1)
             clock.advance(by: next - server.clock.now)
             try await bobClient.waitFor("alice offline", Self.offline(alice))
-            try await bobClient.client.ping()
+            try await bobClient.settle()
             let shown = bobClient.events.compactMap { event -> Bool? in
                 guard case .presence(let update) = event, update.userID == alice else { return nil }
                 return update.isOnline

@@ -9,13 +9,14 @@
 //
 //===----------------------------------------------------------------------===//
 
-import ChatKitClient
 import ChatKitCore
 import ChatKitServer
 import ChatKitTesting
 import Foundation
 import Synchronization
 import Testing
+
+@testable import ChatKitClient
 
 /// A running ChatServer on an in-memory store and an in-process transport, with a manual clock.
 struct ServerHarness: Sendable {
@@ -146,6 +147,18 @@ final class TestClient: Sendable {
     func disconnect() async {
         runTask.cancel()
         _ = await runTask.result
+    }
+
+    /// Pings the server, then waits until every event that came before the answer is recorded in ``events``. The
+    /// server writes a connection's frames in order, so the answer comes after everything sent before it; the client
+    /// queues those events before it hands over the answer, and they are recorded by a task of their own, which has
+    /// recorded them all once it waits for the next. A test checks what a client was shown after this, not after a
+    /// bare `ping()`: under load, the recording task can lag behind the answer.
+    func settle() async throws {
+        try await client.ping()
+        try await waitUntil("the events before the ping's answer to be recorded") {
+            client.eventQueue.waitingCount > 0
+        }
     }
 
     /// How the client's run loop ended.
