@@ -128,7 +128,8 @@ enum BackupCopy {
             throw ChatError(.invalidArgument, "The backup's destination is the database itself: give another path.")
         }
         // SQLite's own files beside the database: replacing the log could lose its newest commits.
-        let ownFiles = ["-wal", "-shm", "-journal", "-search", "-search-wal", "-search-shm"]  // the index's (`SearchFile`)
+        // The last three are the search index's (`SearchFile`).
+        let ownFiles = ["-wal", "-shm", "-journal", "-search", "-search-wal", "-search-shm"]
         for suffix in ownFiles where resolved(destination) == resolved(database) + suffix {
             throw ChatError(
                 .invalidArgument, "The backup's destination is the database's \(suffix) file: give another path."

@@ -84,9 +84,10 @@ final class SearchIndex: Sendable {
         self.hasScopeColumn = hasScopeColumn
     }
 
-    /// Indexes the message rows above the high-water mark (at most `limit`) inside the current write transaction, and moves the
-    /// mark; adds the rows' words to `searchWord` if `addingWords` (a database at `Schema.v5` or later), and their
-    /// scope characters to the index if `withScope` (`Schema.v11`). Returns how many rows it indexed.
+    /// Indexes the message rows above the high-water mark (at most `limit`) inside the current write transaction,
+    /// and moves the mark; adds the rows' words to `searchWord` if `addingWords` (a database at `Schema.v5` or
+    /// later), and their scope characters to the index if `withScope` (`Schema.v11`). Returns how many rows it
+    /// indexed.
     @discardableResult
     static func indexPending(_ db: Database, addingWords: Bool, withScope: Bool, atMost limit: Int64 = .max) throws
         -> Int

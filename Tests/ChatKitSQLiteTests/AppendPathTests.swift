@@ -127,11 +127,7 @@ struct AppendPathTests {
         let indexed = try await fixture.send("harbour one", from: alice, to: group)
         _ = try await store.search("anything", as: alice, in: nil, limit: 1)  // indexes it
         // Make the index unwritable: indexing now fails like on a full disk.
-        try await store.writer.write { db in
-            try db.execute(
-                sql: "CREATE TRIGGER search.refuse BEFORE UPDATE ON searchProgress BEGIN SELECT RAISE(FAIL, 'full'); END"
-            )
-        }
+        try await store.refuseIndexWrites()
         let pending = try await fixture.send("the harbour two", from: alice, to: group)
         let hits = try await store.search("HARBOUR", as: alice, in: nil, limit: 10)
         #expect(hits.map(\.message.id) == [indexed.id, pending.id])
