@@ -118,6 +118,12 @@ struct ReconnectingClientTests {
                 #expect(stored.map(\.seq) == [2, 3, 4])
                 #expect(stored.map(\.body) == ["offline 1", "offline 2", "offline 3"])
                 #expect(bob.client.outbox.isEmpty)
+                // The updates are recorded by a task of their own, which may lag behind the sends' results.
+                try await updates.waitFor("each message's update as sent") { recorded in
+                    (0...3).allSatisfy { number in
+                        recorded.contains { $0.clientMessageID.rawValue == "k-\(number)" && $0.state == .sent }
+                    }
+                }
                 for number in 0...3 {
                     let states = updates.recorded.filter { $0.clientMessageID.rawValue == "k-\(number)" }.map(\.state)
                     #expect(states == [.pending, .sent], "k-\(number)")

@@ -85,6 +85,8 @@ struct ReconnectionPolicyTests {
         #expect(transport.connectionCount == 2)
         #expect(clock.sleeps.count == 1)
         #expect(try #require(clock.sleeps.first) >= .milliseconds(1500))
+        // The states are recorded by a task of their own, which may lag behind `connected()`.
+        try await states.waitFor("the second session's state") { $0.last == .connected }
         let waits = states.recorded.compactMap(\.reconnectDelay)
         #expect(waits.count == 1 && waits[0] >= .milliseconds(1500), "\(states.recorded)")
     }
@@ -546,6 +548,8 @@ struct ReconnectionPolicyTests {
         #expect(message.id == MessageID(rawValue: "m-1"))
         #expect(received.withLock { $0.map(\.connection) } == [0, 1])
         #expect(received.withLock { $0.map(\.id.rawValue) } == ["k-1", "k-1"])
+        // The updates are recorded by a task of their own, which may lag behind the send's result.
+        try await updates.waitFor("the message's update as sent") { $0.contains { $0.state == .sent } }
         #expect(updates.recorded.map(\.state) == [.pending, .sent])
         #expect(updates.recorded.last?.message?.id == MessageID(rawValue: "m-1"))
         #expect(client.outbox.isEmpty)

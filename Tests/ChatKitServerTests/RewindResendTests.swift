@@ -89,6 +89,10 @@ struct RewindResendTests {
         }
         #expect(resent.value == ["k-first", "k-second"])
         try await events.waitFor("the rewind", timeout: Self.patience) { $0.contains(.rewound(StreamPosition(1))) }
+        // The updates are recorded by a task of their own, which may lag behind the outbox.
+        try await updates.waitFor("both messages' updates as sent", timeout: Self.patience) { recorded in
+            recorded.filter { $0.state == .sent }.count == 2
+        }
         let states = updates.recorded.map { "\($0.clientMessageID.rawValue) \($0.state)" }
         #expect(states == ["k-first pending", "k-second pending", "k-first sent", "k-second sent"])
     }
